@@ -1,0 +1,55 @@
+"""Fixtures shared by unit and integration tests."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workers.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds" / "articles.jsonl"
+SEED_PAGE_ID = "daily8-russia-taliban-isis"  # the scraped page of ../shared/seeds, as a raw record
+COPY_URL = "https://frontierwire.example/world/russia-pledges-help-to-taliban-against-islamic-state"
+
+# What the seed page's article is, and what of the page is not.
+SEED_BODY_START = "Zamir Kabulov, a former Russian ambassador to Afghanistan"
+SEED_BODY_END = "gas pipeline projects as possible areas of cooperation."
+SEED_CHROME = ("Try Our AI Features", "No comments yet", "Related Articles", "Freight rates fall", "12 minutes ago")
+
+
+def seed_lines() -> list[bytes]:
+    """The seed file's messages, byte for byte."""
+    return [line for line in SEEDS.read_bytes().splitlines() if line.strip()]
+
+
+def seed_record(record_id: str) -> dict[str, Any]:
+    """The seed record with this id (or, for records without one, this url)."""
+    for line in seed_lines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record_id in (record.get("id"), record.get("url")):
+            return record
+    raise KeyError(record_id)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Default settings with a private data directory."""
+    return Settings(data_dir=tmp_path / "data", metrics_port=0)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """In CI every test must run: a skip there is reported as a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {report.longrepr}"

@@ -1,0 +1,149 @@
+"""A real Kafka broker (started by deploy/kafka/kafka.sh), per-test topics and groups, worker processes.
+
+No test here skips: a broker that does not start fails the session, loudly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from tests.conftest import ROOT
+from workers.kafka_io import produce_lines
+from workers.settings import Settings
+
+KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
+BROKER_PORT = int(os.environ.get("ENRICH_TEST_KAFKA_PORT", "19092"))  # apart from a dev broker on 9092
+WORKER_STOP_SECONDS = 30
+
+
+def _kafka(command: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KAFKA_PORT": str(BROKER_PORT), "KAFKA_CONTROLLER_PORT": str(BROKER_PORT + 1)}
+    return subprocess.run([str(KAFKA_SH), command], env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[str]:
+    """Bootstrap address of a running broker; started for the session unless one already runs there."""
+    already_running = _kafka("status").returncode == 0
+    started = _kafka("start")
+    if started.returncode != 0:
+        pytest.fail(f"the Kafka broker did not start:\n{started.stdout}\n{started.stderr}", pytrace=False)
+    yield f"127.0.0.1:{BROKER_PORT}"
+    if not already_running:
+        _kafka("stop")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def pipeline_settings(broker: str, tmp_path: Path) -> Settings:
+    """Settings with topics, consumer groups and ports of this test alone."""
+    run = f"t{uuid.uuid4().hex[:10]}"
+    topics = {f"topic_{t}": f"{run}.{t}" for t in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter")}
+    return Settings(
+        bootstrap_servers=broker,
+        app_id=run,
+        partitions=2,
+        data_dir=tmp_path / "data",
+        metrics_port=free_port(),
+        web_port=free_port(),
+        **topics,
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a worker process these settings."""
+    return {f"ENRICH_{name.upper()}": str(value) for name, value in settings.model_dump().items()}
+
+
+class Worker:
+    """A worker process (``python -m workers worker``) and its log."""
+
+    def __init__(self, settings: Settings, log: Path, stages: str | None) -> None:
+        env = {**os.environ, **settings_env(settings)}
+        args = [sys.executable, "-m", "workers", "worker", *(["--stages", stages] if stages else [])]
+        self.log = log
+        self._log_file = log.open("wb")
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> int:
+        """SIGTERM, as an orchestrator stops a worker; the exit code."""
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(WORKER_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log_file.close()
+        return self.process.returncode
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    """Start worker processes; every one is stopped after the test."""
+    workers: list[Worker] = []
+
+    def start(settings: Settings, stages: str | None = None) -> Worker:
+        worker = Worker(settings, tmp_path / f"worker-{len(workers)}.log", stages)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def produce(settings: Settings, topic: str, lines: list[bytes]) -> None:
+    """Publish raw lines, one message each, and wait for the broker's acks."""
+    asyncio.run(produce_lines(settings, topic, lines))
+
+
+def read_topic(
+    settings: Settings, topic: str, expected: int, timeout: float, grace: float = 2.0
+) -> list[dict[str, Any]]:
+    """Records on ``topic`` from its start: wait up to ``timeout`` for ``expected``, then ``grace`` for extras."""
+
+    async def run() -> list[dict[str, Any]]:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=settings.bootstrap_servers,
+            group_id=f"reader-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        records: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=500)
+                records += [orjson.loads(r.value) for rs in batch.values() for r in rs]
+                if len(records) >= expected:
+                    deadline = min(deadline, time.monotonic() + grace)
+        finally:
+            await consumer.stop()
+        return records
+
+    return asyncio.run(run())

@@ -1,0 +1,123 @@
+"""The clean stage on the seed page, on HTML, and on what is not an article."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import COPY_URL, SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_record
+from workers.clean import CleanOptions, clean_article, detect_language
+from workers.clean.normalize import content_hash, join_paragraphs, normalize_line
+from workers.clean.pagetext import looks_like_headline, split_page_text
+from workers.intake import read_raw
+from workers.records import Origin, RawArticle, Rejected
+
+ORIGIN = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
+OPTIONS = CleanOptions()
+
+
+def raw(**fields: object) -> RawArticle:
+    base = {"id": "a1", "url": None, "source": "Test", "title": None, "published_at": None}
+    return RawArticle(**{**base, **fields})  # type: ignore[typeddict-item]
+
+
+def test_seed_page_keeps_the_article_and_drops_the_chrome() -> None:
+    page = seed_record(SEED_PAGE_ID)["text"]
+    article = clean_article(raw(text=page), ORIGIN, OPTIONS)
+    assert article["title"] == "Russia says it will help Taliban fight Islamic State in Afghanistan"
+    assert article["text"].startswith(SEED_BODY_START)
+    assert article["text"].endswith(SEED_BODY_END)
+    for chrome in SEED_CHROME:
+        assert chrome not in article["text"]
+    assert article["text"].count("\n\n") == 12  # 13 paragraphs, a blank line between each
+    assert article["language"] == "en"
+    assert article["input_kind"] == "text"
+
+
+def test_html_copy_loses_navigation_share_related_and_comments() -> None:
+    record = seed_record(COPY_URL)
+    article = clean_article(raw(html=record["html"]), ORIGIN, OPTIONS)
+    assert article["title"] == "Russia pledges help to Taliban against Islamic State"
+    assert article["text"].startswith("Zamir Kabulov, Russia's former ambassador")
+    for chrome in ("Share on Facebook", "Related Stories", "Reader123", "Subscribe", "All rights reserved"):
+        assert chrome not in article["text"]
+    assert article["wire"]["agency"] == "Reuters"
+    assert article["wire"]["city"] == "MOSCOW"
+    assert article["wire"]["trailer"] == "(Reporting by the Moscow newsroom; Editing by Mark Trevelyan)"
+    assert "Reporting by" not in article["text"]
+
+
+def test_given_title_wins_over_the_extracted_one() -> None:
+    page = seed_record(SEED_PAGE_ID)["text"]
+    assert clean_article(raw(text=page, title="  Given\u00a0title "), ORIGIN, OPTIONS)["title"] == "Given title"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "",
+        "Home\nNews\nSport\nSubscribe\nSign in",
+        "<html><body><nav><a href='/'>Home</a></nav><p>404 Not Found</p></body></html>",
+    ],
+)
+def test_pages_without_an_article_are_rejected_as_empty(page: str) -> None:
+    kind = {"html": page} if page.startswith("<") else {"text": page}
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(**kind), ORIGIN, OPTIONS)
+    assert rejected.value.code == "empty_body"
+
+
+def test_normalize_line_fixes_mojibake_invisible_characters_and_spaces() -> None:
+    assert normalize_line("CafÃ©\u200b  au\u00a0lait\x07 ") == "Café au lait"
+    assert normalize_line("\u201cquoted\u201d") == '"quoted"'
+
+
+def test_paragraphs_are_joined_by_one_blank_line() -> None:
+    assert join_paragraphs([" one ", "", "two\u200b"]) == "one\n\ntwo"
+
+
+def test_content_hash_is_stable_and_128_bits() -> None:
+    assert content_hash("abc") == content_hash("abc") != content_hash("abd")
+    assert len(content_hash("abc")) == 32
+
+
+def test_headline_detection() -> None:
+    assert looks_like_headline("Russia says it will help Taliban fight Islamic State")
+    assert not looks_like_headline("This is a sentence of body text.")
+    assert not looks_like_headline("Menu")
+
+
+def test_page_text_without_headline_has_no_title() -> None:
+    title, paragraphs = split_page_text("This first line is a sentence of body text, not a title.\nSecond one here.")
+    assert title is None
+    assert paragraphs[0].startswith("This first line")
+
+
+def test_language_of_non_english_text() -> None:
+    text = "Le gouvernement a annoncé mardi une nouvelle réforme des retraites, contestée par les syndicats."
+    assert detect_language(text) == "fr"
+
+
+def test_read_raw_derives_a_stable_id_from_the_url() -> None:
+    payload = b'{"url": "https://x.example/a", "source": "X", "text": "t"}'
+    assert read_raw(payload, 10_000)["id"] == read_raw(payload, 10_000)["id"]
+    assert read_raw(payload, 10_000)["id"].startswith("u-")
+    assert read_raw(b'{"source": "X", "text": "t"}', 10_000)["id"].startswith("c-")
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b"\xff\xfe not utf-8", "invalid_encoding"),
+        (b'{"source": "X", "text": ', "invalid_json"),
+        (b"[1, 2]", "schema_violation"),
+        (b'{"source": "X"}', "schema_violation"),
+        (b'{"source": "X", "text": "t", "html": "<p>t</p>"}', "schema_violation"),
+        (b'{"source": "X", "text": "t", "published_at": "yesterday"}', "schema_violation"),
+        (b'{"source": "X", "text": "' + b"x" * 2000 + b'"}', "oversized"),
+    ],
+)
+def test_read_raw_rejects_bad_input_with_its_reason(payload: bytes, code: str) -> None:
+    with pytest.raises(Rejected) as rejected:
+        read_raw(payload, 1024)
+    assert rejected.value.code == code
+    assert rejected.value.reason

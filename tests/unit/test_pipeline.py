@@ -1,0 +1,92 @@
+"""The stages as the agents and the offline mode run them: routing, dead letters, schemas."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import ClassVar
+
+import pytest
+
+from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
+from workers import codec
+from workers.pipeline import CleanStage, DedupStage, EntitiesStage, Message
+from workers.records import Origin
+from workers.settings import Settings
+
+
+def message(payload: bytes, offset: int = 0) -> Message:
+    return Message(payload, Origin(topic="articles.raw", partition=1, offset=offset, timestamp_ms=1_700_000_000_000))
+
+
+class BrokenNlp:
+    """A pipeline whose inference fails, as a corrupt model or an out-of-memory would."""
+
+    meta: ClassVar[dict[str, str]] = {"lang": "en", "name": "broken", "version": "0"}
+
+    def pipe(self, texts, batch_size):
+        raise RuntimeError("inference failed")
+
+
+def test_clean_stage_routes_articles_on_and_bad_input_to_dead_letters(settings: Settings) -> None:
+    lines = seed_lines()
+    results = CleanStage(settings).process([message(line, i) for i, line in enumerate(lines)])
+    destinations = [[o.destination for o in group] for group in results]
+    assert destinations == [["clean"], ["clean"], ["clean"], ["deadletter"], ["deadletter"]]
+    for group in results:
+        for output in group:
+            codec.check("clean" if output.destination == "clean" else "deadletter", output.record)
+    broken = results[3][0].record
+    assert broken["stage"] == "clean"
+    assert broken["error"] == "invalid_json"
+    assert broken["payload"].encode() == lines[3]
+    assert broken["origin"] == {"topic": "articles.raw", "partition": 1, "offset": 3, "timestamp_ms": 1_700_000_000_000}
+    assert results[4][0].record["id"] == "no-page-item"
+
+
+def test_undecodable_bytes_are_kept_as_base64(settings: Settings) -> None:
+    payload = b"\x00\xff\xfe binary"
+    [[output]] = CleanStage(settings).process([message(payload)])
+    assert output.record["error"] == "invalid_encoding"
+    assert output.record["payload_encoding"] == "base64"
+    assert base64.b64decode(output.record["payload"]) == payload
+
+
+def test_dedup_stage_emits_unique_then_duplicate_and_state(settings: Settings) -> None:
+    [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
+    payload = codec.dumps(cleaned.record)
+    stage = DedupStage(settings)
+    first, second = stage.process([message(payload), message(payload.replace(b'"daily8-', b'"copy-'))])
+    assert [o.destination for o in first] == ["unique", "state"]
+    assert [o.destination for o in second] == ["duplicates", "state"]
+    codec.check("unique", first[0].record)
+    codec.check("duplicate", second[0].record)
+    assert second[0].record["canonical_id"] == SEED_PAGE_ID
+    assert second[0].record["text"] == cleaned.record["text"]
+
+
+def test_dedup_stage_dead_letters_records_that_break_its_schema(settings: Settings) -> None:
+    [[output]] = DedupStage(settings).process([message(b'{"id": "x"}')])
+    assert (output.destination, output.record["stage"], output.record["error"]) == (
+        "deadletter",
+        "dedup",
+        "schema_violation",
+    )
+
+
+def test_entities_stage_isolates_failures_per_record(settings: Settings) -> None:
+    [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
+    unique = codec.dumps({**cleaned.record, "cluster_id": "cl-x"})
+    results = EntitiesStage(settings, BrokenNlp()).process([message(unique), message(b"not json")])
+    assert [(o.destination, o.record["error"]) for group in results for o in group] == [
+        ("deadletter", "internal_error"),
+        ("deadletter", "invalid_json"),
+    ]
+    assert results[0][0].record["id"] == SEED_PAGE_ID
+    assert "inference failed" in results[0][0].record["reason"]
+
+
+def test_settings_reject_unknown_stages() -> None:
+    assert Settings(stages="dedup, clean").stage_list == ("clean", "dedup")
+    with pytest.raises(ValueError, match="unknown stages"):
+        _ = Settings(stages="clean,tagging").stage_list

@@ -1,0 +1,5 @@
+"""``python -m workers``: the ``enrich`` command line."""
+
+from workers.cli import main
+
+main()

@@ -1,0 +1,120 @@
+"""Thin Faust agents: read a batch, run the stage off the event loop, publish, then let the offsets go.
+
+Faust acks a batch's events only after this loop body returns, and commits only acked offsets, after
+flushing the producer; the body also awaits every send's delivery itself. So an offset is never committed
+before the records derived from its message are written (at-least-once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+import faust
+from faust.types import EventT
+
+from workers import codec, metrics
+from workers.pipeline import Destination, Message, Output
+from workers.records import Origin
+from workers.settings import Stage
+
+log = logging.getLogger(__name__)
+
+FINAL: frozenset[Destination] = frozenset({"enriched", "duplicates", "deadletter"})
+
+
+class StageRunner(Protocol):
+    """What an agent needs of a stage (see ``workers.pipeline``)."""
+
+    name: Stage
+
+    def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
+
+
+def origin_of(event: EventT) -> Origin:
+    """Kafka coordinates and timestamp of the message behind an event."""
+    message = event.message
+    timestamp = message.timestamp
+    return Origin(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp_ms=round(timestamp * 1000) if timestamp else None,
+    )
+
+
+class StageAgent:
+    """Runs one stage for a Faust agent: off-loop processing, publishing, metrics."""
+
+    def __init__(
+        self,
+        make_stage: Callable[[], StageRunner],
+        sinks: Mapping[Destination, faust.TopicT],
+        state: faust.types.TableT | None = None,
+    ) -> None:
+        self._make_stage = make_stage
+        self._sinks = sinks
+        self._state = state
+        # One thread per stage: the stage's state (dedup index, spaCy pipeline) is touched by one thread only,
+        # and the event loop stays free to heartbeat and commit while it works.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage")
+        self.stage: StageRunner | None = None
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn`` on the stage's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def start(self) -> StageRunner:
+        """Build the stage (loading a model, say) off the event loop, once."""
+        if self.stage is None:
+            self.stage = await self.call(self._make_stage)
+        return self.stage
+
+    async def handle(self, events: Sequence[EventT]) -> None:
+        """Process a batch of events and publish every output before returning."""
+        stage = await self.start()
+        messages = [Message(event.value, origin_of(event)) for event in events]
+        metrics.MESSAGES_IN.labels(stage.name).inc(len(messages))
+        started = time.perf_counter()
+        results = await self.call(stage.process, messages)
+        elapsed = time.perf_counter() - started
+        for _ in messages:
+            metrics.STAGE_SECONDS.labels(stage.name).observe(elapsed / len(messages))
+        outputs = [output for group in results for output in group]
+        await self._publish(stage.name, outputs)
+
+    async def _publish(self, stage: Stage, outputs: Sequence[Output]) -> None:
+        pending = []
+        for output in outputs:
+            if output.destination == "state":
+                self._save_state(output)
+                continue
+            topic = self._sinks[output.destination]
+            pending.append(await topic.send(key=output.key.encode(), value=codec.dumps(output.record)))
+            self._count(stage, output)
+        await asyncio.gather(*pending)
+        now = time.time()
+        for output in outputs:
+            if output.destination in FINAL and output.record["origin"]["timestamp_ms"]:
+                latency = now - output.record["origin"]["timestamp_ms"] / 1000
+                metrics.END_TO_END_SECONDS.labels(output.destination).observe(max(latency, 0.0))
+
+    def _save_state(self, output: Output) -> None:
+        if self._state is None:
+            return
+        if output.record is None:
+            self._state.pop(output.key, None)
+        else:
+            self._state[output.key] = output.record
+
+    @staticmethod
+    def _count(stage: Stage, output: Output) -> None:
+        metrics.MESSAGES_OUT.labels(stage, output.destination).inc()
+        if output.destination == "deadletter":
+            metrics.DEADLETTERS.labels(stage, output.record["error"]).inc()
+        elif stage == "dedup":
+            metrics.DEDUP_DECISIONS.labels(output.record.get("match", "unique")).inc()

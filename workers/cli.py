@@ -1,0 +1,116 @@
+"""``enrich``: run workers, create topics, produce and tail topics, process files offline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+from workers.settings import Settings, get_settings
+
+
+@click.group()
+def main() -> None:
+    """Streaming news enrichment on Kafka: clean, deduplicate, tag entities."""
+
+
+@main.command()
+@click.option("--stages", help="Comma-separated stages to run (default: ENRICH_STAGES, all of them).")
+def worker(stages: str | None) -> None:
+    """Start a Faust worker running the agents of the chosen stages."""
+    from faust.worker import Worker
+    from prometheus_client import start_http_server
+
+    from workers.app import create_app
+    from workers.topics import ensure_topics
+
+    settings = get_settings() if stages is None else Settings(stages=stages)
+    chosen = settings.stage_list
+    asyncio.run(ensure_topics(settings))
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)
+    _build_info(settings)
+    app = create_app(settings, chosen)
+    Worker(app, loglevel=settings.log_level.upper(), redirect_stdouts=False).execute_from_commandline()
+
+
+@main.command()
+def topics() -> None:
+    """Create the pipeline's topics (those that do not exist yet)."""
+    from workers.topics import ensure_topics
+
+    created = asyncio.run(ensure_topics(get_settings()))
+    click.echo(f"created: {', '.join(created) or 'none (all exist)'}")
+
+
+@main.command()
+@click.argument("source", type=click.File("rb"))
+@click.option("--topic", help="Topic to publish to (default: the raw topic).")
+def produce(source: click.utils.LazyFile, topic: str | None) -> None:
+    """Publish each line of SOURCE (JSONL, - for stdin) as one message, keyed by its id when it has one."""
+    from workers.kafka_io import produce_lines
+
+    settings = get_settings()
+    count = asyncio.run(produce_lines(settings, topic or settings.topic_raw, source))
+    click.echo(f"published {count} messages to {topic or settings.topic_raw}", err=True)
+
+
+@main.command()
+@click.argument("topic")
+@click.option("--from-beginning/--from-end", default=True, show_default=True)
+@click.option("--max-messages", type=int, help="Stop after this many messages.")
+@click.option("--timeout", type=float, help="Stop after this many seconds without a message.")
+@click.option("--summary", is_flag=True, help="Print one readable line per record instead of the JSON.")
+def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: float | None, summary: bool) -> None:
+    """Print the records arriving on TOPIC."""
+    from workers.kafka_io import tail_topic
+
+    async def run() -> None:
+        async for value in tail_topic(get_settings(), topic, from_beginning, max_messages, timeout):
+            click.echo(_summary(value) if summary else value.decode("utf-8", "replace"))
+
+    asyncio.run(run())
+
+
+@main.command()
+@click.argument("source", type=click.File("rb"))
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+def process(source: click.utils.LazyFile, out_dir: Path) -> None:
+    """Run the stages over SOURCE (JSONL, - for stdin) without Kafka; write one JSONL file per output topic."""
+    from workers.nlp import load_ner
+    from workers.offline import process_file
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
+    nlp = load_ner(settings.spacy_model, settings.spacy_fallback_model)
+    counts = process_file(source, source.name, out_dir, settings, nlp)
+    click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)
+
+
+def _build_info(settings: Settings) -> None:
+    from importlib.metadata import version
+
+    from workers import metrics
+
+    metrics.BUILD_INFO.info({"version": version("news-enrich"), "spacy_model": settings.spacy_model})
+
+
+def _summary(value: bytes) -> str:
+    """One line a person can read: what the record is and what it says."""
+    try:
+        record = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value[:200].decode("utf-8", "replace")
+    if "error" in record:
+        return f"DEAD LETTER {record['id']} stage={record['stage']} error={record['error']}: {record['reason']}"
+    if "canonical_id" in record:
+        return (
+            f"DUPLICATE {record['id']} ({record['source']}) of {record['canonical_id']}: "
+            f"{record['match']} match, similarity {record['similarity']}"
+        )
+    entities = ", ".join(f"{e['text']} ({e['label']})" for e in record.get("entities", [])[:12])
+    return f"ENRICHED {record['id']} ({record['source']}) {record['title']!r}\n    entities: {entities}"

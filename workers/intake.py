@@ -1,0 +1,43 @@
+"""The raw topic's edge: bytes in, a validated ``RawArticle`` with a stable id out."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from workers import codec
+from workers.records import RawArticle, Rejected
+
+
+def derive_id(record: dict[str, Any]) -> str:
+    """A stable id: from the url when there is one, else from the page itself."""
+    basis = record.get("url") or record.get("html") or record.get("text") or ""
+    prefix = "u" if record.get("url") else "c"
+    return f"{prefix}-{hashlib.blake2b(basis.encode('utf-8'), digest_size=10).hexdigest()}"
+
+
+def read_raw(payload: bytes, max_bytes: int) -> RawArticle:
+    """Decode and validate a raw message; raise ``Rejected`` with the reason when it cannot be used."""
+    if len(payload) > max_bytes:
+        raise Rejected("oversized", f"message is {len(payload)} bytes, limit is {max_bytes}")
+    record = codec.loads(payload)
+    if not isinstance(record, dict):
+        raise Rejected("schema_violation", f"raw record must be a JSON object, not {type(record).__name__}")
+    try:
+        codec.check("raw", record)
+    except Rejected as rejected:
+        given = record.get("id")
+        rejected.article_id = given if isinstance(given, str) else None
+        raise
+    raw = RawArticle(
+        id=record.get("id") or derive_id(record),
+        url=record.get("url"),
+        source=record["source"],
+        title=record.get("title"),
+        published_at=record.get("published_at"),
+    )
+    if "html" in record:
+        raw["html"] = record["html"]
+    else:
+        raw["text"] = record["text"]
+    return raw

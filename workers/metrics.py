@@ -1,0 +1,41 @@
+"""Every Prometheus metric of the pipeline, defined once, in base units (seconds, bytes, ``_total``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, Info, disable_created_metrics
+
+PREFIX = "enrich"
+
+# The *_created series double the series count and no dashboard or alert of ours reads them.
+disable_created_metrics()
+
+# Latency buckets in seconds: per-stage work is milliseconds, end to end can be seconds.
+_STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+BUILD_INFO = Info(f"{PREFIX}_build", "Version of the workers and the spaCy model they load")
+
+MESSAGES_IN = Counter(f"{PREFIX}_messages_in_total", "Messages consumed by a stage", ["stage"])
+MESSAGES_OUT = Counter(
+    f"{PREFIX}_messages_out_total",
+    "Records a stage produced, by outcome: the destination (clean, unique, enriched, duplicates, deadletter)",
+    ["stage", "outcome"],
+)
+DEADLETTERS = Counter(f"{PREFIX}_deadletters_total", "Dead-lettered messages by stage and reason", ["stage", "reason"])
+STAGE_SECONDS = Histogram(
+    f"{PREFIX}_stage_seconds", "Processing time of one record in a stage", ["stage"], buckets=_STAGE_BUCKETS
+)
+END_TO_END_SECONDS = Histogram(
+    f"{PREFIX}_end_to_end_seconds",
+    "Time from the raw message's Kafka timestamp to the publication of its final record",
+    ["outcome"],
+    buckets=_E2E_BUCKETS,
+)
+DEDUP_DECISIONS = Counter(f"{PREFIX}_dedup_decisions_total", "Dedup decisions by kind (unique, exact, near)", ["kind"])
+DEDUP_INDEX_ENTRIES = Gauge(f"{PREFIX}_dedup_index_entries", "Articles held in the dedup index")
+NER_BATCH_SIZE = Histogram(
+    f"{PREFIX}_ner_batch_size", "Articles per NER batch", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256)
+)
+NER_BATCH_SECONDS = Histogram(
+    f"{PREFIX}_ner_batch_seconds", "Inference time of one NER batch", buckets=(*_STAGE_BUCKETS, 10.0, 30.0)
+)

@@ -1,0 +1,195 @@
+"""The three stages as batch functions: messages in, routed outputs out. No Kafka here.
+
+The Faust agents (``workers.agents``) and the offline ``enrich process`` mode (``workers.offline``) both run
+these, so a record takes the same path through the same code either way. Every failure of one message
+becomes a dead letter for that message; nothing a message contains can stop a stage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from workers import codec
+from workers.clean import CleanOptions, clean_article
+from workers.dedup import DedupIndex, DedupOptions, event_time
+from workers.entities import tag_texts
+from workers.intake import read_raw
+from workers.nlp import model_label
+from workers.records import (
+    SCHEMA_VERSION,
+    CleanArticle,
+    DeadLetter,
+    DuplicateArticle,
+    EnrichedArticle,
+    Origin,
+    Rejected,
+    UniqueArticle,
+)
+from workers.settings import Settings, Stage
+
+log = logging.getLogger(__name__)
+
+Destination = Literal["clean", "unique", "enriched", "duplicates", "deadletter", "state"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One input message of a stage and where it was read."""
+
+    payload: bytes
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One record a stage emits, the destination it goes to and its key (the article id)."""
+
+    destination: Destination
+    key: str
+    record: Any
+
+
+def now_iso() -> str:
+    """The current UTC time, RFC 3339."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str | None) -> Output:
+    """The dead-letter output for a message a stage could not process."""
+    payload, encoding = codec.payload_text(message.payload)
+    record = DeadLetter(
+        schema_version=SCHEMA_VERSION,
+        id=article_id or error.article_id,
+        stage=stage,
+        error=error.code,
+        reason=error.reason,
+        payload=payload,
+        payload_encoding=encoding,
+        origin=message.origin,
+        failed_at=now_iso(),
+    )
+    return Output("deadletter", record["id"] or f"{message.origin['topic']}:{message.origin['offset']}", record)
+
+
+def guarded(stage: Stage, message: Message, work: Callable[[], list[Output]], article_id: str | None) -> list[Output]:
+    """Run ``work`` for one message; a rejection or any exception becomes that message's dead letter."""
+    try:
+        return work()
+    except Rejected as rejected:
+        return [dead_letter(stage, message, rejected, article_id)]
+    except Exception as exc:  # a bug on one record must not stop the stage: logged in full, dead-lettered
+        log.exception("stage %s failed on %s at %s", stage, article_id, message.origin)
+        return [dead_letter(stage, message, Rejected("internal_error", f"{type(exc).__name__}: {exc}"), article_id)]
+
+
+def read_record(message: Message, schema: codec.SchemaName) -> Any:
+    """Decode an inter-stage record and check it against its schema."""
+    record = codec.loads(message.payload)
+    codec.check(schema, record)
+    return record
+
+
+class CleanStage:
+    """Raw page -> clean article, or a dead letter saying why not."""
+
+    name: Stage = "clean"
+
+    def __init__(self, settings: Settings) -> None:
+        self.max_bytes = settings.max_message_bytes
+        self.options = CleanOptions(min_body_words=settings.min_body_words)
+
+    def process(self, messages: Sequence[Message]) -> list[list[Output]]:
+        """Clean each message on its own."""
+        return [guarded(self.name, m, lambda m=m: self._one(m), None) for m in messages]
+
+    def _one(self, message: Message) -> list[Output]:
+        raw = read_raw(message.payload, self.max_bytes)
+        try:
+            return [Output("clean", raw["id"], clean_article(raw, message.origin, self.options))]
+        except Rejected as rejected:
+            return [dead_letter(self.name, message, rejected, raw["id"])]
+
+
+class DedupStage:
+    """Clean article -> first copy (unique) or later copy (duplicates), plus the index entry to persist."""
+
+    name: Stage = "dedup"
+
+    def __init__(self, settings: Settings, index: DedupIndex | None = None) -> None:
+        self.index = index or DedupIndex(dedup_options(settings))
+
+    def process(self, messages: Sequence[Message]) -> list[list[Output]]:
+        """Decide each message in order: an earlier message of the batch can be the original of a later one."""
+        return [guarded(self.name, m, lambda m=m: self._one(m), None) for m in messages]
+
+    def _one(self, message: Message) -> list[Output]:
+        article: CleanArticle = read_record(message, "clean")
+        timestamp_ms = article["origin"]["timestamp_ms"]
+        at = event_time(article["published_at"], timestamp_ms / 1000 if timestamp_ms else datetime.now(UTC).timestamp())
+        decision, entry = self.index.decide(article["id"], article["content_hash"], article["text"], at)
+        outputs = [Output("state", article["id"], entry)]
+        outputs += [Output("state", evicted, None) for evicted in self.index.drain_evicted()]
+        if decision.kind == "unique":
+            unique = UniqueArticle(**article, cluster_id=decision.cluster_id)
+            return [Output("unique", article["id"], unique), *outputs]
+        duplicate = DuplicateArticle(
+            **article,
+            cluster_id=decision.cluster_id,
+            canonical_id=decision.canonical_id,
+            similarity=round(decision.similarity, 4),
+            match=decision.kind,
+        )
+        return [Output("duplicates", article["id"], duplicate), *outputs]
+
+
+class EntitiesStage:
+    """First copy of a story -> enriched article with its entities, tagged in one batch."""
+
+    name: Stage = "entities"
+
+    def __init__(self, settings: Settings, nlp: Any) -> None:
+        self.nlp = nlp
+        self.batch_size = settings.ner_batch_size
+        self.model = model_label(nlp)
+
+    def process(self, messages: Sequence[Message]) -> list[list[Output]]:
+        """Decode each message, tag the decodable ones together, and fall back to one by one if that fails."""
+        results: list[list[Output]] = [[] for _ in messages]
+        articles: dict[int, UniqueArticle] = {}
+        for i, message in enumerate(messages):
+            results[i] = guarded(self.name, message, lambda m=message, i=i: self._decode(m, i, articles), None)
+        try:
+            tagged = tag_texts(self.nlp, [a["text"] for a in articles.values()], self.batch_size)
+        except Exception:  # one bad record must not sink its batch: retry one at a time to find it
+            log.exception("NER batch of %d failed; tagging its records one by one", len(articles))
+            for i, article in articles.items():
+                results[i] = guarded(self.name, messages[i], lambda a=article: self._enrich_one(a), article["id"])
+            return results
+        for (i, article), entities in zip(articles.items(), tagged, strict=True):
+            results[i] = [self._enriched(article, entities)]
+        return results
+
+    @staticmethod
+    def _decode(message: Message, index: int, into: dict[int, UniqueArticle]) -> list[Output]:
+        into[index] = read_record(message, "unique")
+        return []
+
+    def _enrich_one(self, article: UniqueArticle) -> list[Output]:
+        return [self._enriched(article, tag_texts(self.nlp, [article["text"]], 1)[0])]
+
+    def _enriched(self, article: UniqueArticle, entities: list) -> Output:
+        return Output("enriched", article["id"], EnrichedArticle(**article, entities=entities, nlp_model=self.model))
+
+
+def dedup_options(settings: Settings) -> DedupOptions:
+    """The dedup stage's options from the settings."""
+    return DedupOptions(
+        threshold=settings.dedup_threshold,
+        num_perm=settings.dedup_num_perm,
+        shingle_words=settings.dedup_shingle_words,
+        window_seconds=settings.dedup_window_seconds,
+    )

@@ -1,0 +1,128 @@
+"""The records that travel between stages and out of the pipeline, mirroring ``schemas/*.json``."""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+SCHEMA_VERSION = 1
+
+ErrorCode = Literal[
+    "oversized",  # the message is larger than ENRICH_MAX_MESSAGE_BYTES
+    "invalid_encoding",  # the bytes are not UTF-8
+    "invalid_json",  # the text is not one JSON document
+    "schema_violation",  # the JSON does not match the stage's input schema
+    "empty_body",  # nothing of an article is left after cleaning
+    "internal_error",  # a bug: the stage raised on this record
+]
+MatchKind = Literal["exact", "near"]
+InputKind = Literal["html", "text"]
+
+
+class Rejected(Exception):
+    """A record a stage refuses, with a machine-readable code and a reason a person can act on."""
+
+    def __init__(self, code: ErrorCode, reason: str, article_id: str | None = None) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code: ErrorCode = code
+        self.reason = reason
+        self.article_id = article_id
+
+
+class Origin(TypedDict):
+    """Where a message was read: Kafka coordinates, or a file and line number offline."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None
+
+
+class RawArticle(TypedDict):
+    """A scraped page as it arrives on the raw topic (after validation and id derivation)."""
+
+    id: str
+    url: str | None
+    source: str
+    title: str | None
+    published_at: str | None
+    html: NotRequired[str]
+    text: NotRequired[str]
+
+
+class Wire(TypedDict):
+    """Wire attribution found in the article: agency, dateline city and date, trailer."""
+
+    agency: str | None
+    dateline: str | None
+    city: str | None
+    date: str | None
+    trailer: str | None
+
+
+class CleanArticle(TypedDict):
+    """An article body without page chrome, normalised, with its title, language and wire attribution."""
+
+    schema_version: int
+    id: str
+    url: str | None
+    source: str
+    title: str | None
+    published_at: str | None
+    language: str | None
+    text: str
+    content_hash: str
+    input_kind: InputKind
+    wire: Wire
+    origin: Origin
+
+
+class Mention(TypedDict):
+    """One occurrence of an entity: character offsets into the cleaned text."""
+
+    start: int
+    end: int
+
+
+class Entity(TypedDict):
+    """A distinct entity of an article with all its mentions."""
+
+    text: str
+    label: str
+    count: int
+    mentions: list[Mention]
+
+
+class UniqueArticle(CleanArticle):
+    """The first copy of a story, on its way to entity tagging."""
+
+    cluster_id: str
+
+
+class EnrichedArticle(UniqueArticle):
+    """The pipeline's main output: a clean, first-seen article with its entities."""
+
+    entities: list[Entity]
+    nlp_model: str
+
+
+class DuplicateArticle(CleanArticle):
+    """A later copy of a story already seen: which one, how similar, and how it matched."""
+
+    cluster_id: str
+    canonical_id: str
+    similarity: float
+    match: MatchKind
+
+
+class DeadLetter(TypedDict):
+    """A message no stage could process, with the reason, the stage and the original bytes."""
+
+    schema_version: int
+    id: str | None
+    stage: str
+    error: ErrorCode
+    reason: str
+    payload: str
+    payload_encoding: Literal["utf-8", "base64"]
+    origin: Origin
+    failed_at: str

