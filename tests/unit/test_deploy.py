@@ -1,0 +1,178 @@
+"""The container deployment (Dockerfile, docker-compose.yml, deploy/) agrees with the code and with itself."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import get_args
+
+import prometheus_client
+import pytest
+import yaml
+
+import workers.metrics  # noqa: F401  (registers the pipeline's collectors)
+from workers import codec
+from workers.pipeline import Destination
+from workers.settings import STAGES, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+PROMETHEUS_DIR = DEPLOY / "prometheus"
+RULES_DIR = PROMETHEUS_DIR / "rules"
+DASHBOARD_FILE = DEPLOY / "grafana" / "dashboards" / "enrich.json"
+
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, dict] = COMPOSE["services"]
+WORKERS = {name: svc for name, svc in SERVICES.items() if svc.get("command", [""])[0] == "worker"}
+PROMETHEUS = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
+
+# A metric name in a query, but not inside a recording rule name such as stage:enrich_messages_in:rate5m.
+METRIC_REF = re.compile(r"(?<![\w:])enrich_[a-z0-9_]+")
+
+
+def environment(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def container_ports(service: dict) -> set[int]:
+    """Container-side ports of ``expose`` and ``ports`` ("9100", "9101:9100", "9100/tcp")."""
+    entries = [*service.get("expose", []), *service.get("ports", [])]
+    return {int(str(entry).split(":")[-1].split("/")[0]) for entry in entries}
+
+
+def mounts(service: dict) -> dict[str, Path]:
+    """Container path -> host path of the service's bind mounts."""
+    binds = (volume.split(":") for volume in service.get("volumes", []))
+    return {target: (ROOT / source).resolve() for source, target, *_ in binds if source.startswith(".")}
+
+
+def dicts(node: object) -> Iterator[dict]:
+    if isinstance(node, dict):
+        yield node
+        node = list(node.values())
+    if isinstance(node, list):
+        for child in node:
+            yield from dicts(child)
+
+
+def test_enrich_variables_are_settings_fields() -> None:
+    fields = {f"ENRICH_{name.upper()}" for name in Settings.model_fields}
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    env_lines = [line for line in dockerfile.splitlines() if line.startswith("ENV ")]
+    used = set(re.findall(r"ENRICH_[A-Z0-9_]+", (ROOT / "docker-compose.yml").read_text()))
+    used |= {name for line in env_lines for name in re.findall(r"(ENRICH_[A-Z0-9_]+)=", line)}
+    assert "ENRICH_BOOTSTRAP_SERVERS" in used
+    assert used <= fields, f"not settings: {sorted(used - fields)}"
+
+
+def test_kafka_image_matches_local_kafka_version() -> None:
+    ns = {"m": "http://maven.apache.org/POM/4.0.0"}
+    pom = ET.parse(DEPLOY / "kafka" / "pom.xml").getroot()
+    versions = [
+        dep.findtext("m:version", namespaces=ns).strip()
+        for dep in pom.iterfind("m:dependencies/m:dependency", ns)
+        if (dep.findtext("m:groupId", namespaces=ns), dep.findtext("m:artifactId", namespaces=ns))
+        == ("org.apache.kafka", "kafka_2.13")
+    ]
+    assert len(versions) == 1
+    version = versions[0]
+    if prop := re.fullmatch(r"\$\{(.+)\}", version):  # <version>${kafka.version}</version>
+        version = pom.findtext(f"m:properties/m:{prop[1]}", namespaces=ns).strip()
+    assert SERVICES["kafka"]["image"] == f"apache/kafka:{version}"
+
+
+def test_worker_stages_are_valid_and_cover_the_pipeline() -> None:
+    stages = []
+    for service in WORKERS.values():
+        command = service["command"]
+        stages += command[command.index("--stages") + 1].split(",")
+    assert set(stages) <= set(STAGES), f"unknown stages: {sorted(set(stages) - set(STAGES))}"
+    assert sorted(stages) == sorted(STAGES)
+
+
+def test_workers_metrics_port_is_exposed_and_scraped() -> None:
+    (job,) = [job for job in PROMETHEUS["scrape_configs"] if job["job_name"] == "enrich-workers"]
+    scraped = {(name, sd["port"]) for sd in job["dns_sd_configs"] for name in sd["names"]}
+    expected = set()
+    for name, service in WORKERS.items():
+        port = int(environment(service).get("ENRICH_METRICS_PORT", Settings.model_fields["metrics_port"].default))
+        assert port in container_ports(service), name
+        expected.add((name, port))
+    assert scraped == expected
+
+
+def test_dockerfile_exposes_the_default_ports() -> None:
+    exposed = re.findall(r"^EXPOSE (.+)$", (ROOT / "Dockerfile").read_text(), re.M)
+    ports = {int(port) for line in exposed for port in line.split()}
+    assert ports == {Settings.model_fields["metrics_port"].default, Settings.model_fields["web_port"].default}
+
+
+def test_image_carries_the_schemas_the_workers_read() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert codec.SCHEMA_DIR == ROOT / "schemas"
+    assert re.search(r"^COPY schemas/ /app/schemas/$", dockerfile, re.M)
+    assert re.search(r"pip install .*-e /app", dockerfile)
+
+
+def test_dashboard_and_rules_use_only_defined_metrics() -> None:
+    exposition = prometheus_client.generate_latest().decode()
+    defined = set(re.findall(r"^# TYPE (\S+) ", exposition, re.M))
+    documents = {DASHBOARD_FILE: json.loads(DASHBOARD_FILE.read_text())}
+    documents |= {path: yaml.safe_load(path.read_text()) for path in RULES_DIR.glob("*.yml")}
+    for path, document in documents.items():
+        queries = [d[key] for d in dicts(document) for key in ("expr", "series") if key in d]
+        names = {re.sub(r"_(bucket|sum|count)$", "", name) for query in queries for name in METRIC_REF.findall(query)}
+        assert names, f"{path.name} references no enrich_ metric"
+        assert names <= defined, f"{path.name}: undefined metrics {sorted(names - defined)}"
+
+
+def test_outcome_labels_in_queries_are_destinations() -> None:
+    destinations = set(get_args(Destination)) - {"state"}
+    for path in [DASHBOARD_FILE, *RULES_DIR.glob("*.yml")]:
+        for match in re.findall(r'outcome=~?\\?"([^"\\]+)', path.read_text()):
+            assert set(match.split("|")) <= destinations, f"{path.name}: outcome {match!r}"
+
+
+def test_prometheus_rule_files_hold_rules() -> None:
+    for pattern in PROMETHEUS["rule_files"]:
+        files = sorted(PROMETHEUS_DIR.glob(pattern))
+        assert files, pattern
+        for path in files:
+            assert set(yaml.safe_load(path.read_text())) == {"groups"}, f"{path} is not a rule file"
+
+
+def test_grafana_provisioning_matches_compose_mounts() -> None:
+    grafana = mounts(SERVICES["grafana"])
+    provisioning = grafana["/etc/grafana/provisioning"]
+    assert provisioning == (DEPLOY / "grafana" / "provisioning").resolve()
+    providers = yaml.safe_load((provisioning / "dashboards" / "enrich.yml").read_text())["providers"]
+    assert [grafana[p["options"]["path"]] for p in providers] == [DASHBOARD_FILE.parent.resolve()]
+
+    datasources = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    provisioned = {ds["uid"] for ds in datasources}
+    used = {d["uid"] for d in dicts(json.loads(DASHBOARD_FILE.read_text())) if d.get("type") == "prometheus"}
+    assert used, "the dashboard names no Prometheus datasource"
+    assert used <= provisioned
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "config", str(PROMETHEUS_DIR / "prometheus.yml")],
+        ["test", "rules", str(RULES_DIR / "enrich_test.yml")],
+    ],
+    ids=["check-config", "test-rules"],
+)
+def test_promtool(args: list[str]) -> None:
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool not installed: scripts/setup installs Debian's prometheus package"
+    result = subprocess.run([promtool, *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
