@@ -1,0 +1,381 @@
+#!/usr/bin/env bash
+# Run a real single-node Apache Kafka broker (KRaft: one process is broker and
+# controller) on 127.0.0.1, from the Maven Central jars; no Docker, no tarball.
+#
+#   deploy/kafka/kafka.sh fetch      resolve the broker's jars into the cache (once)
+#   deploy/kafka/kafka.sh start      fetch, format the storage (once), start, wait until it answers
+#   deploy/kafka/kafka.sh stop       SIGTERM, SIGKILL after KAFKA_STOP_TIMEOUT s
+#   deploy/kafka/kafka.sh restart    stop then start (data kept)
+#   deploy/kafka/kafka.sh status     exit 0 if running and answering, 1 otherwise
+#   deploy/kafka/kafka.sh logs [-f]  last KAFKA_LOG_LINES (100) lines of the server log; -f follows
+#   deploy/kafka/kafka.sh reset      stop and delete the state dir (data); the jars stay
+#
+# Environment (defaults in brackets; <repo> is the checkout this script is in):
+#   KAFKA_PORT             client listener, PLAINTEXT://127.0.0.1:<port>     [9092]
+#   KAFKA_CONTROLLER_PORT  KRaft controller listener                         [9093]
+#   KAFKA_CACHE_DIR        jar cache; jars in $KAFKA_CACHE_DIR/libs-4.3.1    [<repo>/.cache/kafka]
+#   KAFKA_STATE_DIR        config, cluster id, data, logs, pid of this broker
+#                                                   [$KAFKA_CACHE_DIR/state-$KAFKA_PORT]
+#   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer          [90]
+#   KAFKA_STOP_TIMEOUT     seconds to wait after SIGTERM before SIGKILL      [30]
+#   KAFKA_HEAP_OPTS        JVM heap                                [-Xmx512m -Xms256m]
+#   KAFKA_OPTS             extra JVM options                                 []
+#   KAFKA_MAVEN_REPO       Maven local repository for the fetch              [~/.m2/repository]
+# Needs java (17+) on PATH, and mvn (with Maven Central) for the first fetch.
+# Brokers on other ports (with their own state dirs) can run at the same time.
+set -euo pipefail
+
+readonly KAFKA_VERSION=4.3.1
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+readonly SCRIPT_DIR REPO_ROOT
+readonly POM="$SCRIPT_DIR/pom.xml"
+readonly TEMPLATE="$SCRIPT_DIR/server.properties.template"
+readonly LOG4J_CONFIG="$SCRIPT_DIR/log4j2.yaml"
+
+readonly PORT="${KAFKA_PORT:-9092}"
+readonly CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+readonly CACHE_DIR="${KAFKA_CACHE_DIR:-$REPO_ROOT/.cache/kafka}"
+readonly LIBS_DIR="$CACHE_DIR/libs-$KAFKA_VERSION"
+readonly FETCH_MARKER="$LIBS_DIR/.fetched"
+readonly STATE_DIR="${KAFKA_STATE_DIR:-$CACHE_DIR/state-$PORT}"
+readonly START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+readonly STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
+readonly HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
+
+readonly CONFIG_FILE="$STATE_DIR/server.properties"
+readonly CLUSTER_ID_FILE="$STATE_DIR/cluster.id"
+readonly DATA_DIR="$STATE_DIR/data"
+readonly LOG_DIR="$STATE_DIR/logs"
+readonly SERVER_LOG="$LOG_DIR/server.log"
+readonly CONSOLE_LOG="$LOG_DIR/kafka.out"
+readonly PID_FILE="$STATE_DIR/kafka.pid"
+
+log() { printf 'kafka.sh[%s]: %s\n' "$PORT" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+usage() {
+    sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
+}
+
+# ---------------------------------------------------------------- checks
+
+require_java() {
+    command -v java >/dev/null 2>&1 ||
+        die "java not found on PATH (Kafka $KAFKA_VERSION needs Java 17 or newer)"
+    local version major
+    version=$(java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')
+    major=${version%%.*}
+    [[ $major == 1 ]] && major=$(cut -d. -f2 <<<"$version")
+    [[ $major =~ ^[0-9]+$ && $major -ge 17 ]] ||
+        die "java on PATH is version '$version'; Kafka $KAFKA_VERSION needs Java 17 or newer"
+}
+
+require_mvn() {
+    command -v mvn >/dev/null 2>&1 ||
+        die "mvn not found on PATH: Maven is needed once, to fetch the Kafka jars from Maven Central"
+}
+
+check_settings() {
+    local name value
+    for name in KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT; do
+        value=${!name:-0}
+        [[ $value =~ ^[0-9]+$ ]] || die "$name must be a whole number, not '$value'"
+    done
+    [[ $PORT != "$CONTROLLER_PORT" ]] ||
+        die "KAFKA_PORT and KAFKA_CONTROLLER_PORT are both $PORT"
+}
+
+# ---------------------------------------------------------------- fetch
+
+# The marker records the version and a checksum of the pom: a changed pom refetches.
+fetch_stamp() {
+    printf 'kafka %s pom %s\n' "$KAFKA_VERSION" "$(cksum <"$POM" | cut -d' ' -f1)"
+}
+
+jars_present() {
+    [[ -f $FETCH_MARKER && "$(cat "$FETCH_MARKER")" == "$(fetch_stamp)" ]]
+}
+
+# Runs Maven into a temporary dir, then swaps it in whole: a start never sees a
+# half-filled libs dir.
+fetch_jars() {
+    local tmp="$LIBS_DIR.tmp.$$" started=$SECONDS
+    local fetch_log="$CACHE_DIR/fetch.log"
+    local -a mvn_args=(-B -q -f "$POM" dependency:copy-dependencies "-DoutputDirectory=$tmp")
+    [[ -n ${KAFKA_MAVEN_REPO:-} ]] && mvn_args+=("-Dmaven.repo.local=$KAFKA_MAVEN_REPO")
+    log "fetching Kafka $KAFKA_VERSION jars with Maven into $LIBS_DIR ..."
+    rm -rf "$tmp"
+    # Output kept aside (Debian's Maven 3.8 prints colour codes even in batch mode).
+    if ! mvn "${mvn_args[@]}" </dev/null >"$fetch_log" 2>&1; then
+        sed $'s/\e\\[[0-9;]*m//g' "$fetch_log" | tail -n 40 >&2
+        rm -rf "$tmp"
+        die "mvn could not resolve the Kafka jars (is Maven Central reachable?); full output in $fetch_log"
+    fi
+    [[ -f $tmp/kafka_2.13-$KAFKA_VERSION.jar ]] || die "kafka_2.13-$KAFKA_VERSION.jar missing in $tmp"
+    fetch_stamp >"$tmp/.fetched"
+    rm -rf "$LIBS_DIR"
+    mv "$tmp" "$LIBS_DIR"
+    log "fetched $(find "$LIBS_DIR" -name '*.jar' | wc -l) jars in $((SECONDS - started)) s"
+}
+
+cmd_fetch() {
+    if jars_present; then
+        log "jars for Kafka $KAFKA_VERSION already in $LIBS_DIR"
+        return 0
+    fi
+    require_mvn
+    mkdir -p "$CACHE_DIR"
+    # Brokers started at the same time on other ports wait for one fetch (flock is
+    # in util-linux; without it they fetch side by side, which is only slower).
+    (
+        if command -v flock >/dev/null 2>&1; then flock 9; fi
+        if jars_present; then
+            log "jars for Kafka $KAFKA_VERSION fetched meanwhile by another kafka.sh"
+        else
+            fetch_jars
+        fi
+    ) 9>"$CACHE_DIR/.fetch.lock"
+}
+
+# ---------------------------------------------------------------- process
+
+read_pid() {
+    [[ -f $PID_FILE ]] && tr -dc '0-9' <"$PID_FILE"
+    return 0
+}
+
+# True when $1 is alive and is our broker (not a recycled pid).
+is_our_broker() {
+    local pid=$1 cmdline
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+    if [[ -r /proc/$pid/cmdline ]]; then
+        cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+    else
+        cmdline=$(ps -p "$pid" -o args= 2>/dev/null) || return 1
+    fi
+    [[ $cmdline == *kafka.Kafka* && $cmdline == *"$CONFIG_FILE"* ]]
+}
+
+# Pid of the running broker of this state dir, or nothing; drops a stale pid file.
+running_pid() {
+    local pid
+    pid=$(read_pid)
+    if [[ -n $pid ]] && is_our_broker "$pid"; then
+        echo "$pid"
+    elif [[ -f $PID_FILE ]]; then
+        log "removing stale pid file (process ${pid:-?} is gone or is not this broker)"
+        rm -f "$PID_FILE"
+    fi
+}
+
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Sends a Metadata v4 request (api key 3, correlation id 7, all topics) on the
+# client port and checks that the answer lists broker node 1: the broker then
+# serves requests and is registered and unfenced in the KRaft metadata.
+# Reply prefix: size(4) correlation(4) throttle(4) broker count(4) node id(4).
+broker_answers() {
+    local reply
+    # shellcheck disable=SC2016 # $1 is expanded by the inner bash
+    reply=$(timeout 5 "$BASH" -c '
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf "\x00\x00\x00\x13\x00\x03\x00\x04\x00\x00\x00\x07\x00\x04ping\xff\xff\xff\xff\x00" >&3
+        head -c 20 <&3 | od -An -v -tx1 | tr -d " \n"
+    ' _ "$PORT" 2>/dev/null) || return 1
+    [[ ${#reply} -eq 40 && ${reply:8:8} == 00000007 && ${reply:32:8} == 00000001 ]]
+}
+
+started_in_log() {
+    grep -q 'Kafka Server started' "$CONSOLE_LOG" 2>/dev/null
+}
+
+show_log_tail() {
+    log "last 50 lines of $CONSOLE_LOG:"
+    tail -n 50 "$CONSOLE_LOG" >&2 2>/dev/null || true
+}
+
+# Waits until the broker of pid $1 logged its start and answers, or fails.
+wait_until_ready() {
+    local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            show_log_tail
+            rm -f "$PID_FILE"
+            die "the broker exited during startup"
+        fi
+        if started_in_log && port_open "$PORT" && broker_answers; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    show_log_tail
+    log "the broker (pid $pid) did not answer on 127.0.0.1:$PORT within $START_TIMEOUT s" \
+        "(KAFKA_START_TIMEOUT); stopping it so that no half-started broker is left behind"
+    cmd_stop
+    die "start timed out; logs in $LOG_DIR"
+}
+
+# ---------------------------------------------------------------- start
+
+# JVM options shared by the broker and StorageTool, into the array JAVA_ARGS.
+set_java_args() {
+    local -a heap extra
+    read -r -a heap <<<"$HEAP_OPTS"
+    read -r -a extra <<<"${KAFKA_OPTS:-}"
+    JAVA_ARGS=("${heap[@]}" ${extra[@]+"${extra[@]}"}
+        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
+        "-Dlog4j2.configurationFile=$LOG4J_CONFIG" "-Dkafka.logs.dir=$LOG_DIR"
+        -cp "$LIBS_DIR/*")
+}
+
+# shellcheck disable=SC2016 # the ${...} placeholders are literal
+render_config() {
+    local text
+    text=$(<"$TEMPLATE")
+    text=${text//'${PORT}'/$PORT}
+    text=${text//'${CONTROLLER_PORT}'/$CONTROLLER_PORT}
+    text=${text//'${DATA_DIR}'/$DATA_DIR}
+    printf '%s\n' "$text" >"$CONFIG_FILE"
+}
+
+# Formats the KRaft storage once; the cluster id is kept in the state dir.
+format_storage() {
+    [[ -f $DATA_DIR/meta.properties ]] && return 0
+    if [[ ! -s $CLUSTER_ID_FILE ]]; then
+        java -cp "$LIBS_DIR/*" kafka.tools.StorageTool random-uuid >"$CLUSTER_ID_FILE.tmp"
+        mv "$CLUSTER_ID_FILE.tmp" "$CLUSTER_ID_FILE"
+    fi
+    log "formatting $DATA_DIR (cluster id $(<"$CLUSTER_ID_FILE"))"
+    java "${JAVA_ARGS[@]}" kafka.tools.StorageTool format --ignore-formatted \
+        -t "$(<"$CLUSTER_ID_FILE")" -c "$CONFIG_FILE" >"$LOG_DIR/format.out" 2>&1 || {
+        cat "$LOG_DIR/format.out" >&2
+        die "formatting the storage failed"
+    }
+}
+
+check_ports_free() {
+    local port
+    for port in "$PORT" "$CONTROLLER_PORT"; do
+        ! port_open "$port" ||
+            die "127.0.0.1:$port is already in use by another process (set KAFKA_PORT / KAFKA_CONTROLLER_PORT)"
+    done
+}
+
+launch_broker() {
+    # nohup execs java (so $! is the broker); with every fd redirected the broker
+    # outlives this script and does not hold its caller's pipes open.
+    nohup java "${JAVA_ARGS[@]}" kafka.Kafka "$CONFIG_FILE" </dev/null >"$CONSOLE_LOG" 2>&1 &
+    echo $! >"$PID_FILE"
+}
+
+cmd_start() {
+    check_settings
+    require_java
+    local pid started
+    pid=$(running_pid)
+    if [[ -n $pid ]]; then
+        if broker_answers; then
+            log "already running (pid $pid) on 127.0.0.1:$PORT"
+            return 0
+        fi
+        log "process $pid is up but not answering yet; waiting"
+        wait_until_ready "$pid"
+        log "ready (pid $pid) on 127.0.0.1:$PORT"
+        return 0
+    fi
+    check_ports_free
+    cmd_fetch
+    mkdir -p "$DATA_DIR" "$LOG_DIR"
+    render_config
+    set_java_args
+    format_storage
+    started=$SECONDS
+    launch_broker
+    pid=$(read_pid)
+    log "starting broker (pid $pid), waiting up to $START_TIMEOUT s ..."
+    wait_until_ready "$pid"
+    log "ready in $((SECONDS - started)) s: bootstrap 127.0.0.1:$PORT (pid $pid, state $STATE_DIR)"
+}
+
+# ---------------------------------------------------------------- stop, status, logs, reset
+
+cmd_stop() {
+    local pid deadline
+    pid=$(running_pid)
+    if [[ -z $pid ]]; then
+        log "not running"
+        return 0
+    fi
+    log "stopping broker (pid $pid) ..."
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + STOP_TIMEOUT))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+        sleep 0.5
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "still running after $STOP_TIMEOUT s: SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    fi
+    rm -f "$PID_FILE"
+    log "stopped"
+}
+
+cmd_status() {
+    local pid
+    pid=$(running_pid)
+    if [[ -n $pid ]] && broker_answers; then
+        echo "running (pid $pid) on 127.0.0.1:$PORT, state $STATE_DIR"
+        return 0
+    fi
+    if [[ -n $pid ]]; then
+        echo "process $pid is up but the broker does not answer on 127.0.0.1:$PORT"
+    else
+        echo "not running (127.0.0.1:$PORT)"
+    fi
+    return 1
+}
+
+cmd_logs() {
+    [[ -f $SERVER_LOG ]] || die "no log yet at $SERVER_LOG"
+    local lines=${KAFKA_LOG_LINES:-100}
+    if [[ ${1:-} == -f ]]; then
+        exec tail -n "$lines" -F "$SERVER_LOG"
+    fi
+    tail -n "$lines" "$SERVER_LOG"
+}
+
+cmd_reset() {
+    cmd_stop
+    [[ -n $STATE_DIR && $STATE_DIR != / && -d $STATE_DIR ]] || {
+        log "nothing to delete at $STATE_DIR"
+        return 0
+    }
+    rm -rf "$STATE_DIR"
+    log "deleted $STATE_DIR (jars kept in $LIBS_DIR)"
+}
+
+main() {
+    local cmd=${1:-help}
+    (($# > 0)) && shift
+    case $cmd in
+    fetch) cmd_fetch ;;
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    restart) cmd_stop && cmd_start ;;
+    status) cmd_status ;;
+    logs) cmd_logs "$@" ;;
+    reset) cmd_reset ;;
+    help | -h | --help) usage ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+    esac
+}
+
+main "$@"
