@@ -18,6 +18,7 @@ import faust
 from faust.types import EventT
 
 from workers import codec, metrics
+from workers.monitor import LagMonitor
 from workers.pipeline import Destination, Message, Output
 from workers.records import Origin
 from workers.settings import Stage
@@ -29,8 +30,6 @@ FINAL: frozenset[Destination] = frozenset({"enriched", "duplicates", "deadletter
 
 class StageRunner(Protocol):
     """What an agent needs of a stage (see ``workers.pipeline``)."""
-
-    name: Stage
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
 
@@ -52,11 +51,15 @@ class StageAgent:
 
     def __init__(
         self,
+        name: Stage,
         make_stage: Callable[[], StageRunner],
         sinks: Mapping[Destination, faust.TopicT],
+        lag: LagMonitor,
         state: faust.types.TableT | None = None,
     ) -> None:
+        self.name = name
         self._make_stage = make_stage
+        self._lag = lag
         self._sinks = sinks
         self._state = state
         # One thread per stage: the stage's state (dedup index, spaCy pipeline) is touched by one thread only,
@@ -78,14 +81,16 @@ class StageAgent:
         """Process a batch of events and publish every output before returning."""
         stage = await self.start()
         messages = [Message(event.value, origin_of(event)) for event in events]
-        metrics.MESSAGES_IN.labels(stage.name).inc(len(messages))
+        metrics.MESSAGES_IN.labels(self.name).inc(len(messages))
+        metrics.BATCH_SIZE.labels(self.name).observe(len(messages))
         started = time.perf_counter()
         results = await self.call(stage.process, messages)
         elapsed = time.perf_counter() - started
+        metrics.BATCH_SECONDS.labels(self.name).observe(elapsed)
         for _ in messages:
-            metrics.STAGE_SECONDS.labels(stage.name).observe(elapsed / len(messages))
-        outputs = [output for group in results for output in group]
-        await self._publish(stage.name, outputs)
+            metrics.STAGE_SECONDS.labels(self.name).observe(elapsed / len(messages))
+        await self._publish(self.name, [output for group in results for output in group])
+        self._lag.processed(events)
 
     async def _publish(self, stage: Stage, outputs: Sequence[Output]) -> None:
         pending = []
@@ -115,6 +120,14 @@ class StageAgent:
     def _count(stage: Stage, output: Output) -> None:
         metrics.MESSAGES_OUT.labels(stage, output.destination).inc()
         if output.destination == "deadletter":
-            metrics.DEADLETTERS.labels(stage, output.record["error"]).inc()
+            record = output.record
+            metrics.DEADLETTERS.labels(stage, record["error"]).inc()
+            log.warning(
+                "dead letter from %s: %s: %s",
+                stage,
+                record["error"],
+                record["reason"],
+                extra={"stage": stage, "article_id": record["id"], "origin": record["origin"]},
+            )
         elif stage == "dedup":
             metrics.DEDUP_DECISIONS.labels(output.record.get("match", "unique")).inc()

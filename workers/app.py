@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import faust
+from faust import web
+from faust.types import TP
 
 from workers import metrics
 from workers.agents import StageAgent
 from workers.dedup import DedupIndex
+from workers.monitor import LagMonitor
 from workers.nlp import load_ner
-from workers.pipeline import CleanStage, DedupStage, EntitiesStage, dedup_options
+from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
 from workers.settings import Settings, Stage
 from workers.topics import DEDUP_INPUT_PARTITIONS, TOPIC_MAX_MESSAGE_BYTES
 
@@ -18,6 +21,7 @@ from workers.topics import DEDUP_INPUT_PARTITIONS, TOPIC_MAX_MESSAGE_BYTES
 # batch is published well within Faust's commit interval.
 CLEAN_BATCH = 16
 CLEAN_BATCH_WAIT = timedelta(milliseconds=50)
+LAG_SAMPLE_SECONDS = 5.0  # as often as Prometheus scrapes in deploy/prometheus; the sample is cheap
 
 
 def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
@@ -41,34 +45,71 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
         name: app.topic(getattr(settings, f"topic_{name}"), key_type=bytes, value_type=bytes)
         for name in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter")
     }
+    sources = {"clean": topic["raw"], "dedup": topic["clean"], "entities": topic["unique"]}
+    lag = LagMonitor(app, {sources[stage].get_topic_name() for stage in stages})
+    agents: list[StageAgent] = []
     if "clean" in stages:
-        clean = StageAgent(lambda: CleanStage(settings), {"clean": topic["clean"], "deadletter": topic["deadletter"]})
-
-        async def clean_agent(stream: faust.StreamT) -> None:
-            async for events in stream.take_events(CLEAN_BATCH, within=CLEAN_BATCH_WAIT):
-                await clean.handle(events)
-
-        app.agent(topic["raw"], name="clean")(clean_agent)
+        clean = StageAgent("clean", lambda: CleanStage(settings), _sinks(topic, "clean", "deadletter"), lag)
+        _batch_agent(app, topic["raw"], clean, CLEAN_BATCH, CLEAN_BATCH_WAIT)
+        agents.append(clean)
     if "dedup" in stages:
-        _register_dedup(app, settings, topic)
+        agents.append(_register_dedup(app, settings, topic, lag))
     if "entities" in stages:
         entities = StageAgent(
+            "entities",
             lambda: EntitiesStage(settings, load_ner(settings.spacy_model, settings.spacy_fallback_model)),
-            {"enriched": topic["enriched"], "deadletter": topic["deadletter"]},
+            _sinks(topic, "enriched", "deadletter"),
+            lag,
         )
-
-        async def entities_agent(stream: faust.StreamT) -> None:
-            await entities.start()
-            async for events in stream.take_events(settings.ner_batch_size, within=settings.ner_batch_wait_seconds):
-                metrics.NER_BATCH_SIZE.observe(len(events))
-                with metrics.NER_BATCH_SECONDS.time():
-                    await entities.handle(events)
-
-        app.agent(topic["unique"], name="entities")(entities_agent)
+        _batch_agent(app, topic["unique"], entities, settings.ner_batch_size, settings.ner_batch_wait_seconds)
+        agents.append(entities)
+    _register_health(app, agents, lag)
     return app
 
 
-def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT]) -> None:
+def _sinks(topic: dict[str, faust.TopicT], *destinations: Destination) -> dict[Destination, faust.TopicT]:
+    return {destination: topic[destination] for destination in destinations}
+
+
+def _batch_agent(app: faust.App, source: faust.TopicT, agent: StageAgent, size: int, within: float | timedelta) -> None:
+    """Register an agent that feeds ``agent`` batches of up to ``size`` events, waiting at most ``within``."""
+
+    async def run(stream: faust.StreamT) -> None:
+        await agent.start()
+        async for events in stream.take_events(size, within=within):
+            await agent.handle(events)
+
+    app.agent(source, name=agent.name)(run)
+
+
+def _register_health(app: faust.App, agents: list[StageAgent], lag: LagMonitor) -> None:
+    """Liveness and readiness pages for Kubernetes probes, and the periodic lag sample."""
+
+    @app.page("/livez")
+    async def livez(view: web.View, request: web.Request) -> web.Response:
+        """Alive while the event loop answers: a blocked loop fails the probe."""
+        return view.json({"status": "alive"})
+
+    @app.page("/readyz")
+    async def readyz(view: web.View, request: web.Request) -> web.Response:
+        """Ready once every stage is built (model loaded, index restored) and the worker is not rebalancing."""
+        pending = [agent.name for agent in agents if agent.stage is None]
+        ready = not pending and not app.rebalancing
+        metrics.WORKER_READY.set(int(ready))
+        body = {"status": "ready" if ready else "starting", "stages_pending": pending, "rebalancing": app.rebalancing}
+        return view.json(body, status=200 if ready else 503)
+
+    @app.timer(interval=LAG_SAMPLE_SECONDS)
+    async def sample_lag() -> None:
+        await lag.sample()
+        metrics.WORKER_READY.set(int(all(agent.stage is not None for agent in agents) and not app.rebalancing))
+
+    @app.on_partitions_revoked.connect
+    async def forget_revoked(sender: object, revoked: set[TP], **_: object) -> None:
+        lag.forget(revoked)
+
+
+def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT], lag: LagMonitor) -> StageAgent:
     """The dedup agent: one event at a time, its index rebuilt from the changelogged table when needed."""
     changelog = app.topic(
         f"{settings.app_id}.dedup-index-changelog",
@@ -86,9 +127,7 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
     )
     index = DedupIndex(dedup_options(settings))
     agent = StageAgent(
-        lambda: DedupStage(settings, index),
-        {"unique": topic["unique"], "duplicates": topic["duplicates"], "deadletter": topic["deadletter"]},
-        state=table,
+        "dedup", lambda: DedupStage(settings, index), _sinks(topic, "unique", "duplicates", "deadletter"), lag, table
     )
     restored = False
 
@@ -99,6 +138,7 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
 
     async def dedup_agent(stream: faust.StreamT) -> None:
         nonlocal restored
+        await agent.start()
         async for event in stream.events():
             if not restored:
                 entries = list(table.items())
@@ -109,3 +149,4 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
             metrics.DEDUP_INDEX_ENTRIES.set(len(index))
 
     app.agent(topic["clean"], name="dedup")(dedup_agent)
+    return agent

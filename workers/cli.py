@@ -26,6 +26,7 @@ def worker(stages: str | None) -> None:
     from prometheus_client import start_http_server
 
     from workers.app import create_app
+    from workers.logs import logging_config
     from workers.topics import ensure_topics
 
     settings = get_settings() if stages is None else Settings(stages=stages)
@@ -35,7 +36,10 @@ def worker(stages: str | None) -> None:
         start_http_server(settings.metrics_port)
     _build_info(settings)
     app = create_app(settings, chosen)
-    Worker(app, loglevel=settings.log_level.upper(), redirect_stdouts=False).execute_from_commandline()
+    worker = Worker(
+        app, loglevel=settings.log_level.upper(), logging_config=logging_config(settings), redirect_stdouts=False
+    )
+    worker.execute_from_commandline()
 
 
 @main.command()

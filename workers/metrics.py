@@ -33,9 +33,24 @@ END_TO_END_SECONDS = Histogram(
 )
 DEDUP_DECISIONS = Counter(f"{PREFIX}_dedup_decisions_total", "Dedup decisions by kind (unique, exact, near)", ["kind"])
 DEDUP_INDEX_ENTRIES = Gauge(f"{PREFIX}_dedup_index_entries", "Articles held in the dedup index")
-NER_BATCH_SIZE = Histogram(
-    f"{PREFIX}_ner_batch_size", "Articles per NER batch", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256)
+BATCH_SIZE = Histogram(
+    f"{PREFIX}_batch_size",
+    "Records per batch a stage processes at once",
+    ["stage"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
-NER_BATCH_SECONDS = Histogram(
-    f"{PREFIX}_ner_batch_seconds", "Inference time of one NER batch", buckets=(*_STAGE_BUCKETS, 10.0, 30.0)
+BATCH_SECONDS = Histogram(
+    f"{PREFIX}_batch_seconds",
+    "Time a stage's thread spends on one batch (for entities: NER inference)",
+    ["stage"],
+    buckets=(*_STAGE_BUCKETS, 10.0, 30.0),
 )
+CONSUMER_LAG = Gauge(
+    f"{PREFIX}_consumer_lag_messages", "Messages waiting in a partition this worker consumes", ["topic", "partition"]
+)
+CONSUMER_LAG_SECONDS = Gauge(
+    f"{PREFIX}_consumer_lag_seconds",
+    "Age of the last processed message of a partition while messages wait behind it (0 when caught up)",
+    ["topic", "partition"],
+)
+WORKER_READY = Gauge(f"{PREFIX}_worker_ready", "1 when every stage of this worker is built and consuming")

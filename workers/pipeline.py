@@ -82,7 +82,13 @@ def guarded(stage: Stage, message: Message, work: Callable[[], list[Output]], ar
     except Rejected as rejected:
         return [dead_letter(stage, message, rejected, article_id)]
     except Exception as exc:  # a bug on one record must not stop the stage: logged in full, dead-lettered
-        log.exception("stage %s failed on %s at %s", stage, article_id, message.origin)
+        log.exception(
+            "stage %s failed on %s at %s",
+            stage,
+            article_id,
+            message.origin,
+            extra={"stage": stage, "article_id": article_id, "origin": message.origin},
+        )
         return [dead_letter(stage, message, Rejected("internal_error", f"{type(exc).__name__}: {exc}"), article_id)]
 
 

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9100, ge=0, le=65535, description="Prometheus metrics port (0: off)")
     web_port: int = Field(6066, ge=1, le=65535, description="Faust web port (health endpoints)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level")
+    log_format: Literal["json", "text"] = Field("json", description="json: one object per line; text: for terminals")
 
     @property
     def broker_url(self) -> str:

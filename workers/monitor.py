@@ -1,0 +1,62 @@
+"""Consumer lag per partition (messages and seconds), and the health a Kubernetes probe asks for."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+
+import faust
+from faust.types import TP, EventT
+
+from workers import metrics
+
+
+class LagMonitor:
+    """Tracks the last processed message per partition and exports the lag of every assigned partition.
+
+    Lag in messages is the partition's high watermark minus the next offset to process. Lag in seconds is how
+    old the last processed message is while messages wait behind it (0 when the partition is caught up), the
+    measure stream-processing users ask for: how far behind real time the output is.
+    """
+
+    def __init__(self, app: faust.App, sources: set[str]) -> None:
+        self._app = app
+        self._sources = sources
+        self._processed: dict[TP, tuple[int, float]] = {}
+        self._exported: set[TP] = set()
+
+    def processed(self, events: Iterable[EventT]) -> None:
+        """Remember the newest offset and timestamp processed on each partition of these events."""
+        for event in events:
+            message = event.message
+            self._processed[message.tp] = (message.offset, message.timestamp)
+
+    async def sample(self) -> None:
+        """Export the lag of every partition this worker is assigned now; drop the series of the others."""
+        consumer = self._app.consumer
+        assigned = {tp for tp in consumer.assignment() if tp.topic in self._sources}
+        now = time.time()
+        for tp in assigned:
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            last = self._processed.get(tp)
+            next_offset = last[0] + 1 if last else await consumer.position(tp)
+            if next_offset is None:
+                continue
+            lag = max(highwater - next_offset, 0)
+            metrics.CONSUMER_LAG.labels(tp.topic, tp.partition).set(lag)
+            seconds = now - last[1] if lag and last else 0.0
+            metrics.CONSUMER_LAG_SECONDS.labels(tp.topic, tp.partition).set(max(seconds, 0.0))
+        self.forget(self._exported - assigned)
+        self._exported = assigned
+
+    def forget(self, partitions: Iterable[TP]) -> None:
+        """Remove the series of partitions this worker no longer owns, so no stale lag lingers."""
+        for tp in partitions:
+            self._processed.pop(tp, None)
+            for gauge in (metrics.CONSUMER_LAG, metrics.CONSUMER_LAG_SECONDS):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(tp.topic, tp.partition)
+            self._exported.discard(tp)
