@@ -176,3 +176,45 @@ def test_promtool(args: list[str]) -> None:
     assert promtool, "promtool not installed: scripts/setup installs Debian's prometheus package"
     result = subprocess.run([promtool, *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+K8S = DEPLOY / "k8s"
+
+
+def k8s_documents() -> list[dict]:
+    paths = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+    return [doc for path in paths for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def test_kustomization_lists_every_manifest() -> None:
+    listed = set(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
+    assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+
+
+def test_k8s_configmap_sets_only_settings() -> None:
+    [config] = [d for d in k8s_documents() if d["kind"] == "ConfigMap"]
+    fields = {f"ENRICH_{name.upper()}" for name in Settings.model_fields}
+    assert set(config["data"]) <= fields
+
+
+def test_k8s_workers_probe_the_pages_the_app_serves() -> None:
+    app_source = (ROOT / "workers" / "app.py").read_text()
+    workloads = [d for d in k8s_documents() if d["kind"] in ("Deployment", "StatefulSet")]
+    assert {w["metadata"]["name"] for w in workloads} == {f"worker-{s}" for s in STAGES}
+    for workload in workloads:
+        [container] = workload["spec"]["template"]["spec"]["containers"]
+        assert container["args"][:2] == ["worker", "--stages"] and container["args"][2] in STAGES
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports == {
+            "metrics": Settings.model_fields["metrics_port"].default,
+            "web": Settings.model_fields["web_port"].default,
+        }
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            path = container[probe]["httpGet"]["path"]
+            assert f'@app.page("{path}")' in app_source, (workload["metadata"]["name"], probe)
+
+
+def test_dedup_runs_as_a_single_replica_with_a_volume() -> None:
+    [dedup] = [d for d in k8s_documents() if d["metadata"]["name"] == "worker-dedup" and d["kind"] == "StatefulSet"]
+    assert dedup["spec"]["replicas"] == 1
+    assert dedup["spec"]["volumeClaimTemplates"]
