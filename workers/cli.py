@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -93,6 +94,30 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     nlp = load_ner(settings.spacy_model, settings.spacy_fallback_model)
     counts = process_file(source, source.name, out_dir, settings, nlp)
     click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)
+
+
+@main.command()
+@click.option("--error", "errors", multiple=True, help="Only dead letters with this error code (repeatable).")
+@click.option("--stage", "stages", multiple=True, help="Only dead letters of this stage (repeatable).")
+@click.option("--since", type=click.DateTime(), help="Only dead letters that failed at or after this UTC time.")
+@click.option("--until", type=click.DateTime(), help="Only dead letters that failed before this UTC time.")
+@click.option("--dry-run", is_flag=True, help="Count what would be replayed; publish nothing.")
+def replay(
+    errors: tuple[str, ...], stages: tuple[str, ...], since: datetime | None, until: datetime | None, dry_run: bool
+) -> None:
+    """Re-publish dead letters, after a fix, to the topic where each one failed (raw, for the clean stage)."""
+    from workers.deadletters import ReplayFilter
+    from workers.kafka_io import replay_deadletters
+
+    wanted = ReplayFilter(errors=errors, stages=stages, since=_utc(since), until=_utc(until))
+    counts = asyncio.run(replay_deadletters(get_settings(), wanted, dry_run))
+    verb = "would replay" if dry_run else "replayed"
+    chosen = {k: v for k, v in counts.items() if k != "skipped"}
+    click.echo(f"{verb} {sum(chosen.values())} ({dict(chosen) or 'none'}); skipped {counts['skipped']}", err=True)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _build_info(settings: Settings) -> None:

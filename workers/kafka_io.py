@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from workers.deadletters import ReplayFilter, original_bytes
+from workers.records import DeadLetter
 from workers.settings import Settings
 from workers.topics import TOPIC_MAX_MESSAGE_BYTES
+
+# Fetch sizes that let a consumer read the largest message a topic accepts.
+_FETCH_SIZES = {"fetch_max_bytes": TOPIC_MAX_MESSAGE_BYTES, "max_partition_fetch_bytes": TOPIC_MAX_MESSAGE_BYTES}
 
 
 def message_key(line: bytes) -> bytes | None:
@@ -51,8 +57,7 @@ async def tail_topic(
         group_id=f"{settings.app_id}-tail-{uuid.uuid4().hex[:8]}",
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
-        fetch_max_bytes=TOPIC_MAX_MESSAGE_BYTES,
-        max_partition_fetch_bytes=TOPIC_MAX_MESSAGE_BYTES,
+        **_FETCH_SIZES,
     )
     await consumer.start()
     seen = 0
@@ -68,3 +73,55 @@ async def tail_topic(
                     return
     finally:
         await consumer.stop()
+
+
+async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: bool) -> Counter[str]:
+    """Re-publish the chosen dead letters to the topic each failed on (the raw topic for the clean stage).
+
+    Reads the dead-letter topic from its start up to its end as of now, so the replay is bounded even while
+    new dead letters arrive (including those of the replayed messages, if they fail again).
+    """
+    consumer = AIOKafkaConsumer(
+        settings.topic_deadletter,
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,  # no group: every partition, no committed offsets
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **_FETCH_SIZES,
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, acks="all", max_request_size=TOPIC_MAX_MESSAGE_BYTES
+    )
+    await consumer.start()
+    await producer.start()
+    counts: Counter[str] = Counter()
+    try:
+        while not (partitions := consumer.assignment()):
+            await asyncio.sleep(0.1)  # the assignment follows the first metadata response
+        ends = await consumer.end_offsets(list(partitions))
+        pending = []
+        while await _behind(consumer, ends):
+            batch = await consumer.getmany(*partitions, timeout_ms=1000)
+            for tp, records in batch.items():
+                for record in (r for r in records if r.offset < ends[tp]):
+                    letter: DeadLetter = orjson.loads(record.value)
+                    if not wanted.wants(letter):
+                        counts["skipped"] += 1
+                        continue
+                    counts[f"{letter['stage']}:{letter['error']}"] += 1
+                    if not dry_run:
+                        key = letter["id"].encode() if letter["id"] else None
+                        pending.append(await producer.send(letter["origin"]["topic"], original_bytes(letter), key=key))
+        await asyncio.gather(*pending)
+        return counts
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def _behind(consumer: AIOKafkaConsumer, ends: dict) -> bool:
+    """True while some partition's position is short of its end offset."""
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return True
+    return False

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer
 from tests.conftest import ROOT
 from workers.kafka_io import produce_lines
 from workers.settings import Settings
+from workers.topics import ensure_topics
 
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 BROKER_PORT = int(os.environ.get("ENRICH_TEST_KAFKA_PORT", "19092"))  # apart from a dev broker on 9092
@@ -58,7 +59,7 @@ def pipeline_settings(broker: str, tmp_path: Path) -> Settings:
     """Settings with topics, consumer groups and ports of this test alone."""
     run = f"t{uuid.uuid4().hex[:10]}"
     topics = {f"topic_{t}": f"{run}.{t}" for t in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter")}
-    return Settings(
+    settings = Settings(
         bootstrap_servers=broker,
         app_id=run,
         partitions=2,
@@ -67,6 +68,8 @@ def pipeline_settings(broker: str, tmp_path: Path) -> Settings:
         web_port=free_port(),
         **topics,
     )
+    asyncio.run(ensure_topics(settings))  # before anything is produced: no auto-created one-partition topics
+    return settings
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
