@@ -34,7 +34,8 @@ def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> Cle
         extract = extract_html(raw["html"])
         title, paragraphs, input_kind = extract.title, extract.paragraphs, "html"
     else:
-        title, paragraphs = split_page_text(raw.get("text", ""))
+        page = split_page_text(raw.get("text", ""))
+        title, paragraphs = page.title, page.paragraphs
         input_kind = "text"
     wire, paragraphs = attribute([normalize_line(p) for p in paragraphs])
     text = join_paragraphs(paragraphs)
