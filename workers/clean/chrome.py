@@ -26,7 +26,7 @@ CHROME_LINE = re.compile(
     getty\s+images|click\s+(?:here|to)\b.*|listen\s+to\s+(?:this\s+)?(?:article|story)\b.*|
     (?:like|love|enjoy(?:ed)?)\s+this\s+(?:story|article|post)\b.*|get\s+the\s+latest\b.*|
     (?:sign\s+up|subscribe)\s+(?:for|to)\b.*|.*\bnewsletters?\b.*(?:inbox|sign\s+up|subscribe)\b.*|
-    (?:all\s+rights\s+reserved|copyright\b|\u00a9).*|.*\ball\s+rights\s+reserved\b.*)[\s.:!]*$""",
+    (?:related|read\s+more|see\s+also|also\s+read|more|watch)\s*:.*|(?:all\s+rights\s+reserved|copyright\b|\u00a9).*|.*\ball\s+rights\s+reserved\b.*)[\s.:!]*$""",
     re.IGNORECASE | re.VERBOSE,
 )
 

@@ -17,12 +17,10 @@ from dataclasses import dataclass
 import py3langid
 
 from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
+from workers.clean.normalize import word_count
 from workers.clean.stopwords import stoplist
 
 _WORD = re.compile(r"\w+")
-# Scripts written without spaces between words (Chinese, Japanese kana and kanji, Thai): \w+ sees whole clauses.
-_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-UNSPACED_CHARS_PER_WORD = 2  # about two characters of Chinese or Japanese carry what one English word does
 _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""[.!?\u3002\uff01\uff1f\u2026]["'\u201d\u2019)\]]*$""")
 MAX_TITLE_CHARS = 250  # longer first lines are paragraphs, not headlines
@@ -36,27 +34,20 @@ AFTER_CLOSE_WEIGHT = 0.5  # prose after "Related Articles" must be twice as long
 LINE_CAP = 150  # words: a longer line is a card or a page flattened into one line, not one paragraph
 MARKER_COST = 30.0  # a 'Related Articles' heading inside a run costs a short paragraph
 CLOSING_WORDS = 60  # words of prose an article needs before a "Related Articles" heading closes it
-LANGUAGE_SAMPLE_CHARS = 1000  # prose read to choose the stoplist; py3langid settles on this much
+LANGUAGE_SAMPLE_CHARS = 1000  # characters of prose py3langid reads; its answer on more is the same
 
 
 @dataclass(frozen=True, slots=True)
 class PageText:
-    """The title and body paragraphs found in a page's text."""
+    """The title and body paragraphs found in a page's text, and the language its prose is written in."""
 
     title: str | None
     paragraphs: list[str]
+    language: str | None
 
 
 def _words(line: str) -> list[str]:
     return _WORD.findall(line)
-
-
-def word_count(line: str) -> int:
-    """Words of a line, counting scripts without spaces by their characters."""
-    unspaced = len(_UNSPACED.findall(line))
-    if not unspaced:
-        return len(_WORD.findall(line))
-    return len(_WORD.findall(_UNSPACED.sub(" ", line))) + unspaced // UNSPACED_CHARS_PER_WORD
 
 
 def looks_like_headline(line: str) -> bool:
@@ -65,27 +56,27 @@ def looks_like_headline(line: str) -> bool:
 
 
 def page_language(lines: list[str]) -> str | None:
-    """The language of the page's longer lines, to choose a stoplist."""
+    """The language of the page's longer lines (its prose): it chooses the stoplist and is the article's."""
     sample = " ".join(line for line in lines if len(line) > 80)[:LANGUAGE_SAMPLE_CHARS]
     return py3langid.classify(sample)[0] if sample else None
 
 
-def is_prose(line: str, stopwords: frozenset[str]) -> bool:
+def is_prose(line: str, stopwords: frozenset[str], count: int | None = None) -> bool:
     """A line that reads as sentences of an article: long enough, ending like a sentence, full of stopwords."""
-    count = word_count(line)
+    count = word_count(line) if count is None else count
     if count < PROSE_MIN_WORDS:
         return False
-    if not stopwords:
-        return count >= LONG_LINE_WORDS or _SENTENCE_END.search(line) is not None
+    sentence = count >= LONG_LINE_WORDS or _SENTENCE_END.search(line) is not None
+    if not stopwords or not sentence:
+        return sentence
     words = _words(line)
-    density = sum(word.lower() in stopwords for word in words) / len(words)
-    return density >= PROSE_MIN_STOPWORDS and (_SENTENCE_END.search(line) is not None or count >= LONG_LINE_WORDS)
+    return sum(word.lower() in stopwords for word in words) >= PROSE_MIN_STOPWORDS * len(words)
 
 
 def line_score(line: str, stopwords: frozenset[str]) -> float:
     """What a line adds to an article run: its words when it is prose, a cost when it is not."""
     words = word_count(line)
-    if is_prose(line, stopwords) and not is_chrome(line):
+    if is_prose(line, stopwords, words) and not is_chrome(line):
         return float(min(words, LINE_CAP))
     if is_timestamp(line):
         return -TIMESTAMP_COST
@@ -113,15 +104,29 @@ def best_run(scores: list[float], closes: list[bool]) -> tuple[int, int]:
     return best_span
 
 
+def is_paragraph(line: str) -> bool:
+    """A line inside the article run worth keeping: short ones too (list items, subheadings), not prompts or dates."""
+    return not is_chrome(line) and not is_timestamp(line)
+
+
+def line_scores(lines: list[str], stopwords: frozenset[str]) -> list[float]:
+    """Each line's score; a line seen before on the page is a repeated menu or teaser and costs like a label."""
+    seen: set[str] = set()
+    scores = []
+    for line in lines:
+        scores.append(-(LINE_COST + WORD_COST * word_count(line)) if line in seen else line_score(line, stopwords))
+        seen.add(line)
+    return scores
+
+
 def split_page_text(page: str) -> PageText:
-    """Title (the first line when it reads as a headline) and body paragraphs of a page's text."""
+    """Title (the first line when it reads as a headline), body paragraphs and language of a page's text."""
     lines = [_SPACES.sub(" ", raw).strip() for raw in page.splitlines()]
     lines = [line for line in lines if line]
     title = lines[0] if lines and looks_like_headline(lines[0]) else None
     body = lines[1:] if title else lines
-    stopwords = stoplist(page_language(body))
-    scores = [line_score(line, stopwords) for line in body]
+    language = page_language(body)
     closes = [is_end_marker(line) for line in body]
-    start, end = best_run(scores, closes)
+    start, end = best_run(line_scores(body, stoplist(language)), closes)
     kept = [line for line, closing in zip(body[start:end], closes[start:end], strict=True) if not closing]
-    return PageText(title=title, paragraphs=[line for line in kept if not is_chrome(line)])
+    return PageText(title=title, paragraphs=[line for line in kept if is_paragraph(line)], language=language)
