@@ -67,6 +67,7 @@ class CleanArticle(TypedDict):
     url: str | None
     source: str
     title: str | None
+    author: NotRequired[str | None]  # absent from records written before the field existed
     published_at: str | None
     language: str | None
     text: str

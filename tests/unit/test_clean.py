@@ -11,6 +11,7 @@ from workers.clean.pagetext import looks_like_headline, split_page_text
 from workers.intake import read_raw
 from workers.records import Origin, RawArticle, Rejected
 
+FILLER = "and it goes on for a while so that it reads as one of the paragraphs of the article."
 ORIGIN = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
 OPTIONS = CleanOptions()
 
@@ -87,9 +88,9 @@ def test_headline_detection() -> None:
 
 
 def test_page_text_without_headline_has_no_title() -> None:
-    title, paragraphs = split_page_text("This first line is a sentence of body text, not a title.\nSecond one here.")
-    assert title is None
-    assert paragraphs[0].startswith("This first line")
+    page = split_page_text(f"This first line is a sentence of body text, not a title, {FILLER}\nSecond one here.")
+    assert page.title is None
+    assert page.paragraphs[0].startswith("This first line")
 
 
 def test_language_of_non_english_text() -> None:
@@ -121,3 +122,42 @@ def test_read_raw_rejects_bad_input_with_its_reason(payload: bytes, code: str) -
         read_raw(payload, 1024)
     assert rejected.value.code == code
     assert rejected.value.reason
+
+
+def test_join_paragraphs_repairs_mojibake_quotes_entities_and_controls() -> None:
+    text = join_paragraphs(["Itâ€™s a \u201cdeal\u201d &amp; more\x00", "e\u0301t\u00e9\u200d \t here"])
+    assert text == 'It\'s a "deal" & more\n\nét\u00e9 here'
+
+
+HOME_PAGE = "\n".join(
+    ["News", "World", "Business", "Sport", "Subscribe"]
+    + [f"Headline number {n} about the markets and the world today" for n in range(30)]
+    + ["© 2019 Example Media. All rights reserved."]
+)
+
+
+@pytest.mark.parametrize("page", [HOME_PAGE, "404\nPage not found\nThe page you requested could not be found.\nHome"])
+def test_home_pages_and_404_pages_are_rejected(page: str) -> None:
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text=page), ORIGIN, OPTIONS)
+    assert rejected.value.code == "empty_body"
+    assert "not an article" in rejected.value.reason
+
+
+def test_non_english_html_article_flows_through_with_its_language() -> None:
+    paragraphs = [
+        "Die Bundesregierung hat am Dienstag eine neue Rentenreform vorgestellt, die von den Gewerkschaften "
+        "scharf kritisiert wird.",
+        "Die Gewerkschaften kündigten für den kommenden Monat einen landesweiten Streik an und fordern, dass "
+        "der Entwurf zurückgezogen wird.",
+        "Der Kanzler sagte, er sei zu Gesprächen bereit, wolle aber an der Reform in diesem Jahr festhalten.",
+    ]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    html = (
+        "<html><head><title>Rentenreform: Streik angekündigt</title><meta name='author' content='Anna Schmidt'>"
+        f"</head><body><nav><a href='/'>Start</a></nav><article><h1>Rentenreform</h1>{body}</article></body></html>"
+    )
+    article = clean_article(raw(html=html), ORIGIN, OPTIONS)
+    assert article["language"] == "de"
+    assert article["author"] == "Anna Schmidt"
+    assert article["text"] == "\n\n".join(paragraphs)

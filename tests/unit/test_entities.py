@@ -29,8 +29,7 @@ def test_only_ner_runs(nlp) -> None:
 
 
 def test_seed_article_entities_and_offsets(nlp) -> None:
-    _, paragraphs = split_page_text(seed_record(SEED_PAGE_ID)["text"])
-    text = "\n\n".join(paragraphs)
+    text = "\n\n".join(split_page_text(seed_record(SEED_PAGE_ID)["text"]).paragraphs)
     [entities] = tag_texts(nlp, [text], batch_size=4)
     found = {(e["text"], e["label"]) for e in entities}
     assert {("Zamir Kabulov", "PERSON"), ("Moscow", "GPE"), ("Kabul", "GPE"), ("Vladimir Putin", "PERSON")} <= found

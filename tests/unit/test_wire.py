@@ -58,3 +58,34 @@ def test_attribute_strips_both_ends_of_a_body() -> None:
     assert body == ["First.", "Middle.", "Last."]
     assert wire["agency"] == "Reuters"
     assert wire["trailer"] == "(Reporting by A; Editing by B)"
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "city", "agency", "rest"),
+    [
+        ("(Reuters) \u2014 The New York attorney general is investigating.", None, "Reuters", "The New York"),
+        ("Berlin (dpa) - Die Gespräche wurden fortgesetzt.", "Berlin", "dpa", "Die Gespräche"),
+        ("BEIJING, Nov. 19 (Xinhua) -- China said.", "BEIJING", "Xinhua", "China said."),
+        ("SYDNEY (AAP) - Rain fell.", "SYDNEY", "AAP", "Rain fell."),
+        ("RIO DE JANEIRO (Associated Press) \u2013 Carnival began.", "RIO DE JANEIRO", "AP", "Carnival began."),
+        ("ATLANTA (CNN) -- A storm hit.", "ATLANTA", "CNN", "A storm hit."),
+        ("LONDON, 19 November (PA) - Rail fares rise.", "LONDON", "PA", "Rail fares rise."),
+    ],
+)
+def test_more_dateline_forms(paragraph: str, city: str | None, agency: str, rest: str) -> None:
+    wire, body = split_dateline(paragraph)
+    assert (wire["city"], wire["agency"]) == (city, agency)
+    assert body.startswith(rest)
+    assert paragraph.startswith(wire["dateline"] or "-")
+
+
+def test_a_credit_paragraph_is_a_trailer() -> None:
+    credit = "Associated Press writer Jane Doe in Kabul contributed to this report."
+    wire, body = attribute(["KABUL (AP) -- First.", "Middle.", credit])
+    assert (wire["agency"], wire["trailer"], body) == ("AP", credit, ["First.", "Middle."])
+
+
+def test_a_story_without_attribution_has_none() -> None:
+    wire, body = attribute(["A local story.", "It ends here."])
+    assert wire == {"agency": None, "dateline": None, "city": None, "date": None, "trailer": None}
+    assert body == ["A local story.", "It ends here."]

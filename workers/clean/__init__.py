@@ -7,12 +7,14 @@ from dataclasses import dataclass
 import py3langid
 
 from workers.clean.html import extract_html
-from workers.clean.normalize import content_hash, join_paragraphs, normalize_line
+from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, word_count
 from workers.clean.pagetext import split_page_text
 from workers.clean.wire import attribute
 from workers.records import SCHEMA_VERSION, CleanArticle, Origin, RawArticle, Rejected
 
 __all__ = ["CleanOptions", "clean_article", "detect_language"]
+
+LANGUAGE_SAMPLE_CHARS = 1000  # py3langid's answer on the first 1,000 characters matches the whole body's
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,31 +26,41 @@ class CleanOptions:
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, from py3langid's bundled model."""
-    language, _score = py3langid.classify(text[:5000])
+    language, _score = py3langid.classify(text[:LANGUAGE_SAMPLE_CHARS])
     return language or None
+
+
+def _optional(value: str | None) -> str | None:
+    """A normalised metadata value, or None when nothing is left of it."""
+    return normalize_line(value) or None if value else None
 
 
 def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> CleanArticle:
     """Clean one raw article; raise ``Rejected`` when no article body is left."""
+    author = language = None
     if "html" in raw:
         extract = extract_html(raw["html"])
-        title, paragraphs, input_kind = extract.title, extract.paragraphs, "html"
+        title, paragraphs, author, input_kind = extract.title, extract.paragraphs, extract.author, "html"
     else:
-        title, paragraphs = split_page_text(raw.get("text", ""))
-        input_kind = "text"
-    wire, paragraphs = attribute([normalize_line(p) for p in paragraphs])
-    text = join_paragraphs(paragraphs)
-    words = len(text.split())
+        page = split_page_text(raw.get("text", ""))
+        title, paragraphs, language, input_kind = page.title, page.paragraphs, page.language, "text"
+    wire, paragraphs = attribute(join_paragraphs(paragraphs).split("\n\n"))
+    text = "\n\n".join(paragraphs)
+    words = word_count(text)
     if words < options.min_body_words:
-        raise Rejected("empty_body", f"{words} words of article body after cleaning (minimum {options.min_body_words})")
+        raise Rejected(
+            "empty_body",
+            f"not an article: {words} words of article body after cleaning (minimum {options.min_body_words})",
+        )
     return CleanArticle(
         schema_version=SCHEMA_VERSION,
         id=raw["id"],
         url=raw["url"],
         source=raw["source"],
-        title=normalize_line(raw["title"] or "") or (normalize_line(title) if title else None),
+        title=_optional(raw["title"]) or _optional(title),
+        author=_optional(author),
         published_at=raw["published_at"],
-        language=detect_language(text),
+        language=language or detect_language(text),
         text=text,
         content_hash=content_hash(text),
         input_kind=input_kind,

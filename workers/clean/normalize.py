@@ -3,28 +3,64 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
+import unicodedata
 
 import ftfy
 
-# Zero-width characters, BOM and bidi controls carry nothing a reader sees.
+# Zero-width characters, BOM, soft hyphen and bidi controls carry nothing a reader sees.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
-# C0/C1 control characters except tab and newline.
+# C0/C1 control characters except newline (a tab becomes a space below).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What UTF-8 read as Latin-1 or Windows-1252 looks like: a lead byte (Â..ô) then a continuation byte as cp1252
+# shows it. Only text with such a pair can hold mojibake, so only it pays for ftfy's slow encoding repair.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+# Curly quotes straightened the way ftfy's uncurl_quotes does, so every copy of a story quotes alike.
+_QUOTES = str.maketrans(
+    dict.fromkeys("\u02bc\u2018\u2019\u201a\u201b", "'") | dict.fromkeys("\u201c\u201d\u201e\u201f", '"')
+)
+_WORD = re.compile(r"\w+")
+# Scripts written without spaces between words (Chinese, Japanese kana and kanji, Thai): \w+ sees whole clauses.
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+UNSPACED_CHARS_PER_WORD = 2  # about two characters of Chinese or Japanese carry what one English word does
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def _tidy(line: str) -> str:
+    """Drop invisible and control characters and collapse spaces of text ftfy has already fixed."""
+    return _SPACES.sub(" ", _CONTROL.sub(" ", _INVISIBLE.sub("", line))).strip()
+
+
+def fix_unicode(text: str) -> str:
+    """Mojibake repaired (by ftfy, when there can be any), entities decoded, quotes straightened, NFC."""
+    if _MOJIBAKE_HINT.search(text):
+        text = ftfy.fix_text(text)
+    if "&" in text:
+        text = html.unescape(text)
+    return unicodedata.normalize("NFC", text.translate(_QUOTES))
 
 
 def normalize_line(line: str) -> str:
     """Fix mojibake, straighten quotes, drop invisible and control characters, collapse spaces."""
-    line = ftfy.fix_text(line, normalization="NFC")
-    line = _CONTROL.sub(" ", _INVISIBLE.sub("", line))
-    return _SPACES.sub(" ", line).strip()
+    return _tidy(fix_unicode(line))
 
 
 def join_paragraphs(paragraphs: list[str]) -> str:
     """Normalised, non-empty paragraphs separated by one blank line."""
-    cleaned = (normalize_line(p) for p in paragraphs)
-    return "\n\n".join(p for p in cleaned if p)
+    fixed = fix_unicode("\n".join(p.replace("\n", " ") for p in paragraphs))
+    return "\n\n".join(line for line in map(_tidy, fixed.split("\n")) if line)
+
+
+def word_count(line: str) -> int:
+    """Words of a line, counting scripts without spaces by their characters."""
+    unspaced = len(_UNSPACED.findall(line))
+    if not unspaced:
+        return len(_WORD.findall(line))
+    return len(_WORD.findall(_UNSPACED.sub(" ", line))) + unspaced // UNSPACED_CHARS_PER_WORD
 
 
 def content_hash(text: str) -> str:

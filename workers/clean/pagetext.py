@@ -1,51 +1,132 @@
-"""Article body out of scraped page text: the tags are gone, the page chrome is not."""
+"""Article body out of scraped page text: the tags are gone, the page chrome is not.
+
+Without tags, a line is judged by what it reads like. Article paragraphs are long, made of sentences, and dense
+in the language's stopwords; menus, labels, teaser headlines, bylines and dates are short, title-like or bare.
+Each line gets a score (its words when it reads as prose, a cost when it does not), and the article is the
+contiguous run of lines with the highest total (the maximum-sum segment), so the short lines inside an article
+(subheadings, a one-line quote) stay while the menus and teasers around it go. A heading such as "Related
+Articles" or "Comments" that follows enough prose closes the article: the teasers and comments after it, which
+also read as prose, never join it. Prompt lines (share, subscribe, cookies) are dropped wherever they stand.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from workers.clean.normalize import normalize_line
+import py3langid
 
-# A line that starts the page furniture after an article: everything from it on is chrome.
-_END_OF_ARTICLE = re.compile(
-    r"""^(?:related\s+(?:articles?|stories|news|content|posts)|more\s+(?:from|on|stories|news)\b.*|
-    read\s+(?:more|next|also)\b.*|recommended(?:\s+for\s+you)?|you\s+may\s+(?:also\s+)?like.*|
-    comments?(?:\s*\(\d+\))?|no\s+comments\s+yet.*|leave\s+a\s+(?:comment|reply)|
-    try\s+our\s+ai\s+features|explore\s+what\b.*|most\s+(?:read|popular|viewed)|trending(?:\s+now)?|
-    latest\s+(?:news|stories)|sponsored(?:\s+content)?|advertisement|share\s+this\s+(?:article|story))[.:!]*$""",
-    re.IGNORECASE | re.VERBOSE,
-)
-# Lines that are chrome wherever they stand: share, subscribe, cookie and sign-in prompts.
-_CHROME_LINE = re.compile(
-    r"""^(?:share(?:\s+(?:on|via)\s+\w+)?|tweet|email|print|copy\s+link|subscribe\b.*|sign\s+(?:in|up)\b.*|
-    log\s*in|register|follow\s+us\b.*|we\s+use\s+cookies\b.*|accept(?:\s+all)?(?:\s+cookies)?|
-    advertisement|skip\s+to\s+(?:main\s+)?content|menu|home|search)[.:!]*$""",
-    re.IGNORECASE | re.VERBOSE,
-)
+from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
+from workers.clean.normalize import word_count
+from workers.clean.stopwords import stoplist
+
 _WORD = re.compile(r"\w+")
-MIN_PARAGRAPH_WORDS = 4  # shorter lines in a body are labels, bylines or buttons, not paragraphs
+_SPACES = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"""[.!?\u3002\uff01\uff1f\u2026]["'\u201d\u2019)\]]*$""")
 MAX_TITLE_CHARS = 250  # longer first lines are paragraphs, not headlines
+PROSE_MIN_WORDS = 10  # fewer words: a label, heading or teaser headline even when it ends in a full stop
+PROSE_MIN_STOPWORDS = 0.2  # share of stopwords below which a line is a list of names or keywords, not a sentence
+LONG_LINE_WORDS = 40  # a line this long reads as prose even without a stoplist for its language
+LINE_COST = 2.0  # a non-prose line costs this many words of article (a subheading between paragraphs is cheap)
+WORD_COST = 0.5  # plus this much per word: a run of teaser headlines costs more than a run of one-word menus
+TIMESTAMP_COST = 20.0  # a bare date between two blocks of prose separates cards or comments, not paragraphs
+AFTER_CLOSE_WEIGHT = 0.5  # prose after "Related Articles" must be twice as long as the article before it
+LINE_CAP = 150  # words: a longer line is a card or a page flattened into one line, not one paragraph
+MARKER_COST = 30.0  # a 'Related Articles' heading inside a run costs a short paragraph
+CLOSING_WORDS = 60  # words of prose an article needs before a "Related Articles" heading closes it
+LANGUAGE_SAMPLE_CHARS = 1000  # characters of prose py3langid reads; its answer on more is the same
 
 
-def _words(line: str) -> int:
-    return len(_WORD.findall(line))
+@dataclass(frozen=True, slots=True)
+class PageText:
+    """The title and body paragraphs found in a page's text, and the language its prose is written in."""
+
+    title: str | None
+    paragraphs: list[str]
+    language: str | None
+
+
+def _words(line: str) -> list[str]:
+    return _WORD.findall(line)
 
 
 def looks_like_headline(line: str) -> bool:
     """A headline: a few words, not too long, not ending like a sentence of body text."""
-    return _words(line) >= 3 and len(line) <= MAX_TITLE_CHARS and not line.endswith((".", ":", ";", ","))
+    return len(_words(line)) >= 3 and len(line) <= MAX_TITLE_CHARS and not line.endswith((".", ":", ";", ","))
 
 
-def split_page_text(page: str) -> tuple[str | None, list[str]]:
-    """Title (the first line when it reads as a headline) and body paragraphs of a page's text."""
-    lines = [normalize_line(raw) for raw in page.splitlines()]
+def page_language(lines: list[str]) -> str | None:
+    """The language of the page's longer lines (its prose): it chooses the stoplist and is the article's."""
+    sample = " ".join(line for line in lines if len(line) > 80)[:LANGUAGE_SAMPLE_CHARS]
+    return py3langid.classify(sample)[0] if sample else None
+
+
+def is_prose(line: str, stopwords: frozenset[str], count: int | None = None) -> bool:
+    """A line that reads as sentences of an article: long enough, ending like a sentence, full of stopwords."""
+    count = word_count(line) if count is None else count
+    if count < PROSE_MIN_WORDS:
+        return False
+    sentence = count >= LONG_LINE_WORDS or _SENTENCE_END.search(line) is not None
+    if not stopwords or not sentence:
+        return sentence
+    words = _words(line)
+    return sum(word.lower() in stopwords for word in words) >= PROSE_MIN_STOPWORDS * len(words)
+
+
+def line_score(line: str, stopwords: frozenset[str]) -> float:
+    """What a line adds to an article run: its words when it is prose, a cost when it is not."""
+    words = word_count(line)
+    if is_prose(line, stopwords, words) and not is_chrome(line):
+        return float(min(words, LINE_CAP))
+    if is_timestamp(line):
+        return -TIMESTAMP_COST
+    return -(LINE_COST + WORD_COST * words)
+
+
+def best_run(scores: list[float], closes: list[bool]) -> tuple[int, int]:
+    """Start and end (exclusive) of the maximum-sum run of lines.
+
+    A closing line ("Related Articles") costs a paragraph, and once it follows enough prose, what comes after it
+    counts for less: the article goes on past an inline "Related" box, but the teasers and comments after its
+    end, which read as prose too, must be much longer than the article to win over it.
+    """
+    best, best_span = 0.0, (0, 0)
+    total, start, weight = 0.0, 0, 1.0
+    for index, (score, closing) in enumerate(zip(scores, closes, strict=True)):
+        if closing:
+            weight = AFTER_CLOSE_WEIGHT if best >= CLOSING_WORDS else weight
+            score = -MARKER_COST
+        if total <= 0:
+            total, start = 0.0, index
+        total += score * weight if score > 0 else score
+        if total > best:
+            best, best_span = total, (start, index + 1)
+    return best_span
+
+
+def is_paragraph(line: str) -> bool:
+    """A line inside the article run worth keeping: short ones too (list items, subheadings), not prompts or dates."""
+    return not is_chrome(line) and not is_timestamp(line)
+
+
+def line_scores(lines: list[str], stopwords: frozenset[str]) -> list[float]:
+    """Each line's score; a line seen before on the page is a repeated menu or teaser and costs like a label."""
+    seen: set[str] = set()
+    scores = []
+    for line in lines:
+        scores.append(-(LINE_COST + WORD_COST * word_count(line)) if line in seen else line_score(line, stopwords))
+        seen.add(line)
+    return scores
+
+
+def split_page_text(page: str) -> PageText:
+    """Title (the first line when it reads as a headline), body paragraphs and language of a page's text."""
+    lines = [_SPACES.sub(" ", raw).strip() for raw in page.splitlines()]
     lines = [line for line in lines if line]
     title = lines[0] if lines and looks_like_headline(lines[0]) else None
-    paragraphs: list[str] = []
-    for line in lines[1 if title else 0 :]:
-        if _END_OF_ARTICLE.match(line) and paragraphs:
-            break
-        if _CHROME_LINE.match(line) or _words(line) < MIN_PARAGRAPH_WORDS:
-            continue
-        paragraphs.append(line)
-    return title, paragraphs
+    body = lines[1:] if title else lines
+    language = page_language(body)
+    closes = [is_end_marker(line) for line in body]
+    start, end = best_run(line_scores(body, stoplist(language)), closes)
+    kept = [line for line, closing in zip(body[start:end], closes[start:end], strict=True) if not closing]
+    return PageText(title=title, paragraphs=[line for line in kept if is_paragraph(line)], language=language)

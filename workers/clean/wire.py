@@ -9,10 +9,14 @@ from workers.records import Wire
 # Agency spellings as they appear in datelines and credits, mapped to one name each.
 AGENCIES: dict[str, str] = {
     "reuters": "Reuters",
+    "thomson reuters": "Reuters",
     "ap": "AP",
     "associated press": "AP",
+    "the associated press": "AP",
     "afp": "AFP",
+    "agence france-presse": "AFP",
     "bloomberg": "Bloomberg",
+    "bloomberg news": "Bloomberg",
     "pa": "PA",
     "pa media": "PA",
     "dpa": "dpa",
@@ -21,29 +25,60 @@ AGENCIES: dict[str, str] = {
     "ani": "ANI",
     "pti": "PTI",
     "ians": "IANS",
+    "uni": "UNI",
     "efe": "EFE",
     "ansa": "ANSA",
     "kyodo": "Kyodo",
+    "jiji": "Jiji",
     "yonhap": "Yonhap",
     "tass": "TASS",
+    "ria novosti": "RIA Novosti",
+    "interfax": "Interfax",
+    "anadolu": "Anadolu",
+    "aa": "Anadolu",
     "aap": "AAP",
     "cp": "CP",
     "the canadian press": "CP",
+    "anp": "ANP",
+    "apa": "APA",
+    "belga": "Belga",
+    "lusa": "Lusa",
+    "europa press": "Europa Press",
+    "bernama": "Bernama",
+    "antara": "Antara",
+    "irna": "IRNA",
+    "wam": "WAM",
+    "spa": "SPA",
+    "kuna": "KUNA",
+    "cna": "CNA",
+    "ntb": "NTB",
+    "tt": "TT",
+    "ritzau": "Ritzau",
+    "stt": "STT",
+    "cnn": "CNN",
 }
 _AGENCY_ALT = "|".join(sorted((re.escape(a) for a in AGENCIES), key=len, reverse=True))
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DASH = r"(?:-{1,2}|\u2013|\u2014|:)"
+_LETTER = r"(?:[^\W\d_]|[.'\- ])"  # a letter of a place name, or its dot, apostrophe, hyphen or space
 _DATELINE = re.compile(
     rf"""^(?P<dateline>
-        (?P<city>[A-Z][A-Za-z.'\- ]{{1,40}}?(?:,\s*[A-Z][A-Za-z.\- ]{{1,25}}?)?)   # MOSCOW / WASHINGTON, D.C.
-        (?:,\s*(?P<date>{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?))?                    # , July 14
-        \s*\((?P<agency>{_AGENCY_ALT})\)                                            # (Reuters)
-        \s*(?:-{{1,2}}|\u2013|\u2014)\s*)""",
+        (?:(?P<city>[A-Z]{_LETTER}{{1,40}}?(?:,\s*[A-Z]{_LETTER}{{1,25}}?)?)                  # MOSCOW / Berlin / D.C.
+        (?:,\s*(?P<date>{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?))?  # , July 14
+        \s*)?
+        \((?P<agency>{_AGENCY_ALT})\)                                                       # (Reuters)
+        \s*{_DASH}\s*)""",
     re.VERBOSE | re.IGNORECASE,
 )
 # "(Reporting by ...; Editing by ...)" and similar credit lines closing a wire story.
 _TRAILER = re.compile(
-    r"\s*\((?:(?:Additional\s+)?(?:Reporting|Writing|Editing|Compiled|Research)\b[^()]*)\)\s*$", re.IGNORECASE
+    r"\s*\((?:(?:Additional\s+)?(?:Reporting|Writing|Editing|Compiled|Research|Graphic)\b[^()]*)\)\s*$", re.IGNORECASE
 )
+# A closing paragraph that only credits: "Associated Press writer Jane Doe in Kabul contributed to this report."
+_CREDIT_PARAGRAPH = re.compile(
+    r"^[^.]{0,200}\bcontributed(?:\s+reporting)?\s+(?:to\s+)?this\s+(?:report|story|article)\.?$", re.IGNORECASE
+)
+MAX_CITY_WORDS = 4  # "RIO DE JANEIRO" is the longest common dateline city; more words are a sentence
 
 
 def no_wire() -> Wire:
@@ -51,16 +86,25 @@ def no_wire() -> Wire:
     return Wire(agency=None, dateline=None, city=None, date=None, trailer=None)
 
 
+def _is_city(city: str | None) -> bool:
+    """A dateline city: absent, or a few words that each start with a capital (MOSCOW, Berlin, New York)."""
+    if city is None:
+        return True
+    words = city.replace(",", " ").split()
+    return len(words) <= MAX_CITY_WORDS and all(word[0].isupper() for word in words)
+
+
 def split_dateline(paragraph: str) -> tuple[Wire, str]:
     """Find a dateline opening ``paragraph``; return the attribution and the paragraph without it."""
     match = _DATELINE.match(paragraph)
-    if match is None or not match.group("city").strip().isupper():
+    if match is None or not _is_city(match.group("city")):
         return no_wire(), paragraph
+    city = match.group("city")
     wire = no_wire()
     wire.update(
         agency=AGENCIES[match.group("agency").lower()],
         dateline=match.group("dateline").strip(),
-        city=match.group("city").strip(),
+        city=city.strip() if city else None,
         date=match.group("date"),
     )
     return wire, paragraph[match.end() :]
@@ -68,6 +112,8 @@ def split_dateline(paragraph: str) -> tuple[Wire, str]:
 
 def split_trailer(paragraph: str) -> tuple[str | None, str]:
     """Find a credit trailer closing ``paragraph``; return it and the paragraph without it."""
+    if _CREDIT_PARAGRAPH.match(paragraph):
+        return paragraph.strip(), ""
     match = _TRAILER.search(paragraph)
     if match is None:
         return None, paragraph

@@ -1,0 +1,151 @@
+"""Page text without tags: which lines read as article, and which run of them is the article."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_record
+from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
+from workers.clean.normalize import word_count
+from workers.clean.pagetext import best_run, is_prose, split_page_text
+from workers.clean.stopwords import stoplist
+
+ENGLISH = stoplist("en")
+PARAGRAPHS = [
+    "The central bank raised its main interest rate by a quarter of a point on Tuesday, the third rise this year.",
+    "Officials said the decision was taken to bring inflation back towards the target within two years.",
+    "Analysts had expected the move, and the currency barely changed after the announcement in the afternoon.",
+    "The bank will publish its next forecasts in March, when it is also due to review its bond purchases.",
+]
+MENU = ["Home", "World", "Business", "Markets", "Sport", "Opinion", "Subscribe", "Sign in"]
+TEASERS = [
+    "Reuters",
+    "12 minutes ago",
+    "Oil prices edge higher as traders weigh supply risks",
+    "LONDON, July 14 (Reuters) - Oil prices rose on Monday as traders weighed the risk of new sanctions on supply "
+    "against signs of weaker demand in China, where imports have slowed for the third month in a row, and in "
+    "Europe, where refiners have cut runs, while the dollar held near its highest level in a month.",
+    "Reuters",
+    "29 minutes ago",
+    "Kremlin says talks with Washington will continue next week",
+    "MOSCOW, July 14 (Reuters) - The Kremlin said on Monday that talks with the United States would continue next "
+    "week and that it was waiting for clarity on the timing from the other side, which it said had been slow to "
+    "answer, adding that it was ready for them and saw no reason to delay them any further than that.",
+]
+
+
+def page(*blocks: list[str]) -> str:
+    return "\n".join(line for block in blocks for line in block)
+
+
+def test_seed_page_body_ends_before_the_chrome_and_the_teasers() -> None:
+    found = split_page_text(seed_record(SEED_PAGE_ID)["text"])
+    assert found.title == "Russia says it will help Taliban fight Islamic State in Afghanistan"
+    assert found.paragraphs[0].startswith(SEED_BODY_START)
+    assert found.paragraphs[-1].endswith(SEED_BODY_END)
+    assert not [chrome for chrome in SEED_CHROME if chrome in "\n".join(found.paragraphs)]
+    assert found.language == "en"
+
+
+def test_article_between_menu_and_related_teasers() -> None:
+    text = page(["Rates rise again as the bank fights inflation"], MENU, PARAGRAPHS, ["Related Articles"], TEASERS)
+    found = split_page_text(text)
+    assert found.title == "Rates rise again as the bank fights inflation"
+    assert found.paragraphs == PARAGRAPHS
+
+
+def test_subheading_inside_the_article_stays_and_prompts_go() -> None:
+    body = [*PARAGRAPHS[:2], "What comes next", "Share this article", *PARAGRAPHS[2:]]
+    found = split_page_text(page(MENU, body, MENU))
+    assert found.paragraphs == [*PARAGRAPHS[:2], "What comes next", *PARAGRAPHS[2:]]
+
+
+def test_article_goes_on_past_an_inline_related_box() -> None:
+    body = [*PARAGRAPHS[:2], "Related", "Bank holds rates steady", *PARAGRAPHS[2:]]
+    found = split_page_text(page(MENU, body, MENU))
+    assert found.paragraphs[0] == PARAGRAPHS[0] and found.paragraphs[-1] == PARAGRAPHS[-1]
+
+
+def test_comments_after_the_article_are_not_part_of_it() -> None:
+    comments = ["Comments", "reader42", "November 19, 2019 at 6:34 am", PARAGRAPHS[1].replace("Officials", "People")]
+    found = split_page_text(page(MENU, PARAGRAPHS, comments))
+    assert found.paragraphs == PARAGRAPHS
+
+
+def test_repeated_lines_are_menus_not_paragraphs() -> None:
+    scores_page = page(MENU, PARAGRAPHS, MENU, [PARAGRAPHS[0]] * 3)
+    assert split_page_text(scores_page).paragraphs == PARAGRAPHS
+
+
+def test_best_run_is_the_maximum_sum_segment() -> None:
+    assert best_run([-1, 5, -2, 6, -10, 4], [False] * 6) == (1, 4)
+    assert best_run([-1.0, -2.0], [False, False]) == (0, 0)
+
+
+def test_text_after_a_closing_heading_counts_for_less() -> None:
+    scores = [70.0, -1.0, 40.0]
+    assert best_run(scores, [False, False, False]) == (0, 3)
+    assert best_run(scores, [False, True, False]) == (0, 1)  # 70 - 30 for the heading + 40 / 2 after it < 70
+    assert best_run([70.0, -1.0, 100.0], [False, True, False]) == (0, 3)  # enough after it: an inline box
+
+
+def test_prose_lines() -> None:
+    assert is_prose(PARAGRAPHS[0], ENGLISH)
+    assert not is_prose("Oil prices edge higher as traders weigh supply risks", ENGLISH)  # a headline
+    assert not is_prose("Apple, Google, Microsoft, Amazon, Meta, Nvidia, Tesla, Netflix, Intel, IBM.", ENGLISH)
+    assert is_prose("Die Regierung hat am Dienstag eine neue Reform angekündigt, die von den Gewerkschaften "
+                    "abgelehnt wird.", stoplist("de"))  # fmt: skip
+
+
+def test_words_of_scripts_without_spaces_are_counted_by_characters() -> None:
+    assert word_count("Oil prices rose") == 3
+    assert word_count("東京都は新しい計画を発表した") == 7
+
+
+@pytest.mark.parametrize(
+    "line", ["Related Articles", "More from Reuters", "No comments yet...", "34 Comments", "You may also like"]
+)
+def test_end_markers(line: str) -> None:
+    assert is_end_marker(line)
+
+
+@pytest.mark.parametrize(
+    "line", ["Related talks will be held in Geneva next week, officials said.", "Comments by the minister angered"]
+)
+def test_sentences_are_not_end_markers(line: str) -> None:
+    assert not is_end_marker(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Share on Facebook", "Subscribe to our newsletter", "We use cookies to improve your experience", "Advertisement",
+     "Related: Bank holds rates steady", "© 2019 Example Media. All rights reserved."],
+)  # fmt: skip
+def test_chrome_lines(line: str) -> None:
+    assert is_chrome(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("12 minutes ago", True),
+        ("an hour ago", True),
+        ("November 19, 2019 at 6:34 am", True),
+        ("Updated: Nov. 19, 2019 10:02 a.m. EST", True),
+        ("2019-11-19 06:34", True),
+        ("March 5, 2024 was the day the talks began.", False),
+    ],
+)
+def test_timestamps(line: str, expected: bool) -> None:
+    assert is_timestamp(line) is expected
+
+
+def test_non_english_page_keeps_its_article_and_language() -> None:
+    paragraphs = [
+        "Le gouvernement a annoncé mardi une nouvelle réforme des retraites, qui est contestée par les syndicats.",
+        "Les syndicats ont appelé à une grève nationale le mois prochain, et ils demandent le retrait du projet.",
+        "Le Premier ministre a déclaré qu'il était prêt à discuter, mais pas à renoncer à la réforme cette année.",
+    ]
+    found = split_page_text(page(["Accueil", "Politique", "Économie", "Se connecter"], paragraphs, ["Commentaires"]))
+    assert found.paragraphs == paragraphs
+    assert found.language == "fr"

@@ -1,0 +1,58 @@
+"""Page furniture recognised by its wording: end-of-article markers and prompt lines, in HTML and page text."""
+
+from __future__ import annotations
+
+import re
+
+# A line that starts the page furniture after an article: related stories, comments, recommendations.
+END_OF_ARTICLE = re.compile(
+    r"""^(?:(?:more\s+)?related(?:\s+(?:articles?|stories|news|content|posts|coverage|links|topics|videos?))?|
+    more\s+(?:from|on|stories|news|in|about)\b.*|(?:read|see)\s+(?:more|next|also)\b.*|(?:also\s+)?read\s+this\b.*|
+    recommended(?:\s+(?:for\s+you|stories|articles|reading|videos?))?|you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy)\b.*|
+    (?:\d+\s+)?comments?(?:\s*\(\d+\))?|\d+\s+(?:comments?|responses?|replies)\b.*|\d*\s*responses?\s+to\b.*|no\s+comments\s+yet.*|(?:leave|post|add|write)\s+a\s+(?:comment|reply)\b.*|
+    join\s+the\s+(?:conversation|discussion)\b.*|discussion|show\s+comments|view\s+comments|
+    try\s+our\s+ai\s+features|explore\s+what\b.*|most\s+(?:read|popular|viewed|shared|commented)\b.*|
+    trending(?:\s+(?:now|stories|news))?|(?:the\s+)?latest(?:\s+(?:news|stories|headlines|articles|videos?))?|
+    top\s+stories|popular\s+(?:now|stories|posts)|what\s+to\s+read\s+next|up\s+next|
+    sponsored(?:\s+(?:content|stories|links))?|promoted\s+(?:content|stories|links)|(?:about\s+the\s+author|more\s+by\s+this\s+author))[\s.:!]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Lines that are furniture wherever they stand: share, subscribe, cookie, sign-in and newsletter prompts.
+CHROME_LINE = re.compile(
+    r"""^(?:share(?:\s+(?:on|via|this)\s+\w+)?|tweet|e-?mail|print|copy\s+link|save|whatsapp|facebook|twitter|
+    linkedin|pinterest|reddit|subscribe\b.*|sign\s+(?:in|up)\b.*|log\s*in|register|follow\s+us\b.*|
+    we\s+use\s+cookies\b.*|accept(?:\s+all)?(?:\s+cookies)?|advertisement|advertising|ad|skip\s+to\b.*|menu|home|
+    search|close|next|previous|back\s+to\s+top|image|photo|video|(?:image|photo|video)\s*(?:credit|source)?:.*|
+    getty\s+images|click\s+(?:here|to)\b.*|listen\s+to\s+(?:this\s+)?(?:article|story)\b.*|
+    (?:like|love|enjoy(?:ed)?)\s+this\s+(?:story|article|post)\b.*|get\s+the\s+latest\b.*|
+    (?:sign\s+up|subscribe)\s+(?:for|to)\b.*|.*\bnewsletters?\b.*(?:inbox|sign\s+up|subscribe)\b.*|
+    (?:related|read\s+more|see\s+also|also\s+read|more|watch)\s*:.*|(?:all\s+rights\s+reserved|copyright\b|\u00a9).*|.*\ball\s+rights\s+reserved\b.*)[\s.:!]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+# A dateline of a card or a comment: "12 minutes ago", "November 19, 2019 at 6:34 am", "2019-11-19 06:34".
+TIMESTAMP = re.compile(
+    r"""^(?:(?:updated|published|posted)\s*:?\s*)?(?:
+    (?:an?|\d+)\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago|yesterday|today|
+    (?:\w+,?\s+)?(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?
+    (?:\s+\d{4})?|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}|
+    \d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}:\d{2})
+    (?:[\s,|\-\u2013\u2014]+(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s+[a-z]{2,4})?)?[\s.|]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def is_timestamp(line: str) -> bool:
+    """True when the line is a bare date or time, as cards, comments and bylines show them."""
+    return len(line) <= 60 and TIMESTAMP.match(line) is not None  # a date line is short
+
+
+def is_end_marker(line: str) -> bool:
+    """True when the line opens the furniture that follows an article."""
+    return len(line) <= 60 and END_OF_ARTICLE.match(line) is not None  # markers are headings, never long
+
+
+def is_chrome(line: str) -> bool:
+    """True when the line is a prompt or label of the page, not part of any article."""
+    return CHROME_LINE.match(line) is not None
