@@ -9,8 +9,9 @@ extracted and the annotated body, count true positives, false positives and fals
 normalised by their sum; precision and recall per document, averaged over documents; F1 is the harmonic mean of
 the two averages. A page the stage rejects (dead letter) scores as an empty extraction.
 
-Page-text mode renders each page the way a scraper that drops tags does (``render_page_text``): the HTML parsed
-by lxml; ``<head>``, ``script``, ``style``, ``noscript``, ``template``, ``svg``, ``iframe`` and comments dropped;
+Page-text mode renders each page the way a scraper that drops tags does (``workers.clean.render``): the HTML
+tokenised as a browser would; ``<head>``, ``script``, ``style``, ``noscript``, ``template``, ``svg``, ``iframe``
+and comments dropped;
 every other text node kept (no CSS is applied, so hidden menus stay, as they do in a scraper's output); a line
 break at the start and end of every block-level element and at ``<br>``; whitespace inside a line collapsed;
 empty lines dropped. That is how ``../shared/seeds/*.txt`` looks: headline, paragraphs, then the page's
@@ -36,76 +37,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import lxml.html
 import trafilatura
-from lxml import etree
 
 from workers.clean import CleanOptions, clean_article
+from workers.clean.render import render_page_text
 from workers.records import Origin, RawArticle, Rejected
 
 DEFAULT_AEB = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "aeb"
 SHINGLE = 4  # tokens per shingle, as in the benchmark's evaluation
 _TOKEN = re.compile(r"\w+")
-_DROPPED = {"head", "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas"}
-# HTML elements that start a new line of text in a browser (inline ones such as a, span, em do not).
-_BLOCK = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "center",
-        "dd",
-        "details",
-        "dialog",
-        "dir",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "frameset",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hgroup",
-        "hr",
-        "html",
-        "li",
-        "main",
-        "menu",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-        "caption",
-        "legend",
-        "option",
-        "select",
-        "textarea",
-        "button",
-        "label",
-    ]
-)
-_SPACE = re.compile(r"\s+")
 
 Extractor = Callable[[str], str]
 
@@ -152,35 +92,6 @@ def document_scores(truth: str, extracted: str) -> tuple[float, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     return precision, recall
-
-
-def _render(element: etree._Element, out: list[str]) -> None:
-    """Append an element's visible text to ``out``, with a line break around block elements."""
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag in _DROPPED or not tag:
-        if element.tail:
-            out.append(element.tail)
-        return
-    block = tag in _BLOCK
-    if block or tag == "br":
-        out.append("\n")
-    if element.text:
-        out.append(element.text)
-    for child in element:
-        _render(child, out)
-    if block:
-        out.append("\n")
-    if element.tail:
-        out.append(element.tail)
-
-
-def render_page_text(html: str) -> str:
-    """The page as a tag-dropping scraper sees it: one line per block, every visible line kept."""
-    root = lxml.html.document_fromstring(html)
-    out: list[str] = []
-    _render(root, out)
-    lines = (_SPACE.sub(" ", line).strip() for line in "".join(out).split("\n"))
-    return "\n".join(line for line in lines if line)
 
 
 def load_pages(aeb: Path, limit: int | None) -> list[Page]:

@@ -13,8 +13,13 @@ from dataclasses import dataclass
 import trafilatura
 
 from workers.clean.chrome import is_chrome, is_timestamp
+from workers.clean.pagetext import split_page_text
+from workers.clean.render import render_page_text
 
 PRECISION_MIN_WORDS = 100  # a shorter precise extraction is checked against the default one (it may have cut)
+# Under this, trafilatura found no article at all (a page nested past lxml's depth limit, say): the page's text,
+# rendered by a tokenizer, goes through the page-text extractor instead.
+RENDER_FALLBACK_WORDS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +50,7 @@ def extract_html(html: str) -> HtmlExtract:
     options = {"include_comments": False, "include_tables": True, "fast": True}
     document = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **options)
     if document is None:
-        return HtmlExtract(title=None, paragraphs=[], date=None, author=None)
+        return _from_page_text(html, None)
     paragraphs = _paragraphs(document.text)
     if _words(paragraphs) < PRECISION_MIN_WORDS:
         fallback = trafilatura.bare_extraction(html, **options)
@@ -54,4 +59,12 @@ def extract_html(html: str) -> HtmlExtract:
     title = document.title or None
     if title and paragraphs and paragraphs[0].strip() == title.strip():
         paragraphs = paragraphs[1:]  # trafilatura repeats the headline as the first line
+    if _words(paragraphs) < RENDER_FALLBACK_WORDS:
+        return _from_page_text(html, title)
     return HtmlExtract(title=title, paragraphs=drop_chrome(paragraphs), date=document.date, author=document.author)
+
+
+def _from_page_text(html: str, title: str | None) -> HtmlExtract:
+    """The article of the page's rendered text, when the HTML extractor found none."""
+    page = split_page_text(render_page_text(html))
+    return HtmlExtract(title=title or page.title, paragraphs=page.paragraphs, date=None, author=None)

@@ -1,0 +1,87 @@
+"""Nasty raw messages, the kind a scraper or a broken producer eventually sends: each must end up as an
+enriched record or a dead letter with a clear reason, and none may stop a worker."""
+
+# ruff: noqa: RUF001 - Cyrillic and Arabic text here is data, not a look-alike of Latin letters
+from __future__ import annotations
+
+import json
+
+from tests.conftest import SEED_PAGE_ID, seed_record
+
+ARTICLE = seed_record(SEED_PAGE_ID)["text"].split("Try Our AI Features")[0]
+PARAGRAPHS = [p for p in ARTICLE.splitlines() if len(p) > 80]
+
+
+_CHINESE = [
+    "俄罗斯外交部官员周一表示，莫斯科将通过专门机构向阿富汗当局提供协助。",
+    "塔利班政府自二零二一年八月掌权以来，一直在努力清除该组织在阿富汗境内的存在。",
+    "分析人士认为，俄罗斯与喀布尔之间的关系在近年来显著升温。",
+    "双方在贸易、能源和基础设施领域的合作不断扩大。",
+]
+_ARABIC = [
+    "قالت روسيا إنها ستساعد طالبان في محاربة تنظيم الدولة الإسلامية في أفغانستان.",
+    "وأضاف المسؤول أن موسكو تقدر الجهود التي تبذلها الحكومة في كابول.",
+    "ولا تعترف أي دولة حتى الآن بحكومة طالبان التي استولت على السلطة في عام ألفين وواحد وعشرين.",
+    "وتسعى روسيا إلى تعزيز العلاقات التجارية والاستثمارية مع أفغانستان.",
+]
+_RUSSIAN = [
+    "Россия заявила, что поможет талибам бороться с запрещённой группировкой в Афганистане.",
+    "По словам дипломата, Москва ценит усилия, которые прилагают власти в Кабуле.",
+    "Ни одна страна пока официально не признала правительство, пришедшее к власти в августе.",
+    "Стороны обсуждают сотрудничество в торговле, энергетике и строительстве инфраструктуры.",
+]
+
+
+def _paragraphs(sentences: list[str], joiner: str) -> str:
+    """Six distinct paragraphs, each the sentences in another order (repeated lines read as menus)."""
+    orders = [sentences[i:] + sentences[:i] for i in range(len(sentences))] + [sentences[::-1], sentences[1::2]]
+    return "\n".join(joiner.join(order) for order in orders[:6])
+
+
+def raw(name: str, **fields: object) -> bytes:
+    return json.dumps({"id": f"hostile-{name}", "source": "Hostile", **fields}, ensure_ascii=False).encode()
+
+
+def html_page(body: str, head: str = "") -> str:
+    return f"<html><head><title>Hostile page</title>{head}</head><body>{body}</body></html>"
+
+
+def network_bait(base_url: str) -> str:
+    """HTML whose parser or renderer could be lured into fetching ``base_url``: entities, scripts, images."""
+    doctype = f'<!DOCTYPE html [<!ENTITY xxe SYSTEM "{base_url}/entity">]>'
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    lures = (
+        f'<img src="{base_url}/img.png"><script src="{base_url}/x.js"></script>'
+        f'<iframe src="{base_url}/frame"></iframe><link rel="stylesheet" href="{base_url}/s.css">'
+        f'<object data="{base_url}/o"></object><p>&xxe;</p>'
+    )
+    return doctype + html_page(
+        body + lures, f'<base href="{base_url}/"><meta http-equiv="refresh" content="0;{base_url}">'
+    )
+
+
+def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | None]]:
+    """name -> (message, the dead-letter error it must produce, or None when it must come out enriched)."""
+    nested = "<div>" * 5000 + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</div>" * 5000
+    return {
+        "invalid-json": (b'{"source": "X", "text": "unterminated', "invalid_json"),
+        "json-array": (b'[{"source": "X", "text": "in a list"}]', "schema_violation"),
+        "json-scalar": (b"42", "schema_violation"),
+        "wrong-types": (raw("wrong-types", text=["not", "a", "string"], published_at=17), "schema_violation"),
+        "missing-page": (raw("missing-page", url="https://x.example/a"), "schema_violation"),
+        "both-pages": (raw("both-pages", text=ARTICLE, html=html_page(ARTICLE)), "schema_violation"),
+        "bad-date": (raw("bad-date", text=ARTICLE, published_at="last Tuesday"), "schema_violation"),
+        "empty-text": (raw("empty-text", text=""), "empty_body"),
+        "binary": (bytes(range(256)) * 8, "invalid_encoding"),
+        "invalid-utf8": (raw("invalid-utf8", text=ARTICLE)[:-40] + b"\xc3\x28\xa0\xa1" + b'"}', "invalid_encoding"),
+        "oversized": (raw("oversized", text=ARTICLE * (2 * max_message_bytes // len(ARTICLE) + 1)), "oversized"),
+        "nul-bytes": (raw("nul-bytes", text=ARTICLE.replace(" ", " \u0000", 50)), None),
+        "zero-width-flood": (raw("zero-width-flood", text=ARTICLE.replace(" ", "\u200b\u200d\ufeff ")), None),
+        "tiny-paragraphs": (raw("tiny-paragraphs", text="\n".join(["ok."] * 100_000) + "\n" + ARTICLE), None),
+        "deeply-nested-html": (raw("deeply-nested-html", html=nested), None),
+        "malformed-html": (raw("malformed-html", html="<p><b><i>" + "</p>".join(PARAGRAPHS) + "<div <<>>"), None),
+        "scripts-and-entities": (raw("scripts-and-entities", html=network_bait("http://127.0.0.1:9")), None),
+        "chinese": (raw("chinese", text=_paragraphs(_CHINESE, "")), None),
+        "arabic": (raw("arabic", text=_paragraphs(_ARABIC, " ")), None),
+        "russian": (raw("russian", text=_paragraphs(_RUSSIAN, " ")), None),
+    }

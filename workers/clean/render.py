@@ -1,0 +1,110 @@
+"""HTML to page text as a tag-dropping scraper sees it: one line per block element, every visible line kept.
+
+A streaming tokenizer (the standard library's), not a tree: no nesting limit, no network access, and
+malformed markup still yields its text. The clean stage falls back to it when the HTML extractor finds no
+article, and the benchmark renders its page-text inputs with it.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+# Elements whose content a reader never sees.
+HIDDEN = frozenset({"head", "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas"})
+# Elements that start a new line of text in a browser (inline ones such as a, span, em do not).
+BLOCK = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "br",
+        "button",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "frameset",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "html",
+        "label",
+        "legend",
+        "li",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "option",
+        "p",
+        "pre",
+        "section",
+        "select",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "textarea",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
+)
+_SPACE = re.compile(r"\s+")
+
+
+class _TextRenderer(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in HIDDEN:
+            self.hidden += 1
+        elif tag in BLOCK:
+            self.out.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in BLOCK:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in HIDDEN:
+            self.hidden = max(self.hidden - 1, 0)
+        elif tag in BLOCK:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.out.append(data)
+
+
+def render_page_text(html: str) -> str:
+    """The visible text of ``html``, one line per block, blank lines and runs of spaces collapsed."""
+    renderer = _TextRenderer()
+    renderer.feed(html)
+    renderer.close()
+    lines = (_SPACE.sub(" ", line).strip() for line in "".join(renderer.out).split("\n"))
+    return "\n".join(line for line in lines if line)
