@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterable
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from workers.security import client_options
 from workers.settings import Settings
 from workers.topics import TOPIC_MAX_MESSAGE_BYTES
 
@@ -26,10 +27,13 @@ def message_key(line: bytes) -> bytes | None:
 async def produce_lines(settings: Settings, topic: str, lines: Iterable[bytes]) -> int:
     """Publish every non-blank line as one message; return how many."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", max_request_size=TOPIC_MAX_MESSAGE_BYTES
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        max_request_size=TOPIC_MAX_MESSAGE_BYTES,
+        **client_options(settings),
     )
-    await producer.start()
     try:
+        await producer.start()  # inside the try: a failed start (say, refused credentials) still closes the client
         pending = [
             await producer.send(topic, value=line.rstrip(b"\r\n"), key=message_key(line))
             for line in lines
@@ -53,10 +57,11 @@ async def tail_topic(
         auto_offset_reset="earliest" if from_beginning else "latest",
         fetch_max_bytes=TOPIC_MAX_MESSAGE_BYTES,
         max_partition_fetch_bytes=TOPIC_MAX_MESSAGE_BYTES,
+        **client_options(settings),
     )
-    await consumer.start()
     seen = 0
     try:
+        await consumer.start()
         while max_messages is None or seen < max_messages:
             batch = await consumer.getmany(timeout_ms=int((idle_timeout or 3600) * 1000))
             if not batch:

@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer
 
 from tests.conftest import ROOT
 from workers.kafka_io import produce_lines
+from workers.security import client_options
 from workers.settings import Settings
 
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
@@ -70,8 +71,9 @@ def pipeline_settings(broker: str, tmp_path: Path) -> Settings:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that gives a worker process these settings."""
-    return {f"ENRICH_{name.upper()}": str(value) for name, value in settings.model_dump().items()}
+    """The environment that gives a worker process these settings (unset optional ones left out)."""
+    values = settings.model_dump() | {"sasl_password": settings.sasl_password.get_secret_value()}
+    return {f"ENRICH_{name.upper()}": str(value) for name, value in values.items() if value is not None}
 
 
 class Worker:
@@ -132,6 +134,7 @@ def read_topic(
             group_id=f"reader-{uuid.uuid4().hex[:8]}",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            **client_options(settings),
         )
         await consumer.start()
         records: list[dict[str, Any]] = []
