@@ -14,6 +14,7 @@ from workers.dedup import DedupIndex
 from workers.monitor import LagMonitor
 from workers.nlp import load_ner
 from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
+from workers.security import broker_credentials
 from workers.settings import Settings, Stage
 from workers.topics import DEDUP_INPUT_PARTITIONS, TOPIC_MAX_MESSAGE_BYTES
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
     app = faust.App(
         f"{settings.app_id}-{'-'.join(stages)}",
         broker=settings.broker_url,
+        broker_credentials=broker_credentials(settings),
         store="rocksdb://",
         datadir=str(settings.data_dir),
         key_serializer="raw",

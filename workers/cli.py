@@ -10,11 +10,26 @@ from pathlib import Path
 
 import click
 import orjson
+from aiokafka.errors import KafkaConnectionError
 
 from workers.settings import Settings, get_settings
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group; a broker that cannot be reached (or refuses the credentials) is one line, not a trace."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KafkaConnectionError as error:
+            settings = get_settings()
+            raise click.ClickException(
+                f"cannot connect to Kafka at {settings.bootstrap_servers} over {settings.security_protocol} "
+                f"({error}); the client's reason, such as an authentication failure, is logged above"
+            ) from error
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Streaming news enrichment on Kafka: clean, deduplicate, tag entities."""
 

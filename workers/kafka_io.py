@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from workers.deadletters import ReplayFilter, original_bytes
 from workers.records import DeadLetter
+from workers.security import client_options
 from workers.settings import Settings
 from workers.topics import TOPIC_MAX_MESSAGE_BYTES
 
@@ -29,13 +30,21 @@ def message_key(line: bytes) -> bytes | None:
     return article_id.encode() if isinstance(article_id, str) else None
 
 
+def _producer(settings: Settings) -> AIOKafkaProducer:
+    """A producer that waits for every in-sync replica and can send the largest message a topic takes."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        max_request_size=TOPIC_MAX_MESSAGE_BYTES,
+        **client_options(settings),
+    )
+
+
 async def produce_lines(settings: Settings, topic: str, lines: Iterable[bytes]) -> int:
     """Publish every non-blank line as one message; return how many."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", max_request_size=TOPIC_MAX_MESSAGE_BYTES
-    )
-    await producer.start()
+    producer = _producer(settings)
     try:
+        await producer.start()  # inside the try: a failed start (say, refused credentials) still closes the client
         pending = [
             await producer.send(topic, value=line.rstrip(b"\r\n"), key=message_key(line))
             for line in lines
@@ -58,10 +67,11 @@ async def tail_topic(
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
         **_FETCH_SIZES,
+        **client_options(settings),
     )
-    await consumer.start()
     seen = 0
     try:
+        await consumer.start()
         while max_messages is None or seen < max_messages:
             batch = await consumer.getmany(timeout_ms=int((idle_timeout or 3600) * 1000))
             if not batch:
@@ -88,14 +98,13 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         **_FETCH_SIZES,
+        **client_options(settings),
     )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", max_request_size=TOPIC_MAX_MESSAGE_BYTES
-    )
-    await consumer.start()
-    await producer.start()
+    producer = _producer(settings)
     counts: Counter[str] = Counter()
     try:
+        await consumer.start()
+        await producer.start()
         while not (partitions := consumer.assignment()):
             await asyncio.sleep(0.1)  # the assignment follows the first metadata response
         ends = await consumer.end_offsets(list(partitions))

@@ -6,17 +6,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Stage = Literal["clean", "dedup", "entities"]
 STAGES: tuple[Stage, ...] = ("clean", "dedup", "entities")
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 
 class Settings(BaseSettings):
     """Immutable pipeline configuration; each field is ``ENRICH_<FIELD>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="ENRICH_", frozen=True, extra="ignore")
+    # hide_input_in_errors: a validation error would otherwise quote every input, the SASL password too.
+    model_config = SettingsConfigDict(env_prefix="ENRICH_", frozen=True, extra="ignore", hide_input_in_errors=True)
 
     # Kafka
     bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port]")
@@ -25,6 +28,15 @@ class Settings(BaseSettings):
     )
     partitions: int = Field(4, ge=1, description="Partitions of the raw, unique and output topics")
     replication_factor: int = Field(1, ge=1, description="Replication factor of topics the pipeline creates")
+
+    # Kafka security (workers/security.py turns these into client options)
+    security_protocol: SecurityProtocol = Field("PLAINTEXT", description="How clients talk to the brokers")
+    sasl_mechanism: SaslMechanism = Field("PLAIN", description="SASL mechanism (SASL_PLAINTEXT and SASL_SSL)")
+    sasl_username: str = Field("", description="SASL user name (SASL protocols)")
+    sasl_password: SecretStr = Field(SecretStr(""), description="SASL password (SASL protocols; never logged)")
+    ssl_cafile: Path | None = Field(None, description="CA certificates (PEM) to verify the brokers; else the system's")
+    ssl_certfile: Path | None = Field(None, description="Client certificate (PEM), when brokers require one")
+    ssl_keyfile: Path | None = Field(None, description="Private key (PEM) of ssl_certfile, if not in that file")
 
     # Topic names
     topic_raw: str = Field("articles.raw", description="Raw scraped articles (input)")
@@ -63,6 +75,21 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, ge=1, le=65535, description="Faust web port (health endpoints)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level")
     log_format: Literal["json", "text"] = Field("json", description="json: one object per line; text: for terminals")
+
+    @model_validator(mode="after")
+    def _security_is_coherent(self) -> Settings:
+        """Refuse credentials the protocol would silently ignore, and SASL without them."""
+        sasl = self.security_protocol.startswith("SASL_")
+        tls = self.security_protocol.endswith("SSL")
+        if sasl and not (self.sasl_username and self.sasl_password.get_secret_value()):
+            raise ValueError(f"security_protocol {self.security_protocol} needs sasl_username and sasl_password")
+        if not sasl and (self.sasl_username or self.sasl_password.get_secret_value()):
+            raise ValueError(f"sasl_username/sasl_password are set but security_protocol is {self.security_protocol}")
+        if not tls and (self.ssl_cafile or self.ssl_certfile or self.ssl_keyfile):
+            raise ValueError(f"ssl_* files are set but security_protocol is {self.security_protocol}")
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ValueError("ssl_keyfile is set without ssl_certfile")
+        return self
 
     @property
     def broker_url(self) -> str:

@@ -21,6 +21,17 @@
 #   KAFKA_HEAP_OPTS        JVM heap                                [-Xmx512m -Xms256m]
 #   KAFKA_OPTS             extra JVM options                                 []
 #   KAFKA_MAVEN_REPO       Maven local repository for the fetch              [~/.m2/repository]
+#   KAFKA_SASL             1: add the secured listeners below, to test clients against [0]
+#   KAFKA_SASL_PORT        SASL_PLAINTEXT://127.0.0.1:<port> (PLAIN, SCRAM-SHA-256/512) [KAFKA_PORT+2]
+#   KAFKA_SASL_SSL_PORT    SASL_SSL://127.0.0.1:<port>, the same over TLS    [KAFKA_PORT+3]
+#   KAFKA_SSL_PORT         SSL://127.0.0.1:<port>, TLS with a client certificate [KAFKA_PORT+4]
+#   KAFKA_SASL_USER        the one SASL user                                 [enrich]
+#   KAFKA_SASL_PASSWORD    its password; for a local test broker only        [enrich-local-only]
+#                          (letters, digits, '.', '_', '-'; SCRAM credentials are
+#                          set when the storage is formatted: change them with reset)
+#   With KAFKA_SASL=1 the PLAINTEXT listener stays (the broker talks to itself on it);
+#   openssl makes a CA, the broker's and a client's certificates (PEM) in
+#   $KAFKA_STATE_DIR/tls: clients trust ca.crt, and use client.crt/client.key on SSL.
 # Needs java (17+) on PATH, and mvn (with Maven Central) for the first fetch.
 # Brokers on other ports (with their own state dirs) can run at the same time.
 set -euo pipefail
@@ -43,6 +54,10 @@ readonly STATE_DIR="${KAFKA_STATE_DIR:-$CACHE_DIR/state-$PORT}"
 readonly START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 readonly STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 readonly HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
+readonly SECURE="${KAFKA_SASL:-0}"
+readonly SECURE_TEMPLATE="$SCRIPT_DIR/server.secure.properties.template"
+readonly SASL_USER="${KAFKA_SASL_USER:-enrich}"
+readonly SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-enrich-local-only}"
 
 readonly CONFIG_FILE="$STATE_DIR/server.properties"
 readonly CLUSTER_ID_FILE="$STATE_DIR/cluster.id"
@@ -51,6 +66,10 @@ readonly LOG_DIR="$STATE_DIR/logs"
 readonly SERVER_LOG="$LOG_DIR/server.log"
 readonly CONSOLE_LOG="$LOG_DIR/kafka.out"
 readonly PID_FILE="$STATE_DIR/kafka.pid"
+readonly TLS_DIR="$STATE_DIR/tls"
+readonly SCRAM_STAMP="$STATE_DIR/scram.stamp"
+# Secured listener name (= its security protocol) and port, when KAFKA_SASL=1.
+declare -A SECURE_PORTS=()
 
 log() { printf 'kafka.sh[%s]: %s\n' "$PORT" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -79,12 +98,22 @@ require_mvn() {
 
 check_settings() {
     local name value
-    for name in KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT; do
+    for name in KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT \
+        KAFKA_SASL_PORT KAFKA_SASL_SSL_PORT KAFKA_SSL_PORT; do
         value=${!name:-0}
         [[ $value =~ ^[0-9]+$ ]] || die "$name must be a whole number, not '$value'"
     done
     [[ $PORT != "$CONTROLLER_PORT" ]] ||
         die "KAFKA_PORT and KAFKA_CONTROLLER_PORT are both $PORT"
+    [[ $SECURE == [01] ]] || die "KAFKA_SASL must be 0 or 1, not '$SECURE'"
+    [[ $SECURE == 1 ]] || return 0
+    # Both go verbatim into a JAAS option and a StorageTool argument.
+    [[ $SASL_USER =~ ^[A-Za-z0-9._-]+$ && $SASL_PASSWORD =~ ^[A-Za-z0-9._-]+$ ]] ||
+        die "KAFKA_SASL_USER and KAFKA_SASL_PASSWORD may hold only letters, digits, '.', '_' and '-'"
+    SECURE_PORTS=([SASL_PLAINTEXT]=${KAFKA_SASL_PORT:-$((PORT + 2))}
+        [SASL_SSL]=${KAFKA_SASL_SSL_PORT:-$((PORT + 3))} [SSL]=${KAFKA_SSL_PORT:-$((PORT + 4))})
+    [[ $(printf '%s\n' "$PORT" "$CONTROLLER_PORT" "${SECURE_PORTS[@]}" | sort -u | wc -l) == 5 ]] ||
+        die "the ports must all differ: $PORT $CONTROLLER_PORT ${SECURE_PORTS[*]}"
 }
 
 # ---------------------------------------------------------------- fetch
@@ -234,35 +263,100 @@ set_java_args() {
 
 # shellcheck disable=SC2016 # the ${...} placeholders are literal
 render_config() {
-    local text
+    local text name listeners="" protocols=""
     text=$(<"$TEMPLATE")
+    if [[ $SECURE == 1 ]]; then
+        for name in SASL_PLAINTEXT SASL_SSL SSL; do
+            listeners+=",$name://127.0.0.1:${SECURE_PORTS[$name]}"
+            protocols+=",$name:$name"
+        done
+        text+=$'\n'$(<"$SECURE_TEMPLATE")
+        text=${text//'${SASL_USER}'/$SASL_USER}
+        text=${text//'${SASL_PASSWORD}'/$SASL_PASSWORD}
+        text=${text//'${TLS_DIR}'/$TLS_DIR}
+    fi
+    text=${text//'${SECURE_LISTENERS}'/$listeners}
+    text=${text//'${SECURE_PROTOCOLS}'/$protocols}
     text=${text//'${PORT}'/$PORT}
     text=${text//'${CONTROLLER_PORT}'/$CONTROLLER_PORT}
     text=${text//'${DATA_DIR}'/$DATA_DIR}
-    printf '%s\n' "$text" >"$CONFIG_FILE"
+    # The config may hold the SASL password: readable by its owner only.
+    (umask 077 && printf '%s\n' "$text" >"$CONFIG_FILE")
+}
+
+# A CA, and the broker's and a client's key and certificate signed by it (PEM), once per state dir.
+make_tls() {
+    [[ $SECURE == 1 && ! -f $TLS_DIR/broker.pem ]] || return 0
+    command -v openssl >/dev/null 2>&1 || die "openssl not found on PATH (needed with KAFKA_SASL=1)"
+    local tmp="$TLS_DIR.tmp.$$" days=3650 # a local test CA: long enough never to expire under a dev box
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    (
+        umask 077 # the keys: readable by their owner only
+        cd "$tmp"
+        openssl req -x509 -newkey rsa:2048 -nodes -days "$days" -subj "/CN=kafka.sh local CA" \
+            -keyout ca.key -out ca.crt
+        openssl req -x509 -newkey rsa:2048 -nodes -days "$days" -subj "/CN=localhost" \
+            -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -CA ca.crt -CAkey ca.key \
+            -keyout broker.key -out broker.crt
+        openssl req -x509 -newkey rsa:2048 -nodes -days "$days" -subj "/CN=$SASL_USER" \
+            -CA ca.crt -CAkey ca.key -keyout client.key -out client.crt
+        cat broker.key broker.crt >broker.pem
+    ) >"$LOG_DIR/tls.out" 2>&1 || {
+        cat "$LOG_DIR/tls.out" >&2
+        die "openssl could not make the test certificates"
+    }
+    mv "$tmp" "$TLS_DIR"
+    log "made a test CA and certificates in $TLS_DIR"
+}
+
+# What the SCRAM credentials were formatted for: the user and a checksum of the password.
+scram_stamp() {
+    printf '%s %s\n' "$SASL_USER" "$(printf '%s' "$SASL_PASSWORD" | cksum | cut -d' ' -f1)"
 }
 
 # Formats the KRaft storage once; the cluster id is kept in the state dir.
 format_storage() {
-    [[ -f $DATA_DIR/meta.properties ]] && return 0
+    local -a scram=()
+    if [[ -f $DATA_DIR/meta.properties ]]; then
+        [[ $SECURE == 0 || "$(cat "$SCRAM_STAMP" 2>/dev/null)" == "$(scram_stamp)" ]] ||
+            die "$DATA_DIR was formatted without SCRAM credentials for this KAFKA_SASL_USER/PASSWORD" \
+                "(they are set only when formatting): run 'kafka.sh reset', then start again"
+        return 0
+    fi
+    if [[ $SECURE == 1 ]]; then
+        scram=(--add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]"
+            --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]")
+    fi
     if [[ ! -s $CLUSTER_ID_FILE ]]; then
         java -cp "$LIBS_DIR/*" kafka.tools.StorageTool random-uuid >"$CLUSTER_ID_FILE.tmp"
         mv "$CLUSTER_ID_FILE.tmp" "$CLUSTER_ID_FILE"
     fi
     log "formatting $DATA_DIR (cluster id $(<"$CLUSTER_ID_FILE"))"
     java "${JAVA_ARGS[@]}" kafka.tools.StorageTool format --ignore-formatted \
-        -t "$(<"$CLUSTER_ID_FILE")" -c "$CONFIG_FILE" >"$LOG_DIR/format.out" 2>&1 || {
+        -t "$(<"$CLUSTER_ID_FILE")" -c "$CONFIG_FILE" ${scram[@]+"${scram[@]}"} >"$LOG_DIR/format.out" 2>&1 || {
         cat "$LOG_DIR/format.out" >&2
         die "formatting the storage failed"
     }
+    if [[ $SECURE == 1 ]]; then scram_stamp >"$SCRAM_STAMP"; fi
 }
 
 check_ports_free() {
     local port
-    for port in "$PORT" "$CONTROLLER_PORT"; do
+    for port in "$PORT" "$CONTROLLER_PORT" ${SECURE_PORTS[@]+"${SECURE_PORTS[@]}"}; do
         ! port_open "$port" ||
-            die "127.0.0.1:$port is already in use by another process (set KAFKA_PORT / KAFKA_CONTROLLER_PORT)"
+            die "127.0.0.1:$port is already in use by another process (set KAFKA_PORT / KAFKA_CONTROLLER_PORT" \
+                "/ KAFKA_SASL_PORT / KAFKA_SASL_SSL_PORT / KAFKA_SSL_PORT)"
     done
+}
+
+# The listeners a client can use, for the log.
+listeners_summary() {
+    local summary="bootstrap 127.0.0.1:$PORT" name
+    for name in SASL_PLAINTEXT SASL_SSL SSL; do
+        [[ -n ${SECURE_PORTS[$name]:-} ]] && summary+=", $name 127.0.0.1:${SECURE_PORTS[$name]}"
+    done
+    [[ $SECURE == 1 ]] && summary+=" (user $SASL_USER, CA $TLS_DIR/ca.crt)"
+    printf '%s' "$summary"
 }
 
 launch_broker() {
@@ -278,6 +372,9 @@ cmd_start() {
     local pid started
     pid=$(running_pid)
     if [[ -n $pid ]]; then
+        if [[ $SECURE == 1 ]] && ! grep -q '^sasl.enabled.mechanisms=' "$CONFIG_FILE"; then
+            die "already running (pid $pid) without the secured listeners: stop it, then start with KAFKA_SASL=1"
+        fi
         if broker_answers; then
             log "already running (pid $pid) on 127.0.0.1:$PORT"
             return 0
@@ -290,6 +387,7 @@ cmd_start() {
     check_ports_free
     cmd_fetch
     mkdir -p "$DATA_DIR" "$LOG_DIR"
+    make_tls
     render_config
     set_java_args
     format_storage
@@ -298,7 +396,7 @@ cmd_start() {
     pid=$(read_pid)
     log "starting broker (pid $pid), waiting up to $START_TIMEOUT s ..."
     wait_until_ready "$pid"
-    log "ready in $((SECONDS - started)) s: bootstrap 127.0.0.1:$PORT (pid $pid, state $STATE_DIR)"
+    log "ready in $((SECONDS - started)) s: $(listeners_summary) (pid $pid, state $STATE_DIR)"
 }
 
 # ---------------------------------------------------------------- stop, status, logs, reset

@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer
 
 from tests.conftest import ROOT
 from workers.kafka_io import produce_lines
+from workers.security import client_options
 from workers.settings import Settings
 from workers.topics import ensure_topics
 
@@ -31,21 +32,22 @@ BROKER_PORT = int(os.environ.get("ENRICH_TEST_KAFKA_PORT", "19092"))  # apart fr
 WORKER_STOP_SECONDS = 30
 
 
-def _kafka(command: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KAFKA_PORT": str(BROKER_PORT), "KAFKA_CONTROLLER_PORT": str(BROKER_PORT + 1)}
+def kafka_sh(command: str, port: int = BROKER_PORT, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run deploy/kafka/kafka.sh for the broker on ``port`` (its controller on port+1), with extra ``KAFKA_*`` env."""
+    env = {**os.environ, "KAFKA_PORT": str(port), "KAFKA_CONTROLLER_PORT": str(port + 1), **env}
     return subprocess.run([str(KAFKA_SH), command], env=env, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="session")
 def broker() -> Iterator[str]:
     """Bootstrap address of a running broker; started for the session unless one already runs there."""
-    already_running = _kafka("status").returncode == 0
-    started = _kafka("start")
+    already_running = kafka_sh("status").returncode == 0
+    started = kafka_sh("start")
     if started.returncode != 0:
         pytest.fail(f"the Kafka broker did not start:\n{started.stdout}\n{started.stderr}", pytrace=False)
     yield f"127.0.0.1:{BROKER_PORT}"
     if not already_running:
-        _kafka("stop")
+        kafka_sh("stop")
 
 
 def free_port() -> int:
@@ -54,27 +56,34 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def pipeline_settings(broker: str, tmp_path: Path) -> Settings:
-    """Settings with topics, consumer groups and ports of this test alone."""
+def private_settings(bootstrap_servers: str, data_dir: Path, **values: Any) -> Settings:
+    """Settings with topics, consumer groups and ports of their own, and any other ``values``."""
     run = f"t{uuid.uuid4().hex[:10]}"
     topics = {f"topic_{t}": f"{run}.{t}" for t in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter")}
-    settings = Settings(
-        bootstrap_servers=broker,
+    return Settings(
+        bootstrap_servers=bootstrap_servers,
         app_id=run,
         partitions=2,
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         metrics_port=free_port(),
         web_port=free_port(),
         **topics,
+        **values,
     )
+
+
+@pytest.fixture
+def pipeline_settings(broker: str, tmp_path: Path) -> Settings:
+    """Settings with topics, consumer groups and ports of this test alone, the topics already created."""
+    settings = private_settings(broker, tmp_path / "data")
     asyncio.run(ensure_topics(settings))  # before anything is produced: no auto-created one-partition topics
     return settings
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that gives a worker process these settings."""
-    return {f"ENRICH_{name.upper()}": str(value) for name, value in settings.model_dump().items()}
+    """The environment that gives a worker process these settings (unset optional ones left out)."""
+    values = settings.model_dump() | {"sasl_password": settings.sasl_password.get_secret_value()}
+    return {f"ENRICH_{name.upper()}": str(value) for name, value in values.items() if value is not None}
 
 
 class Worker:
@@ -135,6 +144,7 @@ def read_topic(
             group_id=f"reader-{uuid.uuid4().hex[:8]}",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            **client_options(settings),
         )
         await consumer.start()
         records: list[dict[str, Any]] = []

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from tests.conftest import ROOT
 from workers.settings import Settings
 
 
+def documented_default(default: object) -> str:
+    """A default as the README table shows it: in backticks, or *empty* for an empty string or None."""
+    value = default.get_secret_value() if isinstance(default, SecretStr) else default
+    return "*empty*" if value in ("", None) else f"`{value}`"
+
+
 def test_every_setting_is_documented_in_the_readme_with_its_default() -> None:
     readme = ROOT.joinpath("README.md").read_text()
     for name, field in Settings.model_fields.items():
-        assert f"| `ENRICH_{name.upper()}` | `{field.default}` |" in readme, name
+        assert f"| `ENRICH_{name.upper()}` | {documented_default(field.default)} |" in readme, name
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -26,3 +33,65 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENRICH_DEDUP_THRESHOLD", "1.5")
     with pytest.raises(ValueError, match="dedup_threshold"):
         Settings()
+
+
+SASL = {"security_protocol": "SASL_PLAINTEXT", "sasl_username": "enrich"}
+PASSWORD = "pa55-not-for-logs"
+
+
+def test_sasl_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENRICH_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("ENRICH_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("ENRICH_SASL_USERNAME", "enrich")
+    monkeypatch.setenv("ENRICH_SASL_PASSWORD", PASSWORD)
+    monkeypatch.setenv("ENRICH_SSL_CAFILE", "/etc/kafka/ca.crt")
+    settings = Settings()
+    assert (settings.security_protocol, settings.sasl_mechanism) == ("SASL_SSL", "SCRAM-SHA-512")
+    assert settings.sasl_password.get_secret_value() == PASSWORD
+    assert str(settings.ssl_cafile) == "/etc/kafka/ca.crt"
+
+
+def test_the_password_is_never_shown() -> None:
+    settings = Settings(**SASL, sasl_password=PASSWORD)
+    shown = [repr(settings), str(settings), str(settings.model_dump()), settings.model_dump_json()]
+    assert not [text for text in shown if PASSWORD in text]
+    assert "**********" in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"security_protocol": "SASL_PLAINTEXT"}, "needs sasl_username and sasl_password"),
+        ({**SASL}, "needs sasl_username and sasl_password"),
+        ({"security_protocol": "SASL_SSL", "sasl_password": PASSWORD}, "needs sasl_username and sasl_password"),
+        ({"sasl_username": "enrich", "sasl_password": PASSWORD}, "security_protocol is PLAINTEXT"),
+        ({"security_protocol": "SSL", "sasl_password": PASSWORD}, "security_protocol is SSL"),
+        ({**SASL, "sasl_password": PASSWORD, "ssl_cafile": "ca.crt"}, "ssl_\\* files are set"),
+        ({"security_protocol": "SSL", "ssl_keyfile": "client.key"}, "ssl_keyfile is set without ssl_certfile"),
+        ({**SASL, "sasl_password": PASSWORD, "sasl_mechanism": "GSSAPI"}, "sasl_mechanism"),
+        ({**SASL, "sasl_password": PASSWORD, "security_protocol": "TLS"}, "security_protocol"),
+    ],
+)
+def test_incoherent_security_settings_are_refused_without_showing_the_password(
+    values: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message) as refused:
+        Settings(**values)
+    assert PASSWORD not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"security_protocol": "SSL"},
+        {"security_protocol": "SSL", "ssl_cafile": "ca.crt", "ssl_certfile": "client.pem"},
+        {**SASL, "sasl_password": PASSWORD, "sasl_mechanism": "SCRAM-SHA-256"},
+        {**SASL, "sasl_password": PASSWORD, "security_protocol": "SASL_SSL", "ssl_cafile": "ca.crt"},
+    ],
+)
+def test_coherent_security_settings_are_accepted(values: dict[str, str]) -> None:
+    settings = Settings(**values)
+    for name, value in values.items():
+        kept = getattr(settings, name)
+        assert (kept.get_secret_value() if isinstance(kept, SecretStr) else str(kept)) == value

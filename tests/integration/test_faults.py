@@ -1,0 +1,170 @@
+"""Faults on the real broker with real worker processes: nothing lost, duplicates of processing only.
+
+Every raw id must end up in exactly one of enriched, duplicates or dead letter (at-least-once may deliver a
+record more than once, always to the same place and with the same id, so a consumer can drop the replay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from tests.integration.conftest import BROKER_PORT, KAFKA_SH, produce, read_topic
+from tests.synthetic import Batch, make_batch
+from workers.settings import Settings
+from workers.topics import ensure_topics
+
+OUTPUTS = ("enriched", "duplicates", "deadletter")
+_ID_IN_PAYLOAD = re.compile(r'"id": "([^"]+)"')
+
+
+def topic_size(settings: Settings, topic: str) -> int:
+    """Messages in a topic: the sum of its partitions' end offsets."""
+
+    async def run() -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+        await consumer.start()
+        try:
+            partitions = [tp for tp in await _partitions(consumer, topic)]
+            return sum((await consumer.end_offsets(partitions)).values())
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list:
+    from aiokafka import TopicPartition
+
+    await consumer.topics()
+    return [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+
+
+def placements(settings: Settings) -> dict[str, list[str]]:
+    """Where each raw id ended up, once per record found (a replayed record appears twice)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for output in OUTPUTS:
+        topic = getattr(settings, f"topic_{output}")
+        for record in read_topic(settings, topic, topic_size(settings, topic), 60, grace=0):
+            article_id = record["id"] or _ID_IN_PAYLOAD.search(record["payload"]).group(1)
+            found[article_id].append(output)
+    return found
+
+
+def wait_for_outputs(settings: Settings, at_least: int, timeout: float) -> int:
+    """Poll the output topics until they hold ``at_least`` records; return how many they hold."""
+    deadline = time.monotonic() + timeout
+    total = 0
+    while time.monotonic() < deadline:
+        total = sum(topic_size(settings, getattr(settings, f"topic_{o}")) for o in OUTPUTS)
+        if total >= at_least:
+            break
+        time.sleep(1)
+    return total
+
+
+def assert_each_id_in_exactly_one_place(batch: Batch, settings: Settings) -> int:
+    """Check the accounting; return how many records were delivered more than once."""
+    found = placements(settings)
+    missing = sorted(set(batch.expected) - set(found))
+    assert not missing, f"{len(missing)} ids lost, e.g. {missing[:5]}"
+    assert set(found) == set(batch.expected)
+    wrong = {i: places for i, places in found.items() if set(places) != {batch.expected[i]}}
+    assert not wrong, f"{len(wrong)} ids in the wrong or in several places, e.g. {list(wrong.items())[:5]}"
+    return sum(len(places) - 1 for places in found.values())
+
+
+def test_sigkill_mid_stream_loses_nothing(pipeline_settings: Settings, start_worker) -> None:
+    settings = pipeline_settings
+    batch = make_batch(10_000, seed=7, prefix="kill")
+    worker = start_worker(settings)
+    produce(settings, settings.topic_raw, batch.messages)
+    done = wait_for_outputs(settings, len(batch.messages) // 3, 300)
+    assert 0 < done < len(batch.messages), "the kill must land mid-stream"
+    worker.process.send_signal(signal.SIGKILL)
+    worker.process.wait(30)
+    start_worker(settings)
+    wait_for_outputs(settings, len(batch.messages), 600)
+    replays = assert_each_id_in_exactly_one_place(batch, settings)
+    print(f"\nSIGKILL after {done} outputs: {replays} of {len(batch.messages)} records delivered twice")
+
+
+def test_sigterm_drains_commits_and_exits(pipeline_settings: Settings, start_worker) -> None:
+    settings = pipeline_settings
+    batch = make_batch(3_000, seed=8, prefix="term")
+    worker = start_worker(settings)
+    produce(settings, settings.topic_raw, batch.messages)
+    wait_for_outputs(settings, 500, 300)
+    stopping = time.monotonic()
+    worker.process.send_signal(signal.SIGTERM)
+    code = worker.process.wait(60)  # bounded: Faust stops taking input and commits what it acked
+    stopped_in = time.monotonic() - stopping
+    assert code == 0, worker.log.read_text()[-3000:]
+    start_worker(settings)
+    wait_for_outputs(settings, len(batch.messages), 300)
+    replays = assert_each_id_in_exactly_one_place(batch, settings)
+    print(f"\nSIGTERM: exited in {stopped_in:.1f} s; {replays} records delivered twice after the restart")
+
+
+def test_a_second_worker_joins_and_leaves_mid_stream(pipeline_settings: Settings, start_worker, tmp_path) -> None:
+    settings = pipeline_settings
+    batch = make_batch(4_000, seed=9, prefix="rebal")
+    start_worker(settings)
+    produce(settings, settings.topic_raw, batch.messages[:2000])
+    wait_for_outputs(settings, 500, 300)
+    other = settings.model_copy(
+        update={"data_dir": tmp_path / "second", "metrics_port": 0, "web_port": settings.web_port + 1}
+    )
+    second = start_worker(other)
+    produce(settings, settings.topic_raw, batch.messages[2000:])
+    wait_for_outputs(settings, 2500, 300)
+    assert second.stop() == 0
+    wait_for_outputs(settings, len(batch.messages), 300)
+    replays = assert_each_id_in_exactly_one_place(batch, settings)
+    print(f"\nrebalance: {replays} records delivered twice")
+
+
+@pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A broker of this test alone, which the test may stop and start."""
+    port = BROKER_PORT + 20
+    env = {
+        **os.environ,
+        "KAFKA_PORT": str(port),
+        "KAFKA_CONTROLLER_PORT": str(port + 1),
+        "KAFKA_STATE_DIR": str(tmp_path / "kafka"),
+    }
+    started = subprocess.run([str(KAFKA_SH), "start"], env=env, capture_output=True, text=True, timeout=300)
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield f"127.0.0.1:{port}", env
+    finally:
+        subprocess.run([str(KAFKA_SH), "stop"], env=env, capture_output=True, timeout=120)
+
+
+def test_broker_restart_mid_stream(private_broker, pipeline_settings: Settings, start_worker) -> None:
+    bootstrap, env = private_broker
+    settings = pipeline_settings.model_copy(update={"bootstrap_servers": bootstrap})
+    asyncio.run(ensure_topics(settings))
+    batch = make_batch(3_000, seed=10, prefix="broker")
+    worker = start_worker(settings)
+    produce(settings, settings.topic_raw, batch.messages[:2000])
+    wait_for_outputs(settings, 300, 300)
+    subprocess.run([str(KAFKA_SH), "stop"], env=env, check=True, capture_output=True, timeout=120)
+    time.sleep(5)
+    subprocess.run([str(KAFKA_SH), "start"], env=env, check=True, capture_output=True, timeout=300)
+    produce(settings, settings.topic_raw, batch.messages[2000:])
+    wait_for_outputs(settings, len(batch.messages), 600)
+    replays = assert_each_id_in_exactly_one_place(batch, settings)
+    assert worker.alive(), worker.log.read_text()[-3000:]
+    print(f"\nbroker restart: {replays} records delivered twice")

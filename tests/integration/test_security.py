@@ -1,0 +1,153 @@
+"""Secured brokers: the worker, the CLI and the admin client authenticate, and no password reaches a log.
+
+A broker of its own (deploy/kafka/kafka.sh with KAFKA_SASL=1: SASL_PLAINTEXT, SASL_SSL and SSL listeners, a
+fresh test CA and a password made for this run) on ENRICH_TEST_KAFKA_PORT+2 and up, stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from tests.conftest import ROOT, SEED_BODY_START, SEED_PAGE_ID, seed_lines
+from tests.integration.conftest import BROKER_PORT, kafka_sh, private_settings, read_topic, settings_env
+from workers import codec
+from workers.settings import Settings
+
+WAIT = 180  # seconds: a first worker start loads spaCy and joins its group; CI machines are slow and shared
+CLI_TIMEOUT = 60  # seconds: a CLI run that hangs instead of failing fails the test
+SASL_BROKER_PORT = BROKER_PORT + 2  # after the plaintext test broker and its controller
+USER = "enrich"
+
+
+@dataclass(frozen=True)
+class SecuredBroker:
+    """The listeners of the secured test broker, its test CA and client certificate, the user's password."""
+
+    sasl_plaintext: str
+    sasl_ssl: str
+    ssl: str
+    tls_dir: Path
+    password: str
+    log_dir: Path
+
+
+@pytest.fixture(scope="module")
+def secured_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
+    """A broker with SASL and TLS listeners, in a fresh state dir (new SCRAM credentials and CA); stopped after."""
+    state = tmp_path_factory.mktemp("secured-kafka")
+    ports = {name: SASL_BROKER_PORT + offset for offset, name in enumerate(("SASL", "SASL_SSL", "SSL"), start=2)}
+    env = {
+        "KAFKA_SASL": "1",
+        "KAFKA_STATE_DIR": str(state),
+        "KAFKA_SASL_USER": USER,
+        "KAFKA_SASL_PASSWORD": f"pw-{uuid.uuid4().hex}",  # unique, so that finding it in a log means a leak
+        **{f"KAFKA_{name}_PORT": str(port) for name, port in ports.items()},
+    }
+    started = kafka_sh("start", SASL_BROKER_PORT, **env)
+    if started.returncode != 0:
+        kafka_sh("stop", SASL_BROKER_PORT, **env)
+        pytest.fail(f"the secured Kafka broker did not start:\n{started.stdout}\n{started.stderr}", pytrace=False)
+    yield SecuredBroker(
+        *(f"127.0.0.1:{port}" for port in ports.values()), state / "tls", env["KAFKA_SASL_PASSWORD"], state / "logs"
+    )
+    kafka_sh("stop", SASL_BROKER_PORT, **env)
+
+
+def secured_settings(broker: SecuredBroker, tmp_path: Path, protocol: str, mechanism: str) -> Settings:
+    """Private settings for one protocol (and SASL mechanism) against the secured broker."""
+    values: dict[str, Any] = {"security_protocol": protocol}
+    if protocol.startswith("SASL_"):
+        values |= {"sasl_mechanism": mechanism, "sasl_username": USER, "sasl_password": broker.password}
+    if protocol.endswith("SSL"):
+        values["ssl_cafile"] = broker.tls_dir / "ca.crt"
+    if protocol == "SSL":
+        values |= {"ssl_certfile": broker.tls_dir / "client.crt", "ssl_keyfile": broker.tls_dir / "client.key"}
+    listener = {"SASL_PLAINTEXT": broker.sasl_plaintext, "SASL_SSL": broker.sasl_ssl, "SSL": broker.ssl}[protocol]
+    return private_settings(listener, tmp_path / "data", **values)
+
+
+def cli(settings: Settings, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m workers ARGS`` with these settings in its environment; output and exit code."""
+    return subprocess.run(
+        [sys.executable, "-m", "workers", *args],
+        cwd=ROOT,
+        env={**os.environ, **settings_env(settings)},
+        input=stdin,
+        capture_output=True,
+        timeout=CLI_TIMEOUT,
+    )
+
+
+def output(run: subprocess.CompletedProcess[bytes]) -> str:
+    return (run.stdout + run.stderr).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize(
+    ("protocol", "mechanism"),
+    [
+        ("SASL_PLAINTEXT", "PLAIN"),
+        ("SASL_PLAINTEXT", "SCRAM-SHA-512"),
+        ("SASL_SSL", "SCRAM-SHA-512"),  # the README's example: SCRAM over TLS, brokers checked against a CA file
+        ("SSL", "PLAIN"),  # TLS with a client certificate; the mechanism is not used
+    ],
+)
+def test_worker_cli_and_admin_authenticate(
+    secured_broker: SecuredBroker, tmp_path: Path, start_worker, protocol: str, mechanism: str
+) -> None:
+    settings = secured_settings(secured_broker, tmp_path, protocol, mechanism)
+    worker = start_worker(settings)  # creates the topics with the admin client, then runs the agents
+    seed = next(line for line in seed_lines() if SEED_PAGE_ID.encode() in line)
+
+    produced = cli(settings, "produce", "-", stdin=seed + b"\n")
+    assert produced.returncode == 0, output(produced)
+    records = read_topic(settings, settings.topic_enriched, 1, WAIT, grace=0)
+    assert len(records) == 1, worker.log.read_text()[-3000:]
+    [enriched] = records
+    codec.check("enriched", enriched)
+    assert enriched["id"] == SEED_PAGE_ID and enriched["text"].startswith(SEED_BODY_START)
+
+    tailed = cli(settings, "tail", settings.topic_enriched, "--max-messages", "1", "--timeout", "30")
+    assert tailed.returncode == 0 and SEED_PAGE_ID in tailed.stdout.decode(), output(tailed)
+    topics = cli(settings, "topics")
+    assert topics.returncode == 0 and "none (all exist)" in output(topics), output(topics)
+
+    assert worker.stop() == 0, worker.log.read_text()[-3000:]
+    logs = {"worker": worker.log.read_text(), **{run.args[3]: output(run) for run in (produced, tailed, topics)}}
+    assert not [name for name, text in logs.items() if secured_broker.password in text]
+
+
+# What the broker answers a wrong password with, per mechanism: proof that the clients used the one configured.
+REFUSAL = {"PLAIN": "Invalid username or password", "SCRAM-SHA-512": "with SASL mechanism SCRAM-SHA-512"}
+
+
+@pytest.mark.parametrize("mechanism", sorted(REFUSAL))
+def test_a_wrong_password_fails_at_once_and_says_why(
+    secured_broker: SecuredBroker, tmp_path: Path, mechanism: str
+) -> None:
+    good = secured_settings(secured_broker, tmp_path, "SASL_PLAINTEXT", mechanism)
+    wrong_password = f"wrong-{uuid.uuid4().hex}"
+    settings = good.model_copy(update={"sasl_password": SecretStr(wrong_password)})
+    runs = [cli(settings, "produce", "-", stdin=seed_lines()[0]), cli(settings, "worker", "--stages", "clean")]
+    for run in runs:
+        text = output(run)
+        assert run.returncode != 0, text
+        assert "SaslAuthenticationFailed" in text and REFUSAL[mechanism] in text, text
+        assert "cannot connect to Kafka" in text, text
+        assert "Traceback" not in text
+        assert secured_broker.password not in text and wrong_password not in text
+
+
+def test_the_broker_does_not_log_the_password(secured_broker: SecuredBroker) -> None:
+    logs = sorted(secured_broker.log_dir.iterdir())
+    assert logs
+    assert not [log.name for log in logs if secured_broker.password in log.read_text(errors="replace")]
