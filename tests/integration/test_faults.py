@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.integration.conftest import BROKER_PORT, KAFKA_SH, produce, read_topic
 from tests.synthetic import Batch, make_batch
@@ -25,6 +25,8 @@ from workers.settings import Settings
 from workers.topics import ensure_topics
 
 OUTPUTS = ("enriched", "duplicates", "deadletter")
+# Thousands of messages through NER, a kill and a restart take minutes on a shared 2-core machine.
+pytestmark = pytest.mark.timeout(900)
 _ID_IN_PAYLOAD = re.compile(r'"id": "([^"]+)"')
 
 
@@ -35,18 +37,15 @@ def topic_size(settings: Settings, topic: str) -> int:
         consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
         await consumer.start()
         try:
-            partitions = [tp for tp in await _partitions(consumer, topic)]
-            return sum((await consumer.end_offsets(partitions)).values())
+            return sum((await consumer.end_offsets(await _partitions(consumer, topic))).values())
         finally:
             await consumer.stop()
 
     return asyncio.run(run())
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list:
-    from aiokafka import TopicPartition
-
-    await consumer.topics()
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    await consumer.topics()  # loads the metadata that partitions_for_topic reads
     return [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
 
 
