@@ -39,7 +39,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
     )
     topic = {
         name: app.topic(getattr(settings, f"topic_{name}"), key_type=bytes, value_type=bytes)
-        for name in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter")
+        for name in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters")
     }
     if "clean" in stages:
         clean = StageAgent(lambda: CleanStage(settings), {"clean": topic["clean"], "deadletter": topic["deadletter"]})
@@ -68,27 +68,37 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
     return app
 
 
-def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT]) -> None:
-    """The dedup agent: one event at a time, its index rebuilt from the changelogged table when needed."""
+def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.TableT:
+    """A table of the dedup owner: RocksDB locally, its changelog (compacted, one partition) in Kafka."""
     changelog = app.topic(
-        f"{settings.app_id}.dedup-index-changelog",
+        f"{settings.app_id}.{name}-changelog",
         partitions=DEDUP_INPUT_PARTITIONS,
         compacting=True,
         deleting=False,
         internal=True,
     )
-    table = app.Table(
-        "dedup-index",
+    return app.Table(
+        name,
         default=None,
         partitions=DEDUP_INPUT_PARTITIONS,
         changelog_topic=changelog,
         schema=faust.Schema(key_type=str, value_type=dict, key_serializer="json", value_serializer="json"),
     )
+
+
+def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT]) -> None:
+    """The dedup agent: one event at a time, its index rebuilt from the changelogged table when needed.
+
+    Two tables: ``dedup-index`` (article id -> index entry) and ``dedup-clusters`` (cluster id -> the story
+    view published on the clusters topic).
+    """
+    table = _dedup_table(app, settings, "dedup-index")
     index = DedupIndex(dedup_options(settings))
+    sinks = ("unique", "duplicates", "deadletter", "clusters")
     agent = StageAgent(
         lambda: DedupStage(settings, index),
-        {"unique": topic["unique"], "duplicates": topic["duplicates"], "deadletter": topic["deadletter"]},
-        state=table,
+        {name: topic[name] for name in sinks},
+        tables={"state": table, "cluster_state": _dedup_table(app, settings, "dedup-clusters")},
     )
     restored = False
 

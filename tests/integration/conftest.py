@@ -57,7 +57,10 @@ def free_port() -> int:
 def pipeline_settings(broker: str, tmp_path: Path) -> Settings:
     """Settings with topics, consumer groups and ports of this test alone."""
     run = f"t{uuid.uuid4().hex[:10]}"
-    topics = {f"topic_{t}": f"{run}.{t}" for t in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter")}
+    topics = {
+        f"topic_{t}": f"{run}.{t}"
+        for t in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters")
+    }
     return Settings(
         bootstrap_servers=broker,
         app_id=run,
