@@ -47,10 +47,10 @@ def another_process(settings: Settings, data_dir: Path) -> Settings:
 def assert_copy_caught(settings: Settings, log: Path) -> None:
     """The copy is a duplicate of the original, and the story view lists both."""
     duplicates = read_topic(settings, settings.topic_duplicates, 1, WAIT)
-    assert len(duplicates) == 1, log.read_text()[-3000:]
-    [duplicate] = duplicates
-    codec.check("duplicate", duplicate)
-    assert (duplicate["canonical_id"], duplicate["url"]) == (SEED_PAGE_ID, COPY_URL)
+    assert len({d["id"] for d in duplicates}) == 1, log.read_text()[-3000:]  # a replay after a rebalance: same id
+    for duplicate in duplicates:
+        codec.check("duplicate", duplicate)
+        assert (duplicate["canonical_id"], duplicate["url"]) == (SEED_PAGE_ID, COPY_URL)
     clusters = [
         r for r in read_topic(settings, settings.topic_clusters, 2, 10) if r["cluster_id"] == duplicate["cluster_id"]
     ]
