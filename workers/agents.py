@@ -19,7 +19,7 @@ from faust.types import EventT
 
 from workers import codec, metrics
 from workers.monitor import LagMonitor
-from workers.pipeline import Destination, Message, Output
+from workers.pipeline import Destination, Message, Output, grow_cluster
 from workers.records import Origin
 from workers.settings import Stage
 
@@ -55,13 +55,13 @@ class StageAgent:
         make_stage: Callable[[], StageRunner],
         sinks: Mapping[Destination, faust.TopicT],
         lag: LagMonitor,
-        state: faust.types.TableT | None = None,
+        tables: Mapping[Destination, faust.types.TableT] | None = None,
     ) -> None:
         self.name = name
         self._make_stage = make_stage
         self._lag = lag
         self._sinks = sinks
-        self._state = state
+        self._tables = tables or {}
         # One thread per stage: the stage's state (dedup index, spaCy pipeline) is touched by one thread only,
         # and the event loop stays free to heartbeat and commit while it works.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage")
@@ -95,11 +95,16 @@ class StageAgent:
     async def _publish(self, stage: Stage, outputs: Sequence[Output]) -> None:
         pending = []
         for output in outputs:
-            if output.destination == "state":
-                self._save_state(output)
+            if output.destination in self._tables:
+                self._save(self._tables[output.destination], output.key, output.record)
                 continue
+            record = output.record
+            if output.destination == "clusters":
+                clusters = self._tables["cluster_state"]
+                record = grow_cluster(clusters.get(output.key), output.key, record)
+                self._save(clusters, output.key, record)
             topic = self._sinks[output.destination]
-            pending.append(await topic.send(key=output.key.encode(), value=codec.dumps(output.record)))
+            pending.append(await topic.send(key=output.key.encode(), value=codec.dumps(record)))
             self._count(stage, output)
         await asyncio.gather(*pending)
         now = time.time()
@@ -108,13 +113,12 @@ class StageAgent:
                 latency = now - output.record["origin"]["timestamp_ms"] / 1000
                 metrics.END_TO_END_SECONDS.labels(output.destination).observe(max(latency, 0.0))
 
-    def _save_state(self, output: Output) -> None:
-        if self._state is None:
-            return
-        if output.record is None:
-            self._state.pop(output.key, None)
+    @staticmethod
+    def _save(table: faust.types.TableT, key: str, record: Any) -> None:
+        if record is None:
+            table.pop(key, None)
         else:
-            self._state[output.key] = output.record
+            table[key] = record
 
     @staticmethod
     def _count(stage: Stage, output: Output) -> None:
@@ -129,5 +133,5 @@ class StageAgent:
                 record["reason"],
                 extra={"stage": stage, "article_id": record["id"], "origin": record["origin"]},
             )
-        elif stage == "dedup":
+        elif stage == "dedup" and output.destination in ("unique", "duplicates"):
             metrics.DEDUP_DECISIONS.labels(output.record.get("match", "unique")).inc()

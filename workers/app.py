@@ -45,7 +45,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
     )
     topic = {
         name: app.topic(getattr(settings, f"topic_{name}"), key_type=bytes, value_type=bytes)
-        for name in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter")
+        for name in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters")
     }
     sources = {"clean": topic["raw"], "dedup": topic["clean"], "entities": topic["unique"]}
     lag = LagMonitor(app, {sources[stage].get_topic_name() for stage in stages})
@@ -111,25 +111,38 @@ def _register_health(app: faust.App, agents: list[StageAgent], lag: LagMonitor) 
         lag.forget(revoked)
 
 
-def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT], lag: LagMonitor) -> StageAgent:
-    """The dedup agent: one event at a time, its index rebuilt from the changelogged table when needed."""
+def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.TableT:
+    """A table of the dedup owner: RocksDB locally, its changelog (compacted, one partition) in Kafka."""
     changelog = app.topic(
-        f"{settings.app_id}.dedup-index-changelog",
+        f"{settings.app_id}.{name}-changelog",
         partitions=DEDUP_INPUT_PARTITIONS,
         compacting=True,
         deleting=False,
         internal=True,
     )
-    table = app.Table(
-        "dedup-index",
+    return app.Table(
+        name,
         default=None,
         partitions=DEDUP_INPUT_PARTITIONS,
         changelog_topic=changelog,
         schema=faust.Schema(key_type=str, value_type=dict, key_serializer="json", value_serializer="json"),
     )
+
+
+def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT], lag: LagMonitor) -> StageAgent:
+    """The dedup agent: one event at a time, its index rebuilt from the changelogged table when needed.
+
+    Two tables: ``dedup-index`` (article id -> index entry) and ``dedup-clusters`` (cluster id -> the story
+    view published on the clusters topic).
+    """
+    table = _dedup_table(app, settings, "dedup-index")
     index = DedupIndex(dedup_options(settings))
     agent = StageAgent(
-        "dedup", lambda: DedupStage(settings, index), _sinks(topic, "unique", "duplicates", "deadletter"), lag, table
+        "dedup",
+        lambda: DedupStage(settings, index),
+        _sinks(topic, "unique", "duplicates", "deadletter", "clusters"),
+        lag,
+        tables={"state": table, "cluster_state": _dedup_table(app, settings, "dedup-clusters")},
     )
     restored = False
 

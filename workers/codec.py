@@ -14,7 +14,7 @@ from referencing import Registry, Resource
 from workers.records import Rejected
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-SchemaName = Literal["raw", "clean", "unique", "enriched", "duplicate", "deadletter"]
+SchemaName = Literal["raw", "clean", "unique", "enriched", "duplicate", "deadletter", "cluster"]
 
 
 def dumps(record: Any) -> bytes:

@@ -31,7 +31,9 @@ END_TO_END_SECONDS = Histogram(
     ["outcome"],
     buckets=_E2E_BUCKETS,
 )
-DEDUP_DECISIONS = Counter(f"{PREFIX}_dedup_decisions_total", "Dedup decisions by kind (unique, exact, near)", ["kind"])
+DEDUP_DECISIONS = Counter(
+    f"{PREFIX}_dedup_decisions_total", "Dedup decisions by kind (unique, exact, near, revision)", ["kind"]
+)
 DEDUP_INDEX_ENTRIES = Gauge(f"{PREFIX}_dedup_index_entries", "Articles held in the dedup index")
 BATCH_SIZE = Histogram(
     f"{PREFIX}_batch_size",

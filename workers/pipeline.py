@@ -15,13 +15,15 @@ from typing import Any, Literal
 
 from workers import codec
 from workers.clean import CleanOptions, clean_article
-from workers.dedup import DedupIndex, DedupOptions, event_time
+from workers.dedup import Decision, DedupIndex, DedupOptions, canonical_of, event_time
 from workers.entities import tag_texts
 from workers.intake import read_raw
 from workers.nlp import model_label
 from workers.records import (
     SCHEMA_VERSION,
     CleanArticle,
+    ClusterMember,
+    ClusterRecord,
     DeadLetter,
     DuplicateArticle,
     EnrichedArticle,
@@ -33,7 +35,9 @@ from workers.settings import Settings, Stage
 
 log = logging.getLogger(__name__)
 
-Destination = Literal["clean", "unique", "enriched", "duplicates", "deadletter", "state"]
+# "state" and "cluster_state" are table writes (a None record deletes the key); "clusters" carries a
+# ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes.
+Destination = Literal["clean", "unique", "enriched", "duplicates", "deadletter", "clusters", "state", "cluster_state"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +125,7 @@ class CleanStage:
 
 
 class DedupStage:
-    """Clean article -> first copy (unique) or later copy (duplicates), plus the index entry to persist."""
+    """Clean article -> first copy (unique) or later copy (duplicates), its cluster membership, the state to persist."""
 
     name: Stage = "dedup"
 
@@ -137,8 +141,12 @@ class DedupStage:
         timestamp_ms = article["origin"]["timestamp_ms"]
         at = event_time(article["published_at"], timestamp_ms / 1000 if timestamp_ms else datetime.now(UTC).timestamp())
         decision, entry = self.index.decide(article["id"], article["content_hash"], article["text"], at)
-        outputs = [Output("state", article["id"], entry)]
-        outputs += [Output("state", evicted, None) for evicted in self.index.drain_evicted()]
+        outputs = [
+            Output("clusters", decision.cluster_id, cluster_member(article, decision)),
+            Output("state", article["id"], entry),
+            *(Output("state", evicted, None) for evicted in self.index.drain_evicted()),
+            *(Output("cluster_state", closed, None) for closed in self.index.drain_closed()),
+        ]
         if decision.kind == "unique":
             unique = UniqueArticle(**article, cluster_id=decision.cluster_id)
             return [Output("unique", article["id"], unique), *outputs]
@@ -148,8 +156,35 @@ class DedupStage:
             canonical_id=decision.canonical_id,
             similarity=round(decision.similarity, 4),
             match=decision.kind,
+            revision_of=decision.revision_of,
         )
         return [Output("duplicates", article["id"], duplicate), *outputs]
+
+
+def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:
+    """An article's entry in its story's cluster record."""
+    return ClusterMember(
+        id=article["id"],
+        source=article["source"],
+        url=article["url"],
+        published_at=article["published_at"],
+        match=decision.kind,
+        revision_of=decision.revision_of,
+    )
+
+
+def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterMember) -> ClusterRecord:
+    """The cluster's record with ``member`` added; a member already there (a replay) changes nothing."""
+    if record is not None and any(m["id"] == member["id"] for m in record["members"]):
+        return record
+    members = [*record["members"], member] if record else [member]
+    return ClusterRecord(
+        schema_version=SCHEMA_VERSION,
+        cluster_id=cluster_id,
+        canonical_id=canonical_of(cluster_id),
+        members=members,
+        updated_at=now_iso(),
+    )
 
 
 class EntitiesStage:
@@ -195,6 +230,9 @@ def dedup_options(settings: Settings) -> DedupOptions:
     """The dedup stage's options from the settings."""
     return DedupOptions(
         threshold=settings.dedup_threshold,
+        number_threshold=settings.dedup_number_threshold,
+        name_threshold=settings.dedup_name_threshold,
+        bands=settings.dedup_lsh_bands,
         num_perm=settings.dedup_num_perm,
         shingle_words=settings.dedup_shingle_words,
         window_seconds=settings.dedup_window_seconds,

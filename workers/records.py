@@ -14,7 +14,7 @@ ErrorCode = Literal[
     "empty_body",  # nothing of an article is left after cleaning
     "internal_error",  # a bug: the stage raised on this record
 ]
-MatchKind = Literal["exact", "near"]
+MatchKind = Literal["exact", "near", "revision"]
 InputKind = Literal["html", "text"]
 
 
@@ -113,6 +113,28 @@ class DuplicateArticle(CleanArticle):
     canonical_id: str
     similarity: float
     match: MatchKind
+    revision_of: str | None
+
+
+class ClusterMember(TypedDict):
+    """One copy of a story in the story view: who ran it, where, when, and how it matched."""
+
+    id: str
+    source: str
+    url: str | None
+    published_at: str | None
+    match: Literal["unique", "exact", "near", "revision"]
+    revision_of: str | None
+
+
+class ClusterRecord(TypedDict):
+    """The story view on the compacted clusters topic: every copy seen so far, the first one first."""
+
+    schema_version: int
+    cluster_id: str
+    canonical_id: str
+    members: list[ClusterMember]
+    updated_at: str
 
 
 class DeadLetter(TypedDict):

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     topic_enriched: str = Field("articles.enriched", description="Enriched records (output)")
     topic_duplicates: str = Field("articles.duplicates", description="Later copies of a story (output)")
     topic_deadletter: str = Field("articles.deadletter", description="Records no stage could process (output)")
+    topic_clusters: str = Field(
+        "articles.clusters", description="Story view: the members of each cluster, keyed by cluster_id (compacted)"
+    )
 
     # Input limits
     max_message_bytes: int = Field(
@@ -57,7 +60,18 @@ class Settings(BaseSettings):
     min_body_words: int = Field(25, ge=1, description="Fewer words of body after cleaning: not an article")
 
     # Dedup
-    dedup_threshold: float = Field(0.7, gt=0, le=1, description="Minimum estimated similarity of a near duplicate")
+    dedup_threshold: float = Field(
+        0.6, gt=0, le=1, description="Minimum estimated containment of the shorter article's shingles in the other's"
+    )
+    dedup_number_threshold: float = Field(
+        0.6, ge=0, le=1, description="Minimum share of the numbers of one copy found in the other"
+    )
+    dedup_name_threshold: float = Field(
+        0.5, ge=0, le=1, description="Minimum share of the capitalised names of one copy found in the other"
+    )
+    dedup_lsh_bands: int = Field(
+        42, ge=1, description="LSH bands over the signature (rows per band: num_perm // bands)"
+    )
     dedup_num_perm: int = Field(128, ge=16, description="MinHash permutations per signature")
     dedup_shingle_words: int = Field(5, ge=1, description="Words per shingle in the MinHash signature")
     dedup_window_seconds: int = Field(7 * 24 * 3600, ge=60, description="Event-time window of the dedup index")

@@ -29,11 +29,20 @@ def topic_partitions(settings: Settings) -> dict[str, int]:
             settings.topic_enriched,
             settings.topic_duplicates,
             settings.topic_deadletter,
+            settings.topic_clusters,
         ),
         settings.partitions,
     )
     topics[settings.topic_clean] = DEDUP_INPUT_PARTITIONS
     return topics
+
+
+def topic_configs(settings: Settings, name: str) -> dict[str, str]:
+    """Broker configs of a topic: the clusters topic is compacted (latest record per cluster_id)."""
+    configs = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)}
+    if name == settings.topic_clusters:
+        configs["cleanup.policy"] = "compact"
+    return configs
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
@@ -49,7 +58,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
                 name=name,
                 num_partitions=partitions,
                 replication_factor=settings.replication_factor,
-                topic_configs={"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)},
+                topic_configs=topic_configs(settings, name),
             )
             for name, partitions in topic_partitions(settings).items()
             if name not in existing

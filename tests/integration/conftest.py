@@ -59,7 +59,10 @@ def free_port() -> int:
 def private_settings(bootstrap_servers: str, data_dir: Path, **values: Any) -> Settings:
     """Settings with topics, consumer groups and ports of their own, and any other ``values``."""
     run = f"t{uuid.uuid4().hex[:10]}"
-    topics = {f"topic_{t}": f"{run}.{t}" for t in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter")}
+    topics = {
+        f"topic_{t}": f"{run}.{t}"
+        for t in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters")
+    }
     return Settings(
         bootstrap_servers=bootstrap_servers,
         app_id=run,

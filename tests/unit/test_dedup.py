@@ -1,24 +1,73 @@
-"""The dedup index: exact and near copies, distinct stories, replays, restarts and the window."""
+"""The dedup index on real-looking wire copy: every kind of copy clusters, templated stories do not."""
 
 from __future__ import annotations
 
+import random
+
+import numpy as np
+import pytest
+
+from bench import syndication
 from tests.conftest import SEED_PAGE_ID, seed_record
 from workers.clean import CleanOptions, clean_article
 from workers.clean.normalize import content_hash
-from workers.dedup import DedupIndex, DedupOptions, event_time, shingles
+from workers.dedup import Decision, DedupIndex, DedupOptions, event_time
+from workers.dedup.sketch import Sketch, Sketcher
+from workers.dedup.store import MIN_CAPACITY
 from workers.records import Origin, RawArticle
 
 OPTIONS = DedupOptions()
+
+STORY = [
+    "Chile's state copper company Codelco said on Tuesday it would cut output at its El Teniente mine by "
+    "about 8 percent this year after a tunnel collapse killed two workers and forced it to shut three "
+    "production levels for repairs.",
+    "The company expects to produce 382,000 tonnes of copper at the mine in 2024, down from a forecast of "
+    "415,000 tonnes, chief executive Ruben Alvarado told reporters in Santiago.",
+    '"Safety comes first, and we will only restart those levels when inspectors are satisfied," Alvarado said, '
+    "adding that engineers had begun reinforcing the damaged galleries.",
+    "El Teniente, the world's largest underground copper mine, accounts for roughly a quarter of Codelco's "
+    "output. The state firm has struggled with delays at its major expansion projects and with falling ore "
+    "grades.",
+    "Copper prices on the London Metal Exchange rose 1.2 percent to $9,310 a tonne after the announcement, "
+    "as traders weighed the prospect of tighter supply from the world's top producer.",
+    "Codelco said it would publish a revised production plan for its other divisions, including Chuquicamata "
+    "and Radomiro Tomic, in its quarterly report on Aug. 29.",
+]
+UPDATE = [
+    "Chile's mining minister Aurora Williams said the government would order an independent review of "
+    "safety practices at all state-run mines, the second such review since 2021.",
+]
+OTHER_OUTLET = [
+    "Two miners died when a tunnel caved in at El Teniente, the vast underground copper operation run by "
+    "Chile's Codelco, and the company now says the accident will cost it production this year.",
+    "Codelco boss Ruben Alvarado put the hit at about 8 percent, or roughly 33,000 tonnes, speaking to "
+    "journalists at the firm's headquarters. Inspectors must approve any restart, he stressed.",
+    "The accident deepens the troubles of the world's biggest copper producer, whose output has slid to "
+    "multi-decade lows as expansion projects ran late and ore quality declined.",
+    "Benchmark copper in London gained 1.2 percent on the news, reaching $9,310 per tonne.",
+]
+
+
+def text_of(paragraphs: list[str]) -> str:
+    return "\n\n".join(paragraphs)
+
+
+def decide(index: DedupIndex, article_id: str, text: str, at: float = 0.0) -> Decision:
+    return index.decide(article_id, content_hash(text), text, at)[0]
+
+
+def copy_decision(copy: str) -> Decision:
+    """The decision on ``copy`` after the story was seen first."""
+    index = DedupIndex(OPTIONS)
+    assert decide(index, "wire", text_of(STORY)).kind == "unique"
+    return decide(index, "copy", copy)
 
 
 def seed_text() -> str:
     page = seed_record(SEED_PAGE_ID)["text"]
     raw = RawArticle(id="s", url=None, source="S", title=None, published_at=None, text=page)
     return clean_article(raw, Origin(topic="t", partition=0, offset=0, timestamp_ms=None), CleanOptions())["text"]
-
-
-def decide(index: DedupIndex, article_id: str, text: str, at: float = 0.0):
-    return index.decide(article_id, content_hash(text), text, at)[0]
 
 
 def test_first_copy_is_canonical_and_an_exact_copy_joins_its_cluster() -> None:
@@ -29,57 +78,130 @@ def test_first_copy_is_canonical_and_an_exact_copy_joins_its_cluster() -> None:
     assert (copy.kind, copy.canonical_id, copy.cluster_id, copy.similarity) == ("exact", "a", "cl-a", 1.0)
 
 
-def test_lightly_edited_copy_is_a_near_duplicate() -> None:
-    index, text = DedupIndex(OPTIONS), seed_text()
-    decide(index, "a", text)
-    edited = "MOSCOW, July 14 (Reuters) - " + text.replace("a former Russian", "Russia's former").replace(
-        "The Taliban says", "Taliban officials say"
-    )
-    copy = decide(index, "b", edited)
-    assert copy.kind == "near"
-    assert copy.canonical_id == "a"
-    assert OPTIONS.threshold <= copy.similarity < 1.0
+@pytest.mark.parametrize(
+    ("kind", "copy"),
+    [
+        ("last paragraphs cut: the first 60% kept", text_of(STORY[:3])),
+        ("only the lead paragraphs", text_of(STORY[:4])),
+        ("outlet boilerplate", text_of(syndication.boilerplate(STORY, random.Random(1)))),
+        ("dateline and trailer added", text_of(syndication.dateline(STORY, random.Random(2)))),
+        ("paragraph breaks and quotes", text_of(syndication.reflow(STORY, random.Random(3)))),
+        ("a few words edited", text_of(syndication.word_edits(STORY, random.Random(4)))),
+        (
+            "trimmed, boilerplate and dateline",
+            text_of(syndication.dateline(syndication.boilerplate(STORY[:4], random.Random(5)), random.Random(6))),
+        ),
+    ],
+)
+def test_a_republished_copy_joins_the_story(kind: str, copy: str) -> None:
+    decision = copy_decision(copy)
+    assert (decision.kind, decision.canonical_id, decision.cluster_id) == ("near", "wire", "cl-wire"), kind
+    assert OPTIONS.threshold <= decision.similarity <= 1.0
 
 
-def test_a_different_story_is_unique() -> None:
+def test_a_dateline_and_trailer_stripped_from_the_wire_copy_still_match() -> None:
     index = DedupIndex(OPTIONS)
-    decide(index, "a", seed_text())
-    other = decide(
-        index, "b", "Freight rates for Russian oil shipments from the Baltic Sea ports to India have fallen."
-    )
-    assert (other.kind, other.canonical_id) == ("unique", "b")
+    wire = syndication.dateline(STORY, random.Random(7))
+    decide(index, "wire", text_of(wire))
+    assert decide(index, "copy", text_of(syndication.dateline(wire, random.Random(8)))).canonical_id == "wire"
+
+
+def test_an_update_with_added_paragraphs_is_a_revision_of_the_earlier_copy() -> None:
+    index = DedupIndex(OPTIONS)
+    decide(index, "wire", text_of(STORY))
+    decide(index, "copy", text_of(syndication.boilerplate(STORY, random.Random(1))))
+    update = decide(index, "update", text_of([STORY[0], *UPDATE, *STORY[1:], *UPDATE]))
+    assert (update.kind, update.canonical_id) == ("revision", "wire")
+    assert update.revision_of in {"wire", "copy"}
+
+
+def test_another_outlets_own_reporting_of_the_event_is_another_story() -> None:
+    assert copy_decision(text_of(OTHER_OUTLET)).kind == "unique"
+
+
+@pytest.mark.parametrize("family", sorted(syndication.TEMPLATES))
+def test_stories_from_one_template_stay_apart(family: str) -> None:
+    index = DedupIndex(OPTIONS)
+    stories = syndication.TEMPLATES[family](random.Random(11), 25)
+    decisions = [decide(index, f"{family}-{n}", text_of(story)) for n, story in enumerate(stories)]
+    assert [d.kind for d in decisions] == ["unique"] * len(stories)
+
+
+def test_templated_earnings_reports_stay_apart_but_their_copies_join_them() -> None:
+    reports = [
+        f"{company} said first-quarter net profit rose to {net} mln dlrs, or {shr} cts a share, from {prior} mln "
+        f"dlrs, or {prior_shr} cts, a year earlier, on revenue of {revs} mln dlrs.\n\nThe company said it expects "
+        "full-year earnings to be in line with analysts' forecasts and it will pay its regular quarterly dividend."
+        for company, net, shr, prior, prior_shr, revs in [
+            ("Acme Holdings Inc", "12.4", "31", "10.1", "25", "208.5"),
+            ("Birchwood Foods Corp", "8.9", "22", "9.3", "24", "144.0"),
+            ("Carver Industries Ltd", "21.7", "47", "18.2", "40", "391.6"),
+        ]
+    ]
+    index = DedupIndex(OPTIONS)
+    assert [decide(index, f"r{n}", report).kind for n, report in enumerate(reports)] == ["unique"] * 3
+    copy = decide(index, "copy", reports[1].replace(" said ", " stated "))
+    assert (copy.kind, copy.canonical_id) == ("near", "r1")
 
 
 def test_a_replayed_id_gets_its_first_decision_back() -> None:
     index, text = DedupIndex(OPTIONS), seed_text()
     decide(index, "a", text)
-    decide(index, "b", text)
+    _, entry = index.decide("b", content_hash(text), text, 0.0)
     assert decide(index, "a", text).kind == "unique"
-    assert decide(index, "b", text).kind == "exact"
+    assert index.decide("b", content_hash(text), text, 0.0) == (decide(index, "b", text), entry)
     assert len(index) == 2
 
 
-def test_a_restored_index_still_catches_copies() -> None:
-    index, text = DedupIndex(OPTIONS), seed_text()
-    _, entry = index.decide("a", content_hash(text), text, 0.0)
+def test_a_restored_index_still_catches_copies_and_keeps_decisions() -> None:
+    index = DedupIndex(OPTIONS)
+    entries = [("wire", index.decide("wire", content_hash(text_of(STORY)), text_of(STORY), 0.0)[1])]
+    trimmed = text_of(STORY[:4])
+    entries.append(("trimmed", index.decide("trimmed", content_hash(trimmed), trimmed, 1.0)[1]))
     restored = DedupIndex(OPTIONS)
-    restored.reset([("a", entry)])
-    assert decide(restored, "b", text + " One more sentence at the end.").canonical_id == "a"
+    restored.reset(list(reversed(entries)))
+    assert decide(restored, "trimmed", trimmed).kind == "near"
+    assert decide(restored, "late", text_of(syndication.boilerplate(STORY, random.Random(1)))).canonical_id == "wire"
 
 
 def test_entries_older_than_the_window_are_evicted() -> None:
     index = DedupIndex(DedupOptions(window_seconds=3600))
-    text = seed_text()
-    decide(index, "old", text, at=0.0)
-    decide(index, "new", "A wholly different story about markets closing higher on Friday afternoon.", at=7200.0)
+    decide(index, "old", text_of(STORY), at=0.0)
+    decide(index, "new", seed_text(), at=7200.0)
+    assert decide(index, "again", text_of(STORY), at=7300.0).kind == "unique"  # the old copy is out of the window
+    index.compact()
     assert index.drain_evicted() == ["old"]
-    assert len(index) == 1
-    assert decide(index, "again", text, at=7300.0).kind == "unique"
+    assert index.drain_closed() == ["cl-old"]
+    assert len(index) == 2
 
 
-def test_shingles_of_short_and_long_texts() -> None:
-    assert shingles("One two", 5) == ["one two"]
-    assert shingles("a b c d e f", 5) == ["a b c d e", "b c d e f"]
+def test_the_index_grows_and_compacts_past_its_first_capacity() -> None:
+    rng = random.Random(3)
+    vocabulary = [f"w{n}" for n in range(5000)]
+    index = DedupIndex(DedupOptions(window_seconds=100))
+    decide(index, "wire", text_of(STORY), at=0.0)
+    for n in range(2 * MIN_CAPACITY):
+        decide(index, f"filler-{n}", " ".join(rng.choices(vocabulary, k=60)), at=n / (2 * MIN_CAPACITY))
+    assert decide(index, "copy", text_of(STORY[:4]), at=50.0).canonical_id == "wire"
+    for n in range(2 * MIN_CAPACITY):
+        decide(index, f"later-{n}", " ".join(rng.choices(vocabulary, k=60)), at=200.0)
+    assert "wire" in index.drain_evicted()
+    assert decide(index, "after", text_of(STORY), at=200.0).kind == "unique"
+
+
+def test_a_sketch_survives_its_text_form() -> None:
+    sketch = Sketcher(128, 5).sketch(text_of(STORY))
+    back = Sketch.from_text(sketch.to_text(), 128)
+    assert np.array_equal(back.signature, sketch.signature) and back.size == sketch.size
+    assert np.array_equal(back.numbers, sketch.numbers) and np.array_equal(back.names, sketch.names)
+    assert (back.number_count, back.name_count) == (sketch.number_count, sketch.name_count) != (0, 0)
+
+
+def test_curly_quotes_dashes_and_breaks_do_not_change_the_signature() -> None:
+    sketcher = Sketcher(128, 5)
+    plain = sketcher.sketch('He said "we will restart" - not yet.\n\nThe end of the story is here now')
+    fancy = sketcher.sketch("He said \u201cwe will restart\u201d \u2014 not yet. The end of the story is here now")
+    assert np.array_equal(plain.signature, fancy.signature)
 
 
 def test_event_time_prefers_publication_time() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
 from workers import codec
-from workers.pipeline import CleanStage, DedupStage, EntitiesStage, Message
+from workers.pipeline import CleanStage, DedupStage, EntitiesStage, Message, grow_cluster
 from workers.records import Origin
 from workers.settings import Settings
 
@@ -57,12 +57,20 @@ def test_dedup_stage_emits_unique_then_duplicate_and_state(settings: Settings) -
     payload = codec.dumps(cleaned.record)
     stage = DedupStage(settings)
     first, second = stage.process([message(payload), message(payload.replace(b'"daily8-', b'"copy-'))])
-    assert [o.destination for o in first] == ["unique", "state"]
-    assert [o.destination for o in second] == ["duplicates", "state"]
+    assert [o.destination for o in first] == ["unique", "clusters", "state"]
+    assert [o.destination for o in second] == ["duplicates", "clusters", "state"]
     codec.check("unique", first[0].record)
     codec.check("duplicate", second[0].record)
     assert second[0].record["canonical_id"] == SEED_PAGE_ID
+    assert (second[0].record["match"], second[0].record["revision_of"]) == ("exact", None)
     assert second[0].record["text"] == cleaned.record["text"]
+    cluster = None
+    for output in (first[1], second[1], second[1]):  # the second copy replayed: added once
+        assert output.key == first[0].record["cluster_id"]
+        cluster = grow_cluster(cluster, output.key, output.record)
+        codec.check("cluster", cluster)
+    assert cluster["canonical_id"] == SEED_PAGE_ID
+    assert [(m["id"], m["match"]) for m in cluster["members"]] == [(SEED_PAGE_ID, "unique"), (second[0].key, "exact")]
 
 
 def test_dedup_stage_dead_letters_records_that_break_its_schema(settings: Settings) -> None:

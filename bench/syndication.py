@@ -1,0 +1,219 @@
+"""Real article bodies, and the edits outlets make when they republish a wire story, scripted.
+
+Used by ``bench/dedup_eval.py`` to build a dev set labelled by construction, by ``bench/dedup_throughput.py``
+to synthesise distinct bodies, and by the dedup unit tests. The corpora are read from ``../shared`` at run
+time, never copied.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REUTERS = SHARED / "corpus" / "reuters21578.jsonl.gz"
+AEB = SHARED / "eval" / "aeb" / "ground-truth.json"
+
+Edit = Callable[[list[str], random.Random], list[str]]
+
+_PARAGRAPH_START = re.compile(r"\n {2,}")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+# Templated Reuters stories: earnings, dividends, payouts; same words, other figures and company names.
+TEMPLATED_TITLE = re.compile(r"\b(QTR|NET|LOSS|DIV|DIVIDEND|PAYOUT|SHR|PROFIT|EARNINGS)\b")
+OUTLETS = ("The Daily Courier", "Metro Ledger", "Valley Times", "Harbor Post", "The Evening Star", "Coastal News")
+REPORTERS = ("Anna Kowalski", "David Osei", "Maria Santos", "Tom Becker", "Lena Fischer", "Raj Patel")
+CITIES = ("LONDON", "NEW YORK", "TOKYO", "WASHINGTON", "FRANKFURT", "PARIS", "SYDNEY", "CHICAGO")
+MONTHS = ("Jan", "Feb", "March", "April", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec")
+# Word swaps a copy editor makes: spelling, house style, a synonym.
+SWAPS = {
+    "said": "stated",
+    "percent": "per cent",
+    "pct": "percent",
+    "company": "firm",
+    "government": "administration",
+    "about": "around",
+    "but": "however",
+    "also": "additionally",
+    "organization": "organisation",
+    "while": "whilst",
+    "mln": "million",
+    "dlrs": "dollars",
+    "shares": "stock",
+}
+
+
+def reuters_bodies(min_words: int = 25) -> Iterator[dict]:
+    """Reuters stories with at least ``min_words`` words, hard line wraps undone: ``{id, title, paragraphs}``."""
+    with gzip.open(REUTERS, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            story = json.loads(line)
+            paragraphs = paragraphs_of(story.get("text") or "")
+            if sum(len(p.split()) for p in paragraphs) >= min_words:
+                yield {"id": story["id"], "title": story.get("title") or "", "paragraphs": paragraphs}
+
+
+def paragraphs_of(reuters_text: str) -> list[str]:
+    """Paragraphs of a Reuters body (they open with an indent), each on one line."""
+    return [" ".join(p.split()) for p in _PARAGRAPH_START.split(reuters_text) if p.strip()]
+
+
+def aeb_bodies() -> Iterator[dict]:
+    """The hand-marked article bodies of the extraction benchmark."""
+    for page_id, page in json.loads(AEB.read_text(encoding="utf-8")).items():
+        paragraphs = [p.strip() for p in page["articleBody"].split("\n") if p.strip()]
+        yield {"id": f"aeb-{page_id[:12]}", "title": "", "paragraphs": paragraphs}
+
+
+def sentences(paragraph: str) -> list[str]:
+    """A paragraph's sentences (a plain rule: good enough to cut and reflow text)."""
+    return _SENTENCE_END.split(paragraph)
+
+
+def truncate(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """Keep the first 60-90% of the words, cut at a sentence end: a trimmed ending."""
+    flat = [(i, s) for i, p in enumerate(paragraphs) for s in sentences(p)]
+    total = sum(len(s.split()) for _, s in flat)
+    budget, kept, words = rng.uniform(0.6, 0.9) * total, [], 0
+    for i, sentence in flat:
+        if kept and words + len(sentence.split()) > budget:
+            break
+        kept.append((i, sentence))
+        words += len(sentence.split())
+    return [" ".join(s for j, s in kept if j == i) for i in dict.fromkeys(i for i, _ in kept)]
+
+
+def boilerplate(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """Outlet boilerplate above and/or below the story."""
+    outlet = rng.choice(OUTLETS)
+    above = [f"Sign up for {outlet}'s morning newsletter to get the day's top stories in your inbox."]
+    below = [
+        f"Copyright {rng.randint(1987, 2024)} {outlet}. All rights reserved. This material may not be "
+        "published, broadcast, rewritten or redistributed.",
+        "Read more: Follow our live coverage and share your views in the comments below.",
+    ]
+    where = rng.choice(("above", "below", "both"))
+    return (above if where != "below" else []) + paragraphs + (below if where != "above" else [])
+
+
+def dateline(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """Add a wire dateline and trailer, or strip the ones there."""
+    first = paragraphs[0]
+    stripped = re.sub(r"^[A-Z][A-Z .]+, \w+\.? \d+ \((Reuters|AP)\) - ", "", first)
+    if stripped != first or paragraphs[-1].startswith("(Reporting"):
+        last = paragraphs[-1] if not paragraphs[-1].startswith("(Reporting") else None
+        return [stripped, *paragraphs[1:-1], *([last] if last else [])]
+    city, month = rng.choice(CITIES), rng.choice(MONTHS)
+    trailer = f"(Reporting by {rng.choice(REPORTERS)}; Editing by {rng.choice(REPORTERS)})"
+    return [f"{city}, {month} {rng.randint(1, 28)} (Reuters) - {first}", *paragraphs[1:], trailer]
+
+
+def reflow(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """Other paragraph breaks and curly quotes: how another CMS lays the same text out."""
+    out: list[str] = []
+    for paragraph in paragraphs:
+        parts = sentences(paragraph)
+        if len(parts) > 1 and rng.random() < 0.5:
+            cut = rng.randint(1, len(parts) - 1)
+            out += [" ".join(parts[:cut]), " ".join(parts[cut:])]
+        elif out and rng.random() < 0.3:
+            out[-1] = f"{out[-1]} {paragraph}"
+        else:
+            out.append(paragraph)
+    return [re.sub(r'"([^"]*)"', "\u201c\\1\u201d", p).replace("'", "\u2019") for p in out]
+
+
+def word_edits(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """A few words changed by a copy editor: two to five swaps or deletions."""
+    words = [(i, j) for i, p in enumerate(paragraphs) for j, _ in enumerate(p.split())]
+    edited = [p.split() for p in paragraphs]
+    for i, j in rng.sample(words, min(len(words), rng.randint(2, 5))):
+        word = edited[i][j]
+        edited[i][j] = SWAPS.get(word.lower(), "" if len(word) > 3 and word.islower() else word)
+    return [" ".join(w for w in p if w) for p in edited]
+
+
+def update(paragraphs: list[str], rng: random.Random, extra: list[str]) -> list[str]:
+    """An "UPDATE 1-": one or two new paragraphs, after the lead or at the end."""
+    added = extra[: rng.randint(1, 2)]
+    if rng.random() < 0.5:
+        return [paragraphs[0], *added, *paragraphs[1:]]
+    return [*paragraphs, *added]
+
+
+EDITS: dict[str, Edit] = {
+    "truncate": truncate,
+    "boilerplate": boilerplate,
+    "dateline": dateline,
+    "reflow": reflow,
+    "word_edits": word_edits,
+}
+
+
+def sports_results(rng: random.Random, count: int) -> list[list[str]]:
+    """Match reports from one template: other teams, scorers and scores."""
+    teams = ("Arsenal", "Chelsea", "Everton", "Fulham", "Brentford", "Burnley", "Leeds", "Wolves", "Watford")
+    players = ("Martinez", "Okafor", "Silva", "Johnson", "Nakamura", "Keller", "Duarte", "Ivanov", "Murphy")
+    stories = []
+    for _ in range(count):
+        home, away = rng.sample(teams, 2)
+        scorer, other = rng.sample(players, 2)
+        goals, against, minute = rng.randint(1, 4), rng.randint(0, 3), rng.randint(10, 89)
+        stories.append(
+            [
+                f"{home} beat {away} {goals}-{against} at home on Saturday, with {scorer} scoring in the "
+                f"{minute}th minute to lift his side to {rng.randint(20, 60)} points from {rng.randint(15, 30)} games.",
+                f"{away} had taken the lead through {other} but could not hold on, and the visitors have now won "
+                f"only {rng.randint(1, 8)} of their last {rng.randint(9, 15)} league matches.",
+                f"{home} travel to {rng.choice(teams)} next weekend while {away} host {rng.choice(teams)}.",
+            ]
+        )
+    return stories
+
+
+def weather_reports(rng: random.Random, count: int) -> list[list[str]]:
+    """Daily forecasts from one template: other cities, temperatures and days."""
+    cities = ("Boston", "Denver", "Seattle", "Atlanta", "Phoenix", "Detroit", "Miami", "Portland", "Dallas")
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    stories = []
+    for _ in range(count):
+        city, day = rng.choice(cities), rng.choice(days)
+        high = rng.randint(40, 99)
+        stories.append(
+            [
+                f"{city} can expect mostly sunny skies on {day} with a high of {high} degrees and a low of "
+                f"{high - rng.randint(8, 25)} degrees, the National Weather Service said.",
+                f"Winds will blow from the {rng.choice(('north', 'south', 'east', 'west'))} at {rng.randint(5, 25)} "
+                f"miles per hour, with a {rng.randint(0, 60)} percent chance of showers in the evening.",
+                f"The outlook for {rng.choice(days)} calls for temperatures near {rng.randint(40, 99)} degrees.",
+            ]
+        )
+    return stories
+
+
+def market_closes(rng: random.Random, count: int) -> list[list[str]]:
+    """Market wraps from one template: other indexes, moves, levels and movers."""
+    indexes = ("Dow Jones Industrial Average", "Nasdaq Composite", "FTSE 100", "DAX", "Nikkei 225", "CAC 40")
+    movers = ("Boeing", "Siemens", "Toyota", "Unilever", "Intel", "Danone", "Sony", "Barclays", "Pfizer")
+    stories = []
+    for _ in range(count):
+        index, mover, laggard = rng.choice(indexes), *rng.sample(movers, 2)
+        verb, level = rng.choice(("rose", "fell")), rng.randint(3000, 40000)
+        stories.append(
+            [
+                f"The {index} {verb} {rng.randint(1, 400)}.{rng.randint(0, 99)} points, or "
+                f"{rng.randint(0, 3)}.{rng.randint(1, 99)} percent, to close at {level:,}.{rng.randint(0, 99)} "
+                f"on {rng.choice(MONTHS)} {rng.randint(1, 28)}, as investors weighed fresh economic data.",
+                f"{mover} led the gainers, up {rng.randint(2, 9)}.{rng.randint(0, 9)} percent after its results, "
+                f"while {laggard} was the biggest loser, down {rng.randint(1, 7)}.{rng.randint(0, 9)} percent.",
+                f"Volume was {rng.randint(2, 9)}.{rng.randint(0, 9)} billion shares, against a "
+                f"{rng.randint(20, 30)}-day average of {rng.randint(2, 9)}.{rng.randint(0, 9)} billion.",
+            ]
+        )
+    return stories
+
+
+TEMPLATES = {"sports": sports_results, "weather": weather_reports, "market": market_closes}

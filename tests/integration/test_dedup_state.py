@@ -1,0 +1,104 @@
+"""The dedup index across worker restarts and processes, on the real broker with real worker processes.
+
+The original is the seed page; its copy is the same Reuters story republished by another outlet (the
+seed file's copy line). Workers run the clean and dedup stages only: no spaCy load, quicker starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from tests.conftest import COPY_URL, SEED_PAGE_ID, seed_lines
+from tests.integration.conftest import free_port, read_topic
+from workers import codec
+from workers.kafka_io import message_key
+from workers.settings import Settings
+from workers.topics import ensure_topics
+
+WAIT = 180  # seconds: a worker start joins its group and recovers its tables; CI machines are slow and shared
+STAGES = "clean,dedup"
+ORIGINAL = next(line for line in seed_lines() if SEED_PAGE_ID.encode() in line)
+COPY = next(line for line in seed_lines() if COPY_URL.encode() in line)
+
+
+def produce_to(settings: Settings, partition: int, line: bytes) -> None:
+    """Publish one raw line to a chosen partition of the raw topic (created first, with its partitions)."""
+
+    async def run() -> None:
+        await ensure_topics(settings)
+        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(settings.topic_raw, line, key=message_key(line), partition=partition)
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
+
+
+def another_process(settings: Settings, data_dir: Path) -> Settings:
+    """The same pipeline and consumer group, with ports and a data directory of its own."""
+    return settings.model_copy(update={"metrics_port": free_port(), "web_port": free_port(), "data_dir": data_dir})
+
+
+def assert_copy_caught(settings: Settings, log: Path) -> None:
+    """The copy is a duplicate of the original, and the story view lists both."""
+    duplicates = read_topic(settings, settings.topic_duplicates, 1, WAIT)
+    assert len({d["id"] for d in duplicates}) == 1, log.read_text()[-3000:]  # a replay after a rebalance: same id
+    for duplicate in duplicates:
+        codec.check("duplicate", duplicate)
+        assert (duplicate["canonical_id"], duplicate["url"]) == (SEED_PAGE_ID, COPY_URL)
+    clusters = [
+        r for r in read_topic(settings, settings.topic_clusters, 2, 10) if r["cluster_id"] == duplicate["cluster_id"]
+    ]
+    for record in clusters:
+        codec.check("cluster", record)
+    assert [m["id"] for m in clusters[-1]["members"]] == [SEED_PAGE_ID, duplicate["id"]]
+    assert [m["url"] for m in clusters[-1]["members"]][1] == COPY_URL
+
+
+def first_copy_seen(settings: Settings, worker) -> None:
+    """Wait until the dedup stage has let the original through."""
+    unique = read_topic(settings, settings.topic_unique, 1, WAIT, grace=0)
+    assert [r["id"] for r in unique] == [SEED_PAGE_ID], worker.log.read_text()[-3000:]
+
+
+def test_a_worker_restarted_between_original_and_copy_catches_the_copy(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    settings = pipeline_settings
+    first = start_worker(settings, STAGES)
+    produce_to(settings, 0, ORIGINAL)
+    first_copy_seen(settings, first)
+    assert first.stop() == 0
+    second = start_worker(another_process(settings, settings.data_dir), STAGES)  # same RocksDB directory
+    produce_to(settings, 1, COPY)
+    assert_copy_caught(settings, second.log)
+
+
+def test_a_new_worker_recovers_the_index_from_the_changelog(
+    pipeline_settings: Settings, start_worker, tmp_path: Path
+) -> None:
+    settings = pipeline_settings
+    first = start_worker(settings, STAGES)
+    produce_to(settings, 0, ORIGINAL)
+    first_copy_seen(settings, first)
+    assert first.stop() == 0
+    fresh = start_worker(another_process(settings, tmp_path / "fresh"), STAGES)  # nothing on disk
+    produce_to(settings, 0, COPY)
+    assert_copy_caught(settings, fresh.log)
+
+
+def test_two_workers_catch_a_copy_arriving_on_another_partition(
+    pipeline_settings: Settings, start_worker, tmp_path: Path
+) -> None:
+    settings = pipeline_settings
+    workers = [start_worker(settings, STAGES), start_worker(another_process(settings, tmp_path / "w2"), STAGES)]
+    produce_to(settings, 0, ORIGINAL)
+    first_copy_seen(settings, workers[0])
+    produce_to(settings, 1, COPY)
+    assert_copy_caught(settings, workers[0].log)
+    assert all(worker.alive() for worker in workers)
