@@ -130,7 +130,7 @@ class DedupStage:
     name: Stage = "dedup"
 
     def __init__(self, settings: Settings, index: DedupIndex | None = None) -> None:
-        self.index = index or DedupIndex(dedup_options(settings))
+        self.index = index if index is not None else DedupIndex(dedup_options(settings))  # empty is falsy
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Decide each message in order: an earlier message of the batch can be the original of a later one."""

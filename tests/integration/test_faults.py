@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from tests.integration.conftest import BROKER_PORT, KAFKA_SH, produce, read_topic
 from tests.synthetic import Batch, make_batch
@@ -34,19 +34,16 @@ def topic_size(settings: Settings, topic: str) -> int:
     """Messages in a topic: the sum of its partitions' end offsets."""
 
     async def run() -> int:
-        consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.bootstrap_servers, group_id=None)
         await consumer.start()
         try:
-            return sum((await consumer.end_offsets(await _partitions(consumer, topic))).values())
+            while not consumer.assignment():
+                await asyncio.sleep(0.05)  # without a group every partition is assigned, once metadata arrives
+            return sum((await consumer.end_offsets(list(consumer.assignment()))).values())
         finally:
             await consumer.stop()
 
     return asyncio.run(run())
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    await consumer.topics()  # loads the metadata that partitions_for_topic reads
-    return [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
 
 
 def placements(settings: Settings) -> dict[str, list[str]]:

@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
 from workers import codec
-from workers.pipeline import CleanStage, DedupStage, EntitiesStage, Message, grow_cluster
+from workers.dedup import DedupIndex
+from workers.pipeline import CleanStage, DedupStage, EntitiesStage, Message, dedup_options, grow_cluster
 from workers.records import Origin
 from workers.settings import Settings
 
@@ -98,3 +99,9 @@ def test_settings_reject_unknown_stages() -> None:
     assert Settings(stages="dedup, clean").stage_list == ("clean", "dedup")
     with pytest.raises(ValueError, match="unknown stages"):
         _ = Settings(stages="clean,tagging").stage_list
+
+
+def test_dedup_stage_keeps_the_index_it_is_given_even_when_empty(settings: Settings) -> None:
+    """The agent restores the shared index after start: the stage must hold that very object."""
+    index = DedupIndex(dedup_options(settings))
+    assert DedupStage(settings, index).index is index
