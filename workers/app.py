@@ -9,7 +9,7 @@ import faust
 from workers import metrics
 from workers.agents import StageAgent
 from workers.dedup import DedupIndex
-from workers.nlp import load_ner
+from workers.nlp import load_pipeline
 from workers.pipeline import CleanStage, DedupStage, EntitiesStage, dedup_options
 from workers.settings import Settings, Stage
 from workers.topics import DEDUP_INPUT_PARTITIONS, TOPIC_MAX_MESSAGE_BYTES
@@ -53,7 +53,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
         _register_dedup(app, settings, topic)
     if "entities" in stages:
         entities = StageAgent(
-            lambda: EntitiesStage(settings, load_ner(settings.spacy_model, settings.spacy_fallback_model)),
+            lambda: EntitiesStage(settings, load_pipeline(settings)),
             {"enriched": topic["enriched"], "deadletter": topic["deadletter"]},
         )
 

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
+
+from workers.entities import PATTERNS
+from workers.settings import Settings
 
 log = logging.getLogger(__name__)
 
+RULER = "entity_ruler"
 
-def load_ner(model: str, fallback: str) -> Any:
+
+def load_ner(model: str, fallback: str, patterns: Path | None = None) -> Any:
     """Load ``model`` (package name or path) with every component but ``ner`` disabled, else ``fallback``.
 
     The small English model's ``ner`` carries its own tok2vec, so disabling the rest changes no entity and
-    makes tagging about twice as fast.
+    makes tagging about twice as fast. With ``patterns``, an EntityRuler runs before ``ner``, which keeps
+    the ruler's entities and tags around them.
     """
     import spacy
 
@@ -22,12 +29,20 @@ def load_ner(model: str, fallback: str) -> Any:
         except OSError as exc:
             log.warning("cannot load spaCy pipeline %s: %s", name, exc)
             continue
+        if patterns is not None:
+            nlp.add_pipe(RULER, before="ner").from_disk(patterns)
         log.info("loaded spaCy pipeline %s %s with %s", nlp.meta.get("name"), nlp.meta.get("version"), nlp.pipe_names)
         return nlp
     raise RuntimeError(f"no spaCy pipeline could be loaded (tried {model!r} and {fallback!r})")
 
 
+def load_pipeline(settings: Settings) -> Any:
+    """The pipeline the settings ask for: model, fallback, and the curated EntityRuler unless switched off."""
+    return load_ner(settings.spacy_model, settings.spacy_fallback_model, PATTERNS if settings.entity_ruler else None)
+
+
 def model_label(nlp: Any) -> str:
-    """``lang_name-version`` of a loaded pipeline, as recorded in enriched records."""
+    """``lang_name-version`` of a loaded pipeline, ``+entity_ruler`` when one runs, as recorded in enriched records."""
     meta = nlp.meta
-    return f"{meta.get('lang', 'xx')}_{meta.get('name', 'unknown')}-{meta.get('version', '0')}"
+    ruler = f"+{RULER}" if RULER in getattr(nlp, "pipe_names", ()) else ""
+    return f"{meta.get('lang', 'xx')}_{meta.get('name', 'unknown')}-{meta.get('version', '0')}{ruler}"

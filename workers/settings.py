@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     spacy_fallback_model: str = Field("en_core_web_sm", description="Tried when spacy_model cannot be loaded")
     ner_batch_size: int = Field(32, ge=1, description="Articles tagged per nlp.pipe call")
     ner_batch_wait_seconds: float = Field(0.2, gt=0, description="Longest wait to fill an NER batch")
+    entity_ruler: bool = Field(True, description="Run the curated EntityRuler patterns before the model's ner")
 
     # Worker process
     stages: str = Field(",".join(STAGES), description="Comma-separated stages this worker runs")
