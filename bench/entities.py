@@ -6,14 +6,16 @@ as first copies, so that every one of them is tagged in both measurements.
 
 (a) bare ``nlp.pipe`` in this process: the workers' model, EntityRuler and batch size, on the cleaned texts;
 (b) the whole pipeline: the raw records produced at once to fresh per-run topics of a real broker (started
-    with deploy/kafka/kafka.sh unless one runs on the port), ``python -m workers worker`` processes running
-    every stage (clean, dedup, entities) consume them, the enriched records are read back; from the first
-    send to the last enriched record, after a warm-up that loads the model and settles the group;
-(c) latency: a fresh run of one process fed by a producer paced at half of (b)'s one-process throughput,
+    with deploy/kafka/kafka.sh unless one runs on the port), ``python -m workers worker`` processes consume
+    them (by default one ``--stages clean,dedup`` process beside 1 and then 2 ``--stages entities``
+    processes; ``--topology combined``: every process runs every stage), the enriched records are read
+    back; timed from the first send to the last enriched record, after a warm-up that has every worker
+    load its model and hold partitions;
+(c) latency: a fresh run with one tagging process fed by a producer paced at half of its (b) throughput,
     from each send to the arrival of its enriched record.
 
 It prints articles/s and words/s of (a) and (b), the ratio (b)/(a), the speed-up of each process count over
-one process, latency p50/p95/p99, each worker's peak RSS (VmHWM) and the seconds its stages spent.
+one process, latency p50/p95/p99, and each worker's peak RSS (VmHWM), CPU time and time per stage.
 
 Full run (the README's figures; a few minutes on a quiet two-core machine):
 

