@@ -18,7 +18,9 @@ RUN groupadd --system --gid 10001 enrich \
 
 # Dependencies first, in their own layer: editing workers/ does not reinstall spaCy and friends.
 COPY pyproject.toml README.md /src/
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/src/pyproject.toml', 'rb'))['project']['dependencies']))" \
+COPY requirements/model.txt /src/requirements/model.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /src/requirements/model.txt \
+    && python -c "import tomllib; print('\n'.join(tomllib.load(open('/src/pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
     && pip install --no-cache-dir -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt

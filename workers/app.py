@@ -12,7 +12,7 @@ from workers import metrics
 from workers.agents import StageAgent
 from workers.dedup import DedupIndex
 from workers.monitor import LagMonitor
-from workers.nlp import load_ner
+from workers.nlp import load_pipeline
 from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
 from workers.security import broker_credentials
 from workers.settings import Settings, Stage
@@ -59,7 +59,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
     if "entities" in stages:
         entities = StageAgent(
             "entities",
-            lambda: EntitiesStage(settings, load_ner(settings.spacy_model, settings.spacy_fallback_model)),
+            lambda: EntitiesStage(settings, load_pipeline(settings)),
             _sinks(topic, "enriched", "deadletter"),
             lag,
         )

