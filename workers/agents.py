@@ -103,6 +103,7 @@ class StageAgent:
                 clusters = self._tables["cluster_state"]
                 record = grow_cluster(clusters.get(output.key), output.key, record)
                 self._save(clusters, output.key, record)
+                metrics.DEDUP_CLUSTER_SIZE.observe(len(record["members"]))
             topic = self._sinks[output.destination]
             pending.append(await topic.send(key=output.key.encode(), value=codec.dumps(record)))
             self._count(stage, output)

@@ -164,4 +164,11 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
             metrics.DEDUP_INDEX_ENTRIES.set(len(index))
 
     app.agent(topic["clean"], name="dedup")(dedup_agent)
+    metrics.DEDUP_INDEX_BUDGET_BYTES.set(settings.dedup_index_budget_bytes)
+
+    @app.timer(interval=LAG_SAMPLE_SECONDS)
+    async def sample_index_size() -> None:
+        if agent.stage is not None:  # measured on the stage's thread: the index is not shared across threads
+            metrics.DEDUP_INDEX_BYTES.set(await agent.call(index.nbytes))
+
     return agent

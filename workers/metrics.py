@@ -35,6 +35,15 @@ DEDUP_DECISIONS = Counter(
     f"{PREFIX}_dedup_decisions_total", "Dedup decisions by kind (unique, exact, near, revision)", ["kind"]
 )
 DEDUP_INDEX_ENTRIES = Gauge(f"{PREFIX}_dedup_index_entries", "Articles held in the dedup index")
+DEDUP_INDEX_BYTES = Gauge(f"{PREFIX}_dedup_index_bytes", "Memory the dedup index's arrays and ids take")
+DEDUP_INDEX_BUDGET_BYTES = Gauge(
+    f"{PREFIX}_dedup_index_budget_bytes", "Memory the operator allows the dedup index (ENRICH_DEDUP_INDEX_BUDGET_BYTES)"
+)
+DEDUP_CLUSTER_SIZE = Histogram(
+    f"{PREFIX}_dedup_cluster_size",
+    "Members of a story cluster each time one is published (1: a first copy)",
+    buckets=(1, 2, 3, 5, 10, 20, 50, 100, 250),
+)
 BATCH_SIZE = Histogram(
     f"{PREFIX}_batch_size",
     "Records per batch a stage processes at once",
