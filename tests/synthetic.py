@@ -1,7 +1,7 @@
 """Many distinct raw articles, made up on the spot, for load and fault tests (no corpus needed).
 
-Each article reads like news prose (function words, sentences, paragraphs) about made-up people and places,
-so the clean stage keeps it, NER finds entities in it, and no two articles share a paragraph.
+Each article reads as prose to the clean stage (function words, sentences, paragraphs) but is made of made-up
+words, so no two articles share a 5-word run and only the exact copies this module makes are duplicates.
 """
 
 from __future__ import annotations
@@ -11,59 +11,84 @@ import random
 from dataclasses import dataclass
 
 _SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
-_SENTENCES = [
-    "{person} said on {day} that the government of {place} would review the {thing} before the end of the year.",
-    "Officials in {place} told reporters that the {thing} had been delayed by several weeks because of the weather.",
-    "The company, which is based in {place}, expects the {thing} to cost about {number} million dollars.",
-    "According to {person}, talks with {place} were going well and a deal could be signed within days.",
-    "{person} added that there was no reason to believe the {thing} would be cancelled.",
-    "Analysts said the decision by {place} to back the {thing} was a surprise to most investors.",
+# Function words make the text read as prose to the clean stage; made-up words make every 5-word run unique.
+_FUNCTION_WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "that",
+    "for",
+    "on",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "said",
+    "would",
+    "will",
+    "was",
+    "were",
+    "has",
+    "its",
+    "their",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Raw messages and, for each id, where it must end up."""
+    """Raw messages, the ids that must be dead-lettered, and the ids that share one text (a story each).
+
+    Of a story's ids exactly one must come out enriched and the others as its duplicates: which one is the
+    first copy depends on the order the partitions are read in, not on the order of production.
+    """
 
     messages: list[bytes]
-    expected: dict[str, str]  # id -> "enriched" | "duplicates" | "deadletter"
+    deadletters: set[str]
+    stories: list[list[str]]
+
+    @property
+    def ids(self) -> set[str]:
+        return self.deadletters | {i for story in self.stories for i in story}
 
 
-def _name(rng: random.Random) -> str:
-    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(1, 3)))
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(_FUNCTION_WORDS) if rng.random() < 0.4 else _word(rng) for _ in range(rng.randint(12, 18))]
+    return f"{_word(rng).capitalize()} {' '.join(words)}."
 
 
 def _article(rng: random.Random, paragraphs: int) -> str:
-    cast = {"person": f"{_name(rng)} {_name(rng)}", "place": _name(rng), "thing": f"{_name(rng).lower()} project"}
-    lines = []
-    for _ in range(paragraphs):
-        picked = rng.sample(_SENTENCES, 3)
-        lines.append(
-            " ".join(s.format(day=rng.choice(["Monday", "Friday"]), number=rng.randint(2, 900), **cast) for s in picked)
-        )
-    return "\n".join(lines)
+    return "\n".join(" ".join(_sentence(rng) for _ in range(3)) for _ in range(paragraphs))
 
 
-def make_batch(count: int, seed: int, prefix: str, paragraphs: int = 3) -> Batch:
+def make_batch(count: int, seed: int, prefix: str, paragraphs: int = 2) -> Batch:
     """``count`` messages: mostly distinct articles, 5% exact copies under another id, 2% malformed."""
     rng = random.Random(seed)
     messages: list[bytes] = []
-    expected: dict[str, str] = {}
-    originals: list[str] = []
+    deadletters: set[str] = set()
+    texts: list[str] = []
+    stories: list[list[str]] = []
     for n in range(count):
         article_id = f"{prefix}-{n:05d}"
         roll = rng.random()
         if roll < 0.02:
             messages.append(f'{{"id": "{article_id}", "source": "Broken", "text": '.encode())
-            expected[article_id] = "deadletter"
+            deadletters.add(article_id)
             continue
-        if roll < 0.07 and originals:
-            text = rng.choice(originals)
-            expected[article_id] = "duplicates"
+        if roll < 0.07 and texts:
+            story = rng.randrange(len(texts))
+            stories[story].append(article_id)
+            text = texts[story]
         else:
             text = _article(rng, paragraphs)
-            originals.append(text)
-            expected[article_id] = "enriched"
+            texts.append(text)
+            stories.append([article_id])
         record = {
             "id": article_id,
             "source": "Synthetic Wire",
@@ -71,4 +96,4 @@ def make_batch(count: int, seed: int, prefix: str, paragraphs: int = 3) -> Batch
             "text": text,
         }
         messages.append(json.dumps(record).encode())
-    return Batch(messages, expected)
+    return Batch(messages, deadletters, stories)
