@@ -24,6 +24,8 @@ def read_raw(payload: bytes, max_bytes: int) -> RawArticle:
     if not isinstance(record, dict):
         raise Rejected("schema_violation", f"raw record must be a JSON object, not {type(record).__name__}")
     try:
+        if ("html" in record) == ("text" in record):
+            raise Rejected("schema_violation", "a raw record carries its page as exactly one of 'html' or 'text'")
         codec.check("raw", record)
     except Rejected as rejected:
         given = record.get("id")

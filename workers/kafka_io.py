@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 
@@ -59,11 +58,11 @@ async def produce_lines(settings: Settings, topic: str, lines: Iterable[bytes]) 
 async def tail_topic(
     settings: Settings, topic: str, from_beginning: bool, max_messages: int | None, idle_timeout: float | None
 ) -> AsyncIterator[bytes]:
-    """Values arriving on ``topic``, read without committing offsets (a throwaway group)."""
+    """Values arriving on ``topic``, read without a consumer group (nothing committed)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=settings.bootstrap_servers,
-        group_id=f"{settings.app_id}-tail-{uuid.uuid4().hex[:8]}",
+        group_id=None,  # no group: every partition, nothing committed, no coordinator to wait for
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
         **_FETCH_SIZES,
