@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_record
 from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
 from workers.clean.normalize import word_count
-from workers.clean.pagetext import best_run, is_prose, split_page_text
+from workers.clean.pagetext import best_run, is_hard_wrapped, is_prose, split_page_text, unwrap
 from workers.clean.stopwords import stoplist
 
 ENGLISH = stoplist("en")
@@ -149,3 +149,39 @@ def test_non_english_page_keeps_its_article_and_language() -> None:
     found = split_page_text(page(["Accueil", "Politique", "Économie", "Se connecter"], paragraphs, ["Commentaires"]))
     assert found.paragraphs == paragraphs
     assert found.language == "fr"
+
+
+WIRE_COPY = """A surprise 7.5 pct drop in U.S. January
+durable goods orders points to a slowdown in capital spending
+that could presage lackluster real growth in the U.S. economy
+in the first quarter of 1987, economists said.
+    With total orders, excluding the volatile defense sector,
+falling a record 9.9 pct, economists agreed that the report
+painted a bleak picture for the U.S. economy.
+    But they stressed that the 1987 tax reform laws may be a
+primary factor behind the drop in orders for business capital
+goods, since the investment tax credit is gone.
+ Reuter
+"""
+
+
+def test_hard_wrapped_wire_copy_is_joined_into_its_paragraphs() -> None:
+
+    assert is_hard_wrapped(WIRE_COPY.splitlines())
+    paragraphs = unwrap(WIRE_COPY.splitlines())
+    assert paragraphs[0].startswith("A surprise 7.5 pct drop in U.S. January durable goods orders")
+    assert paragraphs[0].endswith("economists said.")
+    assert paragraphs[1].startswith("With total orders") and paragraphs[2].startswith("But they stressed")
+    page = split_page_text(WIRE_COPY)
+    assert sum(len(p.split()) for p in page.paragraphs) >= 70  # the whole story, not a fragment of it
+
+
+def test_lines_of_an_unwrapped_page_stay_apart_unless_a_sentence_runs_on() -> None:
+
+    lines = ["Related Articles", "Reuters", "A sentence that was split", "in two by the scraper.", "Next paragraph."]
+    assert unwrap(lines) == [
+        "Related Articles",
+        "Reuters",
+        "A sentence that was split in two by the scraper.",
+        "Next paragraph.",
+    ]

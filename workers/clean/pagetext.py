@@ -119,10 +119,40 @@ def line_scores(lines: list[str], stopwords: frozenset[str]) -> list[float]:
     return scores
 
 
+# Hard-wrapped text (wire copy, e-mail, old feeds): most lines fill a fixed width and none is much longer.
+WRAP_MIN, WRAP_MAX = 40, 100  # characters of a wrapped line
+WRAPPED_SHARE = 0.6  # of the lines: below this, long lines are paragraphs of their own
+
+
+def is_hard_wrapped(lines: list[str]) -> bool:
+    """True when the text is wrapped at a fixed width, so that a line break is not a paragraph break."""
+    lengths = [len(line.strip()) for line in lines if line.strip()]
+    if len(lengths) < 4 or max(lengths) > WRAP_MAX:
+        return False
+    return sum(WRAP_MIN <= n <= WRAP_MAX for n in lengths) >= WRAPPED_SHARE * len(lengths)
+
+
+def unwrap(raw_lines: list[str]) -> list[str]:
+    """Join the lines of one paragraph: a break is kept at a blank or indented line, or after a sentence's end.
+
+    Without a fixed wrap width, only a line continued in lower case is joined (a sentence split in two).
+    """
+    wrapped = is_hard_wrapped(raw_lines)
+    lines: list[str] = []
+    for raw in raw_lines:
+        line = _SPACES.sub(" ", raw).strip()
+        previous = lines[-1] if lines else ""
+        continues = previous and line and not raw[:1].isspace() and _SENTENCE_END.search(previous) is None
+        if continues and (line[0].islower() or (wrapped and len(previous) >= WRAP_MIN)):
+            lines[-1] = f"{previous} {line}"
+        else:
+            lines.append(line)
+    return [line for line in lines if line]
+
+
 def split_page_text(page: str) -> PageText:
     """Title (the first line when it reads as a headline), body paragraphs and language of a page's text."""
-    lines = [_SPACES.sub(" ", raw).strip() for raw in page.splitlines()]
-    lines = [line for line in lines if line]
+    lines = unwrap(page.splitlines())
     title = lines[0] if lines and looks_like_headline(lines[0]) else None
     body = lines[1:] if title else lines
     language = page_language(body)
