@@ -178,7 +178,7 @@ class WorkerProcess:
                 "data_dir": workdir / f"data-{index}",
             }
         )
-        env = {**os.environ, **{f"ENRICH_{k.upper()}": str(v) for k, v in self.settings.model_dump().items()}}
+        env = {**os.environ, **self.settings.as_environment()}
         self.log = workdir / f"worker-{index}.log"
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(

@@ -115,6 +115,11 @@ class Settings(BaseSettings):
             raise ValueError("ssl_keyfile is set without ssl_certfile")
         return self
 
+    def as_environment(self) -> dict[str, str]:
+        """The ``ENRICH_*`` variables that give another process these settings (unset optional ones left out)."""
+        values = self.model_dump() | {"sasl_password": self.sasl_password.get_secret_value()}
+        return {f"ENRICH_{name.upper()}": str(value) for name, value in values.items() if value is not None}
+
     @property
     def broker_url(self) -> str:
         """Bootstrap servers as Faust broker URLs."""

@@ -84,9 +84,8 @@ def pipeline_settings(broker: str, tmp_path: Path) -> Settings:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that gives a worker process these settings (unset optional ones left out)."""
-    values = settings.model_dump() | {"sasl_password": settings.sasl_password.get_secret_value()}
-    return {f"ENRICH_{name.upper()}": str(value) for name, value in values.items() if value is not None}
+    """The environment that gives a worker process these settings."""
+    return settings.as_environment()
 
 
 class Worker:
