@@ -83,16 +83,11 @@ def pipeline_settings(broker: str, tmp_path: Path) -> Settings:
     return settings
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that gives a worker process these settings."""
-    return settings.as_environment()
-
-
 class Worker:
     """A worker process (``python -m workers worker``) and its log."""
 
     def __init__(self, settings: Settings, log: Path, stages: str | None) -> None:
-        env = {**os.environ, **settings_env(settings)}
+        env = {**os.environ, **settings.as_environment()}
         args = [sys.executable, "-m", "workers", "worker", *(["--stages", stages] if stages else [])]
         self.log = log
         self._log_file = log.open("wb")

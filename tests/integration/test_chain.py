@@ -8,7 +8,7 @@ import sys
 import urllib.request
 
 from tests.conftest import COPY_URL, ROOT, SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_lines
-from tests.integration.conftest import free_port, produce, read_topic, settings_env
+from tests.integration.conftest import free_port, produce, read_topic
 from workers import codec
 from workers.settings import Settings
 
@@ -74,7 +74,7 @@ def test_stages_in_separate_processes_with_the_cli(pipeline_settings: Settings, 
     subprocess.run(
         [sys.executable, "-m", "workers", "produce", str(ROOT / "seeds" / "articles.jsonl")],
         cwd=ROOT,
-        env={**os.environ, **settings_env(settings)},
+        env={**os.environ, **settings.as_environment()},
         check=True,
         timeout=60,
     )

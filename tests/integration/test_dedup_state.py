@@ -66,30 +66,30 @@ def first_copy_seen(settings: Settings, worker) -> None:
     assert [r["id"] for r in unique] == [SEED_PAGE_ID], worker.log.read_text()[-3000:]
 
 
-def test_a_worker_restarted_between_original_and_copy_catches_the_copy(
-    pipeline_settings: Settings, start_worker
-) -> None:
-    settings = pipeline_settings
+def original_then_restart(settings: Settings, start_worker, data_dir: Path, copy_partition: int) -> Path:
+    """The original through one worker, stopped; then the copy through a new one on ``data_dir``: its log."""
     first = start_worker(settings, STAGES)
     produce_to(settings, 0, ORIGINAL)
     first_copy_seen(settings, first)
     assert first.stop() == 0
-    second = start_worker(another_process(settings, settings.data_dir), STAGES)  # same RocksDB directory
-    produce_to(settings, 1, COPY)
-    assert_copy_caught(settings, second.log)
+    second = start_worker(another_process(settings, data_dir), STAGES)
+    produce_to(settings, copy_partition, COPY)
+    return second.log
+
+
+def test_a_worker_restarted_between_original_and_copy_catches_the_copy(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    settings = pipeline_settings
+    log = original_then_restart(settings, start_worker, settings.data_dir, 1)  # same RocksDB directory
+    assert_copy_caught(settings, log)
 
 
 def test_a_new_worker_recovers_the_index_from_the_changelog(
     pipeline_settings: Settings, start_worker, tmp_path: Path
 ) -> None:
-    settings = pipeline_settings
-    first = start_worker(settings, STAGES)
-    produce_to(settings, 0, ORIGINAL)
-    first_copy_seen(settings, first)
-    assert first.stop() == 0
-    fresh = start_worker(another_process(settings, tmp_path / "fresh"), STAGES)  # nothing on disk
-    produce_to(settings, 0, COPY)
-    assert_copy_caught(settings, fresh.log)
+    log = original_then_restart(pipeline_settings, start_worker, tmp_path / "fresh", 0)  # nothing on disk
+    assert_copy_caught(pipeline_settings, log)
 
 
 def test_two_workers_catch_a_copy_arriving_on_another_partition(

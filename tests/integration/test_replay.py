@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from tests.conftest import ROOT, SEED_PAGE_ID, seed_lines
-from tests.integration.conftest import produce, read_topic, settings_env
+from tests.integration.conftest import produce, read_topic
 from workers.settings import Settings
 
 
@@ -24,7 +24,7 @@ def test_replay_oversized_articles_after_raising_the_limit(pipeline_settings: Se
     replay = subprocess.run(
         [sys.executable, "-m", "workers", "replay", "--error", "oversized"],
         cwd=ROOT,
-        env={**os.environ, **settings_env(pipeline_settings)},
+        env={**os.environ, **pipeline_settings.as_environment()},
         capture_output=True,
         text=True,
         timeout=120,

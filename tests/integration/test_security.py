@@ -19,7 +19,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.conftest import ROOT, SEED_BODY_START, SEED_PAGE_ID, seed_lines
-from tests.integration.conftest import BROKER_PORT, kafka_sh, private_settings, read_topic, settings_env
+from tests.integration.conftest import BROKER_PORT, kafka_sh, private_settings, read_topic
 from workers import codec
 from workers.settings import Settings
 
@@ -81,7 +81,7 @@ def cli(settings: Settings, *args: str, stdin: bytes | None = None) -> subproces
     return subprocess.run(
         [sys.executable, "-m", "workers", *args],
         cwd=ROOT,
-        env={**os.environ, **settings_env(settings)},
+        env={**os.environ, **settings.as_environment()},
         input=stdin,
         capture_output=True,
         timeout=CLI_TIMEOUT,
