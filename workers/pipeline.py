@@ -15,7 +15,18 @@ from typing import Any, Literal
 
 from workers import codec
 from workers.clean import CleanOptions, clean_article
-from workers.dedup import Decision, DedupIndex, DedupOptions, canonical_of, event_time
+from workers.dedup import (
+    Article,
+    Decision,
+    DedupIndex,
+    DedupOptions,
+    IndexEntry,
+    canonical_of,
+    event_time,
+    sketch_of_record,
+    sketch_record,
+)
+from workers.dedup.sketch import Sketcher
 from workers.entities import load_variants, tag_texts
 from workers.intake import read_raw
 from workers.nlp import model_label
@@ -104,17 +115,25 @@ def read_record(message: Message, schema: codec.SchemaName) -> Any:
 
 
 class CleanStage:
-    """Raw page -> clean article, or a dead letter saying why not."""
+    """Raw page -> clean article with its dedup sketch, or a dead letter saying why not."""
 
     name: Stage = "clean"
 
     def __init__(self, settings: Settings) -> None:
         self.max_bytes = settings.max_message_bytes
         self.options = CleanOptions(min_body_words=settings.min_body_words)
+        self.dedup = dedup_options(settings)
+        self.sketcher = Sketcher(self.dedup.num_perm, self.dedup.shingle_words)
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
-        """Clean each message on its own."""
-        return [guarded(self.name, m, lambda m=m: self._one(m), None) for m in messages]
+        """Clean each message on its own, then sketch the batch's articles together for the dedup stage."""
+        results = [guarded(self.name, m, lambda m=m: self._one(m), None) for m in messages]
+        cleaned = [outputs[0].record for outputs in results if outputs[0].destination == "clean"]
+        if cleaned:
+            sketches = self.sketcher.sketch_many([article["text"] for article in cleaned])
+            for row, article in enumerate(cleaned):
+                article["sketch"] = sketch_record(sketches[row], self.dedup)
+        return results
 
     def _one(self, message: Message) -> list[Output]:
         raw = read_raw(message.payload, self.max_bytes)
@@ -133,14 +152,38 @@ class DedupStage:
         self.index = index if index is not None else DedupIndex(dedup_options(settings))  # empty is falsy
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
-        """Decide each message in order: an earlier message of the batch can be the original of a later one."""
-        return [guarded(self.name, m, lambda m=m: self._one(m), None) for m in messages]
+        """Decide the batch in order (an earlier message can be the original of a later one), in one index call."""
+        results: list[list[Output]] = [[] for _ in messages]
+        articles: dict[int, CleanArticle] = {}
+        for i, message in enumerate(messages):
+            results[i] = guarded(self.name, message, lambda m=message, i=i: self._decode(m, i, articles), None)
+        try:
+            decided = self.index.decide_many([self._input(article) for article in articles.values()])
+        except Exception:  # one bad record must not sink its batch: decide one at a time to find it
+            log.exception("dedup batch of %d failed; deciding its records one by one", len(articles))
+            for i, article in articles.items():
+                results[i] = guarded(self.name, messages[i], lambda a=article: self._decide_one(a), article["id"])
+            return results
+        for (i, article), (decision, entry) in zip(articles.items(), decided, strict=True):
+            results[i] = self._outputs(article, decision, entry)
+        return results
 
-    def _one(self, message: Message) -> list[Output]:
-        article: CleanArticle = read_record(message, "clean")
+    @staticmethod
+    def _decode(message: Message, index: int, into: dict[int, CleanArticle]) -> list[Output]:
+        into[index] = read_record(message, "clean")
+        return []
+
+    def _input(self, article: CleanArticle) -> Article:
+        """What the index needs of an article: the sketch it brings is taken off the record here."""
         timestamp_ms = article["origin"]["timestamp_ms"]
         at = event_time(article["published_at"], timestamp_ms / 1000 if timestamp_ms else datetime.now(UTC).timestamp())
-        decision, entry = self.index.decide(article["id"], article["content_hash"], article["text"], at)
+        sketch = sketch_of_record(article.pop("sketch", None), self.index.options)
+        return article["id"], article["content_hash"], article["text"], at, sketch
+
+    def _decide_one(self, article: CleanArticle) -> list[Output]:
+        return self._outputs(article, *self.index.decide(*self._input(article)))
+
+    def _outputs(self, article: CleanArticle, decision: Decision, entry: IndexEntry) -> list[Output]:
         outputs = [
             Output("clusters", decision.cluster_id, cluster_member(article, decision)),
             Output("state", article["id"], entry),

@@ -59,6 +59,14 @@ class Wire(TypedDict):
     trailer: str | None
 
 
+class ArticleSketch(TypedDict):
+    """The dedup sketch of an article's text, made by the clean stage's parallel workers for the single dedup owner."""
+
+    num_perm: int
+    shingle_words: int
+    data: str  # base64 of workers.dedup.sketch.Sketch.to_text
+
+
 class CleanArticle(TypedDict):
     """An article body without page chrome, normalised, with its title, language and wire attribution."""
 
@@ -75,6 +83,7 @@ class CleanArticle(TypedDict):
     input_kind: InputKind
     wire: Wire
     origin: Origin
+    sketch: NotRequired[ArticleSketch]  # on articles.clean only: the dedup stage drops it
 
 
 class Mention(TypedDict):

@@ -208,3 +208,36 @@ def test_event_time_prefers_publication_time() -> None:
     assert event_time("1970-01-01T00:01:00Z", 5.0) == 60.0
     assert event_time(None, 5.0) == 5.0
     assert event_time("not a date", 5.0) == 5.0
+
+
+def test_a_batch_gets_the_decisions_and_entries_of_one_call_per_article() -> None:
+    """Within a batch, an earlier article is the original of a later one, as it is across calls."""
+    rng = random.Random(5)
+    texts = [
+        text_of(STORY),
+        text_of(syndication.truncate(STORY, rng)),
+        seed_text(),
+        text_of(STORY),
+        text_of([STORY[0], *UPDATE, *STORY[1:]]),
+        text_of(OTHER_OUTLET),
+        text_of(syndication.boilerplate(STORY, rng)),
+        "too short",
+    ]
+    articles = [(f"a{n}", content_hash(text), text, float(n), None) for n, text in enumerate(texts)]
+    articles.append(articles[1])  # a replay inside the batch
+    one_by_one = DedupIndex(OPTIONS)
+    expected = [one_by_one.decide(*article) for article in articles]
+    assert DedupIndex(OPTIONS).decide_many(articles) == expected
+    assert [decision.kind for decision, _ in expected] == [
+        "unique", "near", "unique", "exact", "revision", "unique", "revision", "unique", "near"
+    ]  # fmt: skip
+
+
+def test_batch_sketches_equal_one_text_sketches() -> None:
+    texts = [text_of(STORY), "", "two words", seed_text(), "\u201cQuoted\u201d 12 Names Here and 2024 numbers"]
+    sketcher = Sketcher(128, 5)
+    batch = sketcher.sketch_many(texts)
+    for row, text in enumerate(texts):
+        alone, batched = sketcher.sketch(text), batch[row]
+        assert alone.to_text() == batched.to_text()
+    assert batch[0].name_count > 0 and batch[0].number_count > 0

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
 from workers import codec
 from workers.dedup import DedupIndex
+from workers.dedup.sketch import Sketcher
 from workers.pipeline import CleanStage, DedupStage, EntitiesStage, Message, dedup_options, grow_cluster
 from workers.records import Origin
 from workers.settings import Settings
@@ -74,6 +75,36 @@ def test_dedup_stage_emits_unique_then_duplicate_and_state(settings: Settings) -
     assert [(m["id"], m["match"]) for m in cluster["members"]] == [(SEED_PAGE_ID, "unique"), (second[0].key, "exact")]
 
 
+def test_the_clean_stage_sketches_for_dedup_and_dedup_takes_the_sketch_off(settings: Settings) -> None:
+    """The single dedup owner uses the sketch the parallel clean workers made, and no later record carries it."""
+    [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
+    sketch = cleaned.record["sketch"]
+    assert (sketch["num_perm"], sketch["shingle_words"]) == (settings.dedup_num_perm, settings.dedup_shingle_words)
+    index = DedupIndex(dedup_options(settings))
+    [[unique, *_]] = DedupStage(settings, index).process([message(codec.dumps(cleaned.record))])
+    assert "sketch" not in unique.record
+    codec.check("unique", unique.record)
+    saved = index.decide(SEED_PAGE_ID, "", "", 0.0)[1]["sketch"]  # an id seen before: its entry, as decided
+    assert (
+        saved
+        == sketch["data"]
+        == Sketcher(settings.dedup_num_perm, settings.dedup_shingle_words).sketch(cleaned.record["text"]).to_text()
+    )
+
+
+def test_a_sketch_made_with_other_settings_is_not_used(settings: Settings) -> None:
+    [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
+    foreign = Sketcher(settings.dedup_num_perm, settings.dedup_shingle_words + 1).sketch(cleaned.record["text"])
+    record = {
+        **cleaned.record,
+        "sketch": {**cleaned.record["sketch"], "shingle_words": settings.dedup_shingle_words + 1},
+    }
+    record["sketch"]["data"] = foreign.to_text()
+    index = DedupIndex(dedup_options(settings))
+    DedupStage(settings, index).process([message(codec.dumps(record))])
+    assert index.decide(SEED_PAGE_ID, "", "", 0.0)[1]["sketch"] == cleaned.record["sketch"]["data"] != foreign.to_text()
+
+
 def test_dedup_stage_dead_letters_records_that_break_its_schema(settings: Settings) -> None:
     [[output]] = DedupStage(settings).process([message(b'{"id": "x"}')])
     assert (output.destination, output.record["stage"], output.record["error"]) == (
@@ -85,7 +116,8 @@ def test_dedup_stage_dead_letters_records_that_break_its_schema(settings: Settin
 
 def test_entities_stage_isolates_failures_per_record(settings: Settings) -> None:
     [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
-    unique = codec.dumps({**cleaned.record, "cluster_id": "cl-x"})
+    article = {key: value for key, value in cleaned.record.items() if key != "sketch"}  # the dedup stage drops it
+    unique = codec.dumps({**article, "cluster_id": "cl-x"})
     results = EntitiesStage(settings, BrokenNlp()).process([message(unique), message(b"not json")])
     assert [(o.destination, o.record["error"]) for group in results for o in group] == [
         ("deadletter", "internal_error"),

@@ -9,16 +9,19 @@ and names, does not). The first copy seen is the canonical one; a longer copy is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypedDict
 
 import numpy as np
 
-from workers.dedup.sketch import Sketch, Sketcher, fact_containment
-from workers.dedup.store import Row, Store, split_hash
+from workers.dedup.sketch import Sketch, Sketcher, Sketches, fact_containment
+from workers.dedup.store import Rows, Store, split_hash
+from workers.records import ArticleSketch
 
 __all__ = [
+    "Article",
     "Decision",
     "DecisionKind",
     "DedupIndex",
@@ -27,9 +30,12 @@ __all__ = [
     "canonical_of",
     "cluster_of",
     "event_time",
+    "sketch_of_record",
+    "sketch_record",
 ]
 
 DecisionKind = Literal["unique", "exact", "near", "revision"]
+Article = tuple[str, str, str, float, Sketch | None]  # id, content hash, cleaned text, event time, its sketch
 _KINDS: tuple[DecisionKind, ...] = ("unique", "exact", "near", "revision")
 # A near copy this much longer than the copy it matched holds added paragraphs: an update, a revision. Outlet
 # boilerplate or a dateline adds a few percent; an added paragraph adds more.
@@ -72,6 +78,18 @@ class IndexEntry(TypedDict):
     event_time: float
     seq: int  # arrival order, so that a rebuilt index walks its chains newest first as the original did
     sketch: str  # Sketch.to_text()
+
+
+def sketch_record(sketch: Sketch, options: DedupOptions) -> ArticleSketch:
+    """A sketch as the clean stage attaches it to a record, with the settings it was made with."""
+    return ArticleSketch(num_perm=options.num_perm, shingle_words=options.shingle_words, data=sketch.to_text())
+
+
+def sketch_of_record(record: ArticleSketch | None, options: DedupOptions) -> Sketch | None:
+    """The sketch a record brings, or None when it brings none made with these settings (then sketch its text)."""
+    if record is None or (record["num_perm"], record["shingle_words"]) != (options.num_perm, options.shingle_words):
+        return None
+    return Sketch.from_text(record["data"], options.num_perm)
 
 
 def event_time(published_at: str | None, fallback: float) -> float:
@@ -119,43 +137,84 @@ class DedupIndex:
         """Memory held by the index, in bytes."""
         return self._store.nbytes()
 
-    def decide(self, article_id: str, content_hash: str, text: str, at: float) -> tuple[Decision, IndexEntry]:
-        """Classify an article and remember it; an id seen before gets its earlier decision back."""
+    def decide(
+        self, article_id: str, content_hash: str, text: str, at: float, sketch: Sketch | None = None
+    ) -> tuple[Decision, IndexEntry]:
+        """Classify one article and remember it (see ``decide_many``)."""
+        return self.decide_many([(article_id, content_hash, text, at, sketch)])[0]
+
+    def decide_many(self, articles: Sequence[Article]) -> list[tuple[Decision, IndexEntry]]:
+        """Classify articles in order and remember them; an id seen before gets its earlier decision back.
+
+        The same decisions as one call per article: an article of the batch can be the original of a later one.
+        Lookups and similarities are computed for the whole batch at once, and so are the sketches the articles
+        do not bring (the clean stage sketches them, in parallel workers, so that this single owner need not).
+        """
         store = self._store
-        slot = store.slot_of.get(article_id)
-        if slot is not None:
-            return self._decision_at(slot), self._entry_at(slot)
-        sketch = self._sketcher.sketch(text)
-        self._newest = max(self._newest, at)
-        decision = self._match(article_id, content_hash, sketch)
-        self._seq += 1
-        self._append(article_id, decision, content_hash, sketch, at, self._seq)
-        return decision, self._entry_at(store.slot_of[article_id])
+        first: dict[str, Article] = {}
+        for article in articles:
+            if article[0] not in store.slot_of:
+                first.setdefault(article[0], article)  # a replay within the batch gets the first one's decision
+        if first:
+            new = list(first.values())
+            new_slots = self._append(new, self._sketches(new))
+            self._decide_rows(new_slots, np.maximum.accumulate([max(self._newest, a[3]) for a in new]))
+            self._newest = max(self._newest, *(a[3] for a in new))
+        slots = [store.slot_of[a[0]] for a in articles]
+        return [self._result_at(slot) for slot in slots]
+
+    def _sketches(self, articles: list[Article]) -> Sketches:
+        """The articles' sketches: the ones they bring, the others computed here."""
+        missing = [n for n, a in enumerate(articles) if a[4] is None]
+        if len(missing) == len(articles):
+            return self._sketcher.sketch_many([a[2] for a in articles])
+        given: list[Sketch | None] = [a[4] for a in articles]
+        if missing:
+            computed = self._sketcher.sketch_many([articles[n][2] for n in missing])
+            for row, n in enumerate(missing):
+                given[n] = computed[row]
+        return Sketches.of([sketch for sketch in given if sketch is not None], self.options.num_perm)
 
     def reset(self, entries: list[tuple[str, IndexEntry]]) -> None:
         """Forget everything, then hold exactly ``entries`` (saved by ``decide``): recovery after a restart."""
         self._clear()
-        for article_id, entry in sorted(entries, key=lambda item: item[1]["seq"]):
-            self.restore(article_id, entry)
+        self.restore(sorted(entries, key=lambda item: item[1]["seq"]))
 
-    def restore(self, article_id: str, entry: IndexEntry) -> None:
-        """Put back one entry saved by ``decide``."""
-        if article_id in self._store.slot_of:
+    def restore(self, entries: list[tuple[str, IndexEntry]]) -> None:
+        """Put back entries saved by ``decide``, in the order they were decided."""
+        entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
+        if not entries:
             return
-        decision = Decision(
-            kind=entry["kind"],
-            cluster_id=entry["cluster_id"],
-            canonical_id=entry["canonical_id"],
-            similarity=entry["similarity"],
-            revision_of=entry["revision_of"],
+        sketches = Sketches.of(
+            [Sketch.from_text(e["sketch"], self.options.num_perm) for _, e in entries], self.options.num_perm
         )
-        sketch = Sketch.from_text(entry["sketch"], self.options.num_perm)
-        self._newest = max(self._newest, entry["event_time"])
-        self._seq = max(self._seq, entry["seq"])
-        self._append(article_id, decision, entry["content_hash"], sketch, entry["event_time"], entry["seq"])
+        self._newest = max(self._newest, *(e["event_time"] for _, e in entries))
+        self._seq = max(self._seq, *(e["seq"] for _, e in entries))
+        self._make_room(len(entries))
+        self._store.append(
+            Rows(
+                article_ids=[article_id for article_id, _ in entries],
+                canonical_ids=[self._shared_id(article_id, canonical_of(e["cluster_id"])) for article_id, e in entries],
+                revision_of=[e["revision_of"] for _, e in entries],
+                kinds=np.array([_KINDS.index(e["kind"]) for _, e in entries], dtype=np.uint8),
+                similarities=np.array([e["similarity"] for _, e in entries], dtype=np.float32),
+                content_hashes=np.array([split_hash(e["content_hash"]) for _, e in entries], dtype=np.uint64),
+                event_times=np.array([e["event_time"] for _, e in entries], dtype=np.float64),
+                seqs=np.array([e["seq"] for _, e in entries], dtype=np.int64),
+            ),
+            sketches,
+        )
 
-    def compact(self) -> None:
-        """Drop the entries that fell out of the window; ``drain_evicted`` then names them."""
+    def _shared_id(self, article_id: str, canonical_id: str) -> str:
+        """The canonical id as a string the index already holds (its own id, or the canonical row's), to save memory."""
+        if canonical_id == article_id:
+            return article_id
+        slot = self._store.slot_of.get(canonical_id)
+        return canonical_id if slot is None else self._store.ids[slot]
+
+    def compact(self, extra: int = 0) -> None:
+        """Drop the entries that fell out of the window, with room for ``extra`` more; ``drain_evicted`` then
+        names them."""
         store = self._store
         live = store.times[: store.size] >= self._horizon()
         gone = np.flatnonzero(~live)
@@ -164,7 +223,7 @@ class DedupIndex:
         self._closed += sorted(
             {cluster_of(store.canonical[row]) for row in gone} - {cluster_of(store.canonical[row]) for row in kept}
         )
-        store.keep(kept)
+        store.keep(kept, extra)
 
     def drain_evicted(self) -> list[str]:
         """Ids evicted from the window since the last call, so that persisted state can forget them too."""
@@ -179,17 +238,56 @@ class DedupIndex:
     def _horizon(self) -> float:
         return self._newest - self.options.window_seconds
 
-    def _match(self, article_id: str, content_hash: str, sketch: Sketch) -> Decision:
+    def _append(self, articles: list[Article], sketches: Sketches) -> np.ndarray:
+        """Put new articles in the store as first copies of their own stories, until ``_decide_rows`` says."""
+        self._make_room(len(articles))
+        ids = [a[0] for a in articles]
+        self._seq += len(ids)
+        return self._store.append(
+            Rows(
+                article_ids=ids,
+                canonical_ids=ids,
+                revision_of=[None] * len(ids),
+                kinds=np.zeros(len(ids), dtype=np.uint8),
+                similarities=np.ones(len(ids), dtype=np.float32),
+                content_hashes=np.array([split_hash(a[1]) for a in articles], dtype=np.uint64),
+                event_times=np.array([a[3] for a in articles], dtype=np.float64),
+                seqs=np.arange(self._seq - len(ids) + 1, self._seq + 1, dtype=np.int64),
+            ),
+            sketches,
+        )
+
+    def _make_room(self, rows: int) -> None:
+        if self._store.room() < rows:
+            self.compact(extra=rows)
+
+    def _decide_rows(self, slots: np.ndarray, newest: np.ndarray) -> None:
+        """Decide, in order, the articles just appended in ``slots`` (``newest``: the newest event time each saw)."""
         store = self._store
-        rows = store.candidates(sketch.signature)
-        rows = rows[store.times[rows] >= self._horizon()]
-        exact = rows[(store.content_hashes[rows] == np.array(split_hash(content_hash), dtype=np.uint64)).all(axis=1)]
-        if len(exact):
-            return self._duplicate_of(int(exact[0]), "exact", 1.0)
-        jaccard = np.count_nonzero(store.signatures[rows] == sketch.signature, axis=1) / self.options.num_perm
-        sizes = store.sizes[rows].astype(np.float64)
-        shared = jaccard * (sizes + sketch.size) / (1 + jaccard)  # |A n B| from J and the two set sizes
-        containment = np.minimum(shared / np.minimum(sizes, sketch.size), 1.0)
+        owners, rows = store.earlier(slots)
+        mine = slots[owners]
+        live = store.times[rows] >= (newest - self.options.window_seconds)[owners]
+        owners, rows, mine = owners[live], rows[live], mine[live]
+        exact = (store.content_hashes[rows] == store.content_hashes[mine]).all(axis=1)
+        jaccard = np.count_nonzero(store.signatures[rows] == store.signatures[mine], axis=1) / self.options.num_perm
+        sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
+        shared = jaccard * (sizes + my_sizes) / (1 + jaccard)  # |A n B| from J and the two set sizes
+        containment = np.minimum(shared / np.minimum(sizes, my_sizes), 1.0)
+        bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
+        matched = owners[exact | (containment >= self.options.threshold)]
+        for n in np.unique(matched).tolist():  # the others are first copies, as appended
+            at, slot = slice(bounds[n], bounds[n + 1]), int(slots[n])
+            decision = self._match(slot, rows[at], exact[at], containment[at], sizes[at])
+            if decision is not None:
+                store.set_decision(slot, *decision)
+
+    def _match(
+        self, slot: int, rows: np.ndarray, exact: np.ndarray, containment: np.ndarray, sizes: np.ndarray
+    ) -> tuple[str, str | None, int, float] | None:
+        """The copy the article in ``slot`` is of, among its candidate ``rows``; None for a first copy."""
+        if exact.any():
+            return self._duplicate_of(int(rows[np.argmax(exact)]), "exact", 1.0)
+        sketch = self._store.sketch_at(slot)
         for i in np.argsort(-containment, kind="stable"):
             if containment[i] < self.options.threshold:
                 break
@@ -197,7 +295,7 @@ class DedupIndex:
             if self._facts_agree(sketch, row):
                 kind: DecisionKind = "revision" if sketch.size >= REVISION_GROWTH * sizes[i] else "near"
                 return self._duplicate_of(row, kind, float(containment[i]))
-        return Decision(kind="unique", cluster_id=cluster_of(article_id), canonical_id=article_id, similarity=1.0)
+        return None
 
     def _facts_agree(self, sketch: Sketch, row: int) -> bool:
         """Most of the numbers, and most of the names, of the article with fewer are found in the other."""
@@ -207,30 +305,14 @@ class DedupIndex:
             sketch.numbers, sketch.number_count, other.numbers, other.number_count, options.number_threshold
         ) and (_agree(sketch.names, sketch.name_count, other.names, other.name_count, options.name_threshold))
 
-    def _duplicate_of(self, row: int, kind: DecisionKind, similarity: float) -> Decision:
+    def _duplicate_of(self, row: int, kind: DecisionKind, similarity: float) -> tuple[str, str | None, int, float]:
+        """The decision for a copy of the article in ``row``: its canonical id, revision_of, kind, similarity."""
         store = self._store
-        canonical = store.canonical[row]
-        revision_of = store.ids[row] if kind == "revision" else None
-        return Decision(kind, cluster_of(canonical), canonical, similarity, revision_of)
+        return store.canonical[row], store.ids[row] if kind == "revision" else None, _KINDS.index(kind), similarity
 
-    def _append(
-        self, article_id: str, decision: Decision, content_hash: str, sketch: Sketch, at: float, seq: int
-    ) -> None:
-        store = self._store
-        if store.full:
-            self.compact()
-        known = store.slot_of.get(decision.canonical_id)  # share the canonical id's string with its own row
-        row = Row(
-            article_id=article_id,
-            canonical_id=store.ids[known] if known is not None else decision.canonical_id,
-            revision_of=decision.revision_of,
-            kind=_KINDS.index(decision.kind),
-            similarity=decision.similarity,
-            content_hash=content_hash,
-            event_time=at,
-            seq=seq,
-        )
-        store.append(row, sketch)
+    def _result_at(self, slot: int) -> tuple[Decision, IndexEntry]:
+        decision = self._decision_at(slot)
+        return decision, self._entry_at(slot, decision)
 
     def _decision_at(self, slot: int) -> Decision:
         store = self._store
@@ -243,9 +325,8 @@ class DedupIndex:
             revision_of=store.revision_of[slot],
         )
 
-    def _entry_at(self, slot: int) -> IndexEntry:
+    def _entry_at(self, slot: int, decision: Decision) -> IndexEntry:
         store = self._store
-        decision = self._decision_at(slot)
         return IndexEntry(
             kind=decision.kind,
             cluster_id=decision.cluster_id,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from rensa import RMinHash
 
-__all__ = ["FACTS_KEPT", "Sketch", "Sketcher", "fact_containment"]
+__all__ = ["FACTS_KEPT", "Sketch", "Sketcher", "Sketches", "fact_containment"]
 
 MINHASH_SEED = 1  # fixed: signatures must agree across processes and restarts
 # Numbers and names kept per article: a bottom-k sample of their 16-bit hashes (the k smallest), from which
@@ -85,14 +85,72 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> _U64(31))
 
 
-def _bottom(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """The ``FACTS_KEPT`` smallest distinct 16-bit hashes of ``values``, and how many distinct there are."""
-    distinct = np.unique(values.astype(np.uint16))
-    return distinct[:FACTS_KEPT], len(distinct)
+def _bottom_per_text(values: np.ndarray, text_of: np.ndarray, texts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per text, the ``FACTS_KEPT`` smallest distinct 16-bit hashes of its ``values`` (zero-padded), and how many
+    distinct there are."""
+    keys = np.unique((text_of.astype(_U64) << _U64(16)) | values.astype(np.uint16).astype(_U64))
+    owner = (keys >> _U64(16)).astype(np.intp)
+    counts = np.bincount(owner, minlength=texts)
+    rank = np.arange(len(keys)) - (np.cumsum(counts) - counts)[owner]
+    kept = rank < FACTS_KEPT
+    bottom = np.zeros((texts, FACTS_KEPT), dtype=np.uint16)
+    bottom[owner[kept], rank[kept]] = keys[kept].astype(np.uint16)
+    return bottom, counts
+
+
+@dataclass(frozen=True, slots=True)
+class Sketches:
+    """The sketches of a batch of texts, one row each: the layout the index stores them in."""
+
+    signatures: np.ndarray  # uint16[n, num_perm]
+    sizes: np.ndarray  # shingles per text
+    numbers: np.ndarray  # uint16[n, FACTS_KEPT], the first ``fact_counts[:, 2]`` of each row used
+    names: np.ndarray  # uint16[n, FACTS_KEPT], the first ``fact_counts[:, 3]`` of each row used
+    fact_counts: np.ndarray  # uint16[n, 4]: distinct numbers, distinct names, numbers kept, names kept
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def __getitem__(self, row: int) -> Sketch:
+        number_count, name_count, n_numbers, n_names = (int(v) for v in self.fact_counts[row])
+        return Sketch(
+            signature=self.signatures[row],
+            size=int(self.sizes[row]),
+            numbers=self.numbers[row, :n_numbers],
+            names=self.names[row, :n_names],
+            number_count=number_count,
+            name_count=name_count,
+        )
+
+    @classmethod
+    def of(cls, sketches: list[Sketch], num_perm: int) -> Sketches:
+        """The batch form of single sketches (read back from their text form, say)."""
+        batch = cls(
+            signatures=np.zeros((len(sketches), num_perm), dtype=np.uint16),
+            sizes=np.array([s.size for s in sketches], dtype=np.uint32),
+            numbers=np.zeros((len(sketches), FACTS_KEPT), dtype=np.uint16),
+            names=np.zeros((len(sketches), FACTS_KEPT), dtype=np.uint16),
+            fact_counts=np.array(
+                [_fact_counts(s.number_count, s.name_count, len(s.numbers), len(s.names)) for s in sketches],
+                dtype=np.uint16,
+            ).reshape(len(sketches), 4),
+        )
+        for row, sketch in enumerate(sketches):
+            batch.signatures[row] = sketch.signature
+            batch.numbers[row, : len(sketch.numbers)] = sketch.numbers
+            batch.names[row, : len(sketch.names)] = sketch.names
+        return batch
+
+
+def _fact_counts(number_count: int, name_count: int, n_numbers: int, n_names: int) -> tuple[int, int, int, int]:
+    return min(number_count, 2**16 - 1), min(name_count, 2**16 - 1), n_numbers, n_names
 
 
 class Sketcher:
-    """Computes sketches; owns the table of hash-base powers, grown to the longest text seen."""
+    """Computes sketches, a batch of texts at a time: numpy's per-call cost is paid once per batch, not per text.
+
+    Owns the table of hash-base powers, grown to the longest batch seen.
+    """
 
     def __init__(self, num_perm: int, shingle_words: int) -> None:
         self.num_perm = num_perm
@@ -101,22 +159,40 @@ class Sketcher:
         self._inverse_powers = np.ones(1, dtype=np.uint64)
 
     def sketch(self, text: str) -> Sketch:
-        """The sketch of a text."""
-        data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        """The sketch of one text."""
+        return self.sketch_many([text])[0]
+
+    def sketch_many(self, texts: list[str]) -> Sketches:
+        """The sketches of ``texts``, computed over their UTF-8 bytes joined by line breaks (words never span two)."""
+        encoded = [text.encode("utf-8") for text in texts]
+        data = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
+        text_starts = np.cumsum([0, *(len(e) + 1 for e in encoded[:-1])])
         is_word = _WORD[data]
         _clear_general_punctuation(data, is_word)
         edges = np.flatnonzero(np.diff(is_word, prepend=False, append=False))
         starts, ends = edges[0::2], edges[1::2]
+        text_of = np.searchsorted(text_starts, starts, side="right") - 1
+        word_counts = np.bincount(text_of, minlength=len(texts))
         words = self._word_hashes(data, is_word, starts, ends)
-        numbers, number_count = _bottom(words[_has_digit(data, starts, ends)])
-        names, name_count = _bottom(words[_is_name(data, starts, ends)])
-        return Sketch(
-            signature=self._signature(self._shingles(words)),
-            size=max(len(words) - self.shingle_words + 1, 1),
+        digits = _has_digit(data, starts, ends)
+        numbers, number_counts = _bottom_per_text(words[digits], text_of[digits], len(texts))
+        named = _is_name(data, starts, ends)
+        names, name_counts = _bottom_per_text(words[named], text_of[named], len(texts))
+        shingles, offsets = self._shingles(words, word_counts)
+        return Sketches(
+            signatures=self._signatures(shingles, offsets),
+            sizes=np.maximum(word_counts - self.shingle_words + 1, 1).astype(np.uint32),
             numbers=numbers,
             names=names,
-            number_count=number_count,
-            name_count=name_count,
+            fact_counts=np.stack(
+                [
+                    np.minimum(number_counts, 2**16 - 1),
+                    np.minimum(name_counts, 2**16 - 1),
+                    np.minimum(number_counts, FACTS_KEPT),
+                    np.minimum(name_counts, FACTS_KEPT),
+                ],
+                axis=1,
+            ).astype(np.uint16),
         )
 
     def _word_hashes(self, data: np.ndarray, is_word: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -127,20 +203,26 @@ class Sketcher:
             prefix = np.concatenate(([_U64(0)], np.cumsum(weighted, dtype=np.uint64)))
             return _mix((prefix[ends] - prefix[starts]) * self._inverse_powers[starts])
 
-    def _shingles(self, words: np.ndarray) -> np.ndarray:
-        """One hash per run of ``shingle_words`` words (the whole text when it is shorter)."""
-        size = min(self.shingle_words, max(len(words), 1))
-        count = max(len(words) - size + 1, 1)
-        shingles = np.zeros(count, dtype=np.uint64)
+    def _shingles(self, words: np.ndarray, word_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One hash per run of ``shingle_words`` words of a text (the whole text when it is shorter), and where
+        each text's shingles start."""
+        per_shingle = np.minimum(word_counts, self.shingle_words)  # words in each of the text's shingles
+        counts = np.maximum(word_counts - self.shingle_words + 1, 1)
+        offsets = np.concatenate(([0], np.cumsum(counts)))
+        text_of = np.repeat(np.arange(len(counts)), counts)
+        first = (np.cumsum(word_counts) - word_counts)[text_of] + np.arange(offsets[-1]) - offsets[:-1][text_of]
+        padded = np.concatenate((words, np.zeros(self.shingle_words, dtype=np.uint64)))
+        shingles = np.zeros(offsets[-1], dtype=np.uint64)
         with np.errstate(over="ignore"):
-            for offset in range(min(size, len(words))):
-                shingles = shingles * _SHINGLE_MIX ^ words[offset : offset + count]
-            return _mix(shingles)
+            for offset in range(self.shingle_words):
+                shingles = np.where(
+                    offset < per_shingle[text_of], shingles * _SHINGLE_MIX ^ padded[first + offset], shingles
+                )
+            return _mix(shingles), offsets.astype(np.uint64)
 
-    def _signature(self, shingles: np.ndarray) -> np.ndarray:
-        offsets = np.array([0, len(shingles)], dtype=np.uint64)
+    def _signatures(self, shingles: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         matrix = RMinHash.digest_matrix_from_flat_token_hashes(shingles, offsets, self.num_perm, MINHASH_SEED)
-        return np.array(matrix.to_rows()[0], dtype=np.uint32).astype(np.uint16)
+        return np.array(matrix.to_rows(), dtype=np.uint32).astype(np.uint16)
 
     def _grow(self, length: int) -> None:
         if length <= len(self._powers):

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.dedup.sketch import FACTS_KEPT, Sketch
+from workers.dedup.sketch import FACTS_KEPT, Sketch, Sketches
 
-__all__ = ["Row", "Store"]
+__all__ = ["Rows", "Store"]
 
 _U64 = np.uint64
 _BAND_MIX = _U64(0x9E3779B97F4A7C15)  # golden-ratio constant: folds a band's rows into one key
@@ -29,17 +29,17 @@ NO_ROW = -1
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
-    """What the store holds of one article besides its sketch: its decision and where it sits in time."""
+class Rows:
+    """What the store holds of a batch of articles besides their sketches: ids, decisions, place in time."""
 
-    article_id: str
-    canonical_id: str
-    revision_of: str | None
-    kind: int
-    similarity: float
-    content_hash: str  # 32 hex digits
-    event_time: float
-    seq: int
+    article_ids: list[str]
+    canonical_ids: list[str]
+    revision_of: list[str | None]
+    kinds: np.ndarray  # uint8
+    similarities: np.ndarray  # float32
+    content_hashes: np.ndarray  # uint64[n, 2]: the 128-bit content hashes
+    event_times: np.ndarray  # float64
+    seqs: np.ndarray  # int64
 
 
 class Store:
@@ -91,39 +91,33 @@ class Store:
         )
         return sum(a.nbytes for a in arrays) + _python_bytes(self.ids, self.canonical, self.revision_of, self.slot_of)
 
-    def append(self, row: Row, sketch: Sketch) -> None:
-        """Add an article; the caller makes room first (``full``/``rebuild``)."""
-        slot = self.size
-        self.signatures[slot] = sketch.signature
-        self.sizes[slot] = sketch.size
-        self.numbers[slot, : len(sketch.numbers)] = sketch.numbers
-        self.names[slot, : len(sketch.names)] = sketch.names
-        self.fact_counts[slot] = (
-            min(sketch.number_count, 2**16 - 1),
-            min(sketch.name_count, 2**16 - 1),
-            len(sketch.numbers),
-            len(sketch.names),
-        )
-        self.times[slot], self.seqs[slot] = row.event_time, row.seq
-        self.content_hashes[slot] = split_hash(row.content_hash)
-        self.kinds[slot], self.similarities[slot] = row.kind, row.similarity
-        self.ids.append(row.article_id)
-        self.canonical.append(row.canonical_id)
-        self.revision_of.append(row.revision_of)
-        self.slot_of[row.article_id] = slot
-        buckets = self._bucket_rows(sketch.signature[np.newaxis])[0]
-        self._previous[slot] = self._heads[self._band_index, buckets]
-        self._heads[self._band_index, buckets] = slot
-        self.size += 1
+    def append(self, rows: Rows, sketches: Sketches) -> np.ndarray:
+        """Add a batch of articles, in order, and return their slots; the caller makes room first (``room``)."""
+        slots = np.arange(self.size, self.size + len(sketches))
+        self.signatures[slots] = sketches.signatures
+        self.sizes[slots] = sketches.sizes
+        self.numbers[slots] = sketches.numbers
+        self.names[slots] = sketches.names
+        self.fact_counts[slots] = sketches.fact_counts
+        self.times[slots], self.seqs[slots] = rows.event_times, rows.seqs
+        self.content_hashes[slots] = rows.content_hashes
+        self.kinds[slots], self.similarities[slots] = rows.kinds, rows.similarities
+        self.slot_of.update(zip(rows.article_ids, range(self.size, self.size + len(slots)), strict=True))
+        self.ids += rows.article_ids
+        self.canonical += rows.canonical_ids
+        self.revision_of += rows.revision_of
+        self.size += len(slots)
+        self._chain(slots)
+        return slots
 
     def sketch_at(self, slot: int) -> Sketch:
-        """The sketch stored in a row."""
-        number_count, name_count, n_numbers, n_names = (int(v) for v in self.fact_counts[slot])
+        """The sketch stored in a row (views of the store's arrays: read, do not keep)."""
+        number_count, name_count, n_numbers, n_names = self.fact_counts[slot].tolist()
         return Sketch(
-            signature=self.signatures[slot].copy(),
+            signature=self.signatures[slot],
             size=int(self.sizes[slot]),
-            numbers=self.numbers[slot, :n_numbers].copy(),
-            names=self.names[slot, :n_names].copy(),
+            numbers=self.numbers[slot, :n_numbers],
+            names=self.names[slot, :n_names],
             number_count=number_count,
             name_count=name_count,
         )
@@ -133,31 +127,46 @@ class Store:
         high, low = self.content_hashes[slot]
         return f"{int(high):016x}{int(low):016x}"
 
-    @property
-    def full(self) -> bool:
-        """No room for one more row."""
-        return self.size == self.capacity
+    def room(self) -> int:
+        """Rows that can still be appended."""
+        return self.capacity - self.size
 
-    def candidates(self, signature: np.ndarray) -> np.ndarray:
-        """Rows that share a bucket with the signature in some band, newest first along each chain."""
-        bands = self._band_index
-        rows = self._heads[bands, self._bucket_rows(signature[np.newaxis])[0]]
-        found = []
+    def earlier(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (i, row): earlier rows sharing a bucket with ``slots[i]`` in some band, sorted by i then row.
+
+        Each row's chains lead, newest first, to the rows put in its buckets before it: what a lookup made just
+        before the row was appended would have found.
+        """
+        width = self.bands
+        owners = np.repeat(np.arange(len(slots)), width)
+        bands = np.tile(self._band_index, len(slots))
+        rows = self._previous[slots].ravel()
+        found_owners, found_rows = [], []
         for _ in range(MAX_CHAIN):
             live = rows != NO_ROW
             if not live.any():
                 break
-            rows, bands = rows[live], bands[live]
-            found.append(rows)
+            owners, bands, rows = owners[live], bands[live], rows[live]
+            found_owners.append(owners)
+            found_rows.append(rows)
             rows = self._previous[rows, bands]
-        return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int32)
+        if not found_rows:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+        pairs = np.unique(np.concatenate(found_owners).astype(np.int64) * self.capacity + np.concatenate(found_rows))
+        return pairs // self.capacity, pairs % self.capacity
 
-    def keep(self, rows: np.ndarray) -> None:
-        """Keep only ``rows`` (in order), grow the arrays when they stay more than two thirds full, relink."""
+    def set_decision(self, slot: int, canonical_id: str, revision_of: str | None, kind: int, similarity: float) -> None:
+        """Record the decision taken on the article in ``slot``."""
+        self.canonical[slot], self.revision_of[slot] = canonical_id, revision_of
+        self.kinds[slot], self.similarities[slot] = kind, similarity
+
+    def keep(self, rows: np.ndarray, extra: int = 0) -> None:
+        """Keep only ``rows`` (in order), grow the arrays until they hold ``extra`` more and are at most two
+        thirds full, relink."""
         old = {name: getattr(self, name) for name in _ARRAYS}
         ids, canonical, revision_of = self.ids, self.canonical, self.revision_of
         capacity = self.capacity
-        if len(rows) > capacity / GROWTH:
+        while len(rows) + extra > capacity or len(rows) > capacity / GROWTH:
             capacity = int(capacity * GROWTH)
         self._allocate(capacity)
         for name, values in old.items():
@@ -170,16 +179,27 @@ class Store:
         self._link()
 
     def _link(self) -> None:
-        """Rebuild every band's chains at once: sort the rows by bucket, link each to the one before it."""
-        if not self.size:
+        """Rebuild every band's chains."""
+        self._heads.fill(NO_ROW)
+        self._chain(np.arange(self.size))
+
+    def _chain(self, slots: np.ndarray) -> None:
+        """Link new rows (in slot order) into their buckets' chains, all bands at once: sort the (band, bucket)
+        keys, link each row to the one before it with the same key, the first of each key to the old head."""
+        if not len(slots):
             return
-        for band, buckets in enumerate(self._bucket_rows(self.signatures[: self.size]).T):
-            order = np.argsort(buckets, kind="stable")
-            ordered = buckets[order]
-            same = np.concatenate(([False], ordered[1:] == ordered[:-1]))
-            self._previous[order[same], band] = order[np.flatnonzero(same) - 1]
-            last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
-            self._heads[band, ordered[last]] = order[last]
+        buckets = self._bucket_rows(self.signatures[slots])  # [rows, bands]
+        keys = (self._band_index * self._buckets + buckets).ravel()  # a flat index into the heads table
+        rows = np.repeat(slots, self.bands)
+        order = np.argsort(keys * self.capacity + rows)  # by key, then slot (unique: no need for a stable sort)
+        ordered, row_of = keys[order], rows[order]
+        band_of = np.tile(self._band_index, len(slots))[order]
+        heads = self._heads.reshape(-1)
+        first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+        previous = np.where(first, heads[ordered], np.concatenate(([NO_ROW], row_of[:-1])))
+        self._previous[row_of, band_of] = previous
+        last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
+        heads[ordered[last]] = row_of[last]
 
     def _bucket_rows(self, signatures: np.ndarray) -> np.ndarray:
         """The bucket of each signature in each band: its band's rows folded and mixed into one 64-bit key."""
