@@ -1,14 +1,20 @@
-"""Throughput, latency and memory of the dedup index alone, filled with up to a million articles.
+"""Throughput, latency and memory of the dedup index alone, holding a million articles.
 
     python -m bench.dedup_throughput --size 1000000      # the full run: a few minutes, a few GB of RAM
     python -m bench.dedup_throughput --size 50000        # a quick look
 
 Bodies are synthesised from the Reuters corpus by recombining its sentences (so that they do not collide);
-one article in ten is a republished copy of a recent one (trimmed, or with boilerplate). The clock runs
-around ``DedupIndex.decide`` only (sketch, LSH lookup, verification, insertion, compaction when the arrays
-fill up), on one thread: articles/s is per core. Also printed, on a smaller sample in the same run: the
-whole ``DedupStage`` per article (JSON decode, schema check, outputs), and the walking skeleton's index
-(rensa RMinHash objects in an RMinHashLSH of 32 bands) as the baseline.
+one article in ten is a republished copy of a recent one (trimmed, or with boilerplate). Event times advance
+so that the 7-day window holds ``--size`` articles: the index fills up over the first ``--size`` articles
+(untimed), then the next ``--measure`` articles are timed in steady state, each evicting an old one.
+
+The index is fed as the dedup worker feeds it: batches of ``--batch`` articles whose sketches the parallel
+clean workers made (``Sketcher.sketch_many``, timed separately: its articles/s is per core of the clean
+stage). Printed, on one thread (so articles/s is per core): the index (``DedupIndex.decide_many``: LSH walks,
+verification, insertion, eviction), sketching, and both together; latency per batch (every article of a batch
+waits for its batch); bytes per indexed article; and, on ``--sample`` articles in the same run, the whole
+``DedupStage`` (JSON decode, schema check, decision, outputs) and the baseline, the walking skeleton's index
+(rensa RMinHash objects in an RMinHashLSH of 32 bands, one article at a time).
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from rensa import RMinHash, RMinHashLSH
 from bench import syndication
 from workers import codec
 from workers.clean.normalize import content_hash
-from workers.dedup import DedupIndex, DedupOptions
-from workers.pipeline import DedupStage, Message
+from workers.dedup import DedupIndex, DedupOptions, sketch_record
+from workers.dedup.sketch import Sketcher
+from workers.pipeline import DedupStage, Message, dedup_options
 from workers.records import SCHEMA_VERSION, CleanArticle, Origin
 from workers.settings import Settings
 
@@ -76,19 +83,48 @@ def summary(name: str, seconds: np.ndarray) -> None:
     print(f"    p50 {p50:.0f} us, p99 {p99:.0f} us, max {seconds.max() * 1e3:.0f} ms per article")
 
 
-def run_index(size: int, seed: int) -> None:
-    """The index filled with ``size`` articles."""
-    index, before = DedupIndex(DedupOptions()), rss_bytes()
-    hashes = ((a, t, content_hash(t)) for a, t in articles(size, seed))
-    seconds = []
-    for article_id, text, digest in hashes:
+def batches(size: int, seed: int, batch: int, spacing: float) -> Iterator[list[tuple[str, str, str, float]]]:
+    """Batches of (id, content hash, text, event time), ``spacing`` seconds of event time apart."""
+    chunk = []
+    for n, (article_id, text) in enumerate(articles(size, seed)):
+        chunk.append((article_id, content_hash(text), text, n * spacing))
+        if len(chunk) == batch:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_index(size: int, measure: int, batch: int, seed: int) -> None:
+    """The index filled with ``size`` articles (untimed), then ``measure`` more timed in steady state."""
+    options = DedupOptions()
+    index, sketcher, before = DedupIndex(options), Sketcher(options.num_perm, options.shingle_words), rss_bytes()
+    sketch_seconds, index_seconds, per_batch, done, held = 0.0, 0.0, [], 0, None
+    for chunk in batches(size + measure, seed, batch, options.window_seconds / size):
         started = time.perf_counter()
-        index.decide(article_id, digest, text, 0.0)
-        seconds.append(time.perf_counter() - started)
-    summary("dedup index", np.array(seconds))
-    counted, grown = index.nbytes() / len(index), (rss_bytes() - before) / len(index)
-    print(f"    index holds {len(index)} articles: {counted:.0f} bytes per article (arrays, id strings, id map)")
-    print(f"    process RSS grew {grown:.0f} bytes per article")
+        sketches = sketcher.sketch_many([text for _, _, text, _ in chunk])
+        sketched = time.perf_counter()
+        index.decide_many([(*article, sketches[row]) for row, article in enumerate(chunk)])
+        finished = time.perf_counter()
+        index.drain_evicted()
+        index.drain_closed()
+        if held is not None:
+            sketch_seconds += sketched - started
+            index_seconds += finished - sketched
+            per_batch.append((finished - sketched, finished - started))
+        done += len(chunk)
+        if held is None and done >= size:
+            held, counted, grown = len(index), index.nbytes() / len(index), (rss_bytes() - before) / len(index)
+    timed = done - held
+    print(f"dedup index holding {held:,} articles, {timed:,} more timed in batches of {batch} (1 core):")
+    print(f"    index (sketches made by the clean stage): {timed / index_seconds:,.0f} articles/s")
+    print(f"    sketching (in the clean stage, per core): {timed / sketch_seconds:,.0f} articles/s")
+    print(f"    both on one thread:                       {timed / (index_seconds + sketch_seconds):,.0f} articles/s")
+    for name, seconds in (("index", [i for i, _ in per_batch]), ("sketch + index", [t for _, t in per_batch])):
+        p50, p99 = np.percentile(seconds, [50, 99]) * 1e3
+        print(f"    {name} time per batch: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(seconds) * 1e3:.0f} ms")
+    print(f"    {counted:.0f} bytes per indexed article (arrays, id strings, id map); process RSS grew {grown:.0f}")
+    print(f"    after the timed part: {len(index):,} articles held")
 
 
 def run_baseline(size: int, seed: int) -> None:
@@ -109,13 +145,26 @@ def run_baseline(size: int, seed: int) -> None:
     print(f"    process RSS grew {(rss_bytes() - before) / len(kept):.0f} bytes per article")
 
 
-def run_stage(size: int, seed: int) -> None:
-    """The whole stage: clean records in, outputs out."""
-    stage = DedupStage(Settings())
+def run_stage(size: int, batch: int, seed: int) -> None:
+    """The whole stage: batches of clean records (sketched, as the clean stage sends them) in, outputs out."""
+    settings = Settings()
+    stage, options = DedupStage(settings), dedup_options(settings)
+    sketcher = Sketcher(options.num_perm, options.shingle_words)
     origin = Origin(topic="articles.clean", partition=0, offset=0, timestamp_ms=None)
-    payloads = [codec.dumps(_clean_record(a, t, origin)) for a, t in articles(size, seed)]
-    seconds = timed(((str(n), p) for n, p in enumerate(payloads)), lambda _, p: stage.process([Message(p, origin)]))
-    summary("whole DedupStage (JSON decode, schema check, decision, outputs)", seconds)
+    texts = list(articles(size, seed))
+    sketches = sketcher.sketch_many([text for _, text in texts])
+    payloads = [
+        codec.dumps({**_clean_record(a, t, origin), "sketch": sketch_record(sketches[n], options)})
+        for n, (a, t) in enumerate(texts)
+    ]
+    seconds = []
+    for start in range(0, size, batch):
+        chunk = [Message(payload, origin) for payload in payloads[start : start + batch]]
+        started = time.perf_counter()
+        stage.process(chunk)
+        seconds.append((time.perf_counter() - started) / len(chunk))
+    print(f"whole DedupStage (JSON decode, schema check, decision, outputs), {size:,} articles in batches of {batch}:")
+    print(f"    {size / (sum(seconds) * batch):,.0f} articles/s on one core")
 
 
 def _clean_record(article_id: str, text: str, origin: Origin) -> CleanArticle:
@@ -139,12 +188,14 @@ def _clean_record(article_id: str, text: str, origin: Origin) -> CleanArticle:
 def main() -> None:
     """Run the three measurements."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1_000_000, help="articles put in the index")
+    parser.add_argument("--size", type=int, default=1_000_000, help="articles the index holds")
+    parser.add_argument("--measure", type=int, default=200_000, help="articles timed once the index holds --size")
+    parser.add_argument("--batch", type=int, default=Settings().dedup_batch_size, help="articles per batch")
     parser.add_argument("--sample", type=int, default=20_000, help="articles for the stage and the baseline")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    run_index(args.size, args.seed)
-    run_stage(min(args.sample, args.size), args.seed)
+    run_index(args.size, args.measure, args.batch, args.seed)
+    run_stage(min(args.sample, args.size), args.batch, args.seed)
     run_baseline(min(args.sample, args.size), args.seed)
 
 
