@@ -64,10 +64,10 @@ class Settings(BaseSettings):
         0.6, gt=0, le=1, description="Minimum estimated containment of the shorter article's shingles in the other's"
     )
     dedup_number_threshold: float = Field(
-        0.6, ge=0, le=1, description="Minimum share of the numbers of one copy found in the other"
+        0.5, ge=0, le=1, description="Minimum share of the places both copies hold a number that hold the same number"
     )
     dedup_name_threshold: float = Field(
-        0.5, ge=0, le=1, description="Minimum share of the capitalised names of one copy found in the other"
+        0.5, ge=0, le=1, description="The same for capitalised names, judged when the numbers cannot vouch"
     )
     dedup_lsh_bands: int = Field(
         42, ge=1, description="LSH bands over the signature (rows per band: num_perm // bands)"

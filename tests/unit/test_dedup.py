@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import random
 
 import numpy as np
@@ -142,6 +143,77 @@ def test_templated_earnings_reports_stay_apart_but_their_copies_join_them() -> N
     assert [decide(index, f"r{n}", report).kind for n, report in enumerate(reports)] == ["unique"] * 3
     copy = decide(index, "copy", reports[1].replace(" said ", " stated "))
     assert (copy.kind, copy.canonical_id) == ("near", "r1")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness: with no numbers to vouch, a template's fixed capitalised words outvote its name slots",
+)
+def test_stories_from_one_template_with_constant_capitalised_words_stay_apart() -> None:
+    # Weekdays, months and fixed capitalised words agree between siblings; only the names in the slots differ.
+    template = (
+        "Police in {city} said on Monday that {person} had been named chief of the Harbour Division, "
+        "replacing {other}, who retires in March after 30 years with the National Police Service. {person} "
+        "joined the Harbour Division from {city} Central and will take up the post on Friday, the "
+        "Police Board said in a statement issued on Monday afternoon. The Board thanked the outgoing chief for "
+        "decades of service to the people of the region and said that the appointment followed an open "
+        "competition held in January, with interviews conducted by a panel drawn from the Home Office."
+    )
+    stories = [
+        template.format(city=city, person=person, other=other)
+        for city, person, other in [
+            ("Leeds", "Sarah Okonkwo", "Peter Lindqvist"),
+            ("Bristol", "Daniel Ferreira", "Helen Abbott"),
+            ("Norwich", "Amira Haddad", "Colin Marsh"),
+        ]
+    ]
+    index = DedupIndex(OPTIONS)
+    assert [decide(index, f"t{n}", story).kind for n, story in enumerate(stories)] == ["unique"] * 3
+    assert decide(index, "copy", stories[2].replace(" said ", " stated ")).canonical_id == "t2"
+
+
+def test_copies_with_other_bylines_and_datelines_join_the_story() -> None:
+    # Two outlets' trailers share one template with other reporters: conflicting names that are not the story's.
+    index = DedupIndex(OPTIONS)
+    first = syndication.dateline(syndication.boilerplate(STORY, random.Random(21)), random.Random(22))
+    second = syndication.dateline(syndication.boilerplate(STORY[:4], random.Random(23)), random.Random(24))
+    assert decide(index, "a", text_of(first)).kind == "unique"
+    assert decide(index, "b", text_of(second)).canonical_id == "a"
+
+
+def test_short_stories_sharing_only_an_outlets_boilerplate_stay_apart() -> None:
+    outlet = syndication.boilerplate(["{}"], random.Random(4))  # the same outlet and layout on both
+    notices = [
+        "Acme Holdings Inc said its board declared a quarterly dividend of 12 cts a share, payable April 1.",
+        "Birchwood Foods Corp said it sold its frozen foods unit to Delta Brands for 41 mln dlrs in cash.",
+    ]
+    index = DedupIndex(OPTIONS)
+    texts = [text_of([p.format(notice) for p in outlet]) for notice in notices]
+    assert [decide(index, f"n{n}", text).kind for n, text in enumerate(texts)] == ["unique", "unique"]
+
+
+def test_a_short_article_is_not_a_copy_of_a_long_one_on_a_few_signature_values() -> None:
+    # A brief against a story 20 times its length: the containment rests on a few equal values, facts must vouch.
+    index = DedupIndex(OPTIONS)
+    decide(index, "long", seed_text())
+    brief = "The Nikkei 225 rose 79.14 points to close at 18,000.37, as investors weighed fresh economic data."
+    assert decide(index, "brief", brief).kind == "unique"
+
+
+def test_curly_quotes_open_a_quote_as_straight_ones_do() -> None:
+    sketcher = Sketcher(128, 5)
+    straight = sketcher.sketch('Officials said "We will restart the mine" on Tuesday in Santiago.')
+    curly = sketcher.sketch("Officials said \u201cWe will restart the mine\u201d on Tuesday in Santiago.")
+    assert np.array_equal(straight.names, curly.names) and straight.name_count == 2
+
+
+def test_a_sketch_of_the_older_form_keeps_its_signature_and_drops_its_facts() -> None:
+    sketch = Sketcher(128, 5).sketch(text_of(STORY))
+    head = np.array([sketch.size, 3, 2, 3, 2], dtype=np.uint32).tobytes()
+    old = base64.b64encode(head + sketch.signature.tobytes() + np.arange(5, dtype=np.uint16).tobytes()).decode()
+    back = Sketch.from_text(old, 128)
+    assert np.array_equal(back.signature, sketch.signature) and back.size == sketch.size
+    assert (len(back.numbers), len(back.names), back.number_count, back.name_count) == (0, 0, 0, 0)
 
 
 def test_a_replayed_id_gets_its_first_decision_back() -> None:

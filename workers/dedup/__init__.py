@@ -3,8 +3,9 @@
 Exact copies match on the content hash. Near copies are found through a banded LSH over b-bit MinHash
 signatures of word shingles and verified on two signals: the estimated containment of the smaller shingle
 set in the larger one (so a copy cut to its first paragraphs, or an update with paragraphs added, still
-matches), and agreement of the first numbers and names (so a templated story, same words with other figures
-and names, does not). The first copy seen is the canonical one; a longer copy is recorded as a revision.
+matches), and agreement of the numbers and names both have in the same places (so a templated story, same
+words with other figures and names, does not). The first copy seen is the canonical one; a longer copy is
+recorded as a revision.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal, TypedDict
 
 import numpy as np
 
-from workers.dedup.sketch import Sketch, Sketcher, Sketches, fact_containment
+from workers.dedup.sketch import MIN_SAMPLE, FactMatch, Sketch, Sketcher, Sketches, fact_match
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
 
@@ -40,6 +41,9 @@ _KINDS: tuple[DecisionKind, ...] = ("unique", "exact", "near", "revision")
 # A near copy this much longer than the copy it matched holds added paragraphs: an update, a revision. Outlet
 # boilerplate or a dateline adds a few percent; an added paragraph adds more.
 REVISION_GROWTH = 1.15
+# A containment estimated from fewer equal signature values than this (a short article against one many times
+# longer: J = 0.06 at 8 of 128) is noisy; such a match stands only when facts were compared and agree.
+FEW_SLOTS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +51,9 @@ class DedupOptions:
     """Tunables of the dedup stage (see the README's settings table)."""
 
     threshold: float = 0.6  # estimated containment of the shorter article's shingles in the other's
-    number_threshold: float = 0.6  # share of the numbers of the article with fewer found in the other
-    name_threshold: float = 0.5  # the same for its names: looser, a dateline or a byline adds names
+    number_threshold: float = 0.5  # share of the contexts both put a number under that hold the same number
+    name_threshold: float = 0.5  # the same for names (judged only when the numbers cannot vouch)
+    fact_threshold: float = 0.3  # share of the sampled facts of the article with fewer found in the other, in place
     num_perm: int = 128
     bands: int = 42  # LSH bands of num_perm // bands rows: 42 x 3 finds pairs of Jaccard 0.4 with p = 0.94
     shingle_words: int = 5
@@ -277,12 +282,18 @@ class DedupIndex:
         matched = owners[exact | (containment >= self.options.threshold)]
         for n in np.unique(matched).tolist():  # the others are first copies, as appended
             at, slot = slice(bounds[n], bounds[n + 1]), int(slots[n])
-            decision = self._match(slot, rows[at], exact[at], containment[at], sizes[at])
+            decision = self._match(slot, rows[at], exact[at], jaccard[at], containment[at], sizes[at])
             if decision is not None:
                 store.set_decision(slot, *decision)
 
     def _match(
-        self, slot: int, rows: np.ndarray, exact: np.ndarray, containment: np.ndarray, sizes: np.ndarray
+        self,
+        slot: int,
+        rows: np.ndarray,
+        exact: np.ndarray,
+        jaccard: np.ndarray,
+        containment: np.ndarray,
+        sizes: np.ndarray,
     ) -> tuple[str, str | None, int, float] | None:
         """The copy the article in ``slot`` is of, among its candidate ``rows``; None for a first copy."""
         if exact.any():
@@ -292,18 +303,32 @@ class DedupIndex:
             if containment[i] < self.options.threshold:
                 break
             row = int(rows[i])
-            if self._facts_agree(sketch, row):
+            if self._facts_agree(sketch, row, jaccard[i] * self.options.num_perm < FEW_SLOTS):
                 kind: DecisionKind = "revision" if sketch.size >= REVISION_GROWTH * sizes[i] else "near"
                 return self._duplicate_of(row, kind, float(containment[i]))
         return None
 
-    def _facts_agree(self, sketch: Sketch, row: int) -> bool:
-        """Most of the numbers, and most of the names, of the article with fewer are found in the other."""
+    def _facts_agree(self, sketch: Sketch, row: int, weak: bool) -> bool:
+        """The facts two articles have in the same places agree, and they have enough of them there.
+
+        Numbers are the strict check: where both put a number under the same context, most must be the same
+        number (a templated sibling's figures differ). Names conflict for true copies too (two outlets' bylines
+        or datelines under one template), so their conflicts count only when the numbers cannot vouch. And a
+        fair share of the facts of the article with fewer must be in the other in the same context, so two
+        stories that share only an outlet's boilerplate, or a template's fixed words, stay apart.
+        """
         other = self._store.sketch_at(row)
         options = self.options
-        return _agree(
-            sketch.numbers, sketch.number_count, other.numbers, other.number_count, options.number_threshold
-        ) and (_agree(sketch.names, sketch.name_count, other.names, other.name_count, options.name_threshold))
+        numbers = fact_match(sketch.numbers, sketch.number_count, other.numbers, other.number_count)
+        names = fact_match(sketch.names, sketch.name_count, other.names, other.name_count)
+        if _conflicting(numbers, options.number_threshold) or _unsupported(numbers, options.fact_threshold):
+            return False
+        if numbers.agreeing < MIN_SAMPLE and _conflicting(names, options.name_threshold):
+            return False
+        both = FactMatch(*(a + b for a, b in zip(numbers, names, strict=True)))
+        if weak and min(both.mine, both.theirs) < MIN_SAMPLE:
+            return False  # a containment resting on a few signature values needs facts to vouch for it
+        return not _unsupported(both, options.fact_threshold)
 
     def _duplicate_of(self, row: int, kind: DecisionKind, similarity: float) -> tuple[str, str | None, int, float]:
         """The decision for a copy of the article in ``row``: its canonical id, revision_of, kind, similarity."""
@@ -340,7 +365,12 @@ class DedupIndex:
         )
 
 
-def _agree(mine: np.ndarray, my_count: int, theirs: np.ndarray, their_count: int, threshold: float) -> bool:
-    """Facts of one kind agree, or are too few on one side to say (a story without figures)."""
-    share = fact_containment(mine, my_count, theirs, their_count)
-    return share is None or share >= threshold
+def _unsupported(facts: FactMatch, threshold: float) -> bool:
+    """Enough facts on both sides to judge, and too few of those of the article with fewer are in the other."""
+    fewer = min(facts.mine, facts.theirs)
+    return fewer >= MIN_SAMPLE and facts.common < threshold * fewer
+
+
+def _conflicting(facts: FactMatch, threshold: float) -> bool:
+    """Enough shared contexts to judge, and too few of them hold the same fact in both articles."""
+    return facts.shared >= MIN_SAMPLE and facts.agreeing < threshold * facts.shared

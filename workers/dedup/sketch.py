@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from rensa import RMinHash
 
-__all__ = ["FACTS_KEPT", "Sketch", "Sketcher", "Sketches", "fact_containment"]
+__all__ = ["FACTS_KEPT", "FACT_DTYPE", "FactMatch", "Sketch", "Sketcher", "Sketches", "fact_match"]
 
 MINHASH_SEED = 1  # fixed: signatures must agree across processes and restarts
-# Numbers and names kept per article: a bottom-k sample of their 16-bit hashes (the k smallest), from which
-# the share of one article's numbers found in another is estimated. 16 tells a templated story's figures and
-# names from its sibling's, and costs 32 bytes per kind.
+# Numbers and names kept per article: a bottom-k sample (the k smallest) of their keys, each a fact's 16-bit
+# hash under the 16-bit hash of its context (the two words either side, other facts masked). 16 keys per kind
+# find a few facts in the text two copies share; they cost 64 bytes per kind.
 FACTS_KEPT = 16
-MIN_SAMPLE = 2  # fewer sampled facts than this say nothing either way
+FACT_DTYPE = np.uint32
+MIN_SAMPLE = 2  # fewer shared contexts than this say nothing either way
+CONTEXT_WORDS = 2  # words each side of a fact that place it in the text
 _U64 = np.uint64
 _HASH_BASE = _U64(0x100000001B3)  # odd (FNV-1 64-bit prime), so it has an inverse modulo 2**64
 _HASH_BASE_INVERSE = _U64(pow(0x100000001B3, -1, 2**64))
@@ -41,6 +44,9 @@ _WORD[0x80:] = True  # bytes of non-ASCII letters belong to words (general punct
 _SENTENCE_BREAK = _byte_class(".!?:;-\n\"'(")
 _LOWER = np.arange(256, dtype=np.uint8)
 _LOWER[_UPPER] += 32
+# Stand-ins for a fact in its neighbours' contexts, and for the text's edges (any fixed odd 64-bit values).
+_NUMBER_MASK, _NAME_MASK = _U64(0x2545F4914F6CDD1D), _U64(0x5851F42D4C957F2D)
+_EDGES = np.full(CONTEXT_WORDS, 0x14057B7EF767814F, dtype=np.uint64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,30 +55,33 @@ class Sketch:
 
     signature: np.ndarray  # uint16[num_perm]: the low 16 bits of each MinHash value (b-bit MinHash)
     size: int  # shingles in the article
-    numbers: np.ndarray  # uint16[<= FACTS_KEPT]: the smallest hashes of its distinct numbers, sorted
-    names: np.ndarray  # uint16[<= FACTS_KEPT]: the same for its names
-    number_count: int  # distinct numbers in the article
-    name_count: int  # distinct names in the article
+    numbers: np.ndarray  # uint32[<= FACTS_KEPT]: the smallest context-and-fact keys of its numbers, sorted
+    names: np.ndarray  # uint32[<= FACTS_KEPT]: the same for its names
+    number_count: int  # distinct keys of its numbers
+    name_count: int  # distinct keys of its names
 
     def to_text(self) -> str:
         """A compact base64 form for the persisted index entry."""
         counts = (self.number_count, self.name_count, len(self.numbers), len(self.names))
         head = np.array([min(self.size, 2**32 - 1), *counts], dtype=np.uint32)
-        return base64.b64encode(
-            head.tobytes() + self.signature.tobytes() + self.numbers.tobytes() + self.names.tobytes()
-        ).decode("ascii")
+        facts = np.concatenate((self.numbers, self.names)).astype(FACT_DTYPE)
+        return base64.b64encode(head.tobytes() + self.signature.tobytes() + facts.tobytes()).decode("ascii")
 
     @classmethod
     def from_text(cls, text: str, num_perm: int) -> Sketch:
-        """The sketch ``to_text`` wrote."""
+        """The sketch ``to_text`` wrote; facts of the older form (bare 16-bit hashes, no context) are dropped."""
         data = np.frombuffer(base64.b64decode(text), dtype=np.uint8)
         size, number_count, name_count, n_numbers, n_names = (int(v) for v in data[:20].view(np.uint32))
-        body = data[20:].view(np.uint16)
+        signature = data[20 : 20 + 2 * num_perm].view(np.uint16).copy()
+        facts = data[20 + 2 * num_perm :]
+        if len(facts) != (n_numbers + n_names) * FACT_DTYPE().itemsize:
+            facts, n_numbers, n_names, number_count, name_count = facts[:0], 0, 0, 0, 0
+        facts = facts.view(FACT_DTYPE)
         return cls(
-            signature=body[:num_perm].copy(),
+            signature=signature,
             size=size,
-            numbers=body[num_perm : num_perm + n_numbers].copy(),
-            names=body[num_perm + n_numbers : num_perm + n_numbers + n_names].copy(),
+            numbers=facts[:n_numbers].copy(),
+            names=facts[n_numbers : n_numbers + n_names].copy(),
             number_count=number_count,
             name_count=name_count,
         )
@@ -86,15 +95,15 @@ def _mix(values: np.ndarray) -> np.ndarray:
 
 
 def _bottom_per_text(values: np.ndarray, text_of: np.ndarray, texts: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per text, the ``FACTS_KEPT`` smallest distinct 16-bit hashes of its ``values`` (zero-padded), and how many
-    distinct there are."""
-    keys = np.unique((text_of.astype(_U64) << _U64(16)) | values.astype(np.uint16).astype(_U64))
-    owner = (keys >> _U64(16)).astype(np.intp)
+    """Per text, the ``FACTS_KEPT`` smallest distinct keys of its ``values`` (zero-padded), and how many distinct
+    there are."""
+    keys = np.unique((text_of.astype(_U64) << _U64(32)) | values.astype(_U64))
+    owner = (keys >> _U64(32)).astype(np.intp)
     counts = np.bincount(owner, minlength=texts)
     rank = np.arange(len(keys)) - (np.cumsum(counts) - counts)[owner]
     kept = rank < FACTS_KEPT
-    bottom = np.zeros((texts, FACTS_KEPT), dtype=np.uint16)
-    bottom[owner[kept], rank[kept]] = keys[kept].astype(np.uint16)
+    bottom = np.zeros((texts, FACTS_KEPT), dtype=FACT_DTYPE)
+    bottom[owner[kept], rank[kept]] = (keys[kept] & _U64(0xFFFFFFFF)).astype(FACT_DTYPE)
     return bottom, counts
 
 
@@ -104,8 +113,8 @@ class Sketches:
 
     signatures: np.ndarray  # uint16[n, num_perm]
     sizes: np.ndarray  # shingles per text
-    numbers: np.ndarray  # uint16[n, FACTS_KEPT], the first ``fact_counts[:, 2]`` of each row used
-    names: np.ndarray  # uint16[n, FACTS_KEPT], the first ``fact_counts[:, 3]`` of each row used
+    numbers: np.ndarray  # FACT_DTYPE[n, FACTS_KEPT], the first ``fact_counts[:, 2]`` of each row used
+    names: np.ndarray  # FACT_DTYPE[n, FACTS_KEPT], the first ``fact_counts[:, 3]`` of each row used
     fact_counts: np.ndarray  # uint16[n, 4]: distinct numbers, distinct names, numbers kept, names kept
 
     def __len__(self) -> int:
@@ -128,8 +137,8 @@ class Sketches:
         batch = cls(
             signatures=np.zeros((len(sketches), num_perm), dtype=np.uint16),
             sizes=np.array([s.size for s in sketches], dtype=np.uint32),
-            numbers=np.zeros((len(sketches), FACTS_KEPT), dtype=np.uint16),
-            names=np.zeros((len(sketches), FACTS_KEPT), dtype=np.uint16),
+            numbers=np.zeros((len(sketches), FACTS_KEPT), dtype=FACT_DTYPE),
+            names=np.zeros((len(sketches), FACTS_KEPT), dtype=FACT_DTYPE),
             fact_counts=np.array(
                 [_fact_counts(s.number_count, s.name_count, len(s.numbers), len(s.names)) for s in sketches],
                 dtype=np.uint16,
@@ -144,6 +153,36 @@ class Sketches:
 
 def _fact_counts(number_count: int, name_count: int, n_numbers: int, n_names: int) -> tuple[int, int, int, int]:
     return min(number_count, 2**16 - 1), min(name_count, 2**16 - 1), n_numbers, n_names
+
+
+def _fact_keys(
+    data: np.ndarray, starts: np.ndarray, ends: np.ndarray, words: np.ndarray, text_of: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Keys of the numbers and of the names, and the text each is in: the hash of a fact's context in the high
+    16 bits, its own below.
+
+    The context is the words either side in the same text, numbers and capitalised words masked: a templated
+    sibling puts another fact under the same context (a conflict), while boilerplate, a trailer or an added
+    paragraph puts its facts under contexts the other copy does not have (nothing to compare). Every capitalised
+    word is masked, not only names, so a context does not change when a paragraph break moves.
+    """
+    is_number = _has_digit(data, starts, ends)
+    is_name = _is_name(data, starts, ends, is_number)
+    masked = np.where(is_number, _NUMBER_MASK, np.where(_UPPER[data[starts]], _NAME_MASK, words))
+    padded = np.concatenate((_EDGES, masked, _EDGES))
+    padded_text = np.concatenate((np.full(CONTEXT_WORDS, -1), text_of, np.full(CONTEXT_WORDS, -1)))
+    positions = np.flatnonzero(is_number | is_name)
+    own_text = text_of[positions]
+    context = np.zeros(len(positions), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for offset in (*range(CONTEXT_WORDS), *range(CONTEXT_WORDS + 1, 2 * CONTEXT_WORDS + 1)):
+            around = positions + offset
+            neighbour = np.where(padded_text[around] == own_text, padded[around], _EDGES[0])
+            context = context * _SHINGLE_MIX ^ neighbour
+        context = _mix(context)
+    keys = ((context >> _U64(48)) << _U64(16) | (words[positions] & _U64(0xFFFF))).astype(FACT_DTYPE)
+    numbers, names = is_number[positions], is_name[positions]
+    return keys[numbers], own_text[numbers], keys[names], own_text[names]
 
 
 class Sketcher:
@@ -174,10 +213,9 @@ class Sketcher:
         text_of = np.searchsorted(text_starts, starts, side="right") - 1
         word_counts = np.bincount(text_of, minlength=len(texts))
         words = self._word_hashes(data, is_word, starts, ends)
-        digits = _has_digit(data, starts, ends)
-        numbers, number_counts = _bottom_per_text(words[digits], text_of[digits], len(texts))
-        named = _is_name(data, starts, ends)
-        names, name_counts = _bottom_per_text(words[named], text_of[named], len(texts))
+        number_keys, number_text, name_keys, name_text = _fact_keys(data, starts, ends, words, text_of)
+        numbers, number_counts = _bottom_per_text(number_keys, number_text, len(texts))
+        names, name_counts = _bottom_per_text(name_keys, name_text, len(texts))
         shingles, offsets = self._shingles(words, word_counts)
         return Sketches(
             signatures=self._signatures(shingles, offsets),
@@ -251,26 +289,48 @@ def _has_digit(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     return digits[ends] > digits[starts]
 
 
-def _is_name(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def _is_name(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, is_number: np.ndarray) -> np.ndarray:
     """Capitalised words that do not open a sentence, a line or a quote."""
-    breaks = np.concatenate(([0], np.cumsum(_SENTENCE_BREAK[data])))
+    is_break = _SENTENCE_BREAK[data]
+    # Curly quotes, dashes and the ellipsis (U+2010-U+2026) break as their ASCII forms do, or a quote's first
+    # word would be a name in a copy with curly quotes and not in the original.
+    lead = np.flatnonzero((data[:-2] == 0xE2) & (data[1:-1] == 0x80) & (data[2:] >= 0x90) & (data[2:] <= 0xA6))
+    is_break[lead] = True
+    breaks = np.concatenate(([0], np.cumsum(is_break)))
     previous_end = np.concatenate(([0], ends[:-1]))
     opens = breaks[starts] > breaks[previous_end]
     if len(opens):
         opens[0] = True
-    return _UPPER[data[starts]] & ~opens & ~_has_digit(data, starts, ends)
+    return _UPPER[data[starts]] & ~opens & ~is_number
 
 
-def fact_containment(mine: np.ndarray, my_count: int, theirs: np.ndarray, their_count: int) -> float | None:
-    """Estimated share of the smaller fact set found in the larger one; None when the samples cannot tell.
+class FactMatch(NamedTuple):
+    """How two articles' samples of one kind of fact compare, under the bound where both are complete."""
 
-    A bottom-k sample holds every value of its set below its largest kept value, so the smaller set's sampled
-    values under that bound are each in the larger set exactly when they are in its sample.
+    shared: int  # contexts both articles put a fact of this kind under
+    agreeing: int  # of those, contexts under which both put the same fact
+    common: int  # keys (a fact in its context) in both samples
+    mine: int  # keys of the first sample compared
+    theirs: int  # keys of the second sample compared
+
+
+def fact_match(mine: np.ndarray, my_count: int, theirs: np.ndarray, their_count: int) -> FactMatch:
+    """Compare two samples of fact keys.
+
+    A bottom-k sample holds every key of its article below its largest kept key, so under the smaller of the
+    two bounds each sample is complete: a key, or a context, missing from one sample is missing from its article.
     """
-    (small, _), (large, large_count) = sorted(((mine, my_count), (theirs, their_count)), key=lambda s: s[1])
-    bound = int(large[-1]) if large_count > len(large) else 2**16
-    sample = [value for value in small.tolist() if value <= bound]
-    if len(sample) < MIN_SAMPLE:
-        return None
-    kept = set(large.tolist())
-    return sum(value in kept for value in sample) / len(sample)
+    bound = min(_bound(mine, my_count), _bound(theirs, their_count))
+    mine, theirs = mine[mine <= bound], theirs[theirs <= bound]
+    common = np.intersect1d(mine, theirs, assume_unique=True)
+    return FactMatch(
+        shared=len(np.intersect1d(mine >> 16, theirs >> 16)),
+        agreeing=len(np.unique(common >> 16)),
+        common=len(common),
+        mine=len(mine),
+        theirs=len(theirs),
+    )
+
+
+def _bound(sample: np.ndarray, count: int) -> int:
+    return int(sample[-1]) if count > len(sample) else 2**32

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.dedup.sketch import FACTS_KEPT, Sketch, Sketches
+from workers.dedup.sketch import FACT_DTYPE, FACTS_KEPT, Sketch, Sketches
 
 __all__ = ["Rows", "Store"]
 
@@ -56,8 +56,8 @@ class Store:
         self.capacity = capacity
         self.signatures = np.zeros((capacity, self.num_perm), dtype=np.uint16)
         self.sizes = np.zeros(capacity, dtype=np.uint32)
-        self.numbers = np.zeros((capacity, FACTS_KEPT), dtype=np.uint16)
-        self.names = np.zeros((capacity, FACTS_KEPT), dtype=np.uint16)
+        self.numbers = np.zeros((capacity, FACTS_KEPT), dtype=FACT_DTYPE)
+        self.names = np.zeros((capacity, FACTS_KEPT), dtype=FACT_DTYPE)
         self.fact_counts = np.zeros((capacity, 4), dtype=np.uint16)  # distinct numbers, names; kept of each
         self.times = np.zeros(capacity, dtype=np.float64)
         self.content_hashes = np.zeros((capacity, 2), dtype=np.uint64)
