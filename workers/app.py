@@ -130,7 +130,7 @@ def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.T
 
 
 def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT], lag: LagMonitor) -> StageAgent:
-    """The dedup agent: one event at a time, its index rebuilt from the changelogged table when needed.
+    """The dedup agent: batches decided in one index call, the index rebuilt from the changelogged table when needed.
 
     Two tables: ``dedup-index`` (article id -> index entry) and ``dedup-clusters`` (cluster id -> the story
     view published on the clusters topic).
@@ -154,13 +154,16 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
     async def dedup_agent(stream: faust.StreamT) -> None:
         nonlocal restored
         await agent.start()
-        async for event in stream.events():
+        async for events in stream.take_events(settings.dedup_batch_size, within=settings.dedup_batch_wait_seconds):
             if not restored:
                 entries = list(table.items())
                 await agent.call(index.reset, entries)
                 metrics.DEDUP_INDEX_ENTRIES.set(len(index))
                 restored = True
-            await agent.handle([event])
+            # Table writes go to the partition of the stream's current event, which take_events does not set
+            # in this task: make it the batch's last event (all of a batch's events are on one partition).
+            stream._set_current_event(events[-1])
+            await agent.handle(events)
             metrics.DEDUP_INDEX_ENTRIES.set(len(index))
 
     app.agent(topic["clean"], name="dedup")(dedup_agent)
