@@ -11,11 +11,14 @@ as first copies, so that every one of them is tagged in both measurements.
     processes; ``--topology combined``: every process runs every stage), the enriched records are read
     back; timed from the first send to the last enriched record, after a warm-up that has every worker
     load its model and hold partitions;
+(d) the tagging stage alone: the same runs with only the ``--stages entities`` processes, fed the records
+    the dedup stage made for these articles (produced to the unique topic), so that the scaling of the tagging
+    processes is seen without the clean/dedup worker taking its share of the same cores;
 (c) latency: a fresh run with one tagging process fed by a producer paced at half of its (b) throughput,
     from each send to the arrival of its enriched record.
 
-It prints articles/s and words/s of (a) and (b), the ratio (b)/(a), the speed-up of each process count over
-one process, latency p50/p95/p99, and each worker's peak RSS (VmHWM), CPU time and time per stage.
+It prints articles/s and words/s of (a), (b) and (d), the ratio (b)/(a), the speed-up of each process count
+over one process, latency p50/p95/p99, and each worker's peak RSS (VmHWM), CPU time and time per stage.
 
 Full run (the README's figures; a few minutes on a quiet two-core machine):
 
@@ -40,6 +43,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -60,15 +64,21 @@ READY_TIMEOUT = 300.0  # seconds for workers to load the model and join their gr
 DRAIN_TIMEOUT = 900.0  # seconds for the last record of a run to come out
 HALF_LOAD = 0.5  # latency is measured at this fraction of the one-process throughput
 FINAL = ("enriched", "duplicates", "deadletter")
+Entry = Literal["raw", "unique"]  # the topic a run produces to: the whole pipeline, or the tagging stage alone
 
 
 @dataclass
 class Article:
-    """A raw record as produced, and its cleaned text as the entities stage sees it."""
+    """A raw record as produced, the record the dedup stage passes on for it, and its cleaned text."""
 
     id: str
     raw: bytes
+    unique: bytes
     text: str
+
+    def payload(self, entry: Entry) -> bytes:
+        """What is produced for this article when a run starts at ``entry``."""
+        return self.raw if entry == "raw" else self.unique
 
     @property
     def words(self) -> int:
@@ -120,7 +130,7 @@ def first_copies(size: int) -> list[Article]:
                 continue
             [decided, *_] = dedup.process([Message(orjson.dumps(cleaned.record), origin)])[0]
             if decided.destination == "unique":
-                articles.append(Article(story["id"], raw, cleaned.record["text"]))
+                articles.append(Article(story["id"], raw, orjson.dumps(decided.record), cleaned.record["text"]))
             if len(articles) == size:
                 break
     if len(articles) < size:
@@ -246,12 +256,16 @@ def topology(kind: str, processes: int) -> list[str]:
 
 
 async def warm_up(
-    producer: AIOKafkaProducer, topic: str, outputs: Outputs, workers: list[WorkerProcess], warmup: list[Article]
+    producer: AIOKafkaProducer,
+    target: tuple[str, Entry],
+    outputs: Outputs,
+    workers: list[WorkerProcess],
+    warmup: list[Article],
 ) -> None:
     """Send warm-up articles a few at a time until every worker has processed some (model loaded, partitions held)."""
     for start in range(0, len(warmup), WARMUP_ROUND):
         round_ = warmup[start : start + WARMUP_ROUND]
-        await produce(producer, topic, round_, None)
+        await produce(producer, target, round_, None)
         await outputs.until({a.id for a in round_})
         if all(any(k.startswith("enrich_messages_in_total") for k in w.metrics()) for w in workers):
             return
@@ -293,25 +307,33 @@ class Outputs:
         await self.consumer.stop()
 
 
-async def produce(producer: AIOKafkaProducer, topic: str, articles: list[Article], rate: float | None) -> dict:
-    """Send the articles, all at once or ``rate`` a second; the send time of each."""
-    sent: dict[str, float] = {}
-    pending = []
+async def produce(
+    producer: AIOKafkaProducer, target: tuple[str, Entry], articles: list[Article], rate: float | None
+) -> dict:
+    """Send the articles to the (topic, entry), all at once or ``rate`` a second; the send time of each."""
+    (topic, entry), sent, pending = target, {}, []
     started = time.monotonic()
     for n, article in enumerate(articles):
         if rate:
             await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
         sent[article.id] = time.time()
-        pending.append(await producer.send(topic, value=article.raw, key=message_key(article.raw)))
+        payload = article.payload(entry)
+        pending.append(await producer.send(topic, value=payload, key=message_key(payload)))
     await asyncio.gather(*pending)
     return sent
 
 
 async def run_pipeline(
-    base: Settings, stage_lists: list[str], warmup: list[Article], articles: list[Article], rate: float | None
+    base: Settings,
+    stage_lists: list[str],
+    warmup: list[Article],
+    articles: list[Article],
+    rate: float | None,
+    entry: Entry = "raw",
 ) -> Run:
     """One run on fresh topics: start the workers, warm them up, then send the articles and time them out."""
     settings = run_settings(base)
+    target = (getattr(settings, f"topic_{entry}"), entry)
     await ensure_topics(settings)
     with tempfile.TemporaryDirectory(prefix="bench-entities-") as workdir:
         workers = [WorkerProcess(settings, stages, Path(workdir), i) for i, stages in enumerate(stage_lists)]
@@ -320,10 +342,10 @@ async def run_pipeline(
         try:
             await outputs.start()
             await producer.start()
-            await warm_up(producer, settings.topic_raw, outputs, workers, warmup)
+            await warm_up(producer, target, outputs, workers, warmup)
             cpu_before = [w.cpu_seconds() for w in workers]
             reading = asyncio.create_task(outputs.until({a.id for a in articles}))
-            sent = await produce(producer, settings.topic_raw, articles, rate)
+            sent = await produce(producer, target, articles, rate)
             await reading
             return Run(
                 processes=sum("entities" in stages for stages in stage_lists),
@@ -370,6 +392,14 @@ def report_run(run: Run, bare_rate: float, bare_cpu: float, one: Run | None) -> 
         print(f"    {run.not_enriched} articles did not come out enriched (duplicates or dead letters)")
 
 
+def report_stage_alone(run: Run, first: Run) -> None:
+    """Throughput of the tagging processes fed from the unique topic, without the upstream stages beside them."""
+    print(
+        f"{f'(d) tagging stage alone, {run.processes} process(es)':<38} {run.rate:8.1f} art/s "
+        f"{run.words / run.seconds:9.0f} words/s  speed-up {run.rate / first.rate:.2f}x {first.processes} process"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=2000, help="articles measured (default 2000)")
@@ -409,6 +439,11 @@ def main() -> None:
         one = next((run for run in runs if run.processes == 1), None)
         for run in runs:
             report_run(run, bare_rate, bare_cpu / len(articles), one)
+        alone = [
+            asyncio.run(run_pipeline(base, ["entities"] * n, warmup, articles, None, entry="unique")) for n in counts
+        ]
+        for run in alone:
+            report_stage_alone(run, alone[0])
         reference = one or runs[0]
         rate = HALF_LOAD * reference.rate
         paced = articles[: max(WARMUP_ARTICLES, min(len(articles), round(rate * args.latency_seconds)))]
