@@ -3,7 +3,8 @@
     python -m bench.dedup_eval [--seed 7] [--reuters 500] [--templated 400]
 
 The dev set is labelled by construction: one cluster per base story (AEB hand-marked bodies, Reuters
-stories), holding the base and the copies made from it with the edits in ``bench/syndication.py``. Hard
+stories), holding the base and the copies made from it with the edits in ``bench/syndication.py`` (one to
+three of them, plus an update one time in five, applied in the order an outlet would: ``EDIT_ORDER``). Hard
 negatives are singletons: real Reuters earnings and dividend stories (one template, other figures and
 companies), scripted sports results, weather reports and market closes, and Reuters stories on the same
 companies written separately. Prints pairwise precision, recall, F1, the Adjusted Rand Index, templated pairs
@@ -72,11 +73,14 @@ def build(seed: int, n_reuters: int, n_templated: int) -> list[Document]:
     stories = distinct(aeb + rng.sample(long_plain, n_reuters))
     templates = distinct(rng.sample(templated, n_templated))
     scripted = [p for make in syndication.TEMPLATES.values() for p in make(rng, 40)]
+    # An update adds new reporting, not the text of another story of the set (that would make a copy of that
+    # story too, labelled as a copy of this one only).
+    extra = [s for s in plain if s["id"] not in {base["id"] for base in stories}]
     docs: list[Document] = []
     for base in stories:
-        docs += _with_copies(base["paragraphs"], len(docs), "story", rng, 0.7, plain)
+        docs += _with_copies(base["paragraphs"], len(docs), "story", rng, 0.7, extra)
     for paragraphs in [t["paragraphs"] for t in templates] + scripted:
-        docs += _with_copies(paragraphs, len(docs), "templated", rng, 0.3, plain)
+        docs += _with_copies(paragraphs, len(docs), "templated", rng, 0.3, extra)
     rng.shuffle(docs)
     return docs
 
@@ -88,14 +92,21 @@ def _with_copies(
     copies = rng.randint(1, 4) if rng.random() < copy_rate else 0
     for n in range(1, copies + 1):
         edits = rng.sample(sorted(syndication.EDITS), rng.randint(1, 3))
-        text = paragraphs
-        for edit in edits:
-            text = syndication.EDITS[edit](text, rng)
-        if rng.random() < 0.2:
-            edits.append("update")
-            text = syndication.update(text, rng, rng.choice(extra)["paragraphs"])
+        added = rng.choice(extra)["paragraphs"] if rng.random() < 0.2 else []
+        edits += ["update"] if added else []
+        text = copy_of(paragraphs, edits, rng, added)
         docs.append(Document(f"d{label}-{n}", "\n\n".join(text), label, family, edits))
     return docs
+
+
+def copy_of(paragraphs: list[str], edits: list[str], rng: random.Random, added: list[str]) -> list[str]:
+    """A copy of a story, ``edits`` applied in the order an outlet makes them (``added``: the update's paragraphs)."""
+    for edit in sorted(edits, key=syndication.EDIT_ORDER.index):
+        if edit == "update":
+            paragraphs = syndication.update(paragraphs, rng, added)
+        else:
+            paragraphs = syndication.EDITS[edit](paragraphs, rng)
+    return paragraphs
 
 
 def run_index(docs: list[Document], options: DedupOptions) -> list[str]:

@@ -151,6 +151,12 @@ EDITS: dict[str, Edit] = {
     "reflow": reflow,
     "word_edits": word_edits,
 }
+# The order a copy's edits are applied in, whichever it gets: what happens to the story's words first (the outlet
+# trims it, a copy editor changes words, the wire's update adds paragraphs), then its wire furniture (dateline and
+# trailer), then its layout, and last the outlet's own wrapper. Applied in the order they were drawn, a trim after
+# the wrapper could leave a "copy" holding little but the newsletter line, and a dateline could open the
+# newsletter line: nothing an outlet publishes.
+EDIT_ORDER = ("truncate", "word_edits", "update", "dateline", "reflow", "boilerplate")
 
 
 def sports_results(rng: random.Random, count: int) -> list[list[str]]:

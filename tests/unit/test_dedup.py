@@ -313,3 +313,18 @@ def test_batch_sketches_equal_one_text_sketches() -> None:
         alone, batched = sketcher.sketch(text), batch[row]
         assert alone.to_text() == batched.to_text()
     assert batch[0].name_count > 0 and batch[0].number_count > 0
+
+
+def test_dev_set_copies_are_trimmed_before_the_outlet_wraps_them() -> None:
+    """Whatever order the edits were drawn in, the outlet's wrapper comes last and the trim never reaches it."""
+    from bench.dedup_eval import copy_of
+
+    for seed in range(20):
+        edits = ["boilerplate", "update", "dateline", "truncate"]
+        random.Random(seed).shuffle(edits)
+        copy = copy_of(STORY, edits, random.Random(seed), UPDATE)
+        story = [p for p in copy if "newsletter" not in p and "Copyright" not in p and "Read more" not in p]
+        assert story[0].endswith(STORY[0]) and "(Reuters) - " in story[0]  # the dateline opens the story
+        assert story[-1].startswith("(Reporting by")  # and the trailer ends it
+        assert UPDATE[0] in copy
+        assert len(copy) - len(story) in (1, 2, 3)  # the whole wrapper, above, below or both
