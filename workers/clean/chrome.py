@@ -25,10 +25,15 @@ CHROME_LINE = re.compile(
     search|close|next|previous|back\s+to\s+top|image|photo|video|(?:image|photo|video)\s*(?:credit|source)?:.*|
     getty\s+images|click\s+(?:here|to)\b.*|listen\s+to\s+(?:this\s+)?(?:article|story)\b.*|
     (?:like|love|enjoy(?:ed)?)\s+this\s+(?:story|article|post)\b.*|get\s+the\s+latest\b.*|
-    (?:sign\s+up|subscribe)\s+(?:for|to)\b.*|.*\bnewsletters?\b.*(?:inbox|sign\s+up|subscribe)\b.*|
-    (?:related|read\s+more|see\s+also|also\s+read|more|watch)\s*:.*|(?:all\s+rights\s+reserved|copyright\b|\u00a9).*|.*\ball\s+rights\s+reserved\b.*)[\s.:!]*$""",
+    (?:sign\s+up|subscribe)\s+(?:for|to)\b.*|
+    (?:related|read\s+more|see\s+also|also\s+read|more|watch)\s*:.*|(?:copyright\b|\u00a9).*)[\s.:!]*$""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Notices that make a line furniture wherever they stand in it. Searched apart from the prompts above, and only
+# in lines holding their key word: as a ".*" alternative of CHROME_LINE they made every long line of prose
+# backtrack through each of its characters.
+_NEWSLETTER = re.compile(r"\bnewsletters?\b.*(?:inbox|sign\s+up|subscribe)\b", re.IGNORECASE)
+_RIGHTS = re.compile(r"\ball\s+rights\s+reserved\b", re.IGNORECASE)
 
 
 # A dateline of a card or a comment: "12 minutes ago", "November 19, 2019 at 6:34 am", "2019-11-19 06:34".
@@ -55,4 +60,9 @@ def is_end_marker(line: str) -> bool:
 
 def is_chrome(line: str) -> bool:
     """True when the line is a prompt or label of the page, not part of any article."""
-    return CHROME_LINE.match(line) is not None
+    if CHROME_LINE.match(line) is not None:
+        return True
+    lowered = line.lower()
+    return ("newsletter" in lowered and _NEWSLETTER.search(line) is not None) or (
+        "reserved" in lowered and _RIGHTS.search(line) is not None
+    )
