@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import COPY_URL, SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_record
 from workers.clean import CleanOptions, clean_article, detect_language
-from workers.clean.normalize import content_hash, join_paragraphs, normalize_line
+from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, word_count, words_up_to
 from workers.clean.pagetext import looks_like_headline, split_page_text
 from workers.intake import read_raw
 from workers.records import Origin, RawArticle, Rejected
@@ -127,6 +127,19 @@ def test_read_raw_rejects_bad_input_with_its_reason(payload: bytes, code: str) -
 def test_join_paragraphs_repairs_mojibake_quotes_entities_and_controls() -> None:
     text = join_paragraphs(["Itâ€™s a \u201cdeal\u201d &amp; more\x00", "e\u0301t\u00e9\u200d \t here"])
     assert text == 'It\'s a "deal" & more\n\nét\u00e9 here'
+
+
+def test_plain_ascii_paragraphs_still_lose_entities_and_runs_of_spaces() -> None:
+    assert join_paragraphs(["AT&amp;T  said on  Monday"]) == "AT&T said on Monday"
+
+
+def test_words_up_to_counts_a_short_body_exactly_and_a_long_one_only_as_far_as_needed() -> None:
+    short = "Only seven words are in this body."
+    assert words_up_to(short, 25) == 7
+    long_body = " ".join(["word"] * 500)
+    assert 25 <= words_up_to(long_body, 25) <= word_count(long_body)
+    link_first = "https://example.com/" + "x" * 400 + " " + " ".join(["word"] * 30)  # few words in its prefix
+    assert words_up_to(link_first, 25) == word_count(link_first) == 34
 
 
 HOME_PAGE = "\n".join(

@@ -119,10 +119,19 @@ def test_sentences_are_not_end_markers(line: str) -> None:
 @pytest.mark.parametrize(
     "line",
     ["Share on Facebook", "Subscribe to our newsletter", "We use cookies to improve your experience", "Advertisement",
-     "Related: Bank holds rates steady", "© 2019 Example Media. All rights reserved."],
+     "Related: Bank holds rates steady", "© 2019 Example Media. All rights reserved.",
+     "Get our morning newsletter, the day's top stories delivered to your inbox", "Example Media, all rights reserved"],
 )  # fmt: skip
 def test_chrome_lines(line: str) -> None:
     assert is_chrome(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["The newsletter, founded in 1990, has 40,000 readers.", "The court reserved its judgment until next month."],
+)
+def test_sentences_that_name_a_newsletter_or_a_reservation_are_not_chrome(line: str) -> None:
+    assert not is_chrome(line)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import py3langid
 
 from workers.clean.html import extract_html
-from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, word_count
+from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import split_page_text
 from workers.clean.wire import attribute
 from workers.records import SCHEMA_VERSION, CleanArticle, Origin, RawArticle, Rejected
@@ -46,7 +46,7 @@ def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> Cle
         title, paragraphs, language, input_kind = page.title, page.paragraphs, page.language, "text"
     wire, paragraphs = attribute(join_paragraphs(paragraphs).split("\n\n"))
     text = "\n\n".join(paragraphs)
-    words = word_count(text)
+    words = words_up_to(text, options.min_body_words)
     if words < options.min_body_words:
         raise Rejected(
             "empty_body",

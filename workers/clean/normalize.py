@@ -27,6 +27,7 @@ _WORD = re.compile(r"\w+")
 # Scripts written without spaces between words (Chinese, Japanese kana and kanji, Thai): \w+ sees whole clauses.
 _UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 UNSPACED_CHARS_PER_WORD = 2  # about two characters of Chinese or Japanese carry what one English word does
+PREFIX_CHARS_PER_WORD = 12  # twice an English word and its space: a real body's prefix this long holds enough
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
@@ -84,6 +85,16 @@ def word_count(line: str) -> int:
         return len(_WORD.findall(line))
     unspaced = len(_UNSPACED.findall(line))
     return len(_WORD.findall(_UNSPACED.sub(" ", line))) + unspaced // UNSPACED_CHARS_PER_WORD
+
+
+def words_up_to(text: str, minimum: int) -> int:
+    """The text's word count when under ``minimum``, else a count of at least ``minimum``.
+
+    A body is counted only to be compared with a minimum, and a long one need not be counted to its end: the
+    words of its first characters are enough (a prefix never holds more words than the whole text).
+    """
+    prefix_words = word_count(text[: minimum * PREFIX_CHARS_PER_WORD])
+    return prefix_words if prefix_words >= minimum else word_count(text)
 
 
 def content_hash(text: str) -> str:

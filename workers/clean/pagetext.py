@@ -143,7 +143,7 @@ WRAPPED_SHARE = 0.6  # of the lines: below this, long lines are paragraphs of th
 
 def is_hard_wrapped(lines: list[str]) -> bool:
     """True when the text is wrapped at a fixed width, so that a line break is not a paragraph break."""
-    lengths = [len(line.strip()) for line in lines if line.strip()]
+    lengths = [length for length in map(len, map(str.strip, lines)) if length]
     if len(lengths) < 4 or max(lengths) > WRAP_MAX:
         return False
     return sum(WRAP_MIN <= n <= WRAP_MAX for n in lengths) >= WRAPPED_SHARE * len(lengths)
