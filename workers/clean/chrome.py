@@ -34,6 +34,30 @@ CHROME_LINE = re.compile(
 # backtrack through each of its characters.
 _NEWSLETTER = re.compile(r"\bnewsletters?\b.*(?:inbox|sign\s+up|subscribe)\b", re.IGNORECASE)
 _RIGHTS = re.compile(r"\ball\s+rights\s+reserved\b", re.IGNORECASE)
+# Cookie banners: scrapers keep the consent text that a browser hides once accepted, often several paragraphs.
+_COOKIES = re.compile(
+    r"""\b(?:this\s+(?:web)?site|we|our\s+(?:web)?site)\s+uses?\s+cookies\b|\bcookies?\s+(?:policy|settings|preferences)\b|
+    \bnecessary\s+cookies\b|\baccept\s+(?:all\s+)?cookies\b|\bcookies\b.{0,80}\b(?:opt[- ]out|consent)\b|
+    \bconsent\b.{0,80}\bcookies\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Photo captions and credits, which article bodies never hold: "(AP Photo/Alan Diaz)", "(Image: Getty)",
+# "Photo by Jason Kempin/Getty Images", "... REUTERS/Brendan McDermid", "In this Dec. 12, 2006, file photo, ...".
+_CAPTION = re.compile(
+    r"""\((?:(?:AP|AFP|EPA|PA|Reuters|Getty)\s+)?(?:photo|image|picture|photograph)s?(?:\s+(?:credit|courtesy))?\s*
+    (?::|/|by\b)[^()]*\)|\(credit:[^()]*\)|
+    (?:\b(?:photo|image|picture|photograph)s?(?:\s+(?:credit|courtesy))?\s*(?::|by\b)\s*[^\s.!?][^.!?]{0,80}|
+    \bREUTERS/[^\W\d][^.!?]{0,60}|\bGetty\s+Images\b[^.!?]{0,40})\s*$|
+    ^(?:file\s+photo\b|(?:in\s+)?this\s+.{0,40}?\bfile\s+photo\b)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Each notice with the lower-case words one of which its lines must hold, a cheap test before the search.
+_NOTICES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (("newsletter",), _NEWSLETTER),
+    (("reserved",), _RIGHTS),
+    (("cookie",), _COOKIES),
+    (("photo", "image", "picture", "getty", "reuters/", "credit"), _CAPTION),
+)
 
 
 # A dateline of a card or a comment: "12 minutes ago", "November 19, 2019 at 6:34 am", "2019-11-19 06:34".
@@ -59,10 +83,14 @@ def is_end_marker(line: str) -> bool:
 
 
 def is_chrome(line: str) -> bool:
-    """True when the line is a prompt or label of the page, not part of any article."""
+    """True when the line is a prompt, label, notice or photo caption of the page, not part of any article."""
     if CHROME_LINE.match(line) is not None:
         return True
     lowered = line.lower()
-    return ("newsletter" in lowered and _NEWSLETTER.search(line) is not None) or (
-        "reserved" in lowered and _RIGHTS.search(line) is not None
-    )
+    for words, notice in _NOTICES:  # plain loops: nested generators cost more than the searches they spare
+        for word in words:
+            if word in lowered:
+                if notice.search(line) is not None:
+                    return True
+                break
+    return False
