@@ -137,22 +137,13 @@ def test_chrome_lines(line: str) -> None:
         "(Image credit: NASA/JPL-Caltech)",
         "In this Oct. 3, 2018, file photo, the company's logo is displayed at its headquarters in Detroit.",
         "FILE PHOTO: A man walks past the central bank's headquarters in Frankfurt, Germany, March 5, 2019.",
-    ],
-)
-def test_photo_captions_and_credits_are_chrome(line: str) -> None:
-    assert is_chrome(line)
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
         "This website uses cookies to improve your experience while you navigate through the website.",
         "Necessary cookies are absolutely essential for the website to function properly.",
         "Privacy & Cookies Policy",
         "It is mandatory to procure user consent prior to running these cookies on your website.",
     ],
 )
-def test_cookie_banner_lines_are_chrome(line: str) -> None:
+def test_photo_captions_credits_and_cookie_banner_lines_are_chrome(line: str) -> None:
     assert is_chrome(line)
 
 
