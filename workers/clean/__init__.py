@@ -37,10 +37,11 @@ def _optional(value: str | None) -> str | None:
 
 def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> CleanArticle:
     """Clean one raw article; raise ``Rejected`` when no article body is left."""
-    author = language = None
+    author = language = published_at = None
     if "html" in raw:
         extract = extract_html(raw["html"])
         title, paragraphs, author, input_kind = extract.title, extract.paragraphs, extract.author, "html"
+        published_at = extract.published_at
     else:
         page = split_page_text(raw.get("text", ""))
         title, paragraphs, language, input_kind = page.title, page.paragraphs, page.language, "text"
@@ -59,7 +60,7 @@ def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> Cle
         source=raw["source"],
         title=_optional(raw["title"]) or _optional(title),
         author=_optional(author),
-        published_at=raw["published_at"],
+        published_at=raw["published_at"] or published_at,  # the producer's time wins over the page's day
         language=language or detect_language(text),
         text=text,
         content_hash=content_hash(text),
