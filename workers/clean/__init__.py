@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import py3langid
-
 from workers.clean.html import extract_html
+from workers.clean.language import detect_language
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import split_page_text
 from workers.clean.wire import attribute
@@ -14,20 +13,12 @@ from workers.records import SCHEMA_VERSION, CleanArticle, Origin, RawArticle, Re
 
 __all__ = ["CleanOptions", "clean_article", "detect_language"]
 
-LANGUAGE_SAMPLE_CHARS = 1000  # py3langid's answer on the first 1,000 characters matches the whole body's
-
 
 @dataclass(frozen=True, slots=True)
 class CleanOptions:
     """Tunables of the clean stage."""
 
     min_body_words: int = 25
-
-
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of the text's language, from py3langid's bundled model."""
-    language, _score = py3langid.classify(text[:LANGUAGE_SAMPLE_CHARS])
-    return language or None
 
 
 def _optional(value: str | None) -> str | None:
