@@ -103,8 +103,10 @@ def test_words_of_scripts_without_spaces_are_counted_by_characters() -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["Related Articles", "More from Reuters", "No comments yet...", "34 Comments", "You may also like"]
-)
+    "line",
+    ["Related Articles", "More from Reuters", "No comments yet...", "34 Comments", "You may also like",
+     "[ 167 comments ]", "\u2014 Related Stories \u2014", "| Read more |"],
+)  # fmt: skip
 def test_end_markers(line: str) -> None:
     assert is_end_marker(line)
 

@@ -77,9 +77,15 @@ def is_timestamp(line: str) -> bool:
     return len(line) <= 60 and TIMESTAMP.match(line) is not None  # a date line is short
 
 
+# Brackets, bars, dashes and bullets that decorate a heading: "[ 167 comments ]", "— Related Stories —".
+HEADING_DECORATION = "[](){}|*#=\u2022\u2013\u2014- "
+
+
 def is_end_marker(line: str) -> bool:
-    """True when the line opens the furniture that follows an article."""
-    return len(line) <= 60 and END_OF_ARTICLE.match(line) is not None  # markers are headings, never long
+    """True when the line, decoration aside, opens the furniture that follows an article."""
+    if len(line) > 60:  # markers are headings, never long
+        return False
+    return END_OF_ARTICLE.match(line.strip(HEADING_DECORATION)) is not None
 
 
 def is_chrome(line: str) -> bool:
