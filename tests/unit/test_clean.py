@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import COPY_URL, SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_record
+from workers import codec
 from workers.clean import CleanOptions, clean_article, detect_language
-from workers.clean.normalize import content_hash, join_paragraphs, normalize_line
+from workers.clean.html import published_day
+from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, word_count, words_up_to
 from workers.clean.pagetext import looks_like_headline, split_page_text
 from workers.intake import read_raw
 from workers.records import Origin, RawArticle, Rejected
@@ -45,6 +47,31 @@ def test_html_copy_loses_navigation_share_related_and_comments() -> None:
     assert article["wire"]["city"] == "MOSCOW"
     assert article["wire"]["trailer"] == "(Reporting by the Moscow newsroom; Editing by Mark Trevelyan)"
     assert "Reporting by" not in article["text"]
+
+
+def test_html_page_fills_the_publication_time_from_its_own_date_when_the_record_has_none() -> None:
+    record = seed_record(COPY_URL)  # <meta property="article:published_time" content="2025-07-14T11:20:00+00:00">
+    article = clean_article(raw(html=record["html"]), ORIGIN, OPTIONS)
+    assert article["published_at"] == "2025-07-14T00:00:00Z"  # the page's day; htmldate gives no hour
+    codec.check("clean", article)
+    given = clean_article(raw(html=record["html"], published_at="2025-07-15T08:00:00Z"), ORIGIN, OPTIONS)
+    assert given["published_at"] == "2025-07-15T08:00:00Z"  # the producer's time wins
+
+
+def test_html_page_without_a_date_leaves_the_publication_time_empty() -> None:
+    paragraphs = "".join(f"<p>Paragraph {n} of the story, {FILLER}</p>" for n in range(4))
+    page = f"<html><head><title>Rates rise again</title></head><body><article>{paragraphs}</article></body></html>"
+    article = clean_article(raw(html=page), ORIGIN, OPTIONS)
+    assert article["published_at"] is None
+    codec.check("clean", article)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [("2019-11-19", "2019-11-19T00:00:00Z"), (None, None), ("", None), ("19/11/2019", None), ("2019-02-30", None)],
+)
+def test_published_day_is_an_rfc_3339_time_or_nothing(day: str | None, expected: str | None) -> None:
+    assert published_day(day) == expected
 
 
 def test_given_title_wins_over_the_extracted_one() -> None:
@@ -127,6 +154,19 @@ def test_read_raw_rejects_bad_input_with_its_reason(payload: bytes, code: str) -
 def test_join_paragraphs_repairs_mojibake_quotes_entities_and_controls() -> None:
     text = join_paragraphs(["Itâ€™s a \u201cdeal\u201d &amp; more\x00", "e\u0301t\u00e9\u200d \t here"])
     assert text == 'It\'s a "deal" & more\n\nét\u00e9 here'
+
+
+def test_plain_ascii_paragraphs_still_lose_entities_and_runs_of_spaces() -> None:
+    assert join_paragraphs(["AT&amp;T  said on  Monday"]) == "AT&T said on Monday"
+
+
+def test_words_up_to_counts_a_short_body_exactly_and_a_long_one_only_as_far_as_needed() -> None:
+    short = "Only seven words are in this body."
+    assert words_up_to(short, 25) == 7
+    long_body = " ".join(["word"] * 500)
+    assert 25 <= words_up_to(long_body, 25) <= word_count(long_body)
+    link_first = "https://example.com/" + "x" * 400 + " " + " ".join(["word"] * 30)  # few words in its prefix
+    assert words_up_to(link_first, 25) == word_count(link_first) == 34
 
 
 HOME_PAGE = "\n".join(

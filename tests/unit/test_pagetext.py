@@ -103,8 +103,10 @@ def test_words_of_scripts_without_spaces_are_counted_by_characters() -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["Related Articles", "More from Reuters", "No comments yet...", "34 Comments", "You may also like"]
-)
+    "line",
+    ["Related Articles", "More from Reuters", "No comments yet...", "34 Comments", "You may also like",
+     "[ 167 comments ]", "\u2014 Related Stories \u2014", "| Read more |"],
+)  # fmt: skip
 def test_end_markers(line: str) -> None:
     assert is_end_marker(line)
 
@@ -119,10 +121,66 @@ def test_sentences_are_not_end_markers(line: str) -> None:
 @pytest.mark.parametrize(
     "line",
     ["Share on Facebook", "Subscribe to our newsletter", "We use cookies to improve your experience", "Advertisement",
-     "Related: Bank holds rates steady", "© 2019 Example Media. All rights reserved."],
+     "Related: Bank holds rates steady", "© 2019 Example Media. All rights reserved.",
+     "Get our morning newsletter, the day's top stories delivered to your inbox", "Example Media, all rights reserved"],
 )  # fmt: skip
 def test_chrome_lines(line: str) -> None:
     assert is_chrome(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "A worker loads boxes into a truck outside a warehouse in Memphis, Tenn. (AP Photo/John Smith, File)",
+        "Traders work on the floor of the New York Stock Exchange, Nov. 18, 2019. REUTERS/Brendan McDermid",
+        "Protesters gather outside the parliament building on Monday (Image: Getty)",
+        "Photo by Jane Doe/Getty Images",
+        "Photograph: Tim Roberts/Getty Images",
+        "(Image credit: NASA/JPL-Caltech)",
+        "In this Oct. 3, 2018, file photo, the company's logo is displayed at its headquarters in Detroit.",
+        "FILE PHOTO: A man walks past the central bank's headquarters in Frankfurt, Germany, March 5, 2019.",
+        "This website uses cookies to improve your experience while you navigate through the website.",
+        "Necessary cookies are absolutely essential for the website to function properly.",
+        "Privacy & Cookies Policy",
+        "It is mandatory to procure user consent prior to running these cookies on your website.",
+    ],
+)
+def test_photo_captions_credits_and_cookie_banner_lines_are_chrome(line: str) -> None:
+    assert is_chrome(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "A photo by the agency showed the ship listing badly before it sank, the coast guard said.",
+        "Reuters reported the figures on Tuesday, citing two people familiar with the matter.",
+        "The image of the company suffered after the recall, and its shares fell by a fifth.",
+        "The bakery sold 4,000 cookies on Saturday, its owner said, twice as many as a year ago.",
+        "Regulators say websites use cookies to follow readers from page to page without asking them.",
+    ],
+)
+def test_sentences_about_photos_images_or_cookies_are_not_chrome(line: str) -> None:
+    assert not is_chrome(line)
+
+
+def test_captions_inside_the_article_and_the_cookie_banner_after_it_are_dropped() -> None:
+    caption = "Officials leave the central bank after the meeting on Tuesday. (AP Photo/Jane Doe)"
+    banner = [
+        "Privacy Overview",
+        "This website uses cookies to improve your experience while you navigate through the website. Out of "
+        "these cookies, the cookies that are categorized as necessary are stored on your browser as they are "
+        "essential for the working of basic functionalities of the website.",
+    ]
+    found = split_page_text(page(MENU, PARAGRAPHS[:2], [caption], PARAGRAPHS[2:], MENU, banner))
+    assert found.paragraphs == PARAGRAPHS
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["The newsletter, founded in 1990, has 40,000 readers.", "The court reserved its judgment until next month."],
+)
+def test_sentences_that_name_a_newsletter_or_a_reservation_are_not_chrome(line: str) -> None:
+    assert not is_chrome(line)
 
 
 @pytest.mark.parametrize(

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import py3langid
-
 from workers.clean.html import extract_html
-from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, word_count
+from workers.clean.language import detect_language
+from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import split_page_text
 from workers.clean.wire import attribute
 from workers.records import SCHEMA_VERSION, CleanArticle, Origin, RawArticle, Rejected
 
 __all__ = ["CleanOptions", "clean_article", "detect_language"]
-
-LANGUAGE_SAMPLE_CHARS = 1000  # py3langid's answer on the first 1,000 characters matches the whole body's
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +21,6 @@ class CleanOptions:
     min_body_words: int = 25
 
 
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of the text's language, from py3langid's bundled model."""
-    language, _score = py3langid.classify(text[:LANGUAGE_SAMPLE_CHARS])
-    return language or None
-
-
 def _optional(value: str | None) -> str | None:
     """A normalised metadata value, or None when nothing is left of it."""
     return normalize_line(value) or None if value else None
@@ -37,16 +28,17 @@ def _optional(value: str | None) -> str | None:
 
 def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> CleanArticle:
     """Clean one raw article; raise ``Rejected`` when no article body is left."""
-    author = language = None
+    author = language = published_at = None
     if "html" in raw:
         extract = extract_html(raw["html"])
         title, paragraphs, author, input_kind = extract.title, extract.paragraphs, extract.author, "html"
+        published_at = extract.published_at
     else:
         page = split_page_text(raw.get("text", ""))
         title, paragraphs, language, input_kind = page.title, page.paragraphs, page.language, "text"
     wire, paragraphs = attribute(join_paragraphs(paragraphs).split("\n\n"))
     text = "\n\n".join(paragraphs)
-    words = word_count(text)
+    words = words_up_to(text, options.min_body_words)
     if words < options.min_body_words:
         raise Rejected(
             "empty_body",
@@ -59,7 +51,7 @@ def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> Cle
         source=raw["source"],
         title=_optional(raw["title"]) or _optional(title),
         author=_optional(author),
-        published_at=raw["published_at"],
+        published_at=raw["published_at"] or published_at,  # the producer's time wins over the page's day
         language=language or detect_language(text),
         text=text,
         content_hash=content_hash(text),

@@ -25,9 +25,38 @@ CHROME_LINE = re.compile(
     search|close|next|previous|back\s+to\s+top|image|photo|video|(?:image|photo|video)\s*(?:credit|source)?:.*|
     getty\s+images|click\s+(?:here|to)\b.*|listen\s+to\s+(?:this\s+)?(?:article|story)\b.*|
     (?:like|love|enjoy(?:ed)?)\s+this\s+(?:story|article|post)\b.*|get\s+the\s+latest\b.*|
-    (?:sign\s+up|subscribe)\s+(?:for|to)\b.*|.*\bnewsletters?\b.*(?:inbox|sign\s+up|subscribe)\b.*|
-    (?:related|read\s+more|see\s+also|also\s+read|more|watch)\s*:.*|(?:all\s+rights\s+reserved|copyright\b|\u00a9).*|.*\ball\s+rights\s+reserved\b.*)[\s.:!]*$""",
+    (?:sign\s+up|subscribe)\s+(?:for|to)\b.*|
+    (?:related|read\s+more|see\s+also|also\s+read|more|watch)\s*:.*|(?:copyright\b|\u00a9).*)[\s.:!]*$""",
     re.IGNORECASE | re.VERBOSE,
+)
+# Notices that make a line furniture wherever they stand in it. Searched apart from the prompts above, and only
+# in lines holding their key word: as a ".*" alternative of CHROME_LINE they made every long line of prose
+# backtrack through each of its characters.
+_NEWSLETTER = re.compile(r"\bnewsletters?\b.*(?:inbox|sign\s+up|subscribe)\b", re.IGNORECASE)
+_RIGHTS = re.compile(r"\ball\s+rights\s+reserved\b", re.IGNORECASE)
+# Cookie banners: scrapers keep the consent text that a browser hides once accepted, often several paragraphs.
+_COOKIES = re.compile(
+    r"""\b(?:this\s+(?:web)?site|we|our\s+(?:web)?site)\s+uses?\s+cookies\b|\bcookies?\s+(?:policy|settings|preferences)\b|
+    \bnecessary\s+cookies\b|\baccept\s+(?:all\s+)?cookies\b|\bcookies\b.{0,80}\b(?:opt[- ]out|consent)\b|
+    \bconsent\b.{0,80}\bcookies\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Photo captions and credits, which article bodies never hold: "(AP Photo/Alan Diaz)", "(Image: Getty)",
+# "Photo by Jason Kempin/Getty Images", "... REUTERS/Brendan McDermid", "In this Dec. 12, 2006, file photo, ...".
+_CAPTION = re.compile(
+    r"""\((?:(?:AP|AFP|EPA|PA|Reuters|Getty)\s+)?(?:photo|image|picture|photograph)s?(?:\s+(?:credit|courtesy))?\s*
+    (?::|/|by\b)[^()]*\)|\(credit:[^()]*\)|
+    (?:\b(?:photo|image|picture|photograph)s?(?:\s+(?:credit|courtesy))?\s*(?::|by\b)\s*[^\s.!?][^.!?]{0,80}|
+    \bREUTERS/[^\W\d][^.!?]{0,60}|\bGetty\s+Images\b[^.!?]{0,40})\s*$|
+    ^(?:file\s+photo\b|(?:in\s+)?this\s+.{0,40}?\bfile\s+photo\b)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Each notice with the lower-case words one of which its lines must hold, a cheap test before the search.
+_NOTICES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (("newsletter",), _NEWSLETTER),
+    (("reserved",), _RIGHTS),
+    (("cookie",), _COOKIES),
+    (("photo", "image", "picture", "getty", "reuters/", "credit"), _CAPTION),
 )
 
 
@@ -48,11 +77,26 @@ def is_timestamp(line: str) -> bool:
     return len(line) <= 60 and TIMESTAMP.match(line) is not None  # a date line is short
 
 
+# Brackets, bars, dashes and bullets that decorate a heading: "[ 167 comments ]", "— Related Stories —".
+HEADING_DECORATION = "[](){}|*#=\u2022\u2013\u2014- "
+
+
 def is_end_marker(line: str) -> bool:
-    """True when the line opens the furniture that follows an article."""
-    return len(line) <= 60 and END_OF_ARTICLE.match(line) is not None  # markers are headings, never long
+    """True when the line, decoration aside, opens the furniture that follows an article."""
+    if len(line) > 60:  # markers are headings, never long
+        return False
+    return END_OF_ARTICLE.match(line.strip(HEADING_DECORATION)) is not None
 
 
 def is_chrome(line: str) -> bool:
-    """True when the line is a prompt or label of the page, not part of any article."""
-    return CHROME_LINE.match(line) is not None
+    """True when the line is a prompt, label, notice or photo caption of the page, not part of any article."""
+    if CHROME_LINE.match(line) is not None:
+        return True
+    lowered = line.lower()
+    for words, notice in _NOTICES:  # plain loops: nested generators cost more than the searches they spare
+        for word in words:
+            if word in lowered:
+                if notice.search(line) is not None:
+                    return True
+                break
+    return False

@@ -9,6 +9,7 @@ a "Related" heading, as page text does, costs more article than it saves here).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import trafilatura
 
@@ -24,11 +25,11 @@ RENDER_FALLBACK_WORDS = 50
 
 @dataclass(frozen=True, slots=True)
 class HtmlExtract:
-    """What the page's HTML gives: title, body paragraphs, date and author."""
+    """What the page's HTML gives: title, body paragraphs, publication time (RFC 3339) and author."""
 
     title: str | None
     paragraphs: list[str]
-    date: str | None
+    published_at: str | None
     author: str | None
 
 
@@ -40,13 +41,27 @@ def _words(paragraphs: list[str]) -> int:
     return sum(len(p.split()) for p in paragraphs)
 
 
+def published_day(day: str | None) -> str | None:
+    """The page's publication day (``YYYY-MM-DD``, as htmldate gives it) as an RFC 3339 time: midnight UTC.
+
+    htmldate finds the day a page was published, not its hour, so the time is the day's start; a day is
+    precise enough for the dedup window this time feeds (it counts in days).
+    """
+    if not day:
+        return None
+    try:
+        return f"{date.fromisoformat(day).isoformat()}T00:00:00Z"
+    except ValueError:
+        return None
+
+
 def drop_chrome(paragraphs: list[str]) -> list[str]:
     """Paragraphs without share and subscribe prompts and bare dates."""
     return [p for p in paragraphs if not (is_chrome(p) or is_timestamp(p))]
 
 
 def extract_html(html: str) -> HtmlExtract:
-    """The article's paragraphs (comments excluded), title, date and author."""
+    """The article's paragraphs (comments excluded), title, publication day and author."""
     options = {"include_comments": False, "include_tables": True, "fast": True}
     document = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **options)
     if document is None:
@@ -61,10 +76,15 @@ def extract_html(html: str) -> HtmlExtract:
         paragraphs = paragraphs[1:]  # trafilatura repeats the headline as the first line
     if _words(paragraphs) < RENDER_FALLBACK_WORDS:
         return _from_page_text(html, title)
-    return HtmlExtract(title=title, paragraphs=drop_chrome(paragraphs), date=document.date, author=document.author)
+    return HtmlExtract(
+        title=title,
+        paragraphs=drop_chrome(paragraphs),
+        published_at=published_day(document.date),
+        author=document.author,
+    )
 
 
 def _from_page_text(html: str, title: str | None) -> HtmlExtract:
     """The article of the page's rendered text, when the HTML extractor found none."""
     page = split_page_text(render_page_text(html))
-    return HtmlExtract(title=title or page.title, paragraphs=page.paragraphs, date=None, author=None)
+    return HtmlExtract(title=title or page.title, paragraphs=page.paragraphs, published_at=None, author=None)

@@ -14,15 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import py3langid
-
 from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
-from workers.clean.normalize import word_count
+from workers.clean.language import detect_language
+from workers.clean.normalize import has_unspaced_script, word_count
 from workers.clean.stopwords import stoplist
 
 _WORD = re.compile(r"\w+")
-_SPACES = re.compile(r"\s+")
-_SENTENCE_END = re.compile(r"""[.!?\u3002\uff01\uff1f\u2026]["'\u201d\u2019)\]]*$""")
+SENTENCE_ENDS = ".!?\u3002\uff01\uff1f\u2026"  # full stop, marks, ideographic ones, ellipsis
+CLOSERS = "\"'\u201d\u2019)]"  # quotes and brackets that may follow a sentence's end
 MAX_TITLE_CHARS = 250  # longer first lines are paragraphs, not headlines
 PROSE_MIN_WORDS = 10  # fewer words: a label, heading or teaser headline even when it ends in a full stop
 PROSE_MIN_STOPWORDS = 0.2  # share of stopwords below which a line is a list of names or keywords, not a sentence
@@ -34,7 +33,6 @@ AFTER_CLOSE_WEIGHT = 0.5  # prose after "Related Articles" must be twice as long
 LINE_CAP = 150  # words: a longer line is a card or a page flattened into one line, not one paragraph
 MARKER_COST = 30.0  # a 'Related Articles' heading inside a run costs a short paragraph
 CLOSING_WORDS = 60  # words of prose an article needs before a "Related Articles" heading closes it
-LANGUAGE_SAMPLE_CHARS = 1000  # characters of prose py3langid reads; its answer on more is the same
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +48,16 @@ def _words(line: str) -> list[str]:
     return _WORD.findall(line)
 
 
+def _count(line: str, words: list[str]) -> int:
+    """The line's word count, from its ``\\w+`` words unless a script without spaces needs counting apart."""
+    return word_count(line) if has_unspaced_script(line) else len(words)
+
+
+def ends_sentence(line: str) -> bool:
+    """True when the line ends like a sentence, closing quotes and brackets aside."""
+    return line.rstrip(CLOSERS)[-1:] in SENTENCE_ENDS if line else False
+
+
 def looks_like_headline(line: str) -> bool:
     """A headline: a few words, not too long, not ending like a sentence of body text."""
     return len(_words(line)) >= 3 and len(line) <= MAX_TITLE_CHARS and not line.endswith((".", ":", ";", ","))
@@ -57,30 +65,34 @@ def looks_like_headline(line: str) -> bool:
 
 def page_language(lines: list[str]) -> str | None:
     """The language of the page's longer lines (its prose): it chooses the stoplist and is the article's."""
-    sample = " ".join(line for line in lines if len(line) > 80)[:LANGUAGE_SAMPLE_CHARS]
-    return py3langid.classify(sample)[0] if sample else None
+    return detect_language(" ".join(line for line in lines if len(line) > 80))
 
 
-def is_prose(line: str, stopwords: frozenset[str], count: int | None = None) -> bool:
-    """A line that reads as sentences of an article: long enough, ending like a sentence, full of stopwords."""
-    count = word_count(line) if count is None else count
+def is_prose(line: str, stopwords: frozenset[str], words: list[str] | None = None, count: int | None = None) -> bool:
+    """A line that reads as sentences of an article: long enough, ending like a sentence, full of stopwords.
+
+    ``words`` (the line's ``\\w+`` words) and ``count`` (its word count) save a caller that has them a second
+    pass over the line.
+    """
+    words = _words(line) if words is None else words
+    count = _count(line, words) if count is None else count
     if count < PROSE_MIN_WORDS:
         return False
-    sentence = count >= LONG_LINE_WORDS or _SENTENCE_END.search(line) is not None
+    sentence = count >= LONG_LINE_WORDS or ends_sentence(line)
     if not stopwords or not sentence:
         return sentence
-    words = _words(line)
-    return sum(word.lower() in stopwords for word in words) >= PROSE_MIN_STOPWORDS * len(words)
+    return sum(map(stopwords.__contains__, map(str.lower, words))) >= PROSE_MIN_STOPWORDS * len(words)
 
 
 def line_score(line: str, stopwords: frozenset[str]) -> float:
     """What a line adds to an article run: its words when it is prose, a cost when it is not."""
-    words = word_count(line)
-    if is_prose(line, stopwords, words) and not is_chrome(line):
-        return float(min(words, LINE_CAP))
+    words = _words(line)
+    count = _count(line, words)
+    if is_prose(line, stopwords, words, count) and not is_chrome(line):
+        return float(min(count, LINE_CAP))
     if is_timestamp(line):
         return -TIMESTAMP_COST
-    return -(LINE_COST + WORD_COST * words)
+    return -(LINE_COST + WORD_COST * count)
 
 
 def best_run(scores: list[float], closes: list[bool]) -> tuple[int, int]:
@@ -126,7 +138,7 @@ WRAPPED_SHARE = 0.6  # of the lines: below this, long lines are paragraphs of th
 
 def is_hard_wrapped(lines: list[str]) -> bool:
     """True when the text is wrapped at a fixed width, so that a line break is not a paragraph break."""
-    lengths = [len(line.strip()) for line in lines if line.strip()]
+    lengths = [length for length in map(len, map(str.strip, lines)) if length]
     if len(lengths) < 4 or max(lengths) > WRAP_MAX:
         return False
     return sum(WRAP_MIN <= n <= WRAP_MAX for n in lengths) >= WRAPPED_SHARE * len(lengths)
@@ -140,10 +152,10 @@ def unwrap(raw_lines: list[str]) -> list[str]:
     wrapped = is_hard_wrapped(raw_lines)
     lines: list[str] = []
     for raw in raw_lines:
-        line = _SPACES.sub(" ", raw).strip()
+        line = " ".join(raw.split())
         previous = lines[-1] if lines else ""
-        continues = previous and line and not raw[:1].isspace() and _SENTENCE_END.search(previous) is None
-        if continues and (line[0].islower() or (wrapped and len(previous) >= WRAP_MIN)):
+        joins = previous and line and (line[0].islower() or (wrapped and len(previous) >= WRAP_MIN))
+        if joins and not raw[:1].isspace() and not ends_sentence(previous):
             lines[-1] = f"{previous} {line}"
         else:
             lines.append(line)
