@@ -328,3 +328,21 @@ def test_dev_set_copies_are_trimmed_before_the_outlet_wraps_them() -> None:
         assert story[-1].startswith("(Reporting by")  # and the trailer ends it
         assert UPDATE[0] in copy
         assert len(copy) - len(story) in (1, 2, 3)  # the whole wrapper, above, below or both
+
+
+def test_evicted_slots_are_reused_without_growing_and_copies_are_still_found() -> None:
+    """The window holds fewer articles than the first arrays: evictions make the room, nothing is rebuilt."""
+    rng = random.Random(4)
+    vocabulary = [f"w{n}" for n in range(5000)]
+    index = DedupIndex(DedupOptions(window_seconds=50))
+    for n in range(3 * MIN_CAPACITY):  # ten a second: the window holds about 500
+        decide(index, f"filler-{n}", " ".join(rng.choices(vocabulary, k=60)), at=n / 10)
+        if n == 3 * MIN_CAPACITY - 200:  # 20 s before the copy, after hundreds of slots were reused
+            decide(index, "wire", text_of(STORY), at=n / 10)
+    store = index._store
+    assert store.capacity == MIN_CAPACITY and len(index) <= MIN_CAPACITY
+    assert len(index.drain_evicted()) == 3 * MIN_CAPACITY + 1 - len(index)
+    assert decide(index, "copy", text_of(STORY[:4]), at=3 * MIN_CAPACITY / 10).canonical_id == "wire"
+    live = store.live()
+    owners, rows = store.earlier(live)
+    assert len(rows) and (store.seqs[rows] < store.seqs[live[owners]]).all()  # a reused slot ends a chain

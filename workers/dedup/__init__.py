@@ -10,6 +10,7 @@ recorded as a revision.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,13 +135,14 @@ class DedupIndex:
         self._seq = 0
         self._evicted: list[str] = []
         self._closed: list[str] = []
+        self._members: dict[str, int] = {}  # canonical id -> members of its cluster in the index
 
     def __len__(self) -> int:
         return self._store.size
 
     def nbytes(self) -> int:
         """Memory held by the index, in bytes."""
-        return self._store.nbytes()
+        return self._store.nbytes() + sys.getsizeof(self._members)
 
     def decide(
         self, article_id: str, content_hash: str, text: str, at: float, sketch: Sketch | None = None
@@ -164,6 +166,7 @@ class DedupIndex:
             new = list(first.values())
             new_slots = self._append(new, self._sketches(new))
             self._decide_rows(new_slots, np.maximum.accumulate([max(self._newest, a[3]) for a in new]))
+            self._count_members(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
         slots = [store.slot_of[a[0]] for a in articles]
         return [self._result_at(slot) for slot in slots]
@@ -196,7 +199,7 @@ class DedupIndex:
         self._newest = max(self._newest, *(e["event_time"] for _, e in entries))
         self._seq = max(self._seq, *(e["seq"] for _, e in entries))
         self._make_room(len(entries))
-        self._store.append(
+        slots = self._store.append(
             Rows(
                 article_ids=[article_id for article_id, _ in entries],
                 canonical_ids=[self._shared_id(article_id, canonical_of(e["cluster_id"])) for article_id, e in entries],
@@ -209,6 +212,7 @@ class DedupIndex:
             ),
             sketches,
         )
+        self._count_members(slots)
 
     def _shared_id(self, article_id: str, canonical_id: str) -> str:
         """The canonical id as a string the index already holds (its own id, or the canonical row's), to save memory."""
@@ -218,17 +222,22 @@ class DedupIndex:
         return canonical_id if slot is None else self._store.ids[slot]
 
     def compact(self, extra: int = 0) -> None:
-        """Drop the entries that fell out of the window, with room for ``extra`` more; ``drain_evicted`` then
-        names them."""
+        """Evict the entries that fell out of the window (``drain_evicted`` then names them), and grow the index
+        if that does not leave room for ``extra`` more."""
         store = self._store
-        live = store.times[: store.size] >= self._horizon()
-        gone = np.flatnonzero(~live)
-        self._evicted += [store.ids[row] for row in gone]
-        kept = np.flatnonzero(live)
-        self._closed += sorted(
-            {cluster_of(store.canonical[row]) for row in gone} - {cluster_of(store.canonical[row]) for row in kept}
-        )
-        store.keep(kept, extra)
+        gone = store.expired(self._horizon())
+        self._evicted += [store.ids[slot] for slot in gone.tolist()]
+        closed = []
+        for slot in gone.tolist():
+            canonical = store.canonical[slot]
+            self._members[canonical] -= 1
+            if not self._members[canonical]:
+                del self._members[canonical]
+                closed.append(cluster_of(canonical))
+        self._closed += sorted(closed)
+        store.evict(gone)
+        if store.room() < extra:
+            store.grow(extra)
 
     def drain_evicted(self) -> list[str]:
         """Ids evicted from the window since the last call, so that persisted state can forget them too."""
@@ -261,6 +270,11 @@ class DedupIndex:
             ),
             sketches,
         )
+
+    def _count_members(self, slots: np.ndarray) -> None:
+        canonical = self._store.canonical
+        for slot in slots.tolist():
+            self._members[canonical[slot]] = self._members.get(canonical[slot], 0) + 1
 
     def _make_room(self, rows: int) -> None:
         if self._store.room() < rows:

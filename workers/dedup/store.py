@@ -3,7 +3,11 @@
 rensa's own LSH keeps a Rust hash map per band and an ``RMinHash`` object per article (about 3.4 KB per
 article at 32 bands); here the LSH is one bucket-head table per band plus one "previous in my bucket" pointer
 per article and band (the hash-chain layout of zlib's matcher), which holds all of it in a few hundred bytes.
-Rows are appended; expired rows are dropped, and the chains rebuilt, when the arrays are full.
+
+An evicted row's slot is reused by a later article, and the chains are never rebuilt for it: a chain link is
+followed only to an older row (by arrival ``seq``), so a link into a slot that now holds a newer article ends
+the walk there, and a bucket head that names an evicted row is cleared. Chains are rebuilt only when the arrays
+grow, which happens while the window fills, a few times in a worker's life.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ _U64 = np.uint64
 _BAND_MIX = _U64(0x9E3779B97F4A7C15)  # golden-ratio constant: folds a band's rows into one key
 _MIX_1, _MIX_2 = _U64(0xBF58476D1CE4E5B9), _U64(0x94D049BB133111EB)  # splitmix64 finaliser constants
 MIN_CAPACITY = 1024  # rows allocated at first; small enough for tests, grown by half when full of live rows
-GROWTH = 1.5  # a full array of live rows grows by half: at most a third of the memory is headroom
+GROWTH = 1.5  # arrays full of live rows grow by half: at most a third of the memory is headroom
 # A chain walk stops after this many hops per band: a bucket crowded by one template's stories (thousands of
 # dividend notices) must not make every lookup slow. A true copy sits in many bands; one of them finds it.
 MAX_CHAIN = 24
@@ -50,7 +54,6 @@ class Store:
         self.rows_per_band = num_perm // bands
         self._band_index = np.arange(bands)
         self._allocate(MIN_CAPACITY)
-        self.size = 0
 
     def _allocate(self, capacity: int) -> None:
         self.capacity = capacity
@@ -59,19 +62,26 @@ class Store:
         self.numbers = np.zeros((capacity, FACTS_KEPT), dtype=FACT_DTYPE)
         self.names = np.zeros((capacity, FACTS_KEPT), dtype=FACT_DTYPE)
         self.fact_counts = np.zeros((capacity, 4), dtype=np.uint16)  # distinct numbers, names; kept of each
-        self.times = np.zeros(capacity, dtype=np.float64)
+        self.times = np.full(capacity, -np.inf)  # -inf: no live row in the slot
         self.content_hashes = np.zeros((capacity, 2), dtype=np.uint64)
         self.seqs = np.zeros(capacity, dtype=np.int64)
         self.kinds = np.zeros(capacity, dtype=np.uint8)
         self.similarities = np.zeros(capacity, dtype=np.float32)
-        self.ids: list[str] = []
-        self.canonical: list[str] = []
-        self.revision_of: list[str | None] = []
+        self.ids: list[str | None] = [None] * capacity
+        self.canonical: list[str | None] = [None] * capacity
+        self.revision_of: list[str | None] = [None] * capacity
         self.slot_of: dict[str, int] = {}
+        self.used = 0  # slots ever filled since the arrays were allocated; those beyond are free
+        self._free = np.empty(0, dtype=np.int64)  # slots below ``used`` whose rows were evicted
         # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
         self._buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
         self._heads = np.full((self.bands, self._buckets), NO_ROW, dtype=np.int32)
         self._previous = np.full((capacity, self.bands), NO_ROW, dtype=np.int32)
+
+    @property
+    def size(self) -> int:
+        """Rows held."""
+        return len(self.slot_of)
 
     def nbytes(self) -> int:
         """Bytes held by the arrays, the id lists and the id map."""
@@ -93,7 +103,10 @@ class Store:
 
     def append(self, rows: Rows, sketches: Sketches) -> np.ndarray:
         """Add a batch of articles, in order, and return their slots; the caller makes room first (``room``)."""
-        slots = np.arange(self.size, self.size + len(sketches))
+        reused = self._free[: len(sketches)]
+        self._free = self._free[len(reused) :]
+        slots = np.concatenate((reused, np.arange(self.used, self.used + len(sketches) - len(reused))))
+        self.used += len(sketches) - len(reused)
         self.signatures[slots] = sketches.signatures
         self.sizes[slots] = sketches.sizes
         self.numbers[slots] = sketches.numbers
@@ -102,13 +115,26 @@ class Store:
         self.times[slots], self.seqs[slots] = rows.event_times, rows.seqs
         self.content_hashes[slots] = rows.content_hashes
         self.kinds[slots], self.similarities[slots] = rows.kinds, rows.similarities
-        self.slot_of.update(zip(rows.article_ids, range(self.size, self.size + len(slots)), strict=True))
-        self.ids += rows.article_ids
-        self.canonical += rows.canonical_ids
-        self.revision_of += rows.revision_of
-        self.size += len(slots)
+        for slot, article_id, canonical_id, revision_of in zip(
+            slots.tolist(), rows.article_ids, rows.canonical_ids, rows.revision_of, strict=True
+        ):
+            self.ids[slot], self.canonical[slot], self.revision_of[slot] = article_id, canonical_id, revision_of
+            self.slot_of[article_id] = slot
         self._chain(slots)
         return slots
+
+    def evict(self, slots: np.ndarray) -> None:
+        """Forget the rows in ``slots``; their slots are reused by later articles."""
+        buckets = self._bucket_rows(self.signatures[slots])
+        heads = self._heads.reshape(-1)
+        keys = (self._band_index * self._buckets + buckets).ravel()
+        named = heads[keys] == np.repeat(slots, self.bands)
+        heads[keys[named]] = NO_ROW  # the bucket's older rows arrived first: mostly evicted already
+        for slot in slots.tolist():
+            del self.slot_of[self.ids[slot]]
+            self.ids[slot] = self.canonical[slot] = self.revision_of[slot] = None
+        self.times[slots] = -np.inf
+        self._free = np.concatenate((self._free, slots))
 
     def sketch_at(self, slot: int) -> Sketch:
         """The sketch stored in a row (views of the store's arrays: read, do not keep)."""
@@ -129,27 +155,39 @@ class Store:
 
     def room(self) -> int:
         """Rows that can still be appended."""
-        return self.capacity - self.size
+        return len(self._free) + self.capacity - self.used
+
+    def expired(self, horizon: float) -> np.ndarray:
+        """The slots of live rows whose event time is before ``horizon``."""
+        times = self.times[: self.used]
+        return np.flatnonzero((times < horizon) & (times != -np.inf))
+
+    def live(self) -> np.ndarray:
+        """The slots holding rows, in arrival order."""
+        slots = np.flatnonzero(self.times[: self.used] != -np.inf)
+        return slots[np.argsort(self.seqs[slots], kind="stable")]
 
     def earlier(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (i, row): earlier rows sharing a bucket with ``slots[i]`` in some band, sorted by i then row.
 
         Each row's chains lead, newest first, to the rows put in its buckets before it: what a lookup made just
-        before the row was appended would have found.
+        before the row was appended would have found. A link to a row newer than the one it leaves from points
+        into a reused slot: the chain ends there.
         """
-        width = self.bands
-        owners = np.repeat(np.arange(len(slots)), width)
+        owners = np.repeat(np.arange(len(slots)), self.bands)
         bands = np.tile(self._band_index, len(slots))
-        rows = self._previous[slots].ravel()
+        here = np.repeat(slots, self.bands)
+        rows = self._previous[here, bands]
         found_owners, found_rows = [], []
         for _ in range(MAX_CHAIN):
             live = rows != NO_ROW
+            live[live] = self.seqs[rows[live]] < self.seqs[here[live]]
             if not live.any():
                 break
             owners, bands, rows = owners[live], bands[live], rows[live]
             found_owners.append(owners)
             found_rows.append(rows)
-            rows = self._previous[rows, bands]
+            here, rows = rows, self._previous[rows, bands]
         if not found_rows:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
         pairs = np.unique(np.concatenate(found_owners).astype(np.int64) * self.capacity + np.concatenate(found_rows))
@@ -160,9 +198,10 @@ class Store:
         self.canonical[slot], self.revision_of[slot] = canonical_id, revision_of
         self.kinds[slot], self.similarities[slot] = kind, similarity
 
-    def keep(self, rows: np.ndarray, extra: int = 0) -> None:
-        """Keep only ``rows`` (in order), grow the arrays until they hold ``extra`` more and are at most two
-        thirds full, relink."""
+    def grow(self, extra: int) -> None:
+        """Move the live rows, in arrival order, to arrays with room for ``extra`` more and at most two thirds
+        full, and rebuild the chains."""
+        rows = self.live()
         old = {name: getattr(self, name) for name in _ARRAYS}
         ids, canonical, revision_of = self.ids, self.canonical, self.revision_of
         capacity = self.capacity
@@ -171,28 +210,22 @@ class Store:
         self._allocate(capacity)
         for name, values in old.items():
             getattr(self, name)[: len(rows)] = values[rows]
-        self.ids = [ids[r] for r in rows]
-        self.canonical = [canonical[r] for r in rows]
-        self.revision_of = [revision_of[r] for r in rows]
-        self.slot_of = {article_id: slot for slot, article_id in enumerate(self.ids)}
-        self.size = len(rows)
-        self._link()
-
-    def _link(self) -> None:
-        """Rebuild every band's chains."""
-        self._heads.fill(NO_ROW)
-        self._chain(np.arange(self.size))
+        for slot, row in enumerate(rows.tolist()):
+            self.ids[slot], self.canonical[slot], self.revision_of[slot] = ids[row], canonical[row], revision_of[row]
+            self.slot_of[ids[row]] = slot
+        self.used = len(rows)
+        self._chain(np.arange(self.used))
 
     def _chain(self, slots: np.ndarray) -> None:
-        """Link new rows (in slot order) into their buckets' chains, all bands at once: sort the (band, bucket)
-        keys, link each row to the one before it with the same key, the first of each key to the old head."""
+        """Link new rows (given in arrival order) into their buckets' chains, all bands at once: sort the (band,
+        bucket) keys, link each row to the one before it with the same key, the first of each key to the old head."""
         if not len(slots):
             return
         buckets = self._bucket_rows(self.signatures[slots])  # [rows, bands]
         keys = (self._band_index * self._buckets + buckets).ravel()  # a flat index into the heads table
-        rows = np.repeat(slots, self.bands)
-        order = np.argsort(keys * self.capacity + rows)  # by key, then slot (unique: no need for a stable sort)
-        ordered, row_of = keys[order], rows[order]
+        arrival = np.repeat(np.arange(len(slots)), self.bands)
+        order = np.argsort(keys * len(slots) + arrival)  # by key, then arrival (unique: no need for a stable sort)
+        ordered, row_of = keys[order], slots[arrival[order]]
         band_of = np.tile(self._band_index, len(slots))[order]
         heads = self._heads.reshape(-1)
         first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
@@ -233,7 +266,9 @@ _ARRAYS = (
 )
 
 
-def _python_bytes(ids: list[str], canonical: list[str], revision_of: list[str | None], slot_of: dict) -> int:
+def _python_bytes(
+    ids: list[str | None], canonical: list[str | None], revision_of: list[str | None], slot_of: dict
+) -> int:
     """Bytes of the Python objects: the lists, each distinct id string once, and the id map with its ints."""
     strings = {id(s): s for s in (*ids, *canonical, *revision_of) if s is not None}
     ints = sum(sys.getsizeof(v) for v in slot_of.values() if v > 256)  # CPython caches the small ints
