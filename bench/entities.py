@@ -5,6 +5,8 @@ One invocation, on the same articles: Reuters bodies of at least 1,500 character
 as first copies, so that every one of them is tagged in both measurements.
 
 (a) bare ``nlp.pipe`` in this process: the workers' model, EntityRuler and batch size, on the cleaned texts;
+    and in 2 (each further count of ``--processes``) processes at once, each on its share of the texts: what
+    the cores give the model itself, the reference for the speed-up of the tagging processes;
 (b) the whole pipeline: the raw records produced at once to fresh per-run topics of a real broker (started
     with deploy/kafka/kafka.sh unless one runs on the port), ``python -m workers worker`` processes consume
     them (by default one ``--stages clean,dedup`` process beside 1 and then 2 ``--stages entities``
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -42,6 +45,8 @@ import urllib.request
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Literal
 
@@ -107,6 +112,7 @@ class Run:
     latencies: list[float]
     workers: list[WorkerFigures]
     not_enriched: int
+    machine_cpu: float  # busy CPU seconds of the whole machine (all processes) during the timed part
 
     @property
     def rate(self) -> float:
@@ -148,6 +154,32 @@ def bare_pipe(settings: Settings, articles: list[Article]) -> tuple[float, float
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+def _bare_share(settings: Settings, texts: list[str], ready: Barrier, seconds: Queue) -> None:
+    """One of several processes running bare ``nlp.pipe`` at once: load, warm up, wait for the others, time."""
+    nlp = load_pipeline(settings)
+    list(nlp.pipe(texts[:WARMUP_ARTICLES], batch_size=settings.ner_batch_size))
+    ready.wait()
+    started = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=settings.ner_batch_size):
+        pass
+    seconds.put(time.perf_counter() - started)
+
+
+def bare_parallel(settings: Settings, articles: list[Article], processes: int) -> float:
+    """Wall seconds for ``processes`` processes running bare ``nlp.pipe`` on a share of the texts each, at once:
+    what the cores give the model itself, without Kafka or the pipeline."""
+    context = multiprocessing.get_context("spawn")
+    ready, seconds = context.Barrier(processes), context.Queue()
+    shares = [[a.text for a in articles[n::processes]] for n in range(processes)]
+    workers = [context.Process(target=_bare_share, args=(settings, share, ready, seconds)) for share in shares]
+    for worker in workers:
+        worker.start()
+    elapsed = max(seconds.get() for _ in workers)
+    for worker in workers:
+        worker.join()
+    return elapsed
+
+
 def kafka(command: str, port: int) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KAFKA_PORT": str(port), "KAFKA_CONTROLLER_PORT": str(port + 1)}
     return subprocess.run([str(KAFKA_SH), command], env=env, capture_output=True, text=True, timeout=600)
@@ -165,6 +197,14 @@ def broker(port: int):
     finally:
         if not already:
             kafka("stop", port)
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores of the machine have spent busy since boot (everything but idle and I/O wait)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -344,6 +384,7 @@ async def run_pipeline(
             await producer.start()
             await warm_up(producer, target, outputs, workers, warmup)
             cpu_before = [w.cpu_seconds() for w in workers]
+            busy_before = machine_busy_seconds()
             reading = asyncio.create_task(outputs.until({a.id for a in articles}))
             sent = await produce(producer, target, articles, rate)
             await reading
@@ -355,6 +396,7 @@ async def run_pipeline(
                 latencies=sorted(outputs.arrived[i][0] - t for i, t in sent.items()),
                 workers=[w.figures(cpu) for w, cpu in zip(workers, cpu_before, strict=True)],
                 not_enriched=sum(outputs.arrived[i][1] != "enriched" for i in sent),
+                machine_cpu=machine_busy_seconds() - busy_before,
             )
         except BaseException:
             for worker in workers:
@@ -388,8 +430,18 @@ def report_run(run: Run, bare_rate: float, bare_cpu: float, one: Run | None) -> 
             f"    worker {n} [{worker.stages}]: peak RSS {worker.peak_rss / 2**20:.0f} MiB, "
             f"CPU {worker.cpu_seconds:.1f} s in {run.seconds:.1f} s, in stage threads {spent}{batch}"
         )
+    report_machine(run)
     if run.not_enriched:
         print(f"    {run.not_enriched} articles did not come out enriched (duplicates or dead letters)")
+
+
+def report_machine(run: Run) -> None:
+    """Where the machine's CPU went during a run: the workers, and the rest (broker, this process, the OS)."""
+    workers_cpu = sum(w.cpu_seconds for w in run.workers)
+    print(
+        f"    machine busy {run.machine_cpu:.1f} of {os.cpu_count() * run.seconds:.1f} CPU seconds: workers "
+        f"{workers_cpu:.1f}, the rest (broker, this producer and reader, the OS) {run.machine_cpu - workers_cpu:.1f}"
+    )
 
 
 def report_stage_alone(run: Run, first: Run) -> None:
@@ -398,6 +450,7 @@ def report_stage_alone(run: Run, first: Run) -> None:
         f"{f'(d) tagging stage alone, {run.processes} process(es)':<38} {run.rate:8.1f} art/s "
         f"{run.words / run.seconds:9.0f} words/s  speed-up {run.rate / first.rate:.2f}x {first.processes} process"
     )
+    report_machine(run)
 
 
 def main() -> None:
@@ -433,6 +486,10 @@ def main() -> None:
         f"{'(a) bare nlp.pipe, one process':<38} {bare_rate:8.1f} art/s {words / bare_seconds:9.0f} words/s; "
         f"CPU {1000 * bare_cpu / len(articles):.1f} ms/article"
     )
+    for n in counts[1:]:
+        rate = len(articles) / bare_parallel(settings, articles, n)
+        label = f"(a) bare nlp.pipe, {n} processes at once"
+        print(f"{label:<38} {rate:8.1f} art/s  {rate / bare_rate:.2f}x one process")
     with broker(args.port) as bootstrap:
         base = settings.model_copy(update={"bootstrap_servers": bootstrap, "partitions": max(4, 2 * counts[-1])})
         runs = [asyncio.run(run_pipeline(base, topology(args.topology, n), warmup, articles, None)) for n in counts]
