@@ -340,7 +340,7 @@ class Outputs:
             now = time.time()
             for partition, records in batches.items():
                 for record in records:
-                    article_id = orjson.loads(record.value)["id"]
+                    article_id = record.key.decode()  # every output is keyed by its article id
                     self.arrived.setdefault(article_id, (now, self.topics[partition.topic]))
 
     async def stop(self) -> None:
