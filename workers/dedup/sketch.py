@@ -121,7 +121,7 @@ class Sketches:
         return len(self.sizes)
 
     def __getitem__(self, row: int) -> Sketch:
-        number_count, name_count, n_numbers, n_names = (int(v) for v in self.fact_counts[row])
+        number_count, name_count, n_numbers, n_names = self.fact_counts[row].tolist()
         return Sketch(
             signature=self.signatures[row],
             size=int(self.sizes[row]),

@@ -138,15 +138,7 @@ class Store:
 
     def sketch_at(self, slot: int) -> Sketch:
         """The sketch stored in a row (views of the store's arrays: read, do not keep)."""
-        number_count, name_count, n_numbers, n_names = self.fact_counts[slot].tolist()
-        return Sketch(
-            signature=self.signatures[slot],
-            size=int(self.sizes[slot]),
-            numbers=self.numbers[slot, :n_numbers],
-            names=self.names[slot, :n_names],
-            number_count=number_count,
-            name_count=name_count,
-        )
+        return Sketches(self.signatures, self.sizes, self.numbers, self.names, self.fact_counts)[slot]
 
     def content_hash_at(self, slot: int) -> str:
         """The content hash stored in a row, as 32 hex digits."""
