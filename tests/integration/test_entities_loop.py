@@ -15,7 +15,7 @@ import urllib.request
 from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.integration.conftest import produce, read_topic
 from workers import codec
-from workers.pipeline import CleanStage, Message
+from workers.pipeline import CleanStage, DedupStage, Message
 from workers.records import Origin
 from workers.settings import Settings
 
@@ -28,9 +28,10 @@ def unique_records(settings: Settings) -> list[bytes]:
     """Long first copies of the seed article under distinct ids, as dedup would send them to tagging."""
     origin = Origin(topic=settings.topic_raw, partition=0, offset=0, timestamp_ms=None)
     [[cleaned]] = CleanStage(settings).process([Message(json.dumps(seed_record(SEED_PAGE_ID)).encode(), origin)])
-    text = "\n\n".join([cleaned.record["text"]] * LONG_TEXT_REPEAT)
+    [unique, *_] = DedupStage(settings).process([Message(codec.dumps(cleaned.record), origin)])[0]
+    text = "\n\n".join([unique.record["text"]] * LONG_TEXT_REPEAT)
     return [
-        codec.dumps({**cleaned.record, "id": f"long-{n}", "text": text, "cluster_id": f"cl-{n}"})
+        codec.dumps({**unique.record, "id": f"long-{n}", "text": text, "cluster_id": f"cl-{n}"})
         for n in range(ARTICLES)
     ]
 
