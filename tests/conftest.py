@@ -47,9 +47,13 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """In CI every test must run: a skip there is reported as a failure."""
+    """In CI every test must run: a skip there is reported as a failure.
+
+    A strict ``xfail`` ran (a known weakness, its test failing as expected; passing would fail the suite), so
+    it is not a skip.
+    """
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("CI") and report.skipped:
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where every test must run: {report.longrepr}"
