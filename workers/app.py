@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
 from datetime import timedelta
 
 import faust
 from faust import web
+from faust.streams import _current_event  # faust-streaming 0.15.3: read by its table stores
 from faust.types import TP
 
 from workers import metrics
@@ -160,9 +162,11 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
                 await agent.call(index.reset, entries)
                 metrics.DEDUP_INDEX_ENTRIES.set(len(index))
                 restored = True
-            # Table writes go to the partition of the stream's current event, which take_events does not set
-            # in this task: make it the batch's last event (all of a batch's events are on one partition).
-            stream._set_current_event(events[-1])
+            # Faust's table stores write to the partition of "the current event", a context variable a stream
+            # sets while it yields one event and take_events leaves unset in this task. Set it in this task's
+            # context to the batch's last event (a batch is from the one partition of articles.clean). Not
+            # through the stream: its own iteration reads the stream's current_event to fill the next batch.
+            _current_event.set(weakref.ref(events[-1]))
             await agent.handle(events)
             metrics.DEDUP_INDEX_ENTRIES.set(len(index))
 
