@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,8 @@ from workers.settings import Stage
 log = logging.getLogger(__name__)
 
 FINAL: frozenset[Destination] = frozenset({"enriched", "duplicates", "deadletter"})
+# The exit status of a worker that could not publish a batch: it stops before the batch's offsets are committed.
+EXIT_UNPUBLISHED = 75
 
 
 class StageRunner(Protocol):
@@ -78,7 +81,27 @@ class StageAgent:
         return self.stage
 
     async def handle(self, events: Sequence[EventT]) -> None:
-        """Process a batch of events and publish every output before returning."""
+        """Process a batch of events and publish every output before returning, or end the worker.
+
+        A record's own failure is a dead letter (the stage sees to that); what escapes to here is a batch that
+        cannot be published (the broker refused an output for good, or the producer gave up retrying). Faust's
+        take_events acks a batch when its generator closes, error or not, so the worker ends at once, before
+        any commit: the orchestrator restarts it and the batch is read again.
+        """
+        try:
+            await self._handle(events)
+        except Exception:
+            log.critical(
+                "stage %s could not publish a batch of %d; exiting before its offsets are committed",
+                self.name,
+                len(events),
+                exc_info=True,
+                extra={"stage": self.name},
+            )
+            logging.shutdown()
+            os._exit(EXIT_UNPUBLISHED)
+
+    async def _handle(self, events: Sequence[EventT]) -> None:
         stage = await self.start()
         messages = [Message(event.value, origin_of(event)) for event in events]
         metrics.MESSAGES_IN.labels(self.name).inc(len(messages))

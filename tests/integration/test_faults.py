@@ -7,6 +7,7 @@ record more than once, always to the same place and with the same id, so a consu
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -18,11 +19,15 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.integration.conftest import BROKER_PORT, KAFKA_SH, produce, read_topic
 from tests.synthetic import Batch, make_batch
+from workers.agents import EXIT_UNPUBLISHED
 from workers.settings import Settings
-from workers.topics import ensure_topics
+from workers.topics import TOPIC_MAX_MESSAGE_BYTES, ensure_topics
 
 OUTPUTS = ("enriched", "duplicates", "deadletter")
 # Thousands of messages through NER, a kill and a restart take minutes on a shared 2-core machine.
@@ -173,3 +178,35 @@ def test_broker_restart_mid_stream(private_broker, pipeline_settings: Settings, 
     replays = assert_each_id_in_exactly_one_place(batch, settings)
     assert worker.alive(), worker.log.read_text()[-3000:]
     print(f"\nbroker restart: {replays} records delivered twice")
+
+
+async def _set_max_message_bytes(settings: Settings, topic: str, limit: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, {"max.message.bytes": str(limit)})])
+    finally:
+        await admin.close()
+
+
+def test_a_batch_that_cannot_be_published_is_not_committed(pipeline_settings: Settings, start_worker) -> None:
+    """An output the broker refuses for good (a topic that takes no record this large) stops the worker before
+    it commits the batch: once the topic is mended, a restarted worker publishes the article."""
+    settings = pipeline_settings
+    asyncio.run(ensure_topics(settings))
+    asyncio.run(_set_max_message_bytes(settings, settings.topic_enriched, 1024))  # enriched seed record: ~10 KB
+    produce(settings, settings.topic_raw, [json.dumps(seed_record(SEED_PAGE_ID)).encode()])
+    worker = start_worker(settings)
+    deadline = time.monotonic() + 300
+    while worker.alive() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    log = worker.log.read_text()
+    assert not worker.alive() and worker.process.returncode == EXIT_UNPUBLISHED, log[-3000:]
+    assert "could not publish" in log
+    assert read_topic(settings, settings.topic_enriched, 1, 5, grace=0) == []
+
+    asyncio.run(_set_max_message_bytes(settings, settings.topic_enriched, TOPIC_MAX_MESSAGE_BYTES))
+    restarted = start_worker(settings)
+    enriched = read_topic(settings, settings.topic_enriched, 1, 300)
+    assert {record["id"] for record in enriched} == {SEED_PAGE_ID}  # replays of the uncommitted stages allowed
+    assert restarted.alive()
