@@ -157,9 +157,8 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
         nonlocal restored
         await agent.start()
         async for events in stream.take_events(settings.dedup_batch_size, within=settings.dedup_batch_wait_seconds):
-            if not restored:
-                entries = list(table.items())
-                await agent.call(index.reset, entries)
+            if not restored:  # read and decoded on the stage thread: a window's entries take seconds
+                await agent.call(lambda: index.reset(list(table.items())))
                 metrics.DEDUP_INDEX_ENTRIES.set(len(index))
                 restored = True
             # Faust's table stores write to the partition of "the current event", a context variable a stream
