@@ -72,7 +72,7 @@ def build(seed: int, n_reuters: int, n_templated: int) -> list[Document]:
     aeb = [s for s in syndication.aeb_bodies() if sum(len(p.split()) for p in s["paragraphs"]) >= 50]
     stories = distinct(aeb + rng.sample(long_plain, n_reuters))
     templates = distinct(rng.sample(templated, n_templated))
-    scripted = [p for make in syndication.TEMPLATES.values() for p in make(rng, 40)]
+    scripted = [p for family in syndication.TEMPLATES for p in syndication.templated(family, rng, 40)]
     # An update adds new reporting, not the text of another story of the set (that would make a copy of that
     # story too, labelled as a copy of this one only).
     extra = [s for s in plain if s["id"] not in {base["id"] for base in stories}]

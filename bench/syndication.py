@@ -159,67 +159,59 @@ EDITS: dict[str, Edit] = {
 EDIT_ORDER = ("truncate", "word_edits", "update", "dateline", "reflow", "boilerplate")
 
 
-def sports_results(rng: random.Random, count: int) -> list[list[str]]:
-    """Match reports from one template: other teams, scorers and scores."""
-    teams = ("Arsenal", "Chelsea", "Everton", "Fulham", "Brentford", "Burnley", "Leeds", "Wolves", "Watford")
-    players = ("Martinez", "Okafor", "Silva", "Johnson", "Nakamura", "Keller", "Duarte", "Ivanov", "Murphy")
-    stories = []
-    for _ in range(count):
-        home, away = rng.sample(teams, 2)
-        scorer, other = rng.sample(players, 2)
-        goals, against, minute = rng.randint(1, 4), rng.randint(0, 3), rng.randint(10, 89)
-        stories.append(
-            [
-                f"{home} beat {away} {goals}-{against} at home on Saturday, with {scorer} scoring in the "
-                f"{minute}th minute to lift his side to {rng.randint(20, 60)} points from {rng.randint(15, 30)} games.",
-                f"{away} had taken the lead through {other} but could not hold on, and the visitors have now won "
-                f"only {rng.randint(1, 8)} of their last {rng.randint(9, 15)} league matches.",
-                f"{home} travel to {rng.choice(teams)} next weekend while {away} host {rng.choice(teams)}.",
-            ]
-        )
-    return stories
+TEAMS = ("Arsenal", "Chelsea", "Everton", "Fulham", "Brentford", "Burnley", "Leeds", "Wolves", "Watford")
+PLAYERS = ("Martinez", "Okafor", "Silva", "Johnson", "Nakamura", "Keller", "Duarte", "Ivanov", "Murphy")
+WEATHER_CITIES = ("Boston", "Denver", "Seattle", "Atlanta", "Phoenix", "Detroit", "Miami", "Portland", "Dallas")
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+INDEXES = ("Dow Jones Industrial Average", "Nasdaq Composite", "FTSE 100", "DAX", "Nikkei 225", "CAC 40")
+MOVERS = ("Boeing", "Siemens", "Toyota", "Unilever", "Intel", "Danone", "Sony", "Barclays", "Pfizer")
 
 
-def weather_reports(rng: random.Random, count: int) -> list[list[str]]:
-    """Daily forecasts from one template: other cities, temperatures and days."""
-    cities = ("Boston", "Denver", "Seattle", "Atlanta", "Phoenix", "Detroit", "Miami", "Portland", "Dallas")
-    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-    stories = []
-    for _ in range(count):
-        city, day = rng.choice(cities), rng.choice(days)
-        high = rng.randint(40, 99)
-        stories.append(
-            [
-                f"{city} can expect mostly sunny skies on {day} with a high of {high} degrees and a low of "
-                f"{high - rng.randint(8, 25)} degrees, the National Weather Service said.",
-                f"Winds will blow from the {rng.choice(('north', 'south', 'east', 'west'))} at {rng.randint(5, 25)} "
-                f"miles per hour, with a {rng.randint(0, 60)} percent chance of showers in the evening.",
-                f"The outlook for {rng.choice(days)} calls for temperatures near {rng.randint(40, 99)} degrees.",
-            ]
-        )
-    return stories
+def sports_result(rng: random.Random) -> list[str]:
+    """A match report from one template: other teams, scorers and scores."""
+    home, away = rng.sample(TEAMS, 2)
+    scorer, other = rng.sample(PLAYERS, 2)
+    goals, against, minute = rng.randint(1, 4), rng.randint(0, 3), rng.randint(10, 89)
+    return [
+        f"{home} beat {away} {goals}-{against} at home on Saturday, with {scorer} scoring in the "
+        f"{minute}th minute to lift his side to {rng.randint(20, 60)} points from {rng.randint(15, 30)} games.",
+        f"{away} had taken the lead through {other} but could not hold on, and the visitors have now won "
+        f"only {rng.randint(1, 8)} of their last {rng.randint(9, 15)} league matches.",
+        f"{home} travel to {rng.choice(TEAMS)} next weekend while {away} host {rng.choice(TEAMS)}.",
+    ]
 
 
-def market_closes(rng: random.Random, count: int) -> list[list[str]]:
-    """Market wraps from one template: other indexes, moves, levels and movers."""
-    indexes = ("Dow Jones Industrial Average", "Nasdaq Composite", "FTSE 100", "DAX", "Nikkei 225", "CAC 40")
-    movers = ("Boeing", "Siemens", "Toyota", "Unilever", "Intel", "Danone", "Sony", "Barclays", "Pfizer")
-    stories = []
-    for _ in range(count):
-        index, mover, laggard = rng.choice(indexes), *rng.sample(movers, 2)
-        verb, level = rng.choice(("rose", "fell")), rng.randint(3000, 40000)
-        stories.append(
-            [
-                f"The {index} {verb} {rng.randint(1, 400)}.{rng.randint(0, 99)} points, or "
-                f"{rng.randint(0, 3)}.{rng.randint(1, 99)} percent, to close at {level:,}.{rng.randint(0, 99)} "
-                f"on {rng.choice(MONTHS)} {rng.randint(1, 28)}, as investors weighed fresh economic data.",
-                f"{mover} led the gainers, up {rng.randint(2, 9)}.{rng.randint(0, 9)} percent after its results, "
-                f"while {laggard} was the biggest loser, down {rng.randint(1, 7)}.{rng.randint(0, 9)} percent.",
-                f"Volume was {rng.randint(2, 9)}.{rng.randint(0, 9)} billion shares, against a "
-                f"{rng.randint(20, 30)}-day average of {rng.randint(2, 9)}.{rng.randint(0, 9)} billion.",
-            ]
-        )
-    return stories
+def weather_report(rng: random.Random) -> list[str]:
+    """A daily forecast from one template: other cities, temperatures and days."""
+    city, day = rng.choice(WEATHER_CITIES), rng.choice(DAYS)
+    high = rng.randint(40, 99)
+    return [
+        f"{city} can expect mostly sunny skies on {day} with a high of {high} degrees and a low of "
+        f"{high - rng.randint(8, 25)} degrees, the National Weather Service said.",
+        f"Winds will blow from the {rng.choice(('north', 'south', 'east', 'west'))} at {rng.randint(5, 25)} "
+        f"miles per hour, with a {rng.randint(0, 60)} percent chance of showers in the evening.",
+        f"The outlook for {rng.choice(DAYS)} calls for temperatures near {rng.randint(40, 99)} degrees.",
+    ]
 
 
-TEMPLATES = {"sports": sports_results, "weather": weather_reports, "market": market_closes}
+def market_close(rng: random.Random) -> list[str]:
+    """A market wrap from one template: other indexes, moves, levels and movers."""
+    index, mover, laggard = rng.choice(INDEXES), *rng.sample(MOVERS, 2)
+    verb, level = rng.choice(("rose", "fell")), rng.randint(3000, 40000)
+    return [
+        f"The {index} {verb} {rng.randint(1, 400)}.{rng.randint(0, 99)} points, or "
+        f"{rng.randint(0, 3)}.{rng.randint(1, 99)} percent, to close at {level:,}.{rng.randint(0, 99)} "
+        f"on {rng.choice(MONTHS)} {rng.randint(1, 28)}, as investors weighed fresh economic data.",
+        f"{mover} led the gainers, up {rng.randint(2, 9)}.{rng.randint(0, 9)} percent after its results, "
+        f"while {laggard} was the biggest loser, down {rng.randint(1, 7)}.{rng.randint(0, 9)} percent.",
+        f"Volume was {rng.randint(2, 9)}.{rng.randint(0, 9)} billion shares, against a "
+        f"{rng.randint(20, 30)}-day average of {rng.randint(2, 9)}.{rng.randint(0, 9)} billion.",
+    ]
+
+
+TEMPLATES = {"sports": sports_result, "weather": weather_report, "market": market_close}
+
+
+def templated(family: str, rng: random.Random, count: int) -> list[list[str]]:
+    """``count`` stories from the template of ``family``: same words, other names and figures."""
+    return [TEMPLATES[family](rng) for _ in range(count)]

@@ -123,7 +123,7 @@ def test_another_outlets_own_reporting_of_the_event_is_another_story() -> None:
 @pytest.mark.parametrize("family", sorted(syndication.TEMPLATES))
 def test_stories_from_one_template_stay_apart(family: str) -> None:
     index = DedupIndex(OPTIONS)
-    stories = syndication.TEMPLATES[family](random.Random(11), 25)
+    stories = syndication.templated(family, random.Random(11), 25)
     decisions = [decide(index, f"{family}-{n}", text_of(story)) for n, story in enumerate(stories)]
     assert [d.kind for d in decisions] == ["unique"] * len(stories)
 
