@@ -114,6 +114,37 @@ def read_record(message: Message, schema: codec.SchemaName) -> Any:
     return record
 
 
+def in_batch(
+    stage: Stage,
+    messages: Sequence[Message],
+    schema: codec.SchemaName,
+    whole: Callable[[list[Any]], list[list[Output]]],
+    one: Callable[[Any], list[Output]],
+) -> list[list[Output]]:
+    """Decode each message against ``schema`` and run ``whole`` on the decodable records together (one index
+    call, one ``nlp.pipe``); if the batch fails, run ``one`` record at a time, so that a bad record sinks only
+    itself. Returns the outputs of each message, in order."""
+    results: list[list[Output]] = [[] for _ in messages]
+    records: dict[int, Any] = {}
+    for i, message in enumerate(messages):
+        results[i] = guarded(stage, message, lambda m=message, i=i: _decode_into(records, i, m, schema), None)
+    try:
+        outputs = whole(list(records.values()))
+    except Exception:  # one bad record must not sink its batch: one at a time to find it
+        log.exception("%s batch of %d failed; processing its records one by one", stage, len(records))
+        for i, record in records.items():
+            results[i] = guarded(stage, messages[i], lambda r=record: one(r), record["id"])
+        return results
+    for i, group in zip(records, outputs, strict=True):
+        results[i] = group
+    return results
+
+
+def _decode_into(records: dict[int, Any], index: int, message: Message, schema: codec.SchemaName) -> list[Output]:
+    records[index] = read_record(message, schema)
+    return []
+
+
 class CleanStage:
     """Raw page -> clean article with its dedup sketch, or a dead letter saying why not."""
 
@@ -153,25 +184,11 @@ class DedupStage:
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Decide the batch in order (an earlier message can be the original of a later one), in one index call."""
-        results: list[list[Output]] = [[] for _ in messages]
-        articles: dict[int, CleanArticle] = {}
-        for i, message in enumerate(messages):
-            results[i] = guarded(self.name, message, lambda m=message, i=i: self._decode(m, i, articles), None)
-        try:
-            decided = self.index.decide_many([self._input(article) for article in articles.values()])
-        except Exception:  # one bad record must not sink its batch: decide one at a time to find it
-            log.exception("dedup batch of %d failed; deciding its records one by one", len(articles))
-            for i, article in articles.items():
-                results[i] = guarded(self.name, messages[i], lambda a=article: self._decide_one(a), article["id"])
-            return results
-        for (i, article), (decision, entry) in zip(articles.items(), decided, strict=True):
-            results[i] = self._outputs(article, decision, entry)
-        return results
+        return in_batch(self.name, messages, "clean", self._decide_all, self._decide_one)
 
-    @staticmethod
-    def _decode(message: Message, index: int, into: dict[int, CleanArticle]) -> list[Output]:
-        into[index] = read_record(message, "clean")
-        return []
+    def _decide_all(self, articles: list[CleanArticle]) -> list[list[Output]]:
+        decided = self.index.decide_many([self._input(article) for article in articles])
+        return [self._outputs(article, *result) for article, result in zip(articles, decided, strict=True)]
 
     def _input(self, article: CleanArticle) -> Article:
         """What the index needs of an article: the sketch it brings is taken off the record here."""
@@ -243,25 +260,11 @@ class EntitiesStage:
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Decode each message, tag the decodable ones together, and fall back to one by one if that fails."""
-        results: list[list[Output]] = [[] for _ in messages]
-        articles: dict[int, UniqueArticle] = {}
-        for i, message in enumerate(messages):
-            results[i] = guarded(self.name, message, lambda m=message, i=i: self._decode(m, i, articles), None)
-        try:
-            tagged = tag_texts(self.nlp, [a["text"] for a in articles.values()], self.batch_size, self.variants)
-        except Exception:  # one bad record must not sink its batch: retry one at a time to find it
-            log.exception("NER batch of %d failed; tagging its records one by one", len(articles))
-            for i, article in articles.items():
-                results[i] = guarded(self.name, messages[i], lambda a=article: self._enrich_one(a), article["id"])
-            return results
-        for (i, article), entities in zip(articles.items(), tagged, strict=True):
-            results[i] = [self._enriched(article, entities)]
-        return results
+        return in_batch(self.name, messages, "unique", self._enrich_all, self._enrich_one)
 
-    @staticmethod
-    def _decode(message: Message, index: int, into: dict[int, UniqueArticle]) -> list[Output]:
-        into[index] = read_record(message, "unique")
-        return []
+    def _enrich_all(self, articles: list[UniqueArticle]) -> list[list[Output]]:
+        tagged = tag_texts(self.nlp, [a["text"] for a in articles], self.batch_size, self.variants)
+        return [[self._enriched(article, entities)] for article, entities in zip(articles, tagged, strict=True)]
 
     def _enrich_one(self, article: UniqueArticle) -> list[Output]:
         return [self._enriched(article, tag_texts(self.nlp, [article["text"]], 1, self.variants)[0])]
