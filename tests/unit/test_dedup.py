@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -346,3 +347,16 @@ def test_evicted_slots_are_reused_without_growing_and_copies_are_still_found() -
     live = store.live()
     owners, rows = store.earlier(live)
     assert len(rows) and (store.seqs[rows] < store.seqs[live[owners]]).all()  # a reused slot ends a chain
+
+
+def test_the_memory_count_follows_rows_in_and_out() -> None:
+    """The id strings' bytes are counted as rows come and go, through eviction and growth alike."""
+    index = DedupIndex(DedupOptions(window_seconds=10))
+    rng = random.Random(6)
+    vocabulary = [f"w{n}" for n in range(5000)]
+    for n in range(3 * MIN_CAPACITY):  # the first half at one time (the arrays grow), then the window moves on
+        at = 0.0 if n < 3 * MIN_CAPACITY // 2 else 100 + n / 50
+        decide(index, f"article-{n}-{'x' * (n % 7)}", " ".join(rng.choices(vocabulary, k=40)), at=at)
+    store = index._store
+    assert index.drain_evicted() and store.capacity > MIN_CAPACITY  # both happened
+    assert store._id_bytes == sum(sys.getsizeof(article_id) for article_id in store.slot_of)

@@ -72,6 +72,9 @@ class Store:
         self.revision_of: list[str | None] = [None] * capacity
         self.slot_of: dict[str, int] = {}
         self.used = 0  # slots ever filled since the arrays were allocated; those beyond are free
+        # Bytes of the live rows' id strings, kept as rows come and go: counting them on demand walked every row
+        # (half a second at a million, every metrics sample). Canonical and revision ids are these same strings.
+        self._id_bytes = 0
         self._free = np.empty(0, dtype=np.int64)  # slots below ``used`` whose rows were evicted
         # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
         self._buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
@@ -99,7 +102,10 @@ class Store:
             self._heads,
             self._previous,
         )
-        return sum(a.nbytes for a in arrays) + _python_bytes(self.ids, self.canonical, self.revision_of, self.slot_of)
+        lists = sum(sys.getsizeof(values) for values in (self.ids, self.canonical, self.revision_of))
+        # The slots' ints in the id map: CPython caches those up to 256, every other one is an object of its own.
+        ints = max(self.size - 257, 0) * sys.getsizeof(self.capacity)
+        return sum(a.nbytes for a in arrays) + lists + sys.getsizeof(self.slot_of) + ints + self._id_bytes
 
     def append(self, rows: Rows, sketches: Sketches) -> np.ndarray:
         """Add a batch of articles, in order, and return their slots; the caller makes room first (``room``)."""
@@ -120,6 +126,7 @@ class Store:
         ):
             self.ids[slot], self.canonical[slot], self.revision_of[slot] = article_id, canonical_id, revision_of
             self.slot_of[article_id] = slot
+            self._id_bytes += sys.getsizeof(article_id)
         self._chain(slots)
         return slots
 
@@ -131,6 +138,7 @@ class Store:
         named = heads[keys] == np.repeat(slots, self.bands)
         heads[keys[named]] = NO_ROW  # the bucket's older rows arrived first: mostly evicted already
         for slot in slots.tolist():
+            self._id_bytes -= sys.getsizeof(self.ids[slot])
             del self.slot_of[self.ids[slot]]
             self.ids[slot] = self.canonical[slot] = self.revision_of[slot] = None
         self.times[slots] = -np.inf
@@ -205,6 +213,7 @@ class Store:
         for slot, row in enumerate(rows.tolist()):
             self.ids[slot], self.canonical[slot], self.revision_of[slot] = ids[row], canonical[row], revision_of[row]
             self.slot_of[ids[row]] = slot
+            self._id_bytes += sys.getsizeof(ids[row])
         self.used = len(rows)
         self._chain(np.arange(self.used))
 
@@ -256,13 +265,3 @@ _ARRAYS = (
     "kinds",
     "similarities",
 )
-
-
-def _python_bytes(
-    ids: list[str | None], canonical: list[str | None], revision_of: list[str | None], slot_of: dict
-) -> int:
-    """Bytes of the Python objects: the lists, each distinct id string once, and the id map with its ints."""
-    strings = {id(s): s for s in (*ids, *canonical, *revision_of) if s is not None}
-    ints = sum(sys.getsizeof(v) for v in slot_of.values() if v > 256)  # CPython caches the small ints
-    lists = sum(sys.getsizeof(values) for values in (ids, canonical, revision_of))
-    return lists + sys.getsizeof(slot_of) + ints + sum(sys.getsizeof(s) for s in strings.values())
