@@ -139,10 +139,12 @@ class Sketches:
             sizes=np.array([s.size for s in sketches], dtype=np.uint32),
             numbers=np.zeros((len(sketches), FACTS_KEPT), dtype=FACT_DTYPE),
             names=np.zeros((len(sketches), FACTS_KEPT), dtype=FACT_DTYPE),
-            fact_counts=np.array(
-                [_fact_counts(s.number_count, s.name_count, len(s.numbers), len(s.names)) for s in sketches],
-                dtype=np.uint16,
-            ).reshape(len(sketches), 4),
+            fact_counts=_fact_counts(
+                np.array([s.number_count for s in sketches], dtype=np.int64),
+                np.array([s.name_count for s in sketches], dtype=np.int64),
+                np.array([len(s.numbers) for s in sketches], dtype=np.int64),
+                np.array([len(s.names) for s in sketches], dtype=np.int64),
+            ),
         )
         for row, sketch in enumerate(sketches):
             batch.signatures[row] = sketch.signature
@@ -151,8 +153,14 @@ class Sketches:
         return batch
 
 
-def _fact_counts(number_count: int, name_count: int, n_numbers: int, n_names: int) -> tuple[int, int, int, int]:
-    return min(number_count, 2**16 - 1), min(name_count, 2**16 - 1), n_numbers, n_names
+def _fact_counts(
+    number_counts: np.ndarray, name_counts: np.ndarray, numbers_kept: np.ndarray, names_kept: np.ndarray
+) -> np.ndarray:
+    """The ``fact_counts`` rows: distinct numbers and names (capped to 16 bits), and how many of each are kept."""
+    cap = np.iinfo(np.uint16).max
+    return np.stack(
+        [np.minimum(number_counts, cap), np.minimum(name_counts, cap), numbers_kept, names_kept], axis=1
+    ).astype(np.uint16)
 
 
 def _fact_keys(
@@ -222,15 +230,9 @@ class Sketcher:
             sizes=np.maximum(word_counts - self.shingle_words + 1, 1).astype(np.uint32),
             numbers=numbers,
             names=names,
-            fact_counts=np.stack(
-                [
-                    np.minimum(number_counts, 2**16 - 1),
-                    np.minimum(name_counts, 2**16 - 1),
-                    np.minimum(number_counts, FACTS_KEPT),
-                    np.minimum(name_counts, FACTS_KEPT),
-                ],
-                axis=1,
-            ).astype(np.uint16),
+            fact_counts=_fact_counts(
+                number_counts, name_counts, np.minimum(number_counts, FACTS_KEPT), np.minimum(name_counts, FACTS_KEPT)
+            ),
         )
 
     def _word_hashes(self, data: np.ndarray, is_word: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
