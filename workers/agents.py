@@ -20,8 +20,8 @@ from faust.types import EventT
 
 from workers import codec, metrics
 from workers.monitor import LagMonitor
-from workers.pipeline import Destination, Message, Output, grow_cluster
-from workers.records import Origin
+from workers.pipeline import Destination, Message, Output, grow_cluster, merge_clusters
+from workers.records import ClusterRecord, Origin
 from workers.settings import Stage
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,11 @@ class StageAgent:
                 self._save(self._tables[output.destination], output.key, output.record)
                 continue
             record = output.record
-            if output.destination == "clusters":
+            if output.destination == "cluster_merges":
+                record = self._merge_cluster(into=record, merged=output.key)
+                if record is None:
+                    continue
+            elif output.destination == "clusters":
                 clusters = self._tables["cluster_state"]
                 record = grow_cluster(clusters.get(output.key), output.key, record)
                 self._save(clusters, output.key, record)
@@ -136,6 +140,19 @@ class StageAgent:
             if output.destination in FINAL and output.record["origin"]["timestamp_ms"]:
                 latency = now - output.record["origin"]["timestamp_ms"] / 1000
                 metrics.END_TO_END_SECONDS.labels(output.destination).observe(max(latency, 0.0))
+
+    def _merge_cluster(self, into: str, merged: str) -> ClusterRecord | None:
+        """Fold the record of cluster ``merged`` into that of ``into``; the merged one's last record, to publish."""
+        clusters = self._tables["cluster_state"]
+        older = clusters.get(into)
+        if older is None:  # not expected: the cluster merged into has a member in the window, so a record
+            log.warning("no record of cluster %s to merge %s into", into, merged)
+            return None
+        folded, last = merge_clusters(older, clusters.get(merged), merged)
+        self._save(clusters, into, folded)
+        self._save(clusters, merged, None)
+        metrics.DEDUP_CLUSTER_MERGES.inc()
+        return last
 
     @staticmethod
     def _save(table: faust.types.TableT, key: str, record: Any) -> None:

@@ -142,7 +142,7 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
     agent = StageAgent(
         "dedup",
         lambda: DedupStage(settings, index),
-        _sinks(topic, "unique", "duplicates", "deadletter", "clusters"),
+        {**_sinks(topic, "unique", "duplicates", "deadletter", "clusters"), "cluster_merges": topic["clusters"]},
         lag,
         tables={"state": table, "cluster_state": _dedup_table(app, settings, "dedup-clusters")},
     )

@@ -34,6 +34,9 @@ END_TO_END_SECONDS = Histogram(
 DEDUP_DECISIONS = Counter(
     f"{PREFIX}_dedup_decisions_total", "Dedup decisions by kind (unique, exact, near, revision)", ["kind"]
 )
+DEDUP_CLUSTER_MERGES = Counter(
+    f"{PREFIX}_dedup_cluster_merges_total", "Story clusters merged into an older one (a later copy matched both)"
+)
 DEDUP_INDEX_ENTRIES = Gauge(f"{PREFIX}_dedup_index_entries", "Articles held in the dedup index")
 DEDUP_INDEX_BYTES = Gauge(f"{PREFIX}_dedup_index_bytes", "Memory the dedup index's arrays and ids take")
 DEDUP_INDEX_BUDGET_BYTES = Gauge(

@@ -47,8 +47,11 @@ from workers.settings import Settings, Stage
 log = logging.getLogger(__name__)
 
 # "state" and "cluster_state" are table writes (a None record deletes the key); "clusters" carries a
-# ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes.
-Destination = Literal["clean", "unique", "enriched", "duplicates", "deadletter", "clusters", "state", "cluster_state"]
+# ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes; "cluster_merges"
+# names, under the key of a cluster merged into another, the cluster it goes into (``merge_clusters``).
+Destination = Literal[
+    "clean", "unique", "enriched", "duplicates", "deadletter", "clusters", "cluster_merges", "state", "cluster_state"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,7 @@ class DedupStage:
 
     def _outputs(self, article: CleanArticle, decision: Decision, entry: IndexEntry) -> list[Output]:
         outputs = [
+            *(Output("cluster_merges", merged, decision.cluster_id) for merged in decision.merged),
             Output("clusters", decision.cluster_id, cluster_member(article, decision)),
             Output("state", article["id"], entry),
             *(Output("state", evicted, None) for evicted in self.index.drain_evicted()),
@@ -217,6 +221,7 @@ class DedupStage:
             similarity=round(decision.similarity, 4),
             match=decision.kind,
             revision_of=decision.revision_of,
+            merged=list(decision.merged),
         )
         return [Output("duplicates", article["id"], duplicate), *outputs]
 
@@ -243,8 +248,29 @@ def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterM
         cluster_id=cluster_id,
         canonical_id=canonical_of(cluster_id),
         members=members,
+        merged=record["merged"] if record else [],
+        merged_into=None,
         updated_at=now_iso(),
     )
+
+
+def merge_clusters(
+    older: ClusterRecord, younger: ClusterRecord | None, younger_id: str
+) -> tuple[ClusterRecord, ClusterRecord | None]:
+    """The records of two clusters once ``younger_id`` is merged into ``older``: ``older`` with its members added,
+    and ``younger``'s last record, naming the cluster it went into (None when there is no record of it left, as
+    when a replay merges it again)."""
+    if younger is None:
+        return older, None
+    now = now_iso()
+    known = {m["id"] for m in older["members"]}
+    folded: ClusterRecord = {
+        **older,
+        "members": [*older["members"], *(m for m in younger["members"] if m["id"] not in known)],
+        "merged": [*older["merged"], *younger["merged"], younger_id],
+        "updated_at": now,
+    }
+    return folded, {**younger, "merged_into": older["cluster_id"], "updated_at": now}
 
 
 class EntitiesStage:
@@ -277,6 +303,7 @@ def dedup_options(settings: Settings) -> DedupOptions:
     """The dedup stage's options from the settings."""
     return DedupOptions(
         threshold=settings.dedup_threshold,
+        merge_threshold=settings.dedup_merge_threshold,
         number_threshold=settings.dedup_number_threshold,
         name_threshold=settings.dedup_name_threshold,
         bands=settings.dedup_lsh_bands,

@@ -126,6 +126,7 @@ class DuplicateArticle(CleanArticle):
     similarity: float
     match: MatchKind
     revision_of: str | None
+    merged: list[str]
 
 
 class ClusterMember(TypedDict):
@@ -140,12 +141,18 @@ class ClusterMember(TypedDict):
 
 
 class ClusterRecord(TypedDict):
-    """The story view on the compacted clusters topic: every copy seen so far, the first one first."""
+    """The story view on the compacted clusters topic: every copy seen so far, the first one first.
+
+    A cluster merged into an older one (a later copy showed they are one story) is published a last time with
+    ``merged_into``; the older one lists it in ``merged`` and holds its members from then on.
+    """
 
     schema_version: int
     cluster_id: str
     canonical_id: str
     members: list[ClusterMember]
+    merged: list[str]
+    merged_into: str | None
     updated_at: str
 
 

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     dedup_threshold: float = Field(
         0.6, gt=0, le=1, description="Minimum estimated containment of the shorter article's shingles in the other's"
     )
+    dedup_merge_threshold: float = Field(
+        0.7, gt=0, le=1, description="Containment a copy must also have in a second cluster to merge it into its own"
+    )
     dedup_number_threshold: float = Field(
         0.5, ge=0, le=1, description="Minimum share of the places both copies hold a number that hold the same number"
     )

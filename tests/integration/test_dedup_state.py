@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 
 from tests.conftest import COPY_URL, SEED_PAGE_ID, seed_lines
 from tests.integration.conftest import free_port, read_topic
+from tests.unit.test_dedup import merge_scenario
 from workers import codec
 from workers.kafka_io import message_key
 from workers.settings import Settings
@@ -102,3 +103,22 @@ def test_two_workers_catch_a_copy_arriving_on_another_partition(
     produce_to(settings, 1, COPY)
     assert_copy_caught(settings, workers[0].log)
     assert all(worker.alive() for worker in workers)
+
+
+def test_a_copy_of_two_clusters_merges_them_on_the_clusters_topic(pipeline_settings: Settings, start_worker) -> None:
+    """The compiled copy and the wire story start two clusters; a trimmed copy of both merges the younger."""
+    settings = pipeline_settings
+    worker = start_worker(settings, STAGES)
+    for article_id, text in merge_scenario():
+        raw = {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
+        produce_to(settings, 0, codec.dumps(raw))
+    [duplicate] = read_topic(settings, settings.topic_duplicates, 1, WAIT)
+    codec.check("duplicate", duplicate)
+    assert (duplicate["id"], duplicate["cluster_id"], duplicate["merged"]) == ("trimmed", "cl-compiled", ["cl-wire"])
+    records = read_topic(settings, settings.topic_clusters, 4, 30)
+    for record in records:
+        codec.check("cluster", record)
+    last = {record["cluster_id"]: record for record in records}  # what a reader of the compacted topic keeps
+    assert last["cl-wire"]["merged_into"] == "cl-compiled", worker.log.read_text()[-3000:]
+    assert (last["cl-compiled"]["merged"], last["cl-compiled"]["merged_into"]) == (["cl-wire"], None)
+    assert [m["id"] for m in last["cl-compiled"]["members"]] == ["compiled", "wire", "trimmed"]

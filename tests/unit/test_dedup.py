@@ -360,3 +360,50 @@ def test_the_memory_count_follows_rows_in_and_out() -> None:
     store = index._store
     assert index.drain_evicted() and store.capacity > MIN_CAPACITY  # both happened
     assert store._id_bytes == sum(sys.getsizeof(article_id) for article_id in store.slot_of)
+
+
+# A copy of the story's first paragraphs inside another outlet's own report: too little of either to match the
+# wire story, so it starts a cluster of its own when it comes first.
+COMPILED = [*STORY[:2], *OTHER_OUTLET, *UPDATE]
+
+
+def merge_scenario() -> list[tuple[str, str]]:
+    """The compiled copy first, then the wire story (apart from it), then a trimmed copy that is a copy of both."""
+    return [("compiled", text_of(COMPILED)), ("wire", text_of(STORY)), ("trimmed", text_of(STORY[:2]))]
+
+
+def test_a_copy_of_two_clusters_merges_the_younger_into_the_older() -> None:
+    index = DedupIndex(OPTIONS)
+    first, wire, trimmed = (decide(index, article_id, text) for article_id, text in merge_scenario())
+    assert (first.kind, wire.kind) == ("unique", "unique")
+    assert (trimmed.cluster_id, trimmed.canonical_id, trimmed.merged) == ("cl-compiled", "compiled", ("cl-wire",))
+    update = decide(index, "update", text_of([*STORY, *UPDATE]))  # a copy of the wire story: the merged cluster's
+    assert (update.kind, update.cluster_id, update.revision_of, update.merged) == (
+        "revision",
+        "cl-compiled",
+        "wire",
+        (),
+    )
+
+
+def test_merges_survive_a_restart_and_close_with_the_cluster() -> None:
+    index = DedupIndex(DedupOptions(window_seconds=3600))
+    entries = [
+        (article_id, index.decide(article_id, content_hash(text), text, 0.0)[1])
+        for article_id, text in merge_scenario()
+    ]
+    assert entries[2][1]["merged"] == ["cl-wire"]
+    restored = DedupIndex(DedupOptions(window_seconds=3600))
+    restored.reset(entries)
+    assert decide(restored, "exact", text_of(STORY), at=1.0).canonical_id == "compiled"
+    assert restored.decide(*[(a, content_hash(t), t, 0.0) for a, t in merge_scenario()][2])[0].merged == ("cl-wire",)
+    decide(restored, "later", seed_text(), at=7200.0)
+    restored.compact()
+    assert restored.drain_closed() == ["cl-compiled"]  # one story, closed once: the merged cluster lives on in it
+    assert restored.nbytes() > 0 and len(restored) == 1
+
+
+def test_a_batch_merges_as_one_call_per_article_does() -> None:
+    articles = [(a, content_hash(t), t, float(n), None) for n, (a, t) in enumerate(merge_scenario())]
+    one_by_one = DedupIndex(OPTIONS)
+    assert DedupIndex(OPTIONS).decide_many(articles) == [one_by_one.decide(*article) for article in articles]

@@ -12,7 +12,15 @@ from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
 from workers import codec
 from workers.dedup import DedupIndex
 from workers.dedup.sketch import Sketcher
-from workers.pipeline import CleanStage, DedupStage, EntitiesStage, Message, dedup_options, grow_cluster
+from workers.pipeline import (
+    CleanStage,
+    DedupStage,
+    EntitiesStage,
+    Message,
+    dedup_options,
+    grow_cluster,
+    merge_clusters,
+)
 from workers.records import Origin
 from workers.settings import Settings
 
@@ -137,3 +145,22 @@ def test_dedup_stage_keeps_the_index_it_is_given_even_when_empty(settings: Setti
     """The agent restores the shared index after start: the stage must hold that very object."""
     index = DedupIndex(dedup_options(settings))
     assert DedupStage(settings, index).index is index
+
+
+def test_a_merged_cluster_hands_its_members_to_the_older_one_once() -> None:
+    member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
+    older = grow_cluster(None, "cl-a", {**member, "id": "a", "match": "unique"})
+    younger = grow_cluster(None, "cl-b", {**member, "id": "b", "match": "unique"})
+    younger = grow_cluster(younger, "cl-b", {**member, "id": "a", "match": "near"})  # already in the older one
+    folded, last = merge_clusters(older, younger, "cl-b")
+    for record in (folded, last):
+        codec.check("cluster", record)
+    assert ([m["id"] for m in folded["members"]], folded["merged"], folded["merged_into"]) == (
+        ["a", "b"],
+        ["cl-b"],
+        None,
+    )
+    assert (last["cluster_id"], last["merged_into"]) == ("cl-b", "cl-a")
+    grown = grow_cluster(folded, "cl-a", {**member, "id": "c", "match": "near"})
+    assert (grown["merged"], [m["id"] for m in grown["members"]]) == (["cl-b"], ["a", "b", "c"])
+    assert merge_clusters(grown, None, "cl-b") == (grown, None)  # a replayed merge: the younger's record is gone

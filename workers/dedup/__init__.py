@@ -6,6 +6,10 @@ set in the larger one (so a copy cut to its first paragraphs, or an update with 
 matches), and agreement of the numbers and names both have in the same places (so a templated story, same
 words with other figures and names, does not). The first copy seen is the canonical one; a longer copy is
 recorded as a revision.
+
+A copy that arrives before its original can start a cluster of its own; when a later copy matches both, it shows
+they are one story, and the younger cluster is merged into the older one (its first copy stays the canonical one
+of the story): the decision names the clusters merged, and later copies of either join the older.
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ class DedupOptions:
     """Tunables of the dedup stage (see the README's settings table)."""
 
     threshold: float = 0.6  # estimated containment of the shorter article's shingles in the other's
+    # The containment a copy must also have in a second cluster to merge it into the one it matched: a merge joins
+    # whole clusters, so a false one costs more than a missed one (0.6 merged templated clusters on the dev set).
+    merge_threshold: float = 0.7
     number_threshold: float = 0.5  # share of the contexts both put a number under that hold the same number
     name_threshold: float = 0.5  # the same for names (judged only when the numbers cannot vouch)
     fact_threshold: float = 0.3  # share of the sampled facts of the article with fewer found in the other, in place
@@ -70,6 +77,7 @@ class Decision:
     canonical_id: str
     similarity: float
     revision_of: str | None = None
+    merged: tuple[str, ...] = ()  # clusters this copy showed to be the same story, merged into ``cluster_id``
 
 
 class IndexEntry(TypedDict):
@@ -84,6 +92,7 @@ class IndexEntry(TypedDict):
     event_time: float
     seq: int  # arrival order, so that a rebuilt index walks its chains newest first as the original did
     sketch: str  # Sketch.to_text()
+    merged: list[str]  # clusters merged into this one by this copy, replayed when the index is rebuilt
 
 
 def sketch_record(sketch: Sketch, options: DedupOptions) -> ArticleSketch:
@@ -136,13 +145,17 @@ class DedupIndex:
         self._evicted: list[str] = []
         self._closed: list[str] = []
         self._members: dict[str, int] = {}  # canonical id -> members of its cluster in the index
+        self._merged_into: dict[str, str] = {}  # canonical id of a merged cluster -> the one it lives on in
+        self._absorbed: dict[str, list[str]] = {}  # the reverse: canonical id -> those merged into it
+        self._merges: dict[str, tuple[str, ...]] = {}  # article id -> clusters it merged (its decision's)
 
     def __len__(self) -> int:
         return self._store.size
 
     def nbytes(self) -> int:
         """Memory held by the index, in bytes."""
-        return self._store.nbytes() + sys.getsizeof(self._members)
+        maps = (self._members, self._merged_into, self._absorbed, self._merges)
+        return self._store.nbytes() + sum(sys.getsizeof(m) for m in maps)
 
     def decide(
         self, article_id: str, content_hash: str, text: str, at: float, sketch: Sketch | None = None
@@ -212,6 +225,12 @@ class DedupIndex:
             ),
             sketches,
         )
+        for article_id, entry in entries:
+            merged = entry.get("merged") or []  # entries written before merges existed have none
+            if merged:
+                self._merges[article_id] = tuple(merged)
+                for cluster_id in merged:
+                    self._merge(self._root(canonical_of(entry["cluster_id"])), self._root(canonical_of(cluster_id)))
         self._count_members(slots)
 
     def _shared_id(self, article_id: str, canonical_id: str) -> str:
@@ -229,10 +248,13 @@ class DedupIndex:
         self._evicted += [store.ids[slot] for slot in gone.tolist()]
         closed = []
         for slot in gone.tolist():
-            canonical = store.canonical[slot]
+            self._merges.pop(store.ids[slot], None)
+            canonical = self._root(store.canonical[slot])
             self._members[canonical] -= 1
             if not self._members[canonical]:
                 del self._members[canonical]
+                for merged in self._absorbed.pop(canonical, []):
+                    del self._merged_into[merged]
                 closed.append(cluster_of(canonical))
         self._closed += sorted(closed)
         store.evict(gone)
@@ -274,7 +296,26 @@ class DedupIndex:
     def _count_members(self, slots: np.ndarray) -> None:
         canonical = self._store.canonical
         for slot in slots.tolist():
-            self._members[canonical[slot]] = self._members.get(canonical[slot], 0) + 1
+            root = self._root(canonical[slot])
+            self._members[root] = self._members.get(root, 0) + 1
+
+    def _root(self, canonical_id: str) -> str:
+        """The canonical id of the cluster a copy's cluster lives on in (itself unless it was merged)."""
+        return self._merged_into.get(canonical_id, canonical_id)
+
+    def _merge(self, older: str, younger: str) -> None:
+        """Merge the cluster of canonical id ``younger`` (and those merged into it) into ``older``'s."""
+        moved = [younger, *self._absorbed.pop(younger, [])]
+        for canonical_id in moved:
+            self._merged_into[canonical_id] = older
+        self._absorbed.setdefault(older, []).extend(moved)
+        if younger in self._members:
+            self._members[older] = self._members.get(older, 0) + self._members.pop(younger)
+
+    def _age(self, canonical_id: str) -> tuple[int, str]:
+        """Orders clusters oldest first: by their canonical copy's arrival (one evicted from the window first)."""
+        slot = self._store.slot_of.get(canonical_id)
+        return (-1 if slot is None else int(self._store.seqs[slot]), canonical_id)
 
     def _make_room(self, rows: int) -> None:
         if self._store.room() < rows:
@@ -313,14 +354,29 @@ class DedupIndex:
         if exact.any():
             return self._duplicate_of(int(rows[np.argmax(exact)]), "exact", 1.0)
         sketch = self._store.sketch_at(slot)
+        best: tuple[int, DecisionKind, float] | None = None
+        clusters: list[str] = []  # those the article is a copy in, the one it matches best first
         for i in np.argsort(-containment, kind="stable"):
             if containment[i] < self.options.threshold:
                 break
             row = int(rows[i])
-            if self._facts_agree(sketch, row, jaccard[i] * self.options.num_perm < FEW_SLOTS):
+            cluster = self._root(self._store.canonical[row])
+            if cluster in clusters or (best is not None and containment[i] < self.options.merge_threshold):
+                continue
+            if not self._facts_agree(sketch, row, jaccard[i] * self.options.num_perm < FEW_SLOTS):
+                continue
+            clusters.append(cluster)
+            if best is None:
                 kind: DecisionKind = "revision" if sketch.size >= REVISION_GROWTH * sizes[i] else "near"
-                return self._duplicate_of(row, kind, float(containment[i]))
-        return None
+                best = (row, kind, float(containment[i]))
+        if best is None:
+            return None
+        older, *younger = sorted(clusters, key=self._age)
+        for merged in younger:
+            self._merge(older, merged)
+        if younger:
+            self._merges[self._store.ids[slot]] = tuple(cluster_of(c) for c in younger)
+        return self._duplicate_of(*best)
 
     def _facts_agree(self, sketch: Sketch, row: int, weak: bool) -> bool:
         """The facts two articles have in the same places agree, and they have enough of them there.
@@ -347,7 +403,8 @@ class DedupIndex:
     def _duplicate_of(self, row: int, kind: DecisionKind, similarity: float) -> tuple[str, str | None, int, float]:
         """The decision for a copy of the article in ``row``: its canonical id, revision_of, kind, similarity."""
         store = self._store
-        return store.canonical[row], store.ids[row] if kind == "revision" else None, _KINDS.index(kind), similarity
+        canonical = self._root(store.canonical[row])
+        return canonical, store.ids[row] if kind == "revision" else None, _KINDS.index(kind), similarity
 
     def _result_at(self, slot: int) -> tuple[Decision, IndexEntry]:
         decision = self._decision_at(slot)
@@ -362,6 +419,7 @@ class DedupIndex:
             canonical_id=canonical,
             similarity=round(float(store.similarities[slot]), 4),
             revision_of=store.revision_of[slot],
+            merged=self._merges.get(store.ids[slot], ()),
         )
 
     def _entry_at(self, slot: int, decision: Decision) -> IndexEntry:
@@ -376,6 +434,7 @@ class DedupIndex:
             event_time=float(store.times[slot]),
             seq=int(store.seqs[slot]),
             sketch=store.sketch_at(slot).to_text(),
+            merged=list(decision.merged),
         )
 
 
