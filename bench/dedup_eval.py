@@ -70,8 +70,11 @@ def build(seed: int, n_reuters: int, n_templated: int) -> list[Document]:
     plain = [s for s in reuters if not syndication.TEMPLATED_TITLE.search(s["title"])]
     long_plain = [s for s in plain if sum(len(p.split()) for p in s["paragraphs"]) >= 120]
     aeb = [s for s in syndication.aeb_bodies() if sum(len(p.split()) for p in s["paragraphs"]) >= 50]
-    stories = distinct(aeb + rng.sample(long_plain, n_reuters))
-    templates = distinct(rng.sample(templated, n_templated))
+    sampled, sampled_templates = aeb + rng.sample(long_plain, n_reuters), rng.sample(templated, n_templated)
+    # One pass over both: a "templated" story can be a re-send of a story of the set (their titles differ).
+    kept = {id(base) for base in distinct(sampled + sampled_templates)}
+    stories = [base for base in sampled if id(base) in kept]
+    templates = [base for base in sampled_templates if id(base) in kept]
     scripted = [p for family in syndication.TEMPLATES for p in syndication.templated(family, rng, 40)]
     # An update adds new reporting, not the text of another story of the set (that would make a copy of that
     # story too, labelled as a copy of this one only).

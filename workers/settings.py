@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     dedup_threshold: float = Field(
         0.6, gt=0, le=1, description="Minimum estimated containment of the shorter article's shingles in the other's"
     )
+    dedup_numbers_backed_threshold: float = Field(
+        0.4,
+        gt=0,
+        le=1,
+        description="Lower containment that stands when at least 3 numbers agree in place (80% of them)",
+    )
     dedup_merge_threshold: float = Field(
         0.7, gt=0, le=1, description="Containment a copy must also have in a second cluster to merge it into its own"
     )

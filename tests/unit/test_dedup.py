@@ -407,3 +407,33 @@ def test_a_batch_merges_as_one_call_per_article_does() -> None:
     articles = [(a, content_hash(t), t, float(n), None) for n, (a, t) in enumerate(merge_scenario())]
     one_by_one = DedupIndex(OPTIONS)
     assert DedupIndex(OPTIONS).decide_many(articles) == [one_by_one.decide(*article) for article in articles]
+
+
+# Two quarterly reports from one template (Reuters earnings notices): the same words, other figures.
+EARNINGS = [
+    "Shr 15 cts vs six cts",
+    "Net 1,410,000 vs 550,000",
+    "Revs 6,901,000 vs 2,392,000",
+    "Avg shrs 10,326,000 vs 9,064,000",
+    "Note: Prior qtr per share figure adjusted for two-for-one stock split of February 27. Reuter",
+]
+OTHER_EARNINGS = [
+    "Shr 22 cts vs 18 cts",
+    "Net 4,127,000 vs 3,177,000",
+    "Revs 70,200,000 vs 48,600,000",
+    "Avg shrs 8,326,000 vs 8,064,000",
+    "Note: Prior qtr per share figure adjusted for two-for-one stock split of March 12. Reuter",
+]
+
+
+@pytest.mark.parametrize("backed", [0.4, 0.6])
+def test_a_trimmed_wrapped_figures_story_is_a_copy_when_its_numbers_vouch(backed: float) -> None:
+    """Three lines of a report inside an outlet's wrapper hold half the report's shingles, and all its figures."""
+    copy = text_of(syndication.boilerplate(OTHER_EARNINGS[:3], random.Random(2)))
+    index = DedupIndex(DedupOptions(numbers_backed_threshold=backed))
+    for article_id, text in (("report", text_of(EARNINGS)), ("other", text_of(OTHER_EARNINGS))):
+        assert decide(index, article_id, text).kind == "unique"
+    decision = decide(index, "copy", copy)
+    assert decision.similarity < OPTIONS.threshold or decision.kind == "unique"
+    expected = ("near", "other") if backed < OPTIONS.threshold else ("unique", "copy")
+    assert (decision.kind, decision.canonical_id) == expected

@@ -47,8 +47,13 @@ _KINDS: tuple[DecisionKind, ...] = ("unique", "exact", "near", "revision")
 # boilerplate or a dateline adds a few percent; an added paragraph adds more.
 REVISION_GROWTH = 1.15
 # A containment estimated from fewer equal signature values than this (a short article against one many times
-# longer: J = 0.06 at 8 of 128) is noisy; such a match stands only when facts were compared and agree.
-FEW_SLOTS = 8
+# longer: J = 0.12 at 16 of 128) is noisy, and it is how an outlet's wrapper around a short story "matches" a
+# long story under the same wrapper; such a match stands only when facts were compared and agree.
+FEW_SLOTS = 16
+# A containment below the threshold, down to ``DedupOptions.numbers_backed_threshold``, stands when the numbers
+# vouch for it: at least this many agree in place, and this share of the places both put a number under.
+BACKING_NUMBERS = 3
+BACKING_SHARE = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,9 @@ class DedupOptions:
     """Tunables of the dedup stage (see the README's settings table)."""
 
     threshold: float = 0.6  # estimated containment of the shorter article's shingles in the other's
+    # A lower containment that stands when the numbers strongly agree in place (``BACKING_NUMBERS``): a short
+    # figures-heavy story (earnings, results) trimmed and then wrapped or updated holds 40-60% of the original.
+    numbers_backed_threshold: float = 0.4
     # The containment a copy must also have in a second cluster to merge it into the one it matched: a merge joins
     # whole clusters, so a false one costs more than a missed one (0.6 merged templated clusters on the dev set).
     merge_threshold: float = 0.7
@@ -334,7 +342,7 @@ class DedupIndex:
         shared = jaccard * (sizes + my_sizes) / (1 + jaccard)  # |A n B| from J and the two set sizes
         containment = np.minimum(shared / np.minimum(sizes, my_sizes), 1.0)
         bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
-        matched = owners[exact | (containment >= self.options.threshold)]
+        matched = owners[exact | (containment >= min(self.options.threshold, self.options.numbers_backed_threshold))]
         for n in np.unique(matched).tolist():  # the others are first copies, as appended
             at, slot = slice(bounds[n], bounds[n + 1]), int(slots[n])
             decision = self._match(slot, rows[at], exact[at], jaccard[at], containment[at], sizes[at])
@@ -357,13 +365,15 @@ class DedupIndex:
         best: tuple[int, DecisionKind, float] | None = None
         clusters: list[str] = []  # those the article is a copy in, the one it matches best first
         for i in np.argsort(-containment, kind="stable"):
-            if containment[i] < self.options.threshold:
+            if containment[i] < min(self.options.threshold, self.options.numbers_backed_threshold):
                 break
             row = int(rows[i])
             cluster = self._root(self._store.canonical[row])
             if cluster in clusters or (best is not None and containment[i] < self.options.merge_threshold):
                 continue
             if not self._facts_agree(sketch, row, jaccard[i] * self.options.num_perm < FEW_SLOTS):
+                continue
+            if containment[i] < self.options.threshold and not self._numbers_vouch(sketch, row):
                 continue
             clusters.append(cluster)
             if best is None:
@@ -399,6 +409,12 @@ class DedupIndex:
         if weak and min(both.mine, both.theirs) < MIN_SAMPLE:
             return False  # a containment resting on a few signature values needs facts to vouch for it
         return not _unsupported(both, options.fact_threshold)
+
+    def _numbers_vouch(self, sketch: Sketch, row: int) -> bool:
+        """Enough numbers agree in place, and few places hold another number, to back a lower containment."""
+        other = self._store.sketch_at(row)
+        numbers = fact_match(sketch.numbers, sketch.number_count, other.numbers, other.number_count)
+        return numbers.agreeing >= BACKING_NUMBERS and numbers.agreeing >= BACKING_SHARE * numbers.shared
 
     def _duplicate_of(self, row: int, kind: DecisionKind, similarity: float) -> tuple[str, str | None, int, float]:
         """The decision for a copy of the article in ``row``: its canonical id, revision_of, kind, similarity."""
