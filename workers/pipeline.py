@@ -304,6 +304,7 @@ def dedup_options(settings: Settings) -> DedupOptions:
     return DedupOptions(
         threshold=settings.dedup_threshold,
         merge_threshold=settings.dedup_merge_threshold,
+        boilerplate_stories=settings.dedup_boilerplate_stories,
         numbers_backed_threshold=settings.dedup_numbers_backed_threshold,
         number_threshold=settings.dedup_number_threshold,
         name_threshold=settings.dedup_name_threshold,

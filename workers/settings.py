@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         le=1,
         description="Lower containment that stands when at least 3 numbers agree in place (80% of them)",
     )
+    dedup_boilerplate_stories: int = Field(
+        3,
+        ge=2,
+        description="An end paragraph held by the first copies of this many stories in the window is boilerplate",
+    )
     dedup_merge_threshold: float = Field(
         0.7, gt=0, le=1, description="Containment a copy must also have in a second cluster to merge it into its own"
     )

@@ -14,6 +14,7 @@ from tests.conftest import SEED_PAGE_ID, seed_record
 from workers.clean import CleanOptions, clean_article
 from workers.clean.normalize import content_hash
 from workers.dedup import Decision, DedupIndex, DedupOptions, event_time
+from workers.dedup.boilerplate import ParagraphCounts
 from workers.dedup.sketch import Sketch, Sketcher
 from workers.dedup.store import MIN_CAPACITY
 from workers.records import Origin, RawArticle
@@ -437,3 +438,87 @@ def test_a_trimmed_wrapped_figures_story_is_a_copy_when_its_numbers_vouch(backed
     assert decision.similarity < OPTIONS.threshold or decision.kind == "unique"
     expected = ("near", "other") if backed < OPTIONS.threshold else ("unique", "copy")
     assert (decision.kind, decision.canonical_id) == expected
+
+
+def wrapped(paragraphs: list[str], outlet: str = "The Daily Courier") -> list[str]:
+    """A story inside one outlet's wrapper, the same on every page of the outlet."""
+    return [
+        f"Sign up for {outlet}'s morning newsletter to get the day's top stories in your inbox.",
+        *paragraphs,
+        f"Copyright 2024 {outlet}. All rights reserved. This material may not be published, broadcast, rewritten "
+        "or redistributed.",
+        "Read more: Follow our live coverage and share your views in the comments below.",
+    ]
+
+
+@pytest.mark.parametrize("boilerplate_stories", [3, 10**6])
+def test_an_outlets_wrapper_that_many_stories_hold_is_set_aside(boilerplate_stories: int) -> None:
+    """The wrapped first paragraph of a short story holds the story's own text, and a wrapper more than twice as long.
+
+    Once the first copies of three stories hold the wrapper, it counts as no story's text (10**6: never).
+    Every pair sharing a signature value is a candidate here (128 bands): the test is of the verification.
+    """
+    options = DedupOptions(bands=128, boilerplate_stories=boilerplate_stories)
+    index = DedupIndex(options)
+    for n, story in enumerate([STORY, OTHER_OUTLET, seed_text().split("\n\n")]):
+        assert decide(index, f"wrapped-{n}", text_of(wrapped(story))).kind == "unique"
+    short = syndication.sports_result(random.Random(1))
+    assert decide(index, "short", text_of(short)).kind == "unique"
+    copy = decide(index, "copy", text_of(wrapped(short[:1])))
+    assert (copy.kind, copy.canonical_id) == (("near", "short") if boilerplate_stories == 3 else ("unique", "copy"))
+
+
+def test_paragraph_counts_are_never_low_and_come_back_down() -> None:
+    counts = ParagraphCounts(capacity=64)
+    hashes = np.arange(1000, dtype=np.uint32) * np.uint32(2654435761)
+    counts.add(hashes)
+    counts.add(hashes[:10])
+    assert (counts.count(hashes[:10]) >= 2).all() and (counts.count(hashes) >= 1).all()
+    counts.add(hashes[:10], step=-1)
+    counts.add(hashes, step=-1)
+    assert not counts.count(hashes).any()
+    counts.add(np.full(70_000, 7, dtype=np.uint32))
+    assert counts.count(np.array([7], dtype=np.uint32))[0] == np.iinfo(np.uint16).max  # saturates, never wraps
+
+
+def test_a_rebuilt_index_counts_the_wrapper_again() -> None:
+    options = DedupOptions(bands=128)
+    index = DedupIndex(options)
+    texts = [text_of(wrapped(story)) for story in (STORY, OTHER_OUTLET, seed_text().split("\n\n"))]
+    short = syndication.sports_result(random.Random(1))
+    texts.append(text_of(short))
+    entries = [(f"a{n}", index.decide(f"a{n}", content_hash(text), text, 0.0)[1]) for n, text in enumerate(texts)]
+    restored = DedupIndex(options)
+    restored.reset(entries)
+    assert decide(restored, "copy", text_of(wrapped(short[:1]))).canonical_id == "a3"
+    sketch = Sketch.from_text(entries[0][1]["sketch"], options.num_perm)
+    assert (
+        len(sketch.edges) == 6 and sketch.edge_words.tolist() == Sketcher(128, 5).sketch(texts[0]).edge_words.tolist()
+    )
+
+
+def test_a_sketch_written_before_paragraphs_were_kept_keeps_its_facts() -> None:
+    sketch = Sketcher(128, 5).sketch(text_of(STORY))
+    facts = np.concatenate((sketch.numbers, sketch.names))
+    counts = [sketch.size, sketch.number_count, sketch.name_count, len(sketch.numbers), len(sketch.names)]
+    head = np.array(counts, dtype=np.uint32).tobytes()
+    before = base64.b64encode(head + sketch.signature.tobytes() + facts.tobytes()).decode()
+    back = Sketch.from_text(before, 128)
+    assert np.array_equal(back.numbers, sketch.numbers) and np.array_equal(back.names, sketch.names)
+    assert len(back.edges) == len(back.edge_words) == 0
+
+
+BRIDGE = (
+    "Officials said the new bridge over the river will cost 40 million dollars and take 3 years to build, and the "
+    "regional transport authority expects traffic in the old town to ease once it opens to drivers and cyclists."
+)
+
+
+def test_half_the_figures_differing_needs_a_nearly_whole_copy() -> None:
+    """One figure of two agrees: a copy with a figure changed is nearly whole; a sibling with other words is not."""
+    index = DedupIndex(DedupOptions(bands=128))  # every pair sharing a signature value is a candidate
+    decide(index, "bridge", BRIDGE)
+    corrected = decide(index, "corrected", BRIDGE.replace("take 3 years", "take 5 years"))
+    assert (corrected.kind, corrected.canonical_id) == ("near", "bridge")
+    sibling = BRIDGE.replace("take 3 years", "take 4 years").replace("the old town", "the city centre")
+    assert decide(index, "sibling", sibling).kind == "unique"  # containment 0.67: it would pass without the rule

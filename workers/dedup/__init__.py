@@ -22,7 +22,8 @@ from typing import Literal, TypedDict
 
 import numpy as np
 
-from workers.dedup.sketch import MIN_SAMPLE, FactMatch, Sketch, Sketcher, Sketches, fact_match
+from workers.dedup.boilerplate import ParagraphCounts
+from workers.dedup.sketch import EDGES_KEPT, MIN_SAMPLE, FactMatch, Sketch, Sketcher, Sketches, fact_match
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
 
@@ -54,6 +55,13 @@ FEW_SLOTS = 16
 # vouch for it: at least this many agree in place, and this share of the places both put a number under.
 BACKING_NUMBERS = 3
 BACKING_SHARE = 0.8
+# Where as many numbers differ in place as agree, a pair stands only with a containment of at least this: a copy
+# whose one other figure is a dateline's day or a copyright year is nearly whole, while a templated sibling that
+# shares half its figures by chance (a weather report with the same high) is not.
+TIED_CONTAINMENT = 0.8
+# Fewer shingles than this left of an article once its boilerplate paragraphs are set aside: too little of its
+# own to judge a containment on, so the smaller side counts as at least this big.
+MIN_OWN_SHINGLES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,9 @@ class DedupOptions:
     # The containment a copy must also have in a second cluster to merge it into the one it matched: a merge joins
     # whole clusters, so a false one costs more than a missed one (0.6 merged templated clusters on the dev set).
     merge_threshold: float = 0.7
+    # An end paragraph held by the first copies of this many stories in the window is boilerplate (an outlet's
+    # wrapper): set aside on both sides when the containment is estimated.
+    boilerplate_stories: int = 3
     number_threshold: float = 0.5  # share of the contexts both put a number under that hold the same number
     name_threshold: float = 0.5  # the same for names (judged only when the numbers cannot vouch)
     fact_threshold: float = 0.3  # share of the sampled facts of the article with fewer found in the other, in place
@@ -156,6 +167,7 @@ class DedupIndex:
         self._merged_into: dict[str, str] = {}  # canonical id of a merged cluster -> the one it lives on in
         self._absorbed: dict[str, list[str]] = {}  # the reverse: canonical id -> those merged into it
         self._merges: dict[str, tuple[str, ...]] = {}  # article id -> clusters it merged (its decision's)
+        self._paragraphs = ParagraphCounts(self._store.capacity)  # end paragraphs of the first copies held
 
     def __len__(self) -> int:
         return self._store.size
@@ -163,7 +175,7 @@ class DedupIndex:
     def nbytes(self) -> int:
         """Memory held by the index, in bytes."""
         maps = (self._members, self._merged_into, self._absorbed, self._merges)
-        return self._store.nbytes() + sum(sys.getsizeof(m) for m in maps)
+        return self._store.nbytes() + self._paragraphs.nbytes + sum(sys.getsizeof(m) for m in maps)
 
     def decide(
         self, article_id: str, content_hash: str, text: str, at: float, sketch: Sketch | None = None
@@ -174,7 +186,8 @@ class DedupIndex:
     def decide_many(self, articles: Sequence[Article]) -> list[tuple[Decision, IndexEntry]]:
         """Classify articles in order and remember them; an id seen before gets its earlier decision back.
 
-        The same decisions as one call per article: an article of the batch can be the original of a later one.
+        The same decisions as one call per article (an article of the batch can be the original of a later one),
+        but for the boilerplate counts, which take in the batch's first copies once the batch is decided.
         Lookups and similarities are computed for the whole batch at once, and so are the sketches the articles
         do not bring (the clean stage sketches them, in parallel workers, so that this single owner need not).
         """
@@ -188,6 +201,7 @@ class DedupIndex:
             new_slots = self._append(new, self._sketches(new))
             self._decide_rows(new_slots, np.maximum.accumulate([max(self._newest, a[3]) for a in new]))
             self._count_members(new_slots)
+            self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
         slots = [store.slot_of[a[0]] for a in articles]
         return [self._result_at(slot) for slot in slots]
@@ -240,6 +254,7 @@ class DedupIndex:
                 for cluster_id in merged:
                     self._merge(self._root(canonical_of(entry["cluster_id"])), self._root(canonical_of(cluster_id)))
         self._count_members(slots)
+        self._count_paragraphs(slots)
 
     def _shared_id(self, article_id: str, canonical_id: str) -> str:
         """The canonical id as a string the index already holds (its own id, or the canonical row's), to save memory."""
@@ -265,9 +280,12 @@ class DedupIndex:
                     del self._merged_into[merged]
                 closed.append(cluster_of(canonical))
         self._closed += sorted(closed)
+        self._count_paragraphs(gone, step=-1)
         store.evict(gone)
         if store.room() < extra:
             store.grow(extra)
+            self._paragraphs = ParagraphCounts(store.capacity)  # sized to the index: count the first copies again
+            self._count_paragraphs(store.live())
 
     def drain_evicted(self) -> list[str]:
         """Ids evicted from the window since the last call, so that persisted state can forget them too."""
@@ -307,6 +325,42 @@ class DedupIndex:
             root = self._root(canonical[slot])
             self._members[root] = self._members.get(root, 0) + 1
 
+    def _count_paragraphs(self, slots: np.ndarray, step: int = 1) -> None:
+        """Count (``step`` -1: uncount) the end paragraphs of the first copies among the rows in ``slots``."""
+        store = self._store
+        firsts = slots[store.kinds[slots] == _KINDS.index("unique")]
+        used = np.arange(EDGES_KEPT) < store.edge_counts[firsts][:, None]
+        self._paragraphs.add(store.edges[firsts][used], step)
+
+    def _boilerplate(self, slots: np.ndarray) -> np.ndarray:
+        """Which end paragraphs of the rows in ``slots`` are boilerplate: [slots, EDGES_KEPT] bools."""
+        store = self._store
+        used = np.arange(EDGES_KEPT) < store.edge_counts[slots][:, None]
+        return used & (self._paragraphs.count(store.edges[slots]) >= self.options.boilerplate_stories)
+
+    def _containment(
+        self, rows: np.ndarray, mine: np.ndarray, jaccard: np.ndarray, sizes: np.ndarray, my_sizes: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pair by pair, the containment of the smaller article's own text in the other's, boilerplate set aside,
+        and whether the new article is longer by ``REVISION_GROWTH``, in all and in its own text (an update, not a
+        wrapper; a paragraph edited out of the boilerplate both have counts as its own on one side only).
+
+        |A n B| comes from J and the two sizes: J(|A|+|B|)/(1+J). The boilerplate paragraphs both have are taken
+        out of it, and each side's boilerplate out of its size (its words stand for the shingles they start).
+        """
+        store = self._store
+        theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
+        their_words = np.where(theirs, store.edge_words[rows], 0).sum(axis=1)
+        our_words = np.where(ours, store.edge_words[mine], 0).sum(axis=1)
+        both = (store.edges[rows][:, :, None] == store.edges[mine][:, None, :]) & theirs[:, :, None] & ours[:, None, :]
+        shared_words = np.where(both.any(axis=2), store.edge_words[rows], 0).sum(axis=1)
+        shared = np.maximum(jaccard * (sizes + my_sizes) / (1 + jaccard) - shared_words, 0)
+        their_own, my_own = sizes - their_words, my_sizes - our_words
+        floor = np.minimum(np.minimum(sizes, my_sizes), MIN_OWN_SHINGLES)
+        containment = np.minimum(shared / np.maximum(np.minimum(their_own, my_own), floor), 1.0)
+        grown = (my_sizes >= REVISION_GROWTH * sizes) & (my_own >= REVISION_GROWTH * np.maximum(their_own, floor))
+        return containment, grown
+
     def _root(self, canonical_id: str) -> str:
         """The canonical id of the cluster a copy's cluster lives on in (itself unless it was merged)."""
         return self._merged_into.get(canonical_id, canonical_id)
@@ -339,13 +393,12 @@ class DedupIndex:
         exact = (store.content_hashes[rows] == store.content_hashes[mine]).all(axis=1)
         jaccard = np.count_nonzero(store.signatures[rows] == store.signatures[mine], axis=1) / self.options.num_perm
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
-        shared = jaccard * (sizes + my_sizes) / (1 + jaccard)  # |A n B| from J and the two set sizes
-        containment = np.minimum(shared / np.minimum(sizes, my_sizes), 1.0)
+        containment, grown = self._containment(rows, mine, jaccard, sizes, my_sizes)
         bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
         matched = owners[exact | (containment >= min(self.options.threshold, self.options.numbers_backed_threshold))]
         for n in np.unique(matched).tolist():  # the others are first copies, as appended
             at, slot = slice(bounds[n], bounds[n + 1]), int(slots[n])
-            decision = self._match(slot, rows[at], exact[at], jaccard[at], containment[at], sizes[at])
+            decision = self._match(slot, rows[at], exact[at], jaccard[at], containment[at], grown[at])
             if decision is not None:
                 store.set_decision(slot, *decision)
 
@@ -356,7 +409,7 @@ class DedupIndex:
         exact: np.ndarray,
         jaccard: np.ndarray,
         containment: np.ndarray,
-        sizes: np.ndarray,
+        grown: np.ndarray,
     ) -> tuple[str, str | None, int, float] | None:
         """The copy the article in ``slot`` is of, among its candidate ``rows``; None for a first copy."""
         if exact.any():
@@ -371,13 +424,14 @@ class DedupIndex:
             cluster = self._root(self._store.canonical[row])
             if cluster in clusters or (best is not None and containment[i] < self.options.merge_threshold):
                 continue
-            if not self._facts_agree(sketch, row, jaccard[i] * self.options.num_perm < FEW_SLOTS):
+            weak = jaccard[i] * self.options.num_perm < FEW_SLOTS
+            if not self._facts_agree(sketch, row, weak, float(containment[i])):
                 continue
             if containment[i] < self.options.threshold and not self._numbers_vouch(sketch, row):
                 continue
             clusters.append(cluster)
             if best is None:
-                kind: DecisionKind = "revision" if sketch.size >= REVISION_GROWTH * sizes[i] else "near"
+                kind: DecisionKind = "revision" if grown[i] else "near"
                 best = (row, kind, float(containment[i]))
         if best is None:
             return None
@@ -388,11 +442,12 @@ class DedupIndex:
             self._merges[self._store.ids[slot]] = tuple(cluster_of(c) for c in younger)
         return self._duplicate_of(*best)
 
-    def _facts_agree(self, sketch: Sketch, row: int, weak: bool) -> bool:
+    def _facts_agree(self, sketch: Sketch, row: int, weak: bool, containment: float) -> bool:
         """The facts two articles have in the same places agree, and they have enough of them there.
 
         Numbers are the strict check: where both put a number under the same context, most must be the same
-        number (a templated sibling's figures differ). Names conflict for true copies too (two outlets' bylines
+        number (a templated sibling's figures differ), and where only half are, the texts must be nearly whole
+        copies (``TIED_CONTAINMENT``). Names conflict for true copies too (two outlets' bylines
         or datelines under one template), so their conflicts count only when the numbers cannot vouch. And a
         fair share of the facts of the article with fewer must be in the other in the same context, so two
         stories that share only an outlet's boilerplate, or a template's fixed words, stay apart.
@@ -403,6 +458,8 @@ class DedupIndex:
         names = fact_match(sketch.names, sketch.name_count, other.names, other.name_count)
         if _conflicting(numbers, options.number_threshold) or _unsupported(numbers, options.fact_threshold):
             return False
+        if numbers.shared >= MIN_SAMPLE and 2 * numbers.agreeing == numbers.shared and containment < TIED_CONTAINMENT:
+            return False  # half the figures differ: a templated sibling agreeing by chance, unless nearly whole
         if numbers.agreeing < MIN_SAMPLE and _conflicting(names, options.name_threshold):
             return False
         both = FactMatch(*(a + b for a, b in zip(numbers, names, strict=True)))

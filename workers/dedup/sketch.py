@@ -7,13 +7,14 @@ tens of microseconds; rensa turns the shingle hashes into the MinHash signature.
 from __future__ import annotations
 
 import base64
+import zlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from rensa import RMinHash
 
-__all__ = ["FACTS_KEPT", "FACT_DTYPE", "FactMatch", "Sketch", "Sketcher", "Sketches", "fact_match"]
+__all__ = ["EDGES_KEPT", "FACTS_KEPT", "FACT_DTYPE", "FactMatch", "Sketch", "Sketcher", "Sketches", "fact_match"]
 
 MINHASH_SEED = 1  # fixed: signatures must agree across processes and restarts
 # Numbers and names kept per article: a bottom-k sample (the k smallest) of their keys, each a fact's 16-bit
@@ -22,6 +23,11 @@ MINHASH_SEED = 1  # fixed: signatures must agree across processes and restarts
 FACTS_KEPT = 16
 FACT_DTYPE = np.uint32
 MIN_SAMPLE = 2  # fewer shared contexts than this say nothing either way
+# Paragraphs kept at each end of an article, hashed with their word counts: where an outlet's wrapper sits
+# (newsletter prompt above; copyright, "read more" below), for the index to recognise when many stories share them.
+EDGE_PARAGRAPHS = 3
+EDGES_KEPT = 2 * EDGE_PARAGRAPHS
+_QUOTES = str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")
 CONTEXT_WORDS = 2  # words each side of a fact that place it in the text
 _U64 = np.uint64
 _HASH_BASE = _U64(0x100000001B3)  # odd (FNV-1 64-bit prime), so it has an inverse modulo 2**64
@@ -49,6 +55,10 @@ _NUMBER_MASK, _NAME_MASK = _U64(0x2545F4914F6CDD1D), _U64(0x5851F42D4C957F2D)
 _EDGES = np.full(CONTEXT_WORDS, 0x14057B7EF767814F, dtype=np.uint64)
 
 
+_NO_EDGES = np.zeros(0, dtype=np.uint32)
+_NO_EDGE_WORDS = np.zeros(0, dtype=np.uint16)
+
+
 @dataclass(frozen=True, slots=True)
 class Sketch:
     """What the index keeps of an article: signature, shingle count, samples of its numbers and names."""
@@ -59,24 +69,33 @@ class Sketch:
     names: np.ndarray  # uint32[<= FACTS_KEPT]: the same for its names
     number_count: int  # distinct keys of its numbers
     name_count: int  # distinct keys of its names
+    edges: np.ndarray  # uint32[<= EDGES_KEPT]: hashes of its first and last paragraphs
+    edge_words: np.ndarray  # uint16: their word counts
 
     def to_text(self) -> str:
         """A compact base64 form for the persisted index entry."""
         counts = (self.number_count, self.name_count, len(self.numbers), len(self.names))
         head = np.array([min(self.size, 2**32 - 1), *counts], dtype=np.uint32)
         facts = np.concatenate((self.numbers, self.names)).astype(FACT_DTYPE)
-        return base64.b64encode(head.tobytes() + self.signature.tobytes() + facts.tobytes()).decode("ascii")
+        edges = (
+            np.array([len(self.edges)], dtype=np.uint32).tobytes() + self.edges.tobytes() + self.edge_words.tobytes()
+        )
+        return base64.b64encode(head.tobytes() + self.signature.tobytes() + facts.tobytes() + edges).decode("ascii")
 
     @classmethod
     def from_text(cls, text: str, num_perm: int) -> Sketch:
-        """The sketch ``to_text`` wrote; facts of the older form (bare 16-bit hashes, no context) are dropped."""
+        """The sketch ``to_text`` wrote. Sketches written before paragraphs were kept have none; facts of the oldest
+        form (bare 16-bit hashes, no context) are dropped."""
         data = np.frombuffer(base64.b64decode(text), dtype=np.uint8)
         size, number_count, name_count, n_numbers, n_names = (int(v) for v in data[:20].view(np.uint32))
         signature = data[20 : 20 + 2 * num_perm].view(np.uint16).copy()
-        facts = data[20 + 2 * num_perm :]
-        if len(facts) != (n_numbers + n_names) * FACT_DTYPE().itemsize:
-            facts, n_numbers, n_names, number_count, name_count = facts[:0], 0, 0, 0, 0
-        facts = facts.view(FACT_DTYPE)
+        rest = data[20 + 2 * num_perm :]
+        facts_end = (n_numbers + n_names) * FACT_DTYPE().itemsize
+        edges, edge_words = _edges_of(rest[facts_end:]) if len(rest) >= facts_end else (None, None)
+        if edges is None:  # not this form's facts and paragraphs: the oldest form's facts
+            facts_end, n_numbers, n_names, number_count, name_count = 0, 0, 0, 0, 0
+            edges, edge_words = _NO_EDGES, _NO_EDGE_WORDS
+        facts = rest[:facts_end].view(FACT_DTYPE)
         return cls(
             signature=signature,
             size=size,
@@ -84,7 +103,20 @@ class Sketch:
             names=facts[n_numbers : n_numbers + n_names].copy(),
             number_count=number_count,
             name_count=name_count,
+            edges=edges,
+            edge_words=edge_words,
         )
+
+
+def _edges_of(data: np.ndarray) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+    """The paragraph hashes and word counts after a sketch's facts (none in the form before them); None, None when
+    the bytes are not that."""
+    if not len(data):
+        return _NO_EDGES, _NO_EDGE_WORDS
+    count = int(data[:4].view(np.uint32)[0]) if len(data) >= 4 else -1
+    if count < 0 or count > EDGES_KEPT or len(data) != 4 + 6 * count:
+        return None, None
+    return data[4 : 4 + 4 * count].view(np.uint32).copy(), data[4 + 4 * count :].view(np.uint16).copy()
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -116,12 +148,16 @@ class Sketches:
     numbers: np.ndarray  # FACT_DTYPE[n, FACTS_KEPT], the first ``fact_counts[:, 2]`` of each row used
     names: np.ndarray  # FACT_DTYPE[n, FACTS_KEPT], the first ``fact_counts[:, 3]`` of each row used
     fact_counts: np.ndarray  # uint16[n, 4]: distinct numbers, distinct names, numbers kept, names kept
+    edges: np.ndarray  # uint32[n, EDGES_KEPT]: first and last paragraphs' hashes, the first ``edge_counts`` used
+    edge_words: np.ndarray  # uint16[n, EDGES_KEPT]: their word counts
+    edge_counts: np.ndarray  # uint8[n]
 
     def __len__(self) -> int:
         return len(self.sizes)
 
     def __getitem__(self, row: int) -> Sketch:
         number_count, name_count, n_numbers, n_names = self.fact_counts[row].tolist()
+        n_edges = int(self.edge_counts[row])
         return Sketch(
             signature=self.signatures[row],
             size=int(self.sizes[row]),
@@ -129,6 +165,8 @@ class Sketches:
             names=self.names[row, :n_names],
             number_count=number_count,
             name_count=name_count,
+            edges=self.edges[row, :n_edges],
+            edge_words=self.edge_words[row, :n_edges],
         )
 
     @classmethod
@@ -145,11 +183,16 @@ class Sketches:
                 np.array([len(s.numbers) for s in sketches], dtype=np.int64),
                 np.array([len(s.names) for s in sketches], dtype=np.int64),
             ),
+            edges=np.zeros((len(sketches), EDGES_KEPT), dtype=np.uint32),
+            edge_words=np.zeros((len(sketches), EDGES_KEPT), dtype=np.uint16),
+            edge_counts=np.array([len(s.edges) for s in sketches], dtype=np.uint8),
         )
         for row, sketch in enumerate(sketches):
             batch.signatures[row] = sketch.signature
             batch.numbers[row, : len(sketch.numbers)] = sketch.numbers
             batch.names[row, : len(sketch.names)] = sketch.names
+            batch.edges[row, : len(sketch.edges)] = sketch.edges
+            batch.edge_words[row, : len(sketch.edges)] = sketch.edge_words
         return batch
 
 
@@ -225,6 +268,7 @@ class Sketcher:
         numbers, number_counts = _bottom_per_text(number_keys, number_text, len(texts))
         names, name_counts = _bottom_per_text(name_keys, name_text, len(texts))
         shingles, offsets = self._shingles(words, word_counts)
+        edges, edge_words, edge_counts = _edge_paragraphs(texts)
         return Sketches(
             signatures=self._signatures(shingles, offsets),
             sizes=np.maximum(word_counts - self.shingle_words + 1, 1).astype(np.uint32),
@@ -233,6 +277,9 @@ class Sketcher:
             fact_counts=_fact_counts(
                 number_counts, name_counts, np.minimum(number_counts, FACTS_KEPT), np.minimum(name_counts, FACTS_KEPT)
             ),
+            edges=edges,
+            edge_words=edge_words,
+            edge_counts=edge_counts,
         )
 
     def _word_hashes(self, data: np.ndarray, is_word: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -273,6 +320,26 @@ class Sketcher:
             self._inverse_powers = np.concatenate(
                 ([_U64(1)], np.cumprod(np.full(length - 1, _HASH_BASE_INVERSE), dtype=np.uint64))
             )
+
+
+def _edge_paragraphs(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per text, the CRC-32 of its first and last ``EDGE_PARAGRAPHS`` paragraphs (lines; lower-cased, spaces and
+    quotes normalised) and their word counts."""
+    edges = np.zeros((len(texts), EDGES_KEPT), dtype=np.uint32)
+    edge_words = np.zeros((len(texts), EDGES_KEPT), dtype=np.uint16)
+    counts = np.zeros(len(texts), dtype=np.uint8)
+    for row, text in enumerate(texts):
+        lines = [line.split() for line in text.splitlines()]
+        lines = [words for words in lines if words]
+        ends = dict.fromkeys(
+            [*range(min(EDGE_PARAGRAPHS, len(lines))), *range(max(len(lines) - EDGE_PARAGRAPHS, 0), len(lines))]
+        )
+        for n, at in enumerate(ends):
+            line = " ".join(lines[at]).lower().translate(_QUOTES)
+            edges[row, n] = zlib.crc32(line.encode("utf-8"))
+            edge_words[row, n] = min(len(lines[at]), np.iinfo(np.uint16).max)
+        counts[row] = len(ends)
+    return edges, edge_words, counts
 
 
 def _clear_general_punctuation(data: np.ndarray, is_word: np.ndarray) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.dedup.sketch import FACT_DTYPE, FACTS_KEPT, Sketch, Sketches
+from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, Sketch, Sketches
 
 __all__ = ["Rows", "Store"]
 
@@ -62,6 +62,9 @@ class Store:
         self.numbers = np.zeros((capacity, FACTS_KEPT), dtype=FACT_DTYPE)
         self.names = np.zeros((capacity, FACTS_KEPT), dtype=FACT_DTYPE)
         self.fact_counts = np.zeros((capacity, 4), dtype=np.uint16)  # distinct numbers, names; kept of each
+        self.edges = np.zeros((capacity, EDGES_KEPT), dtype=np.uint32)  # first and last paragraphs' hashes
+        self.edge_words = np.zeros((capacity, EDGES_KEPT), dtype=np.uint16)
+        self.edge_counts = np.zeros(capacity, dtype=np.uint8)
         self.times = np.full(capacity, -np.inf)  # -inf: no live row in the slot
         self.content_hashes = np.zeros((capacity, 2), dtype=np.uint64)
         self.seqs = np.zeros(capacity, dtype=np.int64)
@@ -88,20 +91,7 @@ class Store:
 
     def nbytes(self) -> int:
         """Bytes held by the arrays, the id lists and the id map."""
-        arrays = (
-            self.signatures,
-            self.sizes,
-            self.numbers,
-            self.names,
-            self.fact_counts,
-            self.times,
-            self.content_hashes,
-            self.seqs,
-            self.kinds,
-            self.similarities,
-            self._heads,
-            self._previous,
-        )
+        arrays = [getattr(self, name) for name in _ARRAYS] + [self._heads, self._previous]
         lists = sum(sys.getsizeof(values) for values in (self.ids, self.canonical, self.revision_of))
         # The slots' ints in the id map: CPython caches those up to 256, every other one is an object of its own.
         ints = max(self.size - 257, 0) * sys.getsizeof(self.capacity)
@@ -113,11 +103,8 @@ class Store:
         self._free = self._free[len(reused) :]
         slots = np.concatenate((reused, np.arange(self.used, self.used + len(sketches) - len(reused))))
         self.used += len(sketches) - len(reused)
-        self.signatures[slots] = sketches.signatures
-        self.sizes[slots] = sketches.sizes
-        self.numbers[slots] = sketches.numbers
-        self.names[slots] = sketches.names
-        self.fact_counts[slots] = sketches.fact_counts
+        for name in _SKETCH_ARRAYS:
+            getattr(self, name)[slots] = getattr(sketches, name)
         self.times[slots], self.seqs[slots] = rows.event_times, rows.seqs
         self.content_hashes[slots] = rows.content_hashes
         self.kinds[slots], self.similarities[slots] = rows.kinds, rows.similarities
@@ -146,7 +133,7 @@ class Store:
 
     def sketch_at(self, slot: int) -> Sketch:
         """The sketch stored in a row (views of the store's arrays: read, do not keep)."""
-        return Sketches(self.signatures, self.sizes, self.numbers, self.names, self.fact_counts)[slot]
+        return Sketches(*(getattr(self, name) for name in _SKETCH_ARRAYS))[slot]
 
     def content_hash_at(self, slot: int) -> str:
         """The content hash stored in a row, as 32 hex digits."""
@@ -253,15 +240,6 @@ def split_hash(content_hash: str) -> tuple[int, int]:
     return int(content_hash[:16], 16), int(content_hash[16:32], 16)
 
 
-_ARRAYS = (
-    "signatures",
-    "sizes",
-    "numbers",
-    "names",
-    "fact_counts",
-    "times",
-    "content_hashes",
-    "seqs",
-    "kinds",
-    "similarities",
-)
+# The per-row arrays that hold a sketch, in the order of ``Sketches``' fields, then the others.
+_SKETCH_ARRAYS = ("signatures", "sizes", "numbers", "names", "fact_counts", "edges", "edge_words", "edge_counts")
+_ARRAYS = (*_SKETCH_ARRAYS, "times", "content_hashes", "seqs", "kinds", "similarities")
