@@ -36,6 +36,7 @@ import asyncio
 import gzip
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -69,6 +70,11 @@ READY_TIMEOUT = 300.0  # seconds for workers to load the model and join their gr
 DRAIN_TIMEOUT = 900.0  # seconds for the last record of a run to come out
 HALF_LOAD = 0.5  # latency is measured at this fraction of the one-process throughput
 FINAL = ("enriched", "duplicates", "deadletter")
+# The reader's longest fetch wait. 10 ms in the latency run: arrival times are latencies. The throughput runs
+# end at the last arrival, late by at most 0.1 s (0.3% of a 35 s run); 10 ms there had the broker answer ~100
+# empty fetches a second, costing this process ~4 and the broker ~1-2 CPU-s of a 2,000-article run.
+LATENCY_READ_WAIT_MS = 10
+THROUGHPUT_READ_WAIT_MS = 100
 Entry = Literal["raw", "unique"]  # the topic a run produces to: the whole pipeline, or the tagging stage alone
 
 
@@ -113,6 +119,8 @@ class Run:
     workers: list[WorkerFigures]
     not_enriched: int
     machine_cpu: float  # busy CPU seconds of the whole machine (all processes) during the timed part
+    broker_cpu: float | None  # CPU seconds of the broker's JVM during the timed part (None: its pid is unknown)
+    bench_cpu: float  # CPU seconds of this process (the producer and the reader of the outputs) during it
 
     @property
     def rate(self) -> float:
@@ -187,13 +195,15 @@ def kafka(command: str, port: int) -> subprocess.CompletedProcess[str]:
 
 @contextmanager
 def broker(port: int):
-    """A broker on ``port``: the one running there, or one started (and stopped) here."""
+    """A broker on ``port``: the one running there, or one started (and stopped) here; yields its address and
+    the pid of its JVM (None when the broker on the port is not one of kafka.sh's)."""
     already = kafka("status", port).returncode == 0
     started = kafka("start", port)
     if started.returncode != 0:
         sys.exit(f"the Kafka broker did not start:\n{started.stdout}\n{started.stderr}")
+    status = re.match(r"running \(pid (\d+)\)", kafka("status", port).stdout)
     try:
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", int(status[1]) if status else None
     finally:
         if not already:
             kafka("stop", port)
@@ -205,6 +215,12 @@ def machine_busy_seconds() -> float:
         int(v) for v in Path("/proc/stat").read_text().split()[1:9]
     )
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int | str = "self") -> float:
+    """User and system CPU time a process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -238,8 +254,7 @@ class WorkerProcess:
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the process has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.process.pid)
 
     def peak_rss(self) -> int:
         """Peak resident set size in bytes, as the kernel counts it (VmHWM)."""
@@ -315,7 +330,7 @@ async def warm_up(
 class Outputs:
     """Reads the final topics of a run, noting when each article's record arrives and where."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, fetch_wait_ms: int) -> None:
         self.topics = {getattr(settings, f"topic_{name}"): name for name in FINAL}
         self.consumer = AIOKafkaConsumer(
             *self.topics,
@@ -323,7 +338,9 @@ class Outputs:
             group_id=f"{settings.app_id}-bench",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
-            fetch_max_wait_ms=10,  # wake up promptly: arrival times are latencies
+            # A record on a partition just read waits for the fetch in flight (one per broker) to come back:
+            # arrival times are late by up to this wait.
+            fetch_max_wait_ms=fetch_wait_ms,
         )
         self.arrived: dict[str, tuple[float, str]] = {}
 
@@ -365,6 +382,7 @@ async def produce(
 
 async def run_pipeline(
     base: Settings,
+    broker_pid: int | None,
     stage_lists: list[str],
     warmup: list[Article],
     articles: list[Article],
@@ -377,13 +395,15 @@ async def run_pipeline(
     await ensure_topics(settings)
     with tempfile.TemporaryDirectory(prefix="bench-entities-") as workdir:
         workers = [WorkerProcess(settings, stages, Path(workdir), i) for i, stages in enumerate(stage_lists)]
-        outputs = Outputs(settings)
+        outputs = Outputs(settings, LATENCY_READ_WAIT_MS if rate else THROUGHPUT_READ_WAIT_MS)
         producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
         try:
             await outputs.start()
             await producer.start()
             await warm_up(producer, target, outputs, workers, warmup)
             cpu_before = [w.cpu_seconds() for w in workers]
+            broker_before = process_cpu_seconds(broker_pid) if broker_pid else None
+            bench_before = process_cpu_seconds()
             busy_before = machine_busy_seconds()
             reading = asyncio.create_task(outputs.until({a.id for a in articles}))
             sent = await produce(producer, target, articles, rate)
@@ -397,6 +417,8 @@ async def run_pipeline(
                 workers=[w.figures(cpu) for w, cpu in zip(workers, cpu_before, strict=True)],
                 not_enriched=sum(outputs.arrived[i][1] != "enriched" for i in sent),
                 machine_cpu=machine_busy_seconds() - busy_before,
+                broker_cpu=process_cpu_seconds(broker_pid) - broker_before if broker_pid else None,
+                bench_cpu=process_cpu_seconds() - bench_before,
             )
         except BaseException:
             for worker in workers:
@@ -436,11 +458,17 @@ def report_run(run: Run, bare_rate: float, bare_cpu: float, one: Run | None) -> 
 
 
 def report_machine(run: Run) -> None:
-    """Where the machine's CPU went during a run: the workers, and the rest (broker, this process, the OS)."""
-    workers_cpu = sum(w.cpu_seconds for w in run.workers)
+    """Where the machine's CPU went during a run: the tagging and the other workers, the broker, this process
+    (producer and reader), and the rest (the OS, other processes)."""
+    tagging = sum(w.cpu_seconds for w in run.workers if "entities" in w.stages)
+    others = sum(w.cpu_seconds for w in run.workers) - tagging
+    upstream = f", other workers {others:.1f}" if len(run.workers) > run.processes else ""
+    broker = f", broker {run.broker_cpu:.1f}" if run.broker_cpu is not None else ", broker (pid unknown) in the rest"
+    accounted = tagging + others + (run.broker_cpu or 0.0) + run.bench_cpu
     print(
-        f"    machine busy {run.machine_cpu:.1f} of {os.cpu_count() * run.seconds:.1f} CPU seconds: workers "
-        f"{workers_cpu:.1f}, the rest (broker, this producer and reader, the OS) {run.machine_cpu - workers_cpu:.1f}"
+        f"    machine busy {run.machine_cpu:.1f} of {os.cpu_count() * run.seconds:.1f} CPU seconds: tagging workers "
+        f"{tagging:.1f}{upstream}{broker}, this producer and reader {run.bench_cpu:.1f}, the rest (OS, other "
+        f"processes) {run.machine_cpu - accounted:.1f}"
     )
 
 
@@ -490,14 +518,18 @@ def main() -> None:
         rate = len(articles) / bare_parallel(settings, articles, n)
         label = f"(a) bare nlp.pipe, {n} processes at once"
         print(f"{label:<38} {rate:8.1f} art/s  {rate / bare_rate:.2f}x one process")
-    with broker(args.port) as bootstrap:
+    with broker(args.port) as (bootstrap, broker_pid):
         base = settings.model_copy(update={"bootstrap_servers": bootstrap, "partitions": max(4, 2 * counts[-1])})
-        runs = [asyncio.run(run_pipeline(base, topology(args.topology, n), warmup, articles, None)) for n in counts]
+        runs = [
+            asyncio.run(run_pipeline(base, broker_pid, topology(args.topology, n), warmup, articles, None))
+            for n in counts
+        ]
         one = next((run for run in runs if run.processes == 1), None)
         for run in runs:
             report_run(run, bare_rate, bare_cpu / len(articles), one)
         alone = [
-            asyncio.run(run_pipeline(base, ["entities"] * n, warmup, articles, None, entry="unique")) for n in counts
+            asyncio.run(run_pipeline(base, broker_pid, ["entities"] * n, warmup, articles, None, entry="unique"))
+            for n in counts
         ]
         for run in alone:
             report_stage_alone(run, alone[0])
@@ -505,7 +537,7 @@ def main() -> None:
         rate = HALF_LOAD * reference.rate
         paced = articles[: max(WARMUP_ARTICLES, min(len(articles), round(rate * args.latency_seconds)))]
         stages = topology(args.topology, reference.processes)
-        latency = asyncio.run(run_pipeline(base, stages, warmup, paced, rate))
+        latency = asyncio.run(run_pipeline(base, broker_pid, stages, warmup, paced, rate))
     ms = [1000 * s for s in latency.latencies]
     print(
         f"(c) latency at {rate:.1f} art/s ({HALF_LOAD:.0%} of {reference.processes} tagging process), {len(ms)} "

@@ -19,6 +19,12 @@
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer          [90]
 #   KAFKA_STOP_TIMEOUT     seconds to wait after SIGTERM before SIGKILL      [30]
 #   KAFKA_HEAP_OPTS        JVM heap                                [-Xmx512m -Xms256m]
+#   KAFKA_JVM_OPTS         JIT and GC      [-XX:TieredStopAtLevel=1 -XX:+UseSerialGC]
+#                          (for this local/CI broker, not a production one: a fresh
+#                          broker's C2 compiler thread spent 8 of its 15 CPU-s in a
+#                          2,000-article bench/entities.py run, on the cores the
+#                          workers need; C1 code is enough for its load. Serial GC
+#                          suits a 512 MiB heap on 2 cores. Empty: the JVM's defaults)
 #   KAFKA_OPTS             extra JVM options                                 []
 #   KAFKA_MAVEN_REPO       Maven local repository for the fetch              [~/.m2/repository]
 #   KAFKA_SASL             1: add the secured listeners below, to test clients against [0]
@@ -54,6 +60,7 @@ readonly STATE_DIR="${KAFKA_STATE_DIR:-$CACHE_DIR/state-$PORT}"
 readonly START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 readonly STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 readonly HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
+readonly JVM_OPTS="${KAFKA_JVM_OPTS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
 readonly SECURE="${KAFKA_SASL:-0}"
 readonly SECURE_TEMPLATE="$SCRIPT_DIR/server.secure.properties.template"
 readonly SASL_USER="${KAFKA_SASL_USER:-enrich}"
@@ -252,10 +259,11 @@ wait_until_ready() {
 
 # JVM options shared by the broker and StorageTool, into the array JAVA_ARGS.
 set_java_args() {
-    local -a heap extra
+    local -a heap jvm extra
     read -r -a heap <<<"$HEAP_OPTS"
+    read -r -a jvm <<<"$JVM_OPTS"
     read -r -a extra <<<"${KAFKA_OPTS:-}"
-    JAVA_ARGS=("${heap[@]}" ${extra[@]+"${extra[@]}"}
+    JAVA_ARGS=("${heap[@]}" ${jvm[@]+"${jvm[@]}"} ${extra[@]+"${extra[@]}"}
         -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
         "-Dlog4j2.configurationFile=$LOG4J_CONFIG" "-Dkafka.logs.dir=$LOG_DIR"
         -cp "$LIBS_DIR/*")
