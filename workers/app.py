@@ -18,7 +18,7 @@ from workers.nlp import load_pipeline
 from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
 from workers.security import broker_credentials
 from workers.settings import Settings, Stage
-from workers.topics import DEDUP_INPUT_PARTITIONS, TOPIC_MAX_MESSAGE_BYTES
+from workers.topics import DEDUP_INPUT_PARTITIONS, DEDUP_TABLES, TOPIC_MAX_MESSAGE_BYTES, changelog_topic
 
 # Batches of the cheap stages: large enough to amortise the hop to the stage thread, small enough that a
 # batch is published well within Faust's commit interval.
@@ -116,7 +116,7 @@ def _register_health(app: faust.App, agents: list[StageAgent], lag: LagMonitor) 
 def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.TableT:
     """A table of the dedup owner: RocksDB locally, its changelog (compacted, one partition) in Kafka."""
     changelog = app.topic(
-        f"{settings.app_id}.{name}-changelog",
+        changelog_topic(settings, name),
         partitions=DEDUP_INPUT_PARTITIONS,
         compacting=True,
         deleting=False,
@@ -137,14 +137,15 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
     Two tables: ``dedup-index`` (article id -> index entry) and ``dedup-clusters`` (cluster id -> the story
     view published on the clusters topic).
     """
-    table = _dedup_table(app, settings, "dedup-index")
+    index_table, clusters_table = DEDUP_TABLES
+    table = _dedup_table(app, settings, index_table)
     index = DedupIndex(dedup_options(settings))
     agent = StageAgent(
         "dedup",
         lambda: DedupStage(settings, index),
         {**_sinks(topic, "unique", "duplicates", "deadletter", "clusters"), "cluster_merges": topic["clusters"]},
         lag,
-        tables={"state": table, "cluster_state": _dedup_table(app, settings, "dedup-clusters")},
+        tables={"state": table, "cluster_state": _dedup_table(app, settings, clusters_table)},
     )
     restored = False
 
