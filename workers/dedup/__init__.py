@@ -349,16 +349,31 @@ class DedupIndex:
         out of it, and each side's boilerplate out of its size (its words stand for the shingles they start).
         """
         store = self._store
+        shared = jaccard * (sizes + my_sizes) / (1 + jaccard)
+        floor = np.minimum(np.minimum(sizes, my_sizes), MIN_OWN_SHINGLES)
+        # The most setting boilerplate aside could give (all end paragraphs of both out of the sizes): the pairs
+        # below the lowest threshold even so (most of them, strangers in a bucket) are not looked up.
+        their_ends, my_ends = store.edge_words[rows].sum(axis=1), store.edge_words[mine].sum(axis=1)
+        most = shared / np.maximum(np.minimum(sizes - their_ends, my_sizes - my_ends), floor)
+        near = np.flatnonzero(most >= min(self.options.threshold, self.options.numbers_backed_threshold))
+        containment = np.minimum(shared / np.minimum(sizes, my_sizes), 1.0)
+        grown = np.zeros(len(rows), dtype=bool)
+        rows, mine, shared, sizes, my_sizes, floor = (
+            rows[near],
+            mine[near],
+            shared[near],
+            sizes[near],
+            my_sizes[near],
+            floor[near],
+        )
         theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
         their_words = np.where(theirs, store.edge_words[rows], 0).sum(axis=1)
         our_words = np.where(ours, store.edge_words[mine], 0).sum(axis=1)
         both = (store.edges[rows][:, :, None] == store.edges[mine][:, None, :]) & theirs[:, :, None] & ours[:, None, :]
-        shared_words = np.where(both.any(axis=2), store.edge_words[rows], 0).sum(axis=1)
-        shared = np.maximum(jaccard * (sizes + my_sizes) / (1 + jaccard) - shared_words, 0)
+        shared = np.maximum(shared - np.where(both.any(axis=2), store.edge_words[rows], 0).sum(axis=1), 0)
         their_own, my_own = sizes - their_words, my_sizes - our_words
-        floor = np.minimum(np.minimum(sizes, my_sizes), MIN_OWN_SHINGLES)
-        containment = np.minimum(shared / np.maximum(np.minimum(their_own, my_own), floor), 1.0)
-        grown = (my_sizes >= REVISION_GROWTH * sizes) & (my_own >= REVISION_GROWTH * np.maximum(their_own, floor))
+        containment[near] = np.minimum(shared / np.maximum(np.minimum(their_own, my_own), floor), 1.0)
+        grown[near] = (my_sizes >= REVISION_GROWTH * sizes) & (my_own >= REVISION_GROWTH * np.maximum(their_own, floor))
         return containment, grown
 
     def _root(self, canonical_id: str) -> str:

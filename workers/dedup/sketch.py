@@ -7,6 +7,7 @@ tens of microseconds; rensa turns the shingle hashes into the MinHash signature.
 from __future__ import annotations
 
 import base64
+import struct
 import zlib
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -75,12 +76,16 @@ class Sketch:
     def to_text(self) -> str:
         """A compact base64 form for the persisted index entry."""
         counts = (self.number_count, self.name_count, len(self.numbers), len(self.names))
-        head = np.array([min(self.size, 2**32 - 1), *counts], dtype=np.uint32)
-        facts = np.concatenate((self.numbers, self.names)).astype(FACT_DTYPE)
-        edges = (
-            np.array([len(self.edges)], dtype=np.uint32).tobytes() + self.edges.tobytes() + self.edge_words.tobytes()
+        parts = (
+            struct.pack("<5I", min(self.size, 2**32 - 1), *counts),
+            self.signature.tobytes(),
+            self.numbers.tobytes(),  # FACT_DTYPE
+            self.names.tobytes(),
+            struct.pack("<I", len(self.edges)),
+            self.edges.tobytes(),
+            self.edge_words.tobytes(),
         )
-        return base64.b64encode(head.tobytes() + self.signature.tobytes() + facts.tobytes() + edges).decode("ascii")
+        return base64.b64encode(b"".join(parts)).decode("ascii")
 
     @classmethod
     def from_text(cls, text: str, num_perm: int) -> Sketch:
@@ -323,23 +328,46 @@ class Sketcher:
 
 
 def _edge_paragraphs(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per text, the CRC-32 of its first and last ``EDGE_PARAGRAPHS`` paragraphs (lines; lower-cased, spaces and
-    quotes normalised) and their word counts."""
-    edges = np.zeros((len(texts), EDGES_KEPT), dtype=np.uint32)
-    edge_words = np.zeros((len(texts), EDGES_KEPT), dtype=np.uint16)
-    counts = np.zeros(len(texts), dtype=np.uint8)
-    for row, text in enumerate(texts):
-        lines = [line.split() for line in text.splitlines()]
-        lines = [words for words in lines if words]
-        ends = dict.fromkeys(
-            [*range(min(EDGE_PARAGRAPHS, len(lines))), *range(max(len(lines) - EDGE_PARAGRAPHS, 0), len(lines))]
-        )
-        for n, at in enumerate(ends):
-            line = " ".join(lines[at]).lower().translate(_QUOTES)
-            edges[row, n] = zlib.crc32(line.encode("utf-8"))
-            edge_words[row, n] = min(len(lines[at]), np.iinfo(np.uint16).max)
-        counts[row] = len(ends)
-    return edges, edge_words, counts
+    """Per text, the CRC-32 of its first and last ``EDGE_PARAGRAPHS`` paragraphs (non-blank lines, lower-cased,
+    quotes straightened; the cleaner has normalised the spaces) and their word counts."""
+    hashes, sizes, counts = [], [], []
+    padding = [0] * EDGES_KEPT
+    for text in texts:
+        ends = _end_lines(text)
+        hashes.append([zlib.crc32(_normalised(line).encode("utf-8")) for line in ends] + padding[len(ends) :])
+        sizes.append([min(line.count(" ") + 1, 0xFFFF) for line in ends] + padding[len(ends) :])
+        counts.append(len(ends))
+    return (
+        np.array(hashes, dtype=np.uint32).reshape(len(texts), EDGES_KEPT),
+        np.array(sizes, dtype=np.uint16).reshape(len(texts), EDGES_KEPT),
+        np.array(counts, dtype=np.uint8),
+    )
+
+
+def _normalised(line: str) -> str:
+    line = line.lower()
+    return line if line.isascii() else line.translate(_QUOTES)
+
+
+def _end_lines(text: str) -> list[str]:
+    """The first and last ``EDGE_PARAGRAPHS`` non-blank lines (each once, stripped), found from the two ends
+    without splitting the lines between."""
+    first: list[str] = []
+    at = 0
+    while len(first) < EDGE_PARAGRAPHS and at <= len(text):
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        if line := text[at:end].strip():
+            first.append(line)
+        at = end + 1
+    last: list[str] = []
+    end = len(text)
+    while len(last) < EDGE_PARAGRAPHS and end >= at:
+        start = text.rfind("\n", 0, end) + 1
+        if start >= at and (line := text[start:end].strip()):
+            last.append(line)
+        end = start - 1
+    return first + last[::-1]
 
 
 def _clear_general_punctuation(data: np.ndarray, is_word: np.ndarray) -> None:

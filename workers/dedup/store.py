@@ -65,6 +65,7 @@ class Store:
         self.edges = np.zeros((capacity, EDGES_KEPT), dtype=np.uint32)  # first and last paragraphs' hashes
         self.edge_words = np.zeros((capacity, EDGES_KEPT), dtype=np.uint16)
         self.edge_counts = np.zeros(capacity, dtype=np.uint8)
+        self._sketches = Sketches(*(getattr(self, name) for name in _SKETCH_ARRAYS))  # a view of the rows above
         self.times = np.full(capacity, -np.inf)  # -inf: no live row in the slot
         self.content_hashes = np.zeros((capacity, 2), dtype=np.uint64)
         self.seqs = np.zeros(capacity, dtype=np.int64)
@@ -133,7 +134,7 @@ class Store:
 
     def sketch_at(self, slot: int) -> Sketch:
         """The sketch stored in a row (views of the store's arrays: read, do not keep)."""
-        return Sketches(*(getattr(self, name) for name in _SKETCH_ARRAYS))[slot]
+        return self._sketches[slot]
 
     def content_hash_at(self, slot: int) -> str:
         """The content hash stored in a row, as 32 hex digits."""
