@@ -321,7 +321,7 @@ async def warm_up(
     for start in range(0, len(warmup), WARMUP_ROUND):
         round_ = warmup[start : start + WARMUP_ROUND]
         await produce(producer, target, round_, None)
-        await outputs.until({a.id for a in round_})
+        await outputs.until({a.id for a in round_}, workers)
         if all(any(k.startswith("enrich_messages_in_total") for k in w.metrics()) for w in workers):
             return
     raise TimeoutError(f"not every worker received an article after {len(warmup)} warm-up articles")
@@ -347,12 +347,14 @@ class Outputs:
     async def start(self) -> None:
         await self.consumer.start()
 
-    async def until(self, ids: set[str]) -> None:
-        """Read until every one of ``ids`` has come out."""
+    async def until(self, ids: set[str], workers: list[WorkerProcess]) -> None:
+        """Read until every one of ``ids`` has come out; fail at once if a worker has exited."""
         deadline = time.monotonic() + DRAIN_TIMEOUT
         while not ids <= self.arrived.keys():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{len(ids - self.arrived.keys())} articles did not come out in {DRAIN_TIMEOUT} s")
+            if exited := [w.log.name for w in workers if w.process.poll() is not None]:
+                raise RuntimeError(f"worker(s) exited during the run: {exited}")
             batches = await self.consumer.getmany(timeout_ms=100)
             now = time.time()
             for partition, records in batches.items():
@@ -405,7 +407,7 @@ async def run_pipeline(
             broker_before = process_cpu_seconds(broker_pid) if broker_pid else None
             bench_before = process_cpu_seconds()
             busy_before = machine_busy_seconds()
-            reading = asyncio.create_task(outputs.until({a.id for a in articles}))
+            reading = asyncio.create_task(outputs.until({a.id for a in articles}, workers))
             sent = await produce(producer, target, articles, rate)
             await reading
             return Run(

@@ -59,6 +59,9 @@ BACKING_SHARE = 0.8
 # whose one other figure is a dateline's day or a copyright year is nearly whole, while a templated sibling that
 # shares half its figures by chance (a weather report with the same high) is not.
 TIED_CONTAINMENT = 0.8
+# Fewer equal signature values than this: strangers sharing a bucket (one band is 3 values), not worth the
+# boilerplate lookups (random reads in a table of tens of MB at a million articles).
+MIN_EQUAL_SLOTS = 8
 # Fewer shingles than this left of an article once its boilerplate paragraphs are set aside: too little of its
 # own to judge a containment on, so the smaller side counts as at least this big.
 MIN_OWN_SHINGLES = 8
@@ -353,9 +356,10 @@ class DedupIndex:
         floor = np.minimum(np.minimum(sizes, my_sizes), MIN_OWN_SHINGLES)
         # The most setting boilerplate aside could give (all end paragraphs of both out of the sizes): the pairs
         # below the lowest threshold even so (most of them, strangers in a bucket) are not looked up.
-        their_ends, my_ends = store.edge_words[rows].sum(axis=1), store.edge_words[mine].sum(axis=1)
-        most = shared / np.maximum(np.minimum(sizes - their_ends, my_sizes - my_ends), floor)
-        near = np.flatnonzero(most >= min(self.options.threshold, self.options.numbers_backed_threshold))
+        near = np.flatnonzero(jaccard * self.options.num_perm >= MIN_EQUAL_SLOTS)
+        their_ends, my_ends = store.edge_words[rows[near]].sum(axis=1), store.edge_words[mine[near]].sum(axis=1)
+        most = shared[near] / np.maximum(np.minimum(sizes[near] - their_ends, my_sizes[near] - my_ends), floor[near])
+        near = near[most >= min(self.options.threshold, self.options.numbers_backed_threshold)]
         containment = np.minimum(shared / np.minimum(sizes, my_sizes), 1.0)
         grown = np.zeros(len(rows), dtype=bool)
         rows, mine, shared, sizes, my_sizes, floor = (
@@ -439,10 +443,10 @@ class DedupIndex:
             cluster = self._root(self._store.canonical[row])
             if cluster in clusters or (best is not None and containment[i] < self.options.merge_threshold):
                 continue
+            if containment[i] < self.options.threshold and not self._numbers_vouch(sketch, row):
+                continue
             weak = jaccard[i] * self.options.num_perm < FEW_SLOTS
             if not self._facts_agree(sketch, row, weak, float(containment[i])):
-                continue
-            if containment[i] < self.options.threshold and not self._numbers_vouch(sketch, row):
                 continue
             clusters.append(cluster)
             if best is None:
