@@ -26,7 +26,7 @@ from sklearn.metrics.cluster import pair_confusion_matrix
 
 from bench import syndication
 from workers.clean.normalize import content_hash
-from workers.dedup import DedupIndex, DedupOptions
+from workers.dedup import Decision, DedupIndex, DedupOptions
 
 RESEND_CONTAINMENT = 0.5  # bases sharing this much of their exact shingles are one story re-sent or corrected
 SHINGLE = 5
@@ -112,12 +112,15 @@ def copy_of(paragraphs: list[str], edits: list[str], rng: random.Random, added: 
     return paragraphs
 
 
-def run_index(docs: list[Document], options: DedupOptions, merges: bool = True) -> list[str]:
-    """The cluster each document ends up in, in arrival order: the story view once the clusters a later copy
-    showed to be one story are merged (as the clusters topic shows them), or, without ``merges``, the cluster
-    each was first put in."""
+def run_index(docs: list[Document], options: DedupOptions) -> list[Decision]:
+    """The dedup index's decision on each document, in arrival order."""
     index = DedupIndex(options)
-    decisions = [index.decide(d.doc_id, content_hash(d.text), d.text, 0.0)[0] for d in docs]
+    return [index.decide(d.doc_id, content_hash(d.text), d.text, 0.0)[0] for d in docs]
+
+
+def clusters_of(decisions: list[Decision], merges: bool = True) -> list[str]:
+    """The cluster each document ends up in: the story view once the clusters a later copy showed to be one
+    story are merged (as the clusters topic shows them), or, without ``merges``, the cluster each was put in."""
     merged_into = {merged: d.cluster_id for d in decisions for merged in d.merged} if merges else {}
 
     def final(cluster_id: str) -> str:
@@ -191,8 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     families = Counter(d.family for d in docs)
     copies = sum(1 for d in docs if d.edits)
     print(f"dev set: {len(docs)} documents, {len(set(d.label for d in docs))} stories, {copies} copies, {families}")
-    report("dedup index (containment + numbers/names check, clusters merged)", docs, run_index(docs, DedupOptions()))
-    unmerged = adjusted_rand_score([d.label for d in docs], run_index(docs, DedupOptions(), merges=False))
+    decisions = run_index(docs, DedupOptions())
+    report("dedup index (containment + numbers/names check, clusters merged)", docs, clusters_of(decisions))
+    unmerged = adjusted_rand_score([d.label for d in docs], clusters_of(decisions, merges=False))
     print(f"  without the merges (the cluster each copy was first put in): adjusted Rand index {unmerged:.4f}")
     report("baseline (plain MinHash LSH, Jaccard >= 0.7)", docs, run_baseline(docs))
 

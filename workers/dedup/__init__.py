@@ -89,6 +89,11 @@ class DedupOptions:
     shingle_words: int = 5
     window_seconds: float = 7 * 24 * 3600
 
+    @property
+    def lowest_threshold(self) -> float:
+        """The lowest containment that can make a copy (with the numbers vouching for it)."""
+        return min(self.threshold, self.numbers_backed_threshold)
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -359,7 +364,7 @@ class DedupIndex:
         near = np.flatnonzero(jaccard * self.options.num_perm >= MIN_EQUAL_SLOTS)
         their_ends, my_ends = store.edge_words[rows[near]].sum(axis=1), store.edge_words[mine[near]].sum(axis=1)
         most = shared[near] / np.maximum(np.minimum(sizes[near] - their_ends, my_sizes[near] - my_ends), floor[near])
-        near = near[most >= min(self.options.threshold, self.options.numbers_backed_threshold)]
+        near = near[most >= self.options.lowest_threshold]
         containment = np.minimum(shared / np.minimum(sizes, my_sizes), 1.0)
         grown = np.zeros(len(rows), dtype=bool)
         rows, mine, shared, sizes, my_sizes, floor = (
@@ -386,6 +391,8 @@ class DedupIndex:
 
     def _merge(self, older: str, younger: str) -> None:
         """Merge the cluster of canonical id ``younger`` (and those merged into it) into ``older``'s."""
+        if older == younger:  # a merge replayed onto a rebuilt index that holds it already
+            return
         moved = [younger, *self._absorbed.pop(younger, [])]
         for canonical_id in moved:
             self._merged_into[canonical_id] = older
@@ -414,7 +421,7 @@ class DedupIndex:
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
         containment, grown = self._containment(rows, mine, jaccard, sizes, my_sizes)
         bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
-        matched = owners[exact | (containment >= min(self.options.threshold, self.options.numbers_backed_threshold))]
+        matched = owners[exact | (containment >= self.options.lowest_threshold)]
         for n in np.unique(matched).tolist():  # the others are first copies, as appended
             at, slot = slice(bounds[n], bounds[n + 1]), int(slots[n])
             decision = self._match(slot, rows[at], exact[at], jaccard[at], containment[at], grown[at])
@@ -437,13 +444,11 @@ class DedupIndex:
         best: tuple[int, DecisionKind, float] | None = None
         clusters: list[str] = []  # those the article is a copy in, the one it matches best first
         for i in np.argsort(-containment, kind="stable"):
-            if containment[i] < min(self.options.threshold, self.options.numbers_backed_threshold):
+            if containment[i] < self.options.lowest_threshold:
                 break
             row = int(rows[i])
             cluster = self._root(self._store.canonical[row])
             if cluster in clusters or (best is not None and containment[i] < self.options.merge_threshold):
-                continue
-            if containment[i] < self.options.threshold and not self._numbers_vouch(sketch, row):
                 continue
             weak = jaccard[i] * self.options.num_perm < FEW_SLOTS
             if not self._facts_agree(sketch, row, weak, float(containment[i])):
@@ -469,28 +474,25 @@ class DedupIndex:
         copies (``TIED_CONTAINMENT``). Names conflict for true copies too (two outlets' bylines
         or datelines under one template), so their conflicts count only when the numbers cannot vouch. And a
         fair share of the facts of the article with fewer must be in the other in the same context, so two
-        stories that share only an outlet's boilerplate, or a template's fixed words, stay apart.
+        stories that share only an outlet's boilerplate, or a template's fixed words, stay apart. A containment
+        below the threshold (down to ``numbers_backed_threshold``) stands only when the numbers vouch for it.
         """
         other = self._store.sketch_at(row)
         options = self.options
         numbers = fact_match(sketch.numbers, sketch.number_count, other.numbers, other.number_count)
-        names = fact_match(sketch.names, sketch.name_count, other.names, other.name_count)
+        if containment < options.threshold and not _vouching(numbers):
+            return False
         if _conflicting(numbers, options.number_threshold) or _unsupported(numbers, options.fact_threshold):
             return False
         if numbers.shared >= MIN_SAMPLE and 2 * numbers.agreeing == numbers.shared and containment < TIED_CONTAINMENT:
             return False  # half the figures differ: a templated sibling agreeing by chance, unless nearly whole
+        names = fact_match(sketch.names, sketch.name_count, other.names, other.name_count)
         if numbers.agreeing < MIN_SAMPLE and _conflicting(names, options.name_threshold):
             return False
         both = FactMatch(*(a + b for a, b in zip(numbers, names, strict=True)))
         if weak and min(both.mine, both.theirs) < MIN_SAMPLE:
             return False  # a containment resting on a few signature values needs facts to vouch for it
         return not _unsupported(both, options.fact_threshold)
-
-    def _numbers_vouch(self, sketch: Sketch, row: int) -> bool:
-        """Enough numbers agree in place, and few places hold another number, to back a lower containment."""
-        other = self._store.sketch_at(row)
-        numbers = fact_match(sketch.numbers, sketch.number_count, other.numbers, other.number_count)
-        return numbers.agreeing >= BACKING_NUMBERS and numbers.agreeing >= BACKING_SHARE * numbers.shared
 
     def _duplicate_of(self, row: int, kind: DecisionKind, similarity: float) -> tuple[str, str | None, int, float]:
         """The decision for a copy of the article in ``row``: its canonical id, revision_of, kind, similarity."""
@@ -528,6 +530,11 @@ class DedupIndex:
             sketch=store.sketch_at(slot).to_text(),
             merged=list(decision.merged),
         )
+
+
+def _vouching(numbers: FactMatch) -> bool:
+    """Enough numbers agree in place, and few places hold another number, to back a lower containment."""
+    return numbers.agreeing >= BACKING_NUMBERS and numbers.agreeing >= BACKING_SHARE * numbers.shared
 
 
 def _unsupported(facts: FactMatch, threshold: float) -> bool:
