@@ -18,7 +18,7 @@ from workers.nlp import load_pipeline
 from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
 from workers.security import broker_credentials
 from workers.settings import Settings, Stage
-from workers.topics import DEDUP_INPUT_PARTITIONS, DEDUP_TABLES, TOPIC_MAX_MESSAGE_BYTES, changelog_topic
+from workers.topics import DEDUP_INPUT_PARTITIONS, TOPIC_MAX_MESSAGE_BYTES
 
 # Batches of the cheap stages: large enough to amortise the hop to the stage thread, small enough that a
 # batch is published well within Faust's commit interval.
@@ -116,7 +116,7 @@ def _register_health(app: faust.App, agents: list[StageAgent], lag: LagMonitor) 
 def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.TableT:
     """A table of the dedup owner: RocksDB locally, its changelog (compacted, one partition) in Kafka."""
     changelog = app.topic(
-        changelog_topic(settings, name),
+        f"{settings.app_id}.{name}-changelog",
         partitions=DEDUP_INPUT_PARTITIONS,
         compacting=True,
         deleting=False,
@@ -137,15 +137,14 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
     Two tables: ``dedup-index`` (article id -> index entry) and ``dedup-clusters`` (cluster id -> the story
     view published on the clusters topic).
     """
-    index_table, clusters_table = DEDUP_TABLES
-    table = _dedup_table(app, settings, index_table)
+    table = _dedup_table(app, settings, "dedup-index")
     index = DedupIndex(dedup_options(settings))
     agent = StageAgent(
         "dedup",
         lambda: DedupStage(settings, index),
         {**_sinks(topic, "unique", "duplicates", "deadletter", "clusters"), "cluster_merges": topic["clusters"]},
         lag,
-        tables={"state": table, "cluster_state": _dedup_table(app, settings, clusters_table)},
+        tables={"state": table, "cluster_state": _dedup_table(app, settings, "dedup-clusters")},
     )
     restored = False
 

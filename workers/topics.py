@@ -16,10 +16,6 @@ log = logging.getLogger(__name__)
 # meets its original there whatever raw partition either arrived on. Clean (the costly part before it) and
 # entities scale out on the partitions of their own input topics.
 DEDUP_INPUT_PARTITIONS = 1
-# The dedup owner's Faust tables. Their changelog topics are created here with the others, before any worker
-# starts: left to Faust, a worker's first batch could meet a changelog it had just created with no partitions
-# in its metadata yet, and die on PartitionsMismatch (seen on a fresh broker under load).
-DEDUP_TABLES = ("dedup-index", "dedup-clusters")
 # Headroom over the raw size limit: a clean record carries the text only, an enriched one adds entities.
 TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
@@ -38,20 +34,13 @@ def topic_partitions(settings: Settings) -> dict[str, int]:
         settings.partitions,
     )
     topics[settings.topic_clean] = DEDUP_INPUT_PARTITIONS
-    for table in DEDUP_TABLES:
-        topics[changelog_topic(settings, table)] = DEDUP_INPUT_PARTITIONS
     return topics
 
 
-def changelog_topic(settings: Settings, table: str) -> str:
-    """The changelog topic of a dedup table (compacted: the latest entry per key)."""
-    return f"{settings.app_id}.{table}-changelog"
-
-
 def topic_configs(settings: Settings, name: str) -> dict[str, str]:
-    """Broker configs of a topic: the clusters topic and the changelogs are compacted (latest record per key)."""
+    """Broker configs of a topic: the clusters topic is compacted (latest record per cluster_id)."""
     configs = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)}
-    if name == settings.topic_clusters or name in {changelog_topic(settings, table) for table in DEDUP_TABLES}:
+    if name == settings.topic_clusters:
         configs["cleanup.policy"] = "compact"
     return configs
 
