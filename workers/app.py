@@ -122,13 +122,30 @@ def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.T
         deleting=False,
         internal=True,
     )
-    return app.Table(
-        name,
+    table = DedupTable(
+        app,
+        name=name,
         default=None,
+        beacon=app.tables.beacon,
         partitions=DEDUP_INPUT_PARTITIONS,
         changelog_topic=changelog,
         schema=faust.Schema(key_type=str, value_type=dict, key_serializer="json", value_serializer="json"),
     )
+    return app.tables.add(table)
+
+
+class DedupTable(faust.Table):
+    """A Faust table whose partition check waits until the changelog's partitions are known.
+
+    Faust checks, on the first write, that the changelog has as many partitions as the topic being read,
+    counting them in the consumer's metadata snapshot. On a fresh broker, just after Faust created the
+    changelog, that snapshot can still list it with 0 partitions, and the check raised
+    ``PartitionsMismatch`` and stopped the worker. Zero means "not known yet": skip, check on a later write.
+    """
+
+    def _verify_source_topic_partitions(self, source_topic: str) -> None:
+        if self.app.consumer.topic_partitions(self.changelog_topic_name):
+            super()._verify_source_topic_partitions(source_topic)
 
 
 def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT], lag: LagMonitor) -> StageAgent:
