@@ -277,13 +277,14 @@ class WorkerProcess:
         metrics = self.metrics()
         prefix = 'enrich_stage_seconds_sum{stage="'
         stage_seconds = {k[len(prefix) : -2]: v for k, v in metrics.items() if k.startswith(prefix)}
-        batches = metrics.get("enrich_ner_batch_size_count", 0)
+        batch = 'enrich_batch_size_{}{{stage="entities"}}'
+        batches = metrics.get(batch.format("count"), 0)
         return WorkerFigures(
             self.stages,
             self.peak_rss(),
             self.cpu_seconds() - cpu_before,
             stage_seconds,
-            metrics["enrich_ner_batch_size_sum"] / batches if batches else None,
+            metrics[batch.format("sum")] / batches if batches else None,
         )
 
     def stop(self) -> None:

@@ -212,7 +212,7 @@ class DedupIndex:
             self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
         slots = [store.slot_of[a[0]] for a in articles]
-        return [self._result_at(slot) for slot in slots]
+        return self._results_at(slots)
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring, the others computed here."""
@@ -500,36 +500,38 @@ class DedupIndex:
         canonical = self._root(store.canonical[row])
         return canonical, store.ids[row] if kind == "revision" else None, _KINDS.index(kind), similarity
 
-    def _result_at(self, slot: int) -> tuple[Decision, IndexEntry]:
-        decision = self._decision_at(slot)
-        return decision, self._entry_at(slot, decision)
-
-    def _decision_at(self, slot: int) -> Decision:
+    def _results_at(self, slots: list[int]) -> list[tuple[Decision, IndexEntry]]:
+        """The decision taken on, and the index entry to persist for, the article in each slot (read in bulk: a
+        numpy scalar read costs more than the value it returns)."""
         store = self._store
-        canonical = store.canonical[slot]
-        return Decision(
-            kind=_KINDS[store.kinds[slot]],
-            cluster_id=cluster_of(canonical),
-            canonical_id=canonical,
-            similarity=round(float(store.similarities[slot]), 4),
-            revision_of=store.revision_of[slot],
-            merged=self._merges.get(store.ids[slot], ()),
-        )
-
-    def _entry_at(self, slot: int, decision: Decision) -> IndexEntry:
-        store = self._store
-        return IndexEntry(
-            kind=decision.kind,
-            cluster_id=decision.cluster_id,
-            canonical_id=decision.canonical_id,
-            similarity=decision.similarity,
-            revision_of=decision.revision_of,
-            content_hash=store.content_hash_at(slot),
-            event_time=float(store.times[slot]),
-            seq=int(store.seqs[slot]),
-            sketch=store.sketch_at(slot).to_text(),
-            merged=list(decision.merged),
-        )
+        rows = np.array(slots, dtype=np.intp)
+        kinds, similarities = store.kinds[rows].tolist(), store.similarities[rows].tolist()
+        times, seqs = store.times[rows].tolist(), store.seqs[rows].tolist()
+        results = []
+        for n, (slot, content_hash) in enumerate(zip(slots, store.content_hashes_at(rows), strict=True)):
+            canonical = store.canonical[slot]
+            decision = Decision(
+                kind=_KINDS[kinds[n]],
+                cluster_id=cluster_of(canonical),
+                canonical_id=canonical,
+                similarity=round(similarities[n], 4),
+                revision_of=store.revision_of[slot],
+                merged=self._merges.get(store.ids[slot], ()),
+            )
+            entry = IndexEntry(
+                kind=decision.kind,
+                cluster_id=decision.cluster_id,
+                canonical_id=decision.canonical_id,
+                similarity=decision.similarity,
+                revision_of=decision.revision_of,
+                content_hash=content_hash,
+                event_time=times[n],
+                seq=seqs[n],
+                sketch=store.sketch_at(slot).to_text(),
+                merged=list(decision.merged),
+            )
+            results.append((decision, entry))
+        return results
 
 
 def _vouching(numbers: FactMatch) -> bool:

@@ -136,10 +136,10 @@ class Store:
         """The sketch stored in a row (views of the store's arrays: read, do not keep)."""
         return self._sketches[slot]
 
-    def content_hash_at(self, slot: int) -> str:
-        """The content hash stored in a row, as 32 hex digits."""
-        high, low = self.content_hashes[slot]
-        return f"{int(high):016x}{int(low):016x}"
+    def content_hashes_at(self, slots: np.ndarray) -> list[str]:
+        """The content hashes stored in rows, as 32 hex digits each."""
+        digits = self.content_hashes[slots].astype(">u8").tobytes().hex()
+        return [digits[start : start + 32] for start in range(0, len(digits), 32)]
 
     def room(self) -> int:
         """Rows that can still be appended."""
