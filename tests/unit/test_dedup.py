@@ -350,6 +350,35 @@ def test_evicted_slots_are_reused_without_growing_and_copies_are_still_found() -
     assert len(rows) and (store.seqs[rows] < store.seqs[live[owners]]).all()  # a reused slot ends a chain
 
 
+def test_a_lookup_pairs_rows_on_equal_band_values_not_on_a_shared_bucket() -> None:
+    """A bucket also holds strangers, other band values hashed alike: the lookup leaves them out."""
+    rng = random.Random(8)
+    vocabulary = [f"w{n}" for n in range(5000)]
+    index = DedupIndex(OPTIONS)
+    for n in range(MIN_CAPACITY // 2):
+        decide(index, f"filler-{n}", " ".join(rng.choices(vocabulary, k=60)))
+    decide(index, "wire", text_of(STORY))
+    decide(index, "copy", text_of(STORY[:4]))
+    store = index._store
+    live = store.live()
+    width = store.bands * store.rows_per_band
+
+    def band_values(slots: np.ndarray) -> np.ndarray:
+        return store.signatures[slots, :width].reshape(len(slots), store.bands, -1)
+
+    buckets = store._bucket_rows(store.signatures[live])
+    strangers = sum(
+        not (band_values(live[[i]]) == band_values(live[[j]])).all(axis=2).any()
+        for band in range(store.bands)
+        for i in range(len(live))
+        for j in np.flatnonzero(buckets[:i, band] == buckets[i, band]).tolist()
+    )
+    assert strangers > 100  # the buckets are crowded: half as many as rows
+    owners, rows = store.earlier(live)
+    assert (band_values(rows) == band_values(live[owners])).all(axis=2).any(axis=1).all()
+    assert (store.slot_of["copy"], store.slot_of["wire"]) in set(zip(live[owners].tolist(), rows.tolist(), strict=True))
+
+
 def test_the_memory_count_follows_rows_in_and_out() -> None:
     """The id strings' bytes are counted as rows come and go, through eviction and growth alike."""
     index = DedupIndex(DedupOptions(window_seconds=10))

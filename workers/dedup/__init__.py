@@ -212,7 +212,7 @@ class DedupIndex:
             self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
         slots = [store.slot_of[a[0]] for a in articles]
-        return self._results_at(slots)
+        return self._results_at(slots, {a[0]: a[4].text for a in first.values() if a[4] is not None and a[4].text})
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring, the others computed here."""
@@ -500,9 +500,10 @@ class DedupIndex:
         canonical = self._root(store.canonical[row])
         return canonical, store.ids[row] if kind == "revision" else None, _KINDS.index(kind), similarity
 
-    def _results_at(self, slots: list[int]) -> list[tuple[Decision, IndexEntry]]:
+    def _results_at(self, slots: list[int], texts: dict[str, str]) -> list[tuple[Decision, IndexEntry]]:
         """The decision taken on, and the index entry to persist for, the article in each slot (read in bulk: a
-        numpy scalar read costs more than the value it returns)."""
+        numpy scalar read costs more than the value it returns). ``texts``: the sketches' text forms at hand, by id.
+        """
         store = self._store
         rows = np.array(slots, dtype=np.intp)
         kinds, similarities = store.kinds[rows].tolist(), store.similarities[rows].tolist()
@@ -527,7 +528,7 @@ class DedupIndex:
                 content_hash=content_hash,
                 event_time=times[n],
                 seq=seqs[n],
-                sketch=store.sketch_at(slot).to_text(),
+                sketch=texts.get(store.ids[slot]) or store.sketch_at(slot).to_text(),
                 merged=list(decision.merged),
             )
             results.append((decision, entry))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -72,9 +72,13 @@ class Sketch:
     name_count: int  # distinct keys of its names
     edges: np.ndarray  # uint32[<= EDGES_KEPT]: hashes of its first and last paragraphs
     edge_words: np.ndarray  # uint16: their word counts
+    # The form ``from_text`` read it from: the dedup owner persists what the clean stage sent, unencoded again.
+    text: str | None = field(default=None, compare=False, repr=False)
 
     def to_text(self) -> str:
         """A compact base64 form for the persisted index entry."""
+        if self.text is not None:
+            return self.text
         counts = (self.number_count, self.name_count, len(self.numbers), len(self.names))
         parts = (
             struct.pack("<5I", min(self.size, 2**32 - 1), *counts),
@@ -110,6 +114,7 @@ class Sketch:
             name_count=name_count,
             edges=edges,
             edge_words=edge_words,
+            text=text,
         )
 
 

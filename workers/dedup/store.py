@@ -156,16 +156,20 @@ class Store:
         return slots[np.argsort(self.seqs[slots], kind="stable")]
 
     def earlier(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (i, row): earlier rows sharing a bucket with ``slots[i]`` in some band, sorted by i then row.
+        """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band, sorted by i then row.
 
         Each row's chains lead, newest first, to the rows put in its buckets before it: what a lookup made just
         before the row was appended would have found. A link to a row newer than the one it leaves from points
-        into a reused slot: the chain ends there.
+        into a reused slot: the chain ends there. The strangers a bucket also holds (two in a chain on average,
+        other band values hashed to the same bucket) are dropped here, on the band's values, before anything
+        reads their whole rows.
         """
         owners = np.repeat(np.arange(len(slots)), self.bands)
         bands = np.tile(self._band_index, len(slots))
         here = np.repeat(slots, self.bands)
         rows = self._previous[here, bands]
+        band_of = self.signatures[slots, : self.bands * self.rows_per_band].reshape(len(slots), self.bands, -1)
+        columns = np.arange(self.rows_per_band)
         found_owners, found_rows = [], []
         for _ in range(MAX_CHAIN):
             live = rows != NO_ROW
@@ -173,8 +177,10 @@ class Store:
             if not live.any():
                 break
             owners, bands, rows = owners[live], bands[live], rows[live]
-            found_owners.append(owners)
-            found_rows.append(rows)
+            values = self.signatures[rows[:, None], bands[:, None] * self.rows_per_band + columns]
+            same = (values == band_of[owners, bands]).all(axis=1)
+            found_owners.append(owners[same])
+            found_rows.append(rows[same])
             here, rows = rows, self._previous[rows, bands]
         if not found_rows:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
