@@ -131,7 +131,8 @@ def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.T
         changelog_topic=changelog,
         schema=faust.Schema(key_type=str, value_type=dict, key_serializer="json", value_serializer="json"),
     )
-    return app.tables.add(table)
+    app.tables.add(table)
+    return table
 
 
 class DedupTable(faust.Table):
@@ -144,8 +145,11 @@ class DedupTable(faust.Table):
     """
 
     def _verify_source_topic_partitions(self, source_topic: str) -> None:
-        if self.app.consumer.topic_partitions(self.changelog_topic_name):
-            super()._verify_source_topic_partitions(source_topic)
+        if source_topic in self._verified_source_topics_for_partitions:
+            return
+        if self.app.consumer.topic_partitions(self.changelog_topic_name) == 0:
+            return
+        super()._verify_source_topic_partitions(source_topic)
 
 
 def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT], lag: LagMonitor) -> StageAgent:

@@ -76,7 +76,11 @@ class Sketch:
     text: str | None = field(default=None, compare=False, repr=False)
 
     def to_text(self) -> str:
-        """A compact base64 form for the persisted index entry."""
+        """A compact base64 form for the persisted index entry: the text it was read from, if it was.
+
+        ``text`` holds for the arrays because a sketch is frozen; one derived with ``dataclasses.replace`` must
+        set ``text=None``.
+        """
         if self.text is not None:
             return self.text
         counts = (self.number_count, self.name_count, len(self.numbers), len(self.names))

@@ -160,9 +160,10 @@ class Store:
 
         Each row's chains lead, newest first, to the rows put in its buckets before it: what a lookup made just
         before the row was appended would have found. A link to a row newer than the one it leaves from points
-        into a reused slot: the chain ends there. The strangers a bucket also holds (two in a chain on average,
-        other band values hashed to the same bucket) are dropped here, on the band's values, before anything
-        reads their whole rows.
+        into a reused slot: the chain ends there. The strangers a bucket also holds (one or two in a chain on
+        average, other band values hashed to the same bucket) are dropped here, on the band's values, before
+        anything reads their whole rows; a row found only as a stranger (its own band's chain cut at
+        ``MAX_CHAIN``) is dropped with them.
         """
         owners = np.repeat(np.arange(len(slots)), self.bands)
         bands = np.tile(self._band_index, len(slots))
