@@ -27,6 +27,20 @@ CLEAN_BATCH_WAIT = timedelta(milliseconds=50)
 LAG_SAMPLE_SECONDS = 5.0  # as often as Prometheus scrapes in deploy/prometheus; the sample is cheap
 
 
+class PartitionCheckedTable(faust.Table):
+    """The app's table class (Faust's ``Table`` setting): its partition check waits for the changelog's count.
+
+    Faust checks, on a table's first write, that the changelog has as many partitions as the topic being read,
+    counting them in the consumer's metadata snapshot. On a fresh broker, just after Faust created the
+    changelog, that snapshot can still list it with 0 partitions, and the check raised
+    ``PartitionsMismatch`` and stopped the worker. Zero means "not known yet": skip, check on a later write.
+    """
+
+    def _verify_source_topic_partitions(self, source_topic: str) -> None:
+        if self.app.consumer.topic_partitions(self.changelog_topic_name) != 0:
+            super()._verify_source_topic_partitions(source_topic)
+
+
 def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
     """A Faust app running ``stages``; one consumer group per set of stages."""
     app = faust.App(
@@ -34,6 +48,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
         broker=settings.broker_url,
         broker_credentials=broker_credentials(settings),
         store="rocksdb://",
+        Table=PartitionCheckedTable,
         datadir=str(settings.data_dir),
         key_serializer="raw",
         value_serializer="raw",
@@ -122,34 +137,13 @@ def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.T
         deleting=False,
         internal=True,
     )
-    table = DedupTable(
-        app,
-        name=name,
+    return app.Table(
+        name,
         default=None,
-        beacon=app.tables.beacon,
         partitions=DEDUP_INPUT_PARTITIONS,
         changelog_topic=changelog,
         schema=faust.Schema(key_type=str, value_type=dict, key_serializer="json", value_serializer="json"),
     )
-    app.tables.add(table)
-    return table
-
-
-class DedupTable(faust.Table):
-    """A Faust table whose partition check waits until the changelog's partitions are known.
-
-    Faust checks, on the first write, that the changelog has as many partitions as the topic being read,
-    counting them in the consumer's metadata snapshot. On a fresh broker, just after Faust created the
-    changelog, that snapshot can still list it with 0 partitions, and the check raised
-    ``PartitionsMismatch`` and stopped the worker. Zero means "not known yet": skip, check on a later write.
-    """
-
-    def _verify_source_topic_partitions(self, source_topic: str) -> None:
-        if source_topic in self._verified_source_topics_for_partitions:
-            return
-        if self.app.consumer.topic_partitions(self.changelog_topic_name) == 0:
-            return
-        super()._verify_source_topic_partitions(source_topic)
 
 
 def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT], lag: LagMonitor) -> StageAgent:

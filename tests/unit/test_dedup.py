@@ -361,10 +361,9 @@ def test_a_lookup_pairs_rows_on_equal_band_values_not_on_a_shared_bucket() -> No
     decide(index, "copy", text_of(STORY[:4]))
     store = index._store
     live = store.live()
-    width = store.bands * store.rows_per_band
 
     def band_values(slots: np.ndarray) -> np.ndarray:
-        return store.signatures[slots, :width].reshape(len(slots), store.bands, -1)
+        return store.banded(store.signatures[slots])
 
     buckets = store._bucket_rows(store.signatures[live])
     strangers = sum(

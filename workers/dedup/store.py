@@ -169,8 +169,8 @@ class Store:
         bands = np.tile(self._band_index, len(slots))
         here = np.repeat(slots, self.bands)
         rows = self._previous[here, bands]
-        band_of = self.signatures[slots, : self.bands * self.rows_per_band].reshape(len(slots), self.bands, -1)
-        columns = np.arange(self.rows_per_band)
+        banded = self.banded(self.signatures)
+        mine = banded[slots]
         found_owners, found_rows = [], []
         for _ in range(MAX_CHAIN):
             live = rows != NO_ROW
@@ -178,8 +178,7 @@ class Store:
             if not live.any():
                 break
             owners, bands, rows = owners[live], bands[live], rows[live]
-            values = self.signatures[rows[:, None], bands[:, None] * self.rows_per_band + columns]
-            same = (values == band_of[owners, bands]).all(axis=1)
+            same = (banded[rows, bands] == mine[owners, bands]).all(axis=1)
             found_owners.append(owners[same])
             found_rows.append(rows[same])
             here, rows = rows, self._previous[rows, bands]
@@ -230,10 +229,13 @@ class Store:
         last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
         heads[ordered[last]] = row_of[last]
 
+    def banded(self, signatures: np.ndarray) -> np.ndarray:
+        """Signatures as [rows, bands, rows_per_band], the values each LSH band is made of (a view, not a copy)."""
+        return signatures[:, : self.bands * self.rows_per_band].reshape(len(signatures), self.bands, self.rows_per_band)
+
     def _bucket_rows(self, signatures: np.ndarray) -> np.ndarray:
         """The bucket of each signature in each band: its band's rows folded and mixed into one 64-bit key."""
-        width = self.bands * self.rows_per_band
-        bands = signatures[:, :width].reshape(len(signatures), self.bands, self.rows_per_band).astype(np.uint64)
+        bands = self.banded(signatures).astype(np.uint64)
         with np.errstate(over="ignore"):
             keys = np.zeros(bands.shape[:2], dtype=np.uint64)
             for row in range(self.rows_per_band):
