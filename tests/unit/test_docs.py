@@ -11,9 +11,11 @@ from typing import Any, get_args
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from tests.conftest import ROOT
 from workers import codec
+from workers.cli import main
 from workers.docs import documented_default, has_settings_table, with_settings_tables
 from workers.settings import Settings
 
@@ -91,3 +93,21 @@ def test_the_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
         page.write("\n[gone](operations.md#no-such-section)\n")
     broken = subprocess.run(build, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert broken.returncode != 0 and "no-such-section" in broken.stderr
+
+
+def test_enrich_settings_makes_a_stale_table_again(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("# Page\n\n<!-- settings-table: dedup_ -->\n| old |\n<!-- settings-table: end -->\n\nAfter.\n")
+    result = CliRunner().invoke(main, ["settings", "--update", str(page)])
+    assert result.exit_code == 0, result.output
+    text = page.read_text()
+    assert "| old |" not in text and "| `ENRICH_DEDUP_THRESHOLD` | `0.6` |" in text
+    assert "`ENRICH_PARTITIONS`" not in text and text.endswith("<!-- settings-table: end -->\n\nAfter.\n")
+
+
+def test_enrich_settings_refuses_a_page_without_a_table(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("# No table here\n")
+    result = CliRunner().invoke(main, ["settings", "--update", str(page)])
+    assert result.exit_code != 0 and "has no settings table" in result.output
+    assert page.read_text() == "# No table here\n"
