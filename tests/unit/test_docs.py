@@ -12,6 +12,7 @@ from typing import Any, get_args
 import pytest
 import yaml
 from click.testing import CliRunner
+from markdown.extensions.toc import slugify
 
 from tests.conftest import ROOT
 from workers import codec
@@ -111,3 +112,12 @@ def test_enrich_settings_refuses_a_page_without_a_table(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["settings", "--update", str(page)])
     assert result.exit_code != 0 and "has no settings table" in result.output
     assert page.read_text() == "# No table here\n"
+
+
+def test_the_front_page_links_to_pages_and_sections_that_exist() -> None:
+    """The handbook's own links are checked by ``mkdocs build --strict``; the README is outside it."""
+    links = re.findall(r"\]\(docs/([\w-]+\.md)(?:#([\w-]+))?\)", README.read_text())
+    assert links
+    for page, anchor in links:
+        headings = re.findall(r"^#+ (.+)$", (DOCS / page).read_text(), re.M)
+        assert not anchor or anchor in {slugify(heading, "-") for heading in headings}, (page, anchor)
