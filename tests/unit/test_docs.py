@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, get_args
 
@@ -87,7 +88,7 @@ def test_the_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
     """The handbook builds; a copy with a link to a missing anchor does not (what scripts/test relies on)."""
     shutil.copytree(DOCS, tmp_path / "docs")
     shutil.copy(ROOT / "mkdocs.yml", tmp_path)
-    build = [str(ROOT / ".venv" / "bin" / "mkdocs"), "build", "--strict", "--site-dir", str(tmp_path / "site")]
+    build = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")]
     env = {"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"}
     assert subprocess.run(build, cwd=tmp_path, env=env, capture_output=True).returncode == 0
     with (tmp_path / "docs" / "index.md").open("a") as page:
