@@ -97,6 +97,28 @@ def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: fl
 
 
 @main.command()
+@click.option(
+    "--update",
+    "pages",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Make the settings tables of this page again (repeatable): enrich settings --update docs/*.md.",
+)
+def settings(pages: tuple[Path, ...]) -> None:
+    """Print the table of ENRICH_* settings (defaults and meaning), made from workers/settings.py."""
+    from workers.docs import has_settings_table, settings_table, with_settings_tables
+
+    if not pages:
+        click.echo(settings_table())
+    for page in pages:
+        text = page.read_text()
+        if not has_settings_table(text):
+            raise click.ClickException(f"{page} has no settings table (<!-- settings-table: PREFIX ... -->)")
+        page.write_text(with_settings_tables(text))
+        click.echo(f"updated the settings tables of {page}", err=True)
+
+
+@main.command()
 @click.argument("source", type=click.File("rb"))
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 def process(source: click.utils.LazyFile, out_dir: Path) -> None:

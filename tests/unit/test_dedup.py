@@ -249,6 +249,7 @@ def test_entries_older_than_the_window_are_evicted() -> None:
     assert len(index) == 2
 
 
+@pytest.mark.slow
 def test_the_index_grows_and_compacts_past_its_first_capacity() -> None:
     rng = random.Random(3)
     vocabulary = [f"w{n}" for n in range(5000)]
@@ -317,6 +318,7 @@ def test_batch_sketches_equal_one_text_sketches() -> None:
     assert batch[0].name_count > 0 and batch[0].number_count > 0
 
 
+@pytest.mark.slow
 def test_dev_set_copies_are_trimmed_before_the_outlet_wraps_them() -> None:
     """Whatever order the edits were drawn in, the outlet's wrapper comes last and the trim never reaches it."""
     from bench.dedup_eval import copy_of
@@ -332,6 +334,7 @@ def test_dev_set_copies_are_trimmed_before_the_outlet_wraps_them() -> None:
         assert len(copy) - len(story) in (1, 2, 3)  # the whole wrapper, above, below or both
 
 
+@pytest.mark.slow
 def test_evicted_slots_are_reused_without_growing_and_copies_are_still_found() -> None:
     """The window holds fewer articles than the first arrays: evictions make the room, nothing is rebuilt."""
     rng = random.Random(4)
@@ -378,6 +381,7 @@ def test_a_lookup_pairs_rows_on_equal_band_values_not_on_a_shared_bucket() -> No
     assert (store.slot_of["copy"], store.slot_of["wire"]) in set(zip(live[owners].tolist(), rows.tolist(), strict=True))
 
 
+@pytest.mark.slow
 def test_the_memory_count_follows_rows_in_and_out() -> None:
     """The id strings' bytes are counted as rows come and go, through eviction and growth alike."""
     index = DedupIndex(DedupOptions(window_seconds=10))

@@ -160,6 +160,7 @@ def test_batches_keep_input_order(nlp) -> None:
     assert [[e["text"] for e in ents] for ents in tagged] == [["Angela Merkel", "Paris"], [], ["Toyota", "Texas"]]
 
 
+@pytest.mark.slow
 def test_a_batch_tagged_on_the_stage_thread_leaves_the_event_loop_free(nlp, seed_text: str) -> None:
     """While a large batch is tagged on a worker thread (as ``StageAgent`` does), coroutines keep running."""
     running, done = threading.Event(), threading.Event()

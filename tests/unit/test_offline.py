@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, SEED_BODY_START, SEED_CHROME, SEEDS
 from workers import codec
 
 
+@pytest.mark.slow
 def test_enrich_process_writes_one_valid_file_per_output_topic(tmp_path: Path) -> None:
     out = tmp_path / "out"
     subprocess.run(

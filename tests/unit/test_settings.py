@@ -1,24 +1,11 @@
-"""Settings: read from the environment, documented in the README."""
+"""Settings: read from the environment (the handbook's tables of them: test_docs.py)."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import SecretStr
 
-from tests.conftest import ROOT
 from workers.settings import Settings
-
-
-def documented_default(default: object) -> str:
-    """A default as the README table shows it: in backticks, or *empty* for an empty string or None."""
-    value = default.get_secret_value() if isinstance(default, SecretStr) else default
-    return "*empty*" if value in ("", None) else f"`{value}`"
-
-
-def test_every_setting_is_documented_in_the_readme_with_its_default() -> None:
-    readme = ROOT.joinpath("README.md").read_text()
-    for name, field in Settings.model_fields.items():
-        assert f"| `ENRICH_{name.upper()}` | {documented_default(field.default)} |" in readme, name
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

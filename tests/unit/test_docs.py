@@ -1,0 +1,124 @@
+"""The front page and the handbook in docs/: short, current with the code, examples valid, a runbook per alert."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from markdown.extensions.toc import slugify
+
+from tests.conftest import ROOT
+from workers import codec
+from workers.cli import main
+from workers.docs import documented_default, has_settings_table, with_settings_tables
+from workers.settings import Settings
+
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.glob("*.md"))
+EXAMPLE = re.compile(r"<!-- example: schemas/(?P<schema>\w+)\.json -->\n```json\n(?P<body>.*?)\n```", re.S)
+# A default quoted in prose: `ENRICH_DEDUP_THRESHOLD` (0.6), or (604800: 7 days).
+QUOTED_DEFAULT = re.compile(r"`ENRICH_(?P<name>[A-Z0-9_]+)` \((?P<value>\d[\d.]*)[):]")
+
+
+def examples(page: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The record examples of a page: (schema name, record)."""
+    return [(m["schema"], json.loads(m["body"])) for m in EXAMPLE.finditer(page.read_text())]
+
+
+def test_the_front_page_is_short() -> None:
+    assert len(README.read_text().splitlines()) <= 150
+
+
+def test_the_settings_tables_are_current() -> None:
+    """Each table equals what ``enrich settings --update`` makes from workers/settings.py."""
+    pages = [page for page in PAGES if has_settings_table(page.read_text())]
+    assert DOCS / "operations.md" in pages
+    stale = [page.name for page in pages if with_settings_tables(page.read_text()) != page.read_text()]
+    assert not stale, f"run: .venv/bin/python -m workers settings --update docs/*.md ({stale})"
+
+
+def test_every_setting_is_documented_in_the_handbook_with_its_default() -> None:
+    operations = (DOCS / "operations.md").read_text()
+    for name, field in Settings.model_fields.items():
+        assert f"| `ENRICH_{name.upper()}` | {documented_default(field.default)} |" in operations, name
+
+
+def test_defaults_quoted_in_prose_are_the_real_ones() -> None:
+    fields = Settings.model_fields
+    quoted = [
+        (page.name, m["name"], m["value"])
+        for page in [README, *PAGES]
+        for m in QUOTED_DEFAULT.finditer(page.read_text())
+    ]
+    assert quoted  # the pattern still finds the handbook's quotes
+    wrong = [q for q in quoted if q[1].lower() not in fields or str(fields[q[1].lower()].default) != q[2]]
+    assert not wrong
+
+
+def test_record_examples_are_valid_against_the_schemas() -> None:
+    found = [(page, schema, record) for page in [README, *PAGES] for schema, record in examples(page)]
+    for page, schema, record in found:
+        assert not list(codec.validator(schema).iter_errors(record)), (page.name, schema)
+        for entity in record.get("entities", []):
+            for mention in entity["mentions"]:
+                assert record["text"][mention["start"] : mention["end"]] == mention["text"], (page.name, entity)
+    on_records_page = {schema for schema, _ in examples(DOCS / "records.md")}
+    assert on_records_page == set(get_args(codec.SchemaName))
+
+
+def test_every_alert_has_a_runbook_section() -> None:
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "rules" / "enrich.yml").read_text())
+    alerts = [rule["alert"] for group in rules["groups"] for rule in group["rules"] if "alert" in rule]
+    runbook = (DOCS / "operations.md").read_text().split("\n## Runbook\n", 1)[1]
+    sections = re.findall(r"^### (\w+)$", runbook, re.M)
+    assert alerts and sorted(sections) == sorted(alerts)
+
+
+@pytest.mark.slow
+def test_the_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
+    """The handbook builds; a copy with a link to a missing anchor does not (what scripts/test relies on)."""
+    shutil.copytree(DOCS, tmp_path / "docs")
+    shutil.copy(ROOT / "mkdocs.yml", tmp_path)
+    build = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")]
+    env = {"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"}
+    assert subprocess.run(build, cwd=tmp_path, env=env, capture_output=True).returncode == 0
+    with (tmp_path / "docs" / "index.md").open("a") as page:
+        page.write("\n[gone](operations.md#no-such-section)\n")
+    broken = subprocess.run(build, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert broken.returncode != 0 and "no-such-section" in broken.stderr
+
+
+def test_enrich_settings_makes_a_stale_table_again(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("# Page\n\n<!-- settings-table: dedup_ -->\n| old |\n<!-- settings-table: end -->\n\nAfter.\n")
+    result = CliRunner().invoke(main, ["settings", "--update", str(page)])
+    assert result.exit_code == 0, result.output
+    text = page.read_text()
+    assert "| old |" not in text and "| `ENRICH_DEDUP_THRESHOLD` | `0.6` |" in text
+    assert "`ENRICH_PARTITIONS`" not in text and text.endswith("<!-- settings-table: end -->\n\nAfter.\n")
+
+
+def test_enrich_settings_refuses_a_page_without_a_table(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("# No table here\n")
+    result = CliRunner().invoke(main, ["settings", "--update", str(page)])
+    assert result.exit_code != 0 and "has no settings table" in result.output
+    assert page.read_text() == "# No table here\n"
+
+
+def test_the_front_page_links_to_pages_and_sections_that_exist() -> None:
+    """The handbook's own links are checked by ``mkdocs build --strict``; the README is outside it."""
+    links = re.findall(r"\]\(docs/([\w-]+\.md)(?:#([\w-]+))?\)", README.read_text())
+    assert links
+    for page, anchor in links:
+        headings = re.findall(r"^#+ (.+)$", (DOCS / page).read_text(), re.M)
+        assert not anchor or anchor in {slugify(heading, "-") for heading in headings}, (page, anchor)
