@@ -101,13 +101,12 @@ def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: fl
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     """Run the stages over SOURCE (JSONL, - for stdin) without Kafka; write one JSONL file per output topic."""
-    from workers.nlp import load_pipeline
+    from workers.nlp import load_pipelines
     from workers.offline import process_file
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
-    nlp = load_pipeline(settings)
-    counts = process_file(source, source.name, out_dir, settings, nlp)
+    counts = process_file(source, source.name, out_dir, settings, load_pipelines(settings))
     click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)
 
 

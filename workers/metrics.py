@@ -31,6 +31,12 @@ END_TO_END_SECONDS = Histogram(
     ["outcome"],
     buckets=_E2E_BUCKETS,
 )
+ENTITIES_ARTICLES = Counter(
+    f"{PREFIX}_entities_articles_total",
+    "Articles the entities stage enriched, by language (unknown: not detected) and outcome: tagged, or why not "
+    "(no_model_for_language, language_unknown, model_unavailable)",
+    ["language", "outcome"],
+)
 DEDUP_DECISIONS = Counter(
     f"{PREFIX}_dedup_decisions_total", "Dedup decisions by kind (unique, exact, near, revision)", ["kind"]
 )
