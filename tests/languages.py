@@ -4,6 +4,8 @@ Each names people, places and organisations in its headline and its body, so tha
 language finds entities in both, and another language's model would find some too.
 """
 
+# ruff: noqa: RUF001 - the full-width commas of the Chinese paragraphs are Chinese punctuation, not typos
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,6 +44,15 @@ ARTICLES: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+# A Chinese article's paragraphs: a script without spaces between words.
+CHINESE = [
+    "新华社北京12月1日电 国务院总理李强1日在北京人民大会堂会见了来访的德国总理朔尔茨。"
+    "双方就中德关系和共同关心的国际问题深入交换了意见。",
+    "李强表示，中方愿同德方一道，落实两国领导人达成的重要共识，加强各领域务实合作，推动中德全方位战略伙伴关系持续向前发展。",
+    "朔尔茨表示，德方重视对华关系，愿同中方保持高层交往，深化经贸、气候变化、绿色发展等领域合作，共同维护多边主义和自由贸易。",
+    "会见后，两国总理共同出席了中德经济顾问委员会会议，并见证了多项合作文件的签署。外交部发言人在例行记者会上介绍了有关情况。",
+]
 
 
 def raw_article(language: str, run: str = "t") -> dict[str, Any]:

@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from tests.languages import ARTICLES, raw_article
+from tests.languages import ARTICLES, CHINESE, raw_article
 from workers import codec
+from workers.clean.html import extract_html
 from workers.entities import patterns_of, resolve_entities, variants_of
 from workers.nlp import Pipelines, load_pipeline, load_pipelines
 from workers.pipeline import CleanStage, EntitiesStage, Message
@@ -192,3 +193,15 @@ def test_each_language_has_its_own_patterns_and_variants() -> None:
     assert variants_of("de") == {}
     french = load_pipeline(Settings(), "fr")
     assert french.pipe_names == ["entity_ruler", "ner"] and french.meta["lang"] == "fr"
+
+
+def test_a_chinese_page_is_counted_by_its_characters_and_keeps_the_html_extraction() -> None:
+    """Counted by spaces, these 4 paragraphs are 6 words: the page went to the page-text fallback, losing its date."""
+    html = (
+        '<html><head><meta property="article:published_time" content="2026-12-01T08:00:00+08:00"></head><body>'
+        "<nav><a href='/'>首页</a><a>国际</a></nav><article><h1>李强会见德国总理朔尔茨</h1>"
+        + "".join(f"<p>{p}</p>" for p in CHINESE)
+        + "</article></body></html>"
+    )
+    extract = extract_html(html)
+    assert extract.paragraphs == CHINESE and extract.published_at == "2026-12-01T00:00:00Z"
