@@ -10,6 +10,8 @@ import pytest
 from tests.languages import ARTICLES, CHINESE, raw_article
 from workers import codec
 from workers.clean.html import extract_html
+from workers.clean.pagetext import best_run, is_prose, line_scores, page_prose, page_stoplist
+from workers.clean.stopwords import stoplist
 from workers.entities import patterns_of, resolve_entities, variants_of
 from workers.nlp import Pipelines, load_pipeline, load_pipelines
 from workers.pipeline import CleanStage, EntitiesStage, Message
@@ -205,3 +207,18 @@ def test_a_chinese_page_is_counted_by_its_characters_and_keeps_the_html_extracti
     )
     extract = extract_html(html)
     assert extract.paragraphs == CHINESE and extract.published_at == "2026-12-01T00:00:00Z"
+
+
+def test_a_paragraph_closing_a_quotation_in_guillemets_ends_a_sentence() -> None:
+    french = "« Nous continuerons à soutenir l'Ukraine aussi longtemps qu'il le faudra. C'est notre devoir. »"
+    german = "»Wir werden die Ukraine so lange unterstützen, wie es nötig ist, das ist unsere Pflicht und Aufgabe.«"
+    assert is_prose(french, stoplist("fr")) and is_prose(german, stoplist("de"))
+
+
+def test_a_close_language_guessed_for_the_page_does_not_cost_the_article_its_lines() -> None:
+    """Catalan's stopwords are under a fifth of French prose's words: with them most lines do not read as prose."""
+    body = ARTICLES["fr"]["text"].split("\n\n")
+    assert best_run(line_scores(body, stoplist("ca")), [False] * len(body)) == (1, 2)
+    assert page_stoplist("ca", page_prose(body)) == frozenset()
+    assert page_stoplist("fr", page_prose(body)) == stoplist("fr")
+    assert best_run(line_scores(body, page_stoplist("ca", page_prose(body))), [False] * len(body)) == (0, len(body))
