@@ -139,7 +139,8 @@ def _build_info(settings: Settings) -> None:
 
     from workers import metrics
 
-    metrics.BUILD_INFO.info({"version": version("news-enrich"), "spacy_model": settings.spacy_model})
+    models = {"spacy_model": settings.spacy_model, "nlp_models": settings.nlp_models}
+    metrics.BUILD_INFO.info({"version": version("news-enrich"), **models})
 
 
 def _summary(value: bytes) -> str:
