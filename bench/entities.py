@@ -22,11 +22,17 @@ as first copies, so that every one of them is tagged in both measurements.
 It prints articles/s and words/s of (a), (b) and (d), the ratio (b)/(a), the speed-up of each process count
 over one process, latency p50/p95/p99, and each worker's peak RSS (VmHWM), CPU time and time per stage.
 
+A mixed English and French load (``--french 0.5``: half the articles French, interleaved): the French ones are
+synthetic stories (``bench/french_news.py``: no French corpus ships with the data). The workers tag each batch
+in one ``nlp.pipe`` call per language; (a) is then each language's texts through its own model in one call
+each, both models loaded. Each model's load time and the memory it adds to this process are printed first.
+
 Full run (the README's figures; a few minutes on a quiet two-core machine):
 
     python -m bench.entities --port 59092
 
-A development run: ``python -m bench.entities --quick --port 59092``.
+A development run: ``python -m bench.entities --quick --port 59092``; the mixed load:
+``python -m bench.entities --french 0.5 --processes 1 --port 59092``.
 """
 
 from __future__ import annotations
@@ -44,16 +50,18 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench import french_news
 from workers.kafka_io import message_key
 from workers.nlp import load_pipeline
 from workers.pipeline import CleanStage, DedupStage, Message
@@ -80,12 +88,13 @@ Entry = Literal["raw", "unique"]  # the topic a run produces to: the whole pipel
 
 @dataclass
 class Article:
-    """A raw record as produced, the record the dedup stage passes on for it, and its cleaned text."""
+    """A raw record as produced, the record the dedup stage passes on for it, its cleaned text and language."""
 
     id: str
     raw: bytes
     unique: bytes
     text: str
+    language: str
 
     def payload(self, entry: Entry) -> bytes:
         """What is produced for this article when a run starts at ``entry``."""
@@ -127,49 +136,99 @@ class Run:
         return self.articles / self.seconds
 
 
-def first_copies(size: int) -> list[Article]:
-    """Long Reuters bodies that clean and dedup pass as first copies, in corpus order."""
+Story = tuple[str, str, str]  # id, title, text
+
+
+def reuters_stories(corpus: Path) -> Iterator[Story]:
+    """The corpus's stories of at least MIN_BODY_CHARS characters, in corpus order."""
+    with gzip.open(corpus) as lines:
+        for line in lines:
+            story = orjson.loads(line)
+            if len(story.get("text") or "") >= MIN_BODY_CHARS:
+                yield story["id"], story["title"], story["text"]
+
+
+def first_copies(stories: Iterable[Story], source: str, size: int) -> list[Article]:
+    """The first ``size`` stories that clean and dedup pass as first copies."""
     settings = Settings(metrics_port=0)
     clean, dedup = CleanStage(settings), DedupStage(settings)
     articles: list[Article] = []
-    with gzip.open(CORPUS) as lines:
-        for n, line in enumerate(lines):
-            story = orjson.loads(line)
-            if len(story.get("text") or "") < MIN_BODY_CHARS:
-                continue
-            raw = orjson.dumps({"id": story["id"], "source": "Reuters", "title": story["title"], "text": story["text"]})
-            origin = {"topic": "corpus", "partition": 0, "offset": n, "timestamp_ms": None}
-            [[cleaned]] = clean.process([Message(raw, origin)])
-            if cleaned.destination != "clean":
-                continue
-            [decided, *_] = dedup.process([Message(orjson.dumps(cleaned.record), origin)])[0]
-            if decided.destination == "unique":
-                articles.append(Article(story["id"], raw, orjson.dumps(decided.record), cleaned.record["text"]))
-            if len(articles) == size:
-                break
-    if len(articles) < size:
-        sys.exit(f"only {len(articles)} first copies of >= {MIN_BODY_CHARS} characters in {CORPUS}")
-    return articles
+    for n, (story_id, title, text) in enumerate(stories):
+        raw = orjson.dumps({"id": story_id, "source": source, "title": title, "text": text})
+        origin = {"topic": "corpus", "partition": 0, "offset": n, "timestamp_ms": None}
+        [[cleaned]] = clean.process([Message(raw, origin)])
+        if cleaned.destination != "clean":
+            continue
+        [decided, *_] = dedup.process([Message(orjson.dumps(cleaned.record), origin)])[0]
+        if decided.destination == "unique":
+            record = cleaned.record
+            articles.append(Article(story_id, raw, orjson.dumps(decided.record), record["text"], record["language"]))
+        if len(articles) == size:
+            return articles
+    sys.exit(f"only {len(articles)} first copies from {source}")
+
+
+def load_articles(size: int, french: float, corpus: Path) -> list[Article]:
+    """``size`` first copies, the share ``french`` of them synthetic French stories spread evenly among Reuters'."""
+    in_french = round(size * french)
+    english = iter(first_copies(reuters_stories(corpus), "Reuters", size - in_french))
+    others = iter(first_copies(french_news.stories(3 * in_french), "synthetic", in_french) if in_french else [])
+    # The n-th article is French when the French count so far falls behind the share: an even interleaving.
+    return [next(others) if round((n + 1) * french) > round(n * french) else next(english) for n in range(size)]
+
+
+def by_language(articles: list[Article]) -> dict[str, list[str]]:
+    """The articles' texts grouped by language, in order."""
+    texts: dict[str, list[str]] = {}
+    for article in articles:
+        texts.setdefault(article.language, []).append(article.text)
+    return texts
+
+
+def load_models(settings: Settings, languages: Iterable[str], report: bool = False) -> dict[str, Any]:
+    """Each language's pipeline as the workers load it; with ``report``, its load time and the memory it added."""
+    models = {}
+    for language in languages:
+        rss, started = resident_bytes(), time.perf_counter()
+        models[language] = load_pipeline(settings, language)
+        if report:
+            print(
+                f"model {language}: {models[language].meta['name']} {models[language].meta['version']} loaded in "
+                f"{time.perf_counter() - started:.2f} s, +{(resident_bytes() - rss) / 2**20:.0f} MiB resident"
+            )
+    return models
+
+
+def resident_bytes() -> int:
+    """This process's resident set size now (VmRSS)."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) * 1024
+
+
+def pipe_all(models: dict[str, Any], texts: dict[str, list[str]], batch_size: int) -> None:
+    """Each language's texts through its model, one ``nlp.pipe`` call per language."""
+    for language, some in texts.items():
+        for _ in models[language].pipe(some, batch_size=batch_size):
+            pass
 
 
 def bare_pipe(settings: Settings, articles: list[Article]) -> tuple[float, float]:
-    """Wall and CPU seconds of one ``nlp.pipe`` pass over the texts, the way the workers' model is configured."""
-    nlp = load_pipeline(settings)
-    list(nlp.pipe([a.text for a in articles[:WARMUP_ARTICLES]], batch_size=settings.ner_batch_size))
+    """Wall and CPU seconds of bare ``nlp.pipe`` over the texts, the way the workers' models are configured."""
+    texts = by_language(articles)
+    models = load_models(settings, texts, report=True)
+    pipe_all(models, by_language(articles[:WARMUP_ARTICLES]), settings.ner_batch_size)
     started, cpu = time.perf_counter(), time.process_time()
-    for _ in nlp.pipe([a.text for a in articles], batch_size=settings.ner_batch_size):
-        pass
+    pipe_all(models, texts, settings.ner_batch_size)
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def _bare_share(settings: Settings, texts: list[str], ready: Barrier, seconds: Queue) -> None:
+def _bare_share(settings: Settings, texts: dict[str, list[str]], ready: Barrier, seconds: Queue) -> None:
     """One of several processes running bare ``nlp.pipe`` at once: load, warm up, wait for the others, time."""
-    nlp = load_pipeline(settings)
-    list(nlp.pipe(texts[:WARMUP_ARTICLES], batch_size=settings.ner_batch_size))
+    models = load_models(settings, texts)
+    pipe_all(models, {language: some[:WARMUP_ARTICLES] for language, some in texts.items()}, settings.ner_batch_size)
     ready.wait()
     started = time.perf_counter()
-    for _ in nlp.pipe(texts, batch_size=settings.ner_batch_size):
-        pass
+    pipe_all(models, texts, settings.ner_batch_size)
     seconds.put(time.perf_counter() - started)
 
 
@@ -178,7 +237,7 @@ def bare_parallel(settings: Settings, articles: list[Article], processes: int) -
     what the cores give the model itself, without Kafka or the pipeline."""
     context = multiprocessing.get_context("spawn")
     ready, seconds = context.Barrier(processes), context.Queue()
-    shares = [[a.text for a in articles[n::processes]] for n in range(processes)]
+    shares = [by_language(articles[n::processes]) for n in range(processes)]
     workers = [context.Process(target=_bare_share, args=(settings, share, ready, seconds)) for share in shares]
     for worker in workers:
         worker.start()
@@ -495,6 +554,8 @@ def main() -> None:
         default="split",
         help="split: one clean,dedup process beside the tagging processes; combined: every process runs all stages",
     )
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="the Reuters corpus (JSONL, gzipped)")
+    parser.add_argument("--french", type=float, default=0.0, help="share of French articles (default 0)")
     parser.add_argument("--latency-seconds", type=float, default=60.0, help="length of the paced latency run")
     parser.add_argument("--port", type=int, default=int(os.environ.get("ENRICH_TEST_KAFKA_PORT", "19092")))
     args = parser.parse_args()
@@ -505,10 +566,11 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; model {settings.spacy_model}, EntityRuler "
         f"{settings.entity_ruler}, NER batches of {settings.ner_batch_size} within {settings.ner_batch_wait_seconds} s"
     )
-    selected = first_copies(size + WARMUP_ARTICLES)
+    selected = load_articles(size + WARMUP_ARTICLES, args.french, args.corpus)
     warmup, articles = selected[:WARMUP_ARTICLES], selected[WARMUP_ARTICLES:]
     words = sum(a.words for a in articles)
-    print(f"{len(articles)} articles, {words} words ({words / len(articles):.0f} an article) from {CORPUS.name}")
+    languages = ", ".join(f"{lang} {len(texts)}" for lang, texts in by_language(articles).items())
+    print(f"{len(articles)} articles ({languages}), {words} words ({words / len(articles):.0f} an article)")
     print(f"topology {args.topology}: {topology(args.topology, counts[0])} for {counts[0]} tagging process(es)\n")
 
     bare_seconds, bare_cpu = bare_pipe(settings, articles)

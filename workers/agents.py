@@ -176,3 +176,6 @@ class StageAgent:
             )
         elif stage == "dedup" and output.destination in ("unique", "duplicates"):
             metrics.DEDUP_DECISIONS.labels(output.record.get("match", "unique")).inc()
+        elif output.destination == "enriched":
+            record = output.record
+            metrics.ENTITIES_ARTICLES.labels(record["language"] or "unknown", record["nlp_reason"] or "tagged").inc()

@@ -14,7 +14,7 @@ from workers import metrics
 from workers.agents import StageAgent
 from workers.dedup import DedupIndex
 from workers.monitor import LagMonitor
-from workers.nlp import load_pipeline
+from workers.nlp import load_pipelines
 from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
 from workers.security import broker_credentials
 from workers.settings import Settings, Stage
@@ -76,7 +76,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
     if "entities" in stages:
         entities = StageAgent(
             "entities",
-            lambda: EntitiesStage(settings, load_pipeline(settings)),
+            lambda: EntitiesStage(settings, load_pipelines(settings)),
             _sinks(topic, "enriched", "deadletter"),
             lag,
         )

@@ -123,13 +123,12 @@ def settings(pages: tuple[Path, ...]) -> None:
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     """Run the stages over SOURCE (JSONL, - for stdin) without Kafka; write one JSONL file per output topic."""
-    from workers.nlp import load_pipeline
+    from workers.nlp import load_pipelines
     from workers.offline import process_file
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
-    nlp = load_pipeline(settings)
-    counts = process_file(source, source.name, out_dir, settings, nlp)
+    counts = process_file(source, source.name, out_dir, settings, load_pipelines(settings))
     click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)
 
 
@@ -162,7 +161,8 @@ def _build_info(settings: Settings) -> None:
 
     from workers import metrics
 
-    metrics.BUILD_INFO.info({"version": version("news-enrich"), "spacy_model": settings.spacy_model})
+    models = {"spacy_model": settings.spacy_model, "nlp_models": settings.nlp_models}
+    metrics.BUILD_INFO.info({"version": version("news-enrich"), **models})
 
 
 def _summary(value: bytes) -> str:

@@ -13,7 +13,7 @@ disable_created_metrics()
 _STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
-BUILD_INFO = Info(f"{PREFIX}_build", "Version of the workers and the spaCy model they load")
+BUILD_INFO = Info(f"{PREFIX}_build", "Version of the workers and the spaCy models they load (English, the others)")
 
 MESSAGES_IN = Counter(f"{PREFIX}_messages_in_total", "Messages consumed by a stage", ["stage"])
 MESSAGES_OUT = Counter(
@@ -30,6 +30,12 @@ END_TO_END_SECONDS = Histogram(
     "Time from the raw message's Kafka timestamp to the publication of its final record",
     ["outcome"],
     buckets=_E2E_BUCKETS,
+)
+ENTITIES_ARTICLES = Counter(
+    f"{PREFIX}_entities_articles_total",
+    "Articles the entities stage enriched, by language (unknown: not detected) and outcome: tagged, or why not "
+    "(no_model_for_language, language_unknown, model_unavailable)",
+    ["language", "outcome"],
 )
 DEDUP_DECISIONS = Counter(
     f"{PREFIX}_dedup_decisions_total", "Dedup decisions by kind (unique, exact, near, revision)", ["kind"]

@@ -1,12 +1,21 @@
-"""The only module that imports spaCy: loads the NER pipeline when a worker starts, never at import."""
+"""The only module that imports spaCy: loads the NER pipelines when a worker needs them, never at import.
+
+English is loaded when the worker starts; another language's pipeline the first time an article in it comes,
+on the stage's thread (``Pipelines``).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from workers.entities import PATTERNS
+from workers.entities import patterns_of, variants_of
+from workers.records import NlpReason
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,10 +62,67 @@ def listened_to(nlp: Any) -> list[str]:
     return [name for name in nlp.component_names if nlp.get_pipe_meta(name).factory in ("tok2vec", "transformer")]
 
 
-def load_pipeline(settings: Settings) -> Any:
-    """The pipeline the settings ask for: model, fallback, the curated EntityRuler unless switched off, device."""
-    patterns = PATTERNS if settings.entity_ruler else None
-    return load_ner(settings.spacy_model, settings.spacy_fallback_model, patterns, settings.spacy_gpu)
+def load_pipeline(settings: Settings, language: str = "en") -> Any:
+    """The language's pipeline the settings ask for: its model (English: or the fallback), the language's curated
+    EntityRuler patterns unless switched off, the device. Raises ``RuntimeError`` when no model can be loaded."""
+    model, *fallback = settings.language_models[language]
+    patterns = patterns_of(language) if settings.entity_ruler else None
+    return load_ner(model, fallback[0] if fallback else model, patterns, settings.spacy_gpu)
+
+
+def load_pipelines(settings: Settings) -> Pipelines:
+    """The pipelines of every configured language, English loaded now (a worker without it does not start)."""
+    return Pipelines(partial(load_pipeline, settings), settings.language_models, {"en": load_pipeline(settings)})
+
+
+@dataclass(frozen=True, slots=True)
+class Tagger:
+    """A language's loaded pipeline, its name as enriched records give it, and the language's name variants."""
+
+    nlp: Any
+    model: str
+    variants: Mapping[str, str]
+
+
+class Pipelines:
+    """The spaCy pipelines by language: each loaded the first time it is asked for, on the asking thread.
+
+    A language without a configured model, or whose model cannot be loaded, gets no pipeline and the reason;
+    a failed load is not tried again (the worker's log says why it failed).
+    """
+
+    def __init__(
+        self, load: Callable[[str], Any], languages: Iterable[str], loaded: Mapping[str, Any] | None = None
+    ) -> None:
+        self._load = load
+        self.languages = frozenset(languages)
+        self._taggers: dict[str, Tagger | None] = {lang: _tagger(lang, nlp) for lang, nlp in (loaded or {}).items()}
+        self.load_seconds: dict[str, float] = {}
+
+    def get(self, language: str | None) -> Tagger | NlpReason:
+        """The tagger of ``language``, or why there is none."""
+        if language is None:
+            return "language_unknown"
+        if language not in self.languages:
+            return "no_model_for_language"
+        if language not in self._taggers:
+            self._taggers[language] = self._first_load(language)
+        return self._taggers[language] or "model_unavailable"
+
+    def _first_load(self, language: str) -> Tagger | None:
+        started = time.perf_counter()
+        try:
+            nlp = self._load(language)
+        except Exception:  # a missing package, a path, a model of another spaCy version: logged, never retried
+            log.exception("no spaCy pipeline for %s: its articles are enriched without entities", language)
+            return None
+        self.load_seconds[language] = time.perf_counter() - started
+        log.info("loaded the %s pipeline in %.1f s", language, self.load_seconds[language])
+        return _tagger(language, nlp)
+
+
+def _tagger(language: str, nlp: Any) -> Tagger:
+    return Tagger(nlp, model_label(nlp), variants_of(language))
 
 
 def model_label(nlp: Any) -> str:

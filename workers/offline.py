@@ -12,6 +12,7 @@ from typing import IO
 from tqdm import tqdm
 
 from workers import codec
+from workers.nlp import Pipelines
 from workers.pipeline import CleanStage, DedupStage, EntitiesStage, Message, Output
 from workers.records import Origin
 from workers.settings import Settings
@@ -51,9 +52,9 @@ def run_chunk(messages: list[Message], clean: CleanStage, dedup: DedupStage, ent
     return sorted(finals, key=lambda o: o.record["origin"]["offset"])
 
 
-def process_file(source: IO[bytes], name: str, out_dir: Path, settings: Settings, nlp: object) -> Counter[str]:
+def process_file(source: IO[bytes], name: str, out_dir: Path, settings: Settings, pipelines: Pipelines) -> Counter[str]:
     """Run every line of ``source`` through the stages; write ``<topic>.jsonl`` files into ``out_dir``."""
-    clean, dedup, entities = CleanStage(settings), DedupStage(settings), EntitiesStage(settings, nlp)
+    clean, dedup, entities = CleanStage(settings), DedupStage(settings), EntitiesStage(settings, pipelines)
     topics = {
         "enriched": settings.topic_enriched,
         "duplicates": settings.topic_duplicates,

@@ -27,9 +27,9 @@ from workers.dedup import (
     sketch_record,
 )
 from workers.dedup.sketch import Sketcher
-from workers.entities import load_variants, tag_texts
+from workers.entities import tag_texts
 from workers.intake import read_raw
-from workers.nlp import model_label
+from workers.nlp import Pipelines
 from workers.records import (
     SCHEMA_VERSION,
     CleanArticle,
@@ -38,6 +38,7 @@ from workers.records import (
     DeadLetter,
     DuplicateArticle,
     EnrichedArticle,
+    NlpReason,
     Origin,
     Rejected,
     UniqueArticle,
@@ -274,29 +275,48 @@ def merge_clusters(
 
 
 class EntitiesStage:
-    """First copy of a story -> enriched article with its entities, tagged in one batch."""
+    """First copy of a story -> enriched article with the entities of its text and title, by its language's model.
+
+    A batch is tagged in one ``nlp.pipe`` call per language; an article in a language without a model is
+    enriched without entities, with the reason.
+    """
 
     name: Stage = "entities"
 
-    def __init__(self, settings: Settings, nlp: Any) -> None:
-        self.nlp = nlp
+    def __init__(self, settings: Settings, pipelines: Pipelines) -> None:
+        self.pipelines = pipelines
         self.batch_size = settings.ner_batch_size
-        self.model = model_label(nlp)
-        self.variants = load_variants()
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Decode each message, tag the decodable ones together, and fall back to one by one if that fails."""
         return in_batch(self.name, messages, "unique", self._enrich_all, self._enrich_one)
 
     def _enrich_all(self, articles: list[UniqueArticle]) -> list[list[Output]]:
-        tagged = tag_texts(self.nlp, [a["text"] for a in articles], self.batch_size, self.variants)
-        return [[self._enriched(article, entities)] for article, entities in zip(articles, tagged, strict=True)]
+        by_language: dict[str | None, list[int]] = {}
+        for i, article in enumerate(articles):
+            by_language.setdefault(article["language"], []).append(i)
+        outputs: list[list[Output]] = [[] for _ in articles]
+        for language, rows in by_language.items():
+            for i, output in zip(rows, self._enrich_language(language, [articles[i] for i in rows]), strict=True):
+                outputs[i] = [output]
+        return outputs
 
     def _enrich_one(self, article: UniqueArticle) -> list[Output]:
-        return [self._enriched(article, tag_texts(self.nlp, [article["text"]], 1, self.variants)[0])]
+        return self._enrich_language(article["language"], [article])
 
-    def _enriched(self, article: UniqueArticle, entities: list) -> Output:
-        return Output("enriched", article["id"], EnrichedArticle(**article, entities=entities, nlp_model=self.model))
+    def _enrich_language(self, language: str | None, articles: list[UniqueArticle]) -> list[Output]:
+        """Articles of one language, tagged by its pipeline in one call, or enriched without entities and why."""
+        tagger = self.pipelines.get(language)
+        if isinstance(tagger, str):
+            return [self._enriched(article, [], None, tagger) for article in articles]
+        texts, titles = [a["text"] for a in articles], [a["title"] for a in articles]
+        tagged = tag_texts(tagger.nlp, texts, self.batch_size, tagger.variants, titles)
+        return [self._enriched(a, entities, tagger.model, None) for a, entities in zip(articles, tagged, strict=True)]
+
+    @staticmethod
+    def _enriched(article: UniqueArticle, entities: list, model: str | None, reason: NlpReason | None) -> Output:
+        record = EnrichedArticle(**article, entities=entities, nlp_model=model, nlp_reason=reason)
+        return Output("enriched", article["id"], record)
 
 
 def dedup_options(settings: Settings) -> DedupOptions:

@@ -15,6 +15,11 @@ ErrorCode = Literal[
     "internal_error",  # a bug: the stage raised on this record
 ]
 MatchKind = Literal["exact", "near", "revision"]
+NlpReason = Literal[
+    "no_model_for_language",  # no spaCy pipeline is configured for the article's language (ENRICH_NLP_MODELS)
+    "language_unknown",  # the clean stage could not tell the article's language
+    "model_unavailable",  # the language's pipeline is configured but could not be loaded (see the worker's log)
+]
 InputKind = Literal["html", "text"]
 
 
@@ -95,14 +100,15 @@ class Mention(TypedDict):
 
 
 class Entity(TypedDict):
-    """A distinct entity of an article (normalised name and label) with all its mentions."""
+    """A distinct entity of an article (normalised name, one label) with its mentions in the text and the title."""
 
     name: str
     text: str
     label: str
-    count: int
+    count: int  # mentions in the text (title mentions apart)
     salience: float
-    mentions: list[Mention]
+    mentions: list[Mention]  # offsets into the text
+    title_mentions: list[Mention]  # offsets into the title
 
 
 class UniqueArticle(CleanArticle):
@@ -112,10 +118,14 @@ class UniqueArticle(CleanArticle):
 
 
 class EnrichedArticle(UniqueArticle):
-    """The pipeline's main output: a clean, first-seen article with its entities."""
+    """The pipeline's main output: a clean, first-seen article with its entities.
+
+    ``nlp_model`` is the pipeline that tagged them; None when none did, and then ``nlp_reason`` says why.
+    """
 
     entities: list[Entity]
-    nlp_model: str
+    nlp_model: str | None
+    nlp_reason: NlpReason | None
 
 
 class DuplicateArticle(CleanArticle):

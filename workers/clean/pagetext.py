@@ -21,7 +21,10 @@ from workers.clean.stopwords import stoplist
 
 _WORD = re.compile(r"\w+")
 SENTENCE_ENDS = ".!?\u3002\uff01\uff1f\u2026"  # full stop, marks, ideographic ones, ellipsis
-CLOSERS = "\"'\u201d\u2019)]"  # quotes and brackets that may follow a sentence's end
+# Quotes and brackets that may follow a sentence's end: straight (curly ones are straightened before), and the
+# guillemets of French, Spanish, Italian, Russian (« ... ») and German (» ... «), which French sets apart with a
+# space: "... devoir. »".
+CLOSERS = "\"'\u201d\u2019)]\u00bb\u00ab\u203a\u2039 \u00a0\u202f"
 MAX_TITLE_CHARS = 250  # longer first lines are paragraphs, not headlines
 PROSE_MIN_WORDS = 10  # fewer words: a label, heading or teaser headline even when it ends in a full stop
 PROSE_MIN_STOPWORDS = 0.2  # share of stopwords below which a line is a list of names or keywords, not a sentence
@@ -63,9 +66,25 @@ def looks_like_headline(line: str) -> bool:
     return len(_words(line)) >= 3 and len(line) <= MAX_TITLE_CHARS and not line.endswith((".", ":", ";", ","))
 
 
-def page_language(lines: list[str]) -> str | None:
-    """The language of the page's longer lines (its prose): it chooses the stoplist and is the article's."""
-    return detect_language(" ".join(line for line in lines if len(line) > 80))
+PROSE_LINE_CHARS = 80  # longer lines are the page's prose, as far as its language goes
+
+
+def page_prose(lines: list[str]) -> str:
+    """The page's longer lines in one string: its prose, whose language chooses the stoplist and is the article's."""
+    return " ".join(line for line in lines if len(line) > PROSE_LINE_CHARS)
+
+
+def page_stoplist(language: str | None, prose: str) -> frozenset[str]:
+    """The language's stopwords, if the page's prose (``page_prose``) reads as that language; else none.
+
+    A guess of a close language (Catalan for French, Dutch for German, Spanish for Italian, Belarusian for
+    Russian) has a stoplist that fills under PROSE_MIN_STOPWORDS of the real language's words: with it, no line
+    of the article would read as prose and the whole article would be lost. Without a stoplist, a line is prose
+    by its length and its sentence ending alone.
+    """
+    stopwords = stoplist(language)
+    words = _words(prose.lower())
+    return stopwords if sum(map(stopwords.__contains__, words)) >= PROSE_MIN_STOPWORDS * len(words) else frozenset()
 
 
 def is_prose(line: str, stopwords: frozenset[str], words: list[str] | None = None, count: int | None = None) -> bool:
@@ -167,8 +186,9 @@ def split_page_text(page: str) -> PageText:
     lines = unwrap(page.splitlines())
     title = lines[0] if lines and looks_like_headline(lines[0]) else None
     body = lines[1:] if title else lines
-    language = page_language(body)
+    prose = page_prose(body)
+    language = detect_language(prose)
     closes = [is_end_marker(line) for line in body]
-    start, end = best_run(line_scores(body, stoplist(language)), closes)
+    start, end = best_run(line_scores(body, page_stoplist(language, prose)), closes)
     kept = [line for line, closing in zip(body[start:end], closes[start:end], strict=True) if not closing]
     return PageText(title=title, paragraphs=[line for line in kept if is_paragraph(line)], language=language)

@@ -1,12 +1,14 @@
 """In-document entity resolution: trimmed mentions, normalised names, abbreviations, short forms, salience.
 
-Input is the tagger's spans over one cleaned text; output is one ``Entity`` per distinct entity (normalised name
-and label) with every mention, whose offsets slice the text to the mention's surface form.
+Input is the tagger's spans over one cleaned text and over its title; output is one ``Entity`` per distinct
+entity (normalised name) with every mention, whose offsets slice the text (``mentions``) or the title
+(``title_mentions``) to the mention's surface form.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -16,40 +18,46 @@ __all__ = ["Span", "is_abbreviation", "resolve_entities", "salience"]
 
 Span = tuple[int, int, str]  # start, end (exclusive) character offsets into the text, and the label
 
-# A short form joins a full name only when both are tagged PERSON: a surname tagged ORG or GPE is as often a
-# company or a place ("Ford", "Washington") as the person.
-PERSON = "PERSON"
-# Leading article and trailing possessive that spaCy sometimes keeps in a span: "the European Union", "Putin's".
-LEADING_ARTICLE = re.compile(r"^the\s+")
+# Person labels of the models: OntoNotes' (English) and WikiNER's (French and most other spaCy languages).
+PERSON_LABELS = frozenset({"PERSON", "PER"})
+# What spaCy sometimes keeps in a span before or after the name: "the European Union", "l'OTAN" (French elided
+# articles, lower case: "L'Oréal" keeps its "L'"), "Putin's".
+LEADING_ARTICLE = re.compile(r"^(?:the\s+|[ld]['\u2019](?=\w))")
 TRAILING_POSSESSIVE = re.compile(r"['\u2019]s$")
 # "Long Form (ABBR)": a parenthesised token of 2 to 12 characters right after a mention, without spaces.
 DEFINITION = re.compile(r"\s*\(([^\s()]{2,12})\)")
 # Salience mixes how often an entity is mentioned with how early it first appears; mentions weigh more, as a
-# story's main actor recurs, while a lede can name several actors once.
+# story's main actor recurs, while a lede can name several actors once. The title is the article's start, and
+# its mentions count with the body's: the people in the headline are the story's main actors.
 FREQUENCY_WEIGHT = 0.6
 
 
 @dataclass(slots=True)
 class Found:
-    """One mention being resolved: where it is, what it says, and the entity it belongs to so far."""
+    """One mention being resolved: where it is (in the title or the text), what it says, its entity so far."""
 
     start: int
     end: int
     surface: str
     name: str
     label: str
+    in_title: bool = False
 
 
-def resolve_entities(text: str, spans: Iterable[Span], variants: Mapping[str, str]) -> list[Entity]:
-    """Distinct entities of ``text`` in order of first mention, each with its mentions and salience."""
-    found = [mention for span in spans if (mention := _found(text, span, variants))]
-    found = sorted(found + _define_abbreviations(text, found), key=lambda f: f.start)
+def resolve_entities(
+    text: str, spans: Iterable[Span], variants: Mapping[str, str], title: str = "", title_spans: Iterable[Span] = ()
+) -> list[Entity]:
+    """Distinct entities of ``text`` and its ``title``, in order of first mention (the title's first)."""
+    body = [mention for span in spans if (mention := _found(text, span, variants))]
+    heading = [mention for span in title_spans if (mention := _found(title, span, variants, in_title=True))]
+    body = sorted(body + _define_abbreviations(text, body, heading), key=lambda f: f.start)
+    found = heading + body
     _join_short_forms(found)
     return _group(text, found)
 
 
-def _found(text: str, span: Span, variants: Mapping[str, str]) -> Found | None:
-    """The mention of a span without a leading "the" or a trailing "'s", with its normalised name."""
+def _found(text: str, span: Span, variants: Mapping[str, str], in_title: bool = False) -> Found | None:
+    """The mention of a span without a leading article or a trailing "'s", with its normalised name."""
     start, end, label = span
     surface = text[start:end]
     if article := LEADING_ARTICLE.match(surface):
@@ -59,7 +67,7 @@ def _found(text: str, span: Span, variants: Mapping[str, str]) -> Found | None:
     surface = text[start:end]
     if not surface.strip():
         return None
-    return Found(start, end, surface, normalised(surface, variants), label)
+    return Found(start, end, surface, normalised(surface, variants), label, in_title)
 
 
 def normalised(surface: str, variants: Mapping[str, str]) -> str:
@@ -68,10 +76,11 @@ def normalised(surface: str, variants: Mapping[str, str]) -> str:
     return variants.get(collapsed, collapsed)
 
 
-def _define_abbreviations(text: str, found: list[Found]) -> list[Found]:
-    """Join every mention of an abbreviation defined as "Long Form (ABBR)" to its long form.
+def _define_abbreviations(text: str, found: list[Found], heading: list[Found]) -> list[Found]:
+    """Join every mention of an abbreviation defined in the text as "Long Form (ABBR)" to its long form.
 
-    Returns the parenthesised definitions that the tagger did not mark itself, as new mentions.
+    ``found`` are the text's mentions, ``heading`` the title's. Returns the parenthesised definitions that the
+    tagger did not mark itself, as new mentions of the text.
     """
     long_forms: dict[str, Found] = {}
     for mention in found:
@@ -87,7 +96,7 @@ def _define_abbreviations(text: str, found: list[Found]) -> list[Found]:
         for match in re.finditer(rf"\(({re.escape(abbreviation)})\)", text)
         if match.start(1) not in tagged
     ]
-    for mention in found:
+    for mention in heading + found:
         long = long_forms.get(mention.surface) or long_forms.get(mention.name)
         if long is not None:
             mention.name, mention.label = long.name, long.label
@@ -116,36 +125,55 @@ def is_abbreviation(short: str, long: str) -> bool:
 
 
 def _join_short_forms(found: list[Found]) -> None:
-    """Give a PERSON mention that is the tail of exactly one full PERSON name in the text that full name."""
+    """Give a mention that is the tail of exactly one full person's name in the article that full name.
+
+    Whatever the mention's own label: the model that tagged "Donald Trump" PERSON can tag a later "Trump" ORG.
+    """
     full_names: dict[str, set[str]] = {}
     for mention in found:
         words = mention.name.split()
-        if mention.label == PERSON and len(words) > 1:
+        if mention.label in PERSON_LABELS and len(words) > 1:
             for k in range(1, len(words)):
                 full_names.setdefault(" ".join(words[k:]), set()).add(mention.name)
     for mention in found:
-        candidates = full_names.get(mention.name, set()) if mention.label == PERSON else set()
+        candidates = full_names.get(mention.name, set())
         if len(candidates) == 1:
             mention.name = next(iter(candidates))
 
 
 def _group(text: str, found: list[Found]) -> list[Entity]:
-    """One entity per (name, label), in order of first mention; its text is its longest surface form."""
-    groups: dict[tuple[str, str], list[Found]] = {}
+    """One entity per normalised name, in order of first mention; its text is its longest surface form."""
+    groups: dict[str, list[Found]] = {}
     for mention in found:
-        groups.setdefault((mention.name, mention.label), []).append(mention)
+        groups.setdefault(mention.name, []).append(mention)
     most = max((len(mentions) for mentions in groups.values()), default=0)
     return [
         Entity(
             name=name,
             text=max((m.surface for m in mentions), key=len),
-            label=label,
-            count=len(mentions),
-            salience=salience(len(mentions), most, mentions[0].start, len(text)),
-            mentions=[Mention(start=m.start, end=m.end, text=m.surface) for m in mentions],
+            label=label_of(mentions),
+            count=sum(not m.in_title for m in mentions),
+            salience=salience(len(mentions), most, 0 if mentions[0].in_title else mentions[0].start, len(text)),
+            mentions=[_mention(m) for m in mentions if not m.in_title],
+            title_mentions=[_mention(m) for m in mentions if m.in_title],
         )
-        for (name, label), mentions in groups.items()
+        for name, mentions in groups.items()
     ]
+
+
+def _mention(found: Found) -> Mention:
+    return Mention(start=found.start, end=found.end, text=found.surface)
+
+
+def label_of(mentions: list[Found]) -> str:
+    """One label per entity: the most frequent among its longest mentions (the fullest name), the first on a tie.
+
+    "Donald Trump" (PERSON) decides for the "Trump" the model called ORG; a name that is always as long (the
+    same word tagged twice ways) takes the label most of its mentions have.
+    """
+    longest = max(len(m.surface) for m in mentions)
+    labels = Counter(m.label for m in mentions if len(m.surface) == longest)
+    return labels.most_common(1)[0][0]  # Counter keeps first-seen order among equal counts
 
 
 def salience(count: int, most: int, first_start: int, text_length: int) -> float:
