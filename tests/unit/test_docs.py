@@ -103,7 +103,10 @@ def test_enrich_settings_makes_a_stale_table_again(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["settings", "--update", str(page)])
     assert result.exit_code == 0, result.output
     text = page.read_text()
-    assert "| old |" not in text and "| `ENRICH_DEDUP_THRESHOLD` | `0.6` |" in text
+    dedup = {name: field for name, field in Settings.model_fields.items() if name.startswith("dedup_")}
+    assert "| old |" not in text and dedup
+    for name, field in dedup.items():
+        assert f"| `ENRICH_{name.upper()}` | {documented_default(field.default)} |" in text
     assert "`ENRICH_PARTITIONS`" not in text and text.endswith("<!-- settings-table: end -->\n\nAfter.\n")
 
 
