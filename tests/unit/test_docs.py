@@ -98,9 +98,10 @@ def test_the_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
 
 
 def test_enrich_settings_makes_a_stale_table_again(tmp_path: Path) -> None:
-    page = tmp_path / "page.md"
+    page, other = tmp_path / "page.md", tmp_path / "other.md"
     page.write_text("# Page\n\n<!-- settings-table: dedup_ -->\n| old |\n<!-- settings-table: end -->\n\nAfter.\n")
-    result = CliRunner().invoke(main, ["settings", "--update", str(page)])
+    other.write_text("# No table here\n")
+    result = CliRunner().invoke(main, ["settings", "--update", str(page), str(other)])
     assert result.exit_code == 0, result.output
     text = page.read_text()
     dedup = {name: field for name, field in Settings.model_fields.items() if name.startswith("dedup_")}
@@ -108,13 +109,14 @@ def test_enrich_settings_makes_a_stale_table_again(tmp_path: Path) -> None:
     for name, field in dedup.items():
         assert f"| `ENRICH_{name.upper()}` | {documented_default(field.default)} |" in text
     assert "`ENRICH_PARTITIONS`" not in text and text.endswith("<!-- settings-table: end -->\n\nAfter.\n")
+    assert other.read_text() == "# No table here\n"
 
 
-def test_enrich_settings_refuses_a_page_without_a_table(tmp_path: Path) -> None:
+def test_enrich_settings_refuses_pages_without_a_table(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text("# No table here\n")
     result = CliRunner().invoke(main, ["settings", "--update", str(page)])
-    assert result.exit_code != 0 and "has no settings table" in result.output
+    assert result.exit_code != 0 and "none of the pages has a settings table" in result.output
     assert page.read_text() == "# No table here\n"
 
 
