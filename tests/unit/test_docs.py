@@ -127,3 +127,12 @@ def test_the_front_page_links_to_pages_and_sections_that_exist() -> None:
     for page, anchor in links:
         headings = re.findall(r"^#+ (.+)$", (DOCS / page).read_text(), re.M)
         assert not anchor or anchor in {slugify(heading, "-") for heading in headings}, (page, anchor)
+
+
+def test_every_table_of_figures_names_its_command() -> None:
+    """Each section of the benchmarks page that holds figures says which command measured them."""
+    sections = re.split(r"^#{2,4} ", (DOCS / "benchmarks.md").read_text(), flags=re.M)[1:]
+    with_figures = [section for section in sections if re.search(r"^\|.*\d.*\|$", section, re.M)]
+    assert len(with_figures) >= 4
+    for section in with_figures:
+        assert re.search(r"`(python -m bench\.|pytest |time scripts/test)", section), section.splitlines()[0]
