@@ -97,24 +97,22 @@ def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: fl
 
 
 @main.command()
-@click.option(
-    "--update",
-    "pages",
-    multiple=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Make the settings tables of this page again (repeatable): enrich settings --update docs/*.md.",
-)
-def settings(pages: tuple[Path, ...]) -> None:
-    """Print the table of ENRICH_* settings (defaults and meaning), made from workers/settings.py."""
+@click.option("--update", is_flag=True, help="Make the settings tables of the PAGES again instead of printing one.")
+@click.argument("pages", nargs=-1, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def settings(update: bool, pages: tuple[Path, ...]) -> None:
+    """Print the table of ENRICH_* settings made from workers/settings.py, or (--update docs/*.md) the pages' tables."""
     from workers.docs import has_settings_table, settings_table, with_settings_tables
 
-    if not pages:
+    if not update:
+        if pages:
+            raise click.UsageError("PAGES are rewritten only with --update")
         click.echo(settings_table())
-    for page in pages:
-        text = page.read_text()
-        if not has_settings_table(text):
-            raise click.ClickException(f"{page} has no settings table (<!-- settings-table: PREFIX ... -->)")
-        page.write_text(with_settings_tables(text))
+        return
+    with_tables = [page for page in pages if has_settings_table(page.read_text())]
+    if not with_tables:
+        raise click.ClickException("none of the pages has a settings table (<!-- settings-table: PREFIX ... -->)")
+    for page in with_tables:
+        page.write_text(with_settings_tables(page.read_text()))
         click.echo(f"updated the settings tables of {page}", err=True)
 
 

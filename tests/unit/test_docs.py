@@ -98,20 +98,25 @@ def test_the_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
 
 
 def test_enrich_settings_makes_a_stale_table_again(tmp_path: Path) -> None:
-    page = tmp_path / "page.md"
+    page, other = tmp_path / "page.md", tmp_path / "other.md"
     page.write_text("# Page\n\n<!-- settings-table: dedup_ -->\n| old |\n<!-- settings-table: end -->\n\nAfter.\n")
-    result = CliRunner().invoke(main, ["settings", "--update", str(page)])
+    other.write_text("# No table here\n")
+    result = CliRunner().invoke(main, ["settings", "--update", str(page), str(other)])
     assert result.exit_code == 0, result.output
     text = page.read_text()
-    assert "| old |" not in text and "| `ENRICH_DEDUP_THRESHOLD` | `0.6` |" in text
+    dedup = {name: field for name, field in Settings.model_fields.items() if name.startswith("dedup_")}
+    assert "| old |" not in text and dedup
+    for name, field in dedup.items():
+        assert f"| `ENRICH_{name.upper()}` | {documented_default(field.default)} |" in text
     assert "`ENRICH_PARTITIONS`" not in text and text.endswith("<!-- settings-table: end -->\n\nAfter.\n")
+    assert other.read_text() == "# No table here\n"
 
 
-def test_enrich_settings_refuses_a_page_without_a_table(tmp_path: Path) -> None:
+def test_enrich_settings_refuses_pages_without_a_table(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text("# No table here\n")
     result = CliRunner().invoke(main, ["settings", "--update", str(page)])
-    assert result.exit_code != 0 and "has no settings table" in result.output
+    assert result.exit_code != 0 and "none of the pages has a settings table" in result.output
     assert page.read_text() == "# No table here\n"
 
 
@@ -122,3 +127,12 @@ def test_the_front_page_links_to_pages_and_sections_that_exist() -> None:
     for page, anchor in links:
         headings = re.findall(r"^#+ (.+)$", (DOCS / page).read_text(), re.M)
         assert not anchor or anchor in {slugify(heading, "-") for heading in headings}, (page, anchor)
+
+
+def test_every_table_of_figures_names_its_command() -> None:
+    """Each section of the benchmarks page that holds figures says which command measured them."""
+    sections = re.split(r"^#{2,4} ", (DOCS / "benchmarks.md").read_text(), flags=re.M)[1:]
+    with_figures = [section for section in sections if re.search(r"^\|.*\d.*\|$", section, re.M)]
+    assert len(with_figures) >= 4
+    for section in with_figures:
+        assert re.search(r"`(python -m bench\.|pytest |time scripts/test)", section), section.splitlines()[0]
