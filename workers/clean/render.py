@@ -11,7 +11,7 @@ import re
 from html.parser import HTMLParser
 
 # Elements whose content a reader never sees.
-HIDDEN = frozenset({"head", "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas"})
+HIDDEN = frozenset({"head", "script", "style", "noscript", "template", "svg", "iframe", "object", "canvas"})
 # Elements that start a new line of text in a browser (inline ones such as a, span, em do not).
 BLOCK = frozenset(
     [
@@ -78,11 +78,13 @@ class _TextRenderer(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
-        self.hidden = 0
+        self.hidden: list[str] = []  # the hidden elements open around the current position, innermost last
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body" or (tag in BLOCK and self.hidden == ["head"]):
+            self.hidden.clear()  # as in a browser: the body, or body content in an unclosed head, ends the head
         if tag in HIDDEN:
-            self.hidden += 1
+            self.hidden.append(tag)
         elif tag in BLOCK:
             self.out.append("\n")
 
@@ -91,8 +93,8 @@ class _TextRenderer(HTMLParser):
             self.out.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in HIDDEN:
-            self.hidden = max(self.hidden - 1, 0)
+        if tag in self.hidden:
+            del self.hidden[len(self.hidden) - 1 - self.hidden[::-1].index(tag) :]
         elif tag in BLOCK:
             self.out.append("\n")
 
