@@ -151,11 +151,19 @@ def document_scores(truth: str, extracted: str) -> tuple[float, float]:
 def load_pages(folder: Path, limit: int | None, leave_out: frozenset[str] = frozenset()) -> list[Page]:
     """A set's pages in id order, with their rendered text and annotated body."""
     truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = []
-    for page_id in [page_id for page_id in sorted(truth) if page_id not in leave_out][:limit]:
-        html = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
-        pages.append(Page(page_id, html, render_page_text(html), truth[page_id]["articleBody"]))
-    return pages
+    ids = [page_id for page_id in sorted(truth) if page_id not in leave_out][:limit]
+    return [_page(folder, page_id, truth[page_id]["articleBody"]) for page_id in ids]
+
+
+def load_page(folder: Path, page_id: str) -> Page:
+    """One page of a set, with its rendered text and annotated body."""
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    return _page(folder, page_id, truth[page_id]["articleBody"])
+
+
+def _page(folder: Path, page_id: str, truth: str) -> Page:
+    html = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
+    return Page(page_id, html, render_page_text(html), truth)
 
 
 def load_reuters(path: Path, start: int, count: int) -> list[tuple[str, str]]:

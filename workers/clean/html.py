@@ -1,9 +1,9 @@
 """Article body and metadata out of a page's HTML, with trafilatura (no network access).
 
-trafilatura's precision mode keeps less of the related links and comment blocks its users see leaking, but now
-and then it keeps almost nothing of a real article; then its default mode's longer extraction is taken. What
-either leaves of share prompts and bare dates is dropped by the same wording rules as in page text (cutting at
-a "Related" heading, as page text does, costs more article than it saves here).
+Each extractor proposes a body (trafilatura's precision mode, its default mode, the page rendered to text and
+cleaned by the page-text path) and ``workers.clean.judge`` picks one. What a trafilatura body holds of share
+prompts and bare dates is dropped by the same wording rules as in page text (cutting at a "Related" heading, as
+page text does, costs more article than it saves here).
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import trafilatura
+from trafilatura.settings import Document
 
-from workers.clean.chrome import is_chrome, is_timestamp
+from workers.clean.judge import Candidate, candidate_lines, choose, judge, precision_holds
 from workers.clean.pagetext import split_page_text
 from workers.clean.render import render_page_text
+from workers.clean.stopwords import stoplist
 
-PRECISION_MIN_WORDS = 100  # a shorter precise extraction is checked against the default one (it may have cut)
-# Under this, trafilatura found no article at all (a page nested past lxml's depth limit, say): the page's text,
-# rendered by a tokenizer, goes through the page-text extractor instead.
-RENDER_FALLBACK_WORDS = 50
+OPTIONS = {"include_comments": False, "include_tables": True, "fast": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +30,7 @@ class HtmlExtract:
     paragraphs: list[str]
     published_at: str | None
     author: str | None
-
-
-def _paragraphs(text: str | None) -> list[str]:
-    return [line for line in (text or "").split("\n") if line.strip()]
-
-
-def _words(paragraphs: list[str]) -> int:
-    return sum(len(p.split()) for p in paragraphs)
+    prose_words: int  # words of the paragraphs that read as prose: none, and the page holds no article
 
 
 def published_day(day: str | None) -> str | None:
@@ -55,36 +47,35 @@ def published_day(day: str | None) -> str | None:
         return None
 
 
-def drop_chrome(paragraphs: list[str]) -> list[str]:
-    """Paragraphs without share and subscribe prompts and bare dates."""
-    return [p for p in paragraphs if not (is_chrome(p) or is_timestamp(p))]
+def _trafilatura(name: str, document: Document | None, stopwords: frozenset[str]) -> Candidate:
+    """trafilatura's body as a candidate, without the headline it repeats as the first line."""
+    lines = candidate_lines((document.text or "").split("\n") if document else [], stopwords)
+    title = (document.title or "").strip() if document else ""
+    if title and lines and lines[0].strip() == title:
+        lines = lines[1:]
+    return Candidate(name, lines)
 
 
 def extract_html(html: str) -> HtmlExtract:
-    """The article's paragraphs (comments excluded), title, publication day and author."""
-    options = {"include_comments": False, "include_tables": True, "fast": True}
-    document = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **options)
-    if document is None:
-        return _from_page_text(html, None)
-    paragraphs = _paragraphs(document.text)
-    if _words(paragraphs) < PRECISION_MIN_WORDS:
-        fallback = trafilatura.bare_extraction(html, **options)
-        longer = _paragraphs(fallback.text if fallback else None)
-        paragraphs = longer if _words(longer) > _words(paragraphs) else paragraphs
-    title = document.title or None
-    if title and paragraphs and paragraphs[0].strip() == title.strip():
-        paragraphs = paragraphs[1:]  # trafilatura repeats the headline as the first line
-    if _words(paragraphs) < RENDER_FALLBACK_WORDS:
-        return _from_page_text(html, title)
-    return HtmlExtract(
-        title=title,
-        paragraphs=drop_chrome(paragraphs),
-        published_at=published_day(document.date),
-        author=document.author,
-    )
+    """The article's paragraphs (comments excluded), title, publication day and author.
 
-
-def _from_page_text(html: str, title: str | None) -> HtmlExtract:
-    """The article of the page's rendered text, when the HTML extractor found none."""
+    Candidates: trafilatura's precision mode, the page rendered to text and cleaned by the page-text path, and,
+    only when the precise body does not hold against the rendered one, trafilatura's default mode.
+    """
+    document = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **OPTIONS)
     page = split_page_text(render_page_text(html))
-    return HtmlExtract(title=title or page.title, paragraphs=page.paragraphs, published_at=None, author=None)
+    stopwords = stoplist(page.language)
+    precise = _trafilatura("precision", document, stopwords)
+    rendered = Candidate("page_text", candidate_lines(page.paragraphs, stopwords))
+    judged = [(precise, judge(precise.paragraphs, stopwords)), (rendered, judge(rendered.paragraphs, stopwords))]
+    if not precision_holds(judged[0][1], judged[1][1]):
+        default = _trafilatura("default", trafilatura.bare_extraction(html, **OPTIONS), stopwords)
+        judged.append((default, judge(default.paragraphs, stopwords)))
+    chosen, verdict = choose(judged)
+    return HtmlExtract(
+        title=(document.title if document else None) or page.title,
+        paragraphs=chosen.paragraphs,
+        published_at=published_day(document.date) if document else None,
+        author=document.author if document else None,
+        prose_words=verdict.prose_words,
+    )
