@@ -58,13 +58,15 @@ def test_a_page_of_navigation_alone_is_no_article() -> None:
     assert rejected.value.code == "no_article"
 
 
-@pytest.mark.parametrize("kind", ["body"])
+@pytest.mark.parametrize("kind", ["body", "text"])
 def test_a_wire_earnings_table_is_an_article_kept_whole(kind: str) -> None:
     tables = earnings_tables(5)
     assert len(tables) == 5
     for table in tables:
         article = clean_article(raw(**{kind: table}), ORIGIN, OPTIONS)
-        assert kept(table, article["text"]) == 1.0, article["text"]
+        # Page text may drop the closing one-word sign-off "Reuter", as it drops any lone label; a body keeps it.
+        sent = table if kind == "body" else table.rsplit("Reuter", 1)[0]
+        assert kept(sent, article["text"]) == 1.0, article["text"]
         assert "Net " in article["text"].split("\n\n")[1]  # one row a paragraph, not joined into a line
         codec.check("clean", article)
 

@@ -16,7 +16,7 @@ from trafilatura.settings import Document
 
 from workers.clean.judge import Candidate, candidate_lines, choose, judge, precision_holds
 from workers.clean.pagetext import split_page_text
-from workers.clean.render import render_page_text
+from workers.clean.render import render_page
 from workers.clean.stopwords import stoplist
 
 OPTIONS = {"include_comments": False, "include_tables": True, "fast": True}
@@ -63,14 +63,18 @@ def extract_html(html: str) -> HtmlExtract:
     only when the precise body does not hold against the rendered one, trafilatura's default mode.
     """
     document = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **OPTIONS)
-    page = split_page_text(render_page_text(html))
-    stopwords = stoplist(page.language)
+    rendered_page = render_page(html)
+    page = split_page_text(rendered_page.text)
+    stopwords, links = stoplist(page.language), rendered_page.links
     precise = _trafilatura("precision", document, stopwords)
     rendered = Candidate("page_text", candidate_lines(page.paragraphs, stopwords))
-    judged = [(precise, judge(precise.paragraphs, stopwords)), (rendered, judge(rendered.paragraphs, stopwords))]
+    judged = [
+        (precise, judge(precise.paragraphs, stopwords, links)),
+        (rendered, judge(rendered.paragraphs, stopwords, links)),
+    ]
     if not precision_holds(judged[0][1], judged[1][1]):
         default = _trafilatura("default", trafilatura.bare_extraction(html, **OPTIONS), stopwords)
-        judged.append((default, judge(default.paragraphs, stopwords)))
+        judged.append((default, judge(default.paragraphs, stopwords, links)))
     chosen, verdict = choose(judged)
     return HtmlExtract(
         title=(document.title if document else None) or page.title,

@@ -14,6 +14,7 @@ precise extraction cut the article, or took furniture for it). Constants chosen 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from workers.clean.chrome import is_chrome, is_timestamp
@@ -26,7 +27,12 @@ FURNITURE_WEIGHT = 1.0
 # trafilatura's precision mode keeps its body unless another candidate scores this much more (chosen on AEB,
 # where the precise body is the better one on all but a few pages; L3S-GN1 checked it).
 PRECISION_HOLD = 0.7
+CONTENT_WEIGHT = 0.5
 TABLE_SEPARATOR = " | "  # how trafilatura writes the cells of a table row: "| a | b |"
+
+
+# Separators of cells and of menu items written on one line: "| a | b |", "NEWS · SPORT", "Home • About".
+_CELL = re.compile(r"\s+[|\u00b7\u2022]\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +45,16 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
-    """What the judge found in a candidate: words that read as prose, and the rest."""
+    """What the judge found in a candidate: words that read as prose, words of links, and the rest."""
 
     prose_words: int
+    link_words: int
     other_words: int
 
     @property
     def score(self) -> float:
-        """The candidate's prose, less its furniture."""
-        return self.prose_words - FURNITURE_WEIGHT * self.other_words
+        """The candidate's prose and other content (tables, lists), less its furniture (lines of links)."""
+        return self.prose_words + CONTENT_WEIGHT * self.other_words - FURNITURE_WEIGHT * self.link_words
 
 
 def split_cells(line: str, stopwords: frozenset[str]) -> list[str]:
@@ -72,16 +79,24 @@ def candidate_lines(paragraphs: list[str], stopwords: frozenset[str]) -> list[st
     return [line for line in lines if line and not (is_chrome(line) or is_timestamp(line))]
 
 
-def judge(lines: list[str], stopwords: frozenset[str]) -> Judgement:
-    """Count a candidate's words of prose and its other words."""
-    prose = other = 0
+def is_link_line(line: str, links: frozenset[str]) -> bool:
+    """True when most cells of the line (or the line itself) are the text of links of the page."""
+    cells = [cell for cell in _CELL.split(line.strip("| ")) if cell]
+    return line in links or sum(cell in links for cell in cells) * 2 > len(cells)
+
+
+def judge(lines: list[str], stopwords: frozenset[str], links: frozenset[str]) -> Judgement:
+    """Count a candidate's words of prose, of lines of links, and of its other lines."""
+    prose = linked = other = 0
     for line in lines:
         words = word_count(line)
         if is_prose(line, stopwords):
             prose += words
+        elif is_link_line(line, links):
+            linked += words
         else:
             other += words
-    return Judgement(prose_words=prose, other_words=other)
+    return Judgement(prose_words=prose, link_words=linked, other_words=other)
 
 
 def precision_holds(precise: Judgement, other: Judgement) -> bool:
