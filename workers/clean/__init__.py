@@ -47,8 +47,7 @@ def extract(raw: RawArticle) -> Extract:
     """The article of the raw record's html, text or body."""
     if "html" in raw:
         found = extract_html(raw["html"])
-        paragraphs, kind, article_like = found.paragraphs, "html", found.prose_words > 0
-        return Extract(kind, found.title, paragraphs, article_like, found.author, found.published_at)
+        return Extract("html", found.title, found.paragraphs, found.article_like, found.author, found.published_at)
     if "body" in raw:
         paragraphs = body_paragraphs(raw["body"])
         return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)))

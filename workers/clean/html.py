@@ -14,8 +14,8 @@ from datetime import date
 import trafilatura
 from trafilatura.settings import Document
 
-from workers.clean.judge import Candidate, candidate_lines, choose, judge, precision_holds
-from workers.clean.pagetext import split_page_text
+from workers.clean.judge import Candidate, candidate, page_text_wins, precision_holds
+from workers.clean.pagetext import is_figure_row, split_page_text
 from workers.clean.render import render_page
 from workers.clean.stopwords import stoplist
 
@@ -30,7 +30,7 @@ class HtmlExtract:
     paragraphs: list[str]
     published_at: str | None
     author: str | None
-    prose_words: int  # words of the paragraphs that read as prose: none, and the page holds no article
+    article_like: bool  # a paragraph reads as prose or is a row of figures: else the page holds no article
 
 
 def published_day(day: str | None) -> str | None:
@@ -47,39 +47,35 @@ def published_day(day: str | None) -> str | None:
         return None
 
 
-def _trafilatura(name: str, document: Document | None, stopwords: frozenset[str]) -> Candidate:
+def _trafilatura(name: str, document: Document | None, stopwords: frozenset[str], links: frozenset[str]) -> Candidate:
     """trafilatura's body as a candidate, without the headline it repeats as the first line."""
-    lines = candidate_lines((document.text or "").split("\n") if document else [], stopwords)
+    lines = (document.text or "").split("\n") if document else []
     title = (document.title or "").strip() if document else ""
     if title and lines and lines[0].strip() == title:
         lines = lines[1:]
-    return Candidate(name, lines)
+    return candidate(name, lines, stopwords, links)
 
 
 def extract_html(html: str) -> HtmlExtract:
-    """The article's paragraphs (comments excluded), title, publication day and author.
+    """The article's paragraphs (comments excluded), title, publication day and author, chosen by the judge.
 
-    Candidates: trafilatura's precision mode, the page rendered to text and cleaned by the page-text path, and,
-    only when the precise body does not hold against the rendered one, trafilatura's default mode.
+    trafilatura's default mode runs only when its precision mode's body does not hold against the page text's
+    (which stands in for it: the two find the same article on most pages), so most pages pay for one extraction.
     """
     document = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **OPTIONS)
-    rendered_page = render_page(html)
-    page = split_page_text(rendered_page.text)
-    stopwords, links = stoplist(page.language), rendered_page.links
-    precise = _trafilatura("precision", document, stopwords)
-    rendered = Candidate("page_text", candidate_lines(page.paragraphs, stopwords))
-    judged = [
-        (precise, judge(precise.paragraphs, stopwords, links)),
-        (rendered, judge(rendered.paragraphs, stopwords, links)),
-    ]
-    if not precision_holds(judged[0][1], judged[1][1]):
-        default = _trafilatura("default", trafilatura.bare_extraction(html, **OPTIONS), stopwords)
-        judged.append((default, judge(default.paragraphs, stopwords, links)))
-    chosen, verdict = choose(judged)
+    rendered = render_page(html)
+    page = split_page_text(rendered.text)
+    stopwords = stoplist(page.language)
+    page_text = candidate("page_text", page.paragraphs, stopwords, rendered.links)
+    body = _trafilatura("precision", document, stopwords, rendered.links)
+    if not precision_holds(body.judgement, page_text.judgement):
+        default = _trafilatura("default", trafilatura.bare_extraction(html, **OPTIONS), stopwords, rendered.links)
+        body = body if precision_holds(body.judgement, default.judgement) else default
+    chosen = page_text if page_text_wins(body.judgement, page_text.judgement) else body
     return HtmlExtract(
         title=(document.title if document else None) or page.title,
         paragraphs=chosen.paragraphs,
         published_at=published_day(document.date) if document else None,
         author=document.author if document else None,
-        prose_words=verdict.prose_words,
+        article_like=chosen.judgement.prose_words > 0 or any(map(is_figure_row, chosen.paragraphs)),
     )

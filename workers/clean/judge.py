@@ -1,15 +1,23 @@
 """Choosing an HTML page's article among the bodies that several extractors propose.
 
-Each extractor yields a candidate body; one judge scores every candidate by the same measure and picks. The
-measure is the candidate's prose, less what it holds that does not read as prose: a line of sentences counts its
-words, any other line (a navigation row, a table of links, a label) costs ``FURNITURE_WEIGHT`` of a word per word.
-A navigation table that a precise extraction returns as the article scores below zero; the same page's article,
-found by another extractor, scores its length.
+Each extractor yields a candidate body; one judge measures every candidate the same way and picks. The measure,
+``Judgement.score``, is the candidate's prose (its lines that read as sentences, each counted up to
+``LINE_CAP`` words) less ``FURNITURE_WEIGHT`` per word of its lines of links (navigation rows, menus, link
+lists: most of their cells are the text of a link of the page). Other lines (tables of figures, lists, headings)
+count neither way. A navigation table that a precise extraction returns as the article scores below zero; the
+same page's article, found by another extractor, scores its length.
 
-trafilatura's precision mode is preferred: it keeps less of the related links and comments that also read as
-prose, so it wins unless another candidate scores more than ``1 / PRECISION_HOLD`` times as much (then the
-precise extraction cut the article, or took furniture for it). Constants chosen on AEB, checked on L3S-GN1 (see
-``bench.clean_eval``).
+The choice:
+1. trafilatura's precision mode, unless its default mode scores more than ``1 / PRECISION_HOLD`` times as much
+   (the precise body cut the article, or took furniture for it).
+2. That body, unless the page text (the page rendered to text and cleaned by the page-text path) has a positive
+   score and either trafilatura's body has none, or at least ``FLATTENED_SHARE`` of its words stand in lines
+   longer than ``LINE_CAP`` words (a table-laid page's cell flattened into one line, article and furniture
+   together) while the page text scores at least ``PAGE_TEXT_HOLD`` of it.
+
+The constants were chosen together on the even-numbered pages (by id) of AEB and L3S-GN1, maximising the mean of
+the two sets' mean page F1 over a grid, and checked on the odd-numbered pages, which they were not chosen on
+(``bench.clean_eval``; the figures are in the docs notes).
 """
 
 from __future__ import annotations
@@ -19,42 +27,38 @@ from dataclasses import dataclass
 
 from workers.clean.chrome import is_chrome, is_timestamp
 from workers.clean.normalize import word_count
-from workers.clean.pagetext import is_prose
+from workers.clean.pagetext import LINE_CAP, is_prose
 
-# A word of a line that does not read as prose costs this much of a word of prose (AEB: 0.5 to 2 score alike;
-# 1 keeps a body that is mostly navigation below zero).
-FURNITURE_WEIGHT = 1.0
-# trafilatura's precision mode keeps its body unless another candidate scores this much more (chosen on AEB,
-# where the precise body is the better one on all but a few pages; L3S-GN1 checked it).
-PRECISION_HOLD = 0.7
-CONTENT_WEIGHT = 0.5
-TABLE_SEPARATOR = " | "  # how trafilatura writes the cells of a table row: "| a | b |"
-
-
+FURNITURE_WEIGHT = 2.0  # a word of a line of links costs two words of prose (grid 0.5-2; 2 best on both halves)
+PRECISION_HOLD = 0.5  # the precise body stands unless the default one scores twice as much (grid 0.5-0.9)
+FLATTENED_SHARE = 0.3  # of a trafilatura body's words in over-long lines: a flattened layout table (grid 0.1-0.7)
+PAGE_TEXT_HOLD = 0.3  # the page text replaces a flattened body when it scores this share of it (grid 0.3-1.5)
+TABLE_SEPARATOR = "|"  # how trafilatura writes the cells of a table row: "| a | b |"
 # Separators of cells and of menu items written on one line: "| a | b |", "NEWS · SPORT", "Home • About".
 _CELL = re.compile(r"\s+[|\u00b7\u2022]\s+")
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    """One extractor's proposed body, one paragraph, list item or table row a line."""
-
-    name: str
-    paragraphs: list[str]
-
-
-@dataclass(frozen=True, slots=True)
 class Judgement:
-    """What the judge found in a candidate: words that read as prose, words of links, and the rest."""
+    """What the judge found in a candidate: words of prose (capped per line), of lines of links, in long lines."""
 
     prose_words: int
     link_words: int
-    other_words: int
+    flattened_share: float  # of all its words, the share in lines longer than LINE_CAP words
 
     @property
     def score(self) -> float:
-        """The candidate's prose and other content (tables, lists), less its furniture (lines of links)."""
-        return self.prose_words + CONTENT_WEIGHT * self.other_words - FURNITURE_WEIGHT * self.link_words
+        """The candidate's prose, less its furniture."""
+        return self.prose_words - FURNITURE_WEIGHT * self.link_words
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One extractor's proposed body, one paragraph, list item or table row a line, and its judgement."""
+
+    name: str
+    paragraphs: list[str]
+    judgement: Judgement
 
 
 def split_cells(line: str, stopwords: frozenset[str]) -> list[str]:
@@ -62,9 +66,9 @@ def split_cells(line: str, stopwords: frozenset[str]) -> list[str]:
 
     Old pages lay a whole article out in a table cell, which trafilatura writes as one cell of a row.
     """
-    if not line.startswith("|"):
+    if not line.startswith(TABLE_SEPARATOR):
         return [line]
-    cells = [cell.strip() for cell in line.strip("| ").split(TABLE_SEPARATOR.strip())]
+    cells = [cell.strip() for cell in line.strip("| ").split(TABLE_SEPARATOR)]
     cells = [cell for cell in cells if cell]
     if not cells:
         return []  # a row of empty layout cells
@@ -86,26 +90,33 @@ def is_link_line(line: str, links: frozenset[str]) -> bool:
 
 
 def judge(lines: list[str], stopwords: frozenset[str], links: frozenset[str]) -> Judgement:
-    """Count a candidate's words of prose, of lines of links, and of its other lines."""
-    prose = linked = other = 0
+    """Count a candidate's words of prose, of lines of links, and of over-long lines."""
+    prose = linked = flattened = total = 0
     for line in lines:
         words = word_count(line)
+        total += words
+        flattened += words if words > LINE_CAP else 0
         if is_prose(line, stopwords):
-            prose += words
+            prose += min(words, LINE_CAP)
         elif is_link_line(line, links):
             linked += words
-        else:
-            other += words
-    return Judgement(prose_words=prose, link_words=linked, other_words=other)
+    return Judgement(prose_words=prose, link_words=linked, flattened_share=flattened / total if total else 0.0)
+
+
+def candidate(name: str, paragraphs: list[str], stopwords: frozenset[str], links: frozenset[str]) -> Candidate:
+    """A candidate body, its lines cleaned and judged."""
+    lines = candidate_lines(paragraphs, stopwords)
+    return Candidate(name, lines, judge(lines, stopwords, links))
 
 
 def precision_holds(precise: Judgement, other: Judgement) -> bool:
-    """True when the precise extraction scores at least ``PRECISION_HOLD`` of another candidate's score."""
+    """True when the precise extraction scores above zero and at least ``PRECISION_HOLD`` of the other's score."""
     return precise.score > 0 and precise.score >= PRECISION_HOLD * other.score
 
 
-def choose(candidates: list[tuple[Candidate, Judgement]]) -> tuple[Candidate, Judgement]:
-    """The first candidate (the preferred one) unless another outscores it; else the best-scoring one."""
-    first = candidates[0]
-    best = max(candidates, key=lambda pair: pair[1].score)
-    return first if precision_holds(first[1], best[1]) else best
+def page_text_wins(body: Judgement, page: Judgement) -> bool:
+    """True when the page text replaces trafilatura's body: it found none, or a flattened layout table."""
+    if page.score <= 0:
+        return False
+    flattened = body.flattened_share >= FLATTENED_SHARE and page.score >= PAGE_TEXT_HOLD * body.score
+    return body.score <= 0 or flattened
