@@ -47,7 +47,9 @@ def extract(raw: RawArticle) -> Extract:
     """The article of the raw record's html, text or body."""
     if "html" in raw:
         found = extract_html(raw["html"])
-        return Extract("html", found.title, found.paragraphs, found.article_like, found.author, found.published_at)
+        return Extract(
+            "html", found.title, found.paragraphs, found.article_like, found.author, found.published_at, found.language
+        )
     if "body" in raw:
         paragraphs = body_paragraphs(raw["body"])
         return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)))

@@ -15,11 +15,15 @@ import trafilatura
 from trafilatura.settings import Document
 
 from workers.clean.judge import Candidate, candidate, page_text_wins, precision_holds
-from workers.clean.pagetext import is_figure_row, split_page_text
+from workers.clean.pagetext import is_figure_row, split_page_text, unwrap
 from workers.clean.render import render_page
 from workers.clean.stopwords import stoplist
 
-OPTIONS = {"include_comments": False, "include_tables": True, "fast": True}
+OPTIONS = {"include_comments": False, "include_tables": True}
+# The precise pass skips trafilatura's fallback extractors (readability, jusText): they cost more than its own and
+# the judge checks its body anyway. The default pass runs only when that body looks wrong, so it keeps them: on
+# old layouts they find the article that trafilatura's own pass misses.
+FAST = {"fast": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,7 @@ class HtmlExtract:
     published_at: str | None
     author: str | None
     article_like: bool  # a paragraph reads as prose or is a row of figures: else the page holds no article
+    language: str | None  # of the page's prose, as the page-text path found it
 
 
 def published_day(day: str | None) -> str | None:
@@ -49,7 +54,7 @@ def published_day(day: str | None) -> str | None:
 
 def _trafilatura(name: str, document: Document | None, stopwords: frozenset[str], links: frozenset[str]) -> Candidate:
     """trafilatura's body as a candidate, without the headline it repeats as the first line."""
-    lines = (document.text or "").split("\n") if document else []
+    lines = unwrap((document.text or "").split("\n")) if document else []  # <pre> wire copy keeps its wraps
     title = (document.title or "").strip() if document else ""
     if title and lines and lines[0].strip() == title:
         lines = lines[1:]
@@ -62,7 +67,7 @@ def extract_html(html: str) -> HtmlExtract:
     trafilatura's default mode runs only when its precision mode's body does not hold against the page text's
     (which stands in for it: the two find the same article on most pages), so most pages pay for one extraction.
     """
-    document = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **OPTIONS)
+    document = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **OPTIONS, **FAST)
     rendered = render_page(html)
     page = split_page_text(rendered.text)
     stopwords = stoplist(page.language)
@@ -78,4 +83,5 @@ def extract_html(html: str) -> HtmlExtract:
         published_at=published_day(document.date) if document else None,
         author=document.author if document else None,
         article_like=chosen.judgement.prose_words > 0 or any(map(is_figure_row, chosen.paragraphs)),
+        language=page.language,
     )

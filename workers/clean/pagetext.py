@@ -182,8 +182,14 @@ def _goes_on(line: str) -> bool:
     return bool(line.strip()) and not line[:1].isspace()
 
 
+def _is_row(previous: str, line: str) -> bool:
+    """True when either line is a table row as trafilatura writes one: each is a line of its own."""
+    return previous.startswith("|") or line.startswith("|")
+
+
 def unwrap(raw_lines: list[str]) -> list[str]:
-    """Join the lines of one paragraph: a break is kept at a blank or indented line, or after a sentence's end.
+    """Join the lines of one paragraph: a break is kept at a blank or indented line, a table row ("| a | b |"),
+    or after a sentence's end.
 
     Without a fixed wrap width, only a line continued in lower case is joined (a sentence split in two). In
     wrapped text the first line joins the next however short it is: wire copy opens with a line whose dateline
@@ -197,7 +203,7 @@ def unwrap(raw_lines: list[str]) -> list[str]:
         joins = (
             previous and line and (line[0].islower() or (wrapped and (len(previous) >= WRAP_MIN or len(lines) == 1)))
         )
-        if joins and not raw[:1].isspace() and not ends_sentence(previous):
+        if joins and not raw[:1].isspace() and not ends_sentence(previous) and not _is_row(previous, line):
             lines[-1] = f"{previous} {line}"
         else:
             lines.append(line)
