@@ -8,10 +8,12 @@ from typing import Any
 from workers import codec
 from workers.records import RawArticle, Rejected
 
+INPUT_KINDS = ("html", "text", "body")  # the fields a raw record may carry its page or article in
+
 
 def derive_id(record: dict[str, Any]) -> str:
     """A stable id: from the url when there is one, else from the page itself."""
-    basis = record.get("url") or record.get("html") or record.get("text") or ""
+    basis = record.get("url") or record.get("html") or record.get("text") or record.get("body") or ""
     prefix = "u" if record.get("url") else "c"
     return f"{prefix}-{hashlib.blake2b(basis.encode('utf-8'), digest_size=10).hexdigest()}"
 
@@ -24,8 +26,8 @@ def read_raw(payload: bytes, max_bytes: int) -> RawArticle:
     if not isinstance(record, dict):
         raise Rejected("schema_violation", f"raw record must be a JSON object, not {type(record).__name__}")
     try:
-        if ("html" in record) == ("text" in record):
-            raise Rejected("schema_violation", "a raw record carries its page as exactly one of 'html' or 'text'")
+        if sum(kind in record for kind in INPUT_KINDS) != 1:
+            raise Rejected("schema_violation", "a raw record carries its page as exactly one of 'html', 'text', 'body'")
         codec.check("raw", record)
     except Rejected as rejected:
         given = record.get("id")
@@ -38,8 +40,6 @@ def read_raw(payload: bytes, max_bytes: int) -> RawArticle:
         title=record.get("title"),
         published_at=record.get("published_at"),
     )
-    if "html" in record:
-        raw["html"] = record["html"]
-    else:
-        raw["text"] = record["text"]
+    kind = next(kind for kind in INPUT_KINDS if kind in record)
+    raw[kind] = record[kind]
     return raw

@@ -11,7 +11,8 @@ ErrorCode = Literal[
     "invalid_encoding",  # the bytes are not UTF-8
     "invalid_json",  # the text is not one JSON document
     "schema_violation",  # the JSON does not match the stage's input schema
-    "empty_body",  # nothing of an article is left after cleaning
+    "empty_body",  # the page, text or body holds no words at all
+    "no_article",  # the input holds words, but no article: navigation, prompts, a page of links
     "internal_error",  # a bug: the stage raised on this record
 ]
 MatchKind = Literal["exact", "near", "revision"]
@@ -20,7 +21,7 @@ NlpReason = Literal[
     "language_unknown",  # the clean stage could not tell the article's language
     "model_unavailable",  # the language's pipeline is configured but could not be loaded (see the worker's log)
 ]
-InputKind = Literal["html", "text"]
+InputKind = Literal["html", "text", "body"]
 
 
 class Rejected(Exception):
@@ -52,6 +53,7 @@ class RawArticle(TypedDict):
     published_at: str | None
     html: NotRequired[str]
     text: NotRequired[str]
+    body: NotRequired[str]  # the article itself, already clean (a full-text feed, a wire API)
 
 
 class Wire(TypedDict):

@@ -80,18 +80,19 @@ def test_given_title_wins_over_the_extracted_one() -> None:
 
 
 @pytest.mark.parametrize(
-    "page",
+    ("page", "code"),
     [
-        "",
-        "Home\nNews\nSport\nSubscribe\nSign in",
-        "<html><body><nav><a href='/'>Home</a></nav><p>404 Not Found</p></body></html>",
+        ("", "empty_body"),
+        (" \n\t", "empty_body"),
+        ("Home\nNews\nSport\nSubscribe\nSign in", "no_article"),
+        ("<html><body><nav><a href='/'>Home</a></nav><p>404 Not Found</p></body></html>", "no_article"),
     ],
 )
-def test_pages_without_an_article_are_rejected_as_empty(page: str) -> None:
+def test_pages_without_an_article_are_dead_letters_with_their_own_code(page: str, code: str) -> None:
     kind = {"html": page} if page.startswith("<") else {"text": page}
     with pytest.raises(Rejected) as rejected:
         clean_article(raw(**kind), ORIGIN, OPTIONS)
-    assert rejected.value.code == "empty_body"
+    assert rejected.value.code == code
 
 
 def test_normalize_line_fixes_mojibake_invisible_characters_and_spaces() -> None:
@@ -180,7 +181,7 @@ HOME_PAGE = "\n".join(
 def test_home_pages_and_404_pages_are_rejected(page: str) -> None:
     with pytest.raises(Rejected) as rejected:
         clean_article(raw(text=page), ORIGIN, OPTIONS)
-    assert rejected.value.code == "empty_body"
+    assert rejected.value.code == "no_article"
     assert "not an article" in rejected.value.reason
 
 

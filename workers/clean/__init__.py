@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from workers.clean.body import body_paragraphs, is_article_like
 from workers.clean.html import extract_html
 from workers.clean.language import detect_language
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import split_page_text
 from workers.clean.wire import attribute
-from workers.records import SCHEMA_VERSION, CleanArticle, Origin, RawArticle, Rejected
+from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 
 __all__ = ["CleanOptions", "clean_article", "detect_language"]
+
+_WORD = re.compile(r"\w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,41 +25,72 @@ class CleanOptions:
     min_body_words: int = 25
 
 
+@dataclass(frozen=True, slots=True)
+class Extract:
+    """What one input kind's extractor found: title, body paragraphs, metadata, and whether it is an article."""
+
+    kind: InputKind
+    title: str | None
+    paragraphs: list[str]
+    article_like: bool  # False: the input holds no article (navigation, prompts), whatever its length
+    author: str | None = None
+    published_at: str | None = None
+    language: str | None = None
+
+
 def _optional(value: str | None) -> str | None:
     """A normalised metadata value, or None when nothing is left of it."""
     return normalize_line(value) or None if value else None
 
 
-def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> CleanArticle:
-    """Clean one raw article; raise ``Rejected`` when no article body is left."""
-    author = language = published_at = None
+def extract(raw: RawArticle) -> Extract:
+    """The article of the raw record's html, text or body."""
     if "html" in raw:
-        extract = extract_html(raw["html"])
-        title, paragraphs, author, input_kind = extract.title, extract.paragraphs, extract.author, "html"
-        published_at = extract.published_at
-    else:
-        page = split_page_text(raw.get("text", ""))
-        title, paragraphs, language, input_kind = page.title, page.paragraphs, page.language, "text"
-    wire, paragraphs = attribute(join_paragraphs(paragraphs).split("\n\n"))
-    text = "\n\n".join(paragraphs)
+        found = extract_html(raw["html"])
+        return Extract(
+            "html", found.title, found.paragraphs, found.article_like, found.author, found.published_at, found.language
+        )
+    if "body" in raw:
+        paragraphs = body_paragraphs(raw["body"])
+        return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)))
+    page = split_page_text(raw.get("text", ""))
+    return Extract("text", page.title, page.paragraphs, True, language=page.language)
+
+
+def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) -> None:
+    """Raise ``Rejected`` when the input held no words (``empty_body``) or no article (``no_article``)."""
+    if _WORD.search(raw.get(found.kind, "")) is None:
+        raise Rejected("empty_body", f"not an article: the {found.kind} holds no words")
+    if not text or not found.article_like:
+        raise Rejected("no_article", f"not an article: nothing of the {found.kind} reads as an article body")
+    if found.kind == "body":
+        return  # an article sent as itself is kept whatever its length
     words = words_up_to(text, options.min_body_words)
     if words < options.min_body_words:
         raise Rejected(
-            "empty_body",
+            "no_article",
             f"not an article: {words} words of article body after cleaning (minimum {options.min_body_words})",
         )
+
+
+def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> CleanArticle:
+    """Clean one raw article; raise ``Rejected`` when no article body is left."""
+    found = extract(raw)
+    wire, paragraphs = attribute(join_paragraphs(found.paragraphs).split("\n\n"))
+    text = "\n\n".join(paragraphs)
+    _check(raw, found, text, options)
     return CleanArticle(
         schema_version=SCHEMA_VERSION,
         id=raw["id"],
         url=raw["url"],
         source=raw["source"],
-        title=_optional(raw["title"]) or _optional(title),
-        author=_optional(author),
-        published_at=raw["published_at"] or published_at,  # the producer's time wins over the page's day
-        language=language or detect_language(text),
+        title=_optional(raw["title"]) or _optional(found.title),
+        author=_optional(found.author),
+        published_at=raw["published_at"] or found.published_at,  # the producer's time wins over the page's day
+        language=found.language or detect_language(text),
         text=text,
         content_hash=content_hash(text),
-        input_kind=input_kind,
+        input_kind=found.kind,
         wire=wire,
         origin=origin,
     )

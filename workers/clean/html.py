@@ -1,9 +1,9 @@
 """Article body and metadata out of a page's HTML, with trafilatura (no network access).
 
-trafilatura's precision mode keeps less of the related links and comment blocks its users see leaking, but now
-and then it keeps almost nothing of a real article; then its default mode's longer extraction is taken. What
-either leaves of share prompts and bare dates is dropped by the same wording rules as in page text (cutting at
-a "Related" heading, as page text does, costs more article than it saves here).
+Each extractor proposes a body (trafilatura's precision mode, its default mode, the page rendered to text and
+cleaned by the page-text path) and ``workers.clean.judge`` picks one. What a trafilatura body holds of share
+prompts and bare dates is dropped by the same wording rules as in page text (cutting at a "Related" heading, as
+page text does, costs more article than it saves here).
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from datetime import date
 
 import trafilatura
+from trafilatura.settings import Document
 
-from workers.clean.chrome import is_chrome, is_timestamp
-from workers.clean.normalize import has_unspaced_script, word_count
-from workers.clean.pagetext import split_page_text
-from workers.clean.render import render_page_text
+from workers.clean.judge import Candidate, candidate, page_text_wins, precision_holds
+from workers.clean.pagetext import is_figure_row, split_page_text, unwrap
+from workers.clean.render import render_page
 
-PRECISION_MIN_WORDS = 100  # a shorter precise extraction is checked against the default one (it may have cut)
-# Under this, trafilatura found no article at all (a page nested past lxml's depth limit, say): the page's text,
-# rendered by a tokenizer, goes through the page-text extractor instead.
-RENDER_FALLBACK_WORDS = 50
+OPTIONS = {"include_comments": False, "include_tables": True}
+# The precise pass skips trafilatura's fallback extractors (readability, jusText): they cost more than its own and
+# the judge checks its body anyway. The default pass runs only when that body looks wrong, so it keeps them: on
+# old layouts they find the article that trafilatura's own pass misses.
+FAST = {"fast": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +33,8 @@ class HtmlExtract:
     paragraphs: list[str]
     published_at: str | None
     author: str | None
-
-
-def _paragraphs(text: str | None) -> list[str]:
-    return [line for line in (text or "").split("\n") if line.strip()]
-
-
-def _words(paragraphs: list[str]) -> int:
-    """Words of the paragraphs, by spaces; a script without spaces (Chinese, Japanese) by its characters."""
-    return sum(word_count(p) if has_unspaced_script(p) else len(p.split()) for p in paragraphs)
+    article_like: bool  # a paragraph reads as prose or is a row of figures: else the page holds no article
+    language: str | None  # of the page's prose, as the page-text path found it
 
 
 def published_day(day: str | None) -> str | None:
@@ -57,36 +51,36 @@ def published_day(day: str | None) -> str | None:
         return None
 
 
-def drop_chrome(paragraphs: list[str]) -> list[str]:
-    """Paragraphs without share and subscribe prompts and bare dates."""
-    return [p for p in paragraphs if not (is_chrome(p) or is_timestamp(p))]
+def _trafilatura(name: str, document: Document | None, stopwords: frozenset[str], links: frozenset[str]) -> Candidate:
+    """trafilatura's body as a candidate, without the headline it repeats as the first line."""
+    lines = (document.text or "").split("\n") if document else []
+    title = (document.title or "").strip() if document else ""
+    if title and lines and lines[0].strip() == title:
+        lines = lines[1:]  # before unwrapping: a headline without a full stop would join the first paragraph
+    return candidate(name, unwrap(lines), stopwords, links)  # <pre> wire copy keeps its wraps: unwrapped here
 
 
 def extract_html(html: str) -> HtmlExtract:
-    """The article's paragraphs (comments excluded), title, publication day and author."""
-    options = {"include_comments": False, "include_tables": True, "fast": True}
-    document = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **options)
-    if document is None:
-        return _from_page_text(html, None)
-    paragraphs = _paragraphs(document.text)
-    if _words(paragraphs) < PRECISION_MIN_WORDS:
-        fallback = trafilatura.bare_extraction(html, **options)
-        longer = _paragraphs(fallback.text if fallback else None)
-        paragraphs = longer if _words(longer) > _words(paragraphs) else paragraphs
-    title = document.title or None
-    if title and paragraphs and paragraphs[0].strip() == title.strip():
-        paragraphs = paragraphs[1:]  # trafilatura repeats the headline as the first line
-    if _words(paragraphs) < RENDER_FALLBACK_WORDS:
-        return _from_page_text(html, title)
+    """The article's paragraphs (comments excluded), title, publication day and author, chosen by the judge.
+
+    trafilatura's default mode runs only when its precision mode's body does not hold against the page text's
+    (which stands in for it: the two find the same article on most pages), so most pages pay for one extraction.
+    """
+    document = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **OPTIONS, **FAST)
+    rendered = render_page(html)
+    page = split_page_text(rendered.text)
+    stopwords = page.stopwords
+    page_text = candidate("page_text", page.paragraphs, stopwords, rendered.links)
+    body = _trafilatura("precision", document, stopwords, rendered.links)
+    if not precision_holds(body.judgement, page_text.judgement):
+        default = _trafilatura("default", trafilatura.bare_extraction(html, **OPTIONS), stopwords, rendered.links)
+        body = body if precision_holds(body.judgement, default.judgement) else default
+    chosen = page_text if page_text_wins(body.judgement, page_text.judgement) else body
     return HtmlExtract(
-        title=title,
-        paragraphs=drop_chrome(paragraphs),
-        published_at=published_day(document.date),
-        author=document.author,
+        title=(document.title if document else None) or page.title,
+        paragraphs=chosen.paragraphs,
+        published_at=published_day(document.date) if document else None,
+        author=document.author if document else None,
+        article_like=chosen.judgement.prose_words > 0 or any(map(is_figure_row, chosen.paragraphs)),
+        language=page.language,
     )
-
-
-def _from_page_text(html: str, title: str | None) -> HtmlExtract:
-    """The article of the page's rendered text, when the HTML extractor found none."""
-    page = split_page_text(render_page_text(html))
-    return HtmlExtract(title=title or page.title, paragraphs=page.paragraphs, published_at=None, author=None)

@@ -36,15 +36,25 @@ AFTER_CLOSE_WEIGHT = 0.5  # prose after "Related Articles" must be twice as long
 LINE_CAP = 150  # words: a longer line is a card or a page flattened into one line, not one paragraph
 MARKER_COST = 30.0  # a 'Related Articles' heading inside a run costs a short paragraph
 CLOSING_WORDS = 60  # words of prose an article needs before a "Related Articles" heading closes it
+# A row of a table of figures ("Net 509,144 vs 277,834", "Heritage (1-0): Armani Sheffield 19 points"): content
+# of an article, not furniture, though it is no sentence. It adds this much of a word per word, so a results table
+# between paragraphs stays, and a wire item that is all table is an article (chosen on the Reuters dev slice).
+FIGURE_WEIGHT = 0.5
+FIGURE_ROW_NUMBERS = 2  # a line with one number is a label as often as a row: "12 comments", "Top 10 stories"
+FIGURE_ROW_WORDS = 30  # a longer line without a sentence's end is a card or a flattened menu, not a table row
+# A number standing as a word: 23, 1.19, 509,144 (not "reader42"), or spelt out as wire tables do ("Shr one dlr").
+_NUMBER = re.compile(r"(?<!\w)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten)(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class PageText:
-    """The title and body paragraphs found in a page's text, and the language its prose is written in."""
+    """The title and body paragraphs found in a page's text, the language its prose is written in, and the
+    stopwords its lines were read with (none when the prose does not read as the detected language)."""
 
     title: str | None
     paragraphs: list[str]
     language: str | None
+    stopwords: frozenset[str]
 
 
 def _words(line: str) -> list[str]:
@@ -103,14 +113,27 @@ def is_prose(line: str, stopwords: frozenset[str], words: list[str] | None = Non
     return sum(map(stopwords.__contains__, map(str.lower, words))) >= PROSE_MIN_STOPWORDS * len(words)
 
 
+def is_figure_row(line: str, count: int | None = None) -> bool:
+    """A row of a table of figures: a few words, two of them numbers ("Net 1.1 mln vs 829,000"); not a date."""
+    count = word_count(line) if count is None else count
+    return (
+        2 <= count <= FIGURE_ROW_WORDS and len(_NUMBER.findall(line)) >= FIGURE_ROW_NUMBERS and not is_timestamp(line)
+    )
+
+
 def line_score(line: str, stopwords: frozenset[str]) -> float:
-    """What a line adds to an article run: its words when it is prose, a cost when it is not."""
+    """What a line adds to an article run: its words when it is prose, half of them for a row of figures, a cost
+    when it is neither."""
     words = _words(line)
     count = _count(line, words)
-    if is_prose(line, stopwords, words, count) and not is_chrome(line):
+    if is_chrome(line):
+        return -(LINE_COST + WORD_COST * count)
+    if is_prose(line, stopwords, words, count):
         return float(min(count, LINE_CAP))
     if is_timestamp(line):
         return -TIMESTAMP_COST
+    if is_figure_row(line, count):
+        return FIGURE_WEIGHT * count
     return -(LINE_COST + WORD_COST * count)
 
 
@@ -141,13 +164,19 @@ def is_paragraph(line: str) -> bool:
 
 
 def line_scores(lines: list[str], stopwords: frozenset[str]) -> list[float]:
-    """Each line's score; a line seen before on the page is a repeated menu or teaser and costs like a label."""
+    """Each line's score; a line seen before on the page is a repeated menu or teaser and costs like a label,
+    unless it is a row of figures (a results table repeats its rows for each period): that one counts as one."""
     seen: set[str] = set()
     scores = []
     for line in lines:
-        scores.append(-(LINE_COST + WORD_COST * word_count(line)) if line in seen else line_score(line, stopwords))
+        scores.append(_repeated_score(line) if line in seen else line_score(line, stopwords))
         seen.add(line)
     return scores
+
+
+def _repeated_score(line: str) -> float:
+    count = word_count(line)
+    return FIGURE_WEIGHT * count if is_figure_row(line, count) else -(LINE_COST + WORD_COST * count)
 
 
 # Hard-wrapped text (wire copy, e-mail, old feeds): most lines fill a fixed width and none is much longer.
@@ -156,39 +185,67 @@ WRAPPED_SHARE = 0.6  # of the lines: below this, long lines are paragraphs of th
 
 
 def is_hard_wrapped(lines: list[str]) -> bool:
-    """True when the text is wrapped at a fixed width, so that a line break is not a paragraph break."""
-    lengths = [length for length in map(len, map(str.strip, lines)) if length]
+    """True when the text is wrapped at a fixed width, so that a line break is not a paragraph break.
+
+    Judged on the lines that a paragraph goes on after (the next line is neither blank nor indented): the last
+    line of a paragraph is short in wrapped text too.
+    """
+    stripped = [line.strip() for line in lines]
+    lengths = [len(line) for line in stripped if line]
     if len(lengths) < 4 or max(lengths) > WRAP_MAX:
         return False
-    return sum(WRAP_MIN <= n <= WRAP_MAX for n in lengths) >= WRAPPED_SHARE * len(lengths)
+    inner = [len(line) for line, after in zip(stripped, lines[1:], strict=False) if line and _goes_on(after)]
+    return sum(WRAP_MIN <= n <= WRAP_MAX for n in inner) >= WRAPPED_SHARE * max(len(inner), 1)
+
+
+def _goes_on(line: str) -> bool:
+    """True when the line continues a paragraph's text block: not blank, not indented."""
+    return bool(line.strip()) and not line[:1].isspace()
+
+
+def _is_row(previous: str, line: str) -> bool:
+    """True when either line is a table row as trafilatura writes one: each is a line of its own."""
+    return previous.startswith("|") or line.startswith("|")
 
 
 def unwrap(raw_lines: list[str]) -> list[str]:
-    """Join the lines of one paragraph: a break is kept at a blank or indented line, or after a sentence's end.
+    """Join the lines of one paragraph: a break is kept at a blank or indented line, a table row ("| a | b |"),
+    or after a sentence's end.
 
-    Without a fixed wrap width, only a line continued in lower case is joined (a sentence split in two).
+    Without a fixed wrap width, only a line continued in lower case is joined (a sentence split in two). In
+    wrapped text the first line joins the next however short it is: wire copy opens with a line whose dateline
+    was cut off ("Standard Oil Co and BP North America / Inc said they plan ...").
     """
     wrapped = is_hard_wrapped(raw_lines)
     lines: list[str] = []
     for raw in raw_lines:
         line = " ".join(raw.split())
         previous = lines[-1] if lines else ""
-        joins = previous and line and (line[0].islower() or (wrapped and len(previous) >= WRAP_MIN))
-        if joins and not raw[:1].isspace() and not ends_sentence(previous):
+        joins = (
+            previous and line and (line[0].islower() or (wrapped and (len(previous) >= WRAP_MIN or len(lines) == 1)))
+        )
+        if joins and not raw[:1].isspace() and not ends_sentence(previous) and not _is_row(previous, line):
             lines[-1] = f"{previous} {line}"
         else:
             lines.append(line)
     return [line for line in lines if line]
 
 
+def opens_table(lines: list[str]) -> bool:
+    """True when a line with a number opens a table of figures: it is the table's first row, not a headline."""
+    return len(lines) > 1 and _NUMBER.search(lines[0]) is not None and is_figure_row(lines[1])
+
+
 def split_page_text(page: str) -> PageText:
     """Title (the first line when it reads as a headline), body paragraphs and language of a page's text."""
     lines = unwrap(page.splitlines())
-    title = lines[0] if lines and looks_like_headline(lines[0]) else None
+    title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
     body = lines[1:] if title else lines
     prose = page_prose(body)
     language = detect_language(prose)
+    stopwords = page_stoplist(language, prose)
     closes = [is_end_marker(line) for line in body]
-    start, end = best_run(line_scores(body, page_stoplist(language, prose)), closes)
+    start, end = best_run(line_scores(body, stopwords), closes)
     kept = [line for line, closing in zip(body[start:end], closes[start:end], strict=True) if not closing]
-    return PageText(title=title, paragraphs=[line for line in kept if is_paragraph(line)], language=language)
+    paragraphs = [line for line in kept if is_paragraph(line)]
+    return PageText(title=title, paragraphs=paragraphs, language=language, stopwords=stopwords)

@@ -8,10 +8,11 @@ article, and the benchmark renders its page-text inputs with it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 # Elements whose content a reader never sees.
-HIDDEN = frozenset({"head", "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas"})
+HIDDEN = frozenset({"head", "script", "style", "noscript", "template", "svg", "iframe", "object", "canvas"})
 # Elements that start a new line of text in a browser (inline ones such as a, span, em do not).
 BLOCK = frozenset(
     [
@@ -78,33 +79,65 @@ class _TextRenderer(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
-        self.hidden = 0
+        self.hidden: list[str] = []  # the hidden elements open around the current position, innermost last
+        self.link: list[str] | None = None  # the text of the link open at the current position
+        self.links: set[str] = set()  # the text of every link of the page, spaces collapsed
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body" or (tag in BLOCK and self.hidden == ["head"]):
+            self.hidden.clear()  # as in a browser: the body, or body content in an unclosed head, ends the head
         if tag in HIDDEN:
-            self.hidden += 1
+            self.hidden.append(tag)
         elif tag in BLOCK:
             self.out.append("\n")
+        elif tag == "a":
+            self.close_link()  # links do not nest: an unclosed one ends where the next starts
+            self.link = []
+
+    def close_link(self) -> None:
+        """Record the open link's text, if a link is open."""
+        if self.link is not None:
+            self.links.add(_SPACE.sub(" ", "".join(self.link)).strip())
+            self.link = None
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in BLOCK:
             self.out.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in HIDDEN:
-            self.hidden = max(self.hidden - 1, 0)
+        if tag in self.hidden:
+            del self.hidden[len(self.hidden) - 1 - self.hidden[::-1].index(tag) :]
         elif tag in BLOCK:
             self.out.append("\n")
+        elif tag == "a":
+            self.close_link()
 
     def handle_data(self, data: str) -> None:
         if not self.hidden:
             self.out.append(data)
+            if self.link is not None:
+                self.link.append(data)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    """A page's visible text, one line per block, and the text of each of its links."""
+
+    text: str
+    links: frozenset[str]
+
+
+def render_page(html: str) -> RenderedPage:
+    """The visible text of ``html`` (one line per block, blank lines and runs of spaces collapsed), and its links."""
+    renderer = _TextRenderer()
+    renderer.feed(html)
+    renderer.close()
+    renderer.close_link()
+    lines = (_SPACE.sub(" ", line).strip() for line in "".join(renderer.out).split("\n"))
+    renderer.links.discard("")
+    return RenderedPage("\n".join(line for line in lines if line), frozenset(renderer.links))
 
 
 def render_page_text(html: str) -> str:
     """The visible text of ``html``, one line per block, blank lines and runs of spaces collapsed."""
-    renderer = _TextRenderer()
-    renderer.feed(html)
-    renderer.close()
-    lines = (_SPACE.sub(" ", line).strip() for line in "".join(renderer.out).split("\n"))
-    return "\n".join(line for line in lines if line)
+    return render_page(html).text

@@ -1,0 +1,317 @@
+"""Score the clean stage on every evaluation set side by side, each beside trafilatura's default in the same run.
+
+    python -m bench.clean_eval                                # every set, every page (about 4 minutes here)
+    python -m bench.clean_eval --sets aeb,l3s --limit 60      # a development run (under 2 minutes)
+    python -m bench.clean_eval --sets reuters --reuters-from 1500   # the Reuters check slice, not the dev one
+    python -m bench.clean_eval --failures                     # also list the pages the stage loses
+
+Sets (read from ``../shared``, never copied into the repository):
+- ``aeb``: the Article Extraction Benchmark, 181 pages of 2019 (``eval/aeb``).
+- ``l3s``: L3S-GN1, 621 news pages of 2008 from 408 sites (``eval/l3s-gn1``). Its README lists eleven pages
+  damaged in this copy (no extractor can see their article); they are left out, and the run says so.
+- ``reuters``: Reuters-21578 bodies as a wire feed sends them (``corpus``): already the article, hard-wrapped,
+  with tables. ``--reuters`` bodies (default 1,500) from ``--reuters-from`` on, in file order, sent as ``text``
+  and as ``body``.
+
+Metric for the HTML sets (AEB's own, see its README): tokenise on ``\\w+``, take the multiset of 4-token shingles
+of the extracted and the annotated body, count true positives, false positives and false negatives per page;
+precision and recall per page, averaged over pages; F1 is the harmonic mean of the two averages. A page the
+stage rejects (dead letter) scores as an empty extraction. Each HTML set is scored in HTML mode and in page-text
+mode (the page rendered to text as a tag-dropping scraper does, ``workers.clean.render``), through the stage's
+full path (``workers.clean.clean_article`` on a raw record). Baselines in the same run: plain
+``trafilatura.extract(html, include_comments=False)`` for HTML, the whole page text for page-text mode.
+"lost" counts the pages where the stage scores under 0.2 while trafilatura scores over 0.5.
+
+For Reuters: words are ``\\w+`` tokens (the closing " Reuter" signature included); "kept" is the share of the
+sent words found in the output (as a multiset); an item "losing > 10%" kept less than nine tenths of its words.
+
+Speed is pages per second of CPU time of this one process (the stage is single-threaded: that is per core);
+rendering and scoring are not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import trafilatura
+
+from workers.clean import CleanOptions, clean_article
+from workers.clean.render import render_page_text
+from workers.records import Origin, RawArticle, Rejected
+
+ROOT = Path(__file__).resolve().parent.parent
+# ``../shared`` beside the checkout (a worktree sits one folder deeper, so the nearest ancestor holding it wins).
+SHARED = next((up / "shared" for up in ROOT.parents if (up / "shared" / "eval").is_dir()), ROOT.parent / "shared")
+DEFAULT_AEB = SHARED / "eval" / "aeb"
+DEFAULT_L3S = SHARED / "eval" / "l3s-gn1"
+DEFAULT_REUTERS = SHARED / "corpus" / "reuters21578.jsonl.gz"
+SHINGLE = 4  # tokens per shingle, as in the benchmark's evaluation
+LOW, HIGH = 0.2, 0.5  # a page "lost": the stage under LOW where trafilatura is over HIGH
+LOSS = 0.1  # a Reuters item "losing" more than this share of its words
+MIN_WORDS_KEPT = 15  # a Reuters item at least this long must never be dead-lettered
+_TOKEN = re.compile(r"\w+")
+# The README of L3S-GN1 lists these pages as damaged in this copy: no extractor can see their article.
+L3S_DAMAGED = frozenset(
+    [
+        "082e02bd-40d9-40d2-9ab5-61cac83db2c1",
+        "0bf24489-9777-4821-a156-7897a890a4cd",
+        "19956250-1bc8-4f9d-b8de-8fb525e22f3c",
+        "2454a2b5-a0b6-44c9-8d57-0406afc93e01",
+        "26ea84f9-c814-4f3b-9aa1-8cbd14047fe4",
+        "51600d8d-20a1-49a2-87f6-21aa9cb8dbed",
+        "599fc2eb-b6af-4fb1-b27c-d0a93b4d8bb3",
+        "954487ce-7582-4ba5-8e52-071c2c3b1fa9",
+        "cb5cb16c-9a2e-4a00-9480-43cb90faac9d",
+        "ce6830ee-9292-4855-be7b-c5fe64d347b2",
+        "fab5142d-38ab-4086-ae11-1cf751602360",
+    ]
+)
+
+Extractor = Callable[[str], str | None]  # None: the stage dead-lettered the input
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One annotated page: its HTML, its text as a scraper renders it, and the annotated body."""
+
+    id: str
+    html: str
+    text: str
+    truth: str
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What an extractor returned for each input, and its speed."""
+
+    outputs: list[str | None]
+    pages_per_second: float
+
+    @property
+    def rejected(self) -> int:
+        """Inputs the stage dead-lettered."""
+        return sum(out is None for out in self.outputs)
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """Per-page precision and recall of a run against the annotated bodies."""
+
+    pairs: list[tuple[float, float]]
+
+    @property
+    def precision(self) -> float:
+        """Precision averaged over pages."""
+        return sum(p for p, _ in self.pairs) / len(self.pairs)
+
+    @property
+    def recall(self) -> float:
+        """Recall averaged over pages."""
+        return sum(r for _, r in self.pairs) / len(self.pairs)
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of the averaged precision and recall."""
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+    def page_f1(self) -> list[float]:
+        """Each page's own F1."""
+        return [2 * p * r / (p + r) if p + r else 0.0 for p, r in self.pairs]
+
+
+def shingles(text: str) -> Counter[str]:
+    """The multiset of 4-token shingles of a text (one shingle of all tokens when there are fewer)."""
+    tokens = _TOKEN.findall(text)
+    return Counter(" ".join(tokens[i : i + SHINGLE]) for i in range(max(1, len(tokens) - SHINGLE + 1)) if tokens)
+
+
+def document_scores(truth: str, extracted: str) -> tuple[float, float]:
+    """Precision and recall of one extraction, by the benchmark's conventions for empty texts."""
+    expected, found = shingles(truth), shingles(extracted)
+    tp = sum((expected & found).values())
+    fp = sum((found - expected).values())
+    fn = sum((expected - found).values())
+    if fp == fn == 0:
+        return 1.0, 1.0
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return precision, recall
+
+
+def load_pages(folder: Path, limit: int | None, leave_out: frozenset[str] = frozenset()) -> list[Page]:
+    """A set's pages in id order, with their rendered text and annotated body."""
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    ids = [page_id for page_id in sorted(truth) if page_id not in leave_out][:limit]
+    return [_page(folder, page_id, truth[page_id]["articleBody"]) for page_id in ids]
+
+
+def load_page(folder: Path, page_id: str) -> Page:
+    """One page of a set, with its rendered text and annotated body."""
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    return _page(folder, page_id, truth[page_id]["articleBody"])
+
+
+def _page(folder: Path, page_id: str, truth: str) -> Page:
+    html = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
+    return Page(page_id, html, render_page_text(html), truth)
+
+
+def load_reuters(path: Path, start: int, count: int) -> list[tuple[str, str]]:
+    """``count`` (id, body) pairs of the corpus's non-empty bodies, from the ``start``-th on, in file order."""
+    bodies = []
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            story = json.loads(line)
+            if story.get("text", "").strip():
+                bodies.append((story["id"], story["text"]))
+            if len(bodies) >= start + count:
+                break
+    return bodies[start:]
+
+
+def stage(kind: str) -> Extractor:
+    """The clean stage's full path on a raw record of this kind; None when it dead-letters the input."""
+    origin = Origin(topic="eval", partition=0, offset=0, timestamp_ms=None)
+    options = CleanOptions()
+
+    def run(page: str) -> str | None:
+        raw = RawArticle(id="eval", url=None, source="eval", title=None, published_at=None, **{kind: page})
+        try:
+            return clean_article(raw, origin, options)["text"]
+        except Rejected:
+            return None
+
+    return run
+
+
+def trafilatura_baseline(html: str) -> str:
+    """Plain trafilatura with comments excluded, the published baseline."""
+    return trafilatura.extract(html, include_comments=False) or ""
+
+
+def run(extract: Extractor, inputs: Iterable[str]) -> Run:
+    """Run an extractor over every input, timed on CPU."""
+    started = time.process_time()
+    outputs = [extract(page) for page in inputs]
+    elapsed = time.process_time() - started
+    return Run(outputs, len(outputs) / elapsed if elapsed else float("inf"))
+
+
+def score(result: Run, truths: list[str]) -> Score:
+    """Precision and recall of every output against its annotated body."""
+    return Score([document_scores(truth, out or "") for truth, out in zip(truths, result.outputs, strict=True)])
+
+
+def row(name: str, result: Run, scored: Score, baseline: Score | None = None) -> str:
+    """One line of an HTML set's table."""
+    low = sum(f < LOW for f in scored.page_f1())
+    lost = "" if baseline is None else str(_lost(scored, baseline))
+    return (
+        f"| {name} | {scored.precision:.3f} | {scored.recall:.3f} | {scored.f1:.3f} | {low} | {lost} "
+        f"| {result.rejected} | {result.pages_per_second:,.0f} |"
+    )
+
+
+def _lost(scored: Score, baseline: Score) -> int:
+    return sum(f < LOW and b > HIGH for f, b in zip(scored.page_f1(), baseline.page_f1(), strict=True))
+
+
+def evaluate_pages(name: str, pages: list[Page], modes: list[str], failures: bool) -> None:
+    """Both modes of one annotated set, with their baselines, as a Markdown table."""
+    truths = [page.truth for page in pages]
+    print(f"\n### {name}: {len(pages)} pages\n")
+    print("| mode | precision | recall | F1 | pages < 0.2 | lost | dead letters | pages/s per core |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    base_run = run(trafilatura_baseline, [p.html for p in pages])
+    base_score = score(base_run, truths)
+    if "html" in modes:
+        html_run = run(stage("html"), [p.html for p in pages])
+        html_score = score(html_run, truths)
+        print(row("HTML: clean stage", html_run, html_score, base_score))
+        _print_failures("HTML", pages, html_score, base_score, failures)
+    print(row("HTML: trafilatura default (baseline)", base_run, base_score))
+    if "text" in modes:
+        text_run, whole = run(stage("text"), [p.text for p in pages]), run(lambda text: text, [p.text for p in pages])
+        text_score = score(text_run, truths)
+        print(row("page text: clean stage", text_run, text_score, base_score))
+        _print_failures("page text", pages, text_score, base_score, failures)
+        print(row("page text: whole page (baseline)", whole, score(whole, truths)))
+
+
+def _print_failures(mode: str, pages: list[Page], scored: Score, base_score: Score, failures: bool) -> None:
+    """With ``--failures``: the pages lost (under 0.2 where trafilatura is over 0.5), with trafilatura's score."""
+    pairs = zip(scored.page_f1(), base_score.page_f1(), strict=True)
+    for page, (page_f1, base_f1) in zip(pages, pairs, strict=True):
+        if failures and page_f1 < LOW < HIGH < base_f1:
+            print(f"  lost in {mode}: {page.id} scores {page_f1:.2f}, trafilatura {base_f1:.2f}")
+
+
+def kept_share(sent: str, out: str | None) -> float:
+    """The share of the sent words found in the output, as multisets of ``\\w+`` tokens."""
+    sent_words = Counter(_TOKEN.findall(sent))
+    total = sum(sent_words.values())
+    return sum((sent_words & Counter(_TOKEN.findall(out or ""))).values()) / total if total else 1.0
+
+
+def evaluate_reuters(bodies: list[tuple[str, str]], failures: bool) -> None:
+    """Reuters bodies sent as ``text`` and as ``body``: what is dead-lettered, what is kept."""
+    print(f"\n### Reuters bodies as a feed sends them: {len(bodies)} items\n")
+    print("| sent as | dead letters | of them 15+ words | words kept | items losing > 10% | items/s per core |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    texts = [text for _, text in bodies]
+    total_words = sum(len(_TOKEN.findall(text)) for text in texts)
+    for kind in ("text", "body"):
+        result = run(stage(kind), texts)
+        shares = [kept_share(text, out) for text, out in zip(texts, result.outputs, strict=True)]
+        kept = sum(share * len(_TOKEN.findall(text)) for share, text in zip(shares, texts, strict=True))
+        long_rejected = [
+            story_id
+            for (story_id, text), out in zip(bodies, result.outputs, strict=True)
+            if out is None and len(_TOKEN.findall(text)) >= MIN_WORDS_KEPT
+        ]
+        losing = [story_id for (story_id, _), share in zip(bodies, shares, strict=True) if share < 1 - LOSS]
+        print(
+            f"| {kind} | {result.rejected} | {len(long_rejected)} | {kept / total_words:.2%} | {len(losing)} "
+            f"| {result.pages_per_second:,.0f} |"
+        )
+        if failures:
+            print(f"  {kind}: dead-lettered {long_rejected[:20]}; losing {losing[:20]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Score the chosen sets; print Markdown tables."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", default="aeb,l3s,reuters", help="comma-separated: aeb, l3s, reuters")
+    parser.add_argument("--modes", default="html,text", help="modes of the HTML sets: html, text (page text)")
+    parser.add_argument("--limit", type=int, default=None, help="score only the first N pages of each HTML set")
+    parser.add_argument("--aeb", type=Path, default=DEFAULT_AEB, help="AEB's folder")
+    parser.add_argument("--l3s", type=Path, default=DEFAULT_L3S, help="L3S-GN1's folder")
+    parser.add_argument("--reuters-path", type=Path, default=DEFAULT_REUTERS, help="the Reuters corpus file")
+    parser.add_argument("--reuters", type=int, default=1500, help="how many Reuters bodies")
+    parser.add_argument("--reuters-from", type=int, default=0, help="skip this many Reuters bodies first")
+    parser.add_argument("--failures", action="store_true", help="list the pages and items the stage loses")
+    args = parser.parse_args(argv)
+    sets, modes = args.sets.split(","), args.modes.split(",")
+    if "aeb" in sets:
+        evaluate_pages(f"AEB ({args.aeb})", load_pages(args.aeb, args.limit), modes, args.failures)
+    if "l3s" in sets:
+        pages = load_pages(args.l3s, args.limit, L3S_DAMAGED)
+        name = f"L3S-GN1 ({args.l3s}; the README's {len(L3S_DAMAGED)} damaged pages left out)"
+        evaluate_pages(name, pages, modes, args.failures)
+    if "reuters" in sets:
+        evaluate_reuters(load_reuters(args.reuters_path, args.reuters_from, args.reuters), args.failures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

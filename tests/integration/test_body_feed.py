@@ -1,0 +1,46 @@
+"""An article sent as itself (a raw ``body``) through the real broker: kept whole, enriched, schema-valid."""
+
+from __future__ import annotations
+
+import orjson
+
+from bench.clean_eval import DEFAULT_REUTERS, load_reuters
+from tests.integration.conftest import produce, read_topic
+from workers import codec
+from workers.settings import Settings
+
+WAIT = 180  # seconds: a first worker start loads spaCy and joins its group; CI machines are slow and shared
+NAV_ONLY = "Home\nSign in\nSubscribe\n12 minutes ago"
+
+
+def test_a_wire_table_sent_as_body_is_enriched_whole_and_a_body_of_prompts_is_a_dead_letter(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    settings = pipeline_settings
+    worker = start_worker(settings)
+    [(story_id, story)] = load_reuters(DEFAULT_REUTERS, 1, 1)  # Standard Oil and BP form a venture
+    table = "LONDON, March 3 (Reuters) - Acme Corp results:\nShr 23 cts vs 18 cts\nNet 509,144 vs 277,834"
+    records = [
+        {"id": story_id, "source": "Reuters", "body": story},
+        {"id": "earnings-table", "source": "Reuters", "body": table},
+        {"id": "prompts-only", "source": "Feed", "body": NAV_ONLY},
+    ]
+    produce(settings, settings.topic_raw, [orjson.dumps(record) for record in records])
+
+    enriched = {record["id"]: record for record in read_topic(settings, settings.topic_enriched, 2, WAIT)}
+    [dead] = read_topic(settings, settings.topic_deadletter, 1, WAIT)
+    assert worker.alive(), worker.log.read_text()[-3000:]
+
+    for record in enriched.values():
+        codec.check("enriched", record)
+        assert record["input_kind"] == "body"
+    assert " ".join(story.split()).startswith(enriched[story_id]["text"].split("\n\n")[0])
+    assert enriched["earnings-table"]["text"].split("\n\n") == [
+        "Acme Corp results:",
+        "Shr 23 cts vs 18 cts",
+        "Net 509,144 vs 277,834",
+    ]
+    assert enriched["earnings-table"]["wire"]["agency"] == "Reuters"
+    codec.check("deadletter", dead)
+    assert (dead["id"], dead["stage"], dead["error"]) == ("prompts-only", "clean", "no_article")
+    assert orjson.loads(dead["payload"])["body"] == NAV_ONLY

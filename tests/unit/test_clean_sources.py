@@ -1,0 +1,121 @@
+"""The clean stage on input it was not tuned on: old table-laid-out pages, wire copy sent as text or as body.
+
+The pages and stories are read from ``../shared`` (their licences keep them out of the repository).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from bench.clean_eval import DEFAULT_L3S, DEFAULT_REUTERS, document_scores, load_page, load_reuters
+from workers import codec
+from workers.clean import CleanOptions, clean_article
+from workers.intake import read_raw
+from workers.records import Origin, RawArticle, Rejected
+
+ORIGIN = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
+OPTIONS = CleanOptions()
+_WORD = re.compile(r"\w+")
+# An old page laid out in tables (L3S-GN1, 2008): trafilatura's precision mode returns the site's navigation
+# rows ("| | Text Size |", "| Know More |", "| TMZ Video! |") around the article cell.
+NAVIGATION_TABLE_PAGE = "b37b8905-a349-4f02-a8f9-1f077280185a"
+# Reuters-21578 stories that are tables: earnings ("Shr 34 cts vs 1.19 dlrs / Net 807,000 vs 2,858,000 ...").
+EARNINGS_TABLE = re.compile(r"^Shr .+ vs .+\n\s+Net .+ vs ", re.MULTILINE)
+
+
+def raw(**fields: object) -> RawArticle:
+    base = {"id": "a1", "url": None, "source": "Test", "title": None, "published_at": None}
+    return RawArticle(**{**base, **fields})  # type: ignore[typeddict-item]
+
+
+def kept(sent: str, out: str) -> float:
+    """The share of the sent words found in the output."""
+    words = Counter(_WORD.findall(sent))
+    return sum((words & Counter(_WORD.findall(out))).values()) / sum(words.values())
+
+
+def earnings_tables(count: int) -> list[str]:
+    """The first ``count`` Reuters bodies that are earnings tables."""
+    return [text for _, text in load_reuters(DEFAULT_REUTERS, 0, 400) if EARNINGS_TABLE.search(text)][:count]
+
+
+def test_a_navigation_table_is_never_published_as_the_article() -> None:
+    page = load_page(DEFAULT_L3S, NAVIGATION_TABLE_PAGE)
+    article = clean_article(raw(html=page.html), ORIGIN, OPTIONS)
+    precision, recall = document_scores(page.truth, article["text"])
+    assert precision > 0.8 and recall > 0.8, article["text"][:500]
+    for furniture in ("Text Size", "Know More", "TMZ Video!", "All About DTV"):
+        assert furniture not in article["text"]
+
+
+def test_a_page_of_navigation_alone_is_no_article() -> None:
+    rows = "".join(f"<tr><td><a href='/{n}'>{n}</a></td></tr>" for n in ("HOME", "BREAKING NEWS", "BUSINESS"))
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(html=f"<html><body><table>{rows * 8}</table></body></html>"), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
+
+
+@pytest.mark.parametrize("kind", ["body", "text"])
+def test_a_wire_earnings_table_is_an_article_kept_whole(kind: str) -> None:
+    tables = earnings_tables(5)
+    assert len(tables) == 5
+    for table in tables:
+        article = clean_article(raw(**{kind: table}), ORIGIN, OPTIONS)
+        # Page text may drop the closing one-word sign-off "Reuter", as it drops any lone label; a body keeps it.
+        sent = table if kind == "body" else table.rsplit("Reuter", 1)[0]
+        assert kept(sent, article["text"]) == 1.0, article["text"]
+        assert "Net " in article["text"].split("\n\n")[1]  # one row a paragraph, not joined into a line
+        codec.check("clean", article)
+
+
+def test_a_body_keeps_every_paragraph_table_and_list_and_is_wire_attributed() -> None:
+    body = (
+        "LONDON, March 3 (Reuters) - Shares rose.\n\n"
+        '"Sound familiar?"\n\n'
+        "Results:\nShr 23 cts vs 18 cts\nNet 509,144 vs 277,834\n\n"
+        "Filed with the SEC:\nAcme Corp\nWidget Inc\n\n"
+        "(Reporting by Jane Doe; Editing by John Roe)"
+    )
+    article = clean_article(raw(body=body), ORIGIN, OPTIONS)
+    assert article["text"].split("\n\n") == [
+        "Shares rose.",
+        '"Sound familiar?"',
+        "Results:",
+        "Shr 23 cts vs 18 cts",
+        "Net 509,144 vs 277,834",
+        "Filed with the SEC:",
+        "Acme Corp",
+        "Widget Inc",
+    ]
+    assert article["input_kind"] == "body"
+    assert (article["wire"]["agency"], article["wire"]["city"]) == ("Reuters", "LONDON")
+    assert article["wire"]["trailer"] == "(Reporting by Jane Doe; Editing by John Roe)"
+    codec.check("clean", article)
+
+
+def test_a_hard_wrapped_body_is_joined_into_its_paragraphs() -> None:
+    [(_, story)] = load_reuters(DEFAULT_REUTERS, 0, 1)  # the cocoa review: wrapped at 65, paragraphs indented
+    article = clean_article(raw(body=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1.0
+    assert article["text"].startswith("Showers continued throughout the week in the Bahia cocoa zone, alleviating")
+    assert article["text"].count("\n\n") + 1 == len(re.findall(r"\n {3,}\S", story)) + 2  # + first line, + sign-off
+
+
+@pytest.mark.parametrize(
+    ("body", "code"), [("", "empty_body"), ("Home\nSign in\nSubscribe\n12 minutes ago", "no_article")]
+)
+def test_a_body_with_nothing_article_like_is_rejected(body: str, code: str) -> None:
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(body=body), ORIGIN, OPTIONS)
+    assert rejected.value.code == code
+
+
+def test_a_raw_record_carries_a_body_and_exactly_one_input() -> None:
+    record = read_raw(b'{"source": "Wire", "body": "Qtly div 25 cts vs 25 cts\\nPay April 24"}', 1_000_000)
+    assert record["body"] == "Qtly div 25 cts vs 25 cts\nPay April 24" and record["id"].startswith("c-")
+    with pytest.raises(Rejected) as rejected:
+        read_raw(b'{"source": "Wire", "body": "x", "text": "x"}', 1_000_000)
+    assert rejected.value.code == "schema_violation"

@@ -1,0 +1,62 @@
+"""The judge of HTML candidates, and the renderer it reads links from: pure functions on small inputs."""
+
+from __future__ import annotations
+
+from workers.clean.judge import (
+    Judgement,
+    candidate,
+    candidate_lines,
+    is_link_line,
+    page_text_wins,
+    precision_holds,
+    split_cells,
+)
+from workers.clean.render import render_page
+from workers.clean.stopwords import stoplist
+
+ENGLISH = stoplist("en")
+SENTENCE = "The council said on Tuesday that the new bridge would open to traffic in the spring of next year."
+NAV = frozenset({"HOME", "BREAKING NEWS", "BUSINESS", "COLUMNISTS"})
+
+
+def test_a_prose_cell_of_a_layout_table_is_a_paragraph_and_empty_rows_go() -> None:
+    assert split_cells(f"| | {SENTENCE} | Advertisement |", ENGLISH) == [SENTENCE, "Advertisement"]
+    assert split_cells("|  |  |", ENGLISH) == []
+    assert split_cells("| Net | 509,144 | 277,834 |", ENGLISH) == ["| Net | 509,144 | 277,834 |"]
+    assert candidate_lines(["| | |", "Share this article", SENTENCE], ENGLISH) == [SENTENCE]
+
+
+def test_a_row_of_links_is_furniture_and_a_row_of_figures_is_not() -> None:
+    assert is_link_line("| HOME | BREAKING NEWS | BUSINESS | COLUMNISTS |", NAV)
+    assert is_link_line("HOME \u00b7 BUSINESS \u00b7 Weather", NAV)
+    assert not is_link_line("| Net | 509,144 | 277,834 |", NAV)
+
+
+def test_a_navigation_table_scores_below_zero_and_the_article_above() -> None:
+    navigation = candidate("precision", ["| HOME | BREAKING NEWS | BUSINESS | COLUMNISTS |"], ENGLISH, NAV)
+    article = candidate("default", [SENTENCE] * 3, ENGLISH, NAV)
+    assert navigation.judgement.score < 0 < article.judgement.score
+    assert not precision_holds(navigation.judgement, article.judgement)
+    assert page_text_wins(navigation.judgement, article.judgement)
+
+
+def test_the_precise_body_holds_unless_another_scores_twice_as_much() -> None:
+    precise = Judgement(prose_words=100, link_words=0, flattened_share=0.0)
+    assert precision_holds(precise, Judgement(prose_words=200, link_words=0, flattened_share=0.0))
+    assert not precision_holds(precise, Judgement(prose_words=201, link_words=0, flattened_share=0.0))
+
+
+def test_page_text_replaces_a_flattened_layout_table_but_not_a_sound_body() -> None:
+    page = Judgement(prose_words=300, link_words=0, flattened_share=0.0)
+    assert page_text_wins(Judgement(prose_words=400, link_words=0, flattened_share=0.9), page)
+    assert not page_text_wins(Judgement(prose_words=400, link_words=0, flattened_share=0.0), page)
+    assert not page_text_wins(Judgement(prose_words=0, link_words=0, flattened_share=0.0), Judgement(0, 5, 0.0))
+
+
+def test_render_collects_link_texts_and_sees_past_an_unclosed_head_and_an_embed() -> None:
+    page = render_page(
+        "<html><head><title>T</title><embed src='x'><div><a href='/'>Home  page</a> | <a>News</a></div>"
+        f"<p>{SENTENCE}</p>"
+    )
+    assert page.text.splitlines() == ["Home page | News", SENTENCE]
+    assert page.links == frozenset({"Home page", "News"})
