@@ -137,6 +137,7 @@ def enriched(cleaned: dict[str, dict]) -> dict[str, dict]:
     return {output.record["language"]: output.record for [output] in results}
 
 
+@pytest.mark.slow  # loads the French model
 def test_each_language_is_tagged_by_its_own_model_or_not_at_all(enriched: dict[str, dict]) -> None:
     assert enriched["en"]["nlp_model"].startswith("en_core_web_sm")
     assert enriched["fr"]["nlp_model"] == "fr_core_news_sm-3.8.0+entity_ruler"
@@ -146,6 +147,7 @@ def test_each_language_is_tagged_by_its_own_model_or_not_at_all(enriched: dict[s
         codec.check("enriched", record)
 
 
+@pytest.mark.slow  # loads the French model
 def test_french_entities_carry_the_french_labels_and_data(enriched: dict[str, dict]) -> None:
     entities = {e["name"]: e for e in enriched["fr"]["entities"]}
     assert entities["Emmanuel Macron"]["label"] == "PER" and entities["Olaf Scholz"]["label"] == "PER"
@@ -153,6 +155,7 @@ def test_french_entities_carry_the_french_labels_and_data(enriched: dict[str, di
     assert entities["Union européenne"]["label"] == "ORG"
 
 
+@pytest.mark.slow  # loads the French model
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_title_mentions_carry_offsets_into_the_title_and_join_the_body_entity(
     enriched: dict[str, dict], language: str
@@ -189,6 +192,7 @@ def test_an_entity_named_in_the_title_only_has_no_text_mentions_and_ranks_first(
     assert salience["Scholz"] == salience["Macron"] > salience["Tuesday"]  # once in the title beats once in the text
 
 
+@pytest.mark.slow  # loads the French model
 def test_each_language_has_its_own_patterns_and_variants() -> None:
     assert patterns_of("en") != patterns_of("fr") and patterns_of("de") is None
     assert variants_of("en")["U.S."] == "United States" and variants_of("fr")["ONU"] == "Organisation des Nations unies"
