@@ -19,7 +19,7 @@ from trafilatura.utils import load_html
 from workers.clean.judge import Candidate, candidate, page_text_wins, precision_holds
 from workers.clean.metadata import PageMetadata, page_metadata
 from workers.clean.pagetext import is_figure_row, split_page_text, unwrap
-from workers.clean.render import render_page
+from workers.clean.render import render_page, render_tree
 
 OPTIONS = {"include_comments": False, "include_tables": True}
 # The precise pass skips trafilatura's fallback extractors (readability, jusText): they cost more than its own and
@@ -78,7 +78,7 @@ def extract_html(html: str) -> HtmlExtract:
     """
     tree = load_html(html)
     meta = page_metadata(tree) if tree is not None else PageMetadata(None, None, None)
-    rendered = render_page(html)
+    rendered = render_tree(tree) if tree is not None else render_page(html)
     page = split_page_text(rendered.text)
     stopwords = page.stopwords
     page_text = candidate("page_text", page.paragraphs, stopwords, rendered.links)
