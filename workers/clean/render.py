@@ -1,8 +1,9 @@
 """HTML to page text as a tag-dropping scraper sees it: one line per block element, every visible line kept.
 
-A streaming tokenizer (the standard library's), not a tree: no nesting limit, no network access, and
-malformed markup still yields its text. The clean stage falls back to it when the HTML extractor finds no
-article, and the benchmark renders its page-text inputs with it.
+``render_page`` is a streaming tokenizer (the standard library's), not a tree: no nesting limit, no network
+access, and malformed markup still yields its text; the benchmark renders its page-text inputs with it, and the
+HTML path uses it for a page lxml cannot parse. ``render_tree`` reads the same lines from a page lxml has already
+parsed (the HTML path's page-text candidate), about 3.7 times faster.
 """
 
 from __future__ import annotations
