@@ -1,8 +1,8 @@
 """A page's title, author and publication day, read from its parsed HTML by trafilatura's and htmldate's rules.
 
 ``trafilatura.bare_extraction(with_metadata=True)`` also reads the site name, categories, tags and licence, which
-the stage never uses, and copies the whole tree to look for an author byline even on pages that have none. This
-reads the three fields the stage uses, with the same rules and the same results, at about half the cost.
+the stage never uses. This reads the three fields the stage uses, with the same rules and the same results, on
+the tree the stage parsed once.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_title, extract_url
 from trafilatura.settings import set_date_params
-from trafilatura.xpaths import AUTHOR_XPATHS
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +27,6 @@ class PageMetadata:
     day: str | None
 
 
-def byline_author(tree: HtmlElement) -> str | None:
-    """trafilatura's author byline, or None at once when no element of the page could hold one.
-
-    ``extract_author`` copies the tree and prunes it before trying its XPaths; they test attributes only, so
-    what they find in the pruned copy they also find in the page: a page where none matches has no byline.
-    """
-    if not any(len(expression(tree)) for expression in AUTHOR_XPATHS):
-        return None
-    return extract_author(tree)
-
-
 def page_metadata(tree: HtmlElement) -> PageMetadata:
     """Title, author and day of the page as ``trafilatura.metadata.extract_metadata`` finds them (tree unchanged)."""
     found = examine_meta(tree)
@@ -46,7 +34,7 @@ def page_metadata(tree: HtmlElement) -> PageMetadata:
         found.author = None  # a one-word meta author is a handle, as trafilatura judges it
     try:
         found = extract_meta_json(tree, found)
-    except Exception:  # as trafilatura guards this call the same way: its JSON-LD reader can fail
+    except Exception:  # trafilatura guards this call the same way: its JSON-LD reader can fail
         log.warning("JSON-LD metadata unreadable", exc_info=True)
     day = find_date(tree, **{**set_date_params(), "url": found.url or extract_url(tree)})
-    return PageMetadata(found.title or extract_title(tree), found.author or byline_author(tree), day)
+    return PageMetadata(found.title or extract_title(tree), found.author or extract_author(tree), day)
