@@ -189,7 +189,7 @@ def _with_copies(
     docs = [Document(f"d{label}-0", "\n\n".join(paragraphs), label, family, at)]
     copies = rng.randint(1, 4) if rng.random() < COPY_RATES[family] else 0
     for n in range(1, copies + 1):
-        if len(paragraphs) > 1 and rng.random() < LEAD_SHARE:
+        if family != "brief" and len(paragraphs) > 1 and rng.random() < LEAD_SHARE:  # a table has no lead
             edits, added = ["lead", *rng.sample(LEAD_EDITS, rng.randint(0, 2))], []
         else:
             edits = rng.sample(WHOLE_EDITS, rng.randint(1, 3))
@@ -219,7 +219,7 @@ def copy_of(paragraphs: list[str], edits: list[str], rng: random.Random, added: 
 
 def run_index(docs: list[Document], options: DedupOptions, index: DedupIndex | None = None) -> list[Decision]:
     """The dedup index's decision on each document, in arrival (event-time) order."""
-    index = index or DedupIndex(options)
+    index = DedupIndex(options) if index is None else index  # an empty index is falsy (its len)
     return [index.decide(d.doc_id, content_hash(d.text), d.text, d.time)[0] for d in docs]
 
 

@@ -107,8 +107,15 @@ def truncate(paragraphs: list[str], rng: random.Random) -> list[str]:
 
 
 def lead(paragraphs: list[str], rng: random.Random) -> list[str]:
-    """Keep only the first one to three paragraphs: a short copy, a news brief made of the story's lead."""
-    return paragraphs[: rng.randint(1, min(3, max(len(paragraphs) - 1, 1)))]
+    """Keep only the first one to three paragraphs: a short copy, a news brief made of the story's lead (more
+    when those hold fewer than ``LEAD_MIN_WORDS``: the cleaner drops a body that short)."""
+    kept = rng.randint(1, min(3, max(len(paragraphs) - 1, 1)))
+    while kept < len(paragraphs) and sum(len(p.split()) for p in paragraphs[:kept]) < LEAD_MIN_WORDS:
+        kept += 1
+    return paragraphs[:kept]
+
+
+LEAD_MIN_WORDS = 25  # the clean stage's default ENRICH_MIN_BODY_WORDS
 
 
 def retitle(paragraphs: list[str], rng: random.Random) -> list[str]:
