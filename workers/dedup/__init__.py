@@ -191,6 +191,7 @@ class DedupIndex:
             new_slots = self._append(new, self._sketches(new))
             self._decide_rows(new_slots, np.maximum.accumulate([max(self._newest, a[3]) for a in new]))
             self._count_members(new_slots)
+            self._mark_paragraphs(new_slots)
             self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
         slots = [store.slot_of[a[0]] for a in articles]
@@ -244,6 +245,7 @@ class DedupIndex:
                 for cluster_id in merged:
                     self._merge(self._root(canonical_of(entry["cluster_id"])), self._root(canonical_of(cluster_id)))
         self._count_members(slots)
+        self._mark_paragraphs(slots)
         self._count_paragraphs(slots)
 
     def _shared_id(self, article_id: str, canonical_id: str) -> str:
@@ -274,7 +276,7 @@ class DedupIndex:
         store.evict(gone)
         if store.room() < extra:
             store.grow(extra)
-            self._paragraphs = ParagraphCounts(store.capacity)  # sized to the index: count the first copies again
+            self._paragraphs = ParagraphCounts(store.capacity)  # sized to the index: count the marked ones again
             self._count_paragraphs(store.live())
 
     def drain_evicted(self) -> list[str]:
@@ -315,12 +317,26 @@ class DedupIndex:
             root = self._root(canonical[slot])
             self._members[root] = self._members.get(root, 0) + 1
 
-    def _count_paragraphs(self, slots: np.ndarray, step: int = 1) -> None:
-        """Count (``step`` -1: uncount) the end paragraphs of the first copies among the rows in ``slots``."""
+    def _mark_paragraphs(self, slots: np.ndarray) -> None:
+        """Mark the end paragraphs of the rows just decided in ``slots`` that the boilerplate counts take in: all
+        of a first copy's, and of a copy those its story's first copy does not hold (an outlet's wrapper around a
+        copy is no part of the story, while the story's own end paragraphs are counted once, with its first copy).
+        """
         store = self._store
-        firsts = slots[store.kinds[slots] == _KINDS.index("unique")]
-        used = np.arange(EDGES_KEPT) < store.edge_counts[firsts][:, None]
-        self._paragraphs.add(store.edges[firsts][used], step)
+        ends = np.arange(EDGES_KEPT)
+        firsts = np.array([store.slot_of.get(store.canonical[slot], slot) for slot in slots.tolist()], dtype=np.intp)
+        used = ends < store.edge_counts[slots][:, None]
+        in_first = (store.edges[slots][:, :, None] == store.edges[firsts][:, None, :]) & (
+            ends < store.edge_counts[firsts][:, None]
+        )[:, None, :]
+        counted = used & ((firsts == slots)[:, None] | ~in_first.any(axis=2))
+        store.counted[slots] = (counted << ends).sum(axis=1)
+
+    def _count_paragraphs(self, slots: np.ndarray, step: int = 1) -> None:
+        """Count (``step`` -1: uncount) the end paragraphs marked in the rows in ``slots``."""
+        store = self._store
+        marked = ((store.counted[slots][:, None] >> np.arange(EDGES_KEPT)) & 1).astype(bool)
+        self._paragraphs.add(store.edges[slots][marked], step)
 
     def _boilerplate(self, slots: np.ndarray) -> np.ndarray:
         """Which end paragraphs of the rows in ``slots`` are boilerplate: [slots, EDGES_KEPT] bools."""

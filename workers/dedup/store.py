@@ -71,6 +71,7 @@ class Store:
         self.seqs = np.zeros(capacity, dtype=np.int64)
         self.kinds = np.zeros(capacity, dtype=np.uint8)
         self.similarities = np.zeros(capacity, dtype=np.float32)
+        self.counted = np.zeros(capacity, dtype=np.uint8)  # bit k: end paragraph k is in the boilerplate counts
         self.ids: list[str | None] = [None] * capacity
         self.canonical: list[str | None] = [None] * capacity
         self.revision_of: list[str | None] = [None] * capacity
@@ -300,4 +301,4 @@ _SKETCH_ARRAYS = (
     "edge_counts",
     "leads",
 )
-_ARRAYS = (*_SKETCH_ARRAYS, "times", "content_hashes", "seqs", "kinds", "similarities")
+_ARRAYS = (*_SKETCH_ARRAYS, "times", "content_hashes", "seqs", "kinds", "similarities", "counted")
