@@ -43,6 +43,7 @@ from workers.dedup import Decision, DedupIndex, DedupOptions
 
 FIT_SEEDS = (1, 2, 3, 4)
 HELD_OUT_SEEDS = (7, 11, 13, 17)
+RESENT_FIGURES = 0.8  # a same-day story of the same company holding this share of another's figures re-sends it
 RESEND_CONTAINMENT = 0.5  # bases sharing this much of their exact shingles are one story re-sent, or a recurring item
 SHINGLE = 5
 DAY = 86400.0
@@ -108,6 +109,8 @@ def distinct(bases: list[dict]) -> list[dict]:
         contained = [o for o, n in shared.items() if n >= RESEND_CONTAINMENT * min(len(shingles), kept[o][1])]
         if any(not _recurs(base, kept[o][0]) for o in contained):
             continue
+        if any(_resent(base, kept[o][0]) for o in shared):
+            continue
         base = {**base, "recurring": bool(contained)}
         for o in contained:
             kept[o][0]["recurring"] = True
@@ -115,6 +118,16 @@ def distinct(bases: list[dict]) -> list[dict]:
             owners[s].append(len(kept))
         kept.append((base, len(shingles)))
     return [base for base, _ in kept]
+
+
+def _resent(base: dict, earlier: dict) -> bool:
+    """``base`` re-sends ``earlier`` in other words: the same company (the title's first word) the same day, with
+    most of its figures (a correction, a rewrite: too few exact shingles shared for ``RESEND_CONTAINMENT``)."""
+    mine, theirs = Counter(figures(base["paragraphs"])), Counter(figures(earlier["paragraphs"]))
+    same_company = base["title"].split()[:1] == earlier["title"].split()[:1]
+    shared = sum((mine & theirs).values())
+    close = abs(base["time"] - earlier["time"]) < DAY / 2
+    return same_company and close and shared >= RESENT_FIGURES * max(sum(mine.values()), sum(theirs.values()), 1)
 
 
 def _recurs(base: dict, earlier: dict) -> bool:
@@ -144,7 +157,10 @@ def build(seed: int, n_reuters: int = 400, n_templated: int = 250, n_briefs: int
     runs = _runs_of_templates(sampled, plain + templated)
     bases = distinct(sampled + rng.sample(runs, min(len(runs), MAX_RUNS)))
     used = {base["id"] for base in bases}
+    # An update adds new reporting, each time other paragraphs: drawn without replacement, so that two stories'
+    # updates never share text.
     extra = [s for s in plain if s["id"] not in used]
+    rng.shuffle(extra)
     docs: list[Document] = []
     for base in bases:
         kind = "recurring" if base["recurring"] else family.get(base["id"], "story")
@@ -193,7 +209,7 @@ def _with_copies(
             edits, added = ["lead", *rng.sample(LEAD_EDITS, rng.randint(0, 2))], []
         else:
             edits = rng.sample(WHOLE_EDITS, rng.randint(1, 3))
-            added = rng.choice(extra)["paragraphs"] if rng.random() < 0.2 else []
+            added = extra.pop()["paragraphs"] if rng.random() < 0.2 else []
             edits += ["update"] if added else []
         text = copy_of(paragraphs, edits, rng, added)
         docs.append(Document(f"d{label}-{n}", "\n\n".join(text), label, family, at + _copy_delay(rng), edits))

@@ -126,14 +126,7 @@ def test_another_outlets_own_reporting_of_the_event_is_another_story() -> None:
     assert copy_decision(text_of(OTHER_OUTLET)).kind == "unique"
 
 
-@pytest.mark.parametrize(
-    "family",
-    [
-        "market",
-        "sports",
-        pytest.param("weather", marks=pytest.mark.xfail(strict=True, reason=WEAKNESS + "a weather sibling joins")),
-    ],
-)
+@pytest.mark.parametrize("family", sorted(syndication.TEMPLATES))
 def test_stories_from_one_template_stay_apart(family: str) -> None:
     index = DedupIndex(OPTIONS)
     stories = syndication.templated(family, random.Random(11), 25)
@@ -551,7 +544,6 @@ BRIDGE = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=WEAKNESS + "a sibling with one of two figures changed joins")
 def test_half_the_figures_differing_needs_a_nearly_whole_copy() -> None:
     """One figure of two agrees: a copy with a figure changed is nearly whole; a sibling with other words is not."""
     index = DedupIndex(DedupOptions(bands=128))  # every pair sharing a signature value is a candidate

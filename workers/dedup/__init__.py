@@ -1,15 +1,16 @@
 """The dedup stage: one story cluster per wire story, however many outlets republish it.
 
-Exact copies match on the content hash. Near copies are found through a banded LSH over b-bit MinHash
-signatures of word shingles and verified on two signals: the estimated containment of the smaller shingle
-set in the larger one (so a copy cut to its first paragraphs, or an update with paragraphs added, still
-matches), and agreement of the numbers and names both have in the same places (so a templated story, same
-words with other figures and names, does not). The first copy seen is the canonical one; a longer copy is
-recorded as a revision.
+Exact copies match on the content hash. Near copies are found through two LSH routes over the index, a banded
+LSH over b-bit MinHash signatures of word shingles and a MinHash of each article's lead (its first shingles: a
+copy cut to its first paragraphs holds little of a long story, but its lead), and decided by one fitted logistic
+decision over the pair's evidence (``workers/dedup/decision.py``): the estimated containment of the smaller
+shingle set in the larger, outlet boilerplate set aside; the numbers and names both have in the same places
+(so a templated story, same words with other figures, does not match); the time between the two; their length
+ratio; the boilerplate share. The first copy seen is the canonical one; a longer copy is recorded as a revision.
 
-A copy that arrives before its original can start a cluster of its own; when a later copy matches both, it shows
-they are one story, and the younger cluster is merged into the older one (its first copy stays the canonical one
-of the story): the decision names the clusters merged, and later copies of either join the older.
+A copy that arrives before its original can start a cluster of its own; when a later copy is a copy in both, it
+shows they are one story, and the younger cluster is merged into the older one (its first copy stays the
+canonical one of the story): the decision names the clusters merged, and later copies of either join the older.
 """
 
 from __future__ import annotations
@@ -436,8 +437,9 @@ class DedupIndex:
         """The copy the article in ``slot`` is of, among its candidate ``pairs``; None for a first copy.
 
         The candidates most contained first, one per cluster, are scored by the decision model; the article is a
-        copy in every cluster whose candidate scores one half or more, joins the best, and merges the others into
-        the oldest of them (a later copy showed they are one story).
+        copy of the best when its probability is one half or more. It is a copy in another cluster too when the
+        probability that both are its story (the product of the two) is one half or more: those clusters are
+        merged into the oldest of them (a later copy showed they are one story), and the article joins it.
         """
         if pairs.exact.any():
             return self._duplicate_of(int(pairs.rows[np.argmax(pairs.exact)]), "exact", 1.0)
@@ -453,11 +455,12 @@ class DedupIndex:
         if not scored:
             return None
         probabilities = self._probabilities(slot, pairs, [i for i, _ in scored])
-        copies = [(p, i, c) for p, (i, c) in zip(probabilities, scored, strict=True) if p >= 0.5]
-        if not copies:
+        p_best, best, cluster = max(zip(probabilities, (i for i, _ in scored), (c for _, c in scored), strict=True))
+        if p_best < 0.5:
             return None
-        _, best, _ = max(copies)
-        older, *younger = sorted({c for _, _, c in copies}, key=self._age)
+        # Another cluster is the same story when the article is a copy in both: with probability p_best * p.
+        also = {c for p, (_, c) in zip(probabilities, scored, strict=True) if c != cluster and p_best * p >= 0.5}
+        older, *younger = sorted({cluster} | also, key=self._age)
         for merged in younger:
             self._merge(older, merged)
         if younger:

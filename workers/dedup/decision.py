@@ -28,7 +28,8 @@ FEATURES = (
     "log_names_agreeing",
     "log_names_conflicting",
     "facts_missing",  # share of the facts (in place) of the article with fewer that the other lacks
-    "log_hours_apart",  # log(1 + hours between the two event times)
+    "log_hours_apart",  # log(1 + hours between the two event times): copies run within hours...
+    "days_apart",  # ...or a day or two; a template run again runs days later
     "length_ratio",  # shingles of the shorter over the longer
     "boilerplate_share",  # share of the shorter article set aside as an outlet's wrapper
 )
@@ -60,6 +61,7 @@ def features(evidence: Evidence) -> list[float]:
         math.log1p(names.shared - names.agreeing),
         1.0 - common / fewer if fewer >= MIN_SAMPLE else 0.0,
         math.log1p(abs(evidence.seconds_apart) / 3600),
+        abs(evidence.seconds_apart) / 86400,
         evidence.length_ratio,
         evidence.boilerplate_share,
     ]
