@@ -208,7 +208,7 @@ def _with_copies(
         if family != "brief" and len(paragraphs) > 1 and rng.random() < LEAD_SHARE:  # a table has no lead
             edits, added = ["lead", *rng.sample(LEAD_EDITS, rng.randint(0, 2))], []
         else:
-            edits = rng.sample(WHOLE_EDITS, rng.randint(1, 3))
+            edits = rng.sample(LEAD_EDITS if family == "brief" else WHOLE_EDITS, rng.randint(1, 3))  # nor a trim
             added = extra.pop()["paragraphs"] if rng.random() < 0.2 else []
             edits += ["update"] if added else []
         text = copy_of(paragraphs, edits, rng, added)

@@ -544,6 +544,7 @@ BRIDGE = (
 )
 
 
+@pytest.mark.xfail(strict=True, reason=WEAKNESS + "a sibling with one of two figures changed joins (p near 0.5)")
 def test_half_the_figures_differing_needs_a_nearly_whole_copy() -> None:
     """One figure of two agrees: a copy with a figure changed is nearly whole; a sibling with other words is not."""
     index = DedupIndex(DedupOptions(bands=128))  # every pair sharing a signature value is a candidate

@@ -480,6 +480,7 @@ class DedupIndex:
         return Evidence(
             containment=float(pairs.containment[i]),
             equal_slots=int(pairs.equal[i]),
+            smaller_size=int(min(store.sizes[slot], store.sizes[row])),
             numbers=fact_match(mine.numbers, mine.number_count, theirs.numbers, theirs.number_count),
             names=fact_match(mine.names, mine.name_count, theirs.names, theirs.name_count),
             seconds_apart=float(store.times[slot] - store.times[row]),

@@ -23,6 +23,7 @@ DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "decision.json"
 FEATURES = (
     "containment",  # estimated share of the shorter article's own shingles (wrapper aside) in the other's
     "log_equal_slots",  # log(1 + equal signature values): how much the containment estimate rests on
+    "log_smaller_size",  # log(1 + shingles of the smaller): a few words share most of themselves by chance
     "log_numbers_agreeing",  # log(1 + contexts where both put the same number)
     "log_numbers_conflicting",  # log(1 + contexts where both put a number, another one)
     "log_names_agreeing",
@@ -40,6 +41,7 @@ class Evidence(NamedTuple):
 
     containment: float
     equal_slots: int
+    smaller_size: int  # shingles of the smaller article
     numbers: FactMatch
     names: FactMatch
     seconds_apart: float
@@ -55,6 +57,7 @@ def features(evidence: Evidence) -> list[float]:
     return [
         evidence.containment,
         math.log1p(evidence.equal_slots),
+        math.log1p(evidence.smaller_size),
         math.log1p(numbers.agreeing),
         math.log1p(numbers.shared - numbers.agreeing),
         math.log1p(names.agreeing),
