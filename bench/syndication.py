@@ -12,9 +12,14 @@ import json
 import random
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# ``../shared`` of the checkout: the main one's parent, or a worktree's (/work/wt/<name>) grandparent.
+SHARED = next(
+    (parent / "shared" for parent in Path(__file__).resolve().parents if (parent / "shared" / "corpus").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared",
+)
 REUTERS = SHARED / "corpus" / "reuters21578.jsonl.gz"
 AEB = SHARED / "eval" / "aeb" / "ground-truth.json"
 
@@ -24,6 +29,8 @@ _PARAGRAPH_START = re.compile(r"\n {2,}")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 # Templated Reuters stories: earnings, dividends, payouts; same words, other figures and company names.
 TEMPLATED_TITLE = re.compile(r"\b(QTR|NET|LOSS|DIV|DIVIDEND|PAYOUT|SHR|PROFIT|EARNINGS)\b")
+CORPUS_START = datetime(1987, 2, 26, tzinfo=UTC).timestamp()  # the first and last days of Reuters-21578
+CORPUS_END = datetime(1987, 10, 20, tzinfo=UTC).timestamp()
 OUTLETS = ("The Daily Courier", "Metro Ledger", "Valley Times", "Harbor Post", "The Evening Star", "Coastal News")
 REPORTERS = ("Anna Kowalski", "David Osei", "Maria Santos", "Tom Becker", "Lena Fischer", "Raj Patel")
 CITIES = ("LONDON", "NEW YORK", "TOKYO", "WASHINGTON", "FRANKFURT", "PARIS", "SYDNEY", "CHICAGO")
@@ -47,18 +54,31 @@ SWAPS = {
 
 
 def reuters_bodies(min_words: int = 25) -> Iterator[dict]:
-    """Reuters stories with at least ``min_words`` words, hard line wraps undone: ``{id, title, paragraphs}``."""
+    """Reuters stories with at least ``min_words`` words, hard line wraps undone and the closing "Reuter" dropped:
+    ``{id, title, paragraphs, time}`` (``time``: the story's wire time, epoch seconds)."""
     with gzip.open(REUTERS, "rt", encoding="utf-8") as lines:
         for line in lines:
             story = json.loads(line)
             paragraphs = paragraphs_of(story.get("text") or "")
             if sum(len(p.split()) for p in paragraphs) >= min_words:
-                yield {"id": story["id"], "title": story.get("title") or "", "paragraphs": paragraphs}
+                title, time = story.get("title") or "", wire_time(story.get("date") or "")
+                yield {"id": story["id"], "title": title, "paragraphs": paragraphs, "time": time}
+
+
+def wire_time(date: str) -> float:
+    """A Reuters-21578 date ("26-FEB-1987 15:01:01.79") in epoch seconds; the corpus's first day if unreadable."""
+    try:
+        return datetime.strptime(date.strip()[:20], "%d-%b-%Y %H:%M:%S").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return CORPUS_START
 
 
 def paragraphs_of(reuters_text: str) -> list[str]:
-    """Paragraphs of a Reuters body (they open with an indent), each on one line."""
-    return [" ".join(p.split()) for p in _PARAGRAPH_START.split(reuters_text) if p.strip()]
+    """Paragraphs of a Reuters body (they open with an indent), each on one line, without the closing "Reuter"."""
+    paragraphs = [" ".join(p.split()) for p in _PARAGRAPH_START.split(reuters_text) if p.strip()]
+    if paragraphs and paragraphs[-1].endswith("Reuter"):
+        paragraphs[-1] = paragraphs[-1].removesuffix("Reuter").strip()
+    return [p for p in paragraphs if p]
 
 
 def aeb_bodies() -> Iterator[dict]:
@@ -84,6 +104,25 @@ def truncate(paragraphs: list[str], rng: random.Random) -> list[str]:
         kept.append((i, sentence))
         words += len(sentence.split())
     return [" ".join(s for j, s in kept if j == i) for i in dict.fromkeys(i for i, _ in kept)]
+
+
+def lead(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """Keep only the first one to three paragraphs: a short copy, a news brief made of the story's lead (more
+    when those hold fewer than ``LEAD_MIN_WORDS``: the cleaner drops a body that short)."""
+    kept = rng.randint(1, min(3, max(len(paragraphs) - 1, 1)))
+    while kept < len(paragraphs) and sum(len(p.split()) for p in paragraphs[:kept]) < LEAD_MIN_WORDS:
+        kept += 1
+    return paragraphs[:kept]
+
+
+LEAD_MIN_WORDS = 25  # the clean stage's default ENRICH_MIN_BODY_WORDS
+
+
+def retitle(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """An outlet's own headline above the story: the lead's first words, title-cased, or a kicker before them."""
+    words = paragraphs[0].split()[: rng.randint(5, 9)]
+    kicker = rng.choice(("", "UPDATE: ", "BREAKING: ", "Markets: ", "In brief: "))
+    return [kicker + " ".join(w.capitalize() for w in words).rstrip(",.;:"), *paragraphs]
 
 
 def boilerplate(paragraphs: list[str], rng: random.Random) -> list[str]:
@@ -145,6 +184,8 @@ def update(paragraphs: list[str], rng: random.Random, extra: list[str]) -> list[
 
 
 EDITS: dict[str, Edit] = {
+    "lead": lead,
+    "retitle": retitle,
     "truncate": truncate,
     "boilerplate": boilerplate,
     "dateline": dateline,
@@ -152,11 +193,11 @@ EDITS: dict[str, Edit] = {
     "word_edits": word_edits,
 }
 # The order a copy's edits are applied in, whichever it gets: what happens to the story's words first (the outlet
-# trims it, a copy editor changes words, the wire's update adds paragraphs), then its wire furniture (dateline and
-# trailer), then its layout, and last the outlet's own wrapper. Applied in the order they were drawn, a trim after
-# the wrapper could leave a "copy" holding little but the newsletter line, and a dateline could open the
-# newsletter line: nothing an outlet publishes.
-EDIT_ORDER = ("truncate", "word_edits", "update", "dateline", "reflow", "boilerplate")
+# keeps its lead or trims it, a copy editor changes words, the wire's update adds paragraphs), then its wire
+# furniture (dateline and trailer), its headline, then its layout, and last the outlet's own wrapper. Applied in
+# the order they were drawn, a trim after the wrapper could leave a "copy" holding little but the newsletter
+# line, and a dateline could open the newsletter line: nothing an outlet publishes.
+EDIT_ORDER = ("lead", "truncate", "word_edits", "update", "dateline", "retitle", "reflow", "boilerplate")
 
 
 TEAMS = ("Arsenal", "Chelsea", "Everton", "Fulham", "Brentford", "Burnley", "Leeds", "Wolves", "Watford")
@@ -210,6 +251,53 @@ def market_close(rng: random.Random) -> list[str]:
 
 
 TEMPLATES = {"sports": sports_result, "weather": weather_report, "market": market_close}
+
+NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+FRACTIONS = ("1/16", "1/8", "3/16", "1/4", "5/16", "3/8", "7/16", "1/2", "9/16", "5/8", "11/16", "3/4", "7/8")
+
+
+def amount(rng: random.Random) -> str:
+    """A wire amount: a number word ("two billion") or figures ("1.5 billion")."""
+    if rng.random() < 0.5:
+        return f"{rng.choice(NUMBER_WORDS[:4])} billion"
+    return f"{rng.randint(1, 4)}.{rng.choice((25, 5, 75))} billion"
+
+
+def rate(rng: random.Random) -> str:
+    """A money-market rate in sixteenths, as the wire writes it: 6-1/16."""
+    return f"{rng.randint(5, 7)}-{rng.choice(FRACTIONS)}"
+
+
+def fed_repo(rng: random.Random) -> list[str]:
+    """The Fed's daily market operation, one template, other amounts and rates (the day is the item's own)."""
+    return [
+        f"The Federal Reserve entered the U.S. Government securities market to arrange {amount(rng)} dlrs of "
+        "customer repurchase agreements, a Fed spokesman said.",
+        f"Dealers said Federal funds were trading at {rate(rng)} pct when the Fed began its temporary and "
+        "indirect supply of reserves to the banking system.",
+    ]
+
+
+def heating_oil(rng: random.Random) -> list[str]:
+    """A refiner's price notice, one template, other moves and prices."""
+    move = rng.choice(("raised", "lowered"))
+    cents = rng.choice(("0.50", "0.25", "one", "1.50", "two", "0.75"))
+    return [
+        f"{rng.choice(REFINERS)} said it {move} the price it charges contract barge customers for heating oil "
+        f"in New York harbor by {cents} cent a gallon, effective today.",
+        f"The company said the change brings its contract barge price to {rng.randint(40, 55)}."
+        f"{rng.randint(0, 99):02d} cts a gallon.",
+    ]
+
+
+REFINERS = ("Sun Co", "Exxon Corp", "Chevron Corp", "Texaco Inc")
+# Daily wire items from one template whose instances differ in a figure or two and in the day they ran.
+RECURRING = {"fed_repo": fed_repo, "heating_oil": heating_oil}
+
+
+def recurring(family: str, rng: random.Random, count: int, start: float) -> list[tuple[list[str], float]]:
+    """``count`` daily items of ``family`` on consecutive days from ``start``, each at about the same hour."""
+    return [(RECURRING[family](rng), start + day * 86400 + rng.uniform(-1800, 1800)) for day in range(count)]
 
 
 def templated(family: str, rng: random.Random, count: int) -> list[list[str]]:

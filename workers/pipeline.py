@@ -26,6 +26,7 @@ from workers.dedup import (
     sketch_of_record,
     sketch_record,
 )
+from workers.dedup.decision import DEFAULT_MODEL, DecisionModel
 from workers.dedup.sketch import Sketcher
 from workers.entities import tag_texts
 from workers.intake import read_raw
@@ -321,15 +322,12 @@ class EntitiesStage:
 
 def dedup_options(settings: Settings) -> DedupOptions:
     """The dedup stage's options from the settings."""
+    model = DecisionModel.load(settings.dedup_decision_model or DEFAULT_MODEL)
     return DedupOptions(
-        threshold=settings.dedup_threshold,
-        merge_threshold=settings.dedup_merge_threshold,
         boilerplate_stories=settings.dedup_boilerplate_stories,
-        numbers_backed_threshold=settings.dedup_numbers_backed_threshold,
-        number_threshold=settings.dedup_number_threshold,
-        name_threshold=settings.dedup_name_threshold,
         bands=settings.dedup_lsh_bands,
         num_perm=settings.dedup_num_perm,
         shingle_words=settings.dedup_shingle_words,
         window_seconds=settings.dedup_window_seconds,
+        model=model,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,15 @@ def parse_language_models(value: str) -> dict[str, str]:
             raise ValueError(f"nlp_models: language {language!r} is given twice")
         models[language] = model
     return models
+
+
+DEPRECATED_DEDUP_THRESHOLDS = (
+    "dedup_threshold",
+    "dedup_numbers_backed_threshold",
+    "dedup_merge_threshold",
+    "dedup_number_threshold",
+    "dedup_name_threshold",
+)
 
 
 class Settings(BaseSettings):
@@ -76,28 +86,28 @@ class Settings(BaseSettings):
     min_body_words: int = Field(25, ge=1, description="Fewer words of body after cleaning: not an article")
 
     # Dedup
-    dedup_threshold: float = Field(
-        0.6, gt=0, le=1, description="Minimum estimated containment of the shorter article's shingles in the other's"
-    )
-    dedup_numbers_backed_threshold: float = Field(
-        0.4,
-        gt=0,
-        le=1,
-        description="Lower containment that stands when at least 3 numbers agree in place (80% of them)",
+    # Deprecated: the one decision (ENRICH_DEDUP_DECISION_MODEL) replaced these thresholds; still accepted and
+    # range-checked so that a deployment setting them keeps starting, with a FutureWarning, and ignored.
+    dedup_threshold: float | None = Field(None, gt=0, le=1, description="Deprecated, ignored (see the decision model)")
+    dedup_numbers_backed_threshold: float | None = Field(
+        None, gt=0, le=1, description="Deprecated, ignored (see the decision model)"
     )
     dedup_boilerplate_stories: int = Field(
         3,
         ge=2,
         description="An end paragraph held by the first copies of this many stories in the window is boilerplate",
     )
-    dedup_merge_threshold: float = Field(
-        0.7, gt=0, le=1, description="Containment a copy must also have in a second cluster to merge it into its own"
+    dedup_merge_threshold: float | None = Field(
+        None, gt=0, le=1, description="Deprecated, ignored (see the decision model)"
     )
-    dedup_number_threshold: float = Field(
-        0.5, ge=0, le=1, description="Minimum share of the places both copies hold a number that hold the same number"
+    dedup_number_threshold: float | None = Field(
+        None, ge=0, le=1, description="Deprecated, ignored (see the decision model)"
     )
-    dedup_name_threshold: float = Field(
-        0.5, ge=0, le=1, description="The same for capitalised names, judged when the numbers cannot vouch"
+    dedup_name_threshold: float | None = Field(
+        None, ge=0, le=1, description="Deprecated, ignored (see the decision model)"
+    )
+    dedup_decision_model: Path | None = Field(
+        None, description="Weights of the dedup decision (JSON from bench/dedup_fit.py); empty: the packaged ones"
     )
     dedup_lsh_bands: int = Field(
         42, ge=1, description="LSH bands over the signature (rows per band: num_perm // bands)"
@@ -139,6 +149,19 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, ge=1, le=65535, description="Faust web port (health endpoints)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level")
     log_format: Literal["json", "text"] = Field("json", description="json: one object per line; text: for terminals")
+
+    @model_validator(mode="after")
+    def _warn_of_deprecated_settings(self) -> Settings:
+        """The dedup thresholds the decision model replaced are accepted and ignored, with a FutureWarning."""
+        for name in DEPRECATED_DEDUP_THRESHOLDS:
+            if getattr(self, name) is not None:
+                warnings.warn(
+                    f"ENRICH_{name.upper()} is deprecated and ignored: the dedup stage decides with one fitted "
+                    "model (ENRICH_DEDUP_DECISION_MODEL)",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+        return self
 
     @model_validator(mode="after")
     def _security_is_coherent(self) -> Settings:

@@ -82,3 +82,10 @@ def test_coherent_security_settings_are_accepted(values: dict[str, str]) -> None
     for name, value in values.items():
         kept = getattr(settings, name)
         assert (kept.get_secret_value() if isinstance(kept, SecretStr) else str(kept)) == value
+
+
+def test_a_deprecated_dedup_threshold_is_accepted_with_a_future_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENRICH_DEDUP_MERGE_THRESHOLD", "0.7")
+    with pytest.warns(FutureWarning, match="ENRICH_DEDUP_MERGE_THRESHOLD is deprecated"):
+        settings = Settings()
+    assert settings.dedup_merge_threshold == 0.7

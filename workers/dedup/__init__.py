@@ -1,29 +1,31 @@
 """The dedup stage: one story cluster per wire story, however many outlets republish it.
 
-Exact copies match on the content hash. Near copies are found through a banded LSH over b-bit MinHash
-signatures of word shingles and verified on two signals: the estimated containment of the smaller shingle
-set in the larger one (so a copy cut to its first paragraphs, or an update with paragraphs added, still
-matches), and agreement of the numbers and names both have in the same places (so a templated story, same
-words with other figures and names, does not). The first copy seen is the canonical one; a longer copy is
-recorded as a revision.
+Exact copies match on the content hash. Near copies are found through two LSH routes over the index, a banded
+LSH over b-bit MinHash signatures of word shingles and a MinHash of each article's lead (its first shingles: a
+copy cut to its first paragraphs holds little of a long story, but its lead), and decided by one fitted logistic
+decision over the pair's evidence (``workers/dedup/decision.py``): the estimated containment of the smaller
+shingle set in the larger, outlet boilerplate set aside; the numbers and names both have in the same places
+(so a templated story, same words with other figures, does not match); the time between the two; their length
+ratio; the boilerplate share. The first copy seen is the canonical one; a longer copy is recorded as a revision.
 
-A copy that arrives before its original can start a cluster of its own; when a later copy matches both, it shows
-they are one story, and the younger cluster is merged into the older one (its first copy stays the canonical one
-of the story): the decision names the clusters merged, and later copies of either join the older.
+A copy that arrives before its original can start a cluster of its own; when a later copy is a copy in both, it
+shows they are one story, and the younger cluster is merged into the older one (its first copy stays the
+canonical one of the story): the decision names the clusters merged, and later copies of either join the older.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypedDict
 
 import numpy as np
 
 from workers.dedup.boilerplate import ParagraphCounts
-from workers.dedup.sketch import EDGES_KEPT, MIN_SAMPLE, FactMatch, Sketch, Sketcher, Sketches, fact_match
+from workers.dedup.decision import DecisionModel, Evidence
+from workers.dedup.sketch import EDGES_KEPT, Sketch, Sketcher, Sketches, fact_match
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
 
@@ -47,18 +49,13 @@ _KINDS: tuple[DecisionKind, ...] = ("unique", "exact", "near", "revision")
 # A near copy this much longer than the copy it matched holds added paragraphs: an update, a revision. Outlet
 # boilerplate or a dateline adds a few percent; an added paragraph adds more.
 REVISION_GROWTH = 1.15
-# A containment estimated from fewer equal signature values than this (a short article against one many times
-# longer: J = 0.12 at 16 of 128) is noisy, and it is how an outlet's wrapper around a short story "matches" a
-# long story under the same wrapper; such a match stands only when facts were compared and agree.
-FEW_SLOTS = 16
-# A containment below the threshold, down to ``DedupOptions.numbers_backed_threshold``, stands when the numbers
-# vouch for it: at least this many agree in place, and this share of the places both put a number under.
-BACKING_NUMBERS = 3
-BACKING_SHARE = 0.8
-# Where as many numbers differ in place as agree, a pair stands only with a containment of at least this: a copy
-# whose one other figure is a dateline's day or a copyright year is nearly whole, while a templated sibling that
-# shares half its figures by chance (a weather report with the same high) is not.
-TIED_CONTAINMENT = 0.8
+# Candidate pairs with an estimated containment below this are not scored: strangers sharing a bucket. Low, so
+# that a short copy of a long story, whose containment rests on a few signature values, is still scored (a cost
+# cut, not a decision: the model decides every pair above it).
+CANDIDATE_CONTAINMENT = 0.3
+# Candidates scored per article, the most contained first: a copy matches its story among the first few; the
+# rest are a crowded template's other items, each one costing a fact comparison.
+MAX_SCORED = 8
 # Fewer equal signature values than this: strangers sharing a bucket (one band is 3 values), not worth the
 # boilerplate lookups (random reads in a table of tens of MB at a million articles).
 MIN_EQUAL_SLOTS = 8
@@ -71,28 +68,14 @@ MIN_OWN_SHINGLES = 8
 class DedupOptions:
     """Tunables of the dedup stage (see the README's settings table)."""
 
-    threshold: float = 0.6  # estimated containment of the shorter article's shingles in the other's
-    # A lower containment that stands when the numbers strongly agree in place (``BACKING_NUMBERS``): a short
-    # figures-heavy story (earnings, results) trimmed and then wrapped or updated holds 40-60% of the original.
-    numbers_backed_threshold: float = 0.4
-    # The containment a copy must also have in a second cluster to merge it into the one it matched: a merge joins
-    # whole clusters, so a false one costs more than a missed one (0.6 merged templated clusters on the dev set).
-    merge_threshold: float = 0.7
     # An end paragraph held by the first copies of this many stories in the window is boilerplate (an outlet's
     # wrapper): set aside on both sides when the containment is estimated.
     boilerplate_stories: int = 3
-    number_threshold: float = 0.5  # share of the contexts both put a number under that hold the same number
-    name_threshold: float = 0.5  # the same for names (judged only when the numbers cannot vouch)
-    fact_threshold: float = 0.3  # share of the sampled facts of the article with fewer found in the other, in place
     num_perm: int = 128
     bands: int = 42  # LSH bands of num_perm // bands rows: 42 x 3 finds pairs of Jaccard 0.4 with p = 0.94
     shingle_words: int = 5
     window_seconds: float = 7 * 24 * 3600
-
-    @property
-    def lowest_threshold(self) -> float:
-        """The lowest containment that can make a copy (with the numbers vouching for it)."""
-        return min(self.threshold, self.numbers_backed_threshold)
+    model: DecisionModel = field(default_factory=DecisionModel.load)  # the one decision on a candidate pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +192,7 @@ class DedupIndex:
             new_slots = self._append(new, self._sketches(new))
             self._decide_rows(new_slots, np.maximum.accumulate([max(self._newest, a[3]) for a in new]))
             self._count_members(new_slots)
+            self._mark_paragraphs(new_slots)
             self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
         slots = [store.slot_of[a[0]] for a in articles]
@@ -262,6 +246,7 @@ class DedupIndex:
                 for cluster_id in merged:
                     self._merge(self._root(canonical_of(entry["cluster_id"])), self._root(canonical_of(cluster_id)))
         self._count_members(slots)
+        self._mark_paragraphs(slots)
         self._count_paragraphs(slots)
 
     def _shared_id(self, article_id: str, canonical_id: str) -> str:
@@ -292,7 +277,7 @@ class DedupIndex:
         store.evict(gone)
         if store.room() < extra:
             store.grow(extra)
-            self._paragraphs = ParagraphCounts(store.capacity)  # sized to the index: count the first copies again
+            self._paragraphs = ParagraphCounts(store.capacity)  # sized to the index: count the marked ones again
             self._count_paragraphs(store.live())
 
     def drain_evicted(self) -> list[str]:
@@ -333,12 +318,26 @@ class DedupIndex:
             root = self._root(canonical[slot])
             self._members[root] = self._members.get(root, 0) + 1
 
-    def _count_paragraphs(self, slots: np.ndarray, step: int = 1) -> None:
-        """Count (``step`` -1: uncount) the end paragraphs of the first copies among the rows in ``slots``."""
+    def _mark_paragraphs(self, slots: np.ndarray) -> None:
+        """Mark the end paragraphs of the rows just decided in ``slots`` that the boilerplate counts take in: all
+        of a first copy's, and of a copy those its story's first copy does not hold (an outlet's wrapper around a
+        copy is no part of the story, while the story's own end paragraphs are counted once, with its first copy).
+        """
         store = self._store
-        firsts = slots[store.kinds[slots] == _KINDS.index("unique")]
-        used = np.arange(EDGES_KEPT) < store.edge_counts[firsts][:, None]
-        self._paragraphs.add(store.edges[firsts][used], step)
+        ends = np.arange(EDGES_KEPT)
+        firsts = np.array([store.slot_of.get(store.canonical[slot], slot) for slot in slots.tolist()], dtype=np.intp)
+        used = ends < store.edge_counts[slots][:, None]
+        in_first = (store.edges[slots][:, :, None] == store.edges[firsts][:, None, :]) & (
+            ends < store.edge_counts[firsts][:, None]
+        )[:, None, :]
+        counted = used & ((firsts == slots)[:, None] | ~in_first.any(axis=2))
+        store.counted[slots] = (counted << ends).sum(axis=1)
+
+    def _count_paragraphs(self, slots: np.ndarray, step: int = 1) -> None:
+        """Count (``step`` -1: uncount) the end paragraphs marked in the rows in ``slots``."""
+        store = self._store
+        marked = ((store.counted[slots][:, None] >> np.arange(EDGES_KEPT)) & 1).astype(bool)
+        self._paragraphs.add(store.edges[slots][marked], step)
 
     def _boilerplate(self, slots: np.ndarray) -> np.ndarray:
         """Which end paragraphs of the rows in ``slots`` are boilerplate: [slots, EDGES_KEPT] bools."""
@@ -348,10 +347,11 @@ class DedupIndex:
 
     def _containment(
         self, rows: np.ndarray, mine: np.ndarray, jaccard: np.ndarray, sizes: np.ndarray, my_sizes: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Pair by pair, the containment of the smaller article's own text in the other's, boilerplate set aside,
-        and whether the new article is longer by ``REVISION_GROWTH``, in all and in its own text (an update, not a
-        wrapper; a paragraph edited out of the boilerplate both have counts as its own on one side only).
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pair by pair, the containment of the smaller article's own text in the other's, boilerplate set aside;
+        whether the new article is longer by ``REVISION_GROWTH``, in all and in its own text (an update, not a
+        wrapper; a paragraph edited out of the boilerplate both have counts as its own on one side only); and the
+        share of the smaller article that is boilerplate.
 
         |A n B| comes from J and the two sizes: J(|A|+|B|)/(1+J). The boilerplate paragraphs both have are taken
         out of it, and each side's boilerplate out of its size (its words stand for the shingles they start).
@@ -364,9 +364,10 @@ class DedupIndex:
         near = np.flatnonzero(jaccard * self.options.num_perm >= MIN_EQUAL_SLOTS)
         their_ends, my_ends = store.edge_words[rows[near]].sum(axis=1), store.edge_words[mine[near]].sum(axis=1)
         most = shared[near] / np.maximum(np.minimum(sizes[near] - their_ends, my_sizes[near] - my_ends), floor[near])
-        near = near[most >= self.options.lowest_threshold]
+        near = near[most >= CANDIDATE_CONTAINMENT]
         containment = np.minimum(shared / np.minimum(sizes, my_sizes), 1.0)
         grown = np.zeros(len(rows), dtype=bool)
+        wrapper = np.zeros(len(rows))
         rows, mine, shared, sizes, my_sizes, floor = (
             rows[near],
             mine[near],
@@ -383,7 +384,8 @@ class DedupIndex:
         their_own, my_own = sizes - their_words, my_sizes - our_words
         containment[near] = np.minimum(shared / np.maximum(np.minimum(their_own, my_own), floor), 1.0)
         grown[near] = (my_sizes >= REVISION_GROWTH * sizes) & (my_own >= REVISION_GROWTH * np.maximum(their_own, floor))
-        return containment, grown
+        wrapper[near] = np.where(sizes <= my_sizes, their_words / sizes, our_words / my_sizes)
+        return containment, grown, wrapper
 
     def _root(self, canonical_id: str) -> str:
         """The canonical id of the cluster a copy's cluster lives on in (itself unless it was merged)."""
@@ -417,82 +419,74 @@ class DedupIndex:
         live = store.times[rows] >= (newest - self.options.window_seconds)[owners]
         owners, rows, mine = owners[live], rows[live], mine[live]
         exact = (store.content_hashes[rows] == store.content_hashes[mine]).all(axis=1)
-        jaccard = np.count_nonzero(store.signatures[rows] == store.signatures[mine], axis=1) / self.options.num_perm
+        equal = np.count_nonzero(store.signatures[rows] == store.signatures[mine], axis=1)
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
-        containment, grown = self._containment(rows, mine, jaccard, sizes, my_sizes)
+        containment, grown, wrapper = self._containment(rows, mine, equal / self.options.num_perm, sizes, my_sizes)
+        pairs = CandidatePairs(
+            rows, exact, equal, containment, grown, wrapper, np.minimum(sizes, my_sizes) / np.maximum(sizes, my_sizes)
+        )
         bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
-        matched = owners[exact | (containment >= self.options.lowest_threshold)]
+        matched = owners[exact | (containment >= CANDIDATE_CONTAINMENT)]
         for n in np.unique(matched).tolist():  # the others are first copies, as appended
-            at, slot = slice(bounds[n], bounds[n + 1]), int(slots[n])
-            decision = self._match(slot, rows[at], exact[at], jaccard[at], containment[at], grown[at])
+            slot = int(slots[n])
+            decision = self._match(slot, pairs.at(slice(bounds[n], bounds[n + 1])))
             if decision is not None:
                 store.set_decision(slot, *decision)
 
-    def _match(
-        self,
-        slot: int,
-        rows: np.ndarray,
-        exact: np.ndarray,
-        jaccard: np.ndarray,
-        containment: np.ndarray,
-        grown: np.ndarray,
-    ) -> tuple[str, str | None, int, float] | None:
-        """The copy the article in ``slot`` is of, among its candidate ``rows``; None for a first copy."""
-        if exact.any():
-            return self._duplicate_of(int(rows[np.argmax(exact)]), "exact", 1.0)
-        sketch = self._store.sketch_at(slot)
-        best: tuple[int, DecisionKind, float] | None = None
-        clusters: list[str] = []  # those the article is a copy in, the one it matches best first
-        for i in np.argsort(-containment, kind="stable"):
-            if containment[i] < self.options.lowest_threshold:
+    def _match(self, slot: int, pairs: CandidatePairs) -> tuple[str, str | None, int, float] | None:
+        """The copy the article in ``slot`` is of, among its candidate ``pairs``; None for a first copy.
+
+        The candidates most contained first, one per cluster, are scored by the decision model; the article is a
+        copy of the best when its probability is one half or more. It is a copy in another cluster too when the
+        probability that both are its story (the product of the two) is one half or more: those clusters are
+        merged into the oldest of them (a later copy showed they are one story), and the article joins it.
+        """
+        if pairs.exact.any():
+            return self._duplicate_of(int(pairs.rows[np.argmax(pairs.exact)]), "exact", 1.0)
+        order = np.argsort(-pairs.containment, kind="stable")
+        order = order[pairs.containment[order] >= CANDIDATE_CONTAINMENT]
+        scored: list[tuple[int, str]] = []  # (candidate, cluster), one candidate per cluster
+        for i in order.tolist():
+            cluster = self._root(self._store.canonical[int(pairs.rows[i])])
+            if cluster not in {c for _, c in scored}:
+                scored.append((i, cluster))
+            if len(scored) == MAX_SCORED:
                 break
-            row = int(rows[i])
-            cluster = self._root(self._store.canonical[row])
-            if cluster in clusters or (best is not None and containment[i] < self.options.merge_threshold):
-                continue
-            weak = jaccard[i] * self.options.num_perm < FEW_SLOTS
-            if not self._facts_agree(sketch, row, weak, float(containment[i])):
-                continue
-            clusters.append(cluster)
-            if best is None:
-                kind: DecisionKind = "revision" if grown[i] else "near"
-                best = (row, kind, float(containment[i]))
-        if best is None:
+        if not scored:
             return None
-        older, *younger = sorted(clusters, key=self._age)
+        probabilities = self._probabilities(slot, pairs, [i for i, _ in scored])
+        p_best, best, cluster = max(zip(probabilities, (i for i, _ in scored), (c for _, c in scored), strict=True))
+        if p_best < 0.5:
+            return None
+        # Another cluster is the same story when the article is a copy in both: with probability p_best * p.
+        also = {c for p, (_, c) in zip(probabilities, scored, strict=True) if c != cluster and p_best * p >= 0.5}
+        older, *younger = sorted({cluster} | also, key=self._age)
         for merged in younger:
             self._merge(older, merged)
         if younger:
             self._merges[self._store.ids[slot]] = tuple(cluster_of(c) for c in younger)
-        return self._duplicate_of(*best)
+        kind: DecisionKind = "revision" if pairs.grown[best] else "near"
+        return self._duplicate_of(int(pairs.rows[best]), kind, float(pairs.containment[best]))
 
-    def _facts_agree(self, sketch: Sketch, row: int, weak: bool, containment: float) -> bool:
-        """The facts two articles have in the same places agree, and they have enough of them there.
+    def _probabilities(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> list[float]:
+        """The decision model's probability that the article in ``slot`` is one story with each candidate."""
+        return [self.options.model.probability(self._evidence(slot, pairs, i)) for i in candidates]
 
-        Numbers are the strict check: where both put a number under the same context, most must be the same
-        number (a templated sibling's figures differ), and where only half are, the texts must be nearly whole
-        copies (``TIED_CONTAINMENT``). Names conflict for true copies too (two outlets' bylines
-        or datelines under one template), so their conflicts count only when the numbers cannot vouch. And a
-        fair share of the facts of the article with fewer must be in the other in the same context, so two
-        stories that share only an outlet's boilerplate, or a template's fixed words, stay apart. A containment
-        below the threshold (down to ``numbers_backed_threshold``) stands only when the numbers vouch for it.
-        """
-        other = self._store.sketch_at(row)
-        options = self.options
-        numbers = fact_match(sketch.numbers, sketch.number_count, other.numbers, other.number_count)
-        if containment < options.threshold and not _vouching(numbers):
-            return False
-        if _conflicting(numbers, options.number_threshold) or _unsupported(numbers, options.fact_threshold):
-            return False
-        if numbers.shared >= MIN_SAMPLE and 2 * numbers.agreeing == numbers.shared and containment < TIED_CONTAINMENT:
-            return False  # half the figures differ: a templated sibling agreeing by chance, unless nearly whole
-        names = fact_match(sketch.names, sketch.name_count, other.names, other.name_count)
-        if numbers.agreeing < MIN_SAMPLE and _conflicting(names, options.name_threshold):
-            return False
-        both = FactMatch(*(a + b for a, b in zip(numbers, names, strict=True)))
-        if weak and min(both.mine, both.theirs) < MIN_SAMPLE:
-            return False  # a containment resting on a few signature values needs facts to vouch for it
-        return not _unsupported(both, options.fact_threshold)
+    def _evidence(self, slot: int, pairs: CandidatePairs, i: int) -> Evidence:
+        """What the index knows of the pair of the article in ``slot`` and its ``i``th candidate."""
+        store = self._store
+        row = int(pairs.rows[i])
+        mine, theirs = store.sketch_at(slot), store.sketch_at(row)
+        return Evidence(
+            containment=float(pairs.containment[i]),
+            equal_slots=int(pairs.equal[i]),
+            smaller_size=int(min(store.sizes[slot], store.sizes[row])),
+            numbers=fact_match(mine.numbers, mine.number_count, theirs.numbers, theirs.number_count),
+            names=fact_match(mine.names, mine.name_count, theirs.names, theirs.name_count),
+            seconds_apart=float(store.times[slot] - store.times[row]),
+            length_ratio=float(pairs.length_ratio[i]),
+            boilerplate_share=float(pairs.wrapper[i]),
+        )
 
     def _duplicate_of(self, row: int, kind: DecisionKind, similarity: float) -> tuple[str, str | None, int, float]:
         """The decision for a copy of the article in ``row``: its canonical id, revision_of, kind, similarity."""
@@ -535,17 +529,18 @@ class DedupIndex:
         return results
 
 
-def _vouching(numbers: FactMatch) -> bool:
-    """Enough numbers agree in place, and few places hold another number, to back a lower containment."""
-    return numbers.agreeing >= BACKING_NUMBERS and numbers.agreeing >= BACKING_SHARE * numbers.shared
+@dataclass(frozen=True, slots=True)
+class CandidatePairs:
+    """An article's candidate rows and what the batch computed of each pair."""
 
+    rows: np.ndarray
+    exact: np.ndarray  # the content hashes are equal
+    equal: np.ndarray  # equal signature values
+    containment: np.ndarray
+    grown: np.ndarray  # the new article is the longer by ``REVISION_GROWTH``: a revision if it matches
+    wrapper: np.ndarray  # share of the smaller article set aside as boilerplate
+    length_ratio: np.ndarray  # shingles of the smaller over the larger
 
-def _unsupported(facts: FactMatch, threshold: float) -> bool:
-    """Enough facts on both sides to judge, and too few of those of the article with fewer are in the other."""
-    fewer = min(facts.mine, facts.theirs)
-    return fewer >= MIN_SAMPLE and facts.common < threshold * fewer
-
-
-def _conflicting(facts: FactMatch, threshold: float) -> bool:
-    """Enough shared contexts to judge, and too few of them hold the same fact in both articles."""
-    return facts.shared >= MIN_SAMPLE and facts.agreeing < threshold * facts.shared
+    def at(self, where: slice) -> CandidatePairs:
+        """The pairs of one article."""
+        return CandidatePairs(*(getattr(self, name)[where] for name in self.__slots__))

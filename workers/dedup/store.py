@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, Sketch, Sketches
+from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketch, Sketches
 
 __all__ = ["Rows", "Store"]
 
@@ -52,7 +52,6 @@ class Store:
     def __init__(self, num_perm: int, bands: int) -> None:
         self.num_perm, self.bands = num_perm, bands
         self.rows_per_band = num_perm // bands
-        self._band_index = np.arange(bands)
         self._allocate(MIN_CAPACITY)
 
     def _allocate(self, capacity: int) -> None:
@@ -65,12 +64,14 @@ class Store:
         self.edges = np.zeros((capacity, EDGES_KEPT), dtype=np.uint32)  # first and last paragraphs' hashes
         self.edge_words = np.zeros((capacity, EDGES_KEPT), dtype=np.uint16)
         self.edge_counts = np.zeros(capacity, dtype=np.uint8)
+        self.leads = np.zeros((capacity, LEAD_KEYS), dtype=np.uint32)  # 0: no lead (a sketch of an older form)
         self._sketches = Sketches(*(getattr(self, name) for name in _SKETCH_ARRAYS))  # a view of the rows above
         self.times = np.full(capacity, -np.inf)  # -inf: no live row in the slot
         self.content_hashes = np.zeros((capacity, 2), dtype=np.uint64)
         self.seqs = np.zeros(capacity, dtype=np.int64)
         self.kinds = np.zeros(capacity, dtype=np.uint8)
         self.similarities = np.zeros(capacity, dtype=np.float32)
+        self.counted = np.zeros(capacity, dtype=np.uint8)  # bit k: end paragraph k is in the boilerplate counts
         self.ids: list[str | None] = [None] * capacity
         self.canonical: list[str | None] = [None] * capacity
         self.revision_of: list[str | None] = [None] * capacity
@@ -80,10 +81,7 @@ class Store:
         # (half a second at a million, every metrics sample). Canonical and revision ids are these same strings.
         self._id_bytes = 0
         self._free = np.empty(0, dtype=np.int64)  # slots below ``used`` whose rows were evicted
-        # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
-        self._buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
-        self._heads = np.full((self.bands, self._buckets), NO_ROW, dtype=np.int32)
-        self._previous = np.full((capacity, self.bands), NO_ROW, dtype=np.int32)
+        self._chains = (_Chains(capacity, self.bands), _Chains(capacity, LEAD_KEYS))  # signature bands, lead keys
 
     @property
     def size(self) -> int:
@@ -92,7 +90,7 @@ class Store:
 
     def nbytes(self) -> int:
         """Bytes held by the arrays, the id lists and the id map."""
-        arrays = [getattr(self, name) for name in _ARRAYS] + [self._heads, self._previous]
+        arrays = [getattr(self, name) for name in _ARRAYS] + [a for c in self._chains for a in (c.heads, c.previous)]
         lists = sum(sys.getsizeof(values) for values in (self.ids, self.canonical, self.revision_of))
         # The slots' ints in the id map: CPython caches those up to 256, every other one is an object of its own.
         ints = max(self.size - 257, 0) * sys.getsizeof(self.capacity)
@@ -120,11 +118,8 @@ class Store:
 
     def evict(self, slots: np.ndarray) -> None:
         """Forget the rows in ``slots``; their slots are reused by later articles."""
-        buckets = self._bucket_rows(self.signatures[slots])
-        heads = self._heads.reshape(-1)
-        keys = (self._band_index * self._buckets + buckets).ravel()
-        named = heads[keys] == np.repeat(slots, self.bands)
-        heads[keys[named]] = NO_ROW  # the bucket's older rows arrived first: mostly evicted already
+        for chains, banded in zip(self._chains, self._banded_values(), strict=True):
+            chains.unlink(slots, banded[slots])
         for slot in slots.tolist():
             self._id_bytes -= sys.getsizeof(self.ids[slot])
             del self.slot_of[self.ids[slot]]
@@ -156,35 +151,14 @@ class Store:
         return slots[np.argsort(self.seqs[slots], kind="stable")]
 
     def earlier(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band, sorted by i then row.
-
-        Each row's chains lead, newest first, to the rows put in its buckets before it: what a lookup made just
-        before the row was appended would have found. A link to a row newer than the one it leaves from points
-        into a reused slot: the chain ends there. The strangers a bucket also holds (one or two in a chain on
-        average, other band values hashed to the same bucket) are dropped here, on the band's values, before
-        anything reads their whole rows; a row found only as a stranger (its own band's chain cut at
-        ``MAX_CHAIN``) is dropped with them.
-        """
-        owners = np.repeat(np.arange(len(slots)), self.bands)
-        bands = np.tile(self._band_index, len(slots))
-        here = np.repeat(slots, self.bands)
-        rows = self._previous[here, bands]
-        banded = self.banded(self.signatures)
-        mine = banded[slots]
-        found_owners, found_rows = [], []
-        for _ in range(MAX_CHAIN):
-            live = rows != NO_ROW
-            live[live] = self.seqs[rows[live]] < self.seqs[here[live]]
-            if not live.any():
-                break
-            owners, bands, rows = owners[live], bands[live], rows[live]
-            same = (banded[rows, bands] == mine[owners, bands]).all(axis=1)
-            found_owners.append(owners[same])
-            found_rows.append(rows[same])
-            here, rows = rows, self._previous[rows, bands]
-        if not found_rows:
-            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
-        pairs = np.unique(np.concatenate(found_owners).astype(np.int64) * self.capacity + np.concatenate(found_rows))
+        """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band of the signature or in
+        some key of the lead, sorted by i then row (see ``_Chains.walk``)."""
+        found = [
+            chains.walk(slots, self.seqs, banded)
+            for chains, banded in zip(self._chains, self._banded_values(), strict=True)
+        ]
+        owners, rows = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+        pairs = np.unique(owners.astype(np.int64) * self.capacity + rows)
         return pairs // self.capacity, pairs % self.capacity
 
     def set_decision(self, slot: int, canonical_id: str, revision_of: str | None, kind: int, similarity: float) -> None:
@@ -212,37 +186,102 @@ class Store:
         self._chain(np.arange(self.used))
 
     def _chain(self, slots: np.ndarray) -> None:
-        """Link new rows (given in arrival order) into their buckets' chains, all bands at once: sort the (band,
-        bucket) keys, link each row to the one before it with the same key, the first of each key to the old head."""
-        if not len(slots):
-            return
-        buckets = self._bucket_rows(self.signatures[slots])  # [rows, bands]
-        keys = (self._band_index * self._buckets + buckets).ravel()  # a flat index into the heads table
-        arrival = np.repeat(np.arange(len(slots)), self.bands)
-        order = np.argsort(keys * len(slots) + arrival)  # by key, then arrival (unique: no need for a stable sort)
-        ordered, row_of = keys[order], slots[arrival[order]]
-        band_of = np.tile(self._band_index, len(slots))[order]
-        heads = self._heads.reshape(-1)
-        first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
-        previous = np.where(first, heads[ordered], np.concatenate(([NO_ROW], row_of[:-1])))
-        self._previous[row_of, band_of] = previous
-        last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
-        heads[ordered[last]] = row_of[last]
+        """Link new rows (given in arrival order) into their buckets' chains."""
+        for chains, banded in zip(self._chains, self._banded_values(), strict=True):
+            chains.link(slots, banded[slots])
 
     def banded(self, signatures: np.ndarray) -> np.ndarray:
         """Signatures as [rows, bands, rows_per_band], the values each LSH band is made of (a view, not a copy)."""
         return signatures[:, : self.bands * self.rows_per_band].reshape(len(signatures), self.bands, self.rows_per_band)
 
-    def _bucket_rows(self, signatures: np.ndarray) -> np.ndarray:
-        """The bucket of each signature in each band: its band's rows folded and mixed into one 64-bit key."""
-        bands = self.banded(signatures).astype(np.uint64)
+    def _banded_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each chain table's values of every row, [rows, bands, values per band]: the signature's bands, and the
+        lead's keys (one a band)."""
+        return self.banded(self.signatures), self.leads[:, :, None]
+
+
+class _Chains:
+    """One banded LSH table: a bucket-head table per band and a "previous in my bucket" pointer per row and band.
+
+    A band whose values are all 0 (a row without a lead) is left out of its bucket.
+    """
+
+    def __init__(self, capacity: int, bands: int) -> None:
+        self.bands = bands
+        self._band_index = np.arange(bands)
+        # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
+        self.buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
+        self.heads = np.full((bands, self.buckets), NO_ROW, dtype=np.int32)
+        self.previous = np.full((capacity, bands), NO_ROW, dtype=np.int32)
+
+    def link(self, slots: np.ndarray, banded: np.ndarray) -> None:
+        """Link new rows (in arrival order; ``banded``: their values) into their buckets' chains, all bands at
+        once: sort the (band, bucket) keys, link each row to the one before it with the same key, the first of
+        each key to the old head."""
+        if not len(slots):
+            return
+        keys = (self._band_index * self.buckets + self._buckets_of(banded)).ravel()  # flat index into the heads
+        arrival = np.repeat(np.arange(len(slots)), self.bands)
+        band_of = np.tile(self._band_index, len(slots))
+        used = banded.any(axis=2).ravel()
+        self.previous[slots[arrival[~used]], band_of[~used]] = NO_ROW
+        keys, arrival, band_of = keys[used], arrival[used], band_of[used]
+        order = np.argsort(keys * len(slots) + arrival)  # by key, then arrival (unique: no need for a stable sort)
+        ordered, row_of, band_of = keys[order], slots[arrival[order]], band_of[order]
+        heads = self.heads.reshape(-1)
+        first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+        previous = np.where(first, heads[ordered], np.concatenate(([NO_ROW], row_of[:-1])))
+        self.previous[row_of, band_of] = previous
+        last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
+        heads[ordered[last]] = row_of[last]
+
+    def unlink(self, slots: np.ndarray, banded: np.ndarray) -> None:
+        """Clear the bucket heads that name evicted rows (the bucket's older rows arrived first: mostly evicted
+        already)."""
+        heads = self.heads.reshape(-1)
+        keys = (self._band_index * self.buckets + self._buckets_of(banded)).ravel()
+        named = heads[keys] == np.repeat(slots, self.bands)
+        heads[keys[named]] = NO_ROW
+
+    def walk(self, slots: np.ndarray, seqs: np.ndarray, banded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band (``banded``: every
+        row's values), unsorted, a pair possibly more than once.
+
+        Each row's chains lead, newest first, to the rows put in its buckets before it: what a lookup made just
+        before the row was appended would have found. A link to a row newer than the one it leaves from points
+        into a reused slot: the chain ends there. The strangers a bucket also holds (one or two in a chain on
+        average, other band values hashed to the same bucket) are dropped here, on the band's values, before
+        anything reads their whole rows; a row found only as a stranger (its own band's chain cut at
+        ``MAX_CHAIN``) is dropped with them.
+        """
+        owners = np.repeat(np.arange(len(slots)), self.bands)
+        bands = np.tile(self._band_index, len(slots))
+        here = np.repeat(slots, self.bands)
+        rows = self.previous[here, bands]
+        mine = banded[slots]
+        found_owners, found_rows = [np.empty(0, dtype=np.intp)], [np.empty(0, dtype=np.intp)]
+        for _ in range(MAX_CHAIN):
+            live = rows != NO_ROW
+            live[live] = seqs[rows[live]] < seqs[here[live]]
+            if not live.any():
+                break
+            owners, bands, rows = owners[live], bands[live], rows[live]
+            same = (banded[rows, bands] == mine[owners, bands]).all(axis=1)
+            found_owners.append(owners[same])
+            found_rows.append(rows[same])
+            here, rows = rows, self.previous[rows, bands]
+        return np.concatenate(found_owners), np.concatenate(found_rows)
+
+    def _buckets_of(self, banded: np.ndarray) -> np.ndarray:
+        """The bucket of each row in each band: its band's values folded and mixed into one 64-bit key."""
+        bands = banded.astype(np.uint64)
         with np.errstate(over="ignore"):
             keys = np.zeros(bands.shape[:2], dtype=np.uint64)
-            for row in range(self.rows_per_band):
+            for row in range(bands.shape[2]):
                 keys = keys * _BAND_MIX ^ bands[:, :, row]
             keys = (keys ^ (keys >> _U64(31))) * _MIX_1
             keys = (keys ^ (keys >> _U64(29))) * _MIX_2
-        return (keys >> _U64(32)).astype(np.int64) & (self._buckets - 1)
+        return (keys >> _U64(32)).astype(np.int64) & (self.buckets - 1)
 
 
 def split_hash(content_hash: str) -> tuple[int, int]:
@@ -251,5 +290,15 @@ def split_hash(content_hash: str) -> tuple[int, int]:
 
 
 # The per-row arrays that hold a sketch, in the order of ``Sketches``' fields, then the others.
-_SKETCH_ARRAYS = ("signatures", "sizes", "numbers", "names", "fact_counts", "edges", "edge_words", "edge_counts")
-_ARRAYS = (*_SKETCH_ARRAYS, "times", "content_hashes", "seqs", "kinds", "similarities")
+_SKETCH_ARRAYS = (
+    "signatures",
+    "sizes",
+    "numbers",
+    "names",
+    "fact_counts",
+    "edges",
+    "edge_words",
+    "edge_counts",
+    "leads",
+)
+_ARRAYS = (*_SKETCH_ARRAYS, "times", "content_hashes", "seqs", "kinds", "similarities", "counted")

@@ -1,0 +1,96 @@
+"""Fit the dedup decision's weights on the dev generator's fitting seeds and save them for the index.
+
+    python -m bench.dedup_fit                 # seeds 1-4, two rounds; writes workers/dedup/data/decision.json
+    python -m bench.dedup_fit --dry-run       # print the weights, keep the file
+
+Each fitting seed's dev set (``bench/dedup_eval.py``) runs through the index; every candidate pair the index
+scores is recorded with its features and whether the two are one story (the dev set is labelled by
+construction). A logistic regression (scikit-learn, L2, C = 1: its defaults, not tuned) is fitted on the pairs of
+all fitting seeds. Which pairs get scored depends a little on the decisions taken before (one candidate per
+cluster), so the fit runs twice, the second time recording with the first fit's weights. The held-out seeds are
+never read here: ``python -m bench.dedup_eval`` scores them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+
+import numpy as np
+import sklearn
+from sklearn.linear_model import LogisticRegression
+
+from bench.dedup_eval import FIT_SEEDS, build, run_index
+from workers.dedup import CandidatePairs, DedupIndex, DedupOptions
+from workers.dedup.decision import DEFAULT_MODEL, FEATURES, DecisionModel, features
+
+
+class RecordingIndex(DedupIndex):
+    """The dedup index, recording the features of every pair it scores and whether the pair is one story."""
+
+    def __init__(self, options: DedupOptions, labels: dict[str, int]) -> None:
+        super().__init__(options)
+        self.labels = labels
+        self.features: list[list[float]] = []
+        self.same: list[bool] = []
+
+    def _probabilities(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> list[float]:
+        ids = self._store.ids
+        for i in candidates:
+            self.features.append(features(self._evidence(slot, pairs, i)))
+            self.same.append(self.labels[ids[slot]] == self.labels[ids[int(pairs.rows[i])]])
+        return super()._probabilities(slot, pairs, candidates)
+
+
+def record(seeds: tuple[int, ...], model: DecisionModel) -> tuple[np.ndarray, np.ndarray]:
+    """The scored pairs' features and labels on the dev sets of ``seeds``, decided with ``model``."""
+    xs, ys = [], []
+    for seed in seeds:
+        docs = build(seed)
+        index = RecordingIndex(DedupOptions(model=model), {d.doc_id: d.label for d in docs})
+        run_index(docs, index.options, index)
+        xs += index.features
+        ys += index.same
+    return np.array(xs), np.array(ys)
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> DecisionModel:
+    """A logistic regression of ``y`` on ``x``."""
+    regression = LogisticRegression(max_iter=5000).fit(x, y)
+    return DecisionModel(weights=tuple(float(w) for w in regression.coef_[0]), bias=float(regression.intercept_[0]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Fit, print and save the weights."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2, help="record-and-fit rounds")
+    parser.add_argument("--dry-run", action="store_true", help="print the weights, do not write the file")
+    args = parser.parse_args(argv)
+    model = DecisionModel.load()
+    for round_ in range(1, args.rounds + 1):
+        x, y = record(FIT_SEEDS, model)
+        model = fit(x, y)
+        accuracy = np.mean(
+            [(model.bias + np.dot(model.weights, row) >= 0) == label for row, label in zip(x, y, strict=True)]
+        )
+        print(f"round {round_}: {len(y)} scored pairs, {int(y.sum())} of one story; pair accuracy {accuracy:.4f}")
+    for name, weight in zip(FEATURES, model.weights, strict=True):
+        print(f"  {name:24s} {weight:+.3f}")
+    print(f"  {'bias':24s} {model.bias:+.3f}")
+    if args.dry_run:
+        return
+    saved = {
+        "features": list(FEATURES),
+        "weights": [round(w, 4) for w in model.weights],
+        "bias": round(model.bias, 4),
+        "fitted_on": f"bench/dedup_fit.py: dev generator seeds {list(FIT_SEEDS)}, {len(y)} scored pairs",
+        "fitted_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "scikit_learn": sklearn.__version__,
+    }
+    DEFAULT_MODEL.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
+    print(f"saved to {DEFAULT_MODEL}")
+
+
+if __name__ == "__main__":
+    main()
