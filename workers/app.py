@@ -44,7 +44,7 @@ class PartitionCheckedTable(faust.Table):
 def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
     """A Faust app running ``stages``; one consumer group per set of stages."""
     app = faust.App(
-        f"{settings.app_id}-{'-'.join(stages)}",
+        settings.consumer_group(stages),
         broker=settings.broker_url,
         broker_credentials=broker_credentials(settings),
         store="rocksdb://",
@@ -64,8 +64,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
         name: app.topic(getattr(settings, f"topic_{name}"), key_type=bytes, value_type=bytes)
         for name in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters")
     }
-    sources = {"clean": topic["raw"], "dedup": topic["clean"], "entities": topic["unique"]}
-    lag = LagMonitor(app, {sources[stage].get_topic_name() for stage in stages})
+    lag = LagMonitor(app, {settings.source_topic(stage) for stage in stages})
     agents: list[StageAgent] = []
     if "clean" in stages:
         clean = StageAgent("clean", lambda: CleanStage(settings), _sinks(topic, "clean", "deadletter"), lag)

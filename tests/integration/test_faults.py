@@ -26,12 +26,16 @@ from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.integration.conftest import BROKER_PORT, KAFKA_SH, produce, read_topic
 from tests.synthetic import Batch, make_batch
 from workers.agents import EXIT_UNPUBLISHED
-from workers.settings import Settings
+from workers.kafka_io import wait_committed
+from workers.settings import STAGES, Settings
 from workers.topics import TOPIC_MAX_MESSAGE_BYTES, ensure_topics
 
 OUTPUTS = ("enriched", "duplicates", "deadletter")
 # Thousands of messages through NER, a kill and a restart take minutes on a shared 2-core machine.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(1200)
+# Time for the workers to commit every stage's input to its end after the last fault: minutes on a loaded
+# 2-core machine (thousands of NER calls after a restart); past it the test fails, naming the partitions.
+COMMIT_TIMEOUT_SECONDS = 600
 _ID_IN_PAYLOAD = re.compile(r'"id": "([^"]+)"')
 
 
@@ -62,19 +66,27 @@ def placements(settings: Settings) -> dict[str, list[dict]]:
     return found
 
 
-def wait_for_outputs(settings: Settings, at_least: int, timeout: float, settle: float = 0) -> int:
-    """Poll the output topics until they hold ``at_least`` records (and then, with ``settle``, until they
-    have not grown for that many seconds: replays count too, so a count alone does not mean done)."""
+def wait_for_outputs(settings: Settings, at_least: int, timeout: float) -> int:
+    """Poll the output topics until they hold ``at_least`` records: progress, to time a fault mid-stream."""
     deadline = time.monotonic() + timeout
-    total, last, still_since = 0, -1, time.monotonic()
+    total = 0
     while time.monotonic() < deadline:
         total = sum(topic_size(settings, getattr(settings, f"topic_{o}")) for o in OUTPUTS)
-        if total != last:
-            last, still_since = total, time.monotonic()
-        if total >= at_least and time.monotonic() - still_since >= settle:
+        if total >= at_least:
             break
         time.sleep(1)
     return total
+
+
+def wait_until_committed(settings: Settings) -> float:
+    """Wait until the workers' group has committed each stage's input to its end (lag 0); fail loudly if not.
+
+    Judged on offsets, not on silence: a worker busy with a rebalance may write nothing for a while, but its
+    group's commits say what is done. Replays count as outputs, so no count of outputs can say it.
+    """
+    group = settings.consumer_group(STAGES)
+    groups = {settings.source_topic(stage): group for stage in STAGES}
+    return asyncio.run(wait_committed(settings, groups, COMMIT_TIMEOUT_SECONDS))
 
 
 def assert_each_id_in_exactly_one_place(batch: Batch, settings: Settings) -> int:
@@ -104,7 +116,7 @@ def test_sigkill_mid_stream_loses_nothing(pipeline_settings: Settings, start_wor
     worker.process.send_signal(signal.SIGKILL)
     worker.process.wait(30)
     start_worker(settings)
-    wait_for_outputs(settings, len(batch.messages), 600, settle=10)
+    wait_until_committed(settings)
     replays = assert_each_id_in_exactly_one_place(batch, settings)
     print(f"\nSIGKILL after {done} outputs: {replays} of {len(batch.messages)} records delivered twice")
 
@@ -121,7 +133,7 @@ def test_sigterm_drains_commits_and_exits(pipeline_settings: Settings, start_wor
     stopped_in = time.monotonic() - stopping
     assert code == 0, worker.log.read_text()[-3000:]
     start_worker(settings)
-    wait_for_outputs(settings, len(batch.messages), 300, settle=10)
+    wait_until_committed(settings)
     replays = assert_each_id_in_exactly_one_place(batch, settings)
     print(f"\nSIGTERM: exited in {stopped_in:.1f} s; {replays} records delivered twice after the restart")
 
@@ -139,7 +151,7 @@ def test_a_second_worker_joins_and_leaves_mid_stream(pipeline_settings: Settings
     produce(settings, settings.topic_raw, batch.messages[1500:])
     wait_for_outputs(settings, 2000, 300)
     assert second.stop() == 0
-    wait_for_outputs(settings, len(batch.messages), 300, settle=10)
+    wait_until_committed(settings)
     replays = assert_each_id_in_exactly_one_place(batch, settings)
     print(f"\nrebalance: {replays} records delivered twice")
 
@@ -174,7 +186,7 @@ def test_broker_restart_mid_stream(private_broker, pipeline_settings: Settings, 
     time.sleep(5)
     subprocess.run([str(KAFKA_SH), "start"], env=env, check=True, capture_output=True, timeout=300)
     produce(settings, settings.topic_raw, batch.messages[1200:])
-    wait_for_outputs(settings, len(batch.messages), 600, settle=10)
+    wait_until_committed(settings)
     replays = assert_each_id_in_exactly_one_place(batch, settings)
     assert worker.alive(), worker.log.read_text()[-3000:]
     print(f"\nbroker restart: {replays} records delivered twice")
