@@ -150,10 +150,12 @@ async def committed_lag(settings: Settings, groups: Mapping[str, str]) -> dict[t
     try:
         await admin.start()
         await consumer.start()
-        await consumer.topics()  # a metadata refresh: partitions_for_topic answers from it
+        described = {t["topic"]: t["partitions"] for t in await admin.describe_topics(list(groups))}
         lag: dict[tuple[str, int], int] = {}
         for topic, group in groups.items():
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+            partitions = [TopicPartition(topic, p["partition"]) for p in described.get(topic) or ()]
+            if not partitions:
+                raise LookupError(f"topic {topic} has no partitions in the broker's metadata")
             committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
             ends = await consumer.end_offsets(partitions)
             for tp in partitions:

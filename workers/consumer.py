@@ -1,0 +1,102 @@
+"""Faust's Kafka consumer, committing the pipeline's source topics by what was published, not by what was acked.
+
+See ``workers.offsets`` for why Faust's acks cannot say what is done. The agents tell the consumer which
+messages' outputs were delivered (``published``); for the source topics the commit is the ledger's, for any
+other topic (the dedup tables' changelogs) Faust's own. At each revocation the consumer logs, per source
+partition, what it committed against what Faust had acked, so a fault leaves a trace of any difference.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, ClassVar
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP, EventT
+
+from workers.offsets import CommitLedger
+
+log = logging.getLogger(__name__)
+
+
+class LedgerConsumer(faust_aiokafka.Consumer):
+    """Commits a source partition at one past the gap-free run of offsets whose outputs were delivered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ledger = CommitLedger()
+
+    def _is_source(self, tp: TP) -> bool:
+        return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
+
+    def published(self, events: Sequence[EventT]) -> None:
+        """Note that every output of these events' messages was delivered."""
+        self.ledger.published((event.message.tp, event.message.offset) for event in events)
+
+    async def perform_seek(self) -> None:
+        """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""
+        await super().perform_seek()
+        sources = [tp for tp in self.assignment() if self._is_source(tp)]
+        never_committed = [tp for tp in sources if self._committed_offset.get(tp) is None]
+        earliest = await self.earliest_offsets(*never_committed) if never_committed else {}
+        for tp in sources:
+            committed = self._committed_offset.get(tp)
+            self.ledger.start(tp, committed if committed is not None else earliest[tp])
+
+    def _filter_tps_with_pending_acks(self, topics: Iterable[TP | str] | None = None) -> Iterator[TP]:
+        wanted = set(super()._filter_tps_with_pending_acks(topics))
+        wanted.update(tp for tp in self.ledger.partitions() if topics is None or tp in topics or tp.topic in topics)
+        return iter(wanted)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        if not self._is_source(tp):
+            return super()._new_offset(tp)
+        self._acked.pop(tp, None)  # Faust's acks of this partition are not used: drop them, they only grow
+        self._acked_index.pop(tp, None)
+        self._gap.pop(tp, None)
+        return self.ledger.committable(tp)
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """Let Faust drain and commit (the ledger's offsets, for sources), log what was committed, drop the ledgers."""
+        sources = sorted(tp for tp in revoked if self._is_source(tp))
+        acked = {tp: max(self._acked.get(tp) or [-1]) for tp in sources}
+        before = {tp: self._committed_offset.get(tp) for tp in sources}
+        await super().on_partitions_revoked(revoked)
+        for tp in sources:
+            ledger = self.ledger.get(tp)
+            log.info(
+                "revoked %s[%d]: committed %s then %s (the ledger's: %s, %d published beyond a hole); "
+                "Faust had acked up to %s",
+                tp.topic,
+                tp.partition,
+                before[tp],
+                self._committed_offset.get(tp),
+                ledger.position if ledger else None,
+                ledger.held_back if ledger else 0,
+                acked[tp] if acked[tp] >= 0 else None,
+                extra={"topic": tp.topic, "partition": tp.partition},
+            )
+        self.ledger.forget(sources)
+
+
+class LedgerTransport(faust_aiokafka.Transport):
+    """The aiokafka transport with the ledger's consumer."""
+
+    Consumer: ClassVar[type[faust_aiokafka.Consumer]] = LedgerConsumer
+
+
+class PipelineApp(faust.App):
+    """The pipeline's Faust app: it knows its source topics, and its consumer commits them by the ledger."""
+
+    def __init__(self, *args: Any, source_topics: Iterable[str], **kwargs: Any) -> None:
+        self.source_topics = frozenset(source_topics)
+        super().__init__(*args, **kwargs)
+
+    def _new_transport(self) -> LedgerTransport:
+        return LedgerTransport(self.conf.broker_consumer, self)
+
+    def published(self, events: Sequence[EventT]) -> None:
+        """Tell the consumer these events' outputs were delivered: their offsets may be committed."""
+        self.consumer.published(events)  # type: ignore[attr-defined]  # a LedgerConsumer
