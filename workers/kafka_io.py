@@ -139,32 +139,44 @@ async def _behind(consumer: AIOKafkaConsumer, ends: dict) -> bool:
     return False
 
 
-async def committed_lag(settings: Settings, groups: Mapping[str, str]) -> dict[tuple[str, int], int]:
-    """Per partition of each topic in ``groups`` (topic -> consumer group): end offset minus the group's commit.
-
-    The topics are read in the order given, so for the pipeline's source topics in pipeline order a lag of 0
-    on all of them means every record derived from an earlier topic was read and committed by the next stage.
-    """
+async def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    """The end offset of every partition of ``topics`` (in that order), as the broker knows it now."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None, **client_options(settings))
     try:
         await admin.start()
         await consumer.start()
-        described = {t["topic"]: t["partitions"] for t in await admin.describe_topics(list(groups))}
-        lag: dict[tuple[str, int], int] = {}
-        for topic, group in groups.items():
-            partitions = [TopicPartition(topic, p["partition"]) for p in described.get(topic) or ()]
+        ends: dict[tuple[str, int], int] = {}
+        for topic in topics:  # one at a time: a topic's ends are read after those of the topics before it
+            [described] = await admin.describe_topics([topic])
+            partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
             if not partitions:
                 raise LookupError(f"topic {topic} has no partitions in the broker's metadata")
-            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
-            ends = await consumer.end_offsets(partitions)
-            for tp in partitions:
-                done = committed[tp].offset if tp in committed else -1
-                lag[tp.topic, tp.partition] = ends[tp] - max(done, 0)
-        return lag
+            ends.update({(tp.topic, tp.partition): end for tp, end in (await consumer.end_offsets(partitions)).items()})
+        return ends
     finally:
         await consumer.stop()
         await admin.close()
+
+
+async def committed_lag(settings: Settings, groups: Mapping[str, str]) -> dict[tuple[str, int], int]:
+    """Per partition of each topic in ``groups`` (topic -> consumer group): end offset minus the group's commit.
+
+    The commits are read first, then the ends topic by topic in the order given: for the pipeline's source
+    topics in pipeline order, a lag of 0 on all of them means every record derived from an earlier topic was
+    read and committed by the next stage.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
+    try:
+        await admin.start()
+        committed = {}
+        for group in set(groups.values()):
+            offsets = await admin.list_consumer_group_offsets(group)
+            committed[group] = {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+    finally:
+        await admin.close()
+    ends = await end_offsets(settings, groups)
+    return {tp: end - max(committed[groups[tp[0]]].get(tp, 0), 0) for tp, end in ends.items()}
 
 
 async def wait_committed(settings: Settings, groups: Mapping[str, str], timeout: float) -> float:

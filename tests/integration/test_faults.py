@@ -9,24 +9,21 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import subprocess
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.integration.conftest import BROKER_PORT, KAFKA_SH, produce, read_topic
-from tests.synthetic import Batch, make_batch
+from tests.synthetic import Batch, make_batch, output_placements
 from workers.agents import EXIT_UNPUBLISHED
-from workers.kafka_io import wait_committed
+from workers.kafka_io import end_offsets, wait_committed
 from workers.settings import STAGES, Settings
 from workers.topics import TOPIC_MAX_MESSAGE_BYTES, ensure_topics
 
@@ -36,34 +33,22 @@ pytestmark = pytest.mark.timeout(1200)
 # Time for the workers to commit every stage's input to its end after the last fault: minutes on a loaded
 # 2-core machine (thousands of NER calls after a restart); past it the test fails, naming the partitions.
 COMMIT_TIMEOUT_SECONDS = 600
-_ID_IN_PAYLOAD = re.compile(r'"id": "([^"]+)"')
 
 
 def topic_size(settings: Settings, topic: str) -> int:
     """Messages in a topic: the sum of its partitions' end offsets."""
-
-    async def run() -> int:
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.bootstrap_servers, group_id=None)
-        await consumer.start()
-        try:
-            while not consumer.assignment():
-                await asyncio.sleep(0.05)  # without a group every partition is assigned, once metadata arrives
-            return sum((await consumer.end_offsets(list(consumer.assignment()))).values())
-        finally:
-            await consumer.stop()
-
-    return asyncio.run(run())
+    return sum(asyncio.run(end_offsets(settings, [topic])).values())
 
 
 def placements(settings: Settings) -> dict[str, list[dict]]:
     """Every output record of each raw id (a replayed record appears more than once)."""
-    found: dict[str, list[dict]] = defaultdict(list)
-    for output in OUTPUTS:
-        topic = getattr(settings, f"topic_{output}")
-        for record in read_topic(settings, topic, topic_size(settings, topic), 60, grace=0):
-            article_id = record["id"] or _ID_IN_PAYLOAD.search(record["payload"]).group(1)
-            found[article_id].append({"output": output, "canonical_id": record.get("canonical_id")})
-    return found
+    outputs = (
+        (output, record)
+        for output in OUTPUTS
+        for topic in [getattr(settings, f"topic_{output}")]
+        for record in read_topic(settings, topic, topic_size(settings, topic), 60, grace=0)
+    )
+    return output_placements(outputs)
 
 
 def wait_for_outputs(settings: Settings, at_least: int, timeout: float) -> int:
