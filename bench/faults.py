@@ -10,10 +10,11 @@ a random moment (once a random share of the outputs is out) injects one fault:
 - ``term``: the worker is stopped (SIGTERM) and a new one started.
 
 Then it waits until the group has committed ``articles.raw``, ``articles.clean`` and ``articles.unique`` to
-their ends (lag 0), and accounts for every id on the output topics. Per scenario it prints: runs, ids lost,
-ids in more than one place, records delivered twice (a replay of work not yet committed), workers that did
-not exit 0 on SIGTERM, the longest recovery (from the end of the fault to the group's first commit that
-moves) and the longest drain (from the end of the fault to lag 0).
+their ends (lag 0), and accounts for every id on the output topics. Per scenario it prints: runs, faults that
+ended with work still pending (mid-stream), ids lost, ids in more than one place, records delivered twice (a
+replay of work not yet committed), workers that did not exit 0 on SIGTERM, the longest recovery (from the end
+of the fault to the group's first commit that moves) and the longest drain (from the end of the fault to lag
+0).
 
     python -m bench.faults --runs 20 --busy            # the issue's goal: one core taken by a busy process
     python -m bench.faults --scenarios kill --runs 3   # a quick look
@@ -25,12 +26,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,6 +65,7 @@ class Outcome:
     several_places: int
     delivered_twice: int
     unclean_exits: int
+    mid_stream: bool  # whether work was still pending when the fault ended
     recovery: float
     drain: float
 
@@ -76,13 +80,14 @@ class Tally:
         runs = self.outcomes
         twice = [o.delivered_twice for o in runs]
         return (
-            f"{name:<7} {len(runs):>4} {sum(o.lost for o in runs):>9} {sum(o.several_places for o in runs):>8} "
-            f"{sum(twice):>7} {max(twice):>6} {sum(o.unclean_exits for o in runs):>8} "
-            f"{max(o.recovery for o in runs):>12.1f} {max(o.drain for o in runs):>10.1f}"
+            f"{name:<8} {len(runs):>4} {sum(o.mid_stream for o in runs):>4} {sum(o.lost for o in runs):>8} "
+            f"{sum(o.several_places for o in runs):>7} {sum(twice):>6} {max(twice):>7} "
+            f"{sum(o.unclean_exits for o in runs):>7} {max(o.recovery for o in runs):>13.1f} "
+            f"{max(o.drain for o in runs):>13.1f}"
         )
 
 
-HEADER = "scenario runs ids_lost several twice max/run unclean longest_recov longest_drain (s)"
+HEADER = "scenario runs mid ids_lost several twice max/run unclean longest_recov longest_drain (s)"
 
 
 def outputs_out(settings: Settings) -> int:
@@ -158,9 +163,22 @@ class Run:
         wait_for_outputs(self.settings, int(len(self.batch.messages) * self.rng.uniform(low, high)))
 
 
+def wait_ready(worker: WorkerProcess) -> None:
+    """Block until the worker's readiness page says ready: its stages built, and no rebalance under way."""
+    url = f"http://127.0.0.1:{worker.settings.web_port}/readyz"
+    deadline = time.monotonic() + PROGRESS_TIMEOUT
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):  # not serving yet, or 503 while starting
+            if urllib.request.urlopen(url, timeout=5).status == 200:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"{worker.log.name} not ready after {PROGRESS_TIMEOUT:.0f} s")
+
+
 def join(run: Run, port: int) -> None:
     run.moment(*FAULT_AT)
     second = run.start_worker()
+    wait_ready(second)  # it holds partitions now: its leaving is a second rebalance
     run.moment(FAULT_AT[1], 0.9)
     run.stop_worker(second)
 
@@ -221,6 +239,7 @@ def one_run(scenario: str, base: Settings, port: int, rng: random.Random, articl
             asyncio.run(produce_lines(run.settings, run.settings.topic_raw, run.batch.messages))
             FAULTS[scenario](run, port)
             fault_over = time.monotonic()
+            mid_stream = outputs_out(run.settings) < len(run.batch.messages)
             recovery = recovery_seconds(run.settings, fault_over)
             asyncio.run(wait_committed(run.settings, source_groups(run.settings), COMMIT_TIMEOUT))
             drain = time.monotonic() - fault_over
@@ -235,7 +254,7 @@ def one_run(scenario: str, base: Settings, port: int, rng: random.Random, articl
         if lost:
             subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
             print(f"  {lost} ids lost: worker logs kept in {tmp}.kept", file=sys.stderr)
-    return Outcome(lost, several, twice, run.unclean, recovery, drain)
+    return Outcome(lost, several, twice, run.unclean, mid_stream, recovery, drain)
 
 
 @contextmanager
@@ -254,7 +273,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {SCENARIOS}")
     parser.add_argument("--runs", type=int, default=3, help="runs of each scenario")
-    parser.add_argument("--articles", type=int, default=800, help="raw messages per run")
+    parser.add_argument("--articles", type=int, default=2400, help="raw messages per run")
     parser.add_argument("--busy", action="store_true", help="keep one core busy with a `while True: pass` process")
     parser.add_argument("--seed", type=int, default=13, help="seed of the batches and the moments of the faults")
     parser.add_argument("--port", type=int, default=21112, help="port of the broker this bench starts and restarts")
