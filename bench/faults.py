@@ -75,19 +75,23 @@ class Tally:
     """The runs of one scenario."""
 
     outcomes: list[Outcome] = field(default_factory=list)
+    failed: int = 0  # runs that did not finish: a worker that never recovered, a commit that never came
 
     def row(self, name: str) -> str:
         runs = self.outcomes
+        if not runs:
+            return f"{name:<8} no finished run; {self.failed} failed"
         twice = [o.delivered_twice for o in runs]
         return (
-            f"{name:<8} {len(runs):>4} {sum(o.mid_stream for o in runs):>4} {sum(o.lost for o in runs):>8} "
+            f"{name:<8} {len(runs):>4} {self.failed:>6} {sum(o.mid_stream for o in runs):>4} "
+            f"{sum(o.lost for o in runs):>8} "
             f"{sum(o.several_places for o in runs):>7} {sum(twice):>6} {max(twice):>7} "
             f"{sum(o.unclean_exits for o in runs):>7} {max(o.recovery for o in runs):>13.1f} "
             f"{max(o.drain for o in runs):>13.1f}"
         )
 
 
-HEADER = "scenario runs mid ids_lost several twice max/run unclean longest_recov longest_drain (s)"
+HEADER = "scenario runs failed mid ids_lost several twice max/run unclean longest_recov longest_drain (s)"
 
 
 def outputs_out(settings: Settings) -> int:
@@ -273,7 +277,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {SCENARIOS}")
     parser.add_argument("--runs", type=int, default=3, help="runs of each scenario")
-    parser.add_argument("--articles", type=int, default=2400, help="raw messages per run")
+    parser.add_argument("--articles", type=int, default=1200, help="raw messages per run")
     parser.add_argument("--busy", action="store_true", help="keep one core busy with a `while True: pass` process")
     parser.add_argument("--seed", type=int, default=13, help="seed of the batches and the moments of the faults")
     parser.add_argument("--port", type=int, default=21112, help="port of the broker this bench starts and restarts")
@@ -288,13 +292,22 @@ def main() -> None:
         base = Settings(bootstrap_servers=bootstrap, log_level="info")
         for n in range(args.runs):
             for scenario in scenarios:  # interleaved: a slow spell of the machine hits every scenario alike
-                outcome = one_run(scenario, base, args.port, rng, args.articles)
+                try:
+                    outcome = one_run(scenario, base, args.port, rng, args.articles)
+                except Exception as error:  # a failed run is a finding: count it, keep its logs, go on
+                    tallies[scenario].failed += 1
+                    print(f"run {n + 1} {scenario} FAILED: {error!r}", flush=True)
+                    continue
                 tallies[scenario].outcomes.append(outcome)
                 print(f"run {n + 1} {scenario}: {outcome}", flush=True)
-    print(f"\n{args.runs} runs x {args.articles} articles, busy core: {args.busy}, seed {args.seed}")
+            report(tallies, f"after {n + 1} of {args.runs} rounds x {args.articles} articles", args)
+
+
+def report(tallies: dict[str, Tally], done: str, args: argparse.Namespace) -> None:
+    print(f"\n{done}, busy core: {args.busy}, seed {args.seed}")
     print(HEADER)
     for scenario, tally in tallies.items():
-        print(tally.row(scenario))
+        print(tally.row(scenario), flush=True)
 
 
 if __name__ == "__main__":
