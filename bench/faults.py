@@ -41,7 +41,7 @@ from pathlib import Path
 
 import orjson
 
-from bench.entities import WorkerProcess, broker, kafka, run_settings
+from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
 from tests.synthetic import Batch, make_batch, output_placements
 from workers.kafka_io import committed_lag, end_offsets, produce_lines, tail_topic, wait_committed
 from workers.settings import STAGES, Settings
@@ -144,16 +144,17 @@ def stop(worker: WorkerProcess) -> bool:
 class Run:
     """One run: its settings, workers, batch and random moments."""
 
-    def __init__(self, base: Settings, workdir: Path, rng: random.Random, articles: int) -> None:
+    def __init__(self, base: Settings, workdir: Path, rng: random.Random, articles: int, root: Path) -> None:
         self.settings = run_settings(base)
         self.workdir = workdir
+        self.root = root
         self.rng = rng
         self.batch = make_batch(articles, seed=rng.randrange(2**31), prefix=self.settings.app_id)
         self.workers: list[WorkerProcess] = []
         self.unclean = 0
 
     def start_worker(self) -> WorkerProcess:
-        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, len(self.workers))
+        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, len(self.workers), self.root)
         self.workers.append(worker)
         return worker
 
@@ -234,9 +235,9 @@ def account(settings: Settings, batch: Batch) -> tuple[int, int, int]:
     return lost, several, sum(len(records) - 1 for records in placed.values())
 
 
-def one_run(scenario: str, base: Settings, port: int, rng: random.Random, articles: int) -> Outcome:
+def one_run(scenario: str, base: Settings, port: int, rng: random.Random, articles: int, root: Path) -> Outcome:
     with tempfile.TemporaryDirectory(prefix=f"faults-{scenario}-") as tmp:
-        run = Run(base, Path(tmp), rng, articles)
+        run = Run(base, Path(tmp), rng, articles, root)
         asyncio.run(ensure_topics(run.settings))
         try:
             run.start_worker()
@@ -281,33 +282,43 @@ def main() -> None:
     parser.add_argument("--busy", action="store_true", help="keep one core busy with a `while True: pass` process")
     parser.add_argument("--seed", type=int, default=13, help="seed of the batches and the moments of the faults")
     parser.add_argument("--port", type=int, default=21112, help="port of the broker this bench starts and restarts")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of earlier code (git archive REV | tar -x -C DIR) whose workers run each scenario too, "
+        "at the same moments, after this checkout's",
+    )
     args = parser.parse_args()
     scenarios = [s for s in args.scenarios.split(",") if s]
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios {sorted(unknown)}")
+    roots = {"this": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
+    tallies = {(code, s): Tally() for s in scenarios for code in roots}
     rng = random.Random(args.seed)
-    tallies = {s: Tally() for s in scenarios}
     with broker(args.port) as (bootstrap, _), busy_core(args.busy):
         base = Settings(bootstrap_servers=bootstrap, log_level="info")
         for n in range(args.runs):
             for scenario in scenarios:  # interleaved: a slow spell of the machine hits every scenario alike
-                try:
-                    outcome = one_run(scenario, base, args.port, rng, args.articles)
-                except Exception as error:  # a failed run is a finding: count it, keep its logs, go on
-                    tallies[scenario].failed += 1
-                    print(f"run {n + 1} {scenario} FAILED: {error!r}", flush=True)
-                    continue
-                tallies[scenario].outcomes.append(outcome)
-                print(f"run {n + 1} {scenario}: {outcome}", flush=True)
+                seed = rng.randrange(2**31)
+                for code, root in roots.items():  # the same batch and moments for both codes
+                    tally = tallies[code, scenario]
+                    try:
+                        outcome = one_run(scenario, base, args.port, random.Random(seed), args.articles, root)
+                    except Exception as error:  # a failed run is a finding: count it, keep its logs, go on
+                        tally.failed += 1
+                        print(f"run {n + 1} {scenario} ({code}) FAILED: {error!r}", flush=True)
+                        continue
+                    tally.outcomes.append(outcome)
+                    print(f"run {n + 1} {scenario} ({code}): {outcome}", flush=True)
             report(tallies, f"after {n + 1} of {args.runs} rounds x {args.articles} articles", args)
 
 
-def report(tallies: dict[str, Tally], done: str, args: argparse.Namespace) -> None:
-    print(f"\n{done}, busy core: {args.busy}, seed {args.seed}")
-    print(HEADER)
-    for scenario, tally in tallies.items():
-        print(tally.row(scenario), flush=True)
+def report(tallies: dict[tuple[str, str], Tally], done: str, args: argparse.Namespace) -> None:
+    print(f"\n{done}, busy core: {args.busy}, seed {args.seed}; code: this checkout, baseline {args.baseline}")
+    print(f"code     {HEADER}")
+    for (code, scenario), tally in tallies.items():
+        print(f"{code:<8} {tally.row(scenario)}", flush=True)
 
 
 if __name__ == "__main__":
