@@ -150,18 +150,27 @@ class Run:
         self.root = root
         self.rng = rng
         self.batch = make_batch(articles, seed=rng.randrange(2**31), prefix=self.settings.app_id)
-        self.workers: list[WorkerProcess] = []
+        self.workers: list[WorkerProcess] = []  # those running (or that should be)
+        self.started = 0
         self.unclean = 0
 
     def start_worker(self) -> WorkerProcess:
-        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, len(self.workers), self.root)
+        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, self.started, self.root)
+        self.started += 1
         self.workers.append(worker)
         return worker
 
     def stop_worker(self, worker: WorkerProcess) -> None:
+        """SIGTERM; a worker that does not exit 0 (or had already exited otherwise) is counted unclean."""
+        self.workers.remove(worker)
         if not stop(worker):
             self.unclean += 1
             print(f"  worker {worker.log.name} exited {worker.process.returncode} on SIGTERM", file=sys.stderr)
+
+    def kill_worker(self, worker: WorkerProcess) -> None:
+        self.workers.remove(worker)
+        worker.process.kill()
+        worker.process.wait()
 
     def moment(self, low: float, high: float) -> None:
         """Wait until a random share, between ``low`` and ``high``, of the batch's outputs is out."""
@@ -190,8 +199,7 @@ def join(run: Run, port: int) -> None:
 
 def kill(run: Run, port: int) -> None:
     run.moment(*FAULT_AT)
-    run.workers[0].process.kill()
-    run.workers[0].process.wait()
+    run.kill_worker(run.workers[0])
     run.start_worker()
 
 
@@ -254,7 +262,7 @@ def one_run(scenario: str, base: Settings, port: int, rng: random.Random, articl
             subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
             raise
         finally:
-            for worker in run.workers:
+            for worker in list(run.workers):
                 run.stop_worker(worker)
         if lost:
             subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
