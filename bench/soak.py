@@ -54,8 +54,12 @@ COMMIT_TIMEOUT = 900.0
 class Sample:
     at: float  # seconds since the start of production
     rss: dict[str, int]  # worker name -> resident set size, bytes
-    lag: int  # the group's committed lag, summed over the source topics' partitions
+    lag: dict[str, int]  # source topic -> the group's committed lag, summed over its partitions
     out: int  # records on the output topics
+
+    @property
+    def total_lag(self) -> int:
+        return sum(self.lag.values())
 
 
 @dataclass
@@ -125,7 +129,9 @@ async def sample_until(soak: Soak, done: asyncio.Event) -> None:
     groups = source_groups(soak.settings)
     while not done.is_set():
         try:
-            lag = sum((await asyncio.wait_for(committed_lag(soak.settings, groups), 10)).values())
+            lag: dict[str, int] = dict.fromkeys(groups, 0)
+            for (topic, _), behind in (await asyncio.wait_for(committed_lag(soak.settings, groups), 10)).items():
+                lag[topic] += behind
             out = await asyncio.to_thread(outputs_out, soak.settings)
         except Exception as error:  # the broker restarts: no lag to read for a moment
             print(f"sample skipped at {soak.now():.0f} s: {error!r}", file=sys.stderr)
@@ -166,12 +172,12 @@ async def run(soak: Soak, messages: list[bytes], rate: float, port: int) -> None
 
 def back_to_baseline(samples: list[Sample], at: float) -> float | None:
     """Seconds from ``at`` until the lag is back to its median of the minute before; None if it never is."""
-    before = [s.lag for s in samples if at - BASELINE_SECONDS <= s.at < at]
+    before = [s.total_lag for s in samples if at - BASELINE_SECONDS <= s.at < at]
     baseline = statistics.median(before) if before else 0
     peak_seen = False
     for sample in (s for s in samples if s.at >= at):
-        peak_seen = peak_seen or sample.lag > baseline
-        if peak_seen and sample.lag <= baseline:
+        peak_seen = peak_seen or sample.total_lag > baseline
+        if peak_seen and sample.total_lag <= baseline:
             return sample.at - at
     return None
 
@@ -195,7 +201,7 @@ def report(soak: Soak, full_at: float, lost: int, several: int, twice: int, prod
         print(f"{fault} at {at:.0f} s: lag back to its level before in {'never' if back is None else f'{back:.0f} s'}")
     end = soak.faults["all committed"]
     print(f"produced {produced} in {samples[-1].at:.0f} s; {samples[-1].out} records out; all committed at {end:.0f} s")
-    print(f"largest committed lag: {max(s.lag for s in samples)} messages")
+    print(f"largest committed lag: {max(s.total_lag for s in samples)} messages")
 
 
 def plot(soak: Soak, full_at: float, path: Path) -> None:
@@ -211,8 +217,11 @@ def plot(soak: Soak, full_at: float, path: Path) -> None:
         top.plot(*zip(*points, strict=True), label=f"RSS {name}")
     top.set_ylabel("RSS (MiB)")
     top.legend(loc="lower right")
-    bottom.plot([s.at / 60 for s in soak.samples], [s.lag for s in soak.samples], color="tab:red")
+    for topic in soak.samples[0].lag:
+        points = [(s.at / 60, s.lag[topic]) for s in soak.samples]
+        bottom.plot(*zip(*points, strict=True), label=topic.split(".", 1)[1])
     bottom.set_ylabel("committed lag (messages)")
+    bottom.legend(loc="upper left")
     bottom.set_xlabel("minutes since the first article")
     for axis in (top, bottom):
         axis.axvline(full_at / 60, color="grey", linestyle=":")
