@@ -33,6 +33,7 @@ pytestmark = pytest.mark.timeout(1200)
 # Time for the workers to commit every stage's input to its end after the last fault: minutes on a loaded
 # 2-core machine (thousands of NER calls after a restart); past it the test fails, naming the partitions.
 COMMIT_TIMEOUT_SECONDS = 600
+BROKER_DOWN_SECONDS = 5  # how long the broker restart test keeps the broker away
 
 
 def topic_size(settings: Settings, topic: str) -> int:
@@ -168,7 +169,7 @@ def test_broker_restart_mid_stream(private_broker, pipeline_settings: Settings, 
     produce(settings, settings.topic_raw, batch.messages[:1200])
     wait_for_outputs(settings, 300, 300)
     subprocess.run([str(KAFKA_SH), "stop"], env=env, check=True, capture_output=True, timeout=120)
-    time.sleep(5)
+    time.sleep(BROKER_DOWN_SECONDS)  # the fault itself, not a wait for the workers
     subprocess.run([str(KAFKA_SH), "start"], env=env, check=True, capture_output=True, timeout=300)
     produce(settings, settings.topic_raw, batch.messages[1200:])
     wait_until_committed(settings)
