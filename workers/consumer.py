@@ -2,8 +2,10 @@
 
 See ``workers.offsets`` for why Faust's acks cannot say what is done. The agents tell the consumer which
 messages' outputs were delivered (``published``); for the source topics the commit is the ledger's, for any
-other topic (the dedup tables' changelogs) Faust's own. At each revocation the consumer logs, per source
-partition, what it committed against what Faust had acked, so a fault leaves a trace of any difference.
+other topic (the dedup tables' changelogs) Faust's own. A source message Faust acks without it having been
+published (a stream skips it) leaves a hole; at the next commit the consumer seeks back to the hole, so the
+message is read again instead of holding the commit back until the next rebalance. At each revocation the
+consumer logs, per source partition, what it committed against what Faust had acked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, ClassVar
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP, EventT
+from faust.types import TP, EventT, Message
 
 from workers.offsets import CommitLedger
 
@@ -27,6 +29,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ledger = CommitLedger()
+        self._unpublished: dict[TP, int] = {}  # per source partition, the first offset acked but not published
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -34,6 +37,42 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     def published(self, events: Sequence[EventT]) -> None:
         """Note that every output of these events' messages was delivered."""
         self.ledger.published((event.message.tp, event.message.offset) for event in events)
+
+    def ack(self, message: Message) -> bool:
+        """Faust's ack; a source message acked but never published (skipped by a stream) is noted, to read again."""
+        ledger = self.ledger.get(message.tp) if self._is_source(message.tp) else None
+        if ledger is not None and not ledger.done(message.offset):
+            self._unpublished.setdefault(message.tp, message.offset)
+        return super().ack(message)
+
+    async def commit(self, *args: Any, **kwargs: Any) -> bool:
+        """Read again the partitions with a message acked but not published, then commit (every few seconds)."""
+        await self._read_unpublished_again()
+        return await super().commit(*args, **kwargs)
+
+    async def _read_unpublished_again(self) -> None:
+        """Seek each partition with a hole back to it: without a rebalance nothing else would read it again.
+
+        Not while rebalancing or stopping: a rebalance ends with a seek to the committed offsets anyway, and a
+        stopping worker reads nothing more (its batch cut short is read by the next owner).
+        """
+        holes, self._unpublished = self._unpublished, {}
+        if self.app.rebalancing or self.should_stop:
+            return
+        for tp, offset in holes.items():
+            ledger = self.ledger.get(tp)
+            if ledger is None or ledger.done(offset):
+                continue  # published since, or no longer owned
+            position = ledger.committable()
+            log.warning(
+                "%s[%d]: offset %d was acked by Faust but never published; reading again from %d",
+                tp.topic,
+                tp.partition,
+                offset,
+                position,
+                extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
+            )
+            await self.seek(tp, position)
 
     async def perform_seek(self) -> None:
         """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""

@@ -5,8 +5,9 @@ acks, unprocessed, a message of an older consumer generation or one met while fl
 (both happen in a rebalance), and its batching stream acks a batch when the batch's generator closes,
 published or not. This ledger counts an offset as done only once the records derived from its message were
 delivered, and commits only over a run with no hole in it, from the offset the partition was (re)started at.
-A hole holds the commit back: the message is read again by whoever owns the partition next (Faust seeks to
-the committed offset after every rebalance), so a fault costs a replay, never a message. The pipeline's
+A hole holds the commit back until the message is read again (the consumer seeks back to the hole when Faust
+acks a message that was not published; Faust seeks to the committed offset after every rebalance), so a
+fault costs a replay, never a message. The pipeline's
 source topics are neither compacted nor written in transactions, so their offsets have no holes of their own.
 """
 
@@ -35,6 +36,10 @@ class PartitionLedger:
             self._published.remove(self.position)
             self.position += 1
         return self.position
+
+    def done(self, offset: int) -> bool:
+        """Whether the message at ``offset`` is committed or published."""
+        return offset < self.position or offset in self._published
 
     @property
     def held_back(self) -> int:

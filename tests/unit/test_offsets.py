@@ -109,3 +109,23 @@ def test_published_messages_are_committed_up_to_the_first_hole(settings: Setting
         consumer.ack(event.message)
     consumer.ack(_message(tp, 102))  # acked by Faust, never handed to an agent
     assert consumer._filter_committable_offsets([tp]) == {tp: 102}
+
+
+def test_a_message_acked_but_not_published_is_read_again_at_the_next_commit(settings: Settings) -> None:
+    """Without a rebalance nothing else would read it again: the commit would stay behind it for good."""
+    tp = TP(settings.topic_raw, 0)
+    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    sought: list[tuple[TP, int]] = []
+
+    async def seek(partition: TP, offset: int) -> None:
+        sought.append((partition, offset))
+
+    consumer.seek = seek
+    app.published([SimpleNamespace(message=_message(tp, COMMITTED))])
+    consumer.ack(_message(tp, COMMITTED))  # published first: nothing to read again
+    consumer.ack(_message(tp, COMMITTED + 1))  # skipped by a stream: acked, never published
+    consumer.ack(_message(tp, COMMITTED + 2))
+    asyncio.run(consumer._read_unpublished_again())
+    assert sought == [(tp, COMMITTED + 1)]
+    asyncio.run(consumer._read_unpublished_again())
+    assert sought == [(tp, COMMITTED + 1)]  # once per hole
