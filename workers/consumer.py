@@ -38,6 +38,14 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         """Note that every output of these events' messages was delivered."""
         self.ledger.published((event.message.tp, event.message.offset) for event in events)
 
+    def _to_message(self, tp: TP, record: Any) -> Any:
+        """Faust's message of a fetched record; a source partition's ledger notes it read (Faust's getmany makes
+        a message only of a record it hands on to the streams)."""
+        message = super()._to_message(tp, record)
+        if self._is_source(tp):
+            self.ledger.fetched(tp, message.offset)
+        return message
+
     def ack(self, message: Message) -> bool:
         """Faust's ack; a source message acked but never published (skipped by a stream) is noted, to read again."""
         ledger = self.ledger.get(message.tp) if self._is_source(message.tp) else None
@@ -106,14 +114,14 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         for tp in sources:
             ledger = self.ledger.get(tp)
             log.info(
-                "revoked %s[%d]: committed %s then %s (the ledger's: %s, %d published beyond a hole); "
+                "revoked %s[%d]: committed %s then %s (the ledger's: %s, %d read and not published); "
                 "Faust had acked up to %s",
                 tp.topic,
                 tp.partition,
                 before[tp],
                 self._committed_offset.get(tp),
                 ledger.position if ledger else None,
-                ledger.held_back if ledger else 0,
+                ledger.in_flight if ledger else 0,
                 acked[tp] if acked[tp] >= 0 else None,
                 extra={"topic": tp.topic, "partition": tp.partition},
             )

@@ -1,14 +1,14 @@
-"""Which offset of a source partition may be committed: one past the gap-free run of published offsets.
+"""Which offset of a source partition may be committed: the first one read whose outputs are not delivered yet.
 
 Faust commits the offsets its streams acked, and it acks messages it never handed to an agent: a stream
 acks, unprocessed, a message of an older consumer generation or one met while flow control is suspended
 (both happen in a rebalance), and its batching stream acks a batch when the batch's generator closes,
-published or not. This ledger counts an offset as done only once the records derived from its message were
-delivered, and commits only over a run with no hole in it, from the offset the partition was (re)started at.
-A hole holds the commit back until the message is read again (the consumer seeks back to the hole when Faust
-acks a message that was not published; Faust seeks to the committed offset after every rebalance), so a
-fault costs a replay, never a message. The pipeline's
-source topics are neither compacted nor written in transactions, so their offsets have no holes of their own.
+published or not. This ledger counts a message as done only once the records derived from it were delivered,
+and commits a partition only up to the first message read and not yet done. Such a hole holds the commit back
+until the message is read again (the consumer seeks back to the hole when Faust acks a message that was not
+published; Faust seeks to the committed offset after every rebalance), so a fault costs a replay, never a
+message. Offsets where no message is (transaction markers, compaction, retention) are no holes: the ledger
+knows the messages that were read, not the offsets that should exist.
 """
 
 from __future__ import annotations
@@ -17,34 +17,44 @@ from collections.abc import Hashable, Iterable
 
 
 class PartitionLedger:
-    """One source partition: the offset to commit, and the offsets published beyond it."""
+    """One source partition: the offset to commit, and the messages read beyond it whose outputs are not out yet.
 
-    __slots__ = ("_published", "position")
+    A partition's offsets need not be contiguous: a transaction's commit marker, a compacted key or a retention
+    cut (a committed offset older than the log's start) leaves offsets no message will ever come from. So the
+    ledger counts what was read (``fetched``, in offset order, as the consumer reads a partition), not what
+    should exist: an offset is committable once every message read before it was published.
+    """
+
+    __slots__ = ("_next", "_pending", "position")
 
     def __init__(self, position: int) -> None:
-        self.position = position  # the first offset not known to be published: the offset to commit
-        self._published: set[int] = set()
+        self.position = position  # the offset to commit: every message before it is done
+        self._next = position  # one past the last offset read
+        self._pending: set[int] = set()  # read, outputs not yet delivered
+
+    def fetched(self, offset: int) -> None:
+        """Note that the message at ``offset`` was read and handed to the streams."""
+        if offset >= self.position:
+            self._pending.add(offset)
+            self._next = max(self._next, offset + 1)
 
     def published(self, offset: int) -> None:
         """Note that every record derived from the message at ``offset`` was delivered."""
-        if offset >= self.position:
-            self._published.add(offset)
+        self._pending.discard(offset)
 
     def committable(self) -> int:
-        """The offset to commit: one past the longest run of published offsets from ``position``."""
-        while self.position in self._published:
-            self._published.remove(self.position)
-            self.position += 1
+        """The offset to commit: the first message read and not yet published, else one past the last read."""
+        self.position = min(self._pending, default=self._next)
         return self.position
 
     def done(self, offset: int) -> bool:
-        """Whether the message at ``offset`` is committed or published."""
-        return offset < self.position or offset in self._published
+        """Whether the message at ``offset``, which was read, is committed or published."""
+        return offset < self.position or (offset < self._next and offset not in self._pending)
 
     @property
-    def held_back(self) -> int:
-        """Offsets published beyond a hole: done, but not committable until the hole is published."""
-        return len(self._published)
+    def in_flight(self) -> int:
+        """Messages read whose outputs are not delivered yet (a batch in the stage, or a hole to read again)."""
+        return len(self._pending)
 
 
 class CommitLedger:
@@ -61,6 +71,12 @@ class CommitLedger:
         """Drop the partitions this consumer no longer owns."""
         for tp in tps:
             self._partitions.pop(tp, None)
+
+    def fetched(self, tp: Hashable, offset: int) -> None:
+        """Note that the message at ``offset`` of ``tp`` was read (one of a partition not owned is ignored)."""
+        ledger = self._partitions.get(tp)
+        if ledger is not None:
+            ledger.fetched(offset)
 
     def published(self, offsets: Iterable[tuple[Hashable, int]]) -> None:
         """Note that the outputs of these messages were delivered (those of partitions not owned are ignored)."""

@@ -8,8 +8,10 @@ whose generator closed). Faust's own commit counts them as done; the ledger's mu
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from types import SimpleNamespace
 
+from aiokafka.structs import ConsumerRecord
 from faust.types import TP, Message
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,36 +23,63 @@ from workers.settings import Settings
 COMMITTED = 100
 
 
+def _read(ledger: PartitionLedger, offsets: Iterable[int]) -> PartitionLedger:
+    for offset in offsets:
+        ledger.fetched(offset)
+    return ledger
+
+
 def test_a_gap_free_run_of_published_offsets_is_committable() -> None:
-    ledger = PartitionLedger(COMMITTED)
+    ledger = _read(PartitionLedger(COMMITTED), range(COMMITTED, COMMITTED + 5))
+    assert ledger.committable() == COMMITTED  # read, nothing delivered yet
     for offset in range(COMMITTED, COMMITTED + 5):
         ledger.published(offset)
     assert ledger.committable() == COMMITTED + 5
-    assert ledger.held_back == 0
+    assert ledger.in_flight == 0
 
 
 def test_a_hole_holds_the_commit_back_until_it_is_published() -> None:
-    ledger = PartitionLedger(COMMITTED)
+    ledger = _read(PartitionLedger(COMMITTED), range(100, 105))
     for offset in (100, 101, 103, 104):
         ledger.published(offset)
     assert ledger.committable() == 102
-    assert ledger.held_back == 2
-    ledger.published(102)  # the message read again after a rebalance, published this time
+    assert not ledger.done(102) and ledger.done(103) and ledger.in_flight == 1
+    ledger.fetched(102)  # the message read again, published this time
+    ledger.published(102)
     assert ledger.committable() == 105
 
 
+def test_offsets_where_no_message_is_do_not_hold_the_commit_back() -> None:
+    """A transaction's commit marker (here 103) or a compacted key is an offset no message will come from."""
+    ledger = _read(PartitionLedger(COMMITTED), (100, 101, 102, 104, 105))
+    for offset in (100, 101, 102, 104, 105):
+        ledger.published(offset)
+    assert ledger.committable() == 106
+
+
+def test_a_committed_offset_older_than_the_log_is_passed_by_the_first_message_read() -> None:
+    """Retention deleted offsets 100-499: the consumer resets to the log's start and the commit follows it."""
+    ledger = _read(PartitionLedger(COMMITTED), (500, 501))
+    assert ledger.committable() == 500
+    ledger.published(500)
+    assert ledger.committable() == 501
+
+
 def test_offsets_below_the_start_are_replays_and_change_nothing() -> None:
-    ledger = PartitionLedger(COMMITTED)
+    ledger = _read(PartitionLedger(COMMITTED), [COMMITTED - 1])
     ledger.published(COMMITTED - 1)
     assert ledger.committable() == COMMITTED
-    assert ledger.held_back == 0
+    assert ledger.in_flight == 0
 
 
 def test_a_restart_drops_what_was_noted_and_foreign_partitions_are_ignored() -> None:
     ledger = CommitLedger()
     ledger.start("a", COMMITTED)
-    ledger.published([("a", 101), ("b", 100)])  # "b" is not owned: ignored
-    ledger.start("a", COMMITTED)  # sought back to the committed offset: 101 will be read again
+    for tp, offset in (("a", 100), ("a", 101), ("b", 100)):  # "b" is not owned: ignored
+        ledger.fetched(tp, offset)
+    ledger.published([("a", 101), ("b", 100)])
+    ledger.start("a", COMMITTED)  # sought back to the committed offset: 100 and 101 will be read again
+    ledger.fetched("a", 100)
     ledger.published([("a", 100)])
     assert ledger.committable("a") == 101
     assert ledger.committable("b") is None
@@ -58,15 +87,15 @@ def test_a_restart_drops_what_was_noted_and_foreign_partitions_are_ignored() -> 
     assert ledger.partitions() == []
 
 
-@given(st.sets(st.integers(min_value=0, max_value=40)), st.randoms())
-def test_the_commit_is_the_first_offset_not_published_whatever_the_order(published: set[int], rnd) -> None:
-    ledger = PartitionLedger(0)
-    order = list(published)
-    rnd.shuffle(order)
-    for offset in order:
+@given(st.sets(st.integers(min_value=0, max_value=40), min_size=1), st.data())
+def test_the_commit_is_the_first_message_read_and_not_published_whatever_the_order(read: set[int], data) -> None:
+    """Any offsets read (gaps between them: markers, compaction), any of them published, in any order."""
+    ledger = _read(PartitionLedger(0), sorted(read))
+    published = data.draw(st.permutations(sorted(data.draw(st.sets(st.sampled_from(sorted(read)))))))
+    for offset in published:
         ledger.published(offset)
         ledger.committable()  # commits happen at any moment in between
-    assert ledger.committable() == min(set(range(42)) - published)
+    assert ledger.committable() == min(read - set(published), default=max(read) + 1)
 
 
 # The consumer, without a broker: the offsets it would commit after Faust's own acks and the agents' reports.
@@ -91,24 +120,43 @@ def _message(tp: TP, offset: int) -> Message:
     return Message(tp.topic, tp.partition, offset, 0.0, 0, {}, b"k", b"v", None, tp=tp)
 
 
+def _fetch(consumer, tp: TP, offsets: Iterable[int]) -> list[Message]:
+    """The messages the consumer makes of the records it fetched at ``offsets``, as Faust's getmany does."""
+    return [
+        consumer._to_message(tp, ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, b"k", b"v", None, 1, 1, []))
+        for offset in offsets
+    ]
+
+
 def test_messages_acked_but_never_published_are_not_committed(settings: Settings) -> None:
     """Faust acks, unprocessed, messages of an older generation and a closed batch: its commit would skip them."""
     tp = TP(settings.topic_raw, 0)
     _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
-    for offset in range(COMMITTED, COMMITTED + 5):
-        consumer.ack(_message(tp, offset))
+    for message in _fetch(consumer, tp, range(COMMITTED, COMMITTED + 5)):
+        consumer.ack(message)
     assert consumer._filter_committable_offsets([tp]) == {}
 
 
 def test_published_messages_are_committed_up_to_the_first_hole(settings: Settings) -> None:
     tp = TP(settings.topic_raw, 0)
     app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
-    events = [SimpleNamespace(message=_message(tp, offset)) for offset in (100, 101, 103, 104)]
+    messages = _fetch(consumer, tp, range(100, 105))
+    events = [SimpleNamespace(message=message) for message in messages if message.offset != 102]
     app.published(events)
-    for event in events:
-        consumer.ack(event.message)
-    consumer.ack(_message(tp, 102))  # acked by Faust, never handed to an agent
+    for message in messages:
+        consumer.ack(message)  # 102 too: acked by Faust, never handed to an agent
     assert consumer._filter_committable_offsets([tp]) == {tp: 102}
+
+
+def test_offsets_without_a_message_are_committed_past(settings: Settings) -> None:
+    """Offsets 102-103 hold a transaction's markers, or were compacted away: nothing will be read there."""
+    tp = TP(settings.topic_raw, 0)
+    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    messages = _fetch(consumer, tp, (100, 101, 104))
+    app.published([SimpleNamespace(message=message) for message in messages])
+    for message in messages:
+        consumer.ack(message)
+    assert consumer._filter_committable_offsets([tp]) == {tp: 105}
 
 
 def test_a_message_acked_but_not_published_is_read_again_at_the_next_commit(settings: Settings) -> None:
@@ -121,10 +169,11 @@ def test_a_message_acked_but_not_published_is_read_again_at_the_next_commit(sett
         sought.append((partition, offset))
 
     consumer.seek = seek
-    app.published([SimpleNamespace(message=_message(tp, COMMITTED))])
-    consumer.ack(_message(tp, COMMITTED))  # published first: nothing to read again
-    consumer.ack(_message(tp, COMMITTED + 1))  # skipped by a stream: acked, never published
-    consumer.ack(_message(tp, COMMITTED + 2))
+    first, skipped, after = _fetch(consumer, tp, range(COMMITTED, COMMITTED + 3))
+    app.published([SimpleNamespace(message=first)])
+    consumer.ack(first)  # published first: nothing to read again
+    consumer.ack(skipped)  # skipped by a stream: acked, never published
+    consumer.ack(after)
     asyncio.run(consumer._read_unpublished_again())
     assert sought == [(tp, COMMITTED + 1)]
     asyncio.run(consumer._read_unpublished_again())
