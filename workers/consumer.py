@@ -3,8 +3,9 @@
 See ``workers.offsets`` for why Faust's acks cannot say what is done. The agents tell the consumer which
 messages' outputs were delivered (``published``); for the source topics the commit is the ledger's, for any
 other topic (the dedup tables' changelogs) Faust's own. A source message Faust acks without it having been
-published (a stream skips it) leaves a hole; at the next commit the consumer seeks back to the hole, so the
-message is read again instead of holding the commit back until the next rebalance. At each revocation the
+published (a stream skips it), or reads past and drops on its way to a stream, leaves a hole; the consumer
+seeks back to the hole at a commit, so the message is read again instead of holding the commit back until
+the next rebalance. At each revocation the
 consumer logs, per source partition, what it committed against what Faust had acked.
 """
 
@@ -30,6 +31,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         super().__init__(*args, **kwargs)
         self.ledger = CommitLedger()
         self._unpublished: dict[TP, int] = {}  # per source partition, the first offset acked but not published
+        self._dropped: dict[TP, int] = {}  # per source partition, the position seen dropped at the last commit
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -46,33 +48,54 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         return super().ack(message)
 
     async def commit(self, *args: Any, **kwargs: Any) -> bool:
-        """Read again the partitions with a message acked but not published, then commit (every few seconds)."""
-        await self._read_unpublished_again()
+        """Read the holes of the source partitions again, then commit (every few seconds)."""
+        await self._read_holes_again()
         return await super().commit(*args, **kwargs)
 
-    async def _read_unpublished_again(self) -> None:
-        """Seek each partition with a hole back to it: without a rebalance nothing else would read it again.
+    async def _read_holes_again(self) -> None:
+        """Seek each source partition with a hole back to it: without a rebalance nothing else would read it again.
 
-        Not while rebalancing or stopping: a rebalance ends with a seek to the committed offsets anyway, and a
-        stopping worker reads nothing more (its batch cut short is read by the next owner).
+        A hole is a message Faust acked without it being published (a stream skipped it), or one Faust read
+        past but that is nowhere in the worker, neither queued for a stream nor in one, at two commits in a
+        row (it was dropped on its way to the stream). Not while rebalancing or stopping: a rebalance ends
+        with a seek to the committed offsets anyway, and a stopping worker reads nothing more.
         """
-        holes, self._unpublished = self._unpublished, {}
+        acked, self._unpublished = self._unpublished, {}
         if self.app.rebalancing or self.should_stop:
+            self._dropped.clear()
             return
-        for tp, offset in holes.items():
+        dropped = {tp: position for tp, position in self._dropped_now().items() if self._dropped.get(tp) == position}
+        self._dropped = self._dropped_now()
+        for tp, offset in {**dropped, **acked}.items():
             ledger = self.ledger.get(tp)
             if ledger is None or ledger.done(offset):
                 continue  # published since, or no longer owned
             position = ledger.committable()
             log.warning(
-                "%s[%d]: offset %d was acked by Faust but never published; reading again from %d",
+                "%s[%d]: offset %d was %s but never published; reading again from %d",
                 tp.topic,
                 tp.partition,
                 offset,
+                "acked by Faust" if tp in acked else "read past and dropped",
                 position,
                 extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
             )
             await self.seek(tp, position)
+
+    def _dropped_now(self) -> dict[TP, int]:
+        """Source partitions whose commit position was read past but is in no stream's queue nor in a stream."""
+        in_flight = {message.tp for message in self._unacked_messages}
+        dropped = {}
+        for tp in self.ledger.partitions():
+            ledger, read = self.ledger.get(tp), self._read_offset.get(tp)
+            position = ledger.committable() if ledger else None
+            # Read past: the read offset beyond the position (after a seek it equals the position, nothing read).
+            if position is None or read is None or read <= position or tp in in_flight:
+                continue
+            channels = self.app.topics._topic_name_index.get(tp.topic, ())  # type: ignore[attr-defined]
+            if all(channel.queue.empty() for channel in channels):
+                dropped[tp] = position
+        return dropped
 
     async def perform_seek(self) -> None:
         """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""

@@ -125,7 +125,30 @@ def test_a_message_acked_but_not_published_is_read_again_at_the_next_commit(sett
     consumer.ack(_message(tp, COMMITTED))  # published first: nothing to read again
     consumer.ack(_message(tp, COMMITTED + 1))  # skipped by a stream: acked, never published
     consumer.ack(_message(tp, COMMITTED + 2))
-    asyncio.run(consumer._read_unpublished_again())
+    asyncio.run(consumer._read_holes_again())
     assert sought == [(tp, COMMITTED + 1)]
-    asyncio.run(consumer._read_unpublished_again())
+    asyncio.run(consumer._read_holes_again())
     assert sought == [(tp, COMMITTED + 1)]  # once per hole
+
+
+def test_a_message_read_past_and_in_no_stream_is_read_again_when_seen_twice(settings: Settings) -> None:
+    """Faust's fetcher read past it (its read offset moved on) but it reached no stream: dropped on the way."""
+    tp = TP(settings.topic_raw, 0)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    sought: list[tuple[TP, int]] = []
+
+    async def seek(partition: TP, offset: int) -> None:
+        sought.append((partition, offset))
+
+    consumer.seek = seek
+    consumer._read_offset[tp] = COMMITTED + 5
+    in_flight = _message(tp, COMMITTED)
+    consumer._unacked_messages.add(in_flight)  # a stream holds it: not dropped
+    asyncio.run(consumer._read_holes_again())
+    asyncio.run(consumer._read_holes_again())
+    assert sought == []
+    consumer._unacked_messages.discard(in_flight)
+    asyncio.run(consumer._read_holes_again())  # seen once: it may be on its way
+    assert sought == []
+    asyncio.run(consumer._read_holes_again())
+    assert sought == [(tp, COMMITTED)]
