@@ -3,8 +3,9 @@
 See ``workers.offsets`` for why Faust's acks cannot say what is done. The agents tell the consumer which
 messages' outputs were delivered (``published``); for the source topics the commit is the ledger's, for any
 other topic (the dedup tables' changelogs) Faust's own. A source message Faust acks without it having been
-published (a stream skips it) leaves a hole; at the next commit the consumer seeks back to the hole, so the
-message is read again instead of holding the commit back until the next rebalance. At each revocation the
+published (a stream skips it), or reads past and drops on its way to a stream, leaves a hole; the consumer
+seeks back to the hole at a commit, so the message is read again instead of holding the commit back until
+the next rebalance. At each revocation the
 consumer logs, per source partition, what it committed against what Faust had acked.
 """
 
@@ -30,6 +31,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         super().__init__(*args, **kwargs)
         self.ledger = CommitLedger()
         self._unpublished: dict[TP, int] = {}  # per source partition, the first offset acked but not published
+        self._dropped: dict[TP, int] = {}  # per source partition, the position seen dropped at the last commit
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -38,13 +40,15 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         """Note that every output of these events' messages was delivered."""
         self.ledger.published((event.message.tp, event.message.offset) for event in events)
 
-    def _to_message(self, tp: TP, record: Any) -> Any:
-        """Faust's message of a fetched record; a source partition's ledger notes it read (Faust's getmany makes
-        a message only of a record it hands on to the streams)."""
-        message = super()._to_message(tp, record)
-        if self._is_source(tp):
-            self.ledger.fetched(tp, message.offset)
-        return message
+    async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
+        """Fetch records; each source partition's ledger notes every record fetched, before Faust may drop some
+        on the way to the streams (a paused partition's, those of a batch cut short by a rebalance)."""
+        records = await super()._getmany(active_partitions, timeout)
+        for tp, fetched in records.items():
+            if self._is_source(tp):
+                for record in fetched:
+                    self.ledger.fetched(tp, record.offset)
+        return records
 
     def ack(self, message: Message) -> bool:
         """Faust's ack; a source message acked but never published (skipped by a stream) is noted, to read again."""
@@ -54,33 +58,52 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         return super().ack(message)
 
     async def commit(self, *args: Any, **kwargs: Any) -> bool:
-        """Read again the partitions with a message acked but not published, then commit (every few seconds)."""
-        await self._read_unpublished_again()
+        """Read the holes of the source partitions again, then commit (every few seconds)."""
+        await self._read_holes_again()
         return await super().commit(*args, **kwargs)
 
-    async def _read_unpublished_again(self) -> None:
-        """Seek each partition with a hole back to it: without a rebalance nothing else would read it again.
+    async def _read_holes_again(self) -> None:
+        """Seek each source partition with a hole back to it: without a rebalance nothing else would read it again.
 
-        Not while rebalancing or stopping: a rebalance ends with a seek to the committed offsets anyway, and a
-        stopping worker reads nothing more (its batch cut short is read by the next owner).
+        A hole is a message Faust acked without it being published (a stream skipped it), or one Faust read
+        past but that is nowhere in the worker, neither queued for a stream nor in one, at two commits in a
+        row (it was dropped on its way to the stream). Not while rebalancing or stopping: a rebalance ends
+        with a seek to the committed offsets anyway, and a stopping worker reads nothing more.
         """
-        holes, self._unpublished = self._unpublished, {}
+        acked, self._unpublished = self._unpublished, {}
         if self.app.rebalancing or self.should_stop:
+            self._dropped.clear()
             return
-        for tp, offset in holes.items():
+        dropped = {tp: position for tp, position in self._dropped_now().items() if self._dropped.get(tp) == position}
+        self._dropped = self._dropped_now()
+        for tp, offset in {**dropped, **acked}.items():
             ledger = self.ledger.get(tp)
             if ledger is None or ledger.done(offset):
                 continue  # published since, or no longer owned
             position = ledger.committable()
             log.warning(
-                "%s[%d]: offset %d was acked by Faust but never published; reading again from %d",
+                "%s[%d]: offset %d was %s but never published; reading again from %d",
                 tp.topic,
                 tp.partition,
                 offset,
+                "acked by Faust" if tp in acked else "read past and dropped",
                 position,
                 extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
             )
             await self.seek(tp, position)
+
+    def _dropped_now(self) -> dict[TP, int]:
+        """Source partitions with a message fetched and not published that is in no stream's queue nor in a stream."""
+        in_flight = {message.tp for message in self._unacked_messages}
+        dropped = {}
+        for tp in self.ledger.partitions():
+            ledger = self.ledger.get(tp)
+            if ledger is None or not ledger.in_flight or tp in in_flight:
+                continue
+            channels = self.app.topics._topic_name_index.get(tp.topic, ())  # type: ignore[attr-defined]
+            if all(channel.queue.empty() for channel in channels):
+                dropped[tp] = ledger.committable()
+        return dropped
 
     async def perform_seek(self) -> None:
         """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""

@@ -121,11 +121,16 @@ def _message(tp: TP, offset: int) -> Message:
 
 
 def _fetch(consumer, tp: TP, offsets: Iterable[int]) -> list[Message]:
-    """The messages the consumer makes of the records it fetched at ``offsets``, as Faust's getmany does."""
-    return [
-        consumer._to_message(tp, ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, b"k", b"v", None, 1, 1, []))
-        for offset in offsets
-    ]
+    """Fetch records at ``offsets`` through the consumer (its consumer thread faked), and the messages Faust makes
+    of them for the streams."""
+    records = [ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, b"k", b"v", None, 1, 1, []) for offset in offsets]
+
+    async def getmany(active_partitions, timeout):
+        return {tp: records}
+
+    consumer._thread = SimpleNamespace(getmany=getmany)
+    fetched = asyncio.run(consumer._getmany({tp}, 1.0))
+    return [consumer._to_message(tp, record) for record in fetched[tp]]
 
 
 def test_messages_acked_but_never_published_are_not_committed(settings: Settings) -> None:
@@ -174,7 +179,31 @@ def test_a_message_acked_but_not_published_is_read_again_at_the_next_commit(sett
     consumer.ack(first)  # published first: nothing to read again
     consumer.ack(skipped)  # skipped by a stream: acked, never published
     consumer.ack(after)
-    asyncio.run(consumer._read_unpublished_again())
+    asyncio.run(consumer._read_holes_again())
     assert sought == [(tp, COMMITTED + 1)]
-    asyncio.run(consumer._read_unpublished_again())
+    consumer._unacked_messages.add(skipped)  # read again: a stream holds it
+    asyncio.run(consumer._read_holes_again())
     assert sought == [(tp, COMMITTED + 1)]  # once per hole
+
+
+def test_a_message_read_past_and_in_no_stream_is_read_again_when_seen_twice(settings: Settings) -> None:
+    """Faust's fetcher read past it (its read offset moved on) but it reached no stream: dropped on the way."""
+    tp = TP(settings.topic_raw, 0)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    sought: list[tuple[TP, int]] = []
+
+    async def seek(partition: TP, offset: int) -> None:
+        sought.append((partition, offset))
+
+    consumer.seek = seek
+    _fetch(consumer, tp, range(COMMITTED, COMMITTED + 5))  # Faust handed none of them to a stream
+    in_flight = _message(tp, COMMITTED)
+    consumer._unacked_messages.add(in_flight)  # a stream holds it: not dropped
+    asyncio.run(consumer._read_holes_again())
+    asyncio.run(consumer._read_holes_again())
+    assert sought == []
+    consumer._unacked_messages.discard(in_flight)
+    asyncio.run(consumer._read_holes_again())  # seen once: it may be on its way
+    assert sought == []
+    asyncio.run(consumer._read_holes_again())
+    assert sought == [(tp, COMMITTED)]
