@@ -83,14 +83,18 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             await self.seek(tp, position)
 
     def _dropped_now(self) -> dict[TP, int]:
-        """Source partitions whose commit position was read past but is in no stream's queue nor in a stream."""
-        in_flight = {message.tp for message in self._unacked_messages}
+        """Source partitions whose commit position was read past but is in no stream's queue nor in a stream.
+
+        In a stream means the message at the position itself: an unacked message of the partition that a
+        stream never lets go (one from before a rebalance, say) must not hide the hole for good.
+        """
+        in_flight = {(message.tp, message.offset) for message in self._unacked_messages}
         dropped = {}
         for tp in self.ledger.partitions():
             ledger, read = self.ledger.get(tp), self._read_offset.get(tp)
             position = ledger.committable() if ledger else None
             # Read past: the read offset beyond the position (after a seek it equals the position, nothing read).
-            if position is None or read is None or read <= position or tp in in_flight:
+            if position is None or read is None or read <= position or (tp, position) in in_flight:
                 continue
             channels = self.app.topics._topic_name_index.get(tp.topic, ())  # type: ignore[attr-defined]
             if all(channel.queue.empty() for channel in channels):
