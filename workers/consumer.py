@@ -93,12 +93,16 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             await self.seek(tp, position)
 
     def _dropped_now(self) -> dict[TP, int]:
-        """Source partitions with a message fetched and not published that is in no stream's queue nor in a stream."""
-        in_flight = {message.tp for message in self._unacked_messages}
+        """Source partitions whose first message fetched and not published is in no stream's queue nor in a stream.
+
+        In a stream means the message at the hole itself: an unacked message of the partition that a stream
+        never lets go (one from before a rebalance, say) must not hide the hole for good.
+        """
+        in_flight = {(message.tp, message.offset) for message in self._unacked_messages}
         dropped = {}
         for tp in self.ledger.partitions():
             ledger = self.ledger.get(tp)
-            if ledger is None or not ledger.in_flight or tp in in_flight:
+            if ledger is None or not ledger.in_flight or (tp, ledger.committable()) in in_flight:
                 continue
             channels = self.app.topics._topic_name_index.get(tp.topic, ())  # type: ignore[attr-defined]
             if all(channel.queue.empty() for channel in channels):
