@@ -293,7 +293,8 @@ def free_port() -> int:
 class WorkerProcess:
     """``python -m workers worker --stages ...`` with settings of its own: ports, data directory, log file."""
 
-    def __init__(self, settings: Settings, stages: str, workdir: Path, index: int) -> None:
+    def __init__(self, settings: Settings, stages: str, workdir: Path, index: int, root: Path = ROOT) -> None:
+        """``root``: the checkout whose ``workers`` package the process runs (another one, for a baseline)."""
         self.stages = stages
         self.settings = settings.model_copy(
             update={
@@ -307,7 +308,7 @@ class WorkerProcess:
         self.log = workdir / f"worker-{index}.log"
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "workers", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "workers", "worker"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
             )
         self.cpu_at_start = 0.0
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 import random
+import re
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 _SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 # Function words make the text read as prose to the clean stage; made-up words make every 5-word run unique.
@@ -52,6 +56,18 @@ class Batch:
     @property
     def ids(self) -> set[str]:
         return self.deadletters | {i for story in self.stories for i in story}
+
+
+_ID_IN_PAYLOAD = re.compile(r'"id": "([^"]+)"')  # a dead letter of a malformed message keeps only its bytes
+
+
+def output_placements(outputs: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Each raw id's output records, from (output, record) pairs: ``output`` and ``canonical_id`` of each."""
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for output, record in outputs:
+        article_id = record["id"] or _ID_IN_PAYLOAD.search(record["payload"]).group(1)
+        found[article_id].append({"output": output, "canonical_id": record.get("canonical_id")})
+    return found
 
 
 def _word(rng: random.Random) -> str:

@@ -1,8 +1,8 @@
 """Thin Faust agents: read a batch, run the stage off the event loop, publish, then let the offsets go.
 
-Faust acks a batch's events only after this loop body returns, and commits only acked offsets, after
-flushing the producer; the body also awaits every send's delivery itself. So an offset is never committed
-before the records derived from its message are written (at-least-once).
+The body awaits every send's delivery, then reports the batch as published; the consumer commits a source
+partition only over offsets reported so (``workers.consumer``), not over what Faust acked. So an offset is
+never committed before the records derived from its message are written (at-least-once).
 """
 
 from __future__ import annotations
@@ -58,11 +58,13 @@ class StageAgent:
         make_stage: Callable[[], StageRunner],
         sinks: Mapping[Destination, faust.TopicT],
         lag: LagMonitor,
+        published: Callable[[Sequence[EventT]], None],
         tables: Mapping[Destination, faust.types.TableT] | None = None,
     ) -> None:
         self.name = name
         self._make_stage = make_stage
         self._lag = lag
+        self._published = published
         self._sinks = sinks
         self._tables = tables or {}
         # One thread per stage: the stage's state (dedup index, spaCy pipeline) is touched by one thread only,
@@ -84,9 +86,9 @@ class StageAgent:
         """Process a batch of events and publish every output before returning, or end the worker.
 
         A record's own failure is a dead letter (the stage sees to that); what escapes to here is a batch that
-        cannot be published (the broker refused an output for good, or the producer gave up retrying). Faust's
-        take_events acks a batch when its generator closes, error or not, so the worker ends at once, before
-        any commit: the orchestrator restarts it and the batch is read again.
+        cannot be published (the broker refused an output for good, or the producer gave up retrying). The
+        worker ends at once: the orchestrator restarts it and the batch, never reported published, is read
+        again.
         """
         try:
             await self._handle(events)
@@ -113,6 +115,7 @@ class StageAgent:
         for _ in messages:
             metrics.STAGE_SECONDS.labels(self.name).observe(elapsed / len(messages))
         await self._publish(self.name, [output for group in results for output in group])
+        self._published(events)
         self._lag.processed(events)
 
     async def _publish(self, stage: Stage, outputs: Sequence[Output]) -> None:

@@ -12,6 +12,7 @@ from faust.types import TP
 
 from workers import metrics
 from workers.agents import StageAgent
+from workers.consumer import PipelineApp
 from workers.dedup import DedupIndex
 from workers.monitor import LagMonitor
 from workers.nlp import load_pipelines
@@ -41,10 +42,11 @@ class PartitionCheckedTable(faust.Table):
             super()._verify_source_topic_partitions(source_topic)
 
 
-def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
+def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
     """A Faust app running ``stages``; one consumer group per set of stages."""
-    app = faust.App(
-        f"{settings.app_id}-{'-'.join(stages)}",
+    app = PipelineApp(
+        settings.consumer_group(stages),
+        source_topics={settings.source_topic(stage) for stage in stages},
         broker=settings.broker_url,
         broker_credentials=broker_credentials(settings),
         store="rocksdb://",
@@ -64,11 +66,12 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
         name: app.topic(getattr(settings, f"topic_{name}"), key_type=bytes, value_type=bytes)
         for name in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters")
     }
-    sources = {"clean": topic["raw"], "dedup": topic["clean"], "entities": topic["unique"]}
-    lag = LagMonitor(app, {sources[stage].get_topic_name() for stage in stages})
+    lag = LagMonitor(app, {settings.source_topic(stage) for stage in stages})
     agents: list[StageAgent] = []
     if "clean" in stages:
-        clean = StageAgent("clean", lambda: CleanStage(settings), _sinks(topic, "clean", "deadletter"), lag)
+        clean = StageAgent(
+            "clean", lambda: CleanStage(settings), _sinks(topic, "clean", "deadletter"), lag, app.published
+        )
         _batch_agent(app, topic["raw"], clean, CLEAN_BATCH, CLEAN_BATCH_WAIT)
         agents.append(clean)
     if "dedup" in stages:
@@ -79,6 +82,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> faust.App:
             lambda: EntitiesStage(settings, load_pipelines(settings)),
             _sinks(topic, "enriched", "deadletter"),
             lag,
+            app.published,
         )
         _batch_agent(app, topic["unique"], entities, settings.ner_batch_size, settings.ner_batch_wait_seconds)
         agents.append(entities)
@@ -146,7 +150,9 @@ def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.T
     )
 
 
-def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.TopicT], lag: LagMonitor) -> StageAgent:
+def _register_dedup(
+    app: PipelineApp, settings: Settings, topic: dict[str, faust.TopicT], lag: LagMonitor
+) -> StageAgent:
     """The dedup agent: batches decided in one index call, the index rebuilt from the changelogged table when needed.
 
     Two tables: ``dedup-index`` (article id -> index entry) and ``dedup-clusters`` (cluster id -> the story
@@ -159,6 +165,7 @@ def _register_dedup(app: faust.App, settings: Settings, topic: dict[str, faust.T
         lambda: DedupStage(settings, index),
         {**_sinks(topic, "unique", "duplicates", "deadletter", "clusters"), "cluster_merges": topic["clusters"]},
         lag,
+        app.published,
         tables={"state": table, "cluster_state": _dedup_table(app, settings, "dedup-clusters")},
     )
     restored = False

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from workers.deadletters import ReplayFilter, original_bytes
 from workers.records import DeadLetter
@@ -17,6 +19,8 @@ from workers.topics import TOPIC_MAX_MESSAGE_BYTES
 
 # Fetch sizes that let a consumer read the largest message a topic accepts.
 _FETCH_SIZES = {"fetch_max_bytes": TOPIC_MAX_MESSAGE_BYTES, "max_partition_fetch_bytes": TOPIC_MAX_MESSAGE_BYTES}
+# How often wait_committed asks the broker: Faust commits every 2.8 s by default.
+_LAG_POLL_SECONDS = 1.0
 
 
 def message_key(line: bytes) -> bytes | None:
@@ -133,3 +137,58 @@ async def _behind(consumer: AIOKafkaConsumer, ends: dict) -> bool:
         if await consumer.position(tp) < end:
             return True
     return False
+
+
+async def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    """The end offset of every partition of ``topics`` (in that order), as the broker knows it now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None, **client_options(settings))
+    try:
+        await admin.start()
+        await consumer.start()
+        ends: dict[tuple[str, int], int] = {}
+        for topic in topics:  # one at a time: a topic's ends are read after those of the topics before it
+            [described] = await admin.describe_topics([topic])
+            partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+            if not partitions:
+                raise LookupError(f"topic {topic} has no partitions in the broker's metadata")
+            ends.update({(tp.topic, tp.partition): end for tp, end in (await consumer.end_offsets(partitions)).items()})
+        return ends
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def committed_lag(settings: Settings, groups: Mapping[str, str]) -> dict[tuple[str, int], int]:
+    """Per partition of each topic in ``groups`` (topic -> consumer group): end offset minus the group's commit.
+
+    The commits are read first, then the ends topic by topic in the order given: for the pipeline's source
+    topics in pipeline order, a lag of 0 on all of them means every record derived from an earlier topic was
+    read and committed by the next stage.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
+    try:
+        await admin.start()
+        committed = {}
+        for group in set(groups.values()):
+            offsets = await admin.list_consumer_group_offsets(group)
+            committed[group] = {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+    finally:
+        await admin.close()
+    ends = await end_offsets(settings, groups)
+    return {tp: end - max(committed[groups[tp[0]]].get(tp, 0), 0) for tp, end in ends.items()}
+
+
+async def wait_committed(settings: Settings, groups: Mapping[str, str], timeout: float) -> float:
+    """Wait until every group has committed its topic to the end (lag 0 everywhere); the seconds it took.
+
+    Raises ``TimeoutError`` naming the partitions still behind after ``timeout`` seconds.
+    """
+    started = time.monotonic()
+    while True:
+        behind = {tp: n for tp, n in (await committed_lag(settings, groups)).items() if n}
+        if not behind:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"not committed to the end after {timeout:.0f} s (partition: lag): {behind}")
+        await asyncio.sleep(_LAG_POLL_SECONDS)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Iterable
 
 import faust
+from aiokafka.errors import IllegalStateError
+from faust.exceptions import ConsumerNotStarted
 from faust.types import TP, EventT
 
 from workers import metrics
+
+log = logging.getLogger(__name__)
+# What the consumer raises when asked about partitions while it stops or a rebalance takes them away: the
+# sample is skipped then, as a timer that raises crashes the worker (exit status 1 on SIGTERM, seen in CI).
+_CONSUMER_GONE = (IllegalStateError, ConsumerNotStarted)
 
 
 class LagMonitor:
@@ -33,6 +41,15 @@ class LagMonitor:
             self._processed[message.tp] = (message.offset, message.timestamp)
 
     async def sample(self) -> None:
+        """Export the lag of every partition this worker is assigned now; skipped while stopping or rebalancing."""
+        if self._app.should_stop or self._app.rebalancing:
+            return
+        try:
+            await self._sample()
+        except _CONSUMER_GONE as error:
+            log.info("lag sample skipped: %r", error)
+
+    async def _sample(self) -> None:
         """Export the lag of every partition this worker is assigned now; drop the series of the others."""
         consumer = self._app.consumer
         assigned = {tp for tp in consumer.assignment() if tp.topic in self._sources}

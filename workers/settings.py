@@ -195,6 +195,14 @@ class Settings(BaseSettings):
         """Bootstrap servers as Faust broker URLs."""
         return ";".join(f"kafka://{server.strip()}" for server in self.bootstrap_servers.split(","))
 
+    def consumer_group(self, stages: tuple[Stage, ...]) -> str:
+        """The consumer group of a worker running ``stages``: one group per set of stages."""
+        return f"{self.app_id}-{'-'.join(stages)}"
+
+    def source_topic(self, stage: Stage) -> str:
+        """The topic a stage reads."""
+        return {"clean": self.topic_raw, "dedup": self.topic_clean, "entities": self.topic_unique}[stage]
+
     @property
     def language_models(self) -> dict[str, tuple[str, ...]]:
         """Each language's spaCy pipelines to try in order: English's from spacy_model unless nlp_models names one."""

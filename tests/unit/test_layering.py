@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-CORE = ["clean", "dedup", "entities", "records", "codec", "intake", "pipeline", "offline", "settings", "nlp"]
+CORE = ["clean", "dedup", "entities", "records", "codec", "intake", "pipeline", "offline", "settings", "nlp", "offsets"]
 FORBIDDEN = {"faust", "aiokafka", "kafka", "prometheus_client", "mode"}
 
 

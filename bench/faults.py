@@ -1,0 +1,333 @@
+"""Faults, many times over: does any raw message fail to end up in exactly one place?
+
+Each run makes topics and a consumer group of its own, starts a worker (``python -m workers worker``, every
+stage), produces a batch of synthetic articles (``tests.synthetic``: 5% exact copies, 2% malformed), and at
+a random moment (once a random share of the outputs is out) injects one fault:
+
+- ``join``: a second worker joins, and leaves (SIGTERM) at a second random moment;
+- ``kill``: the worker is killed (SIGKILL) and a new one started;
+- ``broker``: the broker is stopped and started again, down for a random 2 to 8 s;
+- ``term``: the worker is stopped (SIGTERM) and a new one started.
+
+Then it waits until the group has committed ``articles.raw``, ``articles.clean`` and ``articles.unique`` to
+their ends (lag 0), and accounts for every id on the output topics. Per scenario it prints: runs, faults that
+ended with work still pending (mid-stream), ids lost, ids in more than one place, records delivered twice (a
+replay of work not yet committed), workers that did not exit 0 on SIGTERM, the longest recovery (from the end
+of the fault to the group's first commit that moves) and the longest drain (from the end of the fault to lag
+0).
+
+    python -m bench.faults --runs 20 --busy            # the issue's goal: one core taken by a busy process
+    python -m bench.faults --scenarios kill --runs 3   # a quick look
+
+It runs its own broker (deploy/kafka/kafka.sh, ``--port``, default 21112) since one scenario restarts it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
+from tests.synthetic import Batch, make_batch, output_placements
+from workers.kafka_io import committed_lag, end_offsets, produce_lines, tail_topic, wait_committed
+from workers.settings import STAGES, Settings
+from workers.topics import ensure_topics
+
+SCENARIOS = ("join", "kill", "broker", "term")
+OUTPUTS = ("enriched", "duplicates", "deadletter")
+ALL_STAGES = ",".join(STAGES)
+FAULT_AT = (0.1, 0.6)  # the fault lands once this random share of the outputs is out: early to late mid-stream
+BROKER_DOWN_SECONDS = (2.0, 8.0)  # a restart, not an outage: the workers' clients retry through it
+PROGRESS_TIMEOUT = 600.0  # seconds for the outputs to reach the fault's moment on a loaded machine
+COMMIT_TIMEOUT = 900.0  # seconds for the group to commit every source topic to its end after the fault
+STOP_SECONDS = 60.0  # a worker given SIGTERM must exit within this
+
+
+@dataclass
+class Outcome:
+    """What one run of a scenario left behind."""
+
+    lost: int
+    several_places: int
+    delivered_twice: int
+    unclean_exits: int
+    mid_stream: bool  # whether work was still pending when the fault ended
+    recovery: float
+    drain: float
+
+
+@dataclass
+class Tally:
+    """The runs of one scenario."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    failed: int = 0  # runs that did not finish: a worker that never recovered, a commit that never came
+
+    def row(self, name: str) -> str:
+        runs = self.outcomes
+        if not runs:
+            return f"{name:<8} no finished run; {self.failed} failed"
+        twice = [o.delivered_twice for o in runs]
+        return (
+            f"{name:<8} {len(runs):>4} {self.failed:>6} {sum(o.mid_stream for o in runs):>4} "
+            f"{sum(o.lost for o in runs):>8} "
+            f"{sum(o.several_places for o in runs):>7} {sum(twice):>6} {max(twice):>7} "
+            f"{sum(o.unclean_exits for o in runs):>7} {max(o.recovery for o in runs):>13.1f} "
+            f"{max(o.drain for o in runs):>13.1f}"
+        )
+
+
+HEADER = "scenario runs failed mid ids_lost several twice max/run unclean longest_recov longest_drain (s)"
+
+
+def outputs_out(settings: Settings) -> int:
+    """Records on the output topics so far (replays included)."""
+    topics = [getattr(settings, f"topic_{o}") for o in OUTPUTS]
+    return sum(asyncio.run(end_offsets(settings, topics)).values())
+
+
+def wait_for_outputs(settings: Settings, at_least: int) -> None:
+    """Block until ``at_least`` output records are out: the moment of a fault, chosen by progress."""
+    deadline = time.monotonic() + PROGRESS_TIMEOUT
+    while outputs_out(settings) < at_least:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"fewer than {at_least} outputs after {PROGRESS_TIMEOUT:.0f} s")
+        time.sleep(0.5)
+
+
+def source_groups(settings: Settings) -> dict[str, str]:
+    """Each source topic, in pipeline order, and the group that reads it (the one worker runs every stage)."""
+    group = settings.consumer_group(STAGES)
+    return {settings.source_topic(stage): group for stage in STAGES}
+
+
+def recovery_seconds(settings: Settings, since: float) -> float:
+    """Seconds from ``since`` (the end of a fault) until the group's commits move again, or all is committed."""
+    groups = source_groups(settings)
+    start = sum(asyncio.run(committed_lag(settings, groups)).values())
+    while True:
+        behind = sum(asyncio.run(committed_lag(settings, groups)).values())
+        if behind == 0 or behind < start:
+            return time.monotonic() - since
+        if time.monotonic() - since > COMMIT_TIMEOUT:
+            raise TimeoutError(f"no commit moved for {COMMIT_TIMEOUT:.0f} s after the fault")
+        time.sleep(0.5)
+
+
+def stop(worker: WorkerProcess) -> bool:
+    """SIGTERM, as an orchestrator stops a worker; True if it exited 0 in time."""
+    if worker.process.poll() is not None:
+        return worker.process.returncode == 0
+    worker.process.send_signal(signal.SIGTERM)
+    try:
+        return worker.process.wait(STOP_SECONDS) == 0
+    except subprocess.TimeoutExpired:
+        worker.process.kill()
+        worker.process.wait()
+        return False
+
+
+class Run:
+    """One run: its settings, workers, batch and random moments."""
+
+    def __init__(self, base: Settings, workdir: Path, rng: random.Random, articles: int, root: Path) -> None:
+        self.settings = run_settings(base)
+        self.workdir = workdir
+        self.root = root
+        self.rng = rng
+        self.batch = make_batch(articles, seed=rng.randrange(2**31), prefix=self.settings.app_id)
+        self.workers: list[WorkerProcess] = []  # those running (or that should be)
+        self.started = 0
+        self.unclean = 0
+
+    def start_worker(self) -> WorkerProcess:
+        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, self.started, self.root)
+        self.started += 1
+        self.workers.append(worker)
+        return worker
+
+    def stop_worker(self, worker: WorkerProcess) -> None:
+        """SIGTERM; a worker that does not exit 0 (or had already exited otherwise) is counted unclean."""
+        self.workers.remove(worker)
+        if not stop(worker):
+            self.unclean += 1
+            print(f"  worker {worker.log.name} exited {worker.process.returncode} on SIGTERM", file=sys.stderr)
+
+    def kill_worker(self, worker: WorkerProcess) -> None:
+        self.workers.remove(worker)
+        worker.process.kill()
+        worker.process.wait()
+
+    def moment(self, low: float, high: float) -> None:
+        """Wait until a random share, between ``low`` and ``high``, of the batch's outputs is out."""
+        wait_for_outputs(self.settings, int(len(self.batch.messages) * self.rng.uniform(low, high)))
+
+
+def wait_ready(worker: WorkerProcess) -> None:
+    """Block until the worker's readiness page says ready: its stages built, and no rebalance under way."""
+    url = f"http://127.0.0.1:{worker.settings.web_port}/readyz"
+    deadline = time.monotonic() + PROGRESS_TIMEOUT
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):  # not serving yet, or 503 while starting
+            if urllib.request.urlopen(url, timeout=5).status == 200:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"{worker.log.name} not ready after {PROGRESS_TIMEOUT:.0f} s")
+
+
+def join(run: Run, port: int) -> None:
+    run.moment(*FAULT_AT)
+    second = run.start_worker()
+    wait_ready(second)  # it holds partitions now: its leaving is a second rebalance
+    run.moment(FAULT_AT[1], 0.9)
+    run.stop_worker(second)
+
+
+def kill(run: Run, port: int) -> None:
+    run.moment(*FAULT_AT)
+    run.kill_worker(run.workers[0])
+    run.start_worker()
+
+
+def restart_broker(run: Run, port: int) -> None:
+    run.moment(*FAULT_AT)
+    kafka("stop", port)
+    time.sleep(run.rng.uniform(*BROKER_DOWN_SECONDS))  # the fault itself: how long the broker is away
+    started = kafka("start", port)
+    if started.returncode != 0:
+        raise RuntimeError(f"the broker did not start again:\n{started.stdout}\n{started.stderr}")
+
+
+def term(run: Run, port: int) -> None:
+    run.moment(*FAULT_AT)
+    run.stop_worker(run.workers[0])
+    run.start_worker()
+
+
+FAULTS: dict[str, Callable[[Run, int], None]] = {
+    "join": join,
+    "kill": kill,
+    "broker": restart_broker,
+    "term": term,
+}
+
+
+def account(settings: Settings, batch: Batch) -> tuple[int, int, int]:
+    """Ids lost, ids in more than one place, and records delivered more than once."""
+
+    async def outputs() -> list[tuple[str, dict]]:
+        found = []
+        for output in OUTPUTS:
+            topic = getattr(settings, f"topic_{output}")
+            async for value in tail_topic(settings, topic, True, None, idle_timeout=3.0):
+                found.append((output, orjson.loads(value)))
+        return found
+
+    placed = output_placements(asyncio.run(outputs()))
+    lost = len(batch.ids - set(placed))
+    several = sum(1 for records in placed.values() if len({r["output"] for r in records}) > 1)
+    return lost, several, sum(len(records) - 1 for records in placed.values())
+
+
+def one_run(scenario: str, base: Settings, port: int, rng: random.Random, articles: int, root: Path) -> Outcome:
+    with tempfile.TemporaryDirectory(prefix=f"faults-{scenario}-") as tmp:
+        run = Run(base, Path(tmp), rng, articles, root)
+        asyncio.run(ensure_topics(run.settings))
+        try:
+            run.start_worker()
+            asyncio.run(produce_lines(run.settings, run.settings.topic_raw, run.batch.messages))
+            FAULTS[scenario](run, port)
+            fault_over = time.monotonic()
+            mid_stream = outputs_out(run.settings) < len(run.batch.messages)
+            recovery = recovery_seconds(run.settings, fault_over)
+            asyncio.run(wait_committed(run.settings, source_groups(run.settings), COMMIT_TIMEOUT))
+            drain = time.monotonic() - fault_over
+            lost, several, twice = account(run.settings, run.batch)
+        except BaseException:
+            print(f"  run failed; worker logs kept in {tmp}.kept", file=sys.stderr)
+            subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
+            raise
+        finally:
+            for worker in list(run.workers):
+                run.stop_worker(worker)
+        if lost:
+            subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
+            print(f"  {lost} ids lost: worker logs kept in {tmp}.kept", file=sys.stderr)
+    return Outcome(lost, several, twice, run.unclean, mid_stream, recovery, drain)
+
+
+@contextmanager
+def busy_core(enabled: bool) -> Iterator[None]:
+    """One core taken by a busy process, as on a machine shared with other work."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if enabled else None
+    try:
+        yield
+    finally:
+        if hog is not None:
+            hog.kill()
+            hog.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {SCENARIOS}")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each scenario")
+    parser.add_argument("--articles", type=int, default=1200, help="raw messages per run")
+    parser.add_argument("--busy", action="store_true", help="keep one core busy with a `while True: pass` process")
+    parser.add_argument("--seed", type=int, default=13, help="seed of the batches and the moments of the faults")
+    parser.add_argument("--port", type=int, default=21112, help="port of the broker this bench starts and restarts")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of earlier code (git archive REV | tar -x -C DIR) whose workers run each scenario too, "
+        "at the same moments, after this checkout's",
+    )
+    args = parser.parse_args()
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    unknown = set(scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios {sorted(unknown)}")
+    roots = {"this": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
+    tallies = {(code, s): Tally() for s in scenarios for code in roots}
+    rng = random.Random(args.seed)
+    with broker(args.port) as (bootstrap, _), busy_core(args.busy):
+        base = Settings(bootstrap_servers=bootstrap, log_level="info")
+        for n in range(args.runs):
+            for scenario in scenarios:  # interleaved: a slow spell of the machine hits every scenario alike
+                seed = rng.randrange(2**31)
+                for code, root in roots.items():  # the same batch and moments for both codes
+                    tally = tallies[code, scenario]
+                    try:
+                        outcome = one_run(scenario, base, args.port, random.Random(seed), args.articles, root)
+                    except Exception as error:  # a failed run is a finding: count it, keep its logs, go on
+                        tally.failed += 1
+                        print(f"run {n + 1} {scenario} ({code}) FAILED: {error!r}", flush=True)
+                        continue
+                    tally.outcomes.append(outcome)
+                    print(f"run {n + 1} {scenario} ({code}): {outcome}", flush=True)
+            report(tallies, f"after {n + 1} of {args.runs} rounds x {args.articles} articles", args)
+
+
+def report(tallies: dict[tuple[str, str], Tally], done: str, args: argparse.Namespace) -> None:
+    print(f"\n{done}, busy core: {args.busy}, seed {args.seed}; code: this checkout, baseline {args.baseline}")
+    print(f"code     {HEADER}")
+    for (code, scenario), tally in tallies.items():
+        print(f"{code:<8} {tally.row(scenario)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

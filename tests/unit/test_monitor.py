@@ -1,0 +1,62 @@
+"""The lag sample, a timer of every worker: a consumer that goes away under it must not crash the worker."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+from aiokafka.errors import IllegalStateError
+from faust.exceptions import ConsumerNotStarted
+from faust.types import TP
+
+from workers import metrics
+from workers.monitor import LagMonitor
+
+SOURCE = "t.raw"
+
+
+class _RevokedUnderneath:
+    """A consumer whose partition is taken away between ``assignment()`` and ``position()``."""
+
+    def assignment(self) -> set[TP]:
+        return {TP(SOURCE, 0)}
+
+    def highwater(self, tp: TP) -> int:
+        return 10
+
+    async def position(self, tp: TP) -> int:
+        raise IllegalStateError(f"Partition {tp} is not assigned")
+
+
+class _Stopped:
+    """A consumer whose thread has stopped, as during a worker's shutdown."""
+
+    def assignment(self) -> set[TP]:
+        raise ConsumerNotStarted("Consumer thread not yet started")
+
+
+def _app(consumer: object, should_stop: bool = False) -> SimpleNamespace:
+    return SimpleNamespace(consumer=consumer, should_stop=should_stop, rebalancing=False)
+
+
+@pytest.mark.parametrize("consumer", [_RevokedUnderneath(), _Stopped()], ids=["revoked", "stopped"])
+def test_a_consumer_gone_mid_sample_skips_the_sample(consumer: object) -> None:
+    asyncio.run(LagMonitor(_app(consumer), {SOURCE}).sample())  # no exception: the timer lives on
+
+
+def test_no_sample_while_the_worker_stops() -> None:
+    class _Untouchable:
+        def assignment(self) -> set[TP]:
+            raise AssertionError("asked the consumer while stopping")
+
+    asyncio.run(LagMonitor(_app(_Untouchable(), should_stop=True), {SOURCE}).sample())
+
+
+def test_a_sample_exports_the_lag_of_an_assigned_partition() -> None:
+    class _Behind(_RevokedUnderneath):
+        async def position(self, tp: TP) -> int:
+            return 4
+
+    asyncio.run(LagMonitor(_app(_Behind()), {SOURCE}).sample())
+    assert metrics.CONSUMER_LAG.labels(SOURCE, 0)._value.get() == 6

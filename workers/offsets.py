@@ -1,0 +1,99 @@
+"""Which offset of a source partition may be committed: the first one read whose outputs are not delivered yet.
+
+Faust commits the offsets its streams acked, and it acks messages it never handed to an agent: a stream
+acks, unprocessed, a message of an older consumer generation or one met while flow control is suspended
+(both happen in a rebalance), and its batching stream acks a batch when the batch's generator closes,
+published or not. This ledger counts a message as done only once the records derived from it were delivered,
+and commits a partition only up to the first message read and not yet done. Such a hole holds the commit back
+until the message is read again (the consumer seeks back to the hole when Faust acks a message that was not
+published; Faust seeks to the committed offset after every rebalance), so a fault costs a replay, never a
+message. Offsets where no message is (transaction markers, compaction, retention) are no holes: the ledger
+knows the messages that were read, not the offsets that should exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+
+
+class PartitionLedger:
+    """One source partition: the offset to commit, and the messages read beyond it whose outputs are not out yet.
+
+    A partition's offsets need not be contiguous: a transaction's commit marker, a compacted key or a retention
+    cut (a committed offset older than the log's start) leaves offsets no message will ever come from. So the
+    ledger counts what was read (``fetched``, in offset order, as the consumer reads a partition), not what
+    should exist: an offset is committable once every message read before it was published.
+    """
+
+    __slots__ = ("_next", "_pending", "position")
+
+    def __init__(self, position: int) -> None:
+        self.position = position  # the offset to commit: every message before it is done
+        self._next = position  # one past the last offset read
+        self._pending: set[int] = set()  # read, outputs not yet delivered
+
+    def fetched(self, offset: int) -> None:
+        """Note that the message at ``offset`` was read and handed to the streams."""
+        if offset >= self.position:
+            self._pending.add(offset)
+            self._next = max(self._next, offset + 1)
+
+    def published(self, offset: int) -> None:
+        """Note that every record derived from the message at ``offset`` was delivered."""
+        self._pending.discard(offset)
+
+    def committable(self) -> int:
+        """The offset to commit: the first message read and not yet published, else one past the last read."""
+        self.position = min(self._pending, default=self._next)
+        return self.position
+
+    def done(self, offset: int) -> bool:
+        """Whether the message at ``offset``, which was read, is committed or published."""
+        return offset < self.position or (offset < self._next and offset not in self._pending)
+
+    @property
+    def in_flight(self) -> int:
+        """Messages read whose outputs are not delivered yet (a batch in the stage, or a hole to read again)."""
+        return len(self._pending)
+
+
+class CommitLedger:
+    """The ledgers of the source partitions a consumer owns, keyed by topic-partition."""
+
+    def __init__(self) -> None:
+        self._partitions: dict[Hashable, PartitionLedger] = {}
+
+    def start(self, tp: Hashable, position: int) -> None:
+        """(Re)start ``tp`` at the offset the consumer was sought to; what was noted of it before is dropped."""
+        self._partitions[tp] = PartitionLedger(position)
+
+    def forget(self, tps: Iterable[Hashable]) -> None:
+        """Drop the partitions this consumer no longer owns."""
+        for tp in tps:
+            self._partitions.pop(tp, None)
+
+    def fetched(self, tp: Hashable, offset: int) -> None:
+        """Note that the message at ``offset`` of ``tp`` was read (one of a partition not owned is ignored)."""
+        ledger = self._partitions.get(tp)
+        if ledger is not None:
+            ledger.fetched(offset)
+
+    def published(self, offsets: Iterable[tuple[Hashable, int]]) -> None:
+        """Note that the outputs of these messages were delivered (those of partitions not owned are ignored)."""
+        for tp, offset in offsets:
+            ledger = self._partitions.get(tp)
+            if ledger is not None:
+                ledger.published(offset)
+
+    def committable(self, tp: Hashable) -> int | None:
+        """The offset ``tp`` may be committed at, or None if it has no ledger."""
+        ledger = self._partitions.get(tp)
+        return None if ledger is None else ledger.committable()
+
+    def get(self, tp: Hashable) -> PartitionLedger | None:
+        """The ledger of ``tp``, if it is owned."""
+        return self._partitions.get(tp)
+
+    def partitions(self) -> list[Hashable]:
+        """The partitions with a ledger."""
+        return list(self._partitions)
