@@ -169,7 +169,7 @@ def label_of(mentions: list[Found]) -> str:
     """One label per entity: the most frequent among its longest mentions (the fullest name), the first on a tie.
 
     "Donald Trump" (PERSON) decides for the "Trump" the model called ORG; a name that is always as long (the
-    same word tagged twice ways) takes the label most of its mentions have.
+    same word tagged two ways) takes the label most of its mentions have.
     """
     longest = max(len(m.surface) for m in mentions)
     labels = Counter(m.label for m in mentions if len(m.surface) == longest)
