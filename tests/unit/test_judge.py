@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from trafilatura.utils import load_html
+
 from workers.clean.judge import (
     Judgement,
     candidate,
@@ -11,7 +13,7 @@ from workers.clean.judge import (
     precision_holds,
     split_cells,
 )
-from workers.clean.render import render_page
+from workers.clean.render import render_page, render_tree
 from workers.clean.stopwords import stoplist
 
 ENGLISH = stoplist("en")
@@ -60,3 +62,15 @@ def test_render_collects_link_texts_and_sees_past_an_unclosed_head_and_an_embed(
     )
     assert page.text.splitlines() == ["Home page | News", SENTENCE]
     assert page.links == frozenset({"Home page", "News"})
+
+
+def test_render_tree_reads_the_same_lines_and_links_from_a_parsed_page() -> None:
+    html = (
+        "<html><head><title>T</title><style>p {}</style></head><body><script>var x = 1;</script>"
+        "<table><tr><td><a href='/'>Home</a></td><td><a href='/b'>Business <b>news</b></a></td></tr></table>"
+        f"<div><p>{SENTENCE}</p><p>Second <em>line</em>.<br>Third line</p><!-- a comment --></div>"
+        "<noscript>Enable scripts</noscript><ul><li>One</li><li>Two</li></ul></body></html>"
+    )
+    expected = render_page(html)
+    assert render_tree(load_html(html)) == expected
+    assert expected.text.splitlines() == ["Home", "Business news", SENTENCE, "Second line.", "Third line", "One", "Two"]
