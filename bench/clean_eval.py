@@ -44,13 +44,12 @@ from pathlib import Path
 
 import trafilatura
 
+from bench.shared import SHARED
 from workers.clean import CleanOptions, clean_article
 from workers.clean.render import render_page_text
 from workers.records import Origin, RawArticle, Rejected
 
 ROOT = Path(__file__).resolve().parent.parent
-# ``../shared`` beside the checkout (a worktree sits one folder deeper, so the nearest ancestor holding it wins).
-SHARED = next((up / "shared" for up in ROOT.parents if (up / "shared" / "eval").is_dir()), ROOT.parent / "shared")
 DEFAULT_AEB = SHARED / "eval" / "aeb"
 DEFAULT_L3S = SHARED / "eval" / "l3s-gn1"
 DEFAULT_REUTERS = SHARED / "corpus" / "reuters21578.jsonl.gz"

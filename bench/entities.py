@@ -62,6 +62,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench import french_news
+from bench.shared import SHARED
 from workers.kafka_io import message_key
 from workers.nlp import load_pipeline
 from workers.pipeline import CleanStage, DedupStage, Message
@@ -69,7 +70,7 @@ from workers.settings import STAGES, Settings
 from workers.topics import ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "reuters21578.jsonl.gz"
+CORPUS = SHARED / "corpus" / "reuters21578.jsonl.gz"
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 MIN_BODY_CHARS = 1500  # "a few hundred words": the corpus's long bodies (median 356 words)
 WARMUP_ARTICLES = 64  # at most, sent WARMUP_ROUND at a time until every worker has had some

@@ -13,13 +13,9 @@ import random
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-# ``../shared`` of the checkout: the main one's parent, or a worktree's (/work/wt/<name>) grandparent.
-SHARED = next(
-    (parent / "shared" for parent in Path(__file__).resolve().parents if (parent / "shared" / "corpus").is_dir()),
-    Path(__file__).resolve().parents[2] / "shared",
-)
+from bench.shared import SHARED
+
 REUTERS = SHARED / "corpus" / "reuters21578.jsonl.gz"
 AEB = SHARED / "eval" / "aeb" / "ground-truth.json"
 
