@@ -106,7 +106,8 @@ def test_two_workers_catch_a_copy_arriving_on_another_partition(
 
 
 def test_a_copy_of_two_clusters_merges_them_on_the_clusters_topic(pipeline_settings: Settings, start_worker) -> None:
-    """The compiled copy and the wire story start two clusters; a trimmed copy of both merges the younger."""
+    """Two copies holding other halves of the story start two clusters; the whole story, a copy of both, merges
+    the younger into the older."""
     settings = pipeline_settings
     worker = start_worker(settings, STAGES)
     for article_id, text in merge_scenario():
@@ -114,11 +115,11 @@ def test_a_copy_of_two_clusters_merges_them_on_the_clusters_topic(pipeline_setti
         produce_to(settings, 0, codec.dumps(raw))
     [duplicate] = read_topic(settings, settings.topic_duplicates, 1, WAIT)
     codec.check("duplicate", duplicate)
-    assert (duplicate["id"], duplicate["cluster_id"], duplicate["merged"]) == ("trimmed", "cl-compiled", ["cl-wire"])
+    assert (duplicate["id"], duplicate["cluster_id"], duplicate["merged"]) == ("whole", "cl-first", ["cl-second"])
     records = read_topic(settings, settings.topic_clusters, 4, 30)
     for record in records:
         codec.check("cluster", record)
     last = {record["cluster_id"]: record for record in records}  # what a reader of the compacted topic keeps
-    assert last["cl-wire"]["merged_into"] == "cl-compiled", worker.log.read_text()[-3000:]
-    assert (last["cl-compiled"]["merged"], last["cl-compiled"]["merged_into"]) == (["cl-wire"], None)
-    assert [m["id"] for m in last["cl-compiled"]["members"]] == ["compiled", "wire", "trimmed"]
+    assert last["cl-second"]["merged_into"] == "cl-first", worker.log.read_text()[-3000:]
+    assert (last["cl-first"]["merged"], last["cl-first"]["merged_into"]) == (["cl-second"], None)
+    assert [m["id"] for m in last["cl-first"]["members"]] == ["first", "second", "whole"]
