@@ -164,16 +164,22 @@ def test_offsets_without_a_message_are_committed_past(settings: Settings) -> Non
     assert consumer._filter_committable_offsets([tp]) == {tp: 105}
 
 
-def test_a_message_acked_but_not_published_is_read_again_at_the_next_commit(settings: Settings) -> None:
-    """Without a rebalance nothing else would read it again: the commit would stay behind it for good."""
-    tp = TP(settings.topic_raw, 0)
-    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+def _record_seeks(consumer) -> list[tuple[TP, int]]:
+    """The seeks the consumer makes, recorded instead of done."""
     sought: list[tuple[TP, int]] = []
 
     async def seek(partition: TP, offset: int) -> None:
         sought.append((partition, offset))
 
     consumer.seek = seek
+    return sought
+
+
+def test_a_message_acked_but_not_published_is_read_again_at_the_next_commit(settings: Settings) -> None:
+    """Without a rebalance nothing else would read it again: the commit would stay behind it for good."""
+    tp = TP(settings.topic_raw, 0)
+    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    sought = _record_seeks(consumer)
     first, skipped, after = _fetch(consumer, tp, range(COMMITTED, COMMITTED + 3))
     app.published([SimpleNamespace(message=first)])
     consumer.ack(first)  # published first: nothing to read again
@@ -187,15 +193,10 @@ def test_a_message_acked_but_not_published_is_read_again_at_the_next_commit(sett
 
 
 def test_a_message_read_past_and_in_no_stream_is_read_again_when_seen_twice(settings: Settings) -> None:
-    """Faust's fetcher read past it (its read offset moved on) but it reached no stream: dropped on the way."""
+    """Faust fetched it but it reached no stream: dropped on the way."""
     tp = TP(settings.topic_raw, 0)
     _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
-    sought: list[tuple[TP, int]] = []
-
-    async def seek(partition: TP, offset: int) -> None:
-        sought.append((partition, offset))
-
-    consumer.seek = seek
+    sought = _record_seeks(consumer)
     _fetch(consumer, tp, range(COMMITTED, COMMITTED + 5))  # Faust handed none of them to a stream
     in_flight = _message(tp, COMMITTED)
     consumer._unacked_messages.add(in_flight)  # a stream holds it: not dropped
