@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 class LedgerConsumer(faust_aiokafka.Consumer):
-    """Commits a source partition at one past the gap-free run of offsets whose outputs were delivered."""
+    """Commits a source partition up to its first message fetched whose outputs were not delivered yet."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,8 +74,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         if self.app.rebalancing or self.should_stop:
             self._dropped.clear()
             return
-        dropped = {tp: position for tp, position in self._dropped_now().items() if self._dropped.get(tp) == position}
-        self._dropped = self._dropped_now()
+        seen, self._dropped = self._dropped, self._dropped_now()
+        dropped = {tp: position for tp, position in self._dropped.items() if seen.get(tp) == position}
         for tp, offset in {**dropped, **acked}.items():
             ledger = self.ledger.get(tp)
             if ledger is None or ledger.done(offset):
