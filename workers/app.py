@@ -66,7 +66,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         name: app.topic(getattr(settings, f"topic_{name}"), key_type=bytes, value_type=bytes)
         for name in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters")
     }
-    lag = LagMonitor(app, {settings.source_topic(stage) for stage in stages})
+    lag = LagMonitor(app, set(app.source_topics))
     agents: list[StageAgent] = []
     if "clean" in stages:
         clean = StageAgent(
