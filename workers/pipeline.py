@@ -26,7 +26,7 @@ from workers.dedup import (
     sketch_of_record,
     sketch_record,
 )
-from workers.dedup.decision import DEFAULT_MODEL, DecisionModel
+from workers.dedup.decision import DEFAULT_MODEL, load_model
 from workers.dedup.sketch import Sketcher
 from workers.entities import tag_texts
 from workers.intake import read_raw
@@ -322,7 +322,7 @@ class EntitiesStage:
 
 def dedup_options(settings: Settings) -> DedupOptions:
     """The dedup stage's options from the settings."""
-    model = DecisionModel.load(settings.dedup_decision_model or DEFAULT_MODEL)
+    model = load_model(settings.dedup_decision_model or DEFAULT_MODEL)
     return DedupOptions(
         boilerplate_stories=settings.dedup_boilerplate_stories,
         bands=settings.dedup_lsh_bands,

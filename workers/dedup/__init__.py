@@ -24,7 +24,7 @@ from typing import Literal, TypedDict
 import numpy as np
 
 from workers.dedup.boilerplate import ParagraphCounts
-from workers.dedup.decision import DecisionModel, Evidence
+from workers.dedup.decision import DecisionModel, Evidence, load_model
 from workers.dedup.sketch import EDGES_KEPT, Sketch, Sketcher, Sketches, fact_match
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
@@ -75,7 +75,7 @@ class DedupOptions:
     bands: int = 42  # LSH bands of num_perm // bands rows: 42 x 3 finds pairs of Jaccard 0.4 with p = 0.94
     shingle_words: int = 5
     window_seconds: float = 7 * 24 * 3600
-    model: DecisionModel = field(default_factory=DecisionModel.load)  # the one decision on a candidate pair
+    model: DecisionModel = field(default_factory=load_model)  # the one decision on a candidate pair
 
 
 @dataclass(frozen=True, slots=True)

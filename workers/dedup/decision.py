@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -89,3 +90,8 @@ class DecisionModel:
         """The probability that the pair is one story."""
         score = self.bias + sum(w * x for w, x in zip(self.weights, features(evidence), strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(score, 50.0), -50.0)))
+
+
+# The model of a file, read once per process: every DedupOptions and every stage built from the settings asks.
+# (bench/dedup_fit.py reads the file it has just written with DecisionModel.load itself.)
+load_model = cache(DecisionModel.load)
