@@ -23,7 +23,8 @@ from sklearn.linear_model import LogisticRegression
 
 from bench.dedup_eval import FIT_SEEDS, build, run_index
 from workers.dedup import CandidatePairs, DedupIndex, DedupOptions
-from workers.dedup.decision import DEFAULT_MODEL, FEATURES, DecisionModel, features
+from workers.dedup.decision import DEFAULT_MODEL, FEATURES, DecisionModel, Evidence, features
+from workers.dedup.sketch import Sketch
 
 
 class RecordingIndex(DedupIndex):
@@ -35,12 +36,12 @@ class RecordingIndex(DedupIndex):
         self.features: list[list[float]] = []
         self.same: list[bool] = []
 
-    def _probabilities(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> list[float]:
+    def _evidence(self, slot: int, mine: Sketch, pairs: CandidatePairs, i: int) -> Evidence:
+        evidence = super()._evidence(slot, mine, pairs, i)
         ids = self._store.ids
-        for i in candidates:
-            self.features.append(features(self._evidence(slot, pairs, i)))
-            self.same.append(self.labels[ids[slot]] == self.labels[ids[int(pairs.rows[i])]])
-        return super()._probabilities(slot, pairs, candidates)
+        self.features.append(features(evidence))
+        self.same.append(self.labels[ids[slot]] == self.labels[ids[int(pairs.rows[i])]])
+        return evidence
 
 
 def record(seeds: tuple[int, ...], model: DecisionModel) -> tuple[np.ndarray, np.ndarray]:

@@ -446,9 +446,11 @@ class DedupIndex:
         order = np.argsort(-pairs.containment, kind="stable")
         order = order[pairs.containment[order] >= CANDIDATE_CONTAINMENT]
         scored: list[tuple[int, str]] = []  # (candidate, cluster), one candidate per cluster
+        seen: set[str] = set()
         for i in order.tolist():
             cluster = self._root(self._store.canonical[int(pairs.rows[i])])
-            if cluster not in {c for _, c in scored}:
+            if cluster not in seen:
+                seen.add(cluster)
                 scored.append((i, cluster))
             if len(scored) == MAX_SCORED:
                 break
@@ -470,13 +472,15 @@ class DedupIndex:
 
     def _probabilities(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> list[float]:
         """The decision model's probability that the article in ``slot`` is one story with each candidate."""
-        return [self.options.model.probability(self._evidence(slot, pairs, i)) for i in candidates]
+        mine = self._store.sketch_at(slot)
+        return [self.options.model.probability(self._evidence(slot, mine, pairs, i)) for i in candidates]
 
-    def _evidence(self, slot: int, pairs: CandidatePairs, i: int) -> Evidence:
-        """What the index knows of the pair of the article in ``slot`` and its ``i``th candidate."""
+    def _evidence(self, slot: int, mine: Sketch, pairs: CandidatePairs, i: int) -> Evidence:
+        """What the index knows of the pair of the article in ``slot`` (its sketch ``mine``) and its ``i``th
+        candidate."""
         store = self._store
         row = int(pairs.rows[i])
-        mine, theirs = store.sketch_at(slot), store.sketch_at(row)
+        theirs = store.sketch_at(row)
         return Evidence(
             containment=float(pairs.containment[i]),
             equal_slots=int(pairs.equal[i]),
