@@ -6,9 +6,8 @@ The only judgement left is whether anything in it reads as an article at all.
 
 from __future__ import annotations
 
-from workers.clean.chrome import is_chrome, is_timestamp
 from workers.clean.normalize import word_count
-from workers.clean.pagetext import unwrap
+from workers.clean.pagetext import is_paragraph, unwrap
 
 # Words a line needs to read as part of an article ("Pay April 15" of a dividend notice has three); a body
 # whose every line is shorter, a prompt or a bare date ("Home", "Sign in", "12 minutes ago") holds no article.
@@ -22,4 +21,4 @@ def body_paragraphs(body: str) -> list[str]:
 
 def is_article_like(line: str) -> bool:
     """True when the line could be a line of an article: a few words, and not a prompt or a bare date."""
-    return word_count(line) >= ARTICLE_LINE_WORDS and not is_chrome(line) and not is_timestamp(line)
+    return word_count(line) >= ARTICLE_LINE_WORDS and is_paragraph(line)

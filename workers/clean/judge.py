@@ -25,9 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workers.clean.chrome import is_chrome, is_timestamp
 from workers.clean.normalize import word_count
-from workers.clean.pagetext import LINE_CAP, is_prose
+from workers.clean.pagetext import LINE_CAP, is_paragraph, is_prose
 
 FURNITURE_WEIGHT = 2.0  # a word of a line of links costs two words of prose (grid 0.5-2; 2 best on both halves)
 PRECISION_HOLD = 0.5  # the precise body stands unless the default one scores twice as much (grid 0.5-0.9)
@@ -80,7 +79,7 @@ def split_cells(line: str, stopwords: frozenset[str]) -> list[str]:
 def candidate_lines(paragraphs: list[str], stopwords: frozenset[str]) -> list[str]:
     """A candidate's lines: table cells of prose split out, prompts and bare dates dropped."""
     lines = [cell for line in paragraphs for cell in split_cells(line.strip(), stopwords)]
-    return [line for line in lines if line and not (is_chrome(line) or is_timestamp(line))]
+    return [line for line in lines if line and is_paragraph(line)]
 
 
 def is_link_line(line: str, links: frozenset[str]) -> bool:
@@ -96,7 +95,7 @@ def judge(lines: list[str], stopwords: frozenset[str], links: frozenset[str]) ->
         words = word_count(line)
         total += words
         flattened += words if words > LINE_CAP else 0
-        if is_prose(line, stopwords):
+        if is_prose(line, stopwords, count=words):
             prose += min(words, LINE_CAP)
         elif is_link_line(line, links):
             linked += words
