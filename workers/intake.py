@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, get_args
 
 from workers import codec
-from workers.records import RawArticle, Rejected
+from workers.records import InputKind, RawArticle, Rejected
 
-INPUT_KINDS = ("html", "text", "body")  # the fields a raw record may carry its page or article in
+INPUT_KINDS: tuple[str, ...] = get_args(InputKind)  # the fields a raw record may carry its page or article in
 
 
 def derive_id(record: dict[str, Any]) -> str:
     """A stable id: from the url when there is one, else from the page itself."""
-    basis = record.get("url") or record.get("html") or record.get("text") or record.get("body") or ""
+    basis = record.get("url") or next((record[kind] for kind in INPUT_KINDS if record.get(kind)), "")
     prefix = "u" if record.get("url") else "c"
     return f"{prefix}-{hashlib.blake2b(basis.encode('utf-8'), digest_size=10).hexdigest()}"
 
