@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import contextlib
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -243,7 +244,10 @@ def account(settings: Settings, batch: Batch) -> tuple[int, int, int]:
     return lost, several, sum(len(records) - 1 for records in placed.values())
 
 
-def one_run(scenario: str, base: Settings, port: int, rng: random.Random, articles: int, root: Path) -> Outcome:
+def one_run(
+    scenario: str, base: Settings, port: int, rng: random.Random, articles: int, root: Path, keep: Path | None = None
+) -> Outcome:
+    """One run of ``scenario``; the workers' logs are copied into ``keep`` when given (always when ids are lost)."""
     with tempfile.TemporaryDirectory(prefix=f"faults-{scenario}-") as tmp:
         run = Run(base, Path(tmp), rng, articles, root)
         asyncio.run(ensure_topics(run.settings))
@@ -267,6 +271,10 @@ def one_run(scenario: str, base: Settings, port: int, rng: random.Random, articl
         if lost:
             subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
             print(f"  {lost} ids lost: worker logs kept in {tmp}.kept", file=sys.stderr)
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            for log in Path(tmp).glob("worker-*.log"):
+                shutil.copy(log, keep / f"{run.settings.app_id}-{scenario}-{log.name}")
     return Outcome(lost, several, twice, run.unclean, mid_stream, recovery, drain)
 
 
@@ -296,6 +304,7 @@ def main() -> None:
         help="a checkout of earlier code (git archive REV | tar -x -C DIR) whose workers run each scenario too, "
         "at the same moments, after this checkout's",
     )
+    parser.add_argument("--keep-logs", type=Path, help="a directory to copy every run's worker logs into")
     args = parser.parse_args()
     scenarios = [s for s in args.scenarios.split(",") if s]
     unknown = set(scenarios) - set(SCENARIOS)
@@ -312,7 +321,9 @@ def main() -> None:
                 for code, root in roots.items():  # the same batch and moments for both codes
                     tally = tallies[code, scenario]
                     try:
-                        outcome = one_run(scenario, base, args.port, random.Random(seed), args.articles, root)
+                        outcome = one_run(
+                            scenario, base, args.port, random.Random(seed), args.articles, root, args.keep_logs
+                        )
                     except Exception as error:  # a failed run is a finding: count it, keep its logs, go on
                         tally.failed += 1
                         print(f"run {n + 1} {scenario} ({code}) FAILED: {error!r}", flush=True)
