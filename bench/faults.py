@@ -41,10 +41,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+from aiokafka import ConsumerRecord
 
 from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
-from tests.synthetic import Batch, make_batch, output_placements
-from workers.kafka_io import committed_lag, end_offsets, produce_lines, tail_topic, wait_committed
+from tests.synthetic import Batch, make_batch, output_placements, raw_id
+from workers.kafka_io import (
+    committed_lag,
+    committed_offsets,
+    end_offsets,
+    produce_lines,
+    read_to_end,
+    tail_topic,
+    wait_committed,
+)
 from workers.settings import STAGES, Settings
 from workers.topics import ensure_topics
 
@@ -56,6 +65,8 @@ BROKER_DOWN_SECONDS = (2.0, 8.0)  # a restart, not an outage: the workers' clien
 PROGRESS_TIMEOUT = 600.0  # seconds for the outputs to reach the fault's moment on a loaded machine
 COMMIT_TIMEOUT = 900.0  # seconds for the group to commit every source topic to its end after the fault
 STOP_SECONDS = 60.0  # a worker given SIGTERM must exit within this
+COMMIT_INTERVAL = 2.8  # seconds: Faust's broker_commit_interval, which the workers keep
+STAGE_OUTPUTS = {"clean": ("clean",), "dedup": ("unique", "duplicates"), "entities": ("enriched",)}  # + dead letters
 
 
 @dataclass
@@ -69,6 +80,8 @@ class Outcome:
     mid_stream: bool  # whether work was still pending when the fault ended
     recovery: float
     drain: float
+    replayed: int | None = None  # messages published but not committed when the worker went (kill and term)
+    replay_age: float = 0.0  # seconds from the oldest such publication to the fault
 
 
 @dataclass
@@ -88,11 +101,77 @@ class Tally:
             f"{sum(o.lost for o in runs):>8} "
             f"{sum(o.several_places for o in runs):>7} {sum(twice):>6} {max(twice):>7} "
             f"{sum(o.unclean_exits for o in runs):>7} {max(o.recovery for o in runs):>13.1f} "
-            f"{max(o.drain for o in runs):>13.1f}"
+            f"{max(o.drain for o in runs):>13.1f}{self.replays()}"
+        )
+
+    def replays(self) -> str:
+        """Records replayed after the fault, as counted at it, against those delivered twice; the oldest one's age."""
+        counted = [o for o in self.outcomes if o.replayed is not None]
+        if not counted:
+            return ""
+        replayed, twice = sum(o.replayed or 0 for o in counted), sum(o.delivered_twice for o in counted)
+        return (
+            f"  uncommitted at the fault {replayed} (twice {twice}); oldest {max(o.replay_age for o in counted):.1f} s"
         )
 
 
 HEADER = "scenario runs failed mid ids_lost several twice max/run unclean longest_recov longest_drain (s)"
+
+
+@dataclass
+class Snapshot:
+    """The moment a worker went: what its group had committed and how far each topic was written, and when."""
+
+    committed: dict[tuple[str, int], int]
+    ends: dict[tuple[str, int], int]
+    at: float  # epoch seconds, as record timestamps are
+
+    @classmethod
+    def take(cls, settings: Settings) -> Snapshot:
+        """Taken while no worker of the group runs: nothing can commit or publish in between."""
+        topics = [settings.topic_raw, *(getattr(settings, f"topic_{o}") for o in (*OUTPUT_TOPICS, "deadletter"))]
+        committed = asyncio.run(committed_offsets(settings, settings.consumer_group(STAGES)))
+        return cls(committed, asyncio.run(end_offsets(settings, topics)), time.time())
+
+
+OUTPUT_TOPICS = tuple(o for outputs in STAGE_OUTPUTS.values() for o in outputs)
+
+
+def uncommitted_work(settings: Settings, snapshot: Snapshot) -> tuple[int, float]:
+    """Messages whose outputs were out at the snapshot while their offset was not committed: each is done again.
+
+    Per stage: a message of its source topic at or past the group's commit whose record (or dead letter of that
+    stage) is on an output topic below the snapshot's end offset. Each such message gives one record downstream
+    twice, so the sum should match the records delivered twice. Also the age of the oldest such output: the
+    work a stage had published since its last commit, which a commit every ``COMMIT_INTERVAL`` s bounds.
+    """
+
+    def records(topic: str) -> list[ConsumerRecord]:
+        async def read() -> list[ConsumerRecord]:
+            return [record async for record in read_to_end(settings, topic)]
+
+        return asyncio.run(read())
+
+    def before(record: ConsumerRecord) -> bool:
+        return record.offset < snapshot.ends.get((record.topic, record.partition), 0)
+
+    letters = [(r, orjson.loads(r.value)) for r in records(settings.topic_deadletter) if before(r)]
+    replayed, oldest = 0, snapshot.at
+    for stage, outputs in STAGE_OUTPUTS.items():
+        source = settings.source_topic(stage)
+        uncommitted = {
+            raw_id(r.key, r.value)
+            for r in records(source)
+            if before(r) and r.offset >= max(snapshot.committed.get((r.topic, r.partition), 0), 0)
+        }
+        out = [
+            (r, raw_id(r.key, r.value)) for o in outputs for r in records(getattr(settings, f"topic_{o}")) if before(r)
+        ]
+        out += [(r, letter["id"] or raw_id(None, r.value)) for r, letter in letters if letter["stage"] == stage]
+        done_again = [r for r, article_id in out if article_id in uncommitted]
+        replayed += len(done_again)
+        oldest = min([oldest, *(r.timestamp / 1000 for r in done_again)])
+    return replayed, snapshot.at - oldest
 
 
 def outputs_out(settings: Settings) -> int:
@@ -154,6 +233,7 @@ class Run:
         self.workers: list[WorkerProcess] = []  # those running (or that should be)
         self.started = 0
         self.unclean = 0
+        self.snapshot: Snapshot | None = None  # taken when the only worker went (kill, term)
 
     def start_worker(self) -> WorkerProcess:
         worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, self.started, self.root)
@@ -201,6 +281,7 @@ def join(run: Run, port: int) -> None:
 def kill(run: Run, port: int) -> None:
     run.moment(*FAULT_AT)
     run.kill_worker(run.workers[0])
+    run.snapshot = Snapshot.take(run.settings)
     run.start_worker()
 
 
@@ -216,6 +297,7 @@ def restart_broker(run: Run, port: int) -> None:
 def term(run: Run, port: int) -> None:
     run.moment(*FAULT_AT)
     run.stop_worker(run.workers[0])
+    run.snapshot = Snapshot.take(run.settings)
     run.start_worker()
 
 
@@ -261,6 +343,7 @@ def one_run(
             asyncio.run(wait_committed(run.settings, source_groups(run.settings), COMMIT_TIMEOUT))
             drain = time.monotonic() - fault_over
             lost, several, twice = account(run.settings, run.batch)
+            replayed, age = uncommitted_work(run.settings, run.snapshot) if run.snapshot else (None, 0.0)
         except BaseException:
             print(f"  run failed; worker logs kept in {tmp}.kept", file=sys.stderr)
             subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
@@ -275,7 +358,7 @@ def one_run(
             keep.mkdir(parents=True, exist_ok=True)
             for log in Path(tmp).glob("worker-*.log"):
                 shutil.copy(log, keep / f"{run.settings.app_id}-{scenario}-{log.name}")
-    return Outcome(lost, several, twice, run.unclean, mid_stream, recovery, drain)
+    return Outcome(lost, several, twice, run.unclean, mid_stream, recovery, drain, replayed, age)
 
 
 @contextmanager

@@ -61,6 +61,20 @@ class Batch:
 _ID_IN_PAYLOAD = re.compile(r'"id": "([^"]+)"')  # a dead letter of a malformed message keeps only its bytes
 
 
+def raw_id(key: bytes | None, value: bytes) -> str | None:
+    """The article id of a message on any topic: its record's id, else its key, else the id in a malformed one."""
+    try:
+        record = json.loads(value)
+    except ValueError:
+        record = None
+    if isinstance(record, dict) and isinstance(record.get("id"), str):
+        return record["id"]
+    if key:
+        return key.decode()
+    found = _ID_IN_PAYLOAD.search(value.decode(errors="replace"))
+    return found.group(1) if found else None
+
+
 def output_placements(outputs: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     """Each raw id's output records, from (output, record) pairs: ``output`` and ``canonical_id`` of each."""
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -42,12 +42,15 @@ class LedgerConsumer(faust_aiokafka.Consumer):
 
     async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
         """Fetch records; each source partition's ledger notes every record fetched, before Faust may drop some
-        on the way to the streams (a paused partition's, those of a batch cut short by a rebalance)."""
+        on the way to the streams (a paused partition's, those of a batch cut short by a rebalance). Records
+        whose outputs are out already (read again after a seek back to a hole before them) are left out."""
         records = await super()._getmany(active_partitions, timeout)
-        for tp, fetched in records.items():
-            if self._is_source(tp):
-                for record in fetched:
-                    self.ledger.fetched(tp, record.offset)
+        for tp in [tp for tp in records if self._is_source(tp)]:
+            fresh = [record for record in records[tp] if self.ledger.fetched(tp, record.offset)]
+            if fresh:
+                records[tp] = fresh
+            else:
+                del records[tp]
         return records
 
     def ack(self, message: Message) -> bool:

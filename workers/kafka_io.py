@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from workers.deadletters import ReplayFilter, original_bytes
@@ -94,8 +94,30 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
     Reads the dead-letter topic from its start up to its end as of now, so the replay is bounded even while
     new dead letters arrive (including those of the replayed messages, if they fail again).
     """
+    producer = _producer(settings)
+    counts: Counter[str] = Counter()
+    try:
+        await producer.start()
+        pending = []
+        async for record in read_to_end(settings, settings.topic_deadletter):
+            letter: DeadLetter = orjson.loads(record.value)
+            if not wanted.wants(letter):
+                counts["skipped"] += 1
+                continue
+            counts[f"{letter['stage']}:{letter['error']}"] += 1
+            if not dry_run:
+                key = letter["id"].encode() if letter["id"] else None
+                pending.append(await producer.send(letter["origin"]["topic"], original_bytes(letter), key=key))
+        await asyncio.gather(*pending)
+        return counts
+    finally:
+        await producer.stop()
+
+
+async def read_to_end(settings: Settings, topic: str) -> AsyncIterator[ConsumerRecord]:
+    """The records of ``topic`` from its start up to its end offsets as of now (later ones are left unread)."""
     consumer = AIOKafkaConsumer(
-        settings.topic_deadletter,
+        topic,
         bootstrap_servers=settings.bootstrap_servers,
         group_id=None,  # no group: every partition, no committed offsets
         enable_auto_commit=False,
@@ -103,31 +125,18 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
         **_FETCH_SIZES,
         **client_options(settings),
     )
-    producer = _producer(settings)
-    counts: Counter[str] = Counter()
     try:
         await consumer.start()
-        await producer.start()
         while not (partitions := consumer.assignment()):
             await asyncio.sleep(0.1)  # the assignment follows the first metadata response
         ends = await consumer.end_offsets(list(partitions))
-        pending = []
         while await _behind(consumer, ends):
             batch = await consumer.getmany(*partitions, timeout_ms=1000)
             for tp, records in batch.items():
-                for record in (r for r in records if r.offset < ends[tp]):
-                    letter: DeadLetter = orjson.loads(record.value)
-                    if not wanted.wants(letter):
-                        counts["skipped"] += 1
-                        continue
-                    counts[f"{letter['stage']}:{letter['error']}"] += 1
-                    if not dry_run:
-                        key = letter["id"].encode() if letter["id"] else None
-                        pending.append(await producer.send(letter["origin"]["topic"], original_bytes(letter), key=key))
-        await asyncio.gather(*pending)
-        return counts
+                for record in records:
+                    if record.offset < ends[tp]:
+                        yield record
     finally:
-        await producer.stop()
         await consumer.stop()
 
 
@@ -166,17 +175,20 @@ async def committed_lag(settings: Settings, groups: Mapping[str, str]) -> dict[t
     topics in pipeline order, a lag of 0 on all of them means every record derived from an earlier topic was
     read and committed by the next stage.
     """
+    committed = {group: await committed_offsets(settings, group) for group in set(groups.values())}
+    ends = await end_offsets(settings, groups)
+    return {tp: end - max(committed[groups[tp[0]]].get(tp, 0), 0) for tp, end in ends.items()}
+
+
+async def committed_offsets(settings: Settings, group: str) -> dict[tuple[str, int], int]:
+    """The offset ``group`` has committed on each partition it committed on (-1 where none)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
     try:
         await admin.start()
-        committed = {}
-        for group in set(groups.values()):
-            offsets = await admin.list_consumer_group_offsets(group)
-            committed[group] = {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+        offsets = await admin.list_consumer_group_offsets(group)
     finally:
         await admin.close()
-    ends = await end_offsets(settings, groups)
-    return {tp: end - max(committed[groups[tp[0]]].get(tp, 0), 0) for tp, end in ends.items()}
+    return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
 
 
 async def wait_committed(settings: Settings, groups: Mapping[str, str], timeout: float) -> float:

@@ -32,11 +32,17 @@ class PartitionLedger:
         self._next = position  # one past the last offset read
         self._pending: set[int] = set()  # read, outputs not yet delivered
 
-    def fetched(self, offset: int) -> None:
-        """Note that the message at ``offset`` was read and handed to the streams."""
-        if offset >= self.position:
-            self._pending.add(offset)
-            self._next = max(self._next, offset + 1)
+    def fetched(self, offset: int) -> bool:
+        """Note that the message at ``offset`` was read; False if its outputs are out already (skip it).
+
+        A partition sought back to a hole reads again the messages after the hole too: those published since
+        are not handed to the streams a second time.
+        """
+        if self.done(offset):
+            return False
+        self._pending.add(offset)
+        self._next = max(self._next, offset + 1)
+        return True
 
     def published(self, offset: int) -> None:
         """Note that every record derived from the message at ``offset`` was delivered."""
@@ -72,11 +78,13 @@ class CommitLedger:
         for tp in tps:
             self._partitions.pop(tp, None)
 
-    def fetched(self, tp: Hashable, offset: int) -> None:
-        """Note that the message at ``offset`` of ``tp`` was read (one of a partition not owned is ignored)."""
+    def fetched(self, tp: Hashable, offset: int) -> bool:
+        """Note that the message at ``offset`` of ``tp`` was read; False if it is done already (skip it).
+
+        A message of a partition not owned is not noted, and not skipped.
+        """
         ledger = self._partitions.get(tp)
-        if ledger is not None:
-            ledger.fetched(offset)
+        return True if ledger is None else ledger.fetched(offset)
 
     def published(self, offsets: Iterable[tuple[Hashable, int]]) -> None:
         """Note that the outputs of these messages were delivered (those of partitions not owned are ignored)."""

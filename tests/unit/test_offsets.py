@@ -49,6 +49,16 @@ def test_a_hole_holds_the_commit_back_until_it_is_published() -> None:
     assert ledger.committable() == 105
 
 
+def test_what_follows_a_hole_and_was_published_is_skipped_when_read_again() -> None:
+    """A seek back to a hole reads again the messages after it: those published are not processed twice."""
+    ledger = _read(PartitionLedger(COMMITTED), range(100, 105))
+    for offset in (100, 101, 103):
+        ledger.published(offset)
+    assert [ledger.fetched(offset) for offset in range(102, 106)] == [True, False, True, True]  # 104 is in flight
+    ledger.published(102)
+    assert ledger.committable() == 104
+
+
 def test_offsets_where_no_message_is_do_not_hold_the_commit_back() -> None:
     """A transaction's commit marker (here 103) or a compacted key is an offset no message will come from."""
     ledger = _read(PartitionLedger(COMMITTED), (100, 101, 102, 104, 105))
@@ -130,7 +140,7 @@ def _fetch(consumer, tp: TP, offsets: Iterable[int]) -> list[Message]:
 
     consumer._thread = SimpleNamespace(getmany=getmany)
     fetched = asyncio.run(consumer._getmany({tp}, 1.0))
-    return [consumer._to_message(tp, record) for record in fetched[tp]]
+    return [consumer._to_message(tp, record) for record in fetched.get(tp, [])]
 
 
 def test_messages_acked_but_never_published_are_not_committed(settings: Settings) -> None:
@@ -162,6 +172,16 @@ def test_offsets_without_a_message_are_committed_past(settings: Settings) -> Non
     for message in messages:
         consumer.ack(message)
     assert consumer._filter_committable_offsets([tp]) == {tp: 105}
+
+
+def test_a_seek_back_to_a_hole_hands_the_streams_only_what_was_not_published(settings: Settings) -> None:
+    """After a worker restarts, say, a message dropped while a stage loaded is read again, not those after it."""
+    tp = TP(settings.topic_raw, 0)
+    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    messages = _fetch(consumer, tp, range(100, 105))
+    app.published([SimpleNamespace(message=message) for message in messages if message.offset != 102])
+    assert [message.offset for message in _fetch(consumer, tp, range(102, 106))] == [102, 105]
+    assert _fetch(consumer, tp, [103]) == []
 
 
 def _record_seeks(consumer) -> list[tuple[TP, int]]:
