@@ -12,7 +12,7 @@ consumer logs, per source partition, what it committed against what Faust had ac
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import faust
@@ -32,6 +32,27 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self.ledger = CommitLedger()
         self._unpublished: dict[TP, int] = {}  # per source partition, the first offset acked but not published
         self._dropped: dict[TP, int] = {}  # per source partition, the position seen dropped at the last commit
+        self._drained: dict[TP, int] = {}  # per source partition, the last offset Faust's delivery loop let go
+        self._waiting: Message | None = None  # the message Faust's delivery loop is handing to the streams now
+        self.callback = self._delivering(self.callback)
+
+    def _delivering(self, deliver: Callable[[Message], Awaitable[None]]) -> Callable[[Message], Awaitable[None]]:
+        """Faust's delivery to the streams, noting how far it got: a message behind it is on its way, not dropped.
+
+        Faust hands fetched messages to the streams one by one, and a delivery can wait long (flow control in a
+        rebalance, a full producer buffer); the messages behind it are in no queue and no stream meanwhile.
+        """
+
+        async def deliver_noted(message: Message) -> None:
+            self._waiting = message
+            try:
+                await deliver(message)
+            finally:  # delivered, or cancelled (dropped): either way the loop is past it
+                self._waiting = None
+                if self._is_source(message.tp):
+                    self._drained[message.tp] = message.offset
+
+        return deliver_noted
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -94,9 +115,11 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
             )
             await self.seek(tp, position)
+            self._drained.pop(tp, None)  # the loop will let the hole go again, or deliver it
 
     def _dropped_now(self) -> dict[TP, int]:
-        """Source partitions whose first message fetched and not published is in no stream's queue nor in a stream.
+        """Source partitions whose first message fetched and not published is in no stream's queue nor in a stream,
+        nor behind a delivery that waits.
 
         In a stream means the message at the hole itself: an unacked message of the partition that a stream
         never lets go (one from before a rebalance, say) must not hide the hole for good.
@@ -107,6 +130,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             ledger = self.ledger.get(tp)
             if ledger is None or not ledger.in_flight or (tp, ledger.committable()) in in_flight:
                 continue
+            if self._waiting is not None and self._drained.get(tp, -1) < ledger.committable():
+                continue  # behind a delivery that waits (flow control, a full producer buffer): on its way
             channels = self.app.topics._topic_name_index.get(tp.topic, ())  # type: ignore[attr-defined]
             if all(channel.queue.empty() for channel in channels):
                 dropped[tp] = ledger.committable()
@@ -115,6 +140,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     async def perform_seek(self) -> None:
         """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""
         await super().perform_seek()
+        self._drained.clear()
         sources = [tp for tp in self.assignment() if self._is_source(tp)]
         never_committed = [tp for tp in sources if self._committed_offset.get(tp) is None]
         earliest = await self.earliest_offsets(*never_committed) if never_committed else {}

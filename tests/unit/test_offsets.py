@@ -228,3 +228,31 @@ def test_a_message_read_past_and_in_no_stream_is_read_again_when_seen_twice(sett
     assert sought == []
     asyncio.run(consumer._read_holes_again())
     assert sought == [(tp, COMMITTED)]
+
+
+def test_messages_behind_a_delivery_that_waits_are_on_their_way(settings: Settings) -> None:
+    """Faust hands fetched messages to the streams one by one: while one waits (flow control, a full producer
+    buffer), those behind it are in no queue and no stream, and are not read again for that."""
+    tp = TP(settings.topic_raw, 0)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    sought = _record_seeks(consumer)
+    first, *_ = _fetch(consumer, tp, range(COMMITTED, COMMITTED + 5))
+
+    async def deliver_while_checking() -> None:
+        release = asyncio.Event()
+
+        async def waits(message: Message) -> None:
+            await release.wait()
+
+        delivery = asyncio.create_task(consumer._delivering(waits)(first))
+        await asyncio.sleep(0)
+        await consumer._read_holes_again()
+        await consumer._read_holes_again()
+        assert sought == []
+        release.set()
+        await delivery  # let go, and it reached no stream: dropped after all
+        await consumer._read_holes_again()
+        await consumer._read_holes_again()
+        assert sought == [(tp, COMMITTED)]
+
+    asyncio.run(deliver_while_checking())
