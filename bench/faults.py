@@ -389,6 +389,7 @@ def main() -> None:
     )
     parser.add_argument("--keep-logs", type=Path, help="a directory to copy every run's worker logs into")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))  # stop the broker and workers too
     scenarios = [s for s in args.scenarios.split(",") if s]
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:

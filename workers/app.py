@@ -94,13 +94,16 @@ def _sinks(topic: dict[str, faust.TopicT], *destinations: Destination) -> dict[D
     return {destination: topic[destination] for destination in destinations}
 
 
-def _batch_agent(app: faust.App, source: faust.TopicT, agent: StageAgent, size: int, within: float | timedelta) -> None:
+def _batch_agent(
+    app: PipelineApp, source: faust.TopicT, agent: StageAgent, size: int, within: float | timedelta
+) -> None:
     """Register an agent that feeds ``agent`` batches of up to ``size`` events, waiting at most ``within``."""
 
     async def run(stream: faust.StreamT) -> None:
         await agent.start()
-        async for events in stream.take_events(size, within=within):
-            await agent.handle(events)
+        async for batch in stream.take_events(size, within=within):
+            if events := app.current(batch):
+                await agent.handle(events)
 
     app.agent(source, name=agent.name)(run)
 
@@ -178,7 +181,9 @@ def _register_dedup(
     async def dedup_agent(stream: faust.StreamT) -> None:
         nonlocal restored
         await agent.start()
-        async for events in stream.take_events(settings.dedup_batch_size, within=settings.dedup_batch_wait_seconds):
+        async for batch in stream.take_events(settings.dedup_batch_size, within=settings.dedup_batch_wait_seconds):
+            if not (events := app.current(batch)):
+                continue
             if not restored:  # read and decoded on the stage thread: a window's entries take seconds
                 await agent.call(lambda: index.reset(list(table.items())))
                 metrics.DEDUP_INDEX_ENTRIES.set(len(index))

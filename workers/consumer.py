@@ -77,7 +77,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     def ack(self, message: Message) -> bool:
         """Faust's ack; a source message acked but never published (skipped by a stream) is noted, to read again."""
         ledger = self.ledger.get(message.tp) if self._is_source(message.tp) else None
-        if ledger is not None and not ledger.done(message.offset):
+        stale = message.generation_id != self.app.consumer_generation_id  # the rebalance's seek reads it again
+        if ledger is not None and not stale and not ledger.done(message.offset):
             self._unpublished.setdefault(message.tp, message.offset)
         return super().ack(message)
 
@@ -92,10 +93,12 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         A hole is a message Faust acked without it being published (a stream skipped it), or one Faust read
         past but that is nowhere in the worker, neither queued for a stream nor in one, at two commits in a
         row (it was dropped on its way to the stream). Not while rebalancing or stopping: a rebalance ends
-        with a seek to the committed offsets anyway, and a stopping worker reads nothing more.
+        with a seek to the committed offsets anyway, and a stopping worker reads nothing more. A message acked
+        unpublished is read again from itself: the messages before it may still be on their way through a stage
+        (if one was dropped instead, the check for dropped messages finds it).
         """
         acked, self._unpublished = self._unpublished, {}
-        if self.app.rebalancing or self.should_stop:
+        if self.app.rebalancing or self.should_stop or self.app.should_stop:
             self._dropped.clear()
             return
         seen, self._dropped = self._dropped, self._dropped_now()
@@ -104,7 +107,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             ledger = self.ledger.get(tp)
             if ledger is None or ledger.done(offset):
                 continue  # published since, or no longer owned
-            position = ledger.committable()
+            position = offset if tp in acked else ledger.committable()
             log.warning(
                 "%s[%d]: offset %d was %s but never published; reading again from %d",
                 tp.topic,
@@ -141,6 +144,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""
         await super().perform_seek()
         self._drained.clear()
+        self._unpublished.clear()  # the holes noted before are read again from the committed offsets
+        self._dropped.clear()
         sources = [tp for tp in self.assignment() if self._is_source(tp)]
         never_committed = [tp for tp in sources if self._committed_offset.get(tp) is None]
         earliest = await self.earliest_offsets(*never_committed) if never_committed else {}
@@ -199,6 +204,13 @@ class PipelineApp(faust.App):
 
     def _new_transport(self) -> LedgerTransport:
         return LedgerTransport(self.conf.broker_consumer, self)
+
+    def current(self, events: Sequence[EventT]) -> list[EventT]:
+        """The events of this consumer generation. A batch taken before a rebalance may hold older ones: the
+        rebalance's seek to the committed offsets reads them again (here or in another worker), so processing
+        them would publish their records twice."""
+        generation = self.consumer_generation_id
+        return [event for event in events if event.message.generation_id == generation]
 
     def published(self, events: Sequence[EventT]) -> None:
         """Tell the consumer these events' outputs were delivered: their offsets may be committed."""

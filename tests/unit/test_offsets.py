@@ -256,3 +256,42 @@ def test_messages_behind_a_delivery_that_waits_are_on_their_way(settings: Settin
         assert sought == [(tp, COMMITTED)]
 
     asyncio.run(deliver_while_checking())
+
+
+def test_an_older_generations_message_acked_unpublished_is_left_to_the_rebalances_seek(settings: Settings) -> None:
+    """A stream skips and acks a message fetched before a rebalance; the rebalance ends with a seek to the committed
+    offset, which reads it again. Seeking back for it as well would deliver twice what is on its way."""
+    tp = TP(settings.topic_raw, 0)
+    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    sought = _record_seeks(consumer)
+    messages = _fetch(consumer, tp, range(COMMITTED, COMMITTED + 3))
+    app.consumer_generation_id += 1
+    for message in messages:
+        consumer.ack(message)
+    asyncio.run(consumer._read_holes_again())
+    assert sought == []
+
+
+def test_a_batch_taken_before_a_rebalance_keeps_only_the_current_generations_events(settings: Settings) -> None:
+    """Events buffered by take_events before a rebalance are read again after it: not processed from the buffer."""
+    tp = TP(settings.topic_raw, 0)
+    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    older = _fetch(consumer, tp, [100, 101])
+    app.consumer_generation_id += 1
+    newer = _fetch(consumer, tp, [102])
+    events = [SimpleNamespace(message=message) for message in older + newer]
+    assert [event.message.offset for event in app.current(events)] == [102]
+
+
+def test_a_message_acked_unpublished_is_read_again_from_itself_not_from_one_still_in_a_stage(
+    settings: Settings,
+) -> None:
+    """Offset 100 is in a stage's batch; 101 was acked by Faust unpublished: reading 100 again would do it twice."""
+    tp = TP(settings.topic_raw, 0)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    sought = _record_seeks(consumer)
+    in_stage, skipped = _fetch(consumer, tp, range(COMMITTED, COMMITTED + 2))
+    consumer._unacked_messages.add(in_stage)
+    consumer.ack(skipped)
+    asyncio.run(consumer._read_holes_again())
+    assert sought == [(tp, COMMITTED + 1)]
