@@ -19,7 +19,7 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT, Message
 
-from workers.offsets import CommitLedger
+from workers.offsets import CommitLedger, PartitionLedger
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._dropped: dict[TP, int] = {}  # per source partition, the position seen dropped at the last commit
         self._drained: dict[TP, int] = {}  # per source partition, the last offset Faust's delivery loop let go
         self._waiting: Message | None = None  # the message Faust's delivery loop is handing to the streams now
+        self._on_their_way: dict[TP, set[int]] = {}  # per partition sought back, offsets not to deliver again
         self.callback = self._delivering(self.callback)
 
     def _delivering(self, deliver: Callable[[Message], Awaitable[None]]) -> Callable[[Message], Awaitable[None]]:
@@ -67,7 +68,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         whose outputs are out already (read again after a seek back to a hole before them) are left out."""
         records = await super()._getmany(active_partitions, timeout)
         for tp in [tp for tp in records if self._is_source(tp)]:
-            fresh = [record for record in records[tp] if self.ledger.fetched(tp, record.offset)]
+            on_their_way = self._on_their_way.get(tp, ())
+            fresh = [r for r in records[tp] if r.offset not in on_their_way and self.ledger.fetched(tp, r.offset)]
             if fresh:
                 records[tp] = fresh
             else:
@@ -117,8 +119,26 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 position,
                 extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
             )
+            self._on_their_way[tp] = self._still_on_their_way(tp, ledger) - {offset}
             await self.seek(tp, position)
             self._drained.pop(tp, None)  # the loop will let the hole go again, or deliver it
+
+    def _still_on_their_way(self, tp: TP, ledger: PartitionLedger) -> set[int]:
+        """Offsets of ``tp`` read and not published that are on their way still: in a stream, queued for one, or
+        behind a delivery that waits. A seek back to a hole reads them again; they are not delivered twice."""
+        in_streams = {message.offset for message in self._unacked_messages if message.tp == tp}
+        queued = {
+            event.message.offset
+            for channel in self.app.topics._topic_name_index.get(tp.topic, ())  # type: ignore[attr-defined]
+            for event in list(channel.queue._queue)
+            if event.message.tp == tp
+        }
+        behind = self._drained.get(tp, -1) if self._waiting is not None else None
+        return {
+            offset
+            for offset in ledger.unpublished()
+            if offset in in_streams or offset in queued or (behind is not None and offset > behind)
+        }
 
     def _dropped_now(self) -> dict[TP, int]:
         """Source partitions whose first message fetched and not published is in no stream's queue nor in a stream,
@@ -144,6 +164,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""
         await super().perform_seek()
         self._drained.clear()
+        self._on_their_way.clear()
         self._unpublished.clear()  # the holes noted before are read again from the committed offsets
         self._dropped.clear()
         sources = [tp for tp in self.assignment() if self._is_source(tp)]

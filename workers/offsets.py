@@ -57,6 +57,10 @@ class PartitionLedger:
         """Whether the message at ``offset``, which was read, is committed or published."""
         return offset < self.position or (offset < self._next and offset not in self._pending)
 
+    def unpublished(self) -> set[int]:
+        """The offsets read whose outputs are not delivered yet."""
+        return set(self._pending)
+
     @property
     def in_flight(self) -> int:
         """Messages read whose outputs are not delivered yet (a batch in the stage, or a hole to read again)."""

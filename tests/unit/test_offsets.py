@@ -295,3 +295,15 @@ def test_a_message_acked_unpublished_is_read_again_from_itself_not_from_one_stil
     consumer.ack(skipped)
     asyncio.run(consumer._read_holes_again())
     assert sought == [(tp, COMMITTED + 1)]
+
+
+def test_a_seek_back_does_not_deliver_again_what_is_still_in_a_stage(settings: Settings) -> None:
+    """102 was acked unpublished; 103 and 104 are in a stage's batch: reading from 102 again hands over 102 only."""
+    tp = TP(settings.topic_raw, 0)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    _record_seeks(consumer)
+    messages = _fetch(consumer, tp, range(COMMITTED, COMMITTED + 5))
+    consumer._unacked_messages.update(messages[3:])
+    consumer.ack(messages[2])
+    asyncio.run(consumer._read_holes_again())
+    assert [message.offset for message in _fetch(consumer, tp, range(102, 106))] == [102, 105]
