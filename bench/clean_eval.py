@@ -26,7 +26,8 @@ For Reuters: words are ``\\w+`` tokens (the closing " Reuter" signature included
 sent words found in the output (as a multiset); an item "losing > 10%" kept less than nine tenths of its words.
 
 Speed is pages per second of CPU time of this one process (the stage is single-threaded: that is per core);
-rendering and scoring are not timed.
+rendering and scoring are not timed, nor the stage's warm-up (``workers.clean.warm_up``, which a worker runs at
+start: about 3 s once a process).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from pathlib import Path
 import trafilatura
 
 from bench.shared import SHARED
-from workers.clean import CleanOptions, clean_article
+from workers.clean import CleanOptions, clean_article, warm_up
 from workers.clean.render import render_page_text
 from workers.records import Origin, RawArticle, Rejected
 
@@ -179,9 +180,13 @@ def load_reuters(path: Path, start: int, count: int) -> list[tuple[str, str]]:
 
 
 def stage(kind: str) -> Extractor:
-    """The clean stage's full path on a raw record of this kind; None when it dead-letters the input."""
+    """The clean stage's full path on a raw record of this kind; None when it dead-letters the input.
+
+    Warmed up first, as a worker is at start (``warm_up``: dateparser's tables, about 3 s once a process).
+    """
     origin = Origin(topic="eval", partition=0, offset=0, timestamp_ms=None)
     options = CleanOptions()
+    warm_up()
 
     def run(page: str) -> str | None:
         raw = RawArticle(id="eval", url=None, source="eval", title=None, published_at=None, **{kind: page})
