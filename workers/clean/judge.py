@@ -33,7 +33,7 @@ from workers.clean.pagetext import LINE_CAP, is_paragraph, is_prose
 
 FURNITURE_WEIGHT = 2.0  # a word of a line of links costs two words of prose (grid 0.5-2; 2 best on both halves)
 # A body stands unless the other scores twice as much (grid 0.5-0.9); the same test tells whether resiliparse's
-# main content may stand in for trafilatura's default mode (re-used, not re-chosen: 0.3-0.9 give the same on the
+# main content may stand in for trafilatura's default mode (re-used, not re-chosen: 0.3-0.7 give the same on the
 # even pages; the odd ones checked it).
 PRECISION_HOLD = 0.5
 FLATTENED_SHARE = 0.3  # of a trafilatura body's words in over-long lines: a flattened layout table (grid 0.1-0.7)
