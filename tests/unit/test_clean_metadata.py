@@ -6,7 +6,9 @@ from trafilatura.metadata import extract_author, extract_metadata
 from trafilatura.utils import load_html
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_pages
+from workers.clean import CleanOptions, clean_article
 from workers.clean.metadata import may_name_author, page_metadata
+from workers.records import Origin, RawArticle
 
 PAGE = (
     "<html><head><title>Bridge opens - Town News</title><meta name='author' content='jdoe'>"
@@ -48,3 +50,14 @@ def test_the_byline_scan_sees_each_kind_of_element_trafilatura_tests() -> None:
     ):
         assert may_name_author(load_html(f"<html><body>{element}Jane Doe</body></html>")), element
     assert not may_name_author(load_html("<html><body><p class='story'>By Jane Doe</p></body></html>"))
+
+
+def test_without_the_day_search_title_and_author_stay_and_the_producers_time_is_published() -> None:
+    found = page_metadata(load_html(PAGE), with_day=False)
+    assert (found.title, found.author, found.day) == ("Bridge opens to traffic", "Jane Doe", None)
+    origin = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
+    base = {"id": "a1", "url": None, "source": "Test", "title": None, "html": PAGE}
+    timed = clean_article(RawArticle(**base, published_at="2019-03-05T08:00:00Z"), origin, CleanOptions(1))
+    untimed = clean_article(RawArticle(**base, published_at=None), origin, CleanOptions(1))
+    assert (timed["published_at"], untimed["published_at"]) == ("2019-03-05T08:00:00Z", "2019-03-04T00:00:00Z")
+    assert {**timed, "published_at": None} == {**untimed, "published_at": None}

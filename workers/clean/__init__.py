@@ -47,7 +47,7 @@ def _optional(value: str | None) -> str | None:
 def extract(raw: RawArticle) -> Extract:
     """The article of the raw record's html, text or body."""
     if "html" in raw:
-        found = extract_html(raw["html"])
+        found = extract_html(raw["html"], with_day=not raw["published_at"])  # the producer's time wins
         return Extract(
             "html", found.title, found.paragraphs, found.article_like, found.author, found.published_at, found.language
         )

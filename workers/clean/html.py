@@ -82,15 +82,16 @@ def _main_content(html: str, stopwords: frozenset[str], links: frozenset[str]) -
     return candidate("main_content", split_page_text(text).paragraphs, stopwords, links)
 
 
-def extract_html(html: str) -> HtmlExtract:
+def extract_html(html: str, with_day: bool = True) -> HtmlExtract:
     """The article's paragraphs (comments excluded), title, publication day and author, chosen by the judge.
 
     The page is parsed once; trafilatura's passes and the metadata rules share the tree. When trafilatura's
     precision body does not hold against the page text's, resiliparse's main content (about a tenth of the cost
     of trafilatura's default mode) is the alternative; the default mode runs only when that does not hold either.
+    ``with_day=False``: the publication day is not searched for (the raw record carries its own time).
     """
     tree = load_html(html)
-    meta = page_metadata(tree) if tree is not None else PageMetadata(None, None, None)
+    meta = page_metadata(tree, with_day) if tree is not None else PageMetadata(None, None, None)
     rendered = render_tree(tree) if tree is not None else render_page(html)
     page = split_page_text(rendered.text)
     stopwords = page.stopwords

@@ -41,8 +41,11 @@ class PageMetadata:
     day: str | None
 
 
-def page_metadata(tree: HtmlElement) -> PageMetadata:
-    """Title, author and day of the page as ``trafilatura.metadata.extract_metadata`` finds them (tree unchanged)."""
+def page_metadata(tree: HtmlElement, with_day: bool = True) -> PageMetadata:
+    """Title, author and day of the page as ``trafilatura.metadata.extract_metadata`` finds them (tree unchanged).
+
+    ``with_day=False`` skips htmldate's date search (the costliest part on old pages): the day is then None.
+    """
     found = examine_meta(tree)
     if found.author and " " not in found.author:
         found.author = None  # a one-word meta author is a handle, as trafilatura judges it
@@ -50,7 +53,7 @@ def page_metadata(tree: HtmlElement) -> PageMetadata:
         found = extract_meta_json(tree, found)
     except Exception:  # trafilatura guards this call the same way: its JSON-LD reader can fail
         log.warning("JSON-LD metadata unreadable", exc_info=True)
-    day = find_date(tree, **{**set_date_params(), "url": found.url or extract_url(tree)})
+    day = find_date(tree, **{**set_date_params(), "url": found.url or extract_url(tree)}) if with_day else None
     author = found.author or (extract_author(tree) if may_name_author(tree) else None)
     return PageMetadata(found.title or extract_title(tree), author, day)
 
