@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from workers import codec
-from workers.clean import CleanOptions, clean_article
+from workers.clean import CleanOptions, clean_article, warm_up
 from workers.dedup import (
     Article,
     Decision,
@@ -160,6 +160,7 @@ class CleanStage:
         self.options = CleanOptions(min_body_words=settings.min_body_words)
         self.dedup = dedup_options(settings)
         self.sketcher = Sketcher(self.dedup.num_perm, self.dedup.shingle_words)
+        warm_up()  # at start, not inside the first batch of pages
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Clean each message on its own, then sketch the batch's articles together for the dedup stage."""

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from workers.clean.body import body_paragraphs, is_article_like
 from workers.clean.html import extract_html
 from workers.clean.language import detect_language
+from workers.clean.metadata import warm_up
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import split_page_text
 from workers.clean.wire import attribute
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 
-__all__ = ["CleanOptions", "clean_article", "detect_language"]
+__all__ = ["CleanOptions", "clean_article", "detect_language", "warm_up"]
 
 _WORD = re.compile(r"\w")
 
@@ -46,7 +47,7 @@ def _optional(value: str | None) -> str | None:
 def extract(raw: RawArticle) -> Extract:
     """The article of the raw record's html, text or body."""
     if "html" in raw:
-        found = extract_html(raw["html"])
+        found = extract_html(raw["html"], with_day=not raw["published_at"])  # the producer's time wins
         return Extract(
             "html", found.title, found.paragraphs, found.article_like, found.author, found.published_at, found.language
         )
