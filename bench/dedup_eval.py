@@ -211,7 +211,7 @@ def _with_copies(
             edits = rng.sample(LEAD_EDITS if family == "brief" else WHOLE_EDITS, rng.randint(1, 3))  # nor a trim
             added = extra.pop()["paragraphs"] if rng.random() < 0.2 else []
             edits += ["update"] if added else []
-        text = copy_of(paragraphs, edits, rng, added)
+        text = copy_of(paragraphs, edits, rng, added, story=label)
         docs.append(Document(f"d{label}-{n}", "\n\n".join(text), label, family, at + _copy_delay(rng), edits))
     return docs
 
@@ -223,11 +223,20 @@ def _copy_delay(rng: random.Random) -> float:
     return float(np.exp(rng.uniform(np.log(300), np.log(2 * DAY))))
 
 
-def copy_of(paragraphs: list[str], edits: list[str], rng: random.Random, added: list[str]) -> list[str]:
-    """A copy of a story, ``edits`` applied in the order an outlet makes them (``added``: the update's paragraphs)."""
+def copy_of(
+    paragraphs: list[str], edits: list[str], rng: random.Random, added: list[str], story: int | None = None
+) -> list[str]:
+    """A copy of a story, ``edits`` applied in the order an outlet makes them (``added``: the update's paragraphs).
+
+    The dateline and trailer an outlet adds are the wire's, the same in every copy of ``story`` (drawn from a
+    generator seeded with it): two copies of one story under other cities and dates would disagree on a figure
+    and a name in place, as two stories do.
+    """
     for edit in sorted(edits, key=syndication.EDIT_ORDER.index):
         if edit == "update":
             paragraphs = syndication.update(paragraphs, rng, added)
+        elif edit == "dateline" and story is not None:
+            paragraphs = syndication.dateline(paragraphs, random.Random(story))
         else:
             paragraphs = syndication.EDITS[edit](paragraphs, rng)
     return paragraphs
