@@ -196,7 +196,9 @@ class DedupIndex:
             self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
         slots = [store.slot_of[a[0]] for a in articles]
-        return self._results_at(slots, {a[0]: a[4].text for a in first.values() if a[4] is not None and a[4].text})
+        # The text forms of the sketches at hand: the one a sketch was read from, or its own encoding (not a sketch
+        # rebuilt from the store's rows first).
+        return self._results_at(slots, {a[0]: a[4].to_text() for a in first.values() if a[4] is not None})
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring, the others computed here."""
