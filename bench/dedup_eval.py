@@ -131,9 +131,12 @@ def _resent(base: dict, earlier: dict) -> bool:
 
 
 def _recurs(base: dict, earlier: dict) -> bool:
-    """``base`` is the template of ``earlier`` run again: on another day, with other figures."""
+    """``base`` is the template of ``earlier`` run again: on another day, with other figures. Other figures, not
+    only more of them: a story sent again with paragraphs added or cut (every figure of the shorter one in the
+    longer) is a re-send, an update, not a recurring item."""
     other_day = abs(base["time"] - earlier["time"]) >= DAY / 2
-    return other_day and figures(base["paragraphs"]) != figures(earlier["paragraphs"])
+    mine, theirs = Counter(figures(base["paragraphs"])), Counter(figures(earlier["paragraphs"]))
+    return other_day and not (mine <= theirs or theirs <= mine)
 
 
 def build(seed: int, n_reuters: int = 400, n_templated: int = 250, n_briefs: int = 300) -> list[Document]:
@@ -178,7 +181,11 @@ def build(seed: int, n_reuters: int = 400, n_templated: int = 250, n_briefs: int
 
 
 def _words(story: dict) -> int:
-    return sum(len(p.split()) for p in story["paragraphs"])
+    return _count_words(story["paragraphs"])
+
+
+def _count_words(paragraphs: list[str]) -> int:
+    return sum(len(p.split()) for p in paragraphs)
 
 
 def _runs_of_templates(sampled: list[dict], pool: list[dict]) -> list[dict]:
@@ -210,8 +217,10 @@ def _with_copies(
         else:
             edits = rng.sample(LEAD_EDITS if family == "brief" else WHOLE_EDITS, rng.randint(1, 3))  # nor a trim
             added = extra.pop()["paragraphs"] if rng.random() < 0.2 else []
+            if _count_words(added) > _count_words(paragraphs):  # an update adds to a story, it does not replace it
+                added = []
             edits += ["update"] if added else []
-        text = copy_of(paragraphs, edits, rng, added)
+        text = copy_of(paragraphs, edits, rng, added, story=label)
         docs.append(Document(f"d{label}-{n}", "\n\n".join(text), label, family, at + _copy_delay(rng), edits))
     return docs
 
@@ -223,11 +232,20 @@ def _copy_delay(rng: random.Random) -> float:
     return float(np.exp(rng.uniform(np.log(300), np.log(2 * DAY))))
 
 
-def copy_of(paragraphs: list[str], edits: list[str], rng: random.Random, added: list[str]) -> list[str]:
-    """A copy of a story, ``edits`` applied in the order an outlet makes them (``added``: the update's paragraphs)."""
+def copy_of(
+    paragraphs: list[str], edits: list[str], rng: random.Random, added: list[str], story: int | None = None
+) -> list[str]:
+    """A copy of a story, ``edits`` applied in the order an outlet makes them (``added``: the update's paragraphs).
+
+    The dateline and trailer an outlet adds are the wire's, the same in every copy of ``story`` (drawn from a
+    generator seeded with it): two copies of one story under other cities and dates would disagree on a figure
+    and a name in place, as two stories do.
+    """
     for edit in sorted(edits, key=syndication.EDIT_ORDER.index):
         if edit == "update":
             paragraphs = syndication.update(paragraphs, rng, added)
+        elif edit == "dateline" and story is not None:
+            paragraphs = syndication.dateline(paragraphs, random.Random(story))
         else:
             paragraphs = syndication.EDITS[edit](paragraphs, rng)
     return paragraphs

@@ -23,8 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bench.dedup_eval import FIT_SEEDS, build, run_index
 from workers.dedup import CandidatePairs, DedupIndex, DedupOptions
-from workers.dedup.decision import DEFAULT_MODEL, FEATURES, DecisionModel, Evidence, features
-from workers.dedup.sketch import Sketch
+from workers.dedup.decision import DEFAULT_MODEL, FEATURES, DecisionModel
 
 
 class RecordingIndex(DedupIndex):
@@ -36,12 +35,11 @@ class RecordingIndex(DedupIndex):
         self.features: list[list[float]] = []
         self.same: list[bool] = []
 
-    def _evidence(self, slot: int, mine: Sketch, pairs: CandidatePairs, i: int) -> Evidence:
-        evidence = super()._evidence(slot, mine, pairs, i)
+    def _scored(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> np.ndarray:
         ids = self._store.ids
-        self.features.append(features(evidence))
-        self.same.append(self.labels[ids[slot]] == self.labels[ids[int(pairs.rows[i])]])
-        return evidence
+        self.features += pairs.inputs[candidates].tolist()
+        self.same += [self.labels[ids[slot]] == self.labels[ids[int(pairs.rows[i])]] for i in candidates]
+        return super()._scored(slot, pairs, candidates)
 
 
 def record(seeds: tuple[int, ...], model: DecisionModel) -> tuple[np.ndarray, np.ndarray]:

@@ -162,13 +162,18 @@ def reflow(paragraphs: list[str], rng: random.Random) -> list[str]:
 
 
 def word_edits(paragraphs: list[str], rng: random.Random) -> list[str]:
-    """A few words changed by a copy editor: two to five swaps or deletions."""
-    words = [(i, j) for i, p in enumerate(paragraphs) for j, _ in enumerate(p.split())]
+    """A few words changed by a copy editor: two to five swaps or deletions. Not a figure's unit: an editor who
+    drops "billion" from "two billion dlrs" or "cent" from "0.50 cent" changes the news, not the wording."""
     edited = [p.split() for p in paragraphs]
+    words = [(i, j) for i, p in enumerate(edited) for j in range(len(p)) if not (j and _is_figure(p[j - 1]))]
     for i, j in rng.sample(words, min(len(words), rng.randint(2, 5))):
         word = edited[i][j]
         edited[i][j] = SWAPS.get(word.lower(), "" if len(word) > 3 and word.islower() else word)
     return [" ".join(w for w in p if w) for p in edited]
+
+
+def _is_figure(word: str) -> bool:
+    return any(c.isdigit() for c in word) or word.lower() in NUMBER_WORDS
 
 
 def update(paragraphs: list[str], rng: random.Random, extra: list[str]) -> list[str]:
@@ -291,9 +296,22 @@ REFINERS = ("Sun Co", "Exxon Corp", "Chevron Corp", "Texaco Inc")
 RECURRING = {"fed_repo": fed_repo, "heating_oil": heating_oil}
 
 
+# Days before an item whose lead a day's item must not repeat: a copy runs up to two days after its story, and a
+# lead copy of a day's item that repeats an item of the day before, word for word, is that item's copy as much as
+# its own (no decision could tell; a label that says otherwise is noise).
+REPEAT_DAYS = 3
+
+
 def recurring(family: str, rng: random.Random, count: int, start: float) -> list[tuple[list[str], float]]:
-    """``count`` daily items of ``family`` on consecutive days from ``start``, each at about the same hour."""
-    return [(RECURRING[family](rng), start + day * 86400 + rng.uniform(-1800, 1800)) for day in range(count)]
+    """``count`` daily items of ``family`` on consecutive days from ``start``, each at about the same hour; an item
+    whose first paragraph repeats one of the ``REPEAT_DAYS`` before is drawn again."""
+    items: list[list[str]] = []
+    for _ in range(count):
+        item = RECURRING[family](rng)
+        while any(item[0] == earlier[0] for earlier in items[-REPEAT_DAYS:]):
+            item = RECURRING[family](rng)
+        items.append(item)
+    return [(item, start + day * 86400 + rng.uniform(-1800, 1800)) for day, item in enumerate(items)]
 
 
 def templated(family: str, rng: random.Random, count: int) -> list[list[str]]:

@@ -24,7 +24,7 @@ from typing import Literal, TypedDict
 import numpy as np
 
 from workers.dedup.boilerplate import ParagraphCounts
-from workers.dedup.decision import DecisionModel, Evidence, load_model
+from workers.dedup.decision import FEATURES, DecisionModel, Evidence, features, load_model
 from workers.dedup.sketch import EDGES_KEPT, Sketch, Sketcher, Sketches, fact_match
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
@@ -196,7 +196,9 @@ class DedupIndex:
             self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
         slots = [store.slot_of[a[0]] for a in articles]
-        return self._results_at(slots, {a[0]: a[4].text for a in first.values() if a[4] is not None and a[4].text})
+        # The text forms of the sketches at hand: the one a sketch was read from, or its own encoding (not a sketch
+        # rebuilt from the store's rows first).
+        return self._results_at(slots, {a[0]: a[4].to_text() for a in first.values() if a[4] is not None})
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring, the others computed here."""
@@ -422,9 +424,17 @@ class DedupIndex:
         equal = np.count_nonzero(store.signatures[rows] == store.signatures[mine], axis=1)
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
         containment, grown, wrapper = self._containment(rows, mine, equal / self.options.num_perm, sizes, my_sizes)
-        pairs = CandidatePairs(
-            rows, exact, equal, containment, grown, wrapper, np.minimum(sizes, my_sizes) / np.maximum(sizes, my_sizes)
+        length_ratio = np.minimum(sizes, my_sizes) / np.maximum(sizes, my_sizes)
+        scored = np.flatnonzero(~exact & (containment >= CANDIDATE_CONTAINMENT))
+        inputs = np.zeros((len(rows), len(FEATURES)))
+        inputs[scored] = features(
+            self._evidence(
+                rows[scored], mine[scored], equal[scored], containment[scored], wrapper[scored], length_ratio[scored]
+            )
         )
+        probability = np.zeros(len(rows))
+        probability[scored] = self.options.model.probability(inputs[scored])
+        pairs = CandidatePairs(rows, exact, containment, grown, probability, inputs)
         bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
         matched = owners[exact | (containment >= CANDIDATE_CONTAINMENT)]
         for n in np.unique(matched).tolist():  # the others are first copies, as appended
@@ -456,7 +466,7 @@ class DedupIndex:
                 break
         if not scored:
             return None
-        probabilities = self._probabilities(slot, pairs, [i for i, _ in scored])
+        probabilities = self._scored(slot, pairs, [i for i, _ in scored]).tolist()
         p_best, best, cluster = max(zip(probabilities, (i for i, _ in scored), (c for _, c in scored), strict=True))
         if p_best < 0.5:
             return None
@@ -470,26 +480,36 @@ class DedupIndex:
         kind: DecisionKind = "revision" if pairs.grown[best] else "near"
         return self._duplicate_of(int(pairs.rows[best]), kind, float(pairs.containment[best]))
 
-    def _probabilities(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> list[float]:
-        """The decision model's probability that the article in ``slot`` is one story with each candidate."""
-        mine = self._store.sketch_at(slot)
-        return [self.options.model.probability(self._evidence(slot, mine, pairs, i)) for i in candidates]
+    def _scored(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> np.ndarray:
+        """The decision model's probability that the article in ``slot`` is one story with each of the candidates
+        scored (the batch computed them: a hook for the fit script to record what was scored)."""
+        return pairs.probability[candidates]
 
-    def _evidence(self, slot: int, mine: Sketch, pairs: CandidatePairs, i: int) -> Evidence:
-        """What the index knows of the pair of the article in ``slot`` (its sketch ``mine``) and its ``i``th
-        candidate."""
+    def _evidence(
+        self,
+        rows: np.ndarray,
+        mine: np.ndarray,
+        equal: np.ndarray,
+        containment: np.ndarray,
+        wrapper: np.ndarray,
+        length_ratio: np.ndarray,
+    ) -> Evidence:
+        """What the index knows of the pairs of rows ``mine`` (the new articles) and ``rows`` (their candidates):
+        ``equal`` signature values, the containment, the boilerplate share and the length ratio computed so far."""
         store = self._store
-        row = int(pairs.rows[i])
-        theirs = store.sketch_at(row)
+        counts, my_counts = store.fact_counts[rows], store.fact_counts[mine]
+        leads, my_leads = store.leads[rows], store.leads[mine]
+        has_leads = leads.any(axis=1) & my_leads.any(axis=1)
         return Evidence(
-            containment=float(pairs.containment[i]),
-            equal_slots=int(pairs.equal[i]),
-            smaller_size=int(min(store.sizes[slot], store.sizes[row])),
-            numbers=fact_match(mine.numbers, mine.number_count, theirs.numbers, theirs.number_count),
-            names=fact_match(mine.names, mine.name_count, theirs.names, theirs.name_count),
-            seconds_apart=float(store.times[slot] - store.times[row]),
-            length_ratio=float(pairs.length_ratio[i]),
-            boilerplate_share=float(pairs.wrapper[i]),
+            containment=containment,
+            equal_slots=equal,
+            smaller_size=np.minimum(store.sizes[rows], store.sizes[mine]),
+            numbers=fact_match(store.numbers[mine], my_counts[:, [0, 2]], store.numbers[rows], counts[:, [0, 2]]),
+            names=fact_match(store.names[mine], my_counts[:, [1, 3]], store.names[rows], counts[:, [1, 3]]),
+            seconds_apart=store.times[mine] - store.times[rows],
+            length_ratio=length_ratio,
+            boilerplate_share=wrapper,
+            lead_agreement=np.where(has_leads, (leads == my_leads).mean(axis=1), 0.0),
         )
 
     def _duplicate_of(self, row: int, kind: DecisionKind, similarity: float) -> tuple[str, str | None, int, float]:
@@ -539,11 +559,10 @@ class CandidatePairs:
 
     rows: np.ndarray
     exact: np.ndarray  # the content hashes are equal
-    equal: np.ndarray  # equal signature values
     containment: np.ndarray
     grown: np.ndarray  # the new article is the longer by ``REVISION_GROWTH``: a revision if it matches
-    wrapper: np.ndarray  # share of the smaller article set aside as boilerplate
-    length_ratio: np.ndarray  # shingles of the smaller over the larger
+    probability: np.ndarray  # the decision model's, that the two are one story (0 for pairs not scored)
+    inputs: np.ndarray  # [pairs, features]: the model's inputs (zeros for pairs not scored)
 
     def at(self, where: slice) -> CandidatePairs:
         """The pairs of one article."""

@@ -10,11 +10,12 @@ checked on its held-out seeds (``bench/dedup_eval.py``); a pair is a copy when t
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
 
 from workers.dedup.sketch import MIN_SAMPLE, FactMatch
 
@@ -34,41 +35,51 @@ FEATURES = (
     "days_apart",  # ...or a day or two; a template run again runs days later
     "length_ratio",  # shingles of the shorter over the longer
     "boilerplate_share",  # share of the shorter article set aside as an outlet's wrapper
+    "lead_agreement",  # share of the two leads' MinHash keys that are equal: a copy cut to its lead keeps it
+    "days_apart_in_conflict",  # days apart when a figure or name differs in place: a template run on another day
 )
 
 
 class Evidence(NamedTuple):
-    """What the index knows of a candidate pair."""
+    """What the index knows of candidate pairs: one value per pair."""
 
-    containment: float
-    equal_slots: int
-    smaller_size: int  # shingles of the smaller article
+    containment: np.ndarray
+    equal_slots: np.ndarray
+    smaller_size: np.ndarray  # shingles of the smaller article
     numbers: FactMatch
     names: FactMatch
-    seconds_apart: float
-    length_ratio: float
-    boilerplate_share: float
+    seconds_apart: np.ndarray
+    length_ratio: np.ndarray
+    boilerplate_share: np.ndarray
+    lead_agreement: np.ndarray
 
 
-def features(evidence: Evidence) -> list[float]:
-    """The model's inputs for a pair, in the order of ``FEATURES``."""
+def features(evidence: Evidence) -> np.ndarray:
+    """The model's inputs, [pairs, features] in the order of ``FEATURES``."""
     numbers, names = evidence.numbers, evidence.names
-    fewer = min(numbers.mine + names.mine, numbers.theirs + names.theirs)
+    fewer = np.minimum(numbers.mine + names.mine, numbers.theirs + names.theirs)
     common = numbers.common + names.common
-    return [
-        evidence.containment,
-        math.log1p(evidence.equal_slots),
-        math.log1p(evidence.smaller_size),
-        math.log1p(numbers.agreeing),
-        math.log1p(numbers.shared - numbers.agreeing),
-        math.log1p(names.agreeing),
-        math.log1p(names.shared - names.agreeing),
-        1.0 - common / fewer if fewer >= MIN_SAMPLE else 0.0,
-        math.log1p(abs(evidence.seconds_apart) / 3600),
-        abs(evidence.seconds_apart) / 86400,
-        evidence.length_ratio,
-        evidence.boilerplate_share,
-    ]
+    numbers_conflicting, names_conflicting = numbers.shared - numbers.agreeing, names.shared - names.agreeing
+    days_apart = np.abs(evidence.seconds_apart) / 86400
+    return np.stack(
+        [
+            evidence.containment,
+            np.log1p(evidence.equal_slots),
+            np.log1p(evidence.smaller_size),
+            np.log1p(numbers.agreeing),
+            np.log1p(numbers_conflicting),
+            np.log1p(names.agreeing),
+            np.log1p(names_conflicting),
+            np.where(fewer >= MIN_SAMPLE, 1.0 - common / np.maximum(fewer, 1), 0.0),
+            np.log1p(days_apart * 24),
+            days_apart,
+            evidence.length_ratio,
+            evidence.boilerplate_share,
+            evidence.lead_agreement,
+            np.where((numbers_conflicting > 0) | (names_conflicting > 0), days_apart, 0.0),
+        ],
+        axis=1,
+    ).astype(np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +97,10 @@ class DecisionModel:
             raise ValueError(f"{path} was fitted on features {data['features']}, not {list(FEATURES)}")
         return cls(weights=tuple(float(w) for w in data["weights"]), bias=float(data["bias"]))
 
-    def probability(self, evidence: Evidence) -> float:
-        """The probability that the pair is one story."""
-        score = self.bias + sum(w * x for w, x in zip(self.weights, features(evidence), strict=True))
-        return 1.0 / (1.0 + math.exp(-max(min(score, 50.0), -50.0)))
+    def probability(self, inputs: np.ndarray) -> np.ndarray:
+        """The probability that each pair is one story, from its ``features``."""
+        score = self.bias + inputs @ np.array(self.weights)
+        return 1.0 / (1.0 + np.exp(-np.clip(score, -50.0, 50.0)))
 
 
 # The model of a file, read once per process: every DedupOptions and every stage built from the settings asks.

@@ -481,34 +481,50 @@ def _is_name(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, is_number: 
 
 
 class FactMatch(NamedTuple):
-    """How two articles' samples of one kind of fact compare, under the bound where both are complete."""
+    """How pairs of articles' samples of one kind of fact compare, under the bound where both are complete: one
+    value per pair."""
 
-    shared: int  # contexts both articles put a fact of this kind under
-    agreeing: int  # of those, contexts under which both put the same fact
-    common: int  # keys (a fact in its context) in both samples
-    mine: int  # keys of the first sample compared
-    theirs: int  # keys of the second sample compared
+    shared: np.ndarray  # contexts both articles put a fact of this kind under
+    agreeing: np.ndarray  # of those, contexts under which both put the same fact
+    common: np.ndarray  # keys (a fact in its context) in both samples
+    mine: np.ndarray  # keys of the first sample compared
+    theirs: np.ndarray  # keys of the second sample compared
 
 
-def fact_match(mine: np.ndarray, my_count: int, theirs: np.ndarray, their_count: int) -> FactMatch:
-    """Compare two samples of fact keys.
+_SLOTS = np.arange(FACTS_KEPT)
+_BEFORE = _SLOTS[None, :] < _SLOTS[:, None]  # [i, k]: k comes before i in a sample
+
+
+def fact_match(mine: np.ndarray, my_counts: np.ndarray, theirs: np.ndarray, their_counts: np.ndarray) -> FactMatch:
+    """Compare samples of fact keys, pair by pair: ``mine`` and ``theirs`` are [pairs, FACTS_KEPT] keys, sorted and
+    zero-padded; the counts, [pairs, 2], are each article's distinct keys and the keys kept of them.
 
     A bottom-k sample holds every key of its article below its largest kept key, so under the smaller of the
     two bounds each sample is complete: a key, or a context, missing from one sample is missing from its article.
+    Under the bound both samples are prefixes, and a context's keys sit next to each other (the context is the
+    key's high bits).
     """
-    bound = min(_bound(mine, my_count), _bound(theirs, their_count))
-    # Python sets: the samples hold a few dozen keys, where numpy's set operations cost more to call than to run.
-    my_keys = {key for key in mine.tolist() if key <= bound}
-    their_keys = {key for key in theirs.tolist() if key <= bound}
-    common = my_keys & their_keys
+    bound = np.minimum(_bound(mine, my_counts), _bound(theirs, their_counts))[:, None]
+    my_ok = (my_counts[:, 1:2] > _SLOTS) & (mine <= bound)
+    their_ok = (their_counts[:, 1:2] > _SLOTS) & (theirs <= bound)
+    both = my_ok[:, :, None] & their_ok[:, None, :]
+    common = ((mine[:, :, None] == theirs[:, None, :]) & both).any(axis=2)
+    my_contexts, their_contexts = mine >> 16, theirs >> 16
+    shared = ((my_contexts[:, :, None] == their_contexts[:, None, :]) & both).any(axis=2)
+    first = np.ones_like(my_ok)
+    first[:, 1:] = my_contexts[:, 1:] != my_contexts[:, :-1]
+    same_context_before = (my_contexts[:, :, None] == my_contexts[:, None, :]) & _BEFORE
+    agreed_before = (same_context_before & common[:, None, :]).any(axis=2)
     return FactMatch(
-        shared=len({key >> 16 for key in my_keys} & {key >> 16 for key in their_keys}),
-        agreeing=len({key >> 16 for key in common}),
-        common=len(common),
-        mine=len(my_keys),
-        theirs=len(their_keys),
+        shared=(shared & first & my_ok).sum(axis=1),
+        agreeing=(common & ~agreed_before).sum(axis=1),
+        common=common.sum(axis=1),
+        mine=my_ok.sum(axis=1),
+        theirs=their_ok.sum(axis=1),
     )
 
 
-def _bound(sample: np.ndarray, count: int) -> int:
-    return int(sample[-1]) if count > len(sample) else 2**32
+def _bound(samples: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per sample, the largest key kept when the sample is not its article's every key, else above any key."""
+    last = samples[np.arange(len(samples)), np.maximum(counts[:, 1].astype(np.intp), 1) - 1].astype(np.int64)
+    return np.where(counts[:, 0] > counts[:, 1], last, 2**32)
