@@ -161,24 +161,16 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         return dropped
 
     async def perform_seek(self) -> None:
-        """Seek to the committed offsets (Faust does after each rebalance, and when it fetches while its flow is
-        stopped), and start the ledgers of the partitions new to this consumer there.
-
-        A partition whose ledger is kept was not revoked since: what the ledger knows still holds, so what it
-        knows was published is not processed again, and what is on its way is not delivered again.
-        """
+        """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""
         await super().perform_seek()
-        sources = [tp for tp in self.assignment() if self._is_source(tp)]
-        self._on_their_way = {
-            tp: self._still_on_their_way(tp, ledger) for tp in sources if (ledger := self.ledger.get(tp)) is not None
-        }
         self._drained.clear()
+        self._on_their_way.clear()
         self._unpublished.clear()  # the holes noted before are read again from the committed offsets
         self._dropped.clear()
-        new = [tp for tp in sources if self.ledger.get(tp) is None]
-        never_committed = [tp for tp in new if self._committed_offset.get(tp) is None]
+        sources = [tp for tp in self.assignment() if self._is_source(tp)]
+        never_committed = [tp for tp in sources if self._committed_offset.get(tp) is None]
         earliest = await self.earliest_offsets(*never_committed) if never_committed else {}
-        for tp in new:
+        for tp in sources:
             committed = self._committed_offset.get(tp)
             self.ledger.start(tp, committed if committed is not None else earliest[tp])
 

@@ -307,15 +307,3 @@ def test_a_seek_back_does_not_deliver_again_what_is_still_in_a_stage(settings: S
     consumer.ack(messages[2])
     asyncio.run(consumer._read_holes_again())
     assert [message.offset for message in _fetch(consumer, tp, range(102, 106))] == [102, 105]
-
-
-def test_a_seek_to_the_commit_without_a_revocation_keeps_what_the_ledger_knows(settings: Settings) -> None:
-    """Faust seeks to the committed offsets again when it fetches while its flow is stopped: 100-102 published and
-    103 in a stage are not handed over again; 104 (read, then lost on its way) and 105 (new) are."""
-    tp = TP(settings.topic_raw, 0)
-    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
-    messages = _fetch(consumer, tp, range(COMMITTED, COMMITTED + 5))
-    app.published([SimpleNamespace(message=message) for message in messages[:3]])
-    consumer._unacked_messages.add(messages[3])
-    asyncio.run(consumer.perform_seek())
-    assert [message.offset for message in _fetch(consumer, tp, range(100, 106))] == [104, 105]
