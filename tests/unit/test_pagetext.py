@@ -243,3 +243,23 @@ def test_lines_of_an_unwrapped_page_stay_apart_unless_a_sentence_runs_on() -> No
         "A sentence that was split in two by the scraper.",
         "Next paragraph.",
     ]
+
+
+def test_teaser_cards_after_the_article_are_not_part_of_it() -> None:
+    """A news site's list of cards after the article (AEB's page e4c6a3b4 has this shape), with no heading to
+    close the article: each card is a headline, an author and a one-paragraph summary that reads as prose."""
+    cards = [
+        ["Why the pivot from trade talks to tariffs is a bust", "Tiana Lowe"],
+        ["Ministers still have not delivered the promised plan", "Jenna Ellis"],
+        ["Europe is waking up to threats from abroad, experts say", "Joel Gehrke"],
+        ["The first election debate was a total shambles", "Tom Rogan"],
+    ]
+    summaries = [
+        "The core of the question has always rested on one thing: whether the government would act on its threats.",
+        "People are still waiting for the ministers to deliver on their plan, and the second week of it was no better.",
+        "Attempts to gain economic influence in Europe pose major strategic threats to its allies, the experts said.",
+        "The first debate of the campaign on Tuesday was a shambles from start to finish, and the audience said so.",
+    ]
+    teasers = [line for card, summary in zip(cards, summaries, strict=True) for line in (*card, summary)]
+    found = split_page_text(page(MENU, PARAGRAPHS, ["Opinion", "Central banks", "Inflation"], teasers))
+    assert found.paragraphs == PARAGRAPHS
