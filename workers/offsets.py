@@ -25,18 +25,20 @@ class PartitionLedger:
     should exist: an offset is committable once every message read before it was published.
     """
 
-    __slots__ = ("_next", "_pending", "position")
+    __slots__ = ("_next", "_pending", "_published", "position")
 
     def __init__(self, position: int) -> None:
         self.position = position  # the offset to commit: every message before it is done
         self._next = position  # one past the last offset read
         self._pending: set[int] = set()  # read, outputs not yet delivered
+        self._published: set[int] = set()  # at or past the position, outputs delivered
 
     def fetched(self, offset: int) -> bool:
         """Note that the message at ``offset`` was read; False if its outputs are out already (skip it).
 
         A partition sought back to a hole reads again the messages after the hole too: those published since
-        are not handed to the streams a second time.
+        are not handed to the streams a second time. Only a message known to be published is skipped: one
+        never read before is noted, whatever was read after it.
         """
         if self.done(offset):
             return False
@@ -47,15 +49,18 @@ class PartitionLedger:
     def published(self, offset: int) -> None:
         """Note that every record derived from the message at ``offset`` was delivered."""
         self._pending.discard(offset)
+        if offset >= self.position:
+            self._published.add(offset)
 
     def committable(self) -> int:
         """The offset to commit: the first message read and not yet published, else one past the last read."""
         self.position = min(self._pending, default=self._next)
+        self._published = {offset for offset in self._published if offset >= self.position}
         return self.position
 
     def done(self, offset: int) -> bool:
-        """Whether the message at ``offset``, which was read, is committed or published."""
-        return offset < self.position or (offset < self._next and offset not in self._pending)
+        """Whether the message at ``offset`` is committed or published."""
+        return offset < self.position or offset in self._published
 
     def unpublished(self) -> set[int]:
         """The offsets read whose outputs are not delivered yet."""
