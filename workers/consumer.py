@@ -35,7 +35,6 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._drained: dict[TP, int] = {}  # per source partition, the last offset Faust's delivery loop let go
         self._waiting: Message | None = None  # the message Faust's delivery loop is handing to the streams now
         self._on_their_way: dict[TP, set[int]] = {}  # per partition sought back, offsets not to deliver again
-        self._seeks: dict[TP, int] = {}  # per source partition, how many seeks were made: a fetch spanning one is stale
         self.callback = self._delivering(self.callback)
 
     def _delivering(self, deliver: Callable[[Message], Awaitable[None]]) -> Callable[[Message], Awaitable[None]]:
@@ -67,12 +66,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         """Fetch records; each source partition's ledger notes every record fetched, before Faust may drop some
         on the way to the streams (a paused partition's, those of a batch cut short by a rebalance). Records
         whose outputs are out already (read again after a seek back to a hole before them) are left out."""
-        seeks = dict(self._seeks)
         records = await super()._getmany(active_partitions, timeout)
         for tp in [tp for tp in records if self._is_source(tp)]:
-            if self._seeks.get(tp, 0) != seeks.get(tp, 0):
-                del records[tp]  # fetched from before a seek made meanwhile: read again from the seek's offset
-                continue
             on_their_way = self._on_their_way.get(tp, ())
             fresh = [r for r in records[tp] if r.offset not in on_their_way and self.ledger.fetched(tp, r.offset)]
             if fresh:
@@ -125,7 +120,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
             )
             self._on_their_way[tp] = self._still_on_their_way(tp, ledger) - {offset}
-            await self._seek_noted([tp], self.seek(tp, position))
+            await self.seek(tp, position)
             self._drained.pop(tp, None)  # the loop will let the hole go again, or deliver it
 
     def _still_on_their_way(self, tp: TP, ledger: PartitionLedger) -> set[int]:
@@ -165,25 +160,9 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 dropped[tp] = ledger.committable()
         return dropped
 
-    async def _seek_noted(self, tps: Iterable[TP], seeking: Awaitable[Any]) -> None:
-        """Run a seek of ``tps``, counted before and after it: a fetch in flight meanwhile is dropped, not noted.
-
-        Faust's consumer runs aiokafka in a thread of its own; a fetch made before a seek can come back after
-        it, with offsets past messages the seek will read again. Noted in the ledger, they would let the commit
-        pass those messages before they are read.
-        """
-        tps = list(tps)
-        for tp in tps:
-            self._seeks[tp] = self._seeks.get(tp, 0) + 1
-        try:
-            await seeking
-        finally:
-            for tp in tps:
-                self._seeks[tp] += 1
-
     async def perform_seek(self) -> None:
         """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""
-        await self._seek_noted([tp for tp in self.assignment() if self._is_source(tp)], super().perform_seek())
+        await super().perform_seek()
         self._drained.clear()
         self._on_their_way.clear()
         self._unpublished.clear()  # the holes noted before are read again from the committed offsets

@@ -314,28 +314,3 @@ def test_a_seek_back_does_not_deliver_again_what_is_still_in_a_stage(settings: S
     consumer.ack(messages[2])
     asyncio.run(consumer._read_holes_again())
     assert [message.offset for message in _fetch(consumer, tp, range(102, 106))] == [102, 105]
-
-
-def test_a_fetch_that_spans_a_seek_is_read_again_not_noted(settings: Settings) -> None:
-    """aiokafka runs in a thread of its own: a fetch made before a seek to the commit (100) comes back after it
-    with offsets 106-107. Noted, they would let the commit pass 100-105 before those are read again."""
-    tp = TP(settings.topic_raw, 0)
-    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
-    records = [ConsumerRecord(tp.topic, tp.partition, n, 0, 0, b"k", b"v", None, 1, 1, []) for n in (106, 107)]
-
-    async def fetch_across_a_seek() -> dict:
-        release = asyncio.Event()
-
-        async def getmany(active_partitions, timeout):
-            await release.wait()
-            return {tp: records}
-
-        consumer._thread = SimpleNamespace(getmany=getmany)
-        fetching = asyncio.create_task(consumer._getmany({tp}, 1.0))
-        await asyncio.sleep(0)
-        await consumer.perform_seek()
-        release.set()
-        return await fetching
-
-    assert asyncio.run(fetch_across_a_seek()) == {}
-    assert consumer.ledger.committable(tp) == COMMITTED
