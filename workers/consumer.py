@@ -129,16 +129,23 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         in_streams = {message.offset for message in self._unacked_messages if message.tp == tp}
         queued = {
             event.message.offset
-            for channel in self.app.topics._topic_name_index.get(tp.topic, ())  # type: ignore[attr-defined]
+            for channel in self._channels(tp)
             for event in list(channel.queue._queue)
             if event.message.tp == tp
         }
-        behind = self._drained.get(tp, -1) if self._waiting is not None else None
         return {
             offset
             for offset in ledger.unpublished()
-            if offset in in_streams or offset in queued or (behind is not None and offset > behind)
+            if offset in in_streams or offset in queued or self._behind_a_waiting_delivery(tp, offset)
         }
+
+    def _behind_a_waiting_delivery(self, tp: TP, offset: int) -> bool:
+        """Whether Faust's delivery loop waits on a message and has not let ``offset`` of ``tp`` go yet."""
+        return self._waiting is not None and self._drained.get(tp, -1) < offset
+
+    def _channels(self, tp: TP) -> Iterable[Any]:
+        """The channels (streams' queues) Faust delivers the messages of ``tp`` to."""
+        return self.app.topics._topic_name_index.get(tp.topic, ())  # type: ignore[attr-defined]
 
     def _dropped_now(self) -> dict[TP, int]:
         """Source partitions whose first message fetched and not published is in no stream's queue nor in a stream,
@@ -151,13 +158,13 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         dropped = {}
         for tp in self.ledger.partitions():
             ledger = self.ledger.get(tp)
-            if ledger is None or not ledger.in_flight or (tp, ledger.committable()) in in_flight:
+            if ledger is None or not ledger.in_flight:
                 continue
-            if self._waiting is not None and self._drained.get(tp, -1) < ledger.committable():
-                continue  # behind a delivery that waits (flow control, a full producer buffer): on its way
-            channels = self.app.topics._topic_name_index.get(tp.topic, ())  # type: ignore[attr-defined]
-            if all(channel.queue.empty() for channel in channels):
-                dropped[tp] = ledger.committable()
+            hole = ledger.committable()
+            if (tp, hole) in in_flight or self._behind_a_waiting_delivery(tp, hole):
+                continue  # in a stream, or on its way behind a delivery that waits
+            if all(channel.queue.empty() for channel in self._channels(tp)):
+                dropped[tp] = hole
         return dropped
 
     async def perform_seek(self) -> None:
