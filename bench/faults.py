@@ -38,20 +38,20 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache, partial
 from pathlib import Path
 
 import orjson
 from aiokafka import ConsumerRecord
 
 from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
-from tests.synthetic import Batch, make_batch, output_placements, raw_id
+from tests.synthetic import Batch, make_batch, output_placements, raw_id, record_id
 from workers.kafka_io import (
     committed_lag,
     committed_offsets,
     end_offsets,
     produce_lines,
     read_to_end,
-    tail_topic,
     wait_committed,
 )
 from workers.settings import STAGES, Settings
@@ -137,6 +137,15 @@ class Snapshot:
 OUTPUT_TOPICS = tuple(o for outputs in STAGE_OUTPUTS.values() for o in outputs)
 
 
+def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord]:
+    """Every record of ``topic`` up to its end offsets as of now."""
+
+    async def read() -> list[ConsumerRecord]:
+        return [record async for record in read_to_end(settings, topic)]
+
+    return asyncio.run(read())
+
+
 def uncommitted_work(settings: Settings, snapshot: Snapshot) -> tuple[int, float]:
     """Messages whose outputs were out at the snapshot while their offset was not committed: each is done again.
 
@@ -146,11 +155,7 @@ def uncommitted_work(settings: Settings, snapshot: Snapshot) -> tuple[int, float
     work a stage had published since its last commit, which a commit every ``COMMIT_INTERVAL`` s bounds.
     """
 
-    def records(topic: str) -> list[ConsumerRecord]:
-        async def read() -> list[ConsumerRecord]:
-            return [record async for record in read_to_end(settings, topic)]
-
-        return asyncio.run(read())
+    records = cache(partial(read_topic, settings))  # the clean and unique topics are a source and an output
 
     def before(record: ConsumerRecord) -> bool:
         return record.offset < snapshot.ends.get((record.topic, record.partition), 0)
@@ -167,7 +172,7 @@ def uncommitted_work(settings: Settings, snapshot: Snapshot) -> tuple[int, float
         out = [
             (r, raw_id(r.key, r.value)) for o in outputs for r in records(getattr(settings, f"topic_{o}")) if before(r)
         ]
-        out += [(r, letter["id"] or raw_id(None, r.value)) for r, letter in letters if letter["stage"] == stage]
+        out += [(r, record_id(letter)) for r, letter in letters if letter["stage"] == stage]
         done_again = [r for r, article_id in out if article_id in uncommitted]
         replayed += len(done_again)
         oldest = min([oldest, *(r.timestamp / 1000 for r in done_again)])
@@ -311,16 +316,9 @@ FAULTS: dict[str, Callable[[Run, int], None]] = {
 
 def account(settings: Settings, batch: Batch) -> tuple[int, int, int]:
     """Ids lost, ids in more than one place, and records delivered more than once."""
-
-    async def outputs() -> list[tuple[str, dict]]:
-        found = []
-        for output in OUTPUTS:
-            topic = getattr(settings, f"topic_{output}")
-            async for value in tail_topic(settings, topic, True, None, idle_timeout=3.0):
-                found.append((output, orjson.loads(value)))
-        return found
-
-    placed = output_placements(asyncio.run(outputs()))
+    topics = {output: getattr(settings, f"topic_{output}") for output in OUTPUTS}
+    records = ((output, record) for output, topic in topics.items() for record in read_topic(settings, topic))
+    placed = output_placements((output, orjson.loads(record.value)) for output, record in records)
     lost = len(batch.ids - set(placed))
     several = sum(1 for records in placed.values() if len({r["output"] for r in records}) > 1)
     return lost, several, sum(len(records) - 1 for records in placed.values())

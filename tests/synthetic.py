@@ -75,12 +75,16 @@ def raw_id(key: bytes | None, value: bytes) -> str | None:
     return found.group(1) if found else None
 
 
+def record_id(record: dict[str, Any]) -> str:
+    """The raw id of an output record: its ``id``, else (a dead letter of a malformed message) the id in its payload."""
+    return record["id"] or _ID_IN_PAYLOAD.search(record["payload"]).group(1)
+
+
 def output_placements(outputs: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     """Each raw id's output records, from (output, record) pairs: ``output`` and ``canonical_id`` of each."""
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for output, record in outputs:
-        article_id = record["id"] or _ID_IN_PAYLOAD.search(record["payload"]).group(1)
-        found[article_id].append({"output": output, "canonical_id": record.get("canonical_id")})
+        found[record_id(record)].append({"output": output, "canonical_id": record.get("canonical_id")})
     return found
 
 
