@@ -11,49 +11,37 @@ consumer logs, per source partition, what it committed against what Faust had ac
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP, EventT, Message
+from faust.types import TP, EventT
 
-from workers.offsets import CommitLedger, PartitionLedger
+from workers.offsets import CommitLedger
 
 log = logging.getLogger(__name__)
+
+LOST_CHECK_SECONDS = 1.0  # how often the delivery loop looks for messages fetched and lost on their way
+STALL_SECONDS = 30.0  # a commit held this long at one message is logged
 
 
 class LedgerConsumer(faust_aiokafka.Consumer):
     """Commits a source partition up to its first message fetched whose outputs were not delivered yet."""
 
+    lost_check_seconds: float = LOST_CHECK_SECONDS
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ledger = CommitLedger()
-        self._unpublished: dict[TP, int] = {}  # per source partition, the first offset acked but not published
-        self._dropped: dict[TP, int] = {}  # per source partition, the position seen dropped at the last commit
-        self._drained: dict[TP, int] = {}  # per source partition, the last offset Faust's delivery loop let go
-        self._waiting: Message | None = None  # the message Faust's delivery loop is handing to the streams now
+        self._fetching = asyncio.Lock()  # a rebalance's seek waits for the fetch under way
+        self._seek_waits = False  # a rebalance's seek waits: the fetch under way is from before it
+        self._next_lost_check = 0.0
         self._on_their_way: dict[TP, set[int]] = {}  # per partition sought back, offsets not to deliver again
-        self.callback = self._delivering(self.callback)
-
-    def _delivering(self, deliver: Callable[[Message], Awaitable[None]]) -> Callable[[Message], Awaitable[None]]:
-        """Faust's delivery to the streams, noting how far it got: a message behind it is on its way, not dropped.
-
-        Faust hands fetched messages to the streams one by one, and a delivery can wait long (flow control in a
-        rebalance, a full producer buffer); the messages behind it are in no queue and no stream meanwhile.
-        """
-
-        async def deliver_noted(message: Message) -> None:
-            self._waiting = message
-            try:
-                await deliver(message)
-            finally:  # delivered, or cancelled (dropped): either way the loop is past it
-                self._waiting = None
-                if self._is_source(message.tp):
-                    self._drained[message.tp] = message.offset
-
-        return deliver_noted
+        self._holding: dict[TP, tuple[int, float]] = {}  # per source partition, its hole and since when
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -63,123 +51,123 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self.ledger.published((event.message.tp, event.message.offset) for event in events)
 
     async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
-        """Fetch records; each source partition's ledger notes every record fetched, before Faust may drop some
-        on the way to the streams (a paused partition's, those of a batch cut short by a rebalance). Records
-        whose outputs are out already (read again after a seek back to a hole before them) are left out."""
-        records = await super()._getmany(active_partitions, timeout)
-        for tp in [tp for tp in records if self._is_source(tp)]:
-            on_their_way = self._on_their_way.get(tp, ())
-            fresh = [r for r in records[tp] if r.offset not in on_their_way and self.ledger.fetched(tp, r.offset)]
-            if fresh:
-                records[tp] = fresh
-            else:
-                del records[tp]
-        return records
+        """Read lost messages again, then fetch records; each source partition's ledger notes every record fetched.
 
-    def ack(self, message: Message) -> bool:
-        """Faust's ack; a source message acked but never published (skipped by a stream) is noted, to read again."""
-        ledger = self.ledger.get(message.tp) if self._is_source(message.tp) else None
-        stale = message.generation_id != self.app.consumer_generation_id  # the rebalance's seek reads it again
-        if ledger is not None and not stale and not ledger.done(message.offset):
-            self._unpublished.setdefault(message.tp, message.offset)
-        return super().ack(message)
-
-    async def commit(self, *args: Any, **kwargs: Any) -> bool:
-        """Read the holes of the source partitions again, then commit (every few seconds)."""
-        await self._read_holes_again()
-        return await super().commit(*args, **kwargs)
-
-    async def _read_holes_again(self) -> None:
-        """Seek each source partition with a hole back to it: without a rebalance nothing else would read it again.
-
-        A hole is a message Faust acked without it being published (a stream skipped it), or one Faust read
-        past but that is nowhere in the worker, neither queued for a stream nor in one, at two commits in a
-        row (it was dropped on its way to the stream). Not while rebalancing or stopping: a rebalance ends
-        with a seek to the committed offsets anyway, and a stopping worker reads nothing more. A message acked
-        unpublished is read again from itself: the messages before it may still be on their way through a stage
-        (if one was dropped instead, the check for dropped messages finds it).
+        Faust calls this from its delivery loop once it has handed every record of the last fetch to the streams
+        or dropped it, so no message is on its way between the fetch and a stream here: a message fetched and
+        not published is in a stream, queued for one, or lost (see ``_read_lost_again``). Records whose outputs
+        are out already, or still on their way in the worker (read again after a seek back), are left out. A
+        rebalance's seek waits for the fetch under way, whose source records are left out (the seek reads them
+        again): a fetch that came back after the seek would hold records from before it, and a commit could pass
+        the messages between the seek's offset and theirs.
         """
-        acked, self._unpublished = self._unpublished, {}
+        async with self._fetching:
+            if time.monotonic() >= self._next_lost_check:
+                self._next_lost_check = time.monotonic() + self.lost_check_seconds
+                await self._read_lost_again()
+            records = await super()._getmany(active_partitions, timeout)
+            for tp in [tp for tp in records if self._is_source(tp)]:
+                on_their_way = self._on_their_way.get(tp, ())
+                fresh = [
+                    r
+                    for r in records[tp]
+                    if not self._seek_waits and r.offset not in on_their_way and self.ledger.fetched(tp, r.offset)
+                ]
+                if fresh:
+                    records[tp] = fresh
+                else:
+                    del records[tp]
+            return records
+
+    async def _read_lost_again(self) -> None:
+        """Seek each source partition that lost a message back to it: without a rebalance nothing would read it.
+
+        A message fetched and not published that is neither in a stream (taken, not acked) nor queued for one is
+        lost: a stream acked it unprocessed (flow control, a closed batch), or Faust dropped it on its way (its
+        read-offset check after a seek, a paused partition, a fetch cut short). The partition is read again from
+        the first such message; what is still in the worker is not handed over twice. Not while rebalancing or
+        stopping: a rebalance ends with a seek to the committed offsets anyway.
+        """
         if self.app.rebalancing or self.should_stop or self.app.should_stop:
-            self._dropped.clear()
             return
-        seen, self._dropped = self._dropped, self._dropped_now()
-        dropped = {tp: position for tp, position in self._dropped.items() if seen.get(tp) == position}
-        for tp, offset in {**dropped, **acked}.items():
+        in_worker: dict[TP, set[int]] | None = None
+        for tp in self.ledger.partitions():
             ledger = self.ledger.get(tp)
-            if ledger is None or ledger.done(offset):
-                continue  # published since, or no longer owned
-            position = offset if tp in acked else ledger.committable()
+            if ledger is None or not ledger.in_flight:
+                continue
+            if in_worker is None:
+                in_worker = self._in_worker()
+            unpublished = ledger.unpublished()
+            lost = unpublished - in_worker.get(tp, set())
+            if not lost:
+                continue
+            position = min(lost)
             log.warning(
-                "%s[%d]: offset %d was %s but never published; reading again from %d",
+                "%s[%d]: offset %d was fetched but is in no stream and was never published; reading again from it",
                 tp.topic,
                 tp.partition,
-                offset,
-                "acked by Faust" if tp in acked else "read past and dropped",
                 position,
-                extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
+                extra={"topic": tp.topic, "partition": tp.partition, "offset": position},
             )
-            self._on_their_way[tp] = self._still_on_their_way(tp, ledger) - {offset}
+            self._on_their_way[tp] = {offset for offset in unpublished - lost if offset > position}
             await self.seek(tp, position)
-            self._drained.pop(tp, None)  # the loop will let the hole go again, or deliver it
 
-    def _still_on_their_way(self, tp: TP, ledger: PartitionLedger) -> set[int]:
-        """Offsets of ``tp`` read and not published that are on their way still: in a stream, queued for one, or
-        behind a delivery that waits. A seek back to a hole reads them again; they are not delivered twice."""
-        in_streams = {message.offset for message in self._unacked_messages if message.tp == tp}
-        queued = {
-            event.message.offset
-            for channel in self._channels(tp)
-            for event in list(channel.queue._queue)
-            if event.message.tp == tp
-        }
-        return {
-            offset
-            for offset in ledger.unpublished()
-            if offset in in_streams or offset in queued or self._behind_a_waiting_delivery(tp, offset)
-        }
+    def _in_worker(self) -> dict[TP, set[int]]:
+        """Per source partition, the offsets of this generation's messages in a stream (taken and not acked) or
+        queued for one. An older generation's message is not counted: the rebalance's seek reads it again."""
+        generation = self.app.consumer_generation_id
+        messages = [message for message in list(self._unacked_messages) if not message.acked]
+        for topic in self.app.source_topics:  # type: ignore[attr-defined]  # a PipelineApp
+            for channel in self.app.topics._topic_name_index.get(topic, ()):  # type: ignore[attr-defined]
+                messages.extend(event.message for event in list(channel.queue._queue))
+        in_worker: dict[TP, set[int]] = {}
+        for message in messages:
+            if message.generation_id == generation and self._is_source(message.tp):
+                in_worker.setdefault(message.tp, set()).add(message.offset)
+        return in_worker
 
-    def _behind_a_waiting_delivery(self, tp: TP, offset: int) -> bool:
-        """Whether Faust's delivery loop waits on a message and has not let ``offset`` of ``tp`` go yet."""
-        return self._waiting is not None and self._drained.get(tp, -1) < offset
+    async def commit(self, *args: Any, **kwargs: Any) -> bool:
+        """Faust's commit (every few seconds), after logging any source partition held long at one hole."""
+        self._report_stalls()
+        return await super().commit(*args, **kwargs)
 
-    def _channels(self, tp: TP) -> Iterable[Any]:
-        """The channels (streams' queues) Faust delivers the messages of ``tp`` to."""
-        return self.app.topics._topic_name_index.get(tp.topic, ())  # type: ignore[attr-defined]
-
-    def _dropped_now(self) -> dict[TP, int]:
-        """Source partitions whose first message fetched and not published is in no stream's queue nor in a stream,
-        nor behind a delivery that waits.
-
-        In a stream means the message at the hole itself: an unacked message of the partition that a stream
-        never lets go (one from before a rebalance, say) must not hide the hole for good.
-        """
-        in_flight = {(message.tp, message.offset) for message in self._unacked_messages}
-        dropped = {}
+    def _report_stalls(self) -> None:
+        """Log a source partition whose commit has been held at one hole for long (a slow stage, a stuck one)."""
+        now = time.monotonic()
+        holding = {}
         for tp in self.ledger.partitions():
             ledger = self.ledger.get(tp)
             if ledger is None or not ledger.in_flight:
                 continue
             hole = ledger.committable()
-            if (tp, hole) in in_flight or self._behind_a_waiting_delivery(tp, hole):
-                continue  # in a stream, or on its way behind a delivery that waits
-            if all(channel.queue.empty() for channel in self._channels(tp)):
-                dropped[tp] = hole
-        return dropped
+            held, since = self._holding.get(tp, (hole, now))
+            holding[tp] = (hole, since if held == hole else now)
+            if held == hole and now - since >= STALL_SECONDS:
+                log.warning(
+                    "%s[%d]: commit held at offset %d for %.0f s, %d messages read and not published",
+                    tp.topic,
+                    tp.partition,
+                    hole,
+                    now - since,
+                    ledger.in_flight,
+                    extra={"topic": tp.topic, "partition": tp.partition, "offset": hole},
+                )
+        self._holding = holding
 
     async def perform_seek(self) -> None:
         """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""
-        await super().perform_seek()
-        self._drained.clear()
-        self._on_their_way.clear()
-        self._unpublished.clear()  # the holes noted before are read again from the committed offsets
-        self._dropped.clear()
-        sources = [tp for tp in self.assignment() if self._is_source(tp)]
-        never_committed = [tp for tp in sources if self._committed_offset.get(tp) is None]
-        earliest = await self.earliest_offsets(*never_committed) if never_committed else {}
-        for tp in sources:
-            committed = self._committed_offset.get(tp)
-            self.ledger.start(tp, committed if committed is not None else earliest[tp])
+        self._seek_waits = True
+        async with self._fetching:
+            self._seek_waits = False
+            await super().perform_seek()
+            self._on_their_way.clear()
+            self._holding.clear()
+            sources = [tp for tp in self.assignment() if self._is_source(tp)]
+            never_committed = [tp for tp in sources if self._committed_offset.get(tp) is None]
+            earliest = await self.earliest_offsets(*never_committed) if never_committed else {}
+            for tp in sources:
+                committed = self._committed_offset.get(tp)
+                self.ledger.start(tp, committed if committed is not None else earliest[tp])
 
     def _filter_tps_with_pending_acks(self, topics: Iterable[TP | str] | None = None) -> Iterator[TP]:
         wanted = set(super()._filter_tps_with_pending_acks(topics))

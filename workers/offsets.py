@@ -37,13 +37,16 @@ class PartitionLedger:
         """Note that the message at ``offset`` was read; False if its outputs are out already (skip it).
 
         A partition sought back to a hole reads again the messages after the hole too: those published since
-        are not handed to the streams a second time. Only a message known to be published is skipped: one
+        are not handed to the streams a second time, but count as read (a batch of an older generation may have
+        published them before this ledger read them). Only a message known to be published is skipped: one
         never read before is noted, whatever was read after it.
         """
-        if self.done(offset):
+        if offset < self.position:
+            return False
+        self._next = max(self._next, offset + 1)
+        if offset in self._published:
             return False
         self._pending.add(offset)
-        self._next = max(self._next, offset + 1)
         return True
 
     def published(self, offset: int) -> None:

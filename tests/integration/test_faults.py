@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.conftest import SEED_PAGE_ID, seed_record
-from tests.integration.conftest import BROKER_PORT, KAFKA_SH, produce, read_topic
+from tests.integration.conftest import BROKER_PORT, KAFKA_SH, free_port, produce, read_topic
 from tests.synthetic import Batch, make_batch, output_placements
 from workers.agents import EXIT_UNPUBLISHED
 from workers.kafka_io import end_offsets, wait_committed
@@ -130,9 +130,7 @@ def test_a_second_worker_joins_and_leaves_mid_stream(pipeline_settings: Settings
     start_worker(settings)
     produce(settings, settings.topic_raw, batch.messages[:1500])
     wait_for_outputs(settings, 500, 300)
-    other = settings.model_copy(
-        update={"data_dir": tmp_path / "second", "metrics_port": 0, "web_port": settings.web_port + 1}
-    )
+    other = settings.model_copy(update={"data_dir": tmp_path / "second", "metrics_port": 0, "web_port": free_port()})
     second = start_worker(other)
     produce(settings, settings.topic_raw, batch.messages[1500:])
     wait_for_outputs(settings, 2000, 300)
