@@ -169,6 +169,13 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 committed = self._committed_offset.get(tp)
                 self.ledger.start(tp, committed if committed is not None else earliest[tp])
 
+    def verify_event_path(self, now: float, tp: TP) -> None:
+        """Faust's check that streams still take what is fetched, for the source partitions only. A dedup table's
+        changelog is read only while the table recovers, so the check took it for a stream that stopped and
+        logged an ERROR every 7 s, for as long as the worker ran."""
+        if self._is_source(tp):
+            super().verify_event_path(now, tp)
+
     def _filter_tps_with_pending_acks(self, topics: Iterable[TP | str] | None = None) -> Iterator[TP]:
         wanted = set(super()._filter_tps_with_pending_acks(topics))
         wanted.update(tp for tp in self.ledger.partitions() if topics is None or tp in topics or tp.topic in topics)

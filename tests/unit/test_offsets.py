@@ -332,3 +332,14 @@ def test_a_seek_back_does_not_deliver_again_what_is_still_in_a_stage(settings: S
     asyncio.run(consumer._read_lost_again())
     assert sought == [(tp, 102)]
     assert [message.offset for message in _fetch(consumer, tp, range(102, 106))] == [102, 105]
+
+
+def test_only_source_partitions_are_checked_for_streams_that_stopped(settings: Settings) -> None:
+    """A dedup table's changelog is read only while recovering: Faust's check took it for a stalled stream."""
+    source, changelog = TP(settings.topic_raw, 0), TP(f"{settings.app_id}.dedup-index-changelog", 0)
+    _, consumer = _consumer_sought_to(settings, source, COMMITTED)
+    checked: list[TP] = []
+    consumer._thread = SimpleNamespace(verify_event_path=lambda now, tp: checked.append(tp))
+    for tp in (source, changelog):
+        consumer.verify_event_path(0.0, tp)
+    assert checked == [source]
