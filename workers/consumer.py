@@ -26,7 +26,7 @@ from workers.offsets import CommitLedger
 log = logging.getLogger(__name__)
 
 LOST_CHECK_SECONDS = 1.0  # how often the delivery loop looks for messages fetched and lost on their way
-STALL_SECONDS = 30.0  # a commit held this long at one message is logged
+STALL_SECONDS = 30.0  # a commit held at one message is logged once every so often
 
 
 class LedgerConsumer(faust_aiokafka.Consumer):
@@ -41,7 +41,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._seek_waits = False  # a rebalance's seek waits: the fetch under way is from before it
         self._next_lost_check = 0.0
         self._on_their_way: dict[TP, set[int]] = {}  # per partition sought back, offsets not to deliver again
-        self._holding: dict[TP, tuple[int, float]] = {}  # per source partition, its hole and since when
+        self._holding: dict[TP, tuple[int, float, float]] = {}  # per source partition: hole, since, last logged
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -56,10 +56,11 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         Faust calls this from its delivery loop once it has handed every record of the last fetch to the streams
         or dropped it, so no message is on its way between the fetch and a stream here: a message fetched and
         not published is in a stream, queued for one, or lost (see ``_read_lost_again``). Records whose outputs
-        are out already, or still on their way in the worker (read again after a seek back), are left out. A
-        rebalance's seek waits for the fetch under way, whose source records are left out (the seek reads them
-        again): a fetch that came back after the seek would hold records from before it, and a commit could pass
-        the messages between the seek's offset and theirs.
+        are out already, or still on their way in the worker (read again after a seek back), are left out. So are
+        the records of a fetch a rebalance's seek waited for (it would come back after the seek with records from
+        before it, and a commit could pass the messages between the seek's offset and theirs), and those Faust
+        fetches between resuming the streams and that seek (#216), when the partition has no ledger yet: the seek
+        reads them all again.
         """
         async with self._fetching:
             if time.monotonic() >= self._next_lost_check:
@@ -67,12 +68,11 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 await self._read_lost_again()
             records = await super()._getmany(active_partitions, timeout)
             for tp in [tp for tp in records if self._is_source(tp)]:
+                if self._seek_waits or (self.ledger.get(tp) is None and self.app.rebalancing):
+                    del records[tp]  # from before the rebalance's seek, which reads them again
+                    continue
                 on_their_way = self._on_their_way.get(tp, ())
-                fresh = [
-                    r
-                    for r in records[tp]
-                    if not self._seek_waits and r.offset not in on_their_way and self.ledger.fetched(tp, r.offset)
-                ]
+                fresh = [r for r in records[tp] if r.offset not in on_their_way and self.ledger.fetched(tp, r.offset)]
                 if fresh:
                     records[tp] = fresh
                 else:
@@ -140,9 +140,12 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             if ledger is None or not ledger.in_flight:
                 continue
             hole = ledger.committable()
-            held, since = self._holding.get(tp, (hole, now))
-            holding[tp] = (hole, since if held == hole else now)
-            if held == hole and now - since >= STALL_SECONDS:
+            held, since, logged = self._holding.get(tp, (hole, now, now))
+            if held != hole:
+                since = logged = now
+            holding[tp] = (hole, since, logged)
+            if now - logged >= STALL_SECONDS:
+                holding[tp] = (hole, since, now)
                 log.warning(
                     "%s[%d]: commit held at offset %d for %.0f s, %d messages read and not published",
                     tp.topic,
@@ -155,7 +158,16 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._holding = holding
 
     async def perform_seek(self) -> None:
-        """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there."""
+        """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there.
+
+        Faust's fetcher also seeks when it finds the flow stopped, as a rebalance begins: then the ledgers stay,
+        so the revocation commits what was published since the last commit (restarted, they would commit the
+        committed offset again, and the next owner would process that work a second time); the rebalance ends
+        with a seek of its own, which starts them afresh.
+        """
+        if not self.flow_active:
+            await super().perform_seek()
+            return
         self._seek_waits = True
         async with self._fetching:
             self._seek_waits = False

@@ -308,6 +308,28 @@ def test_a_fetch_a_rebalances_seek_waited_for_is_left_out(settings: Settings) ->
     assert consumer._filter_committable_offsets([tp]) == {}  # nothing read: the commit stays where it was
 
 
+def test_records_fetched_before_the_rebalances_seek_are_left_out(settings: Settings) -> None:
+    """Faust resumes the streams before it seeks to the committed offsets (#216): what it fetches in between, for
+    a partition whose ledger the seek has not started yet, is read again after the seek, not processed twice."""
+    tp = TP(settings.topic_raw, 0)
+    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    consumer.ledger.forget([tp])  # revoked, assigned again, not sought yet
+    app.rebalancing = True
+    assert _fetch(consumer, tp, range(COMMITTED + 40, COMMITTED + 43)) == []
+
+
+def test_a_seek_as_a_rebalance_begins_keeps_the_ledger_for_the_revocations_commit(settings: Settings) -> None:
+    """Faust's fetcher seeks to the committed offsets when it finds the flow stopped: restarting the ledger there
+    made the revocation commit the old offset, and the next owner processed the published work again."""
+    tp = TP(settings.topic_raw, 0)
+    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    messages = _fetch(consumer, tp, range(COMMITTED, COMMITTED + 5))
+    app.published([SimpleNamespace(message=message) for message in messages[:4]])
+    consumer.stop_flow()  # a rebalance begins
+    asyncio.run(consumer.perform_seek())
+    assert consumer._filter_committable_offsets([tp]) == {tp: COMMITTED + 4}
+
+
 def test_a_batch_taken_before_a_rebalance_keeps_only_the_current_generations_events(settings: Settings) -> None:
     """Events buffered by take_events before a rebalance are read again after it: not processed from the buffer."""
     tp = TP(settings.topic_raw, 0)
