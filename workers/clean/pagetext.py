@@ -217,7 +217,7 @@ def _table_cells(lines: list[str]) -> list[bool]:
 
 def _counts_in_order(numbers: list[str]) -> bool:
     """True when the numbers, read in turn, mostly go one way (1, 2, 3 ... or 2005, 2004 ...): a widget's."""
-    values = [float(_VALUE.search(number.replace(",", "")).group()) for number in numbers]  # type: ignore[union-attr]
+    values = [float(_VALUE.findall(number.replace(",", ""))[0]) for number in numbers]
     steps = [later - earlier for earlier, later in pairwise(values)]
     one_way = max(sum(step > 0 for step in steps), sum(step < 0 for step in steps))
     return one_way >= ORDERED_STEPS * max(len(steps), 1)
