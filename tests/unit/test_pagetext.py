@@ -291,3 +291,5 @@ def test_cells_of_a_table_join_the_article_and_a_calendar_s_do_not() -> None:
     assert found == [intro, *STANDINGS]
     widget = split_page_text(page(MENU, PARAGRAPHS, CALENDAR)).paragraphs
     assert widget == PARAGRAPHS
+    html_candidate = split_page_text(page(MENU, [intro], STANDINGS, MENU, CALENDAR), cell_tables=False).paragraphs
+    assert html_candidate == [intro]

@@ -165,16 +165,17 @@ def is_paragraph(line: str) -> bool:
     return not is_chrome(line) and not is_timestamp(line)
 
 
-def line_scores(lines: list[str], stopwords: frozenset[str]) -> list[float]:
+def line_scores(lines: list[str], stopwords: frozenset[str], cell_tables: bool = True) -> list[float]:
     """Each line's score; a line seen before on the page is a repeated menu or teaser and costs like a label,
     unless it is a row of figures (a results table repeats its rows for each period): that one counts as one.
-    A line of content standing alone between lines that cost and end no sentence counts for ``ISOLATED_WEIGHT``."""
+    A line of content standing alone between lines that cost and end no sentence counts for ``ISOLATED_WEIGHT``.
+    With ``cell_tables``, the cells of a table rendered one cell per line score as rows of figures."""
     seen: set[str] = set()
     scores = []
     for line in lines:
         scores.append(_repeated_score(line) if line in seen else line_score(line, stopwords))
         seen.add(line)
-    return _weigh_isolated(lines, _score_cells(lines, scores))
+    return _weigh_isolated(lines, _score_cells(lines, scores) if cell_tables else scores)
 
 
 # A table rendered one cell per line (a standings or results table on a page whose scraper breaks the line at every
@@ -304,8 +305,14 @@ def opens_table(lines: list[str]) -> bool:
     return len(lines) > 1 and _NUMBER.search(lines[0]) is not None and is_figure_row(lines[1])
 
 
-def split_page_text(page: str) -> PageText:
-    """Title (the first line when it reads as a headline), body paragraphs and language of a page's text."""
+def split_page_text(page: str, cell_tables: bool = True) -> PageText:
+    """Title (the first line when it reads as a headline), body paragraphs and language of a page's text.
+
+    ``cell_tables=False`` (the HTML path's candidates): a table rendered one cell per line is not read as figures.
+    There trafilatura reads the page's tables from their markup, and in the text rendered from it such runs were a
+    sidebar's (a league table) as often as an article's: on AEB and L3S-GN1 the rule changed one HTML page, for
+    the worse.
+    """
     lines = unwrap(page.splitlines())
     title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
     body = lines[1:] if title else lines
@@ -313,7 +320,7 @@ def split_page_text(page: str) -> PageText:
     language = detect_language(prose)
     stopwords = page_stoplist(language, prose)
     closes = [is_end_marker(line) for line in body]
-    start, end = best_run(line_scores(body, stopwords), closes)
+    start, end = best_run(line_scores(body, stopwords, cell_tables), closes)
     kept = [line for line, closing in zip(body[start:end], closes[start:end], strict=True) if not closing]
     paragraphs = [line for line in kept if is_paragraph(line)]
     return PageText(title=title, paragraphs=paragraphs, language=language, stopwords=stopwords)
