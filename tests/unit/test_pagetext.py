@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.clean_eval import DEFAULT_AEB, document_scores, load_page
 from tests.conftest import SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_record
 from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
 from workers.clean.normalize import word_count
@@ -263,3 +264,32 @@ def test_teaser_cards_after_the_article_are_not_part_of_it() -> None:
     teasers = [line for card, summary in zip(cards, summaries, strict=True) for line in (*card, summary)]
     found = split_page_text(page(MENU, PARAGRAPHS, ["Opinion", "Central banks", "Inflation"], teasers))
     assert found.paragraphs == PARAGRAPHS
+
+
+# An AEB page (autoracing.com.br, 2019) whose article is two sentences and a standings table, rendered one cell per
+# line ("Pos.", "Piloto", ..., "1", "Kyle Busch", "5040", ...): before, the cells cost as a menu's labels do and a
+# teaser paragraph below the table was published as the article (F1 0).
+STANDINGS_TABLE_PAGE = "11ea381ad92b5448cf66eae62f52ac565361a244c8881615fc6a7bb523cc0c32"
+STANDINGS = ["Pos.", "Driver", "Points", "Wins"] + [
+    cell for row in range(1, 9) for cell in (str(row), f"Driver {chr(64 + row)}", str(5040 - 37 * row), str(row % 3))
+]
+CALENDAR = ["January 2008", "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] + [str(day) for day in range(1, 32)]
+
+
+def test_a_table_rendered_one_cell_per_line_is_the_article_s() -> None:
+    page_text = load_page(DEFAULT_AEB, STANDINGS_TABLE_PAGE)
+    found = "\n".join(split_page_text(page_text.text).paragraphs)
+    precision, recall = document_scores(page_text.truth, found)
+    assert precision > 0.6
+    assert recall > 0.9
+    assert "Kyle Busch\n5040" in found
+
+
+def test_cells_of_a_table_join_the_article_and_a_calendar_s_do_not() -> None:
+    intro = "The standings after the last race of the season, with the points, wins and places of every driver."
+    found = split_page_text(page(MENU, [intro], STANDINGS, MENU, CALENDAR)).paragraphs
+    assert found == [intro, *STANDINGS]
+    widget = split_page_text(page(MENU, PARAGRAPHS, CALENDAR)).paragraphs
+    assert widget == PARAGRAPHS
+    html_candidate = split_page_text(page(MENU, [intro], STANDINGS, MENU, CALENDAR), cell_tables=False).paragraphs
+    assert html_candidate == [intro]

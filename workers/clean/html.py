@@ -79,7 +79,7 @@ def _main_content(html: str, stopwords: frozenset[str], links: frozenset[str]) -
         text = extract_plain_text(html, **MAIN_CONTENT)
     except HTMLParserException:
         text = ""  # no candidate: trafilatura's default mode stands in
-    return candidate("main_content", split_page_text(text).paragraphs, stopwords, links)
+    return candidate("main_content", split_page_text(text, cell_tables=False).paragraphs, stopwords, links)
 
 
 def extract_html(html: str, with_day: bool = True) -> HtmlExtract:
@@ -93,7 +93,7 @@ def extract_html(html: str, with_day: bool = True) -> HtmlExtract:
     tree = load_html(html)
     meta = page_metadata(tree, with_day) if tree is not None else PageMetadata(None, None, None)
     rendered = render_tree(tree) if tree is not None else render_page(html)
-    page = split_page_text(rendered.text)
+    page = split_page_text(rendered.text, cell_tables=False)
     stopwords = page.stopwords
     page_text = candidate("page_text", page.paragraphs, stopwords, rendered.links)
     body = _trafilatura(

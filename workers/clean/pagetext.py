@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
 from workers.clean.language import detect_language
@@ -164,16 +165,63 @@ def is_paragraph(line: str) -> bool:
     return not is_chrome(line) and not is_timestamp(line)
 
 
-def line_scores(lines: list[str], stopwords: frozenset[str]) -> list[float]:
+def line_scores(lines: list[str], stopwords: frozenset[str], cell_tables: bool = True) -> list[float]:
     """Each line's score; a line seen before on the page is a repeated menu or teaser and costs like a label,
     unless it is a row of figures (a results table repeats its rows for each period): that one counts as one.
-    A line of content standing alone between lines that cost and end no sentence counts for ``ISOLATED_WEIGHT``."""
+    A line of content standing alone between lines that cost and end no sentence counts for ``ISOLATED_WEIGHT``.
+    With ``cell_tables``, the cells of a table rendered one cell per line score as rows of figures."""
     seen: set[str] = set()
     scores = []
     for line in lines:
         scores.append(_repeated_score(line) if line in seen else line_score(line, stopwords))
         seen.add(line)
-    return _weigh_isolated(lines, scores)
+    return _weigh_isolated(lines, _score_cells(lines, scores) if cell_tables else scores)
+
+
+# A table rendered one cell per line (a standings or results table on a page whose scraper breaks the line at every
+# cell): a run of short lines, half of them or more bare numbers, which do not count up or down in order. Its cells
+# are figures of the article, as a table row's are. A calendar, a year or a price selector is such a run too, but its
+# numbers count in order (0.95-1 of their steps one way on AEB and L3S-GN1; tables 0.46-0.57): it stays furniture.
+# TABLE_MIN_CELLS chosen on the even-numbered pages of AEB and L3S-GN1 rendered to text, checked on the odd pages
+# and on Reuters as text (docs/cleaning.md).
+CELL_WORDS = 3  # a cell: a number, a name, a column's heading
+TABLE_MIN_CELLS = 30  # cells: five rows of six; every value from 8 to 50 ties on the even pages (docs)
+ORDERED_STEPS = 0.8  # of the steps from one number to the next going one way: a counting widget, not a table
+_BARE_NUMBER = re.compile(r"[-+]?\d[\d.,:%]*")
+_VALUE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _score_cells(lines: list[str], scores: list[float]) -> list[float]:
+    """The scores with every line of a table rendered one cell per line scored as a row of figures."""
+    cells = _table_cells(lines)
+    return [
+        FIGURE_WEIGHT * word_count(line) if cell else score
+        for line, score, cell in zip(lines, scores, cells, strict=True)
+    ]
+
+
+def _table_cells(lines: list[str]) -> list[bool]:
+    """Which lines are cells of a table rendered one cell per line: a run of TABLE_MIN_CELLS or more short lines
+    (CELL_WORDS at most, no prompt), half of them or more bare numbers that do not count in order."""
+    marks = [False] * len(lines)
+    start = 0
+    for end in range(len(lines) + 1):
+        if end < len(lines) and word_count(lines[end]) <= CELL_WORDS and not is_chrome(lines[end]):
+            continue
+        run = lines[start:end]
+        numbers = [line for line in run if _BARE_NUMBER.fullmatch(line)]
+        if len(run) >= TABLE_MIN_CELLS and 2 * len(numbers) >= len(run) and not _counts_in_order(numbers):
+            marks[start:end] = [True] * len(run)
+        start = end + 1
+    return marks
+
+
+def _counts_in_order(numbers: list[str]) -> bool:
+    """True when the numbers, read in turn, mostly go one way (1, 2, 3 ... or 2005, 2004 ...): a widget's."""
+    values = [float(_VALUE.findall(number.replace(",", ""))[0]) for number in numbers]
+    steps = [later - earlier for earlier, later in pairwise(values)]
+    one_way = max(sum(step > 0 for step in steps), sum(step < 0 for step in steps))
+    return one_way >= ORDERED_STEPS * max(len(steps), 1)
 
 
 # A card of a teaser list or a comment thread is a paragraph standing alone between short lines that cost and end
@@ -257,8 +305,14 @@ def opens_table(lines: list[str]) -> bool:
     return len(lines) > 1 and _NUMBER.search(lines[0]) is not None and is_figure_row(lines[1])
 
 
-def split_page_text(page: str) -> PageText:
-    """Title (the first line when it reads as a headline), body paragraphs and language of a page's text."""
+def split_page_text(page: str, cell_tables: bool = True) -> PageText:
+    """Title (the first line when it reads as a headline), body paragraphs and language of a page's text.
+
+    ``cell_tables=False`` (the HTML path's candidates): a table rendered one cell per line is not read as figures.
+    There trafilatura reads the page's tables from their markup, and in the text rendered from it such runs were a
+    sidebar's (a league table) as often as an article's: on AEB and L3S-GN1 the rule changed one HTML page, for
+    the worse.
+    """
     lines = unwrap(page.splitlines())
     title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
     body = lines[1:] if title else lines
@@ -266,7 +320,7 @@ def split_page_text(page: str) -> PageText:
     language = detect_language(prose)
     stopwords = page_stoplist(language, prose)
     closes = [is_end_marker(line) for line in body]
-    start, end = best_run(line_scores(body, stopwords), closes)
+    start, end = best_run(line_scores(body, stopwords, cell_tables), closes)
     kept = [line for line, closing in zip(body[start:end], closes[start:end], strict=True) if not closing]
     paragraphs = [line for line in kept if is_paragraph(line)]
     return PageText(title=title, paragraphs=paragraphs, language=language, stopwords=stopwords)
