@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from tests.conftest import ROOT
+from tests.ports import free_port
 from workers.kafka_io import produce_lines
 from workers.security import client_options
 from workers.settings import Settings
@@ -48,12 +48,6 @@ def broker() -> Iterator[str]:
     yield f"127.0.0.1:{BROKER_PORT}"
     if not already_running:
         kafka_sh("stop")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def private_settings(bootstrap_servers: str, data_dir: Path, **values: Any) -> Settings:
