@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import random
 import shutil
 import signal
@@ -34,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ import orjson
 from aiokafka import ConsumerRecord
 
 from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
+from tests.ports import wait_ready as wait_web_ready
 from tests.synthetic import Batch, make_batch, output_placements, raw_id, record_id
 from workers.kafka_io import (
     committed_lag,
@@ -265,14 +264,7 @@ class Run:
 
 def wait_ready(worker: WorkerProcess) -> None:
     """Block until the worker's readiness page says ready: its stages built, and no rebalance under way."""
-    url = f"http://127.0.0.1:{worker.settings.web_port}/readyz"
-    deadline = time.monotonic() + PROGRESS_TIMEOUT
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):  # not serving yet, or 503 while starting
-            if urllib.request.urlopen(url, timeout=5).status == 200:
-                return
-        time.sleep(0.5)
-    raise TimeoutError(f"{worker.log.name} not ready after {PROGRESS_TIMEOUT:.0f} s")
+    wait_web_ready(worker.settings.web_port, PROGRESS_TIMEOUT)
 
 
 def join(run: Run, port: int) -> None:

@@ -1,9 +1,12 @@
-"""Free ports for the workers' web and metrics servers in tests and benchmarks."""
+"""The workers' web and metrics ports in tests and benchmarks: free ones to give, and readiness to wait for."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
+import time
+import urllib.request
 from pathlib import Path
 
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -26,3 +29,15 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
+
+
+def wait_ready(web_port: int, timeout: float) -> None:
+    """Block until the worker serving ``web_port`` says ready (stages built, no rebalance under way)."""
+    url = f"http://127.0.0.1:{web_port}/readyz"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):  # not serving yet, or 503 while starting
+            if urllib.request.urlopen(url, timeout=5).status == 200:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"the worker on web port {web_port} not ready after {timeout:.0f} s")

@@ -160,26 +160,30 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     async def perform_seek(self) -> None:
         """Seek to the committed offsets (Faust does after each rebalance), and start the ledgers there.
 
-        Faust's fetcher also seeks when it finds the flow stopped, as a rebalance begins: then the ledgers stay,
-        so the revocation commits what was published since the last commit (restarted, they would commit the
-        committed offset again, and the next owner would process that work a second time); the rebalance ends
-        with a seek of its own, which starts them afresh.
+        Faust's fetcher also seeks when it finds the flow stopped, as a rebalance begins: then the ledgers that
+        exist stay, so the revocation commits what was published since the last commit (restarted, they would
+        commit the committed offset again, and the next owner would process that work a second time). The flow
+        alone cannot tell the two seeks apart: a worker without tables seeks after a rebalance before it resumes
+        the flow. So with the flow stopped the partitions without a ledger (revoked, then assigned again) still
+        get one; a revocation drops them all, so after a rebalance every ledger starts afresh.
         """
-        if not self.flow_active:
-            await super().perform_seek()
-            return
         self._seek_waits = True
-        async with self._fetching:
-            self._seek_waits = False
-            await super().perform_seek()
-            self._on_their_way.clear()
-            self._holding.clear()
-            sources = [tp for tp in self.assignment() if self._is_source(tp)]
-            never_committed = [tp for tp in sources if self._committed_offset.get(tp) is None]
-            earliest = await self.earliest_offsets(*never_committed) if never_committed else {}
-            for tp in sources:
-                committed = self._committed_offset.get(tp)
-                self.ledger.start(tp, committed if committed is not None else earliest[tp])
+        try:
+            async with self._fetching:
+                self._seek_waits = False
+                await super().perform_seek()
+                self._on_their_way.clear()
+                self._holding.clear()
+                sources = [tp for tp in self.assignment() if self._is_source(tp)]
+                if not self.flow_active:
+                    sources = [tp for tp in sources if self.ledger.get(tp) is None]
+                never_committed = [tp for tp in sources if self._committed_offset.get(tp) is None]
+                earliest = await self.earliest_offsets(*never_committed) if never_committed else {}
+                for tp in sources:
+                    committed = self._committed_offset.get(tp)
+                    self.ledger.start(tp, committed if committed is not None else earliest[tp])
+        finally:
+            self._seek_waits = False  # also when Faust's recovery gives up on the seek and cancels it
 
     def verify_event_path(self, now: float, tp: TP) -> None:
         """Faust's check that streams still take what is fetched, for the source partitions only. A dedup table's

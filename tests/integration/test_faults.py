@@ -21,7 +21,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.integration.conftest import BROKER_PORT, KAFKA_SH, free_port, produce, read_topic
-from tests.synthetic import Batch, make_batch, output_placements
+from tests.ports import wait_ready
+from tests.synthetic import Batch, make_batch, output_placements, record_id
 from workers.agents import EXIT_UNPUBLISHED
 from workers.kafka_io import end_offsets, wait_committed
 from workers.settings import STAGES, Settings
@@ -138,6 +139,31 @@ def test_a_second_worker_joins_and_leaves_mid_stream(pipeline_settings: Settings
     wait_until_committed(settings)
     replays = assert_each_id_in_exactly_one_place(batch, settings)
     print(f"\nrebalance: {replays} records delivered twice")
+
+
+def test_a_worker_of_one_stage_keeps_committing_after_rebalances(
+    pipeline_settings: Settings, start_worker, tmp_path
+) -> None:
+    """A worker without tables (the clean stage alone, as deploy/k8s runs it) seeks after a rebalance before Faust
+    resumes its flow: its ledgers must start there too, or its partitions are never committed again."""
+    settings = pipeline_settings
+    batch = make_batch(600, seed=13, prefix="stage")
+    start_worker(settings, "clean")
+    produce(settings, settings.topic_raw, batch.messages[:300])
+    other = settings.model_copy(update={"data_dir": tmp_path / "second", "metrics_port": 0, "web_port": free_port()})
+    second = start_worker(other, "clean")  # a rebalance on join, another on leaving
+    produce(settings, settings.topic_raw, batch.messages[300:])
+    wait_ready(other.web_port, COMMIT_TIMEOUT_SECONDS)
+    assert second.stop() == 0
+    produce(settings, settings.topic_raw, batch.messages[:1])  # read after the last rebalance
+    group = settings.consumer_group(("clean",))
+    asyncio.run(wait_committed(settings, {settings.topic_raw: group}, COMMIT_TIMEOUT_SECONDS))
+    outputs = [
+        record
+        for topic in (settings.topic_clean, settings.topic_deadletter)
+        for record in read_topic(settings, topic, topic_size(settings, topic), 60, grace=0)
+    ]
+    assert {record_id(record) for record in outputs} >= batch.ids
 
 
 @pytest.fixture

@@ -330,6 +330,17 @@ def test_a_seek_as_a_rebalance_begins_keeps_the_ledger_for_the_revocations_commi
     assert consumer._filter_committable_offsets([tp]) == {tp: COMMITTED + 4}
 
 
+def test_a_worker_without_tables_starts_its_ledgers_at_the_rebalances_seek(settings: Settings) -> None:
+    """With no table to recover, Faust seeks after a rebalance before it resumes the flow: the partitions revoked
+    and assigned again still get their ledgers (without one they were never committed again)."""
+    tp = TP(settings.topic_raw, 0)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    consumer.stop_flow()  # the rebalance's revocation
+    consumer.ledger.forget([tp])
+    asyncio.run(consumer.perform_seek())
+    assert consumer.ledger.committable(tp) == COMMITTED
+
+
 def test_a_batch_taken_before_a_rebalance_keeps_only_the_current_generations_events(settings: Settings) -> None:
     """Events buffered by take_events before a rebalance are read again after it: not processed from the buffer."""
     tp = TP(settings.topic_raw, 0)
