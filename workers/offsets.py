@@ -41,10 +41,9 @@ class PartitionLedger:
         published them before this ledger read them). Only a message known to be published is skipped: one
         never read before is noted, whatever was read after it.
         """
-        if offset < self.position:
-            return False
-        self._next = max(self._next, offset + 1)
-        if offset in self._published:
+        if offset >= self.position:
+            self._next = max(self._next, offset + 1)
+        if self.done(offset):
             return False
         self._pending.add(offset)
         return True
