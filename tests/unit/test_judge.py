@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from trafilatura.utils import load_html
 
 from workers.clean.judge import (
@@ -13,7 +15,7 @@ from workers.clean.judge import (
     precision_holds,
     split_cells,
 )
-from workers.clean.render import render_page, render_tree
+from workers.clean.render import collapse, render_page, render_tree
 from workers.clean.stopwords import stoplist
 
 ENGLISH = stoplist("en")
@@ -74,3 +76,10 @@ def test_render_tree_reads_the_same_lines_and_links_from_a_parsed_page() -> None
     expected = render_page(html)
     assert render_tree(load_html(html)) == expected
     assert expected.text.splitlines() == ["Home", "Business news", SENTENCE, "Second line.", "Third line", "One", "Two"]
+
+
+def test_collapse_treats_as_space_exactly_what_the_pattern_it_replaced_did() -> None:
+    spaces = "".join(chr(code) for code in range(0x3100) if re.fullmatch(r"\s", chr(code)))
+    assert len(spaces) > 20  # tabs, breaks, file separators, no-break and typographic spaces
+    text = f"{spaces}Home{spaces}page\u200b {spaces}"
+    assert collapse(text) == re.sub(r"\s+", " ", text).strip() == "Home page\u200b"

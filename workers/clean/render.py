@@ -8,7 +8,6 @@ parsed (the HTML path's page-text candidate), about 3.7 times faster.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -76,7 +75,15 @@ BLOCK = frozenset(
         "ul",
     ]
 )
-_SPACE = re.compile(r"\s+")
+
+
+def collapse(text: str) -> str:
+    """The text with each run of white space made one space, none at its ends.
+
+    ``str.split`` splits where the regular expression ``\\s+`` matches (the same Unicode white space), at a
+    fraction of its cost: the renderer calls this on every line and link of a page.
+    """
+    return " ".join(text.split())
 
 
 class _TextRenderer(HTMLParser):
@@ -101,7 +108,7 @@ class _TextRenderer(HTMLParser):
     def close_link(self) -> None:
         """Record the open link's text, if a link is open."""
         if self.link is not None:
-            self.links.add(_SPACE.sub(" ", "".join(self.link)).strip())
+            self.links.add(collapse("".join(self.link)))
             self.link = None
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -133,7 +140,7 @@ class RenderedPage:
 
 def _rendered(pieces: list[str], links: set[str]) -> RenderedPage:
     """The page of the text pieces of a walk through it (blank lines and runs of spaces collapsed) and its links."""
-    lines = (_SPACE.sub(" ", line).strip() for line in "".join(pieces).split("\n"))
+    lines = map(collapse, "".join(pieces).split("\n"))
     links.discard("")
     return RenderedPage("\n".join(line for line in lines if line), frozenset(links))
 
@@ -164,7 +171,7 @@ def render_tree(tree: HtmlElement) -> RenderedPage:
             out.append("\n" if tag in BLOCK else "")
             out.append((element.text or "") if tag else "")
             if tag == "a":
-                links.add(_SPACE.sub(" ", element.text_content()).strip())
+                links.add(collapse(element.text_content()))
         else:
             out.append("\n" if tag in BLOCK else "")
             out.append(element.tail or "")
