@@ -140,9 +140,10 @@ class RenderedPage:
 
 def _rendered(pieces: list[str], links: set[str]) -> RenderedPage:
     """The page of the text pieces of a walk through it (blank lines and runs of spaces collapsed) and its links."""
-    lines = map(collapse, "".join(pieces).split("\n"))
+    lines = "".join(pieces).split("\n")
     links.discard("")
-    return RenderedPage("\n".join(line for line in lines if line), frozenset(links))
+    # Most lines of a walk are empty or indentation: skipped before collapsing (they would collapse to nothing).
+    return RenderedPage("\n".join(collapse(line) for line in lines if line and not line.isspace()), frozenset(links))
 
 
 def render_page(html: str) -> RenderedPage:
