@@ -1,4 +1,5 @@
-"""The judge of HTML candidates, and the renderer it reads links from: pure functions on small inputs."""
+"""The judge of HTML candidates, and the renderer it reads links from: pure functions on small inputs and on real
+pages of the shared evaluation sets."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import re
 
 from trafilatura.utils import load_html
 
+from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_pages
+from workers.clean.html import FAST, _extraction, _judged, _trafilatura
 from workers.clean.judge import (
     Judgement,
     candidate,
@@ -13,8 +16,11 @@ from workers.clean.judge import (
     is_link_line,
     page_text_wins,
     precision_holds,
+    prose_bound,
     split_cells,
+    stands_alone,
 )
+from workers.clean.pagetext import LINE_CAP, article_of, read_page_lines
 from workers.clean.render import collapse, render_page, render_tree
 from workers.clean.stopwords import stoplist
 
@@ -83,3 +89,31 @@ def test_collapse_treats_as_space_exactly_what_the_pattern_it_replaced_did() -> 
     assert len(spaces) > 20  # tabs, breaks, file separators, no-break and typographic spaces
     text = f"{spaces}Home{spaces}page\u200b {spaces}"
     assert collapse(text) == re.sub(r"\s+", " ", text).strip() == "Home page\u200b"
+
+
+def test_the_prose_bound_is_at_least_what_any_candidate_of_the_lines_scores() -> None:
+    row = f"| {SENTENCE} {SENTENCE} | {' '.join([SENTENCE] * 7)} |"  # two prose cells, 160 words in all
+    for lines in ([row], [row, SENTENCE, "Home", "Share this article"], [" ".join([SENTENCE] * 9)]):
+        assert candidate("c", lines, ENGLISH, frozenset()).judgement.score <= prose_bound(lines)
+    assert prose_bound([row]) >= LINE_CAP  # the row's cells are capped one by one, not as one line
+    assert prose_bound(["Home", "Business news", "Short line."]) == 0
+
+
+def test_a_precise_body_that_stands_alone_is_what_the_whole_judge_chooses_on_real_pages() -> None:
+    pages = load_pages(DEFAULT_AEB, 30) + load_pages(DEFAULT_L3S, 30, L3S_DAMAGED)
+    alone = 0
+    for page in pages:
+        tree = load_html(page.html)
+        rendered = render_tree(tree)
+        lines = read_page_lines(rendered.text)
+        article = candidate("page_text", article_of(lines, False).paragraphs, lines.stopwords, rendered.links)
+        everything = candidate("all", lines.body, lines.stopwords, rendered.links)
+        bound = prose_bound(lines.body)
+        assert article.judgement.score <= bound and everything.judgement.score <= bound, page.id
+        body = _trafilatura(
+            "precision", _extraction(tree, favor_precision=True, **FAST), None, lines.stopwords, rendered.links
+        )
+        if stands_alone(body.judgement, bound):
+            alone += 1
+            assert _judged(page.html, tree, None, lines, rendered.links, body) is body, page.id
+    assert 10 < alone < len(pages)  # the shortcut is taken, and not on every page

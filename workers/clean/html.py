@@ -18,9 +18,9 @@ from resiliparse.parse.html import HTMLParserException
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from workers.clean.judge import Candidate, candidate, page_text_wins, precision_holds
+from workers.clean.judge import Candidate, candidate, page_text_wins, precision_holds, prose_bound, stands_alone
 from workers.clean.metadata import PageMetadata, page_metadata
-from workers.clean.pagetext import is_figure_row, split_page_text, unwrap
+from workers.clean.pagetext import PageLines, article_of, is_figure_row, read_page_lines, split_page_text, unwrap
 from workers.clean.render import render_page, render_tree
 
 OPTIONS = {"include_comments": False, "include_tables": True}
@@ -88,23 +88,23 @@ def extract_html(html: str, with_day: bool = True) -> HtmlExtract:
     The page is parsed once; trafilatura's passes and the metadata rules share the tree. When trafilatura's
     precision body does not hold against the page text's, resiliparse's main content (about a tenth of the cost
     of trafilatura's default mode) is the alternative; the default mode runs only when that does not hold either.
+    The page text is scored only when the precise body could give way to it (``stands_alone``): on two thirds of
+    AEB's pages it cannot, whatever the page text's run, and the same article comes out without it.
     ``with_day=False``: the publication day is not searched for (the raw record carries its own time).
     """
     tree = load_html(html)
     meta = page_metadata(tree, with_day) if tree is not None else PageMetadata(None, None, None)
     rendered = render_tree(tree) if tree is not None else render_page(html)
-    page = split_page_text(rendered.text, cell_tables=False)
+    page = read_page_lines(rendered.text)
     stopwords = page.stopwords
-    page_text = candidate("page_text", page.paragraphs, stopwords, rendered.links)
     body = _trafilatura(
         "precision", _extraction(tree, favor_precision=True, **FAST), meta.title, stopwords, rendered.links
     )
-    if not precision_holds(body.judgement, page_text.judgement):
-        other = _main_content(html, stopwords, rendered.links)
-        if not precision_holds(other.judgement, page_text.judgement):
-            other = _trafilatura("default", _extraction(tree), meta.title, stopwords, rendered.links)
-        body = body if precision_holds(body.judgement, other.judgement) else other
-    chosen = page_text if page_text_wins(body.judgement, page_text.judgement) else body
+    chosen = (
+        body
+        if stands_alone(body.judgement, prose_bound(page.body))
+        else _judged(html, tree, meta.title, page, rendered.links, body)
+    )
     return HtmlExtract(
         title=meta.title or page.title,
         paragraphs=chosen.paragraphs,
@@ -113,3 +113,17 @@ def extract_html(html: str, with_day: bool = True) -> HtmlExtract:
         article_like=chosen.judgement.prose_words > 0 or any(map(is_figure_row, chosen.paragraphs)),
         language=page.language,
     )
+
+
+def _judged(
+    html: str, tree: HtmlElement | None, title: str | None, page: PageLines, links: frozenset[str], body: Candidate
+) -> Candidate:
+    """The judge's choice among the precise body, its alternatives and the page text's article."""
+    stopwords = page.stopwords
+    page_text = candidate("page_text", article_of(page, cell_tables=False).paragraphs, stopwords, links)
+    if not precision_holds(body.judgement, page_text.judgement):
+        other = _main_content(html, stopwords, links)
+        if not precision_holds(other.judgement, page_text.judgement):
+            other = _trafilatura("default", _extraction(tree), title, stopwords, links)
+        body = body if precision_holds(body.judgement, other.judgement) else other
+    return page_text if page_text_wins(body.judgement, page_text.judgement) else body

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 
 from workers.clean.normalize import word_count
-from workers.clean.pagetext import LINE_CAP, is_paragraph, is_prose
+from workers.clean.pagetext import LINE_CAP, PROSE_MIN_WORDS, is_paragraph, is_prose
 
 FURNITURE_WEIGHT = 2.0  # a word of a line of links costs two words of prose (grid 0.5-2; 2 best on both halves)
 # A body stands unless the other scores twice as much (grid 0.5-0.9); the same test tells whether resiliparse's
@@ -118,6 +118,26 @@ def precision_holds(body: Judgement, other: Judgement) -> bool:
     """True when a body (the precise one, or a cheap one) scores above zero and at least ``PRECISION_HOLD`` of the
     other's score."""
     return body.score > 0 and body.score >= PRECISION_HOLD * other.score
+
+
+def prose_bound(lines: list[str]) -> int:
+    """The most that a candidate made of some of these lines can score: the words of each line long enough to read
+    as prose, up to ``LINE_CAP`` each (a table row, which the candidate splits into cells, with all its words)."""
+    bound = 0
+    for line in lines:
+        words = word_count(line)
+        if line.lstrip().startswith(TABLE_SEPARATOR):
+            bound += words  # its cells' words add up to at most the row's, each cell capped apart
+        elif words >= PROSE_MIN_WORDS:
+            bound += min(words, LINE_CAP)
+    return bound
+
+
+def stands_alone(body: Judgement, page_bound: float) -> bool:
+    """True when the precise body stands whatever the page text scores, given ``prose_bound`` of the page's lines:
+    it holds against that bound (so against the page text) and is no flattened layout table, so neither
+    ``precision_holds`` nor ``page_text_wins`` could turn on the page text, which then need not be scored."""
+    return body.score > 0 and body.score >= PRECISION_HOLD * page_bound and body.flattened_share < FLATTENED_SHARE
 
 
 def page_text_wins(body: Judgement, page: Judgement) -> bool:

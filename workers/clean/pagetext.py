@@ -305,22 +305,44 @@ def opens_table(lines: list[str]) -> bool:
     return len(lines) > 1 and _NUMBER.search(lines[0]) is not None and is_figure_row(lines[1])
 
 
-def split_page_text(page: str, cell_tables: bool = True) -> PageText:
-    """Title (the first line when it reads as a headline), body paragraphs and language of a page's text.
+@dataclass(frozen=True, slots=True)
+class PageLines:
+    """A page's text read line by line, before any line is scored: its title, the lines after it, the language of
+    its prose and the stopwords to read them with."""
+
+    title: str | None
+    body: list[str]
+    language: str | None
+    stopwords: frozenset[str]
+
+
+def read_page_lines(page: str) -> PageLines:
+    """The page's lines (unwrapped), its title (the first line when it reads as a headline), language and stoplist."""
+    lines = unwrap(page.splitlines())
+    title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
+    body = lines[1:] if title else lines
+    prose = page_prose(body)
+    language = detect_language(prose)
+    return PageLines(title=title, body=body, language=language, stopwords=page_stoplist(language, prose))
+
+
+def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
+    """The page's article: its run of lines with the highest score, prompts and bare dates dropped.
 
     ``cell_tables=False`` (the HTML path's candidates): a table rendered one cell per line is not read as figures.
     There trafilatura reads the page's tables from their markup, and in the text rendered from it such runs were a
     sidebar's (a league table) as often as an article's: on AEB and L3S-GN1 the rule changed one HTML page, for
     the worse.
     """
-    lines = unwrap(page.splitlines())
-    title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
-    body = lines[1:] if title else lines
-    prose = page_prose(body)
-    language = detect_language(prose)
-    stopwords = page_stoplist(language, prose)
+    body = page.body
     closes = [is_end_marker(line) for line in body]
-    start, end = best_run(line_scores(body, stopwords, cell_tables), closes)
+    start, end = best_run(line_scores(body, page.stopwords, cell_tables), closes)
     kept = [line for line, closing in zip(body[start:end], closes[start:end], strict=True) if not closing]
     paragraphs = [line for line in kept if is_paragraph(line)]
-    return PageText(title=title, paragraphs=paragraphs, language=language, stopwords=stopwords)
+    return PageText(title=page.title, paragraphs=paragraphs, language=page.language, stopwords=page.stopwords)
+
+
+def split_page_text(page: str, cell_tables: bool = True) -> PageText:
+    """Title (the first line when it reads as a headline), body paragraphs and language of a page's text
+    (``article_of`` the page's lines)."""
+    return article_of(read_page_lines(page), cell_tables)
