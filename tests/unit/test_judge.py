@@ -20,6 +20,7 @@ from workers.clean.judge import (
     split_cells,
     stands_alone,
 )
+from workers.clean.normalize import word_count
 from workers.clean.pagetext import LINE_CAP, article_of, read_page_lines
 from workers.clean.render import collapse, render_page, render_tree
 from workers.clean.stopwords import stoplist
@@ -97,6 +98,11 @@ def test_the_prose_bound_is_at_least_what_any_candidate_of_the_lines_scores() ->
         assert candidate("c", lines, ENGLISH, frozenset()).judgement.score <= prose_bound(lines)
     assert prose_bound([row]) >= LINE_CAP  # the row's cells are capped one by one, not as one line
     assert prose_bound(["Home", "Business news", "Short line."]) == 0
+    # Ten words in 19 ASCII characters, and in 13 of mixed scripts ("a" and one Chinese character each a word's
+    # worth, the character also the gap): both may read as prose, so both count.
+    lines = ["a b c d e f g h i j", "a\u4e2d" * 6 + "a", "a b c d e f g h i"]
+    assert [word_count(line) for line in lines] == [10, 10, 9]
+    assert prose_bound(lines) == 20
 
 
 def test_a_precise_body_that_stands_alone_is_what_the_whole_judge_chooses_on_real_pages() -> None:

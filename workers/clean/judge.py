@@ -38,6 +38,9 @@ FURNITURE_WEIGHT = 2.0  # a word of a line of links costs two words of prose (gr
 PRECISION_HOLD = 0.5
 FLATTENED_SHARE = 0.3  # of a trafilatura body's words in over-long lines: a flattened layout table (grid 0.1-0.7)
 PAGE_TEXT_HOLD = 0.3  # the page text replaces a flattened body when it scores this share of it (grid 0.3-1.5)
+# Characters of the shortest ASCII line with PROSE_MIN_WORDS words: a character each and a gap between two (an
+# unspaced script counts two characters a word and needs no gap: a line in one can hold them in 13 characters).
+SHORTEST_PROSE = 2 * PROSE_MIN_WORDS - 1
 TABLE_SEPARATOR = "|"  # how trafilatura writes the cells of a table row: "| a | b |"
 # Separators of cells and of menu items written on one line: "| a | b |", "NEWS · SPORT", "Home • About".
 _CELL = re.compile(r"\s+[|\u00b7\u2022]\s+")
@@ -125,6 +128,8 @@ def prose_bound(lines: list[str]) -> int:
     as prose, up to ``LINE_CAP`` each (a table row, which the candidate splits into cells, with all its words)."""
     bound = 0
     for line in lines:
+        if len(line) < SHORTEST_PROSE and line.isascii():
+            continue  # too short to hold PROSE_MIN_WORDS words, a table row's cells too: no prose in it
         words = word_count(line)
         if line.lstrip().startswith(TABLE_SEPARATOR):
             bound += words  # its cells' words add up to at most the row's, each cell capped apart
