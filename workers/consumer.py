@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import faust
@@ -29,6 +30,15 @@ LOST_CHECK_SECONDS = 1.0  # how often the delivery loop looks for messages fetch
 STALL_SECONDS = 30.0  # a commit held at one message is logged once every so often
 
 
+@dataclass(slots=True)
+class HeldCommit:
+    """A source partition's commit held at one offset: since when, and when that was last logged."""
+
+    offset: int
+    since: float
+    logged: float
+
+
 class LedgerConsumer(faust_aiokafka.Consumer):
     """Commits a source partition up to its first message fetched whose outputs were not delivered yet."""
 
@@ -41,7 +51,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._seek_waits = False  # a rebalance's seek waits: the fetch under way is from before it
         self._next_lost_check = 0.0
         self._on_their_way: dict[TP, set[int]] = {}  # per partition sought back, offsets not to deliver again
-        self._holding: dict[TP, tuple[int, float, float]] = {}  # per source partition: hole, since, last logged
+        self._holding: dict[TP, HeldCommit] = {}  # per source partition with messages in flight
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -140,18 +150,16 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             if ledger is None or not ledger.in_flight:
                 continue
             hole = ledger.committable()
-            held, since, logged = self._holding.get(tp, (hole, now, now))
-            if held != hole:
-                since = logged = now
-            holding[tp] = (hole, since, logged)
-            if now - logged >= STALL_SECONDS:
-                holding[tp] = (hole, since, now)
+            held = self._holding.get(tp)
+            holding[tp] = held = held if held is not None and held.offset == hole else HeldCommit(hole, now, now)
+            if now - held.logged >= STALL_SECONDS:
+                held.logged = now
                 log.warning(
                     "%s[%d]: commit held at offset %d for %.0f s, %d messages read and not published",
                     tp.topic,
                     tp.partition,
                     hole,
-                    now - since,
+                    now - held.since,
                     ledger.in_flight,
                     extra={"topic": tp.topic, "partition": tp.partition, "offset": hole},
                 )
