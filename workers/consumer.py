@@ -173,7 +173,9 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         commit the committed offset again, and the next owner would process that work a second time). The flow
         alone cannot tell the two seeks apart: a worker without tables seeks after a rebalance before it resumes
         the flow. So with the flow stopped the partitions without a ledger (revoked, then assigned again) still
-        get one; a revocation drops them all, so after a rebalance every ledger starts afresh.
+        get one; a revocation drops them all, so after a rebalance every ledger starts afresh. A partition never
+        committed is sought to its first offset, where its ledger starts: Faust's seek to the committed offsets
+        passes it by, and the records of the fetch the seek waited for, left out, would never be read again.
         """
         self._seek_waits = True
         try:
@@ -190,6 +192,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 for tp in sources:
                     committed = self._committed_offset.get(tp)
                     self.ledger.start(tp, committed if committed is not None else earliest[tp])
+                    if committed is None:  # seek_to_committed leaves it where the last fetch (left out) took it
+                        await self.seek(tp, earliest[tp])
         finally:
             self._seek_waits = False  # also when Faust's recovery gives up on the seek and cancels it
 

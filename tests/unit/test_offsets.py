@@ -341,6 +341,31 @@ def test_a_worker_without_tables_starts_its_ledgers_at_the_rebalances_seek(setti
     assert consumer.ledger.committable(tp) == COMMITTED
 
 
+def test_a_partition_never_committed_is_read_again_from_its_start_after_the_rebalances_seek(
+    settings: Settings,
+) -> None:
+    """Faust's seek to the committed offsets passes a partition never committed by: the records of the fetch the
+    seek waited for, left out, advanced its position, and were never read again (the commit stayed at 0)."""
+    tp = TP(settings.topic_raw, 1)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    consumer.ledger.forget([tp])  # revoked, then assigned again: its first owner left before committing it
+
+    async def seek_to_committed() -> dict[TP, int]:
+        return {}
+
+    async def earliest_offsets(*partitions: TP) -> dict[TP, int]:
+        return {partition: 0 for partition in partitions}
+
+    consumer.seek_to_committed = seek_to_committed
+    consumer.earliest_offsets = earliest_offsets
+    consumer._committed_offset.pop(tp, None)
+    sought = _record_seeks(consumer)
+    consumer.stop_flow()  # a worker without tables seeks before it resumes the flow
+    asyncio.run(consumer.perform_seek())
+    assert sought == [(tp, 0)]
+    assert consumer.ledger.committable(tp) == 0
+
+
 def test_a_batch_taken_before_a_rebalance_keeps_only_the_current_generations_events(settings: Settings) -> None:
     """Events buffered by take_events before a rebalance are read again after it: not processed from the buffer."""
     tp = TP(settings.topic_raw, 0)
