@@ -52,6 +52,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._next_lost_check = 0.0
         self._on_their_way: dict[TP, set[int]] = {}  # per partition sought back, offsets not to deliver again
         self._holding: dict[TP, HeldCommit] = {}  # per source partition with messages in flight
+        self._idle: dict[TP, HeldCommit] = {}  # per source partition with none in flight and messages waiting
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -103,7 +104,10 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         in_worker: dict[TP, set[int]] | None = None
         for tp in self.ledger.partitions():
             ledger = self.ledger.get(tp)
-            if ledger is None or not ledger.in_flight:
+            if ledger is None:
+                continue
+            if not ledger.in_flight:
+                await self._read_passed_again(tp, ledger.committable())
                 continue
             if in_worker is None:
                 in_worker = self._in_worker()
@@ -121,6 +125,33 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             )
             self._on_their_way[tp] = {offset for offset in unpublished - lost if offset > position}
             await self.seek(tp, position)
+
+    async def _read_passed_again(self, tp: TP, unread: int) -> None:
+        """Seek a source partition back to its first unread offset when messages wait there, nothing is in the
+        worker, and nothing has been read for ``STALL_SECONDS``: the consumer's position passed them without
+        handing them over (a seek that left a partition where a fetch left out took it), and nothing else would
+        read them before the next rebalance. The stall would show nowhere else: no hole holds the commit, and the
+        lag measured from the position is 0."""
+        highwater = self.highwater(tp)
+        if highwater is None or highwater <= unread:
+            self._idle.pop(tp, None)
+            return
+        now = time.monotonic()
+        idle = self._idle.get(tp)
+        if idle is None or idle.offset != unread:
+            self._idle[tp] = HeldCommit(unread, now, now)
+        elif now - idle.since >= STALL_SECONDS:
+            log.warning(
+                "%s[%d]: nothing read from offset %d for %.0f s though the log ends at %d; reading again from it",
+                tp.topic,
+                tp.partition,
+                unread,
+                now - idle.since,
+                highwater,
+                extra={"topic": tp.topic, "partition": tp.partition, "offset": unread},
+            )
+            self._idle[tp] = HeldCommit(unread, now, now)
+            await self.seek(tp, unread)
 
     def _in_worker(self) -> dict[TP, set[int]]:
         """Per source partition, the offsets of this generation's messages in a stream (taken and not acked) or
@@ -184,6 +215,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 await super().perform_seek()
                 self._on_their_way.clear()
                 self._holding.clear()
+                self._idle.clear()
                 sources = [tp for tp in self.assignment() if self._is_source(tp)]
                 if not self.flow_active:
                     sources = [tp for tp in sources if self.ledger.get(tp) is None]
