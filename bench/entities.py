@@ -256,8 +256,9 @@ def kafka(command: str, port: int) -> subprocess.CompletedProcess[str]:
 
 @contextmanager
 def broker(port: int):
-    """A broker on ``port``: the one running there, or one started (and stopped) here; yields its address and
-    the pid of its JVM (None when the broker on the port is not one of kafka.sh's)."""
+    """A broker on ``port``: the one running there, or one started here (and reset at the end: a benchmark's
+    topics are of no use afterwards); yields its address and the pid of its JVM (None when the broker on the port
+    is not one of kafka.sh's)."""
     already = kafka("status", port).returncode == 0
     started = kafka("start", port)
     if started.returncode != 0:
@@ -267,7 +268,7 @@ def broker(port: int):
         yield f"127.0.0.1:{port}", int(status[1]) if status else None
     finally:
         if not already:
-            kafka("stop", port)
+            kafka("reset", port)
 
 
 def machine_busy_seconds() -> float:

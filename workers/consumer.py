@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import faust
@@ -29,6 +30,15 @@ LOST_CHECK_SECONDS = 1.0  # how often the delivery loop looks for messages fetch
 STALL_SECONDS = 30.0  # a commit held at one message is logged once every so often
 
 
+@dataclass(slots=True)
+class HeldCommit:
+    """A source partition's commit held at one offset: since when, and when that was last logged."""
+
+    offset: int
+    since: float
+    logged: float
+
+
 class LedgerConsumer(faust_aiokafka.Consumer):
     """Commits a source partition up to its first message fetched whose outputs were not delivered yet."""
 
@@ -41,7 +51,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._seek_waits = False  # a rebalance's seek waits: the fetch under way is from before it
         self._next_lost_check = 0.0
         self._on_their_way: dict[TP, set[int]] = {}  # per partition sought back, offsets not to deliver again
-        self._holding: dict[TP, tuple[int, float, float]] = {}  # per source partition: hole, since, last logged
+        self._holding: dict[TP, HeldCommit] = {}  # per source partition with messages in flight
+        self._idle: dict[TP, HeldCommit] = {}  # per source partition with none in flight and messages waiting
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -93,7 +104,10 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         in_worker: dict[TP, set[int]] | None = None
         for tp in self.ledger.partitions():
             ledger = self.ledger.get(tp)
-            if ledger is None or not ledger.in_flight:
+            if ledger is None:
+                continue
+            if not ledger.in_flight:
+                await self._read_passed_again(tp, ledger.committable())
                 continue
             if in_worker is None:
                 in_worker = self._in_worker()
@@ -111,6 +125,33 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             )
             self._on_their_way[tp] = {offset for offset in unpublished - lost if offset > position}
             await self.seek(tp, position)
+
+    async def _read_passed_again(self, tp: TP, unread: int) -> None:
+        """Seek a source partition back to its first unread offset when messages wait there, nothing is in the
+        worker, and nothing has been read for ``STALL_SECONDS``: the consumer's position passed them without
+        handing them over (a seek that left a partition where a fetch left out took it), and nothing else would
+        read them before the next rebalance. The stall would show nowhere else: no hole holds the commit, and the
+        lag measured from the position is 0."""
+        highwater = self.highwater(tp)
+        if highwater is None or highwater <= unread:
+            self._idle.pop(tp, None)
+            return
+        now = time.monotonic()
+        idle = self._idle.get(tp)
+        if idle is None or idle.offset != unread:
+            self._idle[tp] = HeldCommit(unread, now, now)
+        elif now - idle.since >= STALL_SECONDS:
+            log.warning(
+                "%s[%d]: nothing read from offset %d for %.0f s though the log ends at %d; reading again from it",
+                tp.topic,
+                tp.partition,
+                unread,
+                now - idle.since,
+                highwater,
+                extra={"topic": tp.topic, "partition": tp.partition, "offset": unread},
+            )
+            self._idle[tp] = HeldCommit(unread, now, now)
+            await self.seek(tp, unread)
 
     def _in_worker(self) -> dict[TP, set[int]]:
         """Per source partition, the offsets of this generation's messages in a stream (taken and not acked) or
@@ -140,18 +181,16 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             if ledger is None or not ledger.in_flight:
                 continue
             hole = ledger.committable()
-            held, since, logged = self._holding.get(tp, (hole, now, now))
-            if held != hole:
-                since = logged = now
-            holding[tp] = (hole, since, logged)
-            if now - logged >= STALL_SECONDS:
-                holding[tp] = (hole, since, now)
+            held = self._holding.get(tp)
+            holding[tp] = held = held if held is not None and held.offset == hole else HeldCommit(hole, now, now)
+            if now - held.logged >= STALL_SECONDS:
+                held.logged = now
                 log.warning(
                     "%s[%d]: commit held at offset %d for %.0f s, %d messages read and not published",
                     tp.topic,
                     tp.partition,
                     hole,
-                    now - since,
+                    now - held.since,
                     ledger.in_flight,
                     extra={"topic": tp.topic, "partition": tp.partition, "offset": hole},
                 )
@@ -165,7 +204,9 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         commit the committed offset again, and the next owner would process that work a second time). The flow
         alone cannot tell the two seeks apart: a worker without tables seeks after a rebalance before it resumes
         the flow. So with the flow stopped the partitions without a ledger (revoked, then assigned again) still
-        get one; a revocation drops them all, so after a rebalance every ledger starts afresh.
+        get one; a revocation drops them all, so after a rebalance every ledger starts afresh. A partition never
+        committed is sought to its first offset, where its ledger starts: Faust's seek to the committed offsets
+        passes it by, and the records of the fetch the seek waited for, left out, would never be read again.
         """
         self._seek_waits = True
         try:
@@ -174,6 +215,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 await super().perform_seek()
                 self._on_their_way.clear()
                 self._holding.clear()
+                self._idle.clear()
                 sources = [tp for tp in self.assignment() if self._is_source(tp)]
                 if not self.flow_active:
                     sources = [tp for tp in sources if self.ledger.get(tp) is None]
@@ -182,6 +224,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 for tp in sources:
                     committed = self._committed_offset.get(tp)
                     self.ledger.start(tp, committed if committed is not None else earliest[tp])
+                    if committed is None:  # seek_to_committed leaves it where the last fetch (left out) took it
+                        await self.seek(tp, earliest[tp])
         finally:
             self._seek_waits = False  # also when Faust's recovery gives up on the seek and cancels it
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from tests.conftest import ROOT
 from tests.ports import free_port
@@ -30,6 +33,7 @@ from workers.topics import ensure_topics
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 BROKER_PORT = int(os.environ.get("ENRICH_TEST_KAFKA_PORT", "19092"))  # apart from a dev broker on 9092
 WORKER_STOP_SECONDS = 30
+RUNS: list[str] = []  # the prefix of every topic and group the session's tests made (private_settings)
 
 
 def kafka_sh(command: str, port: int = BROKER_PORT, **env: str) -> subprocess.CompletedProcess[str]:
@@ -46,13 +50,31 @@ def broker() -> Iterator[str]:
     if started.returncode != 0:
         pytest.fail(f"the Kafka broker did not start:\n{started.stdout}\n{started.stderr}", pytrace=False)
     yield f"127.0.0.1:{BROKER_PORT}"
+    asyncio.run(delete_topics(f"127.0.0.1:{BROKER_PORT}", RUNS))
     if not already_running:
         kafka_sh("stop")
+
+
+async def delete_topics(bootstrap_servers: str, runs: list[str]) -> None:
+    """Delete the topics of the session's tests (Faust's changelogs too): a broker holding thousands of earlier
+    sessions' topics starts slowly, and nothing reads them again."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="tests-cleanup")
+    try:
+        await admin.start()
+        prefixes = tuple(runs)
+        ours = [name for name in await admin.list_topics() if name.startswith(prefixes)]
+        if ours:
+            await admin.delete_topics(ours)
+    except KafkaError as error:  # housekeeping: the tests have passed or failed by now
+        warnings.warn(f"the session's topics were not deleted: {error!r}", stacklevel=1)
+    finally:
+        await admin.close()
 
 
 def private_settings(bootstrap_servers: str, data_dir: Path, **values: Any) -> Settings:
     """Settings with topics, consumer groups and ports of their own, and any other ``values``."""
     run = f"t{uuid.uuid4().hex[:10]}"
+    RUNS.append(run)
     topics = {
         f"topic_{t}": f"{run}.{t}"
         for t in ("raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters")

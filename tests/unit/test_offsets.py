@@ -12,11 +12,13 @@ import math
 from collections.abc import Iterable
 from types import SimpleNamespace
 
+import pytest
 from aiokafka.structs import ConsumerRecord
 from faust.types import TP, Message
 from hypothesis import given
 from hypothesis import strategies as st
 
+from workers import consumer as consumer_module
 from workers.app import create_app
 from workers.offsets import CommitLedger, PartitionLedger
 from workers.settings import Settings
@@ -339,6 +341,50 @@ def test_a_worker_without_tables_starts_its_ledgers_at_the_rebalances_seek(setti
     consumer.ledger.forget([tp])
     asyncio.run(consumer.perform_seek())
     assert consumer.ledger.committable(tp) == COMMITTED
+
+
+def test_a_partition_never_committed_is_read_again_from_its_start_after_the_rebalances_seek(
+    settings: Settings,
+) -> None:
+    """Faust's seek to the committed offsets passes a partition never committed by: the records of the fetch the
+    seek waited for, left out, advanced its position, and were never read again (the commit stayed at 0)."""
+    tp = TP(settings.topic_raw, 1)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    consumer.ledger.forget([tp])  # revoked, then assigned again: its first owner left before committing it
+
+    async def seek_to_committed() -> dict[TP, int]:
+        return {}
+
+    async def earliest_offsets(*partitions: TP) -> dict[TP, int]:
+        return {partition: 0 for partition in partitions}
+
+    consumer.seek_to_committed = seek_to_committed
+    consumer.earliest_offsets = earliest_offsets
+    consumer._committed_offset.pop(tp, None)
+    sought = _record_seeks(consumer)
+    consumer.stop_flow()  # a worker without tables seeks before it resumes the flow
+    asyncio.run(consumer.perform_seek())
+    assert sought == [(tp, 0)]
+    assert consumer.ledger.committable(tp) == 0
+
+
+@pytest.mark.parametrize(
+    ("log_end", "stall_seconds", "read_again"),
+    [(COMMITTED + 10, 0.0, True), (COMMITTED, 0.0, False), (COMMITTED + 10, consumer_module.STALL_SECONDS, False)],
+)
+def test_messages_the_position_passed_are_read_again_once_nothing_was_read_for_a_while(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, log_end: int, stall_seconds: float, read_again: bool
+) -> None:
+    """Nothing in the worker, messages waiting past the ledger's first unread offset, and no progress for the
+    stall interval: the consumer's position passed them, and no hole would ever show it."""
+    tp = TP(settings.topic_raw, 0)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    sought = _record_seeks(consumer)
+    consumer.highwater = lambda partition: log_end
+    monkeypatch.setattr(consumer_module, "STALL_SECONDS", stall_seconds)
+    for _ in range(2):
+        asyncio.run(consumer._read_lost_again())
+    assert sought == ([(tp, COMMITTED)] if read_again else [])
 
 
 def test_a_batch_taken_before_a_rebalance_keeps_only_the_current_generations_events(settings: Settings) -> None:
