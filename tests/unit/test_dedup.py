@@ -17,7 +17,7 @@ from workers.clean import CleanOptions, clean_article
 from workers.clean.normalize import content_hash
 from workers.dedup import Decision, DedupIndex, DedupOptions, event_time
 from workers.dedup.boilerplate import ParagraphCounts
-from workers.dedup.decision import DecisionModel
+from workers.dedup.decision import FEATURES, DecisionModel
 from workers.dedup.sketch import FACTS_KEPT, Sketch, Sketcher, fact_match
 from workers.dedup.store import MIN_CAPACITY
 from workers.records import Origin, RawArticle
@@ -619,3 +619,12 @@ def test_a_decision_model_fitted_on_other_features_is_refused(tmp_path: Path) ->
     path.write_text(json.dumps({"features": ["containment"], "weights": [1.0], "bias": 0.0}))
     with pytest.raises(ValueError, match="fitted on features"):
         DecisionModel.load(path)
+
+
+def test_a_refit_starts_from_the_weights_of_the_features_a_saved_model_shares(tmp_path: Path) -> None:
+    """``bench/dedup_fit.py`` records its first round with the saved model, fitted before a feature was added."""
+    path = tmp_path / "decision.json"
+    path.write_text(json.dumps({"features": ["containment", "retired"], "weights": [2.0, 5.0], "bias": -1.0}))
+    model = DecisionModel.load(path, shared_only=True)
+    assert model.weights == (2.0, *[0.0] * (len(FEATURES) - 1))
+    assert model.bias == -1.0
