@@ -628,3 +628,21 @@ def test_a_refit_starts_from_the_weights_of_the_features_a_saved_model_shares(tm
     model = DecisionModel.load(path, shared_only=True)
     assert model.weights == (2.0, *[0.0] * (len(FEATURES) - 1))
     assert model.bias == -1.0
+
+
+def test_end_paragraphs_a_third_article_holds_are_a_wrapper_in_the_making_a_storys_own_are_not() -> None:
+    """Two stories under one outlet's wrapper share it before three stories make it known boilerplate; a copy shares
+    its story's paragraphs, counted once, with the story's first copy."""
+    index = DedupIndex(OPTIONS)
+    for article_id, paragraphs in (("wrapped-0", STORY), ("wrapped-1", OTHER_OUTLET)):
+        assert decide(index, article_id, text_of(wrapped(paragraphs))).kind == "unique"
+    story = seed_text().split("\n\n")
+    decide(index, "story", text_of(story))
+    assert decide(index, "copy", text_of(story[:-1]), HOUR).kind == "near"
+    slot = index._store.slot_of
+    shares = index._shared_wrapper(
+        np.array([slot["wrapped-0"], slot["story"]]), np.array([slot["wrapped-1"], slot["copy"]])
+    )
+    shorter = min(text_of(wrapped(STORY)), text_of(wrapped(OTHER_OUTLET)), key=len).split()
+    assert shares[0] == pytest.approx(sum(len(p.split()) for p in wrapped([])) / len(shorter), abs=0.05)
+    assert shares[1] == 0.0

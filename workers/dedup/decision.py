@@ -38,6 +38,7 @@ FEATURES = (
     "lead_agreement",  # share of the two leads' MinHash keys that are equal: a copy cut to its lead keeps it
     "days_apart_in_conflict",  # days apart when a figure or name differs in place: a template run on another day
     "lead_agreement_unequal",  # lead agreement times (1 - length ratio): a short copy of a long story shows in its lead
+    "shared_wrapper",  # share of the smaller in end paragraphs both hold, and a third article: a wrapper not yet known
 )
 
 
@@ -53,6 +54,7 @@ class Evidence(NamedTuple):
     length_ratio: np.ndarray
     boilerplate_share: np.ndarray
     lead_agreement: np.ndarray
+    shared_wrapper: np.ndarray  # share of the smaller article in end paragraphs both hold, and a third article
 
 
 def features(evidence: Evidence) -> np.ndarray:
@@ -79,6 +81,7 @@ def features(evidence: Evidence) -> np.ndarray:
             evidence.lead_agreement,
             np.where((numbers_conflicting > 0) | (names_conflicting > 0), days_apart, 0.0),
             evidence.lead_agreement * (1.0 - evidence.length_ratio),
+            evidence.shared_wrapper,
         ],
         axis=1,
     ).astype(np.float64)
