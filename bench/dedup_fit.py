@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="record-and-fit rounds")
     parser.add_argument("--dry-run", action="store_true", help="print the weights, do not write the file")
     args = parser.parse_args(argv)
-    model = DecisionModel.load()
+    model = DecisionModel.load(shared_only=True)  # the first round records with the saved weights
     for round_ in range(1, args.rounds + 1):
         x, y = record(FIT_SEEDS, model)
         model = fit(x, y)

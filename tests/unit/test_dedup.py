@@ -17,7 +17,7 @@ from workers.clean import CleanOptions, clean_article
 from workers.clean.normalize import content_hash
 from workers.dedup import Decision, DedupIndex, DedupOptions, event_time
 from workers.dedup.boilerplate import ParagraphCounts
-from workers.dedup.decision import DecisionModel
+from workers.dedup.decision import FEATURES, DecisionModel
 from workers.dedup.sketch import FACTS_KEPT, Sketch, Sketcher, fact_match
 from workers.dedup.store import MIN_CAPACITY
 from workers.records import Origin, RawArticle
@@ -619,3 +619,30 @@ def test_a_decision_model_fitted_on_other_features_is_refused(tmp_path: Path) ->
     path.write_text(json.dumps({"features": ["containment"], "weights": [1.0], "bias": 0.0}))
     with pytest.raises(ValueError, match="fitted on features"):
         DecisionModel.load(path)
+
+
+def test_a_refit_starts_from_the_weights_of_the_features_a_saved_model_shares(tmp_path: Path) -> None:
+    """``bench/dedup_fit.py`` records its first round with the saved model, fitted before a feature was added."""
+    path = tmp_path / "decision.json"
+    path.write_text(json.dumps({"features": ["containment", "retired"], "weights": [2.0, 5.0], "bias": -1.0}))
+    model = DecisionModel.load(path, shared_only=True)
+    assert model.weights == (2.0, *[0.0] * (len(FEATURES) - 1))
+    assert model.bias == -1.0
+
+
+def test_end_paragraphs_a_third_article_holds_are_a_wrapper_in_the_making_a_storys_own_are_not() -> None:
+    """Two stories under one outlet's wrapper share it before three stories make it known boilerplate; a copy shares
+    its story's paragraphs, counted once, with the story's first copy."""
+    index = DedupIndex(OPTIONS)
+    for article_id, paragraphs in (("wrapped-0", STORY), ("wrapped-1", OTHER_OUTLET)):
+        assert decide(index, article_id, text_of(wrapped(paragraphs))).kind == "unique"
+    story = seed_text().split("\n\n")
+    decide(index, "story", text_of(story))
+    assert decide(index, "copy", text_of(story[:-1]), HOUR).kind == "near"
+    slot = index._store.slot_of
+    shares = index._shared_wrapper(
+        np.array([slot["wrapped-0"], slot["story"]]), np.array([slot["wrapped-1"], slot["copy"]])
+    )
+    shorter = min(text_of(wrapped(STORY)), text_of(wrapped(OTHER_OUTLET)), key=len).split()
+    assert shares[0] == pytest.approx(sum(len(p.split()) for p in wrapped([])) / len(shorter), abs=0.05)
+    assert shares[1] == 0.0

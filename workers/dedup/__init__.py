@@ -510,7 +510,26 @@ class DedupIndex:
             length_ratio=length_ratio,
             boilerplate_share=wrapper,
             lead_agreement=np.where(has_leads, (leads == my_leads).mean(axis=1), 0.0),
+            shared_wrapper=self._shared_wrapper(rows, mine),
         )
+
+    def _shared_wrapper(self, rows: np.ndarray, mine: np.ndarray) -> np.ndarray:
+        """Pair by pair, the share of the smaller article's words in end paragraphs that both hold word for word and
+        a third article of the window holds too: a wrapper not yet known as one (held by fewer than
+        ``boilerplate_stories`` stories so far). A story's own paragraph is counted once, with its first copy, so a
+        copy and its story share paragraphs counted once; an outlet's line is counted with every story it wraps."""
+        store = self._store
+        ends = np.arange(EDGES_KEPT)
+        elsewhere = self._paragraphs.count(store.edges[rows]) >= 2  # the candidate's count, and another's
+        theirs = (ends < store.edge_counts[rows][:, None]) & elsewhere
+        ours = ends < store.edge_counts[mine][:, None]
+        both = (store.edges[rows][:, :, None] == store.edges[mine][:, None, :]) & theirs[:, :, None] & ours[:, None, :]
+        their_words = np.where(both.any(axis=2), store.edge_words[rows], 0).sum(axis=1)
+        my_words = np.where(both.any(axis=1), store.edge_words[mine], 0).sum(axis=1)
+        sizes, my_sizes = store.sizes[rows], store.sizes[mine]
+        extra = self.options.shingle_words - 1  # a text's words: its shingles and the last one's other words
+        share = np.where(sizes <= my_sizes, their_words / (sizes + extra), my_words / (my_sizes + extra))
+        return np.minimum(share, 1.0)
 
     def _duplicate_of(self, row: int, kind: DecisionKind, similarity: float) -> tuple[str, str | None, int, float]:
         """The decision for a copy of the article in ``row``: its canonical id, revision_of, kind, similarity."""

@@ -37,6 +37,8 @@ FEATURES = (
     "boilerplate_share",  # share of the shorter article set aside as an outlet's wrapper
     "lead_agreement",  # share of the two leads' MinHash keys that are equal: a copy cut to its lead keeps it
     "days_apart_in_conflict",  # days apart when a figure or name differs in place: a template run on another day
+    "lead_agreement_unequal",  # lead agreement times (1 - length ratio): a short copy of a long story shows in its lead
+    "shared_wrapper",  # share of the smaller in end paragraphs both hold, and a third article: a wrapper not yet known
 )
 
 
@@ -52,6 +54,7 @@ class Evidence(NamedTuple):
     length_ratio: np.ndarray
     boilerplate_share: np.ndarray
     lead_agreement: np.ndarray
+    shared_wrapper: np.ndarray  # share of the smaller article in end paragraphs both hold, and a third article
 
 
 def features(evidence: Evidence) -> np.ndarray:
@@ -77,6 +80,8 @@ def features(evidence: Evidence) -> np.ndarray:
             evidence.boilerplate_share,
             evidence.lead_agreement,
             np.where((numbers_conflicting > 0) | (names_conflicting > 0), days_apart, 0.0),
+            evidence.lead_agreement * (1.0 - evidence.length_ratio),
+            evidence.shared_wrapper,
         ],
         axis=1,
     ).astype(np.float64)
@@ -90,12 +95,15 @@ class DecisionModel:
     bias: float
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_MODEL) -> DecisionModel:
-        """The model saved by ``bench/dedup_fit.py``; its features must be this module's."""
+    def load(cls, path: Path = DEFAULT_MODEL, *, shared_only: bool = False) -> DecisionModel:
+        """The model saved by ``bench/dedup_fit.py``; its features must be this module's. With ``shared_only``
+        (where a refit starts), a model fitted on other features gives the weights of the features it shares with
+        this module's and 0 for the others."""
         data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
+        saved = dict(zip(data["features"], (float(w) for w in data["weights"]), strict=True))
+        if tuple(data["features"]) != FEATURES and not shared_only:
             raise ValueError(f"{path} was fitted on features {data['features']}, not {list(FEATURES)}")
-        return cls(weights=tuple(float(w) for w in data["weights"]), bias=float(data["bias"]))
+        return cls(weights=tuple(saved.get(name, 0.0) for name in FEATURES), bias=float(data["bias"]))
 
     def probability(self, inputs: np.ndarray) -> np.ndarray:
         """The probability that each pair is one story, from its ``features``."""
