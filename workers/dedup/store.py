@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketch, Sketches
+from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketches
 
 __all__ = ["Rows", "Store"]
 
@@ -127,9 +127,9 @@ class Store:
         self.times[slots] = -np.inf
         self._free = np.concatenate((self._free, slots))
 
-    def sketch_at(self, slot: int) -> Sketch:
-        """The sketch stored in a row (views of the store's arrays: read, do not keep)."""
-        return self._sketches[slot]
+    def sketches_at(self, slots: np.ndarray) -> Sketches:
+        """The sketches stored in rows, copied."""
+        return self._sketches.take(slots)
 
     def content_hashes_at(self, slots: np.ndarray) -> list[str]:
         """The content hashes stored in rows, as 32 hex digits each."""
@@ -154,8 +154,8 @@ class Store:
         """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band of the signature or in
         some key of the lead, sorted by i then row (see ``_Chains.walk``)."""
         found = [
-            chains.walk(slots, self.seqs, banded)
-            for chains, banded in zip(self._chains, self._banded_values(), strict=True)
+            chains.walk(slots, self.seqs, values)
+            for chains, values in zip(self._chains, self._compared_values(), strict=True)
         ]
         owners, rows = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
         pairs = np.unique(owners.astype(np.int64) * self.capacity + rows)
@@ -194,6 +194,13 @@ class Store:
         """Signatures as [rows, bands, rows_per_band], the values each LSH band is made of (a view, not a copy)."""
         return signatures[:, : self.bands * self.rows_per_band].reshape(len(signatures), self.bands, self.rows_per_band)
 
+    def _compared_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each chain table's values of every row as [rows, bands] items compared whole: each band of the
+        signature as one opaque item of its bytes (a strided view, not a copy), and the lead's keys."""
+        band = np.dtype((np.void, self.signatures.itemsize * self.rows_per_band))
+        strides = (self.signatures.strides[0], band.itemsize)
+        return np.ndarray((self.capacity, self.bands), band, self.signatures, strides=strides), self.leads
+
     def _banded_values(self) -> tuple[np.ndarray, np.ndarray]:
         """Each chain table's values of every row, [rows, bands, values per band]: the signature's bands, and the
         lead's keys (one a band)."""
@@ -209,6 +216,7 @@ class _Chains:
     def __init__(self, capacity: int, bands: int) -> None:
         self.bands = bands
         self._band_index = np.arange(bands)
+        self._stride = np.intp(bands)  # a numpy scalar: int32 row numbers times it are computed in intp
         # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
         self.buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
         self.heads = np.full((bands, self.buckets), NO_ROW, dtype=np.int32)
@@ -243,34 +251,36 @@ class _Chains:
         named = heads[keys] == np.repeat(slots, self.bands)
         heads[keys[named]] = NO_ROW
 
-    def walk(self, slots: np.ndarray, seqs: np.ndarray, banded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band (``banded``: every
-        row's values), unsorted, a pair possibly more than once.
+    def walk(self, slots: np.ndarray, seqs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (i, row): earlier rows with the same value as ``slots[i]`` in some band (``values``: every row's
+        value of each band, [rows, bands], compared whole), unsorted, a pair possibly more than once.
 
         Each row's chains lead, newest first, to the rows put in its buckets before it: what a lookup made just
         before the row was appended would have found. A link to a row newer than the one it leaves from points
         into a reused slot: the chain ends there. The strangers a bucket also holds (one or two in a chain on
-        average, other band values hashed to the same bucket) are dropped here, on the band's values, before
-        anything reads their whole rows; a row found only as a stranger (its own band's chain cut at
-        ``MAX_CHAIN``) is dropped with them.
+        average, other band values hashed to the same bucket) are walked through like the others and dropped at
+        the end, on the band's values, before anything reads their whole rows; a row found only as a stranger
+        (its own band's chain cut at ``MAX_CHAIN``) is dropped with them.
         """
-        owners = np.repeat(np.arange(len(slots)), self.bands)
-        bands = np.tile(self._band_index, len(slots))
-        here = np.repeat(slots, self.bands)
-        rows = self.previous[here, bands]
-        mine = banded[slots]
-        found_owners, found_rows = [np.empty(0, dtype=np.intp)], [np.empty(0, dtype=np.intp)]
+        links = self.previous.reshape(-1)
+        # A link of the walk: (i, band) as i * bands + band, the row it reaches, and the arrival of the row it left.
+        walked = np.arange(len(slots) * self.bands)
+        rows = links[(slots[:, None] * self._stride + self._band_index).reshape(-1)]
+        left = np.repeat(seqs[slots], self.bands)
+        found_links, found_rows = [], []
         for _ in range(MAX_CHAIN):
-            live = rows != NO_ROW
-            live[live] = seqs[rows[live]] < seqs[here[live]]
-            if not live.any():
+            arrived = seqs[rows]  # a row of NO_ROW reads the last slot: dropped with it
+            live = np.flatnonzero((rows != NO_ROW) & (arrived < left))
+            if not len(live):
                 break
-            owners, bands, rows = owners[live], bands[live], rows[live]
-            same = (banded[rows, bands] == mine[owners, bands]).all(axis=1)
-            found_owners.append(owners[same])
-            found_rows.append(rows[same])
-            here, rows = rows, self.previous[rows, bands]
-        return np.concatenate(found_owners), np.concatenate(found_rows)
+            walked, rows, left = walked[live], rows[live], arrived[live]
+            found_links.append(walked)
+            found_rows.append(rows)
+            rows = links[rows * self._stride + walked % self._stride]
+        walked = np.concatenate([np.empty(0, dtype=np.intp), *found_links])
+        rows = np.concatenate([np.empty(0, dtype=np.intp), *found_rows])
+        same = values[rows, walked % self._stride] == values[slots].reshape(-1)[walked]
+        return walked[same] // self._stride, rows[same]
 
     def _buckets_of(self, banded: np.ndarray) -> np.ndarray:
         """The bucket of each row in each band: its band's values folded and mixed into one 64-bit key."""
