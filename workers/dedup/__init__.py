@@ -539,26 +539,22 @@ class DedupIndex:
             strict=True,
         ):
             canonical, merged = store.canonical[slot], self._merges.get(article_id, ())
+            # Positional, and the entry a dict display: the keyword calls cost as much as the rest of the loop.
             decision = Decision(
-                kind=_KINDS[kind],
-                cluster_id=cluster_of(canonical),
-                canonical_id=canonical,
-                similarity=round(similarity, 4),
-                revision_of=store.revision_of[slot],
-                merged=merged,
+                _KINDS[kind], cluster_of(canonical), canonical, round(similarity, 4), store.revision_of[slot], merged
             )
-            entry = IndexEntry(
-                kind=decision.kind,
-                cluster_id=decision.cluster_id,
-                canonical_id=canonical,
-                similarity=decision.similarity,
-                revision_of=decision.revision_of,
-                content_hash=content_hash,
-                event_time=at,
-                seq=seq,
-                sketch=texts[article_id],
-                merged=list(merged),
-            )
+            entry: IndexEntry = {
+                "kind": decision.kind,
+                "cluster_id": decision.cluster_id,
+                "canonical_id": canonical,
+                "similarity": decision.similarity,
+                "revision_of": decision.revision_of,
+                "content_hash": content_hash,
+                "event_time": at,
+                "seq": seq,
+                "sketch": texts[article_id],
+                "merged": list(merged),
+            }
             results.append((decision, entry))
         return results
 

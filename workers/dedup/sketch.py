@@ -193,16 +193,16 @@ class Sketches:
     def __getitem__(self, row: int) -> Sketch:
         number_count, name_count, n_numbers, n_names = self.fact_counts[row].tolist()
         n_edges = int(self.edge_counts[row])
-        return Sketch(
-            signature=self.signatures[row],
-            size=int(self.sizes[row]),
-            numbers=self.numbers[row, :n_numbers],
-            names=self.names[row, :n_names],
-            number_count=number_count,
-            name_count=name_count,
-            edges=self.edges[row, :n_edges],
-            edge_words=self.edge_words[row, :n_edges],
-            lead=self.leads[row],
+        return Sketch(  # positional: a frozen dataclass's keyword call costs as much as the views
+            self.signatures[row],
+            int(self.sizes[row]),
+            self.numbers[row, :n_numbers],
+            self.names[row, :n_names],
+            number_count,
+            name_count,
+            self.edges[row, :n_edges],
+            self.edge_words[row, :n_edges],
+            self.leads[row],
         )
 
     @classmethod

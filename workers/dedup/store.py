@@ -107,12 +107,13 @@ class Store:
         self.times[slots], self.seqs[slots] = rows.event_times, rows.seqs
         self.content_hashes[slots] = rows.content_hashes
         self.kinds[slots], self.similarities[slots] = rows.kinds, rows.similarities
+        listed = slots.tolist()
         for slot, article_id, canonical_id, revision_of in zip(
-            slots.tolist(), rows.article_ids, rows.canonical_ids, rows.revision_of, strict=True
+            listed, rows.article_ids, rows.canonical_ids, rows.revision_of, strict=True
         ):
             self.ids[slot], self.canonical[slot], self.revision_of[slot] = article_id, canonical_id, revision_of
-            self.slot_of[article_id] = slot
-            self._id_bytes += sys.getsizeof(article_id)
+        self.slot_of.update(zip(rows.article_ids, listed, strict=True))
+        self._id_bytes += sum(map(sys.getsizeof, rows.article_ids))
         self._chain(slots)
         return slots
 
