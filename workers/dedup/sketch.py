@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import zlib
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -257,10 +258,10 @@ class Sketches:
             axis=1,
         )
         data = matrix[written].tobytes()
-        ends = np.cumsum(written.sum(axis=1)).tolist()
+        bounds = np.concatenate(([0], np.cumsum(written.sum(axis=1)))).tolist()
         return [
             binascii.b2a_base64(data[start:end], newline=False).decode("ascii")
-            for start, end in zip([0, *ends[:-1]], ends, strict=True)
+            for start, end in itertools.pairwise(bounds)
         ]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketches
 
-__all__ = ["Rows", "Store"]
+__all__ = ["RowNumbers", "Rows", "Store"]
 
 _U64 = np.uint64
 _BAND_MIX = _U64(0x9E3779B97F4A7C15)  # golden-ratio constant: folds a band's rows into one key
@@ -30,6 +30,7 @@ GROWTH = 1.5  # arrays full of live rows grow by half: at most a third of the me
 # dividend notices) must not make every lookup slow. A true copy sits in many bands; one of them finds it.
 MAX_CHAIN = 24
 NO_ROW = -1
+MAX_ROWS = (1 << 24) - 1  # rows a chain table can name (three bytes a link): 16.7 million, far above any budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class Store:
         self._allocate(MIN_CAPACITY)
 
     def _allocate(self, capacity: int) -> None:
+        if capacity > MAX_ROWS:
+            raise ValueError(f"a dedup index of {capacity:,} rows: the chain tables name at most {MAX_ROWS:,}")
         self.capacity = capacity
         self.signatures = np.zeros((capacity, self.num_perm), dtype=np.uint16)
         self.sizes = np.zeros(capacity, dtype=np.uint32)
@@ -208,6 +211,37 @@ class Store:
         return self.banded(self.signatures), self.leads[:, :, None]
 
 
+class RowNumbers:
+    """A flat array of row numbers (or ``NO_ROW``) in three bytes each, for rows below ``MAX_ROWS``: the chain
+    tables' heads and links, which are most of the index's memory after the signatures, at three quarters of int32's.
+
+    A value is stored as row + 1 (0: ``NO_ROW``) in three little-endian bytes and read as the low three bytes of a
+    four-byte word at its place (a strided view over the bytes, one spare byte at the end for the last).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._bytes = np.zeros(3 * size + 1, dtype=np.uint8)
+        self._words = np.ndarray((size,), dtype="<u4", buffer=self._bytes, strides=(3,))
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes.nbytes
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def __getitem__(self, at: np.ndarray) -> np.ndarray:
+        """The row numbers at ``at`` (int32, ``NO_ROW`` where none)."""
+        return (self._words[at] & 0xFFFFFF).view(np.int32) - 1
+
+    def __setitem__(self, at: np.ndarray, rows: np.ndarray) -> None:
+        """Store ``rows`` (row numbers or ``NO_ROW``) at ``at``; an index given twice keeps its last value."""
+        stored = np.asarray(rows, dtype=np.int64) + 1
+        places = np.asarray(at, dtype=np.intp) * 3
+        for byte in range(3):
+            self._bytes[places + byte] = (stored >> (8 * byte)) & 0xFF
+
+
 class _Chains:
     """One banded LSH table: a bucket-head table per band and a "previous in my bucket" pointer per row and band.
 
@@ -220,8 +254,8 @@ class _Chains:
         self._stride = np.intp(bands)  # a numpy scalar: int32 row numbers times it are computed in intp
         # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
         self.buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
-        self.heads = np.full((bands, self.buckets), NO_ROW, dtype=np.int32)
-        self.previous = np.full((capacity, bands), NO_ROW, dtype=np.int32)
+        self.heads = RowNumbers(bands * self.buckets)  # flat: band * buckets + bucket
+        self.previous = RowNumbers(capacity * bands)  # flat: row * bands + band
 
     def link(self, slots: np.ndarray, banded: np.ndarray) -> None:
         """Link new rows (in arrival order; ``banded``: their values) into their buckets' chains, all bands at
@@ -233,21 +267,23 @@ class _Chains:
         arrival = np.repeat(np.arange(len(slots)), self.bands)
         band_of = np.tile(self._band_index, len(slots))
         used = banded.any(axis=2).ravel()
-        self.previous[slots[arrival[~used]], band_of[~used]] = NO_ROW
+        self.previous[slots[arrival[~used]] * self._stride + band_of[~used]] = NO_ROW
         keys, arrival, band_of = keys[used], arrival[used], band_of[used]
+        if not len(keys):  # no row of the batch has values here (sketches of a form without a lead)
+            return
         order = np.argsort(keys * len(slots) + arrival)  # by key, then arrival (unique: no need for a stable sort)
         ordered, row_of, band_of = keys[order], slots[arrival[order]], band_of[order]
-        heads = self.heads.reshape(-1)
+        heads = self.heads
         first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
         previous = np.where(first, heads[ordered], np.concatenate(([NO_ROW], row_of[:-1])))
-        self.previous[row_of, band_of] = previous
+        self.previous[row_of * self._stride + band_of] = previous
         last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
         heads[ordered[last]] = row_of[last]
 
     def unlink(self, slots: np.ndarray, banded: np.ndarray) -> None:
         """Clear the bucket heads that name evicted rows (the bucket's older rows arrived first: mostly evicted
         already)."""
-        heads = self.heads.reshape(-1)
+        heads = self.heads
         keys = (self._band_index * self.buckets + self._buckets_of(banded)).ravel()
         named = heads[keys] == np.repeat(slots, self.bands)
         heads[keys[named]] = NO_ROW
@@ -263,7 +299,7 @@ class _Chains:
         the end, on the band's values, before anything reads their whole rows; a row found only as a stranger
         (its own band's chain cut at ``MAX_CHAIN``) is dropped with them.
         """
-        links = self.previous.reshape(-1)
+        links = self.previous
         # A link of the walk: (i, band) as i * bands + band, the row it reaches, and the arrival of the row it left.
         walked = np.arange(len(slots) * self.bands)
         rows = links[(slots[:, None] * self._stride + self._band_index).reshape(-1)]
