@@ -6,9 +6,9 @@ tens of microseconds; rensa turns the shingle hashes into the MinHash signature.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import itertools
+import struct
 import zlib
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -117,9 +117,10 @@ class Sketch:
     def from_text(cls, text: str, num_perm: int) -> Sketch:
         """The sketch ``to_text`` wrote. Sketches written before paragraphs (or the lead) were kept have none; facts
         of the oldest form (bare 16-bit hashes, no context) are dropped."""
-        data = np.frombuffer(base64.b64decode(text), dtype=np.uint8)
-        size, number_count, name_count, n_numbers, n_names = (int(v) for v in data[:20].view(np.uint32))
-        signature = data[20 : 20 + 2 * num_perm].view(np.uint16).copy()
+        raw = binascii.a2b_base64(text)
+        size, number_count, name_count, n_numbers, n_names = struct.unpack_from("<5I", raw)
+        data = np.frombuffer(bytearray(raw), dtype=np.uint8)  # its own writable buffer: the arrays are views of it
+        signature = data[20 : 20 + 2 * num_perm].view(np.uint16)
         rest = data[20 + 2 * num_perm :]
         facts_end = (n_numbers + n_names) * FACT_DTYPE().itemsize
         edges, edge_words, lead = _tail_of(rest[facts_end:]) if len(rest) >= facts_end else (None, None, _NO_LEAD)
@@ -128,17 +129,9 @@ class Sketch:
             edges, edge_words = _NO_EDGES, _NO_EDGE_WORDS
         facts = rest[:facts_end].view(FACT_DTYPE)
         return cls(
-            signature=signature,
-            size=size,
-            numbers=facts[:n_numbers].copy(),
-            names=facts[n_numbers : n_numbers + n_names].copy(),
-            number_count=number_count,
-            name_count=name_count,
-            edges=edges,
-            edge_words=edge_words,
-            lead=lead,
-            text=text,
-        )
+            signature, size, facts[:n_numbers], facts[n_numbers : n_numbers + n_names], number_count, name_count,
+            edges, edge_words, lead, text,
+        )  # fmt: skip
 
 
 def _tail_of(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, np.ndarray]:
@@ -150,8 +143,8 @@ def _tail_of(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tu
     end = 4 + 6 * count
     if count < 0 or count > EDGES_KEPT or len(data) not in (end, end + 4 * LEAD_KEYS):
         return None, None, _NO_LEAD
-    lead = data[end:].view(np.uint32).copy() if len(data) > end else _NO_LEAD
-    return data[4 : 4 + 4 * count].view(np.uint32).copy(), data[4 + 4 * count : end].view(np.uint16).copy(), lead
+    lead = data[end:].view(np.uint32) if len(data) > end else _NO_LEAD
+    return data[4 : 4 + 4 * count].view(np.uint32), data[4 + 4 * count : end].view(np.uint16), lead
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
