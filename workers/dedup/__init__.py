@@ -196,9 +196,8 @@ class DedupIndex:
             self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
         slots = [store.slot_of[a[0]] for a in articles]
-        # The text forms of the sketches at hand: the one a sketch was read from, or its own encoding (not a sketch
-        # rebuilt from the store's rows first).
-        return self._results_at(slots, {a[0]: a[4].to_text() for a in first.values() if a[4] is not None})
+        # The text forms a sketch at hand was read from (the others are encoded from the store's rows, in one go).
+        return self._results_at(slots, {a[0]: a[4].text for a in first.values() if a[4] is not None and a[4].text})
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring, the others computed here."""
@@ -539,35 +538,42 @@ class DedupIndex:
 
     def _results_at(self, slots: list[int], texts: dict[str, str]) -> list[tuple[Decision, IndexEntry]]:
         """The decision taken on, and the index entry to persist for, the article in each slot (read in bulk: a
-        numpy scalar read costs more than the value it returns). ``texts``: the sketches' text forms at hand, by id.
+        numpy scalar read costs more than the value it returns). ``texts``: the sketches' text forms at hand, by id;
+        the others are encoded from the store's rows.
         """
         store = self._store
         rows = np.array(slots, dtype=np.intp)
-        kinds, similarities = store.kinds[rows].tolist(), store.similarities[rows].tolist()
-        times, seqs = store.times[rows].tolist(), store.seqs[rows].tolist()
+        ids = [store.ids[slot] for slot in slots]
+        unknown = [n for n, article_id in enumerate(ids) if article_id not in texts]
+        texts = {**texts, **dict(zip([ids[n] for n in unknown], store.sketches_at(rows[unknown]).texts(), strict=True))}
         results = []
-        for n, (slot, content_hash) in enumerate(zip(slots, store.content_hashes_at(rows), strict=True)):
-            canonical = store.canonical[slot]
+        for slot, article_id, kind, similarity, content_hash, at, seq in zip(
+            slots,
+            ids,
+            store.kinds[rows].tolist(),
+            store.similarities[rows].tolist(),
+            store.content_hashes_at(rows),
+            store.times[rows].tolist(),
+            store.seqs[rows].tolist(),
+            strict=True,
+        ):
+            canonical, merged = store.canonical[slot], self._merges.get(article_id, ())
+            # Positional, and the entry a dict display: the keyword calls cost as much as the rest of the loop.
             decision = Decision(
-                kind=_KINDS[kinds[n]],
-                cluster_id=cluster_of(canonical),
-                canonical_id=canonical,
-                similarity=round(similarities[n], 4),
-                revision_of=store.revision_of[slot],
-                merged=self._merges.get(store.ids[slot], ()),
+                _KINDS[kind], cluster_of(canonical), canonical, round(similarity, 4), store.revision_of[slot], merged
             )
-            entry = IndexEntry(
-                kind=decision.kind,
-                cluster_id=decision.cluster_id,
-                canonical_id=decision.canonical_id,
-                similarity=decision.similarity,
-                revision_of=decision.revision_of,
-                content_hash=content_hash,
-                event_time=times[n],
-                seq=seqs[n],
-                sketch=texts.get(store.ids[slot]) or store.sketch_at(slot).to_text(),
-                merged=list(decision.merged),
-            )
+            entry: IndexEntry = {
+                "kind": decision.kind,
+                "cluster_id": decision.cluster_id,
+                "canonical_id": canonical,
+                "similarity": decision.similarity,
+                "revision_of": decision.revision_of,
+                "content_hash": content_hash,
+                "event_time": at,
+                "seq": seq,
+                "sketch": texts[article_id],
+                "merged": list(merged),
+            }
             results.append((decision, entry))
         return results
 

@@ -6,7 +6,8 @@ tens of microseconds; rensa turns the shingle hashes into the MinHash signature.
 
 from __future__ import annotations
 
-import base64
+import binascii
+import itertools
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -110,26 +111,16 @@ class Sketch:
         """
         if self.text is not None:
             return self.text
-        counts = (self.number_count, self.name_count, len(self.numbers), len(self.names))
-        parts = (
-            struct.pack("<5I", min(self.size, 2**32 - 1), *counts),
-            self.signature.tobytes(),
-            self.numbers.tobytes(),  # FACT_DTYPE
-            self.names.tobytes(),
-            struct.pack("<I", len(self.edges)),
-            self.edges.tobytes(),
-            self.edge_words.tobytes(),
-            self.lead.tobytes(),
-        )
-        return base64.b64encode(b"".join(parts)).decode("ascii")
+        return Sketches.of([self], len(self.signature)).texts()[0]
 
     @classmethod
     def from_text(cls, text: str, num_perm: int) -> Sketch:
         """The sketch ``to_text`` wrote. Sketches written before paragraphs (or the lead) were kept have none; facts
         of the oldest form (bare 16-bit hashes, no context) are dropped."""
-        data = np.frombuffer(base64.b64decode(text), dtype=np.uint8)
-        size, number_count, name_count, n_numbers, n_names = (int(v) for v in data[:20].view(np.uint32))
-        signature = data[20 : 20 + 2 * num_perm].view(np.uint16).copy()
+        raw = binascii.a2b_base64(text)
+        size, number_count, name_count, n_numbers, n_names = struct.unpack_from("<5I", raw)
+        data = np.frombuffer(bytearray(raw), dtype=np.uint8)  # its own writable buffer: the arrays are views of it
+        signature = data[20 : 20 + 2 * num_perm].view(np.uint16)
         rest = data[20 + 2 * num_perm :]
         facts_end = (n_numbers + n_names) * FACT_DTYPE().itemsize
         edges, edge_words, lead = _tail_of(rest[facts_end:]) if len(rest) >= facts_end else (None, None, _NO_LEAD)
@@ -138,17 +129,9 @@ class Sketch:
             edges, edge_words = _NO_EDGES, _NO_EDGE_WORDS
         facts = rest[:facts_end].view(FACT_DTYPE)
         return cls(
-            signature=signature,
-            size=size,
-            numbers=facts[:n_numbers].copy(),
-            names=facts[n_numbers : n_numbers + n_names].copy(),
-            number_count=number_count,
-            name_count=name_count,
-            edges=edges,
-            edge_words=edge_words,
-            lead=lead,
-            text=text,
-        )
+            signature, size, facts[:n_numbers], facts[n_numbers : n_numbers + n_names], number_count, name_count,
+            edges, edge_words, lead, text,
+        )  # fmt: skip
 
 
 def _tail_of(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, np.ndarray]:
@@ -160,8 +143,8 @@ def _tail_of(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tu
     end = 4 + 6 * count
     if count < 0 or count > EDGES_KEPT or len(data) not in (end, end + 4 * LEAD_KEYS):
         return None, None, _NO_LEAD
-    lead = data[end:].view(np.uint32).copy() if len(data) > end else _NO_LEAD
-    return data[4 : 4 + 4 * count].view(np.uint32).copy(), data[4 + 4 * count : end].view(np.uint16).copy(), lead
+    lead = data[end:].view(np.uint32) if len(data) > end else _NO_LEAD
+    return data[4 : 4 + 4 * count].view(np.uint32), data[4 + 4 * count : end].view(np.uint16), lead
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -204,44 +187,85 @@ class Sketches:
     def __getitem__(self, row: int) -> Sketch:
         number_count, name_count, n_numbers, n_names = self.fact_counts[row].tolist()
         n_edges = int(self.edge_counts[row])
-        return Sketch(
-            signature=self.signatures[row],
-            size=int(self.sizes[row]),
-            numbers=self.numbers[row, :n_numbers],
-            names=self.names[row, :n_names],
-            number_count=number_count,
-            name_count=name_count,
-            edges=self.edges[row, :n_edges],
-            edge_words=self.edge_words[row, :n_edges],
-            lead=self.leads[row],
+        return Sketch(  # positional: a frozen dataclass's keyword call costs as much as the views
+            self.signatures[row],
+            int(self.sizes[row]),
+            self.numbers[row, :n_numbers],
+            self.names[row, :n_names],
+            number_count,
+            name_count,
+            self.edges[row, :n_edges],
+            self.edge_words[row, :n_edges],
+            self.leads[row],
         )
 
     @classmethod
     def of(cls, sketches: list[Sketch], num_perm: int) -> Sketches:
         """The batch form of single sketches (read back from their text form, say)."""
-        batch = cls(
-            signatures=np.zeros((len(sketches), num_perm), dtype=np.uint16),
+        numbers, names = [s.numbers for s in sketches], [s.names for s in sketches]
+        edges = [s.edges for s in sketches]
+        return cls(
+            signatures=np.array([s.signature for s in sketches], dtype=np.uint16).reshape(len(sketches), num_perm),
             sizes=np.array([s.size for s in sketches], dtype=np.uint32),
-            numbers=np.zeros((len(sketches), FACTS_KEPT), dtype=FACT_DTYPE),
-            names=np.zeros((len(sketches), FACTS_KEPT), dtype=FACT_DTYPE),
+            numbers=_padded(numbers, FACTS_KEPT, FACT_DTYPE),
+            names=_padded(names, FACTS_KEPT, FACT_DTYPE),
             fact_counts=_fact_counts(
                 np.array([s.number_count for s in sketches], dtype=np.int64),
                 np.array([s.name_count for s in sketches], dtype=np.int64),
-                np.array([len(s.numbers) for s in sketches], dtype=np.int64),
-                np.array([len(s.names) for s in sketches], dtype=np.int64),
+                np.array([len(values) for values in numbers], dtype=np.int64),
+                np.array([len(values) for values in names], dtype=np.int64),
             ),
-            edges=np.zeros((len(sketches), EDGES_KEPT), dtype=np.uint32),
-            edge_words=np.zeros((len(sketches), EDGES_KEPT), dtype=np.uint16),
-            edge_counts=np.array([len(s.edges) for s in sketches], dtype=np.uint8),
+            edges=_padded(edges, EDGES_KEPT, np.uint32),
+            edge_words=_padded([s.edge_words for s in sketches], EDGES_KEPT, np.uint16),
+            edge_counts=np.array([len(values) for values in edges], dtype=np.uint8),
             leads=np.array([s.lead for s in sketches], dtype=np.uint32).reshape(len(sketches), LEAD_KEYS),
         )
-        for row, sketch in enumerate(sketches):
-            batch.signatures[row] = sketch.signature
-            batch.numbers[row, : len(sketch.numbers)] = sketch.numbers
-            batch.names[row, : len(sketch.names)] = sketch.names
-            batch.edges[row, : len(sketch.edges)] = sketch.edges
-            batch.edge_words[row, : len(sketch.edges)] = sketch.edge_words
-        return batch
+
+    def take(self, rows: np.ndarray) -> Sketches:
+        """The sketches of ``rows``, copied."""
+        return Sketches(*(getattr(self, name)[rows] for name in self.__slots__))
+
+    def texts(self) -> list[str]:
+        """Every row's ``Sketch.to_text`` form, encoded for the whole batch at once: the row's parts side by side
+        in one byte matrix, each part's unused tail masked out, the rest read row by row."""
+        counts, edge_counts = self.fact_counts.astype(np.intp), self.edge_counts.astype(np.intp)
+        parts = (  # (values, how many of each row's are written; None: all)
+            (np.column_stack((self.sizes, self.fact_counts)).astype("<u4"), None),
+            (self.signatures, None),
+            (self.numbers, counts[:, 2]),
+            (self.names, counts[:, 3]),
+            (edge_counts.astype("<u4")[:, None], None),
+            (self.edges, edge_counts),
+            (self.edge_words, edge_counts),
+            (self.leads, None),
+        )
+        matrix = np.concatenate([np.ascontiguousarray(values).view(np.uint8) for values, _ in parts], axis=1)
+        written = np.concatenate(
+            [
+                np.broadcast_to(
+                    True if used is None else np.arange(values.shape[1]).repeat(values.itemsize) < used[:, None],
+                    (len(self), values.shape[1] * values.itemsize),
+                )
+                for values, used in parts
+            ],
+            axis=1,
+        )
+        data = matrix[written].tobytes()
+        bounds = np.concatenate(([0], np.cumsum(written.sum(axis=1)))).tolist()
+        return [
+            binascii.b2a_base64(data[start:end], newline=False).decode("ascii")
+            for start, end in itertools.pairwise(bounds)
+        ]
+
+
+def _padded(rows: list[np.ndarray], width: int, dtype: type) -> np.ndarray:
+    """Rows of up to ``width`` values as one zero-padded [rows, width] array."""
+    lengths = np.array([len(values) for values in rows], dtype=np.intp)
+    padded = np.zeros((len(rows), width), dtype=dtype)
+    if lengths.any():
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        padded[np.repeat(np.arange(len(rows)), lengths), np.arange(len(starts)) - starts] = np.concatenate(rows)
+    return padded
 
 
 def _fact_counts(

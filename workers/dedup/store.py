@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketch, Sketches
+from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketches
 
-__all__ = ["Rows", "Store"]
+__all__ = ["RowNumbers", "Rows", "Store"]
 
 _U64 = np.uint64
 _BAND_MIX = _U64(0x9E3779B97F4A7C15)  # golden-ratio constant: folds a band's rows into one key
@@ -30,6 +30,7 @@ GROWTH = 1.5  # arrays full of live rows grow by half: at most a third of the me
 # dividend notices) must not make every lookup slow. A true copy sits in many bands; one of them finds it.
 MAX_CHAIN = 24
 NO_ROW = -1
+MAX_ROWS = (1 << 24) - 1  # rows a chain table can name (three bytes a link): 16.7 million, far above any budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class Store:
         self._allocate(MIN_CAPACITY)
 
     def _allocate(self, capacity: int) -> None:
+        if capacity > MAX_ROWS:
+            raise ValueError(f"a dedup index of {capacity:,} rows: the chain tables name at most {MAX_ROWS:,}")
         self.capacity = capacity
         self.signatures = np.zeros((capacity, self.num_perm), dtype=np.uint16)
         self.sizes = np.zeros(capacity, dtype=np.uint32)
@@ -107,12 +110,13 @@ class Store:
         self.times[slots], self.seqs[slots] = rows.event_times, rows.seqs
         self.content_hashes[slots] = rows.content_hashes
         self.kinds[slots], self.similarities[slots] = rows.kinds, rows.similarities
+        listed = slots.tolist()
         for slot, article_id, canonical_id, revision_of in zip(
-            slots.tolist(), rows.article_ids, rows.canonical_ids, rows.revision_of, strict=True
+            listed, rows.article_ids, rows.canonical_ids, rows.revision_of, strict=True
         ):
             self.ids[slot], self.canonical[slot], self.revision_of[slot] = article_id, canonical_id, revision_of
-            self.slot_of[article_id] = slot
-            self._id_bytes += sys.getsizeof(article_id)
+        self.slot_of.update(zip(rows.article_ids, listed, strict=True))
+        self._id_bytes += sum(map(sys.getsizeof, rows.article_ids))
         self._chain(slots)
         return slots
 
@@ -127,9 +131,9 @@ class Store:
         self.times[slots] = -np.inf
         self._free = np.concatenate((self._free, slots))
 
-    def sketch_at(self, slot: int) -> Sketch:
-        """The sketch stored in a row (views of the store's arrays: read, do not keep)."""
-        return self._sketches[slot]
+    def sketches_at(self, slots: np.ndarray) -> Sketches:
+        """The sketches stored in rows, copied."""
+        return self._sketches.take(slots)
 
     def content_hashes_at(self, slots: np.ndarray) -> list[str]:
         """The content hashes stored in rows, as 32 hex digits each."""
@@ -154,8 +158,8 @@ class Store:
         """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band of the signature or in
         some key of the lead, sorted by i then row (see ``_Chains.walk``)."""
         found = [
-            chains.walk(slots, self.seqs, banded)
-            for chains, banded in zip(self._chains, self._banded_values(), strict=True)
+            chains.walk(slots, self.seqs, values)
+            for chains, values in zip(self._chains, self._compared_values(), strict=True)
         ]
         owners, rows = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
         pairs = np.unique(owners.astype(np.int64) * self.capacity + rows)
@@ -194,10 +198,48 @@ class Store:
         """Signatures as [rows, bands, rows_per_band], the values each LSH band is made of (a view, not a copy)."""
         return signatures[:, : self.bands * self.rows_per_band].reshape(len(signatures), self.bands, self.rows_per_band)
 
+    def _compared_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each chain table's values of every row as [rows, bands] items compared whole: each band of the
+        signature as one opaque item of its bytes (a strided view, not a copy), and the lead's keys."""
+        band = np.dtype((np.void, self.signatures.itemsize * self.rows_per_band))
+        strides = (self.signatures.strides[0], band.itemsize)
+        return np.ndarray((self.capacity, self.bands), band, self.signatures, strides=strides), self.leads
+
     def _banded_values(self) -> tuple[np.ndarray, np.ndarray]:
         """Each chain table's values of every row, [rows, bands, values per band]: the signature's bands, and the
         lead's keys (one a band)."""
         return self.banded(self.signatures), self.leads[:, :, None]
+
+
+class RowNumbers:
+    """A flat array of row numbers (or ``NO_ROW``) in three bytes each, for rows below ``MAX_ROWS``: the chain
+    tables' heads and links, which are most of the index's memory after the signatures, at three quarters of int32's.
+
+    A value is stored as row + 1 (0: ``NO_ROW``) in three little-endian bytes and read as the low three bytes of a
+    four-byte word at its place (a strided view over the bytes, one spare byte at the end for the last).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._bytes = np.zeros(3 * size + 1, dtype=np.uint8)
+        self._words = np.ndarray((size,), dtype="<u4", buffer=self._bytes, strides=(3,))
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes.nbytes
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def __getitem__(self, at: np.ndarray) -> np.ndarray:
+        """The row numbers at ``at`` (int32, ``NO_ROW`` where none)."""
+        return (self._words[at] & 0xFFFFFF).view(np.int32) - 1
+
+    def __setitem__(self, at: np.ndarray, rows: np.ndarray) -> None:
+        """Store ``rows`` (row numbers or ``NO_ROW``) at ``at``; an index given twice keeps its last value."""
+        stored = np.asarray(rows, dtype=np.int64) + 1
+        places = np.asarray(at, dtype=np.intp) * 3
+        for byte in range(3):
+            self._bytes[places + byte] = (stored >> (8 * byte)) & 0xFF
 
 
 class _Chains:
@@ -209,10 +251,11 @@ class _Chains:
     def __init__(self, capacity: int, bands: int) -> None:
         self.bands = bands
         self._band_index = np.arange(bands)
+        self._stride = np.intp(bands)  # a numpy scalar: int32 row numbers times it are computed in intp
         # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
         self.buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
-        self.heads = np.full((bands, self.buckets), NO_ROW, dtype=np.int32)
-        self.previous = np.full((capacity, bands), NO_ROW, dtype=np.int32)
+        self.heads = RowNumbers(bands * self.buckets)  # flat: band * buckets + bucket
+        self.previous = RowNumbers(capacity * bands)  # flat: row * bands + band
 
     def link(self, slots: np.ndarray, banded: np.ndarray) -> None:
         """Link new rows (in arrival order; ``banded``: their values) into their buckets' chains, all bands at
@@ -224,53 +267,57 @@ class _Chains:
         arrival = np.repeat(np.arange(len(slots)), self.bands)
         band_of = np.tile(self._band_index, len(slots))
         used = banded.any(axis=2).ravel()
-        self.previous[slots[arrival[~used]], band_of[~used]] = NO_ROW
+        self.previous[slots[arrival[~used]] * self._stride + band_of[~used]] = NO_ROW
         keys, arrival, band_of = keys[used], arrival[used], band_of[used]
+        if not len(keys):  # no row of the batch has values here (sketches of a form without a lead)
+            return
         order = np.argsort(keys * len(slots) + arrival)  # by key, then arrival (unique: no need for a stable sort)
         ordered, row_of, band_of = keys[order], slots[arrival[order]], band_of[order]
-        heads = self.heads.reshape(-1)
+        heads = self.heads
         first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
         previous = np.where(first, heads[ordered], np.concatenate(([NO_ROW], row_of[:-1])))
-        self.previous[row_of, band_of] = previous
+        self.previous[row_of * self._stride + band_of] = previous
         last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
         heads[ordered[last]] = row_of[last]
 
     def unlink(self, slots: np.ndarray, banded: np.ndarray) -> None:
         """Clear the bucket heads that name evicted rows (the bucket's older rows arrived first: mostly evicted
         already)."""
-        heads = self.heads.reshape(-1)
+        heads = self.heads
         keys = (self._band_index * self.buckets + self._buckets_of(banded)).ravel()
         named = heads[keys] == np.repeat(slots, self.bands)
         heads[keys[named]] = NO_ROW
 
-    def walk(self, slots: np.ndarray, seqs: np.ndarray, banded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band (``banded``: every
-        row's values), unsorted, a pair possibly more than once.
+    def walk(self, slots: np.ndarray, seqs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (i, row): earlier rows with the same value as ``slots[i]`` in some band (``values``: every row's
+        value of each band, [rows, bands], compared whole), unsorted, a pair possibly more than once.
 
         Each row's chains lead, newest first, to the rows put in its buckets before it: what a lookup made just
         before the row was appended would have found. A link to a row newer than the one it leaves from points
         into a reused slot: the chain ends there. The strangers a bucket also holds (one or two in a chain on
-        average, other band values hashed to the same bucket) are dropped here, on the band's values, before
-        anything reads their whole rows; a row found only as a stranger (its own band's chain cut at
-        ``MAX_CHAIN``) is dropped with them.
+        average, other band values hashed to the same bucket) are walked through like the others and dropped at
+        the end, on the band's values, before anything reads their whole rows; a row found only as a stranger
+        (its own band's chain cut at ``MAX_CHAIN``) is dropped with them.
         """
-        owners = np.repeat(np.arange(len(slots)), self.bands)
-        bands = np.tile(self._band_index, len(slots))
-        here = np.repeat(slots, self.bands)
-        rows = self.previous[here, bands]
-        mine = banded[slots]
-        found_owners, found_rows = [np.empty(0, dtype=np.intp)], [np.empty(0, dtype=np.intp)]
+        links = self.previous
+        # A link of the walk: (i, band) as i * bands + band, the row it reaches, and the arrival of the row it left.
+        walked = np.arange(len(slots) * self.bands)
+        rows = links[(slots[:, None] * self._stride + self._band_index).reshape(-1)]
+        left = np.repeat(seqs[slots], self.bands)
+        found_links, found_rows = [], []
         for _ in range(MAX_CHAIN):
-            live = rows != NO_ROW
-            live[live] = seqs[rows[live]] < seqs[here[live]]
-            if not live.any():
+            arrived = seqs[rows]  # a row of NO_ROW reads the last slot: dropped with it
+            live = np.flatnonzero((rows != NO_ROW) & (arrived < left))
+            if not len(live):
                 break
-            owners, bands, rows = owners[live], bands[live], rows[live]
-            same = (banded[rows, bands] == mine[owners, bands]).all(axis=1)
-            found_owners.append(owners[same])
-            found_rows.append(rows[same])
-            here, rows = rows, self.previous[rows, bands]
-        return np.concatenate(found_owners), np.concatenate(found_rows)
+            walked, rows, left = walked[live], rows[live], arrived[live]
+            found_links.append(walked)
+            found_rows.append(rows)
+            rows = links[rows * self._stride + walked % self._stride]
+        walked = np.concatenate([np.empty(0, dtype=np.intp), *found_links])
+        rows = np.concatenate([np.empty(0, dtype=np.intp), *found_rows])
+        same = values[rows, walked % self._stride] == values[slots].reshape(-1)[walked]
+        return walked[same] // self._stride, rows[same]
 
     def _buckets_of(self, banded: np.ndarray) -> np.ndarray:
         """The bucket of each row in each band: its band's values folded and mixed into one 64-bit key."""

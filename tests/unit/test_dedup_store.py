@@ -1,0 +1,107 @@
+"""The dedup index's memory layout: three-byte row numbers, the batch encoding of sketches, the LSH lookup."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import struct
+
+import numpy as np
+import pytest
+
+from bench import syndication
+from workers.dedup.sketch import Sketch, Sketcher, Sketches
+from workers.dedup.store import MAX_CHAIN, MAX_ROWS, NO_ROW, RowNumbers, Rows, Store
+
+
+def test_row_numbers_read_back_what_was_stored_the_last_write_winning() -> None:
+    rng = np.random.default_rng(1)
+    stored, expected = RowNumbers(1000), np.full(1000, NO_ROW)
+    assert (stored[np.arange(1000)] == NO_ROW).all()
+    for _ in range(20):
+        at = rng.integers(0, 1000, 300)  # indices repeat: the last value given for one is kept
+        rows = rng.choice(np.array([NO_ROW, 0, 1, 255, 256, 65535, 65536, MAX_ROWS - 1]), 300)
+        stored[at] = rows
+        last = np.unique(at[::-1], return_index=True)[1]
+        expected[at[::-1][last]] = rows[::-1][last]
+        assert np.array_equal(stored[np.arange(1000)], expected)
+    stored[np.arange(0, 1000, 2)] = NO_ROW
+    expected[::2] = NO_ROW
+    assert np.array_equal(stored[np.arange(1000)], expected) and stored.nbytes == 3 * 1000 + 1
+
+
+def test_a_store_beyond_what_three_bytes_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="at most"):
+        Store(num_perm=128, bands=42)._allocate(MAX_ROWS + 1)
+
+
+def former_to_text(sketch: Sketch) -> str:
+    """The persisted form as it was written one sketch at a time (the format ``Sketches.texts`` must keep)."""
+    counts = (sketch.number_count, sketch.name_count, len(sketch.numbers), len(sketch.names))
+    parts = (
+        struct.pack("<5I", min(sketch.size, 2**32 - 1), *counts),
+        sketch.signature.tobytes(),
+        sketch.numbers.tobytes(),
+        sketch.names.tobytes(),
+        struct.pack("<I", len(sketch.edges)),
+        sketch.edges.tobytes(),
+        sketch.edge_words.tobytes(),
+        sketch.lead.tobytes(),
+    )
+    return base64.b64encode(b"".join(parts)).decode("ascii")
+
+
+def test_the_batch_encoding_of_sketches_is_the_persisted_form_and_reads_back() -> None:
+    stories = ["\n\n".join(story["paragraphs"]) for story in itertools.islice(syndication.reuters_bodies(), 40)]
+    texts = [*stories, "", "two words", "\u201cQuoted\u201d 12 Names Here and 2024 numbers"]
+    batch = Sketcher(128, 5).sketch_many(texts)
+    encoded = batch.texts()
+    assert encoded == [former_to_text(batch[row]) for row in range(len(texts))]
+    assert [batch[row].to_text() for row in range(len(texts))] == encoded
+    back = Sketches.of([Sketch.from_text(text, 128) for text in encoded], 128)
+    for name in batch.__slots__:
+        assert np.array_equal(getattr(back, name), getattr(batch, name)), name
+    assert back.texts() == encoded and Sketches.of([], 128).texts() == []
+
+
+def test_a_lookup_finds_exactly_the_earlier_rows_sharing_a_band_value() -> None:
+    """Without crowded buckets (chains shorter than the walk's cut) nor evictions: the LSH's own definition."""
+    rng = np.random.default_rng(2)
+    store, rows = Store(num_perm=24, bands=8), 600
+    signatures = rng.integers(0, 6, size=(rows, 24), dtype=np.uint16)  # 216 values a band: many shared
+    signatures[:, 12:] = rng.integers(0, 2**16, size=(rows, 12), dtype=np.uint16)  # half the bands rarely shared
+    batch = Sketches.of([], 24)
+    sketches = Sketches(
+        signatures=signatures,
+        sizes=np.ones(rows, dtype=np.uint32),
+        **{name: np.zeros((rows, *getattr(batch, name).shape[1:]), getattr(batch, name).dtype) for name in
+           ("numbers", "names", "fact_counts", "edges", "edge_words", "edge_counts", "leads")},
+    )  # fmt: skip
+    ids = [f"r{n}" for n in range(rows)]
+    slots = np.concatenate(
+        [
+            store.append(
+                Rows(
+                    article_ids=ids[start : start + 50],
+                    canonical_ids=ids[start : start + 50],
+                    revision_of=[None] * 50,
+                    kinds=np.zeros(50, dtype=np.uint8),
+                    similarities=np.ones(50, dtype=np.float32),
+                    content_hashes=np.zeros((50, 2), dtype=np.uint64),
+                    event_times=np.zeros(50),
+                    seqs=np.arange(start, start + 50, dtype=np.int64),
+                ),
+                sketches.take(np.arange(start, start + 50)),
+            )
+            for start in range(0, rows, 50)
+        ]
+    )
+    late = slots[-100:]
+    owners, found = store.earlier(late)
+    banded = store.banded(signatures)
+    shares = (banded[-100:, None] == banded[None, :]).all(axis=3).any(axis=2)  # [late, all rows]
+    shares &= np.arange(rows)[None, :] < np.arange(rows - 100, rows)[:, None]  # earlier rows only
+    expected = np.argwhere(shares)
+    buckets = store._chains[0]._buckets_of(banded) + np.arange(store.bands) * store._chains[0].buckets
+    assert len(expected) > 1000 and np.bincount(buckets.ravel()).max() < MAX_CHAIN
+    assert np.array_equal(slots, np.arange(rows)) and np.array_equal(np.column_stack((owners, found)), expected)
