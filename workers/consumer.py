@@ -39,6 +39,11 @@ class HeldCommit:
     logged: float
 
 
+def held_at(held: HeldCommit | None, offset: int, now: float) -> HeldCommit:
+    """``held`` while the commit is still at ``offset``, else a hold that starts now."""
+    return held if held is not None and held.offset == offset else HeldCommit(offset, now, now)
+
+
 class LedgerConsumer(faust_aiokafka.Consumer):
     """Commits a source partition up to its first message fetched whose outputs were not delivered yet."""
 
@@ -137,10 +142,9 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             self._idle.pop(tp, None)
             return
         now = time.monotonic()
-        idle = self._idle.get(tp)
-        if idle is None or idle.offset != unread:
-            self._idle[tp] = HeldCommit(unread, now, now)
-        elif now - idle.since >= STALL_SECONDS:
+        previous = self._idle.get(tp)
+        idle = self._idle[tp] = held_at(previous, unread, now)
+        if idle is previous and now - idle.since >= STALL_SECONDS:
             log.warning(
                 "%s[%d]: nothing read from offset %d for %.0f s though the log ends at %d; reading again from it",
                 tp.topic,
@@ -150,7 +154,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 highwater,
                 extra={"topic": tp.topic, "partition": tp.partition, "offset": unread},
             )
-            self._idle[tp] = HeldCommit(unread, now, now)
+            idle.since = now
             await self.seek(tp, unread)
 
     def _in_worker(self) -> dict[TP, set[int]]:
@@ -181,8 +185,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             if ledger is None or not ledger.in_flight:
                 continue
             hole = ledger.committable()
-            held = self._holding.get(tp)
-            holding[tp] = held = held if held is not None and held.offset == hole else HeldCommit(hole, now, now)
+            holding[tp] = held = held_at(self._holding.get(tp), hole, now)
             if now - held.logged >= STALL_SECONDS:
                 held.logged = now
                 log.warning(
