@@ -160,10 +160,10 @@ def run_stage(size: int, batch: int, seed: int) -> None:
     sketcher = Sketcher(options.num_perm, options.shingle_words)
     origin = Origin(topic="articles.clean", partition=0, offset=0, timestamp_ms=None)
     texts = list(articles(size, seed))
-    sketches = sketcher.sketch_many([text for _, text in texts])
+    encoded = sketcher.sketch_many([text for _, text in texts]).texts()
     payloads = [
-        codec.dumps({**_clean_record(a, t, origin), "sketch": sketch_record(sketches[n], options)})
-        for n, (a, t) in enumerate(texts)
+        codec.dumps({**_clean_record(a, t, origin), "sketch": sketch_record(sketch, options)})
+        for (a, t), sketch in zip(texts, encoded, strict=True)
     ]
     seconds = []
     for start in range(0, size, batch):

@@ -167,9 +167,9 @@ class CleanStage:
         results = [guarded(self.name, m, lambda m=m: self._one(m), None) for m in messages]
         cleaned = [outputs[0].record for outputs in results if outputs[0].destination == "clean"]
         if cleaned:
-            sketches = self.sketcher.sketch_many([article["text"] for article in cleaned])
-            for row, article in enumerate(cleaned):
-                article["sketch"] = sketch_record(sketches[row], self.dedup)
+            texts = self.sketcher.sketch_many([article["text"] for article in cleaned]).texts()  # encoded at once
+            for article, text in zip(cleaned, texts, strict=True):
+                article["sketch"] = sketch_record(text, self.dedup)
         return results
 
     def _one(self, message: Message) -> list[Output]:

@@ -105,9 +105,10 @@ class IndexEntry(TypedDict):
     merged: list[str]  # clusters merged into this one by this copy, replayed when the index is rebuilt
 
 
-def sketch_record(sketch: Sketch, options: DedupOptions) -> ArticleSketch:
-    """A sketch as the clean stage attaches it to a record, with the settings it was made with."""
-    return ArticleSketch(num_perm=options.num_perm, shingle_words=options.shingle_words, data=sketch.to_text())
+def sketch_record(text: str, options: DedupOptions) -> ArticleSketch:
+    """A sketch's text form (``Sketch.to_text``, or a batch's ``Sketches.texts``) as the clean stage attaches it to
+    a record, with the settings it was made with."""
+    return ArticleSketch(num_perm=options.num_perm, shingle_words=options.shingle_words, data=text)
 
 
 def sketch_of_record(record: ArticleSketch | None, options: DedupOptions) -> Sketch | None:
