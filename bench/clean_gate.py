@@ -28,7 +28,7 @@ from statistics import mean
 from resiliparse.extract.html2text import extract_plain_text
 from trafilatura.utils import load_html
 
-from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, Page, document_scores, load_pages
+from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, Page, Score, document_scores, load_pages
 from workers.clean import warm_up
 from workers.clean.html import MAIN_CONTENT, extract_html
 from workers.clean.judge import Candidate, candidate, page_text_wins, precision_holds
@@ -54,8 +54,7 @@ class Row:
 
 def f1(truth: str, text: str) -> float:
     """AEB's page F1 of one text against another."""
-    precision, recall = document_scores(truth, text)
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Score([document_scores(truth, text)]).f1
 
 
 def words(found: Candidate) -> int:

@@ -20,9 +20,9 @@ from workers.clean.judge import (
     split_cells,
     stands_alone,
 )
-from workers.clean.normalize import word_count
+from workers.clean.normalize import collapse, word_count
 from workers.clean.pagetext import LINE_CAP, article_of, read_page_lines
-from workers.clean.render import collapse, render_page, render_tree
+from workers.clean.render import render_page, render_tree
 from workers.clean.stopwords import stoplist
 
 ENGLISH = stoplist("en")

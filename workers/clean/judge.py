@@ -120,7 +120,11 @@ def candidate(name: str, paragraphs: list[str], stopwords: frozenset[str], links
 def precision_holds(body: Judgement, other: Judgement) -> bool:
     """True when a body (the precise one, or a cheap one) scores above zero and at least ``PRECISION_HOLD`` of the
     other's score."""
-    return body.score > 0 and body.score >= PRECISION_HOLD * other.score
+    return _holds(body.score, other.score)
+
+
+def _holds(score: float, other: float) -> bool:
+    return score > 0 and score >= PRECISION_HOLD * other
 
 
 def prose_bound(lines: list[str]) -> int:
@@ -142,7 +146,7 @@ def stands_alone(body: Judgement, page_bound: float) -> bool:
     """True when the precise body stands whatever the page text scores, given ``prose_bound`` of the page's lines:
     it holds against that bound (so against the page text) and is no flattened layout table, so neither
     ``precision_holds`` nor ``page_text_wins`` could turn on the page text, which then need not be scored."""
-    return body.score > 0 and body.score >= PRECISION_HOLD * page_bound and body.flattened_share < FLATTENED_SHARE
+    return _holds(body.score, page_bound) and body.flattened_share < FLATTENED_SHARE
 
 
 def page_text_wins(body: Judgement, page: Judgement) -> bool:

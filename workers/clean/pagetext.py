@@ -18,7 +18,7 @@ from itertools import pairwise
 
 from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
 from workers.clean.language import detect_language
-from workers.clean.normalize import has_unspaced_script, word_count
+from workers.clean.normalize import collapse, has_unspaced_script, word_count
 from workers.clean.stopwords import stoplist
 
 _WORD = re.compile(r"\w+")
@@ -288,7 +288,7 @@ def unwrap(raw_lines: list[str]) -> list[str]:
     wrapped = is_hard_wrapped(raw_lines)
     lines: list[str] = []
     for raw in raw_lines:
-        line = " ".join(raw.split())
+        line = collapse(raw)
         previous = lines[-1] if lines else ""
         joins = (
             previous and line and (line[0].islower() or (wrapped and (len(previous) >= WRAP_MIN or len(lines) == 1)))

@@ -14,6 +14,8 @@ from html.parser import HTMLParser
 from lxml.etree import iterwalk
 from lxml.html import HtmlElement
 
+from workers.clean.normalize import collapse
+
 # Elements whose content a reader never sees.
 HIDDEN = frozenset({"head", "script", "style", "noscript", "template", "svg", "iframe", "object", "canvas"})
 # Elements that start a new line of text in a browser (inline ones such as a, span, em do not).
@@ -75,15 +77,6 @@ BLOCK = frozenset(
         "ul",
     ]
 )
-
-
-def collapse(text: str) -> str:
-    """The text with each run of white space made one space, none at its ends.
-
-    ``str.split`` splits where the regular expression ``\\s+`` matches (the same Unicode white space), at a
-    fraction of its cost: the renderer calls this on every line and link of a page.
-    """
-    return " ".join(text.split())
 
 
 class _TextRenderer(HTMLParser):
