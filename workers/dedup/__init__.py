@@ -328,10 +328,8 @@ class DedupIndex:
         store = self._store
         ends = np.arange(EDGES_KEPT)
         firsts = np.array([store.slot_of.get(store.canonical[slot], slot) for slot in slots.tolist()], dtype=np.intp)
-        used = ends < store.edge_counts[slots][:, None]
-        in_first = (store.edges[slots][:, :, None] == store.edges[firsts][:, None, :]) & (
-            ends < store.edge_counts[firsts][:, None]
-        )[:, None, :]
+        used = self._ends(slots)
+        in_first = self._held_by_both(slots, firsts, used, self._ends(firsts))
         counted = used & ((firsts == slots)[:, None] | ~in_first.any(axis=2))
         store.counted[slots] = (counted << ends).sum(axis=1)
 
@@ -341,11 +339,21 @@ class DedupIndex:
         marked = ((store.counted[slots][:, None] >> np.arange(EDGES_KEPT)) & 1).astype(bool)
         self._paragraphs.add(store.edges[slots][marked], step)
 
-    def _boilerplate(self, slots: np.ndarray) -> np.ndarray:
-        """Which end paragraphs of the rows in ``slots`` are boilerplate: [slots, EDGES_KEPT] bools."""
-        store = self._store
-        used = np.arange(EDGES_KEPT) < store.edge_counts[slots][:, None]
-        return used & (self._paragraphs.count(store.edges[slots]) >= self.options.boilerplate_stories)
+    def _ends(self, slots: np.ndarray) -> np.ndarray:
+        """Which of the ``EDGES_KEPT`` end paragraph places the rows in ``slots`` fill: [slots, EDGES_KEPT] bools."""
+        return np.arange(EDGES_KEPT) < self._store.edge_counts[slots][:, None]
+
+    def _boilerplate(self, slots: np.ndarray, held_by: int | None = None) -> np.ndarray:
+        """Which end paragraphs of the rows in ``slots`` are counted for ``held_by`` articles or more (default:
+        ``boilerplate_stories``: boilerplate): [slots, EDGES_KEPT] bools."""
+        held_by = self.options.boilerplate_stories if held_by is None else held_by
+        return self._ends(slots) & (self._paragraphs.count(self._store.edges[slots]) >= held_by)
+
+    def _held_by_both(self, rows: np.ndarray, mine: np.ndarray, theirs: np.ndarray, ours: np.ndarray) -> np.ndarray:
+        """[pairs, EDGES_KEPT, EDGES_KEPT]: end paragraph i of the candidate in ``rows`` is end paragraph j of the
+        article in ``mine``, both marked (``theirs``, ``ours``)."""
+        edges = self._store.edges
+        return (edges[rows][:, :, None] == edges[mine][:, None, :]) & theirs[:, :, None] & ours[:, None, :]
 
     def _containment(
         self, rows: np.ndarray, mine: np.ndarray, jaccard: np.ndarray, sizes: np.ndarray, my_sizes: np.ndarray
@@ -381,7 +389,7 @@ class DedupIndex:
         theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
         their_words = np.where(theirs, store.edge_words[rows], 0).sum(axis=1)
         our_words = np.where(ours, store.edge_words[mine], 0).sum(axis=1)
-        both = (store.edges[rows][:, :, None] == store.edges[mine][:, None, :]) & theirs[:, :, None] & ours[:, None, :]
+        both = self._held_by_both(rows, mine, theirs, ours)
         shared = np.maximum(shared - np.where(both.any(axis=2), store.edge_words[rows], 0).sum(axis=1), 0)
         their_own, my_own = sizes - their_words, my_sizes - our_words
         containment[near] = np.minimum(shared / np.maximum(np.minimum(their_own, my_own), floor), 1.0)
@@ -519,11 +527,8 @@ class DedupIndex:
         ``boilerplate_stories`` stories so far). A story's own paragraph is counted once, with its first copy, so a
         copy and its story share paragraphs counted once; an outlet's line is counted with every story it wraps."""
         store = self._store
-        ends = np.arange(EDGES_KEPT)
-        elsewhere = self._paragraphs.count(store.edges[rows]) >= 2  # the candidate's count, and another's
-        theirs = (ends < store.edge_counts[rows][:, None]) & elsewhere
-        ours = ends < store.edge_counts[mine][:, None]
-        both = (store.edges[rows][:, :, None] == store.edges[mine][:, None, :]) & theirs[:, :, None] & ours[:, None, :]
+        theirs = self._boilerplate(rows, held_by=2)  # the candidate's count, and another's
+        both = self._held_by_both(rows, mine, theirs, self._ends(mine))
         their_words = np.where(both.any(axis=2), store.edge_words[rows], 0).sum(axis=1)
         my_words = np.where(both.any(axis=1), store.edge_words[mine], 0).sum(axis=1)
         sizes, my_sizes = store.sizes[rows], store.sizes[mine]

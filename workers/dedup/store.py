@@ -227,9 +227,6 @@ class RowNumbers:
     def nbytes(self) -> int:
         return self._bytes.nbytes
 
-    def __len__(self) -> int:
-        return len(self._words)
-
     def __getitem__(self, at: np.ndarray) -> np.ndarray:
         """The row numbers at ``at`` (int32, ``NO_ROW`` where none)."""
         return (self._words[at] & 0xFFFFFF).view(np.int32) - 1
