@@ -58,9 +58,15 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._on_their_way: dict[TP, set[int]] = {}  # per partition sought back, offsets not to deliver again
         self._holding: dict[TP, HeldCommit] = {}  # per source partition with messages in flight
         self._idle: dict[TP, HeldCommit] = {}  # per source partition with none in flight and messages waiting
+        self._log_starts: dict[TP, int] = {}  # per source partition never committed, its first offset
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
+
+    def committed_offset(self, tp: TP) -> int | None:
+        """The offset this group resumes ``tp`` from: its last commit, else (never committed) the log's first offset."""
+        committed = self._committed_offset.get(tp)
+        return committed if committed is not None else self._log_starts.get(tp)
 
     def published(self, events: Sequence[EventT]) -> None:
         """Note that every output of these events' messages was delivered."""
@@ -224,6 +230,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                     sources = [tp for tp in sources if self.ledger.get(tp) is None]
                 never_committed = [tp for tp in sources if self._committed_offset.get(tp) is None]
                 earliest = await self.earliest_offsets(*never_committed) if never_committed else {}
+                self._log_starts.update(earliest)
                 for tp in sources:
                     committed = self._committed_offset.get(tp)
                     self.ledger.start(tp, committed if committed is not None else earliest[tp])

@@ -73,4 +73,14 @@ CONSUMER_LAG_SECONDS = Gauge(
     "Age of the last processed message of a partition while messages wait behind it (0 when caught up)",
     ["topic", "partition"],
 )
+CONSUMER_COMMITTED_OFFSET = Gauge(
+    f"{PREFIX}_consumer_committed_offset",
+    "The offset this worker's group resumes a partition from (its last commit), as the broker holds it",
+    ["topic", "partition"],
+)
+CONSUMER_UNCOMMITTED = Gauge(
+    f"{PREFIX}_consumer_uncommitted_messages",
+    "Messages of a partition past its committed offset: what a restart reads again (kafka-consumer-groups' LAG)",
+    ["topic", "partition"],
+)
 WORKER_READY = Gauge(f"{PREFIX}_worker_ready", "1 when every stage of this worker is built and consuming")

@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 # What the consumer raises when asked about partitions while it stops or a rebalance takes them away: the
 # sample is skipped then, as a timer that raises crashes the worker (exit status 1 on SIGTERM, seen in CI).
 _CONSUMER_GONE = (IllegalStateError, ConsumerNotStarted)
+_PARTITION_GAUGES = (
+    metrics.CONSUMER_LAG,
+    metrics.CONSUMER_LAG_SECONDS,
+    metrics.CONSUMER_COMMITTED_OFFSET,
+    metrics.CONSUMER_UNCOMMITTED,
+)
 
 
 class LagMonitor:
@@ -25,7 +31,9 @@ class LagMonitor:
 
     Lag in messages is the partition's high watermark minus the next offset to process. Lag in seconds is how
     old the last processed message is while messages wait behind it (0 when the partition is caught up), the
-    measure stream-processing users ask for: how far behind real time the output is.
+    measure stream-processing users ask for: how far behind real time the output is. The committed offset and
+    the messages past it are what the group would resume from: processed messages whose outputs are not out
+    yet count there, and a commit that stops moving while messages wait is a stall the lag does not show.
     """
 
     def __init__(self, app: faust.App, sources: set[str]) -> None:
@@ -66,6 +74,10 @@ class LagMonitor:
             metrics.CONSUMER_LAG.labels(tp.topic, tp.partition).set(lag)
             seconds = now - last[1] if lag and last else 0.0
             metrics.CONSUMER_LAG_SECONDS.labels(tp.topic, tp.partition).set(max(seconds, 0.0))
+            committed = consumer.committed_offset(tp)
+            if committed is not None:
+                metrics.CONSUMER_COMMITTED_OFFSET.labels(tp.topic, tp.partition).set(committed)
+                metrics.CONSUMER_UNCOMMITTED.labels(tp.topic, tp.partition).set(max(highwater - committed, 0))
         self.forget(self._exported - assigned)
         self._exported = assigned
 
@@ -73,7 +85,7 @@ class LagMonitor:
         """Remove the series of partitions this worker no longer owns, so no stale lag lingers."""
         for tp in partitions:
             self._processed.pop(tp, None)
-            for gauge in (metrics.CONSUMER_LAG, metrics.CONSUMER_LAG_SECONDS):
+            for gauge in _PARTITION_GAUGES:
                 with contextlib.suppress(KeyError):
                     gauge.remove(tp.topic, tp.partition)
             self._exported.discard(tp)

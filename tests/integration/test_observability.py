@@ -6,6 +6,7 @@ error, no alert fires on a healthy pipeline, and the counters add up to what was
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -22,6 +23,7 @@ import yaml
 
 from tests.conftest import ROOT, seed_lines
 from tests.integration.conftest import free_port, produce, read_topic
+from workers.kafka_io import committed_offsets, wait_committed
 from workers.settings import Settings
 
 RULES = ROOT / "deploy" / "prometheus" / "rules" / "enrich.yml"
@@ -39,6 +41,27 @@ def query(port: int, promql: str) -> list[dict[str, Any]]:
 def scalar(port: int, promql: str) -> float:
     [sample] = query(port, promql)
     return float(sample["value"][1])
+
+
+def assert_commits_exported(settings: Settings, port: int) -> None:
+    """Once every stage has committed its input to the end (asked of the broker), the workers' committed-offset
+    gauges say what the broker holds, partition by partition, and no message is counted as uncommitted."""
+    groups = {settings.source_topic(stage): settings.consumer_group((stage,)) for stage in SERVICES}
+    asyncio.run(wait_committed(settings, groups, 120))
+    held = {}
+    for topic, group in groups.items():
+        offsets = asyncio.run(committed_offsets(settings, group))
+        held.update({(t, str(p)): float(o) for (t, p), o in offsets.items() if t == topic})
+
+    def exported() -> dict[tuple[str, str], float]:
+        samples = query(port, "enrich_consumer_committed_offset")
+        return {(s["metric"]["topic"], s["metric"]["partition"]): float(s["value"][1]) for s in samples}
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and exported() != held:  # sampled every few seconds, scraped every second
+        time.sleep(1)
+    assert exported() == held
+    assert scalar(port, "max(enrich_consumer_uncommitted_messages)") == 0
 
 
 @pytest.fixture
@@ -134,6 +157,7 @@ def test_dashboard_rules_and_counters_on_a_live_pipeline(
 
     for promql in dashboard_queries():
         assert query(port, promql), f"dashboard query returns no data: {promql}"
+    assert_commits_exported(settings, port)
 
     groups = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/rules", timeout=10))["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]

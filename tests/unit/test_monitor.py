@@ -28,6 +28,9 @@ class _RevokedUnderneath:
     async def position(self, tp: TP) -> int:
         raise IllegalStateError(f"Partition {tp} is not assigned")
 
+    def committed_offset(self, tp: TP) -> int | None:
+        return 1
+
 
 class _Stopped:
     """A consumer whose thread has stopped, as during a worker's shutdown."""
@@ -58,5 +61,20 @@ def test_a_sample_exports_the_lag_of_an_assigned_partition() -> None:
         async def position(self, tp: TP) -> int:
             return 4
 
-    asyncio.run(LagMonitor(_app(_Behind()), {SOURCE}).sample())
+    monitor = LagMonitor(_app(_Behind()), {SOURCE})
+    asyncio.run(monitor.sample())
     assert metrics.CONSUMER_LAG.labels(SOURCE, 0)._value.get() == 6
+    assert metrics.CONSUMER_COMMITTED_OFFSET.labels(SOURCE, 0)._value.get() == 1
+    assert metrics.CONSUMER_UNCOMMITTED.labels(SOURCE, 0)._value.get() == 9
+
+    monitor.forget([TP(SOURCE, 0)])  # revoked: no series of it lingers
+    exported = {sample.labels.get("topic") for gauge in _PARTITION for sample in gauge.collect()[0].samples}
+    assert SOURCE not in exported
+
+
+_PARTITION = (
+    metrics.CONSUMER_LAG,
+    metrics.CONSUMER_LAG_SECONDS,
+    metrics.CONSUMER_COMMITTED_OFFSET,
+    metrics.CONSUMER_UNCOMMITTED,
+)
