@@ -59,6 +59,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._holding: dict[TP, HeldCommit] = {}  # per source partition with messages in flight
         self._idle: dict[TP, HeldCommit] = {}  # per source partition with none in flight and messages waiting
         self._log_starts: dict[TP, int] = {}  # per source partition never committed, its first offset
+        self._read_again_from: dict[TP, int] = {}  # per source partition the idle net sought back, where to
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -142,10 +143,12 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         worker, and nothing has been read for ``STALL_SECONDS``: the consumer's position passed them without
         handing them over (a seek that left a partition where a fetch left out took it), and nothing else would
         read them before the next rebalance. The stall would show nowhere else: no hole holds the commit, and the
-        lag measured from the position is 0."""
+        lag measured from the position is 0. A read again that finds no message there passes the offsets."""
         highwater = self.highwater(tp)
         if highwater is None or highwater <= unread:
             self._idle.pop(tp, None)
+            return
+        if self._read_again_from.get(tp) == unread and await self._found_no_message(tp, unread):
             return
         now = time.monotonic()
         previous = self._idle.get(tp)
@@ -162,6 +165,28 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             )
             idle.since = now
             await self.seek(tp, unread)
+            self._read_again_from[tp] = unread
+
+    async def _found_no_message(self, tp: TP, unread: int) -> bool:
+        """Whether the read again from ``unread`` moved the position past it with no message: then none lies there
+        (a log ending in a transaction's commit marker, which consumers skip), and the ledger passes to the
+        position, so the commit does too instead of staying one short of the log's end, read again every 30 s."""
+        position = await self.position(tp)
+        ledger = self.ledger.get(tp)
+        if position is None or position <= unread or ledger is None:
+            return False
+        ledger.passed(position)
+        del self._read_again_from[tp]
+        self._idle.pop(tp, None)
+        log.info(
+            "%s[%d]: no message from offset %d to %d (a transaction's marker): committing past it",
+            tp.topic,
+            tp.partition,
+            unread,
+            position,
+            extra={"topic": tp.topic, "partition": tp.partition, "offset": position},
+        )
+        return True
 
     def _in_worker(self) -> dict[TP, set[int]]:
         """Per source partition, the offsets of this generation's messages in a stream (taken and not acked) or
@@ -225,6 +250,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 self._on_their_way.clear()
                 self._holding.clear()
                 self._idle.clear()
+                self._read_again_from.clear()
                 sources = [tp for tp in self.assignment() if self._is_source(tp)]
                 if not self.flow_active:
                     sources = [tp for tp in sources if self.ledger.get(tp) is None]

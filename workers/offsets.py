@@ -64,6 +64,12 @@ class PartitionLedger:
         """Whether the message at ``offset`` is committed or published."""
         return offset < self.position or offset in self._published
 
+    def passed(self, offset: int) -> None:
+        """Note that no message lies between what was read and ``offset`` (a read from there returned none, only
+        moved the position: a transaction's commit marker), so nothing read holds the commit before it."""
+        if not self._pending:
+            self._next = max(self._next, offset)
+
     def unpublished(self) -> set[int]:
         """The offsets read whose outputs are not delivered yet."""
         return set(self._pending)

@@ -387,6 +387,42 @@ def test_messages_the_position_passed_are_read_again_once_nothing_was_read_for_a
     assert sought == ([(tp, COMMITTED)] if read_again else [])
 
 
+@pytest.mark.parametrize(
+    ("read_after_the_seek", "position", "committed"),
+    [((), COMMITTED + 2, COMMITTED + 2), ((COMMITTED,), COMMITTED + 2, COMMITTED + 1), ((), COMMITTED, COMMITTED)],
+    ids=["only-markers", "a-message", "not-fetched-yet"],
+)
+def test_a_read_again_that_finds_no_message_passes_the_offsets(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    read_after_the_seek: tuple[int, ...],
+    position: int,
+    committed: int,
+) -> None:
+    """A log ending in transactions' commit markers (offsets 100-101, log end 102): the idle net reads again from
+    100, the fetch moves the position to 102 with no message, so the commit passes the markers (it stayed short
+    of the log's end, and the net fired every 30 s). A message read there (100), or no fetch yet, passes none."""
+    tp = TP(settings.topic_raw, 0)
+    app, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    sought = _record_seeks(consumer)
+    consumer.highwater = lambda partition: COMMITTED + 2
+    monkeypatch.setattr(consumer_module, "STALL_SECONDS", 0.0)
+    for _ in range(2):
+        asyncio.run(consumer._read_lost_again())
+    assert sought == [(tp, COMMITTED)]
+
+    messages = _fetch(consumer, tp, read_after_the_seek)
+    app.published([SimpleNamespace(message=message) for message in messages])
+
+    async def at(partition: TP) -> int:
+        return position
+
+    consumer.position = at
+    monkeypatch.setattr(consumer_module, "STALL_SECONDS", math.inf)
+    asyncio.run(consumer._read_lost_again())
+    assert consumer.ledger.committable(tp) == committed
+
+
 def test_a_batch_taken_before_a_rebalance_keeps_only_the_current_generations_events(settings: Settings) -> None:
     """Events buffered by take_events before a rebalance are read again after it: not processed from the buffer."""
     tp = TP(settings.topic_raw, 0)
