@@ -45,7 +45,7 @@ FIGURE_WEIGHT = 0.5
 FIGURE_ROW_NUMBERS = 2  # a line with one number is a label as often as a row: "12 comments", "Top 10 stories"
 FIGURE_ROW_WORDS = 30  # a longer line without a sentence's end is a card or a flattened menu, not a table row
 # A number standing as a word: 23, 1.19, 509,144 (not "reader42"), or spelt out as wire tables do ("Shr one dlr").
-_NUMBER = re.compile(r"(?<!\w)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten)(?!\w)", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<!\w)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|nil)(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,9 +300,14 @@ def unwrap(raw_lines: list[str]) -> list[str]:
     return [line for line in lines if line]
 
 
+def has_number(line: str) -> bool:
+    """True when the line holds a number, in digits or spelt out (one to ten)."""
+    return _NUMBER.search(line) is not None
+
+
 def opens_table(lines: list[str]) -> bool:
     """True when a line with a number opens a table of figures: it is the table's first row, not a headline."""
-    return len(lines) > 1 and _NUMBER.search(lines[0]) is not None and is_figure_row(lines[1])
+    return len(lines) > 1 and has_number(lines[0]) and is_figure_row(lines[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +323,11 @@ class PageLines:
 
 def read_page_lines(page: str) -> PageLines:
     """The page's lines (unwrapped), its title (the first line when it reads as a headline), language and stoplist."""
-    lines = unwrap(page.splitlines())
+    return page_lines(unwrap(page.splitlines()))
+
+
+def page_lines(lines: list[str]) -> PageLines:
+    """``read_page_lines`` of lines already unwrapped."""
     title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
     body = lines[1:] if title else lines
     prose = page_prose(body)
