@@ -59,7 +59,17 @@ class PageText:
     stopwords: frozenset[str]
 
 
+# ASCII bytes that are no word character (``\w`` in ASCII: letters, digits, underscore) mapped to a space: an ASCII
+# line's ``\w+`` words are then its bytes translated and split, which is about twice as fast as the pattern's
+# findall on page text's lines (most of them ASCII) and gives the same words.
+_ASCII_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_ASCII_NON_WORD_TO_SPACE = bytes(byte if byte in _ASCII_WORD else ord(" ") for byte in range(256))
+
+
 def _words(line: str) -> list[str]:
+    """The line's ``\\w+`` words."""
+    if line.isascii():
+        return line.encode().translate(_ASCII_NON_WORD_TO_SPACE).decode().split()
     return _WORD.findall(line)
 
 
