@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from workers.clean.body import body_paragraphs, is_article_like, is_clean_copy, reads_as_copy
 from workers.clean.html import extract_html
 from workers.clean.language import detect_language
-from workers.clean.metadata import warm_up
+from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import article_of, page_lines, unwrap
 from workers.clean.wire import attribute
@@ -38,6 +38,13 @@ class Extract:
     published_at: str | None = None
     language: str | None = None
     whole: bool = False  # an article sent as itself, kept whole: held to no minimum length
+
+
+def warm_up() -> None:
+    """Load now what the first pages would load inside them: dateparser's tables of every locale (about 3 s of CPU)
+    and py3langid's model (about 0.6 s); a worker calls this at start, the benchmark before it times the stage."""
+    warm_up_metadata()
+    detect_language("warm up")
 
 
 def _optional(value: str | None) -> str | None:
