@@ -28,7 +28,7 @@ sent words found in the output (as a multiset); an item "losing > 10%" kept less
 
 Speed is pages per second of CPU time of this one process (the stage is single-threaded: that is per core);
 rendering and scoring are not timed, nor the stage's warm-up (``workers.clean.warm_up``, which a worker runs at
-start: about 3 s once a process).
+start: about 3.6 s once a process).
 """
 
 from __future__ import annotations
@@ -184,7 +184,8 @@ def load_reuters(path: Path, start: int, count: int) -> list[tuple[str, str]]:
 def stage(kind: str, published_at: str | None = None) -> Extractor:
     """The clean stage's full path on a raw record of this kind; None when it dead-letters the input.
 
-    Warmed up first, as a worker is at start (``warm_up``: dateparser's tables, about 3 s once a process).
+    Warmed up first, as a worker is at start (``warm_up``: dateparser's tables and py3langid's model, about 3.6 s
+    once a process).
     """
     origin = Origin(topic="eval", partition=0, offset=0, timestamp_ms=None)
     options = CleanOptions()

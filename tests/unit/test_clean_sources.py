@@ -10,9 +10,11 @@ from collections import Counter
 
 import pytest
 
-from bench.clean_eval import DEFAULT_L3S, DEFAULT_REUTERS, document_scores, load_page, load_reuters
+from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, document_scores, load_page, load_reuters
 from workers import codec
 from workers.clean import CleanOptions, clean_article
+from workers.clean.body import is_clean_copy
+from workers.clean.pagetext import unwrap
 from workers.intake import read_raw
 from workers.records import Origin, RawArticle, Rejected
 
@@ -32,6 +34,19 @@ PROMO_BOX_PAGES = (
 )
 # Reuters-21578 stories that are tables: earnings ("Shr 34 cts vs 1.19 dlrs / Net 807,000 vs 2,858,000 ...").
 EARNINGS_TABLE = re.compile(r"^Shr .+ vs .+\n\s+Net .+ vs ", re.MULTILINE)
+# Reuters briefs of 15-25 words (under ENRICH_MIN_BODY_WORDS) that page text dead-lettered when sent as text: an
+# earnings table (22 words), a dividend notice (15), and a sugar-quota table of country rows ("ARGENTINA nil
+# 39,130") of which page text kept only the first paragraph.
+SHORT_BRIEFS = ("reuters21578-580", "reuters21578-85", "reuters21578-105")
+# An AEB page (techcrunch.com, 2019) with no prompt at all: only its byline, handle and a separator ("Catherine
+# Shu", "@catherineshu", "/") tell it from an article sent as itself.
+BYLINE_PAGE = "1ace8c85aaee21b9d4505eca506d50c4721c29db62848b567a9703bfe0583892"
+
+
+WIRE_STORY = (
+    "Shultz, travelling to China for a week-long visit, refused to comment directly on the report.\n"
+    '"You can wipe that off your slate," he said.'
+)
 
 
 def raw(**fields: object) -> RawArticle:
@@ -81,11 +96,54 @@ def test_a_wire_earnings_table_is_an_article_kept_whole(kind: str) -> None:
     assert len(tables) == 5
     for table in tables:
         article = clean_article(raw(**{kind: table}), ORIGIN, OPTIONS)
-        # Page text may drop the closing one-word sign-off "Reuter", as it drops any lone label; a body keeps it.
-        sent = table if kind == "body" else table.rsplit("Reuter", 1)[0]
-        assert kept(sent, article["text"]) == 1.0, article["text"]
+        assert kept(table, article["text"]) == 1.0, article["text"]
         assert "Net " in article["text"].split("\n\n")[1]  # one row a paragraph, not joined into a line
         codec.check("clean", article)
+
+
+@pytest.mark.parametrize("story_id", SHORT_BRIEFS)
+def test_a_short_wire_brief_sent_as_text_is_kept_whole(story_id: str) -> None:
+    [story] = [text for found, text in load_reuters(DEFAULT_REUTERS, 0, 600) if found == story_id]
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1.0, article["text"]
+    assert article["input_kind"] == "text"
+    codec.check("clean", article)
+
+
+def test_a_scraped_page_without_prompts_is_still_cleaned_as_page_text() -> None:
+    page = load_page(DEFAULT_AEB, BYLINE_PAGE)
+    assert not is_clean_copy(unwrap(page.text.splitlines()))
+    article = clean_article(raw(text=page.text), ORIGIN, OPTIONS)
+    assert "@catherineshu" not in article["text"] and "Catherine Shu" not in article["text"]
+    assert article["text"].startswith("WeWork is reportedly being investigated")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Headlines of other stories, no prompt among them: a list of links, not wire copy.
+        "Oil edges higher on supply risks\nKremlin says talks go on\nBank holds rates\nMarkets rally after vote",
+        # An article's prompts and end markers make it page text, however few its labels.
+        f"{WIRE_STORY}\nShare this article\n",
+        f"{WIRE_STORY}\nRelated Articles\n",
+    ],
+)
+def test_text_with_furniture_is_not_clean_copy(text: str) -> None:
+    assert not is_clean_copy(unwrap(text.splitlines()))
+
+
+def test_a_list_of_headlines_sent_as_text_is_no_article() -> None:
+    """Headlines as long as wire copy's lines are joined as one wrapped paragraph: no label is left, but no
+    sentence ends and no row of figures stands in it."""
+    headlines = [
+        "Oil prices edge higher as traders weigh supply risks",
+        "Kremlin says talks with Washington will continue next week",
+        "Central bank holds rates as inflation cools",
+        "Markets rally after the vote in parliament",
+    ]
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text="\n".join(headlines)), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
 
 
 def test_a_body_keeps_every_paragraph_table_and_list_and_is_wire_attributed() -> None:

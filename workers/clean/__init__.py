@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workers.clean.body import body_paragraphs, is_article_like
+from workers.clean.body import body_paragraphs, is_article_like, is_clean_copy, reads_as_copy
 from workers.clean.html import extract_html
 from workers.clean.language import detect_language
-from workers.clean.metadata import warm_up
+from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
-from workers.clean.pagetext import split_page_text
+from workers.clean.pagetext import article_of, page_lines, unwrap
 from workers.clean.wire import attribute
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 
@@ -37,6 +37,14 @@ class Extract:
     author: str | None = None
     published_at: str | None = None
     language: str | None = None
+    whole: bool = False  # an article sent as itself, kept whole: held to no minimum length
+
+
+def warm_up() -> None:
+    """Load now what the first pages would load inside them: dateparser's tables of every locale (about 3 s of CPU)
+    and py3langid's model (about 0.6 s); a worker calls this at start, the benchmark before it times the stage."""
+    warm_up_metadata()
+    detect_language("warm up")
 
 
 def _optional(value: str | None) -> str | None:
@@ -53,8 +61,11 @@ def extract(raw: RawArticle) -> Extract:
         )
     if "body" in raw:
         paragraphs = body_paragraphs(raw["body"])
-        return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)))
-    page = split_page_text(raw.get("text", ""))
+        return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)), whole=True)
+    lines = unwrap(raw.get("text", "").splitlines())
+    if is_clean_copy(lines):  # wire copy sent as text: kept whole, as a body is
+        return Extract("text", None, lines, any(map(reads_as_copy, lines)), whole=True)
+    page = article_of(page_lines(lines))
     return Extract("text", page.title, page.paragraphs, True, language=page.language)
 
 
@@ -64,7 +75,7 @@ def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) ->
         raise Rejected("empty_body", f"not an article: the {found.kind} holds no words")
     if not text or not found.article_like:
         raise Rejected("no_article", f"not an article: nothing of the {found.kind} reads as an article body")
-    if found.kind == "body":
+    if found.whole:
         return  # an article sent as itself is kept whatever its length
     words = words_up_to(text, options.min_body_words)
     if words < options.min_body_words:

@@ -1,17 +1,25 @@
 """An article sent as itself (a full-text feed, a wire API): kept whole, only its hard wraps joined.
 
 Nothing of such a body is furniture: its tables of figures, lists of names and one-line quotes are the article.
-The only judgement left is whether anything in it reads as an article at all.
+The only judgement left is whether anything in it reads as an article at all. A ``text`` input with no furniture
+in it (wire copy sent as text) is such an article too (``is_clean_copy``).
 """
 
 from __future__ import annotations
 
+from workers.clean.chrome import is_chrome, is_end_marker
 from workers.clean.normalize import word_count
-from workers.clean.pagetext import is_paragraph, unwrap
+from workers.clean.pagetext import ends_sentence, has_number, is_figure_row, is_paragraph, unwrap
 
 # Words a line needs to read as part of an article ("Pay April 15" of a dividend notice has three); a body
 # whose every line is shorter, a prompt or a bare date ("Home", "Sign in", "12 minutes ago") holds no article.
 ARTICLE_LINE_WORDS = 3
+# Labels a text may hold and still be an article sent as itself: lines after the first that end no sentence, hold
+# no number and stand beside no row of figures (menu items, headlines of other stories, names, "Hosted by").
+# Wire copy holds one or two (its "Reuter" sign-off, a cut line); a scraped page with no prompt at all still holds
+# three or more (a byline, a handle, a separator). Chosen on Reuters items 0-1,499 and the even-numbered pages of
+# AEB and L3S-GN1 rendered to text; checked on Reuters 1,500-2,999 and the odd pages (docs/cleaning.md).
+CLEAN_COPY_LABELS = 2
 
 
 def body_paragraphs(body: str) -> list[str]:
@@ -22,3 +30,37 @@ def body_paragraphs(body: str) -> list[str]:
 def is_article_like(line: str) -> bool:
     """True when the line could be a line of an article: a few words, and not a prompt or a bare date."""
     return word_count(line) >= ARTICLE_LINE_WORDS and is_paragraph(line)
+
+
+def reads_as_copy(line: str) -> bool:
+    """True when the line reads as a line of wire copy: a few words ending a sentence or giving a figure."""
+    return (ends_sentence(line) or has_number(line)) and is_article_like(line)
+
+
+def is_clean_copy(lines: list[str]) -> bool:
+    """True when the (unwrapped) lines of a text hold no furniture: at most ``CLEAN_COPY_LABELS`` labels, no
+    prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article."""
+    return _labels_within(lines, CLEAN_COPY_LABELS) and not any(map(_is_prompt_or_marker, lines))
+
+
+def _is_prompt_or_marker(line: str) -> bool:
+    return is_chrome(line) or is_end_marker(line)
+
+
+def _labels_within(lines: list[str], most: int) -> bool:
+    """True when no more than ``most`` lines after the first read as labels: no sentence's end, no number, and
+    no row of figures beside them (a table's heading or a row's name is the table's)."""
+    labels = 0
+    for index in range(1, len(lines)):
+        line = lines[index]
+        if ends_sentence(line) or has_number(line) or _beside_figures(lines, index):
+            continue
+        labels += 1
+        if labels > most:
+            return False
+    return True
+
+
+def _beside_figures(lines: list[str], index: int) -> bool:
+    """True when the line before or after the ``index``-th is a row of figures."""
+    return is_figure_row(lines[index - 1]) or (index + 1 < len(lines) and is_figure_row(lines[index + 1]))
