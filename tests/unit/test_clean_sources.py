@@ -32,6 +32,10 @@ PROMO_BOX_PAGES = (
     "6f9799e1-42e2-44f7-80ac-48d333b3128f",
     "de230665-1128-441f-8261-b3dadd94ec5a",
 )
+# An L3S-GN1 page whose precise body is a list of teaser cards (the station's services, each a linked name glued
+# to its summary: "Mr Food Get the latest Mr. Food recipes as seen on 2News."), which read as prose and held
+# against the article that the page text and resiliparse's main content both find (stage 0.00, trafilatura 0.61).
+TEASER_CARDS_PAGE = "df234055-0922-404f-a14f-6dbefbeea1a8"
 # Reuters-21578 stories that are tables: earnings ("Shr 34 cts vs 1.19 dlrs / Net 807,000 vs 2,858,000 ...").
 EARNINGS_TABLE = re.compile(r"^Shr .+ vs .+\n\s+Net .+ vs ", re.MULTILINE)
 # Reuters briefs of 15-25 words (under ENRICH_MIN_BODY_WORDS) that page text dead-lettered when sent as text: an
@@ -81,6 +85,14 @@ def test_a_promo_box_is_not_published_when_the_main_content_holds_the_article(pa
     precision, recall = document_scores(page.truth, article["text"])
     assert precision > 0.5 and recall > 0.5, article["text"][:500]
     codec.check("clean", article)
+
+
+def test_a_list_of_teaser_cards_is_not_published_when_the_page_holds_the_article() -> None:
+    page = load_page(DEFAULT_L3S, TEASER_CARDS_PAGE)
+    article = clean_article(raw(html=page.html), ORIGIN, OPTIONS)
+    precision, recall = document_scores(page.truth, article["text"])
+    assert precision > 0.8 and recall > 0.8, article["text"][:500]
+    assert "Mr. Food recipes" not in article["text"]
 
 
 def test_a_page_of_navigation_alone_is_no_article() -> None:

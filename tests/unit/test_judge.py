@@ -13,6 +13,7 @@ from workers.clean.judge import (
     Judgement,
     candidate,
     candidate_lines,
+    is_card,
     is_link_line,
     page_text_wins,
     precision_holds,
@@ -41,6 +42,21 @@ def test_a_row_of_links_is_furniture_and_a_row_of_figures_is_not() -> None:
     assert is_link_line("| HOME | BREAKING NEWS | BUSINESS | COLUMNISTS |", NAV)
     assert is_link_line("HOME \u00b7 BUSINESS \u00b7 Weather", NAV)
     assert not is_link_line("| Net | 509,144 | 277,834 |", NAV)
+
+
+def test_a_teaser_card_is_no_prose_but_a_paragraph_opening_with_a_link_is() -> None:
+    # Lines of real pages: L3S-GN1 df234055's list of the station's services (a linked name, then its summary),
+    # which trafilatura's precise pass took for the article; AEB d1c57d78's paragraph opening with a linked name.
+    links = frozenset({"Live Traffic Cams", "Horoscopes", "Blue Origin", "Blue Moon"})
+    for card in (
+        "Live Traffic Cams Watch live traffic cameras from around the area.",
+        "Horoscopes Check your daily horoscope, sun signs, love horoscopes and much more.",
+    ):
+        assert is_card(card, links), card
+        assert candidate("precision", [card], ENGLISH, links).judgement.score == 0
+    paragraph = "Blue Origin will offer NASA its Blue Moon lander that the company unveiled in May, capable of landing."
+    assert not is_card(paragraph, links)
+    assert candidate("precision", [paragraph], ENGLISH, links).judgement.score == word_count(paragraph)
 
 
 def test_a_navigation_table_scores_below_zero_and_the_article_above() -> None:

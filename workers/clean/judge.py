@@ -3,8 +3,9 @@
 Each extractor yields a candidate body; one judge measures every candidate the same way and picks. The measure,
 ``Judgement.score``, is the candidate's prose (its lines that read as sentences, each counted up to
 ``LINE_CAP`` words) less ``FURNITURE_WEIGHT`` per word of its lines of links (navigation rows, menus, link
-lists: most of their cells are the text of a link of the page). Other lines (tables of figures, lists, headings)
-count neither way. A navigation table that a precise extraction returns as the article scores below zero; the
+lists: most of their cells are the text of a link of the page). Other lines (tables of figures, lists, headings,
+and teaser cards: a line that opens with a link's text and goes on with a capital, a linked headline glued to its
+summary) count neither way. A navigation table that a precise extraction returns as the article scores below zero; the
 same page's article, found by another extractor, scores its length.
 
 The choice:
@@ -97,6 +98,14 @@ def is_link_line(line: str, links: frozenset[str]) -> bool:
     return line in links or sum(cell in links for cell in cells) * 2 > len(cells)
 
 
+def is_card(line: str, links: frozenset[str]) -> bool:
+    """True when the line opens with the text of a link of the page and goes on with a capital: a teaser's linked
+    headline glued to its summary ("Live Traffic Cams Watch live traffic cameras from around the area."), where an
+    article's paragraph that opens with a link goes on with the sentence ("Blue Origin will offer NASA ...")."""
+    words = line.split()
+    return any(words[k][:1].isupper() and " ".join(words[:k]) in links for k in range(1, len(words)))
+
+
 def judge(lines: list[str], stopwords: frozenset[str], links: frozenset[str]) -> Judgement:
     """Count a candidate's words of prose, of lines of links, and of over-long lines."""
     prose = linked = flattened = total = 0
@@ -105,7 +114,7 @@ def judge(lines: list[str], stopwords: frozenset[str], links: frozenset[str]) ->
         total += words
         flattened += words if words > LINE_CAP else 0
         if is_prose(line, stopwords, count=words):
-            prose += min(words, LINE_CAP)
+            prose += 0 if is_card(line, links) else min(words, LINE_CAP)
         elif is_link_line(line, links):
             linked += words
     return Judgement(prose_words=prose, link_words=linked, flattened_share=flattened / total if total else 0.0)
