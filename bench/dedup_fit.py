@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bench.dedup_eval import FIT_SEEDS, build, run_index
 from workers.dedup import CandidatePairs, DedupIndex, DedupOptions
-from workers.dedup.decision import DEFAULT_MODEL, FEATURES, DecisionModel
+from workers.dedup.decision import DEFAULT_MODEL, FEATURES, DecisionModel, Evidence
 
 
 class RecordingIndex(DedupIndex):
@@ -34,6 +34,10 @@ class RecordingIndex(DedupIndex):
         self.labels = labels
         self.features: list[list[float]] = []
         self.same: list[bool] = []
+
+    def _may_be_copies(self, most: Evidence) -> np.ndarray:
+        """Every pair: the fit needs the features of all pairs scored, not only of those that may be copies."""
+        return np.ones(len(most.containment), dtype=bool)
 
     def _scored(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> np.ndarray:
         ids = self._store.ids

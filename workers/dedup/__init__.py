@@ -25,7 +25,7 @@ import numpy as np
 
 from workers.dedup.boilerplate import ParagraphCounts
 from workers.dedup.decision import FEATURES, DecisionModel, Evidence, features, load_model
-from workers.dedup.sketch import EDGES_KEPT, Sketch, Sketcher, Sketches, fact_match
+from workers.dedup.sketch import EDGES_KEPT, FactMatch, Sketch, Sketcher, Sketches, fact_match
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
 
@@ -434,13 +434,14 @@ class DedupIndex:
         containment, grown, wrapper = self._containment(rows, mine, equal / self.options.num_perm, sizes, my_sizes)
         length_ratio = np.minimum(sizes, my_sizes) / np.maximum(sizes, my_sizes)
         scored = np.flatnonzero(~exact & (containment >= CANDIDATE_CONTAINMENT))
-        inputs = np.zeros((len(rows), len(FEATURES)))
-        inputs[scored] = features(
-            self._evidence(
-                rows[scored], mine[scored], equal[scored], containment[scored], wrapper[scored], length_ratio[scored]
-            )
+        most = self._early_evidence(
+            rows[scored], mine[scored], equal[scored], containment[scored], wrapper[scored], length_ratio[scored]
         )
-        probability = np.zeros(len(rows))
+        kept = self._may_be_copies(most)
+        scored = scored[kept]
+        inputs = np.zeros((len(rows), len(FEATURES)))
+        inputs[scored] = features(self._late_evidence(rows[scored], mine[scored], _take(most, kept)))
+        probability = np.zeros(len(rows))  # 0 for a pair not scored, or whose score cannot reach one half
         probability[scored] = self.options.model.probability(inputs[scored])
         pairs = CandidatePairs(rows, exact, containment, grown, probability, inputs)
         bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
@@ -493,7 +494,12 @@ class DedupIndex:
         scored (the batch computed them: a hook for the fit script to record what was scored)."""
         return pairs.probability[candidates]
 
-    def _evidence(
+    def _may_be_copies(self, most: Evidence) -> np.ndarray:
+        """Which of the pairs (their ``_early_evidence``) can still be copies: the others are not scored (a cost cut,
+        not a decision: a pair left out has a probability under one half, which no decision reads)."""
+        return self.options.model.may_be_copies(most)
+
+    def _early_evidence(
         self,
         rows: np.ndarray,
         mine: np.ndarray,
@@ -502,22 +508,36 @@ class DedupIndex:
         wrapper: np.ndarray,
         length_ratio: np.ndarray,
     ) -> Evidence:
-        """What the index knows of the pairs of rows ``mine`` (the new articles) and ``rows`` (their candidates):
-        ``equal`` signature values, the containment, the boilerplate share and the length ratio computed so far."""
+        """What the index knows of the pairs of rows ``mine`` (the new articles) and ``rows`` (their candidates)
+        before the ``LATE`` evidence, which holds the largest values it can take: ``equal`` signature values, the
+        containment, the boilerplate share and the length ratio computed so far, the time apart and the leads'
+        agreement; fact matches of all the keys the smaller sample keeps, a shared wrapper of the whole article."""
         store = self._store
-        counts, my_counts = store.fact_counts[rows], store.fact_counts[mine]
         leads, my_leads = store.leads[rows], store.leads[mine]
         has_leads = leads.any(axis=1) & my_leads.any(axis=1)
+        kept = np.minimum(store.fact_counts[rows][:, 2:], store.fact_counts[mine][:, 2:]).T.astype(
+            np.int64
+        )  # as counted
         return Evidence(
             containment=containment,
             equal_slots=equal,
             smaller_size=np.minimum(store.sizes[rows], store.sizes[mine]),
-            numbers=fact_match(store.numbers[mine], my_counts[:, [0, 2]], store.numbers[rows], counts[:, [0, 2]]),
-            names=fact_match(store.names[mine], my_counts[:, [1, 3]], store.names[rows], counts[:, [1, 3]]),
+            numbers=FactMatch(*[kept[0]] * 5),
+            names=FactMatch(*[kept[1]] * 5),
             seconds_apart=store.times[mine] - store.times[rows],
             length_ratio=length_ratio,
             boilerplate_share=wrapper,
             lead_agreement=np.where(has_leads, (leads == my_leads).mean(axis=1), 0.0),
+            shared_wrapper=np.ones(len(rows)),
+        )
+
+    def _late_evidence(self, rows: np.ndarray, mine: np.ndarray, early: Evidence) -> Evidence:
+        """The pairs' whole evidence: their ``early`` one with the ``LATE`` fields computed."""
+        store = self._store
+        counts, my_counts = store.fact_counts[rows], store.fact_counts[mine]
+        return early._replace(
+            numbers=fact_match(store.numbers[mine], my_counts[:, [0, 2]], store.numbers[rows], counts[:, [0, 2]]),
+            names=fact_match(store.names[mine], my_counts[:, [1, 3]], store.names[rows], counts[:, [1, 3]]),
             shared_wrapper=self._shared_wrapper(rows, mine),
         )
 
@@ -582,6 +602,13 @@ class DedupIndex:
             }
             results.append((decision, entry))
         return results
+
+
+def _take(evidence: Evidence, where: np.ndarray) -> Evidence:
+    """The evidence of some of the pairs."""
+    return Evidence(
+        *(FactMatch(*(v[where] for v in field)) if isinstance(field, FactMatch) else field[where] for field in evidence)
+    )
 
 
 @dataclass(frozen=True, slots=True)
