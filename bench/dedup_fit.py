@@ -23,21 +23,19 @@ from sklearn.linear_model import LogisticRegression
 
 from bench.dedup_eval import FIT_SEEDS, build, run_index
 from workers.dedup import CandidatePairs, DedupIndex, DedupOptions
-from workers.dedup.decision import DEFAULT_MODEL, FEATURES, DecisionModel, Evidence
+from workers.dedup.decision import DEFAULT_MODEL, FEATURES, DecisionModel
 
 
 class RecordingIndex(DedupIndex):
     """The dedup index, recording the features of every pair it scores and whether the pair is one story."""
+
+    scores_every_pair = True  # the fit needs every pair's features, not only of those that may be copies
 
     def __init__(self, options: DedupOptions, labels: dict[str, int]) -> None:
         super().__init__(options)
         self.labels = labels
         self.features: list[list[float]] = []
         self.same: list[bool] = []
-
-    def _may_be_copies(self, most: Evidence) -> np.ndarray:
-        """Every pair: the fit needs the features of all pairs scored, not only of those that may be copies."""
-        return np.ones(len(most.containment), dtype=bool)
 
     def _scored(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> np.ndarray:
         ids = self._store.ids

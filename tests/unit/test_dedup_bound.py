@@ -18,20 +18,20 @@ BATCH = 64
 
 
 class Probing(DedupIndex):
-    """The index scoring every pair, as before the bound: records each scored pair's highest and actual score."""
+    """The index scoring every pair and matching every article with one, as before the bound: records each scored
+    pair's highest and actual score."""
+
+    scores_every_pair = True
 
     def __init__(self, options: DedupOptions) -> None:
         super().__init__(options)
         self.highest: list[np.ndarray] = []
         self.scores: list[np.ndarray] = []
 
-    def _may_be_copies(self, most: Evidence) -> np.ndarray:
-        self.highest.append(self.options.model.highest_score(most))
-        return np.ones(len(most.containment), dtype=bool)
-
     def _late_evidence(self, rows: np.ndarray, mine: np.ndarray, early: Evidence) -> Evidence:
         evidence = super()._late_evidence(rows, mine, early)
         model = self.options.model
+        self.highest.append(model.highest_score(early))
         self.scores.append(model.bias + features(evidence) @ np.array(model.weights))
         return evidence
 

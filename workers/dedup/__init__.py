@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, TypedDict
+from typing import ClassVar, Literal, TypedDict
 
 import numpy as np
 
@@ -143,6 +143,11 @@ def canonical_of(cluster_id: str) -> str:
 
 class DedupIndex:
     """Sketches of the articles seen within the event-time window, and the decisions taken on them."""
+
+    # Pairs whose score cannot reach one half (``DecisionModel.may_be_copies``) are not scored, and an article none
+    # of whose pairs reaches it is not matched: a cost cut, not a decision (no decision reads a probability under
+    # one half). The fit's recording sets this: every candidate pair scored, every article with one matched.
+    scores_every_pair: ClassVar[bool] = False
 
     def __init__(self, options: DedupOptions) -> None:
         self.options = options
@@ -437,7 +442,7 @@ class DedupIndex:
         most = self._early_evidence(
             rows[scored], mine[scored], equal[scored], containment[scored], wrapper[scored], length_ratio[scored]
         )
-        kept = self._may_be_copies(most)
+        kept = np.ones(len(scored), dtype=bool) if self.scores_every_pair else self.options.model.may_be_copies(most)
         scored = scored[kept]
         inputs = np.zeros((len(rows), len(FEATURES)))
         inputs[scored] = features(self._late_evidence(rows[scored], mine[scored], _take(most, kept)))
@@ -445,8 +450,10 @@ class DedupIndex:
         probability[scored] = self.options.model.probability(inputs[scored])
         pairs = CandidatePairs(rows, exact, containment, grown, probability, inputs)
         bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
-        matched = owners[exact | (containment >= CANDIDATE_CONTAINMENT)]
-        for n in np.unique(matched).tolist():  # the others are first copies, as appended
+        # An article with no exact pair and no pair of probability one half or more is a first copy, as appended:
+        # not matched (unless every pair is scored: the fit records the candidates each article would score).
+        candidates = (containment >= CANDIDATE_CONTAINMENT) if self.scores_every_pair else (probability >= 0.5)
+        for n in np.unique(owners[exact | candidates]).tolist():
             slot = int(slots[n])
             decision = self._match(slot, pairs.at(slice(bounds[n], bounds[n + 1])))
             if decision is not None:
@@ -493,11 +500,6 @@ class DedupIndex:
         """The decision model's probability that the article in ``slot`` is one story with each of the candidates
         scored (the batch computed them: a hook for the fit script to record what was scored)."""
         return pairs.probability[candidates]
-
-    def _may_be_copies(self, most: Evidence) -> np.ndarray:
-        """Which of the pairs (their ``_early_evidence``) can still be copies: the others are not scored (a cost cut,
-        not a decision: a pair left out has a probability under one half, which no decision reads)."""
-        return self.options.model.may_be_copies(most)
 
     def _early_evidence(
         self,
