@@ -433,8 +433,11 @@ class DedupIndex:
         mine = slots[owners]
         live = store.times[rows] >= (newest - self.options.window_seconds)[owners]
         owners, rows, mine = owners[live], rows[live], mine[live]
-        exact = (store.content_hashes[rows] == store.content_hashes[mine]).all(axis=1)
-        equal = np.count_nonzero(store.signatures[rows] == store.signatures[mine], axis=1)
+        # Every pair's rows read with np.take (half the time of fancy indexing on a 2-D array), the equal values
+        # counted as bytes in 16 bits (count_nonzero along an axis takes twice as long; num_perm is far below 65,536).
+        exact = (np.take(store.content_hashes, rows, axis=0) == np.take(store.content_hashes, mine, axis=0)).all(axis=1)
+        same = np.take(store.signatures, rows, axis=0) == np.take(store.signatures, mine, axis=0)
+        equal = same.view(np.uint8).sum(axis=1, dtype=np.uint16).astype(np.intp)
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
         containment, grown, wrapper = self._containment(rows, mine, equal / self.options.num_perm, sizes, my_sizes)
         length_ratio = np.minimum(sizes, my_sizes) / np.maximum(sizes, my_sizes)
@@ -517,9 +520,8 @@ class DedupIndex:
         store = self._store
         leads, my_leads = store.leads[rows], store.leads[mine]
         has_leads = leads.any(axis=1) & my_leads.any(axis=1)
-        kept = np.minimum(store.fact_counts[rows][:, 2:], store.fact_counts[mine][:, 2:]).T.astype(
-            np.int64
-        )  # as counted
+        # The keys each sample keeps (numbers, names) as int64, as fact_match counts: a uint16's log1p is a float32.
+        kept = np.minimum(store.fact_counts[rows][:, 2:], store.fact_counts[mine][:, 2:]).T.astype(np.int64)
         return Evidence(
             containment=containment,
             equal_slots=equal,
