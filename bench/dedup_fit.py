@@ -29,6 +29,8 @@ from workers.dedup.decision import DEFAULT_MODEL, FEATURES, DecisionModel
 class RecordingIndex(DedupIndex):
     """The dedup index, recording the features of every pair it scores and whether the pair is one story."""
 
+    scores_every_pair = True  # the fit needs every pair's features, not only of those that may be copies
+
     def __init__(self, options: DedupOptions, labels: dict[str, int]) -> None:
         super().__init__(options)
         self.labels = labels

@@ -19,13 +19,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, TypedDict
+from typing import ClassVar, Literal, TypedDict
 
 import numpy as np
 
 from workers.dedup.boilerplate import ParagraphCounts
 from workers.dedup.decision import FEATURES, DecisionModel, Evidence, features, load_model
-from workers.dedup.sketch import EDGES_KEPT, Sketch, Sketcher, Sketches, fact_match
+from workers.dedup.sketch import EDGES_KEPT, FactMatch, Sketch, Sketcher, Sketches, fact_match
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
 
@@ -143,6 +143,11 @@ def canonical_of(cluster_id: str) -> str:
 
 class DedupIndex:
     """Sketches of the articles seen within the event-time window, and the decisions taken on them."""
+
+    # Pairs whose score cannot reach one half (``DecisionModel.may_be_copies``) are not scored, and an article none
+    # of whose pairs reaches it is not matched: a cost cut, not a decision (no decision reads a probability under
+    # one half). The fit's recording sets this: every candidate pair scored, every article with one matched.
+    scores_every_pair: ClassVar[bool] = False
 
     def __init__(self, options: DedupOptions) -> None:
         self.options = options
@@ -347,13 +352,13 @@ class DedupIndex:
         """Which end paragraphs of the rows in ``slots`` are counted for ``held_by`` articles or more (default:
         ``boilerplate_stories``: boilerplate): [slots, EDGES_KEPT] bools."""
         held_by = self.options.boilerplate_stories if held_by is None else held_by
-        return self._ends(slots) & (self._paragraphs.count(self._store.edges[slots]) >= held_by)
+        return self._ends(slots) & (self._paragraphs.count(_at(self._store.edges, slots)) >= held_by)
 
     def _held_by_both(self, rows: np.ndarray, mine: np.ndarray, theirs: np.ndarray, ours: np.ndarray) -> np.ndarray:
         """[pairs, EDGES_KEPT, EDGES_KEPT]: end paragraph i of the candidate in ``rows`` is end paragraph j of the
         article in ``mine``, both marked (``theirs``, ``ours``)."""
         edges = self._store.edges
-        return (edges[rows][:, :, None] == edges[mine][:, None, :]) & theirs[:, :, None] & ours[:, None, :]
+        return (_at(edges, rows)[:, :, None] == _at(edges, mine)[:, None, :]) & theirs[:, :, None] & ours[:, None, :]
 
     def _containment(
         self, rows: np.ndarray, mine: np.ndarray, jaccard: np.ndarray, sizes: np.ndarray, my_sizes: np.ndarray
@@ -372,7 +377,10 @@ class DedupIndex:
         # The most setting boilerplate aside could give (all end paragraphs of both out of the sizes): the pairs
         # below the lowest threshold even so (most of them, strangers in a bucket) are not looked up.
         near = np.flatnonzero(jaccard * self.options.num_perm >= MIN_EQUAL_SLOTS)
-        their_ends, my_ends = store.edge_words[rows[near]].sum(axis=1), store.edge_words[mine[near]].sum(axis=1)
+        their_ends, my_ends = (
+            _at(store.edge_words, rows[near]).sum(axis=1),
+            _at(store.edge_words, mine[near]).sum(axis=1),
+        )
         most = shared[near] / np.maximum(np.minimum(sizes[near] - their_ends, my_sizes[near] - my_ends), floor[near])
         near = near[most >= CANDIDATE_CONTAINMENT]
         containment = np.minimum(shared / np.minimum(sizes, my_sizes), 1.0)
@@ -387,10 +395,10 @@ class DedupIndex:
             floor[near],
         )
         theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
-        their_words = np.where(theirs, store.edge_words[rows], 0).sum(axis=1)
-        our_words = np.where(ours, store.edge_words[mine], 0).sum(axis=1)
+        their_words = np.where(theirs, _at(store.edge_words, rows), 0).sum(axis=1)
+        our_words = np.where(ours, _at(store.edge_words, mine), 0).sum(axis=1)
         both = self._held_by_both(rows, mine, theirs, ours)
-        shared = np.maximum(shared - np.where(both.any(axis=2), store.edge_words[rows], 0).sum(axis=1), 0)
+        shared = np.maximum(shared - np.where(both.any(axis=2), _at(store.edge_words, rows), 0).sum(axis=1), 0)
         their_own, my_own = sizes - their_words, my_sizes - our_words
         containment[near] = np.minimum(shared / np.maximum(np.minimum(their_own, my_own), floor), 1.0)
         grown[near] = (my_sizes >= REVISION_GROWTH * sizes) & (my_own >= REVISION_GROWTH * np.maximum(their_own, floor))
@@ -428,24 +436,30 @@ class DedupIndex:
         mine = slots[owners]
         live = store.times[rows] >= (newest - self.options.window_seconds)[owners]
         owners, rows, mine = owners[live], rows[live], mine[live]
-        exact = (store.content_hashes[rows] == store.content_hashes[mine]).all(axis=1)
-        equal = np.count_nonzero(store.signatures[rows] == store.signatures[mine], axis=1)
+        # The equal values counted as bytes in 16 bits (count_nonzero along an axis takes twice as long; num_perm
+        # is far below 65,536).
+        exact = (_at(store.content_hashes, rows) == _at(store.content_hashes, mine)).all(axis=1)
+        same = _at(store.signatures, rows) == _at(store.signatures, mine)
+        equal = same.view(np.uint8).sum(axis=1, dtype=np.uint16).astype(np.intp)
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
         containment, grown, wrapper = self._containment(rows, mine, equal / self.options.num_perm, sizes, my_sizes)
         length_ratio = np.minimum(sizes, my_sizes) / np.maximum(sizes, my_sizes)
         scored = np.flatnonzero(~exact & (containment >= CANDIDATE_CONTAINMENT))
-        inputs = np.zeros((len(rows), len(FEATURES)))
-        inputs[scored] = features(
-            self._evidence(
-                rows[scored], mine[scored], equal[scored], containment[scored], wrapper[scored], length_ratio[scored]
-            )
+        most = self._early_evidence(
+            rows[scored], mine[scored], equal[scored], containment[scored], wrapper[scored], length_ratio[scored]
         )
-        probability = np.zeros(len(rows))
+        kept = np.ones(len(scored), dtype=bool) if self.scores_every_pair else self.options.model.may_be_copies(most)
+        scored = scored[kept]
+        inputs = np.zeros((len(rows), len(FEATURES)))
+        inputs[scored] = features(self._late_evidence(rows[scored], mine[scored], _take(most, kept)))
+        probability = np.zeros(len(rows))  # 0 for a pair not scored, or whose score cannot reach one half
         probability[scored] = self.options.model.probability(inputs[scored])
         pairs = CandidatePairs(rows, exact, containment, grown, probability, inputs)
         bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
-        matched = owners[exact | (containment >= CANDIDATE_CONTAINMENT)]
-        for n in np.unique(matched).tolist():  # the others are first copies, as appended
+        # An article with no exact pair and no pair of probability one half or more is a first copy, as appended:
+        # not matched (unless every pair is scored: the fit records the candidates each article would score).
+        candidates = (containment >= CANDIDATE_CONTAINMENT) if self.scores_every_pair else (probability >= 0.5)
+        for n in np.unique(owners[exact | candidates]).tolist():
             slot = int(slots[n])
             decision = self._match(slot, pairs.at(slice(bounds[n], bounds[n + 1])))
             if decision is not None:
@@ -493,7 +507,7 @@ class DedupIndex:
         scored (the batch computed them: a hook for the fit script to record what was scored)."""
         return pairs.probability[candidates]
 
-    def _evidence(
+    def _early_evidence(
         self,
         rows: np.ndarray,
         mine: np.ndarray,
@@ -502,22 +516,37 @@ class DedupIndex:
         wrapper: np.ndarray,
         length_ratio: np.ndarray,
     ) -> Evidence:
-        """What the index knows of the pairs of rows ``mine`` (the new articles) and ``rows`` (their candidates):
-        ``equal`` signature values, the containment, the boilerplate share and the length ratio computed so far."""
+        """What the index knows of the pairs of rows ``mine`` (the new articles) and ``rows`` (their candidates)
+        before the ``LATE`` evidence, which holds the largest values it can take: ``equal`` signature values, the
+        containment, the boilerplate share and the length ratio computed so far, the time apart and the leads'
+        agreement; fact matches of all the keys the smaller sample keeps, a shared wrapper of the whole article."""
         store = self._store
-        counts, my_counts = store.fact_counts[rows], store.fact_counts[mine]
-        leads, my_leads = store.leads[rows], store.leads[mine]
+        leads, my_leads = _at(store.leads, rows), _at(store.leads, mine)
         has_leads = leads.any(axis=1) & my_leads.any(axis=1)
+        # The keys each sample keeps (numbers, names) as int64, as fact_match counts: a uint16's log1p is a float32.
+        kept = np.minimum(_at(store.fact_counts, rows)[:, 2:], _at(store.fact_counts, mine)[:, 2:]).T.astype(np.int64)
         return Evidence(
             containment=containment,
             equal_slots=equal,
             smaller_size=np.minimum(store.sizes[rows], store.sizes[mine]),
-            numbers=fact_match(store.numbers[mine], my_counts[:, [0, 2]], store.numbers[rows], counts[:, [0, 2]]),
-            names=fact_match(store.names[mine], my_counts[:, [1, 3]], store.names[rows], counts[:, [1, 3]]),
+            numbers=FactMatch(*[kept[0]] * 5),
+            names=FactMatch(*[kept[1]] * 5),
             seconds_apart=store.times[mine] - store.times[rows],
             length_ratio=length_ratio,
             boilerplate_share=wrapper,
             lead_agreement=np.where(has_leads, (leads == my_leads).mean(axis=1), 0.0),
+            shared_wrapper=np.ones(len(rows)),
+        )
+
+    def _late_evidence(self, rows: np.ndarray, mine: np.ndarray, early: Evidence) -> Evidence:
+        """The pairs' whole evidence: their ``early`` one with the ``LATE`` fields computed."""
+        store = self._store
+        counts, my_counts = _at(store.fact_counts, rows), _at(store.fact_counts, mine)
+        return early._replace(
+            numbers=fact_match(
+                _at(store.numbers, mine), my_counts[:, [0, 2]], _at(store.numbers, rows), counts[:, [0, 2]]
+            ),
+            names=fact_match(_at(store.names, mine), my_counts[:, [1, 3]], _at(store.names, rows), counts[:, [1, 3]]),
             shared_wrapper=self._shared_wrapper(rows, mine),
         )
 
@@ -529,8 +558,8 @@ class DedupIndex:
         store = self._store
         theirs = self._boilerplate(rows, held_by=2)  # the candidate's count, and another's
         both = self._held_by_both(rows, mine, theirs, self._ends(mine))
-        their_words = np.where(both.any(axis=2), store.edge_words[rows], 0).sum(axis=1)
-        my_words = np.where(both.any(axis=1), store.edge_words[mine], 0).sum(axis=1)
+        their_words = np.where(both.any(axis=2), _at(store.edge_words, rows), 0).sum(axis=1)
+        my_words = np.where(both.any(axis=1), _at(store.edge_words, mine), 0).sum(axis=1)
         sizes, my_sizes = store.sizes[rows], store.sizes[mine]
         extra = self.options.shingle_words - 1  # a text's words: its shingles and the last one's other words
         share = np.where(sizes <= my_sizes, their_words / (sizes + extra), my_words / (my_sizes + extra))
@@ -582,6 +611,19 @@ class DedupIndex:
             }
             results.append((decision, entry))
         return results
+
+
+def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The rows ``rows`` of a per-row array of the store: ``np.take``, a third to a half of the time of fancy indexing
+    on a 2-D array (every candidate pair reads a few)."""
+    return np.take(values, rows, axis=0)
+
+
+def _take(evidence: Evidence, where: np.ndarray) -> Evidence:
+    """The evidence of some of the pairs."""
+    return Evidence(
+        *(FactMatch(*(v[where] for v in field)) if isinstance(field, FactMatch) else field[where] for field in evidence)
+    )
 
 
 @dataclass(frozen=True, slots=True)

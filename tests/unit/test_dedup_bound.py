@@ -1,0 +1,105 @@
+"""The decision's highest score from the early evidence: never below a pair's score, and no decision changed by
+leaving out the pairs that cannot reach one half."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.dedup_eval import build
+from workers.clean.normalize import content_hash
+from workers.dedup import DedupIndex, DedupOptions, IndexEntry
+from workers.dedup import decision as decision_module
+from workers.dedup.decision import FEATURES, DecisionModel, Evidence, feature_ranges, features
+from workers.dedup.sketch import FactMatch
+
+OPTIONS = DedupOptions()
+BATCH = 64
+
+
+class Probing(DedupIndex):
+    """The index scoring every pair and matching every article with one, as before the bound: records each scored
+    pair's highest and actual score."""
+
+    scores_every_pair = True
+
+    def __init__(self, options: DedupOptions) -> None:
+        super().__init__(options)
+        self.highest: list[np.ndarray] = []
+        self.scores: list[np.ndarray] = []
+
+    def _late_evidence(self, rows: np.ndarray, mine: np.ndarray, early: Evidence) -> Evidence:
+        evidence = super()._late_evidence(rows, mine, early)
+        model = self.options.model
+        self.highest.append(model.highest_score(early))
+        self.scores.append(model.bias + features(evidence) @ np.array(model.weights))
+        return evidence
+
+
+def decided(index: DedupIndex, seed: int) -> list[tuple[object, IndexEntry]]:
+    """Every decision and index entry of a small dev set of ``seed``, fed in batches."""
+    docs = build(seed, n_reuters=150, n_templated=100, n_briefs=100)
+    articles = [(d.doc_id, content_hash(d.text), d.text, d.time, None) for d in docs]
+    results = []
+    for start in range(0, len(articles), BATCH):
+        results += index.decide_many(articles[start : start + BATCH])
+    return results
+
+
+@pytest.fixture(scope="module")
+def probed() -> tuple[Probing, list[tuple[object, IndexEntry]]]:
+    index = Probing(OPTIONS)
+    return index, decided(index, seed=2)  # a fitting seed: the bound holds whatever the weights were fitted on
+
+
+def test_the_highest_score_is_never_below_a_pairs_score_on_a_dev_seed(probed: tuple[Probing, list]) -> None:
+    index, _ = probed
+    highest, scores = np.concatenate(index.highest), np.concatenate(index.scores)
+    assert len(scores) > 300
+    assert (highest >= scores - 1e-9).all()
+    left_out = highest < 0
+    assert not (scores[left_out] >= 0).any()  # a pair left out is never a copy
+    assert left_out.mean() > 0.2  # and the bound leaves out a good part of the pairs scored before
+
+
+def test_leaving_out_the_pairs_that_cannot_be_copies_changes_no_decision_or_entry(probed: tuple[Probing, list]) -> None:
+    _, everything_scored = probed
+    assert decided(DedupIndex(OPTIONS), seed=2) == everything_scored
+
+
+def most_evidence(pairs: int = 3) -> Evidence:
+    """Early evidence of a few pairs, the late fields at the largest values they can take."""
+    ones = np.ones(pairs)
+    return Evidence(
+        containment=0.9 * ones,
+        equal_slots=100 * ones,
+        smaller_size=200 * ones,
+        numbers=FactMatch(*[4 * ones] * 5),
+        names=FactMatch(*[6 * ones] * 5),
+        seconds_apart=3600 * ones,
+        length_ratio=0.8 * ones,
+        boilerplate_share=0.1 * ones,
+        lead_agreement=ones,
+        shared_wrapper=ones,
+    )
+
+
+def test_each_feature_reading_late_evidence_has_a_range_that_holds_its_values() -> None:
+    low, high = feature_ranges(most_evidence())
+    assert np.isfinite(low).all() and np.isfinite(high).all() and (low <= high).all()
+    column = FEATURES.index("log_numbers_agreeing")
+    assert low[0, column] == 0 and high[0, column] == pytest.approx(np.log1p(4))
+
+
+def test_a_feature_reading_late_evidence_without_a_range_keeps_every_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    declared = decision_module._late_ranges
+    monkeypatch.setattr(
+        decision_module, "_late_ranges", lambda most: {k: v for k, v in declared(most).items() if k != "shared_wrapper"}
+    )
+    column = FEATURES.index("shared_wrapper")
+    low, high = feature_ranges(most_evidence())
+    assert (low[:, column] == -np.inf).all() and (high[:, column] == np.inf).all()
+    model = DecisionModel(weights=tuple(-1.0 if name == "shared_wrapper" else 0.0 for name in FEATURES), bias=-10.0)
+    assert model.may_be_copies(most_evidence()).all()
+    unused = DecisionModel(weights=(0.0,) * len(FEATURES), bias=-10.0)  # a feature the model does not use
+    assert not unused.may_be_copies(most_evidence()).any()
