@@ -194,3 +194,18 @@ def test_a_raw_record_carries_a_body_and_exactly_one_input() -> None:
     with pytest.raises(Rejected) as rejected:
         read_raw(b'{"source": "Wire", "body": "x", "text": "x"}', 1_000_000)
     assert rejected.value.code == "schema_violation"
+
+
+def test_newswire_text_of_one_sentence_paragraphs_is_kept_whole() -> None:
+    """Article text with no furniture, one paragraph a sentence: the opening quote, the short sentence and the
+    sign-off credit are the article's (page text kept only the two long paragraphs, as in the issue's sample)."""
+    paragraphs = [
+        '"Sound familiar?" asked the senator.',
+        "Lawmakers returned on Monday to a budget fight that has stalled for weeks.",
+        "The two parties met for three hours and agreed to meet again on Thursday, aides to both leaders said.",
+        "Nobody expects a deal.",
+        "Associated Press writer Jane Doe contributed to this report.",
+    ]
+    article = clean_article(raw(text="\n\n".join(paragraphs)), ORIGIN, OPTIONS)
+    assert article["text"].split("\n\n") == paragraphs[:4]
+    assert article["wire"]["trailer"] == paragraphs[4]
