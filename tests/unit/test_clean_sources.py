@@ -209,3 +209,18 @@ def test_newswire_text_of_one_sentence_paragraphs_is_kept_whole() -> None:
     article = clean_article(raw(text="\n\n".join(paragraphs)), ORIGIN, OPTIONS)
     assert article["text"].split("\n\n") == paragraphs[:4]
     assert article["wire"]["trailer"] == paragraphs[4]
+
+
+def test_a_headline_set_apart_from_a_clean_text_is_its_title() -> None:
+    paragraphs = [
+        "The central bank raised its main interest rate by a quarter of a point on Tuesday, the third rise this year.",
+        "Officials said the decision was taken to bring inflation back towards the target within two years.",
+    ]
+    text = "Rates rise again as the bank fights inflation\n\n" + "\n".join(paragraphs)
+    article = clean_article(raw(text=text), ORIGIN, OPTIONS)
+    assert (article["title"], article["text"].split("\n\n")) == (
+        "Rates rise again as the bank fights inflation",
+        paragraphs,
+    )
+    run_on = clean_article(raw(text=text.replace("\n\n", "\n")), ORIGIN, OPTIONS)  # wire copy's first line runs on
+    assert run_on["title"] is None and run_on["text"].startswith("Rates rise again")
