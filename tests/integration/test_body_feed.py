@@ -44,3 +44,25 @@ def test_a_wire_table_sent_as_body_is_enriched_whole_and_a_body_of_prompts_is_a_
     codec.check("deadletter", dead)
     assert (dead["id"], dead["stage"], dead["error"]) == ("prompts-only", "clean", "no_article")
     assert orjson.loads(dead["payload"])["body"] == NAV_ONLY
+
+
+def test_a_short_wire_brief_sent_as_text_is_enriched_whole_and_a_text_of_prompts_is_a_dead_letter(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    settings = pipeline_settings
+    worker = start_worker(settings)
+    [brief] = [text for found, text in load_reuters(DEFAULT_REUTERS, 500, 100) if found == "reuters21578-580"]
+    records = [
+        {"id": "earnings-brief", "source": "Reuters", "text": brief},  # 22 words, under ENRICH_MIN_BODY_WORDS
+        {"id": "prompts-only", "source": "Feed", "text": NAV_ONLY},
+    ]
+    produce(settings, settings.topic_raw, [orjson.dumps(record) for record in records])
+
+    [enriched] = read_topic(settings, settings.topic_enriched, 1, WAIT)
+    [dead] = read_topic(settings, settings.topic_deadletter, 1, WAIT)
+    assert worker.alive(), worker.log.read_text()[-3000:]
+    codec.check("enriched", enriched)
+    assert (enriched["id"], enriched["input_kind"]) == ("earnings-brief", "text")
+    assert enriched["text"].split("\n\n") == [line.strip() for line in brief.splitlines() if line.strip()]
+    codec.check("deadletter", dead)
+    assert (dead["id"], dead["stage"], dead["error"]) == ("prompts-only", "clean", "no_article")

@@ -206,3 +206,33 @@ def test_a_raw_record_carries_a_body_and_exactly_one_input() -> None:
     with pytest.raises(Rejected) as rejected:
         read_raw(b'{"source": "Wire", "body": "x", "text": "x"}', 1_000_000)
     assert rejected.value.code == "schema_violation"
+
+
+def test_newswire_text_of_one_sentence_paragraphs_is_kept_whole() -> None:
+    """Article text with no furniture, one paragraph a sentence: the opening quote, the short sentence and the
+    sign-off credit are the article's (page text kept only the two long paragraphs, as in the issue's sample)."""
+    paragraphs = [
+        '"Sound familiar?" asked the senator.',
+        "Lawmakers returned on Monday to a budget fight that has stalled for weeks.",
+        "The two parties met for three hours and agreed to meet again on Thursday, aides to both leaders said.",
+        "Nobody expects a deal.",
+        "Associated Press writer Jane Doe contributed to this report.",
+    ]
+    article = clean_article(raw(text="\n\n".join(paragraphs)), ORIGIN, OPTIONS)
+    assert article["text"].split("\n\n") == paragraphs[:4]
+    assert article["wire"]["trailer"] == paragraphs[4]
+
+
+def test_a_headline_set_apart_from_a_clean_text_is_its_title() -> None:
+    paragraphs = [
+        "The central bank raised its main interest rate by a quarter of a point on Tuesday, the third rise this year.",
+        "Officials said the decision was taken to bring inflation back towards the target within two years.",
+    ]
+    text = "Rates rise again as the bank fights inflation\n\n" + "\n".join(paragraphs)
+    article = clean_article(raw(text=text), ORIGIN, OPTIONS)
+    assert (article["title"], article["text"].split("\n\n")) == (
+        "Rates rise again as the bank fights inflation",
+        paragraphs,
+    )
+    run_on = clean_article(raw(text=text.replace("\n\n", "\n")), ORIGIN, OPTIONS)  # wire copy's first line runs on
+    assert run_on["title"] is None and run_on["text"].startswith("Rates rise again")

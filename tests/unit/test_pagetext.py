@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bench.clean_eval import DEFAULT_AEB, document_scores, load_page
 from tests.conftest import SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_record
 from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
 from workers.clean.normalize import word_count
-from workers.clean.pagetext import best_run, is_hard_wrapped, is_prose, split_page_text, unwrap
+from workers.clean.pagetext import _words, best_run, is_hard_wrapped, is_prose, split_page_text, unwrap
 from workers.clean.stopwords import stoplist
 
 ENGLISH = stoplist("en")
@@ -293,3 +295,11 @@ def test_cells_of_a_table_join_the_article_and_a_calendar_s_do_not() -> None:
     assert widget == PARAGRAPHS
     html_candidate = split_page_text(page(MENU, [intro], STANDINGS, MENU, CALENDAR), cell_tables=False).paragraphs
     assert html_candidate == [intro]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Net 509,144 vs 277,834.", "café \u00a0naïve_x 12,5 \u2013 «oui»", "x\x1cy", "中文 abc", "a\ud800b c", "", "  "],
+)
+def test_a_line_s_words_are_its_word_pattern_matches(text: str) -> None:
+    assert _words(text) == re.findall(r"\w+", text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workers.clean.body import body_paragraphs, is_article_like, is_clean_copy, reads_as_copy
+from workers.clean.body import body_paragraphs, copy_title, is_article_like, is_clean_copy, reads_as_copy
 from workers.clean.html import extract_html
 from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
@@ -62,9 +62,12 @@ def extract(raw: RawArticle) -> Extract:
     if "body" in raw:
         paragraphs = body_paragraphs(raw["body"])
         return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)), whole=True)
-    lines = unwrap(raw.get("text", "").splitlines())
-    if is_clean_copy(lines):  # wire copy sent as text: kept whole, as a body is
-        return Extract("text", None, lines, any(map(reads_as_copy, lines)), whole=True)
+    raw_lines = raw.get("text", "").splitlines()
+    lines = unwrap(raw_lines)
+    if is_clean_copy(lines):  # an article sent as text: kept whole, as a body is, but for a headline set apart
+        title = copy_title(raw_lines, lines)
+        body = lines[1:] if title else lines
+        return Extract("text", title, body, any(map(reads_as_copy, body)), whole=True)
     page = article_of(page_lines(lines))
     return Extract("text", page.title, page.paragraphs, True, language=page.language)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from workers.clean.chrome import is_chrome, is_end_marker
 from workers.clean.normalize import word_count
-from workers.clean.pagetext import ends_sentence, has_number, is_figure_row, is_paragraph, unwrap
+from workers.clean.pagetext import ends_sentence, has_number, is_figure_row, is_paragraph, looks_like_headline, unwrap
 
 # Words a line needs to read as part of an article ("Pay April 15" of a dividend notice has three); a body
 # whose every line is shorter, a prompt or a bare date ("Home", "Sign in", "12 minutes ago") holds no article.
@@ -64,3 +64,12 @@ def _labels_within(lines: list[str], most: int) -> bool:
 def _beside_figures(lines: list[str], index: int) -> bool:
     """True when the line before or after the ``index``-th is a row of figures."""
     return is_figure_row(lines[index - 1]) or (index + 1 < len(lines) and is_figure_row(lines[index + 1]))
+
+
+def copy_title(raw_lines: list[str], lines: list[str]) -> str | None:
+    """The headline of a text kept whole: its first line, when it reads as a headline and a blank line sets it apart
+    from what follows (wire copy runs on from its first line, which is often its lede cut short)."""
+    first = next((index for index, line in enumerate(raw_lines) if line.strip()), None)
+    if first is None or first + 1 >= len(raw_lines) or raw_lines[first + 1].strip() or len(lines) < 2:
+        return None
+    return lines[0] if looks_like_headline(lines[0]) else None
