@@ -346,6 +346,33 @@ def _bucket(words: int) -> str:
     return next(name for low, high, name in LENGTH_BUCKETS if low <= words < high)
 
 
+def costly_errors(docs: list[Document], predicted: list[str], top: int = 5) -> list[str]:
+    """The clusters that cost the most pairs: those holding several stories (pairs of distinct stories joined, and
+    the stories with their families), then those of a story split over several clusters (its pairs left apart, and
+    its members per cluster). Where a round should look first: one wrong merge of two clusters of five costs 25
+    pairs, a copy left alone 4."""
+    by_cluster, by_label = defaultdict(list), defaultdict(list)
+    for doc, cluster in zip(docs, predicted, strict=True):
+        by_cluster[cluster].append(doc)
+        by_label[doc.label].append(cluster)
+    merges = [(_pairs_apart(Counter(d.label for d in members)), members) for members in by_cluster.values()]
+    splits = [(_pairs_apart(Counter(clusters)), label, Counter(clusters)) for label, clusters in by_label.items()]
+    lines = []
+    for cost, members in sorted((m for m in merges if m[0]), key=lambda m: -m[0])[:top]:
+        stories = Counter((d.label, d.family) for d in members)
+        listed = ", ".join(f"{label} ({family}) x{n}" for (label, family), n in sorted(stories.items()))
+        lines.append(f"merged, {cost} pairs: {listed}")
+    for cost, label, clusters in sorted((s for s in splits if s[0]), key=lambda s: -s[0])[:top]:
+        lines.append(f"split, {cost} pairs: story {label} over {sorted(clusters.values(), reverse=True)}")
+    return lines
+
+
+def _pairs_apart(counts: Counter) -> int:
+    """Pairs of a group whose two ends fall in different parts of it (``counts``: members per part)."""
+    total = sum(counts.values())
+    return (total * total - sum(n * n for n in counts.values())) // 2
+
+
 def report(name: str, scores: Scores, by_kind: bool) -> None:
     """Print a method's pooled scores."""
     print(f"  {name}")
@@ -359,18 +386,22 @@ def report(name: str, scores: Scores, by_kind: bool) -> None:
                 print(f"    {group:19s} {scores.line(group)}")
 
 
-def evaluate(seeds: Iterable[int], options: DedupOptions, by_kind: bool, baseline: bool) -> None:
-    """Score the index (and the baseline) on the dev sets of ``seeds``, each seed, then pooled."""
+def evaluate(seeds: Iterable[int], options: DedupOptions, by_kind: bool, baseline: bool, errors: int = 0) -> None:
+    """Score the index (and the baseline) on the dev sets of ``seeds``, each seed, then pooled; with ``errors``, print
+    that many of each seed's costliest wrong merges and splits."""
     index_scores, baseline_scores = Scores(), Scores()
     for seed in seeds:
         docs = build(seed)
-        index_scores.add(docs, clusters_of(run_index(docs, options)))
+        predicted = clusters_of(run_index(docs, options))
+        index_scores.add(docs, predicted)
         copies = sum(bool(d.edits) for d in docs)
         line = f"seed {seed:2d}: {len(docs)} documents, {copies} copies, index ARI {index_scores.ari['all'][-1]:.4f}"
         if baseline:
             baseline_scores.add(docs, run_baseline(docs))
             line += f", baseline ARI {baseline_scores.ari['all'][-1]:.4f}"
         print(line, flush=True)
+        for error in costly_errors(docs, predicted, errors) if errors else []:
+            print(f"    {error}")
     report("dedup index (exact hash, LSH, one logistic decision per candidate pair)", index_scores, by_kind)
     if baseline:
         report("baseline (plain MinHash LSH, Jaccard >= 0.7)", baseline_scores, by_kind)
@@ -382,6 +413,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", help="dev sets to score (default: fitting, then held-out)")
     parser.add_argument("--by-kind", action="store_true", help="also per kind of document and length bucket")
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline method")
+    parser.add_argument("--errors", type=int, default=0, help="print each seed's N costliest wrong merges and splits")
     args = parser.parse_args(argv)
     groups = (
         [("chosen seeds", args.seeds)]
@@ -393,7 +425,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     for title, seeds in groups:
         print(f"\n{title}: {', '.join(map(str, seeds))}")
-        evaluate(seeds, DedupOptions(), args.by_kind or not args.seeds, not args.no_baseline)
+        evaluate(seeds, DedupOptions(), args.by_kind or not args.seeds, not args.no_baseline, args.errors)
 
 
 if __name__ == "__main__":

@@ -646,3 +646,19 @@ def test_end_paragraphs_a_third_article_holds_are_a_wrapper_in_the_making_a_stor
     shorter = min(text_of(wrapped(STORY)), text_of(wrapped(OTHER_OUTLET)), key=len).split()
     assert shares[0] == pytest.approx(sum(len(p.split()) for p in wrapped([])) / len(shorter), abs=0.05)
     assert shares[1] == 0.0
+
+
+def test_the_costliest_errors_are_the_wrong_merges_and_splits_by_pairs() -> None:
+    """Two stories of two in one cluster cost 4 pairs; a story of three split two and one costs 2."""
+    from bench.dedup_eval import Document, costly_errors
+
+    docs = [
+        Document(f"d{label}-{n}", "", label, "story", 0.0)
+        for label, size in ((1, 2), (2, 2), (3, 3))
+        for n in range(size)
+    ]
+    predicted = ["a", "a", "a", "a", "b", "b", "c"]
+    assert costly_errors(docs, predicted) == [
+        "merged, 4 pairs: 1 (story) x2, 2 (story) x2",
+        "split, 2 pairs: story 3 over [2, 1]",
+    ]
