@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import faust
+from aiokafka.errors import IllegalStateError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT
 
@@ -93,6 +94,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             for tp in [tp for tp in records if self._is_source(tp)]:
                 if self._seek_waits or (self.ledger.get(tp) is None and self.app.rebalancing):
                     del records[tp]  # from before the rebalance's seek, which reads them again
+                    self._read_again_from.pop(tp, None)  # a position moved past them is no sign of no message
                     continue
                 on_their_way = self._on_their_way.get(tp, ())
                 fresh = [r for r in records[tp] if r.offset not in on_their_way and self.ledger.fetched(tp, r.offset)]
@@ -144,6 +146,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         handing them over (a seek that left a partition where a fetch left out took it), and nothing else would
         read them before the next rebalance. The stall would show nowhere else: no hole holds the commit, and the
         lag measured from the position is 0. A read again that finds no message there passes the offsets."""
+        if self._read_again_from.get(tp, unread) != unread:
+            del self._read_again_from[tp]  # read since it sought back: it found messages
         highwater = self.highwater(tp)
         if highwater is None or highwater <= unread:
             self._idle.pop(tp, None)
@@ -168,12 +172,17 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             self._read_again_from[tp] = unread
 
     async def _found_no_message(self, tp: TP, unread: int) -> bool:
-        """Whether the read again from ``unread`` moved the position past it with no message: then none lies there
-        (a log ending in a transaction's commit marker, which consumers skip), and the ledger passes to the
-        position, so the commit does too instead of staying one short of the log's end, read again every 30 s."""
-        position = await self.position(tp)
+        """Whether the read again from ``unread`` moved the position to the log's end with no message: then none
+        lies there (a log ending in a transaction's commit marker, which consumers skip), and the ledger passes to
+        the end, so the commit does too instead of staying one short of it, read again every 30 s. Only to the
+        log's end: a position moved anywhere short of it (aiokafka skips a record too large for a fetch by one
+        offset, then raises) is no such sign."""
+        try:
+            position = await self.position(tp)
+        except IllegalStateError:  # revoked meanwhile: its next owner reads it from the committed offset
+            return False
         ledger = self.ledger.get(tp)
-        if position is None or position <= unread or ledger is None:
+        if ledger is None or position is None or position <= unread or position != self.highwater(tp):
             return False
         ledger.passed(position)
         del self._read_again_from[tp]
@@ -250,7 +259,6 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 self._on_their_way.clear()
                 self._holding.clear()
                 self._idle.clear()
-                self._read_again_from.clear()
                 sources = [tp for tp in self.assignment() if self._is_source(tp)]
                 if not self.flow_active:
                     sources = [tp for tp in sources if self.ledger.get(tp) is None]
@@ -264,6 +272,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                         await self.seek(tp, earliest[tp])
         finally:
             self._seek_waits = False  # also when Faust's recovery gives up on the seek and cancels it
+            self._read_again_from.clear()  # records left out for the seek moved positions: no sign of no message
 
     def verify_event_path(self, now: float, tp: TP) -> None:
         """Faust's check that streams still take what is fetched, for the source partitions only. A dedup table's

@@ -75,7 +75,7 @@ CONSUMER_LAG_SECONDS = Gauge(
 )
 CONSUMER_COMMITTED_OFFSET = Gauge(
     f"{PREFIX}_consumer_committed_offset",
-    "The offset this worker's group resumes a partition from (its last commit), as the broker holds it",
+    "The offset this worker's group resumes a partition from: its last commit (never committed: the log's start)",
     ["topic", "partition"],
 )
 CONSUMER_UNCOMMITTED = Gauge(
