@@ -14,7 +14,7 @@ from workers.clean.pagetext import article_of, page_lines, unwrap
 from workers.clean.wire import attribute, is_wire_marked
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 
-__all__ = ["CleanOptions", "clean_article", "detect_language", "warm_up"]
+__all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "warm_up"]
 
 _WORD = re.compile(r"\w")
 
