@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -63,14 +64,17 @@ NOT_ARTICLES = {
     "not_found": "Sorry, the page you were looking for could not be found.\nReturn to the homepage",
     "javascript_wall": "Please enable JavaScript to view this site.\nYou need to enable cookies and JavaScript.",
 }
-# The first (4) or last (-4) lines of AEB pages rendered to text, with no furniture the stage knows: a blog's
+# The first (4) or last (-4) lines of pages rendered to text, with no furniture the stage knows: on AEB a blog's
 # sharing errors ("%d bloggers like this:"), a station's weather header ("55°F Clear / Wichita, KS") and its
-# footer, a conference promo ("GamesBeat Summit / Apr. 28-29").
+# footer, a conference promo ("GamesBeat Summit / Apr. 28-29"); on L3S-GN1 a German site's header ("Erweiterte
+# Suche | Di. 15.01.2008 / Benutzername: / Anmelden") and a list of other stories' headlines.
 PAGE_FRAGMENTS = (
-    ("0dd1357045727799a447563fd8851f4ebe79f042073ea16991a9b67aa595f81a", -4),
-    ("3ce1c8fdf6ad2ded9e48a68be71eb069fc453ef1b75f47698428a1fdda0deb24", 4),
-    ("3ce1c8fdf6ad2ded9e48a68be71eb069fc453ef1b75f47698428a1fdda0deb24", -4),
-    ("06e5123e4ef7cfb4533250dc45d1e03d0838fc66223f45c583c4d12f48b4da85", -4),
+    (DEFAULT_AEB, "0dd1357045727799a447563fd8851f4ebe79f042073ea16991a9b67aa595f81a", -4),
+    (DEFAULT_AEB, "3ce1c8fdf6ad2ded9e48a68be71eb069fc453ef1b75f47698428a1fdda0deb24", 4),
+    (DEFAULT_AEB, "3ce1c8fdf6ad2ded9e48a68be71eb069fc453ef1b75f47698428a1fdda0deb24", -4),
+    (DEFAULT_AEB, "06e5123e4ef7cfb4533250dc45d1e03d0838fc66223f45c583c4d12f48b4da85", -4),
+    (DEFAULT_L3S, "02e622bc-00a7-4b0e-85ef-5a663ef6233c", 4),
+    (DEFAULT_L3S, "0929c931-16fa-4033-9d7e-d3778237761d", -4),
 )
 
 
@@ -273,9 +277,9 @@ def test_a_text_without_furniture_or_a_wire_mark_is_not_kept_whole(text: str) ->
     assert rejected.value.code == "no_article"
 
 
-@pytest.mark.parametrize(("page_id", "lines"), PAGE_FRAGMENTS)
-def test_a_fragment_of_a_page_is_no_article(page_id: str, lines: int) -> None:
-    nonblank = [line for line in load_page(DEFAULT_AEB, page_id).text.splitlines() if line.strip()]
+@pytest.mark.parametrize(("folder", "page_id", "lines"), PAGE_FRAGMENTS)
+def test_a_fragment_of_a_page_is_no_article(folder: Path, page_id: str, lines: int) -> None:
+    nonblank = [line for line in load_page(folder, page_id).text.splitlines() if line.strip()]
     fragment = "\n".join(nonblank[:lines] if lines > 0 else nonblank[lines:])
     assert is_clean_copy(unwrap(fragment.splitlines()))
     with pytest.raises(Rejected) as rejected:
