@@ -5,6 +5,7 @@
     python -m bench.clean_eval --sets reuters --reuters-from 1500   # the Reuters check slice, not the dev one
     python -m bench.clean_eval --failures                     # also list the pages the stage loses
     python -m bench.clean_eval --sets aeb,l3s --timed         # raw records carry their time, as feeds' do
+    python -m bench.clean_eval --sets aeb,l3s --modes fragments   # pages' first and last lines sent as text
 
 Sets (read from ``../shared``, never copied into the repository):
 - ``aeb``: the Article Extraction Benchmark, 181 pages of 2019 (``eval/aeb``).
@@ -22,6 +23,9 @@ mode (the page rendered to text as a tag-dropping scraper does, ``workers.clean.
 full path (``workers.clean.clean_article`` on a raw record). Baselines in the same run: plain
 ``trafilatura.extract(html, include_comments=False)`` for HTML, the whole page text for page-text mode.
 "lost" counts the pages where the stage scores under 0.2 while trafilatura scores over 0.5.
+Mode ``fragments``: the first and the last ``FRAGMENT_LINES`` (4 and 6) non-blank lines of each page's text, sent
+as ``text`` (a page cut short, or its header or footer alone): how many the stage publishes, and how many of those
+it kept whole as wire copy (``is_wire_copy``), which a page's fragment never is.
 
 For Reuters: words are ``\\w+`` tokens (the closing " Reuter" signature included); "kept" is the share of the
 sent words found in the output (as a multiset); an item "losing > 10%" kept less than nine tenths of its words.
@@ -47,7 +51,8 @@ from pathlib import Path
 import trafilatura
 
 from bench.shared import SHARED
-from workers.clean import CleanOptions, clean_article, warm_up
+from workers.clean import CleanOptions, clean_article, is_wire_copy, warm_up
+from workers.clean.pagetext import unwrap
 from workers.clean.render import render_page_text
 from workers.records import Origin, RawArticle, Rejected
 
@@ -59,6 +64,7 @@ SHINGLE = 4  # tokens per shingle, as in the benchmark's evaluation
 LOW, HIGH = 0.2, 0.5  # a page "lost": the stage under LOW where trafilatura is over HIGH
 LOSS = 0.1  # a Reuters item "losing" more than this share of its words
 MIN_WORDS_KEPT = 15  # a Reuters item at least this long must never be dead-lettered
+FRAGMENT_LINES = (4, 6)  # mode fragments: a page's first and last lines, as many as these
 TIMED = "2008-01-01T00:00:00Z"  # --timed: the producer's time every HTML raw record carries (any valid time)
 _TOKEN = re.compile(r"\w+")
 # The README of L3S-GN1 lists these pages as damaged in this copy: no extractor can see their article.
@@ -254,6 +260,27 @@ def evaluate_pages(name: str, pages: list[Page], modes: list[str], failures: boo
         print(row("page text: clean stage", text_run, text_score, base_score))
         _print_failures("page text", pages, text_score, base_score, failures)
         print(row("page text: whole page (baseline)", whole, score(whole, truths)))
+    if "fragments" in modes:
+        evaluate_fragments(pages, failures)
+
+
+def fragments(text: str) -> list[str]:
+    """The first and the last ``FRAGMENT_LINES`` non-blank lines of a page's text."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return ["\n".join(part) for size in FRAGMENT_LINES for part in (lines[:size], lines[-size:])]
+
+
+def evaluate_fragments(pages: list[Page], failures: bool) -> None:
+    """Pages' fragments sent as ``text``: how many the stage publishes, and how many of those it kept whole."""
+    texts = [fragment for page in pages for fragment in fragments(page.text)]
+    published = [text for text, out in zip(texts, run(stage("text"), texts).outputs, strict=True) if out is not None]
+    whole = [text for text in published if is_wire_copy(unwrap(text.splitlines()))]
+    sizes = " and ".join(map(str, FRAGMENT_LINES))
+    print(
+        f"\nfragments (first and last {sizes} lines): {len(texts)}; published {len(published)}; kept whole {len(whole)}"
+    )
+    for text in whole if failures else []:
+        print(f"  kept whole: {text[:120]!r}")
 
 
 def _print_failures(mode: str, pages: list[Page], scored: Score, base_score: Score, failures: bool) -> None:
@@ -300,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     """Score the chosen sets; print Markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default="aeb,l3s,reuters", help="comma-separated: aeb, l3s, reuters")
-    parser.add_argument("--modes", default="html,text", help="modes of the HTML sets: html, text (page text)")
+    parser.add_argument(
+        "--modes", default="html,text", help="modes of the HTML sets: html, text (page text), fragments"
+    )
     parser.add_argument("--limit", type=int, default=None, help="score only the first N pages of each HTML set")
     parser.add_argument("--aeb", type=Path, default=DEFAULT_AEB, help="AEB's folder")
     parser.add_argument("--l3s", type=Path, default=DEFAULT_L3S, help="L3S-GN1's folder")

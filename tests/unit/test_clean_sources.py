@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from workers import codec
 from workers.clean import CleanOptions, clean_article
 from workers.clean.body import is_clean_copy
 from workers.clean.pagetext import unwrap
+from workers.clean.wire import is_wire_marked
 from workers.intake import read_raw
 from workers.records import Origin, RawArticle, Rejected
 
@@ -45,6 +47,35 @@ SHORT_BRIEFS = ("reuters21578-580", "reuters21578-85", "reuters21578-105")
 # An AEB page (techcrunch.com, 2019) with no prompt at all: only its byline, handle and a separator ("Catherine
 # Shu", "@catherineshu", "/") tell it from an article sent as itself.
 BYLINE_PAGE = "1ace8c85aaee21b9d4505eca506d50c4721c29db62848b567a9703bfe0583892"
+
+
+# Texts with no furniture the stage knows and no wire mark, which page text rejects and which a text's lack of
+# furniture alone once had published whole (issue 14's review): prompts in other languages, an alert prompt, a
+# 404 page, a JavaScript wall.
+NOT_ARTICLES = {
+    "german_cookie_wall": "Wir verwenden Cookies, um Ihnen das bestmögliche Erlebnis zu bieten. Mit der Nutzung der "
+    "Seite stimmen Sie zu.\nAlle akzeptieren\nEinstellungen",
+    "french_paywall": "Cet article est réservé aux abonnés. Déjà abonné ? Connectez-vous.\nJe m'abonne pour 1 € le "
+    "premier mois\nVoir les offres",
+    "spanish_headlines": "Portada\nEspaña aprueba los presupuestos de 2027\nEl Ibex 35 cierra con una subida del 1,2%\n"
+    "Detenidas 3 personas por el robo en Málaga\nCompartir en WhatsApp\nSuscríbete",
+    "alert_prompts": "Breaking news alerts are on. We will let you know when something happens.\nTurn off alerts\n"
+    "Manage preferences",
+    "not_found": "Sorry, the page you were looking for could not be found.\nReturn to the homepage",
+    "javascript_wall": "Please enable JavaScript to view this site.\nYou need to enable cookies and JavaScript.",
+}
+# The first (4) or last (-4) lines of pages rendered to text, with no furniture the stage knows: on AEB a blog's
+# sharing errors ("%d bloggers like this:"), a station's weather header ("55°F Clear / Wichita, KS") and its
+# footer, a conference promo ("GamesBeat Summit / Apr. 28-29"); on L3S-GN1 a German site's header ("Erweiterte
+# Suche | Di. 15.01.2008 / Benutzername: / Anmelden") and a list of other stories' headlines.
+PAGE_FRAGMENTS = (
+    (DEFAULT_AEB, "0dd1357045727799a447563fd8851f4ebe79f042073ea16991a9b67aa595f81a", -4),
+    (DEFAULT_AEB, "3ce1c8fdf6ad2ded9e48a68be71eb069fc453ef1b75f47698428a1fdda0deb24", 4),
+    (DEFAULT_AEB, "3ce1c8fdf6ad2ded9e48a68be71eb069fc453ef1b75f47698428a1fdda0deb24", -4),
+    (DEFAULT_AEB, "06e5123e4ef7cfb4533250dc45d1e03d0838fc66223f45c583c4d12f48b4da85", -4),
+    (DEFAULT_L3S, "02e622bc-00a7-4b0e-85ef-5a663ef6233c", 4),
+    (DEFAULT_L3S, "0929c931-16fa-4033-9d7e-d3778237761d", -4),
+)
 
 
 WIRE_STORY = (
@@ -228,11 +259,44 @@ def test_a_headline_set_apart_from_a_clean_text_is_its_title() -> None:
         "The central bank raised its main interest rate by a quarter of a point on Tuesday, the third rise this year.",
         "Officials said the decision was taken to bring inflation back towards the target within two years.",
     ]
-    text = "Rates rise again as the bank fights inflation\n\n" + "\n".join(paragraphs)
+    text = "Rates rise again as the bank fights inflation\n\n" + "\n".join([*paragraphs, "Reuter"])
     article = clean_article(raw(text=text), ORIGIN, OPTIONS)
     assert (article["title"], article["text"].split("\n\n")) == (
         "Rates rise again as the bank fights inflation",
-        paragraphs,
+        [*paragraphs, "Reuter"],
     )
     run_on = clean_article(raw(text=text.replace("\n\n", "\n")), ORIGIN, OPTIONS)  # wire copy's first line runs on
     assert run_on["title"] is None and run_on["text"].startswith("Rates rise again")
+
+
+@pytest.mark.parametrize("text", NOT_ARTICLES.values(), ids=list(NOT_ARTICLES))
+def test_a_text_without_furniture_or_a_wire_mark_is_not_kept_whole(text: str) -> None:
+    assert is_clean_copy(unwrap(text.splitlines()))  # only the missing wire mark tells it from wire copy
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text=text), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
+
+
+@pytest.mark.parametrize(("folder", "page_id", "lines"), PAGE_FRAGMENTS)
+def test_a_fragment_of_a_page_is_no_article(folder: Path, page_id: str, lines: int) -> None:
+    nonblank = [line for line in load_page(folder, page_id).text.splitlines() if line.strip()]
+    fragment = "\n".join(nonblank[:lines] if lines > 0 else nonblank[lines:])
+    assert is_clean_copy(unwrap(fragment.splitlines()))
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text=fragment), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        (f"{WIRE_STORY}\nReuter", True),  # the sign-off on its own line
+        ("Soybean oil prev 3.7, Feb 21.1\nJun 13.0, total 55.8 (33.7).        REUTER", True),  # after the last figure
+        (f"LONDON, March 3 (Reuters) - {WIRE_STORY}", True),  # a dateline
+        (f"{WIRE_STORY}\n(Reporting by Jane Doe; Editing by John Roe)", True),  # a credit trailer
+        (WIRE_STORY, False),
+        (f"{WIRE_STORY}\nPhoto by AP", False),  # an agency named, not signing off
+    ],
+)
+def test_wire_copy_is_known_by_its_wire_mark(text: str, marked: bool) -> None:
+    assert is_wire_marked(unwrap(text.splitlines())) is marked

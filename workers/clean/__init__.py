@@ -11,10 +11,10 @@ from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import article_of, page_lines, unwrap
-from workers.clean.wire import attribute
+from workers.clean.wire import attribute, is_wire_marked
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 
-__all__ = ["CleanOptions", "clean_article", "detect_language", "warm_up"]
+__all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "warm_up"]
 
 _WORD = re.compile(r"\w")
 
@@ -64,12 +64,20 @@ def extract(raw: RawArticle) -> Extract:
         return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)), whole=True)
     raw_lines = raw.get("text", "").splitlines()
     lines = unwrap(raw_lines)
-    if is_clean_copy(lines):  # an article sent as text: kept whole, as a body is, but for a headline set apart
+    if is_wire_copy(lines):  # an article sent as text: kept whole, as a body is, but for a headline set apart
         title = copy_title(raw_lines, lines)
         body = lines[1:] if title else lines
         return Extract("text", title, body, any(map(reads_as_copy, body)), whole=True)
     page = article_of(page_lines(lines))
     return Extract("text", page.title, page.paragraphs, True, language=page.language)
+
+
+def is_wire_copy(lines: list[str]) -> bool:
+    """True when (unwrapped) text lines are wire copy sent as text: no furniture in them (``is_clean_copy``) and a
+    wire agency's mark on them (``is_wire_marked``: a dateline, a credit trailer or the agency's sign-off). Without
+    that positive evidence a short text with no furniture the stage knows (a cookie wall or paywall in another
+    language, a 404 page, a page's footer) reads as clean copy too: such a text goes the page-text path."""
+    return is_clean_copy(lines) and is_wire_marked(lines)
 
 
 def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) -> None:

@@ -2,7 +2,7 @@
 
 Nothing of such a body is furniture: its tables of figures, lists of names and one-line quotes are the article.
 The only judgement left is whether anything in it reads as an article at all. A ``text`` input with no furniture
-in it (wire copy sent as text) is such an article too (``is_clean_copy``).
+in it (``is_clean_copy``) and a wire agency's mark on it (wire copy sent as text) is such an article too.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from workers.records import Wire
 # Agency spellings as they appear in datelines and credits, mapped to one name each.
 AGENCIES: dict[str, str] = {
     "reuters": "Reuters",
+    "reuter": "Reuters",  # the 1980s wire's spelling, which signs its stories off
     "thomson reuters": "Reuters",
     "ap": "AP",
     "associated press": "AP",
@@ -78,6 +79,9 @@ _TRAILER = re.compile(
 _CREDIT_PARAGRAPH = re.compile(
     r"^[^.]{0,200}\bcontributed(?:\s+reporting)?\s+(?:to\s+)?this\s+(?:report|story|article)\.?$", re.IGNORECASE
 )
+# The agency's name closing a story, alone on its last line or after its last sentence or figure ("... total 55.8
+# (33.7).        REUTER"): the wire's sign-off.
+_SIGN_OFF = re.compile(rf"(?:^|\n|[.!?)\]]\s+)\s*(?:{_AGENCY_ALT})[.\s]*$", re.IGNORECASE)
 MAX_CITY_WORDS = 4  # "RIO DE JANEIRO" is the longest common dateline city; more words are a sentence
 
 
@@ -108,6 +112,21 @@ def split_dateline(paragraph: str) -> tuple[Wire, str]:
         date=match.group("date"),
     )
     return wire, paragraph[match.end() :]
+
+
+def signs_off(paragraph: str) -> bool:
+    """True when the paragraph closes with an agency's sign-off."""
+    return _SIGN_OFF.search(paragraph) is not None
+
+
+def is_wire_marked(paragraphs: list[str]) -> bool:
+    """True when a body carries a wire agency's mark: a dateline opening it, a credit trailer or sign-off closing it."""
+    if not paragraphs:
+        return False
+    last = paragraphs[-1]
+    return (
+        split_dateline(paragraphs[0])[0]["agency"] is not None or split_trailer(last)[0] is not None or signs_off(last)
+    )
 
 
 def split_trailer(paragraph: str) -> tuple[str | None, str]:
