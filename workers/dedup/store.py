@@ -211,6 +211,9 @@ class Store:
         return self.banded(self.signatures), self.leads[:, :, None]
 
 
+_THREE_BYTES = np.dtype((np.void, 3))
+
+
 class RowNumbers:
     """A flat array of row numbers (or ``NO_ROW``) in three bytes each, for rows below ``MAX_ROWS``: the chain
     tables' heads and links, which are most of the index's memory after the signatures, at three quarters of int32's.
@@ -222,6 +225,7 @@ class RowNumbers:
     def __init__(self, size: int) -> None:
         self._bytes = np.zeros(3 * size + 1, dtype=np.uint8)
         self._words = np.ndarray((size,), dtype="<u4", buffer=self._bytes, strides=(3,))
+        self._items = np.ndarray((size,), dtype=_THREE_BYTES, buffer=self._bytes)  # written whole, one write a value
 
     @property
     def nbytes(self) -> int:
@@ -233,10 +237,8 @@ class RowNumbers:
 
     def __setitem__(self, at: np.ndarray, rows: np.ndarray) -> None:
         """Store ``rows`` (row numbers or ``NO_ROW``) at ``at``; an index given twice keeps its last value."""
-        stored = np.asarray(rows, dtype=np.int64) + 1
-        places = np.asarray(at, dtype=np.intp) * 3
-        for byte in range(3):
-            self._bytes[places + byte] = (stored >> (8 * byte)) & 0xFF
+        stored = (np.atleast_1d(np.asarray(rows, dtype=np.int64)) + 1).astype("<u4")
+        self._items[at] = stored.view(np.uint8).reshape(-1, 4)[:, :3].copy().view(_THREE_BYTES).reshape(-1)
 
 
 class _Chains:
