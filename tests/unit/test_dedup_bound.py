@@ -10,7 +10,7 @@ from bench.dedup_eval import build
 from workers.clean.normalize import content_hash
 from workers.dedup import DedupIndex, DedupOptions, IndexEntry
 from workers.dedup import decision as decision_module
-from workers.dedup.decision import FEATURES, DecisionModel, Evidence, feature_ranges, features
+from workers.dedup.decision import FEATURES, LATE, DecisionModel, Evidence, feature_ranges, features
 from workers.dedup.sketch import FactMatch
 
 OPTIONS = DedupOptions()
@@ -27,12 +27,18 @@ class Probing(DedupIndex):
         super().__init__(options)
         self.highest: list[np.ndarray] = []
         self.scores: list[np.ndarray] = []
+        self.ranges: list[tuple[np.ndarray, np.ndarray]] = []
+        self.inputs: list[np.ndarray] = []
+        self.computed_late: set[str] = set()
 
     def _late_evidence(self, rows: np.ndarray, mine: np.ndarray, early: Evidence) -> Evidence:
         evidence = super()._late_evidence(rows, mine, early)
         model = self.options.model
         self.highest.append(model.highest_score(early))
         self.scores.append(model.bias + features(evidence) @ np.array(model.weights))
+        self.ranges.append(feature_ranges(early))
+        self.inputs.append(features(evidence))
+        self.computed_late |= {name for name in Evidence._fields if getattr(evidence, name) is not getattr(early, name)}
         return evidence
 
 
@@ -60,6 +66,29 @@ def test_the_highest_score_is_never_below_a_pairs_score_on_a_dev_seed(probed: tu
     left_out = highest < 0
     assert not (scores[left_out] >= 0).any()  # a pair left out is never a copy
     assert left_out.mean() > 0.2  # and the bound leaves out a good part of the pairs scored before
+
+
+def test_every_feature_of_a_scored_pair_lies_in_its_range_so_any_weights_bound_the_score(
+    probed: tuple[Probing, list],
+) -> None:
+    """The bound holds for weights of any sign, not only the fitted ones: each feature within its range."""
+    index, _ = probed
+    low = np.concatenate([low for low, _ in index.ranges])
+    high = np.concatenate([high for _, high in index.ranges])
+    inputs = np.concatenate(index.inputs)
+    assert ((low <= inputs + 1e-12) & (inputs <= high + 1e-12)).all()
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        model = DecisionModel(weights=tuple(rng.normal(size=len(FEATURES))), bias=float(rng.normal()))
+        weights = np.array(model.weights)
+        highest = model.bias + np.where(weights > 0, high, low) @ weights
+        assert (highest >= model.bias + inputs @ weights - 1e-9).all()
+
+
+def test_the_late_evidence_computes_only_the_fields_declared_late(probed: tuple[Probing, list]) -> None:
+    """A field the late step computes but ``LATE`` does not name would escape the bound's unbounded-feature check."""
+    index, _ = probed
+    assert index.computed_late == set(LATE)
 
 
 def test_leaving_out_the_pairs_that_cannot_be_copies_changes_no_decision_or_entry(probed: tuple[Probing, list]) -> None:

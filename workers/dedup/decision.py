@@ -111,6 +111,13 @@ def _late_ranges(most: Evidence) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     }
 
 
+def _zeros_like(field: np.ndarray | FactMatch) -> np.ndarray | FactMatch:
+    """A late field at its lowest: zeros, field by field for a fact comparison."""
+    if isinstance(field, FactMatch):
+        return FactMatch(*(np.zeros_like(values) for values in field))
+    return np.zeros_like(field)
+
+
 def feature_ranges(most: Evidence) -> tuple[np.ndarray, np.ndarray]:
     """[pairs, features]: the lowest and highest value each feature can take once the ``LATE`` evidence is known,
     ``most`` holding the largest values of the late fields and the others' values.
@@ -120,11 +127,7 @@ def feature_ranges(most: Evidence) -> tuple[np.ndarray, np.ndarray]:
     largest values to zero) can take any value: the bound keeps every pair while its weight is not 0.
     """
     high = features(most)
-    least = most._replace(
-        numbers=FactMatch(*np.zeros((5, len(high)))),
-        names=FactMatch(*np.zeros((5, len(high)))),
-        shared_wrapper=np.zeros(len(high)),
-    )
+    least = most._replace(**{name: _zeros_like(getattr(most, name)) for name in LATE})
     moved = (features(least) != high).any(axis=0)
     low, high = high.copy(), high.copy()
     ranges = _late_ranges(most)
