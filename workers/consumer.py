@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import faust
-from aiokafka.errors import IllegalStateError
+from aiokafka.errors import IllegalStateError, RecordTooLargeError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT
 
@@ -90,7 +90,11 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             if time.monotonic() >= self._next_lost_check:
                 self._next_lost_check = time.monotonic() + self.lost_check_seconds
                 await self._read_lost_again()
-            records = await super()._getmany(active_partitions, timeout)
+            try:
+                records = await super()._getmany(active_partitions, timeout)
+            except RecordTooLargeError:  # aiokafka moved a position past a record it could not return
+                self._read_again_from.clear()
+                raise
             for tp in [tp for tp in records if self._is_source(tp)]:
                 if self._seek_waits or (self.ledger.get(tp) is None and self.app.rebalancing):
                     del records[tp]  # from before the rebalance's seek, which reads them again
@@ -185,7 +189,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         if ledger is None or position is None or position <= unread or position != self.highwater(tp):
             return False
         ledger.passed(position)
-        del self._read_again_from[tp]
+        self._read_again_from.pop(tp, None)  # a seek's end may have cleared it while position() was awaited
         self._idle.pop(tp, None)
         log.info(
             "%s[%d]: no message from offset %d to %d (a transaction's marker): committing past it",

@@ -63,6 +63,14 @@ NOT_ARTICLES = {
     "Manage preferences",
     "not_found": "Sorry, the page you were looking for could not be found.\nReturn to the homepage",
     "javascript_wall": "Please enable JavaScript to view this site.\nYou need to enable cookies and JavaScript.",
+    # closed by an agency's name or code, or opened by one under a heading: no wire mark (found by review)
+    "cookie_wall_closed_by_dpa": "Wir verwenden Cookies, um Ihnen das bestmögliche Erlebnis zu bieten.\nMit der "
+    "Nutzung der Seite stimmen Sie zu.\ndpa",
+    "footer_closed_by_cnn": "About us. Contact us. Terms of use.\nPrivacy policy and ad choices.\nCNN",
+    "headlines_closed_by_ap": "Latest news\nOil prices slide as OPEC+ weighs output cut.\nFed holds rates steady, "
+    "signals patience.\nStorm batters coast, thousands without power.\nAP",
+    "agency_under_a_heading": "Top Stories (Reuters) - Oil prices slide as OPEC+ weighs output cut.\nFed holds rates "
+    "steady, signals patience.\nStorm batters coast, thousands without power.",
 }
 # The first (4) or last (-4) lines of pages rendered to text, with no furniture the stage knows: on AEB a blog's
 # sharing errors ("%d bloggers like this:"), a station's weather header ("55°F Clear / Wichita, KS") and its
@@ -296,6 +304,9 @@ def test_a_fragment_of_a_page_is_no_article(folder: Path, page_id: str, lines: i
         (f"{WIRE_STORY}\n(Reporting by Jane Doe; Editing by John Roe)", True),  # a credit trailer
         (WIRE_STORY, False),
         (f"{WIRE_STORY}\nPhoto by AP", False),  # an agency named, not signing off
+        (f"{WIRE_STORY}\nAP", False),  # only the wire that signs off does (a photo credit, a menu item "Uni")
+        (f"Talks resume\nWASHINGTON (Reuters) - {WIRE_STORY}", True),  # a dateline under a headline
+        (f"Top Stories (Reuters) - {WIRE_STORY}", False),  # an agency under a heading: no place
     ],
 )
 def test_wire_copy_is_known_by_its_wire_mark(text: str, marked: bool) -> None:

@@ -79,9 +79,11 @@ _TRAILER = re.compile(
 _CREDIT_PARAGRAPH = re.compile(
     r"^[^.]{0,200}\bcontributed(?:\s+reporting)?\s+(?:to\s+)?this\s+(?:report|story|article)\.?$", re.IGNORECASE
 )
-# The agency's name closing a story, alone on its last line or after its last sentence or figure ("... total 55.8
-# (33.7).        REUTER"): the wire's sign-off.
-_SIGN_OFF = re.compile(rf"(?:^|\n|[.!?)\]]\s+)\s*(?:{_AGENCY_ALT})[.\s]*$", re.IGNORECASE)
+# The Reuters wire's sign-off closing a story, alone on its last line or after its last sentence or figure ("...
+# total 55.8 (33.7).        REUTER"). Only the agency that signs off, as it writes itself: other agencies' names and
+# codes close pages too (a photo credit "AP", a menu item "Uni", a cookie notice's "dpa"; found by review). The
+# 1987 wire wrote it REUTER, Reuter or reuter.
+_SIGN_OFF = re.compile(r"(?:^|\n|[.!?)\]]\s+)\s*(?:REUTERS?|[Rr]euters?)[.\s]*$")
 MAX_CITY_WORDS = 4  # "RIO DE JANEIRO" is the longest common dateline city; more words are a sentence
 
 
@@ -120,13 +122,20 @@ def signs_off(paragraph: str) -> bool:
 
 
 def is_wire_marked(paragraphs: list[str]) -> bool:
-    """True when a body carries a wire agency's mark: a dateline opening it, a credit trailer or sign-off closing it."""
+    """True when a body carries a wire agency's mark: a dateline opening it (or its first paragraph after a
+    headline), a credit trailer or the wire's sign-off closing it."""
     if not paragraphs:
         return False
     last = paragraphs[-1]
-    return (
-        split_dateline(paragraphs[0])[0]["agency"] is not None or split_trailer(last)[0] is not None or signs_off(last)
-    )
+    return any(map(_opens_with_a_dateline, paragraphs[:2])) or split_trailer(last)[0] is not None or signs_off(last)
+
+
+def _opens_with_a_dateline(paragraph: str) -> bool:
+    """A dateline whose place reads as one: in capitals (WASHINGTON) or with a date (Berlin, March 3); "Top Stories
+    (Reuters) -" names an agency under a heading."""
+    wire, _ = split_dateline(paragraph)
+    city = wire["city"]
+    return wire["agency"] is not None and (city is None or city.isupper() or wire["date"] is not None)
 
 
 def split_trailer(paragraph: str) -> tuple[str | None, str]:
