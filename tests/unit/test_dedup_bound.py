@@ -1,5 +1,5 @@
-"""The decision's highest score before each stage of the late evidence: never below a pair's score, and no decision
-changed by leaving out the pairs that cannot reach one half."""
+"""The decision's highest score from the early evidence: never below a pair's score, and no decision changed by
+leaving out the pairs that cannot reach one half."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bench.dedup_eval import build
 from workers.clean.normalize import content_hash
 from workers.dedup import DedupIndex, DedupOptions, IndexEntry
 from workers.dedup import decision as decision_module
-from workers.dedup.decision import FEATURES, LATE, LATE_STAGES, DecisionModel, Evidence, feature_ranges, features
+from workers.dedup.decision import FEATURES, LATE, DecisionModel, Evidence, feature_ranges, features
 from workers.dedup.sketch import FactMatch
 
 OPTIONS = DedupOptions()
@@ -19,30 +19,26 @@ BATCH = 64
 
 class Probing(DedupIndex):
     """The index scoring every pair and matching every article with one, as before the bound: records each scored
-    pair's highest score before each stage of the late evidence, and its actual score."""
+    pair's highest and actual score."""
 
     scores_every_pair = True
 
     def __init__(self, options: DedupOptions) -> None:
         super().__init__(options)
-        self.highest: list[list[np.ndarray]] = [[] for _ in LATE_STAGES]
-        self.ranges: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in LATE_STAGES]
+        self.highest: list[np.ndarray] = []
         self.scores: list[np.ndarray] = []
+        self.ranges: list[tuple[np.ndarray, np.ndarray]] = []
         self.inputs: list[np.ndarray] = []
-        self.computed_late: dict[tuple[str, ...], set[str]] = {}
+        self.computed_late: set[str] = set()
 
-    def _late_evidence(self, rows: np.ndarray, mine: np.ndarray, early: Evidence, fields: tuple[str, ...]) -> Evidence:
-        evidence = super()._late_evidence(rows, mine, early, fields)
+    def _late_evidence(self, rows: np.ndarray, mine: np.ndarray, early: Evidence) -> Evidence:
+        evidence = super()._late_evidence(rows, mine, early)
         model = self.options.model
-        stage = LATE_STAGES.index(fields)
-        unknown = sum(LATE_STAGES[stage:], ())  # this stage's fields and the later stages'
-        self.highest[stage].append(model.highest_score(early, unknown))
-        self.ranges[stage].append(feature_ranges(early, unknown))
-        computed = {name for name in Evidence._fields if getattr(evidence, name) is not getattr(early, name)}
-        self.computed_late.setdefault(fields, set()).update(computed)
-        if stage == len(LATE_STAGES) - 1:
-            self.scores.append(model.bias + features(evidence) @ np.array(model.weights))
-            self.inputs.append(features(evidence))
+        self.highest.append(model.highest_score(early))
+        self.scores.append(model.bias + features(evidence) @ np.array(model.weights))
+        self.ranges.append(feature_ranges(early))
+        self.inputs.append(features(evidence))
+        self.computed_late |= {name for name in Evidence._fields if getattr(evidence, name) is not getattr(early, name)}
         return evidence
 
 
@@ -62,47 +58,37 @@ def probed() -> tuple[Probing, list[tuple[object, IndexEntry]]]:
     return index, decided(index, seed=2)  # a fitting seed: the bound holds whatever the weights were fitted on
 
 
-def test_the_highest_score_before_each_stage_is_never_below_a_pairs_score_on_a_dev_seed(
-    probed: tuple[Probing, list],
-) -> None:
+def test_the_highest_score_is_never_below_a_pairs_score_on_a_dev_seed(probed: tuple[Probing, list]) -> None:
     index, _ = probed
-    scores = np.concatenate(index.scores)
+    highest, scores = np.concatenate(index.highest), np.concatenate(index.scores)
     assert len(scores) > 300
-    left_in = np.ones(len(scores), dtype=bool)
-    for stage, highest in enumerate(np.concatenate(h) for h in index.highest):
-        assert (highest >= scores - 1e-9).all()
-        left_out = highest < 0
-        assert not (scores[left_out] >= 0).any()  # a pair left out is never a copy
-        # and each stage leaves out a good part of the pairs the stage before left in
-        assert (left_out & left_in).sum() > 0.2 * left_in.sum(), stage
-        left_in &= ~left_out
+    assert (highest >= scores - 1e-9).all()
+    left_out = highest < 0
+    assert not (scores[left_out] >= 0).any()  # a pair left out is never a copy
+    assert left_out.mean() > 0.2  # and the bound leaves out a good part of the pairs scored before
 
 
 def test_every_feature_of_a_scored_pair_lies_in_its_range_so_any_weights_bound_the_score(
     probed: tuple[Probing, list],
 ) -> None:
-    """The bound holds before each stage for weights of any sign, not only the fitted ones: each feature within its
-    range."""
+    """The bound holds for weights of any sign, not only the fitted ones: each feature within its range."""
     index, _ = probed
+    low = np.concatenate([low for low, _ in index.ranges])
+    high = np.concatenate([high for _, high in index.ranges])
     inputs = np.concatenate(index.inputs)
+    assert ((low <= inputs + 1e-12) & (inputs <= high + 1e-12)).all()
     rng = np.random.default_rng(7)
-    for ranges in index.ranges:
-        low, high = (np.concatenate(bounds) for bounds in zip(*ranges, strict=True))
-        assert ((low <= inputs + 1e-12) & (inputs <= high + 1e-12)).all()
-        for _ in range(50):
-            model = DecisionModel(weights=tuple(rng.normal(size=len(FEATURES))), bias=float(rng.normal()))
-            weights = np.array(model.weights)
-            highest = model.bias + np.where(weights > 0, high, low) @ weights
-            assert (highest >= model.bias + inputs @ weights - 1e-9).all()
+    for _ in range(50):
+        model = DecisionModel(weights=tuple(rng.normal(size=len(FEATURES))), bias=float(rng.normal()))
+        weights = np.array(model.weights)
+        highest = model.bias + np.where(weights > 0, high, low) @ weights
+        assert (highest >= model.bias + inputs @ weights - 1e-9).all()
 
 
-def test_each_stage_computes_only_its_late_fields_and_the_stages_compute_each_once(
-    probed: tuple[Probing, list],
-) -> None:
+def test_the_late_evidence_computes_only_the_fields_declared_late(probed: tuple[Probing, list]) -> None:
     """A field the late step computes but ``LATE`` does not name would escape the bound's unbounded-feature check."""
     index, _ = probed
-    assert index.computed_late == {fields: set(fields) for fields in LATE_STAGES}
-    assert sorted(sum(LATE_STAGES, ())) == sorted(LATE)
+    assert index.computed_late == set(LATE)
 
 
 def test_leaving_out_the_pairs_that_cannot_be_copies_changes_no_decision_or_entry(probed: tuple[Probing, list]) -> None:
@@ -134,29 +120,11 @@ def test_each_feature_reading_late_evidence_has_a_range_that_holds_its_values() 
     assert low[0, column] == 0 and high[0, column] == pytest.approx(np.log1p(4))
 
 
-def test_a_feature_reading_only_known_late_fields_is_computed_and_the_others_keep_their_ranges() -> None:
-    known = most_evidence()._replace(numbers=FactMatch(*[np.array([4.0, 2.0, 0.0])] * 5))
-    low, high = feature_ranges(known, unknown=("names", "shared_wrapper"))
-    computed = features(known)
-    for name in ("log_numbers_agreeing", "log_numbers_conflicting"):
-        column = FEATURES.index(name)
-        assert (low[:, column] == computed[:, column]).all() and (high[:, column] == computed[:, column]).all()
-    column = FEATURES.index("facts_missing")  # reads the names too
-    assert (low[:, column] == 0).all() and (high[:, column] == 1).all()
-
-
-def without(name: str, reads: tuple[str, ...] | None = None) -> object:
-    """``_late_ranges`` with the range of feature ``name`` left out, or declared reading only ``reads``."""
-    declared = decision_module._late_ranges
-    return lambda most: {
-        k: (reads, *v[1:]) if k == name and reads is not None else v
-        for k, v in declared(most).items()
-        if k != name or reads is not None
-    }
-
-
 def test_a_feature_reading_late_evidence_without_a_range_keeps_every_pair(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(decision_module, "_late_ranges", without("shared_wrapper"))
+    declared = decision_module._late_ranges
+    monkeypatch.setattr(
+        decision_module, "_late_ranges", lambda most: {k: v for k, v in declared(most).items() if k != "shared_wrapper"}
+    )
     column = FEATURES.index("shared_wrapper")
     low, high = feature_ranges(most_evidence())
     assert (low[:, column] == -np.inf).all() and (high[:, column] == np.inf).all()
@@ -164,10 +132,3 @@ def test_a_feature_reading_late_evidence_without_a_range_keeps_every_pair(monkey
     assert model.may_be_copies(most_evidence()).all()
     unused = DecisionModel(weights=(0.0,) * len(FEATURES), bias=-10.0)  # a feature the model does not use
     assert not unused.may_be_copies(most_evidence()).any()
-
-
-def test_a_feature_reading_an_unknown_field_it_does_not_declare_is_unbounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(decision_module, "_late_ranges", without("log_names_agreeing", reads=("numbers",)))
-    column = FEATURES.index("log_names_agreeing")
-    low, high = feature_ranges(most_evidence(), unknown=("names", "shared_wrapper"))
-    assert (low[:, column] == -np.inf).all() and (high[:, column] == np.inf).all()

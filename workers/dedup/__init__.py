@@ -24,7 +24,7 @@ from typing import ClassVar, Literal, TypedDict
 import numpy as np
 
 from workers.dedup.boilerplate import ParagraphCounts
-from workers.dedup.decision import FEATURES, LATE, LATE_STAGES, DecisionModel, Evidence, features, load_model
+from workers.dedup.decision import FEATURES, DecisionModel, Evidence, features, load_model
 from workers.dedup.sketch import EDGES_KEPT, FactMatch, Sketch, Sketcher, Sketches, fact_match
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
@@ -448,18 +448,10 @@ class DedupIndex:
         most = self._early_evidence(
             rows[scored], mine[scored], equal[scored], containment[scored], wrapper[scored], length_ratio[scored]
         )
-        unknown = LATE
-        for stage in LATE_STAGES:  # each stage's fields only for the pairs that may still be copies
-            kept = (
-                np.ones(len(scored), dtype=bool)
-                if self.scores_every_pair
-                else self.options.model.may_be_copies(most, unknown)
-            )
-            scored, most = scored[kept], _take(most, kept)
-            most = self._late_evidence(rows[scored], mine[scored], most, stage)
-            unknown = tuple(name for name in unknown if name not in stage)
+        kept = np.ones(len(scored), dtype=bool) if self.scores_every_pair else self.options.model.may_be_copies(most)
+        scored = scored[kept]
         inputs = np.zeros((len(rows), len(FEATURES)))
-        inputs[scored] = features(most)
+        inputs[scored] = features(self._late_evidence(rows[scored], mine[scored], _take(most, kept)))
         probability = np.zeros(len(rows))  # 0 for a pair not scored, or whose score cannot reach one half
         probability[scored] = self.options.model.probability(inputs[scored])
         pairs = CandidatePairs(rows, exact, containment, grown, probability, inputs)
@@ -546,21 +538,17 @@ class DedupIndex:
             shared_wrapper=np.ones(len(rows)),
         )
 
-    def _late_evidence(self, rows: np.ndarray, mine: np.ndarray, early: Evidence, fields: tuple[str, ...]) -> Evidence:
-        """The pairs' evidence: their ``early`` one with the ``LATE`` ``fields`` computed."""
-        return early._replace(
-            **{
-                name: self._shared_wrapper(rows, mine) if name == "shared_wrapper" else self._facts(rows, mine, name)
-                for name in fields
-            }
-        )
-
-    def _facts(self, rows: np.ndarray, mine: np.ndarray, kind: str) -> FactMatch:
-        """How the pairs' samples of ``kind`` facts (numbers or names) compare."""
+    def _late_evidence(self, rows: np.ndarray, mine: np.ndarray, early: Evidence) -> Evidence:
+        """The pairs' whole evidence: their ``early`` one with the ``LATE`` fields computed."""
         store = self._store
-        column = ("numbers", "names").index(kind)
-        counts, my_counts = (_at(store.fact_counts, at)[:, [column, column + 2]] for at in (rows, mine))
-        return fact_match(_at(getattr(store, kind), mine), my_counts, _at(getattr(store, kind), rows), counts)
+        counts, my_counts = _at(store.fact_counts, rows), _at(store.fact_counts, mine)
+        return early._replace(
+            numbers=fact_match(
+                _at(store.numbers, mine), my_counts[:, [0, 2]], _at(store.numbers, rows), counts[:, [0, 2]]
+            ),
+            names=fact_match(_at(store.names, mine), my_counts[:, [1, 3]], _at(store.names, rows), counts[:, [1, 3]]),
+            shared_wrapper=self._shared_wrapper(rows, mine),
+        )
 
     def _shared_wrapper(self, rows: np.ndarray, mine: np.ndarray) -> np.ndarray:
         """Pair by pair, the share of the smaller article's words in end paragraphs that both hold word for word and

@@ -19,16 +19,7 @@ import numpy as np
 
 from workers.dedup.sketch import MIN_SAMPLE, FactMatch
 
-__all__ = [
-    "DEFAULT_MODEL",
-    "FEATURES",
-    "LATE",
-    "LATE_STAGES",
-    "DecisionModel",
-    "Evidence",
-    "feature_ranges",
-    "features",
-]
+__all__ = ["DEFAULT_MODEL", "FEATURES", "LATE", "DecisionModel", "Evidence", "feature_ranges", "features"]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "decision.json"
 FEATURES = (
@@ -69,9 +60,6 @@ class Evidence(NamedTuple):
 # The evidence the index computes last, only for the pairs that may still be copies once the rest is known: the
 # fact samples' comparisons ([pairs, 16, 16] each) and the shared wrapper's paragraph counts (random reads).
 LATE = ("numbers", "names", "shared_wrapper")
-# The order the late fields are computed in, the pairs that cannot reach one half left out before each stage: the
-# numbers first (the features of most weight), then the rest for the pairs the numbers leave in.
-LATE_STAGES = (("numbers",), ("names", "shared_wrapper"))
 # A pair whose score cannot reach this is not a copy: below 0 (probability one half) by far more than the rounding
 # of a sum of a few dozen float64 terms, so that the bound never rounds a copy away.
 _ROUNDING = 1e-6
@@ -107,20 +95,19 @@ def features(evidence: Evidence) -> np.ndarray:
     ).astype(np.float64)
 
 
-def _late_ranges(most: Evidence) -> dict[str, tuple[tuple[str, ...], np.ndarray, np.ndarray]]:
-    """Each feature that reads ``LATE`` evidence: the late fields it reads, and its lowest and highest values while
-    one of them is unknown, from their definitions in ``features``, given an ``Evidence`` whose unknown late fields
-    hold the largest values they can take: the fact counts agreeing, conflicting or in common are at most the
-    smaller sample's keys; shares are within [0, 1]."""
+def _late_ranges(most: Evidence) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The lowest and highest values of each feature that reads ``LATE`` evidence, from their definitions in
+    ``features``, given an ``Evidence`` whose late fields hold the largest values they can take: the fact counts
+    agreeing, conflicting or in common are at most the smaller sample's keys; shares are within [0, 1]."""
     none = np.zeros(len(most.containment))
     return {
-        "log_numbers_agreeing": (("numbers",), none, np.log1p(most.numbers.agreeing)),
-        "log_numbers_conflicting": (("numbers",), none, np.log1p(most.numbers.shared)),
-        "log_names_agreeing": (("names",), none, np.log1p(most.names.agreeing)),
-        "log_names_conflicting": (("names",), none, np.log1p(most.names.shared)),
-        "facts_missing": (("numbers", "names"), none, none + 1.0),
-        "days_apart_in_conflict": (("numbers", "names"), none, np.abs(most.seconds_apart) / 86400),
-        "shared_wrapper": (("shared_wrapper",), none, most.shared_wrapper),
+        "log_numbers_agreeing": (none, np.log1p(most.numbers.agreeing)),
+        "log_numbers_conflicting": (none, np.log1p(most.numbers.shared)),
+        "log_names_agreeing": (none, np.log1p(most.names.agreeing)),
+        "log_names_conflicting": (none, np.log1p(most.names.shared)),
+        "facts_missing": (none, none + 1.0),
+        "days_apart_in_conflict": (none, np.abs(most.seconds_apart) / 86400),
+        "shared_wrapper": (none, most.shared_wrapper),
     }
 
 
@@ -131,23 +118,22 @@ def _zeros_like(field: np.ndarray | FactMatch) -> np.ndarray | FactMatch:
     return np.zeros_like(field)
 
 
-def feature_ranges(most: Evidence, unknown: tuple[str, ...] = LATE) -> tuple[np.ndarray, np.ndarray]:
-    """[pairs, features]: the lowest and highest value each feature can take once the ``unknown`` late fields are
-    known, ``most`` holding their largest values and the others' values.
+def feature_ranges(most: Evidence) -> tuple[np.ndarray, np.ndarray]:
+    """[pairs, features]: the lowest and highest value each feature can take once the ``LATE`` evidence is known,
+    ``most`` holding the largest values of the late fields and the others' values.
 
-    A feature that reads none of the unknown fields is computed; one that does has the range ``_late_ranges`` gives
-    it. A feature that reads an unknown field without declaring it (its value moves when the unknown fields go from
-    their largest values to zero) can take any value: the bound keeps every pair while its weight is not 0.
+    A feature that reads no late evidence is computed; one that does has the range ``_late_ranges`` gives it. A
+    feature that reads late evidence without a declared range (its value moves when the late fields go from their
+    largest values to zero) can take any value: the bound keeps every pair while its weight is not 0.
     """
     high = features(most)
-    least = most._replace(**{name: _zeros_like(getattr(most, name)) for name in unknown})
+    least = most._replace(**{name: _zeros_like(getattr(most, name)) for name in LATE})
     moved = (features(least) != high).any(axis=0)
     low, high = high.copy(), high.copy()
     ranges = _late_ranges(most)
     for column, name in enumerate(FEATURES):
-        reads, lowest, highest = ranges.get(name, ((), None, None))
-        if set(reads) & set(unknown):
-            low[:, column], high[:, column] = lowest, highest
+        if name in ranges:
+            low[:, column], high[:, column] = ranges[name]
         elif moved[column]:
             low[:, column], high[:, column] = -np.inf, np.inf
     return low, high
@@ -176,20 +162,19 @@ class DecisionModel:
         score = self.bias + inputs @ np.array(self.weights)
         return 1.0 / (1.0 + np.exp(-np.clip(score, -50.0, 50.0)))
 
-    def highest_score(self, most: Evidence, unknown: tuple[str, ...] = LATE) -> np.ndarray:
-        """The highest score each pair can have once its ``unknown`` late evidence is known (see
-        ``feature_ranges``): each weight times its feature's highest value if the weight is positive, its lowest if
-        negative."""
-        low, high = feature_ranges(most, unknown)
+    def highest_score(self, most: Evidence) -> np.ndarray:
+        """The highest score each pair can have once its ``LATE`` evidence is known (see ``feature_ranges``): each
+        weight times its feature's highest value if the weight is positive, its lowest if negative."""
+        low, high = feature_ranges(most)
         weights = np.array(self.weights)
         extreme = np.where(weights > 0, high, low)
         extreme[:, weights == 0] = 0.0  # an unbounded feature the model does not use
         return self.bias + extreme @ weights
 
-    def may_be_copies(self, most: Evidence, unknown: tuple[str, ...] = LATE) -> np.ndarray:
+    def may_be_copies(self, most: Evidence) -> np.ndarray:
         """Which pairs can still have a probability of one half or more (``highest_score``): the others are not
-        copies whatever their ``unknown`` late evidence, and need not have it computed."""
-        return self.highest_score(most, unknown) >= -_ROUNDING
+        copies whatever their late evidence, and need not have it computed."""
+        return self.highest_score(most) >= -_ROUNDING
 
 
 # The model of a file, read once per process: every DedupOptions and every stage built from the settings asks.
