@@ -45,6 +45,7 @@ class ParagraphCounts:
 
     def count(self, hashes: np.ndarray) -> np.ndarray:
         """The (never lower) count of each hash, in the shape of ``hashes``."""
-        flat = hashes.reshape(-1)
-        columns = self._columns(flat)
-        return self.counts[np.arange(len(_SEEDS))[:, None], columns].min(axis=0).reshape(hashes.shape)
+        rows = np.arange(len(_SEEDS), dtype=np.intp)[:, None] << self.bits  # each row's start in the flat counts
+        # np.take on the flat counters: half the time of fancy indexing on the 2-D array (every candidate pair asks)
+        counts = np.take(self.counts.reshape(-1), self._columns(hashes.reshape(-1)) + rows)
+        return counts.min(axis=0).reshape(hashes.shape)
