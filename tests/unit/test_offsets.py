@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 
 import pytest
+from aiokafka.errors import RecordTooLargeError
 from aiokafka.structs import ConsumerRecord
 from faust.types import TP, Message
 from hypothesis import given
@@ -450,6 +451,21 @@ def test_a_fetch_left_out_for_a_rebalances_seek_passes_no_offset(settings: Setti
     assert _fetch(consumer, tp, [COMMITTED, COMMITTED + 1]) == []
     consumer._seek_waits = False
 
+    assert _committable_at_position(consumer, tp, COMMITTED + 2, monkeypatch) == COMMITTED
+
+
+def test_a_record_too_large_for_its_fetch_passes_no_offset(settings: Settings, monkeypatch) -> None:
+    """aiokafka skips a record too large for its fetch by one offset and raises: the position it moved is no sign
+    that no message lies there, so the idle net forgets its read again (the error goes on to Faust)."""
+    tp = TP(settings.topic_raw, 0)
+    _, consumer = _read_again_by_the_idle_net(settings, tp, monkeypatch)
+
+    async def getmany(active_partitions, timeout):
+        raise RecordTooLargeError("a record larger than the fetch size")
+
+    consumer._thread = SimpleNamespace(getmany=getmany)
+    with pytest.raises(RecordTooLargeError):
+        asyncio.run(consumer._getmany({tp}, 1.0))
     assert _committable_at_position(consumer, tp, COMMITTED + 2, monkeypatch) == COMMITTED
 
 
