@@ -77,7 +77,7 @@ def is_wire_copy(lines: list[str]) -> bool:
     wire agency's mark on them (``is_wire_marked``: a dateline, a credit trailer or the agency's sign-off). Without
     that positive evidence a short text with no furniture the stage knows (a cookie wall or paywall in another
     language, a 404 page, a page's footer) reads as clean copy too: such a text goes the page-text path."""
-    return is_clean_copy(lines) and is_wire_marked(lines)
+    return is_wire_marked(lines) and is_clean_copy(lines)  # the mark first: a few patterns on two lines and the last
 
 
 def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) -> None:

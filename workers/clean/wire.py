@@ -117,7 +117,7 @@ def split_dateline(paragraph: str) -> tuple[Wire, str]:
 
 
 def signs_off(paragraph: str) -> bool:
-    """True when the paragraph closes with an agency's sign-off."""
+    """True when the paragraph closes with the Reuters wire's sign-off (``_SIGN_OFF``)."""
     return _SIGN_OFF.search(paragraph) is not None
 
 
