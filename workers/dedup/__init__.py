@@ -24,7 +24,7 @@ from typing import ClassVar, Literal, TypedDict
 import numpy as np
 
 from workers.dedup.boilerplate import ParagraphCounts
-from workers.dedup.decision import FEATURES, DecisionModel, Evidence, features, load_model
+from workers.dedup.decision import FEATURES, DecisionModel, Evidence, features, load_model, per_array
 from workers.dedup.sketch import EDGES_KEPT, FactMatch, Sketch, Sketcher, Sketches, fact_match
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
@@ -62,6 +62,7 @@ MIN_EQUAL_SLOTS = 8
 # Fewer shingles than this left of an article once its boilerplate paragraphs are set aside: too little of its
 # own to judge a containment on, so the smaller side counts as at least this big.
 MIN_OWN_SHINGLES = 8
+_END_PLACES = np.arange(EDGES_KEPT)  # an article's end paragraph places, for masks over them
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,22 +332,21 @@ class DedupIndex:
         copy is no part of the story, while the story's own end paragraphs are counted once, with its first copy).
         """
         store = self._store
-        ends = np.arange(EDGES_KEPT)
         firsts = np.array([store.slot_of.get(store.canonical[slot], slot) for slot in slots.tolist()], dtype=np.intp)
         used = self._ends(slots)
         in_first = self._held_by_both(slots, firsts, used, self._ends(firsts))
         counted = used & ((firsts == slots)[:, None] | ~in_first.any(axis=2))
-        store.counted[slots] = (counted << ends).sum(axis=1)
+        store.counted[slots] = (counted << _END_PLACES).sum(axis=1)
 
     def _count_paragraphs(self, slots: np.ndarray, step: int = 1) -> None:
         """Count (``step`` -1: uncount) the end paragraphs marked in the rows in ``slots``."""
         store = self._store
-        marked = ((store.counted[slots][:, None] >> np.arange(EDGES_KEPT)) & 1).astype(bool)
+        marked = ((store.counted[slots][:, None] >> _END_PLACES) & 1).astype(bool)
         self._paragraphs.add(store.edges[slots][marked], step)
 
     def _ends(self, slots: np.ndarray) -> np.ndarray:
         """Which of the ``EDGES_KEPT`` end paragraph places the rows in ``slots`` fill: [slots, EDGES_KEPT] bools."""
-        return np.arange(EDGES_KEPT) < self._store.edge_counts[slots][:, None]
+        return self._store.edge_counts[slots][:, None] > _END_PLACES
 
     def _boilerplate(self, slots: np.ndarray, held_by: int | None = None) -> np.ndarray:
         """Which end paragraphs of the rows in ``slots`` are counted for ``held_by`` articles or more (default:
@@ -621,9 +621,7 @@ def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 def _take(evidence: Evidence, where: np.ndarray) -> Evidence:
     """The evidence of some of the pairs."""
-    return Evidence(
-        *(FactMatch(*(v[where] for v in field)) if isinstance(field, FactMatch) else field[where] for field in evidence)
-    )
+    return Evidence(*(per_array(field, lambda values: values[where]) for field in evidence))
 
 
 @dataclass(frozen=True, slots=True)

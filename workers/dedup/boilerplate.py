@@ -23,6 +23,7 @@ class ParagraphCounts:
     def __init__(self, capacity: int) -> None:
         self.bits = max(int(COLUMNS_PER_ROW * capacity - 1).bit_length(), 10)
         self.counts = np.zeros((len(_SEEDS), 1 << self.bits), dtype=np.uint16)
+        self._row_starts = np.arange(len(_SEEDS), dtype=np.intp)[:, None] << self.bits  # in the flat counts
 
     @property
     def nbytes(self) -> int:
@@ -45,7 +46,6 @@ class ParagraphCounts:
 
     def count(self, hashes: np.ndarray) -> np.ndarray:
         """The (never lower) count of each hash, in the shape of ``hashes``."""
-        rows = np.arange(len(_SEEDS), dtype=np.intp)[:, None] << self.bits  # each row's start in the flat counts
         # np.take on the flat counters: half the time of fancy indexing on the 2-D array (every candidate pair asks)
-        counts = np.take(self.counts.reshape(-1), self._columns(hashes.reshape(-1)) + rows)
+        counts = np.take(self.counts.reshape(-1), self._columns(hashes.reshape(-1)) + self._row_starts)
         return counts.min(axis=0).reshape(hashes.shape)

@@ -10,6 +10,7 @@ checked on its held-out seeds (``bench/dedup_eval.py``); a pair is a copy when t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 
 from workers.dedup.sketch import MIN_SAMPLE, FactMatch
 
-__all__ = ["DEFAULT_MODEL", "FEATURES", "LATE", "DecisionModel", "Evidence", "feature_ranges", "features"]
+__all__ = ["DEFAULT_MODEL", "FEATURES", "LATE", "DecisionModel", "Evidence", "feature_ranges", "features", "per_array"]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "decision.json"
 FEATURES = (
@@ -111,11 +112,11 @@ def _late_ranges(most: Evidence) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     }
 
 
-def _zeros_like(field: np.ndarray | FactMatch) -> np.ndarray | FactMatch:
-    """A late field at its lowest: zeros, field by field for a fact comparison."""
+def per_array(field: np.ndarray | FactMatch, change: Callable[[np.ndarray], np.ndarray]) -> np.ndarray | FactMatch:
+    """An evidence field with ``change`` applied to its values, array by array for a fact comparison."""
     if isinstance(field, FactMatch):
-        return FactMatch(*(np.zeros_like(values) for values in field))
-    return np.zeros_like(field)
+        return FactMatch(*(change(values) for values in field))
+    return change(field)
 
 
 def feature_ranges(most: Evidence) -> tuple[np.ndarray, np.ndarray]:
@@ -127,9 +128,9 @@ def feature_ranges(most: Evidence) -> tuple[np.ndarray, np.ndarray]:
     largest values to zero) can take any value: the bound keeps every pair while its weight is not 0.
     """
     high = features(most)
-    least = most._replace(**{name: _zeros_like(getattr(most, name)) for name in LATE})
+    least = most._replace(**{name: per_array(getattr(most, name), np.zeros_like) for name in LATE})
     moved = (features(least) != high).any(axis=0)
-    low, high = high.copy(), high.copy()
+    low = high.copy()
     ranges = _late_ranges(most)
     for column, name in enumerate(FEATURES):
         if name in ranges:
