@@ -351,12 +351,13 @@ def costly_errors(docs: list[Document], predicted: list[str], top: int = 5) -> l
     the stories with their families), then those of a story split over several clusters (its pairs left apart, and
     its members per cluster). Where a round should look first: one wrong merge of two clusters of five costs 25
     pairs, a copy left alone 4."""
-    by_cluster, by_label = defaultdict(list), defaultdict(list)
+    by_cluster: defaultdict[object, list] = defaultdict(list)
+    by_label: defaultdict[object, Counter] = defaultdict(Counter)
     for doc, cluster in zip(docs, predicted, strict=True):
         by_cluster[cluster].append(doc)
-        by_label[doc.label].append(cluster)
+        by_label[doc.label][cluster] += 1
     merges = [(_pairs_apart(Counter(d.label for d in members)), members) for members in by_cluster.values()]
-    splits = [(_pairs_apart(Counter(clusters)), label, Counter(clusters)) for label, clusters in by_label.items()]
+    splits = [(_pairs_apart(clusters), label, clusters) for label, clusters in by_label.items()]
     lines = []
     for cost, members in sorted((m for m in merges if m[0]), key=lambda m: -m[0])[:top]:
         stories = Counter((d.label, d.family) for d in members)
