@@ -47,6 +47,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
     app = PipelineApp(
         settings.consumer_group(stages),
         source_topics={settings.source_topic(stage) for stage in stages},
+        isolation_level=settings.consumer_isolation_level,
         broker=settings.broker_url,
         broker_credentials=broker_credentials(settings),
         store="rocksdb://",

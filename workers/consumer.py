@@ -24,6 +24,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT
 
 from workers.offsets import CommitLedger
+from workers.settings import IsolationLevel
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._idle: dict[TP, HeldCommit] = {}  # per source partition with none in flight and messages waiting
         self._log_starts: dict[TP, int] = {}  # per source partition never committed, its first offset
         self._read_again_from: dict[TP, int] = {}  # per source partition the idle net sought back, where to
+
+    def _new_consumer_thread(self) -> IsolatedConsumerThread:
+        return IsolatedConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
@@ -321,6 +325,24 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self.ledger.forget(sources)
 
 
+class IsolatedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """aiokafka's consumer at the app's isolation level. Faust reads ``read_committed`` only under exactly-once;
+    a source written by a transactional producer upstream needs it under at-least-once too, or the records of
+    its aborted transactions are processed like any other."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._isolation_level = self.app.isolation_level  # aiokafka hands it to its fetcher at start
+        return consumer
+
+    def highwater(self, tp: TP) -> int:
+        """The end of what this consumer can read: under ``read_committed`` the last stable offset (an open
+        transaction's records are not readable yet), as Faust's own thread does under exactly-once."""
+        if self.app.isolation_level == "read_committed":
+            return self._ensure_consumer().last_stable_offset(tp)
+        return super().highwater(tp)
+
+
 class LedgerTransport(faust_aiokafka.Transport):
     """The aiokafka transport with the ledger's consumer."""
 
@@ -330,8 +352,11 @@ class LedgerTransport(faust_aiokafka.Transport):
 class PipelineApp(faust.App):
     """The pipeline's Faust app: it knows its source topics, and its consumer commits them by the ledger."""
 
-    def __init__(self, *args: Any, source_topics: Iterable[str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, source_topics: Iterable[str], isolation_level: IsolationLevel, **kwargs: Any
+    ) -> None:
         self.source_topics = frozenset(source_topics)
+        self.isolation_level = isolation_level
         super().__init__(*args, **kwargs)
 
     def _new_transport(self) -> LedgerTransport:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from workers.deadletters import ReplayFilter, original_bytes
 from workers.records import DeadLetter
@@ -198,7 +199,12 @@ async def wait_committed(settings: Settings, groups: Mapping[str, str], timeout:
     """
     started = time.monotonic()
     while True:
-        behind = {tp: n for tp, n in (await committed_lag(settings, groups)).items() if n}
+        try:
+            behind: dict | str = {tp: n for tp, n in (await committed_lag(settings, groups)).items() if n}
+        except KafkaError as error:  # e.g. a new broker has no group coordinator yet: ask again
+            if not error.retriable:
+                raise
+            behind = repr(error)
         if not behind:
             return time.monotonic() - started
         if time.monotonic() - started > timeout:

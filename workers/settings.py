@@ -15,6 +15,7 @@ Stage = Literal["clean", "dedup", "entities"]
 STAGES: tuple[Stage, ...] = ("clean", "dedup", "entities")
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+IsolationLevel = Literal["read_committed", "read_uncommitted"]
 # An ISO 639-1 code (as the clean stage's language detection gives it), or a 639-3 one for a language without.
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
@@ -54,6 +55,12 @@ class Settings(BaseSettings):
     )
     partitions: int = Field(4, ge=1, description="Partitions of the raw, unique and output topics")
     replication_factor: int = Field(1, ge=1, description="Replication factor of topics the pipeline creates")
+    # read_committed costs nothing when no producer upstream writes in transactions (the last stable offset is
+    # then the log's end); with one, it keeps the records of aborted transactions out of the pipeline.
+    consumer_isolation_level: IsolationLevel = Field(
+        "read_committed",
+        description="What the workers read of transactional producers upstream (read_committed skips aborted records)",
+    )
 
     # Kafka security (workers/security.py turns these into client options)
     security_protocol: SecurityProtocol = Field("PLAINTEXT", description="How clients talk to the brokers")

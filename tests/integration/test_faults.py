@@ -182,8 +182,22 @@ def test_a_source_written_in_transactions_is_committed_to_its_end(pipeline_setti
     assert clean_ids_once_committed(settings) == batch.ids
 
 
-async def produce_in_a_transaction(settings: Settings, topic: str, lines: list[bytes]) -> None:
-    """Publish the lines in one transaction, as an exactly-once producer upstream would."""
+def test_the_records_of_an_aborted_transaction_upstream_are_not_processed(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    """An upstream producer that aborts a transaction took its records back: they are in the log, marked aborted,
+    and a worker reading ``read_uncommitted`` (Faust's default under at-least-once) would publish them."""
+    settings = pipeline_settings
+    taken_back = make_batch(30, seed=19, prefix="aborted")
+    sent = make_batch(30, seed=23, prefix="committed")
+    asyncio.run(produce_in_a_transaction(settings, settings.topic_raw, taken_back.messages, abort=True))
+    asyncio.run(produce_in_a_transaction(settings, settings.topic_raw, sent.messages))
+    start_worker(settings, "clean")
+    assert clean_ids_once_committed(settings) == sent.ids
+
+
+async def produce_in_a_transaction(settings: Settings, topic: str, lines: list[bytes], abort: bool = False) -> None:
+    """Publish the lines in one transaction, as an exactly-once producer upstream would; or abort it."""
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         transactional_id=f"upstream-{settings.app_id}",
@@ -191,9 +205,10 @@ async def produce_in_a_transaction(settings: Settings, topic: str, lines: list[b
     )
     await producer.start()
     try:
-        async with producer.transaction():
-            for line in lines:
-                await producer.send(topic, value=line, key=message_key(line))
+        await producer.begin_transaction()
+        for line in lines:
+            await producer.send_and_wait(topic, value=line, key=message_key(line))
+        await (producer.abort_transaction() if abort else producer.commit_transaction())
     finally:
         await producer.stop()
 
