@@ -47,11 +47,17 @@ def _is_prompt_or_marker(line: str) -> bool:
     return is_chrome(line) or is_end_marker(line)
 
 
-def _labels_within(lines: list[str], most: int) -> bool:
-    """True when no more than ``most`` lines after the first read as labels: no sentence's end, no number, and
-    no row of figures beside them (a table's heading or a row's name is the table's)."""
+def is_all_copy(lines: list[str]) -> bool:
+    """True when no line, the first included, reads as a label (``_labels_within``)."""
+    return _labels_within(lines, 0, start=0)
+
+
+def _labels_within(lines: list[str], most: int, start: int = 1) -> bool:
+    """True when no more than ``most`` lines from the ``start``-th (after the first, which may be a headline)
+    read as labels: no sentence's end, no number, and no row of figures beside them (a table's heading or a row's
+    name is the table's)."""
     labels = 0
-    for index in range(1, len(lines)):
+    for index in range(start, len(lines)):
         line = lines[index]
         if ends_sentence(line) or has_number(line) or _beside_figures(lines, index):
             continue
@@ -63,7 +69,8 @@ def _labels_within(lines: list[str], most: int) -> bool:
 
 def _beside_figures(lines: list[str], index: int) -> bool:
     """True when the line before or after the ``index``-th is a row of figures."""
-    return is_figure_row(lines[index - 1]) or (index + 1 < len(lines) and is_figure_row(lines[index + 1]))
+    before = index > 0 and is_figure_row(lines[index - 1])
+    return before or (index + 1 < len(lines) and is_figure_row(lines[index + 1]))
 
 
 def copy_title(raw_lines: list[str], lines: list[str]) -> str | None:
