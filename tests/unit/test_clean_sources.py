@@ -331,6 +331,8 @@ def test_a_fragment_of_a_page_is_no_article(folder: Path, page_id: str, lines: i
         ("The issue is rated a top-flight AAA by Standard and Poor's\nCorp.\nREUTER...^M", True),  # caret notation
         (f"{WIRE_STORY}\nReuter\x1a", True),  # a raw control character
         (f"{WIRE_STORY}\nReuter 11", False),  # a number, not a time and desk code
+        ("Group orders 11.03 billion francs vs 13.00 billion.\n REUTE", True),  # cut short (reuters21578-378)
+        (f"{WIRE_STORY}\nREU", False),
         ("the Compaq Deskpro 286R.\n More", False),  # a continuation marker is no sign-off (``is_continued``)
     ],
 )

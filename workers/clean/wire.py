@@ -87,10 +87,11 @@ _LINE_NOISE = r"(?:[.\s\x00-\x1f\x7f]|\^[@-_])*"
 # total 55.8 (33.7).        REUTER"), and what transmission glued to it: a time and desk code ("REUTER11:43/VB")
 # and line noise. Only the agency that signs off, as it writes itself: other agencies' names and codes close pages
 # too (a photo credit "AP", a menu item "Uni", a cookie notice's "dpa"; found by review). The 1987 wire wrote it
-# REUTER, Reuter or reuter. Forms counted on Reuters items 0-2,999: 2,960 alone or after a sentence, 8 with dots,
-# 3 with "...^M", 1 with a time and desk code.
+# REUTER, Reuter or reuter, and cut it short in capitals ("REUTE"). Forms counted on Reuters items 0-2,999: 2,960
+# alone or after a sentence, 8 with dots, 3 with "...^M", 1 with a time and desk code, 1 cut short.
 _SIGN_OFF = re.compile(
-    rf"(?:^|\n|[.!?)\]]\s+)\s*(?:REUTERS?|[Rr]euters?)[.\s]*(?:\d{{1,2}}:\d{{2}}(?:/[A-Z]{{1,4}})?)?{_LINE_NOISE}$"
+    r"(?:^|\n|[.!?)\]]\s+)\s*(?:REUT(?:E(?:RS?)?)?|[Rr]euters?)[.\s]*"
+    rf"(?:\d{{1,2}}:\d{{2}}(?:/[A-Z]{{1,4}})?)?{_LINE_NOISE}$"
 )
 # The wire's continuation marker: a take that another take continues closes with "More" alone on its last line
 # (13 of Reuters items 0-2,999, each after a sentence's end). On a line of its own after a sentence only: "... More"
