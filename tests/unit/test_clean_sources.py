@@ -178,6 +178,25 @@ def test_wire_copy_closed_by_any_form_of_the_wire_trailer_is_kept_whole(story_id
     codec.check("clean", article)
 
 
+def test_a_sentence_cut_by_a_wrap_before_a_capital_still_reads_as_copy() -> None:
+    """reuters21578-4234 (held out: dead-lettered): its one sentence ends on a line of two words of its own."""
+    story = (
+        "PerfectData Corp said it\nagreed to license certain disk cleaning related patents to the\n<Texwipe Co>.\n"
+        " Reuter\n"
+    )
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1.0, article["text"]
+
+
+def test_wire_copy_with_no_sentence_or_figure_is_no_article() -> None:
+    """A headline and its source, as an aggregator lists them: a wire's sign-off and no furniture, but no copy."""
+    text = "Business\nOil prices slide as OPEC weighs a cut in output\nReuters"
+    assert is_wire_copy(unwrap(text.splitlines()))
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text=text), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
+
+
 def test_a_scraped_page_without_prompts_is_still_cleaned_as_page_text() -> None:
     page = load_page(DEFAULT_AEB, BYLINE_PAGE)
     assert not is_clean_copy(unwrap(page.text.splitlines()))

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from workers.clean.body import (
     body_paragraphs,
     copy_title,
+    holds_copy,
     is_all_copy,
     is_article_like,
     is_clean_copy,
-    reads_as_copy,
 )
 from workers.clean.html import extract_html
 from workers.clean.language import detect_language
@@ -74,7 +74,7 @@ def extract(raw: RawArticle) -> Extract:
     if is_wire_copy(lines):  # an article sent as text: kept whole, as a body is, but for a headline set apart
         title = copy_title(raw_lines, lines)
         body = lines[1:] if title else lines
-        return Extract("text", title, body, any(map(reads_as_copy, body)), whole=True)
+        return Extract("text", title, body, holds_copy(body), whole=True)
     page = article_of(page_lines(lines))
     return Extract("text", page.title, page.paragraphs, True, language=page.language)
 

@@ -37,6 +37,18 @@ def reads_as_copy(line: str) -> bool:
     return (ends_sentence(line) or has_number(line)) and is_article_like(line)
 
 
+def holds_copy(lines: list[str]) -> bool:
+    """True when a line reads as copy (``reads_as_copy``) with the line before it when that one ends no sentence: a
+    wrap before a capital leaves a sentence's end on a short line of its own ("... patents to the / <Texwipe Co>.";
+    6 wire items of Reuters 0-2,999 hold one)."""
+    return any(reads_as_copy(_with_the_line_before(lines, index)) for index in range(len(lines)))
+
+
+def _with_the_line_before(lines: list[str], index: int) -> str:
+    before = lines[index - 1] if index else ""
+    return f"{before} {lines[index]}" if before and not ends_sentence(before) else lines[index]
+
+
 def is_clean_copy(lines: list[str]) -> bool:
     """True when the (unwrapped) lines of a text hold no furniture: at most ``CLEAN_COPY_LABELS`` labels, no
     prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article."""
