@@ -281,7 +281,7 @@ def evaluate_fragments(pages: list[Page], failures: bool) -> None:
     """Pages' fragments sent as ``text``: how many the stage publishes, and how many of those it kept whole."""
     texts = [fragment for page in pages for fragment in fragments(page.text)]
     published = [text for text, out in zip(texts, run(stage("text"), texts).outputs, strict=True) if out is not None]
-    whole = [text for text in published if is_wire_copy(unwrap(text.splitlines()))]
+    whole = [text for text in published if is_wire_copy(unwrap(text.splitlines()), text.splitlines())]
     sizes = " and ".join(map(str, FRAGMENT_LINES))
     print(
         f"\nfragments (first and last {sizes} lines): {len(texts)}; published {len(published)}; kept whole {len(whole)}"

@@ -188,10 +188,24 @@ def test_a_sentence_cut_by_a_wrap_before_a_capital_still_reads_as_copy() -> None
     assert kept(story, article["text"]) == 1.0, article["text"]
 
 
+def test_a_sign_off_on_a_line_of_its_own_is_read_before_the_lines_are_joined() -> None:
+    """reuters21578-15406 (held out: 82% kept): the unindented sign-off is joined to the note above it, which ends
+    no sentence ("... NV <NTNN.AS> REUTER"), but it stands on the text's last line of its own."""
+    story = (
+        "Year 1986\n    Net profit 635.5 mln guilders vs 603.4 mln.\n    Revenues 17.35 billion guilders vs 17.27 "
+        "billion.\n    Net profit per nominal 2.50 guilder share 5.79 guilders vs\n5.67, corrected for capital "
+        "increase. (1985 uncorrected figure\n5.73).\n    Dividend 2.50 guilders vs 2.38, corrected. (2.40\n"
+        "uncorrected.)\n    Note - Full name is Nationale Nederlanden NV <NTNN.AS>\nREUTER\n"
+    )
+    assert not is_wire_marked(unwrap(story.splitlines()))
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1.0, article["text"]
+
+
 def test_wire_copy_with_no_sentence_or_figure_is_no_article() -> None:
     """A headline and its source, as an aggregator lists them: a wire's sign-off and no furniture, but no copy."""
     text = "Business\nOil prices slide as OPEC weighs a cut in output\nReuters"
-    assert is_wire_copy(unwrap(text.splitlines()))
+    assert is_wire_copy(unwrap(text.splitlines()), text.splitlines())
     with pytest.raises(Rejected) as rejected:
         clean_article(raw(text=text), ORIGIN, OPTIONS)
     assert rejected.value.code == "no_article"
@@ -376,4 +390,4 @@ def test_wire_copy_is_known_by_its_wire_mark(text: str, marked: bool) -> None:
     ],
 )
 def test_a_take_closed_by_the_continuation_marker_is_wire_copy(text: str, wire_copy: bool) -> None:
-    assert is_wire_copy(unwrap(text.splitlines())) is wire_copy
+    assert is_wire_copy(unwrap(text.splitlines()), text.splitlines()) is wire_copy
