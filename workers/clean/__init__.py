@@ -71,9 +71,7 @@ def extract(raw: RawArticle) -> Extract:
         return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)), whole=True)
     raw_lines = raw.get("text", "").splitlines()
     lines = unwrap(raw_lines)
-    if is_wire_copy(
-        lines, raw_lines
-    ):  # an article sent as text: kept whole, as a body is, but for a headline set apart
+    if is_wire_copy(lines, raw_lines):  # an article sent as text: kept whole as a body is, a headline set apart
         title = copy_title(raw_lines, lines)
         body = lines[1:] if title else lines
         return Extract("text", title, body, holds_copy(body), whole=True)
