@@ -3,6 +3,7 @@
     python -m bench.clean_eval                                # every set, every page (about 4 minutes here)
     python -m bench.clean_eval --sets aeb,l3s --limit 60      # a development run (under 2 minutes)
     python -m bench.clean_eval --sets reuters --reuters-from 1500   # the Reuters check slice, not the dev one
+    python -m bench.clean_eval --sets reuters --reuters-from 3000 --reuters all   # the held-out rest of the corpus
     python -m bench.clean_eval --failures                     # also list the pages the stage loses
     python -m bench.clean_eval --sets aeb,l3s --timed         # raw records carry their time, as feeds' do
     python -m bench.clean_eval --sets aeb,l3s --modes fragments   # pages' first and last lines sent as text
@@ -12,8 +13,8 @@ Sets (read from ``../shared``, never copied into the repository):
 - ``l3s``: L3S-GN1, 621 news pages of 2008 from 408 sites (``eval/l3s-gn1``). Its README lists eleven pages
   damaged in this copy (no extractor can see their article); they are left out, and the run says so.
 - ``reuters``: Reuters-21578 bodies as a wire feed sends them (``corpus``): already the article, hard-wrapped,
-  with tables. ``--reuters`` bodies (default 1,500) from ``--reuters-from`` on, in file order, sent as ``text``
-  and as ``body``.
+  with tables. ``--reuters`` bodies (default 1,500; ``all``: to the end) from ``--reuters-from`` on, in file
+  order, sent as ``text`` and as ``body``.
 
 Metric for the HTML sets (AEB's own, see its README): tokenise on ``\\w+``, take the multiset of 4-token shingles
 of the extracted and the annotated body, count true positives, false positives and false negatives per page;
@@ -174,17 +175,23 @@ def _page(folder: Path, page_id: str, truth: str) -> Page:
     return Page(page_id, html, render_page_text(html), truth)
 
 
-def load_reuters(path: Path, start: int, count: int) -> list[tuple[str, str]]:
-    """``count`` (id, body) pairs of the corpus's non-empty bodies, from the ``start``-th on, in file order."""
+def load_reuters(path: Path, start: int, count: int | None) -> list[tuple[str, str]]:
+    """``count`` (None: every one to the end) (id, body) pairs of the corpus's non-empty bodies, from the
+    ``start``-th on, in file order."""
     bodies = []
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         for line in lines:
             story = json.loads(line)
             if story.get("text", "").strip():
                 bodies.append((story["id"], story["text"]))
-            if len(bodies) >= start + count:
+            if count is not None and len(bodies) >= start + count:
                 break
     return bodies[start:]
+
+
+def reuters_count(value: str) -> int | None:
+    """``--reuters``: a number of bodies, or ``all`` (None: to the end of the corpus)."""
+    return None if value == "all" else int(value)
 
 
 def stage(kind: str, published_at: str | None = None) -> Extractor:
@@ -274,7 +281,7 @@ def evaluate_fragments(pages: list[Page], failures: bool) -> None:
     """Pages' fragments sent as ``text``: how many the stage publishes, and how many of those it kept whole."""
     texts = [fragment for page in pages for fragment in fragments(page.text)]
     published = [text for text, out in zip(texts, run(stage("text"), texts).outputs, strict=True) if out is not None]
-    whole = [text for text in published if is_wire_copy(unwrap(text.splitlines()))]
+    whole = [text for text in published if is_wire_copy(unwrap(text.splitlines()), text.splitlines())]
     sizes = " and ".join(map(str, FRAGMENT_LINES))
     print(
         f"\nfragments (first and last {sizes} lines): {len(texts)}; published {len(published)}; kept whole {len(whole)}"
@@ -320,7 +327,7 @@ def evaluate_reuters(bodies: list[tuple[str, str]], failures: bool) -> None:
             f"| {result.pages_per_second:,.0f} |"
         )
         if failures:
-            print(f"  {kind}: dead-lettered {long_rejected[:20]}; losing {losing[:20]}")
+            print(f"  {kind}: dead-lettered {long_rejected}; losing {losing}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -334,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aeb", type=Path, default=DEFAULT_AEB, help="AEB's folder")
     parser.add_argument("--l3s", type=Path, default=DEFAULT_L3S, help="L3S-GN1's folder")
     parser.add_argument("--reuters-path", type=Path, default=DEFAULT_REUTERS, help="the Reuters corpus file")
-    parser.add_argument("--reuters", type=int, default=1500, help="how many Reuters bodies")
+    parser.add_argument("--reuters", type=reuters_count, default=1500, help="how many Reuters bodies (all: to the end)")
     parser.add_argument("--reuters-from", type=int, default=0, help="skip this many Reuters bodies first")
     parser.add_argument("--failures", action="store_true", help="list the pages and items the stage loses")
     parser.add_argument("--timed", action="store_true", help="HTML raw records carry a published_at, as feeds' do")

@@ -13,7 +13,7 @@ import pytest
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, document_scores, load_page, load_reuters
 from workers import codec
-from workers.clean import CleanOptions, clean_article
+from workers.clean import CleanOptions, clean_article, is_wire_copy
 from workers.clean.body import is_clean_copy
 from workers.clean.pagetext import unwrap
 from workers.clean.wire import is_wire_marked
@@ -44,6 +44,10 @@ EARNINGS_TABLE = re.compile(r"^Shr .+ vs .+\n\s+Net .+ vs ", re.MULTILINE)
 # earnings table (22 words), a dividend notice (15), and a sugar-quota table of country rows ("ARGENTINA nil
 # 39,130") of which page text kept only the first paragraph.
 SHORT_BRIEFS = ("reuters21578-580", "reuters21578-85", "reuters21578-105")
+# Reuters items 1,500-2,999 whose wire mark the sign-off once missed, each sent as text: a take closed by "More"
+# (20 words, dead-lettered), a sign-off glued to a time and desk code ("NIL. REUTER11:43/VB", 77% of the words
+# kept) and one followed by dots and a carriage return in caret notation ("REUTER...^M", 84% kept).
+TRAILER_FORMS = ("reuters21578-3033", "reuters21578-3040", "reuters21578-2684")
 # An AEB page (techcrunch.com, 2019) with no prompt at all: only its byline, handle and a separator ("Catherine
 # Shu", "@catherineshu", "/") tell it from an article sent as itself.
 BYLINE_PAGE = "1ace8c85aaee21b9d4505eca506d50c4721c29db62848b567a9703bfe0583892"
@@ -71,6 +75,11 @@ NOT_ARTICLES = {
     "signals patience.\nStorm batters coast, thousands without power.\nAP",
     "agency_under_a_heading": "Top Stories (Reuters) - Oil prices slide as OPEC+ weighs output cut.\nFed holds rates "
     "steady, signals patience.\nStorm batters coast, thousands without power.",
+    # closed by "More", which continues a wire take only when every line before it is copy
+    "headlines_closed_by_more": "Latest news\nOil prices slide as OPEC+ weighs output cut\nFed holds rates steady, "
+    "signals patience\nStorm batters coast, thousands without power\nMore",
+    "menu_closed_by_more": "Yahoo!\nMy Yahoo!\nMail\nMore",  # the first lines of an L3S-GN1 page (9a5adea6)
+    "teaser_closed_by_more": "The council voted on Tuesday to close the library. More",
 }
 # The first (4) or last (-4) lines of pages rendered to text, with no furniture the stage knows: on AEB a blog's
 # sharing errors ("%d bloggers like this:"), a station's weather header ("55°F Clear / Wichita, KS") and its
@@ -159,6 +168,47 @@ def test_a_short_wire_brief_sent_as_text_is_kept_whole(story_id: str) -> None:
     assert kept(story, article["text"]) == 1.0, article["text"]
     assert article["input_kind"] == "text"
     codec.check("clean", article)
+
+
+@pytest.mark.parametrize("story_id", TRAILER_FORMS)
+def test_wire_copy_closed_by_any_form_of_the_wire_trailer_is_kept_whole(story_id: str) -> None:
+    [story] = [text for found, text in load_reuters(DEFAULT_REUTERS, 1500, 1500) if found == story_id]
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1.0, article["text"]
+    codec.check("clean", article)
+
+
+def test_a_sentence_cut_by_a_wrap_before_a_capital_still_reads_as_copy() -> None:
+    """reuters21578-4234 (held out: dead-lettered): its one sentence ends on a line of two words of its own."""
+    story = (
+        "PerfectData Corp said it\nagreed to license certain disk cleaning related patents to the\n<Texwipe Co>.\n"
+        " Reuter\n"
+    )
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1.0, article["text"]
+
+
+def test_a_sign_off_on_a_line_of_its_own_is_read_before_the_lines_are_joined() -> None:
+    """reuters21578-15406 (held out: 82% kept): the unindented sign-off is joined to the note above it, which ends
+    no sentence ("... NV <NTNN.AS> REUTER"), but it stands on the text's last line of its own."""
+    story = (
+        "Year 1986\n    Net profit 635.5 mln guilders vs 603.4 mln.\n    Revenues 17.35 billion guilders vs 17.27 "
+        "billion.\n    Net profit per nominal 2.50 guilder share 5.79 guilders vs\n5.67, corrected for capital "
+        "increase. (1985 uncorrected figure\n5.73).\n    Dividend 2.50 guilders vs 2.38, corrected. (2.40\n"
+        "uncorrected.)\n    Note - Full name is Nationale Nederlanden NV <NTNN.AS>\nREUTER\n"
+    )
+    assert not is_wire_marked(unwrap(story.splitlines()))
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1.0, article["text"]
+
+
+def test_wire_copy_with_no_sentence_or_figure_is_no_article() -> None:
+    """A headline and its source, as an aggregator lists them: a wire's sign-off and no furniture, but no copy."""
+    text = "Business\nOil prices slide as OPEC weighs a cut in output\nReuters"
+    assert is_wire_copy(unwrap(text.splitlines()), text.splitlines())
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text=text), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
 
 
 def test_a_scraped_page_without_prompts_is_still_cleaned_as_page_text() -> None:
@@ -307,7 +357,37 @@ def test_a_fragment_of_a_page_is_no_article(folder: Path, page_id: str, lines: i
         (f"{WIRE_STORY}\nAP", False),  # only the wire that signs off does (a photo credit, a menu item "Uni")
         (f"Talks resume\nWASHINGTON (Reuters) - {WIRE_STORY}", True),  # a dateline under a headline
         (f"Top Stories (Reuters) - {WIRE_STORY}", False),  # an agency under a heading: no place
+        (
+            "PARANA STATE: UMUARAMA NIL, LONDRINA NIL.\nSAO PAULO STATE: SAO CARLOS NIL. REUTER11:43/VB",
+            True,
+        ),
+        ("The issue is rated a top-flight AAA by Standard and Poor's\nCorp.\nREUTER...^M", True),  # caret notation
+        (f"{WIRE_STORY}\nReuter\x1a", True),  # a raw control character
+        (f"{WIRE_STORY}\nReuter 11", False),  # a number, not a time and desk code
+        ("Group orders 11.03 billion francs vs 13.00 billion.\n REUTE", True),  # cut short (reuters21578-378)
+        (f"{WIRE_STORY}\nREU", False),
+        ("the Compaq Deskpro 286R.\n More", False),  # a continuation marker is no sign-off (``is_continued``)
     ],
 )
 def test_wire_copy_is_known_by_its_wire_mark(text: str, marked: bool) -> None:
     assert is_wire_marked(unwrap(text.splitlines())) is marked
+
+
+@pytest.mark.parametrize(
+    ("text", "wire_copy"),
+    [
+        # reuters21578-3033: a take of 20 words, continued in the next
+        (
+            "Compaq Computer Corp said it has\nintroduced a new 12 megahertz desktop personal computer called\nthe "
+            "Compaq Deskpro 286R.\n More\n",
+            True,
+        ),
+        (f"{WIRE_STORY}\nMORE", True),
+        (f"{WIRE_STORY}\nmore", True),
+        (f"{WIRE_STORY} More", False),  # on the last sentence's line: a teaser's link
+        ("Oil prices slide\nFed holds rates steady.\nMore", False),  # a label before it: a list of headlines
+        ("Markets\nMore", False),  # no sentence before it
+    ],
+)
+def test_a_take_closed_by_the_continuation_marker_is_wire_copy(text: str, wire_copy: bool) -> None:
+    assert is_wire_copy(unwrap(text.splitlines()), text.splitlines()) is wire_copy

@@ -5,13 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workers.clean.body import body_paragraphs, copy_title, is_article_like, is_clean_copy, reads_as_copy
+from workers.clean.body import (
+    body_paragraphs,
+    copy_title,
+    holds_copy,
+    is_all_copy,
+    is_article_like,
+    is_clean_copy,
+)
 from workers.clean.html import extract_html
 from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import article_of, page_lines, unwrap
-from workers.clean.wire import attribute, is_wire_marked
+from workers.clean.wire import attribute, is_continued, is_wire_marked, signs_off
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "warm_up"]
@@ -64,20 +71,30 @@ def extract(raw: RawArticle) -> Extract:
         return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)), whole=True)
     raw_lines = raw.get("text", "").splitlines()
     lines = unwrap(raw_lines)
-    if is_wire_copy(lines):  # an article sent as text: kept whole, as a body is, but for a headline set apart
+    if is_wire_copy(lines, raw_lines):  # an article sent as text: kept whole as a body is, a headline set apart
         title = copy_title(raw_lines, lines)
         body = lines[1:] if title else lines
-        return Extract("text", title, body, any(map(reads_as_copy, body)), whole=True)
+        return Extract("text", title, body, holds_copy(body), whole=True)
     page = article_of(page_lines(lines))
     return Extract("text", page.title, page.paragraphs, True, language=page.language)
 
 
-def is_wire_copy(lines: list[str]) -> bool:
-    """True when (unwrapped) text lines are wire copy sent as text: no furniture in them (``is_clean_copy``) and a
-    wire agency's mark on them (``is_wire_marked``: a dateline, a credit trailer or the agency's sign-off). Without
-    that positive evidence a short text with no furniture the stage knows (a cookie wall or paywall in another
-    language, a 404 page, a page's footer) reads as clean copy too: such a text goes the page-text path."""
-    return is_wire_marked(lines) and is_clean_copy(lines)  # the mark first: a few patterns on two lines and the last
+def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
+    """True when a text (its ``raw_lines``, and those ``unwrap``ped) is wire copy sent as text: no furniture in it
+    (``is_clean_copy``) and a wire agency's mark on it (``carries_a_wire_mark``). Without that positive evidence a
+    short text with no furniture the stage knows (a cookie wall or paywall in another language, a 404 page, a page's
+    footer) reads as clean copy too: such a text goes the page-text path."""
+    return carries_a_wire_mark(lines, raw_lines) and is_clean_copy(lines)  # the mark first: a few patterns
+
+
+def carries_a_wire_mark(lines: list[str], raw_lines: list[str]) -> bool:
+    """A dateline, a credit trailer or the agency's sign-off (``is_wire_marked``; the sign-off also on the last raw
+    line, which ``unwrap`` joins to a line above that ends no sentence when it is not indented), or the wire's
+    continuation marker closing a take of which no line is a label (``is_continued``, ``is_all_copy``): a bare
+    "More" also closes menus and lists of headlines, and each of the 13 takes so closed in Reuters items 0-2,999
+    is copy to its last line."""
+    last_raw = next((line for line in reversed(raw_lines) if line.strip()), "")
+    return is_wire_marked(lines) or signs_off(last_raw) or (is_continued(lines) and is_all_copy(lines[:-1]))
 
 
 def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) -> None:

@@ -37,6 +37,18 @@ def reads_as_copy(line: str) -> bool:
     return (ends_sentence(line) or has_number(line)) and is_article_like(line)
 
 
+def holds_copy(lines: list[str]) -> bool:
+    """True when a line reads as copy (``reads_as_copy``) with the line before it when that one ends no sentence: a
+    wrap before a capital leaves a sentence's end on a short line of its own ("... patents to the / <Texwipe Co>.";
+    6 wire items of Reuters 0-2,999 hold one)."""
+    return any(reads_as_copy(_with_the_line_before(lines, index)) for index in range(len(lines)))
+
+
+def _with_the_line_before(lines: list[str], index: int) -> str:
+    before = lines[index - 1] if index else ""
+    return f"{before} {lines[index]}" if before and not ends_sentence(before) else lines[index]
+
+
 def is_clean_copy(lines: list[str]) -> bool:
     """True when the (unwrapped) lines of a text hold no furniture: at most ``CLEAN_COPY_LABELS`` labels, no
     prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article."""
@@ -47,11 +59,17 @@ def _is_prompt_or_marker(line: str) -> bool:
     return is_chrome(line) or is_end_marker(line)
 
 
-def _labels_within(lines: list[str], most: int) -> bool:
-    """True when no more than ``most`` lines after the first read as labels: no sentence's end, no number, and
-    no row of figures beside them (a table's heading or a row's name is the table's)."""
+def is_all_copy(lines: list[str]) -> bool:
+    """True when no line, the first included, reads as a label (``_labels_within``)."""
+    return _labels_within(lines, 0, start=0)
+
+
+def _labels_within(lines: list[str], most: int, start: int = 1) -> bool:
+    """True when no more than ``most`` lines from the ``start``-th (after the first, which may be a headline)
+    read as labels: no sentence's end, no number, and no row of figures beside them (a table's heading or a row's
+    name is the table's)."""
     labels = 0
-    for index in range(1, len(lines)):
+    for index in range(start, len(lines)):
         line = lines[index]
         if ends_sentence(line) or has_number(line) or _beside_figures(lines, index):
             continue
@@ -63,7 +81,8 @@ def _labels_within(lines: list[str], most: int) -> bool:
 
 def _beside_figures(lines: list[str], index: int) -> bool:
     """True when the line before or after the ``index``-th is a row of figures."""
-    return is_figure_row(lines[index - 1]) or (index + 1 < len(lines) and is_figure_row(lines[index + 1]))
+    before = index > 0 and is_figure_row(lines[index - 1])
+    return before or (index + 1 < len(lines) and is_figure_row(lines[index + 1]))
 
 
 def copy_title(raw_lines: list[str], lines: list[str]) -> str | None:

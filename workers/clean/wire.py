@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from workers.clean.pagetext import ends_sentence
 from workers.records import Wire
 
 # Agency spellings as they appear in datelines and credits, mapped to one name each.
@@ -79,11 +80,23 @@ _TRAILER = re.compile(
 _CREDIT_PARAGRAPH = re.compile(
     r"^[^.]{0,200}\bcontributed(?:\s+reporting)?\s+(?:to\s+)?this\s+(?:report|story|article)\.?$", re.IGNORECASE
 )
+# What the wire's transmission leaves after its last word: dots, blanks and control characters, raw or in caret
+# notation ("REUTER...^M": a carriage return printed as ^M).
+_LINE_NOISE = r"(?:[.\s\x00-\x1f\x7f]|\^[@-_])*"
 # The Reuters wire's sign-off closing a story, alone on its last line or after its last sentence or figure ("...
-# total 55.8 (33.7).        REUTER"). Only the agency that signs off, as it writes itself: other agencies' names and
-# codes close pages too (a photo credit "AP", a menu item "Uni", a cookie notice's "dpa"; found by review). The
-# 1987 wire wrote it REUTER, Reuter or reuter.
-_SIGN_OFF = re.compile(r"(?:^|\n|[.!?)\]]\s+)\s*(?:REUTERS?|[Rr]euters?)[.\s]*$")
+# total 55.8 (33.7).        REUTER"), and what transmission glued to it: a time and desk code ("REUTER11:43/VB")
+# and line noise. Only the agency that signs off, as it writes itself: other agencies' names and codes close pages
+# too (a photo credit "AP", a menu item "Uni", a cookie notice's "dpa"; found by review). The 1987 wire wrote it
+# REUTER, Reuter or reuter, and cut it short in capitals ("REUTE"). Forms counted on Reuters items 0-2,999: 2,960
+# alone or after a sentence, 8 with dots, 3 with "...^M", 1 with a time and desk code, 1 cut short.
+_SIGN_OFF = re.compile(
+    r"(?:^|\n|[.!?)\]]\s+)\s*(?:REUT(?:E(?:RS?)?)?|[Rr]euters?)[.\s]*"
+    rf"(?:\d{{1,2}}:\d{{2}}(?:/[A-Z]{{1,4}})?)?{_LINE_NOISE}$"
+)
+# The wire's continuation marker: a take that another take continues closes with "More" alone on its last line
+# (13 of Reuters items 0-2,999, each after a sentence's end). On a line of its own after a sentence only: "... More"
+# closes many a web page's teaser.
+_CONTINUED = re.compile(rf"^\s*(?:MORE|[Mm]ore){_LINE_NOISE}$")
 MAX_CITY_WORDS = 4  # "RIO DE JANEIRO" is the longest common dateline city; more words are a sentence
 
 
@@ -121,9 +134,14 @@ def signs_off(paragraph: str) -> bool:
     return _SIGN_OFF.search(paragraph) is not None
 
 
+def is_continued(paragraphs: list[str]) -> bool:
+    """True when the paragraphs close with the wire's continuation marker (``_CONTINUED``) after a sentence."""
+    return len(paragraphs) > 1 and _CONTINUED.match(paragraphs[-1]) is not None and ends_sentence(paragraphs[-2])
+
+
 def is_wire_marked(paragraphs: list[str]) -> bool:
     """True when a body carries a wire agency's mark: a dateline opening it (or its first paragraph after a
-    headline), a credit trailer or the wire's sign-off closing it."""
+    headline), a credit trailer or the wire's sign-off closing it (its continuation marker: ``is_continued``)."""
     if not paragraphs:
         return False
     last = paragraphs[-1]
