@@ -6,6 +6,7 @@ The pages and stories are read from ``../shared`` (their licences keep them out 
 from __future__ import annotations
 
 import re
+import re._parser as re_parser  # the standard library's own parser: what a pattern's repeats are
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, document_scores, load_page, load_reuters
 from workers import codec
-from workers.clean import CleanOptions, clean_article, is_wire_copy
+from workers.clean import CleanOptions, clean_article, is_wire_copy, wire
 from workers.clean.body import is_clean_copy
 from workers.clean.pagetext import unwrap
 from workers.clean.wire import is_wire_marked
@@ -44,10 +45,13 @@ EARNINGS_TABLE = re.compile(r"^Shr .+ vs .+\n\s+Net .+ vs ", re.MULTILINE)
 # earnings table (22 words), a dividend notice (15), and a sugar-quota table of country rows ("ARGENTINA nil
 # 39,130") of which page text kept only the first paragraph.
 SHORT_BRIEFS = ("reuters21578-580", "reuters21578-85", "reuters21578-105")
-# Reuters items 1,500-2,999 whose wire mark the sign-off once missed, each sent as text: a take closed by "More"
-# (20 words, dead-lettered), a sign-off glued to a time and desk code ("NIL. REUTER11:43/VB", 77% of the words
-# kept) and one followed by dots and a carriage return in caret notation ("REUTER...^M", 84% kept).
-TRAILER_FORMS = ("reuters21578-3033", "reuters21578-3040", "reuters21578-2684")
+# Reuters items 1,500-2,999 whose wire mark the sign-off once missed, each sent as text, with the transmission junk
+# glued to it: a time and desk code ("NIL. REUTER11:43/VB", 77% of the words kept) and dots and a carriage return in
+# caret notation ("REUTER...^M", 84% kept).
+TRAILER_FORMS = {"reuters21578-3040": "11:43/VB", "reuters21578-2684": "...^M"}
+# Takes of Reuters 1,500-2,999 closed by the continuation marker: hard-wrapped, "More" indented on the last line
+# (71 and 90 words), and one of 20 words on three lines, too few to tell a fixed wrap width.
+CONTINUED_TAKE, CONTINUED_CAPITALS, SHORT_TAKE = "reuters21578-2715", "reuters21578-3011", "reuters21578-3033"
 # An AEB page (techcrunch.com, 2019) with no prompt at all: only its byline, handle and a separator ("Catherine
 # Shu", "@catherineshu", "/") tell it from an article sent as itself.
 BYLINE_PAGE = "1ace8c85aaee21b9d4505eca506d50c4721c29db62848b567a9703bfe0583892"
@@ -80,6 +84,29 @@ NOT_ARTICLES = {
     "signals patience\nStorm batters coast, thousands without power\nMore",
     "menu_closed_by_more": "Yahoo!\nMy Yahoo!\nMail\nMore",  # the first lines of an L3S-GN1 page (9a5adea6)
     "teaser_closed_by_more": "The council voted on Tuesday to close the library. More",
+    # closed by "More" on a line of its own, neither indented nor wrapped at a fixed width (found by review)
+    "teaser_over_more": "The council voted on Tuesday to close the library.\nMore",
+    "teaser_over_more_dots": "Three friends of mine flew over Christmas, and all three fell ill after the plane "
+    "journey. Coincidence?\nMore...",
+    "scores_over_more": "Lakers 102, Celtics 99.\nKnicks 88, Nets 91.\nHeat 110, Bulls 104.\nMore",
+    "comments_over_more": "Great piece, thanks for writing it.\nTotally disagree with the author here.\nWho pays for "
+    "this?\nmore",
+    "not_found_over_more": "Sorry, the page you requested could not be found.\nMore",
+    "login_over_more": "You must be logged in to read this.\nMore",
+    # closed by an agency's name that is not the 1987 wire's singular sign-off, or by a time with no desk code
+    "caption_over_reuters": "A man walks past a closed shop in London on March 3.\nReuters",
+    "cookie_notice_over_reuters": "Nous utilisons des cookies pour améliorer votre expérience.\nReuters",
+    "headline_over_reuters_time": "Oil prices slide as OPEC weighs a cut in output\nReuters 9:05",
+    "footer_over_reuters_time": "Contact us\nTerms of use\nReuters 12:30",
+    "rates_over_reut": "Markets rallied on Tuesday after the central bank held rates.\nREUT",
+    # a photo credit, a section and a headline over "REUTERS" (AEB 359fee22), which unwrap joins into one line
+    "photo_credit_over_reuters": "Titan in false colour, 2004. (NASA/JPL/Space Science Institute)\nSPACE\nThe First "
+    "Map of Saturn's Moon Titan Just Revealed Some Tantalising Features\nREUTERS",
+    # a sign-off or a date lends no sentence's end or figure to the line above or below it
+    "headline_over_reuters_dot": "Business\nOil prices slide as OPEC weighs a cut in output\nReuters.",
+    "headline_over_reuter_dot": "Business\nOil prices slide as OPEC weighs a cut in output\nReuter.",
+    "date_over_a_cut_dateline": "Published: Sunday, December 30, 2007\nNEW YORK (Reuters) - The Portland Trail "
+    "Blazers rolled to",  # L3S-GN1 1c6b1aa1
 }
 # The first (4) or last (-4) lines of pages rendered to text, with no furniture the stage knows: on AEB a blog's
 # sharing errors ("%d bloggers like this:"), a station's weather header ("55°F Clear / Wichita, KS") and its
@@ -170,12 +197,51 @@ def test_a_short_wire_brief_sent_as_text_is_kept_whole(story_id: str) -> None:
     codec.check("clean", article)
 
 
-@pytest.mark.parametrize("story_id", TRAILER_FORMS)
-def test_wire_copy_closed_by_any_form_of_the_wire_trailer_is_kept_whole(story_id: str) -> None:
+def reuters_item(story_id: str) -> str:
+    """The body of one of Reuters items 1,500-2,999."""
     [story] = [text for found, text in load_reuters(DEFAULT_REUTERS, 1500, 1500) if found == story_id]
+    return story
+
+
+@pytest.mark.parametrize(("story_id", "junk"), TRAILER_FORMS.items())
+def test_wire_copy_closed_by_any_form_of_the_wire_trailer_is_kept_whole_without_the_junk(
+    story_id: str, junk: str
+) -> None:
+    story = reuters_item(story_id)
     article = clean_article(raw(text=story), ORIGIN, OPTIONS)
-    assert kept(story, article["text"]) == 1.0, article["text"]
+    assert kept(story.replace(junk, ""), article["text"]) == 1.0, article["text"]
+    assert junk not in article["text"] and article["text"].endswith("REUTER")
     codec.check("clean", article)
+
+
+@pytest.mark.parametrize("story_id", [CONTINUED_TAKE, CONTINUED_CAPITALS])
+def test_a_wrapped_take_closed_by_an_indented_more_is_kept_whole_without_it(story_id: str) -> None:
+    story = reuters_item(story_id)
+    assert is_wire_copy(unwrap(story.splitlines()), story.splitlines())
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1 - 1 / len(_WORD.findall(story)), article["text"]  # all but "More"
+    assert not article["text"].lower().endswith("more")
+
+
+@pytest.mark.parametrize(
+    ("story_id", "old", "new"),
+    [
+        (CONTINUED_TAKE, " More\n", "More\n"),  # not indented
+        (CONTINUED_TAKE, "earlier.\n", "earlier\n"),  # after no sentence's end
+        (SHORT_TAKE, "", ""),  # not hard-wrapped: 20 words, dead-lettered (the safe side)
+    ],
+    ids=["unindented", "after_no_sentence", "unwrapped"],
+)
+def test_more_closing_unwrapped_or_unindented_text_is_no_wire_mark(story_id: str, old: str, new: str) -> None:
+    text = reuters_item(story_id).replace(old, new)
+    assert not is_wire_copy(unwrap(text.splitlines()), text.splitlines())  # page text: the minimum length applies
+
+
+def test_a_take_too_short_to_show_a_wrap_is_dead_lettered() -> None:
+    """Giving back a brief is the safe side: an own-line "More" closes teasers and comment threads too."""
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text=reuters_item(SHORT_TAKE)), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
 
 
 def test_a_sentence_cut_by_a_wrap_before_a_capital_still_reads_as_copy() -> None:
@@ -204,7 +270,7 @@ def test_a_sign_off_on_a_line_of_its_own_is_read_before_the_lines_are_joined() -
 
 def test_wire_copy_with_no_sentence_or_figure_is_no_article() -> None:
     """A headline and its source, as an aggregator lists them: a wire's sign-off and no furniture, but no copy."""
-    text = "Business\nOil prices slide as OPEC weighs a cut in output\nReuters"
+    text = "Business\nOil prices slide as OPEC weighs a cut in output\nReuter"
     assert is_wire_copy(unwrap(text.splitlines()), text.splitlines())
     with pytest.raises(Rejected) as rejected:
         clean_article(raw(text=text), ORIGIN, OPTIONS)
@@ -364,6 +430,11 @@ def test_a_fragment_of_a_page_is_no_article(folder: Path, page_id: str, lines: i
         ("The issue is rated a top-flight AAA by Standard and Poor's\nCorp.\nREUTER...^M", True),  # caret notation
         (f"{WIRE_STORY}\nReuter\x1a", True),  # a raw control character
         (f"{WIRE_STORY}\nReuter 11", False),  # a number, not a time and desk code
+        (f"{WIRE_STORY}\nReuters 11:43", False),  # a time with no desk code, apart from the name
+        (f"{WIRE_STORY}\nREUTER 11:43/VB", False),  # the code is glued to the sign-off
+        (f"{WIRE_STORY}\nReuters", False),  # the 1987 wire signs off in the singular
+        (f"{WIRE_STORY}\nREUTERS", False),
+        (f"{WIRE_STORY}\nREUT", False),  # cut shorter than any sign-off of the corpus
         ("Group orders 11.03 billion francs vs 13.00 billion.\n REUTE", True),  # cut short (reuters21578-378)
         (f"{WIRE_STORY}\nREU", False),
         ("the Compaq Deskpro 286R.\n More", False),  # a continuation marker is no sign-off (``is_continued``)
@@ -373,21 +444,39 @@ def test_wire_copy_is_known_by_its_wire_mark(text: str, marked: bool) -> None:
     assert is_wire_marked(unwrap(text.splitlines())) is marked
 
 
+def greedy_unbounded_repeats(pattern: re.Pattern[str]) -> int:
+    """How many repeats with no upper bound in ``pattern`` may give back what they read (greedy or lazy, not
+    possessive): two such repeats over the same characters let a failing search read a long run again and again."""
+
+    def count(parsed: object) -> int:
+        if isinstance(parsed, re_parser.SubPattern):
+            return sum(count(item) for item in parsed)
+        if not isinstance(parsed, tuple | list):
+            return 0
+        op = parsed[0]  # an item is an (opcode, argument) pair; a repeat's argument is (least, most, repeated)
+        greedy = op is re_parser.MAX_REPEAT or op is re_parser.MIN_REPEAT  # type: ignore[attr-defined]
+        own = greedy and parsed[1][1] == re_parser.MAXREPEAT  # type: ignore[attr-defined]
+        return int(own) + sum(count(item) for item in parsed)
+
+    return count(re_parser.parse(pattern.pattern, pattern.flags))
+
+
+@pytest.mark.parametrize("pattern", [wire._SIGN_OFF, wire._CONTINUED, wire._MARKER_LINE])
+def test_the_trailer_patterns_read_each_character_once(pattern: re.Pattern[str]) -> None:
+    """Every unbounded repeat is possessive (found by review: "Reuters" and 20,000 dots took 14 s)."""
+    assert greedy_unbounded_repeats(pattern) == 0
+
+
 @pytest.mark.parametrize(
-    ("text", "wire_copy"),
+    "line",
     [
-        # reuters21578-3033: a take of 20 words, continued in the next
-        (
-            "Compaq Computer Corp said it has\nintroduced a new 12 megahertz desktop personal computer called\nthe "
-            "Compaq Deskpro 286R.\n More\n",
-            True,
-        ),
-        (f"{WIRE_STORY}\nMORE", True),
-        (f"{WIRE_STORY}\nmore", True),
-        (f"{WIRE_STORY} More", False),  # on the last sentence's line: a teaser's link
-        ("Oil prices slide\nFed holds rates steady.\nMore", False),  # a label before it: a list of headlines
-        ("Markets\nMore", False),  # no sentence before it
+        "Reuters " + "." * 20_000 + " 12",
+        "Reuter" + "." * 20_000 + "x",
+        "end." + " " * 20_000 + "x",
+        " More" + "." * 20_000 + "x",
     ],
 )
-def test_a_take_closed_by_the_continuation_marker_is_wire_copy(text: str, wire_copy: bool) -> None:
-    assert is_wire_copy(unwrap(text.splitlines()), text.splitlines()) is wire_copy
+def test_a_long_run_of_dots_or_blanks_on_the_last_line_is_no_mark(line: str) -> None:
+    text = f"{WIRE_STORY}\n{line}"
+    assert not is_wire_copy(unwrap(text.splitlines()), text.splitlines())
+    assert not wire.signs_off(line)

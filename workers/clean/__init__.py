@@ -18,7 +18,7 @@ from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import article_of, page_lines, unwrap
-from workers.clean.wire import attribute, is_continued, is_wire_marked, signs_off
+from workers.clean.wire import attribute, is_continued, is_wire_marked, last_line, signs_off, strip_transmission
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "warm_up"]
@@ -72,6 +72,7 @@ def extract(raw: RawArticle) -> Extract:
     raw_lines = raw.get("text", "").splitlines()
     lines = unwrap(raw_lines)
     if is_wire_copy(lines, raw_lines):  # an article sent as text: kept whole as a body is, a headline set apart
+        lines = strip_transmission(lines)
         title = copy_title(raw_lines, lines)
         body = lines[1:] if title else lines
         return Extract("text", title, body, holds_copy(body), whole=True)
@@ -90,11 +91,12 @@ def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
 def carries_a_wire_mark(lines: list[str], raw_lines: list[str]) -> bool:
     """A dateline, a credit trailer or the agency's sign-off (``is_wire_marked``; the sign-off also on the last raw
     line, which ``unwrap`` joins to a line above that ends no sentence when it is not indented), or the wire's
-    continuation marker closing a take of which no line is a label (``is_continued``, ``is_all_copy``): a bare
-    "More" also closes menus and lists of headlines, and each of the 13 takes so closed in Reuters items 0-2,999
-    is copy to its last line."""
-    last_raw = next((line for line in reversed(raw_lines) if line.strip()), "")
-    return is_wire_marked(lines) or signs_off(last_raw) or (is_continued(lines) and is_all_copy(lines[:-1]))
+    continuation marker closing a hard-wrapped take of which no line is a label (``is_continued``,
+    ``is_all_copy``): a "More" on a line of its own also closes teasers, comment threads and lists of scores, which
+    are neither indented nor wrapped at a fixed width; a text closed so goes the page-text path and its minimum
+    length."""
+    marked = is_wire_marked(lines) or signs_off(last_line(raw_lines))
+    return marked or (is_continued(lines, raw_lines) and is_all_copy(lines[:-1]))
 
 
 def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) -> None:

@@ -38,15 +38,18 @@ def reads_as_copy(line: str) -> bool:
 
 
 def holds_copy(lines: list[str]) -> bool:
-    """True when a line reads as copy (``reads_as_copy``) with the line before it when that one ends no sentence: a
-    wrap before a capital leaves a sentence's end on a short line of its own ("... patents to the / <Texwipe Co>.";
-    6 wire items of Reuters 0-2,999 hold one)."""
+    """True when a line reads as copy (``reads_as_copy``), a short line that ends a sentence read with the line
+    before it when that one ends none: a wrap before a capital leaves a sentence's end on a line of its own ("...
+    patents to the / <Texwipe Co>."; 6 wire items of Reuters 0-2,999 hold one). A longer line, or one ending no
+    sentence, lends nothing to the line before (a date above a dateline cut short)."""
     return any(reads_as_copy(_with_the_line_before(lines, index)) for index in range(len(lines)))
 
 
 def _with_the_line_before(lines: list[str], index: int) -> str:
+    line = lines[index]
     before = lines[index - 1] if index else ""
-    return f"{before} {lines[index]}" if before and not ends_sentence(before) else lines[index]
+    cut = before and not ends_sentence(before) and ends_sentence(line) and word_count(line) < ARTICLE_LINE_WORDS
+    return f"{before} {line}" if cut else line
 
 
 def is_clean_copy(lines: list[str]) -> bool:
