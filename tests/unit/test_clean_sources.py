@@ -228,9 +228,10 @@ def test_a_wrapped_take_closed_by_an_indented_more_is_kept_whole_without_it(stor
     [
         (CONTINUED_TAKE, " More\n", "More\n"),  # not indented
         (CONTINUED_TAKE, "earlier.\n", "earlier\n"),  # after no sentence's end
+        (CONTINUED_CAPITALS, "    It quoted", "    Iran arms inquiry\n    It quoted"),  # a label in the take
         (SHORT_TAKE, "", ""),  # not hard-wrapped: 20 words, dead-lettered (the safe side)
     ],
-    ids=["unindented", "after_no_sentence", "unwrapped"],
+    ids=["unindented", "after_no_sentence", "with_a_label", "unwrapped"],
 )
 def test_more_closing_unwrapped_or_unindented_text_is_no_wire_mark(story_id: str, old: str, new: str) -> None:
     text = reuters_item(story_id).replace(old, new)
@@ -454,8 +455,8 @@ def greedy_unbounded_repeats(pattern: re.Pattern[str]) -> int:
         if not isinstance(parsed, tuple | list):
             return 0
         op = parsed[0]  # an item is an (opcode, argument) pair; a repeat's argument is (least, most, repeated)
-        greedy = op is re_parser.MAX_REPEAT or op is re_parser.MIN_REPEAT  # type: ignore[attr-defined]
-        own = greedy and parsed[1][1] == re_parser.MAXREPEAT  # type: ignore[attr-defined]
+        greedy = op is re_parser.MAX_REPEAT or op is re_parser.MIN_REPEAT
+        own = greedy and parsed[1][1] == re_parser.MAXREPEAT
         return int(own) + sum(count(item) for item in parsed)
 
     return count(re_parser.parse(pattern.pattern, pattern.flags))
