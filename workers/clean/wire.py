@@ -99,8 +99,8 @@ _SIGN_OFF = re.compile(
 )
 # The wire's continuation marker: a take that another take continues closes with "More" (or "MORE", "more") alone
 # on its last raw line, indented, after a sentence's end: 33 items of the corpus; 13 of Reuters items 0-2,999, 12
-# of them hard-wrapped with 71+ words. No page of AEB or L3S-GN1 rendered to text closes an indented "More"
-# (0 of 216 "More" lines), but an own-line "More" closes many a teaser, comment thread or list of scores.
+# of them hard-wrapped with 71+ words. Of the 216 lines of AEB and L3S-GN1 pages rendered to text that hold only
+# "More", none is indented, and an own-line "More" closes many a teaser, comment thread or list of scores there.
 _MARKER = rf"(?:MORE|[Mm]ore){_LINE_NOISE}"
 _CONTINUED = re.compile(rf"\s++{_MARKER}$")
 _MARKER_LINE = re.compile(rf"{_MARKER}$")
