@@ -9,8 +9,8 @@ footers skipped), its lines scored by the page-text path and judged against the 
 every candidate (``page_text_wins``). A gate reads the cheap body and the page's main content and says whether the
 cheap body stands; where it does not, the page keeps the stage's output (``extract_html``). For each gate and
 threshold: the mean page F1 (AEB's metric, ``bench.clean_eval``) on the even- and odd-numbered pages (by id) of each
-set, and the share of pages the cheap body would serve (their precision pass spared). A gate is worth building only
-if some threshold chosen on the even pages keeps every column at the stage's own figure (the first row).
+set, and the share of each set's pages the cheap body would serve (their precision pass spared). A gate is worth
+building only if some threshold chosen on the even pages keeps every column at the stage's own figure (the first row).
 
 Gates:
 - ``prose``: share of the main content's words in lines that read as prose (a plain article is all prose).
@@ -106,12 +106,17 @@ def hold(cheap: Candidate, bound: int) -> float:
     return cheap.judgement.score / bound
 
 
+def share(served: list[Row], rows: list[Row], name: str) -> float:
+    """The share of a set's pages that a gate serves."""
+    return sum(row.name == name for row in served) / sum(row.name == name for row in rows)
+
+
 def table(rows: list[Row], gate: str) -> None:
     """Mean page F1 per set and half for each threshold of one gate, as a Markdown table."""
     groups = [(name, even) for name in ("AEB", "L3S-GN1") for even in (True, False)]
     print(f"\n### gate `{gate}`\n")
     halves = " | ".join(f"{name} {'even' if even else 'odd'}" for name, even in groups)
-    print(f"| threshold | {halves} | pages served | worse (lost) |")
+    print(f"| threshold | {halves} | pages served, AEB / L3S-GN1 | worse (lost) |")
     print("| ---: |" + " ---: |" * (len(groups) + 2))
     for threshold in (None, *THRESHOLDS):
 
@@ -124,7 +129,8 @@ def table(rows: list[Row], gate: str) -> None:
         lost = sum(row.cheap < LOW < HIGH < row.stage for row in served)
         label = "stage (no gate)" if threshold is None else f"{threshold:g}"
         scores = " | ".join(f"{cell:.4f}" for cell in cells)
-        print(f"| {label} | {scores} | {len(served) / len(rows):.0%} | {worse} ({lost}) |")
+        shares = " / ".join(f"{share(served, rows, name):.0%}" for name in ("AEB", "L3S-GN1"))
+        print(f"| {label} | {scores} | {shares} | {worse} ({lost}) |")
 
 
 def rows_of(name: str, pages: list[Page]) -> list[Row]:
