@@ -42,7 +42,7 @@ class Extract:
 
 def warm_up() -> None:
     """Load now what the first pages would load inside them: dateparser's tables of the languages it reads dates in
-    (about 1.5-2.5 s of CPU) and py3langid's model (about 0.6 s); a worker calls this at start, the benchmark before
+    (about 2.5 s of CPU) and py3langid's model (about 0.6 s); a worker calls this at start, the benchmark before
     it times the stage."""
     warm_up_metadata()
     detect_language("warm up")

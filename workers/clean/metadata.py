@@ -116,7 +116,7 @@ def may_name_author(tree: HtmlElement) -> bool:
 def warm_up() -> None:
     """Load dateparser's tables of ``date_languages`` now, not inside the first page whose date needs them.
 
-    htmldate hands hard date strings to dateparser, which loads them on first use: about 2 s of CPU once a process
+    htmldate hands hard date strings to dateparser, which loads them on first use: about 2.5 s of CPU once a process
     (a worker calls this at start; the benchmark before it times the stage).
     """
     date_parser().get_date_data("no date here")
