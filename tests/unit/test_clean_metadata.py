@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+from datetime import datetime
+
+from dateparser.data import language_locale_dict
+from htmldate.extractors import get_external_parser
 from trafilatura.metadata import extract_author, extract_metadata
 from trafilatura.utils import load_html
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_pages
 from workers.clean import CleanOptions, clean_article
-from workers.clean.metadata import may_name_author, page_metadata
+from workers.clean.metadata import date_languages, date_parser, may_name_author, page_metadata
 from workers.records import Origin, RawArticle
 
 PAGE = (
@@ -61,3 +66,37 @@ def test_without_the_day_search_title_and_author_stay_and_the_producers_time_is_
     untimed = clean_article(RawArticle(**base, published_at=None), origin, CleanOptions(1))
     assert (timed["published_at"], untimed["published_at"]) == ("2019-03-05T08:00:00Z", "2019-03-04T00:00:00Z")
     assert {**timed, "published_at": None} == {**untimed, "published_at": None}
+
+
+# Date strings htmldate's own patterns leave to dateparser, in languages a page can be in; and strings no language
+# reads (they cost the most: every locale of every language given is tried).
+DATE_STRINGS = (
+    "(Jr.), Feb. 7, 2005",  # read by the Dutch locale on an English page of L3S-GN1
+    "16 января 2008",
+    "16. Januar 2008, 10:00 Uhr",
+    "miércoles 16 de enero de 2008",
+    "mercredi 16 janvier 2008 à 10h00",
+    "16 Ocak 2008 Çarşamba",
+    "2008년 1월 16일 수요일",
+    "2008年1月16日 水曜日",
+    "2008年1月16日 星期三",
+    "16 tháng 1 năm 2008",
+    "Jan 16, 7:00",
+    "Published: Dec. 30, 2007 at 8:20 PM",
+)
+
+
+def test_the_date_parser_reads_every_language_the_stage_detects_as_all_of_dateparsers_would() -> None:
+    parser = date_parser()
+    every = copy.copy(parser)
+    every.languages = None  # dateparser's every language and locale, as htmldate's parser was before
+    assert {"en", "de", "fr", "ja", "zh", "ru", "nb"} <= set(parser.languages) < set(language_locale_dict)
+    for text in DATE_STRINGS:
+        assert parser.get_date_data(text)["date_obj"] == every.get_date_data(text)["date_obj"], text
+    assert parser.get_date_data("mercredi 16 janvier 2008")["date_obj"] == datetime(2008, 1, 16)
+
+
+def test_the_date_search_uses_the_limited_parser() -> None:
+    get_external_parser().languages = None
+    page_metadata(load_html(PAGE))
+    assert get_external_parser().languages == date_languages()
