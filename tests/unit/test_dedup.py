@@ -443,6 +443,17 @@ def test_a_batch_merges_as_one_call_per_article_does() -> None:
     assert DedupIndex(OPTIONS).decide_many(articles) == [one_by_one.decide(*article) for article in articles]
 
 
+def test_a_story_held_by_a_copy_of_another_does_not_join_that_others_story() -> None:
+    """A roundup holds the wire story and another story whole: a copy of the first (it holds all of it), and the
+    other story is contained in the roundup too; but it is apart from the wire story, the cluster's first copy."""
+    other = seed_text().split("\n\n")[:4]
+    index = DedupIndex(OPTIONS)
+    assert decide(index, "wire", text_of(STORY[:3])).kind == "unique"
+    assert decide(index, "roundup", text_of([*STORY[:3], *other]), at=HOUR).cluster_id == "cl-wire"
+    assert decide(index, "other", text_of(other), at=2 * HOUR).cluster_id == "cl-other"
+    assert decide(index, "copy", text_of(STORY[:3]) + "\n\nMore to follow.", at=3 * HOUR).cluster_id == "cl-wire"
+
+
 # Two quarterly reports from one template (Reuters earnings notices): the same words, other figures.
 EARNINGS = [
     "Shr 15 cts vs six cts",
