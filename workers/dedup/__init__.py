@@ -478,10 +478,10 @@ class DedupIndex:
         """The copy the article in ``slot`` is of, among its candidate ``pairs``; None for a first copy.
 
         The candidates most contained first, one per cluster, are scored by the decision model; a cluster's score is
-        the lower of its candidate's and its anchors' (``_anchored``): the article is a copy of the best cluster when
-        that is one half or more. It is a copy in another cluster too when the probability that both are its story
-        (the product of the two) is one half or more: those clusters are merged into the oldest of them (a later copy
-        showed they are one story), and the article joins it.
+        its candidate's when a second witness of the cluster agrees (``_anchored``): the article is a copy of the best
+        cluster when that is one half or more. It is a copy in another cluster too when the probability that both are
+        its story (the product of the two) is one half or more: those clusters are merged into the oldest of them (a
+        later copy showed they are one story), and the article joins it.
         """
         if pairs.exact.any():
             return self._duplicate_of(int(pairs.rows[np.argmax(pairs.exact)]), "exact", 1.0)
@@ -520,7 +520,8 @@ class DedupIndex:
         """The article's probability of being a copy in ``cluster``: its candidate's ``probability`` when the decision
         also holds against a second witness, one of the cluster's anchors (its first copy, and those of the clusters
         merged into it, still in the window) or another of its members, or when the candidate is an anchor itself;
-        else the best of the others, so that A like B and B like C does not join C to A's story on B's word alone."""
+        else the best of the others, so that A like B and B like C does not join C to A's story on B's word alone.
+        A cluster none of whose anchors is left in the window is judged on its candidate alone."""
         store = self._store
         anchors = [store.slot_of.get(c) for c in (cluster, *self._absorbed.get(cluster, ()))]
         anchors = [a for a in anchors if a is not None and a != slot and store.times[a] >= horizon]
