@@ -443,6 +443,17 @@ def test_a_batch_merges_as_one_call_per_article_does() -> None:
     assert DedupIndex(OPTIONS).decide_many(articles) == [one_by_one.decide(*article) for article in articles]
 
 
+def test_a_story_held_by_a_copy_of_another_does_not_join_that_others_story() -> None:
+    """A roundup holds the wire story and another story whole: a copy of the first (it holds all of it), and the
+    other story is contained in the roundup too; but it is apart from the wire story, the cluster's first copy."""
+    other = seed_text().split("\n\n")[:4]
+    index = DedupIndex(OPTIONS)
+    assert decide(index, "wire", text_of(STORY[:3])).kind == "unique"
+    assert decide(index, "roundup", text_of([*STORY[:3], *other]), at=HOUR).cluster_id == "cl-wire"
+    assert decide(index, "other", text_of(other), at=2 * HOUR).cluster_id == "cl-other"
+    assert decide(index, "copy", text_of(STORY[:3]) + "\n\nMore to follow.", at=3 * HOUR).cluster_id == "cl-wire"
+
+
 # Two quarterly reports from one template (Reuters earnings notices): the same words, other figures.
 EARNINGS = [
     "Shr 15 cts vs six cts",
@@ -573,7 +584,6 @@ def fed_item(amount: str, rate: str) -> str:
     )
 
 
-@pytest.mark.xfail(strict=True, reason=WEAKNESS + "a day's Fed item with one figure changed joins the day before")
 def test_a_recurring_item_on_other_days_with_other_figures_is_another_story_and_its_copy_joins_its_own() -> None:
     """Fractions (6-1/16) and numbers written as words (two billion) are figures; days apart is evidence too."""
     index = DedupIndex(OPTIONS)
@@ -600,6 +610,21 @@ def test_numbers_written_as_words_are_compared_as_figures() -> None:
     fraction = sketcher.sketch(fed_item("two billion", "6-1/16"))
     rates = compare_numbers(words, fraction)
     assert rates == (2, 1)  # 6 against 6-1/16: a fraction is one figure
+
+
+def price_notice(move: str) -> str:
+    """A refiner's heating-oil notice as the wire ran it, the price moved one way or the other."""
+    return (
+        f"Sun Co said it {move} the price it charges contract barge customers for heating oil in New York harbor by "
+        "0.50 cent a gallon, effective today. The change brings its contract barge price to 48.25 cts a gallon."
+    )
+
+
+def test_which_way_a_figure_moved_is_compared_in_place_like_a_figure() -> None:
+    sketcher = Sketcher(128, 5)
+    raised, lowered = sketcher.sketch(price_notice("raised")), sketcher.sketch(price_notice("lowered"))
+    assert compare_numbers(raised, lowered) == (3, 2)  # raised against lowered in one place; 0.50 and 48.25 agree
+    assert compare_numbers(raised, sketcher.sketch(price_notice("raised"))) == (3, 3)
 
 
 def test_a_short_lead_copy_of_a_long_story_is_found_and_joins_it() -> None:

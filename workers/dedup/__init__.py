@@ -434,8 +434,26 @@ class DedupIndex:
         store = self._store
         owners, rows = store.earlier(slots)
         mine = slots[owners]
-        live = store.times[rows] >= (newest - self.options.window_seconds)[owners]
+        horizons = newest - self.options.window_seconds
+        live = store.times[rows] >= horizons[owners]
         owners, rows, mine = owners[live], rows[live], mine[live]
+        pairs = self._pairs(rows, mine)
+        bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
+        # An article with no exact pair and no pair of probability one half or more is a first copy, as appended:
+        # not matched (unless every pair is scored: the fit records the candidates each article would score).
+        candidates = (
+            (pairs.containment >= CANDIDATE_CONTAINMENT) if self.scores_every_pair else (pairs.probability >= 0.5)
+        )
+        for n in np.unique(owners[pairs.exact | candidates]).tolist():
+            slot = int(slots[n])
+            decision = self._match(slot, pairs.at(slice(bounds[n], bounds[n + 1])), float(horizons[n]))
+            if decision is not None:
+                store.set_decision(slot, *decision)
+
+    def _pairs(self, rows: np.ndarray, mine: np.ndarray) -> CandidatePairs:
+        """The evidence and the decision model's probability of the pairs of rows ``mine`` (new articles) and
+        ``rows`` (earlier ones)."""
+        store = self._store
         # The equal values counted as bytes in 16 bits (count_nonzero along an axis takes twice as long; num_perm
         # is far below 65,536).
         exact = (_at(store.content_hashes, rows) == _at(store.content_hashes, mine)).all(axis=1)
@@ -454,24 +472,16 @@ class DedupIndex:
         inputs[scored] = features(self._late_evidence(rows[scored], mine[scored], _take(most, kept)))
         probability = np.zeros(len(rows))  # 0 for a pair not scored, or whose score cannot reach one half
         probability[scored] = self.options.model.probability(inputs[scored])
-        pairs = CandidatePairs(rows, exact, containment, grown, probability, inputs)
-        bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
-        # An article with no exact pair and no pair of probability one half or more is a first copy, as appended:
-        # not matched (unless every pair is scored: the fit records the candidates each article would score).
-        candidates = (containment >= CANDIDATE_CONTAINMENT) if self.scores_every_pair else (probability >= 0.5)
-        for n in np.unique(owners[exact | candidates]).tolist():
-            slot = int(slots[n])
-            decision = self._match(slot, pairs.at(slice(bounds[n], bounds[n + 1])))
-            if decision is not None:
-                store.set_decision(slot, *decision)
+        return CandidatePairs(rows, exact, containment, grown, probability, inputs)
 
-    def _match(self, slot: int, pairs: CandidatePairs) -> tuple[str, str | None, int, float] | None:
+    def _match(self, slot: int, pairs: CandidatePairs, horizon: float) -> tuple[str, str | None, int, float] | None:
         """The copy the article in ``slot`` is of, among its candidate ``pairs``; None for a first copy.
 
-        The candidates most contained first, one per cluster, are scored by the decision model; the article is a
-        copy of the best when its probability is one half or more. It is a copy in another cluster too when the
-        probability that both are its story (the product of the two) is one half or more: those clusters are
-        merged into the oldest of them (a later copy showed they are one story), and the article joins it.
+        The candidates most contained first, one per cluster, are scored by the decision model; a cluster's score is
+        its candidate's when a second witness of the cluster agrees (``_anchored``): the article is a copy of the best
+        cluster when that is one half or more. It is a copy in another cluster too when the probability that both are
+        its story (the product of the two) is one half or more: those clusters are merged into the oldest of them (a
+        later copy showed they are one story), and the article joins it.
         """
         if pairs.exact.any():
             return self._duplicate_of(int(pairs.rows[np.argmax(pairs.exact)]), "exact", 1.0)
@@ -489,6 +499,10 @@ class DedupIndex:
         if not scored:
             return None
         probabilities = self._scored(slot, pairs, [i for i, _ in scored]).tolist()
+        probabilities = [
+            self._anchored(slot, pairs, cluster, p, horizon) if p >= 0.5 else p
+            for p, (_, cluster) in zip(probabilities, scored, strict=True)
+        ]
         p_best, best, cluster = max(zip(probabilities, (i for i, _ in scored), (c for _, c in scored), strict=True))
         if p_best < 0.5:
             return None
@@ -501,6 +515,30 @@ class DedupIndex:
             self._merges[self._store.ids[slot]] = tuple(cluster_of(c) for c in younger)
         kind: DecisionKind = "revision" if pairs.grown[best] else "near"
         return self._duplicate_of(int(pairs.rows[best]), kind, float(pairs.containment[best]))
+
+    def _anchored(self, slot: int, pairs: CandidatePairs, cluster: str, probability: float, horizon: float) -> float:
+        """The article's probability of being a copy in ``cluster``: its candidate's ``probability`` when the decision
+        also holds against a second witness, one of the cluster's anchors (its first copy, and those of the clusters
+        merged into it, still in the window) or another of its members, or when the candidate is an anchor itself;
+        else the best of the others, so that A like B and B like C does not join C to A's story on B's word alone.
+        A cluster none of whose anchors is left in the window is judged on its candidate alone."""
+        store = self._store
+        anchors = [store.slot_of.get(c) for c in (cluster, *self._absorbed.get(cluster, ()))]
+        anchors = [a for a in anchors if a is not None and a != slot and store.times[a] >= horizon]
+        if not anchors:
+            return probability
+        known = dict(zip(pairs.rows.tolist(), pairs.probability.tolist(), strict=True))  # the candidates' scores
+        unknown = np.array([a for a in anchors if a not in known], dtype=np.intp)
+        if len(unknown):
+            scores = self._pairs(unknown, np.full(len(unknown), slot)).probability
+            known |= dict(zip(unknown.tolist(), scores.tolist(), strict=True))
+        anchor = max(known[a] for a in anchors)
+        members = sorted(
+            (p for row, p in known.items() if row not in anchors and self._root(store.canonical[row]) == cluster),
+            reverse=True,
+        )
+        second = members[1] if len(members) > 1 else 0.0
+        return min(probability, max(anchor, second))
 
     def _scored(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> np.ndarray:
         """The decision model's probability that the article in ``slot`` is one story with each of the candidates
