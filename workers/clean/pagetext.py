@@ -13,6 +13,7 @@ read as prose, never join it. Prompt lines (share, subscribe, cookies) are dropp
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -165,18 +166,21 @@ def _has_figures(line: str, count: int) -> bool:
     return 2 <= count <= FIGURE_ROW_WORDS and len(_NUMBER.findall(line)) >= FIGURE_ROW_NUMBERS
 
 
-def line_score(line: str, stopwords: frozenset[str], words: list[str], count: int, chrome: bool) -> float:
-    """What a line adds to an article run: its words when it is prose, half of them for a row of figures, a cost
-    when it is neither. ``words``, ``count`` and ``chrome`` are the line's ``\\w+`` words, its word count and
-    whether it is a prompt (``is_chrome``), which the caller has."""
-    if chrome:
-        return -(LINE_COST + WORD_COST * count)
+def _content_score(line: str, stopwords: frozenset[str], words: list[str], count: int) -> float | None:
+    """What a line that is no prompt adds to an article run: its words when it is prose, half of them for a row of
+    figures, a fixed cost for a bare date; None for a label, which costs what a prompt does (``_label_cost``).
+    ``words`` and ``count``: the line's ``\\w+`` words and its word count."""
     if is_prose(line, stopwords, words, count):
         return float(min(count, LINE_CAP))
     if is_timestamp(line):
         return -TIMESTAMP_COST
     if _has_figures(line, count):  # a row of figures: not a date, as tested above
         return FIGURE_WEIGHT * count
+    return None
+
+
+def _label_cost(count: int) -> float:
+    """The score of a label or prompt line of ``count`` words."""
     return -(LINE_COST + WORD_COST * count)
 
 
@@ -214,32 +218,43 @@ def line_scores(lines: list[str], stopwords: frozenset[str], cell_tables: bool =
     return _read_lines(lines, stopwords, cell_tables)[0]
 
 
-def _read_lines(lines: list[str], stopwords: frozenset[str], cell_tables: bool) -> tuple[list[float], list[bool]]:
-    """``line_scores`` and which lines are prompts (``is_chrome``): each distinct line's words are found (all of
-    them in one pass) and its prompt test run once, for every rule that reads them."""
+class _Prompts(dict[str, bool]):
+    """Each line's prompt test (``is_chrome``), run when first asked for: a label costs the same whether or not it
+    is a prompt, so only the page's lines of content, its long runs of short lines and its article are tested."""
+
+    def __missing__(self, line: str) -> bool:
+        self[line] = prompt = is_chrome(line)
+        return prompt
+
+
+def _read_lines(lines: list[str], stopwords: frozenset[str], cell_tables: bool) -> tuple[list[float], _Prompts]:
+    """``line_scores`` and the lines' prompt tests (``_Prompts``): each distinct line's words are found (all of
+    them in one pass) and its tests run once, for every rule that reads them."""
     distinct = list(dict.fromkeys(lines))
+    prompts = _Prompts()
     readings = {
-        line: _reading(line, words, stopwords) for line, words in zip(distinct, _lines_words(distinct), strict=True)
+        line: _reading(line, words, stopwords, prompts)
+        for line, words in zip(distinct, _lines_words(distinct), strict=True)
     }
     seen: set[str] = set()
-    scores, counts, chrome = [], [], []
+    scores, counts = [], []
     for line in lines:
-        score, count, prompt = readings[line]
+        score, count = readings[line]
         if line in seen:
             score = _repeated_score(line, count)
         seen.add(line)
         scores.append(score)
         counts.append(count)
-        chrome.append(prompt)
     if cell_tables:
-        scores = _score_cells(scores, counts, _table_cells(lines, counts, chrome))
-    return _weigh_isolated(lines, scores), chrome
+        scores = _score_cells(scores, counts, _table_cells(lines, counts, prompts))
+    return _weigh_isolated(lines, scores), prompts
 
 
-def _reading(line: str, words: list[str], stopwords: frozenset[str]) -> tuple[float, int, bool]:
-    """A line's score (``line_score``), word count and prompt test, from its ``\\w+`` words."""
-    count, prompt = _count(line, words), is_chrome(line)
-    return line_score(line, stopwords, words, count, prompt), count, prompt
+def _reading(line: str, words: list[str], stopwords: frozenset[str], prompts: _Prompts) -> tuple[float, int]:
+    """A line's score and word count, from its ``\\w+`` words: a prompt (``is_chrome``) costs as a label does."""
+    count = _count(line, words)
+    content = _content_score(line, stopwords, words, count)
+    return (_label_cost(count) if content is None or prompts[line] else content), count
 
 
 # A table rendered one cell per line (a standings or results table on a page whose scraper breaks the line at every
@@ -260,22 +275,29 @@ def _score_cells(scores: list[float], counts: list[int], cells: list[bool]) -> l
     return [FIGURE_WEIGHT * count if cell else score for score, count, cell in zip(scores, counts, cells, strict=True)]
 
 
-def _table_cells(lines: list[str], counts: list[int], chrome: list[bool]) -> list[bool]:
+def _table_cells(lines: list[str], counts: list[int], prompts: _Prompts) -> list[bool]:
     """Which lines are cells of a table rendered one cell per line: a run of TABLE_MIN_CELLS or more short lines
-    (CELL_WORDS at most, no prompt), half of them or more bare numbers that do not count in order. ``counts`` and
-    ``chrome``: each line's word count and prompt test."""
+    (CELL_WORDS at most, no prompt), half of them or more bare numbers that do not count in order. ``counts``:
+    each line's word count."""
     marks = [False] * len(lines)
-    start = 0
-    for end in range(len(lines) + 1):
-        if end < len(lines) and counts[end] <= CELL_WORDS and not chrome[end]:
-            continue
-        if end - start >= TABLE_MIN_CELLS:  # only a long run can be a table: its numbers are read only then
-            run = lines[start:end]
-            numbers = [line for line in run if _BARE_NUMBER.fullmatch(line)]
-            if 2 * len(numbers) >= len(run) and not _counts_in_order(numbers):
-                marks[start:end] = [True] * len(run)
-        start = end + 1
+    for short in _long_runs(range(len(lines)), lambda index: counts[index] <= CELL_WORDS):
+        for run in _long_runs(short, lambda index: not prompts[lines[index]]):  # prompts tested in long runs only
+            cells = lines[run.start : run.stop]
+            numbers = [line for line in cells if _BARE_NUMBER.fullmatch(line)]
+            if 2 * len(numbers) >= len(cells) and not _counts_in_order(numbers):
+                marks[run.start : run.stop] = [True] * len(cells)
     return marks
+
+
+def _long_runs(indices: range, member: Callable[[int], bool]) -> Iterator[range]:
+    """The runs of TABLE_MIN_CELLS or more consecutive indices that are all members."""
+    start = indices.start
+    for end in range(indices.start, indices.stop + 1):
+        if end < indices.stop and member(end):
+            continue
+        if end - start >= TABLE_MIN_CELLS:
+            yield range(start, end)
+        start = end + 1
 
 
 def _counts_in_order(numbers: list[str]) -> bool:
@@ -306,7 +328,7 @@ def _weigh_isolated(lines: list[str], scores: list[float]) -> list[float]:
 
 
 def _repeated_score(line: str, count: int) -> float:
-    return FIGURE_WEIGHT * count if is_figure_row(line, count) else -(LINE_COST + WORD_COST * count)
+    return FIGURE_WEIGHT * count if is_figure_row(line, count) else _label_cost(count)
 
 
 # Hard-wrapped text (wire copy, e-mail, old feeds): most lines fill a fixed width and none is much longer.
@@ -406,10 +428,10 @@ def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
     """
     body = page.body
     closes = [is_end_marker(line) for line in body]
-    scores, chrome = _read_lines(body, page.stopwords, cell_tables)
+    scores, prompts = _read_lines(body, page.stopwords, cell_tables)
     start, end = best_run(scores, closes)
-    run = zip(body[start:end], closes[start:end], chrome[start:end], strict=True)
-    paragraphs = [line for line, closing, prompt in run if not (closing or prompt or is_timestamp(line))]
+    run = zip(body[start:end], closes[start:end], strict=True)
+    paragraphs = [line for line, closing in run if not (closing or prompts[line] or is_timestamp(line))]
     return PageText(title=page.title, paragraphs=paragraphs, language=page.language, stopwords=page.stopwords)
 
 
