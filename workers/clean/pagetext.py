@@ -13,7 +13,7 @@ read as prose, never join it. Prompt lines (share, subscribe, cookies) are dropp
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -278,26 +278,27 @@ def _score_cells(scores: list[float], counts: list[int], cells: list[bool]) -> l
 def _table_cells(lines: list[str], counts: list[int], prompts: _Prompts) -> list[bool]:
     """Which lines are cells of a table rendered one cell per line: a run of TABLE_MIN_CELLS or more short lines
     (CELL_WORDS at most, no prompt), half of them or more bare numbers that do not count in order. ``counts``:
-    each line's word count."""
+    each line's word count. Prompts are tested only in a run of short lines that holds numbers enough for a table
+    (a menu of 30 items holds none)."""
     marks = [False] * len(lines)
-    for short in _long_runs(range(len(lines)), lambda index: counts[index] <= CELL_WORDS):
-        for run in _long_runs(short, lambda index: not prompts[lines[index]]):  # prompts tested in long runs only
-            cells = lines[run.start : run.stop]
+    for short_start, short_end in _long_runs(bytes(count <= CELL_WORDS for count in counts)):
+        short = lines[short_start:short_end]
+        if 2 * sum(map(bool, map(_BARE_NUMBER.fullmatch, short))) < TABLE_MIN_CELLS:
+            continue  # too few numbers for any run of cells in it
+        for start, end in _long_runs(bytes(not prompts[line] for line in short)):
+            cells = short[start:end]
             numbers = [line for line in cells if _BARE_NUMBER.fullmatch(line)]
             if 2 * len(numbers) >= len(cells) and not _counts_in_order(numbers):
-                marks[run.start : run.stop] = [True] * len(cells)
+                marks[short_start + start : short_start + end] = [True] * len(cells)
     return marks
 
 
-def _long_runs(indices: range, member: Callable[[int], bool]) -> Iterator[range]:
-    """The runs of TABLE_MIN_CELLS or more consecutive indices that are all members."""
-    start = indices.start
-    for end in range(indices.start, indices.stop + 1):
-        if end < indices.stop and member(end):
-            continue
-        if end - start >= TABLE_MIN_CELLS:
-            yield range(start, end)
-        start = end + 1
+_LONG_RUN = re.compile(b"\x01{%d,}" % TABLE_MIN_CELLS)
+
+
+def _long_runs(members: bytes) -> Iterator[tuple[int, int]]:
+    """Start and end of each run of TABLE_MIN_CELLS or more members (bytes 1) in a row."""
+    return (match.span() for match in _LONG_RUN.finditer(members))
 
 
 def _counts_in_order(numbers: list[str]) -> bool:
@@ -427,7 +428,8 @@ def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
     the worse.
     """
     body = page.body
-    closes = [is_end_marker(line) for line in body]
+    ends = {line: is_end_marker(line) for line in dict.fromkeys(body)}
+    closes = [ends[line] for line in body]
     scores, prompts = _read_lines(body, page.stopwords, cell_tables)
     start, end = best_run(scores, closes)
     run = zip(body[start:end], closes[start:end], strict=True)
