@@ -17,9 +17,10 @@ from workers.clean.chrome import (
     is_end_marker,
     is_timestamp,
 )
-from workers.clean.normalize import word_count
+from workers.clean.normalize import collapse, word_count
 from workers.clean.pagetext import (
     _NUMBER,
+    _collapsed,
     _lines_words,
     _words,
     best_run,
@@ -361,3 +362,12 @@ def test_a_caseless_pattern_s_twin_matches_where_the_pattern_does(caseless: Case
 def test_a_caseless_pattern_with_a_capital_letter_is_refused() -> None:
     with pytest.raises(ValueError, match="lower case"):
         Caseless.compile(r"\bReuters\b")
+
+
+@pytest.mark.parametrize(
+    "raw_lines",
+    [[" Oil prices  rose ", "\t", "", " x\u00a0\u2003y \x1f", "z "], [" a ", " b"], ["a\nb", "c"], ["  ", " "], [],
+     ["\u3000a\u3000"], ["Oil prices rose", "on Monday."]],
+)  # fmt: skip
+def test_lines_collapsed_together_are_each_line_collapsed(raw_lines: list[str]) -> None:
+    assert _collapsed(raw_lines) == [collapse(line) for line in raw_lines]

@@ -361,6 +361,15 @@ def _is_row(previous: str, line: str) -> bool:
     return previous.startswith("|") or line.startswith("|")
 
 
+def _collapsed(raw_lines: list[str]) -> list[str]:
+    """Each line ``collapse``d: only stripped when no white space but single spaces is in any line (the text of
+    most pages, found at C speed: every other white space character is unprintable), else one by one."""
+    text = "\n".join(raw_lines)
+    if "  " not in text and text.count("\n") == len(raw_lines) - 1 and text.replace("\n", " ").isprintable():
+        return [raw.strip() for raw in raw_lines]
+    return list(map(collapse, raw_lines))
+
+
 def unwrap(raw_lines: list[str]) -> list[str]:
     """Join the lines of one paragraph: a break is kept at a blank or indented line, a table row ("| a | b |"),
     or after a sentence's end.
@@ -371,8 +380,7 @@ def unwrap(raw_lines: list[str]) -> list[str]:
     """
     wrapped = is_hard_wrapped(raw_lines)
     lines: list[str] = []
-    for raw in raw_lines:
-        line = collapse(raw)
+    for raw, line in zip(raw_lines, _collapsed(raw_lines), strict=True):
         previous = lines[-1] if lines else ""
         joins = (
             previous and line and (line[0].islower() or (wrapped and (len(previous) >= WRAP_MIN or len(lines) == 1)))
