@@ -80,9 +80,12 @@ def _words(text: str) -> list[str]:
 
 def _lines_words(lines: list[str]) -> list[list[str]]:
     """Each line's ``\\w+`` words (``_words``), the lines translated together (one call where a page has 130)."""
-    translated = _translated("\n".join(lines), _ASCII_NON_WORD_TO_SPACE_BUT_NEWLINE).split("\n")
+    text = "\n".join(lines)
+    translated = _translated(text, _ASCII_NON_WORD_TO_SPACE_BUT_NEWLINE).split("\n")
     if len(translated) != len(lines):  # a line holding a line break: read it alone
         return list(map(_words, lines))
+    if text.isascii():  # every token a word
+        return [tokens.split() for tokens in translated]
     return [_words_of_tokens(line, tokens.split()) for line, tokens in zip(lines, translated, strict=True)]
 
 
