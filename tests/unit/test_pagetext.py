@@ -8,9 +8,27 @@ import pytest
 
 from bench.clean_eval import DEFAULT_AEB, document_scores, load_page
 from tests.conftest import SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_record
-from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
-from workers.clean.normalize import word_count
-from workers.clean.pagetext import _words, best_run, is_hard_wrapped, is_prose, split_page_text, unwrap
+from workers.clean.chrome import (
+    CHROME_LINE,
+    END_OF_ARTICLE,
+    TIMESTAMP,
+    Caseless,
+    is_chrome,
+    is_end_marker,
+    is_timestamp,
+)
+from workers.clean.normalize import collapse, word_count
+from workers.clean.pagetext import (
+    _NUMBER,
+    _collapsed,
+    _lines_words,
+    _words,
+    best_run,
+    is_hard_wrapped,
+    is_prose,
+    split_page_text,
+    unwrap,
+)
 from workers.clean.stopwords import stoplist
 
 ENGLISH = stoplist("en")
@@ -297,9 +315,59 @@ def test_cells_of_a_table_join_the_article_and_a_calendar_s_do_not() -> None:
     assert html_candidate == [intro]
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["Net 509,144 vs 277,834.", "café \u00a0naïve_x 12,5 \u2013 «oui»", "x\x1cy", "中文 abc", "a\ud800b c", "", "  "],
-)
+TRICKY_WORDS = [
+    "Net 509,144 vs 277,834.",
+    "café \u00a0naïve_x 12,5 \u2013 «oui»",
+    "x\x1cy",
+    "中文 abc",
+    "a\ud800b c",
+    "",
+    "  ",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_WORDS)
 def test_a_line_s_words_are_its_word_pattern_matches(text: str) -> None:
     assert _words(text) == re.findall(r"\w+", text)
+
+
+def test_lines_translated_together_have_the_words_of_each_line_alone() -> None:
+    lines = [
+        "Net 509,144 vs 277,834.",
+        "café \u00a0naïve_x 12,5 \u2013 «oui»",
+        "x\x1cy",
+        "中文 abc",
+        "a\ud800b c",
+        "",
+        "  ",
+    ]
+    assert _lines_words(lines) == [re.findall(r"\w+", line) for line in lines]
+    assert _lines_words(["one\ntwo", "three"]) == [["one", "two"], ["three"]]  # a line break inside a line
+
+
+CASE_VARIANTS = [str, str.upper, str.title, str.swapcase]
+
+
+@pytest.mark.parametrize("caseless", [CHROME_LINE, END_OF_ARTICLE, TIMESTAMP, _NUMBER])
+def test_a_caseless_pattern_s_twin_matches_where_the_pattern_does(caseless: Caseless) -> None:
+    lines = [*MENU, *TEASERS, *PARAGRAPHS, "Share on Facebook", "34 Comments", "Updated: Nov. 19, 2019 10:02 am EST",
+             "\u017fhare", "Related \u017ftories", "\u017fix to one", "Read more: \u212aelvin", "Posted 5 mins ago",
+             "Net one dlr vs nil", "Copyright 2019 Example", "\u00a9 2019", "İyi günler 12 Ekim 2019"]  # fmt: skip
+    for line in (variant(line) for line in lines for variant in CASE_VARIANTS):
+        assert (caseless.match(line) is None) is (caseless.pattern.match(line) is None), line
+        assert (caseless.search(line) is None) is (caseless.pattern.search(line) is None), line
+        assert len(caseless.findall(line)) == len(caseless.pattern.findall(line)), line
+
+
+def test_a_caseless_pattern_with_a_capital_letter_is_refused() -> None:
+    with pytest.raises(ValueError, match="lower case"):
+        Caseless.compile(r"\bReuters\b")
+
+
+@pytest.mark.parametrize(
+    "raw_lines",
+    [[" Oil prices  rose ", "\t", "", " x\u00a0\u2003y \x1f", "z "], [" a ", " b"], ["a\nb", "c"], ["  ", " "], [],
+     ["\u3000a\u3000"], ["Oil prices rose", "on Monday."]],
+)  # fmt: skip
+def test_lines_collapsed_together_are_each_line_collapsed(raw_lines: list[str]) -> None:
+    assert _collapsed(raw_lines) == [collapse(line) for line in raw_lines]

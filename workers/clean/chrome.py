@@ -3,9 +3,45 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+_ESCAPE = re.compile(r"\\.")  # a backslash and the character it escapes: \S, \W, \b, \u
+
+
+@dataclass(frozen=True, slots=True)
+class Caseless:
+    """A case-insensitive pattern, read on ASCII text through its twin compiled to match case on the text made
+    lower case: the same matches (lower-cased), about twice as fast, since the engine skips an alternative at its
+    first letter only when case counts. Non-ASCII text goes to the pattern itself: Unicode case folding matches
+    more than lower case does ("\u017f" for "s", the Kelvin sign for "k")."""
+
+    pattern: re.Pattern[str]
+    twin: re.Pattern[str]
+
+    @classmethod
+    def compile(cls, source: str, flags: int = 0) -> Caseless:
+        """Both patterns of ``source``, whose letters (escapes aside) must be lower case for the twin to match."""
+        if any(map(str.isupper, _ESCAPE.sub("", source))):
+            raise ValueError("a caseless pattern's letters must be lower case")
+        return cls(re.compile(source, flags | re.IGNORECASE), re.compile(source, flags))
+
+    def match(self, text: str, lowered: str | None = None) -> re.Match[str] | None:
+        """The pattern's match at the start of the text; ``lowered``: the text's lower case, if the caller has it."""
+        if not text.isascii():
+            return self.pattern.match(text)
+        return self.twin.match(text.lower() if lowered is None else lowered)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """The pattern's first match in the text."""
+        return self.twin.search(text.lower()) if text.isascii() else self.pattern.search(text)
+
+    def findall(self, text: str) -> list[str]:
+        """The pattern's matches in the text (lower-cased when the text is ASCII)."""
+        return self.twin.findall(text.lower()) if text.isascii() else self.pattern.findall(text)
+
 
 # A line that starts the page furniture after an article: related stories, comments, recommendations.
-END_OF_ARTICLE = re.compile(
+END_OF_ARTICLE = Caseless.compile(
     r"""^(?:(?:more\s+)?related(?:\s+(?:articles?|stories|news|content|posts|coverage|links|topics|videos?))?|
     more\s+(?:from|on|stories|news|in|about)\b.*|(?:read|see)\s+(?:more|next|also)\b.*|(?:also\s+)?read\s+this\b.*|
     recommended(?:\s+(?:for\s+you|stories|articles|reading|videos?))?|you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy)\b.*|
@@ -15,10 +51,10 @@ END_OF_ARTICLE = re.compile(
     trending(?:\s+(?:now|stories|news))?|(?:the\s+)?latest(?:\s+(?:news|stories|headlines|articles|videos?))?|
     top\s+stories|popular\s+(?:now|stories|posts)|what\s+to\s+read\s+next|up\s+next|
     sponsored(?:\s+(?:content|stories|links))?|promoted\s+(?:content|stories|links)|(?:about\s+the\s+author|more\s+by\s+this\s+author))[\s.:!]*$""",
-    re.IGNORECASE | re.VERBOSE,
+    re.VERBOSE,
 )
 # Lines that are furniture wherever they stand: share, subscribe, cookie, sign-in and newsletter prompts.
-CHROME_LINE = re.compile(
+CHROME_LINE = Caseless.compile(
     r"""^(?:share(?:\s+(?:on|via|this)\s+\w+)?|tweet|e-?mail|print|copy\s+link|save|whatsapp|facebook|twitter|
     linkedin|pinterest|reddit|subscribe\b.*|sign\s+(?:in|up)\b.*|log\s*in|register|follow\s+us\b.*|
     we\s+use\s+cookies\b.*|accept(?:\s+all)?(?:\s+cookies)?|advertisement|advertising|ad|skip\s+to\b.*|menu|home|
@@ -27,7 +63,7 @@ CHROME_LINE = re.compile(
     (?:like|love|enjoy(?:ed)?)\s+this\s+(?:story|article|post)\b.*|get\s+the\s+latest\b.*|
     (?:sign\s+up|subscribe)\s+(?:for|to)\b.*|
     (?:related|read\s+more|see\s+also|also\s+read|more|watch)\s*:.*|(?:copyright\b|\u00a9).*)[\s.:!]*$""",
-    re.IGNORECASE | re.VERBOSE,
+    re.VERBOSE,
 )
 # Notices that make a line furniture wherever they stand in it. Searched apart from the prompts above, and only
 # in lines holding their key word: as a ".*" alternative of CHROME_LINE they made every long line of prose
@@ -61,14 +97,14 @@ _NOTICES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
 
 
 # A dateline of a card or a comment: "12 minutes ago", "November 19, 2019 at 6:34 am", "2019-11-19 06:34".
-TIMESTAMP = re.compile(
+TIMESTAMP = Caseless.compile(
     r"""^(?:(?:updated|published|posted)\s*:?\s*)?(?:
     (?:an?|\d+)\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago|yesterday|today|
     (?:\w+,?\s+)?(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?
     (?:\s+\d{4})?|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}|
     \d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}:\d{2})
     (?:[\s,|\-\u2013\u2014]+(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s+[a-z]{2,4})?)?[\s.|]*$""",
-    re.IGNORECASE | re.VERBOSE,
+    re.VERBOSE,
 )
 
 
@@ -90,9 +126,9 @@ def is_end_marker(line: str) -> bool:
 
 def is_chrome(line: str) -> bool:
     """True when the line is a prompt, label, notice or photo caption of the page, not part of any article."""
-    if CHROME_LINE.match(line) is not None:
-        return True
     lowered = line.lower()
+    if CHROME_LINE.match(line, lowered) is not None:
+        return True
     for words, notice in _NOTICES:  # plain loops: nested generators cost more than the searches they spare
         for word in words:
             if word in lowered:

@@ -13,10 +13,11 @@ read as prose, never join it. Prompt lines (share, subscribe, cookies) are dropp
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
-from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
+from workers.clean.chrome import Caseless, is_chrome, is_end_marker, is_timestamp
 from workers.clean.language import detect_language
 from workers.clean.normalize import collapse, has_unspaced_script, word_count
 from workers.clean.stopwords import stoplist
@@ -45,7 +46,7 @@ FIGURE_WEIGHT = 0.5
 FIGURE_ROW_NUMBERS = 2  # a line with one number is a label as often as a row: "12 comments", "Top 10 stories"
 FIGURE_ROW_WORDS = 30  # a longer line without a sentence's end is a card or a flattened menu, not a table row
 # A number standing as a word: 23, 1.19, 509,144 (not "reader42"), or spelt out as wire tables do ("Shr one dlr").
-_NUMBER = re.compile(r"(?<!\w)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|nil)(?!\w)", re.IGNORECASE)
+_NUMBER = Caseless.compile(r"(?<!\w)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|nil)(?!\w)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +66,36 @@ class PageText:
 # the whole text, about twice as fast on page text (most lines are ASCII, most tokens of the others too).
 _ASCII_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _ASCII_NON_WORD_TO_SPACE = bytes(byte if byte >= 0x80 or byte in _ASCII_WORD else ord(" ") for byte in range(256))
+# The same but for the line break: a page's lines joined by line breaks are translated together, then split apart.
+_NEWLINE = ord("\n")
+_ASCII_NON_WORD_TO_SPACE_BUT_NEWLINE = (
+    _ASCII_NON_WORD_TO_SPACE[:_NEWLINE] + b"\n" + _ASCII_NON_WORD_TO_SPACE[_NEWLINE + 1 :]
+)
 
 
 def _words(text: str) -> list[str]:
     """The text's ``\\w+`` words."""
-    tokens = (
-        text.encode(errors="surrogatepass").translate(_ASCII_NON_WORD_TO_SPACE).decode(errors="surrogatepass").split()
-    )
+    return _words_of_tokens(text, _translated(text, _ASCII_NON_WORD_TO_SPACE).split())
+
+
+def _lines_words(lines: list[str]) -> list[list[str]]:
+    """Each line's ``\\w+`` words (``_words``), the lines translated together (one call where a page has 130)."""
+    text = "\n".join(lines)
+    translated = _translated(text, _ASCII_NON_WORD_TO_SPACE_BUT_NEWLINE).split("\n")
+    if len(translated) != len(lines):  # a line holding a line break: read it alone
+        return list(map(_words, lines))
+    if text.isascii():  # every token a word
+        return [tokens.split() for tokens in translated]
+    return [_words_of_tokens(line, tokens.split()) for line, tokens in zip(lines, translated, strict=True)]
+
+
+def _translated(text: str, table: bytes) -> str:
+    """The text with the ASCII non-word characters that the table maps to spaces made spaces."""
+    return text.encode(errors="surrogatepass").translate(table).decode(errors="surrogatepass")
+
+
+def _words_of_tokens(text: str, tokens: list[str]) -> list[str]:
+    """The ``\\w+`` words of a text split at its ASCII non-word characters into ``tokens``."""
     if text.isascii():
         return tokens
     words: list[str] = []
@@ -145,18 +169,21 @@ def _has_figures(line: str, count: int) -> bool:
     return 2 <= count <= FIGURE_ROW_WORDS and len(_NUMBER.findall(line)) >= FIGURE_ROW_NUMBERS
 
 
-def line_score(line: str, stopwords: frozenset[str], words: list[str], count: int, chrome: bool) -> float:
-    """What a line adds to an article run: its words when it is prose, half of them for a row of figures, a cost
-    when it is neither. ``words``, ``count`` and ``chrome`` are the line's ``\\w+`` words, its word count and
-    whether it is a prompt (``is_chrome``), which the caller has."""
-    if chrome:
-        return -(LINE_COST + WORD_COST * count)
+def _content_score(line: str, stopwords: frozenset[str], words: list[str], count: int) -> float | None:
+    """What a line that is no prompt adds to an article run: its words when it is prose, half of them for a row of
+    figures, a fixed cost for a bare date; None for a label, which costs what a prompt does (``_label_cost``).
+    ``words`` and ``count``: the line's ``\\w+`` words and its word count."""
     if is_prose(line, stopwords, words, count):
         return float(min(count, LINE_CAP))
     if is_timestamp(line):
         return -TIMESTAMP_COST
     if _has_figures(line, count):  # a row of figures: not a date, as tested above
         return FIGURE_WEIGHT * count
+    return None
+
+
+def _label_cost(count: int) -> float:
+    """The score of a label or prompt line of ``count`` words."""
     return -(LINE_COST + WORD_COST * count)
 
 
@@ -194,25 +221,43 @@ def line_scores(lines: list[str], stopwords: frozenset[str], cell_tables: bool =
     return _read_lines(lines, stopwords, cell_tables)[0]
 
 
-def _read_lines(lines: list[str], stopwords: frozenset[str], cell_tables: bool) -> tuple[list[float], list[bool]]:
-    """``line_scores`` and which lines are prompts (``is_chrome``): each distinct line's words are found and its
-    prompt test run once, for every rule that reads them."""
-    seen: dict[str, tuple[int, bool]] = {}
-    scores, counts, chrome = [], [], []
+class _Prompts(dict[str, bool]):
+    """Each line's prompt test (``is_chrome``), run when first asked for: a label costs the same whether or not it
+    is a prompt, so only the page's lines of content, its long runs of short lines and its article are tested."""
+
+    def __missing__(self, line: str) -> bool:
+        self[line] = prompt = is_chrome(line)
+        return prompt
+
+
+def _read_lines(lines: list[str], stopwords: frozenset[str], cell_tables: bool) -> tuple[list[float], _Prompts]:
+    """``line_scores`` and the lines' prompt tests (``_Prompts``): each distinct line's words are found (all of
+    them in one pass) and its tests run once, for every rule that reads them."""
+    distinct = list(dict.fromkeys(lines))
+    prompts = _Prompts()
+    readings = {
+        line: _reading(line, words, stopwords, prompts)
+        for line, words in zip(distinct, _lines_words(distinct), strict=True)
+    }
+    seen: set[str] = set()
+    scores, counts = [], []
     for line in lines:
-        known = seen.get(line)
-        if known is None:
-            words = _words(line)
-            count, prompt = seen[line] = _count(line, words), is_chrome(line)
-            scores.append(line_score(line, stopwords, words, count, prompt))
-        else:
-            count, prompt = known
-            scores.append(_repeated_score(line, count))
+        score, count = readings[line]
+        if line in seen:
+            score = _repeated_score(line, count)
+        seen.add(line)
+        scores.append(score)
         counts.append(count)
-        chrome.append(prompt)
     if cell_tables:
-        scores = _score_cells(scores, counts, _table_cells(lines, counts, chrome))
-    return _weigh_isolated(lines, scores), chrome
+        scores = _score_cells(scores, counts, _table_cells(lines, counts, prompts))
+    return _weigh_isolated(lines, scores), prompts
+
+
+def _reading(line: str, words: list[str], stopwords: frozenset[str], prompts: _Prompts) -> tuple[float, int]:
+    """A line's score and word count, from its ``\\w+`` words: a prompt (``is_chrome``) costs as a label does."""
+    count = _count(line, words)
+    content = _content_score(line, stopwords, words, count)
+    return (_label_cost(count) if content is None or prompts[line] else content), count
 
 
 # A table rendered one cell per line (a standings or results table on a page whose scraper breaks the line at every
@@ -233,22 +278,30 @@ def _score_cells(scores: list[float], counts: list[int], cells: list[bool]) -> l
     return [FIGURE_WEIGHT * count if cell else score for score, count, cell in zip(scores, counts, cells, strict=True)]
 
 
-def _table_cells(lines: list[str], counts: list[int], chrome: list[bool]) -> list[bool]:
+def _table_cells(lines: list[str], counts: list[int], prompts: _Prompts) -> list[bool]:
     """Which lines are cells of a table rendered one cell per line: a run of TABLE_MIN_CELLS or more short lines
-    (CELL_WORDS at most, no prompt), half of them or more bare numbers that do not count in order. ``counts`` and
-    ``chrome``: each line's word count and prompt test."""
+    (CELL_WORDS at most, no prompt), half of them or more bare numbers that do not count in order. ``counts``:
+    each line's word count. Prompts are tested only in a run of short lines that holds numbers enough for a table
+    (a menu of 30 items holds none)."""
     marks = [False] * len(lines)
-    start = 0
-    for end in range(len(lines) + 1):
-        if end < len(lines) and counts[end] <= CELL_WORDS and not chrome[end]:
-            continue
-        if end - start >= TABLE_MIN_CELLS:  # only a long run can be a table: its numbers are read only then
-            run = lines[start:end]
-            numbers = [line for line in run if _BARE_NUMBER.fullmatch(line)]
-            if 2 * len(numbers) >= len(run) and not _counts_in_order(numbers):
-                marks[start:end] = [True] * len(run)
-        start = end + 1
+    for short_start, short_end in _long_runs(bytes(count <= CELL_WORDS for count in counts)):
+        short = lines[short_start:short_end]
+        if 2 * sum(map(bool, map(_BARE_NUMBER.fullmatch, short))) < TABLE_MIN_CELLS:
+            continue  # too few numbers for any run of cells in it
+        for start, end in _long_runs(bytes(not prompts[line] for line in short)):
+            cells = short[start:end]
+            numbers = [line for line in cells if _BARE_NUMBER.fullmatch(line)]
+            if 2 * len(numbers) >= len(cells) and not _counts_in_order(numbers):
+                marks[short_start + start : short_start + end] = [True] * len(cells)
     return marks
+
+
+_LONG_RUN = re.compile(b"\x01{%d,}" % TABLE_MIN_CELLS)
+
+
+def _long_runs(members: bytes) -> Iterator[tuple[int, int]]:
+    """Start and end of each run of TABLE_MIN_CELLS or more members (bytes 1) in a row."""
+    return (match.span() for match in _LONG_RUN.finditer(members))
 
 
 def _counts_in_order(numbers: list[str]) -> bool:
@@ -279,7 +332,7 @@ def _weigh_isolated(lines: list[str], scores: list[float]) -> list[float]:
 
 
 def _repeated_score(line: str, count: int) -> float:
-    return FIGURE_WEIGHT * count if is_figure_row(line, count) else -(LINE_COST + WORD_COST * count)
+    return FIGURE_WEIGHT * count if is_figure_row(line, count) else _label_cost(count)
 
 
 # Hard-wrapped text (wire copy, e-mail, old feeds): most lines fill a fixed width and none is much longer.
@@ -311,6 +364,15 @@ def _is_row(previous: str, line: str) -> bool:
     return previous.startswith("|") or line.startswith("|")
 
 
+def _collapsed(raw_lines: list[str]) -> list[str]:
+    """Each line ``collapse``d: only stripped when no white space but single spaces is in any line (the text of
+    most pages, found at C speed: every other white space character is unprintable), else one by one."""
+    text = "\n".join(raw_lines)
+    if "  " not in text and text.count("\n") == len(raw_lines) - 1 and text.replace("\n", " ").isprintable():
+        return [raw.strip() for raw in raw_lines]
+    return list(map(collapse, raw_lines))
+
+
 def unwrap(raw_lines: list[str]) -> list[str]:
     """Join the lines of one paragraph: a break is kept at a blank or indented line, a table row ("| a | b |"),
     or after a sentence's end.
@@ -321,8 +383,7 @@ def unwrap(raw_lines: list[str]) -> list[str]:
     """
     wrapped = is_hard_wrapped(raw_lines)
     lines: list[str] = []
-    for raw in raw_lines:
-        line = collapse(raw)
+    for raw, line in zip(raw_lines, _collapsed(raw_lines), strict=True):
         previous = lines[-1] if lines else ""
         joins = (
             previous and line and (line[0].islower() or (wrapped and (len(previous) >= WRAP_MIN or len(lines) == 1)))
@@ -378,11 +439,12 @@ def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
     the worse.
     """
     body = page.body
-    closes = [is_end_marker(line) for line in body]
-    scores, chrome = _read_lines(body, page.stopwords, cell_tables)
+    ends = {line: is_end_marker(line) for line in dict.fromkeys(body)}
+    closes = [ends[line] for line in body]
+    scores, prompts = _read_lines(body, page.stopwords, cell_tables)
     start, end = best_run(scores, closes)
-    run = zip(body[start:end], closes[start:end], chrome[start:end], strict=True)
-    paragraphs = [line for line, closing, prompt in run if not (closing or prompt or is_timestamp(line))]
+    run = zip(body[start:end], closes[start:end], strict=True)
+    paragraphs = [line for line, closing in run if not (closing or prompts[line] or is_timestamp(line))]
     return PageText(title=page.title, paragraphs=paragraphs, language=page.language, stopwords=page.stopwords)
 
 
