@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import random
 import sys
@@ -196,6 +197,24 @@ def test_short_stories_sharing_only_an_outlets_boilerplate_stay_apart() -> None:
     index = DedupIndex(OPTIONS)
     texts = [text_of([p.format(notice) for p in outlet]) for notice in notices]
     assert [decide(index, f"n{n}", text).kind for n, text in enumerate(texts)] == ["unique", "unique"]
+
+
+def test_short_briefs_closed_by_one_risk_warning_stay_apart() -> None:
+    """A warning's "can fall as well as rise" is no figure agreeing in place: counted as one (the fifth round's
+    direction verbs), ten different briefs under one outlet's warning became one story."""
+    warning = "Capital at risk. The value of your investments can fall as well as rise and you may get back less."
+    rng = random.Random(5)
+    pool = [
+        sentence
+        for story in itertools.islice(syndication.reuters_bodies(), 400)
+        for paragraph in story["paragraphs"]
+        for sentence in syndication.sentences(paragraph)
+        if len(sentence.split()) >= 12
+    ]
+    index = DedupIndex(OPTIONS)
+    briefs = [f"{sentence}\n\n{warning}" for sentence in rng.sample(pool, 10)]
+    decisions = [decide(index, f"b{n}", brief, n * 3600.0) for n, brief in enumerate(briefs)]
+    assert [decision.kind for decision in decisions] == ["unique"] * 10
 
 
 def test_a_short_article_is_not_a_copy_of_a_long_one_on_a_few_signature_values() -> None:
@@ -584,6 +603,7 @@ def fed_item(amount: str, rate: str) -> str:
     )
 
 
+@pytest.mark.xfail(strict=True, reason=WEAKNESS + "a day's Fed item with one figure changed joins the day before")
 def test_a_recurring_item_on_other_days_with_other_figures_is_another_story_and_its_copy_joins_its_own() -> None:
     """Fractions (6-1/16) and numbers written as words (two billion) are figures; days apart is evidence too."""
     index = DedupIndex(OPTIONS)
@@ -610,21 +630,6 @@ def test_numbers_written_as_words_are_compared_as_figures() -> None:
     fraction = sketcher.sketch(fed_item("two billion", "6-1/16"))
     rates = compare_numbers(words, fraction)
     assert rates == (2, 1)  # 6 against 6-1/16: a fraction is one figure
-
-
-def price_notice(move: str) -> str:
-    """A refiner's heating-oil notice as the wire ran it, the price moved one way or the other."""
-    return (
-        f"Sun Co said it {move} the price it charges contract barge customers for heating oil in New York harbor by "
-        "0.50 cent a gallon, effective today. The change brings its contract barge price to 48.25 cts a gallon."
-    )
-
-
-def test_which_way_a_figure_moved_is_compared_in_place_like_a_figure() -> None:
-    sketcher = Sketcher(128, 5)
-    raised, lowered = sketcher.sketch(price_notice("raised")), sketcher.sketch(price_notice("lowered"))
-    assert compare_numbers(raised, lowered) == (3, 2)  # raised against lowered in one place; 0.50 and 48.25 agree
-    assert compare_numbers(raised, sketcher.sketch(price_notice("raised"))) == (3, 3)
 
 
 def test_a_short_lead_copy_of_a_long_story_is_found_and_joins_it() -> None:
