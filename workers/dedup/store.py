@@ -30,7 +30,8 @@ GROWTH = 1.5  # arrays full of live rows grow by half: at most a third of the me
 # dividend notices) must not make every lookup slow. A true copy sits in many bands; one of them finds it.
 MAX_CHAIN = 24
 NO_ROW = -1
-MAX_ROWS = (1 << 24) - 1  # rows a chain table can name (three bytes a link): 16.7 million, far above any budget
+_ROW_BITS = 24
+MAX_ROWS = (1 << _ROW_BITS) - 1  # rows a chain table can name (three bytes a link): 16.7 million, far above any budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,9 @@ class Store:
         self._sketches = Sketches(*(getattr(self, name) for name in _SKETCH_ARRAYS))  # a view of the rows above
         self.times = np.full(capacity, -np.inf)  # -inf: no live row in the slot
         self.content_hashes = np.zeros((capacity, 2), dtype=np.uint64)
-        self.seqs = np.zeros(capacity, dtype=np.int64)
+        # Arrival order, after a first arrival no row reaches: the chain walks read it by the links' stored form.
+        self._arrivals = np.concatenate(([np.iinfo(np.int64).max], np.zeros(capacity, dtype=np.int64)))
+        self.seqs = self._arrivals[1:]
         self.kinds = np.zeros(capacity, dtype=np.uint8)
         self.similarities = np.zeros(capacity, dtype=np.float32)
         self.counted = np.zeros(capacity, dtype=np.uint8)  # bit k: end paragraph k is in the boilerplate counts
@@ -158,12 +161,13 @@ class Store:
         """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band of the signature or in
         some key of the lead, sorted by i then row (see ``_Chains.walk``)."""
         found = [
-            chains.walk(slots, self.seqs, values)
+            chains.walk(slots, self._arrivals, values)
             for chains, values in zip(self._chains, self._compared_values(), strict=True)
         ]
         owners, rows = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
-        pairs = distinct(owners.astype(np.int64) * self.capacity + rows)
-        return pairs // self.capacity, pairs % self.capacity
+        # (i, row) as one integer, row in the low bits (rows are below 2**24): shifts, not a division by the capacity.
+        pairs = distinct(owners << _ROW_BITS | rows)
+        return pairs >> _ROW_BITS, pairs & ((1 << _ROW_BITS) - 1)
 
     def set_decision(self, slot: int, canonical_id: str, revision_of: str | None, kind: int, similarity: float) -> None:
         """Record the decision taken on the article in ``slot``."""
@@ -233,7 +237,11 @@ class RowNumbers:
 
     def __getitem__(self, at: np.ndarray) -> np.ndarray:
         """The row numbers at ``at`` (int32, ``NO_ROW`` where none)."""
-        return (self._words[at] & 0xFFFFFF).view(np.int32) - 1
+        return self.raw(at).view(np.int32) - 1
+
+    def raw(self, at: np.ndarray) -> np.ndarray:
+        """The stored form at ``at``: row + 1, 0 where none (uint32)."""
+        return self._words[at] & 0xFFFFFF
 
     def __setitem__(self, at: np.ndarray, rows: np.ndarray) -> None:
         """Store ``rows`` (row numbers or ``NO_ROW``) at ``at``; an index given twice keeps its last value."""
@@ -287,7 +295,7 @@ class _Chains:
         named = heads[keys] == np.repeat(slots, self.bands)
         heads[keys[named]] = NO_ROW
 
-    def walk(self, slots: np.ndarray, seqs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def walk(self, slots: np.ndarray, arrivals: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (i, row): earlier rows with the same value as ``slots[i]`` in some band (``values``: every row's
         value of each band, [rows, bands], compared whole), unsorted, a pair possibly more than once.
 
@@ -297,26 +305,36 @@ class _Chains:
         average, other band values hashed to the same bucket) are walked through like the others and dropped at
         the end, on the band's values, before anything reads their whole rows; a row found only as a stranger
         (its own band's chain cut at ``MAX_CHAIN``) is dropped with them.
+
+        ``arrivals``: every row's arrival (``seq``) at ``row + 1``, after an arrival no row reaches at 0, so that the
+        links' stored form (row + 1, 0 for none) reads it as is, and a missing link ends its walk like a reused
+        slot. A link of the walk carries its article, its band's offset from its row's links and the arrival of
+        the row it left (no division: an int64 modulo costs as much as the random read of the link).
         """
-        links = self.previous
-        # A link of the walk: (i, band) as i * bands + band, the row it reaches, and the arrival of the row it left.
-        walked = np.arange(len(slots) * self.bands)
-        rows = links[(slots[:, None] * self._stride + self._band_index).reshape(-1)]
-        left = np.repeat(seqs[slots], self.bands)
-        found_links, found_rows = [], []
+        links, stride = self.previous, self._stride
+        owner = np.repeat(np.arange(len(slots)), self.bands)
+        offset = np.tile(self._band_index - stride, len(slots))  # band b's link of row r: (r + 1) * stride + offset
+        numbers = links.raw((slots[:, None] * stride + self._band_index).reshape(-1))
+        left = arrivals[slots + 1].repeat(self.bands)
+        found_owners, found_numbers, found_offsets = [], [], []
         for _ in range(MAX_CHAIN):
-            arrived = seqs[rows]  # a row of NO_ROW reads the last slot: dropped with it
-            live = np.flatnonzero((rows != NO_ROW) & (arrived < left))
+            arrived = arrivals[numbers]
+            live = np.flatnonzero(arrived < left)
             if not len(live):
                 break
-            walked, rows, left = walked[live], rows[live], arrived[live]
-            found_links.append(walked)
-            found_rows.append(rows)
-            rows = links[rows * self._stride + walked % self._stride]
-        walked = np.concatenate([np.empty(0, dtype=np.intp), *found_links])
-        rows = np.concatenate([np.empty(0, dtype=np.intp), *found_rows])
-        same = values[rows, walked % self._stride] == values[slots].reshape(-1)[walked]
-        return walked[same] // self._stride, rows[same]
+            owner, numbers, offset, left = owner[live], numbers[live], offset[live], arrived[live]
+            found_owners.append(owner)
+            found_numbers.append(numbers)
+            found_offsets.append(offset)
+            numbers = links.raw(numbers * stride + offset)
+        owner, rows, band = (
+            np.concatenate([np.empty(0, dtype=np.intp), *found])
+            for found in (found_owners, found_numbers, found_offsets)
+        )
+        rows -= 1
+        band += stride
+        same = values[rows, band] == values[slots][owner, band]
+        return owner[same], rows[same]
 
     def _buckets_of(self, banded: np.ndarray) -> np.ndarray:
         """The bucket of each row in each band: its band's values folded and mixed into one 64-bit key."""
