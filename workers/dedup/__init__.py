@@ -436,9 +436,10 @@ class DedupIndex:
         mine = slots[owners]
         live = store.times[rows] >= (newest - self.options.window_seconds)[owners]
         owners, rows, mine = owners[live], rows[live], mine[live]
+        hashes, my_hashes = _at(store.content_hashes, rows), _at(store.content_hashes, mine)
+        exact = (hashes[:, 0] == my_hashes[:, 0]) & (hashes[:, 1] == my_hashes[:, 1])  # all(axis=1): twice the time
         # The equal values counted as bytes in 16 bits (count_nonzero along an axis takes twice as long; num_perm
         # is far below 65,536).
-        exact = (_at(store.content_hashes, rows) == _at(store.content_hashes, mine)).all(axis=1)
         same = _at(store.signatures, rows) == _at(store.signatures, mine)
         equal = same.view(np.uint8).sum(axis=1, dtype=np.uint16).astype(np.intp)
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
