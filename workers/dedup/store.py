@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketches, distinct
+from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketches, any_across, distinct
 
 __all__ = ["RowNumbers", "Rows", "Store"]
 
@@ -284,7 +284,7 @@ class _Chains:
         tags = (hashes & self._tag_mask).astype(np.int64).ravel() << self._row_bits
         arrival = np.repeat(np.arange(len(slots)), self.bands)
         band_of = np.tile(self._band_index, len(slots))
-        used = _nonzero(banded).ravel()
+        used = any_across(banded != 0).ravel()
         if not used.all():
             self.previous[slots[arrival[~used]] * self._stride + band_of[~used]] = NO_ROW
             keys, tags, arrival, band_of = keys[used], tags[used], arrival[used], band_of[used]
@@ -369,14 +369,6 @@ class _Chains:
                 keys = keys * _BAND_MIX ^ bands[:, :, row]
             keys = (keys ^ (keys >> _U64(31))) * _MIX_1
             return (keys ^ (keys >> _U64(29))) * _MIX_2
-
-
-def _nonzero(banded: np.ndarray) -> np.ndarray:
-    """Which bands of each row hold a value other than 0 (``any`` along a short last axis takes ten times as long)."""
-    nonzero = banded[:, :, 0] != 0
-    for value in range(1, banded.shape[2]):
-        nonzero |= banded[:, :, value] != 0
-    return nonzero
 
 
 def split_hash(content_hash: str) -> tuple[int, int]:
