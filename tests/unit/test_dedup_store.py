@@ -64,13 +64,10 @@ def test_the_batch_encoding_of_sketches_is_the_persisted_form_and_reads_back() -
     assert back.texts() == encoded and Sketches.of([], 128).texts() == []
 
 
-def test_a_lookup_finds_exactly_the_earlier_rows_sharing_a_band_value() -> None:
-    """Without crowded buckets (chains shorter than the walk's cut) nor evictions: the LSH's own definition."""
-    rng = np.random.default_rng(2)
-    store, rows = Store(num_perm=24, bands=8), 600
-    signatures = rng.integers(0, 6, size=(rows, 24), dtype=np.uint16)  # 216 values a band: many shared
-    signatures[:, 12:] = rng.integers(0, 2**16, size=(rows, 12), dtype=np.uint16)  # half the bands rarely shared
-    batch = Sketches.of([], 24)
+def filled_store(signatures: np.ndarray) -> tuple[Store, np.ndarray]:
+    """A store of rows with these signatures (nothing else), appended in batches of 50, and their slots."""
+    store, rows = Store(num_perm=signatures.shape[1], bands=8), len(signatures)
+    batch = Sketches.of([], signatures.shape[1])
     sketches = Sketches(
         signatures=signatures,
         sizes=np.ones(rows, dtype=np.uint32),
@@ -96,6 +93,16 @@ def test_a_lookup_finds_exactly_the_earlier_rows_sharing_a_band_value() -> None:
             for start in range(0, rows, 50)
         ]
     )
+    return store, slots
+
+
+def test_a_lookup_finds_exactly_the_earlier_rows_sharing_a_band_value() -> None:
+    """Without crowded buckets (chains shorter than the walk's cut) nor evictions: the LSH's own definition."""
+    rng = np.random.default_rng(2)
+    rows = 600
+    signatures = rng.integers(0, 6, size=(rows, 24), dtype=np.uint16)  # 216 values a band: many shared
+    signatures[:, 12:] = rng.integers(0, 2**16, size=(rows, 12), dtype=np.uint16)  # half the bands rarely shared
+    store, slots = filled_store(signatures)
     late = slots[-100:]
     owners, found = store.earlier(late)
     banded = store.banded(signatures)
@@ -105,3 +112,35 @@ def test_a_lookup_finds_exactly_the_earlier_rows_sharing_a_band_value() -> None:
     buckets = store._chains[0]._buckets_of(banded) + np.arange(store.bands) * store._chains[0].buckets
     assert len(expected) > 1000 and np.bincount(buckets.ravel()).max() < MAX_CHAIN
     assert np.array_equal(slots, np.arange(rows)) and np.array_equal(np.column_stack((owners, found)), expected)
+
+
+def test_a_lookup_in_crowded_buckets_walks_each_chain_to_its_cut_strangers_counted() -> None:
+    """Chains longer than the cut, strangers in them: the lookup finds what walking the buckets' chains of rows
+    newest first (``MAX_CHAIN`` of them, strangers included) and keeping the equal band values finds, though a
+    walk reads only the tags of most strangers. A band of zeros is in no bucket."""
+    rng = np.random.default_rng(3)
+    rows = 1000
+    signatures = rng.integers(0, 3, size=(rows, 24), dtype=np.uint16)  # 27 values a band: chains of about 37
+    signatures[:, 12:] = rng.integers(0, 2**16, size=(rows, 12), dtype=np.uint16)  # strangers only, mostly
+    store, slots = filled_store(signatures)
+    banded = store.banded(signatures)
+    buckets = store._chains[0]._buckets_of(banded)
+    previous, heads = np.full((rows, store.bands), NO_ROW), {}
+    for row, band in itertools.product(range(rows), range(store.bands)):
+        if banded[row, band].any():
+            previous[row, band] = heads.get((band, buckets[row, band]), NO_ROW)
+            heads[band, buckets[row, band]] = row
+    late, expected, strangers = slots[-200:], set(), 0
+    for (i, row), band in itertools.product(enumerate(late.tolist()), range(store.bands)):
+        reached = previous[row, band]
+        for _ in range(MAX_CHAIN):
+            if reached == NO_ROW:
+                break
+            if (banded[reached, band] == banded[row, band]).all():
+                expected.add((i, reached))
+            else:
+                strangers += 1
+            reached = previous[reached, band]
+    owners, found = store.earlier(late)
+    assert strangers > 1000 and np.array_equal(slots, np.arange(rows))
+    assert np.array_equal(np.column_stack((owners, found)), np.array(sorted(expected)))

@@ -25,8 +25,10 @@ __all__ = [
     "Sketch",
     "Sketcher",
     "Sketches",
+    "any_across",
     "distinct",
     "fact_match",
+    "sum_across",
 ]
 
 MINHASH_SEED = 1  # fixed: signatures must agree across processes and restarts
@@ -162,6 +164,23 @@ def distinct(values: np.ndarray) -> np.ndarray:
     first = np.ones(len(values), dtype=bool)
     first[1:] = values[1:] != values[:-1]
     return values[first]
+
+
+def sum_across(values: np.ndarray) -> np.ndarray:
+    """Sums along the last axis, a short one (the end paragraphs): column by column, as int64 (numpy's reduction
+    along a short axis takes five times as long)."""
+    total = values[..., 0].astype(np.int64)
+    for column in range(1, values.shape[-1]):
+        total += values[..., column]
+    return total
+
+
+def any_across(values: np.ndarray) -> np.ndarray:
+    """``any`` along the last axis, a short one, column by column (ten times as fast as numpy's reduction)."""
+    found = values[..., 0].copy()
+    for column in range(1, values.shape[-1]):
+        found |= values[..., column]
+    return found
 
 
 def _bottom_per_text(values: np.ndarray, text_of: np.ndarray, texts: int) -> tuple[np.ndarray, np.ndarray]:

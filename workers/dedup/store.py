@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketches, distinct
+from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketches, any_across, distinct
 
 __all__ = ["RowNumbers", "Rows", "Store"]
 
@@ -30,7 +30,8 @@ GROWTH = 1.5  # arrays full of live rows grow by half: at most a third of the me
 # dividend notices) must not make every lookup slow. A true copy sits in many bands; one of them finds it.
 MAX_CHAIN = 24
 NO_ROW = -1
-MAX_ROWS = (1 << 24) - 1  # rows a chain table can name (three bytes a link): 16.7 million, far above any budget
+_ROW_BITS = 24
+MAX_ROWS = (1 << _ROW_BITS) - 1  # rows a chain table can name (three bytes a link): 16.7 million, far above any budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,9 @@ class Store:
         self._sketches = Sketches(*(getattr(self, name) for name in _SKETCH_ARRAYS))  # a view of the rows above
         self.times = np.full(capacity, -np.inf)  # -inf: no live row in the slot
         self.content_hashes = np.zeros((capacity, 2), dtype=np.uint64)
-        self.seqs = np.zeros(capacity, dtype=np.int64)
+        # Arrival order, after a first arrival no row reaches: the chain walks read it by the links' stored form.
+        self._arrivals = np.concatenate(([np.iinfo(np.int64).max], np.zeros(capacity, dtype=np.int64)))
+        self.seqs = self._arrivals[1:]
         self.kinds = np.zeros(capacity, dtype=np.uint8)
         self.similarities = np.zeros(capacity, dtype=np.float32)
         self.counted = np.zeros(capacity, dtype=np.uint8)  # bit k: end paragraph k is in the boilerplate counts
@@ -158,12 +161,13 @@ class Store:
         """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band of the signature or in
         some key of the lead, sorted by i then row (see ``_Chains.walk``)."""
         found = [
-            chains.walk(slots, self.seqs, values)
+            chains.walk(slots, self._arrivals, values)
             for chains, values in zip(self._chains, self._compared_values(), strict=True)
         ]
         owners, rows = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
-        pairs = distinct(owners.astype(np.int64) * self.capacity + rows)
-        return pairs // self.capacity, pairs % self.capacity
+        # (i, row) as one integer, row in the low bits (rows are below 2**24): shifts, not a division by the capacity.
+        pairs = distinct(owners << _ROW_BITS | rows)
+        return pairs >> _ROW_BITS, pairs & ((1 << _ROW_BITS) - 1)
 
     def set_decision(self, slot: int, canonical_id: str, revision_of: str | None, kind: int, similarity: float) -> None:
         """Record the decision taken on the article in ``slot``."""
@@ -211,9 +215,6 @@ class Store:
         return self.banded(self.signatures), self.leads[:, :, None]
 
 
-_THREE_BYTES = np.dtype((np.void, 3))
-
-
 class RowNumbers:
     """A flat array of row numbers (or ``NO_ROW``) in three bytes each, for rows below ``MAX_ROWS``: the chain
     tables' heads and links, which are most of the index's memory after the signatures, at three quarters of int32's.
@@ -225,7 +226,6 @@ class RowNumbers:
     def __init__(self, size: int) -> None:
         self._bytes = np.zeros(3 * size + 1, dtype=np.uint8)
         self._words = np.ndarray((size,), dtype="<u4", buffer=self._bytes, strides=(3,))
-        self._items = np.ndarray((size,), dtype=_THREE_BYTES, buffer=self._bytes)  # written whole, one write a value
 
     @property
     def nbytes(self) -> int:
@@ -233,12 +233,23 @@ class RowNumbers:
 
     def __getitem__(self, at: np.ndarray) -> np.ndarray:
         """The row numbers at ``at`` (int32, ``NO_ROW`` where none)."""
-        return (self._words[at] & 0xFFFFFF).view(np.int32) - 1
+        return self.raw(at).view(np.int32) - 1
+
+    def raw(self, at: np.ndarray) -> np.ndarray:
+        """The stored form at ``at`` (uint32): row + 1, 0 where none, unless ``put`` stored more in the spare bits."""
+        return self._words[at] & 0xFFFFFF
 
     def __setitem__(self, at: np.ndarray, rows: np.ndarray) -> None:
         """Store ``rows`` (row numbers or ``NO_ROW``) at ``at``; an index given twice keeps its last value."""
-        stored = (np.atleast_1d(np.asarray(rows, dtype=np.int64)) + 1).astype("<u4")
-        self._items[at] = stored.view(np.uint8).reshape(-1, 4)[:, :3].copy().view(_THREE_BYTES).reshape(-1)
+        self.put(at, np.asarray(rows, dtype=np.int64) + 1)
+
+    def put(self, at: np.ndarray, raw: np.ndarray) -> None:
+        """Store values in their stored form (``raw``: below 2**24) at ``at``; an index given twice keeps its last."""
+        stored = np.atleast_1d(raw).astype("<u4").view(np.uint8).reshape(-1, 4)
+        place = 3 * np.asarray(at, dtype=np.intp)
+        # Byte by byte: three scatters of bytes take a third of the time of one scatter of three-byte void items.
+        for byte in range(3):
+            self._bytes[place + byte] = stored[:, byte]
 
 
 class _Chains:
@@ -255,6 +266,12 @@ class _Chains:
         self.buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
         self.heads = RowNumbers(bands * self.buckets)  # flat: band * buckets + bucket
         self.previous = RowNumbers(capacity * bands)  # flat: row * bands + band
+        # A link's stored form is row + 1 in its low bits and, in the bits the capacity leaves spare, a tag of the
+        # linking row's own band value (bits of its hash that do not choose the bucket): a walk reads it with the
+        # link it reads anyway, and drops most strangers without reading their rows' values.
+        self._row_bits = capacity.bit_length()
+        self._row_mask = np.uint32((1 << self._row_bits) - 1)
+        self._tag_mask = _U64((1 << (24 - self._row_bits)) - 1)
 
     def link(self, slots: np.ndarray, banded: np.ndarray) -> None:
         """Link new rows (in arrival order; ``banded``: their values) into their buckets' chains, all bands at
@@ -262,12 +279,15 @@ class _Chains:
         each key to the old head."""
         if not len(slots):
             return
-        keys = (self._band_index * self.buckets + self._buckets_of(banded)).ravel()  # flat index into the heads
+        hashes = self._hashes(banded)
+        keys = (self._band_index * self.buckets + self._bucket(hashes)).ravel()  # flat index into the heads
+        tags = (hashes & self._tag_mask).astype(np.int64).ravel() << self._row_bits
         arrival = np.repeat(np.arange(len(slots)), self.bands)
         band_of = np.tile(self._band_index, len(slots))
-        used = banded.any(axis=2).ravel()
-        self.previous[slots[arrival[~used]] * self._stride + band_of[~used]] = NO_ROW
-        keys, arrival, band_of = keys[used], arrival[used], band_of[used]
+        used = any_across(banded != 0).ravel()
+        if not used.all():
+            self.previous[slots[arrival[~used]] * self._stride + band_of[~used]] = NO_ROW
+            keys, tags, arrival, band_of = keys[used], tags[used], arrival[used], band_of[used]
         if not len(keys):  # no row of the batch has values here (sketches of a form without a lead)
             return
         order = np.argsort(keys * len(slots) + arrival)  # by key, then arrival (unique: no need for a stable sort)
@@ -275,7 +295,7 @@ class _Chains:
         heads = self.heads
         first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
         previous = np.where(first, heads[ordered], np.concatenate(([NO_ROW], row_of[:-1])))
-        self.previous[row_of * self._stride + band_of] = previous
+        self.previous.put(row_of * self._stride + band_of, (previous + 1) | tags[order])
         last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
         heads[ordered[last]] = row_of[last]
 
@@ -287,7 +307,7 @@ class _Chains:
         named = heads[keys] == np.repeat(slots, self.bands)
         heads[keys[named]] = NO_ROW
 
-    def walk(self, slots: np.ndarray, seqs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def walk(self, slots: np.ndarray, arrivals: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (i, row): earlier rows with the same value as ``slots[i]`` in some band (``values``: every row's
         value of each band, [rows, bands], compared whole), unsorted, a pair possibly more than once.
 
@@ -297,37 +317,58 @@ class _Chains:
         average, other band values hashed to the same bucket) are walked through like the others and dropped at
         the end, on the band's values, before anything reads their whole rows; a row found only as a stranger
         (its own band's chain cut at ``MAX_CHAIN``) is dropped with them.
+
+        ``arrivals``: every row's arrival (``seq``) at ``row + 1``, after an arrival no row reaches at 0, so that the
+        links' stored form (row + 1, 0 for none) reads it as is, and a missing link ends its walk like a reused
+        slot. A link of the walk carries its article, its band's offset from its row's links and the arrival of
+        the row it left (no division: an int64 modulo costs as much as the random read of the link).
         """
-        links = self.previous
-        # A link of the walk: (i, band) as i * bands + band, the row it reaches, and the arrival of the row it left.
-        walked = np.arange(len(slots) * self.bands)
-        rows = links[(slots[:, None] * self._stride + self._band_index).reshape(-1)]
-        left = np.repeat(seqs[slots], self.bands)
-        found_links, found_rows = [], []
+        links, stride, mask, shift = self.previous, self._stride, self._row_mask, self._row_bits
+        owner = np.repeat(np.arange(len(slots)), self.bands)
+        offset = np.tile(self._band_index - stride, len(slots))  # band b's link of row r: (r + 1) * stride + offset
+        words = links.raw((slots[:, None] * stride + self._band_index).reshape(-1))
+        numbers, wanted = words & mask, words >> shift  # the first links, and the tags of the rows' own values
+        left = arrivals[slots + 1].repeat(self.bands)
+        found_owners, found_numbers, found_offsets = [], [], []
         for _ in range(MAX_CHAIN):
-            arrived = seqs[rows]  # a row of NO_ROW reads the last slot: dropped with it
-            live = np.flatnonzero((rows != NO_ROW) & (arrived < left))
+            arrived = arrivals[numbers]
+            live = np.flatnonzero(arrived < left)
             if not len(live):
                 break
-            walked, rows, left = walked[live], rows[live], arrived[live]
-            found_links.append(walked)
-            found_rows.append(rows)
-            rows = links[rows * self._stride + walked % self._stride]
-        walked = np.concatenate([np.empty(0, dtype=np.intp), *found_links])
-        rows = np.concatenate([np.empty(0, dtype=np.intp), *found_rows])
-        same = values[rows, walked % self._stride] == values[slots].reshape(-1)[walked]
-        return walked[same] // self._stride, rows[same]
+            owner, numbers, offset, left, wanted = owner[live], numbers[live], offset[live], arrived[live], wanted[live]
+            words = links.raw(numbers * stride + offset)  # the rows reached: their links on, and their own tags
+            tagged = np.flatnonzero(words >> shift == wanted)
+            found_owners.append(owner[tagged])
+            found_numbers.append(numbers[tagged])
+            found_offsets.append(offset[tagged])
+            numbers = words & mask
+        owner, rows, band = (
+            np.concatenate([np.empty(0, dtype=np.intp), *found])
+            for found in (found_owners, found_numbers, found_offsets)
+        )
+        rows -= 1
+        band += stride
+        same = values[rows, band] == values[slots][owner, band]
+        return owner[same], rows[same]
 
     def _buckets_of(self, banded: np.ndarray) -> np.ndarray:
-        """The bucket of each row in each band: its band's values folded and mixed into one 64-bit key."""
+        """The bucket of each row in each band."""
+        return self._bucket(self._hashes(banded))
+
+    def _bucket(self, hashes: np.ndarray) -> np.ndarray:
+        """The buckets of band hashes: their high bits (the low ones make the tags)."""
+        return (hashes >> _U64(32)).astype(np.int64) & (self.buckets - 1)
+
+    @staticmethod
+    def _hashes(banded: np.ndarray) -> np.ndarray:
+        """Each row's values of each band folded and mixed into one 64-bit key."""
         bands = banded.astype(np.uint64)
         with np.errstate(over="ignore"):
             keys = np.zeros(bands.shape[:2], dtype=np.uint64)
             for row in range(bands.shape[2]):
                 keys = keys * _BAND_MIX ^ bands[:, :, row]
             keys = (keys ^ (keys >> _U64(31))) * _MIX_1
-            keys = (keys ^ (keys >> _U64(29))) * _MIX_2
-        return (keys >> _U64(32)).astype(np.int64) & (self.buckets - 1)
+            return (keys ^ (keys >> _U64(29))) * _MIX_2
 
 
 def split_hash(content_hash: str) -> tuple[int, int]:
