@@ -171,6 +171,13 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _lsh_bands_fit_the_signature(self) -> Settings:
+        """Each LSH band takes num_perm // bands of the signature's values: more bands than values leaves them empty."""
+        if self.dedup_lsh_bands > self.dedup_num_perm:
+            raise ValueError(f"dedup_lsh_bands {self.dedup_lsh_bands} > dedup_num_perm {self.dedup_num_perm}")
+        return self
+
+    @model_validator(mode="after")
     def _security_is_coherent(self) -> Settings:
         """Refuse credentials the protocol would silently ignore, and SASL without them."""
         sasl = self.security_protocol.startswith("SASL_")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from bench import syndication
-from workers.dedup.sketch import Sketch, Sketcher, Sketches
+from workers.dedup import DedupOptions
+from workers.dedup.sketch import Sketch, Sketcher, Sketches, any_across, sum_across
 from workers.dedup.store import MAX_CHAIN, MAX_ROWS, NO_ROW, RowNumbers, Rows, Store
 
 
@@ -144,3 +145,24 @@ def test_a_lookup_in_crowded_buckets_walks_each_chain_to_its_cut_strangers_count
     owners, found = store.earlier(late)
     assert strangers > 1000 and np.array_equal(slots, np.arange(rows))
     assert np.array_equal(np.column_stack((owners, found)), np.array(sorted(expected)))
+
+
+def test_the_column_by_column_reductions_are_numpys_on_any_input() -> None:
+    """``sum_across`` and ``any_across`` stand in for numpy's sum and any along a short last axis: the same answers
+    on integers, bools and an empty axis (more LSH bands than values gave one)."""
+    values = np.array([[[3, 0], [0, 0]], [[1, 2], [0, 5]]], dtype=np.int8)
+    for array in (values, values != 0, values[..., :0]):
+        assert np.array_equal(sum_across(array), array.sum(axis=-1))
+        assert np.array_equal(any_across(array), array.any(axis=-1))
+
+
+def test_a_dedup_index_refuses_more_bands_than_signature_values() -> None:
+    with pytest.raises(ValueError, match="200 LSH bands over 128 permutations"):
+        DedupOptions(bands=200)
+
+
+def test_row_numbers_take_a_single_place_as_numpy_does() -> None:
+    rows = RowNumbers(8)
+    rows[3] = 5
+    rows[np.intp(4)] = 7
+    assert rows[np.array([3, 4, 5])].tolist() == [5, 7, NO_ROW]

@@ -89,3 +89,10 @@ def test_a_deprecated_dedup_threshold_is_accepted_with_a_future_warning(monkeypa
     with pytest.warns(FutureWarning, match="ENRICH_DEDUP_MERGE_THRESHOLD is deprecated"):
         settings = Settings()
     assert settings.dedup_merge_threshold == 0.7
+
+
+def test_more_lsh_bands_than_signature_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A band of no value would leave every article out of the LSH tables (the index crashed on it)."""
+    monkeypatch.setenv("ENRICH_DEDUP_LSH_BANDS", "200")
+    with pytest.raises(ValueError, match="dedup_lsh_bands 200 > dedup_num_perm 128"):
+        Settings()

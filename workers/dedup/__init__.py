@@ -78,6 +78,10 @@ class DedupOptions:
     window_seconds: float = 7 * 24 * 3600
     model: DecisionModel = field(default_factory=load_model)  # the one decision on a candidate pair
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.bands <= self.num_perm:
+            raise ValueError(f"{self.bands} LSH bands over {self.num_perm} permutations: a band needs a value")
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:

@@ -246,7 +246,7 @@ class RowNumbers:
     def put(self, at: np.ndarray, raw: np.ndarray) -> None:
         """Store values in their stored form (``raw``: below 2**24) at ``at``; an index given twice keeps its last."""
         stored = np.atleast_1d(raw).astype("<u4").view(np.uint8).reshape(-1, 4)
-        place = 3 * np.asarray(at, dtype=np.intp)
+        place = 3 * np.atleast_1d(np.asarray(at, dtype=np.intp))
         # Byte by byte: three scatters of bytes take a third of the time of one scatter of three-byte void items.
         for byte in range(3):
             self._bytes[place + byte] = stored[:, byte]
@@ -265,7 +265,9 @@ class _Chains:
         # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
         self.buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
         self.heads = RowNumbers(bands * self.buckets)  # flat: band * buckets + bucket
-        self.previous = RowNumbers(capacity * bands)  # flat: row * bands + band
+        # Flat: row * bands + band. Its words are tagged links (below): ``walk`` reads them through ``raw`` and the
+        # row mask; indexing would return the tag bits as part of the row number.
+        self.previous = RowNumbers(capacity * bands)
         # A link's stored form is row + 1 in its low bits and, in the bits the capacity leaves spare, a tag of the
         # linking row's own band value (bits of its hash that do not choose the bucket): a walk reads it with the
         # link it reads anyway, and drops most strangers without reading their rows' values.
