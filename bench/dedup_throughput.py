@@ -4,7 +4,9 @@
     python -m bench.dedup_throughput --size 50000        # a quick look
 
 Bodies are synthesised from the Reuters corpus by recombining its sentences (so that they do not collide);
-one article in ten is a republished copy of a recent one (trimmed, or with boilerplate). Event times advance
+one article in ten is a republished copy of a recent one (trimmed, or with boilerplate); with
+``--copies-of-copies 0.33``, one in three is a trim, a wrapper or a lead of one of the last 200, copies of copies
+included (the path where the second-witness rule scores a cluster's anchor the LSH did not propose). Event times advance
 so that the 7-day window holds ``--size`` articles: the index fills up over the first ``--size`` articles
 (untimed), then the next ``--measure`` articles are timed in steady state, each evicting an old one.
 
@@ -48,16 +50,26 @@ def sentence_pool() -> list[str]:
     return sorted(s for s in pool if len(s.split()) >= 6)
 
 
-def articles(size: int, seed: int) -> Iterator[tuple[str, str]]:
-    """``size`` (id, text) pairs: recombined sentences, with copies of recent articles mixed in."""
+def articles(size: int, seed: int, copies_of_copies: float = 0.0) -> Iterator[tuple[str, str]]:
+    """``size`` (id, text) pairs: recombined sentences, with copies of recent articles mixed in.
+
+    ``copies_of_copies``: instead, this share of the articles (one in ``round(1 / share)``) are copies of one of
+    the last 200 articles, copies included (a trim, a wrapper or a lead of a copy): clusters whose anchor the LSH
+    does not always propose, so the second-witness rule scores it on demand.
+    """
+    every, edits, reach = COPY_EVERY, (syndication.truncate, syndication.boilerplate), 1000
+    if copies_of_copies:
+        every, edits, reach = round(1 / copies_of_copies), (*edits, syndication.lead), 200
     rng, pool, recent = random.Random(seed), sentence_pool(), []
     for n in range(size):
-        if recent and n % COPY_EVERY == 0:
-            edit = rng.choice((syndication.truncate, syndication.boilerplate))
-            paragraphs = edit(rng.choice(recent), rng)
+        copy = bool(recent) and n % every == 0
+        if copy:
+            edit = rng.choice(edits)
+            paragraphs = edit(rng.choice(recent[-reach:]), rng)
         else:
             chosen = rng.sample(pool, rng.randint(*SENTENCES_PER_ARTICLE))
             paragraphs = [" ".join(chosen[i : i + 3]) for i in range(0, len(chosen), 3)]
+        if copies_of_copies or not copy:
             recent = [*recent[-999:], paragraphs]
         yield f"a{n}", "\n\n".join(paragraphs)
 
@@ -87,10 +99,12 @@ def summary(name: str, seconds: np.ndarray, cpu: float) -> None:
     print(f"    p50 {p50:.0f} us, p99 {p99:.0f} us, max {seconds.max() * 1e3:.0f} ms per article")
 
 
-def batches(size: int, seed: int, batch: int, spacing: float) -> Iterator[list[tuple[str, str, str, float]]]:
+def batches(
+    size: int, seed: int, batch: int, spacing: float, copies_of_copies: float = 0.0
+) -> Iterator[list[tuple[str, str, str, float]]]:
     """Batches of (id, content hash, text, event time), ``spacing`` seconds of event time apart."""
     chunk = []
-    for n, (article_id, text) in enumerate(articles(size, seed)):
+    for n, (article_id, text) in enumerate(articles(size, seed, copies_of_copies)):
         chunk.append((article_id, content_hash(text), text, n * spacing))
         if len(chunk) == batch:
             yield chunk
@@ -99,12 +113,12 @@ def batches(size: int, seed: int, batch: int, spacing: float) -> Iterator[list[t
         yield chunk
 
 
-def run_index(size: int, measure: int, batch: int, seed: int) -> None:
+def run_index(size: int, measure: int, batch: int, seed: int, copies_of_copies: float = 0.0) -> None:
     """The index filled with ``size`` articles (untimed), then ``measure`` more timed in steady state."""
     options = DedupOptions()
     index, sketcher, before = DedupIndex(options), Sketcher(options.num_perm, options.shingle_words), rss_bytes()
     sketch_seconds, index_seconds, index_cpu, per_batch, done, held = 0.0, 0.0, 0.0, [], 0, None
-    for chunk in batches(size + measure, seed, batch, options.window_seconds / size):
+    for chunk in batches(size + measure, seed, batch, options.window_seconds / size, copies_of_copies):
         started = time.perf_counter()
         sketches = sketcher.sketch_many([text for _, _, text, _ in chunk])
         sketched, cpu = time.perf_counter(), time.thread_time()
@@ -135,7 +149,7 @@ def run_index(size: int, measure: int, batch: int, seed: int) -> None:
     print(f"    after the timed part: {len(index):,} articles held")
 
 
-def run_baseline(size: int, seed: int) -> None:
+def run_baseline(size: int, seed: int, copies_of_copies: float = 0.0) -> None:
     """The walking skeleton's index: RMinHash objects of string shingles in rensa's LSH, 32 bands."""
     lsh, kept, before = RMinHashLSH(threshold=0.7, num_perm=128, num_bands=32), {}, rss_bytes()
 
@@ -149,17 +163,17 @@ def run_baseline(size: int, seed: int) -> None:
         kept[key] = minhash
         lsh.insert(key, minhash)
 
-    summary("baseline (RMinHash + RMinHashLSH, 32 bands)", *timed(articles(size, seed), decide))
+    summary("baseline (RMinHash + RMinHashLSH, 32 bands)", *timed(articles(size, seed, copies_of_copies), decide))
     print(f"    process RSS grew {(rss_bytes() - before) / len(kept):.0f} bytes per article")
 
 
-def run_stage(size: int, batch: int, seed: int) -> None:
+def run_stage(size: int, batch: int, seed: int, copies_of_copies: float = 0.0) -> None:
     """The whole stage: batches of clean records (sketched, as the clean stage sends them) in, outputs out."""
     settings = Settings()
     stage, options = DedupStage(settings), dedup_options(settings)
     sketcher = Sketcher(options.num_perm, options.shingle_words)
     origin = Origin(topic="articles.clean", partition=0, offset=0, timestamp_ms=None)
-    texts = list(articles(size, seed))
+    texts = list(articles(size, seed, copies_of_copies))
     encoded = sketcher.sketch_many([text for _, text in texts]).texts()
     payloads = [
         codec.dumps({**_clean_record(a, t, origin), "sketch": sketch_record(sketch, options)})
@@ -201,10 +215,19 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=Settings().dedup_batch_size, help="articles per batch")
     parser.add_argument("--sample", type=int, default=20_000, help="articles for the stage and the baseline")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--copies-of-copies",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="this share of the articles copies of one of the last 200, copies included (e.g. 0.33)",
+    )
     args = parser.parse_args()
-    run_index(args.size, args.measure, args.batch, args.seed)
-    run_stage(min(args.sample, args.size), args.batch, args.seed)
-    run_baseline(min(args.sample, args.size), args.seed)
+    if not 0.0 <= args.copies_of_copies <= 1.0:
+        parser.error("--copies-of-copies is a share between 0 and 1")
+    run_index(args.size, args.measure, args.batch, args.seed, args.copies_of_copies)
+    run_stage(min(args.sample, args.size), args.batch, args.seed, args.copies_of_copies)
+    run_baseline(min(args.sample, args.size), args.seed, args.copies_of_copies)
 
 
 if __name__ == "__main__":
