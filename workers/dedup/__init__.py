@@ -448,11 +448,43 @@ class DedupIndex:
         candidates = (
             (pairs.containment >= CANDIDATE_CONTAINMENT) if self.scores_every_pair else (pairs.probability >= 0.5)
         )
-        for n in np.unique(owners[pairs.exact | candidates]).tolist():
-            slot = int(slots[n])
-            decision = self._match(slot, pairs.at(slice(bounds[n], bounds[n + 1])), float(horizons[n]))
+        matched = [
+            (int(slots[n]), pairs.at(slice(bounds[n], bounds[n + 1])), float(horizons[n]))
+            for n in np.unique(owners[pairs.exact | candidates]).tolist()
+        ]
+        witnesses = self._anchor_scores(matched)
+        for slot, mine, horizon in matched:
+            decision = self._match(slot, mine, horizon, witnesses.get(slot, {}))
             if decision is not None:
                 store.set_decision(slot, *decision)
+
+    def _anchor_scores(self, matched: list[tuple[int, CandidatePairs, float]]) -> dict[int, dict[int, float]]:
+        """For each article to match (slot, candidate pairs, horizon), the probability of the pair with each anchor
+        (``_anchored``) of its candidates' clusters of probability one half or more that is not a candidate itself,
+        as the clusters stand before the batch is decided: scored in one go, not one ``_pairs`` call per cluster
+        and article (a pair's score does not change while the batch is decided; an anchor the batch's own
+        decisions bring, by a merge or a new cluster, is scored on demand)."""
+        store, wanted = self._store, []
+        for slot, pairs, horizon in matched:
+            if pairs.exact.any():
+                continue
+            rows = pairs.rows.tolist()
+            clusters = {self._root(store.canonical[row]) for row in pairs.rows[pairs.probability >= 0.5].tolist()}
+            wanted += [(slot, anchor) for anchor in self._anchors(clusters, slot, horizon) if anchor not in rows]
+        if not wanted:
+            return {}
+        anchors, mine = np.array(wanted, dtype=np.intp).T
+        scores: dict[int, dict[int, float]] = {}
+        for (slot, anchor), p in zip(wanted, self._pairs(anchors, mine).probability.tolist(), strict=True):
+            scores.setdefault(slot, {})[anchor] = p
+        return scores
+
+    def _anchors(self, clusters: set[str], slot: int, horizon: float) -> set[int]:
+        """The rows of the clusters' anchors (their first copies, and those of the clusters merged into them) still
+        in the window, but for the article in ``slot``."""
+        store = self._store
+        rows = [store.slot_of.get(c) for cluster in clusters for c in (cluster, *self._absorbed.get(cluster, ()))]
+        return {a for a in rows if a is not None and a != slot and store.times[a] >= horizon}
 
     def _pairs(self, rows: np.ndarray, mine: np.ndarray) -> CandidatePairs:
         """The evidence and the decision model's probability of the pairs of rows ``mine`` (new articles) and
@@ -479,14 +511,16 @@ class DedupIndex:
         probability[scored] = self.options.model.probability(inputs[scored])
         return CandidatePairs(rows, exact, containment, grown, probability, inputs)
 
-    def _match(self, slot: int, pairs: CandidatePairs, horizon: float) -> tuple[str, str | None, int, float] | None:
+    def _match(
+        self, slot: int, pairs: CandidatePairs, horizon: float, witnesses: dict[int, float]
+    ) -> tuple[str, str | None, int, float] | None:
         """The copy the article in ``slot`` is of, among its candidate ``pairs``; None for a first copy.
 
         The candidates most contained first, one per cluster, are scored by the decision model; a cluster's score is
         its candidate's when a second witness of the cluster agrees (``_anchored``): the article is a copy of the best
         cluster when that is one half or more. It is a copy in another cluster too when the probability that both are
         its story (the product of the two) is one half or more: those clusters are merged into the oldest of them (a
-        later copy showed they are one story), and the article joins it.
+        later copy showed they are one story), and the article joins it. ``witnesses``: anchors scored already.
         """
         if pairs.exact.any():
             return self._duplicate_of(int(pairs.rows[np.argmax(pairs.exact)]), "exact", 1.0)
@@ -505,7 +539,7 @@ class DedupIndex:
             return None
         probabilities = self._scored(slot, pairs, [i for i, _ in scored]).tolist()
         probabilities = [
-            self._anchored(slot, pairs, cluster, p, horizon) if p >= 0.5 else p
+            self._anchored(slot, pairs, cluster, p, horizon, witnesses) if p >= 0.5 else p
             for p, (_, cluster) in zip(probabilities, scored, strict=True)
         ]
         p_best, best, cluster = max(zip(probabilities, (i for i, _ in scored), (c for _, c in scored), strict=True))
@@ -521,18 +555,27 @@ class DedupIndex:
         kind: DecisionKind = "revision" if pairs.grown[best] else "near"
         return self._duplicate_of(int(pairs.rows[best]), kind, float(pairs.containment[best]))
 
-    def _anchored(self, slot: int, pairs: CandidatePairs, cluster: str, probability: float, horizon: float) -> float:
+    def _anchored(
+        self,
+        slot: int,
+        pairs: CandidatePairs,
+        cluster: str,
+        probability: float,
+        horizon: float,
+        witnesses: dict[int, float],
+    ) -> float:
         """The article's probability of being a copy in ``cluster``: its candidate's ``probability`` when the decision
         also holds against a second witness, one of the cluster's anchors (its first copy, and those of the clusters
         merged into it, still in the window) or another of its members, or when the candidate is an anchor itself;
         else the best of the others, so that A like B and B like C does not join C to A's story on B's word alone.
-        A cluster none of whose anchors is left in the window is judged on its candidate alone."""
+        A cluster none of whose anchors is left in the window is judged on its candidate alone; ``witnesses``:
+        anchors scored already (``_anchor_scores``), the others are scored here."""
         store = self._store
-        anchors = [store.slot_of.get(c) for c in (cluster, *self._absorbed.get(cluster, ()))]
-        anchors = [a for a in anchors if a is not None and a != slot and store.times[a] >= horizon]
+        anchors = self._anchors({cluster}, slot, horizon)
         if not anchors:
             return probability
         known = dict(zip(pairs.rows.tolist(), pairs.probability.tolist(), strict=True))  # the candidates' scores
+        known |= {a: witnesses[a] for a in anchors if a not in known and a in witnesses}
         unknown = np.array([a for a in anchors if a not in known], dtype=np.intp)
         if len(unknown):
             scores = self._pairs(unknown, np.full(len(unknown), slot)).probability
