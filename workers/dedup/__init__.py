@@ -448,32 +448,36 @@ class DedupIndex:
         candidates = (
             (pairs.containment >= CANDIDATE_CONTAINMENT) if self.scores_every_pair else (pairs.probability >= 0.5)
         )
-        matched = [
-            (int(slots[n]), pairs.at(slice(bounds[n], bounds[n + 1])), float(horizons[n]))
-            for n in np.unique(owners[pairs.exact | candidates]).tolist()
-        ]
-        witnesses = self._anchor_scores(matched)
-        for slot, mine, horizon in matched:
-            decision = self._match(slot, mine, horizon, witnesses.get(slot, {}))
+        witnesses = self._anchor_scores(slots.tolist(), owners, pairs, bounds, horizons)
+        for n in np.unique(owners[pairs.exact | candidates]).tolist():
+            slot = int(slots[n])
+            its_pairs = pairs.at(slice(bounds[n], bounds[n + 1]))
+            decision = self._match(slot, its_pairs, float(horizons[n]), witnesses.get(slot, {}))
             if decision is not None:
                 store.set_decision(slot, *decision)
 
-    def _anchor_scores(self, matched: list[tuple[int, CandidatePairs, float]]) -> dict[int, dict[int, float]]:
-        """For each article to match (slot, candidate pairs, horizon), the probability of the pair with each anchor
-        (``_anchored``) of its candidates' clusters of probability one half or more that is not a candidate itself,
-        as the clusters stand before the batch is decided: scored in one go, not one ``_pairs`` call per cluster
-        and article (a pair's score does not change while the batch is decided; an anchor the batch's own
-        decisions bring, by a merge or a new cluster, is scored on demand)."""
-        store, wanted = self._store, []
-        for slot, pairs, horizon in matched:
-            if pairs.exact.any():
-                continue
-            rows = pairs.rows.tolist()
-            clusters = {self._root(store.canonical[row]) for row in pairs.rows[pairs.probability >= 0.5].tolist()}
-            wanted += [(slot, anchor) for anchor in self._anchors(clusters, slot, horizon) if anchor not in rows]
+    def _anchor_scores(
+        self, slots: list[int], owners: np.ndarray, pairs: CandidatePairs, bounds: np.ndarray, horizons: np.ndarray
+    ) -> dict[int, dict[int, float]]:
+        """By article of the batch (its slot), the probabilities of its pairs with the anchors (``_anchored``) of
+        the clusters it may join that are not among its candidates, scored in one ``_pairs`` call (not one per
+        cluster and article: a pair's score does not change while the batch is decided). The clusters it may join:
+        those of its exact or likely (one half or more) candidates, as they stand before the batch is decided, and
+        those its candidates of the batch may join. An anchor the batch's merges bring is scored on demand."""
+        store, likely = self._store, pairs.exact | (pairs.probability >= 0.5)
+        clusters: dict[int, set[str]] = {}
+        for n, row in zip(owners[likely].tolist(), pairs.rows[likely].tolist(), strict=True):
+            mine = clusters.setdefault(slots[n], set())
+            mine.add(self._root(store.canonical[row]))
+            mine |= clusters.get(row, set())
+        wanted = []
+        for n in np.unique(owners[likely]).tolist():
+            candidates = set(pairs.rows[bounds[n] : bounds[n + 1]].tolist())
+            anchors = self._anchors(clusters[slots[n]], slots[n], float(horizons[n])) - candidates
+            wanted += [(slots[n], anchor) for anchor in anchors]
         if not wanted:
             return {}
-        anchors, mine = np.array(wanted, dtype=np.intp).T
+        mine, anchors = np.array(wanted, dtype=np.intp).T
         scores: dict[int, dict[int, float]] = {}
         for (slot, anchor), p in zip(wanted, self._pairs(anchors, mine).probability.tolist(), strict=True):
             scores.setdefault(slot, {})[anchor] = p
