@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import syndication
+from bench import dedup_throughput, syndication
 from tests.conftest import SEED_PAGE_ID, seed_record
 from workers.clean import CleanOptions, clean_article
 from workers.clean.normalize import content_hash
@@ -642,6 +642,41 @@ def test_a_short_lead_copy_of_a_long_story_is_found_and_joins_it() -> None:
     assert (copy.kind, copy.canonical_id) == ("near", "story")
     jaccard = np.mean(Sketcher(128, 5).sketch(text_of(lead)).signature == index._store.signatures[0])
     assert jaccard < 0.2  # the whole signature's bands find such a pair with p < 0.3: the lead keys found it
+
+
+def test_a_batch_scores_the_anchors_its_copies_of_copies_lack_together_and_decides_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Copies of copies: the second witness needs cluster anchors the LSH did not propose. A batch scores them in
+    one go (``_anchor_scores``), each as scoring it alone does, in fewer ``_pairs`` calls than scoring each on
+    demand, with the same decisions."""
+    chunks = list(dedup_throughput.batches(3000, 7, 256, 60.0, copies_of_copies=1 / 3))
+    calls: list[int] = []
+    pairs, anchor_scores = DedupIndex._pairs, DedupIndex._anchor_scores
+
+    def scored_alone(index: DedupIndex, *args: object) -> dict[int, dict[int, float]]:
+        scores = anchor_scores(index, *args)
+        for slot, witnesses in scores.items():
+            rows = np.array(list(witnesses), dtype=np.intp)
+            alone = pairs(index, rows, np.full(len(rows), slot)).probability
+            assert list(witnesses.values()) == pytest.approx(alone.tolist(), abs=1e-12)
+        return scores
+
+    monkeypatch.setattr(DedupIndex, "_anchor_scores", scored_alone)
+    monkeypatch.setattr(
+        DedupIndex, "_pairs", lambda self, rows, mine: calls.append(len(rows)) or pairs(self, rows, mine)
+    )
+
+    def decided() -> tuple[list[tuple[Decision, dict]], int]:
+        calls.clear()
+        index = DedupIndex(OPTIONS)
+        return [result for chunk in chunks for result in index.decide_many([(*a, None) for a in chunk])], len(calls)
+
+    together, calls_together = decided()
+    monkeypatch.setattr(DedupIndex, "_anchor_scores", lambda self, *args: {})
+    on_demand, calls_on_demand = decided()
+    assert together == on_demand
+    assert calls_together < calls_on_demand
 
 
 def test_a_decision_model_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
