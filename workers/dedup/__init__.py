@@ -467,10 +467,10 @@ class DedupIndex:
         store, likely = self._store, pairs.exact | (pairs.probability >= 0.5)
         clusters: dict[int, set[str]] = {}
         for n, row in zip(owners[likely].tolist(), pairs.rows[likely].tolist(), strict=True):
-            mine = clusters.setdefault(slots[n], set())
-            mine.add(self._root(store.canonical[row]))
-            mine |= clusters.get(row, set())
-        wanted = []
+            joins = clusters.setdefault(slots[n], set())
+            joins.add(self._root(store.canonical[row]))
+            joins |= clusters.get(row, set())  # a candidate of the batch: the clusters it may join
+        wanted: list[tuple[int, int]] = []  # (the article's slot, the anchor's row)
         for n in np.unique(owners[likely]).tolist():
             candidates = set(pairs.rows[bounds[n] : bounds[n + 1]].tolist())
             anchors = self._anchors(clusters[slots[n]], slots[n], float(horizons[n])) - candidates
