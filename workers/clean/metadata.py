@@ -42,6 +42,11 @@ _AUTHOR_REL = re.compile(r"^author$", re.MULTILINE)
 _AUTHOR_TEST_IDS = re.compile(r"^(?:AuthorCard|AuthorURL)$", re.MULTILINE)
 # <author>, and <rel> (an XPath tests "rel='me'": a child element)
 _AUTHOR_TAGS = XPath("boolean(//author | //rel)")
+# Every value of each attribute the scan reads, one XPath each, compiled once (not once a page).
+_ATTRIBUTE_VALUES = {
+    attribute: XPath(f"//@{attribute}")
+    for attribute in ("class", "id", "itemprop", "rel", "data-component", "data-testid")
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +105,7 @@ def may_name_author(tree: HtmlElement) -> bool:
     """False when no element of the page is one that trafilatura's byline XPaths could match."""
 
     def values(attribute: str) -> str:
-        return "\n".join(tree.xpath(f"//@{attribute}"))
+        return "\n".join(_ATTRIBUTE_VALUES[attribute](tree))
 
     return bool(
         _AUTHOR_TAGS(tree)
