@@ -52,6 +52,17 @@ TRAILER_FORMS = {"reuters21578-3040": "11:43/VB", "reuters21578-2684": "...^M"}
 # Takes of Reuters 1,500-2,999 closed by the continuation marker: hard-wrapped, "More" indented on the last line
 # (71 and 90 words), and one of 20 words on three lines, too few to tell a fixed wrap width.
 CONTINUED_TAKE, CONTINUED_CAPITALS, SHORT_TAKE = "reuters21578-2715", "reuters21578-3011", "reuters21578-3033"
+# Signed wire items of Reuters 3,000-11,999 (issue 14's development half) that page text cut, each with three
+# labels or more: an earnings table's notes ("Deposits not given", "Note: full name ..."; 3996 dead-lettered, 11683
+# 62% kept), a list's lead-ins ("Successful bidders ... are as follows -"; 8015, 13% kept), a list's items ("-- an
+# end to agricultural subsidies;"; 8080, 74% kept) and a paragraph cut by a stray "More" (10744, 83% kept).
+SIGNED_TABLES_AND_LISTS = (
+    "reuters21578-3996",
+    "reuters21578-11683",
+    "reuters21578-8015",
+    "reuters21578-8080",
+    "reuters21578-10744",
+)
 # An AEB page (techcrunch.com, 2019) with no prompt at all: only its byline, handle and a separator ("Catherine
 # Shu", "@catherineshu", "/") tell it from an article sent as itself.
 BYLINE_PAGE = "1ace8c85aaee21b9d4505eca506d50c4721c29db62848b567a9703bfe0583892"
@@ -197,10 +208,26 @@ def test_a_short_wire_brief_sent_as_text_is_kept_whole(story_id: str) -> None:
     codec.check("clean", article)
 
 
-def reuters_item(story_id: str) -> str:
-    """The body of one of Reuters items 1,500-2,999."""
-    [story] = [text for found, text in load_reuters(DEFAULT_REUTERS, 1500, 1500) if found == story_id]
+def reuters_item(story_id: str, start: int = 1500, count: int = 1500) -> str:
+    """The body of one of Reuters items ``start`` to ``start + count`` (1,500-2,999 unless told)."""
+    [story] = [text for found, text in load_reuters(DEFAULT_REUTERS, start, count) if found == story_id]
     return story
+
+
+def development_item(story_id: str) -> str:
+    """The body of one of Reuters items 3,000-11,999, the half issue 14's last round was developed on."""
+    return reuters_item(story_id, 3000, 9000)
+
+
+@pytest.mark.parametrize("story_id", SIGNED_TABLES_AND_LISTS)
+def test_signed_wire_copy_with_a_tables_notes_or_a_lists_lines_is_kept_whole(story_id: str) -> None:
+    """Lines of ten words or more that end no sentence (a list's lead-in or item), a table's notes and the sign-off
+    itself are no furniture: the sign-off is the mark, and web furniture's labels are short (a byline, a menu)."""
+    story = development_item(story_id)
+    assert is_wire_copy(unwrap(story.splitlines()), story.splitlines())
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1.0, article["text"]
+    codec.check("clean", article)
 
 
 @pytest.mark.parametrize(("story_id", "junk"), TRAILER_FORMS.items())

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from workers.clean.chrome import is_chrome, is_end_marker
 from workers.clean.normalize import word_count
-from workers.clean.pagetext import ends_sentence, has_number, is_figure_row, is_paragraph, looks_like_headline, unwrap
+from workers.clean.pagetext import (
+    PROSE_MIN_WORDS,
+    ends_sentence,
+    has_number,
+    is_figure_row,
+    is_paragraph,
+    looks_like_headline,
+    unwrap,
+)
+from workers.clean.wire import signs_off
 
 # Words a line needs to read as part of an article ("Pay April 15" of a dividend notice has three); a body
 # whose every line is shorter, a prompt or a bare date ("Home", "Sign in", "12 minutes ago") holds no article.
@@ -69,17 +78,26 @@ def is_all_copy(lines: list[str]) -> bool:
 
 def _labels_within(lines: list[str], most: int, start: int = 1) -> bool:
     """True when no more than ``most`` lines from the ``start``-th (after the first, which may be a headline)
-    read as labels: no sentence's end, no number, and no row of figures beside them (a table's heading or a row's
-    name is the table's)."""
+    read as labels (``_is_label``)."""
     labels = 0
     for index in range(start, len(lines)):
-        line = lines[index]
-        if ends_sentence(line) or has_number(line) or _beside_figures(lines, index):
+        if not _is_label(lines, index):
             continue
         labels += 1
         if labels > most:
             return False
     return True
+
+
+def _is_label(lines: list[str], index: int) -> bool:
+    """True when the ``index``-th line reads as a label: fewer than ``PROSE_MIN_WORDS`` words (a longer line is a
+    sentence, a list's lead-in "... are as follows -" or an item "-- an end to farm subsidies;"), no sentence's end,
+    no number, no row of figures beside it (a table's heading or a row's name is the table's), and not the wire's
+    sign-off (the mark, not furniture)."""
+    line = lines[index]
+    if ends_sentence(line) or has_number(line) or word_count(line) >= PROSE_MIN_WORDS:
+        return False
+    return not (_beside_figures(lines, index) or signs_off(line))
 
 
 def _beside_figures(lines: list[str], index: int) -> bool:
