@@ -14,7 +14,14 @@ import pytest
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, document_scores, load_page, load_reuters
 from workers import codec
-from workers.clean import CleanOptions, clean_article, is_wire_copy, wire
+from workers.clean import (
+    CleanOptions,
+    carries_a_wire_mark,
+    clean_article,
+    has_the_wire_shape,
+    is_wire_copy,
+    wire,
+)
 from workers.clean.body import is_clean_copy
 from workers.clean.pagetext import unwrap
 from workers.clean.wire import is_wire_marked
@@ -63,6 +70,19 @@ SIGNED_TABLES_AND_LISTS = (
     "reuters21578-8080",
     "reuters21578-10744",
 )
+# Unsigned wire items of Reuters 3,000-11,999 that page text cut or dead-lettered, set as the wire sets its copy
+# (paragraphs or rows indented under a first line at the margin): hard-wrapped stories whose lede page text took
+# for a title (3356, 62% kept; 12497, its lede with no full stop, 84%), a take closed by "MORE / More" (10594, 70%),
+# a story sent twice over, its second copy's dateline in the middle (10825, 75%), a dividend notice (4440,
+# dead-lettered) and an earnings table with a note, closed by "More" (9486, 86%).
+UNSIGNED_WIRE_COPY = {
+    "reuters21578-3356": "",
+    "reuters21578-12497": "",
+    "reuters21578-10594": "More",
+    "reuters21578-10825": "",
+    "reuters21578-4440": "",
+    "reuters21578-9486": "More",
+}
 # An AEB page (techcrunch.com, 2019) with no prompt at all: only its byline, handle and a separator ("Catherine
 # Shu", "@catherineshu", "/") tell it from an article sent as itself.
 BYLINE_PAGE = "1ace8c85aaee21b9d4505eca506d50c4721c29db62848b567a9703bfe0583892"
@@ -254,15 +274,56 @@ def test_a_wrapped_take_closed_by_an_indented_more_is_kept_whole_without_it(stor
     ("story_id", "old", "new"),
     [
         (CONTINUED_TAKE, " More\n", "More\n"),  # not indented
-        (CONTINUED_TAKE, "earlier.\n", "earlier\n"),  # after no sentence's end
         (CONTINUED_CAPITALS, "    It quoted", "    Iran arms inquiry\n    It quoted"),  # a label in the take
         (SHORT_TAKE, "", ""),  # not hard-wrapped: 20 words, dead-lettered (the safe side)
     ],
-    ids=["unindented", "after_no_sentence", "with_a_label", "unwrapped"],
+    ids=["unindented", "with_a_label", "unwrapped"],
 )
 def test_more_closing_unwrapped_or_unindented_text_is_no_wire_mark(story_id: str, old: str, new: str) -> None:
     text = reuters_item(story_id).replace(old, new)
     assert not is_wire_copy(unwrap(text.splitlines()), text.splitlines())  # page text: the minimum length applies
+
+
+@pytest.mark.parametrize(("story_id", "marker"), UNSIGNED_WIRE_COPY.items())
+def test_unsigned_wire_copy_set_as_the_wire_sets_it_is_kept_whole(story_id: str, marker: str) -> None:
+    story = development_item(story_id)
+    lines, raw_lines = unwrap(story.splitlines()), story.splitlines()
+    assert not carries_a_wire_mark(lines, raw_lines) and has_the_wire_shape(lines, raw_lines)
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    lost = len(_WORD.findall(marker)) / len(_WORD.findall(story))
+    assert kept(story, article["text"]) == pytest.approx(1 - lost), article["text"]
+    assert article["title"] is None  # a lede is no headline
+    codec.check("clean", article)
+
+
+@pytest.mark.parametrize("story_id", UNSIGNED_WIRE_COPY)
+def test_unsigned_copy_with_no_indented_paragraph_is_no_wire_copy(story_id: str) -> None:
+    """Without the wire's layout, hard wraps and rows of figures are no evidence: a page's headlines run 40-100
+    characters a line, and its scores, weather and dates are rows of figures (AEB and L3S-GN1 fragments)."""
+    story = "\n".join(line.strip() for line in development_item(story_id).splitlines())
+    assert not is_wire_copy(unwrap(story.splitlines()), story.splitlines())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Home\n    News\n    Sport\n    Weather",  # a menu indented by a scraper: labels
+        "Lakers 102, Celtics 99.\n    Knicks 88, Nets 91.\n    Heat 110, Bulls 104.\nMore",  # "More" closing it
+        "Oil prices edge higher as traders weigh the supply risks ahead\n    Kremlin says talks with Washington"
+        " go on\n    Central bank holds rates as inflation cools again\n    Markets rally after the vote in parliament",
+    ],
+    ids=["indented_menu", "scores_over_more", "indented_headlines"],
+)
+def test_indented_furniture_has_no_wire_shape(text: str) -> None:
+    assert not has_the_wire_shape(unwrap(text.splitlines()), text.splitlines())
+
+
+def test_more_after_no_sentence_is_no_mark_but_the_take_keeps_the_wires_shape() -> None:
+    """Hard-wrapped, its paragraphs opened indented and no label in it: wire copy without a mark, kept whole."""
+    text = reuters_item(CONTINUED_TAKE).replace("earlier.\n", "earlier\n")
+    lines, raw_lines = unwrap(text.splitlines()), text.splitlines()
+    assert not carries_a_wire_mark(lines, raw_lines) and has_the_wire_shape(lines, raw_lines)
+    assert is_wire_copy(lines, raw_lines)
 
 
 def test_a_take_too_short_to_show_a_wrap_is_dead_lettered() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from workers.clean.body import (
     body_paragraphs,
@@ -17,8 +18,16 @@ from workers.clean.html import extract_html
 from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
-from workers.clean.pagetext import article_of, page_lines, unwrap
-from workers.clean.wire import attribute, is_continued, is_wire_marked, last_line, signs_off, strip_transmission
+from workers.clean.pagetext import article_of, is_figure_row, is_hard_wrapped, page_lines, unwrap
+from workers.clean.wire import (
+    attribute,
+    closes_a_take,
+    is_continued,
+    is_wire_marked,
+    last_line,
+    signs_off,
+    strip_transmission,
+)
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "warm_up"]
@@ -83,10 +92,34 @@ def extract(raw: RawArticle) -> Extract:
 
 def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
     """True when a text (its ``raw_lines``, and those ``unwrap``ped) is wire copy sent as text: no furniture in it
-    (``is_clean_copy``) and a wire agency's mark on it (``carries_a_wire_mark``). Without that positive evidence a
-    short text with no furniture the stage knows (a cookie wall or paywall in another language, a 404 page, a page's
-    footer) reads as clean copy too: such a text goes the page-text path."""
-    return carries_a_wire_mark(lines, raw_lines) and is_clean_copy(lines)  # the mark first: a few patterns
+    (``is_clean_copy``) and a wire agency's mark on it (``carries_a_wire_mark``) or the wire's shape
+    (``has_the_wire_shape``). Without that positive evidence a short text with no furniture the stage knows (a
+    cookie wall or paywall in another language, a 404 page, a page's footer) reads as clean copy too: such a text
+    goes the page-text path."""
+    evidence = carries_a_wire_mark(lines, raw_lines) or has_the_wire_shape(lines, raw_lines)
+    return evidence and is_clean_copy(lines)  # the evidence first: a few patterns
+
+
+def has_the_wire_shape(lines: list[str], raw_lines: list[str]) -> bool:
+    """Unsigned wire copy: set as the wire sets it, its paragraphs or rows opened indented (``opens_indented``),
+    either wrapped at a fixed width (``is_hard_wrapped``) or a table of figures (its first line a row of figures),
+    and no line of it a label (``is_all_copy``; an indented "More" closing it is the wire's continuation marker,
+    ``closes_a_take``). A page's text holds labels (menus, bylines, headings) and no indented line; teasers,
+    comments and lists of scores closed by "More" close with it unindented."""
+    if not opens_indented(raw_lines) or not (is_hard_wrapped(raw_lines) or is_figure_row(lines[0])):
+        return False
+    return is_all_copy(lines[:-1] if closes_a_take(raw_lines) else lines)
+
+
+def opens_indented(raw_lines: list[str]) -> bool:
+    """True when a paragraph of the text opens indented: a raw line that starts with blank space under a line that
+    is not blank, as the wire sets its paragraphs (no page of AEB or L3S-GN1 rendered to text holds one); the
+    wire's continuation marker opens none."""
+    return any(_opens_a_paragraph(above, line) for above, line in pairwise(raw_lines))
+
+
+def _opens_a_paragraph(above: str, line: str) -> bool:
+    return line[:1].isspace() and bool(line.strip()) and bool(above.strip()) and not closes_a_take([line])
 
 
 def carries_a_wire_mark(lines: list[str], raw_lines: list[str]) -> bool:

@@ -18,7 +18,7 @@ from workers.clean.pagetext import (
     looks_like_headline,
     unwrap,
 )
-from workers.clean.wire import signs_off
+from workers.clean.wire import is_marker, signs_off
 
 # Words a line needs to read as part of an article ("Pay April 15" of a dividend notice has three); a body
 # whose every line is shorter, a prompt or a bare date ("Home", "Sign in", "12 minutes ago") holds no article.
@@ -93,8 +93,11 @@ def _is_label(lines: list[str], index: int) -> bool:
     """True when the ``index``-th line reads as a label: fewer than ``PROSE_MIN_WORDS`` words (a longer line is a
     sentence, a list's lead-in "... are as follows -" or an item "-- an end to farm subsidies;"), no sentence's end,
     no number, no row of figures beside it (a table's heading or a row's name is the table's), and not the wire's
-    sign-off (the mark, not furniture)."""
+    sign-off (the mark, not furniture). A "More" alone is a label wherever it stands: it names no row of a table
+    (a list of scores closed by "More" is a teaser list)."""
     line = lines[index]
+    if is_marker(line):
+        return True
     if ends_sentence(line) or has_number(line) or word_count(line) >= PROSE_MIN_WORDS:
         return False
     return not (_beside_figures(lines, index) or signs_off(line))

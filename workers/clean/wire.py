@@ -144,8 +144,17 @@ def signs_off(paragraph: str) -> bool:
 def is_continued(lines: list[str], raw_lines: list[str]) -> bool:
     """True when a hard-wrapped take (``is_hard_wrapped``) closes with the wire's continuation marker indented on its
     last raw line (``_CONTINUED``) after a sentence's end (its ``lines`` are the raw lines ``unwrap``ped)."""
-    marked = _CONTINUED.match(last_line(raw_lines)) is not None
-    return marked and len(lines) > 1 and ends_sentence(lines[-2]) and is_hard_wrapped(raw_lines)
+    return closes_a_take(raw_lines) and len(lines) > 1 and ends_sentence(lines[-2]) and is_hard_wrapped(raw_lines)
+
+
+def closes_a_take(raw_lines: list[str]) -> bool:
+    """True when the wire's continuation marker stands indented on the text's last raw line (``_CONTINUED``)."""
+    return _CONTINUED.match(last_line(raw_lines)) is not None
+
+
+def is_marker(line: str) -> bool:
+    """True when the line is the wire's continuation marker alone ("More", "MORE", "more"; ``_MARKER_LINE``)."""
+    return _MARKER_LINE.match(line) is not None
 
 
 def last_line(raw_lines: list[str]) -> str:
@@ -156,7 +165,7 @@ def last_line(raw_lines: list[str]) -> str:
 def strip_transmission(lines: list[str]) -> list[str]:
     """The lines of wire copy without what its transmission left after the copy: a closing continuation marker, and
     the time and desk code and line noise glued to its sign-off ("REUTER11:43/VB" and "REUTER...^M" keep "REUTER")."""
-    body = lines[:-1] if lines and _MARKER_LINE.match(lines[-1]) else lines
+    body = lines[:-1] if lines and is_marker(lines[-1]) else lines
     match = _SIGN_OFF.search(body[-1]) if body else None
     if match is None or not match.group("junk"):
         return body
