@@ -83,6 +83,10 @@ UNSIGNED_WIRE_COPY = {
     "reuters21578-4440": "",
     "reuters21578-9486": "More",
 }
+# Tables of Reuters 12,000-end (issue 14's check half; these two kinds mended after its first run, so no longer held
+# out) dead-lettered as text: signed tables whose headings stand over rows of one figure ("Truck Receipts / Wheat
+# 73,684"; fund names over dividend rows), and an unsigned table's tail opening with a bare figure ("7.8030").
+CHECK_HALF_TABLES = ("reuters21578-14133", "reuters21578-15193", "reuters21578-13329")
 # An AEB page (techcrunch.com, 2019) with no prompt at all: only its byline, handle and a separator ("Catherine
 # Shu", "@catherineshu", "/") tell it from an article sent as itself.
 BYLINE_PAGE = "1ace8c85aaee21b9d4505eca506d50c4721c29db62848b567a9703bfe0583892"
@@ -316,6 +320,23 @@ def test_unsigned_copy_with_no_indented_paragraph_is_no_wire_copy(story_id: str)
 )
 def test_indented_furniture_has_no_wire_shape(text: str) -> None:
     assert not has_the_wire_shape(unwrap(text.splitlines()), text.splitlines())
+
+
+@pytest.mark.parametrize("story_id", CHECK_HALF_TABLES)
+def test_a_table_headed_over_rows_of_figures_is_kept_whole(story_id: str) -> None:
+    [story] = [text for found, text in load_reuters(DEFAULT_REUTERS, 12000, None) if found == story_id]
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1.0, article["text"]
+    codec.check("clean", article)
+
+
+def test_a_short_line_beside_a_number_heads_a_table_only_in_signed_copy() -> None:
+    """Unsigned, short lines beside counts are a page's labels (a menu with its counts); the sign-off makes them a
+    wire table's headings over rows of one figure."""
+    text = "Sections\nWorld\nEurope 12\nBusiness\nMarkets 3\nSport\nFootball 5"
+    lines = unwrap(text.splitlines())
+    assert not is_clean_copy(lines) and is_clean_copy(lines, signed=True)
+    assert not is_wire_copy(lines, text.splitlines())
 
 
 def test_more_after_no_sentence_is_no_mark_but_the_take_keeps_the_wires_shape() -> None:

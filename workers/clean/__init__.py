@@ -23,9 +23,8 @@ from workers.clean.wire import (
     attribute,
     closes_a_take,
     is_continued,
+    is_signed,
     is_wire_marked,
-    last_line,
-    signs_off,
     strip_transmission,
 )
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
@@ -96,8 +95,9 @@ def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
     (``has_the_wire_shape``). Without that positive evidence a short text with no furniture the stage knows (a
     cookie wall or paywall in another language, a 404 page, a page's footer) reads as clean copy too: such a text
     goes the page-text path."""
-    evidence = carries_a_wire_mark(lines, raw_lines) or has_the_wire_shape(lines, raw_lines)
-    return evidence and is_clean_copy(lines)  # the evidence first: a few patterns
+    signed = is_signed(lines, raw_lines)
+    evidence = signed or carries_a_wire_mark(lines, raw_lines) or has_the_wire_shape(lines, raw_lines)
+    return evidence and is_clean_copy(lines, signed)  # the evidence first: a few patterns
 
 
 def has_the_wire_shape(lines: list[str], raw_lines: list[str]) -> bool:
@@ -106,7 +106,7 @@ def has_the_wire_shape(lines: list[str], raw_lines: list[str]) -> bool:
     and no line of it a label (``is_all_copy``; an indented "More" closing it is the wire's continuation marker,
     ``closes_a_take``). A page's text holds labels (menus, bylines, headings) and no indented line; teasers,
     comments and lists of scores closed by "More" close with it unindented."""
-    if not opens_indented(raw_lines) or not (is_hard_wrapped(raw_lines) or is_figure_row(lines[0])):
+    if not opens_indented(raw_lines) or not (is_hard_wrapped(raw_lines) or any(map(is_figure_row, lines))):
         return False
     return is_all_copy(lines[:-1] if closes_a_take(raw_lines) else lines)
 
@@ -129,7 +129,7 @@ def carries_a_wire_mark(lines: list[str], raw_lines: list[str]) -> bool:
     ``is_all_copy``): a "More" on a line of its own also closes teasers, comment threads and lists of scores, which
     are neither indented nor wrapped at a fixed width; a text closed so goes the page-text path and its minimum
     length."""
-    marked = is_wire_marked(lines) or signs_off(last_line(raw_lines))
+    marked = is_wire_marked(lines) or is_signed(lines, raw_lines)
     return marked or (is_continued(lines, raw_lines) and is_all_copy(lines[:-1]))
 
 

@@ -7,6 +7,8 @@ in it (``is_clean_copy``) and a wire agency's mark on it (wire copy sent as text
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from workers.clean.chrome import is_chrome, is_end_marker
 from workers.clean.normalize import word_count
 from workers.clean.pagetext import (
@@ -29,6 +31,8 @@ ARTICLE_LINE_WORDS = 3
 # three or more (a byline, a handle, a separator). Chosen on Reuters items 0-1,499 and the even-numbered pages of
 # AEB and L3S-GN1 rendered to text; checked on Reuters 1,500-2,999 and the odd pages (docs/cleaning.md).
 CLEAN_COPY_LABELS = 2
+# Whether the ``index``-th of the lines stands beside the table it heads or names a row of.
+Beside = Callable[[list[str], int], bool]
 
 
 def body_paragraphs(body: str) -> list[str]:
@@ -61,10 +65,13 @@ def _with_the_line_before(lines: list[str], index: int) -> str:
     return f"{before} {line}" if cut else line
 
 
-def is_clean_copy(lines: list[str]) -> bool:
+def is_clean_copy(lines: list[str], signed: bool = False) -> bool:
     """True when the (unwrapped) lines of a text hold no furniture: at most ``CLEAN_COPY_LABELS`` labels, no
-    prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article."""
-    return _labels_within(lines, CLEAN_COPY_LABELS) and not any(map(_is_prompt_or_marker, lines))
+    prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article. In a
+    ``signed`` text (the wire's sign-off closes it) a short line beside a line that holds a number is a heading of
+    its table, whose rows may hold one figure each ("Truck Receipts / Wheat 73,684 / Corn 17,979")."""
+    beside = _beside_a_number if signed else _beside_figures
+    return _labels_within(lines, CLEAN_COPY_LABELS, beside=beside) and not any(map(_is_prompt_or_marker, lines))
 
 
 def _is_prompt_or_marker(line: str) -> bool:
@@ -76,12 +83,12 @@ def is_all_copy(lines: list[str]) -> bool:
     return _labels_within(lines, 0, start=0)
 
 
-def _labels_within(lines: list[str], most: int, start: int = 1) -> bool:
+def _labels_within(lines: list[str], most: int, start: int = 1, beside: Beside | None = None) -> bool:
     """True when no more than ``most`` lines from the ``start``-th (after the first, which may be a headline)
-    read as labels (``_is_label``)."""
+    read as labels (``_is_label``; a line ``beside`` the table it heads is none: ``_beside_figures`` unless told)."""
     labels = 0
     for index in range(start, len(lines)):
-        if not _is_label(lines, index):
+        if not _is_label(lines, index, beside or _beside_figures):
             continue
         labels += 1
         if labels > most:
@@ -89,7 +96,7 @@ def _labels_within(lines: list[str], most: int, start: int = 1) -> bool:
     return True
 
 
-def _is_label(lines: list[str], index: int) -> bool:
+def _is_label(lines: list[str], index: int, beside: Beside) -> bool:
     """True when the ``index``-th line reads as a label: fewer than ``PROSE_MIN_WORDS`` words (a longer line is a
     sentence, a list's lead-in "... are as follows -" or an item "-- an end to farm subsidies;"), no sentence's end,
     no number, no row of figures beside it (a table's heading or a row's name is the table's), and not the wire's
@@ -100,13 +107,22 @@ def _is_label(lines: list[str], index: int) -> bool:
         return True
     if ends_sentence(line) or has_number(line) or word_count(line) >= PROSE_MIN_WORDS:
         return False
-    return not (_beside_figures(lines, index) or signs_off(line))
+    return not (beside(lines, index) or signs_off(line))
 
 
 def _beside_figures(lines: list[str], index: int) -> bool:
     """True when the line before or after the ``index``-th is a row of figures."""
-    before = index > 0 and is_figure_row(lines[index - 1])
-    return before or (index + 1 < len(lines) and is_figure_row(lines[index + 1]))
+    return _beside(lines, index, is_figure_row)
+
+
+def _beside_a_number(lines: list[str], index: int) -> bool:
+    """True when the line before or after the ``index``-th holds a number."""
+    return _beside(lines, index, has_number)
+
+
+def _beside(lines: list[str], index: int, test: Callable[[str], bool]) -> bool:
+    before = index > 0 and test(lines[index - 1])
+    return before or (index + 1 < len(lines) and test(lines[index + 1]))
 
 
 def copy_title(raw_lines: list[str], lines: list[str]) -> str | None:

@@ -141,6 +141,12 @@ def signs_off(paragraph: str) -> bool:
     return _SIGN_OFF.search(paragraph) is not None
 
 
+def is_signed(lines: list[str], raw_lines: list[str]) -> bool:
+    """True when the wire's sign-off closes the text: its last line, or its last raw line (``unwrap`` joins an
+    unindented sign-off to a line above that ends no sentence)."""
+    return (bool(lines) and signs_off(lines[-1])) or signs_off(last_line(raw_lines))
+
+
 def is_continued(lines: list[str], raw_lines: list[str]) -> bool:
     """True when a hard-wrapped take (``is_hard_wrapped``) closes with the wire's continuation marker indented on its
     last raw line (``_CONTINUED``) after a sentence's end (its ``lines`` are the raw lines ``unwrap``ped)."""
