@@ -7,6 +7,7 @@ in it (``is_clean_copy``) and a wire agency's mark on it (wire copy sent as text
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from workers.clean.chrome import is_chrome, is_end_marker
@@ -31,6 +32,9 @@ ARTICLE_LINE_WORDS = 3
 # three or more (a byline, a handle, a separator). Chosen on Reuters items 0-1,499 and the even-numbered pages of
 # AEB and L3S-GN1 rendered to text; checked on Reuters 1,500-2,999 and the odd pages (docs/cleaning.md).
 CLEAN_COPY_LABELS = 2
+# A row of a wire's table whose cells are empty: its name and a dash for each cell with no quote ("DEC7 -- --").
+# Possessive and bounded: each character is read once.
+_EMPTY_ROW = re.compile(r"\S++(?:[ \t]++-{2,3}+)++")
 # Whether the ``index``-th of the lines stands beside the table it heads or names a row of.
 Beside = Callable[[list[str], int], bool]
 
@@ -99,15 +103,15 @@ def _labels_within(lines: list[str], most: int, start: int = 1, beside: Beside |
 def _is_label(lines: list[str], index: int, beside: Beside) -> bool:
     """True when the ``index``-th line reads as a label: fewer than ``PROSE_MIN_WORDS`` words (a longer line is a
     sentence, a list's lead-in "... are as follows -" or an item "-- an end to farm subsidies;"), no sentence's end,
-    no number, no row of figures beside it (a table's heading or a row's name is the table's), and not the wire's
-    sign-off (the mark, not furniture). A "More" alone is a label wherever it stands: it names no row of a table
-    (a list of scores closed by "More" is a teaser list)."""
+    no number, no row of figures beside it (a table's heading or a row's name is the table's), not a row of empty
+    cells (``_EMPTY_ROW``) and not the wire's sign-off (the mark, not furniture). A "More" alone is a label wherever
+    it stands: it names no row of a table (a list of scores closed by "More" is a teaser list)."""
     line = lines[index]
     if is_marker(line):
         return True
     if ends_sentence(line) or has_number(line) or word_count(line) >= PROSE_MIN_WORDS:
         return False
-    return not (beside(lines, index) or signs_off(line))
+    return not (beside(lines, index) or signs_off(line) or _EMPTY_ROW.fullmatch(line))
 
 
 def _beside_figures(lines: list[str], index: int) -> bool:
