@@ -23,8 +23,8 @@ from workers.clean.wire import (
     attribute,
     closes_a_take,
     is_continued,
+    is_dated_or_credited,
     is_signed,
-    is_wire_marked,
     strip_transmission,
 )
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
@@ -91,21 +91,21 @@ def extract(raw: RawArticle) -> Extract:
 
 def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
     """True when a text (its ``raw_lines``, and those ``unwrap``ped) is wire copy sent as text: no furniture in it
-    (``is_clean_copy``) and a wire agency's mark on it (``carries_a_wire_mark``) or the wire's shape
-    (``has_the_wire_shape``). Without that positive evidence a short text with no furniture the stage knows (a
-    cookie wall or paywall in another language, a 404 page, a page's footer) reads as clean copy too: such a text
-    goes the page-text path."""
+    (``is_clean_copy``; signed, the headings of its tables read as such) and a wire agency's mark on it
+    (``carries_a_wire_mark``) or the wire's shape (``has_the_wire_shape``). Without that positive evidence a short
+    text with no furniture the stage knows (a cookie wall or paywall in another language, a 404 page, a page's
+    footer) reads as clean copy too: such a text goes the page-text path."""
     signed = is_signed(lines, raw_lines)
-    evidence = signed or carries_a_wire_mark(lines, raw_lines) or has_the_wire_shape(lines, raw_lines)
+    evidence = signed or _marked_unsigned(lines, raw_lines) or has_the_wire_shape(lines, raw_lines)
     return evidence and is_clean_copy(lines, signed)  # the evidence first: a few patterns
 
 
 def has_the_wire_shape(lines: list[str], raw_lines: list[str]) -> bool:
     """Unsigned wire copy: set as the wire sets it, its paragraphs or rows opened indented (``opens_indented``),
-    either wrapped at a fixed width (``is_hard_wrapped``) or a table of figures (its first line a row of figures),
-    and no line of it a label (``is_all_copy``; an indented "More" closing it is the wire's continuation marker,
-    ``closes_a_take``). A page's text holds labels (menus, bylines, headings) and no indented line; teasers,
-    comments and lists of scores closed by "More" close with it unindented."""
+    either wrapped at a fixed width (``is_hard_wrapped``) or a table of figures (a row of figures in it, under a
+    heading or not), and no line of it a label (``is_all_copy``; an indented "More" closing it is the wire's
+    continuation marker, ``closes_a_take``). A page's text holds labels (menus, bylines, headings) and no indented
+    line; teasers, comments and lists of scores closed by "More" close with it unindented."""
     if not opens_indented(raw_lines) or not (is_hard_wrapped(raw_lines) or any(map(is_figure_row, lines))):
         return False
     return is_all_copy(lines[:-1] if closes_a_take(raw_lines) else lines)
@@ -123,14 +123,18 @@ def _opens_a_paragraph(above: str, line: str) -> bool:
 
 
 def carries_a_wire_mark(lines: list[str], raw_lines: list[str]) -> bool:
-    """A dateline, a credit trailer or the agency's sign-off (``is_wire_marked``; the sign-off also on the last raw
-    line, which ``unwrap`` joins to a line above that ends no sentence when it is not indented), or the wire's
-    continuation marker closing a hard-wrapped take of which no line is a label (``is_continued``,
-    ``is_all_copy``): a "More" on a line of its own also closes teasers, comment threads and lists of scores, which
-    are neither indented nor wrapped at a fixed width; a text closed so goes the page-text path and its minimum
-    length."""
-    marked = is_wire_marked(lines) or is_signed(lines, raw_lines)
-    return marked or (is_continued(lines, raw_lines) and is_all_copy(lines[:-1]))
+    """A dateline, a credit trailer or the agency's sign-off (``is_dated_or_credited``, ``is_signed``: the sign-off
+    also on the last raw line, which ``unwrap`` joins to a line above that ends no sentence when it is not
+    indented), or the wire's continuation marker closing a hard-wrapped take of which no line is a label
+    (``is_continued``, ``is_all_copy``): a "More" on a line of its own also closes teasers, comment threads and
+    lists of scores, which are neither indented nor wrapped at a fixed width; a text closed so goes the page-text
+    path and its minimum length."""
+    return is_signed(lines, raw_lines) or _marked_unsigned(lines, raw_lines)
+
+
+def _marked_unsigned(lines: list[str], raw_lines: list[str]) -> bool:
+    """``carries_a_wire_mark`` but the sign-off: a dateline, a credit trailer or a continued take."""
+    return is_dated_or_credited(lines) or (is_continued(lines, raw_lines) and is_all_copy(lines[:-1]))
 
 
 def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) -> None:

@@ -181,10 +181,14 @@ def strip_transmission(lines: list[str]) -> list[str]:
 def is_wire_marked(paragraphs: list[str]) -> bool:
     """True when a body carries a wire agency's mark: a dateline opening it (or its first paragraph after a
     headline), a credit trailer or the wire's sign-off closing it."""
+    return is_dated_or_credited(paragraphs) or (bool(paragraphs) and signs_off(paragraphs[-1]))
+
+
+def is_dated_or_credited(paragraphs: list[str]) -> bool:
+    """True when a dateline opens a body (or its first paragraph after a headline) or a credit trailer closes it."""
     if not paragraphs:
         return False
-    last = paragraphs[-1]
-    return any(map(_opens_with_a_dateline, paragraphs[:2])) or split_trailer(last)[0] is not None or signs_off(last)
+    return any(map(_opens_with_a_dateline, paragraphs[:2])) or split_trailer(paragraphs[-1])[0] is not None
 
 
 def _opens_with_a_dateline(paragraph: str) -> bool:
