@@ -320,8 +320,12 @@ def test_unsigned_copy_with_no_indented_paragraph_is_no_wire_copy(story_id: str)
         "Lakers 102, Celtics 99.\n    Knicks 88, Nets 91.\n    Heat 110, Bulls 104.\nMore",  # "More" closing it
         "Oil prices edge higher as traders weigh the supply risks ahead\n    Kremlin says talks with Washington"
         " go on\n    Central bank holds rates as inflation cools again\n    Markets rally after the vote in parliament",
+        # a page dumped by lynx: indented throughout, hard-wrapped, its numbered links reading as figures
+        "   [1]Home [2]News [3]Sport [4]Business\n\n   The council voted on Tuesday to close the library after a"
+        " long debate\n   about its costs, which had risen for three years, officials said.\n   The library will"
+        " shut in March and its books will move to the school.\n   [5]Next story: Mayor opens the new bridge",
     ],
-    ids=["indented_menu", "scores_over_more", "indented_headlines"],
+    ids=["indented_menu", "scores_over_more", "indented_headlines", "lynx_dump"],
 )
 def test_indented_furniture_has_no_wire_shape(text: str) -> None:
     assert not has_the_wire_shape(unwrap(text.splitlines()), text.splitlines())

@@ -112,10 +112,12 @@ def has_the_wire_shape(lines: list[str], raw_lines: list[str]) -> bool:
 
 
 def opens_indented(raw_lines: list[str]) -> bool:
-    """True when a paragraph of the text opens indented: a raw line that starts with blank space under a line that
-    is not blank, as the wire sets its paragraphs (no page of AEB or L3S-GN1 rendered to text holds one); the
-    wire's continuation marker opens none."""
-    return any(_opens_a_paragraph(above, line) for above, line in pairwise(raw_lines))
+    """True when the text is set as the wire sets it: its first line at the margin and a later paragraph or row
+    opened indented (a raw line that starts with blank space under a line that is not blank; no page of AEB or
+    L3S-GN1 rendered to text holds one). The wire's continuation marker opens none; a text dump indented
+    throughout (lynx's, its numbered links reading as figures) is not set so."""
+    first = next((line for line in raw_lines if line.strip()), "")
+    return not first[:1].isspace() and any(_opens_a_paragraph(above, line) for above, line in pairwise(raw_lines))
 
 
 def _opens_a_paragraph(above: str, line: str) -> bool:
