@@ -32,6 +32,8 @@ from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, Raw
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "warm_up"]
 
 _WORD = re.compile(r"\w")
+_INDENT = (" ", "\t")  # what an indented line starts with
+_INDENTED = re.compile(r"\n[ \t]++\S")  # a line after the first that opens indented
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +115,17 @@ def has_the_wire_shape(lines: list[str], raw_lines: list[str]) -> bool:
 
 def opens_indented(raw_lines: list[str]) -> bool:
     """True when the text is set as the wire sets it: its first line at the margin and a later paragraph or row
-    opened indented (a raw line that starts with blank space under a line that is not blank; no page of AEB or
+    opened indented (a raw line that starts with a space or a tab under a line that is not blank; no page of AEB or
     L3S-GN1 rendered to text holds one). The wire's continuation marker opens none; a text dump indented
     throughout (lynx's, its numbered links reading as figures) is not set so."""
     first = next((line for line in raw_lines if line.strip()), "")
-    return not first[:1].isspace() and any(_opens_a_paragraph(above, line) for above, line in pairwise(raw_lines))
+    if first[:1] in _INDENT or _INDENTED.search("\n".join(raw_lines)) is None:  # at C speed: most texts have none
+        return False
+    return any(_opens_a_paragraph(above, line) for above, line in pairwise(raw_lines))
 
 
 def _opens_a_paragraph(above: str, line: str) -> bool:
-    return line[:1].isspace() and bool(line.strip()) and bool(above.strip()) and not closes_a_take([line])
+    return line[:1] in _INDENT and bool(line.strip()) and bool(above.strip()) and not closes_a_take([line])
 
 
 def carries_a_wire_mark(lines: list[str], raw_lines: list[str]) -> bool:
