@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import pairwise
 
 from workers.clean.body import (
     body_paragraphs,
@@ -18,10 +17,9 @@ from workers.clean.html import extract_html
 from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
-from workers.clean.pagetext import article_of, is_figure_row, is_hard_wrapped, page_lines, unwrap
+from workers.clean.pagetext import article_of, page_lines, unwrap
 from workers.clean.wire import (
     attribute,
-    closes_a_take,
     is_continued,
     is_dated_or_credited,
     is_signed,
@@ -32,8 +30,6 @@ from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, Raw
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "warm_up"]
 
 _WORD = re.compile(r"\w")
-_INDENT = (" ", "\t")  # what an indented line starts with
-_INDENTED = re.compile(r"\n[ \t]++\S")  # a line after the first that opens indented
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,39 +89,13 @@ def extract(raw: RawArticle) -> Extract:
 
 def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
     """True when a text (its ``raw_lines``, and those ``unwrap``ped) is wire copy sent as text: no furniture in it
-    (``is_clean_copy``; signed, the headings of its tables read as such) and a wire agency's mark on it
-    (``carries_a_wire_mark``) or the wire's shape (``has_the_wire_shape``). Without that positive evidence a short
-    text with no furniture the stage knows (a cookie wall or paywall in another language, a 404 page, a page's
-    footer) reads as clean copy too: such a text goes the page-text path."""
+    (``is_clean_copy``; signed, the headings of its tables read as such) and a wire agency's mark on it: its
+    sign-off (``is_signed``), a dateline, a credit trailer or a continued take (``_marked_unsigned``). Without that
+    positive evidence a short text with no furniture the stage knows (a cookie wall or paywall in another language,
+    a 404 page, a menu, a page's footer) reads as clean copy too, indented or not: such a text goes the page-text
+    path. Unsigned copy with no mark (a market report, a dividend notice) is sent whole as a ``body``."""
     signed = is_signed(lines, raw_lines)
-    evidence = signed or _marked_unsigned(lines, raw_lines) or has_the_wire_shape(lines, raw_lines)
-    return evidence and is_clean_copy(lines, signed)  # the evidence first: a few patterns
-
-
-def has_the_wire_shape(lines: list[str], raw_lines: list[str]) -> bool:
-    """Unsigned wire copy: set as the wire sets it, its paragraphs or rows opened indented (``opens_indented``),
-    either wrapped at a fixed width (``is_hard_wrapped``) or a table of figures (a row of figures in it, under a
-    heading or not), and no line of it a label (``is_all_copy``; an indented "More" closing it is the wire's
-    continuation marker, ``closes_a_take``). A page's text holds labels (menus, bylines, headings) and no indented
-    line; teasers, comments and lists of scores closed by "More" close with it unindented."""
-    if not opens_indented(raw_lines) or not (is_hard_wrapped(raw_lines) or any(map(is_figure_row, lines))):
-        return False
-    return is_all_copy(lines[:-1] if closes_a_take(raw_lines) else lines)
-
-
-def opens_indented(raw_lines: list[str]) -> bool:
-    """True when the text is set as the wire sets it: its first line at the margin and a later paragraph or row
-    opened indented (a raw line that starts with a space or a tab under a line that is not blank; no page of AEB or
-    L3S-GN1 rendered to text holds one). The wire's continuation marker opens none; a text dump indented
-    throughout (lynx's, its numbered links reading as figures) is not set so."""
-    first = next((line for line in raw_lines if line.strip()), "")
-    if first[:1] in _INDENT or _INDENTED.search("\n".join(raw_lines)) is None:  # at C speed: most texts have none
-        return False
-    return any(_opens_a_paragraph(above, line) for above, line in pairwise(raw_lines))
-
-
-def _opens_a_paragraph(above: str, line: str) -> bool:
-    return line[:1] in _INDENT and bool(line.strip()) and bool(above.strip()) and not closes_a_take([line])
+    return (signed or _marked_unsigned(lines, raw_lines)) and is_clean_copy(lines, signed)  # the mark first
 
 
 def carries_a_wire_mark(lines: list[str], raw_lines: list[str]) -> bool:
