@@ -375,13 +375,22 @@ def test_a_signed_table_headed_over_rows_of_figures_is_kept_whole(story_id: str)
     codec.check("clean", article)
 
 
-def test_a_short_line_beside_a_number_heads_a_table_only_in_signed_copy() -> None:
-    """Unsigned, short lines beside counts are a page's labels (a menu with its counts); the sign-off makes them a
-    wire table's headings over rows of one figure."""
-    text = "Sections\nWorld\nEurope 12\nBusiness\nMarkets 3\nSport\nFootball 5"
+def test_a_short_line_beside_rows_of_one_figure_heads_a_table_only_in_signed_copy() -> None:
+    """Unsigned, short lines beside rows of one figure are a page's labels; the sign-off makes them a wire table's
+    headings (reuters21578-14133)."""
+    text = "in bushels\nTruck Receipts\nWheat 73,684\nCorn 17,979\nGrain\nSorghum 4,391\nSoybns 72,180\nTruck Shipments"
     lines = unwrap(text.splitlines())
     assert not is_clean_copy(lines) and is_clean_copy(lines, signed=True)
-    assert not is_wire_copy(lines, text.splitlines())
+
+
+def test_a_signed_menu_with_counts_is_no_wire_copy() -> None:
+    """A menu's counts stand one by one between its labels: no run of rows, no table (review13's defect 2)."""
+    text = "Sections\nWorld\nEurope 12\nBusiness\nMarkets 3\nSport\nFootball 5\nMarkets rallied on Tuesday.\nREUTER"
+    lines = unwrap(text.splitlines())
+    assert not is_clean_copy(lines, signed=True) and not is_wire_copy(lines, text.splitlines())
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text=text), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
 
 
 def test_a_take_too_short_to_show_a_wrap_is_dead_lettered() -> None:

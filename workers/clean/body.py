@@ -35,6 +35,11 @@ CLEAN_COPY_LABELS = 2
 # A row of a wire's table whose cells are empty: its name and a dash for each cell with no quote ("DEC7 -- --").
 # Possessive and bounded: each character is read once.
 _EMPTY_ROW = re.compile(r"\S++(?:[ \t]++-{2,3}+)++")
+# A row of a signed table that holds one figure: its name and the figure, in a few words ("Wheat 73,684", "Pay May
+# 15"); a short line beside a run of two such rows or more heads them. A menu's counts ("World / Europe 12 /
+# Business / Markets 3") stand one by one between its labels. review13's suggested bound, checked on Reuters
+# 3,000-end (the signed tables of items 14133 and 15193 run to 3 words a row).
+ROW_OF_ONE_FIGURE_WORDS = 4
 # Whether the ``index``-th of the lines stands beside the table it heads or names a row of.
 Beside = Callable[[list[str], int], bool]
 
@@ -72,9 +77,9 @@ def _with_the_line_before(lines: list[str], index: int) -> str:
 def is_clean_copy(lines: list[str], signed: bool = False) -> bool:
     """True when the (unwrapped) lines of a text hold no furniture: at most ``CLEAN_COPY_LABELS`` labels, no
     prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article. In a
-    ``signed`` text (the wire's sign-off closes it) a short line beside a line that holds a number is a heading of
-    its table, whose rows may hold one figure each ("Truck Receipts / Wheat 73,684 / Corn 17,979")."""
-    beside = _beside_a_number if signed else _beside_figures
+    ``signed`` text (the wire's sign-off closes it) a short line beside a run of rows of one figure is a heading of
+    their table ("Truck Receipts / Wheat 73,684 / Corn 17,979"; ``_beside_a_table``)."""
+    beside = _beside_a_table if signed else _beside_figures
     return _labels_within(lines, CLEAN_COPY_LABELS, beside=beside) and not any(map(_is_prompt_or_marker, lines))
 
 
@@ -116,17 +121,28 @@ def _is_label(lines: list[str], index: int, beside: Beside) -> bool:
 
 def _beside_figures(lines: list[str], index: int) -> bool:
     """True when the line before or after the ``index``-th is a row of figures."""
-    return _beside(lines, index, is_figure_row)
+    return any(is_figure_row(lines[near]) for near in _neighbours(lines, index))
 
 
-def _beside_a_number(lines: list[str], index: int) -> bool:
-    """True when the line before or after the ``index``-th holds a number."""
-    return _beside(lines, index, has_number)
+def _beside_a_table(lines: list[str], index: int) -> bool:
+    """True when the line before or after the ``index``-th is a row of figures, or a row of one figure in a run of
+    two such rows or more (``_in_a_run_of_rows``)."""
+    return _beside_figures(lines, index) or any(_in_a_run_of_rows(lines, near) for near in _neighbours(lines, index))
 
 
-def _beside(lines: list[str], index: int, test: Callable[[str], bool]) -> bool:
-    before = index > 0 and test(lines[index - 1])
-    return before or (index + 1 < len(lines) and test(lines[index + 1]))
+def _in_a_run_of_rows(lines: list[str], index: int) -> bool:
+    """True when the ``index``-th line and the line before or after it are rows of one figure (``_is_row``)."""
+    return _is_row(lines[index]) and any(_is_row(lines[near]) for near in _neighbours(lines, index))
+
+
+def _is_row(line: str) -> bool:
+    """True when the line is a row of one figure: a number in at most ``ROW_OF_ONE_FIGURE_WORDS`` words."""
+    return has_number(line) and word_count(line) <= ROW_OF_ONE_FIGURE_WORDS
+
+
+def _neighbours(lines: list[str], index: int) -> list[int]:
+    """The indices of the lines just before and after the ``index``-th."""
+    return [near for near in (index - 1, index + 1) if 0 <= near < len(lines)]
 
 
 def copy_title(raw_lines: list[str], lines: list[str]) -> str | None:
