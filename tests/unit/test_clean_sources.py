@@ -130,8 +130,6 @@ NOT_ARTICLES = {
     "headline_over_reuters_time": "Oil prices slide as OPEC weighs a cut in output\nReuters 9:05",
     "footer_over_reuters_time": "Contact us\nTerms of use\nReuters 12:30",
     "rates_over_reut": "Markets rallied on Tuesday after the central bank held rates.\nREUT",
-    # rows of empty cells make no table of a menu
-    "menu_with_empty_cells": "Sections\n    World -- --\n    Business -- --\n    Sport -- --",
     # indented under a first line at the margin, a number in them, no label: kept whole by clean14's unsigned "wire
     # shape" (review13's defect 1); no wire mark, so page text
     "indented_cookie_de": "Wir verwenden Cookies.\n  Sie stimmen 2 von 3 Zwecken zu.",
@@ -391,6 +389,21 @@ def test_a_signed_menu_with_counts_is_no_wire_copy() -> None:
     with pytest.raises(Rejected) as rejected:
         clean_article(raw(text=text), ORIGIN, OPTIONS)
     assert rejected.value.code == "no_article"
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("MINNEAPOLIS WHEAT\nMAY7 284 3/4 UP 1 1/4\nJUL7 -- --\nSEP7 -- --\nDEC7 -- --\nMAR8 -- --", True),
+        ("Sections\n    World --\n    Business --\n    Sport --", False),  # one cell each
+        ("Sections\n    World -- --\n    Business -- --\n    Sport -- --", False),  # no delivery month
+    ],
+    ids=["quote_months", "menu_with_a_dash", "menu_with_empty_cells"],
+)
+def test_a_row_of_empty_cells_names_a_delivery_month(text: str, clean: bool) -> None:
+    """A quote table's rows with no quote ("DEC7 -- --", reuters21578-14392) are rows, no labels; a menu's are labels
+    (review13's defect 3)."""
+    assert is_clean_copy(unwrap(text.splitlines())) is clean
 
 
 def test_a_take_too_short_to_show_a_wrap_is_dead_lettered() -> None:

@@ -32,9 +32,10 @@ ARTICLE_LINE_WORDS = 3
 # three or more (a byline, a handle, a separator). Chosen on Reuters items 0-1,499 and the even-numbered pages of
 # AEB and L3S-GN1 rendered to text; checked on Reuters 1,500-2,999 and the odd pages (docs/cleaning.md).
 CLEAN_COPY_LABELS = 2
-# A row of a wire's table whose cells are empty: its name and a dash for each cell with no quote ("DEC7 -- --").
-# Possessive and bounded: each character is read once.
-_EMPTY_ROW = re.compile(r"\S++(?:[ \t]++-{2,3}+)++")
+# A row of a wire's quote table whose cells are empty: a delivery month's name and a dash for each of two cells or
+# more with no quote ("DEC7 -- --"); a menu's items with a dash ("World --") are no row. Possessive and bounded:
+# each character is read once.
+_EMPTY_ROW = re.compile(r"[A-Z]{3}\d(?:[ \t]++-{2,3}+){2,}+")
 # A row of a signed table that holds one figure: its name and the figure, in a few words ("Wheat 73,684", "Pay May
 # 15"); a short line beside a run of two such rows or more heads them. A menu's counts ("World / Europe 12 /
 # Business / Markets 3") stand one by one between its labels. review13's suggested bound, checked on Reuters
