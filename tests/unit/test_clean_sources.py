@@ -17,7 +17,6 @@ from workers import codec
 from workers.clean import CleanOptions, body, clean_article, is_wire_copy, wire
 from workers.clean.body import is_clean_copy
 from workers.clean.pagetext import unwrap
-from workers.clean.wire import is_wire_marked
 from workers.intake import read_raw
 from workers.records import Origin, RawArticle, Rejected
 
@@ -432,7 +431,7 @@ def test_a_sign_off_on_a_line_of_its_own_is_read_before_the_lines_are_joined() -
         "increase. (1985 uncorrected figure\n5.73).\n    Dividend 2.50 guilders vs 2.38, corrected. (2.40\n"
         "uncorrected.)\n    Note - Full name is Nationale Nederlanden NV <NTNN.AS>\nREUTER\n"
     )
-    assert not is_wire_marked(unwrap(story.splitlines()))
+    assert not wire.signs_off(unwrap(story.splitlines())[-1])  # joined to the note above
     article = clean_article(raw(text=story), ORIGIN, OPTIONS)
     assert kept(story, article["text"]) == 1.0, article["text"]
 
@@ -610,7 +609,8 @@ def test_a_fragment_of_a_page_is_no_article(folder: Path, page_id: str, lines: i
     ],
 )
 def test_wire_copy_is_known_by_its_wire_mark(text: str, marked: bool) -> None:
-    assert is_wire_marked(unwrap(text.splitlines())) is marked
+    lines, raw_lines = unwrap(text.splitlines()), text.splitlines()
+    assert (wire.is_dated_or_credited(lines) or wire.is_signed(lines, raw_lines)) is marked
 
 
 def greedy_unbounded_repeats(pattern: re.Pattern[str]) -> int:

@@ -98,18 +98,11 @@ def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
     return (signed or _marked_unsigned(lines, raw_lines)) and is_clean_copy(lines, signed)  # the mark first
 
 
-def carries_a_wire_mark(lines: list[str], raw_lines: list[str]) -> bool:
-    """A dateline, a credit trailer or the agency's sign-off (``is_dated_or_credited``, ``is_signed``: the sign-off
-    also on the last raw line, which ``unwrap`` joins to a line above that ends no sentence when it is not
-    indented), or the wire's continuation marker closing a hard-wrapped take of which no line is a label
-    (``is_continued``, ``is_all_copy``): a "More" on a line of its own also closes teasers, comment threads and
-    lists of scores, which are neither indented nor wrapped at a fixed width; a text closed so goes the page-text
-    path and its minimum length."""
-    return is_signed(lines, raw_lines) or _marked_unsigned(lines, raw_lines)
-
-
 def _marked_unsigned(lines: list[str], raw_lines: list[str]) -> bool:
-    """``carries_a_wire_mark`` but the sign-off: a dateline, a credit trailer or a continued take."""
+    """A wire agency's mark but the sign-off: a dateline, a credit trailer (``is_dated_or_credited``), or the wire's
+    continuation marker closing a hard-wrapped take of which no line is a label (``is_continued``, ``is_all_copy``):
+    a "More" on a line of its own also closes teasers, comment threads and lists of scores, which are neither
+    indented nor wrapped at a fixed width; a text closed so goes the page-text path and its minimum length."""
     return is_dated_or_credited(lines) or (is_continued(lines, raw_lines) and is_all_copy(lines[:-1]))
 
 

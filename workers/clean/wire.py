@@ -178,12 +178,6 @@ def strip_transmission(lines: list[str]) -> list[str]:
     return [*body[:-1], body[-1][: match.start("junk")]]
 
 
-def is_wire_marked(paragraphs: list[str]) -> bool:
-    """True when a body carries a wire agency's mark: a dateline opening it (or its first paragraph after a
-    headline), a credit trailer or the wire's sign-off closing it."""
-    return is_dated_or_credited(paragraphs) or (bool(paragraphs) and signs_off(paragraphs[-1]))
-
-
 def is_dated_or_credited(paragraphs: list[str]) -> bool:
     """True when a dateline opens a body (or its first paragraph after a headline) or a credit trailer closes it."""
     if not paragraphs:
