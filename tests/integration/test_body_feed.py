@@ -49,20 +49,27 @@ def test_a_wire_table_sent_as_body_is_enriched_whole_and_a_body_of_prompts_is_a_
 def test_a_short_wire_brief_sent_as_text_is_enriched_whole_and_a_text_of_prompts_is_a_dead_letter(
     pipeline_settings: Settings, start_worker
 ) -> None:
+    """An unsigned dividend notice (no wire mark) is enriched whole sent as a body; sent as text, its indented rows
+    are no evidence (cookie walls and menus are indented too) and its 13 words are under the minimum."""
     settings = pipeline_settings
     worker = start_worker(settings)
     [brief] = [text for found, text in load_reuters(DEFAULT_REUTERS, 500, 100) if found == "reuters21578-580"]
+    [notice] = [text for found, text in load_reuters(DEFAULT_REUTERS, 4100, 10) if found == "reuters21578-4440"]
     records = [
         {"id": "earnings-brief", "source": "Reuters", "text": brief},  # 22 words, under ENRICH_MIN_BODY_WORDS
+        {"id": "unsigned-notice", "source": "Reuters", "body": notice},
+        {"id": "unsigned-notice-text", "source": "Reuters", "text": notice},
         {"id": "prompts-only", "source": "Feed", "text": NAV_ONLY},
     ]
     produce(settings, settings.topic_raw, [orjson.dumps(record) for record in records])
 
-    [enriched] = read_topic(settings, settings.topic_enriched, 1, WAIT)
-    [dead] = read_topic(settings, settings.topic_deadletter, 1, WAIT)
+    enriched = {record["id"]: record for record in read_topic(settings, settings.topic_enriched, 2, WAIT)}
+    dead = {record["id"]: record for record in read_topic(settings, settings.topic_deadletter, 2, WAIT)}
     assert worker.alive(), worker.log.read_text()[-3000:]
-    codec.check("enriched", enriched)
-    assert (enriched["id"], enriched["input_kind"]) == ("earnings-brief", "text")
-    assert enriched["text"].split("\n\n") == [line.strip() for line in brief.splitlines() if line.strip()]
-    codec.check("deadletter", dead)
-    assert (dead["id"], dead["stage"], dead["error"]) == ("prompts-only", "clean", "no_article")
+    for story_id, story, kind in (("earnings-brief", brief, "text"), ("unsigned-notice", notice, "body")):
+        codec.check("enriched", enriched[story_id])
+        assert enriched[story_id]["input_kind"] == kind
+        assert enriched[story_id]["text"].split("\n\n") == [line.strip() for line in story.splitlines() if line.strip()]
+    for story_id in ("unsigned-notice-text", "prompts-only"):
+        codec.check("deadletter", dead[story_id])
+        assert (dead[story_id]["stage"], dead[story_id]["error"]) == ("clean", "no_article")

@@ -18,7 +18,13 @@ from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import article_of, page_lines, unwrap
-from workers.clean.wire import attribute, is_continued, is_wire_marked, last_line, signs_off, strip_transmission
+from workers.clean.wire import (
+    attribute,
+    is_continued,
+    is_dated_or_credited,
+    is_signed,
+    strip_transmission,
+)
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "warm_up"]
@@ -83,21 +89,21 @@ def extract(raw: RawArticle) -> Extract:
 
 def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
     """True when a text (its ``raw_lines``, and those ``unwrap``ped) is wire copy sent as text: no furniture in it
-    (``is_clean_copy``) and a wire agency's mark on it (``carries_a_wire_mark``). Without that positive evidence a
-    short text with no furniture the stage knows (a cookie wall or paywall in another language, a 404 page, a page's
-    footer) reads as clean copy too: such a text goes the page-text path."""
-    return carries_a_wire_mark(lines, raw_lines) and is_clean_copy(lines)  # the mark first: a few patterns
+    (``is_clean_copy``; signed, the headings of its tables read as such) and a wire agency's mark on it: its
+    sign-off (``is_signed``), a dateline, a credit trailer or a continued take (``_marked_unsigned``). Without that
+    positive evidence a short text with no furniture the stage knows (a cookie wall or paywall in another language,
+    a 404 page, a menu, a page's footer) reads as clean copy too, indented or not: such a text goes the page-text
+    path. Unsigned copy with no mark (a market report, a dividend notice) is sent whole as a ``body``."""
+    signed = is_signed(lines, raw_lines)
+    return (signed or _marked_unsigned(lines, raw_lines)) and is_clean_copy(lines, signed)  # the mark first
 
 
-def carries_a_wire_mark(lines: list[str], raw_lines: list[str]) -> bool:
-    """A dateline, a credit trailer or the agency's sign-off (``is_wire_marked``; the sign-off also on the last raw
-    line, which ``unwrap`` joins to a line above that ends no sentence when it is not indented), or the wire's
-    continuation marker closing a hard-wrapped take of which no line is a label (``is_continued``,
-    ``is_all_copy``): a "More" on a line of its own also closes teasers, comment threads and lists of scores, which
-    are neither indented nor wrapped at a fixed width; a text closed so goes the page-text path and its minimum
-    length."""
-    marked = is_wire_marked(lines) or signs_off(last_line(raw_lines))
-    return marked or (is_continued(lines, raw_lines) and is_all_copy(lines[:-1]))
+def _marked_unsigned(lines: list[str], raw_lines: list[str]) -> bool:
+    """A wire agency's mark but the sign-off: a dateline, a credit trailer (``is_dated_or_credited``), or the wire's
+    continuation marker closing a hard-wrapped take of which no line is a label (``is_continued``, ``is_all_copy``):
+    a "More" on a line of its own also closes teasers, comment threads and lists of scores, which are neither
+    indented nor wrapped at a fixed width; a text closed so goes the page-text path and its minimum length."""
+    return is_dated_or_credited(lines) or (is_continued(lines, raw_lines) and is_all_copy(lines[:-1]))
 
 
 def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) -> None:

@@ -7,9 +7,21 @@ in it (``is_clean_copy``) and a wire agency's mark on it (wire copy sent as text
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from workers.clean.chrome import is_chrome, is_end_marker
 from workers.clean.normalize import word_count
-from workers.clean.pagetext import ends_sentence, has_number, is_figure_row, is_paragraph, looks_like_headline, unwrap
+from workers.clean.pagetext import (
+    PROSE_MIN_WORDS,
+    ends_sentence,
+    has_number,
+    is_figure_row,
+    is_paragraph,
+    looks_like_headline,
+    unwrap,
+)
+from workers.clean.wire import is_marker, signs_off
 
 # Words a line needs to read as part of an article ("Pay April 15" of a dividend notice has three); a body
 # whose every line is shorter, a prompt or a bare date ("Home", "Sign in", "12 minutes ago") holds no article.
@@ -20,6 +32,17 @@ ARTICLE_LINE_WORDS = 3
 # three or more (a byline, a handle, a separator). Chosen on Reuters items 0-1,499 and the even-numbered pages of
 # AEB and L3S-GN1 rendered to text; checked on Reuters 1,500-2,999 and the odd pages (docs/cleaning.md).
 CLEAN_COPY_LABELS = 2
+# A row of a wire's quote table whose cells are empty: a delivery month's name and a dash for each of two cells or
+# more with no quote ("DEC7 -- --"); a menu's items with a dash ("World --") are no row. Possessive and bounded:
+# each character is read once.
+_EMPTY_ROW = re.compile(r"[A-Z]{3}\d(?:[ \t]++-{2,3}+){2,}+")
+# A row of a signed table that holds one figure: its name and the figure, in a few words ("Wheat 73,684", "Pay May
+# 15"); a short line beside a run of two such rows or more heads them. A menu's counts ("World / Europe 12 /
+# Business / Markets 3") stand one by one between its labels. review13's suggested bound, checked on Reuters
+# 3,000-end (the signed tables of items 14133 and 15193 run to 3 words a row).
+ROW_OF_ONE_FIGURE_WORDS = 4
+# Whether the ``index``-th of the lines stands beside the table it heads or names a row of.
+Beside = Callable[[list[str], int], bool]
 
 
 def body_paragraphs(body: str) -> list[str]:
@@ -52,10 +75,13 @@ def _with_the_line_before(lines: list[str], index: int) -> str:
     return f"{before} {line}" if cut else line
 
 
-def is_clean_copy(lines: list[str]) -> bool:
+def is_clean_copy(lines: list[str], signed: bool = False) -> bool:
     """True when the (unwrapped) lines of a text hold no furniture: at most ``CLEAN_COPY_LABELS`` labels, no
-    prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article."""
-    return _labels_within(lines, CLEAN_COPY_LABELS) and not any(map(_is_prompt_or_marker, lines))
+    prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article. In a
+    ``signed`` text (the wire's sign-off closes it) a short line beside a run of rows of one figure is a heading of
+    their table ("Truck Receipts / Wheat 73,684 / Corn 17,979"; ``_beside_a_table``)."""
+    beside = _beside_a_table if signed else _beside_figures
+    return _labels_within(lines, CLEAN_COPY_LABELS, beside=beside) and not any(map(_is_prompt_or_marker, lines))
 
 
 def _is_prompt_or_marker(line: str) -> bool:
@@ -67,14 +93,12 @@ def is_all_copy(lines: list[str]) -> bool:
     return _labels_within(lines, 0, start=0)
 
 
-def _labels_within(lines: list[str], most: int, start: int = 1) -> bool:
+def _labels_within(lines: list[str], most: int, start: int = 1, beside: Beside | None = None) -> bool:
     """True when no more than ``most`` lines from the ``start``-th (after the first, which may be a headline)
-    read as labels: no sentence's end, no number, and no row of figures beside them (a table's heading or a row's
-    name is the table's)."""
+    read as labels (``_is_label``; a line ``beside`` the table it heads is none: ``_beside_figures`` unless told)."""
     labels = 0
     for index in range(start, len(lines)):
-        line = lines[index]
-        if ends_sentence(line) or has_number(line) or _beside_figures(lines, index):
+        if not _is_label(lines, index, beside or _beside_figures):
             continue
         labels += 1
         if labels > most:
@@ -82,10 +106,44 @@ def _labels_within(lines: list[str], most: int, start: int = 1) -> bool:
     return True
 
 
+def _is_label(lines: list[str], index: int, beside: Beside) -> bool:
+    """True when the ``index``-th line reads as a label: fewer than ``PROSE_MIN_WORDS`` words (a longer line is a
+    sentence, a list's lead-in "... are as follows -" or an item "-- an end to farm subsidies;"), no sentence's end,
+    no number, no row of figures beside it (a table's heading or a row's name is the table's), not a row of empty
+    cells (``_EMPTY_ROW``) and not the wire's sign-off (the mark, not furniture). A "More" alone is a label wherever
+    it stands: it names no row of a table (a list of scores closed by "More" is a teaser list)."""
+    line = lines[index]
+    if is_marker(line):
+        return True
+    if ends_sentence(line) or has_number(line) or word_count(line) >= PROSE_MIN_WORDS:
+        return False
+    return not (beside(lines, index) or signs_off(line) or _EMPTY_ROW.fullmatch(line))
+
+
 def _beside_figures(lines: list[str], index: int) -> bool:
     """True when the line before or after the ``index``-th is a row of figures."""
-    before = index > 0 and is_figure_row(lines[index - 1])
-    return before or (index + 1 < len(lines) and is_figure_row(lines[index + 1]))
+    return any(is_figure_row(lines[near]) for near in _neighbours(lines, index))
+
+
+def _beside_a_table(lines: list[str], index: int) -> bool:
+    """True when the line before or after the ``index``-th is a row of figures, or a row of one figure in a run of
+    two such rows or more (``_in_a_run_of_rows``)."""
+    return _beside_figures(lines, index) or any(_in_a_run_of_rows(lines, near) for near in _neighbours(lines, index))
+
+
+def _in_a_run_of_rows(lines: list[str], index: int) -> bool:
+    """True when the ``index``-th line and the line before or after it are rows of one figure (``_is_row``)."""
+    return _is_row(lines[index]) and any(_is_row(lines[near]) for near in _neighbours(lines, index))
+
+
+def _is_row(line: str) -> bool:
+    """True when the line is a row of one figure: a number in at most ``ROW_OF_ONE_FIGURE_WORDS`` words."""
+    return has_number(line) and word_count(line) <= ROW_OF_ONE_FIGURE_WORDS
+
+
+def _neighbours(lines: list[str], index: int) -> list[int]:
+    """The indices of the lines just before and after the ``index``-th."""
+    return [near for near in (index - 1, index + 1) if 0 <= near < len(lines)]
 
 
 def copy_title(raw_lines: list[str], lines: list[str]) -> str | None:

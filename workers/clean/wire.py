@@ -141,11 +141,26 @@ def signs_off(paragraph: str) -> bool:
     return _SIGN_OFF.search(paragraph) is not None
 
 
+def is_signed(lines: list[str], raw_lines: list[str]) -> bool:
+    """True when the wire's sign-off closes the text: its last line, or its last raw line (``unwrap`` joins an
+    unindented sign-off to a line above that ends no sentence)."""
+    return (bool(lines) and signs_off(lines[-1])) or signs_off(last_line(raw_lines))
+
+
 def is_continued(lines: list[str], raw_lines: list[str]) -> bool:
     """True when a hard-wrapped take (``is_hard_wrapped``) closes with the wire's continuation marker indented on its
     last raw line (``_CONTINUED``) after a sentence's end (its ``lines`` are the raw lines ``unwrap``ped)."""
-    marked = _CONTINUED.match(last_line(raw_lines)) is not None
-    return marked and len(lines) > 1 and ends_sentence(lines[-2]) and is_hard_wrapped(raw_lines)
+    return closes_a_take(raw_lines) and len(lines) > 1 and ends_sentence(lines[-2]) and is_hard_wrapped(raw_lines)
+
+
+def closes_a_take(raw_lines: list[str]) -> bool:
+    """True when the wire's continuation marker stands indented on the text's last raw line (``_CONTINUED``)."""
+    return _CONTINUED.match(last_line(raw_lines)) is not None
+
+
+def is_marker(line: str) -> bool:
+    """True when the line is the wire's continuation marker alone ("More", "MORE", "more"; ``_MARKER_LINE``)."""
+    return _MARKER_LINE.match(line) is not None
 
 
 def last_line(raw_lines: list[str]) -> str:
@@ -156,20 +171,18 @@ def last_line(raw_lines: list[str]) -> str:
 def strip_transmission(lines: list[str]) -> list[str]:
     """The lines of wire copy without what its transmission left after the copy: a closing continuation marker, and
     the time and desk code and line noise glued to its sign-off ("REUTER11:43/VB" and "REUTER...^M" keep "REUTER")."""
-    body = lines[:-1] if lines and _MARKER_LINE.match(lines[-1]) else lines
+    body = lines[:-1] if lines and is_marker(lines[-1]) else lines
     match = _SIGN_OFF.search(body[-1]) if body else None
     if match is None or not match.group("junk"):
         return body
     return [*body[:-1], body[-1][: match.start("junk")]]
 
 
-def is_wire_marked(paragraphs: list[str]) -> bool:
-    """True when a body carries a wire agency's mark: a dateline opening it (or its first paragraph after a
-    headline), a credit trailer or the wire's sign-off closing it."""
+def is_dated_or_credited(paragraphs: list[str]) -> bool:
+    """True when a dateline opens a body (or its first paragraph after a headline) or a credit trailer closes it."""
     if not paragraphs:
         return False
-    last = paragraphs[-1]
-    return any(map(_opens_with_a_dateline, paragraphs[:2])) or split_trailer(last)[0] is not None or signs_off(last)
+    return any(map(_opens_with_a_dateline, paragraphs[:2])) or split_trailer(paragraphs[-1])[0] is not None
 
 
 def _opens_with_a_dateline(paragraph: str) -> bool:
