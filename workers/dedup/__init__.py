@@ -16,7 +16,7 @@ canonical one of the story): the decision names the clusters merged, and later c
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Literal, TypedDict
@@ -398,7 +398,7 @@ class DedupIndex:
             my_sizes[near],
             floor[near],
         )
-        theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
+        theirs, ours = self._boilerplate(rows), _per_run(mine, self._boilerplate)
         their_words = sum_across(np.where(theirs, _at(store.edge_words, rows), 0))
         our_words = sum_across(np.where(ours, _at(store.edge_words, mine), 0))
         both = self._held_by_both(rows, mine, theirs, ours)
@@ -582,8 +582,13 @@ class DedupIndex:
             scores = self._pairs(unknown, np.full(len(unknown), slot)).probability
             known |= dict(zip(unknown.tolist(), scores.tolist(), strict=True))
         anchor = max(known[a] for a in anchors)
+        # Members not scored (probability 0, most candidates) are left out: only a second best above 0 counts.
         members = sorted(
-            (p for row, p in known.items() if row not in anchors and self._root(store.canonical[row]) == cluster),
+            (
+                p
+                for row, p in known.items()
+                if p > 0 and row not in anchors and self._root(store.canonical[row]) == cluster
+            ),
             reverse=True,
         )
         second = members[1] if len(members) > 1 else 0.0
@@ -721,6 +726,15 @@ def _equal_values(signatures: np.ndarray, rows: np.ndarray, mine: np.ndarray) ->
         # Counted as bytes in 16 bits (count_nonzero along an axis takes twice as long; num_perm is far below 65,536).
         equal[block] = same.view(np.uint8).sum(axis=1, dtype=np.uint16)
     return equal
+
+
+def _per_run(rows: np.ndarray, of: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``of(rows)`` (values of each row, whichever pair it is in), computed once per run of equal rows: a batch's
+    pairs come article by article, each new article in dozens of them."""
+    if not len(rows):
+        return of(rows)
+    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+    return np.repeat(of(rows[starts]), np.diff(np.append(starts, len(rows))), axis=0)
 
 
 def _take(evidence: Evidence, where: np.ndarray) -> Evidence:
