@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bench import syndication
-from workers.dedup import _COMPARED_AT_ONCE, DedupOptions, _equal_values
+from workers.dedup import DedupOptions
 from workers.dedup.sketch import (
     FACTS_KEPT,
     Sketch,
@@ -175,19 +175,6 @@ def test_row_numbers_take_a_single_place_as_numpy_does() -> None:
     rows[3] = 5
     rows[np.intp(4)] = 7
     assert rows[np.array([3, 4, 5])].tolist() == [5, 7, NO_ROW]
-
-
-def test_equal_signature_values_are_counted_block_by_block_as_in_one_block() -> None:
-    """``_equal_values`` compares pairs' signatures a block at a time: the counts equal numpy's over all pairs at once,
-    across block edges and on an empty batch."""
-    rng = np.random.default_rng(3)
-    signatures = rng.integers(0, 4, size=(500, 128), dtype=np.uint16)  # few distinct values: counts spread widely
-    pairs = 2 * _COMPARED_AT_ONCE + 7
-    rows, mine = rng.integers(0, 500, pairs), rng.integers(0, 500, pairs)
-    expected = (signatures[rows] == signatures[mine]).sum(axis=1)
-    assert np.array_equal(_equal_values(signatures, rows, mine), expected)
-    assert len(np.unique(expected)) > 20
-    assert _equal_values(signatures, rows[:0], mine[:0]).shape == (0,)
 
 
 def test_a_fact_samples_reductions_word_by_word_are_numpys() -> None:

@@ -16,7 +16,7 @@ canonical one of the story): the decision names the clusters merged, and later c
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Literal, TypedDict
@@ -398,7 +398,7 @@ class DedupIndex:
             my_sizes[near],
             floor[near],
         )
-        theirs, ours = self._boilerplate(rows), _per_run(mine, self._boilerplate)
+        theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
         their_words = sum_across(np.where(theirs, _at(store.edge_words, rows), 0))
         our_words = sum_across(np.where(ours, _at(store.edge_words, mine), 0))
         both = self._held_by_both(rows, mine, theirs, ours)
@@ -496,7 +496,10 @@ class DedupIndex:
         store = self._store
         hashes, my_hashes = _at(store.content_hashes, rows), _at(store.content_hashes, mine)
         exact = (hashes[:, 0] == my_hashes[:, 0]) & (hashes[:, 1] == my_hashes[:, 1])  # all(axis=1): twice the time
-        equal = _equal_values(store.signatures, rows, mine)
+        # The equal values counted as bytes in 16 bits (count_nonzero along an axis takes twice as long; num_perm
+        # is far below 65,536).
+        same = _at(store.signatures, rows) == _at(store.signatures, mine)
+        equal = same.view(np.uint8).sum(axis=1, dtype=np.uint16).astype(np.intp)
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
         containment, grown, wrapper = self._containment(rows, mine, equal / self.options.num_perm, sizes, my_sizes)
         length_ratio = np.minimum(sizes, my_sizes) / np.maximum(sizes, my_sizes)
@@ -709,32 +712,6 @@ def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The rows ``rows`` of a per-row array of the store: ``np.take``, a third to a half of the time of fancy indexing
     on a 2-D array (every candidate pair reads a few)."""
     return np.take(values, rows, axis=0)
-
-
-# Pairs whose signatures are compared at a time: two gathered blocks of 2,048 rows of 128 16-bit values (512 KB each)
-# stay in the cache and their memory is reused, where one block for a batch's tens of thousands of pairs (megabytes,
-# fresh pages every batch) took 2.5 times as long (micro-benchmark on random rows of a million: 1,024-4,096 alike).
-_COMPARED_AT_ONCE = 2048
-
-
-def _equal_values(signatures: np.ndarray, rows: np.ndarray, mine: np.ndarray) -> np.ndarray:
-    """Pair by pair, how many signature values of the rows ``rows`` and ``mine`` are equal."""
-    equal = np.empty(len(rows), dtype=np.intp)
-    for start in range(0, len(rows), _COMPARED_AT_ONCE):
-        block = slice(start, start + _COMPARED_AT_ONCE)
-        same = _at(signatures, rows[block]) == _at(signatures, mine[block])
-        # Counted as bytes in 16 bits (count_nonzero along an axis takes twice as long; num_perm is far below 65,536).
-        equal[block] = same.view(np.uint8).sum(axis=1, dtype=np.uint16)
-    return equal
-
-
-def _per_run(rows: np.ndarray, of: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """``of(rows)`` (values of each row, whichever pair it is in), computed once per run of equal rows: a batch's
-    pairs come article by article, each new article in dozens of them."""
-    if not len(rows):
-        return of(rows)
-    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-    return np.repeat(of(rows[starts]), np.diff(np.append(starts, len(rows))), axis=0)
 
 
 def _take(evidence: Evidence, where: np.ndarray) -> Evidence:
