@@ -11,7 +11,16 @@ import pytest
 
 from bench import syndication
 from workers.dedup import DedupOptions
-from workers.dedup.sketch import Sketch, Sketcher, Sketches, any_across, sum_across
+from workers.dedup.sketch import (
+    FACTS_KEPT,
+    Sketch,
+    Sketcher,
+    Sketches,
+    _any_of_words,
+    _count_of_words,
+    any_across,
+    sum_across,
+)
 from workers.dedup.store import MAX_CHAIN, MAX_ROWS, NO_ROW, RowNumbers, Rows, Store
 
 
@@ -166,3 +175,14 @@ def test_row_numbers_take_a_single_place_as_numpy_does() -> None:
     rows[3] = 5
     rows[np.intp(4)] = 7
     assert rows[np.array([3, 4, 5])].tolist() == [5, 7, NO_ROW]
+
+
+def test_a_fact_samples_reductions_word_by_word_are_numpys() -> None:
+    """``fact_match`` reduces a sample's slots as 64-bit words: the same answers (and dtype) as numpy's any and sum
+    along the last axis, on pairs' [slots] and [slots, slots] bools, and on no pairs."""
+    rng = np.random.default_rng(4)
+    for shape in ((300, FACTS_KEPT), (300, FACTS_KEPT, FACTS_KEPT), (0, FACTS_KEPT)):
+        truth = rng.random(shape) < 0.1
+        assert np.array_equal(_any_of_words(truth), truth.any(axis=-1))
+        counts = _count_of_words(truth)
+        assert counts.dtype == truth.sum(axis=-1).dtype and np.array_equal(counts, truth.sum(axis=-1))

@@ -585,8 +585,13 @@ class DedupIndex:
             scores = self._pairs(unknown, np.full(len(unknown), slot)).probability
             known |= dict(zip(unknown.tolist(), scores.tolist(), strict=True))
         anchor = max(known[a] for a in anchors)
+        # Members not scored (probability 0, most candidates) are left out: only a second best above 0 counts.
         members = sorted(
-            (p for row, p in known.items() if row not in anchors and self._root(store.canonical[row]) == cluster),
+            (
+                p
+                for row, p in known.items()
+                if p > 0 and row not in anchors and self._root(store.canonical[row]) == cluster
+            ),
             reverse=True,
         )
         second = members[1] if len(members) > 1 else 0.0
