@@ -390,6 +390,39 @@ def test_a_signed_menu_with_counts_is_no_wire_copy() -> None:
     assert rejected.value.code == "no_article"
 
 
+DATED_WITH_LONG_LABELS = {
+    "headlines": (
+        "LONDON, March 3 (Reuters) - British house prices rose for a third month in February, the Nationwide "
+        "building society said.\nBank of England holds rates as inflation stays stubbornly high for a third month\n"
+        "Sterling slips against the dollar as traders weigh the outlook for interest rates\n"
+        "Analysis: Why the UK housing market keeps defying gloomy forecasts from economists"
+    ),
+    "comments": (
+        "SANTA FE, N.M. (AP) \u2014 A cat missing for five years in Portland has been found in Santa Fe, the shelter "
+        "said.\nPosted by bob123 on the morning after the story went up on the site\nWhat a lovely story about a cat "
+        "and the people who never gave up on her\nReply\nPosted by jim"
+    ),
+}
+
+
+@pytest.mark.parametrize("text", DATED_WITH_LONG_LABELS.values(), ids=list(DATED_WITH_LONG_LABELS))
+def test_long_lines_after_a_dateline_are_labels_when_no_sign_off_closes_the_text(text: str) -> None:
+    """A line of ten words or more that ends no sentence is a list's lead-in or item only in signed copy; after a
+    dateline it is a linked headline, a caption or a comment (review14's D1: published whole before)."""
+    lines = unwrap(text.splitlines())
+    assert is_clean_copy(lines, signed=True) and not is_clean_copy(lines)
+    assert not is_wire_copy(lines, text.splitlines())
+
+
+@pytest.mark.xfail(strict=True, reason="known risk (review14's D2): a menu's counts in pairs read as rows of a table")
+def test_a_signed_menu_whose_counts_come_in_pairs_is_no_wire_copy() -> None:
+    text = (
+        "Sections\nBusiness\nWorld 12\nEurope 3\nPolitics\nCulture\nMarkets 5\nTech 2\nSport\n"
+        "Prices rose 0.4 pct in February after a 0.7 pct rise in January, the society said.\nREUTER"
+    )
+    assert not is_wire_copy(unwrap(text.splitlines()), text.splitlines())
+
+
 @pytest.mark.parametrize(
     ("text", "clean"),
     [

@@ -8,7 +8,6 @@ in it (``is_clean_copy``) and a wire agency's mark on it (wire copy sent as text
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from workers.clean.chrome import is_chrome, is_end_marker
 from workers.clean.normalize import word_count
@@ -28,8 +27,9 @@ from workers.clean.wire import is_marker, signs_off
 ARTICLE_LINE_WORDS = 3
 # Labels a text may hold and still be an article sent as itself: lines after the first that end no sentence, hold
 # no number and stand beside no row of figures (menu items, headlines of other stories, names, "Hosted by").
-# Wire copy holds one or two (its "Reuter" sign-off, a cut line); a scraped page with no prompt at all still holds
-# three or more (a byline, a handle, a separator). Chosen on Reuters items 0-1,499 and the even-numbered pages of
+# Wire copy holds one or two (a line cut at an abbreviation, a table's name; the "Reuter" sign-off was one when this
+# was chosen and is no label since clean14: signed copy may hold two beside it); a scraped page with no prompt at
+# all still holds three or more (a byline, a handle, a separator). Chosen on Reuters items 0-1,499 and the even-numbered pages of
 # AEB and L3S-GN1 rendered to text; checked on Reuters 1,500-2,999 and the odd pages (docs/cleaning.md).
 CLEAN_COPY_LABELS = 2
 # A row of a wire's quote table whose cells are empty: a delivery month's name and a dash for each of two cells or
@@ -41,8 +41,6 @@ _EMPTY_ROW = re.compile(r"[A-Z]{3}\d(?:[ \t]++-{2,3}+){2,}+")
 # Business / Markets 3") stand one by one between its labels. review13's suggested bound, checked on Reuters
 # 3,000-end (the signed tables of items 14133 and 15193 run to 3 words a row).
 ROW_OF_ONE_FIGURE_WORDS = 4
-# Whether the ``index``-th of the lines stands beside the table it heads or names a row of.
-Beside = Callable[[list[str], int], bool]
 
 
 def body_paragraphs(body: str) -> list[str]:
@@ -77,11 +75,9 @@ def _with_the_line_before(lines: list[str], index: int) -> str:
 
 def is_clean_copy(lines: list[str], signed: bool = False) -> bool:
     """True when the (unwrapped) lines of a text hold no furniture: at most ``CLEAN_COPY_LABELS`` labels, no
-    prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article. In a
-    ``signed`` text (the wire's sign-off closes it) a short line beside a run of rows of one figure is a heading of
-    their table ("Truck Receipts / Wheat 73,684 / Corn 17,979"; ``_beside_a_table``)."""
-    beside = _beside_a_table if signed else _beside_figures
-    return _labels_within(lines, CLEAN_COPY_LABELS, beside=beside) and not any(map(_is_prompt_or_marker, lines))
+    prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article. A
+    ``signed`` text (the wire's sign-off closes it) reads its labels as the wire sets them (``_is_label``)."""
+    return _labels_within(lines, CLEAN_COPY_LABELS, signed=signed) and not any(map(_is_prompt_or_marker, lines))
 
 
 def _is_prompt_or_marker(line: str) -> bool:
@@ -93,12 +89,12 @@ def is_all_copy(lines: list[str]) -> bool:
     return _labels_within(lines, 0, start=0)
 
 
-def _labels_within(lines: list[str], most: int, start: int = 1, beside: Beside | None = None) -> bool:
+def _labels_within(lines: list[str], most: int, start: int = 1, signed: bool = False) -> bool:
     """True when no more than ``most`` lines from the ``start``-th (after the first, which may be a headline)
-    read as labels (``_is_label``; a line ``beside`` the table it heads is none: ``_beside_figures`` unless told)."""
+    read as labels (``_is_label``)."""
     labels = 0
     for index in range(start, len(lines)):
-        if not _is_label(lines, index, beside or _beside_figures):
+        if not _is_label(lines, index, signed):
             continue
         labels += 1
         if labels > most:
@@ -106,17 +102,22 @@ def _labels_within(lines: list[str], most: int, start: int = 1, beside: Beside |
     return True
 
 
-def _is_label(lines: list[str], index: int, beside: Beside) -> bool:
-    """True when the ``index``-th line reads as a label: fewer than ``PROSE_MIN_WORDS`` words (a longer line is a
-    sentence, a list's lead-in "... are as follows -" or an item "-- an end to farm subsidies;"), no sentence's end,
-    no number, no row of figures beside it (a table's heading or a row's name is the table's), not a row of empty
-    cells (``_EMPTY_ROW``) and not the wire's sign-off (the mark, not furniture). A "More" alone is a label wherever
-    it stands: it names no row of a table (a list of scores closed by "More" is a teaser list)."""
+def _is_label(lines: list[str], index: int, signed: bool) -> bool:
+    """True when the ``index``-th line reads as a label: no sentence's end, no number, no row of figures beside it
+    (a table's heading or a row's name is the table's), not a row of empty cells (``_EMPTY_ROW``) and not the
+    wire's sign-off (the mark, not furniture). A "More" alone is a label wherever it stands: it names no row of a
+    table (a list of scores closed by "More" is a teaser list).
+
+    In ``signed`` copy a line of ``PROSE_MIN_WORDS`` words or more is no label either (a list's lead-in "... are as
+    follows -" or an item "-- an end to farm subsidies;", Reuters items 8015, 8080), and a short line beside a run
+    of rows of one figure heads their table (``_beside_a_table``). Elsewhere a long line that ends no sentence is a
+    label like a short one: a linked headline of another story, a caption, a comment (review14)."""
     line = lines[index]
     if is_marker(line):
         return True
-    if ends_sentence(line) or has_number(line) or word_count(line) >= PROSE_MIN_WORDS:
+    if ends_sentence(line) or has_number(line) or (signed and word_count(line) >= PROSE_MIN_WORDS):
         return False
+    beside = _beside_a_table if signed else _beside_figures
     return not (beside(lines, index) or signs_off(line) or _EMPTY_ROW.fullmatch(line))
 
 
