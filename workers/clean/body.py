@@ -29,8 +29,9 @@ ARTICLE_LINE_WORDS = 3
 # no number and stand beside no row of figures (menu items, headlines of other stories, names, "Hosted by").
 # Wire copy holds one or two (a line cut at an abbreviation, a table's name; the "Reuter" sign-off was one when this
 # was chosen and is no label since clean14: signed copy may hold two beside it); a scraped page with no prompt at
-# all still holds three or more (a byline, a handle, a separator). Chosen on Reuters items 0-1,499 and the even-numbered pages of
-# AEB and L3S-GN1 rendered to text; checked on Reuters 1,500-2,999 and the odd pages (docs/cleaning.md).
+# all still holds three or more (a byline, a handle, a separator). Chosen on Reuters items 0-1,499 and the
+# even-numbered pages of AEB and L3S-GN1 rendered to text; checked on Reuters 1,500-2,999 and the odd pages
+# (docs/cleaning.md).
 CLEAN_COPY_LABELS = 2
 # A row of a wire's quote table whose cells are empty: a delivery month's name and a dash for each of two cells or
 # more with no quote ("DEC7 -- --"); a menu's items with a dash ("World --") are no row. Possessive and bounded:
