@@ -14,7 +14,7 @@ import pytest
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, document_scores, load_page, load_reuters
 from workers import codec
-from workers.clean import CleanOptions, body, clean_article, is_wire_copy, wire
+from workers.clean import CleanOptions, _marked_unsigned, body, clean_article, is_wire_copy, wire
 from workers.clean.body import is_clean_copy
 from workers.clean.pagetext import unwrap
 from workers.intake import read_raw
@@ -642,8 +642,9 @@ def test_a_fragment_of_a_page_is_no_article(folder: Path, page_id: str, lines: i
     ],
 )
 def test_wire_copy_is_known_by_its_wire_mark(text: str, marked: bool) -> None:
+    """The marks ``is_wire_copy`` reads: the sign-off, or a dateline, a credit or a continued take."""
     lines, raw_lines = unwrap(text.splitlines()), text.splitlines()
-    assert (wire.is_dated_or_credited(lines) or wire.is_signed(lines, raw_lines)) is marked
+    assert (wire.is_signed(lines, raw_lines) or _marked_unsigned(lines, raw_lines)) is marked
 
 
 def greedy_unbounded_repeats(pattern: re.Pattern[str]) -> int:

@@ -150,10 +150,10 @@ def is_signed(lines: list[str], raw_lines: list[str]) -> bool:
 def is_continued(lines: list[str], raw_lines: list[str]) -> bool:
     """True when a hard-wrapped take (``is_hard_wrapped``) closes with the wire's continuation marker indented on its
     last raw line (``_CONTINUED``) after a sentence's end (its ``lines`` are the raw lines ``unwrap``ped)."""
-    return closes_a_take(raw_lines) and len(lines) > 1 and ends_sentence(lines[-2]) and is_hard_wrapped(raw_lines)
+    return _closes_a_take(raw_lines) and len(lines) > 1 and ends_sentence(lines[-2]) and is_hard_wrapped(raw_lines)
 
 
-def closes_a_take(raw_lines: list[str]) -> bool:
+def _closes_a_take(raw_lines: list[str]) -> bool:
     """True when the wire's continuation marker stands indented on the text's last raw line (``_CONTINUED``)."""
     return _CONTINUED.match(last_line(raw_lines)) is not None
 
