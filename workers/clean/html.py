@@ -13,11 +13,11 @@ from datetime import date
 
 import trafilatura
 from lxml.etree import ElementDefaultClassLookup
-from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLParserException
 from trafilatura.settings import Document
-from trafilatura.utils import is_dubious_html, repair_faulty_html
+from trafilatura.utils import HTML_PARSER, load_html
 
 from workers.clean.judge import Candidate, candidate, page_text_wins, precision_holds, prose_bound, stands_alone
 from workers.clean.metadata import PageMetadata, page_metadata
@@ -31,14 +31,15 @@ OPTIONS = {"include_comments": False, "include_tables": True}
 FAST = {"fast": True}
 # resiliparse's main content as plain text: one line per block; no list bullets, image alt texts or comments.
 MAIN_CONTENT = {"main_content": True, "list_bullets": False, "alt_texts": False, "comments": False}
-# trafilatura's parser (``trafilatura.utils.HTML_PARSER``, the same options), but every element of one class chosen in
-# C: lxml.html's own parser asks a Python method for the class of each element it hands out (a form's fields get
-# their own classes, which neither trafilatura nor htmldate uses), and trafilatura's passes, htmldate's search and the
-# renderer ask for about 3,500 elements a page on L3S-GN1 (about 2 ms a page; the same output on every page).
-PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True)
-PARSER.set_element_class_lookup(
-    ElementDefaultClassLookup(element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity)
+# trafilatura's parser (``trafilatura.utils.HTML_PARSER``, which ``load_html`` uses), set once a process to choose
+# every element's class in C: lxml.html's own lookup asks a Python method for the class of each element it hands out
+# (a form's fields get their own classes, which neither trafilatura nor htmldate uses), and trafilatura's passes,
+# htmldate's search and the renderer ask for about 3,500 elements a page on L3S-GN1 (about 2 ms a page; the same
+# output on every page). As ``metadata.date_parser`` sets htmldate's parser: one parser, configured in place.
+LOOKUP = ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
 )
+HTML_PARSER.set_element_class_lookup(LOOKUP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,28 +65,6 @@ def published_day(day: str | None) -> str | None:
     try:
         return f"{date.fromisoformat(day).isoformat()}T00:00:00Z"
     except ValueError:
-        return None
-
-
-def parse_page(html: str) -> HtmlElement | None:
-    """The page's tree as ``trafilatura.utils.load_html`` parses a string, with ``PARSER``; None when it is no HTML.
-
-    A string that lxml refuses (an encoding declaration in it) or that parses to nothing is parsed as UTF-8 bytes; a
-    tree of fewer than two children from a text that does not open with "html" is no page (trafilatura's test).
-    """
-    beginning = html[:50].lower()
-    html = repair_faulty_html(html, beginning)
-    tree = _parsed(html)
-    if tree is None or len(tree) < 1:
-        tree = _parsed(html, as_bytes=True)
-    return None if tree is not None and is_dubious_html(beginning) and len(tree) < 2 else tree
-
-
-def _parsed(html: str, as_bytes: bool = False) -> HtmlElement | None:
-    """The page parsed by ``PARSER`` from the string or its UTF-8 bytes, or None where lxml cannot."""
-    try:
-        return fromstring(html.encode("utf8", "surrogatepass") if as_bytes else html, parser=PARSER)
-    except Exception:  # as trafilatura guards it: lxml raises ValueError, ParserError ("Document is empty"), ...
         return None
 
 
@@ -123,7 +102,7 @@ def extract_html(html: str, with_day: bool = True) -> HtmlExtract:
     AEB's pages it cannot, whatever the page text's run, and the same article comes out without it.
     ``with_day=False``: the publication day is not searched for (the raw record carries its own time).
     """
-    tree = parse_page(html)
+    tree = load_html(html)
     meta = page_metadata(tree, with_day) if tree is not None else PageMetadata(None, None, None)
     rendered = render_tree(tree) if tree is not None else render_page(html)
     page = read_page_lines(rendered.text)
