@@ -20,7 +20,14 @@ from workers.clean.chrome import (
 from workers.clean.normalize import collapse, word_count
 from workers.clean.pagetext import (
     _NUMBER,
+    FIGURE_WEIGHT,
+    LINE_CAP,
+    TIMESTAMP_COST,
     _collapsed,
+    _content_score,
+    _count,
+    _digit_lines,
+    _has_figures,
     _lines_words,
     _words,
     best_run,
@@ -337,6 +344,39 @@ def test_lines_translated_together_have_the_words_of_each_line_alone() -> None:
 
 
 CASE_VARIANTS = [str, str.upper, str.title, str.swapcase]
+# Lines near the hints of ``_content_score`` (a date or row of figures without a digit, with "ago", "day" or a
+# number word in or out of a word; folding characters that only the case-insensitive pattern reads as letters).
+HINTED_LINES = [*MENU, *TEASERS, *PARAGRAPHS, *TRICKY_WORDS, "a minute ago", "An hour ago", "Posted 5 mins ago",
+                "yesterday", "Today", "Sunday", "Updated: today", "Nov. 19, 2019", "19 Nov 2019", "12:30", "2019-11-19",
+                "Net one dlr vs nil", "Shr one vs two", "someone often done", "one", "Gain 12 vs 9", "1,2", "12.5a 7",
+                "ten-two", "won_one two", "\u017fix to one", "\u0131ki one two", "ye\u017fterday", "tod\u212ay",
+                "Record date nine vs ten", "Shr 23 cts vs 18 cts", "Net 509,144 vs 277,834", "a day ago", "day one",
+                "\u0661\u0662 and \u0663", "MORE ON TEN", "seven eight"]  # fmt: skip
+
+
+def _unhinted_score(line: str) -> float | None:
+    """``_content_score`` as the predicates read it, every pattern run (the reading before its hints)."""
+    words = _words(line)
+    count = _count(line, words)
+    if is_prose(line, ENGLISH, words, count):
+        return float(min(count, LINE_CAP))
+    if is_timestamp(line):
+        return -TIMESTAMP_COST
+    return FIGURE_WEIGHT * count if _has_figures(line, count) else None
+
+
+def test_a_line_s_hinted_score_is_its_score_with_every_pattern_run() -> None:
+    lines = [variant(line) for line in HINTED_LINES for variant in CASE_VARIANTS]
+    facts = zip(map(str.lower, lines), _lines_words(lines), _digit_lines(lines), strict=True)
+    scores = [
+        _content_score(line, fact, ENGLISH, _count(line, fact[1])) for line, fact in zip(lines, facts, strict=True)
+    ]
+    assert scores == list(map(_unhinted_score, lines))
+
+
+def test_lines_read_together_hold_a_digit_where_each_alone_does() -> None:
+    lines = [*HINTED_LINES, "one\n2", "x"]
+    assert _digit_lines(lines) == [any(char in "0123456789" for char in line) for line in lines]
 
 
 @pytest.mark.parametrize("caseless", [CHROME_LINE, END_OF_ARTICLE, TIMESTAMP, _NUMBER])

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
-from workers.clean.chrome import Caseless, is_chrome, is_end_marker, is_timestamp
+from workers.clean.chrome import TIMESTAMP, TIMESTAMP_CHARS, Caseless, is_chrome, is_end_marker, is_timestamp
 from workers.clean.language import detect_language
 from workers.clean.normalize import collapse, has_unspaced_script, word_count
 from workers.clean.stopwords import stoplist
@@ -46,7 +46,9 @@ FIGURE_WEIGHT = 0.5
 FIGURE_ROW_NUMBERS = 2  # a line with one number is a label as often as a row: "12 comments", "Top 10 stories"
 FIGURE_ROW_WORDS = 30  # a longer line without a sentence's end is a card or a flattened menu, not a table row
 # A number standing as a word: 23, 1.19, 509,144 (not "reader42"), or spelt out as wire tables do ("Shr one dlr").
-_NUMBER = Caseless.compile(r"(?<!\w)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|nil)(?!\w)")
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "nil")
+_NUMBER = Caseless.compile(rf"(?<!\w)(?:\d[\d.,]*|{'|'.join(_NUMBER_WORDS)})(?!\w)")
+NUMBER_WORDS = frozenset(_NUMBER_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,21 @@ def _lines_words(lines: list[str]) -> list[list[str]]:
 def _translated(text: str, table: bytes) -> str:
     """The text with the ASCII non-word characters that the table maps to spaces made spaces."""
     return text.encode(errors="surrogatepass").translate(table).decode(errors="surrogatepass")
+
+
+# Every byte but the ASCII digits and the line break: deleted from a page's lines, it leaves each line's digits.
+_NOT_DIGIT_NOR_NEWLINE = bytes(byte for byte in range(256) if byte not in b"0123456789\n")
+_ASCII_DIGIT = re.compile("[0-9]")
+# A line in lower case, its ``\\w+`` words, and whether it holds an ASCII digit.
+_Facts = tuple[str, list[str], bool]
+
+
+def _digit_lines(lines: list[str]) -> list[bool]:
+    """Whether each line holds an ASCII digit, the lines read together (one call where a page has 130)."""
+    digits = "\n".join(lines).encode(errors="surrogatepass").translate(None, _NOT_DIGIT_NOR_NEWLINE).split(b"\n")
+    if len(digits) != len(lines):  # a line holding a line break: read each alone
+        return [_ASCII_DIGIT.search(line) is not None for line in lines]
+    return list(map(bool, digits))
 
 
 def _words_of_tokens(text: str, tokens: list[str]) -> list[str]:
@@ -169,16 +186,31 @@ def _has_figures(line: str, count: int) -> bool:
     return 2 <= count <= FIGURE_ROW_WORDS and len(_NUMBER.findall(line)) >= FIGURE_ROW_NUMBERS
 
 
-def _content_score(line: str, stopwords: frozenset[str], words: list[str], count: int) -> float | None:
+def _content_score(line: str, facts: _Facts, stopwords: frozenset[str], count: int) -> float | None:
     """What a line that is no prompt adds to an article run: its words when it is prose, half of them for a row of
     figures, a fixed cost for a bare date; None for a label, which costs what a prompt does (``_label_cost``).
-    ``words`` and ``count``: the line's ``\\w+`` words and its word count."""
-    if is_prose(line, stopwords, words, count):
+    ``facts``: what one pass over the page found of the line (``_Facts``); ``count``: its word count.
+
+    An ASCII line that holds no digit is tested for a date only when it holds "ago" or "day" (every date
+    ``TIMESTAMP`` matches holds a digit, "ago", "yesterday" or "today"), and for a row of figures only when one of
+    its words is a number word (the ``_NUMBER`` matches it can hold): a line of a menu or a headline skips both
+    patterns."""
+    lowered, words, digit = facts
+    if count >= PROSE_MIN_WORDS and is_prose(line, stopwords, words, count):
         return float(min(count, LINE_CAP))
-    if is_timestamp(line):
+    plain = not digit and line.isascii()  # the pattern's hints below are exact on such a line
+    if (
+        len(line) <= TIMESTAMP_CHARS
+        and not (plain and "ago" not in lowered and "day" not in lowered)
+        and TIMESTAMP.match(line, lowered) is not None
+    ):
         return -TIMESTAMP_COST
-    if _has_figures(line, count):  # a row of figures: not a date, as tested above
-        return FIGURE_WEIGHT * count
+    if (
+        2 <= count <= FIGURE_ROW_WORDS
+        and not (plain and NUMBER_WORDS.isdisjoint(map(str.lower, words)))
+        and len(_NUMBER.findall(line, lowered)) >= FIGURE_ROW_NUMBERS
+    ):
+        return FIGURE_WEIGHT * count  # a row of figures: not a date, as tested above
     return None
 
 
@@ -235,10 +267,8 @@ def _read_lines(lines: list[str], stopwords: frozenset[str], cell_tables: bool) 
     them in one pass) and its tests run once, for every rule that reads them."""
     distinct = list(dict.fromkeys(lines))
     prompts = _Prompts()
-    readings = {
-        line: _reading(line, words, stopwords, prompts)
-        for line, words in zip(distinct, _lines_words(distinct), strict=True)
-    }
+    facts = zip(map(str.lower, distinct), _lines_words(distinct), _digit_lines(distinct), strict=True)
+    readings = {line: _reading(line, fact, stopwords, prompts) for line, fact in zip(distinct, facts, strict=True)}
     seen: set[str] = set()
     scores, counts = [], []
     for line in lines:
@@ -253,10 +283,11 @@ def _read_lines(lines: list[str], stopwords: frozenset[str], cell_tables: bool) 
     return _weigh_isolated(lines, scores), prompts
 
 
-def _reading(line: str, words: list[str], stopwords: frozenset[str], prompts: _Prompts) -> tuple[float, int]:
-    """A line's score and word count, from its ``\\w+`` words: a prompt (``is_chrome``) costs as a label does."""
-    count = _count(line, words)
-    content = _content_score(line, stopwords, words, count)
+def _reading(line: str, facts: _Facts, stopwords: frozenset[str], prompts: _Prompts) -> tuple[float, int]:
+    """A line's score and word count, from what one pass over the page found of it (``_Facts``): a prompt
+    (``is_chrome``) costs as a label does."""
+    count = _count(line, facts[1])
+    content = _content_score(line, facts, stopwords, count)
     return (_label_cost(count) if content is None or prompts[line] else content), count
 
 
