@@ -27,12 +27,15 @@ from workers.clean.pagetext import (
     _content_score,
     _count,
     _digit_lines,
+    _facts,
     _has_figures,
     _lines_words,
     _words,
     best_run,
     is_hard_wrapped,
     is_prose,
+    lowered_words,
+    prose_lines,
     split_page_text,
     unwrap,
 )
@@ -366,12 +369,21 @@ def _unhinted_score(line: str) -> float | None:
 
 
 def test_a_line_s_hinted_score_is_its_score_with_every_pattern_run() -> None:
-    lines = [variant(line) for line in HINTED_LINES for variant in CASE_VARIANTS]
-    facts = zip(map(str.lower, lines), _lines_words(lines), _digit_lines(lines), strict=True)
+    lines = list(dict.fromkeys(variant(line) for line in HINTED_LINES for variant in CASE_VARIANTS))
+    facts = _facts(lines, lowered_words(lines))
     scores = [
         _content_score(line, fact, ENGLISH, _count(line, fact[1])) for line, fact in zip(lines, facts, strict=True)
     ]
     assert scores == list(map(_unhinted_score, lines))
+
+
+def test_the_prose_s_words_read_line_by_line_are_those_of_its_text_in_lower_case() -> None:
+    # The page's stoplist test once read the words of its prose joined and made lower case; it now reads each
+    # prose line's lower-case words: the same words, a final sigma or a dotted capital I at a line's edge too.
+    lines = [f"{line} \u0130stanbul \u039f\u0394\u039f\u03a3 x {'Word ' * 20}\u03a3" for line in TRICKY_WORDS]
+    lines += [*PARAGRAPHS, PARAGRAPHS[0], "\u03a3\u039f\u03a3 " * 30, "short"]
+    joined = " ".join(prose_lines(lines)).lower()
+    assert [word for line in prose_lines(lines) for word in lowered_words(lines)[line]] == re.findall(r"\w+", joined)
 
 
 def test_lines_read_together_hold_a_digit_where_each_alone_does() -> None:

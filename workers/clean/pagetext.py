@@ -13,9 +13,9 @@ read as prose, never join it. Prompt lines (share, subscribe, cookies) are dropp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise
 
 from workers.clean.chrome import TIMESTAMP, TIMESTAMP_CHARS, Caseless, is_chrome, is_end_marker, is_timestamp
 from workers.clean.language import detect_language
@@ -99,7 +99,7 @@ def _translated(text: str, table: bytes) -> str:
 # Every byte but the ASCII digits and the line break: deleted from a page's lines, it leaves each line's digits.
 _NOT_DIGIT_NOR_NEWLINE = bytes(byte for byte in range(256) if byte not in b"0123456789\n")
 _ASCII_DIGIT = re.compile("[0-9]")
-# A line in lower case, its ``\\w+`` words, and whether it holds an ASCII digit.
+# A line in lower case, its ``\\w+`` words (in lower case if the line is ASCII), and whether it holds an ASCII digit.
 _Facts = tuple[str, list[str], bool]
 
 
@@ -142,13 +142,19 @@ def looks_like_headline(line: str) -> bool:
 PROSE_LINE_CHARS = 80  # longer lines are the page's prose, as far as its language goes
 
 
-def page_prose(lines: list[str]) -> str:
-    """The page's longer lines in one string: its prose, whose language chooses the stoplist and is the article's."""
-    return " ".join(line for line in lines if len(line) > PROSE_LINE_CHARS)
+def prose_lines(lines: list[str]) -> list[str]:
+    """The page's longer lines: its prose, whose language chooses the stoplist and is the article's."""
+    return [line for line in lines if len(line) > PROSE_LINE_CHARS]
 
 
-def page_stoplist(language: str | None, prose: str) -> frozenset[str]:
-    """The language's stopwords, if the page's prose (``page_prose``) reads as that language; else none.
+def lowered_words(lines: list[str]) -> dict[str, list[str]]:
+    """Each line's ``\\w+`` words in lower case, as those of the line made lower case (one pass for all lines)."""
+    return dict(zip(lines, _lines_words(list(map(str.lower, lines))), strict=True))
+
+
+def page_stoplist(language: str | None, prose: list[list[str]]) -> frozenset[str]:
+    """The language's stopwords, if the page's prose reads as that language; else none. ``prose``: the words of
+    each line of the page's prose (``prose_lines``) in lower case (``lowered_words``).
 
     A guess of a close language (Catalan for French, Dutch for German, Spanish for Italian, Belarusian for
     Russian) has a stoplist that fills under PROSE_MIN_STOPWORDS of the real language's words: with it, no line
@@ -156,8 +162,10 @@ def page_stoplist(language: str | None, prose: str) -> frozenset[str]:
     by its length and its sentence ending alone.
     """
     stopwords = stoplist(language)
-    words = _words(prose.lower())
-    return stopwords if sum(map(stopwords.__contains__, words)) >= PROSE_MIN_STOPWORDS * len(words) else frozenset()
+    if not stopwords:
+        return stopwords
+    hits = sum(map(stopwords.__contains__, chain.from_iterable(prose)))
+    return stopwords if hits >= PROSE_MIN_STOPWORDS * sum(map(len, prose)) else frozenset()
 
 
 def is_prose(line: str, stopwords: frozenset[str], words: list[str] | None = None, count: int | None = None) -> bool:
@@ -168,12 +176,18 @@ def is_prose(line: str, stopwords: frozenset[str], words: list[str] | None = Non
     """
     words = _words(line) if words is None else words
     count = _count(line, words) if count is None else count
-    if count < PROSE_MIN_WORDS:
-        return False
-    sentence = count >= LONG_LINE_WORDS or ends_sentence(line)
-    if not stopwords or not sentence:
-        return sentence
-    return sum(map(stopwords.__contains__, map(str.lower, words))) >= PROSE_MIN_STOPWORDS * len(words)
+    return _reads_as_sentences(line, count) and _full_of_stopwords(map(str.lower, words), len(words), stopwords)
+
+
+def _reads_as_sentences(line: str, count: int) -> bool:
+    """True when a line of ``count`` words is long enough and ends like a sentence (or is long enough alone)."""
+    return count >= PROSE_MIN_WORDS and (count >= LONG_LINE_WORDS or ends_sentence(line))
+
+
+def _full_of_stopwords(lowered: Iterable[str], words: int, stopwords: frozenset[str]) -> bool:
+    """True when the stopwords are ``PROSE_MIN_STOPWORDS`` of a line's ``words`` words (``lowered``: in lower case),
+    or there are no stopwords to count."""
+    return not stopwords or sum(map(stopwords.__contains__, lowered)) >= PROSE_MIN_STOPWORDS * words
 
 
 def is_figure_row(line: str, count: int | None = None) -> bool:
@@ -196,9 +210,12 @@ def _content_score(line: str, facts: _Facts, stopwords: frozenset[str], count: i
     its words is a number word (the ``_NUMBER`` matches it can hold): a line of a menu or a headline skips both
     patterns."""
     lowered, words, digit = facts
-    if count >= PROSE_MIN_WORDS and is_prose(line, stopwords, words, count):
+    ascii_line = line.isascii()  # its words are in lower case (``_Facts``)
+    if _reads_as_sentences(line, count) and _full_of_stopwords(
+        words if ascii_line else map(str.lower, words), len(words), stopwords
+    ):
         return float(min(count, LINE_CAP))
-    plain = not digit and line.isascii()  # the pattern's hints below are exact on such a line
+    plain = not digit and ascii_line  # the pattern's hints below are exact on such a line
     if (
         len(line) <= TIMESTAMP_CHARS
         and not (plain and "ago" not in lowered and "day" not in lowered)
@@ -207,7 +224,7 @@ def _content_score(line: str, facts: _Facts, stopwords: frozenset[str], count: i
         return -TIMESTAMP_COST
     if (
         2 <= count <= FIGURE_ROW_WORDS
-        and not (plain and NUMBER_WORDS.isdisjoint(map(str.lower, words)))
+        and not (plain and NUMBER_WORDS.isdisjoint(words))
         and len(_NUMBER.findall(line, lowered)) >= FIGURE_ROW_NUMBERS
     ):
         return FIGURE_WEIGHT * count  # a row of figures: not a date, as tested above
@@ -250,7 +267,7 @@ def line_scores(lines: list[str], stopwords: frozenset[str], cell_tables: bool =
     unless it is a row of figures (a results table repeats its rows for each period): that one counts as one.
     A line of content standing alone between lines that cost and end no sentence counts for ``ISOLATED_WEIGHT``.
     With ``cell_tables``, the cells of a table rendered one cell per line score as rows of figures."""
-    return _read_lines(lines, stopwords, cell_tables)[0]
+    return _read_lines(lines, stopwords, cell_tables, lowered_words(list(dict.fromkeys(lines))))[0]
 
 
 class _Prompts(dict[str, bool]):
@@ -262,13 +279,18 @@ class _Prompts(dict[str, bool]):
         return prompt
 
 
-def _read_lines(lines: list[str], stopwords: frozenset[str], cell_tables: bool) -> tuple[list[float], _Prompts]:
-    """``line_scores`` and the lines' prompt tests (``_Prompts``): each distinct line's words are found (all of
-    them in one pass) and its tests run once, for every rule that reads them."""
+def _read_lines(
+    lines: list[str], stopwords: frozenset[str], cell_tables: bool, lowered: dict[str, list[str]]
+) -> tuple[list[float], _Prompts]:
+    """``line_scores`` and the lines' prompt tests (``_Prompts``): each distinct line's tests run once, for every
+    rule that reads them. ``lowered``: each distinct line's words in lower case (``lowered_words``), the words of an
+    ASCII line; another line's words are found apart (its lower case may hold other words: "\u0130" is "i\u0307")."""
     distinct = list(dict.fromkeys(lines))
     prompts = _Prompts()
-    facts = zip(map(str.lower, distinct), _lines_words(distinct), _digit_lines(distinct), strict=True)
-    readings = {line: _reading(line, fact, stopwords, prompts) for line, fact in zip(distinct, facts, strict=True)}
+    readings = {
+        line: _reading(line, fact, stopwords, prompts)
+        for line, fact in zip(distinct, _facts(distinct, lowered), strict=True)
+    }
     seen: set[str] = set()
     scores, counts = [], []
     for line in lines:
@@ -281,6 +303,14 @@ def _read_lines(lines: list[str], stopwords: frozenset[str], cell_tables: bool) 
     if cell_tables:
         scores = _score_cells(scores, counts, _table_cells(lines, counts, prompts))
     return _weigh_isolated(lines, scores), prompts
+
+
+def _facts(lines: list[str], lowered: dict[str, list[str]]) -> Iterator[_Facts]:
+    """What one pass over the page finds of each of its distinct ``lines`` (``_Facts``), from their words in lower
+    case (``lowered_words``)."""
+    others = [line for line in lines if not line.isascii()]
+    words = lowered | dict(zip(others, _lines_words(others), strict=True))
+    return zip(map(str.lower, lines), map(words.__getitem__, lines), _digit_lines(lines), strict=True)
 
 
 def _reading(line: str, facts: _Facts, stopwords: frozenset[str], prompts: _Prompts) -> tuple[float, int]:
@@ -445,6 +475,7 @@ class PageLines:
     body: list[str]
     language: str | None
     stopwords: frozenset[str]
+    lowered_words: dict[str, list[str]]  # each distinct line of the body's words in lower case (``lowered_words``)
 
 
 def read_page_lines(page: str) -> PageLines:
@@ -456,9 +487,11 @@ def page_lines(lines: list[str]) -> PageLines:
     """``read_page_lines`` of lines already unwrapped."""
     title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
     body = lines[1:] if title else lines
-    prose = page_prose(body)
-    language = detect_language(prose)
-    return PageLines(title=title, body=body, language=language, stopwords=page_stoplist(language, prose))
+    lowered = lowered_words(list(dict.fromkeys(body)))
+    prose = prose_lines(body)
+    language = detect_language(" ".join(prose))
+    stopwords = page_stoplist(language, [lowered[line] for line in prose])
+    return PageLines(title=title, body=body, language=language, stopwords=stopwords, lowered_words=lowered)
 
 
 def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
@@ -472,7 +505,7 @@ def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
     body = page.body
     ends = {line: is_end_marker(line) for line in dict.fromkeys(body)}
     closes = [ends[line] for line in body]
-    scores, prompts = _read_lines(body, page.stopwords, cell_tables)
+    scores, prompts = _read_lines(body, page.stopwords, cell_tables, page.lowered_words)
     start, end = best_run(scores, closes)
     run = zip(body[start:end], closes[start:end], strict=True)
     paragraphs = [line for line, closing in run if not (closing or prompts[line] or is_timestamp(line))]
