@@ -21,6 +21,7 @@ from workers.clean.normalize import collapse, word_count
 from workers.clean.pagetext import (
     _NUMBER,
     FIGURE_WEIGHT,
+    ISOLATED_WEIGHT,
     LINE_CAP,
     TIMESTAMP_COST,
     _collapsed,
@@ -30,8 +31,10 @@ from workers.clean.pagetext import (
     _facts,
     _has_figures,
     _lines_words,
+    _weigh_isolated,
     _words,
     best_run,
+    ends_sentence,
     is_hard_wrapped,
     is_prose,
     lowered_words,
@@ -384,6 +387,26 @@ def test_the_prose_s_words_read_line_by_line_are_those_of_its_text_in_lower_case
     lines += [*PARAGRAPHS, PARAGRAPHS[0], "\u03a3\u039f\u03a3 " * 30, "short"]
     joined = " ".join(prose_lines(lines)).lower()
     assert [word for line in prose_lines(lines) for word in lowered_words(lines)[line]] == re.findall(r"\w+", joined)
+
+
+def _weighed_reading_every_line(lines: list[str], scores: list[float]) -> list[float]:
+    """``_weigh_isolated`` as it read every line's sentence end before (the code it replaced)."""
+    padded = [True, *[score <= 0 and not ends_sentence(line) for line, score in zip(lines, scores, strict=True)], True]
+    return [
+        score * ISOLATED_WEIGHT if score > 0 and padded[i] and padded[i + 2] else score
+        for i, score in enumerate(scores)
+    ]
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [[], [5.0], [-1.0], [0.0, 5.0, 0.0], [5.0, 5.0], [-1.0, 5.0, -1.0, 5.0, -1.0], [5.0, -1.0, 5.0], [-3.0, 0.0, -2.0],
+     [12.0, -2.5, -2.5, 30.0, -20.0, 4.0, 4.0, -1.0]],
+)  # fmt: skip
+def test_isolated_lines_are_weighed_as_when_every_line_s_end_was_read(scores: list[float]) -> None:
+    for ends in ("Menu", "It rose."):  # neighbours that end no sentence, and ones that do
+        lines = [f"Line {index}" if index % 2 else ends for index in range(len(scores))]
+        assert _weigh_isolated(lines, scores) == _weighed_reading_every_line(lines, scores)
 
 
 def test_lines_read_together_hold_a_digit_where_each_alone_does() -> None:

@@ -384,12 +384,20 @@ def _weigh_isolated(lines: list[str], scores: list[float]) -> list[float]:
     """The scores with each positive one whose neighbours (or the page's edge) both cost and end no sentence
     (a headline, an author, a date: a card's lines, not an article's short sentences) weighted by
     ``ISOLATED_WEIGHT``."""
-    breaks = [score <= 0 and not ends_sentence(line) for line, score in zip(lines, scores, strict=True)]
-    padded = [True, *breaks, True]
     return [
-        score * ISOLATED_WEIGHT if score > 0 and padded[index] and padded[index + 2] else score
+        score * ISOLATED_WEIGHT
+        if score > 0 and _breaks(lines, scores, index - 1) and _breaks(lines, scores, index + 1)
+        else score
         for index, score in enumerate(scores)
     ]
+
+
+def _breaks(lines: list[str], scores: list[float], index: int) -> bool:
+    """True when the ``index``-th line costs and ends no sentence, or is past the page's edge: asked only of a line
+    of content's neighbours (most lines cost, and their sentence ends need not be read)."""
+    if not 0 <= index < len(lines):
+        return True
+    return scores[index] <= 0 and not ends_sentence(lines[index])
 
 
 def _repeated_score(line: str, count: int) -> float:
