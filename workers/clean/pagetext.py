@@ -283,9 +283,10 @@ def _read_lines(
     lines: list[str], stopwords: frozenset[str], cell_tables: bool, lowered: dict[str, list[str]]
 ) -> tuple[list[float], _Prompts]:
     """``line_scores`` and the lines' prompt tests (``_Prompts``): each distinct line's tests run once, for every
-    rule that reads them. ``lowered``: each distinct line's words in lower case (``lowered_words``), the words of an
-    ASCII line; another line's words are found apart (its lower case may hold other words: "\u0130" is "i\u0307")."""
-    distinct = list(dict.fromkeys(lines))
+    rule that reads them. ``lowered``: each distinct line's words in lower case (``lowered_words``), in the lines'
+    order; they are an ASCII line's words, another line's are found apart (its lower case may hold other words:
+    "\u0130" is "i\u0307")."""
+    distinct = list(lowered)
     prompts = _Prompts()
     readings = {
         line: _reading(line, fact, stopwords, prompts)
@@ -511,7 +512,7 @@ def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
     the worse.
     """
     body = page.body
-    ends = {line: is_end_marker(line) for line in dict.fromkeys(body)}
+    ends = {line: is_end_marker(line) for line in page.lowered_words}  # the body's distinct lines
     closes = [ends[line] for line in body]
     scores, prompts = _read_lines(body, page.stopwords, cell_tables, page.lowered_words)
     start, end = best_run(scores, closes)
