@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
@@ -407,6 +408,27 @@ def test_isolated_lines_are_weighed_as_when_every_line_s_end_was_read(scores: li
     for ends in ("Menu", "It rose."):  # neighbours that end no sentence, and ones that do
         lines = [f"Line {index}" if index % 2 else ends for index in range(len(scores))]
         assert _weigh_isolated(lines, scores) == _weighed_reading_every_line(lines, scores)
+
+
+def test_a_character_s_lower_case_is_one_word_character_exactly_when_it_is_one() -> None:
+    # What ``_lowers_alike`` rests on, for every code point: a line of such characters (no capital sigma, whose
+    # lower case depends on its neighbours) has the lower-case words of its words.
+    word = re.compile(r"\w")
+    longer = [chr(point) for point in range(sys.maxunicode + 1) if len(chr(point).lower()) != 1]
+    assert longer == ["\u0130"]
+    for char in map(chr, range(sys.maxunicode + 1)):
+        assert (word.match(char) is None) is (word.match(char.lower()) is None), hex(ord(char))
+
+
+LOWER_CASE_LINES = [*TRICKY_WORDS, *HINTED_LINES, "\u0391\u03a3'\u0391 \u039f\u0394\u039f\u03a3", "\u0130stanbul'da",
+                    "\u212aelvin \u2160 \u24b6", "Stra\u00dfe \u0178 \u1e9e", "\u03a3\u039f\u03a3.\u03a3"]  # fmt: skip
+
+
+def test_a_line_s_facts_hold_its_words_each_made_lower_case() -> None:
+    lines = list(dict.fromkeys(variant(line) for line in LOWER_CASE_LINES for variant in CASE_VARIANTS))
+    facts = list(_facts(lines, lowered_words(lines)))
+    assert [words for _, words, _ in facts] == [[word.lower() for word in _words(line)] for line in lines]
+    assert [lower for lower, _, _ in facts] == [line.lower() for line in lines]
 
 
 def test_lines_read_together_hold_a_digit_where_each_alone_does() -> None:

@@ -99,7 +99,7 @@ def _translated(text: str, table: bytes) -> str:
 # Every byte but the ASCII digits and the line break: deleted from a page's lines, it leaves each line's digits.
 _NOT_DIGIT_NOR_NEWLINE = bytes(byte for byte in range(256) if byte not in b"0123456789\n")
 _ASCII_DIGIT = re.compile("[0-9]")
-# A line in lower case, its ``\\w+`` words (in lower case if the line is ASCII), and whether it holds an ASCII digit.
+# A line in lower case, its ``\\w+`` words each made lower case, and whether it holds an ASCII digit.
 _Facts = tuple[str, list[str], bool]
 
 
@@ -210,12 +210,9 @@ def _content_score(line: str, facts: _Facts, stopwords: frozenset[str], count: i
     its words is a number word (the ``_NUMBER`` matches it can hold): a line of a menu or a headline skips both
     patterns."""
     lowered, words, digit = facts
-    ascii_line = line.isascii()  # its words are in lower case (``_Facts``)
-    if _reads_as_sentences(line, count) and _full_of_stopwords(
-        words if ascii_line else map(str.lower, words), len(words), stopwords
-    ):
+    if _reads_as_sentences(line, count) and _full_of_stopwords(words, len(words), stopwords):
         return float(min(count, LINE_CAP))
-    plain = not digit and ascii_line  # the pattern's hints below are exact on such a line
+    plain = not digit and line.isascii()  # the pattern's hints below are exact on such a line
     if (
         len(line) <= TIMESTAMP_CHARS
         and not (plain and "ago" not in lowered and "day" not in lowered)
@@ -284,8 +281,7 @@ def _read_lines(
 ) -> tuple[list[float], _Prompts]:
     """``line_scores`` and the lines' prompt tests (``_Prompts``): each distinct line's tests run once, for every
     rule that reads them. ``lowered``: each distinct line's words in lower case (``lowered_words``), in the lines'
-    order; they are an ASCII line's words, another line's are found apart (its lower case may hold other words:
-    "\u0130" is "i\u0307")."""
+    order; they are most lines' words each made lower case, the others' are found apart (``_lowers_alike``)."""
     distinct = list(lowered)
     prompts = _Prompts()
     readings = {
@@ -309,9 +305,19 @@ def _read_lines(
 def _facts(lines: list[str], lowered: dict[str, list[str]]) -> Iterator[_Facts]:
     """What one pass over the page finds of each of its distinct ``lines`` (``_Facts``), from their words in lower
     case (``lowered_words``)."""
-    others = [line for line in lines if not line.isascii()]
-    words = lowered | dict(zip(others, _lines_words(others), strict=True))
-    return zip(map(str.lower, lines), map(words.__getitem__, lines), _digit_lines(lines), strict=True)
+    lowered_lines = list(map(str.lower, lines))
+    others = [line for line, lower in zip(lines, lowered_lines, strict=True) if not _lowers_alike(line, lower)]
+    others_words = ([word.lower() for word in words] for words in _lines_words(others))
+    words = lowered | dict(zip(others, others_words, strict=True))
+    return zip(lowered_lines, map(words.__getitem__, lines), _digit_lines(lines), strict=True)
+
+
+def _lowers_alike(line: str, lower: str) -> bool:
+    """True when the words of the line's lower case (``lower``) are its words each made lower case: every
+    character's lower case is one character, a word character exactly when it is (a unit test checks every code
+    point: "\u0130", whose lower case is "i\u0307", is the one longer), and no capital sigma, whose lower case
+    depends on the letters around it, is in the line."""
+    return line.isascii() or (len(lower) == len(line) and "\u03a3" not in line)
 
 
 def _reading(line: str, facts: _Facts, stopwords: frozenset[str], prompts: _Prompts) -> tuple[float, int]:
