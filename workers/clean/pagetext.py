@@ -48,7 +48,7 @@ FIGURE_ROW_WORDS = 30  # a longer line without a sentence's end is a card or a f
 # A number standing as a word: 23, 1.19, 509,144 (not "reader42"), or spelt out as wire tables do ("Shr one dlr").
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "nil")
 _NUMBER = Caseless.compile(rf"(?<!\w)(?:\d[\d.,]*|{'|'.join(_NUMBER_WORDS)})(?!\w)")
-NUMBER_WORDS = frozenset(_NUMBER_WORDS)
+_NUMBER_WORD_SET = frozenset(_NUMBER_WORDS)  # the same, for a line's words to be looked up in
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +221,7 @@ def _content_score(line: str, facts: _Facts, stopwords: frozenset[str], count: i
         return -TIMESTAMP_COST
     if (
         2 <= count <= FIGURE_ROW_WORDS
-        and not (plain and NUMBER_WORDS.isdisjoint(words))
+        and not (plain and _NUMBER_WORD_SET.isdisjoint(words))
         and len(_NUMBER.findall(line, lowered)) >= FIGURE_ROW_NUMBERS
     ):
         return FIGURE_WEIGHT * count  # a row of figures: not a date, as tested above
