@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
@@ -20,12 +21,25 @@ from workers.clean.chrome import (
 from workers.clean.normalize import collapse, word_count
 from workers.clean.pagetext import (
     _NUMBER,
+    FIGURE_WEIGHT,
+    ISOLATED_WEIGHT,
+    LINE_CAP,
+    TIMESTAMP_COST,
     _collapsed,
+    _content_score,
+    _count,
+    _digit_lines,
+    _facts,
+    _has_figures,
     _lines_words,
+    _weigh_isolated,
     _words,
     best_run,
+    ends_sentence,
     is_hard_wrapped,
     is_prose,
+    lowered_words,
+    prose_lines,
     split_page_text,
     unwrap,
 )
@@ -337,6 +351,89 @@ def test_lines_translated_together_have_the_words_of_each_line_alone() -> None:
 
 
 CASE_VARIANTS = [str, str.upper, str.title, str.swapcase]
+# Lines near the hints of ``_content_score`` (a date or row of figures without a digit, with "ago", "day" or a
+# number word in or out of a word; folding characters that only the case-insensitive pattern reads as letters).
+HINTED_LINES = [*MENU, *TEASERS, *PARAGRAPHS, *TRICKY_WORDS, "a minute ago", "An hour ago", "Posted 5 mins ago",
+                "yesterday", "Today", "Sunday", "Updated: today", "Nov. 19, 2019", "19 Nov 2019", "12:30", "2019-11-19",
+                "Net one dlr vs nil", "Shr one vs two", "someone often done", "one", "Gain 12 vs 9", "1,2", "12.5a 7",
+                "ten-two", "won_one two", "\u017fix to one", "\u0131ki one two", "ye\u017fterday", "tod\u212ay",
+                "Record date nine vs ten", "Shr 23 cts vs 18 cts", "Net 509,144 vs 277,834", "a day ago", "day one",
+                "\u0661\u0662 and \u0663", "MORE ON TEN", "seven eight"]  # fmt: skip
+
+
+def _unhinted_score(line: str) -> float | None:
+    """``_content_score`` as the predicates read it, every pattern run (the reading before its hints)."""
+    words = _words(line)
+    count = _count(line, words)
+    if is_prose(line, ENGLISH, words, count):
+        return float(min(count, LINE_CAP))
+    if is_timestamp(line):
+        return -TIMESTAMP_COST
+    return FIGURE_WEIGHT * count if _has_figures(line, count) else None
+
+
+def test_a_line_s_hinted_score_is_its_score_with_every_pattern_run() -> None:
+    lines = list(dict.fromkeys(variant(line) for line in HINTED_LINES for variant in CASE_VARIANTS))
+    facts = _facts(lines, lowered_words(lines))
+    scores = [
+        _content_score(line, fact, ENGLISH, _count(line, fact[1])) for line, fact in zip(lines, facts, strict=True)
+    ]
+    assert scores == list(map(_unhinted_score, lines))
+
+
+def test_the_prose_s_words_read_line_by_line_are_those_of_its_text_in_lower_case() -> None:
+    # The page's stoplist test once read the words of its prose joined and made lower case; it now reads each
+    # prose line's lower-case words: the same words, a final sigma or a dotted capital I at a line's edge too.
+    lines = [f"{line} \u0130stanbul \u039f\u0394\u039f\u03a3 x {'Word ' * 20}\u03a3" for line in TRICKY_WORDS]
+    lines += [*PARAGRAPHS, PARAGRAPHS[0], "\u03a3\u039f\u03a3 " * 30, "short"]
+    joined = " ".join(prose_lines(lines)).lower()
+    assert [word for line in prose_lines(lines) for word in lowered_words(lines)[line]] == re.findall(r"\w+", joined)
+
+
+def _weighed_reading_every_line(lines: list[str], scores: list[float]) -> list[float]:
+    """``_weigh_isolated`` as it read every line's sentence end before (the code it replaced)."""
+    padded = [True, *[score <= 0 and not ends_sentence(line) for line, score in zip(lines, scores, strict=True)], True]
+    return [
+        score * ISOLATED_WEIGHT if score > 0 and padded[i] and padded[i + 2] else score
+        for i, score in enumerate(scores)
+    ]
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [[], [5.0], [-1.0], [0.0, 5.0, 0.0], [5.0, 5.0], [-1.0, 5.0, -1.0, 5.0, -1.0], [5.0, -1.0, 5.0], [-3.0, 0.0, -2.0],
+     [12.0, -2.5, -2.5, 30.0, -20.0, 4.0, 4.0, -1.0]],
+)  # fmt: skip
+def test_isolated_lines_are_weighed_as_when_every_line_s_end_was_read(scores: list[float]) -> None:
+    for ends in ("Menu", "It rose."):  # neighbours that end no sentence, and ones that do
+        lines = [f"Line {index}" if index % 2 else ends for index in range(len(scores))]
+        assert _weigh_isolated(lines, scores) == _weighed_reading_every_line(lines, scores)
+
+
+def test_a_character_s_lower_case_is_one_word_character_exactly_when_it_is_one() -> None:
+    # What ``_lowers_alike`` rests on, for every code point: a line of such characters (no capital sigma, whose
+    # lower case depends on its neighbours) has the lower-case words of its words.
+    word = re.compile(r"\w")
+    longer = [chr(point) for point in range(sys.maxunicode + 1) if len(chr(point).lower()) != 1]
+    assert longer == ["\u0130"]
+    for char in map(chr, range(sys.maxunicode + 1)):
+        assert (word.match(char) is None) is (word.match(char.lower()) is None), hex(ord(char))
+
+
+LOWER_CASE_LINES = [*TRICKY_WORDS, *HINTED_LINES, "\u0391\u03a3'\u0391 \u039f\u0394\u039f\u03a3", "\u0130stanbul'da",
+                    "\u212aelvin \u2160 \u24b6", "Stra\u00dfe \u0178 \u1e9e", "\u03a3\u039f\u03a3.\u03a3"]  # fmt: skip
+
+
+def test_a_line_s_facts_hold_its_words_each_made_lower_case() -> None:
+    lines = list(dict.fromkeys(variant(line) for line in LOWER_CASE_LINES for variant in CASE_VARIANTS))
+    facts = list(_facts(lines, lowered_words(lines)))
+    assert [words for _, words, _ in facts] == [[word.lower() for word in _words(line)] for line in lines]
+    assert [lower for lower, _, _ in facts] == [line.lower() for line in lines]
+
+
+def test_lines_read_together_hold_a_digit_where_each_alone_does() -> None:
+    lines = [*HINTED_LINES, "one\n2", "x"]
+    assert _digit_lines(lines) == [any(char in "0123456789" for char in line) for line in lines]
 
 
 @pytest.mark.parametrize("caseless", [CHROME_LINE, END_OF_ARTICLE, TIMESTAMP, _NUMBER])

@@ -35,9 +35,11 @@ class Caseless:
         """The pattern's first match in the text."""
         return self.twin.search(text.lower()) if text.isascii() else self.pattern.search(text)
 
-    def findall(self, text: str) -> list[str]:
-        """The pattern's matches in the text (lower-cased when the text is ASCII)."""
-        return self.twin.findall(text.lower()) if text.isascii() else self.pattern.findall(text)
+    def findall(self, text: str, lowered: str | None = None) -> list[str]:
+        """The pattern's matches in the text (lower-cased when the text is ASCII); ``lowered`` as for ``match``."""
+        if not text.isascii():
+            return self.pattern.findall(text)
+        return self.twin.findall(text.lower() if lowered is None else lowered)
 
 
 # A line that starts the page furniture after an article: related stories, comments, recommendations.
@@ -108,9 +110,12 @@ TIMESTAMP = Caseless.compile(
 )
 
 
+TIMESTAMP_CHARS = 60  # a date line is short
+
+
 def is_timestamp(line: str) -> bool:
     """True when the line is a bare date or time, as cards, comments and bylines show them."""
-    return len(line) <= 60 and TIMESTAMP.match(line) is not None  # a date line is short
+    return len(line) <= TIMESTAMP_CHARS and TIMESTAMP.match(line) is not None
 
 
 # Brackets, bars, dashes and bullets that decorate a heading: "[ 167 comments ]", "— Related Stories —".

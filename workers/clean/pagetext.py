@@ -13,11 +13,11 @@ read as prose, never join it. Prompt lines (share, subscribe, cookies) are dropp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise
 
-from workers.clean.chrome import Caseless, is_chrome, is_end_marker, is_timestamp
+from workers.clean.chrome import TIMESTAMP, TIMESTAMP_CHARS, Caseless, is_chrome, is_end_marker, is_timestamp
 from workers.clean.language import detect_language
 from workers.clean.normalize import collapse, has_unspaced_script, word_count
 from workers.clean.stopwords import stoplist
@@ -46,7 +46,9 @@ FIGURE_WEIGHT = 0.5
 FIGURE_ROW_NUMBERS = 2  # a line with one number is a label as often as a row: "12 comments", "Top 10 stories"
 FIGURE_ROW_WORDS = 30  # a longer line without a sentence's end is a card or a flattened menu, not a table row
 # A number standing as a word: 23, 1.19, 509,144 (not "reader42"), or spelt out as wire tables do ("Shr one dlr").
-_NUMBER = Caseless.compile(r"(?<!\w)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|nil)(?!\w)")
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "nil")
+_NUMBER = Caseless.compile(rf"(?<!\w)(?:\d[\d.,]*|{'|'.join(_NUMBER_WORDS)})(?!\w)")
+_NUMBER_WORD_SET = frozenset(_NUMBER_WORDS)  # the same, for a line's words to be looked up in
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,21 @@ def _translated(text: str, table: bytes) -> str:
     return text.encode(errors="surrogatepass").translate(table).decode(errors="surrogatepass")
 
 
+# Every byte but the ASCII digits and the line break: deleted from a page's lines, it leaves each line's digits.
+_NOT_DIGIT_NOR_NEWLINE = bytes(byte for byte in range(256) if byte not in b"0123456789\n")
+_ASCII_DIGIT = re.compile("[0-9]")
+# A line in lower case, its ``\\w+`` words each made lower case, and whether it holds an ASCII digit.
+_Facts = tuple[str, list[str], bool]
+
+
+def _digit_lines(lines: list[str]) -> list[bool]:
+    """Whether each line holds an ASCII digit, the lines read together (one call where a page has 130)."""
+    digits = "\n".join(lines).encode(errors="surrogatepass").translate(None, _NOT_DIGIT_NOR_NEWLINE).split(b"\n")
+    if len(digits) != len(lines):  # a line holding a line break: read each alone
+        return [_ASCII_DIGIT.search(line) is not None for line in lines]
+    return list(map(bool, digits))
+
+
 def _words_of_tokens(text: str, tokens: list[str]) -> list[str]:
     """The ``\\w+`` words of a text split at its ASCII non-word characters into ``tokens``."""
     if text.isascii():
@@ -125,13 +142,19 @@ def looks_like_headline(line: str) -> bool:
 PROSE_LINE_CHARS = 80  # longer lines are the page's prose, as far as its language goes
 
 
-def page_prose(lines: list[str]) -> str:
-    """The page's longer lines in one string: its prose, whose language chooses the stoplist and is the article's."""
-    return " ".join(line for line in lines if len(line) > PROSE_LINE_CHARS)
+def prose_lines(lines: list[str]) -> list[str]:
+    """The page's longer lines: its prose, whose language chooses the stoplist and is the article's."""
+    return [line for line in lines if len(line) > PROSE_LINE_CHARS]
 
 
-def page_stoplist(language: str | None, prose: str) -> frozenset[str]:
-    """The language's stopwords, if the page's prose (``page_prose``) reads as that language; else none.
+def lowered_words(lines: list[str]) -> dict[str, list[str]]:
+    """Each line's ``\\w+`` words in lower case, as those of the line made lower case (one pass for all lines)."""
+    return dict(zip(lines, _lines_words(list(map(str.lower, lines))), strict=True))
+
+
+def page_stoplist(language: str | None, prose: list[list[str]]) -> frozenset[str]:
+    """The language's stopwords, if the page's prose reads as that language; else none. ``prose``: the words of
+    each line of the page's prose (``prose_lines``) in lower case (``lowered_words``).
 
     A guess of a close language (Catalan for French, Dutch for German, Spanish for Italian, Belarusian for
     Russian) has a stoplist that fills under PROSE_MIN_STOPWORDS of the real language's words: with it, no line
@@ -139,8 +162,10 @@ def page_stoplist(language: str | None, prose: str) -> frozenset[str]:
     by its length and its sentence ending alone.
     """
     stopwords = stoplist(language)
-    words = _words(prose.lower())
-    return stopwords if sum(map(stopwords.__contains__, words)) >= PROSE_MIN_STOPWORDS * len(words) else frozenset()
+    if not stopwords:
+        return stopwords
+    hits = sum(map(stopwords.__contains__, chain.from_iterable(prose)))
+    return stopwords if hits >= PROSE_MIN_STOPWORDS * sum(map(len, prose)) else frozenset()
 
 
 def is_prose(line: str, stopwords: frozenset[str], words: list[str] | None = None, count: int | None = None) -> bool:
@@ -151,12 +176,18 @@ def is_prose(line: str, stopwords: frozenset[str], words: list[str] | None = Non
     """
     words = _words(line) if words is None else words
     count = _count(line, words) if count is None else count
-    if count < PROSE_MIN_WORDS:
-        return False
-    sentence = count >= LONG_LINE_WORDS or ends_sentence(line)
-    if not stopwords or not sentence:
-        return sentence
-    return sum(map(stopwords.__contains__, map(str.lower, words))) >= PROSE_MIN_STOPWORDS * len(words)
+    return _reads_as_sentences(line, count) and _full_of_stopwords(map(str.lower, words), len(words), stopwords)
+
+
+def _reads_as_sentences(line: str, count: int) -> bool:
+    """True when a line of ``count`` words is long enough and ends like a sentence (or is long enough alone)."""
+    return count >= PROSE_MIN_WORDS and (count >= LONG_LINE_WORDS or ends_sentence(line))
+
+
+def _full_of_stopwords(lowered: Iterable[str], words: int, stopwords: frozenset[str]) -> bool:
+    """True when the stopwords are ``PROSE_MIN_STOPWORDS`` of a line's ``words`` words (``lowered``: in lower case),
+    or there are no stopwords to count."""
+    return not stopwords or sum(map(stopwords.__contains__, lowered)) >= PROSE_MIN_STOPWORDS * words
 
 
 def is_figure_row(line: str, count: int | None = None) -> bool:
@@ -169,16 +200,31 @@ def _has_figures(line: str, count: int) -> bool:
     return 2 <= count <= FIGURE_ROW_WORDS and len(_NUMBER.findall(line)) >= FIGURE_ROW_NUMBERS
 
 
-def _content_score(line: str, stopwords: frozenset[str], words: list[str], count: int) -> float | None:
+def _content_score(line: str, facts: _Facts, stopwords: frozenset[str], count: int) -> float | None:
     """What a line that is no prompt adds to an article run: its words when it is prose, half of them for a row of
     figures, a fixed cost for a bare date; None for a label, which costs what a prompt does (``_label_cost``).
-    ``words`` and ``count``: the line's ``\\w+`` words and its word count."""
-    if is_prose(line, stopwords, words, count):
+    ``facts``: what one pass over the page found of the line (``_Facts``); ``count``: its word count.
+
+    An ASCII line that holds no digit is tested for a date only when it holds "ago" or "day" (every date
+    ``TIMESTAMP`` matches holds a digit, "ago", "yesterday" or "today"), and for a row of figures only when one of
+    its words is a number word (the ``_NUMBER`` matches it can hold): a line of a menu or a headline skips both
+    patterns."""
+    lowered, words, digit = facts
+    if _reads_as_sentences(line, count) and _full_of_stopwords(words, len(words), stopwords):
         return float(min(count, LINE_CAP))
-    if is_timestamp(line):
+    plain = not digit and line.isascii()  # the pattern's hints below are exact on such a line
+    if (
+        len(line) <= TIMESTAMP_CHARS
+        and not (plain and "ago" not in lowered and "day" not in lowered)
+        and TIMESTAMP.match(line, lowered) is not None
+    ):
         return -TIMESTAMP_COST
-    if _has_figures(line, count):  # a row of figures: not a date, as tested above
-        return FIGURE_WEIGHT * count
+    if (
+        2 <= count <= FIGURE_ROW_WORDS
+        and not (plain and _NUMBER_WORD_SET.isdisjoint(words))
+        and len(_NUMBER.findall(line, lowered)) >= FIGURE_ROW_NUMBERS
+    ):
+        return FIGURE_WEIGHT * count  # a row of figures: not a date, as tested above
     return None
 
 
@@ -218,7 +264,7 @@ def line_scores(lines: list[str], stopwords: frozenset[str], cell_tables: bool =
     unless it is a row of figures (a results table repeats its rows for each period): that one counts as one.
     A line of content standing alone between lines that cost and end no sentence counts for ``ISOLATED_WEIGHT``.
     With ``cell_tables``, the cells of a table rendered one cell per line score as rows of figures."""
-    return _read_lines(lines, stopwords, cell_tables)[0]
+    return _read_lines(lines, stopwords, cell_tables, lowered_words(list(dict.fromkeys(lines))))[0]
 
 
 class _Prompts(dict[str, bool]):
@@ -230,14 +276,17 @@ class _Prompts(dict[str, bool]):
         return prompt
 
 
-def _read_lines(lines: list[str], stopwords: frozenset[str], cell_tables: bool) -> tuple[list[float], _Prompts]:
-    """``line_scores`` and the lines' prompt tests (``_Prompts``): each distinct line's words are found (all of
-    them in one pass) and its tests run once, for every rule that reads them."""
-    distinct = list(dict.fromkeys(lines))
+def _read_lines(
+    lines: list[str], stopwords: frozenset[str], cell_tables: bool, lowered: dict[str, list[str]]
+) -> tuple[list[float], _Prompts]:
+    """``line_scores`` and the lines' prompt tests (``_Prompts``): each distinct line's tests run once, for every
+    rule that reads them. ``lowered``: each distinct line's words in lower case (``lowered_words``), in the lines'
+    order; they are most lines' words each made lower case, the others' are found apart (``_lowers_alike``)."""
+    distinct = list(lowered)
     prompts = _Prompts()
     readings = {
-        line: _reading(line, words, stopwords, prompts)
-        for line, words in zip(distinct, _lines_words(distinct), strict=True)
+        line: _reading(line, fact, stopwords, prompts)
+        for line, fact in zip(distinct, _facts(distinct, lowered), strict=True)
     }
     seen: set[str] = set()
     scores, counts = [], []
@@ -253,10 +302,29 @@ def _read_lines(lines: list[str], stopwords: frozenset[str], cell_tables: bool) 
     return _weigh_isolated(lines, scores), prompts
 
 
-def _reading(line: str, words: list[str], stopwords: frozenset[str], prompts: _Prompts) -> tuple[float, int]:
-    """A line's score and word count, from its ``\\w+`` words: a prompt (``is_chrome``) costs as a label does."""
-    count = _count(line, words)
-    content = _content_score(line, stopwords, words, count)
+def _facts(lines: list[str], lowered: dict[str, list[str]]) -> Iterator[_Facts]:
+    """What one pass over the page finds of each of its distinct ``lines`` (``_Facts``), from their words in lower
+    case (``lowered_words``)."""
+    lowered_lines = list(map(str.lower, lines))
+    others = [line for line, lower in zip(lines, lowered_lines, strict=True) if not _lowers_alike(line, lower)]
+    others_words = ([word.lower() for word in words] for words in _lines_words(others))
+    words = lowered | dict(zip(others, others_words, strict=True))
+    return zip(lowered_lines, map(words.__getitem__, lines), _digit_lines(lines), strict=True)
+
+
+def _lowers_alike(line: str, lower: str) -> bool:
+    """True when the words of the line's lower case (``lower``) are its words each made lower case: every
+    character's lower case is one character, a word character exactly when it is (a unit test checks every code
+    point: "\u0130", whose lower case is "i\u0307", is the one longer), and no capital sigma, whose lower case
+    depends on the letters around it, is in the line."""
+    return line.isascii() or (len(lower) == len(line) and "\u03a3" not in line)
+
+
+def _reading(line: str, facts: _Facts, stopwords: frozenset[str], prompts: _Prompts) -> tuple[float, int]:
+    """A line's score and word count, from what one pass over the page found of it (``_Facts``): a prompt
+    (``is_chrome``) costs as a label does."""
+    count = _count(line, facts[1])
+    content = _content_score(line, facts, stopwords, count)
     return (_label_cost(count) if content is None or prompts[line] else content), count
 
 
@@ -323,12 +391,20 @@ def _weigh_isolated(lines: list[str], scores: list[float]) -> list[float]:
     """The scores with each positive one whose neighbours (or the page's edge) both cost and end no sentence
     (a headline, an author, a date: a card's lines, not an article's short sentences) weighted by
     ``ISOLATED_WEIGHT``."""
-    breaks = [score <= 0 and not ends_sentence(line) for line, score in zip(lines, scores, strict=True)]
-    padded = [True, *breaks, True]
     return [
-        score * ISOLATED_WEIGHT if score > 0 and padded[index] and padded[index + 2] else score
+        score * ISOLATED_WEIGHT
+        if score > 0 and _breaks(lines, scores, index - 1) and _breaks(lines, scores, index + 1)
+        else score
         for index, score in enumerate(scores)
     ]
+
+
+def _breaks(lines: list[str], scores: list[float], index: int) -> bool:
+    """True when the ``index``-th line costs and ends no sentence, or is past the page's edge: asked only of a line
+    of content's neighbours (most lines cost, and their sentence ends need not be read)."""
+    if not 0 <= index < len(lines):
+        return True
+    return scores[index] <= 0 and not ends_sentence(lines[index])
 
 
 def _repeated_score(line: str, count: int) -> float:
@@ -414,6 +490,7 @@ class PageLines:
     body: list[str]
     language: str | None
     stopwords: frozenset[str]
+    lowered_words: dict[str, list[str]]  # each distinct line of the body's words in lower case (``lowered_words``)
 
 
 def read_page_lines(page: str) -> PageLines:
@@ -425,9 +502,11 @@ def page_lines(lines: list[str]) -> PageLines:
     """``read_page_lines`` of lines already unwrapped."""
     title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
     body = lines[1:] if title else lines
-    prose = page_prose(body)
-    language = detect_language(prose)
-    return PageLines(title=title, body=body, language=language, stopwords=page_stoplist(language, prose))
+    lowered = lowered_words(list(dict.fromkeys(body)))
+    prose = prose_lines(body)
+    language = detect_language(" ".join(prose))
+    stopwords = page_stoplist(language, [lowered[line] for line in prose])
+    return PageLines(title=title, body=body, language=language, stopwords=stopwords, lowered_words=lowered)
 
 
 def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
@@ -439,9 +518,9 @@ def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
     the worse.
     """
     body = page.body
-    ends = {line: is_end_marker(line) for line in dict.fromkeys(body)}
+    ends = {line: is_end_marker(line) for line in page.lowered_words}  # the body's distinct lines
     closes = [ends[line] for line in body]
-    scores, prompts = _read_lines(body, page.stopwords, cell_tables)
+    scores, prompts = _read_lines(body, page.stopwords, cell_tables, page.lowered_words)
     start, end = best_run(scores, closes)
     run = zip(body[start:end], closes[start:end], strict=True)
     paragraphs = [line for line, closing in run if not (closing or prompts[line] or is_timestamp(line))]
