@@ -56,10 +56,13 @@ _LEAD_SEEDS = (np.arange(1, LEAD_KEYS + 1, dtype=np.uint64) * np.uint64(0xD6E8FE
 # values, one LSH band each), for articles of fewer than ``SHORT_WORDS`` words. A wire table or brief is mostly
 # figures, and a copy editor's word edits ("mln" to "million", a dropped "prior") leave a 15-word table no 5-word
 # shingle in common with its copy, but its figures in order; an item of the same template on another day, or
-# another company's notice, has other figures. The three constants chosen on fitting seeds 1-4 (docs/benchmarks.md).
+# another company's notice, has other figures. Chosen on fitting seeds 1-4 (docs/benchmarks.md, eighth round):
+# runs of two figures merged other stories (a notice's "five cts vs five cts" inside another's table), runs of four
+# found fewer copies; 2 keys as many as 4 (8 a few more, at about 75 bytes an article where 2 take about 20); 60
+# words fewer, 200 the same.
 SHORT_WORDS = 100
 FIGURE_RUN = 3
-FIGURE_KEYS = 4
+FIGURE_KEYS = 2
 _FIGURE_SEEDS = (np.arange(1, FIGURE_KEYS + 1, dtype=np.uint64) * np.uint64(0xA0761D6478BD642F))[:, None]
 # Numbers written as words are figures too ("two billion dlrs", "Pay April one"). Not "million", "hundred" or
 # "quarter": they stand by a figure or a word the same in every item of a template, agreeing for any two of them.
