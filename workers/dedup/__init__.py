@@ -508,8 +508,7 @@ class DedupIndex:
         same = _at(store.signatures, rows) == _at(store.signatures, mine)
         equal = same.view(np.uint8).sum(axis=1, dtype=np.uint16).astype(np.intp)
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
-        figures, my_figures = _at(store.figures, rows), _at(store.figures, mine)
-        same_figures = any_across((figures == my_figures) & (figures != 0))
+        same_figures = self._same_figures(rows, mine)
         containment, grown, wrapper = self._containment(
             rows, mine, equal / self.options.num_perm, sizes, my_sizes, same_figures
         )
@@ -526,6 +525,16 @@ class DedupIndex:
         probability = np.zeros(len(rows))  # 0 for a pair not scored, or whose score cannot reach one half
         probability[scored] = self.options.model.probability(inputs[scored])
         return CandidatePairs(rows, exact, containment, eligible, grown, probability, inputs)
+
+    def _same_figures(self, rows: np.ndarray, mine: np.ndarray) -> np.ndarray:
+        """Pair by pair, whether the two articles share a figure key (read only where the new one has keys: a short
+        article's, never 0)."""
+        figures = self._store.figures
+        my_figures = _at(figures, mine)
+        keyed = np.flatnonzero(my_figures[:, 0])
+        same = np.zeros(len(rows), dtype=bool)
+        same[keyed] = any_across(_at(figures, rows[keyed]) == my_figures[keyed])
+        return same
 
     def _match(
         self, slot: int, pairs: CandidatePairs, horizon: float, witnesses: dict[int, float]
