@@ -409,7 +409,8 @@ class Sketcher:
         shingles, offsets = self._shingles(words, word_counts)
         edges, edge_words, edge_counts = _edge_paragraphs(texts)
         leads = _leads(shingles, offsets)
-        figures = _figure_keys(words, is_number & (word_counts[text_of] < SHORT_WORDS), text_of, len(texts))
+        keyed = is_number & (ends - starts > 1) & (word_counts[text_of] < SHORT_WORDS)  # see ``SHORT_WORDS``
+        figures = _figure_keys(words, keyed, text_of, len(texts))
         return Sketches(
             signatures=self._signatures(shingles, offsets),
             sizes=np.maximum(word_counts - self.shingle_words + 1, 1).astype(np.uint32),
