@@ -57,13 +57,14 @@ def former_to_text(sketch: Sketch) -> str:
         sketch.edges.tobytes(),
         sketch.edge_words.tobytes(),
         sketch.lead.tobytes(),
+        sketch.figures.tobytes(),
     )
     return base64.b64encode(b"".join(parts)).decode("ascii")
 
 
 def test_the_batch_encoding_of_sketches_is_the_persisted_form_and_reads_back() -> None:
     stories = ["\n\n".join(story["paragraphs"]) for story in itertools.islice(syndication.reuters_bodies(), 40)]
-    texts = [*stories, "", "two words", "\u201cQuoted\u201d 12 Names Here and 2024 numbers"]
+    texts = [*stories, "", "two words", "\u201cQuoted\u201d 12 Names Here and 2024 numbers", "Shr 1 vs 2 cts, 3 mln"]
     batch = Sketcher(128, 5).sketch_many(texts)
     encoded = batch.texts()
     assert encoded == [former_to_text(batch[row]) for row in range(len(texts))]
@@ -82,7 +83,7 @@ def filled_store(signatures: np.ndarray) -> tuple[Store, np.ndarray]:
         signatures=signatures,
         sizes=np.ones(rows, dtype=np.uint32),
         **{name: np.zeros((rows, *getattr(batch, name).shape[1:]), getattr(batch, name).dtype) for name in
-           ("numbers", "names", "fact_counts", "edges", "edge_words", "edge_counts", "leads")},
+           ("numbers", "names", "fact_counts", "edges", "edge_words", "edge_counts", "leads", "figures")},
     )  # fmt: skip
     ids = [f"r{n}" for n in range(rows)]
     slots = np.concatenate(

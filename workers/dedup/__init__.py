@@ -51,7 +51,9 @@ _KINDS: tuple[DecisionKind, ...] = ("unique", "exact", "near", "revision")
 REVISION_GROWTH = 1.15
 # Candidate pairs with an estimated containment below this are not scored: strangers sharing a bucket. Low, so
 # that a short copy of a long story, whose containment rests on a few signature values, is still scored (a cost
-# cut, not a decision: the model decides every pair above it).
+# cut, not a decision: the model decides every pair above it). Two short articles with a figure key in common are
+# scored whatever their containment: a wire table's copy with a few words edited shares its figures in order, and
+# little else of 5-word shingles.
 CANDIDATE_CONTAINMENT = 0.3
 # Candidates scored per article, the most contained first: a copy matches its story among the first few; the
 # rest are a crowded template's other items, each one costing a fact comparison.
@@ -365,7 +367,13 @@ class DedupIndex:
         return (_at(edges, rows)[:, :, None] == _at(edges, mine)[:, None, :]) & theirs[:, :, None] & ours[:, None, :]
 
     def _containment(
-        self, rows: np.ndarray, mine: np.ndarray, jaccard: np.ndarray, sizes: np.ndarray, my_sizes: np.ndarray
+        self,
+        rows: np.ndarray,
+        mine: np.ndarray,
+        jaccard: np.ndarray,
+        sizes: np.ndarray,
+        my_sizes: np.ndarray,
+        same_figures: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pair by pair, the containment of the smaller article's own text in the other's, boilerplate set aside;
         whether the new article is longer by ``REVISION_GROWTH``, in all and in its own text (an update, not a
@@ -374,19 +382,20 @@ class DedupIndex:
 
         |A n B| comes from J and the two sizes: J(|A|+|B|)/(1+J). The boilerplate paragraphs both have are taken
         out of it, and each side's boilerplate out of its size (its words stand for the shingles they start).
+        ``same_figures``: the pairs scored whatever their containment, looked up whatever it is.
         """
         store = self._store
         shared = jaccard * (sizes + my_sizes) / (1 + jaccard)
         floor = np.minimum(np.minimum(sizes, my_sizes), MIN_OWN_SHINGLES)
         # The most setting boilerplate aside could give (all end paragraphs of both out of the sizes): the pairs
         # below the lowest threshold even so (most of them, strangers in a bucket) are not looked up.
-        near = np.flatnonzero(jaccard * self.options.num_perm >= MIN_EQUAL_SLOTS)
+        near = np.flatnonzero((jaccard * self.options.num_perm >= MIN_EQUAL_SLOTS) | same_figures)
         their_ends, my_ends = (
             sum_across(_at(store.edge_words, rows[near])),
             sum_across(_at(store.edge_words, mine[near])),
         )
         most = shared[near] / np.maximum(np.minimum(sizes[near] - their_ends, my_sizes[near] - my_ends), floor[near])
-        near = near[most >= CANDIDATE_CONTAINMENT]
+        near = near[(most >= CANDIDATE_CONTAINMENT) | same_figures[near]]
         containment = np.minimum(shared / np.minimum(sizes, my_sizes), 1.0)
         grown = np.zeros(len(rows), dtype=bool)
         wrapper = np.zeros(len(rows))
@@ -445,9 +454,7 @@ class DedupIndex:
         bounds = np.searchsorted(owners, np.arange(len(slots) + 1))
         # An article with no exact pair and no pair of probability one half or more is a first copy, as appended:
         # not matched (unless every pair is scored: the fit records the candidates each article would score).
-        candidates = (
-            (pairs.containment >= CANDIDATE_CONTAINMENT) if self.scores_every_pair else (pairs.probability >= 0.5)
-        )
+        candidates = pairs.eligible if self.scores_every_pair else (pairs.probability >= 0.5)
         witnesses = self._anchor_scores(slots.tolist(), owners, pairs, bounds, horizons)
         for n in np.unique(owners[pairs.exact | candidates]).tolist():
             slot = int(slots[n])
@@ -501,9 +508,13 @@ class DedupIndex:
         same = _at(store.signatures, rows) == _at(store.signatures, mine)
         equal = same.view(np.uint8).sum(axis=1, dtype=np.uint16).astype(np.intp)
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
-        containment, grown, wrapper = self._containment(rows, mine, equal / self.options.num_perm, sizes, my_sizes)
+        same_figures = self._same_figures(rows, mine)
+        containment, grown, wrapper = self._containment(
+            rows, mine, equal / self.options.num_perm, sizes, my_sizes, same_figures
+        )
         length_ratio = np.minimum(sizes, my_sizes) / np.maximum(sizes, my_sizes)
-        scored = np.flatnonzero(~exact & (containment >= CANDIDATE_CONTAINMENT))
+        eligible = same_figures | (containment >= CANDIDATE_CONTAINMENT)
+        scored = np.flatnonzero(~exact & eligible)
         most = self._early_evidence(
             rows[scored], mine[scored], equal[scored], containment[scored], wrapper[scored], length_ratio[scored]
         )
@@ -513,7 +524,17 @@ class DedupIndex:
         inputs[scored] = features(self._late_evidence(rows[scored], mine[scored], _take(most, kept)))
         probability = np.zeros(len(rows))  # 0 for a pair not scored, or whose score cannot reach one half
         probability[scored] = self.options.model.probability(inputs[scored])
-        return CandidatePairs(rows, exact, containment, grown, probability, inputs)
+        return CandidatePairs(rows, exact, containment, eligible, grown, probability, inputs)
+
+    def _same_figures(self, rows: np.ndarray, mine: np.ndarray) -> np.ndarray:
+        """Pair by pair, whether the two articles share a figure key (read only where the new one has keys: a short
+        article's, never 0)."""
+        figures = self._store.figures
+        my_figures = _at(figures, mine)
+        keyed = np.flatnonzero(my_figures[:, 0])
+        same = np.zeros(len(rows), dtype=bool)
+        same[keyed] = any_across(_at(figures, rows[keyed]) == my_figures[keyed])
+        return same
 
     def _match(
         self, slot: int, pairs: CandidatePairs, horizon: float, witnesses: dict[int, float]
@@ -529,7 +550,7 @@ class DedupIndex:
         if pairs.exact.any():
             return self._duplicate_of(int(pairs.rows[np.argmax(pairs.exact)]), "exact", 1.0)
         order = np.argsort(-pairs.containment, kind="stable")
-        order = order[pairs.containment[order] >= CANDIDATE_CONTAINMENT]
+        order = order[pairs.eligible[order]]
         scored: list[tuple[int, str]] = []  # (candidate, cluster), one candidate per cluster
         seen: set[str] = set()
         for i in order.tolist():
@@ -726,6 +747,7 @@ class CandidatePairs:
     rows: np.ndarray
     exact: np.ndarray  # the content hashes are equal
     containment: np.ndarray
+    eligible: np.ndarray  # scored: the containment is ``CANDIDATE_CONTAINMENT`` or more, or the figure keys meet
     grown: np.ndarray  # the new article is the longer by ``REVISION_GROWTH``: a revision if it matches
     probability: np.ndarray  # the decision model's, that the two are one story (0 for pairs not scored)
     inputs: np.ndarray  # [pairs, features]: the model's inputs (zeros for pairs not scored)

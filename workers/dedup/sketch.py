@@ -20,6 +20,7 @@ __all__ = [
     "EDGES_KEPT",
     "FACTS_KEPT",
     "FACT_DTYPE",
+    "FIGURE_KEYS",
     "LEAD_KEYS",
     "FactMatch",
     "Sketch",
@@ -51,6 +52,18 @@ CONTEXT_WORDS = 2  # words each side of a fact that place it in the text
 LEAD_SHINGLES = 60
 LEAD_KEYS = 8
 _LEAD_SEEDS = (np.arange(1, LEAD_KEYS + 1, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93))[:, None]
+# The figures of a short article: a MinHash of its runs of ``FIGURE_RUN`` figures in order (``FIGURE_KEYS`` 32-bit
+# values, one LSH band each), for articles of fewer than ``SHORT_WORDS`` words. A wire table or brief is mostly
+# figures, and a copy editor's word edits ("mln" to "million", a dropped "prior") leave a 15-word table no 5-word
+# shingle in common with its copy, but its figures in order; an item of the same template on another day, or
+# another company's notice, has other figures. Chosen on fitting seeds 1-4 (docs/benchmarks.md, eighth round):
+# runs of two figures merged other stories (a notice's "five cts vs five cts" inside another's table), runs of four
+# found fewer copies; 2 keys as many as 4 (8 a few more, at about 75 bytes an article where 2 take about 20); 60
+# words fewer, 200 the same.
+SHORT_WORDS = 100
+FIGURE_RUN = 3
+FIGURE_KEYS = 2
+_FIGURE_SEEDS = (np.arange(1, FIGURE_KEYS + 1, dtype=np.uint64) * np.uint64(0xA0761D6478BD642F))[:, None]
 # Numbers written as words are figures too ("two billion dlrs", "Pay April one"). Not "million", "hundred" or
 # "quarter": they stand by a figure or a word the same in every item of a template, agreeing for any two of them.
 NUMBER_WORDS = (
@@ -88,6 +101,7 @@ _EDGES = np.full(CONTEXT_WORDS, 0x14057B7EF767814F, dtype=np.uint64)
 _NO_EDGES = np.zeros(0, dtype=np.uint32)
 _NO_EDGE_WORDS = np.zeros(0, dtype=np.uint16)
 _NO_LEAD = np.zeros(LEAD_KEYS, dtype=np.uint32)
+_NO_FIGURES = np.zeros(FIGURE_KEYS, dtype=np.uint32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +117,7 @@ class Sketch:
     edges: np.ndarray  # uint32[<= EDGES_KEPT]: hashes of its first and last paragraphs
     edge_words: np.ndarray  # uint16: their word counts
     lead: np.ndarray  # uint32[LEAD_KEYS]: MinHash of its first ``LEAD_SHINGLES`` shingles (zeros: none kept)
+    figures: np.ndarray  # uint32[FIGURE_KEYS]: MinHash of a short article's runs of figures (zeros: none)
     # The form ``from_text`` read it from: the dedup owner persists what the clean stage sent, unencoded again.
     text: str | None = field(default=None, compare=False, repr=False)
 
@@ -118,36 +133,41 @@ class Sketch:
 
     @classmethod
     def from_text(cls, text: str, num_perm: int) -> Sketch:
-        """The sketch ``to_text`` wrote. Sketches written before paragraphs (or the lead) were kept have none; facts
-        of the oldest form (bare 16-bit hashes, no context) are dropped."""
+        """The sketch ``to_text`` wrote. Sketches written before paragraphs (or the lead, or the figures) were kept
+        have none; facts of the oldest form (bare 16-bit hashes, no context) are dropped."""
         raw = binascii.a2b_base64(text)
         size, number_count, name_count, n_numbers, n_names = struct.unpack_from("<5I", raw)
         data = np.frombuffer(bytearray(raw), dtype=np.uint8)  # its own writable buffer: the arrays are views of it
         signature = data[20 : 20 + 2 * num_perm].view(np.uint16)
         rest = data[20 + 2 * num_perm :]
         facts_end = (n_numbers + n_names) * FACT_DTYPE().itemsize
-        edges, edge_words, lead = _tail_of(rest[facts_end:]) if len(rest) >= facts_end else (None, None, _NO_LEAD)
+        tail = _tail_of(rest[facts_end:]) if len(rest) >= facts_end else (None, None, _NO_LEAD, _NO_FIGURES)
+        edges, edge_words, lead, figures = tail
         if edges is None:  # not this form's facts and paragraphs: the oldest form's facts
             facts_end, n_numbers, n_names, number_count, name_count = 0, 0, 0, 0, 0
             edges, edge_words = _NO_EDGES, _NO_EDGE_WORDS
         facts = rest[:facts_end].view(FACT_DTYPE)
         return cls(
             signature, size, facts[:n_numbers], facts[n_numbers : n_numbers + n_names], number_count, name_count,
-            edges, edge_words, lead, text,
+            edges, edge_words, lead, figures, text,
         )  # fmt: skip
 
 
-def _tail_of(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, np.ndarray]:
+def _tail_of(
+    data: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, np.ndarray, np.ndarray]:
     """The paragraph hashes and word counts after a sketch's facts (none in the form before them), then the lead
-    (none in the forms before it); None, None when the bytes are not that."""
+    and the figures (none in the forms before them); None, None when the bytes are not that."""
     if not len(data):
-        return _NO_EDGES, _NO_EDGE_WORDS, _NO_LEAD
+        return _NO_EDGES, _NO_EDGE_WORDS, _NO_LEAD, _NO_FIGURES
     count = int(data[:4].view(np.uint32)[0]) if len(data) >= 4 else -1
     end = 4 + 6 * count
-    if count < 0 or count > EDGES_KEPT or len(data) not in (end, end + 4 * LEAD_KEYS):
-        return None, None, _NO_LEAD
-    lead = data[end:].view(np.uint32) if len(data) > end else _NO_LEAD
-    return data[4 : 4 + 4 * count].view(np.uint32), data[4 + 4 * count : end].view(np.uint16), lead
+    lead_end = end + 4 * LEAD_KEYS
+    if count < 0 or count > EDGES_KEPT or len(data) not in (end, lead_end, lead_end + 4 * FIGURE_KEYS):
+        return None, None, _NO_LEAD, _NO_FIGURES
+    lead = data[end:lead_end].view(np.uint32) if len(data) > end else _NO_LEAD
+    figures = data[lead_end:].view(np.uint32) if len(data) > lead_end else _NO_FIGURES
+    return data[4 : 4 + 4 * count].view(np.uint32), data[4 + 4 * count : end].view(np.uint16), lead, figures
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -210,6 +230,7 @@ class Sketches:
     edge_words: np.ndarray  # uint16[n, EDGES_KEPT]: their word counts
     edge_counts: np.ndarray  # uint8[n]
     leads: np.ndarray  # uint32[n, LEAD_KEYS]
+    figures: np.ndarray  # uint32[n, FIGURE_KEYS]
 
     def __len__(self) -> int:
         return len(self.sizes)
@@ -227,6 +248,7 @@ class Sketches:
             self.edges[row, :n_edges],
             self.edge_words[row, :n_edges],
             self.leads[row],
+            self.figures[row],
         )
 
     @classmethod
@@ -249,6 +271,7 @@ class Sketches:
             edge_words=_padded([s.edge_words for s in sketches], EDGES_KEPT, np.uint16),
             edge_counts=np.array([len(values) for values in edges], dtype=np.uint8),
             leads=np.array([s.lead for s in sketches], dtype=np.uint32).reshape(len(sketches), LEAD_KEYS),
+            figures=np.array([s.figures for s in sketches], dtype=np.uint32).reshape(len(sketches), FIGURE_KEYS),
         )
 
     def take(self, rows: np.ndarray) -> Sketches:
@@ -268,6 +291,7 @@ class Sketches:
             (self.edges, edge_counts),
             (self.edge_words, edge_counts),
             (self.leads, None),
+            (self.figures, None),
         )
         matrix = np.concatenate([np.ascontiguousarray(values).view(np.uint8) for values, _ in parts], axis=1)
         written = np.concatenate(
@@ -385,6 +409,8 @@ class Sketcher:
         shingles, offsets = self._shingles(words, word_counts)
         edges, edge_words, edge_counts = _edge_paragraphs(texts)
         leads = _leads(shingles, offsets)
+        keyed = is_number & (ends - starts > 1) & (word_counts[text_of] < SHORT_WORDS)  # see ``SHORT_WORDS``
+        figures = _figure_keys(words, keyed, text_of, len(texts))
         return Sketches(
             signatures=self._signatures(shingles, offsets),
             sizes=np.maximum(word_counts - self.shingle_words + 1, 1).astype(np.uint32),
@@ -397,6 +423,7 @@ class Sketcher:
             edge_words=edge_words,
             edge_counts=edge_counts,
             leads=leads,
+            figures=figures,
         )
 
     def _word_hashes(self, data: np.ndarray, is_word: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -449,6 +476,24 @@ def _leads(shingles: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         keys = (_mix(shingles[first][None, :] ^ _LEAD_SEEDS) >> _U64(32)).astype(np.uint32)
     lowest = np.minimum.reduceat(keys, np.cumsum(kept) - kept, axis=1)
     return np.maximum(lowest, 1).T.copy()
+
+
+def _figure_keys(words: np.ndarray, is_figure: np.ndarray, text_of: np.ndarray, texts: int) -> np.ndarray:
+    """Per text, the minimum of each of ``FIGURE_KEYS`` hashes over its runs of ``FIGURE_RUN`` figures in order
+    (``is_figure``: the words that count), 0 for a text with fewer figures (never 0 otherwise)."""
+    at = np.flatnonzero(is_figure)
+    first = at[: max(len(at) - FIGURE_RUN + 1, 0)]
+    owner = text_of[first]
+    runs = np.zeros(len(first), dtype=np.uint64)
+    whole = np.ones(len(first), dtype=bool)
+    with np.errstate(over="ignore"):
+        for offset in range(FIGURE_RUN):
+            runs = runs * _SHINGLE_MIX ^ words[at[offset : offset + len(first)]]
+            whole &= text_of[at[offset : offset + len(first)]] == owner
+        owner, runs = owner[whole], runs[whole]
+        keys = np.full((texts, FIGURE_KEYS), np.iinfo(np.uint32).max, dtype=np.uint32)
+        np.minimum.at(keys, owner, (_mix(runs[None, :] ^ _FIGURE_SEEDS) >> _U64(32)).astype(np.uint32).T)
+    return np.where(np.isin(np.arange(texts), owner)[:, None], np.maximum(keys, 1), 0).astype(np.uint32)
 
 
 def _edge_paragraphs(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

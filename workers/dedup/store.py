@@ -17,7 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.dedup.sketch import EDGES_KEPT, FACT_DTYPE, FACTS_KEPT, LEAD_KEYS, Sketches, any_across, distinct
+from workers.dedup.sketch import (
+    EDGES_KEPT,
+    FACT_DTYPE,
+    FACTS_KEPT,
+    FIGURE_KEYS,
+    LEAD_KEYS,
+    Sketches,
+    any_across,
+    distinct,
+)
 
 __all__ = ["RowNumbers", "Rows", "Store"]
 
@@ -69,6 +78,7 @@ class Store:
         self.edge_words = np.zeros((capacity, EDGES_KEPT), dtype=np.uint16)
         self.edge_counts = np.zeros(capacity, dtype=np.uint8)
         self.leads = np.zeros((capacity, LEAD_KEYS), dtype=np.uint32)  # 0: no lead (a sketch of an older form)
+        self.figures = np.zeros((capacity, FIGURE_KEYS), dtype=np.uint32)  # 0: a long article, or an older form
         self._sketches = Sketches(*(getattr(self, name) for name in _SKETCH_ARRAYS))  # a view of the rows above
         self.times = np.full(capacity, -np.inf)  # -inf: no live row in the slot
         self.content_hashes = np.zeros((capacity, 2), dtype=np.uint64)
@@ -87,7 +97,8 @@ class Store:
         # (half a second at a million, every metrics sample). Canonical and revision ids are these same strings.
         self._id_bytes = 0
         self._free = np.empty(0, dtype=np.int64)  # slots below ``used`` whose rows were evicted
-        self._chains = (_Chains(capacity, self.bands), _Chains(capacity, LEAD_KEYS))  # signature bands, lead keys
+        # The signature's bands, the lead's keys, a short article's figure keys.
+        self._chains = (_Chains(capacity, self.bands), _Chains(capacity, LEAD_KEYS), _Chains(capacity, FIGURE_KEYS))
 
     @property
     def size(self) -> int:
@@ -158,8 +169,8 @@ class Store:
         return slots[np.argsort(self.seqs[slots], kind="stable")]
 
     def earlier(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band of the signature or in
-        some key of the lead, sorted by i then row (see ``_Chains.walk``)."""
+        """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band of the signature, in some
+        key of the lead or in some figure key, sorted by i then row (see ``_Chains.walk``)."""
         found = [
             chains.walk(slots, self._arrivals, values)
             for chains, values in zip(self._chains, self._compared_values(), strict=True)
@@ -202,17 +213,17 @@ class Store:
         """Signatures as [rows, bands, rows_per_band], the values each LSH band is made of (a view, not a copy)."""
         return signatures[:, : self.bands * self.rows_per_band].reshape(len(signatures), self.bands, self.rows_per_band)
 
-    def _compared_values(self) -> tuple[np.ndarray, np.ndarray]:
+    def _compared_values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each chain table's values of every row as [rows, bands] items compared whole: each band of the
-        signature as one opaque item of its bytes (a strided view, not a copy), and the lead's keys."""
+        signature as one opaque item of its bytes (a strided view, not a copy), the lead's keys, the figure keys."""
         band = np.dtype((np.void, self.signatures.itemsize * self.rows_per_band))
         strides = (self.signatures.strides[0], band.itemsize)
-        return np.ndarray((self.capacity, self.bands), band, self.signatures, strides=strides), self.leads
+        return np.ndarray((self.capacity, self.bands), band, self.signatures, strides=strides), self.leads, self.figures
 
-    def _banded_values(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each chain table's values of every row, [rows, bands, values per band]: the signature's bands, and the
-        lead's keys (one a band)."""
-        return self.banded(self.signatures), self.leads[:, :, None]
+    def _banded_values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each chain table's values of every row, [rows, bands, values per band]: the signature's bands, the
+        lead's keys and the figure keys (one a band)."""
+        return self.banded(self.signatures), self.leads[:, :, None], self.figures[:, :, None]
 
 
 class RowNumbers:
@@ -255,7 +266,7 @@ class RowNumbers:
 class _Chains:
     """One banded LSH table: a bucket-head table per band and a "previous in my bucket" pointer per row and band.
 
-    A band whose values are all 0 (a row without a lead) is left out of its bucket.
+    A band whose values are all 0 (a row without a lead, a long article's figure keys) is left out of its bucket.
     """
 
     def __init__(self, capacity: int, bands: int) -> None:
@@ -389,5 +400,6 @@ _SKETCH_ARRAYS = (
     "edge_words",
     "edge_counts",
     "leads",
+    "figures",
 )
 _ARRAYS = (*_SKETCH_ARRAYS, "times", "content_hashes", "seqs", "kinds", "similarities", "counted")
