@@ -291,7 +291,9 @@ class Sketches:
             (self.edges, edge_counts),
             (self.edge_words, edge_counts),
             (self.leads, None),
-            (self.figures, None),
+            # Only a row with figure keys writes them: every other row's form is the one before the keys, which a
+            # dedup owner of that version reads whole (``from_text`` reads a missing tail as no keys).
+            (self.figures, np.where(self.figures[:, 0] != 0, FIGURE_KEYS, 0)),
         )
         matrix = np.concatenate([np.ascontiguousarray(values).view(np.uint8) for values, _ in parts], axis=1)
         written = np.concatenate(
