@@ -113,9 +113,10 @@ TIMESTAMP = Caseless.compile(
 TIMESTAMP_CHARS = 60  # a date line is short
 
 
-def is_timestamp(line: str) -> bool:
-    """True when the line is a bare date or time, as cards, comments and bylines show them."""
-    return len(line) <= TIMESTAMP_CHARS and TIMESTAMP.match(line) is not None
+def is_timestamp(line: str, lowered: str | None = None) -> bool:
+    """True when the line is a bare date or time, as cards, comments and bylines show them (``lowered``: the line
+    in lower case, when the caller has it)."""
+    return len(line) <= TIMESTAMP_CHARS and TIMESTAMP.match(line, lowered) is not None
 
 
 # Brackets, bars, dashes and bullets that decorate a heading: "[ 167 comments ]", "— Related Stories —".

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, pairwise
 
-from workers.clean.chrome import TIMESTAMP, TIMESTAMP_CHARS, Caseless, is_chrome, is_end_marker, is_timestamp
+from workers.clean.chrome import Caseless, is_chrome, is_end_marker, is_timestamp
 from workers.clean.language import detect_language
 from workers.clean.normalize import collapse, has_unspaced_script, word_count
 from workers.clean.stopwords import stoplist
@@ -195,9 +195,10 @@ def is_figure_row(line: str, count: int | None = None) -> bool:
     return _has_figures(line, word_count(line) if count is None else count) and not is_timestamp(line)
 
 
-def _has_figures(line: str, count: int) -> bool:
-    """The shape of a row of figures, the date test aside: 2 to ``FIGURE_ROW_WORDS`` words, two of them numbers."""
-    return 2 <= count <= FIGURE_ROW_WORDS and len(_NUMBER.findall(line)) >= FIGURE_ROW_NUMBERS
+def _has_figures(line: str, count: int, lowered: str | None = None) -> bool:
+    """The shape of a row of figures, the date test aside: 2 to ``FIGURE_ROW_WORDS`` words, two of them numbers
+    (``lowered``: the line in lower case, when the caller has it)."""
+    return 2 <= count <= FIGURE_ROW_WORDS and len(_NUMBER.findall(line, lowered)) >= FIGURE_ROW_NUMBERS
 
 
 def _content_score(line: str, facts: _Facts, stopwords: frozenset[str], count: int) -> float | None:
@@ -213,17 +214,9 @@ def _content_score(line: str, facts: _Facts, stopwords: frozenset[str], count: i
     if _reads_as_sentences(line, count) and _full_of_stopwords(words, len(words), stopwords):
         return float(min(count, LINE_CAP))
     plain = not digit and line.isascii()  # the pattern's hints below are exact on such a line
-    if (
-        len(line) <= TIMESTAMP_CHARS
-        and not (plain and "ago" not in lowered and "day" not in lowered)
-        and TIMESTAMP.match(line, lowered) is not None
-    ):
+    if not (plain and "ago" not in lowered and "day" not in lowered) and is_timestamp(line, lowered):
         return -TIMESTAMP_COST
-    if (
-        2 <= count <= FIGURE_ROW_WORDS
-        and not (plain and _NUMBER_WORD_SET.isdisjoint(words))
-        and len(_NUMBER.findall(line, lowered)) >= FIGURE_ROW_NUMBERS
-    ):
+    if not (plain and _NUMBER_WORD_SET.isdisjoint(words)) and _has_figures(line, count, lowered):
         return FIGURE_WEIGHT * count  # a row of figures: not a date, as tested above
     return None
 
