@@ -474,10 +474,7 @@ def _leads(shingles: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     starts, counts = offsets[:-1].astype(np.int64), np.diff(offsets).astype(np.int64)
     kept = np.minimum(counts, LEAD_SHINGLES)
     first = np.repeat(starts, kept) + np.arange(kept.sum()) - np.repeat(np.cumsum(kept) - kept, kept)
-    with np.errstate(over="ignore"):
-        keys = (_mix(shingles[first][None, :] ^ _LEAD_SEEDS) >> _U64(32)).astype(np.uint32)
-    lowest = np.minimum.reduceat(keys, np.cumsum(kept) - kept, axis=1)
-    return np.maximum(lowest, 1).T.copy()
+    return _lowest_keys(shingles[first], np.cumsum(kept) - kept, _LEAD_SEEDS)
 
 
 def _figure_keys(words: np.ndarray, is_figure: np.ndarray, text_of: np.ndarray, texts: int) -> np.ndarray:
@@ -492,10 +489,20 @@ def _figure_keys(words: np.ndarray, is_figure: np.ndarray, text_of: np.ndarray, 
         for offset in range(FIGURE_RUN):
             runs = runs * _SHINGLE_MIX ^ words[at[offset : offset + len(first)]]
             whole &= text_of[at[offset : offset + len(first)]] == owner
-        owner, runs = owner[whole], runs[whole]
-        keys = np.full((texts, FIGURE_KEYS), np.iinfo(np.uint32).max, dtype=np.uint32)
-        np.minimum.at(keys, owner, (_mix(runs[None, :] ^ _FIGURE_SEEDS) >> _U64(32)).astype(np.uint32).T)
-    return np.where(np.isin(np.arange(texts), owner)[:, None], np.maximum(keys, 1), 0).astype(np.uint32)
+    owner, runs = owner[whole], runs[whole]
+    keys = np.zeros((texts, FIGURE_KEYS), dtype=np.uint32)
+    if len(owner):  # a text's runs are side by side: ``owner`` ascends
+        starts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+        keys[owner[starts]] = _lowest_keys(runs, starts, _FIGURE_SEEDS)
+    return keys
+
+
+def _lowest_keys(values: np.ndarray, starts: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """[groups, keys]: per group of ``values`` (each from its ``starts`` entry to the next), the minimum of each
+    seed's 32-bit hash of them, never 0 (0 stands for no key)."""
+    with np.errstate(over="ignore"):
+        keys = (_mix(values[None, :] ^ seeds) >> _U64(32)).astype(np.uint32)
+    return np.maximum(np.minimum.reduceat(keys, starts, axis=1), 1).T.copy()
 
 
 def _edge_paragraphs(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
