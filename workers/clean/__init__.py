@@ -96,9 +96,11 @@ def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
     positive evidence a short text with no furniture the stage knows (a cookie wall or paywall in another language,
     a 404 page, a menu, a page's footer) reads as clean copy too, indented or not: such a text goes the page-text
     path. Unsigned copy with no mark (a dividend notice, a story) is sent whole as a ``body``."""
-    signed, table = is_signed(lines, raw_lines), table_rows(raw_lines)
-    marked = signed or bool(table) or _marked_unsigned(lines, raw_lines)
-    return marked and is_clean_copy(lines, signed, table)  # the mark first
+    signed = is_signed(lines, raw_lines)
+    if (signed or _marked_unsigned(lines, raw_lines)) and is_clean_copy(lines, signed):  # the mark first
+        return True
+    table = table_rows(raw_lines)  # read only here: most signed copy holds no label, most pages no such table
+    return bool(table) and is_clean_copy(lines, signed, table)
 
 
 def _marked_unsigned(lines: list[str], raw_lines: list[str]) -> bool:
