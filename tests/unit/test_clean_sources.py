@@ -90,7 +90,8 @@ COLUMN_TABLES = (
 )
 # A page's furniture set in columns (w3m lays pages out so): its figures count in order (a calendar, a year
 # selector), or its cells are times, dates, headlines or scores, not figures (a TV listing, a page's header and its
-# results box as w3m renders L3S-GN1 pages), or empty cells of no table (review13's menu of dash cells).
+# results box, a list of dated links, as w3m renders L3S-GN1 pages), or empty cells of no table (review13's menu of
+# dash cells), or two figured lines, too few for a table (a match's score box).
 COLUMN_FURNITURE = {
     "calendar": calendar.TextCalendar().formatmonth(2026, 12),
     "year_selector": "Archive\n  2008    2007    2006\n  2005    2004    2003\n  2002    2001    2000",
@@ -100,6 +101,10 @@ COLUMN_FURNITURE = {
     "International     Radiohead deny asking EMI for $20 million\nBasketball - M:  San Jose State 64, Hawai'i 65\n"
     "Gymnastics - W:  San Jose State 191.050, CS Fullerton 189.825",
     "menu_of_dash_cells": "Sections\n    World       --    --\n    Business    --    --\n    Sport       --    --",
+    "dated_links": "News List\nReligion        15.01.08     Two killed, 10 wounded in blast north of Beirut\n"
+    "Education       15.01.08     Official Baku tries to explain the exam results\n"
+    "Ecology         14.01.08     Number of people infected rises again",
+    "score_box": "Corners:\nAston Villa       5\nMan Utd           5\nGoal Attempts:",
 }
 # Known risk (clean19): a table of figures set in columns and sent alone reads as a wire quote table, whoever set it:
 # a page's market ticker or league table laid out by a renderer such as w3m. None of the 791 AEB and L3S-GN1 pages

@@ -54,13 +54,18 @@ _CELL_GAP = re.compile(r" {2,}+|\.{3,}+")
 # A line with such a gap between two cells; the cell before it ends in no dot, so a run of dots is read once.
 _SET_IN_COLUMNS = re.compile(r"[^\s.](?: {2,}+|\.{3,}+)\S")
 # A word of a figure cell: a number, a fraction or a range ("284", "3/4", "5-7/8", "12.622", "(567)"), or the dash of
-# an empty quote ("-", "--", "---").
-_FIGURE_WORD = re.compile(r"[-+(]?\d[\d.,/%-]*+\)?|-{1,3}")
-# Share of a text's lines (its sign-off aside), and two at least, that are rows of figures set in columns for the text
-# to be such a table. Chosen on Reuters items 12,000-12,999 (every value from 0.3 to 0.5 keeps the same tables; 0.6
-# loses the quote tables whose last rows hold only empty cells, "DEC7  --     --"), checked on 13,000-end and on
-# the AEB and L3S-GN1 pages rendered by w3m, whole and in fragments (docs/cleaning.md).
+# an empty quote ("-", "--", "---"); not a time ("18:00") nor a date ("15.01.08", "1/26/08"), a listing's or a list of
+# links' (the windows of pages rendered by w3m).
+_FIGURE_WORD = re.compile(r"(?!\(?\d++([./])\d++\1)[-+(]?\d[\d.,/%-]*+\)?|-{1,3}")
+# Share of a text's lines (its sign-off aside) that are rows of figures set in columns for the text to be such a
+# table. Chosen on Reuters items 12,000-12,999 (every value from 0.3 to 0.5 keeps the same tables; 0.6 loses the quote
+# tables whose last rows hold only empty cells, "DEC7  --     --"), checked on 13,000-end and on the AEB and L3S-GN1
+# pages rendered by w3m, whole and in fragments (docs/cleaning.md).
 TABLE_ROWS_SHARE = 0.5
+# Rows of figures a table holds at least: two are as often a page's pair of figured lines (a score box, a byline's
+# date) as a table (windows of pages rendered by w3m: 505 kept whole with two, 424 with three); every Reuters table
+# that the test reads holds three or more.
+TABLE_MIN_ROWS = 3
 
 
 def body_paragraphs(body: str) -> list[str]:
@@ -106,11 +111,12 @@ def is_clean_copy(lines: list[str], signed: bool = False, table: frozenset[str] 
 def table_rows(raw_lines: list[str]) -> frozenset[str]:
     """The lines set in columns (``_CELL_GAP``) of a text that is a table of figures set so, as ``unwrap`` gives
     them; none when the text is no such table. Such a table: ``TABLE_ROWS_SHARE`` of its lines (its sign-off aside),
-    and two at least, are rows of figures (``_figure_cells``), whose figures do not count up or down in order (a
-    calendar or a bar of page numbers set in columns; ``counts_in_order``, as page text's one-cell tables)."""
+    and ``TABLE_MIN_ROWS`` at least, are rows of figures (``_figure_cells``), whose figures do not count up or down
+    in order (a calendar or a bar of page numbers set in columns; ``counts_in_order``, as page text's one-cell
+    tables)."""
     lines = [raw for raw in raw_lines if raw and not raw.isspace()]
     lines = lines[:-1] if lines and signs_off(lines[-1]) else lines
-    least = max(2, TABLE_ROWS_SHARE * len(lines))
+    least = max(TABLE_MIN_ROWS, TABLE_ROWS_SHARE * len(lines))
     text = "\n".join(lines)
     if text.count("  ") + text.count("...") < least:  # fewer gaps than rows needed (most pages), read at C speed
         return frozenset()
