@@ -141,6 +141,7 @@ def _figure_cells(cells: list[str]) -> list[str]:
 
 
 def _is_figure_cell(cell: str) -> bool:
+    """True when more than half the cell's words are figures (``_FIGURE_WORD``) and a digit is among them."""
     words = cell.split()
     figures = sum(1 for word in words if _FIGURE_WORD.fullmatch(word))
     return 2 * figures > len(words) and any(map(str.isdigit, cell))
