@@ -91,9 +91,11 @@ COLUMN_TABLES = (
 # A page's furniture set in columns (w3m lays pages out so): its figures count in order (a calendar, a year
 # selector), or its cells are times, dates, headlines or scores, not figures (a TV listing, a page's header and its
 # results box, a list of dated links, as w3m renders L3S-GN1 pages), or empty cells of no table (review13's menu of
-# dash cells), or two figured lines, too few for a table (a match's score box).
+# dash cells), or two figured lines, too few for a table (a match's score box); review19's: dated links in ISO form or
+# with a month's name, superscripts in empty cells (once an IndexError), an article over a ticker sidebar (more lines
+# of the sidebar than of the article, few of its words).
 COLUMN_FURNITURE = {
-    "calendar": calendar.TextCalendar().formatmonth(2026, 12),
+    "calendar": calendar.TextCalendar().formatmonth(2026, 12, w=3),  # every row set in columns (w=2 sets two)
     "year_selector": "Archive\n  2008    2007    2006\n  2005    2004    2003\n  2002    2001    2000",
     "tv_listing": "TV tonight 5 December\n  18:00   BBC News at Six\n  18:30   Regional News and Weather\n  19:00   "
     "The One Show\n  20:00   EastEnders",
@@ -105,7 +107,24 @@ COLUMN_FURNITURE = {
     "Education       15.01.08     Official Baku tries to explain the exam results\n"
     "Ecology         14.01.08     Number of people infected rises again",
     "score_box": "Corners:\nAston Villa       5\nMan Utd           5\nGoal Attempts:",
+    "dated_links_iso": "Latest news\nBank raises rates again           2008-01-12\nFloods hit the north              "
+    "2008-01-12\nNew mayor sworn in                2008-01-11\nSchools reopen after the storm    2008-01-10",
+    "dated_links_month_names": "Latest news\nBank raises rates again           12 Jan 2008\nFloods hit the north    "
+    "          12 Jan 2008\nNew mayor sworn in                11 Jan 2008\nSchools reopen after the storm    "
+    "10 Jan 2008",
+    "superscripts": "Rates\nBond A    -- -- \u00b2\nBond B    -- -- \u00b9\nBond C    -- -- \u00b3",
+    "article_over_a_ticker": "European shares edge higher\nShares in Europe edged higher on Friday as investors "
+    "weighed fresh data on inflation and the outlook for interest rates, with banks leading the gains.\nAnalysts said "
+    "the market remained cautious ahead of next week's central bank meeting, where policymakers are expected to hold "
+    "rates steady.\nMarkets\n  DAX         15,234.12   +0.4%\n  FTSE 100     7,512.30   -0.2%\n  Dow Jones   "
+    "34,100.55   +0.1%\n  Brent           84.01   +1.1%",
 }
+# A page's menus set in columns over a ticker (review19): the table's rows are no labels, the menus still are.
+MENUS_OVER_A_TICKER = (
+    "Home   News   Sport   Business   Weather\nUK   World   Politics   Tech   Science\nLogin   Register   Help\n"
+    "About us   Contact   Careers\nMarkets\n  DAX         15,234.12   +0.4%\n  FTSE 100     7,512.30   -0.2%\n"
+    "  Dow Jones   34,100.55   +0.1%\n  Brent           84.01   +1.1%\n  Gold         1,950.20   -0.3%"
+)
 # Known risk (clean19): a table of figures set in columns and sent alone reads as a wire quote table, whoever set it:
 # a page's market ticker or league table laid out by a renderer such as w3m. None of the 791 AEB and L3S-GN1 pages
 # rendered by w3m, nor their first or last 4 and 6 lines, is such a text.
@@ -416,6 +435,13 @@ def test_the_same_table_with_its_columns_closed_up_is_no_wire_copy(story_id: str
 def test_furniture_set_in_columns_is_no_table_of_figures(text: str) -> None:
     assert not body.table_rows(text.splitlines())
     assert not is_wire_copy(unwrap(text.splitlines()), text.splitlines())
+
+
+def test_a_menu_set_in_columns_over_a_table_of_figures_stays_furniture() -> None:
+    raw_lines = MENUS_OVER_A_TICKER.splitlines()
+    table = body.table_rows(raw_lines)
+    assert table and not any(line.startswith(("Home", "UK", "Login", "About")) for line in table), table
+    assert not is_wire_copy(unwrap(raw_lines), raw_lines)
 
 
 @pytest.mark.xfail(strict=True, reason="known risk (clean19): a widget of figures set in columns reads as a wire table")

@@ -54,9 +54,18 @@ _CELL_GAP = re.compile(r" {2,}+|\.{3,}+")
 # A line with such a gap between two cells; the cell before it ends in no dot, so a run of dots is read once.
 _SET_IN_COLUMNS = re.compile(r"[^\s.](?: {2,}+|\.{3,}+)\S")
 # A word of a figure cell: a number, a fraction or a range ("284", "3/4", "5-7/8", "12.622", "(567)"), or the dash of
-# an empty quote ("-", "--", "---"); not a time ("18:00") nor a date ("15.01.08", "1/26/08"), a listing's or a list of
-# links' (the windows of pages rendered by w3m).
-_FIGURE_WORD = re.compile(r"(?!\(?\d++([./])\d++\1)[-+(]?\d[\d.,/%-]*+\)?|-{1,3}")
+# an empty quote ("-", "--", "---"); not a time ("18:00") nor a date ("15.01.08", "1/26/08", "2008-01-12"), a
+# listing's or a list of links' (the windows of pages rendered by w3m; the ISO form from review19).
+_FIGURE_WORD = re.compile(r"(?!\(?\d++([./-])\d++\1)[-+(]?\d[\d.,/%-]*+\)?|-{1,3}")
+# A cell naming a month is a date, not a figure ("12 Jan 2008": review19's list of dated links).
+_MONTH_NAMES = frozenset(
+    (
+        *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january"),
+        *("february", "march", "april", "june", "july", "august", "september", "october", "november", "december"),
+    )
+)
+_DIGIT = re.compile(r"\d")  # an ASCII digit: str.isdigit takes "²", which no figure pattern reads
+_EMPTY_CELL = re.compile(r"-{1,3}")
 # Share of a text's lines (its sign-off aside) that are rows of figures set in columns for the text to be such a
 # table. Chosen on Reuters items 12,000-12,999 (every value from 0.3 to 0.5 keeps the same tables; 0.6 loses the quote
 # tables whose last rows hold only empty cells, "DEC7  --     --"), checked on 13,000-end and on the AEB and L3S-GN1
@@ -66,6 +75,10 @@ TABLE_ROWS_SHARE = 0.5
 # date) as a table (windows of pages rendered by w3m: 505 kept whole with two, 424 with three); every Reuters table
 # that the test reads holds three or more.
 TABLE_MIN_ROWS = 3
+# Share of a text's words its rows of figures hold at least: an article that ends in a ticker sidebar has more lines of
+# the sidebar than of its paragraphs but few of its words (review19's case, which page text cuts to the article). A
+# third keeps every Reuters table that ``TABLE_ROWS_SHARE`` keeps (a half loses 13942, 15420 and 15580).
+TABLE_WORDS_SHARE = 1 / 3
 
 
 def body_paragraphs(body: str) -> list[str]:
@@ -109,24 +122,31 @@ def is_clean_copy(lines: list[str], signed: bool = False, table: frozenset[str] 
 
 
 def table_rows(raw_lines: list[str]) -> frozenset[str]:
-    """The lines set in columns (``_CELL_GAP``) of a text that is a table of figures set so, as ``unwrap`` gives
-    them; none when the text is no such table. Such a table: ``TABLE_ROWS_SHARE`` of its lines (its sign-off aside),
-    and ``TABLE_MIN_ROWS`` at least, are rows of figures (``_figure_cells``), whose figures do not count up or down
-    in order (a calendar or a bar of page numbers set in columns; ``counts_in_order``, as page text's one-cell
-    tables)."""
+    """The lines of a text that is a table of figures set in columns (``_CELL_GAP``), as ``unwrap`` gives them: its
+    rows of figures, a heading set in columns over one, its rows of empty cells; none when the text is no such
+    table. Such a table: ``TABLE_ROWS_SHARE`` of its lines (its sign-off aside), and ``TABLE_MIN_ROWS`` at least,
+    are rows of figures (``_figure_cells``) holding ``TABLE_WORDS_SHARE`` of its words, whose figures do not count
+    up or down in order (a calendar or a bar of page numbers set in columns; ``counts_in_order``, as page text's
+    one-cell tables). Only the table's own lines: a menu set in columns above it stays a label (review19)."""
     lines = [raw for raw in raw_lines if raw and not raw.isspace()]
     lines = lines[:-1] if lines and signs_off(lines[-1]) else lines
     least = max(TABLE_MIN_ROWS, TABLE_ROWS_SHARE * len(lines))
     text = "\n".join(lines)
     if text.count("  ") + text.count("...") < least:  # fewer gaps than rows needed (most pages), read at C speed
         return frozenset()
-    set_in_columns = [raw for raw in lines if _SET_IN_COLUMNS.search(raw)]
-    if len(set_in_columns) < least:
+    cells = {index: _cells(raw) for index, raw in enumerate(lines) if _SET_IN_COLUMNS.search(raw)}
+    if len(cells) < least:
         return frozenset()
-    figures = [row_figures for row_figures in map(_figure_cells, map(_cells, set_in_columns)) if row_figures]
-    if len(figures) < least or counts_in_order(list(chain(*figures))):
+    figures = {index: found for index, row in cells.items() if (found := _figure_cells(row))}
+    if len(figures) < least or counts_in_order(list(chain(*figures.values()))):
         return frozenset()
-    return frozenset(map(collapse, set_in_columns))
+    if sum(len(lines[index].split()) for index in figures) < TABLE_WORDS_SHARE * len(text.split()):
+        return frozenset()
+    return frozenset(
+        collapse(lines[index])
+        for index, row in cells.items()
+        if index in figures or index + 1 in figures or all(map(_EMPTY_CELL.fullmatch, row[1:]))
+    )
 
 
 def _cells(raw: str) -> list[str]:
@@ -141,10 +161,13 @@ def _figure_cells(cells: list[str]) -> list[str]:
 
 
 def _is_figure_cell(cell: str) -> bool:
-    """True when more than half the cell's words are figures (``_FIGURE_WORD``) and a digit is among them."""
+    """True when more than half the cell's words are figures (``_FIGURE_WORD``), a digit among them, and no word
+    names a month."""
     words = cell.split()
+    if any(word.lower().rstrip(".,") in _MONTH_NAMES for word in words):
+        return False
     figures = sum(1 for word in words if _FIGURE_WORD.fullmatch(word))
-    return 2 * figures > len(words) and any(map(str.isdigit, cell))
+    return 2 * figures > len(words) and _DIGIT.search(cell) is not None
 
 
 def _is_prompt_or_marker(line: str) -> bool:
