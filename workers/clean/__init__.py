@@ -12,6 +12,7 @@ from workers.clean.body import (
     is_all_copy,
     is_article_like,
     is_clean_copy,
+    table_rows,
 )
 from workers.clean.html import extract_html
 from workers.clean.language import detect_language
@@ -89,13 +90,17 @@ def extract(raw: RawArticle) -> Extract:
 
 def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
     """True when a text (its ``raw_lines``, and those ``unwrap``ped) is wire copy sent as text: no furniture in it
-    (``is_clean_copy``; signed, the headings of its tables read as such) and a wire agency's mark on it: its
-    sign-off (``is_signed``), a dateline, a credit trailer or a continued take (``_marked_unsigned``). Without that
+    (``is_clean_copy``; signed, the headings of its tables read as such; set in columns, its rows and headings) and a
+    wire agency's mark on it: its sign-off (``is_signed``), a table of figures set in fixed-width columns
+    (``table_rows``), a dateline, a credit trailer or a continued take (``_marked_unsigned``). Without that
     positive evidence a short text with no furniture the stage knows (a cookie wall or paywall in another language,
     a 404 page, a menu, a page's footer) reads as clean copy too, indented or not: such a text goes the page-text
-    path. Unsigned copy with no mark (a market report, a dividend notice) is sent whole as a ``body``."""
+    path. Unsigned copy with no mark (a dividend notice, a story) is sent whole as a ``body``."""
     signed = is_signed(lines, raw_lines)
-    return (signed or _marked_unsigned(lines, raw_lines)) and is_clean_copy(lines, signed)  # the mark first
+    if (signed or _marked_unsigned(lines, raw_lines)) and is_clean_copy(lines, signed):  # the mark first
+        return True
+    table = table_rows(raw_lines)  # read only here: most signed copy holds no label, most pages no such table
+    return bool(table) and is_clean_copy(lines, signed, table)
 
 
 def _marked_unsigned(lines: list[str], raw_lines: list[str]) -> bool:

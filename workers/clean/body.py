@@ -2,17 +2,21 @@
 
 Nothing of such a body is furniture: its tables of figures, lists of names and one-line quotes are the article.
 The only judgement left is whether anything in it reads as an article at all. A ``text`` input with no furniture
-in it (``is_clean_copy``) and a wire agency's mark on it (wire copy sent as text) is such an article too.
+in it (``is_clean_copy``) and a wire agency's mark on it (wire copy sent as text) is such an article too; a table
+set in fixed-width columns (``table_rows``) is one such mark: the wire's typesetting, which no page shows once a
+scraper has dropped its tags.
 """
 
 from __future__ import annotations
 
 import re
+from itertools import chain
 
 from workers.clean.chrome import is_chrome, is_end_marker
-from workers.clean.normalize import word_count
+from workers.clean.normalize import collapse, word_count
 from workers.clean.pagetext import (
     PROSE_MIN_WORDS,
+    counts_in_order,
     ends_sentence,
     has_number,
     is_figure_row,
@@ -42,6 +46,39 @@ _EMPTY_ROW = re.compile(r"[A-Z]{3}\d(?:[ \t]++-{2,3}+){2,}+")
 # Business / Markets 3") stand one by one between its labels. review13's suggested bound, checked on Reuters
 # 3,000-end (the signed tables of items 14133 and 15193 run to 3 words a row).
 ROW_OF_ONE_FIGURE_WORDS = 4
+# A table set in fixed-width columns, as the wire sets its quote and price tables ("MINNEAPOLIS WHEAT / MAY7 284 3/4
+# UP 1 1/4", "uk  12.622 - 12.634", "BUENOS AIRES.......27.......21"): cells parted by two blanks or more or by a dot
+# leader. A scraper that drops a page's tags leaves no such gap; a renderer that lays pages out in columns (w3m) does,
+# but its rows' cells are headlines, menus and dates, not figures. Possessive: each blank or dot is read once.
+_CELL_GAP = re.compile(r" {2,}+|\.{3,}+")
+# A line with such a gap between two cells; the cell before it ends in no dot, so a run of dots is read once.
+_SET_IN_COLUMNS = re.compile(r"[^\s.](?: {2,}+|\.{3,}+)\S")
+# A word of a figure cell: a number, a fraction or a range ("284", "3/4", "5-7/8", "12.622", "(567)"), or the dash of
+# an empty quote ("-", "--", "---"); not a time ("18:00") nor a date ("15.01.08", "1/26/08", "2008-01-12"), a
+# listing's or a list of links' (the windows of pages rendered by w3m; the ISO form from review19).
+_FIGURE_WORD = re.compile(r"(?!\(?\d++([./-])\d++\1)[-+(]?\d[\d.,/%-]*+\)?|-{1,3}")
+# A cell naming a month is a date, not a figure ("12 Jan 2008": review19's list of dated links).
+_MONTH_NAMES = frozenset(
+    (
+        *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january"),
+        *("february", "march", "april", "june", "july", "august", "september", "october", "november", "december"),
+    )
+)
+_DIGIT = re.compile(r"\d")  # an ASCII digit: str.isdigit takes "²", which no figure pattern reads
+_EMPTY_CELL = re.compile(r"-{1,3}")
+# Share of a text's lines (its sign-off aside) that are rows of figures set in columns for the text to be such a
+# table. Chosen on Reuters items 12,000-12,999 (every value from 0.3 to 0.5 keeps the same tables; 0.6 loses the quote
+# tables whose last rows hold only empty cells, "DEC7  --     --"), checked on 13,000-end and on the AEB and L3S-GN1
+# pages rendered by w3m, whole and in fragments (docs/cleaning.md).
+TABLE_ROWS_SHARE = 0.5
+# Rows of figures a table holds at least: two are as often a page's pair of figured lines (a score box, a byline's
+# date) as a table (windows of pages rendered by w3m: 505 kept whole with two, 424 with three); every Reuters table
+# that the test reads holds three or more.
+TABLE_MIN_ROWS = 3
+# Share of a text's words its rows of figures hold at least: an article that ends in a ticker sidebar has more lines of
+# the sidebar than of its paragraphs but few of its words (review19's case, which page text cuts to the article). A
+# third keeps every Reuters table that ``TABLE_ROWS_SHARE`` keeps (a half loses 13942, 15420 and 15580).
+TABLE_WORDS_SHARE = 1 / 3
 
 
 def body_paragraphs(body: str) -> list[str]:
@@ -74,11 +111,63 @@ def _with_the_line_before(lines: list[str], index: int) -> str:
     return f"{before} {line}" if cut else line
 
 
-def is_clean_copy(lines: list[str], signed: bool = False) -> bool:
+def is_clean_copy(lines: list[str], signed: bool = False, table: frozenset[str] = frozenset()) -> bool:
     """True when the (unwrapped) lines of a text hold no furniture: at most ``CLEAN_COPY_LABELS`` labels, no
     prompt (share, subscribe, cookies, copyright) and no heading that opens the furniture after an article. A
-    ``signed`` text (the wire's sign-off closes it) reads its labels as the wire sets them (``_is_label``)."""
-    return _labels_within(lines, CLEAN_COPY_LABELS, signed=signed) and not any(map(_is_prompt_or_marker, lines))
+    ``signed`` text (the wire's sign-off closes it) reads its labels as the wire sets them (``_is_label``); the
+    lines of a ``table`` set in columns (``table_rows``) are its rows and headings, no labels."""
+    return _labels_within(lines, CLEAN_COPY_LABELS, signed=signed, table=table) and not any(
+        map(_is_prompt_or_marker, lines)
+    )
+
+
+def table_rows(raw_lines: list[str]) -> frozenset[str]:
+    """The lines of a text that is a table of figures set in columns (``_CELL_GAP``), as ``unwrap`` gives them: its
+    rows of figures, a heading set in columns over one, its rows of empty cells; none when the text is no such
+    table. Such a table: ``TABLE_ROWS_SHARE`` of its lines (its sign-off aside), and ``TABLE_MIN_ROWS`` at least,
+    are rows of figures (``_figure_cells``) holding ``TABLE_WORDS_SHARE`` of its words, whose figures do not count
+    up or down in order (a calendar or a bar of page numbers set in columns; ``counts_in_order``, as page text's
+    one-cell tables). Only the table's own lines: a menu set in columns above it stays a label (review19)."""
+    lines = [raw for raw in raw_lines if raw and not raw.isspace()]
+    lines = lines[:-1] if lines and signs_off(lines[-1]) else lines
+    least = max(TABLE_MIN_ROWS, TABLE_ROWS_SHARE * len(lines))
+    text = "\n".join(lines)
+    if text.count("  ") + text.count("...") < least:  # fewer gaps than rows needed (most pages), read at C speed
+        return frozenset()
+    cells = {index: _cells(raw) for index, raw in enumerate(lines) if _SET_IN_COLUMNS.search(raw)}
+    if len(cells) < least:
+        return frozenset()
+    figures = {index: found for index, row in cells.items() if (found := _figure_cells(row))}
+    if len(figures) < least or counts_in_order(list(chain(*figures.values()))):
+        return frozenset()
+    if sum(len(lines[index].split()) for index in figures) < TABLE_WORDS_SHARE * len(text.split()):
+        return frozenset()
+    return frozenset(
+        collapse(lines[index])
+        for index, row in cells.items()
+        if index in figures or index + 1 in figures or all(map(_EMPTY_CELL.fullmatch, row[1:]))
+    )
+
+
+def _cells(raw: str) -> list[str]:
+    """The cells of a raw line, parted by two blanks or more or a dot leader, each ``collapse``d."""
+    return [cell for cell in map(collapse, _CELL_GAP.split(raw)) if cell]
+
+
+def _figure_cells(cells: list[str]) -> list[str]:
+    """The figure cells of a row set in columns: cells more than half of whose words are figures (``_FIGURE_WORD``),
+    a digit among them ("MAY7 284 3/4", "12.622 - 12.634"; not "Issue 1365", "[08]")."""
+    return [cell for cell in cells if _is_figure_cell(cell)]
+
+
+def _is_figure_cell(cell: str) -> bool:
+    """True when more than half the cell's words are figures (``_FIGURE_WORD``), a digit among them, and no word
+    names a month."""
+    words = cell.split()
+    if any(word.lower().rstrip(".,") in _MONTH_NAMES for word in words):
+        return False
+    figures = sum(1 for word in words if _FIGURE_WORD.fullmatch(word))
+    return 2 * figures > len(words) and _DIGIT.search(cell) is not None
 
 
 def _is_prompt_or_marker(line: str) -> bool:
@@ -90,12 +179,14 @@ def is_all_copy(lines: list[str]) -> bool:
     return _labels_within(lines, 0, start=0)
 
 
-def _labels_within(lines: list[str], most: int, start: int = 1, signed: bool = False) -> bool:
+def _labels_within(
+    lines: list[str], most: int, start: int = 1, signed: bool = False, table: frozenset[str] = frozenset()
+) -> bool:
     """True when no more than ``most`` lines from the ``start``-th (after the first, which may be a headline)
-    read as labels (``_is_label``)."""
+    read as labels (``_is_label``), the lines of a ``table`` set in columns aside."""
     labels = 0
     for index in range(start, len(lines)):
-        if not _is_label(lines, index, signed):
+        if lines[index] in table or not _is_label(lines, index, signed):
             continue
         labels += 1
         if labels > most:

@@ -352,7 +352,7 @@ def _table_cells(lines: list[str], counts: list[int], prompts: _Prompts) -> list
         for start, end in _long_runs(bytes(not prompts[line] for line in short)):
             cells = short[start:end]
             numbers = [line for line in cells if _BARE_NUMBER.fullmatch(line)]
-            if 2 * len(numbers) >= len(cells) and not _counts_in_order(numbers):
+            if 2 * len(numbers) >= len(cells) and not counts_in_order(numbers):
                 marks[short_start + start : short_start + end] = [True] * len(cells)
     return marks
 
@@ -365,7 +365,7 @@ def _long_runs(members: bytes) -> Iterator[tuple[int, int]]:
     return (match.span() for match in _LONG_RUN.finditer(members))
 
 
-def _counts_in_order(numbers: list[str]) -> bool:
+def counts_in_order(numbers: list[str]) -> bool:
     """True when the numbers, read in turn, mostly go one way (1, 2, 3 ... or 2005, 2004 ...): a widget's."""
     values = [float(_VALUE.findall(number.replace(",", ""))[0]) for number in numbers]
     steps = [later - earlier for earlier, later in pairwise(values)]
