@@ -113,6 +113,9 @@ def test_headline_detection() -> None:
     assert looks_like_headline("Russia says it will help Taliban fight Islamic State")
     assert not looks_like_headline("This is a sentence of body text.")
     assert not looks_like_headline("Menu")
+    assert not looks_like_headline('The chiefs met and agreed to close the deal "as expeditiously as possible."')
+    assert not looks_like_headline("The chiefs met and agreed to close the deal (as the court had asked).")
+    assert looks_like_headline('Viacom chiefs agree to work "as expeditiously as possible"')
 
 
 def test_page_text_without_headline_has_no_title() -> None:

@@ -76,6 +76,9 @@ UNSIGNED_WIRE_COPY = (
     "reuters21578-4440",
     "reuters21578-9486",
 )
+# An unsigned hard-wrapped story of Reuters 3,000-11,999 whose lede ends in a quote ('... "as expeditiously as
+# possible."'): page text took it for a headline, the title, and dropped it from the text (clean20).
+LEDE_IN_QUOTES = "reuters21578-3356"
 # Unsigned quote and price tables of Reuters 12,000-end set in fixed-width columns, as the wire sets its tables
 # (clean19; the rule was chosen on items 12,000-12,999): an hourly quote table whose last rows hold only empty cells
 # (14011, 23 words, dead-lettered before), a currency table opening with the tail of the one before (13329), a grain
@@ -683,6 +686,14 @@ def test_a_headline_set_apart_from_a_clean_text_is_its_title() -> None:
     )
     run_on = clean_article(raw(text=text.replace("\n\n", "\n")), ORIGIN, OPTIONS)  # wire copy's first line runs on
     assert run_on["title"] is None and run_on["text"].startswith("Rates rise again")
+
+
+def test_a_lede_ending_in_a_quoted_full_stop_is_body_not_a_title() -> None:
+    """Reuters 3356 (unsigned, so page text): its lede, closed by a quote, was its title and lost from its text."""
+    story = reuters_item(LEDE_IN_QUOTES, 3000, None)
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert article["title"] is None
+    assert kept(story, article["text"]) == 1.0, article["text"]
 
 
 @pytest.mark.parametrize("text", NOT_ARTICLES.values(), ids=list(NOT_ARTICLES))

@@ -135,8 +135,10 @@ def ends_sentence(line: str) -> bool:
 
 
 def looks_like_headline(line: str) -> bool:
-    """A headline: a few words, not too long, not ending like a sentence of body text."""
-    return len(_words(line)) >= 3 and len(line) <= MAX_TITLE_CHARS and not line.endswith((".", ":", ";", ","))
+    """A headline: a few words, not too long, not ending like a sentence of body text, closing quotes and brackets
+    aside (a lede ends '... "as expeditiously as possible."', Reuters item 3356)."""
+    ends_like_body = line.rstrip(CLOSERS).endswith((".", ":", ";", ","))
+    return len(_words(line)) >= 3 and len(line) <= MAX_TITLE_CHARS and not ends_like_body
 
 
 PROSE_LINE_CHARS = 80  # longer lines are the page's prose, as far as its language goes
