@@ -27,6 +27,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 TEMPLATED_TITLE = re.compile(r"\b(QTR|NET|LOSS|DIV|DIVIDEND|PAYOUT|SHR|PROFIT|EARNINGS)\b")
 CORPUS_START = datetime(1987, 2, 26, tzinfo=UTC).timestamp()  # the first and last days of Reuters-21578
 CORPUS_END = datetime(1987, 10, 20, tzinfo=UTC).timestamp()
+# Every story of a dev set runs in the corpus's year (Reuters at its wire time, AEB bodies placed in its span), so an
+# outlet's copyright line, which names the year a story ran, names this one on all its copies.
+COPYRIGHT_YEAR = datetime.fromtimestamp(CORPUS_START, UTC).year
 OUTLETS = ("The Daily Courier", "Metro Ledger", "Valley Times", "Harbor Post", "The Evening Star", "Coastal News")
 REPORTERS = ("Anna Kowalski", "David Osei", "Maria Santos", "Tom Becker", "Lena Fischer", "Raj Patel")
 CITIES = ("LONDON", "NEW YORK", "TOKYO", "WASHINGTON", "FRANKFURT", "PARIS", "SYDNEY", "CHICAGO")
@@ -122,11 +125,13 @@ def retitle(paragraphs: list[str], rng: random.Random) -> list[str]:
 
 
 def boilerplate(paragraphs: list[str], rng: random.Random) -> list[str]:
-    """Outlet boilerplate above and/or below the story."""
+    """Outlet boilerplate above and/or below the story: the outlet's own lines, word for word the same on every
+    story it runs (its copyright line names the year the story ran, ``COPYRIGHT_YEAR``)."""
     outlet = rng.choice(OUTLETS)
+    rng.randint(1987, 2024)  # the year once drawn per copy: still drawn, so that the rest of a dev set is unchanged
     above = [f"Sign up for {outlet}'s morning newsletter to get the day's top stories in your inbox."]
     below = [
-        f"Copyright {rng.randint(1987, 2024)} {outlet}. All rights reserved. This material may not be "
+        f"Copyright {COPYRIGHT_YEAR} {outlet}. All rights reserved. This material may not be "
         "published, broadcast, rewritten or redistributed.",
         "Read more: Follow our live coverage and share your views in the comments below.",
     ]
