@@ -410,8 +410,13 @@ class DedupIndex:
         theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
         their_words = sum_across(np.where(theirs, _at(store.edge_words, rows), 0))
         our_words = sum_across(np.where(ours, _at(store.edge_words, mine), 0))
-        both = self._held_by_both(rows, mine, theirs, ours)
-        shared = np.maximum(shared - sum_across(np.where(any_across(both), _at(store.edge_words, rows), 0)), 0)
+        # The boilerplate paragraphs both hold, compared only for the pairs where both hold some: the others hold
+        # none in common (a [pairs, 6, 6] comparison for each pair that reaches this otherwise).
+        wrapped = np.flatnonzero(any_across(theirs) & any_across(ours))
+        both = any_across(self._held_by_both(rows[wrapped], mine[wrapped], theirs[wrapped], ours[wrapped]))
+        held = np.zeros(len(rows), dtype=np.int64)
+        held[wrapped] = sum_across(np.where(both, _at(store.edge_words, rows[wrapped]), 0))
+        shared = np.maximum(shared - held, 0)
         their_own, my_own = sizes - their_words, my_sizes - our_words
         containment[near] = np.minimum(shared / np.maximum(np.minimum(their_own, my_own), floor), 1.0)
         grown[near] = (my_sizes >= REVISION_GROWTH * sizes) & (my_own >= REVISION_GROWTH * np.maximum(their_own, floor))
