@@ -23,7 +23,7 @@ from workers.dedup.sketch import (
     any_across,
     sum_across,
 )
-from workers.dedup.store import MAX_CHAIN, MAX_ROWS, NO_ROW, RowNumbers, Rows, Store
+from workers.dedup.store import EQUAL_CHUNK, MAX_CHAIN, MAX_ROWS, NO_ROW, RowNumbers, Rows, Store
 
 
 def test_row_numbers_read_back_what_was_stored_the_last_write_winning() -> None:
@@ -207,3 +207,21 @@ def test_a_fact_samples_reductions_word_by_word_are_numpys() -> None:
         assert np.array_equal(_any_of_words(truth), truth.any(axis=-1))
         counts = _count_of_words(truth)
         assert counts.dtype == truth.sum(axis=-1).dtype and np.array_equal(counts, truth.sum(axis=-1))
+
+
+def test_the_equal_signature_values_counted_a_chunk_at_a_time_are_the_whole_comparisons() -> None:
+    """``Store.equal_values`` compares the pairs' signatures ``EQUAL_CHUNK`` pairs at a time: on Reuters stories, their
+    trimmed copies and strangers, over more pairs than one chunk and a last chunk cut short, the same counts as one
+    comparison of all pairs' signature values."""
+    stories = ["\n\n".join(story["paragraphs"]) for story in itertools.islice(syndication.reuters_bodies(), 300)]
+    texts = [*stories, *(text[: len(text) // 2] for text in stories)]
+    sketches = Sketcher(128, 5).sketch_many(texts)
+    store, slots = filled_store(sketches.signatures)
+    rng = np.random.default_rng(4)
+    pairs = 2 * EQUAL_CHUNK + 77
+    rows, mine = rng.choice(slots, pairs), rng.choice(slots, pairs)
+    rows[:300], mine[:300] = slots[:300], slots[300:600]  # a story and its trimmed copy
+    whole = (sketches.signatures[rows] == sketches.signatures[mine]).sum(axis=1)
+    equal = store.equal_values(rows, mine)
+    assert equal.dtype == np.intp and np.array_equal(equal, whole)
+    assert (equal[:300] > 0).all() and (equal[300:] < 128).any() and store.equal_values(rows[:0], mine[:0]).size == 0

@@ -410,8 +410,13 @@ class DedupIndex:
         theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
         their_words = sum_across(np.where(theirs, _at(store.edge_words, rows), 0))
         our_words = sum_across(np.where(ours, _at(store.edge_words, mine), 0))
-        both = self._held_by_both(rows, mine, theirs, ours)
-        shared = np.maximum(shared - sum_across(np.where(any_across(both), _at(store.edge_words, rows), 0)), 0)
+        # The boilerplate paragraphs both hold, compared only for the pairs where both hold some: the others hold
+        # none in common (a [pairs, 6, 6] comparison for each pair that reaches this otherwise).
+        wrapped = np.flatnonzero(any_across(theirs) & any_across(ours))
+        both = any_across(self._held_by_both(rows[wrapped], mine[wrapped], theirs[wrapped], ours[wrapped]))
+        held = np.zeros(len(rows), dtype=np.int64)
+        held[wrapped] = sum_across(np.where(both, _at(store.edge_words, rows[wrapped]), 0))
+        shared = np.maximum(shared - held, 0)
         their_own, my_own = sizes - their_words, my_sizes - our_words
         containment[near] = np.minimum(shared / np.maximum(np.minimum(their_own, my_own), floor), 1.0)
         grown[near] = (my_sizes >= REVISION_GROWTH * sizes) & (my_own >= REVISION_GROWTH * np.maximum(their_own, floor))
@@ -503,10 +508,7 @@ class DedupIndex:
         store = self._store
         hashes, my_hashes = _at(store.content_hashes, rows), _at(store.content_hashes, mine)
         exact = (hashes[:, 0] == my_hashes[:, 0]) & (hashes[:, 1] == my_hashes[:, 1])  # all(axis=1): twice the time
-        # The equal values counted as bytes in 16 bits (count_nonzero along an axis takes twice as long; num_perm
-        # is far below 65,536).
-        same = _at(store.signatures, rows) == _at(store.signatures, mine)
-        equal = same.view(np.uint8).sum(axis=1, dtype=np.uint16).astype(np.intp)
+        equal = store.equal_values(rows, mine)
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
         same_figures = self._same_figures(rows, mine)
         containment, grown, wrapper = self._containment(
@@ -551,10 +553,11 @@ class DedupIndex:
             return self._duplicate_of(int(pairs.rows[np.argmax(pairs.exact)]), "exact", 1.0)
         order = np.argsort(-pairs.containment, kind="stable")
         order = order[pairs.eligible[order]]
+        rows, canonical = pairs.rows.tolist(), self._store.canonical
         scored: list[tuple[int, str]] = []  # (candidate, cluster), one candidate per cluster
         seen: set[str] = set()
         for i in order.tolist():
-            cluster = self._root(self._store.canonical[int(pairs.rows[i])])
+            cluster = self._root(canonical[rows[i]])
             if cluster not in seen:
                 seen.add(cluster)
                 scored.append((i, cluster))
@@ -563,10 +566,12 @@ class DedupIndex:
         if not scored:
             return None
         probabilities = self._scored(slot, pairs, [i for i, _ in scored]).tolist()
-        probabilities = [
-            self._anchored(slot, pairs, cluster, p, horizon, witnesses) if p >= 0.5 else p
-            for p, (_, cluster) in zip(probabilities, scored, strict=True)
-        ]
+        if max(probabilities) >= 0.5:  # the candidates' scores, read by every cluster's second witness
+            known = dict(zip(rows, pairs.probability.tolist(), strict=True))
+            probabilities = [
+                self._anchored(slot, known, cluster, p, horizon, witnesses) if p >= 0.5 else p
+                for p, (_, cluster) in zip(probabilities, scored, strict=True)
+            ]
         p_best, best, cluster = max(zip(probabilities, (i for i, _ in scored), (c for _, c in scored), strict=True))
         if p_best < 0.5:
             return None
@@ -583,7 +588,7 @@ class DedupIndex:
     def _anchored(
         self,
         slot: int,
-        pairs: CandidatePairs,
+        candidates: dict[int, float],
         cluster: str,
         probability: float,
         horizon: float,
@@ -593,25 +598,27 @@ class DedupIndex:
         also holds against a second witness, one of the cluster's anchors (its first copy, and those of the clusters
         merged into it, still in the window) or another of its members, or when the candidate is an anchor itself;
         else the best of the others, so that A like B and B like C does not join C to A's story on B's word alone.
-        A cluster none of whose anchors is left in the window is judged on its candidate alone; ``witnesses``:
-        anchors scored already (``_anchor_scores``), the others are scored here."""
-        store = self._store
+        A cluster none of whose anchors is left in the window is judged on its candidate alone. ``candidates``: the
+        probability of each candidate row; ``witnesses``: anchors scored already (``_anchor_scores``), the others are
+        scored here."""
+        canonical = self._store.canonical
         anchors = self._anchors({cluster}, slot, horizon)
         if not anchors:
             return probability
-        known = dict(zip(pairs.rows.tolist(), pairs.probability.tolist(), strict=True))  # the candidates' scores
-        known |= {a: witnesses[a] for a in anchors if a not in known and a in witnesses}
+        known = {
+            a: candidates[a] if a in candidates else witnesses[a] for a in anchors if a in candidates or a in witnesses
+        }
         unknown = np.array([a for a in anchors if a not in known], dtype=np.intp)
         if len(unknown):
             scores = self._pairs(unknown, np.full(len(unknown), slot)).probability
             known |= dict(zip(unknown.tolist(), scores.tolist(), strict=True))
-        anchor = max(known[a] for a in anchors)
+        anchor = max(known.values())
         # Members not scored (probability 0, most candidates) are left out: only a second best above 0 counts.
         members = sorted(
             (
                 p
-                for row, p in known.items()
-                if p > 0 and row not in anchors and self._root(store.canonical[row]) == cluster
+                for row, p in candidates.items()
+                if p > 0 and row not in anchors and self._root(canonical[row]) == cluster
             ),
             reverse=True,
         )
