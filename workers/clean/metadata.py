@@ -3,7 +3,7 @@
 ``trafilatura.bare_extraction(with_metadata=True)`` also reads the site name, categories, tags and licence, which
 the stage never uses. This reads the three fields the stage uses, with the same rules and the same results, on
 the tree the stage parsed once. htmldate's date parser (dateparser, for the date strings htmldate's own patterns
-cannot read) reads the languages the stage can detect, not all of dateparser's (``date_languages``).
+cannot read) reads English and the page's own language (``day_languages``), not all of dateparser's.
 """
 
 from __future__ import annotations
@@ -154,4 +154,5 @@ def warm_up() -> None:
     htmldate hands hard date strings to dateparser, which loads them on first use: about 2.5 s of CPU once a process
     (a worker calls this at start; the benchmark before it times the stage).
     """
-    date_parser().get_date_data("no date here")
+    with _DAY_SEARCH:
+        date_parser().get_date_data("no date here")
