@@ -10,9 +10,9 @@ from htmldate.extractors import get_external_parser
 from trafilatura.metadata import extract_author, extract_metadata
 from trafilatura.utils import load_html
 
-from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_pages
+from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_page, load_pages
 from workers.clean import CleanOptions, clean_article
-from workers.clean.metadata import date_languages, date_parser, may_name_author, page_metadata
+from workers.clean.metadata import date_languages, date_parser, day_languages, may_name_author, page_metadata
 from workers.records import Origin, RawArticle
 
 PAGE = (
@@ -100,3 +100,23 @@ def test_the_date_search_uses_the_limited_parser() -> None:
     get_external_parser().languages = None
     page_metadata(load_html(PAGE))
     assert get_external_parser().languages == date_languages()
+
+
+def test_a_pages_date_strings_are_read_in_english_and_its_own_language() -> None:
+    assert (day_languages("en"), day_languages("de"), day_languages("no")) == (["en"], ["en", "de"], ["en", "nb"])
+    assert day_languages(None) == day_languages("xx") == date_languages()  # unknown: every language py3langid names
+    assert date_parser("de").get_date_data("16. Januar 2008, 10:00 Uhr")["date_obj"] == datetime(2008, 1, 16, 10)
+    assert date_parser("fr").get_date_data("16. Januar 2008, 10:00 Uhr")["date_obj"] is None
+    assert date_parser("fr").get_date_data("mercredi 16 janvier 2008")["date_obj"] == datetime(2008, 1, 16)
+
+
+# An English page of L3S-GN1 listing past awards ("James Harden (Fr.), Jan. 7, 2008", "(Jr.), Dec. 21, 1998"): read
+# in every language, "(Jr.), Dec. 21, 1998" is a date (a Dutch locale's), in English it is not. Both days are wrong
+# (the page is of 2008-01-07); what is tested is that a search never takes the reading of the search before it.
+AWARDS_PAGE = "96ee20a1-5898-428a-98da-39d75cf88c87"
+
+
+def test_pages_searched_in_turn_keep_their_own_languages_days() -> None:
+    tree = load_html(load_page(DEFAULT_L3S, AWARDS_PAGE).html)
+    days = [page_metadata(tree, language=language).day for language in (None, "en", None, "en")]
+    assert days == ["1998-12-21", "2003-02-16", "1998-12-21", "2003-02-16"]

@@ -103,9 +103,9 @@ def extract_html(html: str, with_day: bool = True) -> HtmlExtract:
     ``with_day=False``: the publication day is not searched for (the raw record carries its own time).
     """
     tree = load_html(html)
-    meta = page_metadata(tree, with_day) if tree is not None else PageMetadata(None, None, None)
     rendered = render_tree(tree) if tree is not None else render_page(html)
     page = read_page_lines(rendered.text)
+    meta = page_metadata(tree, with_day, page.language) if tree is not None else PageMetadata(None, None, None)
     stopwords = page.stopwords
     body = _trafilatura(
         "precision", _extraction(tree, favor_precision=True, **FAST), meta.title, stopwords, rendered.links
