@@ -231,10 +231,11 @@ def plain_fact_match(mine: np.ndarray, my_counts: np.ndarray, theirs: np.ndarray
     )
 
 
-def test_fact_samples_compared_with_one_side_masked_after_the_any_are_the_plain_comparisons() -> None:
-    """``fact_match`` masks their usable slots in the [pairs, slots, slots] comparisons and mine after the ``any``, and
-    compares contexts in 16 bits: on Reuters stories against their halves, their copies with every figure changed and
-    strangers, the same five counts as the plain comparisons with both sides masked in the cube."""
+def test_fact_samples_compared_in_fewer_cubes_give_the_plain_comparisons_counts() -> None:
+    """``fact_match`` masks their usable slots in the [pairs, slots, slots] comparisons and mine after the ``any``,
+    compares contexts in 16 bits and finds the keys agreed before in their context by running counts: on Reuters
+    stories against their halves, their copies with every figure changed and strangers, the same five counts as the
+    plain comparisons (both sides masked in the cube, a cube of the contexts' earlier slots)."""
     stories = ["\n\n".join(story["paragraphs"]) for story in itertools.islice(syndication.reuters_bodies(), 300)]
     changed = [re.sub(r"\d", lambda digit: str((int(digit.group()) + 1) % 10), text) for text in stories]
     sketches = Sketcher(128, 5).sketch_many([*stories, *(text[: len(text) // 2] for text in stories), *changed])

@@ -600,7 +600,6 @@ class FactMatch(NamedTuple):
 
 
 _SLOTS = np.arange(FACTS_KEPT)
-_BEFORE = _SLOTS[None, :] < _SLOTS[:, None]  # [i, k]: k comes before i in a sample
 
 
 def fact_match(mine: np.ndarray, my_counts: np.ndarray, theirs: np.ndarray, their_counts: np.ndarray) -> FactMatch:
@@ -624,8 +623,10 @@ def fact_match(mine: np.ndarray, my_counts: np.ndarray, theirs: np.ndarray, thei
     shared = _any_of_words((my_contexts[:, :, None] == their_contexts[:, None, :]) & usable) & my_ok
     first = np.ones_like(my_ok)
     first[:, 1:] = my_contexts[:, 1:] != my_contexts[:, :-1]
-    same_context_before = (my_contexts[:, :, None] == my_contexts[:, None, :]) & _BEFORE
-    agreed_before = _any_of_words(same_context_before & common[:, None, :])
+    # A key agreed before in its context: a context's keys sit side by side, so the common keys counted before the
+    # slot exceed those counted before its context's first slot (running counts, not a [pairs, slots, slots] cube).
+    common_before = np.cumsum(common, axis=1) - common
+    agreed_before = common_before > np.maximum.accumulate(np.where(first, common_before, 0), axis=1)
     return FactMatch(
         shared=_count_of_words(shared & first),
         agreeing=_count_of_words(common & ~agreed_before),
