@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import re
 import struct
 
 import numpy as np
@@ -19,8 +20,10 @@ from workers.dedup.sketch import (
     Sketcher,
     Sketches,
     _any_of_words,
+    _bound,
     _count_of_words,
     any_across,
+    fact_match,
     sum_across,
 )
 from workers.dedup.store import EQUAL_CHUNK, MAX_CHAIN, MAX_ROWS, NO_ROW, RowNumbers, Rows, Store
@@ -207,6 +210,50 @@ def test_a_fact_samples_reductions_word_by_word_are_numpys() -> None:
         assert np.array_equal(_any_of_words(truth), truth.any(axis=-1))
         counts = _count_of_words(truth)
         assert counts.dtype == truth.sum(axis=-1).dtype and np.array_equal(counts, truth.sum(axis=-1))
+
+
+def plain_fact_match(mine: np.ndarray, my_counts: np.ndarray, theirs: np.ndarray, their_counts: np.ndarray) -> tuple:
+    """``fact_match`` from its definitions with numpy's reductions: every comparison over [pairs, slots, slots] with
+    both sides' usable slots masked there, the contexts as the keys' dtype."""
+    bound = np.minimum(_bound(mine, my_counts), _bound(theirs, their_counts))[:, None]
+    slots = np.arange(FACTS_KEPT)
+    my_ok = (my_counts[:, 1:2] > slots) & (mine <= bound)
+    their_ok = (their_counts[:, 1:2] > slots) & (theirs <= bound)
+    both = my_ok[:, :, None] & their_ok[:, None, :]
+    common = ((mine[:, :, None] == theirs[:, None, :]) & both).any(axis=2)
+    contexts, their_contexts = mine >> 16, theirs >> 16
+    shared = ((contexts[:, :, None] == their_contexts[:, None, :]) & both).any(axis=2)
+    first = np.concatenate((np.ones((len(mine), 1), dtype=bool), contexts[:, 1:] != contexts[:, :-1]), axis=1)
+    before = (contexts[:, :, None] == contexts[:, None, :]) & (slots[None, :] < slots[:, None])
+    agreed_before = (before & common[:, None, :]).any(axis=2)
+    return tuple(
+        truth.sum(axis=1) for truth in (shared & first & my_ok, common & ~agreed_before, common, my_ok, their_ok)
+    )
+
+
+def test_fact_samples_compared_in_fewer_cubes_give_the_plain_comparisons_counts() -> None:
+    """``fact_match`` masks their usable slots in the [pairs, slots, slots] comparisons and mine after the ``any``,
+    compares contexts in 16 bits and finds the keys agreed before in their context by running counts: on Reuters
+    stories against their halves, their copies with every figure changed and strangers, the same five counts as the
+    plain comparisons (both sides masked in the cube, a cube of the contexts' earlier slots)."""
+    stories = ["\n\n".join(story["paragraphs"]) for story in itertools.islice(syndication.reuters_bodies(), 300)]
+    changed = [re.sub(r"\d", lambda digit: str((int(digit.group()) + 1) % 10), text) for text in stories]
+    sketches = Sketcher(128, 5).sketch_many([*stories, *(text[: len(text) // 2] for text in stories), *changed])
+    rng = np.random.default_rng(5)
+    mine = np.concatenate((np.arange(300), np.arange(300), rng.integers(0, 900, 600)))
+    theirs = np.concatenate((np.arange(300, 600), np.arange(600, 900), rng.integers(0, 900, 600)))
+    matches = []
+    for facts, counted in ((sketches.numbers, [0, 2]), (sketches.names, [1, 3])):
+        counts = sketches.fact_counts[:, counted]
+        match = fact_match(facts[mine], counts[mine], facts[theirs], counts[theirs])
+        plain = plain_fact_match(facts[mine], counts[mine], facts[theirs], counts[theirs])
+        assert all(
+            np.array_equal(got, want) and got.dtype == want.dtype for got, want in zip(match, plain, strict=True)
+        )
+        matches.append(match)
+    # The inputs reach every count: numbers in a shared context that differ (the changed copies), agreeing ones.
+    numbers = matches[0]
+    assert (numbers.shared[300:600] > numbers.common[300:600]).any() and (numbers.agreeing[:300] > 0).any()
 
 
 def test_the_equal_signature_values_counted_a_chunk_at_a_time_are_the_whole_comparisons() -> None:

@@ -600,7 +600,6 @@ class FactMatch(NamedTuple):
 
 
 _SLOTS = np.arange(FACTS_KEPT)
-_BEFORE = _SLOTS[None, :] < _SLOTS[:, None]  # [i, k]: k comes before i in a sample
 
 
 def fact_match(mine: np.ndarray, my_counts: np.ndarray, theirs: np.ndarray, their_counts: np.ndarray) -> FactMatch:
@@ -615,16 +614,21 @@ def fact_match(mine: np.ndarray, my_counts: np.ndarray, theirs: np.ndarray, thei
     bound = np.minimum(_bound(mine, my_counts), _bound(theirs, their_counts))[:, None]
     my_ok = (my_counts[:, 1:2] > _SLOTS) & (mine <= bound)
     their_ok = (their_counts[:, 1:2] > _SLOTS) & (theirs <= bound)
-    both = my_ok[:, :, None] & their_ok[:, None, :]
-    common = _any_of_words((mine[:, :, None] == theirs[:, None, :]) & both)
-    my_contexts, their_contexts = mine >> 16, theirs >> 16
-    shared = _any_of_words((my_contexts[:, :, None] == their_contexts[:, None, :]) & both)
+    # A slot of mine meets one of theirs both usable: their side masked in the [pairs, slots, slots] comparison, mine
+    # after the ``any`` (the same truth, one [pairs, slots] mask instead of a third cube of bools).
+    usable = their_ok[:, None, :]
+    common = _any_of_words((mine[:, :, None] == theirs[:, None, :]) & usable) & my_ok
+    # A key's context is its high 16 bits: compared as uint16, half the bytes of the two cubes' comparisons.
+    my_contexts, their_contexts = (mine >> 16).astype(np.uint16), (theirs >> 16).astype(np.uint16)
+    shared = _any_of_words((my_contexts[:, :, None] == their_contexts[:, None, :]) & usable) & my_ok
     first = np.ones_like(my_ok)
     first[:, 1:] = my_contexts[:, 1:] != my_contexts[:, :-1]
-    same_context_before = (my_contexts[:, :, None] == my_contexts[:, None, :]) & _BEFORE
-    agreed_before = _any_of_words(same_context_before & common[:, None, :])
+    # A key agreed before in its context: a context's keys sit side by side, so the common keys counted before the
+    # slot exceed those counted before its context's first slot (running counts, not a [pairs, slots, slots] cube).
+    common_before = np.cumsum(common, axis=1) - common
+    agreed_before = common_before > np.maximum.accumulate(np.where(first, common_before, 0), axis=1)
     return FactMatch(
-        shared=_count_of_words(shared & first & my_ok),
+        shared=_count_of_words(shared & first),
         agreeing=_count_of_words(common & ~agreed_before),
         common=_count_of_words(common),
         mine=_count_of_words(my_ok),
