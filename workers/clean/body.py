@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from itertools import chain
 
-from workers.clean.chrome import is_chrome, is_end_marker
+from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
 from workers.clean.normalize import collapse, word_count
 from workers.clean.pagetext import (
     PROSE_MIN_WORDS,
@@ -54,16 +54,10 @@ _CELL_GAP = re.compile(r" {2,}+|\.{3,}+")
 # A line with such a gap between two cells; the cell before it ends in no dot, so a run of dots is read once.
 _SET_IN_COLUMNS = re.compile(r"[^\s.](?: {2,}+|\.{3,}+)\S")
 # A word of a figure cell: a number, a fraction or a range ("284", "3/4", "5-7/8", "12.622", "(567)"), or the dash of
-# an empty quote ("-", "--", "---"); not a time ("18:00") nor a date ("15.01.08", "1/26/08", "2008-01-12"), a
-# listing's or a list of links' (the windows of pages rendered by w3m; the ISO form from review19).
-_FIGURE_WORD = re.compile(r"(?!\(?\d++([./-])\d++\1)[-+(]?\d[\d.,/%-]*+\)?|-{1,3}")
-# A cell naming a month is a date, not a figure ("12 Jan 2008": review19's list of dated links).
-_MONTH_NAMES = frozenset(
-    (
-        *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january"),
-        *("february", "march", "april", "june", "july", "august", "september", "october", "november", "december"),
-    )
-)
+# an empty quote ("-", "--", "---"). A date or a time is none ("15.01.08", "2008-01-12", "12 Jan 2008", "18:00": the
+# stage's date test, ``is_timestamp``, on the word and on the cell), a listing's or a list of links' (the windows of
+# pages rendered by w3m; review19's forms).
+_FIGURE_WORD = re.compile(r"[-+(]?\d[\d.,/%-]*+\)?|-{1,3}")
 _DIGIT = re.compile(r"\d")  # an ASCII digit: str.isdigit takes "²", which no figure pattern reads
 _EMPTY_CELL = re.compile(r"-{1,3}")
 # Share of a text's lines (its sign-off aside) that are rows of figures set in columns for the text to be such a
@@ -161,13 +155,11 @@ def _figure_cells(cells: list[str]) -> list[str]:
 
 
 def _is_figure_cell(cell: str) -> bool:
-    """True when more than half the cell's words are figures (``_FIGURE_WORD``), a digit among them, and no word
-    names a month."""
+    """True when more than half the cell's words are figures (``_FIGURE_WORD``, no date), a digit among them, and
+    the cell, its brackets aside, is no date (``is_timestamp``: "(Monday January 7 2008)")."""
     words = cell.split()
-    if any(word.lower().rstrip(".,") in _MONTH_NAMES for word in words):
-        return False
-    figures = sum(1 for word in words if _FIGURE_WORD.fullmatch(word))
-    return 2 * figures > len(words) and _DIGIT.search(cell) is not None
+    figures = sum(1 for word in words if _FIGURE_WORD.fullmatch(word) and not is_timestamp(word))
+    return 2 * figures > len(words) and _DIGIT.search(cell) is not None and not is_timestamp(cell.strip("()[]"))
 
 
 def _is_prompt_or_marker(line: str) -> bool:
