@@ -145,6 +145,14 @@ CHECK_HALF_TABLES = ("reuters21578-14133", "reuters21578-15193")
 # 5", "May         2/1 D      May          unch") and whose headings stack between its blocks ("SHIPMENT    BASIS /
 # Soybean Oil (points per lb, crude, degummed) / Fob Paranagua"): 14432 was dead-lettered, 14671 kept 59% (clean22).
 SIGNED_QUOTE_TABLES = ("reuters21578-14432", "reuters21578-14671")
+# Known risk (clean22): under a sign-off the lines between a table's rows are its own, so a ranked list set in
+# columns whose wrapped headlines stand between its ranks reads as a signed quote table (windows of 10 and 20 lines
+# of the w3m renderings with "REUTER" appended: 7 of 134,706 texts kept whole that main keeps out, in 3 pages).
+RANKED_LIST_SIGNED = (
+    "    7  Council praises\n       schools\n    8  Mayor moves to Leeds\n    9  United bid for\n       Johnson\n"
+    "    10 Smith: Happiest time in\n       my career\n       Today | 7 Days\n    1  Stamp duty should be cut\n"
+    "    2  Skate park plans\nREUTER"
+)
 # An AEB page (techcrunch.com, 2019) with no prompt at all: only its byline, handle and a separator ("Catherine
 # Shu", "@catherineshu", "/") tell it from an article sent as itself.
 BYLINE_PAGE = "1ace8c85aaee21b9d4505eca506d50c4721c29db62848b567a9703bfe0583892"
@@ -482,6 +490,12 @@ def test_coded_cells_and_stacked_headings_are_read_only_under_the_sign_off(story
     unsigned = [line for line in raw_lines if not wire.signs_off(line)]
     assert body.table_rows(raw_lines, signed=True) and not body.table_rows(unsigned)
     assert not is_wire_copy(unwrap(unsigned), unsigned)
+
+
+@pytest.mark.xfail(strict=True, reason="known risk (clean22): a signed ranked list's wrapped lines read as headings")
+def test_a_signed_ranked_list_set_in_columns_is_no_wire_copy() -> None:
+    raw_lines = RANKED_LIST_SIGNED.splitlines()
+    assert not is_wire_copy(unwrap(raw_lines), raw_lines)
 
 
 def test_a_short_line_beside_rows_of_one_figure_heads_a_table_only_in_signed_copy() -> None:
