@@ -99,7 +99,7 @@ def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
     signed = is_signed(lines, raw_lines)
     if (signed or _marked_unsigned(lines, raw_lines)) and is_clean_copy(lines, signed):  # the mark first
         return True
-    table = table_rows(raw_lines)  # read only here: most signed copy holds no label, most pages no such table
+    table = table_rows(raw_lines, signed)  # read only here: most signed copy holds no label, most pages no table
     return bool(table) and is_clean_copy(lines, signed, table)
 
 

@@ -115,13 +115,18 @@ def is_clean_copy(lines: list[str], signed: bool = False, table: frozenset[str] 
     )
 
 
-def table_rows(raw_lines: list[str]) -> frozenset[str]:
+def table_rows(raw_lines: list[str], signed: bool = False) -> frozenset[str]:
     """The lines of a text that is a table of figures set in columns (``_CELL_GAP``), as ``unwrap`` gives them: its
     rows of figures, a heading set in columns over one, its rows of empty cells; none when the text is no such
     table. Such a table: ``TABLE_ROWS_SHARE`` of its lines (its sign-off aside), and ``TABLE_MIN_ROWS`` at least,
     are rows of figures (``_figure_cells``) holding ``TABLE_WORDS_SHARE`` of its words, whose figures do not count
     up or down in order (a calendar or a bar of page numbers set in columns; ``counts_in_order``, as page text's
-    one-cell tables). Only the table's own lines: a menu set in columns above it stays a label (review19)."""
+    one-cell tables). Only the table's own lines: a menu set in columns above it stays a label (review19).
+
+    A ``signed`` text's table is read as the wire sets its quote tables: a cell may pair a figure with its code
+    ("2/1 D", "196.00 B", "up 1-3/4"; ``_is_figure_cell``), and every line from its first row of figures to its
+    last is the table's, the headings stacked between its blocks too ("SHIPMENT    BASIS / Soybean Oil (points per
+    lb) / Fob Paranagua"; Reuters 14671)."""
     lines = [raw for raw in raw_lines if raw and not raw.isspace()]
     lines = lines[:-1] if lines and signs_off(lines[-1]) else lines
     least = max(TABLE_MIN_ROWS, TABLE_ROWS_SHARE * len(lines))
@@ -131,16 +136,17 @@ def table_rows(raw_lines: list[str]) -> frozenset[str]:
     cells = {index: _cells(raw) for index, raw in enumerate(lines) if _SET_IN_COLUMNS.search(raw)}
     if len(cells) < least:
         return frozenset()
-    figures = {index: found for index, row in cells.items() if (found := _figure_cells(row))}
+    figures = {index: found for index, row in cells.items() if (found := _figure_cells(row, signed))}
     if len(figures) < least or counts_in_order(list(chain(*figures.values()))):
         return frozenset()
     if sum(len(lines[index].split()) for index in figures) < TABLE_WORDS_SHARE * len(text.split()):
         return frozenset()
+    span = range(min(figures), max(figures) + 1) if signed else range(0)
     return frozenset(
         collapse(lines[index])
         for index, row in cells.items()
         if index in figures or index + 1 in figures or all(map(_EMPTY_CELL.fullmatch, row[1:]))
-    )
+    ) | frozenset(collapse(lines[index]) for index in span)
 
 
 def _cells(raw: str) -> list[str]:
@@ -148,18 +154,21 @@ def _cells(raw: str) -> list[str]:
     return [cell for cell in map(collapse, _CELL_GAP.split(raw)) if cell]
 
 
-def _figure_cells(cells: list[str]) -> list[str]:
-    """The figure cells of a row set in columns: cells more than half of whose words are figures (``_FIGURE_WORD``),
-    a digit among them ("MAY7 284 3/4", "12.622 - 12.634"; not "Issue 1365", "[08]")."""
-    return [cell for cell in cells if _is_figure_cell(cell)]
+def _figure_cells(cells: list[str], signed: bool) -> list[str]:
+    """The figure cells of a row set in columns (``_is_figure_cell``)."""
+    return [cell for cell in cells if _is_figure_cell(cell, signed)]
 
 
-def _is_figure_cell(cell: str) -> bool:
+def _is_figure_cell(cell: str, signed: bool) -> bool:
     """True when more than half the cell's words are figures (``_FIGURE_WORD``, no date), a digit among them, and
-    the cell, its brackets aside, is no date (``is_timestamp``: "(Monday January 7 2008)")."""
+    the cell, its brackets aside, is no date (``is_timestamp``: "(Monday January 7 2008)"): "MAY7 284 3/4",
+    "12.622 - 12.634"; not "Issue 1365", "[08]". In ``signed`` copy half is enough: the wire's quote cell pairs a
+    figure with its code ("2/1 D", "196.00 B", "up 1-3/4"). Unsigned, half would keep 100 windows of 17 pages rendered
+    by w3m whole (sidebars, dated lists, a gallery's months, a list of users; clean22), and none signed."""
     words = cell.split()
     figures = sum(1 for word in words if _FIGURE_WORD.fullmatch(word) and not is_timestamp(word))
-    return 2 * figures > len(words) and _DIGIT.search(cell) is not None and not is_timestamp(cell.strip("()[]"))
+    enough = 2 * figures >= len(words) if signed else 2 * figures > len(words)
+    return enough and _DIGIT.search(cell) is not None and not is_timestamp(cell.strip("()[]"))
 
 
 def _is_prompt_or_marker(line: str) -> bool:
