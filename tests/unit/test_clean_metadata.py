@@ -9,10 +9,20 @@ from dateparser.data import language_locale_dict
 from htmldate.extractors import get_external_parser
 from trafilatura.metadata import extract_author, extract_metadata
 from trafilatura.utils import load_html
+from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_page, load_pages
 from workers.clean import CleanOptions, clean_article
-from workers.clean.metadata import date_languages, date_parser, day_languages, may_name_author, page_metadata
+from workers.clean.metadata import (
+    AUTHOR_GATES,
+    DISCARD_GATE,
+    Scan,
+    date_languages,
+    date_parser,
+    day_languages,
+    page_author,
+    page_metadata,
+)
 from workers.records import Origin, RawArticle
 
 PAGE = (
@@ -33,13 +43,22 @@ def test_page_metadata_matches_trafilatura_and_leaves_the_tree_alone() -> None:
     assert tree.xpath("count(//*)") == before
 
 
-def test_the_byline_scan_never_skips_a_page_where_trafilatura_finds_an_author() -> None:
+def test_the_byline_search_finds_trafilaturas_author_running_only_the_xpaths_the_scan_lets_through() -> None:
     pages = load_pages(DEFAULT_AEB, 60) + load_pages(DEFAULT_L3S, 120, L3S_DAMAGED)
     trees = [tree for tree in (load_html(page.html) for page in pages) if tree is not None]
     authors = [extract_author(tree) for tree in trees]
     assert sum(map(bool, authors)) > 50  # the sample holds bylines to miss
-    assert not any(author and not may_name_author(tree) for tree, author in zip(trees, authors, strict=True))
-    assert not all(map(may_name_author, trees))  # and pages the scan spares
+    assert [page_author(tree) for tree in trees] == authors
+    scans = [Scan(tree) for tree in trees]
+    for xpath, gate in [
+        *zip(AUTHOR_XPATHS, AUTHOR_GATES, strict=True),
+        *((x, DISCARD_GATE) for x in AUTHOR_DISCARD_XPATHS),
+    ]:
+        found = [bool(xpath(tree)) for tree in trees]
+        may = [scan.may_match(gate) for scan in scans]
+        assert not any(hit and not scanned for hit, scanned in zip(found, may, strict=True))  # never skips a match
+        assert not all(may)  # and spares pages: each XPath is skipped somewhere
+    assert not all(any(map(scan.may_match, AUTHOR_GATES)) for scan in scans)  # pages where none runs
 
 
 def test_the_byline_scan_sees_each_kind_of_element_trafilatura_tests() -> None:
@@ -53,8 +72,16 @@ def test_the_byline_scan_sees_each_kind_of_element_trafilatura_tests() -> None:
         "<div data-testid='AuthorCard'>",
         "<author>",
     ):
-        assert may_name_author(load_html(f"<html><body>{element}Jane Doe</body></html>")), element
-    assert not may_name_author(load_html("<html><body><p class='story'>By Jane Doe</p></body></html>"))
+        assert page_author(load_html(f"<html><body>{element}Jane Doe</body></html>")) == "Jane Doe", element
+    assert page_author(load_html("<html><body><p class='story'>By Jane Doe</p></body></html>")) is None
+
+
+def test_the_byline_search_prunes_what_trafilatura_prunes() -> None:
+    for pruned in ("<div class='comments'>", "<span class='date'>", "<div id='comment-list'>", "<figure>", "<time>"):
+        page = f"<html><body>{pruned}<span class='author'>Jane Doe</span></body></html>"
+        assert page_author(load_html(page)) is None, pruned
+        assert extract_author(load_html(page)) is None, pruned
+    assert page_author(load_html("<html><body><p><span class='author'>Jane Doe</span></p></body></html>")) == "Jane Doe"
 
 
 def test_without_the_day_search_title_and_author_stay_and_the_producers_time_is_published() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
 
@@ -20,29 +21,59 @@ from htmldate import find_date
 from htmldate.extractors import get_external_parser, try_date_expr
 from lxml.etree import XPath
 from lxml.html import HtmlElement
-from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_title, extract_url
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.json_metadata import normalize_authors
+from trafilatura.metadata import examine_meta, extract_meta_json, extract_metainfo, extract_title, extract_url
 from trafilatura.settings import set_date_params
+from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
 from workers.clean.language import detectable_languages
 
 log = logging.getLogger(__name__)
 
-# What trafilatura's byline XPaths (``trafilatura.xpaths.AUTHOR_XPATHS``) test for, widened into one scan: a page
-# without any such element has no byline for them to find, so the copy of the tree and the XPaths (whose regular
-# expressions call back into Python for every element) are spared. It saves about 70% of the cost of the author
-# on L3S-GN1 (2008: few pages mark a byline) and a little on AEB. The scan reads each attribute's values of the
-# whole page at once (libxml2 collects them), one value a line: the patterns hold no line break, so none matches
-# across two values ("^...$" matches a whole value, or a line of one holding a break: a wider test, still safe).
-_AUTHOR_CLASS = re.compile(
-    r"[Aa]uthor|[Bb]yline|^(?:username|byl|BBL)$|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by"
-    r"|journalist-name|screenname|writer",
-    re.MULTILINE,
+# trafilatura's byline search (``trafilatura.metadata.extract_author``): a copy of the tree pruned of comments,
+# sidebars, dates and figures (``AUTHOR_DISCARD_XPATHS``), then ``AUTHOR_XPATHS`` in turn. Each XPath's attribute and
+# element tests, widened into a scan (``Scan``): an XPath no element of the page could match finds nothing, so it is
+# not run, and with no element the prune could take the copy and the prune are spared (the same author: pruning
+# only removes elements). The XPaths' regular expressions call back into Python for every element; the scan reads
+# each attribute's values of the whole page at once (libxml2 collects them), one value a line: the patterns hold
+# no line break, so none matches across two values ("^...$" matches a whole value, or a line of one holding a
+# break: a wider test, still safe).
+AUTHOR_GATES = (
+    {  # specific and almost specific, and <author> or a <rel> element (an XPath tests "rel='me'": a child element)
+        "rel": re.compile(r"^author$", re.MULTILINE),
+        "id": re.compile(r"^author$", re.MULTILINE),
+        "itemprop": re.compile(r"^author name$", re.MULTILINE),
+        "data-testid": re.compile(r"^(?:AuthorCard|AuthorURL)$", re.MULTILINE),
+        "class": re.compile(r"^author$|author-?name|AuthorName|authorName", re.MULTILINE),
+        "": XPath("boolean(//author | //rel)"),
+    },
+    {  # almost generic and generic
+        "class": re.compile(
+            r"^(?:byline|username|byl|BBL)$|author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by"
+            r"|journalist-name",
+            re.MULTILINE,
+        ),
+        "itemprop": re.compile("author"),
+        "id": re.compile("author|zuozhe|bianji|xiaobian"),
+    },
+    {  # any element
+        "data-component": re.compile("Byline"),
+        "itemprop": re.compile("author"),
+        "id": re.compile("[Aa]uthor"),
+        "class": re.compile("[Aa]uthor|screenname|writer|[Bb]yline"),
+    },
 )
-_AUTHOR_ID = re.compile(r"[Aa]uthor|zuozhe|bianji|xiaobian")
-_AUTHOR_REL = re.compile(r"^author$", re.MULTILINE)
-_AUTHOR_TEST_IDS = re.compile(r"^(?:AuthorCard|AuthorURL)$", re.MULTILINE)
-# <author>, and <rel> (an XPath tests "rel='me'": a child element)
-_AUTHOR_TAGS = XPath("boolean(//author | //rel)")
+DISCARD_GATE = {
+    "id": re.compile(r"^comments|comment-?list|ProductReviews", re.MULTILINE),
+    "class": re.compile(
+        r"^(?:title|date)$|^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram"
+        r"|article-(?:share|support)|print|category|meta-date|meta-reviewer",
+        re.MULTILINE,
+    ),
+    "data-component": re.compile("Figure"),
+    "": XPath("boolean(//time | //figure)"),
+}
 # Every value of each attribute the scan reads, one XPath each, compiled once (not once a page).
 _ATTRIBUTE_VALUES = {
     attribute: XPath(f"//@{attribute}")
@@ -75,7 +106,7 @@ def page_metadata(tree: HtmlElement, with_day: bool = True, language: str | None
     except Exception:  # trafilatura guards this call the same way: its JSON-LD reader can fail
         log.warning("JSON-LD metadata unreadable", exc_info=True)
     day = _find_day(tree, found.url or extract_url(tree), language) if with_day else None
-    author = found.author or (extract_author(tree) if may_name_author(tree) else None)
+    author = found.author or page_author(tree)
     return PageMetadata(found.title or extract_title(tree), author, day)
 
 
@@ -131,21 +162,35 @@ def date_languages() -> list[str]:
     return [language for language in language_locale_dict if language in codes]
 
 
-def may_name_author(tree: HtmlElement) -> bool:
-    """False when no element of the page is one that trafilatura's byline XPaths could match."""
+def page_author(tree: HtmlElement) -> str | None:
+    """``extract_author(tree)``, its XPaths run only where an element of the page could match them (``Scan``)."""
+    scan = Scan(tree)
+    xpaths = [xpath for xpath, gate in zip(AUTHOR_XPATHS, AUTHOR_GATES, strict=True) if scan.may_match(gate)]
+    if not xpaths:
+        return None
+    if scan.may_match(DISCARD_GATE):
+        tree = prune_unwanted_nodes(deepcopy(tree), AUTHOR_DISCARD_XPATHS)
+    author = extract_metainfo(tree, xpaths, len_limit=120)  # extract_author's bound
+    return normalize_authors(None, author) if author else None
 
-    def values(attribute: str) -> str:
-        return "\n".join(_ATTRIBUTE_VALUES[attribute](tree))
 
-    return bool(
-        _AUTHOR_TAGS(tree)
-        or _AUTHOR_CLASS.search(values("class"))
-        or _AUTHOR_ID.search(values("id"))
-        or "author" in values("itemprop")
-        or _AUTHOR_REL.search(values("rel"))
-        or "Byline" in values("data-component")
-        or _AUTHOR_TEST_IDS.search(values("data-testid"))
-    )
+class Scan:
+    """A page's attribute values, each attribute's read once (all its values joined a line each) when first asked."""
+
+    def __init__(self, tree: HtmlElement) -> None:
+        self.tree = tree
+        self.values: dict[str, str] = {}
+
+    def may_match(self, gate: dict[str, re.Pattern[str] | XPath]) -> bool:
+        """True when a value of an attribute matches the gate's pattern for it, or the gate's XPath finds an element."""
+        return any(self._matches(attribute, test) for attribute, test in gate.items())
+
+    def _matches(self, attribute: str, test: re.Pattern[str] | XPath) -> bool:
+        if isinstance(test, XPath):
+            return bool(test(self.tree))
+        if attribute not in self.values:
+            self.values[attribute] = "\n".join(_ATTRIBUTE_VALUES[attribute](self.tree))
+        return test.search(self.values[attribute]) is not None
 
 
 def warm_up() -> None:
