@@ -63,21 +63,46 @@ def test_the_byline_search_finds_trafilaturas_author_running_only_the_xpaths_the
 
 def test_the_byline_scan_sees_each_kind_of_element_trafilatura_tests() -> None:
     for element in (
-        "<span class='post-author'>",
-        "<div id='Author1'>",
-        "<p class='byl'>",
-        "<a rel='author'>",
+        "<a rel='author'>",  # the first XPath's tests
+        "<div id='author'>",
+        "<span class='author'>",
         "<span itemprop='author name'>",
-        "<div data-component='TextByline'>",
         "<div data-testid='AuthorCard'>",
+        "<span class='AuthorName'>",
+        "<p class='entry-author-name'>",
         "<author>",
+        "<div><rel>me</rel>",
+        "<p class='byl'>",  # the second's
+        "<span class='username'>",
+        "<div id='bianji'>",
+        "<span class='post-author'>",
+        "<div class='channel-name'>",
+        "<span class='submitted-by'>",
+        "<h4 itemprop='creator author'>",
+        "<div id='Author1'>",  # the third's
+        "<td class='writer'>",
+        "<em class='screenname'>",
+        "<li class='Byline'>",
+        "<div data-component='TextByline'>",
     ):
-        assert page_author(load_html(f"<html><body>{element}Jane Doe</body></html>")) == "Jane Doe", element
+        tree = load_html(f"<html><body>{element}Jane Doe</body></html>")
+        assert extract_author(tree), element
+        assert page_author(tree) == extract_author(tree), element
     assert page_author(load_html("<html><body><p class='story'>By Jane Doe</p></body></html>")) is None
 
 
 def test_the_byline_search_prunes_what_trafilatura_prunes() -> None:
-    for pruned in ("<div class='comments'>", "<span class='date'>", "<div id='comment-list'>", "<figure>", "<time>"):
+    for pruned in (
+        "<div class='comments'>",
+        "<span class='date'>",
+        "<section class='right-sidebar'>",
+        "<span class='article-share'>",
+        "<div id='comment-list'>",
+        "<div id='ProductReviews'>",
+        "<div data-component='Figure'>",
+        "<figure>",
+        "<time>",
+    ):
         page = f"<html><body>{pruned}<span class='author'>Jane Doe</span></body></html>"
         assert page_author(load_html(page)) is None, pruned
         assert extract_author(load_html(page)) is None, pruned
