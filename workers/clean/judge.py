@@ -103,7 +103,12 @@ def is_card(line: str, links: frozenset[str]) -> bool:
     headline glued to its summary ("Live Traffic Cams Watch live traffic cameras from around the area."), where an
     article's paragraph that opens with a link goes on with the sentence ("Blue Origin will offer NASA ...")."""
     words = line.split()
-    return any(words[k][:1].isupper() and " ".join(words[:k]) in links for k in range(1, len(words)))
+    opening = words[0] if words else ""  # the words before the next one, grown a word at a time
+    for word in words[1:]:
+        if word[:1].isupper() and opening in links:
+            return True
+        opening = f"{opening} {word}"
+    return False
 
 
 def judge(lines: list[str], stopwords: frozenset[str], links: frozenset[str]) -> Judgement:
