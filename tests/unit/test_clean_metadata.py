@@ -6,6 +6,7 @@ import copy
 from datetime import datetime
 
 from dateparser.data import language_locale_dict
+from htmldate import find_date
 from htmldate.extractors import get_external_parser
 from trafilatura.metadata import extract_author, extract_metadata
 from trafilatura.utils import load_html
@@ -120,3 +121,29 @@ def test_pages_searched_in_turn_keep_their_own_languages_days() -> None:
     tree = load_html(load_page(DEFAULT_L3S, AWARDS_PAGE).html)
     days = [page_metadata(tree, language=language).day for language in (None, "en", None, "en")]
     assert days == ["1998-12-21", "2003-02-16", "1998-12-21", "2003-02-16"]
+
+
+# An AP story of L3S-GN1 ("Jan. 15, 2008", in a form htmldate does not read there) whose only other date is its
+# footer's "Copyright 2008": htmldate's last resort gives that year as 1 January. Another page of L3S-GN1 writes its
+# day "Tuesday 1st January 2008" (with no-break spaces).
+YEAR_ONLY_PAGE = "443b6e83-8591-464f-be3c-f9210f719eaa"
+NEW_YEAR_PAGE = "310a3b31-8f72-4793-b220-3043f08e864d"
+
+
+def test_a_year_alone_is_no_day() -> None:
+    html = load_page(DEFAULT_L3S, YEAR_ONLY_PAGE).html
+    assert find_date(load_html(html)) == "2008-01-01"  # htmldate's own answer
+    assert page_metadata(load_html(html)).day is None
+    origin = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
+    raw = RawArticle(id="a1", url=None, source="AP", title=None, published_at=None, html=html)
+    assert clean_article(raw, origin, CleanOptions())["published_at"] is None
+
+
+def test_a_first_of_january_the_page_writes_is_kept() -> None:
+    assert page_metadata(load_html(load_page(DEFAULT_L3S, NEW_YEAR_PAGE).html)).day == "2008-01-01"
+    footer = "<p>Copyright 2008 Town News</p>"
+    body = "<p>The council said on Tuesday that the new bridge would open to traffic in the spring.</p>"
+    assert page_metadata(load_html(f"<html><body>{body}{footer}</body></html>")).day is None
+    for written in ("Posted Jan. 1, 2008", "1st&nbsp;January&nbsp;2008", "01.01.08", "<a href='/2008/01/01/bridge'>"):
+        page = f"<html><body><p>{written}</p>{body}{footer}</body></html>"
+        assert page_metadata(load_html(page)).day == "2008-01-01", written

@@ -3,7 +3,8 @@
 ``trafilatura.bare_extraction(with_metadata=True)`` also reads the site name, categories, tags and licence, which
 the stage never uses. This reads the three fields the stage uses, with the same rules and the same results, on
 the tree the stage parsed once. htmldate's date parser (dateparser, for the date strings htmldate's own patterns
-cannot read) reads English and the page's own language (``day_languages``), not all of dateparser's.
+cannot read) reads English and the page's own language (``day_languages``), not all of dateparser's; and a
+1 January the page does not write is a year, no day (``writes_new_year``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ _ATTRIBUTE_VALUES = {
     attribute: XPath(f"//@{attribute}")
     for attribute in ("class", "id", "itemprop", "rel", "data-component", "data-testid")
 }
+# Every attribute value of the page: a day may be written in a link or a meta tag only (``writes_new_year``).
+_ALL_ATTRIBUTES = XPath("//@*")
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
 
@@ -80,14 +83,31 @@ def page_metadata(tree: HtmlElement, with_day: bool = True, language: str | None
 
 
 def _find_day(tree: HtmlElement, url: str | None, language: str | None) -> str | None:
-    """htmldate's day of the page (trafilatura's settings), its date strings read in ``day_languages(language)``.
+    """htmldate's day of the page (trafilatura's settings), its date strings read in ``day_languages(language)``;
+    None for a 1 January the page does not write (``writes_new_year``).
 
     htmldate's parser is one a process and its languages one attribute: a search holds the lock from setting them
     to its end, so that no search in another thread reads its strings in this page's languages.
     """
     with _DAY_SEARCH:
         date_parser(language)
-        return find_date(tree, **{**set_date_params(), "url": url})
+        day = find_date(tree, **{**set_date_params(), "url": url})
+    return None if day and day.endswith("-01-01") and not writes_new_year(tree, url, day[:4]) else day
+
+
+def writes_new_year(tree: HtmlElement, url: str | None, year: str) -> bool:
+    """Whether the page (its text, attributes or URL) writes 1 January of ``year`` as a day, in English or digits.
+
+    htmldate gives 1 January for a year alone (a copyright line "(c) 2008" is its last resort): a 1 January the
+    page does not write is a year, not a day. Read only for such a day: about one page in ten on L3S-GN1.
+    """
+    short = year[2:]
+    new_year = re.compile(
+        rf"{year}(?:(?P<a>[-/.])0?1(?P=a)0?1(?!\d)|0101)|(?<!\d)0?1(?P<b>[-/.])0?1(?P=b)(?:{year}|{short})(?!\d)"
+        rf"|\bJan(?:uary)?\W{{1,3}}0?1(?:st)?\W{{1,3}}{year}|(?<!\d)0?1(?:st)?\W{{1,3}}Jan(?:uary)?\W{{1,3}}{year}",
+        re.IGNORECASE,
+    )
+    return bool(new_year.search("\n".join([url or "", *_ALL_ATTRIBUTES(tree), *tree.itertext()])))
 
 
 def date_parser(language: str | None = None) -> DateDataParser:
