@@ -21,7 +21,9 @@ of the extracted and the annotated body, count true positives, false positives a
 precision and recall per page, averaged over pages; F1 is the harmonic mean of the two averages. A page the
 stage rejects (dead letter) scores as an empty extraction. Each HTML set is scored in HTML mode and in page-text
 mode (the page rendered to text as a tag-dropping scraper does, ``workers.clean.render``), through the stage's
-full path (``workers.clean.clean_article`` on a raw record). Baselines in the same run: plain
+full path (``workers.clean.clean_article`` on a raw record carrying the page's URL from the set's ground truth,
+read for the page's day as a scraper's fetched URL is; and, as a message's time bounds the day, the end of the
+set's crawl as its README gives it: ``FETCHED``). Baselines in the same run: plain
 ``trafilatura.extract(html, include_comments=False)`` for HTML, the whole page text for page-text mode.
 "lost" counts the pages where the stage scores under 0.2 while trafilatura scores over 0.5.
 Mode ``fragments``: the first and the last ``FRAGMENT_LINES`` (4 and 6) non-blank lines of each page's text, sent
@@ -47,6 +49,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import trafilatura
@@ -66,6 +69,9 @@ LOW, HIGH = 0.2, 0.5  # a page "lost": the stage under LOW where trafilatura is 
 LOSS = 0.1  # a Reuters item "losing" more than this share of its words
 MIN_WORDS_KEPT = 15  # a Reuters item at least this long must never be dead-lettered
 FRAGMENT_LINES = (4, 6)  # mode fragments: a page's first and last lines, as many as these
+# The last day each set's pages were fetched, as its README gives it (AEB: pages of 2019; L3S-GN1: a crawl of the
+# first half of 2008): a raw record's message time, the latest day its page can be of (``clean.latest_day``).
+FETCHED = {"aeb": date(2019, 12, 31), "l3s": date(2008, 6, 30)}
 TIMED = "2008-01-01T00:00:00Z"  # --timed: the producer's time every HTML raw record carries (any valid time)
 _TOKEN = re.compile(r"\w+")
 # The README of L3S-GN1 lists these pages as damaged in this copy: no extractor can see their article.
@@ -85,7 +91,7 @@ L3S_DAMAGED = frozenset(
     ]
 )
 
-Extractor = Callable[[str], str | None]  # None: the stage dead-lettered the input
+Extractor = Callable[..., str | None]  # an input (and its URL, where given); None: the stage dead-lettered it
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,7 @@ class Page:
     html: str
     text: str
     truth: str
+    url: str | None  # the URL the page was fetched from
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,18 +168,18 @@ def load_pages(folder: Path, limit: int | None, leave_out: frozenset[str] = froz
     """A set's pages in id order, with their rendered text and annotated body."""
     truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
     ids = [page_id for page_id in sorted(truth) if page_id not in leave_out][:limit]
-    return [_page(folder, page_id, truth[page_id]["articleBody"]) for page_id in ids]
+    return [_page(folder, page_id, truth[page_id]) for page_id in ids]
 
 
 def load_page(folder: Path, page_id: str) -> Page:
     """One page of a set, with its rendered text and annotated body."""
     truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
-    return _page(folder, page_id, truth[page_id]["articleBody"])
+    return _page(folder, page_id, truth[page_id])
 
 
-def _page(folder: Path, page_id: str, truth: str) -> Page:
+def _page(folder: Path, page_id: str, truth: dict[str, str]) -> Page:
     html = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
-    return Page(page_id, html, render_page_text(html), truth)
+    return Page(page_id, html, render_page_text(html), truth["articleBody"], truth.get("url"))
 
 
 def load_reuters(path: Path, start: int, count: int | None) -> list[tuple[str, str]]:
@@ -194,18 +201,20 @@ def reuters_count(value: str) -> int | None:
     return None if value == "all" else int(value)
 
 
-def stage(kind: str, published_at: str | None = None) -> Extractor:
-    """The clean stage's full path on a raw record of this kind; None when it dead-letters the input.
+def stage(kind: str, published_at: str | None = None, fetched: date | None = None) -> Extractor:
+    """The clean stage's full path on a raw record of this kind, sent on the day ``fetched`` (None: no message
+    time) with the URL given beside each input; None when it dead-letters the input.
 
     Warmed up first, as a worker is at start (``warm_up``: dateparser's tables and py3langid's model, about 3.6 s
     once a process).
     """
-    origin = Origin(topic="eval", partition=0, offset=0, timestamp_ms=None)
+    sent = datetime(fetched.year, fetched.month, fetched.day, tzinfo=UTC) if fetched else None
+    origin = Origin(topic="eval", partition=0, offset=0, timestamp_ms=round(sent.timestamp() * 1000) if sent else None)
     options = CleanOptions()
     warm_up()
 
-    def run(page: str) -> str | None:
-        raw = RawArticle(id="eval", url=None, source="eval", title=None, published_at=published_at, **{kind: page})
+    def run(page: str, url: str | None = None) -> str | None:
+        raw = RawArticle(id="eval", url=url, source="eval", title=None, published_at=published_at, **{kind: page})
         try:
             return clean_article(raw, origin, options)["text"]
         except Rejected:
@@ -219,10 +228,11 @@ def trafilatura_baseline(html: str) -> str:
     return trafilatura.extract(html, include_comments=False) or ""
 
 
-def run(extract: Extractor, inputs: Iterable[str]) -> Run:
-    """Run an extractor over every input, timed on CPU."""
+def run(extract: Extractor, inputs: Iterable[str], urls: Iterable[str | None] | None = None) -> Run:
+    """Run an extractor over every input (with its URL, when ``urls`` are given), timed on CPU."""
+    sent = zip(inputs, urls, strict=True) if urls is not None else ((page,) for page in inputs)
     started = time.process_time()
-    outputs = [extract(page) for page in inputs]
+    outputs = [extract(*args) for args in sent]
     elapsed = time.process_time() - started
     return Run(outputs, len(outputs) / elapsed if elapsed else float("inf"))
 
@@ -246,9 +256,12 @@ def _lost(scored: Score, baseline: Score) -> int:
     return sum(f < LOW and b > HIGH for f, b in zip(scored.page_f1(), baseline.page_f1(), strict=True))
 
 
-def evaluate_pages(name: str, pages: list[Page], modes: list[str], failures: bool, published_at: str | None) -> None:
+def evaluate_pages(
+    name: str, pages: list[Page], modes: list[str], failures: bool, published_at: str | None, fetched: date
+) -> None:
     """Both modes of one annotated set, with their baselines, as a Markdown table; the raw records carry
-    ``published_at`` (None: the stage looks for the page's day)."""
+    ``published_at`` (None: the stage looks for the page's day), the HTML ones their page's URL, sent on the day
+    ``fetched``."""
     truths = [page.truth for page in pages]
     print(f"\n### {name}: {len(pages)} pages\n")
     print("| mode | precision | recall | F1 | pages < 0.2 | lost | dead letters | pages/s per core |")
@@ -256,7 +269,7 @@ def evaluate_pages(name: str, pages: list[Page], modes: list[str], failures: boo
     base_run = run(trafilatura_baseline, [p.html for p in pages])
     base_score = score(base_run, truths)
     if "html" in modes:
-        html_run = run(stage("html", published_at), [p.html for p in pages])
+        html_run = run(stage("html", published_at, fetched), [p.html for p in pages], [p.url for p in pages])
         html_score = score(html_run, truths)
         print(row("HTML: clean stage", html_run, html_score, base_score))
         _print_failures("HTML", pages, html_score, base_score, failures)
@@ -349,11 +362,12 @@ def main(argv: list[str] | None = None) -> int:
     sets, modes = args.sets.split(","), args.modes.split(",")
     published_at = TIMED if args.timed else None
     if "aeb" in sets:
-        evaluate_pages(f"AEB ({args.aeb})", load_pages(args.aeb, args.limit), modes, args.failures, published_at)
+        aeb = load_pages(args.aeb, args.limit)
+        evaluate_pages(f"AEB ({args.aeb})", aeb, modes, args.failures, published_at, FETCHED["aeb"])
     if "l3s" in sets:
         pages = load_pages(args.l3s, args.limit, L3S_DAMAGED)
         name = f"L3S-GN1 ({args.l3s}; the README's {len(L3S_DAMAGED)} damaged pages left out)"
-        evaluate_pages(name, pages, modes, args.failures, published_at)
+        evaluate_pages(name, pages, modes, args.failures, published_at, FETCHED["l3s"])
     if "reuters" in sets:
         evaluate_reuters(load_reuters(args.reuters_path, args.reuters_from, args.reuters), args.failures)
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from dateparser.data import language_locale_dict
 from htmldate import find_date
@@ -12,7 +12,7 @@ from trafilatura.metadata import extract_author, extract_metadata
 from trafilatura.utils import load_html
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_page, load_pages
-from workers.clean import CleanOptions, clean_article
+from workers.clean import CleanOptions, clean_article, latest_day
 from workers.clean.metadata import date_languages, date_parser, day_languages, may_name_author, page_metadata
 from workers.records import Origin, RawArticle
 
@@ -147,3 +147,47 @@ def test_a_first_of_january_the_page_writes_is_kept() -> None:
     for written in ("Posted Jan. 1, 2008", "1st&nbsp;January&nbsp;2008", "01.01.08", "<a href='/2008/01/01/bridge'>"):
         page = f"<html><body><p>{written}</p>{body}{footer}</body></html>"
         assert page_metadata(load_html(page)).day == "2008-01-01", written
+
+
+# A Telegraph story of L3S-GN1 ("Last Updated: 12:01am GMT 08/01/2008") under the site's header of the day it was
+# crawled ("Tuesday 15 January 2008"); the page names no URL of its own, the URL it was fetched from holds its day.
+URL_DAY_PAGE = "44a2a06e-e905-4b57-be58-82ceced9ff36"
+
+
+def test_the_fetched_url_gives_the_day_where_the_page_names_no_url_of_its_own() -> None:
+    page = load_page(DEFAULT_L3S, URL_DAY_PAGE)
+    assert page.url and "/2008/01/08/" in page.url
+    origin = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
+    days = [
+        clean_article(
+            RawArticle(id="a1", url=url, source="s", title=None, published_at=None, html=page.html),
+            origin,
+            CleanOptions(),
+        )
+        for url in (None, page.url)
+    ]
+    assert [day["published_at"] for day in days] == ["2008-01-15T00:00:00Z", "2008-01-08T00:00:00Z"]
+
+
+def test_the_pages_own_url_is_read_before_the_fetched_one() -> None:
+    canonical = "<link rel='canonical' href='https://news.example/2019/03/04/bridge'>"
+    page = PAGE.replace("<meta property='article:published_time' content='2019-03-04T10:00:00Z'>", canonical)
+    fetched = "https://feeds.example/2019/03/09/item"
+    assert page_metadata(load_html(page), url=fetched).day == "2019-03-04"
+    assert page_metadata(load_html(page.replace(canonical, "")), url=fetched).day == "2019-03-09"
+
+
+# A News & Observer story of L3S-GN1 ("Published: Jan 09, 2008 08:10 PM") whose site writes "01/09/2008" too:
+# htmldate reads that day first, 1 September 2008, months after the crawl (its header: "Monday, January 14, 2008").
+BOUNDED_PAGE = "b4fba381-44d3-48b1-89ba-6895597dcd95"
+
+
+def test_no_day_after_the_page_was_fetched() -> None:
+    html = load_page(DEFAULT_L3S, BOUNDED_PAGE).html
+    assert page_metadata(load_html(html)).day == "2008-09-01"  # bounded by today only
+    crawled = round(datetime(2008, 1, 14, 20, tzinfo=UTC).timestamp() * 1000)
+    origin = Origin(topic="t", partition=0, offset=0, timestamp_ms=crawled)
+    assert latest_day(origin) == date(2008, 1, 15)  # the day of the message's time, and one for time zones ahead
+    raw = RawArticle(id="a1", url=None, source="s", title=None, published_at=None, html=html)
+    assert clean_article(raw, origin, CleanOptions())["published_at"] == "2008-01-09T00:00:00Z"
+    assert latest_day(Origin(topic="t", partition=0, offset=0, timestamp_ms=None)) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from workers.clean.body import (
     body_paragraphs,
@@ -28,7 +29,7 @@ from workers.clean.wire import (
 )
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 
-__all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "warm_up"]
+__all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "latest_day", "warm_up"]
 
 _WORD = re.compile(r"\w")
 
@@ -67,10 +68,19 @@ def _optional(value: str | None) -> str | None:
     return normalize_line(value) or None if value else None
 
 
-def extract(raw: RawArticle) -> Extract:
+def latest_day(origin: Origin) -> date | None:
+    """The last day a page read at ``origin`` can be of: the UTC day of its message's time, and one more (a page's
+    day is its own time zone's, up to 14 hours ahead of UTC); None without a time (a file read offline)."""
+    if origin["timestamp_ms"] is None:
+        return None
+    return datetime.fromtimestamp(origin["timestamp_ms"] / 1000, UTC).date() + timedelta(days=1)
+
+
+def extract(raw: RawArticle, origin: Origin) -> Extract:
     """The article of the raw record's html, text or body."""
     if "html" in raw:
-        found = extract_html(raw["html"], with_day=not raw["published_at"])  # the producer's time wins
+        with_day = not raw["published_at"]  # the producer's time wins
+        found = extract_html(raw["html"], with_day, raw["url"], latest_day(origin))
         return Extract(
             "html", found.title, found.paragraphs, found.article_like, found.author, found.published_at, found.language
         )
@@ -129,7 +139,7 @@ def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) ->
 
 def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> CleanArticle:
     """Clean one raw article; raise ``Rejected`` when no article body is left."""
-    found = extract(raw)
+    found = extract(raw, origin)
     wire, paragraphs = attribute(join_paragraphs(found.paragraphs).split("\n\n"))
     text = "\n\n".join(paragraphs)
     _check(raw, found, text, options)

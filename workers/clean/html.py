@@ -92,7 +92,7 @@ def _main_content(html: str, stopwords: frozenset[str], links: frozenset[str]) -
     return candidate("main_content", split_page_text(text, cell_tables=False).paragraphs, stopwords, links)
 
 
-def extract_html(html: str, with_day: bool = True) -> HtmlExtract:
+def extract_html(html: str, with_day: bool = True, url: str | None = None, latest: date | None = None) -> HtmlExtract:
     """The article's paragraphs (comments excluded), title, publication day and author, chosen by the judge.
 
     The page is parsed once; trafilatura's passes and the metadata rules share the tree. When trafilatura's
@@ -100,12 +100,17 @@ def extract_html(html: str, with_day: bool = True) -> HtmlExtract:
     of trafilatura's default mode) is the alternative; the default mode runs only when that does not hold either.
     The page text is scored only when the precise body could give way to it (``stands_alone``): on two thirds of
     AEB's pages it cannot, whatever the page text's run, and the same article comes out without it.
-    ``with_day=False``: the publication day is not searched for (the raw record carries its own time).
+    ``with_day=False``: the publication day is not searched for (the raw record carries its own time); ``url``
+    and ``latest``: the URL the page was fetched from and the last day it can be of (``page_metadata``).
     """
     tree = load_html(html)
     rendered = render_tree(tree) if tree is not None else render_page(html)
     page = read_page_lines(rendered.text)
-    meta = page_metadata(tree, with_day, page.language) if tree is not None else PageMetadata(None, None, None)
+    meta = (
+        page_metadata(tree, with_day, page.language, url, latest)
+        if tree is not None
+        else PageMetadata(None, None, None)
+    )
     stopwords = page.stopwords
     body = _trafilatura(
         "precision", _extraction(tree, favor_precision=True, **FAST), meta.title, stopwords, rendered.links

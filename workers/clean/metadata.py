@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 from dateparser import DateDataParser
@@ -64,11 +65,19 @@ class PageMetadata:
     day: str | None
 
 
-def page_metadata(tree: HtmlElement, with_day: bool = True, language: str | None = None) -> PageMetadata:
+def page_metadata(
+    tree: HtmlElement,
+    with_day: bool = True,
+    language: str | None = None,
+    url: str | None = None,
+    latest: date | None = None,
+) -> PageMetadata:
     """Title, author and day of the page as ``trafilatura.metadata.extract_metadata`` finds them (tree unchanged).
 
     ``with_day=False`` skips htmldate's date search (the costliest part on old pages): the day is then None.
-    ``language``: the page's, its date strings read in it (``day_languages``).
+    ``language``: the page's, its date strings read in it (``day_languages``). ``url``: the URL the page was
+    fetched from, read for a day ("/2008/01/15/") where the page names no URL of its own (canonical or og:url).
+    ``latest``: the last day the page can be of (the day it was fetched); None: today.
     """
     found = examine_meta(tree)
     if found.author and " " not in found.author:
@@ -77,13 +86,14 @@ def page_metadata(tree: HtmlElement, with_day: bool = True, language: str | None
         found = extract_meta_json(tree, found)
     except Exception:  # trafilatura guards this call the same way: its JSON-LD reader can fail
         log.warning("JSON-LD metadata unreadable", exc_info=True)
-    day = _find_day(tree, found.url or extract_url(tree), language) if with_day else None
+    day = _find_day(tree, found.url or extract_url(tree) or url, language, latest) if with_day else None
     author = found.author or (extract_author(tree) if may_name_author(tree) else None)
     return PageMetadata(found.title or extract_title(tree), author, day)
 
 
-def _find_day(tree: HtmlElement, url: str | None, language: str | None) -> str | None:
-    """htmldate's day of the page (trafilatura's settings), its date strings read in ``day_languages(language)``;
+def _find_day(tree: HtmlElement, url: str | None, language: str | None, latest: date | None) -> str | None:
+    """htmldate's day of the page (trafilatura's settings), its date strings read in ``day_languages(language)``,
+    none after ``latest`` (a later reading is passed over, as a US date read day first: "01/09/2008" in January);
     None for a 1 January the page does not write (``writes_new_year``).
 
     htmldate's parser is one a process and its languages one attribute: a search holds the lock from setting them
@@ -91,7 +101,8 @@ def _find_day(tree: HtmlElement, url: str | None, language: str | None) -> str |
     """
     with _DAY_SEARCH:
         date_parser(language)
-        day = find_date(tree, **{**set_date_params(), "url": url})
+        bound = {"max_date": latest.isoformat()} if latest else {}
+        day = find_date(tree, **{**set_date_params(), "url": url, **bound})
     return None if day and day.endswith("-01-01") and not writes_new_year(tree, url, day[:4]) else day
 
 
