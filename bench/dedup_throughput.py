@@ -10,11 +10,12 @@ included (the path where the second-witness rule scores a cluster's anchor the L
 so that the 7-day window holds ``--size`` articles: the index fills up over the first ``--size`` articles
 (untimed), then the next ``--measure`` articles are timed in steady state, each evicting an old one.
 
-The index is fed as the dedup worker feeds it: batches of ``--batch`` articles whose sketches the parallel
-clean workers made (``Sketcher.sketch_many``, timed separately: its articles/s is per core of the clean
-stage). Printed, on one thread (so articles/s is per core): the index (``DedupIndex.decide_many``: LSH walks,
-verification, insertion, eviction), sketching, and both together; latency per batch (every article of a batch
-waits for its batch); bytes per indexed article; and, on ``--sample`` articles in the same run, the whole
+The index is fed as the dedup worker feeds it: batches of ``--batch`` articles with the text forms of the sketches
+the parallel clean workers made (``Sketcher.sketch_many`` and ``Sketches.texts``, timed separately: its articles/s is
+per core of the clean stage); the index reads them for the batch at once. Printed, on one thread (so articles/s is
+per core): the index (``DedupIndex.decide_many``: reading the sketches, LSH walks, verification, insertion,
+eviction), sketching, and both together; latency per batch (every article of a batch waits for its batch);
+bytes per indexed article; and, on ``--sample`` articles in the same run, the whole
 ``DedupStage`` (JSON decode, schema check, decision, outputs) and the baseline, the walking skeleton's index
 (rensa RMinHash objects in an RMinHashLSH of 32 bands, one article at a time). The index and the baseline are
 also given per second of the thread's CPU time: on a shared, loaded machine the wall clock counts the time other
@@ -120,9 +121,9 @@ def run_index(size: int, measure: int, batch: int, seed: int, copies_of_copies: 
     sketch_seconds, index_seconds, index_cpu, per_batch, done, held = 0.0, 0.0, 0.0, [], 0, None
     for chunk in batches(size + measure, seed, batch, options.window_seconds / size, copies_of_copies):
         started = time.perf_counter()
-        sketches = sketcher.sketch_many([text for _, _, text, _ in chunk])
+        sketches = sketcher.sketch_many([text for _, _, text, _ in chunk]).texts()  # as the records bring them
         sketched, cpu = time.perf_counter(), time.thread_time()
-        index.decide_many([(*article, sketches[row]) for row, article in enumerate(chunk)])
+        index.decide_many([(*article, sketch) for article, sketch in zip(chunk, sketches, strict=True)])
         finished, cpu = time.perf_counter(), time.thread_time() - cpu
         index.drain_evicted()
         index.drain_closed()

@@ -755,6 +755,30 @@ def test_a_short_lead_copy_of_a_long_story_is_found_and_joins_it() -> None:
     assert jaccard < 0.2  # the whole signature's bands find such a pair with p < 0.3: the lead keys found it
 
 
+def test_an_index_given_the_sketches_text_forms_decides_as_one_given_the_sketches() -> None:
+    """A dedup worker hands the index its records' sketch text forms, read for the batch at once
+    (``Sketches.from_texts``): the same decisions and entries as the sketches themselves, copies of copies included;
+    an index rebuilt from the entries (their text forms too) holds the same rows."""
+    chunks = list(dedup_throughput.batches(3000, 7, 256, 60.0, copies_of_copies=1 / 3))
+    sketcher, by_sketch, by_text = (
+        Sketcher(OPTIONS.num_perm, OPTIONS.shingle_words),
+        DedupIndex(OPTIONS),
+        DedupIndex(OPTIONS),
+    )
+    given_sketches, given_texts = [], []
+    for chunk in chunks:
+        sketches = sketcher.sketch_many([text for _, _, text, _ in chunk])
+        given_sketches += by_sketch.decide_many([(*a, sketches[row]) for row, a in enumerate(chunk)])
+        given_texts += by_text.decide_many([(*a, text) for a, text in zip(chunk, sketches.texts(), strict=True)])
+    assert given_texts == given_sketches
+    assert sum(decision.kind != "unique" for decision, _ in given_texts) > 300
+    rebuilt = DedupIndex(OPTIONS)
+    rebuilt.reset([(a[0], entry) for a, (_, entry) in zip(itertools.chain(*chunks), given_texts, strict=True)])
+    for name in ("signatures", "sizes", "numbers", "names", "fact_counts", "edges", "edge_words", "leads", "figures"):
+        held, again = getattr(by_text._store, name), getattr(rebuilt._store, name)
+        assert np.array_equal(again[rebuilt._store.live()], held[by_text._store.live()]), name
+
+
 def test_a_batch_scores_the_anchors_its_copies_of_copies_lack_together_and_decides_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

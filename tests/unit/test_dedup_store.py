@@ -22,6 +22,7 @@ from workers.dedup.sketch import (
     _any_of_words,
     _bound,
     _count_of_words,
+    _TextForms,
     any_across,
     fact_match,
     sum_across,
@@ -96,6 +97,33 @@ def test_the_batch_encoding_of_sketches_is_the_persisted_form_and_reads_back() -
     for name in batch.__slots__:
         assert np.array_equal(getattr(back, name), getattr(batch, name)), name
     assert back.texts() == encoded and Sketches.of([], 128).texts() == []
+
+
+def assert_same_sketches(first: Sketches, second: Sketches) -> None:
+    for name in Sketches.__slots__:
+        one, other = getattr(first, name), getattr(second, name)
+        assert one.dtype == other.dtype and np.array_equal(one, other), name
+
+
+def test_text_forms_read_for_a_batch_at_once_are_the_sketches_read_one_at_a_time() -> None:
+    """``Sketches.from_texts`` gathers every row's parts from the decoded bytes side by side; ``Sketch.from_text``
+    is the reading it must give: Reuters stories (short ones with figure keys, long ones without), the form before
+    the lead, an older form in the batch (then read text by text), and the empty batch."""
+    stories = ["\n\n".join(story["paragraphs"]) for story in itertools.islice(syndication.reuters_bodies(), 600)]
+    encoded = Sketcher(128, 5).sketch_many([*stories, "", "two words", "Shr 12 vs 25 cts, 3.5 mln"]).texts()
+    keyless = [text for text in encoded if not Sketch.from_text(text, 128).figures.any()]
+    before_lead = [base64.b64encode(base64.b64decode(text)[:-32]).decode("ascii") for text in keyless]
+    oldest = base64.b64encode(base64.b64decode(encoded[0])[: 20 + 256] + bytes(6)).decode("ascii")
+    assert 0 < len(keyless) < len(encoded)
+    # The batch reading is the one taken on the two forms it reads, and not on a batch with the oldest form.
+    forms = [_TextForms([base64.b64decode(text) for text in batch], 128).current.all() for batch in (encoded,
+             before_lead, [*encoded[:50], oldest])]  # fmt: skip
+    assert forms == [True, True, False]
+    for batch in (encoded, encoded[:256], before_lead, [*encoded[:50], oldest], []):
+        assert_same_sketches(
+            Sketches.from_texts(batch, 128), Sketches.of([Sketch.from_text(text, 128) for text in batch], 128)
+        )
+    assert Sketches.from_texts(encoded, 128).texts() == encoded
 
 
 def filled_store(signatures: np.ndarray) -> tuple[Store, np.ndarray]:

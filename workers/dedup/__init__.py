@@ -44,7 +44,8 @@ __all__ = [
 ]
 
 DecisionKind = Literal["unique", "exact", "near", "revision"]
-Article = tuple[str, str, str, float, Sketch | None]  # id, content hash, cleaned text, event time, its sketch
+# id, content hash, cleaned text, event time, its sketch: made, its text form as a record brings it, or none
+Article = tuple[str, str, str, float, Sketch | str | None]
 _KINDS: tuple[DecisionKind, ...] = ("unique", "exact", "near", "revision")
 # A near copy this much longer than the copy it matched holds added paragraphs: an update, a revision. Outlet
 # boilerplate or a dateline adds a few percent; an added paragraph adds more.
@@ -118,11 +119,12 @@ def sketch_record(text: str, options: DedupOptions) -> ArticleSketch:
     return ArticleSketch(num_perm=options.num_perm, shingle_words=options.shingle_words, data=text)
 
 
-def sketch_of_record(record: ArticleSketch | None, options: DedupOptions) -> Sketch | None:
-    """The sketch a record brings, or None when it brings none made with these settings (then sketch its text)."""
+def sketch_of_record(record: ArticleSketch | None, options: DedupOptions) -> str | None:
+    """The text form of the sketch a record brings (the index reads a batch's at once), or None when it brings none
+    made with these settings (then sketch its text)."""
     if record is None or (record["num_perm"], record["shingle_words"]) != (options.num_perm, options.shingle_words):
         return None
-    return Sketch.from_text(record["data"], options.num_perm)
+    return record["data"]
 
 
 def event_time(published_at: str | None, fallback: float) -> float:
@@ -209,15 +211,19 @@ class DedupIndex:
             self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
         slots = [store.slot_of[a[0]] for a in articles]
-        # The text forms a sketch at hand was read from (the others are encoded from the store's rows, in one go).
-        return self._results_at(slots, {a[0]: a[4].text for a in first.values() if a[4] is not None and a[4].text})
+        # The text forms at hand (the others are encoded from the store's rows, in one go).
+        return self._results_at(slots, {a[0]: text for a in first.values() if (text := _text_form(a[4]))})
 
     def _sketches(self, articles: list[Article]) -> Sketches:
-        """The articles' sketches: the ones they bring, the others computed here."""
+        """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
+        here."""
+        num_perm = self.options.num_perm
+        if all(isinstance(a[4], str) for a in articles):  # a dedup worker's batch of records
+            return Sketches.from_texts([a[4] for a in articles], num_perm)  # type: ignore[misc]
         missing = [n for n, a in enumerate(articles) if a[4] is None]
         if len(missing) == len(articles):
             return self._sketcher.sketch_many([a[2] for a in articles])
-        given: list[Sketch | None] = [a[4] for a in articles]
+        given = [Sketch.from_text(a[4], num_perm) if isinstance(a[4], str) else a[4] for a in articles]
         if missing:
             computed = self._sketcher.sketch_many([articles[n][2] for n in missing])
             for row, n in enumerate(missing):
@@ -234,9 +240,7 @@ class DedupIndex:
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
         if not entries:
             return
-        sketches = Sketches.of(
-            [Sketch.from_text(e["sketch"], self.options.num_perm) for _, e in entries], self.options.num_perm
-        )
+        sketches = Sketches.from_texts([e["sketch"] for _, e in entries], self.options.num_perm)
         self._newest = max(self._newest, *(e["event_time"] for _, e in entries))
         self._seq = max(self._seq, *(e["seq"] for _, e in entries))
         self._make_room(len(entries))
@@ -734,6 +738,11 @@ class DedupIndex:
             }
             results.append((decision, entry))
         return results
+
+
+def _text_form(sketch: Sketch | str | None) -> str | None:
+    """The text form a sketch was brought in or read from, if any."""
+    return sketch if isinstance(sketch, str) or sketch is None else sketch.text
 
 
 def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
