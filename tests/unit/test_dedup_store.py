@@ -14,6 +14,7 @@ import pytest
 from bench import syndication
 from workers.dedup import DedupOptions
 from workers.dedup.sketch import (
+    EDGES_KEPT,
     FACTS_KEPT,
     FIGURE_KEYS,
     Sketch,
@@ -124,6 +125,26 @@ def test_text_forms_read_for_a_batch_at_once_are_the_sketches_read_one_at_a_time
             Sketches.from_texts(batch, 128), Sketches.of([Sketch.from_text(text, 128) for text in batch], 128)
         )
     assert Sketches.from_texts(encoded, 128).texts() == encoded
+
+
+def test_text_forms_whose_counts_exceed_the_slots_are_read_as_one_at_a_time() -> None:
+    """A text form whose numbers kept (header) or end paragraphs (count after the facts) exceed the slots is not of
+    the current form even when its length matches one (the counts are clamped to the slots to find where the parts
+    start): ``from_texts`` must read it as ``Sketch.from_text`` does, not gather it as a current row (review15)."""
+    stories = ["\n\n".join(story["paragraphs"]) for story in itertools.islice(syndication.reuters_bodies(), 600)]
+    encoded = Sketcher(128, 5).sketch_many(stories).texts()
+    decoded = [base64.b64decode(text) for text in encoded]
+    header = [np.frombuffer(raw[:20], dtype=np.uint32) for raw in decoded]
+    facts_end = [20 + 2 * 128 + 4 * (int(h[3]) + int(h[4])) for h in header]
+    numbers = next(n for n, h in enumerate(header) if h[3] == FACTS_KEPT)
+    edges = next(n for n, raw in enumerate(decoded) if np.frombuffer(raw, np.uint32, 1, facts_end[n])[0] == EDGES_KEPT)
+    for row, offset in ((numbers, 12), (edges, facts_end[edges])):
+        raw = bytearray(decoded[row])
+        raw[offset : offset + 4] = (int(np.frombuffer(raw, np.uint32, 1, offset)[0]) + 1).to_bytes(4, "little")
+        batch = [*encoded[:20], base64.b64encode(bytes(raw)).decode("ascii")]
+        assert_same_sketches(
+            Sketches.from_texts(batch, 128), Sketches.of([Sketch.from_text(text, 128) for text in batch], 128)
+        )
 
 
 def filled_store(signatures: np.ndarray) -> tuple[Store, np.ndarray]:

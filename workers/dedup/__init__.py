@@ -184,7 +184,7 @@ class DedupIndex:
         return self._store.nbytes() + self._paragraphs.nbytes + sum(sys.getsizeof(m) for m in maps)
 
     def decide(
-        self, article_id: str, content_hash: str, text: str, at: float, sketch: Sketch | None = None
+        self, article_id: str, content_hash: str, text: str, at: float, sketch: Sketch | str | None = None
     ) -> tuple[Decision, IndexEntry]:
         """Classify one article and remember it (see ``decide_many``)."""
         return self.decide_many([(article_id, content_hash, text, at, sketch)])[0]

@@ -370,8 +370,8 @@ class _TextForms:
         """[rows, width] values of ``dtype`` at each row's ``offsets``; where ``used`` is given, the values past each
         row's ``used`` are 0."""
         size = np.dtype(dtype).itemsize
-        at = (self.starts + offsets)[:, None] + np.arange(width * size)
-        values = self.data[at].view(dtype)
+        windows = np.lib.stride_tricks.sliding_window_view(self.data, width * size)  # no [rows, bytes] index array
+        values = windows[self.starts + offsets].view(dtype)  # a copy: fancy indexing
         if used is not None:
             values[np.arange(width) >= used[:, None]] = 0
         return values
