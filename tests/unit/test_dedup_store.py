@@ -190,10 +190,10 @@ def test_a_lookup_in_crowded_buckets_walks_each_chain_to_its_cut_strangers_count
     assert np.array_equal(np.column_stack((owners, found)), np.array(sorted(expected)))
 
 
-def test_a_lookup_walks_the_three_tables_chains_at_once_each_to_its_own_end_or_cut() -> None:
-    """The signature's, the lead's and the figures' chains are walked side by side in one loop: what it finds is
-    what walking each table on its own finds, though the tables' chains end at different hops (short ones in
-    the signature's, the lead's crowded past the cut, the figures' in between, some rows in none)."""
+def test_a_lookup_finds_in_the_three_tables_what_each_tables_own_walk_finds() -> None:
+    """The signature's, the lead's and the figures' chains, ending at different hops (short ones in the
+    signature's, the lead's crowded past the cut, the figures' in between, some rows in none): a lookup finds the
+    union of what walking each table's chains on its own finds."""
     rng = np.random.default_rng(4)
     rows = 1000
     signatures = rng.integers(0, 2**16, size=(rows, 24), dtype=np.uint16)

@@ -101,15 +101,8 @@ class Store:
         # (half a second at a million, every metrics sample). Canonical and revision ids are these same strings.
         self._id_bytes = 0
         self._free = np.empty(0, dtype=np.int64)  # slots below ``used`` whose rows were evicted
-        # The signature's bands, the lead's keys, a short article's figure keys; their links end to end in one
-        # buffer, so that one walk follows the three tables' chains at once.
-        sizes = [RowNumbers.size_of(capacity * bands) for bands in (self.bands, LEAD_KEYS, FIGURE_KEYS)]
-        self._links = np.zeros(sum(sizes), dtype=np.uint8)
-        bases = np.cumsum([0, *sizes[:-1]]).tolist()
-        self._chains = tuple(
-            _Chains(capacity, bands, self._links, base)
-            for bands, base in zip((self.bands, LEAD_KEYS, FIGURE_KEYS), bases, strict=True)
-        )
+        # The signature's bands, the lead's keys, a short article's figure keys.
+        self._chains = (_Chains(capacity, self.bands), _Chains(capacity, LEAD_KEYS), _Chains(capacity, FIGURE_KEYS))
 
     @property
     def size(self) -> int:
@@ -118,7 +111,7 @@ class Store:
 
     def nbytes(self) -> int:
         """Bytes held by the arrays, the id lists and the id map."""
-        arrays = [getattr(self, name) for name in _ARRAYS] + [c.heads for c in self._chains] + [self._links]
+        arrays = [getattr(self, name) for name in _ARRAYS] + [a for c in self._chains for a in (c.heads, c.previous)]
         lists = sum(sys.getsizeof(values) for values in (self.ids, self.canonical, self.revision_of))
         # The slots' ints in the id map: CPython caches those up to 256, every other one is an object of its own.
         ints = max(self.size - 257, 0) * sys.getsizeof(self.capacity)
@@ -181,8 +174,12 @@ class Store:
 
     def earlier(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band of the signature, in some
-        key of the lead or in some figure key, sorted by i then row (see ``_walk``)."""
-        owners, rows = _walk(self._chains, self._links, slots, self._arrivals, self._compared_values())
+        key of the lead or in some figure key, sorted by i then row (see ``_Chains.walk``)."""
+        found = [
+            chains.walk(slots, self._arrivals, values)
+            for chains, values in zip(self._chains, self._compared_values(), strict=True)
+        ]
+        owners, rows = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
         # (i, row) as one integer, row in the low bits (rows are below 2**24): shifts, not a division by the capacity.
         pairs = distinct(owners << _ROW_BITS | rows)
         return pairs >> _ROW_BITS, pairs & ((1 << _ROW_BITS) - 1)
@@ -252,15 +249,9 @@ class RowNumbers:
     four-byte word at its place (a strided view over the bytes, one spare byte at the end for the last).
     """
 
-    def __init__(self, size: int, buffer: np.ndarray | None = None) -> None:
-        """``buffer``: ``size_of(size)`` bytes to hold them in (a part of a larger buffer), else bytes of their own."""
-        self._bytes = np.zeros(self.size_of(size), dtype=np.uint8) if buffer is None else buffer
+    def __init__(self, size: int) -> None:
+        self._bytes = np.zeros(3 * size + 1, dtype=np.uint8)
         self._words = np.ndarray((size,), dtype="<u4", buffer=self._bytes, strides=(3,))
-
-    @staticmethod
-    def size_of(size: int) -> int:
-        """Bytes that hold ``size`` row numbers."""
-        return 3 * size + 1
 
     @property
     def nbytes(self) -> int:
@@ -293,17 +284,16 @@ class _Chains:
     A band whose values are all 0 (a row without a lead, a long article's figure keys) is left out of its bucket.
     """
 
-    def __init__(self, capacity: int, bands: int, links: np.ndarray, base: int) -> None:
-        """``links``: the bytes that hold this table's links from ``base`` on (and other tables' links besides)."""
-        self.bands, self.base = bands, base
+    def __init__(self, capacity: int, bands: int) -> None:
+        self.bands = bands
         self._band_index = np.arange(bands)
         self._stride = np.intp(bands)  # a numpy scalar: int32 row numbers times it are computed in intp
         # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
         self.buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
         self.heads = RowNumbers(bands * self.buckets)  # flat: band * buckets + bucket
-        # Flat: row * bands + band. Its words are tagged links (below): ``_walk`` reads them by their bytes and the
+        # Flat: row * bands + band. Its words are tagged links (below): ``walk`` reads them through ``raw`` and the
         # row mask; indexing would return the tag bits as part of the row number.
-        self.previous = RowNumbers(capacity * bands, links[base : base + RowNumbers.size_of(capacity * bands)])
+        self.previous = RowNumbers(capacity * bands)
         # A link's stored form is row + 1 in its low bits and, in the bits the capacity leaves spare, a tag of the
         # linking row's own band value (bits of its hash that do not choose the bucket): a walk reads it with the
         # link it reads anyway, and drops most strangers without reading their rows' values.
@@ -345,6 +335,50 @@ class _Chains:
         named = heads[keys] == np.repeat(slots, self.bands)
         heads[keys[named]] = NO_ROW
 
+    def walk(self, slots: np.ndarray, arrivals: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (i, row): earlier rows with the same value as ``slots[i]`` in some band (``values``: every row's
+        value of each band, [rows, bands], compared whole), unsorted, a pair possibly more than once.
+
+        Each row's chains lead, newest first, to the rows put in its buckets before it: what a lookup made just
+        before the row was appended would have found. A link to a row newer than the one it leaves from points
+        into a reused slot: the chain ends there. The strangers a bucket also holds (one or two in a chain on
+        average, other band values hashed to the same bucket) are walked through like the others and dropped at
+        the end, on the band's values, before anything reads their whole rows; a row found only as a stranger
+        (its own band's chain cut at ``MAX_CHAIN``) is dropped with them.
+
+        ``arrivals``: every row's arrival (``seq``) at ``row + 1``, after an arrival no row reaches at 0, so that the
+        links' stored form (row + 1, 0 for none) reads it as is, and a missing link ends its walk like a reused
+        slot. A link of the walk carries its article, its band's offset from its row's links and the arrival of
+        the row it left (no division: an int64 modulo costs as much as the random read of the link).
+        """
+        links, stride, mask, shift = self.previous, self._stride, self._row_mask, self._row_bits
+        owner = np.repeat(np.arange(len(slots)), self.bands)
+        offset = np.tile(self._band_index - stride, len(slots))  # band b's link of row r: (r + 1) * stride + offset
+        words = links.raw((slots[:, None] * stride + self._band_index).reshape(-1))
+        numbers, wanted = words & mask, words >> shift  # the first links, and the tags of the rows' own values
+        left = arrivals[slots + 1].repeat(self.bands)
+        found_owners, found_numbers, found_offsets = [], [], []
+        for _ in range(MAX_CHAIN):
+            arrived = arrivals[numbers]
+            live = np.flatnonzero(arrived < left)
+            if not len(live):
+                break
+            owner, numbers, offset, left, wanted = owner[live], numbers[live], offset[live], arrived[live], wanted[live]
+            words = links.raw(numbers * stride + offset)  # the rows reached: their links on, and their own tags
+            tagged = np.flatnonzero(words >> shift == wanted)
+            found_owners.append(owner[tagged])
+            found_numbers.append(numbers[tagged])
+            found_offsets.append(offset[tagged])
+            numbers = words & mask
+        owner, rows, band = (
+            np.concatenate([np.empty(0, dtype=np.intp), *found])
+            for found in (found_owners, found_numbers, found_offsets)
+        )
+        rows -= 1
+        band += stride
+        same = values[rows, band] == values[slots][owner, band]
+        return owner[same], rows[same]
+
     def _buckets_of(self, banded: np.ndarray) -> np.ndarray:
         """The bucket of each row in each band."""
         return self._bucket(self._hashes(banded))
@@ -363,68 +397,6 @@ class _Chains:
                 keys = keys * _BAND_MIX ^ bands[:, :, row]
             keys = (keys ^ (keys >> _U64(31))) * _MIX_1
             return (keys ^ (keys >> _U64(29))) * _MIX_2
-
-
-def _walk(
-    tables: tuple[_Chains, ...],
-    links: np.ndarray,
-    slots: np.ndarray,
-    arrivals: np.ndarray,
-    values: tuple[np.ndarray, ...],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, row): earlier rows with the same value as ``slots[i]`` in some band of some table (``values``: each
-    table's values of every row, [rows, bands], compared whole), unsorted, a pair possibly more than once.
-
-    The three tables' chains are walked side by side, a hop of each at a time (one loop, not one a table: a hop is
-    some twenty numpy calls on a few dozen links). Each row's chains lead, newest first, to the rows put in its
-    buckets before it: what a lookup made just before the row was appended would have found. A link to a row newer
-    than the one it leaves from points into a reused slot: the chain ends there. The strangers a bucket also holds
-    (one or two in a chain on average, other band values hashed to the same bucket) are walked through like the
-    others and dropped at the end, on the band's values, before anything reads their whole rows; a row found only
-    as a stranger (its own band's chain cut at ``MAX_CHAIN``) is dropped with them.
-
-    ``arrivals``: every row's arrival (``seq``) at ``row + 1``, after an arrival no row reaches at 0, so that the
-    links' stored form (row + 1, 0 for none) reads it as is, and a missing link ends its walk like a reused slot.
-    ``links``: the tables' links end to end, read as the four-byte word at a byte (the low three bytes are the link).
-    A link of the walk carries its article, its table's bytes per row (``step``), its band's byte offset from its
-    row's links in ``links`` and the arrival of the row it left (no division: an int64 modulo costs as much as the
-    random read of the link).
-    """
-    words_at = np.ndarray((len(links) - 3,), dtype="<u4", buffer=links, strides=(1,))
-    mask, shift = tables[0]._row_mask, tables[0]._row_bits  # the same in every table: one capacity
-    owner = np.concatenate([np.repeat(np.arange(len(slots)), t.bands) for t in tables])
-    step = np.concatenate([np.full(len(slots) * t.bands, 3 * t.bands) for t in tables])
-    # Band b's link of row r in a table: at byte base + 3 * (r * bands + b) = (r + 1) * step + offset.
-    offset = np.concatenate([np.tile(t.base + 3 * (t._band_index - t.bands), len(slots)) for t in tables])
-    first = np.concatenate([np.repeat(slots + 1, t.bands) for t in tables])  # each row's own links, row + 1
-    words = words_at[first * step + offset] & 0xFFFFFF
-    numbers, wanted = words & mask, words >> shift  # the first links, and the tags of the rows' own values
-    left = arrivals[first]
-    found_owners, found_numbers, found_offsets = [], [], []
-    for _ in range(MAX_CHAIN):
-        arrived = arrivals[numbers]
-        live = np.flatnonzero(arrived < left)
-        if not len(live):
-            break
-        owner, numbers, offset, step = owner[live], numbers[live], offset[live], step[live]
-        left, wanted = arrived[live], wanted[live]
-        words = words_at[numbers * step + offset] & 0xFFFFFF  # the rows reached: their links on, and their own tags
-        tagged = np.flatnonzero(words >> shift == wanted)
-        found_owners.append(owner[tagged])
-        found_numbers.append(numbers[tagged])
-        found_offsets.append(offset[tagged])
-        numbers = words & mask
-    owner, rows, offset = (
-        np.concatenate([np.empty(0, dtype=np.intp), *found]) for found in (found_owners, found_numbers, found_offsets)
-    )
-    rows -= 1
-    same = []
-    for table, compared in zip(tables, values, strict=True):
-        mine = np.flatnonzero((offset >= table.base - 3 * table.bands) & (offset < table.base))
-        band = (offset[mine] - table.base) // 3 + table.bands
-        same.append(mine[compared[rows[mine], band] == compared[slots][owner[mine], band]])
-    kept = np.concatenate(same)
-    return owner[kept], rows[kept]
 
 
 def split_hash(content_hash: str) -> tuple[int, int]:
