@@ -17,6 +17,7 @@ from workers.dedup.sketch import (
     EDGES_KEPT,
     FACTS_KEPT,
     FIGURE_KEYS,
+    LEAD_KEYS,
     Sketch,
     Sketcher,
     Sketches,
@@ -28,7 +29,7 @@ from workers.dedup.sketch import (
     fact_match,
     sum_across,
 )
-from workers.dedup.store import EQUAL_CHUNK, MAX_CHAIN, MAX_ROWS, NO_ROW, RowNumbers, Rows, Store
+from workers.dedup.store import EQUAL_CHUNK, MAX_CHAIN, MAX_ROWS, NO_ROW, RowNumbers, Rows, Store, _Chains
 
 
 def test_row_numbers_read_back_what_was_stored_the_last_write_winning() -> None:
@@ -147,16 +148,14 @@ def test_text_forms_whose_counts_exceed_the_slots_are_read_as_one_at_a_time() ->
         )
 
 
-def filled_store(signatures: np.ndarray) -> tuple[Store, np.ndarray]:
-    """A store of rows with these signatures (nothing else), appended in batches of 50, and their slots."""
+def filled_store(signatures: np.ndarray, **keys: np.ndarray) -> tuple[Store, np.ndarray]:
+    """A store of rows with these signatures (and ``keys``: leads, figures; else nothing), appended in batches of
+    50, and their slots."""
     store, rows = Store(num_perm=signatures.shape[1], bands=8), len(signatures)
     batch = Sketches.of([], signatures.shape[1])
-    sketches = Sketches(
-        signatures=signatures,
-        sizes=np.ones(rows, dtype=np.uint32),
-        **{name: np.zeros((rows, *getattr(batch, name).shape[1:]), getattr(batch, name).dtype) for name in
-           ("numbers", "names", "fact_counts", "edges", "edge_words", "edge_counts", "leads", "figures")},
-    )  # fmt: skip
+    zeros = {name: np.zeros((rows, *getattr(batch, name).shape[1:]), getattr(batch, name).dtype) for name in
+             ("numbers", "names", "fact_counts", "edges", "edge_words", "edge_counts", "leads", "figures")}  # fmt: skip
+    sketches = Sketches(signatures=signatures, sizes=np.ones(rows, dtype=np.uint32), **(zeros | keys))
     ids = [f"r{n}" for n in range(rows)]
     slots = np.concatenate(
         [
@@ -206,15 +205,46 @@ def test_a_lookup_in_crowded_buckets_walks_each_chain_to_its_cut_strangers_count
     signatures = rng.integers(0, 3, size=(rows, 24), dtype=np.uint16)  # 27 values a band: chains of about 37
     signatures[:, 12:] = rng.integers(0, 2**16, size=(rows, 12), dtype=np.uint16)  # strangers only, mostly
     store, slots = filled_store(signatures)
-    banded = store.banded(signatures)
-    buckets = store._chains[0]._buckets_of(banded)
-    previous, heads = np.full((rows, store.bands), NO_ROW), {}
-    for row, band in itertools.product(range(rows), range(store.bands)):
+    expected, strangers = walked(store._chains[0], store.banded(signatures), slots[-200:])
+    owners, found = store.earlier(slots[-200:])
+    assert strangers > 1000 and np.array_equal(slots, np.arange(rows))
+    assert np.array_equal(np.column_stack((owners, found)), np.array(sorted(expected)))
+
+
+def test_a_lookup_finds_in_the_three_tables_what_each_tables_own_walk_finds() -> None:
+    """The signature's, the lead's and the figures' chains, ending at different hops (short ones in the
+    signature's, the lead's crowded past the cut, the figures' in between, some rows in none): a lookup finds the
+    union of what walking each table's chains on its own finds."""
+    rng = np.random.default_rng(4)
+    rows = 1000
+    signatures = rng.integers(0, 2**16, size=(rows, 24), dtype=np.uint16)
+    signatures[:, :3] = rng.integers(0, 3, size=(rows, 3), dtype=np.uint16)  # one band shared by chains of ~37
+    leads = rng.integers(1, 3, size=(rows, LEAD_KEYS), dtype=np.uint32)  # two values a key: chains far past the cut
+    leads[rng.random(rows) < 0.2] = 0  # no lead: in no bucket of the lead's table
+    figures = rng.integers(1, 12, size=(rows, FIGURE_KEYS), dtype=np.uint32)  # chains of about 11 in each key
+    figures[rng.random(rows) < 0.5] = 0  # a long article: no figure keys
+    store, slots = filled_store(signatures, leads=leads, figures=figures)
+    late, expected, strangers = slots[-200:], set(), 0
+    for chains, banded in zip(store._chains, store._banded_values(), strict=True):
+        pairs, passed = walked(chains, banded, late)
+        expected, strangers = expected | pairs, strangers + passed
+    owners, found = store.earlier(late)
+    assert strangers > 1000 and len(expected) > 10_000 and np.array_equal(slots, np.arange(rows))
+    assert np.array_equal(np.column_stack((owners, found)), np.array(sorted(expected)))
+
+
+def walked(chains: _Chains, banded: np.ndarray, late: np.ndarray) -> tuple[set[tuple[int, int]], int]:
+    """The pairs (i, row) found by walking one table's chains of ``late[i]``, row by row newest first, up to
+    ``MAX_CHAIN`` rows (strangers included) and keeping the equal band values; and the strangers passed. A band
+    of zeros is in no bucket."""
+    buckets = chains._buckets_of(banded)
+    previous, heads = np.full((len(banded), chains.bands), NO_ROW), {}
+    for row, band in itertools.product(range(len(banded)), range(chains.bands)):
         if banded[row, band].any():
             previous[row, band] = heads.get((band, buckets[row, band]), NO_ROW)
             heads[band, buckets[row, band]] = row
-    late, expected, strangers = slots[-200:], set(), 0
-    for (i, row), band in itertools.product(enumerate(late.tolist()), range(store.bands)):
+    expected, strangers = set(), 0
+    for (i, row), band in itertools.product(enumerate(late.tolist()), range(chains.bands)):
         reached = previous[row, band]
         for _ in range(MAX_CHAIN):
             if reached == NO_ROW:
@@ -224,9 +254,7 @@ def test_a_lookup_in_crowded_buckets_walks_each_chain_to_its_cut_strangers_count
             else:
                 strangers += 1
             reached = previous[reached, band]
-    owners, found = store.earlier(late)
-    assert strangers > 1000 and np.array_equal(slots, np.arange(rows))
-    assert np.array_equal(np.column_stack((owners, found)), np.array(sorted(expected)))
+    return expected, strangers
 
 
 def test_the_column_by_column_reductions_are_numpys_on_any_input() -> None:
