@@ -111,8 +111,8 @@ def writes_first_day(tree: HtmlElement, url: str | None, day: str) -> bool:
     """Whether the page (its text, attributes or URL) writes ``day`` (``YYYY-MM-01``) as a day, in English or digits.
 
     htmldate gives 1 January for a year alone (a copyright line "(c) 2008" is its last resort) and the 1st of a month
-    for a month alone ("July 2006"): a first day the page does not write is a year or a month, not a day. Read only
-    for such a day: about one page in seven on L3S-GN1. Digits are read day first and month first ("01/07/2006").
+    for a month alone ("(c) 2006-07" read as July 2006): a first day the page does not write is a year or a month, not
+    a day. Read only for such a day. Digits are read day first and month first ("01/07/2006").
     """
     year, short, number = day[:4], day[2:4], int(day[5:7])
     month = f"0?{number}" if number < 10 else str(number)
