@@ -149,6 +149,33 @@ def test_a_first_of_january_the_page_writes_is_kept() -> None:
         assert page_metadata(load_html(page)).day == "2008-01-01", written
 
 
+# A story of L3S-GN1 (kalingatimes.com, 13 January 2008 by its URL, which htmldate does not read) whose footer's
+# "Copyright (c) 2006-07" htmldate reads as the month July 2006, given as its first day.
+MONTH_ONLY_PAGE = "561daa57-344c-404f-b683-67dc8b5a398e"
+
+
+def test_a_month_alone_is_no_day() -> None:
+    page = load_page(DEFAULT_L3S, MONTH_ONLY_PAGE)
+    assert find_date(load_html(page.html)) == "2006-07-01"  # htmldate's own answer
+    assert page_metadata(load_html(page.html), url=page.url).day is None
+
+
+def test_a_first_of_a_month_the_page_writes_is_kept() -> None:
+    archive = "<p><a href='/archive/2006/07/'>July 2006</a></p>"  # htmldate: a month alone, as its first day
+    body = "<p>The council said on Tuesday that the new bridge would open to traffic in the spring.</p>"
+    assert find_date(load_html(f"<html><body>{archive}{body}</body></html>")) == "2006-07-01"
+    assert page_metadata(load_html(f"<html><body>{archive}{body}</body></html>")).day is None
+    for written in (
+        "Posted July 1, 2006",
+        "1st&nbsp;July&nbsp;2006",
+        "01.07.06",
+        "2006/07/01",
+        "<a href='/20060701/x'>",
+    ):
+        page = f"<html><body>{archive}<p>{written}</p>{body}</body></html>"
+        assert page_metadata(load_html(page)).day == "2006-07-01", written
+
+
 # A Telegraph story of L3S-GN1 ("Last Updated: 12:01am GMT 08/01/2008") under the site's header of the day it was
 # crawled ("Tuesday 15 January 2008"); the page names no URL of its own, the URL it was fetched from holds its day.
 URL_DAY_PAGE = "44a2a06e-e905-4b57-be58-82ceced9ff36"

@@ -7,7 +7,7 @@ import re
 
 from trafilatura.utils import load_html
 
-from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_pages
+from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_page, load_pages
 from workers.clean.html import FAST, _extraction, _judged, _trafilatura
 from workers.clean.judge import (
     Judgement,
@@ -99,6 +99,20 @@ def test_render_tree_reads_the_same_lines_and_links_from_a_parsed_page() -> None
     expected = render_page(html)
     assert render_tree(load_html(html)) == expected
     assert expected.text.splitlines() == ["Home", "Business news", SENTENCE, "Second line.", "Third line", "One", "Two"]
+
+
+# An L3S-GN1 page of three pages end to end: after the first one's </html> come a script and the other two, the
+# article in them; libxml2 parses them into a second <html> beside the root.
+TWO_ROOTS_PAGE = "954487ce-7582-4ba5-8e52-071c2c3b1fa9"
+
+
+def test_render_tree_reads_a_second_top_level_element_beside_the_root() -> None:
+    html = load_page(DEFAULT_L3S, TWO_ROOTS_PAGE).html
+    tree = load_html(html)
+    assert [element.tag for element in tree.itersiblings()] == ["html"]
+    rendered = render_tree(tree)
+    assert rendered == render_page(html)
+    assert "LAS VEGAS - The Democratic presidential primary is taking on a racial tone" in rendered.text
 
 
 def test_collapse_treats_as_space_exactly_what_the_pattern_it_replaced_did() -> None:

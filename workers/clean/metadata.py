@@ -4,7 +4,7 @@
 the stage never uses. This reads the three fields the stage uses, with the same rules and the same results, on
 the tree the stage parsed once. htmldate's date parser (dateparser, for the date strings htmldate's own patterns
 cannot read) reads English and the page's own language (``day_languages``), not all of dateparser's; and a
-1 January the page does not write is a year, no day (``writes_new_year``).
+first day of a month the page does not write is a year or a month, no day (``writes_first_day``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from calendar import month_abbr
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -50,7 +51,7 @@ _ATTRIBUTE_VALUES = {
     attribute: XPath(f"//@{attribute}")
     for attribute in ("class", "id", "itemprop", "rel", "data-component", "data-testid")
 }
-# Every attribute value of the page: a day may be written in a link or a meta tag only (``writes_new_year``).
+# Every attribute value of the page: a day may be written in a link or a meta tag only (``writes_first_day``).
 _ALL_ATTRIBUTES = XPath("//@*")
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
@@ -94,7 +95,7 @@ def page_metadata(
 def _find_day(tree: HtmlElement, url: str | None, language: str | None, latest: date | None) -> str | None:
     """htmldate's day of the page (trafilatura's settings), its date strings read in ``day_languages(language)``,
     none after ``latest`` (a later reading is passed over, as a US date read day first: "01/09/2008" in January);
-    None for a 1 January the page does not write (``writes_new_year``).
+    None for a first day of a month the page does not write (``writes_first_day``).
 
     htmldate's parser is one a process and its languages one attribute: a search holds the lock from setting them
     to its end, so that no search in another thread reads its strings in this page's languages.
@@ -103,22 +104,26 @@ def _find_day(tree: HtmlElement, url: str | None, language: str | None, latest: 
         date_parser(language)
         bound = {"max_date": latest.isoformat()} if latest else {}
         day = find_date(tree, **{**set_date_params(), "url": url, **bound})
-    return None if day and day.endswith("-01-01") and not writes_new_year(tree, url, day[:4]) else day
+    return None if day and day.endswith("-01") and not writes_first_day(tree, url, day) else day
 
 
-def writes_new_year(tree: HtmlElement, url: str | None, year: str) -> bool:
-    """Whether the page (its text, attributes or URL) writes 1 January of ``year`` as a day, in English or digits.
+def writes_first_day(tree: HtmlElement, url: str | None, day: str) -> bool:
+    """Whether the page (its text, attributes or URL) writes ``day`` (``YYYY-MM-01``) as a day, in English or digits.
 
-    htmldate gives 1 January for a year alone (a copyright line "(c) 2008" is its last resort): a 1 January the
-    page does not write is a year, not a day. Read only for such a day: about one page in ten on L3S-GN1.
+    htmldate gives 1 January for a year alone (a copyright line "(c) 2008" is its last resort) and the 1st of a month
+    for a month alone ("(c) 2006-07" read as July 2006): a first day the page does not write is a year or a month, not
+    a day. Read only for such a day. Digits are read day first and month first ("01/07/2006").
     """
-    short = year[2:]
-    new_year = re.compile(
-        rf"{year}(?:(?P<a>[-/.])0?1(?P=a)0?1(?!\d)|0101)|(?<!\d)0?1(?P<b>[-/.])0?1(?P=b)(?:{year}|{short})(?!\d)"
-        rf"|\bJan(?:uary)?\W{{1,3}}0?1(?:st)?\W{{1,3}}{year}|(?<!\d)0?1(?:st)?\W{{1,3}}Jan(?:uary)?\W{{1,3}}{year}",
+    year, short, number = day[:4], day[2:4], int(day[5:7])
+    month = f"0?{number}" if number < 10 else str(number)
+    name = rf"{month_abbr[number]}[a-z]*"  # "Jan", "January", "Sept"
+    first_day = re.compile(
+        rf"{year}(?:(?P<a>[-/.]){month}(?P=a)0?1(?!\d)|{day[5:7]}01)"
+        rf"|(?<!\d)(?:0?1(?P<b>[-/.]){month}(?P=b)|{month}(?P<c>[-/.])0?1(?P=c))(?:{year}|{short})(?!\d)"
+        rf"|\b{name}\W{{1,3}}0?1(?:st)?\W{{1,3}}{year}|(?<!\d)0?1(?:st)?\W{{1,3}}{name}\W{{1,3}}{year}",
         re.IGNORECASE,
     )
-    return bool(new_year.search("\n".join([url or "", *_ALL_ATTRIBUTES(tree), *tree.itertext()])))
+    return bool(first_day.search("\n".join([url or "", *_ALL_ATTRIBUTES(tree), *tree.itertext()])))
 
 
 def date_parser(language: str | None = None) -> DateDataParser:

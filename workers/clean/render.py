@@ -152,9 +152,18 @@ def render_tree(tree: HtmlElement) -> RenderedPage:
     """``render_page`` of a page lxml has already parsed: the same lines, read from its tree at C speed.
 
     lxml (libxml2) has already closed what the markup left open, so the tokenizer's repairs are not needed.
+    ``tree``: the page's root. A page holding a second ``<html>`` after its end is parsed with a second top-level
+    element beside the root, which holds the rest of the page: the root's following siblings are read too.
     """
     out: list[str] = []
     links: set[str] = set()
+    for top in (tree, *tree.itersiblings()):
+        _render_element(top, out, links)
+    return _rendered(out, links)
+
+
+def _render_element(tree: HtmlElement, out: list[str], links: set[str]) -> None:
+    """Append the lines of ``tree`` and its subtree to ``out``, and its links' text to ``links``."""
     walk = iterwalk(tree, events=("start", "end"))
     for event, element in walk:
         tag = element.tag if isinstance(element.tag, str) else ""
@@ -169,7 +178,6 @@ def render_tree(tree: HtmlElement) -> RenderedPage:
         else:
             out.append("\n" if tag in BLOCK else "")
             out.append(element.tail or "")
-    return _rendered(out, links)
 
 
 def render_page_text(html: str) -> str:
