@@ -6,7 +6,6 @@ import base64
 import itertools
 import json
 import random
-import re
 import sys
 from pathlib import Path
 
@@ -863,27 +862,3 @@ def test_the_costliest_errors_are_the_wrong_merges_and_splits_by_pairs() -> None
         "merged, 4 pairs: 1 (story) x2, 2 (story) x2",
         "split, 2 pairs: story 3 over [2, 1]",
     ]
-
-
-def test_the_pairs_facts_compared_in_one_call_are_each_kinds_own_comparison() -> None:
-    """``_late_evidence`` compares the numbers' and the names' samples in one ``fact_match`` call, the names' pairs
-    after the numbers': on Reuters stories against their halves, their copies with every figure changed and
-    strangers, the counts of each kind compared on its own."""
-    stories = ["\n\n".join(story["paragraphs"]) for story in itertools.islice(syndication.reuters_bodies(), 200)]
-    changed = [re.sub(r"\d", lambda digit: str((int(digit.group()) + 1) % 10), text) for text in stories]
-    texts = [*stories, *(text[: len(text) // 2] for text in stories), *changed]
-    index = DedupIndex(OPTIONS)
-    index.decide_many([(f"r{n}", content_hash(text), text, float(n), None) for n, text in enumerate(texts)])
-    rng = np.random.default_rng(3)
-    rows = np.concatenate((np.arange(200), np.arange(200), rng.integers(0, 600, 400)))
-    mine = np.concatenate((np.arange(200, 400), np.arange(400, 600), rng.integers(0, 600, 400)))
-    store = index._store
-    early = index._early_evidence(rows, mine, *np.zeros((4, len(rows))))
-    late = index._late_evidence(rows, mine, early)
-    for got, facts, counted in ((late.numbers, store.numbers, [0, 2]), (late.names, store.names, [1, 3])):
-        counts = store.fact_counts[:, counted]
-        alone = fact_match(facts[mine], counts[mine], facts[rows], counts[rows])
-        assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, alone, strict=True))
-    # The pairs reach every count: figures that differ in a shared context (the changed copies), agreeing ones.
-    assert (late.numbers.shared[200:400] > 0).any() and (late.numbers.agreeing[:200] > 0).any()
-    assert (late.names.agreeing > 0).any() and (late.numbers.shared > late.numbers.agreeing).any()
