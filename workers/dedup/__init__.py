@@ -394,12 +394,12 @@ class DedupIndex:
         # The most setting boilerplate aside could give (all end paragraphs of both out of the sizes): the pairs
         # below the lowest threshold even so (most of them, strangers in a bucket) are not looked up.
         near = np.flatnonzero((jaccard * self.options.num_perm >= MIN_EQUAL_SLOTS) | same_figures)
-        their_edges, my_edges = _at(store.edge_words, rows[near]), _at(store.edge_words, mine[near])
-        most = shared[near] / np.maximum(
-            np.minimum(sizes[near] - sum_across(their_edges), my_sizes[near] - sum_across(my_edges)), floor[near]
+        their_ends, my_ends = (
+            sum_across(_at(store.edge_words, rows[near])),
+            sum_across(_at(store.edge_words, mine[near])),
         )
-        kept = (most >= CANDIDATE_CONTAINMENT) | same_figures[near]
-        near, their_edges, my_edges = near[kept], their_edges[kept], my_edges[kept]
+        most = shared[near] / np.maximum(np.minimum(sizes[near] - their_ends, my_sizes[near] - my_ends), floor[near])
+        near = near[(most >= CANDIDATE_CONTAINMENT) | same_figures[near]]
         containment = np.minimum(shared / np.minimum(sizes, my_sizes), 1.0)
         grown = np.zeros(len(rows), dtype=bool)
         wrapper = np.zeros(len(rows))
@@ -411,16 +411,15 @@ class DedupIndex:
             my_sizes[near],
             floor[near],
         )
-        # Both sides' boilerplate in one lookup: one call's fixed cost, not two.
-        theirs, ours = np.split(self._boilerplate(np.concatenate((rows, mine))), 2)
-        their_words = sum_across(np.where(theirs, their_edges, 0))
-        our_words = sum_across(np.where(ours, my_edges, 0))
+        theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
+        their_words = sum_across(np.where(theirs, _at(store.edge_words, rows), 0))
+        our_words = sum_across(np.where(ours, _at(store.edge_words, mine), 0))
         # The boilerplate paragraphs both hold, compared only for the pairs where both hold some: the others hold
         # none in common (a [pairs, 6, 6] comparison for each pair that reaches this otherwise).
         wrapped = np.flatnonzero(any_across(theirs) & any_across(ours))
         both = any_across(self._held_by_both(rows[wrapped], mine[wrapped], theirs[wrapped], ours[wrapped]))
         held = np.zeros(len(rows), dtype=np.int64)
-        held[wrapped] = sum_across(np.where(both, their_edges[wrapped], 0))
+        held[wrapped] = sum_across(np.where(both, _at(store.edge_words, rows[wrapped]), 0))
         shared = np.maximum(shared - held, 0)
         their_own, my_own = sizes - their_words, my_sizes - our_words
         containment[near] = np.minimum(shared / np.maximum(np.minimum(their_own, my_own), floor), 1.0)
@@ -670,17 +669,11 @@ class DedupIndex:
         """The pairs' whole evidence: their ``early`` one with the ``LATE`` fields computed."""
         store = self._store
         counts, my_counts = _at(store.fact_counts, rows), _at(store.fact_counts, mine)
-        # Numbers and names compared in one call, the names' pairs after the numbers': each pair is compared on its
-        # own, and a call's fixed cost (some forty numpy calls) is paid once where most batches score a few dozen.
-        both = fact_match(
-            np.concatenate((_at(store.numbers, mine), _at(store.names, mine))),
-            np.concatenate((my_counts[:, [0, 2]], my_counts[:, [1, 3]])),
-            np.concatenate((_at(store.numbers, rows), _at(store.names, rows))),
-            np.concatenate((counts[:, [0, 2]], counts[:, [1, 3]])),
-        )
         return early._replace(
-            numbers=FactMatch(*(values[: len(rows)] for values in both)),
-            names=FactMatch(*(values[len(rows) :] for values in both)),
+            numbers=fact_match(
+                _at(store.numbers, mine), my_counts[:, [0, 2]], _at(store.numbers, rows), counts[:, [0, 2]]
+            ),
+            names=fact_match(_at(store.names, mine), my_counts[:, [1, 3]], _at(store.names, rows), counts[:, [1, 3]]),
             shared_wrapper=self._shared_wrapper(rows, mine),
         )
 
