@@ -38,6 +38,7 @@ MINHASH_SEED = 1  # fixed: signatures must agree across processes and restarts
 # find a few facts in the text two copies share; they cost 64 bytes per kind.
 FACTS_KEPT = 16
 FACT_DTYPE = np.uint32
+_HEADER_BYTES = 20  # a text form's size, distinct numbers and names, numbers and names kept: five uint32
 MIN_SAMPLE = 2  # fewer shared contexts than this say nothing either way
 # Paragraphs kept at each end of an article, hashed with their word counts: where an outlet's wrapper sits
 # (newsletter prompt above; copyright, "read more" below), for the index to recognise when many stories share them.
@@ -138,8 +139,8 @@ class Sketch:
         raw = binascii.a2b_base64(text)
         size, number_count, name_count, n_numbers, n_names = struct.unpack_from("<5I", raw)
         data = np.frombuffer(bytearray(raw), dtype=np.uint8)  # its own writable buffer: the arrays are views of it
-        signature = data[20 : 20 + 2 * num_perm].view(np.uint16)
-        rest = data[20 + 2 * num_perm :]
+        signature = data[_HEADER_BYTES : _HEADER_BYTES + 2 * num_perm].view(np.uint16)
+        rest = data[_HEADER_BYTES + 2 * num_perm :]
         facts_end = (n_numbers + n_names) * FACT_DTYPE().itemsize
         tail = _tail_of(rest[facts_end:]) if len(rest) >= facts_end else (None, None, _NO_LEAD, _NO_FIGURES)
         edges, edge_words, lead, figures = tail
@@ -335,9 +336,6 @@ class Sketches:
             binascii.b2a_base64(data[start:end], newline=False).decode("ascii")
             for start, end in itertools.pairwise(bounds)
         ]
-
-
-_HEADER_BYTES = 20  # a text form's size, distinct numbers and names, numbers and names kept: five uint32
 
 
 class _TextForms:
