@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
+import py3langid
 import pytest
 
+from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, load_reuters
 from tests.conftest import COPY_URL, SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_record
+from tests.languages import ARTICLES, CHINESE
 from workers import codec
 from workers.clean import CleanOptions, clean_article, detect_language
 from workers.clean.html import published_day
+from workers.clean.language import LANGUAGE_SAMPLE_CHARS, _identifier
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, word_count, words_up_to
 from workers.clean.pagetext import looks_like_headline, split_page_text
 from workers.intake import read_raw
@@ -127,6 +133,20 @@ def test_page_text_without_headline_has_no_title() -> None:
 def test_language_of_non_english_text() -> None:
     text = "Le gouvernement a annoncé mardi une nouvelle réforme des retraites, contestée par les syndicats."
     assert detect_language(text) == "fr"
+
+
+def test_the_widened_model_scores_every_language_as_py3langid_does() -> None:
+    """Its float32 weights give the very scores of py3langid's float16 model (``rank``: every language's), on the
+    test articles and on real bodies of AEB, L3S-GN1 and Reuters, at the sample's length and shorter."""
+    bodies = [
+        json.loads((folder / "ground-truth.json").read_text(encoding="utf-8")) for folder in (DEFAULT_AEB, DEFAULT_L3S)
+    ]
+    texts = [article["text"] for article in ARTICLES.values()] + ["".join(CHINESE)]
+    texts += [page["articleBody"] for truth in bodies for page in list(truth.values())[:40]]
+    texts += [story for _, story in load_reuters(DEFAULT_REUTERS, 0, 80)]
+    samples = [text[:length] for text in texts for length in (LANGUAGE_SAMPLE_CHARS, 60)]
+    assert {py3langid.classify(sample)[0] for sample in samples} >= {"en", "fr", "de", "zh"}
+    assert [_identifier().rank(sample) for sample in samples] == [py3langid.rank(sample) for sample in samples]
 
 
 def test_read_raw_derives_a_stable_id_from_the_url() -> None:
