@@ -134,6 +134,7 @@ def reads_as_name(text: str) -> bool:
 
 
 def _has_digit(word: str) -> bool:
+    """Whether the word holds a digit: a day, a year or a time's, never a name's."""
     return any(character.isdigit() for character in word)
 
 
