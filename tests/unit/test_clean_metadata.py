@@ -13,7 +13,15 @@ from trafilatura.utils import load_html
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_page, load_pages
 from workers.clean import CleanOptions, clean_article, latest_day
-from workers.clean.metadata import date_languages, date_parser, day_languages, may_name_author, page_metadata
+from workers.clean.metadata import (
+    byline_names,
+    date_languages,
+    date_parser,
+    day_languages,
+    may_name_author,
+    page_metadata,
+    reads_as_name,
+)
 from workers.records import Origin, RawArticle
 
 PAGE = (
@@ -56,6 +64,63 @@ def test_the_byline_scan_sees_each_kind_of_element_trafilatura_tests() -> None:
     ):
         assert may_name_author(load_html(f"<html><body>{element}Jane Doe</body></html>")), element
     assert not may_name_author(load_html("<html><body><p class='story'>By Jane Doe</p></body></html>"))
+
+
+# Pages of L3S-GN1 whose meta tags and JSON-LD name nobody: the element trafilatura's byline search reads is a date
+# line ("Dec 30, 2007"), a newsletter prompt ("Enter your email to receive our newsletter."), a headline's kicker
+# ("Fighting back"); a real byline ("By MIKE CORDER"); a date line with a byline glued on ("Friday, January 11,
+# 2008By Jalilur Rehman, AFP"). And a page whose meta tag names its site ("Canoe.ca").
+JUNK_BYLINES = {
+    "3a247e29-59e7-4384-be98-543a9e4de6cc": "Dec",
+    "c06818a7-b438-4fda-bfd5-ddafbf51e063": "Enter your email",
+    "3ecf8ed4-48c2-415e-a07e-a327f78ba6d1": "Fighting back",
+}
+NAME_BYLINES = {
+    "302e53f4-c080-4570-a9d9-34822f053d9e": ("Mike Corder", "Mike Corder"),
+    "8adb7b36-7128-499c-8cdf-2c3a18423ac2": ("Friday; January ; AFP", "AFP"),
+}
+META_AUTHOR_PAGE = "fedf013d-01f9-4cb2-bd70-f4d64715ec32"
+
+
+def test_a_byline_that_reads_as_no_name_is_no_author() -> None:
+    origin = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
+    for page_id, junk in JUNK_BYLINES.items():
+        html = load_page(DEFAULT_L3S, page_id).html
+        assert extract_author(load_html(html)) == junk  # trafilatura's own answer
+        assert page_metadata(load_html(html), with_day=False).author is None, junk
+        raw = RawArticle(id="a1", url=None, source="s", title=None, published_at=None, html=html)
+        assert clean_article(raw, origin, CleanOptions())["author"] is None, junk
+
+
+def test_a_bylines_names_are_kept_and_its_date_words_dropped() -> None:
+    for page_id, (found, kept) in NAME_BYLINES.items():
+        tree = load_html(load_page(DEFAULT_L3S, page_id).html)
+        assert extract_author(tree) == found
+        assert page_metadata(tree, with_day=False).author == kept
+
+
+def test_a_meta_author_is_the_pages_own_word_and_is_not_checked() -> None:
+    tree = load_html(load_page(DEFAULT_L3S, META_AUTHOR_PAGE).html)
+    assert not reads_as_name("Canoe ca")
+    assert page_metadata(tree, with_day=False).author == "Canoe ca"
+
+
+def test_a_name_is_mostly_capitalised_words_dates_aside() -> None:
+    for date_line in ("Dec", "Jan 4", "January 1", "Updated", "Updated Dec", "Posted Tues", "Published 3rd", ""):
+        assert not reads_as_name(date_line), date_line
+    for text in ("Enter your email", "Fighting back", "Action-packed day", "Phil Helsel is a reporter", "by staff"):
+        assert not reads_as_name(text), text
+    for name in ("Theresa May", "June Carter", "Winnipeg Sun", "Jan Kowalski", "Mike Corder", "ANNE GEARAN"):
+        assert reads_as_name(name), name
+    for name in ("The Associated Press", "Charles de Gaulle", "Conor O'Neill", "Текст Венера Ерофеева", "新华社"):
+        assert reads_as_name(name), name
+
+
+def test_a_byline_keeps_the_names_among_its_parts() -> None:
+    assert byline_names("Agencies; January") == "Agencies"
+    assert byline_names("Mike Wuerthele; Malcolm Owen Monday; November") == "Mike Wuerthele; Malcolm Owen Monday"
+    assert byline_names("Friday; January") is None
+    assert byline_names("Richard Lam Published ; British Columbia") == "Richard Lam Published ; British Columbia"
 
 
 def test_without_the_day_search_title_and_author_stay_and_the_producers_time_is_published() -> None:

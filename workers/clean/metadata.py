@@ -2,9 +2,10 @@
 
 ``trafilatura.bare_extraction(with_metadata=True)`` also reads the site name, categories, tags and licence, which
 the stage never uses. This reads the three fields the stage uses, with the same rules and the same results, on
-the tree the stage parsed once. htmldate's date parser (dateparser, for the date strings htmldate's own patterns
-cannot read) reads English and the page's own language (``day_languages``), not all of dateparser's; and a
-first day of a month the page does not write is a year or a month, no day (``writes_first_day``).
+the tree the stage parsed once, except that: a byline that reads as no name is no author (``byline_names``);
+htmldate's date parser (dateparser, for the date strings htmldate's own patterns cannot read) reads English and
+the page's own language (``day_languages``), not all of dateparser's; and a first day of a month the page does
+not write is a year or a month, no day (``writes_first_day``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from calendar import month_abbr
+from calendar import day_abbr, day_name, month_abbr, month_name
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -53,6 +54,20 @@ _ATTRIBUTE_VALUES = {
 }
 # Every attribute value of the page: a day may be written in a link or a meta tag only (``writes_first_day``).
 _ALL_ATTRIBUTES = XPath("//@*")
+# The words of a date line, not of a name: trafilatura's byline search, which cuts a name at its first digit, lands
+# on "Updated Dec. 27, 2007" or "Friday, January 11, 2008" and keeps "Updated Dec" or "Friday; January".
+_DATE_WORDS = frozenset(
+    word.lower()
+    for word in [
+        *month_name[1:],
+        *month_abbr[1:],
+        *day_name,
+        *day_abbr,
+        *("Sept", "Tues", "Thur", "Thurs"),
+        *("Updated", "Published", "Posted"),  # a date line's own words
+    ]
+)
+_WORD = re.compile(r"\w[\w'\u2019-]*")  # a word, with its apostrophes and hyphens ("O'Neill", "Action-packed")
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
 
@@ -88,8 +103,39 @@ def page_metadata(
     except Exception:  # trafilatura guards this call the same way: its JSON-LD reader can fail
         log.warning("JSON-LD metadata unreadable", exc_info=True)
     day = _find_day(tree, found.url or extract_url(tree) or url, language, latest) if with_day else None
-    author = found.author or (extract_author(tree) if may_name_author(tree) else None)
-    return PageMetadata(found.title or extract_title(tree), author, day)
+    return PageMetadata(found.title or extract_title(tree), found.author or _byline(tree), day)
+
+
+def _byline(tree: HtmlElement) -> str | None:
+    """The names trafilatura's byline search finds on the page, those that read as names (``byline_names``)."""
+    found = extract_author(tree) if may_name_author(tree) else None
+    return byline_names(found) if found else None
+
+
+def byline_names(author: str) -> str | None:
+    """The names of a byline (trafilatura's, "; " between them) that read as names (``reads_as_name``); None if none.
+
+    The byline search takes the text of any element whose class says "author" or "byline": a date line, a
+    headline's kicker, a newsletter prompt. A record without an author says nothing; one with "Dec" says noise.
+    """
+    names = [name for name in author.split("; ") if reads_as_name(name)]
+    return "; ".join(names) or None
+
+
+def reads_as_name(text: str) -> bool:
+    """Whether ``text`` reads as a person's or a desk's name: most of its words are capitalised, dates aside.
+
+    Names are written capitalised ("Mike Corder", "The Associated Press", "Charles de Gaulle"); a sentence or a
+    prompt mostly not ("Enter your email", "Fighting back"). Words of a date (month, weekday, "Updated", a number)
+    are left out of the count: "Theresa May" is a name, "Jan 4" and "Updated Dec" hold no word left to be one.
+    """
+    words = [word for word in _WORD.findall(text) if word.lower() not in _DATE_WORDS and not _has_digit(word)]
+    return 2 * sum(not word[0].islower() for word in words) > len(words)
+
+
+def _has_digit(word: str) -> bool:
+    """Whether the word holds a digit: a day, a year or a time's, never a name's."""
+    return any(character.isdigit() for character in word)
 
 
 def _find_day(tree: HtmlElement, url: str | None, language: str | None, latest: date | None) -> str | None:
