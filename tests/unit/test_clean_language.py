@@ -6,6 +6,7 @@ Reuters tables, AEB and L3S-GN1 pages are read from ``../shared`` (their licence
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 import pytest
 
@@ -47,7 +48,7 @@ PAGES = {
 SCRIPT_PAGE = "8cad55ae-6c20-41d6-9bf4-3f5e555137ce"
 
 
-def stories(ids: object) -> dict[str, str]:
+def stories(ids: Collection[str]) -> dict[str, str]:
     """Reuters 0-2,999's bodies of these ids."""
     return {found: text for found, text in load_reuters(DEFAULT_REUTERS, 0, 3000) if found in ids}
 
@@ -59,7 +60,9 @@ def clean(**fields: str) -> dict:
 
 def test_a_wire_table_is_published_without_a_language() -> None:
     """py3langid names a language for each table, but gives it less than even odds: no language is published."""
-    for story_id, text in stories(TABLES).items():
+    found = stories(TABLES)
+    assert len(found) == len(TABLES)
+    for story_id, text in found.items():
         article = clean(text=text)
         guess = guess_language(article["text"])
         assert (guess.language, article["language"]) == (TABLES[story_id], None), story_id
