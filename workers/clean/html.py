@@ -51,7 +51,7 @@ class HtmlExtract:
     published_at: str | None
     author: str | None
     article_like: bool  # a paragraph reads as prose or is a row of figures: else the page holds no article
-    language: str | None  # of the page's prose, as the page-text path found it
+    language: str | None  # of the page's prose, as the page-text path publishes it (``published_language``)
 
 
 def published_day(day: str | None) -> str | None:
@@ -126,7 +126,7 @@ def extract_html(html: str, with_day: bool = True, url: str | None = None, lates
         published_at=published_day(meta.day),
         author=meta.author,
         article_like=chosen.judgement.prose_words > 0 or any(map(is_figure_row, chosen.paragraphs)),
-        language=page.language,
+        language=page.published_language,
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import chain, pairwise
 
 from workers.clean.chrome import Caseless, is_chrome, is_end_marker, is_timestamp
-from workers.clean.language import detect_language
+from workers.clean.language import guess_language
 from workers.clean.normalize import collapse, has_unspaced_script, word_count
 from workers.clean.stopwords import stoplist
 
@@ -479,11 +479,16 @@ def opens_table(lines: list[str]) -> bool:
 @dataclass(frozen=True, slots=True)
 class PageLines:
     """A page's text read line by line, before any line is scored: its title, the lines after it, the language of
-    its prose and the stopwords to read them with."""
+    its prose and the stopwords to read them with.
+
+    ``language``: py3langid's guess, which chooses the stoplist and the languages dates are read in (a wrong one
+    costs little there: ``page_stoplist``); ``published_language``: the guess when its evidence is enough to publish.
+    """
 
     title: str | None
     body: list[str]
     language: str | None
+    published_language: str | None
     stopwords: frozenset[str]
     lowered_words: dict[str, list[str]]  # each distinct line of the body's words in lower case (``lowered_words``)
 
@@ -499,9 +504,9 @@ def page_lines(lines: list[str]) -> PageLines:
     body = lines[1:] if title else lines
     lowered = lowered_words(list(dict.fromkeys(body)))
     prose = prose_lines(body)
-    language = detect_language(" ".join(prose))
-    stopwords = page_stoplist(language, [lowered[line] for line in prose])
-    return PageLines(title=title, body=body, language=language, stopwords=stopwords, lowered_words=lowered)
+    guess = guess_language(" ".join(prose))
+    stopwords = page_stoplist(guess.language, [lowered[line] for line in prose])
+    return PageLines(title, body, guess.language, guess.published, stopwords, lowered)
 
 
 def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
@@ -519,7 +524,7 @@ def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
     start, end = best_run(scores, closes)
     run = zip(body[start:end], closes[start:end], strict=True)
     paragraphs = [line for line, closing in run if not (closing or prompts[line] or is_timestamp(line))]
-    return PageText(title=page.title, paragraphs=paragraphs, language=page.language, stopwords=page.stopwords)
+    return PageText(title=page.title, paragraphs=paragraphs, language=page.published_language, stopwords=page.stopwords)
 
 
 def split_page_text(page: str, cell_tables: bool = True) -> PageText:

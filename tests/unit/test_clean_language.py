@@ -1,0 +1,105 @@
+"""The language the clean stage publishes: py3langid's guess when the text gives enough evidence of it, else none.
+
+Reuters tables, AEB and L3S-GN1 pages are read from ``../shared`` (their licences keep them out of the repository).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+
+import pytest
+
+from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, load_page, load_reuters
+from tests.languages import raw_article
+from workers import codec
+from workers.clean import CleanOptions, clean_article
+from workers.clean.html import extract_html
+from workers.clean.language import LANGUAGE_MIN_PROBABILITY, guess_language
+from workers.nlp import load_pipelines
+from workers.pipeline import CleanStage, EntitiesStage, Message
+from workers.records import Origin, RawArticle
+from workers.settings import Settings
+
+ORIGIN = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
+# Reuters 0-2,999 (the set the bound was chosen on): earnings and dividend tables in English, with the language
+# py3langid guesses for them (the stage published it before the bound).
+TABLES = {
+    "reuters21578-14": "pcm",  # Shr one dlr vs 73 cts / Net 12.6 mln vs 15.8 mln / Revs 337.3 mln vs 315 ...
+    "reuters21578-86": "pcm",  # Qtly div two cts vs 1.7 cts / Pay March 26 / Record March 12
+    "reuters21578-38": "zxx",  # "no linguistic content"
+    "reuters21578-533": "vo",  # Volapuk
+    "reuters21578-976": "wa",  # Walloon
+    "reuters21578-36": "en",  # Qtly div eights cts vs 7.5 cts prior / Pay March 31 / Record March 13
+}
+# Reuters 0-2,999's English sentences that py3langid is least sure of (0.84 and 0.85).
+SENTENCES = ("reuters21578-3076", "reuters21578-1394")
+# AEB pages in other languages than English, and the one L3S-GN1 page below (in English).
+PAGES = {
+    "0ec95c7261d122f304728e90c983450ef1ce1e0b423546835c397d50aaf0d0f2": "ko",
+    "11ea381ad92b5448cf66eae62f52ac565361a244c8881615fc6a7bb523cc0c32": "pt",
+    "20b2b64916b00b25203c9f1bf14248922f4d522f18328e9f876cce116df0083e": "it",
+    "21486419bb109c5a62a68957f528e6ff29c92f58d8d3c1f2837c86ff3f3e11f9": "id",  # py3langid's guess: 0.72
+    "3c6d3381ef52ca26be2fbde19c1b0fe17d85682b726dfecf5e300c1ca34546b1": "ru",
+    "57b4dafd18cfd0531b69f81e87158648227c673ef159f8d8c87d34e34bdb21f2": "de",
+    "85439e26c41c75901820d01a13e8cea7836abb58635ea3986f71a163ab0311d3": "ja",
+}
+# An L3S-GN1 page whose longer lines are its scripts' code: py3langid's guess for them is English at 0.20.
+SCRIPT_PAGE = "8cad55ae-6c20-41d6-9bf4-3f5e555137ce"
+
+
+def stories(ids: Collection[str]) -> dict[str, str]:
+    """Reuters 0-2,999's bodies of these ids."""
+    return {found: text for found, text in load_reuters(DEFAULT_REUTERS, 0, 3000) if found in ids}
+
+
+def clean(**fields: str) -> dict:
+    base = {"id": "a1", "url": None, "source": "Test", "title": None, "published_at": None}
+    return dict(clean_article(RawArticle(**{**base, **fields}), ORIGIN, CleanOptions()))  # type: ignore[typeddict-item]
+
+
+def test_a_wire_table_is_published_without_a_language() -> None:
+    """py3langid names a language for each table, but gives it less than even odds: no language is published."""
+    found = stories(TABLES)
+    assert len(found) == len(TABLES)
+    for story_id, text in found.items():
+        article = clean(text=text)
+        guess = guess_language(article["text"])
+        assert (guess.language, article["language"]) == (TABLES[story_id], None), story_id
+        assert guess.probability < LANGUAGE_MIN_PROBABILITY
+        codec.check("clean", article)
+
+
+def test_english_sentences_keep_their_language() -> None:
+    found = stories(SENTENCES)
+    assert len(found) == len(SENTENCES)
+    assert [clean(text=text)["language"] for text in found.values()] == ["en"] * len(SENTENCES)
+
+
+@pytest.mark.parametrize("kind", ["html", "text"])
+def test_pages_in_several_languages_keep_theirs(kind: str) -> None:
+    pages = {page_id: load_page(DEFAULT_AEB, page_id) for page_id in PAGES}
+    found = {page_id: clean(**{kind: page.html if kind == "html" else page.text}) for page_id, page in pages.items()}
+    assert {page_id: article["language"] for page_id, article in found.items()} == PAGES
+
+
+def test_a_page_whose_longer_lines_are_code_takes_its_language_from_the_article() -> None:
+    """The page's guess (from its longer lines) is not published; the article's own text is English beyond doubt."""
+    page = load_page(DEFAULT_L3S, SCRIPT_PAGE)
+    assert extract_html(page.html, with_day=False).language is None
+    assert clean(html=page.html)["language"] == "en"
+
+
+def test_the_entities_stage_says_a_table_without_a_language_was_not_tagged() -> None:
+    """A wire table through the clean and entities stages: enriched with no entity and the reason, never guessed."""
+    settings = Settings(metrics_port=0)
+    [text] = stories(["reuters21578-86"]).values()
+    raw = {**raw_article("en"), "title": None, "text": text}
+    [[cleaned]] = CleanStage(settings).process([Message(json.dumps(raw).encode(), ORIGIN)])
+    unique = {**{k: v for k, v in cleaned.record.items() if k != "sketch"}, "cluster_id": "cl"}
+    entities = EntitiesStage(settings, load_pipelines(settings))
+    [[enriched]] = entities.process([Message(codec.dumps(unique), ORIGIN)])
+    assert cleaned.record["language"] is None
+    assert (enriched.record["entities"], enriched.record["nlp_model"]) == ([], None)
+    assert enriched.record["nlp_reason"] == "language_unknown"
+    codec.check("enriched", enriched.record)
