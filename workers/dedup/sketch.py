@@ -29,6 +29,7 @@ __all__ = [
     "any_across",
     "distinct",
     "fact_match",
+    "gather",
     "sum_across",
 ]
 
@@ -205,6 +206,12 @@ def any_across(values: np.ndarray) -> np.ndarray:
     return found
 
 
+def gather(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The rows ``rows`` of a per-row array (the index's, a batch's): ``np.take``, a third to a half of the time of
+    fancy indexing on a 2-D array (every candidate pair reads a few)."""
+    return np.take(values, rows, axis=0)
+
+
 def _bottom_per_text(values: np.ndarray, text_of: np.ndarray, texts: int) -> tuple[np.ndarray, np.ndarray]:
     """Per text, the ``FACTS_KEPT`` smallest distinct keys of its ``values`` (zero-padded), and how many distinct
     there are."""
@@ -300,7 +307,7 @@ class Sketches:
 
     def take(self, rows: np.ndarray) -> Sketches:
         """The sketches of ``rows``, copied."""
-        return Sketches(*(getattr(self, name)[rows] for name in self.__slots__))
+        return Sketches(*(gather(getattr(self, name), rows) for name in self.__slots__))
 
     def texts(self) -> list[str]:
         """Every row's ``Sketch.to_text`` form, encoded for the whole batch at once: the row's parts side by side
