@@ -34,6 +34,8 @@ EXIT_UNPUBLISHED = 75
 class StageRunner(Protocol):
     """What an agent needs of a stage (see ``workers.pipeline``)."""
 
+    fallbacks: int  # batches it processed one record at a time because the whole batch failed
+
     def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
 
 
@@ -71,6 +73,7 @@ class StageAgent:
         # and the event loop stays free to heartbeat and commit while it works.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage")
         self.stage: StageRunner | None = None
+        metrics.BATCH_FALLBACKS.labels(name)  # exported at 0 from the start: a rate over no series shows nothing
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn`` on the stage's thread."""
@@ -108,10 +111,11 @@ class StageAgent:
         messages = [Message(event.value, origin_of(event)) for event in events]
         metrics.MESSAGES_IN.labels(self.name).inc(len(messages))
         metrics.BATCH_SIZE.labels(self.name).observe(len(messages))
-        started = time.perf_counter()
+        fallbacks, started = stage.fallbacks, time.perf_counter()
         results = await self.call(stage.process, messages)
         elapsed = time.perf_counter() - started
         metrics.BATCH_SECONDS.labels(self.name).observe(elapsed)
+        metrics.BATCH_FALLBACKS.labels(self.name).inc(stage.fallbacks - fallbacks)
         for _ in messages:
             metrics.STAGE_SECONDS.labels(self.name).observe(elapsed / len(messages))
         await self._publish(self.name, [output for group in results for output in group])

@@ -59,6 +59,11 @@ BATCH_SIZE = Histogram(
     ["stage"],
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
+BATCH_FALLBACKS = Counter(
+    f"{PREFIX}_batch_fallbacks_total",
+    "Batches a stage processed one record at a time because processing them together failed (a record broke it)",
+    ["stage"],
+)
 BATCH_SECONDS = Histogram(
     f"{PREFIX}_batch_seconds",
     "Time a stage's thread spends on one batch (for entities: NER inference)",

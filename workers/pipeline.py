@@ -119,30 +119,39 @@ def read_record(message: Message, schema: codec.SchemaName) -> Any:
     return record
 
 
-def in_batch(
-    stage: Stage,
-    messages: Sequence[Message],
-    schema: codec.SchemaName,
-    whole: Callable[[list[Any]], list[list[Output]]],
-    one: Callable[[Any], list[Output]],
-) -> list[list[Output]]:
-    """Decode each message against ``schema`` and run ``whole`` on the decodable records together (one index
-    call, one ``nlp.pipe``); if the batch fails, run ``one`` record at a time, so that a bad record sinks only
-    itself. Returns the outputs of each message, in order."""
-    results: list[list[Output]] = [[] for _ in messages]
-    records: dict[int, Any] = {}
-    for i, message in enumerate(messages):
-        results[i] = guarded(stage, message, lambda m=message, i=i: _decode_into(records, i, m, schema), None)
-    try:
-        outputs = whole(list(records.values()))
-    except Exception:  # one bad record must not sink its batch: one at a time to find it
-        log.exception("%s batch of %d failed; processing its records one by one", stage, len(records))
-        for i, record in records.items():
-            results[i] = guarded(stage, messages[i], lambda r=record: one(r), record["id"])
+class BatchedStage:
+    """A stage that runs a batch's records together and, when that fails, one at a time; ``fallbacks`` counts the
+    batches that fell back, for the agent to export (metrics live with the agents, not in the stages)."""
+
+    name: Stage
+    fallbacks: int = 0
+
+    def in_batch(
+        self,
+        messages: Sequence[Message],
+        schema: codec.SchemaName,
+        whole: Callable[[list[Any]], list[list[Output]]],
+        one: Callable[[Any], list[Output]],
+    ) -> list[list[Output]]:
+        """Decode each message against ``schema`` and run ``whole`` on the decodable records together (one index
+        call, one ``nlp.pipe``); if the batch fails, run ``one`` record at a time, so that a bad record sinks only
+        itself. Returns the outputs of each message, in order."""
+        stage = self.name
+        results: list[list[Output]] = [[] for _ in messages]
+        records: dict[int, Any] = {}
+        for i, message in enumerate(messages):
+            results[i] = guarded(stage, message, lambda m=message, i=i: _decode_into(records, i, m, schema), None)
+        try:
+            outputs = whole(list(records.values()))
+        except Exception:  # one bad record must not sink its batch: one at a time to find it
+            log.exception("%s batch of %d failed; processing its records one by one", stage, len(records))
+            self.fallbacks += 1
+            for i, record in records.items():
+                results[i] = guarded(stage, messages[i], lambda r=record: one(r), record["id"])
+            return results
+        for i, group in zip(records, outputs, strict=True):
+            results[i] = group
         return results
-    for i, group in zip(records, outputs, strict=True):
-        results[i] = group
-    return results
 
 
 def _decode_into(records: dict[int, Any], index: int, message: Message, schema: codec.SchemaName) -> list[Output]:
@@ -154,6 +163,7 @@ class CleanStage:
     """Raw page -> clean article with its dedup sketch, or a dead letter saying why not."""
 
     name: Stage = "clean"
+    fallbacks = 0  # each page is cleaned on its own: no batch to fall back from
 
     def __init__(self, settings: Settings) -> None:
         self.max_bytes = settings.max_message_bytes
@@ -180,7 +190,7 @@ class CleanStage:
             return [dead_letter(self.name, message, rejected, raw["id"])]
 
 
-class DedupStage:
+class DedupStage(BatchedStage):
     """Clean article -> first copy (unique) or later copy (duplicates), its cluster membership, the state to persist."""
 
     name: Stage = "dedup"
@@ -190,7 +200,7 @@ class DedupStage:
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Decide the batch in order (an earlier message can be the original of a later one), in one index call."""
-        return in_batch(self.name, messages, "clean", self._decide_all, self._decide_one)
+        return self.in_batch(messages, "clean", self._decide_all, self._decide_one)
 
     def _decide_all(self, articles: list[CleanArticle]) -> list[list[Output]]:
         decided = self.index.decide_many([self._input(article) for article in articles])
@@ -276,7 +286,7 @@ def merge_clusters(
     return folded, {**younger, "merged_into": older["cluster_id"], "updated_at": now}
 
 
-class EntitiesStage:
+class EntitiesStage(BatchedStage):
     """First copy of a story -> enriched article with the entities of its text and title, by its language's model.
 
     A batch is tagged in one ``nlp.pipe`` call per language; an article in a language without a model is
@@ -291,7 +301,7 @@ class EntitiesStage:
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Decode each message, tag the decodable ones together, and fall back to one by one if that fails."""
-        return in_batch(self.name, messages, "unique", self._enrich_all, self._enrich_one)
+        return self.in_batch(messages, "unique", self._enrich_all, self._enrich_one)
 
     def _enrich_all(self, articles: list[UniqueArticle]) -> list[list[Output]]:
         by_language: dict[str | None, list[int]] = {}

@@ -10,6 +10,8 @@ import urllib.request
 from tests.conftest import COPY_URL, ROOT, SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_lines
 from tests.integration.conftest import free_port, produce, read_topic
 from workers import codec
+from workers.pipeline import CleanStage, Message
+from workers.records import Origin
 from workers.settings import Settings
 
 WAIT = 180  # seconds: a first worker start loads spaCy and joins its group; CI machines are slow and shared
@@ -89,3 +91,19 @@ def test_stages_in_separate_processes_with_the_cli(pipeline_settings: Settings, 
     assert duplicates[0]["canonical_id"] in {r["id"] for r in enriched}
     assert {r["error"] for r in dead} == {"invalid_json", "schema_violation"}
     assert cleaner.alive() and rest.alive()
+
+
+def test_a_record_that_breaks_its_dedup_batch_is_counted_once(pipeline_settings: Settings, start_worker) -> None:
+    """A clean record whose sketch is no sketch fails its batch's index call: the dedup worker decides that batch
+    one record at a time (the record is sketched from its text) and counts one fallback, whatever the batching."""
+    settings = pipeline_settings
+    origin = Origin(topic=settings.topic_raw, partition=0, offset=0, timestamp_ms=None)
+    outputs = CleanStage(settings).process([Message(line, origin) for line in seed_lines()])
+    cleaned = [group[0].record for group in outputs if group[0].destination == "clean"]
+    broken = {**cleaned[0], "id": "broken-sketch", "sketch": {**cleaned[0]["sketch"], "data": "AAAA"}}
+    worker = start_worker(settings, "dedup")
+    produce(settings, settings.topic_clean, [codec.dumps(record) for record in [*cleaned, broken]])
+    assert len(read_topic(settings, settings.topic_unique, 2, WAIT)) == 2, worker.log.read_text()[-3000:]
+    assert len(read_topic(settings, settings.topic_duplicates, 2, WAIT)) == 2
+    assert metric(settings.metrics_port, "enrich_batch_fallbacks_total", 'stage="dedup"') == 1
+    assert worker.alive(), worker.log.read_text()[-3000:]

@@ -138,3 +138,11 @@ def test_a_feature_reading_late_evidence_without_a_range_keeps_every_pair(monkey
     assert model.may_be_copies(most_evidence()).all()
     unused = DecisionModel(weights=(0.0,) * len(FEATURES), bias=-10.0)  # a feature the model does not use
     assert not unused.may_be_copies(most_evidence()).any()
+
+
+def test_the_features_found_reading_late_evidence_are_the_ones_with_a_declared_range() -> None:
+    """``feature_ranges`` finds the features reading late evidence once, on probe pairs: it must find every one
+    ``_late_ranges`` bounds (a late feature missed would be bounded by its early value) and no other (a feature
+    found late without a range leaves the bound open wherever the model weighs it)."""
+    found = {name for name, late in zip(FEATURES, decision_module._READS_LATE, strict=True) if late}
+    assert found == set(decision_module._late_ranges(most_evidence()))

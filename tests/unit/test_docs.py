@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any, get_args
 
+import prometheus_client
 import pytest
 import yaml
 from click.testing import CliRunner
 from markdown.extensions.toc import slugify
 
+import workers.metrics  # noqa: F401  (registers the pipeline's collectors)
 from tests.conftest import ROOT
 from workers import codec
 from workers.cli import main
@@ -81,6 +83,14 @@ def test_every_alert_has_a_runbook_section() -> None:
     runbook = (DOCS / "operations.md").read_text().split("\n## Runbook\n", 1)[1]
     sections = re.findall(r"^### (\w+)$", runbook, re.M)
     assert alerts and sorted(sections) == sorted(alerts)
+
+
+def test_every_metric_is_in_the_handbooks_metrics_table() -> None:
+    exposition = prometheus_client.generate_latest().decode()
+    defined = {name for name in re.findall(r"^# TYPE (\S+) ", exposition, re.M) if name.startswith("enrich_")}
+    table = (DOCS / "operations.md").read_text().split("\n## Metrics and logs\n", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(enrich_[a-z_]+)", table))
+    assert defined == documented
 
 
 @pytest.mark.slow

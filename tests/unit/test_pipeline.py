@@ -123,18 +123,34 @@ def test_dedup_stage_dead_letters_records_that_break_its_schema(settings: Settin
     )
 
 
+def test_a_sketch_that_breaks_its_dedup_batch_costs_one_fallback_and_no_other_decision(settings: Settings) -> None:
+    """A sketch that is no sketch fails the batch's index call: the batch is decided again one record at a time, the
+    others as a batch without it decides them, and the stage counts one fallback for the agent's metric."""
+    cleaned = [group[0].record for group in CleanStage(settings).process([message(line) for line in seed_lines()])]
+    good = [codec.dumps(record) for record in cleaned if "sketch" in record]
+    broken = codec.dumps({**cleaned[0], "id": "broken-sketch", "sketch": {**cleaned[0]["sketch"], "data": "AAAA"}})
+    stage = DedupStage(settings)
+    results = stage.process([message(payload, i) for i, payload in enumerate([*good, broken])])
+    assert stage.fallbacks == 1
+    assert results[:-1] == DedupStage(settings).process([message(payload, i) for i, payload in enumerate(good)])
+    stage.process([message(payload, 10 + i) for i, payload in enumerate(good)])  # replayed, decided together
+    assert stage.fallbacks == 1
+
+
 def test_entities_stage_isolates_failures_per_record(settings: Settings) -> None:
     [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
     article = {key: value for key, value in cleaned.record.items() if key != "sketch"}  # the dedup stage drops it
     unique = codec.dumps({**article, "cluster_id": "cl-x"})
     pipelines = Pipelines(lambda language: BrokenNlp(), ["en"], {"en": BrokenNlp()})
-    results = EntitiesStage(settings, pipelines).process([message(unique), message(b"not json")])
+    stage = EntitiesStage(settings, pipelines)
+    results = stage.process([message(unique), message(b"not json")])
     assert [(o.destination, o.record["error"]) for group in results for o in group] == [
         ("deadletter", "internal_error"),
         ("deadletter", "invalid_json"),
     ]
     assert results[0][0].record["id"] == SEED_PAGE_ID
     assert "inference failed" in results[0][0].record["reason"]
+    assert stage.fallbacks == 1
 
 
 def test_settings_reject_unknown_stages() -> None:

@@ -25,7 +25,17 @@ import numpy as np
 
 from workers.dedup.boilerplate import ParagraphCounts
 from workers.dedup.decision import FEATURES, DecisionModel, Evidence, features, load_model, per_array
-from workers.dedup.sketch import EDGES_KEPT, FactMatch, Sketch, Sketcher, Sketches, any_across, fact_match, sum_across
+from workers.dedup.sketch import (
+    EDGES_KEPT,
+    FactMatch,
+    Sketch,
+    Sketcher,
+    Sketches,
+    any_across,
+    fact_match,
+    gather,
+    sum_across,
+)
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
 
@@ -352,7 +362,7 @@ class DedupIndex:
         """Count (``step`` -1: uncount) the end paragraphs marked in the rows in ``slots``."""
         store = self._store
         marked = ((store.counted[slots][:, None] >> _END_PLACES) & 1).astype(bool)
-        self._paragraphs.add(store.edges[slots][marked], step)
+        self._paragraphs.add(gather(store.edges, slots)[marked], step)
 
     def _ends(self, slots: np.ndarray) -> np.ndarray:
         """Which of the ``EDGES_KEPT`` end paragraph places the rows in ``slots`` fill: [slots, EDGES_KEPT] bools."""
@@ -362,13 +372,14 @@ class DedupIndex:
         """Which end paragraphs of the rows in ``slots`` are counted for ``held_by`` articles or more (default:
         ``boilerplate_stories``: boilerplate): [slots, EDGES_KEPT] bools."""
         held_by = self.options.boilerplate_stories if held_by is None else held_by
-        return self._ends(slots) & (self._paragraphs.count(_at(self._store.edges, slots)) >= held_by)
+        return self._ends(slots) & (self._paragraphs.count(gather(self._store.edges, slots)) >= held_by)
 
     def _held_by_both(self, rows: np.ndarray, mine: np.ndarray, theirs: np.ndarray, ours: np.ndarray) -> np.ndarray:
         """[pairs, EDGES_KEPT, EDGES_KEPT]: end paragraph i of the candidate in ``rows`` is end paragraph j of the
         article in ``mine``, both marked (``theirs``, ``ours``)."""
         edges = self._store.edges
-        return (_at(edges, rows)[:, :, None] == _at(edges, mine)[:, None, :]) & theirs[:, :, None] & ours[:, None, :]
+        same = gather(edges, rows)[:, :, None] == gather(edges, mine)[:, None, :]
+        return same & theirs[:, :, None] & ours[:, None, :]
 
     def _containment(
         self,
@@ -395,8 +406,8 @@ class DedupIndex:
         # below the lowest threshold even so (most of them, strangers in a bucket) are not looked up.
         near = np.flatnonzero((jaccard * self.options.num_perm >= MIN_EQUAL_SLOTS) | same_figures)
         their_ends, my_ends = (
-            sum_across(_at(store.edge_words, rows[near])),
-            sum_across(_at(store.edge_words, mine[near])),
+            sum_across(gather(store.edge_words, rows[near])),
+            sum_across(gather(store.edge_words, mine[near])),
         )
         most = shared[near] / np.maximum(np.minimum(sizes[near] - their_ends, my_sizes[near] - my_ends), floor[near])
         near = near[(most >= CANDIDATE_CONTAINMENT) | same_figures[near]]
@@ -412,14 +423,14 @@ class DedupIndex:
             floor[near],
         )
         theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
-        their_words = sum_across(np.where(theirs, _at(store.edge_words, rows), 0))
-        our_words = sum_across(np.where(ours, _at(store.edge_words, mine), 0))
+        their_words = sum_across(np.where(theirs, gather(store.edge_words, rows), 0))
+        our_words = sum_across(np.where(ours, gather(store.edge_words, mine), 0))
         # The boilerplate paragraphs both hold, compared only for the pairs where both hold some: the others hold
         # none in common (a [pairs, 6, 6] comparison for each pair that reaches this otherwise).
         wrapped = np.flatnonzero(any_across(theirs) & any_across(ours))
         both = any_across(self._held_by_both(rows[wrapped], mine[wrapped], theirs[wrapped], ours[wrapped]))
         held = np.zeros(len(rows), dtype=np.int64)
-        held[wrapped] = sum_across(np.where(both, _at(store.edge_words, rows[wrapped]), 0))
+        held[wrapped] = sum_across(np.where(both, gather(store.edge_words, rows[wrapped]), 0))
         shared = np.maximum(shared - held, 0)
         their_own, my_own = sizes - their_words, my_sizes - our_words
         containment[near] = np.minimum(shared / np.maximum(np.minimum(their_own, my_own), floor), 1.0)
@@ -510,7 +521,7 @@ class DedupIndex:
         """The evidence and the decision model's probability of the pairs of rows ``mine`` (new articles) and
         ``rows`` (earlier ones)."""
         store = self._store
-        hashes, my_hashes = _at(store.content_hashes, rows), _at(store.content_hashes, mine)
+        hashes, my_hashes = gather(store.content_hashes, rows), gather(store.content_hashes, mine)
         exact = (hashes[:, 0] == my_hashes[:, 0]) & (hashes[:, 1] == my_hashes[:, 1])  # all(axis=1): twice the time
         equal = store.equal_values(rows, mine)
         sizes, my_sizes = store.sizes[rows].astype(np.float64), store.sizes[mine].astype(np.float64)
@@ -536,10 +547,10 @@ class DedupIndex:
         """Pair by pair, whether the two articles share a figure key (read only where the new one has keys: a short
         article's, never 0)."""
         figures = self._store.figures
-        my_figures = _at(figures, mine)
+        my_figures = gather(figures, mine)
         keyed = np.flatnonzero(my_figures[:, 0])
         same = np.zeros(len(rows), dtype=bool)
-        same[keyed] = any_across(_at(figures, rows[keyed]) == my_figures[keyed])
+        same[keyed] = any_across(gather(figures, rows[keyed]) == my_figures[keyed])
         return same
 
     def _match(
@@ -648,10 +659,11 @@ class DedupIndex:
         containment, the boilerplate share and the length ratio computed so far, the time apart and the leads'
         agreement; fact matches of all the keys the smaller sample keeps, a shared wrapper of the whole article."""
         store = self._store
-        leads, my_leads = _at(store.leads, rows), _at(store.leads, mine)
+        leads, my_leads = gather(store.leads, rows), gather(store.leads, mine)
         has_leads = leads.any(axis=1) & my_leads.any(axis=1)
         # The keys each sample keeps (numbers, names) as int64, as fact_match counts: a uint16's log1p is a float32.
-        kept = np.minimum(_at(store.fact_counts, rows)[:, 2:], _at(store.fact_counts, mine)[:, 2:]).T.astype(np.int64)
+        counts, my_counts = gather(store.fact_counts, rows), gather(store.fact_counts, mine)
+        kept = np.minimum(counts[:, 2:], my_counts[:, 2:]).T.astype(np.int64)
         return Evidence(
             containment=containment,
             equal_slots=equal,
@@ -668,12 +680,14 @@ class DedupIndex:
     def _late_evidence(self, rows: np.ndarray, mine: np.ndarray, early: Evidence) -> Evidence:
         """The pairs' whole evidence: their ``early`` one with the ``LATE`` fields computed."""
         store = self._store
-        counts, my_counts = _at(store.fact_counts, rows), _at(store.fact_counts, mine)
+        counts, my_counts = gather(store.fact_counts, rows), gather(store.fact_counts, mine)
         return early._replace(
             numbers=fact_match(
-                _at(store.numbers, mine), my_counts[:, [0, 2]], _at(store.numbers, rows), counts[:, [0, 2]]
+                gather(store.numbers, mine), my_counts[:, [0, 2]], gather(store.numbers, rows), counts[:, [0, 2]]
             ),
-            names=fact_match(_at(store.names, mine), my_counts[:, [1, 3]], _at(store.names, rows), counts[:, [1, 3]]),
+            names=fact_match(
+                gather(store.names, mine), my_counts[:, [1, 3]], gather(store.names, rows), counts[:, [1, 3]]
+            ),
             shared_wrapper=self._shared_wrapper(rows, mine),
         )
 
@@ -685,8 +699,8 @@ class DedupIndex:
         store = self._store
         theirs = self._boilerplate(rows, held_by=2)  # the candidate's count, and another's
         both = self._held_by_both(rows, mine, theirs, self._ends(mine))
-        their_words = np.where(both.any(axis=2), _at(store.edge_words, rows), 0).sum(axis=1)
-        my_words = np.where(both.any(axis=1), _at(store.edge_words, mine), 0).sum(axis=1)
+        their_words = np.where(both.any(axis=2), gather(store.edge_words, rows), 0).sum(axis=1)
+        my_words = np.where(both.any(axis=1), gather(store.edge_words, mine), 0).sum(axis=1)
         sizes, my_sizes = store.sizes[rows], store.sizes[mine]
         extra = self.options.shingle_words - 1  # a text's words: its shingles and the last one's other words
         share = np.where(sizes <= my_sizes, their_words / (sizes + extra), my_words / (my_sizes + extra))
@@ -743,12 +757,6 @@ class DedupIndex:
 def _text_form(sketch: Sketch | str | None) -> str | None:
     """The text form a sketch was brought in or read from, if any."""
     return sketch if isinstance(sketch, str) or sketch is None else sketch.text
-
-
-def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The rows ``rows`` of a per-row array of the store: ``np.take``, a third to a half of the time of fancy indexing
-    on a 2-D array (every candidate pair reads a few)."""
-    return np.take(values, rows, axis=0)
 
 
 def _take(evidence: Evidence, where: np.ndarray) -> Evidence:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from workers.dedup.sketch import gather
+
 __all__ = ["ParagraphCounts"]
 
 _SEEDS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F], dtype=np.uint64)  # odd multipliers, one per row
@@ -46,6 +48,6 @@ class ParagraphCounts:
 
     def count(self, hashes: np.ndarray) -> np.ndarray:
         """The (never lower) count of each hash, in the shape of ``hashes``."""
-        # np.take on the flat counters: half the time of fancy indexing on the 2-D array (every candidate pair asks)
-        counts = np.take(self.counts.reshape(-1), self._columns(hashes.reshape(-1)) + self._row_starts)
+        # ``gather`` on the flat counters: half the time of fancy indexing on the 2-D array (every candidate pair asks)
+        counts = gather(self.counts.reshape(-1), self._columns(hashes.reshape(-1)) + self._row_starts)
         return counts.min(axis=0).reshape(hashes.shape)

@@ -26,6 +26,7 @@ from workers.dedup.sketch import (
     Sketches,
     any_across,
     distinct,
+    gather,
 )
 
 __all__ = ["RowNumbers", "Rows", "Store"]
@@ -155,7 +156,7 @@ class Store:
 
     def content_hashes_at(self, slots: np.ndarray) -> list[str]:
         """The content hashes stored in rows, as 32 hex digits each."""
-        digits = self.content_hashes[slots].astype(">u8").tobytes().hex()
+        digits = gather(self.content_hashes, slots).astype(">u8").tobytes().hex()
         return [digits[start : start + 32] for start in range(0, len(digits), 32)]
 
     def room(self) -> int:
@@ -191,7 +192,7 @@ class Store:
         equal = np.empty(len(rows), dtype=np.intp)
         for start in range(0, len(rows), EQUAL_CHUNK):
             chunk = slice(start, start + EQUAL_CHUNK)
-            same = np.take(self.signatures, rows[chunk], axis=0) == np.take(self.signatures, mine[chunk], axis=0)
+            same = gather(self.signatures, rows[chunk]) == gather(self.signatures, mine[chunk])
             equal[chunk] = same.view(np.uint8).sum(axis=1, dtype=np.uint16)
         return equal
 
