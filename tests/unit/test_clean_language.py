@@ -14,8 +14,11 @@ from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, load_pag
 from tests.languages import raw_article
 from workers import codec
 from workers.clean import CleanOptions, clean_article
-from workers.clean.html import extract_html
+from workers.clean.html import extract_html, load_html
 from workers.clean.language import LANGUAGE_MIN_PROBABILITY, guess_language
+from workers.clean.pagetext import article_of, read_page_lines
+from workers.clean.render import render_tree
+from workers.clean.stopwords import stoplist
 from workers.nlp import load_pipelines
 from workers.pipeline import CleanStage, EntitiesStage, Message
 from workers.records import Origin, RawArticle
@@ -88,6 +91,13 @@ def test_a_page_whose_longer_lines_are_code_takes_its_language_from_the_article(
     page = load_page(DEFAULT_L3S, SCRIPT_PAGE)
     assert extract_html(page.html, with_day=False).language is None
     assert clean(html=page.html)["language"] == "en"
+
+
+def test_the_page_text_publishes_no_unchecked_guess_but_reads_its_lines_with_the_guess() -> None:
+    """The text path: the page's guess (English at 0.20) picks the stoplist, and is not the article's language."""
+    page = read_page_lines(render_tree(load_html(load_page(DEFAULT_L3S, SCRIPT_PAGE).html)).text)
+    assert (page.language, page.published_language, article_of(page).language) == ("en", None, None)
+    assert page.stopwords == stoplist("en") != frozenset()
 
 
 def test_the_entities_stage_says_a_table_without_a_language_was_not_tagged() -> None:
