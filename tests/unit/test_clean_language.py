@@ -14,8 +14,11 @@ from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, load_pag
 from tests.languages import raw_article
 from workers import codec
 from workers.clean import CleanOptions, clean_article
-from workers.clean.html import extract_html
+from workers.clean.html import extract_html, load_html
 from workers.clean.language import LANGUAGE_MIN_PROBABILITY, guess_language
+from workers.clean.pagetext import article_of, prose_lines, read_page_lines
+from workers.clean.render import render_tree
+from workers.clean.stopwords import stoplist
 from workers.nlp import load_pipelines
 from workers.pipeline import CleanStage, EntitiesStage, Message
 from workers.records import Origin, RawArticle
@@ -34,12 +37,14 @@ TABLES = {
 }
 # Reuters 0-2,999's English sentences that py3langid is least sure of (0.84 and 0.85).
 SENTENCES = ("reuters21578-3076", "reuters21578-1394")
+# An AEB page whose prose py3langid gives Indonesian at 0.72: the page's guess published at the bound, not at 0.8.
+INDONESIAN_PAGE = "21486419bb109c5a62a68957f528e6ff29c92f58d8d3c1f2837c86ff3f3e11f9"
 # AEB pages in other languages than English, and the one L3S-GN1 page below (in English).
 PAGES = {
     "0ec95c7261d122f304728e90c983450ef1ce1e0b423546835c397d50aaf0d0f2": "ko",
     "11ea381ad92b5448cf66eae62f52ac565361a244c8881615fc6a7bb523cc0c32": "pt",
     "20b2b64916b00b25203c9f1bf14248922f4d522f18328e9f876cce116df0083e": "it",
-    "21486419bb109c5a62a68957f528e6ff29c92f58d8d3c1f2837c86ff3f3e11f9": "id",  # py3langid's guess: 0.72
+    INDONESIAN_PAGE: "id",  # py3langid's guess for the page's prose: 0.72
     "3c6d3381ef52ca26be2fbde19c1b0fe17d85682b726dfecf5e300c1ca34546b1": "ru",
     "57b4dafd18cfd0531b69f81e87158648227c673ef159f8d8c87d34e34bdb21f2": "de",
     "85439e26c41c75901820d01a13e8cea7836abb58635ea3986f71a163ab0311d3": "ja",
@@ -88,6 +93,23 @@ def test_a_page_whose_longer_lines_are_code_takes_its_language_from_the_article(
     page = load_page(DEFAULT_L3S, SCRIPT_PAGE)
     assert extract_html(page.html, with_day=False).language is None
     assert clean(html=page.html)["language"] == "en"
+
+
+def test_the_page_text_publishes_no_unchecked_guess_but_reads_its_lines_with_the_guess() -> None:
+    """The text path: the page's guess (English at 0.20) picks the stoplist, and is not the article's language."""
+    page = read_page_lines(render_tree(load_html(load_page(DEFAULT_L3S, SCRIPT_PAGE).html)).text)
+    assert (page.language, page.published_language, article_of(page).language) == ("en", None, None)
+    assert page.stopwords == stoplist("en") != frozenset()
+
+
+def test_a_page_guess_under_0_8_is_published_at_the_bound() -> None:
+    """The Indonesian page's prose: its guess lies between the bound and 0.8, so the page's lines publish it (at 0.8
+    they would not, and the article's own text, read again, would: 0.81 here, 0.84 from the page's html)."""
+    page = read_page_lines(load_page(DEFAULT_AEB, INDONESIAN_PAGE).text)
+    guess = guess_language(" ".join(prose_lines(page.body)))
+    assert guess.language == page.language == "id"
+    assert LANGUAGE_MIN_PROBABILITY <= guess.probability < 0.8
+    assert page.published_language == "id"
 
 
 def test_the_entities_stage_says_a_table_without_a_language_was_not_tagged() -> None:

@@ -116,6 +116,15 @@ def test_a_name_is_mostly_capitalised_words_dates_aside() -> None:
         assert reads_as_name(name), name
 
 
+def test_a_names_lower_case_particles_and_a_desks_words_are_a_names() -> None:
+    particles = ("Jan van der Berg", "Ursula von der Leyen", "María de la Cruz", "Saad al-Hariri", "de Gaulle")
+    desks = ("Reuters staff", "Staff writer", "dpa", "Detroit News wire services Published")
+    for name in (*particles, "Juan de la Rosa y de los Santos", *desks):
+        assert reads_as_name(name), name
+    for text in ("Enter your e-mail", "de la", "el-", "by staff"):
+        assert not reads_as_name(text), text
+
+
 def test_a_byline_keeps_the_names_among_its_parts() -> None:
     assert byline_names("Agencies; January") == "Agencies"
     assert byline_names("Mike Wuerthele; Malcolm Owen Monday; November") == "Mike Wuerthele; Malcolm Owen Monday"

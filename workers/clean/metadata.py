@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from calendar import day_abbr, day_name, month_abbr, month_name
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -54,19 +53,33 @@ _ATTRIBUTE_VALUES = {
 }
 # Every attribute value of the page: a day may be written in a link or a meta tag only (``writes_first_day``).
 _ALL_ATTRIBUTES = XPath("//@*")
+# English names, fixed: ``calendar``'s follow the process's locale (LC_TIME).
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # The words of a date line, not of a name: trafilatura's byline search, which cuts a name at its first digit, lands
 # on "Updated Dec. 27, 2007" or "Friday, January 11, 2008" and keeps "Updated Dec" or "Friday; January".
 _DATE_WORDS = frozenset(
     word.lower()
     for word in [
-        *month_name[1:],
-        *month_abbr[1:],
-        *day_name,
-        *day_abbr,
+        *_MONTHS,
+        *(month[:3] for month in _MONTHS),
+        *_DAYS,
+        *(day[:3] for day in _DAYS),
         *("Sept", "Tues", "Thur", "Thurs"),
         *("Updated", "Published", "Posted"),  # a date line's own words
     ]
 )
+# Lower-case particles of names ("Jan van der Berg", "María de la Cruz", "Saad al-Hariri"), left out of the count: a
+# name's, but not capitalised. "al-Hariri" counts as "Hariri" ("e-mail" as "mail").
+_PARTICLES = frozenset((
+    "van", "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "du", "la", "le", "les", "los",
+    "ter", "ten", "zu", "bin", "binti", "ibn", "y", "e", "al", "el",
+))  # fmt: skip
+# A desk's words that bylines write lower-case ("Reuters staff", "Detroit News wire services", "dpa"): a name's.
+_DESK_WORDS = frozenset(("staff", "writer", "writers", "wire", "services", "dpa"))
 _WORD = re.compile(r"\w[\w'\u2019-]*")  # a word, with its apostrophes and hyphens ("O'Neill", "Action-packed")
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
@@ -128,9 +141,21 @@ def reads_as_name(text: str) -> bool:
     Names are written capitalised ("Mike Corder", "The Associated Press", "Charles de Gaulle"); a sentence or a
     prompt mostly not ("Enter your email", "Fighting back"). Words of a date (month, weekday, "Updated", a number)
     are left out of the count: "Theresa May" is a name, "Jan 4" and "Updated Dec" hold no word left to be one.
+    So are a name's lower-case particles ("Jan van der Berg", "Saad al-Hariri"); a desk's lower-case words count
+    as a name's ("Reuters staff", "dpa").
     """
-    words = [word for word in _WORD.findall(text) if word.lower() not in _DATE_WORDS and not _has_digit(word)]
-    return 2 * sum(not word[0].islower() for word in words) > len(words)
+    words = [
+        _after_particle(word)
+        for word in _WORD.findall(text)
+        if word.lower() not in _DATE_WORDS and word not in _PARTICLES and not _has_digit(word)
+    ]
+    return 2 * sum(not word[0].islower() or word in _DESK_WORDS for word in words) > len(words)
+
+
+def _after_particle(word: str) -> str:
+    """The word after a hyphened particle ("al-Hariri": "Hariri"), else the word."""
+    head, _, rest = word.partition("-")
+    return rest if rest and head in _PARTICLES else word
 
 
 def _has_digit(word: str) -> bool:
@@ -162,7 +187,7 @@ def writes_first_day(tree: HtmlElement, url: str | None, day: str) -> bool:
     """
     year, short, number = day[:4], day[2:4], int(day[5:7])
     month = f"0?{number}" if number < 10 else str(number)
-    name = rf"{month_abbr[number]}[a-z]*"  # "Jan", "January", "Sept"
+    name = rf"{_MONTHS[number - 1][:3]}[a-z]*"  # "Jan", "January", "Sept"
     first_day = re.compile(
         rf"{year}(?:(?P<a>[-/.]){month}(?P=a)0?1(?!\d)|{day[5:7]}01)"
         rf"|(?<!\d)(?:0?1(?P<b>[-/.]){month}(?P=b)|{month}(?P<c>[-/.])0?1(?P=c))(?:{year}|{short})(?!\d)"
