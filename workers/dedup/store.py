@@ -284,7 +284,6 @@ class _Chains:
     def __init__(self, capacity: int, bands: int) -> None:
         self.bands = bands
         self._band_index = np.arange(bands)
-        self._stride = np.intp(bands)  # a numpy scalar: int32 row numbers times it are computed in intp
         # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
         self.buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
         self.heads = RowNumbers(bands * self.buckets)  # flat: band * buckets + bucket
@@ -295,34 +294,15 @@ class _Chains:
         # linking row's own band value (bits of its hash that do not choose the bucket): a walk reads it with the
         # link it reads anyway, and drops most strangers without reading their rows' values.
         self._row_bits = capacity.bit_length()
-        self._row_mask = np.uint32((1 << self._row_bits) - 1)
         self._tag_mask = _U64((1 << (24 - self._row_bits)) - 1)
 
     def link(self, slots: np.ndarray, banded: np.ndarray) -> None:
-        """Link new rows (in arrival order; ``banded``: their values) into their buckets' chains, all bands at
-        once: sort the (band, bucket) keys, link each row to the one before it with the same key, the first of
-        each key to the old head."""
-        if not len(slots):
-            return
+        """Link new rows (in arrival order; ``banded``: their values) into their buckets' chains: each row's link in
+        a band is the bucket's head (tagged), and the row the new head; a band of zeros has no link (``_link``)."""
         hashes = self._hashes(banded)
-        keys = (self._band_index * self.buckets + self._bucket(hashes)).ravel()  # flat index into the heads
-        tags = (hashes & self._tag_mask).astype(np.int64).ravel() << self._row_bits
-        arrival = np.repeat(np.arange(len(slots)), self.bands)
-        band_of = np.tile(self._band_index, len(slots))
-        used = any_across(banded != 0).ravel()
-        if not used.all():
-            self.previous[slots[arrival[~used]] * self._stride + band_of[~used]] = NO_ROW
-            keys, tags, arrival, band_of = keys[used], tags[used], arrival[used], band_of[used]
-        if not len(keys):  # no row of the batch has values here (sketches of a form without a lead)
-            return
-        order = np.argsort(keys * len(slots) + arrival)  # by key, then arrival (unique: no need for a stable sort)
-        ordered, row_of, band_of = keys[order], slots[arrival[order]], band_of[order]
-        heads = self.heads
-        first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
-        previous = np.where(first, heads[ordered], np.concatenate(([NO_ROW], row_of[:-1])))
-        self.previous.put(row_of * self._stride + band_of, (previous + 1) | tags[order])
-        last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
-        heads[ordered[last]] = row_of[last]
+        keys = self._band_index * self.buckets + self._bucket(hashes)  # into the heads: band * buckets + bucket
+        tags = (hashes & self._tag_mask).astype(np.int64) << self._row_bits
+        _link(self.heads.stored, self.previous.stored, slots, keys, tags, any_across(banded != 0))
 
     def unlink(self, slots: np.ndarray, banded: np.ndarray) -> None:
         """Clear the bucket heads that name evicted rows (the bucket's older rows arrived first: mostly evicted
@@ -383,6 +363,43 @@ def _equal(values: np.ndarray, row: int, other: int, start: int, width: int) -> 
         if values[row, column] != values[other, column]:
             return False
     return True
+
+
+@numba.njit(inline="always")
+def _store_at(links: np.ndarray, at: int, value: int) -> None:
+    """Store ``value`` (below 2**24) at ``at`` as ``RowNumbers.put`` does: three little-endian bytes."""
+    place = 3 * at
+    links[place], links[place + 1], links[place + 2] = value & 0xFF, value >> 8 & 0xFF, value >> 16 & 0xFF
+
+
+@numba.njit(
+    [
+        (
+            numba.uint8[::1],
+            numba.uint8[::1],
+            numba.int64[:],
+            numba.int64[:, ::1],
+            numba.int64[:, ::1],
+            numba.bool_[:, ::1],
+        )
+    ],
+    cache=True,
+    nogil=True,
+)
+def _link(
+    heads: np.ndarray, links: np.ndarray, slots: np.ndarray, keys: np.ndarray, tags: np.ndarray, used: np.ndarray
+) -> None:
+    """``_Chains.link`` on one table's heads and links (``RowNumbers.stored``), row after row in arrival order: a
+    link is the head it replaces (row + 1, 0 for none) with the row's tag (``tags``: already shifted above the row
+    bits), and the row the new head; a row's band of zeros (not ``used``) has no link."""
+    for i in range(len(slots)):
+        for band in range(keys.shape[1]):
+            at = slots[i] * keys.shape[1] + band
+            if used[i, band]:
+                _store_at(links, at, _stored_at(heads, keys[i, band]) | tags[i, band])
+                _store_at(heads, keys[i, band], slots[i] + 1)
+            else:
+                _store_at(links, at, 0)
 
 
 _WALK_TYPES = [
