@@ -287,8 +287,8 @@ class _Chains:
         # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
         self.buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
         self.heads = RowNumbers(bands * self.buckets)  # flat: band * buckets + bucket
-        # Flat: row * bands + band. Its words are tagged links (below): ``walk`` reads them through ``raw`` and the
-        # row mask; indexing would return the tag bits as part of the row number.
+        # Flat: row * bands + band. Its words are tagged links (below): ``_walk`` reads the row bits and the tag
+        # apart; indexing would return the tag bits as part of the row number.
         self.previous = RowNumbers(capacity * bands)
         # A link's stored form is row + 1 in its low bits and, in the bits the capacity leaves spare, a tag of the
         # linking row's own band value (bits of its hash that do not choose the bucket): a walk reads it with the
