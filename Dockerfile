@@ -33,10 +33,6 @@ RUN pip install --no-cache-dir --no-deps -e /app && rm -rf /src
 
 # Only the settings whose container value differs from the local default (see workers/settings.py).
 ENV ENRICH_DATA_DIR=/var/lib/enrich
-# numba's cache of the dedup index's compiled loops (workers/dedup/store.py), compiled when the worker imports them,
-# before it takes traffic: on the data volume, which every deployment mounts writable (a read-only root too); the
-# package's own __pycache__ belongs to root. The first start compiles (about 2 s of CPU), later ones read it.
-ENV NUMBA_CACHE_DIR=/var/lib/enrich/numba-cache
 
 WORKDIR /app
 USER 10001:10001

@@ -29,7 +29,7 @@ from workers.dedup.sketch import (
     fact_match,
     sum_across,
 )
-from workers.dedup.store import EQUAL_CHUNK, MAX_CHAIN, MAX_ROWS, NO_ROW, RowNumbers, Rows, Store, _Chains, _walk
+from workers.dedup.store import EQUAL_CHUNK, MAX_CHAIN, MAX_ROWS, NO_ROW, RowNumbers, Rows, Store, _Chains
 
 
 def test_row_numbers_read_back_what_was_stored_the_last_write_winning() -> None:
@@ -255,97 +255,6 @@ def walked(chains: _Chains, banded: np.ndarray, late: np.ndarray) -> tuple[set[t
                 strangers += 1
             reached = previous[reached, band]
     return expected, strangers
-
-
-ROW_BITS = 10  # the crafted chains' rows below 1,024; a link's tag in the 14 bits above
-
-
-def crafted(links: dict[tuple[int, int], tuple[int, int]], rows: int, bands: int) -> RowNumbers:
-    """Chain links made by hand: (row, band) -> (the row it leads to, its tag); every other link none."""
-    stored = RowNumbers(rows * bands)
-    for (row, band), (to, tag) in links.items():
-        stored.put(np.array([row * bands + band]), np.array([(to + 1) | tag << ROW_BITS]))
-    return stored
-
-
-def walked_plainly(
-    links: RowNumbers, slots: np.ndarray, arrivals: np.ndarray, values: np.ndarray, bands: int
-) -> np.ndarray:
-    """``_walk`` written out in Python over ``RowNumbers.raw``: each of a row's chains followed newest first while
-    the rows reached arrived earlier, at most ``MAX_CHAIN`` of them, keeping those of its tag and band values."""
-    width, mask, found = values.shape[1] // bands, (1 << ROW_BITS) - 1, []
-    for (i, slot), band in itertools.product(enumerate(slots.tolist()), range(bands)):
-        word = int(links.raw(np.array([slot * bands + band]))[0])
-        number, left, mine = word & mask, arrivals[slot + 1], values[slot, band * width : (band + 1) * width]
-        for _ in range(MAX_CHAIN):
-            if arrivals[number] >= left:
-                break
-            row, left = number - 1, arrivals[number]
-            reached = int(links.raw(np.array([row * bands + band]))[0])
-            if (
-                reached >> ROW_BITS == word >> ROW_BITS
-                and (values[row, band * width : (band + 1) * width] == mine).all()
-            ):
-                found.append(i << 24 | row)
-            number = reached & mask
-    return np.array(found, dtype=np.int64)
-
-
-def compiled_walk(
-    links: RowNumbers, slots: list[int], arrivals: list[int], values: np.ndarray, bands: int = 1
-) -> list[tuple[int, int]]:
-    """``_walk``'s pairs (i, row), sorted, checked first against the plain walk's (the same pairs, as often)."""
-    at, seqs = np.array(slots, dtype=np.int64), np.array([np.iinfo(np.int64).max, *arrivals], dtype=np.int64)
-    found = np.sort(_walk(links.stored, at, seqs, values, bands, ROW_BITS))
-    assert np.array_equal(found, np.sort(walked_plainly(links, at, seqs, values, bands)))
-    return [(pair >> 24, pair & 0xFFFFFF) for pair in found.tolist()]
-
-
-def test_the_compiled_walk_stops_at_the_cut_at_a_missing_link_and_finds_nothing_for_no_rows() -> None:
-    """One chain of 40 rows, each linked to the one before: a walk from the last reaches ``MAX_CHAIN`` of them,
-    from the fifth the four before it (the first row has no link); no rows, no pairs."""
-    links = crafted({(row, 0): (row - 1, 0) for row in range(1, 40)}, rows=40, bands=1)
-    values = np.zeros((40, 1), dtype=np.uint32)
-    arrivals = list(range(40))
-    expected = [(0, row) for row in range(39 - MAX_CHAIN, 39)] + [(1, row) for row in range(4)]
-    assert compiled_walk(links, [39, 4], arrivals, values) == expected
-    assert compiled_walk(links, [], arrivals, values) == [] and compiled_walk(links, [0], arrivals, values) == []
-
-
-def test_the_compiled_walk_ends_a_chain_at_a_link_into_a_newer_row() -> None:
-    """Links that close cycles, as reused slots make them: a chain ends where a link leads to a row that arrived
-    after the one it leaves (to itself included), so no walk goes round."""
-    links = crafted(
-        {(2, 0): (1, 0), (1, 0): (0, 0), (0, 0): (2, 0), (4, 0): (4, 0), (5, 0): (3, 0), (3, 0): (5, 0)}, 6, 1
-    )
-    values = np.zeros((6, 1), dtype=np.uint32)
-    assert compiled_walk(links, [2, 4, 5], [10, 11, 12, 3, 4, 5], values) == [(0, 0), (0, 1), (2, 3)]
-
-
-def test_the_compiled_walk_keeps_the_rows_of_the_same_tag_and_band_values_strangers_counted() -> None:
-    """A chain through strangers, in the second of two bands of three values: one of another tag, one of the same
-    tag with other values (a tag shared by chance), both counted as hops; rows of the same values are found."""
-    values = np.zeros((30, 6), dtype=np.uint16)
-    values[:, 3:] = [7, 8, 9]
-    values[8, 3:] = [7, 8, 0]  # the same tag, other values
-    links = crafted({(row, 1): (row - 1, 2 if row == 9 else 1) for row in range(1, 30)}, rows=30, bands=2)
-    found = compiled_walk(links, [29], list(range(30)), values, bands=2)
-    assert found == [(0, row) for row in range(29 - MAX_CHAIN, 29) if row not in (9, 8)]
-
-
-def test_the_compiled_walk_equals_the_plain_walk_on_random_chains() -> None:
-    """Random links among 300 rows in 3 bands (mostly to rows a little older, some into newer ones), two tags, few
-    values: the same pairs."""
-    rng = np.random.default_rng(5)
-    links = {
-        (row, band): (int(rng.integers(max(row - 40, 0), row + 3)), int(rng.integers(0, 2)))
-        for row in range(300)
-        for band in range(3)
-    }
-    links = {key: link for key, link in links.items() if rng.random() < 0.9}  # some rows without a link
-    values = rng.integers(0, 2, size=(300, 6), dtype=np.uint16)
-    found = compiled_walk(crafted(links, 300, 3), list(range(300)), list(range(300)), values, bands=3)
-    assert len(found) > 300
 
 
 def test_the_column_by_column_reductions_are_numpys_on_any_input() -> None:

@@ -73,20 +73,6 @@ def test_enrich_variables_are_settings_fields() -> None:
     assert used <= fields, f"not settings: {sorted(used - fields)}"
 
 
-def test_the_compiled_code_is_cached_on_the_data_volume_every_worker_mounts() -> None:
-    """numba caches the dedup index's compiled loops in NUMBA_CACHE_DIR: under the data directory, the one place a
-    worker writes (a volume in compose and Kubernetes, so a read-only root still has it)."""
-    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
-    env = dict(re.findall(r"^ENV (\w+)=(\S+)$", dockerfile, re.M))
-    data = env["ENRICH_DATA_DIR"]
-    assert env["NUMBA_CACHE_DIR"].startswith(data + "/")
-    for name, service in WORKERS.items():
-        assert any(str(volume).split(":")[1] == data for volume in service["volumes"]), name
-    for manifest in ("worker-clean.yaml", "worker-dedup.yaml", "worker-entities.yaml"):
-        specs = yaml.safe_load((DEPLOY / "k8s" / manifest).read_text())["spec"]["template"]["spec"]["containers"]
-        assert [m["mountPath"] for c in specs for m in c["volumeMounts"]] == [data], manifest
-
-
 def test_kafka_image_matches_local_kafka_version() -> None:
     ns = {"m": "http://maven.apache.org/POM/4.0.0"}
     pom = ET.parse(DEPLOY / "kafka" / "pom.xml").getroot()

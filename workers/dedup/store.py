@@ -15,7 +15,6 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from workers.dedup.sketch import (
@@ -176,11 +175,13 @@ class Store:
     def earlier(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (i, row): earlier rows with the same values as ``slots[i]`` in some band of the signature, in some
         key of the lead or in some figure key, sorted by i then row (see ``_Chains.walk``)."""
-        values = (self.signatures, self.leads, self.figures)
+        found = [
+            chains.walk(slots, self._arrivals, values)
+            for chains, values in zip(self._chains, self._compared_values(), strict=True)
+        ]
+        owners, rows = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
         # (i, row) as one integer, row in the low bits (rows are below 2**24): shifts, not a division by the capacity.
-        pairs = distinct(
-            np.concatenate([c.walk(slots, self._arrivals, v) for c, v in zip(self._chains, values, strict=True)])
-        )
+        pairs = distinct(owners << _ROW_BITS | rows)
         return pairs >> _ROW_BITS, pairs & ((1 << _ROW_BITS) - 1)
 
     def equal_values(self, rows: np.ndarray, mine: np.ndarray) -> np.ndarray:
@@ -227,6 +228,13 @@ class Store:
         """Signatures as [rows, bands, rows_per_band], the values each LSH band is made of (a view, not a copy)."""
         return signatures[:, : self.bands * self.rows_per_band].reshape(len(signatures), self.bands, self.rows_per_band)
 
+    def _compared_values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each chain table's values of every row as [rows, bands] items compared whole: each band of the
+        signature as one opaque item of its bytes (a strided view, not a copy), the lead's keys, the figure keys."""
+        band = np.dtype((np.void, self.signatures.itemsize * self.rows_per_band))
+        strides = (self.signatures.strides[0], band.itemsize)
+        return np.ndarray((self.capacity, self.bands), band, self.signatures, strides=strides), self.leads, self.figures
+
     def _banded_values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each chain table's values of every row, [rows, bands, values per band]: the signature's bands, the
         lead's keys and the figure keys (one a band)."""
@@ -248,11 +256,6 @@ class RowNumbers:
     @property
     def nbytes(self) -> int:
         return self._bytes.nbytes
-
-    @property
-    def stored(self) -> np.ndarray:
-        """The bytes, three a value in its stored form: what compiled readers read (``_stored_at``)."""
-        return self._bytes
 
     def __getitem__(self, at: np.ndarray) -> np.ndarray:
         """The row numbers at ``at`` (int32, ``NO_ROW`` where none)."""
@@ -284,25 +287,45 @@ class _Chains:
     def __init__(self, capacity: int, bands: int) -> None:
         self.bands = bands
         self._band_index = np.arange(bands)
+        self._stride = np.intp(bands)  # a numpy scalar: int32 row numbers times it are computed in intp
         # Buckets per band: a power of two near half the rows, so a chain holds one or two strangers on average.
         self.buckets = 1 << max((capacity // 2 - 1).bit_length(), 1)
         self.heads = RowNumbers(bands * self.buckets)  # flat: band * buckets + bucket
-        # Flat: row * bands + band. Its words are tagged links (below): ``_walk`` reads the row bits and the tag
-        # apart; indexing would return the tag bits as part of the row number.
+        # Flat: row * bands + band. Its words are tagged links (below): ``walk`` reads them through ``raw`` and the
+        # row mask; indexing would return the tag bits as part of the row number.
         self.previous = RowNumbers(capacity * bands)
         # A link's stored form is row + 1 in its low bits and, in the bits the capacity leaves spare, a tag of the
         # linking row's own band value (bits of its hash that do not choose the bucket): a walk reads it with the
         # link it reads anyway, and drops most strangers without reading their rows' values.
         self._row_bits = capacity.bit_length()
+        self._row_mask = np.uint32((1 << self._row_bits) - 1)
         self._tag_mask = _U64((1 << (24 - self._row_bits)) - 1)
 
     def link(self, slots: np.ndarray, banded: np.ndarray) -> None:
-        """Link new rows (in arrival order; ``banded``: their values) into their buckets' chains: each row's link in
-        a band is the bucket's head (tagged), and the row the new head; a band of zeros has no link (``_link``)."""
+        """Link new rows (in arrival order; ``banded``: their values) into their buckets' chains, all bands at
+        once: sort the (band, bucket) keys, link each row to the one before it with the same key, the first of
+        each key to the old head."""
+        if not len(slots):
+            return
         hashes = self._hashes(banded)
-        keys = self._band_index * self.buckets + self._bucket(hashes)  # into the heads: band * buckets + bucket
-        tags = (hashes & self._tag_mask).astype(np.int64) << self._row_bits
-        _link(self.heads.stored, self.previous.stored, slots, keys, tags, any_across(banded != 0))
+        keys = (self._band_index * self.buckets + self._bucket(hashes)).ravel()  # flat index into the heads
+        tags = (hashes & self._tag_mask).astype(np.int64).ravel() << self._row_bits
+        arrival = np.repeat(np.arange(len(slots)), self.bands)
+        band_of = np.tile(self._band_index, len(slots))
+        used = any_across(banded != 0).ravel()
+        if not used.all():
+            self.previous[slots[arrival[~used]] * self._stride + band_of[~used]] = NO_ROW
+            keys, tags, arrival, band_of = keys[used], tags[used], arrival[used], band_of[used]
+        if not len(keys):  # no row of the batch has values here (sketches of a form without a lead)
+            return
+        order = np.argsort(keys * len(slots) + arrival)  # by key, then arrival (unique: no need for a stable sort)
+        ordered, row_of, band_of = keys[order], slots[arrival[order]], band_of[order]
+        heads = self.heads
+        first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+        previous = np.where(first, heads[ordered], np.concatenate(([NO_ROW], row_of[:-1])))
+        self.previous.put(row_of * self._stride + band_of, (previous + 1) | tags[order])
+        last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
+        heads[ordered[last]] = row_of[last]
 
     def unlink(self, slots: np.ndarray, banded: np.ndarray) -> None:
         """Clear the bucket heads that name evicted rows (the bucket's older rows arrived first: mostly evicted
@@ -312,22 +335,49 @@ class _Chains:
         named = heads[keys] == np.repeat(slots, self.bands)
         heads[keys[named]] = NO_ROW
 
-    def walk(self, slots: np.ndarray, arrivals: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Pairs ``i << 24 | row``: earlier rows with the same value as ``slots[i]`` in some band (``values``: every
-        row's values, [rows, bands * width], band b in columns b * width to (b + 1) * width), unsorted, a pair
-        possibly more than once.
+    def walk(self, slots: np.ndarray, arrivals: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (i, row): earlier rows with the same value as ``slots[i]`` in some band (``values``: every row's
+        value of each band, [rows, bands], compared whole), unsorted, a pair possibly more than once.
 
         Each row's chains lead, newest first, to the rows put in its buckets before it: what a lookup made just
         before the row was appended would have found. A link to a row newer than the one it leaves from points
         into a reused slot: the chain ends there. The strangers a bucket also holds (one or two in a chain on
-        average, other band values hashed to the same bucket) are walked through like the others (``MAX_CHAIN``
-        hops, strangers counted); only those whose link's tag equals the row's own are compared on their values.
+        average, other band values hashed to the same bucket) are walked through like the others and dropped at
+        the end, on the band's values, before anything reads their whole rows; a row found only as a stranger
+        (its own band's chain cut at ``MAX_CHAIN``) is dropped with them.
 
         ``arrivals``: every row's arrival (``seq``) at ``row + 1``, after an arrival no row reaches at 0, so that the
         links' stored form (row + 1, 0 for none) reads it as is, and a missing link ends its walk like a reused
-        slot. Compiled (``_walk``): a hop is a few dozen links, and numpy's calls on them cost more than the reads.
+        slot. A link of the walk carries its article, its band's offset from its row's links and the arrival of
+        the row it left (no division: an int64 modulo costs as much as the random read of the link).
         """
-        return _walk(self.previous.stored, slots, arrivals, values, self.bands, self._row_bits)
+        links, stride, mask, shift = self.previous, self._stride, self._row_mask, self._row_bits
+        owner = np.repeat(np.arange(len(slots)), self.bands)
+        offset = np.tile(self._band_index - stride, len(slots))  # band b's link of row r: (r + 1) * stride + offset
+        words = links.raw((slots[:, None] * stride + self._band_index).reshape(-1))
+        numbers, wanted = words & mask, words >> shift  # the first links, and the tags of the rows' own values
+        left = arrivals[slots + 1].repeat(self.bands)
+        found_owners, found_numbers, found_offsets = [], [], []
+        for _ in range(MAX_CHAIN):
+            arrived = arrivals[numbers]
+            live = np.flatnonzero(arrived < left)
+            if not len(live):
+                break
+            owner, numbers, offset, left, wanted = owner[live], numbers[live], offset[live], arrived[live], wanted[live]
+            words = links.raw(numbers * stride + offset)  # the rows reached: their links on, and their own tags
+            tagged = np.flatnonzero(words >> shift == wanted)
+            found_owners.append(owner[tagged])
+            found_numbers.append(numbers[tagged])
+            found_offsets.append(offset[tagged])
+            numbers = words & mask
+        owner, rows, band = (
+            np.concatenate([np.empty(0, dtype=np.intp), *found])
+            for found in (found_owners, found_numbers, found_offsets)
+        )
+        rows -= 1
+        band += stride
+        same = values[rows, band] == values[slots][owner, band]
+        return owner[same], rows[same]
 
     def _buckets_of(self, banded: np.ndarray) -> np.ndarray:
         """The bucket of each row in each band."""
@@ -347,97 +397,6 @@ class _Chains:
                 keys = keys * _BAND_MIX ^ bands[:, :, row]
             keys = (keys ^ (keys >> _U64(31))) * _MIX_1
             return (keys ^ (keys >> _U64(29))) * _MIX_2
-
-
-@numba.njit(inline="always")
-def _stored_at(links: np.ndarray, at: int) -> int:
-    """The value stored at ``at`` by ``RowNumbers.put``: three little-endian bytes."""
-    place = 3 * at
-    return np.int64(links[place]) | np.int64(links[place + 1]) << 8 | np.int64(links[place + 2]) << 16
-
-
-@numba.njit(inline="always")
-def _equal(values: np.ndarray, row: int, other: int, start: int, width: int) -> bool:
-    """Whether two rows hold the same values in ``width`` columns from ``start``."""
-    for column in range(start, start + width):  # noqa: SIM110 - all() of a generator does not compile
-        if values[row, column] != values[other, column]:
-            return False
-    return True
-
-
-@numba.njit(inline="always")
-def _store_at(links: np.ndarray, at: int, value: int) -> None:
-    """Store ``value`` (below 2**24) at ``at`` as ``RowNumbers.put`` does: three little-endian bytes."""
-    place = 3 * at
-    links[place], links[place + 1], links[place + 2] = value & 0xFF, value >> 8 & 0xFF, value >> 16 & 0xFF
-
-
-@numba.njit(
-    [
-        (
-            numba.uint8[::1],
-            numba.uint8[::1],
-            numba.int64[:],
-            numba.int64[:, ::1],
-            numba.int64[:, ::1],
-            numba.bool_[:, ::1],
-        )
-    ],
-    cache=True,
-    nogil=True,
-)
-def _link(
-    heads: np.ndarray, links: np.ndarray, slots: np.ndarray, keys: np.ndarray, tags: np.ndarray, used: np.ndarray
-) -> None:
-    """``_Chains.link`` on one table's heads and links (``RowNumbers.stored``), row after row in arrival order: a
-    link is the head it replaces (row + 1, 0 for none) with the row's tag (``tags``: already shifted above the row
-    bits), and the row the new head; a row's band of zeros (not ``used``) has no link."""
-    for i in range(len(slots)):
-        for band in range(keys.shape[1]):
-            at = slots[i] * keys.shape[1] + band
-            if used[i, band]:
-                _store_at(links, at, _stored_at(heads, keys[i, band]) | tags[i, band])
-                _store_at(heads, keys[i, band], slots[i] + 1)
-            else:
-                _store_at(links, at, 0)
-
-
-_WALK_TYPES = [
-    (numba.uint8[::1], numba.int64[:], numba.int64[::1], values, numba.int64, numba.int64)
-    for values in (numba.uint16[:, ::1], numba.uint32[:, ::1])  # the signatures; the lead's and the figure keys
-]
-
-
-@numba.njit(_WALK_TYPES, cache=True, nogil=True)
-def _walk(
-    links: np.ndarray, slots: np.ndarray, arrivals: np.ndarray, values: np.ndarray, bands: int, row_bits: int
-) -> np.ndarray:
-    """``_Chains.walk`` on one table's links (``RowNumbers.stored``). A hop of every chain still walking at a time,
-    not one chain to its end after another: the random reads of one hop do not wait on each other (at a million
-    held they miss the cache)."""
-    width, mask, chains = values.shape[1] // bands, (1 << row_bits) - 1, len(slots) * bands
-    numbers, wanted, left = np.empty(chains, np.int64), np.empty(chains, np.int64), np.empty(chains, np.int64)
-    for chain in range(chains):  # chain: i * bands + band
-        slot = slots[chain // bands]
-        word = _stored_at(links, slot * bands + chain % bands)
-        numbers[chain], wanted[chain], left[chain] = word & mask, word >> row_bits, arrivals[slot + 1]
-    found, count = np.empty(chains * MAX_CHAIN, np.int64), 0
-    walking, going = np.arange(chains), chains
-    for _ in range(MAX_CHAIN):
-        kept = 0
-        for chain in walking[:going]:
-            arrived = arrivals[numbers[chain]]
-            if arrived >= left[chain]:  # no link, or a link into a reused slot: the chain ends
-                continue
-            i, band, row = chain // bands, chain % bands, numbers[chain] - 1
-            word = _stored_at(links, row * bands + band)
-            if word >> row_bits == wanted[chain] and _equal(values, row, slots[i], band * width, width):
-                found[count] = i << _ROW_BITS | row
-                count += 1
-            numbers[chain], left[chain], walking[kept] = word & mask, arrived, chain
-            kept += 1
-        going = kept
-    return found[:count]
 
 
 def split_hash(content_hash: str) -> tuple[int, int]:
