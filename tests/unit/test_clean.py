@@ -86,6 +86,12 @@ def test_given_title_wins_over_the_extracted_one() -> None:
     assert clean_article(raw(text=page, title="  Given\u00a0title "), ORIGIN, OPTIONS)["title"] == "Given title"
 
 
+# Script code shown as the page's text, as long and as full of English stopwords as prose ("for", "i", "a", "if"):
+# published as the article before script code was furniture.
+SCRIPT_STATEMENT = "for (var i = 0; i < a.length; i++) { if (a[i] == s) { return true; } else { i += 1; } }"
+SCRIPT_CODE = " ".join([SCRIPT_STATEMENT] * 4)
+
+
 @pytest.mark.parametrize(
     ("page", "code"),
     [
@@ -93,6 +99,8 @@ def test_given_title_wins_over_the_extracted_one() -> None:
         (" \n\t", "empty_body"),
         ("Home\nNews\nSport\nSubscribe\nSign in", "no_article"),
         ("<html><body><nav><a href='/'>Home</a></nav><p>404 Not Found</p></body></html>", "no_article"),
+        (SCRIPT_CODE, "no_article"),
+        (f"<html><head><title>News</title></head><body><p>{SCRIPT_CODE}</p></body></html>", "no_article"),
     ],
 )
 def test_pages_without_an_article_are_dead_letters_with_their_own_code(page: str, code: str) -> None:
