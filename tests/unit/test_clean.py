@@ -99,8 +99,6 @@ SCRIPT_CODE = " ".join([SCRIPT_STATEMENT] * 4)
         (" \n\t", "empty_body"),
         ("Home\nNews\nSport\nSubscribe\nSign in", "no_article"),
         ("<html><body><nav><a href='/'>Home</a></nav><p>404 Not Found</p></body></html>", "no_article"),
-        (SCRIPT_CODE, "no_article"),
-        (f"<html><head><title>News</title></head><body><p>{SCRIPT_CODE}</p></body></html>", "no_article"),
     ],
 )
 def test_pages_without_an_article_are_dead_letters_with_their_own_code(page: str, code: str) -> None:
@@ -108,6 +106,20 @@ def test_pages_without_an_article_are_dead_letters_with_their_own_code(page: str
     with pytest.raises(Rejected) as rejected:
         clean_article(raw(**kind), ORIGIN, OPTIONS)
     assert rejected.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("kind", "page"),
+    [
+        ("html", f"<html><head><title>News</title></head><body><p>{SCRIPT_CODE}</p></body></html>"),
+        ("text", SCRIPT_CODE),
+        ("body", SCRIPT_CODE),
+    ],
+)
+def test_a_page_of_script_code_alone_is_no_article(kind: str, page: str) -> None:
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(**{kind: page}), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
 
 
 def test_normalize_line_fixes_mojibake_invisible_characters_and_spaces() -> None:
