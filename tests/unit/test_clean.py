@@ -86,6 +86,12 @@ def test_given_title_wins_over_the_extracted_one() -> None:
     assert clean_article(raw(text=page, title="  Given\u00a0title "), ORIGIN, OPTIONS)["title"] == "Given title"
 
 
+# Script code shown as the page's text, as long and as full of English stopwords as prose ("for", "i", "a", "if"):
+# published as the article before script code was furniture.
+SCRIPT_STATEMENT = "for (var i = 0; i < a.length; i++) { if (a[i] == s) { return true; } else { i += 1; } }"
+SCRIPT_CODE = " ".join([SCRIPT_STATEMENT] * 4)
+
+
 @pytest.mark.parametrize(
     ("page", "code"),
     [
@@ -100,6 +106,20 @@ def test_pages_without_an_article_are_dead_letters_with_their_own_code(page: str
     with pytest.raises(Rejected) as rejected:
         clean_article(raw(**kind), ORIGIN, OPTIONS)
     assert rejected.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("kind", "page"),
+    [
+        ("html", f"<html><head><title>News</title></head><body><p>{SCRIPT_CODE}</p></body></html>"),
+        ("text", SCRIPT_CODE),
+        ("body", SCRIPT_CODE),
+    ],
+)
+def test_a_page_of_script_code_alone_is_no_article(kind: str, page: str) -> None:
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(**{kind: page}), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
 
 
 def test_normalize_line_fixes_mojibake_invisible_characters_and_spaces() -> None:

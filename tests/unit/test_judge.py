@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 
+from resiliparse.extract.html2text import extract_plain_text
 from trafilatura.utils import load_html
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_page, load_pages
-from workers.clean.html import FAST, _extraction, _judged, _trafilatura
+from workers.clean.chrome import is_code
+from workers.clean.html import FAST, MAIN_CONTENT, _extraction, _judged, _trafilatura, extract_html
 from workers.clean.judge import (
     Judgement,
     candidate,
@@ -153,3 +155,17 @@ def test_a_precise_body_that_stands_alone_is_what_the_whole_judge_chooses_on_rea
             alone += 1
             assert _judged(page.html, tree, None, lines, rendered.links, body) is body, page.id
     assert 10 < alone < len(pages)  # the shortcut is taken, and not on every page
+
+
+# An L3S-GN1 page whose <script> opening tag this copy lost: its script shows as text, and resiliparse's main content
+# runs it into one line of 109 words that read as English prose to the stopword test ("if", "i", "s", "a").
+SCRIPT_AS_TEXT_PAGE = "d9e50b32-13b4-4d19-9e12-17e3b0e2fbda"
+
+
+def test_script_code_shown_as_text_is_no_candidate_line_and_the_article_stands() -> None:
+    html = load_page(DEFAULT_L3S, SCRIPT_AS_TEXT_PAGE).html
+    leaked = [line for line in extract_plain_text(html, **MAIN_CONTENT).splitlines() if is_code(line)]
+    assert any(word_count(line) >= LINE_CAP // 2 for line in leaked)
+    paragraphs = extract_html(html).paragraphs
+    assert not any(map(is_code, paragraphs))
+    assert any(line.startswith("NEW YORK (AP) - Andrew Morton, author of") for line in paragraphs)

@@ -15,6 +15,7 @@ from workers.clean.chrome import (
     TIMESTAMP,
     Caseless,
     is_chrome,
+    is_code,
     is_end_marker,
     is_timestamp,
 )
@@ -459,3 +460,31 @@ def test_a_caseless_pattern_with_a_capital_letter_is_refused() -> None:
 )  # fmt: skip
 def test_lines_collapsed_together_are_each_line_collapsed(raw_lines: list[str]) -> None:
     assert _collapsed(raw_lines) == [collapse(line) for line in raw_lines]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "function writeDate() { var d = new Date(); document.write(d.getFullYear()); }",
+        'if ((i >= sLength) || (s.charAt(i) != "@")) { return false; } else { i += 2; }',
+        "#header .menu a { color: #336699; font-size: 11px; }",
+        "var tip = {width: 300, offset: 12}; tip.show = function () { return true }",
+    ],
+)
+def test_script_and_style_code_is_chrome(line: str) -> None:
+    assert is_code(line)
+    assert is_chrome(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The plan covers three towns: Aviemore; Largs, on the coast; and Millport, on Cumbrae.",
+        "AEDT = Australian Eastern Daylight Time, which is 11 hours ahead of UTC.",
+        "Nice try ;-} but the figures say otherwise, and the council knows it.",
+        "Welcome back, {* welcomeName *}! Your saved articles are below.",
+        "The set {1, 2, 3} has three members, the teacher said.",
+    ],
+)
+def test_prose_with_semicolons_equals_or_a_brace_is_not_code(line: str) -> None:
+    assert not is_code(line)

@@ -1,4 +1,5 @@
-"""Page furniture recognised by its wording: end-of-article markers and prompt lines, in HTML and page text."""
+"""Page furniture recognised by its wording: end-of-article markers, prompt lines and script code, in HTML and page
+text."""
 
 from __future__ import annotations
 
@@ -130,8 +131,22 @@ def is_end_marker(line: str) -> bool:
     return END_OF_ARTICLE.match(line.strip(HEADING_DECORATION)) is not None
 
 
+# Script or style code that a page shows as text (a damaged page whose <script> tag was cut, resiliparse's main
+# content running a script into one line): a block in curly braces holding a statement's end or an assignment,
+# "function f() { x = 1; }", "a { color: red; }". Prose has no use for a pair of braces: no Reuters item holds one,
+# and on AEB and L3S-GN1 the lines holding both are script code or templates ("{* name *}", no statement).
+
+
+def is_code(line: str) -> bool:
+    """True when the line reads as script or style code: a pair of curly braces and a ``;`` or ``=``."""
+    return "{" in line and "}" in line and (";" in line or "=" in line)
+
+
 def is_chrome(line: str) -> bool:
-    """True when the line is a prompt, label, notice or photo caption of the page, not part of any article."""
+    """True when the line is a prompt, label, notice, photo caption or script code of the page, not part of any
+    article."""
+    if is_code(line):
+        return True
     lowered = line.lower()
     if CHROME_LINE.match(line, lowered) is not None:
         return True
