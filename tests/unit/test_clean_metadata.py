@@ -142,6 +142,7 @@ def test_date_words_after_a_name_are_cut_while_a_name_of_two_words_is_left() -> 
         "Detroit News wire services Published": "Detroit News wire services",
         "Chris Foster; Los Angeles Times Staff Writer December": "Chris Foster; Los Angeles Times Staff Writer",
         "John Smith Updated Dec": "John Smith",
+        "Nguyen Thi Thu Monday": "Nguyen Thi Thu",
     }
     for byline, names in glued.items():
         assert byline_names(byline) == names, byline
@@ -151,6 +152,8 @@ def test_date_words_after_a_name_are_cut_while_a_name_of_two_words_is_left() -> 
         "April Ryan",
         "June Carter",
         "Lena H. Sun",
+        "Nguyen Thi Thu",
+        "Mary Li Wed",
         "Correspondents; Pakistan January",
     ):
         assert byline_names(name) == name, name

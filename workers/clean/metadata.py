@@ -72,6 +72,10 @@ _DATE_WORDS = frozenset(
         *("Updated", "Published", "Posted"),  # a date line's own words
     ]
 )
+# The words a date tail cut from a name's end begins with (``_without_date_tail``): whole month and weekday names and a
+# date line's words. An abbreviation ends real names ("Nguyen Thi Thu", "Yang Sun"); every glued tail read on AEB and
+# L3S-GN1 begins with a whole word.
+_DATE_TAIL = frozenset(word.lower() for word in [*_MONTHS, *_DAYS, "Updated", "Published", "Posted"])
 # Lower-case particles of names ("Jan van der Berg", "María de la Cruz", "Saad al-Hariri"), left out of the count: a
 # name's, but not capitalised. "al-Hariri" counts as "Hariri" ("e-mail" as "mail").
 _PARTICLES = frozenset((
@@ -139,18 +143,20 @@ def byline_names(author: str) -> str | None:
 
 def _without_date_tail(name: str) -> str:
     """The name without the date words the byline search leaves after it ("Jeff Foust Monday": "Jeff Foust"), cut
-    only while two words or more, initials aside, are left that read as a name: "Theresa May" and "Lena H. Sun"
-    stay whole.
+    only while two words or more, initials aside, are left that read as a name ("Theresa May" stays whole), and only
+    where the tail begins with a whole date word ("Updated Dec", "Monday"), never at an abbreviation ("Nguyen Thi Thu").
 
     The search cuts a byline at its first digit, so "By Jeff Foust Monday, November 18, 2019" comes out with the
     weekday glued to the name.
     """
-    while (tail := _LAST_WORD.search(name)) and tail[1].lower() in _DATE_WORDS:
-        rest = name[: tail.start()].rstrip()
+    kept = rest = name
+    while (tail := _LAST_WORD.search(rest)) and tail[1].lower() in _DATE_WORDS:
+        rest = rest[: tail.start()].rstrip()
         if sum(len(word) > 1 for word in _WORD.findall(rest)) < 2 or not reads_as_name(rest):
             break
-        name = rest
-    return name
+        if tail[1].lower() in _DATE_TAIL:  # a tail begins with a whole word: "Updated Dec", "Monday"
+            kept = rest
+    return kept
 
 
 def reads_as_name(text: str) -> bool:
