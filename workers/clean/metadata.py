@@ -72,6 +72,10 @@ _DATE_WORDS = frozenset(
         *("Updated", "Published", "Posted"),  # a date line's own words
     ]
 )
+# The words a date tail cut from a name's end begins with (``_without_date_tail``): whole month and weekday names and a
+# date line's words. An abbreviation ends real names ("Nguyen Thi Thu", "Yang Sun"); every glued tail read on AEB and
+# L3S-GN1 begins with a whole word.
+_DATE_TAIL = frozenset(word.lower() for word in [*_MONTHS, *_DAYS, "Updated", "Published", "Posted"])
 # Lower-case particles of names ("Jan van der Berg", "María de la Cruz", "Saad al-Hariri"), left out of the count: a
 # name's, but not capitalised. "al-Hariri" counts as "Hariri" ("e-mail" as "mail").
 _PARTICLES = frozenset((
@@ -81,6 +85,7 @@ _PARTICLES = frozenset((
 # A desk's words that bylines write lower-case ("Reuters staff", "Detroit News wire services", "dpa"): a name's.
 _DESK_WORDS = frozenset(("staff", "writer", "writers", "wire", "services", "dpa"))
 _WORD = re.compile(r"\w[\w'\u2019-]*")  # a word, with its apostrophes and hyphens ("O'Neill", "Action-packed")
+_LAST_WORD = re.compile(r"(\w+)\W*$")  # a text's last word and what follows it ("Monday ": "Monday")
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
 
@@ -126,13 +131,32 @@ def _byline(tree: HtmlElement) -> str | None:
 
 
 def byline_names(author: str) -> str | None:
-    """The names of a byline (trafilatura's, "; " between them) that read as names (``reads_as_name``); None if none.
+    """The names of a byline (trafilatura's, "; " between them) that read as names (``reads_as_name``), without the
+    date words glued after them (``_without_date_tail``); None if none.
 
     The byline search takes the text of any element whose class says "author" or "byline": a date line, a
     headline's kicker, a newsletter prompt. A record without an author says nothing; one with "Dec" says noise.
     """
-    names = [name for name in author.split("; ") if reads_as_name(name)]
+    names = [_without_date_tail(name) for name in author.split("; ") if reads_as_name(name)]
     return "; ".join(names) or None
+
+
+def _without_date_tail(name: str) -> str:
+    """The name without the date words the byline search leaves after it ("Jeff Foust Monday": "Jeff Foust"), cut
+    only while two words or more, initials aside, are left that read as a name ("Theresa May" stays whole), and only
+    where the tail begins with a whole date word ("Updated Dec", "Monday"), never at an abbreviation ("Nguyen Thi Thu").
+
+    The search cuts a byline at its first digit, so "By Jeff Foust Monday, November 18, 2019" comes out with the
+    weekday glued to the name.
+    """
+    kept = rest = name
+    while (tail := _LAST_WORD.search(rest)) and tail[1].lower() in _DATE_WORDS:
+        rest = rest[: tail.start()].rstrip()
+        if sum(len(word) > 1 for word in _WORD.findall(rest)) < 2 or not reads_as_name(rest):
+            break
+        if tail[1].lower() in _DATE_TAIL:  # a tail begins with a whole word: "Updated Dec", "Monday"
+            kept = rest
+    return kept
 
 
 def reads_as_name(text: str) -> bool:
