@@ -10,7 +10,7 @@ from bench.dedup_eval import build
 from workers.clean.normalize import content_hash
 from workers.dedup import DedupIndex, DedupOptions, IndexEntry
 from workers.dedup import decision as decision_module
-from workers.dedup.decision import FEATURES, LATE, DecisionModel, Evidence, feature_ranges, features
+from workers.dedup.decision import FEATURES, LATE, DecisionModel, Evidence, feature_ranges, features, per_array
 from workers.dedup.sketch import FactMatch
 
 OPTIONS = DedupOptions()
@@ -126,23 +126,42 @@ def test_each_feature_reading_late_evidence_has_a_range_that_holds_its_values() 
     assert low[0, column] == 0 and high[0, column] == pytest.approx(np.log1p(4))
 
 
-def test_a_feature_reading_late_evidence_without_a_range_keeps_every_pair(monkeypatch: pytest.MonkeyPatch) -> None:
-    declared = decision_module._late_ranges
-    monkeypatch.setattr(
-        decision_module, "_late_ranges", lambda most: {k: v for k, v in declared(most).items() if k != "shared_wrapper"}
+def _probe_pairs() -> Evidence:
+    """Pairs across the evidence's whole range: random ones (fact counts up to a sample's 16 keys, shares, up to ten
+    days apart) and the edges (every count 0, every count equal and at 16, shares 0 and 1, no time apart)."""
+    rng = np.random.default_rng(0)
+    random = 512
+
+    def counts() -> FactMatch:  # agreeing <= shared, common <= mine and theirs
+        agreeing, *more = rng.integers(0, 9, size=(5, random))
+        shared, common = agreeing + more[0], agreeing + more[1]
+        mine = np.maximum(shared, common) + more[2]
+        edge = np.array([0, 16, 16, 1])  # none; all equal at the most kept; all equal; one
+        return FactMatch(*(np.concatenate([part, edge]) for part in (shared, agreeing, common, mine, mine + more[3])))
+
+    def shares() -> np.ndarray:
+        return np.concatenate([rng.random(random), [0.0, 1.0, 1.0, 0.0]])
+
+    return Evidence(
+        containment=shares(),
+        equal_slots=np.concatenate([rng.integers(0, 129, random), [0, 128, 128, 1]]).astype(np.int64),
+        smaller_size=np.concatenate([rng.integers(1, 2000, random), [1, 2000, 40, 5]]).astype(np.int64),
+        numbers=counts(),
+        names=counts(),
+        seconds_apart=np.concatenate([rng.uniform(-864_000, 864_000, random), [0.0, 0.0, 864_000.0, -1.0]]),
+        length_ratio=shares(),
+        boilerplate_share=shares(),
+        lead_agreement=shares(),
+        shared_wrapper=shares(),
     )
-    column = FEATURES.index("shared_wrapper")
-    low, high = feature_ranges(most_evidence())
-    assert (low[:, column] == -np.inf).all() and (high[:, column] == np.inf).all()
-    model = DecisionModel(weights=tuple(-1.0 if name == "shared_wrapper" else 0.0 for name in FEATURES), bias=-10.0)
-    assert model.may_be_copies(most_evidence()).all()
-    unused = DecisionModel(weights=(0.0,) * len(FEATURES), bias=-10.0)  # a feature the model does not use
-    assert not unused.may_be_copies(most_evidence()).any()
 
 
-def test_the_features_found_reading_late_evidence_are_the_ones_with_a_declared_range() -> None:
-    """``feature_ranges`` finds the features reading late evidence once, on probe pairs: it must find every one
-    ``_late_ranges`` bounds (a late feature missed would be bounded by its early value) and no other (a feature
-    found late without a range leaves the bound open wherever the model weighs it)."""
-    found = {name for name, late in zip(FEATURES, decision_module._READS_LATE, strict=True) if late}
+def test_the_features_reading_late_evidence_are_the_ones_with_a_declared_range() -> None:
+    """Every feature whose value moves on some probe pair when the ``LATE`` fields go to zero has a range in
+    ``_late_ranges`` (one missed would be bounded by its early value, so the bound could drop a copy), and every
+    declared one moves (a declaration of a feature that reads no late evidence loosens the bound for nothing)."""
+    probe = _probe_pairs()
+    zeroed = probe._replace(**{name: per_array(getattr(probe, name), np.zeros_like) for name in LATE})
+    moved = (features(probe) != features(zeroed)).any(axis=0)
+    found = {name for name, late in zip(FEATURES, moved, strict=True) if late}
     assert found == set(decision_module._late_ranges(most_evidence()))

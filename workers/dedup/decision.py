@@ -119,54 +119,18 @@ def per_array(field: np.ndarray | FactMatch, change: Callable[[np.ndarray], np.n
     return change(field)
 
 
-def _reads_late() -> np.ndarray:
-    """Per feature, whether it reads ``LATE`` evidence: whether its value moves, on any of a few hundred random pairs
-    (fact counts up to a sample's keys, shares, up to ten days apart), when their late fields go to zero. Computed
-    once, from ``features`` itself, so that a feature added there is never bounded without a declared range."""
-    rng = np.random.default_rng(0)
-    pairs = 256
-
-    def counts() -> FactMatch:  # agreeing <= shared, common <= mine and theirs
-        agreeing, *more = rng.integers(0, 9, size=(5, pairs))
-        shared, common = agreeing + more[0], agreeing + more[1]
-        mine = np.maximum(shared, common) + more[2]
-        return FactMatch(shared, agreeing, common, mine, mine + more[3])
-
-    probe = Evidence(
-        containment=rng.random(pairs),
-        equal_slots=rng.integers(0, 129, pairs).astype(np.int64),
-        smaller_size=rng.integers(1, 2000, pairs).astype(np.int64),
-        numbers=counts(),
-        names=counts(),
-        seconds_apart=rng.uniform(-864_000, 864_000, pairs),
-        length_ratio=rng.random(pairs),
-        boilerplate_share=rng.random(pairs),
-        lead_agreement=rng.random(pairs),
-        shared_wrapper=rng.random(pairs),
-    )
-    zeroed = probe._replace(**{name: per_array(getattr(probe, name), np.zeros_like) for name in LATE})
-    return (features(probe) != features(zeroed)).any(axis=0)
-
-
-_READS_LATE = _reads_late()
-
-
 def feature_ranges(most: Evidence) -> tuple[np.ndarray, np.ndarray]:
     """[pairs, features]: the lowest and highest value each feature can take once the ``LATE`` evidence is known,
     ``most`` holding the largest values of the late fields and the others' values.
 
-    A feature that reads no late evidence is computed; one that does has the range ``_late_ranges`` gives it. A
-    feature that reads late evidence without a declared range (``_READS_LATE``) can take any value: the bound keeps
-    every pair while its weight is not 0.
+    A feature that reads no late evidence is computed; one that does has the range ``_late_ranges`` declares for it
+    (that every feature reading late evidence has one is a unit test's, on probe pairs: one declaration, checked).
     """
     high = features(most)
     low = high.copy()
-    ranges = _late_ranges(most)
-    for column, name in enumerate(FEATURES):
-        if name in ranges:
-            low[:, column], high[:, column] = ranges[name]
-        elif _READS_LATE[column]:
-            low[:, column], high[:, column] = -np.inf, np.inf
+    for name, (least, largest) in _late_ranges(most).items():
+        column = FEATURES.index(name)
+        low[:, column], high[:, column] = least, largest
     return low, high
 
 
