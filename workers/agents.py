@@ -39,6 +39,14 @@ class StageRunner(Protocol):
     def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
 
 
+def process_counted(stage: StageRunner, messages: Sequence[Message]) -> tuple[list[list[Output]], int]:
+    """The stage's outputs for a batch and how many times it fell back to one record at a time doing it: read on the
+    stage's own thread, so batches in flight at once (an agent's concurrency above 1) cannot count each other's."""
+    before = stage.fallbacks
+    results = stage.process(messages)
+    return results, stage.fallbacks - before
+
+
 def origin_of(event: EventT) -> Origin:
     """Kafka coordinates and timestamp of the message behind an event."""
     message = event.message
@@ -111,11 +119,11 @@ class StageAgent:
         messages = [Message(event.value, origin_of(event)) for event in events]
         metrics.MESSAGES_IN.labels(self.name).inc(len(messages))
         metrics.BATCH_SIZE.labels(self.name).observe(len(messages))
-        fallbacks, started = stage.fallbacks, time.perf_counter()
-        results = await self.call(stage.process, messages)
+        started = time.perf_counter()
+        results, fell_back = await self.call(process_counted, stage, messages)
         elapsed = time.perf_counter() - started
         metrics.BATCH_SECONDS.labels(self.name).observe(elapsed)
-        metrics.BATCH_FALLBACKS.labels(self.name).inc(stage.fallbacks - fallbacks)
+        metrics.BATCH_FALLBACKS.labels(self.name).inc(fell_back)
         for _ in messages:
             metrics.STAGE_SECONDS.labels(self.name).observe(elapsed / len(messages))
         await self._publish(self.name, [output for group in results for output in group])

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
 from workers import codec
+from workers.agents import process_counted
 from workers.dedup import DedupIndex
 from workers.dedup.sketch import Sketcher
 from workers.nlp import Pipelines
@@ -135,6 +136,12 @@ def test_a_sketch_that_breaks_its_dedup_batch_costs_one_fallback_and_no_other_de
     assert results[:-1] == DedupStage(settings).process([message(payload, i) for i, payload in enumerate(good)])
     stage.process([message(payload, 10 + i) for i, payload in enumerate(good)])  # replayed, decided together
     assert stage.fallbacks == 1
+    # What the agent exports: each batch's own fallbacks, counted on the stage's thread as it runs the batch.
+    again = codec.dumps({**codec.loads(broken), "id": "another-broken-sketch"})  # a new id: not a replay
+    _, fell_back = process_counted(stage, [message(payload, 20 + i) for i, payload in enumerate([*good, again])])
+    assert (fell_back, stage.fallbacks) == (1, 2)
+    _, fell_back = process_counted(stage, [message(payload, 30 + i) for i, payload in enumerate(good)])
+    assert (fell_back, stage.fallbacks) == (0, 2)
 
 
 def test_entities_stage_isolates_failures_per_record(settings: Settings) -> None:
