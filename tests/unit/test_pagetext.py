@@ -484,6 +484,9 @@ def test_script_and_style_code_is_chrome(line: str) -> None:
         "Nice try ;-} but the figures say otherwise, and the council knows it.",
         "Welcome back, {* welcomeName *}! Your saved articles are below.",
         "The set {1, 2, 3} has three members, the teacher said.",
+        'The app sends its settings as {"tracking": false, "ads": true}; Apple said it would stop.',
+        "Set theory writes it as A = {1, 2, 3}, and the proof follows from there.",
+        "Revenue rose 5% (see table {1}); analysts had expected less.",
     ],
 )
 def test_prose_with_semicolons_equals_or_a_brace_is_not_code(line: str) -> None:

@@ -133,13 +133,20 @@ def is_end_marker(line: str) -> bool:
 
 # Script or style code that a page shows as text (a damaged page whose <script> tag was cut, resiliparse's main
 # content running a script into one line): a block in curly braces holding a statement's end or an assignment,
-# "function f() { x = 1; }", "a { color: red; }". Prose has no use for a pair of braces: no Reuters item holds one,
-# and on AEB and L3S-GN1 the lines holding both are script code or templates ("{* name *}", no statement).
+# "function f() { x = 1; }", "a { color: red; }". Prose has little use for braces: no Reuters item holds a pair,
+# no annotated AEB or L3S-GN1 article line holds one, and the page lines holding both are script code or templates
+# ("{* name *}", no statement). A sentence quoting a set or JSON ("{1, 2, 3}; analysts said") is prose: the ";" or
+# "=" must stand inside the block, or the braced line hold three (a review's case, not fitted: "if (a) { f() } b=c;").
+CODE_BLOCK = re.compile(r"\{[^{}]*[;=][^{}]*\}")
+CODE_MARKS = 3
 
 
 def is_code(line: str) -> bool:
-    """True when the line reads as script or style code: a pair of curly braces and a ``;`` or ``=``."""
-    return "{" in line and "}" in line and (";" in line or "=" in line)
+    """True when the line reads as script or style code: a block in curly braces holding a ``;`` or ``=``, or a line
+    with braces and ``CODE_MARKS`` of them."""
+    if "{" not in line or "}" not in line:
+        return False
+    return CODE_BLOCK.search(line) is not None or line.count(";") + line.count("=") >= CODE_MARKS
 
 
 def is_chrome(line: str) -> bool:
