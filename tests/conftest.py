@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from workers.records import RawArticle
 from workers.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +21,12 @@ COPY_URL = "https://frontierwire.example/world/russia-pledges-help-to-taliban-ag
 SEED_BODY_START = "Zamir Kabulov, a former Russian ambassador to Afghanistan"
 SEED_BODY_END = "gas pipeline projects as possible areas of cooperation."
 SEED_CHROME = ("Try Our AI Features", "No comments yet", "Related Articles", "Freight rates fall", "12 minutes ago")
+
+
+def raw(**fields: object) -> RawArticle:
+    """A raw record of these fields (the others: a test source's, no URL, title or time)."""
+    base = {"id": "a1", "url": None, "source": "Test", "title": None, "published_at": None}
+    return RawArticle(**{**base, **fields})  # type: ignore[typeddict-item]
 
 
 def seed_lines() -> list[bytes]:

@@ -9,7 +9,7 @@ import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, load_reuters
-from tests.conftest import COPY_URL, SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, seed_record
+from tests.conftest import COPY_URL, SEED_BODY_END, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, raw, seed_record
 from tests.languages import ARTICLES, CHINESE
 from workers import codec
 from workers.clean import CleanOptions, clean_article, detect_language
@@ -18,16 +18,11 @@ from workers.clean.language import LANGUAGE_SAMPLE_CHARS, _identifier
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, word_count, words_up_to
 from workers.clean.pagetext import looks_like_headline, split_page_text
 from workers.intake import read_raw
-from workers.records import Origin, RawArticle, Rejected
+from workers.records import Origin, Rejected
 
 FILLER = "and it goes on for a while so that it reads as one of the paragraphs of the article."
 ORIGIN = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
 OPTIONS = CleanOptions()
-
-
-def raw(**fields: object) -> RawArticle:
-    base = {"id": "a1", "url": None, "source": "Test", "title": None, "published_at": None}
-    return RawArticle(**{**base, **fields})  # type: ignore[typeddict-item]
 
 
 def test_seed_page_keeps_the_article_and_drops_the_chrome() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Collection
 import pytest
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, load_page, load_reuters
+from tests.conftest import raw
 from tests.languages import raw_article
 from workers import codec
 from workers.clean import CleanOptions, clean_article
@@ -21,7 +22,7 @@ from workers.clean.render import render_tree
 from workers.clean.stopwords import stoplist
 from workers.nlp import load_pipelines
 from workers.pipeline import CleanStage, EntitiesStage, Message
-from workers.records import Origin, RawArticle
+from workers.records import Origin
 from workers.settings import Settings
 
 ORIGIN = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
@@ -59,8 +60,7 @@ def stories(ids: Collection[str]) -> dict[str, str]:
 
 
 def clean(**fields: str) -> dict:
-    base = {"id": "a1", "url": None, "source": "Test", "title": None, "published_at": None}
-    return dict(clean_article(RawArticle(**{**base, **fields}), ORIGIN, CleanOptions()))  # type: ignore[typeddict-item]
+    return dict(clean_article(raw(**fields), ORIGIN, CleanOptions()))
 
 
 def test_a_wire_table_is_published_without_a_language() -> None:

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, document_scores, load_page, load_reuters
+from tests.conftest import raw
 from workers import codec
 from workers.clean import CleanOptions, _marked_unsigned, body, clean_article, is_wire_copy, wire
 from workers.clean.body import is_clean_copy
 from workers.clean.pagetext import unwrap
 from workers.intake import read_raw
-from workers.records import Origin, RawArticle, Rejected
+from workers.records import Origin, Rejected
 
 ORIGIN = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
 OPTIONS = CleanOptions()
@@ -288,11 +289,6 @@ WIRE_STORY = (
     "Shultz, travelling to China for a week-long visit, refused to comment directly on the report.\n"
     '"You can wipe that off your slate," he said.'
 )
-
-
-def raw(**fields: object) -> RawArticle:
-    base = {"id": "a1", "url": None, "source": "Test", "title": None, "published_at": None}
-    return RawArticle(**{**base, **fields})  # type: ignore[typeddict-item]
 
 
 def kept(sent: str, out: str) -> float:
