@@ -59,23 +59,14 @@ _MONTHS = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# The words of a date line, not of a name: trafilatura's byline search, which cuts a name at its first digit, lands
-# on "Updated Dec. 27, 2007" or "Friday, January 11, 2008" and keeps "Updated Dec" or "Friday; January".
-_DATE_WORDS = frozenset(
-    word.lower()
-    for word in [
-        *_MONTHS,
-        *(month[:3] for month in _MONTHS),
-        *_DAYS,
-        *(day[:3] for day in _DAYS),
-        *("Sept", "Tues", "Thur", "Thurs"),
-        *("Updated", "Published", "Posted"),  # a date line's own words
-    ]
-)
 # The words a date tail cut from a name's end begins with (``_without_date_tail``): whole month and weekday names and a
 # date line's words. An abbreviation ends real names ("Nguyen Thi Thu", "Yang Sun"); every glued tail read on AEB and
 # L3S-GN1 begins with a whole word.
 _DATE_TAIL = frozenset(word.lower() for word in [*_MONTHS, *_DAYS, "Updated", "Published", "Posted"])
+# The words of a date line, not of a name: trafilatura's byline search, which cuts a name at its first digit, lands
+# on "Updated Dec. 27, 2007" or "Friday, January 11, 2008" and keeps "Updated Dec" or "Friday; January". The tail's
+# words and the names' abbreviations.
+_DATE_WORDS = _DATE_TAIL | {word[:3].lower() for word in [*_MONTHS, *_DAYS]} | {"sept", "tues", "thur", "thurs"}
 # Lower-case particles of names ("Jan van der Berg", "María de la Cruz", "Saad al-Hariri"), left out of the count: a
 # name's, but not capitalised. "al-Hariri" counts as "Hariri" ("e-mail" as "mail").
 _PARTICLES = frozenset((
