@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import chain, pairwise
 
 from workers.clean.chrome import Caseless, is_chrome, is_end_marker, is_timestamp
-from workers.clean.language import guess_language
+from workers.clean.language import LanguageGuess, guess_language
 from workers.clean.normalize import collapse, has_unspaced_script, word_count
 from workers.clean.stopwords import stoplist
 
@@ -481,16 +481,25 @@ class PageLines:
     """A page's text read line by line, before any line is scored: its title, the lines after it, the language of
     its prose and the stopwords to read them with.
 
-    ``language``: py3langid's guess, which chooses the stoplist and the languages dates are read in (a wrong one
-    costs little there: ``page_stoplist``); ``published_language``: the guess when its evidence is enough to publish.
+    ``guess``: py3langid's, of the page's prose.
     """
 
     title: str | None
     body: list[str]
-    language: str | None
-    published_language: str | None
+    guess: LanguageGuess
     stopwords: frozenset[str]
     lowered_words: dict[str, list[str]]  # each distinct line of the body's words in lower case (``lowered_words``)
+
+    @property
+    def language(self) -> str | None:
+        """The guessed language, which chooses the stoplist and the languages dates are read in (a wrong one costs
+        little there: ``page_stoplist``)."""
+        return self.guess.language
+
+    @property
+    def published_language(self) -> str | None:
+        """The guess when its evidence is enough to publish (``LanguageGuess.published``)."""
+        return self.guess.published
 
 
 def read_page_lines(page: str) -> PageLines:
@@ -506,7 +515,7 @@ def page_lines(lines: list[str]) -> PageLines:
     prose = prose_lines(body)
     guess = guess_language(" ".join(prose))
     stopwords = page_stoplist(guess.language, [lowered[line] for line in prose])
-    return PageLines(title, body, guess.language, guess.published, stopwords, lowered)
+    return PageLines(title, body, guess, stopwords, lowered)
 
 
 def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
