@@ -168,10 +168,12 @@ def first_copies(stories: Iterable[Story], source: str, size: int) -> list[Artic
             continue
         [decided, *_] = dedup.process([Message(orjson.dumps(cleaned.record), origin)])[0]
         record = cleaned.record
-        if decided.destination == "unique" and record["language"] is None:
+        if decided.destination != "unique":
+            continue
+        if record["language"] is None:
             untagged += 1
-        elif decided.destination == "unique":
-            articles.append(Article(story_id, raw, orjson.dumps(decided.record), record["text"], record["language"]))
+            continue
+        articles.append(Article(story_id, raw, orjson.dumps(decided.record), record["text"], record["language"]))
         if len(articles) == size:
             print(f"{source}: {untagged} first copies of no language left out (not tagged: language_unknown)")
             return articles
