@@ -137,8 +137,11 @@ class Sketch:
     @classmethod
     def from_text(cls, text: str, num_perm: int) -> Sketch:
         """The sketch ``to_text`` wrote. Sketches written before paragraphs (or the lead, or the figures) were kept
-        have none; facts of the oldest form (bare 16-bit hashes, no context) are dropped."""
-        raw = binascii.a2b_base64(text)
+        have none; facts of the oldest form (bare 16-bit hashes, no context) are dropped. A ValueError for a text that
+        is not base64 or too short to hold the header and the signature: no sketch of ``num_perm`` values."""
+        raw = binascii.a2b_base64(text)  # binascii.Error, a ValueError, for a text that is not base64
+        if len(raw) < _HEADER.size + 2 * num_perm:
+            raise ValueError(f"{len(raw)} bytes, fewer than a header and {num_perm} signature values take")
         size, number_count, name_count, n_numbers, n_names = _HEADER.unpack_from(raw)
         data = np.frombuffer(bytearray(raw), dtype=np.uint8)  # its own writable buffer: the arrays are views of it
         facts_end = _facts_end(num_perm, n_numbers, n_names)
