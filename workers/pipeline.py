@@ -246,7 +246,8 @@ class DedupStage(BatchedStage):
             *(Output("state", evicted, None) for evicted in self.index.drain_evicted()),
             *(Output("cluster_state", closed, None) for closed in self.index.drain_closed()),
         ]
-        fields = {name: value for name, value in article.items() if name != "sketch"}  # for this stage only
+        fields = dict(article)  # a copy: the record stays whole for a retry
+        fields.pop("sketch", None)  # for this stage only
         if decision.kind == "unique":
             unique = UniqueArticle(**fields, cluster_id=decision.cluster_id)
             return [Output("unique", article["id"], unique), *outputs]
