@@ -27,7 +27,7 @@ from workers.dedup import (
     sketch_record,
 )
 from workers.dedup.decision import DEFAULT_MODEL, load_model
-from workers.dedup.sketch import Sketcher
+from workers.dedup.sketch import Sketch, Sketcher
 from workers.entities import tag_texts
 from workers.intake import read_raw
 from workers.nlp import Pipelines
@@ -207,14 +207,36 @@ class DedupStage(BatchedStage):
         return [self._outputs(article, *result) for article, result in zip(articles, decided, strict=True)]
 
     def _input(self, article: CleanArticle) -> Article:
-        """What the index needs of an article: the sketch it brings is taken off the record here."""
+        """What the index needs of an article. The record is left whole: a failed batch is decided again one record
+        at a time from the same records, each with the sketch it brought."""
         timestamp_ms = article["origin"]["timestamp_ms"]
         at = event_time(article["published_at"], timestamp_ms / 1000 if timestamp_ms else datetime.now(UTC).timestamp())
-        sketch = sketch_of_record(article.pop("sketch", None), self.index.options)
+        sketch = sketch_of_record(article.get("sketch"), self.index.options)
         return article["id"], article["content_hash"], article["text"], at, sketch
 
     def _decide_one(self, article: CleanArticle) -> list[Output]:
-        return self._outputs(article, *self.index.decide(*self._input(article)))
+        """One record of a failed batch. A sketch that cannot be read is no reason to lose the article: the sketch is
+        derived from the text the record carries, so the article is deduplicated from its text, as one brought
+        without a sketch is, and a warning names it (the sketch is at fault, not the article)."""
+        article_id, content_hash, text, at, form = self._input(article)
+        return self._outputs(
+            article, *self.index.decide(article_id, content_hash, text, at, self._sketch(article_id, form))
+        )
+
+    def _sketch(self, article_id: str, form: str | None) -> Sketch | None:
+        """The sketch read from the text form a record brought, or None when it brought none or it cannot be read."""
+        if form is None:
+            return None
+        try:
+            return Sketch.from_text(form, self.index.options.num_perm)
+        except ValueError as error:
+            log.warning(
+                "dedup: the sketch %s brought cannot be read (%s); deduplicated from its text",
+                article_id,
+                error,
+                extra={"stage": self.name, "article_id": article_id},
+            )
+            return None
 
     def _outputs(self, article: CleanArticle, decision: Decision, entry: IndexEntry) -> list[Output]:
         outputs = [
@@ -224,11 +246,13 @@ class DedupStage(BatchedStage):
             *(Output("state", evicted, None) for evicted in self.index.drain_evicted()),
             *(Output("cluster_state", closed, None) for closed in self.index.drain_closed()),
         ]
+        fields = dict(article)  # a copy: the record stays whole for a retry
+        fields.pop("sketch", None)  # for this stage only
         if decision.kind == "unique":
-            unique = UniqueArticle(**article, cluster_id=decision.cluster_id)
+            unique = UniqueArticle(**fields, cluster_id=decision.cluster_id)
             return [Output("unique", article["id"], unique), *outputs]
         duplicate = DuplicateArticle(
-            **article,
+            **fields,
             cluster_id=decision.cluster_id,
             canonical_id=decision.canonical_id,
             similarity=round(decision.similarity, 4),

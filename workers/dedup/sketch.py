@@ -137,8 +137,11 @@ class Sketch:
     @classmethod
     def from_text(cls, text: str, num_perm: int) -> Sketch:
         """The sketch ``to_text`` wrote. Sketches written before paragraphs (or the lead, or the figures) were kept
-        have none; facts of the oldest form (bare 16-bit hashes, no context) are dropped."""
-        raw = binascii.a2b_base64(text)
+        have none; facts of the oldest form (bare 16-bit hashes, no context) are dropped. A ValueError for a text that
+        is not base64 or too short to hold the header and the signature: no sketch of ``num_perm`` values."""
+        raw = binascii.a2b_base64(text)  # binascii.Error, a ValueError, for a text that is not base64
+        if len(raw) < _HEADER.size + 2 * num_perm:
+            raise ValueError(f"{len(raw)} bytes, fewer than a header and {num_perm} signature values take")
         size, number_count, name_count, n_numbers, n_names = _HEADER.unpack_from(raw)
         data = np.frombuffer(bytearray(raw), dtype=np.uint8)  # its own writable buffer: the arrays are views of it
         facts_end = _facts_end(num_perm, n_numbers, n_names)
@@ -180,7 +183,7 @@ def _facts_end(num_perm: int, numbers_kept: Offsets, names_kept: Offsets) -> Off
 
 
 def _layout(num_perm: int, numbers_kept: Offsets, names_kept: Offsets, edge_count: Offsets) -> _Layout:
-    """The text form's layout, the one both readers follow (``Sketches.texts`` writes it)."""
+    """The text form's layout, the one both readers follow and ``Sketches.texts`` writes (``_TAIL_ORDER``)."""
     numbers = _HEADER.size + 2 * num_perm
     facts_end = _facts_end(num_perm, numbers_kept, names_kept)
     lead = facts_end + 4 + 6 * edge_count  # a uint32 hash and a uint16 word count per paragraph
@@ -190,6 +193,11 @@ def _layout(num_perm: int, numbers_kept: Offsets, names_kept: Offsets, edge_coun
         numbers, numbers + 4 * numbers_kept, facts_end, facts_end + 4, facts_end + 4 + 4 * edge_count, lead, figures,
         figures + 4 * FIGURE_KEYS,
     )  # fmt: skip
+
+
+# The ``_Layout`` fields where the parts after the header and the signature start (``end`` starts none), in the
+# order ``_layout`` places them (at full counts each part has bytes): the order ``Sketches.texts`` writes them in.
+_TAIL_ORDER = tuple(sorted(_Layout._fields[:-1], key=_layout(1, FACTS_KEPT, FACTS_KEPT, EDGES_KEPT)._asdict().get))
 
 
 def _is_whole(length: Offsets, edges: Offsets, at: _Layout) -> np.ndarray | bool:
@@ -340,18 +348,23 @@ class Sketches:
         """Every row's ``Sketch.to_text`` form, encoded for the whole batch at once: the row's parts side by side
         in one byte matrix, each part's unused tail masked out, the rest read row by row."""
         counts, edge_counts = self.fact_counts.astype(np.intp), self.edge_counts.astype(np.intp)
-        parts = (  # (values, how many of each row's are written; None: all)
-            (np.column_stack((self.sizes, self.fact_counts)).astype("<u4"), None),
-            (self.signatures, None),
-            (self.numbers, counts[:, 2]),
-            (self.names, counts[:, 3]),
-            (edge_counts.astype("<u4")[:, None], None),
-            (self.edges, edge_counts),
-            (self.edge_words, edge_counts),
-            (self.leads, None),
+        # After the header and the signature, each part under the ``_Layout`` field the readers read it at:
+        # (values, how many of each row's are written; None: all).
+        tail = {
+            "numbers": (self.numbers, counts[:, 2]),
+            "names": (self.names, counts[:, 3]),
+            "facts_end": (edge_counts.astype("<u4")[:, None], None),  # the paragraphs' count
+            "edges": (self.edges, edge_counts),
+            "edge_words": (self.edge_words, edge_counts),
+            "lead": (self.leads, None),
             # Only a row with figure keys writes them: every other row's form is the one before the keys, which a
             # dedup owner of that version reads whole (``from_text`` reads a missing tail as no keys).
-            (self.figures, np.where(self.figures[:, 0] != 0, FIGURE_KEYS, 0)),
+            "figures": (self.figures, np.where(self.figures[:, 0] != 0, FIGURE_KEYS, 0)),
+        }
+        parts = (
+            (np.column_stack((self.sizes, self.fact_counts)).astype("<u4"), None),
+            (self.signatures, None),
+            *(tail[name] for name in _TAIL_ORDER),
         )
         matrix = np.concatenate([np.ascontiguousarray(values).view(np.uint8) for values, _ in parts], axis=1)
         written = np.concatenate(
