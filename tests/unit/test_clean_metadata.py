@@ -68,26 +68,44 @@ def test_the_byline_scan_sees_each_kind_of_element_trafilatura_tests() -> None:
 
 # Pages of L3S-GN1 whose meta tags and JSON-LD name nobody: the element trafilatura's byline search reads is a date
 # line ("Dec 30, 2007"), a newsletter prompt ("Enter your email to receive our newsletter."), a headline's kicker
-# ("Fighting back"); a real byline ("By MIKE CORDER"); a date line with a byline glued on ("Friday, January 11,
-# 2008By Jalilur Rehman, AFP"). And a page whose meta tag names its site ("Canoe.ca").
+# ("Fighting back"), a list's label ("Find More Articles By: Ahead of the Ticker | Vipul Verma"), a photo's credit
+# ("STAFF PHOTO BY KATHY ANDERSON", "Kevork Djansezian, file"), a comment's author ("TonyZ"), a dateline ("From
+# correspondents in Karachi, Pakistan / January 11, 2008"); a real byline ("By MIKE CORDER"); a date line with a
+# byline glued on ("Friday, January 11, 2008By Jalilur Rehman, AFP") or before its place ("By Richard Lam (AP)
+# Published: 2008-01-09 02:55:03 Location: VANCOUVER, British Columbia"). And a page whose meta tag names its site.
 JUNK_BYLINES = {
     "3a247e29-59e7-4384-be98-543a9e4de6cc": "Dec",
     "c06818a7-b438-4fda-bfd5-ddafbf51e063": "Enter your email",
     "3ecf8ed4-48c2-415e-a07e-a327f78ba6d1": "Fighting back",
+    "4e3ee06c-ab52-417e-9eb7-9248e9ec7250": "Find More Articles By Ahead",
+    "0969f54e-43a6-46bf-a687-330d9d517748": "STAFF PHOTO BY KATHY ANDERSON",
+    "06c09282-5752-4084-b238-e8ab57aa37ba": "Kevork Djansezian; File",
+    "0cb28c3b-4bc4-445e-ad3f-f16eb15d3956": "TonyZ",
+    "ba66beed-a665-4cce-8ad3-61f7e05f0c47": "Correspondents; Pakistan January",
+}
+# Pages of AEB (the set the rules were checked on) whose byline is a user name the page writes in lower case (the
+# third, "Vera" in Cyrillic, a comment's author).
+USER_NAME_BYLINES = {
+    "5211188428849a31e309ef2475746563ff788b1591c89818c08d5abedec4ef5e": "Jdadmin",  # "jdadmin"
+    "20b2b64916b00b25203c9f1bf14248922f4d522f18328e9f876cce116df0083e": "Rmb",  # "rmb8090"
+    "c4a3637c6696f238cf9fe1c7fbb17bbb6731a71d4f5fe399b9b4fc3294a96a6b": "\u0412\u0435\u0440\u0430",
 }
 NAME_BYLINES = {
     "302e53f4-c080-4570-a9d9-34822f053d9e": ("Mike Corder", "Mike Corder"),
     "8adb7b36-7128-499c-8cdf-2c3a18423ac2": ("Friday; January ; AFP", "AFP"),
     "ad3bd9fa-fc85-4198-aa7d-a3272fea8abe": ("David Lassen  Thursday; December", "David Lassen"),
     "a8bbed64-c630-4e89-bfc3-795a7aebe780": ("Staff Writers January", "Staff Writers"),
+    "d43791da-4a90-4f9c-aafe-018b56e2adcd": ("Richard Lam  Published ; British Columbia", "Richard Lam"),
+    "709e2656-9246-4959-ace0-9846614a1284": ("SAEED SHAH Special; Mail December", "SAEED SHAH Special"),
 }
 META_AUTHOR_PAGE = "fedf013d-01f9-4cb2-bd70-f4d64715ec32"
 
 
 def test_a_byline_that_reads_as_no_name_is_no_author() -> None:
     origin = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)
-    for page_id, junk in JUNK_BYLINES.items():
-        html = load_page(DEFAULT_L3S, page_id).html
+    pages = [(DEFAULT_L3S, *page) for page in JUNK_BYLINES.items()]
+    for folder, page_id, junk in [*pages, *((DEFAULT_AEB, *page) for page in USER_NAME_BYLINES.items())]:
+        html = load_page(folder, page_id).html
         assert extract_author(load_html(html)) == junk  # trafilatura's own answer
         assert page_metadata(load_html(html), with_day=False).author is None, junk
         raw = RawArticle(id="a1", url=None, source="s", title=None, published_at=None, html=html)
@@ -131,7 +149,39 @@ def test_a_byline_keeps_the_names_among_its_parts() -> None:
     assert byline_names("Agencies; January") == "Agencies"
     assert byline_names("Mike Wuerthele; Malcolm Owen Monday; November") == "Mike Wuerthele; Malcolm Owen"
     assert byline_names("Friday; January") is None
-    assert byline_names("Richard Lam  Published ; British Columbia") == "Richard Lam; British Columbia"
+    assert byline_names("Richard Lam  Published ; British Columbia") == "Richard Lam"
+    without_page = "Correspondents; Pakistan January"  # no page, no evidence
+    assert byline_names(without_page) == without_page
+    dateline = "From correspondents in Karachi, Pakistan\n\nJanuary 11, 2008"
+    assert byline_names("Correspondents; Pakistan January", dateline) is None
+    assert byline_names("Jane Doe; Brian May", "By Jane Doe and Brian May\n\nJanuary 11, 2008") == "Jane Doe; Brian May"
+
+
+def test_a_photos_credit_is_no_byline() -> None:
+    for credit in ("Kevork Djansezian; File", "STAFF PHOTO BY KATHY ANDERSON", "AP Photo; Duane Burleson; File"):
+        assert byline_names(credit) is None, credit
+    assert byline_names("Tim Robberts; Getty Images") is None  # AEB's caption credits
+    assert byline_names("AP Image") is None
+    for name in ("Kathy Anderson", "Profile Staff", "Imogen Poots", "Phoebe Waller-Bridge"):
+        assert byline_names(name) == name, name
+
+
+def test_a_prompt_and_a_user_name_are_no_name() -> None:
+    for prompt in ("Find More Articles By Ahead", "Follow Victor Davis Hanson on Twitter", "Read More", "E-mail"):
+        assert not reads_as_name(prompt), prompt
+    for user in ("TonyZ", "JimmyHoffaBush", "LizardofOz"):  # L3S-GN1's comment authors
+        assert not reads_as_name(user), user
+    for name in ("Larry McShane", "Bryan DeArdo", "Sandee LaMotte", "McClatchy Newspapers", "Reed Saxon", "AFP"):
+        assert reads_as_name(name), name
+
+
+def test_a_one_word_name_is_read_as_the_page_writes_it() -> None:
+    page = "Posts by jdadmin\njdadmin\nby dpa and Reuters; rmb8090"
+    for user in ("Jdadmin", "Rmb"):  # trafilatura capitalises what it finds in lower case
+        assert byline_names(user, page) is None, user
+    for name in ("Dpa", "Reuters", "AFP", "Jane Doe"):  # a desk's lower-case word; capitalised; not on the page
+        assert byline_names(name, page) == name, name
+    assert byline_names("Jdadmin") == "Jdadmin"  # without the page, no evidence
 
 
 def test_date_words_after_a_name_are_cut_while_a_name_of_two_words_is_left() -> None:
@@ -154,7 +204,7 @@ def test_date_words_after_a_name_are_cut_while_a_name_of_two_words_is_left() -> 
         "Lena H. Sun",
         "Nguyen Thi Thu",
         "Mary Li Wed",
-        "Correspondents; Pakistan January",
+        "Saad al-Hariri; Brian May",
     ):
         assert byline_names(name) == name, name
 

@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from itertools import pairwise
 
 from dateparser import DateDataParser
 from dateparser.data import language_locale_dict
@@ -75,6 +76,12 @@ _PARTICLES = frozenset((
 ))  # fmt: skip
 # A desk's words that bylines write lower-case ("Reuters staff", "Detroit News wire services", "dpa"): a name's.
 _DESK_WORDS = frozenset(("staff", "writer", "writers", "wire", "services", "dpa"))
+# A photo's credit, not a byline: the words of L3S-GN1's caption credits ("STAFF PHOTO BY KATHY ANDERSON", "AP
+# Photo/Duane Burleson, File", "Kevork Djansezian, file", "AP Image"): a photo's or an image's word, a file photo's.
+_CREDIT = re.compile(r"\b(?:photo|image)|\bfile\b", re.IGNORECASE)
+# The verbs a prompt in a byline's place begins with: those of L3S-GN1's author elements ("Find More Articles By:",
+# "Enter your email to receive our newsletter.", "Reply to this Comment by Tim", "E-mail"), and "Read", "Follow".
+_PROMPT_VERBS = frozenset(("find", "enter", "reply", "e-mail", "email", "read", "follow"))
 _WORD = re.compile(r"\w[\w'\u2019-]*")  # a word, with its apostrophes and hyphens ("O'Neill", "Action-packed")
 _LAST_WORD = re.compile(r"(\w+)\W*$")  # a text's last word and what follows it ("Monday ": "Monday")
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
@@ -118,18 +125,46 @@ def page_metadata(
 def _byline(tree: HtmlElement) -> str | None:
     """The names trafilatura's byline search finds on the page, those that read as names (``byline_names``)."""
     found = extract_author(tree) if may_name_author(tree) else None
-    return byline_names(found) if found else None
+    return byline_names(found, "\n".join(tree.itertext())) if found else None
 
 
-def byline_names(author: str) -> str | None:
-    """The names of a byline (trafilatura's, "; " between them) that read as names (``reads_as_name``), without the
-    date words glued after them (``_without_date_tail``); None if none.
+def byline_names(author: str, page_text: str = "") -> str | None:
+    """The names of a byline (trafilatura's, "; " between them) that read as names (``reads_as_name``) as the page
+    writes them (``_as_written``), up to the date line: without the date words glued after a name
+    (``_without_date_tail``) and what follows them, and without a later part of one word before a date word that the
+    page writes with the day's number after it (``_dated``; a dateline's place). None if none, or if the byline is a
+    photo's credit (a word of ``_CREDIT``: it names the photographer).
 
     The byline search takes the text of any element whose class says "author" or "byline": a date line, a
-    headline's kicker, a newsletter prompt. A record without an author says nothing; one with "Dec" says noise.
+    headline's kicker, a newsletter prompt, a caption's credit, a comment's author. A record without an author says
+    nothing; one with "Dec" says noise.
     """
-    names = [_without_date_tail(name) for name in author.split("; ") if reads_as_name(name)]
+    parts = author.split("; ")
+    if any(_CREDIT.search(part) for part in parts):
+        return None
+    names: list[str] = []
+    for index, part in enumerate(parts):
+        if not reads_as_name(_as_written(part, page_text)):
+            continue
+        name = _without_date_tail(part)
+        if name != part:  # the names end where the date line begins: what follows is its place ("British Columbia")
+            return "; ".join([*names, name])
+        if index and _ends_in_date_word(part) and _dated(part, page_text):
+            break  # a later part, one word before a date: the date line's place ("Pakistan January 11, 2008")
+        names.append(name)
     return "; ".join(names) or None
+
+
+def _as_written(name: str, page_text: str) -> str:
+    """A one-word name as the page writes it: lower-cased where the page writes it only so ("jdadmin", "rmb8090").
+
+    trafilatura capitalises a name it finds in lower case ("Jdadmin"); one word in lower case is a user name or a
+    sentence's word ("From correspondents in Karachi"), and reads as no name (a desk's "dpa" aside).
+    """
+    lower = name.lower()
+    if " " in name.strip() or lower == name or re.search(rf"(?<!\w){re.escape(name.strip())}", page_text):
+        return name
+    return lower if re.search(rf"(?<!\w){re.escape(lower.strip())}", page_text) else name
 
 
 def _without_date_tail(name: str) -> str:
@@ -150,6 +185,18 @@ def _without_date_tail(name: str) -> str:
     return kept
 
 
+def _ends_in_date_word(text: str) -> bool:
+    """Whether the text's last word is a whole date word ("Pakistan January")."""
+    return bool((tail := _LAST_WORD.search(text)) and tail[1].lower() in _DATE_TAIL)
+
+
+def _dated(part: str, page_text: str) -> bool:
+    """Whether the page writes a number after the part's words ("Pakistan\n\nJanuary 11, 2008"): the byline search
+    cut a date there (at its first digit), not a name ("Jane Doe; Brian May")."""
+    words = _WORD.findall(part)
+    return re.search(r"\W+".join(map(re.escape, words)) + r"\W*\d", page_text) is not None
+
+
 def reads_as_name(text: str) -> bool:
     """Whether ``text`` reads as a person's or a desk's name: most of its words are capitalised, dates aside.
 
@@ -157,14 +204,23 @@ def reads_as_name(text: str) -> bool:
     prompt mostly not ("Enter your email", "Fighting back"). Words of a date (month, weekday, "Updated", a number)
     are left out of the count: "Theresa May" is a name, "Jan 4" and "Updated Dec" hold no word left to be one.
     So are a name's lower-case particles ("Jan van der Berg", "Saad al-Hariri"); a desk's lower-case words count
-    as a name's ("Reuters staff", "dpa").
+    as a name's ("Reuters staff", "dpa"). A name begins with no prompt's verb ("Find More Articles By Ahead",
+    capitalised word by word), and a name of one word has no capital after a small letter (a user name: "TonyZ").
     """
+    found = _WORD.findall(text)
+    if (found and found[0].lower() in _PROMPT_VERBS) or (len(found) == 1 and _mixes_case(found[0])):
+        return False
     words = [
         _after_particle(word)
-        for word in _WORD.findall(text)
+        for word in found
         if word.lower() not in _DATE_WORDS and word not in _PARTICLES and not _has_digit(word)
     ]
     return 2 * sum(not word[0].islower() or word in _DESK_WORDS for word in words) > len(words)
+
+
+def _mixes_case(word: str) -> bool:
+    """Whether a capital follows a small letter in the word ("TonyZ", "McCoy")."""
+    return any(first.islower() and second.isupper() for first, second in pairwise(word))
 
 
 def _after_particle(word: str) -> str:
