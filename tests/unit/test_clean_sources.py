@@ -51,8 +51,13 @@ SHORT_BRIEFS = ("reuters21578-580", "reuters21578-85", "reuters21578-105")
 # caret notation ("REUTER...^M", 84% kept).
 TRAILER_FORMS = {"reuters21578-3040": "11:43/VB", "reuters21578-2684": "...^M"}
 # Takes of Reuters 1,500-2,999 closed by the continuation marker: hard-wrapped, "More" indented on the last line
-# (71 and 90 words), and one of 20 words on three lines, too few to tell a fixed wrap width.
+# (71 and 90 words), and one of 20 words on three lines whose first line is short, its dateline cut off (clean32:
+# dead-lettered before, the wrap judged on one line of two).
 CONTINUED_TAKE, CONTINUED_CAPITALS, SHORT_TAKE = "reuters21578-2715", "reuters21578-3011", "reuters21578-3033"
+# The other take of that form (Reuters 3,000-11,999; 18 words, dead-lettered before clean32), and a take whose marker
+# is typed twice, glued to its last sentence and on a line of its own ("... billion dlrs. MORE / More"; its last
+# paragraph was dropped whole, 70% kept).
+SHORT_TAKE_IBM, MARKER_TWICE = "reuters21578-8549", "reuters21578-10594"
 # Signed wire items of Reuters 3,000-11,999 (issue 14's development half) that page text cut, each with three
 # labels or more: an earnings table's notes ("Deposits not given", "Note: full name ..."; 3996 dead-lettered, 11683
 # 62% kept), a list's lead-ins ("Successful bidders ... are as follows -"; 8015, 13% kept), a list's items ("-- an
@@ -65,14 +70,14 @@ SIGNED_TABLES_AND_LISTS = (
     "reuters21578-10744",
 )
 # Unsigned wire items of Reuters 3,000-end with no mark, set as the wire sets its copy (paragraphs or rows indented
-# under a first line at the margin): hard-wrapped stories (3356, 12497), a take closed by "MORE / More" (10594), a
-# story sent twice over (10825), a dividend notice (4440) and an earnings table with a note closed by "More" (9486).
+# under a first line at the margin): hard-wrapped stories (3356, 12497), a story sent twice over (10825), a dividend
+# notice (4440) and an earnings table with a note closed by "More" (9486: a list of figures closed by "More" is what
+# a list of scores is; no sentence before the marker).
 # Sent as text they go the page-text path: the indentation is no evidence (review13: cookie walls, 404s, menus and
 # calendars are indented too); sent as a body they are kept whole.
 UNSIGNED_WIRE_COPY = (
     "reuters21578-3356",
     "reuters21578-12497",
-    "reuters21578-10594",
     "reuters21578-10825",
     "reuters21578-4440",
     "reuters21578-9486",
@@ -393,13 +398,22 @@ def test_wire_copy_closed_by_any_form_of_the_wire_trailer_is_kept_whole_without_
     codec.check("clean", article)
 
 
-@pytest.mark.parametrize("story_id", [CONTINUED_TAKE, CONTINUED_CAPITALS])
+@pytest.mark.parametrize("story_id", [CONTINUED_TAKE, CONTINUED_CAPITALS, SHORT_TAKE, SHORT_TAKE_IBM])
 def test_a_wrapped_take_closed_by_an_indented_more_is_kept_whole_without_it(story_id: str) -> None:
-    story = reuters_item(story_id)
+    story = reuters_item(story_id, 1500, 10500)  # Reuters 1,500-11,999
     assert is_wire_copy(unwrap(story.splitlines()), story.splitlines())
     article = clean_article(raw(text=story), ORIGIN, OPTIONS)
     assert kept(story, article["text"]) == 1 - 1 / len(_WORD.findall(story)), article["text"]  # all but "More"
     assert not article["text"].lower().endswith("more")
+
+
+def test_a_take_whose_marker_is_also_glued_to_its_last_sentence_is_kept_whole_without_either() -> None:
+    """The marker typed twice closes the take: the last paragraph is copy, not a teaser closed by "MORE"."""
+    story = development_item(MARKER_TWICE)
+    assert is_wire_copy(unwrap(story.splitlines()), story.splitlines())
+    article = clean_article(raw(text=story), ORIGIN, OPTIONS)
+    assert kept(story, article["text"]) == 1 - 2 / len(_WORD.findall(story)), article["text"]  # all but the markers
+    assert article["text"].endswith("215.74 billion dlrs.")
 
 
 @pytest.mark.parametrize(
@@ -408,7 +422,7 @@ def test_a_wrapped_take_closed_by_an_indented_more_is_kept_whole_without_it(stor
         (CONTINUED_TAKE, " More\n", "More\n"),  # not indented
         (CONTINUED_TAKE, "earlier.\n", "earlier\n"),  # after no sentence's end
         (CONTINUED_CAPITALS, "    It quoted", "    Iran arms inquiry\n    It quoted"),  # a label in the take
-        (SHORT_TAKE, "", ""),  # not hard-wrapped: 20 words, dead-lettered (the safe side)
+        (SHORT_TAKE, "has\nintroduced", "has introduced"),  # a teaser on two lines: too few to show a width
     ],
     ids=["unindented", "after_no_sentence", "with_a_label", "unwrapped"],
 )
@@ -560,10 +574,12 @@ def test_a_row_of_empty_cells_names_a_delivery_month(text: str, clean: bool) -> 
     assert is_clean_copy(unwrap(text.splitlines())) is clean
 
 
-def test_a_take_too_short_to_show_a_wrap_is_dead_lettered() -> None:
-    """Giving back a brief is the safe side: an own-line "More" closes teasers and comment threads too."""
+def test_a_teaser_closed_by_an_indented_more_stays_dead_lettered() -> None:
+    """The short take's sentence on one line, as a page's teaser stands, closed by an indented "More": no wrap width
+    shows, so it goes the page-text path and its minimum length (an own-line "More" closes teasers too)."""
+    teaser = " ".join(reuters_item(SHORT_TAKE).splitlines()[:-1]) + "\n More\n"
     with pytest.raises(Rejected) as rejected:
-        clean_article(raw(text=reuters_item(SHORT_TAKE)), ORIGIN, OPTIONS)
+        clean_article(raw(text=teaser), ORIGIN, OPTIONS)
     assert rejected.value.code == "no_article"
 
 
@@ -800,6 +816,7 @@ def greedy_unbounded_repeats(pattern: re.Pattern[str]) -> int:
         wire._SIGN_OFF,
         wire._CONTINUED,
         wire._MARKER_LINE,
+        wire._GLUED_MARKER,
         body._EMPTY_ROW,
         body._CELL_GAP,
         body._SET_IN_COLUMNS,

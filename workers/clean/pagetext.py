@@ -411,17 +411,21 @@ WRAP_MIN, WRAP_MAX = 40, 100  # characters of a wrapped line
 WRAPPED_SHARE = 0.6  # of the lines: below this, long lines are paragraphs of their own
 
 
-def is_hard_wrapped(lines: list[str]) -> bool:
+def is_hard_wrapped(lines: list[str], lede_cut: bool = False) -> bool:
     """True when the text is wrapped at a fixed width, so that a line break is not a paragraph break.
 
     Judged on the lines that a paragraph goes on after (the next line is neither blank nor indented): the last
-    line of a paragraph is short in wrapped text too.
+    line of a paragraph is short in wrapped text too. With ``lede_cut`` the first line is not judged: wire copy
+    whose dateline was cut off opens with a short line ("Compaq Computer Corp said it has"), which in a take of
+    three lines would leave one line of two at the width.
     """
     stripped = [line.strip() for line in lines]
     lengths = [len(line) for line in stripped if line]
     if len(lengths) < 4 or max(lengths) > WRAP_MAX:
         return False
-    inner = [len(line) for line, after in zip(stripped, lines[1:], strict=False) if line and _goes_on(after)]
+    first = 1 if lede_cut else 0
+    pairs = zip(stripped[first:], lines[first + 1 :], strict=False)
+    inner = [len(line) for line, after in pairs if line and _goes_on(after)]
     return sum(WRAP_MIN <= n <= WRAP_MAX for n in inner) >= WRAPPED_SHARE * max(len(inner), 1)
 
 
