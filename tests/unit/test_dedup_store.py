@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import re
 import struct
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -115,7 +116,8 @@ def test_text_forms_read_for_a_batch_at_once_are_the_sketches_read_one_at_a_time
     encoded = Sketcher(128, 5).sketch_many([*stories, "", "two words", "Shr 12 vs 25 cts, 3.5 mln"]).texts()
     keyless = [text for text in encoded if not Sketch.from_text(text, 128).figures.any()]
     before_lead = [base64.b64encode(base64.b64decode(text)[:-32]).decode("ascii") for text in keyless]
-    oldest = base64.b64encode(base64.b64decode(encoded[0])[: 20 + 256] + bytes(6)).decode("ascii")
+    head = base64.b64decode(encoded[0])[: 20 + 256]  # the oldest form: the facts kept as 16-bit hashes (zeros)
+    oldest = base64.b64encode(head + bytes(2 * sum(struct.unpack_from("<2I", head, 12)))).decode("ascii")
     assert 0 < len(keyless) < len(encoded)
     # The batch reading is the one taken on the two forms it reads, and not on a batch with the oldest form.
     forms = [_TextForms([base64.b64decode(text) for text in batch], 128).current.all() for batch in (encoded,
@@ -128,10 +130,11 @@ def test_text_forms_read_for_a_batch_at_once_are_the_sketches_read_one_at_a_time
     assert Sketches.from_texts(encoded, 128).texts() == encoded
 
 
-def test_text_forms_whose_counts_exceed_the_slots_are_read_as_one_at_a_time() -> None:
-    """A text form whose numbers kept (header) or end paragraphs (count after the facts) exceed the slots is not of
-    the current form even when its length matches one (the counts are clamped to the slots to find where the parts
-    start): ``from_texts`` must read it as ``Sketch.from_text`` does, not gather it as a current row (review15)."""
+def test_text_forms_whose_counts_exceed_the_slots_are_refused_by_both_readers_alike() -> None:
+    """A text form whose numbers kept (header) or end paragraphs (count after the facts) exceed the slots is of no
+    form even when its length matches one (the counts are clamped to the slots to find where the parts start):
+    ``from_texts`` must not gather it as a current row (review15), and both readers refuse it, with the same
+    ValueError (``from_text`` read it before, and ``Sketches.of`` failed on the numbers beyond the slots)."""
     stories = ["\n\n".join(story["paragraphs"]) for story in itertools.islice(syndication.reuters_bodies(), 600)]
     encoded = Sketcher(128, 5).sketch_many(stories).texts()
     decoded = [base64.b64decode(text) for text in encoded]
@@ -142,10 +145,49 @@ def test_text_forms_whose_counts_exceed_the_slots_are_read_as_one_at_a_time() ->
     for row, offset in ((numbers, 12), (edges, facts_end[edges])):
         raw = bytearray(decoded[row])
         raw[offset : offset + 4] = (int(np.frombuffer(raw, np.uint32, 1, offset)[0]) + 1).to_bytes(4, "little")
-        batch = [*encoded[:20], base64.b64encode(bytes(raw)).decode("ascii")]
-        assert_same_sketches(
-            Sketches.from_texts(batch, 128), Sketches.of([Sketch.from_text(text, 128) for text in batch], 128)
-        )
+        bad = base64.b64encode(bytes(raw)).decode("ascii")
+        assert_same_refusal(bad, [*encoded[:20], bad])
+
+
+def assert_same_refusal(bad: str, batch: list[str]) -> None:
+    """``Sketch.from_text`` refuses ``bad``, and ``Sketches.from_texts`` a batch holding it with the same error."""
+    with pytest.raises(ValueError) as one:
+        Sketch.from_text(bad, 128)
+    with pytest.raises(ValueError) as batched:
+        Sketches.from_texts(batch, 128)
+    assert str(batched.value) == str(one.value)
+
+
+def test_noise_is_refused_by_both_readers_and_a_cut_at_a_forms_length_reads_as_that_form() -> None:
+    """A text of no form's length for its header is refused by both readers alike, not read as the oldest form (noise
+    published as fact): 400 bytes of "x" (a header claiming billions of facts), and each cut of a real sketch (with
+    figure keys, facts and paragraphs) at a length no form has. A cut at a form's length holds that form's bytes and
+    reads as that form written of the sketch: the oldest (its 16-bit facts dropped), the ones before paragraphs,
+    before the lead and before the figure keys, and the whole."""
+    stories = ["\n\n".join(story["paragraphs"]) for story in itertools.islice(syndication.reuters_bodies(), 600)]
+    batch = Sketcher(128, 5).sketch_many(stories)
+    encoded = batch.texts()
+    noise = base64.b64encode(b"x" * 400).decode("ascii")
+    assert_same_refusal(noise, [*encoded[:20], noise])
+    row = next(r for r in range(len(batch)) if batch.figures[r].all() and batch.edge_counts[r] and batch.names[r, 0])
+    raw, whole = base64.b64decode(encoded[row]), batch[row]
+    before_keys = replace(whole, figures=np.zeros(FIGURE_KEYS, dtype=np.uint32))
+    before_lead = replace(before_keys, lead=np.zeros(LEAD_KEYS, dtype=np.uint32))
+    before_paragraphs = replace(before_lead, edges=whole.edges[:0], edge_words=whole.edge_words[:0])
+    oldest = replace(before_paragraphs, numbers=whole.numbers[:0], names=whole.names[:0], number_count=0, name_count=0)
+    facts, paragraphs = len(whole.numbers) + len(whole.names), len(whole.edges)
+    forms = {20 + 256 + 2 * facts: oldest, 20 + 256 + 4 * facts: before_paragraphs}
+    forms[20 + 256 + 4 * facts + 4 + 6 * paragraphs] = before_lead
+    forms[len(raw) - 4 * FIGURE_KEYS], forms[len(raw)] = before_keys, whole
+    assert forms[len(raw) - 4 * FIGURE_KEYS - 4 * LEAD_KEYS] is before_lead
+    for length in range(len(raw) + 1):
+        cut = base64.b64encode(raw[:length]).decode("ascii")
+        if length not in forms:
+            assert_same_refusal(cut, [*encoded[:20], cut])
+            continue
+        read = Sketches.from_texts([*encoded[:20], cut], 128).take(np.array([20]))
+        assert_same_sketches(read, Sketches.of([forms[length]], 128))
+        assert_same_sketches(Sketches.of([Sketch.from_text(cut, 128)], 128), read)
 
 
 def filled_store(signatures: np.ndarray, **keys: np.ndarray) -> tuple[Store, np.ndarray]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import struct
 from typing import ClassVar
 
 import pytest
@@ -14,7 +15,7 @@ from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
 from workers import codec
 from workers.agents import process_counted
 from workers.dedup import DedupIndex
-from workers.dedup.sketch import Sketcher
+from workers.dedup.sketch import FACTS_KEPT, Sketcher
 from workers.nlp import Pipelines
 from workers.pipeline import (
     CleanStage,
@@ -146,38 +147,50 @@ def test_a_sketch_that_breaks_its_dedup_batch_costs_one_fallback_and_no_other_de
     assert (fell_back, stage.fallbacks) == (0, 2)
 
 
-def test_a_batch_decided_again_one_by_one_keeps_the_sketches_and_names_one_it_cannot_read(
+def test_a_batch_decided_again_one_by_one_keeps_the_sketches_and_names_those_it_cannot_read(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The records of a batch that fell back are decided again with the sketches they brought (the batch call takes
-    nothing off them); one whose sketch cannot be read (cut short, not base64) is deduplicated from its text, and a
-    warning names it. A good record carries another story's sketch, so that its decision tells which it was decided
-    by: a copy of that story by its sketch, a first copy by its text."""
-    stories = load_reuters(DEFAULT_REUTERS, 0, 7)
+    nothing off them); one whose sketch cannot be read (cut short, not base64, noise of no form's length, a header
+    claiming more names than a sketch keeps) is deduplicated from its text, and a warning names it. A good record
+    carries another story's sketch, so that its decision tells which it was decided by: a copy of that story by its
+    sketch, a first copy by its text."""
+    stories = load_reuters(DEFAULT_REUTERS, 0, 9)
     raws = [message(json.dumps(raw(id=story_id, body=body)).encode(), n) for n, (story_id, body) in enumerate(stories)]
     cleaned = [group[0].record for group in CleanStage(settings).process(raws)]
     borrowed = {**cleaned[1], "sketch": cleaned[0]["sketch"]}
     good = [codec.dumps(record) for record in (cleaned[0], borrowed, *cleaned[2:5])]
     cut = {**cleaned[5], "sketch": {**cleaned[5]["sketch"], "data": cleaned[5]["sketch"]["data"][:200]}}  # 150 bytes
     not_base64 = {**cleaned[6], "sketch": {**cleaned[6]["sketch"], "data": "%" * 400}}
+    noise = {**cleaned[7], "sketch": {**cleaned[7]["sketch"], "data": base64.b64encode(b"x" * 400).decode()}}
+    overcounted = {**cleaned[8], "sketch": {**cleaned[8]["sketch"], "data": claiming_more_names_than_kept(cleaned[8])}}
+    bad = (cut, not_base64, noise, overcounted)
     stage = DedupStage(settings)
     with caplog.at_level(logging.WARNING, logger="workers.pipeline"):
-        results = stage.process(
-            [message(payload, i) for i, payload in enumerate([*good, *map(codec.dumps, (cut, not_base64))])]
-        )
+        results = stage.process([message(payload, i) for i, payload in enumerate([*good, *map(codec.dumps, bad)])])
     assert stage.fallbacks == 1
     assert results[:5] == DedupStage(settings).process([message(payload, i) for i, payload in enumerate(good)])
     assert (results[1][0].destination, results[1][0].record["canonical_id"]) == ("duplicates", cleaned[0]["id"])
     sketcher = Sketcher(settings.dedup_num_perm, settings.dedup_shingle_words)
-    for record, outputs in zip((cut, not_base64), results[5:], strict=True):
+    for record, outputs in zip(bad, results[5:], strict=True):
         unique, _, state = outputs
         assert (unique.destination, state.destination) == ("unique", "state")
         assert state.record["sketch"] == sketcher.sketch(record["text"]).to_text()
     named = [(log.levelname, log.article_id) for log in caplog.records if hasattr(log, "article_id")]
-    assert named == [("WARNING", cut["id"]), ("WARNING", not_base64["id"])]
+    assert named == [("WARNING", record["id"]) for record in bad]
     schemas = {"unique": "unique", "duplicates": "duplicate"}
     for outputs in results:
         codec.check(schemas[outputs[0].destination], outputs[0].record)  # no sketch left on the record
+
+
+def claiming_more_names_than_kept(record: dict) -> str:
+    """The record's sketch with its header claiming ``FACTS_KEPT + 1`` names (more than a sketch keeps), and zeros
+    added after its names up to that many: the length of a form keeping them."""
+    data = bytearray(base64.b64decode(record["sketch"]["data"]))
+    names_end = 20 + 2 * record["sketch"]["num_perm"] + 4 * sum(struct.unpack_from("<2I", data, 12))
+    added = FACTS_KEPT + 1 - struct.unpack_from("<I", data, 16)[0]
+    data[16:20] = struct.pack("<I", FACTS_KEPT + 1)
+    return base64.b64encode(data[:names_end] + bytes(4 * added) + data[names_end:]).decode()
 
 
 def test_entities_stage_isolates_failures_per_record(settings: Settings) -> None:

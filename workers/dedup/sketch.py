@@ -138,7 +138,8 @@ class Sketch:
     def from_text(cls, text: str, num_perm: int) -> Sketch:
         """The sketch ``to_text`` wrote. Sketches written before paragraphs (or the lead, or the figures) were kept
         have none; facts of the oldest form (bare 16-bit hashes, no context) are dropped. A ValueError for a text that
-        is not base64 or too short to hold the header and the signature: no sketch of ``num_perm`` values."""
+        is not base64, too short to hold the header and the signature, or of no form's length for its header
+        (``_form_of``): no sketch of ``num_perm`` values, and noise must not be read as one."""
         raw = binascii.a2b_base64(text)  # binascii.Error, a ValueError, for a text that is not base64
         if len(raw) < _HEADER.size + 2 * num_perm:
             raise ValueError(f"{len(raw)} bytes, fewer than a header and {num_perm} signature values take")
@@ -147,15 +148,21 @@ class Sketch:
         facts_end = _facts_end(num_perm, n_numbers, n_names)
         count = int(data[facts_end : facts_end + 4].view(np.uint32)[0]) if len(data) >= facts_end + 4 else 0
         at = _layout(num_perm, n_numbers, n_names, count)
+        form = _form_of(len(data), n_numbers, n_names, count, at)
         signature = data[_HEADER.size : at.numbers].view(np.uint16)
         edges, edge_words, lead, figures = _NO_EDGES, _NO_EDGE_WORDS, _NO_LEAD, _NO_FIGURES
-        if _is_whole(len(data), count, at):
+        if form == _WITH_PARAGRAPHS:
             edges = data[at.edges : at.edge_words].view(np.uint32)
             edge_words = data[at.edge_words : at.lead].view(np.uint16)
             lead = data[at.lead : at.figures].view(np.uint32) if len(data) >= at.figures else _NO_LEAD
             figures = data[at.figures :].view(np.uint32) if len(data) > at.figures else _NO_FIGURES
-        elif len(data) != facts_end:  # neither this form nor the one before paragraphs: the oldest form's facts
+        elif form == _OLDEST:  # its facts are read as none
             at, number_count, name_count = _layout(num_perm, 0, 0, 0), 0, 0
+        elif form == _NO_FORM:
+            raise ValueError(
+                f"{len(data)} bytes: the length of no form keeping {n_numbers} numbers, {n_names} names and "
+                f"{count} paragraphs ({num_perm} signature values)"
+            )
         numbers, names = data[at.numbers : at.names].view(FACT_DTYPE), data[at.names : at.facts_end].view(FACT_DTYPE)
         return cls(signature, size, numbers, names, number_count, name_count, edges, edge_words, lead, figures, text)
 
@@ -200,10 +207,26 @@ def _layout(num_perm: int, numbers_kept: Offsets, names_kept: Offsets, edge_coun
 _TAIL_ORDER = tuple(sorted(_Layout._fields[:-1], key=_layout(1, FACTS_KEPT, FACTS_KEPT, EDGES_KEPT)._asdict().get))
 
 
-def _is_whole(length: Offsets, edges: Offsets, at: _Layout) -> np.ndarray | bool:
-    """Whether a form of ``length`` bytes with ``edges`` paragraphs is one with paragraphs: it ends after them (before
-    the lead was kept), after the lead (before the figure keys, or a row without keys) or after the figure keys."""
-    return (edges <= EDGES_KEPT) & ((length == at.lead) | (length == at.figures) | (length == at.end))
+# Which form a text form is (``_form_of``): of no form, the oldest (bare 16-bit facts), the one before paragraphs
+# (facts keyed by context), or one with paragraphs (before the lead, before the figure keys, with them).
+_NO_FORM, _OLDEST, _BEFORE_PARAGRAPHS, _WITH_PARAGRAPHS = range(4)
+
+
+def _form_of(
+    length: Offsets, numbers_kept: Offsets, names_kept: Offsets, edges: Offsets, at: _Layout
+) -> np.ndarray | int:
+    """Which form a text form of ``length`` bytes is, given the facts its header keeps and the paragraphs' count
+    where a form with paragraphs holds it (``edges``): each form ends at its own length for a header (no form kept
+    more than ``FACTS_KEPT`` facts of a kind or ``EDGES_KEPT`` paragraphs), so a length that is none is noise. A
+    form with paragraphs ends after them (before the lead was kept), after the lead (before the figure keys, or a
+    row without keys) or after the figure keys; the one before paragraphs after its facts (4 bytes each); the oldest
+    2 bytes a fact after the signature (without facts, it is the one before paragraphs)."""
+    facts = numbers_kept + names_kept
+    fits = (numbers_kept <= FACTS_KEPT) & (names_kept <= FACTS_KEPT)
+    whole = fits & (edges <= EDGES_KEPT) & ((length == at.lead) | (length == at.figures) | (length == at.end))
+    before = fits & (length == at.facts_end)
+    oldest = fits & (facts > 0) & (length == at.numbers + 2 * facts)
+    return _WITH_PARAGRAPHS * whole + _BEFORE_PARAGRAPHS * before + _OLDEST * oldest
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -321,7 +344,7 @@ class Sketches:
         """``Sketch.from_text`` of each text form, read for the batch at once: each part of every row gathered from
         the decoded bytes side by side (a dedup worker's batch of records; read one at a time and put together, a
         sketch's small arrays took 3.5 times as long). A batch holding a text of an older form, or of none, is read
-        text by text."""
+        text by text: ``Sketch.from_text`` raises its ValueError for one of none."""
         raw = [binascii.a2b_base64(text) for text in texts]
         form = _TextForms(raw, num_perm)
         if not form.current.all():
@@ -387,8 +410,8 @@ class Sketches:
 
 class _TextForms:
     """Decoded text forms of sketches side by side in one buffer, where each row's parts start, and whether every
-    row is of the form ``Sketches.texts`` writes (with a lead; figure keys or not) or of the form before the lead:
-    ``Sketch.from_text`` reads those two without a fallback."""
+    row is of a form with paragraphs (``_form_of``): the one ``Sketches.texts`` writes (with a lead; figure keys or
+    not) or the one before the lead, read here as ``Sketch.from_text`` reads them."""
 
     def __init__(self, raw: list[bytes], num_perm: int) -> None:
         lengths = np.array([len(row) for row in raw], dtype=np.intp)
@@ -402,7 +425,8 @@ class _TextForms:
         self.edge_counts = np.minimum(counts, EDGES_KEPT)
         self.at = _layout(num_perm, self.numbers_kept, self.names_kept, self.edge_counts)
         self.has_lead, self.has_figures = lengths >= self.at.figures, lengths > self.at.figures
-        self.current = (self.header[:, 3:5] <= FACTS_KEPT).all(axis=1) & _is_whole(lengths, counts, self.at)
+        form = _form_of(lengths, self.header[:, 3], self.header[:, 4], counts, self.at)
+        self.current = form == _WITH_PARAGRAPHS
 
     def read(self, offsets: Offsets, width: int, dtype: type, used: np.ndarray | None = None) -> np.ndarray:
         """[rows, width] values of ``dtype`` at each row's ``offsets``; where ``used`` is given, the values past each
