@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import weakref
 from datetime import timedelta
 
@@ -20,6 +21,8 @@ from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage,
 from workers.security import broker_credentials
 from workers.settings import Settings, Stage
 from workers.topics import DEDUP_INPUT_PARTITIONS, TOPIC_MAX_MESSAGE_BYTES
+
+log = logging.getLogger(__name__)
 
 # Batches of the cheap stages: large enough to amortise the hop to the stage thread, small enough that a
 # batch is published well within Faust's commit interval.
@@ -186,7 +189,12 @@ def _register_dedup(
             if not (events := app.current(batch)):
                 continue
             if not restored:  # read and decoded on the stage thread: a window's entries take seconds
-                await agent.call(lambda: index.reset(list(table.items())))
+                if unreadable := await agent.call(lambda: index.reset(list(table.items()))):
+                    log.warning(
+                        "dedup: %d entries of the index's table left out, their sketch unreadable: %s",
+                        len(unreadable),
+                        ", ".join(unreadable[:10]),
+                    )
                 metrics.DEDUP_INDEX_ENTRIES.set(len(index))
                 restored = True
             # Faust's table stores write to the partition of "the current event", a context variable a stream

@@ -261,6 +261,22 @@ def test_a_restored_index_still_catches_copies_and_keeps_decisions() -> None:
     assert decide(restored, "late", text_of(syndication.boilerplate(STORY, random.Random(1)))).canonical_id == "wire"
 
 
+def test_an_entry_whose_sketch_cannot_be_read_is_left_out_of_a_restored_index_and_named_evicted() -> None:
+    """A damaged entry (or one of a form a later version wrote) costs the index that article, not the worker: the
+    rebuild goes on, and the entry is named among the evicted so that the table forgets it."""
+    index = DedupIndex(OPTIONS)
+    entries = [
+        (i, index.decide(i, content_hash(text_of(t)), text_of(t), float(at))[1])
+        for at, (i, t) in enumerate((("wire", STORY), ("table", TABLE), ("other", seed_text())))
+    ]
+    entries[1][1]["sketch"] = base64.b64encode(b"x" * 400).decode("ascii")  # no form's length
+    restored = DedupIndex(OPTIONS)
+    assert restored.reset(entries) == ["table"]
+    assert len(restored) == 2 and restored.drain_evicted() == ["table"]
+    assert decide(restored, "trimmed", text_of(STORY[:4]), at=3.0).canonical_id == "wire"
+    assert decide(restored, "table-again", text_of(TABLE), at=4.0).kind == "unique"
+
+
 def test_entries_persisted_before_the_figure_keys_restore_and_still_catch_copies() -> None:
     """A sketch of the form before the figure keys (main's before the eighth round) reads back without them."""
     index = DedupIndex(OPTIONS)

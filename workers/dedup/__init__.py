@@ -240,17 +240,22 @@ class DedupIndex:
                 given[n] = computed[row]
         return Sketches.of([sketch for sketch in given if sketch is not None], self.options.num_perm)
 
-    def reset(self, entries: list[tuple[str, IndexEntry]]) -> None:
-        """Forget everything, then hold exactly ``entries`` (saved by ``decide``): recovery after a restart."""
+    def reset(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
+        """Forget everything, then hold exactly ``entries`` (saved by ``decide``): recovery after a restart. Returns
+        the ids of the entries left out because their sketch cannot be read (``restore``)."""
         self._clear()
-        self.restore(sorted(entries, key=lambda item: item[1]["seq"]))
+        return self.restore(sorted(entries, key=lambda item: item[1]["seq"]))
 
-    def restore(self, entries: list[tuple[str, IndexEntry]]) -> None:
-        """Put back entries saved by ``decide``, in the order they were decided."""
+    def restore(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
+        """Put back entries saved by ``decide``, in the order they were decided. An entry whose sketch cannot be read
+        (damaged, or of a form a later version wrote) is left out, and named among the evicted so that persisted
+        state forgets it too: the index forgets one article rather than its owner failing on every restart. Returns
+        the ids left out."""
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
-        if not entries:
-            return
-        sketches = Sketches.from_texts([e["sketch"] for _, e in entries], self.options.num_perm)
+        entries, sketches, unreadable = self._read_sketches(entries)
+        self._evicted += unreadable
+        if sketches is None:
+            return unreadable
         self._newest = max(self._newest, *(e["event_time"] for _, e in entries))
         self._seq = max(self._seq, *(e["seq"] for _, e in entries))
         self._make_room(len(entries))
@@ -276,6 +281,36 @@ class DedupIndex:
         self._count_members(slots)
         self._mark_paragraphs(slots)
         self._count_paragraphs(slots)
+        return unreadable
+
+    def _read_sketches(
+        self, entries: list[tuple[str, IndexEntry]]
+    ) -> tuple[list[tuple[str, IndexEntry]], Sketches | None, list[str]]:
+        """The entries whose sketch ``Sketch.from_text`` reads, their sketches (None if none is left), and the ids of
+        those whose sketch it refuses (read one by one only when the batch holds one)."""
+        if not entries:
+            return entries, None, []
+        try:
+            return entries, Sketches.from_texts([e["sketch"] for _, e in entries], self.options.num_perm), []
+        except ValueError:
+            reads = [self._reads(e["sketch"]) for _, e in entries]
+            readable = [item for item, ok in zip(entries, reads, strict=True) if ok]
+            sketches = (
+                Sketches.from_texts([e["sketch"] for _, e in readable], self.options.num_perm) if readable else None
+            )
+            return (
+                readable,
+                sketches,
+                [article_id for (article_id, _), ok in zip(entries, reads, strict=True) if not ok],
+            )
+
+    def _reads(self, form: str) -> bool:
+        """Whether ``Sketch.from_text`` reads the form."""
+        try:
+            Sketch.from_text(form, self.options.num_perm)
+        except ValueError:
+            return False
+        return True
 
     def _shared_id(self, article_id: str, canonical_id: str) -> str:
         """The canonical id as a string the index already holds (its own id, or the canonical row's), to save memory."""
