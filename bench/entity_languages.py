@@ -27,7 +27,7 @@ from pathlib import Path
 
 import orjson
 
-from bench.clean_aeb import DEFAULT_AEB, load_pages
+from bench.clean_eval import DEFAULT_AEB, load_pages
 from bench.entities import CORPUS
 from workers.entities import spans_of, tag_texts, variants_of
 from workers.entities.resolve import LEADING_ARTICLE, TRAILING_POSSESSIVE
