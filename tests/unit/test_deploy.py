@@ -284,8 +284,18 @@ def test_k8s_configmap_sets_only_settings() -> None:
     assert set(config["data"]) <= fields
 
 
+def served(path: str) -> bool:
+    """Whether the workers' Faust app serves a page at ``path``."""
+    return f'@app.page("{path}")' in (ROOT / "workers" / "app.py").read_text()
+
+
+def test_compose_workers_healthcheck_a_page_the_app_serves() -> None:
+    for name, service in WORKERS.items():
+        [path] = re.findall(r"http://127\.0\.0\.1:%s(/[^']*)'", " ".join(service["healthcheck"]["test"]))
+        assert served(path), (name, path)
+
+
 def test_k8s_workers_probe_the_pages_the_app_serves() -> None:
-    app_source = (ROOT / "workers" / "app.py").read_text()
     workloads = [d for d in k8s_documents() if d["kind"] in ("Deployment", "StatefulSet")]
     assert {w["metadata"]["name"] for w in workloads} == {f"worker-{s}" for s in STAGES}
     for workload in workloads:
@@ -298,7 +308,7 @@ def test_k8s_workers_probe_the_pages_the_app_serves() -> None:
         }
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             path = container[probe]["httpGet"]["path"]
-            assert f'@app.page("{path}")' in app_source, (workload["metadata"]["name"], probe)
+            assert served(path), (workload["metadata"]["name"], probe)
 
 
 def test_dedup_runs_as_a_single_replica_with_a_volume() -> None:
