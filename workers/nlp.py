@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 RULER = "entity_ruler"
 
 
-def load_ner(model: str, fallback: str, patterns: Path | None = None, gpu: int = -1) -> Any:
-    """Load ``model`` (package name or path) with every component but ``ner`` disabled, else ``fallback``.
+def load_ner(model: str, fallback: str = "", patterns: Path | None = None, gpu: int = -1) -> Any:
+    """Load ``model`` (package name or path) with every component but ``ner`` disabled, else ``fallback`` if any.
 
     The small English model's ``ner`` carries its own tok2vec, so disabling the rest changes no entity and
     makes tagging about twice as fast; a ``ner`` that listens to a shared tok2vec or transformer (as in
@@ -36,7 +36,8 @@ def load_ner(model: str, fallback: str, patterns: Path | None = None, gpu: int =
 
     if gpu >= 0:
         spacy.require_gpu(gpu)
-    for name in dict.fromkeys((model, fallback)):
+    names = [name for name in dict.fromkeys((model, fallback)) if name]
+    for name in names:
         try:
             nlp = spacy.load(name, enable=["ner"])
             if upstream := listened_to(nlp):
@@ -48,7 +49,7 @@ def load_ner(model: str, fallback: str, patterns: Path | None = None, gpu: int =
             nlp.add_pipe(RULER, before="ner").from_disk(patterns)
         log.info("loaded spaCy pipeline %s %s with %s", nlp.meta.get("name"), nlp.meta.get("version"), nlp.pipe_names)
         return nlp
-    raise RuntimeError(f"no spaCy pipeline could be loaded (tried {model!r} and {fallback!r})")
+    raise RuntimeError(f"no spaCy pipeline could be loaded (tried {' and '.join(map(repr, names))})")
 
 
 def listened_to(nlp: Any) -> list[str]:
@@ -67,7 +68,7 @@ def load_pipeline(settings: Settings, language: str = "en") -> Any:
     EntityRuler patterns unless switched off, the device. Raises ``RuntimeError`` when no model can be loaded."""
     model, *fallback = settings.language_models[language]
     patterns = patterns_of(language) if settings.entity_ruler else None
-    return load_ner(model, fallback[0] if fallback else model, patterns, settings.spacy_gpu)
+    return load_ner(model, fallback[0] if fallback else "", patterns, settings.spacy_gpu)
 
 
 def load_pipelines(settings: Settings) -> Pipelines:

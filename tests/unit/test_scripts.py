@@ -1,0 +1,60 @@
+"""The shell scripts: the ports the demo binds are named where its users look, the broker's ports as documented."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.ports import free_port
+from workers.settings import Settings
+
+KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
+DEMO = ROOT / "scripts" / "demo"
+BROKER_PORTS = ("KAFKA_PORT", "KAFKA_CONTROLLER_PORT")
+
+
+def header(script: Path) -> str:
+    """The comment block at the top of a script (after the shebang)."""
+    lines = script.read_text().splitlines()[1:]
+    return "\n".join(line for line in lines[: next(i for i, line in enumerate(lines) if not line.startswith("#"))])
+
+
+def test_the_demo_and_the_handbook_name_every_port_the_demo_binds() -> None:
+    worker_ports = [f"ENRICH_{name.upper()}" for name in Settings.model_fields if name.endswith("_port")]
+    assert worker_ports == ["ENRICH_METRICS_PORT", "ENRICH_WEB_PORT"]
+    demo_section = (ROOT / "docs" / "operations.md").read_text().split("## Local demo\n", 1)[1].split("\n## ", 1)[0]
+    for variable in (*BROKER_PORTS, *worker_ports):
+        assert variable in header(DEMO), variable
+        assert f"`{variable}`" in demo_section, variable
+    assert re.search(r"KAFKA_CONTROLLER_PORT +KRaft controller listener +\[KAFKA_PORT\+1\]", header(KAFKA_SH))
+
+
+def test_the_controller_port_defaults_to_the_client_port_plus_one(tmp_path: Path) -> None:
+    """With KAFKA_CONTROLLER_PORT unset, a start checks port+1: held, the start stops there, before any fetch.
+
+    Should it check another port, the start goes on to fetch the jars into the empty cache and stops at the
+    ``mvn`` this test puts first on PATH, which only fails: no broker starts either way.
+    """
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "mvn").write_text("#!/bin/sh\nexit 1\n")
+    (fake_bin / "mvn").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
+    while True:
+        port = free_port()
+        with socket.socket() as held:
+            try:
+                held.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            held.listen()
+            env |= {"KAFKA_PORT": str(port), "KAFKA_CACHE_DIR": str(tmp_path / "cache")}
+            env["PATH"] = f"{fake_bin}:{env['PATH']}"
+            result = subprocess.run([str(KAFKA_SH), "start"], env=env, capture_output=True, text=True, timeout=60)
+            break
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port + 1} is already in use" in result.stderr, result.stderr
