@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-import orjson
 from aiokafka.errors import KafkaConnectionError
 
 from workers.settings import Settings, get_settings
@@ -88,10 +87,14 @@ def produce(source: click.utils.LazyFile, topic: str | None) -> None:
 def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: float | None, summary: bool) -> None:
     """Print the records arriving on TOPIC."""
     from workers.kafka_io import tail_topic
+    from workers.summary import KINDS, summarise
+
+    settings = get_settings()
+    kind = {getattr(settings, f"topic_{name}"): name for name in KINDS}.get(topic)
 
     async def run() -> None:
-        async for value in tail_topic(get_settings(), topic, from_beginning, max_messages, timeout):
-            click.echo(_summary(value) if summary else value.decode("utf-8", "replace"))
+        async for value in tail_topic(settings, topic, from_beginning, max_messages, timeout):
+            click.echo(summarise(value, kind) if summary else value.decode("utf-8", "replace"))
 
     asyncio.run(run())
 
@@ -161,20 +164,3 @@ def _build_info(settings: Settings) -> None:
 
     models = {"spacy_model": settings.spacy_model, "nlp_models": settings.nlp_models}
     metrics.BUILD_INFO.info({"version": version("news-enrich"), **models})
-
-
-def _summary(value: bytes) -> str:
-    """One line a person can read: what the record is and what it says."""
-    try:
-        record = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return value[:200].decode("utf-8", "replace")
-    if "error" in record:
-        return f"DEAD LETTER {record['id']} stage={record['stage']} error={record['error']}: {record['reason']}"
-    if "canonical_id" in record:
-        return (
-            f"DUPLICATE {record['id']} ({record['source']}) of {record['canonical_id']}: "
-            f"{record['match']} match, similarity {record['similarity']}"
-        )
-    entities = ", ".join(f"{e['text']} ({e['label']})" for e in record.get("entities", [])[:12])
-    return f"ENRICHED {record['id']} ({record['source']}) {record['title']!r}\n    entities: {entities}"

@@ -1,0 +1,84 @@
+"""The ``enrich`` command line: readable summaries of every topic's records, and one-line errors, no traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import seed_lines
+from tests.unit.test_docs import DOCS, examples
+from workers.summary import KINDS, Kind, summarise
+
+# The schema of each topic's records (docs/records.md's examples are valid against them: test_docs.py).
+SCHEMA_KIND: dict[str, Kind] = {
+    "raw": "raw",
+    "clean": "clean",
+    "unique": "unique",
+    "enriched": "enriched",
+    "duplicate": "duplicates",
+    "deadletter": "deadletter",
+    "cluster": "clusters",
+}
+LABEL: dict[Kind, str] = {
+    "raw": "RAW",
+    "clean": "CLEAN",
+    "unique": "UNIQUE",
+    "enriched": "ENRICHED",
+    "duplicates": "DUPLICATE",
+    "deadletter": "DEAD LETTER",
+    "clusters": "CLUSTER",
+}
+RECORDS = examples(DOCS / "records.md")
+
+
+def test_the_examples_cover_every_topic() -> None:
+    assert sorted(SCHEMA_KIND[schema] for schema, _ in RECORDS) == sorted(KINDS)
+
+
+@pytest.mark.parametrize(("schema", "record"), RECORDS, ids=[schema for schema, _ in RECORDS])
+@pytest.mark.parametrize("by_topic", [True, False], ids=["by-topic", "by-fields"])
+def test_each_kind_is_one_line_labelled_by_its_topic(schema: str, record: dict, by_topic: bool) -> None:
+    kind = SCHEMA_KIND[schema]
+    line = summarise(json.dumps(record).encode(), kind if by_topic else None)
+    assert "\n" not in line
+    assert line.startswith(f"{LABEL[kind]} {record.get('id', record.get('cluster_id'))} ")
+
+
+def test_an_enriched_record_names_its_entities_and_a_clean_one_none() -> None:
+    records = {SCHEMA_KIND[schema]: record for schema, record in RECORDS}
+    enriched = summarise(json.dumps(records["enriched"]).encode(), "enriched")
+    assert all(f"{e['text']} ({e['label']})" in enriched for e in records["enriched"]["entities"])
+    for kind in ("clean", "unique"):
+        assert "entities" not in summarise(json.dumps(records[kind]).encode(), kind)
+
+
+def test_a_cluster_counts_its_members_and_their_sources() -> None:
+    record = next(record for schema, record in RECORDS if schema == "cluster")
+    line = summarise(json.dumps(record).encode(), "clusters")
+    sources = {member["source"] for member in record["members"]}
+    assert f"{len(record['members'])} members" in line and all(source in line for source in sources)
+
+
+def test_raw_records_without_id_or_title_or_json_are_summarised() -> None:
+    """The seed file holds a page without an id, pages without a title, and a line that is not JSON."""
+    lines = [summarise(line, "raw") for line in seed_lines()]
+    assert any(line.startswith("RAW (no id) ") for line in lines)
+    assert sum("(no title)" in line for line in lines) >= 2
+    assert any(line.startswith("NOT A RECORD ") for line in lines)
+    pages = [(kind, len(page)) for line in seed_lines() for kind, page in _pages(line)]
+    assert pages and all(any(f"{kind} of {size} characters" in line for line in lines) for kind, size in pages)
+
+
+def _pages(line: bytes) -> list[tuple[str, str]]:
+    """The page (html, text or body) of a seed line that is a JSON record."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return []
+    return [(kind, record[kind]) for kind in ("html", "text", "body") if kind in record]
+
+
+def test_a_dead_letter_of_an_unreadable_record_has_no_id() -> None:
+    letter = next(record for schema, record in RECORDS if schema == "deadletter") | {"id": None}
+    assert summarise(json.dumps(letter).encode(), "deadletter").startswith("DEAD LETTER (no id) stage=")
