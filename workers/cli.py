@@ -10,16 +10,25 @@ from pathlib import Path
 
 import click
 from aiokafka.errors import KafkaConnectionError
+from pydantic import ValidationError
 
-from workers.settings import Settings, get_settings
+from workers.nlp import ModelUnavailable, require_installed
+from workers.settings import Settings, explain, get_settings, parse_stages
 
 
 class _Commands(click.Group):
-    """The command group; a broker that cannot be reached (or refuses the credentials) is one line, not a trace."""
+    """The command group; a setting out of range, a missing spaCy model, a broker that cannot be reached (or
+    refuses the credentials) are one line naming what to fix, not a trace."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except ValidationError as error:
+            raise click.ClickException(explain(error)) from error
+        except ModelUnavailable as error:
+            raise click.ClickException(
+                f"{error}: set ENRICH_SPACY_MODEL (or ENRICH_SPACY_FALLBACK_MODEL) to an installed spaCy pipeline"
+            ) from error
         except KafkaConnectionError as error:
             settings = get_settings()
             raise click.ClickException(
@@ -33,8 +42,18 @@ def main() -> None:
     """Streaming news enrichment on Kafka: clean, deduplicate, tag entities."""
 
 
+def _stages(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--stages`` checked as ``ENRICH_STAGES`` is, so that an unknown stage is a usage error naming the option."""
+    if value is not None:
+        try:
+            parse_stages(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error), ctx, param) from error
+    return value
+
+
 @main.command()
-@click.option("--stages", help="Comma-separated stages to run (default: ENRICH_STAGES, all of them).")
+@click.option("--stages", callback=_stages, help="Comma-separated stages to run (default: ENRICH_STAGES, all of them).")
 def worker(stages: str | None) -> None:
     """Start a Faust worker running the agents of the chosen stages."""
     from faust.worker import Worker
@@ -46,6 +65,8 @@ def worker(stages: str | None) -> None:
 
     settings = get_settings() if stages is None else Settings(stages=stages)
     chosen = settings.stage_list
+    if "entities" in chosen:
+        require_installed(settings)
     asyncio.run(ensure_topics(settings))
     if settings.metrics_port:
         start_http_server(settings.metrics_port)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
-from tests.conftest import seed_lines
+from tests.conftest import SEEDS, seed_lines
 from tests.unit.test_docs import DOCS, examples
+from workers.cli import main
+from workers.settings import get_settings
 from workers.summary import KINDS, Kind, summarise
 
 # The schema of each topic's records (docs/records.md's examples are valid against them: test_docs.py).
@@ -82,3 +87,59 @@ def _pages(line: bytes) -> list[tuple[str, str]]:
 def test_a_dead_letter_of_an_unreadable_record_has_no_id() -> None:
     letter = next(record for schema, record in RECORDS if schema == "deadletter") | {"id": None}
     assert summarise(json.dumps(letter).encode(), "deadletter").startswith("DEAD LETTER (no id) stage=")
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each command reads the environment the test gives it (get_settings keeps what it read first)."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def run(arguments: list[str], **environment: str) -> Result:
+    return CliRunner().invoke(main, arguments, env=environment)
+
+
+def refused(result: Result) -> str:
+    """The one line a refused command ends with: a click error, no traceback."""
+    assert isinstance(result.exception, SystemExit) and result.exit_code != 0, result.exception
+    assert "Traceback" not in result.output
+    return result.output.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "environment", "named"),
+    [
+        (["topics"], {"ENRICH_PARTITIONS": "0"}, "ENRICH_PARTITIONS: Input should be greater than or equal to 1"),
+        (["topics"], {"ENRICH_METRICS_PORT": "abc"}, "ENRICH_METRICS_PORT: Input should be a valid integer"),
+        (["worker"], {"ENRICH_STAGES": "bogus"}, "ENRICH_STAGES: unknown stages bogus"),
+        (["worker"], {"ENRICH_STAGES": " , "}, "ENRICH_STAGES: no stage given"),
+    ],
+    ids=["partitions", "metrics-port", "stages", "no-stages"],
+)
+def test_a_bad_setting_is_one_line_naming_its_variable(
+    arguments: list[str], environment: dict[str, str], named: str
+) -> None:
+    assert refused(run(arguments, **environment)).startswith(f"Error: {named}")
+
+
+def test_an_unknown_stage_option_is_a_usage_error_naming_the_option() -> None:
+    result = run(["worker", "--stages", "clean,foo"])
+    assert result.exit_code == 2
+    line = refused(result)
+    assert line == "Error: Invalid value for '--stages': unknown stages foo; choose from clean,dedup,entities"
+
+
+MISSING_MODELS = {"ENRICH_SPACY_MODEL": "nonexistent_model", "ENRICH_SPACY_FALLBACK_MODEL": "nonexistent_fallback"}
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["worker"], ["worker", "--stages", "dedup,entities"], ["process", str(SEEDS), "--out-dir"]],
+    ids=["worker", "entities-worker", "process"],
+)
+def test_a_missing_spacy_model_is_one_line_naming_the_setting(arguments: list[str], tmp_path: Path) -> None:
+    """Checked before the worker connects to the broker: none is needed here."""
+    line = refused(run([*arguments, str(tmp_path)] if arguments[-1] == "--out-dir" else arguments, **MISSING_MODELS))
+    assert "'nonexistent_model' and 'nonexistent_fallback'" in line and "ENRICH_SPACY_MODEL" in line
