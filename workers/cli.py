@@ -7,13 +7,15 @@ import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_args
 
 import click
 from aiokafka.errors import KafkaConnectionError
 from pydantic import ValidationError
 
 from workers.nlp import ModelUnavailable, require_installed
-from workers.settings import Settings, explain, get_settings, parse_stages
+from workers.records import ErrorCode
+from workers.settings import STAGES, Settings, explain, get_settings, parse_stages
 
 
 class _Commands(click.Group):
@@ -155,8 +157,16 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
 
 
 @main.command()
-@click.option("--error", "errors", multiple=True, help="Only dead letters with this error code (repeatable).")
-@click.option("--stage", "stages", multiple=True, help="Only dead letters of this stage (repeatable).")
+@click.option(
+    "--error",
+    "errors",
+    type=click.Choice(get_args(ErrorCode)),
+    multiple=True,
+    help="Only dead letters with this error code (repeatable).",
+)
+@click.option(
+    "--stage", "stages", type=click.Choice(STAGES), multiple=True, help="Only dead letters of this stage (repeatable)."
+)
 @click.option("--since", type=click.DateTime(), help="Only dead letters that failed at or after this UTC time.")
 @click.option("--until", type=click.DateTime(), help="Only dead letters that failed before this UTC time.")
 @click.option("--dry-run", is_flag=True, help="Count what would be replayed; publish nothing.")

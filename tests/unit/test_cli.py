@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.conftest import SEEDS, seed_lines
+from tests.conftest import ROOT, SEEDS, seed_lines
 from tests.unit.test_docs import DOCS, examples
 from workers.cli import main
-from workers.settings import get_settings
+from workers.records import ErrorCode
+from workers.settings import STAGES, get_settings
 from workers.summary import KINDS, Kind, summarise
 
 # The schema of each topic's records (docs/records.md's examples are valid against them: test_docs.py).
@@ -143,3 +145,26 @@ def test_a_missing_spacy_model_is_one_line_naming_the_setting(arguments: list[st
     """Checked before the worker connects to the broker: none is needed here."""
     line = refused(run([*arguments, str(tmp_path)] if arguments[-1] == "--out-dir" else arguments, **MISSING_MODELS))
     assert "'nonexistent_model' and 'nonexistent_fallback'" in line and "ENRICH_SPACY_MODEL" in line
+
+
+def test_replay_offers_the_dead_letter_schemas_codes_and_stages() -> None:
+    """One list of each: the --error and --stage choices are the schema's enums (records.py mirrors them)."""
+    schema = json.loads((ROOT / "schemas" / "deadletter.json").read_text())["properties"]
+    assert list(get_args(ErrorCode)) == schema["error"]["enum"]
+    assert list(STAGES) == schema["stage"]["enum"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--error", "no_such_code"), ("--stage", "tagging")], ids=["error", "stage"]
+)
+def test_replay_refuses_an_unknown_code_or_stage(option: str, value: str) -> None:
+    result = run(["replay", option, value, "--dry-run"])
+    assert result.exit_code == 2
+    assert refused(result).startswith(f"Error: Invalid value for '{option}': '{value}' is not one of")
+
+
+def test_replay_takes_a_known_code_and_stage_to_the_broker() -> None:
+    """Nothing listens on port 1: the options were accepted when the error is the connection's."""
+    arguments = ["replay", "--error", "oversized", "--stage", "clean", "--dry-run"]
+    result = run(arguments, ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1")
+    assert refused(result).startswith("Error: cannot connect to Kafka at 127.0.0.1:1")
