@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import sys
 from datetime import UTC, datetime
@@ -109,7 +110,7 @@ def produce(source: click.utils.LazyFile, topic: str | None) -> None:
 @click.option("--summary", is_flag=True, help="Print one readable line per record instead of the JSON.")
 def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: float | None, summary: bool) -> None:
     """Print the records arriving on TOPIC."""
-    from workers.kafka_io import tail_topic
+    from workers.kafka_io import UnknownTopic, tail_topic
     from workers.summary import KINDS, summarise
 
     settings = get_settings()
@@ -119,7 +120,12 @@ def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: fl
         async for value in tail_topic(settings, topic, from_beginning, max_messages, timeout):
             click.echo(summarise(value, kind) if summary else value.decode("utf-8", "replace"))
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except UnknownTopic as error:
+        near = difflib.get_close_matches(topic, error.existing, n=1)  # difflib's similarity cutoff, 0.6
+        hint = f"; did you mean {near[0]}?" if near else ""
+        raise click.ClickException(f"topic {topic} does not exist at {settings.bootstrap_servers}{hint}") from error
 
 
 @main.command()
