@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from tests.conftest import ROOT, seed_lines
-from tests.integration.conftest import produce
+from tests.conftest import seed_lines
+from tests.integration.conftest import cli, produce
 from workers.settings import Settings
-
-
-def enrich(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers", *arguments],
-        cwd=ROOT,
-        env={**os.environ, **settings.as_environment()},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def topics(settings: Settings) -> list[str]:
@@ -40,9 +26,9 @@ def topics(settings: Settings) -> list[str]:
 def test_tail_of_a_topic_that_does_not_exist_says_so_and_does_not_create_it(pipeline_settings: Settings) -> None:
     """The test broker creates a topic on first use, as a local one does: subscribing would have made it."""
     mistyped = f"{pipeline_settings.topic_raw}s"
-    tail = enrich(pipeline_settings, "tail", mistyped, "--timeout", "5")
-    assert tail.returncode == 1 and tail.stdout == ""
-    assert tail.stderr.strip().splitlines()[-1] == (
+    tail = cli(pipeline_settings, "tail", mistyped, "--timeout", "5")
+    assert tail.returncode == 1 and tail.stdout == b""
+    assert tail.stderr.decode().strip().splitlines()[-1] == (
         f"Error: topic {mistyped} does not exist at {pipeline_settings.bootstrap_servers}; "
         f"did you mean {pipeline_settings.topic_raw}?"
     )
@@ -52,8 +38,8 @@ def test_tail_of_a_topic_that_does_not_exist_says_so_and_does_not_create_it(pipe
 def test_tail_summarises_each_raw_message_on_one_line(pipeline_settings: Settings) -> None:
     lines, raw = seed_lines(), pipeline_settings.topic_raw
     produce(pipeline_settings, raw, lines)
-    tail = enrich(pipeline_settings, "tail", raw, "--summary", "--max-messages", f"{len(lines)}")
+    tail = cli(pipeline_settings, "tail", raw, "--summary", "--max-messages", f"{len(lines)}")
     assert tail.returncode == 0, tail.stderr
-    summaries = tail.stdout.splitlines()
+    summaries = tail.stdout.decode().splitlines()
     assert len(summaries) == len(lines)
     assert all(line.startswith(("RAW ", "NOT A RECORD ")) for line in summaries)
