@@ -113,7 +113,12 @@ class Settings(BaseSettings):
     )
 
     # Clean
-    min_body_words: int = Field(25, ge=1, description="Fewer words of body after cleaning: not an article")
+    min_body_words: int = Field(
+        25,
+        ge=1,
+        description="Fewer words of body after cleaning an html page or page text: not an article "
+        "(a body, and wire copy sent as text, are kept at any length)",
+    )
 
     # Dedup
     # Deprecated: the one decision (ENRICH_DEDUP_DECISION_MODEL) replaced these thresholds; still accepted and
