@@ -105,8 +105,10 @@ def produce(source: click.utils.LazyFile, topic: str | None) -> None:
 @main.command()
 @click.argument("topic")
 @click.option("--from-beginning/--from-end", default=True, show_default=True)
-@click.option("--max-messages", type=int, help="Stop after this many messages.")
-@click.option("--timeout", type=float, help="Stop after this many seconds without a message.")
+@click.option("--max-messages", type=click.IntRange(min=1), help="Stop after this many messages.")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds without a message."
+)
 @click.option("--summary", is_flag=True, help="Print one readable line per record instead of the JSON.")
 def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: float | None, summary: bool) -> None:
     """Print the records arriving on TOPIC."""

@@ -168,3 +168,10 @@ def test_replay_takes_a_known_code_and_stage_to_the_broker() -> None:
     arguments = ["replay", "--error", "oversized", "--stage", "clean", "--dry-run"]
     result = run(arguments, ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1")
     assert refused(result).startswith("Error: cannot connect to Kafka at 127.0.0.1:1")
+
+
+@pytest.mark.parametrize(("option", "value"), [("--max-messages", "0"), ("--timeout", "-1.0")], ids=["max", "timeout"])
+def test_tail_refuses_a_count_or_wait_that_would_end_it_at_once(option: str, value: str) -> None:
+    result = run(["tail", "articles.raw", option, value])
+    assert result.exit_code == 2
+    assert refused(result).startswith(f"Error: Invalid value for '{option}': {value} is not in the range")
