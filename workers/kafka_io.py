@@ -29,7 +29,6 @@ class UnknownTopic(LookupError):
 
     def __init__(self, topic: str, existing: Collection[str]) -> None:
         super().__init__(topic)
-        self.topic = topic
         self.existing = frozenset(existing)
 
 
