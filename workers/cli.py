@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_args
 
 import click
-import orjson
 from aiokafka.errors import KafkaConnectionError
+from pydantic import ValidationError
 
-from workers.settings import Settings, get_settings
+from workers.nlp import ModelUnavailable, require_installed
+from workers.records import ErrorCode
+from workers.settings import STAGES, Settings, explain, get_settings, parse_stages
 
 
 class _Commands(click.Group):
-    """The command group; a broker that cannot be reached (or refuses the credentials) is one line, not a trace."""
+    """The command group; a setting out of range, a missing spaCy model, a broker that cannot be reached (or
+    refuses the credentials) are one line naming what to fix, not a trace."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except ValidationError as error:
+            raise click.ClickException(explain(error)) from error
+        except ModelUnavailable as error:
+            raise click.ClickException(
+                f"{error}: set ENRICH_SPACY_MODEL (or ENRICH_SPACY_FALLBACK_MODEL) to an installed spaCy pipeline"
+            ) from error
         except KafkaConnectionError as error:
             settings = get_settings()
             raise click.ClickException(
@@ -34,8 +45,18 @@ def main() -> None:
     """Streaming news enrichment on Kafka: clean, deduplicate, tag entities."""
 
 
+def _stages(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--stages`` checked as ``ENRICH_STAGES`` is, so that an unknown stage is a usage error naming the option."""
+    if value is not None:
+        try:
+            parse_stages(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error), ctx, param) from error
+    return value
+
+
 @main.command()
-@click.option("--stages", help="Comma-separated stages to run (default: ENRICH_STAGES, all of them).")
+@click.option("--stages", callback=_stages, help="Comma-separated stages to run (default: ENRICH_STAGES, all of them).")
 def worker(stages: str | None) -> None:
     """Start a Faust worker running the agents of the chosen stages."""
     from faust.worker import Worker
@@ -47,6 +68,8 @@ def worker(stages: str | None) -> None:
 
     settings = get_settings() if stages is None else Settings(stages=stages)
     chosen = settings.stage_list
+    if "entities" in chosen:
+        require_installed(settings)
     asyncio.run(ensure_topics(settings))
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
@@ -82,18 +105,29 @@ def produce(source: click.utils.LazyFile, topic: str | None) -> None:
 @main.command()
 @click.argument("topic")
 @click.option("--from-beginning/--from-end", default=True, show_default=True)
-@click.option("--max-messages", type=int, help="Stop after this many messages.")
-@click.option("--timeout", type=float, help="Stop after this many seconds without a message.")
+@click.option("--max-messages", type=click.IntRange(min=1), help="Stop after this many messages.")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds without a message."
+)
 @click.option("--summary", is_flag=True, help="Print one readable line per record instead of the JSON.")
 def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: float | None, summary: bool) -> None:
     """Print the records arriving on TOPIC."""
-    from workers.kafka_io import tail_topic
+    from workers.kafka_io import UnknownTopic, tail_topic
+    from workers.summary import KINDS, summarise
+
+    settings = get_settings()
+    kind = {getattr(settings, f"topic_{name}"): name for name in KINDS}.get(topic)
 
     async def run() -> None:
-        async for value in tail_topic(get_settings(), topic, from_beginning, max_messages, timeout):
-            click.echo(_summary(value) if summary else value.decode("utf-8", "replace"))
+        async for value in tail_topic(settings, topic, from_beginning, max_messages, timeout):
+            click.echo(summarise(value, kind) if summary else value.decode("utf-8", "replace"))
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except UnknownTopic as error:
+        near = difflib.get_close_matches(topic, error.existing, n=1)  # difflib's similarity cutoff, 0.6
+        hint = f"; did you mean {near[0]}?" if near else ""
+        raise click.ClickException(f"topic {topic} does not exist at {settings.bootstrap_servers}{hint}") from error
 
 
 @main.command()
@@ -131,8 +165,16 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
 
 
 @main.command()
-@click.option("--error", "errors", multiple=True, help="Only dead letters with this error code (repeatable).")
-@click.option("--stage", "stages", multiple=True, help="Only dead letters of this stage (repeatable).")
+@click.option(
+    "--error",
+    "errors",
+    type=click.Choice(get_args(ErrorCode)),
+    multiple=True,
+    help="Only dead letters with this error code (repeatable).",
+)
+@click.option(
+    "--stage", "stages", type=click.Choice(STAGES), multiple=True, help="Only dead letters of this stage (repeatable)."
+)
 @click.option("--since", type=click.DateTime(), help="Only dead letters that failed at or after this UTC time.")
 @click.option("--until", type=click.DateTime(), help="Only dead letters that failed before this UTC time.")
 @click.option("--dry-run", is_flag=True, help="Count what would be replayed; publish nothing.")
@@ -161,20 +203,3 @@ def _build_info(settings: Settings) -> None:
 
     models = {"spacy_model": settings.spacy_model, "nlp_models": settings.nlp_models}
     metrics.BUILD_INFO.info({"version": version("news-enrich"), **models})
-
-
-def _summary(value: bytes) -> str:
-    """One line a person can read: what the record is and what it says."""
-    try:
-        record = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return value[:200].decode("utf-8", "replace")
-    if "error" in record:
-        return f"DEAD LETTER {record['id']} stage={record['stage']} error={record['error']}: {record['reason']}"
-    if "canonical_id" in record:
-        return (
-            f"DUPLICATE {record['id']} ({record['source']}) of {record['canonical_id']}: "
-            f"{record['match']} match, similarity {record['similarity']}"
-        )
-    entities = ", ".join(f"{e['text']} ({e['label']})" for e in record.get("entities", [])[:12])
-    return f"ENRICHED {record['id']} ({record['source']}) {record['title']!r}\n    entities: {entities}"

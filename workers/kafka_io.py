@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -22,6 +22,14 @@ from workers.topics import TOPIC_MAX_MESSAGE_BYTES
 _FETCH_SIZES = {"fetch_max_bytes": TOPIC_MAX_MESSAGE_BYTES, "max_partition_fetch_bytes": TOPIC_MAX_MESSAGE_BYTES}
 # How often wait_committed asks the broker: Faust commits every 2.8 s by default.
 _LAG_POLL_SECONDS = 1.0
+
+
+class UnknownTopic(LookupError):
+    """A topic the broker does not have (or does not show these credentials), with the topics it has."""
+
+    def __init__(self, topic: str, existing: Collection[str]) -> None:
+        super().__init__(topic)
+        self.existing = frozenset(existing)
 
 
 def message_key(line: bytes) -> bytes | None:
@@ -63,9 +71,12 @@ async def produce_lines(settings: Settings, topic: str, lines: Iterable[bytes]) 
 async def tail_topic(
     settings: Settings, topic: str, from_beginning: bool, max_messages: int | None, idle_timeout: float | None
 ) -> AsyncIterator[bytes]:
-    """Values arriving on ``topic``, read without a consumer group (nothing committed)."""
+    """Values arriving on ``topic``, read without a consumer group (nothing committed).
+
+    Raises ``UnknownTopic`` when the broker has no such topic: it is looked up before subscribing, as subscribing
+    to it would create it on a broker that creates topics on first use.
+    """
     consumer = AIOKafkaConsumer(
-        topic,
         bootstrap_servers=settings.bootstrap_servers,
         group_id=None,  # no group: every partition, nothing committed, no coordinator to wait for
         enable_auto_commit=False,
@@ -76,6 +87,9 @@ async def tail_topic(
     seen = 0
     try:
         await consumer.start()
+        if topic not in (existing := await consumer.topics()):
+            raise UnknownTopic(topic, existing)
+        consumer.subscribe([topic])
         while max_messages is None or seen < max_messages:
             batch = await consumer.getmany(timeout_ms=int((idle_timeout or 3600) * 1000))
             if not batch:

@@ -23,6 +23,20 @@ log = logging.getLogger(__name__)
 RULER = "entity_ruler"
 
 
+class ModelUnavailable(RuntimeError):
+    """No spaCy pipeline of those configured can be found or loaded: a setting to fix, not a bug."""
+
+
+def require_installed(settings: Settings) -> None:
+    """Raise ``ModelUnavailable`` when neither English pipeline is installed, as ``spacy.load`` finds a name (a
+    package, else a path): a worker checks before it starts, as its entities stage loads the model only later."""
+    from spacy.util import is_package
+
+    names = tuple(dict.fromkeys(settings.language_models["en"]))
+    if not any(is_package(name) or Path(name).exists() for name in names):
+        raise ModelUnavailable(f"no spaCy pipeline is installed (tried {' and '.join(map(repr, names))})")
+
+
 def load_ner(model: str, fallback: str = "", patterns: Path | None = None, gpu: int = -1) -> Any:
     """Load ``model`` (package name or path) with every component but ``ner`` disabled, else ``fallback`` if any.
 
@@ -49,7 +63,7 @@ def load_ner(model: str, fallback: str = "", patterns: Path | None = None, gpu: 
             nlp.add_pipe(RULER, before="ner").from_disk(patterns)
         log.info("loaded spaCy pipeline %s %s with %s", nlp.meta.get("name"), nlp.meta.get("version"), nlp.pipe_names)
         return nlp
-    raise RuntimeError(f"no spaCy pipeline could be loaded (tried {' and '.join(map(repr, names))})")
+    raise ModelUnavailable(f"no spaCy pipeline could be loaded (tried {' and '.join(map(repr, names))})")
 
 
 def listened_to(nlp: Any) -> list[str]:
@@ -65,7 +79,7 @@ def listened_to(nlp: Any) -> list[str]:
 
 def load_pipeline(settings: Settings, language: str = "en") -> Any:
     """The language's pipeline the settings ask for: its model (English: or the fallback), the language's curated
-    EntityRuler patterns unless switched off, the device. Raises ``RuntimeError`` when no model can be loaded."""
+    EntityRuler patterns unless switched off, the device. Raises ``ModelUnavailable`` when no model can be loaded."""
     model, *fallback = settings.language_models[language]
     patterns = patterns_of(language) if settings.entity_ruler else None
     return load_ner(model, fallback[0] if fallback else "", patterns, settings.spacy_gpu)

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Stage = Literal["clean", "dedup", "entities"]
@@ -31,6 +31,29 @@ def parse_language_models(value: str) -> dict[str, str]:
             raise ValueError(f"nlp_models: language {language!r} is given twice")
         models[language] = model
     return models
+
+
+def parse_stages(value: str) -> tuple[Stage, ...]:
+    """Comma-separated stage names as the stages in pipeline order; an unknown name, or none at all, is refused."""
+    wanted = {stage.strip() for stage in value.split(",") if stage.strip()}
+    if unknown := wanted - set(STAGES):
+        raise ValueError(f"unknown stages {', '.join(sorted(unknown))}; choose from {','.join(STAGES)}")
+    if not wanted:
+        raise ValueError(f"no stage given; choose from {','.join(STAGES)}")
+    return tuple(stage for stage in STAGES if stage in wanted)
+
+
+def explain(error: ValidationError) -> str:
+    """A settings error as one line naming each ``ENRICH_*`` variable at fault (pydantic names the field)."""
+    return "; ".join(
+        f"{_variable(problem['loc'])}: {problem['msg'].removeprefix('Value error, ')}"
+        for problem in error.errors(include_url=False)
+    )
+
+
+def _variable(location: tuple[int | str, ...]) -> str:
+    """The variable of a field; a check across fields (a model validator) has none and names its fields itself."""
+    return f"ENRICH_{'_'.join(map(str, location)).upper()}" if location else "ENRICH_* settings"
 
 
 DEPRECATED_DEDUP_THRESHOLDS = (
@@ -90,7 +113,12 @@ class Settings(BaseSettings):
     )
 
     # Clean
-    min_body_words: int = Field(25, ge=1, description="Fewer words of body after cleaning: not an article")
+    min_body_words: int = Field(
+        25,
+        ge=1,
+        description="Fewer words of body after cleaning an html page or page text: not an article "
+        "(a body, and wire copy sent as text, are kept at any length)",
+    )
 
     # Dedup
     # Deprecated: the one decision (ENRICH_DEDUP_DECISION_MODEL) replaced these thresholds; still accepted and
@@ -193,6 +221,13 @@ class Settings(BaseSettings):
             raise ValueError("ssl_keyfile is set without ssl_certfile")
         return self
 
+    @field_validator("stages")
+    @classmethod
+    def _stages_parse(cls, value: str) -> str:
+        """Refuse an unknown stage when the settings are read, before a worker connects to anything."""
+        parse_stages(value)
+        return value
+
     @field_validator("nlp_models")
     @classmethod
     def _language_models_parse(cls, value: str) -> str:
@@ -226,12 +261,8 @@ class Settings(BaseSettings):
 
     @property
     def stage_list(self) -> tuple[Stage, ...]:
-        """The stages of ``stages``, validated and in pipeline order."""
-        wanted = {s.strip() for s in self.stages.split(",") if s.strip()}
-        unknown = wanted - set(STAGES)
-        if unknown:
-            raise ValueError(f"unknown stages: {sorted(unknown)}; choose from {STAGES}")
-        return tuple(s for s in STAGES if s in wanted)
+        """The stages of ``stages`` in pipeline order."""
+        return parse_stages(self.stages)
 
 
 @lru_cache(maxsize=1)

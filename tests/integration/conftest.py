@@ -33,6 +33,7 @@ from workers.topics import ensure_topics
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 BROKER_PORT = int(os.environ.get("ENRICH_TEST_KAFKA_PORT", "19092"))  # apart from a dev broker on 9092
 WORKER_STOP_SECONDS = 30
+CLI_TIMEOUT = 60  # seconds: a CLI run that hangs instead of failing fails the test
 RUNS: list[str] = []  # the prefix of every topic and group the session's tests made (private_settings)
 
 
@@ -138,6 +139,18 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     yield start
     for worker in workers:
         worker.stop()
+
+
+def cli(settings: Settings, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m workers ARGS`` with these settings in its environment; output and exit code."""
+    return subprocess.run(
+        [sys.executable, "-m", "workers", *args],
+        cwd=ROOT,
+        env={**os.environ, **settings.as_environment()},
+        input=stdin,
+        capture_output=True,
+        timeout=CLI_TIMEOUT,
+    )
 
 
 def produce(settings: Settings, topic: str, lines: list[bytes]) -> None:

@@ -6,9 +6,7 @@ fresh test CA and a password made for this run) on ENRICH_TEST_KAFKA_PORT+2 and 
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,13 +16,12 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from tests.conftest import ROOT, SEED_BODY_START, SEED_PAGE_ID, seed_lines
-from tests.integration.conftest import BROKER_PORT, kafka_sh, private_settings, read_topic
+from tests.conftest import SEED_BODY_START, SEED_PAGE_ID, seed_lines
+from tests.integration.conftest import BROKER_PORT, cli, kafka_sh, private_settings, read_topic
 from workers import codec
 from workers.settings import Settings
 
 WAIT = 180  # seconds: a first worker start loads spaCy and joins its group; CI machines are slow and shared
-CLI_TIMEOUT = 60  # seconds: a CLI run that hangs instead of failing fails the test
 SASL_BROKER_PORT = BROKER_PORT + 2  # after the plaintext test broker and its controller
 USER = "enrich"
 
@@ -74,18 +71,6 @@ def secured_settings(broker: SecuredBroker, tmp_path: Path, protocol: str, mecha
         values |= {"ssl_certfile": broker.tls_dir / "client.crt", "ssl_keyfile": broker.tls_dir / "client.key"}
     listener = {"SASL_PLAINTEXT": broker.sasl_plaintext, "SASL_SSL": broker.sasl_ssl, "SSL": broker.ssl}[protocol]
     return private_settings(listener, tmp_path / "data", **values)
-
-
-def cli(settings: Settings, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run ``python -m workers ARGS`` with these settings in its environment; output and exit code."""
-    return subprocess.run(
-        [sys.executable, "-m", "workers", *args],
-        cwd=ROOT,
-        env={**os.environ, **settings.as_environment()},
-        input=stdin,
-        capture_output=True,
-        timeout=CLI_TIMEOUT,
-    )
 
 
 def output(run: subprocess.CompletedProcess[bytes]) -> str:

@@ -59,6 +59,23 @@ def test_clean_stage_routes_articles_on_and_bad_input_to_dead_letters(settings: 
     assert results[4][0].record["id"] == "no-page-item"
 
 
+def test_a_dead_letter_names_no_id_when_the_message_gives_none_and_is_keyed_by_its_origin(settings: Settings) -> None:
+    """docs/records.md: null when the message could not be read as a record with an id (none is derived then)."""
+    unreadable = [b"\xff\xfe", b"{not json", b"x" * (settings.max_message_bytes + 1)]
+    without_id = [json.dumps({"source": "Feed Export", "title": "A record without its page"}).encode()]
+    with_id = [json.dumps({"id": "no-page-item", "source": "Feed Export"}).encode()]
+    payloads = [*unreadable, *without_id, *with_id]
+    results = CleanStage(settings).process([message(payload, offset) for offset, payload in enumerate(payloads)])
+    letters = [(o.key, o.record["id"], o.record["error"]) for [o] in results]
+    assert letters == [
+        ("articles.raw:0", None, "invalid_encoding"),
+        ("articles.raw:1", None, "invalid_json"),
+        ("articles.raw:2", None, "oversized"),
+        ("articles.raw:3", None, "schema_violation"),
+        ("no-page-item", "no-page-item", "schema_violation"),
+    ]
+
+
 def test_undecodable_bytes_are_kept_as_base64(settings: Settings) -> None:
     payload = b"\x00\xff\xfe binary"
     [[output]] = CleanStage(settings).process([message(payload)])

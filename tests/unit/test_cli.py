@@ -1,0 +1,177 @@
+"""The ``enrich`` command line: readable summaries of every topic's records, and one-line errors, no traceback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import get_args
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.conftest import ROOT, SEEDS, seed_lines
+from tests.unit.test_docs import DOCS, examples
+from workers.cli import main
+from workers.records import ErrorCode
+from workers.settings import STAGES, get_settings
+from workers.summary import KINDS, Kind, summarise
+
+# The schema of each topic's records (docs/records.md's examples are valid against them: test_docs.py).
+SCHEMA_KIND: dict[str, Kind] = {
+    "raw": "raw",
+    "clean": "clean",
+    "unique": "unique",
+    "enriched": "enriched",
+    "duplicate": "duplicates",
+    "deadletter": "deadletter",
+    "cluster": "clusters",
+}
+LABEL: dict[Kind, str] = {
+    "raw": "RAW",
+    "clean": "CLEAN",
+    "unique": "UNIQUE",
+    "enriched": "ENRICHED",
+    "duplicates": "DUPLICATE",
+    "deadletter": "DEAD LETTER",
+    "clusters": "CLUSTER",
+}
+RECORDS = examples(DOCS / "records.md")
+
+
+def test_the_examples_cover_every_topic() -> None:
+    assert sorted(SCHEMA_KIND[schema] for schema, _ in RECORDS) == sorted(KINDS)
+
+
+@pytest.mark.parametrize(("schema", "record"), RECORDS, ids=[schema for schema, _ in RECORDS])
+@pytest.mark.parametrize("by_topic", [True, False], ids=["by-topic", "by-fields"])
+def test_each_kind_is_one_line_labelled_by_its_topic(schema: str, record: dict, by_topic: bool) -> None:
+    kind = SCHEMA_KIND[schema]
+    line = summarise(json.dumps(record).encode(), kind if by_topic else None)
+    assert "\n" not in line
+    assert line.startswith(f"{LABEL[kind]} {record.get('id', record.get('cluster_id'))} ")
+
+
+def test_an_enriched_record_names_its_entities_and_a_clean_one_none() -> None:
+    records = {SCHEMA_KIND[schema]: record for schema, record in RECORDS}
+    enriched = summarise(json.dumps(records["enriched"]).encode(), "enriched")
+    assert all(f"{e['text']} ({e['label']})" in enriched for e in records["enriched"]["entities"])
+    for kind in ("clean", "unique"):
+        assert "entities" not in summarise(json.dumps(records[kind]).encode(), kind)
+
+
+def test_a_cluster_counts_its_members_and_their_sources() -> None:
+    record = next(record for schema, record in RECORDS if schema == "cluster")
+    line = summarise(json.dumps(record).encode(), "clusters")
+    sources = {member["source"] for member in record["members"]}
+    assert f"{len(record['members'])} members" in line and all(source in line for source in sources)
+
+
+def test_raw_records_without_id_or_title_or_json_are_summarised() -> None:
+    """The seed file holds a page without an id, pages without a title, and a line that is not JSON."""
+    lines = [summarise(line, "raw") for line in seed_lines()]
+    assert any(line.startswith("RAW (no id) ") for line in lines)
+    assert sum("(no title)" in line for line in lines) >= 2
+    assert any(line.startswith("NOT A RECORD ") for line in lines)
+    pages = [(kind, len(page)) for line in seed_lines() for kind, page in _pages(line)]
+    assert pages and all(any(f"{kind} of {size} characters" in line for line in lines) for kind, size in pages)
+
+
+def _pages(line: bytes) -> list[tuple[str, str]]:
+    """The page (html, text or body) of a seed line that is a JSON record."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return []
+    return [(kind, record[kind]) for kind in ("html", "text", "body") if kind in record]
+
+
+def test_a_dead_letter_of_an_unreadable_record_has_no_id() -> None:
+    letter = next(record for schema, record in RECORDS if schema == "deadletter") | {"id": None}
+    assert summarise(json.dumps(letter).encode(), "deadletter").startswith("DEAD LETTER (no id) stage=")
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each command reads the environment the test gives it (get_settings keeps what it read first)."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def run(arguments: list[str], **environment: str) -> Result:
+    return CliRunner().invoke(main, arguments, env=environment)
+
+
+def refused(result: Result) -> str:
+    """The one line a refused command ends with: a click error, no traceback."""
+    assert isinstance(result.exception, SystemExit) and result.exit_code != 0, result.exception
+    assert "Traceback" not in result.output
+    return result.output.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "environment", "named"),
+    [
+        (["topics"], {"ENRICH_PARTITIONS": "0"}, "ENRICH_PARTITIONS: Input should be greater than or equal to 1"),
+        (["topics"], {"ENRICH_METRICS_PORT": "abc"}, "ENRICH_METRICS_PORT: Input should be a valid integer"),
+        (["worker"], {"ENRICH_STAGES": "bogus"}, "ENRICH_STAGES: unknown stages bogus"),
+        (["worker"], {"ENRICH_STAGES": " , "}, "ENRICH_STAGES: no stage given"),
+    ],
+    ids=["partitions", "metrics-port", "stages", "no-stages"],
+)
+def test_a_bad_setting_is_one_line_naming_its_variable(
+    arguments: list[str], environment: dict[str, str], named: str
+) -> None:
+    assert refused(run(arguments, **environment)).startswith(f"Error: {named}")
+
+
+def test_an_unknown_stage_option_is_a_usage_error_naming_the_option() -> None:
+    result = run(["worker", "--stages", "clean,foo"])
+    assert result.exit_code == 2
+    line = refused(result)
+    assert line == "Error: Invalid value for '--stages': unknown stages foo; choose from clean,dedup,entities"
+
+
+MISSING_MODELS = {"ENRICH_SPACY_MODEL": "nonexistent_model", "ENRICH_SPACY_FALLBACK_MODEL": "nonexistent_fallback"}
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["worker"], ["worker", "--stages", "dedup,entities"], ["process", str(SEEDS), "--out-dir"]],
+    ids=["worker", "entities-worker", "process"],
+)
+def test_a_missing_spacy_model_is_one_line_naming_the_setting(arguments: list[str], tmp_path: Path) -> None:
+    """Checked before the worker connects to the broker: none is needed here."""
+    line = refused(run([*arguments, str(tmp_path)] if arguments[-1] == "--out-dir" else arguments, **MISSING_MODELS))
+    assert "'nonexistent_model' and 'nonexistent_fallback'" in line and "ENRICH_SPACY_MODEL" in line
+
+
+def test_replay_offers_the_dead_letter_schemas_codes_and_stages() -> None:
+    """One list of each: the --error and --stage choices are the schema's enums (records.py mirrors them)."""
+    schema = json.loads((ROOT / "schemas" / "deadletter.json").read_text())["properties"]
+    assert list(get_args(ErrorCode)) == schema["error"]["enum"]
+    assert list(STAGES) == schema["stage"]["enum"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--error", "no_such_code"), ("--stage", "tagging")], ids=["error", "stage"]
+)
+def test_replay_refuses_an_unknown_code_or_stage(option: str, value: str) -> None:
+    result = run(["replay", option, value, "--dry-run"])
+    assert result.exit_code == 2
+    assert refused(result).startswith(f"Error: Invalid value for '{option}': '{value}' is not one of")
+
+
+def test_replay_takes_a_known_code_and_stage_to_the_broker() -> None:
+    """Nothing listens on port 1: the options were accepted when the error is the connection's."""
+    arguments = ["replay", "--error", "oversized", "--stage", "clean", "--dry-run"]
+    result = run(arguments, ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1")
+    assert refused(result).startswith("Error: cannot connect to Kafka at 127.0.0.1:1")
+
+
+@pytest.mark.parametrize(("option", "value"), [("--max-messages", "0"), ("--timeout", "-1.0")], ids=["max", "timeout"])
+def test_tail_refuses_a_count_or_wait_that_would_end_it_at_once(option: str, value: str) -> None:
+    result = run(["tail", "articles.raw", option, value])
+    assert result.exit_code == 2
+    assert refused(result).startswith(f"Error: Invalid value for '{option}': {value} is not in the range")

@@ -1,0 +1,116 @@
+"""One line a person can read per record of any pipeline topic, for ``enrich tail --summary``.
+
+A record is summarised by what it can say: every field is optional here, since a raw record may come without an
+id or a title, and a topic may carry anything a producer sent to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import orjson
+
+Kind = Literal["raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters"]
+KINDS: tuple[Kind, ...] = ("raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters")
+# The field only records of that kind have (schemas/*.json), for a topic not named in the settings: the first held.
+_MARKS: tuple[tuple[str, Kind], ...] = (
+    ("members", "clusters"),
+    ("error", "deadletter"),
+    ("canonical_id", "duplicates"),
+    ("entities", "enriched"),
+    ("cluster_id", "unique"),
+    ("content_hash", "clean"),
+)
+_SHOWN_ENTITIES = 12
+_SHOWN_BYTES = 200
+
+
+def kind_of(record: Mapping[str, Any], topic_kind: Kind | None) -> Kind:
+    """The topic's kind when it is one of the pipeline's topics, else the kind the record's fields show."""
+    if topic_kind is not None:
+        return topic_kind
+    return next((kind for field, kind in _MARKS if field in record), "raw")
+
+
+def summarise(value: bytes, topic_kind: Kind | None = None) -> str:
+    """One line: the record's kind, id, source and title, then what that kind adds (entities, match, error...)."""
+    try:
+        record = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        record = None
+    if not isinstance(record, dict):
+        return f"NOT A RECORD {value[:_SHOWN_BYTES].decode('utf-8', 'replace')!r}"
+    return _LINES[kind_of(record, topic_kind)](record).replace("\n", " ")
+
+
+def _text(record: Mapping[str, Any], field: str, missing: str = "?") -> str:
+    value = record.get(field)
+    return missing if value is None or value == "" else str(value)
+
+
+def _article(label: str, record: Mapping[str, Any]) -> str:
+    """What every article record has: id, source, title (any of them may be missing from a raw record)."""
+    title = record.get("title")
+    shown = repr(title) if isinstance(title, str) and title else "(no title)"
+    return f"{label} {_text(record, 'id', '(no id)')} ({_text(record, 'source')}) {shown}"
+
+
+def _raw(record: Mapping[str, Any]) -> str:
+    given = [(kind, record[kind]) for kind in ("html", "text", "body") if isinstance(record.get(kind), str)]
+    sizes = ", ".join(f"{kind} of {len(content)} characters" for kind, content in given) or "no html, text or body"
+    return f"{_article('RAW', record)}: {sizes}"
+
+
+def _clean(record: Mapping[str, Any]) -> str:
+    words = len(str(record.get("text") or "").split())
+    return f"{_article('CLEAN', record)}: {words} words, language {_text(record, 'language')}"
+
+
+def _unique(record: Mapping[str, Any]) -> str:
+    return f"{_article('UNIQUE', record)}: cluster {_text(record, 'cluster_id')}"
+
+
+def _enriched(record: Mapping[str, Any]) -> str:
+    entities = [e for e in record.get("entities") or [] if isinstance(e, dict)]
+    if not entities:
+        why = f"no entities ({record['nlp_reason']})" if record.get("nlp_reason") else "no entities"
+        return f"{_article('ENRICHED', record)}: {why}"
+    named = ", ".join(f"{_text(e, 'text')} ({_text(e, 'label')})" for e in entities[:_SHOWN_ENTITIES])
+    more = f" and {len(entities) - _SHOWN_ENTITIES} more" if len(entities) > _SHOWN_ENTITIES else ""
+    return f"{_article('ENRICHED', record)}: {named}{more}"
+
+
+def _duplicate(record: Mapping[str, Any]) -> str:
+    return (
+        f"{_article('DUPLICATE', record)} of {_text(record, 'canonical_id')}: "
+        f"{_text(record, 'match')} match, similarity {_text(record, 'similarity')}"
+    )
+
+
+def _deadletter(record: Mapping[str, Any]) -> str:
+    return (
+        f"DEAD LETTER {_text(record, 'id', '(no id)')} stage={_text(record, 'stage')} "
+        f"error={_text(record, 'error')}: {_text(record, 'reason')}"
+    )
+
+
+def _cluster(record: Mapping[str, Any]) -> str:
+    members = [m for m in record.get("members") or [] if isinstance(m, dict)]
+    sources = ", ".join(dict.fromkeys(_text(m, "source") for m in members))
+    merged = f", merged into {record['merged_into']}" if record.get("merged_into") else ""
+    return (
+        f"CLUSTER {_text(record, 'cluster_id')} of {_text(record, 'canonical_id')}: "
+        f"{len(members)} members ({sources}){merged}"
+    )
+
+
+_LINES: dict[Kind, Callable[[Mapping[str, Any]], str]] = {
+    "raw": _raw,
+    "clean": _clean,
+    "unique": _unique,
+    "enriched": _enriched,
+    "duplicates": _duplicate,
+    "deadletter": _deadletter,
+    "clusters": _cluster,
+}
