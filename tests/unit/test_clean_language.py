@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from itertools import count, cycle
 
 import pytest
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, load_page, load_reuters
 from tests.conftest import raw
-from tests.languages import CHINESE, raw_article
+from tests.languages import ARTICLES, CHINESE, raw_article
 from workers import codec
 from workers.clean import CleanOptions, clean_article
 from workers.clean.html import extract_html, load_html
 from workers.clean.language import LANGUAGE_MIN_PROBABILITY, LanguageGuess, guess_language
+from workers.clean.normalize import has_unspaced_script
 from workers.clean.pagetext import article_of, prose_lines, read_page_lines
 from workers.clean.render import render_tree
 from workers.clean.stopwords import stoplist
@@ -53,7 +55,7 @@ PIDGIN = (
 # An AEB page whose prose py3langid gives Indonesian at 0.72: the page's guess published at the bound, not at 0.8.
 INDONESIAN_PAGE = "21486419bb109c5a62a68957f528e6ff29c92f58d8d3c1f2837c86ff3f3e11f9"
 # A Japanese AEB page (no stoplist for Japanese) whose prose holds Latin words that are stopwords of listed languages:
-# "for" (three times), "PC", "alt", 5 of its 30 words.
+# "for" (three times), "PC", "alt": 5 of its 30 words counted by spaces, of 210 counted two characters a word.
 JAPANESE_PAGE = "f105de6e63ca91ea482f60193f6252092557f969f2fd128ff68c0d4d6b90dd7d"
 # AEB pages in other languages than English, and the one L3S-GN1 page below (in English).
 PAGES = {
@@ -112,6 +114,26 @@ def test_chinese_keeps_its_language_without_a_stoplist() -> None:
     article = clean(text="\n\n".join(CHINESE))
     guess = guess_language(article["text"])
     assert (article["language"], guess.words_agree, stoplist("zh")) == ("zh", True, frozenset())
+
+
+def mixed_with_english(text: str) -> str:
+    """The text with a word of the English test article put after every 10th character of a script without spaces:
+    a third of its letters Latin, a fifth or more of its ``\\w+`` words stopwords of listed languages."""
+    english = cycle(ARTICLES["en"]["text"].split())
+    unspaced = count(1)
+    return "".join(
+        f"{char} {next(english)} " if has_unspaced_script(char) and next(unspaced) % 10 == 0 else char for char in text
+    )
+
+
+def test_japanese_and_chinese_with_english_words_in_them_keep_their_language() -> None:
+    """Counted two characters a word, the Japanese and Chinese outweigh the English put among them ("for", "the", "in"
+    are stopwords of listed languages): the guess stands."""
+    texts = {"ja": load_page(DEFAULT_AEB, JAPANESE_PAGE).text, "zh": "\n\n".join(CHINESE)}
+    for language, text in texts.items():
+        article = clean(text=mixed_with_english(text))
+        assert "Scholz" in article["text"], language
+        assert (article["language"], guess_language(article["text"]).words_agree) == (language, True)
 
 
 def test_english_sentences_keep_their_language() -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from py3langid.modelio import load_model
 
+from workers.clean.normalize import word_count
 from workers.clean.stopwords import PROSE_MIN_STOPWORDS, any_stoplist, stoplist
 
 # Characters py3langid reads. Its answer on the first 500 matched its answer on 1,000 and on the whole text for
@@ -67,19 +68,21 @@ def guess_language(text: str) -> LanguageGuess:
 
 def _words_agree(language: str, sample: str) -> bool:
     """False when the guess is a language the stage has no stoplist for, yet a fifth or more of the sample's words
-    (of letters) are stopwords of the languages it has one for: the sample is written in their words, and
-    py3langid's pick of a language it cannot check over them is unsure.
+    (of letters; a script without spaces counted two characters a word, as ``word_count`` does) are stopwords of the
+    languages it has one for: the sample is written in their words, and py3langid's pick of a language it cannot
+    check over them is unsure.
 
-    That pick is English with figures or a table of figures ("Shr", "vs", "Net", "Record") named Nigerian Pidgin or
-    "no linguistic content": on Reuters, every one of them (0.31-0.71 of their words in the lists). Japanese and
-    Chinese keep theirs (0-0.17 on the page sets: Latin words such as "for" and "PC" among them); a guess with a
+    Counted by ``\\w+``, a Japanese or Chinese sentence is one word, so a few Latin words ("for", "PC") would weigh as
+    much as the page's sentences (0.17 of an AEB page's words; 0.02 so counted). The pick that fails is
+    English with figures or a table of figures ("Shr", "vs", "Net", "Record") named Nigerian Pidgin or "no
+    linguistic content": on Reuters, every one of them (0.31-0.71 of their words in the lists). A guess with a
     stoplist is left to the probability (its own stopwords would not tell a short sentence of names from a table:
     Benchmarks > Cleaning).
     """
     if stoplist(language):
         return True
-    words = _LETTERS.findall(sample.lower())
-    return bool(words) and sum(map(any_stoplist().__contains__, words)) < PROSE_MIN_STOPWORDS * len(words)
+    listed = sum(map(any_stoplist().__contains__, _LETTERS.findall(sample.lower())))
+    return listed < PROSE_MIN_STOPWORDS * word_count(sample, _LETTERS)
 
 
 def detect_language(text: str) -> str | None:
