@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from itertools import count, cycle
 
 import pytest
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, load_page, load_reuters
 from tests.conftest import raw
-from tests.languages import raw_article
+from tests.languages import ARTICLES, CHINESE, raw_article
 from workers import codec
 from workers.clean import CleanOptions, clean_article
 from workers.clean.html import extract_html, load_html
-from workers.clean.language import LANGUAGE_MIN_PROBABILITY, guess_language
+from workers.clean.language import LANGUAGE_MIN_PROBABILITY, LanguageGuess, guess_language
+from workers.clean.normalize import has_unspaced_script
 from workers.clean.pagetext import article_of, prose_lines, read_page_lines
 from workers.clean.render import render_tree
 from workers.clean.stopwords import stoplist
@@ -38,8 +40,23 @@ TABLES = {
 }
 # Reuters 0-2,999's English sentences that py3langid is least sure of (0.84 and 0.85).
 SENTENCES = ("reuters21578-3076", "reuters21578-1394")
+# Reuters 0-2,999's items in English that py3langid names Nigerian Pidgin at even odds or more (0.50-0.82): earnings
+# tables and one sentence with figures. No stoplist for pcm; a fifth or more of their words (0.48-0.64) are stopwords
+# of languages with one.
+PIDGIN = (
+    "reuters21578-649",  # Shr 73 cts vs 58 cts / Shr diluted 69 cts vs 54 cts / Net 1,101,000 vs 901,000
+    "reuters21578-1525",  # Shr 13 cts vs 41 cts / Net 1,079,100 vs 3,535,205 (0.50)
+    "reuters21578-1752",
+    "reuters21578-1768",
+    "reuters21578-2304",
+    "reuters21578-2337",
+    "reuters21578-2985",  # The Bangladesh trade deficit narrowed to 1.91 billion Taka in October ... (0.82)
+)
 # An AEB page whose prose py3langid gives Indonesian at 0.72: the page's guess published at the bound, not at 0.8.
 INDONESIAN_PAGE = "21486419bb109c5a62a68957f528e6ff29c92f58d8d3c1f2837c86ff3f3e11f9"
+# A Japanese AEB page (no stoplist for Japanese) whose prose holds Latin words that are stopwords of listed languages:
+# "for" (three times), "PC", "alt": 5 of its 30 words counted by spaces, of 210 counted two characters a word.
+JAPANESE_PAGE = "f105de6e63ca91ea482f60193f6252092557f969f2fd128ff68c0d4d6b90dd7d"
 # AEB pages in other languages than English, and the one L3S-GN1 page below (in English).
 PAGES = {
     "0ec95c7261d122f304728e90c983450ef1ce1e0b423546835c397d50aaf0d0f2": "ko",
@@ -49,6 +66,7 @@ PAGES = {
     "3c6d3381ef52ca26be2fbde19c1b0fe17d85682b726dfecf5e300c1ca34546b1": "ru",
     "57b4dafd18cfd0531b69f81e87158648227c673ef159f8d8c87d34e34bdb21f2": "de",
     "85439e26c41c75901820d01a13e8cea7836abb58635ea3986f71a163ab0311d3": "ja",
+    JAPANESE_PAGE: "ja",
 }
 # An L3S-GN1 page whose longer lines are its scripts' code: py3langid's guess for them is English at 0.20.
 SCRIPT_PAGE = "8cad55ae-6c20-41d6-9bf4-3f5e555137ce"
@@ -63,16 +81,59 @@ def clean(**fields: str) -> dict:
     return dict(clean_article(raw(**fields), ORIGIN, CleanOptions()))
 
 
-def test_a_wire_table_is_published_without_a_language() -> None:
-    """py3langid names a language for each table, but gives it less than even odds: no language is published."""
-    found = stories(TABLES)
-    assert len(found) == len(TABLES)
+def published_and_guessed(ids: Collection[str]) -> dict[str, tuple[str | None, LanguageGuess]]:
+    """Each Reuters 0-2,999 story's published language and py3langid's guess on its cleaned text (the record checked
+    against the schema)."""
+    found = stories(ids)
+    assert len(found) == len(ids)
+    languages = {}
     for story_id, text in found.items():
         article = clean(text=text)
-        guess = guess_language(article["text"])
-        assert (guess.language, article["language"]) == (TABLES[story_id], None), story_id
-        assert guess.probability < LANGUAGE_MIN_PROBABILITY
         codec.check("clean", article)
+        languages[story_id] = (article["language"], guess_language(article["text"]))
+    return languages
+
+
+def test_a_wire_table_is_published_without_a_language() -> None:
+    """py3langid names a language for each table, but gives it less than even odds: no language is published."""
+    for story_id, (language, guess) in published_and_guessed(TABLES).items():
+        assert (guess.language, language) == (TABLES[story_id], None), story_id
+        assert guess.probability < LANGUAGE_MIN_PROBABILITY
+
+
+def test_english_read_as_a_language_without_a_stoplist_is_published_without_a_language() -> None:
+    """py3langid gives Nigerian Pidgin even odds or more, but the words are those of languages with a stoplist."""
+    assert stoplist("pcm") == frozenset()
+    for story_id, (language, guess) in published_and_guessed(PIDGIN).items():
+        assert (guess.language, guess.words_agree, language) == ("pcm", False, None), story_id
+        assert guess.probability >= LANGUAGE_MIN_PROBABILITY
+
+
+def test_chinese_keeps_its_language_without_a_stoplist() -> None:
+    """None of a Chinese article's words is a stopword of a listed language: py3langid's guess stands."""
+    article = clean(text="\n\n".join(CHINESE))
+    guess = guess_language(article["text"])
+    assert (article["language"], guess.words_agree, stoplist("zh")) == ("zh", True, frozenset())
+
+
+def mixed_with_english(text: str) -> str:
+    """The text with a word of the English test article put after every 10th character of a script without spaces:
+    a third of its letters Latin, a fifth or more of its ``\\w+`` words stopwords of listed languages."""
+    english = cycle(ARTICLES["en"]["text"].split())
+    unspaced = count(1)
+    return "".join(
+        f"{char} {next(english)} " if has_unspaced_script(char) and next(unspaced) % 10 == 0 else char for char in text
+    )
+
+
+def test_japanese_and_chinese_with_english_words_in_them_keep_their_language() -> None:
+    """Counted two characters a word, the Japanese and Chinese outweigh the English put among them ("for", "the", "in"
+    are stopwords of listed languages): the guess stands."""
+    texts = {"ja": load_page(DEFAULT_AEB, JAPANESE_PAGE).text, "zh": "\n\n".join(CHINESE)}
+    for language, text in texts.items():
+        article = clean(text=mixed_with_english(text))
+        assert "Scholz" in article["text"], language
+        assert (article["language"], guess_language(article["text"]).words_agree) == (language, True)
 
 
 def test_english_sentences_keep_their_language() -> None:

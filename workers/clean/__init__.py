@@ -20,6 +20,7 @@ from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
 from workers.clean.pagetext import article_of, page_lines, unwrap
+from workers.clean.stopwords import any_stoplist
 from workers.clean.wire import (
     attribute,
     is_continued,
@@ -61,6 +62,7 @@ def warm_up() -> None:
     it times the stage."""
     warm_up_metadata()
     detect_language("warm up")
+    any_stoplist()  # asked for when py3langid names a language without a stoplist (``LanguageGuess.words_agree``)
 
 
 def _optional(value: str | None) -> str | None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import NamedTuple
 
 import numpy as np
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from py3langid.modelio import load_model
+
+from workers.clean.normalize import word_count
+from workers.clean.stopwords import PROSE_MIN_STOPWORDS, any_stoplist, stoplist
 
 # Characters py3langid reads. Its answer on the first 500 matched its answer on 1,000 and on the whole text for
 # all 2,104 texts tried (AEB page prose and bodies, Reuters stories), and its byte-by-byte walk costs time in
@@ -21,18 +25,21 @@ LANGUAGE_SAMPLE_CHARS = 500
 # language (0.6 would change one page's; those sets were looked at for 0.6-0.8, so they are no blind check of 0.5
 # against them: Benchmarks > Cleaning).
 LANGUAGE_MIN_PROBABILITY = 0.5
+_LETTERS = re.compile(r"[^\W\d_]+")  # a word of letters: figures are words of no language
 
 
 class LanguageGuess(NamedTuple):
-    """py3langid's language of a sample and the probability it gives it (None and 0 for an empty sample)."""
+    """py3langid's language of a sample, the probability it gives it (None and 0 for an empty sample), and whether
+    the sample's words bear it out (``_words_agree``)."""
 
     language: str | None
     probability: float
+    words_agree: bool
 
     @property
     def published(self) -> str | None:
         """The language, when the sample gives enough evidence of it to publish; else None (not a guess as fact)."""
-        return self.language if self.probability >= LANGUAGE_MIN_PROBABILITY else None
+        return self.language if self.probability >= LANGUAGE_MIN_PROBABILITY and self.words_agree else None
 
 
 @cache
@@ -54,9 +61,28 @@ def guess_language(text: str) -> LanguageGuess:
     """py3langid's language of the text's first characters, with its probability (read by ``published``)."""
     sample = text[:LANGUAGE_SAMPLE_CHARS]
     if not sample:
-        return LanguageGuess(None, 0.0)
+        return LanguageGuess(None, 0.0, False)
     language, probability = _identifier().classify(sample)
-    return LanguageGuess(language or None, probability)
+    return LanguageGuess(language or None, probability, _words_agree(language, sample))
+
+
+def _words_agree(language: str, sample: str) -> bool:
+    """False when the guess is a language the stage has no stoplist for, yet a fifth or more of the sample's words
+    (of letters; a script without spaces counted two characters a word, as ``word_count`` does) are stopwords of the
+    languages it has one for: the sample is written in their words, and py3langid's pick of a language it cannot
+    check over them is unsure.
+
+    Counted by ``\\w+``, a Japanese or Chinese sentence is one word, so a few Latin words ("for", "PC") would weigh as
+    much as the page's sentences (0.17 of an AEB page's words; 0.02 so counted). The pick that fails is
+    English with figures or a table of figures ("Shr", "vs", "Net", "Record") named Nigerian Pidgin or "no
+    linguistic content": on Reuters, every one of them (0.31-0.71 of their words in the lists). A guess with a
+    stoplist is left to the probability (its own stopwords would not tell a short sentence of names from a table:
+    Benchmarks > Cleaning).
+    """
+    if stoplist(language):
+        return True
+    listed = sum(map(any_stoplist().__contains__, _LETTERS.findall(sample.lower())))
+    return listed < PROSE_MIN_STOPWORDS * word_count(sample, _LETTERS)
 
 
 def detect_language(text: str) -> str | None:

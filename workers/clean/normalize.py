@@ -88,12 +88,13 @@ def has_unspaced_script(line: str) -> bool:
     return not line.isascii() and _UNSPACED.search(line) is not None
 
 
-def word_count(line: str) -> int:
-    """Words of a line, counting scripts without spaces by their characters."""
+def word_count(line: str, word: re.Pattern[str] = _WORD) -> int:
+    """Words of a line (what ``word`` matches outside scripts without spaces), counting those scripts by their
+    characters."""
     if not has_unspaced_script(line):
-        return len(_WORD.findall(line))
+        return len(word.findall(line))
     unspaced = len(_UNSPACED.findall(line))
-    return len(_WORD.findall(_UNSPACED.sub(" ", line))) + unspaced // UNSPACED_CHARS_PER_WORD
+    return len(word.findall(_UNSPACED.sub(" ", line))) + unspaced // UNSPACED_CHARS_PER_WORD
 
 
 def words_up_to(text: str, minimum: int) -> int:

@@ -20,7 +20,7 @@ from itertools import chain, pairwise
 from workers.clean.chrome import Caseless, is_chrome, is_end_marker, is_timestamp
 from workers.clean.language import LanguageGuess, guess_language
 from workers.clean.normalize import collapse, has_unspaced_script, word_count
-from workers.clean.stopwords import stoplist
+from workers.clean.stopwords import PROSE_MIN_STOPWORDS, stoplist
 
 _WORD = re.compile(r"\w+")
 SENTENCE_ENDS = ".!?\u3002\uff01\uff1f\u2026"  # full stop, marks, ideographic ones, ellipsis
@@ -30,7 +30,6 @@ SENTENCE_ENDS = ".!?\u3002\uff01\uff1f\u2026"  # full stop, marks, ideographic o
 CLOSERS = "\"'\u201d\u2019)]\u00bb\u00ab\u203a\u2039 \u00a0\u202f"
 MAX_TITLE_CHARS = 250  # longer first lines are paragraphs, not headlines
 PROSE_MIN_WORDS = 10  # fewer words: a label, heading or teaser headline even when it ends in a full stop
-PROSE_MIN_STOPWORDS = 0.2  # share of stopwords below which a line is a list of names or keywords, not a sentence
 LONG_LINE_WORDS = 40  # a line this long reads as prose even without a stoplist for its language
 LINE_COST = 2.0  # a non-prose line costs this many words of article (a subheading between paragraphs is cheap)
 WORD_COST = 0.5  # plus this much per word: a run of teaser headlines costs more than a run of one-word menus

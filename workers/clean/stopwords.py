@@ -6,6 +6,8 @@ from functools import cache
 
 import justext
 
+PROSE_MIN_STOPWORDS = 0.2  # share of stopwords below which a line is a list of names or keywords, not a sentence
+
 # ISO 639-1 codes (as py3langid returns them) of the languages jusText has a stoplist for.
 _JUSTEXT_NAMES: dict[str, str] = {
     "af": "Afrikaans",
@@ -69,3 +71,9 @@ def stoplist(language: str | None) -> frozenset[str]:
     """The language's stopwords, lower case; empty when jusText has no list for it."""
     name = _JUSTEXT_NAMES.get(language or "")
     return justext.get_stoplist(name) if name else frozenset()
+
+
+@cache
+def any_stoplist() -> frozenset[str]:
+    """The stopwords of every language jusText has a list for, lower case."""
+    return frozenset().union(*map(stoplist, _JUSTEXT_NAMES))
