@@ -168,7 +168,9 @@ def test_a_web_address_is_no_name() -> None:
 
 
 def test_a_part_of_a_sentence_makes_the_byline_none() -> None:
-    assert byline_names("The Russian; Syrian defense ministries") is None
+    sentence = "The Russian; Syrian defense ministries"
+    assert byline_names(sentence, "The Russian and Syrian defense ministries said") is None
+    assert byline_names("Jane Doe; staff reporter", "By Jane Doe, staff reporter") == "Jane Doe"  # a comma's desk
     assert byline_names("Paul Takahashi; Staff writer") == "Paul Takahashi; Staff writer"
     assert byline_names("David Jeans; Kevin Rebong; Kevin-R", "by kevin-r") == "David Jeans; Kevin Rebong"
 

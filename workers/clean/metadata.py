@@ -2,10 +2,11 @@
 
 ``trafilatura.bare_extraction(with_metadata=True)`` also reads the site name, categories, tags and licence, which
 the stage never uses. This reads the three fields the stage uses, with the same rules and the same results, on
-the tree the stage parsed once, except that: a byline that reads as no name is no author (``byline_names``);
-htmldate's date parser (dateparser, for the date strings htmldate's own patterns cannot read) reads English and
-the page's own language (``day_languages``), not all of dateparser's; and a first day of a month the page does
-not write is a year or a month, no day (``writes_first_day``).
+the tree the stage parsed once, except that: a meta tag's, JSON-LD's or byline's author that reads as no name is no
+author (``byline_names``; the byline is searched where the meta author holds no name); htmldate's date parser
+(dateparser, for the date strings htmldate's own patterns cannot read) reads English and the page's own language
+(``day_languages``), not all of dateparser's; and a first day of a month the page does not write is a year or a
+month, no day (``writes_first_day``).
 """
 
 from __future__ import annotations
@@ -149,9 +150,10 @@ def _names(author: str, text: Callable[[], str]) -> str | None:
     glued after a name (``_without_date_tail``) and what follows them, and without a later part of one word before a
     date word that the page writes with the day's number after it (``_dated``; a dateline's place). A part the page
     writes as a web address is no name (``_is_address``: "vnunet.com"). None if none; if the byline is a photo's
-    credit (a word of ``_CREDIT``: it names the photographer); or if a part of two words or more reads as no name
-    (``_is_sentence``: the search split a sentence at its "and"). ``text`` gives the page's text, asked for only
-    where a check reads the page (most names need none: joining a page's text costs about as much as its meta tags).
+    credit (a word of ``_CREDIT``: it names the photographer); or if a part of two words or more that reads as no
+    name follows an "and" on the page (``_is_sentence``: the search split a sentence there). ``text`` gives the
+    page's text, asked for only where a check reads the page (most names need none: joining a page's text costs
+    about as much as reading its meta tags).
 
     The byline search takes the text of any element whose class says "author" or "byline": a date line, a
     headline's kicker, a newsletter prompt, a caption's credit, a comment's author. A record without an author says
@@ -175,10 +177,13 @@ def _names(author: str, text: Callable[[], str]) -> str | None:
 
 
 def _is_sentence(part: str, text: Callable[[], str]) -> bool:
-    """Whether a part of two words or more, dates aside, reads as no name and is no web address ("Syrian defense
-    ministries", of "The Russian and Syrian defense ministries"): a sentence's words, not a name's."""
-    words = sum(word.lower() not in _DATE_WORDS for word in _WORD.findall(part))
-    return words > 1 and not reads_as_name(part) and not _is_address(part, text)
+    """Whether a part of two words or more, dates aside, reads as no name and the page writes it after an "and"
+    ("The Russian and Syrian defense ministries"): the search split a sentence at its "and". A desk's words after a
+    comma are no sentence ("Jane Doe, staff reporter")."""
+    words = _WORD.findall(part)
+    if sum(word.lower() not in _DATE_WORDS for word in words) < 2 or reads_as_name(part):
+        return False
+    return re.search(r"\band\W+" + r"\W+".join(map(re.escape, words)), text()) is not None
 
 
 def _is_address(part: str, text: Callable[[], str]) -> bool:
