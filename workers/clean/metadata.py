@@ -2,10 +2,11 @@
 
 ``trafilatura.bare_extraction(with_metadata=True)`` also reads the site name, categories, tags and licence, which
 the stage never uses. This reads the three fields the stage uses, with the same rules and the same results, on
-the tree the stage parsed once, except that: a byline that reads as no name is no author (``byline_names``);
-htmldate's date parser (dateparser, for the date strings htmldate's own patterns cannot read) reads English and
-the page's own language (``day_languages``), not all of dateparser's; and a first day of a month the page does
-not write is a year or a month, no day (``writes_first_day``).
+the tree the stage parsed once, except that: a meta tag's, JSON-LD's or byline's author that reads as no name is no
+author (``byline_names``; the byline is searched where the meta author holds no name); htmldate's date parser
+(dateparser, for the date strings htmldate's own patterns cannot read) reads English and the page's own language
+(``day_languages``), not all of dateparser's; and a first day of a month the page does not write is a year or a
+month, no day (``writes_first_day``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -79,9 +81,13 @@ _DESK_WORDS = frozenset(("staff", "writer", "writers", "wire", "services", "dpa"
 # A photo's credit, not a byline: the words of L3S-GN1's caption credits ("STAFF PHOTO BY KATHY ANDERSON", "AP
 # Photo/Duane Burleson, File", "Kevork Djansezian, file", "AP Image"): a photo's or an image's word, a file photo's.
 _CREDIT = re.compile(r"\b(?:photo|image)|\bfile\b", re.IGNORECASE)
+# A byline's label ends at a colon the page writes ("Текст: Венера Ерофеева", "About the Author: RYAN MCNEILL") or
+# at a lower-case "by" ("Analysis by Chris Cillizza"; trafilatura strips a leading "By" itself).
+_LABEL_END = re.compile(r"\bby\s+")
 # The verbs a prompt in a byline's place begins with: those of L3S-GN1's author elements ("Find More Articles By:",
-# "Enter your email to receive our newsletter.", "Reply to this Comment by Tim", "E-mail"), and "Read", "Follow".
-_PROMPT_VERBS = frozenset(("find", "enter", "reply", "e-mail", "email", "read", "follow"))
+# "Enter your email to receive our newsletter.", "Reply to this Comment by Tim", "E-mail", "Login Register Log-out"),
+# and "Read", "Follow".
+_PROMPT_VERBS = frozenset(("find", "enter", "reply", "e-mail", "email", "login", "read", "follow"))
 _WORD = re.compile(r"\w[\w'\u2019-]*")  # a word, with its apostrophes and hyphens ("O'Neill", "Action-packed")
 _LAST_WORD = re.compile(r"(\w+)\W*$")  # a text's last word and what follows it ("Monday ": "Monday")
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
@@ -119,50 +125,99 @@ def page_metadata(
     except Exception:  # trafilatura guards this call the same way: its JSON-LD reader can fail
         log.warning("JSON-LD metadata unreadable", exc_info=True)
     day = _find_day(tree, found.url or extract_url(tree) or url, language, latest) if with_day else None
-    return PageMetadata(found.title or extract_title(tree), found.author or _byline(tree), day)
+    return PageMetadata(found.title or extract_title(tree), _author(tree, found.author), day)
 
 
-def _byline(tree: HtmlElement) -> str | None:
-    """The names trafilatura's byline search finds on the page, those that read as names (``byline_names``)."""
-    found = extract_author(tree) if may_name_author(tree) else None
-    return byline_names(found, "\n".join(tree.itertext())) if found else None
+def _author(tree: HtmlElement, meta_author: str | None) -> str | None:
+    """The names of the meta tags' or JSON-LD's author, else of trafilatura's byline search, those that read as
+    names (``byline_names``): a JSON-LD author is a site's user ("Admin") or its address ("FIFA com") as often
+    as a byline is; where the meta author holds none, the byline is searched as where there is none."""
+    found = meta_author or (extract_author(tree) if may_name_author(tree) else None)
+    if not found:
+        return None
+    names = _names(found, cache(lambda: "\n".join(tree.itertext())))
+    return names or (_author(tree, None) if meta_author else None)
 
 
 def byline_names(author: str, page_text: str = "") -> str | None:
+    """The names of a byline that read as names on a page whose text is ``page_text`` (``_names``)."""
+    return _names(author, lambda: page_text)
+
+
+def _names(author: str, text: Callable[[], str]) -> str | None:
     """The names of a byline (trafilatura's, "; " between them) that read as names (``reads_as_name``) as the page
-    writes them (``_as_written``), up to the date line: without the date words glued after a name
-    (``_without_date_tail``) and what follows them, and without a later part of one word before a date word that the
-    page writes with the day's number after it (``_dated``; a dateline's place). None if none, or if the byline is a
-    photo's credit (a word of ``_CREDIT``: it names the photographer).
+    writes them (``_as_written``), after a label (``_after_label``), up to the date line: without the date words
+    glued after a name (``_without_date_tail``) and what follows them, and without a later part of one word before a
+    date word that the page writes with the day's number after it (``_dated``; a dateline's place). A part the page
+    writes as a web address is no name (``_is_address``: "vnunet.com"). None if none; if the byline is a photo's
+    credit (a word of ``_CREDIT``: it names the photographer); or if a part of two words or more that reads as no
+    name follows an "and" on the page (``_is_sentence``: the search split a sentence there). ``text`` gives the
+    page's text, asked for only where a check reads the page (most names need none: joining a page's text costs
+    about as much as reading its meta tags).
 
     The byline search takes the text of any element whose class says "author" or "byline": a date line, a
     headline's kicker, a newsletter prompt, a caption's credit, a comment's author. A record without an author says
     nothing; one with "Dec" says noise.
     """
     parts = author.split("; ")
-    if any(_CREDIT.search(part) for part in parts):
+    if any(_CREDIT.search(part) or _is_sentence(part, text) for part in parts):
         return None
     names: list[str] = []
     for index, part in enumerate(parts):
-        if not reads_as_name(_as_written(part, page_text)):
+        if not reads_as_name(_as_written(part, text)) or _is_address(part, text):
             continue
+        part = _after_label(part, text)
         name = _without_date_tail(part)
         if name != part:  # the names end where the date line begins: what follows is its place ("British Columbia")
             return "; ".join([*names, name])
-        if index and _ends_in_date_word(part) and _dated(part, page_text):
+        if index and _ends_in_date_word(part) and _dated(part, text()):
             break  # a later part, one word before a date: the date line's place ("Pakistan January 11, 2008")
         names.append(name)
     return "; ".join(names) or None
 
 
-def _as_written(name: str, page_text: str) -> str:
+def _is_sentence(part: str, text: Callable[[], str]) -> bool:
+    """Whether a part of two words or more, dates aside, reads as no name and the page writes it after an "and"
+    ("The Russian and Syrian defense ministries"): the search split a sentence at its "and". A desk's words after a
+    comma are no sentence ("Jane Doe, staff reporter")."""
+    words = _WORD.findall(part)
+    if sum(word.lower() not in _DATE_WORDS for word in words) < 2 or reads_as_name(part):
+        return False
+    return re.search(r"\band\W+" + r"\W+".join(map(re.escape, words)), text()) is not None
+
+
+def _is_address(part: str, text: Callable[[], str]) -> bool:
+    """Whether the page writes the part's words as a web or mail address's, the last a top-level domain's ("Vnunet
+    Com": "vnunet.com"; "Tglantz Com": "tglantz@thestate.com"): a site's, not a name ("John Doe" of
+    "john.doe@example.com" ends before the "@")."""
+    words = _WORD.findall(part)
+    if len(words) < 2 or len(words[-1]) > 4 or f".{words[-1].lower()}" not in (page_text := text()):
+        return False  # a top-level domain is written in lower case after a dot
+    address = r"[\w.@-]*\.".join(map(re.escape, words))
+    return re.search(rf"\b{address}(?![\w@-]|\.\w)", page_text, re.IGNORECASE) is not None
+
+
+def _after_label(part: str, text: Callable[[], str]) -> str:
+    """The part after its label, if a name is left: after a lower-case "by" ("Analysis by Chris Cillizza") or a
+    colon the page writes between its words before a name of two words or more ("Текст: Венера Ерофеева", "About
+    the Author: RYAN MCNEILL")."""
+    rest = _LABEL_END.split(part)[-1]
+    words = list(_WORD.finditer(rest))
+    found = re.search(r"(\W+)".join(re.escape(word[0]) for word in words), text()) if len(words) > 2 else None
+    colons = [index for index, gap in enumerate(found.groups() if found else ()) if ":" in gap]
+    if colons:
+        rest = rest[words[colons[-1] + 1].start() :]
+    return rest if reads_as_name(rest) else part
+
+
+def _as_written(name: str, text: Callable[[], str]) -> str:
     """A one-word name as the page writes it: lower-cased where the page writes it only so ("jdadmin", "rmb8090").
 
     trafilatura capitalises a name it finds in lower case ("Jdadmin"); one word in lower case is a user name or a
     sentence's word ("From correspondents in Karachi"), and reads as no name (a desk's "dpa" aside).
     """
     lower = name.lower()
-    if " " in name.strip() or lower == name or re.search(rf"(?<!\w){re.escape(name.strip())}", page_text):
+    if " " in name.strip() or lower == name or re.search(rf"(?<!\w){re.escape(name.strip())}", page_text := text()):
         return name
     return lower if re.search(rf"(?<!\w){re.escape(lower.strip())}", page_text) else name
 
