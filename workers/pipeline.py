@@ -239,12 +239,15 @@ class DedupStage(BatchedStage):
             return None
 
     def _outputs(self, article: CleanArticle, decision: Decision, entry: IndexEntry) -> list[Output]:
+        """What the decision publishes and persists. The deletes of what the index forgot come first, as it forgot
+        it before deciding: an id it forgot can be the article itself (an entry left out of a rebuilt index as
+        unreadable, read again), whose fresh entry must outlive the delete."""
         outputs = [
+            *(Output("state", evicted, None) for evicted in self.index.drain_evicted()),
+            *(Output("cluster_state", closed, None) for closed in self.index.drain_closed()),
             *(Output("cluster_merges", merged, decision.cluster_id) for merged in decision.merged),
             Output("clusters", decision.cluster_id, cluster_member(article, decision)),
             Output("state", article["id"], entry),
-            *(Output("state", evicted, None) for evicted in self.index.drain_evicted()),
-            *(Output("cluster_state", closed, None) for closed in self.index.drain_closed()),
         ]
         fields = dict(article)  # a copy: the record stays whole for a retry
         fields.pop("sketch", None)  # for this stage only

@@ -277,6 +277,37 @@ def test_an_entry_whose_sketch_cannot_be_read_is_left_out_of_a_restored_index_an
     assert decide(restored, "table-again", text_of(TABLE), at=4.0).kind == "unique"
 
 
+@pytest.mark.parametrize("sketch", [None, 123])
+def test_an_entry_whose_sketch_is_no_text_is_left_out_of_a_restored_index(sketch: object) -> None:
+    """A sketch damaged into another JSON value is as unreadable as noise: the rebuild leaves it out, not raises."""
+    index = DedupIndex(OPTIONS)
+    entries = [
+        (i, index.decide(i, content_hash(text_of(t)), text_of(t), float(at))[1])
+        for at, (i, t) in enumerate((("wire", STORY), ("table", TABLE)))
+    ]
+    entries[1][1]["sketch"] = sketch  # type: ignore[typeddict-item]
+    restored = DedupIndex(OPTIONS)
+    assert restored.reset(entries) == ["table"]
+    assert len(restored) == 1 and restored.drain_evicted() == ["table"]
+    assert decide(restored, "trimmed", text_of(STORY[:4]), at=2.0).canonical_id == "wire"
+
+
+@pytest.mark.parametrize("unreadable", [["whole"], ["first", "whole"]])
+def test_the_merges_of_an_entry_left_out_of_a_restored_index_are_kept(unreadable: list[str]) -> None:
+    """A merge needs no sketch: the story stays one though the copy that merged it is forgotten (and though the
+    cluster it merged into has no member left in the index), and that copy read again records the merge again."""
+    index = DedupIndex(DedupOptions(window_seconds=3600))
+    entries = [(a, index.decide(a, content_hash(t), t, 0.0)[1]) for a, t in merge_scenario()]
+    for article_id, entry in entries:
+        if article_id in unreadable:
+            entry["sketch"] = base64.b64encode(b"x" * 400).decode("ascii")
+    restored = DedupIndex(DedupOptions(window_seconds=3600))
+    assert restored.reset(list(reversed(entries))) == unreadable
+    assert decide(restored, "exact-second", text_of(STORY[3:]), at=1.0).cluster_id == "cl-first"
+    replayed = restored.decide(*[(a, content_hash(t), t, 0.0) for a, t in merge_scenario()][2])[0]
+    assert (replayed.cluster_id, replayed.merged) == ("cl-first", ("cl-second",))
+
+
 def test_entries_persisted_before_the_figure_keys_restore_and_still_catch_copies() -> None:
     """A sketch of the form before the figure keys (main's before the eighth round) reads back without them."""
     index = DedupIndex(OPTIONS)

@@ -238,6 +238,26 @@ def test_dedup_stage_keeps_the_index_it_is_given_even_when_empty(settings: Setti
     assert DedupStage(settings, index).index is index
 
 
+def test_an_entry_left_out_of_a_restored_index_and_read_again_stays_in_the_table(settings: Settings) -> None:
+    """After a restart the uncommitted batch is read again: an article whose entry was left out as unreadable is
+    decided afresh, and its fresh entry must be written after the delete of the one left out, not before."""
+    [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
+    payload = codec.dumps(cleaned.record)
+    [outputs] = DedupStage(settings, DedupIndex(dedup_options(settings))).process([message(payload)])
+    table = {o.key: o.record for o in outputs if o.destination == "state"}
+    table[SEED_PAGE_ID] = {**table[SEED_PAGE_ID], "sketch": base64.b64encode(b"x" * 400).decode()}
+    restarted = DedupIndex(dedup_options(settings))
+    assert restarted.reset(list(table.items())) == [SEED_PAGE_ID]
+    [outputs] = DedupStage(settings, restarted).process([message(payload)])
+    for output in outputs:  # applied in order, as the agent does
+        if output.destination == "state" and output.record is None:
+            del table[output.key]
+        elif output.destination == "state":
+            table[output.key] = output.record
+    assert list(table) == [SEED_PAGE_ID] and len(restarted) == 1
+    assert DedupIndex(dedup_options(settings)).reset(list(table.items())) == []
+
+
 def test_a_merged_cluster_hands_its_members_to_the_older_one_once() -> None:
     member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
     older = grow_cluster(None, "cl-a", {**member, "id": "a", "match": "unique"})

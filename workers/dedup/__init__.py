@@ -250,16 +250,26 @@ class DedupIndex:
         """Put back entries saved by ``decide``, in the order they were decided. An entry whose sketch cannot be read
         (damaged, or of a form a later version wrote) is left out, and named among the evicted so that persisted
         state forgets it too: the index forgets one article rather than its owner failing on every restart. Returns
-        the ids left out."""
+        the ids left out. The merges of those left out are replayed all the same (a merge needs no sketch), in turn
+        with the others', and kept under their id, so that the article's copy read again records them again."""
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
-        entries, sketches, unreadable = self._read_sketches(entries)
+        readable, sketches, unreadable = self._read_sketches(entries)
         self._evicted += unreadable
+        slots = self._put_back(readable, sketches)
+        self._replay_merges(entries)
+        self._count_members(slots)
+        self._mark_paragraphs(slots)
+        self._count_paragraphs(slots)
+        return unreadable
+
+    def _put_back(self, entries: list[tuple[str, IndexEntry]], sketches: Sketches | None) -> np.ndarray:
+        """Store the entries whose sketches were read, as they were decided; their slots."""
         if sketches is None:
-            return unreadable
+            return np.empty(0, dtype=np.intp)
         self._newest = max(self._newest, *(e["event_time"] for _, e in entries))
         self._seq = max(self._seq, *(e["seq"] for _, e in entries))
         self._make_room(len(entries))
-        slots = self._store.append(
+        return self._store.append(
             Rows(
                 article_ids=[article_id for article_id, _ in entries],
                 canonical_ids=[self._shared_id(article_id, canonical_of(e["cluster_id"])) for article_id, e in entries],
@@ -272,16 +282,15 @@ class DedupIndex:
             ),
             sketches,
         )
+
+    def _replay_merges(self, entries: list[tuple[str, IndexEntry]]) -> None:
+        """Merge the clusters the entries merged, in their order (a merged cluster may have been merged again)."""
         for article_id, entry in entries:
             merged = entry.get("merged") or []  # entries written before merges existed have none
             if merged:
                 self._merges[article_id] = tuple(merged)
                 for cluster_id in merged:
                     self._merge(self._root(canonical_of(entry["cluster_id"])), self._root(canonical_of(cluster_id)))
-        self._count_members(slots)
-        self._mark_paragraphs(slots)
-        self._count_paragraphs(slots)
-        return unreadable
 
     def _read_sketches(
         self, entries: list[tuple[str, IndexEntry]]
@@ -292,7 +301,7 @@ class DedupIndex:
             return entries, None, []
         try:
             return entries, Sketches.from_texts([e["sketch"] for _, e in entries], self.options.num_perm), []
-        except ValueError:
+        except (ValueError, TypeError):  # TypeError: a sketch that is no text (None, a number)
             reads = [self._reads(e["sketch"]) for _, e in entries]
             readable = [item for item, ok in zip(entries, reads, strict=True) if ok]
             sketches = (
@@ -304,8 +313,10 @@ class DedupIndex:
                 [article_id for (article_id, _), ok in zip(entries, reads, strict=True) if not ok],
             )
 
-    def _reads(self, form: str) -> bool:
-        """Whether ``Sketch.from_text`` reads the form."""
+    def _reads(self, form: object) -> bool:
+        """Whether ``Sketch.from_text`` reads the form (a persisted entry's: it may be damaged into anything)."""
+        if not isinstance(form, str):
+            return False
         try:
             Sketch.from_text(form, self.options.num_perm)
         except ValueError:
