@@ -60,7 +60,7 @@ def worker(stages: str | None) -> None:
 
 @main.command()
 def topics() -> None:
-    """Create the pipeline's topics (those that do not exist yet)."""
+    """Create the pipeline's topics that do not exist yet; raise an existing topic's too low max.message.bytes."""
     from workers.topics import ensure_topics
 
     created = asyncio.run(ensure_topics(get_settings()))

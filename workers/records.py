@@ -180,3 +180,6 @@ class DeadLetter(TypedDict):
     payload_encoding: Literal["utf-8", "base64"]
     origin: Origin
     failed_at: str
+    payload_truncated: NotRequired[bool]
+    payload_size: NotRequired[int]
+    payload_sha256: NotRequired[str]
