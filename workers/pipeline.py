@@ -186,7 +186,7 @@ class CleanStage:
 
     def __init__(self, settings: Settings) -> None:
         self.max_bytes = settings.max_message_bytes
-        self.options = CleanOptions(min_body_words=settings.min_body_words)
+        self.options = CleanOptions(min_body_words=settings.min_body_words, max_text_chars=settings.max_text_chars)
         self.dedup = dedup_options(settings)
         self.sketcher = Sketcher(self.dedup.num_perm, self.dedup.shingle_words)
         warm_up()  # at start, not inside the first batch of pages

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
 
     # Clean
     min_body_words: int = Field(25, ge=1, description="Fewer words of body after cleaning: not an article")
+    max_text_chars: int = Field(
+        1_000_000,
+        ge=1000,
+        description="A cleaned text or title longer than this many characters is dead-lettered (too_long); "
+        "the entities stage's spaCy max_length",
+    )
 
     # Dedup
     # Deprecated: the one decision (ENRICH_DEDUP_DECISION_MODEL) replaced these thresholds; still accepted and
