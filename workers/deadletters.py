@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,17 +31,10 @@ class ReplayFilter:
 
 
 def original_bytes(letter: DeadLetter) -> bytes:
-    """The message the failing stage received, byte for byte; a truncated letter holds only its prefix, so the bytes
-    must be read at its origin instead (``original_matches`` checks them)."""
+    """The message the failing stage received, byte for byte; a truncated letter holds only its prefix (the whole
+    message stays at its origin, its size and sha256 in the letter)."""
     if letter.get("payload_truncated"):
         raise ValueError(f"dead letter of {letter['origin']} keeps only a prefix of the message")
     if letter["payload_encoding"] == "base64":
         return base64.b64decode(letter["payload"])
     return letter["payload"].encode("utf-8")
-
-
-def original_matches(letter: DeadLetter, payload: bytes) -> bool:
-    """Whether ``payload`` is the message a truncated dead letter names: its size and sha256."""
-    return len(payload) == letter.get("payload_size") and hashlib.sha256(payload).hexdigest() == letter.get(
-        "payload_sha256"
-    )

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from workers.deadletters import ReplayFilter, original_bytes, original_matches
+from workers.deadletters import ReplayFilter, original_bytes
 from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.records import DeadLetter
 from workers.security import client_options
@@ -20,8 +20,6 @@ from workers.settings import Settings
 
 # Fetch sizes that let a consumer read the largest message a topic accepts.
 _FETCH_SIZES = {"fetch_max_bytes": CLIENT_MAX_MESSAGE_BYTES, "max_partition_fetch_bytes": CLIENT_MAX_MESSAGE_BYTES}
-# How long replay waits for a truncated dead letter's message at its origin.
-_ORIGIN_TIMEOUT_SECONDS = 30.0
 # How often wait_committed asks the broker: Faust commits every 2.8 s by default.
 _LAG_POLL_SECONDS = 1.0
 
@@ -107,43 +105,15 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
             if not wanted.wants(letter):
                 counts["skipped"] += 1
                 continue
-            payload = (
-                original_bytes(letter) if not letter.get("payload_truncated") else await fetch_origin(settings, letter)
-            )
-            counts[f"{letter['stage']}:{letter['error']}" + ("" if payload is not None else ":gone_from_origin")] += 1
-            if not dry_run and payload is not None:
+            truncated = letter.get("payload_truncated", False)
+            counts[f"{letter['stage']}:{letter['error']}" + (":truncated_not_replayed" if truncated else "")] += 1
+            if not dry_run and not truncated:
                 key = letter["id"].encode() if letter["id"] else None
-                pending.append(await producer.send(letter["origin"]["topic"], payload, key=key))
+                pending.append(await producer.send(letter["origin"]["topic"], original_bytes(letter), key=key))
         await asyncio.gather(*pending)
         return counts
     finally:
         await producer.stop()
-
-
-async def fetch_origin(settings: Settings, letter: DeadLetter) -> bytes | None:
-    """The whole message a truncated dead letter names, read at its origin; None when the topic no longer holds it
-    (retention) or holds other bytes there than the letter's sha256 says."""
-    origin = letter["origin"]
-    tp = TopicPartition(origin["topic"], origin["partition"])
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        enable_auto_commit=False,
-        **_FETCH_SIZES,
-        **client_options(settings),
-    )
-    try:
-        await consumer.start()
-        consumer.assign([tp])
-        if origin["offset"] < (await consumer.beginning_offsets([tp]))[tp]:
-            return None
-        consumer.seek(tp, origin["offset"])
-        record = await asyncio.wait_for(consumer.getone(tp), _ORIGIN_TIMEOUT_SECONDS)
-    except TimeoutError:
-        return None
-    finally:
-        await consumer.stop()
-    value = record.value or b""
-    return value if record.offset == origin["offset"] and original_matches(letter, value) else None
 
 
 async def read_to_end(settings: Settings, topic: str) -> AsyncIterator[ConsumerRecord]:

@@ -104,7 +104,8 @@ def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str
 def truncated(record: DeadLetter, payload: bytes) -> DeadLetter:
     """A dead letter keeping the payload's first ``DEADLETTER_PREFIX_BYTES``, its size and sha256: for a message
     larger than any topic's cap, which only a compressed batch brings (the cap bounds a batch as compressed); the
-    bytes stay at the record's origin, which ``enrich replay`` reads them from."""
+    bytes stay at the record's origin. ``enrich replay`` leaves such a letter: no producer of the pipeline could
+    send the message again, and the clean stage would refuse it again as oversized."""
     prefix, encoding = codec.payload_text(payload[:DEADLETTER_PREFIX_BYTES])
     return DeadLetter(
         **{**record, "payload": prefix, "payload_encoding": encoding},

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections import Counter
 from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.integration.conftest import private_settings, produce
-from workers.deadletters import original_bytes
-from workers.kafka_io import read_to_end, wait_committed
+from workers.deadletters import ReplayFilter, original_bytes
+from workers.kafka_io import end_offsets, read_to_end, replay_deadletters, wait_committed
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, TOPIC_MAX_MESSAGE_BYTES
 from workers.settings import Settings
 from workers.topics import ensure_topics
@@ -44,6 +47,37 @@ def test_a_raw_message_just_under_the_raw_topic_cap_ends_as_one_dead_letter(
     [letter] = [orjson.loads(value) for value in records_of(settings, settings.topic_deadletter)]
     assert (letter["stage"], letter["error"], letter["payload_encoding"]) == ("clean", "oversized", "base64")
     assert original_bytes(letter) == payload
+    assert worker.alive(), worker.log.read_text()[-3000:]
+
+
+async def _produce_compressed(settings: Settings, value: bytes) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, compression_type="gzip", max_request_size=2 * len(value)
+    )
+    await producer.start()
+    try:
+        await (await producer.send(settings.topic_raw, value))
+    finally:
+        await producer.stop()
+
+
+def test_a_compressed_raw_message_past_every_cap_ends_as_a_truncated_dead_letter(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    """A topic's cap bounds a batch as compressed: 16 MiB of one byte is a few KiB as gzip, and no dead letter can
+    carry it whole. It keeps a prefix, the size and the sha256; the worker commits past it; replay leaves it."""
+    settings = pipeline_settings
+    payload = b"\xff" * (2 * TOPIC_MAX_MESSAGE_BYTES)
+    asyncio.run(_produce_compressed(settings, payload))
+    worker = start_worker(settings, "clean")
+    group = settings.consumer_group(("clean",))
+    asyncio.run(wait_committed(settings, {settings.topic_raw: group}, COMMIT_TIMEOUT_SECONDS))
+    [letter] = [orjson.loads(value) for value in records_of(settings, settings.topic_deadletter)]
+    assert (letter["error"], letter["payload_truncated"], letter["payload_size"]) == ("oversized", True, len(payload))
+    assert letter["payload_sha256"] == hashlib.sha256(payload).hexdigest()
+    counts = asyncio.run(replay_deadletters(settings, ReplayFilter(), dry_run=False))
+    assert counts == Counter({"clean:oversized:truncated_not_replayed": 1})
+    assert sum(asyncio.run(end_offsets(settings, [settings.topic_raw])).values()) == 1  # nothing sent again
     assert worker.alive(), worker.log.read_text()[-3000:]
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.unit.test_pipeline import message
 from workers import codec
-from workers.deadletters import ReplayFilter, original_bytes, original_matches
+from workers.deadletters import ReplayFilter, original_bytes
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, DEADLETTER_REASON_CHARS, TOPIC_MAX_MESSAGE_BYTES
 from workers.pipeline import dead_letter
 from workers.records import Rejected
@@ -70,8 +71,7 @@ def test_a_message_larger_than_any_topic_cap_keeps_a_prefix_its_size_and_sha256(
     assert size <= DEADLETTER_MAX_MESSAGE_BYTES - 1024
     assert record["payload_truncated"] is True
     assert record["payload_size"] == len(payload)
-    assert original_matches(record, payload)
-    assert not original_matches(record, payload[:-1])
+    assert record["payload_sha256"] == hashlib.sha256(payload).hexdigest()
     assert base64.b64decode(record["payload"]) == payload[: len(base64.b64decode(record["payload"]))]
     with pytest.raises(ValueError, match="prefix"):
         original_bytes(record)
