@@ -51,8 +51,8 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the topics that do not exist yet and raise the message cap of those that take less than the pipeline
-    needs (a dead-letter topic created by an older version); return the names created."""
+    """Create the topics that do not exist yet and raise the dead-letter topic's message cap where it takes less than
+    the pipeline needs (one created by an older version); return the names created."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin", **client_options(settings)
     )
@@ -69,7 +69,9 @@ async def ensure_topics(settings: Settings) -> list[str]:
             for name, partitions in topic_partitions(settings).items()
             if name not in existing
         ]
-        await _raise_message_caps(admin, settings, sorted(existing & set(topic_partitions(settings))))
+        # The dead-letter topic's cap is derived from the others' (any message's dead letter fits); the others
+        # are the operator's to set.
+        await _raise_message_caps(admin, settings, sorted(existing & {settings.topic_deadletter}))
         if wanted:
             try:
                 await admin.create_topics(wanted)
@@ -83,22 +85,33 @@ async def ensure_topics(settings: Settings) -> list[str]:
 
 async def _raise_message_caps(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:
     """Raise ``max.message.bytes`` where an existing topic takes less than ``topic_configs`` asks. AlterConfigs
-    replaces a topic's whole set of configs, so the configs set on the topic (retention, compaction) go with it."""
+    replaces a topic's whole set of configs, so the configs set on the topic (retention, compaction) go with it.
+    A broker that refuses (no DescribeConfigs or AlterConfigs right) gets a warning, not a stopped worker."""
     if not names:
         return
     described = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name) for name in names])
     for response in described:
-        for _code, _message, _type, name, entries in response.resources:
+        for code, message, _type, name, entries in response.resources:
+            if code:
+                log.warning("cannot read the configs of topic %s (error %d: %s)", name, code, message)
+                continue
             wanted = int(topic_configs(settings, name)[MAX_MESSAGE_BYTES])
             current = {entry[0]: entry[1] for entry in entries}
             if int(current[MAX_MESSAGE_BYTES]) >= wanted:
                 continue
             kept = {entry[0]: entry[1] for entry in entries if _set_on_topic(response.API_VERSION, entry[3])}
-            await admin.alter_configs(
+            [altered] = await admin.alter_configs(
                 [ConfigResource(ConfigResourceType.TOPIC, name, {**kept, MAX_MESSAGE_BYTES: str(wanted)})]
             )
+            refused, why = altered.resources[0][:2]
+            outcome = f"error {refused}: {why}" if refused else f"from {current[MAX_MESSAGE_BYTES]}"
             log.warning(
-                "raised %s of topic %s from %s to %d", MAX_MESSAGE_BYTES, name, current[MAX_MESSAGE_BYTES], wanted
+                "%s %s of topic %s to %d (%s)",
+                "cannot raise" if refused else "raised",
+                MAX_MESSAGE_BYTES,
+                name,
+                wanted,
+                outcome,
             )
 
 
