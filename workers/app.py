@@ -15,12 +15,13 @@ from workers import metrics
 from workers.agents import StageAgent
 from workers.consumer import PipelineApp
 from workers.dedup import DedupIndex
+from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.monitor import LagMonitor
 from workers.nlp import load_pipelines
 from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
 from workers.security import broker_credentials
 from workers.settings import Settings, Stage
-from workers.topics import DEDUP_INPUT_PARTITIONS, TOPIC_MAX_MESSAGE_BYTES
+from workers.topics import DEDUP_INPUT_PARTITIONS
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,8 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         topic_replication_factor=settings.replication_factor,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        producer_max_request_size=TOPIC_MAX_MESSAGE_BYTES,
-        consumer_max_fetch_size=TOPIC_MAX_MESSAGE_BYTES,
+        producer_max_request_size=CLIENT_MAX_MESSAGE_BYTES,
+        consumer_max_fetch_size=CLIENT_MAX_MESSAGE_BYTES,
         web_port=settings.web_port,
         web_bind="0.0.0.0",
     )

@@ -83,7 +83,7 @@ def worker(stages: str | None) -> None:
 
 @main.command()
 def topics() -> None:
-    """Create the pipeline's topics (those that do not exist yet)."""
+    """Create the pipeline's topics that do not exist yet; raise the dead-letter topic's max.message.bytes if low."""
     from workers.topics import ensure_topics
 
     created = asyncio.run(ensure_topics(get_settings()))

@@ -31,7 +31,10 @@ class ReplayFilter:
 
 
 def original_bytes(letter: DeadLetter) -> bytes:
-    """The message the failing stage received, byte for byte."""
+    """The message the failing stage received, byte for byte; a truncated letter holds only its prefix (the whole
+    message stays at its origin, its size and sha256 in the letter)."""
+    if letter.get("payload_truncated"):
+        raise ValueError(f"dead letter of {letter['origin']} keeps only a prefix of the message")
     if letter["payload_encoding"] == "base64":
         return base64.b64decode(letter["payload"])
     return letter["payload"].encode("utf-8")

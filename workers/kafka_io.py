@@ -13,13 +13,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from workers.deadletters import ReplayFilter, original_bytes
+from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.records import DeadLetter
 from workers.security import client_options
 from workers.settings import Settings
-from workers.topics import TOPIC_MAX_MESSAGE_BYTES
 
 # Fetch sizes that let a consumer read the largest message a topic accepts.
-_FETCH_SIZES = {"fetch_max_bytes": TOPIC_MAX_MESSAGE_BYTES, "max_partition_fetch_bytes": TOPIC_MAX_MESSAGE_BYTES}
+_FETCH_SIZES = {"fetch_max_bytes": CLIENT_MAX_MESSAGE_BYTES, "max_partition_fetch_bytes": CLIENT_MAX_MESSAGE_BYTES}
 # How often wait_committed asks the broker: Faust commits every 2.8 s by default.
 _LAG_POLL_SECONDS = 1.0
 
@@ -47,7 +47,7 @@ def _producer(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         acks="all",
-        max_request_size=TOPIC_MAX_MESSAGE_BYTES,
+        max_request_size=CLIENT_MAX_MESSAGE_BYTES,
         **client_options(settings),
     )
 
@@ -119,8 +119,9 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
             if not wanted.wants(letter):
                 counts["skipped"] += 1
                 continue
-            counts[f"{letter['stage']}:{letter['error']}"] += 1
-            if not dry_run:
+            truncated = letter.get("payload_truncated", False)
+            counts[f"{letter['stage']}:{letter['error']}" + (":truncated_not_replayed" if truncated else "")] += 1
+            if not dry_run and not truncated:
                 key = letter["id"].encode() if letter["id"] else None
                 pending.append(await producer.send(letter["origin"]["topic"], original_bytes(letter), key=key))
         await asyncio.gather(*pending)

@@ -82,7 +82,9 @@ def load_pipeline(settings: Settings, language: str = "en") -> Any:
     EntityRuler patterns unless switched off, the device. Raises ``ModelUnavailable`` when no model can be loaded."""
     model, *fallback = settings.language_models[language]
     patterns = patterns_of(language) if settings.entity_ruler else None
-    return load_ner(model, fallback[0] if fallback else "", patterns, settings.spacy_gpu)
+    nlp = load_ner(model, fallback[0] if fallback else "", patterns, settings.spacy_gpu)
+    nlp.max_length = settings.max_text_chars  # the clean stage dead-letters a longer text (too_long)
+    return nlp
 
 
 def load_pipelines(settings: Settings) -> Pipelines:

@@ -7,6 +7,7 @@ becomes a dead letter for that message; nothing a message contains can stop a st
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from workers.dedup.decision import DEFAULT_MODEL, load_model
 from workers.dedup.sketch import Sketch, Sketcher
 from workers.entities import tag_texts
 from workers.intake import read_raw
+from workers.limits import DEADLETTER_PREFIX_BYTES, DEADLETTER_REASON_CHARS, DEADLETTER_RECORD_BYTES
 from workers.nlp import Pipelines
 from workers.records import (
     SCHEMA_VERSION,
@@ -79,20 +81,38 @@ def now_iso() -> str:
 
 
 def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str | None) -> Output:
-    """The dead-letter output for a message a stage could not process."""
+    """The dead-letter output for a message a stage could not process, sized for the dead-letter topic: the whole
+    message when it fits (any message of up to ``TOPIC_MAX_MESSAGE_BYTES`` does), else its prefix (see
+    ``truncated``)."""
     payload, encoding = codec.payload_text(message.payload)
     record = DeadLetter(
         schema_version=SCHEMA_VERSION,
         id=article_id or error.article_id,
         stage=stage,
         error=error.code,
-        reason=error.reason,
+        reason=error.reason[:DEADLETTER_REASON_CHARS],
         payload=payload,
         payload_encoding=encoding,
         origin=message.origin,
         failed_at=now_iso(),
     )
+    if len(codec.dumps(record)) > DEADLETTER_RECORD_BYTES:
+        record = truncated(record, message.payload)
     return Output("deadletter", record["id"] or f"{message.origin['topic']}:{message.origin['offset']}", record)
+
+
+def truncated(record: DeadLetter, payload: bytes) -> DeadLetter:
+    """A dead letter keeping the payload's first ``DEADLETTER_PREFIX_BYTES``, its size and sha256: for a message
+    larger than any topic's cap, which only a compressed batch brings (the cap bounds a batch as compressed); the
+    bytes stay at the record's origin. ``enrich replay`` leaves such a letter: no producer of the pipeline could
+    send the message again, and the clean stage would refuse it again as oversized."""
+    prefix, encoding = codec.payload_text(payload[:DEADLETTER_PREFIX_BYTES])
+    return DeadLetter(
+        **{**record, "payload": prefix, "payload_encoding": encoding},
+        payload_truncated=True,
+        payload_size=len(payload),
+        payload_sha256=hashlib.sha256(payload).hexdigest(),
+    )
 
 
 def guarded(stage: Stage, message: Message, work: Callable[[], list[Output]], article_id: str | None) -> list[Output]:
@@ -167,7 +187,7 @@ class CleanStage:
 
     def __init__(self, settings: Settings) -> None:
         self.max_bytes = settings.max_message_bytes
-        self.options = CleanOptions(min_body_words=settings.min_body_words)
+        self.options = CleanOptions(min_body_words=settings.min_body_words, max_text_chars=settings.max_text_chars)
         self.dedup = dedup_options(settings)
         self.sketcher = Sketcher(self.dedup.num_perm, self.dedup.shingle_words)
         warm_up()  # at start, not inside the first batch of pages

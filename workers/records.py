@@ -13,6 +13,7 @@ ErrorCode = Literal[
     "schema_violation",  # the JSON does not match the stage's input schema
     "empty_body",  # the page, text or body holds no words at all
     "no_article",  # the input holds words, but no article: navigation, prompts, a page of links
+    "too_long",  # the cleaned text or title is longer than ENRICH_MAX_TEXT_CHARS (spaCy's max_length)
     "internal_error",  # a bug: the stage raised on this record
 ]
 MatchKind = Literal["exact", "near", "revision"]
@@ -180,3 +181,6 @@ class DeadLetter(TypedDict):
     payload_encoding: Literal["utf-8", "base64"]
     origin: Origin
     failed_at: str
+    payload_truncated: NotRequired[bool]
+    payload_size: NotRequired[int]
+    payload_sha256: NotRequired[str]

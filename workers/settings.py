@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         description="Fewer words of body after cleaning an html page or page text: not an article "
         "(a body, and wire copy sent as text, are kept at any length)",
     )
+    max_text_chars: int = Field(
+        1_000_000,
+        ge=1000,
+        description="A cleaned text or title longer than this many characters is dead-lettered (too_long); "
+        "the entities stage's spaCy max_length",
+    )
 
     # Dedup
     # Deprecated: the one decision (ENRICH_DEDUP_DECISION_MODEL) replaced these thresholds; still accepted and

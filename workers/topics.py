@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
+from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, TOPIC_MAX_MESSAGE_BYTES
 from workers.security import client_options
 from workers.settings import Settings
 
@@ -16,8 +18,9 @@ log = logging.getLogger(__name__)
 # meets its original there whatever raw partition either arrived on. Clean (the costly part before it) and
 # entities scale out on the partitions of their own input topics.
 DEDUP_INPUT_PARTITIONS = 1
-# Headroom over the raw size limit: a clean record carries the text only, an enriched one adds entities.
-TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+MAX_MESSAGE_BYTES = "max.message.bytes"
+# A describe-configs entry's source in protocol v1+ (v0 says is_default instead): a config set on the topic itself.
+DYNAMIC_TOPIC_CONFIG = 1
 
 
 def topic_partitions(settings: Settings) -> dict[str, int]:
@@ -38,15 +41,18 @@ def topic_partitions(settings: Settings) -> dict[str, int]:
 
 
 def topic_configs(settings: Settings, name: str) -> dict[str, str]:
-    """Broker configs of a topic: the clusters topic is compacted (latest record per cluster_id)."""
-    configs = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)}
+    """Broker configs of a topic: the dead-letter topic takes any other topic's message whole (``workers.limits``),
+    the clusters topic is compacted (latest record per cluster_id)."""
+    limit = DEADLETTER_MAX_MESSAGE_BYTES if name == settings.topic_deadletter else TOPIC_MAX_MESSAGE_BYTES
+    configs = {MAX_MESSAGE_BYTES: str(limit)}
     if name == settings.topic_clusters:
         configs["cleanup.policy"] = "compact"
     return configs
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the topics that do not exist yet; return the names created."""
+    """Create the topics that do not exist yet and raise the dead-letter topic's message cap where it takes less than
+    the pipeline needs (one created by an older version); return the names created."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin", **client_options(settings)
     )
@@ -63,6 +69,9 @@ async def ensure_topics(settings: Settings) -> list[str]:
             for name, partitions in topic_partitions(settings).items()
             if name not in existing
         ]
+        # The dead-letter topic's cap is derived from the others' (any message's dead letter fits); the others
+        # are the operator's to set.
+        await _raise_message_caps(admin, settings, sorted(existing & {settings.topic_deadletter}))
         if wanted:
             try:
                 await admin.create_topics(wanted)
@@ -72,3 +81,40 @@ async def ensure_topics(settings: Settings) -> list[str]:
         return [t.name for t in wanted]
     finally:
         await admin.close()
+
+
+async def _raise_message_caps(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:
+    """Raise ``max.message.bytes`` where an existing topic takes less than ``topic_configs`` asks. AlterConfigs
+    replaces a topic's whole set of configs, so the configs set on the topic (retention, compaction) go with it.
+    A broker that refuses (no DescribeConfigs or AlterConfigs right) gets a warning, not a stopped worker."""
+    if not names:
+        return
+    described = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name) for name in names])
+    for response in described:
+        for code, message, _type, name, entries in response.resources:
+            if code:
+                log.warning("cannot read the configs of topic %s (error %d: %s)", name, code, message)
+                continue
+            wanted = int(topic_configs(settings, name)[MAX_MESSAGE_BYTES])
+            current = {entry[0]: entry[1] for entry in entries}
+            if int(current[MAX_MESSAGE_BYTES]) >= wanted:
+                continue
+            kept = {entry[0]: entry[1] for entry in entries if _set_on_topic(response.API_VERSION, entry[3])}
+            [altered] = await admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, name, {**kept, MAX_MESSAGE_BYTES: str(wanted)})]
+            )
+            refused, why = altered.resources[0][:2]
+            outcome = f"error {refused}: {why}" if refused else f"from {current[MAX_MESSAGE_BYTES]}"
+            log.warning(
+                "%s %s of topic %s to %d (%s)",
+                "cannot raise" if refused else "raised",
+                MAX_MESSAGE_BYTES,
+                name,
+                wanted,
+                outcome,
+            )
+
+
+def _set_on_topic(version: int, source: int | bool) -> bool:
+    """Whether a described config was set on the topic itself, not inherited from the broker's defaults."""
+    return not source if version == 0 else source == DYNAMIC_TOPIC_CONFIG

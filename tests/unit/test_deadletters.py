@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.unit.test_pipeline import message
+from workers import codec
 from workers.deadletters import ReplayFilter, original_bytes
+from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, DEADLETTER_REASON_CHARS, TOPIC_MAX_MESSAGE_BYTES
 from workers.pipeline import dead_letter
 from workers.records import Rejected
+from workers.settings import Settings
+from workers.topics import topic_configs
 
 
 def letter(payload: bytes, code: str = "invalid_json", stage: str = "clean") -> dict:
@@ -29,3 +37,41 @@ def test_filter_by_error_stage_and_time() -> None:
     assert ReplayFilter(since=now, until=now.replace(year=now.year + 1)).wants(oversized)
     assert not ReplayFilter(until=now).wants(oversized)
     assert not ReplayFilter(since=datetime(9999, 1, 1, tzinfo=UTC)).wants(oversized)
+
+
+def fitted_letter(payload: bytes, reason: str = "why", article_id: str | None = None) -> tuple[dict, int]:
+    """The dead letter of ``payload`` and the bytes it takes on the dead-letter topic's cap (key included)."""
+    output = dead_letter("clean", message(payload), Rejected("oversized", reason), article_id)
+    codec.check("deadletter", output.record)
+    return output.record, len(codec.dumps(output.record)) + len(output.key.encode())
+
+
+@pytest.mark.parametrize(
+    "unit", [b'"', b"\x01", b"\xff", b"\\", "\u2028".encode(), b'<div class="x" id="y">a</div>\n'], ids=repr
+)
+def test_any_message_a_topic_takes_has_a_whole_dead_letter_under_the_dead_letter_topic_cap(unit: bytes) -> None:
+    payload = (unit * (TOPIC_MAX_MESSAGE_BYTES // len(unit) + 1))[:TOPIC_MAX_MESSAGE_BYTES]
+    worst_id, worst_reason = "\x00" * 512, "\x1f" * 100_000  # both escaped as 6 bytes a character
+    record, size = fitted_letter(payload, worst_reason, worst_id)
+    cap = int(topic_configs(Settings(), Settings().topic_deadletter)["max.message.bytes"])
+    assert size <= cap - 1024  # room for the record batch's header
+    assert "payload_truncated" not in record
+    assert original_bytes(record) == payload
+    assert len(record["reason"]) == DEADLETTER_REASON_CHARS
+
+
+def test_text_is_kept_as_text_when_it_is_the_shorter_form() -> None:
+    record, _ = fitted_letter("caf\u00e9 \u2014 plain text".encode() * 1000)
+    assert record["payload_encoding"] == "utf-8"
+
+
+def test_a_message_larger_than_any_topic_cap_keeps_a_prefix_its_size_and_sha256() -> None:
+    payload = b"\xff" * (2 * TOPIC_MAX_MESSAGE_BYTES)  # only a compressed batch brings this past a topic's cap
+    record, size = fitted_letter(payload)
+    assert size <= DEADLETTER_MAX_MESSAGE_BYTES - 1024
+    assert record["payload_truncated"] is True
+    assert record["payload_size"] == len(payload)
+    assert record["payload_sha256"] == hashlib.sha256(payload).hexdigest()
+    assert base64.b64decode(record["payload"]) == payload[: len(base64.b64decode(record["payload"]))]
+    with pytest.raises(ValueError, match="prefix"):
+        original_bytes(record)

@@ -11,7 +11,20 @@ import pytest
 
 from tests.conftest import ROOT
 
-CORE = ["clean", "dedup", "entities", "records", "codec", "intake", "pipeline", "offline", "settings", "nlp", "offsets"]
+CORE = [
+    "clean",
+    "dedup",
+    "entities",
+    "records",
+    "codec",
+    "intake",
+    "limits",
+    "pipeline",
+    "offline",
+    "settings",
+    "nlp",
+    "offsets",
+]
 FORBIDDEN = {"faust", "aiokafka", "kafka", "prometheus_client", "mode"}
 
 

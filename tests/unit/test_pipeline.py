@@ -16,7 +16,7 @@ from workers import codec
 from workers.agents import process_counted
 from workers.dedup import DedupIndex
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
-from workers.nlp import Pipelines
+from workers.nlp import Pipelines, load_pipeline
 from workers.pipeline import (
     CleanStage,
     DedupStage,
@@ -275,3 +275,35 @@ def test_a_merged_cluster_hands_its_members_to_the_older_one_once() -> None:
     grown = grow_cluster(folded, "cl-a", {**member, "id": "c", "match": "near"})
     assert (grown["merged"], [m["id"] for m in grown["members"]]) == (["cl-b"], ["a", "b", "c"])
     assert merge_clusters(grown, None, "cl-b") == (grown, None)  # a replayed merge: the younger's record is gone
+
+
+def reuters_body_record(record_id: str, chars: int) -> bytes:
+    """A raw `body` record of Reuters stories, a blank line between them, of about ``chars`` characters."""
+    stories, size = [], 0
+    for _, text in load_reuters(DEFAULT_REUTERS, 0, None):
+        stories.append(" ".join(text.split()))
+        size += len(stories[-1]) + 2
+        if size >= chars:
+            break
+    return codec.dumps({"id": record_id, "source": "Reuters", "body": "\n\n".join(stories)})
+
+
+def test_a_text_longer_than_the_tagger_takes_is_dead_lettered_at_clean_before_dedup(settings: Settings) -> None:
+    """spaCy refuses a text over its max_length: decided at clean, so no copy is indexed and named a duplicate of
+    an article never enriched (review22 D2: it was an entities internal_error after its copy was published)."""
+    long, copy = reuters_body_record("long", 1_050_000), reuters_body_record("long-copy", 1_050_000)
+    fits = reuters_body_record("fits", 20_000)
+    results = CleanStage(settings).process([message(long), message(copy, 1), message(fits, 2)])
+    assert [[o.destination for o in group] for group in results] == [["deadletter"], ["deadletter"], ["clean"]]
+    letter = results[0][0].record
+    codec.check("deadletter", letter)
+    assert (letter["error"], letter["id"]) == ("too_long", "long")
+    assert f"limit is {settings.max_text_chars}" in letter["reason"]
+    narrow = settings.model_copy(update={"max_text_chars": 10_000})
+    [[refused]] = CleanStage(narrow).process([message(fits)])
+    assert (refused.destination, refused.record["error"]) == ("deadletter", "too_long")
+
+
+def test_the_entities_pipeline_takes_texts_as_long_as_the_clean_stage_lets_through() -> None:
+    settings = Settings(max_text_chars=1_500_000)
+    assert load_pipeline(settings).max_length == 1_500_000

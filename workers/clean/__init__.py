@@ -40,6 +40,7 @@ class CleanOptions:
     """Tunables of the clean stage."""
 
     min_body_words: int = 25
+    max_text_chars: int = 1_000_000  # spaCy's default max_length: the entities stage tags no longer text (E088)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,18 +140,29 @@ def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) ->
         )
 
 
+def _check_length(text: str, title: str | None, limit: int) -> None:
+    """Raise ``Rejected("too_long")`` for a text or title the entities stage could not tag (spaCy refuses a text
+    over its max_length): decided here, before dedup, so that no copy is published naming an article that is
+    never enriched."""
+    for field, value in (("text", text), ("title", title or "")):
+        if len(value) > limit:
+            raise Rejected("too_long", f"the cleaned {field} is {len(value)} characters, limit is {limit}")
+
+
 def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> CleanArticle:
     """Clean one raw article; raise ``Rejected`` when no article body is left."""
     found = extract(raw, origin)
     wire, paragraphs = attribute(join_paragraphs(found.paragraphs).split("\n\n"))
     text = "\n\n".join(paragraphs)
     _check(raw, found, text, options)
+    title = _optional(raw["title"]) or _optional(found.title)
+    _check_length(text, title, options.max_text_chars)
     return CleanArticle(
         schema_version=SCHEMA_VERSION,
         id=raw["id"],
         url=raw["url"],
         source=raw["source"],
-        title=_optional(raw["title"]) or _optional(found.title),
+        title=title,
         author=_optional(found.author),
         published_at=raw["published_at"] or found.published_at,  # the producer's time wins over the page's day
         language=found.language or detect_language(text),

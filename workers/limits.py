@@ -1,0 +1,27 @@
+"""Message size limits, derived in one place so that every message a topic accepts has a dead letter that fits.
+
+No Kafka here: the stages size their dead letters by these, ``workers.topics`` configures the topics with them and
+the clients (Faust's producer and consumer, the CLI's) take messages this large.
+"""
+
+from __future__ import annotations
+
+# The largest message of every topic but the dead-letter one: headroom over the raw size limit the clean stage
+# applies (ENRICH_MAX_MESSAGE_BYTES, 2 MiB), a clean record carries the text only, an enriched one adds entities.
+TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# A dead letter's reason is cut to this many characters: an exception's message can be as long as its input.
+DEADLETTER_REASON_CHARS = 2000
+# Room for everything of a dead letter but its payload: the reason (each character 6 bytes at worst, as \u001f),
+# the id (512 characters, as much), the origin (a topic name of at most 249 characters), the fixed fields, the key
+# and the record batch's own header. About 17 KiB at worst; 64 KiB leaves room for a field added later.
+DEADLETTER_OVERHEAD_BYTES = 64 * 1024
+# The dead-letter topic takes any message of the other topics whole: base64 carries 3 bytes in 4 characters
+# (padded to a multiple of 4) and never needs escaping; a dead letter carries the shorter of it and the text form.
+DEADLETTER_MAX_MESSAGE_BYTES = 4 * -(-TOPIC_MAX_MESSAGE_BYTES // 3) + DEADLETTER_OVERHEAD_BYTES
+# What one serialised dead letter may take, leaving room for its key and the batch header.
+DEADLETTER_RECORD_BYTES = DEADLETTER_MAX_MESSAGE_BYTES - 4 * 1024
+# Producers and consumers send and fetch the largest message of any topic.
+CLIENT_MAX_MESSAGE_BYTES = max(TOPIC_MAX_MESSAGE_BYTES, DEADLETTER_MAX_MESSAGE_BYTES)
+# What a dead letter too large for its topic keeps of its payload (a message read from a topic that holds
+# larger values than its cap, as a compressed batch does): a prefix, with the full size and sha256.
+DEADLETTER_PREFIX_BYTES = 64 * 1024
