@@ -37,7 +37,7 @@ _LETTERS = re.compile(r"[^\W\d_]+")  # a word of letters: figures are words of n
 
 class LanguageGuess(NamedTuple):
     """py3langid's language of a sample, the probability it gives it (None and 0 for an empty sample), and whether
-    the sample's words bear it out (``_words_agree``)."""
+    the sample's words bear it out (``_words_agree``; not read under ``LANGUAGE_MIN_PROBABILITY``)."""
 
     language: str | None
     probability: float
@@ -70,7 +70,8 @@ def guess_language(text: str) -> LanguageGuess:
     if not sample:
         return LanguageGuess(None, 0.0, False)
     language, probability = _identifier().classify(sample)
-    return LanguageGuess(language or None, probability, _words_agree(language, sample))
+    unpublished = probability < LANGUAGE_MIN_PROBABILITY  # its words need no reading (py3langid's second walk)
+    return LanguageGuess(language or None, probability, unpublished or _words_agree(language, sample))
 
 
 def _words_agree(language: str, sample: str) -> bool:
@@ -86,10 +87,13 @@ def _words_agree(language: str, sample: str) -> bool:
     with a stoplist is left to the probability (its own stopwords would not tell a short sentence of names from a
     table: Benchmarks > Cleaning).
     """
-    if stoplist(language) or _checkable_probability(sample) < LANGUAGE_CHECKABLE_PROBABILITY:
+    if stoplist(language):
         return True
     listed = sum(map(any_stoplist().__contains__, _LETTERS.findall(sample.lower())))
-    return listed < PROSE_MIN_STOPWORDS * word_count(sample, _LETTERS)
+    return (
+        listed < PROSE_MIN_STOPWORDS * word_count(sample, _LETTERS)
+        or _checkable_probability(sample) < LANGUAGE_CHECKABLE_PROBABILITY
+    )
 
 
 def _checkable_probability(sample: str) -> float:
