@@ -109,6 +109,39 @@ def test_english_read_as_a_language_without_a_stoplist_is_published_without_a_la
         assert guess.probability >= LANGUAGE_MIN_PROBABILITY
 
 
+# review23's sentences in Latin-script languages without a stoplist (BBC Hausa and Somali are news feeds): py3langid
+# is sure of them (0.999 or more) and gives the languages with a stoplist under 0.001; a fifth or more of their words
+# are short words some stoplist holds ("ta", "a", "ku", "li", "il", "d").
+SURE_WITHOUT_STOPLIST = {
+    "ha": "Gwamnatin Najeriya ta sanar a ranar Asabar cewa za ta kara albashin ma'aikata daga watan gobe. Ministan kudi"
+    " ya ce an amince da karin ne bayan tattaunawa da kungiyoyin kwadago.",
+    "so": "Dowladda Soomaaliya ayaa maanta ku dhawaaqday in ay kordhin doonto mushaharka shaqaalaha dowladda laga"
+    " bilaabo bisha soo socota, sida uu sheegay wasiirka maaliyadda.",
+    "uz": "O'zbekiston hukumati bugun kelgusi yil uchun davlat byudjeti loyihasini ma'qulladi. Moliya vazirining"
+    " so'zlariga ko'ra, byudjet xarajatlari o'n foizga oshadi.",
+    "lb": "D'Regierung huet haut de Budget fir d'nächst Joer virgestallt. De Finanzminister sot, datt d'Ausgabe ëm"
+    " fënnef Prozent an d'Luucht ginn, well d'Investitiounen an d'Schoulen an d'Spideeler wichteg sinn.",
+    "mt": "Il-Gvern ħabbar illum li se jżid il-pensjonijiet mis-sena d-dieħla. Il-Ministru tal-Finanzi qal li l-baġit"
+    " se jkun iffukat fuq l-edukazzjoni u s-saħħa, u li l-ekonomija qed tikber b'mod sod.",
+    "ht": "Gouvènman an te anonse jodi a ke li pral ogmante salè minimòm travayè yo nan faktori yo. Minis la di"
+    " desizyon sa a ap antre an vigè nan mwa pwochen.",
+}
+# review23's Japanese and Chinese sentences quoting one English sentence (py3langid: 1.00 and 0.79, the Chinese
+# doubt on Wu and Cantonese, which have no stoplist either).
+QUOTING_ENGLISH = {
+    "ja": "大谷翔平選手は試合後、「I just want to help the team win」と英語で語った。ドジャースは5対3で勝利した。",
+    "zh": "苹果公司周二发布了新款iPhone。库克表示：“This is the best iPhone we have ever made.” 新机将于9月20日上市。",  # noqa: RUF001
+}
+
+
+def test_a_sure_guess_of_a_language_without_a_stoplist_is_published() -> None:
+    """py3langid weighed no language the stage could check it against: the short words the lists share are the
+    language's own, and the guess stands."""
+    for language, text in {**SURE_WITHOUT_STOPLIST, **QUOTING_ENGLISH}.items():
+        guess = guess_language(text)
+        assert (stoplist(language), guess.language, guess.published) == (frozenset(), language, language)
+
+
 def test_chinese_keeps_its_language_without_a_stoplist() -> None:
     """None of a Chinese article's words is a stopword of a listed language: py3langid's guess stands."""
     article = clean(text="\n\n".join(CHINESE))

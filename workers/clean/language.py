@@ -25,12 +25,19 @@ LANGUAGE_SAMPLE_CHARS = 500
 # language (0.6 would change one page's; those sets were looked at for 0.6-0.8, so they are no blind check of 0.5
 # against them: Benchmarks > Cleaning).
 LANGUAGE_MIN_PROBABILITY = 0.5
+# The least probability py3langid gives the languages with a stoplist, together, for its guess of a language without
+# one to be checked against their words (``_words_agree``): under it py3langid did not weigh a language it could be
+# checked against, and the stopwords (87,314, single letters and syllables among them) would only be read into the
+# language's own words. A round level between the reviewer's right guesses (review23: Luxembourgish, Maltese, Hausa,
+# Somali... at most 0.0014, Venetian; Japanese and Chinese quoting English 0) and Reuters 0-2,999's tables named
+# Nigerian Pidgin (0.18 or more); Reuters 3,000-end's 82 are 0.062 or more (Benchmarks > Cleaning).
+LANGUAGE_CHECKABLE_PROBABILITY = 0.01
 _LETTERS = re.compile(r"[^\W\d_]+")  # a word of letters: figures are words of no language
 
 
 class LanguageGuess(NamedTuple):
     """py3langid's language of a sample, the probability it gives it (None and 0 for an empty sample), and whether
-    the sample's words bear it out (``_words_agree``)."""
+    the sample's words bear it out (``_words_agree``; not read under ``LANGUAGE_MIN_PROBABILITY``)."""
 
     language: str | None
     probability: float
@@ -63,26 +70,35 @@ def guess_language(text: str) -> LanguageGuess:
     if not sample:
         return LanguageGuess(None, 0.0, False)
     language, probability = _identifier().classify(sample)
-    return LanguageGuess(language or None, probability, _words_agree(language, sample))
+    unpublished = probability < LANGUAGE_MIN_PROBABILITY  # its words need no reading (py3langid's second walk)
+    return LanguageGuess(language or None, probability, unpublished or _words_agree(language, sample))
 
 
 def _words_agree(language: str, sample: str) -> bool:
-    """False when the guess is a language the stage has no stoplist for, yet a fifth or more of the sample's words
-    (of letters; a script without spaces counted two characters a word, as ``word_count`` does) are stopwords of the
-    languages it has one for: the sample is written in their words, and py3langid's pick of a language it cannot
-    check over them is unsure.
+    """False when the guess is a language the stage has no stoplist for, py3langid gave the languages with one some
+    of its probability (``LANGUAGE_CHECKABLE_PROBABILITY``), and a fifth or more of the sample's words (of letters;
+    a script without spaces counted two characters a word, as ``word_count`` does) are their stopwords: the sample
+    is written in their words, and py3langid's pick of a language it cannot check over them is unsure.
 
-    Counted by ``\\w+``, a Japanese or Chinese sentence is one word, so a few Latin words ("for", "PC") would weigh as
-    much as the page's sentences (0.17 of an AEB page's words; 0.02 so counted). The pick that fails is
-    English with figures or a table of figures ("Shr", "vs", "Net", "Record") named Nigerian Pidgin or "no
-    linguistic content": on Reuters, every one of them (0.31-0.71 of their words in the lists). A guess with a
-    stoplist is left to the probability (its own stopwords would not tell a short sentence of names from a table:
-    Benchmarks > Cleaning).
+    The pick that fails is English with figures or a table of figures ("Shr", "vs", "Net", "Record") named Nigerian
+    Pidgin or "no linguistic content": on Reuters, every one of them (0.31-0.71 of their words in the lists, 0.06 or
+    more of py3langid's probability on languages with a stoplist). A sure pick (Hausa, Maltese, Japanese quoting an
+    English sentence) is not checked: the union of the lists holds most short words of any Latin script. A guess
+    with a stoplist is left to the probability (its own stopwords would not tell a short sentence of names from a
+    table: Benchmarks > Cleaning).
     """
     if stoplist(language):
         return True
     listed = sum(map(any_stoplist().__contains__, _LETTERS.findall(sample.lower())))
-    return listed < PROSE_MIN_STOPWORDS * word_count(sample, _LETTERS)
+    return (
+        listed < PROSE_MIN_STOPWORDS * word_count(sample, _LETTERS)
+        or _checkable_probability(sample) < LANGUAGE_CHECKABLE_PROBABILITY
+    )
+
+
+def _checkable_probability(sample: str) -> float:
+    """The probability py3langid gives, together, the languages the stage has a stoplist for."""
+    return sum(probability for language, probability in _identifier().rank(sample) if stoplist(language))
 
 
 def detect_language(text: str) -> str | None:

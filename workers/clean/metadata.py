@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from itertools import pairwise
 
 from dateparser import DateDataParser
 from dateparser.data import language_locale_dict
@@ -78,9 +77,14 @@ _PARTICLES = frozenset((
 ))  # fmt: skip
 # A desk's words that bylines write lower-case ("Reuters staff", "Detroit News wire services", "dpa"): a name's.
 _DESK_WORDS = frozenset(("staff", "writer", "writers", "wire", "services", "dpa"))
-# A photo's credit, not a byline: the words of L3S-GN1's caption credits ("STAFF PHOTO BY KATHY ANDERSON", "AP
+# A photo's credit, not a byline's name: the words of L3S-GN1's caption credits ("STAFF PHOTO BY KATHY ANDERSON", "AP
 # Photo/Duane Burleson, File", "Kevork Djansezian, file", "AP Image"): a photo's or an image's word, a file photo's.
 _CREDIT = re.compile(r"\b(?:photo|image)|\bfile\b", re.IGNORECASE)
+# A credit naming the picture but not who took it ("File", "Getty Images", "AP Photo"; "Photos by John Smith" and
+# "AP Photo/Duane Burleson" name them): the byline search split it off the photographer's name before it at a comma
+# ("Kevork Djansezian, file", "Tim Robberts, Getty Images"). "Staff Photographer" names a role, the name's own.
+_PICTURE = re.compile(r"\b(?:photos?|images?|file)\b", re.IGNORECASE)
+_NAMES_TAKER = re.compile(r"\bby\b|/", re.IGNORECASE)
 # A byline's label ends at a colon the page writes ("Текст: Венера Ерофеева", "About the Author: RYAN MCNEILL") or
 # at a lower-case "by" ("Analysis by Chris Cillizza"; trafilatura strips a leading "By" itself).
 _LABEL_END = re.compile(r"\bby\s+")
@@ -149,9 +153,9 @@ def _names(author: str, text: Callable[[], str]) -> str | None:
     writes them (``_as_written``), after a label (``_after_label``), up to the date line: without the date words
     glued after a name (``_without_date_tail``) and what follows them, and without a later part of one word before a
     date word that the page writes with the day's number after it (``_dated``; a dateline's place). A part the page
-    writes as a web address is no name (``_is_address``: "vnunet.com"). None if none; if the byline is a photo's
-    credit (a word of ``_CREDIT``: it names the photographer); or if a part of two words or more that reads as no
-    name follows an "and" on the page (``_is_sentence``: the search split a sentence there). ``text`` gives the
+    writes as a web address is no name (``_is_address``: "vnunet.com"), nor a photo's credit (``_without_credits``).
+    None if none; or if a part of two words or more that reads as no name follows an "and" on the page
+    (``_is_sentence``: the search split a sentence there). ``text`` gives the
     page's text, asked for only where a check reads the page (most names need none: joining a page's text costs
     about as much as reading its meta tags).
 
@@ -159,8 +163,8 @@ def _names(author: str, text: Callable[[], str]) -> str | None:
     headline's kicker, a newsletter prompt, a caption's credit, a comment's author. A record without an author says
     nothing; one with "Dec" says noise.
     """
-    parts = author.split("; ")
-    if any(_CREDIT.search(part) or _is_sentence(part, text) for part in parts):
+    parts = _without_credits(author.split("; "))
+    if any(_is_sentence(part, text) for part in parts):
         return None
     names: list[str] = []
     for index, part in enumerate(parts):
@@ -174,6 +178,20 @@ def _names(author: str, text: Callable[[], str]) -> str | None:
             break  # a later part, one word before a date: the date line's place ("Pakistan January 11, 2008")
         names.append(name)
     return "; ".join(names) or None
+
+
+def _without_credits(parts: list[str]) -> list[str]:
+    """The byline's parts without a photo's credit (a word of ``_CREDIT``: "Photos by John Smith", "Staff
+    Photographer") and without the photographer named before a credit of the picture alone (``_PICTURE``:
+    "Kevork Djansezian; File"): a credit names who took a picture, the other parts who wrote the story ("Jane Doe;
+    Photos by John Smith")."""
+    kept: list[str] = []
+    for part in parts:
+        if not _CREDIT.search(part):
+            kept.append(part)
+        elif _PICTURE.search(part) and not _NAMES_TAKER.search(part):
+            kept = kept[:-1]
+    return kept
 
 
 def _is_sentence(part: str, text: Callable[[], str]) -> bool:
@@ -260,10 +278,12 @@ def reads_as_name(text: str) -> bool:
     are left out of the count: "Theresa May" is a name, "Jan 4" and "Updated Dec" hold no word left to be one.
     So are a name's lower-case particles ("Jan van der Berg", "Saad al-Hariri"); a desk's lower-case words count
     as a name's ("Reuters staff", "dpa"). A name begins with no prompt's verb ("Find More Articles By Ahead",
-    capitalised word by word), and a name of one word has no capital after a small letter (a user name: "TonyZ").
+    capitalised word by word), and a name of one word does not end in a capital after a small letter (a user
+    name: "TonyZ"; one with a digit, "rmb8090", holds no word counted). An inner capital is a name's ("McClatchy",
+    "DeSantis", "TechCrunch").
     """
     found = _WORD.findall(text)
-    if (found and found[0].lower() in _PROMPT_VERBS) or (len(found) == 1 and _mixes_case(found[0])):
+    if (found and found[0].lower() in _PROMPT_VERBS) or (len(found) == 1 and _ends_as_handle(found[0])):
         return False
     words = [
         _after_particle(word)
@@ -273,9 +293,9 @@ def reads_as_name(text: str) -> bool:
     return 2 * sum(not word[0].islower() or word in _DESK_WORDS for word in words) > len(words)
 
 
-def _mixes_case(word: str) -> bool:
-    """Whether a capital follows a small letter in the word ("TonyZ", "McCoy")."""
-    return any(first.islower() and second.isupper() for first, second in pairwise(word))
+def _ends_as_handle(word: str) -> bool:
+    """Whether the word ends in a capital after a small letter, as a user name does ("TonyZ"; not "McClatchy")."""
+    return len(word) > 1 and word[-2].islower() and word[-1].isupper()
 
 
 def _after_particle(word: str) -> str:
