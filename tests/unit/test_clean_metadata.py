@@ -217,6 +217,11 @@ def test_a_photos_credit_is_no_byline() -> None:
     assert byline_names("Jane Doe; Staff Photographer") == "Jane Doe"
     for name in ("Kathy Anderson", "Profile Staff", "Imogen Poots", "Phoebe Waller-Bridge"):
         assert byline_names(name) == name, name
+    # review24: a credit's words are whole words, and a courtesy credit names its giver, not the name before it
+    for name in ("Jane Photopoulos", "Jane Doe, Nikos Photopoulos", "Jane Doe; Nikos Photopoulos", "Ann Filer"):
+        assert byline_names(name) == name, name
+    assert byline_names("Jane Doe; Image courtesy of NASA") == "Jane Doe"
+    assert byline_names("Jane Doe; Photograph courtesy of the family") == "Jane Doe"
 
 
 def test_a_prompt_and_a_user_name_are_no_name() -> None:

@@ -11,7 +11,7 @@ from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from py3langid.modelio import load_model
 
 from workers.clean.normalize import word_count
-from workers.clean.stopwords import PROSE_MIN_STOPWORDS, any_stoplist, stoplist
+from workers.clean.stopwords import PROSE_MIN_STOPWORDS, any_stoplist
 
 # Characters py3langid reads. Its answer on the first 500 matched its answer on 1,000 and on the whole text for
 # all 2,104 texts tried (AEB page prose and bodies, Reuters stories), and its byte-by-byte walk costs time in
@@ -25,13 +25,13 @@ LANGUAGE_SAMPLE_CHARS = 500
 # language (0.6 would change one page's; those sets were looked at for 0.6-0.8, so they are no blind check of 0.5
 # against them: Benchmarks > Cleaning).
 LANGUAGE_MIN_PROBABILITY = 0.5
-# The least probability py3langid gives the languages with a stoplist, together, for its guess of a language without
-# one to be checked against their words (``_words_agree``): under it py3langid did not weigh a language it could be
-# checked against, and the stopwords (87,314, single letters and syllables among them) would only be read into the
-# language's own words. A round level between the reviewer's right guesses (review23: Luxembourgish, Maltese, Hausa,
-# Somali... at most 0.0014, Venetian; Japanese and Chinese quoting English 0) and Reuters 0-2,999's tables named
-# Nigerian Pidgin (0.18 or more); Reuters 3,000-end's 82 are 0.062 or more (Benchmarks > Cleaning).
-LANGUAGE_CHECKABLE_PROBABILITY = 0.01
+# The guesses checked against the listed languages' words (``_words_agree``): the two py3langid makes of English, the
+# only wrong ones among Reuters' guesses without a stoplist at even odds or more (8 on 0-2,999, 82 on 3,000-end; all
+# `pcm` but one `zxx`). `pcm` (Nigerian Pidgin) is its name for English-lexified text, `zxx` ("no linguistic content")
+# never a language to publish as such. Any other language without a stoplist is left to the probability: the union
+# of the lists holds the short words of most Latin-script languages, and no probability py3langid gives the listed
+# languages told right guesses (Bikol 0.031, Faroese 0.078) from Reuters' wrong ones (0.062 and up: review24).
+LANGUAGE_CHECKED_GUESSES = frozenset(("pcm", "zxx"))
 _LETTERS = re.compile(r"[^\W\d_]+")  # a word of letters: figures are words of no language
 
 
@@ -75,30 +75,20 @@ def guess_language(text: str) -> LanguageGuess:
 
 
 def _words_agree(language: str, sample: str) -> bool:
-    """False when the guess is a language the stage has no stoplist for, py3langid gave the languages with one some
-    of its probability (``LANGUAGE_CHECKABLE_PROBABILITY``), and a fifth or more of the sample's words (of letters;
-    a script without spaces counted two characters a word, as ``word_count`` does) are their stopwords: the sample
-    is written in their words, and py3langid's pick of a language it cannot check over them is unsure.
+    """False when the guess is one py3langid makes of English (``LANGUAGE_CHECKED_GUESSES``) and a fifth or more of the
+    sample's words (of letters; a script without spaces counted two characters a word, as ``word_count`` does) are
+    stopwords of the languages with a stoplist: the sample is written in their words, not in the one named.
 
     The pick that fails is English with figures or a table of figures ("Shr", "vs", "Net", "Record") named Nigerian
-    Pidgin or "no linguistic content": on Reuters, every one of them (0.31-0.71 of their words in the lists, 0.06 or
-    more of py3langid's probability on languages with a stoplist). A sure pick (Hausa, Maltese, Japanese quoting an
-    English sentence) is not checked: the union of the lists holds most short words of any Latin script. A guess
-    with a stoplist is left to the probability (its own stopwords would not tell a short sentence of names from a
-    table: Benchmarks > Cleaning).
+    Pidgin or "no linguistic content": on Reuters, every one of them (0.31-0.71 of their words in the lists). Other
+    guesses are left to the probability: a guess with a stoplist because its own stopwords would not tell a short
+    sentence of names from a table, one without because the lists hold most short words of any Latin script (Hausa,
+    Javanese, Faroese: Benchmarks > Cleaning).
     """
-    if stoplist(language):
+    if language not in LANGUAGE_CHECKED_GUESSES:
         return True
     listed = sum(map(any_stoplist().__contains__, _LETTERS.findall(sample.lower())))
-    return (
-        listed < PROSE_MIN_STOPWORDS * word_count(sample, _LETTERS)
-        or _checkable_probability(sample) < LANGUAGE_CHECKABLE_PROBABILITY
-    )
-
-
-def _checkable_probability(sample: str) -> float:
-    """The probability py3langid gives, together, the languages the stage has a stoplist for."""
-    return sum(probability for language, probability in _identifier().rank(sample) if stoplist(language))
+    return listed < PROSE_MIN_STOPWORDS * word_count(sample, _LETTERS)
 
 
 def detect_language(text: str) -> str | None:

@@ -78,13 +78,16 @@ _PARTICLES = frozenset((
 # A desk's words that bylines write lower-case ("Reuters staff", "Detroit News wire services", "dpa"): a name's.
 _DESK_WORDS = frozenset(("staff", "writer", "writers", "wire", "services", "dpa"))
 # A photo's credit, not a byline's name: the words of L3S-GN1's caption credits ("STAFF PHOTO BY KATHY ANDERSON", "AP
-# Photo/Duane Burleson, File", "Kevork Djansezian, file", "AP Image"): a photo's or an image's word, a file photo's.
-_CREDIT = re.compile(r"\b(?:photo|image)|\bfile\b", re.IGNORECASE)
+# Photo/Duane Burleson, File", "Kevork Djansezian, file", "AP Image"): a photo's or an image's word, a file photo's,
+# whole ("Photographer" is one, "Photopoulos" a name).
+_CREDIT = re.compile(r"\b(?:photo(?:s|graph\w*)?|images?|file)\b", re.IGNORECASE)
 # A credit naming the picture but not who took it ("File", "Getty Images", "AP Photo"; "Photos by John Smith" and
 # "AP Photo/Duane Burleson" name them): the byline search split it off the photographer's name before it at a comma
 # ("Kevork Djansezian, file", "Tim Robberts, Getty Images"). "Staff Photographer" names a role, the name's own.
 _PICTURE = re.compile(r"\b(?:photos?|images?|file)\b", re.IGNORECASE)
-_NAMES_TAKER = re.compile(r"\bby\b|/", re.IGNORECASE)
+# A credit that names who took or gave the picture ("Photos by John Smith", "AP Photo/Duane Burleson", "Image courtesy
+# of NASA"): the name before it is the story's.
+_NAMES_TAKER = re.compile(r"\bby\b|/|\bcourtesy\b", re.IGNORECASE)
 # A byline's label ends at a colon the page writes ("Текст: Венера Ерофеева", "About the Author: RYAN MCNEILL") or
 # at a lower-case "by" ("Analysis by Chris Cillizza"; trafilatura strips a leading "By" itself).
 _LABEL_END = re.compile(r"\bby\s+")
@@ -183,8 +186,8 @@ def _names(author: str, text: Callable[[], str]) -> str | None:
 def _without_credits(parts: list[str]) -> list[str]:
     """The byline's parts without a photo's credit (a word of ``_CREDIT``: "Photos by John Smith", "Staff
     Photographer") and without the photographer named before a credit of the picture alone (``_PICTURE``:
-    "Kevork Djansezian; File"): a credit names who took a picture, the other parts who wrote the story ("Jane Doe;
-    Photos by John Smith")."""
+    "Kevork Djansezian; File"): a credit names who took or gave a picture, the other parts who wrote the story ("Jane
+    Doe; Photos by John Smith", "Jane Doe; Image courtesy of NASA")."""
     kept: list[str] = []
     for part in parts:
         if not _CREDIT.search(part):
