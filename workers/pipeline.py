@@ -29,9 +29,14 @@ from workers.dedup import (
 )
 from workers.dedup.decision import DEFAULT_MODEL, load_model
 from workers.dedup.sketch import Sketch, Sketcher
-from workers.entities import tag_texts
+from workers.entities import cut_mentions, tag_texts
 from workers.intake import read_raw
-from workers.limits import DEADLETTER_PREFIX_BYTES, DEADLETTER_REASON_CHARS, DEADLETTER_RECORD_BYTES
+from workers.limits import (
+    DEADLETTER_PREFIX_BYTES,
+    DEADLETTER_REASON_CHARS,
+    DEADLETTER_RECORD_BYTES,
+    TOPIC_RECORD_BYTES,
+)
 from workers.nlp import Pipelines
 from workers.records import (
     SCHEMA_VERSION,
@@ -375,7 +380,26 @@ class EntitiesStage(BatchedStage):
     @staticmethod
     def _enriched(article: UniqueArticle, entities: list, model: str | None, reason: NlpReason | None) -> Output:
         record = EnrichedArticle(**article, entities=entities, nlp_model=model, nlp_reason=reason)
-        return Output("enriched", article["id"], record)
+        return Output("enriched", article["id"], fit_mentions(record, TOPIC_RECORD_BYTES))
+
+
+def fit_mentions(record: EnrichedArticle, limit: int) -> EnrichedArticle:
+    """``record``, or when it serialises to more than ``limit`` bytes (a long text dense with mentions) the record
+    listing each entity's first mentions, as many per entity as fit, with ``mentions_truncated``: a record over
+    its topic's cap is refused by the broker and stops the worker. Rejected (too_long) if one each does not fit."""
+    if len(codec.dumps(record)) <= limit:
+        return record
+
+    def cut(most: int) -> EnrichedArticle:
+        return {**record, "entities": cut_mentions(record["entities"], most), "mentions_truncated": True}
+
+    fits, over = 1, max((max(len(e["mentions"]), len(e["title_mentions"])) for e in record["entities"]), default=0)
+    if over < fits or len(codec.dumps(cut(fits))) > limit:
+        raise Rejected("too_long", f"the enriched record exceeds {limit} bytes even with one mention per entity")
+    while over - fits > 1:  # the most mentions per entity that fit: fits does, over does not
+        middle = (fits + over) // 2
+        fits, over = (middle, over) if len(codec.dumps(cut(middle))) <= limit else (fits, middle)
+    return cut(fits)
 
 
 def dedup_options(settings: Settings) -> DedupOptions:

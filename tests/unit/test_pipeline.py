@@ -9,6 +9,7 @@ import struct
 from typing import ClassVar
 
 import pytest
+import spacy
 
 from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
@@ -16,6 +17,8 @@ from workers import codec
 from workers.agents import process_counted
 from workers.dedup import DedupIndex
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
+from workers.entities import PATTERNS
+from workers.limits import TOPIC_RECORD_BYTES
 from workers.nlp import Pipelines, load_pipeline
 from workers.pipeline import (
     CleanStage,
@@ -23,10 +26,11 @@ from workers.pipeline import (
     EntitiesStage,
     Message,
     dedup_options,
+    fit_mentions,
     grow_cluster,
     merge_clusters,
 )
-from workers.records import Origin
+from workers.records import Origin, Rejected
 from workers.settings import Settings
 
 
@@ -307,3 +311,51 @@ def test_a_text_longer_than_the_tagger_takes_is_dead_lettered_at_clean_before_de
 def test_the_entities_pipeline_takes_texts_as_long_as_the_clean_stage_lets_through() -> None:
     settings = Settings(max_text_chars=1_500_000)
     assert load_pipeline(settings).max_length == 1_500_000
+
+
+def ruler_pipelines(settings: Settings) -> Pipelines:
+    """Blank English with the project's EntityRuler: tags the listed news names with no model to load."""
+
+    def load(language: str) -> spacy.language.Language:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("entity_ruler").from_disk(PATTERNS)
+        nlp.max_length = settings.max_text_chars
+        return nlp
+
+    return Pipelines(load, ["en"])
+
+
+def dense_enriched(settings: Settings, chars: int) -> tuple[bytes, list[list]]:
+    """A Reuters lead followed by names, up to ``chars`` characters, as the entities stage takes it and enriches it
+    (review24 D1: 1 MB of "ISIS ISIL" made a 9,183,324-byte record, over the 8 MiB topic cap)."""
+    lead = codec.loads(reuters_body_record("dense", 2_000))["body"]
+    body = lead + "\n\n" + ("ISIS ISIL ISIS ISIL. " * (chars // 21))[: chars - len(lead) - 2].strip()
+    [[cleaned]] = CleanStage(settings).process([message(codec.dumps({"id": "dense", "source": "S", "body": body}))])
+    article = {key: value for key, value in cleaned.record.items() if key != "sketch"}  # the dedup stage drops it
+    unique = codec.dumps({**article, "cluster_id": "cl-dense"})
+    return unique, EntitiesStage(settings, ruler_pipelines(settings)).process([message(unique)])
+
+
+def test_an_enriched_record_lists_as_many_mentions_per_entity_as_fit_its_limit(settings: Settings) -> None:
+    [[whole]] = dense_enriched(settings, 20_000)[1]
+    size = len(codec.dumps(whole.record))
+    assert fit_mentions(whole.record, size) is whole.record and "mentions_truncated" not in whole.record
+    cut = fit_mentions(whole.record, size // 2)
+    codec.check("enriched", cut)
+    assert cut["mentions_truncated"] is True and len(codec.dumps(cut)) <= size // 2
+    most = max(len(e["mentions"]) for e in cut["entities"])
+    for full, kept in zip(whole.record["entities"], cut["entities"], strict=True):
+        assert (kept["count"], kept["salience"]) == (full["count"], full["salience"])
+        assert kept["mentions"] == full["mentions"][:most]
+    assert len(codec.dumps(fit_mentions(whole.record, len(codec.dumps(cut)) + 1))) == len(codec.dumps(cut))
+    with pytest.raises(Rejected, match="one mention per entity"):
+        fit_mentions(whole.record, 2_000)
+
+
+@pytest.mark.slow
+def test_an_enriched_record_dense_with_mentions_stays_under_its_topic_cap(settings: Settings) -> None:
+    [[enriched]] = dense_enriched(settings, settings.max_text_chars - 100)[1]
+    assert enriched.destination == "enriched"
+    codec.check("enriched", enriched.record)
+    assert len(codec.dumps(enriched.record)) <= TOPIC_RECORD_BYTES and enriched.record["mentions_truncated"]
+    assert sum(e["count"] for e in enriched.record["entities"]) > 180_000  # 4 names in 21 characters, all counted
