@@ -32,6 +32,7 @@ from workers.dedup.sketch import Sketch, Sketcher
 from workers.entities import cut_mentions, tag_texts
 from workers.intake import read_raw
 from workers.limits import (
+    CLUSTER_RECORD_BYTES,
     DEADLETTER_PREFIX_BYTES,
     DEADLETTER_REASON_CHARS,
     DEADLETTER_RECORD_BYTES,
@@ -307,16 +308,31 @@ def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterM
     """The cluster's record with ``member`` added; a member already there (a replay) changes nothing."""
     if record is not None and any(m["id"] == member["id"] for m in record["members"]):
         return record
-    members = [*record["members"], member] if record else [member]
-    return ClusterRecord(
+    grown = ClusterRecord(
         schema_version=SCHEMA_VERSION,
         cluster_id=cluster_id,
         canonical_id=canonical_of(cluster_id),
-        members=members,
+        members=record["members"] if record else [],
         merged=record["merged"] if record else [],
         merged_into=None,
         updated_at=now_iso(),
     )
+    return with_members(grown, [member], bool(record and record.get("members_truncated")))
+
+
+def with_members(record: ClusterRecord, added: Sequence[ClusterMember], truncated: bool) -> ClusterRecord:
+    """``record`` with the ``added`` members listed after its own while it stays within CLUSTER_RECORD_BYTES (the
+    first member always), and ``members_truncated`` once one is left out: a copy of a story republished without
+    end (or with long urls) must not grow the record past what its topic takes."""
+    members, size = list(record["members"]), len(codec.dumps(record))
+    for member in added:
+        size += len(codec.dumps(member)) + 1
+        if members and size > CLUSTER_RECORD_BYTES:
+            truncated = True
+            break
+        members.append(member)
+    grown: ClusterRecord = {**record, "members": members}
+    return {**grown, "members_truncated": True} if truncated else grown
 
 
 def merge_clusters(
@@ -329,12 +345,9 @@ def merge_clusters(
         return older, None
     now = now_iso()
     known = {m["id"] for m in older["members"]}
-    folded: ClusterRecord = {
-        **older,
-        "members": [*older["members"], *(m for m in younger["members"] if m["id"] not in known)],
-        "merged": [*older["merged"], *younger["merged"], younger_id],
-        "updated_at": now,
-    }
+    folded: ClusterRecord = {**older, "merged": [*older["merged"], *younger["merged"], younger_id], "updated_at": now}
+    truncated = bool(older.get("members_truncated") or younger.get("members_truncated"))
+    folded = with_members(folded, [m for m in younger["members"] if m["id"] not in known], truncated)
     return folded, {**younger, "merged_into": older["cluster_id"], "updated_at": now}
 
 

@@ -166,6 +166,7 @@ class ClusterRecord(TypedDict):
     cluster_id: str
     canonical_id: str
     members: list[ClusterMember]
+    members_truncated: NotRequired[bool]  # set once a member was left out for the record to stay small
     merged: list[str]
     merged_into: str | None
     updated_at: str

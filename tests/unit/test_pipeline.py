@@ -18,7 +18,7 @@ from workers.agents import process_counted
 from workers.dedup import DedupIndex
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
 from workers.entities import PATTERNS
-from workers.limits import TOPIC_RECORD_BYTES
+from workers.limits import CLUSTER_RECORD_BYTES, TOPIC_RECORD_BYTES
 from workers.nlp import Pipelines, load_pipeline
 from workers.pipeline import (
     CleanStage,
@@ -359,3 +359,61 @@ def test_an_enriched_record_dense_with_mentions_stays_under_its_topic_cap(settin
     codec.check("enriched", enriched.record)
     assert len(codec.dumps(enriched.record)) <= TOPIC_RECORD_BYTES and enriched.record["mentions_truncated"]
     assert sum(e["count"] for e in enriched.record["entities"]) > 180_000  # 4 names in 21 characters, all counted
+
+
+def test_a_url_or_source_longer_than_the_raw_schema_takes_is_a_schema_violation(settings: Settings) -> None:
+    record = seed_record(SEED_PAGE_ID)
+    url = "https://x.example/" + "a" * (8192 - 18)
+    for fields, error in (
+        ({"url": url}, "clean"),
+        ({"url": url + "a"}, "schema_violation"),
+        ({"source": "S" * 513}, "schema_violation"),
+    ):
+        [[output]] = CleanStage(settings).process([message(json.dumps({**record, **fields}).encode())])
+        assert output.record.get("error", output.destination) == error
+
+
+def long_url_members(prefix: str, count: int) -> list[dict]:
+    """Copies of one story whose urls are as long as the raw schema takes (review24 D2: such copies grew the
+    clusters record without bound, over the topic's cap)."""
+    url = "https://x.example/" + "a" * (8192 - 30)
+    return [
+        {
+            "id": f"{prefix}{i}",
+            "source": "S",
+            "url": f"{url}{i}",
+            "published_at": None,
+            "revision_of": None,
+            "match": "near" if i else "unique",
+        }
+        for i in range(count)
+    ]
+
+
+def test_a_cluster_record_lists_its_first_members_within_its_limit() -> None:
+    record = None
+    for member in long_url_members("a", 120):
+        record = grow_cluster(record, "cl-a0", member)
+    codec.check("cluster", record)
+    listed = [m["id"] for m in record["members"]]
+    assert record["members_truncated"] is True and listed == [f"a{i}" for i in range(len(listed))]
+    next_one = len(codec.dumps(long_url_members("a", 120)[len(listed)])) + 1
+    assert len(codec.dumps(record)) <= CLUSTER_RECORD_BYTES < len(codec.dumps(record)) + next_one
+    assert grow_cluster(record, "cl-a0", long_url_members("a", 120)[-1])["members"] == record["members"]
+    younger = None
+    for member in long_url_members("b", 10):
+        younger = grow_cluster(younger, "cl-b0", member)
+    assert "members_truncated" not in younger
+    half = {**record, "members": record["members"][: len(listed) - 5]}
+    del half["members_truncated"]
+    grown, _ = merge_clusters(half, younger, "cl-b0")
+    assert [m["id"] for m in grown["members"]] == [*listed[:-5], "b0", "b1", "b2", "b3", "b4"]
+    assert grown["members_truncated"] is True and len(codec.dumps(grown)) <= CLUSTER_RECORD_BYTES
+    folded, last = merge_clusters(record, younger, "cl-b0")
+    codec.check("cluster", folded)
+    assert (folded["members"], folded["members_truncated"], folded["merged"]) == (
+        record["members"],
+        True,
+        ["cl-b0"],
+    )
+    assert last["merged_into"] == "cl-a0"
