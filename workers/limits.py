@@ -9,6 +9,10 @@ from __future__ import annotations
 # The largest message of every topic but the dead-letter one: headroom over the raw size limit the clean stage
 # applies (ENRICH_MAX_MESSAGE_BYTES, 2 MiB), a clean record carries the text only, an enriched one adds entities.
 TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# Room a record leaves under its topic's cap for its key and the record batch's own header.
+RECORD_HEADROOM_BYTES = 4 * 1024
+# What one serialised record of those topics may take (the entities stage cuts an enriched record's mentions to it).
+TOPIC_RECORD_BYTES = TOPIC_MAX_MESSAGE_BYTES - RECORD_HEADROOM_BYTES
 # A dead letter's reason is cut to this many characters: an exception's message can be as long as its input.
 DEADLETTER_REASON_CHARS = 2000
 # Room for everything of a dead letter but its payload: the reason (each character 6 bytes at worst, as \u001f),
@@ -19,7 +23,11 @@ DEADLETTER_OVERHEAD_BYTES = 64 * 1024
 # (padded to a multiple of 4) and never needs escaping; a dead letter carries the shorter of it and the text form.
 DEADLETTER_MAX_MESSAGE_BYTES = 4 * -(-TOPIC_MAX_MESSAGE_BYTES // 3) + DEADLETTER_OVERHEAD_BYTES
 # What one serialised dead letter may take, leaving room for its key and the batch header.
-DEADLETTER_RECORD_BYTES = DEADLETTER_MAX_MESSAGE_BYTES - 4 * 1024
+DEADLETTER_RECORD_BYTES = DEADLETTER_MAX_MESSAGE_BYTES - RECORD_HEADROOM_BYTES
+# What a story cluster's record may take (articles.clusters and the dedup-clusters table's changelog): half a stock
+# broker's default max.message.bytes (1 MiB); the members past it are not listed (the first always is: at most
+# about 60 KiB, its id, url and source at their raw schema's maxLength, each character escaped as \u001f).
+CLUSTER_RECORD_BYTES = 512 * 1024
 # Producers and consumers send and fetch the largest message of any topic.
 CLIENT_MAX_MESSAGE_BYTES = max(TOPIC_MAX_MESSAGE_BYTES, DEADLETTER_MAX_MESSAGE_BYTES)
 # What a dead letter too large for its topic keeps of its payload (a message read from a topic that holds

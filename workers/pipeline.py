@@ -29,9 +29,15 @@ from workers.dedup import (
 )
 from workers.dedup.decision import DEFAULT_MODEL, load_model
 from workers.dedup.sketch import Sketch, Sketcher
-from workers.entities import tag_texts
+from workers.entities import cut_mentions, tag_texts
 from workers.intake import read_raw
-from workers.limits import DEADLETTER_PREFIX_BYTES, DEADLETTER_REASON_CHARS, DEADLETTER_RECORD_BYTES
+from workers.limits import (
+    CLUSTER_RECORD_BYTES,
+    DEADLETTER_PREFIX_BYTES,
+    DEADLETTER_REASON_CHARS,
+    DEADLETTER_RECORD_BYTES,
+    TOPIC_RECORD_BYTES,
+)
 from workers.nlp import Pipelines
 from workers.records import (
     SCHEMA_VERSION,
@@ -302,16 +308,31 @@ def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterM
     """The cluster's record with ``member`` added; a member already there (a replay) changes nothing."""
     if record is not None and any(m["id"] == member["id"] for m in record["members"]):
         return record
-    members = [*record["members"], member] if record else [member]
-    return ClusterRecord(
+    grown = ClusterRecord(
         schema_version=SCHEMA_VERSION,
         cluster_id=cluster_id,
         canonical_id=canonical_of(cluster_id),
-        members=members,
+        members=record["members"] if record else [],
         merged=record["merged"] if record else [],
         merged_into=None,
         updated_at=now_iso(),
     )
+    return with_members(grown, [member], bool(record and record.get("members_truncated")))
+
+
+def with_members(record: ClusterRecord, added: Sequence[ClusterMember], truncated: bool) -> ClusterRecord:
+    """``record`` with the ``added`` members listed after its own while it stays within CLUSTER_RECORD_BYTES (the
+    first member always), and ``members_truncated`` once one is left out: a copy of a story republished without
+    end (or with long urls) must not grow the record past what its topic takes."""
+    members, size = list(record["members"]), len(codec.dumps(record))
+    for member in added:
+        size += len(codec.dumps(member)) + 1
+        if members and size > CLUSTER_RECORD_BYTES:
+            truncated = True
+            break
+        members.append(member)
+    grown: ClusterRecord = {**record, "members": members}
+    return {**grown, "members_truncated": True} if truncated else grown
 
 
 def merge_clusters(
@@ -324,12 +345,9 @@ def merge_clusters(
         return older, None
     now = now_iso()
     known = {m["id"] for m in older["members"]}
-    folded: ClusterRecord = {
-        **older,
-        "members": [*older["members"], *(m for m in younger["members"] if m["id"] not in known)],
-        "merged": [*older["merged"], *younger["merged"], younger_id],
-        "updated_at": now,
-    }
+    folded: ClusterRecord = {**older, "merged": [*older["merged"], *younger["merged"], younger_id], "updated_at": now}
+    truncated = bool(older.get("members_truncated") or younger.get("members_truncated"))
+    folded = with_members(folded, [m for m in younger["members"] if m["id"] not in known], truncated)
     return folded, {**younger, "merged_into": older["cluster_id"], "updated_at": now}
 
 
@@ -375,7 +393,26 @@ class EntitiesStage(BatchedStage):
     @staticmethod
     def _enriched(article: UniqueArticle, entities: list, model: str | None, reason: NlpReason | None) -> Output:
         record = EnrichedArticle(**article, entities=entities, nlp_model=model, nlp_reason=reason)
-        return Output("enriched", article["id"], record)
+        return Output("enriched", article["id"], fit_mentions(record, TOPIC_RECORD_BYTES))
+
+
+def fit_mentions(record: EnrichedArticle, limit: int) -> EnrichedArticle:
+    """``record``, or when it serialises to more than ``limit`` bytes (a long text dense with mentions) the record
+    listing each entity's first mentions, as many per entity as fit, with ``mentions_truncated``: a record over
+    its topic's cap is refused by the broker and stops the worker. Rejected (too_long) if one each does not fit."""
+    if len(codec.dumps(record)) <= limit:
+        return record
+
+    def cut(most: int) -> EnrichedArticle:
+        return {**record, "entities": cut_mentions(record["entities"], most), "mentions_truncated": True}
+
+    fits, over = 1, max((max(len(e["mentions"]), len(e["title_mentions"])) for e in record["entities"]), default=0)
+    if over < fits or len(codec.dumps(cut(fits))) > limit:
+        raise Rejected("too_long", f"the enriched record exceeds {limit} bytes even with one mention per entity")
+    while over - fits > 1:  # the most mentions per entity that fit: fits does, over does not
+        middle = (fits + over) // 2
+        fits, over = (middle, over) if len(codec.dumps(cut(middle))) <= limit else (fits, middle)
+    return cut(fits)
 
 
 def dedup_options(settings: Settings) -> DedupOptions:

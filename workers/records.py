@@ -13,7 +13,8 @@ ErrorCode = Literal[
     "schema_violation",  # the JSON does not match the stage's input schema
     "empty_body",  # the page, text or body holds no words at all
     "no_article",  # the input holds words, but no article: navigation, prompts, a page of links
-    "too_long",  # the cleaned text or title is longer than ENRICH_MAX_TEXT_CHARS (spaCy's max_length)
+    "too_long",  # the cleaned text or title is longer than ENRICH_MAX_TEXT_CHARS (spaCy's max_length), or its
+    # enriched record exceeds its topic's cap even with one mention listed per entity
     "internal_error",  # a bug: the stage raised on this record
 ]
 MatchKind = Literal["exact", "near", "revision"]
@@ -129,6 +130,7 @@ class EnrichedArticle(UniqueArticle):
     entities: list[Entity]
     nlp_model: str | None
     nlp_reason: NlpReason | None
+    mentions_truncated: NotRequired[bool]  # set when the mentions listed were cut for the record to fit its topic
 
 
 class DuplicateArticle(CleanArticle):
@@ -164,6 +166,7 @@ class ClusterRecord(TypedDict):
     cluster_id: str
     canonical_id: str
     members: list[ClusterMember]
+    members_truncated: NotRequired[bool]  # set once a member was left out for the record to stay small
     merged: list[str]
     merged_into: str | None
     updated_at: str

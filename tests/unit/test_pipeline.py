@@ -9,6 +9,7 @@ import struct
 from typing import ClassVar
 
 import pytest
+import spacy
 
 from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
@@ -16,6 +17,8 @@ from workers import codec
 from workers.agents import process_counted
 from workers.dedup import DedupIndex
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
+from workers.entities import PATTERNS
+from workers.limits import CLUSTER_RECORD_BYTES, TOPIC_RECORD_BYTES
 from workers.nlp import Pipelines, load_pipeline
 from workers.pipeline import (
     CleanStage,
@@ -23,10 +26,11 @@ from workers.pipeline import (
     EntitiesStage,
     Message,
     dedup_options,
+    fit_mentions,
     grow_cluster,
     merge_clusters,
 )
-from workers.records import Origin
+from workers.records import Origin, Rejected
 from workers.settings import Settings
 
 
@@ -307,3 +311,109 @@ def test_a_text_longer_than_the_tagger_takes_is_dead_lettered_at_clean_before_de
 def test_the_entities_pipeline_takes_texts_as_long_as_the_clean_stage_lets_through() -> None:
     settings = Settings(max_text_chars=1_500_000)
     assert load_pipeline(settings).max_length == 1_500_000
+
+
+def ruler_pipelines(settings: Settings) -> Pipelines:
+    """Blank English with the project's EntityRuler: tags the listed news names with no model to load."""
+
+    def load(language: str) -> spacy.language.Language:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("entity_ruler").from_disk(PATTERNS)
+        nlp.max_length = settings.max_text_chars
+        return nlp
+
+    return Pipelines(load, ["en"])
+
+
+def dense_enriched(settings: Settings, chars: int) -> tuple[bytes, list[list]]:
+    """A Reuters lead followed by names, up to ``chars`` characters, as the entities stage takes it and enriches it
+    (review24 D1: 1 MB of "ISIS ISIL" made a 9,183,324-byte record, over the 8 MiB topic cap)."""
+    lead = codec.loads(reuters_body_record("dense", 2_000))["body"]
+    body = lead + "\n\n" + ("ISIS ISIL ISIS ISIL. " * (chars // 21))[: chars - len(lead) - 2].strip()
+    [[cleaned]] = CleanStage(settings).process([message(codec.dumps({"id": "dense", "source": "S", "body": body}))])
+    article = {key: value for key, value in cleaned.record.items() if key != "sketch"}  # the dedup stage drops it
+    unique = codec.dumps({**article, "cluster_id": "cl-dense"})
+    return unique, EntitiesStage(settings, ruler_pipelines(settings)).process([message(unique)])
+
+
+def test_an_enriched_record_lists_as_many_mentions_per_entity_as_fit_its_limit(settings: Settings) -> None:
+    [[whole]] = dense_enriched(settings, 20_000)[1]
+    size = len(codec.dumps(whole.record))
+    assert fit_mentions(whole.record, size) is whole.record and "mentions_truncated" not in whole.record
+    cut = fit_mentions(whole.record, size // 2)
+    codec.check("enriched", cut)
+    assert cut["mentions_truncated"] is True and len(codec.dumps(cut)) <= size // 2
+    most = max(len(e["mentions"]) for e in cut["entities"])
+    for full, kept in zip(whole.record["entities"], cut["entities"], strict=True):
+        assert (kept["count"], kept["salience"]) == (full["count"], full["salience"])
+        assert kept["mentions"] == full["mentions"][:most]
+    assert len(codec.dumps(fit_mentions(whole.record, len(codec.dumps(cut)) + 1))) == len(codec.dumps(cut))
+    with pytest.raises(Rejected, match="one mention per entity"):
+        fit_mentions(whole.record, 2_000)
+
+
+@pytest.mark.slow
+def test_an_enriched_record_dense_with_mentions_stays_under_its_topic_cap(settings: Settings) -> None:
+    [[enriched]] = dense_enriched(settings, settings.max_text_chars - 100)[1]
+    assert enriched.destination == "enriched"
+    codec.check("enriched", enriched.record)
+    assert len(codec.dumps(enriched.record)) <= TOPIC_RECORD_BYTES and enriched.record["mentions_truncated"]
+    assert sum(e["count"] for e in enriched.record["entities"]) > 180_000  # 4 names in 21 characters, all counted
+
+
+def test_a_url_or_source_longer_than_the_raw_schema_takes_is_a_schema_violation(settings: Settings) -> None:
+    record = seed_record(SEED_PAGE_ID)
+    url = "https://x.example/" + "a" * (8192 - 18)
+    for fields, error in (
+        ({"url": url}, "clean"),
+        ({"url": url + "a"}, "schema_violation"),
+        ({"source": "S" * 513}, "schema_violation"),
+    ):
+        [[output]] = CleanStage(settings).process([message(json.dumps({**record, **fields}).encode())])
+        assert output.record.get("error", output.destination) == error
+
+
+def long_url_members(prefix: str, count: int) -> list[dict]:
+    """Copies of one story whose urls are as long as the raw schema takes (review24 D2: such copies grew the
+    clusters record without bound, over the topic's cap)."""
+    url = "https://x.example/" + "a" * (8192 - 30)
+    return [
+        {
+            "id": f"{prefix}{i}",
+            "source": "S",
+            "url": f"{url}{i}",
+            "published_at": None,
+            "revision_of": None,
+            "match": "near" if i else "unique",
+        }
+        for i in range(count)
+    ]
+
+
+def test_a_cluster_record_lists_its_first_members_within_its_limit() -> None:
+    record = None
+    for member in long_url_members("a", 120):
+        record = grow_cluster(record, "cl-a0", member)
+    codec.check("cluster", record)
+    listed = [m["id"] for m in record["members"]]
+    assert record["members_truncated"] is True and listed == [f"a{i}" for i in range(len(listed))]
+    next_one = len(codec.dumps(long_url_members("a", 120)[len(listed)])) + 1
+    assert len(codec.dumps(record)) <= CLUSTER_RECORD_BYTES < len(codec.dumps(record)) + next_one
+    assert grow_cluster(record, "cl-a0", long_url_members("a", 120)[-1])["members"] == record["members"]
+    younger = None
+    for member in long_url_members("b", 10):
+        younger = grow_cluster(younger, "cl-b0", member)
+    assert "members_truncated" not in younger
+    half = {**record, "members": record["members"][: len(listed) - 5]}
+    del half["members_truncated"]
+    grown, _ = merge_clusters(half, younger, "cl-b0")
+    assert [m["id"] for m in grown["members"]] == [*listed[:-5], "b0", "b1", "b2", "b3", "b4"]
+    assert grown["members_truncated"] is True and len(codec.dumps(grown)) <= CLUSTER_RECORD_BYTES
+    folded, last = merge_clusters(record, younger, "cl-b0")
+    codec.check("cluster", folded)
+    assert (folded["members"], folded["members_truncated"], folded["merged"]) == (
+        record["members"],
+        True,
+        ["cl-b0"],
+    )
+    assert last["merged_into"] == "cl-a0"

@@ -18,6 +18,7 @@ from workers.records import Entity
 __all__ = [
     "PATTERNS",
     "VARIANTS",
+    "cut_mentions",
     "load_variants",
     "patterns_of",
     "resolve_entities",
@@ -74,3 +75,9 @@ def tag_texts(
 def spans_of(doc: Any) -> list[Span]:
     """A tagged doc's entity spans: character offsets and label."""
     return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+def cut_mentions(entities: Sequence[Entity], most: int) -> list[Entity]:
+    """The entities with at most their first ``most`` mentions listed in the text and in the title; their counts
+    stay whole, so a record cut to fit its topic still ranks and counts every mention."""
+    return [{**e, "mentions": e["mentions"][:most], "title_mentions": e["title_mentions"][:most]} for e in entities]
