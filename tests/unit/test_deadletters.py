@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 from datetime import UTC, datetime
 
 import pytest
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    TopicAuthorizationFailedError,
+    UnsupportedVersionError,
+)
 
 from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.unit.test_pipeline import message
@@ -17,7 +24,7 @@ from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, DEADLETTER_REASON_CHARS
 from workers.pipeline import CleanStage, dead_letter
 from workers.records import Rejected
 from workers.settings import Settings
-from workers.topics import topic_configs
+from workers.topics import _raise_message_caps, topic_configs
 
 
 def letter(payload: bytes, code: str = "invalid_json", stage: str = "clean") -> dict:
@@ -91,3 +98,23 @@ def test_a_dead_letter_keeps_and_is_keyed_by_an_id_only_of_a_length_the_schema_t
     assert (output.record["error"], output.record["id"]) == ("schema_violation", kept)
     assert output.key == (kept or "articles.raw:9")
     assert codec.loads(original_bytes(output.record)) == record
+
+
+class RefusingAdmin:
+    """An admin client whose broker refuses the whole DescribeConfigs request (an old broker, a proxy, no right)."""
+
+    def __init__(self, error: KafkaError) -> None:
+        self.error = error
+
+    async def describe_configs(self, resources: list) -> list:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [UnsupportedVersionError(), TopicAuthorizationFailedError(), KafkaConnectionError()])
+def test_a_broker_refusing_to_describe_the_dead_letter_topic_is_a_warning_not_a_stopped_worker(
+    error: KafkaError, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(metrics_port=0)
+    asyncio.run(_raise_message_caps(RefusingAdmin(error), settings, [settings.topic_deadletter]))  # type: ignore[arg-type]
+    [warning] = [r for r in caplog.records if r.name == "workers.topics"]
+    assert warning.levelname == "WARNING" and type(error).__name__ in warning.getMessage()
