@@ -59,6 +59,13 @@ def origin_of(event: EventT) -> Origin:
     )
 
 
+def message_of(event: EventT) -> Message:
+    """The stage's input for an event. A record with a null value (a tombstone, which Faust passes as None) is an
+    empty payload, so that it becomes an ordinary dead letter instead of breaking the dead-letter builder."""
+    value = event.value
+    return Message(b"" if value is None else value, origin_of(event))
+
+
 class StageAgent:
     """Runs one stage for a Faust agent: off-loop processing, publishing, metrics."""
 
@@ -116,7 +123,7 @@ class StageAgent:
 
     async def _handle(self, events: Sequence[EventT]) -> None:
         stage = await self.start()
-        messages = [Message(event.value, origin_of(event)) for event in events]
+        messages = [message_of(event) for event in events]
         metrics.MESSAGES_IN.labels(self.name).inc(len(messages))
         metrics.BATCH_SIZE.labels(self.name).observe(len(messages))
         started = time.perf_counter()

@@ -13,6 +13,8 @@ import orjson
 from workers.records import Rejected
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# The id's length bound when the schema sets none: what ``workers.limits`` sizes a dead letter's overhead for.
+DEFAULT_MAX_ID_CHARS = 512
 SchemaName = Literal["raw", "clean", "unique", "enriched", "duplicate", "deadletter", "cluster"]
 
 
@@ -49,6 +51,12 @@ def payload_text(payload: bytes) -> tuple[str, Literal["utf-8", "base64"]]:
 @cache
 def _schemas() -> dict[str, Any]:
     return {path.stem: orjson.loads(path.read_bytes()) for path in sorted(SCHEMA_DIR.glob("*.json"))}
+
+
+@cache
+def max_id_chars() -> int:
+    """The longest id the schemas take (the raw id's ``maxLength``, 512 if a later schema drops it)."""
+    return int(_schemas()["common"]["$defs"]["id"].get("maxLength", DEFAULT_MAX_ID_CHARS))
 
 
 @cache

@@ -93,7 +93,7 @@ def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str
     payload, encoding = codec.payload_text(message.payload)
     record = DeadLetter(
         schema_version=SCHEMA_VERSION,
-        id=article_id or error.article_id,
+        id=letter_id(article_id or error.article_id),
         stage=stage,
         error=error.code,
         reason=error.reason[:DEADLETTER_REASON_CHARS],
@@ -105,6 +105,12 @@ def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str
     if len(codec.dumps(record)) > DEADLETTER_RECORD_BYTES:
         record = truncated(record, message.payload)
     return Output("deadletter", record["id"] or f"{message.origin['topic']}:{message.origin['offset']}", record)
+
+
+def letter_id(article_id: object) -> str | None:
+    """The id a dead letter keeps and is keyed by: only one the schema could take, as a huge or misshapen id (which
+    is why a record is refused) could push the letter past its topic's cap; without it the key is topic:offset."""
+    return article_id if isinstance(article_id, str) and len(article_id) <= codec.max_id_chars() else None
 
 
 def truncated(record: DeadLetter, payload: bytes) -> DeadLetter:

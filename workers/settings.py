@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workers.limits import TOPIC_MAX_MESSAGE_BYTES
+
 Stage = Literal["clean", "dedup", "entities"]
 STAGES: tuple[Stage, ...] = ("clean", "dedup", "entities")
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -108,8 +110,14 @@ class Settings(BaseSettings):
     )
 
     # Input limits
+    # At most half the topics' cap: a clean record carries what it read from the raw message (text, title, url, each
+    # at most the message's bytes, together about it) and a sketch; the other half is room for them under the cap.
     max_message_bytes: int = Field(
-        2 * 1024 * 1024, ge=1024, description="Raw messages larger than this are dead-lettered"
+        2 * 1024 * 1024,
+        ge=1024,
+        le=TOPIC_MAX_MESSAGE_BYTES // 2,
+        description="Raw messages larger than this are dead-lettered; at most half the topics' cap "
+        f"({TOPIC_MAX_MESSAGE_BYTES // 2})",
     )
 
     # Clean

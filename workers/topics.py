@@ -6,7 +6,7 @@ import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, TOPIC_MAX_MESSAGE_BYTES
 from workers.security import client_options
@@ -86,9 +86,18 @@ async def ensure_topics(settings: Settings) -> list[str]:
 async def _raise_message_caps(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:
     """Raise ``max.message.bytes`` where an existing topic takes less than ``topic_configs`` asks. AlterConfigs
     replaces a topic's whole set of configs, so the configs set on the topic (retention, compaction) go with it.
-    A broker that refuses (no DescribeConfigs or AlterConfigs right) gets a warning, not a stopped worker."""
+    A broker that refuses (no DescribeConfigs or AlterConfigs right, for a topic or the whole request: an old
+    broker, a proxy, an authorization error) gets a warning, not a stopped worker."""
     if not names:
         return
+    try:
+        await _raise_caps(admin, settings, names)
+    except KafkaError as exc:
+        log.warning("cannot check or raise %s of topics %s (%s: %s)", MAX_MESSAGE_BYTES, names, type(exc).__name__, exc)
+
+
+async def _raise_caps(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:
+    """``_raise_message_caps``' work, whose per-topic refusals the broker reports in its responses."""
     described = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name) for name in names])
     for response in described:
         for code, message, _type, name, entries in response.resources:

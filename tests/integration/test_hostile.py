@@ -3,12 +3,19 @@ reason, the worker survives all of it, and its peak memory is reported."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import time
 from pathlib import Path
 
+from aiokafka import AIOKafkaProducer
+
+from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.hostile import hostile_messages
 from tests.integration.conftest import produce, read_topic
+from workers.kafka_io import wait_committed
+from workers.security import client_options
 from workers.settings import Settings
 
 WAIT = 240  # seconds: 20 messages, two of them megabytes, through every stage on a shared machine
@@ -54,3 +61,27 @@ def test_hostile_corpus_through_the_broker(pipeline_settings: Settings, start_wo
     )
     assert worker.alive(), worker.log.read_text()[-3000:]
     print(f"\nhostile corpus: worker peak RSS {peak_rss_mib(worker.process.pid):.0f} MiB")
+
+
+async def produce_tombstone(settings: Settings, topic: str) -> None:
+    """Publish one record with a null value (a tombstone, as a compacting producer upstream writes)."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", **client_options(settings))
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=None, key=b"gone")
+    finally:
+        await producer.stop()
+
+
+def test_a_null_valued_record_is_one_dead_letter_and_committed_past(pipeline_settings: Settings, start_worker) -> None:
+    """Faust passes a tombstone's value as None: the clean worker dead-letters it and goes on (it exited 75 and
+    read it again, for ever)."""
+    settings = pipeline_settings
+    asyncio.run(produce_tombstone(settings, settings.topic_raw))
+    produce(settings, settings.topic_raw, [json.dumps(seed_record(SEED_PAGE_ID)).encode()])
+    worker = start_worker(settings, "clean")
+    asyncio.run(wait_committed(settings, {settings.topic_raw: settings.consumer_group(("clean",))}, WAIT))
+    [letter] = read_topic(settings, settings.topic_deadletter, 1, 30)
+    assert (letter["error"], letter["payload"], letter["id"], letter["stage"]) == ("invalid_json", "", None, "clean")
+    assert [record["id"] for record in read_topic(settings, settings.topic_clean, 1, 30)] == [SEED_PAGE_ID]
+    assert worker.alive()

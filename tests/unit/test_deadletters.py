@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import json
 from datetime import UTC, datetime
 
 import pytest
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    TopicAuthorizationFailedError,
+    UnsupportedVersionError,
+)
 
+from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.unit.test_pipeline import message
 from workers import codec
 from workers.deadletters import ReplayFilter, original_bytes
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, DEADLETTER_REASON_CHARS, TOPIC_MAX_MESSAGE_BYTES
-from workers.pipeline import dead_letter
+from workers.pipeline import CleanStage, dead_letter
 from workers.records import Rejected
 from workers.settings import Settings
-from workers.topics import topic_configs
+from workers.topics import _raise_message_caps, topic_configs
 
 
 def letter(payload: bytes, code: str = "invalid_json", stage: str = "clean") -> dict:
@@ -75,3 +84,37 @@ def test_a_message_larger_than_any_topic_cap_keeps_a_prefix_its_size_and_sha256(
     assert base64.b64decode(record["payload"]) == payload[: len(base64.b64decode(record["payload"]))]
     with pytest.raises(ValueError, match="prefix"):
         original_bytes(record)
+
+
+@pytest.mark.parametrize(("given", "kept"), [("x" * 512, "x" * 512), ("x" * 513, None), ("x" * 1_500_000, None)])
+def test_a_dead_letter_keeps_and_is_keyed_by_an_id_only_of_a_length_the_schema_takes(
+    given: str, kept: str | None
+) -> None:
+    """A raw id the schema refuses for its length could push the letter past its topic's cap (as the key too): it
+    is dropped, and the letter is keyed by its topic and offset as an unreadable record's is."""
+    record = {**seed_record(SEED_PAGE_ID), "id": given, "source": ""}  # refused by the schema for its source too
+    [[output]] = CleanStage(Settings(metrics_port=0)).process([message(json.dumps(record).encode(), offset=9)])
+    codec.check("deadletter", output.record)
+    assert (output.record["error"], output.record["id"]) == ("schema_violation", kept)
+    assert output.key == (kept or "articles.raw:9")
+    assert codec.loads(original_bytes(output.record)) == record
+
+
+class RefusingAdmin:
+    """An admin client whose broker refuses the whole DescribeConfigs request (an old broker, a proxy, no right)."""
+
+    def __init__(self, error: KafkaError) -> None:
+        self.error = error
+
+    async def describe_configs(self, resources: list) -> list:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [UnsupportedVersionError(), TopicAuthorizationFailedError(), KafkaConnectionError()])
+def test_a_broker_refusing_to_describe_the_dead_letter_topic_is_a_warning_not_a_stopped_worker(
+    error: KafkaError, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(metrics_port=0)
+    asyncio.run(_raise_message_caps(RefusingAdmin(error), settings, [settings.topic_deadletter]))  # type: ignore[arg-type]
+    [warning] = [r for r in caplog.records if r.name == "workers.topics"]
+    assert warning.levelname == "WARNING" and type(error).__name__ in warning.getMessage()

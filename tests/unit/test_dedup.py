@@ -308,6 +308,27 @@ def test_the_merges_of_an_entry_left_out_of_a_restored_index_are_kept(unreadable
     assert (replayed.cluster_id, replayed.merged) == ("cl-first", ("cl-second",))
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [{"cluster_id": None}, {"cluster_id": 7}, {"merged": [None]}, {"merged": "cl-second"}, {"merged": {"a": 1}}],
+)
+def test_the_damaged_merges_of_an_entry_left_out_of_a_restored_index_are_skipped(damage: dict[str, object]) -> None:
+    """An entry left out as unreadable had no field checked: damaged merges (no cluster id, a merged that is no list
+    of ids) are skipped, not raised on nor merged letter by letter; the copy read again merges the clusters again."""
+    index = DedupIndex(DedupOptions(window_seconds=3600))
+    entries = [(a, index.decide(a, content_hash(t), t, 0.0)[1]) for a, t in merge_scenario()]
+    whole = entries[2][1]
+    whole["sketch"] = "garbage"
+    whole.update(damage)  # type: ignore[typeddict-item]
+    if whole["cluster_id"] is None:
+        del whole["cluster_id"]  # type: ignore[misc]
+    restored = DedupIndex(DedupOptions(window_seconds=3600))
+    assert restored.reset(entries) == ["whole"]
+    assert decide(restored, "exact-second", text_of(STORY[3:]), at=1.0).cluster_id == "cl-second"
+    replayed = restored.decide(*[(a, content_hash(t), t, 0.0) for a, t in merge_scenario()][2])[0]
+    assert (replayed.cluster_id, replayed.merged) == ("cl-first", ("cl-second",))
+
+
 def test_entries_persisted_before_the_figure_keys_restore_and_still_catch_copies() -> None:
     """A sketch of the form before the figure keys (main's before the eighth round) reads back without them."""
     index = DedupIndex(OPTIONS)

@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import struct
+from types import SimpleNamespace
 from typing import ClassVar
 
 import pytest
@@ -14,7 +15,7 @@ import spacy
 from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
 from workers import codec
-from workers.agents import process_counted
+from workers.agents import message_of, process_counted
 from workers.dedup import DedupIndex
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
 from workers.entities import PATTERNS
@@ -212,6 +213,29 @@ def claiming_more_names_than_kept(record: dict) -> str:
     added = FACTS_KEPT + 1 - struct.unpack_from("<I", data, 16)[0]
     data[16:20] = struct.pack("<I", FACTS_KEPT + 1)
     return base64.b64encode(data[:names_end] + bytes(4 * added) + data[names_end:]).decode()
+
+
+@pytest.mark.parametrize("stage_name", ["clean", "dedup", "entities"])
+def test_a_null_valued_record_becomes_one_dead_letter_at_every_stage(settings: Settings, stage_name: str) -> None:
+    """A tombstone (Faust passes its value as None) is an empty payload: an ordinary dead letter, not a TypeError in
+    the dead-letter builder outside the per-record guard (the worker would exit and read it again, for ever)."""
+    stage = {
+        "clean": lambda: CleanStage(settings),
+        "dedup": lambda: DedupStage(settings),
+        "entities": lambda: EntitiesStage(
+            settings, Pipelines(lambda language: BrokenNlp(), ["en"], {"en": BrokenNlp()})
+        ),
+    }[stage_name]()
+    kafka_message = SimpleNamespace(topic="articles.raw", partition=2, offset=41, timestamp=1_700_000_000.0)
+    [[output]] = stage.process([message_of(SimpleNamespace(value=None, message=kafka_message))])
+    codec.check("deadletter", output.record)
+    assert (output.destination, output.record["payload"]) == ("deadletter", "")
+    assert output.record["origin"] == {
+        "topic": "articles.raw",
+        "partition": 2,
+        "offset": 41,
+        "timestamp_ms": 1_700_000_000_000,
+    }
 
 
 def test_entities_stage_isolates_failures_per_record(settings: Settings) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
+from workers.limits import TOPIC_MAX_MESSAGE_BYTES
 from workers.settings import Settings
 
 
@@ -20,6 +21,14 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENRICH_DEDUP_THRESHOLD", "1.5")
     with pytest.raises(ValueError, match="dedup_threshold"):
         Settings()
+
+
+def test_the_raw_size_limit_leaves_a_clean_record_room_under_the_topics_cap() -> None:
+    """A raw message the clean stage takes yields a clean record within the clean topic's cap."""
+    half = TOPIC_MAX_MESSAGE_BYTES // 2
+    assert Settings(max_message_bytes=half).max_message_bytes == half
+    with pytest.raises(ValueError, match="max_message_bytes"):
+        Settings(max_message_bytes=half + 1)
 
 
 SASL = {"security_protocol": "SASL_PLAINTEXT", "sasl_username": "enrich"}

@@ -15,6 +15,7 @@ canonical one of the story): the decision names the clusters merged, and later c
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from workers.dedup.sketch import (
 )
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Article",
@@ -287,10 +290,16 @@ class DedupIndex:
         """Merge the clusters the entries merged, in their order (a merged cluster may have been merged again)."""
         for article_id, entry in entries:
             merged = entry.get("merged") or []  # entries written before merges existed have none
-            if merged:
-                self._merges[article_id] = tuple(merged)
-                for cluster_id in merged:
-                    self._merge(self._root(canonical_of(entry["cluster_id"])), self._root(canonical_of(cluster_id)))
+            if not merged:
+                continue
+            into = entry.get("cluster_id")
+            if not (isinstance(into, str) and isinstance(merged, list) and all(isinstance(c, str) for c in merged)):
+                # An entry left out as unreadable had no field checked: a damaged one loses its merges, not the owner.
+                log.warning("restore skips the merges of %r: cluster_id or merged is damaged", article_id)
+                continue
+            self._merges[article_id] = tuple(merged)
+            for cluster_id in merged:
+                self._merge(self._root(canonical_of(into)), self._root(canonical_of(cluster_id)))
 
     def _read_sketches(
         self, entries: list[tuple[str, IndexEntry]]
