@@ -10,6 +10,7 @@ from typing import Any, Literal
 import jsonschema_rs
 import orjson
 
+from workers.limits import DEADLETTER_PAYLOAD_BYTES
 from workers.records import Rejected
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -37,15 +38,17 @@ def loads(payload: bytes | str) -> Any:
 
 
 def payload_text(payload: bytes) -> tuple[str, Literal["utf-8", "base64"]]:
-    """The payload as text for a dead letter, in whichever form is shorter as JSON: the text when it is UTF-8
-    (escaping makes a quote 2 bytes, a control character 6), else base64 (4 bytes per 3, never escaped), so a dead
-    letter's payload is never more than base64's 4/3 of the message and the dead-letter topic can take it."""
-    encoded = base64.b64encode(payload).decode("ascii")
+    """The payload as text for a dead letter: the text itself when it is UTF-8 and fits the room a dead letter has
+    for a payload escaped (``DEADLETTER_PAYLOAD_BYTES``: the largest message of a topic as base64), so an operator
+    reads it as sent; else base64, which takes 4 bytes per 3 and is never escaped (escaping makes a quote 2 bytes, a
+    control character 6), so any message of a topic has a dead letter that fits."""
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
-        return encoded, "base64"
-    return (text, "utf-8") if len(orjson.dumps(text)) <= len(encoded) + 2 else (encoded, "base64")
+        return base64.b64encode(payload).decode("ascii"), "base64"
+    if len(orjson.dumps(text)) - 2 <= DEADLETTER_PAYLOAD_BYTES:  # its quotes aside
+        return text, "utf-8"
+    return base64.b64encode(payload).decode("ascii"), "base64"
 
 
 @cache

@@ -19,9 +19,11 @@ DEADLETTER_REASON_CHARS = 2000
 # the id (512 characters, as much), the origin (a topic name of at most 249 characters), the fixed fields, the key
 # and the record batch's own header. About 17 KiB at worst; 64 KiB leaves room for a field added later.
 DEADLETTER_OVERHEAD_BYTES = 64 * 1024
-# The dead-letter topic takes any message of the other topics whole: base64 carries 3 bytes in 4 characters
-# (padded to a multiple of 4) and never needs escaping; a dead letter carries the shorter of it and the text form.
-DEADLETTER_MAX_MESSAGE_BYTES = 4 * -(-TOPIC_MAX_MESSAGE_BYTES // 3) + DEADLETTER_OVERHEAD_BYTES
+# The room a dead letter's payload has, its quotes aside: the largest message of the other topics as base64 (3 bytes
+# in 4 characters, padded to a multiple of 4, never escaped). A payload goes as text when that fits, else base64.
+DEADLETTER_PAYLOAD_BYTES = 4 * -(-TOPIC_MAX_MESSAGE_BYTES // 3)
+# The dead-letter topic takes any message of the other topics whole.
+DEADLETTER_MAX_MESSAGE_BYTES = DEADLETTER_PAYLOAD_BYTES + DEADLETTER_OVERHEAD_BYTES
 # What one serialised dead letter may take, leaving room for its key and the batch header.
 DEADLETTER_RECORD_BYTES = DEADLETTER_MAX_MESSAGE_BYTES - RECORD_HEADROOM_BYTES
 # What a story cluster's record may take (articles.clusters and the dedup-clusters table's changelog): half a stock

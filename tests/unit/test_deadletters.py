@@ -69,9 +69,15 @@ def test_any_message_a_topic_takes_has_a_whole_dead_letter_under_the_dead_letter
     assert len(record["reason"]) == DEADLETTER_REASON_CHARS
 
 
-def test_text_is_kept_as_text_when_it_is_the_shorter_form() -> None:
-    record, _ = fitted_letter("caf\u00e9 \u2014 plain text".encode() * 1000)
-    assert record["payload_encoding"] == "utf-8"
+@pytest.mark.parametrize(
+    "payload",
+    [b'{"id": "", "url": ""}', "caf\u00e9 \u2014 plain text".encode() * 1000, b'"' * (2 * 1024 * 1024)],
+    ids=["a_small_record", "plain_text", "2_MiB_of_quotes"],
+)
+def test_a_message_that_fits_as_text_is_kept_as_text(payload: bytes) -> None:
+    """An operator reads a dead letter's message as it was sent, quotes and all, whenever its escaped text fits."""
+    record, _ = fitted_letter(payload)
+    assert record["payload_encoding"] == "utf-8" and record["payload"].encode() == payload
 
 
 def test_a_message_larger_than_any_topic_cap_keeps_a_prefix_its_size_and_sha256() -> None:
