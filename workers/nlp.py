@@ -32,7 +32,7 @@ def require_installed(settings: Settings) -> None:
     package, else a path): a worker checks before it starts, as its entities stage loads the model only later."""
     from spacy.util import is_package
 
-    names = tuple(dict.fromkeys(settings.language_models["en"]))
+    names = settings.language_models["en"]  # without repeats or empty names
     if not any(is_package(name) or Path(name).exists() for name in names):
         raise ModelUnavailable(f"no spaCy pipeline is installed (tried {' and '.join(map(repr, names))})")
 

@@ -305,32 +305,24 @@ class DedupIndex:
         self, entries: list[tuple[str, IndexEntry]]
     ) -> tuple[list[tuple[str, IndexEntry]], Sketches | None, list[str]]:
         """The entries whose sketch ``Sketch.from_text`` reads, their sketches (None if none is left), and the ids of
-        those whose sketch it refuses (read one by one only when the batch holds one)."""
+        those whose sketch it refuses (each read once, one by one, only when the batch holds one)."""
         if not entries:
             return entries, None, []
         try:
             return entries, Sketches.from_texts([e["sketch"] for _, e in entries], self.options.num_perm), []
-        except (ValueError, TypeError):  # TypeError: a sketch that is no text (None, a number)
-            reads = [self._reads(e["sketch"]) for _, e in entries]
-            readable = [item for item, ok in zip(entries, reads, strict=True) if ok]
-            sketches = (
-                Sketches.from_texts([e["sketch"] for _, e in readable], self.options.num_perm) if readable else None
-            )
-            return (
-                readable,
-                sketches,
-                [article_id for (article_id, _), ok in zip(entries, reads, strict=True) if not ok],
-            )
+        except (ValueError, TypeError):  # TypeError: the batch reader given a sketch that is no text (None, a number)
+            read = [self._read(e["sketch"]) for _, e in entries]
+            readable = [(item, sketch) for item, sketch in zip(entries, read, strict=True) if sketch is not None]
+            sketches = Sketches.of([sketch for _, sketch in readable], self.options.num_perm) if readable else None
+            gone = [article_id for (article_id, _), sketch in zip(entries, read, strict=True) if sketch is None]
+            return [item for item, _ in readable], sketches, gone
 
-    def _reads(self, form: object) -> bool:
-        """Whether ``Sketch.from_text`` reads the form (a persisted entry's: it may be damaged into anything)."""
-        if not isinstance(form, str):
-            return False
+    def _read(self, form: object) -> Sketch | None:
+        """The sketch of a persisted entry's form (it may be damaged into anything), or None."""
         try:
-            Sketch.from_text(form, self.options.num_perm)
+            return Sketch.from_text(form, self.options.num_perm)  # type: ignore[arg-type]
         except ValueError:
-            return False
-        return True
+            return None
 
     def _shared_id(self, article_id: str, canonical_id: str) -> str:
         """The canonical id as a string the index already holds (its own id, or the canonical row's), to save memory."""

@@ -139,7 +139,10 @@ class Sketch:
         """The sketch ``to_text`` wrote. Sketches written before paragraphs (or the lead, or the figures) were kept
         have none; facts of the oldest form (bare 16-bit hashes, no context) are dropped. A ValueError for a text that
         is not base64, too short to hold the header and the signature, or of no form's length for its header
-        (``_form_of``): no sketch of ``num_perm`` values, and noise must not be read as one."""
+        (``_form_of``), or for no text at all (a persisted entry damaged into None or a number): no sketch of
+        ``num_perm`` values, and noise must not be read as one."""
+        if not isinstance(text, str):
+            raise ValueError(f"a sketch's text form is a str, not {type(text).__name__}")
         raw = binascii.a2b_base64(text)  # binascii.Error, a ValueError, for a text that is not base64
         if len(raw) < _HEADER.size + 2 * num_perm:
             raise ValueError(f"{len(raw)} bytes, fewer than a header and {num_perm} signature values take")
