@@ -36,6 +36,7 @@ from workers.limits import (
     DEADLETTER_PREFIX_BYTES,
     DEADLETTER_REASON_CHARS,
     DEADLETTER_RECORD_BYTES,
+    TOPIC_MAX_MESSAGE_BYTES,
     TOPIC_RECORD_BYTES,
 )
 from workers.nlp import Pipelines
@@ -102,7 +103,8 @@ def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str
         origin=message.origin,
         failed_at=now_iso(),
     )
-    if len(codec.dumps(record)) > DEADLETTER_RECORD_BYTES:
+    # Measured only past a topic's cap: any message up to it has a whole letter under the cap (workers/limits.py).
+    if len(message.payload) > TOPIC_MAX_MESSAGE_BYTES and len(codec.dumps(record)) > DEADLETTER_RECORD_BYTES:
         record = truncated(record, message.payload)
     return Output("deadletter", record["id"] or f"{message.origin['topic']}:{message.origin['offset']}", record)
 

@@ -7,12 +7,12 @@ id or a title, and a topic may carry anything a producer sent to it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import orjson
 
 Kind = Literal["raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters"]
-KINDS: tuple[Kind, ...] = ("raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters")
+KINDS: tuple[Kind, ...] = get_args(Kind)
 # The field only records of that kind have (schemas/*.json), for a topic not named in the settings: the first held.
 _MARKS: tuple[tuple[str, Kind], ...] = (
     ("members", "clusters"),
