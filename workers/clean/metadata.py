@@ -139,11 +139,11 @@ def _author(tree: HtmlElement, meta_author: str | None) -> str | None:
     """The names of the meta tags' or JSON-LD's author, else of trafilatura's byline search, those that read as
     names (``byline_names``): a JSON-LD author is a site's user ("Admin") or its address ("FIFA com") as often
     as a byline is; where the meta author holds none, the byline is searched as where there is none."""
-    found = meta_author or (extract_author(tree) if may_name_author(tree) else None)
-    if not found:
-        return None
-    names = _names(found, cache(lambda: "\n".join(tree.itertext())))
-    return names or (_author(tree, None) if meta_author else None)
+    text = cache(lambda: "\n".join(tree.itertext()))  # joined once, only when a check reads it
+    if meta_author and (names := _names(meta_author, text)):
+        return names
+    byline = extract_author(tree) if may_name_author(tree) else None
+    return _names(byline, text) if byline else None
 
 
 def byline_names(author: str, page_text: str = "") -> str | None:
