@@ -11,7 +11,7 @@ from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from py3langid.modelio import load_model
 
 from workers.clean.normalize import word_count
-from workers.clean.stopwords import PROSE_MIN_STOPWORDS, any_stoplist
+from workers.clean.stopwords import any_stoplist, full_of_stopwords
 
 # Characters py3langid reads. Its answer on the first 500 matched its answer on 1,000 and on the whole text for
 # all 2,104 texts tried (AEB page prose and bodies, Reuters stories), and its byte-by-byte walk costs time in
@@ -87,8 +87,7 @@ def _words_agree(language: str, sample: str) -> bool:
     """
     if language not in LANGUAGE_CHECKED_GUESSES:
         return True
-    listed = sum(map(any_stoplist().__contains__, _LETTERS.findall(sample.lower())))
-    return listed < PROSE_MIN_STOPWORDS * word_count(sample, _LETTERS)
+    return not full_of_stopwords(_LETTERS.findall(sample.lower()), word_count(sample, _LETTERS), any_stoplist())
 
 
 def detect_language(text: str) -> str | None:

@@ -13,14 +13,14 @@ read as prose, never join it. Prompt lines (share, subscribe, cookies) are dropp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain, pairwise
 
 from workers.clean.chrome import Caseless, is_chrome, is_end_marker, is_timestamp
 from workers.clean.language import LanguageGuess, guess_language
 from workers.clean.normalize import collapse, has_unspaced_script, word_count
-from workers.clean.stopwords import PROSE_MIN_STOPWORDS, stoplist
+from workers.clean.stopwords import full_of_stopwords, stoplist
 
 _WORD = re.compile(r"\w+")
 SENTENCE_ENDS = ".!?\u3002\uff01\uff1f\u2026"  # full stop, marks, ideographic ones, ellipsis
@@ -165,8 +165,7 @@ def page_stoplist(language: str | None, prose: list[list[str]]) -> frozenset[str
     stopwords = stoplist(language)
     if not stopwords:
         return stopwords
-    hits = sum(map(stopwords.__contains__, chain.from_iterable(prose)))
-    return stopwords if hits >= PROSE_MIN_STOPWORDS * sum(map(len, prose)) else frozenset()
+    return stopwords if full_of_stopwords(chain.from_iterable(prose), sum(map(len, prose)), stopwords) else frozenset()
 
 
 def is_prose(line: str, stopwords: frozenset[str], words: list[str] | None = None, count: int | None = None) -> bool:
@@ -177,18 +176,12 @@ def is_prose(line: str, stopwords: frozenset[str], words: list[str] | None = Non
     """
     words = _words(line) if words is None else words
     count = _count(line, words) if count is None else count
-    return _reads_as_sentences(line, count) and _full_of_stopwords(map(str.lower, words), len(words), stopwords)
+    return _reads_as_sentences(line, count) and full_of_stopwords(map(str.lower, words), len(words), stopwords)
 
 
 def _reads_as_sentences(line: str, count: int) -> bool:
     """True when a line of ``count`` words is long enough and ends like a sentence (or is long enough alone)."""
     return count >= PROSE_MIN_WORDS and (count >= LONG_LINE_WORDS or ends_sentence(line))
-
-
-def _full_of_stopwords(lowered: Iterable[str], words: int, stopwords: frozenset[str]) -> bool:
-    """True when the stopwords are ``PROSE_MIN_STOPWORDS`` of a line's ``words`` words (``lowered``: in lower case),
-    or there are no stopwords to count."""
-    return not stopwords or sum(map(stopwords.__contains__, lowered)) >= PROSE_MIN_STOPWORDS * words
 
 
 def is_figure_row(line: str, count: int | None = None) -> bool:
@@ -212,7 +205,7 @@ def _content_score(line: str, facts: _Facts, stopwords: frozenset[str], count: i
     its words is a number word (the ``_NUMBER`` matches it can hold): a line of a menu or a headline skips both
     patterns."""
     lowered, words, digit = facts
-    if _reads_as_sentences(line, count) and _full_of_stopwords(words, len(words), stopwords):
+    if _reads_as_sentences(line, count) and full_of_stopwords(words, len(words), stopwords):
         return float(min(count, LINE_CAP))
     plain = not digit and line.isascii()  # the pattern's hints below are exact on such a line
     if not (plain and "ago" not in lowered and "day" not in lowered) and is_timestamp(line, lowered):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 import justext
@@ -77,3 +78,9 @@ def stoplist(language: str | None) -> frozenset[str]:
 def any_stoplist() -> frozenset[str]:
     """The stopwords of every language jusText has a list for, lower case."""
     return frozenset().union(*map(stoplist, _JUSTEXT_NAMES))
+
+
+def full_of_stopwords(lowered: Iterable[str], words: int, stopwords: frozenset[str]) -> bool:
+    """True when the stopwords are ``PROSE_MIN_STOPWORDS`` of a text's ``words`` words (``lowered``: in lower case),
+    or there are no stopwords to count."""
+    return not stopwords or sum(map(stopwords.__contains__, lowered)) >= PROSE_MIN_STOPWORDS * words
