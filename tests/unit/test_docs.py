@@ -29,6 +29,7 @@ PAGES = sorted(DOCS.glob("*.md"))
 EXAMPLE = re.compile(r"<!-- example: schemas/(?P<schema>\w+)\.json -->\n```json\n(?P<body>.*?)\n```", re.S)
 # A default quoted in prose: `ENRICH_DEDUP_THRESHOLD` (0.6), or (604800: 7 days).
 QUOTED_DEFAULT = re.compile(r"`ENRICH_(?P<name>[A-Z0-9_]+)` \((?P<value>\d[\d.]*)[):]")
+CURRENT_FIGURES = "| measurement | figure | baseline or before, same run | goal | command | date (UTC) | commit |"
 
 
 def examples(page: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -153,3 +154,19 @@ def test_every_table_of_figures_names_its_command() -> None:
     assert len(with_figures) >= 4
     for section in with_figures:
         assert re.search(r"`(python -m bench\.|pytest |time scripts/test)", section), section.splitlines()[0]
+
+
+def test_each_stage_opens_with_its_current_figures_each_dated_with_command_and_commit() -> None:
+    """One row a figure (a new figure is one row to add), each saying which command measured it, when and on what."""
+    stages = re.split(r"^## ", (DOCS / "benchmarks.md").read_text(), flags=re.M)[1:]
+    assert [stage.split("\n", 1)[0] for stage in stages] == ["Cleaning", "Deduplication", "Entities", "Faults"]
+    for stage in stages:
+        table = stage.split("\n### Current figures\n", 1)[1].split("\n#", 1)[0]
+        header, rule, *rows = [line for line in table.splitlines() if line.startswith("|")]
+        assert header == CURRENT_FIGURES and set(rule) <= set("|- ") and rows, stage.split("\n", 1)[0]
+        for row in rows:
+            cells = [cell.strip() for cell in row[1:-1].split("|")]
+            assert len(cells) == 7 and cells[1], row
+            _, _, _, _, command, date, commit = cells
+            assert re.search(r"`(python -m bench\.|pytest )", command), row
+            assert re.search(r"\b20\d\d-\d\d-\d\d\b", date) and re.search(r"\b[0-9a-f]{7}\b", commit), row
