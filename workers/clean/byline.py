@@ -62,7 +62,7 @@ def find_byline(tree: HtmlElement, title: str | None) -> Byline | None:
             content = trim(" ".join(element.itertext()))
             if not (content and _SHORTEST < len(content) < _LONGEST):
                 continue
-            if _credits_picture(element) or _under_teaser(element, title_words):
+            if _credits_picture(element) or _under_teaser(element, content, title_words):
                 return None  # the page's byline is not where the search looks: no guess at another element
             names = normalize_authors(None, _sentences(content))
             return Byline(names, _lines(element)) if names else None
@@ -74,12 +74,11 @@ def _credits_picture(element: HtmlElement) -> bool:
     return bool(_PICTURE.search(f"{element.get('class', '')} {element.get('id', '')}"))
 
 
-def _under_teaser(element: HtmlElement, title_words: set[str]) -> bool:
+def _under_teaser(element: HtmlElement, own: str, title_words: set[str]) -> bool:
     """Whether the byline stands in a teaser: in its card (its nearest ancestor holding more text), all that comes
     before it is one link of three words or more, a "by" aside, that is not the page's own headline (most of its
     words not in ``title_words``): another article's headline ("<a>The truth about the credit crunch</a> by Phil
-    Mullan"), where a menu is many links."""
-    own = trim(" ".join(element.itertext()))
+    Mullan"), where a menu is many links. ``own``: the element's text."""
     card = next(
         (up for up in islice(element.iterancestors(), 3) if len(trim(" ".join(up.itertext()))) > len(own) + 2), None
     )
@@ -97,14 +96,22 @@ def _text_before(card: HtmlElement, element: HtmlElement) -> tuple[list[str], st
     links: dict[HtmlElement, list[str]] = {}
     other: list[str] = []
     for text in _PRECEDING_TEXT(element):
-        owner = text.getparent().getparent() if text.is_tail else text.getparent()
-        chain = [owner, *owner.iterancestors()] if owner is not None else []
-        if not any(up is card for up in chain):
-            continue
-        inside = chain[: next(index for index, up in enumerate(chain) if up is card) + 1]
-        link = next((up for up in inside if up.tag == "a" and up.get("href") is not None), None)
-        (other if link is None else links.setdefault(link, [])).append(text)
+        chain = _up_to(text.getparent().getparent() if text.is_tail else text.getparent(), card)
+        if chain:
+            link = next((up for up in chain if up.tag == "a" and up.get("href") is not None), None)
+            (other if link is None else links.setdefault(link, [])).append(text)
     return [trim(" ".join(texts)) for texts in links.values()], " ".join(other)
+
+
+def _up_to(node: HtmlElement | None, card: HtmlElement) -> list[HtmlElement]:
+    """The node and its ancestors up to the card, the card included; empty if the node is not inside the card."""
+    chain: list[HtmlElement] = []
+    while node is not None:
+        chain.append(node)
+        if node is card:
+            return chain
+        node = node.getparent()
+    return []
 
 
 def _lines(element: HtmlElement) -> list[str]:
