@@ -3,7 +3,9 @@
 ``trafilatura.bare_extraction(with_metadata=True)`` also reads the site name, categories, tags and licence, which
 the stage never uses. This reads the three fields the stage uses, with the same rules and the same results, on
 the tree the stage parsed once, except that: a meta tag's, JSON-LD's or byline's author that reads as no name is no
-author (``byline_names``; the byline is searched where the meta author holds no name); htmldate's date parser
+author (``byline_names``; the byline is searched where the meta author holds no name); the byline search takes no
+picture's credit or teaser's byline, and its names end with its element's first line (``byline.find_byline``,
+``_on_first_line``); htmldate's date parser
 (dateparser, for the date strings htmldate's own patterns cannot read) reads English and the page's own language
 (``day_languages``), not all of dateparser's; and a first day of a month the page does not write is a year or a
 month, no day (``writes_first_day``).
@@ -25,9 +27,10 @@ from htmldate import find_date
 from htmldate.extractors import get_external_parser, try_date_expr
 from lxml.etree import XPath
 from lxml.html import HtmlElement
-from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_title, extract_url
+from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
 from trafilatura.settings import set_date_params
 
+from workers.clean.byline import find_byline
 from workers.clean.language import detectable_languages
 
 log = logging.getLogger(__name__)
@@ -132,18 +135,45 @@ def page_metadata(
     except Exception:  # trafilatura guards this call the same way: its JSON-LD reader can fail
         log.warning("JSON-LD metadata unreadable", exc_info=True)
     day = _find_day(tree, found.url or extract_url(tree) or url, language, latest) if with_day else None
-    return PageMetadata(found.title or extract_title(tree), _author(tree, found.author), day)
+    title = found.title or extract_title(tree)
+    return PageMetadata(title, _author(tree, found.author, title), day)
 
 
-def _author(tree: HtmlElement, meta_author: str | None) -> str | None:
-    """The names of the meta tags' or JSON-LD's author, else of trafilatura's byline search, those that read as
-    names (``byline_names``): a JSON-LD author is a site's user ("Admin") or its address ("FIFA com") as often
-    as a byline is; where the meta author holds none, the byline is searched as where there is none."""
+def _author(tree: HtmlElement, meta_author: str | None, title: str | None) -> str | None:
+    """The names of the meta tags' or JSON-LD's author, else of the byline search's (``find_byline``), those that
+    read as names (``byline_names``), the byline's cut where its first line of names ends (``_on_first_line``: its
+    later lines are the author's paper, title or place): a JSON-LD author is a site's user ("Admin") or its address
+    ("FIFA com") as often as a byline is; where the meta author holds none, the byline is searched as where there
+    is none."""
     text = cache(lambda: "\n".join(tree.itertext()))  # joined once, only when a check reads it
     if meta_author and (names := _names(meta_author, text)):
         return names
-    byline = extract_author(tree) if may_name_author(tree) else None
-    return _names(byline, text) if byline else None
+    byline = find_byline(tree, title) if may_name_author(tree) else None
+    names = _names(byline.names, text) if byline else None
+    return _on_first_line(names, byline.lines) if byline and names else None
+
+
+def _on_first_line(names: str, lines: list[str]) -> str | None:
+    """The names as far as they stand on the byline's first line that holds a word of a name (not a date's, a
+    number or "By" alone): "SAEED SHAH Special" of "By SAEED SHAH / Special to The Globe and Mail" is "SAEED
+    SHAH", "Marc Katz; Staff Writer" of "By Marc Katz / Staff Writer" is "Marc Katz"."""
+    first = next((line for line in lines if any(_is_name_word(word) for word in _WORD.findall(line))), "")
+    on_line = {word.lower() for word in _WORD.findall(first)}
+    kept: list[str] = []
+    for name in names.split("; "):
+        words = list(_WORD.finditer(name))
+        count = next((index for index, word in enumerate(words) if word[0].lower() not in on_line), len(words))
+        if count < len(words):  # the first line ends within or before this name: later ones are on later lines
+            if count:
+                kept.append(name[: words[count - 1].end()])
+            break
+        kept.append(name)
+    return "; ".join(kept) or None
+
+
+def _is_name_word(word: str) -> bool:
+    """Whether a byline's word may be a name's: not a date's, a number or "by"."""
+    return word.lower() not in _DATE_WORDS and word.lower() != "by" and not _has_digit(word)
 
 
 def byline_names(author: str, page_text: str = "") -> str | None:
