@@ -114,7 +114,7 @@ def english(stories: int, corpus: Path) -> None:
     ]
     staged = [
         {(m["start"], m["end"], entity["label"]) for entity in entities for m in entity["mentions"]}
-        for entities in tag_texts(nlp, texts, settings.ner_batch_size, variants_of("en"))
+        for entities in tag_texts(nlp, texts, settings.ner_batch_size, settings.ner_batch_chars, variants_of("en"))
     ]
     both = sum(len(b & s) for b, s in zip(bare, staged, strict=True))
     precision = both / sum(map(len, staged))

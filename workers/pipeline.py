@@ -362,8 +362,8 @@ def merge_clusters(
 class EntitiesStage(BatchedStage):
     """First copy of a story -> enriched article with the entities of its text and title, by its language's model.
 
-    A batch is tagged in one ``nlp.pipe`` call per language; an article in a language without a model is
-    enriched without entities, with the reason.
+    A batch is tagged by each language's pipeline (``tag_texts``: at most ``ner_batch_chars`` characters at once);
+    an article in a language without a model is enriched without entities, with the reason.
     """
 
     name: Stage = "entities"
@@ -371,6 +371,7 @@ class EntitiesStage(BatchedStage):
     def __init__(self, settings: Settings, pipelines: Pipelines) -> None:
         self.pipelines = pipelines
         self.batch_size = settings.ner_batch_size
+        self.batch_chars = settings.ner_batch_chars
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Decode each message, tag the decodable ones together, and fall back to one by one if that fails."""
@@ -390,12 +391,12 @@ class EntitiesStage(BatchedStage):
         return self._enrich_language(article["language"], [article])
 
     def _enrich_language(self, language: str | None, articles: list[UniqueArticle]) -> list[Output]:
-        """Articles of one language, tagged by its pipeline in one call, or enriched without entities and why."""
+        """Articles of one language, tagged by its pipeline together, or enriched without entities and why."""
         tagger = self.pipelines.get(language)
         if isinstance(tagger, str):
             return [self._enriched(article, [], None, tagger) for article in articles]
         texts, titles = [a["text"] for a in articles], [a["title"] for a in articles]
-        tagged = tag_texts(tagger.nlp, texts, self.batch_size, tagger.variants, titles)
+        tagged = tag_texts(tagger.nlp, texts, self.batch_size, self.batch_chars, tagger.variants, titles)
         return [self._enriched(a, entities, tagger.model, None) for a, entities in zip(articles, tagged, strict=True)]
 
     @staticmethod

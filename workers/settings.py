@@ -184,6 +184,15 @@ class Settings(BaseSettings):
     # load a long wait is pure latency (0.2 s gave p99 ~0.8 s end to end, 0.02 s ~0.25 s; bench/entities.py).
     ner_batch_size: int = Field(32, ge=1, description="Articles tagged per nlp.pipe call")
     ner_batch_wait_seconds: float = Field(0.02, gt=0, description="Longest wait to fill an NER batch")
+    # spaCy's peak RSS grows 3 to 3.7 KiB a character it tags at once (Reuters stories and "ISIS ISIL", 0.1 to 1M
+    # characters): 100,000 keeps a tagging process under 1 GiB, models included, whatever max_text_chars lets
+    # through, within the entities pod's 2 GiB. It is above a full batch of ordinary articles (32 English AEB pages
+    # and Reuters stories: median 27,846 characters, the longest article 20,692), which are tagged as before.
+    ner_batch_chars: int = Field(
+        100_000,
+        ge=1000,
+        description="Most characters tagged in one nlp.pipe batch; a longer text is tagged in pieces of at most this",
+    )
     entity_ruler: bool = Field(True, description="Run the curated EntityRuler patterns before the model's ner")
     # English is spacy_model (with its fallback) unless "en=" is given here. A model is loaded the first time an
     # article in its language comes; articles in a language without one are enriched without entities.

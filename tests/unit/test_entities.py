@@ -7,18 +7,22 @@ import re
 import threading
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import pytest
 
+from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import ROOT, SEED_PAGE_ID, seed_record
 from workers.clean.html import extract_html
 from workers.clean.pagetext import split_page_text
-from workers.entities import PATTERNS, VARIANTS, load_variants, resolve_entities, tag_texts
+from workers.entities import PATTERNS, VARIANTS, load_variants, piece_bounds, resolve_entities, tag_texts
 from workers.entities.resolve import is_abbreviation
 from workers.nlp import load_ner, load_pipeline, model_label
 from workers.settings import Settings
 
 VARIANT_NAMES = load_variants()
+BATCH_CHARS = Settings().ner_batch_chars
+PIECE = 2000  # characters: the first 40 Reuters stories (33,068) in 22 pieces, 16 cut at a story's end, 5 in one
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +33,12 @@ def nlp():
 @pytest.fixture(scope="module")
 def seed_text() -> str:
     return "\n\n".join(split_page_text(seed_record(SEED_PAGE_ID)["text"]).paragraphs)
+
+
+@pytest.fixture(scope="module")
+def reuters_text() -> str:
+    """The first 40 Reuters stories, each as one paragraph (its whitespace runs made one space), as a long text."""
+    return "\n\n".join(" ".join(story.split()) for _, story in load_reuters(DEFAULT_REUTERS, 0, 40))
 
 
 def spans_of(text: str, *tagged: tuple[str, str]) -> list[tuple[int, int, str]]:
@@ -140,7 +150,7 @@ def test_only_the_ruler_and_ner_run(nlp) -> None:
 
 
 def test_seed_article_entities_resolved_with_offsets_into_the_text(nlp, seed_text: str) -> None:
-    [entities] = tag_texts(nlp, [seed_text], 4, VARIANT_NAMES)
+    [entities] = tag_texts(nlp, [seed_text], 4, BATCH_CHARS, VARIANT_NAMES)
     found = {(e["name"], e["label"]): e for e in entities}
     assert {("Moscow", "GPE"), ("Kabul", "GPE"), ("Afghanistan", "GPE"), ("Vladimir Putin", "PERSON")} <= set(found)
     assert {("Taliban", "ORG"), ("RIA Novosti", "ORG"), ("Islamic State", "ORG")} <= set(found)
@@ -164,7 +174,7 @@ def test_the_demo_page_where_the_model_calls_trump_an_org(nlp) -> None:
     text = "\n\n".join(extract_html(raw["html"]).paragraphs)
     tagged = [(e.text, e.label_) for e in nlp(text).ents if "Trump" in e.text]
     assert ("Trump", "ORG") in tagged and ("Donald Trump", "PERSON") in tagged
-    [entities] = tag_texts(nlp, [text], 4, VARIANT_NAMES, [raw["title"]])
+    [entities] = tag_texts(nlp, [text], 4, BATCH_CHARS, VARIANT_NAMES, [raw["title"]])
     trumps = [e for e in entities if "Trump" in e["name"]]
     assert [(e["name"], e["label"]) for e in trumps] == [("Donald Trump", "PERSON")]
     assert trumps[0]["count"] == len(tagged)
@@ -174,14 +184,67 @@ def test_the_ruler_is_switchable(seed_text: str) -> None:
     settings = Settings()
     plain = load_ner(settings.spacy_model, settings.spacy_fallback_model)
     assert plain.pipe_names == ["ner"]
-    [entities] = tag_texts(plain, [seed_text], 4, VARIANT_NAMES)
+    [entities] = tag_texts(plain, [seed_text], 4, BATCH_CHARS, VARIANT_NAMES)
     assert "RIA Novosti" not in {e["name"] for e in entities}
 
 
 def test_batches_keep_input_order(nlp) -> None:
     texts = ["Angela Merkel visited Paris.", "", "Toyota opened a plant in Texas."]
-    tagged = tag_texts(nlp, texts, 2, {})
+    tagged = tag_texts(nlp, texts, 2, BATCH_CHARS, {})
     assert [[e["text"] for e in ents] for ents in tagged] == [["Angela Merkel", "Paris"], [], ["Toyota", "Texas"]]
+
+
+def test_a_long_text_is_cut_at_paragraph_breaks_else_at_sentence_ends(reuters_text: str) -> None:
+    bounds = piece_bounds(reuters_text, PIECE)
+    assert (bounds[0][0], bounds[-1][1], len(bounds)) == (0, len(reuters_text), 22)
+    gaps = []
+    for (start, end), (after, _) in pairwise(bounds):
+        assert 0 < end - start <= PIECE
+        gaps.append(reuters_text[end:after])
+        if gaps[-1] == " ":  # no story ends within reach: the piece ends with a sentence
+            assert "\n\n" not in reuters_text[start + 1 : start + PIECE + 1]
+            assert re.search(r"[.!?][\"')]*$", reuters_text[start:end])
+    assert (gaps.count("\n\n"), gaps.count(" ")) == (16, 5)
+    assert piece_bounds(reuters_text, len(reuters_text)) == [(0, len(reuters_text))]
+
+
+def test_a_text_without_a_sentence_end_in_reach_is_cut_at_a_space_else_anywhere() -> None:
+    assert piece_bounds("Kabul and Moscow talk", 10) == [(0, 9), (10, 16), (17, 21)]
+    assert piece_bounds("ISIS-K" * 3, 7) == [(0, 7), (7, 14), (14, 18)]
+
+
+class Recording:
+    """The real pipeline, noting how many texts and characters each ``nlp.pipe`` call is given."""
+
+    def __init__(self, nlp) -> None:
+        self.nlp, self.calls = nlp, []
+
+    def pipe(self, texts, batch_size: int):
+        texts = list(texts)
+        self.calls.append((len(texts), sum(map(len, texts))))
+        return self.nlp.pipe(texts, batch_size=batch_size)
+
+
+def test_a_text_longer_than_a_batch_is_tagged_in_pieces_with_the_mentions_of_whole_tagging(
+    nlp, reuters_text: str
+) -> None:
+    """Away from the cuts the mentions are the whole text's, at the same offsets; at a cut whole tagging can join
+    a story's last word to the next one's first ("Reuter\n\nPresidential Airways Inc"), which pieces cannot."""
+    recording = Recording(nlp)
+    pieces, short = tag_texts(recording, [reuters_text, "Talks in Kabul."], 32, PIECE, VARIANT_NAMES, ["Kabul", None])
+    [whole] = tag_texts(nlp, [reuters_text], 32, len(reuters_text), VARIANT_NAMES, ["Kabul"])
+    assert len(recording.calls) > 10 and all(count <= 32 and chars <= PIECE for count, chars in recording.calls)
+    cuts = [end for _, end in piece_bounds(reuters_text, PIECE)]
+
+    def away_from_cuts(entities: list) -> set[tuple[int, int, str]]:
+        mentions = {(m["start"], m["end"], m["text"]) for e in entities for m in e["mentions"]}
+        return {m for m in mentions if all(m[1] < cut - 50 or m[0] > cut + 50 for cut in cuts)}
+
+    assert len(away_from_cuts(whole)) > 500
+    assert away_from_cuts(pieces) == away_from_cuts(whole)
+    assert all(reuters_text[start:end] == surface for start, end, surface in away_from_cuts(pieces))
+    assert [e["title_mentions"] for e in pieces if e["title_mentions"]] == [[{"start": 0, "end": 5, "text": "Kabul"}]]
+    assert [(e["name"], e["mentions"][0]["start"]) for e in short] == [("Kabul", 9)]
 
 
 @pytest.mark.slow
@@ -192,7 +255,7 @@ def test_a_batch_tagged_on_the_stage_thread_leaves_the_event_loop_free(nlp, seed
     def tag_batch() -> list:
         running.set()
         try:
-            return tag_texts(nlp, [seed_text] * 64, 32, VARIANT_NAMES)
+            return tag_texts(nlp, [seed_text] * 64, 32, BATCH_CHARS, VARIANT_NAMES)
         finally:
             done.set()
 
