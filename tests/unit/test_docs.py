@@ -156,17 +156,42 @@ def test_every_table_of_figures_names_its_command() -> None:
         assert re.search(r"`(python -m bench\.|pytest |time scripts/test)", section), section.splitlines()[0]
 
 
+def table_rows(table: str) -> list[list[str]]:
+    """The cells of each row of the one markdown table in a text, its header and rule left out."""
+    lines = [line for line in table.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row[1:-1].split("|")] for row in lines[2:]]
+
+
+def current_figures() -> dict[str, str]:
+    """Each stage's "Current figures" table on the benchmarks page, by the stage's heading."""
+    stages = re.split(r"^## ", (DOCS / "benchmarks.md").read_text(), flags=re.M)[1:]
+    return {
+        stage.split("\n", 1)[0]: stage.split("\n### Current figures\n", 1)[1].split("\n#", 1)[0] for stage in stages
+    }
+
+
 def test_each_stage_opens_with_its_current_figures_each_dated_with_command_and_commit() -> None:
     """One row a figure (a new figure is one row to add), each saying which command measured it, when and on what."""
-    stages = re.split(r"^## ", (DOCS / "benchmarks.md").read_text(), flags=re.M)[1:]
-    assert [stage.split("\n", 1)[0] for stage in stages] == ["Cleaning", "Deduplication", "Entities", "Faults"]
-    for stage in stages:
-        table = stage.split("\n### Current figures\n", 1)[1].split("\n#", 1)[0]
-        header, rule, *rows = [line for line in table.splitlines() if line.startswith("|")]
-        assert header == CURRENT_FIGURES and set(rule) <= set("|- ") and rows, stage.split("\n", 1)[0]
-        for row in rows:
-            cells = [cell.strip() for cell in row[1:-1].split("|")]
-            assert len(cells) == 7 and cells[1], row
+    tables = current_figures()
+    assert list(tables) == ["Cleaning", "Deduplication", "Entities", "Faults"]
+    for stage, table in tables.items():
+        header, rule = [line for line in table.splitlines() if line.startswith("|")][:2]
+        assert header == CURRENT_FIGURES and set(rule) <= set("|- ") and table_rows(table), stage
+        for cells in table_rows(table):
+            assert len(cells) == 7 and cells[1], cells
             _, _, _, _, command, date, commit = cells
-            assert re.search(r"`(python -m bench\.|pytest )", command), row
-            assert re.search(r"\b20\d\d-\d\d-\d\d\b", date) and re.search(r"\b[0-9a-f]{7}\b", commit), row
+            assert re.search(r"`(python -m bench\.|pytest )", command), cells
+            assert re.search(r"\b20\d\d-\d\d-\d\d\b", date) and re.search(r"\b[0-9a-f]{7}\b", commit), cells
+
+
+def test_a_stage_pages_figures_are_the_benchmarks_current_figures_word_for_word() -> None:
+    """One source: a handbook page's Figures table repeats its stage's current figures, never an older one."""
+    tables = current_figures()
+    pages = [page for page in PAGES if "\n## Figures\n" in page.read_text()]
+    assert len(pages) >= 3
+    for page in pages:
+        text = page.read_text()
+        stage = text.split("\n", 1)[0].removeprefix("# ")
+        section = text.split("\n## Figures\n", 1)[1].split("\n## ", 1)[0]
+        expected = [[cells[0], cells[1], cells[3]] for cells in table_rows(tables[stage])]
+        assert table_rows(section) == expected, page.name
