@@ -292,6 +292,25 @@ def test_an_entry_whose_sketch_is_no_text_is_left_out_of_a_restored_index(sketch
     assert decide(restored, "trimmed", text_of(STORY[:4]), at=2.0).canonical_id == "wire"
 
 
+@pytest.mark.parametrize("cluster_id", [None, 7, ["cl-wire"]])
+def test_an_entry_whose_cluster_id_is_damaged_is_left_out_of_a_restored_index(cluster_id: object) -> None:
+    """A readable sketch under a missing or damaged cluster id is left out as an unreadable sketch is (named, evicted),
+    not raised on: a raise would repeat on every restart."""
+    index = DedupIndex(OPTIONS)
+    entries = [
+        (i, index.decide(i, content_hash(text_of(t)), text_of(t), float(at))[1])
+        for at, (i, t) in enumerate((("wire", STORY), ("table", TABLE), ("other", seed_text())))
+    ]
+    if cluster_id is None:
+        del entries[1][1]["cluster_id"]  # type: ignore[misc]
+    else:
+        entries[1][1]["cluster_id"] = cluster_id  # type: ignore[typeddict-item]
+    restored = DedupIndex(OPTIONS)
+    assert restored.reset(entries) == ["table"]
+    assert len(restored) == 2 and restored.drain_evicted() == ["table"]
+    assert decide(restored, "table-again", text_of(TABLE), at=4.0).kind == "unique"
+
+
 @pytest.mark.parametrize("unreadable", [["whole"], ["first", "whole"]])
 def test_the_merges_of_an_entry_left_out_of_a_restored_index_are_kept(unreadable: list[str]) -> None:
     """A merge needs no sketch: the story stays one though the copy that merged it is forgotten (and though the

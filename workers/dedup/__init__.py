@@ -245,18 +245,21 @@ class DedupIndex:
 
     def reset(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
         """Forget everything, then hold exactly ``entries`` (saved by ``decide``): recovery after a restart. Returns
-        the ids of the entries left out because their sketch cannot be read (``restore``)."""
+        the ids of the entries left out because their sketch or cluster id cannot be read (``restore``)."""
         self._clear()
         return self.restore(sorted(entries, key=lambda item: item[1]["seq"]))
 
     def restore(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
-        """Put back entries saved by ``decide``, in the order they were decided. An entry whose sketch cannot be read
-        (damaged, or of a form a later version wrote) is left out, and named among the evicted so that persisted
-        state forgets it too: the index forgets one article rather than its owner failing on every restart. Returns
-        the ids left out. The merges of those left out are replayed all the same (a merge needs no sketch), in turn
-        with the others', and kept under their id, so that the article's copy read again records them again."""
+        """Put back entries saved by ``decide``, in the order they were decided. An entry whose sketch or cluster id
+        cannot be read (damaged, or of a form a later version wrote) is left out, and named among the evicted so that
+        persisted state forgets it too: the index forgets one article rather than its owner failing on every restart.
+        Returns the ids left out. The merges of those left out are replayed all the same (a merge needs no sketch), in
+        turn with the others', and kept under their id, so that the article's copy read again records them again."""
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
-        readable, sketches, unreadable = self._read_sketches(entries)
+        clustered = [(article_id, entry) for article_id, entry in entries if isinstance(entry.get("cluster_id"), str)]
+        readable, sketches = self._read_sketches(clustered)
+        kept = {article_id for article_id, _ in readable}
+        unreadable = [article_id for article_id, _ in entries if article_id not in kept]
         self._evicted += unreadable
         slots = self._put_back(readable, sketches)
         self._replay_merges(entries)
@@ -303,19 +306,18 @@ class DedupIndex:
 
     def _read_sketches(
         self, entries: list[tuple[str, IndexEntry]]
-    ) -> tuple[list[tuple[str, IndexEntry]], Sketches | None, list[str]]:
-        """The entries whose sketch ``Sketch.from_text`` reads, their sketches (None if none is left), and the ids of
-        those whose sketch it refuses (each read once, one by one, only when the batch holds one)."""
+    ) -> tuple[list[tuple[str, IndexEntry]], Sketches | None]:
+        """The entries whose sketch ``Sketch.from_text`` reads and their sketches (None if none is left), each read
+        once, one by one, only when the batch holds one it refuses."""
         if not entries:
-            return entries, None, []
+            return entries, None
         try:
-            return entries, Sketches.from_texts([e["sketch"] for _, e in entries], self.options.num_perm), []
+            return entries, Sketches.from_texts([e["sketch"] for _, e in entries], self.options.num_perm)
         except (ValueError, TypeError):  # TypeError: the batch reader given a sketch that is no text (None, a number)
             read = [self._read(e["sketch"]) for _, e in entries]
             readable = [(item, sketch) for item, sketch in zip(entries, read, strict=True) if sketch is not None]
             sketches = Sketches.of([sketch for _, sketch in readable], self.options.num_perm) if readable else None
-            gone = [article_id for (article_id, _), sketch in zip(entries, read, strict=True) if sketch is None]
-            return [item for item, _ in readable], sketches, gone
+            return [item for item, _ in readable], sketches
 
     def _read(self, form: object) -> Sketch | None:
         """The sketch of a persisted entry's form (it may be damaged into anything), or None."""
