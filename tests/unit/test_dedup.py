@@ -373,6 +373,24 @@ def test_entries_persisted_before_the_figure_keys_restore_and_still_catch_copies
     assert decide(restored, "table-again", text_of(TABLE), at=2.0).kind == "exact"
 
 
+def test_a_replayed_article_that_making_room_evicts_gets_its_earlier_decision_back() -> None:
+    """A batch that replays an article out of the window (not yet evicted) and brings new ones to a full index:
+    making room for the new ones evicts the replayed one, whose earlier decision the batch still returns."""
+    rng = random.Random(3)
+    vocabulary = [f"w{n}" for n in range(5000)]
+    texts = [" ".join(rng.choices(vocabulary, k=60)) for _ in range(MIN_CAPACITY + 1)]
+    index = DedupIndex(DedupOptions(window_seconds=50))
+    old = ("old", content_hash(texts[0]), texts[0], 0.0, None)
+    fillers = [(f"filler-{n}", content_hash(t), t, 100.0, None) for n, t in enumerate(texts[1:MIN_CAPACITY])]
+    [(before, entry)] = index.decide_many([old])
+    index.decide_many(fillers)
+    assert index._store.room() == 0
+    new = ("new", content_hash(texts[-1]), texts[-1], 100.0, None)
+    replayed, fresh = index.decide_many([old, new])
+    assert replayed == (before, entry) and fresh[0].kind == "unique"
+    assert "old" in index.drain_evicted() and "old" not in index._store.slot_of
+
+
 def test_entries_older_than_the_window_are_evicted() -> None:
     index = DedupIndex(DedupOptions(window_seconds=3600))
     decide(index, "old", text_of(STORY), at=0.0)

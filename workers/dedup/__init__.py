@@ -210,10 +210,13 @@ class DedupIndex:
         Lookups and similarities are computed for the whole batch at once, and so are the sketches the articles
         do not bring (the clean stage sketches them, in parallel workers, so that this single owner need not).
         """
-        store = self._store
+        slot_of = self._store.slot_of
+        # Replays' decisions are read first: making room for the new articles can evict a replayed one.
+        held = list(dict.fromkeys(a[0] for a in articles if a[0] in slot_of))
+        results = dict(zip(held, self._results_at([slot_of[i] for i in held], {}), strict=True)) if held else {}
         first: dict[str, Article] = {}
         for article in articles:
-            if article[0] not in store.slot_of:
+            if article[0] not in results:
                 first.setdefault(article[0], article)  # a replay within the batch gets the first one's decision
         if first:
             new = list(first.values())
@@ -223,9 +226,10 @@ class DedupIndex:
             self._mark_paragraphs(new_slots)
             self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
-        slots = [store.slot_of[a[0]] for a in articles]
-        # The text forms at hand (the others are encoded from the store's rows, in one go).
-        return self._results_at(slots, {a[0]: text for a in first.values() if (text := _text_form(a[4]))})
+            # The text forms at hand (the others are encoded from the store's rows, in one go).
+            texts = {a[0]: text for a in new if (text := _text_form(a[4]))}
+            results.update(zip(first, self._results_at(new_slots.tolist(), texts), strict=True))
+        return [results[a[0]] for a in articles]
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
