@@ -16,7 +16,7 @@ from bench import dedup_throughput, syndication
 from tests.conftest import SEED_PAGE_ID, seed_record
 from workers.clean import CleanOptions, clean_article
 from workers.clean.normalize import content_hash
-from workers.dedup import Decision, DedupIndex, DedupOptions, event_time
+from workers.dedup import Decision, DedupIndex, DedupOptions, IndexEntry, event_time
 from workers.dedup.boilerplate import ParagraphCounts
 from workers.dedup.decision import FEATURES, DecisionModel
 from workers.dedup.sketch import FACTS_KEPT, FIGURE_KEYS, Sketch, Sketcher, fact_match
@@ -325,6 +325,37 @@ def test_the_merges_of_an_entry_left_out_of_a_restored_index_are_kept(unreadable
     assert decide(restored, "exact-second", text_of(STORY[3:]), at=1.0).cluster_id == "cl-first"
     replayed = restored.decide(*[(a, content_hash(t), t, 0.0) for a, t in merge_scenario()][2])[0]
     assert (replayed.cluster_id, replayed.merged) == ("cl-first", ("cl-second",))
+    decide(restored, "later", seed_text(), at=7200.0)
+    restored.compact()
+    assert restored.drain_evicted().count("whole") == 1  # its row, read again; no longer its entry left out
+
+
+def restart(table: dict[str, IndexEntry], index: DedupIndex) -> DedupIndex:
+    """The index a restarted worker rebuilds from the table, after the table forgot what ``index`` evicted."""
+    for article_id in index.drain_evicted():
+        table.pop(article_id, None)
+    restored = DedupIndex(index.options)
+    restored.reset(list(table.items()))
+    return restored
+
+
+def test_the_merges_of_an_entry_left_out_of_a_restored_index_survive_the_next_restart() -> None:
+    """The entry left out for its sketch but holding a merge stays in the table (not named evicted) until the window
+    passes it: the second rebuild replays the merge as the first did, and the merged story's members stay one
+    cluster with the members decided in between."""
+    options = DedupOptions(window_seconds=3600)
+    index = DedupIndex(options)
+    table = {a: index.decide(a, content_hash(t), t, 0.0)[1] for a, t in merge_scenario()}
+    table["whole"]["sketch"] = "garbage"
+    once = restart(table, index)
+    assert decide(once, "exact-second", text_of(STORY[3:]), at=1.0).cluster_id == "cl-first"
+    table["exact-second"] = once.decide("exact-second", content_hash(text_of(STORY[3:])), text_of(STORY[3:]), 1.0)[1]
+    twice = restart(table, once)
+    assert "whole" in table and twice._root("second") == "first"
+    assert decide(twice, "again-second", text_of(STORY[3:]), at=2.0).cluster_id == "cl-first"
+    decide(twice, "later", seed_text(), at=7200.0)
+    twice.compact()
+    assert "whole" in twice.drain_evicted() and twice.drain_closed() == ["cl-first"]
 
 
 @pytest.mark.parametrize(

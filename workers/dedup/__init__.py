@@ -16,6 +16,7 @@ canonical one of the story): the decision names the clusters merged, and later c
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -186,6 +187,7 @@ class DedupIndex:
         self._merged_into: dict[str, str] = {}  # canonical id of a merged cluster -> the one it lives on in
         self._absorbed: dict[str, list[str]] = {}  # the reverse: canonical id -> those merged into it
         self._merges: dict[str, tuple[str, ...]] = {}  # article id -> clusters it merged (its decision's)
+        self._merges_only: dict[str, float] = {}  # id of an entry left out but for its merges -> its event time
         self._paragraphs = ParagraphCounts(self._store.capacity)  # end paragraphs of the first copies held
 
     def __len__(self) -> int:
@@ -193,7 +195,7 @@ class DedupIndex:
 
     def nbytes(self) -> int:
         """Memory held by the index, in bytes."""
-        maps = (self._members, self._merged_into, self._absorbed, self._merges)
+        maps = (self._members, self._merged_into, self._absorbed, self._merges, self._merges_only)
         return self._store.nbytes() + self._paragraphs.nbytes + sum(sys.getsizeof(m) for m in maps)
 
     def decide(
@@ -219,6 +221,8 @@ class DedupIndex:
             if article[0] not in results:
                 first.setdefault(article[0], article)  # a replay within the batch gets the first one's decision
         if first:
+            for article_id in first if self._merges_only else ():
+                self._merges_only.pop(article_id, None)  # read again: its fresh entry replaces the one left out
             new = list(first.values())
             new_slots = self._append(new, self._sketches(new))
             self._decide_rows(new_slots, np.maximum.accumulate([max(self._newest, a[3]) for a in new]))
@@ -258,15 +262,21 @@ class DedupIndex:
         cannot be read (damaged, or of a form a later version wrote) is left out, and named among the evicted so that
         persisted state forgets it too: the index forgets one article rather than its owner failing on every restart.
         Returns the ids left out. The merges of those left out are replayed all the same (a merge needs no sketch), in
-        turn with the others', and kept under their id, so that the article's copy read again records them again."""
+        turn with the others', and kept under their id, so that the article's copy read again records them again; an
+        entry left out that holds merges is not named evicted until the window passes it (``compact``): persisted state
+        keeps it, so that the next restore replays its merges too."""
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
         clustered = [(article_id, entry) for article_id, entry in entries if isinstance(entry.get("cluster_id"), str)]
         readable, sketches = self._read_sketches(clustered)
         kept = {article_id for article_id, _ in readable}
         unreadable = [article_id for article_id, _ in entries if article_id not in kept]
-        self._evicted += unreadable
         slots = self._put_back(readable, sketches)
         self._replay_merges(entries)
+        left_out = set(unreadable)
+        for article_id, entry in entries:
+            if article_id in left_out and article_id in self._merges and _is_time(at := entry.get("event_time")):
+                self._merges_only[article_id] = at
+        self._evicted += [article_id for article_id in unreadable if article_id not in self._merges_only]
         self._count_members(slots)
         self._mark_paragraphs(slots)
         self._count_paragraphs(slots)
@@ -340,9 +350,13 @@ class DedupIndex:
     def compact(self, extra: int = 0) -> None:
         """Evict the entries that fell out of the window (``drain_evicted`` then names them), and grow the index
         if that does not leave room for ``extra`` more."""
-        store = self._store
-        gone = store.expired(self._horizon())
-        self._evicted += [store.ids[slot] for slot in gone.tolist()]
+        store, horizon = self._store, self._horizon()
+        gone = store.expired(horizon)
+        passed = [article_id for article_id, at in self._merges_only.items() if at < horizon]
+        for article_id in passed:
+            del self._merges_only[article_id]
+            self._merges.pop(article_id, None)
+        self._evicted += [store.ids[slot] for slot in gone.tolist()] + passed
         closed = []
         for slot in gone.tolist():
             self._merges.pop(store.ids[slot], None)
@@ -805,6 +819,11 @@ class DedupIndex:
             }
             results.append((decision, entry))
         return results
+
+
+def _is_time(value: object) -> bool:
+    """Whether a persisted event time is one the window can pass (a finite number)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _text_form(sketch: Sketch | str | None) -> str | None:
