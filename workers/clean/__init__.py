@@ -29,18 +29,25 @@ from workers.clean.wire import (
     strip_transmission,
 )
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
+from workers.settings import Settings
 
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "latest_day", "warm_up"]
 
 _WORD = re.compile(r"\w")
 
 
+def _default(name: str) -> int:
+    """A setting's default, from workers/settings.py (its one source): the options a caller leaves out are a worker's
+    defaults."""
+    return Settings.model_fields[name].default
+
+
 @dataclass(frozen=True, slots=True)
 class CleanOptions:
-    """Tunables of the clean stage."""
+    """Tunables of the clean stage (``ENRICH_MIN_BODY_WORDS``, ``ENRICH_MAX_TEXT_CHARS``)."""
 
-    min_body_words: int = 25
-    max_text_chars: int = 1_000_000  # spaCy's default max_length: the entities stage tags no longer text (E088)
+    min_body_words: int = _default("min_body_words")
+    max_text_chars: int = _default("max_text_chars")  # spaCy's max_length: the entities stage tags no longer text
 
 
 @dataclass(frozen=True, slots=True)
