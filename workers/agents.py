@@ -143,18 +143,20 @@ class StageAgent:
             if output.destination in self._tables:
                 self._save(self._tables[output.destination], output.key, output.record)
                 continue
-            record = output.record
             if output.destination == "cluster_merges":
-                record = self._merge_cluster(into=record, merged=output.key)
+                record = self._merge_cluster(into=output.record, merged=output.key)
                 if record is None:
                     continue
+                value = codec.dumps(record)
             elif output.destination == "clusters":
                 clusters = self._tables["cluster_state"]
-                record = grow_cluster(clusters.get(output.key), output.key, record)
+                record, value = grow_cluster(clusters.get(output.key), output.key, output.record)
                 self._save(clusters, output.key, record)
                 metrics.DEDUP_CLUSTER_SIZE.observe(len(record["members"]))
+            else:
+                value = output.serialised()
             topic = self._sinks[output.destination]
-            pending.append(await topic.send(key=output.key.encode(), value=codec.dumps(record)))
+            pending.append(await topic.send(key=output.key.encode(), value=value))
             self._count(stage, output)
         await asyncio.gather(*pending)
         now = time.time()

@@ -192,7 +192,7 @@ def _register_dedup(
             if not restored:  # read and decoded on the stage thread: a window's entries take seconds
                 if unreadable := await agent.call(lambda: index.reset(list(table.items()))):
                     log.warning(
-                        "dedup: %d entries of the index's table left out, their sketch unreadable: %s",
+                        "dedup: %d entries of the index's table left out, their sketch or cluster id unreadable: %s",
                         len(unreadable),
                         ", ".join(unreadable[:10]),
                     )

@@ -14,6 +14,7 @@ import click
 from aiokafka.errors import KafkaConnectionError
 from pydantic import ValidationError
 
+from workers.kafka_io import UnknownTopic
 from workers.nlp import ModelUnavailable, require_installed
 from workers.records import ErrorCode
 from workers.settings import STAGES, Settings, explain, get_settings, parse_stages
@@ -38,6 +39,23 @@ class _Commands(click.Group):
                 f"cannot connect to Kafka at {settings.bootstrap_servers} over {settings.security_protocol} "
                 f"({error}); the client's reason, such as an authentication failure, is logged above"
             ) from error
+        except UnknownTopic as error:
+            raise click.ClickException(_unknown_topic(error, get_settings().bootstrap_servers)) from error
+
+
+# Topics named in the error on a missing one, at most: a shared cluster can hold thousands.
+TOPICS_NAMED = 20
+
+
+def _unknown_topic(error: UnknownTopic, bootstrap_servers: str) -> str:
+    """The error on a topic the broker does not have: its name, the closest existing one, the others it has (but
+    the broker's internal ones)."""
+    near = difflib.get_close_matches(error.topic, error.existing, n=1)  # difflib's similarity cutoff, 0.6
+    hint = f"; did you mean {near[0]}?" if near else ""
+    names = sorted(name for name in error.existing if not name.startswith("__"))
+    more = f" and {len(names) - TOPICS_NAMED} more" if len(names) > TOPICS_NAMED else ""
+    has = f"it has {', '.join(names[:TOPICS_NAMED])}{more}" if names else "it has no topic"
+    return f"topic {error.topic} does not exist at {bootstrap_servers} ({has}){hint}"
 
 
 @click.group(cls=_Commands)
@@ -112,7 +130,7 @@ def produce(source: click.utils.LazyFile, topic: str | None) -> None:
 @click.option("--summary", is_flag=True, help="Print one readable line per record instead of the JSON.")
 def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: float | None, summary: bool) -> None:
     """Print the records arriving on TOPIC."""
-    from workers.kafka_io import UnknownTopic, tail_topic
+    from workers.kafka_io import tail_topic
     from workers.summary import KINDS, summarise
 
     settings = get_settings()
@@ -122,12 +140,7 @@ def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: fl
         async for value in tail_topic(settings, topic, from_beginning, max_messages, timeout):
             click.echo(summarise(value, kind) if summary else value.decode("utf-8", "replace"))
 
-    try:
-        asyncio.run(run())
-    except UnknownTopic as error:
-        near = difflib.get_close_matches(topic, error.existing, n=1)  # difflib's similarity cutoff, 0.6
-        hint = f"; did you mean {near[0]}?" if near else ""
-        raise click.ClickException(f"topic {topic} does not exist at {settings.bootstrap_servers}{hint}") from error
+    asyncio.run(run())
 
 
 @main.command()
@@ -189,7 +202,8 @@ def replay(
     counts = asyncio.run(replay_deadletters(get_settings(), wanted, dry_run))
     verb = "would replay" if dry_run else "replayed"
     chosen = {k: v for k, v in counts.items() if k != "skipped"}
-    click.echo(f"{verb} {sum(chosen.values())} ({dict(chosen) or 'none'}); skipped {counts['skipped']}", err=True)
+    sent = sum(v for k, v in chosen.items() if not k.endswith("_not_replayed"))
+    click.echo(f"{verb} {sent} ({chosen or 'none'}); skipped {counts['skipped']}", err=True)
 
 
 def _utc(moment: datetime | None) -> datetime | None:

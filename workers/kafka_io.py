@@ -29,7 +29,21 @@ class UnknownTopic(LookupError):
 
     def __init__(self, topic: str, existing: Collection[str]) -> None:
         super().__init__(topic)
+        self.topic = topic
         self.existing = frozenset(existing)
+
+
+def require_topic(topic: str, existing: Collection[str]) -> None:
+    """Raise ``UnknownTopic`` unless the broker has ``topic``. Checked before a client names it in a request: a
+    producer's first send to, or a subscription to, a missing topic creates it on a broker that creates topics on
+    first use (Kafka's default, and deploy/kafka/kafka.sh's), so a mistyped name would become a topic."""
+    if topic not in existing:
+        raise UnknownTopic(topic, existing)
+
+
+async def _topics(producer: AIOKafkaProducer) -> set[str]:
+    """The topics the broker has (a metadata request for all topics, which creates none)."""
+    return (await producer.client.fetch_all_metadata()).topics()
 
 
 def message_key(line: bytes) -> bytes | None:
@@ -53,10 +67,12 @@ def _producer(settings: Settings) -> AIOKafkaProducer:
 
 
 async def produce_lines(settings: Settings, topic: str, lines: Iterable[bytes]) -> int:
-    """Publish every non-blank line as one message; return how many."""
+    """Publish every non-blank line as one message; return how many. Raises ``UnknownTopic``, publishing nothing,
+    when the broker has no such topic."""
     producer = _producer(settings)
     try:
         await producer.start()  # inside the try: a failed start (say, refused credentials) still closes the client
+        require_topic(topic, await _topics(producer))
         pending = [
             await producer.send(topic, value=line.rstrip(b"\r\n"), key=message_key(line))
             for line in lines
@@ -87,8 +103,7 @@ async def tail_topic(
     seen = 0
     try:
         await consumer.start()
-        if topic not in (existing := await consumer.topics()):
-            raise UnknownTopic(topic, existing)
+        require_topic(topic, await consumer.topics())
         consumer.subscribe([topic])
         while max_messages is None or seen < max_messages:
             batch = await consumer.getmany(timeout_ms=int((idle_timeout or 3600) * 1000))
@@ -107,23 +122,28 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
     """Re-publish the chosen dead letters to the topic each failed on (the raw topic for the clean stage).
 
     Reads the dead-letter topic from its start up to its end as of now, so the replay is bounded even while
-    new dead letters arrive (including those of the replayed messages, if they fail again).
+    new dead letters arrive (including those of the replayed messages, if they fail again). Raises ``UnknownTopic``
+    when the broker has no dead-letter topic; a letter whose topic the broker no longer has is counted, not sent
+    (sending would create that topic anew, with the broker's defaults).
     """
     producer = _producer(settings)
     counts: Counter[str] = Counter()
     try:
         await producer.start()
+        existing = await _topics(producer)
+        require_topic(settings.topic_deadletter, existing)
         pending = []
         async for record in read_to_end(settings, settings.topic_deadletter):
             letter: DeadLetter = orjson.loads(record.value)
             if not wanted.wants(letter):
                 counts["skipped"] += 1
                 continue
-            truncated = letter.get("payload_truncated", False)
-            counts[f"{letter['stage']}:{letter['error']}" + (":truncated_not_replayed" if truncated else "")] += 1
-            if not dry_run and not truncated:
+            topic = letter["origin"]["topic"]
+            held = "truncated" if letter.get("payload_truncated", False) else None if topic in existing else "no_topic"
+            counts[f"{letter['stage']}:{letter['error']}" + (f":{held}_not_replayed" if held else "")] += 1
+            if not dry_run and not held:
                 key = letter["id"].encode() if letter["id"] else None
-                pending.append(await producer.send(letter["origin"]["topic"], original_bytes(letter), key=key))
+                pending.append(await producer.send(topic, original_bytes(letter), key=key))
         await asyncio.gather(*pending)
         return counts
     finally:

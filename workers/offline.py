@@ -67,7 +67,7 @@ def process_file(source: IO[bytes], name: str, out_dir: Path, settings: Settings
         progress = stack.enter_context(tqdm(desc="articles", unit="article", disable=None))
         for chunk in _chunks(source, name):
             for output in run_chunk(chunk, clean, dedup, entities):
-                files[output.destination].write(codec.dumps(output.record) + b"\n")
+                files[output.destination].write(output.serialised() + b"\n")
                 counts[output.destination] += 1
             progress.update(len(chunk))
     return counts

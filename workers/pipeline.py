@@ -80,6 +80,11 @@ class Output:
     destination: Destination
     key: str
     record: Any
+    value: bytes | None = None  # the record serialised, when the stage did (to measure it against its topic's cap)
+
+    def serialised(self) -> bytes:
+        """The record as published: the bytes the stage made, else made now."""
+        return codec.dumps(self.record) if self.value is None else self.value
 
 
 def now_iso() -> str:
@@ -312,10 +317,11 @@ def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:
     )
 
 
-def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterMember) -> ClusterRecord:
-    """The cluster's record with ``member`` added; a member already there (a replay) changes nothing."""
+def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterMember) -> tuple[ClusterRecord, bytes]:
+    """The cluster's record with ``member`` added, and its bytes to publish; a member already there (a replay)
+    changes nothing."""
     if record is not None and any(m["id"] == member["id"] for m in record["members"]):
-        return record
+        return record, codec.dumps(record)
     grown = ClusterRecord(
         schema_version=SCHEMA_VERSION,
         cluster_id=cluster_id,
@@ -328,10 +334,15 @@ def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterM
     return with_members(grown, [member], bool(record and record.get("members_truncated")))
 
 
-def with_members(record: ClusterRecord, added: Sequence[ClusterMember], truncated: bool) -> ClusterRecord:
+def with_members(record: ClusterRecord, added: Sequence[ClusterMember], truncated: bool) -> tuple[ClusterRecord, bytes]:
     """``record`` with the ``added`` members listed after its own while it stays within CLUSTER_RECORD_BYTES (the
     first member always), and ``members_truncated`` once one is left out: a copy of a story republished without
-    end (or with long urls) must not grow the record past what its topic takes."""
+    end (or with long urls) must not grow the record past what its topic takes. With its bytes: a record under the
+    cap with every member is serialised once, to measure it and to publish it."""
+    whole = _flagged({**record, "members": [*record["members"], *added]}, truncated)
+    value = codec.dumps(whole)
+    if len(value) <= CLUSTER_RECORD_BYTES:
+        return whole, value
     members, size = list(record["members"]), len(codec.dumps(record))
     for member in added:
         size += len(codec.dumps(member)) + 1
@@ -339,8 +350,13 @@ def with_members(record: ClusterRecord, added: Sequence[ClusterMember], truncate
             truncated = True
             break
         members.append(member)
-    grown: ClusterRecord = {**record, "members": members}
-    return {**grown, "members_truncated": True} if truncated else grown
+    grown = _flagged({**record, "members": members}, truncated)
+    return grown, codec.dumps(grown)
+
+
+def _flagged(record: ClusterRecord, truncated: bool) -> ClusterRecord:
+    """``record``, marked ``members_truncated`` when members were left out of it."""
+    return {**record, "members_truncated": True} if truncated else record
 
 
 def merge_clusters(
@@ -355,7 +371,7 @@ def merge_clusters(
     known = {m["id"] for m in older["members"]}
     folded: ClusterRecord = {**older, "merged": [*older["merged"], *younger["merged"], younger_id], "updated_at": now}
     truncated = bool(older.get("members_truncated") or younger.get("members_truncated"))
-    folded = with_members(folded, [m for m in younger["members"] if m["id"] not in known], truncated)
+    folded, _ = with_members(folded, [m for m in younger["members"] if m["id"] not in known], truncated)
     return folded, {**younger, "merged_into": older["cluster_id"], "updated_at": now}
 
 
@@ -402,15 +418,16 @@ class EntitiesStage(BatchedStage):
     @staticmethod
     def _enriched(article: UniqueArticle, entities: list, model: str | None, reason: NlpReason | None) -> Output:
         record = EnrichedArticle(**article, entities=entities, nlp_model=model, nlp_reason=reason)
-        return Output("enriched", article["id"], fit_mentions(record, TOPIC_RECORD_BYTES))
+        return Output("enriched", article["id"], *fit_mentions(record, TOPIC_RECORD_BYTES))
 
 
-def fit_mentions(record: EnrichedArticle, limit: int) -> EnrichedArticle:
+def fit_mentions(record: EnrichedArticle, limit: int) -> tuple[EnrichedArticle, bytes]:
     """``record``, or when it serialises to more than ``limit`` bytes (a long text dense with mentions) the record
     listing each entity's first mentions, as many per entity as fit, with ``mentions_truncated``: a record over
-    its topic's cap is refused by the broker and stops the worker. Rejected (too_long) if one each does not fit."""
-    if len(codec.dumps(record)) <= limit:
-        return record
+    its topic's cap is refused by the broker and stops the worker. Rejected (too_long) if one each does not fit.
+    With its bytes, made on the stage's thread to measure it, which the agent publishes."""
+    if len(value := codec.dumps(record)) <= limit:
+        return record, value
 
     def cut(most: int) -> EnrichedArticle:
         return {**record, "entities": cut_mentions(record["entities"], most), "mentions_truncated": True}
@@ -421,7 +438,7 @@ def fit_mentions(record: EnrichedArticle, limit: int) -> EnrichedArticle:
     while over - fits > 1:  # the most mentions per entity that fit: fits does, over does not
         middle = (fits + over) // 2
         fits, over = (middle, over) if len(codec.dumps(cut(middle))) <= limit else (fits, middle)
-    return cut(fits)
+    return cut(fits), codec.dumps(cut(fits))
 
 
 def dedup_options(settings: Settings) -> DedupOptions:

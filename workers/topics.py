@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -21,6 +23,9 @@ DEDUP_INPUT_PARTITIONS = 1
 MAX_MESSAGE_BYTES = "max.message.bytes"
 # A describe-configs entry's source in protocol v1+ (v0 says is_default instead): a config set on the topic itself.
 DYNAMIC_TOPIC_CONFIG = 1
+# How long ``ensure_topics`` waits for the topics it created to be listed, and how often it asks.
+LISTED_TIMEOUT_SECONDS = 30.0
+LISTED_POLL_SECONDS = 0.1
 
 
 def topic_partitions(settings: Settings) -> dict[str, int]:
@@ -78,9 +83,24 @@ async def ensure_topics(settings: Settings) -> list[str]:
             except TopicAlreadyExistsError:
                 log.info("another process created the topics first")
             log.info("created topics %s", [t.name for t in wanted])
+            await _until_listed(admin, {t.name for t in wanted})
         return [t.name for t in wanted]
     finally:
         await admin.close()
+
+
+async def _until_listed(admin: AIOKafkaAdminClient, names: set[str]) -> None:
+    """Wait until the broker lists the topics just created: its metadata follows the controller's a moment after
+    CreateTopics answers, and a client that looks a topic up before producing to it (``workers.kafka_io``) would not
+    find it yet. A warning, not a failure, past ``LISTED_TIMEOUT_SECONDS``."""
+    deadline = time.monotonic() + LISTED_TIMEOUT_SECONDS
+    while missing := names - set(await admin.list_topics()):
+        if time.monotonic() > deadline:
+            log.warning(
+                "topics %s created but not listed by the broker after %.0f s", sorted(missing), LISTED_TIMEOUT_SECONDS
+            )
+            return
+        await asyncio.sleep(LISTED_POLL_SECONDS)
 
 
 async def _raise_message_caps(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:

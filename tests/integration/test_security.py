@@ -90,7 +90,9 @@ def test_worker_cli_and_admin_authenticate(
     secured_broker: SecuredBroker, tmp_path: Path, start_worker, protocol: str, mechanism: str
 ) -> None:
     settings = secured_settings(secured_broker, tmp_path, protocol, mechanism)
-    worker = start_worker(settings)  # creates the topics with the admin client, then runs the agents
+    made = cli(settings, "topics")  # first, as an operator does: produce refuses a topic the broker does not have
+    assert made.returncode == 0 and "created: " in output(made), output(made)
+    worker = start_worker(settings)  # lists the topics with the admin client, then runs the agents
     seed = next(line for line in seed_lines() if SEED_PAGE_ID.encode() in line)
 
     produced = cli(settings, "produce", "-", stdin=seed + b"\n")

@@ -12,7 +12,8 @@ from click.testing import CliRunner, Result
 
 from tests.conftest import ROOT, SEEDS, seed_lines
 from tests.unit.test_docs import DOCS, examples
-from workers.cli import main
+from workers.cli import TOPICS_NAMED, _unknown_topic, main
+from workers.kafka_io import UnknownTopic
 from workers.records import ErrorCode
 from workers.settings import STAGES, get_settings
 from workers.summary import KINDS, Kind, summarise
@@ -175,3 +176,19 @@ def test_tail_refuses_a_count_or_wait_that_would_end_it_at_once(option: str, val
     result = run(["tail", "articles.raw", option, value])
     assert result.exit_code == 2
     assert refused(result).startswith(f"Error: Invalid value for '{option}': {value} is not in the range")
+
+
+def test_a_missing_topic_is_named_with_the_closest_and_the_first_topics_the_broker_has() -> None:
+    """A shared cluster can hold thousands of topics: the error names the first ``TOPICS_NAMED`` and counts the
+    rest, and leaves the broker's internal ones out."""
+    topics = {"__consumer_offsets", "articles.raw", *(f"other.{n:02d}" for n in range(TOPICS_NAMED))}
+    error = _unknown_topic(UnknownTopic("articles.raws", topics), "kafka:9092")
+    named = ", ".join(sorted(topics - {"__consumer_offsets"})[:TOPICS_NAMED])
+    assert (
+        error
+        == f"topic articles.raws does not exist at kafka:9092 (it has {named} and 1 more); did you mean articles.raw?"
+    )
+    assert (
+        _unknown_topic(UnknownTopic("x", {"__consumer_offsets"}), "k:1")
+        == "topic x does not exist at k:1 (it has no topic)"
+    )

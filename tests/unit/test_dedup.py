@@ -16,7 +16,7 @@ from bench import dedup_throughput, syndication
 from tests.conftest import SEED_PAGE_ID, seed_record
 from workers.clean import CleanOptions, clean_article
 from workers.clean.normalize import content_hash
-from workers.dedup import Decision, DedupIndex, DedupOptions, event_time
+from workers.dedup import Decision, DedupIndex, DedupOptions, IndexEntry, event_time
 from workers.dedup.boilerplate import ParagraphCounts
 from workers.dedup.decision import FEATURES, DecisionModel
 from workers.dedup.sketch import FACTS_KEPT, FIGURE_KEYS, Sketch, Sketcher, fact_match
@@ -292,6 +292,25 @@ def test_an_entry_whose_sketch_is_no_text_is_left_out_of_a_restored_index(sketch
     assert decide(restored, "trimmed", text_of(STORY[:4]), at=2.0).canonical_id == "wire"
 
 
+@pytest.mark.parametrize("cluster_id", [None, 7, ["cl-wire"]])
+def test_an_entry_whose_cluster_id_is_damaged_is_left_out_of_a_restored_index(cluster_id: object) -> None:
+    """A readable sketch under a missing or damaged cluster id is left out as an unreadable sketch is (named, evicted),
+    not raised on: a raise would repeat on every restart."""
+    index = DedupIndex(OPTIONS)
+    entries = [
+        (i, index.decide(i, content_hash(text_of(t)), text_of(t), float(at))[1])
+        for at, (i, t) in enumerate((("wire", STORY), ("table", TABLE), ("other", seed_text())))
+    ]
+    if cluster_id is None:
+        del entries[1][1]["cluster_id"]  # type: ignore[misc]
+    else:
+        entries[1][1]["cluster_id"] = cluster_id  # type: ignore[typeddict-item]
+    restored = DedupIndex(OPTIONS)
+    assert restored.reset(entries) == ["table"]
+    assert len(restored) == 2 and restored.drain_evicted() == ["table"]
+    assert decide(restored, "table-again", text_of(TABLE), at=4.0).kind == "unique"
+
+
 @pytest.mark.parametrize("unreadable", [["whole"], ["first", "whole"]])
 def test_the_merges_of_an_entry_left_out_of_a_restored_index_are_kept(unreadable: list[str]) -> None:
     """A merge needs no sketch: the story stays one though the copy that merged it is forgotten (and though the
@@ -306,6 +325,37 @@ def test_the_merges_of_an_entry_left_out_of_a_restored_index_are_kept(unreadable
     assert decide(restored, "exact-second", text_of(STORY[3:]), at=1.0).cluster_id == "cl-first"
     replayed = restored.decide(*[(a, content_hash(t), t, 0.0) for a, t in merge_scenario()][2])[0]
     assert (replayed.cluster_id, replayed.merged) == ("cl-first", ("cl-second",))
+    decide(restored, "later", seed_text(), at=7200.0)
+    restored.compact()
+    assert restored.drain_evicted().count("whole") == 1  # its row, read again; no longer its entry left out
+
+
+def restart(table: dict[str, IndexEntry], index: DedupIndex) -> DedupIndex:
+    """The index a restarted worker rebuilds from the table, after the table forgot what ``index`` evicted."""
+    for article_id in index.drain_evicted():
+        table.pop(article_id, None)
+    restored = DedupIndex(index.options)
+    restored.reset(list(table.items()))
+    return restored
+
+
+def test_the_merges_of_an_entry_left_out_of_a_restored_index_survive_the_next_restart() -> None:
+    """The entry left out for its sketch but holding a merge stays in the table (not named evicted) until the window
+    passes it: the second rebuild replays the merge as the first did, and the merged story's members stay one
+    cluster with the members decided in between."""
+    options = DedupOptions(window_seconds=3600)
+    index = DedupIndex(options)
+    table = {a: index.decide(a, content_hash(t), t, 0.0)[1] for a, t in merge_scenario()}
+    table["whole"]["sketch"] = "garbage"
+    once = restart(table, index)
+    assert decide(once, "exact-second", text_of(STORY[3:]), at=1.0).cluster_id == "cl-first"
+    table["exact-second"] = once.decide("exact-second", content_hash(text_of(STORY[3:])), text_of(STORY[3:]), 1.0)[1]
+    twice = restart(table, once)
+    assert "whole" in table and twice._root("second") == "first"
+    assert decide(twice, "again-second", text_of(STORY[3:]), at=2.0).cluster_id == "cl-first"
+    decide(twice, "later", seed_text(), at=7200.0)
+    twice.compact()
+    assert "whole" in twice.drain_evicted() and twice.drain_closed() == ["cl-first"]
 
 
 @pytest.mark.parametrize(
@@ -352,6 +402,24 @@ def test_entries_persisted_before_the_figure_keys_restore_and_still_catch_copies
     assert not restored._store.figures[restored._store.slot_of["table"]].any()
     assert decide(restored, "trimmed", text_of(STORY[:4]), at=1.0).canonical_id == "wire"
     assert decide(restored, "table-again", text_of(TABLE), at=2.0).kind == "exact"
+
+
+def test_a_replayed_article_that_making_room_evicts_gets_its_earlier_decision_back() -> None:
+    """A batch that replays an article out of the window (not yet evicted) and brings new ones to a full index:
+    making room for the new ones evicts the replayed one, whose earlier decision the batch still returns."""
+    rng = random.Random(3)
+    vocabulary = [f"w{n}" for n in range(5000)]
+    texts = [" ".join(rng.choices(vocabulary, k=60)) for _ in range(MIN_CAPACITY + 1)]
+    index = DedupIndex(DedupOptions(window_seconds=50))
+    old = ("old", content_hash(texts[0]), texts[0], 0.0, None)
+    fillers = [(f"filler-{n}", content_hash(t), t, 100.0, None) for n, t in enumerate(texts[1:MIN_CAPACITY])]
+    [(before, entry)] = index.decide_many([old])
+    index.decide_many(fillers)
+    assert index._store.room() == 0
+    new = ("new", content_hash(texts[-1]), texts[-1], 100.0, None)
+    replayed, fresh = index.decide_many([old, new])
+    assert replayed == (before, entry) and fresh[0].kind == "unique"
+    assert "old" in index.drain_evicted() and "old" not in index._store.slot_of
 
 
 def test_entries_older_than_the_window_are_evicted() -> None:

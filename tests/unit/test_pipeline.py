@@ -104,8 +104,9 @@ def test_dedup_stage_emits_unique_then_duplicate_and_state(settings: Settings) -
     cluster = None
     for output in (first[1], second[1], second[1]):  # the second copy replayed: added once
         assert output.key == first[0].record["cluster_id"]
-        cluster = grow_cluster(cluster, output.key, output.record)
+        cluster, value = grow_cluster(cluster, output.key, output.record)
         codec.check("cluster", cluster)
+        assert value == codec.dumps(cluster)
     assert cluster["canonical_id"] == SEED_PAGE_ID
     assert [(m["id"], m["match"]) for m in cluster["members"]] == [(SEED_PAGE_ID, "unique"), (second[0].key, "exact")]
 
@@ -288,9 +289,9 @@ def test_an_entry_left_out_of_a_restored_index_and_read_again_stays_in_the_table
 
 def test_a_merged_cluster_hands_its_members_to_the_older_one_once() -> None:
     member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
-    older = grow_cluster(None, "cl-a", {**member, "id": "a", "match": "unique"})
-    younger = grow_cluster(None, "cl-b", {**member, "id": "b", "match": "unique"})
-    younger = grow_cluster(younger, "cl-b", {**member, "id": "a", "match": "near"})  # already in the older one
+    older, _ = grow_cluster(None, "cl-a", {**member, "id": "a", "match": "unique"})
+    younger, _ = grow_cluster(None, "cl-b", {**member, "id": "b", "match": "unique"})
+    younger, _ = grow_cluster(younger, "cl-b", {**member, "id": "a", "match": "near"})  # already in the older one
     folded, last = merge_clusters(older, younger, "cl-b")
     for record in (folded, last):
         codec.check("cluster", record)
@@ -300,7 +301,7 @@ def test_a_merged_cluster_hands_its_members_to_the_older_one_once() -> None:
         None,
     )
     assert (last["cluster_id"], last["merged_into"]) == ("cl-b", "cl-a")
-    grown = grow_cluster(folded, "cl-a", {**member, "id": "c", "match": "near"})
+    grown, _ = grow_cluster(folded, "cl-a", {**member, "id": "c", "match": "near"})
     assert (grown["merged"], [m["id"] for m in grown["members"]]) == (["cl-b"], ["a", "b", "c"])
     assert merge_clusters(grown, None, "cl-b") == (grown, None)  # a replayed merge: the younger's record is gone
 
@@ -363,17 +364,32 @@ def dense_enriched(settings: Settings, chars: int) -> tuple[bytes, list[list]]:
 def test_an_enriched_record_lists_as_many_mentions_per_entity_as_fit_its_limit(settings: Settings) -> None:
     [[whole]] = dense_enriched(settings, 20_000)[1]
     size = len(codec.dumps(whole.record))
-    assert fit_mentions(whole.record, size) is whole.record and "mentions_truncated" not in whole.record
-    cut = fit_mentions(whole.record, size // 2)
+    assert fit_mentions(whole.record, size)[0] is whole.record and "mentions_truncated" not in whole.record
+    cut, value = fit_mentions(whole.record, size // 2)
     codec.check("enriched", cut)
+    assert value == codec.dumps(cut)
     assert cut["mentions_truncated"] is True and len(codec.dumps(cut)) <= size // 2
     most = max(len(e["mentions"]) for e in cut["entities"])
     for full, kept in zip(whole.record["entities"], cut["entities"], strict=True):
         assert (kept["count"], kept["salience"]) == (full["count"], full["salience"])
         assert kept["mentions"] == full["mentions"][:most]
-    assert len(codec.dumps(fit_mentions(whole.record, len(codec.dumps(cut)) + 1))) == len(codec.dumps(cut))
+    assert len(fit_mentions(whole.record, len(value) + 1)[1]) == len(value)
     with pytest.raises(Rejected, match="one mention per entity"):
         fit_mentions(whole.record, 2_000)
+
+
+def test_a_record_measured_against_its_cap_is_serialised_once(settings: Settings, monkeypatch) -> None:
+    """The bytes made to measure an enriched or a cluster record against its cap are the bytes published: one
+    serialisation of a record that can take megabytes (a cluster's on the event loop)."""
+    [[enriched]] = dense_enriched(settings, 20_000)[1]
+    serialise, made = codec.dumps, []
+    monkeypatch.setattr(codec, "dumps", lambda record: made.append(record) or serialise(record))
+    assert enriched.serialised() is enriched.value and enriched.value == serialise(enriched.record)
+    record = None
+    for member in long_url_members("a", 3):
+        record, value = grow_cluster(record, "cl-a0", member)
+        assert value == serialise(record)
+    assert len(made) == 3
 
 
 @pytest.mark.slow
@@ -417,16 +433,16 @@ def long_url_members(prefix: str, count: int) -> list[dict]:
 def test_a_cluster_record_lists_its_first_members_within_its_limit() -> None:
     record = None
     for member in long_url_members("a", 120):
-        record = grow_cluster(record, "cl-a0", member)
+        record, _ = grow_cluster(record, "cl-a0", member)
     codec.check("cluster", record)
     listed = [m["id"] for m in record["members"]]
     assert record["members_truncated"] is True and listed == [f"a{i}" for i in range(len(listed))]
     next_one = len(codec.dumps(long_url_members("a", 120)[len(listed)])) + 1
     assert len(codec.dumps(record)) <= CLUSTER_RECORD_BYTES < len(codec.dumps(record)) + next_one
-    assert grow_cluster(record, "cl-a0", long_url_members("a", 120)[-1])["members"] == record["members"]
+    assert grow_cluster(record, "cl-a0", long_url_members("a", 120)[-1])[0]["members"] == record["members"]
     younger = None
     for member in long_url_members("b", 10):
-        younger = grow_cluster(younger, "cl-b0", member)
+        younger, _ = grow_cluster(younger, "cl-b0", member)
     assert "members_truncated" not in younger
     half = {**record, "members": record["members"][: len(listed) - 5]}
     del half["members_truncated"]

@@ -29,18 +29,25 @@ from workers.clean.wire import (
     strip_transmission,
 )
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
+from workers.settings import Settings
 
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "latest_day", "warm_up"]
 
 _WORD = re.compile(r"\w")
 
 
+def _default(name: str) -> int:
+    """A setting's default, from workers/settings.py (its one source): the options a caller leaves out are a worker's
+    defaults."""
+    return Settings.model_fields[name].default
+
+
 @dataclass(frozen=True, slots=True)
 class CleanOptions:
-    """Tunables of the clean stage."""
+    """Tunables of the clean stage (``ENRICH_MIN_BODY_WORDS``, ``ENRICH_MAX_TEXT_CHARS``)."""
 
-    min_body_words: int = 25
-    max_text_chars: int = 1_000_000  # spaCy's default max_length: the entities stage tags no longer text (E088)
+    min_body_words: int = _default("min_body_words")
+    max_text_chars: int = _default("max_text_chars")  # spaCy's max_length: the entities stage tags no longer text
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,26 +131,21 @@ def _marked_unsigned(lines: list[str], raw_lines: list[str]) -> bool:
     return is_dated_or_credited(lines) or (is_continued(lines, raw_lines) and is_all_copy(lines[:-1]))
 
 
-def _check(raw: RawArticle, found: Extract, text: str, options: CleanOptions) -> None:
-    """Raise ``Rejected`` when the input held no words (``empty_body``) or no article (``no_article``)."""
+def _check(raw: RawArticle, found: Extract, text: str, title: str | None, options: CleanOptions) -> None:
+    """Raise ``Rejected`` when the input held no words (``empty_body``), no article (``no_article``), or a text or
+    title the entities stage could not tag (``too_long``: spaCy refuses a text over its max_length), decided here,
+    before dedup, so that no copy is published naming an article that is never enriched."""
     if _WORD.search(raw.get(found.kind, "")) is None:
         raise Rejected("empty_body", f"not an article: the {found.kind} holds no words")
     if not text or not found.article_like:
         raise Rejected("no_article", f"not an article: nothing of the {found.kind} reads as an article body")
-    if found.whole:
-        return  # an article sent as itself is kept whatever its length
-    words = words_up_to(text, options.min_body_words)
-    if words < options.min_body_words:
+    # An article sent as itself is kept at any length.
+    if not found.whole and (words := words_up_to(text, options.min_body_words)) < options.min_body_words:
         raise Rejected(
             "no_article",
             f"not an article: {words} words of article body after cleaning (minimum {options.min_body_words})",
         )
-
-
-def _check_length(text: str, title: str | None, limit: int) -> None:
-    """Raise ``Rejected("too_long")`` for a text or title the entities stage could not tag (spaCy refuses a text
-    over its max_length): decided here, before dedup, so that no copy is published naming an article that is
-    never enriched."""
+    limit = options.max_text_chars
     for field, value in (("text", text), ("title", title or "")):
         if len(value) > limit:
             raise Rejected("too_long", f"the cleaned {field} is {len(value)} characters, limit is {limit}")
@@ -154,9 +156,8 @@ def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> Cle
     found = extract(raw, origin)
     wire, paragraphs = attribute(join_paragraphs(found.paragraphs).split("\n\n"))
     text = "\n\n".join(paragraphs)
-    _check(raw, found, text, options)
     title = _optional(raw["title"]) or _optional(found.title)
-    _check_length(text, title, options.max_text_chars)
+    _check(raw, found, text, title, options)
     return CleanArticle(
         schema_version=SCHEMA_VERSION,
         id=raw["id"],

@@ -36,12 +36,18 @@ _LETTERS = re.compile(r"[^\W\d_]+")  # a word of letters: figures are words of n
 
 
 class LanguageGuess(NamedTuple):
-    """py3langid's language of a sample, the probability it gives it (None and 0 for an empty sample), and whether
-    the sample's words bear it out (``_words_agree``; not read under ``LANGUAGE_MIN_PROBABILITY``)."""
+    """py3langid's language of a sample, the probability it gives it (None and 0 for an empty sample), and the
+    sample."""
 
     language: str | None
     probability: float
-    words_agree: bool
+    sample: str
+
+    @property
+    def words_agree(self) -> bool:
+        """Whether the sample's words bear the guess out (``_words_agree``; read only at ``LANGUAGE_MIN_PROBABILITY``
+        or more: py3langid's second walk, for the guesses ``LANGUAGE_CHECKED_GUESSES`` names)."""
+        return _words_agree(self.language, self.sample)
 
     @property
     def published(self) -> str | None:
@@ -68,13 +74,12 @@ def guess_language(text: str) -> LanguageGuess:
     """py3langid's language of the text's first characters, with its probability (read by ``published``)."""
     sample = text[:LANGUAGE_SAMPLE_CHARS]
     if not sample:
-        return LanguageGuess(None, 0.0, False)
+        return LanguageGuess(None, 0.0, sample)
     language, probability = _identifier().classify(sample)
-    unpublished = probability < LANGUAGE_MIN_PROBABILITY  # its words need no reading (py3langid's second walk)
-    return LanguageGuess(language or None, probability, unpublished or _words_agree(language, sample))
+    return LanguageGuess(language or None, probability, sample)
 
 
-def _words_agree(language: str, sample: str) -> bool:
+def _words_agree(language: str | None, sample: str) -> bool:
     """False when the guess is one py3langid makes of English (``LANGUAGE_CHECKED_GUESSES``) and a fifth or more of the
     sample's words (of letters; a script without spaces counted two characters a word, as ``word_count`` does) are
     stopwords of the languages with a stoplist: the sample is written in their words, not in the one named.

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -234,7 +234,7 @@ def _is_sentence(part: str, text: Callable[[], str]) -> bool:
     words = _WORD.findall(part)
     if sum(word.lower() not in _DATE_WORDS for word in words) < 2 or reads_as_name(part):
         return False
-    return re.search(r"\band\W+" + r"\W+".join(map(re.escape, words)), text()) is not None
+    return re.search(r"\band\W+" + _word_run(words), text()) is not None
 
 
 def _is_address(part: str, text: Callable[[], str]) -> bool:
@@ -244,7 +244,7 @@ def _is_address(part: str, text: Callable[[], str]) -> bool:
     words = _WORD.findall(part)
     if len(words) < 2 or len(words[-1]) > 4 or f".{words[-1].lower()}" not in (page_text := text()):
         return False  # a top-level domain is written in lower case after a dot
-    address = r"[\w.@-]*\.".join(map(re.escape, words))
+    address = _word_run(words, gap=r"[\w.@-]*\.")
     return re.search(rf"\b{address}(?![\w@-]|\.\w)", page_text, re.IGNORECASE) is not None
 
 
@@ -254,7 +254,7 @@ def _after_label(part: str, text: Callable[[], str]) -> str:
     the Author: RYAN MCNEILL")."""
     rest = _LABEL_END.split(part)[-1]
     words = list(_WORD.finditer(rest))
-    found = re.search(r"(\W+)".join(re.escape(word[0]) for word in words), text()) if len(words) > 2 else None
+    found = re.search(_word_run((word[0] for word in words), gap=r"(\W+)"), text()) if len(words) > 2 else None
     colons = [index for index, gap in enumerate(found.groups() if found else ()) if ":" in gap]
     if colons:
         rest = rest[words[colons[-1] + 1].start() :]
@@ -300,7 +300,13 @@ def _dated(part: str, page_text: str) -> bool:
     """Whether the page writes a number after the part's words ("Pakistan\n\nJanuary 11, 2008"): the byline search
     cut a date there (at its first digit), not a name ("Jane Doe; Brian May")."""
     words = _WORD.findall(part)
-    return re.search(r"\W+".join(map(re.escape, words)) + r"\W*\d", page_text) is not None
+    return re.search(_word_run(words) + r"\W*\d", page_text) is not None
+
+
+def _word_run(words: Iterable[str], gap: str = r"\W+") -> str:
+    """A pattern of ``words`` in a row as a page writes them, ``gap`` between them (by default anything but word
+    characters): how the byline checks look the parts' words up in the page's text."""
+    return gap.join(map(re.escape, words))
 
 
 def reads_as_name(text: str) -> bool:

@@ -16,6 +16,7 @@ canonical one of the story): the decision names the clusters merged, and later c
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -186,6 +187,7 @@ class DedupIndex:
         self._merged_into: dict[str, str] = {}  # canonical id of a merged cluster -> the one it lives on in
         self._absorbed: dict[str, list[str]] = {}  # the reverse: canonical id -> those merged into it
         self._merges: dict[str, tuple[str, ...]] = {}  # article id -> clusters it merged (its decision's)
+        self._merges_only: dict[str, float] = {}  # id of an entry left out but for its merges -> its event time
         self._paragraphs = ParagraphCounts(self._store.capacity)  # end paragraphs of the first copies held
 
     def __len__(self) -> int:
@@ -193,7 +195,7 @@ class DedupIndex:
 
     def nbytes(self) -> int:
         """Memory held by the index, in bytes."""
-        maps = (self._members, self._merged_into, self._absorbed, self._merges)
+        maps = (self._members, self._merged_into, self._absorbed, self._merges, self._merges_only)
         return self._store.nbytes() + self._paragraphs.nbytes + sum(sys.getsizeof(m) for m in maps)
 
     def decide(
@@ -210,12 +212,17 @@ class DedupIndex:
         Lookups and similarities are computed for the whole batch at once, and so are the sketches the articles
         do not bring (the clean stage sketches them, in parallel workers, so that this single owner need not).
         """
-        store = self._store
+        slot_of = self._store.slot_of
+        # Replays' decisions are read first: making room for the new articles can evict a replayed one.
+        held = list(dict.fromkeys(a[0] for a in articles if a[0] in slot_of))
+        results = dict(zip(held, self._results_at([slot_of[i] for i in held], {}), strict=True)) if held else {}
         first: dict[str, Article] = {}
         for article in articles:
-            if article[0] not in store.slot_of:
+            if article[0] not in results:
                 first.setdefault(article[0], article)  # a replay within the batch gets the first one's decision
         if first:
+            for article_id in first if self._merges_only else ():
+                self._merges_only.pop(article_id, None)  # read again: its fresh entry replaces the one left out
             new = list(first.values())
             new_slots = self._append(new, self._sketches(new))
             self._decide_rows(new_slots, np.maximum.accumulate([max(self._newest, a[3]) for a in new]))
@@ -223,9 +230,10 @@ class DedupIndex:
             self._mark_paragraphs(new_slots)
             self._count_paragraphs(new_slots)
             self._newest = max(self._newest, *(a[3] for a in new))
-        slots = [store.slot_of[a[0]] for a in articles]
-        # The text forms at hand (the others are encoded from the store's rows, in one go).
-        return self._results_at(slots, {a[0]: text for a in first.values() if (text := _text_form(a[4]))})
+            # The text forms at hand (the others are encoded from the store's rows, in one go).
+            texts = {a[0]: text for a in new if (text := _text_form(a[4]))}
+            results.update(zip(first, self._results_at(new_slots.tolist(), texts), strict=True))
+        return [results[a[0]] for a in articles]
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
@@ -245,21 +253,30 @@ class DedupIndex:
 
     def reset(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
         """Forget everything, then hold exactly ``entries`` (saved by ``decide``): recovery after a restart. Returns
-        the ids of the entries left out because their sketch cannot be read (``restore``)."""
+        the ids of the entries left out because their sketch or cluster id cannot be read (``restore``)."""
         self._clear()
         return self.restore(sorted(entries, key=lambda item: item[1]["seq"]))
 
     def restore(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
-        """Put back entries saved by ``decide``, in the order they were decided. An entry whose sketch cannot be read
-        (damaged, or of a form a later version wrote) is left out, and named among the evicted so that persisted
-        state forgets it too: the index forgets one article rather than its owner failing on every restart. Returns
-        the ids left out. The merges of those left out are replayed all the same (a merge needs no sketch), in turn
-        with the others', and kept under their id, so that the article's copy read again records them again."""
+        """Put back entries saved by ``decide``, in the order they were decided. An entry whose sketch or cluster id
+        cannot be read (damaged, or of a form a later version wrote) is left out, and named among the evicted so that
+        persisted state forgets it too: the index forgets one article rather than its owner failing on every restart.
+        Returns the ids left out. The merges of those left out are replayed all the same (a merge needs no sketch), in
+        turn with the others', and kept under their id, so that the article's copy read again records them again; an
+        entry left out that holds merges is not named evicted until the window passes it (``compact``): persisted state
+        keeps it, so that the next restore replays its merges too."""
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
-        readable, sketches, unreadable = self._read_sketches(entries)
-        self._evicted += unreadable
+        clustered = [(article_id, entry) for article_id, entry in entries if isinstance(entry.get("cluster_id"), str)]
+        readable, sketches = self._read_sketches(clustered)
+        kept = {article_id for article_id, _ in readable}
+        unreadable = [article_id for article_id, _ in entries if article_id not in kept]
         slots = self._put_back(readable, sketches)
         self._replay_merges(entries)
+        left_out = set(unreadable)
+        for article_id, entry in entries:
+            if article_id in left_out and article_id in self._merges and _is_time(at := entry.get("event_time")):
+                self._merges_only[article_id] = at
+        self._evicted += [article_id for article_id in unreadable if article_id not in self._merges_only]
         self._count_members(slots)
         self._mark_paragraphs(slots)
         self._count_paragraphs(slots)
@@ -303,19 +320,18 @@ class DedupIndex:
 
     def _read_sketches(
         self, entries: list[tuple[str, IndexEntry]]
-    ) -> tuple[list[tuple[str, IndexEntry]], Sketches | None, list[str]]:
-        """The entries whose sketch ``Sketch.from_text`` reads, their sketches (None if none is left), and the ids of
-        those whose sketch it refuses (each read once, one by one, only when the batch holds one)."""
+    ) -> tuple[list[tuple[str, IndexEntry]], Sketches | None]:
+        """The entries whose sketch ``Sketch.from_text`` reads and their sketches (None if none is left), each read
+        once, one by one, only when the batch holds one it refuses."""
         if not entries:
-            return entries, None, []
+            return entries, None
         try:
-            return entries, Sketches.from_texts([e["sketch"] for _, e in entries], self.options.num_perm), []
+            return entries, Sketches.from_texts([e["sketch"] for _, e in entries], self.options.num_perm)
         except (ValueError, TypeError):  # TypeError: the batch reader given a sketch that is no text (None, a number)
             read = [self._read(e["sketch"]) for _, e in entries]
             readable = [(item, sketch) for item, sketch in zip(entries, read, strict=True) if sketch is not None]
             sketches = Sketches.of([sketch for _, sketch in readable], self.options.num_perm) if readable else None
-            gone = [article_id for (article_id, _), sketch in zip(entries, read, strict=True) if sketch is None]
-            return [item for item, _ in readable], sketches, gone
+            return [item for item, _ in readable], sketches
 
     def _read(self, form: object) -> Sketch | None:
         """The sketch of a persisted entry's form (it may be damaged into anything), or None."""
@@ -334,9 +350,13 @@ class DedupIndex:
     def compact(self, extra: int = 0) -> None:
         """Evict the entries that fell out of the window (``drain_evicted`` then names them), and grow the index
         if that does not leave room for ``extra`` more."""
-        store = self._store
-        gone = store.expired(self._horizon())
-        self._evicted += [store.ids[slot] for slot in gone.tolist()]
+        store, horizon = self._store, self._horizon()
+        gone = store.expired(horizon)
+        passed = [article_id for article_id, at in self._merges_only.items() if at < horizon]
+        for article_id in passed:
+            del self._merges_only[article_id]
+            self._merges.pop(article_id, None)
+        self._evicted += [store.ids[slot] for slot in gone.tolist()] + passed
         closed = []
         for slot in gone.tolist():
             self._merges.pop(store.ids[slot], None)
@@ -799,6 +819,11 @@ class DedupIndex:
             }
             results.append((decision, entry))
         return results
+
+
+def _is_time(value: object) -> bool:
+    """Whether a persisted event time is one the window can pass (a finite number)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _text_form(sketch: Sketch | str | None) -> str | None:
