@@ -52,7 +52,7 @@ class Byline:
 
     names: str
     lines: list[str]
-    items: frozenset[int] = frozenset()
+    items: frozenset[int]
 
 
 def find_byline(tree: HtmlElement, title: str | None) -> Byline | None:
