@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import UTC, date, datetime
 
+import pytest
 from dateparser.data import language_locale_dict
 from htmldate import find_date
 from htmldate.extractors import get_external_parser
@@ -266,7 +267,9 @@ def _no_author_where_trafilatura_finds(bylines: dict[str, str]) -> None:
 
 
 def test_the_byline_search_takes_trafilaturas_element_but_a_credit_or_a_teaser() -> None:
-    """find_byline re-builds trafilatura's extract_author from its XPaths: an upgrade that changes them fails here."""
+    """find_byline takes the element trafilatura's extract_author takes, bar a credit or a teaser: an upgrade that
+    changes how trafilatura reads or joins the element's text fails here (both import the same XPaths, so a change
+    of the XPaths alone does not)."""
     pages = load_pages(DEFAULT_AEB, 60) + load_pages(DEFAULT_L3S, 120, L3S_DAMAGED)
     judged = {*PICTURE_CREDITS, *TEASER_BYLINES, "06c09282-5752-4084-b238-e8ab57aa37ba"}  # "Kevork Djansezian, file"
     found = 0
@@ -310,6 +313,27 @@ def test_a_bylines_sentences_are_its_parts() -> None:
     assert author("By Jane Doe. Photos by John Smith") == "Jane Doe"  # the credit's sentence dropped, not the name
     assert author("By Dr. Jane Doe") == "Dr Jane Doe"  # a title's abbreviation ends no sentence
     assert author("By Mary J. Blige") == "Mary J Blige"  # nor an initial
+    assert author("By Jane St. Clair") == "Jane St Clair"  # nor a name's abbreviation (review26)
+    assert author("By John Doe Jr. Smith") == "John Doe Jr Smith"
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ("<p class='byline'>By Jane Doe and<br>John Smith</p>", "Jane Doe; John Smith"),
+        ("<div class='byline'><span>Written by</span><br><a href='/a'>Jane Doe</a></div>", "Jane Doe"),
+        ("<ul class='authors'><li>Jane Doe</li><li>John Smith</li></ul>", "Jane Doe; John Smith"),
+        ("<div class='author-info'><span>Staff</span><br><span>Jane Doe</span></div>", "Jane Doe"),
+        ("<div class='byline'><p>Reporter</p><p>Jane Doe</p></div>", "Jane Doe"),
+        ("<div id='author'><b>Jane</b><br><b>Doe</b></div>", "Jane Doe"),
+        ("<div class='author'><h4>About the Author</h4><p>RYAN MCNEILL</p></div>", "RYAN MCNEILL"),
+        ("<p class='byline'>By SAEED SHAH<br>Special to The Globe and Mail</p>", "SAEED SHAH"),
+    ],
+)
+def test_a_bylines_names_are_read_by_its_lines(byline: str, names: str) -> None:
+    """review26's layouts: a name on each line kept, a label's line dropped, a name broken after its first word
+    joined, a list's items each a name; a title on the line after a name dropped."""
+    assert page_metadata(load_html(_byline_page(byline)), with_day=False).author == names
 
 
 def test_the_pages_own_linked_headline_is_no_teaser() -> None:

@@ -34,9 +34,11 @@ _BLOCKS = frozenset((
     "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
 ))  # fmt: skip
 _BREAK = "\ue000"  # a line's end marked in the text (a private-use character; a page's newlines are spaces)
+_ITEM = "\ue001"  # a list item's start marked in the text (a list's items are separate names: one author each)
 # A full stop that ends a byline's sentence before another ("By Jane Doe. Photos by John Smith"): after a word of two
-# letters or more (not an initial: "Mary J. Blige"), before a capital.
-_SENTENCE_END = re.compile(r"(?<=\w\w)\.\s+(?=[A-Z])")
+# letters or more (not an initial: "Mary J. Blige") that is no abbreviation of a name's ("Jane St. Clair", "John Doe
+# Jr. Smith", "Dr. Jane Doe"), before a capital.
+_SENTENCE_END = re.compile(r"(?<=\w\w)(?<!\b(?:St|Jr|Sr|Mr|Ms|Dr))(?<!\bMrs)\.\s+(?=[A-Z])")
 _WORDS = re.compile(r"\w+")
 _PRECEDING_TEXT = XPath("preceding::text()")
 # trafilatura's limits on an element's text to be a byline (``extract_metainfo(len_limit=120)``).
@@ -45,10 +47,12 @@ _SHORTEST, _LONGEST = 2, 120
 
 @dataclass(frozen=True, slots=True)
 class Byline:
-    """A byline element's text read as trafilatura reads a byline ("; " between its names), and its lines."""
+    """A byline element's text read as trafilatura reads a byline ("; " between its names), its lines, and the
+    indices of the lines that begin a list's item."""
 
     names: str
     lines: list[str]
+    items: frozenset[int]
 
 
 def find_byline(tree: HtmlElement, title: str | None) -> Byline | None:
@@ -65,7 +69,7 @@ def find_byline(tree: HtmlElement, title: str | None) -> Byline | None:
             if _credits_picture(element) or _under_teaser(element, content, title_words):
                 return None  # the page's byline is not where the search looks: no guess at another element
             names = normalize_authors(None, _sentences(content))
-            return Byline(names, _lines(element)) if names else None
+            return Byline(names, *_lines(element)) if names else None
     return None
 
 
@@ -114,14 +118,22 @@ def _up_to(node: HtmlElement | None, card: HtmlElement) -> list[HtmlElement]:
     return []
 
 
-def _lines(element: HtmlElement) -> list[str]:
-    """The element's text as a browser breaks it into lines (at block elements and line breaks), trimmed."""
+def _lines(element: HtmlElement) -> tuple[list[str], frozenset[int]]:
+    """The element's text as a browser breaks it into lines (at block elements and line breaks), trimmed, and the
+    indices of the lines that begin a list's item."""
     for node in element.iterdescendants():
         if node.tag in _BLOCKS:
             node.tail = _BREAK + (node.tail or "")
             if node.tag != "br":
-                node.text = _BREAK + (node.text or "")
-    return [line for line in map(trim, " ".join(element.itertext()).split(_BREAK)) if line]
+                node.text = _BREAK + (_ITEM if node.tag == "li" else "") + (node.text or "")
+    lines: list[str] = []
+    items: set[int] = set()
+    for piece in " ".join(element.itertext()).split(_BREAK):
+        if _ITEM in piece:
+            items.add(len(lines))  # the item begins with the next line that holds text
+        if line := trim(piece.replace(_ITEM, "")):
+            lines.append(line)
+    return lines, frozenset(items)
 
 
 def _sentences(line: str) -> str:
