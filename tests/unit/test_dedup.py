@@ -325,6 +325,16 @@ def test_an_entry_with_a_field_missing_or_damaged_is_left_out_of_a_restored_inde
     assert decide(restored, "table-again", text_of(TABLE), at=4.0).kind == "unique"
 
 
+@pytest.mark.parametrize("damaged", [None, "garbage", ["wire"]])
+def test_an_entry_damaged_into_no_mapping_is_left_out_of_a_restored_index(damaged: object) -> None:
+    """The entry itself damaged into another JSON value is left out as one with a damaged field is."""
+    index = DedupIndex(OPTIONS)
+    wire = index.decide("wire", content_hash(text_of(STORY)), text_of(STORY), 0.0)[1]
+    restored = DedupIndex(OPTIONS)
+    assert restored.reset([("wire", wire), ("table", damaged)]) == ["table"]  # type: ignore[list-item]
+    assert len(restored) == 1 and restored.drain_evicted() == ["table"]
+
+
 def test_an_entry_persisted_before_merges_existed_is_restored() -> None:
     """``merged`` is the one field an entry may lack: those written before merges were recorded have none."""
     index = DedupIndex(OPTIONS)
