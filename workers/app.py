@@ -190,12 +190,7 @@ def _register_dedup(
             if not (events := app.current(batch)):
                 continue
             if not restored:  # read and decoded on the stage thread: a window's entries take seconds
-                if unreadable := await agent.call(lambda: index.reset(list(table.items()))):
-                    log.warning(
-                        "dedup: %d entries of the index's table left out, their sketch or cluster id unreadable: %s",
-                        len(unreadable),
-                        ", ".join(unreadable[:10]),
-                    )
+                await agent.call(lambda: index.reset(list(table.items())))  # logs the entries it leaves out
                 metrics.DEDUP_INDEX_ENTRIES.set(len(index))
                 restored = True
             # Faust's table stores write to the partition of "the current event", a context variable a stream

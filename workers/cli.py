@@ -112,12 +112,28 @@ def topics() -> None:
 @click.argument("source", type=click.File("rb"))
 @click.option("--topic", help="Topic to publish to (default: the raw topic).")
 def produce(source: click.utils.LazyFile, topic: str | None) -> None:
-    """Publish each line of SOURCE (JSONL, - for stdin) as one message, keyed by its id when it has one."""
-    from workers.kafka_io import produce_lines
-
+    """Publish each line of SOURCE (JSONL, - for stdin) as one message, keyed by its id when it has one. The
+    pipeline's topics are created first (as by ``enrich topics``) if the one named is one of them and missing."""
     settings = get_settings()
-    count = asyncio.run(produce_lines(settings, topic or settings.topic_raw, source))
-    click.echo(f"published {count} messages to {topic or settings.topic_raw}", err=True)
+    name = topic or settings.topic_raw
+    count = asyncio.run(_produce(settings, name, source))
+    click.echo(f"published {count} messages to {name}", err=True)
+
+
+async def _produce(settings: Settings, topic: str, source: click.utils.LazyFile) -> int:
+    """``produce_lines``, but a missing pipeline topic is created with the others (their partitions and configs, not
+    the broker's defaults a first send would give it); any other missing topic, a typo, stays ``UnknownTopic``."""
+    from workers.kafka_io import produce_lines
+    from workers.topics import ensure_topics, topic_partitions
+
+    try:
+        return await produce_lines(settings, topic, source)  # looks the topic up before reading a line
+    except UnknownTopic:
+        if topic not in topic_partitions(settings):
+            raise
+    created = await ensure_topics(settings)
+    click.echo(f"topic {topic} did not exist: created the pipeline's topics {', '.join(created)}", err=True)
+    return await produce_lines(settings, topic, source)
 
 
 @main.command()

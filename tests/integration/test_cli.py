@@ -1,26 +1,31 @@
-"""``enrich tail`` on a real broker: a mistyped topic is named and left uncreated; a topic's records summarised."""
+"""``enrich tail`` and ``produce`` on a real broker: a mistyped topic is named and left uncreated, a missing pipeline
+topic created with the others; a topic's records summarised."""
 
 from __future__ import annotations
 
 import asyncio
 import subprocess
+from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.conftest import seed_lines
-from tests.integration.conftest import cli, produce
+from tests.integration.conftest import cli, private_settings, produce
 from workers import codec
 from workers.pipeline import Message, dead_letter
 from workers.records import Origin, Rejected
 from workers.settings import Settings
+from workers.topics import topic_partitions
 
 
-def topics(settings: Settings) -> list[str]:
-    async def run() -> list[str]:
+def topics(settings: Settings) -> dict[str, int]:
+    """The broker's topics and their partition counts."""
+
+    async def run() -> dict[str, int]:
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
         await admin.start()
         try:
-            return await admin.list_topics()
+            return {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(await admin.list_topics())}
         finally:
             await admin.close()
 
@@ -51,6 +56,28 @@ def test_produce_to_a_topic_that_does_not_exist_says_so_publishes_nothing_and_do
     mistyped = f"{pipeline_settings.topic_raw}s"
     produced = cli(pipeline_settings, "produce", "--topic", mistyped, "-", stdin=seed_lines()[0])
     assert_refused(produced, mistyped, pipeline_settings)
+
+
+def test_produce_to_the_raw_topic_of_a_broker_without_the_pipelines_topics_creates_them_and_publishes(
+    broker: str, tmp_path: Path
+) -> None:
+    """The README's first step on a fresh broker: the pipeline's topics are made as ``enrich topics`` makes them
+    (the dedup input with one partition, the others with ``partitions``), not the raw one alone with the broker's
+    defaults; a typo there stays an error and makes nothing."""
+    settings = private_settings(broker, tmp_path / "data")
+    mistyped = f"{settings.topic_raw}s"
+    refused = cli(settings, "produce", "--topic", mistyped, "-", stdin=seed_lines()[0])
+    assert refused.returncode == 1 and f"Error: topic {mistyped} does not exist" in refused.stderr.decode()
+    assert not [name for name in topics(settings) if name.startswith(settings.app_id)]
+    produced = cli(settings, "produce", "-", stdin=b"\n".join(seed_lines()[:2]))
+    assert produced.returncode == 0, produced.stderr
+    assert f"topic {settings.topic_raw} did not exist: created the pipeline's topics " in produced.stderr.decode()
+    assert f"published 2 messages to {settings.topic_raw}" in produced.stderr.decode()
+    there = topics(settings)
+    assert {name: there.get(name) for name in topic_partitions(settings)} == topic_partitions(settings)
+    assert set(topic_partitions(settings).values()) == {1, 2} and mistyped not in there
+    tailed = cli(settings, "tail", settings.topic_raw, "--max-messages", "2", "--timeout", "10")
+    assert sorted(tailed.stdout.splitlines()) == sorted(seed_lines()[:2]), tailed.stderr  # from either partition
 
 
 def test_replay_leaves_a_letter_whose_topic_is_gone_and_does_not_create_it(pipeline_settings: Settings) -> None:

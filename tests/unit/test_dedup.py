@@ -277,38 +277,71 @@ def test_an_entry_whose_sketch_cannot_be_read_is_left_out_of_a_restored_index_an
     assert decide(restored, "table-again", text_of(TABLE), at=4.0).kind == "unique"
 
 
-@pytest.mark.parametrize("sketch", [None, 123])
-def test_an_entry_whose_sketch_is_no_text_is_left_out_of_a_restored_index(sketch: object) -> None:
-    """A sketch damaged into another JSON value is as unreadable as noise: the rebuild leaves it out, not raises."""
-    index = DedupIndex(OPTIONS)
-    entries = [
-        (i, index.decide(i, content_hash(text_of(t)), text_of(t), float(at))[1])
-        for at, (i, t) in enumerate((("wire", STORY), ("table", TABLE)))
-    ]
-    entries[1][1]["sketch"] = sketch  # type: ignore[typeddict-item]
-    restored = DedupIndex(OPTIONS)
-    assert restored.reset(entries) == ["table"]
-    assert len(restored) == 1 and restored.drain_evicted() == ["table"]
-    assert decide(restored, "trimmed", text_of(STORY[:4]), at=2.0).canonical_id == "wire"
+MISSING = object()  # a field left out of the entry
 
 
-@pytest.mark.parametrize("cluster_id", [None, 7, ["cl-wire"]])
-def test_an_entry_whose_cluster_id_is_damaged_is_left_out_of_a_restored_index(cluster_id: object) -> None:
-    """A readable sketch under a missing or damaged cluster id is left out as an unreadable sketch is (named, evicted),
-    not raised on: a raise would repeat on every restart."""
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        *((field, MISSING) for field in ("seq", "kind", "cluster_id", "revision_of", "similarity", "content_hash")),
+        *((field, MISSING) for field in ("event_time", "sketch")),
+        ("seq", "1"),
+        ("seq", 1.5),
+        ("kind", "other"),
+        ("kind", ["near"]),
+        ("cluster_id", 7),
+        ("cluster_id", ["cl-wire"]),
+        ("revision_of", 5),
+        ("similarity", "x"),
+        ("similarity", float("nan")),
+        ("content_hash", 5),
+        ("content_hash", "not hex"),
+        ("event_time", "x"),
+        ("event_time", None),
+        ("sketch", None),
+        ("sketch", 123),
+        ("merged", "cl-wire"),
+        ("merged", [None]),
+    ],
+)
+def test_an_entry_with_a_field_missing_or_damaged_is_left_out_of_a_restored_index(field: str, value: object) -> None:
+    """Any field the rebuild reads, missing or damaged into another JSON value, leaves the entry out as an unreadable
+    sketch does (named, evicted, logged with the reason), not raised on: a raise would repeat on every restart."""
     index = DedupIndex(OPTIONS)
     entries = [
         (i, index.decide(i, content_hash(text_of(t)), text_of(t), float(at))[1])
         for at, (i, t) in enumerate((("wire", STORY), ("table", TABLE), ("other", seed_text())))
     ]
-    if cluster_id is None:
-        del entries[1][1]["cluster_id"]  # type: ignore[misc]
+    damaged = dict(entries[1][1])
+    if value is MISSING:
+        del damaged[field]
     else:
-        entries[1][1]["cluster_id"] = cluster_id  # type: ignore[typeddict-item]
+        damaged[field] = value
+    entries[1] = ("table", damaged)  # type: ignore[assignment]
     restored = DedupIndex(OPTIONS)
     assert restored.reset(entries) == ["table"]
     assert len(restored) == 2 and restored.drain_evicted() == ["table"]
+    assert decide(restored, "trimmed", text_of(STORY[:4]), at=3.0).canonical_id == "wire"
     assert decide(restored, "table-again", text_of(TABLE), at=4.0).kind == "unique"
+
+
+@pytest.mark.parametrize("damaged", [None, "garbage", ["wire"]])
+def test_an_entry_damaged_into_no_mapping_is_left_out_of_a_restored_index(damaged: object) -> None:
+    """The entry itself damaged into another JSON value is left out as one with a damaged field is."""
+    index = DedupIndex(OPTIONS)
+    wire = index.decide("wire", content_hash(text_of(STORY)), text_of(STORY), 0.0)[1]
+    restored = DedupIndex(OPTIONS)
+    assert restored.reset([("wire", wire), ("table", damaged)]) == ["table"]  # type: ignore[list-item]
+    assert len(restored) == 1 and restored.drain_evicted() == ["table"]
+
+
+def test_an_entry_persisted_before_merges_existed_is_restored() -> None:
+    """``merged`` is the one field an entry may lack: those written before merges were recorded have none."""
+    index = DedupIndex(OPTIONS)
+    _, entry = index.decide("wire", content_hash(text_of(STORY)), text_of(STORY), 0.0)
+    del entry["merged"]  # type: ignore[misc]
+    restored = DedupIndex(OPTIONS)
+    assert restored.reset([("wire", entry)]) == [] and len(restored) == 1
 
 
 @pytest.mark.parametrize("unreadable", [["whole"], ["first", "whole"]])

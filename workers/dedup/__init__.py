@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Literal, TypedDict
@@ -253,34 +254,37 @@ class DedupIndex:
 
     def reset(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
         """Forget everything, then hold exactly ``entries`` (saved by ``decide``): recovery after a restart. Returns
-        the ids of the entries left out because their sketch or cluster id cannot be read (``restore``)."""
+        the ids of the entries left out as unreadable (``restore``)."""
         self._clear()
-        return self.restore(sorted(entries, key=lambda item: item[1]["seq"]))
+        return self.restore(entries)
 
     def restore(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
-        """Put back entries saved by ``decide``, in the order they were decided. An entry whose sketch or cluster id
-        cannot be read (damaged, or of a form a later version wrote) is left out, and named among the evicted so that
-        persisted state forgets it too: the index forgets one article rather than its owner failing on every restart.
-        Returns the ids left out. The merges of those left out are replayed all the same (a merge needs no sketch), in
-        turn with the others', and kept under their id, so that the article's copy read again records them again; an
-        entry left out that holds merges is not named evicted until the window passes it (``compact``): persisted state
-        keeps it, so that the next restore replays its merges too."""
+        """Put back entries saved by ``decide``, in the order they were decided (their ``seq``). An entry a field of
+        which is missing or cannot be read (damaged, or of a form a later version wrote: ``_fault``, then the sketch's
+        reader) is left out, logged with the reason, and named among the evicted so that persisted state forgets it
+        too: the index forgets one article rather than its owner failing on every restart. Returns the ids left out.
+        The merges of those left out are replayed all the same (a merge needs no sketch), in turn with the others',
+        and kept under their id, so that the article's copy read again records them again; an entry left out that
+        holds merges is not named evicted until the window passes it (``compact``): persisted state keeps it, so
+        that the next restore replays its merges too."""
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
-        clustered = [(article_id, entry) for article_id, entry in entries if isinstance(entry.get("cluster_id"), str)]
-        readable, sketches = self._read_sketches(clustered)
+        faults = {article_id: reason for article_id, entry in entries if (reason := _fault(entry, _ENTRY_FIELDS))}
+        sound = sorted(((a, e) for a, e in entries if a not in faults), key=lambda item: item[1]["seq"])
+        malformed = [(article_id, entry) for article_id, entry in entries if article_id in faults]  # order unknown
+        readable, sketches = self._read_sketches(sound)
         kept = {article_id for article_id, _ in readable}
-        unreadable = [article_id for article_id, _ in entries if article_id not in kept]
+        faults.update((article_id, "sketch cannot be read") for article_id, _ in sound if article_id not in kept)
         slots = self._put_back(readable, sketches)
-        self._replay_merges(entries)
-        left_out = set(unreadable)
+        self._replay_merges([*sound, *malformed], faults)
         for article_id, entry in entries:
-            if article_id in left_out and article_id in self._merges and _is_time(at := entry.get("event_time")):
+            if article_id in faults and article_id in self._merges and _is_finite(at := entry.get("event_time")):
                 self._merges_only[article_id] = at
-        self._evicted += [article_id for article_id in unreadable if article_id not in self._merges_only]
+        self._evicted += [article_id for article_id in faults if article_id not in self._merges_only]
+        _log_left_out(faults)
         self._count_members(slots)
         self._mark_paragraphs(slots)
         self._count_paragraphs(slots)
-        return unreadable
+        return list(faults)
 
     def _put_back(self, entries: list[tuple[str, IndexEntry]], sketches: Sketches | None) -> np.ndarray:
         """Store the entries whose sketches were read, as they were decided; their slots."""
@@ -303,20 +307,17 @@ class DedupIndex:
             sketches,
         )
 
-    def _replay_merges(self, entries: list[tuple[str, IndexEntry]]) -> None:
+    def _replay_merges(self, entries: list[tuple[str, IndexEntry]], faults: dict[str, str]) -> None:
         """Merge the clusters the entries merged, in their order (a merged cluster may have been merged again)."""
         for article_id, entry in entries:
-            merged = entry.get("merged") or []  # entries written before merges existed have none
-            if not merged:
+            if not (isinstance(entry, dict) and entry.get("merged")):  # entries written before merges have none
                 continue
-            into = entry.get("cluster_id")
-            if not (isinstance(into, str) and isinstance(merged, list) and all(isinstance(c, str) for c in merged)):
-                # An entry left out as unreadable had no field checked: a damaged one loses its merges, not the owner.
-                log.warning("restore skips the merges of %r: cluster_id or merged is damaged", article_id)
+            if article_id in faults and (reason := _fault(entry, _MERGE_FIELDS)):
+                log.warning("restore skips the merges of %r: %s", article_id, reason)  # loses its merges, not the owner
                 continue
-            self._merges[article_id] = tuple(merged)
-            for cluster_id in merged:
-                self._merge(self._root(canonical_of(into)), self._root(canonical_of(cluster_id)))
+            self._merges[article_id] = tuple(entry["merged"])
+            for cluster_id in entry["merged"]:
+                self._merge(self._root(canonical_of(entry["cluster_id"])), self._root(canonical_of(cluster_id)))
 
     def _read_sketches(
         self, entries: list[tuple[str, IndexEntry]]
@@ -327,7 +328,7 @@ class DedupIndex:
             return entries, None
         try:
             return entries, Sketches.from_texts([e["sketch"] for _, e in entries], self.options.num_perm)
-        except (ValueError, TypeError):  # TypeError: the batch reader given a sketch that is no text (None, a number)
+        except ValueError:
             read = [self._read(e["sketch"]) for _, e in entries]
             readable = [(item, sketch) for item, sketch in zip(entries, read, strict=True) if sketch is not None]
             sketches = Sketches.of([sketch for _, sketch in readable], self.options.num_perm) if readable else None
@@ -821,9 +822,47 @@ class DedupIndex:
         return results
 
 
-def _is_time(value: object) -> bool:
-    """Whether a persisted event time is one the window can pass (a finite number)."""
+def _is_finite(value: object) -> bool:
+    """Whether a persisted value is a finite number (an event time the window can pass, a similarity)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_HASH = re.compile(r"[0-9a-f]{32}")  # ``content_hash``: 128 bits in hex
+# What ``restore`` reads of a persisted entry, and whether a value is one it can put back: the one check of each
+# field, so that a damaged entry is left out rather than raised on by whatever reads the field first.
+_ENTRY_FIELDS: dict[str, Callable[[object], bool]] = {
+    "seq": lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63,
+    "kind": lambda value: isinstance(value, str) and value in _KINDS,
+    "cluster_id": lambda value: isinstance(value, str),
+    "revision_of": lambda value: value is None or isinstance(value, str),
+    "similarity": _is_finite,
+    "content_hash": lambda value: isinstance(value, str) and _HASH.fullmatch(value) is not None,
+    "event_time": _is_finite,
+    "sketch": lambda value: isinstance(value, str),  # read by ``Sketch.from_text`` after this check
+    "merged": lambda value: value is None or (isinstance(value, list) and all(isinstance(c, str) for c in value)),
+}
+_OPTIONAL = {"merged"}  # absent from entries written before merges were recorded
+_MERGE_FIELDS = {name: _ENTRY_FIELDS[name] for name in ("cluster_id", "merged")}  # what replaying a merge reads
+
+
+def _fault(entry: object, fields: dict[str, Callable[[object], bool]]) -> str | None:
+    """Why a persisted entry cannot be put back (a field missing or damaged: the first found), or None."""
+    if not isinstance(entry, dict):
+        return f"no entry but {type(entry).__name__}"
+    for name, readable in fields.items():
+        if name not in entry:
+            if name not in _OPTIONAL:
+                return f"{name} missing"
+        elif not readable(value := entry[name]):
+            return f"{name} damaged ({type(value).__name__} {str(value)[:40]!r})"
+    return None
+
+
+def _log_left_out(faults: dict[str, str]) -> None:
+    """One warning for the entries a restore left out, the first ten named with their reason."""
+    if faults:
+        named = "; ".join(f"{article_id}: {reason}" for article_id, reason in list(faults.items())[:10])
+        log.warning("dedup restore left out %d unreadable entries of the index's table: %s", len(faults), named)
 
 
 def _text_form(sketch: Sketch | str | None) -> str | None:
