@@ -243,7 +243,19 @@ class DedupStage(BatchedStage):
 
     def _decide_all(self, articles: list[CleanArticle]) -> list[list[Output]]:
         decided = self.index.decide_many([self._input(article) for article in articles])
-        return [self._outputs(article, *result) for article, result in zip(articles, decided, strict=True)]
+        return self._with_forgotten(
+            [self._outputs(article, *result) for article, result in zip(articles, decided, strict=True)]
+        )
+
+    def _with_forgotten(self, outputs: list[list[Output]]) -> list[list[Output]]:
+        """The deletes of what the index forgot deciding these articles, around their outputs. The entries' deletes
+        come first, after the first record, as it forgot them before deciding: an id it forgot can be an article of
+        the batch (an entry left out of a rebuilt index as unreadable, read again), whose fresh entry must outlive the
+        delete. The closed clusters' deletes come last: making room can close the cluster of an article the batch
+        replays, whose cluster record must be published again from the state before the state forgets it."""
+        outputs[0][1:1] = [Output("state", evicted, None) for evicted in self.index.drain_evicted()]
+        outputs[-1].extend(Output("cluster_state", closed, None) for closed in self.index.drain_closed())
+        return outputs
 
     def _input(self, article: CleanArticle) -> Article:
         """What the index needs of an article. The record is left whole: a failed batch is decided again one record
@@ -258,9 +270,8 @@ class DedupStage(BatchedStage):
         derived from the text the record carries, so the article is deduplicated from its text, as one brought
         without a sketch is, and a warning names it (the sketch is at fault, not the article)."""
         article_id, content_hash, text, at, form = self._input(article)
-        return self._outputs(
-            article, *self.index.decide(article_id, content_hash, text, at, self._sketch(article_id, form))
-        )
+        decided = self.index.decide(article_id, content_hash, text, at, self._sketch(article_id, form))
+        return self._with_forgotten([self._outputs(article, *decided)])[0]
 
     def _sketch(self, article_id: str, form: str | None) -> Sketch | None:
         """The sketch read from the text form a record brought, or None when it brought none or it cannot be read."""
@@ -278,12 +289,8 @@ class DedupStage(BatchedStage):
             return None
 
     def _outputs(self, article: CleanArticle, decision: Decision, entry: IndexEntry) -> list[Output]:
-        """What the decision publishes and persists. The deletes of what the index forgot come first, as it forgot
-        it before deciding: an id it forgot can be the article itself (an entry left out of a rebuilt index as
-        unreadable, read again), whose fresh entry must outlive the delete."""
+        """What the decision publishes and persists (the index's deletes: ``_with_forgotten``)."""
         outputs = [
-            *(Output("state", evicted, None) for evicted in self.index.drain_evicted()),
-            *(Output("cluster_state", closed, None) for closed in self.index.drain_closed()),
             *(Output("cluster_merges", merged, decision.cluster_id) for merged in decision.merged),
             Output("clusters", decision.cluster_id, cluster_member(article, decision)),
             Output("state", article["id"], entry),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import random
 import struct
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import ClassVar
 
@@ -16,8 +18,10 @@ from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
 from workers import codec
 from workers.agents import message_of, process_counted
-from workers.dedup import DedupIndex
+from workers.clean.normalize import content_hash
+from workers.dedup import DedupIndex, DedupOptions
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
+from workers.dedup.store import MIN_CAPACITY
 from workers.entities import PATTERNS
 from workers.limits import CLUSTER_RECORD_BYTES, TOPIC_RECORD_BYTES
 from workers.nlp import Pipelines, load_pipeline
@@ -457,3 +461,38 @@ def test_a_cluster_record_lists_its_first_members_within_its_limit() -> None:
         ["cl-b0"],
     )
     assert last["merged_into"] == "cl-a0"
+
+
+def test_a_cluster_that_making_room_closes_is_forgotten_after_its_replayed_member_republishes_it(
+    settings: Settings,
+) -> None:
+    """A batch replays a member of a cluster out of the window (not yet evicted) onto a full index: making room for
+    the batch closes the cluster, whose state the agent still reads to publish the replayed member's cluster record.
+    So the cluster's delete comes after that record (review27: it came first, and the replay republished the cluster
+    as that member alone, on a compacted topic, and saved it again for good)."""
+    [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
+    base = {key: value for key, value in cleaned.record.items() if key != "sketch"}
+    rng = random.Random(1)
+    vocabulary = [f"w{n}" for n in range(5000)]
+
+    def article(article_id: str, published_at: str) -> bytes:
+        text = " ".join(rng.choices(vocabulary, k=80))
+        return codec.dumps(
+            {**base, "id": article_id, "text": text, "content_hash": content_hash(text)}
+            | {"published_at": published_at}
+        )
+
+    index = DedupIndex(DedupOptions(window_seconds=50))
+    stage = DedupStage(settings, index)
+    old = codec.loads(article("old", "2025-01-01T00:00:00Z"))
+    [[first, *_], [copy, *_]] = stage.process([message(codec.dumps(old)), message(codec.dumps({**old, "id": "old2"}))])
+    cluster = copy.record["cluster_id"]
+    assert cluster == first.record["cluster_id"]
+    later = datetime(2025, 1, 1, 0, 1, 40, tzinfo=UTC).timestamp()  # 100 s on: the cluster is out of the window
+    fillers = [" ".join(rng.choices(vocabulary, k=60)) for _ in range(MIN_CAPACITY - 2)]
+    index.decide_many([(f"filler-{n}", content_hash(t), t, later, None) for n, t in enumerate(fillers)])
+    index.drain_evicted(), index.drain_closed()
+    replay = [message(codec.dumps({**old, "id": "old2"})), message(article("new", "2025-01-01T00:01:40Z"))]
+    order = [(output.destination, output.key) for group in stage.process(replay) for output in group]
+    assert ("cluster_state", cluster) in order  # making room closed it
+    assert order.index(("clusters", cluster)) < order.index(("cluster_state", cluster))
