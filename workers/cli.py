@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import get_args
 
 import click
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from pydantic import ValidationError
 
 from workers.kafka_io import UnknownTopic
@@ -41,6 +41,8 @@ class _Commands(click.Group):
             ) from error
         except UnknownTopic as error:
             raise click.ClickException(_unknown_topic(error, get_settings().bootstrap_servers)) from error
+        except KafkaError as error:  # connected, then a request failed: metadata every broker timed out on, ...
+            raise click.ClickException(f"Kafka at {get_settings().bootstrap_servers}: {error}") from error
 
 
 # Topics named in the error on a missing one, at most: a shared cluster can hold thousands.

@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaError
 from click.testing import CliRunner, Result
 
 from tests.conftest import ROOT, SEEDS, seed_lines
@@ -169,6 +172,28 @@ def test_replay_takes_a_known_code_and_stage_to_the_broker() -> None:
     arguments = ["replay", "--error", "oversized", "--stage", "clean", "--dry-run"]
     result = run(arguments, ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1")
     assert refused(result).startswith("Error: cannot connect to Kafka at 127.0.0.1:1")
+
+
+@pytest.mark.parametrize("arguments", [["produce", "-"], ["replay"]], ids=["produce", "replay"])
+def test_a_request_the_broker_fails_is_one_line_naming_the_broker(
+    arguments: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broker reached whose metadata request then fails (every broker timed out: review27) is a one-line error, not
+    a trace; the client is stubbed, as no real broker can be made to time out on demand."""
+
+    async def started(self: AIOKafkaProducer) -> None:
+        return None
+
+    async def fails(self: AIOKafkaClient) -> None:
+        raise KafkaError("Unable to get cluster metadata over all known brokers")
+
+    monkeypatch.setattr(AIOKafkaProducer, "start", started)
+    monkeypatch.setattr(AIOKafkaProducer, "stop", started)
+    monkeypatch.setattr(AIOKafkaClient, "fetch_all_metadata", fails)
+    result = CliRunner().invoke(main, arguments, input=b'{"id": "a"}\n', env={"ENRICH_BOOTSTRAP_SERVERS": "b1:9092"})
+    assert (
+        refused(result) == "Error: Kafka at b1:9092: KafkaError: Unable to get cluster metadata over all known brokers"
+    )
 
 
 @pytest.mark.parametrize(("option", "value"), [("--max-messages", "0"), ("--timeout", "-1.0")], ids=["max", "timeout"])
