@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, Protocol
 
 import faust
@@ -39,12 +40,24 @@ class StageRunner(Protocol):
     def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
 
 
+# Outputs the agent makes into what it writes on the event loop, where the tables are: table writes and cluster records.
+MADE_ON_THE_LOOP: frozenset[Destination] = frozenset(("state", "cluster_state", "clusters", "cluster_merges"))
+
+
 def process_counted(stage: StageRunner, messages: Sequence[Message]) -> tuple[list[list[Output]], int]:
-    """The stage's outputs for a batch and how many times it fell back to one record at a time doing it: read on the
-    stage's own thread, so batches in flight at once (an agent's concurrency above 1) cannot count each other's."""
+    """The stage's outputs for a batch, each record published as it is serialised here (a text can be a megabyte:
+    not on the event loop), and how many times it fell back to one record at a time doing it: read on the stage's own
+    thread, so batches in flight at once (an agent's concurrency above 1) cannot count each other's."""
     before = stage.fallbacks
-    results = stage.process(messages)
+    results = [[_serialised(output) for output in group] for group in stage.process(messages)]
     return results, stage.fallbacks - before
+
+
+def _serialised(output: Output) -> Output:
+    """The output with the bytes to publish, unless it has them or the agent makes its record on the loop."""
+    if output.value is not None or output.destination in MADE_ON_THE_LOOP:
+        return output
+    return replace(output, value=codec.dumps(output.record))
 
 
 def origin_of(event: EventT) -> Origin:

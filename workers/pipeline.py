@@ -253,6 +253,8 @@ class DedupStage(BatchedStage):
         the batch (an entry left out of a rebuilt index as unreadable, read again), whose fresh entry must outlive the
         delete. The closed clusters' deletes come last: making room can close the cluster of an article the batch
         replays, whose cluster record must be published again from the state before the state forgets it."""
+        if not outputs:  # a batch none of whose records could be read: the deletes wait for the next one
+            return outputs
         outputs[0][1:1] = [Output("state", evicted, None) for evicted in self.index.drain_evicted()]
         outputs[-1].extend(Output("cluster_state", closed, None) for closed in self.index.drain_closed())
         return outputs
@@ -436,16 +438,23 @@ def fit_mentions(record: EnrichedArticle, limit: int) -> tuple[EnrichedArticle, 
     if len(value := codec.dumps(record)) <= limit:
         return record, value
 
-    def cut(most: int) -> EnrichedArticle:
-        return {**record, "entities": cut_mentions(record["entities"], most), "mentions_truncated": True}
+    def cut(most: int) -> tuple[EnrichedArticle, bytes]:
+        shorter = EnrichedArticle(
+            **{**record, "entities": cut_mentions(record["entities"], most), "mentions_truncated": True}
+        )
+        return shorter, codec.dumps(shorter)
 
     fits, over = 1, max((max(len(e["mentions"]), len(e["title_mentions"])) for e in record["entities"]), default=0)
-    if over < fits or len(codec.dumps(cut(fits))) > limit:
+    best = cut(fits)
+    if over < fits or len(best[1]) > limit:
         raise Rejected("too_long", f"the enriched record exceeds {limit} bytes even with one mention per entity")
     while over - fits > 1:  # the most mentions per entity that fit: fits does, over does not
         middle = (fits + over) // 2
-        fits, over = (middle, over) if len(codec.dumps(cut(middle))) <= limit else (fits, middle)
-    return cut(fits), codec.dumps(cut(fits))
+        if len((candidate := cut(middle))[1]) <= limit:
+            fits, best = middle, candidate
+        else:
+            over = middle
+    return best
 
 
 def dedup_options(settings: Settings) -> DedupOptions:

@@ -17,7 +17,7 @@ import spacy
 from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
 from workers import codec
-from workers.agents import message_of, process_counted
+from workers.agents import MADE_ON_THE_LOOP, message_of, process_counted
 from workers.clean.normalize import content_hash
 from workers.dedup import DedupIndex, DedupOptions
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
@@ -496,3 +496,26 @@ def test_a_cluster_that_making_room_closes_is_forgotten_after_its_replayed_membe
     order = [(output.destination, output.key) for group in stage.process(replay) for output in group]
     assert ("cluster_state", cluster) in order  # making room closed it
     assert order.index(("clusters", cluster)) < order.index(("cluster_state", cluster))
+
+
+def test_a_dedup_batch_of_no_readable_record_is_no_failed_batch(settings: Settings) -> None:
+    """A batch whose every message is unreadable is dead letters, not a batch that failed and fell back to one record
+    at a time (read28: the index's deletes were put on a first record that did not exist)."""
+    stage = DedupStage(settings)
+    [[letter]] = stage.process([message(b"not json")])
+    assert (letter.destination, letter.record["error"], stage.fallbacks) == ("deadletter", "invalid_json", 0)
+
+
+def test_the_records_an_agent_publishes_are_serialised_on_the_stages_thread(settings: Settings) -> None:
+    """process_counted (run on the stage's thread) gives every record published as the stage made it its bytes, so
+    the event loop does not serialise texts of up to a megabyte (read28); what the agent makes on the loop from its
+    tables (table writes, cluster records) it serialises there."""
+    raws = [message(line, i) for i, line in enumerate(seed_lines())]
+    cleaned, _ = process_counted(CleanStage(settings), raws)
+    clean = [message(output.serialised(), i) for i, [output] in enumerate(cleaned) if output.destination == "clean"]
+    decided, _ = process_counted(DedupStage(settings), clean)
+    outputs = [output for group in [*cleaned, *decided] for output in group]
+    assert {"clean", "deadletter", "unique", "duplicates", "clusters", "state"} <= {o.destination for o in outputs}
+    for output in outputs:
+        made_on_the_loop = output.destination in MADE_ON_THE_LOOP
+        assert output.value == (None if made_on_the_loop else codec.dumps(output.record)), output.destination

@@ -83,6 +83,7 @@ _PARTICLES = frozenset((
 # later lines and the labels of review26's probes ("Staff", "Reporter", "Written by", "About the Author", "By");
 # checked on all 802 pages of both sets (no author changed).
 _ROLE_WORDS = frozenset(("by", "about", "the", "author", "written", "staff", "writer", "reporter", "news"))
+_NOT_NAME_WORDS = _DATE_WORDS | _ROLE_WORDS  # a byline's words that are no name's
 # A desk's words that bylines write lower-case ("Reuters staff", "Detroit News wire services", "dpa"): a name's.
 _DESK_WORDS = frozenset(("staff", "writer", "writers", "wire", "services", "dpa"))
 # A photo's credit, not a byline's name: the words of L3S-GN1's caption credits ("STAFF PHOTO BY KATHY ANDERSON", "AP
@@ -209,7 +210,7 @@ def _line_pieces(name: str, line_words: list[set[str]], start: int) -> list[tupl
 
 def _is_name_word(word: str) -> bool:
     """Whether a byline's word may be a name's: not a date's, a number, a role's or a label's."""
-    return word.lower() not in _DATE_WORDS | _ROLE_WORDS and not _has_digit(word)
+    return word.lower() not in _NOT_NAME_WORDS and not _has_digit(word)
 
 
 def byline_names(author: str, page_text: str = "") -> str | None:

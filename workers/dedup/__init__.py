@@ -268,9 +268,13 @@ class DedupIndex:
         holds merges is not named evicted until the window passes it (``compact``): persisted state keeps it, so
         that the next restore replays its merges too."""
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
-        faults = {article_id: reason for article_id, entry in entries if (reason := _fault(entry, _ENTRY_FIELDS))}
-        sound = sorted(((a, e) for a, e in entries if a not in faults), key=lambda item: item[1]["seq"])
-        malformed = [(article_id, entry) for article_id, entry in entries if article_id in faults]  # order unknown
+        faults: dict[str, str] = {}
+        sound, malformed = [], []  # malformed: in the order given (no seq to trust)
+        for article_id, entry in entries:
+            if reason := _fault(entry, _ENTRY_FIELDS):
+                faults[article_id] = reason
+            (malformed if reason else sound).append((article_id, entry))
+        sound.sort(key=lambda item: item[1]["seq"])
         readable, sketches = self._read_sketches(sound)
         kept = {article_id for article_id, _ in readable}
         faults.update((article_id, "sketch cannot be read") for article_id, _ in sound if article_id not in kept)
