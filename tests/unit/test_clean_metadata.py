@@ -74,7 +74,8 @@ def test_the_byline_scan_sees_each_kind_of_element_trafilatura_tests() -> None:
 # ("STAFF PHOTO BY KATHY ANDERSON", "Kevork Djansezian, file"), a comment's author ("TonyZ"), a dateline ("From
 # correspondents in Karachi, Pakistan / January 11, 2008"); a real byline ("By MIKE CORDER"); a date line with a
 # byline glued on ("Friday, January 11, 2008By Jalilur Rehman, AFP") or before its place ("By Richard Lam (AP)
-# Published: 2008-01-09 02:55:03 Location: VANCOUVER, British Columbia"). And a page whose meta tag names its site.
+# Published: 2008-01-09 02:55:03 Location: VANCOUVER, British Columbia"), role words alone ("Staff Writers"). And a page
+# whose meta tag names its site.
 JUNK_BYLINES = {
     "3a247e29-59e7-4384-be98-543a9e4de6cc": "Dec",
     "c06818a7-b438-4fda-bfd5-ddafbf51e063": "Enter your email",
@@ -84,6 +85,7 @@ JUNK_BYLINES = {
     "06c09282-5752-4084-b238-e8ab57aa37ba": "Kevork Djansezian; File",
     "0cb28c3b-4bc4-445e-ad3f-f16eb15d3956": "TonyZ",
     "ba66beed-a665-4cce-8ad3-61f7e05f0c47": "Correspondents; Pakistan January",
+    "a8bbed64-c630-4e89-bfc3-795a7aebe780": "Staff Writers January",  # a desk's role words alone, a date after them
 }
 # Pages of AEB (the set the rules were checked on) whose byline is a user name the page writes in lower case (the
 # third, "Vera" in Cyrillic, a comment's author).
@@ -96,7 +98,6 @@ NAME_BYLINES = {
     "302e53f4-c080-4570-a9d9-34822f053d9e": ("Mike Corder", "Mike Corder"),
     "8adb7b36-7128-499c-8cdf-2c3a18423ac2": ("Friday; January ; AFP", "AFP"),
     "ad3bd9fa-fc85-4198-aa7d-a3272fea8abe": ("David Lassen  Thursday; December", "David Lassen"),
-    "a8bbed64-c630-4e89-bfc3-795a7aebe780": ("Staff Writers January", "Staff Writers"),
     "d43791da-4a90-4f9c-aafe-018b56e2adcd": ("Richard Lam  Published ; British Columbia", "Richard Lam"),
     "709e2656-9246-4959-ace0-9846614a1284": ("SAEED SHAH Special; Mail December", "SAEED SHAH"),  # a line each
     "f4eced52-6b78-4310-b54a-a7aeec6e6fc0": ("Shaun Nichols; Vnunet Com", "Shaun Nichols"),  # "vnunet.com"
@@ -173,8 +174,63 @@ def test_a_part_of_a_sentence_makes_the_byline_none() -> None:
     sentence = "The Russian; Syrian defense ministries"
     assert byline_names(sentence, "The Russian and Syrian defense ministries said") is None
     assert byline_names("Jane Doe; staff reporter", "By Jane Doe, staff reporter") == "Jane Doe"  # a comma's desk
-    assert byline_names("Paul Takahashi; Staff writer") == "Paul Takahashi; Staff writer"
+    assert byline_names("Paul Takahashi; Staff writer") == "Paul Takahashi"  # the author's title
     assert byline_names("David Jeans; Kevin Rebong; Kevin-R", "by kevin-r") == "David Jeans; Kevin Rebong"
+
+
+# Pages whose byline or meta author names the author's agency or title after the name, on its line or as a part of its
+# own (L3S-GN1, where the rules were chosen; AEB's, where they were checked), and what is published.
+TITLED_BYLINES = {
+    (DEFAULT_L3S, "9e25cf1a-643b-4f3f-b93f-8c7c44684d4e"): "JASON STRAZIUSO",  # "... Associated Press Writer"
+    (DEFAULT_L3S, "a475816b-cbed-4c88-9ed5-cf0c2f8fe1eb"): "TARIQ PANJA",  # "... Associated Press Writer"
+    (DEFAULT_AEB, "aec5deeaada8b2fb81b55349da0229d5c77a4dc9605c1aaa31e5ce8b71358bc9"): "STEVE PEOPLES",  # "; AP ..."
+}
+
+
+def test_an_agency_or_a_title_after_a_name_is_cut() -> None:
+    for (folder, page_id), names in TITLED_BYLINES.items():
+        assert page_metadata(load_html(load_page(folder, page_id).html), with_day=False).author == names, page_id
+    byline = "<html><body><p class='byline'>By {}</p><p>The council met.</p></body></html>"
+    assert page_metadata(load_html(byline.format("Jane Doe. Associated Press Writer"))).author == "Jane Doe"
+    assert page_metadata(load_html(byline.format("JANE DOE. AP"))).author == "JANE DOE"
+    assert byline_names("JESSICA MINTZ AP Technology Writer") == "JESSICA MINTZ"
+    assert byline_names("Meg Kinnard; Errin Haines; Associated Press") == "Meg Kinnard; Errin Haines"
+    credits = ("Associated Press", "AFP", "Michael R. Bloomberg", "HNN Staff", "Practical Horseman Editorial Staff")
+    for credit in credits:  # an agency's or a desk's credit alone; a name like an agency's
+        assert byline_names(credit) == credit, credit
+    assert byline_names("Staff Writers") is None
+
+
+def test_an_agencys_name_cut_at_a_lower_case_word_is_read_whole() -> None:
+    for page_id, written in (
+        ("7b47de5a-5f34-4a34-8cf7-ce8b55b9d1ab", "Press Trust Of India"),
+        ("fffdcc2c-4c1b-496f-882a-baa8bacd2857", "Press Trust of India"),
+    ):
+        tree = load_html(load_page(DEFAULT_L3S, page_id).html)
+        assert extract_author(tree) == "Press Trust"  # trafilatura's cut
+        assert page_metadata(tree, with_day=False).author == written, page_id
+
+
+# Pages whose meta author names the site itself, its owner or its web designer (L3S-GN1; AEB: the owner beside the
+# name): the name, if any, that is published.
+SITE_AUTHORS = {
+    (DEFAULT_L3S, "131d9e57-e21c-44ea-93e2-57df3e949104"): None,  # "The Earthtimes" of earthtimes.org
+    (DEFAULT_L3S, "a9564b02-03fb-4dfc-afb3-7ebd4bcb48e9"): None,  # "Vivid Interactive and Design"
+    (DEFAULT_L3S, "b16f4a95-5acb-4d71-b744-080f905129a0"): None,  # "Vitalnetwork Ltd", the copyright's holder
+    (DEFAULT_L3S, "c92a8490-998d-4083-b68a-1be94ddc8293"): None,  # "Génération Flash", the copyright's holder
+    (DEFAULT_AEB, "2f42ef1d3ea0c96e56355d3db93d0e06b47e760b74f6f4261278b8cd1c246dd6"): "Molly Wood",  # "Condé Nast"
+}
+
+
+def test_a_part_naming_the_site_or_its_owner_is_no_author() -> None:
+    for (folder, page_id), names in SITE_AUTHORS.items():
+        page = load_page(folder, page_id)
+        assert page_metadata(load_html(page.html), with_day=False, url=page.url).author == names, page_id
+    assert byline_names("The Earthtimes", site="www.earthtimes.org") is None
+    assert byline_names("Reuters", site="Copyright 2008 Reuters") == "Reuters"  # a wire story's source
+    html = "<html><body><p class='byline'>By {}</p><p>Jam.</p><p>{}</p></body></html>"
+    assert page_metadata(load_html(html.format("Regan", "© Regan"))).author == "Regan"  # a picture's credit: no year
+    assert page_metadata(load_html(html.format("Town News", "© 2019 Town News"))).author is None  # the site's notice
 
 
 def test_a_name_is_mostly_capitalised_words_dates_aside() -> None:
@@ -369,7 +425,7 @@ def test_date_words_after_a_name_are_cut_while_a_name_of_two_words_is_left() -> 
         "Carrie Arnold November": "Carrie Arnold",
         "JERUSALEM POST STAFF NOVEMBER": "JERUSALEM POST STAFF",
         "Detroit News wire services Published": "Detroit News wire services",
-        "Chris Foster; Los Angeles Times Staff Writer December": "Chris Foster; Los Angeles Times Staff Writer",
+        "Chris Foster; Los Angeles Times Staff Writer December": "Chris Foster",  # and the title after the name
         "John Smith Updated Dec": "John Smith",
         "Nguyen Thi Thu Monday": "Nguyen Thi Thu",
     }

@@ -5,7 +5,9 @@ the stage never uses. This reads the three fields the stage uses, with the same 
 the tree the stage parsed once, except that: a meta tag's, JSON-LD's or byline's author that reads as no name is no
 author (``byline_names``; the byline is searched where the meta author holds no name); the byline search takes no
 picture's credit or teaser's byline, and its names are read by its element's lines, a name ending with its line
-(``byline.find_byline``, ``_on_lines``); htmldate's date parser
+(``byline.find_byline``, ``_on_lines``), and a part naming no author (the author's title or agency after the name, a
+firm, the page's own site: ``_names_no_one``, ``_names_job``, ``_before_title``; chosen on L3S-GN1, checked on AEB)
+is left out; htmldate's date parser
 (dateparser, for the date strings htmldate's own patterns cannot read) reads English and the page's own language
 (``day_languages``), not all of dateparser's; and a first day of a month the page does not write is a year or a
 month, no day (``writes_first_day``).
@@ -32,6 +34,7 @@ from trafilatura.settings import set_date_params
 
 from workers.clean.byline import Byline, find_byline
 from workers.clean.language import detectable_languages
+from workers.clean.wire import AGENCIES
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,28 @@ _PARTICLES = frozenset((
 # checked on all 802 pages of both sets (no author changed).
 _ROLE_WORDS = frozenset(("by", "about", "the", "author", "written", "staff", "writer", "reporter", "news"))
 _NOT_NAME_WORDS = _DATE_WORDS | _ROLE_WORDS  # a byline's words that are no name's
+# A job's title after the author's name, no name's: a later part holding one ("Paul Takahashi; Staff writer", "Tom
+# Krisher; AP Auto Writer") names the author's job, and one after an agency on the name's line ("JESSICA MINTZ AP
+# Technology Writer") begins it; a part of role words alone ("Staff Writers") names no one. Chosen on L3S-GN1, checked
+# on AEB (authors39).
+_TITLE_WORDS = frozenset(("staff", "writer", "reporter", "correspondent", "editor"))
+# The wire agencies' names as a byline's words ("the associated press": a name and its code, ``wire.AGENCIES``): an
+# agency after a name is the author's employer ("By Jane Doe. AP"), not a second author; alone, the desk's credit.
+_AGENCY_WORDS = frozenset(tuple(agency.split()) for agency in AGENCIES)
+# A firm's words, no person's: a legal form ("Pocket-lint Ltd", "Vitalnetwork Ltd") or a web designer's ("Vivid
+# Interactive and Design"): a meta author that names the site's owner or maker, not the article's author.
+_FIRM_WORDS = frozenset(("ltd", "inc", "llc", "plc", "pty", "gmbh", "corp", "design", "interactive"))
+# Where a page names itself: its site name and application name meta tags, and its copyright notices (a meta tag's
+# or a line's, with a year: "Copyright (c) Condé Nast 2019"; a picture's credit has none: "© Regan" on a blogger's
+# page, "© REUTERS / POOL"); a part naming one of them, or the URL's host, is the site's ("The Earthtimes" of
+# earthtimes.org), not an author.
+_SITE_META = XPath("//meta[@property='og:site_name' or @name='application-name']/@content")
+_COPYRIGHTS = XPath(
+    "//meta[translate(@name, 'CHIOPRTY', 'chioprty') = 'copyright']/@content"
+    " | //text()[contains(., '\u00a9') or contains(., 'opyright') or contains(., 'OPYRIGHT')]"
+    "[string-length() < 200 and not(ancestor::script or ancestor::style)]"
+)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 # A desk's words that bylines write lower-case ("Reuters staff", "Detroit News wire services", "dpa"): a name's.
 _DESK_WORDS = frozenset(("staff", "writer", "writers", "wire", "services", "dpa"))
 # A photo's credit, not a byline's name: the words of L3S-GN1's caption credits ("STAFF PHOTO BY KATHY ANDERSON", "AP
@@ -142,20 +167,21 @@ def page_metadata(
         log.warning("JSON-LD metadata unreadable", exc_info=True)
     day = _find_day(tree, found.url or extract_url(tree) or url, language, latest) if with_day else None
     title = found.title or extract_title(tree)
-    return PageMetadata(title, _author(tree, found.author, title), day)
+    return PageMetadata(title, _author(tree, found.author, title, found.url or url), day)
 
 
-def _author(tree: HtmlElement, meta_author: str | None, title: str | None) -> str | None:
+def _author(tree: HtmlElement, meta_author: str | None, title: str | None, url: str | None) -> str | None:
     """The names of the meta tags' or JSON-LD's author, else of the byline search's (``find_byline``), those that
     read as names (``byline_names``), the byline's read by its lines (``_on_lines``: a label's line dropped, the
     lines after a name the author's paper, title or place): a JSON-LD author is a site's user ("Admin") or its address
     ("FIFA com") as often as a byline is; where the meta author holds none, the byline is searched as where there
     is none."""
     text = cache(lambda: "\n".join(tree.itertext()))  # joined once, only when a check reads it
-    if meta_author and (names := _names(meta_author, text)):
+    site = cache(lambda: _site_names(tree, url))
+    if meta_author and (names := _names(meta_author, text, site)):
         return names
     byline = find_byline(tree, title) if may_name_author(tree) else None
-    names = _names(byline.names, text) if byline else None
+    names = _names(byline.names, text, site) if byline else None
     return _on_lines(names, byline) if byline and names else None
 
 
@@ -213,19 +239,24 @@ def _is_name_word(word: str) -> bool:
     return word.lower() not in _NOT_NAME_WORDS and not _has_digit(word)
 
 
-def byline_names(author: str, page_text: str = "") -> str | None:
-    """The names of a byline that read as names on a page whose text is ``page_text`` (``_names``)."""
-    return _names(author, lambda: page_text)
+def byline_names(author: str, page_text: str = "", site: str = "") -> str | None:
+    """The names of a byline that read as names on a page whose text is ``page_text`` and whose names of itself are
+    ``site`` (``_names``, ``_site_names``)."""
+    return _names(author, lambda: page_text, lambda: _squeezed(site))
 
 
-def _names(author: str, text: Callable[[], str]) -> str | None:
+def _names(author: str, text: Callable[[], str], site: Callable[[], str]) -> str | None:
     """The names of a byline (trafilatura's, "; " between them) that read as names (``reads_as_name``) as the page
     writes them (``_as_written``), after a label (``_after_label``), up to the date line: without the date words
     glued after a name (``_without_date_tail``) and what follows them, and without a later part of one word before a
     date word that the page writes with the day's number after it (``_dated``; a dateline's place). A part the page
     writes as a web address is no name (``_is_address``: "vnunet.com"), nor a photo's credit (``_without_credits``).
     None if none; or if a part of two words or more that reads as no name follows an "and" on the page
-    (``_is_sentence``: the search split a sentence there). ``text`` gives the
+    (``_is_sentence``: the search split a sentence there). A part that names no one is left out (``_names_no_one``:
+    role words alone, a firm, the site itself; ``_names_job``: a later part's title or agency), an agency and title
+    on a name's line cut (``_before_title``),
+    and an agency's name the search cut at a lower-case word is read whole (``_agency_as_written``: "Press Trust" of
+    "Press Trust of India"). ``site`` gives the page's names of itself (``_site_names``). ``text`` gives the
     page's text, asked for only where a check reads the page (most names need none: joining a page's text costs
     about as much as reading its meta tags).
 
@@ -242,12 +273,75 @@ def _names(author: str, text: Callable[[], str]) -> str | None:
             continue
         part = _after_label(part, text)
         name = _without_date_tail(part)
-        if name != part:  # the names end where the date line begins: what follows is its place ("British Columbia")
-            return "; ".join([*names, name])
-        if index and _ends_in_date_word(part) and _dated(part, text()):
+        if index and name == part and _ends_in_date_word(part) and _dated(part, text()):
             break  # a later part, one word before a date: the date line's place ("Pakistan January 11, 2008")
-        names.append(name)
+        if not (_names_no_one(name, site) or (index and _names_job(name, bool(names)))):
+            names.append(_agency_as_written(_before_title(name), text))
+        if name != part:  # the names end where the date line begins: what follows is its place ("British Columbia")
+            break
     return "; ".join(names) or None
+
+
+def _names_no_one(name: str, site: Callable[[], str]) -> bool:
+    """Whether a part names no author: role words alone ("Staff Writers"), a firm (``_FIRM_WORDS``), or the page's own
+    site or its owner (``site``: "The Earthtimes", "Condé Nast"; a wire agency stays: the story's source)."""
+    words = [word.lower() for word in _WORD.findall(name)]
+    if all(_singular(word) in _ROLE_WORDS for word in words) or _FIRM_WORDS.intersection(words):
+        return True
+    squeezed = "".join(word for word in words if word != "the")
+    return tuple(words) not in _AGENCY_WORDS and len(squeezed) > 3 and squeezed in site()
+
+
+def _names_job(name: str, after_name: bool) -> bool:
+    """Whether a later part of a byline names the job of the author before it: a title ("Jane Doe; Staff Writer"),
+    or, ``after_name`` (a name kept before it), an agency, the author's employer ("JANE DOE; AP"; "AFP" after a
+    date line is the story's credit)."""
+    words = [word.lower() for word in _WORD.findall(name)]
+    return any(_singular(word) in _TITLE_WORDS for word in words) or (after_name and tuple(words) in _AGENCY_WORDS)
+
+
+def _before_title(name: str) -> str:
+    """The name without the agency and title the byline writes after it on its line, two words or more left that
+    read as a name: an agency's name of two words or more, or one that a title word follows ("JASON STRAZIUSO
+    Associated Press Writer", "JESSICA MINTZ AP Technology Writer"; "Michael R. Bloomberg" stays). A title alone
+    stays: where its words begin is not known ("Michelle Shephard National Security Reporter")."""
+    words = list(_WORD.finditer(name))
+    lowered = [word[0].lower() for word in words]
+    titled = any(_singular(word) in _TITLE_WORDS for word in lowered)
+    for index in range(2, len(words)):
+        tail = tuple(lowered[index:])
+        agency = any(tail[: len(agency)] == agency and (titled or len(agency) > 1) for agency in _AGENCY_WORDS)
+        if agency and reads_as_name(kept := name[: words[index].start()].rstrip()):
+            return kept
+    return name
+
+
+def _agency_as_written(name: str, text: Callable[[], str]) -> str:
+    """An agency's name whole as the page writes it where the byline search cut it at a lower-case word ("Press
+    Trust" of "Press Trust of India"), else the name."""
+    words = tuple(word.lower() for word in _WORD.findall(name))
+    for agency in _AGENCY_WORDS:
+        cut = len(agency) > len(words) > 1 and agency[: len(words)] == words
+        if cut and (found := re.search(rf"\b{_word_run(agency)}\b", text(), re.IGNORECASE)):
+            return found[0]
+    return name
+
+
+def _singular(word: str) -> str:
+    """A lower-case word without a plural's "s" ("writers": "writer"; "news" stays)."""
+    return word if word in _ROLE_WORDS else word.removesuffix("s")
+
+
+def _site_names(tree: HtmlElement, url: str | None) -> str:
+    """The names the page gives itself (``_SITE_META``, ``_COPYRIGHTS`` with a year) and its URL's host, squeezed."""
+    host = re.sub(r"^\w+://|[/?#].*$", "", url or "")
+    notices = [notice for notice in _COPYRIGHTS(tree) if _YEAR.search(notice)]
+    return _squeezed("\n".join([host, *_SITE_META(tree), *notices]))
+
+
+def _squeezed(text: str) -> str:
+    """The text lower-cased, each line's words run together ("Condé Nast 2019": "condénast2019")."""
+    return "\n".join("".join(_WORD.findall(line.lower())) for line in text.splitlines())
 
 
 def _without_credits(parts: list[str]) -> list[str]:

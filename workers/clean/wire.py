@@ -26,6 +26,7 @@ AGENCIES: dict[str, str] = {
     "xinhua": "Xinhua",
     "ani": "ANI",
     "pti": "PTI",
+    "press trust of india": "PTI",
     "ians": "IANS",
     "uni": "UNI",
     "efe": "EFE",
