@@ -63,7 +63,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench import french_news
 from bench.shared import SHARED
-from tests.ports import free_port
+from tests.ports import free_port, wait_ready
 from workers.kafka_io import message_key
 from workers.nlp import load_pipeline
 from workers.pipeline import CleanStage, DedupStage, Message
@@ -76,6 +76,7 @@ KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 MIN_BODY_CHARS = 1500  # "a few hundred words": the corpus's long bodies (median 356 words)
 WARMUP_ARTICLES = 64  # at most, sent WARMUP_ROUND at a time until every worker has had some
 WARMUP_ROUND = 8  # keys enough to reach most partitions of a run
+READY_TIMEOUT = 180.0  # seconds for a worker to load its model and join its group
 READY_TIMEOUT = 300.0  # seconds for workers to load the model and join their group on a slow machine
 DRAIN_TIMEOUT = 900.0  # seconds for the last record of a run to come out
 HALF_LOAD = 0.5  # latency is measured at this fraction of the one-process throughput
@@ -383,7 +384,11 @@ async def warm_up(
     workers: list[WorkerProcess],
     warmup: list[Article],
 ) -> None:
-    """Send warm-up articles a few at a time until every worker has processed some (model loaded, partitions held)."""
+    """Send warm-up articles a few at a time until every worker has processed some (model loaded, partitions held),
+    once every worker says ready: a worker still loading its model when the first ones come would find its group's
+    partitions all taken, and the warm-up spent on the others."""
+    for worker in workers:
+        await asyncio.to_thread(wait_ready, worker.settings.web_port, READY_TIMEOUT)
     for start in range(0, len(warmup), WARMUP_ROUND):
         round_ = warmup[start : start + WARMUP_ROUND]
         await produce(producer, target, round_, None)
