@@ -21,13 +21,12 @@ from faust.types import EventT
 
 from workers import codec, metrics
 from workers.monitor import LagMonitor
-from workers.pipeline import Destination, Message, Output, grow_cluster, merge_clusters
+from workers.pipeline import FINAL, MADE_ON_THE_LOOP, Destination, Message, Output, grow_cluster, merge_clusters
 from workers.records import ClusterRecord, Origin
 from workers.settings import Stage
 
 log = logging.getLogger(__name__)
 
-FINAL: frozenset[Destination] = frozenset({"enriched", "duplicates", "deadletter"})
 # The exit status of a worker that could not publish a batch: it stops before the batch's offsets are committed.
 EXIT_UNPUBLISHED = 75
 
@@ -38,10 +37,6 @@ class StageRunner(Protocol):
     fallbacks: int  # batches it processed one record at a time because the whole batch failed
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
-
-
-# Outputs the agent makes into what it writes on the event loop, where the tables are: table writes and cluster records.
-MADE_ON_THE_LOOP: frozenset[Destination] = frozenset(("state", "cluster_state", "clusters", "cluster_merges"))
 
 
 def process_counted(stage: StageRunner, messages: Sequence[Message]) -> tuple[list[list[Output]], int]:

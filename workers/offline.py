@@ -13,11 +13,10 @@ from tqdm import tqdm
 
 from workers import codec
 from workers.nlp import Pipelines
-from workers.pipeline import CleanStage, DedupStage, EntitiesStage, Message, Output
+from workers.pipeline import FINAL, CleanStage, DedupStage, EntitiesStage, Message, Output
 from workers.records import Origin
 from workers.settings import Settings
 
-FINAL = ("enriched", "duplicates", "deadletter")
 CHUNK = 256  # lines cleaned, deduplicated and tagged together; bounds memory, keeps NER batches full
 
 

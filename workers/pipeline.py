@@ -63,6 +63,11 @@ log = logging.getLogger(__name__)
 Destination = Literal[
     "clean", "unique", "enriched", "duplicates", "deadletter", "clusters", "cluster_merges", "state", "cluster_state"
 ]
+# Where a raw message ends: exactly one of these for each (enriched, duplicates, or a dead letter).
+FINAL: frozenset[Destination] = frozenset(("enriched", "duplicates", "deadletter"))
+# What the agent makes on the event loop from its tables (the table writes, the cluster records): every other output
+# is published as the stage made it.
+MADE_ON_THE_LOOP: frozenset[Destination] = frozenset(("state", "cluster_state", "clusters", "cluster_merges"))
 
 
 @dataclass(frozen=True, slots=True)

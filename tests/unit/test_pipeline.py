@@ -17,7 +17,7 @@ import spacy
 from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
 from workers import codec
-from workers.agents import MADE_ON_THE_LOOP, message_of, process_counted
+from workers.agents import message_of, process_counted
 from workers.clean.normalize import content_hash
 from workers.dedup import DedupIndex, DedupOptions
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
@@ -26,6 +26,7 @@ from workers.entities import PATTERNS
 from workers.limits import CLUSTER_RECORD_BYTES, TOPIC_RECORD_BYTES
 from workers.nlp import Pipelines, load_pipeline
 from workers.pipeline import (
+    MADE_ON_THE_LOOP,
     CleanStage,
     DedupStage,
     EntitiesStage,
