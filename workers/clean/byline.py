@@ -96,14 +96,20 @@ def _under_teaser(element: HtmlElement, own: str, title_words: set[str]) -> bool
 
 
 def _text_before(card: HtmlElement, element: HtmlElement) -> tuple[list[str], str]:
-    """The card's text before the element: the text of each link (with an address), and the rest."""
+    """The card's text before the element: the text of each link (with an address), and the rest. The page's text
+    before the element ends with the card's (the card holds the element), so it is read back from the element up to
+    the first text outside the card, not from the page's start."""
+    inside: list[tuple[str, list[HtmlElement]]] = []
+    for text in reversed(_PRECEDING_TEXT(element)):
+        chain = _up_to(text.getparent().getparent() if text.is_tail else text.getparent(), card)
+        if not chain:
+            break
+        inside.append((text, chain))
     links: dict[HtmlElement, list[str]] = {}
     other: list[str] = []
-    for text in _PRECEDING_TEXT(element):
-        chain = _up_to(text.getparent().getparent() if text.is_tail else text.getparent(), card)
-        if chain:
-            link = next((up for up in chain if up.tag == "a" and up.get("href") is not None), None)
-            (other if link is None else links.setdefault(link, [])).append(text)
+    for text, chain in reversed(inside):
+        link = next((up for up in chain if up.tag == "a" and up.get("href") is not None), None)
+        (other if link is None else links.setdefault(link, [])).append(text)
     return [trim(" ".join(texts)) for texts in links.values()], " ".join(other)
 
 

@@ -95,6 +95,7 @@ _TITLE_WORDS = frozenset(("staff", "writer", "reporter", "correspondent", "edito
 # The wire agencies' names as a byline's words ("the associated press": a name and its code, ``wire.AGENCIES``): an
 # agency after a name is the author's employer ("By Jane Doe. AP"), not a second author; alone, the desk's credit.
 _AGENCY_WORDS = frozenset(tuple(agency.split()) for agency in AGENCIES)
+_AGENCY_LENGTHS = frozenset(map(len, _AGENCY_WORDS))
 # A firm's words, no person's: a legal form ("Pocket-lint Ltd", "Vitalnetwork Ltd") or a web designer's ("Vivid
 # Interactive and Design"): a meta author that names the site's owner or maker, not the article's author.
 _FIRM_WORDS = frozenset(("ltd", "inc", "llc", "plc", "pty", "gmbh", "corp", "design", "interactive"))
@@ -111,14 +112,14 @@ _COPYRIGHTS = XPath(
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 # A desk's words that bylines write lower-case ("Reuters staff", "Detroit News wire services", "dpa"): a name's.
 _DESK_WORDS = frozenset(("staff", "writer", "writers", "wire", "services", "dpa"))
-# A photo's credit, not a byline's name: the words of L3S-GN1's caption credits ("STAFF PHOTO BY KATHY ANDERSON", "AP
-# Photo/Duane Burleson, File", "Kevork Djansezian, file", "AP Image"): a photo's or an image's word, a file photo's,
-# whole ("Photographer" is one, "Photopoulos" a name).
-_CREDIT = re.compile(r"\b(?:photo(?:s|graph\w*)?|images?|file)\b", re.IGNORECASE)
 # A credit naming the picture but not who took it ("File", "Getty Images", "AP Photo"; "Photos by John Smith" and
 # "AP Photo/Duane Burleson" name them): the byline search split it off the photographer's name before it at a comma
 # ("Kevork Djansezian, file", "Tim Robberts, Getty Images"). "Staff Photographer" names a role, the name's own.
 _PICTURE = re.compile(r"\b(?:photos?|images?|file)\b", re.IGNORECASE)
+# A photo's credit, not a byline's name: the words of L3S-GN1's caption credits ("STAFF PHOTO BY KATHY ANDERSON", "AP
+# Photo/Duane Burleson, File", "Kevork Djansezian, file", "AP Image"): a photo's or an image's word, a file photo's,
+# or a photographer's, whole ("Photographer" is one, "Photopoulos" a name).
+_CREDIT = re.compile(rf"{_PICTURE.pattern}|\bphotograph\w*\b", re.IGNORECASE)
 # A credit that names who took or gave the picture ("Photos by John Smith", "AP Photo/Duane Burleson", "Image courtesy
 # of NASA"): the name before it is the story's.
 _NAMES_TAKER = re.compile(r"\bby\b|/|\bcourtesy\b", re.IGNORECASE)
@@ -310,7 +311,8 @@ def _before_title(name: str) -> str:
     titled = any(_singular(word) in _TITLE_WORDS for word in lowered)
     for index in range(2, len(words)):
         tail = tuple(lowered[index:])
-        agency = any(tail[: len(agency)] == agency and (titled or len(agency) > 1) for agency in _AGENCY_WORDS)
+        lengths = (length for length in _AGENCY_LENGTHS if length <= len(tail))
+        agency = any(tail[:length] in _AGENCY_WORDS and (titled or length > 1) for length in lengths)
         if agency and reads_as_name(kept := name[: words[index].start()].rstrip()):
             return kept
     return name

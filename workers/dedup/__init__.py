@@ -338,10 +338,10 @@ class DedupIndex:
             sketches = Sketches.of([sketch for _, sketch in readable], self.options.num_perm) if readable else None
             return [item for item, _ in readable], sketches
 
-    def _read(self, form: object) -> Sketch | None:
-        """The sketch of a persisted entry's form (it may be damaged into anything), or None."""
+    def _read(self, form: str) -> Sketch | None:
+        """The sketch of a persisted entry's form (a text, ``_fault`` checked; it may be damaged), or None."""
         try:
-            return Sketch.from_text(form, self.options.num_perm)  # type: ignore[arg-type]
+            return Sketch.from_text(form, self.options.num_perm)
         except ValueError:
             return None
 
