@@ -41,6 +41,7 @@ from workers.dedup.sketch import (
 )
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
+from workers.settings import setting_default
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +86,15 @@ _END_PLACES = np.arange(EDGES_KEPT)  # an article's end paragraph places, for ma
 
 @dataclass(frozen=True, slots=True)
 class DedupOptions:
-    """Tunables of the dedup stage (see the README's settings table)."""
+    """Tunables of the dedup stage (the ``ENRICH_DEDUP_*`` settings, whose defaults are these)."""
 
     # An end paragraph held by the first copies of this many stories in the window is boilerplate (an outlet's
     # wrapper): set aside on both sides when the containment is estimated.
-    boilerplate_stories: int = 3
-    num_perm: int = 128
-    bands: int = 42  # LSH bands of num_perm // bands rows: 42 x 3 finds pairs of Jaccard 0.4 with p = 0.94
-    shingle_words: int = 5
-    window_seconds: float = 7 * 24 * 3600
+    boilerplate_stories: int = setting_default("dedup_boilerplate_stories")
+    num_perm: int = setting_default("dedup_num_perm")
+    bands: int = setting_default("dedup_lsh_bands")
+    shingle_words: int = setting_default("dedup_shingle_words")
+    window_seconds: float = setting_default("dedup_window_seconds")
     model: DecisionModel = field(default_factory=load_model)  # the one decision on a candidate pair
 
     def __post_init__(self) -> None:
