@@ -267,7 +267,8 @@ class DedupIndex:
         The merges of those left out are replayed all the same (a merge needs no sketch), in turn with the others',
         and kept under their id, so that the article's copy read again records them again; an entry left out that
         holds merges is not named evicted until the window passes it (``compact``): persisted state keeps it, so
-        that the next restore replays its merges too."""
+        that the next restore replays its merges too. Its event time counts as no later than the newest the index
+        holds (``_merge_time``)."""
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
         faults: dict[str, str] = {}
         sound, malformed = [], []  # malformed: in the order given (no seq to trust)
@@ -283,13 +284,20 @@ class DedupIndex:
         self._replay_merges([*sound, *malformed], faults)
         for article_id, entry in entries:
             if article_id in faults and article_id in self._merges and _is_finite(at := entry.get("event_time")):
-                self._merges_only[article_id] = at
+                self._merges_only[article_id] = self._merge_time(at)
         self._evicted += [article_id for article_id in faults if article_id not in self._merges_only]
         _log_left_out(faults)
         self._count_members(slots)
         self._mark_paragraphs(slots)
         self._count_paragraphs(slots)
         return list(faults)
+
+    def _merge_time(self, at: float) -> float:
+        """The event time an entry left out but for its merges is kept by: its own, but no later than the newest the
+        index holds (its own, when the index holds none). The entry is one that could not be read: a time past every
+        other (a damaged or hostile record's, years ahead) would keep it, and replay its merges, after every window.
+        """
+        return min(at, self._newest) if math.isfinite(self._newest) else at
 
     def _put_back(self, entries: list[tuple[str, IndexEntry]], sketches: Sketches | None) -> np.ndarray:
         """Store the entries whose sketches were read, as they were decided; their slots."""
