@@ -17,6 +17,7 @@ from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.records import DeadLetter
 from workers.security import client_options
 from workers.settings import Settings
+from workers.topics import listed_topics
 
 # Fetch sizes that let a consumer read the largest message a topic accepts.
 _FETCH_SIZES = {"fetch_max_bytes": CLIENT_MAX_MESSAGE_BYTES, "max_partition_fetch_bytes": CLIENT_MAX_MESSAGE_BYTES}
@@ -39,11 +40,6 @@ def require_topic(topic: str, existing: Collection[str]) -> None:
     first use (Kafka's default, and deploy/kafka/kafka.sh's), so a mistyped name would become a topic."""
     if topic not in existing:
         raise UnknownTopic(topic, existing)
-
-
-async def _topics(producer: AIOKafkaProducer) -> set[str]:
-    """The topics the broker has (a metadata request for all topics, which creates none)."""
-    return (await producer.client.fetch_all_metadata()).topics()
 
 
 def message_key(line: bytes) -> bytes | None:
@@ -72,7 +68,7 @@ async def produce_lines(settings: Settings, topic: str, lines: Iterable[bytes]) 
     producer = _producer(settings)
     try:
         await producer.start()  # inside the try: a failed start (say, refused credentials) still closes the client
-        require_topic(topic, await _topics(producer))
+        require_topic(topic, await listed_topics(producer.client))
         pending = [
             await producer.send(topic, value=line.rstrip(b"\r\n"), key=message_key(line))
             for line in lines
@@ -103,7 +99,7 @@ async def tail_topic(
     seen = 0
     try:
         await consumer.start()
-        require_topic(topic, await consumer.topics())
+        require_topic(topic, await listed_topics(consumer._client))
         consumer.subscribe([topic])
         while max_messages is None or seen < max_messages:
             batch = await consumer.getmany(timeout_ms=int((idle_timeout or 3600) * 1000))
@@ -130,7 +126,7 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
     counts: Counter[str] = Counter()
     try:
         await producer.start()
-        existing = await _topics(producer)
+        existing = await listed_topics(producer.client)
         require_topic(settings.topic_deadletter, existing)
         pending = []
         async for record in read_to_end(settings, settings.topic_deadletter):

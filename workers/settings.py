@@ -6,7 +6,7 @@ import re
 import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -158,6 +158,7 @@ class Settings(BaseSettings):
     dedup_decision_model: Path | None = Field(
         None, description="Weights of the dedup decision (JSON from bench/dedup_fit.py); empty: the packaged ones"
     )
+    # 42 bands of 3 rows (of the default 128 permutations) find pairs of Jaccard 0.4 with p = 0.94.
     dedup_lsh_bands: int = Field(
         42, ge=1, description="LSH bands over the signature (rows per band: num_perm // bands)"
     )
@@ -286,6 +287,12 @@ class Settings(BaseSettings):
     def stage_list(self) -> tuple[Stage, ...]:
         """The stages of ``stages`` in pipeline order."""
         return parse_stages(self.stages)
+
+
+def setting_default(name: str) -> Any:
+    """A setting's default, from this module (its one source): the options a stage's caller leaves out are a
+    worker's defaults."""
+    return Settings.model_fields[name].default
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 
+from aiokafka import AIOKafkaClient
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -55,6 +56,16 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
     return configs
 
 
+async def listed_topics(client: AIOKafkaClient) -> set[str]:
+    """The topics the broker lists to these credentials: the project's one way to ask which exist. A metadata request
+    for every topic, which creates none and needs no right beyond Describe on each topic it lists (on a cluster with
+    ACLs a principal is shown the topics it may describe). Internal topics are left out, and so is a topic the broker
+    names with an error (one just created whose leader is not known yet): a client could not produce to it yet.
+    ``client``: a producer's ``client``, or the one a consumer or an admin client holds (``_client``: aiokafka
+    gives them no public one)."""
+    return (await client.fetch_all_metadata()).topics()
+
+
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create the topics that do not exist yet and raise the dead-letter topic's message cap where it takes less than
     the pipeline needs (one created by an older version); return the names created."""
@@ -63,7 +74,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
     )
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
+        existing = await listed_topics(admin._client)
         wanted = [
             NewTopic(
                 name=name,
@@ -91,10 +102,10 @@ async def ensure_topics(settings: Settings) -> list[str]:
 
 async def _until_listed(admin: AIOKafkaAdminClient, names: set[str]) -> None:
     """Wait until the broker lists the topics just created: its metadata follows the controller's a moment after
-    CreateTopics answers, and a client that looks a topic up before producing to it (``workers.kafka_io``) would not
-    find it yet. A warning, not a failure, past ``LISTED_TIMEOUT_SECONDS``."""
+    CreateTopics answers, and a client that looks a topic up before producing to it (``workers.kafka_io``, with the
+    same ``listed_topics``) would not find it yet. A warning, not a failure, past ``LISTED_TIMEOUT_SECONDS``."""
     deadline = time.monotonic() + LISTED_TIMEOUT_SECONDS
-    while missing := names - set(await admin.list_topics()):
+    while missing := names - await listed_topics(admin._client):
         if time.monotonic() > deadline:
             log.warning(
                 "topics %s created but not listed by the broker after %.0f s", sorted(missing), LISTED_TIMEOUT_SECONDS

@@ -391,6 +391,20 @@ def test_the_merges_of_an_entry_left_out_of_a_restored_index_survive_the_next_re
     assert "whole" in twice.drain_evicted() and twice.drain_closed() == ["cl-first"]
 
 
+def test_an_entry_left_out_but_for_its_merges_with_a_time_years_ahead_passes_with_the_newest_the_index_held() -> None:
+    """A damaged entry's event time past every other (year 33658 here) would keep it, and its merges, after every
+    window: it counts as no later than the newest time the index held when rebuilt, and the window passes it."""
+    options = DedupOptions(window_seconds=3600)
+    index = DedupIndex(options)
+    table = {a: index.decide(a, content_hash(t), t, 0.0)[1] for a, t in merge_scenario()}
+    table["whole"].update(sketch="garbage", event_time=1e12)
+    restored = restart(table, index)
+    assert restored._root("second") == "first" and restored.drain_evicted() == []  # merges replayed, entry kept
+    decide(restored, "later", seed_text(), at=7200.0)
+    restored.compact()
+    assert restored.drain_evicted() == ["first", "second", "whole"]  # "whole" kept before, till the year 33658
+
+
 @pytest.mark.parametrize(
     "damage",
     [{"cluster_id": None}, {"cluster_id": 7}, {"merged": [None]}, {"merged": "cl-second"}, {"merged": {"a": 1}}],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 import random
@@ -270,6 +271,14 @@ def test_dedup_stage_keeps_the_index_it_is_given_even_when_empty(settings: Setti
     """The agent restores the shared index after start: the stage must hold that very object."""
     index = DedupIndex(dedup_options(settings))
     assert DedupStage(settings, index).index is index
+
+
+def test_the_dedup_options_a_caller_leaves_out_are_a_workers_default_settings(settings: Settings) -> None:
+    """``DedupOptions()`` (the tests', the benchmarks') is what a worker left at its defaults runs with."""
+    defaults, worker = DedupOptions(), dedup_options(settings)
+    assert {f.name: getattr(defaults, f.name) for f in dataclasses.fields(DedupOptions)} == {
+        f.name: getattr(worker, f.name) for f in dataclasses.fields(DedupOptions)
+    }
 
 
 def test_an_entry_left_out_of_a_restored_index_and_read_again_stays_in_the_table(settings: Settings) -> None:

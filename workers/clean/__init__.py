@@ -29,25 +29,19 @@ from workers.clean.wire import (
     strip_transmission,
 )
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
-from workers.settings import Settings
+from workers.settings import setting_default
 
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "latest_day", "warm_up"]
 
 _WORD = re.compile(r"\w")
 
 
-def _default(name: str) -> int:
-    """A setting's default, from workers/settings.py (its one source): the options a caller leaves out are a worker's
-    defaults."""
-    return Settings.model_fields[name].default
-
-
 @dataclass(frozen=True, slots=True)
 class CleanOptions:
     """Tunables of the clean stage (``ENRICH_MIN_BODY_WORDS``, ``ENRICH_MAX_TEXT_CHARS``)."""
 
-    min_body_words: int = _default("min_body_words")
-    max_text_chars: int = _default("max_text_chars")  # spaCy's max_length: the entities stage tags no longer text
+    min_body_words: int = setting_default("min_body_words")
+    max_text_chars: int = setting_default("max_text_chars")  # spaCy's max_length: the entities tag no longer text
 
 
 @dataclass(frozen=True, slots=True)

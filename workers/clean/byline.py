@@ -25,14 +25,11 @@ from trafilatura.metadata import normalize_authors
 from trafilatura.utils import trim
 from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
+from workers.clean.render import BLOCK
+
 # An element whose class or id names a picture holds its credit: the photographer's name ("imageByline",
 # "photo-credit", "caption-author"), not the story's author.
 _PICTURE = re.compile(r"image|photo|picture|caption|img|pic(?![a-z])", re.IGNORECASE)
-# The elements that end a line where a browser shows them (block elements, a line break, a table's cell).
-_BLOCKS = frozenset((
-    "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "footer", "h1", "h2", "h3",
-    "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
-))  # fmt: skip
 _BREAK = "\ue000"  # a line's end marked in the text (a private-use character; a page's newlines are spaces)
 _ITEM = "\ue001"  # a list item's start marked in the text (a list's items are separate names: one author each)
 # A full stop that ends a byline's sentence before another ("By Jane Doe. Photos by John Smith"): after a word of two
@@ -125,10 +122,10 @@ def _up_to(node: HtmlElement | None, card: HtmlElement) -> list[HtmlElement]:
 
 
 def _lines(element: HtmlElement) -> tuple[list[str], frozenset[int]]:
-    """The element's text as a browser breaks it into lines (at block elements and line breaks), trimmed, and the
-    indices of the lines that begin a list's item."""
+    """The element's text as a browser breaks it into lines (at the block elements and line breaks that end the page
+    text's lines: ``render.BLOCK``), trimmed, and the indices of the lines that begin a list's item."""
     for node in element.iterdescendants():
-        if node.tag in _BLOCKS:
+        if node.tag in BLOCK:
             node.tail = _BREAK + (node.tail or "")
             if node.tag != "br":
                 node.text = _BREAK + (_ITEM if node.tag == "li" else "") + (node.text or "")

@@ -41,6 +41,7 @@ from workers.dedup.sketch import (
 )
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
+from workers.settings import setting_default
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +86,15 @@ _END_PLACES = np.arange(EDGES_KEPT)  # an article's end paragraph places, for ma
 
 @dataclass(frozen=True, slots=True)
 class DedupOptions:
-    """Tunables of the dedup stage (see the README's settings table)."""
+    """Tunables of the dedup stage (the ``ENRICH_DEDUP_*`` settings, whose defaults are these)."""
 
     # An end paragraph held by the first copies of this many stories in the window is boilerplate (an outlet's
     # wrapper): set aside on both sides when the containment is estimated.
-    boilerplate_stories: int = 3
-    num_perm: int = 128
-    bands: int = 42  # LSH bands of num_perm // bands rows: 42 x 3 finds pairs of Jaccard 0.4 with p = 0.94
-    shingle_words: int = 5
-    window_seconds: float = 7 * 24 * 3600
+    boilerplate_stories: int = setting_default("dedup_boilerplate_stories")
+    num_perm: int = setting_default("dedup_num_perm")
+    bands: int = setting_default("dedup_lsh_bands")
+    shingle_words: int = setting_default("dedup_shingle_words")
+    window_seconds: float = setting_default("dedup_window_seconds")
     model: DecisionModel = field(default_factory=load_model)  # the one decision on a candidate pair
 
     def __post_init__(self) -> None:
@@ -266,7 +267,8 @@ class DedupIndex:
         The merges of those left out are replayed all the same (a merge needs no sketch), in turn with the others',
         and kept under their id, so that the article's copy read again records them again; an entry left out that
         holds merges is not named evicted until the window passes it (``compact``): persisted state keeps it, so
-        that the next restore replays its merges too."""
+        that the next restore replays its merges too. Its event time counts as no later than the newest the index
+        holds (``_merge_time``)."""
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
         faults: dict[str, str] = {}
         sound, malformed = [], []  # malformed: in the order given (no seq to trust)
@@ -282,13 +284,20 @@ class DedupIndex:
         self._replay_merges([*sound, *malformed], faults)
         for article_id, entry in entries:
             if article_id in faults and article_id in self._merges and _is_finite(at := entry.get("event_time")):
-                self._merges_only[article_id] = at
+                self._merges_only[article_id] = self._merge_time(at)
         self._evicted += [article_id for article_id in faults if article_id not in self._merges_only]
         _log_left_out(faults)
         self._count_members(slots)
         self._mark_paragraphs(slots)
         self._count_paragraphs(slots)
         return list(faults)
+
+    def _merge_time(self, at: float) -> float:
+        """The event time an entry left out but for its merges is kept by: its own, but no later than the newest the
+        index holds (its own, when the index holds none). The entry is one that could not be read: a time past every
+        other (a damaged or hostile record's, years ahead) would keep it, and replay its merges, after every window.
+        """
+        return min(at, self._newest) if math.isfinite(self._newest) else at
 
     def _put_back(self, entries: list[tuple[str, IndexEntry]], sketches: Sketches | None) -> np.ndarray:
         """Store the entries whose sketches were read, as they were decided; their slots."""
