@@ -82,7 +82,7 @@ def latest_day(origin: Origin) -> date:
     return datetime.fromtimestamp(latest_time(received_at(origin)), UTC).date()
 
 
-def producer_time(raw: RawArticle, origin: Origin) -> str | None:
+def _producer_time(raw: RawArticle, origin: Origin) -> str | None:
     """The raw record's ``published_at``, None when it is later than its message's time and one day
     (``workers.times``): a time in the future is not a fact, and an html page's own day is searched instead."""
     published = raw["published_at"]
@@ -98,7 +98,7 @@ def producer_time(raw: RawArticle, origin: Origin) -> str | None:
 
 
 def extract(raw: RawArticle, origin: Origin, published: str | None) -> Extract:
-    """The article of the raw record's html, text or body; ``published``: the producer's time (``producer_time``)."""
+    """The article of the raw record's html, text or body; ``published``: the producer's time (``_producer_time``)."""
     if "html" in raw:
         with_day = not published  # the producer's time wins
         found = extract_html(raw["html"], with_day, raw["url"], latest_day(origin))
@@ -164,7 +164,7 @@ def _check(raw: RawArticle, found: Extract, text: str, title: str | None, option
 
 def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> CleanArticle:
     """Clean one raw article; raise ``Rejected`` when no article body is left."""
-    published = producer_time(raw, origin)
+    published = _producer_time(raw, origin)
     found = extract(raw, origin, published)
     wire, paragraphs = attribute(join_paragraphs(found.paragraphs).split("\n\n"))
     text = "\n\n".join(paragraphs)
