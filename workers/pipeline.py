@@ -54,6 +54,7 @@ from workers.records import (
     UniqueArticle,
 )
 from workers.settings import Settings, Stage
+from workers.times import latest_time, received_at
 
 log = logging.getLogger(__name__)
 
@@ -267,10 +268,26 @@ class DedupStage(BatchedStage):
     def _input(self, article: CleanArticle) -> Article:
         """What the index needs of an article. The record is left whole: a failed batch is decided again one record
         at a time from the same records, each with the sketch it brought."""
-        timestamp_ms = article["origin"]["timestamp_ms"]
-        at = event_time(article["published_at"], timestamp_ms / 1000 if timestamp_ms else datetime.now(UTC).timestamp())
+        at = self._event_time(article)
         sketch = sketch_of_record(article.get("sketch"), self.index.options)
         return article["id"], article["content_hash"], article["text"], at, sketch
+
+    def _event_time(self, article: CleanArticle) -> float:
+        """The article's event time, no later than its message's time and one day (``workers.times``): a record
+        the clean stage did not check (an older version's, another client's) claiming a time in the future would
+        make every article held look out of the window, and be evicted."""
+        received = received_at(article["origin"])
+        at = event_time(article["published_at"], received)
+        if at > (latest := latest_time(received)):
+            log.warning(
+                "dedup: %s's published_at %s is later than its message's time and one day; taken as %s",
+                article["id"],
+                article["published_at"],
+                datetime.fromtimestamp(latest, UTC).isoformat(),
+                extra={"stage": self.name, "article_id": article["id"]},
+            )
+            return latest
+        return at
 
     def _decide_one(self, article: CleanArticle) -> list[Output]:
         """One record of a failed batch. A sketch that cannot be read is no reason to lose the article: the sketch is

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaClient
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, TOPIC_MAX_MESSAGE_BYTES
 from workers.security import client_options
@@ -88,16 +90,31 @@ async def ensure_topics(settings: Settings) -> list[str]:
         # The dead-letter topic's cap is derived from the others' (any message's dead letter fits); the others
         # are the operator's to set.
         await _raise_message_caps(admin, settings, sorted(existing & {settings.topic_deadletter}))
-        if wanted:
-            try:
-                await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                log.info("another process created the topics first")
-            log.info("created topics %s", [t.name for t in wanted])
-            await _until_listed(admin, {t.name for t in wanted})
-        return [t.name for t in wanted]
+        if not wanted:
+            return []
+        created = created_topics((await admin.create_topics(wanted)).topic_errors)
+        log.info("created topics %s", created)
+        await _until_listed(admin, {t.name for t in wanted})
+        return created
     finally:
         await admin.close()
+
+
+def created_topics(topic_errors: Iterable[tuple[Any, ...]]) -> list[str]:
+    """The topics a CreateTopics response created, read from its ``topic_errors`` (name, error code, from v1 a
+    message): aiokafka returns the response whatever each topic's code says, and raises none. A topic another
+    process created first is fine, not created; any other refusal (a replication factor the cluster cannot meet, no
+    Create right) raises the code's ``KafkaError``, naming the topic."""
+    created = []
+    for name, code, *message in topic_errors:
+        if code == TopicAlreadyExistsError.errno:
+            log.info("topic %s: another process created it first", name)
+        elif code:
+            error = for_code(code)
+            raise error(f"cannot create topic {name}: {(message and message[0]) or error.description}")
+        else:
+            created.append(name)
+    return created
 
 
 async def _until_listed(admin: AIOKafkaAdminClient, names: set[str]) -> None:

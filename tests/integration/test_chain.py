@@ -14,6 +14,7 @@ from workers.pipeline import CleanStage, Message
 from workers.records import Origin
 from workers.settings import Settings
 
+SEEDS_SENT_MS = 1_752_494_400_000  # 2025-07-14T12:00:00Z: the seed records' day
 WAIT = 180  # seconds: a first worker start loads spaCy and joins its group; CI machines are slow and shared
 
 
@@ -95,15 +96,25 @@ def test_stages_in_separate_processes_with_the_cli(pipeline_settings: Settings, 
 
 def test_a_record_that_breaks_its_dedup_batch_is_counted_once(pipeline_settings: Settings, start_worker) -> None:
     """A clean record whose sketch is no sketch fails its batch's index call: the dedup worker decides that batch
-    one record at a time (the record is sketched from its text) and counts one fallback, whatever the batching."""
+    one record at a time (the record is sketched from its text) and counts one fallback, whatever the batching.
+    Among them a record no clean stage of this version checked (an older one's) claims 2099: taken at its message's
+    time and one day, it moves no article out of the window, and the copies after it are still duplicates."""
     settings = pipeline_settings
-    origin = Origin(topic=settings.topic_raw, partition=0, offset=0, timestamp_ms=None)
-    outputs = CleanStage(settings).process([Message(line, origin) for line in seed_lines()])
-    cleaned = [group[0].record for group in outputs if group[0].destination == "clean"]
-    broken = {**cleaned[0], "id": "broken-sketch", "sketch": {**cleaned[0]["sketch"], "data": "AAAA"}}
+    sent = Origin(topic=settings.topic_raw, partition=0, offset=0, timestamp_ms=SEEDS_SENT_MS)
+    outputs = CleanStage(settings).process([Message(line, sent) for line in seed_lines()])
+    seed, copy, other = [group[0].record for group in outputs if group[0].destination == "clean"]
+    future = {**other, "published_at": "2099-01-01T00:00:00Z"}
+    broken = {**seed, "id": "broken-sketch", "sketch": {**seed["sketch"], "data": "AAAA"}}
     worker = start_worker(settings, "dedup")
-    produce(settings, settings.topic_clean, [codec.dumps(record) for record in [*cleaned, broken]])
+    produce(settings, settings.topic_clean, [codec.dumps(record) for record in [seed, future, copy, broken]])
     assert len(read_topic(settings, settings.topic_unique, 2, WAIT)) == 2, worker.log.read_text()[-3000:]
-    assert len(read_topic(settings, settings.topic_duplicates, 2, WAIT)) == 2
+    duplicates = read_topic(settings, settings.topic_duplicates, 2, WAIT)
+    for duplicate in duplicates:
+        codec.check("duplicate", duplicate)
+    assert {(d["id"], d["canonical_id"]) for d in duplicates} == {
+        (copy["id"], SEED_PAGE_ID),
+        ("broken-sketch", SEED_PAGE_ID),
+    }
+    assert f"{other['id']}'s published_at 2099-01-01T00:00:00Z is later" in worker.log.read_text()
     assert metric(settings.metrics_port, "enrich_batch_fallbacks_total", 'stage="dedup"') == 1
     assert worker.alive(), worker.log.read_text()[-3000:]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from datetime import UTC, datetime
 
 import py3langid
 import pytest
@@ -58,6 +60,30 @@ def test_html_page_fills_the_publication_time_from_its_own_date_when_the_record_
     codec.check("clean", article)
     given = clean_article(raw(html=record["html"], published_at="2025-07-15T08:00:00Z"), ORIGIN, OPTIONS)
     assert given["published_at"] == "2025-07-15T08:00:00Z"  # the producer's time wins
+
+
+FUTURE = "2099-01-01T00:00:00Z"
+SENT = Origin(
+    topic="t", partition=0, offset=0, timestamp_ms=round(datetime(2025, 7, 14, 12, tzinfo=UTC).timestamp() * 1e3)
+)
+
+
+def test_a_producers_time_after_the_message_and_one_day_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    """A published_at in the future is not a fact: not published, an html page's own day searched instead."""
+    page, text = seed_record(COPY_URL)["html"], seed_record(SEED_PAGE_ID)["text"]
+    with caplog.at_level(logging.WARNING, logger="workers.clean"):
+        from_page = clean_article(raw(id="page", html=page, published_at=FUTURE), SENT, OPTIONS)
+        from_text = clean_article(raw(id="text", text=text, published_at=FUTURE), SENT, OPTIONS)
+    assert from_page["published_at"] == "2025-07-14T00:00:00Z"  # the page's day, as when the producer gives none
+    assert from_text["published_at"] is None
+    codec.check("clean", from_page)
+    codec.check("clean", from_text)
+    assert [(r.article_id, FUTURE in r.getMessage()) for r in caplog.records] == [("page", True), ("text", True)]
+    within, after = "2025-07-15T11:59:00Z", "2025-07-15T12:01:00Z"  # the message's time and one day: 12:00
+    assert clean_article(raw(text=text, published_at=within), SENT, OPTIONS)["published_at"] == within
+    assert clean_article(raw(text=text, published_at=after), SENT, OPTIONS)["published_at"] is None
+    offline = clean_article(raw(text=text, published_at=FUTURE), ORIGIN, OPTIONS)  # no message time: now
+    assert offline["published_at"] is None
 
 
 def test_html_page_without_a_date_leaves_the_publication_time_empty() -> None:

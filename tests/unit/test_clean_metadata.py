@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from dateparser.data import language_locale_dict
@@ -603,4 +603,5 @@ def test_no_day_after_the_page_was_fetched() -> None:
     assert latest_day(origin) == date(2008, 1, 15)  # the day of the message's time, and one for time zones ahead
     raw = RawArticle(id="a1", url=None, source="s", title=None, published_at=None, html=html)
     assert clean_article(raw, origin, CleanOptions())["published_at"] == "2008-01-09T00:00:00Z"
-    assert latest_day(Origin(topic="t", partition=0, offset=0, timestamp_ms=None)) is None
+    offline = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)  # a file read offline: now and one day
+    assert latest_day(offline) == datetime.now(UTC).date() + timedelta(days=1)

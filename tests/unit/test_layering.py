@@ -16,6 +16,7 @@ CORE = [
     "dedup",
     "entities",
     "records",
+    "times",
     "codec",
     "intake",
     "limits",

@@ -9,6 +9,7 @@ import logging
 import random
 import struct
 from datetime import UTC, datetime
+from itertools import islice
 from types import SimpleNamespace
 from typing import ClassVar
 
@@ -115,6 +116,29 @@ def test_dedup_stage_emits_unique_then_duplicate_and_state(settings: Settings) -
         assert value == codec.dumps(cluster)
     assert cluster["canonical_id"] == SEED_PAGE_ID
     assert [(m["id"], m["match"]) for m in cluster["members"]] == [(SEED_PAGE_ID, "unique"), (second[0].key, "exact")]
+
+
+def test_a_clean_record_claiming_a_time_in_the_future_moves_no_article_out_of_the_window(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A record on articles.clean no clean stage of this version checked (an older one's, another client's) claiming
+    2099 is taken at its message's time and one day: the index's newest time does not jump to 2099, so a later
+    copy of an article held is still its duplicate, and nothing is evicted."""
+    stories = [text for _, text in islice(load_reuters(DEFAULT_REUTERS, 0, None), 3)]
+    raws = [codec.dumps({"id": f"r{n}", "source": "Reuters", "body": story}) for n, story in enumerate(stories)]
+    records = [output.record for [output] in CleanStage(settings).process([message(r) for r in raws])]
+    records[1]["published_at"] = "2099-01-01T00:00:00Z"
+    stage = DedupStage(settings)
+    with caplog.at_level(logging.WARNING, logger="workers.pipeline"):
+        outputs = [
+            stage.process([message(codec.dumps(r), n)])[0] for n, r in enumerate([*records, {**records[0], "id": "c"}])
+        ]
+    [*_, (duplicate, *_)] = outputs
+    codec.check("duplicate", duplicate.record)
+    assert (duplicate.destination, duplicate.record["canonical_id"]) == ("duplicates", "r0")
+    assert [o.key for batch in outputs for o in batch if o.record is None] == []  # no entry's delete
+    assert [r.article_id for r in caplog.records] == ["r1"]
+    assert stage.index.decide("r1", "", "", 0.0)[1]["event_time"] == 1_700_000_000 + 86_400
 
 
 def test_the_clean_stage_sketches_for_dedup_and_dedup_takes_the_sketch_off(settings: Settings) -> None:

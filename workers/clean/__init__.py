@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from workers.clean.body import (
     body_paragraphs,
@@ -30,8 +31,11 @@ from workers.clean.wire import (
 )
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 from workers.settings import setting_default
+from workers.times import latest_time, read_time, received_at
 
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "latest_day", "warm_up"]
+
+log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w")
 
@@ -72,18 +76,31 @@ def _optional(value: str | None) -> str | None:
     return normalize_line(value) or None if value else None
 
 
-def latest_day(origin: Origin) -> date | None:
-    """The last day a page read at ``origin`` can be of: the UTC day of its message's time, and one more (a page's
-    day is its own time zone's, up to 14 hours ahead of UTC); None without a time (a file read offline)."""
-    if origin["timestamp_ms"] is None:
+def latest_day(origin: Origin) -> date:
+    """The last day a page read at ``origin`` can be of: the UTC day of its message's time (now for a file read
+    offline), and one more (``workers.times.latest_time``: a page's day is its own time zone's)."""
+    return datetime.fromtimestamp(latest_time(received_at(origin)), UTC).date()
+
+
+def _producer_time(raw: RawArticle, origin: Origin) -> str | None:
+    """The raw record's ``published_at``, None when it is later than its message's time and one day
+    (``workers.times``): a time in the future is not a fact, and an html page's own day is searched instead."""
+    published = raw["published_at"]
+    if (at := read_time(published)) is not None and at > latest_time(received_at(origin)):
+        log.warning(
+            "clean: %s's published_at %s is later than its message's time and one day; dropped",
+            raw["id"],
+            published,
+            extra={"stage": "clean", "article_id": raw["id"]},
+        )
         return None
-    return datetime.fromtimestamp(origin["timestamp_ms"] / 1000, UTC).date() + timedelta(days=1)
+    return published
 
 
-def extract(raw: RawArticle, origin: Origin) -> Extract:
-    """The article of the raw record's html, text or body."""
+def extract(raw: RawArticle, origin: Origin, published: str | None) -> Extract:
+    """The article of the raw record's html, text or body; ``published``: the producer's time (``_producer_time``)."""
     if "html" in raw:
-        with_day = not raw["published_at"]  # the producer's time wins
+        with_day = not published  # the producer's time wins
         found = extract_html(raw["html"], with_day, raw["url"], latest_day(origin))
         return Extract(
             "html", found.title, found.paragraphs, found.article_like, found.author, found.published_at, found.language
@@ -147,7 +164,8 @@ def _check(raw: RawArticle, found: Extract, text: str, title: str | None, option
 
 def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> CleanArticle:
     """Clean one raw article; raise ``Rejected`` when no article body is left."""
-    found = extract(raw, origin)
+    published = _producer_time(raw, origin)
+    found = extract(raw, origin, published)
     wire, paragraphs = attribute(join_paragraphs(found.paragraphs).split("\n\n"))
     text = "\n\n".join(paragraphs)
     title = _optional(raw["title"]) or _optional(found.title)
@@ -159,7 +177,7 @@ def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> Cle
         source=raw["source"],
         title=title,
         author=_optional(found.author),
-        published_at=raw["published_at"] or found.published_at,  # the producer's time wins over the page's day
+        published_at=published or found.published_at,  # the producer's time wins over the page's day
         language=found.language or detect_language(text),
         text=text,
         content_hash=content_hash(text),

@@ -21,7 +21,6 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import ClassVar, Literal, TypedDict
 
 import numpy as np
@@ -42,6 +41,7 @@ from workers.dedup.sketch import (
 from workers.dedup.store import Rows, Store, split_hash
 from workers.records import ArticleSketch
 from workers.settings import setting_default
+from workers.times import read_time
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +145,8 @@ def sketch_of_record(record: ArticleSketch | None, options: DedupOptions) -> str
 
 def event_time(published_at: str | None, fallback: float) -> float:
     """The article's event time in epoch seconds: its publication time, else the fallback."""
-    if published_at:
-        try:
-            return datetime.fromisoformat(published_at).timestamp()
-        except ValueError:
-            pass
-    return fallback
+    at = read_time(published_at)
+    return fallback if at is None else at
 
 
 CLUSTER_PREFIX = "cl-"
