@@ -13,10 +13,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from workers.deadletters import ReplayFilter, original_bytes
+from workers.layouts import OffsetsRefused, offsets_to_copy
 from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.records import DeadLetter
 from workers.security import client_options
-from workers.settings import Settings
+from workers.settings import Settings, Stage
 from workers.topics import listed_topics
 
 # Fetch sizes that let a consumer read the largest message a topic accepts.
@@ -241,3 +242,43 @@ async def wait_committed(settings: Settings, groups: Mapping[str, str], timeout:
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"not committed to the end after {timeout:.0f} s (partition: lag): {behind}")
         await asyncio.sleep(_LAG_POLL_SECONDS)
+
+
+async def group_members(settings: Settings, group: str) -> int:
+    """How many consumers are members of ``group`` now (0 for a group that does not exist)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
+    try:
+        await admin.start()
+        [response] = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    [described] = response.to_object()["groups"]
+    return len(described["members"])
+
+
+async def copy_offsets(
+    settings: Settings, old: tuple[Stage, ...], new: tuple[Stage, ...]
+) -> dict[tuple[str, int], int]:
+    """Commit for the group of the ``new`` stages the offsets the group of the ``old`` ones committed on the topics
+    the new stages read (``offsets_to_copy``); what was committed. Refused while either group has members: a
+    running worker would commit over the copy, or go on from where it stands. The broker refuses the commit too
+    if a worker joins the new group meanwhile (a commit from outside a group is taken only while it is empty)."""
+    groups = (settings.consumer_group(old), settings.consumer_group(new))
+    for group in groups:
+        if members := await group_members(settings, group):
+            raise OffsetsRefused(f"consumer group {group} has {members} member(s): stop its workers first")
+    offsets = offsets_to_copy(settings, old, new, await committed_offsets(settings, groups[0]))
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=groups[1],
+        enable_auto_commit=False,
+        **client_options(settings),
+    )
+    try:
+        await consumer.start()
+        partitions = {TopicPartition(topic, partition): offset for (topic, partition), offset in offsets.items()}
+        consumer.assign(list(partitions))  # assigned, not subscribed: commits without joining the group
+        await consumer.commit(partitions)
+    finally:
+        await consumer.stop()
+    return offsets
