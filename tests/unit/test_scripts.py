@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 from tests.ports import free_port
 from workers.settings import Settings
@@ -61,6 +63,7 @@ def test_the_controller_port_defaults_to_the_client_port_plus_one(tmp_path: Path
     assert f"127.0.0.1:{port + 1} is already in use" in result.stderr, result.stderr
 
 
+@pytest.mark.slow  # a pytest session of its own: 3 to 7 s here
 def test_tests_needing_missing_shared_data_end_the_session_with_one_line(tmp_path: Path) -> None:
     """SHARED_DIR names no folder: a test of the seed page runs, the next, reading an AEB page, ends the session
     with one line naming the place (not a FileNotFoundError per test)."""
