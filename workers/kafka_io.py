@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError
 
 from workers.deadletters import ReplayFilter, original_bytes
 from workers.layouts import OffsetsRefused, offsets_to_copy
@@ -261,24 +261,32 @@ async def copy_offsets(
 ) -> dict[tuple[str, int], int]:
     """Commit for the group of the ``new`` stages the offsets the group of the ``old`` ones committed on the topics
     the new stages read (``offsets_to_copy``); what was committed. Refused while either group has members: a
-    running worker would commit over the copy, or go on from where it stands. The broker refuses the commit too
-    if a worker joins the new group meanwhile (a commit from outside a group is taken only while it is empty)."""
+    running worker would commit over the copy, or go on from where it stands (and one that joins the new group
+    meanwhile makes the broker refuse the commit: ``commit_from_outside``)."""
     groups = (settings.consumer_group(old), settings.consumer_group(new))
     for group in groups:
         if members := await group_members(settings, group):
             raise OffsetsRefused(f"consumer group {group} has {members} member(s): stop its workers first")
     offsets = offsets_to_copy(settings, old, new, await committed_offsets(settings, groups[0]))
+    await commit_from_outside(settings, groups[1], offsets)
+    return offsets
+
+
+async def commit_from_outside(settings: Settings, group: str, offsets: Mapping[tuple[str, int], int]) -> None:
+    """Commit ``offsets`` for ``group`` without joining it (a consumer assigned, not subscribed). The broker takes
+    such a commit only while the group has no member: else ``OffsetsRefused``."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
-        group_id=groups[1],
+        group_id=group,
         enable_auto_commit=False,
         **client_options(settings),
     )
     try:
         await consumer.start()
         partitions = {TopicPartition(topic, partition): offset for (topic, partition), offset in offsets.items()}
-        consumer.assign(list(partitions))  # assigned, not subscribed: commits without joining the group
+        consumer.assign(list(partitions))
         await consumer.commit(partitions)
+    except CommitFailedError as error:  # the broker's UNKNOWN_MEMBER_ID: the group has a member
+        raise OffsetsRefused(f"consumer group {group} has a member now: stop its workers first") from error
     finally:
         await consumer.stop()
-    return offsets

@@ -10,11 +10,13 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from tests.conftest import seed_lines
 from tests.integration.conftest import cli, produce
 from tests.integration.test_dedup_state import another_process
-from workers.kafka_io import committed_offsets, end_offsets, wait_committed
+from workers.kafka_io import commit_from_outside, committed_offsets, end_offsets, wait_committed
+from workers.layouts import OffsetsRefused
 from workers.settings import Settings
 
 WAIT = 300  # seconds: a worker joins its group and recovers its tables on a loaded 2-core machine
@@ -66,3 +68,23 @@ def test_moving_from_clean_dedup_to_clean_and_dedup_processes_nothing_again(
     groups = {settings.source_topic(stages[0]): settings.consumer_group(stages) for stages in NEW}
     asyncio.run(wait_committed(settings, groups, WAIT))
     assert final_outputs(settings) == 2 * len(lines)  # the new messages once each; the old ones not again
+
+
+def test_a_commit_from_outside_a_group_with_a_member_is_refused(pipeline_settings: Settings) -> None:
+    """A worker that joins the new group between the check for members and the commit: the broker refuses it."""
+    settings = pipeline_settings
+    group, tp = settings.consumer_group(NEW[0]), (settings.topic_raw, 0)
+
+    async def run() -> None:
+        member = AIOKafkaConsumer(settings.topic_raw, bootstrap_servers=settings.bootstrap_servers, group_id=group)
+        await member.start()
+        try:
+            await member.getmany(timeout_ms=5000)  # joined, partitions assigned
+            with pytest.raises(OffsetsRefused, match=f"consumer group {group} has a member now"):
+                await commit_from_outside(settings, group, {tp: 1})
+        finally:
+            await member.stop()
+        await commit_from_outside(settings, group, {tp: 1})  # empty again: taken
+
+    asyncio.run(run())
+    assert asyncio.run(committed_offsets(settings, group))[tp] == 1
