@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bench.shared import SHARED
 from workers.records import RawArticle
 from workers.settings import Settings
 
@@ -59,8 +60,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     A strict ``xfail`` ran (a known weakness, its test failing as expected; passing would fail the suite), so
     it is not a skip.
     """
+    _stop_without_shared_data(call)
     outcome = yield
     report = outcome.get_result()
     if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where every test must run: {report.longrepr}"
+
+
+def _stop_without_shared_data(call: pytest.CallInfo[None]) -> None:
+    """A test that reads the shared evaluation data, which is missing, ends the session with one line naming where
+    it was looked for: the data is a prerequisite (never skipped), and every later test would fail on it too."""
+    missing = getattr(call.excinfo.value, "filename", None) if call.excinfo else None
+    if isinstance(missing, str) and Path(missing).is_relative_to(SHARED) and not Path(missing).exists():
+        pytest.exit(f"shared evaluation data not found at {SHARED} (no {missing}): set SHARED_DIR", returncode=4)

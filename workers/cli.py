@@ -224,6 +224,30 @@ def replay(
     click.echo(f"{verb} {sent} ({chosen or 'none'}); skipped {counts['skipped']}", err=True)
 
 
+@main.group()
+def offsets() -> None:
+    """The workers' committed offsets."""
+
+
+@offsets.command("copy")
+@click.option("--from-stages", required=True, callback=_stages, help="Stages of the workers stopped (their group).")
+@click.option("--to-stages", required=True, callback=_stages, help="Stages of the workers to start (their group).")
+def offsets_copy(from_stages: str, to_stages: str) -> None:
+    """Start the group of --to-stages where the group of --from-stages stopped: commit the old group's offsets on
+    the topics the new stages read. Refused while either group has a member (stop the old workers first)."""
+    from workers.kafka_io import copy_offsets
+    from workers.layouts import OffsetsRefused
+
+    settings = get_settings()
+    old, new = parse_stages(from_stages), parse_stages(to_stages)
+    try:
+        copied = asyncio.run(copy_offsets(settings, old, new))
+    except OffsetsRefused as error:
+        raise click.ClickException(str(error)) from error
+    for (topic, partition), offset in sorted(copied.items()):
+        click.echo(f"{settings.consumer_group(new)} {topic}[{partition}]: {offset}")
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 

@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError
 
 from workers.deadletters import ReplayFilter, original_bytes
+from workers.layouts import OffsetsRefused, offsets_to_copy
 from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.records import DeadLetter
 from workers.security import client_options
-from workers.settings import Settings
+from workers.settings import Settings, Stage
 from workers.topics import listed_topics
 
 # Fetch sizes that let a consumer read the largest message a topic accepts.
@@ -241,3 +242,51 @@ async def wait_committed(settings: Settings, groups: Mapping[str, str], timeout:
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"not committed to the end after {timeout:.0f} s (partition: lag): {behind}")
         await asyncio.sleep(_LAG_POLL_SECONDS)
+
+
+async def group_members(settings: Settings, group: str) -> int:
+    """How many consumers are members of ``group`` now (0 for a group that does not exist)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
+    try:
+        await admin.start()
+        [response] = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    [described] = response.to_object()["groups"]
+    return len(described["members"])
+
+
+async def copy_offsets(
+    settings: Settings, old: tuple[Stage, ...], new: tuple[Stage, ...]
+) -> dict[tuple[str, int], int]:
+    """Commit for the group of the ``new`` stages the offsets the group of the ``old`` ones committed on the topics
+    the new stages read (``offsets_to_copy``); what was committed. Refused while either group has members: a
+    running worker would commit over the copy, or go on from where it stands (and one that joins the new group
+    meanwhile makes the broker refuse the commit: ``commit_from_outside``)."""
+    groups = (settings.consumer_group(old), settings.consumer_group(new))
+    for group in groups:
+        if members := await group_members(settings, group):
+            raise OffsetsRefused(f"consumer group {group} has {members} member(s): stop its workers first")
+    offsets = offsets_to_copy(settings, old, new, await committed_offsets(settings, groups[0]))
+    await commit_from_outside(settings, groups[1], offsets)
+    return offsets
+
+
+async def commit_from_outside(settings: Settings, group: str, offsets: Mapping[tuple[str, int], int]) -> None:
+    """Commit ``offsets`` for ``group`` without joining it (a consumer assigned, not subscribed). The broker takes
+    such a commit only while the group has no member: else ``OffsetsRefused``."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+        **client_options(settings),
+    )
+    try:
+        await consumer.start()
+        partitions = {TopicPartition(topic, partition): offset for (topic, partition), offset in offsets.items()}
+        consumer.assign(list(partitions))
+        await consumer.commit(partitions)
+    except CommitFailedError as error:  # the broker's UNKNOWN_MEMBER_ID: the group has a member
+        raise OffsetsRefused(f"consumer group {group} has a member now: stop its workers first") from error
+    finally:
+        await consumer.stop()

@@ -18,7 +18,8 @@ BUILD_INFO = Info(f"{PREFIX}_build", "Version of the workers and the spaCy model
 MESSAGES_IN = Counter(f"{PREFIX}_messages_in_total", "Messages consumed by a stage", ["stage"])
 MESSAGES_OUT = Counter(
     f"{PREFIX}_messages_out_total",
-    "Records a stage produced, by outcome: the destination (clean, unique, enriched, duplicates, deadletter)",
+    "Records a stage produced, by outcome: the destination (clean, unique, enriched, duplicates, deadletter; "
+    "clusters and cluster_merges: a story view record, grown or merged)",
     ["stage", "outcome"],
 )
 DEADLETTERS = Counter(f"{PREFIX}_deadletters_total", "Dead-lettered messages by stage and reason", ["stage", "reason"])

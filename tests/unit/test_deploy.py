@@ -220,6 +220,13 @@ def test_prometheus_rule_files_hold_rules() -> None:
             assert set(yaml.safe_load(path.read_text())) == {"groups"}, f"{path} is not a rule file"
 
 
+def test_compose_publishes_ports_on_the_loopback_only_and_takes_no_default_password() -> None:
+    published = [(name, str(port)) for name, service in SERVICES.items() for port in service.get("ports", [])]
+    assert published and all(port.startswith("127.0.0.1:") for _, port in published), published
+    secrets = {k: v for svc in SERVICES.values() for k, v in environment(svc).items() if "PASSWORD" in k}
+    assert secrets and all(re.fullmatch(r"\$\{\w+:\?[^}]+\}", value) for value in secrets.values()), secrets
+
+
 def test_grafana_provisioning_matches_compose_mounts() -> None:
     grafana = mounts(SERVICES["grafana"])
     provisioning = grafana["/etc/grafana/provisioning"]
@@ -309,6 +316,33 @@ def test_k8s_workers_probe_the_pages_the_app_serves() -> None:
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             path = container[probe]["httpGet"]["path"]
             assert served(path), (workload["metadata"]["name"], probe)
+
+
+# A container of Pod Security's "restricted" profile, with a read-only root filesystem.
+RESTRICTED = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def test_k8s_workers_run_restricted_and_write_only_to_their_volumes() -> None:
+    """A worker of every stage, run with HOME and TMPDIR pointed at empty directories, wrote only to ENRICH_DATA_DIR
+    (nothing there, nor in its working directory); /tmp is writable too, for any library's temporary file."""
+    [config] = [d for d in k8s_documents() if d["kind"] == "ConfigMap"]
+    written = {config["data"]["ENRICH_DATA_DIR"], "/tmp"}
+    workloads = [d for d in k8s_documents() if d["kind"] in ("Deployment", "StatefulSet")]
+    assert len(workloads) == len(STAGES)
+    for workload in workloads:
+        pod = workload["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        assert container["securityContext"] == RESTRICTED, workload["metadata"]["name"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        claims = [claim["metadata"]["name"] for claim in workload["spec"].get("volumeClaimTemplates", [])]
+        volumes = {volume["name"] for volume in pod.get("volumes", [])} | set(claims)
+        mounted = {mount["mountPath"] for mount in container["volumeMounts"] if mount["name"] in volumes}
+        assert written <= mounted, workload["metadata"]["name"]
 
 
 def test_dedup_runs_as_a_single_replica_with_a_volume() -> None:

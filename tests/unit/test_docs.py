@@ -16,11 +16,12 @@ import yaml
 from click.testing import CliRunner
 from markdown.extensions.toc import slugify
 
-import workers.metrics  # noqa: F401  (registers the pipeline's collectors)
+import workers.metrics  # registers the pipeline's collectors; read by the outcome test
 from tests.conftest import ROOT
 from workers import codec
 from workers.cli import _build_info, main
 from workers.docs import documented_default, has_settings_table, with_settings_tables
+from workers.pipeline import Destination
 from workers.settings import Settings
 
 README = ROOT / "README.md"
@@ -92,6 +93,16 @@ def test_every_metric_is_in_the_handbooks_metrics_table() -> None:
     table = (DOCS / "operations.md").read_text().split("\n## Metrics and logs\n", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"`(enrich_[a-z_]+)", table))
     assert defined == documented
+
+
+def test_every_outcome_a_stage_counts_is_in_the_handbook_and_the_help_text() -> None:
+    """The ``outcome`` values of enrich_messages_out_total are the destinations published to (``StageAgent._publish``
+    counts all but the table writes, "state" and "cluster_state"): each one named in both places."""
+    counted = set(get_args(Destination)) - {"state", "cluster_state"}
+    table = (DOCS / "operations.md").read_text().split("\n## Metrics and logs\n", 1)[1].split("\n## ", 1)[0]
+    [row] = [line for line in table.splitlines() if "`enrich_messages_out_total{" in line]
+    assert set(re.findall(r"`([a-z_]+)`", row.split("`outcome` is", 1)[1])) == counted
+    assert set(re.findall(r"[a-z_]+", workers.metrics.MESSAGES_OUT._documentation.split(":", 1)[1])) >= counted
 
 
 def test_the_build_info_labels_are_the_handbooks() -> None:

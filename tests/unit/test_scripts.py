@@ -6,7 +6,10 @@ import os
 import re
 import socket
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT
 from tests.ports import free_port
@@ -58,3 +61,25 @@ def test_the_controller_port_defaults_to_the_client_port_plus_one(tmp_path: Path
             break
     assert result.returncode == 1
     assert f"127.0.0.1:{port + 1} is already in use" in result.stderr, result.stderr
+
+
+@pytest.mark.slow  # a pytest session of its own: 3 to 7 s here
+def test_tests_needing_missing_shared_data_end_the_session_with_one_line(tmp_path: Path) -> None:
+    """SHARED_DIR names no folder: a test of the seed page runs, the next, reading an AEB page, ends the session
+    with one line naming the place (not a FileNotFoundError per test)."""
+    absent = tmp_path / "shared"
+    tests = ["test_a_table_rendered_one_cell_per_line_is_the_article_s", "test_seed_page_body_ends_before_the_chrome"]
+    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_pagetext.py"]
+    done = subprocess.run(
+        [*run, "-k", " or ".join(tests)],
+        cwd=ROOT,
+        env={**os.environ, "SHARED_DIR": str(absent)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 4, done.stdout
+    [line] = [line for line in done.stdout.splitlines() if "shared evaluation data not found" in line]
+    assert f"not found at {absent} (no {absent / 'eval' / 'aeb'}/" in line and line.endswith(": set SHARED_DIR !")
+    assert "1 passed" in done.stdout and "failed" not in done.stdout, done.stdout
+    assert "FileNotFoundError" not in done.stdout + done.stderr
