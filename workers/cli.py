@@ -29,10 +29,8 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except ValidationError as error:
             raise click.ClickException(explain(error)) from error
-        except ModelUnavailable as error:
-            raise click.ClickException(
-                f"{error}: set ENRICH_SPACY_MODEL (or ENRICH_SPACY_FALLBACK_MODEL) to an installed spaCy pipeline"
-            ) from error
+        except ModelUnavailable as error:  # it names the setting; a failed load's cause is logged above
+            raise click.ClickException(f"{error}: set it to an installed spaCy pipeline") from error
         except KafkaConnectionError as error:
             settings = get_settings()
             raise click.ClickException(
@@ -190,6 +188,7 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     from workers.offline import process_file
 
     settings = get_settings()
+    require_installed(settings)
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
     counts = process_file(source, source.name, out_dir, settings, load_pipelines(settings))
     click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)

