@@ -18,6 +18,7 @@ from workers.kafka_io import UnknownTopic
 from workers.nlp import ModelUnavailable, require_installed
 from workers.records import ErrorCode
 from workers.settings import STAGES, Settings, explain, get_settings, parse_stages
+from workers.topics import TopicLayoutError
 
 
 class _Commands(click.Group):
@@ -37,6 +38,8 @@ class _Commands(click.Group):
                 f"cannot connect to Kafka at {settings.bootstrap_servers} over {settings.security_protocol} "
                 f"({error}); the client's reason, such as an authentication failure, is logged above"
             ) from error
+        except TopicLayoutError as error:
+            raise click.ClickException(str(error)) from error
         except UnknownTopic as error:
             raise click.ClickException(_unknown_topic(error, get_settings().bootstrap_servers)) from error
         except KafkaError as error:  # connected, then a request failed: metadata every broker timed out on, ...
@@ -82,13 +85,14 @@ def worker(stages: str | None) -> None:
 
     from workers.app import create_app
     from workers.logs import logging_config
-    from workers.topics import ensure_topics
+    from workers.topics import check_partitions, ensure_topics
 
     settings = get_settings() if stages is None else Settings(stages=stages)
     chosen = settings.stage_list
     if "entities" in chosen:
         require_installed(settings)
     asyncio.run(ensure_topics(settings))
+    asyncio.run(check_partitions(settings))
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
     _build_info(settings)
@@ -102,10 +106,11 @@ def worker(stages: str | None) -> None:
 @main.command()
 def topics() -> None:
     """Create the pipeline's topics that do not exist yet; raise the dead-letter topic's max.message.bytes if low."""
-    from workers.topics import ensure_topics
+    from workers.topics import check_partitions, ensure_topics
 
     created = asyncio.run(ensure_topics(get_settings()))
     click.echo(f"created: {', '.join(created) or 'none (all exist)'}")
+    asyncio.run(check_partitions(get_settings()))
 
 
 @main.command()

@@ -78,7 +78,12 @@ class Settings(BaseSettings):
     app_id: str = Field(
         "enrich", description="Prefix of consumer groups (<app_id>-<stages>) and of the dedup changelog topic"
     )
-    partitions: int = Field(4, ge=1, description="Partitions of the raw, unique and output topics")
+    partitions: int = Field(
+        4,
+        ge=1,
+        description="Partitions of the raw, unique and output topics when created (an existing topic keeps its count: "
+        "a warning when raw or unique has fewer)",
+    )
     replication_factor: int = Field(1, ge=1, description="Replication factor of topics the pipeline creates")
     # read_committed costs nothing when no producer upstream writes in transactions (the last stable offset is
     # then the log's end); with one, it keeps the records of aborted transactions out of the pipeline.

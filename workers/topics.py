@@ -158,3 +158,42 @@ async def _raise_caps(admin: AIOKafkaAdminClient, settings: Settings, names: lis
 def _set_on_topic(version: int, source: int | bool) -> bool:
     """Whether a described config was set on the topic itself, not inherited from the broker's defaults."""
     return not source if version == 0 else source == DYNAMIC_TOPIC_CONFIG
+
+
+class TopicLayoutError(RuntimeError):
+    """An existing topic the pipeline cannot run on: it is the broker's to mend, not a worker's to work around."""
+
+
+async def check_partitions(settings: Settings) -> None:
+    """Check the existing topics' partition counts against the settings (``check_layout``), as the broker lists them."""
+    client = AIOKafkaClient(
+        bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin", **client_options(settings)
+    )
+    await client.bootstrap()
+    try:
+        metadata = await client.fetch_all_metadata()
+    finally:
+        await client.close()
+    check_layout(settings, {name: len(metadata.partitions_for_topic(name) or ()) for name in metadata.topics()})
+
+
+def check_layout(settings: Settings, partitions: dict[str, int]) -> None:
+    """Raise ``TopicLayoutError`` when the clean topic has more than one partition (the dedup index has one owner, which
+    would then see only some copies of a story); warn where the raw or unique topic has fewer than
+    ``ENRICH_PARTITIONS``: creating topics leaves an existing one's count as it is, and workers past it stay idle."""
+    clean = partitions.get(settings.topic_clean, DEDUP_INPUT_PARTITIONS)
+    if clean > DEDUP_INPUT_PARTITIONS:
+        raise TopicLayoutError(
+            f"topic {settings.topic_clean} has {clean} partitions, the dedup stage needs {DEDUP_INPUT_PARTITIONS} "
+            "(one owner of the index sees every copy of a story): recreate it with one partition"
+        )
+    for name in (settings.topic_raw, settings.topic_unique):
+        if 0 < (has := partitions.get(name, settings.partitions)) < settings.partitions:
+            log.warning(
+                "topic %s has %d partitions, ENRICH_PARTITIONS wants %d: at most %d workers of the stage reading it "
+                "share the work (add partitions with kafka-topics.sh --alter, or lower the setting)",
+                name,
+                has,
+                settings.partitions,
+                has,
+            )

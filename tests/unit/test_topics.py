@@ -1,0 +1,39 @@
+"""The existing topics' partition counts against the settings: a clean topic dedup cannot own, raw or unique too few."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from workers.settings import Settings
+from workers.topics import TopicLayoutError, check_layout, topic_partitions
+
+SETTINGS = Settings(partitions=4)
+
+
+def test_topics_as_the_pipeline_creates_them_pass_silently(caplog: pytest.LogCaptureFixture) -> None:
+    check_layout(SETTINGS, topic_partitions(SETTINGS))
+    check_layout(SETTINGS, {})  # none exists yet: the workers create them
+    assert caplog.records == []
+
+
+def test_raw_or_unique_with_fewer_partitions_than_the_setting_is_one_warning_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    check_layout(SETTINGS, topic_partitions(SETTINGS) | {SETTINGS.topic_raw: 2, SETTINGS.topic_unique: 3})
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w.split(":")[0] for w in warnings] == [
+        "topic articles.raw has 2 partitions, ENRICH_PARTITIONS wants 4",
+        "topic articles.unique has 3 partitions, ENRICH_PARTITIONS wants 4",
+    ]
+
+
+def test_more_partitions_than_the_setting_is_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    check_layout(SETTINGS, topic_partitions(SETTINGS) | {SETTINGS.topic_raw: 8})
+    assert caplog.records == []
+
+
+def test_a_clean_topic_of_more_than_one_partition_is_refused() -> None:
+    with pytest.raises(TopicLayoutError, match=r"^topic articles.clean has 2 partitions, the dedup stage needs 1 "):
+        check_layout(SETTINGS, topic_partitions(SETTINGS) | {SETTINGS.topic_clean: 2})
