@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 # batch is published well within Faust's commit interval.
 CLEAN_BATCH = 16
 CLEAN_BATCH_WAIT = timedelta(milliseconds=50)
+# Where the web (probes) and metrics servers listen: every interface, for the orchestrator and Prometheus.
+BIND_ADDRESS = "0.0.0.0"
 LAG_SAMPLE_SECONDS = 5.0  # as often as Prometheus scrapes in deploy/prometheus; the sample is cheap
 
 
@@ -65,7 +67,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         producer_max_request_size=CLIENT_MAX_MESSAGE_BYTES,
         consumer_max_fetch_size=CLIENT_MAX_MESSAGE_BYTES,
         web_port=settings.web_port,
-        web_bind="0.0.0.0",
+        web_bind=BIND_ADDRESS,
     )
     topic = {
         name: app.topic(getattr(settings, f"topic_{name}"), key_type=bytes, value_type=bytes)

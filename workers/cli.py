@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
+import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,7 +84,7 @@ def worker(stages: str | None) -> None:
     from faust.worker import Worker
     from prometheus_client import start_http_server
 
-    from workers.app import create_app
+    from workers.app import BIND_ADDRESS, create_app
     from workers.logs import logging_config
     from workers.topics import check_partitions, ensure_topics
 
@@ -91,16 +92,33 @@ def worker(stages: str | None) -> None:
     chosen = settings.stage_list
     if "entities" in chosen:
         require_installed(settings)
+    _require_free_ports(settings, BIND_ADDRESS)
     asyncio.run(ensure_topics(settings))
     asyncio.run(check_partitions(settings))
     if settings.metrics_port:
-        start_http_server(settings.metrics_port)
+        start_http_server(settings.metrics_port, BIND_ADDRESS)
     _build_info(settings)
     app = create_app(settings, chosen)
     worker = Worker(
         app, loglevel=settings.log_level.upper(), logging_config=logging_config(settings), redirect_stdouts=False
     )
     worker.execute_from_commandline()
+
+
+def _require_free_ports(settings: Settings, address: str) -> None:
+    """Refuse a port another process holds, naming its setting, before connecting to anything: the metrics server
+    would end in a trace naming neither, Faust's web server in one after the worker joined its group. Bound as both
+    servers bind (``SO_REUSEADDR``: a port whose old connections linger in TIME_WAIT is free to them)."""
+    ports = {"ENRICH_METRICS_PORT": settings.metrics_port, "ENRICH_WEB_PORT": settings.web_port}
+    for variable, port in ports.items():
+        if not port:  # metrics off
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((address, port))
+            except OSError as error:
+                raise click.ClickException(f"{variable} {port}: {error.strerror.lower()}") from error
 
 
 @main.command()

