@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import weakref
 from datetime import timedelta
+from typing import Any
 
 import faust
 from faust import web
@@ -125,21 +126,34 @@ def _register_health(app: faust.App, agents: list[StageAgent], lag: LagMonitor) 
 
     @app.page("/readyz")
     async def readyz(view: web.View, request: web.Request) -> web.Response:
-        """Ready once every stage is built (model loaded, index restored) and the worker is not rebalancing."""
-        pending = [agent.name for agent in agents if agent.stage is None]
-        ready = not pending and not app.rebalancing
-        metrics.WORKER_READY.set(int(ready))
-        body = {"status": "ready" if ready else "starting", "stages_pending": pending, "rebalancing": app.rebalancing}
-        return view.json(body, status=200 if ready else 503)
+        """Ready or not, and why (``readiness``)."""
+        body = readiness(app, agents)
+        return view.json(body, status=200 if body["status"] == "ready" else 503)
 
     @app.timer(interval=LAG_SAMPLE_SECONDS)
     async def sample_lag() -> None:
         await lag.sample()
-        metrics.WORKER_READY.set(int(all(agent.stage is not None for agent in agents) and not app.rebalancing))
+        readiness(app, agents)
 
     @app.on_partitions_revoked.connect
     async def forget_revoked(sender: object, revoked: set[TP], **_: object) -> None:
         lag.forget(revoked)
+
+
+def readiness(app: PipelineApp, agents: list[StageAgent]) -> dict[str, Any]:
+    """Ready once every stage is built (model loaded, index restored), the worker is not rebalancing and its consumer
+    knows each source topic: Faust ignores one missing at a rebalance ("Ignoring missing topic"), and the stage
+    reading it would then wait for nothing. The body says what is missing; ``enrich_worker_ready`` follows it."""
+    pending = [agent.name for agent in agents if agent.stage is None]
+    missing = sorted(topic for topic in app.source_topics if not app.consumer.lists_topic(topic))  # type: ignore[attr-defined]
+    ready = not pending and not missing and not app.rebalancing
+    metrics.WORKER_READY.set(int(ready))
+    return {
+        "status": "ready" if ready else "starting",
+        "stages_pending": pending,
+        "topics_missing": missing,
+        "rebalancing": app.rebalancing,
+    }
 
 
 def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.TableT:

@@ -69,6 +69,12 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
 
+    def lists_topic(self, topic: str) -> bool:
+        """Whether this consumer's metadata lists ``topic`` with partitions (aiokafka's view of the cluster, as Faust's
+        own thread reads it); not the group's assignment, which a worker left without partitions has none of."""
+        consumer = self._thread._consumer  # type: ignore[attr-defined]  # None until the consumer started
+        return consumer is not None and bool(consumer._client.cluster.partitions_for_topic(topic))
+
     def committed_offset(self, tp: TP) -> int | None:
         """The offset this group resumes ``tp`` from: its last commit, else (never committed) the log's first offset."""
         committed = self._committed_offset.get(tp)
