@@ -69,6 +69,13 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         consumer_max_fetch_size=CLIENT_MAX_MESSAGE_BYTES,
         web_port=settings.web_port,
         web_bind=BIND_ADDRESS,
+        # Faust's own pages off (its tables' keys and values, which partitions each worker holds, its graph and
+        # statistics), without authentication on the probes' port: it serves /livez and /readyz only.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        web_metrics_enabled=False,
     )
     topic = {
         name: app.topic(getattr(settings, f"topic_{name}"), key_type=bytes, value_type=bytes)
