@@ -212,6 +212,10 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
 
     settings = get_settings()
     require_installed(settings)
+    try:  # before the models load: a directory that cannot be made is one line, not a trace
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(f"--out-dir {out_dir}: {error.strerror}") from error
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
     counts = process_file(source, source.name, out_dir, settings, load_pipelines(settings))
     click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)
@@ -238,6 +242,10 @@ def replay(
     from workers.deadletters import ReplayFilter
     from workers.kafka_io import replay_deadletters
 
+    if since is not None and until is not None and _utc(since) >= _utc(until):
+        raise click.BadParameter(
+            f"{until} is not after --since {since}: no dead letter failed between", param_hint="'--until'"
+        )
     wanted = ReplayFilter(errors=errors, stages=stages, since=_utc(since), until=_utc(until))
     counts = asyncio.run(replay_deadletters(get_settings(), wanted, dry_run))
     verb = "would replay" if dry_run else "replayed"

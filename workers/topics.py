@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 # entities scale out on the partitions of their own input topics.
 DEDUP_INPUT_PARTITIONS = 1
 MAX_MESSAGE_BYTES = "max.message.bytes"
+# Every producer writes with acks=all: with two replicas in sync required, an acknowledged record survives losing a
+# broker. Set from a replication factor of 3 (one broker may be down and writes go on); at 2 it would stop every
+# write while one replica is down, at 1 no write could meet it. The broker's default is 1.
+MIN_INSYNC_REPLICAS = "min.insync.replicas"
+MIN_INSYNC_FROM_REPLICATION = 3
 # A describe-configs entry's source in protocol v1+ (v0 says is_default instead): a config set on the topic itself.
 DYNAMIC_TOPIC_CONFIG = 1
 # How long ``ensure_topics`` waits for the topics it created to be listed, and how often it asks.
@@ -48,12 +53,18 @@ def topic_partitions(settings: Settings) -> dict[str, int]:
 
 def topic_configs(settings: Settings, name: str) -> dict[str, str]:
     """Broker configs of a topic: the dead-letter topic takes any other topic's message whole (``workers.limits``),
-    the clusters topic is compacted (latest record per cluster_id)."""
+    the clusters topic is compacted (latest record per cluster_id), every one has ``replica_configs``."""
     limit = DEADLETTER_MAX_MESSAGE_BYTES if name == settings.topic_deadletter else TOPIC_MAX_MESSAGE_BYTES
     configs = {MAX_MESSAGE_BYTES: str(limit)}
     if name == settings.topic_clusters:
         configs["cleanup.policy"] = "compact"
-    return configs
+    return configs | replica_configs(settings)
+
+
+def replica_configs(settings: Settings) -> dict[str, str]:
+    """``min.insync.replicas`` 2 on the topics the pipeline creates (Faust's changelogs too) from a replication factor
+    of ``MIN_INSYNC_FROM_REPLICATION``; none below (the broker's default, 1)."""
+    return {MIN_INSYNC_REPLICAS: "2"} if settings.replication_factor >= MIN_INSYNC_FROM_REPLICATION else {}
 
 
 async def listed_topics(client: AIOKafkaClient) -> set[str]:

@@ -186,6 +186,23 @@ def test_a_port_another_process_holds_is_one_line_naming_the_setting(variable: s
     assert refused(result) == f"Error: {variable} {port}: address already in use"
 
 
+def test_replay_refuses_a_time_range_that_ends_before_it_starts() -> None:
+    """Before the broker is asked (nothing listens on port 1): a swapped pair matched no dead letter ("replayed 0")."""
+    result = run(["replay", "--since", "2026-12-06", "--until", "2026-12-05"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1")
+    assert result.exit_code == 2
+    assert refused(result) == (
+        "Error: Invalid value for '--until': 2026-12-05 00:00:00 is not after --since 2026-12-06 00:00:00: "
+        "no dead letter failed between"
+    )
+
+
+def test_an_out_dir_that_cannot_be_made_is_one_line_before_the_models_load(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    result = run(["process", str(SEEDS), "--out-dir", str(tmp_path / "file" / "out")])
+    assert result.exit_code == 1
+    assert refused(result) == f"Error: --out-dir {tmp_path / 'file' / 'out'}: Not a directory"
+
+
 def test_replay_offers_the_dead_letter_schemas_codes_and_stages() -> None:
     """One list of each: the --error and --stage choices are the schema's enums (records.py mirrors them)."""
     schema = json.loads((ROOT / "schemas" / "deadletter.json").read_text())["properties"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
+from workers.app import create_app
 from workers.settings import Settings
-from workers.topics import TopicLayoutError, check_layout, topic_partitions
+from workers.topics import TopicLayoutError, check_layout, topic_configs, topic_partitions
 
 SETTINGS = Settings(partitions=4)
 
@@ -37,3 +39,16 @@ def test_more_partitions_than_the_setting_is_no_warning(caplog: pytest.LogCaptur
 def test_a_clean_topic_of_more_than_one_partition_is_refused() -> None:
     with pytest.raises(TopicLayoutError, match=r"^topic articles.clean has 2 partitions, the dedup stage needs 1 "):
         check_layout(SETTINGS, topic_partitions(SETTINGS) | {SETTINGS.topic_clean: 2})
+
+
+@pytest.mark.parametrize(("factor", "wanted"), [(1, None), (2, None), (3, "2"), (5, "2")])
+def test_topics_replicated_three_times_or_more_need_two_replicas_in_sync(
+    factor: int, wanted: str | None, tmp_path: Path
+) -> None:
+    """acks=all then means two copies: an acknowledged record survives a broker lost, a broker down stops no write."""
+    settings = Settings(replication_factor=factor, data_dir=tmp_path, metrics_port=0)
+    for name in topic_partitions(settings):
+        assert topic_configs(settings, name).get("min.insync.replicas") == wanted
+    app = create_app(settings, ("dedup",))
+    for table in app.tables.values():
+        assert table.changelog_topic.config.get("min.insync.replicas") == wanted
