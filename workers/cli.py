@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
+import logging.config
+import os
 import socket
-import sys
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import get_args
@@ -16,9 +18,10 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 from pydantic import ValidationError
 
 from workers.kafka_io import UnknownTopic
+from workers.logs import logging_config
 from workers.nlp import ModelUnavailable, require_installed
 from workers.records import ErrorCode
-from workers.settings import STAGES, Settings, explain, get_settings, parse_stages
+from workers.settings import STAGES, Settings, explain, get_settings, parse_stages, unknown_variables
 from workers.topics import TopicLayoutError
 
 
@@ -47,6 +50,8 @@ class _Commands(click.Group):
             raise click.ClickException(f"Kafka at {get_settings().bootstrap_servers}: {error}") from error
 
 
+log = logging.getLogger(__name__)
+
 # Topics named in the error on a missing one, at most: a shared cluster can hold thousands.
 TOPICS_NAMED = 20
 
@@ -60,6 +65,21 @@ def _unknown_topic(error: UnknownTopic, bootstrap_servers: str) -> str:
     more = f" and {len(names) - TOPICS_NAMED} more" if len(names) > TOPICS_NAMED else ""
     has = f"it has {', '.join(names[:TOPICS_NAMED])}{more}" if names else "it has no topic"
     return f"topic {error.topic} does not exist at {bootstrap_servers} ({has}){hint}"
+
+
+def _read_settings() -> Settings:
+    """The settings, once the project's logging is set up from them, and what reading them found worth a warning
+    logged through it: a deprecated setting (pydantic's validator raises a FutureWarning, which Python would print
+    to stderr as a plain line pointing at pydantic) and each ``ENRICH_*`` variable that is no setting."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        settings = get_settings()
+    logging.config.dictConfig(logging_config(settings))
+    for warning in caught:
+        log.warning("%s: %s", warning.category.__name__, warning.message)
+    for line in unknown_variables(os.environ):
+        log.warning("%s", line)
+    return settings
 
 
 @click.group(cls=_Commands)
@@ -85,10 +105,11 @@ def worker(stages: str | None) -> None:
     from prometheus_client import start_http_server
 
     from workers.app import BIND_ADDRESS, create_app
-    from workers.logs import logging_config
     from workers.topics import check_partitions, ensure_topics
 
-    settings = get_settings() if stages is None else Settings(stages=stages)
+    settings = _read_settings()
+    if stages is not None:  # checked by _stages, as the settings check ENRICH_STAGES
+        settings = settings.model_copy(update={"stages": stages})
     chosen = settings.stage_list
     if "entities" in chosen:
         require_installed(settings)
@@ -126,9 +147,10 @@ def topics() -> None:
     """Create the pipeline's topics that do not exist yet; raise the dead-letter topic's max.message.bytes if low."""
     from workers.topics import check_partitions, ensure_topics
 
-    created = asyncio.run(ensure_topics(get_settings()))
+    settings = _read_settings()
+    created = asyncio.run(ensure_topics(settings))
     click.echo(f"created: {', '.join(created) or 'none (all exist)'}")
-    asyncio.run(check_partitions(get_settings()))
+    asyncio.run(check_partitions(settings))
 
 
 @main.command()
@@ -137,7 +159,7 @@ def topics() -> None:
 def produce(source: click.utils.LazyFile, topic: str | None) -> None:
     """Publish each line of SOURCE (JSONL, - for stdin) as one message, keyed by its id when it has one. The
     pipeline's topics are created first (as by ``enrich topics``) if the one named is one of them and missing."""
-    settings = get_settings()
+    settings = _read_settings()
     name = topic or settings.topic_raw
     count = asyncio.run(_produce(settings, name, source))
     click.echo(f"published {count} messages to {name}", err=True)
@@ -172,7 +194,7 @@ def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: fl
     from workers.kafka_io import tail_topic
     from workers.summary import KINDS, summarise
 
-    settings = get_settings()
+    settings = _read_settings()
     kind = {getattr(settings, f"topic_{name}"): name for name in KINDS}.get(topic)
 
     async def run() -> None:
@@ -210,13 +232,12 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     from workers.nlp import load_pipelines
     from workers.offline import process_file
 
-    settings = get_settings()
+    settings = _read_settings()
     require_installed(settings)
     try:  # before the models load: a directory that cannot be made is one line, not a trace
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise click.ClickException(f"--out-dir {out_dir}: {error.strerror}") from error
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
     counts = process_file(source, source.name, out_dir, settings, load_pipelines(settings))
     click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)
 
@@ -247,7 +268,7 @@ def replay(
             f"{until} is not after --since {since}: no dead letter failed between", param_hint="'--until'"
         )
     wanted = ReplayFilter(errors=errors, stages=stages, since=_utc(since), until=_utc(until))
-    counts = asyncio.run(replay_deadletters(get_settings(), wanted, dry_run))
+    counts = asyncio.run(replay_deadletters(_read_settings(), wanted, dry_run))
     verb = "would replay" if dry_run else "replayed"
     chosen = {k: v for k, v in counts.items() if k != "skipped"}
     sent = sum(v for k, v in chosen.items() if not k.endswith("_not_replayed"))

@@ -203,6 +203,20 @@ def test_an_out_dir_that_cannot_be_made_is_one_line_before_the_models_load(tmp_p
     assert refused(result) == f"Error: --out-dir {tmp_path / 'file' / 'out'}: Not a directory"
 
 
+def test_a_misspelt_variable_and_a_deprecated_setting_are_warnings_of_the_projects_log() -> None:
+    """One JSON line each (ENRICH_LOG_FORMAT's default), not Python's plain FutureWarning pointing at pydantic."""
+    result = run(["topics"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1", ENRICH_PARTITION="0", ENRICH_DEDUP_THRESHOLD="0.5")
+    logged = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    warned = [entry["message"] for entry in logged if entry["level"] == "WARNING"]
+    assert warned == [
+        "FutureWarning: ENRICH_DEDUP_THRESHOLD is deprecated and ignored: the dedup stage decides with one fitted "
+        "model (ENRICH_DEDUP_DECISION_MODEL)",
+        "ENRICH_PARTITION is not a setting and is ignored; did you mean ENRICH_PARTITIONS?",
+    ]
+    assert "pydantic" not in result.output
+    assert refused(result).startswith("Error: cannot connect to Kafka at 127.0.0.1:1")
+
+
 def test_replay_offers_the_dead_letter_schemas_codes_and_stages() -> None:
     """One list of each: the --error and --stage choices are the schema's enums (records.py mirrors them)."""
     schema = json.loads((ROOT / "schemas" / "deadletter.json").read_text())["properties"]
