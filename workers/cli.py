@@ -24,6 +24,8 @@ from workers.records import ErrorCode
 from workers.settings import STAGES, Settings, explain, get_settings, parse_stages, unknown_variables
 from workers.topics import TopicLayoutError
 
+log = logging.getLogger(__name__)
+
 
 class _Commands(click.Group):
     """The command group; a setting out of range, a missing spaCy model, a broker that cannot be reached (or
@@ -49,8 +51,6 @@ class _Commands(click.Group):
         except KafkaError as error:  # connected, then a request failed: metadata every broker timed out on, ...
             raise click.ClickException(f"Kafka at {get_settings().bootstrap_servers}: {error}") from error
 
-
-log = logging.getLogger(__name__)
 
 # Topics named in the error on a missing one, at most: a shared cluster can hold thousands.
 TOPICS_NAMED = 20
