@@ -101,6 +101,8 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         )
         _batch_agent(app, topic["unique"], entities, settings.ner_batch_size, settings.ner_batch_wait_seconds)
         agents.append(entities)
+        for language in settings.language_models:  # at 0 from the start: the alert's increase() sees the first one
+            metrics.ENTITIES_ARTICLES.labels(language, "model_unavailable")
     _register_health(app, agents, lag)
     return app
 

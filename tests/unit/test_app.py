@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import prometheus_client
 import pytest
 from faust.exceptions import PartitionsMismatch
 
@@ -63,3 +64,11 @@ def test_a_worker_whose_source_topic_is_not_listed_is_not_ready_and_says_which(s
         "rebalancing": False,
     }
     assert metrics.WORKER_READY._value.get() == 1
+
+
+def test_an_entities_worker_exports_its_languages_model_unavailable_at_zero(settings: Settings) -> None:
+    """A counter first seen at 1 has no increase() to alert on (EnrichModelUnavailable): its series starts at 0."""
+    create_app(settings.model_copy(update={"nlp_models": "fr=fr_core_news_sm,xx=/models/xx"}), ("entities",))
+    exported = prometheus_client.generate_latest().decode()
+    for language in ("en", "fr", "xx"):
+        assert f'enrich_entities_articles_total{{language="{language}",outcome="model_unavailable"}}' in exported
