@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import weakref
 from datetime import timedelta
+from typing import Any
 
 import faust
 from faust import web
@@ -21,7 +22,7 @@ from workers.nlp import load_pipelines
 from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
 from workers.security import broker_credentials
 from workers.settings import Settings, Stage
-from workers.topics import DEDUP_INPUT_PARTITIONS
+from workers.topics import DEDUP_INPUT_PARTITIONS, replica_configs
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 # batch is published well within Faust's commit interval.
 CLEAN_BATCH = 16
 CLEAN_BATCH_WAIT = timedelta(milliseconds=50)
+# Where the web (probes) and metrics servers listen: every interface, for the orchestrator and Prometheus.
+BIND_ADDRESS = "0.0.0.0"
 LAG_SAMPLE_SECONDS = 5.0  # as often as Prometheus scrapes in deploy/prometheus; the sample is cheap
 
 
@@ -65,7 +68,14 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         producer_max_request_size=CLIENT_MAX_MESSAGE_BYTES,
         consumer_max_fetch_size=CLIENT_MAX_MESSAGE_BYTES,
         web_port=settings.web_port,
-        web_bind="0.0.0.0",
+        web_bind=BIND_ADDRESS,
+        # Faust's own pages off (its tables' keys and values, which partitions each worker holds, its graph and
+        # statistics), without authentication on the probes' port: it serves /livez and /readyz only.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        web_metrics_enabled=False,
     )
     topic = {
         name: app.topic(getattr(settings, f"topic_{name}"), key_type=bytes, value_type=bytes)
@@ -91,6 +101,8 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         )
         _batch_agent(app, topic["unique"], entities, settings.ner_batch_size, settings.ner_batch_wait_seconds)
         agents.append(entities)
+        for language in settings.language_models:  # at 0 from the start: the alert's increase() sees the first one
+            metrics.ENTITIES_ARTICLES.labels(language, "model_unavailable")
     _register_health(app, agents, lag)
     return app
 
@@ -123,21 +135,34 @@ def _register_health(app: faust.App, agents: list[StageAgent], lag: LagMonitor) 
 
     @app.page("/readyz")
     async def readyz(view: web.View, request: web.Request) -> web.Response:
-        """Ready once every stage is built (model loaded, index restored) and the worker is not rebalancing."""
-        pending = [agent.name for agent in agents if agent.stage is None]
-        ready = not pending and not app.rebalancing
-        metrics.WORKER_READY.set(int(ready))
-        body = {"status": "ready" if ready else "starting", "stages_pending": pending, "rebalancing": app.rebalancing}
-        return view.json(body, status=200 if ready else 503)
+        """Ready or not, and why (``readiness``)."""
+        body = readiness(app, agents)
+        return view.json(body, status=200 if body["status"] == "ready" else 503)
 
     @app.timer(interval=LAG_SAMPLE_SECONDS)
     async def sample_lag() -> None:
         await lag.sample()
-        metrics.WORKER_READY.set(int(all(agent.stage is not None for agent in agents) and not app.rebalancing))
+        readiness(app, agents)
 
     @app.on_partitions_revoked.connect
     async def forget_revoked(sender: object, revoked: set[TP], **_: object) -> None:
         lag.forget(revoked)
+
+
+def readiness(app: PipelineApp, agents: list[StageAgent]) -> dict[str, Any]:
+    """Ready once every stage is built (model loaded, index restored), the worker is not rebalancing and its consumer
+    knows each source topic: Faust ignores one missing at a rebalance ("Ignoring missing topic"), and the stage
+    reading it would then wait for nothing. The body says what is missing; ``enrich_worker_ready`` follows it."""
+    pending = [agent.name for agent in agents if agent.stage is None]
+    missing = sorted(topic for topic in app.source_topics if not app.consumer.lists_topic(topic))  # type: ignore[attr-defined]
+    ready = not pending and not missing and not app.rebalancing
+    metrics.WORKER_READY.set(int(ready))
+    return {
+        "status": "ready" if ready else "starting",
+        "stages_pending": pending,
+        "topics_missing": missing,
+        "rebalancing": app.rebalancing,
+    }
 
 
 def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.TableT:
@@ -148,6 +173,7 @@ def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.T
         compacting=True,
         deleting=False,
         internal=True,
+        config=replica_configs(settings),
     )
     return app.Table(
         name,

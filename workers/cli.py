@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
-import sys
+import logging.config
+import os
+import socket
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import get_args
@@ -15,9 +18,13 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 from pydantic import ValidationError
 
 from workers.kafka_io import UnknownTopic
+from workers.logs import logging_config
 from workers.nlp import ModelUnavailable, require_installed
 from workers.records import ErrorCode
-from workers.settings import STAGES, Settings, explain, get_settings, parse_stages
+from workers.settings import STAGES, Settings, explain, get_settings, parse_stages, unknown_variables
+from workers.topics import TopicLayoutError
+
+log = logging.getLogger(__name__)
 
 
 class _Commands(click.Group):
@@ -29,16 +36,16 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except ValidationError as error:
             raise click.ClickException(explain(error)) from error
-        except ModelUnavailable as error:
-            raise click.ClickException(
-                f"{error}: set ENRICH_SPACY_MODEL (or ENRICH_SPACY_FALLBACK_MODEL) to an installed spaCy pipeline"
-            ) from error
+        except ModelUnavailable as error:  # it names the setting; a failed load's cause is logged above
+            raise click.ClickException(f"{error}: set it to an installed spaCy pipeline") from error
         except KafkaConnectionError as error:
             settings = get_settings()
             raise click.ClickException(
                 f"cannot connect to Kafka at {settings.bootstrap_servers} over {settings.security_protocol} "
                 f"({error}); the client's reason, such as an authentication failure, is logged above"
             ) from error
+        except TopicLayoutError as error:
+            raise click.ClickException(str(error)) from error
         except UnknownTopic as error:
             raise click.ClickException(_unknown_topic(error, get_settings().bootstrap_servers)) from error
         except KafkaError as error:  # connected, then a request failed: metadata every broker timed out on, ...
@@ -58,6 +65,21 @@ def _unknown_topic(error: UnknownTopic, bootstrap_servers: str) -> str:
     more = f" and {len(names) - TOPICS_NAMED} more" if len(names) > TOPICS_NAMED else ""
     has = f"it has {', '.join(names[:TOPICS_NAMED])}{more}" if names else "it has no topic"
     return f"topic {error.topic} does not exist at {bootstrap_servers} ({has}){hint}"
+
+
+def _read_settings() -> Settings:
+    """The settings, once the project's logging is set up from them, and what reading them found worth a warning
+    logged through it: a deprecated setting (pydantic's validator raises a FutureWarning, which Python would print
+    to stderr as a plain line pointing at pydantic) and each ``ENRICH_*`` variable that is no setting."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        settings = get_settings()
+    logging.config.dictConfig(logging_config(settings))
+    for warning in caught:
+        log.warning("%s: %s", warning.category.__name__, warning.message)
+    for line in unknown_variables(os.environ):
+        log.warning("%s", line)
+    return settings
 
 
 @click.group(cls=_Commands)
@@ -82,17 +104,20 @@ def worker(stages: str | None) -> None:
     from faust.worker import Worker
     from prometheus_client import start_http_server
 
-    from workers.app import create_app
-    from workers.logs import logging_config
-    from workers.topics import ensure_topics
+    from workers.app import BIND_ADDRESS, create_app
+    from workers.topics import check_partitions, ensure_topics
 
-    settings = get_settings() if stages is None else Settings(stages=stages)
+    settings = _read_settings()
+    if stages is not None:  # checked by _stages, as the settings check ENRICH_STAGES
+        settings = settings.model_copy(update={"stages": stages})
     chosen = settings.stage_list
     if "entities" in chosen:
         require_installed(settings)
+    _require_free_ports(settings, BIND_ADDRESS)
     asyncio.run(ensure_topics(settings))
+    asyncio.run(check_partitions(settings))
     if settings.metrics_port:
-        start_http_server(settings.metrics_port)
+        start_http_server(settings.metrics_port, BIND_ADDRESS)
     _build_info(settings)
     app = create_app(settings, chosen)
     worker = Worker(
@@ -101,13 +126,31 @@ def worker(stages: str | None) -> None:
     worker.execute_from_commandline()
 
 
+def _require_free_ports(settings: Settings, address: str) -> None:
+    """Refuse a port another process holds, naming its setting, before connecting to anything: the metrics server
+    would end in a trace naming neither, Faust's web server in one after the worker joined its group. Bound as both
+    servers bind (``SO_REUSEADDR``: a port whose old connections linger in TIME_WAIT is free to them)."""
+    ports = {"ENRICH_METRICS_PORT": settings.metrics_port, "ENRICH_WEB_PORT": settings.web_port}
+    for variable, port in ports.items():
+        if not port:  # metrics off
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((address, port))
+            except OSError as error:
+                raise click.ClickException(f"{variable} {port}: {error.strerror.lower()}") from error
+
+
 @main.command()
 def topics() -> None:
     """Create the pipeline's topics that do not exist yet; raise the dead-letter topic's max.message.bytes if low."""
-    from workers.topics import ensure_topics
+    from workers.topics import check_partitions, ensure_topics
 
-    created = asyncio.run(ensure_topics(get_settings()))
+    settings = _read_settings()
+    created = asyncio.run(ensure_topics(settings))
     click.echo(f"created: {', '.join(created) or 'none (all exist)'}")
+    asyncio.run(check_partitions(settings))
 
 
 @main.command()
@@ -116,7 +159,7 @@ def topics() -> None:
 def produce(source: click.utils.LazyFile, topic: str | None) -> None:
     """Publish each line of SOURCE (JSONL, - for stdin) as one message, keyed by its id when it has one. The
     pipeline's topics are created first (as by ``enrich topics``) if the one named is one of them and missing."""
-    settings = get_settings()
+    settings = _read_settings()
     name = topic or settings.topic_raw
     count = asyncio.run(_produce(settings, name, source))
     click.echo(f"published {count} messages to {name}", err=True)
@@ -151,7 +194,7 @@ def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: fl
     from workers.kafka_io import tail_topic
     from workers.summary import KINDS, summarise
 
-    settings = get_settings()
+    settings = _read_settings()
     kind = {getattr(settings, f"topic_{name}"): name for name in KINDS}.get(topic)
 
     async def run() -> None:
@@ -189,8 +232,12 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     from workers.nlp import load_pipelines
     from workers.offline import process_file
 
-    settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
+    settings = _read_settings()
+    require_installed(settings)
+    try:  # before the models load: a directory that cannot be made is one line, not a trace
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(f"--out-dir {out_dir}: {error.strerror}") from error
     counts = process_file(source, source.name, out_dir, settings, load_pipelines(settings))
     click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)
 
@@ -216,8 +263,12 @@ def replay(
     from workers.deadletters import ReplayFilter
     from workers.kafka_io import replay_deadletters
 
+    if since is not None and until is not None and _utc(since) >= _utc(until):
+        raise click.BadParameter(
+            f"{until} is not after --since {since}: no dead letter failed between", param_hint="'--until'"
+        )
     wanted = ReplayFilter(errors=errors, stages=stages, since=_utc(since), until=_utc(until))
-    counts = asyncio.run(replay_deadletters(get_settings(), wanted, dry_run))
+    counts = asyncio.run(replay_deadletters(_read_settings(), wanted, dry_run))
     verb = "would replay" if dry_run else "replayed"
     chosen = {k: v for k, v in counts.items() if k != "skipped"}
     sent = sum(v for k, v in chosen.items() if not k.endswith("_not_replayed"))

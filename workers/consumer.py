@@ -22,6 +22,7 @@ import faust
 from aiokafka.errors import IllegalStateError, RecordTooLargeError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT
+from faust.web.drivers import aiohttp as faust_aiohttp
 
 from workers.offsets import CommitLedger
 from workers.settings import IsolationLevel
@@ -68,6 +69,12 @@ class LedgerConsumer(faust_aiokafka.Consumer):
 
     def _is_source(self, tp: TP) -> bool:
         return tp.topic in self.app.source_topics  # type: ignore[attr-defined]  # a PipelineApp
+
+    def lists_topic(self, topic: str) -> bool:
+        """Whether this consumer's metadata lists ``topic`` with partitions (aiokafka's view of the cluster, as Faust's
+        own thread reads it); not the group's assignment, which a worker left without partitions has none of."""
+        consumer = self._thread._consumer  # type: ignore[attr-defined]  # None until the consumer started
+        return consumer is not None and bool(consumer._client.cluster.partitions_for_topic(topic))
 
     def committed_offset(self, tp: TP) -> int | None:
         """The offset this group resumes ``tp`` from: its last commit, else (never committed) the log's first offset."""
@@ -349,6 +356,13 @@ class LedgerTransport(faust_aiokafka.Transport):
     Consumer: ClassVar[type[faust_aiokafka.Consumer]] = LedgerConsumer
 
 
+class ProbesWeb(faust_aiohttp.Web):
+    """Faust's web server without the index page it adds when its statistics are off ("/" answering OK whatever the
+    worker's state); the app's ``web_*_enabled`` settings turn off its other pages (``workers.app.create_app``)."""
+
+    production_blueprints: ClassVar[list] = []
+
+
 class PipelineApp(faust.App):
     """The pipeline's Faust app: it knows its source topics, and its consumer commits them by the ledger."""
 
@@ -361,6 +375,9 @@ class PipelineApp(faust.App):
 
     def _new_transport(self) -> LedgerTransport:
         return LedgerTransport(self.conf.broker_consumer, self)
+
+    def _new_web(self) -> ProbesWeb:
+        return ProbesWeb(self)
 
     def current(self, events: Sequence[EventT]) -> list[EventT]:
         """The events of this consumer generation. A batch taken before a rebalance may hold older ones: the

@@ -16,7 +16,7 @@ from typing import Any
 
 from workers.entities import patterns_of, variants_of
 from workers.records import NlpReason
-from workers.settings import Settings
+from workers.settings import Settings, parse_language_models
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,25 @@ class ModelUnavailable(RuntimeError):
 
 
 def require_installed(settings: Settings) -> None:
-    """Raise ``ModelUnavailable`` when neither English pipeline is installed, as ``spacy.load`` finds a name (a
-    package, else a path): a worker checks before it starts, as its entities stage loads the model only later."""
+    """Raise ``ModelUnavailable``, naming the setting, when a language's pipelines are none of them installed, as
+    ``spacy.load`` finds a name (a package, else a path): a worker checks before it starts, as its entities stage
+    loads a model only later (another language's with its first article). A name not installed is a setting to
+    fix; an installed pipeline that fails to load is left to run time (``model_unavailable``, docs/entities.md)."""
     from spacy.util import is_package
 
-    names = settings.language_models["en"]  # without repeats or empty names
-    if not any(is_package(name) or Path(name).exists() for name in names):
-        raise ModelUnavailable(f"no spaCy pipeline is installed (tried {' and '.join(map(repr, names))})")
+    for language, names in settings.language_models.items():  # without repeats or empty names
+        if not any(is_package(name) or Path(name).exists() for name in names):
+            raise ModelUnavailable(
+                f"{_model_setting(settings, language)}: no spaCy pipeline for {language} is installed "
+                f"(tried {' and '.join(map(repr, names))}; neither a package nor a path)"
+            )
+
+
+def _model_setting(settings: Settings, language: str) -> str:
+    """The variable naming a language's pipelines: English's is ENRICH_SPACY_MODEL unless ENRICH_NLP_MODELS names it."""
+    if language == "en" and language not in parse_language_models(settings.nlp_models):
+        return "ENRICH_SPACY_MODEL (or ENRICH_SPACY_FALLBACK_MODEL)"
+    return "ENRICH_NLP_MODELS"
 
 
 def load_ner(model: str, fallback: str = "", patterns: Path | None = None, gpu: int = -1) -> Any:
@@ -82,7 +94,10 @@ def load_pipeline(settings: Settings, language: str = "en") -> Any:
     EntityRuler patterns unless switched off, the device. Raises ``ModelUnavailable`` when no model can be loaded."""
     model, *fallback = settings.language_models[language]
     patterns = patterns_of(language) if settings.entity_ruler else None
-    nlp = load_ner(model, fallback[0] if fallback else "", patterns, settings.spacy_gpu)
+    try:
+        nlp = load_ner(model, fallback[0] if fallback else "", patterns, settings.spacy_gpu)
+    except ModelUnavailable as error:
+        raise ModelUnavailable(f"{_model_setting(settings, language)}: {error}") from error
     nlp.max_length = settings.max_text_chars  # the clean stage dead-letters a longer text (too_long)
     return nlp
 

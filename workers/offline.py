@@ -52,14 +52,13 @@ def run_chunk(messages: list[Message], clean: CleanStage, dedup: DedupStage, ent
 
 
 def process_file(source: IO[bytes], name: str, out_dir: Path, settings: Settings, pipelines: Pipelines) -> Counter[str]:
-    """Run every line of ``source`` through the stages; write ``<topic>.jsonl`` files into ``out_dir``."""
+    """Run every line of ``source`` through the stages; write ``<topic>.jsonl`` files into ``out_dir`` (existing)."""
     clean, dedup, entities = CleanStage(settings), DedupStage(settings), EntitiesStage(settings, pipelines)
     topics = {
         "enriched": settings.topic_enriched,
         "duplicates": settings.topic_duplicates,
         "deadletter": settings.topic_deadletter,
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
     counts: Counter[str] = Counter()
     with ExitStack() as stack:
         files = {d: stack.enter_context((out_dir / f"{t}.jsonl").open("wb")) for d, t in topics.items()}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import warnings
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -78,7 +80,12 @@ class Settings(BaseSettings):
     app_id: str = Field(
         "enrich", description="Prefix of consumer groups (<app_id>-<stages>) and of the dedup changelog topic"
     )
-    partitions: int = Field(4, ge=1, description="Partitions of the raw, unique and output topics")
+    partitions: int = Field(
+        4,
+        ge=1,
+        description="Partitions of the raw, unique and output topics when created (an existing topic keeps its count: "
+        "a warning when raw or unique has fewer)",
+    )
     replication_factor: int = Field(1, ge=1, description="Replication factor of topics the pipeline creates")
     # read_committed costs nothing when no producer upstream writes in transactions (the last stable offset is
     # then the log's end); with one, it keeps the records of aborted transactions out of the pipeline.
@@ -287,6 +294,23 @@ class Settings(BaseSettings):
     def stage_list(self) -> tuple[Stage, ...]:
         """The stages of ``stages`` in pipeline order."""
         return parse_stages(self.stages)
+
+
+def unknown_variables(environment: Mapping[str, str]) -> list[str]:
+    """A line for each ``ENRICH_*`` variable no setting reads, naming the nearest setting: pydantic ignores them
+    (``extra="ignore"``), so a misspelt one (``ENRICH_PARTITION``) would be lost without a word. Matched as pydantic
+    reads the environment, without regard to case; the nearest by the names after the prefix, which all share."""
+    known = [name.upper() for name in Settings.model_fields]
+    lines = []
+    for variable in sorted(name for name in environment if name.upper().startswith("ENRICH_")):
+        name = variable.upper().removeprefix("ENRICH_")
+        if name in known:
+            continue
+        near = difflib.get_close_matches(name, known, n=1)  # difflib's similarity cutoff, 0.6
+        lines.append(
+            f"{variable} is not a setting and is ignored" + (f"; did you mean ENRICH_{near[0]}?" if near else "")
+        )
+    return lines
 
 
 def setting_default(name: str) -> Any:

@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 # entities scale out on the partitions of their own input topics.
 DEDUP_INPUT_PARTITIONS = 1
 MAX_MESSAGE_BYTES = "max.message.bytes"
+# Every producer writes with acks=all: with two replicas in sync required, an acknowledged record survives losing a
+# broker. Set from a replication factor of 3 (one broker may be down and writes go on); at 2 it would stop every
+# write while one replica is down, at 1 no write could meet it. The broker's default is 1.
+MIN_INSYNC_REPLICAS = "min.insync.replicas"
+MIN_INSYNC_FROM_REPLICATION = 3
 # A describe-configs entry's source in protocol v1+ (v0 says is_default instead): a config set on the topic itself.
 DYNAMIC_TOPIC_CONFIG = 1
 # How long ``ensure_topics`` waits for the topics it created to be listed, and how often it asks.
@@ -50,12 +55,18 @@ def topic_partitions(settings: Settings) -> dict[str, int]:
 
 def topic_configs(settings: Settings, name: str) -> dict[str, str]:
     """Broker configs of a topic: the dead-letter topic takes any other topic's message whole (``workers.limits``),
-    the clusters topic is compacted (latest record per cluster_id)."""
+    the clusters topic is compacted (latest record per cluster_id), every one has ``replica_configs``."""
     limit = DEADLETTER_MAX_MESSAGE_BYTES if name == settings.topic_deadletter else TOPIC_MAX_MESSAGE_BYTES
     configs = {MAX_MESSAGE_BYTES: str(limit)}
     if name == settings.topic_clusters:
         configs["cleanup.policy"] = "compact"
-    return configs
+    return configs | replica_configs(settings)
+
+
+def replica_configs(settings: Settings) -> dict[str, str]:
+    """``min.insync.replicas`` 2 on the topics the pipeline creates (Faust's changelogs too) from a replication factor
+    of ``MIN_INSYNC_FROM_REPLICATION``; none below (the broker's default, 1)."""
+    return {MIN_INSYNC_REPLICAS: "2"} if settings.replication_factor >= MIN_INSYNC_FROM_REPLICATION else {}
 
 
 async def listed_topics(client: AIOKafkaClient) -> set[str]:
@@ -175,3 +186,42 @@ async def _raise_caps(admin: AIOKafkaAdminClient, settings: Settings, names: lis
 def _set_on_topic(version: int, source: int | bool) -> bool:
     """Whether a described config was set on the topic itself, not inherited from the broker's defaults."""
     return not source if version == 0 else source == DYNAMIC_TOPIC_CONFIG
+
+
+class TopicLayoutError(RuntimeError):
+    """An existing topic the pipeline cannot run on: it is the broker's to mend, not a worker's to work around."""
+
+
+async def check_partitions(settings: Settings) -> None:
+    """Check the existing topics' partition counts against the settings (``check_layout``), as the broker lists them."""
+    client = AIOKafkaClient(
+        bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin", **client_options(settings)
+    )
+    await client.bootstrap()
+    try:
+        metadata = await client.fetch_all_metadata()
+    finally:
+        await client.close()
+    check_layout(settings, {name: len(metadata.partitions_for_topic(name) or ()) for name in metadata.topics()})
+
+
+def check_layout(settings: Settings, partitions: dict[str, int]) -> None:
+    """Raise ``TopicLayoutError`` when the clean topic has more than one partition (the dedup index has one owner, which
+    would then see only some copies of a story); warn where the raw or unique topic has fewer than
+    ``ENRICH_PARTITIONS``: creating topics leaves an existing one's count as it is, and workers past it stay idle."""
+    clean = partitions.get(settings.topic_clean, DEDUP_INPUT_PARTITIONS)
+    if clean > DEDUP_INPUT_PARTITIONS:
+        raise TopicLayoutError(
+            f"topic {settings.topic_clean} has {clean} partitions, the dedup stage needs {DEDUP_INPUT_PARTITIONS} "
+            "(one owner of the index sees every copy of a story): recreate it with one partition"
+        )
+    for name in (settings.topic_raw, settings.topic_unique):
+        if 0 < (has := partitions.get(name, settings.partitions)) < settings.partitions:
+            log.warning(
+                "topic %s has %d partitions, ENRICH_PARTITIONS wants %d: at most %d workers of the stage reading it "
+                "share the work (add partitions with kafka-topics.sh --alter, or lower the setting)",
+                name,
+                has,
+                settings.partitions,
+                has,
+            )

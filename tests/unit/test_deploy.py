@@ -18,6 +18,7 @@ import yaml
 import workers.metrics  # noqa: F401  (registers the pipeline's collectors)
 from workers import codec
 from workers.pipeline import Destination
+from workers.records import NlpReason
 from workers.settings import STAGES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,11 +142,13 @@ def test_dashboard_and_rules_use_only_defined_metrics() -> None:
         assert names <= defined, f"{path.name}: undefined metrics {sorted(names - defined)}"
 
 
-def test_outcome_labels_in_queries_are_destinations() -> None:
+def test_outcome_labels_in_queries_are_the_metrics_own() -> None:
+    """A stage's outcome is a destination; the entities' articles' outcome is tagged or why not (``NlpReason``)."""
     destinations = set(get_args(Destination)) - {"state"}
+    outcomes = {"enrich_entities_articles_total": {"tagged", *get_args(NlpReason)}}
     for path in [DASHBOARD_FILE, *RULES_DIR.glob("*.yml")]:
-        for match in re.findall(r'outcome=~?\\?"([^"\\]+)', path.read_text()):
-            assert set(match.split("|")) <= destinations, f"{path.name}: outcome {match!r}"
+        for metric, match in re.findall(r'(enrich_\w+)\{[^}]*?outcome=~?\\?"([^"\\]+)', path.read_text()):
+            assert set(match.split("|")) <= outcomes.get(metric, destinations), f"{path.name}: {metric} {match!r}"
 
 
 def alerted_services() -> set[str]:

@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from workers.limits import TOPIC_MAX_MESSAGE_BYTES
-from workers.settings import Settings
+from workers.settings import Settings, unknown_variables
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,3 +105,13 @@ def test_more_lsh_bands_than_signature_values_are_refused(monkeypatch: pytest.Mo
     monkeypatch.setenv("ENRICH_DEDUP_LSH_BANDS", "200")
     with pytest.raises(ValueError, match="dedup_lsh_bands 200 > dedup_num_perm 128"):
         Settings()
+
+
+def test_an_enrich_variable_that_is_no_setting_is_named_with_the_nearest_setting() -> None:
+    """pydantic ignores them: a typo would be lost. Case as pydantic reads it: a known name in lower case is known."""
+    environment = {"ENRICH_PARTITION": "0", "enrich_topic_raw": "x", "ENRICH_ZZZ": "1", "PATH": "/bin"}
+    assert unknown_variables(environment) == [
+        "ENRICH_PARTITION is not a setting and is ignored; did you mean ENRICH_PARTITIONS?",
+        "ENRICH_ZZZ is not a setting and is ignored",
+    ]
+    assert unknown_variables(Settings().as_environment()) == []

@@ -1,14 +1,61 @@
-"""What a CreateTopics response says of each topic: created, created first by another process, or refused."""
+"""The topics as the pipeline makes them: what a CreateTopics response says of each topic (created, created first by
+another process, or refused), and the existing topics' partition counts against the settings (a clean topic dedup
+cannot own, raw or unique too few)."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from aiokafka.errors import InvalidReplicationFactorError, TopicAuthorizationFailedError
 from aiokafka.protocol.admin import CreateTopicsResponse_v0, CreateTopicsResponse_v3
 
-from workers.topics import created_topics
+from workers.app import create_app
+from workers.settings import Settings
+from workers.topics import TopicLayoutError, check_layout, created_topics, topic_configs, topic_partitions
+
+SETTINGS = Settings(partitions=4)
+
+
+def test_topics_as_the_pipeline_creates_them_pass_silently(caplog: pytest.LogCaptureFixture) -> None:
+    check_layout(SETTINGS, topic_partitions(SETTINGS))
+    check_layout(SETTINGS, {})  # none exists yet: the workers create them
+    assert caplog.records == []
+
+
+def test_raw_or_unique_with_fewer_partitions_than_the_setting_is_one_warning_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    check_layout(SETTINGS, topic_partitions(SETTINGS) | {SETTINGS.topic_raw: 2, SETTINGS.topic_unique: 3})
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w.split(":")[0] for w in warnings] == [
+        "topic articles.raw has 2 partitions, ENRICH_PARTITIONS wants 4",
+        "topic articles.unique has 3 partitions, ENRICH_PARTITIONS wants 4",
+    ]
+
+
+def test_more_partitions_than_the_setting_is_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    check_layout(SETTINGS, topic_partitions(SETTINGS) | {SETTINGS.topic_raw: 8})
+    assert caplog.records == []
+
+
+def test_a_clean_topic_of_more_than_one_partition_is_refused() -> None:
+    with pytest.raises(TopicLayoutError, match=r"^topic articles.clean has 2 partitions, the dedup stage needs 1 "):
+        check_layout(SETTINGS, topic_partitions(SETTINGS) | {SETTINGS.topic_clean: 2})
+
+
+@pytest.mark.parametrize(("factor", "wanted"), [(1, None), (2, None), (3, "2"), (5, "2")])
+def test_topics_replicated_three_times_or_more_need_two_replicas_in_sync(
+    factor: int, wanted: str | None, tmp_path: Path
+) -> None:
+    """acks=all then means two copies: an acknowledged record survives a broker lost, a broker down stops no write."""
+    settings = Settings(replication_factor=factor, data_dir=tmp_path, metrics_port=0)
+    for name in topic_partitions(settings):
+        assert topic_configs(settings, name).get("min.insync.replicas") == wanted
+    app = create_app(settings, ("dedup",))
+    for table in app.tables.values():
+        assert table.changelog_topic.config.get("min.insync.replicas") == wanted
 
 
 def test_a_topic_another_process_created_first_is_not_reported_created(caplog: pytest.LogCaptureFixture) -> None:
