@@ -130,30 +130,42 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         """
         if self.app.rebalancing or self.should_stop or self.app.should_stop:
             return
-        in_worker: dict[TP, set[int]] | None = None
+        in_worker: list[dict[TP, set[int]]] = []  # read once, at the first partition that needs it
         for tp in self.ledger.partitions():
-            ledger = self.ledger.get(tp)
-            if ledger is None:
-                continue
-            if not ledger.in_flight:
-                await self._read_passed_again(tp, ledger.committable())
-                continue
-            if in_worker is None:
-                in_worker = self._in_worker()
-            unpublished = ledger.unpublished()
-            lost = unpublished - in_worker.get(tp, set())
-            if not lost:
-                continue
-            position = min(lost)
-            log.warning(
-                "%s[%d]: offset %d was fetched but is in no stream and was never published; reading again from it",
-                tp.topic,
-                tp.partition,
-                position,
-                extra={"topic": tp.topic, "partition": tp.partition, "offset": position},
-            )
-            self._on_their_way[tp] = {offset for offset in unpublished - lost if offset > position}
-            await self.seek(tp, position)
+            try:
+                await self._read_partition_again(tp, in_worker)
+            except (AssertionError, IllegalStateError):
+                # aiokafka asserts (highwater) or raises (position, seek) on a partition no longer assigned; its
+                # consumer thread can revoke one between any two calls here. Its next owner reads it from the
+                # committed offset; on a partition still assigned the error is a real one.
+                if tp in self.assignment():
+                    raise
+                log.info("%s[%d]: revoked while checked for lost messages", tp.topic, tp.partition)
+
+    async def _read_partition_again(self, tp: TP, in_worker: list[dict[TP, set[int]]]) -> None:
+        """``_read_lost_again`` for one source partition."""
+        ledger = self.ledger.get(tp)
+        if ledger is None:
+            return
+        if not ledger.in_flight:
+            await self._read_passed_again(tp, ledger.committable())
+            return
+        if not in_worker:
+            in_worker.append(self._in_worker())
+        unpublished = ledger.unpublished()
+        lost = unpublished - in_worker[0].get(tp, set())
+        if not lost:
+            return
+        position = min(lost)
+        log.warning(
+            "%s[%d]: offset %d was fetched but is in no stream and was never published; reading again from it",
+            tp.topic,
+            tp.partition,
+            position,
+            extra={"topic": tp.topic, "partition": tp.partition, "offset": position},
+        )
+        self._on_their_way[tp] = {offset for offset in unpublished - lost if offset > position}
+        await self.seek(tp, position)
 
     async def _read_passed_again(self, tp: TP, unread: int) -> None:
         """Seek a source partition back to its first unread offset when messages wait there, nothing is in the

@@ -504,3 +504,27 @@ def test_only_source_partitions_are_checked_for_streams_that_stopped(settings: S
     for tp in (source, changelog):
         consumer.verify_event_path(0.0, tp)
     assert checked == [source]
+
+
+def _not_assigned(partition: TP) -> int:
+    raise AssertionError("Partition is not assigned")  # aiokafka's highwater on a partition it no longer holds
+
+
+@pytest.mark.parametrize("still_assigned", [False, True])
+def test_a_partition_revoked_while_checked_for_lost_messages_is_passed_over(
+    settings: Settings, still_assigned: bool
+) -> None:
+    """The consumer thread can revoke a partition between two calls of the check (a worker crashed on aiokafka's
+    assertion in a rebalance of two workers); its next owner reads it from the committed offset. An assigned
+    partition's error stays an error."""
+    tp = TP(settings.topic_raw, 0)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    sought = _record_seeks(consumer)
+    consumer.highwater = _not_assigned
+    consumer.assignment = lambda: {tp} if still_assigned else set()
+    if still_assigned:
+        with pytest.raises(AssertionError):
+            asyncio.run(consumer._read_lost_again())
+    else:
+        asyncio.run(consumer._read_lost_again())
+    assert sought == []
