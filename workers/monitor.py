@@ -16,8 +16,10 @@ from workers import metrics
 
 log = logging.getLogger(__name__)
 # What the consumer raises when asked about partitions while it stops or a rebalance takes them away: the
-# sample is skipped then, as a timer that raises crashes the worker (exit status 1 on SIGTERM, seen in CI).
-_CONSUMER_GONE = (IllegalStateError, ConsumerNotStarted)
+# sample is skipped then, as a timer that raises crashes the worker (exit status 1 on SIGTERM, seen in CI). aiokafka's
+# highwater asserts that the partition is assigned (AssertionError), and its consumer thread can revoke one between
+# ``assignment()`` and that call.
+_CONSUMER_GONE = (IllegalStateError, ConsumerNotStarted, AssertionError)
 _PARTITION_GAUGES = (
     metrics.CONSUMER_LAG,
     metrics.CONSUMER_LAG_SECONDS,
