@@ -31,3 +31,14 @@ def test_a_changelog_not_yet_in_the_metadata_is_no_partitions_mismatch(settings:
     app.consumer = _Metadata({source: 1, changelog: 2})  # a real mismatch is still reported
     with pytest.raises(PartitionsMismatch):
         table._verify_source_topic_partitions(source)
+
+
+def test_a_tables_changelog_writes_are_kept_until_the_agent_takes_them(settings: Settings) -> None:
+    """Faust sends a table's changelog writes in the background and only logs a refused one: the table keeps each
+    write (a set, a delete) for the agent to await, once."""
+    table = create_app(settings, ("dedup",)).tables["dedup-index"]
+    written = table.send_changelog(0, "an-id", {"seq": 1})
+    deleted = table.send_changelog(0, "an-id", None, value_serializer="raw")
+
+    assert table.take_changelog_sends() == [written, deleted]
+    assert table.take_changelog_sends() == []
