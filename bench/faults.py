@@ -33,8 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
@@ -43,6 +42,7 @@ import orjson
 from aiokafka import ConsumerRecord
 
 from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
+from tests.busy import busy_core
 from tests.ports import wait_ready as wait_web_ready
 from tests.synthetic import Batch, make_batch, output_placements, raw_id, record_id
 from workers.kafka_io import (
@@ -349,18 +349,6 @@ def one_run(
             for log in Path(tmp).glob("worker-*.log"):
                 shutil.copy(log, keep / f"{run.settings.app_id}-{scenario}-{log.name}")
     return Outcome(lost, several, twice, run.unclean, mid_stream, recovery, drain, replayed, age)
-
-
-@contextmanager
-def busy_core(enabled: bool) -> Iterator[None]:
-    """One core taken by a busy process, as on a machine shared with other work."""
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if enabled else None
-    try:
-        yield
-    finally:
-        if hog is not None:
-            hog.kill()
-            hog.wait()
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
 """Thin Faust agents: read a batch, run the stage off the event loop, publish, then let the offsets go.
 
-The body awaits every send's delivery, then reports the batch as published; the consumer commits a source
-partition only over offsets reported so (``workers.consumer``), not over what Faust acked. So an offset is
-never committed before the records derived from its message are written (at-least-once).
+The body awaits every send's delivery (the dedup tables' changelog writes too), then reports the batch as
+published; the consumer commits a source partition only over offsets reported so (``workers.consumer``), not
+over what Faust acked. So an offset is never committed before the records and state derived from its message
+are written (at-least-once).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
@@ -37,6 +38,19 @@ class StageRunner(Protocol):
     fallbacks: int  # batches it processed one record at a time because the whole batch failed
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
+
+
+class StateTable(Protocol):
+    """What an agent needs of a table (``workers.app.PartitionCheckedTable``): a mapping that keeps its changelog
+    writes, which Faust sends in the background, for the agent to await."""
+
+    def get(self, key: str) -> Any: ...
+
+    def __setitem__(self, key: str, value: Any) -> None: ...
+
+    def pop(self, key: str, default: Any = None) -> Any: ...
+
+    def take_changelog_sends(self) -> list[Awaitable[Any]]: ...
 
 
 def process_counted(stage: StageRunner, messages: Sequence[Message]) -> tuple[list[list[Output]], int]:
@@ -84,7 +98,7 @@ class StageAgent:
         sinks: Mapping[Destination, faust.TopicT],
         lag: LagMonitor,
         published: Callable[[Sequence[EventT]], None],
-        tables: Mapping[Destination, faust.types.TableT] | None = None,
+        tables: Mapping[Destination, StateTable] | None = None,
     ) -> None:
         self.name = name
         self._make_stage = make_stage
@@ -112,7 +126,8 @@ class StageAgent:
         """Process a batch of events and publish every output before returning, or end the worker.
 
         A record's own failure is a dead letter (the stage sees to that); what escapes to here is a batch that
-        cannot be published (the broker refused an output for good, or the producer gave up retrying). The
+        cannot be published (the broker refused an output or a changelog write of a table for good, or the
+        producer gave up retrying). The
         worker ends at once: the orchestrator restarts it and the batch, never reported published, is read
         again.
         """
@@ -166,12 +181,17 @@ class StageAgent:
             topic = self._sinks[output.destination]
             pending.append(await topic.send(key=output.key.encode(), value=value))
             self._count(stage, output)
-        await asyncio.gather(*pending)
+        await asyncio.gather(*pending, *self._changelog_sends())
         now = time.time()
         for output in outputs:
             if output.destination in FINAL and output.record["origin"]["timestamp_ms"]:
                 latency = now - output.record["origin"]["timestamp_ms"] / 1000
                 metrics.END_TO_END_SECONDS.labels(output.destination).observe(max(latency, 0.0))
+
+    def _changelog_sends(self) -> list[Awaitable[Any]]:
+        """The batch's writes of state: awaited with its outputs, since Faust only logs a changelog write the broker
+        refused, and the batch's offsets would be committed over state a restarted worker never finds."""
+        return [sent for table in self._tables.values() for sent in table.take_changelog_sends()]
 
     def _merge_cluster(self, into: str, merged: str) -> ClusterRecord | None:
         """Fold the record of cluster ``merged`` into that of ``into``; the merged one's last record, to publish."""
@@ -187,7 +207,7 @@ class StageAgent:
         return last
 
     @staticmethod
-    def _save(table: faust.types.TableT, key: str, record: Any) -> None:
+    def _save(table: StateTable, key: str, record: Any) -> None:
         if record is None:
             table.pop(key, None)
         else:

@@ -36,7 +36,8 @@ LAG_SAMPLE_SECONDS = 5.0  # as often as Prometheus scrapes in deploy/prometheus;
 
 
 class PartitionCheckedTable(faust.Table):
-    """The app's table class (Faust's ``Table`` setting): its partition check waits for the changelog's count.
+    """The app's table class (Faust's ``Table`` setting): its partition check waits for the changelog's count, and
+    it keeps its changelog writes for the agent to await.
 
     Faust checks, on a table's first write, that the changelog has as many partitions as the topic being read,
     counting them in the consumer's metadata snapshot. On a fresh broker, just after Faust created the
@@ -44,9 +45,33 @@ class PartitionCheckedTable(faust.Table):
     ``PartitionsMismatch`` and stopped the worker. Zero means "not known yet": skip, check on a later write.
     """
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._changelog_sends: list[faust.types.FutureMessage] = []
+
     def _verify_source_topic_partitions(self, source_topic: str) -> None:
         if self.app.consumer.topic_partitions(self.changelog_topic_name) != 0:
             super()._verify_source_topic_partitions(source_topic)
+
+    def send_changelog(
+        self,
+        partition: int | None,
+        key: object,
+        value: object,
+        key_serializer: faust.types.CodecArg | None = None,
+        value_serializer: faust.types.CodecArg | None = None,
+    ) -> faust.types.FutureMessage:
+        """Faust's changelog write, kept until the agent takes it: Faust sends it in the background and only logs a
+        refusal (``Topic._on_published``), so the agent awaits it with the batch's outputs (``StageAgent._publish``)
+        and a write the broker refused ends the worker before the batch's offsets are committed."""
+        sent = super().send_changelog(partition, key, value, key_serializer, value_serializer)
+        self._changelog_sends.append(sent)
+        return sent
+
+    def take_changelog_sends(self) -> list[faust.types.FutureMessage]:
+        """The changelog writes sent since the last call, each resolved once the broker acknowledged it or refused."""
+        sends, self._changelog_sends = self._changelog_sends, []
+        return sends
 
 
 def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
