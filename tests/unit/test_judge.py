@@ -92,6 +92,14 @@ def test_render_collects_link_texts_and_sees_past_an_unclosed_head_and_an_embed(
     assert page.links == frozenset({"Home page", "News"})
 
 
+def test_render_closes_the_innermost_hidden_element_and_those_open_inside_it() -> None:
+    """An end tag closes the innermost hidden element of its name and every one open inside it; that of one no longer
+    open is passed over. The renderer counts those open, to spare a scan of them at every end tag (which took time
+    quadratic in the page: 32,000 unclosed <iframe>s and as many </p>s, 10 s)."""
+    page = render_page(f"<object><iframe>x</object><p>{SENTENCE}</p></iframe><noscript><svg>y</noscript>Seen.")
+    assert page.text.splitlines() == [SENTENCE, "Seen."]
+
+
 def test_render_tree_reads_the_same_lines_and_links_from_a_parsed_page() -> None:
     html = (
         "<html><head><title>T</title><style>p {}</style></head><body><script>var x = 1;</script>"
