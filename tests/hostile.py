@@ -60,9 +60,16 @@ def network_bait(base_url: str) -> str:
     )
 
 
+def nested_page(max_message_bytes: int) -> str:
+    """The article's paragraphs in as many nested ``<div>``s as a raw message of ``max_message_bytes`` holds (about
+    190,000 in 2 MiB): resiliparse's main content would take tens of minutes over them (docs: Cleaning)."""
+    article = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    levels = (max_message_bytes - len(raw("deeply-nested-html", html=article)) - 1024) // len("<div></div>")
+    return "<div>" * levels + article + "</div>" * levels
+
+
 def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | None]]:
     """name -> (message, the dead-letter error it must produce, or None when it must come out enriched)."""
-    nested = "<div>" * 5000 + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</div>" * 5000
     return {
         "invalid-json": (b'{"source": "X", "text": "unterminated', "invalid_json"),
         "json-array": (b'[{"source": "X", "text": "in a list"}]', "schema_violation"),
@@ -78,7 +85,7 @@ def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | Non
         "nul-bytes": (raw("nul-bytes", text=ARTICLE.replace(" ", " \u0000", 50)), None),
         "zero-width-flood": (raw("zero-width-flood", text=ARTICLE.replace(" ", "\u200b\u200d\ufeff ")), None),
         "tiny-paragraphs": (raw("tiny-paragraphs", text="\n".join(["ok."] * 100_000) + "\n" + ARTICLE), None),
-        "deeply-nested-html": (raw("deeply-nested-html", html=nested), None),
+        "deeply-nested-html": (raw("deeply-nested-html", html=nested_page(max_message_bytes)), "too_deep"),
         "malformed-html": (raw("malformed-html", html="<p><b><i>" + "</p>".join(PARAGRAPHS) + "<div <<>>"), None),
         "scripts-and-entities": (raw("scripts-and-entities", html=network_bait("http://127.0.0.1:9")), None),
         "chinese": (raw("chinese", text=_paragraphs(_CHINESE, "")), None),

@@ -15,6 +15,7 @@ ErrorCode = Literal[
     "no_article",  # the input holds words, but no article: navigation, prompts, a page of links
     "too_long",  # the cleaned text or title is longer than ENRICH_MAX_TEXT_CHARS (spaCy's max_length), or its
     # enriched record exceeds its topic's cap even with one mention listed per entity
+    "too_deep",  # the page's elements nest deeper than any real page's (workers.clean.html.MAX_DEPTH)
     "internal_error",  # a bug: the stage raised on this record
 ]
 MatchKind = Literal["exact", "near", "revision"]
