@@ -68,6 +68,14 @@ def nested_page(max_message_bytes: int) -> str:
     return "<div>" * levels + article + "</div>" * levels
 
 
+def flat_page(max_message_bytes: int) -> str:
+    """The article's paragraphs after as many unclosed ``<p>``s as a raw message of ``max_message_bytes`` holds (about
+    500,000 in 2 MiB): every step of the HTML path costs time by the element (docs: Cleaning)."""
+    article = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    flood = (max_message_bytes - len(raw("flat-flood-html", html=article)) - 1024) // len("<p>x")
+    return "<p>x" * flood + article
+
+
 def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | None]]:
     """name -> (message, the dead-letter error it must produce, or None when it must come out enriched)."""
     return {
@@ -86,6 +94,7 @@ def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | Non
         "zero-width-flood": (raw("zero-width-flood", text=ARTICLE.replace(" ", "\u200b\u200d\ufeff ")), None),
         "tiny-paragraphs": (raw("tiny-paragraphs", text="\n".join(["ok."] * 100_000) + "\n" + ARTICLE), None),
         "deeply-nested-html": (raw("deeply-nested-html", html=nested_page(max_message_bytes)), "too_deep"),
+        "flat-flood-html": (raw("flat-flood-html", html=flat_page(max_message_bytes)), "too_many_elements"),
         "malformed-html": (raw("malformed-html", html="<p><b><i>" + "</p>".join(PARAGRAPHS) + "<div <<>>"), None),
         "scripts-and-entities": (raw("scripts-and-entities", html=network_bait("http://127.0.0.1:9")), None),
         "chinese": (raw("chinese", text=_paragraphs(_CHINESE, "")), None),

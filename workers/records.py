@@ -16,6 +16,7 @@ ErrorCode = Literal[
     "too_long",  # the cleaned text or title is longer than ENRICH_MAX_TEXT_CHARS (spaCy's max_length), or its
     # enriched record exceeds its topic's cap even with one mention listed per entity
     "too_deep",  # the page's elements nest deeper than any real page's (workers.clean.html.MAX_DEPTH)
+    "too_many_elements",  # the page holds far more elements than any real page (workers.clean.html.MAX_ELEMENTS)
     "internal_error",  # a bug: the stage raised on this record
 ]
 MatchKind = Literal["exact", "near", "revision"]

@@ -13,7 +13,7 @@ from trafilatura.utils import HTML_PARSER, load_html
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_pages
 from tests.hostile import html_page, nested_page
-from workers.clean.html import LOOKUP, MAX_DEPTH, extract_html  # its import sets HTML_PARSER's lookup to LOOKUP
+from workers.clean.html import LOOKUP, MAX_DEPTH, MAX_ELEMENTS, extract_html  # its import sets HTML_PARSER's lookup
 from workers.records import Rejected
 from workers.settings import Settings
 
@@ -93,3 +93,19 @@ def test_a_page_nested_as_deep_as_the_size_limit_allows_is_too_deep_unread_by_re
     with pytest.raises(Rejected) as refused:
         extract_html(html_page(nested) if whole else nested)
     assert (refused.value.code, calls) == ("too_deep", [])
+
+
+def test_a_page_of_more_elements_than_the_bound_is_too_many_elements_unread_by_the_extractors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Flat, not deep: every step of the path costs time by the element, and a raw message holds 500,000 of them."""
+    calls: list[str] = []
+    monkeypatch.setattr("workers.clean.html.extract_plain_text", lambda page, **_: calls.append(page) or "")
+    monkeypatch.setattr("workers.clean.html._extraction", lambda tree, **_: calls.append("trafilatura"))
+    page = load_pages(DEFAULT_AEB, 1)[0].html
+    body = re.search(r"<body[^>]*>", page)
+    assert body is not None
+    flooded = page[: body.end()] + "<br>" * MAX_ELEMENTS + page[body.end() :]
+    with pytest.raises(Rejected) as refused:
+        extract_html(flooded)
+    assert (refused.value.code, calls) == ("too_many_elements", [])

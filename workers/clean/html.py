@@ -48,6 +48,13 @@ HTML_PARSER.set_element_class_lookup(LOOKUP)
 # hold: hours), while the worker misses its heartbeats and liveness probe (docs: Cleaning).
 MAX_DEPTH = 200
 _TOO_DEEP = XPath("/*" * (MAX_DEPTH + 1))  # the elements nested deeper: one step a level, at C speed
+# How many elements a page may hold. The most of the 802 AEB and L3S-GN1 pages is 2,214 (L3S-GN1; AEB's 1,596): the
+# bound is 45 times that, room for a modern page's large DOM. More is hostile or broken, and costly even when flat:
+# trafilatura's pruning and wild-text pass, htmldate and the byline search cost 20 to 110 microseconds of CPU an
+# element, and the 520,000 unclosed <p>s a raw message can hold took 32 s of CPU, 61 s on a loaded machine: the
+# liveness probe's window (mend50). At the bound, 5 to 9 s (flat <p>, <br>, <li>).
+MAX_ELEMENTS = 100_000
+_ELEMENTS = XPath("count(//*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +117,11 @@ def extract_html(html: str, with_day: bool = True, url: str | None = None, lates
     AEB's pages it cannot, whatever the page text's run, and the same article comes out without it.
     ``with_day=False``: the publication day is not searched for (the raw record carries its own time); ``url``
     and ``latest``: the URL the page was fetched from and the last day it can be of (``page_metadata``).
-    Raises ``Rejected`` (``too_deep``) for a page nested deeper than ``MAX_DEPTH``.
+    Raises ``Rejected`` (``too_deep``, ``too_many_elements``) for a page nested deeper than ``MAX_DEPTH`` or holding
+    more than ``MAX_ELEMENTS`` elements.
     """
     tree = load_html(html)
-    _check_depth(html, tree)
+    _check_shape(html, tree)
     rendered = render_tree(tree) if tree is not None else render_page(html)
     page = read_page_lines(rendered.text)
     meta = (
@@ -140,14 +148,21 @@ def extract_html(html: str, with_day: bool = True, url: str | None = None, lates
     )
 
 
-def _check_depth(html: str, tree: HtmlElement | None) -> None:
-    """Raise ``Rejected`` (``too_deep``) when the page's elements nest deeper than ``MAX_DEPTH`` in lxml's tree of it;
-    of a page ``load_html`` turns down (no "html" at its start and one element at its top), the tree of the page as it
-    stands, which resiliparse reads all the same."""
+def _check_shape(html: str, tree: HtmlElement | None) -> None:
+    """Raise ``Rejected`` when the page's elements nest deeper than ``MAX_DEPTH`` (``too_deep``) or number more than
+    ``MAX_ELEMENTS`` (``too_many_elements``) in lxml's tree of it; of a page ``load_html`` turns down (no "html" at
+    its start and one element at its top), the tree of the page as it stands, which resiliparse reads all the same."""
     root = tree if tree is not None else fromstring_bytes(html)
-    if root is not None and _TOO_DEEP(root):
+    if root is None:
+        return
+    if _TOO_DEEP(root):
         raise Rejected(
             "too_deep", f"the page's elements nest more than {MAX_DEPTH} deep (of 802 real pages, 98 at most)"
+        )
+    if (elements := int(_ELEMENTS(root))) > MAX_ELEMENTS:
+        raise Rejected(
+            "too_many_elements",
+            f"the page holds {elements:,} elements, more than {MAX_ELEMENTS:,} (of 802 real pages, 2,214 at most)",
         )
 
 
