@@ -13,19 +13,23 @@ ALLOWANCE_SECONDS = 86_400.0
 
 
 def read_time(value: str | None) -> float | None:
-    """An RFC 3339 time in epoch seconds; None when there is none or it cannot be read."""
+    """An RFC 3339 time in epoch seconds; None when there is none or it cannot be read. RFC 3339 allows a lower-case
+    "t" and "z" (the schema's format check passes them), which ``fromisoformat`` does not read."""
     if value:
         try:
-            return datetime.fromisoformat(value).timestamp()
+            return datetime.fromisoformat(value.upper()).timestamp()
         except ValueError:
             pass
     return None
 
 
 def received_at(origin: Origin) -> float:
-    """The message's time in epoch seconds; now for a record read without one (a file read offline)."""
+    """The message's time in epoch seconds, but no later than now; now for a record read without one (a file read
+    offline) or with none a broker keeps (Kafka's -1, no time). A message's time is its producer's to set
+    (CreateTime): one in the future would carry a future publication time past the bound."""
+    now = datetime.now(UTC).timestamp()
     timestamp_ms = origin["timestamp_ms"]
-    return timestamp_ms / 1000 if timestamp_ms else datetime.now(UTC).timestamp()
+    return min(timestamp_ms / 1000, now) if timestamp_ms and timestamp_ms > 0 else now
 
 
 def latest_time(received: float) -> float:

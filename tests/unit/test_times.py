@@ -1,0 +1,37 @@
+"""The times a record claims and the latest it can claim (``workers.times``): the message's time is the producer's to
+set, so it bounds nothing unless it is in the past."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from workers.records import Origin
+from workers.times import latest_time, read_time, received_at
+
+YEAR_2099_MS = 4_070_908_800_000  # 2099-01-01T00:00:00Z
+
+
+def _origin(timestamp_ms: int | None) -> Origin:
+    return Origin(topic="articles.raw", partition=0, offset=0, timestamp_ms=timestamp_ms)
+
+
+def test_a_message_time_in_the_past_is_the_records_time() -> None:
+    assert received_at(_origin(1_500_000_000_000)) == 1_500_000_000.0
+
+
+@pytest.mark.parametrize("timestamp_ms", [YEAR_2099_MS, None, -1, 0], ids=["future", "none", "kafka-none", "zero"])
+def test_a_message_time_in_the_future_or_missing_is_now(timestamp_ms: int | None) -> None:
+    """A producer's clock set to 2099 would otherwise let a published_at of 2099 through, and empty the dedup window;
+    Kafka's -1 (no time) would put every record's bound in 1970."""
+    before = time.time()
+    at = received_at(_origin(timestamp_ms))
+    assert before <= at <= time.time()
+    assert latest_time(at) < YEAR_2099_MS / 1000
+
+
+def test_rfc3339_lower_case_separators_are_read() -> None:
+    """The schema's date-time format passes them; unread, a 2099 time would pass the clean stage's bound unseen."""
+    assert read_time("2099-12-06t10:00:00z") == read_time("2099-12-06T10:00:00Z") == 4_100_234_400.0
+    assert read_time("last Tuesday") is None
