@@ -6,6 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import faust
 from aiokafka.errors import IllegalStateError
@@ -16,10 +17,8 @@ from workers import metrics
 
 log = logging.getLogger(__name__)
 # What the consumer raises when asked about partitions while it stops or a rebalance takes them away: the
-# sample is skipped then, as a timer that raises crashes the worker (exit status 1 on SIGTERM, seen in CI). aiokafka's
-# highwater asserts that the partition is assigned (AssertionError), and its consumer thread can revoke one between
-# ``assignment()`` and that call.
-_CONSUMER_GONE = (IllegalStateError, ConsumerNotStarted, AssertionError)
+# sample is skipped then, as a timer that raises crashes the worker (exit status 1 on SIGTERM, seen in CI).
+_CONSUMER_GONE = (IllegalStateError, ConsumerNotStarted)
 _PARTITION_GAUGES = (
     metrics.CONSUMER_LAG,
     metrics.CONSUMER_LAG_SECONDS,
@@ -65,7 +64,7 @@ class LagMonitor:
         assigned = {tp for tp in consumer.assignment() if tp.topic in self._sources}
         now = time.time()
         for tp in assigned:
-            highwater = consumer.highwater(tp)
+            highwater = _log_end(consumer, tp)
             if highwater is None:
                 continue
             last = self._processed.get(tp)
@@ -91,3 +90,14 @@ class LagMonitor:
                 with contextlib.suppress(KeyError):
                     gauge.remove(tp.topic, tp.partition)
             self._exported.discard(tp)
+
+
+def _log_end(consumer: Any, tp: TP) -> int | None:
+    """The partition's log end; None when its consumer thread revoked it since ``assignment()``: aiokafka's highwater
+    asserts that the partition is assigned. An assertion on a partition still assigned is a real error."""
+    try:
+        return consumer.highwater(tp)
+    except AssertionError:
+        if tp in consumer.assignment():
+            raise
+        return None

@@ -35,6 +35,13 @@ class _RevokedUnderneath:
 class _HighwaterRevoked(_RevokedUnderneath):
     """A consumer whose partition is taken away between ``assignment()`` and ``highwater()`` (aiokafka asserts)."""
 
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def assignment(self) -> set[TP]:
+        self.asked += 1
+        return {TP(SOURCE, 0)} if self.asked == 1 else set()
+
     def highwater(self, tp: TP) -> int:
         raise AssertionError("Partition is not assigned")
 
@@ -55,6 +62,17 @@ def _app(consumer: object, should_stop: bool = False) -> SimpleNamespace:
 )
 def test_a_consumer_gone_mid_sample_skips_the_sample(consumer: object) -> None:
     asyncio.run(LagMonitor(_app(consumer), {SOURCE}).sample())  # no exception: the timer lives on
+
+
+def test_an_assertion_on_a_partition_still_assigned_is_raised() -> None:
+    """Only a revoked partition's assertion is passed over: any other is a real error."""
+
+    class _Broken(_HighwaterRevoked):
+        def assignment(self) -> set[TP]:
+            return {TP(SOURCE, 0)}
+
+    with pytest.raises(AssertionError):
+        asyncio.run(LagMonitor(_app(_Broken()), {SOURCE}).sample())
 
 
 def test_no_sample_while_the_worker_stops() -> None:
