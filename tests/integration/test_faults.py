@@ -111,7 +111,7 @@ def assert_each_id_in_exactly_one_place(batch: Batch, settings: Settings, output
 
 def test_sigkill_mid_stream_loses_nothing(pipeline_settings: Settings, start_worker) -> None:
     settings = pipeline_settings
-    batch = make_batch(10_000, seed=7, prefix="kill")
+    batch = make_batch(4_000, seed=7, prefix="kill")
     worker = start_worker(settings)
     produce(settings, settings.topic_raw, batch.messages)
     done = wait_for_outputs(settings, len(batch.messages) // 3, 300)

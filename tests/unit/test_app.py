@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import prometheus_client
@@ -76,10 +77,14 @@ def test_an_entities_worker_exports_its_languages_model_unavailable_at_zero(sett
 
 def test_a_tables_changelog_writes_are_kept_until_the_agent_takes_them(settings: Settings) -> None:
     """Faust sends a table's changelog writes in the background and only logs a refused one: the table keeps each
-    write (a set, a delete) for the agent to await, once."""
-    table = create_app(settings, ("dedup",)).tables["dedup-index"]
-    written = table.send_changelog(0, "an-id", {"seq": 1})
-    deleted = table.send_changelog(0, "an-id", None, value_serializer="raw")
+    write (a set, a delete) for the agent to await, once. On an event loop of its own, as in a worker (the suite's
+    earlier tests may have closed the thread's default loop)."""
 
-    assert table.take_changelog_sends() == [written, deleted]
-    assert table.take_changelog_sends() == []
+    async def sends() -> None:
+        table = create_app(settings, ("dedup",)).tables["dedup-index"]
+        written = table.send_changelog(0, "an-id", {"seq": 1})
+        deleted = table.send_changelog(0, "an-id", None, value_serializer="raw")
+        assert table.take_changelog_sends() == [written, deleted]
+        assert table.take_changelog_sends() == []
+
+    asyncio.run(sends())
