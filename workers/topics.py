@@ -71,6 +71,12 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
     return configs | replica_configs(settings)
 
 
+def changelog_configs(settings: Settings) -> dict[str, str]:
+    """Broker configs of a table's changelog: the other topics' message cap, not the broker's default (1 MiB on a
+    stock broker), under which a larger state record is refused and its worker stops; and ``replica_configs``."""
+    return {MAX_MESSAGE_BYTES: str(TOPIC_MAX_MESSAGE_BYTES)} | replica_configs(settings)
+
+
 def replica_configs(settings: Settings) -> dict[str, str]:
     """``min.insync.replicas`` 2 on the topics the pipeline creates (Faust's changelogs too) from a replication factor
     of ``MIN_INSYNC_FROM_REPLICATION``; none below (the broker's default, 1)."""

@@ -12,6 +12,7 @@ from aiokafka.errors import InvalidReplicationFactorError, TopicAuthorizationFai
 from aiokafka.protocol.admin import CreateTopicsResponse_v0, CreateTopicsResponse_v3
 
 from workers.app import create_app
+from workers.limits import TOPIC_MAX_MESSAGE_BYTES
 from workers.settings import Settings
 from workers.topics import (
     UNAUTHORIZED,
@@ -63,6 +64,14 @@ def test_topics_replicated_three_times_or_more_need_two_replicas_in_sync(
     app = create_app(settings, ("dedup",))
     for table in app.tables.values():
         assert table.changelog_topic.config.get("min.insync.replicas") == wanted
+
+
+def test_a_tables_changelog_takes_the_messages_the_other_topics_take() -> None:
+    """read51 D1: the changelogs had the broker's default cap (1 MiB on a stock broker), the clusters topic 8 MiB: a
+    cluster record between the two was published, its changelog write refused, and the dedup worker stopped."""
+    app = create_app(SETTINGS, ("dedup",))
+    for table in app.tables.values():
+        assert table.changelog_topic.config["max.message.bytes"] == str(TOPIC_MAX_MESSAGE_BYTES)
 
 
 def test_a_topic_another_process_created_first_is_not_reported_created(caplog: pytest.LogCaptureFixture) -> None:
