@@ -22,7 +22,7 @@ from workers.nlp import load_pipelines
 from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
 from workers.security import broker_credentials
 from workers.settings import Settings, Stage
-from workers.topics import DEDUP_INPUT_PARTITIONS, replica_configs
+from workers.topics import DEDUP_INPUT_PARTITIONS, changelog_configs
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.T
         compacting=True,
         deleting=False,
         internal=True,
-        config=replica_configs(settings),
+        config=changelog_configs(settings),
     )
     return app.Table(
         name,

@@ -114,7 +114,7 @@ def worker(stages: str | None) -> None:
     if "entities" in chosen:
         require_installed(settings)
     _require_free_ports(settings, BIND_ADDRESS)
-    asyncio.run(ensure_topics(settings))
+    asyncio.run(ensure_topics(settings, may_lack_rights=True))
     asyncio.run(check_partitions(settings))
     if settings.metrics_port:
         start_http_server(settings.metrics_port, BIND_ADDRESS)

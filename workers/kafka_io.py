@@ -6,11 +6,12 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError, for_code
 
 from workers.deadletters import ReplayFilter, original_bytes
 from workers.layouts import OffsetsRefused, offsets_to_copy
@@ -252,7 +253,16 @@ async def group_members(settings: Settings, group: str) -> int:
         [response] = await admin.describe_consumer_groups([group])
     finally:
         await admin.close()
-    [described] = response.to_object()["groups"]
+    return members_of(response.to_object())
+
+
+def members_of(response: Mapping[str, Any]) -> int:
+    """The members of the one group a DescribeGroups ``response`` describes. Its error code raises: the coordinator
+    still loading the group, or no longer its coordinator, lists no members for a group that may have some."""
+    [described] = response["groups"]
+    if code := described["error_code"]:
+        error = for_code(code)
+        raise error(f"cannot describe consumer group {described['group']}: {error.description}")
     return len(described["members"])
 
 

@@ -27,8 +27,9 @@ DEADLETTER_MAX_MESSAGE_BYTES = DEADLETTER_PAYLOAD_BYTES + DEADLETTER_OVERHEAD_BY
 # What one serialised dead letter may take, leaving room for its key and the batch header.
 DEADLETTER_RECORD_BYTES = DEADLETTER_MAX_MESSAGE_BYTES - RECORD_HEADROOM_BYTES
 # What a story cluster's record may take (articles.clusters and the dedup-clusters table's changelog): half a stock
-# broker's default max.message.bytes (1 MiB); the members past it are not listed (the first always is: at most
-# about 60 KiB, its id, url and source at their raw schema's maxLength, each character escaped as \u001f).
+# broker's default max.message.bytes (1 MiB); past it the oldest merged ids are not listed, then the last members
+# (the first always is: at most about 60 KiB, its id, url and source at their raw schema's maxLength, each character
+# escaped as \u001f).
 CLUSTER_RECORD_BYTES = 512 * 1024
 # Producers and consumers send and fetch the largest message of any topic.
 CLIENT_MAX_MESSAGE_BYTES = max(TOPIC_MAX_MESSAGE_BYTES, DEADLETTER_MAX_MESSAGE_BYTES)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -362,32 +362,43 @@ def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterM
         merged_into=None,
         updated_at=now_iso(),
     )
-    return with_members(grown, [member], bool(record and record.get("members_truncated")))
+    return with_members(_flagged(grown, record or {}), [member])
 
 
-def with_members(record: ClusterRecord, added: Sequence[ClusterMember], truncated: bool) -> tuple[ClusterRecord, bytes]:
-    """``record`` with the ``added`` members listed after its own while it stays within CLUSTER_RECORD_BYTES (the
-    first member always), and ``members_truncated`` once one is left out: a copy of a story republished without
-    end (or with long urls) must not grow the record past what its topic takes. With its bytes: a record under the
-    cap with every member is serialised once, to measure it and to publish it."""
-    whole = _flagged({**record, "members": [*record["members"], *added]}, truncated)
+def with_members(record: ClusterRecord, added: Sequence[ClusterMember]) -> tuple[ClusterRecord, bytes]:
+    """``record`` with the ``added`` members listed after its own, within CLUSTER_RECORD_BYTES: the oldest ``merged``
+    ids are left out while ``record`` alone is over it (``merged_truncated``), then the added members that do not fit
+    (``members_truncated``; the first member is always listed). A copy of a story republished without end, long
+    urls or merge after merge must not grow the record past what its topic and the table's changelog take. With
+    its bytes: a record under the cap with everything is serialised once, to measure it and to publish it."""
+    whole: ClusterRecord = {**record, "members": [*record["members"], *added]}
     value = codec.dumps(whole)
     if len(value) <= CLUSTER_RECORD_BYTES:
         return whole, value
-    members, size = list(record["members"]), len(codec.dumps(record))
+    # Measured as though both flags were set, so that setting one cannot take the record over the cap.
+    size = len(codec.dumps({**record, **dict.fromkeys(_TRUNCATION_FLAGS, True)}))
+    merged, cut = record["merged"], 0
+    while size > CLUSTER_RECORD_BYTES and cut < len(merged):
+        size -= len(codec.dumps(merged[cut])) + (cut + 1 < len(merged))  # its comma, unless it was the last
+        cut += 1
+    members = list(record["members"])
     for member in added:
         size += len(codec.dumps(member)) + 1
         if members and size > CLUSTER_RECORD_BYTES:
-            truncated = True
             break
         members.append(member)
-    grown = _flagged({**record, "members": members}, truncated)
+    left_out = {"members_truncated": len(members) < len(whole["members"]), "merged_truncated": cut > 0}
+    grown = _flagged({**record, "members": members, "merged": merged[cut:]}, left_out)
     return grown, codec.dumps(grown)
 
 
-def _flagged(record: ClusterRecord, truncated: bool) -> ClusterRecord:
-    """``record``, marked ``members_truncated`` when members were left out of it."""
-    return {**record, "members_truncated": True} if truncated else record
+# Set on a cluster record (true, else absent) once it leaves out some of its members, or of the clusters merged in.
+_TRUNCATION_FLAGS = ("members_truncated", "merged_truncated")
+
+
+def _flagged(record: ClusterRecord, *sources: Mapping[str, Any]) -> ClusterRecord:
+    """``record``, with the truncation flags that any of ``sources`` sets (one that left something out)."""
+    return {**record, **{flag: True for flag in _TRUNCATION_FLAGS if any(s.get(flag) for s in sources)}}
 
 
 def merge_clusters(
@@ -401,8 +412,7 @@ def merge_clusters(
     now = now_iso()
     known = {m["id"] for m in older["members"]}
     folded: ClusterRecord = {**older, "merged": [*older["merged"], *younger["merged"], younger_id], "updated_at": now}
-    truncated = bool(older.get("members_truncated") or younger.get("members_truncated"))
-    folded, _ = with_members(folded, [m for m in younger["members"] if m["id"] not in known], truncated)
+    folded, _ = with_members(_flagged(folded, younger), [m for m in younger["members"] if m["id"] not in known])
     return folded, {**younger, "merged_into": older["cluster_id"], "updated_at": now}
 
 

@@ -170,6 +170,7 @@ class ClusterRecord(TypedDict):
     members: list[ClusterMember]
     members_truncated: NotRequired[bool]  # set once a member was left out for the record to stay small
     merged: list[str]
+    merged_truncated: NotRequired[bool]  # set once a merged cluster was left out, for the same reason
     merged_into: str | None
     updated_at: str
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaClient
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    KafkaError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+    for_code,
+)
 
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, TOPIC_MAX_MESSAGE_BYTES
 from workers.security import client_options
@@ -34,6 +40,8 @@ DYNAMIC_TOPIC_CONFIG = 1
 # How long ``ensure_topics`` waits for the topics it created to be listed, and how often it asks.
 LISTED_TIMEOUT_SECONDS = 30.0
 LISTED_POLL_SECONDS = 0.1
+# CreateTopics' codes for a principal without the Create right: a worker may run without it (its topics made by hand).
+UNAUTHORIZED = frozenset((TopicAuthorizationFailedError.errno, ClusterAuthorizationFailedError.errno))
 
 
 def topic_partitions(settings: Settings) -> dict[str, int]:
@@ -63,6 +71,12 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
     return configs | replica_configs(settings)
 
 
+def changelog_configs(settings: Settings) -> dict[str, str]:
+    """Broker configs of a table's changelog: the other topics' message cap, not the broker's default (1 MiB on a
+    stock broker), under which a larger state record is refused and its worker stops; and ``replica_configs``."""
+    return {MAX_MESSAGE_BYTES: str(TOPIC_MAX_MESSAGE_BYTES)} | replica_configs(settings)
+
+
 def replica_configs(settings: Settings) -> dict[str, str]:
     """``min.insync.replicas`` 2 on the topics the pipeline creates (Faust's changelogs too) from a replication factor
     of ``MIN_INSYNC_FROM_REPLICATION``; none below (the broker's default, 1)."""
@@ -79,9 +93,11 @@ async def listed_topics(client: AIOKafkaClient) -> set[str]:
     return (await client.fetch_all_metadata()).topics()
 
 
-async def ensure_topics(settings: Settings) -> list[str]:
+async def ensure_topics(settings: Settings, *, may_lack_rights: bool = False) -> list[str]:
     """Create the topics that do not exist yet and raise the dead-letter topic's message cap where it takes less than
-    the pipeline needs (one created by an older version); return the names created."""
+    the pipeline needs (one created by an older version); return the names created. ``may_lack_rights``: a topic
+    the principal may not create is a warning, not an error (a worker's, allowed only the topics of its stages, is
+    not even shown the others)."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin", **client_options(settings)
     )
@@ -103,26 +119,33 @@ async def ensure_topics(settings: Settings) -> list[str]:
         await _raise_message_caps(admin, settings, sorted(existing & {settings.topic_deadletter}))
         if not wanted:
             return []
-        created = created_topics((await admin.create_topics(wanted)).topic_errors)
+        answers = (await admin.create_topics(wanted)).topic_errors
+        created = created_topics(answers, UNAUTHORIZED if may_lack_rights else frozenset())
         log.info("created topics %s", created)
-        await _until_listed(admin, {t.name for t in wanted})
+        await _until_listed(
+            admin, {t.name for t in wanted} - {name for name, code, *_ in answers if code in UNAUTHORIZED}
+        )
         return created
     finally:
         await admin.close()
 
 
-def created_topics(topic_errors: Iterable[tuple[Any, ...]]) -> list[str]:
+def created_topics(topic_errors: Iterable[tuple[Any, ...]], warned: Collection[int] = frozenset()) -> list[str]:
     """The topics a CreateTopics response created, read from its ``topic_errors`` (name, error code, from v1 a
     message): aiokafka returns the response whatever each topic's code says, and raises none. A topic another
-    process created first is fine, not created; any other refusal (a replication factor the cluster cannot meet, no
-    Create right) raises the code's ``KafkaError``, naming the topic."""
+    process created first is fine, not created; a refusal with a code in ``warned`` is logged as a warning; any
+    other (a replication factor the cluster cannot meet, no Create right) raises the code's ``KafkaError``, naming
+    the topic."""
     created = []
     for name, code, *message in topic_errors:
         if code == TopicAlreadyExistsError.errno:
             log.info("topic %s: another process created it first", name)
         elif code:
             error = for_code(code)
-            raise error(f"cannot create topic {name}: {(message and message[0]) or error.description}")
+            why = f"cannot create topic {name}: {(message and message[0]) or error.description}"
+            if code not in warned:
+                raise error(why)
+            log.warning("%s; create it by hand if it is missing", why)
         else:
             created.append(name)
     return created

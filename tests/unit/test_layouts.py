@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from aiokafka.errors import CoordinatorLoadInProgressError, NotCoordinatorError
+from aiokafka.protocol.admin import DescribeGroupsResponse_v0, DescribeGroupsResponse_v3
 
+from workers.kafka_io import members_of
 from workers.layouts import OffsetsRefused, offsets_to_copy
 from workers.settings import Settings
 
@@ -36,3 +39,19 @@ def test_a_copy_that_would_leave_a_topic_to_be_read_from_its_start_is_refused(
 ) -> None:
     with pytest.raises(OffsetsRefused, match=reason):
         offsets_to_copy(SETTINGS, old, new, COMMITTED)
+
+
+def test_a_group_its_coordinator_cannot_describe_yet_is_an_error_not_an_empty_group() -> None:
+    """read51 D5: a coordinator loading the group (14) answers with no members, which read as a group the offsets
+    may be copied for while its workers run."""
+    member = ("clean-1", "enrich-worker", "/10.0.0.5", b"", b"")
+    running = DescribeGroupsResponse_v0(groups=[(0, "enrich-clean", "Stable", "consumer", "range", [member])])
+    assert members_of(running.to_object()) == 1
+    gone = DescribeGroupsResponse_v3(throttle_time_ms=0, groups=[(0, "enrich-clean", "Dead", "", "", [], 0)])
+    assert members_of(gone.to_object()) == 0
+    loading = DescribeGroupsResponse_v0(groups=[(14, "enrich-clean", "", "", "", [])])
+    with pytest.raises(CoordinatorLoadInProgressError, match="enrich-clean"):
+        members_of(loading.to_object())
+    moved = DescribeGroupsResponse_v0(groups=[(16, "enrich-clean", "", "", "", [])])
+    with pytest.raises(NotCoordinatorError, match="enrich-clean"):
+        members_of(moved.to_object())

@@ -497,6 +497,24 @@ def test_a_cluster_record_lists_its_first_members_within_its_limit() -> None:
     assert last["merged_into"] == "cl-a0"
 
 
+def test_a_cluster_record_lists_its_latest_merged_clusters_within_its_limit() -> None:
+    """read51 D1: ``merged`` grew with every merge, past the 1 MiB the table's changelog takes (2,100 merges of
+    cluster ids as long as the schema allows made 1,091,153 bytes), and the refused write stopped the worker."""
+    older, _ = grow_cluster(None, "cl-a", long_url_members("a", 1)[0])
+    older = {**older, "merged": [f"cl-{i:04}".ljust(515, "x") for i in range(2100)]}
+    younger, _ = grow_cluster(None, "cl-b", long_url_members("b", 1)[0])
+    folded, last = merge_clusters(older, younger, "cl-b")
+    codec.check("cluster", folded)
+    kept = folded["merged"]
+    assert len(codec.dumps(folded)) <= CLUSTER_RECORD_BYTES < len(codec.dumps({**folded, "merged": [*kept, "x" * 515]}))
+    assert kept == [*older["merged"][-(len(kept) - 1) :], "cl-b"] and folded["merged_truncated"] is True
+    assert ([m["id"] for m in folded["members"]], folded["members_truncated"]) == (["a0"], True)
+    grown, value = grow_cluster(folded, "cl-a", long_url_members("c", 2)[1])
+    assert (grown["merged"], grown["merged_truncated"], grown["members"]) == (kept, True, folded["members"])
+    assert value == codec.dumps(grown)
+    assert last["merged_into"] == "cl-a"
+
+
 def test_a_cluster_that_making_room_closes_is_forgotten_after_its_replayed_member_republishes_it(
     settings: Settings,
 ) -> None:

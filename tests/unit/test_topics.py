@@ -12,8 +12,16 @@ from aiokafka.errors import InvalidReplicationFactorError, TopicAuthorizationFai
 from aiokafka.protocol.admin import CreateTopicsResponse_v0, CreateTopicsResponse_v3
 
 from workers.app import create_app
+from workers.limits import TOPIC_MAX_MESSAGE_BYTES
 from workers.settings import Settings
-from workers.topics import TopicLayoutError, check_layout, created_topics, topic_configs, topic_partitions
+from workers.topics import (
+    UNAUTHORIZED,
+    TopicLayoutError,
+    check_layout,
+    created_topics,
+    topic_configs,
+    topic_partitions,
+)
 
 SETTINGS = Settings(partitions=4)
 
@@ -58,6 +66,14 @@ def test_topics_replicated_three_times_or_more_need_two_replicas_in_sync(
         assert table.changelog_topic.config.get("min.insync.replicas") == wanted
 
 
+def test_a_tables_changelog_takes_the_messages_the_other_topics_take() -> None:
+    """read51 D1: the changelogs had the broker's default cap (1 MiB on a stock broker), the clusters topic 8 MiB: a
+    cluster record between the two was published, its changelog write refused, and the dedup worker stopped."""
+    app = create_app(SETTINGS, ("dedup",))
+    for table in app.tables.values():
+        assert table.changelog_topic.config["max.message.bytes"] == str(TOPIC_MAX_MESSAGE_BYTES)
+
+
 def test_a_topic_another_process_created_first_is_not_reported_created(caplog: pytest.LogCaptureFixture) -> None:
     response = CreateTopicsResponse_v3(
         throttle_time_ms=0,
@@ -78,3 +94,23 @@ def test_a_refused_topic_raises_its_error_naming_the_topic() -> None:
     unexplained = CreateTopicsResponse_v0(topic_errors=[("articles.raw", 29)])  # v0 gives no message: the code's
     with pytest.raises(TopicAuthorizationFailedError, match=r"articles\.raw: .*not authorized"):
         created_topics(unexplained.topic_errors)
+
+
+def test_a_worker_without_the_create_right_warns_and_starts(caplog: pytest.LogCaptureFixture) -> None:
+    """read51 D4: a worker allowed only the topics of its stages is not shown the others, asks to create them and is
+    refused each (29); ``enrich topics`` raises that, a worker warns and goes on with the topics it has."""
+    refused = CreateTopicsResponse_v3(
+        throttle_time_ms=0,
+        topic_errors=[
+            ("articles.unique", 29, "Authorization failed."),
+            ("articles.enriched", 31, None),
+            ("articles.clusters", 0, None),
+        ],
+    )
+    with caplog.at_level(logging.WARNING, logger="workers.topics"):
+        assert created_topics(refused.topic_errors, UNAUTHORIZED) == ["articles.clusters"]
+    assert "cannot create topic articles.unique: Authorization failed.; create it by hand" in caplog.text
+    assert "cannot create topic articles.enriched: " in caplog.text
+    too_many = CreateTopicsResponse_v3(throttle_time_ms=0, topic_errors=[("articles.raw", 38, "Replication factor")])
+    with pytest.raises(InvalidReplicationFactorError):
+        created_topics(too_many.topic_errors, UNAUTHORIZED)
