@@ -9,6 +9,7 @@
 #   deploy/kafka/kafka.sh status     exit 0 if running and answering, 1 otherwise
 #   deploy/kafka/kafka.sh logs [-f]  last KAFKA_LOG_LINES (100) lines of the server log; -f follows
 #   deploy/kafka/kafka.sh reset      stop and delete the state dir (data); the jars stay
+#   deploy/kafka/kafka.sh cluster-id print the broker's cluster id (a new one after reset); exit 1 before the first start
 #
 # Environment (defaults in brackets; <repo> is the checkout this script is in):
 #   KAFKA_PORT             client listener, PLAINTEXT://127.0.0.1:<port>     [9092]
@@ -478,6 +479,7 @@ main() {
     status) cmd_status ;;
     logs) cmd_logs "$@" ;;
     reset) cmd_reset ;;
+    cluster-id) cat "$CLUSTER_ID_FILE" ;;
     help | -h | --help) usage ;;
     *)
         usage >&2
