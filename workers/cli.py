@@ -105,7 +105,7 @@ def worker(stages: str | None) -> None:
     from prometheus_client import start_http_server
 
     from workers.app import BIND_ADDRESS, create_app
-    from workers.topics import check_partitions, ensure_topics
+    from workers.topics import ensure_topics
 
     settings = _read_settings()
     if stages is not None:  # checked by _stages, as the settings check ENRICH_STAGES
@@ -115,7 +115,6 @@ def worker(stages: str | None) -> None:
         require_installed(settings)
     _require_free_ports(settings, BIND_ADDRESS)
     asyncio.run(ensure_topics(settings, may_lack_rights=True))
-    asyncio.run(check_partitions(settings))
     if settings.metrics_port:
         start_http_server(settings.metrics_port, BIND_ADDRESS)
     _build_info(settings)
@@ -145,12 +144,11 @@ def _require_free_ports(settings: Settings, address: str) -> None:
 @main.command()
 def topics() -> None:
     """Create the pipeline's topics that do not exist yet; raise the dead-letter topic's max.message.bytes if low."""
-    from workers.topics import check_partitions, ensure_topics
+    from workers.topics import ensure_topics
 
     settings = _read_settings()
     created = asyncio.run(ensure_topics(settings))
     click.echo(f"created: {', '.join(created) or 'none (all exist)'}")
-    asyncio.run(check_partitions(settings))
 
 
 @main.command()

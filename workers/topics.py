@@ -95,7 +95,8 @@ async def listed_topics(client: AIOKafkaClient) -> set[str]:
 
 async def ensure_topics(settings: Settings, *, may_lack_rights: bool = False) -> list[str]:
     """Create the topics that do not exist yet and raise the dead-letter topic's message cap where it takes less than
-    the pipeline needs (one created by an older version); return the names created. ``may_lack_rights``: a topic
+    the pipeline needs (one created by an older version); return the names created. The existing topics' partitions
+    are checked first (``check_layout``), from the same metadata answer. ``may_lack_rights``: a topic
     the principal may not create is a warning, not an error (a worker's, allowed only the topics of its stages, is
     not even shown the others)."""
     admin = AIOKafkaAdminClient(
@@ -103,7 +104,10 @@ async def ensure_topics(settings: Settings, *, may_lack_rights: bool = False) ->
     )
     await admin.start()
     try:
-        existing = await listed_topics(admin._client)
+        # ``listed_topics``' reading, and the existing topics' partition counts from the same answer.
+        metadata = await admin._client.fetch_all_metadata()
+        existing = metadata.topics()
+        check_layout(settings, {name: len(metadata.partitions_for_topic(name) or ()) for name in existing})
         wanted = [
             NewTopic(
                 name=name,
@@ -213,19 +217,6 @@ def _set_on_topic(version: int, source: int | bool) -> bool:
 
 class TopicLayoutError(RuntimeError):
     """An existing topic the pipeline cannot run on: it is the broker's to mend, not a worker's to work around."""
-
-
-async def check_partitions(settings: Settings) -> None:
-    """Check the existing topics' partition counts against the settings (``check_layout``), as the broker lists them."""
-    client = AIOKafkaClient(
-        bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin", **client_options(settings)
-    )
-    await client.bootstrap()
-    try:
-        metadata = await client.fetch_all_metadata()
-    finally:
-        await client.close()
-    check_layout(settings, {name: len(metadata.partitions_for_topic(name) or ()) for name in metadata.topics()})
 
 
 def check_layout(settings: Settings, partitions: dict[str, int]) -> None:
