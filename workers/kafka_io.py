@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, KafkaError, for_code
 
 from workers.deadletters import ReplayFilter, original_bytes
+from workers.intake import derive_id
 from workers.layouts import OffsetsRefused, offsets_to_copy
 from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.records import DeadLetter
@@ -45,13 +46,21 @@ def require_topic(topic: str, existing: Collection[str]) -> None:
 
 
 def message_key(line: bytes) -> bytes | None:
-    """The record's id as the message key, when the line is a JSON object with one."""
+    """The record's id as the message key, when the line is a JSON object: its own id, else the id the clean stage
+    derives from its url or page, so that two versions of one url land on one partition, in the order sent."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
-    article_id = record.get("id") if isinstance(record, dict) else None
-    return article_id.encode() if isinstance(article_id, str) else None
+    if not isinstance(record, dict):
+        return None
+    article_id = record.get("id")
+    if isinstance(article_id, str):
+        return article_id.encode()
+    try:
+        return derive_id(record).encode()
+    except (AttributeError, TypeError):  # a url or page that is not a string: the clean stage rejects the record
+        return None
 
 
 def _producer(settings: Settings) -> AIOKafkaProducer:

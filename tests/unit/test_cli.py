@@ -18,9 +18,10 @@ from tests.conftest import ROOT, SEEDS, seed_lines
 from tests.ports import free_port
 from tests.unit.test_docs import DOCS, examples
 from workers.cli import TOPICS_NAMED, _unknown_topic, main
-from workers.kafka_io import UnknownTopic
+from workers.intake import read_raw
+from workers.kafka_io import UnknownTopic, message_key
 from workers.nlp import ModelUnavailable, require_installed
-from workers.records import ErrorCode
+from workers.records import ErrorCode, Rejected
 from workers.settings import STAGES, Settings, get_settings
 from workers.summary import KINDS, Kind, summarise
 
@@ -91,6 +92,22 @@ def _pages(line: bytes) -> list[tuple[str, str]]:
     except json.JSONDecodeError:
         return []
     return [(kind, record[kind]) for kind in ("html", "text", "body") if kind in record]
+
+
+def test_produce_keys_a_record_by_the_id_the_pipeline_gives_it() -> None:
+    """A record without an id is keyed by the id the clean stage derives (two versions of one url on one partition,
+    in the order sent); a record that is not a JSON object has no key."""
+    for line in seed_lines():
+        try:
+            expected = read_raw(line, 1 << 30)["id"].encode()
+        except Rejected:  # the seed's lines the clean stage rejects
+            expected = None
+        if expected is not None:
+            assert message_key(line) == expected
+    first, second = b'{"url": "https://a.example/1", "text": "one"}', b'{"url": "https://a.example/1", "text": "two"}'
+    assert message_key(first) == message_key(second) is not None
+    assert message_key(b'{"url": 7, "text": "x"}') is None
+    assert message_key(b"[1, 2]") is None and message_key(b"not json") is None
 
 
 def test_a_dead_letter_of_an_unreadable_record_has_no_id() -> None:
