@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from workers import codec
 from workers.clean import CleanOptions, clean_article, warm_up
+from workers.deadletters import letter_key
 from workers.dedup import (
     Article,
     Decision,
@@ -73,10 +74,13 @@ MADE_ON_THE_LOOP: frozenset[Destination] = frozenset(("state", "cluster_state", 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One input message of a stage and where it was read."""
+    """One input message of a stage and where it was read; ``null`` when its value was null (the payload is then
+    empty), ``replay_of`` the place of the dead letter it replays (``workers.deadletters.replay_of``)."""
 
     payload: bytes
     origin: Origin
+    null: bool = False
+    replay_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +105,8 @@ def now_iso() -> str:
 def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str | None) -> Output:
     """The dead-letter output for a message a stage could not process, sized for the dead-letter topic: the whole
     message when it fits (any message of up to ``TOPIC_MAX_MESSAGE_BYTES`` does), else its prefix (see
-    ``truncated``)."""
+    ``truncated``). It says so when the message's value was null and when it replays an earlier letter, so that
+    ``enrich replay`` sends a null value again, and leaves this letter by default."""
     payload, encoding = codec.payload_text(message.payload)
     record = DeadLetter(
         schema_version=SCHEMA_VERSION,
@@ -114,15 +119,20 @@ def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str
         origin=message.origin,
         failed_at=now_iso(),
     )
+    if message.null:
+        record["payload_null"] = True
+    if message.replay_of:
+        record["replay_of"] = message.replay_of
     # Measured only past a topic's cap: any message up to it has a whole letter under the cap (workers/limits.py).
     if len(message.payload) > TOPIC_MAX_MESSAGE_BYTES and len(codec.dumps(record)) > DEADLETTER_RECORD_BYTES:
         record = truncated(record, message.payload)
-    return Output("deadletter", record["id"] or f"{message.origin['topic']}:{message.origin['offset']}", record)
+    return Output("deadletter", letter_key(record), record)
 
 
 def letter_id(article_id: object) -> str | None:
     """The id a dead letter keeps and is keyed by: only one the schema could take, as a huge or misshapen id (which
-    is why a record is refused) could push the letter past its topic's cap; without it the key is topic:offset."""
+    is why a record is refused) could push the letter past its topic's cap; without it the key is the message's
+    place, topic:partition:offset."""
     return article_id if isinstance(article_id, str) and len(article_id) <= codec.max_id_chars() else None
 
 

@@ -208,9 +208,30 @@ def test_replay_refuses_a_time_range_that_ends_before_it_starts() -> None:
     result = run(["replay", "--since", "2026-12-06", "--until", "2026-12-05"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1")
     assert result.exit_code == 2
     assert refused(result) == (
-        "Error: Invalid value for '--until': 2026-12-05 00:00:00 is not after --since 2026-12-06 00:00:00: "
+        "Error: Invalid value for '--until': 2026-12-05T00:00:00+00:00 is not after --since 2026-12-06T00:00:00+00:00: "
         "no dead letter failed between"
     )
+
+
+@pytest.mark.parametrize(
+    "since",
+    ["2026-12-06T17:07:29.083Z", "2026-12-06T19:07:29.083+02:00", "2026-12-06 17:07", "2026-12-06T17:07:29"],
+)
+def test_replay_takes_a_time_as_failed_at_writes_it(since: str) -> None:
+    """review57: a failed_at copied from a dead letter (``Z``, milliseconds) was refused; a time without a zone is
+    UTC, one with an offset is taken at its UTC instant (the range is checked in UTC: 17:07:29.083 is not after it)."""
+    result = run(["replay", "--since", since, "--dry-run"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1")
+    assert refused(result).startswith("Error: cannot connect to Kafka at 127.0.0.1:1"), result.output
+    swapped = run(
+        ["replay", "--since", since, "--until", "2026-12-06T17:07:00Z"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1"
+    )
+    assert refused(swapped).startswith("Error: Invalid value for '--until': 2026-12-06T17:07:00+00:00 is not after")
+
+
+def test_replay_refuses_a_time_it_cannot_read() -> None:
+    result = run(["replay", "--since", "yesterday", "--dry-run"])
+    assert result.exit_code == 2
+    assert refused(result).startswith("Error: Invalid value for '--since': 'yesterday' is not an ISO 8601 time")
 
 
 def test_an_out_dir_that_cannot_be_made_is_one_line_before_the_models_load(tmp_path: Path) -> None:
