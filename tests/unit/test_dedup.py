@@ -285,6 +285,21 @@ def test_a_copy_sent_again_with_other_content_stays_in_its_story() -> None:
     assert paragraph_counts(rebuilt) == paragraph_counts(index)
 
 
+def test_the_story_of_an_updated_copy_is_still_found_through_its_chains() -> None:
+    """An updated copy's old row leaves the chains of its buckets (spliced out: a link to it set to its own link on):
+    evicted in place, it cleared the buckets' heads it held, and its slot, taken by the next article, ended the
+    walks through it, so a later copy of the story found none of its older rows (a first copy: measured before
+    the splice). Both places: the copy in the middle of the chains, then the copy at their head."""
+    index, story = DedupIndex(OPTIONS), text_of(STORY)
+    for article_id, text in [("wire", story), ("a", story), ("b", story), ("a", seed_text()), ("b", seed_text())]:
+        decide(index, article_id, text)
+    late = decide(index, "late", story)
+    assert (late.kind, late.canonical_id) == ("exact", "wire")
+    store = index._store
+    _, found = store.earlier(np.array([store.slot_of["late"]]))
+    assert store.slot_of["wire"] in found.tolist()
+
+
 def paragraph_counts(index: DedupIndex) -> dict[str, list[int]]:
     """By id held, how many articles the index counts as holding each of its end paragraphs."""
     store = index._store

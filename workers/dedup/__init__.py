@@ -262,6 +262,7 @@ class DedupIndex:
         similarity = float(store.similarities[old[0]])
         sketches = self._sketches([article])  # before the old row goes: a sketch that cannot be read leaves it
         self._count_paragraphs(old, step=-1)
+        store.splice(int(old[0]))  # the story's older rows behind it stay found
         store.evict(old)
         slots = self._append([article], sketches)
         store.set_decision(int(slots[0]), *decision, similarity)
