@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -259,9 +259,8 @@ class DedupStage(BatchedStage):
 
     def _decide_all(self, articles: list[CleanArticle]) -> list[list[Output]]:
         decided = self.index.decide_many([self._input(article) for article in articles])
-        return self._with_forgotten(
-            [self._outputs(article, *result) for article, result in zip(articles, decided, strict=True)]
-        )
+        outputs = [self._outputs(article, *result) for article, result in zip(articles, decided, strict=True)]
+        return self._with_forgotten(_in_live_clusters(outputs))
 
     def _with_forgotten(self, outputs: list[list[Output]]) -> list[list[Output]]:
         """The deletes of what the index forgot deciding these articles, around their outputs. The entries' deletes
@@ -323,10 +322,13 @@ class DedupStage(BatchedStage):
             return None
 
     def _outputs(self, article: CleanArticle, decision: Decision, entry: IndexEntry) -> list[Output]:
-        """What the decision publishes and persists (the index's deletes: ``_with_forgotten``)."""
+        """What the decision publishes and persists (the index's deletes: ``_with_forgotten``). A replayed article
+        goes to the cluster record that lists it now: its own cluster's state is gone once merged, and a record
+        grown from none would publish it live again, as itself alone."""
+        home = decision.merged_into or decision.cluster_id
         outputs = [
-            *(Output("cluster_merges", merged, decision.cluster_id) for merged in decision.merged),
-            Output("clusters", decision.cluster_id, cluster_member(article, decision)),
+            *(Output("cluster_merges", merged, home) for merged in decision.merged),
+            Output("clusters", home, cluster_member(article, decision)),
             Output("state", article["id"], entry),
         ]
         fields = dict(article)  # a copy: the record stays whole for a retry
@@ -344,6 +346,28 @@ class DedupStage(BatchedStage):
             merged=list(decision.merged),
         )
         return [Output("duplicates", article["id"], duplicate), *outputs]
+
+
+def _in_live_clusters(outputs: list[list[Output]]) -> list[list[Output]]:
+    """A batch's outputs, each cluster output's key (and each replayed merge's target) followed through the merges
+    made by the records ahead of it: a replayed article's decision names the cluster its own lived in before the
+    batch (``Decision.merged_into``), and a copy ahead of it in the batch can have merged that one since. A new
+    decision's cluster is followed through none: a cluster is merged by a copy decided after those that joined it."""
+    moved: dict[str, str] = {}  # cluster merged by a record of the batch -> the one it went into
+
+    def live(cluster_id: str) -> str:
+        while cluster_id in moved:
+            cluster_id = moved[cluster_id]
+        return cluster_id
+
+    for group in outputs:
+        for n, output in enumerate(group):
+            if output.destination == "clusters" and output.key in moved:
+                group[n] = replace(output, key=live(output.key))
+            elif output.destination == "cluster_merges" and (into := live(output.record)) != output.key:
+                group[n] = replace(output, record=into)
+                moved[output.key] = into
+    return outputs
 
 
 def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:

@@ -162,8 +162,15 @@ def read_topic(
     settings: Settings, topic: str, expected: int, timeout: float, grace: float = 2.0
 ) -> list[dict[str, Any]]:
     """Records on ``topic`` from its start: wait up to ``timeout`` for ``expected``, then ``grace`` for extras."""
+    return [value for _, value in read_keyed(settings, topic, expected, timeout, grace)]
 
-    async def run() -> list[dict[str, Any]]:
+
+def read_keyed(
+    settings: Settings, topic: str, expected: int, timeout: float, grace: float = 2.0
+) -> list[tuple[bytes | None, Any]]:
+    """The keys and values (JSON read; None for a delete) of the records on ``topic``, as ``read_topic`` waits."""
+
+    async def run() -> list[tuple[bytes | None, Any]]:
         consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=settings.bootstrap_servers,
@@ -173,12 +180,12 @@ def read_topic(
             **client_options(settings),
         )
         await consumer.start()
-        records: list[dict[str, Any]] = []
+        records: list[tuple[bytes | None, Any]] = []
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
                 batch = await consumer.getmany(timeout_ms=500)
-                records += [orjson.loads(r.value) for rs in batch.values() for r in rs]
+                records += [(r.key, r.value and orjson.loads(r.value)) for rs in batch.values() for r in rs]
                 if len(records) >= expected:
                     deadline = min(deadline, time.monotonic() + grace)
         finally:

@@ -18,6 +18,7 @@ import spacy
 
 from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
+from tests.unit.test_dedup import merge_scenario
 from workers import codec
 from workers.agents import message_of, process_counted
 from workers.clean.normalize import content_hash
@@ -168,7 +169,7 @@ def test_a_clean_record_claiming_a_time_in_the_future_moves_no_article_out_of_th
     assert (duplicate.destination, duplicate.record["canonical_id"]) == ("duplicates", "r0")
     assert [o.key for batch in outputs for o in batch if o.record is None] == []  # no entry's delete
     assert [r.article_id for r in caplog.records] == ["r1"]
-    assert stage.index.decide("r1", "", "", 0.0)[1]["event_time"] == 1_700_000_000 + 86_400
+    assert stage.index.decide("r1", records[1]["content_hash"], "", 0.0)[1]["event_time"] == 1_700_000_000 + 86_400
 
 
 def test_the_clean_stage_sketches_for_dedup_and_dedup_takes_the_sketch_off(settings: Settings) -> None:
@@ -180,7 +181,9 @@ def test_the_clean_stage_sketches_for_dedup_and_dedup_takes_the_sketch_off(setti
     [[unique, *_]] = DedupStage(settings, index).process([message(codec.dumps(cleaned.record))])
     assert "sketch" not in unique.record
     codec.check("unique", unique.record)
-    saved = index.decide(SEED_PAGE_ID, "", "", 0.0)[1]["sketch"]  # an id seen before: its entry, as decided
+    saved = index.decide(SEED_PAGE_ID, cleaned.record["content_hash"], "", 0.0)[1][
+        "sketch"
+    ]  # an id seen before: its entry, as decided
     assert (
         saved
         == sketch["data"]
@@ -198,7 +201,11 @@ def test_a_sketch_made_with_other_settings_is_not_used(settings: Settings) -> No
     record["sketch"]["data"] = foreign.to_text()
     index = DedupIndex(dedup_options(settings))
     DedupStage(settings, index).process([message(codec.dumps(record))])
-    assert index.decide(SEED_PAGE_ID, "", "", 0.0)[1]["sketch"] == cleaned.record["sketch"]["data"] != foreign.to_text()
+    assert (
+        index.decide(SEED_PAGE_ID, cleaned.record["content_hash"], "", 0.0)[1]["sketch"]
+        == cleaned.record["sketch"]["data"]
+        != foreign.to_text()
+    )
 
 
 def test_dedup_stage_dead_letters_records_that_break_its_schema(settings: Settings) -> None:
@@ -402,6 +409,30 @@ def test_a_merged_cluster_hands_its_members_to_the_older_one_once() -> None:
     grown, _ = grow_cluster(folded, "cl-a", {**member, "id": "c", "match": "near"})
     assert (grown["merged"], [m["id"] for m in grown["members"]]) == (["cl-b"], ["a", "b", "c"])
     assert merge_clusters(grown, None, "cl-b") == (grown, None)  # a replayed merge: the younger's record is gone
+
+
+def test_a_replayed_member_of_a_merged_cluster_goes_to_the_cluster_it_lives_in(settings: Settings) -> None:
+    """A member re-sent once its cluster was merged (review57 finding 1) goes to the cluster record that lists it:
+    alone, or behind the copy that merges its cluster in the same batch. Before, it went to its own cluster, whose
+    state the merge had deleted, and the agent published that cluster live again, as the member alone."""
+    raws = [
+        codec.dumps(
+            {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
+        )
+        for article_id, text in merge_scenario()
+    ]
+    first, second, whole = (output.record for [output] in CleanStage(settings).process([message(r) for r in raws]))
+    stage = DedupStage(settings)
+    for article in (first, second, whole):
+        stage.process([message(codec.dumps(article))])
+    [alone] = stage.process([message(codec.dumps(second))])
+    batched = DedupStage(settings)
+    batched.process([message(codec.dumps(article)) for article in (first, second)])
+    _, behind = batched.process([message(codec.dumps(article)) for article in (whole, second)])
+    for outputs in (alone, behind):
+        to_clusters = [(o.destination, o.key) for o in outputs if o.destination in ("clusters", "cluster_merges")]
+        assert to_clusters == [("clusters", "cl-first")]
+        assert (outputs[0].destination, outputs[0].record["cluster_id"]) == ("unique", "cl-second")  # as published
 
 
 def reuters_body_record(record_id: str, chars: int) -> bytes:
