@@ -15,6 +15,7 @@ canonical one of the story): the decision names the clusters merged, and later c
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import re
@@ -34,6 +35,7 @@ from workers.dedup.sketch import (
     Sketcher,
     Sketches,
     any_across,
+    distinct,
     fact_match,
     gather,
     sum_across,
@@ -538,7 +540,9 @@ class DedupIndex:
             my_sizes[near],
             floor[near],
         )
-        theirs, ours = self._boilerplate(rows), self._boilerplate(mine)
+        # The new articles' once each: a batch's few hundred are the new side of thousands of pairs (random reads).
+        batch = distinct(mine)
+        theirs, ours = self._boilerplate(rows), self._boilerplate(batch)[np.searchsorted(batch, mine)]
         their_words = sum_across(np.where(theirs, gather(store.edge_words, rows), 0))
         our_words = sum_across(np.where(ours, gather(store.edge_words, mine), 0))
         # The boilerplate paragraphs both hold, compared only for the pairs where both hold some: the others hold
@@ -615,8 +619,8 @@ class DedupIndex:
             joins |= clusters.get(row, set())  # a candidate of the batch: the clusters it may join
         wanted: list[tuple[int, int]] = []  # (the article's slot, the anchor's row)
         for n in np.unique(owners[likely]).tolist():
-            candidates = set(pairs.rows[bounds[n] : bounds[n + 1]].tolist())
-            anchors = self._anchors(clusters[slots[n]], slots[n], float(horizons[n])) - candidates
+            anchors = self._anchors(clusters[slots[n]], slots[n], float(horizons[n]))
+            anchors.difference_update(pairs.rows[bounds[n] : bounds[n + 1]].tolist())  # no set of every candidate
             wanted += [(slots[n], anchor) for anchor in anchors]
         if not wanted:
             return {}
@@ -698,9 +702,10 @@ class DedupIndex:
             return None
         probabilities = self._scored(slot, pairs, [i for i, _ in scored]).tolist()
         if max(probabilities) >= 0.5:  # the candidates' scores, read by every cluster's second witness
-            known = dict(zip(rows, pairs.probability.tolist(), strict=True))
+            scored_rows = np.flatnonzero(pairs.probability > 0)  # the few the model scored, of dozens of candidates
+            positive = dict(zip(pairs.rows[scored_rows].tolist(), pairs.probability[scored_rows].tolist(), strict=True))
             probabilities = [
-                self._anchored(slot, known, cluster, p, horizon, witnesses) if p >= 0.5 else p
+                self._anchored(slot, (rows, positive), cluster, p, horizon, witnesses) if p >= 0.5 else p
                 for p, (_, cluster) in zip(probabilities, scored, strict=True)
             ]
         p_best, best, cluster = max(zip(probabilities, (i for i, _ in scored), (c for _, c in scored), strict=True))
@@ -719,7 +724,7 @@ class DedupIndex:
     def _anchored(
         self,
         slot: int,
-        candidates: dict[int, float],
+        candidates: tuple[list[int], dict[int, float]],
         cluster: str,
         probability: float,
         horizon: float,
@@ -730,15 +735,18 @@ class DedupIndex:
         merged into it, still in the window) or another of its members, or when the candidate is an anchor itself;
         else the best of the others, so that A like B and B like C does not join C to A's story on B's word alone.
         A cluster none of whose anchors is left in the window is judged on its candidate alone. ``candidates``: the
-        probability of each candidate row; ``witnesses``: anchors scored already (``_anchor_scores``), the others are
-        scored here."""
-        canonical = self._store.canonical
+        candidate rows, ascending, and the probability of those scored (the others' is 0); ``witnesses``: anchors
+        scored already (``_anchor_scores``), the others are scored here."""
+        canonical, (rows, positive) = self._store.canonical, candidates
         anchors = self._anchors({cluster}, slot, horizon)
         if not anchors:
             return probability
-        known = {
-            a: candidates[a] if a in candidates else witnesses[a] for a in anchors if a in candidates or a in witnesses
-        }
+        known = {}
+        for a in anchors:  # a candidate's probability (a lookup in the few scored: not a dict of every candidate)
+            if (at := bisect.bisect_left(rows, a)) < len(rows) and rows[at] == a:
+                known[a] = positive.get(a, 0.0)
+            elif a in witnesses:
+                known[a] = witnesses[a]
         unknown = np.array([a for a in anchors if a not in known], dtype=np.intp)
         if len(unknown):
             scores = self._pairs(unknown, np.full(len(unknown), slot)).probability
@@ -746,11 +754,7 @@ class DedupIndex:
         anchor = max(known.values())
         # Members not scored (probability 0, most candidates) are left out: only a second best above 0 counts.
         members = sorted(
-            (
-                p
-                for row, p in candidates.items()
-                if p > 0 and row not in anchors and self._root(canonical[row]) == cluster
-            ),
+            (p for row, p in positive.items() if row not in anchors and self._root(canonical[row]) == cluster),
             reverse=True,
         )
         second = members[1] if len(members) > 1 else 0.0
@@ -840,7 +844,9 @@ class DedupIndex:
         rows = np.array(slots, dtype=np.intp)
         ids = [store.ids[slot] for slot in slots]
         unknown = [n for n, article_id in enumerate(ids) if article_id not in texts]
-        texts = {**texts, **dict(zip([ids[n] for n in unknown], store.sketches_at(rows[unknown]).texts(), strict=True))}
+        if unknown:  # a batch of records brings every text form: encoding none costs a dozen numpy calls all the same
+            encoded = store.sketches_at(rows[unknown]).texts()
+            texts = {**texts, **dict(zip([ids[n] for n in unknown], encoded, strict=True))}
         results = []
         for slot, article_id, kind, similarity, content_hash, at, seq in zip(
             slots,
@@ -937,7 +943,7 @@ def _take(evidence: Evidence, where: np.ndarray) -> Evidence:
 class CandidatePairs:
     """An article's candidate rows and what the batch computed of each pair."""
 
-    rows: np.ndarray
+    rows: np.ndarray  # ascending, as ``Store.earlier`` finds them (``_anchored`` looks a row up by bisection)
     exact: np.ndarray  # the content hashes are equal
     containment: np.ndarray
     eligible: np.ndarray  # scored: the containment is ``CANDIDATE_CONTAINMENT`` or more, or the figure keys meet
