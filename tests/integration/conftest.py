@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
@@ -162,8 +162,15 @@ def read_topic(
     settings: Settings, topic: str, expected: int, timeout: float, grace: float = 2.0
 ) -> list[dict[str, Any]]:
     """Records on ``topic`` from its start: wait up to ``timeout`` for ``expected``, then ``grace`` for extras."""
+    return [orjson.loads(message.value) for message in read_messages(settings, topic, expected, timeout, grace)]
 
-    async def run() -> list[dict[str, Any]]:
+
+def read_messages(
+    settings: Settings, topic: str, expected: int, timeout: float, grace: float = 2.0
+) -> list[ConsumerRecord]:
+    """``read_topic``'s messages as the broker gives them: key, value and headers."""
+
+    async def run() -> list[ConsumerRecord]:
         consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=settings.bootstrap_servers,
@@ -173,12 +180,12 @@ def read_topic(
             **client_options(settings),
         )
         await consumer.start()
-        records: list[dict[str, Any]] = []
+        records: list[ConsumerRecord] = []
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
                 batch = await consumer.getmany(timeout_ms=500)
-                records += [orjson.loads(r.value) for rs in batch.values() for r in rs]
+                records += [r for rs in batch.values() for r in rs]
                 if len(records) >= expected:
                     deadline = min(deadline, time.monotonic() + grace)
         finally:
