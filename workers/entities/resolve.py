@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from workers.records import Entity, Mention
 
-__all__ = ["Span", "is_abbreviation", "resolve_entities", "salience"]
+__all__ = ["Span", "is_abbreviation", "resolve_entities", "salience", "trimmed"]
 
 Span = tuple[int, int, str]  # start, end (exclusive) character offsets into the text, and the label
 
@@ -65,20 +65,25 @@ def resolve_entities(
 def _found(text: str, span: Span, variants: Mapping[str, str], in_title: bool = False) -> Found | None:
     """The mention of a span without symbols at its edges (``_is_edge``), a leading article or a trailing "'s", with
     its normalised name."""
-    start, end, label = span
+    start, end = trimmed(text, span[0], span[1])
+    surface = text[start:end]
+    if not surface.strip():
+        return None
+    return Found(start, end, surface, normalised(surface, variants), span[2], in_title)
+
+
+def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span ``text[start:end]`` without symbols at its edges (``_is_edge``), a leading article or a trailing
+    "'s": what a mention keeps of a tagger's span."""
     while start < end and _is_edge(text[start]):
         start += 1
     while end > start and _is_edge(text[end - 1]):
         end -= 1
-    surface = text[start:end]
-    if article := LEADING_ARTICLE.match(surface):
+    if article := LEADING_ARTICLE.match(text[start:end]):
         start += article.end()
     if possessive := TRAILING_POSSESSIVE.search(text, start, end):
         end = possessive.start()
-    surface = text[start:end]
-    if not surface.strip():
-        return None
-    return Found(start, end, surface, normalised(surface, variants), label, in_title)
+    return start, end
 
 
 def _is_edge(character: str) -> bool:
