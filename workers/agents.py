@@ -21,6 +21,7 @@ import faust
 from faust.types import EventT
 
 from workers import codec, metrics
+from workers.deadletters import replay_of
 from workers.monitor import LagMonitor
 from workers.pipeline import (
     FINAL,
@@ -92,9 +93,15 @@ def origin_of(event: EventT) -> Origin:
 
 def message_of(event: EventT) -> Message:
     """The stage's input for an event. A record with a null value (a tombstone, which Faust passes as None) is an
-    empty payload, so that it becomes an ordinary dead letter instead of breaking the dead-letter builder."""
+    empty payload marked null, so that it becomes an ordinary dead letter instead of breaking the dead-letter builder,
+    and a replay sends a null value again; a replay's header names the letter it replays."""
     value = event.value
-    return Message(b"" if value is None else value, origin_of(event))
+    return Message(
+        b"" if value is None else value,
+        origin_of(event),
+        null=value is None,
+        replay_of=replay_of(event.message.headers),
+    )
 
 
 class StageAgent:

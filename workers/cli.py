@@ -240,6 +240,23 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)
 
 
+class UtcTime(click.ParamType):
+    """A time as a dead letter's ``failed_at`` writes it (``2026-12-06T17:07:29.083Z``) or with another offset, or a
+    date and time without one (``2026-12-06``, ``2026-12-06T17:07``, ``2026-12-06 17:07:29``), taken as UTC."""
+
+    name = "time"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            moment = value
+        else:
+            try:
+                moment = datetime.fromisoformat(str(value))
+            except ValueError:
+                self.fail(f"{value!r} is not an ISO 8601 time (as 2026-12-06, 2026-12-06T17:07:29.083Z)", param, ctx)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 @main.command()
 @click.option(
     "--error",
@@ -251,26 +268,40 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
 @click.option(
     "--stage", "stages", type=click.Choice(STAGES), multiple=True, help="Only dead letters of this stage (repeatable)."
 )
-@click.option("--since", type=click.DateTime(), help="Only dead letters that failed at or after this UTC time.")
-@click.option("--until", type=click.DateTime(), help="Only dead letters that failed before this UTC time.")
+@click.option("--since", type=UtcTime(), help="Only dead letters that failed at or after this time (UTC if no zone).")
+@click.option("--until", type=UtcTime(), help="Only dead letters that failed before this time (UTC if no zone).")
+@click.option(
+    "--include-replays",
+    is_flag=True,
+    help="Also the letters of messages a replay sent that failed again (left by default: their first letter is there).",
+)
 @click.option("--dry-run", is_flag=True, help="Count what would be replayed; publish nothing.")
 def replay(
-    errors: tuple[str, ...], stages: tuple[str, ...], since: datetime | None, until: datetime | None, dry_run: bool
+    errors: tuple[str, ...],
+    stages: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    include_replays: bool,
+    dry_run: bool,
 ) -> None:
-    """Re-publish dead letters, after a fix, to the topic where each one failed (raw, for the clean stage)."""
+    """Re-publish dead letters, after a fix, to the topic where each one failed (raw, for the clean stage), each with
+    a header naming its letter, and each message once."""
     from workers.deadletters import ReplayFilter
     from workers.kafka_io import replay_deadletters
 
-    if since is not None and until is not None and _utc(since) >= _utc(until):
+    if since is not None and until is not None and since >= until:
         raise click.BadParameter(
-            f"{until} is not after --since {since}: no dead letter failed between", param_hint="'--until'"
+            f"{until.isoformat()} is not after --since {since.isoformat()}: no dead letter failed between",
+            param_hint="'--until'",
         )
-    wanted = ReplayFilter(errors=errors, stages=stages, since=_utc(since), until=_utc(until))
+    wanted = ReplayFilter(errors=errors, stages=stages, since=since, until=until, replays=include_replays)
     counts = asyncio.run(replay_deadletters(_read_settings(), wanted, dry_run))
     verb = "would replay" if dry_run else "replayed"
-    chosen = {k: v for k, v in counts.items() if k != "skipped"}
+    chosen = {k: v for k, v in counts.items() if not k.startswith("skipped")}
     sent = sum(v for k, v in chosen.items() if not k.endswith("_not_replayed"))
-    click.echo(f"{verb} {sent} ({chosen or 'none'}); skipped {counts['skipped']}", err=True)
+    replays = counts["skipped_replays"]
+    of_replays = f", {replays} of them letters of replays (--include-replays)" if replays else ""
+    click.echo(f"{verb} {sent} ({chosen or 'none'}); skipped {counts['skipped'] + replays}{of_replays}", err=True)
 
 
 @main.group()
@@ -295,10 +326,6 @@ def offsets_copy(from_stages: str, to_stages: str) -> None:
         raise click.ClickException(str(error)) from error
     for (topic, partition), offset in sorted(copied.items()):
         click.echo(f"{settings.consumer_group(new)} {topic}[{partition}]: {offset}")
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _build_info(settings: Settings) -> None:

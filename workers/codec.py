@@ -81,4 +81,11 @@ def check(name: SchemaName, record: Any) -> None:
         return
     error = min(checker.iter_errors(record), key=lambda e: [str(p) for p in e.instance_path])
     where = "/".join(str(p) for p in error.instance_path) or "(record)"
-    raise Rejected("schema_violation", f"{name} record invalid at {where}: {error.message[:300]}")
+    raise Rejected("schema_violation", f"{name} record invalid at {where}: {error.message[:300]}", given_id(record))
+
+
+def given_id(record: Any) -> str | None:
+    """The id a decoded record gives, when it is a string: a record a stage refuses is still named by it in its dead
+    letter (``workers.pipeline.letter_id`` keeps one the schema could take)."""
+    given = record.get("id") if isinstance(record, dict) else None
+    return given if isinstance(given, str) else None

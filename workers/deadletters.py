@@ -1,26 +1,54 @@
-"""Choosing dead letters to replay after a fix, and getting back the exact bytes that failed."""
+"""Dead letters' places, choosing those to replay after a fix, and getting back the exact message that failed."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Collection
-from dataclasses import dataclass
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from workers.records import DeadLetter
 
+# The header ``enrich replay`` sends each message with: the place (``coordinates``) of the letter it replays. A stage
+# that fails on the message again writes it into the new letter (``replay_of``), which the next replay leaves.
+REPLAY_HEADER = "enrich-replay-of"
+# What a header must look like to be copied into a letter: a Kafka topic name (at most 249 of these characters), a
+# partition and an offset. Anything else a producer sends under the name is no replay of ours, and could be any size.
+_COORDINATES = re.compile(r"[a-zA-Z0-9._-]{1,249}:[0-9]{1,10}:[0-9]{1,19}")
+
+
+def coordinates(topic: str, partition: int, offset: int) -> str:
+    """A message's place as one string, ``topic:partition:offset``: a dead letter's key when it has no id (an offset
+    alone names a message only within its partition), and the replay header's value."""
+    return f"{topic}:{partition}:{offset}"
+
+
+def replay_of(headers: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None) -> str | None:
+    """The place of the dead letter a message replays, from its ``REPLAY_HEADER``; None when it is no replay."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+    for name, value in pairs:
+        if name == REPLAY_HEADER and value is not None:
+            text = bytes(value).decode("utf-8", "replace")
+            return text if _COORDINATES.fullmatch(text) else None
+    return None
+
 
 @dataclass(frozen=True, slots=True)
 class ReplayFilter:
-    """Which dead letters to replay: by error code, stage and failure time (all optional)."""
+    """Which dead letters to replay: by error code, stage and failure time (all optional); the letters of replays
+    that failed again only when ``replays`` is set (their first letter is still there to replay)."""
 
     errors: Collection[str] = ()
     stages: Collection[str] = ()
     since: datetime | None = None
     until: datetime | None = None
+    replays: bool = False
 
     def wants(self, letter: DeadLetter) -> bool:
-        """True when ``letter`` matches every criterion given."""
+        """True when ``letter`` matches every criterion given, whatever it is the letter of."""
         failed_at = datetime.fromisoformat(letter["failed_at"])
         return (
             (not self.errors or letter["error"] in self.errors)
@@ -30,11 +58,71 @@ class ReplayFilter:
         )
 
 
-def original_bytes(letter: DeadLetter) -> bytes:
-    """The message the failing stage received, byte for byte; a truncated letter holds only its prefix (the whole
-    message stays at its origin, its size and sha256 in the letter)."""
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """One message to send again: where, with which key, and the header naming the letter it replays."""
+
+    topic: str
+    key: bytes
+    value: bytes | None  # None: a null value, as the message had
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass
+class ReplayRun:
+    """The choices of one ``enrich replay`` over the dead-letter topic, letter by letter, and what each letter read
+    came to (``counts``: ``skipped``, ``skipped_replays``, and ``<stage>:<error>`` with a ``:<why>_not_replayed``
+    suffix for a letter chosen but not sent). A message is sent once a run: letters of one failure, as a letter and
+    that of its replay, or of one message sent twice, hold the same bytes for the same stage."""
+
+    wanted: ReplayFilter
+    topics: Collection[str]  # the topics the broker has: sending to another would create it
+    counts: Counter[str] = field(default_factory=Counter)
+    sent: set[tuple[str, str]] = field(default_factory=set)  # (stage, sha256 of the message) of the run so far
+
+    def take(self, letter: DeadLetter, place: str) -> Replay | None:
+        """The message to send for the letter at ``place``, or None when it is left (and counted why)."""
+        if not self.wanted.wants(letter):
+            self.counts["skipped"] += 1
+            return None
+        if "replay_of" in letter and not self.wanted.replays:
+            self.counts["skipped_replays"] += 1
+            return None
+        held = self._held(letter)
+        self.counts[f"{letter['stage']}:{letter['error']}" + (f":{held}_not_replayed" if held else "")] += 1
+        if held:
+            return None
+        topic = letter["origin"]["topic"]
+        return Replay(topic, letter_key(letter).encode(), original_bytes(letter), [(REPLAY_HEADER, place.encode())])
+
+    def _held(self, letter: DeadLetter) -> str | None:
+        """Why the chosen ``letter`` is not sent, or None (then it is marked sent)."""
+        if letter.get("payload_truncated", False):
+            return "truncated"
+        if letter["origin"]["topic"] not in self.topics:
+            return "no_topic"
+        message = original_bytes(letter)
+        sent = (letter["stage"], "null" if message is None else hashlib.sha256(message).hexdigest())
+        if sent in self.sent:
+            return "repeat"
+        self.sent.add(sent)
+        return None
+
+
+def letter_key(letter: DeadLetter) -> str:
+    """A dead letter's key, and its replay's (a message with a null value must have one): its id, else its origin's
+    place."""
+    origin = letter["origin"]
+    return letter["id"] or coordinates(origin["topic"], origin["partition"], origin["offset"])
+
+
+def original_bytes(letter: DeadLetter) -> bytes | None:
+    """The message the failing stage received, byte for byte (None for a message with a null value); a truncated
+    letter holds only its prefix (the whole message stays at its origin, its size and sha256 in the letter)."""
     if letter.get("payload_truncated"):
         raise ValueError(f"dead letter of {letter['origin']} keeps only a prefix of the message")
+    if letter.get("payload_null"):
+        return None
     if letter["payload_encoding"] == "base64":
         return base64.b64decode(letter["payload"])
     return letter["payload"].encode("utf-8")

@@ -25,14 +25,10 @@ def read_raw(payload: bytes, max_bytes: int) -> RawArticle:
     record = codec.loads(payload)
     if not isinstance(record, dict):
         raise Rejected("schema_violation", f"raw record must be a JSON object, not {type(record).__name__}")
-    try:
-        if sum(kind in record for kind in INPUT_KINDS) != 1:
-            raise Rejected("schema_violation", "a raw record carries its page as exactly one of 'html', 'text', 'body'")
-        codec.check("raw", record)
-    except Rejected as rejected:
-        given = record.get("id")
-        rejected.article_id = given if isinstance(given, str) else None
-        raise
+    if sum(kind in record for kind in INPUT_KINDS) != 1:
+        page = "a raw record carries its page as exactly one of 'html', 'text', 'body'"
+        raise Rejected("schema_violation", page, codec.given_id(record))
+    codec.check("raw", record)
     raw = RawArticle(
         id=record.get("id") or derive_id(record),
         url=record.get("url"),

@@ -13,10 +13,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, KafkaError, for_code
 
-from workers.deadletters import ReplayFilter, original_bytes
+from workers.deadletters import ReplayFilter, ReplayRun, coordinates
+from workers.intake import derive_id
 from workers.layouts import OffsetsRefused, offsets_to_copy
 from workers.limits import CLIENT_MAX_MESSAGE_BYTES
-from workers.records import DeadLetter
 from workers.security import client_options
 from workers.settings import Settings, Stage
 from workers.topics import listed_topics
@@ -45,13 +45,21 @@ def require_topic(topic: str, existing: Collection[str]) -> None:
 
 
 def message_key(line: bytes) -> bytes | None:
-    """The record's id as the message key, when the line is a JSON object with one."""
+    """The record's id as the message key, when the line is a JSON object: its own id, else the id the clean stage
+    derives from its url or page, so that two versions of one url land on one partition, in the order sent."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
-    article_id = record.get("id") if isinstance(record, dict) else None
-    return article_id.encode() if isinstance(article_id, str) else None
+    if not isinstance(record, dict):
+        return None
+    article_id = record.get("id")
+    if isinstance(article_id, str):
+        return article_id.encode()
+    try:
+        return derive_id(record).encode()
+    except (AttributeError, TypeError):  # a url or page that is not a string: the clean stage rejects the record
+        return None
 
 
 def _producer(settings: Settings) -> AIOKafkaProducer:
@@ -117,7 +125,8 @@ async def tail_topic(
 
 
 async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: bool) -> Counter[str]:
-    """Re-publish the chosen dead letters to the topic each failed on (the raw topic for the clean stage).
+    """Re-publish the chosen dead letters to the topic each failed on (the raw topic for the clean stage), each with
+    the header naming its letter (``ReplayRun`` chooses, and counts what each letter came to).
 
     Reads the dead-letter topic from its start up to its end as of now, so the replay is bounded even while
     new dead letters arrive (including those of the replayed messages, if they fail again). Raises ``UnknownTopic``
@@ -125,25 +134,18 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
     (sending would create that topic anew, with the broker's defaults).
     """
     producer = _producer(settings)
-    counts: Counter[str] = Counter()
     try:
         await producer.start()
         existing = await listed_topics(producer.client)
         require_topic(settings.topic_deadletter, existing)
-        pending = []
+        run, pending = ReplayRun(wanted, existing), []
         async for record in read_to_end(settings, settings.topic_deadletter):
-            letter: DeadLetter = orjson.loads(record.value)
-            if not wanted.wants(letter):
-                counts["skipped"] += 1
-                continue
-            topic = letter["origin"]["topic"]
-            held = "truncated" if letter.get("payload_truncated", False) else None if topic in existing else "no_topic"
-            counts[f"{letter['stage']}:{letter['error']}" + (f":{held}_not_replayed" if held else "")] += 1
-            if not dry_run and not held:
-                key = letter["id"].encode() if letter["id"] else None
-                pending.append(await producer.send(topic, original_bytes(letter), key=key))
+            replay = run.take(orjson.loads(record.value), coordinates(record.topic, record.partition, record.offset))
+            if replay is not None and not dry_run:
+                sent = await producer.send(replay.topic, replay.value, key=replay.key, headers=replay.headers)
+                pending.append(sent)
         await asyncio.gather(*pending)
-        return counts
+        return run.counts
     finally:
         await producer.stop()
 

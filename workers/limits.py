@@ -16,8 +16,9 @@ TOPIC_RECORD_BYTES = TOPIC_MAX_MESSAGE_BYTES - RECORD_HEADROOM_BYTES
 # A dead letter's reason is cut to this many characters: an exception's message can be as long as its input.
 DEADLETTER_REASON_CHARS = 2000
 # Room for everything of a dead letter but its payload: the reason (each character 6 bytes at worst, as \u001f),
-# the id (512 characters, as much), the origin (a topic name of at most 249 characters), the fixed fields, the key
-# and the record batch's own header. About 17 KiB at worst; 64 KiB leaves room for a field added later.
+# the id (512 characters, as much), the origin and the replay_of place (a topic name of at most 249 characters each),
+# the fixed fields, the key and the record batch's own header. About 17 KiB at worst; 64 KiB leaves room for a field
+# added later.
 DEADLETTER_OVERHEAD_BYTES = 64 * 1024
 # The room a dead letter's payload has, its quotes aside: the largest message of the other topics as base64 (3 bytes
 # in 4 characters, padded to a multiple of 4, never escaped). A payload goes as text when that fits, else base64.

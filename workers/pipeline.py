@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any, Literal
 
 from workers import codec
 from workers.clean import CleanOptions, clean_article, warm_up
+from workers.deadletters import letter_key
 from workers.dedup import (
     Article,
     Decision,
@@ -87,10 +88,13 @@ PACKAGE_VERSION = version("news-enrich")
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One input message of a stage and where it was read."""
+    """One input message of a stage and where it was read; ``null`` when its value was null (the payload is then
+    empty), ``replay_of`` the place of the dead letter it replays (``workers.deadletters.replay_of``)."""
 
     payload: bytes
     origin: Origin
+    null: bool = False
+    replay_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +128,8 @@ def now_iso() -> str:
 def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str | None) -> Output:
     """The dead-letter output for a message a stage could not process, sized for the dead-letter topic: the whole
     message when it fits (any message of up to ``TOPIC_MAX_MESSAGE_BYTES`` does), else its prefix (see
-    ``truncated``)."""
+    ``truncated``). It says so when the message's value was null and when it replays an earlier letter, so that
+    ``enrich replay`` sends a null value again, and leaves this letter by default."""
     payload, encoding = codec.payload_text(message.payload)
     record = DeadLetter(
         schema_version=SCHEMA_VERSION,
@@ -137,15 +142,20 @@ def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str
         origin=message.origin,
         failed_at=now_iso(),
     )
+    if message.null:
+        record["payload_null"] = True
+    if message.replay_of:
+        record["replay_of"] = message.replay_of
     # Measured only past a topic's cap: any message up to it has a whole letter under the cap (workers/limits.py).
     if len(message.payload) > TOPIC_MAX_MESSAGE_BYTES and len(codec.dumps(record)) > DEADLETTER_RECORD_BYTES:
         record = truncated(record, message.payload)
-    return Output("deadletter", record["id"] or f"{message.origin['topic']}:{message.origin['offset']}", record)
+    return Output("deadletter", letter_key(record), record)
 
 
 def letter_id(article_id: object) -> str | None:
     """The id a dead letter keeps and is keyed by: only one the schema could take, as a huge or misshapen id (which
-    is why a record is refused) could push the letter past its topic's cap; without it the key is topic:offset."""
+    is why a record is refused) could push the letter past its topic's cap; without it the key is the message's
+    place, topic:partition:offset."""
     return article_id if isinstance(article_id, str) and len(article_id) <= codec.max_id_chars() else None
 
 
@@ -272,9 +282,8 @@ class DedupStage(BatchedStage):
 
     def _decide_all(self, articles: list[CleanArticle]) -> list[list[Output]]:
         decided = self.index.decide_many([self._input(article) for article in articles])
-        return self._with_forgotten(
-            [self._outputs(article, *result) for article, result in zip(articles, decided, strict=True)]
-        )
+        outputs = [self._outputs(article, *result) for article, result in zip(articles, decided, strict=True)]
+        return self._with_forgotten(_in_live_clusters(outputs))
 
     def _with_forgotten(self, outputs: list[list[Output]]) -> list[list[Output]]:
         """The deletes of what the index forgot deciding these articles, around their outputs. The entries' deletes
@@ -336,10 +345,13 @@ class DedupStage(BatchedStage):
             return None
 
     def _outputs(self, article: CleanArticle, decision: Decision, entry: IndexEntry) -> list[Output]:
-        """What the decision publishes and persists (the index's deletes: ``_with_forgotten``)."""
+        """What the decision publishes and persists (the index's deletes: ``_with_forgotten``). A replayed article
+        goes to the cluster record that lists it now: its own cluster's state is gone once merged, and a record
+        grown from none would publish it live again, as itself alone."""
+        home = decision.merged_into or decision.cluster_id
         outputs = [
-            *(Output("cluster_merges", merged, decision.cluster_id) for merged in decision.merged),
-            Output("clusters", decision.cluster_id, cluster_member(article, decision)),
+            *(Output("cluster_merges", merged, home) for merged in decision.merged),
+            Output("clusters", home, cluster_member(article, decision)),
             Output("state", article["id"], entry),
         ]
         fields = dict(article)  # a copy: the record stays whole for a retry
@@ -357,6 +369,28 @@ class DedupStage(BatchedStage):
             merged=list(decision.merged),
         )
         return [Output("duplicates", article["id"], duplicate), *outputs]
+
+
+def _in_live_clusters(outputs: list[list[Output]]) -> list[list[Output]]:
+    """A batch's outputs, each cluster output's key (and each replayed merge's target) followed through the merges
+    made by the records ahead of it: a replayed article's decision names the cluster its own lived in before the
+    batch (``Decision.merged_into``), and a copy ahead of it in the batch can have merged that one since. A new
+    decision's cluster is followed through none: a cluster is merged by a copy decided after those that joined it."""
+    moved: dict[str, str] = {}  # cluster merged by a record of the batch -> the one it went into
+
+    def live(cluster_id: str) -> str:
+        while cluster_id in moved:
+            cluster_id = moved[cluster_id]
+        return cluster_id
+
+    for group in outputs:
+        for n, output in enumerate(group):
+            if output.destination == "clusters" and output.key in moved:
+                group[n] = replace(output, key=live(output.key))
+            elif output.destination == "cluster_merges" and (into := live(output.record)) != output.key:
+                group[n] = replace(output, record=into)
+                moved[output.key] = into
+    return outputs
 
 
 def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:

@@ -195,3 +195,5 @@ class DeadLetter(TypedDict):
     payload_truncated: NotRequired[bool]
     payload_size: NotRequired[int]
     payload_sha256: NotRequired[str]
+    payload_null: NotRequired[bool]  # set when the message's value was null: payload is empty
+    replay_of: NotRequired[str]  # the place (topic:partition:offset) of the letter whose replay failed again here

@@ -162,7 +162,17 @@ def read_topic(
     settings: Settings, topic: str, expected: int, timeout: float, grace: float = 2.0
 ) -> list[dict[str, Any]]:
     """Records on ``topic`` from its start: wait up to ``timeout`` for ``expected``, then ``grace`` for extras."""
-    return [orjson.loads(message.value) for message in read_messages(settings, topic, expected, timeout, grace)]
+    return [value for _, value in read_keyed(settings, topic, expected, timeout, grace)]
+
+
+def read_keyed(
+    settings: Settings, topic: str, expected: int, timeout: float, grace: float = 2.0
+) -> list[tuple[bytes | None, Any]]:
+    """The keys and values (JSON read; None for a delete) of the records on ``topic``, as ``read_topic`` waits."""
+    return [
+        (message.key, message.value and orjson.loads(message.value))
+        for message in read_messages(settings, topic, expected, timeout, grace)
+    ]
 
 
 def read_messages(

@@ -11,11 +11,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.conftest import COPY_URL, SEED_PAGE_ID, seed_lines
-from tests.integration.conftest import free_port, read_topic
+from tests.integration.conftest import free_port, read_keyed, read_topic
 from tests.ports import wait_ready
 from tests.unit.test_dedup import merge_scenario
 from workers import codec
@@ -127,6 +128,41 @@ def test_a_copy_of_two_clusters_merges_them_on_the_clusters_topic(pipeline_setti
     assert last["cl-second"]["merged_into"] == "cl-first", worker.log.read_text()[-3000:]
     assert (last["cl-first"]["merged"], last["cl-first"]["merged_into"]) == (["cl-second"], None)
     assert [m["id"] for m in last["cl-first"]["members"]] == ["first", "second", "whole"]
+
+
+def test_a_member_of_a_merged_cluster_sent_again_leaves_the_clusters_as_merged(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    """The merge, then the younger cluster's first copy sent again, the same bytes (a re-scrape, a producer's retry:
+    review57 finding 1): the last record of each cluster stays as the merge left it, so each member is listed by
+    one live cluster, and the dedup-clusters table holds no record of the merged cluster. Before, the copy sent
+    again published the merged cluster live again with itself alone, and the table kept that record for good."""
+    settings = pipeline_settings
+    worker = start_worker(settings, STAGES)
+    raws = [
+        codec.dumps(
+            {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
+        )
+        for article_id, text in merge_scenario()
+    ]
+    for raw in raws:
+        produce_to(settings, 0, raw)
+    read_topic(settings, settings.topic_duplicates, 1, WAIT)
+    merged = {record["cluster_id"]: record for record in read_topic(settings, settings.topic_clusters, 4, 30)}
+    produce_to(settings, 0, raws[1])
+    unique = read_topic(settings, settings.topic_unique, 3, WAIT)
+    assert sorted(record["id"] for record in unique) == ["first", "second", "second"], worker.log.read_text()[-3000:]
+    records = read_topic(settings, settings.topic_clusters, 5, 30)
+    for record in records:
+        codec.check("cluster", record)
+    last = {record["cluster_id"]: record for record in records}
+    assert {key: (r["members"], r["merged"], r["merged_into"]) for key, r in last.items()} == {
+        key: (r["members"], r["merged"], r["merged_into"]) for key, r in merged.items()
+    }
+    live = [m["id"] for record in last.values() if record["merged_into"] is None for m in record["members"]]
+    assert sorted(live) == ["first", "second", "whole"]
+    changelog = read_keyed(settings, f"{settings.app_id}.dedup-clusters-changelog", 6, 30)
+    assert {orjson.loads(key): value is not None for key, value in changelog} == {"cl-first": True, "cl-second": False}
 
 
 def test_the_web_port_serves_the_probes_and_not_the_tables(pipeline_settings: Settings, start_worker) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 
+import orjson
+from aiokafka import AIOKafkaProducer
+
 from tests.conftest import ROOT, SEED_PAGE_ID, seed_lines
-from tests.integration.conftest import produce, read_topic
+from tests.integration.conftest import cli, produce, read_topic
+from workers.deadletters import coordinates
+from workers.kafka_io import read_to_end
 from workers.settings import Settings
 
 
@@ -34,3 +40,65 @@ def test_replay_oversized_articles_after_raising_the_limit(pipeline_settings: Se
     [enriched] = read_topic(pipeline_settings, pipeline_settings.topic_enriched, 1, 180)
     assert enriched["id"] == SEED_PAGE_ID
     assert len(read_topic(pipeline_settings, pipeline_settings.topic_deadletter, 3, 5)) == 2  # nothing new failed
+
+
+def test_replay_sends_each_message_once_names_its_letter_and_leaves_the_letters_of_replays(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    """review57: run after run a replay sent the messages of the letters the last one made too (5, 10, 20), nothing
+    tied a message to its letter, letters of two partitions shared a key, a letter of the dedup stage named no id, and
+    a null value came back as an empty one. Nothing is fixed here: every replayed message fails again."""
+    settings = pipeline_settings
+    raw, clean = settings.topic_raw, settings.topic_clean
+    start_worker(settings)
+    sent = [(raw, 0, None, b"[1, 2, 3]"), (raw, 1, None, b"{not json"), (raw, 0, b"tomb", None)]
+    asyncio.run(send(settings, [*sent, (clean, 0, b"bad-clean", b'{"id": "bad-clean", "source": "X"}')]))
+    read_topic(settings, settings.topic_deadletter, 4, 180)
+    letters = asyncio.run(dead_letters(settings))
+    assert sorted(key for key, _, _ in letters) == sorted([f"{raw}:0:0", f"{raw}:1:0", f"{raw}:0:1", "bad-clean"])
+    by_key = {key: letter for key, _, letter in letters}
+    assert (by_key["bad-clean"]["id"], by_key["bad-clean"]["stage"]) == ("bad-clean", "dedup")
+    assert by_key[f"{raw}:0:1"]["payload_null"] is True
+    first = {place for _, place, _ in letters}
+
+    assert "replayed 4 (" in replay(settings)
+    read_topic(settings, settings.topic_deadletter, 8, 180)
+    again = [letter for _, place, letter in asyncio.run(dead_letters(settings)) if place not in first]
+    assert sorted(letter["replay_of"] for letter in again) == sorted(first)  # each names the letter it replays
+    assert [letter["id"] for letter in again if letter.get("payload_null")] == [None]  # a null value, sent again
+
+    assert "replayed 4 (" in (output := replay(settings)) and "skipped 4, 4 of them letters of replays" in output
+    read_topic(settings, settings.topic_deadletter, 12, 180)
+    output = replay(settings, "--include-replays", "--dry-run")
+    assert "would replay 4 (" in output  # of 12 letters, the other 8 holding a message already chosen
+    assert "'clean:invalid_json:repeat_not_replayed': 4" in output
+    assert "'clean:schema_violation:repeat_not_replayed': 2" in output
+    assert "'dedup:schema_violation:repeat_not_replayed': 2" in output
+    since = min(letter["failed_at"] for _, _, letter in letters)  # as written, Z and all
+    assert "would replay 4 (" in replay(settings, "--since", since, "--dry-run")
+
+
+async def send(settings: Settings, messages: list[tuple[str, int, bytes | None, bytes | None]]) -> None:
+    """Publish (topic, partition, key, value) messages in order; a None value is a null one."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for topic, partition, key, value in messages:
+            await producer.send_and_wait(topic, value, key=key, partition=partition)
+    finally:
+        await producer.stop()
+
+
+async def dead_letters(settings: Settings) -> list[tuple[str, str, dict]]:
+    """Each dead letter's key, place (topic:partition:offset) and record."""
+    return [
+        (record.key.decode(), coordinates(record.topic, record.partition, record.offset), orjson.loads(record.value))
+        async for record in read_to_end(settings, settings.topic_deadletter)
+    ]
+
+
+def replay(settings: Settings, *options: str) -> str:
+    """Run ``enrich replay`` with these options; its summary line."""
+    done = cli(settings, "replay", *options)
+    assert done.returncode == 0, done.stderr
+    return done.stderr.decode()

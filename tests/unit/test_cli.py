@@ -18,9 +18,10 @@ from tests.conftest import ROOT, SEEDS, seed_lines
 from tests.ports import free_port
 from tests.unit.test_docs import DOCS, examples
 from workers.cli import TOPICS_NAMED, _unknown_topic, main
-from workers.kafka_io import UnknownTopic
+from workers.intake import read_raw
+from workers.kafka_io import UnknownTopic, message_key
 from workers.nlp import ModelUnavailable, require_installed
-from workers.records import ErrorCode
+from workers.records import ErrorCode, Rejected
 from workers.settings import STAGES, Settings, get_settings
 from workers.summary import KINDS, Kind, summarise
 
@@ -91,6 +92,22 @@ def _pages(line: bytes) -> list[tuple[str, str]]:
     except json.JSONDecodeError:
         return []
     return [(kind, record[kind]) for kind in ("html", "text", "body") if kind in record]
+
+
+def test_produce_keys_a_record_by_the_id_the_pipeline_gives_it() -> None:
+    """A record without an id is keyed by the id the clean stage derives (two versions of one url on one partition,
+    in the order sent); a record that is not a JSON object has no key."""
+    for line in seed_lines():
+        try:
+            expected = read_raw(line, 1 << 30)["id"].encode()
+        except Rejected:  # the seed's lines the clean stage rejects
+            expected = None
+        if expected is not None:
+            assert message_key(line) == expected
+    first, second = b'{"url": "https://a.example/1", "text": "one"}', b'{"url": "https://a.example/1", "text": "two"}'
+    assert message_key(first) == message_key(second) is not None
+    assert message_key(b'{"url": 7, "text": "x"}') is None
+    assert message_key(b"[1, 2]") is None and message_key(b"not json") is None
 
 
 def test_a_dead_letter_of_an_unreadable_record_has_no_id() -> None:
@@ -191,9 +208,30 @@ def test_replay_refuses_a_time_range_that_ends_before_it_starts() -> None:
     result = run(["replay", "--since", "2026-12-06", "--until", "2026-12-05"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1")
     assert result.exit_code == 2
     assert refused(result) == (
-        "Error: Invalid value for '--until': 2026-12-05 00:00:00 is not after --since 2026-12-06 00:00:00: "
+        "Error: Invalid value for '--until': 2026-12-05T00:00:00+00:00 is not after --since 2026-12-06T00:00:00+00:00: "
         "no dead letter failed between"
     )
+
+
+@pytest.mark.parametrize(
+    "since",
+    ["2026-12-06T17:07:29.083Z", "2026-12-06T19:07:29.083+02:00", "2026-12-06 17:07", "2026-12-06T17:07:29"],
+)
+def test_replay_takes_a_time_as_failed_at_writes_it(since: str) -> None:
+    """review57: a failed_at copied from a dead letter (``Z``, milliseconds) was refused; a time without a zone is
+    UTC, one with an offset is taken at its UTC instant (the range is checked in UTC: 17:07:29.083 is not after it)."""
+    result = run(["replay", "--since", since, "--dry-run"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1")
+    assert refused(result).startswith("Error: cannot connect to Kafka at 127.0.0.1:1"), result.output
+    swapped = run(
+        ["replay", "--since", since, "--until", "2026-12-06T17:07:00Z"], ENRICH_BOOTSTRAP_SERVERS="127.0.0.1:1"
+    )
+    assert refused(swapped).startswith("Error: Invalid value for '--until': 2026-12-06T17:07:00+00:00 is not after")
+
+
+def test_replay_refuses_a_time_it_cannot_read() -> None:
+    result = run(["replay", "--since", "yesterday", "--dry-run"])
+    assert result.exit_code == 2
+    assert refused(result).startswith("Error: Invalid value for '--since': 'yesterday' is not an ISO 8601 time")
 
 
 def test_an_out_dir_that_cannot_be_made_is_one_line_before_the_models_load(tmp_path: Path) -> None:

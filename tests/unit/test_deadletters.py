@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka.errors import (
@@ -19,7 +20,7 @@ from aiokafka.errors import (
 from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.unit.test_pipeline import message
 from workers import codec
-from workers.deadletters import ReplayFilter, original_bytes
+from workers.deadletters import REPLAY_HEADER, Replay, ReplayFilter, ReplayRun, original_bytes
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, DEADLETTER_REASON_CHARS, TOPIC_MAX_MESSAGE_BYTES
 from workers.pipeline import CleanStage, dead_letter
 from workers.records import Rejected
@@ -48,9 +49,12 @@ def test_filter_by_error_stage_and_time() -> None:
     assert not ReplayFilter(since=datetime(9999, 1, 1, tzinfo=UTC)).wants(oversized)
 
 
-def fitted_letter(payload: bytes, reason: str = "why", article_id: str | None = None) -> tuple[dict, int]:
+def fitted_letter(
+    payload: bytes, reason: str = "why", article_id: str | None = None, replay_of: str | None = None
+) -> tuple[dict, int]:
     """The dead letter of ``payload`` and the bytes it takes on the dead-letter topic's cap (key included)."""
-    output = dead_letter("clean", message(payload), Rejected("oversized", reason), article_id)
+    sent = dataclasses.replace(message(payload), replay_of=replay_of)
+    output = dead_letter("clean", sent, Rejected("oversized", reason), article_id)
     codec.check("deadletter", output.record)
     return output.record, len(codec.dumps(output.record)) + len(output.key.encode())
 
@@ -61,7 +65,8 @@ def fitted_letter(payload: bytes, reason: str = "why", article_id: str | None = 
 def test_any_message_a_topic_takes_has_a_whole_dead_letter_under_the_dead_letter_topic_cap(unit: bytes) -> None:
     payload = (unit * (TOPIC_MAX_MESSAGE_BYTES // len(unit) + 1))[:TOPIC_MAX_MESSAGE_BYTES]
     worst_id, worst_reason = "\x00" * 512, "\x1f" * 100_000  # both escaped as 6 bytes a character
-    record, size = fitted_letter(payload, worst_reason, worst_id)
+    worst_replay = f"{'t' * 249}:{2**31 - 1}:{2**63 - 1}"  # the longest topic name, partition and offset
+    record, size = fitted_letter(payload, worst_reason, worst_id, worst_replay)
     cap = int(topic_configs(Settings(), Settings().topic_deadletter)["max.message.bytes"])
     assert size <= cap - 1024  # room for the record batch's header
     assert "payload_truncated" not in record
@@ -97,13 +102,76 @@ def test_a_dead_letter_keeps_and_is_keyed_by_an_id_only_of_a_length_the_schema_t
     given: str, kept: str | None
 ) -> None:
     """A raw id the schema refuses for its length could push the letter past its topic's cap (as the key too): it
-    is dropped, and the letter is keyed by its topic and offset as an unreadable record's is."""
+    is dropped, and the letter is keyed by its topic, partition and offset as an unreadable record's is."""
     record = {**seed_record(SEED_PAGE_ID), "id": given, "source": ""}  # refused by the schema for its source too
     [[output]] = CleanStage(Settings(metrics_port=0)).process([message(json.dumps(record).encode(), offset=9)])
     codec.check("deadletter", output.record)
     assert (output.record["error"], output.record["id"]) == ("schema_violation", kept)
-    assert output.key == (kept or "articles.raw:9")
+    assert output.key == (kept or "articles.raw:1:9")
     assert codec.loads(original_bytes(output.record)) == record
+
+
+def replayed(place: str, payload: bytes, **changes: object) -> dict:
+    """A letter of the message at ``place`` (topic:partition:offset) whose replay failed again."""
+    return {**letter(payload), "replay_of": place, **changes}
+
+
+def test_a_replay_run_sends_each_message_once_and_leaves_the_letters_of_replays_by_default() -> None:
+    """review57: run after run, each replay sent the messages of the letters the last one made too (5, 10, 20)."""
+    first, second = letter(b"{not json"), {**letter(b"[1]", code="schema_violation"), "id": "x"}
+    truncated = {**letter(b"{"), "payload_truncated": True, "payload_size": 1, "payload_sha256": "0" * 64}
+    elsewhere = {**letter(b"{"), "origin": {**letter(b"{")["origin"], "topic": "articles.gone"}}
+    dedup = letter(b"{not json", stage="dedup")  # the same bytes failed at another stage: sent to its topic
+    again = [
+        replayed("articles.deadletter:0:0", b"{not json"),
+        replayed("articles.deadletter:1:0", b"[1]", error="schema_violation"),
+    ]
+    letters = [first, second, truncated, elsewhere, dedup, *again, letter(b"{not json")]  # the last: a resend
+    default, everything = (
+        ReplayRun(ReplayFilter(), {"articles.raw"}),
+        ReplayRun(ReplayFilter(replays=True), {"articles.raw"}),
+    )
+    for run in (default, everything):
+        sent = [run.take(dict(one), f"articles.deadletter:0:{i}") for i, one in enumerate(letters)]
+        assert sent[:2] == [
+            Replay("articles.raw", b"articles.raw:1:0", b"{not json", [(REPLAY_HEADER, b"articles.deadletter:0:0")]),
+            Replay("articles.raw", b"x", b"[1]", [(REPLAY_HEADER, b"articles.deadletter:0:1")]),
+        ]
+        assert sent[2:4] == [None, None] and sent[4] is not None and sent[5:] == [None, None, None]
+    assert default.counts == {
+        "clean:invalid_json": 1,
+        "clean:schema_violation": 1,
+        "clean:invalid_json:truncated_not_replayed": 1,
+        "clean:invalid_json:no_topic_not_replayed": 1,
+        "dedup:invalid_json": 1,
+        "skipped_replays": 2,
+        "clean:invalid_json:repeat_not_replayed": 1,
+    }
+    assert everything.counts["clean:invalid_json:repeat_not_replayed"] == 2
+    assert everything.counts["clean:schema_violation:repeat_not_replayed"] == 1
+    assert "skipped_replays" not in everything.counts
+    unwanted = ReplayRun(ReplayFilter(errors={"oversized"}), {"articles.raw"})
+    assert [unwanted.take(one, "articles.deadletter:0:0") for one in (first, again[0])] == [None, None]
+    assert unwanted.counts == {"skipped": 2}  # not wanted whatever it replays
+
+
+def test_a_letter_of_a_null_value_replays_a_null_value_not_an_empty_one() -> None:
+    """review57's nit: a tombstone's letter had an empty payload, which a replay sent as b""."""
+    null = {**letter(b""), "payload_null": True}
+    codec.check("deadletter", null)
+    run = ReplayRun(ReplayFilter(), {"articles.raw"})
+    assert run.take(null, "articles.deadletter:2:5") == Replay(
+        "articles.raw", b"articles.raw:1:0", None, [(REPLAY_HEADER, b"articles.deadletter:2:5")]
+    )
+    assert run.take(letter(b""), "articles.deadletter:2:6") is not None  # an empty message is another message
+
+
+def test_the_filter_takes_failed_at_as_written() -> None:
+    """review57: --since would not take a failed_at value as written; the CLI parses with the same reader."""
+    oversized = letter(b"x", code="oversized")
+    failed_at = datetime.fromisoformat(oversized["failed_at"])
+    assert oversized["failed_at"].endswith("Z") and failed_at.tzinfo is not None
+    assert ReplayFilter(since=failed_at, until=failed_at + timedelta(milliseconds=1)).wants(oversized)
 
 
 class RefusingAdmin:

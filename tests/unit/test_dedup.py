@@ -19,7 +19,7 @@ from workers.clean.normalize import content_hash
 from workers.dedup import Decision, DedupIndex, DedupOptions, IndexEntry, event_time
 from workers.dedup.boilerplate import ParagraphCounts
 from workers.dedup.decision import FEATURES, DecisionModel
-from workers.dedup.sketch import FACTS_KEPT, FIGURE_KEYS, Sketch, Sketcher, fact_match
+from workers.dedup.sketch import FACTS_KEPT, FIGURE_KEYS, Sketch, Sketcher, fact_match, gather
 from workers.dedup.store import MIN_CAPACITY
 from workers.records import Origin, RawArticle
 
@@ -248,6 +248,65 @@ def test_a_replayed_id_gets_its_first_decision_back() -> None:
     assert decide(index, "a", text).kind == "unique"
     assert index.decide("b", content_hash(text), text, 0.0) == (decide(index, "b", text), entry)
     assert len(index) == 2
+
+
+def test_an_id_sent_again_with_other_content_keeps_its_place_and_the_index_holds_the_new_text() -> None:
+    """A page updated at its URL (the same id, other text: review57 finding 4): the update keeps the decision, and a
+    later exact copy of the new text is its duplicate, in one batch as one at a time; the old text is gone. Before,
+    the index kept the old text and the copy was published as a first copy."""
+    old, new = text_of(STORY), seed_text()
+    articles = [("page", content_hash(old), old, 0.0, None), ("page", content_hash(new), new, 1.0, None)]
+    articles += [("copy", content_hash(new), new, 2.0, None), ("late", content_hash(old), old, 3.0, None)]
+    one_by_one = DedupIndex(OPTIONS)
+    results = [one_by_one.decide(*article) for article in articles]
+    assert DedupIndex(OPTIONS).decide_many(articles) == results
+    (first, _), (updated, entry), (copy, _), (late, _) = results
+    assert updated == first and (first.kind, first.cluster_id) == ("unique", "cl-page")
+    assert entry["content_hash"] == content_hash(new) and entry["sketch"] == Sketcher(128, 5).sketch(new).to_text()
+    assert (copy.kind, copy.canonical_id) == ("exact", "page")
+    assert (late.kind, late.cluster_id) == ("unique", "cl-late")  # the old text is no longer held
+    table = {article[0]: entry for article, (_, entry) in zip(articles, results, strict=True)}  # as persisted
+    restored = DedupIndex(OPTIONS)
+    restored.reset(list(table.items()))
+    assert decide(restored, "copy2", new, at=4.0).canonical_id == "page" and len(restored) == 4
+
+
+def test_a_copy_sent_again_with_other_content_stays_in_its_story() -> None:
+    """An update keeps the place its id was given, a copy's too (its cluster's record lists it); its row holds the
+    new text, which the new text's copies find, and the boilerplate counts follow it as a rebuilt index counts."""
+    index, entries = DedupIndex(OPTIONS), {}
+    for article_id, text in [("wire", text_of(STORY)), ("copy", text_of(STORY[:4])), ("copy", seed_text())]:
+        decision, entries[article_id] = index.decide(article_id, content_hash(text), text, 0.0)
+    assert (decision.kind, decision.canonical_id) == ("near", "wire")
+    copy, entries["seed-copy"] = index.decide("seed-copy", content_hash(seed_text()), seed_text(), 0.0)
+    assert (copy.kind, copy.canonical_id) == ("exact", "wire")  # a copy of the copy's new text: the story's
+    rebuilt = DedupIndex(OPTIONS)
+    rebuilt.reset(list(entries.items()))
+    assert paragraph_counts(rebuilt) == paragraph_counts(index)
+
+
+def test_the_story_of_an_updated_copy_is_still_found_through_its_chains() -> None:
+    """An updated copy's old row leaves the chains of its buckets (spliced out: a link to it set to its own link on):
+    evicted in place, it cleared the buckets' heads it held, and its slot, taken by the next article, ended the
+    walks through it, so a later copy of the story found none of its older rows (a first copy: measured before
+    the splice). Both places: the copy in the middle of the chains, then the copy at their head."""
+    index, story = DedupIndex(OPTIONS), text_of(STORY)
+    for article_id, text in [("wire", story), ("a", story), ("b", story), ("a", seed_text()), ("b", seed_text())]:
+        decide(index, article_id, text)
+    late = decide(index, "late", story)
+    assert (late.kind, late.canonical_id) == ("exact", "wire")
+    store = index._store
+    _, found = store.earlier(np.array([store.slot_of["late"]]))
+    assert store.slot_of["wire"] in found.tolist()
+
+
+def paragraph_counts(index: DedupIndex) -> dict[str, list[int]]:
+    """By id held, how many articles the index counts as holding each of its end paragraphs."""
+    store = index._store
+    return {
+        store.ids[slot]: index._paragraphs.count(gather(store.edges, np.array([slot])))[0].tolist()
+        for slot in store.live().tolist()
+    }
 
 
 def test_a_restored_index_still_catches_copies_and_keeps_decisions() -> None:

@@ -18,9 +18,11 @@ import spacy
 
 from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
+from tests.unit.test_dedup import merge_scenario
 from workers import codec
 from workers.agents import message_of, process_counted
 from workers.clean.normalize import content_hash
+from workers.deadletters import original_bytes
 from workers.dedup import DedupIndex, DedupOptions
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
 from workers.dedup.store import MIN_CAPACITY
@@ -72,7 +74,9 @@ def test_clean_stage_routes_articles_on_and_bad_input_to_dead_letters(settings: 
 
 
 def test_a_dead_letter_names_no_id_when_the_message_gives_none_and_is_keyed_by_its_origin(settings: Settings) -> None:
-    """docs/records.md: null when the message could not be read as a record with an id (none is derived then)."""
+    """docs/records.md: null when the message could not be read as a record with an id (none is derived then); the
+    key is then the message's topic, partition and offset: an offset alone names a message only in its partition
+    (review57: the letters of p0 o4 and p1 o4 were both keyed articles.raw:4, one overwriting the other in a store)."""
     unreadable = [b"\xff\xfe", b"{not json", b"x" * (settings.max_message_bytes + 1)]
     without_id = [json.dumps({"source": "Feed Export", "title": "A record without its page"}).encode()]
     with_id = [json.dumps({"id": "no-page-item", "source": "Feed Export"}).encode()]
@@ -80,12 +84,39 @@ def test_a_dead_letter_names_no_id_when_the_message_gives_none_and_is_keyed_by_i
     results = CleanStage(settings).process([message(payload, offset) for offset, payload in enumerate(payloads)])
     letters = [(o.key, o.record["id"], o.record["error"]) for [o] in results]
     assert letters == [
-        ("articles.raw:0", None, "invalid_encoding"),
-        ("articles.raw:1", None, "invalid_json"),
-        ("articles.raw:2", None, "oversized"),
-        ("articles.raw:3", None, "schema_violation"),
+        ("articles.raw:1:0", None, "invalid_encoding"),
+        ("articles.raw:1:1", None, "invalid_json"),
+        ("articles.raw:1:2", None, "oversized"),
+        ("articles.raw:1:3", None, "schema_violation"),
         ("no-page-item", "no-page-item", "schema_violation"),
     ]
+    elsewhere = Message(b"{not json", Origin(topic="articles.raw", partition=0, offset=1, timestamp_ms=None))
+    [[other]] = CleanStage(settings).process([elsewhere])
+    assert other.key == "articles.raw:0:1" != results[1][0].key
+
+
+@pytest.mark.parametrize("stage_name", ["dedup", "entities"])
+def test_a_record_of_an_internal_topic_its_stage_refuses_is_dead_lettered_under_the_id_it_gives(
+    settings: Settings, stage_name: str
+) -> None:
+    """As the clean stage names a raw record it refuses by its string id, the dedup and entities stages name a record
+    of theirs (review57: bad-clean and bad-unique were letters with id null); a letter's origin is where its stage read
+    the message, the raw message's origin being in the record itself."""
+    broken = Pipelines(lambda language: BrokenNlp(), ["en"], {"en": BrokenNlp()})  # never reached: nothing decodes
+    stage = DedupStage(settings) if stage_name == "dedup" else EntitiesStage(settings, broken)
+    topic = f"articles.{'clean' if stage_name == 'dedup' else 'unique'}"
+    raw_origin = {"topic": "articles.raw", "partition": 0, "offset": 7, "timestamp_ms": None}
+    records = [{"id": "bad-record", "source": "X", "origin": raw_origin}, {"id": 12345, "source": "X"}, ["bad-record"]]
+    place = Origin(topic=topic, partition=0, offset=9, timestamp_ms=None)
+    results = stage.process([Message(json.dumps(record).encode(), place) for record in records])
+    letters = [(o.key, o.record["id"], o.record["stage"], o.record["error"]) for [o] in results]
+    assert letters == [
+        ("bad-record", "bad-record", stage_name, "schema_violation"),
+        (f"{topic}:0:9", None, stage_name, "schema_violation"),
+        (f"{topic}:0:9", None, stage_name, "schema_violation"),
+    ]
+    assert results[0][0].record["origin"] == place
+    assert json.loads(results[0][0].record["payload"])["origin"] == raw_origin
 
 
 def test_undecodable_bytes_are_kept_as_base64(settings: Settings) -> None:
@@ -138,7 +169,7 @@ def test_a_clean_record_claiming_a_time_in_the_future_moves_no_article_out_of_th
     assert (duplicate.destination, duplicate.record["canonical_id"]) == ("duplicates", "r0")
     assert [o.key for batch in outputs for o in batch if o.record is None] == []  # no entry's delete
     assert [r.article_id for r in caplog.records] == ["r1"]
-    assert stage.index.decide("r1", "", "", 0.0)[1]["event_time"] == 1_700_000_000 + 86_400
+    assert stage.index.decide("r1", records[1]["content_hash"], "", 0.0)[1]["event_time"] == 1_700_000_000 + 86_400
 
 
 def test_the_clean_stage_sketches_for_dedup_and_dedup_takes_the_sketch_off(settings: Settings) -> None:
@@ -150,7 +181,9 @@ def test_the_clean_stage_sketches_for_dedup_and_dedup_takes_the_sketch_off(setti
     [[unique, *_]] = DedupStage(settings, index).process([message(codec.dumps(cleaned.record))])
     assert "sketch" not in unique.record
     codec.check("unique", unique.record)
-    saved = index.decide(SEED_PAGE_ID, "", "", 0.0)[1]["sketch"]  # an id seen before: its entry, as decided
+    saved = index.decide(SEED_PAGE_ID, cleaned.record["content_hash"], "", 0.0)[1][
+        "sketch"
+    ]  # an id seen before: its entry, as decided
     assert (
         saved
         == sketch["data"]
@@ -168,7 +201,11 @@ def test_a_sketch_made_with_other_settings_is_not_used(settings: Settings) -> No
     record["sketch"]["data"] = foreign.to_text()
     index = DedupIndex(dedup_options(settings))
     DedupStage(settings, index).process([message(codec.dumps(record))])
-    assert index.decide(SEED_PAGE_ID, "", "", 0.0)[1]["sketch"] == cleaned.record["sketch"]["data"] != foreign.to_text()
+    assert (
+        index.decide(SEED_PAGE_ID, cleaned.record["content_hash"], "", 0.0)[1]["sketch"]
+        == cleaned.record["sketch"]["data"]
+        != foreign.to_text()
+    )
 
 
 def test_dedup_stage_dead_letters_records_that_break_its_schema(settings: Settings) -> None:
@@ -257,7 +294,9 @@ def test_a_null_valued_record_becomes_one_dead_letter_at_every_stage(settings: S
             settings, Pipelines(lambda language: BrokenNlp(), ["en"], {"en": BrokenNlp()})
         ),
     }[stage_name]()
-    kafka_message = SimpleNamespace(topic="articles.raw", partition=2, offset=41, timestamp=1_700_000_000.0)
+    kafka_message = SimpleNamespace(
+        topic="articles.raw", partition=2, offset=41, timestamp=1_700_000_000.0, headers=[("other", b"x")]
+    )
     [[output]] = stage.process([message_of(SimpleNamespace(value=None, message=kafka_message))])
     codec.check("deadletter", output.record)
     assert (output.destination, output.record["payload"]) == ("deadletter", "")
@@ -267,6 +306,34 @@ def test_a_null_valued_record_becomes_one_dead_letter_at_every_stage(settings: S
         "offset": 41,
         "timestamp_ms": 1_700_000_000_000,
     }
+    # It says the value was null (review57: an empty payload a replay would send as b""), and replays as null.
+    assert output.record["payload_null"] is True and "replay_of" not in output.record
+    assert original_bytes(output.record) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "replay_of"),
+    [
+        ([("enrich-replay-of", b"articles.deadletter:3:12")], "articles.deadletter:3:12"),
+        ({"enrich-replay-of": b"dlq.v2-x_y:0:0"}, "dlq.v2-x_y:0:0"),
+        ([("other", b"1"), ("enrich-replay-of", b"articles.deadletter:12")], None),
+        ([("enrich-replay-of", b"articles.deadletter:0:1 " + b"x" * 100_000)], None),
+        ([("enrich-replay-of", b"\xff:0:1")], None),
+        ([], None),
+        (None, None),
+    ],
+    ids=["list", "mapping", "no_partition", "huge", "not_utf8", "none", "null"],
+)
+def test_a_replayed_message_that_fails_again_names_the_letter_it_replays(
+    settings: Settings, headers: object, replay_of: str | None
+) -> None:
+    """The header ``enrich replay`` sends goes into the new letter, so that the next replay leaves it, and a desk ties
+    it to the first; a header of another form (any producer can send one, of any size) is not copied."""
+    kafka_message = SimpleNamespace(topic="articles.raw", partition=1, offset=5, timestamp=None, headers=headers)
+    [[output]] = CleanStage(settings).process([message_of(SimpleNamespace(value=b"[1]", message=kafka_message))])
+    codec.check("deadletter", output.record)
+    assert output.record.get("replay_of") == replay_of
+    assert "payload_null" not in output.record
 
 
 def test_entities_stage_isolates_failures_per_record(settings: Settings) -> None:
@@ -342,6 +409,30 @@ def test_a_merged_cluster_hands_its_members_to_the_older_one_once() -> None:
     grown, _ = grow_cluster(folded, "cl-a", {**member, "id": "c", "match": "near"})
     assert (grown["merged"], [m["id"] for m in grown["members"]]) == (["cl-b"], ["a", "b", "c"])
     assert merge_clusters(grown, None, "cl-b") == (grown, None)  # a replayed merge: the younger's record is gone
+
+
+def test_a_replayed_member_of_a_merged_cluster_goes_to_the_cluster_it_lives_in(settings: Settings) -> None:
+    """A member re-sent once its cluster was merged (review57 finding 1) goes to the cluster record that lists it:
+    alone, or behind the copy that merges its cluster in the same batch. Before, it went to its own cluster, whose
+    state the merge had deleted, and the agent published that cluster live again, as the member alone."""
+    raws = [
+        codec.dumps(
+            {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
+        )
+        for article_id, text in merge_scenario()
+    ]
+    first, second, whole = (output.record for [output] in CleanStage(settings).process([message(r) for r in raws]))
+    stage = DedupStage(settings)
+    for article in (first, second, whole):
+        stage.process([message(codec.dumps(article))])
+    [alone] = stage.process([message(codec.dumps(second))])
+    batched = DedupStage(settings)
+    batched.process([message(codec.dumps(article)) for article in (first, second)])
+    _, behind = batched.process([message(codec.dumps(article)) for article in (whole, second)])
+    for outputs in (alone, behind):
+        to_clusters = [(o.destination, o.key) for o in outputs if o.destination in ("clusters", "cluster_merges")]
+        assert to_clusters == [("clusters", "cl-first")]
+        assert (outputs[0].destination, outputs[0].record["cluster_id"]) == ("unique", "cl-second")  # as published
 
 
 def reuters_body_record(record_id: str, chars: int) -> bytes:

@@ -112,6 +112,8 @@ class Decision:
     similarity: float
     revision_of: str | None = None
     merged: tuple[str, ...] = ()  # clusters this copy showed to be the same story, merged into ``cluster_id``
+    # An id decided before: the cluster its own was merged into since, whose record lists it now (else None).
+    merged_into: str | None = None
 
 
 class IndexEntry(TypedDict):
@@ -203,7 +205,8 @@ class DedupIndex:
         return self.decide_many([(article_id, content_hash, text, at, sketch)])[0]
 
     def decide_many(self, articles: Sequence[Article]) -> list[tuple[Decision, IndexEntry]]:
-        """Classify articles in order and remember them; an id seen before gets its earlier decision back.
+        """Classify articles in order and remember them; an id seen before gets its earlier decision back, and
+        keeps it when it comes with other content (``_update``).
 
         The same decisions as one call per article (an article of the batch can be the original of a later one),
         but for the boilerplate counts, which take in the batch's first copies once the batch is decided.
@@ -213,25 +216,61 @@ class DedupIndex:
         slot_of = self._store.slot_of
         # Replays' decisions are read first: making room for the new articles can evict a replayed one.
         held = list(dict.fromkeys(a[0] for a in articles if a[0] in slot_of))
-        results = dict(zip(held, self._results_at([slot_of[i] for i in held], {}), strict=True)) if held else {}
-        first: dict[str, Article] = {}
-        for article in articles:
-            if article[0] not in results:
-                first.setdefault(article[0], article)  # a replay within the batch gets the first one's decision
-        if first:
-            for article_id in first if self._merges_only else ():
-                self._merges_only.pop(article_id, None)  # read again: its fresh entry replaces the one left out
-            new = list(first.values())
-            new_slots = self._append(new, self._sketches(new))
-            self._decide_rows(new_slots, np.maximum.accumulate([max(self._newest, a[3]) for a in new]))
-            self._count_members(new_slots)
-            self._mark_paragraphs(new_slots)
-            self._count_paragraphs(new_slots)
-            self._newest = max(self._newest, *(a[3] for a in new))
-            # The text forms at hand (the others are encoded from the store's rows, in one go).
-            texts = {a[0]: text for a in new if (text := _text_form(a[4]))}
-            results.update(zip(first, self._results_at(new_slots.tolist(), texts), strict=True))
-        return [results[a[0]] for a in articles]
+        results = dict(zip(held, self._results_at([slot_of[i] for i in held], {}, True), strict=True)) if held else {}
+        hashes = {article_id: entry["content_hash"] for article_id, (_, entry) in results.items()}
+        run: list[Article] = []  # the new articles since the last update, decided together
+        decided: list[tuple[Decision, IndexEntry]] = []  # the results of the articles before the last update
+        for n, article in enumerate(articles):
+            known = hashes.get(article[0])
+            if known is not None and known != article[1]:  # decided in order: later articles can be its copies
+                results.update(self._decide_new(run))
+                run = []
+                decided += [results[a[0]] for a in articles[len(decided) : n]]
+                if article[0] in slot_of:
+                    results[article[0]] = self._update(article)
+                else:  # evicted by the run just decided: out of the window, decided afresh
+                    del results[article[0]]
+                    run.append(article)
+            elif known is None:  # a replay within the batch gets the first one's decision
+                run.append(article)
+            hashes[article[0]] = article[1]
+        results.update(self._decide_new(run))
+        return decided + [results[a[0]] for a in articles[len(decided) :]]
+
+    def _decide_new(self, articles: list[Article]) -> dict[str, tuple[Decision, IndexEntry]]:
+        """Decide articles of ids not held, in order, in one go; their results by id."""
+        if not articles:
+            return {}
+        for article in articles if self._merges_only else ():
+            self._merges_only.pop(article[0], None)  # read again: its fresh entry replaces the one left out
+        slots = self._append(articles, self._sketches(articles))
+        self._decide_rows(slots, np.maximum.accumulate([max(self._newest, a[3]) for a in articles]))
+        self._count_members(slots)
+        self._mark_paragraphs(slots)
+        self._count_paragraphs(slots)
+        self._newest = max(self._newest, *(a[3] for a in articles))
+        # The text forms at hand (the others are encoded from the store's rows, in one go).
+        texts = {a[0]: text for a in articles if (text := _text_form(a[4]))}
+        return dict(zip([a[0] for a in articles], self._results_at(slots.tolist(), texts), strict=True))
+
+    def _update(self, article: Article) -> tuple[Decision, IndexEntry]:
+        """A held id sent again with other content (a page updated at its URL): an update of itself. It keeps its
+        decision, so its place in its story (its clusters' records list it already), and its row now holds the new
+        content, so that later copies of the new text find it; no longer the old one's."""
+        store, old = self._store, np.array([self._store.slot_of[article[0]]], dtype=np.intp)
+        decision = (store.canonical[old[0]], store.revision_of[old[0]], int(store.kinds[old[0]]))
+        similarity = float(store.similarities[old[0]])
+        sketches = self._sketches([article])  # before the old row goes: a sketch that cannot be read leaves it
+        self._count_paragraphs(old, step=-1)
+        store.splice(int(old[0]))  # the story's older rows behind it stay found
+        store.evict(old)
+        slots = self._append([article], sketches)
+        store.set_decision(int(slots[0]), *decision, similarity)
+        self._mark_paragraphs(slots)
+        self._count_paragraphs(slots)
+        self._newest = max(self._newest, article[3])
+        texts = {article[0]: text} if (text := _text_form(article[4])) else {}
+        return self._results_at(slots.tolist(), texts, True)[0]
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
@@ -789,10 +828,13 @@ class DedupIndex:
         canonical = self._root(store.canonical[row])
         return canonical, store.ids[row] if kind == "revision" else None, _KINDS.index(kind), similarity
 
-    def _results_at(self, slots: list[int], texts: dict[str, str]) -> list[tuple[Decision, IndexEntry]]:
+    def _results_at(
+        self, slots: list[int], texts: dict[str, str], again: bool = False
+    ) -> list[tuple[Decision, IndexEntry]]:
         """The decision taken on, and the index entry to persist for, the article in each slot (read in bulk: a
         numpy scalar read costs more than the value it returns). ``texts``: the sketches' text forms at hand, by id;
-        the others are encoded from the store's rows.
+        the others are encoded from the store's rows. ``again``: the articles were decided before this call, and
+        their clusters may have been merged since (``Decision.merged_into``).
         """
         store = self._store
         rows = np.array(slots, dtype=np.intp)
@@ -811,9 +853,16 @@ class DedupIndex:
             strict=True,
         ):
             canonical, merged = store.canonical[slot], self._merges.get(article_id, ())
+            home = self._root(canonical) if again else canonical
             # Positional, and the entry a dict display: the keyword calls cost as much as the rest of the loop.
             decision = Decision(
-                _KINDS[kind], cluster_of(canonical), canonical, round(similarity, 4), store.revision_of[slot], merged
+                _KINDS[kind],
+                cluster_of(canonical),
+                canonical,
+                round(similarity, 4),
+                store.revision_of[slot],
+                merged,
+                None if home == canonical else cluster_of(home),
             )
             entry: IndexEntry = {
                 "kind": decision.kind,

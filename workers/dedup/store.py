@@ -7,7 +7,8 @@ per article and band (the hash-chain layout of zlib's matcher), which holds all 
 An evicted row's slot is reused by a later article, and the chains are never rebuilt for it: a chain link is
 followed only to an older row (by arrival ``seq``), so a link into a slot that now holds a newer article ends
 the walk there, and a bucket head that names an evicted row is cleared. Chains are rebuilt only when the arrays
-grow, which happens while the window fills, a few times in a worker's life.
+grow, which happens while the window fills, a few times in a worker's life. A row evicted while older rows of
+its buckets stay (an article updated) is first spliced out of its chains (``splice``).
 """
 
 from __future__ import annotations
@@ -149,6 +150,13 @@ class Store:
             self.ids[slot] = self.canonical[slot] = self.revision_of[slot] = None
         self.times[slots] = -np.inf
         self._free = np.concatenate((self._free, slots))
+
+    def splice(self, slot: int) -> None:
+        """Take a row out of its buckets' chains before it is evicted, each link to it set to its own link on: a
+        row replaced while the window still holds older rows behind it (an article updated), whose reused slot
+        would end the walks to them."""
+        for chains, banded in zip(self._chains, self._banded_values(), strict=True):
+            chains.splice(slot, banded[slot], self._arrivals)
 
     def sketches_at(self, slots: np.ndarray) -> Sketches:
         """The sketches stored in rows, copied."""
@@ -335,6 +343,31 @@ class _Chains:
         keys = (self._band_index * self.buckets + self._buckets_of(banded)).ravel()
         named = heads[keys] == np.repeat(slots, self.bands)
         heads[keys[named]] = NO_ROW
+
+    def splice(self, slot: int, banded: np.ndarray, arrivals: np.ndarray) -> None:
+        """Take the row in ``slot`` (``banded``: its values) out of its chains: the head or the link naming it, found
+        by a walk from its bucket's head (older rows, as ``walk`` follows them), is set to its own link on."""
+        mask, stride = int(self._row_mask), int(self._stride)
+        used = any_across(banded != 0)
+        keys = self._band_index * self.buckets + self._buckets_of(banded[None])[0]
+        for band in np.flatnonzero(used).tolist():  # a band without values is in no bucket
+            at = slot * stride + band
+            own = int(self.previous.raw(np.array([at]))[0]) & mask  # its link on: row + 1, 0 for none
+            row = int(self.heads[keys[band : band + 1]][0])
+            if row == slot:
+                self.heads[keys[band : band + 1]] = np.array([own - 1])
+                continue
+            for _ in range(4 * MAX_CHAIN):  # bounded: a row out of reach is left linked
+                if row == NO_ROW:
+                    break
+                word = int(self.previous.raw(np.array([row * stride + band]))[0])
+                on = (word & mask) - 1
+                if on == slot:  # the link to it, with the linking row's own tag
+                    self.previous.put(np.array([row * stride + band]), np.array([(word & ~mask) | own]))
+                    break
+                if on == NO_ROW or arrivals[on + 1] >= arrivals[row + 1]:  # the chain ends there, as a walk's does
+                    break
+                row = on
 
     def walk(self, slots: np.ndarray, arrivals: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (i, row): earlier rows with the same value as ``slots[i]`` in some band (``values``: every row's
