@@ -11,10 +11,10 @@
     per mode).
 (2) English: Reuters stories (``../shared/corpus``), body text cleaned; the mentions the stage publishes (offsets
     and the entity's label) against the spans bare spaCy finds on the same text with the same model and
-    EntityRuler, both trimmed as the stage trims them (a leading "the", a trailing "'s"). Precision, recall
-    and F1 of the stage against bare spaCy, and how many mentions changed label (one label per entity, a
-    surname joining its person), with a sample of them to judge by eye. This is agreement, not accuracy:
-    no gold entity annotation ships with the data.
+    EntityRuler, both trimmed as the stage trims them (``resolve.trimmed``: symbols at the edges, a leading
+    "the", a trailing "'s"). Precision, recall and F1 of the stage against bare spaCy, and how many mentions
+    changed label (one label per entity, a surname joining its person), with a sample of them to judge by eye.
+    This is agreement, not accuracy: no gold entity annotation ships with the data.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import orjson
 from bench.clean_eval import DEFAULT_AEB, load_pages
 from bench.entities import CORPUS
 from workers.entities import spans_of, tag_texts, variants_of
-from workers.entities.resolve import LEADING_ARTICLE, TRAILING_POSSESSIVE
+from workers.entities.resolve import trimmed
 from workers.nlp import load_pipeline, load_pipelines
 from workers.pipeline import CleanStage, DedupStage, EntitiesStage, Message
 from workers.settings import Settings
@@ -81,15 +81,6 @@ def count(table: dict[str, Counter[str]], record: dict) -> None:
 
 def load_seconds(entities: EntitiesStage) -> str:
     return ", ".join(f"{lang} {s:.1f}" for lang, s in entities.pipelines.load_seconds.items()) or "(none lazily)"
-
-
-def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """A span without a leading article or a trailing "'s", as the stage trims its mentions."""
-    if article := LEADING_ARTICLE.match(text[start:end]):
-        start += article.end()
-    if possessive := TRAILING_POSSESSIVE.search(text, start, end):
-        end = possessive.start()
-    return start, end
 
 
 def english(stories: int, corpus: Path) -> None:

@@ -23,7 +23,16 @@ from faust.types import EventT
 from workers import codec, metrics
 from workers.deadletters import replay_of
 from workers.monitor import LagMonitor
-from workers.pipeline import FINAL, MADE_ON_THE_LOOP, Destination, Message, Output, grow_cluster, merge_clusters
+from workers.pipeline import (
+    FINAL,
+    MADE_ON_THE_LOOP,
+    Destination,
+    Message,
+    Output,
+    grow_cluster,
+    merge_clusters,
+    record_headers,
+)
 from workers.records import ClusterRecord, Origin
 from workers.settings import Stage
 
@@ -186,7 +195,8 @@ class StageAgent:
             else:
                 value = output.serialised()
             topic = self._sinks[output.destination]
-            pending.append(await topic.send(key=output.key.encode(), value=value))
+            headers = record_headers(output.destination)
+            pending.append(await topic.send(key=output.key.encode(), value=value, headers=headers))
             self._count(stage, output)
         await asyncio.gather(*pending, *self._changelog_sends())
         now = time.time()

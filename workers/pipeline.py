@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from importlib.metadata import version
 from typing import Any, Literal
 
 from workers import codec
@@ -70,6 +71,19 @@ FINAL: frozenset[Destination] = frozenset(("enriched", "duplicates", "deadletter
 # What the agent makes on the event loop from its tables (the table writes, the cluster records): every other output
 # is published as the stage made it.
 MADE_ON_THE_LOOP: frozenset[Destination] = frozenset(("state", "cluster_state", "clusters", "cluster_merges"))
+# The schema of each published destination's records (``schemas/<name>.json``), which every record names with its
+# version and the package's in its headers (``record_headers``): a consumer can route or set aside a record by them
+# before reading its value, and a record says which release wrote it.
+RECORD_SCHEMAS: Mapping[Destination, codec.SchemaName] = {
+    "clean": "clean",
+    "unique": "unique",
+    "enriched": "enriched",
+    "duplicates": "duplicate",
+    "deadletter": "deadletter",
+    "clusters": "cluster",
+    "cluster_merges": "cluster",
+}
+PACKAGE_VERSION = version("news-enrich")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +109,15 @@ class Output:
     def serialised(self) -> bytes:
         """The record as published: the bytes the stage made, else made now."""
         return codec.dumps(self.record) if self.value is None else self.value
+
+
+def record_headers(destination: Destination) -> list[tuple[str, bytes]]:
+    """The Kafka headers of a record published to ``destination``: ``enrich-schema`` (its schema's name and
+    ``schema_version``, "enriched/1") and ``enrich-version`` (the package's version, "0.1.0")."""
+    return [
+        ("enrich-schema", f"{RECORD_SCHEMAS[destination]}/{SCHEMA_VERSION}".encode()),
+        ("enrich-version", PACKAGE_VERSION.encode()),
+    ]
 
 
 def now_iso() -> str:
@@ -377,6 +400,7 @@ def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:
         source=article["source"],
         url=article["url"],
         published_at=article["published_at"],
+        published_precision=article.get("published_precision"),
         match=decision.kind,
         revision_of=decision.revision_of,
     )

@@ -26,6 +26,9 @@ NlpReason = Literal[
     "model_unavailable",  # the language's pipeline is configured but could not be loaded (see the worker's log)
 ]
 InputKind = Literal["html", "text", "body"]
+# How precise a published_at is: "time", a time of day with its zone (the producer's, or a page's meta tag); "day",
+# the day alone (a page's day as htmldate finds it, or a producer's date), published as midnight UTC.
+Precision = Literal["day", "time"]
 
 
 class Rejected(Exception):
@@ -87,7 +90,8 @@ class CleanArticle(TypedDict):
     source: str
     title: str | None
     author: NotRequired[str | None]  # absent from records written before the field existed
-    published_at: str | None
+    published_at: str | None  # RFC 3339 in UTC ("Z"): workers.times.published
+    published_precision: NotRequired[Precision | None]  # None with no published_at; absent from older records
     language: str | None
     text: str
     content_hash: str
@@ -153,6 +157,7 @@ class ClusterMember(TypedDict):
     source: str
     url: str | None
     published_at: str | None
+    published_precision: NotRequired[Precision | None]  # absent from older records
     match: Literal["unique", "exact", "near", "revision"]
     revision_of: str | None
 

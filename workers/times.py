@@ -4,23 +4,66 @@ stage and bounded by the dedup stage, where one such time would make every artic
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, time
+from typing import NamedTuple
 
-from workers.records import Origin
+from workers.records import Origin, Precision
 
 # A page's day is its own time zone's, up to 14 hours ahead of UTC: its midnight is less than a day after the message.
 ALLOWANCE_SECONDS = 86_400.0
 
 
-def read_time(value: str | None) -> float | None:
-    """An RFC 3339 time in epoch seconds; None when there is none or it cannot be read. RFC 3339 allows a lower-case
-    "t" and "z" (the schema's format check passes them), which ``fromisoformat`` does not read."""
-    if value:
-        try:
-            return datetime.fromisoformat(value.upper()).timestamp()
-        except ValueError:
-            pass
+# A day alone (RFC 3339's full-date), which the raw schema takes as a producer's published_at.
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
+# An RFC 3339 time with its offset, as the schema's date-time format takes it and a page's meta tags write it (a "T"
+# or a space, any fraction, "Z" or an offset, with or without its colon: "+0000" is common in meta tags).
+_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)")
+# A leap second ("23:59:60Z" passes the schema's format check): ``datetime`` has no such second, read as the one before.
+_LEAP_SECOND = re.compile(r"(?<=\d\d:\d\d):60")
+
+
+class Published(NamedTuple):
+    """A publication time as published: RFC 3339 in UTC ("Z"), and how precise it is (``Precision``)."""
+
+    at: str
+    precision: Precision
+
+    @property
+    def seconds(self) -> float:
+        """The time in epoch seconds."""
+        return datetime.fromisoformat(self.at).timestamp()
+
+
+def parse_time(value: str | None) -> tuple[datetime, Precision] | None:
+    """An RFC 3339 time (any offset, a lower-case "t" or "z", a leap second, any fraction) or a day alone (midnight
+    UTC, precision "day") as an aware UTC datetime; None when there is none or it is neither."""
+    text = _LEAP_SECOND.sub(":59", value.strip().upper()) if value else ""
+    try:
+        if _DAY.fullmatch(text):
+            return datetime.combine(datetime.fromisoformat(text).date(), time(), UTC), "day"
+        if _TIME.fullmatch(text):
+            return datetime.fromisoformat(text).astimezone(UTC), "time"
+    except (ValueError, OverflowError):  # no such day ("02-30"), or out of datetime's range once moved to UTC
+        pass
     return None
+
+
+def published(value: str | None) -> Published | None:
+    """``value`` (``parse_time``) in the one form the output records carry: UTC, "Z", whole seconds unless it has a
+    fraction (then milliseconds). Producers write offsets, lower case and nine-digit fractions; a consumer comparing
+    times as strings, or a strict parser, reads this one form."""
+    if (parsed := parse_time(value)) is None:
+        return None
+    at, precision = parsed
+    text = at.isoformat(timespec="milliseconds" if at.microsecond else "seconds").replace("+00:00", "Z")
+    return Published(text, precision)
+
+
+def read_time(value: str | None) -> float | None:
+    """An RFC 3339 time or a day (``parse_time``) in epoch seconds; None when there is none or it cannot be read."""
+    parsed = parse_time(value)
+    return None if parsed is None else parsed[0].timestamp()
 
 
 def received_at(origin: Origin) -> float:

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
@@ -169,8 +169,18 @@ def read_keyed(
     settings: Settings, topic: str, expected: int, timeout: float, grace: float = 2.0
 ) -> list[tuple[bytes | None, Any]]:
     """The keys and values (JSON read; None for a delete) of the records on ``topic``, as ``read_topic`` waits."""
+    return [
+        (message.key, message.value and orjson.loads(message.value))
+        for message in read_messages(settings, topic, expected, timeout, grace)
+    ]
 
-    async def run() -> list[tuple[bytes | None, Any]]:
+
+def read_messages(
+    settings: Settings, topic: str, expected: int, timeout: float, grace: float = 2.0
+) -> list[ConsumerRecord]:
+    """``read_topic``'s messages as the broker gives them: key, value and headers."""
+
+    async def run() -> list[ConsumerRecord]:
         consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=settings.bootstrap_servers,
@@ -180,12 +190,12 @@ def read_keyed(
             **client_options(settings),
         )
         await consumer.start()
-        records: list[tuple[bytes | None, Any]] = []
+        records: list[ConsumerRecord] = []
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
                 batch = await consumer.getmany(timeout_ms=500)
-                records += [(r.key, r.value and orjson.loads(r.value)) for rs in batch.values() for r in rs]
+                records += [r for rs in batch.values() for r in rs]
                 if len(records) >= expected:
                     deadline = min(deadline, time.monotonic() + grace)
         finally:

@@ -53,13 +53,76 @@ def test_html_copy_loses_navigation_share_related_and_comments() -> None:
     assert "Reporting by" not in article["text"]
 
 
-def test_html_page_fills_the_publication_time_from_its_own_date_when_the_record_has_none() -> None:
+def test_html_page_fills_the_publication_time_from_its_own_meta_time_when_the_record_has_none() -> None:
     record = seed_record(COPY_URL)  # <meta property="article:published_time" content="2025-07-14T11:20:00+00:00">
     article = clean_article(raw(html=record["html"]), ORIGIN, OPTIONS)
-    assert article["published_at"] == "2025-07-14T00:00:00Z"  # the page's day; htmldate gives no hour
+    assert (article["published_at"], article["published_precision"]) == ("2025-07-14T11:20:00Z", "time")
     codec.check("clean", article)
-    given = clean_article(raw(html=record["html"], published_at="2025-07-15T08:00:00Z"), ORIGIN, OPTIONS)
-    assert given["published_at"] == "2025-07-15T08:00:00Z"  # the producer's time wins
+    given = clean_article(raw(html=record["html"], published_at="2025-07-15T10:00:00+02:00"), ORIGIN, OPTIONS)
+    assert (given["published_at"], given["published_precision"]) == ("2025-07-15T08:00:00Z", "time")  # the producer's
+
+
+def _budget_page(meta: str) -> str:
+    """review57's page: a meta time of day with its zone, and no other date."""
+    paragraphs = "".join(
+        f"<p>Officials in Sacramento said the budget gap had widened, part {n}, {FILLER}</p>" for n in range(4)
+    )
+    return (
+        f"<html lang='en'><head><title>Budget gap widens</title>{meta}</head>"
+        f"<body><article><h1>Budget gap widens</h1>{paragraphs}</article></body></html>"
+    )
+
+
+def test_a_pages_meta_time_is_published_in_utc_not_as_its_days_midnight() -> None:
+    """review57: "2026-12-05T22:30:00-08:00" came out as "2026-12-05T00:00:00Z", 30.5 hours before the instant."""
+    page = _budget_page("<meta property='article:published_time' content='2026-12-05T22:30:00-08:00'>")
+    article = clean_article(raw(html=page), ORIGIN, OPTIONS)
+    assert (article["published_at"], article["published_precision"]) == ("2026-12-06T06:30:00Z", "time")
+    codec.check("clean", article)
+
+
+def test_a_pages_day_alone_says_so() -> None:
+    """A day without a time of day (htmldate's day, a meta date with no zone) is midnight UTC, precision day."""
+    page = _budget_page("<meta property='article:published_time' content='2026-12-05T22:30:00'>")  # no zone
+    article = clean_article(raw(html=page), ORIGIN, OPTIONS)
+    assert (article["published_at"], article["published_precision"]) == ("2026-12-05T00:00:00Z", "day")
+    codec.check("clean", article)
+
+
+def test_a_meta_time_after_the_message_and_one_day_gives_way_to_the_day() -> None:
+    """Sent at 2025-07-14T12:00Z: the day 2025-07-15 is within the bound, its 23:00 at -08:00 (07:00Z on the 16th)
+    is not."""
+    page = _budget_page("<meta property='article:published_time' content='2025-07-15T23:00:00-08:00'>")
+    article = clean_article(raw(html=page), SENT, OPTIONS)
+    assert (article["published_at"], article["published_precision"]) == ("2025-07-15T00:00:00Z", "day")
+
+
+def test_a_producers_day_alone_is_a_day_not_a_dead_letter() -> None:
+    """review57: a producer's published_at "2026-12-06" sent the whole article to the dead-letter topic."""
+    text = seed_record(SEED_PAGE_ID)["text"]
+    payload = json.dumps({"id": "d1", "source": "S", "published_at": "2026-12-06", "text": text}).encode()
+    article = clean_article(read_raw(payload, 1_000_000), ORIGIN, OPTIONS)
+    assert (article["published_at"], article["published_precision"]) == ("2026-12-06T00:00:00Z", "day")
+    codec.check("clean", article)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("2026-12-06T10:00:00+02:00", "2026-12-06T08:00:00Z"),
+        ("2026-12-06T15:30:00+05:30", "2026-12-06T10:00:00Z"),
+        ("2026-12-06t09:00:00z", "2026-12-06T09:00:00Z"),
+        ("2026-12-06T23:59:60Z", "2026-12-06T23:59:59Z"),
+        ("2026-12-06T10:00:00.123456789Z", "2026-12-06T10:00:00.123Z"),
+        ("2026-12-06T10:00:00-00:00", "2026-12-06T10:00:00Z"),
+    ],
+)
+def test_a_producers_time_is_published_in_utc(given: str, expected: str) -> None:
+    """review57's producer times passed through unchanged; the schema takes each of them."""
+    text = seed_record(SEED_PAGE_ID)["text"]
+    payload = json.dumps({"id": "t1", "source": "S", "published_at": given, "text": text}).encode()
+    article = clean_article(read_raw(payload, 1_000_000), ORIGIN, OPTIONS)
+    assert (article["published_at"], article["published_precision"]) == (expected, "time")
 
 
 FUTURE = "2099-01-01T00:00:00Z"
@@ -74,7 +137,7 @@ def test_a_producers_time_after_the_message_and_one_day_is_dropped(caplog: pytes
     with caplog.at_level(logging.WARNING, logger="workers.clean"):
         from_page = clean_article(raw(id="page", html=page, published_at=FUTURE), SENT, OPTIONS)
         from_text = clean_article(raw(id="text", text=text, published_at=FUTURE), SENT, OPTIONS)
-    assert from_page["published_at"] == "2025-07-14T00:00:00Z"  # the page's day, as when the producer gives none
+    assert from_page["published_at"] == "2025-07-14T11:20:00Z"  # the page's own, as when the producer gives none
     assert from_text["published_at"] is None
     codec.check("clean", from_page)
     codec.check("clean", from_text)

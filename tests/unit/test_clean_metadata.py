@@ -22,6 +22,7 @@ from workers.clean.metadata import (
     day_languages,
     may_name_author,
     page_metadata,
+    published_time,
     reads_as_name,
 )
 from workers.records import Origin, RawArticle
@@ -451,7 +452,7 @@ def test_without_the_day_search_title_and_author_stay_and_the_producers_time_is_
     base = {"id": "a1", "url": None, "source": "Test", "title": None, "html": PAGE}
     timed = clean_article(RawArticle(**base, published_at="2019-03-05T08:00:00Z"), origin, CleanOptions(1))
     untimed = clean_article(RawArticle(**base, published_at=None), origin, CleanOptions(1))
-    assert (timed["published_at"], untimed["published_at"]) == ("2019-03-05T08:00:00Z", "2019-03-04T00:00:00Z")
+    assert (timed["published_at"], untimed["published_at"]) == ("2019-03-05T08:00:00Z", "2019-03-04T10:00:00Z")
     assert {**timed, "published_at": None} == {**untimed, "published_at": None}
 
 
@@ -605,3 +606,26 @@ def test_no_day_after_the_page_was_fetched() -> None:
     assert clean_article(raw, origin, CleanOptions())["published_at"] == "2008-01-09T00:00:00Z"
     offline = Origin(topic="t", partition=0, offset=0, timestamp_ms=None)  # a file read offline: now and one day
     assert latest_day(offline) == datetime.now(UTC).date() + timedelta(days=1)
+
+
+JSON_LD = '<script type="application/ld+json">{"datePublished": "2026-12-05T10:30:00+01:00"}</script>'
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        ("<meta property='article:published_time' content='2026-12-05T22:30:00-08:00'>", "2026-12-06T06:30:00Z"),
+        ("<meta itemprop='datePublished' content='2026-12-05T10:30:00.000Z'>", "2026-12-05T10:30:00Z"),
+        ("<meta name='DC.date.issued' content='2026-12-05T10:30:00+0100'>", "2026-12-05T09:30:00Z"),
+        (JSON_LD, "2026-12-05T09:30:00Z"),
+        ("<meta property='article:published_time' content='2026-12-04T22:30:00-08:00'>", None),  # not on the day
+        ("<meta property='article:published_time' content='2026-12-05T22:30:00'>", None),  # no zone: no instant
+        ("<meta property='article:published_time' content='2026-12-05'>", None),  # a day, no time of day
+        ("<meta property='article:modified_time' content='2026-12-05T10:30:00Z'>", None),  # not its publication
+    ],
+)
+def test_a_pages_publication_time_is_its_meta_tags_on_its_day(head: str, expected: str | None) -> None:
+    """A time of day with its zone, from the tags that name a publication time, written on htmldate's day."""
+    tree = load_html(f"<html><head>{head}</head><body><p>Text</p></body></html>")
+    assert published_time(tree, "2026-12-05") == expected
+    assert published_time(tree, None) is None

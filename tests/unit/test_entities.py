@@ -66,6 +66,32 @@ def test_mentions_group_per_entity_in_first_mention_order() -> None:
     ]
 
 
+def test_symbols_at_a_spans_edges_are_no_part_of_the_name() -> None:
+    """review57: the tagger kept "🚀🚀 " in "🚀🚀 Apple Inc.", an entity apart from the title's "Apple Inc."; an
+    emoji sequence (a skin tone, a variation selector) and a trademark sign go too, a name's "+" stays."""
+    text = "🚀🚀 Apple Inc. said Coca-Cola® and Disney+ met 👍🏽 Tim Cook and ❤️ Paris."
+    title = "Apple Inc. in Paris"
+    spans = spans_of(
+        text,
+        ("🚀🚀 Apple Inc.", "ORG"),
+        ("Coca-Cola®", "ORG"),
+        ("Disney+", "ORG"),
+        ("👍🏽 Tim Cook", "PERSON"),
+        ("❤️ Paris", "GPE"),
+    )
+    entities = resolve_entities(text, spans, {}, title, spans_of(title, ("Apple Inc.", "ORG"), ("Paris", "GPE")))
+    assert [(e["name"], e["count"], len(e["title_mentions"])) for e in entities] == [
+        ("Apple Inc.", 1, 1),
+        ("Paris", 1, 1),
+        ("Coca-Cola", 1, 0),
+        ("Disney+", 1, 0),
+        ("Tim Cook", 1, 0),
+    ]
+    for entity in entities:
+        for mention in entity["mentions"]:
+            assert text[mention["start"] : mention["end"]] == mention["text"] == entity["name"]
+
+
 def test_a_later_surname_joins_the_full_name() -> None:
     text = "Vladimir Putin spoke. Later Putin said Putin's plan stood."
     entities = by_name(resolve_entities(text, [(0, 14, "PERSON"), (28, 33, "PERSON"), (39, 46, "PERSON")], {}))

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from workers.records import Origin
-from workers.times import latest_time, read_time, received_at
+from workers.times import latest_time, published, read_time, received_at
 
 YEAR_2099_MS = 4_070_908_800_000  # 2099-01-01T00:00:00Z
 
@@ -35,3 +35,21 @@ def test_rfc3339_lower_case_separators_are_read() -> None:
     """The schema's date-time format passes them; unread, a 2099 time would pass the clean stage's bound unseen."""
     assert read_time("2099-12-06t10:00:00z") == read_time("2099-12-06T10:00:00Z") == 4_100_234_400.0
     assert read_time("last Tuesday") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-12-06T10:00:00+02:00", ("2026-12-06T08:00:00Z", "time")),
+        ("2026-12-06 10:00:00.5+0000", ("2026-12-06T10:00:00.500Z", "time")),  # as meta tags write it
+        ("2026-12-06", ("2026-12-06T00:00:00Z", "day")),
+        ("2026-02-30", None),
+        ("2026-W49-1", None),  # ISO 8601, which fromisoformat reads, but not RFC 3339
+        ("2026-12-06T10:00:00", None),  # no zone: no instant
+        ("0001-01-01T00:00:00+01:00", None),  # before datetime's first instant in UTC
+        ("last Tuesday", None),
+        (None, None),
+    ],
+)
+def test_published_is_utc_with_its_precision(value: str | None, expected: tuple[str, str] | None) -> None:
+    assert published(value) == expected

@@ -31,7 +31,8 @@ from workers.clean.wire import (
 )
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
 from workers.settings import setting_default
-from workers.times import latest_time, read_time, received_at
+from workers.times import Published, latest_time, received_at
+from workers.times import published as normal_time
 
 __all__ = ["CleanOptions", "clean_article", "detect_language", "is_wire_copy", "latest_day", "warm_up"]
 
@@ -57,8 +58,9 @@ class Extract:
     paragraphs: list[str]
     article_like: bool  # False: the input holds no article (navigation, prompts), whatever its length
     author: str | None = None
-    published_at: str | None = None
+    published_at: str | None = None  # the page's day, midnight UTC
     language: str | None = None
+    published_time: str | None = None  # the page's meta tags' time of day, in UTC, on that day
     whole: bool = False  # an article sent as itself, kept whole: held to no minimum length
 
 
@@ -82,28 +84,47 @@ def latest_day(origin: Origin) -> date:
     return datetime.fromtimestamp(latest_time(received_at(origin)), UTC).date()
 
 
-def _producer_time(raw: RawArticle, origin: Origin) -> str | None:
-    """The raw record's ``published_at``, None when it is later than its message's time and one day
-    (``workers.times``): a time in the future is not a fact, and an html page's own day is searched instead."""
-    published = raw["published_at"]
-    if (at := read_time(published)) is not None and at > latest_time(received_at(origin)):
+def _producer_time(raw: RawArticle, origin: Origin) -> Published | None:
+    """The raw record's ``published_at`` in UTC (``workers.times.published``), None when it is later than its
+    message's time and one day (``workers.times``): a time in the future is not a fact, and an html page's own day is
+    searched instead; None too for a time the schema passes but no datetime holds (year 1 east of Greenwich)."""
+    given = raw["published_at"]
+    published = normal_time(given)
+    if given and (published is None or published.seconds > latest_time(received_at(origin))):
         log.warning(
-            "clean: %s's published_at %s is later than its message's time and one day; dropped",
+            "clean: %s's published_at %s is %s; dropped",
             raw["id"],
-            published,
+            given,
+            "out of range" if published is None else "later than its message's time and one day",
             extra={"stage": "clean", "article_id": raw["id"]},
         )
         return None
     return published
 
 
-def extract(raw: RawArticle, origin: Origin, published: str | None) -> Extract:
+def _page_time(found: Extract, origin: Origin) -> Published | None:
+    """The page's own time: its meta tags' time of day (``html.HtmlExtract.published_time``) unless it is later
+    than its message's time and one day, else its day."""
+    meta = normal_time(found.published_time)
+    if meta is not None and meta.seconds <= latest_time(received_at(origin)):
+        return meta
+    return Published(found.published_at, "day") if found.published_at else None
+
+
+def extract(raw: RawArticle, origin: Origin, published: Published | None) -> Extract:
     """The article of the raw record's html, text or body; ``published``: the producer's time (``_producer_time``)."""
     if "html" in raw:
         with_day = not published  # the producer's time wins
         found = extract_html(raw["html"], with_day, raw["url"], latest_day(origin))
         return Extract(
-            "html", found.title, found.paragraphs, found.article_like, found.author, found.published_at, found.language
+            "html",
+            found.title,
+            found.paragraphs,
+            found.article_like,
+            found.author,
+            found.published_at,
+            found.language,
+            published_time=found.published_time,
         )
     if "body" in raw:
         paragraphs = body_paragraphs(raw["body"])
@@ -166,6 +187,7 @@ def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> Cle
     """Clean one raw article; raise ``Rejected`` when no article body is left."""
     published = _producer_time(raw, origin)
     found = extract(raw, origin, published)
+    when = published or _page_time(found, origin)  # the producer's time wins over the page's
     wire, paragraphs = attribute(join_paragraphs(found.paragraphs).split("\n\n"))
     text = "\n\n".join(paragraphs)
     title = _optional(raw["title"]) or _optional(found.title)
@@ -177,7 +199,8 @@ def clean_article(raw: RawArticle, origin: Origin, options: CleanOptions) -> Cle
         source=raw["source"],
         title=title,
         author=_optional(found.author),
-        published_at=published or found.published_at,  # the producer's time wins over the page's day
+        published_at=when.at if when else None,
+        published_precision=when.precision if when else None,
         language=found.language or detect_language(text),
         text=text,
         content_hash=content_hash(text),

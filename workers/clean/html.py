@@ -59,21 +59,22 @@ _ELEMENTS = XPath("count(//*)")
 
 @dataclass(frozen=True, slots=True)
 class HtmlExtract:
-    """What the page's HTML gives: title, body paragraphs, publication time (RFC 3339) and author."""
+    """What the page's HTML gives: title, body paragraphs, publication day and time (RFC 3339) and author."""
 
     title: str | None
     paragraphs: list[str]
-    published_at: str | None
+    published_at: str | None  # the page's day, midnight UTC (``published_day``)
     author: str | None
     article_like: bool  # a paragraph reads as prose or is a row of figures: else the page holds no article
     language: str | None  # of the page's prose, as the page-text path publishes it (``published_language``)
+    published_time: str | None = None  # its meta tags' time on that day, in UTC (``metadata.published_time``)
 
 
 def published_day(day: str | None) -> str | None:
     """The page's publication day (``YYYY-MM-DD``, as htmldate gives it) as an RFC 3339 time: midnight UTC.
 
-    htmldate finds the day a page was published, not its hour, so the time is the day's start; a day is
-    precise enough for the dedup window this time feeds (it counts in days).
+    htmldate finds the day a page was published, not its hour, so the time is the day's start, published with
+    precision "day"; the page's meta tags may give its time of day (``metadata.published_time``).
     """
     if not day:
         return None
@@ -145,6 +146,7 @@ def extract_html(html: str, with_day: bool = True, url: str | None = None, lates
         author=meta.author,
         article_like=chosen.judgement.prose_words > 0 or any(map(is_figure_row, chosen.paragraphs)),
         language=page.published_language,
+        published_time=meta.time,
     )
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from itertools import chain
 
 from dateparser import DateDataParser
 from dateparser.data import language_locale_dict
@@ -35,6 +36,7 @@ from trafilatura.settings import set_date_params
 from workers.clean.byline import Byline, find_byline
 from workers.clean.language import detectable_languages
 from workers.clean.wire import AGENCIES
+from workers.times import published
 
 log = logging.getLogger(__name__)
 
@@ -132,17 +134,38 @@ _LABEL_END = re.compile(r"\bby\s+")
 _PROMPT_VERBS = frozenset(("find", "enter", "reply", "e-mail", "email", "login", "read", "follow"))
 _WORD = re.compile(r"\w[\w'\u2019-]*")  # a word, with its apostrophes and hyphens ("O'Neill", "Action-packed")
 _LAST_WORD = re.compile(r"(\w+)\W*$")  # a text's last word and what follows it ("Monday ": "Monday")
+# The meta tags that give a page's publication time, by the standards that name them (not chosen on a set): Open
+# Graph's article:published_time, schema.org's datePublished (a meta tag's itemprop, or JSON-LD's), Dublin Core's
+# issued date; the first with a time of day and a zone, written on the day htmldate found, is the page's time.
+_LOWER = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_PUBLISHED_META = XPath(
+    "//meta["
+    + " or ".join(
+        f"{_LOWER.format('@' + attribute)} = '{name}'"
+        for attribute, names in (
+            ("property", ("article:published_time", "og:article:published_time")),
+            ("itemprop", ("datepublished",)),
+            ("name", ("article:published_time", "dcterms.issued", "dc.date.issued")),
+        )
+        for name in names
+    )
+    + "]/@content"
+)
+_JSON_LD = XPath("//script[@type='application/ld+json']/text()")
+_JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
 class PageMetadata:
-    """What the page says of itself: its title, author and publication day (``YYYY-MM-DD``)."""
+    """What the page says of itself: its title, author, publication day (``YYYY-MM-DD``) and, when its meta tags
+    give one on that day, its publication time (RFC 3339, UTC)."""
 
     title: str | None
     author: str | None
     day: str | None
+    time: str | None = None
 
 
 def page_metadata(
@@ -168,7 +191,22 @@ def page_metadata(
         log.warning("JSON-LD metadata unreadable", exc_info=True)
     day = _find_day(tree, found.url or extract_url(tree) or url, language, latest) if with_day else None
     title = found.title or extract_title(tree)
-    return PageMetadata(title, _author(tree, found.author, title, found.url or url), day)
+    return PageMetadata(title, _author(tree, found.author, title, found.url or url), day, published_time(tree, day))
+
+
+def published_time(tree: HtmlElement, day: str | None) -> str | None:
+    """The page's publication time (UTC, ``workers.times.published``) from its meta tags or JSON-LD
+    (``_PUBLISHED_META``), when one gives a time of day with its zone written on ``day``, htmldate's day: htmldate
+    reads the same tags but keeps the day alone, and a tag that disagrees with the day it chose (a stale template's,
+    another article's in the JSON-LD) is not the page's time. None without a day."""
+    if not day:
+        return None
+    scripts = (_JSON_LD_PUBLISHED.findall(script) for script in _JSON_LD(tree))
+    for value in chain(_PUBLISHED_META(tree), *scripts):
+        value = value.strip()
+        if value[:10] == day and (found := published(value)) is not None and found.precision == "time":
+            return found.at
+    return None
 
 
 def _author(tree: HtmlElement, meta_author: str | None, title: str | None, url: str | None) -> str | None:

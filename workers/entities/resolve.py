@@ -8,13 +8,14 @@ entity (normalised name) with every mention, whose offsets slice the text (``men
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from workers.records import Entity, Mention
 
-__all__ = ["Span", "is_abbreviation", "resolve_entities", "salience"]
+__all__ = ["Span", "is_abbreviation", "resolve_entities", "salience", "trimmed"]
 
 Span = tuple[int, int, str]  # start, end (exclusive) character offsets into the text, and the label
 
@@ -24,6 +25,11 @@ PERSON_LABELS = frozenset({"PERSON", "PER"})
 # articles, lower case: "L'Oréal" keeps its "L'"), "Putin's".
 LEADING_ARTICLE = re.compile(r"^(?:the\s+|[ld]['\u2019](?=\w))")
 TRAILING_POSSESSIVE = re.compile(r"['\u2019]s$")
+# What no name begins or ends with, which a model can keep at a span's edge ("🚀🚀 Apple Inc.", "Coca-Cola®"): other
+# symbols (emoji, ®, ™) and modifier symbols (an emoji's skin tone), format characters (an emoji sequence's zero-width
+# joiner) and variation selectors, and spaces. Maths and currency symbols are kept: "Disney+", "C++", "$".
+_EDGE_CATEGORIES = frozenset(("So", "Sk", "Cf", "Zs"))
+_VARIATION_SELECTORS = frozenset(map(chr, range(0xFE00, 0xFE10)))
 # "Long Form (ABBR)": a parenthesised token of 2 to 12 characters right after a mention, without spaces.
 DEFINITION = re.compile(r"\s*\(([^\s()]{2,12})\)")
 # Salience mixes how often an entity is mentioned with how early it first appears; mentions weigh more, as a
@@ -57,17 +63,34 @@ def resolve_entities(
 
 
 def _found(text: str, span: Span, variants: Mapping[str, str], in_title: bool = False) -> Found | None:
-    """The mention of a span without a leading article or a trailing "'s", with its normalised name."""
-    start, end, label = span
-    surface = text[start:end]
-    if article := LEADING_ARTICLE.match(surface):
-        start += article.end()
-    if possessive := TRAILING_POSSESSIVE.search(text, start, end):
-        end = possessive.start()
+    """The mention of a span without symbols at its edges (``_is_edge``), a leading article or a trailing "'s", with
+    its normalised name."""
+    start, end = trimmed(text, span[0], span[1])
     surface = text[start:end]
     if not surface.strip():
         return None
-    return Found(start, end, surface, normalised(surface, variants), label, in_title)
+    return Found(start, end, surface, normalised(surface, variants), span[2], in_title)
+
+
+def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span ``text[start:end]`` without symbols at its edges (``_is_edge``), a leading article or a trailing
+    "'s": what a mention keeps of a tagger's span."""
+    while start < end and _is_edge(text[start]):
+        start += 1
+    while end > start and _is_edge(text[end - 1]):
+        end -= 1
+    if article := LEADING_ARTICLE.match(text[start:end]):
+        start += article.end()
+    if possessive := TRAILING_POSSESSIVE.search(text, start, end):
+        end = possessive.start()
+    return start, end
+
+
+def _is_edge(character: str) -> bool:
+    """Whether a span's first or last character is none of a name's (``_EDGE_CATEGORIES``)."""
+    return (
+        character.isspace() or character in _VARIATION_SELECTORS or unicodedata.category(character) in _EDGE_CATEGORIES
+    )
 
 
 def normalised(surface: str, variants: Mapping[str, str]) -> str:
