@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 # meets its original there whatever raw partition either arrived on. Clean (the costly part before it) and
 # entities scale out on the partitions of their own input topics.
 DEDUP_INPUT_PARTITIONS = 1
+# The dedup stage's tables (``workers.app``): article id -> index entry, cluster id -> the story view.
+DEDUP_TABLES = ("dedup-index", "dedup-clusters")
 MAX_MESSAGE_BYTES = "max.message.bytes"
 # Every producer writes with acks=all: with two replicas in sync required, an acknowledged record survives losing a
 # broker. Set from a replication factor of 3 (one broker may be down and writes go on); at 2 it would stop every
@@ -75,6 +77,11 @@ def changelog_configs(settings: Settings) -> dict[str, str]:
     """Broker configs of a table's changelog: the other topics' message cap, not the broker's default (1 MiB on a
     stock broker), under which a larger state record is refused and its worker stops; and ``replica_configs``."""
     return {MAX_MESSAGE_BYTES: str(TOPIC_MAX_MESSAGE_BYTES)} | replica_configs(settings)
+
+
+def changelog_topic(settings: Settings, table: str) -> str:
+    """The changelog of a dedup table, named by ``ENRICH_APP_ID``: any set of stages running dedup reads the same."""
+    return f"{settings.app_id}.{table}-changelog"
 
 
 def replica_configs(settings: Settings) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import time
@@ -24,7 +23,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.busy import busy_core
 from tests.conftest import SEED_PAGE_ID, seed_record
-from tests.integration.conftest import BROKER_PORT, KAFKA_SH, Worker, free_port, produce, read_topic
+from tests.integration.conftest import KAFKA_SH, Worker, free_port, produce, read_topic
 from tests.ports import wait_ready
 from tests.synthetic import Batch, make_batch, output_placements, raw_id, record_id
 from workers.agents import EXIT_UNPUBLISHED
@@ -225,24 +224,6 @@ async def produce_in_a_transaction(settings: Settings, topic: str, lines: list[b
         await (producer.abort_transaction() if abort else producer.commit_transaction())
     finally:
         await producer.stop()
-
-
-@pytest.fixture
-def private_broker(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """A broker of this test alone, which the test may stop and start."""
-    port = BROKER_PORT + 20
-    env = {
-        **os.environ,
-        "KAFKA_PORT": str(port),
-        "KAFKA_CONTROLLER_PORT": str(port + 1),
-        "KAFKA_STATE_DIR": str(tmp_path / "kafka"),
-    }
-    started = subprocess.run([str(KAFKA_SH), "start"], env=env, capture_output=True, text=True, timeout=300)
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
-        yield f"127.0.0.1:{port}", env
-    finally:
-        subprocess.run([str(KAFKA_SH), "stop"], env=env, capture_output=True, timeout=120)
 
 
 def test_broker_restart_mid_stream(private_broker, pipeline_settings: Settings, start_worker) -> None:
