@@ -146,7 +146,8 @@ def _require_free_ports(settings: Settings, address: str) -> None:
 
 @main.command()
 def topics() -> None:
-    """Create the pipeline's topics that do not exist yet; raise the dead-letter topic's max.message.bytes if low."""
+    """Create the pipeline's topics that do not exist yet; raise the max.message.bytes of the dead-letter topic and
+    the dedup changelogs if low."""
     from workers.topics import ensure_topics
 
     settings = _read_settings()
