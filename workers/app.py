@@ -22,7 +22,7 @@ from workers.nlp import load_pipelines
 from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
 from workers.security import broker_credentials
 from workers.settings import Settings, Stage
-from workers.topics import DEDUP_INPUT_PARTITIONS, changelog_configs
+from workers.topics import DEDUP_INPUT_PARTITIONS, DEDUP_TABLES, changelog_configs, changelog_topic
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def readiness(app: PipelineApp, agents: list[StageAgent]) -> dict[str, Any]:
 def _dedup_table(app: faust.App, settings: Settings, name: str) -> faust.types.TableT:
     """A table of the dedup owner: RocksDB locally, its changelog (compacted, one partition) in Kafka."""
     changelog = app.topic(
-        f"{settings.app_id}.{name}-changelog",
+        changelog_topic(settings, name),
         partitions=DEDUP_INPUT_PARTITIONS,
         compacting=True,
         deleting=False,
@@ -214,10 +214,11 @@ def _register_dedup(
 ) -> StageAgent:
     """The dedup agent: batches decided in one index call, the index rebuilt from the changelogged table when needed.
 
-    Two tables: ``dedup-index`` (article id -> index entry) and ``dedup-clusters`` (cluster id -> the story
-    view published on the clusters topic).
+    Two tables (``DEDUP_TABLES``): ``dedup-index`` (article id -> index entry) and ``dedup-clusters`` (cluster id ->
+    the story view published on the clusters topic).
     """
-    table = _dedup_table(app, settings, "dedup-index")
+    index_table, cluster_table = DEDUP_TABLES
+    table = _dedup_table(app, settings, index_table)
     index = DedupIndex(dedup_options(settings))
     agent = StageAgent(
         "dedup",
@@ -225,7 +226,7 @@ def _register_dedup(
         {**_sinks(topic, "unique", "duplicates", "deadletter", "clusters"), "cluster_merges": topic["clusters"]},
         lag,
         app.published,
-        tables={"state": table, "cluster_state": _dedup_table(app, settings, "dedup-clusters")},
+        tables={"state": table, "cluster_state": _dedup_table(app, settings, cluster_table)},
     )
     restored = False
 

@@ -105,6 +105,7 @@ def worker(stages: str | None) -> None:
     from prometheus_client import start_http_server
 
     from workers.app import BIND_ADDRESS, create_app
+    from workers.state import discard_stale_state
     from workers.topics import ensure_topics
 
     settings = _read_settings()
@@ -115,6 +116,8 @@ def worker(stages: str | None) -> None:
         require_installed(settings)
     _require_free_ports(settings, BIND_ADDRESS)
     asyncio.run(ensure_topics(settings, may_lack_rights=True))
+    if "dedup" in chosen:  # the one stage with tables: state of another broker would stop Faust or mislead it
+        asyncio.run(discard_stale_state(settings))
     if settings.metrics_port:
         start_http_server(settings.metrics_port, BIND_ADDRESS)
     _build_info(settings)
@@ -143,7 +146,8 @@ def _require_free_ports(settings: Settings, address: str) -> None:
 
 @main.command()
 def topics() -> None:
-    """Create the pipeline's topics that do not exist yet; raise the dead-letter topic's max.message.bytes if low."""
+    """Create the pipeline's topics that do not exist yet; raise the max.message.bytes of the dead-letter topic and
+    the dedup changelogs if low."""
     from workers.topics import ensure_topics
 
     settings = _read_settings()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -360,6 +360,18 @@ class IsolatedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         if self.app.isolation_level == "read_committed":
             return self._ensure_consumer().last_stable_offset(tp)
         return super().highwater(tp)
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        """Faust's commit, without the partitions the cluster no longer lists. aiokafka retries a commit the broker
+        refuses with UnknownTopicOrPartition without end (aio-libs/aiokafka#1095): a source topic deleted under the
+        worker held the revocation's commit, so the rebalance and SIGTERM's stop, there for good, ten requests a
+        second. Their offsets would mean nothing on a topic made again."""
+        cluster = self._ensure_consumer()._client.cluster
+        gone = sorted(tp for tp in offsets if tp.partition not in (cluster.partitions_for_topic(tp.topic) or ()))
+        if gone:
+            named = ", ".join(f"{tp.topic}[{tp.partition}]" for tp in gone)
+            log.warning("not committing %s: the cluster no longer has them (deleted)", named)
+        return await super()._commit({tp: offset for tp, offset in offsets.items() if tp not in gone})
 
 
 class LedgerTransport(faust_aiokafka.Transport):

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 # meets its original there whatever raw partition either arrived on. Clean (the costly part before it) and
 # entities scale out on the partitions of their own input topics.
 DEDUP_INPUT_PARTITIONS = 1
+# The dedup stage's tables (``workers.app``): article id -> index entry, cluster id -> the story view.
+DEDUP_TABLES = ("dedup-index", "dedup-clusters")
 MAX_MESSAGE_BYTES = "max.message.bytes"
 # Every producer writes with acks=all: with two replicas in sync required, an acknowledged record survives losing a
 # broker. Set from a replication factor of 3 (one broker may be down and writes go on); at 2 it would stop every
@@ -77,6 +79,21 @@ def changelog_configs(settings: Settings) -> dict[str, str]:
     return {MAX_MESSAGE_BYTES: str(TOPIC_MAX_MESSAGE_BYTES)} | replica_configs(settings)
 
 
+def changelog_topic(settings: Settings, table: str) -> str:
+    """The changelog of a dedup table, named by ``ENRICH_APP_ID``: any set of stages running dedup reads the same."""
+    return f"{settings.app_id}.{table}-changelog"
+
+
+def changelog_topics(settings: Settings) -> list[str]:
+    """The dedup tables' changelogs (created by Faust, with ``changelog_configs``)."""
+    return [changelog_topic(settings, table) for table in DEDUP_TABLES]
+
+
+def wanted_configs(settings: Settings, name: str) -> dict[str, str]:
+    """The broker configs the pipeline gives the topic ``name``: a changelog's or another topic's."""
+    return changelog_configs(settings) if name in changelog_topics(settings) else topic_configs(settings, name)
+
+
 def replica_configs(settings: Settings) -> dict[str, str]:
     """``min.insync.replicas`` 2 on the topics the pipeline creates (Faust's changelogs too) from a replication factor
     of ``MIN_INSYNC_FROM_REPLICATION``; none below (the broker's default, 1)."""
@@ -94,11 +111,11 @@ async def listed_topics(client: AIOKafkaClient) -> set[str]:
 
 
 async def ensure_topics(settings: Settings, *, may_lack_rights: bool = False) -> list[str]:
-    """Create the topics that do not exist yet and raise the dead-letter topic's message cap where it takes less than
-    the pipeline needs (one created by an older version); return the names created. The existing topics' partitions
-    are checked first (``check_layout``), from the same metadata answer. ``may_lack_rights``: a topic
-    the principal may not create is a warning, not an error (a worker's, allowed only the topics of its stages, is
-    not even shown the others)."""
+    """Create the topics that do not exist yet and raise the message cap of the dead-letter topic and of the dedup
+    changelogs where it is less than the pipeline needs (one created by an older version); return the names created.
+    The existing topics' partitions are checked first (``check_layout``), from the same metadata answer.
+    ``may_lack_rights``: a topic the principal may not create is a warning, not an error (a worker's, allowed only the
+    topics of its stages, is not even shown the others)."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin", **client_options(settings)
     )
@@ -118,9 +135,10 @@ async def ensure_topics(settings: Settings, *, may_lack_rights: bool = False) ->
             for name, partitions in topic_partitions(settings).items()
             if name not in existing
         ]
-        # The dead-letter topic's cap is derived from the others' (any message's dead letter fits); the others
-        # are the operator's to set.
-        await _raise_message_caps(admin, settings, sorted(existing & {settings.topic_deadletter}))
+        # The caps the pipeline derives: the dead-letter topic's from the others' (any message's dead letter fits),
+        # the dedup changelogs' for a state record; the other topics' are the operator's to set.
+        derived = {settings.topic_deadletter, *changelog_topics(settings)}
+        await _raise_message_caps(admin, settings, sorted(existing & derived))
         if not wanted:
             return []
         answers = (await admin.create_topics(wanted)).topic_errors
@@ -170,7 +188,7 @@ async def _until_listed(admin: AIOKafkaAdminClient, names: set[str]) -> None:
 
 
 async def _raise_message_caps(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:
-    """Raise ``max.message.bytes`` where an existing topic takes less than ``topic_configs`` asks. AlterConfigs
+    """Raise ``max.message.bytes`` where an existing topic takes less than ``wanted_configs`` asks. AlterConfigs
     replaces a topic's whole set of configs, so the configs set on the topic (retention, compaction) go with it.
     A broker that refuses (no DescribeConfigs or AlterConfigs right, for a topic or the whole request: an old
     broker, a proxy, an authorization error) gets a warning, not a stopped worker."""
@@ -190,7 +208,7 @@ async def _raise_caps(admin: AIOKafkaAdminClient, settings: Settings, names: lis
             if code:
                 log.warning("cannot read the configs of topic %s (error %d: %s)", name, code, message)
                 continue
-            wanted = int(topic_configs(settings, name)[MAX_MESSAGE_BYTES])
+            wanted = int(wanted_configs(settings, name)[MAX_MESSAGE_BYTES])
             current = {entry[0]: entry[1] for entry in entries}
             if int(current[MAX_MESSAGE_BYTES]) >= wanted:
                 continue

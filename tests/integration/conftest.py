@@ -56,6 +56,25 @@ def broker() -> Iterator[str]:
         kafka_sh("stop")
 
 
+@pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A broker of this test alone, which the test may stop, start and reset: its bootstrap address and the
+    environment of ``deploy/kafka/kafka.sh`` for it."""
+    port = BROKER_PORT + 20
+    env = {
+        **os.environ,
+        "KAFKA_PORT": str(port),
+        "KAFKA_CONTROLLER_PORT": str(port + 1),
+        "KAFKA_STATE_DIR": str(tmp_path / "kafka"),
+    }
+    started = subprocess.run([str(KAFKA_SH), "start"], env=env, capture_output=True, text=True, timeout=300)
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield f"127.0.0.1:{port}", env
+    finally:
+        subprocess.run([str(KAFKA_SH), "stop"], env=env, capture_output=True, timeout=120)
+
+
 async def delete_topics(bootstrap_servers: str, runs: list[str]) -> None:
     """Delete the topics of the session's tests (Faust's changelogs too): a broker holding thousands of earlier
     sessions' topics starts slowly, and nothing reads them again."""

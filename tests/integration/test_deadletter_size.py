@@ -13,12 +13,12 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from tests.integration.conftest import private_settings, produce
+from tests.integration.conftest import cli, private_settings, produce
 from workers.deadletters import ReplayFilter, original_bytes
 from workers.kafka_io import end_offsets, read_to_end, replay_deadletters, wait_committed
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, TOPIC_MAX_MESSAGE_BYTES
 from workers.settings import Settings
-from workers.topics import ensure_topics
+from workers.topics import changelog_topics, ensure_topics
 
 COMMIT_TIMEOUT_SECONDS = 300  # one message; a loaded 2-core machine starts a worker in under a minute
 pytestmark = pytest.mark.timeout(600)  # past the commit timeout, so that it fails with its own message
@@ -91,12 +91,12 @@ async def _topic_configs(settings: Settings, topic: str) -> dict[str, str]:
         await admin.close()
 
 
-async def _create_old_deadletter_topic(settings: Settings) -> None:
+async def _create_old_topics(settings: Settings, names: list[str], configs: dict[str, str]) -> None:
+    """Topics as an older version made them: ``configs`` on each, the broker's defaults for the rest."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     await admin.start()
     try:
-        old = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES), "retention.ms": "123456789"}
-        await admin.create_topics([NewTopic(settings.topic_deadletter, 1, 1, topic_configs=old)])
+        await admin.create_topics([NewTopic(name, 1, 1, topic_configs=configs) for name in names])
     finally:
         await admin.close()
 
@@ -107,10 +107,28 @@ def test_enrich_topics_raises_an_existing_dead_letter_topic_cap_and_keeps_its_ot
     """An operator upgrading runs ``enrich topics``: the dead-letter topic an older version made takes the larger
     dead letters, and the retention set on it stays (AlterConfigs replaces a topic's whole set of configs)."""
     settings = private_settings(broker, tmp_path / "data")
-    asyncio.run(_create_old_deadletter_topic(settings))
+    old = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES), "retention.ms": "123456789"}
+    asyncio.run(_create_old_topics(settings, [settings.topic_deadletter], old))
     created = asyncio.run(ensure_topics(settings))
     assert settings.topic_deadletter not in created
     configs = asyncio.run(_topic_configs(settings, settings.topic_deadletter))
     assert configs["max.message.bytes"] == str(DEADLETTER_MAX_MESSAGE_BYTES)
     assert configs["retention.ms"] == "123456789"
     assert asyncio.run(_topic_configs(settings, settings.topic_clusters))["cleanup.policy"] == "compact"
+
+
+def test_enrich_topics_raises_the_cap_of_dedup_changelogs_made_before_it_was_set_and_keeps_their_compaction(
+    broker: str, tmp_path: Path
+) -> None:
+    """Faust made them with the broker's 1 MiB before the pipeline gave them 8 MiB: a state record past it stopped the
+    worker. ``enrich topics`` (and a worker's start) raises it as it does the dead-letter topic's."""
+    settings = private_settings(broker, tmp_path / "data")
+    changelogs = changelog_topics(settings)
+    stock_default = {"max.message.bytes": "1048588"}  # a stock broker's; the test broker's default is larger
+    asyncio.run(_create_old_topics(settings, changelogs, {"cleanup.policy": "compact", **stock_default}))
+    topics = cli(settings, "topics")
+    assert topics.returncode == 0, topics.stderr.decode()
+    for name in changelogs:
+        configs = asyncio.run(_topic_configs(settings, name))
+        assert (configs["max.message.bytes"], configs["cleanup.policy"]) == (str(TOPIC_MAX_MESSAGE_BYTES), "compact")
+        assert f"raised max.message.bytes of topic {name} to {TOPIC_MAX_MESSAGE_BYTES}" in topics.stderr.decode()

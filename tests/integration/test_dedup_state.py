@@ -7,6 +7,9 @@ seed file's copy line). Workers run the clean and dedup stages only: no spaCy lo
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
+import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,20 +17,24 @@ from pathlib import Path
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from tests.conftest import COPY_URL, SEED_PAGE_ID, seed_lines
-from tests.integration.conftest import free_port, read_keyed, read_topic
+from tests.integration.conftest import KAFKA_SH, Worker, free_port, read_keyed, read_topic
 from tests.ports import wait_ready
 from tests.unit.test_dedup import merge_scenario
 from workers import codec
 from workers.kafka_io import message_key
 from workers.settings import Settings
-from workers.topics import ensure_topics
+from workers.state import CLUSTER_ID_FILE
+from workers.topics import DEDUP_TABLES, changelog_topic, ensure_topics
 
 WAIT = 180  # seconds: a worker start joins its group and recovers its tables; CI machines are slow and shared
 STAGES = "clean,dedup"
 ORIGINAL = next(line for line in seed_lines() if SEED_PAGE_ID.encode() in line)
 COPY = next(line for line in seed_lines() if COPY_URL.encode() in line)
+UNRELATED = next(line for line in seed_lines() if b"btd-kremlin-weapons-ukraine" in line)
+DISCARDED = "discarding local table state, rebuilt from the broker's changelogs"
 
 
 def produce_to(settings: Settings, partition: int, line: bytes) -> None:
@@ -89,6 +96,7 @@ def test_a_worker_restarted_between_original_and_copy_catches_the_copy(
     settings = pipeline_settings
     log = original_then_restart(settings, start_worker, settings.data_dir, 1)  # same RocksDB directory
     assert_copy_caught(settings, log)
+    assert DISCARDED not in log.read_text()  # the state of its own broker's changelogs is kept
 
 
 def test_a_new_worker_recovers_the_index_from_the_changelog(
@@ -178,3 +186,85 @@ def test_the_web_port_serves_the_probes_and_not_the_tables(pipeline_settings: Se
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(base + path, timeout=10)
         assert refused.value.code == 404, path
+
+
+def ready(worker: Worker, settings: Settings) -> None:
+    """Wait until the worker says ready; one that exits first fails the test at once, with the end of its log."""
+    for _ in range(WAIT):
+        if not worker.alive():
+            break
+        with contextlib.suppress(TimeoutError):
+            wait_ready(settings.web_port, 1)
+            return
+    pytest.fail(f"the worker exited or was not ready:\n{worker.log.read_text()[-3000:]}")
+
+
+def two_stories_then_stop(settings: Settings, start_worker) -> None:
+    """Two unrelated stories through a worker, stopped: each table's state holds changelog offsets 0 and 1 (Faust
+    checks an offset of 0 against nothing)."""
+    worker = start_worker(settings, STAGES)
+    produce_to(settings, 0, ORIGINAL)
+    produce_to(settings, 1, UNRELATED)
+    assert len(read_topic(settings, settings.topic_unique, 2, WAIT, grace=0)) == 2, worker.log.read_text()[-3000:]
+    assert worker.stop() == 0
+
+
+async def delete_changelogs(settings: Settings, recreate: bool) -> None:
+    """Delete the dedup tables' changelogs; with ``recreate``, make them again, empty, as an operator might."""
+    names = [changelog_topic(settings, table) for table in DEDUP_TABLES]
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.delete_topics(names)
+        if recreate:
+            for _ in range(WAIT):  # the deletion completes in the background
+                if not set(names) & set(await admin.list_topics()):
+                    break
+                await asyncio.sleep(1)
+            await admin.create_topics(
+                [NewTopic(name, 1, 1, topic_configs={"cleanup.policy": "compact"}) for name in names]
+            )
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("recreated", [False, True], ids=["deleted", "recreated-empty"])
+def test_a_worker_whose_changelogs_were_deleted_discards_its_state_and_runs(
+    pipeline_settings: Settings, start_worker, recreated: bool
+) -> None:
+    """Faust stopped such a worker at every start (``ConsistencyError``: local state ahead of the changelog)."""
+    settings = pipeline_settings
+    two_stories_then_stop(settings, start_worker)
+    asyncio.run(delete_changelogs(settings, recreated))
+    restarted = another_process(settings, settings.data_dir)
+    worker = start_worker(restarted, STAGES)
+    ready(worker, restarted)
+    produce_to(settings, 0, COPY)  # the index is the broker's now: empty, so the copy is a first copy
+    unique = read_topic(settings, settings.topic_unique, 3, WAIT)
+    assert COPY_URL in [record["url"] for record in unique], worker.log.read_text()[-3000:]
+    [warning] = [line for line in worker.log.read_text().splitlines() if DISCARDED in line]
+    for table in DEDUP_TABLES:
+        changelog = changelog_topic(settings, table)
+        ahead = rf"it holds offset [1-9]\d* of {re.escape(changelog)}\[0\], which ends at 0"
+        why = ahead if recreated else re.escape(f"its changelog {changelog} does not exist")
+        assert re.search(rf"{table}-0\.db \({why}\)", warning), warning
+
+
+def test_a_worker_of_a_wiped_broker_discards_its_state_and_runs(
+    private_broker, pipeline_settings: Settings, start_worker
+) -> None:
+    """``kafka.sh reset`` gives the broker a new cluster id and no topics: the worker's state is of another cluster."""
+    bootstrap, env = private_broker
+    settings = pipeline_settings.model_copy(update={"bootstrap_servers": bootstrap})
+    two_stories_then_stop(settings, start_worker)
+    for command in ("reset", "start"):
+        subprocess.run([str(KAFKA_SH), command], env=env, check=True, capture_output=True, timeout=300)
+    restarted = another_process(settings, settings.data_dir)
+    worker = start_worker(restarted, STAGES)
+    ready(worker, restarted)
+    produce_to(settings, 0, ORIGINAL)
+    assert [r["id"] for r in read_topic(settings, settings.topic_unique, 1, WAIT)] == [SEED_PAGE_ID]
+    [warning] = [line for line in worker.log.read_text().splitlines() if DISCARDED in line]
+    assert "(state of Kafka cluster " in warning
+    cluster_id = subprocess.run([str(KAFKA_SH), "cluster-id"], env=env, capture_output=True, text=True).stdout
+    assert (settings.data_dir / CLUSTER_ID_FILE).read_text() == cluster_id  # noted for the next start

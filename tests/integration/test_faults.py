@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +24,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.busy import busy_core
-from tests.conftest import SEED_PAGE_ID, seed_record
-from tests.integration.conftest import BROKER_PORT, KAFKA_SH, Worker, free_port, produce, read_topic
+from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
+from tests.integration.conftest import KAFKA_SH, Worker, free_port, produce, read_topic
 from tests.ports import wait_ready
 from tests.synthetic import Batch, make_batch, output_placements, raw_id, record_id
 from workers.agents import EXIT_UNPUBLISHED
+from workers.app import LAG_SAMPLE_SECONDS
 from workers.kafka_io import committed_offsets, end_offsets, message_key, wait_committed
 from workers.security import client_options
 from workers.settings import STAGES, Settings, Stage
@@ -41,6 +43,8 @@ pytestmark = pytest.mark.timeout(1200)
 # 2-core machine (thousands of NER calls after a restart); past it the test fails, naming the partitions.
 COMMIT_TIMEOUT_SECONDS = 600
 BROKER_DOWN_SECONDS = 5  # how long the broker restart test keeps the broker away
+# Time for a worker to end the rebalance a deleted source topic starts: seconds (state56, 3 runs); before, never.
+REBALANCE_SECONDS = 120
 UNPUBLISHED_EXIT_SECONDS = 300  # time for a worker to start, meet a batch it cannot publish and exit
 
 
@@ -141,6 +145,48 @@ def test_sigterm_drains_commits_and_exits(pipeline_settings: Settings, start_wor
     print(f"\nSIGTERM: exited in {stopped_in:.1f} s; {replays} records delivered twice after the restart")
 
 
+def readiness_body(web_port: int) -> dict:
+    """The worker's /readyz body, whatever its status (503 while it is not ready); empty while it does not answer."""
+    try:
+        response = urllib.request.urlopen(f"http://127.0.0.1:{web_port}/readyz", timeout=5)
+    except urllib.error.HTTPError as error:
+        return json.loads(error.read())
+    except OSError:
+        return {}
+    return json.loads(response.read())
+
+
+async def _delete_topic(settings: Settings, topic: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.delete_topics([topic])
+    finally:
+        await admin.close()
+
+
+def test_a_source_topic_deleted_under_a_worker_holds_neither_its_rebalance_nor_its_stop(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    """aiokafka retried the revocation's commit of the deleted topic's offsets without end, ten requests a second:
+    the worker stayed rebalancing and SIGTERM did not stop it in 5 minutes (state56). Its offsets are left now."""
+    settings = pipeline_settings
+    worker = start_worker(settings, "clean,dedup")
+    wait_ready(settings.web_port, COMMIT_TIMEOUT_SECONDS)
+    produce(settings, settings.topic_raw, seed_lines())
+    read_topic(settings, settings.topic_unique, 2, COMMIT_TIMEOUT_SECONDS, grace=0)  # offsets of raw to commit
+    asyncio.run(_delete_topic(settings, settings.topic_raw))
+    time.sleep(LAG_SAMPLE_SECONDS)  # the fault's time to meet the worker, not a wait for it
+    for _ in range(REBALANCE_SECONDS):
+        if readiness_body(settings.web_port).get("rebalancing") is False:
+            break
+        time.sleep(1)
+    assert worker.stop() == 0, worker.log.read_text()[-3000:]  # SIGTERM, then SIGKILL after 30 s
+    log = worker.log.read_text()
+    assert f"not committing {settings.topic_raw}[" in log
+    assert "OffsetCommit failed" not in log
+
+
 def test_a_second_worker_joins_and_leaves_mid_stream(pipeline_settings: Settings, start_worker, tmp_path) -> None:
     settings = pipeline_settings
     batch = make_batch(3_000, seed=9, prefix="rebal")
@@ -225,24 +271,6 @@ async def produce_in_a_transaction(settings: Settings, topic: str, lines: list[b
         await (producer.abort_transaction() if abort else producer.commit_transaction())
     finally:
         await producer.stop()
-
-
-@pytest.fixture
-def private_broker(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """A broker of this test alone, which the test may stop and start."""
-    port = BROKER_PORT + 20
-    env = {
-        **os.environ,
-        "KAFKA_PORT": str(port),
-        "KAFKA_CONTROLLER_PORT": str(port + 1),
-        "KAFKA_STATE_DIR": str(tmp_path / "kafka"),
-    }
-    started = subprocess.run([str(KAFKA_SH), "start"], env=env, capture_output=True, text=True, timeout=300)
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
-        yield f"127.0.0.1:{port}", env
-    finally:
-        subprocess.run([str(KAFKA_SH), "stop"], env=env, capture_output=True, timeout=120)
 
 
 def test_broker_restart_mid_stream(private_broker, pipeline_settings: Settings, start_worker) -> None:
