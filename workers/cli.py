@@ -67,14 +67,15 @@ def _unknown_topic(error: UnknownTopic, bootstrap_servers: str) -> str:
     return f"topic {error.topic} does not exist at {bootstrap_servers} ({has}){hint}"
 
 
-def _read_settings() -> Settings:
+def _read_settings(quiet_clients: bool = True) -> Settings:
     """The settings, once the project's logging is set up from them, and what reading them found worth a warning
     logged through it: a deprecated setting (pydantic's validator raises a FutureWarning, which Python would print
-    to stderr as a plain line pointing at pydantic) and each ``ENRICH_*`` variable that is no setting."""
+    to stderr as a plain line pointing at pydantic) and each ``ENRICH_*`` variable that is no setting. A command
+    other than the worker keeps the Kafka client's INFO lines (subscriptions, metadata) out of its output."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         settings = get_settings()
-    logging.config.dictConfig(logging_config(settings))
+    logging.config.dictConfig(logging_config(settings, quiet=("aiokafka",) if quiet_clients else ()))
     for warning in caught:
         log.warning("%s: %s", warning.category.__name__, warning.message)
     for line in unknown_variables(os.environ):
@@ -108,7 +109,7 @@ def worker(stages: str | None) -> None:
     from workers.state import discard_stale_state
     from workers.topics import ensure_topics
 
-    settings = _read_settings()
+    settings = _read_settings(quiet_clients=False)
     if stages is not None:  # checked by _stages, as the settings check ENRICH_STAGES
         settings = settings.model_copy(update={"stages": stages})
     chosen = settings.stage_list

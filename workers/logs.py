@@ -10,8 +10,9 @@ JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"
 TEXT_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 
 
-def logging_config(settings: Settings) -> dict[str, Any]:
-    """A ``logging.config.dictConfig`` for the worker; extras such as ``article_id`` and ``stage`` become fields."""
+def logging_config(settings: Settings, quiet: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for the worker; extras such as ``article_id`` and ``stage`` become fields. The
+    ``quiet`` loggers say only warnings and errors."""
     formatter: dict[str, Any] = (
         {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -30,4 +31,5 @@ def logging_config(settings: Settings) -> dict[str, Any]:
             "default": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"}
         },
         "root": {"level": settings.log_level.upper(), "handlers": ["default"]},
+        "loggers": {name: {"level": "WARNING"} for name in quiet},
     }

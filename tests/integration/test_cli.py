@@ -100,6 +100,7 @@ def test_tail_summarises_each_raw_message_on_one_line(pipeline_settings: Setting
     summaries = tail.stdout.decode().splitlines()
     assert len(summaries) == len(lines)
     assert all(line.startswith(("RAW ", "NOT A RECORD ")) for line in summaries)
+    assert b"aiokafka" not in tail.stderr, tail.stderr  # the client's subscription and metadata lines stay out
 
 
 def test_topics_fewer_than_the_setting_are_named_and_a_clean_topic_dedup_cannot_own_is_refused(
