@@ -486,6 +486,8 @@ def _wrapped_inside(raw: str, after: str, width: int, first: bool) -> bool:
     dateline cut) and the next line (``after``, collapsed) goes on with a word in lower case, as no sentence begins.
     A line the writer ended ("... for the nation's largest retailer. / reuter") is not full; a question, a number's
     full stop ("... 9. / the"), a label ("e-mail:") or a brand ("my6sense's") is no such wrap."""
+    if not after[:1].islower():  # most lines after a sentence's end: a sentence begins
+        return False
     word = _LOWER_WORD.match(after)
     if word is None or not word.group().islower() or _ABBREVIATION_END.search(raw.rstrip()) is None:
         return False
