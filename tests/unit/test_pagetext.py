@@ -281,6 +281,21 @@ def test_lines_of_an_unwrapped_page_stay_apart_unless_a_sentence_runs_on() -> No
     ]
 
 
+def test_a_wrap_after_an_abbreviation_joins_only_in_text_wrapped_at_a_fixed_width() -> None:
+    wrapped = [
+        "The central bank said its trade deficit narrowed in",
+        "March and that its exports to the U.S. and the U.K.",
+        "rose on the back of a weaker currency and new orders",
+        "from car makers, the first rise this year.",
+        "    It gave no forecast.",
+    ]
+    assert unwrap(wrapped) == [" ".join(wrapped[:4]), "It gave no forecast."]
+    written = [*wrapped[:3], "from car makers.", "reuter"]  # a line the writer ended, short of the width
+    assert unwrap(written) == [" ".join(written[:4]), "reuter"]
+    page = ["Markets fell in early trade in the U.S.", "iPhone sales rose again, the company said on Monday."]
+    assert unwrap(page) == page  # no fixed width: a full stop ends the line's paragraph
+
+
 def test_teaser_cards_after_the_article_are_not_part_of_it() -> None:
     """A news site's list of cards after the article (AEB's page e4c6a3b4 has this shape), with no heading to
     close the article: each card is a headline, an author and a one-paragraph summary that reads as prose."""

@@ -242,8 +242,10 @@ def _neighbours(lines: list[str], index: int) -> list[int]:
 
 def copy_title(raw_lines: list[str], lines: list[str]) -> str | None:
     """The headline of a text kept whole: its first line, when it reads as a headline and a blank line sets it apart
-    from what follows (wire copy runs on from its first line, which is often its lede cut short)."""
+    from what follows (wire copy runs on from its first line, which is often its lede cut short), and what follows
+    does not go on in lower case: no sentence begins so, and a lede cut short by a blank line goes on so
+    ("<Starrex Mining Corp Ltd> said a sharp / (blank) / rise in its share price ...", Reuters item 5567)."""
     first = next((index for index, line in enumerate(raw_lines) if line.strip()), None)
     if first is None or first + 1 >= len(raw_lines) or raw_lines[first + 1].strip() or len(lines) < 2:
         return None
-    return lines[0] if looks_like_headline(lines[0]) else None
+    return lines[0] if looks_like_headline(lines[0]) and not lines[1][:1].islower() else None

@@ -442,24 +442,56 @@ def _collapsed(raw_lines: list[str]) -> list[str]:
 
 def unwrap(raw_lines: list[str]) -> list[str]:
     """Join the lines of one paragraph: a break is kept at a blank or indented line, a table row ("| a | b |"),
-    or after a sentence's end.
+    or after a sentence's end, unless the text is wrapped at a fixed width and the sentence's end is an
+    abbreviation's the wrap fell after (``_wrapped_inside``).
 
     Without a fixed wrap width, only a line continued in lower case is joined (a sentence split in two). In
     wrapped text the first line joins the next however short it is: wire copy opens with a line whose dateline
     was cut off ("Standard Oil Co and BP North America / Inc said they plan ...").
     """
     wrapped = is_hard_wrapped(raw_lines)
+    width = max((len(raw.rstrip()) for raw in raw_lines), default=0) if wrapped else 0
+    opening = next((index for index, raw in enumerate(raw_lines) if raw.strip()), -1)  # the first line of text
     lines: list[str] = []
-    for raw, line in zip(raw_lines, _collapsed(raw_lines), strict=True):
+    for index, (raw, line) in enumerate(zip(raw_lines, _collapsed(raw_lines), strict=True)):
         previous = lines[-1] if lines else ""
         joins = (
             previous and line and (line[0].islower() or (wrapped and (len(previous) >= WRAP_MIN or len(lines) == 1)))
         )
-        if joins and not raw[:1].isspace() and not ends_sentence(previous) and not _is_row(previous, line):
+        if (
+            joins
+            and not raw[:1].isspace()
+            and (
+                not ends_sentence(previous)
+                or (wrapped and _wrapped_inside(raw_lines[index - 1], line, width, index - 1 == opening))
+            )
+            and not _is_row(previous, line)
+        ):
             lines[-1] = f"{previous} {line}"
         else:
             lines.append(line)
     return [line for line in lines if line]
+
+
+# A line ending in an abbreviation's full stop (one after a letter: "U.S.", "Corp.", "tsp."; closing quotes and
+# brackets aside), and the start of a line going on in a word in lower case, its punctuation aside.
+_ABBREVIATION_END = re.compile(rf"[^\W\d_]\.[{re.escape(CLOSERS)}]*$")
+_LOWER_WORD = re.compile(r"[^\W\d_]+(?=[\s,;:]|$)")
+
+
+def _wrapped_inside(raw: str, after: str, width: int, first: bool) -> bool:
+    """True when a fixed-width wrap fell inside a sentence after the raw line: the line ends in an abbreviation's
+    full stop ("... until the U.S. / becomes more aggressive"), it is full (the next line's first word would take it
+    past ``width``, the text's longest line, where a wrapper breaks; the ``first`` line is full however short, its
+    dateline cut) and the next line (``after``, collapsed) goes on with a word in lower case, as no sentence begins.
+    A line the writer ended ("... for the nation's largest retailer. / reuter") is not full; a question, a number's
+    full stop ("... 9. / the"), a label ("e-mail:") or a brand ("my6sense's") is no such wrap."""
+    if not after[:1].islower():  # most lines after a sentence's end: a sentence begins
+        return False
+    word = _LOWER_WORD.match(after)
+    if word is None or not word.group().islower() or _ABBREVIATION_END.search(raw.rstrip()) is None:
+        return False
+    return first or len(raw.rstrip()) + 1 + len(after.split(maxsplit=1)[0]) > width
 
 
 def has_number(line: str) -> bool:
