@@ -426,6 +426,10 @@ class DedupIndex:
             self._paragraphs = ParagraphCounts(store.capacity)  # sized to the index: count the marked ones again
             self._count_paragraphs(store.live())
 
+    def holds(self, article_id: str) -> bool:
+        """Whether the index holds an entry of ``article_id`` (in the window, or out of it but not evicted yet)."""
+        return article_id in self._store.slot_of
+
     def drain_evicted(self) -> list[str]:
         """Ids evicted from the window since the last call, so that persisted state can forget them too."""
         evicted, self._evicted = self._evicted, []
