@@ -256,23 +256,39 @@ class DedupIndex:
         return dict(zip([a[0] for a in articles], self._results_at(slots.tolist(), texts), strict=True))
 
     def _update(self, article: Article) -> tuple[Decision, IndexEntry]:
-        """A held id sent again with other content (a page updated at its URL): an update of itself. It keeps its
-        decision, so its place in its story (its clusters' records list it already), and its row now holds the new
-        content, so that later copies of the new text find it; no longer the old one's."""
-        store, old = self._store, np.array([self._store.slot_of[article[0]]], dtype=np.intp)
+        """A held id sent again with other content (a page updated at its URL). When the decision model takes the new
+        content for a copy of the old (or it is the same), it is an update of itself: it keeps its decision, so its
+        place in its story (its clusters' records list it already). Otherwise the URL now holds another article,
+        decided afresh as a new one: kept, the old decision would publish it as a copy, with a similarity, of a story
+        it is no copy of, and never enriched. Either way its row now holds the new content, so that later copies of
+        the new text find it; no longer the old one's."""
+        store, article_id = self._store, article[0]
+        sketches = self._sketches([article])  # before the old row goes: a sketch that cannot be read leaves it
+        self._make_room(1)  # before the old row is read: making room can evict it (out of the window)
+        if article_id not in store.slot_of:  # evicted: decided afresh, as any article the window does not hold
+            return self._decide_new([article])[article_id]
+        old = np.array([store.slot_of[article_id]], dtype=np.intp)
         decision = (store.canonical[old[0]], store.revision_of[old[0]], int(store.kinds[old[0]]))
         similarity = float(store.similarities[old[0]])
-        sketches = self._sketches([article])  # before the old row goes: a sketch that cannot be read leaves it
+        slots = self._append([article], sketches)
+        pair = self._pairs(old, slots)
+        itself = bool(pair.exact[0] or pair.probability[0] >= 0.5)
         self._count_paragraphs(old, step=-1)
         store.splice(int(old[0]))  # the story's older rows behind it stay found
-        store.evict(old)
-        slots = self._append([article], sketches)
-        store.set_decision(int(slots[0]), *decision, similarity)
+        if itself:
+            store.evict(old)
+            store.set_decision(int(slots[0]), *decision, similarity)
+        else:
+            self._forget_members(old)
+            store.evict(old)
+            self._merges.pop(article_id, None)  # the old content's merges: not this article's decision
+            self._decide_rows(slots, np.array([max(self._newest, article[3])]))
+            self._count_members(slots)
         self._mark_paragraphs(slots)
         self._count_paragraphs(slots)
         self._newest = max(self._newest, article[3])
-        texts = {article[0]: text} if (text := _text_form(article[4])) else {}
-        return self._results_at(slots.tolist(), texts, True)[0]
+        texts = {article_id: text} if (text := _text_form(article[4])) else {}
+        return self._results_at(slots.tolist(), texts, itself)[0]
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
@@ -408,10 +424,21 @@ class DedupIndex:
             del self._merges_only[article_id]
             self._merges.pop(article_id, None)
         self._evicted += [store.ids[slot] for slot in gone.tolist()] + passed
-        closed = []
         for slot in gone.tolist():
             self._merges.pop(store.ids[slot], None)
-            canonical = self._root(store.canonical[slot])
+        self._forget_members(gone)
+        self._count_paragraphs(gone, step=-1)
+        store.evict(gone)
+        if store.room() < extra:
+            store.grow(extra)
+            self._paragraphs = ParagraphCounts(store.capacity)  # sized to the index: count the marked ones again
+            self._count_paragraphs(store.live())
+
+    def _forget_members(self, slots: np.ndarray) -> None:
+        """Take the rows in ``slots`` out of their clusters' member counts; a cluster left with none closes."""
+        closed = []
+        for slot in slots.tolist():
+            canonical = self._root(self._store.canonical[slot])
             self._members[canonical] -= 1
             if not self._members[canonical]:
                 del self._members[canonical]
@@ -419,12 +446,6 @@ class DedupIndex:
                     del self._merged_into[merged]
                 closed.append(cluster_of(canonical))
         self._closed += sorted(closed)
-        self._count_paragraphs(gone, step=-1)
-        store.evict(gone)
-        if store.room() < extra:
-            store.grow(extra)
-            self._paragraphs = ParagraphCounts(store.capacity)  # sized to the index: count the marked ones again
-            self._count_paragraphs(store.live())
 
     def holds(self, article_id: str) -> bool:
         """Whether the index holds an entry of ``article_id`` (in the window, or out of it but not evicted yet)."""

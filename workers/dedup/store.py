@@ -141,12 +141,14 @@ class Store:
         return slots
 
     def evict(self, slots: np.ndarray) -> None:
-        """Forget the rows in ``slots``; their slots are reused by later articles."""
+        """Forget the rows in ``slots``; their slots are reused by later articles. An id whose newer row is held
+        already (an update, scored against its old row) stays found at that row."""
         for chains, banded in zip(self._chains, self._banded_values(), strict=True):
             chains.unlink(slots, banded[slots])
         for slot in slots.tolist():
             self._id_bytes -= sys.getsizeof(self.ids[slot])
-            del self.slot_of[self.ids[slot]]
+            if self.slot_of[self.ids[slot]] == slot:
+                del self.slot_of[self.ids[slot]]
             self.ids[slot] = self.canonical[slot] = self.revision_of[slot] = None
         self.times[slots] = -np.inf
         self._free = np.concatenate((self._free, slots))
