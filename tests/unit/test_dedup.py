@@ -720,6 +720,22 @@ def test_a_copy_of_two_clusters_merges_the_younger_into_the_older() -> None:
     assert (update.kind, update.cluster_id, update.merged) == ("revision", "cl-first", ())
 
 
+def test_an_updated_first_copy_keeps_its_story_the_older() -> None:
+    """A first copy updated in place of itself keeps its first arrival, in memory and in its saved entry: the copy of
+    two stories still merges the younger into its story (read62: the update's new arrival made it the younger, and
+    the older story was merged into the younger one's, as a replay unchanged does not)."""
+    index, entries = DedupIndex(OPTIONS), {}
+    (first, old), second, whole = merge_scenario()
+    new = old.replace("382,000", "383,000")
+    for article_id, text in [(first, old), second, (first, new)]:
+        entries[article_id] = index.decide(article_id, content_hash(text), text, 0.0)[1]
+    assert new != old and decide(index, *whole).merged == ("cl-second",)
+    assert entries[first]["first_seq"] == 1 < entries[first]["seq"]
+    restored = DedupIndex(OPTIONS)
+    restored.reset(list(entries.items()))
+    assert decide(restored, *whole).merged == ("cl-second",)
+
+
 def test_merges_survive_a_restart_and_close_with_the_cluster() -> None:
     index = DedupIndex(DedupOptions(window_seconds=3600))
     entries = [
