@@ -356,8 +356,10 @@ class _Chains:
             at = slot * stride + band
             own = int(self.previous.raw(np.array([at]))[0]) & mask  # its link on: row + 1, 0 for none
             row = int(self.heads[keys[band : band + 1]][0])
-            if row == slot:
-                self.heads[keys[band : band + 1]] = np.array([own - 1])
+            if row == slot:  # its link on when that row arrived before it (a newer row there is another bucket's)
+                self.heads[keys[band : band + 1]] = np.array(
+                    [own - 1 if arrivals[own] < arrivals[slot + 1] else NO_ROW]
+                )
                 continue
             for _ in range(4 * MAX_CHAIN):  # bounded: a row out of reach is left linked
                 if row == NO_ROW:
