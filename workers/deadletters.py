@@ -39,7 +39,7 @@ def replay_of(headers: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None)
 @dataclass(frozen=True, slots=True)
 class ReplayFilter:
     """Which dead letters to replay: by error code, stage and failure time (all optional); the letters of replays
-    that failed again only when ``replays`` is set (their first letter is still there to replay)."""
+    that failed again whose first letter the run chose only when ``replays`` is set (that one sends the message)."""
 
     errors: Collection[str] = ()
     stages: Collection[str] = ()
@@ -73,19 +73,23 @@ class ReplayRun:
     """The choices of one ``enrich replay`` over the dead-letter topic, letter by letter, and what each letter read
     came to (``counts``: ``skipped``, ``skipped_replays``, and ``<stage>:<error>`` with a ``:<why>_not_replayed``
     suffix for a letter chosen but not sent). A message is sent once a run: letters of one failure, as a letter and
-    that of its replay, or of one message sent twice, hold the same bytes for the same stage."""
+    that of its replay, or of one message sent twice, hold the same bytes for the same stage. A letter of a replay is
+    left only when the run chose the letter it names (read62: one whose first letter the filter left out, as a letter
+    older than ``--since`` or of another error, was left too, and nothing was sent)."""
 
     wanted: ReplayFilter
     topics: Collection[str]  # the topics the broker has: sending to another would create it
     counts: Counter[str] = field(default_factory=Counter)
     sent: set[tuple[str, str]] = field(default_factory=set)  # (stage, sha256 of the message) of the run so far
+    chosen: set[str] = field(default_factory=set)  # places of the letters the filter chose so far
 
     def take(self, letter: DeadLetter, place: str) -> Replay | None:
         """The message to send for the letter at ``place``, or None when it is left (and counted why)."""
         if not self.wanted.wants(letter):
             self.counts["skipped"] += 1
             return None
-        if "replay_of" in letter and not self.wanted.replays:
+        self.chosen.add(place)
+        if not self.wanted.replays and letter.get("replay_of") in self.chosen:
             self.counts["skipped_replays"] += 1
             return None
         held = self._held(letter)

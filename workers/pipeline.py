@@ -290,11 +290,21 @@ class DedupStage(BatchedStage):
         come first, after the first record, as it forgot them before deciding: an id it forgot can be an article of
         the batch (an entry left out of a rebuilt index as unreadable, read again), whose fresh entry must outlive the
         delete. The closed clusters' deletes come last: making room can close the cluster of an article the batch
-        replays, whose cluster record must be published again from the state before the state forgets it."""
+        replays, whose cluster record must be published again from the state before the state forgets it. But a
+        closed cluster the batch opened again (its first copy, out of the window, back with new content and decided
+        afresh under the same cluster id) is deleted just before the reopening article's cluster record: deleted
+        after it, the state would forget that first copy and the next member's record would be published without it.
+        """
         if not outputs:  # a batch none of whose records could be read: the deletes wait for the next one
             return outputs
         outputs[0][1:1] = [Output("state", evicted, None) for evicted in self.index.drain_evicted()]
-        outputs[-1].extend(Output("cluster_state", closed, None) for closed in self.index.drain_closed())
+        for closed in self.index.drain_closed():
+            delete = Output("cluster_state", closed, None)
+            if self.index.holds(canonical_of(closed)) and (spot := _reopened_at(outputs, closed)) is not None:
+                group, position = spot
+                outputs[group].insert(position, delete)
+            else:
+                outputs[-1].append(delete)
         return outputs
 
     def _input(self, article: CleanArticle) -> Article:
@@ -369,6 +379,16 @@ class DedupStage(BatchedStage):
             merged=list(decision.merged),
         )
         return [Output("duplicates", article["id"], duplicate), *outputs]
+
+
+def _reopened_at(outputs: list[list[Output]], cluster_id: str) -> tuple[int, int] | None:
+    """Where the cluster record of the first copy that opened ``cluster_id`` again is: its group and position."""
+    first_copy = canonical_of(cluster_id)
+    for n, group in enumerate(outputs):
+        for position, output in enumerate(group):
+            if output.destination == "clusters" and output.key == cluster_id and output.record["id"] == first_copy:
+                return n, position
+    return None
 
 
 def _in_live_clusters(outputs: list[list[Output]]) -> list[list[Output]]:

@@ -124,7 +124,7 @@ def test_a_replay_run_sends_each_message_once_and_leaves_the_letters_of_replays_
     dedup = letter(b"{not json", stage="dedup")  # the same bytes failed at another stage: sent to its topic
     again = [
         replayed("articles.deadletter:0:0", b"{not json"),
-        replayed("articles.deadletter:1:0", b"[1]", error="schema_violation"),
+        replayed("articles.deadletter:0:1", b"[1]", error="schema_violation"),
     ]
     letters = [first, second, truncated, elsewhere, dedup, *again, letter(b"{not json")]  # the last: a resend
     default, everything = (
@@ -153,6 +153,25 @@ def test_a_replay_run_sends_each_message_once_and_leaves_the_letters_of_replays_
     unwanted = ReplayRun(ReplayFilter(errors={"oversized"}), {"articles.raw"})
     assert [unwanted.take(one, "articles.deadletter:0:0") for one in (first, again[0])] == [None, None]
     assert unwanted.counts == {"skipped": 2}  # not wanted whatever it replays
+
+
+def test_a_letter_of_a_replay_whose_first_letter_the_run_left_out_is_sent() -> None:
+    """read62: with ``--error`` or ``--since`` leaving out a failure's first letter, the letter of its replay that
+    the filter chose was left as a replay's, and the run sent nothing; it is left only when the run chose the first."""
+    first = {**letter(b"{not json"), "failed_at": "2026-12-06T10:00:00.000Z"}
+    again = replayed("articles.deadletter:0:0", b"{not json", failed_at="2026-12-06T12:00:00.000Z")
+    again["origin"] = {**again["origin"], "offset": 9}
+    since = datetime.fromisoformat("2026-12-06T11:00:00+00:00")
+    cases = [  # the filter, the place each letter sent names, how many letters were left as replays'
+        (ReplayFilter(since=since), [b"articles.deadletter:0:1"], 0),
+        (ReplayFilter(errors=("invalid_json",)), [b"articles.deadletter:0:0"], 1),
+        (ReplayFilter(until=since), [b"articles.deadletter:0:0"], 0),
+    ]
+    for wanted, places, skipped in cases:
+        run = ReplayRun(wanted, {"articles.raw"})
+        sent = [run.take(one, f"articles.deadletter:0:{n}") for n, one in enumerate((first, again))]
+        assert [replay.headers for replay in sent if replay] == [[(REPLAY_HEADER, place)] for place in places]
+        assert run.counts["skipped_replays"] == skipped
 
 
 def test_a_letter_of_a_null_value_replays_a_null_value_not_an_empty_one() -> None:

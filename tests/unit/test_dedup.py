@@ -271,18 +271,29 @@ def test_an_id_sent_again_with_other_content_keeps_its_place_and_the_index_holds
     assert decide(restored, "copy2", new, at=4.0).canonical_id == "page" and len(restored) == 4
 
 
-def test_a_copy_sent_again_with_other_content_stays_in_its_story() -> None:
-    """An update keeps the place its id was given, a copy's too (its cluster's record lists it); its row holds the
-    new text, which the new text's copies find, and the boilerplate counts follow it as a rebuilt index counts."""
+def test_a_copy_sent_again_with_other_content_stays_in_its_story_while_a_copy_of_what_it_was() -> None:
+    """An update the decision model takes for a copy of the old content keeps the place its id was given, a copy's
+    too (its cluster's record lists it). One to unrelated content is another article at that URL, decided afresh
+    (read62: it kept the old decision, published as a near copy of "wire" at 0.9755, never enriched). Either way its
+    row holds the new text, which the new text's copies find, and the boilerplate counts follow it as a rebuilt
+    index counts."""
     index, entries = DedupIndex(OPTIONS), {}
-    for article_id, text in [("wire", text_of(STORY)), ("copy", text_of(STORY[:4])), ("copy", seed_text())]:
+    for article_id, text in [("wire", text_of(STORY)), ("copy", text_of(STORY[:4])), ("copy", text_of(STORY[:5]))]:
         decision, entries[article_id] = index.decide(article_id, content_hash(text), text, 0.0)
-    assert (decision.kind, decision.canonical_id) == ("near", "wire")
+    near = decision
+    assert (near.kind, near.canonical_id) == ("near", "wire")
+    assert decide(index, "copy", text_of(STORY[:4])) == near  # and back: still the story's
+    decision, entries["copy"] = index.decide("copy", content_hash(seed_text()), seed_text(), 0.0)
+    assert (decision.kind, decision.cluster_id, decision.similarity) == ("unique", "cl-copy", 1.0)
+    fresh = DedupIndex(OPTIONS)
+    decide(fresh, "wire", text_of(STORY))
+    assert decide(fresh, "copy", seed_text()) == decision  # as the same page under an id never seen
     copy, entries["seed-copy"] = index.decide("seed-copy", content_hash(seed_text()), seed_text(), 0.0)
-    assert (copy.kind, copy.canonical_id) == ("exact", "wire")  # a copy of the copy's new text: the story's
+    assert (copy.kind, copy.canonical_id) == ("exact", "copy")  # a copy of the copy's new text
     rebuilt = DedupIndex(OPTIONS)
     rebuilt.reset(list(entries.items()))
     assert paragraph_counts(rebuilt) == paragraph_counts(index)
+    assert decide(index, "late", text_of(STORY)).canonical_id == "wire"  # the story is still found
 
 
 def test_the_story_of_an_updated_copy_is_still_found_through_its_chains() -> None:
@@ -707,6 +718,22 @@ def test_a_copy_of_two_clusters_merges_the_younger_into_the_older() -> None:
     assert (whole.cluster_id, whole.canonical_id, whole.merged) == ("cl-first", "first", ("cl-second",))
     update = decide(index, "update", text_of([*STORY, *UPDATE]))  # a copy of the whole story: the merged cluster's
     assert (update.kind, update.cluster_id, update.merged) == ("revision", "cl-first", ())
+
+
+def test_an_updated_first_copy_keeps_its_story_the_older() -> None:
+    """A first copy updated in place of itself keeps its first arrival, in memory and in its saved entry: the copy of
+    two stories still merges the younger into its story (read62: the update's new arrival made it the younger, and
+    the older story was merged into the younger one's, as a replay unchanged does not)."""
+    index, entries = DedupIndex(OPTIONS), {}
+    (first, old), second, whole = merge_scenario()
+    new = old.replace("382,000", "383,000")
+    for article_id, text in [(first, old), second, (first, new)]:
+        entries[article_id] = index.decide(article_id, content_hash(text), text, 0.0)[1]
+    assert new != old and decide(index, *whole).merged == ("cl-second",)
+    assert entries[first]["first_seq"] == 1 < entries[first]["seq"]
+    restored = DedupIndex(OPTIONS)
+    restored.reset(list(entries.items()))
+    assert decide(restored, *whole).merged == ("cl-second",)
 
 
 def test_merges_survive_a_restart_and_close_with_the_cluster() -> None:

@@ -391,3 +391,23 @@ def test_the_equal_signature_values_counted_a_chunk_at_a_time_are_the_whole_comp
     equal = store.equal_values(rows, mine)
     assert equal.dtype == np.intp and np.array_equal(equal, whole)
     assert (equal[:300] > 0).all() and (equal[300:] < 128).any() and store.equal_values(rows[:0], mine[:0]).size == 0
+
+
+def test_a_row_spliced_out_at_its_buckets_head_leaves_there_no_newer_row_of_another_bucket() -> None:
+    """Splicing out the row at a bucket's head sets the head to the row it links to only when that row arrived
+    before it: its slot can hold a newer row since (its own row evicted, the slot reused by another bucket's), and
+    a head naming it would put a stranger, newer than the chain, in the bucket (read62: it did)."""
+    store = Store(num_perm=8, bands=2)
+    story, other = store.banded(np.array([[1, 2, 3, 4, 5, 6, 7, 8], [9, 10, 11, 12, 13, 14, 15, 16]], np.uint16))
+    chains = _Chains(capacity=16, bands=2)
+    keys = {name: chains._band_index * chains.buckets + chains._buckets_of(v[None])[0] for name, v in
+            (("story", story), ("other", other))}  # fmt: skip
+    assert not set(keys["story"].tolist()) & set(keys["other"].tolist())
+    chains.link(np.array([0]), story[None])  # arrival 1
+    chains.link(np.array([1]), story[None])  # arrival 2, linked to row 0
+    chains.unlink(np.array([0]), story[None])  # row 0 evicted: not a head
+    chains.link(np.array([0]), other[None])  # arrival 3 in the reused slot, in other buckets
+    assert chains.heads[keys["story"]].tolist() == [1, 1]
+    chains.splice(1, story, np.array([np.iinfo(np.int64).max, 3, 2]))
+    assert chains.heads[keys["story"]].tolist() == [NO_ROW, NO_ROW]
+    assert chains.heads[keys["other"]].tolist() == [0, 0]

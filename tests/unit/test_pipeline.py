@@ -606,6 +606,48 @@ def test_a_cluster_record_lists_its_latest_merged_clusters_within_its_limit() ->
     assert last["merged_into"] == "cl-a"
 
 
+class ClosingCluster:
+    """A cluster of "old" and its copy "old2", out of the window on a full index not compacted yet: the next batch's
+    room-making closes it."""
+
+    def __init__(self, settings: Settings) -> None:
+        [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
+        self.base = {key: value for key, value in cleaned.record.items() if key != "sketch"}
+        self.base["origin"] = {**self.base["origin"], "timestamp_ms": 1_735_689_900_000}  # the articles' times stand
+        self.rng = random.Random(1)
+        self.vocabulary = [f"w{n}" for n in range(5000)]
+        self.index = DedupIndex(DedupOptions(window_seconds=50))
+        self.stage = DedupStage(settings, self.index)
+        self.old = codec.loads(self.article("old", "2025-01-01T00:00:00Z"))
+        self.table: dict[str, dict] = {}
+        self.decide(codec.dumps(self.old), self.article("old2", self.old))
+        later = datetime(2025, 1, 1, 0, 1, 40, tzinfo=UTC).timestamp()  # 100 s on: the cluster is out of the window
+        fillers = [self.text(60) for _ in range(MIN_CAPACITY - 2)]
+        self.index.decide_many([(f"filler-{n}", content_hash(t), t, later, None) for n, t in enumerate(fillers)])
+        self.index.drain_evicted(), self.index.drain_closed()
+
+    def text(self, words: int) -> str:
+        return " ".join(self.rng.choices(self.vocabulary, k=words))
+
+    def article(self, article_id: str, published_at: str | dict, text: str | None = None) -> bytes:
+        """A new article, or (``published_at`` a record) a replay of that record under ``article_id``."""
+        if isinstance(published_at, dict):
+            return codec.dumps({**published_at, "id": article_id})
+        text = text or self.text(80)
+        fields = {"id": article_id, "text": text, "content_hash": content_hash(text), "published_at": published_at}
+        return codec.dumps({**self.base, **fields})
+
+    def decide(self, *payloads: bytes) -> list[tuple[str, str]]:
+        """Run a batch and apply its cluster outputs to a cluster state table as the agent does; the outputs' order."""
+        groups = self.stage.process([message(payload) for payload in payloads])
+        for output in (output for group in groups for output in group):
+            if output.destination == "cluster_state":
+                self.table.pop(output.key, None)
+            elif output.destination == "clusters":
+                self.table[output.key] = grow_cluster(self.table.get(output.key), output.key, output.record)[0]
+        return [(output.destination, output.key) for group in groups for output in group]
+
+
 def test_a_cluster_that_making_room_closes_is_forgotten_after_its_replayed_member_republishes_it(
     settings: Settings,
 ) -> None:
@@ -613,32 +655,26 @@ def test_a_cluster_that_making_room_closes_is_forgotten_after_its_replayed_membe
     the batch closes the cluster, whose state the agent still reads to publish the replayed member's cluster record.
     So the cluster's delete comes after that record (review27: it came first, and the replay republished the cluster
     as that member alone, on a compacted topic, and saved it again for good)."""
-    [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
-    base = {key: value for key, value in cleaned.record.items() if key != "sketch"}
-    rng = random.Random(1)
-    vocabulary = [f"w{n}" for n in range(5000)]
+    scene = ClosingCluster(settings)
+    order = scene.decide(scene.article("old2", scene.old), scene.article("new", "2025-01-01T00:01:40Z"))
+    assert ("cluster_state", "cl-old") in order  # making room closed it
+    assert order.index(("clusters", "cl-old")) < order.index(("cluster_state", "cl-old"))
+    assert "cl-old" not in scene.table
 
-    def article(article_id: str, published_at: str) -> bytes:
-        text = " ".join(rng.choices(vocabulary, k=80))
-        return codec.dumps(
-            {**base, "id": article_id, "text": text, "content_hash": content_hash(text)}
-            | {"published_at": published_at}
-        )
 
-    index = DedupIndex(DedupOptions(window_seconds=50))
-    stage = DedupStage(settings, index)
-    old = codec.loads(article("old", "2025-01-01T00:00:00Z"))
-    [[first, *_], [copy, *_]] = stage.process([message(codec.dumps(old)), message(codec.dumps({**old, "id": "old2"}))])
-    cluster = copy.record["cluster_id"]
-    assert cluster == first.record["cluster_id"]
-    later = datetime(2025, 1, 1, 0, 1, 40, tzinfo=UTC).timestamp()  # 100 s on: the cluster is out of the window
-    fillers = [" ".join(rng.choices(vocabulary, k=60)) for _ in range(MIN_CAPACITY - 2)]
-    index.decide_many([(f"filler-{n}", content_hash(t), t, later, None) for n, t in enumerate(fillers)])
-    index.drain_evicted(), index.drain_closed()
-    replay = [message(codec.dumps({**old, "id": "old2"})), message(article("new", "2025-01-01T00:01:40Z"))]
-    order = [(output.destination, output.key) for group in stage.process(replay) for output in group]
-    assert ("cluster_state", cluster) in order  # making room closed it
-    assert order.index(("clusters", cluster)) < order.index(("cluster_state", cluster))
+def test_a_cluster_its_first_copy_opens_again_keeps_that_first_copy(settings: Settings) -> None:
+    """The first copy of a cluster out of the window comes back with new content in a batch whose room-making evicts
+    its row: the cluster closes and the id is decided afresh, as the first copy of the same cluster id. The closed
+    cluster's delete goes before the reopening record (read62: it went last, the state forgot the reopened cluster,
+    and the next copy's record listed that copy alone, its first copy gone on the compacted topic)."""
+    scene = ClosingCluster(settings)
+    updated = scene.text(80)
+    order = scene.decide(
+        scene.article("new", "2025-01-01T00:01:40Z"), scene.article("old", "2025-01-01T00:01:40Z", updated)
+    )
+    assert order.index(("cluster_state", "cl-old")) < order.index(("clusters", "cl-old"))
+    scene.decide(scene.article("copy", "2025-01-01T00:01:41Z", updated))
+    assert [member["id"] for member in scene.table["cl-old"]["members"]] == ["old", "copy"]
 
 
 def test_a_dedup_batch_of_no_readable_record_is_no_failed_batch(settings: Settings) -> None:

@@ -129,6 +129,7 @@ class IndexEntry(TypedDict):
     content_hash: str
     event_time: float
     seq: int  # arrival order, so that a rebuilt index walks its chains newest first as the original did
+    first_seq: int  # the id's first arrival (its seq but for an update of itself): a cluster's age (``_age``)
     sketch: str  # Sketch.to_text()
     merged: list[str]  # clusters merged into this one by this copy, replayed when the index is rebuilt
 
@@ -190,6 +191,7 @@ class DedupIndex:
         self._absorbed: dict[str, list[str]] = {}  # the reverse: canonical id -> those merged into it
         self._merges: dict[str, tuple[str, ...]] = {}  # article id -> clusters it merged (its decision's)
         self._merges_only: dict[str, float] = {}  # id of an entry left out but for its merges -> its event time
+        self._first_seq: dict[str, int] = {}  # id of a row updated in place of itself -> its first arrival
         self._paragraphs = ParagraphCounts(self._store.capacity)  # end paragraphs of the first copies held
 
     def __len__(self) -> int:
@@ -197,7 +199,7 @@ class DedupIndex:
 
     def nbytes(self) -> int:
         """Memory held by the index, in bytes."""
-        maps = (self._members, self._merged_into, self._absorbed, self._merges, self._merges_only)
+        maps = (self._members, self._merged_into, self._absorbed, self._merges, self._merges_only, self._first_seq)
         return self._store.nbytes() + self._paragraphs.nbytes + sum(sys.getsizeof(m) for m in maps)
 
     def decide(
@@ -256,23 +258,41 @@ class DedupIndex:
         return dict(zip([a[0] for a in articles], self._results_at(slots.tolist(), texts), strict=True))
 
     def _update(self, article: Article) -> tuple[Decision, IndexEntry]:
-        """A held id sent again with other content (a page updated at its URL): an update of itself. It keeps its
-        decision, so its place in its story (its clusters' records list it already), and its row now holds the new
-        content, so that later copies of the new text find it; no longer the old one's."""
-        store, old = self._store, np.array([self._store.slot_of[article[0]]], dtype=np.intp)
+        """A held id sent again with other content (a page updated at its URL). When the decision model takes the new
+        content for a copy of the old (or it is the same), it is an update of itself: it keeps its decision, so its
+        place in its story (its clusters' records list it already). Otherwise the URL now holds another article,
+        decided afresh as a new one: kept, the old decision would publish it as a copy, with a similarity, of a story
+        it is no copy of, and never enriched. Either way its row now holds the new content, so that later copies of
+        the new text find it; no longer the old one's."""
+        store, article_id = self._store, article[0]
+        sketches = self._sketches([article])  # before the old row goes: a sketch that cannot be read leaves it
+        self._make_room(1)  # before the old row is read: making room can evict it (out of the window)
+        if article_id not in store.slot_of:  # evicted: decided afresh, as any article the window does not hold
+            return self._decide_new([article])[article_id]
+        old = np.array([store.slot_of[article_id]], dtype=np.intp)
         decision = (store.canonical[old[0]], store.revision_of[old[0]], int(store.kinds[old[0]]))
         similarity = float(store.similarities[old[0]])
-        sketches = self._sketches([article])  # before the old row goes: a sketch that cannot be read leaves it
+        first_seq = self._first_seq.pop(article_id, int(store.seqs[old[0]]))
+        slots = self._append([article], sketches)
+        pair = self._pairs(old, slots)
+        itself = bool(pair.exact[0] or pair.probability[0] >= 0.5)
         self._count_paragraphs(old, step=-1)
         store.splice(int(old[0]))  # the story's older rows behind it stay found
-        store.evict(old)
-        slots = self._append([article], sketches)
-        store.set_decision(int(slots[0]), *decision, similarity)
+        if itself:  # the same article, of the same age: its first arrival kept
+            store.evict(old)
+            store.set_decision(int(slots[0]), *decision, similarity)
+            self._first_seq[article_id] = first_seq
+        else:
+            self._forget_members(old)
+            store.evict(old)
+            self._merges.pop(article_id, None)  # the old content's merges: not this article's decision
+            self._decide_rows(slots, np.array([max(self._newest, article[3])]))
+            self._count_members(slots)
         self._mark_paragraphs(slots)
         self._count_paragraphs(slots)
         self._newest = max(self._newest, article[3])
-        texts = {article[0]: text} if (text := _text_form(article[4])) else {}
-        return self._results_at(slots.tolist(), texts, True)[0]
+        texts = {article_id: text} if (text := _text_form(article[4])) else {}
+        return self._results_at(slots.tolist(), texts, itself)[0]
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
@@ -343,6 +363,9 @@ class DedupIndex:
         self._newest = max(self._newest, *(e["event_time"] for _, e in entries))
         self._seq = max(self._seq, *(e["seq"] for _, e in entries))
         self._make_room(len(entries))
+        self._first_seq.update(
+            (article_id, e["first_seq"]) for article_id, e in entries if e.get("first_seq", e["seq"]) != e["seq"]
+        )
         return self._store.append(
             Rows(
                 article_ids=[article_id for article_id, _ in entries],
@@ -408,10 +431,22 @@ class DedupIndex:
             del self._merges_only[article_id]
             self._merges.pop(article_id, None)
         self._evicted += [store.ids[slot] for slot in gone.tolist()] + passed
-        closed = []
         for slot in gone.tolist():
             self._merges.pop(store.ids[slot], None)
-            canonical = self._root(store.canonical[slot])
+            self._first_seq.pop(store.ids[slot], None)
+        self._forget_members(gone)
+        self._count_paragraphs(gone, step=-1)
+        store.evict(gone)
+        if store.room() < extra:
+            store.grow(extra)
+            self._paragraphs = ParagraphCounts(store.capacity)  # sized to the index: count the marked ones again
+            self._count_paragraphs(store.live())
+
+    def _forget_members(self, slots: np.ndarray) -> None:
+        """Take the rows in ``slots`` out of their clusters' member counts; a cluster left with none closes."""
+        closed = []
+        for slot in slots.tolist():
+            canonical = self._root(self._store.canonical[slot])
             self._members[canonical] -= 1
             if not self._members[canonical]:
                 del self._members[canonical]
@@ -419,12 +454,10 @@ class DedupIndex:
                     del self._merged_into[merged]
                 closed.append(cluster_of(canonical))
         self._closed += sorted(closed)
-        self._count_paragraphs(gone, step=-1)
-        store.evict(gone)
-        if store.room() < extra:
-            store.grow(extra)
-            self._paragraphs = ParagraphCounts(store.capacity)  # sized to the index: count the marked ones again
-            self._count_paragraphs(store.live())
+
+    def holds(self, article_id: str) -> bool:
+        """Whether the index holds an entry of ``article_id`` (in the window, or out of it but not evicted yet)."""
+        return article_id in self._store.slot_of
 
     def drain_evicted(self) -> list[str]:
         """Ids evicted from the window since the last call, so that persisted state can forget them too."""
@@ -574,9 +607,12 @@ class DedupIndex:
             self._members[older] = self._members.get(older, 0) + self._members.pop(younger)
 
     def _age(self, canonical_id: str) -> tuple[int, str]:
-        """Orders clusters oldest first: by their canonical copy's arrival (one evicted from the window first)."""
+        """Orders clusters oldest first: by their canonical copy's first arrival (one evicted from the window first;
+        one updated in place of itself keeps the arrival it had)."""
         slot = self._store.slot_of.get(canonical_id)
-        return (-1 if slot is None else int(self._store.seqs[slot]), canonical_id)
+        if slot is None:
+            return (-1, canonical_id)
+        return (self._first_seq.get(canonical_id, int(self._store.seqs[slot])), canonical_id)
 
     def _make_room(self, rows: int) -> None:
         if self._store.room() < rows:
@@ -879,6 +915,7 @@ class DedupIndex:
                 "content_hash": content_hash,
                 "event_time": at,
                 "seq": seq,
+                "first_seq": self._first_seq.get(article_id, seq),
                 "sketch": texts[article_id],
                 "merged": list(merged),
             }
@@ -891,11 +928,17 @@ def _is_finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _is_arrival(value: object) -> bool:
+    """Whether a persisted value is an arrival number (``seq``)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
+
 _HASH = re.compile(r"[0-9a-f]{32}")  # ``content_hash``: 128 bits in hex
 # What ``restore`` reads of a persisted entry, and whether a value is one it can put back: the one check of each
 # field, so that a damaged entry is left out rather than raised on by whatever reads the field first.
 _ENTRY_FIELDS: dict[str, Callable[[object], bool]] = {
-    "seq": lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63,
+    "seq": _is_arrival,
+    "first_seq": _is_arrival,
     "kind": lambda value: isinstance(value, str) and value in _KINDS,
     "cluster_id": lambda value: isinstance(value, str),
     "revision_of": lambda value: value is None or isinstance(value, str),
@@ -905,7 +948,7 @@ _ENTRY_FIELDS: dict[str, Callable[[object], bool]] = {
     "sketch": lambda value: isinstance(value, str),  # read by ``Sketch.from_text`` after this check
     "merged": lambda value: value is None or (isinstance(value, list) and all(isinstance(c, str) for c in value)),
 }
-_OPTIONAL = {"merged"}  # absent from entries written before merges were recorded
+_OPTIONAL = {"merged", "first_seq"}  # absent from entries written before merges, first arrivals were recorded
 _MERGE_FIELDS = {name: _ENTRY_FIELDS[name] for name in ("cluster_id", "merged")}  # what replaying a merge reads
 
 

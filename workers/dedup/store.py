@@ -141,12 +141,14 @@ class Store:
         return slots
 
     def evict(self, slots: np.ndarray) -> None:
-        """Forget the rows in ``slots``; their slots are reused by later articles."""
+        """Forget the rows in ``slots``; their slots are reused by later articles. An id whose newer row is held
+        already (an update, scored against its old row) stays found at that row."""
         for chains, banded in zip(self._chains, self._banded_values(), strict=True):
             chains.unlink(slots, banded[slots])
         for slot in slots.tolist():
             self._id_bytes -= sys.getsizeof(self.ids[slot])
-            del self.slot_of[self.ids[slot]]
+            if self.slot_of[self.ids[slot]] == slot:
+                del self.slot_of[self.ids[slot]]
             self.ids[slot] = self.canonical[slot] = self.revision_of[slot] = None
         self.times[slots] = -np.inf
         self._free = np.concatenate((self._free, slots))
@@ -354,8 +356,10 @@ class _Chains:
             at = slot * stride + band
             own = int(self.previous.raw(np.array([at]))[0]) & mask  # its link on: row + 1, 0 for none
             row = int(self.heads[keys[band : band + 1]][0])
-            if row == slot:
-                self.heads[keys[band : band + 1]] = np.array([own - 1])
+            if row == slot:  # its link on when that row arrived before it (a newer row there is another bucket's)
+                self.heads[keys[band : band + 1]] = np.array(
+                    [own - 1 if arrivals[own] < arrivals[slot + 1] else NO_ROW]
+                )
                 continue
             for _ in range(4 * MAX_CHAIN):  # bounded: a row out of reach is left linked
                 if row == NO_ROW:
