@@ -346,9 +346,11 @@ def test_a_refused_write_of_the_dedup_state_is_not_committed(
     clean_written = asyncio.run(end_offsets(settings, [settings.topic_clean]))
 
     changelog = f"{settings.app_id}.dedup-index-changelog"
+    second = start_worker(settings, ",".join(stages))
+    wait_ready(settings.web_port, COMMIT_TIMEOUT_SECONDS)  # a worker raises a low changelog cap at its start: after
     asyncio.run(_set_max_message_bytes(settings, changelog, 100))  # an index entry: a sketch of 128 numbers and more
     produce(settings, settings.topic_raw, later)
-    assert_exits_unpublished(start_worker(settings, ",".join(stages)))
+    assert_exits_unpublished(second)
     committed = asyncio.run(committed_offsets(settings, settings.consumer_group(stages)))
     assert {tp: committed[tp] for tp in clean_written} == clean_written  # nothing of the later articles
 
