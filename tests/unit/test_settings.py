@@ -110,6 +110,7 @@ def test_more_lsh_bands_than_signature_values_are_refused(monkeypatch: pytest.Mo
 def test_an_enrich_variable_that_is_no_setting_is_named_with_the_nearest_setting() -> None:
     """pydantic ignores them: a typo would be lost. Case as pydantic reads it: a known name in lower case is known."""
     environment = {"ENRICH_PARTITION": "0", "enrich_topic_raw": "x", "ENRICH_ZZZ": "1", "PATH": "/bin"}
+    environment["ENRICH_TEST_KAFKA_PORT"] = "19093"  # the test suite's, no setting's: a developer exports it
     assert unknown_variables(environment) == [
         "ENRICH_PARTITION is not a setting and is ignored; did you mean ENRICH_PARTITIONS?",
         "ENRICH_ZZZ is not a setting and is ignored",
