@@ -90,7 +90,7 @@ def _producer_time(raw: RawArticle, origin: Origin) -> Published | None:
     searched instead; None too for a time the schema passes but no datetime holds (year 1 east of Greenwich)."""
     given = raw["published_at"]
     published = normal_time(given)
-    if given and (published is None or published.seconds > latest_time(received_at(origin))):
+    if given and (published is None or not _not_future(published, origin)):
         log.warning(
             "clean: %s's published_at %s is %s; dropped",
             raw["id"],
@@ -104,11 +104,15 @@ def _producer_time(raw: RawArticle, origin: Origin) -> Published | None:
 
 def _page_time(found: Extract, origin: Origin) -> Published | None:
     """The page's own time: its meta tags' time of day (``html.HtmlExtract.published_time``) unless it is later
-    than its message's time and one day, else its day."""
-    meta = normal_time(found.published_time)
-    if meta is not None and meta.seconds <= latest_time(received_at(origin)):
+    than its message's time and one day, else its day. Both are in the published form already (``metadata``)."""
+    if found.published_time and _not_future(meta := Published(found.published_time, "time"), origin):
         return meta
     return Published(found.published_at, "day") if found.published_at else None
+
+
+def _not_future(when: Published, origin: Origin) -> bool:
+    """No later than its message's time and one day (``workers.times``): the one bound of both times."""
+    return when.seconds <= latest_time(received_at(origin))
 
 
 def extract(raw: RawArticle, origin: Origin, published: Published | None) -> Extract:
