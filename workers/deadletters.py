@@ -82,16 +82,38 @@ class ReplayRun:
     counts: Counter[str] = field(default_factory=Counter)
     sent: set[tuple[str, str]] = field(default_factory=set)  # (stage, sha256 of the message) of the run so far
     chosen: set[str] = field(default_factory=set)  # places of the letters the filter chose so far
+    # Letters of replays read before the letter they name: the dead-letter topic's partitions are read in no set
+    # order, and a letter without an id is keyed by its message's place, so a replay's letter can come first.
+    waiting: list[tuple[DeadLetter, str]] = field(default_factory=list)
 
     def take(self, letter: DeadLetter, place: str) -> Replay | None:
-        """The message to send for the letter at ``place``, or None when it is left (and counted why)."""
+        """The message to send for the letter at ``place``, or None when it is left (and counted why) or waits for
+        the letter it replays (``rest``)."""
         if not self.wanted.wants(letter):
             self.counts["skipped"] += 1
             return None
         self.chosen.add(place)
-        if not self.wanted.replays and letter.get("replay_of") in self.chosen:
-            self.counts["skipped_replays"] += 1
+        if not self.wanted.replays and letter.get("replay_of"):
+            if letter["replay_of"] in self.chosen:
+                self.counts["skipped_replays"] += 1
+            else:
+                self.waiting.append((letter, place))
             return None
+        return self._send(letter, place)
+
+    def rest(self) -> list[Replay]:
+        """Once every letter is read: the letters of replays whose first letter the run did not choose."""
+        waiting, self.waiting = self.waiting, []
+        replays = []
+        for letter, place in waiting:
+            if letter["replay_of"] in self.chosen:
+                self.counts["skipped_replays"] += 1
+            elif (replay := self._send(letter, place)) is not None:
+                replays.append(replay)
+        return replays
+
+    def _send(self, letter: DeadLetter, place: str) -> Replay | None:
+        """The message of a chosen letter, or None when it is held (counted why)."""
         held = self._held(letter)
         self.counts[f"{letter['stage']}:{letter['error']}" + (f":{held}_not_replayed" if held else "")] += 1
         if held:

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, KafkaError, for_code
 
-from workers.deadletters import ReplayFilter, ReplayRun, coordinates
+from workers.deadletters import Replay, ReplayFilter, ReplayRun, coordinates
 from workers.intake import derive_id
 from workers.layouts import OffsetsRefused, offsets_to_copy
 from workers.limits import CLIENT_MAX_MESSAGE_BYTES
@@ -139,11 +139,15 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
         existing = await listed_topics(producer.client)
         require_topic(settings.topic_deadletter, existing)
         run, pending = ReplayRun(wanted, existing), []
-        async for record in read_to_end(settings, settings.topic_deadletter):
-            replay = run.take(orjson.loads(record.value), coordinates(record.topic, record.partition, record.offset))
+
+        async def send(replay: Replay | None) -> None:
             if replay is not None and not dry_run:
-                sent = await producer.send(replay.topic, replay.value, key=replay.key, headers=replay.headers)
-                pending.append(sent)
+                pending.append(await producer.send(replay.topic, replay.value, key=replay.key, headers=replay.headers))
+
+        async for record in read_to_end(settings, settings.topic_deadletter):
+            await send(run.take(orjson.loads(record.value), coordinates(record.topic, record.partition, record.offset)))
+        for replay in run.rest():  # the letters of replays read before the letter they name
+            await send(replay)
         await asyncio.gather(*pending)
         return run.counts
     finally:
