@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 LOST_CHECK_SECONDS = 1.0  # how often the delivery loop looks for messages fetched and lost on their way
 STALL_SECONDS = 30.0  # a commit held at one message is logged once every so often
+# A commit not answered in this time looks whether the cluster still has its partitions' topics. Healthy commits
+# take milliseconds; a deleted topic's commit ends about this long after the deletion reached the broker.
+COMMIT_CHECK_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -362,16 +365,53 @@ class IsolatedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return super().highwater(tp)
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
-        """Faust's commit, without the partitions the cluster no longer lists. aiokafka retries a commit the broker
-        refuses with UnknownTopicOrPartition without end (aio-libs/aiokafka#1095): a source topic deleted under the
-        worker held the revocation's commit, so the rebalance and SIGTERM's stop, there for good, ten requests a
-        second. Their offsets would mean nothing on a topic made again."""
-        cluster = self._ensure_consumer()._client.cluster
-        gone = sorted(tp for tp in offsets if tp.partition not in (cluster.partitions_for_topic(tp.topic) or ()))
-        if gone:
-            named = ", ".join(f"{tp.topic}[{tp.partition}]" for tp in gone)
-            log.warning("not committing %s: the cluster no longer has them (deleted)", named)
-        return await super()._commit({tp: offset for tp, offset in offsets.items() if tp not in gone})
+        """Faust's commit, without the partitions the cluster no longer lists, before it and while it waits.
+
+        aiokafka retries a commit the broker refuses with UnknownTopicOrPartition without end, ten requests a second
+        (aio-libs/aiokafka#1095): a source topic deleted under the worker held the commit, and with it the rebalance
+        and SIGTERM's stop, for good. A commit sent before this consumer's metadata saw the deletion is such a
+        commit, so one not answered within ``COMMIT_CHECK_SECONDS`` asks for the metadata again and, if a topic of
+        it is gone, is sent again without it. A partition still listed keeps its offset and its wait: a commit slow
+        for any other reason is retried by aiokafka as before, never dropped. The offsets of a deleted topic would
+        mean nothing on a topic made again. Nothing left to commit, nothing is sent: aiokafka refuses an empty
+        commit (ValueError), which crashed the consumer thread.
+        """
+        client = self._ensure_consumer()._client
+        left: dict[TP, int] | None = listed_offsets(offsets, client.cluster.partitions_for_topic)
+        while left:
+            commit = asyncio.ensure_future(super()._commit(left))
+            try:
+                left = await self._listed_until_answered(commit, left)
+            finally:
+                commit.cancel()  # a topic gone, or this call cancelled (a stop): answered, a no-op
+            if left is None:
+                return commit.result()
+        return False
+
+    async def _listed_until_answered(
+        self, commit: asyncio.Future[bool], offsets: dict[TP, int]
+    ) -> dict[TP, int] | None:
+        """Wait for ``commit`` of ``offsets``: None once answered, or the offsets still listed once the cluster's
+        metadata, asked again every ``COMMIT_CHECK_SECONDS`` it waits, no longer lists a partition of it."""
+        client = self._ensure_consumer()._client
+        while not (await asyncio.wait({commit}, timeout=COMMIT_CHECK_SECONDS))[0]:
+            await client.force_metadata_update()
+            listed = listed_offsets(offsets, client.cluster.partitions_for_topic)
+            if len(listed) < len(offsets):
+                return listed
+        return None
+
+
+def listed_offsets(offsets: Mapping[TP, int], partitions_for_topic: Callable[[str], set[int] | None]) -> dict[TP, int]:
+    """``offsets`` without the partitions the cluster's metadata does not list (``partitions_for_topic``: aiokafka's
+    ``ClusterMetadata`` method, None for a topic it does not know), logging them. aiokafka's metadata leaves a topic
+    out only on a topic-level error: the topic deleted, or not authorised; either way no commit of it can succeed.
+    """
+    gone = sorted(tp for tp in offsets if tp.partition not in (partitions_for_topic(tp.topic) or ()))
+    if gone:
+        named = ", ".join(f"{tp.topic}[{tp.partition}]" for tp in gone)
+        log.warning("not committing %s: the cluster no longer has them (deleted)", named)
+    return {tp: offset for tp, offset in offsets.items() if tp not in gone}
 
 
 class LedgerTransport(faust_aiokafka.Transport):

@@ -24,7 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.busy import busy_core
-from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
+from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.integration.conftest import KAFKA_SH, Worker, free_port, produce, read_topic
 from tests.ports import wait_ready
 from tests.synthetic import Batch, make_batch, output_placements, raw_id, record_id
@@ -45,6 +45,7 @@ COMMIT_TIMEOUT_SECONDS = 600
 BROKER_DOWN_SECONDS = 5  # how long the broker restart test keeps the broker away
 # Time for a worker to end the rebalance a deleted source topic starts: seconds (state56, 3 runs); before, never.
 REBALANCE_SECONDS = 120
+BACKLOG_MESSAGES = 2_000  # in the worker when the deleted-topic test deletes its source: seconds of work
 UNPUBLISHED_EXIT_SECONDS = 300  # time for a worker to start, meet a batch it cannot publish and exit
 
 
@@ -167,30 +168,39 @@ async def _delete_topic(settings: Settings, topic: str) -> None:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="known, not mended: a routine commit already in flight when the topic is deleted is still retried without "
-    "end by aiokafka (aio-libs/aiokafka#1095) and SIGTERM waits on it; seen in 1 run of 6 (state56) and in a "
-    "clean-clone run at 40e6e23 (19:22 UTC); the revocation's commit, the usual case, is mended",
+    reason="known, not mended: the deleted topic comes back at once (aiokafka's metadata requests auto-create it) and "
+    "Faust's partition assignor, run by the group leader while the metadata lists it with 0 partitions, raises "
+    "AssertionError: the worker stops crashed; seen in 1 of 8 runs at 5225c73 (commit65). The commits the deleted "
+    "topic held (aio-libs/aiokafka#1095) and the crash of a commit left empty are mended",
 )
 def test_a_source_topic_deleted_under_a_worker_holds_neither_its_rebalance_nor_its_stop(
     pipeline_settings: Settings, start_worker
 ) -> None:
     """aiokafka retried the revocation's commit of the deleted topic's offsets without end, ten requests a second:
-    the worker stayed rebalancing and SIGTERM did not stop it in 5 minutes (state56). Its offsets are left now."""
+    the worker stayed rebalancing and SIGTERM did not stop it in 5 minutes (state56). A commit already sent when the
+    topic went did the same (commit65, with the topic deleted as a commit was due: SIGKILLed in 30 s), and a commit
+    left with no partition crashed the worker. Its offsets are left now, and the worker goes on."""
     settings = pipeline_settings
     worker = start_worker(settings, "clean,dedup")
     wait_ready(settings.web_port, COMMIT_TIMEOUT_SECONDS)
-    produce(settings, settings.topic_raw, seed_lines())
-    read_topic(settings, settings.topic_unique, 2, COMMIT_TIMEOUT_SECONDS, grace=0)  # offsets of raw to commit
+    # Deleted while the worker works through a backlog, a routine commit may be sent before the worker's metadata
+    # hears of it (commit65: 0.7 s after the deletion); an idle worker's heard in 30 ms, and the commit rarely fell
+    # between. Its metadata requests then make the topic again (auto-creation) with one partition: raw[1] stays gone.
+    produce(settings, settings.topic_raw, make_batch(BACKLOG_MESSAGES, seed=29, prefix="deleted").messages)
+    read_topic(settings, settings.topic_unique, 1, COMMIT_TIMEOUT_SECONDS, grace=0)  # at work on it
     asyncio.run(_delete_topic(settings, settings.topic_raw))
     time.sleep(LAG_SAMPLE_SECONDS)  # the fault's time to meet the worker, not a wait for it
     for _ in range(REBALANCE_SECONDS):
         if readiness_body(settings.web_port).get("rebalancing") is False:
             break
         time.sleep(1)
+    assert worker.alive(), worker.log.read_text()[-3000:]
     assert worker.stop() == 0, worker.log.read_text()[-3000:]  # SIGTERM, then SIGKILL after 30 s
     log = worker.log.read_text()
-    assert f"not committing {settings.topic_raw}[" in log
-    assert "OffsetCommit failed" not in log
+    dropped = log.rfind(f"not committing {settings.topic_raw}[")
+    assert dropped >= 0
+    # The commit under way when the worker saw the topic gone may answer once more (one line a partition): no retry.
+    assert log[dropped:].count("OffsetCommit failed") <= settings.partitions, log[dropped:][-3000:]
 
 
 def test_a_second_worker_joins_and_leaves_mid_stream(pipeline_settings: Settings, start_worker, tmp_path) -> None:

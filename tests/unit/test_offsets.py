@@ -528,3 +528,15 @@ def test_a_partition_revoked_while_checked_for_lost_messages_is_passed_over(
     else:
         asyncio.run(consumer._read_lost_again())
     assert sought == []
+
+
+def test_a_commit_leaves_out_only_the_partitions_the_cluster_no_longer_lists() -> None:
+    """A deleted topic's offsets go (aiokafka would retry their commit without end, aio-libs/aiokafka#1095); every
+    partition the metadata still lists keeps its offset, unchanged."""
+    cluster = {"raw": {0, 1}, "remade": {0}}  # "remade": deleted, then made again with fewer partitions
+    offsets = {TP("raw", 0): 5, TP("raw", 1): 7, TP("deleted", 0): 3, TP("remade", 0): 2, TP("remade", 1): 4}
+    assert consumer_module.listed_offsets(offsets, cluster.get) == {
+        TP("raw", 0): 5,
+        TP("raw", 1): 7,
+        TP("remade", 0): 2,
+    }
