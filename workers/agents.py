@@ -32,6 +32,7 @@ from workers.pipeline import (
     grow_cluster,
     merge_clusters,
     record_headers,
+    without_member,
 )
 from workers.records import ClusterRecord, Origin
 from workers.settings import Stage
@@ -172,13 +173,20 @@ class StageAgent:
         metrics.BATCH_FALLBACKS.labels(self.name).inc(fell_back)
         for _ in messages:
             metrics.STAGE_SECONDS.labels(self.name).observe(elapsed / len(messages))
-        await self._publish(self.name, [output for group in results for output in group])
+        made = [
+            (output, message.replay_of)
+            for message, outputs in zip(messages, results, strict=True)
+            for output in outputs
+        ]
+        await self._publish(self.name, made)
         self._published(events)
         self._lag.processed(events)
 
-    async def _publish(self, stage: Stage, outputs: Sequence[Output]) -> None:
+    async def _publish(self, stage: Stage, made: Sequence[tuple[Output, str | None]]) -> None:
+        """Publish each output, with the place of the letter its message replays (None: no replay), and write the
+        tables; return once the broker has every record and table write."""
         pending = []
-        for output in outputs:
+        for output, replay in made:
             if output.destination in self._tables:
                 self._save(self._tables[output.destination], output.key, output.record)
                 continue
@@ -187,6 +195,13 @@ class StageAgent:
                 if record is None:
                     continue
                 value = codec.dumps(record)
+            elif output.destination == "cluster_leaves":
+                clusters = self._tables["cluster_state"]
+                before = clusters.get(output.key)
+                if (record := without_member(before, output.record)) is before:
+                    continue  # its record does not list the id: nothing changes
+                self._save(clusters, output.key, record)
+                value = None if record is None else codec.dumps(record)  # None: the cluster's delete
             elif output.destination == "clusters":
                 clusters = self._tables["cluster_state"]
                 record, value = grow_cluster(clusters.get(output.key), output.key, output.record)
@@ -195,12 +210,12 @@ class StageAgent:
             else:
                 value = output.serialised()
             topic = self._sinks[output.destination]
-            headers = record_headers(output.destination)
+            headers = record_headers(output.destination, replay)
             pending.append(await topic.send(key=output.key.encode(), value=value, headers=headers))
             self._count(stage, output)
         await asyncio.gather(*pending, *self._changelog_sends())
         now = time.time()
-        for output in outputs:
+        for output, _ in made:
             if output.destination in FINAL and output.record["origin"]["timestamp_ms"]:
                 latency = now - output.record["origin"]["timestamp_ms"] / 1000
                 metrics.END_TO_END_SECONDS.labels(output.destination).observe(max(latency, 0.0))

@@ -223,7 +223,11 @@ def _register_dedup(
     agent = StageAgent(
         "dedup",
         lambda: DedupStage(settings, index),
-        {**_sinks(topic, "unique", "duplicates", "deadletter", "clusters"), "cluster_merges": topic["clusters"]},
+        {
+            **_sinks(topic, "unique", "duplicates", "deadletter", "clusters"),
+            "cluster_merges": topic["clusters"],
+            "cluster_leaves": topic["clusters"],
+        },
         lag,
         app.published,
         tables={"state": table, "cluster_state": _dedup_table(app, settings, cluster_table)},

@@ -22,6 +22,7 @@ from workers.logs import logging_config
 from workers.nlp import ModelUnavailable, require_installed
 from workers.records import ErrorCode
 from workers.settings import STAGES, Settings, explain, get_settings, parse_stages, unknown_variables
+from workers.times import utc_time
 from workers.topics import TopicLayoutError
 
 log = logging.getLogger(__name__)
@@ -252,13 +253,9 @@ class UtcTime(click.ParamType):
     name = "time"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            moment = value
-        else:
-            try:
-                moment = datetime.fromisoformat(str(value))
-            except ValueError:
-                self.fail(f"{value!r} is not an ISO 8601 time (as 2026-12-06, 2026-12-06T17:07:29.083Z)", param, ctx)
+        moment = value if isinstance(value, datetime) else utc_time(str(value))
+        if moment is None:
+            self.fail(f"{value!r} is not an ISO 8601 time (as 2026-12-06, 2026-12-06T17:07:29.083Z)", param, ctx)
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

@@ -12,8 +12,9 @@ from datetime import datetime
 
 from workers.records import DeadLetter
 
-# The header ``enrich replay`` sends each message with: the place (``coordinates``) of the letter it replays. A stage
-# that fails on the message again writes it into the new letter (``replay_of``), which the next replay leaves.
+# The header ``enrich replay`` sends each message with: the place (``coordinates``) of the letter it replays. The
+# records a stage makes of the message carry it on (``workers.pipeline.CARRIES_REPLAY``), and a stage that fails on
+# the message or one of them writes it into the new letter (``replay_of``), which the next replay leaves.
 REPLAY_HEADER = "enrich-replay-of"
 # What a header must look like to be copied into a letter: a Kafka topic name (at most 249 of these characters), a
 # partition and an offset. Anything else a producer sends under the name is no replay of ours, and could be any size.

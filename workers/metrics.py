@@ -19,7 +19,7 @@ MESSAGES_IN = Counter(f"{PREFIX}_messages_in_total", "Messages consumed by a sta
 MESSAGES_OUT = Counter(
     f"{PREFIX}_messages_out_total",
     "Records a stage produced, by outcome: the destination (clean, unique, enriched, duplicates, deadletter; "
-    "clusters and cluster_merges: a story view record, grown or merged)",
+    "clusters, cluster_merges and cluster_leaves: a story view record, grown, merged or left by an id decided afresh)",
     ["stage", "outcome"],
 )
 DEADLETTERS = Counter(f"{PREFIX}_deadletters_total", "Dead-lettered messages by stage and reason", ["stage", "reason"])

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from workers import codec
 from workers.clean import CleanOptions, clean_article, warm_up
-from workers.deadletters import letter_key
+from workers.deadletters import REPLAY_HEADER, letter_key
 from workers.dedup import (
     Article,
     Decision,
@@ -56,21 +56,33 @@ from workers.records import (
     UniqueArticle,
 )
 from workers.settings import Settings, Stage
-from workers.times import latest_time, received_at
+from workers.times import latest_time, now_iso, received_at, utc_text
 
 log = logging.getLogger(__name__)
 
 # "state" and "cluster_state" are table writes (a None record deletes the key); "clusters" carries a
 # ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes; "cluster_merges"
-# names, under the key of a cluster merged into another, the cluster it goes into (``merge_clusters``).
+# names, under the key of a cluster merged into another, the cluster it goes into (``merge_clusters``);
+# "cluster_leaves" names, under the key of a cluster, the id its record no longer lists (``without_member``).
 Destination = Literal[
-    "clean", "unique", "enriched", "duplicates", "deadletter", "clusters", "cluster_merges", "state", "cluster_state"
+    "clean",
+    "unique",
+    "enriched",
+    "duplicates",
+    "deadletter",
+    "clusters",
+    "cluster_merges",
+    "cluster_leaves",
+    "state",
+    "cluster_state",
 ]
 # Where a raw message ends: exactly one of these for each (enriched, duplicates, or a dead letter).
 FINAL: frozenset[Destination] = frozenset(("enriched", "duplicates", "deadletter"))
 # What the agent makes on the event loop from its tables (the table writes, the cluster records): every other output
 # is published as the stage made it.
-MADE_ON_THE_LOOP: frozenset[Destination] = frozenset(("state", "cluster_state", "clusters", "cluster_merges"))
+MADE_ON_THE_LOOP: frozenset[Destination] = frozenset(
+    ("state", "cluster_state", "clusters", "cluster_merges", "cluster_leaves")
+)
 # The schema of each published destination's records (``schemas/<name>.json``), which every record names with its
 # version and the package's in its headers (``record_headers``): a consumer can route or set aside a record by them
 # before reading its value, and a record says which release wrote it.
@@ -82,8 +94,13 @@ RECORD_SCHEMAS: Mapping[Destination, codec.SchemaName] = {
     "deadletter": "deadletter",
     "clusters": "cluster",
     "cluster_merges": "cluster",
+    "cluster_leaves": "cluster",
 }
 PACKAGE_VERSION = version("news-enrich")
+# The records a stage makes of one message, which carry on the header naming the dead letter it replays: the next
+# stage, failing on one, names that letter in its own (``replay_of``), which the next replay leaves. Not the cluster
+# records, each of a story and many messages, nor a letter, which names it in its record.
+CARRIES_REPLAY: frozenset[Destination] = frozenset(("clean", "unique", "enriched", "duplicates"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,18 +128,17 @@ class Output:
         return codec.dumps(self.record) if self.value is None else self.value
 
 
-def record_headers(destination: Destination) -> list[tuple[str, bytes]]:
+def record_headers(destination: Destination, replay_of: str | None = None) -> list[tuple[str, bytes]]:
     """The Kafka headers of a record published to ``destination``: ``enrich-schema`` (its schema's name and
-    ``schema_version``, "enriched/1") and ``enrich-version`` (the package's version, "0.1.0")."""
-    return [
+    ``schema_version``, "enriched/1") and ``enrich-version`` (the package's version, "0.1.0"); and, for a record
+    made of a message that replays a dead letter, the replay header naming that letter (``CARRIES_REPLAY``)."""
+    headers = [
         ("enrich-schema", f"{RECORD_SCHEMAS[destination]}/{SCHEMA_VERSION}".encode()),
         ("enrich-version", PACKAGE_VERSION.encode()),
     ]
-
-
-def now_iso() -> str:
-    """The current UTC time, RFC 3339."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if replay_of and destination in CARRIES_REPLAY:
+        headers.append((REPLAY_HEADER, replay_of.encode()))
+    return headers
 
 
 def dead_letter(stage: Stage, message: Message, error: Rejected, article_id: str | None) -> Output:
@@ -325,7 +341,7 @@ class DedupStage(BatchedStage):
                 "dedup: %s's published_at %s is later than its message's time and one day; taken as %s",
                 article["id"],
                 article["published_at"],
-                datetime.fromtimestamp(latest, UTC).isoformat(),
+                utc_text(datetime.fromtimestamp(latest, UTC)),
                 extra={"stage": self.name, "article_id": article["id"]},
             )
             return latest
@@ -360,6 +376,7 @@ class DedupStage(BatchedStage):
         grown from none would publish it live again, as itself alone."""
         home = decision.merged_into or decision.cluster_id
         outputs = [
+            *([Output("cluster_leaves", decision.left, article["id"])] if decision.left else []),
             *(Output("cluster_merges", merged, home) for merged in decision.merged),
             Output("clusters", home, cluster_member(article, decision)),
             Output("state", article["id"], entry),
@@ -477,6 +494,16 @@ _TRUNCATION_FLAGS = ("members_truncated", "merged_truncated")
 def _flagged(record: ClusterRecord, *sources: Mapping[str, Any]) -> ClusterRecord:
     """``record``, with the truncation flags that any of ``sources`` sets (one that left something out)."""
     return {**record, **{flag: True for flag in _TRUNCATION_FLAGS if any(s.get(flag) for s in sources)}}
+
+
+def without_member(record: ClusterRecord | None, article_id: str) -> ClusterRecord | None:
+    """The cluster's record once ``article_id`` left it (decided afresh as another article: ``Decision.left``), or
+    None when it lists nothing else (the cluster's delete). ``record`` as it is when it does not list the id (none
+    left, a replay of the leave, or a member the record left out)."""
+    if record is None or not any(m["id"] == article_id for m in record["members"]):
+        return record
+    members = [m for m in record["members"] if m["id"] != article_id]
+    return {**record, "members": members, "updated_at": now_iso()} if members else None
 
 
 def merge_clusters(

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import rocksdict
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -66,7 +67,7 @@ def stale_state(
     """What to discard, and why: the whole ``tables`` directory when it holds state of another cluster, else each
     store whose changelog is gone or ends at or before the offset the store holds (Faust's ``ConsistencyError``)."""
     if noted_cluster and broker.cluster_id and noted_cluster != broker.cluster_id:
-        return {tables: f"state of Kafka cluster {noted_cluster}, the broker is cluster {broker.cluster_id}"}
+        return {tables: f"of Kafka cluster {noted_cluster}, not the broker's {broker.cluster_id}"}
     stale = {}
     for store in stores:
         topic, partition = store.changelog
@@ -74,10 +75,16 @@ def stale_state(
             continue
         end = broker.ends[store.changelog]
         if end is None:
-            stale[store.path] = f"its changelog {topic} does not exist"
+            stale[store.path] = f"changelog {topic} missing"
         elif store.offset is not None and store.offset >= end:
-            stale[store.path] = f"it holds offset {store.offset} of {topic}[{partition}], which ends at {end}"
+            stale[store.path] = f"offset {store.offset} held, {topic}[{partition}] ends at {end}"
     return stale
+
+
+def discard_warning(stale: Mapping[Path, str]) -> str:
+    """The one warning line naming what is discarded and why (``stale_state``), each path once."""
+    listed = "; ".join(f"{path} ({why})" for path, why in stale.items())
+    return f"discarding local table state the broker does not hold (Faust rebuilds it from the changelogs): {listed}"
 
 
 def local_stores(settings: Settings) -> list[LocalStore]:
@@ -122,7 +129,9 @@ async def broker_view(settings: Settings, changelogs: Iterable[ChangelogPartitio
     try:
         client = consumer._client  # aiokafka gives a consumer's client no public name
         request = MetadataRequest(sorted({topic for topic, _ in wanted}), allow_auto_topic_creation=False)
-        metadata = (await client.send(client.get_random_node(), request)).to_object()
+        response = await client.send(client.get_random_node(), request)
+        client.cluster.update_metadata(_listed_only(response))
+        metadata = response.to_object()
         codes = {topic["topic"]: topic["error_code"] for topic in metadata["topics"]}
         listed = [TopicPartition(*tp) for tp in wanted if codes.get(tp[0]) == 0]
         ends: dict[ChangelogPartition, int | None] = {
@@ -133,6 +142,14 @@ async def broker_view(settings: Settings, changelogs: Iterable[ChangelogPartitio
         return BrokerView(metadata.get("cluster_id"), ends)
     finally:
         await consumer.stop()
+
+
+def _listed_only(response: Any) -> Any:
+    """A metadata response with only the topics listed without error: the partitions' leaders, for the client's
+    ``end_offsets``, which, told none (the client's bootstrap asks for no topic), asks for the topics' metadata once
+    more; and none the client would log as an error (a changelog not made yet, on a first start)."""
+    fields = {name: response.get_item(name) for name in response.SCHEMA.names}
+    return type(response)(**{**fields, "topics": [topic for topic in response.topics if topic[0] == 0]})
 
 
 async def discard_stale_state(settings: Settings) -> list[Path]:
@@ -149,10 +166,7 @@ async def discard_stale_state(settings: Settings) -> list[Path]:
     tables = table_dir(settings)
     stale = stale_state(stores, noted, broker, tables) if tables.is_dir() else {}
     if stale:
-        log.warning(
-            "discarding local table state, rebuilt from the broker's changelogs: %s",
-            "; ".join(f"{path} ({why})" for path, why in stale.items()),
-        )
+        log.warning("%s", discard_warning(stale))
         for path in stale:
             shutil.rmtree(path)
     if broker.cluster_id and broker.cluster_id != noted:

@@ -5,8 +5,8 @@ stage and bounded by the dedup stage, where one such time would make every artic
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
-from typing import NamedTuple
+from datetime import UTC, datetime
+from typing import Literal, NamedTuple
 
 from workers.records import Origin, Precision
 
@@ -38,15 +38,44 @@ class Published(NamedTuple):
 def parse_time(value: str | None) -> tuple[datetime, Precision] | None:
     """An RFC 3339 time (any offset, a lower-case "t" or "z", a leap second, any fraction) or a day alone (midnight
     UTC, precision "day") as an aware UTC datetime; None when there is none or it is neither."""
-    text = _LEAP_SECOND.sub(":59", value.strip().upper()) if value else ""
-    try:
-        if _DAY.fullmatch(text):
-            return datetime.combine(datetime.fromisoformat(text).date(), time(), UTC), "day"
-        if _TIME.fullmatch(text):
-            return datetime.fromisoformat(text).astimezone(UTC), "time"
-    except (ValueError, OverflowError):  # no such day ("02-30"), or out of datetime's range once moved to UTC
-        pass
+    text = _normal(value)
+    if _DAY.fullmatch(text):
+        return (at, "day") if (at := _utc(text)) else None
+    if _TIME.fullmatch(text):
+        return (at, "time") if (at := _utc(text)) else None
     return None
+
+
+def utc_time(value: str | None) -> datetime | None:
+    """Any ISO 8601 date or time ``datetime`` reads, as ``parse_time`` reads one (a lower-case "t" or "z", a leap
+    second), an aware UTC datetime; one without an offset (a person's ``--since 2026-12-06 17:07``) is taken as UTC.
+    None when it cannot be read or is out of range."""
+    return _utc(_normal(value))
+
+
+def _normal(value: str | None) -> str:
+    """A time as ``datetime.fromisoformat`` reads it: no surrounding space, upper case, a leap second one less."""
+    return _LEAP_SECOND.sub(":59", value.strip().upper()) if value else ""
+
+
+def _utc(text: str) -> datetime | None:
+    """An ISO 8601 date or time as an aware UTC datetime (UTC when it has no offset); None when it is none, names no
+    such day ("02-30"), or is out of datetime's range once moved to UTC."""
+    try:
+        at = datetime.fromisoformat(text)
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def utc_text(at: datetime, timespec: Literal["seconds", "milliseconds"] = "milliseconds") -> str:
+    """``at`` as the records write a time: RFC 3339 in UTC with a "Z" (``now``'s, a publication time's)."""
+    return at.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def now_iso() -> str:
+    """The current time as the records write it (``utc_text``), to the millisecond."""
+    return utc_text(datetime.now(UTC))
 
 
 def published(value: str | None) -> Published | None:
@@ -56,8 +85,7 @@ def published(value: str | None) -> Published | None:
     if (parsed := parse_time(value)) is None:
         return None
     at, precision = parsed
-    text = at.isoformat(timespec="milliseconds" if at.microsecond else "seconds").replace("+00:00", "Z")
-    return Published(text, precision)
+    return Published(utc_text(at, "milliseconds" if at.microsecond else "seconds"), precision)
 
 
 def read_time(value: str | None) -> float | None:

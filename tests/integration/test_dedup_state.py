@@ -8,25 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import subprocess
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.conn import AIOKafkaConnection
 
 from tests.conftest import COPY_URL, SEED_PAGE_ID, seed_lines
 from tests.integration.conftest import KAFKA_SH, Worker, free_port, read_keyed, read_topic
 from tests.ports import wait_ready
-from tests.unit.test_dedup import merge_scenario
+from tests.unit.test_dedup import STORY, merge_scenario, seed_text, text_of
 from workers import codec
 from workers.kafka_io import message_key
 from workers.settings import Settings
-from workers.state import CLUSTER_ID_FILE
+from workers.state import CLUSTER_ID_FILE, broker_view
 from workers.topics import DEDUP_TABLES, changelog_topic, ensure_topics
 
 WAIT = 180  # seconds: a worker start joins its group and recovers its tables; CI machines are slow and shared
@@ -34,7 +37,7 @@ STAGES = "clean,dedup"
 ORIGINAL = next(line for line in seed_lines() if SEED_PAGE_ID.encode() in line)
 COPY = next(line for line in seed_lines() if COPY_URL.encode() in line)
 UNRELATED = next(line for line in seed_lines() if b"btd-kremlin-weapons-ukraine" in line)
-DISCARDED = "discarding local table state, rebuilt from the broker's changelogs"
+DISCARDED = "discarding local table state the broker does not hold (Faust rebuilds it from the changelogs): "
 
 
 def produce_to(settings: Settings, partition: int, line: bytes) -> None:
@@ -173,6 +176,31 @@ def test_a_member_of_a_merged_cluster_sent_again_leaves_the_clusters_as_merged(
     assert {orjson.loads(key): value is not None for key, value in changelog} == {"cl-first": True, "cl-second": False}
 
 
+def test_an_id_decided_afresh_leaves_the_record_of_its_old_cluster(pipeline_settings: Settings, start_worker) -> None:
+    """left66: an id sent again with content no copy of its old, decided afresh into another cluster, stayed listed by
+    its old cluster's record (one id in two live clusters). Now that record is published again without it, in the
+    same batch, and deleted (a null value) when it lists nothing else. "copy" then "wire" go to "other"'s story."""
+    settings = pipeline_settings
+    worker = start_worker(settings, STAGES)
+    story, other = text_of(STORY[:3]), seed_text()
+    for article_id, text in [("other", other), ("wire", story), ("copy", story), ("copy", other), ("wire", other)]:
+        raw = {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
+        produce_to(settings, 0, codec.dumps(raw))
+    records = read_keyed(settings, settings.topic_clusters, 7, WAIT)
+    listed: dict[str, list[list[str] | None]] = {}  # by key: the topic's partitions are read in no set order
+    for key, value in records:
+        listed.setdefault(key.decode(), []).append(value and [m["id"] for m in value["members"]])
+    assert listed == {
+        "cl-other": [["other"], ["other", "copy"], ["other", "copy", "wire"]],
+        "cl-wire": [["wire"], ["wire", "copy"], ["wire"], None],  # "copy" left it, then "wire": deleted
+    }, worker.log.read_text()[-3000:]
+    for _, value in records:
+        if value is not None:
+            codec.check("cluster", value)
+    changelog = read_keyed(settings, f"{settings.app_id}.dedup-clusters-changelog", 7, 10)
+    assert {orjson.loads(key): value is not None for key, value in changelog} == {"cl-other": True, "cl-wire": False}
+
+
 def test_the_web_port_serves_the_probes_and_not_the_tables(pipeline_settings: Settings, start_worker) -> None:
     """Faust's pages read its tables (the story clusters, the index) to anyone on the probes' port: all off."""
     worker = start_worker(pipeline_settings, STAGES)
@@ -245,8 +273,8 @@ def test_a_worker_whose_changelogs_were_deleted_discards_its_state_and_runs(
     [warning] = [line for line in worker.log.read_text().splitlines() if DISCARDED in line]
     for table in DEDUP_TABLES:
         changelog = changelog_topic(settings, table)
-        ahead = rf"it holds offset [1-9]\d* of {re.escape(changelog)}\[0\], which ends at 0"
-        why = ahead if recreated else re.escape(f"its changelog {changelog} does not exist")
+        ahead = rf"offset [1-9]\d* held, {re.escape(changelog)}\[0\] ends at 0"
+        why = ahead if recreated else re.escape(f"changelog {changelog} missing")
         assert re.search(rf"{table}-0\.db \({why}\)", warning), warning
 
 
@@ -265,6 +293,40 @@ def test_a_worker_of_a_wiped_broker_discards_its_state_and_runs(
     produce_to(settings, 0, ORIGINAL)
     assert [r["id"] for r in read_topic(settings, settings.topic_unique, 1, WAIT)] == [SEED_PAGE_ID]
     [warning] = [line for line in worker.log.read_text().splitlines() if DISCARDED in line]
-    assert "(state of Kafka cluster " in warning
+    assert "/v1/tables (of Kafka cluster " in warning
     cluster_id = subprocess.run([str(KAFKA_SH), "cluster-id"], env=env, capture_output=True, text=True).stdout
     assert (settings.data_dir / CLUSTER_ID_FILE).read_text() == cluster_id  # noted for the next start
+
+
+def test_the_state_check_asks_for_the_changelogs_metadata_once(
+    pipeline_settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """state56's check asked three times: the client's bootstrap (no topic), the changelogs by name (the cluster id
+    with them), and the changelogs again, the client's own refresh before ListOffsets, knowing no leader of them."""
+    settings = pipeline_settings
+    index, clusters = (changelog_topic(settings, table) for table in DEDUP_TABLES)
+
+    async def make_index_changelog() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(index, 1, 1, topic_configs={"cleanup.policy": "compact"})])
+        finally:
+            await admin.close()
+
+    asyncio.run(make_index_changelog())
+    for _ in range(WAIT):  # a topic just made is listed without a leader for a moment: the view leaves it out
+        if asyncio.run(broker_view(settings, [(index, 0)])).ends.get((index, 0)) == 0:
+            break
+    requests: Counter[str] = Counter()
+    send = AIOKafkaConnection.send
+
+    def counted(connection: AIOKafkaConnection, request, expect_response: bool = True):
+        requests[type(request).__name__] += 1
+        return send(connection, request, expect_response=expect_response)
+
+    monkeypatch.setattr(AIOKafkaConnection, "send", counted)
+    view = asyncio.run(broker_view(settings, [(index, 0), (clusters, 0)]))
+    assert view.cluster_id and view.ends == {(index, 0): 0, (clusters, 0): None}
+    assert (requests["MetadataRequest"], requests["OffsetRequest"]) == (2, 1)  # the bootstrap's, and the changelogs'
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]  # a changelog not made yet

@@ -6,13 +6,14 @@ import asyncio
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
 
 from tests.conftest import ROOT, SEED_PAGE_ID, seed_lines
-from tests.integration.conftest import cli, produce, read_topic
-from workers.deadletters import coordinates
+from tests.integration.conftest import cli, free_port, produce, read_messages, read_topic
+from workers.deadletters import REPLAY_HEADER, coordinates
 from workers.kafka_io import read_to_end
 from workers.settings import Settings
 
@@ -76,6 +77,46 @@ def test_replay_sends_each_message_once_names_its_letter_and_leaves_the_letters_
     assert "'dedup:schema_violation:repeat_not_replayed': 2" in output
     since = min(letter["failed_at"] for _, _, letter in letters)  # as written, Z and all
     assert "would replay 4 (" in replay(settings, "--since", since, "--dry-run")
+
+
+def test_a_replay_that_fails_at_a_later_stage_names_its_letter_and_is_not_sent_again(
+    pipeline_settings: Settings, start_worker, tmp_path: Path
+) -> None:
+    """read62: a replayed raw message that passed the clean stage and failed at a later one left a letter without
+    ``replay_of`` (the clean stage did not pass the header on): the next replay sent it too, one more each run. Here
+    the entities stage fails on it (a worker whose spaCy ``max_length``, ENRICH_MAX_TEXT_CHARS, is under the text's
+    length), so the header goes through clean and dedup, each on its own worker, before the letter."""
+    settings = pipeline_settings
+    strict = settings.model_copy(update={"max_message_bytes": 2048})
+    seed = next(line for line in seed_lines() if SEED_PAGE_ID.encode() in line)
+    worker = start_worker(strict, "clean")
+    produce(strict, strict.topic_raw, [seed])
+    [(_, first, oversized)] = letters_when(settings, 1)
+    assert (oversized["stage"], oversized["error"]) == ("clean", "oversized")
+    assert worker.stop() == 0
+
+    start_worker(settings, "clean")  # the fix: the default limit
+    start_worker(own_ports(settings, data_dir=tmp_path / "dedup"), "dedup")
+    start_worker(own_ports(settings, max_text_chars=1000, data_dir=tmp_path / "entities"), "entities")  # the fault
+    assert "replayed 1 (" in replay(settings, "--error", "oversized")
+    [(_, _, tagged)] = [letter for letter in letters_when(settings, 2) if letter[1] != first]
+    assert (tagged["stage"], tagged["id"], tagged.get("replay_of")) == ("entities", SEED_PAGE_ID, first)
+    [unique] = read_messages(settings, settings.topic_unique, 1, 5)
+    assert (REPLAY_HEADER, first.encode()) in unique.headers  # carried on through the dedup stage
+
+    output = replay(settings, "--dry-run")
+    assert "would replay 1 (" in output and "skipped 1, 1 of them letters of replays" in output, output
+
+
+def own_ports(settings: Settings, **values: object) -> Settings:
+    """``settings`` with ports of their own, for another worker process, and any other ``values``."""
+    return settings.model_copy(update={"metrics_port": free_port(), "web_port": free_port(), **values})
+
+
+def letters_when(settings: Settings, count: int) -> list[tuple[str, str, dict]]:
+    """The dead letters (``dead_letters``) once ``count`` are on their topic."""
+    read_topic(settings, settings.topic_deadletter, count, 180)
+    return asyncio.run(dead_letters(settings))
 
 
 async def send(settings: Settings, messages: list[tuple[str, int, bytes | None, bytes | None]]) -> None:

@@ -215,7 +215,13 @@ def test_replay_refuses_a_time_range_that_ends_before_it_starts() -> None:
 
 @pytest.mark.parametrize(
     "since",
-    ["2026-12-06T17:07:29.083Z", "2026-12-06T19:07:29.083+02:00", "2026-12-06 17:07", "2026-12-06T17:07:29"],
+    [
+        "2026-12-06T17:07:29.083Z",
+        "2026-12-06T19:07:29.083+02:00",
+        "2026-12-06 17:07",
+        "2026-12-06T17:07:29",
+        "2026-12-06t17:07:29.083z",  # as the records' reader takes it (workers.times): refused before left66
+    ],
 )
 def test_replay_takes_a_time_as_failed_at_writes_it(since: str) -> None:
     """review57: a failed_at copied from a dead letter (``Z``, milliseconds) was refused; a time without a zone is
@@ -228,10 +234,12 @@ def test_replay_takes_a_time_as_failed_at_writes_it(since: str) -> None:
     assert refused(swapped).startswith("Error: Invalid value for '--until': 2026-12-06T17:07:00+00:00 is not after")
 
 
-def test_replay_refuses_a_time_it_cannot_read() -> None:
-    result = run(["replay", "--since", "yesterday", "--dry-run"])
+@pytest.mark.parametrize("since", ["yesterday", "0001-01-01T00:00:00+01:00"], ids=["words", "before-year-1-in-utc"])
+def test_replay_refuses_a_time_it_cannot_read(since: str) -> None:
+    """A time datetime holds but not in UTC was an OverflowError's trace (before left66)."""
+    result = run(["replay", "--since", since, "--dry-run"])
     assert result.exit_code == 2
-    assert refused(result).startswith("Error: Invalid value for '--since': 'yesterday' is not an ISO 8601 time")
+    assert refused(result).startswith(f"Error: Invalid value for '--since': {since!r} is not an ISO 8601 time")
 
 
 def test_an_out_dir_that_cannot_be_made_is_one_line_before_the_models_load(tmp_path: Path) -> None:

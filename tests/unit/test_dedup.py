@@ -7,6 +7,7 @@ import itertools
 import json
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -285,15 +286,32 @@ def test_a_copy_sent_again_with_other_content_stays_in_its_story_while_a_copy_of
     assert decide(index, "copy", text_of(STORY[:4])) == near  # and back: still the story's
     decision, entries["copy"] = index.decide("copy", content_hash(seed_text()), seed_text(), 0.0)
     assert (decision.kind, decision.cluster_id, decision.similarity) == ("unique", "cl-copy", 1.0)
+    assert decision.left == "cl-wire"  # whose record lists it: no longer
     fresh = DedupIndex(OPTIONS)
     decide(fresh, "wire", text_of(STORY))
-    assert decide(fresh, "copy", seed_text()) == decision  # as the same page under an id never seen
+    assert decide(fresh, "copy", seed_text()) == replace(decision, left=None)  # as the page under an id never seen
     copy, entries["seed-copy"] = index.decide("seed-copy", content_hash(seed_text()), seed_text(), 0.0)
     assert (copy.kind, copy.canonical_id) == ("exact", "copy")  # a copy of the copy's new text
     rebuilt = DedupIndex(OPTIONS)
     rebuilt.reset(list(entries.items()))
     assert paragraph_counts(rebuilt) == paragraph_counts(index)
     assert decide(index, "late", text_of(STORY)).canonical_id == "wire"  # the story is still found
+
+
+def test_an_id_decided_afresh_names_the_cluster_it_left_only_when_it_leaves_one() -> None:
+    """left66: the cluster record that listed an id decided afresh kept listing it (the id in two clusters). The
+    decision names that cluster (``Decision.left``) when the id goes to another: not for an update of itself, nor for
+    a first copy decided afresh as a first copy again (its cluster is named after it: it stays)."""
+    index = DedupIndex(OPTIONS)
+    decide(index, "other", seed_text())
+    decide(index, "wire", text_of(STORY[:3]))
+    assert decide(index, "copy", text_of(STORY[:3])).left is None
+    moved = decide(index, "copy", seed_text())
+    assert (moved.kind, moved.cluster_id, moved.left) == ("exact", "cl-other", "cl-wire")
+    alone = decide(index, "wire", text_of(STORY[3:]))  # no text in common with its old: decided afresh
+    assert (alone.kind, alone.cluster_id, alone.left) == ("unique", "cl-wire", None)
+    gone = decide(index, "wire", seed_text())
+    assert (gone.kind, gone.cluster_id, gone.left) == ("exact", "cl-other", "cl-wire")
 
 
 def test_the_story_of_an_updated_copy_is_still_found_through_its_chains() -> None:

@@ -18,11 +18,11 @@ import spacy
 
 from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
-from tests.unit.test_dedup import merge_scenario
+from tests.unit.test_dedup import STORY, merge_scenario, seed_text, text_of
 from workers import codec
 from workers.agents import message_of, process_counted
 from workers.clean.normalize import content_hash
-from workers.deadletters import original_bytes
+from workers.deadletters import REPLAY_HEADER, original_bytes
 from workers.dedup import DedupIndex, DedupOptions
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
 from workers.dedup.store import MIN_CAPACITY
@@ -39,6 +39,8 @@ from workers.pipeline import (
     fit_mentions,
     grow_cluster,
     merge_clusters,
+    record_headers,
+    without_member,
 )
 from workers.records import Origin, Rejected
 from workers.settings import Settings
@@ -698,3 +700,46 @@ def test_the_records_an_agent_publishes_are_serialised_on_the_stages_thread(sett
     for output in outputs:
         made_on_the_loop = output.destination in MADE_ON_THE_LOOP
         assert output.value == (None if made_on_the_loop else codec.dumps(output.record)), output.destination
+
+
+def test_a_member_that_left_its_cluster_is_no_longer_listed_and_the_last_one_leaving_deletes_it() -> None:
+    """left66: an id decided afresh into another cluster (``Decision.left``); a record that does not list it (a
+    replay of the leave) is the same record, which the agent does not publish again."""
+    member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
+    record, _ = grow_cluster(None, "cl-a", {**member, "id": "a", "match": "unique"})
+    record, _ = grow_cluster(record, "cl-a", {**member, "id": "b", "match": "near"})
+    left = without_member(record, "b")
+    codec.check("cluster", left)
+    assert ([m["id"] for m in left["members"]], left["canonical_id"]) == (["a"], "a")
+    assert without_member(left, "b") is left
+    assert without_member(None, "b") is None
+    assert without_member(left, "a") is None
+
+
+def test_a_dedup_decision_that_leaves_a_cluster_says_so_before_its_new_cluster(settings: Settings) -> None:
+    """The leave is published before the record of the cluster it goes to, in the same batch (``Decision.left``)."""
+    records = [
+        {**seed_record(SEED_PAGE_ID), "id": article_id, "text": text}
+        for article_id, text in [("other", seed_text()), ("wire", text_of(STORY[:3]))]
+    ]
+    records.append({**records[1], "id": "copy"})
+    records.append({**records[0], "id": "copy"})
+    cleaned = [o.record for [o] in CleanStage(settings).process([message(codec.dumps(r)) for r in records])]
+    stage = DedupStage(settings)
+    *_, moved = stage.process([message(codec.dumps(record), n) for n, record in enumerate(cleaned)])
+    assert [(o.destination, o.key) for o in moved[:3]] == [
+        ("duplicates", "copy"),
+        ("cluster_leaves", "cl-wire"),
+        ("clusters", "cl-other"),
+    ]
+    assert moved[1].record == "copy"
+
+
+def test_the_records_made_of_a_replay_carry_its_header_on_and_the_story_records_do_not() -> None:
+    """read62: a replayed message that passed clean and failed at dedup or entities left a letter without replay_of
+    (the header stopped at the clean stage), which every later replay sent again."""
+    for destination in ("clean", "unique", "enriched", "duplicates"):
+        assert (REPLAY_HEADER, b"articles.deadletter:0:7") in record_headers(destination, "articles.deadletter:0:7")
+    for destination in ("clusters", "cluster_merges", "cluster_leaves", "deadletter"):
+        assert REPLAY_HEADER not in dict(record_headers(destination, "articles.deadletter:0:7"))
+    assert REPLAY_HEADER not in dict(record_headers("unique"))

@@ -10,7 +10,15 @@ import rocksdict
 
 from workers.app import create_app
 from workers.settings import Settings
-from workers.state import FAUST_OFFSET_KEY, BrokerView, LocalStore, local_stores, stale_state, table_dir
+from workers.state import (
+    FAUST_OFFSET_KEY,
+    BrokerView,
+    LocalStore,
+    discard_warning,
+    local_stores,
+    stale_state,
+    table_dir,
+)
 from workers.topics import DEDUP_TABLES, changelog_topic
 
 TABLES = Path("/data/v1/tables")
@@ -28,7 +36,7 @@ def test_state_that_matches_its_broker_is_kept() -> None:
 
 def test_state_of_another_cluster_is_discarded_whole() -> None:
     assert stale_state([INDEX, CLUSTERS], "old", view(), TABLES) == {
-        TABLES: "state of Kafka cluster old, the broker is cluster new"
+        TABLES: "of Kafka cluster old, not the broker's new"
     }
 
 
@@ -41,15 +49,26 @@ def test_an_unknown_cluster_id_discards_nothing_by_itself(noted: str | None, bro
 def test_a_store_at_or_past_its_changelogs_end_is_discarded() -> None:
     """Faust's ConsistencyError: the last offset a store holds must be before the changelog's end offset."""
     assert stale_state([INDEX, CLUSTERS], "new", view(index_end=41, clusters_end=0), TABLES) == {
-        INDEX.path: "it holds offset 41 of enrich.dedup-index-changelog[0], which ends at 41",
-        CLUSTERS.path: "it holds offset 17 of enrich.dedup-clusters-changelog[0], which ends at 0",
+        INDEX.path: "offset 41 held, enrich.dedup-index-changelog[0] ends at 41",
+        CLUSTERS.path: "offset 17 held, enrich.dedup-clusters-changelog[0] ends at 0",
     }
 
 
 def test_a_store_whose_changelog_is_gone_is_discarded() -> None:
     assert stale_state([INDEX, CLUSTERS], "new", view(clusters_end=None), TABLES) == {
-        CLUSTERS.path: "its changelog enrich.dedup-clusters-changelog does not exist"
+        CLUSTERS.path: "changelog enrich.dedup-clusters-changelog missing"
     }
+
+
+def test_the_discard_warning_is_one_sentence_naming_each_path_once() -> None:
+    """state56's line said "state" and "changelog" in each reason again ("discarding local table state, rebuilt from
+    the broker's changelogs: ... (its changelog ... does not exist)")."""
+    stale = stale_state([INDEX, CLUSTERS], "new", view(index_end=None, clusters_end=0), TABLES)
+    assert discard_warning(stale) == (
+        "discarding local table state the broker does not hold (Faust rebuilds it from the changelogs): "
+        "/data/v1/tables/dedup-index-0.db (changelog enrich.dedup-index-changelog missing); "
+        "/data/v1/tables/dedup-clusters-0.db (offset 17 held, enrich.dedup-clusters-changelog[0] ends at 0)"
+    )
 
 
 def test_a_store_without_an_offset_or_a_changelog_the_broker_did_not_tell_is_kept() -> None:

@@ -3,12 +3,14 @@ set, so it bounds nothing unless it is in the past."""
 
 from __future__ import annotations
 
+import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from workers.records import Origin
-from workers.times import latest_time, published, read_time, received_at
+from workers.times import latest_time, now_iso, published, read_time, received_at, utc_text, utc_time
 
 YEAR_2099_MS = 4_070_908_800_000  # 2099-01-01T00:00:00Z
 
@@ -53,3 +55,30 @@ def test_rfc3339_lower_case_separators_are_read() -> None:
 )
 def test_published_is_utc_with_its_precision(value: str | None, expected: tuple[str, str] | None) -> None:
     assert published(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-12-06T19:07:29.083+02:00", datetime(2026, 12, 6, 17, 7, 29, 83000, UTC)),
+        ("2026-12-06t17:07:29z", datetime(2026, 12, 6, 17, 7, 29, tzinfo=UTC)),
+        ("2026-12-06 17:07", datetime(2026, 12, 6, 17, 7, tzinfo=UTC)),  # no offset: UTC
+        ("2026-12-06", datetime(2026, 12, 6, tzinfo=UTC)),
+        ("0001-01-01T00:00:00+01:00", None),
+        ("yesterday", None),
+    ],
+)
+def test_a_time_a_person_gives_is_read_as_a_records_time_and_utc_without_an_offset(
+    value: str, expected: datetime | None
+) -> None:
+    """The CLI's --since/--until and the records' times have one reader: the CLI's own refused a lower-case "t" and
+    failed with a trace on a time out of range once in UTC."""
+    assert utc_time(value) == expected
+
+
+def test_now_is_written_as_a_publication_time_always_to_the_millisecond() -> None:
+    """failed_at and updated_at: in the form ``published`` writes a time with a fraction in, with a fraction even at
+    a whole second (a string comparison of two then orders them)."""
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", now_iso())
+    assert utc_text(datetime(2026, 12, 6, 17, 7, 29, tzinfo=UTC)) == "2026-12-06T17:07:29.000Z"
+    assert published("2026-12-06T19:07:29.0831+02:00") == ("2026-12-06T17:07:29.083Z", "time")

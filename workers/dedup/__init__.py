@@ -21,7 +21,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal, TypedDict
 
 import numpy as np
@@ -116,6 +116,9 @@ class Decision:
     merged: tuple[str, ...] = ()  # clusters this copy showed to be the same story, merged into ``cluster_id``
     # An id decided before: the cluster its own was merged into since, whose record lists it now (else None).
     merged_into: str | None = None
+    # An id updated to content no copy of its old, decided afresh into another cluster: the one whose record listed
+    # it, which no longer holds it (else None).
+    left: str | None = None
 
 
 class IndexEntry(TypedDict):
@@ -283,6 +286,7 @@ class DedupIndex:
             store.set_decision(int(slots[0]), *decision, similarity)
             self._first_seq[article_id] = first_seq
         else:
+            left = cluster_of(self._root(store.canonical[old[0]]))  # the cluster whose record lists it
             self._forget_members(old)
             store.evict(old)
             self._merges.pop(article_id, None)  # the old content's merges: not this article's decision
@@ -292,7 +296,10 @@ class DedupIndex:
         self._count_paragraphs(slots)
         self._newest = max(self._newest, article[3])
         texts = {article_id: text} if (text := _text_form(article[4])) else {}
-        return self._results_at(slots.tolist(), texts, itself)[0]
+        decision, entry = self._results_at(slots.tolist(), texts, itself)[0]
+        if not itself and left != cluster_of(self._root(decision.canonical_id)):
+            decision = replace(decision, left=left)
+        return decision, entry
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
