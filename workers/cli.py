@@ -196,14 +196,14 @@ async def _produce(settings: Settings, topic: str, source: click.utils.LazyFile)
 def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: float | None, summary: bool) -> None:
     """Print the records arriving on TOPIC."""
     from workers.kafka_io import tail_topic
-    from workers.summary import KINDS, summarise
+    from workers.summary import KINDS, tail_line
 
     settings = _read_settings()
     kind = {getattr(settings, f"topic_{name}"): name for name in KINDS}.get(topic)
 
     async def run() -> None:
-        async for value in tail_topic(settings, topic, from_beginning, max_messages, timeout):
-            click.echo(summarise(value, kind) if summary else value.decode("utf-8", "replace"))
+        async for key, value in tail_topic(settings, topic, from_beginning, max_messages, timeout):
+            click.echo(tail_line(key, value, kind, summary))
 
     asyncio.run(run())
 

@@ -92,8 +92,9 @@ async def produce_lines(settings: Settings, topic: str, lines: Iterable[bytes]) 
 
 async def tail_topic(
     settings: Settings, topic: str, from_beginning: bool, max_messages: int | None, idle_timeout: float | None
-) -> AsyncIterator[bytes]:
-    """Values arriving on ``topic``, read without a consumer group (nothing committed).
+) -> AsyncIterator[tuple[bytes | None, bytes | None]]:
+    """Keys and values arriving on ``topic`` (a value None: the key's delete), read without a consumer group
+    (nothing committed).
 
     Raises ``UnknownTopic`` when the broker has no such topic: it is looked up before subscribing, as subscribing
     to it would create it on a broker that creates topics on first use.
@@ -116,7 +117,7 @@ async def tail_topic(
             if not batch:
                 return
             for record in (r for records in batch.values() for r in records):
-                yield record.value
+                yield record.key, record.value
                 seen += 1
                 if max_messages is not None and seen >= max_messages:
                     return

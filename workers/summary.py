@@ -44,6 +44,15 @@ def summarise(value: bytes, topic_kind: Kind | None = None) -> str:
     return _LINES[kind_of(record, topic_kind)](record).replace("\n", " ")
 
 
+def tail_line(key: bytes | None, value: bytes | None, topic_kind: Kind | None, summary: bool) -> str:
+    """What ``enrich tail`` prints of a message: its value, or its summary. A null value is the key's delete on a
+    compacted topic (``articles.clusters`` publishes one for a cluster an id left with no other member): JSON
+    ``null``, or DELETED and the key."""
+    if value is None:
+        return f"DELETED {(key or b'?').decode('utf-8', 'replace')}" if summary else "null"
+    return summarise(value, topic_kind) if summary else value.decode("utf-8", "replace")
+
+
 def _text(record: Mapping[str, Any], field: str, missing: str = "?") -> str:
     value = record.get(field)
     return missing if value is None or value == "" else str(value)

@@ -23,7 +23,7 @@ from workers.kafka_io import UnknownTopic, message_key
 from workers.nlp import ModelUnavailable, require_installed
 from workers.records import ErrorCode, Rejected
 from workers.settings import STAGES, Settings, get_settings
-from workers.summary import KINDS, Kind, summarise
+from workers.summary import KINDS, Kind, summarise, tail_line
 
 # The schema of each topic's records (docs/records.md's examples are valid against them: test_docs.py).
 SCHEMA_KIND: dict[str, Kind] = {
@@ -73,6 +73,17 @@ def test_a_cluster_counts_its_members_and_their_sources() -> None:
     line = summarise(json.dumps(record).encode(), "clusters")
     sources = {member["source"] for member in record["members"]}
     assert f"{len(record['members'])} members" in line and all(source in line for source in sources)
+
+
+def test_tail_prints_a_clusters_delete_and_a_record_as_they_are() -> None:
+    """A cluster an id left with nothing else is deleted (a null value, left66): tail printed the value's decode and
+    crashed on None."""
+    record = next(record for schema, record in RECORDS if schema == "cluster")
+    value = json.dumps(record).encode()
+    assert tail_line(b"cl-wire", None, "clusters", summary=True) == "DELETED cl-wire"
+    assert json.loads(tail_line(b"cl-wire", None, "clusters", summary=False)) is None
+    assert json.loads(tail_line(b"cl-wire", value, "clusters", summary=False)) == record
+    assert tail_line(b"cl-wire", value, "clusters", summary=True) == summarise(value, "clusters")
 
 
 def test_raw_records_without_id_or_title_or_json_are_summarised() -> None:
