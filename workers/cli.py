@@ -303,7 +303,14 @@ def replay(
     sent = sum(v for k, v in chosen.items() if not k.endswith("_not_replayed"))
     replays = counts["skipped_replays"]
     of_replays = f", {replays} of them letters of replays (--include-replays)" if replays else ""
-    click.echo(f"{verb} {sent} ({chosen or 'none'}); skipped {counts['skipped'] + replays}{of_replays}", err=True)
+    others = (
+        f"; left {counts['skipped_not_letters']} messages that are no dead letter"
+        if counts["skipped_not_letters"]
+        else ""
+    )
+    click.echo(
+        f"{verb} {sent} ({chosen or 'none'}); skipped {counts['skipped'] + replays}{of_replays}{others}", err=True
+    )
 
 
 @main.group()

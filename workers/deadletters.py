@@ -10,7 +10,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from workers.records import DeadLetter
+from workers import codec
+from workers.records import DeadLetter, Rejected
 
 # The header ``enrich replay`` sends each message with: the place (``coordinates``) of the letter it replays. The
 # records a stage makes of the message carry it on (``workers.pipeline.CARRIES_REPLAY``), and a stage that fails on
@@ -86,6 +87,18 @@ class ReplayRun:
     # Letters of replays read before the letter they name: the dead-letter topic's partitions are read in no set
     # order, and a letter without an id is keyed by its message's place, so a replay's letter can come first.
     waiting: list[tuple[DeadLetter, str]] = field(default_factory=list)
+
+    def read(self, value: bytes | None, place: str) -> Replay | None:
+        """``take`` for the message at ``place`` of the dead-letter topic as it is read. One that is no dead letter
+        (not JSON, a null value, another writer's record that breaks ``deadletter.json``) is left and counted
+        (``skipped_not_letters``): it stopped the run with a trace, and the letters after it went unreplayed."""
+        try:
+            letter = codec.loads(value if value is not None else b"")
+            codec.check("deadletter", letter)
+        except Rejected:
+            self.counts["skipped_not_letters"] += 1
+            return None
+        return self.take(letter, place)
 
     def take(self, letter: DeadLetter, place: str) -> Replay | None:
         """The message to send for the letter at ``place``, or None when it is left (and counted why) or waits for

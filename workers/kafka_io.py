@@ -146,7 +146,7 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
                 pending.append(await producer.send(replay.topic, replay.value, key=replay.key, headers=replay.headers))
 
         async for record in read_to_end(settings, settings.topic_deadletter):
-            await send(run.take(orjson.loads(record.value), coordinates(record.topic, record.partition, record.offset)))
+            await send(run.read(record.value, coordinates(record.topic, record.partition, record.offset)))
         for replay in run.rest():  # the letters of replays read before the letter they name
             await send(replay)
         await asyncio.gather(*pending)

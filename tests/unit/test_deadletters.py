@@ -223,3 +223,20 @@ def test_a_broker_refusing_to_describe_the_dead_letter_topic_is_a_warning_not_a_
     asyncio.run(_raise_message_caps(RefusingAdmin(error), settings, [settings.topic_deadletter]))  # type: ignore[arg-type]
     [warning] = [r for r in caplog.records if r.name == "workers.topics"]
     assert warning.levelname == "WARNING" and type(error).__name__ in warning.getMessage()
+
+
+def test_messages_on_the_dead_letter_topic_that_are_no_letters_are_counted_and_left() -> None:
+    """A message of another writer on the dead-letter topic (not JSON, a null value, a record without ``failed_at``)
+    stopped ``enrich replay`` with a trace, the letters after it unreplayed."""
+    first = letter(b"{not json")
+    stray = {key: value for key, value in first.items() if key != "failed_at"}
+    run = ReplayRun(ReplayFilter(), {"articles.raw"})
+    values = [b"not json", None, json.dumps(stray).encode(), json.dumps(first).encode()]
+    sent = [run.read(value, f"articles.deadletter:0:{i}") for i, value in enumerate(values)]
+    assert sent == [None, None, None, run_sends(first, "articles.deadletter:0:3")]
+    assert run.counts == {"skipped_not_letters": 3, "clean:invalid_json": 1}
+
+
+def run_sends(one: dict, place: str) -> Replay | None:
+    """What a fresh run sends for the letter ``one`` at ``place``."""
+    return ReplayRun(ReplayFilter(), {"articles.raw"}).take(one, place)
