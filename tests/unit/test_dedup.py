@@ -635,6 +635,23 @@ def test_dev_set_copies_are_trimmed_before_the_outlet_wraps_them() -> None:
         assert len(copy) - len(story) in (1, 2, 3)  # the whole wrapper, above, below or both
 
 
+def test_a_copy_editors_word_edits_never_change_a_figure_or_its_unit() -> None:
+    """A lightly edited copy keeps every figure of its story, in every form (number words alone or in compounds,
+    ordinals and decades in digits, fractions): a copy whose figures disagree is labelled a copy wrongly."""
+    figures = ["seven", "twenty", "five-year", "two-for-one", "10th", "mid-1986,", "6-1/16", "three", "nine."]
+    story = [
+        "The company said seven years of losses ended after twenty quarters, and its five-year plan brought a "
+        "two-for-one split, the 10th since mid-1986, declared when funds traded at 6-1/16 pct.",
+        "Directors expect three further plants this decade, and perhaps nine.",
+    ]
+    edited = [syndication.word_edits(story, random.Random(seed)) for seed in range(200)]
+    for copy in edited:
+        words = " ".join(copy).split()
+        assert [w for w in words if w in figures] == figures
+        assert "seven years" in copy[0] and "twenty quarters" in copy[0] and "three further" in copy[1]
+    assert sum(copy != story for copy in edited) > 150  # the other words are still edited
+
+
 @pytest.mark.slow
 def test_evicted_slots_are_reused_without_growing_and_copies_are_still_found() -> None:
     """The window holds fewer articles than the first arrays: evictions make the room, nothing is rebuilt."""
