@@ -65,9 +65,10 @@ def reuters_bodies(min_words: int = 25) -> Iterator[dict]:
 
 
 def wire_time(date: str) -> float:
-    """A Reuters-21578 date ("26-FEB-1987 15:01:01.79") in epoch seconds; the corpus's first day if unreadable."""
+    """A Reuters-21578 date ("26-FEB-1987 15:01:01.79", "1-MAR-1987 01:30:29.50") in epoch seconds, the hundredths
+    dropped; the corpus's first day if unreadable."""
     try:
-        return datetime.strptime(date.strip()[:20], "%d-%b-%Y %H:%M:%S").replace(tzinfo=UTC).timestamp()
+        return datetime.strptime(date.strip().split(".")[0], "%d-%b-%Y %H:%M:%S").replace(tzinfo=UTC).timestamp()
     except ValueError:
         return CORPUS_START
 
