@@ -65,9 +65,10 @@ def reuters_bodies(min_words: int = 25) -> Iterator[dict]:
 
 
 def wire_time(date: str) -> float:
-    """A Reuters-21578 date ("26-FEB-1987 15:01:01.79") in epoch seconds; the corpus's first day if unreadable."""
+    """A Reuters-21578 date ("26-FEB-1987 15:01:01.79", "1-MAR-1987 01:30:29.50") in epoch seconds, the hundredths
+    dropped; the corpus's first day if unreadable."""
     try:
-        return datetime.strptime(date.strip()[:20], "%d-%b-%Y %H:%M:%S").replace(tzinfo=UTC).timestamp()
+        return datetime.strptime(date.strip().split(".")[0], "%d-%b-%Y %H:%M:%S").replace(tzinfo=UTC).timestamp()
     except ValueError:
         return CORPUS_START
 
@@ -167,18 +168,36 @@ def reflow(paragraphs: list[str], rng: random.Random) -> list[str]:
 
 
 def word_edits(paragraphs: list[str], rng: random.Random) -> list[str]:
-    """A few words changed by a copy editor: two to five swaps or deletions. Not a figure's unit: an editor who
-    drops "billion" from "two billion dlrs" or "cent" from "0.50 cent" changes the news, not the wording."""
-    edited = [p.split() for p in paragraphs]
-    words = [(i, j) for i, p in enumerate(edited) for j in range(len(p)) if not (j and _is_figure(p[j - 1]))]
-    for i, j in rng.sample(words, min(len(words), rng.randint(2, 5))):
-        word = edited[i][j]
-        edited[i][j] = SWAPS.get(word.lower(), "" if len(word) > 3 and word.islower() else word)
+    """A few words changed by a copy editor: two to five swaps or deletions. Never a figure (a number, a number word,
+    a fraction) nor a figure's unit: an editor who drops "seven" from "seven years", "billion" from "two billion
+    dlrs" or "cent" from "0.50 cent" changes the news, not the wording, and a copy whose figures disagree with its
+    story's is no light edit of it.
+
+    The words are drawn as before figures were kept apart (among those not after a digit or a word of
+    ``NUMBER_WORDS``), so that every later draw of a dev set is the same; a draw that falls on a figure or its unit
+    leaves it as it is."""
+    original = [p.split() for p in paragraphs]
+    edited = [list(words) for words in original]
+    drawn = [(i, j) for i, p in enumerate(original) for j in range(len(p)) if not (j and _is_amount(p[j - 1]))]
+    for i, j in rng.sample(drawn, min(len(drawn), rng.randint(2, 5))):
+        if not _is_figure_or_unit(original[i], j):
+            word = edited[i][j]
+            edited[i][j] = SWAPS.get(word.lower(), "" if len(word) > 3 and word.islower() else word)
     return [" ".join(w for w in p if w) for p in edited]
 
 
-def _is_figure(word: str) -> bool:
+def _is_figure_or_unit(words: list[str], j: int) -> bool:
+    return _is_figure(words[j]) or (j > 0 and _is_figure(words[j - 1]))
+
+
+def _is_amount(word: str) -> bool:
     return any(c.isdigit() for c in word) or word.lower() in NUMBER_WORDS
+
+
+def _is_figure(word: str) -> bool:
+    """A figure whatever its form: digits (1.5, 6-1/16, 10th, mid-1986), a number word alone or in a compound
+    ("seven", "five-year", "two-for-one", "one."), however punctuated."""
+    return bool(_FIGURE_WORD.search(word))
 
 
 def update(paragraphs: list[str], rng: random.Random, extra: list[str]) -> list[str]:
@@ -259,6 +278,13 @@ def market_close(rng: random.Random) -> list[str]:
 TEMPLATES = {"sports": sports_result, "weather": weather_report, "market": market_close}
 
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+# Every number word, for a copy editor to keep (``word_edits``): one to ninety, and the scales.
+_FIGURE_WORD = re.compile(
+    r"\d|(?<![a-z])(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand"
+    r"|million|billion|trillion)(?![a-z])",
+    re.IGNORECASE,
+)
 FRACTIONS = ("1/16", "1/8", "3/16", "1/4", "5/16", "3/8", "7/16", "1/2", "9/16", "5/8", "11/16", "3/4", "7/8")
 
 
