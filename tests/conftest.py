@@ -60,7 +60,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     A strict ``xfail`` ran (a known weakness, its test failing as expected; passing would fail the suite), so
     it is not a skip.
     """
-    _stop_without_shared_data(call)
+    _stop_without_shared_data(item, call)
     outcome = yield
     report = outcome.get_result()
     if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
@@ -68,9 +68,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         report.longrepr = f"skipped in CI, where every test must run: {report.longrepr}"
 
 
-def _stop_without_shared_data(call: pytest.CallInfo[None]) -> None:
+def _stop_without_shared_data(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
     """A test that reads the shared evaluation data, which is missing, ends the session with one line naming where
-    it was looked for: the data is a prerequisite (never skipped), and every later test would fail on it too."""
+    it was looked for: the data is a prerequisite (never skipped), and every later test would fail on it too.
+
+    In an xdist worker (scripts/test) ``pytest.exit`` reads as the worker's crash (an INTERNALERROR): the worker
+    stops after the test instead, and the session ends "Interrupted" with the line.
+    """
     missing = getattr(call.excinfo.value, "filename", None) if call.excinfo else None
     if isinstance(missing, str) and Path(missing).is_relative_to(SHARED) and not Path(missing).exists():
-        pytest.exit(f"shared evaluation data not found at {SHARED} (no {missing}): set SHARED_DIR", returncode=4)
+        message = f"shared evaluation data not found at {SHARED} (no {missing}): set SHARED_DIR"
+        if hasattr(item.config, "workerinput"):
+            item.session.shouldstop = message
+        else:
+            pytest.exit(message, returncode=4)

@@ -6,6 +6,8 @@ No test here skips: a broker that does not start fails the session, loudly.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +16,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,23 +47,53 @@ def kafka_sh(command: str, port: int = BROKER_PORT, **env: str) -> subprocess.Co
 
 
 @pytest.fixture(scope="session")
-def broker() -> Iterator[str]:
-    """Bootstrap address of a running broker; started for the session unless one already runs there."""
-    already_running = kafka_sh("status").returncode == 0
-    started = kafka_sh("start")
-    if started.returncode != 0:
-        pytest.fail(f"the Kafka broker did not start:\n{started.stdout}\n{started.stderr}", pytrace=False)
-    yield f"127.0.0.1:{BROKER_PORT}"
-    asyncio.run(delete_topics(f"127.0.0.1:{BROKER_PORT}", RUNS))
-    if not already_running:
-        kafka_sh("stop")
+def broker(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap address of a running broker, shared by the run's pytest processes (``scripts/test`` runs two):
+    started unless one already runs there, stopped by the last process to leave if the run started it."""
+    run_dir = tmp_path_factory.getbasetemp()
+    if hasattr(pytestconfig, "workerinput"):  # an xdist worker: the run's processes share its parent
+        run_dir = run_dir.parent
+    with sharing_broker(run_dir / f"broker-{BROKER_PORT}.json"):
+        yield f"127.0.0.1:{BROKER_PORT}"
+        asyncio.run(delete_topics(f"127.0.0.1:{BROKER_PORT}", RUNS))
+
+
+@contextmanager
+def sharing_broker(users_file: Path) -> Iterator[None]:
+    """Count this process among the broker's users while the block runs: the first user starts it, the last one
+    stops it if a user started it (a broker that ran before the first user is left running)."""
+    with _locked(users_file) as users:
+        if not users["count"]:
+            users["started"] = kafka_sh("status").returncode != 0
+            started = kafka_sh("start")
+            if started.returncode != 0:
+                pytest.fail(f"the Kafka broker did not start:\n{started.stdout}\n{started.stderr}", pytrace=False)
+        users["count"] += 1
+    try:
+        yield
+    finally:
+        with _locked(users_file) as users:
+            users["count"] -= 1
+            if not users["count"] and users["started"]:
+                kafka_sh("stop")
+
+
+@contextmanager
+def _locked(users_file: Path) -> Iterator[dict[str, Any]]:
+    """The users record of the broker, read and written back under an exclusive lock of the run's processes."""
+    with users_file.with_suffix(".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        users = json.loads(users_file.read_text()) if users_file.exists() else {"count": 0, "started": False}
+        yield users
+        users_file.write_text(json.dumps(users))
 
 
 @pytest.fixture
-def private_broker(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def private_broker(pytestconfig: pytest.Config, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A broker of this test alone, which the test may stop, start and reset: its bootstrap address and the
-    environment of ``deploy/kafka/kafka.sh`` for it."""
-    port = BROKER_PORT + 20
+    environment of ``deploy/kafka/kafka.sh`` for it. Each pytest process of the run has its own port pair."""
+    worker = getattr(pytestconfig, "workerinput", {}).get("workerid", "gw0")  # gw0, gw1, ... under xdist
+    port = BROKER_PORT + 20 + 2 * int(worker.removeprefix("gw"))
     env = {
         **os.environ,
         "KAFKA_PORT": str(port),

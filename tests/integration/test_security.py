@@ -24,6 +24,7 @@ from workers.settings import Settings
 WAIT = 180  # seconds: a first worker start loads spaCy and joins its group; CI machines are slow and shared
 SASL_BROKER_PORT = BROKER_PORT + 2  # after the plaintext test broker and its controller
 USER = "enrich"
+# The module's broker has fixed ports: scripts/test runs a test file in one pytest process (--dist loadfile).
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,31 @@ def test_tests_needing_missing_shared_data_end_the_session_with_one_line(tmp_pat
     """SHARED_DIR names no folder: a test of the seed page runs, the next, reading an AEB page, ends the session
     with one line naming the place (not a FileNotFoundError per test)."""
     absent = tmp_path / "shared"
+    done = pagetext_session_without_shared_data(absent)
+    assert done.returncode == 4, done.stdout
+    [line] = [line for line in done.stdout.splitlines() if "shared evaluation data not found" in line]
+    assert f"not found at {absent} (no {absent / 'eval' / 'aeb'}/" in line and line.endswith(": set SHARED_DIR !")
+    assert "1 passed" in done.stdout and "failed" not in done.stdout, done.stdout
+    assert "FileNotFoundError" not in done.stdout + done.stderr
+
+
+@pytest.mark.slow  # two pytest processes of their own: about 10 s here
+def test_missing_shared_data_stops_the_two_processes_of_scripts_test_with_one_line(tmp_path: Path) -> None:
+    """In scripts/test's xdist processes the test reading the AEB page fails and the session ends "Interrupted" with
+    the line: ``pytest.exit`` in a worker read as its crash, an INTERNALERROR traceback without the line."""
+    absent = tmp_path / "shared"
+    done = pagetext_session_without_shared_data(absent, "-n", "2")
+    assert done.returncode == pytest.ExitCode.INTERRUPTED, done.stdout
+    [line] = [line for line in done.stdout.splitlines() if "shared evaluation data not found" in line]
+    assert f"Interrupted: shared evaluation data not found at {absent} (no {absent / 'eval' / 'aeb'}/" in line
+    assert "INTERNALERROR" not in done.stdout + done.stderr, done.stdout
+
+
+def pagetext_session_without_shared_data(absent: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """A pytest session of a test of the seed page and one of an AEB page, with SHARED_DIR naming ``absent``."""
     tests = ["test_a_table_rendered_one_cell_per_line_is_the_article_s", "test_seed_page_body_ends_before_the_chrome"]
-    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_pagetext.py"]
-    done = subprocess.run(
+    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, "tests/unit/test_pagetext.py"]
+    return subprocess.run(
         [*run, "-k", " or ".join(tests)],
         cwd=ROOT,
         env={**os.environ, "SHARED_DIR": str(absent)},
@@ -78,8 +100,3 @@ def test_tests_needing_missing_shared_data_end_the_session_with_one_line(tmp_pat
         text=True,
         timeout=120,
     )
-    assert done.returncode == 4, done.stdout
-    [line] = [line for line in done.stdout.splitlines() if "shared evaluation data not found" in line]
-    assert f"not found at {absent} (no {absent / 'eval' / 'aeb'}/" in line and line.endswith(": set SHARED_DIR !")
-    assert "1 passed" in done.stdout and "failed" not in done.stdout, done.stdout
-    assert "FileNotFoundError" not in done.stdout + done.stderr
