@@ -166,12 +166,6 @@ async def _delete_topic(settings: Settings, topic: str) -> None:
         await admin.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="kept non-strict until shown gone: the worker's metadata requests made the deleted topic again "
-    "mid-rebalance, and Faust's partition assignor raised AssertionError (1 of 8 runs at 5225c73, commit65) or the "
-    "rebalance never ended. Its clients create no topic since auto68 (test_missing_topic)",
-)
 def test_a_source_topic_deleted_under_a_worker_holds_neither_its_rebalance_nor_its_stop(
     pipeline_settings: Settings, start_worker
 ) -> None:
@@ -193,7 +187,7 @@ def test_a_source_topic_deleted_under_a_worker_holds_neither_its_rebalance_nor_i
         if readiness_body(settings.web_port).get("rebalancing") is False:
             break
         time.sleep(1)
-    else:  # the topic made again mid-rebalance held it (auto68, at main: 1 of 8 runs)
+    else:  # the topic made again mid-rebalance held it (auto68: at main 3 of 8 runs)
         pytest.fail(f"still rebalancing {REBALANCE_SECONDS} s after the deletion:\n{worker.log.read_text()[-3000:]}")
     assert worker.alive(), worker.log.read_text()[-3000:]
     assert worker.stop() == 0, worker.log.read_text()[-3000:]  # SIGTERM, then SIGKILL after 30 s
