@@ -23,9 +23,11 @@ from aiokafka.errors import IllegalStateError, RecordTooLargeError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT
 from faust.web.drivers import aiohttp as faust_aiohttp
+from mode import Service
 
 from workers.offsets import CommitLedger
 from workers.settings import IsolationLevel
+from workers.topics import creating_no_topic
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,9 @@ STALL_SECONDS = 30.0  # a commit held at one message is logged once every so oft
 # A commit not answered in this time looks whether the cluster still has its partitions' topics. Healthy commits
 # take milliseconds; a deleted topic's commit ends about this long after the deletion reached the broker.
 COMMIT_CHECK_SECONDS = 1.0
+# How often a consumer missing a source topic asks the cluster for it again: aiokafka would ask only every
+# ``metadata_max_age_ms`` (5 min), so a topic made again by ``enrich topics`` would wait that long to be read.
+MISSING_CHECK_SECONDS = 5.0
 
 
 @dataclass(slots=True)
@@ -355,7 +360,19 @@ class IsolatedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         consumer._isolation_level = self.app.isolation_level  # aiokafka hands it to its fetcher at start
+        creating_no_topic(consumer._client)  # a source topic deleted under the worker stays missing
         return consumer
+
+    @Service.timer(MISSING_CHECK_SECONDS)
+    async def _ask_for_missing_sources(self) -> None:
+        """Ask for the metadata again while a source topic is missing (deleted, not made yet): its clients never
+        create it by asking (``creating_no_topic``), so it comes back only when ``enrich topics`` makes it."""
+        consumer = self._consumer
+        if consumer is None:
+            return
+        listed = consumer._client.cluster.partitions_for_topic
+        if any(not listed(topic) for topic in self.app.source_topics):  # type: ignore[attr-defined]  # a PipelineApp
+            await consumer._client.force_metadata_update()
 
     def highwater(self, tp: TP) -> int:
         """The end of what this consumer can read: under ``read_committed`` the last stable offset (an open
@@ -414,10 +431,21 @@ def listed_offsets(offsets: Mapping[TP, int], partitions_for_topic: Callable[[st
     return {tp: offset for tp, offset in offsets.items() if tp not in gone}
 
 
+class ListedTopicsProducer(faust_aiokafka.Producer):
+    """Faust's producer, whose aiokafka producers (one, or one per partition under exactly-once) ask for the metadata
+    of the topics they write to without creating them: a topic deleted under the worker stays missing."""
+
+    def _new_producer(self, transactional_id: str | None = None) -> Any:
+        producer = super()._new_producer(transactional_id)
+        creating_no_topic(producer.client)
+        return producer
+
+
 class LedgerTransport(faust_aiokafka.Transport):
-    """The aiokafka transport with the ledger's consumer."""
+    """The aiokafka transport with the ledger's consumer, and clients that never create a topic by asking for it."""
 
     Consumer: ClassVar[type[faust_aiokafka.Consumer]] = LedgerConsumer
+    Producer: ClassVar[type[faust_aiokafka.Producer]] = ListedTopicsProducer
 
 
 class ProbesWeb(faust_aiohttp.Web):

@@ -23,7 +23,7 @@ from aiokafka.protocol.metadata import MetadataRequest
 
 from workers.security import client_options
 from workers.settings import Settings
-from workers.topics import DEDUP_INPUT_PARTITIONS, DEDUP_TABLES, changelog_topic
+from workers.topics import DEDUP_INPUT_PARTITIONS, DEDUP_TABLES, changelog_topic, creating_no_topic
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +125,9 @@ async def broker_view(settings: Settings, changelogs: Iterable[ChangelogPartitio
         enable_auto_commit=False,
         **client_options(settings),
     )
+    client = creating_no_topic(consumer._client)  # also end_offsets' own requests; aiokafka names it no public way
     await consumer.start()
     try:
-        client = consumer._client  # aiokafka gives a consumer's client no public name
         request = MetadataRequest(sorted({topic for topic, _ in wanted}), allow_auto_topic_creation=False)
         response = await client.send(client.get_random_node(), request)
         client.cluster.update_metadata(_listed_only(response))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import types
 from collections.abc import Collection, Iterable
+from functools import partial
 from typing import Any
 
+import aiokafka.client
 from aiokafka import AIOKafkaClient
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -18,6 +21,7 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
     for_code,
 )
+from aiokafka.protocol.metadata import MetadataRequest
 
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, TOPIC_MAX_MESSAGE_BYTES
 from workers.security import client_options
@@ -108,6 +112,32 @@ async def listed_topics(client: AIOKafkaClient) -> set[str]:
     ``client``: a producer's ``client``, or the one a consumer or an admin client holds (``_client``: aiokafka
     gives them no public one)."""
     return (await client.fetch_all_metadata()).topics()
+
+
+class ListedTopicsClient(AIOKafkaClient):
+    """aiokafka's client whose metadata requests never ask the broker to create the topics they name.
+
+    aiokafka asks for its producer's and consumer's topics with ``allow_auto_topic_creation`` true, so a broker with
+    ``auto.create.topics.enable`` made a source topic deleted under a worker again at once, with its default
+    partitions: the group's next rebalance could crash Faust's assignor, and offsets of the deleted topic be
+    committed on the new one. Here a missing topic stays missing until ``enrich topics`` makes it. The one method
+    that asks for named topics is aiokafka's own, run against its module's names with ``MetadataRequest`` bound to
+    ``allow_auto_topic_creation=False`` (no copy of it to drift from the aiokafka installed). The requests without
+    topics (bootstrap, Faust's, ``listed_topics``) create none anyway.
+    """
+
+    _metadata_update = types.FunctionType(
+        AIOKafkaClient._metadata_update.__code__,
+        {**vars(aiokafka.client), "MetadataRequest": partial(MetadataRequest, allow_auto_topic_creation=False)},
+        "_metadata_update",
+    )
+
+
+def creating_no_topic(client: AIOKafkaClient) -> AIOKafkaClient:
+    """``client`` (made by an aiokafka producer, consumer or admin client, which take no client class) as a
+    ``ListedTopicsClient``: the same state, only its metadata requests differ. Before it starts."""
+    client.__class__ = ListedTopicsClient
+    return client
 
 
 async def ensure_topics(settings: Settings, *, may_lack_rights: bool = False) -> list[str]:
