@@ -540,3 +540,12 @@ def test_a_commit_leaves_out_only_the_partitions_the_cluster_no_longer_lists() -
         TP("raw", 1): 7,
         TP("remade", 0): 2,
     }
+
+
+def test_a_subscribed_topic_the_metadata_lists_without_partitions_is_missing() -> None:
+    """A changelog Faust just made can be absent from the metadata (None) or listed with no partition yet when the
+    group's first assignment is made: the consumer asks again until it is listed (``_ask_for_missing_topics``)."""
+    cluster = {"raw": {0, 1}, "made-just-now": set()}
+    subscribed = ["raw", "made-just-now", "dedup-clusters-changelog"]
+    assert consumer_module.missing_topics(subscribed, cluster.get) == ["dedup-clusters-changelog", "made-just-now"]
+    assert consumer_module.missing_topics(["raw"], cluster.get) == []
