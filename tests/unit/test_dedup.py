@@ -1174,3 +1174,18 @@ def test_the_costliest_errors_are_the_wrong_merges_and_splits_by_pairs() -> None
         "merged, 4 pairs: 1 (story) x2, 2 (story) x2",
         "split, 2 pairs: story 3 over [2, 1]",
     ]
+
+
+@pytest.mark.xfail(strict=True, reason="read69: a first copy decided afresh keeps its cluster id, and its old copies")
+def test_a_first_copy_updated_to_another_story_leaves_the_copies_of_its_old_one() -> None:
+    """read69: the first copy of a story with copies, sent again with unrelated content, is decided afresh as a first
+    copy, named ``cl-<id>`` as before with ``left`` None: the new story and the old one's copies share one cluster,
+    whose record lists the id still, and a copy of either story joins it."""
+    index = DedupIndex(OPTIONS)
+    decide(index, "wire", text_of(STORY[:3]))
+    decide(index, "copy", text_of(STORY[:3]))
+    moved = decide(index, "wire", seed_text())
+    assert moved.kind == "unique"
+    new_story = decide(index, "new-copy", seed_text()).cluster_id
+    old_story = decide(index, "old-copy", text_of(STORY[:3])).cluster_id
+    assert new_story != old_story
