@@ -12,6 +12,7 @@ from datetime import datetime
 
 from workers import codec
 from workers.records import DeadLetter, Rejected
+from workers.times import utc_time
 
 # The header ``enrich replay`` sends each message with: the place (``coordinates``) of the letter it replays. The
 # records a stage makes of the message carry it on (``workers.pipeline.CARRIES_REPLAY``), and a stage that fails on
@@ -51,12 +52,12 @@ class ReplayFilter:
 
     def wants(self, letter: DeadLetter) -> bool:
         """True when ``letter`` matches every criterion given, whatever it is the letter of."""
-        failed_at = datetime.fromisoformat(letter["failed_at"])
+        failed_at = utc_time(letter["failed_at"])  # ``ReplayRun.read`` leaves a letter whose time none reads
         return (
             (not self.errors or letter["error"] in self.errors)
             and (not self.stages or letter["stage"] in self.stages)
-            and (self.since is None or failed_at >= self.since)
-            and (self.until is None or failed_at < self.until)
+            and (self.since is None or (failed_at is not None and failed_at >= self.since))
+            and (self.until is None or (failed_at is not None and failed_at < self.until))
         )
 
 
@@ -90,12 +91,17 @@ class ReplayRun:
 
     def read(self, value: bytes | None, place: str) -> Replay | None:
         """``take`` for the message at ``place`` of the dead-letter topic as it is read. One that is no dead letter
-        (not JSON, a null value, another writer's record that breaks ``deadletter.json``) is left and counted
-        (``skipped_not_letters``): it stopped the run with a trace, and the letters after it went unreplayed."""
+        (not JSON, a null value, another writer's record that breaks ``deadletter.json``, or one whose time or
+        payload cannot be read although the schema takes it: a leap second, base64 that is none) is left and
+        counted (``skipped_not_letters``): it stopped the run with a trace, and the letters after it went unreplayed."""
         try:
             letter = codec.loads(value if value is not None else b"")
             codec.check("deadletter", letter)
-        except Rejected:
+            if utc_time(letter["failed_at"]) is None:
+                raise ValueError(f"failed_at {letter['failed_at']!r} is no time")
+            if not letter.get("payload_truncated"):
+                original_bytes(letter)  # raises ValueError (binascii.Error) on a payload that is no base64
+        except (Rejected, ValueError):
             self.counts["skipped_not_letters"] += 1
             return None
         return self.take(letter, place)
@@ -164,5 +170,5 @@ def original_bytes(letter: DeadLetter) -> bytes | None:
     if letter.get("payload_null"):
         return None
     if letter["payload_encoding"] == "base64":
-        return base64.b64decode(letter["payload"])
+        return base64.b64decode(letter["payload"], validate=True)  # not validated, "!!!" reads as b""
     return letter["payload"].encode("utf-8")
