@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import socket
 import time
@@ -11,6 +12,11 @@ from pathlib import Path
 
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 LOWEST = 10_000
+# The test brokers' ports (tests/integration/conftest.py: the session's broker and its controller, and each pytest
+# process's private broker at +20, +22 and their controllers): a free port given to a worker there now could be
+# the one another process's private broker starts on later (read69).
+_BROKER_PORT = int(os.environ.get("ENRICH_TEST_KAFKA_PORT", "19092"))
+BROKER_PORTS = range(_BROKER_PORT, _BROKER_PORT + 30)
 
 
 def free_port() -> int:
@@ -23,6 +29,8 @@ def free_port() -> int:
     below = int(EPHEMERAL_RANGE.read_text().split()[0]) if EPHEMERAL_RANGE.exists() else 32_768
     while True:
         port = random.randrange(LOWEST, below)
+        if port in BROKER_PORTS:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("0.0.0.0", port))

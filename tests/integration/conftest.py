@@ -27,14 +27,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from tests.conftest import ROOT
-from tests.ports import free_port
+from tests.ports import BROKER_PORTS, free_port
 from workers.kafka_io import produce_lines
 from workers.security import client_options
 from workers.settings import Settings
 from workers.topics import ensure_topics
 
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
-BROKER_PORT = int(os.environ.get("ENRICH_TEST_KAFKA_PORT", "19092"))  # apart from a dev broker on 9092
+BROKER_PORT = BROKER_PORTS.start  # ENRICH_TEST_KAFKA_PORT, default 19092: apart from a dev broker on 9092
 WORKER_STOP_SECONDS = 30
 CLI_TIMEOUT = 60  # seconds: a CLI run that hangs instead of failing fails the test
 RUNS: list[str] = []  # the prefix of every topic and group the session's tests made (private_settings)

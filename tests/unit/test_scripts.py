@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import ports
 from tests.conftest import ROOT
 from tests.ports import free_port
 from workers.settings import Settings
@@ -100,3 +101,12 @@ def pagetext_session_without_shared_data(absent: Path, *options: str) -> subproc
         text=True,
         timeout=120,
     )
+
+
+def test_a_free_port_is_never_one_of_the_test_brokers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two pytest processes (scripts/test): a worker's port drawn in the range of the other's private broker could
+    be taken when that broker starts (read69)."""
+    elsewhere = free_port()
+    draws = iter([ports.BROKER_PORTS.start + 20, ports.BROKER_PORTS.start, elsewhere])
+    monkeypatch.setattr(ports.random, "randrange", lambda low, high: next(draws))
+    assert free_port() == elsewhere
