@@ -185,6 +185,19 @@ async def _produce(settings: Settings, topic: str, source: click.utils.LazyFile)
     return await produce_lines(settings, topic, source)
 
 
+class UtcTime(click.ParamType):
+    """A time as a dead letter's ``failed_at`` writes it (``2026-12-06T17:07:29.083Z``) or with another offset, or a
+    date and time without one (``2026-12-06``, ``2026-12-06T17:07``, ``2026-12-06 17:07:29``), taken as UTC."""
+
+    name = "time"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        moment = value if isinstance(value, datetime) else utc_time(str(value))
+        if moment is None:
+            self.fail(f"{value!r} is not an ISO 8601 time (as 2026-12-06, 2026-12-06T17:07:29.083Z)", param, ctx)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 @main.command()
 @click.argument("topic")
 @click.option("--from-beginning/--from-end", default=True, show_default=True)
@@ -193,7 +206,19 @@ async def _produce(settings: Settings, topic: str, source: click.utils.LazyFile)
     "--timeout", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds without a message."
 )
 @click.option("--summary", is_flag=True, help="Print one readable line per record instead of the JSON.")
-def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: float | None, summary: bool) -> None:
+@click.option(
+    "--since",
+    type=UtcTime(),
+    help="Only records written at or after this time (their Kafka timestamp; UTC if no zone); overrides --from-end.",
+)
+def tail(
+    topic: str,
+    from_beginning: bool,
+    max_messages: int | None,
+    timeout: float | None,
+    summary: bool,
+    since: datetime | None,
+) -> None:
     """Print the records arriving on TOPIC."""
     from workers.kafka_io import tail_topic
     from workers.summary import KINDS, tail_line
@@ -202,7 +227,7 @@ def tail(topic: str, from_beginning: bool, max_messages: int | None, timeout: fl
     kind = {getattr(settings, f"topic_{name}"): name for name in KINDS}.get(topic)
 
     async def run() -> None:
-        async for key, value in tail_topic(settings, topic, from_beginning, max_messages, timeout):
+        async for key, value in tail_topic(settings, topic, from_beginning, max_messages, timeout, since):
             click.echo(tail_line(key, value, kind, summary))
 
     asyncio.run(run())
@@ -244,19 +269,6 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
         raise click.ClickException(f"--out-dir {out_dir}: {error.strerror}") from error
     counts = process_file(source, source.name, out_dir, settings, load_pipelines(settings))
     click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)
-
-
-class UtcTime(click.ParamType):
-    """A time as a dead letter's ``failed_at`` writes it (``2026-12-06T17:07:29.083Z``) or with another offset, or a
-    date and time without one (``2026-12-06``, ``2026-12-06T17:07``, ``2026-12-06 17:07:29``), taken as UTC."""
-
-    name = "time"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        moment = value if isinstance(value, datetime) else utc_time(str(value))
-        if moment is None:
-            self.fail(f"{value!r} is not an ISO 8601 time (as 2026-12-06, 2026-12-06T17:07:29.083Z)", param, ctx)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @main.command()

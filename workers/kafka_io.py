@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -91,10 +92,16 @@ async def produce_lines(settings: Settings, topic: str, lines: Iterable[bytes]) 
 
 
 async def tail_topic(
-    settings: Settings, topic: str, from_beginning: bool, max_messages: int | None, idle_timeout: float | None
+    settings: Settings,
+    topic: str,
+    from_beginning: bool,
+    max_messages: int | None,
+    idle_timeout: float | None,
+    since: datetime | None = None,
 ) -> AsyncIterator[tuple[bytes | None, bytes | None]]:
     """Keys and values arriving on ``topic`` (a value None: the key's delete), read without a consumer group
-    (nothing committed).
+    (nothing committed); with ``since``, from each partition's first record of that time or later (its Kafka
+    timestamp), whatever ``from_beginning`` says.
 
     Raises ``UnknownTopic`` when the broker has no such topic: it is looked up before subscribing, as subscribing
     to it would create it on a broker that creates topics on first use.
@@ -111,7 +118,10 @@ async def tail_topic(
     try:
         await consumer.start()
         require_topic(topic, await listed_topics(consumer._client))
-        consumer.subscribe([topic])
+        if since is None:
+            consumer.subscribe([topic])
+        else:
+            await _seek_to_time(consumer, topic, since)
         while max_messages is None or seen < max_messages:
             batch = await consumer.getmany(timeout_ms=int((idle_timeout or 3600) * 1000))
             if not batch:
@@ -123,6 +133,18 @@ async def tail_topic(
                     return
     finally:
         await consumer.stop()
+
+
+async def _seek_to_time(consumer: AIOKafkaConsumer, topic: str, since: datetime) -> None:
+    """Assign every partition of ``topic`` to ``consumer`` at its first record written at ``since`` or later (the
+    log's end for a partition with none)."""
+    cluster = await consumer._client.fetch_all_metadata()  # a consumer knows no topic it has not subscribed to
+    partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+    consumer.assign(partitions)
+    found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions})
+    ends = await consumer.end_offsets(partitions)
+    for tp in partitions:  # offsets, not seek_to_end: a fetch from the start made on assigning came through it
+        consumer.seek(tp, ends[tp] if found.get(tp) is None else found[tp].offset)
 
 
 async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: bool) -> Counter[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -90,6 +92,20 @@ def test_replay_leaves_a_letter_whose_topic_is_gone_and_does_not_create_it(pipel
     assert replay.returncode == 0, replay.stderr
     assert "replayed 0 ({'clean:invalid_json:no_topic_not_replayed': 1}); skipped 0" in replay.stderr.decode()
     assert gone not in topics(pipeline_settings)
+
+
+def test_tail_since_a_time_prints_only_the_records_written_from_then(pipeline_settings: Settings) -> None:
+    """The demo run again on a broker that kept its topics printed an earlier run's records (tail reads from the
+    start): ``--since`` starts each partition at its first record of that time (offsets_for_times)."""
+    lines, raw = seed_lines(), pipeline_settings.topic_raw
+    produce(pipeline_settings, raw, lines[:2])
+    time.sleep(0.01)  # the later records' timestamps after ``since``, to the millisecond
+    since = datetime.now(UTC)
+    time.sleep(0.01)
+    produce(pipeline_settings, raw, lines[2:4])
+    tail = cli(pipeline_settings, "tail", raw, "--since", since.isoformat(), "--timeout", "10")
+    assert tail.returncode == 0, tail.stderr
+    assert sorted(tail.stdout.splitlines()) == sorted(lines[2:4])
 
 
 def test_tail_summarises_each_raw_message_on_one_line(pipeline_settings: Settings) -> None:
