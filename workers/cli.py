@@ -9,7 +9,7 @@ import logging.config
 import os
 import socket
 import warnings
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import get_args
 
@@ -192,10 +192,10 @@ class UtcTime(click.ParamType):
     name = "time"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        moment = value if isinstance(value, datetime) else utc_time(str(value))
+        moment = utc_time(value.isoformat() if isinstance(value, datetime) else str(value))  # aware, in UTC
         if moment is None:
             self.fail(f"{value!r} is not an ISO 8601 time (as 2026-12-06, 2026-12-06T17:07:29.083Z)", param, ctx)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return moment
 
 
 @main.command()

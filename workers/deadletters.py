@@ -134,20 +134,20 @@ class ReplayRun:
 
     def _send(self, letter: DeadLetter, place: str) -> Replay | None:
         """The message of a chosen letter, or None when it is held (counted why)."""
-        held = self._held(letter)
+        message = None if letter.get("payload_truncated", False) else original_bytes(letter)  # decoded once
+        held = self._held(letter, message)
         self.counts[f"{letter['stage']}:{letter['error']}" + (f":{held}_not_replayed" if held else "")] += 1
         if held:
             return None
         topic = letter["origin"]["topic"]
-        return Replay(topic, letter_key(letter).encode(), original_bytes(letter), [(REPLAY_HEADER, place.encode())])
+        return Replay(topic, letter_key(letter).encode(), message, [(REPLAY_HEADER, place.encode())])
 
-    def _held(self, letter: DeadLetter) -> str | None:
-        """Why the chosen ``letter`` is not sent, or None (then it is marked sent)."""
+    def _held(self, letter: DeadLetter, message: bytes | None) -> str | None:
+        """Why the chosen ``letter`` (its ``message``) is not sent, or None (then it is marked sent)."""
         if letter.get("payload_truncated", False):
             return "truncated"
         if letter["origin"]["topic"] not in self.topics:
             return "no_topic"
-        message = original_bytes(letter)
         sent = (letter["stage"], "null" if message is None else hashlib.sha256(message).hexdigest())
         if sent in self.sent:
             return "repeat"
