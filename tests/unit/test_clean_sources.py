@@ -574,8 +574,22 @@ def test_a_signed_menu_whose_counts_come_in_pairs_is_no_wire_copy() -> None:
 def test_a_text_opening_with_a_price_comparison_is_no_wire_copy() -> None:
     """None of the 1,017,836 texts of AEB and L3S-GN1 pages rendered by the stage, w3m and lynx (whole, first and last
     4 and 6 lines, windows of 6 and 12 lines) opens so."""
-    text = "Price 699 vs 999 dollars\nThe new model is lighter and faster than the old one."
+    text = "Price 699 dollars vs 999 dollars\nThe new model is lighter and faster than the old one."
     assert not is_wire_copy(unwrap(text.splitlines()), text.splitlines())
+
+
+@pytest.mark.parametrize("page", ["not_found", "german_cookie_wall"])
+@pytest.mark.parametrize(
+    "heading", ["Windows 10 vs 11", "iPhone 13 vs 14 mini", "Lakers 102 vs 99 final", "Price 699 vs 999 dollars"]
+)
+def test_a_heading_setting_bare_figures_against_each_other_is_no_results_row(heading: str, page: str) -> None:
+    """read75: the row read a figure with no unit before "vs" as the wire's, so a version, product or score heading
+    over a 404 page or a cookie wall was published whole as wire copy. The wire's row names the first figure's unit
+    or kind ("Shr 23 cts vs", "Qtrly div five cts vs"): every unsigned item of the corpus that opens with it does."""
+    text = f"{heading}\n{NOT_ARTICLES[page]}"
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text=text), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
 
 
 @pytest.mark.parametrize(

@@ -109,16 +109,18 @@ _MARKER_LINE = re.compile(rf"{_MARKER}$")
 # The marker typed twice: after the take's last sentence as well as on a line of its own ("... to 215.74 billion
 # dlrs. MORE / More"; reuters21578-10594, the one take of the corpus closed so).
 _GLUED_MARKER = re.compile(rf"(?<=[.!?])[ \t]++{_MARKER}$")
-# The wire's results row: a figure set against the prior period's, a few lower-case words of unit or kind on either
-# side, and after the second figure such a word, a bracket or the line's end ("Shr 23 cts vs 18 cts", "Qtrly div 41.5
-# cts vs 41.5 cts prior", "Oper shr one ct vs two cts", "Shr loss 12 cts vs profit 5 cts"). The wire opens its
-# earnings reports and dividend notices so: 2,527 items of the corpus, all but 5 signed off (of Reuters 0-11,999:
-# 4440, 6457 and 9486, page text's failures, and 3870). A page's schedules, scores and product comparisons name a
-# team or a product beside their figures ("Jan 19 WBB vs. Hawaii", "Arsenal 2 vs 1 Chelsea", "iPhone 11 vs iPhone 11
-# Pro"): no unit word. Each blank and word is read once (possessive repeats).
+# The wire's results row: a figure and its unit or kind (one or two lower-case words) set against the prior period's,
+# a few such words before it, and after the second figure such a word, a bracket or the line's end ("Shr 23 cts vs 18
+# cts", "Qtrly div 41.5 cts vs 41.5 cts prior", "Oper shr one ct vs two cts", "Shr loss 12 cts vs profit 5 cts"). The
+# wire opens its earnings reports and dividend notices so: 2,478 items of the corpus, all but 5 signed off (of Reuters
+# 0-11,999: 4440, 6457 and 9486, page text's failures, and 3870). A page's schedules, scores and product comparisons
+# name a team or a product beside their figures ("Jan 19 WBB vs. Hawaii", "Arsenal 2 vs 1 Chelsea", "iPhone 11 vs
+# iPhone 11 Pro") or set bare figures against each other ("Windows 10 vs 11", "Lakers 102 vs 99 final"): no unit
+# word after the first figure (read75; the wire's rows without one, "Net 3,563,000 vs 2,821,000", "Shr nil vs nil",
+# 49 items more, are all signed off). Each blank and word is read once (possessive repeats).
 _FIGURE = r"(?:\d[\d.,/]*+|one|two|three|four|five|six|seven|eight|nine|ten|nil)"
 _RESULTS_ROW = re.compile(
-    rf"(?<!\w){_FIGURE}(?:\s++(?!vs\b)[a-z]++){{0,2}}+\s++vs\.?\s++"  # a figure, its unit, "vs"
+    rf"(?<!\w){_FIGURE}(?:\s++(?!vs\b)[a-z]++){{1,2}}+\s++vs\.?\s++"  # a figure, its unit, "vs"
     rf"(?:(?!{_FIGURE}(?!\w))[a-z]++\s++){{0,2}}+{_FIGURE}(?!\w)(?=[ \t]*+(?:[a-z(]|$))"  # the prior figure, its unit
 )
 MAX_CITY_WORDS = 4  # "RIO DE JANEIRO" is the longest common dateline city; more words are a sentence
