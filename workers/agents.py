@@ -198,7 +198,7 @@ class StageAgent:
             elif output.destination == "cluster_leaves":
                 clusters = self._tables["cluster_state"]
                 before = clusters.get(output.key)
-                if (record := without_member(before, output.record)) is before:
+                if (record := without_member(before, *output.record)) is before:
                     continue  # its record does not list the id: nothing changes
                 self._save(clusters, output.key, record)
                 value = None if record is None else codec.dumps(record)  # None: the cluster's delete
