@@ -275,7 +275,8 @@ class DedupIndex:
         slots = self._append(articles, self._sketches(articles))
         # Ids that started a story whose cluster has members still, their own row gone (evicted before its copies):
         # that cluster's record lists them.
-        listed = {a[0]: cluster_of(self._root(a[0])) for a in articles if self._held(a[0])}
+        ids = [a[0] for a in articles]
+        listed = {} if self._none_held(ids) else {i: cluster_of(self._root(i)) for i in ids if self._held(i)}
         self._decide_rows(slots, np.maximum.accumulate([max(self._newest, a[3]) for a in articles]))
         self._count_members(slots)
         self._mark_paragraphs(slots)
@@ -283,7 +284,7 @@ class DedupIndex:
         self._newest = max(self._newest, *(a[3] for a in articles))
         # The text forms at hand (the others are encoded from the store's rows, in one go).
         texts = {a[0]: text for a in articles if (text := _text_form(a[4]))}
-        results = dict(zip([a[0] for a in articles], self._results_at(slots.tolist(), texts), strict=True))
+        results = dict(zip(ids, self._results_at(slots.tolist(), texts), strict=True))
         for article_id, left in listed.items():
             decision, entry = results[article_id]
             if left != cluster_of(self._root(key_of(decision.cluster_id))):
@@ -522,7 +523,7 @@ class DedupIndex:
         return self._store.append(
             Rows(
                 article_ids=ids,
-                canonical_ids=[self._new_key(article_id) for article_id in ids],
+                canonical_ids=ids if self._none_held(ids) else [self._new_key(article_id) for article_id in ids],
                 revision_of=[None] * len(ids),
                 kinds=np.zeros(len(ids), dtype=np.uint8),
                 similarities=np.ones(len(ids), dtype=np.float32),
@@ -546,11 +547,15 @@ class DedupIndex:
         """Whether the cluster of ``key`` has members held (merged into another or not)."""
         return key in self._members or key in self._merged_into
 
-    def _first_slot(self, key: ClusterKey) -> int | None:
-        """The row of the first copy of the cluster of ``key``, if the index holds it: not when its id holds another
-        article since (sent again with unrelated content, or after it was evicted)."""
-        slot = self._store.slot_of.get(first_copy(key))
-        return slot if slot is not None and self._store.canonical[slot] == key else None
+    def _none_held(self, ids: list[str]) -> bool:
+        """Whether no cluster keyed by one of ``ids`` has members held (``_held``): the usual batch, checked at once."""
+        return self._members.keys().isdisjoint(ids) and self._merged_into.keys().isdisjoint(ids)
+
+    def _first_slot(self, key: ClusterKey, default: int | None = None) -> int | None:
+        """The row of the first copy of the cluster of ``key``, if the index holds it, else ``default``: not when its
+        id holds another article since (sent again with unrelated content, or after it was evicted)."""
+        slot = self._store.slot_of.get(key if isinstance(key, str) else key[0])  # ``first_copy``, inline: per article
+        return slot if slot is not None and self._store.canonical[slot] == key else default
 
     def _count_members(self, slots: np.ndarray) -> None:
         canonical = self._store.canonical
@@ -564,10 +569,7 @@ class DedupIndex:
         copy is no part of the story, while the story's own end paragraphs are counted once, with its first copy).
         """
         store = self._store
-        first = self._first_slot
-        firsts = np.array(
-            [slot if (f := first(store.canonical[slot])) is None else f for slot in slots.tolist()], dtype=np.intp
-        )
+        firsts = np.array([self._first_slot(store.canonical[slot], slot) for slot in slots.tolist()], dtype=np.intp)
         used = self._ends(slots)
         in_first = self._held_by_both(slots, firsts, used, self._ends(firsts))
         counted = used & ((firsts == slots)[:, None] | ~in_first.any(axis=2))
