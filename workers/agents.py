@@ -24,17 +24,19 @@ from workers import codec, metrics
 from workers.deadletters import replay_of
 from workers.monitor import LagMonitor
 from workers.pipeline import (
+    CLUSTER_TABLE_OUTPUTS,
     FINAL,
     MADE_ON_THE_LOOP,
+    ClusterChange,
     Destination,
     Message,
     Output,
-    grow_cluster,
-    merge_clusters,
+    Table,
+    apply_cluster_output,
     record_headers,
-    without_member,
+    save,
 )
-from workers.records import ClusterRecord, Origin
+from workers.records import Origin
 from workers.settings import Stage
 
 log = logging.getLogger(__name__)
@@ -51,15 +53,9 @@ class StageRunner(Protocol):
     def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
 
 
-class StateTable(Protocol):
+class StateTable(Table, Protocol):
     """What an agent needs of a table (``workers.app.PartitionCheckedTable``): a mapping that keeps its changelog
     writes, which Faust sends in the background, for the agent to await."""
-
-    def get(self, key: str) -> Any: ...
-
-    def __setitem__(self, key: str, value: Any) -> None: ...
-
-    def pop(self, key: str, default: Any = None) -> Any: ...
 
     def take_changelog_sends(self) -> list[Awaitable[Any]]: ...
 
@@ -187,26 +183,15 @@ class StageAgent:
         tables; return once the broker has every record and table write."""
         pending = []
         for output, replay in made:
-            if output.destination in self._tables:
-                self._save(self._tables[output.destination], output.key, output.record)
-                continue
-            if output.destination == "cluster_merges":
-                record = self._merge_cluster(into=output.record, merged=output.key)
-                if record is None:
+            if output.destination in CLUSTER_TABLE_OUTPUTS:
+                change = apply_cluster_output(self._tables["cluster_state"], output)
+                self._count_cluster(output, change)
+                if change is None:
                     continue
-                value = codec.dumps(record)
-            elif output.destination == "cluster_leaves":
-                clusters = self._tables["cluster_state"]
-                before = clusters.get(output.key)
-                if (record := without_member(before, *output.record)) is before:
-                    continue  # its record does not list the id: nothing changes
-                self._save(clusters, output.key, record)
-                value = None if record is None else codec.dumps(record)  # None: the cluster's delete
-            elif output.destination == "clusters":
-                clusters = self._tables["cluster_state"]
-                record, value = grow_cluster(clusters.get(output.key), output.key, output.record)
-                self._save(clusters, output.key, record)
-                metrics.DEDUP_CLUSTER_SIZE.observe(len(record["members"]))
+                value = change.value
+            elif output.destination in self._tables:
+                save(self._tables[output.destination], output.key, output.record)
+                continue
             else:
                 value = output.serialised()
             topic = self._sinks[output.destination]
@@ -225,25 +210,15 @@ class StageAgent:
         refused, and the batch's offsets would be committed over state a restarted worker never finds."""
         return [sent for table in self._tables.values() for sent in table.take_changelog_sends()]
 
-    def _merge_cluster(self, into: str, merged: str) -> ClusterRecord | None:
-        """Fold the record of cluster ``merged`` into that of ``into``; the merged one's last record, to publish."""
-        clusters = self._tables["cluster_state"]
-        older = clusters.get(into)
-        if older is None:  # not expected: the cluster merged into has a member in the window, so a record
-            log.warning("no record of cluster %s to merge %s into", into, merged)
-            return None
-        folded, last = merge_clusters(older, clusters.get(merged), merged)
-        self._save(clusters, into, folded)
-        self._save(clusters, merged, None)
-        metrics.DEDUP_CLUSTER_MERGES.inc()
-        return last
-
     @staticmethod
-    def _save(table: StateTable, key: str, record: Any) -> None:
-        if record is None:
-            table.pop(key, None)
-        else:
-            table[key] = record
+    def _count_cluster(output: Output, change: ClusterChange | None) -> None:
+        """A cluster record grown (its size), or a cluster merged into another (its last record published)."""
+        if change is None or change.record is None:
+            return
+        if output.destination == "clusters":
+            metrics.DEDUP_CLUSTER_SIZE.observe(len(change.record["members"]))
+        elif output.destination == "cluster_merges":
+            metrics.DEDUP_CLUSTER_MERGES.inc()
 
     @staticmethod
     def _count(stage: Stage, output: Output) -> None:

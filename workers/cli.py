@@ -259,7 +259,7 @@ def settings(update: bool, pages: tuple[Path, ...]) -> None:
 def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     """Run the stages over SOURCE (JSONL, - for stdin) without Kafka; write one JSONL file per output topic."""
     from workers.nlp import load_pipelines
-    from workers.offline import process_file
+    from workers.offline import OUTPUTS, process_file
 
     settings = _read_settings()
     require_installed(settings)
@@ -268,7 +268,7 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     except OSError as error:
         raise click.ClickException(f"--out-dir {out_dir}: {error.strerror}") from error
     counts = process_file(source, source.name, out_dir, settings, load_pipelines(settings))
-    click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in ("enriched", "duplicates", "deadletter")), err=True)
+    click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in OUTPUTS), err=True)
 
 
 @main.command()

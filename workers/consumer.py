@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import faust
 from aiokafka.errors import IllegalStateError, RecordTooLargeError
@@ -386,41 +386,71 @@ class IsolatedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return super().highwater(tp)
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
-        """Faust's commit, without the partitions the cluster no longer lists, before it and while it waits.
+        """Faust's commit, bounded by the cluster's metadata (``commit_listed``)."""
+        return await commit_listed(super()._commit, offsets, self._ensure_consumer()._client)
 
-        aiokafka retries a commit the broker refuses with UnknownTopicOrPartition without end, ten requests a second
-        (aio-libs/aiokafka#1095): a source topic deleted under the worker held the commit, and with it the rebalance
-        and SIGTERM's stop, for good. A commit sent before this consumer's metadata saw the deletion is such a
-        commit, so one not answered within ``COMMIT_CHECK_SECONDS`` asks for the metadata again and, if a topic of
-        it is gone, is sent again without it. A partition still listed keeps its offset and its wait: a commit slow
-        for any other reason is retried by aiokafka as before, never dropped. The offsets of a deleted topic would
-        mean nothing on a topic made again. Nothing left to commit, nothing is sent: aiokafka refuses an empty
-        commit (ValueError), which crashed the consumer thread.
-        """
-        client = self._ensure_consumer()._client
-        left: dict[TP, int] | None = listed_offsets(offsets, client.cluster.partitions_for_topic)
-        while left:
-            commit = asyncio.ensure_future(super()._commit(left))
-            try:
-                left = await self._listed_until_answered(commit, left)
-            finally:
-                commit.cancel()  # a topic gone, or this call cancelled (a stop): answered, a no-op
-            if left is None:
-                return commit.result()
-        return False
 
-    async def _listed_until_answered(
-        self, commit: asyncio.Future[bool], offsets: dict[TP, int]
-    ) -> dict[TP, int] | None:
-        """Wait for ``commit`` of ``offsets``: None once answered, or the offsets still listed once the cluster's
-        metadata, asked again every ``COMMIT_CHECK_SECONDS`` it waits, no longer lists a partition of it."""
-        client = self._ensure_consumer()._client
-        while not (await asyncio.wait({commit}, timeout=COMMIT_CHECK_SECONDS))[0]:
-            await client.force_metadata_update()
-            listed = listed_offsets(offsets, client.cluster.partitions_for_topic)
-            if len(listed) < len(offsets):
-                return listed
-        return None
+class MetadataClient(Protocol):
+    """What ``commit_listed`` needs of aiokafka's client: its view of the cluster, and a way to ask again."""
+
+    cluster: Any  # aiokafka's ClusterMetadata: partitions_for_topic
+
+    async def force_metadata_update(self) -> Any: ...
+
+
+async def commit_listed(
+    send: Callable[[dict[TP, int]], Awaitable[bool]], offsets: Mapping[TP, int], client: MetadataClient
+) -> bool:
+    """``send`` (Faust's commit) of ``offsets``, without the partitions the cluster no longer lists, before it and
+    while it waits.
+
+    aiokafka retries a commit the broker refuses with UnknownTopicOrPartition without end, ten requests a second
+    (aio-libs/aiokafka#1095): a source topic deleted under the worker held the commit, and with it the rebalance
+    and SIGTERM's stop, for good. A commit sent before this consumer's metadata saw the deletion is such a
+    commit, so one not answered within ``COMMIT_CHECK_SECONDS`` asks for the metadata again and, if a topic of
+    it is gone, is sent again without it. A partition still listed keeps its offset and its wait: a commit slow
+    for any other reason is retried by aiokafka as before, never dropped. The offsets of a deleted topic would
+    mean nothing on a topic made again. Nothing left to commit, nothing is sent: aiokafka refuses an empty
+    commit (ValueError), which crashed the consumer thread.
+    """
+    left: dict[TP, int] | None = listed_offsets(offsets, client.cluster.partitions_for_topic)
+    while left:
+        commit = asyncio.ensure_future(send(left))
+        try:
+            left = await _listed_until_answered(client, commit, left)
+        finally:
+            _abandon(commit)
+        if left is None:
+            return commit.result()
+    return False
+
+
+async def _listed_until_answered(
+    client: MetadataClient, commit: asyncio.Future[bool], offsets: dict[TP, int]
+) -> dict[TP, int] | None:
+    """Wait for ``commit`` of ``offsets``: None once answered, or the offsets still listed once the cluster's
+    metadata, asked again every ``COMMIT_CHECK_SECONDS`` it waits, no longer lists a partition of it."""
+    while not (await asyncio.wait({commit}, timeout=COMMIT_CHECK_SECONDS))[0]:
+        await client.force_metadata_update()
+        listed = listed_offsets(offsets, client.cluster.partitions_for_topic)
+        if len(listed) < len(offsets):
+            return listed
+    return None
+
+
+def _abandon(commit: asyncio.Future[bool]) -> None:
+    """Cancel ``commit`` unless it is answered (a topic gone, or the wait cancelled: a stop), and retrieve how it
+    ends. ``cancel`` marks the outcome of a task already done as retrieved, but a task cancelled in flight that ends
+    with an exception other than the cancellation (its coroutine fails cleaning up) had no one to retrieve it:
+    asyncio logged "Task exception was never retrieved" when it was collected. Its end is of no use here: its
+    offsets are sent again without the topic gone, or the worker is stopping."""
+    commit.cancel()
+    commit.add_done_callback(_retrieve)
+
+
+def _retrieve(commit: asyncio.Future[bool]) -> None:
+    if not commit.cancelled():
+        commit.exception()
 
 
 def missing_topics(subscribed: Iterable[str], partitions_for_topic: Callable[[str], set[int] | None]) -> list[str]:

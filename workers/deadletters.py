@@ -87,7 +87,7 @@ class ReplayRun:
     chosen: set[str] = field(default_factory=set)  # places of the letters the filter chose so far
     # Letters of replays read before the letter they name: the dead-letter topic's partitions are read in no set
     # order, and a letter without an id is keyed by its message's place, so a replay's letter can come first.
-    waiting: list[tuple[DeadLetter, str]] = field(default_factory=list)
+    waiting: list[tuple[DeadLetter, str, bytes | None]] = field(default_factory=list)  # with its message
 
     def read(self, value: bytes | None, place: str) -> Replay | None:
         """``take`` for the message at ``place`` of the dead-letter topic as it is read. One that is no dead letter
@@ -99,16 +99,19 @@ class ReplayRun:
             codec.check("deadletter", letter)
             if utc_time(letter["failed_at"]) is None:
                 raise ValueError(f"failed_at {letter['failed_at']!r} is no time")
-            if not letter.get("payload_truncated"):
-                original_bytes(letter)  # raises ValueError (binascii.Error) on a payload that is no base64
+            message = _held_message(letter)  # raises ValueError (binascii.Error) on a payload that is no base64
         except (Rejected, ValueError):
             self.counts["skipped_not_letters"] += 1
             return None
-        return self.take(letter, place)
+        return self._take(letter, place, message)
 
     def take(self, letter: DeadLetter, place: str) -> Replay | None:
         """The message to send for the letter at ``place``, or None when it is left (and counted why) or waits for
         the letter it replays (``rest``)."""
+        return self._take(letter, place, _held_message(letter))
+
+    def _take(self, letter: DeadLetter, place: str, message: bytes | None) -> Replay | None:
+        """``take``, with the letter's message decoded once (``_held_message``)."""
         if not self.wanted.wants(letter):
             self.counts["skipped"] += 1
             return None
@@ -117,24 +120,23 @@ class ReplayRun:
             if letter["replay_of"] in self.chosen:
                 self.counts["skipped_replays"] += 1
             else:
-                self.waiting.append((letter, place))
+                self.waiting.append((letter, place, message))
             return None
-        return self._send(letter, place)
+        return self._send(letter, place, message)
 
     def rest(self) -> list[Replay]:
         """Once every letter is read: the letters of replays whose first letter the run did not choose."""
         waiting, self.waiting = self.waiting, []
         replays = []
-        for letter, place in waiting:
+        for letter, place, message in waiting:
             if letter["replay_of"] in self.chosen:
                 self.counts["skipped_replays"] += 1
-            elif (replay := self._send(letter, place)) is not None:
+            elif (replay := self._send(letter, place, message)) is not None:
                 replays.append(replay)
         return replays
 
-    def _send(self, letter: DeadLetter, place: str) -> Replay | None:
+    def _send(self, letter: DeadLetter, place: str, message: bytes | None) -> Replay | None:
         """The message of a chosen letter, or None when it is held (counted why)."""
-        message = None if letter.get("payload_truncated", False) else original_bytes(letter)  # decoded once
         held = self._held(letter, message)
         self.counts[f"{letter['stage']}:{letter['error']}" + (f":{held}_not_replayed" if held else "")] += 1
         if held:
@@ -153,6 +155,11 @@ class ReplayRun:
             return "repeat"
         self.sent.add(sent)
         return None
+
+
+def _held_message(letter: DeadLetter) -> bytes | None:
+    """The message a letter holds to send (``original_bytes``); None for a truncated letter, which is never sent."""
+    return None if letter.get("payload_truncated", False) else original_bytes(letter)
 
 
 def letter_key(letter: DeadLetter) -> str:

@@ -117,11 +117,14 @@ async def tail_topic(
     seen = 0
     try:
         await consumer.start()
-        require_topic(topic, await listed_topics(consumer._client))
+        # ``listed_topics``' reading, and the topic's partitions (for ``since``) from the same answer.
+        cluster = await consumer._client.fetch_all_metadata()
+        require_topic(topic, cluster.topics())
         if since is None:
             consumer.subscribe([topic])
         else:
-            await _seek_to_time(consumer, topic, since)
+            partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+            await _seek_to_time(consumer, partitions, since)
         while max_messages is None or seen < max_messages:
             batch = await consumer.getmany(timeout_ms=int((idle_timeout or 3600) * 1000))
             if not batch:
@@ -135,11 +138,10 @@ async def tail_topic(
         await consumer.stop()
 
 
-async def _seek_to_time(consumer: AIOKafkaConsumer, topic: str, since: datetime) -> None:
-    """Assign every partition of ``topic`` to ``consumer`` at its first record written at ``since`` or later (the
-    log's end for a partition with none)."""
-    cluster = await consumer._client.fetch_all_metadata()  # a consumer knows no topic it has not subscribed to
-    partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+async def _seek_to_time(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], since: datetime) -> None:
+    """Assign ``partitions`` (every partition of a topic: a consumer knows no topic it has not subscribed to, so the
+    caller's metadata names them) to ``consumer``, each at its first record written at ``since`` or later (the log's
+    end for a partition with none)."""
     consumer.assign(partitions)
     found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions})
     ends = await consumer.end_offsets(partitions)

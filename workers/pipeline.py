@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from workers import codec
 from workers.clean import CleanOptions, clean_article, warm_up
@@ -511,6 +511,67 @@ def without_member(record: ClusterRecord | None, article_id: str, moved_to: str)
         return None
     moved = {"canonical_moved_to": moved_to} if article_id == record["canonical_id"] else {}
     return {**record, "members": members, **moved, "updated_at": now_iso()}
+
+
+class Table(Protocol):
+    """What a stage's state is kept in: the agent's Faust table, a dict offline (the cluster records)."""
+
+    def get(self, key: str) -> Any: ...
+
+    def __setitem__(self, key: str, value: Any) -> None: ...
+
+    def pop(self, key: str, default: Any = None) -> Any: ...
+
+
+# The dedup stage's outputs that read or write the table of cluster records (``apply_cluster_output``).
+CLUSTER_TABLE_OUTPUTS: frozenset[Destination] = frozenset(
+    ("clusters", "cluster_merges", "cluster_leaves", "cluster_state")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterChange:
+    """A cluster record to publish under ``key``, with its bytes; ``record`` and ``value`` None: the key's delete."""
+
+    key: str
+    record: ClusterRecord | None
+    value: bytes | None
+
+
+def apply_cluster_output(table: Table, output: Output) -> ClusterChange | None:
+    """Apply one of the dedup stage's ``CLUSTER_TABLE_OUTPUTS`` to the table of cluster records, in the order the
+    stage made them; the record it publishes, or None when it publishes nothing (a state write, a leave or merge
+    a replay repeats). One code for the workers and ``enrich process``, so both publish the same story view."""
+    key, destination = output.key, output.destination
+    if destination == "cluster_state":
+        save(table, key, output.record)
+        return None
+    if destination == "clusters":
+        record, value = grow_cluster(table.get(key), key, output.record)
+        save(table, key, record)
+        return ClusterChange(key, record, value)
+    if destination == "cluster_leaves":
+        before = table.get(key)
+        if (left := without_member(before, *output.record)) is before:
+            return None  # its record does not list the id: nothing changes
+        save(table, key, left)
+        return ClusterChange(key, left, None if left is None else codec.dumps(left))
+    older = table.get(output.record)  # cluster_merges: the key's cluster goes into the one the record names
+    if older is None:  # not expected: the cluster merged into has a member in the window, so a record
+        log.warning("no record of cluster %s to merge %s into", output.record, key)
+        return None
+    folded, last = merge_clusters(older, table.get(key), key)
+    save(table, output.record, folded)
+    save(table, key, None)
+    return None if last is None else ClusterChange(key, last, codec.dumps(last))
+
+
+def save(table: Table, key: str, record: Any) -> None:
+    """Write ``record`` under ``key``; None (a table write's delete) deletes the key."""
+    if record is None:
+        table.pop(key, None)
+    else:
+        table[key] = record
 
 
 def merge_clusters(

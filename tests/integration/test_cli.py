@@ -9,11 +9,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import AIOKafkaClient
+from aiokafka.cluster import ClusterMetadata
 
 from tests.conftest import seed_lines
 from tests.integration.conftest import cli, private_settings, produce
 from workers import codec
+from workers.kafka_io import tail_topic
 from workers.pipeline import Message, dead_letter
 from workers.records import Origin, Rejected
 from workers.settings import Settings
@@ -106,6 +110,30 @@ def test_tail_since_a_time_prints_only_the_records_written_from_then(pipeline_se
     tail = cli(pipeline_settings, "tail", raw, "--since", since.isoformat(), "--timeout", "10")
     assert tail.returncode == 0, tail.stderr
     assert sorted(tail.stdout.splitlines()) == sorted(lines[2:4])
+
+
+def test_tail_since_asks_the_broker_for_its_topics_once(
+    pipeline_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tidy74: ``tail --since`` fetched every topic's metadata twice, to look the topic up and for its partitions;
+    one answer holds both. In-process, to count the client's requests."""
+    lines, raw = seed_lines(), pipeline_settings.topic_raw
+    produce(pipeline_settings, raw, lines[:2])
+    fetched: list[object] = []
+    fetch = AIOKafkaClient.fetch_all_metadata
+
+    async def counted(client: AIOKafkaClient) -> ClusterMetadata:
+        fetched.append(client)
+        return await fetch(client)
+
+    monkeypatch.setattr(AIOKafkaClient, "fetch_all_metadata", counted)
+
+    async def tail() -> list[bytes | None]:
+        since = datetime(2000, 1, 1, tzinfo=UTC)  # every record: each partition from its first
+        return [value async for _, value in tail_topic(pipeline_settings, raw, False, 2, 10.0, since)]
+
+    assert sorted(asyncio.run(tail())) == sorted(lines[:2])
+    assert len(fetched) == 1
 
 
 def test_tail_summarises_each_raw_message_on_one_line(pipeline_settings: Settings) -> None:

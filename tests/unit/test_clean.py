@@ -159,7 +159,17 @@ def test_html_page_without_a_date_leaves_the_publication_time_empty() -> None:
 
 @pytest.mark.parametrize(
     ("day", "expected"),
-    [("2019-11-19", "2019-11-19T00:00:00Z"), (None, None), ("", None), ("19/11/2019", None), ("2019-02-30", None)],
+    [
+        ("2019-11-19", "2019-11-19T00:00:00Z"),
+        ("20191119", "2019-11-19T00:00:00Z"),  # as date.fromisoformat reads a day
+        ("0001-01-01", "0001-01-01T00:00:00Z"),
+        ("9999-12-31", "9999-12-31T00:00:00Z"),
+        ("2019-11-19T10:00:00Z", None),  # a time, not a day: the meta tags' time is read elsewhere
+        (None, None),
+        ("", None),
+        ("19/11/2019", None),
+        ("2019-02-30", None),
+    ],
 )
 def test_published_day_is_an_rfc_3339_time_or_nothing(day: str | None, expected: str | None) -> None:
     assert published_day(day) == expected

@@ -262,3 +262,22 @@ def test_a_letter_whose_base64_payload_cannot_be_decoded_is_left_not_sent_or_rai
         codec.check("deadletter", bad)
         assert run.read(json.dumps(bad).encode(), f"articles.deadletter:0:{offset}") is None
     assert run.counts["skipped_not_letters"] == 2
+
+
+def test_a_run_reading_letters_decodes_each_payload_once_and_sends_its_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tidy74: ``read`` decoded a base64 payload to check it, and ``_send`` decoded it again. Binary messages, one of
+    them a letter of a replay read before any letter it names (sent at the run's end), one truncated (never sent)."""
+    decoded: list[str] = []
+    b64decode = base64.b64decode
+    monkeypatch.setattr(base64, "b64decode", lambda text, **kw: decoded.append(text) or b64decode(text, **kw))
+    first, again = letter(b"\xff first"), replayed("articles.deadletter:9:9", b"\xfe again")
+    truncated = {**letter(b"\xfd"), "payload_truncated": True, "payload_size": 1, "payload_sha256": "0" * 64}
+    run = ReplayRun(ReplayFilter(), {"articles.raw"})
+    values = [json.dumps(one).encode() for one in (again, first, truncated)]
+    sent = [run.read(value, f"articles.deadletter:0:{n}") for n, value in enumerate(values)] + run.rest()
+    assert [(replay.value, replay.headers) for replay in sent if replay] == [
+        (b"\xff first", [(REPLAY_HEADER, b"articles.deadletter:0:1")]),
+        (b"\xfe again", [(REPLAY_HEADER, b"articles.deadletter:0:0")]),
+    ]
+    assert sorted(decoded) == sorted([again["payload"], first["payload"]])
+    assert run.counts == {"clean:invalid_json": 2, "clean:invalid_json:truncated_not_replayed": 1}

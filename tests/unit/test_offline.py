@@ -1,7 +1,8 @@
-"""``enrich process`` on the seed file: the real command, three files, every record valid."""
+"""``enrich process`` on the seed file: the real command, a file per output topic, every record valid."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -9,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEED_BODY_START, SEED_CHROME, SEEDS
+from tests.conftest import ROOT, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, SEEDS, seed_record
+from tests.unit.test_dedup import STORY, seed_text, text_of
 from workers import codec
+from workers.nlp import Pipelines
+from workers.offline import process_file
+from workers.settings import Settings
 
 
 def process(source: Path, out: Path) -> dict[str, list[dict]]:
@@ -28,14 +33,16 @@ def process(source: Path, out: Path) -> dict[str, list[dict]]:
 @pytest.mark.slow
 def test_enrich_process_writes_one_valid_file_per_output_topic(tmp_path: Path) -> None:
     files = process(SEEDS, tmp_path / "out")
-    assert sorted(files) == ["articles.deadletter.jsonl", "articles.duplicates.jsonl", "articles.enriched.jsonl"]
-    enriched, duplicates, dead = (files[f"articles.{t}.jsonl"] for t in ("enriched", "duplicates", "deadletter"))
-    for record in enriched:
-        codec.check("enriched", record)
-    for record in duplicates:
-        codec.check("duplicate", record)
-    for record in dead:
-        codec.check("deadletter", record)
+    names = ["articles.clusters.jsonl", "articles.deadletter.jsonl", "articles.duplicates.jsonl"]
+    assert sorted(files) == [*names, "articles.enriched.jsonl"]
+    enriched, duplicates, dead, clusters = (
+        files[f"articles.{t}.jsonl"] for t in ("enriched", "duplicates", "deadletter", "clusters")
+    )
+    for schema, records in (("enriched", enriched), ("duplicate", duplicates), ("deadletter", dead)):
+        for record in records:
+            codec.check(schema, record)
+    for record in clusters:
+        codec.check("cluster", record)
     assert [r["origin"]["offset"] for r in enriched] == [0, 2]  # input order
     seed = enriched[0]
     assert seed["text"].startswith(SEED_BODY_START)
@@ -44,6 +51,12 @@ def test_enrich_process_writes_one_valid_file_per_output_topic(tmp_path: Path) -
     assert (copy["canonical_id"], copy["match"], copy["source"]) == (seed["id"], "near", "Frontier Wire")
     assert copy["text"].startswith("Zamir Kabulov")
     assert [(r["origin"]["offset"], r["error"]) for r in dead] == [(3, "invalid_json"), (4, "schema_violation")]
+    story = [(r["cluster_id"], [m["id"] for m in r["members"]]) for r in clusters]
+    assert story == [  # the story view as the clusters topic has it: each record as its cluster grows
+        (seed["cluster_id"], [seed["id"]]),
+        (seed["cluster_id"], [seed["id"], copy["id"]]),
+        (enriched[1]["cluster_id"], [enriched[1]["id"]]),
+    ]
 
 
 @pytest.mark.slow
@@ -65,3 +78,28 @@ def test_a_story_too_long_to_tag_and_its_copy_are_both_dead_lettered_and_no_dupl
         ("big", "clean", "too_long"),
         ("copy", "clean", "too_long"),
     ]
+
+
+def test_the_clusters_file_holds_the_cluster_records_and_a_deletes_key(settings: Settings, tmp_path: Path) -> None:
+    """tidy74: ``enrich process`` wrote no clusters file. An id sent again as a copy of another story leaves its
+    cluster, which listed nothing else: the cluster's delete, a null value under its key on the topic, is a line
+    naming the key. No language has a model here: the entities stage enriches without entities."""
+    records = [
+        {**seed_record(SEED_PAGE_ID), "id": article_id, "text": text}
+        for article_id, text in [("other", seed_text()), ("wire", text_of(STORY[:3])), ("copy", seed_text())]
+    ]
+    records.append({**records[0], "id": "wire"})  # decided afresh: a copy of "other", out of its own cluster
+    source = io.BytesIO(b"".join(codec.dumps(record) + b"\n" for record in records))
+    counts = process_file(source, "file", tmp_path, settings, Pipelines(lambda language: None, []))
+    lines = [json.loads(line) for line in (tmp_path / "articles.clusters.jsonl").read_text().splitlines()]
+    assert (counts["enriched"], counts["duplicates"], counts["clusters"]) == (2, 2, len(lines))
+    for record in lines[:3] + lines[4:]:
+        codec.check("cluster", record)
+    assert [(r["cluster_id"], [m["id"] for m in r.get("members", [])]) for r in lines] == [
+        ("cl-other", ["other"]),
+        ("cl-wire", ["wire"]),
+        ("cl-other", ["other", "copy"]),
+        ("cl-wire", []),
+        ("cl-other", ["other", "copy", "wire"]),
+    ]
+    assert lines[3] == {"cluster_id": "cl-wire", "deleted": True}

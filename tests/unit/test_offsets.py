@@ -8,6 +8,7 @@ whose generator closed). Faust's own commit counts them as done; the ledger's mu
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 from collections.abc import Iterable
 from types import SimpleNamespace
@@ -549,3 +550,55 @@ def test_a_subscribed_topic_the_metadata_lists_without_partitions_is_missing() -
     subscribed = ["raw", "made-just-now", "dedup-clusters-changelog"]
     assert consumer_module.missing_topics(subscribed, cluster.get) == ["dedup-clusters-changelog", "made-just-now"]
     assert consumer_module.missing_topics(["raw"], cluster.get) == []
+
+
+class _Cluster:
+    """aiokafka's client as ``commit_listed`` reads it: the partitions of each topic, and asking for them again,
+    which finds the topic "gone" deleted."""
+
+    def __init__(self, topics: dict[str, set[int]]) -> None:
+        self.topics = topics
+        self.cluster = SimpleNamespace(partitions_for_topic=topics.get)
+
+    async def force_metadata_update(self) -> None:
+        self.topics.pop("gone", None)
+
+
+@pytest.mark.parametrize("way", ["stop", "topic_gone"])
+def test_a_commit_in_flight_whose_cancel_fails_leaves_no_unretrieved_exception(
+    way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tidy74: the commit task is cancelled when the wait for it ends (a stop cancels the wait; a topic gone sends
+    the offsets again). ``cancel`` marks the outcome of a task already done as retrieved, but a task cancelled in
+    flight can still end with another exception (here its cleanup fails): none retrieved it, and asyncio reported
+    "Task exception was never retrieved" when the task was collected."""
+    monkeypatch.setattr(consumer_module, "COMMIT_CHECK_SECONDS", 0.01)
+    reported: list[str] = []
+
+    async def send(offsets: dict[TP, int]) -> bool:
+        if "gone" not in {tp.topic for tp in offsets}:
+            return True  # sent again without the topic gone
+        try:
+            return await asyncio.Event().wait()  # not answered
+        except asyncio.CancelledError:
+            raise RuntimeError("the commit's cleanup failed") from None
+
+    async def run() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: reported.append(context["message"]))
+        client = _Cluster({"raw": {0}, "gone": {0}})
+        commit = asyncio.ensure_future(consumer_module.commit_listed(send, {TP("raw", 0): 5, TP("gone", 0): 7}, client))
+        if way == "stop":
+            await asyncio.sleep(0)  # sent, waited for
+            commit.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await commit
+        else:
+            assert await commit is True
+        del commit
+        for _ in range(3):  # the abandoned commit's cancellation, and its callbacks
+            await asyncio.sleep(0)
+        gc.collect()
+
+    asyncio.run(run())
+    gc.collect()
+    assert reported == []

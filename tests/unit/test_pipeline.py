@@ -30,12 +30,14 @@ from workers.entities import PATTERNS
 from workers.limits import CLUSTER_RECORD_BYTES, TOPIC_RECORD_BYTES
 from workers.nlp import Pipelines, load_pipeline
 from workers.pipeline import (
+    CLUSTER_TABLE_OUTPUTS,
     MADE_ON_THE_LOOP,
     CleanStage,
     DedupStage,
     EntitiesStage,
     Message,
     Output,
+    apply_cluster_output,
     dedup_options,
     fit_mentions,
     grow_cluster,
@@ -644,10 +646,8 @@ class ClosingCluster:
         """Run a batch and apply its cluster outputs to a cluster state table as the agent does; the outputs' order."""
         groups = self.stage.process([message(payload) for payload in payloads])
         for output in (output for group in groups for output in group):
-            if output.destination == "cluster_state":
-                self.table.pop(output.key, None)
-            elif output.destination == "clusters":
-                self.table[output.key] = grow_cluster(self.table.get(output.key), output.key, output.record)[0]
+            if output.destination in CLUSTER_TABLE_OUTPUTS:
+                apply_cluster_output(self.table, output)
         return [(output.destination, output.key) for group in groups for output in group]
 
 
@@ -724,6 +724,26 @@ def last_decided(settings: Settings, articles: list[tuple[str, str]]) -> list[Ou
     records = [{**seed_record(SEED_PAGE_ID), "id": article_id, "text": text} for article_id, text in articles]
     cleaned = [o.record for [o] in CleanStage(settings).process([message(codec.dumps(r)) for r in records])]
     return DedupStage(settings).process([message(codec.dumps(record), n) for n, record in enumerate(cleaned)])[-1]
+
+
+def test_the_cluster_outputs_applied_to_a_table_give_the_records_to_publish(caplog: pytest.LogCaptureFixture) -> None:
+    """The one code the agent and ``enrich process`` apply the dedup stage's cluster outputs with: a merge publishes
+    the merged cluster's last record and leaves the older one holding both; its replay, and a leave of an id no
+    record lists, publish nothing; a merge into a cluster without a record is a warning."""
+    member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
+    table: dict[str, dict] = {}
+    for key, article_id in (("cl-a", "a"), ("cl-b", "b")):
+        grown = apply_cluster_output(table, Output("clusters", key, {**member, "id": article_id, "match": "unique"}))
+        assert grown is not None and grown.value == codec.dumps(grown.record) and table[key] == grown.record
+    last = apply_cluster_output(table, Output("cluster_merges", "cl-b", "cl-a"))
+    assert last is not None and (last.key, last.record["merged_into"]) == ("cl-b", "cl-a")
+    assert (list(table), [m["id"] for m in table["cl-a"]["members"]]) == (["cl-a"], ["a", "b"])
+    assert apply_cluster_output(table, Output("cluster_merges", "cl-b", "cl-a")) is None  # a replay
+    assert apply_cluster_output(table, Output("cluster_leaves", "cl-a", ("c", "cl-d"))) is None
+    with caplog.at_level(logging.WARNING, logger="workers.pipeline"):
+        assert apply_cluster_output(table, Output("cluster_merges", "cl-c", "cl-gone")) is None
+    assert "no record of cluster cl-gone to merge cl-c into" in caplog.text
+    assert apply_cluster_output(table, Output("cluster_state", "cl-a", None)) is None and not table
 
 
 def test_a_dedup_decision_that_leaves_a_cluster_says_so_before_its_new_cluster(settings: Settings) -> None:

@@ -27,6 +27,7 @@ from workers.clean.wire import (
     is_continued,
     is_dated_or_credited,
     is_signed,
+    opens_with_results,
     strip_transmission,
 )
 from workers.records import SCHEMA_VERSION, CleanArticle, InputKind, Origin, RawArticle, Rejected
@@ -148,10 +149,10 @@ def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
     """True when a text (its ``raw_lines``, and those ``unwrap``ped) is wire copy sent as text: no furniture in it
     (``is_clean_copy``; signed, the headings of its tables read as such; set in columns, its rows and headings) and a
     wire agency's mark on it: its sign-off (``is_signed``), a table of figures set in fixed-width columns
-    (``table_rows``), a dateline, a credit trailer or a continued take (``_marked_unsigned``). Without that
-    positive evidence a short text with no furniture the stage knows (a cookie wall or paywall in another language,
-    a 404 page, a menu, a page's footer) reads as clean copy too, indented or not: such a text goes the page-text
-    path. Unsigned copy with no mark (a dividend notice, a story) is sent whole as a ``body``."""
+    (``table_rows``), a dateline, a credit trailer, a continued take or the wire's results row opening it
+    (``_marked_unsigned``). Without that positive evidence a short text with no furniture the stage knows (a cookie
+    wall or paywall in another language, a 404 page, a menu, a page's footer) reads as clean copy too, indented or
+    not: such a text goes the page-text path. Unsigned copy with no mark (a story) is sent whole as a ``body``."""
     signed = is_signed(lines, raw_lines)
     if (signed or _marked_unsigned(lines, raw_lines)) and is_clean_copy(lines, signed):  # the mark first
         return True
@@ -160,11 +161,16 @@ def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:
 
 
 def _marked_unsigned(lines: list[str], raw_lines: list[str]) -> bool:
-    """A wire agency's mark but the sign-off: a dateline, a credit trailer (``is_dated_or_credited``), or the wire's
-    continuation marker closing a hard-wrapped take of which no line is a label (``is_continued``, ``is_all_copy``):
-    a "More" on a line of its own also closes teasers, comment threads and lists of scores, which are neither
-    indented nor wrapped at a fixed width; a text closed so goes the page-text path and its minimum length."""
-    return is_dated_or_credited(lines) or (is_continued(lines, raw_lines) and is_all_copy(lines[:-1]))
+    """A wire agency's mark but the sign-off: a dateline, a credit trailer (``is_dated_or_credited``), the results row
+    that opens an earnings report or dividend notice (``opens_with_results``), or the wire's continuation marker
+    closing a hard-wrapped take of which no line is a label (``is_continued``, ``is_all_copy``): a "More" on a line
+    of its own also closes teasers, comment threads and lists of scores, which are neither indented nor wrapped at a
+    fixed width; a text closed so goes the page-text path and its minimum length."""
+    return (
+        is_dated_or_credited(lines)
+        or opens_with_results(lines)
+        or (is_continued(lines, raw_lines) and is_all_copy(lines[:-1]))
+    )
 
 
 def _check(raw: RawArticle, found: Extract, text: str, title: str | None, options: CleanOptions) -> None:

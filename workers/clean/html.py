@@ -9,7 +9,7 @@ trafilatura body holds of share prompts and bare dates is dropped by the same wo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import trafilatura
 from lxml.etree import ElementDefaultClassLookup, XPath
@@ -24,6 +24,7 @@ from workers.clean.metadata import PageMetadata, page_metadata
 from workers.clean.pagetext import PageLines, article_of, is_figure_row, read_page_lines, split_page_text, unwrap
 from workers.clean.render import render_page, render_tree
 from workers.records import Rejected
+from workers.times import utc_text
 
 OPTIONS = {"include_comments": False, "include_tables": True}
 # The precise pass skips trafilatura's fallback extractors (readability, jusText): they cost more than its own and
@@ -79,9 +80,10 @@ def published_day(day: str | None) -> str | None:
     if not day:
         return None
     try:
-        return f"{date.fromisoformat(day).isoformat()}T00:00:00Z"
+        start = datetime.combine(date.fromisoformat(day), time(), UTC)  # a day alone: a time of day is refused
     except ValueError:
         return None
+    return utc_text(start, "seconds")
 
 
 def _trafilatura(
