@@ -63,7 +63,8 @@ log = logging.getLogger(__name__)
 # "state" and "cluster_state" are table writes (a None record deletes the key); "clusters" carries a
 # ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes; "cluster_merges"
 # names, under the key of a cluster merged into another, the cluster it goes into (``merge_clusters``);
-# "cluster_leaves" names, under the key of a cluster, the id its record no longer lists (``without_member``).
+# "cluster_leaves" names, under the key of a cluster, the id its record no longer lists and the cluster that lists it
+# now (``without_member``).
 Destination = Literal[
     "clean",
     "unique",
@@ -376,7 +377,7 @@ class DedupStage(BatchedStage):
         grown from none would publish it live again, as itself alone."""
         home = decision.merged_into or decision.cluster_id
         outputs = [
-            *([Output("cluster_leaves", decision.left, article["id"])] if decision.left else []),
+            *([Output("cluster_leaves", decision.left, (article["id"], home))] if decision.left else []),
             *(Output("cluster_merges", merged, home) for merged in decision.merged),
             Output("clusters", home, cluster_member(article, decision)),
             Output("state", article["id"], entry),
@@ -457,6 +458,8 @@ def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterM
         merged_into=None,
         updated_at=now_iso(),
     )
+    if record and "canonical_moved_to" in record and member["id"] != grown["canonical_id"]:  # not back in its story
+        grown["canonical_moved_to"] = record["canonical_moved_to"]
     return with_members(_flagged(grown, record or {}), [member])
 
 
@@ -496,14 +499,18 @@ def _flagged(record: ClusterRecord, *sources: Mapping[str, Any]) -> ClusterRecor
     return {**record, **{flag: True for flag in _TRUNCATION_FLAGS if any(s.get(flag) for s in sources)}}
 
 
-def without_member(record: ClusterRecord | None, article_id: str) -> ClusterRecord | None:
-    """The cluster's record once ``article_id`` left it (decided afresh as another article: ``Decision.left``), or
-    None when it lists nothing else (the cluster's delete). ``record`` as it is when it does not list the id (none
-    left, a replay of the leave, or a member the record left out)."""
+def without_member(record: ClusterRecord | None, article_id: str, moved_to: str) -> ClusterRecord | None:
+    """The cluster's record once ``article_id`` left it for cluster ``moved_to`` (decided afresh as another article:
+    ``Decision.left``), or None when it lists nothing else (the cluster's delete). ``record`` as it is when it does not
+    list the id (none left, a replay of the leave, or a member the record left out). The story's first copy leaving
+    is said (``canonical_moved_to``): its id's records carry another article from then on, not this story."""
     if record is None or not any(m["id"] == article_id for m in record["members"]):
         return record
     members = [m for m in record["members"] if m["id"] != article_id]
-    return {**record, "members": members, "updated_at": now_iso()} if members else None
+    if not members:
+        return None
+    moved = {"canonical_moved_to": moved_to} if article_id == record["canonical_id"] else {}
+    return {**record, "members": members, **moved, "updated_at": now_iso()}
 
 
 class Table(Protocol):
@@ -545,7 +552,7 @@ def apply_cluster_output(table: Table, output: Output) -> ClusterChange | None:
         return ClusterChange(key, record, value)
     if destination == "cluster_leaves":
         before = table.get(key)
-        if (left := without_member(before, output.record)) is before:
+        if (left := without_member(before, *output.record)) is before:
             return None  # its record does not list the id: nothing changes
         save(table, key, left)
         return ClusterChange(key, left, None if left is None else codec.dumps(left))

@@ -177,6 +177,8 @@ class ClusterRecord(TypedDict):
     merged: list[str]
     merged_truncated: NotRequired[bool]  # set once a merged cluster was left out, for the same reason
     merged_into: str | None
+    # Set once the first copy's id left for another cluster (sent again with unrelated content): that cluster.
+    canonical_moved_to: NotRequired[str]
     updated_at: str
 
 

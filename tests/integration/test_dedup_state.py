@@ -201,6 +201,53 @@ def test_an_id_decided_afresh_leaves_the_record_of_its_old_cluster(pipeline_sett
     assert {orjson.loads(key): value is not None for key, value in changelog} == {"cl-other": True, "cl-wire": False}
 
 
+def test_a_first_copy_updated_to_another_story_leaves_its_copies_their_cluster_across_a_restart(
+    pipeline_settings: Settings, start_worker, tmp_path: Path
+) -> None:
+    """read69: the first copy of a story with a copy, sent again with unrelated content, kept its cluster id: the new
+    story and the old one's copy were one cluster on the topic, which a copy of either joined. Now the old record is
+    published without it, saying where it went (``canonical_moved_to``), and the new story is ``cl2-wire``; a worker
+    recovering from the changelogs alone puts a later copy of each story in its own cluster."""
+    settings = pipeline_settings
+    story, other = text_of(STORY[:3]), seed_text()
+
+    def send(article_id: str, text: str) -> None:
+        raw = {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
+        produce_to(settings, 0, codec.dumps(raw))
+
+    first = start_worker(settings, STAGES)
+    for article_id, text in [("wire", story), ("copy", story), ("wire", other)]:
+        send(article_id, text)
+    read_keyed(settings, settings.topic_clusters, 4, WAIT, grace=0)
+    assert first.stop() == 0
+    second = start_worker(another_process(settings, tmp_path / "fresh"), STAGES)
+    send("old-copy", story)
+    send("new-copy", other)
+    duplicates = read_topic(settings, settings.topic_duplicates, 3, WAIT)
+    assert {d["id"]: d["cluster_id"] for d in duplicates} == {
+        "copy": "cl-wire",
+        "old-copy": "cl-wire",
+        "new-copy": "cl2-wire",
+    }, second.log.read_text()[-3000:]
+    records = read_keyed(settings, settings.topic_clusters, 6, 30)
+    listed: dict[str, list[tuple[list[str], str | None]]] = {}  # by key: the partitions are read in no set order
+    for key, value in records:
+        codec.check("cluster", value)
+        listed.setdefault(key.decode(), []).append(
+            ([m["id"] for m in value["members"]], value.get("canonical_moved_to"))
+        )
+    assert listed == {
+        "cl-wire": [
+            (["wire"], None),
+            (["wire", "copy"], None),
+            (["copy"], "cl2-wire"),
+            (["copy", "old-copy"], "cl2-wire"),
+        ],
+        "cl2-wire": [(["wire"], None), (["wire", "new-copy"], None)],
+    }
+    assert {r["cluster_id"]: r["canonical_id"] for _, r in records} == {"cl-wire": "wire", "cl2-wire": "wire"}
+
+
 def test_the_web_port_serves_the_probes_and_not_the_tables(pipeline_settings: Settings, start_worker) -> None:
     """Faust's pages read its tables (the story clusters, the index) to anyone on the probes' port: all off."""
     worker = start_worker(pipeline_settings, STAGES)

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -80,18 +81,22 @@ def test_a_story_too_long_to_tag_and_its_copy_are_both_dead_lettered_and_no_dupl
     ]
 
 
+def clusters_file(settings: Settings, out: Path, articles: list[tuple[str, str]]) -> tuple[Counter[str], list[dict]]:
+    """``process_file`` over ``articles`` (id, text: the seed page's fields) with no language model: its counts, and
+    the lines of its clusters file."""
+    records = [{**seed_record(SEED_PAGE_ID), "id": article_id, "text": text} for article_id, text in articles]
+    source = io.BytesIO(b"".join(codec.dumps(record) + b"\n" for record in records))
+    counts = process_file(source, "file", out, settings, Pipelines(lambda language: None, []))
+    return counts, [json.loads(line) for line in (out / "articles.clusters.jsonl").read_text().splitlines()]
+
+
 def test_the_clusters_file_holds_the_cluster_records_and_a_deletes_key(settings: Settings, tmp_path: Path) -> None:
     """tidy74: ``enrich process`` wrote no clusters file. An id sent again as a copy of another story leaves its
     cluster, which listed nothing else: the cluster's delete, a null value under its key on the topic, is a line
     naming the key. No language has a model here: the entities stage enriches without entities."""
-    records = [
-        {**seed_record(SEED_PAGE_ID), "id": article_id, "text": text}
-        for article_id, text in [("other", seed_text()), ("wire", text_of(STORY[:3])), ("copy", seed_text())]
-    ]
-    records.append({**records[0], "id": "wire"})  # decided afresh: a copy of "other", out of its own cluster
-    source = io.BytesIO(b"".join(codec.dumps(record) + b"\n" for record in records))
-    counts = process_file(source, "file", tmp_path, settings, Pipelines(lambda language: None, []))
-    lines = [json.loads(line) for line in (tmp_path / "articles.clusters.jsonl").read_text().splitlines()]
+    articles = [("other", seed_text()), ("wire", text_of(STORY[:3])), ("copy", seed_text())]
+    articles.append(("wire", seed_text()))  # decided afresh: a copy of "other", out of its own cluster
+    counts, lines = clusters_file(settings, tmp_path, articles)
     assert (counts["enriched"], counts["duplicates"], counts["clusters"]) == (2, 2, len(lines))
     for record in lines[:3] + lines[4:]:
         codec.check("cluster", record)
@@ -103,3 +108,23 @@ def test_the_clusters_file_holds_the_cluster_records_and_a_deletes_key(settings:
         ("cl-other", ["other", "copy", "wire"]),
     ]
     assert lines[3] == {"cluster_id": "cl-wire", "deleted": True}
+
+
+def test_the_clusters_file_keeps_a_story_whose_first_copy_became_another_apart_from_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """read69 offline: the first copy sent again as another story is the first copy of ``cl2-wire``; the old story's
+    record drops it, says where it went, and takes the old story's later copy."""
+    story = text_of(STORY[:3])
+    articles = [("wire", story), ("copy", story), ("wire", seed_text()), ("new-copy", seed_text()), ("old-copy", story)]
+    _, lines = clusters_file(settings, tmp_path, articles)
+    for record in lines:
+        codec.check("cluster", record)
+    assert [(r["cluster_id"], [m["id"] for m in r["members"]], r.get("canonical_moved_to")) for r in lines] == [
+        ("cl-wire", ["wire"], None),
+        ("cl-wire", ["wire", "copy"], None),
+        ("cl-wire", ["copy"], "cl2-wire"),
+        ("cl2-wire", ["wire"], None),
+        ("cl2-wire", ["wire", "new-copy"], None),
+        ("cl-wire", ["copy", "old-copy"], "cl2-wire"),
+    ]

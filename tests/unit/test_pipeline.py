@@ -709,12 +709,21 @@ def test_a_member_that_left_its_cluster_is_no_longer_listed_and_the_last_one_lea
     member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
     record, _ = grow_cluster(None, "cl-a", {**member, "id": "a", "match": "unique"})
     record, _ = grow_cluster(record, "cl-a", {**member, "id": "b", "match": "near"})
-    left = without_member(record, "b")
+    left = without_member(record, "b", "cl-c")
     codec.check("cluster", left)
     assert ([m["id"] for m in left["members"]], left["canonical_id"]) == (["a"], "a")
-    assert without_member(left, "b") is left
-    assert without_member(None, "b") is None
-    assert without_member(left, "a") is None
+    assert "canonical_moved_to" not in left  # a copy left: the story's first copy is still its own
+    assert without_member(left, "b", "cl-c") is left
+    assert without_member(None, "b", "cl-c") is None
+    assert without_member(left, "a", "cl2-a") is None
+
+
+def last_decided(settings: Settings, articles: list[tuple[str, str]]) -> list[Output]:
+    """The dedup stage's outputs of the last of ``articles`` (id, text: the seed page's fields), cleaned and decided
+    in one batch."""
+    records = [{**seed_record(SEED_PAGE_ID), "id": article_id, "text": text} for article_id, text in articles]
+    cleaned = [o.record for [o] in CleanStage(settings).process([message(codec.dumps(r)) for r in records])]
+    return DedupStage(settings).process([message(codec.dumps(record), n) for n, record in enumerate(cleaned)])[-1]
 
 
 def test_the_cluster_outputs_applied_to_a_table_give_the_records_to_publish(caplog: pytest.LogCaptureFixture) -> None:
@@ -730,7 +739,7 @@ def test_the_cluster_outputs_applied_to_a_table_give_the_records_to_publish(capl
     assert last is not None and (last.key, last.record["merged_into"]) == ("cl-b", "cl-a")
     assert (list(table), [m["id"] for m in table["cl-a"]["members"]]) == (["cl-a"], ["a", "b"])
     assert apply_cluster_output(table, Output("cluster_merges", "cl-b", "cl-a")) is None  # a replay
-    assert apply_cluster_output(table, Output("cluster_leaves", "cl-a", "c")) is None
+    assert apply_cluster_output(table, Output("cluster_leaves", "cl-a", ("c", "cl-d"))) is None
     with caplog.at_level(logging.WARNING, logger="workers.pipeline"):
         assert apply_cluster_output(table, Output("cluster_merges", "cl-c", "cl-gone")) is None
     assert "no record of cluster cl-gone to merge cl-c into" in caplog.text
@@ -739,21 +748,48 @@ def test_the_cluster_outputs_applied_to_a_table_give_the_records_to_publish(capl
 
 def test_a_dedup_decision_that_leaves_a_cluster_says_so_before_its_new_cluster(settings: Settings) -> None:
     """The leave is published before the record of the cluster it goes to, in the same batch (``Decision.left``)."""
-    records = [
-        {**seed_record(SEED_PAGE_ID), "id": article_id, "text": text}
-        for article_id, text in [("other", seed_text()), ("wire", text_of(STORY[:3]))]
-    ]
-    records.append({**records[1], "id": "copy"})
-    records.append({**records[0], "id": "copy"})
-    cleaned = [o.record for [o] in CleanStage(settings).process([message(codec.dumps(r)) for r in records])]
-    stage = DedupStage(settings)
-    *_, moved = stage.process([message(codec.dumps(record), n) for n, record in enumerate(cleaned)])
+    story = text_of(STORY[:3])
+    moved = last_decided(settings, [("other", seed_text()), ("wire", story), ("copy", story), ("copy", seed_text())])
     assert [(o.destination, o.key) for o in moved[:3]] == [
         ("duplicates", "copy"),
         ("cluster_leaves", "cl-wire"),
         ("clusters", "cl-other"),
     ]
-    assert moved[1].record == "copy"
+    assert moved[1].record == ("copy", "cl-other")
+
+
+def test_a_story_whose_first_copy_left_says_where_it_went_until_it_is_back() -> None:
+    """read69: the first copy leaving its story (its id sent again with unrelated content) leaves the record's
+    ``canonical_id`` naming an id whose records carry another article: the record says which cluster holds it now
+    (``canonical_moved_to``), as it grows, until the id is back in the story."""
+    member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
+    record, _ = grow_cluster(None, "cl-a", {**member, "id": "a", "match": "unique"})
+    record, _ = grow_cluster(record, "cl-a", {**member, "id": "b", "match": "near"})
+    left = without_member(record, "a", "cl2-a")
+    codec.check("cluster", left)
+    assert [m["id"] for m in left["members"]] == ["b"]
+    assert (left["canonical_id"], left["canonical_moved_to"]) == ("a", "cl2-a")
+    grown, value = grow_cluster(left, "cl-a", {**member, "id": "c", "match": "near"})
+    assert (grown["canonical_moved_to"], codec.loads(value)) == ("cl2-a", grown)
+    codec.check("cluster", grown)
+    back, _ = grow_cluster(grown, "cl-a", {**member, "id": "a", "match": "exact"})
+    assert "canonical_moved_to" not in back
+    second, _ = grow_cluster(None, "cl2-a", {**member, "id": "a", "match": "unique"})
+    assert (second["cluster_id"], second["canonical_id"]) == ("cl2-a", "a")
+
+
+def test_a_first_copy_updated_to_another_story_leaves_it_for_a_cluster_of_its_own(settings: Settings) -> None:
+    """read69: the id's new story is enriched in a cluster of its own, ``cl2-<id>``, which the leave names to the old
+    one's record, published before the new cluster's."""
+    story = text_of(STORY[:3])
+    moved = last_decided(settings, [("wire", story), ("copy", story), ("wire", seed_text())])
+    assert [(o.destination, o.key) for o in moved[:3]] == [
+        ("unique", "wire"),
+        ("cluster_leaves", "cl-wire"),
+        ("clusters", "cl2-wire"),
+    ]
+    assert (moved[0].record["cluster_id"], moved[1].record) == ("cl2-wire", ("wire", "cl2-wire"))
+    codec.check("unique", moved[0].record)
 
 
 def test_the_records_made_of_a_replay_carry_its_header_on_and_the_story_records_do_not() -> None:

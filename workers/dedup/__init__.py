@@ -16,6 +16,7 @@ canonical one of the story): the decision names the clusters merged, and later c
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import math
 import re
@@ -40,7 +41,7 @@ from workers.dedup.sketch import (
     gather,
     sum_across,
 )
-from workers.dedup.store import Rows, Store, split_hash
+from workers.dedup.store import ClusterKey, Rows, Store, split_hash
 from workers.records import ArticleSketch
 from workers.settings import setting_default
 from workers.times import read_time
@@ -57,6 +58,7 @@ __all__ = [
     "canonical_of",
     "cluster_of",
     "event_time",
+    "key_of",
     "sketch_of_record",
     "sketch_record",
 ]
@@ -116,8 +118,9 @@ class Decision:
     merged: tuple[str, ...] = ()  # clusters this copy showed to be the same story, merged into ``cluster_id``
     # An id decided before: the cluster its own was merged into since, whose record lists it now (else None).
     merged_into: str | None = None
-    # An id updated to content no copy of its old, decided afresh into another cluster: the one whose record listed
-    # it, which no longer holds it (else None).
+    # An id decided afresh into another cluster than the one whose record lists it (updated to content no copy of its
+    # old, or back after the window passed it, its old story's copies held still): that one, which no longer holds it
+    # (else None).
     left: str | None = None
 
 
@@ -158,16 +161,35 @@ def event_time(published_at: str | None, fallback: float) -> float:
 
 
 CLUSTER_PREFIX = "cl-"
+# The id's n-th cluster (n from 2): "cl2-<id>". No "cl-<id>" starts so, whatever the id, nor two of (n, id) alike.
+_NTH_CLUSTER = re.compile(r"cl([1-9][0-9]*)-(.*)", re.DOTALL)
 
 
-def cluster_of(canonical_id: str) -> str:
-    """The cluster id of a story: named after its first copy."""
-    return f"{CLUSTER_PREFIX}{canonical_id}"
+def cluster_of(key: ClusterKey) -> str:
+    """The cluster id of a story: named after its first copy ("cl-<id>"), and the n-th cluster an id started while
+    one it started before still had members held (its first copy sent again with unrelated content) after n too
+    ("cl<n>-<id>"): an id that cannot be another cluster's."""
+    if isinstance(key, str):
+        return f"{CLUSTER_PREFIX}{key}"
+    article_id, n = key
+    return f"cl{n}-{article_id}"
+
+
+def key_of(cluster_id: str) -> ClusterKey:
+    """The index's key of a cluster id (``cluster_of`` undone)."""
+    if (nth := _NTH_CLUSTER.fullmatch(cluster_id)) is not None:
+        return nth[2], int(nth[1])
+    return cluster_id.removeprefix(CLUSTER_PREFIX)
+
+
+def first_copy(key: ClusterKey) -> str:
+    """The id of the first copy of the cluster of ``key``."""
+    return key if isinstance(key, str) else key[0]
 
 
 def canonical_of(cluster_id: str) -> str:
     """The id of a cluster's first copy."""
-    return cluster_id.removeprefix(CLUSTER_PREFIX)
+    return first_copy(key_of(cluster_id))
 
 
 class DedupIndex:
@@ -189,9 +211,9 @@ class DedupIndex:
         self._seq = 0
         self._evicted: list[str] = []
         self._closed: list[str] = []
-        self._members: dict[str, int] = {}  # canonical id -> members of its cluster in the index
-        self._merged_into: dict[str, str] = {}  # canonical id of a merged cluster -> the one it lives on in
-        self._absorbed: dict[str, list[str]] = {}  # the reverse: canonical id -> those merged into it
+        self._members: dict[ClusterKey, int] = {}  # cluster key -> members of its cluster in the index
+        self._merged_into: dict[ClusterKey, ClusterKey] = {}  # key of a merged cluster -> the one it lives on in
+        self._absorbed: dict[ClusterKey, list[ClusterKey]] = {}  # the reverse: cluster key -> those merged into it
         self._merges: dict[str, tuple[str, ...]] = {}  # article id -> clusters it merged (its decision's)
         self._merges_only: dict[str, float] = {}  # id of an entry left out but for its merges -> its event time
         self._first_seq: dict[str, int] = {}  # id of a row updated in place of itself -> its first arrival
@@ -251,6 +273,10 @@ class DedupIndex:
         for article in articles if self._merges_only else ():
             self._merges_only.pop(article[0], None)  # read again: its fresh entry replaces the one left out
         slots = self._append(articles, self._sketches(articles))
+        # Ids that started a story whose cluster has members still, their own row gone (evicted before its copies):
+        # that cluster's record lists them.
+        ids = [a[0] for a in articles]
+        listed = {} if self._none_held(ids) else {i: cluster_of(self._root(i)) for i in ids if self._held(i)}
         self._decide_rows(slots, np.maximum.accumulate([max(self._newest, a[3]) for a in articles]))
         self._count_members(slots)
         self._mark_paragraphs(slots)
@@ -258,15 +284,21 @@ class DedupIndex:
         self._newest = max(self._newest, *(a[3] for a in articles))
         # The text forms at hand (the others are encoded from the store's rows, in one go).
         texts = {a[0]: text for a in articles if (text := _text_form(a[4]))}
-        return dict(zip([a[0] for a in articles], self._results_at(slots.tolist(), texts), strict=True))
+        results = dict(zip(ids, self._results_at(slots.tolist(), texts), strict=True))
+        for article_id, left in listed.items():
+            decision, entry = results[article_id]
+            if left != cluster_of(self._root(key_of(decision.cluster_id))):
+                results[article_id] = replace(decision, left=left), entry
+        return results
 
     def _update(self, article: Article) -> tuple[Decision, IndexEntry]:
         """A held id sent again with other content (a page updated at its URL). When the decision model takes the new
         content for a copy of the old (or it is the same), it is an update of itself: it keeps its decision, so its
         place in its story (its clusters' records list it already). Otherwise the URL now holds another article,
         decided afresh as a new one: kept, the old decision would publish it as a copy, with a similarity, of a story
-        it is no copy of, and never enriched. Either way its row now holds the new content, so that later copies of
-        the new text find it; no longer the old one's."""
+        it is no copy of, and never enriched; a story it was the first copy of lives on without it, under its cluster
+        id, when it has other members (``_new_key``). Either way its row now holds the new content, so that later
+        copies of the new text find it; no longer the old one's."""
         store, article_id = self._store, article[0]
         sketches = self._sketches([article])  # before the old row goes: a sketch that cannot be read leaves it
         self._make_room(1)  # before the old row is read: making room can evict it (out of the window)
@@ -289,6 +321,7 @@ class DedupIndex:
             left = cluster_of(self._root(store.canonical[old[0]]))  # the cluster whose record lists it
             self._forget_members(old)
             store.evict(old)
+            store.canonical[int(slots[0])] = self._new_key(article_id)  # its old row no longer counted
             self._merges.pop(article_id, None)  # the old content's merges: not this article's decision
             self._decide_rows(slots, np.array([max(self._newest, article[3])]))
             self._count_members(slots)
@@ -297,7 +330,7 @@ class DedupIndex:
         self._newest = max(self._newest, article[3])
         texts = {article_id: text} if (text := _text_form(article[4])) else {}
         decision, entry = self._results_at(slots.tolist(), texts, itself)[0]
-        if not itself and left != cluster_of(self._root(decision.canonical_id)):
+        if not itself and left != cluster_of(self._root(store.canonical[int(slots[0])])):
             decision = replace(decision, left=left)
         return decision, entry
 
@@ -376,7 +409,7 @@ class DedupIndex:
         return self._store.append(
             Rows(
                 article_ids=[article_id for article_id, _ in entries],
-                canonical_ids=[self._shared_id(article_id, canonical_of(e["cluster_id"])) for article_id, e in entries],
+                canonical_ids=[self._shared_id(article_id, key_of(e["cluster_id"])) for article_id, e in entries],
                 revision_of=[e["revision_of"] for _, e in entries],
                 kinds=np.array([_KINDS.index(e["kind"]) for _, e in entries], dtype=np.uint8),
                 similarities=np.array([e["similarity"] for _, e in entries], dtype=np.float32),
@@ -397,7 +430,7 @@ class DedupIndex:
                 continue
             self._merges[article_id] = tuple(entry["merged"])
             for cluster_id in entry["merged"]:
-                self._merge(self._root(canonical_of(entry["cluster_id"])), self._root(canonical_of(cluster_id)))
+                self._merge(self._root(key_of(entry["cluster_id"])), self._root(key_of(cluster_id)))
 
     def _read_sketches(
         self, entries: list[tuple[str, IndexEntry]]
@@ -421,12 +454,15 @@ class DedupIndex:
         except ValueError:
             return None
 
-    def _shared_id(self, article_id: str, canonical_id: str) -> str:
-        """The canonical id as a string the index already holds (its own id, or the canonical row's), to save memory."""
-        if canonical_id == article_id:
+    def _shared_id(self, article_id: str, key: ClusterKey) -> ClusterKey:
+        """A cluster key named by the article's id as a string the index already holds (its own id, or the canonical
+        row's), to save memory; the n-th cluster of an id (rare) as it is."""
+        if key == article_id:
             return article_id
-        slot = self._store.slot_of.get(canonical_id)
-        return canonical_id if slot is None else self._store.ids[slot]
+        if not isinstance(key, str):
+            return key
+        slot = self._store.slot_of.get(key)
+        return key if slot is None else self._store.ids[slot]
 
     def compact(self, extra: int = 0) -> None:
         """Evict the entries that fell out of the window (``drain_evicted`` then names them), and grow the index
@@ -487,7 +523,7 @@ class DedupIndex:
         return self._store.append(
             Rows(
                 article_ids=ids,
-                canonical_ids=ids,
+                canonical_ids=ids if self._none_held(ids) else [self._new_key(article_id) for article_id in ids],
                 revision_of=[None] * len(ids),
                 kinds=np.zeros(len(ids), dtype=np.uint8),
                 similarities=np.ones(len(ids), dtype=np.float32),
@@ -497,6 +533,29 @@ class DedupIndex:
             ),
             sketches,
         )
+
+    def _new_key(self, article_id: str) -> ClusterKey:
+        """The key of the cluster a first copy starts: its id, unless a cluster of that key still has members held
+        (merged into another or not), which the id started before: sent again since with content no copy of that
+        story, or evicted from the window before its copies. Then (the id, n) for the lowest n from 2 not held: its
+        story is not the old one, whose copies keep their cluster, and later copies of each go to their own."""
+        if not self._held(article_id):
+            return article_id
+        return next(key for n in itertools.count(2) if not self._held(key := (article_id, n)))
+
+    def _held(self, key: ClusterKey) -> bool:
+        """Whether the cluster of ``key`` has members held (merged into another or not)."""
+        return key in self._members or key in self._merged_into
+
+    def _none_held(self, ids: list[str]) -> bool:
+        """Whether no cluster keyed by one of ``ids`` has members held (``_held``): the usual batch, checked at once."""
+        return self._members.keys().isdisjoint(ids) and self._merged_into.keys().isdisjoint(ids)
+
+    def _first_slot(self, key: ClusterKey, default: int | None = None) -> int | None:
+        """The row of the first copy of the cluster of ``key``, if the index holds it, else ``default``: not when its
+        id holds another article since (sent again with unrelated content, or after it was evicted)."""
+        slot = self._store.slot_of.get(key if isinstance(key, str) else key[0])  # ``first_copy``, inline: per article
+        return slot if slot is not None and self._store.canonical[slot] == key else default
 
     def _count_members(self, slots: np.ndarray) -> None:
         canonical = self._store.canonical
@@ -510,7 +569,7 @@ class DedupIndex:
         copy is no part of the story, while the story's own end paragraphs are counted once, with its first copy).
         """
         store = self._store
-        firsts = np.array([store.slot_of.get(store.canonical[slot], slot) for slot in slots.tolist()], dtype=np.intp)
+        firsts = np.array([self._first_slot(store.canonical[slot], slot) for slot in slots.tolist()], dtype=np.intp)
         used = self._ends(slots)
         in_first = self._held_by_both(slots, firsts, used, self._ends(firsts))
         counted = used & ((firsts == slots)[:, None] | ~in_first.any(axis=2))
@@ -598,12 +657,12 @@ class DedupIndex:
         wrapper[near] = np.where(sizes <= my_sizes, their_words / sizes, our_words / my_sizes)
         return containment, grown, wrapper
 
-    def _root(self, canonical_id: str) -> str:
-        """The canonical id of the cluster a copy's cluster lives on in (itself unless it was merged)."""
-        return self._merged_into.get(canonical_id, canonical_id)
+    def _root(self, key: ClusterKey) -> ClusterKey:
+        """The key of the cluster a copy's cluster lives on in (its own unless it was merged)."""
+        return self._merged_into.get(key, key)
 
-    def _merge(self, older: str, younger: str) -> None:
-        """Merge the cluster of canonical id ``younger`` (and those merged into it) into ``older``'s."""
+    def _merge(self, older: ClusterKey, younger: ClusterKey) -> None:
+        """Merge the cluster of key ``younger`` (and those merged into it) into ``older``'s."""
         if older == younger:  # a merge replayed onto a rebuilt index that holds it already
             return
         moved = [younger, *self._absorbed.pop(younger, [])]
@@ -613,13 +672,14 @@ class DedupIndex:
         if younger in self._members:
             self._members[older] = self._members.get(older, 0) + self._members.pop(younger)
 
-    def _age(self, canonical_id: str) -> tuple[int, str]:
-        """Orders clusters oldest first: by their canonical copy's first arrival (one evicted from the window first;
-        one updated in place of itself keeps the arrival it had)."""
-        slot = self._store.slot_of.get(canonical_id)
+    def _age(self, key: ClusterKey) -> tuple[int, str]:
+        """Orders clusters oldest first: by their canonical copy's first arrival (one the index no longer holds first:
+        evicted from the window, or its id sent again with unrelated content; one updated in place of itself keeps
+        the arrival it had)."""
+        slot = self._first_slot(key)
         if slot is None:
-            return (-1, canonical_id)
-        return (self._first_seq.get(canonical_id, int(self._store.seqs[slot])), canonical_id)
+            return (-1, cluster_of(key))
+        return (self._first_seq.get(first_copy(key), int(self._store.seqs[slot])), cluster_of(key))
 
     def _make_room(self, rows: int) -> None:
         if self._store.room() < rows:
@@ -655,7 +715,7 @@ class DedupIndex:
         those of its exact or likely (one half or more) candidates, as they stand before the batch is decided, and
         those its candidates of the batch may join. An anchor the batch's merges bring is scored on demand."""
         store, likely = self._store, pairs.exact | (pairs.probability >= 0.5)
-        clusters: dict[int, set[str]] = {}
+        clusters: dict[int, set[ClusterKey]] = {}
         for n, row in zip(owners[likely].tolist(), pairs.rows[likely].tolist(), strict=True):
             joins = clusters.setdefault(slots[n], set())
             joins.add(self._root(store.canonical[row]))
@@ -673,11 +733,11 @@ class DedupIndex:
             scores.setdefault(slot, {})[anchor] = p
         return scores
 
-    def _anchors(self, clusters: set[str], slot: int, horizon: float) -> set[int]:
+    def _anchors(self, clusters: set[ClusterKey], slot: int, horizon: float) -> set[int]:
         """The rows of the clusters' anchors (their first copies, and those of the clusters merged into them) still
         in the window, but for the article in ``slot``."""
         store = self._store
-        rows = [store.slot_of.get(c) for cluster in clusters for c in (cluster, *self._absorbed.get(cluster, ()))]
+        rows = [self._first_slot(c) for cluster in clusters for c in (cluster, *self._absorbed.get(cluster, ()))]
         return {a for a in rows if a is not None and a != slot and store.times[a] >= horizon}
 
     def _pairs(self, rows: np.ndarray, mine: np.ndarray) -> CandidatePairs:
@@ -718,7 +778,7 @@ class DedupIndex:
 
     def _match(
         self, slot: int, pairs: CandidatePairs, horizon: float, witnesses: dict[int, float]
-    ) -> tuple[str, str | None, int, float] | None:
+    ) -> tuple[ClusterKey, str | None, int, float] | None:
         """The copy the article in ``slot`` is of, among its candidate ``pairs``; None for a first copy.
 
         The candidates most contained first, one per cluster, are scored by the decision model; a cluster's score is
@@ -732,8 +792,8 @@ class DedupIndex:
         order = np.argsort(-pairs.containment, kind="stable")
         order = order[pairs.eligible[order]]
         rows, canonical = pairs.rows.tolist(), self._store.canonical
-        scored: list[tuple[int, str]] = []  # (candidate, cluster), one candidate per cluster
-        seen: set[str] = set()
+        scored: list[tuple[int, ClusterKey]] = []  # (candidate, cluster), one candidate per cluster
+        seen: set[ClusterKey] = set()
         for i in order.tolist():
             cluster = self._root(canonical[rows[i]])
             if cluster not in seen:
@@ -768,7 +828,7 @@ class DedupIndex:
         self,
         slot: int,
         candidates: tuple[list[int], dict[int, float]],
-        cluster: str,
+        cluster: ClusterKey,
         probability: float,
         horizon: float,
         witnesses: dict[int, float],
@@ -869,8 +929,10 @@ class DedupIndex:
         share = np.where(sizes <= my_sizes, their_words / (sizes + extra), my_words / (my_sizes + extra))
         return np.minimum(share, 1.0)
 
-    def _duplicate_of(self, row: int, kind: DecisionKind, similarity: float) -> tuple[str, str | None, int, float]:
-        """The decision for a copy of the article in ``row``: its canonical id, revision_of, kind, similarity."""
+    def _duplicate_of(
+        self, row: int, kind: DecisionKind, similarity: float
+    ) -> tuple[ClusterKey, str | None, int, float]:
+        """The decision for a copy of the article in ``row``: its cluster's key, revision_of, kind, similarity."""
         store = self._store
         canonical = self._root(store.canonical[row])
         return canonical, store.ids[row] if kind == "revision" else None, _KINDS.index(kind), similarity
@@ -901,17 +963,18 @@ class DedupIndex:
             store.seqs[rows].tolist(),
             strict=True,
         ):
-            canonical, merged = store.canonical[slot], self._merges.get(article_id, ())
-            home = self._root(canonical) if again else canonical
+            key, merged = store.canonical[slot], self._merges.get(article_id, ())
+            home = self._root(key) if again else key
+            canonical = first_copy(key)
             # Positional, and the entry a dict display: the keyword calls cost as much as the rest of the loop.
             decision = Decision(
                 _KINDS[kind],
-                cluster_of(canonical),
+                cluster_of(key),
                 canonical,
                 round(similarity, 4),
                 store.revision_of[slot],
                 merged,
-                None if home == canonical else cluster_of(home),
+                None if home == key else cluster_of(home),
             )
             entry: IndexEntry = {
                 "kind": decision.kind,

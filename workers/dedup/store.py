@@ -30,7 +30,7 @@ from workers.dedup.sketch import (
     gather,
 )
 
-__all__ = ["RowNumbers", "Rows", "Store"]
+__all__ = ["ClusterKey", "RowNumbers", "Rows", "Store"]
 
 _U64 = np.uint64
 _BAND_MIX = _U64(0x9E3779B97F4A7C15)  # golden-ratio constant: folds a band's rows into one key
@@ -47,6 +47,9 @@ MAX_ROWS = (1 << _ROW_BITS) - 1  # rows a chain table can name (three bytes a li
 # in the cache between the gathers, the comparison and the count. All of a batch's pairs at once (tens of thousands
 # at a million held) took 2.5 times as long (a micro-benchmark on random rows of a million, this machine).
 EQUAL_CHUNK = 2048
+# A story cluster's key in the index: the id of its first copy, or (that id, n) for the n-th cluster the id started
+# while one it started before still had members held (``workers.dedup.cluster_of`` names both).
+ClusterKey = str | tuple[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +57,7 @@ class Rows:
     """What the store holds of a batch of articles besides their sketches: ids, decisions, place in time."""
 
     article_ids: list[str]
-    canonical_ids: list[str]
+    canonical_ids: list[ClusterKey]  # each article's cluster key (its canonical copy's, unless merged since)
     revision_of: list[str | None]
     kinds: np.ndarray  # uint8
     similarities: np.ndarray  # float32
@@ -95,7 +98,7 @@ class Store:
         self.similarities = np.zeros(capacity, dtype=np.float32)
         self.counted = np.zeros(capacity, dtype=np.uint8)  # bit k: end paragraph k is in the boilerplate counts
         self.ids: list[str | None] = [None] * capacity
-        self.canonical: list[str | None] = [None] * capacity
+        self.canonical: list[ClusterKey | None] = [None] * capacity
         self.revision_of: list[str | None] = [None] * capacity
         self.slot_of: dict[str, int] = {}
         self.used = 0  # slots ever filled since the arrays were allocated; those beyond are free
@@ -206,9 +209,9 @@ class Store:
             equal[chunk] = same.view(np.uint8).sum(axis=1, dtype=np.uint16)
         return equal
 
-    def set_decision(self, slot: int, canonical_id: str, revision_of: str | None, kind: int, similarity: float) -> None:
+    def set_decision(self, slot: int, key: ClusterKey, revision_of: str | None, kind: int, similarity: float) -> None:
         """Record the decision taken on the article in ``slot``."""
-        self.canonical[slot], self.revision_of[slot] = canonical_id, revision_of
+        self.canonical[slot], self.revision_of[slot] = key, revision_of
         self.kinds[slot], self.similarities[slot] = kind, similarity
 
     def grow(self, extra: int) -> None:
