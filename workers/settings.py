@@ -61,7 +61,8 @@ def _variable(location: tuple[int | str, ...]) -> str:
 
 
 # Kafka's default group.min.session.timeout.ms (6 s; its group.max, 30 min, is above the next bound): a broker
-# refuses a consumer asking for less (InvalidSessionTimeoutError, the worker stops). deploy/kafka keeps the default.
+# refuses the join of a consumer asking for less (InvalidSessionTimeoutError, which aiokafka raises as fatal).
+# deploy/kafka keeps the default.
 BROKER_MIN_SESSION_TIMEOUT_SECONDS = 6.0
 # How long the workers' Kafka clients wait for a broker's answer: Faust's default, given to Faust by workers/app.py.
 # Faust refuses a session timeout above it; a rebalance timeout above it would let the client give up on a JoinGroup
