@@ -21,7 +21,7 @@ from workers.monitor import LagMonitor
 from workers.nlp import load_pipelines
 from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
 from workers.security import broker_credentials
-from workers.settings import Settings, Stage
+from workers.settings import CLIENT_REQUEST_TIMEOUT_SECONDS, Settings, Stage
 from workers.topics import DEDUP_INPUT_PARTITIONS, DEDUP_TABLES, changelog_configs, changelog_topic
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,10 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         value_serializer="raw",
         topic_replication_factor=settings.replication_factor,
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=settings.heartbeat_interval_seconds,
+        broker_rebalance_timeout=settings.rebalance_timeout_seconds,
+        broker_request_timeout=CLIENT_REQUEST_TIMEOUT_SECONDS,
         producer_acks=-1,
         producer_max_request_size=CLIENT_MAX_MESSAGE_BYTES,
         consumer_max_fetch_size=CLIENT_MAX_MESSAGE_BYTES,

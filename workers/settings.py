@@ -60,6 +60,15 @@ def _variable(location: tuple[int | str, ...]) -> str:
     return f"ENRICH_{'_'.join(map(str, location)).upper()}" if location else "ENRICH_* settings"
 
 
+# Kafka's default group.min.session.timeout.ms (6 s; its group.max, 30 min, is above the next bound): a broker
+# refuses the join of a consumer asking for less (InvalidSessionTimeoutError, which aiokafka raises as fatal).
+# deploy/kafka keeps the default.
+BROKER_MIN_SESSION_TIMEOUT_SECONDS = 6.0
+# How long the workers' Kafka clients wait for a broker's answer: Faust's default, given to Faust by workers/app.py.
+# Faust refuses a session timeout above it; a rebalance timeout above it would let the client give up on a JoinGroup
+# the broker may hold for that long.
+CLIENT_REQUEST_TIMEOUT_SECONDS = 90.0
+
 DEPRECATED_DEDUP_THRESHOLDS = (
     "dedup_threshold",
     "dedup_numbers_backed_threshold",
@@ -92,6 +101,34 @@ class Settings(BaseSettings):
     consumer_isolation_level: IsolationLevel = Field(
         "read_committed",
         description="What the workers read of transactional producers upstream (read_committed skips aborted records)",
+    )
+
+    # Consumer group liveness: Faust's defaults, kept (docs/operations.md, "Failover"). A worker that dies without
+    # leaving its group (SIGKILL, OOM kill, a node lost) holds its partitions until the broker has heard no heartbeat
+    # for the session timeout; a live one whose heartbeats stop that long is put out and its partitions rebalanced.
+    # Heartbeats come from Faust's consumer thread, not the agents' event loop, and the stages' CPU work runs on stage
+    # threads: only a process starved of CPU, or a C call holding the GIL that long, stops them.
+    session_timeout_seconds: float = Field(
+        60.0,
+        ge=BROKER_MIN_SESSION_TIMEOUT_SECONDS,
+        le=CLIENT_REQUEST_TIMEOUT_SECONDS,
+        description="Consumer session timeout (session.timeout.ms): a worker silent this long is put out of its group "
+        "and its partitions move; at least the broker's group.min.session.timeout.ms (Kafka's default: 6 s), at most "
+        f"the clients' request timeout ({CLIENT_REQUEST_TIMEOUT_SECONDS:g} s)",
+    )
+    heartbeat_interval_seconds: float = Field(
+        3.0,
+        ge=0.001,  # sent in whole milliseconds: less would be 0, heartbeats without a pause
+        description="Consumer heartbeat interval (heartbeat.interval.ms): at most a third of the session timeout; "
+        "a live member also learns of a rebalance at its next heartbeat",
+    )
+    rebalance_timeout_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=CLIENT_REQUEST_TIMEOUT_SECONDS,
+        description="Consumer rebalance timeout (the JoinGroup's rebalance.timeout.ms): how long the broker waits for "
+        "the group's members to rejoin, each after committing and giving up its partitions; at most the clients' "
+        f"request timeout ({CLIENT_REQUEST_TIMEOUT_SECONDS:g} s)",
     )
 
     # Kafka security (workers/security.py turns these into client options)
@@ -235,6 +272,16 @@ class Settings(BaseSettings):
         """Each LSH band takes num_perm // bands of the signature's values: more bands than values leaves them empty."""
         if self.dedup_lsh_bands > self.dedup_num_perm:
             raise ValueError(f"dedup_lsh_bands {self.dedup_lsh_bands} > dedup_num_perm {self.dedup_num_perm}")
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeats_fit_the_session(self) -> Settings:
+        """Three heartbeats a session at least (Kafka's advice): one lost or late heartbeat must not end a session."""
+        if self.heartbeat_interval_seconds * 3 > self.session_timeout_seconds:
+            raise ValueError(
+                f"heartbeat_interval_seconds {self.heartbeat_interval_seconds:g} is more than a third of "
+                f"session_timeout_seconds {self.session_timeout_seconds:g}"
+            )
         return self
 
     @model_validator(mode="after")

@@ -17,14 +17,16 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from aiokafka.protocol.types import Array, Bytes, Int16, Int32, Int64, Schema, String
 
 from tests.conftest import ROOT
 from tests.ports import BROKER_PORTS, free_port
@@ -255,3 +257,99 @@ def read_messages(
         return records
 
     return asyncio.run(run())
+
+
+# A classic consumer group's record in __consumer_offsets, as the group coordinator writes it at each generation: the
+# key (version 2: group metadata; 0 and 1 are offset commits) and the value at version 3 (Kafka 2.3 to 4.3).
+OFFSETS_TOPIC = "__consumer_offsets"
+GROUP_METADATA_KEY = Schema(("version", Int16), ("group", String("utf-8")))
+GROUP_METADATA_KEY_VERSION = 2
+GROUP_METADATA_VERSION = 3
+GROUP_METADATA_V3 = Schema(
+    ("version", Int16),
+    ("protocol_type", String("utf-8")),
+    ("generation", Int32),
+    ("protocol", String("utf-8")),
+    ("leader", String("utf-8")),
+    ("current_state_timestamp", Int64),
+    (
+        "members",
+        Array(
+            ("member_id", String("utf-8")),
+            ("group_instance_id", String("utf-8")),
+            ("client_id", String("utf-8")),
+            ("client_host", String("utf-8")),
+            ("rebalance_timeout_ms", Int32),
+            ("session_timeout_ms", Int32),
+            ("subscription", Bytes),
+            ("assignment", Bytes),
+        ),
+    ),
+)
+
+
+class GroupMember(NamedTuple):
+    """A member of a consumer group's latest generation as the broker holds it."""
+
+    member_id: str
+    session_timeout_ms: int
+    rebalance_timeout_ms: int
+
+
+def group_members(settings: Settings, group: str) -> list[GroupMember]:
+    """The members of ``group``'s latest generation with the timeouts each joined with, read from the broker's own
+    record of the group (``__consumer_offsets``): what the broker judges the members by, which the group's
+    description (DescribeGroups) does not show."""
+
+    async def run() -> list[GroupMember]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
+        await admin.start()
+        try:
+            [described] = await admin.describe_topics([OFFSETS_TOPIC])
+        finally:
+            await admin.close()
+        partition = TopicPartition(OFFSETS_TOPIC, _java_abs_hash(group) % len(described["partitions"]))
+        return _members(await _last_group_record(settings, partition, group))
+
+    return asyncio.run(run())
+
+
+def _java_abs_hash(group: str) -> int:
+    """How the broker picks a group's partition of ``__consumer_offsets``: Kafka's ``Utils.abs`` (0 for the least
+    int) of Java's ``String.hashCode``, over UTF-16 code units in 32-bit arithmetic."""
+    units = group.encode("utf-16-be")
+    java_hash = 0
+    for high, low in zip(units[::2], units[1::2], strict=True):
+        java_hash = (31 * java_hash + (high << 8 | low)) & 0xFFFFFFFF
+    signed = java_hash - (1 << 32) if java_hash >= 1 << 31 else java_hash
+    return 0 if signed == -(1 << 31) else abs(signed)
+
+
+async def _last_group_record(settings: Settings, partition: TopicPartition, group: str) -> bytes | None:
+    """The value of the group's latest metadata record in the partition (None: a tombstone, or none)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, **client_options(settings)
+    )
+    await consumer.start()
+    try:
+        consumer.assign([partition])
+        await consumer.seek_to_beginning(partition)
+        end = (await consumer.end_offsets([partition]))[partition]
+        last = None
+        while await consumer.position(partition) < end:
+            for record in (await consumer.getmany(partition, timeout_ms=1000)).get(partition, []):
+                key = GROUP_METADATA_KEY.decode(BytesIO(record.key))
+                if key == (GROUP_METADATA_KEY_VERSION, group):
+                    last = record.value
+        return last
+    finally:
+        await consumer.stop()
+
+
+def _members(value: bytes | None) -> list[GroupMember]:
+    if value is None:
+        return []
+    version = Int16.decode(BytesIO(value))
+    assert version == GROUP_METADATA_VERSION, f"group metadata of version {version}: its layout is not known here"
+    *_, members = GROUP_METADATA_V3.decode(BytesIO(value))
+    return [GroupMember(member[0], member[5], member[4]) for member in members]

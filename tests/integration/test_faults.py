@@ -25,7 +25,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.busy import busy_core
 from tests.conftest import SEED_PAGE_ID, seed_record
-from tests.integration.conftest import KAFKA_SH, Worker, free_port, produce, read_topic
+from tests.integration.conftest import KAFKA_SH, Worker, free_port, group_members, produce, read_topic
 from tests.ports import wait_ready
 from tests.synthetic import Batch, make_batch, output_placements, raw_id, record_id
 from workers.agents import EXIT_UNPUBLISHED
@@ -48,6 +48,11 @@ BROKER_DOWN_SECONDS = 5  # how long the broker restart test keeps the broker awa
 REBALANCE_SECONDS = 120
 BACKLOG_MESSAGES = 2_000  # in the worker when the deleted-topic test deletes its source: seconds of work
 UNPUBLISHED_EXIT_SECONDS = 300  # time for a worker to start, meet a batch it cannot publish and exit
+# The workers' consumer group liveness here: a worker killed, or gone by os._exit, holds its partitions until its
+# session ends, Faust's 60 s by default, which the next worker waited out. 10 s (Kafka's default before 3.0,
+# aiokafka's today) with a heartbeat a second: a worker is put out only after 9 s without one heartbeat, and they come
+# from Faust's consumer thread, not the loop the agents run on, so the busy core slows them without stopping them.
+GROUP_TIMEOUTS = {"session_timeout_seconds": 10.0, "heartbeat_interval_seconds": 1.0}
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +60,12 @@ def one_core_busy() -> Iterator[None]:
     """Fault tests run with a core taken by a busy process (the developers' guide): faults meet a loaded machine."""
     with busy_core():
         yield
+
+
+@pytest.fixture
+def pipeline_settings(pipeline_settings: Settings) -> Settings:
+    """The test's own topics and groups, with the fault tests' group timeouts (the workers get them as ENRICH_*)."""
+    return Settings(**(pipeline_settings.model_dump() | GROUP_TIMEOUTS))
 
 
 def topic_size(settings: Settings, topic: str) -> int:
@@ -128,6 +139,13 @@ def test_sigkill_mid_stream_loses_nothing(pipeline_settings: Settings, start_wor
     worker.process.wait(30)
     start_worker(settings)
     wait_until_committed(settings)
+    # The killed worker's session ended (the broker put it out), and the broker holds the restarted one to the
+    # timeouts of its settings, not Faust's.
+    [member] = group_members(settings, settings.consumer_group(STAGES))
+    assert (member.session_timeout_ms, member.rebalance_timeout_ms) == (
+        settings.session_timeout_seconds * 1000,
+        settings.rebalance_timeout_seconds * 1000,
+    )
     replays = assert_each_id_in_exactly_one_place(batch, settings)
     print(f"\nSIGKILL after {done} outputs: {replays} of {len(batch.messages)} records delivered twice")
 

@@ -88,3 +88,10 @@ def test_a_tables_changelog_writes_are_kept_until_the_agent_takes_them(settings:
         assert table.take_changelog_sends() == []
 
     asyncio.run(sends())
+
+
+def test_the_consumer_group_timeouts_reach_faust(settings: Settings) -> None:
+    """Faust's own defaults (a 60 s session) applied whatever ENRICH_SESSION_TIMEOUT_SECONDS said."""
+    timeouts = {"session_timeout_seconds": 10.0, "heartbeat_interval_seconds": 1.0, "rebalance_timeout_seconds": 20.0}
+    conf = create_app(settings.model_copy(update=timeouts), ("clean",)).conf
+    assert (conf.broker_session_timeout, conf.broker_heartbeat_interval, conf.broker_rebalance_timeout) == (10, 1, 20)

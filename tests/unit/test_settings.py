@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from workers.limits import TOPIC_MAX_MESSAGE_BYTES
-from workers.settings import Settings, unknown_variables
+from workers.settings import Settings, explain, unknown_variables
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,3 +116,48 @@ def test_an_enrich_variable_that_is_no_setting_is_named_with_the_nearest_setting
         "ENRICH_ZZZ is not a setting and is ignored",
     ]
     assert unknown_variables(Settings().as_environment()) == []
+
+
+def test_the_consumer_group_timeouts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENRICH_SESSION_TIMEOUT_SECONDS", "10")
+    monkeypatch.setenv("ENRICH_HEARTBEAT_INTERVAL_SECONDS", "1")
+    monkeypatch.setenv("ENRICH_REBALANCE_TIMEOUT_SECONDS", "30")
+    settings = Settings()
+    assert (settings.session_timeout_seconds, settings.heartbeat_interval_seconds) == (10, 1)
+    assert settings.rebalance_timeout_seconds == 30
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            {"session_timeout_seconds": 5.9},
+            "ENRICH_SESSION_TIMEOUT_SECONDS: Input should be greater than or equal",
+        ),
+        ({"session_timeout_seconds": 90.5}, "ENRICH_SESSION_TIMEOUT_SECONDS: Input should be less than or equal to 90"),
+        ({"rebalance_timeout_seconds": 0}, "ENRICH_REBALANCE_TIMEOUT_SECONDS: Input should be greater than 0"),
+        (
+            {"rebalance_timeout_seconds": 91},
+            "ENRICH_REBALANCE_TIMEOUT_SECONDS: Input should be less than or equal to 90",
+        ),
+        ({"heartbeat_interval_seconds": 0.0004}, "ENRICH_HEARTBEAT_INTERVAL_SECONDS: Input should be greater than"),
+        ({"heartbeat_interval_seconds": 20.5}, "heartbeat_interval_seconds 20.5 is more than a third of "),
+        (
+            {"session_timeout_seconds": 10, "heartbeat_interval_seconds": 3.4},
+            "heartbeat_interval_seconds 3.4 is more than a third of session_timeout_seconds 10",
+        ),
+    ],
+)
+def test_consumer_group_timeouts_the_broker_or_faust_would_refuse_are_refused(
+    values: dict[str, float], message: str
+) -> None:
+    """A session outside the broker's default range fails the worker's join; Faust refuses one above its request
+    timeout; a heartbeat of more than a third of the session lets one late heartbeat end it."""
+    with pytest.raises(ValidationError) as refused:
+        Settings(**values)
+    assert message in explain(refused.value)
+
+
+def test_heartbeats_of_a_third_of_the_session_are_accepted() -> None:
+    settings = Settings(session_timeout_seconds=6, heartbeat_interval_seconds=2, rebalance_timeout_seconds=90)
+    assert (settings.session_timeout_seconds, settings.heartbeat_interval_seconds) == (6, 2)
