@@ -366,6 +366,11 @@ def main() -> None:
         "at the same moments, after this checkout's",
     )
     parser.add_argument("--keep-logs", type=Path, help="a directory to copy every run's worker logs into")
+    parser.add_argument(
+        "--session-timeout",
+        type=float,
+        help="the workers' ENRICH_SESSION_TIMEOUT_SECONDS (heartbeat a tenth of it); the settings' default without it",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))  # stop the broker and workers too
     scenarios = [s for s in args.scenarios.split(",") if s]
@@ -376,7 +381,11 @@ def main() -> None:
     tallies = {(code, s): Tally() for s in scenarios for code in roots}
     rng = random.Random(args.seed)
     with broker(args.port) as (bootstrap, _), busy_core(args.busy):
-        base = Settings(bootstrap_servers=bootstrap, log_level="info")
+        timeouts = args.session_timeout and {
+            "session_timeout_seconds": args.session_timeout,
+            "heartbeat_interval_seconds": args.session_timeout / 10,
+        }
+        base = Settings(bootstrap_servers=bootstrap, log_level="info", **(timeouts or {}))
         for n in range(args.runs):
             for scenario in scenarios:  # interleaved: a slow spell of the machine hits every scenario alike
                 seed = rng.randrange(2**31)
