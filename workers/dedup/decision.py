@@ -40,6 +40,7 @@ FEATURES = (
     "days_apart_in_conflict",  # days apart when a figure or name differs in place: a template run on another day
     "lead_agreement_unequal",  # lead agreement times (1 - length ratio): a short copy of a long story shows in its lead
     "shared_wrapper",  # share of the smaller in end paragraphs both hold, and a third article: a wrapper not yet known
+    "lead_agreement_in_conflict",  # lead agreement when a figure or name differs in place: a template's lead
 )
 
 
@@ -73,6 +74,7 @@ def features(evidence: Evidence) -> np.ndarray:
     common = numbers.common + names.common
     numbers_conflicting, names_conflicting = numbers.shared - numbers.agreeing, names.shared - names.agreeing
     days_apart = np.abs(evidence.seconds_apart) / 86400
+    in_conflict = (numbers_conflicting > 0) | (names_conflicting > 0)
     return np.stack(
         [
             evidence.containment,
@@ -88,9 +90,10 @@ def features(evidence: Evidence) -> np.ndarray:
             evidence.length_ratio,
             evidence.boilerplate_share,
             evidence.lead_agreement,
-            np.where((numbers_conflicting > 0) | (names_conflicting > 0), days_apart, 0.0),
+            np.where(in_conflict, days_apart, 0.0),
             evidence.lead_agreement * (1.0 - evidence.length_ratio),
             evidence.shared_wrapper,
+            np.where(in_conflict, evidence.lead_agreement, 0.0),
         ],
         axis=1,
     ).astype(np.float64)
@@ -109,6 +112,7 @@ def _late_ranges(most: Evidence) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         "facts_missing": (none, none + 1.0),
         "days_apart_in_conflict": (none, np.abs(most.seconds_apart) / 86400),
         "shared_wrapper": (none, most.shared_wrapper),
+        "lead_agreement_in_conflict": (none, most.lead_agreement),
     }
 
 

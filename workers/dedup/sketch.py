@@ -20,8 +20,12 @@ __all__ = [
     "EDGES_KEPT",
     "FACTS_KEPT",
     "FACT_DTYPE",
+    "FALL",
+    "FALL_WORDS",
     "FIGURE_KEYS",
     "LEAD_KEYS",
+    "RISE",
+    "RISE_WORDS",
     "FactMatch",
     "Sketch",
     "Sketcher",
@@ -74,6 +78,16 @@ NUMBER_WORDS = (
     *("thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty"),
     *("forty", "fifty", "sixty", "seventy", "eighty", "ninety"),
 )
+# Verbs of a rise or a fall, compared in place as figures are, by their direction only: "raised" against "lowered"
+# under one context is a conflict (a notice run again with the other move), "rose" against "climbed" is the same
+# direction. Never evidence for a copy: a direction agreeing in place counts neither as agreeing nor as a fact in
+# common (two unrelated briefs closing on one risk warning, "can fall as well as rise", share it: ``fact_match``).
+RISE_WORDS = ("raised", "raises", "raise", "rose", "rise", "rises", "risen", "increased", "increases", "increase")
+RISE_WORDS += ("gained", "gains", "climbed", "climbs", "jumped", "boosted")
+FALL_WORDS = ("lowered", "lowers", "fell", "falls", "fall", "fallen", "decreased", "decreases", "decrease", "cut")
+FALL_WORDS += ("cuts", "reduced", "reduces", "declined", "declines", "dropped", "slipped", "eased")
+# A direction's own 16 bits in its fact key: the two highest values, which no other fact's own bits take.
+RISE, FALL = 0xFFFF, 0xFFFE
 _U64 = np.uint64
 _HASH_BASE = _U64(0x100000001B3)  # odd (FNV-1 64-bit prime), so it has an inverse modulo 2**64
 _HASH_BASE_INVERSE = _U64(pow(0x100000001B3, -1, 2**64))
@@ -468,6 +482,7 @@ def _fact_keys(
     ends: np.ndarray,
     is_number: np.ndarray,
     words: np.ndarray,
+    own: np.ndarray,
     text_of: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Keys of the numbers and of the names, and the text each is in: the hash of a fact's context in the high
@@ -491,7 +506,7 @@ def _fact_keys(
             neighbour = np.where(padded_text[around] == own_text, padded[around], _EDGES[0])
             context = context * _SHINGLE_MIX ^ neighbour
         context = _mix(context)
-    keys = ((context >> _U64(48)) << _U64(16) | (words[positions] & _U64(0xFFFF))).astype(FACT_DTYPE)
+    keys = ((context >> _U64(48)) << _U64(16) | own[positions]).astype(FACT_DTYPE)
     numbers, names = is_number[positions], is_name[positions]
     return keys[numbers], own_text[numbers], keys[names], own_text[names]
 
@@ -508,6 +523,8 @@ class Sketcher:
         self._powers = np.ones(1, dtype=np.uint64)
         self._inverse_powers = np.ones(1, dtype=np.uint64)
         self._number_words = np.sort(self._hashes_of_words(" ".join(NUMBER_WORDS)))
+        self._rise_words = np.sort(self._hashes_of_words(" ".join(RISE_WORDS)))
+        self._fall_words = np.sort(self._hashes_of_words(" ".join(FALL_WORDS)))
 
     def _hashes_of_words(self, text: str) -> np.ndarray:
         data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
@@ -533,7 +550,12 @@ class Sketcher:
         word_counts = np.bincount(text_of, minlength=len(texts))
         words = self._word_hashes(data, is_word, starts, ends)
         is_number = _has_digit(data, starts, ends) | np.isin(words, self._number_words)
-        number_keys, number_text, name_keys, name_text = _fact_keys(data, starts, ends, is_number, words, text_of)
+        verb = ~_UPPER[data[starts]]  # in running text: a title-cased headline's "Raised" sits among masked names
+        rises, falls = verb & np.isin(words, self._rise_words), verb & np.isin(words, self._fall_words)
+        own = np.where(rises, _U64(RISE), np.where(falls, _U64(FALL), np.minimum(words & _U64(0xFFFF), _U64(FALL - 1))))
+        number_keys, number_text, name_keys, name_text = _fact_keys(
+            data, starts, ends, is_number | rises | falls, words, own, text_of
+        )
         numbers, number_counts = _bottom_per_text(number_keys, number_text, len(texts))
         names, name_counts = _bottom_per_text(name_keys, name_text, len(texts))
         shingles, offsets = self._shingles(words, word_counts)
@@ -713,7 +735,13 @@ def _is_name(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, is_number: 
     opens = breaks[starts] > breaks[previous_end]
     if len(opens):
         opens[0] = True
-    return _UPPER[data[starts]] & ~opens & ~is_number
+    capitalised = _UPPER[data[starts]] & ~is_number
+    names = capitalised & ~opens
+    # A capitalised word opening a sentence before a name is that name's first word ("Exxon Corp said"), or a
+    # notice's subject would be no fact: the name after it follows in the same sentence, so in the same text.
+    before_name = np.zeros_like(names)
+    before_name[:-1] = names[1:]
+    return names | (capitalised & opens & before_name)
 
 
 class FactMatch(NamedTuple):
@@ -755,13 +783,23 @@ def fact_match(mine: np.ndarray, my_counts: np.ndarray, theirs: np.ndarray, thei
     # slot exceed those counted before its context's first slot (running counts, not a [pairs, slots, slots] cube).
     common_before = np.cumsum(common, axis=1) - common
     agreed_before = common_before > np.maximum.accumulate(np.where(first, common_before, 0), axis=1)
+    agreeing = common & ~agreed_before
+    # A direction is a fact only where it differs in place (see ``RISE_WORDS``): agreeing, it is neither agreement
+    # nor a context compared, and it is no fact for the share of facts the other lacks.
+    my_facts = ~_is_direction(mine)
+    directions = _count_of_words(agreeing & ~my_facts)
     return FactMatch(
-        shared=_count_of_words(shared & first),
-        agreeing=_count_of_words(common & ~agreed_before),
-        common=_count_of_words(common),
-        mine=_count_of_words(my_ok),
-        theirs=_count_of_words(their_ok),
+        shared=_count_of_words(shared & first) - directions,
+        agreeing=_count_of_words(agreeing) - directions,
+        common=_count_of_words(common & my_facts),
+        mine=_count_of_words(my_ok & my_facts),
+        theirs=_count_of_words(their_ok & ~_is_direction(theirs)),
     )
+
+
+def _is_direction(keys: np.ndarray) -> np.ndarray:
+    """Which fact keys are a direction's (``RISE`` or ``FALL`` in their own 16 bits)."""
+    return (keys & 0xFFFF) >= FALL
 
 
 def _any_of_words(truth: np.ndarray) -> np.ndarray:
