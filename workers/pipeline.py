@@ -377,7 +377,7 @@ class DedupStage(BatchedStage):
         grown from none would publish it live again, as itself alone."""
         home = decision.merged_into or decision.cluster_id
         outputs = [
-            *([Output("cluster_leaves", decision.left, (article["id"], home))] if decision.left else []),
+            *(Output("cluster_leaves", left, (article["id"], home)) for left in decision.left),
             *(Output("cluster_merges", merged, home) for merged in decision.merged),
             Output("clusters", home, cluster_member(article, decision)),
             Output("state", article["id"], entry),
@@ -585,6 +585,8 @@ def merge_clusters(
     now = now_iso()
     known = {m["id"] for m in older["members"]}
     folded: ClusterRecord = {**older, "merged": [*older["merged"], *younger["merged"], younger_id], "updated_at": now}
+    if any(m["id"] == older["canonical_id"] for m in younger["members"]):  # its first copy back in it, as it grows
+        folded.pop("canonical_moved_to", None)
     folded, _ = with_members(_flagged(folded, younger), [m for m in younger["members"] if m["id"] not in known])
     return folded, {**younger, "merged_into": older["cluster_id"], "updated_at": now}
 

@@ -778,6 +778,22 @@ def test_a_story_whose_first_copy_left_says_where_it_went_until_it_is_back() -> 
     assert (second["cluster_id"], second["canonical_id"]) == ("cl2-a", "a")
 
 
+def test_a_story_whose_first_copy_left_says_so_no_more_once_the_cluster_it_went_to_is_merged_in() -> None:
+    """A copy of both stories merges the one the first copy went to (``cl2-a``) into the old one: its record lists
+    the first copy again, and kept ``canonical_moved_to`` naming the cluster merged into it."""
+    member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
+    record, _ = grow_cluster(None, "cl-a", {**member, "id": "a", "match": "unique"})
+    record, _ = grow_cluster(record, "cl-a", {**member, "id": "b", "match": "near"})
+    left = without_member(record, "a", "cl2-a")
+    second, _ = grow_cluster(None, "cl2-a", {**member, "id": "a", "match": "unique"})
+    folded, last = merge_clusters(left, second, "cl2-a")
+    codec.check("cluster", folded)
+    assert ([m["id"] for m in folded["members"]], "canonical_moved_to" in folded) == (["b", "a"], False)
+    assert last is not None and last["merged_into"] == "cl-a"
+    other, _ = grow_cluster(None, "cl-c", {**member, "id": "c", "match": "unique"})
+    assert merge_clusters(left, other, "cl-c")[0]["canonical_moved_to"] == "cl2-a"  # still elsewhere
+
+
 def test_a_first_copy_updated_to_another_story_leaves_it_for_a_cluster_of_its_own(settings: Settings) -> None:
     """read69: the id's new story is enriched in a cluster of its own, ``cl2-<id>``, which the leave names to the old
     one's record, published before the new cluster's."""
@@ -790,6 +806,36 @@ def test_a_first_copy_updated_to_another_story_leaves_it_for_a_cluster_of_its_ow
     ]
     assert (moved[0].record["cluster_id"], moved[1].record) == ("cl2-wire", ("wire", "cl2-wire"))
     codec.check("unique", moved[0].record)
+
+
+def test_a_first_copy_the_window_passed_in_its_second_story_back_as_a_third_is_listed_in_that_one_alone(
+    settings: Settings,
+) -> None:
+    """The window passes "wire" in ``cl2-wire`` (its second story, after ``cl-wire``), not the copies: back as a third
+    story, it left ``cl-wire``'s record, which no longer listed it, and ``cl2-wire``'s kept it (one id in two live
+    records). The leaves name both: ``cl2-wire``'s drops it and says where it went; ``cl-wire``'s is as it was."""
+    [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
+    base = {key: value for key, value in cleaned.record.items() if key != "sketch"}
+    base["origin"] = {**base["origin"], "timestamp_ms": 1_735_689_900_000}  # the articles' times stand
+    stage, table = DedupStage(settings, DedupIndex(DedupOptions(window_seconds=3600))), {}
+    old, new = text_of(STORY[:3]), seed_text()
+    for article_id, text, minute in [
+        ("wire", old, 0),
+        ("copy", old, 50),
+        ("wire", new, 0),
+        ("new-copy", new, 50),
+        ("other", " ".join(f"w{n}" for n in range(80)), 62),  # the window passes both "wire"s
+        ("wire", text_of(STORY[3:]), 63),
+    ]:
+        at = f"2025-01-01T{minute // 60:02}:{minute % 60:02}:00Z"
+        fields = {"id": article_id, "text": text, "content_hash": content_hash(text), "published_at": at}
+        for output in (o for group in stage.process([message(codec.dumps({**base, **fields}))]) for o in group):
+            if output.destination in CLUSTER_TABLE_OUTPUTS:
+                apply_cluster_output(table, output)
+        stage.index.compact()
+    listing = {key: [m["id"] for m in r["members"]] for key, r in table.items()}
+    assert listing == {"cl-wire": ["copy"], "cl2-wire": ["new-copy"], "cl3-wire": ["wire"], "cl-other": ["other"]}
+    assert (table["cl-wire"]["canonical_moved_to"], table["cl2-wire"]["canonical_moved_to"]) == ("cl2-wire", "cl3-wire")
 
 
 def test_the_records_made_of_a_replay_carry_its_header_on_and_the_story_records_do_not() -> None:
