@@ -1290,6 +1290,18 @@ def test_a_first_copy_evicted_before_its_copies_and_back_as_another_story_starts
     assert (back.kind, back.cluster_id, back.left) == ("exact", "cl-wire", ())
 
 
+@pytest.mark.parametrize("field", ["cluster_id", "merged"])
+def test_an_entry_whose_cluster_id_holds_a_number_too_long_to_read_is_restored(field: str) -> None:
+    """read76: ``key_of`` read any digits after "cl" as the n of an n-th cluster, and int() refuses 4,300 digits: an
+    entry damaged so raised on every restore, where a damaged entry is left out or put back, never raised on."""
+    text = text_of(STORY)
+    _, entry = DedupIndex(OPTIONS).decide("wire", content_hash(text), text, 0.0)
+    damaged = "cl" + "1" * 5000 + "-wire"
+    restored = DedupIndex(OPTIONS)
+    restored.reset([("wire", {**entry, field: damaged if field == "cluster_id" else [damaged]})])
+    assert restored.holds("wire") and key_of(damaged) == damaged
+
+
 def first_copy_of_two_stories_evicted(copy_at: float) -> tuple[DedupIndex, dict[str, IndexEntry]]:
     """An index whose window passed ``wire`` (the first copy of ``cl-wire``, sent again as another story: ``cl2-wire``)
     before the second story's copy, and its persisted entries. The first story's copy at ``copy_at``: passed too

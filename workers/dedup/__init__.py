@@ -163,7 +163,9 @@ def event_time(published_at: str | None, fallback: float) -> float:
 
 CLUSTER_PREFIX = "cl-"
 # The id's n-th cluster (n from 2): "cl2-<id>". No "cl-<id>" starts so, whatever the id, nor two of (n, id) alike.
-_NTH_CLUSTER = re.compile(r"cl([1-9][0-9]*)-(.*)", re.DOTALL)
+# n of 18 digits at most (no id starts that many clusters): a persisted entry damaged into a longer one is read as no
+# n, not refused by int() (past 4,300 digits) on every restore.
+_NTH_CLUSTER = re.compile(r"cl([1-9][0-9]{0,17})-(.*)", re.DOTALL)
 
 
 def cluster_of(key: ClusterKey) -> str:
