@@ -377,7 +377,7 @@ class DedupStage(BatchedStage):
         grown from none would publish it live again, as itself alone."""
         home = decision.merged_into or decision.cluster_id
         outputs = [
-            *([Output("cluster_leaves", decision.left, (article["id"], home))] if decision.left else []),
+            *(Output("cluster_leaves", left, (article["id"], home)) for left in decision.left),
             *(Output("cluster_merges", merged, home) for merged in decision.merged),
             Output("clusters", home, cluster_member(article, decision)),
             Output("state", article["id"], entry),
@@ -412,8 +412,11 @@ def _reopened_at(outputs: list[list[Output]], cluster_id: str) -> tuple[int, int
 def _in_live_clusters(outputs: list[list[Output]]) -> list[list[Output]]:
     """A batch's outputs, each cluster output's key (and each replayed merge's target) followed through the merges
     made by the records ahead of it: a replayed article's decision names the cluster its own lived in before the
-    batch (``Decision.merged_into``), and a copy ahead of it in the batch can have merged that one since. A new
-    decision's cluster is followed through none: a cluster is merged by a copy decided after those that joined it."""
+    batch (``Decision.merged_into``), and a copy ahead of it in the batch can have merged that one since. So does a
+    leave of an id back after the window passed it (``Decision.left``: the clusters it started, as they were before
+    the batch; read76: not followed, a leave from a cluster merged ahead of it found no record, and the id stayed
+    listed in the one it went into). A new decision's cluster is followed through none: a cluster is merged by a copy
+    decided after those that joined it."""
     moved: dict[str, str] = {}  # cluster merged by a record of the batch -> the one it went into
 
     def live(cluster_id: str) -> str:
@@ -423,7 +426,7 @@ def _in_live_clusters(outputs: list[list[Output]]) -> list[list[Output]]:
 
     for group in outputs:
         for n, output in enumerate(group):
-            if output.destination == "clusters" and output.key in moved:
+            if output.destination in ("clusters", "cluster_leaves") and output.key in moved:
                 group[n] = replace(output, key=live(output.key))
             elif output.destination == "cluster_merges" and (into := live(output.record)) != output.key:
                 group[n] = replace(output, record=into)
@@ -585,6 +588,8 @@ def merge_clusters(
     now = now_iso()
     known = {m["id"] for m in older["members"]}
     folded: ClusterRecord = {**older, "merged": [*older["merged"], *younger["merged"], younger_id], "updated_at": now}
+    if any(m["id"] == older["canonical_id"] for m in younger["members"]):  # its first copy back in it, as it grows
+        folded.pop("canonical_moved_to", None)
     folded, _ = with_members(_flagged(folded, younger), [m for m in younger["members"] if m["id"] not in known])
     return folded, {**younger, "merged_into": older["cluster_id"], "updated_at": now}
 

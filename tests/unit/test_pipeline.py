@@ -778,6 +778,22 @@ def test_a_story_whose_first_copy_left_says_where_it_went_until_it_is_back() -> 
     assert (second["cluster_id"], second["canonical_id"]) == ("cl2-a", "a")
 
 
+def test_a_story_whose_first_copy_left_says_so_no_more_once_the_cluster_it_went_to_is_merged_in() -> None:
+    """A copy of both stories merges the one the first copy went to (``cl2-a``) into the old one: its record lists
+    the first copy again, and kept ``canonical_moved_to`` naming the cluster merged into it."""
+    member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
+    record, _ = grow_cluster(None, "cl-a", {**member, "id": "a", "match": "unique"})
+    record, _ = grow_cluster(record, "cl-a", {**member, "id": "b", "match": "near"})
+    left = without_member(record, "a", "cl2-a")
+    second, _ = grow_cluster(None, "cl2-a", {**member, "id": "a", "match": "unique"})
+    folded, last = merge_clusters(left, second, "cl2-a")
+    codec.check("cluster", folded)
+    assert ([m["id"] for m in folded["members"]], "canonical_moved_to" in folded) == (["b", "a"], False)
+    assert last is not None and last["merged_into"] == "cl-a"
+    other, _ = grow_cluster(None, "cl-c", {**member, "id": "c", "match": "unique"})
+    assert merge_clusters(left, other, "cl-c")[0]["canonical_moved_to"] == "cl2-a"  # still elsewhere
+
+
 def test_a_first_copy_updated_to_another_story_leaves_it_for_a_cluster_of_its_own(settings: Settings) -> None:
     """read69: the id's new story is enriched in a cluster of its own, ``cl2-<id>``, which the leave names to the old
     one's record, published before the new cluster's."""
@@ -790,6 +806,72 @@ def test_a_first_copy_updated_to_another_story_leaves_it_for_a_cluster_of_its_ow
     ]
     assert (moved[0].record["cluster_id"], moved[1].record) == ("cl2-wire", ("wire", "cl2-wire"))
     codec.check("unique", moved[0].record)
+
+
+def cluster_table(settings: Settings, batches: list[list[tuple[str, str, int]]]) -> dict[str, dict]:
+    """The cluster records left by the dedup stage deciding ``batches`` of articles (id, text, minute of 2025-01-01),
+    its window an hour, compacted after each batch (the window passes those an hour older than the newest)."""
+    [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
+    base = {key: value for key, value in cleaned.record.items() if key != "sketch"}
+    base["origin"] = {**base["origin"], "timestamp_ms": 1_735_689_900_000}  # the articles' times stand
+    stage, table = DedupStage(settings, DedupIndex(DedupOptions(window_seconds=3600))), {}
+    for batch in batches:
+        payloads = [
+            codec.dumps(
+                {**base, "id": article_id, "text": text, "content_hash": content_hash(text)} | at_minute(minute)
+            )
+            for article_id, text, minute in batch
+        ]
+        for output in (o for group in stage.process([message(p, n) for n, p in enumerate(payloads)]) for o in group):
+            if output.destination in CLUSTER_TABLE_OUTPUTS:
+                apply_cluster_output(table, output)
+        stage.index.compact()
+    return table
+
+
+def at_minute(minute: int) -> dict[str, str]:
+    return {"published_at": f"2025-01-01T{minute // 60:02}:{minute % 60:02}:00Z"}
+
+
+def members_by_cluster(table: dict[str, dict]) -> dict[str, list[str]]:
+    return {key: [m["id"] for m in record["members"]] for key, record in table.items()}
+
+
+FILLER = " ".join(f"w{n}" for n in range(80))  # no copy of any story here: an hour on, the window passes the others
+
+
+def test_a_first_copy_the_window_passed_in_its_second_story_back_as_a_third_is_listed_in_that_one_alone(
+    settings: Settings,
+) -> None:
+    """The window passes "wire" in ``cl2-wire`` (its second story, after ``cl-wire``), not the copies: back as a third
+    story, it left ``cl-wire``'s record, which no longer listed it, and ``cl2-wire``'s kept it (one id in two live
+    records). The leaves name both: ``cl2-wire``'s drops it and says where it went; ``cl-wire``'s is as it was."""
+    old, new = text_of(STORY[:3]), seed_text()
+    articles = [("wire", old, 0), ("copy", old, 50), ("wire", new, 0), ("new-copy", new, 50), ("other", FILLER, 62)]
+    table = cluster_table(settings, [[article] for article in [*articles, ("wire", text_of(STORY[3:]), 63)]])
+    assert members_by_cluster(table) == {
+        "cl-wire": ["copy"],
+        "cl2-wire": ["new-copy"],
+        "cl3-wire": ["wire"],
+        "cl-other": ["other"],
+    }
+    assert (table["cl-wire"]["canonical_moved_to"], table["cl2-wire"]["canonical_moved_to"]) == ("cl2-wire", "cl3-wire")
+
+
+def test_a_leave_from_a_cluster_merged_ahead_of_it_in_its_batch_reaches_the_record_it_went_into(
+    settings: Settings,
+) -> None:
+    """read76: "wire", passed by the window in ``cl2-wire``, back as another story in the batch where a copy of both
+    merged ``cl2-wire`` into ``cl-s``: its leave named ``cl2-wire``, whose record was gone, and ``cl-s`` listed it
+    still (not one article at a time, where the leave names ``cl-s``)."""
+    a, b = text_of(STORY[:3]), text_of(STORY[3:])
+    articles = [("wire", seed_text(), 0), ("copy", seed_text(), 0), ("wire", b, 0), ("c2", b, 50), ("s", a, 0)]
+    articles += [("s2", a, 50), ("other", FILLER, 62)]
+    last = [("whole", text_of(STORY), 63), ("wire", " ".join(f"v{n}" for n in range(80)), 63)]
+    one_by_one = cluster_table(settings, [[article] for article in [*articles, *last]])
+    batched = cluster_table(settings, [*([article] for article in articles), last])
+    assert members_by_cluster(batched) == members_by_cluster(one_by_one)
+    assert members_by_cluster(batched)["cl-s"] == ["s", "s2", "c2", "whole"]
 
 
 def test_the_records_made_of_a_replay_carry_its_header_on_and_the_story_records_do_not() -> None:

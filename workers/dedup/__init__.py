@@ -120,8 +120,9 @@ class Decision:
     merged_into: str | None = None
     # An id decided afresh into another cluster than the one whose record lists it (updated to content no copy of its
     # old, or back after the window passed it, its old story's copies held still): that one, which no longer holds it
-    # (else None).
-    left: str | None = None
+    # (else none). Back after the window passed it, the clusters it started that have members held (all but one of
+    # them it left before: their records no longer list it).
+    left: tuple[str, ...] = ()
 
 
 class IndexEntry(TypedDict):
@@ -162,7 +163,9 @@ def event_time(published_at: str | None, fallback: float) -> float:
 
 CLUSTER_PREFIX = "cl-"
 # The id's n-th cluster (n from 2): "cl2-<id>". No "cl-<id>" starts so, whatever the id, nor two of (n, id) alike.
-_NTH_CLUSTER = re.compile(r"cl([1-9][0-9]*)-(.*)", re.DOTALL)
+# n of 18 digits at most (no id starts that many clusters): a persisted entry damaged into a longer one is read as no
+# n, not refused by int() (past 4,300 digits) on every restore.
+_NTH_CLUSTER = re.compile(r"cl([1-9][0-9]{0,17})-(.*)", re.DOTALL)
 
 
 def cluster_of(key: ClusterKey) -> str:
@@ -214,6 +217,7 @@ class DedupIndex:
         self._members: dict[ClusterKey, int] = {}  # cluster key -> members of its cluster in the index
         self._merged_into: dict[ClusterKey, ClusterKey] = {}  # key of a merged cluster -> the one it lives on in
         self._absorbed: dict[ClusterKey, list[ClusterKey]] = {}  # the reverse: cluster key -> those merged into it
+        self._nth: dict[str, set[ClusterKey]] = {}  # id -> keys (id, n) counted or merged since (``_started``)
         self._merges: dict[str, tuple[str, ...]] = {}  # article id -> clusters it merged (its decision's)
         self._merges_only: dict[str, float] = {}  # id of an entry left out but for its merges -> its event time
         self._first_seq: dict[str, int] = {}  # id of a row updated in place of itself -> its first arrival
@@ -225,6 +229,7 @@ class DedupIndex:
     def nbytes(self) -> int:
         """Memory held by the index, in bytes."""
         maps = (self._members, self._merged_into, self._absorbed, self._merges, self._merges_only, self._first_seq)
+        maps += (self._nth,)
         return self._store.nbytes() + self._paragraphs.nbytes + sum(sys.getsizeof(m) for m in maps)
 
     def decide(
@@ -273,10 +278,10 @@ class DedupIndex:
         for article in articles if self._merges_only else ():
             self._merges_only.pop(article[0], None)  # read again: its fresh entry replaces the one left out
         slots = self._append(articles, self._sketches(articles))
-        # Ids that started a story whose cluster has members still, their own row gone (evicted before its copies):
-        # that cluster's record lists them.
+        # Ids that started stories whose clusters have members still, their own row gone (evicted before its copies):
+        # one of those clusters' records lists each (the one it was in last, which the index no longer knows).
         ids = [a[0] for a in articles]
-        listed = {} if self._none_held(ids) else {i: cluster_of(self._root(i)) for i in ids if self._held(i)}
+        listed = {} if self._none_held(ids) else {i: self._started(i) for i in ids}
         self._decide_rows(slots, np.maximum.accumulate([max(self._newest, a[3]) for a in articles]))
         self._count_members(slots)
         self._mark_paragraphs(slots)
@@ -285,9 +290,10 @@ class DedupIndex:
         # The text forms at hand (the others are encoded from the store's rows, in one go).
         texts = {a[0]: text for a in articles if (text := _text_form(a[4]))}
         results = dict(zip(ids, self._results_at(slots.tolist(), texts), strict=True))
-        for article_id, left in listed.items():
+        for article_id, started in listed.items():
             decision, entry = results[article_id]
-            if left != cluster_of(self._root(key_of(decision.cluster_id))):
+            home = cluster_of(self._root(key_of(decision.cluster_id)))
+            if left := tuple(cluster for cluster in started if cluster != home):
                 results[article_id] = replace(decision, left=left), entry
         return results
 
@@ -331,7 +337,7 @@ class DedupIndex:
         texts = {article_id: text} if (text := _text_form(article[4])) else {}
         decision, entry = self._results_at(slots.tolist(), texts, itself)[0]
         if not itself and left != cluster_of(self._root(store.canonical[int(slots[0])])):
-            decision = replace(decision, left=left)
+            decision = replace(decision, left=(left,))
         return decision, entry
 
     def _sketches(self, articles: list[Article]) -> Sketches:
@@ -493,8 +499,10 @@ class DedupIndex:
             self._members[canonical] -= 1
             if not self._members[canonical]:
                 del self._members[canonical]
+                self._drop_nth(canonical)
                 for merged in self._absorbed.pop(canonical, []):
                     del self._merged_into[merged]
+                    self._drop_nth(merged)
                 closed.append(cluster_of(canonical))
         self._closed += sorted(closed)
 
@@ -548,8 +556,29 @@ class DedupIndex:
         return key in self._members or key in self._merged_into
 
     def _none_held(self, ids: list[str]) -> bool:
-        """Whether no cluster keyed by one of ``ids`` has members held (``_held``): the usual batch, checked at once."""
-        return self._members.keys().isdisjoint(ids) and self._merged_into.keys().isdisjoint(ids)
+        """Whether no cluster that one of ``ids`` started has members held (``_held``, ``_nth``): the usual batch,
+        checked at once."""
+        held = (self._members.keys(), self._merged_into.keys(), self._nth.keys())
+        return all(keys.isdisjoint(ids) for keys in held)
+
+    def _started(self, article_id: str) -> list[str]:
+        """The clusters, as their records are kept (merges followed), of the keys ``article_id`` started that have
+        members held: its own id, and (id, n) for its n-th."""
+        keys = [article_id, *sorted(self._nth.get(article_id, ()), key=lambda key: key[1])]
+        return list(dict.fromkeys(cluster_of(self._root(key)) for key in keys if self._held(key)))
+
+    def _note_nth(self, keys: list[ClusterKey]) -> None:
+        """Index the n-th cluster keys among ``keys`` by their id, for ``_started`` (rare: a row's key is its id)."""
+        for key in keys:
+            if not isinstance(key, str):
+                self._nth.setdefault(key[0], set()).add(key)
+
+    def _drop_nth(self, key: ClusterKey) -> None:
+        """Forget ``key`` in ``_nth``: its cluster has no members held (closed)."""
+        if not isinstance(key, str) and (keys := self._nth.get(key[0])) is not None:
+            keys.discard(key)
+            if not keys:
+                del self._nth[key[0]]
 
     def _first_slot(self, key: ClusterKey, default: int | None = None) -> int | None:
         """The row of the first copy of the cluster of ``key``, if the index holds it, else ``default``: not when its
@@ -562,6 +591,8 @@ class DedupIndex:
         for slot in slots.tolist():
             root = self._root(canonical[slot])
             self._members[root] = self._members.get(root, 0) + 1
+            if not isinstance(root, str):
+                self._note_nth([root])
 
     def _mark_paragraphs(self, slots: np.ndarray) -> None:
         """Mark the end paragraphs of the rows just decided in ``slots`` that the boilerplate counts take in: all
@@ -669,6 +700,7 @@ class DedupIndex:
         for canonical_id in moved:
             self._merged_into[canonical_id] = older
         self._absorbed.setdefault(older, []).extend(moved)
+        self._note_nth([older, *moved])  # held since: a merge replayed on restore can name a key no row holds
         if younger in self._members:
             self._members[older] = self._members.get(older, 0) + self._members.pop(younger)
 
