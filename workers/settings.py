@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     )
     rebalance_timeout_seconds: float = Field(
         60.0,
-        gt=0,
+        ge=0.001,  # sent in whole milliseconds: less would be 0, a rebalance that waits for no member
         le=CLIENT_REQUEST_TIMEOUT_SECONDS,
         description="Consumer rebalance timeout (the JoinGroup's rebalance.timeout.ms): how long the broker waits for "
         "the group's members to rejoin, each after committing and giving up its partitions; at most the clients' "
@@ -276,8 +276,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _heartbeats_fit_the_session(self) -> Settings:
-        """Three heartbeats a session at least (Kafka's advice): one lost or late heartbeat must not end a session."""
-        if self.heartbeat_interval_seconds * 3 > self.session_timeout_seconds:
+        """Three heartbeats a session at least (Kafka's advice): one lost or late heartbeat must not end a session.
+        Compared in the whole milliseconds Faust sends, so that a third exactly (2.1 s of 6.3) is not refused for
+        the float product's rounding (read77)."""
+        heartbeat_ms, session_ms = (
+            int(value * 1000.0) for value in (self.heartbeat_interval_seconds, self.session_timeout_seconds)
+        )
+        if 3 * heartbeat_ms > session_ms:
             raise ValueError(
                 f"heartbeat_interval_seconds {self.heartbeat_interval_seconds:g} is more than a third of "
                 f"session_timeout_seconds {self.session_timeout_seconds:g}"

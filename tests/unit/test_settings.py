@@ -135,7 +135,9 @@ def test_the_consumer_group_timeouts_come_from_the_environment(monkeypatch: pyte
             "ENRICH_SESSION_TIMEOUT_SECONDS: Input should be greater than or equal",
         ),
         ({"session_timeout_seconds": 90.5}, "ENRICH_SESSION_TIMEOUT_SECONDS: Input should be less than or equal to 90"),
-        ({"rebalance_timeout_seconds": 0}, "ENRICH_REBALANCE_TIMEOUT_SECONDS: Input should be greater than 0"),
+        ({"rebalance_timeout_seconds": 0}, "ENRICH_REBALANCE_TIMEOUT_SECONDS: Input should be greater than"),
+        # Faust sends int(seconds * 1000): 0 ms, a rebalance waiting for no member (read77)
+        ({"rebalance_timeout_seconds": 0.0004}, "ENRICH_REBALANCE_TIMEOUT_SECONDS: Input should be greater than"),
         (
             {"rebalance_timeout_seconds": 91},
             "ENRICH_REBALANCE_TIMEOUT_SECONDS: Input should be less than or equal to 90",
@@ -158,6 +160,8 @@ def test_consumer_group_timeouts_the_broker_or_faust_would_refuse_are_refused(
     assert message in explain(refused.value)
 
 
-def test_heartbeats_of_a_third_of_the_session_are_accepted() -> None:
-    settings = Settings(session_timeout_seconds=6, heartbeat_interval_seconds=2, rebalance_timeout_seconds=90)
-    assert (settings.session_timeout_seconds, settings.heartbeat_interval_seconds) == (6, 2)
+@pytest.mark.parametrize(("session", "heartbeat"), [(6, 2), (6.3, 2.1)])
+def test_heartbeats_of_a_third_of_the_session_are_accepted(session: float, heartbeat: float) -> None:
+    """A third exactly, whatever the float product's rounding (2.1 * 3 is 6.300000000000001; read77)."""
+    settings = Settings(session_timeout_seconds=session, heartbeat_interval_seconds=heartbeat)
+    assert (settings.session_timeout_seconds, settings.heartbeat_interval_seconds) == (session, heartbeat)

@@ -86,6 +86,11 @@ RISE_WORDS = ("raised", "raises", "raise", "rose", "rise", "rises", "risen", "in
 RISE_WORDS += ("gained", "gains", "climbed", "climbs", "jumped", "boosted")
 FALL_WORDS = ("lowered", "lowers", "fell", "falls", "fall", "fallen", "decreased", "decreases", "decrease", "cut")
 FALL_WORDS += ("cuts", "reduced", "reduces", "declined", "declines", "dropped", "slipped", "eased")
+# Words that open a sentence before a name without being its first word ("In New York", "But Exxon", "The Fed"):
+# articles, conjunctions, prepositions, pronouns. Taken for names, they agreed in place in every run of a template.
+OPENING_WORDS = ("the", "a", "an", "and", "but", "or", "nor", "so", "yet", "however", "in", "on", "at", "by", "for")
+OPENING_WORDS += ("of", "to", "from", "with", "as", "after", "before", "since", "under", "while", "when", "if")
+OPENING_WORDS += ("it", "he", "she", "they", "we", "i", "its", "his", "her", "their", "this", "that", "these", "those")
 # A direction's own 16 bits in its fact key: the two highest values, which no other fact's own bits take.
 RISE, FALL = 0xFFFF, 0xFFFE
 _U64 = np.uint64
@@ -483,6 +488,7 @@ def _fact_keys(
     is_number: np.ndarray,
     words: np.ndarray,
     own: np.ndarray,
+    opening: np.ndarray,
     text_of: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Keys of the numbers and of the names, and the text each is in: the hash of a fact's context in the high
@@ -493,7 +499,7 @@ def _fact_keys(
     paragraph puts its facts under contexts the other copy does not have (nothing to compare). Every capitalised
     word is masked, not only names, so a context does not change when a paragraph break moves.
     """
-    is_name = _is_name(data, starts, ends, is_number)
+    is_name = _is_name(data, starts, ends, is_number, opening)
     masked = np.where(is_number, _NUMBER_MASK, np.where(_UPPER[data[starts]], _NAME_MASK, words))
     padded = np.concatenate((_EDGES, masked, _EDGES))
     padded_text = np.concatenate((np.full(CONTEXT_WORDS, -1), text_of, np.full(CONTEXT_WORDS, -1)))
@@ -525,6 +531,7 @@ class Sketcher:
         self._number_words = np.sort(self._hashes_of_words(" ".join(NUMBER_WORDS)))
         self._rise_words = np.sort(self._hashes_of_words(" ".join(RISE_WORDS)))
         self._fall_words = np.sort(self._hashes_of_words(" ".join(FALL_WORDS)))
+        self._opening_words = np.sort(self._hashes_of_words(" ".join(OPENING_WORDS)))
 
     def _hashes_of_words(self, text: str) -> np.ndarray:
         data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
@@ -554,7 +561,7 @@ class Sketcher:
         rises, falls = verb & np.isin(words, self._rise_words), verb & np.isin(words, self._fall_words)
         own = np.where(rises, _U64(RISE), np.where(falls, _U64(FALL), np.minimum(words & _U64(0xFFFF), _U64(FALL - 1))))
         number_keys, number_text, name_keys, name_text = _fact_keys(
-            data, starts, ends, is_number | rises | falls, words, own, text_of
+            data, starts, ends, is_number | rises | falls, words, own, np.isin(words, self._opening_words), text_of
         )
         numbers, number_counts = _bottom_per_text(number_keys, number_text, len(texts))
         names, name_counts = _bottom_per_text(name_keys, name_text, len(texts))
@@ -723,8 +730,11 @@ def _has_digit(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     return digits[ends] > digits[starts]
 
 
-def _is_name(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, is_number: np.ndarray) -> np.ndarray:
-    """Capitalised words that do not open a sentence, a line or a quote."""
+def _is_name(
+    data: np.ndarray, starts: np.ndarray, ends: np.ndarray, is_number: np.ndarray, opening: np.ndarray
+) -> np.ndarray:
+    """Capitalised words that do not open a sentence, a line or a quote, and those that do before one but for
+    ``opening`` (``OPENING_WORDS``)."""
     is_break = _SENTENCE_BREAK[data]
     # Curly quotes, dashes and the ellipsis (U+2010-U+2026) break as their ASCII forms do, or a quote's first
     # word would be a name in a copy with curly quotes and not in the original.
@@ -741,7 +751,7 @@ def _is_name(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, is_number: 
     # notice's subject would be no fact: the name after it follows in the same sentence, so in the same text.
     before_name = np.zeros_like(names)
     before_name[:-1] = names[1:]
-    return names | (capitalised & opens & before_name)
+    return names | (capitalised & opens & before_name & ~opening)
 
 
 class FactMatch(NamedTuple):
