@@ -15,12 +15,13 @@ from typing import ClassVar
 
 import pytest
 import spacy
+from prometheus_client import REGISTRY
 
 from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
 from tests.unit.test_dedup import STORY, merge_scenario, seed_text, text_of
 from workers import codec
-from workers.agents import message_of, process_counted
+from workers.agents import StageAgent, message_of, process_counted
 from workers.clean.normalize import content_hash
 from workers.deadletters import REPLAY_HEADER, original_bytes
 from workers.dedup import DedupIndex, DedupOptions
@@ -744,6 +745,20 @@ def test_the_cluster_outputs_applied_to_a_table_give_the_records_to_publish(capl
         assert apply_cluster_output(table, Output("cluster_merges", "cl-c", "cl-gone")) is None
     assert "no record of cluster cl-gone to merge cl-c into" in caplog.text
     assert apply_cluster_output(table, Output("cluster_state", "cl-a", None)) is None and not table
+
+
+def test_a_merge_is_counted_once_and_its_replay_not_at_all() -> None:
+    """``enrich_dedup_cluster_merges_total`` counts a merge when the merged cluster's last record is published: a
+    replayed merge (``apply_cluster_output`` gives None) adds nothing, as a grown cluster's replay adds no size."""
+    member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
+    table: dict[str, dict] = {}
+    for key, article_id in (("cl-a", "a"), ("cl-b", "b")):
+        apply_cluster_output(table, Output("clusters", key, {**member, "id": article_id, "match": "unique"}))
+    merge = Output("cluster_merges", "cl-b", "cl-a")
+    before = REGISTRY.get_sample_value("enrich_dedup_cluster_merges_total") or 0.0
+    for _ in range(2):  # the merge, then its replay
+        StageAgent._count_cluster(merge, apply_cluster_output(table, merge))
+    assert REGISTRY.get_sample_value("enrich_dedup_cluster_merges_total") - before == 1
 
 
 def test_a_dedup_decision_that_leaves_a_cluster_says_so_before_its_new_cluster(settings: Settings) -> None:
