@@ -381,11 +381,9 @@ def main() -> None:
     tallies = {(code, s): Tally() for s in scenarios for code in roots}
     rng = random.Random(args.seed)
     with broker(args.port) as (bootstrap, _), busy_core(args.busy):
-        timeouts = args.session_timeout and {
-            "session_timeout_seconds": args.session_timeout,
-            "heartbeat_interval_seconds": args.session_timeout / 10,
-        }
-        base = Settings(bootstrap_servers=bootstrap, log_level="info", **(timeouts or {}))
+        session = args.session_timeout
+        timeouts = {"session_timeout_seconds": session, "heartbeat_interval_seconds": session / 10} if session else {}
+        base = Settings(bootstrap_servers=bootstrap, log_level="info", **timeouts)
         for n in range(args.runs):
             for scenario in scenarios:  # interleaved: a slow spell of the machine hits every scenario alike
                 seed = rng.randrange(2**31)

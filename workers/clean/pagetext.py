@@ -45,9 +45,9 @@ FIGURE_WEIGHT = 0.5
 FIGURE_ROW_NUMBERS = 2  # a line with one number is a label as often as a row: "12 comments", "Top 10 stories"
 FIGURE_ROW_WORDS = 30  # a longer line without a sentence's end is a card or a flattened menu, not a table row
 # A number standing as a word: 23, 1.19, 509,144 (not "reader42"), or spelt out as wire tables do ("Shr one dlr").
-_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "nil")
-_NUMBER = Caseless.compile(rf"(?<!\w)(?:\d[\d.,]*|{'|'.join(_NUMBER_WORDS)})(?!\w)")
-_NUMBER_WORD_SET = frozenset(_NUMBER_WORDS)  # the same, for a line's words to be looked up in
+NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "nil")
+_NUMBER = Caseless.compile(rf"(?<!\w)(?:\d[\d.,]*|{'|'.join(NUMBER_WORDS)})(?!\w)")
+_NUMBER_WORD_SET = frozenset(NUMBER_WORDS)  # the same, for a line's words to be looked up in
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from workers.clean.pagetext import ends_sentence, is_figure_row, is_hard_wrapped
+from workers.clean.pagetext import NUMBER_WORDS, ends_sentence, is_figure_row, is_hard_wrapped
 from workers.records import Wire
 
 # Agency spellings as they appear in datelines and credits, mapped to one name each.
@@ -118,7 +118,7 @@ _GLUED_MARKER = re.compile(rf"(?<=[.!?])[ \t]++{_MARKER}$")
 # iPhone 11 Pro") or set bare figures against each other ("Windows 10 vs 11", "Lakers 102 vs 99 final"): no unit
 # word after the first figure (read75; the wire's rows without one, "Net 3,563,000 vs 2,821,000", "Shr nil vs nil",
 # 49 items more, are all signed off). Each blank and word is read once (possessive repeats).
-_FIGURE = r"(?:\d[\d.,/]*+|one|two|three|four|five|six|seven|eight|nine|ten|nil)"
+_FIGURE = rf"(?:\d[\d.,/]*+|{'|'.join(NUMBER_WORDS)})"  # page text's numbers, with fractions (6-1/16)
 _RESULTS_ROW = re.compile(
     rf"(?<!\w){_FIGURE}(?:\s++(?!vs\b)[a-z]++){{1,2}}+\s++vs\.?\s++"  # a figure, its unit, "vs"
     rf"(?:(?!{_FIGURE}(?!\w))[a-z]++\s++){{0,2}}+{_FIGURE}(?!\w)(?=[ \t]*+(?:[a-z(]|$))"  # the prior figure, its unit
