@@ -20,7 +20,7 @@ from workers.layouts import OffsetsRefused, offsets_to_copy
 from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.security import client_options
 from workers.settings import Settings, Stage
-from workers.topics import listed_topics
+from workers.topics import listed_cluster, listed_topics
 
 # Fetch sizes that let a consumer read the largest message a topic accepts.
 _FETCH_SIZES = {"fetch_max_bytes": CLIENT_MAX_MESSAGE_BYTES, "max_partition_fetch_bytes": CLIENT_MAX_MESSAGE_BYTES}
@@ -117,8 +117,7 @@ async def tail_topic(
     seen = 0
     try:
         await consumer.start()
-        # ``listed_topics``' reading, and the topic's partitions (for ``since``) from the same answer.
-        cluster = await consumer._client.fetch_all_metadata()
+        cluster = await listed_cluster(consumer._client)  # the topic looked up, and its partitions (for ``since``)
         require_topic(topic, cluster.topics())
         if since is None:
             consumer.subscribe([topic])

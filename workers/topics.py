@@ -14,6 +14,7 @@ import aiokafka.client
 from aiokafka import AIOKafkaClient
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
     KafkaError,
@@ -111,7 +112,12 @@ async def listed_topics(client: AIOKafkaClient) -> set[str]:
     names with an error (one just created whose leader is not known yet): a client could not produce to it yet.
     ``client``: a producer's ``client``, or the one a consumer or an admin client holds (``_client``: aiokafka
     gives them no public one)."""
-    return (await client.fetch_all_metadata()).topics()
+    return (await listed_cluster(client)).topics()
+
+
+async def listed_cluster(client: AIOKafkaClient) -> ClusterMetadata:
+    """``listed_topics``' answer whole, for a caller that also needs the listed topics' partitions: one request."""
+    return await client.fetch_all_metadata()
 
 
 class ListedTopicsClient(AIOKafkaClient):
@@ -151,8 +157,7 @@ async def ensure_topics(settings: Settings, *, may_lack_rights: bool = False) ->
     )
     await admin.start()
     try:
-        # ``listed_topics``' reading, and the existing topics' partition counts from the same answer.
-        metadata = await admin._client.fetch_all_metadata()
+        metadata = await listed_cluster(admin._client)  # the existing topics, and their partition counts
         existing = metadata.topics()
         check_layout(settings, {name: len(metadata.partitions_for_topic(name) or ()) for name in existing})
         wanted = [
