@@ -87,16 +87,18 @@ _CREDIT_PARAGRAPH = re.compile(
 _LINE_NOISE = r"(?:[.\s\x00-\x1f\x7f]|\^[@-_])*+"
 # The Reuters wire's sign-off closing a story, alone on its last line or after its last sentence or figure ("...
 # total 55.8 (33.7).        REUTER"), and what transmission glued to it (``junk``): a time and desk code with no
-# blank before it ("REUTER11:43/VB", the one form in the corpus) and line noise. Only the agency that signs off, as
-# it writes itself: other agencies' names and codes close pages too (a photo credit "AP", a menu item "Uni", a
-# cookie notice's "dpa"; found by review). The 1987 wire signs off in the singular, REUTER, Reuter or reuter
-# (Reuter 14,199 items, REUTER 4,602, reuter 82 of all 21,578), and cut it short in capitals ("REUTE"); "Reuters"
-# closes 4 items only, and many a photo credit, 404 page or cookie notice on the web (found by review). Forms counted
-# on Reuters items 0-2,999: 2,960 alone or after a sentence, 8 with dots, 3 with "...^M", 1 with a time and desk
-# code, 1 cut short. What may stand before it is read by a look-behind, so no run of blanks is read twice.
+# blank before it ("REUTER11:43/VB", the one form in the corpus), or a one-letter code after a blank ("REUTER E",
+# "REUTER N": Reuters 9391 and 10280 of 0-11,999, which went the page-text path unsigned), and line noise. Only the
+# agency that signs off, as it writes itself: other agencies' names and codes close pages too (a photo credit "AP", a
+# menu item "Uni", a cookie notice's "dpa"; found by review). The 1987 wire signs off in the singular, REUTER,
+# Reuter or reuter (Reuter 14,199 items, REUTER 4,602, reuter 82 of all 21,578), and cut it short in capitals
+# ("REUTE"); "Reuters" closes 4 items only, and many a photo credit, 404 page or cookie notice on the web (found by
+# review). Forms counted on Reuters items 0-2,999: 2,960 alone or after a sentence, 8 with dots, 3 with "...^M", 1
+# with a time and desk code, 1 cut short. What may stand before it is read by a look-behind, so no run of blanks is
+# read twice.
 _SIGN_OFF = re.compile(
     r"(?:^|(?<=\n)|(?<=[.!?)\]]\s))\s*+(?:REUTER?|[Rr]euter)"
-    rf"(?P<junk>(?:\d{{1,2}}:\d{{2}}/[A-Z]{{1,4}})?{_LINE_NOISE})$"
+    rf"(?P<junk>(?:\d{{1,2}}:\d{{2}}/[A-Z]{{1,4}}|[ \t][A-Z])?{_LINE_NOISE})$"
 )
 # The wire's continuation marker: a take that another take continues closes with "More" (or "MORE", "more") alone
 # on its last raw line, indented, after a sentence's end: 33 items of the corpus; 13 of Reuters items 0-2,999, 12
@@ -195,8 +197,8 @@ def last_line(raw_lines: list[str]) -> str:
 
 def strip_transmission(lines: list[str]) -> list[str]:
     """The lines of wire copy without what its transmission left after the copy: a closing continuation marker (on
-    its own line, and glued to the sentence before it), and the time and desk code and line noise glued to its
-    sign-off ("REUTER11:43/VB" and "REUTER...^M" keep "REUTER")."""
+    its own line, and glued to the sentence before it), and the time and desk or letter code and line noise glued to
+    its sign-off ("REUTER11:43/VB", "REUTER E" and "REUTER...^M" keep "REUTER")."""
     body = lines[:-1] if lines and is_marker(lines[-1]) else lines
     if not body:
         return body
