@@ -44,7 +44,8 @@ LABEL: dict[Kind, str] = {
     "deadletter": "DEAD LETTER",
     "clusters": "CLUSTER",
 }
-RECORDS = examples(DOCS / "records.md")
+# A cluster's delete line is no topic's record: the topic holds a null value there (tail_line).
+RECORDS = [(schema, record) for schema, record in examples(DOCS / "records.md") if schema != "cluster_delete"]
 
 
 def test_the_examples_cover_every_topic() -> None:
