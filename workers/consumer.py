@@ -188,14 +188,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         end, a fetch under way may bring the messages waiting, so the net waits until nothing has been read for
         ``STALL_SECONDS`` and warns. Either read is safe at any time: nothing at or past ``unread`` was handed
         over in this generation (nothing is in flight), and a message read again that is done is skipped."""
-        if self._read_again_from.get(tp, unread) != unread:  # read since it sought back: it found messages
-            log.warning(
-                "%s[%d]: reading again from offset %d found messages the consumer's position had passed",
-                tp.topic,
-                tp.partition,
-                self._read_again_from.pop(tp),
-                extra={"topic": tp.topic, "partition": tp.partition, "offset": unread},
-            )
+        if self._read_again_from.get(tp, unread) != unread:
+            del self._read_again_from[tp]  # read since it sought back: it found messages (or new ones came)
         highwater = self.highwater(tp)
         if highwater is None or highwater <= unread:
             self._idle.pop(tp, None)
