@@ -16,7 +16,7 @@ from workers.records import Rejected
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 # The id's length bound when the schema sets none: what ``workers.limits`` sizes a dead letter's overhead for.
 DEFAULT_MAX_ID_CHARS = 512
-SchemaName = Literal["raw", "clean", "unique", "enriched", "duplicate", "deadletter", "cluster"]
+SchemaName = Literal["raw", "clean", "unique", "enriched", "duplicate", "deadletter", "cluster", "cluster_delete"]
 
 
 def dumps(record: Any) -> bytes:

@@ -177,23 +177,37 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         await self.seek(tp, position)
 
     async def _read_passed_again(self, tp: TP, unread: int) -> None:
-        """Seek a source partition back to its first unread offset when messages wait there, nothing is in the
-        worker, and nothing has been read for ``STALL_SECONDS``: the consumer's position passed them without
-        handing them over (a seek that left a partition where a fetch left out took it), and nothing else would
-        read them before the next rebalance. The stall would show nowhere else: no hole holds the commit, and the
-        lag measured from the position is 0. A read again that finds no message there passes the offsets."""
+        """Seek a source partition back to its first unread offset when messages wait there and nothing is in the
+        worker: the consumer's position passed them without handing them over, and nothing else would read them
+        before the next rebalance. The stall would show nowhere else: no hole holds the commit, and the lag
+        measured from the position is 0. A read again that finds no message there passes the offsets.
+
+        With the position at the log's end the read again is at once: no fetch under way can bring those offsets,
+        and a log ending in a transaction's commit marker (an offset no message holds) stands there after every
+        upstream transaction, its commit one short of the end until read again. With the position short of the
+        end, a fetch under way may bring the messages waiting, so the net waits until nothing has been read for
+        ``STALL_SECONDS`` and warns. Either read is safe at any time: nothing at or past ``unread`` was handed
+        over in this generation (nothing is in flight), and a message read again that is done is skipped."""
         if self._read_again_from.get(tp, unread) != unread:
-            del self._read_again_from[tp]  # read since it sought back: it found messages
+            del self._read_again_from[tp]  # read since it sought back: it found messages (or new ones came)
         highwater = self.highwater(tp)
         if highwater is None or highwater <= unread:
             self._idle.pop(tp, None)
             return
-        if self._read_again_from.get(tp) == unread and await self._found_no_message(tp, unread):
+        try:
+            at_the_end = await self.position(tp) == highwater
+        except IllegalStateError:  # revoked meanwhile: its next owner reads it from the committed offset
+            return
+        if at_the_end and self._read_again_from.get(tp) == unread:
+            self._pass_markers(tp, unread, highwater)
             return
         now = time.monotonic()
         previous = self._idle.get(tp)
         idle = self._idle[tp] = held_at(previous, unread, now)
-        if idle is previous and now - idle.since >= STALL_SECONDS:
+        if at_the_end:
+            log.debug("%s[%d]: at the log's end %d, reading again from %d", tp.topic, tp.partition, highwater, unread)
+            await self._read_again(tp, unread)
+        elif idle is previous and now - idle.since >= STALL_SECONDS:
             log.warning(
                 "%s[%d]: nothing read from offset %d for %.0f s though the log ends at %d; reading again from it",
                 tp.topic,
@@ -204,26 +218,24 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 extra={"topic": tp.topic, "partition": tp.partition, "offset": unread},
             )
             idle.since = now
-            await self.seek(tp, unread)
-            self._read_again_from[tp] = unread
+            await self._read_again(tp, unread)
 
-    async def _found_no_message(self, tp: TP, unread: int) -> bool:
-        """Whether the read again from ``unread`` moved the position to the log's end with no message: then none
-        lies there (a log ending in a transaction's commit marker, which consumers skip), and the ledger passes to
-        the end, so the commit does too instead of staying one short of it, read again every 30 s. Only to the
-        log's end: a position moved anywhere short of it (aiokafka skips a record too large for a fetch by one
-        offset, then raises) is no such sign."""
-        try:
-            position = await self.position(tp)
-        except IllegalStateError:  # revoked meanwhile: its next owner reads it from the committed offset
-            return False
+    async def _read_again(self, tp: TP, unread: int) -> None:
+        """Seek ``tp`` back to ``unread``, remembered so the next look can tell whether a message lay there."""
+        await self.seek(tp, unread)
+        self._read_again_from[tp] = unread
+
+    def _pass_markers(self, tp: TP, unread: int, position: int) -> None:
+        """The read again from ``unread`` moved the position to the log's end with no message: none lies there (a
+        log ending in a transaction's commit marker, which consumers skip), so the ledger passes to the end and
+        the commit does too instead of staying one short of it. Only to the log's end: a position moved anywhere
+        short of it (aiokafka skips a record too large for a fetch by one offset, then raises) is no such sign."""
         ledger = self.ledger.get(tp)
-        if ledger is None or position is None or position <= unread or position != self.highwater(tp):
-            return False
-        ledger.passed(position)
-        self._read_again_from.pop(tp, None)  # a seek's end may have cleared it while position() was awaited
+        if ledger is not None:
+            ledger.passed(position)
+        self._read_again_from.pop(tp, None)
         self._idle.pop(tp, None)
-        log.info(
+        log.debug(
             "%s[%d]: no message from offset %d to %d (a transaction's marker): committing past it",
             tp.topic,
             tp.partition,
@@ -231,7 +243,6 @@ class LedgerConsumer(faust_aiokafka.Consumer):
             position,
             extra={"topic": tp.topic, "partition": tp.partition, "offset": position},
         )
-        return True
 
     def _in_worker(self) -> dict[TP, set[int]]:
         """Per source partition, the offsets of this generation's messages in a stream (taken and not acked) or

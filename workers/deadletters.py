@@ -92,7 +92,8 @@ class ReplayRun:
     waiting: list[tuple[DeadLetter, str]] = field(default_factory=list)
 
     def read(self, value: bytes | None, place: str) -> Replay | None:
-        """``take`` for the message at ``place`` of the dead-letter topic as it is read. One that is no dead letter
+        """The message to send for the message at ``place`` of the dead-letter topic as it is read, or None when
+        it is left (and counted why) or waits for the letter it replays (``rest``). One that is no dead letter
         (not JSON, a null value, another writer's record that breaks ``deadletter.json``, or one whose time or
         payload cannot be read although the schema takes it: a leap second, base64 that is none) is left and
         counted (``skipped_not_letters``): it stopped the run with a trace, and the letters after it went unreplayed."""
@@ -107,13 +108,8 @@ class ReplayRun:
             return None
         return self._take(letter, place, message)
 
-    def take(self, letter: DeadLetter, place: str) -> Replay | None:
-        """The message to send for the letter at ``place``, or None when it is left (and counted why) or waits for
-        the letter it replays (``rest``)."""
-        return self._take(letter, place, _held_message(letter))
-
     def _take(self, letter: DeadLetter, place: str, message: bytes | None) -> Replay | None:
-        """``take``, with the letter's message as its caller decoded it (``_held_message``)."""
+        """``read`` for a message that is a dead letter, its ``message`` decoded (``_held_message``)."""
         if not self.wanted.wants(letter):
             self.counts["skipped"] += 1
             return None

@@ -140,12 +140,13 @@ async def tail_topic(
 async def _seek_to_time(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], since: datetime) -> None:
     """Assign ``partitions`` (every partition of a topic: a consumer knows no topic it has not subscribed to, so the
     caller's metadata names them) to ``consumer``, each at its first record written at ``since`` or later (the log's
-    end for a partition with none)."""
+    end for a partition with none: its end offset asked for only then)."""
     consumer.assign(partitions)
     found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions})
-    ends = await consumer.end_offsets(partitions)
+    none_since = [tp for tp in partitions if found.get(tp) is None]
+    ends = await consumer.end_offsets(none_since) if none_since else {}
     for tp in partitions:  # offsets, not seek_to_end: a fetch from the start made on assigning came through it
-        consumer.seek(tp, ends[tp] if found.get(tp) is None else found[tp].offset)
+        consumer.seek(tp, ends[tp] if tp in ends else found[tp].offset)
 
 
 async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: bool) -> Counter[str]:

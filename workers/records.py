@@ -182,6 +182,13 @@ class ClusterRecord(TypedDict):
     updated_at: str
 
 
+class ClusterDelete(TypedDict):
+    """A cluster's delete as a line of a file: on the topic a null value under its key, which a line has none of."""
+
+    cluster_id: str
+    deleted: Literal[True]
+
+
 class DeadLetter(TypedDict):
     """A message no stage could process, with the reason, the stage and the original bytes."""
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.cluster import ClusterMetadata
@@ -112,28 +113,38 @@ def test_tail_since_a_time_prints_only_the_records_written_from_then(pipeline_se
     assert sorted(tail.stdout.splitlines()) == sorted(lines[2:4])
 
 
-def test_tail_since_asks_the_broker_for_its_topics_once(
+def test_tail_since_asks_the_broker_for_its_topics_once_and_for_end_offsets_only_where_nothing_is_since(
     pipeline_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """tidy74: ``tail --since`` fetched every topic's metadata twice, to look the topic up and for its partitions;
-    one answer holds both. In-process, to count the client's requests."""
+    one answer holds both. tidy83: it asked for every partition's end offset, needed only by a partition with no
+    record since then (it starts at its end). In-process, to count the client's requests."""
     lines, raw = seed_lines(), pipeline_settings.topic_raw
     produce(pipeline_settings, raw, lines[:2])
     fetched: list[object] = []
     fetch = AIOKafkaClient.fetch_all_metadata
+    ends_asked: list[list[TopicPartition]] = []
+    end_offsets = AIOKafkaConsumer.end_offsets
 
     async def counted(client: AIOKafkaClient) -> ClusterMetadata:
         fetched.append(client)
         return await fetch(client)
 
+    async def counted_ends(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> dict:
+        ends_asked.append(list(partitions))
+        return await end_offsets(consumer, partitions)
+
     monkeypatch.setattr(AIOKafkaClient, "fetch_all_metadata", counted)
+    monkeypatch.setattr(AIOKafkaConsumer, "end_offsets", counted_ends)
 
-    async def tail() -> list[bytes | None]:
-        since = datetime(2000, 1, 1, tzinfo=UTC)  # every record: each partition from its first
-        return [value async for _, value in tail_topic(pipeline_settings, raw, False, 2, 10.0, since)]
+    async def tail(since: datetime, timeout: float) -> list[bytes | None]:
+        return [value async for _, value in tail_topic(pipeline_settings, raw, False, 2, timeout, since)]
 
-    assert sorted(asyncio.run(tail())) == sorted(lines[:2])
-    assert len(fetched) == 1
+    # every record: each partition from its first
+    assert sorted(asyncio.run(tail(datetime(2000, 1, 1, tzinfo=UTC), 10.0))) == sorted(lines[:2])
+    assert len(fetched) == 1 and ends_asked == []
+    assert asyncio.run(tail(datetime.now(UTC) + timedelta(days=1), 1.0)) == []  # none since: each at its end
+    assert [sorted(tp.partition for tp in asked) for asked in ends_asked] == [[0, 1]]
 
 
 def test_tail_summarises_each_raw_message_on_one_line(pipeline_settings: Settings) -> None:

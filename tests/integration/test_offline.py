@@ -43,7 +43,10 @@ def test_enrich_process_writes_the_cluster_records_the_workers_publish(broker: s
     offline = cli(settings, "process", str(source), "--out-dir", str(tmp_path / "out"))
     assert offline.returncode == 0, offline.stderr
     assert offline.stderr.decode().splitlines()[-1] == "enriched: 2, duplicates: 2, deadletter: 0, clusters: 5"
-    written = [json.loads(line) for line in (tmp_path / "out" / f"{settings.topic_clusters}.jsonl").read_text().split()]
+    file_lines = (tmp_path / "out" / f"{settings.topic_clusters}.jsonl").read_bytes().splitlines()
+    written = [json.loads(line) for line in file_lines]
+    for line in written:  # a delete line is no cluster record: the file holds lines of two schemas
+        codec.check("cluster_delete" if "deleted" in line else "cluster", line)
     from_file = [(r["cluster_id"], None if r.get("deleted") else r) for r in written]
     worker = start_worker(settings)
     produce(settings, settings.topic_raw, lines)
@@ -52,3 +55,8 @@ def test_enrich_process_writes_the_cluster_records_the_workers_publish(broker: s
     from_topic = [(key.decode(), record) for key, record in published]
     assert _by_cluster(from_file) == _by_cluster(from_topic), worker.log.read_text()[-3000:]
     assert _by_cluster(from_file)["cl-wire"] == [(["wire"], [], None), "deleted"]
+    tail = cli(settings, "tail", settings.topic_clusters, "--max-messages", "5", "--timeout", "10")
+    assert tail.returncode == 0, tail.stderr
+    # A delete read from the topic is printed as the file's line for it (it was a bare null, naming no cluster).
+    file_deletes = [line for line, record in zip(file_lines, written, strict=True) if "deleted" in record]
+    assert [line for line in tail.stdout.splitlines() if b'"deleted"' in line] == file_deletes

@@ -133,7 +133,7 @@ def test_a_replay_run_sends_each_message_once_and_leaves_the_letters_of_replays_
         ReplayRun(ReplayFilter(replays=True), {"articles.raw"}),
     )
     for run in (default, everything):
-        sent = [run.take(dict(one), f"articles.deadletter:0:{i}") for i, one in enumerate(letters)]
+        sent = [run.read(codec.dumps(one), f"articles.deadletter:0:{i}") for i, one in enumerate(letters)]
         assert sent[:2] == [
             Replay("articles.raw", b"articles.raw:1:0", b"{not json", [(REPLAY_HEADER, b"articles.deadletter:0:0")]),
             Replay("articles.raw", b"x", b"[1]", [(REPLAY_HEADER, b"articles.deadletter:0:1")]),
@@ -152,7 +152,7 @@ def test_a_replay_run_sends_each_message_once_and_leaves_the_letters_of_replays_
     assert everything.counts["clean:schema_violation:repeat_not_replayed"] == 1
     assert "skipped_replays" not in everything.counts
     unwanted = ReplayRun(ReplayFilter(errors={"oversized"}), {"articles.raw"})
-    assert [unwanted.take(one, "articles.deadletter:0:0") for one in (first, again[0])] == [None, None]
+    assert [unwanted.read(codec.dumps(one), "articles.deadletter:0:0") for one in (first, again[0])] == [None, None]
     assert unwanted.counts == {"skipped": 2}  # not wanted whatever it replays
 
 
@@ -170,7 +170,9 @@ def test_a_letter_of_a_replay_whose_first_letter_the_run_left_out_is_sent() -> N
     ]
     for wanted, places, skipped in cases:
         run = ReplayRun(wanted, {"articles.raw"})
-        sent = [run.take(one, f"articles.deadletter:0:{n}") for n, one in enumerate((first, again))] + run.rest()
+        sent = [
+            run.read(codec.dumps(one), f"articles.deadletter:0:{n}") for n, one in enumerate((first, again))
+        ] + run.rest()
         assert [replay.headers for replay in sent if replay] == [[(REPLAY_HEADER, place)] for place in places]
         assert run.counts["skipped_replays"] == skipped
 
@@ -182,7 +184,11 @@ def test_a_letter_of_a_replay_read_before_the_letter_it_names_is_left_all_the_sa
     first = letter(b"{not json")
     again = replayed("articles.deadletter:1:0", b"{not json")
     run = ReplayRun(ReplayFilter(), {"articles.raw"})
-    sent = [run.take(again, "articles.deadletter:0:0"), run.take(first, "articles.deadletter:1:0"), *run.rest()]
+    sent = [
+        run.read(codec.dumps(again), "articles.deadletter:0:0"),
+        run.read(codec.dumps(first), "articles.deadletter:1:0"),
+        *run.rest(),
+    ]
     assert [replay.headers for replay in sent if replay] == [[(REPLAY_HEADER, b"articles.deadletter:1:0")]]
     assert run.counts["skipped_replays"] == 1
 
@@ -192,10 +198,12 @@ def test_a_letter_of_a_null_value_replays_a_null_value_not_an_empty_one() -> Non
     null = {**letter(b""), "payload_null": True}
     codec.check("deadletter", null)
     run = ReplayRun(ReplayFilter(), {"articles.raw"})
-    assert run.take(null, "articles.deadletter:2:5") == Replay(
+    assert run.read(codec.dumps(null), "articles.deadletter:2:5") == Replay(
         "articles.raw", b"articles.raw:1:0", None, [(REPLAY_HEADER, b"articles.deadletter:2:5")]
     )
-    assert run.take(letter(b""), "articles.deadletter:2:6") is not None  # an empty message is another message
+    assert (
+        run.read(codec.dumps(letter(b"")), "articles.deadletter:2:6") is not None
+    )  # an empty message is another message
 
 
 def test_the_filter_takes_failed_at_as_written() -> None:
@@ -240,7 +248,7 @@ def test_messages_on_the_dead_letter_topic_that_are_no_letters_are_counted_and_l
 
 def run_sends(one: dict, place: str) -> Replay | None:
     """What a fresh run sends for the letter ``one`` at ``place``."""
-    return ReplayRun(ReplayFilter(), {"articles.raw"}).take(one, place)
+    return ReplayRun(ReplayFilter(), {"articles.raw"}).read(codec.dumps(one), place)
 
 
 @pytest.mark.parametrize("failed_at", ["2026-12-06T23:59:60Z", "2026-12-06t10:00:00z"])

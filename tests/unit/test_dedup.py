@@ -1280,6 +1280,22 @@ def test_a_first_copy_updated_to_another_story_leaves_the_copies_of_its_old_one(
     assert (old_story.kind, old_story.cluster_id, old_story.canonical_id) == ("exact", "cl-wire", "wire")
 
 
+def test_an_update_works_out_its_cluster_key_once_its_old_row_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tidy83: an update appended its new row under the key ``_new_key`` worked out while its old row still counted
+    in its cluster, then set the row's key again either way (its old decision, or a key worked out once the old row
+    left): the first was computed to be overwritten. Updated to itself it needs none; moved to another story, one."""
+    index = DedupIndex(OPTIONS)
+    decide(index, "wire", text_of(STORY[:3]))
+    decide(index, "copy", text_of(STORY[:3]))
+    asked: list[str] = []
+    new_key = index._new_key
+    monkeypatch.setattr(index, "_new_key", lambda article_id: asked.append(article_id) or new_key(article_id))
+    itself = decide(index, "wire", text_of(STORY[:4]))
+    assert (itself.kind, itself.cluster_id, asked) == ("unique", "cl-wire", [])
+    moved = decide(index, "wire", seed_text())
+    assert (moved.cluster_id, moved.left, asked) == ("cl2-wire", ("cl-wire",), ["wire"])
+
+
 def test_a_near_copy_of_a_story_whose_first_copy_left_joins_it_on_its_other_copies() -> None:
     """A near copy is judged against a second witness of the cluster, its first copy among them (``_anchored``). The
     id's row holding another story since was taken for that first copy, and a near copy of the old story, judged

@@ -149,7 +149,17 @@ def _consumer_sought_to(settings: Settings, tp: TP, committed: int):
     consumer.assignment = lambda: {tp}
     asyncio.run(consumer.perform_seek())
     consumer._next_lost_check = math.inf
+    _stand_at(consumer, committed)
     return app, consumer
+
+
+def _stand_at(consumer, position: int) -> None:
+    """Fake the consumer's position (aiokafka's, asked through its consumer thread)."""
+
+    async def at(partition: TP) -> int:
+        return position
+
+    consumer.position = at
 
 
 def _message(tp: TP, offset: int) -> Message:
@@ -403,11 +413,7 @@ def _read_again_by_the_idle_net(settings: Settings, tp: TP, monkeypatch: pytest.
 
 def _committable_at_position(consumer, tp: TP, position: int, monkeypatch: pytest.MonkeyPatch) -> int | None:
     """The ledger's commit after the idle net's next look, the consumer's position being ``position``."""
-
-    async def at(partition: TP) -> int:
-        return position
-
-    consumer.position = at
+    _stand_at(consumer, position)
     monkeypatch.setattr(consumer_module, "STALL_SECONDS", math.inf)
     asyncio.run(consumer._read_lost_again())
     return consumer.ledger.committable(tp)
@@ -441,6 +447,29 @@ def test_a_read_again_that_finds_no_message_passes_the_offsets(
     app.published([SimpleNamespace(message=message) for message in messages])
 
     assert _committable_at_position(consumer, tp, position, monkeypatch) == committed
+
+
+def test_a_position_at_the_log_end_is_read_again_at_once_and_passes_a_marker(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages 98-99 then a transaction's commit marker at 100 (log end 101): the fetch moved the position to 101
+    past the marker. The net reads again from 100 without waiting for the stall interval (set to never here), and
+    the read that moves the position back to the end with no message passes it: the commit reaches 101 at the
+    next look, not 30 s later."""
+    tp = TP(settings.topic_raw, 0)
+    app, consumer = _consumer_sought_to(settings, tp, COMMITTED - 2)
+    app.published([SimpleNamespace(message=message) for message in _fetch(consumer, tp, (98, 99))])
+    sought = _record_seeks(consumer)
+    consumer.highwater = lambda partition: COMMITTED + 1
+    monkeypatch.setattr(consumer_module, "STALL_SECONDS", math.inf)
+    _stand_at(consumer, COMMITTED + 1)
+
+    asyncio.run(consumer._read_lost_again())
+    assert sought == [(tp, COMMITTED)]
+    assert consumer.ledger.committable(tp) == COMMITTED
+    asyncio.run(consumer._read_lost_again())  # the read again's fetch found no message: the position is at the end
+    assert consumer.ledger.committable(tp) == COMMITTED + 1
+    assert sought == [(tp, COMMITTED)]
 
 
 def test_a_fetch_left_out_for_a_rebalances_seek_passes_no_offset(settings: Settings, monkeypatch) -> None:

@@ -314,7 +314,8 @@ class DedupIndex:
         decision = (store.canonical[old[0]], store.revision_of[old[0]], int(store.kinds[old[0]]))
         similarity = float(store.similarities[old[0]])
         first_seq = self._first_seq.pop(article_id, int(store.seqs[old[0]]))
-        slots = self._append([article], sketches)
+        # Its key as appended is no decision: both ways below set its row's, the old row's membership gone first.
+        slots = self._append([article], sketches, keys=[article_id])
         pair = self._pairs(old, slots)
         itself = bool(pair.exact[0] or pair.probability[0] >= 0.5)
         self._count_paragraphs(old, step=-1)
@@ -523,15 +524,18 @@ class DedupIndex:
     def _horizon(self) -> float:
         return self._newest - self.options.window_seconds
 
-    def _append(self, articles: list[Article], sketches: Sketches) -> np.ndarray:
-        """Put new articles in the store as first copies of their own stories, until ``_decide_rows`` says."""
+    def _append(self, articles: list[Article], sketches: Sketches, keys: list[ClusterKey] | None = None) -> np.ndarray:
+        """Put new articles in the store as first copies of their own stories, until ``_decide_rows`` says: under
+        ``keys``, else each under the key its story would start (``_new_key``)."""
         self._make_room(len(articles))
         ids = [a[0] for a in articles]
+        if keys is None:
+            keys = ids if self._none_held(ids) else [self._new_key(article_id) for article_id in ids]
         self._seq += len(ids)
         return self._store.append(
             Rows(
                 article_ids=ids,
-                canonical_ids=ids if self._none_held(ids) else [self._new_key(article_id) for article_id in ids],
+                canonical_ids=keys,
                 revision_of=[None] * len(ids),
                 kinds=np.zeros(len(ids), dtype=np.uint8),
                 similarities=np.ones(len(ids), dtype=np.float32),
