@@ -36,6 +36,7 @@ from workers.clean.pagetext import (
     _has_figures,
     _lines_words,
     _lowered,
+    _repeats,
     _weigh_isolated,
     _words,
     best_run,
@@ -504,6 +505,12 @@ def test_lines_counted_until_full_of_stopwords_read_as_their_words_together() ->
     assert 0 < sum(decisions) < len(pages)
     assert [lines_full_of_stopwords(lines, ENGLISH) for lines in pages] == decisions
     assert lines_full_of_stopwords([["oil"]], frozenset())  # no stoplist: nothing to count
+
+
+def test_the_lines_seen_before_are_each_occurrence_after_the_first() -> None:
+    lines = ["a", "b", "a", "c", "b", "a", "", ""]
+    assert _repeats(lines, list(dict.fromkeys(lines))) == [2, 4, 5, 7]
+    assert _repeats(["a", "b"], ["a", "b"]) == []
 
 
 def test_lines_read_together_hold_a_digit_where_each_alone_does() -> None:

@@ -294,18 +294,21 @@ def _read_lines(
         line: _reading(line, fact, stopwords, prompts)
         for line, fact in zip(distinct, _facts(distinct, lowered, lowers), strict=True)
     }
-    seen: set[str] = set()
-    scores, counts = [], []
-    for line in lines:
-        score, count = readings[line]
-        if line in seen:
-            score = _repeated_score(line, count)
-        seen.add(line)
-        scores.append(score)
-        counts.append(count)
+    read = list(map(readings.__getitem__, lines))
+    scores, counts = [score for score, _ in read], [count for _, count in read]
+    for index in _repeats(lines, distinct):
+        scores[index] = _repeated_score(lines[index], counts[index])
     if cell_tables:
         scores = _score_cells(scores, counts, _table_cells(lines, counts, prompts))
     return _weigh_isolated(lines, scores), prompts
+
+
+def _repeats(lines: list[str], distinct: list[str]) -> list[int]:
+    """The indices of the lines seen before on the page (``distinct``: its lines, each once)."""
+    if len(distinct) == len(lines):
+        return []
+    first = dict(zip(reversed(lines), range(len(lines) - 1, -1, -1), strict=True))  # the last index set: the first
+    return [index for index, line in enumerate(lines) if first[line] != index]
 
 
 def _facts(lines: list[str], lowered: dict[str, list[str]], lowers: dict[str, str]) -> Iterator[_Facts]:
