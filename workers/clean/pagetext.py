@@ -87,7 +87,10 @@ def _lines_words(lines: list[str]) -> list[list[str]]:
         return list(map(_words, lines))
     if text.isascii():  # every token a word
         return [tokens.split() for tokens in translated]
-    return [_words_of_tokens(line, tokens.split()) for line, tokens in zip(lines, translated, strict=True)]
+    return [  # an ASCII line's tokens are its words: most lines of a page with curly quotes in its prose
+        tokens.split() if line.isascii() else _words_of_tokens(line, tokens.split())
+        for line, tokens in zip(lines, translated, strict=True)
+    ]
 
 
 def _translated(text: str, table: bytes) -> str:
