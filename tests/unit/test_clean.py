@@ -17,7 +17,15 @@ from workers import codec
 from workers.clean import CleanOptions, clean_article, detect_language
 from workers.clean.html import published_day
 from workers.clean.language import LANGUAGE_SAMPLE_CHARS, _identifier
-from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, word_count, words_up_to
+from workers.clean.normalize import (
+    _MOJIBAKE_HINT,
+    _may_hold_mojibake,
+    content_hash,
+    join_paragraphs,
+    normalize_line,
+    word_count,
+    words_up_to,
+)
 from workers.clean.pagetext import looks_like_headline, split_page_text
 from workers.intake import read_raw
 from workers.records import Origin, Rejected
@@ -219,6 +227,16 @@ def test_a_page_of_script_code_alone_is_no_article(kind: str, page: str) -> None
 def test_normalize_line_fixes_mojibake_invisible_characters_and_spaces() -> None:
     assert normalize_line("CafÃ©\u200b  au\u00a0lait\x07 ") == "Café au lait"
     assert normalize_line("\u201cquoted\u201d") == '"quoted"'
+
+
+def test_text_without_the_byte_of_a_mojibake_lead_skips_the_search_and_holds_no_mojibake() -> None:
+    """Every lead character ``_MOJIBAKE_HINT`` reads is written in UTF-8 with the byte 0xC3 that the cheap test
+    looks for: text the test passes by holds no match of the pattern."""
+    leads = [chr(code) for code in range(0x80, 0x250) if _MOJIBAKE_HINT.match(chr(code) + "\u20ac")]
+    assert leads == [chr(code) for code in range(0xC2, 0xF5)]
+    assert all(_may_hold_mojibake(f"x{lead}y") for lead in leads)
+    assert not _may_hold_mojibake("It\u2019s a \u201cdeal\u201d \u2014 \u00a0caf\u0117 \ud800")
+    assert normalize_line("\u201cCaf\u00c3\u00a9\u201d") == '"Caf\u00e9"'  # found, repaired as before
 
 
 def test_paragraphs_are_joined_by_one_blank_line() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import re
 import sys
+from itertools import chain
 
 import pytest
 
@@ -33,6 +35,8 @@ from workers.clean.pagetext import (
     _facts,
     _has_figures,
     _lines_words,
+    _lowered,
+    _repeats,
     _weigh_isolated,
     _words,
     best_run,
@@ -44,7 +48,7 @@ from workers.clean.pagetext import (
     split_page_text,
     unwrap,
 )
-from workers.clean.stopwords import stoplist
+from workers.clean.stopwords import full_of_stopwords, lines_full_of_stopwords, stoplist
 
 ENGLISH = stoplist("en")
 PARAGRAPHS = [
@@ -281,6 +285,41 @@ def test_lines_of_an_unwrapped_page_stay_apart_unless_a_sentence_runs_on() -> No
     ]
 
 
+def _unwrapped_line_by_line(raw_lines: list[str]) -> list[str]:
+    """``unwrap``'s rule for text with no fixed wrap width, read line by line as the stage once did: a line going
+    on in lower case, not indented, joins the line before it (and the lines joined to that one) when neither is a
+    table row and that one ends no sentence."""
+    lines: list[str] = []
+    for raw in raw_lines:
+        line = collapse(raw)
+        previous = lines[-1] if lines else ""
+        if (
+            previous
+            and line[:1].islower()
+            and not raw[:1].isspace()
+            and not ends_sentence(previous)
+            and not (previous.startswith("|") or line.startswith("|"))
+        ):
+            lines[-1] = f"{previous} {line}"
+        else:
+            lines.append(line)
+    return [line for line in lines if line]
+
+
+def test_unwrapping_visits_only_the_lines_in_lower_case_and_joins_as_line_by_line() -> None:
+    """Runs of lines in lower case joined into one, blanks, indents, table rows and sentence ends between them:
+    the lines looked at alone join as a line-by-line reading joins them."""
+    pieces = ["the", "The", "said.", "rose", "Inc", "| a | b |", "  indented", "\tx", "", " ", "a\u00a0 b", "U.S."]
+    seeded = random.Random(80)
+    texts = [
+        [" ".join(seeded.choice(pieces) for _ in range(seeded.randrange(3))) for _ in range(seeded.randrange(9))]
+        for _ in range(5000)
+    ]
+    unwrapped = [lines for lines in texts if not is_hard_wrapped(lines)]
+    assert len(unwrapped) > 4000 and sum(unwrap(lines) != lines for lines in unwrapped) > 1000
+    assert [unwrap(lines) for lines in unwrapped] == list(map(_unwrapped_line_by_line, unwrapped))
+
+
 def test_a_wrap_after_an_abbreviation_joins_only_in_text_wrapped_at_a_fixed_width() -> None:
     wrapped = [
         "The central bank said its trade deficit narrowed in",
@@ -390,7 +429,7 @@ def _unhinted_score(line: str) -> float | None:
 
 def test_a_line_s_hinted_score_is_its_score_with_every_pattern_run() -> None:
     lines = list(dict.fromkeys(variant(line) for line in HINTED_LINES for variant in CASE_VARIANTS))
-    facts = _facts(lines, lowered_words(lines))
+    facts = _facts(lines, *_lowered(lines))
     scores = [
         _content_score(line, fact, ENGLISH, _count(line, fact[1])) for line, fact in zip(lines, facts, strict=True)
     ]
@@ -442,9 +481,36 @@ LOWER_CASE_LINES = [*TRICKY_WORDS, *HINTED_LINES, "\u0391\u03a3'\u0391 \u039f\u0
 
 def test_a_line_s_facts_hold_its_words_each_made_lower_case() -> None:
     lines = list(dict.fromkeys(variant(line) for line in LOWER_CASE_LINES for variant in CASE_VARIANTS))
-    facts = list(_facts(lines, lowered_words(lines)))
+    facts = list(_facts(lines, *_lowered(lines)))
     assert [words for _, words, _ in facts] == [[word.lower() for word in _words(line)] for line in lines]
     assert [lower for lower, _, _ in facts] == [line.lower() for line in lines]
+
+
+def test_prompts_and_end_markers_read_from_the_line_in_lower_case_as_from_the_line() -> None:
+    markers = ["\u2014 Related Stories \u2014", "[ 167 Comments ]", "Read more: the rest", "Share on Facebook"]
+    lines = [variant(line) for line in [*LOWER_CASE_LINES, *markers] for variant in CASE_VARIANTS]
+    prompts, ends = [is_chrome(line) for line in lines], [is_end_marker(line) for line in lines]
+    assert 0 < sum(prompts) < len(lines) and 0 < sum(ends) < len(lines)
+    assert [is_chrome(line, line.lower()) for line in lines] == prompts
+    assert [is_end_marker(line, line.lower()) for line in lines] == ends
+
+
+def test_lines_counted_until_full_of_stopwords_read_as_their_words_together() -> None:
+    """Lines of prose, of names and empty ones, in every order and number: the count stopped once it is enough
+    decides as the words read together."""
+    kinds = [["the", "bank", "said", "it", "would"], ["oil", "prices", "rose"], ["a"], [], ["is", "of"], ["x"] * 9]
+    seeded = random.Random(80)
+    pages = [[seeded.choice(kinds) for _ in range(seeded.randrange(6))] for _ in range(3000)]
+    decisions = [full_of_stopwords(chain.from_iterable(lines), sum(map(len, lines)), ENGLISH) for lines in pages]
+    assert 0 < sum(decisions) < len(pages)
+    assert [lines_full_of_stopwords(lines, ENGLISH) for lines in pages] == decisions
+    assert lines_full_of_stopwords([["oil"]], frozenset())  # no stoplist: nothing to count
+
+
+def test_the_lines_seen_before_are_each_occurrence_after_the_first() -> None:
+    lines = ["a", "b", "a", "c", "b", "a", "", ""]
+    assert _repeats(lines, list(dict.fromkeys(lines))) == [2, 4, 5, 7]
+    assert _repeats(["a", "b"], ["a", "b"]) == []
 
 
 def test_lines_read_together_hold_a_digit_where_each_alone_does() -> None:

@@ -124,11 +124,13 @@ def is_timestamp(line: str, lowered: str | None = None) -> bool:
 HEADING_DECORATION = "[](){}|*#=\u2022\u2013\u2014- "
 
 
-def is_end_marker(line: str) -> bool:
-    """True when the line, decoration aside, opens the furniture that follows an article."""
+def is_end_marker(line: str, lowered: str | None = None) -> bool:
+    """True when the line, decoration aside, opens the furniture that follows an article (``lowered``: the line in
+    lower case, when the caller has it; the decoration holds no letter, so it strips alike)."""
     if len(line) > 60:  # markers are headings, never long
         return False
-    return END_OF_ARTICLE.match(line.strip(HEADING_DECORATION)) is not None
+    stripped = None if lowered is None else lowered.strip(HEADING_DECORATION)
+    return END_OF_ARTICLE.match(line.strip(HEADING_DECORATION), stripped) is not None
 
 
 # Script or style code that a page shows as text (a damaged page whose <script> tag was cut, resiliparse's main
@@ -149,12 +151,12 @@ def is_code(line: str) -> bool:
     return CODE_BLOCK.search(line) is not None or line.count(";") + line.count("=") >= CODE_MARKS
 
 
-def is_chrome(line: str) -> bool:
+def is_chrome(line: str, lowered: str | None = None) -> bool:
     """True when the line is a prompt, label, notice, photo caption or script code of the page, not part of any
-    article."""
+    article (``lowered``: the line in lower case, when the caller has it)."""
     if is_code(line):
         return True
-    lowered = line.lower()
+    lowered = line.lower() if lowered is None else lowered
     if CHROME_LINE.match(line, lowered) is not None:
         return True
     for words, notice in _NOTICES:  # plain loops: nested generators cost more than the searches they spare

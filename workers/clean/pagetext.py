@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain, pairwise
+from itertools import pairwise
 
 from workers.clean.chrome import Caseless, is_chrome, is_end_marker, is_timestamp
 from workers.clean.language import LanguageGuess, guess_language
 from workers.clean.normalize import collapse, has_unspaced_script, word_count
-from workers.clean.stopwords import full_of_stopwords, stoplist
+from workers.clean.stopwords import full_of_stopwords, lines_full_of_stopwords, stoplist
 
 _WORD = re.compile(r"\w+")
 SENTENCE_ENDS = ".!?\u3002\uff01\uff1f\u2026"  # full stop, marks, ideographic ones, ellipsis
@@ -87,7 +87,10 @@ def _lines_words(lines: list[str]) -> list[list[str]]:
         return list(map(_words, lines))
     if text.isascii():  # every token a word
         return [tokens.split() for tokens in translated]
-    return [_words_of_tokens(line, tokens.split()) for line, tokens in zip(lines, translated, strict=True)]
+    return [  # an ASCII line's tokens are its words: most lines of a page with curly quotes in its prose
+        tokens.split() if line.isascii() else _words_of_tokens(line, tokens.split())
+        for line, tokens in zip(lines, translated, strict=True)
+    ]
 
 
 def _translated(text: str, table: bytes) -> str:
@@ -148,9 +151,18 @@ def prose_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if len(line) > PROSE_LINE_CHARS]
 
 
-def lowered_words(lines: list[str]) -> dict[str, list[str]]:
-    """Each line's ``\\w+`` words in lower case, as those of the line made lower case (one pass for all lines)."""
-    return dict(zip(lines, _lines_words(list(map(str.lower, lines))), strict=True))
+def lowered_words(lines: list[str], lowers: list[str] | None = None) -> dict[str, list[str]]:
+    """Each line's ``\\w+`` words in lower case, as those of the line made lower case (one pass for all lines;
+    ``lowers``: the lines made lower case, when the caller has them)."""
+    return dict(zip(lines, _lines_words(list(map(str.lower, lines)) if lowers is None else lowers), strict=True))
+
+
+def _lowered(lines: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Each distinct line's words in lower case (``lowered_words``) and the line in lower case, both in the lines'
+    order: every rule that reads a line in lower case reads it from here, the line made lower case once."""
+    distinct = list(dict.fromkeys(lines))
+    lowers = list(map(str.lower, distinct))
+    return lowered_words(distinct, lowers), dict(zip(distinct, lowers, strict=True))
 
 
 def page_stoplist(language: str | None, prose: list[list[str]]) -> frozenset[str]:
@@ -163,9 +175,7 @@ def page_stoplist(language: str | None, prose: list[list[str]]) -> frozenset[str
     by its length and its sentence ending alone.
     """
     stopwords = stoplist(language)
-    if not stopwords:
-        return stopwords
-    return stopwords if full_of_stopwords(chain.from_iterable(prose), sum(map(len, prose)), stopwords) else frozenset()
+    return stopwords if lines_full_of_stopwords(prose, stopwords) else frozenset()
 
 
 def is_prose(line: str, stopwords: frozenset[str], words: list[str] | None = None, count: int | None = None) -> bool:
@@ -251,48 +261,63 @@ def line_scores(lines: list[str], stopwords: frozenset[str], cell_tables: bool =
     unless it is a row of figures (a results table repeats its rows for each period): that one counts as one.
     A line of content standing alone between lines that cost and end no sentence counts for ``ISOLATED_WEIGHT``.
     With ``cell_tables``, the cells of a table rendered one cell per line score as rows of figures."""
-    return _read_lines(lines, stopwords, cell_tables, lowered_words(list(dict.fromkeys(lines))))[0]
+    return _read_lines(lines, stopwords, cell_tables, *_lowered(lines))[0]
 
 
 class _Prompts(dict[str, bool]):
     """Each line's prompt test (``is_chrome``), run when first asked for: a label costs the same whether or not it
-    is a prompt, so only the page's lines of content, its long runs of short lines and its article are tested."""
+    is a prompt, so only the page's lines of content, its long runs of short lines and its article are tested.
+    ``lowers``: each line the test may be asked of, in lower case (``_lowered``)."""
+
+    __slots__ = ("lowers",)
+
+    def __init__(self, lowers: dict[str, str]) -> None:
+        super().__init__()
+        self.lowers = lowers
 
     def __missing__(self, line: str) -> bool:
-        self[line] = prompt = is_chrome(line)
+        self[line] = prompt = is_chrome(line, self.lowers[line])
         return prompt
 
 
 def _read_lines(
-    lines: list[str], stopwords: frozenset[str], cell_tables: bool, lowered: dict[str, list[str]]
+    lines: list[str],
+    stopwords: frozenset[str],
+    cell_tables: bool,
+    lowered: dict[str, list[str]],
+    lowers: dict[str, str],
 ) -> tuple[list[float], _Prompts]:
     """``line_scores`` and the lines' prompt tests (``_Prompts``): each distinct line's tests run once, for every
-    rule that reads them. ``lowered``: each distinct line's words in lower case (``lowered_words``), in the lines'
-    order; they are most lines' words each made lower case, the others' are found apart (``_lowers_alike``)."""
+    rule that reads them. ``lowered`` and ``lowers``: each distinct line's words in lower case and the line in lower
+    case (``_lowered``), in the lines' order; the words are most lines' words each made lower case, the others' are
+    found apart (``_lowers_alike``)."""
     distinct = list(lowered)
-    prompts = _Prompts()
+    prompts = _Prompts(lowers)
     readings = {
         line: _reading(line, fact, stopwords, prompts)
-        for line, fact in zip(distinct, _facts(distinct, lowered), strict=True)
+        for line, fact in zip(distinct, _facts(distinct, lowered, lowers), strict=True)
     }
-    seen: set[str] = set()
-    scores, counts = [], []
-    for line in lines:
-        score, count = readings[line]
-        if line in seen:
-            score = _repeated_score(line, count)
-        seen.add(line)
-        scores.append(score)
-        counts.append(count)
+    read = list(map(readings.__getitem__, lines))
+    scores, counts = [score for score, _ in read], [count for _, count in read]
+    for index in _repeats(lines, distinct):
+        scores[index] = _repeated_score(lines[index], counts[index])
     if cell_tables:
         scores = _score_cells(scores, counts, _table_cells(lines, counts, prompts))
     return _weigh_isolated(lines, scores), prompts
 
 
-def _facts(lines: list[str], lowered: dict[str, list[str]]) -> Iterator[_Facts]:
+def _repeats(lines: list[str], distinct: list[str]) -> list[int]:
+    """The indices of the lines seen before on the page (``distinct``: its lines, each once)."""
+    if len(distinct) == len(lines):
+        return []
+    first = dict(zip(reversed(lines), range(len(lines) - 1, -1, -1), strict=True))  # the last index set: the first
+    return [index for index, line in enumerate(lines) if first[line] != index]
+
+
+def _facts(lines: list[str], lowered: dict[str, list[str]], lowers: dict[str, str]) -> Iterator[_Facts]:
     """What one pass over the page finds of each of its distinct ``lines`` (``_Facts``), from their words in lower
-    case (``lowered_words``)."""
-    lowered_lines = list(map(str.lower, lines))
+    case and the lines in lower case (``_lowered``)."""
+    lowered_lines = list(map(lowers.__getitem__, lines))
     others = [line for line, lower in zip(lines, lowered_lines, strict=True) if not _lowers_alike(line, lower)]
     others_words = ([word.lower() for word in words] for words in _lines_words(others))
     words = lowered | dict(zip(others, others_words, strict=True))
@@ -310,7 +335,8 @@ def _lowers_alike(line: str, lower: str) -> bool:
 def _reading(line: str, facts: _Facts, stopwords: frozenset[str], prompts: _Prompts) -> tuple[float, int]:
     """A line's score and word count, from what one pass over the page found of it (``_Facts``): a prompt
     (``is_chrome``) costs as a label does."""
-    count = _count(line, facts[1])
+    words = facts[1]
+    count = len(words) if line.isascii() else _count(line, words)  # no script without spaces: one call the less
     content = _content_score(line, facts, stopwords, count)
     return (_label_cost(count) if content is None or prompts[line] else content), count
 
@@ -339,7 +365,7 @@ def _table_cells(lines: list[str], counts: list[int], prompts: _Prompts) -> list
     each line's word count. Prompts are tested only in a run of short lines that holds numbers enough for a table
     (a menu of 30 items holds none)."""
     marks = [False] * len(lines)
-    for short_start, short_end in _long_runs(bytes(count <= CELL_WORDS for count in counts)):
+    for short_start, short_end in _long_runs(bytes(map(CELL_WORDS.__ge__, counts))):  # count <= CELL_WORDS
         short = lines[short_start:short_end]
         if 2 * sum(map(bool, map(_BARE_NUMBER.fullmatch, short))) < TABLE_MIN_CELLS:
             continue  # too few numbers for any run of cells in it
@@ -411,8 +437,8 @@ def is_hard_wrapped(lines: list[str], lede_cut: bool = False) -> bool:
     whose dateline was cut off opens with a short line ("Compaq Computer Corp said it has"), which in a take of
     three lines would leave one line of two at the width.
     """
-    stripped = [line.strip() for line in lines]
-    lengths = [len(line) for line in stripped if line]
+    stripped = list(map(str.strip, lines))
+    lengths = list(filter(None, map(len, stripped)))  # the lines that are not blank
     if len(lengths) < 4 or max(lengths) > WRAP_MAX:
         return False
     first = 1 if lede_cut else 0
@@ -432,12 +458,10 @@ def _is_row(previous: str, line: str) -> bool:
 
 
 def _collapsed(raw_lines: list[str]) -> list[str]:
-    """Each line ``collapse``d: only stripped when no white space but single spaces is in any line (the text of
-    most pages, found at C speed: every other white space character is unprintable), else one by one."""
-    text = "\n".join(raw_lines)
-    if "  " not in text and text.count("\n") == len(raw_lines) - 1 and text.replace("\n", " ").isprintable():
-        return [raw.strip() for raw in raw_lines]
-    return list(map(collapse, raw_lines))
+    """Each line ``collapse``d: only stripped when it holds no white space but single spaces (most lines, found at C
+    speed: every other white space character is unprintable). Judged line by line, not on the page's lines joined:
+    the join, its copy with the breaks made spaces and their scans cost more than the lines' own tests."""
+    return [raw.strip() if raw.isprintable() and "  " not in raw else collapse(raw) for raw in raw_lines]
 
 
 def unwrap(raw_lines: list[str]) -> list[str]:
@@ -445,32 +469,53 @@ def unwrap(raw_lines: list[str]) -> list[str]:
     or after a sentence's end, unless the text is wrapped at a fixed width and the sentence's end is an
     abbreviation's the wrap fell after (``_wrapped_inside``).
 
-    Without a fixed wrap width, only a line continued in lower case is joined (a sentence split in two). In
-    wrapped text the first line joins the next however short it is: wire copy opens with a line whose dateline
-    was cut off ("Standard Oil Co and BP North America / Inc said they plan ...").
+    Without a fixed wrap width, only a line continued in lower case is joined (a sentence split in two:
+    ``_lower_case_joined``). In wrapped text the first line joins the next however short it is: wire copy opens
+    with a line whose dateline was cut off ("Standard Oil Co and BP North America / Inc said they plan ...").
     """
-    wrapped = is_hard_wrapped(raw_lines)
-    width = max((len(raw.rstrip()) for raw in raw_lines), default=0) if wrapped else 0
+    collapsed = _collapsed(raw_lines)
+    if not is_hard_wrapped(raw_lines):
+        return _lower_case_joined(raw_lines, collapsed)
+    width = max(len(raw.rstrip()) for raw in raw_lines)
     opening = next((index for index, raw in enumerate(raw_lines) if raw.strip()), -1)  # the first line of text
     lines: list[str] = []
-    for index, (raw, line) in enumerate(zip(raw_lines, _collapsed(raw_lines), strict=True)):
+    for index, (raw, line) in enumerate(zip(raw_lines, collapsed, strict=True)):
         previous = lines[-1] if lines else ""
-        joins = (
-            previous and line and (line[0].islower() or (wrapped and (len(previous) >= WRAP_MIN or len(lines) == 1)))
-        )
         if (
-            joins
-            and not raw[:1].isspace()
+            previous
+            and line
+            and (line[0].islower() or len(previous) >= WRAP_MIN or len(lines) == 1)
+            and _may_join(previous, raw, line)
             and (
-                not ends_sentence(previous)
-                or (wrapped and _wrapped_inside(raw_lines[index - 1], line, width, index - 1 == opening))
+                not ends_sentence(previous) or _wrapped_inside(raw_lines[index - 1], line, width, index - 1 == opening)
             )
-            and not _is_row(previous, line)
         ):
             lines[-1] = f"{previous} {line}"
         else:
             lines.append(line)
     return [line for line in lines if line]
+
+
+def _lower_case_joined(raw_lines: list[str], collapsed: list[str]) -> list[str]:
+    """``unwrap`` of text not wrapped at a fixed width (``collapsed``: its raw lines ``_collapsed``): a line going
+    on in lower case joins the line before it (with the lines that joined that one) when that one ends no
+    sentence. Only the lines in lower case are visited (a page's few), the others kept as they are."""
+    lines = list(collapsed)
+    into: dict[int, int] = {}  # a joined line's index: the index of the line it joined
+    for index in [index for index, line in enumerate(collapsed) if line[:1].islower()]:
+        before = into.get(index - 1, index - 1)
+        previous = lines[before] if index else ""
+        line = lines[index]
+        if previous and _may_join(previous, raw_lines[index], line) and not ends_sentence(previous):
+            lines[before], lines[index] = f"{previous} {line}", ""
+            into[index] = before
+    return [line for line in lines if line]
+
+
+def _may_join(previous: str, raw: str, line: str) -> bool:
+    """True when nothing but a sentence's end keeps the line (``raw``, and ``collapse``d) apart from the line before
+    it: it is not indented and neither is a table row."""
+    return not raw[:1].isspace() and not _is_row(previous, line)
 
 
 # A line ending in an abbreviation's full stop (one after a letter: "U.S.", "Corp.", "tsp."; closing quotes and
@@ -517,6 +562,7 @@ class PageLines:
     guess: LanguageGuess
     stopwords: frozenset[str]
     lowered_words: dict[str, list[str]]  # each distinct line of the body's words in lower case (``lowered_words``)
+    lowers: dict[str, str]  # each distinct line of the body in lower case (``_lowered``)
 
     @property
     def language(self) -> str | None:
@@ -539,11 +585,11 @@ def page_lines(lines: list[str]) -> PageLines:
     """``read_page_lines`` of lines already unwrapped."""
     title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
     body = lines[1:] if title else lines
-    lowered = lowered_words(list(dict.fromkeys(body)))
+    lowered, lowers = _lowered(body)
     prose = prose_lines(body)
     guess = guess_language(" ".join(prose))
     stopwords = page_stoplist(guess.language, [lowered[line] for line in prose])
-    return PageLines(title, body, guess, stopwords, lowered)
+    return PageLines(title, body, guess, stopwords, lowered, lowers)
 
 
 def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
@@ -555,12 +601,13 @@ def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
     the worse.
     """
     body = page.body
-    ends = {line: is_end_marker(line) for line in page.lowered_words}  # the body's distinct lines
+    ends = {line: is_end_marker(line, lower) for line, lower in page.lowers.items()}  # the body's distinct lines
     closes = [ends[line] for line in body]
-    scores, prompts = _read_lines(body, page.stopwords, cell_tables, page.lowered_words)
+    scores, prompts = _read_lines(body, page.stopwords, cell_tables, page.lowered_words, page.lowers)
     start, end = best_run(scores, closes)
     run = zip(body[start:end], closes[start:end], strict=True)
-    paragraphs = [line for line, closing in run if not (closing or prompts[line] or is_timestamp(line))]
+    lowers = page.lowers
+    paragraphs = [line for line, closing in run if not (closing or prompts[line] or is_timestamp(line, lowers[line]))]
     return PageText(title=page.title, paragraphs=paragraphs, language=page.published_language, stopwords=page.stopwords)
 
 

@@ -84,3 +84,17 @@ def full_of_stopwords(lowered: Iterable[str], words: int, stopwords: frozenset[s
     """True when the stopwords are ``PROSE_MIN_STOPWORDS`` of a text's ``words`` words (``lowered``: in lower case),
     or there are no stopwords to count."""
     return not stopwords or sum(map(stopwords.__contains__, lowered)) >= PROSE_MIN_STOPWORDS * words
+
+
+def lines_full_of_stopwords(lines: list[list[str]], stopwords: frozenset[str]) -> bool:
+    """``full_of_stopwords`` of the words of ``lines`` (each a list of words in lower case) read together, counted a
+    line at a time until the count is enough: a page's prose is about twice as full as it needs to be."""
+    if not stopwords:
+        return True
+    least = PROSE_MIN_STOPWORDS * sum(map(len, lines))
+    found = 0
+    for words in lines:
+        if found >= least:
+            return True
+        found += sum(map(stopwords.__contains__, words))
+    return found >= least
