@@ -555,6 +555,15 @@ def test_a_page_closed_by_the_name_reuter_and_an_initial_is_no_wire_copy(text: s
         clean_article(raw(text=text), ORIGIN, OPTIONS)
 
 
+@pytest.mark.xfail(strict=True, reason="known risk (read85): a name in capitals reads as the sign-off and its code")
+def test_a_page_closed_by_the_name_reuter_in_capitals_and_an_initial_is_no_wire_copy() -> None:
+    """A byline set in capitals ("REUTER A") is the wire's form itself (Reuters 9391 and 10280): no line of AEB or
+    L3S-GN1 closes so, so it is left, published whole as wire copy."""
+    text = SIGNED_BY_A_NAME["comments"].replace("Reuter S.", "REUTER S")
+    raw_lines = text.splitlines()
+    assert not is_wire_copy(unwrap(raw_lines), raw_lines)
+
+
 # Known limit (reuters82): signed wire copy with no line that ends a sentence or gives a figure is dead-lettered. By its
 # lines a brief that lost its full stop is a signed headline, and a list of names (reuters21578-992) a signed headline
 # list: every rule tried that kept these published thousands of windows of AEB and L3S-GN1 pages with "Reuter"
