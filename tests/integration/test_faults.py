@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import signal
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -256,13 +258,18 @@ def test_a_worker_of_one_stage_keeps_committing_after_rebalances(
 
 def clean_ids_once_committed(settings: Settings) -> set[str]:
     """Wait until the clean stage's group has committed the raw topic to its end; the ids of its outputs."""
+    return set(clean_outputs_once_committed(settings))
+
+
+def clean_outputs_once_committed(settings: Settings) -> Counter[str]:
+    """``clean_ids_once_committed``, each id with the number of records the clean stage published of it."""
     group = settings.consumer_group(("clean",))
     asyncio.run(wait_committed(settings, {settings.topic_raw: group}, COMMIT_TIMEOUT_SECONDS))
-    return {
+    return Counter(
         record_id(record)
         for topic in (settings.topic_clean, settings.topic_deadletter)
         for record in read_topic(settings, topic, topic_size(settings, topic), 60, grace=0)
-    }
+    )
 
 
 def test_a_source_written_in_transactions_is_committed_to_its_end(pipeline_settings: Settings, start_worker) -> None:
@@ -289,8 +296,42 @@ def test_the_records_of_an_aborted_transaction_upstream_are_not_processed(
     assert clean_ids_once_committed(settings) == sent.ids
 
 
+def test_a_steady_transactional_feed_is_processed_once_and_committed_to_its_end(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    """Small transactions upstream, some aborted, arriving while the worker reads: each ends its partitions' logs in
+    a marker, which the idle net reads again at once and passes at its next look, about a second later. Messages
+    written between that read again and that look must not be passed, nor published twice; an aborted one never."""
+    settings = pipeline_settings
+    batch = make_batch(150, seed=29, prefix="steady")
+    taken_back = make_batch(30, seed=31, prefix="withdrawn")
+    start_worker(settings, "clean")
+    asyncio.run(produce_steadily(settings, settings.topic_raw, batch.messages, taken_back.messages))
+    outputs = clean_outputs_once_committed(settings)
+    assert set(outputs) == batch.ids
+    assert {i: n for i, n in outputs.items() if n > 1} == {}
+
+
+async def produce_steadily(settings: Settings, topic: str, lines: list[bytes], withdrawn: list[bytes]) -> None:
+    """``lines`` in transactions of three, a fifth of a second to a second and a half apart (across the idle net's
+    looks, a second apart), each third one followed by an aborted one of ``withdrawn``'s lines."""
+    rng = random.Random(37)
+    async with _transactional_producer(settings) as producer:
+        for n, start in enumerate(range(0, len(lines), 3)):
+            await _send_in_a_transaction(producer, topic, lines[start : start + 3])
+            if n % 3 == 2 and withdrawn:
+                await _send_in_a_transaction(producer, topic, [withdrawn.pop()], abort=True)
+            await asyncio.sleep(rng.uniform(0.2, 1.5))
+
+
 async def produce_in_a_transaction(settings: Settings, topic: str, lines: list[bytes], abort: bool = False) -> None:
     """Publish the lines in one transaction, as an exactly-once producer upstream would; or abort it."""
+    async with _transactional_producer(settings) as producer:
+        await _send_in_a_transaction(producer, topic, lines, abort)
+
+
+@contextlib.asynccontextmanager
+async def _transactional_producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         transactional_id=f"upstream-{settings.app_id}",
@@ -298,12 +339,18 @@ async def produce_in_a_transaction(settings: Settings, topic: str, lines: list[b
     )
     await producer.start()
     try:
-        await producer.begin_transaction()
-        for line in lines:
-            await producer.send_and_wait(topic, value=line, key=message_key(line))
-        await (producer.abort_transaction() if abort else producer.commit_transaction())
+        yield producer
     finally:
         await producer.stop()
+
+
+async def _send_in_a_transaction(
+    producer: AIOKafkaProducer, topic: str, lines: list[bytes], abort: bool = False
+) -> None:
+    await producer.begin_transaction()
+    for line in lines:
+        await producer.send_and_wait(topic, value=line, key=message_key(line))
+    await (producer.abort_transaction() if abort else producer.commit_transaction())
 
 
 def test_broker_restart_mid_stream(private_broker, pipeline_settings: Settings, start_worker) -> None:

@@ -538,6 +538,32 @@ def test_a_signed_ranked_list_set_in_columns_is_no_wire_copy() -> None:
     assert not is_wire_copy(unwrap(raw_lines), raw_lines)
 
 
+# A page whose last line is a surname Reuter and an initial, as a byline or a list of authors sets it: not the wire's
+# sign-off with its one-letter code, which only follows "REUTER" in capitals (Reuters 9391 and 10280, the two items of
+# the 21,578 closed so). Read so, each was published whole as wire copy, its initial cut (read85).
+SIGNED_BY_A_NAME = {
+    "comments": "Great article!\nReply\nI disagree.\nReply\nReuter S.",
+    "line_up": "Bayern: Neuer - Kimmich, Sule, Boateng, Alaba - Goretzka, Muller.\nTore: 1:0 Muller (12.)\nReuter A",
+}
+
+
+@pytest.mark.parametrize("text", SIGNED_BY_A_NAME.values(), ids=list(SIGNED_BY_A_NAME))
+def test_a_page_closed_by_the_name_reuter_and_an_initial_is_no_wire_copy(text: str) -> None:
+    raw_lines = text.splitlines()
+    assert not is_wire_copy(unwrap(raw_lines), raw_lines)
+    with pytest.raises(Rejected, match="no_article"):
+        clean_article(raw(text=text), ORIGIN, OPTIONS)
+
+
+@pytest.mark.xfail(strict=True, reason="known risk (read85): a name in capitals reads as the sign-off and its code")
+def test_a_page_closed_by_the_name_reuter_in_capitals_and_an_initial_is_no_wire_copy() -> None:
+    """A byline set in capitals ("REUTER A") is the wire's form itself (Reuters 9391 and 10280): no line of AEB or
+    L3S-GN1 closes so, so it is left, published whole as wire copy."""
+    text = SIGNED_BY_A_NAME["comments"].replace("Reuter S.", "REUTER S")
+    raw_lines = text.splitlines()
+    assert not is_wire_copy(unwrap(raw_lines), raw_lines)
+
+
 # Known limit (reuters82): signed wire copy with no line that ends a sentence or gives a figure is dead-lettered. By its
 # lines a brief that lost its full stop is a signed headline, and a list of names (reuters21578-992) a signed headline
 # list: every rule tried that kept these published thousands of windows of AEB and L3S-GN1 pages with "Reuter"
@@ -851,6 +877,8 @@ def test_a_fragment_of_a_page_is_no_article(folder: Path, page_id: str, lines: i
         (f"{WIRE_STORY}\nREUTER N.", True),  # with line noise after it
         (f"{WIRE_STORY}\nReuter AB", False),  # a word, not a one-letter code
         (f"{WIRE_STORY}\nReuter e", False),  # the code is a capital
+        (f"{WIRE_STORY}\nReuter E", False),  # the code follows the sign-off in capitals: a name and its initial
+        (f"{WIRE_STORY}\nreuter S.", False),
         (f"{WIRE_STORY}\nReuters 11:43", False),  # a time with no desk code, apart from the name
         (f"{WIRE_STORY}\nREUTER 11:43/VB", False),  # the code is glued to the sign-off
         (f"{WIRE_STORY}\nReuters", False),  # the 1987 wire signs off in the singular

@@ -87,8 +87,9 @@ _CREDIT_PARAGRAPH = re.compile(
 _LINE_NOISE = r"(?:[.\s\x00-\x1f\x7f]|\^[@-_])*+"
 # The Reuters wire's sign-off closing a story, alone on its last line or after its last sentence or figure ("...
 # total 55.8 (33.7).        REUTER"), and what transmission glued to it (``junk``): a time and desk code with no
-# blank before it ("REUTER11:43/VB", the one form in the corpus), or a one-letter code after a blank ("REUTER E",
-# "REUTER N": Reuters 9391 and 10280 of 0-11,999, which went the page-text path unsigned), and line noise. Only the
+# blank before it ("REUTER11:43/VB", the one form in the corpus), or a one-letter code after a blank and "REUTER" in
+# capitals ("REUTER E", "REUTER N": Reuters 9391 and 10280, the corpus's only two, which went the page-text path
+# unsigned; "Reuter S." closing a page is a surname and its initial, read85), and line noise. Only the
 # agency that signs off, as it writes itself: other agencies' names and codes close pages too (a photo credit "AP", a
 # menu item "Uni", a cookie notice's "dpa"; found by review). The 1987 wire signs off in the singular, REUTER,
 # Reuter or reuter (Reuter 14,199 items, REUTER 4,602, reuter 82 of all 21,578), and cut it short in capitals
@@ -98,7 +99,7 @@ _LINE_NOISE = r"(?:[.\s\x00-\x1f\x7f]|\^[@-_])*+"
 # read twice.
 _SIGN_OFF = re.compile(
     r"(?:^|(?<=\n)|(?<=[.!?)\]]\s))\s*+(?:REUTER?|[Rr]euter)"
-    rf"(?P<junk>(?:\d{{1,2}}:\d{{2}}/[A-Z]{{1,4}}|[ \t][A-Z])?{_LINE_NOISE})$"
+    rf"(?P<junk>(?:\d{{1,2}}:\d{{2}}/[A-Z]{{1,4}}|(?<=REUTER)[ \t][A-Z])?{_LINE_NOISE})$"
 )
 # The wire's continuation marker: a take that another take continues closes with "More" (or "MORE", "more") alone
 # on its last raw line, indented, after a sentence's end: 33 items of the corpus; 13 of Reuters items 0-2,999, 12
