@@ -207,6 +207,14 @@ class UtcTime(click.ParamType):
 )
 @click.option("--summary", is_flag=True, help="Print one readable line per record instead of the JSON.")
 @click.option(
+    "--deletes",
+    type=click.Choice(["null", "named"]),
+    default="null",
+    show_default=True,
+    help="How a key's delete (a null value) is printed: JSON null, or a line naming the key "
+    '({"cluster_id": ..., "deleted": true} on the clusters topic, {"key": ..., "deleted": true} elsewhere).',
+)
+@click.option(
     "--since",
     type=UtcTime(),
     help="Only records written at or after this time (their Kafka timestamp; UTC if no zone); overrides --from-end.",
@@ -217,6 +225,7 @@ def tail(
     max_messages: int | None,
     timeout: float | None,
     summary: bool,
+    deletes: str,
     since: datetime | None,
 ) -> None:
     """Print the records arriving on TOPIC."""
@@ -228,7 +237,7 @@ def tail(
 
     async def run() -> None:
         async for key, value in tail_topic(settings, topic, from_beginning, max_messages, timeout, since):
-            click.echo(tail_line(key, value, kind, summary))
+            click.echo(tail_line(key, value, kind, summary, named_deletes=deletes == "named"))
 
     asyncio.run(run())
 

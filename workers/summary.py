@@ -46,19 +46,24 @@ def summarise(value: bytes, topic_kind: Kind | None = None) -> str:
     return _LINES[kind_of(record, topic_kind)](record).replace("\n", " ")
 
 
-def tail_line(key: bytes | None, value: bytes | None, topic_kind: Kind | None, summary: bool) -> str:
+def tail_line(
+    key: bytes | None, value: bytes | None, topic_kind: Kind | None, summary: bool, named_deletes: bool = False
+) -> str:
     """What ``enrich tail`` prints of a message: its value, or its summary. A null value is the key's delete on a
-    compacted topic (``articles.clusters`` publishes one for a cluster an id left with no other member): a JSON line
-    naming the key (``deleted_line``), or DELETED and the key."""
+    compacted topic (``articles.clusters`` publishes one for a cluster an id left with no other member): JSON
+    ``null`` (the form scripts have read since tail printed deletes), a JSON line naming the key with
+    ``named_deletes`` (``deleted_line``), or DELETED and the key."""
     if value is None:
-        return f"DELETED {(key or b'?').decode('utf-8', 'replace')}" if summary else deleted_line(key, topic_kind)
+        if summary:
+            return f"DELETED {(key or b'?').decode('utf-8', 'replace')}"
+        return deleted_line(key, topic_kind) if named_deletes else "null"
     return summarise(value, topic_kind) if summary else value.decode("utf-8", "replace")
 
 
 def deleted_line(key: bytes | None, topic_kind: Kind | None) -> str:
     """A key's delete as a line: on the clusters topic the line ``enrich process`` writes for it in its clusters
-    file (schemas/cluster_delete.json), elsewhere ``{"key": ..., "deleted": true}``. A bare ``null`` (tail's line
-    until 2026-12-07) said neither which key went nor, to a script reading JSON lines, that anything went."""
+    file (schemas/cluster_delete.json), elsewhere ``{"key": ..., "deleted": true}``: a bare ``null`` says neither
+    which key went nor, to a script reading JSON lines, that anything went."""
     name = None if key is None else key.decode("utf-8", "replace")
     if topic_kind == "clusters" and name is not None:
         return orjson.dumps(ClusterDelete(cluster_id=name, deleted=True)).decode()

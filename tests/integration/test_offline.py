@@ -55,8 +55,10 @@ def test_enrich_process_writes_the_cluster_records_the_workers_publish(broker: s
     from_topic = [(key.decode(), record) for key, record in published]
     assert _by_cluster(from_file) == _by_cluster(from_topic), worker.log.read_text()[-3000:]
     assert _by_cluster(from_file)["cl-wire"] == [(["wire"], [], None), "deleted"]
-    tail = cli(settings, "tail", settings.topic_clusters, "--max-messages", "5", "--timeout", "10")
+    tail = cli(
+        settings, "tail", settings.topic_clusters, "--deletes", "named", "--max-messages", "5", "--timeout", "10"
+    )
     assert tail.returncode == 0, tail.stderr
-    # A delete read from the topic is printed as the file's line for it (it was a bare null, naming no cluster).
+    # With --deletes named, a delete read from the topic is printed as the file's line for it (null by default).
     file_deletes = [line for line, record in zip(file_lines, written, strict=True) if "deleted" in record]
     assert [line for line in tail.stdout.splitlines() if b'"deleted"' in line] == file_deletes

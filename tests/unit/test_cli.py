@@ -79,15 +79,18 @@ def test_a_cluster_counts_its_members_and_their_sources() -> None:
 
 def test_tail_prints_a_clusters_delete_and_a_record_as_they_are() -> None:
     """A cluster an id left with nothing else is deleted (a null value, left66): tail printed the value's decode and
-    crashed on None, then a bare ``null`` naming no cluster; now the line ``enrich process`` writes for it."""
+    crashed on None, then printed a bare ``null`` naming no cluster (kept as the default: scripts read it); with
+    ``--deletes named`` the line ``enrich process`` writes for it."""
     record = next(record for schema, record in RECORDS if schema == "cluster")
     value = json.dumps(record).encode()
     assert tail_line(b"cl-wire", None, "clusters", summary=True) == "DELETED cl-wire"
-    deleted = json.loads(tail_line(b"cl-wire", None, "clusters", summary=False))
+    assert tail_line(b"cl-wire", None, "clusters", summary=False) == "null"
+    deleted = json.loads(tail_line(b"cl-wire", None, "clusters", summary=False, named_deletes=True))
     codec.check("cluster_delete", deleted)
     assert deleted == {"cluster_id": "cl-wire", "deleted": True}
-    assert json.loads(tail_line(b"k\xff", None, None, summary=False)) == {"key": "k\ufffd", "deleted": True}
-    assert json.loads(tail_line(None, None, "raw", summary=False)) == {"key": None, "deleted": True}
+    named = {"summary": False, "named_deletes": True}
+    assert json.loads(tail_line(b"k\xff", None, None, **named)) == {"key": "k\ufffd", "deleted": True}
+    assert json.loads(tail_line(None, None, "raw", **named)) == {"key": None, "deleted": True}
     assert json.loads(tail_line(b"cl-wire", value, "clusters", summary=False)) == record
     assert tail_line(b"cl-wire", value, "clusters", summary=True) == summarise(value, "clusters")
 
