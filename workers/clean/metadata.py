@@ -154,12 +154,10 @@ _PUBLISHED_META = XPath(
 )
 _JSON_LD = XPath("//script[@type='application/ld+json']/text()")
 _JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
-# The page's JavaScript: a script without a type or of a script's type ("text/javascript", "module"); JSON-LD and
-# other data blocks are no code and hold no comments.
-_JAVASCRIPT = XPath(
-    "//script[not(@type) or normalize-space(@type) = ''"
-    f" or contains({_LOWER.format('@type')}, 'script') or {_LOWER.format('@type')} = 'module']"
-)
+# The page's scripts, the whole document's (its JavaScript: ``_is_javascript``).
+_SCRIPTS = XPath("//script")
+# What every comment of a script begins with (``_SCRIPT_COMMENT``): a script without any holds none, unread.
+_COMMENT_MARKS = ("//", "/*", "<!--", "-->")
 # A script's string literals, read whole: a "//" in a URL is no comment. A string ends on its line (template literals
 # aside): a quote the scan misreads (in a regular expression literal) leaves no more than the rest of its line misread.
 _SCRIPT_STRING = r""""(?:[^"\\\n]++|\\.)*+"|'(?:[^'\\\n]++|\\.)*+'|`(?:[^`\\]++|\\.)*+`"""
@@ -561,10 +559,10 @@ def _find_day(tree: HtmlElement, url: str | None, language: str | None, latest: 
 
 @contextmanager
 def without_script_comments(tree: HtmlElement) -> Iterator[None]:
-    """The page's JavaScript (``_JAVASCRIPT``) without its comments (``_SCRIPT_COMMENT``) while the block runs, as
+    """The page's JavaScript (``_is_javascript``) without its comments (``_SCRIPT_COMMENT``) while the block runs, as
     it was after: comments are not data. In place, not on a copy: htmldate copies the tree it is given."""
     changed = []
-    for script in _JAVASCRIPT(tree):
+    for script in filter(_is_javascript, _SCRIPTS(tree)):
         if (text := script.text) and (stripped := _without_comments(text)) is not text:
             changed.append((script, text))
             script.text = stripped
@@ -575,8 +573,17 @@ def without_script_comments(tree: HtmlElement) -> Iterator[None]:
             script.text = text
 
 
+def _is_javascript(script: HtmlElement) -> bool:
+    """Whether the script is code: without a type or of a script's type ("text/javascript", "module"); JSON-LD and
+    other data blocks are no code and hold no comments."""
+    kind = (script.get("type") or "").strip().lower()
+    return not kind or "script" in kind or kind == "module"
+
+
 def _without_comments(script: str) -> str:
     """The script without its comments (``_TO_COMMENT``); the same string when it has none."""
+    if not any(mark in script for mark in _COMMENT_MARKS):
+        return script
     kept: list[str] = []
     start = 0
     for found in _TO_COMMENT.finditer(script):
