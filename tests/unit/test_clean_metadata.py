@@ -9,6 +9,7 @@ import pytest
 from dateparser.data import language_locale_dict
 from htmldate import find_date
 from htmldate.extractors import get_external_parser
+from lxml.etree import tostring
 from trafilatura.metadata import extract_author, extract_metadata, extract_title
 from trafilatura.utils import load_html
 
@@ -629,3 +630,51 @@ def test_a_pages_publication_time_is_its_meta_tags_on_its_day(head: str, expecte
     tree = load_html(f"<html><head>{head}</head><body><p>Text</p></body></html>")
     assert published_time(tree, "2026-12-05") == expected
     assert published_time(tree, None) is None
+
+
+# The shapes of two of L3S-GN1's inline scripts: a Google ad channel's settings, whose comment notes the day the
+# channel was made (localnewsleader.com's sites: "//2007-10-15: Benton" on pages of December 2007 and January 2008),
+# and McClatchy's page statistics, which state the story's day as data (sunherald.com).
+AD_SCRIPT = (
+    '<script type="text/javascript"><!--\ngoogle_ad_client = "pub-7129908816301843";\ngoogle_ad_type = "text";\n'
+    '//2007-10-15: Benton\ngoogle_ad_channel = "0038909211";\n//-->\n</script>'
+)
+STATS_SCRIPT = (
+    "<script language='JavaScript' type='text/javascript'>\n<!--\nmistats.popstoryurl='http://www.sunherald.com/312/';"
+    " mistats.pubdate='2008/01/08'; /* the story's */ mistats.moddate='2008/01/08';\n//-->\n</script>"
+)
+DATELESS = "<p>The council said on Tuesday that the new bridge would open to traffic in the spring.</p>"
+
+
+def test_a_day_only_a_scripts_comment_writes_is_no_day() -> None:
+    page = f"<html><head>{AD_SCRIPT}</head><body>{DATELESS}</body></html>"
+    assert find_date(load_html(page)) == "2007-10-15"  # htmldate's own answer
+    tree = load_html(page)
+    before = tostring(tree)
+    assert page_metadata(tree).day is None
+    assert tostring(tree) == before  # the script as it was
+    dated = page.replace(DATELESS, f"<p>Posted January 14, 2008</p>{DATELESS}")
+    assert page_metadata(load_html(dated)).day == "2008-01-14"
+
+
+def test_a_day_a_scripts_code_states_is_kept() -> None:
+    page = f"<html><head>{AD_SCRIPT}{STATS_SCRIPT}</head><body>{DATELESS}</body></html>"
+    assert page_metadata(load_html(page)).day == "2008-01-08"
+    data = '<script type="application/ld+json">{"url": "https://news.example/a", "datePublished": "2008-01-09"}'
+    assert page_metadata(load_html(page.replace(STATS_SCRIPT, f"{data}</script>"))).day == "2008-01-09"
+
+
+# Pages of L3S-GN1 and their days: localnewswatch.com's (an ad channel's "//2007-10-15: Benton"; "30 December, 2007"
+# under the headline), earthtimes.org's (ad slots' "//160x600, created 02/01/08"; "Posted: Thu, 10 Jan 2008") and
+# sunherald.com's (mistats.pubdate='2008/01/08').
+SCRIPT_DAY_PAGES = {
+    "3006baa7-a951-4b4f-a692-ce47f746f80e": "2007-12-30",
+    "131d9e57-e21c-44ea-93e2-57df3e949104": "2008-01-10",
+    "251da42b-216b-4b09-be6e-9427ef76eeb8": "2008-01-08",
+}
+
+
+def test_real_pages_days_come_from_script_code_not_comments() -> None:
+    for page_id, day in SCRIPT_DAY_PAGES.items():
+        page = load_page(DEFAULT_L3S, page_id)
+        assert page_metadata(load_html(page.html), url=page.url).day == day, page_id

@@ -9,8 +9,8 @@ picture's credit or teaser's byline, and its names are read by its element's lin
 firm, the page's own site: ``_names_no_one``, ``_names_job``, ``_before_title``; chosen on L3S-GN1, checked on AEB)
 is left out; htmldate's date parser
 (dateparser, for the date strings htmldate's own patterns cannot read) reads English and the page's own language
-(``day_languages``), not all of dateparser's; and a first day of a month the page does not write is a year or a
-month, no day (``writes_first_day``).
+(``day_languages``), not all of dateparser's; a first day of a month the page does not write is a year or a
+month, no day (``writes_first_day``); and the date search reads no script's comments (``without_script_comments``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -153,6 +154,23 @@ _PUBLISHED_META = XPath(
 )
 _JSON_LD = XPath("//script[@type='application/ld+json']/text()")
 _JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
+# The page's scripts, the whole document's (its JavaScript: ``_is_javascript``).
+_SCRIPTS = XPath("//script")
+# What every comment of a script begins with (``_SCRIPT_COMMENT``): a script without any holds none, unread.
+_COMMENT_MARKS = ("//", "/*", "<!--", "-->")
+# A script's string literals, read whole: a "//" in a URL is no comment. A string ends on its line (template literals
+# aside): a quote the scan misreads (in a regular expression literal) leaves no more than the rest of its line misread.
+_SCRIPT_STRING = r""""(?:[^"\\\n]++|\\.)*+"|'(?:[^'\\\n]++|\\.)*+'|`(?:[^`\\]++|\\.)*+`"""
+# A script's comments: "/* */", "//" and HTML's "<!--" to the line's end, "-->" at a line's start (JavaScript reads
+# both HTML forms as comments of a line).
+_SCRIPT_COMMENT = r"/\*.*?(?:\*/|\Z)|(?://|<!--)[^\n]*+|^[ \t]*+-->[^\n]*+"
+# The script up to its next comment (group 1), read as runs of plain code, whole strings and single characters: a
+# fifth of the time of one pattern of strings and comments tried at every character (AEB: 0.5 ms a page, 43,000
+# characters of script; the same output on the 801 pages of AEB and L3S-GN1 that lxml parses).
+_TO_COMMENT = re.compile(
+    rf"""(?:(?!{_SCRIPT_COMMENT})(?:[^"'`/<\n-]++|{_SCRIPT_STRING}|.))*+({_SCRIPT_COMMENT})?""",
+    re.DOTALL | re.MULTILINE,
+)
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
 
@@ -524,14 +542,55 @@ def _find_day(tree: HtmlElement, url: str | None, language: str | None, latest: 
     none after ``latest`` (a later reading is passed over, as a US date read day first: "01/09/2008" in January);
     None for a first day of a month the page does not write (``writes_first_day``).
 
+    The page is searched without its scripts' comments (``without_script_comments``): htmldate reads dates in inline
+    scripts, where code states the page's day as data (``mistats.pubdate='2008/01/08'``) and a comment notes when
+    a line was written (``//2007-10-15: Benton``, an ad channel's, on every page of a site).
+
     htmldate's parser is one a process and its languages one attribute: a search holds the lock from setting them
     to its end, so that no search in another thread reads its strings in this page's languages.
     """
-    with _DAY_SEARCH:
-        date_parser(language)
-        bound = {"max_date": latest.isoformat()} if latest else {}
-        day = find_date(tree, **{**set_date_params(), "url": url, **bound})
-    return None if day and day.endswith("-01") and not writes_first_day(tree, url, day) else day
+    with without_script_comments(tree):
+        with _DAY_SEARCH:
+            date_parser(language)
+            bound = {"max_date": latest.isoformat()} if latest else {}
+            day = find_date(tree, **{**set_date_params(), "url": url, **bound})
+        return None if day and day.endswith("-01") and not writes_first_day(tree, url, day) else day
+
+
+@contextmanager
+def without_script_comments(tree: HtmlElement) -> Iterator[None]:
+    """The page's JavaScript (``_is_javascript``) without its comments (``_SCRIPT_COMMENT``) while the block runs, as
+    it was after: comments are not data. In place, not on a copy: htmldate copies the tree it is given."""
+    changed = []
+    for script in filter(_is_javascript, _SCRIPTS(tree)):
+        if (text := script.text) and (stripped := _without_comments(text)) is not text:
+            changed.append((script, text))
+            script.text = stripped
+    try:
+        yield
+    finally:
+        for script, text in changed:
+            script.text = text
+
+
+def _is_javascript(script: HtmlElement) -> bool:
+    """Whether the script is code: without a type or of a script's type ("text/javascript", "module"); JSON-LD and
+    other data blocks are no code and hold no comments."""
+    kind = (script.get("type") or "").strip().lower()
+    return not kind or "script" in kind or kind == "module"
+
+
+def _without_comments(script: str) -> str:
+    """The script without its comments (``_TO_COMMENT``); the same string when it has none."""
+    if not any(mark in script for mark in _COMMENT_MARKS):
+        return script
+    kept: list[str] = []
+    start = 0
+    for found in _TO_COMMENT.finditer(script):
+        if found.start(1) >= 0:
+            kept.append(script[start : found.start(1)])
+            start = found.end(1)
+    return "".join([*kept, script[start:]]) if kept else script
 
 
 def writes_first_day(tree: HtmlElement, url: str | None, day: str) -> bool:
