@@ -36,6 +36,7 @@ from workers.clean.pagetext import (
     _has_figures,
     _lines_words,
     _lowered,
+    _Prompts,
     _repeats,
     _weigh_isolated,
     _words,
@@ -487,11 +488,15 @@ def test_a_line_s_facts_hold_its_words_each_made_lower_case() -> None:
 
 
 def test_prompts_and_end_markers_read_from_the_line_in_lower_case_as_from_the_line() -> None:
+    """The prompt tests run on the page's lines made lower case once (``_Prompts`` reading ``_lowered``; a call
+    ``is_chrome(line, line.lower())`` would run as ``is_chrome(line)`` does and prove nothing), end markers on the
+    line in lower case given."""
     markers = ["\u2014 Related Stories \u2014", "[ 167 Comments ]", "Read more: the rest", "Share on Facebook"]
     lines = [variant(line) for line in [*LOWER_CASE_LINES, *markers] for variant in CASE_VARIANTS]
     prompts, ends = [is_chrome(line) for line in lines], [is_end_marker(line) for line in lines]
     assert 0 < sum(prompts) < len(lines) and 0 < sum(ends) < len(lines)
-    assert [is_chrome(line, line.lower()) for line in lines] == prompts
+    read = _Prompts(_lowered(lines)[1])
+    assert [read[line] for line in lines] == prompts
     assert [is_end_marker(line, line.lower()) for line in lines] == ends
 
 
