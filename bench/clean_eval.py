@@ -4,7 +4,9 @@
     python -m bench.clean_eval --sets aeb,l3s --limit 60      # a development run (under 2 minutes)
     python -m bench.clean_eval --sets reuters --reuters-from 1500   # the Reuters check slice, not the dev one
     python -m bench.clean_eval --sets reuters --reuters-from 3000 --reuters all   # the held-out rest of the corpus
-    python -m bench.clean_eval --failures                     # also list the pages the stage loses
+    python -m bench.clean_eval --failures                     # also list the pages lost and what the checks count
+    python -m bench.clean_eval --sets aeb,l3s --modes html    # the published days checked on every page
+    python -m bench.clean_eval --sets reuters --reuters 3000  # Reuters 0-2,999, the slice before the line above
     python -m bench.clean_eval --sets aeb,l3s --timed         # raw records carry their time, as feeds' do
     python -m bench.clean_eval --sets aeb,l3s --modes fragments   # pages' first and last lines sent as text
 
@@ -30,6 +32,14 @@ Mode ``fragments``: the first and the last ``FRAGMENT_LINES`` (4 and 6) non-blan
 as ``text`` (a page cut short, or its header or footer alone): how many the stage publishes, and how many of those
 it kept whole as wire copy (``is_wire_copy``), which a page's fragment never is.
 
+Checks, printed under each table, counted on the records the stage published in that run (``--failures`` lists
+them): bodies holding a line of script or style code (``chrome.is_code``), every mode and set; in HTML mode,
+unless ``--timed`` (the day is then the producer's), the published days later than the set's crawl and one day,
+the first days of a month published as a day that the page does not write (``metadata.writes_first_day``; how many
+of those published are 1 January beside it), and the days the page writes only inside its inline scripts'
+comments (``comment_only_days``); for Reuters, every item English, the languages published other than ``en``
+(null is the stage unsure).
+
 For Reuters: words are ``\\w+`` tokens (the closing " Reuter" signature included); "kept" is the share of the
 sent words found in the output (as a multiset); an item "losing > 10%" kept less than nine tenths of its words.
 
@@ -49,16 +59,19 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import trafilatura
+from trafilatura.utils import load_html
 
 from bench.shared import SHARED
 from workers.clean import CleanOptions, clean_article, is_wire_copy, warm_up
+from workers.clean.chrome import is_code
+from workers.clean.metadata import without_script_comments, writes_day, writes_first_day
 from workers.clean.pagetext import unwrap
 from workers.clean.render import render_page_text
-from workers.records import Origin, RawArticle, Rejected
+from workers.records import CleanArticle, Origin, RawArticle, Rejected
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AEB = SHARED / "eval" / "aeb"
@@ -201,26 +214,118 @@ def reuters_count(value: str) -> int | None:
     return None if value == "all" else int(value)
 
 
-def stage(kind: str, published_at: str | None = None, fetched: date | None = None) -> Extractor:
-    """The clean stage's full path on a raw record of this kind, sent on the day ``fetched`` (None: no message
-    time) with the URL given beside each input; None when it dead-letters the input.
+class Stage:
+    """The clean stage's full path on a raw record of this kind, sent on the day ``fetched`` (None: no message time)
+    with the URL given beside each input: called, the text it publishes, None when it dead-letters the input; every
+    record it published (None: dead-lettered) kept in ``records``, in input order, for the checks (``Checks``).
 
     Warmed up first, as a worker is at start (``warm_up``: dateparser's tables and py3langid's model, about 3.6 s
     once a process).
     """
-    sent = datetime(fetched.year, fetched.month, fetched.day, tzinfo=UTC) if fetched else None
-    origin = Origin(topic="eval", partition=0, offset=0, timestamp_ms=round(sent.timestamp() * 1000) if sent else None)
-    options = CleanOptions()
-    warm_up()
 
-    def run(page: str, url: str | None = None) -> str | None:
-        raw = RawArticle(id="eval", url=url, source="eval", title=None, published_at=published_at, **{kind: page})
+    def __init__(self, kind: str, published_at: str | None = None, fetched: date | None = None) -> None:
+        sent = datetime(fetched.year, fetched.month, fetched.day, tzinfo=UTC) if fetched else None
+        timestamp_ms = round(sent.timestamp() * 1000) if sent else None
+        self.kind, self.published_at, self.options = kind, published_at, CleanOptions()
+        self.origin = Origin(topic="eval", partition=0, offset=0, timestamp_ms=timestamp_ms)
+        self.records: list[CleanArticle | None] = []
+        warm_up()
+
+    def __call__(self, page: str, url: str | None = None) -> str | None:
+        raw = RawArticle(
+            id="eval", url=url, source="eval", title=None, published_at=self.published_at, **{self.kind: page}
+        )
         try:
-            return clean_article(raw, origin, options)["text"]
+            record: CleanArticle | None = clean_article(raw, self.origin, self.options)
         except Rejected:
-            return None
+            record = None
+        self.records.append(record)
+        return None if record is None else record["text"]
 
-    return run
+
+Checks = dict[str, list[str]]  # a check's line ("days after the crawl + 1 day") and the inputs it counts
+
+
+def after_crawl(pairs: Iterable[tuple[str, CleanArticle | None]], fetched: date) -> list[str]:
+    """The inputs published with a day later than the set's crawl and one day: the latest a message sent then may
+    hold (``workers.times``), so a later one was misread."""
+    bound = fetched + timedelta(days=1)
+    return [name for name, record in pairs if (day := _day(record)) and date.fromisoformat(day) > bound]
+
+
+def first_days(pairs: Iterable[tuple[Page, CleanArticle | None]]) -> list[tuple[Page, str]]:
+    """The pages published with a first day of a month as a day (``published_precision`` "day"; a time of day comes
+    from a meta tag with its zone, which in UTC may fall on a 1st that the page writes as the day before)."""
+    return [
+        (page, day)
+        for page, record in pairs
+        if record and record.get("published_precision") == "day" and (day := _day(record)) and day.endswith("-01")
+    ]
+
+
+def unwritten_first_days(found: Iterable[tuple[Page, str]]) -> list[str]:
+    """The pages among ``first_days`` that do not write their first day (``metadata.writes_first_day``, read on the
+    whole page, its scripts' comments included): htmldate's reading of a year or a month alone."""
+    return [page.id for page, day in found if not writes_first_day(load_html(page.html), page.url, day)]
+
+
+def comment_only_days(pairs: Iterable[tuple[Page, CleanArticle | None]]) -> list[str]:
+    """The pages published with a day that they write (``metadata.writes_day``: in English or digits, in their text,
+    scripts, attributes or URL) only inside their inline scripts' comments: written on the whole page, not once
+    ``metadata.without_script_comments`` sets the comments aside (a note "//2007-10-15: Benton" of an ad channel's,
+    no day of the article's). Cheap (the page parsed again, one search of its text twice) and honest within
+    ``writes_day``'s forms: a day a comment writes in another form is not counted, and one written outside the
+    comments only in another form is."""
+    found = []
+    for page, record in pairs:
+        if (day := _day(record)) and writes_day(tree := load_html(page.html), page.url, day):
+            with without_script_comments(tree):
+                if not writes_day(tree, page.url, day):
+                    found.append(page.id)
+    return found
+
+
+def other_languages(pairs: Iterable[tuple[str, CleanArticle | None]], language: str) -> list[str]:
+    """The inputs published with a language other than ``language``, the set's one (null is the stage unsure, no
+    wrong language)."""
+    return [name for name, record in pairs if record and record["language"] not in (None, language)]
+
+
+def code_bodies(pairs: Iterable[tuple[str, CleanArticle | None]]) -> list[str]:
+    """The inputs published with a line of script or style code in their text (``chrome.is_code``, the test by
+    which the stage drops such lines wherever they stand)."""
+    return [name for name, record in pairs if record and any(map(is_code, record["text"].splitlines()))]
+
+
+def _day(record: CleanArticle | None) -> str | None:
+    """The published day (``YYYY-MM-DD``, UTC) of a record, None without one."""
+    return record["published_at"][:10] if record and record["published_at"] else None
+
+
+def print_checks(label: str, checks: Checks, failures: bool) -> None:
+    """One line of the checks' counts; with ``failures``, the inputs each counts."""
+    print(f"\nchecks, {label}: " + "; ".join(f"{line} {len(names)}" for line, names in checks.items()))
+    for line, names in checks.items() if failures else ():
+        if names:
+            print(f"  {line}: {' '.join(names)}")
+
+
+def html_checks(pages: list[Page], records: list[CleanArticle | None], fetched: date, timed: bool) -> Checks:
+    """The HTML mode's checks: script code, and (unless the records carried the producer's time) the published
+    days against the crawl and the page."""
+    pairs = list(zip(pages, records, strict=True))
+    named = [(page.id, record) for page, record in pairs]
+    checks = {"bodies with script code": code_bodies(named)}
+    if timed:
+        return checks
+    firsts = first_days(pairs)
+    return {
+        **checks,
+        "days after the crawl + 1 day": after_crawl(named, fetched),
+        f"first days of a month the page does not write (of {len(firsts)} published, "
+        f"{sum(day.endswith('-01-01') for _, day in firsts)} of them 1 January)": unwritten_first_days(firsts),
+        "days only a script's comment gives": comment_only_days(pairs),
+    }
 
 
 def trafilatura_baseline(html: str) -> str:
@@ -269,17 +374,24 @@ def evaluate_pages(
     base_run = run(trafilatura_baseline, [p.html for p in pages])
     base_score = score(base_run, truths)
     if "html" in modes:
-        html_run = run(stage("html", published_at, fetched), [p.html for p in pages], [p.url for p in pages])
+        html_stage = Stage("html", published_at, fetched)
+        html_run = run(html_stage, [p.html for p in pages], [p.url for p in pages])
         html_score = score(html_run, truths)
         print(row("HTML: clean stage", html_run, html_score, base_score))
         _print_failures("HTML", pages, html_score, base_score, failures)
     print(row("HTML: trafilatura default (baseline)", base_run, base_score))
     if "text" in modes:
-        text_run, whole = run(stage("text"), [p.text for p in pages]), run(lambda text: text, [p.text for p in pages])
+        text_stage = Stage("text")
+        text_run, whole = run(text_stage, [p.text for p in pages]), run(lambda text: text, [p.text for p in pages])
         text_score = score(text_run, truths)
         print(row("page text: clean stage", text_run, text_score, base_score))
         _print_failures("page text", pages, text_score, base_score, failures)
         print(row("page text: whole page (baseline)", whole, score(whole, truths)))
+    if "html" in modes:
+        print_checks("HTML", html_checks(pages, html_stage.records, fetched, published_at is not None), failures)
+    if "text" in modes:
+        named = [(page.id, record) for page, record in zip(pages, text_stage.records, strict=True)]
+        print_checks("page text", {"bodies with script code": code_bodies(named)}, failures)
     if "fragments" in modes:
         evaluate_fragments(pages, failures)
 
@@ -292,8 +404,10 @@ def fragments(text: str) -> list[str]:
 
 def evaluate_fragments(pages: list[Page], failures: bool) -> None:
     """Pages' fragments sent as ``text``: how many the stage publishes, and how many of those it kept whole."""
-    texts = [fragment for page in pages for fragment in fragments(page.text)]
-    published = [text for text, out in zip(texts, run(stage("text"), texts).outputs, strict=True) if out is not None]
+    named = [(f"{page.id} {place}", fragment) for page in pages for place, fragment in enumerate(fragments(page.text))]
+    texts = [text for _, text in named]
+    fragment_stage = Stage("text")
+    published = [text for text, out in zip(texts, run(fragment_stage, texts).outputs, strict=True) if out is not None]
     whole = [text for text in published if is_wire_copy(unwrap(text.splitlines()), text.splitlines())]
     sizes = " and ".join(map(str, FRAGMENT_LINES))
     print(
@@ -301,6 +415,8 @@ def evaluate_fragments(pages: list[Page], failures: bool) -> None:
     )
     for text in whole if failures else []:
         print(f"  kept whole: {text[:120]!r}")
+    records = zip((name for name, _ in named), fragment_stage.records, strict=True)
+    print_checks("fragments", {"bodies with script code": code_bodies(records)}, failures)
 
 
 def _print_failures(mode: str, pages: list[Page], scored: Score, base_score: Score, failures: bool) -> None:
@@ -325,8 +441,10 @@ def evaluate_reuters(bodies: list[tuple[str, str]], failures: bool) -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     texts = [text for _, text in bodies]
     total_words = sum(len(_TOKEN.findall(text)) for text in texts)
+    checks: dict[str, list[tuple[str, CleanArticle | None]]] = {}
     for kind in ("text", "body"):
-        result = run(stage(kind), texts)
+        kind_stage = Stage(kind)
+        result = run(kind_stage, texts)
         shares = [kept_share(text, out) for text, out in zip(texts, result.outputs, strict=True)]
         kept = sum(share * len(_TOKEN.findall(text)) for share, text in zip(shares, texts, strict=True))
         long_rejected = [
@@ -341,6 +459,10 @@ def evaluate_reuters(bodies: list[tuple[str, str]], failures: bool) -> None:
         )
         if failures:
             print(f"  {kind}: dead-lettered {long_rejected}; losing {losing}")
+        checks[kind] = list(zip((story_id for story_id, _ in bodies), kind_stage.records, strict=True))
+    for kind, named in checks.items():
+        found = {"languages other than en": other_languages(named, "en"), "bodies with script code": code_bodies(named)}
+        print_checks(f"sent as {kind}", found, failures)
 
 
 def main(argv: list[str] | None = None) -> int:

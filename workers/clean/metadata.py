@@ -64,6 +64,8 @@ _ATTRIBUTE_VALUES = {
 }
 # Every attribute value of the page: a day may be written in a link or a meta tag only (``writes_first_day``).
 _ALL_ATTRIBUTES = XPath("//@*")
+# A day's English ordinal suffix where it is not "th" ("1st", "22nd"): ``writes_day``.
+_ORDINALS = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
 # English names, fixed: ``calendar``'s follow the process's locale (LC_TIME).
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -594,22 +596,30 @@ def _without_comments(script: str) -> str:
 
 
 def writes_first_day(tree: HtmlElement, url: str | None, day: str) -> bool:
-    """Whether the page (its text, attributes or URL) writes ``day`` (``YYYY-MM-01``) as a day, in English or digits.
+    """Whether the page (its text, attributes or URL) writes ``day`` (``YYYY-MM-01``) as a day (``writes_day``).
 
     htmldate gives 1 January for a year alone (a copyright line "(c) 2008" is its last resort) and the 1st of a month
     for a month alone ("(c) 2006-07" read as July 2006): a first day the page does not write is a year or a month, not
-    a day. Read only for such a day. Digits are read day first and month first ("01/07/2006").
+    a day. Read only for such a day.
     """
-    year, short, number = day[:4], day[2:4], int(day[5:7])
-    month = f"0?{number}" if number < 10 else str(number)
+    return writes_day(tree, url, day)
+
+
+def writes_day(tree: HtmlElement, url: str | None, day: str) -> bool:
+    """Whether the page (its text, its scripts' included, attributes or URL) writes ``day`` (``YYYY-MM-DD``) as a
+    day, in English or digits. Digits are read day first and month first ("01/07/2006")."""
+    year, short, number, day_number = day[:4], day[2:4], int(day[5:7]), int(day[8:10])
+    month, digits = (f"0?{n}" if n < 10 else str(n) for n in (number, day_number))
     name = rf"{_MONTHS[number - 1][:3]}[a-z]*"  # "Jan", "January", "Sept"
-    first_day = re.compile(
-        rf"{year}(?:(?P<a>[-/.]){month}(?P=a)0?1(?!\d)|{day[5:7]}01)"
-        rf"|(?<!\d)(?:0?1(?P<b>[-/.]){month}(?P=b)|{month}(?P<c>[-/.])0?1(?P=c))(?:{year}|{short})(?!\d)"
-        rf"|\b{name}\W{{1,3}}0?1(?:st)?\W{{1,3}}{year}|(?<!\d)0?1(?:st)?\W{{1,3}}{name}\W{{1,3}}{year}",
+    ordinal = _ORDINALS.get(day_number, "th")
+    written = re.compile(
+        rf"{year}(?:(?P<a>[-/.]){month}(?P=a){digits}(?!\d)|{day[5:7]}{day[8:10]})"
+        rf"|(?<!\d)(?:{digits}(?P<b>[-/.]){month}(?P=b)|{month}(?P<c>[-/.]){digits}(?P=c))(?:{year}|{short})(?!\d)"
+        rf"|\b{name}\W{{1,3}}{digits}(?:{ordinal})?\W{{1,3}}{year}"
+        rf"|(?<!\d){digits}(?:{ordinal})?\W{{1,3}}{name}\W{{1,3}}{year}",
         re.IGNORECASE,
     )
-    return bool(first_day.search("\n".join([url or "", *_ALL_ATTRIBUTES(tree), *tree.itertext()])))
+    return bool(written.search("\n".join([url or "", *_ALL_ATTRIBUTES(tree), *tree.itertext()])))
 
 
 def date_parser(language: str | None = None) -> DateDataParser:
