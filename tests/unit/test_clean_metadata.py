@@ -682,14 +682,29 @@ def test_real_pages_days_come_from_script_code_not_comments() -> None:
 
 
 def test_a_quote_without_its_close_is_read_to_its_lines_end() -> None:
-    """A quote left open (in a regular expression literal, on a broken page) is a string to its line's end, read
-    once: read again from every later quote of its line, a line of escaped quotes took time quadratic in its length
-    (32,000 characters, 3 s; the raw size limit's, hours: tests/hostile.py). The next line is read as code."""
-    script = 'a = s.replace(/"/g, ""); // 2007-10-15 not a comment here\nb = 1; // 2007-10-16\nc = `${d} // e'
+    """A quote left open (a broken page's: L3S-GN1 de8d7eb4's ``uP="http://online.ws``) is a string to its line's
+    end, read once: read again from every later quote of its line, a line of escaped quotes took time quadratic in
+    its length (32,000 characters, 3 s; the raw size limit's, hours: tests/hostile.py). The next line is code."""
+    script = 'var uP="http://online.ws // 2007-10-15\nb = 1; // 2007-10-16\nc = `${d} // e'
     tree = load_html(f"<html><head><script>{script}</script></head><body><p>Text</p></body></html>")
     with without_script_comments(tree):
-        assert (
-            tree.find(".//script").text
-            == 'a = s.replace(/"/g, ""); // 2007-10-15 not a comment here\nb = 1; \nc = `${d} // e'
-        )
+        assert tree.find(".//script").text == 'var uP="http://online.ws // 2007-10-15\nb = 1; \nc = `${d} // e'
     assert tree.find(".//script").text == script
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "path = path.replace(/^\\/*/, ''); mistats.pubdate='2008/01/08';",  # "/*" a comment to the script's end
+        "wp_section = url.replace(/\\//g, ' - '); mistats.pubdate='2008/01/08';",  # L3S-GN1's: "//" to the line's end
+        "if (/https?:\\/\\//.test(url)) { mistats.pubdate='2008/01/08'; }",
+        "parts = url.split(/[/*]/); mistats.pubdate='2008/01/08';",
+        "rate = total / count; // 2007-10-15 a comment\nmistats.pubdate='2008/01/08';",  # a division: no expression
+    ],
+)
+def test_a_regular_expression_literal_is_no_comment(script: str) -> None:
+    """A "/" where a value begins opens a regular expression, read whole: read as code, its "//" or "/*" was a
+    comment that ate the code after it, and a day that code states with it (AEB's and L3S-GN1's scripts: the first
+    two shapes, on 33 pages)."""
+    page = f"<html><head><script>{script}</script></head><body>{DATELESS}</body></html>"
+    assert page_metadata(load_html(page)).day == "2008-01-08"
