@@ -708,3 +708,13 @@ def test_a_regular_expression_literal_is_no_comment(script: str) -> None:
     two shapes, on 33 pages)."""
     page = f"<html><head><script>{script}</script></head><body>{DATELESS}</body></html>"
     assert page_metadata(load_html(page)).day == "2008-01-08"
+
+
+def test_the_scripts_are_put_back_when_the_search_fails() -> None:
+    """The strip is undone on every way out of the date search: the extraction after it reads the page as it was."""
+    tree = load_html(f"<html><head>{AD_SCRIPT}{STATS_SCRIPT}</head><body>{DATELESS}</body></html>")
+    before = tostring(tree)
+    with pytest.raises(RuntimeError), without_script_comments(tree):
+        assert tostring(tree) != before
+        raise RuntimeError("htmldate failed")
+    assert tostring(tree) == before
