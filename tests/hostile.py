@@ -76,6 +76,15 @@ def flat_page(max_message_bytes: int) -> str:
     return "<p>x" * flood + article
 
 
+def quote_flood_page(max_message_bytes: int) -> str:
+    """The article after an inline script of one line of escaped quotes (a broken or hostile page's), as many as a raw
+    message of ``max_message_bytes`` holds (about 260,000 pairs in 2 MiB, 7 bytes of JSON a pair): the date search's
+    reading of scripts (``metadata.without_script_comments``) took time quadratic in the line (hours)."""
+    article = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    flood = (max_message_bytes - len(raw("script-quote-flood", html=html_page(article))) - 1024) // 8
+    return html_page(article, "<script>// a comment\nvar a = " + "\\\"\\'" * flood + "</script>")
+
+
 def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | None]]:
     """name -> (message, the dead-letter error it must produce, or None when it must come out enriched)."""
     return {
@@ -95,6 +104,7 @@ def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | Non
         "tiny-paragraphs": (raw("tiny-paragraphs", text="\n".join(["ok."] * 100_000) + "\n" + ARTICLE), None),
         "deeply-nested-html": (raw("deeply-nested-html", html=nested_page(max_message_bytes)), "too_deep"),
         "flat-flood-html": (raw("flat-flood-html", html=flat_page(max_message_bytes)), "too_many_elements"),
+        "script-quote-flood": (raw("script-quote-flood", html=quote_flood_page(max_message_bytes)), None),
         "malformed-html": (raw("malformed-html", html="<p><b><i>" + "</p>".join(PARAGRAPHS) + "<div <<>>"), None),
         "scripts-and-entities": (raw("scripts-and-entities", html=network_bait("http://127.0.0.1:9")), None),
         "chinese": (raw("chinese", text=_paragraphs(_CHINESE, "")), None),
