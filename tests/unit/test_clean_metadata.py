@@ -14,7 +14,7 @@ from trafilatura.metadata import extract_author, extract_metadata, extract_title
 from trafilatura.utils import load_html
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, L3S_DAMAGED, load_page, load_pages
-from workers.clean import CleanOptions, clean_article, latest_day
+from workers.clean import CleanOptions, clean_article, latest_day, metadata
 from workers.clean.byline import find_byline
 from workers.clean.metadata import (
     byline_names,
@@ -717,4 +717,21 @@ def test_the_scripts_are_put_back_when_the_search_fails() -> None:
     with pytest.raises(RuntimeError), without_script_comments(tree):
         assert tostring(tree) != before
         raise RuntimeError("htmldate failed")
+    assert tostring(tree) == before
+
+
+def test_the_scripts_stripped_before_a_failing_one_are_put_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script whose strip fails (none known: lxml took the text, so its pieces set back are valid) leaves the
+    scripts stripped before it as they were, not stripped for the extraction after the date search."""
+    tree = load_html(f"<html><head>{AD_SCRIPT}{AD_SCRIPT}</head><body>{DATELESS}</body></html>")
+    before = tostring(tree)
+    strip = metadata._without_comments
+
+    def failing(text: str) -> str:
+        raise ValueError("not XML compatible")
+
+    calls = iter([strip, failing])
+    monkeypatch.setattr(metadata, "_without_comments", lambda text: next(calls)(text))
+    with pytest.raises(ValueError), without_script_comments(tree):
+        pass
     assert tostring(tree) == before

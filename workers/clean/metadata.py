@@ -575,11 +575,11 @@ def without_script_comments(tree: HtmlElement) -> Iterator[None]:
     """The page's JavaScript (``_is_javascript``) without its comments (``_SCRIPT_COMMENT``) while the block runs, as
     it was after: comments are not data. In place, not on a copy: htmldate copies the tree it is given."""
     changed = []
-    for script in filter(_is_javascript, _SCRIPTS(tree)):
-        if (text := script.text) and (stripped := _without_comments(text)) is not text:
-            changed.append((script, text))
-            script.text = stripped
-    try:
+    try:  # the strip itself inside: a script that fails half-way leaves the ones before it put back
+        for script in filter(_is_javascript, _SCRIPTS(tree)):
+            if (text := script.text) and (stripped := _without_comments(text)) is not text:
+                changed.append((script, text))
+                script.text = stripped
         yield
     finally:
         for script, text in changed:
