@@ -11,7 +11,7 @@ import jsonschema_rs
 import orjson
 
 from workers.limits import DEADLETTER_PAYLOAD_BYTES
-from workers.records import Rejected
+from workers.records import ClusterDelete, Rejected
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 # The id's length bound when the schema sets none: what ``workers.limits`` sizes a dead letter's overhead for.
@@ -22,6 +22,12 @@ SchemaName = Literal["raw", "clean", "unique", "enriched", "duplicate", "deadlet
 def dumps(record: Any) -> bytes:
     """Serialise a record to compact JSON bytes."""
     return orjson.dumps(record)
+
+
+def cluster_delete(cluster_id: str) -> bytes:
+    """A cluster's delete as a line (schemas/cluster_delete.json): on the clusters topic a null value under its key,
+    which a line of a file has none of. One form for ``enrich process``'s clusters file and ``enrich tail``."""
+    return dumps(ClusterDelete(cluster_id=cluster_id, deleted=True))
 
 
 def loads(payload: bytes | str) -> Any:

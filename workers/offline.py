@@ -24,7 +24,7 @@ from workers.pipeline import (
     Output,
     apply_cluster_output,
 )
-from workers.records import ClusterDelete, ClusterRecord, Origin
+from workers.records import ClusterRecord, Origin
 from workers.settings import Settings
 
 # The files written, one per topic: the final records, and the story view (the clusters topic's records).
@@ -69,10 +69,9 @@ def run_chunk(
 
 def cluster_line(change: ClusterChange) -> bytes:
     """A cluster record as the clusters file holds it; a cluster's delete (a null value under its key on the
-    topic) as ``{"cluster_id": ..., "deleted": true}`` (schemas/cluster_delete.json), since a line of the file has
-    no key of its own."""
+    topic) as ``codec.cluster_delete`` writes it."""
     if change.value is None:
-        return codec.dumps(ClusterDelete(cluster_id=change.key, deleted=True))
+        return codec.cluster_delete(change.key)
     return change.value
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal, get_args
 
 import orjson
 
-from workers.records import ClusterDelete
+from workers import codec
 
 Kind = Literal["raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
@@ -66,7 +66,7 @@ def deleted_line(key: bytes | None, topic_kind: Kind | None) -> str:
     which key went nor, to a script reading JSON lines, that anything went."""
     name = None if key is None else key.decode("utf-8", "replace")
     if topic_kind == "clusters" and name is not None:
-        return orjson.dumps(ClusterDelete(cluster_id=name, deleted=True)).decode()
+        return codec.cluster_delete(name).decode()
     return orjson.dumps({"key": name, "deleted": True}).decode()
 
 
