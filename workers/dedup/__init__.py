@@ -277,11 +277,14 @@ class DedupIndex:
             return {}
         for article in articles if self._merges_only else ():
             self._merges_only.pop(article[0], None)  # read again: its fresh entry replaces the one left out
-        slots = self._append(articles, self._sketches(articles))
+        sketches = self._sketches(articles)
+        self._make_room(len(articles))  # before the keys: making room can close the clusters an id started
+        ids = [a[0] for a in articles]
         # Ids that started stories whose clusters have members still, their own row gone (evicted before its copies):
         # one of those clusters' records lists each (the one it was in last, which the index no longer knows).
-        ids = [a[0] for a in articles]
-        listed = {} if self._none_held(ids) else {i: self._started(i) for i in ids}
+        none_held = self._none_held(ids)
+        slots = self._append(articles, sketches, ids if none_held else [self._new_key(i) for i in ids])
+        listed = {} if none_held else {i: self._started(i) for i in ids}
         self._decide_rows(slots, np.maximum.accumulate([max(self._newest, a[3]) for a in articles]))
         self._count_members(slots)
         self._mark_paragraphs(slots)
@@ -315,7 +318,7 @@ class DedupIndex:
         similarity = float(store.similarities[old[0]])
         first_seq = self._first_seq.pop(article_id, int(store.seqs[old[0]]))
         # Its key as appended is no decision: both ways below set its row's, the old row's membership gone first.
-        slots = self._append([article], sketches, keys=[article_id])
+        slots = self._append([article], sketches, [article_id])
         pair = self._pairs(old, slots)
         itself = bool(pair.exact[0] or pair.probability[0] >= 0.5)
         self._count_paragraphs(old, step=-1)
@@ -524,13 +527,10 @@ class DedupIndex:
     def _horizon(self) -> float:
         return self._newest - self.options.window_seconds
 
-    def _append(self, articles: list[Article], sketches: Sketches, keys: list[ClusterKey] | None = None) -> np.ndarray:
-        """Put new articles in the store as first copies of their own stories, until ``_decide_rows`` says: under
-        ``keys``, else each under the key its story would start (``_new_key``)."""
-        self._make_room(len(articles))
+    def _append(self, articles: list[Article], sketches: Sketches, keys: list[ClusterKey]) -> np.ndarray:
+        """Put new articles in the store (room made for them) as first copies of their own stories under ``keys``,
+        until ``_decide_rows`` says."""
         ids = [a[0] for a in articles]
-        if keys is None:
-            keys = ids if self._none_held(ids) else [self._new_key(article_id) for article_id in ids]
         self._seq += len(ids)
         return self._store.append(
             Rows(
