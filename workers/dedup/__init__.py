@@ -293,10 +293,9 @@ class DedupIndex:
         # The text forms at hand (the others are encoded from the store's rows, in one go).
         texts = {a[0]: text for a in articles if (text := _text_form(a[4]))}
         results = dict(zip(ids, self._results_at(slots.tolist(), texts), strict=True))
-        for article_id, started in listed.items():
-            decision, entry = results[article_id]
-            home = cluster_of(self._root(key_of(decision.cluster_id)))
-            if left := tuple(cluster for cluster in started if cluster != home):
+        for article_id, slot in zip(ids, slots.tolist(), strict=True) if listed else ():
+            if left := self._left(slot, listed[article_id]):
+                decision, entry = results[article_id]
                 results[article_id] = replace(decision, left=left), entry
         return results
 
@@ -328,7 +327,7 @@ class DedupIndex:
             store.set_decision(int(slots[0]), *decision, similarity)
             self._first_seq[article_id] = first_seq
         else:
-            left = cluster_of(self._root(store.canonical[old[0]]))  # the cluster whose record lists it
+            listed = cluster_of(self._root(store.canonical[old[0]]))  # the cluster whose record lists it
             self._forget_members(old)
             store.evict(old)
             store.canonical[int(slots[0])] = self._new_key(article_id)  # its old row no longer counted
@@ -340,9 +339,14 @@ class DedupIndex:
         self._newest = max(self._newest, article[3])
         texts = {article_id: text} if (text := _text_form(article[4])) else {}
         decision, entry = self._results_at(slots.tolist(), texts, itself)[0]
-        if not itself and left != cluster_of(self._root(store.canonical[int(slots[0])])):
-            decision = replace(decision, left=(left,))
+        if not itself and (left := self._left(int(slots[0]), [listed])):
+            decision = replace(decision, left=left)
         return decision, entry
+
+    def _left(self, slot: int, listed: list[str]) -> tuple[str, ...]:
+        """Of the clusters whose records list the article decided afresh in ``slot``, those it is no longer in."""
+        home = cluster_of(self._root(self._store.canonical[slot]))
+        return tuple(cluster for cluster in listed if cluster != home)
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
