@@ -277,11 +277,14 @@ class DedupIndex:
             return {}
         for article in articles if self._merges_only else ():
             self._merges_only.pop(article[0], None)  # read again: its fresh entry replaces the one left out
-        slots = self._append(articles, self._sketches(articles))
+        sketches = self._sketches(articles)
+        self._make_room(len(articles))  # before the keys: making room can close the clusters an id started
+        ids = [a[0] for a in articles]
         # Ids that started stories whose clusters have members still, their own row gone (evicted before its copies):
         # one of those clusters' records lists each (the one it was in last, which the index no longer knows).
-        ids = [a[0] for a in articles]
-        listed = {} if self._none_held(ids) else {i: self._started(i) for i in ids}
+        none_held = self._none_held(ids)
+        slots = self._append(articles, sketches, ids if none_held else [self._new_key(i) for i in ids])
+        listed = {} if none_held else {i: self._started(i) for i in ids}
         self._decide_rows(slots, np.maximum.accumulate([max(self._newest, a[3]) for a in articles]))
         self._count_members(slots)
         self._mark_paragraphs(slots)
@@ -290,10 +293,9 @@ class DedupIndex:
         # The text forms at hand (the others are encoded from the store's rows, in one go).
         texts = {a[0]: text for a in articles if (text := _text_form(a[4]))}
         results = dict(zip(ids, self._results_at(slots.tolist(), texts), strict=True))
-        for article_id, started in listed.items():
-            decision, entry = results[article_id]
-            home = cluster_of(self._root(key_of(decision.cluster_id)))
-            if left := tuple(cluster for cluster in started if cluster != home):
+        for article_id, slot in zip(ids, slots.tolist(), strict=True) if listed else ():
+            if left := self._left(slot, listed[article_id]):
+                decision, entry = results[article_id]
                 results[article_id] = replace(decision, left=left), entry
         return results
 
@@ -315,7 +317,7 @@ class DedupIndex:
         similarity = float(store.similarities[old[0]])
         first_seq = self._first_seq.pop(article_id, int(store.seqs[old[0]]))
         # Its key as appended is no decision: both ways below set its row's, the old row's membership gone first.
-        slots = self._append([article], sketches, keys=[article_id])
+        slots = self._append([article], sketches, [article_id])
         pair = self._pairs(old, slots)
         itself = bool(pair.exact[0] or pair.probability[0] >= 0.5)
         self._count_paragraphs(old, step=-1)
@@ -325,7 +327,7 @@ class DedupIndex:
             store.set_decision(int(slots[0]), *decision, similarity)
             self._first_seq[article_id] = first_seq
         else:
-            left = cluster_of(self._root(store.canonical[old[0]]))  # the cluster whose record lists it
+            listed = cluster_of(self._root(store.canonical[old[0]]))  # the cluster whose record lists it
             self._forget_members(old)
             store.evict(old)
             store.canonical[int(slots[0])] = self._new_key(article_id)  # its old row no longer counted
@@ -337,9 +339,14 @@ class DedupIndex:
         self._newest = max(self._newest, article[3])
         texts = {article_id: text} if (text := _text_form(article[4])) else {}
         decision, entry = self._results_at(slots.tolist(), texts, itself)[0]
-        if not itself and left != cluster_of(self._root(store.canonical[int(slots[0])])):
-            decision = replace(decision, left=(left,))
+        if not itself and (left := self._left(int(slots[0]), [listed])):
+            decision = replace(decision, left=left)
         return decision, entry
+
+    def _left(self, slot: int, listed: list[str]) -> tuple[str, ...]:
+        """Of the clusters whose records list the article decided afresh in ``slot``, those it is no longer in."""
+        home = cluster_of(self._root(self._store.canonical[slot]))
+        return tuple(cluster for cluster in listed if cluster != home)
 
     def _sketches(self, articles: list[Article]) -> Sketches:
         """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
@@ -524,13 +531,10 @@ class DedupIndex:
     def _horizon(self) -> float:
         return self._newest - self.options.window_seconds
 
-    def _append(self, articles: list[Article], sketches: Sketches, keys: list[ClusterKey] | None = None) -> np.ndarray:
-        """Put new articles in the store as first copies of their own stories, until ``_decide_rows`` says: under
-        ``keys``, else each under the key its story would start (``_new_key``)."""
-        self._make_room(len(articles))
+    def _append(self, articles: list[Article], sketches: Sketches, keys: list[ClusterKey]) -> np.ndarray:
+        """Put new articles in the store (room made for them) as first copies of their own stories under ``keys``,
+        until ``_decide_rows`` says."""
         ids = [a[0] for a in articles]
-        if keys is None:
-            keys = ids if self._none_held(ids) else [self._new_key(article_id) for article_id in ids]
         self._seq += len(ids)
         return self._store.append(
             Rows(
