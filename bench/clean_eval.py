@@ -35,7 +35,7 @@ it kept whole as wire copy (``is_wire_copy``), which a page's fragment never is.
 Checks, printed under each table, counted on the records the stage published in that run (``--failures`` lists
 them): bodies holding a line of script or style code (``chrome.is_code``), every mode and set; in HTML mode,
 unless ``--timed`` (the day is then the producer's), the published days later than the set's crawl and one day,
-the first days of a month published as a day that the page does not write (``metadata.writes_first_day``; how many
+the first days of a month published as a day that the page does not write (``metadata.writes_day``; how many
 of those published are 1 January beside it), and the days the page writes only inside its inline scripts'
 comments (``comment_only_days``); for Reuters, every item English, the languages published other than ``en``
 (null is the stage unsure).
@@ -68,7 +68,7 @@ from trafilatura.utils import load_html
 from bench.shared import SHARED
 from workers.clean import CleanOptions, clean_article, is_wire_copy, warm_up
 from workers.clean.chrome import is_code
-from workers.clean.metadata import without_script_comments, writes_day, writes_first_day
+from workers.clean.metadata import without_script_comments, writes_day
 from workers.clean.pagetext import unwrap
 from workers.clean.render import render_page_text
 from workers.records import CleanArticle, Origin, RawArticle, Rejected
@@ -264,9 +264,9 @@ def first_days(pairs: Iterable[tuple[Page, CleanArticle | None]]) -> list[tuple[
 
 
 def unwritten_first_days(found: Iterable[tuple[Page, str]]) -> list[str]:
-    """The pages among ``first_days`` that do not write their first day (``metadata.writes_first_day``, read on the
+    """The pages among ``first_days`` that do not write their first day (``metadata.writes_day``, read on the
     whole page, its scripts' comments included): htmldate's reading of a year or a month alone."""
-    return [page.id for page, day in found if not writes_first_day(load_html(page.html), page.url, day)]
+    return [page.id for page, day in found if not writes_day(load_html(page.html), page.url, day)]
 
 
 def comment_only_days(pairs: Iterable[tuple[Page, CleanArticle | None]]) -> list[str]:

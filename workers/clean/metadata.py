@@ -10,7 +10,7 @@ firm, the page's own site: ``_names_no_one``, ``_names_job``, ``_before_title``;
 is left out; htmldate's date parser
 (dateparser, for the date strings htmldate's own patterns cannot read) reads English and the page's own language
 (``day_languages``), not all of dateparser's; a first day of a month the page does not write is a year or a
-month, no day (``writes_first_day``); and the date search reads no script's comments (``without_script_comments``).
+month, no day (``writes_day``); and the date search reads no script's comments (``without_script_comments``).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ _ATTRIBUTE_VALUES = {
     attribute: XPath(f"//@{attribute}")
     for attribute in ("class", "id", "itemprop", "rel", "data-component", "data-testid")
 }
-# Every attribute value of the page: a day may be written in a link or a meta tag only (``writes_first_day``).
+# Every attribute value of the page: a day may be written in a link or a meta tag only (``writes_day``).
 _ALL_ATTRIBUTES = XPath("//@*")
 # A day's English ordinal suffix where it is not "th" ("1st", "22nd"): ``writes_day``.
 _ORDINALS = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
@@ -553,7 +553,9 @@ def _has_digit(word: str) -> bool:
 def _find_day(tree: HtmlElement, url: str | None, language: str | None, latest: date | None) -> str | None:
     """htmldate's day of the page (trafilatura's settings), its date strings read in ``day_languages(language)``,
     none after ``latest`` (a later reading is passed over, as a US date read day first: "01/09/2008" in January);
-    None for a first day of a month the page does not write (``writes_first_day``).
+    None for a first day of a month the page does not write (``writes_day``): htmldate gives 1 January for a year
+    alone (a copyright line "(c) 2008" is its last resort) and the 1st of a month for a month alone ("(c) 2006-07"
+    read as July 2006), so a first day the page does not write is a year or a month, not a day.
 
     The page is searched without its scripts' comments (``without_script_comments``): htmldate reads dates in inline
     scripts, where code states the page's day as data (``mistats.pubdate='2008/01/08'``) and a comment notes when
@@ -567,7 +569,7 @@ def _find_day(tree: HtmlElement, url: str | None, language: str | None, latest: 
             date_parser(language)
             bound = {"max_date": latest.isoformat()} if latest else {}
             day = find_date(tree, **{**set_date_params(), "url": url, **bound})
-        return None if day and day.endswith("-01") and not writes_first_day(tree, url, day) else day
+        return None if day and day.endswith("-01") and not writes_day(tree, url, day) else day
 
 
 @contextmanager
@@ -604,16 +606,6 @@ def _without_comments(script: str) -> str:
             kept.append(script[start : found.start(1)])
             start = found.end(1)
     return "".join([*kept, script[start:]]) if kept else script
-
-
-def writes_first_day(tree: HtmlElement, url: str | None, day: str) -> bool:
-    """Whether the page (its text, attributes or URL) writes ``day`` (``YYYY-MM-01``) as a day (``writes_day``).
-
-    htmldate gives 1 January for a year alone (a copyright line "(c) 2008" is its last resort) and the 1st of a month
-    for a month alone ("(c) 2006-07" read as July 2006): a first day the page does not write is a year or a month, not
-    a day. Read only for such a day.
-    """
-    return writes_day(tree, url, day)
 
 
 def writes_day(tree: HtmlElement, url: str | None, day: str) -> bool:

@@ -127,8 +127,9 @@ def _words_of_tokens(text: str, tokens: list[str]) -> list[str]:
 
 
 def _count(line: str, words: list[str]) -> int:
-    """The line's word count, from its ``\\w+`` words unless a script without spaces needs counting apart."""
-    return word_count(line) if has_unspaced_script(line) else len(words)
+    """The line's word count, from its ``\\w+`` words unless a script without spaces needs counting apart (an ASCII
+    line, most lines, holds none: read without ``has_unspaced_script``'s call)."""
+    return len(words) if line.isascii() or not has_unspaced_script(line) else word_count(line)
 
 
 def ends_sentence(line: str) -> bool:
@@ -335,8 +336,7 @@ def _lowers_alike(line: str, lower: str) -> bool:
 def _reading(line: str, facts: _Facts, stopwords: frozenset[str], prompts: _Prompts) -> tuple[float, int]:
     """A line's score and word count, from what one pass over the page found of it (``_Facts``): a prompt
     (``is_chrome``) costs as a label does."""
-    words = facts[1]
-    count = len(words) if line.isascii() else _count(line, words)  # no script without spaces: one call the less
+    count = _count(line, facts[1])
     content = _content_score(line, facts, stopwords, count)
     return (_label_cost(count) if content is None or prompts[line] else content), count
 
