@@ -824,24 +824,41 @@ def test_a_first_copy_updated_to_another_story_leaves_it_for_a_cluster_of_its_ow
 
 
 def cluster_table(settings: Settings, batches: list[list[tuple[str, str, int]]]) -> dict[str, dict]:
+    """The cluster records left by the dedup stage deciding ``batches`` (``published_clusters``)."""
+    return published_clusters(settings, batches)[0]
+
+
+Published = tuple[str, list[str] | None, str | None, str | None]  # key, members (None: a delete), moved to, merged into
+
+
+def published_clusters(
+    settings: Settings, batches: list[list[tuple[str, str, int]]], unreadable: str | None = None
+) -> tuple[dict[str, dict], list[Published]]:
     """The cluster records left by the dedup stage deciding ``batches`` of articles (id, text, minute of 2025-01-01),
-    its window an hour, compacted after each batch (the window passes those an hour older than the newest)."""
+    its window an hour, compacted after each batch (the window passes those an hour older than the newest), and
+    those it published, in order. The article ``unreadable`` brings a sketch that cannot be read: its batch fails and
+    is decided again one record at a time."""
     [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
     base = {key: value for key, value in cleaned.record.items() if key != "sketch"}
     base["origin"] = {**base["origin"], "timestamp_ms": 1_735_689_900_000}  # the articles' times stand
-    stage, table = DedupStage(settings, DedupIndex(DedupOptions(window_seconds=3600))), {}
+    broken = {"sketch": {**cleaned.record["sketch"], "data": "AAAA"}}
+    stage, table, published = DedupStage(settings, DedupIndex(DedupOptions(window_seconds=3600))), {}, []
     for batch in batches:
         payloads = [
             codec.dumps(
-                {**base, "id": article_id, "text": text, "content_hash": content_hash(text)} | at_minute(minute)
+                {**base, "id": article_id, "text": text, "content_hash": content_hash(text)}
+                | at_minute(minute)
+                | (broken if article_id == unreadable else {})
             )
             for article_id, text, minute in batch
         ]
         for output in (o for group in stage.process([message(p, n) for n, p in enumerate(payloads)]) for o in group):
-            if output.destination in CLUSTER_TABLE_OUTPUTS:
-                apply_cluster_output(table, output)
+            if output.destination in CLUSTER_TABLE_OUTPUTS and (change := apply_cluster_output(table, output)):
+                record = change.record or {}
+                members = [m["id"] for m in record["members"]] if record else None
+                published.append((change.key, members, record.get("canonical_moved_to"), record.get("merged_into")))
         stage.index.compact()
-    return table
+    return table, published
 
 
 def at_minute(minute: int) -> dict[str, str]:
@@ -887,6 +904,34 @@ def test_a_leave_from_a_cluster_merged_ahead_of_it_in_its_batch_reaches_the_reco
     batched = cluster_table(settings, [*([article] for article in articles), last])
     assert members_by_cluster(batched) == members_by_cluster(one_by_one)
     assert members_by_cluster(batched)["cl-s"] == ["s", "s2", "c2", "whole"]
+
+
+def test_an_id_sent_twice_in_a_batch_with_a_copy_between_that_merged_its_new_cluster_into_the_old_leaves_once(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """live96: "wire", sent again as another story (``cl2-wire``), then a copy of both stories, which merged
+    ``cl2-wire`` into ``cl-wire``, then "wire" again (a producer's retry), in one batch: the second "wire" got the
+    first's decision, its leave naming ``cl2-wire`` as where it went, and ``cl-wire``'s record, which listed it
+    again, was published without it and saying it had moved to the cluster merged into it, then with it last. One
+    record at a time (a batch of one, or a failed batch decided again), the second is a replay and leaves nothing."""
+    a, b = text_of(STORY[:3]), text_of(STORY[3:])
+    before = [[("wire", a, 0)], [("copy", a, 1)]]
+    last = [("other", FILLER, 2), ("wire", b, 2), ("whole", text_of(STORY), 3), ("wire", b, 2)]
+    _, one_by_one = published_clusters(settings, [*before, *([article] for article in last)])
+    table, batched = published_clusters(settings, [*before, last])
+    with caplog.at_level(logging.WARNING, logger="workers.pipeline"):
+        _, retried = published_clusters(settings, [*before, last], unreadable="other")
+    assert "the sketch other brought cannot be read" in caplog.text  # its batch was decided one record at a time
+    assert batched == retried == one_by_one
+    assert members_by_cluster(table) == {"cl-wire": ["copy", "wire", "whole"], "cl-other": ["other"]}
+    assert batched[2:] == [
+        ("cl-other", ["other"], None, None),
+        ("cl-wire", ["copy"], "cl2-wire", None),
+        ("cl2-wire", ["wire"], None, None),
+        ("cl2-wire", ["wire"], None, "cl-wire"),
+        ("cl-wire", ["copy", "wire", "whole"], None, None),
+        ("cl-wire", ["copy", "wire", "whole"], None, None),  # the replay's: its cluster's record published again
+    ]
 
 
 def test_the_records_made_of_a_replay_carry_its_header_on_and_the_story_records_do_not() -> None:
