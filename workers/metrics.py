@@ -42,7 +42,10 @@ DEDUP_DECISIONS = Counter(
     f"{PREFIX}_dedup_decisions_total", "Dedup decisions by kind (unique, exact, near, revision)", ["kind"]
 )
 DEDUP_CLUSTER_MERGES = Counter(
-    f"{PREFIX}_dedup_cluster_merges_total", "Story clusters merged into an older one (a later copy matched both)"
+    f"{PREFIX}_dedup_cluster_merges_total",
+    "Story clusters merged into an older one (a later copy matched both), each counted as its last record "
+    "(merged_into) is published: a merge replayed (its copy sent again, a batch read again once its outputs were out) "
+    "finds that record gone and is not counted again, nor is a merge into a cluster that has no record",
 )
 DEDUP_INDEX_ENTRIES = Gauge(f"{PREFIX}_dedup_index_entries", "Articles held in the dedup index")
 DEDUP_INDEX_BYTES = Gauge(f"{PREFIX}_dedup_index_bytes", "Memory the dedup index's arrays and ids take")

@@ -415,8 +415,12 @@ def _in_live_clusters(outputs: list[list[Output]]) -> list[list[Output]]:
     batch (``Decision.merged_into``), and a copy ahead of it in the batch can have merged that one since. So does a
     leave of an id back after the window passed it (``Decision.left``: the clusters it started, as they were before
     the batch; read76: not followed, a leave from a cluster merged ahead of it found no record, and the id stayed
-    listed in the one it went into). A new decision's cluster is followed through none: a cluster is merged by a copy
-    decided after those that joined it."""
+    listed in the one it went into), and the cluster a leave says the id went to (``canonical_moved_to``): an id sent
+    twice in a batch gets its first decision twice, leaves and all, and a copy between the two can have merged the
+    cluster it went to. A leave whose two clusters are one by then is dropped, as a replay one record at a time has
+    none: the id is listed there again (live96: its record was published without it, its story's first copy said to
+    have moved to the cluster merged into it, and the id listed again after the copy that merged it). A new
+    decision's cluster is followed through none: a cluster is merged by a copy decided after those that joined it."""
     moved: dict[str, str] = {}  # cluster merged by a record of the batch -> the one it went into
 
     def live(cluster_id: str) -> str:
@@ -424,13 +428,20 @@ def _in_live_clusters(outputs: list[list[Output]]) -> list[list[Output]]:
             cluster_id = moved[cluster_id]
         return cluster_id
 
+    def followed(output: Output) -> Output | None:
+        if output.destination == "clusters" and output.key in moved:
+            return replace(output, key=live(output.key))
+        if output.destination == "cluster_leaves":
+            article_id, home = output.record
+            key, went_to = live(output.key), live(home)
+            return None if key == went_to else replace(output, key=key, record=(article_id, went_to))
+        if output.destination == "cluster_merges" and (into := live(output.record)) != output.key:
+            moved[output.key] = into
+            return replace(output, record=into)
+        return output
+
     for group in outputs:
-        for n, output in enumerate(group):
-            if output.destination in ("clusters", "cluster_leaves") and output.key in moved:
-                group[n] = replace(output, key=live(output.key))
-            elif output.destination == "cluster_merges" and (into := live(output.record)) != output.key:
-                group[n] = replace(output, record=into)
-                moved[output.key] = into
+        group[:] = [live_output for output in group if (live_output := followed(output)) is not None]
     return outputs
 
 

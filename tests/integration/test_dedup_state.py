@@ -55,6 +55,12 @@ def produce_to(settings: Settings, partition: int, line: bytes) -> None:
     asyncio.run(run())
 
 
+def send(settings: Settings, article_id: str, text: str) -> None:
+    """Publish an article of ``text`` under ``article_id`` to the raw topic's partition 0."""
+    raw = {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
+    produce_to(settings, 0, codec.dumps(raw))
+
+
 def another_process(settings: Settings, data_dir: Path) -> Settings:
     """The same pipeline and consumer group, with ports and a data directory of its own."""
     return settings.model_copy(update={"metrics_port": free_port(), "web_port": free_port(), "data_dir": data_dir})
@@ -210,19 +216,14 @@ def test_a_first_copy_updated_to_another_story_leaves_its_copies_their_cluster_a
     recovering from the changelogs alone puts a later copy of each story in its own cluster."""
     settings = pipeline_settings
     story, other = text_of(STORY[:3]), seed_text()
-
-    def send(article_id: str, text: str) -> None:
-        raw = {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
-        produce_to(settings, 0, codec.dumps(raw))
-
     first = start_worker(settings, STAGES)
     for article_id, text in [("wire", story), ("copy", story), ("wire", other)]:
-        send(article_id, text)
+        send(settings, article_id, text)
     read_keyed(settings, settings.topic_clusters, 4, WAIT, grace=0)
     assert first.stop() == 0
     second = start_worker(another_process(settings, tmp_path / "fresh"), STAGES)
-    send("old-copy", story)
-    send("new-copy", other)
+    send(settings, "old-copy", story)
+    send(settings, "new-copy", other)
     duplicates = read_topic(settings, settings.topic_duplicates, 3, WAIT)
     assert {d["id"]: d["cluster_id"] for d in duplicates} == {
         "copy": "cl-wire",
@@ -246,6 +247,41 @@ def test_a_first_copy_updated_to_another_story_leaves_its_copies_their_cluster_a
         "cl2-wire": [(["wire"], None), (["wire", "new-copy"], None)],
     }
     assert {r["cluster_id"]: r["canonical_id"] for _, r in records} == {"cl-wire": "wire", "cl2-wire": "wire"}
+
+
+def test_an_id_sent_twice_around_the_copy_that_merged_its_new_story_into_its_old_one_stays_listed(
+    pipeline_settings: Settings, start_worker, tmp_path: Path
+) -> None:
+    """live96 on the topic: "wire" sent again as another story, a copy of both stories, then "wire" again, waiting
+    together for a worker (decided in one batch): ``cl-wire``'s record, which lists "wire" again once the copy merged
+    ``cl2-wire`` into it, was published without it, saying its first copy had moved to ``cl2-wire``, then with it
+    last. Now the records are those one record at a time publishes."""
+    settings = pipeline_settings
+    old, new = text_of(STORY[:3]), text_of(STORY[3:])
+    first = start_worker(settings, STAGES)
+    for article_id, text in [("wire", old), ("copy", old)]:
+        send(settings, article_id, text)
+    read_keyed(settings, settings.topic_clusters, 2, WAIT, grace=0)
+    assert first.stop() == 0
+    for article_id, text in [("wire", new), ("whole", text_of(STORY)), ("wire", new)]:
+        send(settings, article_id, text)
+    second = start_worker(another_process(settings, tmp_path / "second"), STAGES)
+    records = read_keyed(settings, settings.topic_clusters, 7, WAIT)
+    listed: dict[str, list[tuple[list[str], str | None, str | None]]] = {}  # by key: partitions in no set order
+    for key, value in records:
+        codec.check("cluster", value)
+        moved = (value.get("canonical_moved_to"), value["merged_into"])
+        listed.setdefault(key.decode(), []).append(([m["id"] for m in value["members"]], *moved))
+    assert listed == {
+        "cl-wire": [
+            (["wire"], None, None),
+            (["wire", "copy"], None, None),
+            (["copy"], "cl2-wire", None),
+            (["copy", "wire", "whole"], None, None),
+            (["copy", "wire", "whole"], None, None),
+        ],
+        "cl2-wire": [(["wire"], None, None), (["wire"], None, "cl-wire")],
+    }, second.log.read_text()[-3000:]
 
 
 def test_the_web_port_serves_the_probes_and_not_the_tables(pipeline_settings: Settings, start_worker) -> None:

@@ -128,3 +128,25 @@ def test_the_clusters_file_keeps_a_story_whose_first_copy_became_another_apart_f
         ("cl2-wire", ["wire", "new-copy"], None),
         ("cl-wire", ["copy", "old-copy"], "cl2-wire"),
     ]
+
+
+def test_the_clusters_file_never_lists_an_id_sent_twice_around_the_merge_of_its_new_story_as_gone(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """live96 offline, one chunk: "wire" sent again as another story (``cl2-wire``), a copy of both stories that
+    merges ``cl2-wire`` into ``cl-wire``, then "wire" again: ``cl-wire``'s record was written without "wire", its
+    first copy said to have moved to the cluster merged into it, then with it last."""
+    a, b = text_of(STORY[:3]), text_of(STORY[3:])
+    articles = [("wire", a), ("copy", a), ("wire", b), ("whole", text_of(STORY)), ("wire", b)]
+    _, lines = clusters_file(settings, tmp_path, articles)
+    assert [
+        (r["cluster_id"], [m["id"] for m in r["members"]], r.get("canonical_moved_to"), r["merged_into"]) for r in lines
+    ] == [
+        ("cl-wire", ["wire"], None, None),
+        ("cl-wire", ["wire", "copy"], None, None),
+        ("cl-wire", ["copy"], "cl2-wire", None),
+        ("cl2-wire", ["wire"], None, None),
+        ("cl2-wire", ["wire"], None, "cl-wire"),
+        ("cl-wire", ["copy", "wire", "whole"], None, None),
+        ("cl-wire", ["copy", "wire", "whole"], None, None),  # the second "wire": its cluster's record again
+    ]

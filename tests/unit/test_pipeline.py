@@ -747,18 +747,42 @@ def test_the_cluster_outputs_applied_to_a_table_give_the_records_to_publish(capl
     assert apply_cluster_output(table, Output("cluster_state", "cl-a", None)) is None and not table
 
 
-def test_a_merge_is_counted_once_and_its_replay_not_at_all() -> None:
-    """``enrich_dedup_cluster_merges_total`` counts a merge when the merged cluster's last record is published: a
-    replayed merge (``apply_cluster_output`` gives None) adds nothing, as a grown cluster's replay adds no size."""
-    member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
-    table: dict[str, dict] = {}
-    for key, article_id in (("cl-a", "a"), ("cl-b", "b")):
-        apply_cluster_output(table, Output("clusters", key, {**member, "id": article_id, "match": "unique"}))
-    merge = Output("cluster_merges", "cl-b", "cl-a")
-    before = REGISTRY.get_sample_value("enrich_dedup_cluster_merges_total") or 0.0
-    for _ in range(2):  # the merge, then its replay
-        StageAgent._count_cluster(merge, apply_cluster_output(table, merge))
-    assert REGISTRY.get_sample_value("enrich_dedup_cluster_merges_total") - before == 1
+def test_a_merge_is_counted_as_the_merged_clusters_last_record_is_published_and_never_again(settings: Settings) -> None:
+    """What the metrics table of docs/operations.md says: ``enrich_dedup_cluster_merges_total`` counts a cluster merged
+    into an older one as its last record (``merged_into``) is published, as ``enrich_messages_out_total`` does under
+    ``cluster_merges``; the copy that merged it sent again (in its own batch, in a later one) finds that record gone
+    and adds nothing, and so does a merge into a cluster that has no record."""
+    records = [{**seed_record(SEED_PAGE_ID), "id": article_id, "text": text} for article_id, text in merge_scenario()]
+    cleaned = [o.record for [o] in CleanStage(settings).process([message(codec.dumps(r)) for r in records])]
+    whole = cleaned[-1]
+    stage, table = DedupStage(settings), {}
+
+    def decided(batch: list[dict]) -> list[Output]:
+        return [output for group in stage.process([message(codec.dumps(r)) for r in batch]) for output in group]
+
+    def counted(outputs: list[Output]) -> tuple[float, ...]:
+        """The two counts' increase as the agent applies and counts ``outputs`` on the clusters."""
+        before = merges_counted()
+        for output in (o for o in outputs if o.destination in CLUSTER_TABLE_OUTPUTS):
+            change = apply_cluster_output(table, output)
+            StageAgent._count_cluster(output, change)
+            if change is not None:
+                StageAgent._count("dedup", output)
+        return tuple(now - then for now, then in zip(merges_counted(), before, strict=True))
+
+    assert counted(decided([*cleaned, whole])) == (1, 1)  # "whole" merged "cl-second", then sent again
+    assert (table["cl-first"]["merged"], "cl-second" in table) == (["cl-second"], False)
+    assert counted(decided([whole])) == (0, 0)
+    assert counted([Output("cluster_merges", "cl-first", "cl-gone")]) == (0, 0)
+
+
+def merges_counted() -> tuple[float, float]:
+    """``enrich_dedup_cluster_merges_total``, and ``enrich_messages_out_total`` of the dedup stage's merges."""
+    out = {"stage": "dedup", "outcome": "cluster_merges"}
+    return (
+        REGISTRY.get_sample_value("enrich_dedup_cluster_merges_total") or 0.0,
+        REGISTRY.get_sample_value("enrich_messages_out_total", out) or 0.0,
+    )
 
 
 def test_a_dedup_decision_that_leaves_a_cluster_says_so_before_its_new_cluster(settings: Settings) -> None:
@@ -824,24 +848,41 @@ def test_a_first_copy_updated_to_another_story_leaves_it_for_a_cluster_of_its_ow
 
 
 def cluster_table(settings: Settings, batches: list[list[tuple[str, str, int]]]) -> dict[str, dict]:
+    """The cluster records left by the dedup stage deciding ``batches`` (``published_clusters``)."""
+    return published_clusters(settings, batches)[0]
+
+
+Published = tuple[str, list[str] | None, str | None, str | None]  # key, members (None: a delete), moved to, merged into
+
+
+def published_clusters(
+    settings: Settings, batches: list[list[tuple[str, str, int]]], unreadable: str | None = None
+) -> tuple[dict[str, dict], list[Published]]:
     """The cluster records left by the dedup stage deciding ``batches`` of articles (id, text, minute of 2025-01-01),
-    its window an hour, compacted after each batch (the window passes those an hour older than the newest)."""
+    its window an hour, compacted after each batch (the window passes those an hour older than the newest), and
+    those it published, in order. The article ``unreadable`` brings a sketch that cannot be read: its batch fails and
+    is decided again one record at a time."""
     [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
     base = {key: value for key, value in cleaned.record.items() if key != "sketch"}
     base["origin"] = {**base["origin"], "timestamp_ms": 1_735_689_900_000}  # the articles' times stand
-    stage, table = DedupStage(settings, DedupIndex(DedupOptions(window_seconds=3600))), {}
+    broken = {"sketch": {**cleaned.record["sketch"], "data": "AAAA"}}
+    stage, table, published = DedupStage(settings, DedupIndex(DedupOptions(window_seconds=3600))), {}, []
     for batch in batches:
         payloads = [
             codec.dumps(
-                {**base, "id": article_id, "text": text, "content_hash": content_hash(text)} | at_minute(minute)
+                {**base, "id": article_id, "text": text, "content_hash": content_hash(text)}
+                | at_minute(minute)
+                | (broken if article_id == unreadable else {})
             )
             for article_id, text, minute in batch
         ]
         for output in (o for group in stage.process([message(p, n) for n, p in enumerate(payloads)]) for o in group):
-            if output.destination in CLUSTER_TABLE_OUTPUTS:
-                apply_cluster_output(table, output)
+            if output.destination in CLUSTER_TABLE_OUTPUTS and (change := apply_cluster_output(table, output)):
+                record = change.record or {}
+                members = [m["id"] for m in record["members"]] if record else None
+                published.append((change.key, members, record.get("canonical_moved_to"), record.get("merged_into")))
         stage.index.compact()
-    return table
+    return table, published
 
 
 def at_minute(minute: int) -> dict[str, str]:
@@ -887,6 +928,34 @@ def test_a_leave_from_a_cluster_merged_ahead_of_it_in_its_batch_reaches_the_reco
     batched = cluster_table(settings, [*([article] for article in articles), last])
     assert members_by_cluster(batched) == members_by_cluster(one_by_one)
     assert members_by_cluster(batched)["cl-s"] == ["s", "s2", "c2", "whole"]
+
+
+def test_an_id_sent_twice_in_a_batch_with_a_copy_between_that_merged_its_new_cluster_into_the_old_leaves_once(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """live96: "wire", sent again as another story (``cl2-wire``), then a copy of both stories, which merged
+    ``cl2-wire`` into ``cl-wire``, then "wire" again (a producer's retry), in one batch: the second "wire" got the
+    first's decision, its leave naming ``cl2-wire`` as where it went, and ``cl-wire``'s record, which listed it
+    again, was published without it and saying it had moved to the cluster merged into it, then with it last. One
+    record at a time (a batch of one, or a failed batch decided again), the second is a replay and leaves nothing."""
+    a, b = text_of(STORY[:3]), text_of(STORY[3:])
+    before = [[("wire", a, 0)], [("copy", a, 1)]]
+    last = [("other", FILLER, 2), ("wire", b, 2), ("whole", text_of(STORY), 3), ("wire", b, 2)]
+    _, one_by_one = published_clusters(settings, [*before, *([article] for article in last)])
+    table, batched = published_clusters(settings, [*before, last])
+    with caplog.at_level(logging.WARNING, logger="workers.pipeline"):
+        _, retried = published_clusters(settings, [*before, last], unreadable="other")
+    assert "the sketch other brought cannot be read" in caplog.text  # its batch was decided one record at a time
+    assert batched == retried == one_by_one
+    assert members_by_cluster(table) == {"cl-wire": ["copy", "wire", "whole"], "cl-other": ["other"]}
+    assert batched[2:] == [
+        ("cl-other", ["other"], None, None),
+        ("cl-wire", ["copy"], "cl2-wire", None),
+        ("cl2-wire", ["wire"], None, None),
+        ("cl2-wire", ["wire"], None, "cl-wire"),
+        ("cl-wire", ["copy", "wire", "whole"], None, None),
+        ("cl-wire", ["copy", "wire", "whole"], None, None),  # the replay's: its cluster's record published again
+    ]
 
 
 def test_the_records_made_of_a_replay_carry_its_header_on_and_the_story_records_do_not() -> None:
