@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from workers import codec
 from workers.clean import CleanOptions, clean_article, warm_up
@@ -61,10 +61,10 @@ from workers.times import latest_time, now_iso, received_at, utc_text
 log = logging.getLogger(__name__)
 
 # "state" and "cluster_state" are table writes (a None record deletes the key); "clusters" carries a
-# ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes; "cluster_merges"
-# names, under the key of a cluster merged into another, the cluster it goes into (``merge_clusters``);
-# "cluster_leaves" names, under the key of a cluster, the id its record no longer lists and the cluster that lists it
-# now (``without_member``).
+# ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes, with the cluster its
+# decision named (``Joined``); "cluster_merges" names, under the key of a cluster merged into another, the cluster it
+# goes into (``merge_clusters``); "cluster_leaves" names, under the key of a cluster, the id its record no longer
+# lists and the cluster that lists it now (``without_member``).
 Destination = Literal[
     "clean",
     "unique",
@@ -379,7 +379,7 @@ class DedupStage(BatchedStage):
         outputs = [
             *(Output("cluster_leaves", left, (article["id"], home)) for left in decision.left),
             *(Output("cluster_merges", merged, home) for merged in decision.merged),
-            Output("clusters", home, cluster_member(article, decision)),
+            Output("clusters", home, Joined(cluster_member(article, decision), decision.cluster_id)),
             Output("state", article["id"], entry),
         ]
         fields = dict(article)  # a copy: the record stays whole for a retry
@@ -404,7 +404,11 @@ def _reopened_at(outputs: list[list[Output]], cluster_id: str) -> tuple[int, int
     first_copy = canonical_of(cluster_id)
     for n, group in enumerate(outputs):
         for position, output in enumerate(group):
-            if output.destination == "clusters" and output.key == cluster_id and output.record["id"] == first_copy:
+            if (
+                output.destination == "clusters"
+                and output.key == cluster_id
+                and output.record.member["id"] == first_copy
+            ):
                 return n, position
     return None
 
@@ -445,6 +449,14 @@ def _in_live_clusters(outputs: list[list[Output]]) -> list[list[Output]]:
     return outputs
 
 
+class Joined(NamedTuple):
+    """A "clusters" output's record: an article's entry, and the cluster its decision named (``Decision.cluster_id``,
+    where a replay's output goes to the cluster that one was merged into since)."""
+
+    member: ClusterMember
+    decided_into: str
+
+
 def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:
     """An article's entry in its story's cluster record."""
     return ClusterMember(
@@ -458,23 +470,32 @@ def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:
     )
 
 
-def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterMember) -> tuple[ClusterRecord, bytes]:
-    """The cluster's record with ``member`` added, and its bytes to publish; a member already there (a replay)
-    changes nothing."""
-    if record is not None and any(m["id"] == member["id"] for m in record["members"]):
+def grow_cluster(
+    record: ClusterRecord | None, cluster_id: str, member: ClusterMember, decided_here: bool = False
+) -> tuple[ClusterRecord, bytes]:
+    """The cluster's record with ``member`` added, and its bytes to publish. A member already there with the same
+    entry (a replay) changes nothing. One there with another entry is listed with the new one, in its place, when
+    ``decided_here`` (its decision names this cluster): its id was decided again (back after the window passed it,
+    or updated), and its old entry says what the article published now no longer does (read101: it was kept).
+    Not in a cluster its decision's was merged into: that is a replay, whose entry there is the one the merge kept,
+    and a message read again must publish the record as it was. The members after it are added again after it,
+    so that a longer entry cannot take the record past its cap."""
+    members = record["members"] if record else []
+    at = next((n for n, m in enumerate(members) if m["id"] == member["id"]), len(members))
+    if record is not None and at < len(members) and (members[at] == member or not decided_here):
         return record, codec.dumps(record)
     grown = ClusterRecord(
         schema_version=SCHEMA_VERSION,
         cluster_id=cluster_id,
         canonical_id=canonical_of(cluster_id),
-        members=record["members"] if record else [],
+        members=members[:at],
         merged=record["merged"] if record else [],
         merged_into=None,
         updated_at=now_iso(),
     )
     if record and "canonical_moved_to" in record and member["id"] != grown["canonical_id"]:  # not back in its story
         grown["canonical_moved_to"] = record["canonical_moved_to"]
-    return with_members(_flagged(grown, record or {}), [member])
+    return with_members(_flagged(grown, record or {}), [member, *members[at + 1 :]])
 
 
 def with_members(record: ClusterRecord, added: Sequence[ClusterMember]) -> tuple[ClusterRecord, bytes]:
@@ -561,7 +582,8 @@ def apply_cluster_output(table: Table, output: Output) -> ClusterChange | None:
         save(table, key, output.record)
         return None
     if destination == "clusters":
-        record, value = grow_cluster(table.get(key), key, output.record)
+        member, decided_into = output.record
+        record, value = grow_cluster(table.get(key), key, member, decided_here=decided_into == key)
         save(table, key, record)
         return ClusterChange(key, record, value)
     if destination == "cluster_leaves":
