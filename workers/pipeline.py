@@ -335,9 +335,8 @@ class DedupStage(BatchedStage):
         """The article's event time, no later than its message's time and one day (``workers.times``): a record
         the clean stage did not check (an older version's, another client's) claiming a time in the future would
         make every article held look out of the window, and be evicted."""
-        received = received_at(article["origin"])
-        at = event_time(article["published_at"], received)
-        if at > (latest := latest_time(received)):
+        at, latest = _times(article)
+        if at > latest:
             log.warning(
                 "dedup: %s's published_at %s is later than its message's time and one day; taken as %s",
                 article["id"],
@@ -379,7 +378,7 @@ class DedupStage(BatchedStage):
         outputs = [
             *(Output("cluster_leaves", left, (article["id"], home)) for left in decision.left),
             *(Output("cluster_merges", merged, home) for merged in decision.merged),
-            Output("clusters", home, Joined(cluster_member(article, decision), decision.cluster_id)),
+            Output("clusters", home, Joined(cluster_member(article, decision), _renewed(article, decision, entry))),
             Output("state", article["id"], entry),
         ]
         fields = dict(article)  # a copy: the record stays whole for a retry
@@ -397,6 +396,22 @@ class DedupStage(BatchedStage):
             merged=list(decision.merged),
         )
         return [Output("duplicates", article["id"], duplicate), *outputs]
+
+
+def _times(article: CleanArticle) -> tuple[float, float]:
+    """An article's event time as its record gives it, and the latest it is taken as (``DedupStage._event_time``)."""
+    received = received_at(article["origin"])
+    return event_time(article["published_at"], received), latest_time(received)
+
+
+def _renewed(article: CleanArticle, decision: Decision, entry: IndexEntry) -> str | None:
+    """The cluster whose record's entry of the article this decision renews: the one it names, when it was made
+    afresh on this very article (read101: an id back after the window passed it, decided into the cluster whose
+    record lists it). None for an earlier decision given back: a replay (the entry is another message's, or its
+    own read again), the same text sent again with another date, an update of itself (its entry keeps its first
+    arrival), whose entry stays as listed, so that messages read again publish the records as they were."""
+    made_on_it = entry["event_time"] == min(_times(article)) and entry["seq"] == entry["first_seq"]
+    return decision.cluster_id if made_on_it else None
 
 
 def _reopened_at(outputs: list[list[Output]], cluster_id: str) -> tuple[int, int] | None:
@@ -450,11 +465,11 @@ def _in_live_clusters(outputs: list[list[Output]]) -> list[list[Output]]:
 
 
 class Joined(NamedTuple):
-    """A "clusters" output's record: an article's entry, and the cluster its decision named (``Decision.cluster_id``,
-    where a replay's output goes to the cluster that one was merged into since)."""
+    """A "clusters" output's record: an article's entry, and the cluster whose listed entry of it the new one replaces
+    (``_renewed``; None: one listed stays)."""
 
     member: ClusterMember
-    decided_into: str
+    renews: str | None
 
 
 def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:
@@ -471,18 +486,16 @@ def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:
 
 
 def grow_cluster(
-    record: ClusterRecord | None, cluster_id: str, member: ClusterMember, decided_here: bool = False
+    record: ClusterRecord | None, cluster_id: str, member: ClusterMember, renewed: bool = False
 ) -> tuple[ClusterRecord, bytes]:
-    """The cluster's record with ``member`` added, and its bytes to publish. A member already there with the same
-    entry (a replay) changes nothing. One there with another entry is listed with the new one, in its place, when
-    ``decided_here`` (its decision names this cluster): its id was decided again (back after the window passed it,
-    or updated), and its old entry says what the article published now no longer does (read101: it was kept).
-    Not in a cluster its decision's was merged into: that is a replay, whose entry there is the one the merge kept,
-    and a message read again must publish the record as it was. The members after it are added again after it,
-    so that a longer entry cannot take the record past its cap."""
+    """The cluster's record with ``member`` added, and its bytes to publish. A member already there keeps its entry
+    (a replay changes nothing), unless ``renewed`` (``Joined.renews``): its id was decided afresh into this cluster,
+    and its old entry says what the article published now no longer does (read101: it was kept); it is then listed
+    with the new one, in its place, the members after it added again after it, so that a longer entry cannot take
+    the record past its cap."""
     members = record["members"] if record else []
     at = next((n for n, m in enumerate(members) if m["id"] == member["id"]), len(members))
-    if record is not None and at < len(members) and (members[at] == member or not decided_here):
+    if record is not None and at < len(members) and (members[at] == member or not renewed):
         return record, codec.dumps(record)
     grown = ClusterRecord(
         schema_version=SCHEMA_VERSION,
@@ -582,8 +595,8 @@ def apply_cluster_output(table: Table, output: Output) -> ClusterChange | None:
         save(table, key, output.record)
         return None
     if destination == "clusters":
-        member, decided_into = output.record
-        record, value = grow_cluster(table.get(key), key, member, decided_here=decided_into == key)
+        member, renews = output.record
+        record, value = grow_cluster(table.get(key), key, member, renewed=renews == key)
         save(table, key, record)
         return ClusterChange(key, record, value)
     if destination == "cluster_leaves":

@@ -598,18 +598,18 @@ def test_a_cluster_record_lists_its_first_members_within_its_limit() -> None:
     assert last["merged_into"] == "cl-a0"
 
 
-def test_a_member_decided_again_into_its_cluster_is_listed_in_its_place_with_its_new_entry() -> None:
-    """read101: an id decided again into the cluster whose record lists it (``decided_here``) is listed with its new
-    entry, in its place, the record within its cap; the same entry (a replay), or another reaching a cluster that its
-    decision's was merged into, changes nothing: the same record, the same bytes."""
+def test_a_member_decided_afresh_into_its_cluster_is_listed_in_its_place_with_its_new_entry() -> None:
+    """read101: an id decided afresh into the cluster whose record lists it (``renewed``) is listed with its new
+    entry, in its place, the record within its cap; the same entry, or another one not renewed (an earlier decision
+    given back), changes nothing: the same record, the same bytes."""
     record = None
     for member in long_url_members("a", 3):
         record, _ = grow_cluster(record, "cl-a0", {**member, "url": None})
     old = record["members"][1]
     back = {**old, "published_at": "2025-01-01T01:07:00Z", "match": "exact"}
-    for entry, decided_here in ((old, True), (back, False)):
-        assert grow_cluster(record, "cl-a0", entry, decided_here) == (record, codec.dumps(record))
-    grown, value = grow_cluster(record, "cl-a0", back, decided_here=True)
+    for entry, renewed in ((old, True), (back, False)):
+        assert grow_cluster(record, "cl-a0", entry, renewed) == (record, codec.dumps(record))
+    grown, value = grow_cluster(record, "cl-a0", back, renewed=True)
     codec.check("cluster", grown)
     assert (grown["members"], value) == ([record["members"][0], back, record["members"][2]], codec.dumps(grown))
     full = None
@@ -618,7 +618,7 @@ def test_a_member_decided_again_into_its_cluster_is_listed_in_its_place_with_its
     listed = [m["id"] for m in full["members"]]
     over = CLUSTER_RECORD_BYTES - len(codec.dumps(full)) + 1  # a url this much longer takes the record past its cap
     longer = {**full["members"][1], "url": full["members"][1]["url"] + "b" * over}
-    grown, value = grow_cluster(full, "cl-c0", longer, decided_here=True)
+    grown, value = grow_cluster(full, "cl-c0", longer, renewed=True)
     assert len(value) <= CLUSTER_RECORD_BYTES and grown["members_truncated"] is True
     assert ([m["id"] for m in grown["members"]], grown["members"][1]) == (listed[:-1], longer)
 
@@ -1099,15 +1099,21 @@ def test_an_id_back_after_the_window_into_a_cluster_that_lists_it_is_listed_with
             ("w", "ab", 68),
             ("y", "b", 67),
         ],
+        # "y" sent again with the same text and another date (its first decision given back), then both read again
+        [("x", "b", 0), ("y", "b", 1), ("y", "b", 3), ("y", "b", 1), ("y", "b", 3)],
+        # "x" updated in place of itself (a copy of its text), then both read again
+        [("x", "ab", 0), ("y", "ab", 1), ("x", "ab-edited", 5), ("x", "ab", 0), ("x", "ab-edited", 5)],
     ],
 )
 def test_a_message_read_again_publishes_its_cluster_record_byte_for_byte_as_it_was(
     settings: Settings, batches: list[tuple[str, str, int]]
 ) -> None:
-    """A replay (the same message read again after a crash: its decision read back) changes no member's entry, even
-    where the record lists its id with another entry than the replay's (kept by a merge): only a decision made now
-    replaces an entry, and only in the cluster it names."""
+    """Messages read again after a crash (their decisions given back) change no member's entry, even where the
+    record lists the id with another entry than the one a replay makes (kept by a merge, or by the id's first
+    decision): only a decision made afresh on the article replaces one (``_renewed``), so that the records are
+    published byte for byte as they were."""
     texts = {"a": text_of(STORY[:3]), "b": text_of(STORY[3:]), "ab": text_of(STORY), "filler": FILLER}
+    texts["ab-edited"] = texts["ab"].replace("8 percent", "9 percent")
     table, changes = cluster_changes(settings, [[(i, texts[text], minute)] for i, text, minute in batches])
     replayed, before = changes[-1], [change for change in changes[:-1] if change.key == changes[-1].key][-1]
     assert replayed.value == before.value == codec.dumps(table[replayed.key])
