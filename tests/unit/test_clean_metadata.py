@@ -710,6 +710,58 @@ def test_a_regular_expression_literal_is_no_comment(script: str) -> None:
     assert page_metadata(load_html(page)).day == "2008-01-08"
 
 
+def _stripped(script: str) -> str:
+    """The script as the date search reads it (``without_script_comments``)."""
+    tree = load_html(f"<html><head><script>{script}</script></head><body><p>Text</p></body></html>")
+    with without_script_comments(tree):
+        return tree.find(".//script").text
+
+
+# A "/" after a value divides; anywhere else (an operator, an opening bracket, "}", ",", ";", the start, a keyword a
+# value follows) it opens a regular expression literal, whatever white space or comment stands between.
+OPENS_VALUE = [
+    "return",
+    "typeof",
+    "case",
+    "do",
+    "else",
+    "in",
+    "instanceof",
+    "new",
+    "void",
+    "delete",
+    "throw",
+    "yield",
+    "await",
+]
+
+
+@pytest.mark.parametrize("before", ["x =  ", "x =\t\t", "x =\n", "f(a,  ", *(f"{word} " for word in OPENS_VALUE)])
+def test_a_regular_expression_literal_opens_where_a_value_begins(before: str) -> None:
+    """After two spaces or a keyword, a literal's "//" or "/*" was read as a comment that ate the code after it."""
+    script = f"{before}/\\/\\//g; y = /^\\/*/; z = 1; // 2007-10-15\nw = 2;"
+    assert _stripped(script) == f"{before}/\\/\\//g; y = /^\\/*/; z = 1; \nw = 2;"
+
+
+@pytest.mark.parametrize(
+    ("script", "kept"),
+    [
+        ("rate = total /  count; // 2007-10-15", "rate = total /  count; "),  # after a name
+        ("half = 1 / 2; // 2007-10-15", "half = 1 / 2; "),  # after a number
+        ("f(a) / g(b) / 2; // 2007-10-15", "f(a) / g(b) / 2; "),  # after ")"
+        ("a[0] / b[1] // 2007-10-15", "a[0] / b[1] "),  # after "]"
+        ("n = i++ / 2; // 2007-10-15", "n = i++ / 2; "),  # after a postfix "++"
+        ("n = i--\n/ 2 // 2007-10-15\n-->", "n = i--\n/ 2 \n"),  # after a postfix "--" ("-->" a comment)
+        ("returned / 2; inside / 2 // 2007-10-15", "returned / 2; inside / 2 "),  # names that start with keywords
+        ("x = a.return / a.new / 2 // 2007-10-15", "x = a.return / a.new / 2 "),  # properties named as keywords
+        ("a /* 2007-10-15 */ / 2 // 2008-01-08", "a  / 2 "),  # a comment between a value and "/"
+        ("x = /* 2007-10-15 */ /\\/\\//; y = 1", "x =  /\\/\\//; y = 1"),  # a comment where a value begins
+    ],
+)
+def test_a_slash_after_a_value_divides(script: str, kept: str) -> None:
+    assert _stripped(script) == kept
+
+
 def test_the_scripts_are_put_back_when_the_search_fails() -> None:
     """The strip is undone on every way out of the date search: the extraction after it reads the page as it was."""
     tree = load_html(f"<html><head>{AD_SCRIPT}{STATS_SCRIPT}</head><body>{DATELESS}</body></html>")
