@@ -756,10 +756,47 @@ def test_a_regular_expression_literal_opens_where_a_value_begins(before: str) ->
         ("x = a.return / a.new / 2 // 2007-10-15", "x = a.return / a.new / 2 "),  # properties named as keywords
         ("a /* 2007-10-15 */ / 2 // 2008-01-08", "a  / 2 "),  # a comment between a value and "/"
         ("x = /* 2007-10-15 */ /\\/\\//; y = 1", "x =  /\\/\\//; y = 1"),  # a comment where a value begins
+        ('s = "a" / 2; // 2007-10-15', 's = "a" / 2; '),  # after a string
+        ("s = 'a +\n/ 2 // 2007-10-15", "s = 'a +\n/ 2 "),  # after a string left open at its line's end
+        ("a // 2007-10-15 +  \n/ 2 // 2008-01-08", "a \n/ 2 "),  # a line comment's trailing blanks are in it
+        ("a /**/\n/**/ / 2 // 2007-10-15", "a \n / 2 "),  # comments in a row
     ],
 )
 def test_a_slash_after_a_value_divides(script: str, kept: str) -> None:
     assert _stripped(script) == kept
+
+
+class _CountedScript(str):
+    """A script that counts the characters read of it by index or slice: a look-back's reading, and the strip's
+    copying of what it keeps (once)."""
+
+    read = 0
+
+    def __getitem__(self, key: int | slice) -> str:
+        part = super().__getitem__(key)
+        self.read += len(part)
+        return part
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "/ a / b ",  # divisions
+        "/ /x/ ",  # a division, a literal
+        " ",  # a long run of white space before a "/"
+        "++",  # postfix operators in a row
+        "/**/ ",  # comments in a row
+        " // x +  \n",
+        "\n",
+    ],
+)
+def test_the_look_back_reads_each_character_a_bounded_number_of_times(shape: str) -> None:
+    """A look-back stops at the token before its "/" and reads white space a window at a time: the characters read
+    stay within a few times the script's, where a run of white space or of "++" read back from every "/" or at every
+    step would not."""
+    script = _CountedScript("a = b" + shape * 50_000 + " / 2 // 2007-10-15")
+    assert metadata._without_comments(script).endswith(" / 2 ")
+    assert script.read <= 3 * len(script)
 
 
 def test_the_scripts_are_put_back_when_the_search_fails() -> None:

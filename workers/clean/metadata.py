@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -172,41 +173,19 @@ _SCRIPT_REGEX = r"""/(?:[^/\\\[\n]++|\\.|\[(?:[^\]\\\n]++|\\.)*+\]?)*+/?"""
 # A script's comments: "/* */", "//" and HTML's "<!--" to the line's end, "-->" at a line's start (JavaScript reads
 # both HTML forms as comments of a line).
 _SCRIPT_COMMENT = r"/\*.*?(?:\*/|\Z)|(?://|<!--)[^\n]*+|^[ \t]*+-->[^\n]*+"
-# A "/" opens a regular expression literal or divides as JavaScript's tokenizers tell it, by the significant token
-# before it (white space and comments aside): after a value (a name, a number, a string or literal, ")" or "]", and
-# a postfix "++" or "--" after it) it divides; after anything else (an operator, an opening bracket, "}", ",", ";",
-# the script's start) it opens a literal, and after these keywords, which a value follows (not after ".": there the
-# word is a property's name).
-_OPENS_VALUE = r"(?<!\.)(?:return|typeof|case|do|else|in|instanceof|new|void|delete|throw|yield|await)(?![\w$])"
-# The tokens no comment starts at, each guarded where one could: "/", "<", "-" and white space at a line's start.
-_NO_LINE_COMMENT = r"(?!^[ \t]*+-->)"
-_SLASH, _LESS, _DASH, _BLANKS = r"/(?![/*])", "<(?!!--)", "(?!^-->)-", rf"{_NO_LINE_COMMENT}[^\S\n]++"
-# A value: a name or a number, ")" or "]", a string.
-_VALUE = rf"[\w$]++|[)\]]|{_SCRIPT_STRING}"
-# The tokens after a value that leave a value before the next: white space, a property's name, a postfix "++" or
-# "--" ("i++ / 2"), values (no keyword).
-_AFTER_VALUE = rf"{_BLANKS}|\n|\.[\w$]++|(?!^-->)(?:\+\+|--)|(?!{_OPENS_VALUE})(?:{_VALUE})"
-# The token that ends a value's run: a keyword, an operator (a "/" divides), a bracket but ")" and "]".
-_VALUE_END = rf"""{_OPENS_VALUE}|{_SLASH}|{_LESS}|{_DASH}|[^\w$\s"'`)\]/<-]"""
-# A value where one may begin (a regular expression literal is one there) and the tokens after it that leave it.
-_VALUE_RUN = rf"(?:{_VALUE}|(?={_SLASH}){_SCRIPT_REGEX})(?:{_AFTER_VALUE})*+"
-# The tokens that leave a value to begin: operators, brackets but ")" and "]", and white space (in runs up to a
-# character a comment or a value starts with), and the keywords.
-_BEFORE_TOKEN = rf"""{_NO_LINE_COMMENT}[^\w$"'`/)\]<\n-]++|\n|{_LESS}|{_DASH}|{_OPENS_VALUE}"""
-# Where a value may begin: those tokens, and value runs, each with the token that ends it. A run that no token ends
-# (a comment or the script's end next) is given up whole (``(?>)``: no backtracking into its strings) and read again
-# once, as the last one.
-_BEFORE_VALUE = rf"(?:{_BEFORE_TOKEN}|(?>{_VALUE_RUN})(?:{_VALUE_END}))*+"
-# The script up to its next comment (group "comment"), read from where a value may begin (``[False]``: the script's
-# start, "turn" always set) or after a value (``[True]``: "turn" the token that ends it, unset when a comment comes
-# first); "value" is set when a value is the last token before the comment. Time linear in the script: each
-# character is read once, a last value run twice. AEB: 1.3 ms a page (43,000 characters of script), where the scan
-# before, which read runs of code whole and looked one character and one space back for a "/", took 0.4 ms.
-_TO_COMMENT = tuple(
-    re.compile(
-        rf"{start}{_BEFORE_VALUE}(?P<value>{_VALUE_RUN})?(?P<comment>{_SCRIPT_COMMENT})?", re.DOTALL | re.MULTILINE
-    )
-    for start in ("(?P<turn>)", rf"(?:{_AFTER_VALUE})*+(?P<turn>{_VALUE_END})?")
+# The script up to its next comment (group "comment"), its next "/" that starts none (group "slash": a regular
+# expression literal or a division, ``_opens_literal``) or its next string that ends in no quote (group "open": left
+# open to its line's end, a value a look-back cannot tell by its last character), read as runs of plain code, whole
+# strings and single characters. Linear: each character is read once, a string left open twice.
+_TO_MARK = re.compile(
+    rf"""(?:(?!{_SCRIPT_COMMENT})(?:[^"'`/<\n-]++|(?:{_SCRIPT_STRING})(?<=["'`])|[^/"'`]))*+"""
+    rf"""(?:(?P<comment>{_SCRIPT_COMMENT})|(?P<slash>/)|(?P<open>{_SCRIPT_STRING}))?""",
+    re.DOTALL | re.MULTILINE,
+)
+_REGEX_LITERAL = re.compile(_SCRIPT_REGEX)
+# The keywords a value follows, as the word before a "/" (not after ".": there the word is a property's name).
+_OPENS_VALUE = re.compile(
+    r"(?<![\w$.])(?:return|typeof|case|do|else|in|instanceof|new|void|delete|throw|yield|await)\Z"
 )
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
@@ -620,17 +599,75 @@ def _is_javascript(script: HtmlElement) -> bool:
 
 
 def _without_comments(script: str) -> str:
-    """The script without its comments (``_TO_COMMENT``, each read from where the one before left off, in the state
-    its last token left: a comment is no token); the same string when it has none."""
+    """The script without its comments (``_TO_MARK``, read on from each comment and each "/" that starts none); the
+    same string when it has none."""
     if not any(mark in script for mark in _COMMENT_MARKS):
         return script
     kept: list[str] = []
-    start, after_value = 0, False
-    while (found := _TO_COMMENT[after_value].match(script, start)).start("comment") >= 0:
-        kept.append(script[start : found.start("comment")])
-        start = found.end("comment")
-        after_value = found["value"] is not None or found["turn"] is None
-    return "".join([*kept, script[start:]]) if kept else script
+    comments: list[tuple[int, int]] = []  # (end, start) in order: a look-back skips them
+    start = position = 0
+    placed = _Placed(0, value=False)
+    while True:
+        found = _TO_MARK.match(script, position)
+        if found.start("comment") >= 0:
+            kept.append(script[start : found.start("comment")])
+            start = position = found.end("comment")
+            comments.append((position, found.start("comment")))
+        elif (slash := found.start("slash")) >= 0:
+            if _opens_literal(script, slash, placed, comments):
+                placed = _Placed(_REGEX_LITERAL.match(script, slash).end(), value=True)
+            else:
+                placed = _Placed(slash + 1, value=False)
+            position = placed.end
+        elif found.start("open") >= 0:
+            placed = _Placed(found.end("open"), value=True)
+            position = placed.end
+        else:
+            return "".join([*kept, script[start:]]) if kept else script
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """The last token the scan read that a look-back cannot tell by its last character (a regular expression literal
+    or a string that ends in no quote, a dividing "/") or the script's start: where a look-back stops, and whether a
+    value ends there."""
+
+    end: int
+    value: bool
+
+
+def _opens_literal(script: str, slash: int, placed: _Placed, comments: list[tuple[int, int]]) -> bool:
+    """Whether the "/" at ``slash`` opens a regular expression literal, as JavaScript's tokenizers tell it: by the
+    significant token before it (white space, comments and a postfix "++" or "--" aside). After a value (a name, a
+    number, a string or literal, ")" or "]") it divides; after anything else (an operator, an opening bracket, "}",
+    ",", ";", the script's start, a keyword a value follows: ``_OPENS_VALUE``) it opens a literal."""
+    end = _token_end(script, slash, placed.end, comments)
+    while end - 2 >= placed.end and script.startswith(("++", "--"), end - 2):
+        end = _token_end(script, end - 2, placed.end, comments)
+    if end == placed.end:
+        return not placed.value
+    last = script[end - 1]
+    if last.isalnum() or last in "_$":
+        return _OPENS_VALUE.search(script, max(placed.end, end - 10), end) is not None
+    return last not in ")]\"'`"  # a string that ends in a quote
+
+
+def _token_end(script: str, end: int, floor: int, comments: list[tuple[int, int]]) -> int:
+    """Where the last token before ``end`` ends, white space and comments skipped, not before ``floor``. Read back in
+    windows that double from one character, never over a comment's end (a line comment's trailing blanks are no white
+    space between tokens): a look-back reads a few times what it skips, not the script before it."""
+    index = bisect_right(comments, (end, end))
+    width = 1
+    while True:
+        comment_end, comment_start = comments[index - 1] if index else (-1, -1)
+        bottom = max(floor, end - width, comment_end)
+        end = bottom + len(script[bottom:end].rstrip())
+        if end > bottom or end == floor:
+            return end
+        if end == comment_end:
+            index, end, width = index - 1, comment_start, 1
+        else:
+            width *= 2
 
 
 def writes_day(tree: HtmlElement, url: str | None, day: str) -> bool:
