@@ -163,7 +163,7 @@ _SCRIPTS = XPath("//script")
 _COMMENT_MARKS = ("//", "/*", "<!--", "-->")
 # A script's string literals, read whole: a "//" in a URL is no comment. A string ends on its line (template literals
 # aside), at its closing quote or, without one, at the line's end: a quote the scan misreads (in a regular expression
-# literal read as a division: ``_OPENS_VALUE``) leaves no more than the rest of its line misread, and no quote is read
+# literal read as a division: ``_opens_literal``) leaves no more than the rest of its line misread, and no quote is read
 # again to the line's end (time quadratic in the line: 32,000 characters of '\\"' took 3 s, a script under the raw
 # size limit hours).
 _SCRIPT_STRING = r""""(?:[^"\\\n]++|\\.)*+"?|'(?:[^'\\\n]++|\\.)*+'?|`(?:[^`\\]++|\\.)*+`?"""
