@@ -766,6 +766,13 @@ def test_a_slash_after_a_value_divides(script: str, kept: str) -> None:
     assert _stripped(script) == kept
 
 
+def test_a_regular_expression_literal_reads_an_escaped_line_break_as_its_strings_do() -> None:
+    """A "\\" before a line break goes on with the literal, as it does with a string: the scan reads it as main and
+    3baf176 did, and no "//" on the next line inside it starts a comment."""
+    script = "x = /a\\\n// 2007-10-15/; y = 1; // 2008-01-08\nz = 2"
+    assert _stripped(script) == "x = /a\\\n// 2007-10-15/; y = 1; \nz = 2"
+
+
 class _CountedScript(str):
     """A script that counts the characters read of it by index or slice: a look-back's reading, and the strip's
     copying of what it keeps (once)."""

@@ -182,7 +182,7 @@ _TO_MARK = re.compile(
     rf"""(?:(?P<comment>{_SCRIPT_COMMENT})|(?P<slash>/)|(?P<open>{_SCRIPT_STRING}))?""",
     re.DOTALL | re.MULTILINE,
 )
-_REGEX_LITERAL = re.compile(_SCRIPT_REGEX)
+_REGEX_LITERAL = re.compile(_SCRIPT_REGEX, re.DOTALL)  # an escaped line break goes on, as in _TO_MARK
 # The keywords a value follows, as the word before a "/" (not after ".": there the word is a property's name).
 _OPENS_VALUE = re.compile(
     r"(?<![\w$.])(?:return|typeof|case|do|else|in|instanceof|new|void|delete|throw|yield|await)\Z"
