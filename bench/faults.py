@@ -13,10 +13,12 @@ Then it waits until the group has committed ``articles.raw``, ``articles.clean``
 their ends (lag 0), stops the workers, and accounts for every id on the output topics. Per scenario it prints:
 runs, faults that ended with work still pending (mid-stream), ids lost, ids in more than one place, ids in one
 place but the wrong one (``tests.synthetic.misplaced``), records delivered twice, those of them beyond the
-replay of the work uncommitted when the worker went (none is, after a join or a broker restart: the output
-written twice after its message was committed), workers that did not exit 0 on SIGTERM, the longest recovery
-(from the end of the fault to the group's first commit that moves) and the longest drain (from the end of the
-fault to lag 0).
+replay of the work uncommitted when a killed or stopped worker went (a join or a broker restart takes no such
+snapshot, so all its records twice count: a revocation commits the work done, but a replay after a revocation
+whose commit failed, or a producer's retry across the restart, would be at-least-once, not a write after the
+commit), output records appended after the commit that covered their message (``written_late``: such a write),
+workers that did not exit 0 on SIGTERM, the longest recovery (from the end of the fault to the group's first
+commit that moves) and the longest drain (from the end of the fault to lag 0).
 
     python -m bench.faults --runs 20 --busy            # the issue's goal: one core taken by a busy process
     python -m bench.faults --scenarios kill --runs 3   # a quick look
@@ -45,6 +47,7 @@ from pathlib import Path
 
 import orjson
 from aiokafka import ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
 from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
@@ -59,8 +62,9 @@ from workers.kafka_io import (
     read_to_end,
     wait_committed,
 )
+from workers.security import client_options
 from workers.settings import STAGES, Settings, Stage
-from workers.topics import ensure_topics
+from workers.topics import created_topics, ensure_topics, topic_configs, topic_partitions
 
 SCENARIOS = ("join", "kill", "broker", "term")
 OUTPUTS = ("enriched", "duplicates", "deadletter")
@@ -172,6 +176,32 @@ class Snapshot:
 OUTPUT_TOPICS = tuple(o for outputs in STAGE_OUTPUTS.values() for o in outputs)
 
 
+# The output topics' records stamped by the broker as it appends them, not by the producer as it makes them
+# (CreateTime): a record made before a commit but appended after it (a commit that overtook its outputs' acks) is
+# then seen written after the commit (``written_late``), and none is seen written before it was.
+APPENDED = {"message.timestamp.type": "LogAppendTime"}
+
+
+async def make_topics(settings: Settings) -> None:
+    """The run's topics: the outputs of the stages first, stamped as ``APPENDED`` says from their creation on (a
+    config altered later reaches the broker's logs a moment after the answer: the first records kept their
+    CreateTime), then the others (``ensure_topics``, which waits until they are listed, and so the outputs)."""
+    partitions = topic_partitions(settings)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
+    await admin.start()
+    try:
+        outputs = [getattr(settings, f"topic_{o}") for o in (*OUTPUT_TOPICS, "deadletter")]
+        new = [
+            NewTopic(t, partitions[t], settings.replication_factor, topic_configs=topic_configs(settings, t) | APPENDED)
+            for t in outputs
+        ]
+        answer = await admin.create_topics(new)
+    finally:
+        await admin.close()
+    created_topics(answer.topic_errors)  # raises on a refusal
+    await ensure_topics(settings)
+
+
 def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord]:
     """Every record of ``topic`` up to its end offsets as of now."""
 
@@ -253,12 +283,13 @@ def written_late(
 ) -> int:
     """Output records written after every message of their id their stage read had been seen committed.
 
-    ``outputs``: (stage, raw id, when written) of each output record; ``read``: per (stage, raw id), the source
-    positions of the messages of that id (a replay upstream is a message of its own); ``seen``: the commits seen,
-    and when. A commit covers only messages whose outputs are out, so such a record breaks "offsets committed only
-    after outputs are written": its first copy came after the commit (a kill then would have lost it), or it is a
-    copy written after its message was committed, which no fault excuses. A sampled check: a record written less
-    than a poll after the commit goes unseen, but a record it counts is late for certain.
+    ``outputs``: (stage, raw id, when written: appended, ``APPENDED``) of each output record; ``read``: per
+    (stage, raw id), the source positions of the messages of that id (a replay upstream is a message of its own);
+    ``seen``: the commits seen, and when. A commit covers only messages whose outputs are out, so such a record
+    breaks "offsets committed only after outputs are written": its first copy came after the commit (a kill then
+    would have lost it), or it is a copy written after its message was committed, which no fault excuses. A
+    sampled check: a record written less than a poll after the commit goes unseen, but a record it counts is late
+    for certain.
     """
 
     @cache
@@ -426,7 +457,7 @@ def one_run(
     """One run of ``scenario``; the workers' logs are copied into ``keep`` when given (always when it finds a fault)."""
     with tempfile.TemporaryDirectory(prefix=f"faults-{scenario}-") as tmp:
         run = Run(base, Path(tmp), rng, articles, root)
-        asyncio.run(ensure_topics(run.settings))
+        asyncio.run(make_topics(run.settings))
         watch = CommitWatch(run.settings)
         try:
             run.start_worker()

@@ -77,6 +77,14 @@ def test_an_output_written_after_its_message_was_seen_committed_is_late() -> Non
     assert written_late([("clean", "c", 99.0)], read, SEEN) == 0  # never seen committed
 
 
+def test_a_commit_covers_the_offsets_below_it_only() -> None:
+    """A committed offset is the next message to read: a commit at 3 covers offset 2, not offset 3 (an output of
+    the message at the committed offset is written before its own commit, and is not late)."""
+    read = {("clean", "a"): [(RAW0, 2)], ("clean", "b"): [(RAW0, 3)], ("clean", "c"): [(RAW0, 6)]}
+    assert written_late([("clean", "a", 15.0)], read, SEEN) == 1
+    assert written_late([("clean", "b", 15.0), ("clean", "c", 25.0)], read, SEEN) == 0
+
+
 def test_an_output_of_a_message_read_again_upstream_is_not_late() -> None:
     """A replay upstream is a message of its own: an output may follow it while the first one is committed."""
     read = {("dedup", "a"): [(RAW0, 1), (RAW0, 7)]}
