@@ -1015,10 +1015,19 @@ PROBES = [[("probe", B, 4)], [("probe-whole", text_of(STORY), 4)], [("copy", A, 
 
 def test_the_batch_of_every_kind_of_decision_has_each(settings: Settings) -> None:
     """What the next test's batch decides: each kind of decision, a leave and a merge."""
-    outputs = list(dedup_outputs(settings, [*BEFORE_EVERY_KIND, EVERY_KIND]))[-len(EVERY_KIND) * 6 :]
+    before = list(dedup_outputs(settings, BEFORE_EVERY_KIND))
+    outputs = list(dedup_outputs(settings, [*BEFORE_EVERY_KIND, EVERY_KIND]))[len(before) :]
     kinds = {o.record.get("match", "unique") for o in outputs if o.destination in ("unique", "duplicates")}
     assert kinds == {"unique", "exact", "near", "revision"}
     assert {"cluster_leaves", "cluster_merges"} <= {o.destination for o in outputs}
+
+
+def every_kind_with(article_id: str, place: str) -> list[tuple[str, str, int]]:
+    """``EVERY_KIND`` with the article ``article_id`` moved to the ``place`` (first, middle, last) of the batch."""
+    moved = next(article for article in EVERY_KIND if article[0] == article_id)
+    rest = [article for article in EVERY_KIND if article is not moved]
+    at = {"first": 0, "middle": len(rest) // 2, "last": len(rest)}[place]
+    return [*rest[:at], moved, *rest[at:]]
 
 
 @pytest.mark.parametrize("place", ["first", "middle", "last"])
@@ -1031,10 +1040,7 @@ def test_a_batch_holding_an_unreadable_sketch_anywhere_decides_as_one_record_at_
     no cluster, listed in two. Now the record is decided from its text in the batch, as one record at a time would,
     wherever it stands: the same outputs (decisions, leaves, merges, cluster records, index entries), and an index
     that decides the next records the same."""
-    bad = next(article for article in EVERY_KIND if article[0] == unreadable)
-    rest = [article for article in EVERY_KIND if article is not bad]
-    at = {"first": 0, "middle": len(rest) // 2, "last": len(rest)}[place]
-    batch = [*rest[:at], bad, *rest[at:]]
+    batch = every_kind_with(unreadable, place)
     one_by_one = list(dedup_outputs(settings, [*BEFORE_EVERY_KIND, *([a] for a in batch), *PROBES], unreadable))
     batched = list(dedup_outputs(settings, [*BEFORE_EVERY_KIND, batch, *PROBES], unreadable))
     assert batched == one_by_one
@@ -1078,10 +1084,7 @@ def test_a_batch_that_failed_after_changing_the_index_is_decided_again_as_one_re
     again one record at a time, they were replays (an id updated to another story left no cluster). The index is
     rebuilt from the entries persisted before the batch: the same outputs as one record at a time from the start,
     wherever the record at fault stands, and an index that decides the next records the same."""
-    bad = next(article for article in EVERY_KIND if article[0] == fault)
-    rest = [article for article in EVERY_KIND if article is not bad]
-    at = {"first": 0, "middle": len(rest) // 2, "last": len(rest)}[place]
-    batch = [*rest[:at], bad, *rest[at:]]
+    batch = every_kind_with(fault, place)
     one_by_one = list(dedup_outputs(settings, [*BEFORE_EVERY_KIND, *([a] for a in batch), *PROBES]))
     with caplog.at_level(logging.WARNING, logger="workers.pipeline"):
         failing = functools.partial(FailingMidBatch, fault=fault)
