@@ -59,14 +59,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import trafilatura
 from trafilatura.utils import load_html
 
 from bench.shared import SHARED
-from workers.clean import CleanOptions, clean_article, is_wire_copy, warm_up
+from workers.clean import CleanOptions, clean_article, is_wire_copy, latest_day, warm_up
 from workers.clean.chrome import is_code
 from workers.clean.metadata import without_script_comments, writes_day
 from workers.clean.pagetext import unwrap
@@ -224,10 +224,8 @@ class Stage:
     """
 
     def __init__(self, kind: str, published_at: str | None = None, fetched: date | None = None) -> None:
-        sent = datetime(fetched.year, fetched.month, fetched.day, tzinfo=UTC) if fetched else None
-        timestamp_ms = round(sent.timestamp() * 1000) if sent else None
         self.kind, self.published_at, self.options = kind, published_at, CleanOptions()
-        self.origin = Origin(topic="eval", partition=0, offset=0, timestamp_ms=timestamp_ms)
+        self.origin = sent_on(fetched)
         self.records: list[CleanArticle | None] = []
         warm_up()
 
@@ -243,14 +241,22 @@ class Stage:
         return None if record is None else record["text"]
 
 
+def sent_on(fetched: date | None) -> Origin:
+    """The origin of a raw record whose message was sent at midnight UTC of the day ``fetched`` (None: a message
+    without a time, read as sent now)."""
+    sent = datetime(fetched.year, fetched.month, fetched.day, tzinfo=UTC) if fetched else None
+    timestamp_ms = round(sent.timestamp() * 1000) if sent else None
+    return Origin(topic="eval", partition=0, offset=0, timestamp_ms=timestamp_ms)
+
+
 Checks = dict[str, list[str]]  # a check's line ("days after the crawl + 1 day") and the inputs it counts
 
 
 def after_crawl(pairs: Iterable[tuple[str, CleanArticle | None]], fetched: date) -> list[str]:
-    """The inputs published with a day later than the set's crawl and one day: the latest a message sent then may
-    hold (``workers.times``), so a later one was misread."""
-    bound = fetched + timedelta(days=1)
-    return [name for name, record in pairs if (day := _day(record)) and date.fromisoformat(day) > bound]
+    """The inputs published with a day later than the last day the stage lets a page sent on the day ``fetched`` be
+    of (``clean.latest_day``, the crawl's day and one more: ``workers.times``, the stage's own bound), so misread."""
+    latest = latest_day(sent_on(fetched))
+    return [name for name, record in pairs if (day := _day(record)) and date.fromisoformat(day) > latest]
 
 
 def first_days(pairs: Iterable[tuple[Page, CleanArticle | None]]) -> list[tuple[Page, str]]:

@@ -4,6 +4,7 @@ it names, and only that (the handbook's "Current figures" rows quote them)."""
 from datetime import date
 from typing import Any
 
+import pytest
 from lxml.html import fromstring
 
 from bench.clean_eval import (
@@ -14,9 +15,14 @@ from bench.clean_eval import (
     first_days,
     html_checks,
     other_languages,
+    sent_on,
     unwritten_first_days,
 )
+from tests.hostile import PARAGRAPHS, html_page
+from workers import times
+from workers.clean import CleanOptions, clean_article, metadata
 from workers.clean.metadata import writes_day
+from workers.records import RawArticle
 
 
 def record(published_at: str | None = None, precision: str | None = "day", **fields: Any) -> dict[str, Any]:
@@ -37,6 +43,30 @@ def test_a_day_after_the_crawl_and_one_day_counts_not_the_day_after_nor_a_record
         ("dead", None),
     ]
     assert after_crawl(pairs, date(2008, 6, 30)) == ["later", "time"]
+
+
+def test_the_last_day_is_the_stage_s_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's last day is the one the stage bounds a page's day by (``clean.latest_day``), not a copy of its
+    allowance: an allowance changed in ``workers.times`` moves both."""
+    pairs = [("next", record("2008-07-01T00:00:00Z")), ("later", record("2008-07-02T00:00:00Z"))]
+    monkeypatch.setattr(times, "ALLOWANCE_SECONDS", 0.0)
+    assert after_crawl(pairs, date(2008, 6, 30)) == ["next", "later"]
+    monkeypatch.setattr(times, "ALLOWANCE_SECONDS", 2 * 86_400.0)
+    assert after_crawl(pairs, date(2008, 6, 30)) == []
+
+
+def test_a_day_the_stage_would_pass_over_counts_once_its_guard_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check can fail: the stage's date search bounded by the crawl (htmldate's ``max_date``) passes over a day
+    the page writes after it; without that bound the stage publishes the day, and the check counts it."""
+    html = html_page(f"<p>Posted July 5, 2008</p>{''.join(f'<p>{p}</p>' for p in PARAGRAPHS)}")
+    raw = RawArticle(id="p", url=None, source="eval", title=None, published_at=None, html=html)
+    fetched = date(2008, 6, 30)
+    assert after_crawl([("p", clean_article(raw, sent_on(fetched), CleanOptions()))], fetched) == []
+    search = metadata.find_date
+    monkeypatch.setattr(metadata, "find_date", lambda tree, max_date=None, **options: search(tree, **options))
+    unbounded = clean_article(raw, sent_on(fetched), CleanOptions())
+    assert unbounded["published_at"] == "2008-07-05T00:00:00Z"
+    assert after_crawl([("p", unbounded)], fetched) == ["p"]
 
 
 def test_first_days_are_days_on_a_1st_not_times_nor_other_days() -> None:

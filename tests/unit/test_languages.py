@@ -10,7 +10,7 @@ import pytest
 from tests.languages import ARTICLES, CHINESE, raw_article
 from workers import codec
 from workers.clean.html import extract_html
-from workers.clean.pagetext import best_run, is_prose, line_scores, lowered_words, page_stoplist, prose_lines
+from workers.clean.pagetext import _lowered, best_run, is_prose, line_scores, page_stoplist, prose_lines
 from workers.clean.stopwords import stoplist
 from workers.entities import patterns_of, resolve_entities, variants_of
 from workers.nlp import Pipelines, load_pipeline, load_pipelines
@@ -228,7 +228,7 @@ def test_a_close_language_guessed_for_the_page_does_not_cost_the_article_its_lin
     """Catalan's stopwords are under a fifth of French prose's words: with them most lines do not read as prose."""
     body = ARTICLES["fr"]["text"].split("\n\n")
     assert best_run(line_scores(body, stoplist("ca")), [False] * len(body)) == (1, 2)
-    prose = [lowered_words(body)[line] for line in prose_lines(body)]
+    prose = [_lowered(body)[0][line] for line in prose_lines(body)]  # as page_lines reads them
     assert page_stoplist("ca", prose) == frozenset()
     assert page_stoplist("fr", prose) == stoplist("fr")
     assert best_run(line_scores(body, page_stoplist("ca", prose)), [False] * len(body)) == (0, len(body))

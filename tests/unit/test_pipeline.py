@@ -880,12 +880,15 @@ Published = tuple[str, list[str] | None, str | None, str | None]  # key, members
 
 
 def published_clusters(
-    settings: Settings, batches: list[list[tuple[str, str, int]]], unreadable: str | None = None
+    settings: Settings,
+    batches: list[list[tuple[str, str, int]]],
+    unreadable: str | None = None,
+    index: Callable[[DedupOptions], DedupIndex] = DedupIndex,
 ) -> tuple[dict[str, dict], list[Published]]:
     """The cluster records left by the dedup stage deciding ``batches`` (``dedup_outputs``), and those it published,
     in order."""
     table, published = {}, []
-    for output in dedup_outputs(settings, batches, unreadable):
+    for output in dedup_outputs(settings, batches, unreadable, index):
         if output.destination in CLUSTER_TABLE_OUTPUTS and (change := apply_cluster_output(table, output)):
             record = change.record or {}
             members = [m["id"] for m in record["members"]] if record else None
@@ -969,6 +972,28 @@ def test_a_leave_from_a_cluster_merged_ahead_of_it_in_its_batch_reaches_the_reco
     assert members_by_cluster(batched)["cl-s"] == ["s", "s2", "c2", "whole"]
 
 
+def published_three_ways(
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    before: list[list[tuple[str, str, int]]],
+    last: list[tuple[str, str, int]],
+    unreadable: str,
+) -> tuple[dict[str, dict], list[Published]]:
+    """``published_clusters`` of ``before`` then ``last`` in one batch, once it is checked that deciding ``last``
+    publishes the same records one record at a time, as a batch of one each, as a batch whose record ``unreadable``
+    brings a sketch that cannot be read, and as a batch whose index call failed once it had decided them all, decided
+    again one record at a time."""
+    _, one_by_one = published_clusters(settings, [*before, *([article] for article in last)])
+    table, batched = published_clusters(settings, [*before, last])
+    with caplog.at_level(logging.WARNING, logger="workers.dedup"):
+        _, unread = published_clusters(settings, [*before, last], unreadable=unreadable)
+    assert f"the sketch {unreadable} brought cannot be read" in caplog.text  # decided from its text
+    failing = functools.partial(FailingMidBatch, fault=last[-1][0])
+    _, retried = published_clusters(settings, [*before, last], index=failing)
+    assert batched == unread == retried == one_by_one
+    return table, batched
+
+
 def test_an_id_sent_twice_in_a_batch_with_a_copy_between_that_merged_its_new_cluster_into_the_old_leaves_once(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -980,12 +1005,7 @@ def test_an_id_sent_twice_in_a_batch_with_a_copy_between_that_merged_its_new_clu
     a, b = text_of(STORY[:3]), text_of(STORY[3:])
     before = [[("wire", a, 0)], [("copy", a, 1)]]
     last = [("other", FILLER, 2), ("wire", b, 2), ("whole", text_of(STORY), 3), ("wire", b, 2)]
-    _, one_by_one = published_clusters(settings, [*before, *([article] for article in last)])
-    table, batched = published_clusters(settings, [*before, last])
-    with caplog.at_level(logging.WARNING, logger="workers.dedup"):
-        _, retried = published_clusters(settings, [*before, last], unreadable="other")
-    assert "the sketch other brought cannot be read" in caplog.text  # decided from its text
-    assert batched == retried == one_by_one
+    table, batched = published_three_ways(settings, caplog, before, last, unreadable="other")
     assert members_by_cluster(table) == {"cl-wire": ["copy", "wire", "whole"], "cl-other": ["other"]}
     assert batched[2:] == [
         ("cl-other", ["other"], None, None),
@@ -995,6 +1015,27 @@ def test_an_id_sent_twice_in_a_batch_with_a_copy_between_that_merged_its_new_clu
         ("cl-wire", ["copy", "wire", "whole"], None, None),
         ("cl-wire", ["copy", "wire", "whole"], None, None),  # the replay's: its cluster's record published again
     ]
+
+
+def test_an_id_back_after_the_window_leaves_its_old_story_even_when_a_later_copy_of_its_run_merges_the_two(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """live96's review: "wire", passed by the window while "copy" of its story is held, back as another story
+    (``cl2-wire``) with a copy of both stories after it, decided in one run: the leave was worked out against where
+    ``cl2-wire`` lives once the run is decided (``cl-wire``, merged into by the copy of both), so none was made:
+    ``cl-wire``'s record kept "wire"'s old entry, first, where one record at a time (or a failed batch decided again)
+    drops it and lists it again, new, after "copy"."""
+    a, b = text_of(STORY[:3]), text_of(STORY[3:])
+    before = [[("wire", a, 0)], [("copy", a, 50)], [("other", FILLER, 65)]]
+    last = [("wire", b, 66), ("whole", text_of(STORY), 67)]
+    table, batched = published_three_ways(settings, caplog, before, last, unreadable="whole")
+    assert batched[3:] == [
+        ("cl-wire", ["copy"], "cl2-wire", None),
+        ("cl2-wire", ["wire"], None, None),
+        ("cl2-wire", ["wire"], None, "cl-wire"),
+        ("cl-wire", ["copy", "wire", "whole"], None, None),
+    ]
+    assert table["cl-wire"]["members"][1]["published_at"] == "2025-01-01T01:06:00Z"  # the new article's entry
 
 
 A, B = text_of(STORY[:3]), text_of(STORY[3:])

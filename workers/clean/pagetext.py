@@ -152,10 +152,10 @@ def prose_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if len(line) > PROSE_LINE_CHARS]
 
 
-def lowered_words(lines: list[str], lowers: list[str] | None = None) -> dict[str, list[str]]:
-    """Each line's ``\\w+`` words in lower case, as those of the line made lower case (one pass for all lines;
-    ``lowers``: the lines made lower case, when the caller has them)."""
-    return dict(zip(lines, _lines_words(list(map(str.lower, lines)) if lowers is None else lowers), strict=True))
+def lowered_words(lines: list[str], lowers: list[str]) -> dict[str, list[str]]:
+    """Each line's ``\\w+`` words in lower case, as those of ``lowers``, the lines made lower case (one pass for all
+    lines; ``_lowered`` makes them once for every rule that reads a line in lower case)."""
+    return dict(zip(lines, _lines_words(lowers), strict=True))
 
 
 def _lowered(lines: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:

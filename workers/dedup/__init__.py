@@ -293,9 +293,9 @@ class DedupIndex:
         # The text forms at hand (the others are encoded from the store's rows, in one go).
         texts = {a[0]: text for a in articles if (text := _text_form(a[4]))}
         results = dict(zip(ids, self._results_at(slots.tolist(), texts), strict=True))
-        for article_id, slot in zip(ids, slots.tolist(), strict=True) if listed else ():
-            if left := self._left(slot, listed[article_id]):
-                decision, entry = results[article_id]
+        for article_id in ids if listed else ():
+            decision, entry = results[article_id]
+            if left := _left(decision, listed[article_id]):
                 results[article_id] = replace(decision, left=left), entry
         return results
 
@@ -339,14 +339,9 @@ class DedupIndex:
         self._newest = max(self._newest, article[3])
         texts = {article_id: text} if (text := _text_form(article[4])) else {}
         decision, entry = self._results_at(slots.tolist(), texts, itself)[0]
-        if not itself and (left := self._left(int(slots[0]), [listed])):
+        if not itself and (left := _left(decision, [listed])):
             decision = replace(decision, left=left)
         return decision, entry
-
-    def _left(self, slot: int, listed: list[str]) -> tuple[str, ...]:
-        """Of the clusters whose records list the article decided afresh in ``slot``, those it is no longer in."""
-        home = cluster_of(self._root(self._store.canonical[slot]))
-        return tuple(cluster for cluster in listed if cluster != home)
 
     def _sketches(self, articles: list[Article]) -> tuple[list[Article], Sketches]:
         """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
@@ -1054,6 +1049,14 @@ class DedupIndex:
             }
             results.append((decision, entry))
         return results
+
+
+def _left(decision: Decision, listed: list[str]) -> tuple[str, ...]:
+    """Of the clusters whose records list an article decided afresh, those it is no longer in: all but the cluster it
+    was decided into, as it was then. Not where that cluster lives once its run is decided: a later article of the
+    run can merge it into one of ``listed``, and the leave published ahead of that merge is the one the article makes
+    alone (live96's review: none was made, and the old story's record kept the id's old entry, in its old place)."""
+    return tuple(cluster for cluster in listed if cluster != decision.cluster_id)
 
 
 def _is_finite(value: object) -> bool:
