@@ -10,11 +10,15 @@ a random moment (once a random share of the outputs is out) injects one fault:
 - ``term``: the worker is stopped (SIGTERM) and a new one started.
 
 Then it waits until the group has committed ``articles.raw``, ``articles.clean`` and ``articles.unique`` to
-their ends (lag 0), and accounts for every id on the output topics. Per scenario it prints: runs, faults that
-ended with work still pending (mid-stream), ids lost, ids in more than one place, records delivered twice (a
-replay of work not yet committed), workers that did not exit 0 on SIGTERM, the longest recovery (from the end
-of the fault to the group's first commit that moves) and the longest drain (from the end of the fault to lag
-0).
+their ends (lag 0), stops the workers, and accounts for every id on the output topics. Per scenario it prints:
+runs, faults that ended with work still pending (mid-stream), ids lost, ids in more than one place, ids in one
+place but the wrong one (``tests.synthetic.misplaced``), records delivered twice, those of them beyond the
+replay of the work uncommitted when a killed or stopped worker went (a join or a broker restart takes no such
+snapshot, so all its records twice count: a revocation commits the work done, but a replay after a revocation
+whose commit failed, or a producer's retry across the restart, would be at-least-once, not a write after the
+commit), output records appended after the commit that covered their message (``written_late``: such a write),
+workers that did not exit 0 on SIGTERM, the longest recovery (from the end of the fault to the group's first
+commit that moves) and the longest drain (from the end of the fault to lag 0).
 
     python -m bench.faults --runs 20 --busy            # the issue's goal: one core taken by a busy process
     python -m bench.faults --scenarios kill --runs 3   # a quick look
@@ -26,25 +30,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import random
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
 
 import orjson
 from aiokafka import ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 
 from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
 from tests.busy import busy_core
 from tests.ports import wait_ready as wait_web_ready
-from tests.synthetic import Batch, make_batch, output_placements, raw_id, record_id
+from tests.synthetic import Batch, make_batch, misplaced, output_placements, raw_id, record_id
 from workers.kafka_io import (
     committed_lag,
     committed_offsets,
@@ -53,8 +62,9 @@ from workers.kafka_io import (
     read_to_end,
     wait_committed,
 )
-from workers.settings import STAGES, Settings
-from workers.topics import ensure_topics
+from workers.security import client_options
+from workers.settings import STAGES, Settings, Stage
+from workers.topics import created_topics, ensure_topics, topic_configs, topic_partitions
 
 SCENARIOS = ("join", "kill", "broker", "term")
 OUTPUTS = ("enriched", "duplicates", "deadletter")
@@ -65,16 +75,41 @@ PROGRESS_TIMEOUT = 600.0  # seconds for the outputs to reach the fault's moment 
 COMMIT_TIMEOUT = 900.0  # seconds for the group to commit every source topic to its end after the fault
 STOP_SECONDS = 60.0  # a worker given SIGTERM must exit within this
 COMMIT_INTERVAL = 2.8  # seconds: Faust's broker_commit_interval, which the workers keep
+COMMIT_POLL_SECONDS = 1.0  # how often the group's commits are read through a run, to tell outputs written after them
 STAGE_OUTPUTS = {"clean": ("clean",), "dedup": ("unique", "duplicates"), "entities": ("enriched",)}  # + dead letters
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The accounting of one run's outputs."""
+
+    lost: int
+    several_places: int
+    misplaced: int
+    delivered_twice: int
+    twice_beyond: int  # records delivered twice of ids whose work was not uncommitted at the fault
+
+
+def judge(batch: Batch, found: dict[str, list[dict]], redone: set[str]) -> Judgement:
+    """Judge the output records of each raw id (``output_placements``) against the batch; ``redone``: the ids whose
+    outputs were out uncommitted when the worker went, which a replay may deliver twice. Any other id delivered
+    twice was written again after its message was committed, which no fault excuses."""
+    extra = {i: len(records) - 1 for i, records in found.items()}
+    return Judgement(
+        lost=len(batch.ids - set(found)),
+        several_places=sum(1 for records in found.values() if len({r["output"] for r in records}) > 1),
+        misplaced=len(misplaced(batch, found)),
+        delivered_twice=sum(extra.values()),
+        twice_beyond=sum(n for i, n in extra.items() if i not in redone),
+    )
 
 
 @dataclass
 class Outcome:
     """What one run of a scenario left behind."""
 
-    lost: int
-    several_places: int
-    delivered_twice: int
+    verdict: Judgement
+    late: int  # output records written after their messages were seen committed (``written_late``)
     unclean_exits: int
     mid_stream: bool  # whether work was still pending when the fault ended
     recovery: float
@@ -94,13 +129,15 @@ class Tally:
         runs = self.outcomes
         if not runs:
             return f"{name:<8} no finished run; {self.failed} failed"
-        twice = [o.delivered_twice for o in runs]
+        verdicts = [o.verdict for o in runs]
+        twice = [v.delivered_twice for v in verdicts]
         return (
             f"{name:<8} {len(runs):>4} {self.failed:>6} {sum(o.mid_stream for o in runs):>4} "
-            f"{sum(o.lost for o in runs):>8} "
-            f"{sum(o.several_places for o in runs):>7} {sum(twice):>6} {max(twice):>7} "
-            f"{sum(o.unclean_exits for o in runs):>7} {max(o.recovery for o in runs):>13.1f} "
-            f"{max(o.drain for o in runs):>13.1f}{self.replays()}"
+            f"{sum(v.lost for v in verdicts):>8} {sum(v.several_places for v in verdicts):>7} "
+            f"{sum(v.misplaced for v in verdicts):>9} {sum(twice):>6} {max(twice):>7} "
+            f"{sum(v.twice_beyond for v in verdicts):>6} {sum(o.late for o in runs):>4} "
+            f"{sum(o.unclean_exits for o in runs):>7} "
+            f"{max(o.recovery for o in runs):>13.1f} {max(o.drain for o in runs):>13.1f}{self.replays()}"
         )
 
     def replays(self) -> str:
@@ -108,13 +145,16 @@ class Tally:
         counted = [o for o in self.outcomes if o.replayed is not None]
         if not counted:
             return ""
-        replayed, twice = sum(o.replayed or 0 for o in counted), sum(o.delivered_twice for o in counted)
+        replayed, twice = sum(o.replayed or 0 for o in counted), sum(o.verdict.delivered_twice for o in counted)
         return (
             f"  uncommitted at the fault {replayed} (twice {twice}); oldest {max(o.replay_age for o in counted):.1f} s"
         )
 
 
-HEADER = "scenario runs failed mid ids_lost several twice max/run unclean longest_recov longest_drain (s)"
+HEADER = (
+    "scenario runs failed mid ids_lost several misplaced twice max/run beyond late unclean longest_recov "
+    "longest_drain (s)"
+)
 
 
 @dataclass
@@ -136,6 +176,32 @@ class Snapshot:
 OUTPUT_TOPICS = tuple(o for outputs in STAGE_OUTPUTS.values() for o in outputs)
 
 
+# The output topics' records stamped by the broker as it appends them, not by the producer as it makes them
+# (CreateTime): a record made before a commit but appended after it (a commit that overtook its outputs' acks) is
+# then seen written after the commit (``written_late``), and none is seen written before it was.
+APPENDED = {"message.timestamp.type": "LogAppendTime"}
+
+
+async def make_topics(settings: Settings) -> None:
+    """The run's topics: the outputs of the stages first, stamped as ``APPENDED`` says from their creation on (a
+    config altered later reaches the broker's logs a moment after the answer: the first records kept their
+    CreateTime), then the others (``ensure_topics``, which waits until they are listed, and so the outputs)."""
+    partitions = topic_partitions(settings)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
+    await admin.start()
+    try:
+        outputs = [getattr(settings, f"topic_{o}") for o in (*OUTPUT_TOPICS, "deadletter")]
+        new = [
+            NewTopic(t, partitions[t], settings.replication_factor, topic_configs=topic_configs(settings, t) | APPENDED)
+            for t in outputs
+        ]
+        answer = await admin.create_topics(new)
+    finally:
+        await admin.close()
+    created_topics(answer.topic_errors)  # raises on a refusal
+    await ensure_topics(settings)
+
+
 def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord]:
     """Every record of ``topic`` up to its end offsets as of now."""
 
@@ -145,37 +211,109 @@ def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord]:
     return asyncio.run(read())
 
 
-def uncommitted_work(settings: Settings, snapshot: Snapshot) -> tuple[int, float]:
+def stage_records(
+    settings: Settings, until: Snapshot | None = None
+) -> Iterator[tuple[Stage, ConsumerRecord, str, bool]]:
+    """``(stage, record, raw id, read)``: each stage's output records and dead letters (``read`` False), then the
+    messages of each stage's source topic (``read`` True); those written before ``until``, if given."""
+    records = cache(partial(read_topic, settings))  # the clean and unique topics are a source and an output
+
+    def before(record: ConsumerRecord) -> bool:
+        return until is None or record.offset < until.ends.get((record.topic, record.partition), 0)
+
+    letters = [(r, orjson.loads(r.value)) for r in records(settings.topic_deadletter) if before(r)]
+    for stage, outputs in STAGE_OUTPUTS.items():
+        for output in outputs:
+            topic = records(getattr(settings, f"topic_{output}"))
+            yield from ((stage, r, raw_id(r.key, r.value), False) for r in topic if before(r))
+        yield from ((stage, r, record_id(letter), False) for r, letter in letters if letter["stage"] == stage)
+    for stage in STAGE_OUTPUTS:
+        source = records(settings.source_topic(stage))
+        yield from ((stage, r, raw_id(r.key, r.value), True) for r in source if before(r))
+
+
+def uncommitted_work(settings: Settings, snapshot: Snapshot) -> tuple[int, float, set[str]]:
     """Messages whose outputs were out at the snapshot while their offset was not committed: each is done again.
 
     Per stage: a message of its source topic at or past the group's commit whose record (or dead letter of that
     stage) is on an output topic below the snapshot's end offset. Each such message gives one record downstream
     twice, so the sum should match the records delivered twice. Also the age of the oldest such output: the
-    work a stage had published since its last commit, which a commit every ``COMMIT_INTERVAL`` s bounds.
+    work a stage had published since its last commit, which a commit every ``COMMIT_INTERVAL`` s bounds. And
+    the ids of that work: a replay may deliver their records twice, no other's.
+    """
+    found = list(stage_records(settings, snapshot))
+    uncommitted = {
+        (stage, article_id)
+        for stage, r, article_id, read in found
+        if read and r.offset >= max(snapshot.committed.get((r.topic, r.partition), 0), 0)
+    }
+    done_again = [(r, i) for stage, r, i, read in found if not read and (stage, i) in uncommitted]
+    oldest = min([snapshot.at, *(r.timestamp / 1000 for r, _ in done_again)])
+    return len(done_again), snapshot.at - oldest, {article_id for _, article_id in done_again}
+
+
+class CommitWatch:
+    """The group's commits, as seen every ``COMMIT_POLL_SECONDS`` through a run, with when each was seen."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.seen: list[tuple[float, dict[tuple[str, int], int]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, args=(settings,), daemon=True)
+        self._thread.start()
+
+    def _watch(self, settings: Settings) -> None:
+        group = settings.consumer_group(STAGES)
+        while not self._stop.wait(COMMIT_POLL_SECONDS):
+            try:
+                committed = asyncio.run(committed_offsets(settings, group))
+            except (KafkaError, OSError):  # the broker away (its restart): nothing seen this time
+                continue
+            self.seen.append((time.time(), committed))
+
+    def stop(self) -> list[tuple[float, dict[tuple[str, int], int]]]:
+        self._stop.set()
+        self._thread.join()
+        return self.seen
+
+
+def written_late(
+    outputs: Iterable[tuple[Stage, str, float]],
+    read: Mapping[tuple[Stage, str], list[tuple[tuple[str, int], int]]],
+    seen: list[tuple[float, dict[tuple[str, int], int]]],
+) -> int:
+    """Output records written after every message of their id their stage read had been seen committed.
+
+    ``outputs``: (stage, raw id, when written: appended, ``APPENDED``) of each output record; ``read``: per
+    (stage, raw id), the source positions of the messages of that id (a replay upstream is a message of its own);
+    ``seen``: the commits seen, and when. A commit covers only messages whose outputs are out, so such a record
+    breaks "offsets committed only after outputs are written": its first copy came after the commit (a kill then
+    would have lost it), or it is a copy written after its message was committed, which no fault excuses. A
+    sampled check: a record written less than a poll after the commit goes unseen, but a record it counts is late
+    for certain.
     """
 
-    records = cache(partial(read_topic, settings))  # the clean and unique topics are a source and an output
+    @cache
+    def seen_committed(tp: tuple[str, int], offset: int) -> float:
+        return min((at for at, committed in seen if committed.get(tp, -1) > offset), default=math.inf)
 
-    def before(record: ConsumerRecord) -> bool:
-        return record.offset < snapshot.ends.get((record.topic, record.partition), 0)
+    late = 0
+    for stage, article_id, written in outputs:
+        positions = read.get((stage, article_id), [])
+        late += bool(positions) and all(seen_committed(tp, offset) < written for tp, offset in positions)
+    return late
 
-    letters = [(r, orjson.loads(r.value)) for r in records(settings.topic_deadletter) if before(r)]
-    replayed, oldest = 0, snapshot.at
-    for stage, outputs in STAGE_OUTPUTS.items():
-        source = settings.source_topic(stage)
-        uncommitted = {
-            raw_id(r.key, r.value)
-            for r in records(source)
-            if before(r) and r.offset >= max(snapshot.committed.get((r.topic, r.partition), 0), 0)
-        }
-        out = [
-            (r, raw_id(r.key, r.value)) for o in outputs for r in records(getattr(settings, f"topic_{o}")) if before(r)
-        ]
-        out += [(r, record_id(letter)) for r, letter in letters if letter["stage"] == stage]
-        done_again = [r for r, article_id in out if article_id in uncommitted]
-        replayed += len(done_again)
-        oldest = min([oldest, *(r.timestamp / 1000 for r in done_again)])
-    return replayed, snapshot.at - oldest
+
+def late_outputs(settings: Settings, seen: list[tuple[float, dict[tuple[str, int], int]]]) -> int:
+    """``written_late`` of this run's topics; raises if the watch saw no commit (it would judge nothing late)."""
+    if not any(committed for _, committed in seen):
+        raise RuntimeError("the commit watch saw no commit of the group in the whole run")
+    outputs, read = [], defaultdict(list)
+    for stage, r, article_id, was_read in stage_records(settings):
+        if was_read:
+            read[stage, article_id].append(((r.topic, r.partition), r.offset))
+        else:
+            outputs.append((stage, article_id, r.timestamp / 1000))
+    return written_late(outputs, read, seen)
 
 
 def outputs_out(settings: Settings) -> int:
@@ -306,23 +444,21 @@ FAULTS: dict[str, Callable[[Run, int], None]] = {
 }
 
 
-def account(settings: Settings, batch: Batch) -> tuple[int, int, int]:
-    """Ids lost, ids in more than one place, and records delivered more than once."""
+def placements(settings: Settings) -> dict[str, list[dict]]:
+    """Every output record of each raw id, as the output topics hold them now."""
     topics = {output: getattr(settings, f"topic_{output}") for output in OUTPUTS}
     records = ((output, record) for output, topic in topics.items() for record in read_topic(settings, topic))
-    placed = output_placements((output, orjson.loads(record.value)) for output, record in records)
-    lost = len(batch.ids - set(placed))
-    several = sum(1 for records in placed.values() if len({r["output"] for r in records}) > 1)
-    return lost, several, sum(len(records) - 1 for records in placed.values())
+    return output_placements((output, orjson.loads(record.value)) for output, record in records)
 
 
 def one_run(
     scenario: str, base: Settings, port: int, rng: random.Random, articles: int, root: Path, keep: Path | None = None
 ) -> Outcome:
-    """One run of ``scenario``; the workers' logs are copied into ``keep`` when given (always when ids are lost)."""
+    """One run of ``scenario``; the workers' logs are copied into ``keep`` when given (always when it finds a fault)."""
     with tempfile.TemporaryDirectory(prefix=f"faults-{scenario}-") as tmp:
         run = Run(base, Path(tmp), rng, articles, root)
-        asyncio.run(ensure_topics(run.settings))
+        asyncio.run(make_topics(run.settings))
+        watch = CommitWatch(run.settings)
         try:
             run.start_worker()
             asyncio.run(produce_lines(run.settings, run.settings.topic_raw, run.batch.messages))
@@ -332,8 +468,11 @@ def one_run(
             recovery = recovery_seconds(run.settings, fault_over)
             asyncio.run(wait_committed(run.settings, source_groups(run.settings), COMMIT_TIMEOUT))
             drain = time.monotonic() - fault_over
-            lost, several, twice = account(run.settings, run.batch)
-            replayed, age = uncommitted_work(run.settings, run.snapshot) if run.snapshot else (None, 0.0)
+            for worker in list(run.workers):  # read once no worker runs: an output written late is counted too
+                run.stop_worker(worker)
+            replayed, age, redone = uncommitted_work(run.settings, run.snapshot) if run.snapshot else (None, 0.0, set())
+            verdict = judge(run.batch, placements(run.settings), redone)
+            late = late_outputs(run.settings, watch.stop())
         except BaseException:
             print(f"  run failed; worker logs kept in {tmp}.kept", file=sys.stderr)
             subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
@@ -341,14 +480,15 @@ def one_run(
         finally:
             for worker in list(run.workers):
                 run.stop_worker(worker)
-        if lost:
+            watch.stop()
+        if late or verdict.lost or verdict.several_places or verdict.misplaced or verdict.twice_beyond:
             subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
-            print(f"  {lost} ids lost: worker logs kept in {tmp}.kept", file=sys.stderr)
+            print(f"  {verdict}, {late} late: worker logs kept in {tmp}.kept", file=sys.stderr)
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             for log in Path(tmp).glob("worker-*.log"):
                 shutil.copy(log, keep / f"{run.settings.app_id}-{scenario}-{log.name}")
-    return Outcome(lost, several, twice, run.unclean, mid_stream, recovery, drain, replayed, age)
+    return Outcome(verdict, late, run.unclean, mid_stream, recovery, drain, replayed, age)
 
 
 def main() -> None:

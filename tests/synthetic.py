@@ -10,7 +10,7 @@ import json
 import random
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +86,31 @@ def output_placements(outputs: Iterable[tuple[str, dict[str, Any]]]) -> dict[str
     for output, record in outputs:
         found[record_id(record)].append({"output": output, "canonical_id": record.get("canonical_id")})
     return found
+
+
+def misplaced(batch: Batch, found: Mapping[str, list[dict[str, Any]]], first: str = "enriched") -> set[str]:
+    """Ids in one place, but not the one the batch says (``found``: ``output_placements``): a malformed message
+    not dead-lettered or a good one dead-lettered, a story without exactly one copy on ``first``, a copy not a
+    duplicate of that one; and ids not of the batch. Ids in several places, or in none, are counted apart.
+
+    A fault can move a message to a wrong place without losing it or placing it twice: a dedup state lost in a
+    kill publishes a story's second copy as new (junk), a failed send dead-letters a good article.
+    """
+    places = {i: {r["output"] for r in records} for i, records in found.items()}
+    placed_once = {i for i, p in places.items() if len(p) == 1}
+    wrong = (set(found) - batch.ids) | {
+        i for i in placed_once & batch.ids if (i in batch.deadletters) != (places[i] == {"deadletter"})
+    }
+    for story in batch.stories:
+        firsts = [i for i in story if places.get(i) == {first}]
+        if len(firsts) != 1:
+            wrong |= placed_once & set(story)
+            continue
+        copies = placed_once & set(story) - set(firsts)
+        wrong |= {
+            c for c in copies if places[c] != {"duplicates"} or {r["canonical_id"] for r in found[c]} != {firsts[0]}
+        }
+    return wrong
 
 
 def _word(rng: random.Random) -> str:

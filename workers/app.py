@@ -226,7 +226,7 @@ def _register_dedup(
     index = DedupIndex(dedup_options(settings))
     agent = StageAgent(
         "dedup",
-        lambda: DedupStage(settings, index),
+        lambda: DedupStage(settings, index, lambda: list(table.items())),  # a failed batch rebuilds from the table
         {
             **_sinks(topic, "unique", "duplicates", "deadletter", "clusters"),
             "cluster_merges": topic["clusters"],

@@ -30,7 +30,7 @@ from workers.dedup import (
     sketch_record,
 )
 from workers.dedup.decision import DEFAULT_MODEL, load_model
-from workers.dedup.sketch import Sketch, Sketcher
+from workers.dedup.sketch import Sketcher
 from workers.entities import cut_mentions, tag_texts
 from workers.intake import read_raw
 from workers.limits import (
@@ -61,10 +61,10 @@ from workers.times import latest_time, now_iso, received_at, utc_text
 log = logging.getLogger(__name__)
 
 # "state" and "cluster_state" are table writes (a None record deletes the key); "clusters" carries a
-# ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes, with the cluster its
-# decision named (``Joined``); "cluster_merges" names, under the key of a cluster merged into another, the cluster it
-# goes into (``merge_clusters``); "cluster_leaves" names, under the key of a cluster, the id its record no longer
-# lists and the cluster that lists it now (``without_member``).
+# ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes, with the cluster
+# whose entry of it it renews (``Joined``); "cluster_merges" names, under the key of a cluster merged into another,
+# the cluster it goes into (``merge_clusters``); "cluster_leaves" names, under the key of a cluster, the id its
+# record no longer lists and the cluster that lists it now (``without_member``).
 Destination = Literal[
     "clean",
     "unique",
@@ -241,12 +241,17 @@ class BatchedStage:
         except Exception:  # one bad record must not sink its batch: one at a time to find it
             log.exception("%s batch of %d failed; processing its records one by one", stage, len(records))
             self.fallbacks += 1
+            self._undo_batch()
             for i, record in records.items():
                 results[i] = guarded(stage, messages[i], lambda r=record: one(r), record["id"])
             return results
         for i, group in zip(records, outputs, strict=True):
             results[i] = group
         return results
+
+    def _undo_batch(self) -> None:
+        """Undo what a failed batch call changed before its records are processed again one at a time (a stage that
+        keeps no state between records has nothing to undo)."""
 
 
 def _decode_into(records: dict[int, Any], index: int, message: Message, schema: codec.SchemaName) -> list[Output]:
@@ -290,12 +295,29 @@ class DedupStage(BatchedStage):
 
     name: Stage = "dedup"
 
-    def __init__(self, settings: Settings, index: DedupIndex | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        index: DedupIndex | None = None,
+        persisted: Callable[[], list[tuple[str, IndexEntry]]] | None = None,
+    ) -> None:
+        """``persisted``: the index entries as the outputs of the batches decided so far left them (the worker's
+        ``dedup-index`` table), for a failed batch to rebuild the index from (``_undo_batch``)."""
         self.index = index if index is not None else DedupIndex(dedup_options(settings))  # empty is falsy
+        self.persisted = persisted
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Decide the batch in order (an earlier message can be the original of a later one), in one index call."""
         return self.in_batch(messages, "clean", self._decide_all, self._decide_one)
+
+    def _undo_batch(self) -> None:
+        """A batch call that failed may have changed the index for the records ahead of the one at fault (decided
+        them, updated their ids): decided again on that index, those would be replays, and an id updated to another
+        story would leave no cluster. The index is rebuilt from the entries persisted before the batch, as a worker's
+        is when it starts; with none given (the offline mode) it stays as the failed call left it."""
+        if self.persisted is not None:
+            log.warning("dedup: the index is rebuilt from its table before the failed batch is decided again")
+            self.index.reset(self.persisted())
 
     def _decide_all(self, articles: list[CleanArticle]) -> list[list[Output]]:
         decided = self.index.decide_many([self._input(article) for article in articles])
@@ -348,27 +370,10 @@ class DedupStage(BatchedStage):
         return at
 
     def _decide_one(self, article: CleanArticle) -> list[Output]:
-        """One record of a failed batch. A sketch that cannot be read is no reason to lose the article: the sketch is
-        derived from the text the record carries, so the article is deduplicated from its text, as one brought
-        without a sketch is, and a warning names it (the sketch is at fault, not the article)."""
-        article_id, content_hash, text, at, form = self._input(article)
-        decided = self.index.decide(article_id, content_hash, text, at, self._sketch(article_id, form))
+        """One record of a failed batch, decided as in a batch of its own (a sketch that cannot be read included: the
+        index decides its article from its text, ``DedupIndex._given``)."""
+        decided = self.index.decide(*self._input(article))
         return self._with_forgotten([self._outputs(article, *decided)])[0]
-
-    def _sketch(self, article_id: str, form: str | None) -> Sketch | None:
-        """The sketch read from the text form a record brought, or None when it brought none or it cannot be read."""
-        if form is None:
-            return None
-        try:
-            return Sketch.from_text(form, self.index.options.num_perm)
-        except ValueError as error:
-            log.warning(
-                "dedup: the sketch %s brought cannot be read (%s); deduplicated from its text",
-                article_id,
-                error,
-                extra={"stage": self.name, "article_id": article_id},
-            )
-            return None
 
     def _outputs(self, article: CleanArticle, decision: Decision, entry: IndexEntry) -> list[Output]:
         """What the decision publishes and persists (the index's deletes: ``_with_forgotten``). A replayed article
@@ -407,9 +412,11 @@ def _times(article: CleanArticle) -> tuple[float, float]:
 def _renewed(article: CleanArticle, decision: Decision, entry: IndexEntry) -> str | None:
     """The cluster whose record's entry of the article this decision renews: the one it names, when it was made
     afresh on this very article (read101: an id back after the window passed it, decided into the cluster whose
-    record lists it). None for an earlier decision given back: a replay (the entry is another message's, or its
-    own read again), the same text sent again with another date, an update of itself (its entry keeps its first
-    arrival), whose entry stays as listed, so that messages read again publish the records as they were."""
+    record lists it). None for an earlier decision given back for another message: the same text sent again with
+    another date (the entry's event time is the first one's), an update of itself (its entry keeps its first
+    arrival), whose entry stays as listed, so that messages read again publish the records as they were. Its own
+    message read again names the same cluster and makes the entry listed there (nothing changes), or its output
+    goes to the cluster that one was merged into since, which it does not renew."""
     made_on_it = entry["event_time"] == min(_times(article)) and entry["seq"] == entry["first_seq"]
     return decision.cluster_id if made_on_it else None
 

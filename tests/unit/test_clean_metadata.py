@@ -710,6 +710,102 @@ def test_a_regular_expression_literal_is_no_comment(script: str) -> None:
     assert page_metadata(load_html(page)).day == "2008-01-08"
 
 
+def _stripped(script: str) -> str:
+    """The script as the date search reads it (``without_script_comments``)."""
+    tree = load_html(f"<html><head><script>{script}</script></head><body><p>Text</p></body></html>")
+    with without_script_comments(tree):
+        return tree.find(".//script").text
+
+
+# A "/" after a value divides; anywhere else (an operator, an opening bracket, "}", ",", ";", the start, a keyword a
+# value follows) it opens a regular expression literal, whatever white space or comment stands between.
+OPENS_VALUE = [
+    "return",
+    "typeof",
+    "case",
+    "do",
+    "else",
+    "in",
+    "instanceof",
+    "new",
+    "void",
+    "delete",
+    "throw",
+    "yield",
+    "await",
+]
+
+
+@pytest.mark.parametrize("before", ["x =  ", "x =\t\t", "x =\n", "f(a,  ", *(f"{word} " for word in OPENS_VALUE)])
+def test_a_regular_expression_literal_opens_where_a_value_begins(before: str) -> None:
+    """After two spaces or a keyword, a literal's "//" or "/*" was read as a comment that ate the code after it."""
+    script = f"{before}/\\/\\//g; y = /^\\/*/; z = 1; // 2007-10-15\nw = 2;"
+    assert _stripped(script) == f"{before}/\\/\\//g; y = /^\\/*/; z = 1; \nw = 2;"
+
+
+@pytest.mark.parametrize(
+    ("script", "kept"),
+    [
+        ("rate = total /  count; // 2007-10-15", "rate = total /  count; "),  # after a name
+        ("half = 1 / 2; // 2007-10-15", "half = 1 / 2; "),  # after a number
+        ("f(a) / g(b) / 2; // 2007-10-15", "f(a) / g(b) / 2; "),  # after ")"
+        ("a[0] / b[1] // 2007-10-15", "a[0] / b[1] "),  # after "]"
+        ("n = i++ / 2; // 2007-10-15", "n = i++ / 2; "),  # after a postfix "++"
+        ("n = i--\n/ 2 // 2007-10-15\n-->", "n = i--\n/ 2 \n"),  # after a postfix "--" ("-->" a comment)
+        ("returned / 2; inside / 2 // 2007-10-15", "returned / 2; inside / 2 "),  # names that start with keywords
+        ("x = a.return / a.new / 2 // 2007-10-15", "x = a.return / a.new / 2 "),  # properties named as keywords
+        ("a /* 2007-10-15 */ / 2 // 2008-01-08", "a  / 2 "),  # a comment between a value and "/"
+        ("x = /* 2007-10-15 */ /\\/\\//; y = 1", "x =  /\\/\\//; y = 1"),  # a comment where a value begins
+        ('s = "a" / 2; // 2007-10-15', 's = "a" / 2; '),  # after a string
+        ("s = 'a +\n/ 2 // 2007-10-15", "s = 'a +\n/ 2 "),  # after a string left open at its line's end
+        ("a // 2007-10-15 +  \n/ 2 // 2008-01-08", "a \n/ 2 "),  # a line comment's trailing blanks are in it
+        ("a /**/\n/**/ / 2 // 2007-10-15", "a \n / 2 "),  # comments in a row
+    ],
+)
+def test_a_slash_after_a_value_divides(script: str, kept: str) -> None:
+    assert _stripped(script) == kept
+
+
+def test_a_regular_expression_literal_reads_an_escaped_line_break_as_its_strings_do() -> None:
+    """A "\\" before a line break goes on with the literal, as it does with a string: the scan reads it as main and
+    3baf176 did, and no "//" on the next line inside it starts a comment."""
+    script = "x = /a\\\n// 2007-10-15/; y = 1; // 2008-01-08\nz = 2"
+    assert _stripped(script) == "x = /a\\\n// 2007-10-15/; y = 1; \nz = 2"
+
+
+class _CountedScript(str):
+    """A script that counts the characters read of it by index or slice: a look-back's reading, and the strip's
+    copying of what it keeps (once)."""
+
+    read = 0
+
+    def __getitem__(self, key: int | slice) -> str:
+        part = super().__getitem__(key)
+        self.read += len(part)
+        return part
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "/ a / b ",  # divisions
+        "/ /x/ ",  # a division, a literal
+        " ",  # a long run of white space before a "/"
+        "++",  # postfix operators in a row
+        "/**/ ",  # comments in a row
+        " // x +  \n",
+        "\n",
+    ],
+)
+def test_the_look_back_reads_each_character_a_bounded_number_of_times(shape: str) -> None:
+    """A look-back stops at the token before its "/" and reads white space a window at a time: the characters read
+    stay within a few times the script's, where a run of white space or of "++" read back from every "/" or at every
+    step would not."""
+    script = _CountedScript("a = b" + shape * 50_000 + " / 2 // 2007-10-15")
+    assert metadata._without_comments(script).endswith(" / 2 ")
+    assert script.read <= 3 * len(script)
+
+
 def test_the_scripts_are_put_back_when_the_search_fails() -> None:
     """The strip is undone on every way out of the date search: the extraction after it reads the page as it was."""
     tree = load_html(f"<html><head>{AD_SCRIPT}{STATS_SCRIPT}</head><body>{DATELESS}</body></html>")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import json
 import logging
 import random
 import struct
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
 from types import SimpleNamespace
@@ -17,9 +19,10 @@ import pytest
 import spacy
 from prometheus_client import REGISTRY
 
+from bench import syndication
 from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import SEED_PAGE_ID, raw, seed_lines, seed_record
-from tests.unit.test_dedup import STORY, merge_scenario, seed_text, text_of
+from tests.unit.test_dedup import STORY, UPDATE, merge_scenario, seed_text, text_of
 from workers import codec
 from workers.agents import StageAgent, message_of, process_counted
 from workers.clean.normalize import content_hash
@@ -46,6 +49,7 @@ from workers.pipeline import (
     grow_cluster,
     merge_clusters,
     record_headers,
+    save,
     without_member,
 )
 from workers.records import Origin, Rejected
@@ -227,34 +231,51 @@ def test_dedup_stage_dead_letters_records_that_break_its_schema(settings: Settin
     )
 
 
-def test_a_sketch_that_breaks_its_dedup_batch_costs_one_fallback_and_no_other_decision(settings: Settings) -> None:
-    """A sketch that is no sketch fails the batch's index call: the batch is decided again one record at a time, the
-    others as a batch without it decides them, and the stage counts one fallback for the agent's metric."""
+class FailingBatches(DedupIndex):
+    """An index whose call for more than one article fails before it decides any (a fault of the batch path): the
+    stage decides the batch again one record at a time."""
+
+    def decide_many(self, articles):
+        if len(articles) > 1:
+            raise RuntimeError("the batch call failed")
+        return super().decide_many(articles)
+
+
+def test_a_sketch_that_cannot_be_read_costs_no_fallback_and_no_other_decision(settings: Settings) -> None:
+    """A sketch that is no sketch is its article's to lose, not its batch's: the article is decided from its text in
+    the batch (atomic102: it failed the batch's index call, after the records ahead of it were decided), the others
+    as a batch without it decides them."""
     cleaned = [group[0].record for group in CleanStage(settings).process([message(line) for line in seed_lines()])]
     good = [codec.dumps(record) for record in cleaned if "sketch" in record]
     broken = codec.dumps({**cleaned[0], "id": "broken-sketch", "sketch": {**cleaned[0]["sketch"], "data": "AAAA"}})
     stage = DedupStage(settings)
     results = stage.process([message(payload, i) for i, payload in enumerate([*good, broken])])
-    assert stage.fallbacks == 1
+    assert stage.fallbacks == 0
     assert results[:-1] == DedupStage(settings).process([message(payload, i) for i, payload in enumerate(good)])
-    stage.process([message(payload, 10 + i) for i, payload in enumerate(good)])  # replayed, decided together
-    assert stage.fallbacks == 1
-    # What the agent exports: each batch's own fallbacks, counted on the stage's thread as it runs the batch.
-    again = codec.dumps({**codec.loads(broken), "id": "another-broken-sketch"})  # a new id: not a replay
-    _, fell_back = process_counted(stage, [message(payload, 20 + i) for i, payload in enumerate([*good, again])])
-    assert (fell_back, stage.fallbacks) == (1, 2)
-    _, fell_back = process_counted(stage, [message(payload, 30 + i) for i, payload in enumerate(good)])
-    assert (fell_back, stage.fallbacks) == (0, 2)
+    assert (results[-1][0].destination, results[-1][0].record["canonical_id"]) == ("duplicates", cleaned[0]["id"])
+
+
+def test_a_failed_dedup_batch_is_decided_one_record_at_a_time_and_counted_once(settings: Settings) -> None:
+    """What the agent exports: each batch's own fallbacks, counted on the stage's thread as it runs the batch; the
+    records decided again as the batch call would have."""
+    cleaned = [group[0].record for group in CleanStage(settings).process([message(line) for line in seed_lines()])]
+    messages = [message(codec.dumps(record), i) for i, record in enumerate(cleaned) if "sketch" in record]
+    stage = DedupStage(settings, FailingBatches(dedup_options(settings)))
+    results, fell_back = process_counted(stage, messages)
+    assert (fell_back, stage.fallbacks) == (1, 1)
+    assert results == process_counted(DedupStage(settings), messages)[0]
+    _, fell_back = process_counted(stage, messages[:1])
+    assert (fell_back, stage.fallbacks) == (0, 1)
 
 
 def test_a_batch_decided_again_one_by_one_keeps_the_sketches_and_names_those_it_cannot_read(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The records of a batch that fell back are decided again with the sketches they brought (the batch call takes
-    nothing off them); one whose sketch cannot be read (cut short, not base64, noise of no form's length, a header
-    claiming more names than a sketch keeps) is deduplicated from its text, and a warning names it. A good record
-    carries another story's sketch, so that its decision tells which it was decided by: a copy of that story by its
-    sketch, a first copy by its text."""
+    """A record whose sketch cannot be read (cut short, not base64, noise of no form's length, a header claiming more
+    names than a sketch keeps) is deduplicated from its text, and a warning names it, in its batch as in a batch that
+    fell back; the records of a batch that fell back are decided again with the sketches they brought (the batch call
+    takes nothing off them). A good record carries another story's sketch, so that its decision tells which it was
+    decided by: a copy of that story by its sketch, a first copy by its text."""
     stories = load_reuters(DEFAULT_REUTERS, 0, 9)
     raws = [message(json.dumps(raw(id=story_id, body=body)).encode(), n) for n, (story_id, body) in enumerate(stories)]
     cleaned = [group[0].record for group in CleanStage(settings).process(raws)]
@@ -265,10 +286,13 @@ def test_a_batch_decided_again_one_by_one_keeps_the_sketches_and_names_those_it_
     noise = {**cleaned[7], "sketch": {**cleaned[7]["sketch"], "data": base64.b64encode(b"x" * 400).decode()}}
     overcounted = {**cleaned[8], "sketch": {**cleaned[8]["sketch"], "data": claiming_more_names_than_kept(cleaned[8])}}
     bad = (cut, not_base64, noise, overcounted)
+    messages = [message(payload, i) for i, payload in enumerate([*good, *map(codec.dumps, bad)])]
     stage = DedupStage(settings)
-    with caplog.at_level(logging.WARNING, logger="workers.pipeline"):
-        results = stage.process([message(payload, i) for i, payload in enumerate([*good, *map(codec.dumps, bad)])])
-    assert stage.fallbacks == 1
+    with caplog.at_level(logging.WARNING, logger="workers.dedup"):
+        results = stage.process(messages)
+    assert stage.fallbacks == 0
+    retried = DedupStage(settings, FailingBatches(dedup_options(settings)))
+    assert (retried.process(messages), retried.fallbacks) == (results, 1)
     assert results[:5] == DedupStage(settings).process([message(payload, i) for i, payload in enumerate(good)])
     assert (results[1][0].destination, results[1][0].record["canonical_id"]) == ("duplicates", cleaned[0]["id"])
     sketcher = Sketcher(settings.dedup_num_perm, settings.dedup_shingle_words)
@@ -277,7 +301,7 @@ def test_a_batch_decided_again_one_by_one_keeps_the_sketches_and_names_those_it_
         assert (unique.destination, state.destination) == ("unique", "state")
         assert state.record["sketch"] == sketcher.sketch(record["text"]).to_text()
     named = [(log.levelname, log.article_id) for log in caplog.records if hasattr(log, "article_id")]
-    assert named == [("WARNING", record["id"]) for record in bad]
+    assert named[: len(bad)] == [("WARNING", record["id"]) for record in bad]
     schemas = {"unique": "unique", "duplicates": "duplicate"}
     for outputs in results:
         codec.check(schemas[outputs[0].destination], outputs[0].record)  # no sketch left on the record
@@ -886,10 +910,13 @@ Published = tuple[str, list[str] | None, str | None, str | None]  # key, members
 
 
 def published_clusters(
-    settings: Settings, batches: list[list[tuple[str, str, int]]], unreadable: str | None = None
+    settings: Settings,
+    batches: list[list[tuple[str, str, int]]],
+    unreadable: str | None = None,
+    index: Callable[[DedupOptions], DedupIndex] = DedupIndex,
 ) -> tuple[dict[str, dict], list[Published]]:
-    """``cluster_changes``, each record published named by its key, members, and where it went."""
-    table, changes = cluster_changes(settings, batches, unreadable)
+    """``cluster_changes``, each record published named by its key, its members, and where it went."""
+    table, changes = cluster_changes(dedup_outputs(settings, batches, unreadable, index))
     published = []
     for change in changes:
         record = change.record or {}
@@ -898,18 +925,32 @@ def published_clusters(
     return table, published
 
 
-def cluster_changes(
-    settings: Settings, batches: list[list[tuple[str, str, int]]], unreadable: str | None = None
-) -> tuple[dict[str, dict], list[ClusterChange]]:
-    """The cluster records left by the dedup stage deciding ``batches`` of articles (id, text, minute of 2025-01-01),
-    its window an hour, compacted after each batch (the window passes those an hour older than the newest), and
-    those it published, in order. The article ``unreadable`` brings a sketch that cannot be read: its batch fails and
-    is decided again one record at a time."""
+def cluster_changes(outputs: Iterable[Output]) -> tuple[dict[str, dict], list[ClusterChange]]:
+    """The cluster records left by the dedup stage's ``outputs`` (``dedup_outputs``) applied in order, and the
+    changes they published."""
+    table: dict[str, dict] = {}
+    changes = []
+    for output in outputs:
+        if output.destination in CLUSTER_TABLE_OUTPUTS and (change := apply_cluster_output(table, output)):
+            changes.append(change)
+    return table, changes
+
+
+def dedup_outputs(
+    settings: Settings,
+    batches: list[list[tuple[str, str, int]]],
+    unreadable: str | None = None,
+    index: Callable[[DedupOptions], DedupIndex] = DedupIndex,
+) -> Iterator[Output]:
+    """The outputs of the dedup stage deciding ``batches`` of articles (id, text, minute of 2025-01-01), in order, its
+    window an hour, compacted after each batch (the window passes those an hour older than the newest), its entries
+    persisted in a table as a worker's are. The article ``unreadable`` brings a sketch that cannot be read."""
     [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
     base = {key: value for key, value in cleaned.record.items() if key != "sketch"}
     base["origin"] = {**base["origin"], "timestamp_ms": 1_735_689_900_000}  # the articles' times stand
     broken = {"sketch": {**cleaned.record["sketch"], "data": "AAAA"}}
-    stage, table, changes = DedupStage(settings, DedupIndex(DedupOptions(window_seconds=3600))), {}, []
+    table: dict[str, dict] = {}
+    stage = DedupStage(settings, index(DedupOptions(window_seconds=3600)), lambda: list(table.items()))
     for batch in batches:
         payloads = [
             codec.dumps(
@@ -920,10 +961,10 @@ def cluster_changes(
             for article_id, text, minute in batch
         ]
         for output in (o for group in stage.process([message(p, n) for n, p in enumerate(payloads)]) for o in group):
-            if output.destination in CLUSTER_TABLE_OUTPUTS and (change := apply_cluster_output(table, output)):
-                changes.append(change)
+            if output.destination == "state":
+                save(table, output.key, output.record)
+            yield output
         stage.index.compact()
-    return table, changes
 
 
 def at_minute(minute: int) -> dict[str, str]:
@@ -978,14 +1019,18 @@ def published_three_ways(
     last: list[tuple[str, str, int]],
     unreadable: str,
 ) -> tuple[dict[str, dict], list[Published]]:
-    """``published_clusters`` of ``before`` then ``last`` in one batch, once it is checked that deciding ``last`` one
-    record at a time publishes the same records, as a batch of one each and as a failed batch (``unreadable``'s)."""
+    """``published_clusters`` of ``before`` then ``last`` in one batch, once it is checked that deciding ``last``
+    publishes the same records one record at a time, as a batch of one each, as a batch whose record ``unreadable``
+    brings a sketch that cannot be read, and as a batch whose index call failed once it had decided them all, decided
+    again one record at a time."""
     _, one_by_one = published_clusters(settings, [*before, *([article] for article in last)])
     table, batched = published_clusters(settings, [*before, last])
-    with caplog.at_level(logging.WARNING, logger="workers.pipeline"):
-        _, retried = published_clusters(settings, [*before, last], unreadable=unreadable)
-    assert f"the sketch {unreadable} brought cannot be read" in caplog.text  # that batch was decided one at a time
-    assert batched == retried == one_by_one
+    with caplog.at_level(logging.WARNING, logger="workers.dedup"):
+        _, unread = published_clusters(settings, [*before, last], unreadable=unreadable)
+    assert f"the sketch {unreadable} brought cannot be read" in caplog.text  # decided from its text
+    failing = functools.partial(FailingMidBatch, fault=last[-1][0])
+    _, retried = published_clusters(settings, [*before, last], index=failing)
+    assert batched == unread == retried == one_by_one
     return table, batched
 
 
@@ -1114,9 +1159,107 @@ def test_a_message_read_again_publishes_its_cluster_record_byte_for_byte_as_it_w
     published byte for byte as they were."""
     texts = {"a": text_of(STORY[:3]), "b": text_of(STORY[3:]), "ab": text_of(STORY), "filler": FILLER}
     texts["ab-edited"] = texts["ab"].replace("8 percent", "9 percent")
-    table, changes = cluster_changes(settings, [[(i, texts[text], minute)] for i, text, minute in batches])
+    table, changes = cluster_changes(
+        dedup_outputs(settings, [[(i, texts[text], minute)] for i, text, minute in batches])
+    )
     replayed, before = changes[-1], [change for change in changes[:-1] if change.key == changes[-1].key][-1]
     assert replayed.value == before.value == codec.dumps(table[replayed.key])
+
+
+A, B = text_of(STORY[:3]), text_of(STORY[3:])
+# A batch of every kind of decision after "wire" and "copy" of story A: "wire" updated to story B (a leave), copies of
+# B (exact, near, revision), "copy" updated in place of itself, the whole story (a copy of both: a merge), a stranger.
+EVERY_KIND = [
+    ("wire", B, 2),
+    ("exact", B, 2),
+    ("near", text_of(syndication.word_edits(STORY[3:], random.Random(4))), 2),
+    ("revised", text_of([*STORY[3:], *UPDATE]), 2),
+    ("copy", text_of([*STORY[:3], *UPDATE]), 2),
+    ("whole", text_of(STORY), 3),
+    ("other", FILLER, 2),
+]
+BEFORE_EVERY_KIND = [[("wire", A, 0)], [("copy", A, 1)]]
+PROBES = [[("probe", B, 4)], [("probe-whole", text_of(STORY), 4)], [("copy", A, 5)]]  # read the index left
+
+
+def test_the_batch_of_every_kind_of_decision_has_each(settings: Settings) -> None:
+    """What the next test's batch decides: each kind of decision, a leave and a merge."""
+    before = list(dedup_outputs(settings, BEFORE_EVERY_KIND))
+    outputs = list(dedup_outputs(settings, [*BEFORE_EVERY_KIND, EVERY_KIND]))[len(before) :]
+    kinds = {o.record.get("match", "unique") for o in outputs if o.destination in ("unique", "duplicates")}
+    assert kinds == {"unique", "exact", "near", "revision"}
+    assert {"cluster_leaves", "cluster_merges"} <= {o.destination for o in outputs}
+
+
+def every_kind_with(article_id: str, place: str) -> list[tuple[str, str, int]]:
+    """``EVERY_KIND`` with the article ``article_id`` moved to the ``place`` (first, middle, last) of the batch."""
+    moved = next(article for article in EVERY_KIND if article[0] == article_id)
+    rest = [article for article in EVERY_KIND if article is not moved]
+    at = {"first": 0, "middle": len(rest) // 2, "last": len(rest)}[place]
+    return [*rest[:at], moved, *rest[at:]]
+
+
+@pytest.mark.parametrize("place", ["first", "middle", "last"])
+@pytest.mark.parametrize("unreadable", [article_id for article_id, _, _ in EVERY_KIND])
+def test_a_batch_holding_an_unreadable_sketch_anywhere_decides_as_one_record_at_a_time(
+    settings: Settings, unreadable: str, place: str
+) -> None:
+    """atomic102: a sketch that could not be read failed the index call after it had decided the records ahead of it
+    (an id updated to another story among them): decided again one record at a time, that id was a replay and left
+    no cluster, listed in two. Now the record is decided from its text in the batch, as one record at a time would,
+    wherever it stands: the same outputs (decisions, leaves, merges, cluster records, index entries), and an index
+    that decides the next records the same."""
+    batch = every_kind_with(unreadable, place)
+    one_by_one = list(dedup_outputs(settings, [*BEFORE_EVERY_KIND, *([a] for a in batch), *PROBES], unreadable))
+    batched = list(dedup_outputs(settings, [*BEFORE_EVERY_KIND, batch, *PROBES], unreadable))
+    assert batched == one_by_one
+    listed: dict[str, list[str]] = {}
+    for cluster_id, members in members_by_cluster(published_clusters(settings, [*BEFORE_EVERY_KIND, batch])[0]).items():
+        for member in members:
+            listed.setdefault(member, []).append(cluster_id)
+    assert all(len(clusters) == 1 for clusters in listed.values()), listed  # one id in one live cluster
+
+
+class FailingMidBatch(DedupIndex):
+    """An index whose call for more than one article fails once it has decided the article ``fault`` (the index
+    changed for it and those ahead of it: a bug, a MemoryError), whether a new article or an update of an id held."""
+
+    def __init__(self, options: DedupOptions, fault: str) -> None:
+        super().__init__(options)
+        self.fault, self.batch = fault, False
+
+    def decide_many(self, articles):
+        self.batch = len(articles) > 1
+        return super().decide_many(articles)
+
+    def _decide_new(self, articles):
+        return self._failing(articles, super()._decide_new(articles))
+
+    def _update(self, article):
+        return self._failing([article], super()._update(article))
+
+    def _failing(self, articles, decided):
+        if self.batch and any(article[0] == self.fault for article in articles):
+            raise MemoryError("the batch call failed")
+        return decided
+
+
+@pytest.mark.parametrize("place", ["first", "middle", "last"])
+@pytest.mark.parametrize("fault", [article_id for article_id, _, _ in EVERY_KIND])
+def test_a_batch_that_failed_after_changing_the_index_is_decided_again_as_one_record_at_a_time(
+    settings: Settings, caplog: pytest.LogCaptureFixture, fault: str, place: str
+) -> None:
+    """atomic102: a batch call that fails after it decided records of the batch leaves them in the index; decided
+    again one record at a time, they were replays (an id updated to another story left no cluster). The index is
+    rebuilt from the entries persisted before the batch: the same outputs as one record at a time from the start,
+    wherever the record at fault stands, and an index that decides the next records the same."""
+    batch = every_kind_with(fault, place)
+    one_by_one = list(dedup_outputs(settings, [*BEFORE_EVERY_KIND, *([a] for a in batch), *PROBES]))
+    with caplog.at_level(logging.WARNING, logger="workers.pipeline"):
+        failing = functools.partial(FailingMidBatch, fault=fault)
+        retried = list(dedup_outputs(settings, [*BEFORE_EVERY_KIND, batch, *PROBES], index=failing))
+    assert "dedup batch of 7 failed" in caplog.text
+    assert retried == one_by_one
 
 
 def test_the_records_made_of_a_replay_carry_its_header_on_and_the_story_records_do_not() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -162,27 +163,29 @@ _SCRIPTS = XPath("//script")
 _COMMENT_MARKS = ("//", "/*", "<!--", "-->")
 # A script's string literals, read whole: a "//" in a URL is no comment. A string ends on its line (template literals
 # aside), at its closing quote or, without one, at the line's end: a quote the scan misreads (in a regular expression
-# literal not read as one, ``_SCRIPT_REGEX``) leaves no more than the rest of its line misread, and no quote is read
+# literal read as a division: ``_opens_literal``) leaves no more than the rest of its line misread, and no quote is read
 # again to the line's end (time quadratic in the line: 32,000 characters of '\\"' took 3 s, a script under the raw
 # size limit hours).
 _SCRIPT_STRING = r""""(?:[^"\\\n]++|\\.)*+"?|'(?:[^'\\\n]++|\\.)*+'?|`(?:[^`\\]++|\\.)*+`?"""
-# A script's regular expression literals, read whole as its strings are: a "/" where a value begins (after "(", "=",
-# ":", "," and the like, a space or tab between) opens one, never a division; "/^\/*/" and "/https?:\/\//" hold no
+# A script's regular expression literals, read whole as its strings are: "/^\/*/" and "/https?:\/\//" hold no
 # comment. Its character classes are read whole ("/[/]/"); left open, it ends at its line's end, read once.
-_SCRIPT_REGEX = (
-    r"""(?:(?<=[(,=:\[!&|?{};])|(?<=[(,=:\[!&|?{};][ \t]))"""
-    r"""/(?:[^/\\\[\n]++|\\.|\[(?:[^\]\\\n]++|\\.)*+\]?)*+/?"""
-)
+_SCRIPT_REGEX = r"""/(?:[^/\\\[\n]++|\\.|\[(?:[^\]\\\n]++|\\.)*+\]?)*+/?"""
 # A script's comments: "/* */", "//" and HTML's "<!--" to the line's end, "-->" at a line's start (JavaScript reads
 # both HTML forms as comments of a line).
 _SCRIPT_COMMENT = r"/\*.*?(?:\*/|\Z)|(?://|<!--)[^\n]*+|^[ \t]*+-->[^\n]*+"
-# The script up to its next comment (group 1), read as runs of plain code, whole strings and regular expression
-# literals, and single characters: a fifth of the time of one pattern of strings and comments tried at every
-# character (AEB: 0.5 ms a page, 43,000 characters of script; the same output on the 801 pages of AEB and L3S-GN1
-# that lxml parses).
-_TO_COMMENT = re.compile(
-    rf"""(?:(?!{_SCRIPT_COMMENT})(?:[^"'`/<\n-]++|{_SCRIPT_STRING}|{_SCRIPT_REGEX}|.))*+({_SCRIPT_COMMENT})?""",
+# The script up to its next comment (group "comment"), its next "/" that starts none (group "slash": a regular
+# expression literal or a division, ``_opens_literal``) or its next string that ends in no quote (group "open": left
+# open to its line's end, a value a look-back cannot tell by its last character), read as runs of plain code, whole
+# strings and single characters. Linear: each character is read once, a string left open twice.
+_TO_MARK = re.compile(
+    rf"""(?:(?!{_SCRIPT_COMMENT})(?:[^"'`/<\n-]++|(?:{_SCRIPT_STRING})(?<=["'`])|[^/"'`]))*+"""
+    rf"""(?:(?P<comment>{_SCRIPT_COMMENT})|(?P<slash>/)|(?P<open>{_SCRIPT_STRING}))?""",
     re.DOTALL | re.MULTILINE,
+)
+_REGEX_LITERAL = re.compile(_SCRIPT_REGEX, re.DOTALL)  # an escaped line break goes on, as in _TO_MARK
+# The keywords a value follows, as the word before a "/" (not after ".": there the word is a property's name).
+_OPENS_VALUE = re.compile(
+    r"(?<![\w$.])(?:return|typeof|case|do|else|in|instanceof|new|void|delete|throw|yield|await)\Z"
 )
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
@@ -596,16 +599,75 @@ def _is_javascript(script: HtmlElement) -> bool:
 
 
 def _without_comments(script: str) -> str:
-    """The script without its comments (``_TO_COMMENT``); the same string when it has none."""
+    """The script without its comments (``_TO_MARK``, read on from each comment and each "/" that starts none); the
+    same string when it has none."""
     if not any(mark in script for mark in _COMMENT_MARKS):
         return script
     kept: list[str] = []
-    start = 0
-    for found in _TO_COMMENT.finditer(script):
-        if found.start(1) >= 0:
-            kept.append(script[start : found.start(1)])
-            start = found.end(1)
-    return "".join([*kept, script[start:]]) if kept else script
+    comments: list[tuple[int, int]] = []  # (end, start) in order: a look-back skips them
+    start = position = 0
+    placed = _Placed(0, value=False)
+    while True:
+        found = _TO_MARK.match(script, position)
+        if found.start("comment") >= 0:
+            kept.append(script[start : found.start("comment")])
+            start = position = found.end("comment")
+            comments.append((position, found.start("comment")))
+        elif (slash := found.start("slash")) >= 0:
+            if _opens_literal(script, slash, placed, comments):
+                placed = _Placed(_REGEX_LITERAL.match(script, slash).end(), value=True)
+            else:
+                placed = _Placed(slash + 1, value=False)
+            position = placed.end
+        elif found.start("open") >= 0:
+            placed = _Placed(found.end("open"), value=True)
+            position = placed.end
+        else:
+            return "".join([*kept, script[start:]]) if kept else script
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """The last token the scan read that a look-back cannot tell by its last character (a regular expression literal
+    or a string that ends in no quote, a dividing "/") or the script's start: where a look-back stops, and whether a
+    value ends there."""
+
+    end: int
+    value: bool
+
+
+def _opens_literal(script: str, slash: int, placed: _Placed, comments: list[tuple[int, int]]) -> bool:
+    """Whether the "/" at ``slash`` opens a regular expression literal, as JavaScript's tokenizers tell it: by the
+    significant token before it (white space, comments and a postfix "++" or "--" aside). After a value (a name, a
+    number, a string or literal, ")" or "]") it divides; after anything else (an operator, an opening bracket, "}",
+    ",", ";", the script's start, a keyword a value follows: ``_OPENS_VALUE``) it opens a literal."""
+    end = _token_end(script, slash, placed.end, comments)
+    while end - 2 >= placed.end and script.startswith(("++", "--"), end - 2):
+        end = _token_end(script, end - 2, placed.end, comments)
+    if end == placed.end:
+        return not placed.value
+    last = script[end - 1]
+    if last.isalnum() or last in "_$":
+        return _OPENS_VALUE.search(script, max(placed.end, end - 10), end) is not None
+    return last not in ")]\"'`"  # a string that ends in a quote
+
+
+def _token_end(script: str, end: int, floor: int, comments: list[tuple[int, int]]) -> int:
+    """Where the last token before ``end`` ends, white space and comments skipped, not before ``floor``. Read back in
+    windows that double from one character, never over a comment's end (a line comment's trailing blanks are no white
+    space between tokens): a look-back reads a few times what it skips, not the script before it."""
+    index = bisect_right(comments, (end, end))
+    width = 1
+    while True:
+        comment_end, comment_start = comments[index - 1] if index else (-1, -1)
+        bottom = max(floor, end - width, comment_end)
+        end = bottom + len(script[bottom:end].rstrip())
+        if end > bottom or end == floor:
+            return end
+        if end == comment_end:
+            index, end, width = index - 1, comment_start, 1
+        else:
+            width *= 2
 
 
 def writes_day(tree: HtmlElement, url: str | None, day: str) -> bool:

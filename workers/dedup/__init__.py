@@ -275,9 +275,9 @@ class DedupIndex:
         """Decide articles of ids not held, in order, in one go; their results by id."""
         if not articles:
             return {}
+        articles, sketches = self._sketches(articles)  # first: what the records bring, read before any change
         for article in articles if self._merges_only else ():
             self._merges_only.pop(article[0], None)  # read again: its fresh entry replaces the one left out
-        sketches = self._sketches(articles)
         self._make_room(len(articles))  # before the keys: making room can close the clusters an id started
         ids = [a[0] for a in articles]
         # Ids that started stories whose clusters have members still, their own row gone (evicted before its copies):
@@ -308,7 +308,7 @@ class DedupIndex:
         id, when it has other members (``_new_key``). Either way its row now holds the new content, so that later
         copies of the new text find it; no longer the old one's."""
         store, article_id = self._store, article[0]
-        sketches = self._sketches([article])  # before the old row goes: a sketch that cannot be read leaves it
+        [article], sketches = self._sketches([article])  # first: what the record brings, read before any change
         self._make_room(1)  # before the old row is read: making room can evict it (out of the window)
         if article_id not in store.slot_of:  # evicted: decided afresh, as any article the window does not hold
             return self._decide_new([article])[article_id]
@@ -343,21 +343,44 @@ class DedupIndex:
             decision = replace(decision, left=left)
         return decision, entry
 
-    def _sketches(self, articles: list[Article]) -> Sketches:
+    def _sketches(self, articles: list[Article]) -> tuple[list[Article], Sketches]:
         """The articles' sketches: the ones they bring (text forms read for the batch at once), the others computed
-        here."""
+        here; with the articles, one whose form cannot be read bringing none (``_given``). Nothing here changes the
+        index, and nothing a record brings fails the batch after it: a form that cannot be read is the sketch's fault,
+        not the article's, and deciding it from its text is what one call for it alone does."""
         num_perm = self.options.num_perm
         if all(isinstance(a[4], str) for a in articles):  # a dedup worker's batch of records
-            return Sketches.from_texts([a[4] for a in articles], num_perm)  # type: ignore[misc]
-        missing = [n for n, a in enumerate(articles) if a[4] is None]
+            try:
+                return articles, Sketches.from_texts([a[4] for a in articles], num_perm)  # type: ignore[misc]
+            except ValueError:  # one at least cannot be read: each read on its own
+                pass
+        given = [self._given(a) for a in articles]
+        articles = [a if sketch is not None else (*a[:4], None) for a, sketch in zip(articles, given, strict=True)]
+        missing = [n for n, sketch in enumerate(given) if sketch is None]
         if len(missing) == len(articles):
-            return self._sketcher.sketch_many([a[2] for a in articles])
-        given = [Sketch.from_text(a[4], num_perm) if isinstance(a[4], str) else a[4] for a in articles]
+            return articles, self._sketcher.sketch_many([a[2] for a in articles])
         if missing:
             computed = self._sketcher.sketch_many([articles[n][2] for n in missing])
             for row, n in enumerate(missing):
                 given[n] = computed[row]
-        return Sketches.of([sketch for sketch in given if sketch is not None], self.options.num_perm)
+        return articles, Sketches.of([sketch for sketch in given if sketch is not None], num_perm)
+
+    def _given(self, article: Article) -> Sketch | None:
+        """The sketch an article brings, read from its text form; None when it brings none, or one that cannot be
+        read (then a warning names it: it is sketched from its text)."""
+        form = article[4]
+        if not isinstance(form, str):
+            return form
+        try:
+            return Sketch.from_text(form, self.options.num_perm)
+        except ValueError as error:
+            log.warning(
+                "dedup: the sketch %s brought cannot be read (%s); deduplicated from its text",
+                article[0],
+                error,
+                extra={"stage": "dedup", "article_id": article[0]},
+            )
+            return None
 
     def reset(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
         """Forget everything, then hold exactly ``entries`` (saved by ``decide``): recovery after a restart. Returns
