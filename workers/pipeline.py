@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from workers import codec
 from workers.clean import CleanOptions, clean_article, warm_up
@@ -61,10 +61,10 @@ from workers.times import latest_time, now_iso, received_at, utc_text
 log = logging.getLogger(__name__)
 
 # "state" and "cluster_state" are table writes (a None record deletes the key); "clusters" carries a
-# ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes; "cluster_merges"
-# names, under the key of a cluster merged into another, the cluster it goes into (``merge_clusters``);
-# "cluster_leaves" names, under the key of a cluster, the id its record no longer lists and the cluster that lists it
-# now (``without_member``).
+# ClusterMember that the caller adds to the cluster's record (``grow_cluster``) and publishes, with the cluster
+# whose entry of it it renews (``Joined``); "cluster_merges" names, under the key of a cluster merged into another,
+# the cluster it goes into (``merge_clusters``); "cluster_leaves" names, under the key of a cluster, the id its
+# record no longer lists and the cluster that lists it now (``without_member``).
 Destination = Literal[
     "clean",
     "unique",
@@ -357,9 +357,8 @@ class DedupStage(BatchedStage):
         """The article's event time, no later than its message's time and one day (``workers.times``): a record
         the clean stage did not check (an older version's, another client's) claiming a time in the future would
         make every article held look out of the window, and be evicted."""
-        received = received_at(article["origin"])
-        at = event_time(article["published_at"], received)
-        if at > (latest := latest_time(received)):
+        at, latest = _times(article)
+        if at > latest:
             log.warning(
                 "dedup: %s's published_at %s is later than its message's time and one day; taken as %s",
                 article["id"],
@@ -384,7 +383,7 @@ class DedupStage(BatchedStage):
         outputs = [
             *(Output("cluster_leaves", left, (article["id"], home)) for left in decision.left),
             *(Output("cluster_merges", merged, home) for merged in decision.merged),
-            Output("clusters", home, cluster_member(article, decision)),
+            Output("clusters", home, Joined(cluster_member(article, decision), _renewed(article, decision, entry))),
             Output("state", article["id"], entry),
         ]
         fields = dict(article)  # a copy: the record stays whole for a retry
@@ -404,12 +403,34 @@ class DedupStage(BatchedStage):
         return [Output("duplicates", article["id"], duplicate), *outputs]
 
 
+def _times(article: CleanArticle) -> tuple[float, float]:
+    """An article's event time as its record gives it, and the latest it is taken as (``DedupStage._event_time``)."""
+    received = received_at(article["origin"])
+    return event_time(article["published_at"], received), latest_time(received)
+
+
+def _renewed(article: CleanArticle, decision: Decision, entry: IndexEntry) -> str | None:
+    """The cluster whose record's entry of the article this decision renews: the one it names, when it was made
+    afresh on this very article (read101: an id back after the window passed it, decided into the cluster whose
+    record lists it). None for an earlier decision given back for another message: the same text sent again with
+    another date (the entry's event time is the first one's), an update of itself (its entry keeps its first
+    arrival), whose entry stays as listed, so that messages read again publish the records as they were. Its own
+    message read again names the same cluster and makes the entry listed there (nothing changes), or its output
+    goes to the cluster that one was merged into since, which it does not renew."""
+    made_on_it = entry["event_time"] == min(_times(article)) and entry["seq"] == entry["first_seq"]
+    return decision.cluster_id if made_on_it else None
+
+
 def _reopened_at(outputs: list[list[Output]], cluster_id: str) -> tuple[int, int] | None:
     """Where the cluster record of the first copy that opened ``cluster_id`` again is: its group and position."""
     first_copy = canonical_of(cluster_id)
     for n, group in enumerate(outputs):
         for position, output in enumerate(group):
-            if output.destination == "clusters" and output.key == cluster_id and output.record["id"] == first_copy:
+            if (
+                output.destination == "clusters"
+                and output.key == cluster_id
+                and output.record.member["id"] == first_copy
+            ):
                 return n, position
     return None
 
@@ -450,6 +471,14 @@ def _in_live_clusters(outputs: list[list[Output]]) -> list[list[Output]]:
     return outputs
 
 
+class Joined(NamedTuple):
+    """A "clusters" output's record: an article's entry, and the cluster whose listed entry of it the new one replaces
+    (``_renewed``; None: one listed stays)."""
+
+    member: ClusterMember
+    renews: str | None
+
+
 def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:
     """An article's entry in its story's cluster record."""
     return ClusterMember(
@@ -463,23 +492,30 @@ def cluster_member(article: CleanArticle, decision: Decision) -> ClusterMember:
     )
 
 
-def grow_cluster(record: ClusterRecord | None, cluster_id: str, member: ClusterMember) -> tuple[ClusterRecord, bytes]:
-    """The cluster's record with ``member`` added, and its bytes to publish; a member already there (a replay)
-    changes nothing."""
-    if record is not None and any(m["id"] == member["id"] for m in record["members"]):
+def grow_cluster(
+    record: ClusterRecord | None, cluster_id: str, member: ClusterMember, renewed: bool = False
+) -> tuple[ClusterRecord, bytes]:
+    """The cluster's record with ``member`` added, and its bytes to publish. A member already there keeps its entry
+    (a replay changes nothing), unless ``renewed`` (``Joined.renews``): its id was decided afresh into this cluster,
+    and its old entry says what the article published now no longer does (read101: it was kept); it is then listed
+    with the new one, in its place, the members after it added again after it, so that a longer entry cannot take
+    the record past its cap."""
+    members = record["members"] if record else []
+    at = next((n for n, m in enumerate(members) if m["id"] == member["id"]), len(members))
+    if record is not None and at < len(members) and (members[at] == member or not renewed):
         return record, codec.dumps(record)
     grown = ClusterRecord(
         schema_version=SCHEMA_VERSION,
         cluster_id=cluster_id,
         canonical_id=canonical_of(cluster_id),
-        members=record["members"] if record else [],
+        members=members[:at],
         merged=record["merged"] if record else [],
         merged_into=None,
         updated_at=now_iso(),
     )
     if record and "canonical_moved_to" in record and member["id"] != grown["canonical_id"]:  # not back in its story
         grown["canonical_moved_to"] = record["canonical_moved_to"]
-    return with_members(_flagged(grown, record or {}), [member])
+    return with_members(_flagged(grown, record or {}), [member, *members[at + 1 :]])
 
 
 def with_members(record: ClusterRecord, added: Sequence[ClusterMember]) -> tuple[ClusterRecord, bytes]:
@@ -566,7 +602,8 @@ def apply_cluster_output(table: Table, output: Output) -> ClusterChange | None:
         save(table, key, output.record)
         return None
     if destination == "clusters":
-        record, value = grow_cluster(table.get(key), key, output.record)
+        member, renews = output.record
+        record, value = grow_cluster(table.get(key), key, member, renewed=renews == key)
         save(table, key, record)
         return ClusterChange(key, record, value)
     if destination == "cluster_leaves":

@@ -9,7 +9,7 @@ import json
 import logging
 import random
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
 from types import SimpleNamespace
@@ -37,8 +37,10 @@ from workers.pipeline import (
     CLUSTER_TABLE_OUTPUTS,
     MADE_ON_THE_LOOP,
     CleanStage,
+    ClusterChange,
     DedupStage,
     EntitiesStage,
+    Joined,
     Message,
     Output,
     apply_cluster_output,
@@ -149,12 +151,14 @@ def test_dedup_stage_emits_unique_then_duplicate_and_state(settings: Settings) -
     assert second[0].record["canonical_id"] == SEED_PAGE_ID
     assert (second[0].record["match"], second[0].record["revision_of"]) == ("exact", None)
     assert second[0].record["text"] == cleaned.record["text"]
-    cluster = None
+    table: dict[str, dict] = {}
     for output in (first[1], second[1], second[1]):  # the second copy replayed: added once
         assert output.key == first[0].record["cluster_id"]
-        cluster, value = grow_cluster(cluster, output.key, output.record)
-        codec.check("cluster", cluster)
-        assert value == codec.dumps(cluster)
+        change = apply_cluster_output(table, output)
+        assert change is not None and change.record is not None
+        codec.check("cluster", change.record)
+        assert change.value == codec.dumps(change.record)
+    cluster = table[first[0].record["cluster_id"]]
     assert cluster["canonical_id"] == SEED_PAGE_ID
     assert [(m["id"], m["match"]) for m in cluster["members"]] == [(SEED_PAGE_ID, "unique"), (second[0].key, "exact")]
 
@@ -618,6 +622,31 @@ def test_a_cluster_record_lists_its_first_members_within_its_limit() -> None:
     assert last["merged_into"] == "cl-a0"
 
 
+def test_a_member_decided_afresh_into_its_cluster_is_listed_in_its_place_with_its_new_entry() -> None:
+    """read101: an id decided afresh into the cluster whose record lists it (``renewed``) is listed with its new
+    entry, in its place, the record within its cap; the same entry, or another one not renewed (an earlier decision
+    given back), changes nothing: the same record, the same bytes."""
+    record = None
+    for member in long_url_members("a", 3):
+        record, _ = grow_cluster(record, "cl-a0", {**member, "url": None})
+    old = record["members"][1]
+    back = {**old, "published_at": "2025-01-01T01:07:00Z", "match": "exact"}
+    for entry, renewed in ((old, True), (back, False)):
+        assert grow_cluster(record, "cl-a0", entry, renewed) == (record, codec.dumps(record))
+    grown, value = grow_cluster(record, "cl-a0", back, renewed=True)
+    codec.check("cluster", grown)
+    assert (grown["members"], value) == ([record["members"][0], back, record["members"][2]], codec.dumps(grown))
+    full = None
+    for member in long_url_members("c", 120):
+        full, _ = grow_cluster(full, "cl-c0", member)
+    listed = [m["id"] for m in full["members"]]
+    over = CLUSTER_RECORD_BYTES - len(codec.dumps(full)) + 1  # a url this much longer takes the record past its cap
+    longer = {**full["members"][1], "url": full["members"][1]["url"] + "b" * over}
+    grown, value = grow_cluster(full, "cl-c0", longer, renewed=True)
+    assert len(value) <= CLUSTER_RECORD_BYTES and grown["members_truncated"] is True
+    assert ([m["id"] for m in grown["members"]], grown["members"][1]) == (listed[:-1], longer)
+
+
 def test_a_cluster_record_lists_its_latest_merged_clusters_within_its_limit() -> None:
     """read51 D1: ``merged`` grew with every merge, past the 1 MiB the table's changelog takes (2,100 merges of
     cluster ids as long as the schema allows made 1,091,153 bytes), and the refused write stopped the worker."""
@@ -758,7 +787,8 @@ def test_the_cluster_outputs_applied_to_a_table_give_the_records_to_publish(capl
     member = {"source": "S", "url": None, "published_at": None, "revision_of": None}
     table: dict[str, dict] = {}
     for key, article_id in (("cl-a", "a"), ("cl-b", "b")):
-        grown = apply_cluster_output(table, Output("clusters", key, {**member, "id": article_id, "match": "unique"}))
+        joined = Joined({**member, "id": article_id, "match": "unique"}, key)
+        grown = apply_cluster_output(table, Output("clusters", key, joined))
         assert grown is not None and grown.value == codec.dumps(grown.record) and table[key] == grown.record
     last = apply_cluster_output(table, Output("cluster_merges", "cl-b", "cl-a"))
     assert last is not None and (last.key, last.record["merged_into"]) == ("cl-b", "cl-a")
@@ -885,15 +915,25 @@ def published_clusters(
     unreadable: str | None = None,
     index: Callable[[DedupOptions], DedupIndex] = DedupIndex,
 ) -> tuple[dict[str, dict], list[Published]]:
-    """The cluster records left by the dedup stage deciding ``batches`` (``dedup_outputs``), and those it published,
-    in order."""
-    table, published = {}, []
-    for output in dedup_outputs(settings, batches, unreadable, index):
-        if output.destination in CLUSTER_TABLE_OUTPUTS and (change := apply_cluster_output(table, output)):
-            record = change.record or {}
-            members = [m["id"] for m in record["members"]] if record else None
-            published.append((change.key, members, record.get("canonical_moved_to"), record.get("merged_into")))
+    """``cluster_changes``, each record published named by its key, its members, and where it went."""
+    table, changes = cluster_changes(dedup_outputs(settings, batches, unreadable, index))
+    published = []
+    for change in changes:
+        record = change.record or {}
+        members = [m["id"] for m in record["members"]] if record else None
+        published.append((change.key, members, record.get("canonical_moved_to"), record.get("merged_into")))
     return table, published
+
+
+def cluster_changes(outputs: Iterable[Output]) -> tuple[dict[str, dict], list[ClusterChange]]:
+    """The cluster records left by the dedup stage's ``outputs`` (``dedup_outputs``) applied in order, and the
+    changes they published."""
+    table: dict[str, dict] = {}
+    changes = []
+    for output in outputs:
+        if output.destination in CLUSTER_TABLE_OUTPUTS and (change := apply_cluster_output(table, output)):
+            changes.append(change)
+    return table, changes
 
 
 def dedup_outputs(
@@ -1036,6 +1076,94 @@ def test_an_id_back_after_the_window_leaves_its_old_story_even_when_a_later_copy
         ("cl-wire", ["copy", "wire", "whole"], None, None),
     ]
     assert table["cl-wire"]["members"][1]["published_at"] == "2025-01-01T01:06:00Z"  # the new article's entry
+
+
+@pytest.mark.parametrize(
+    ("before", "last", "cluster", "members"),
+    [
+        (  # "wire"'s cluster merged into cl-s by "whole", the window passes "wire", back as a copy of its old text
+            [("s", "b", 0), ("wire", "a", 5), ("whole", "ab", 55), ("s2", "b", 50), ("other", "filler", 66)],
+            [("wire", "a", 67), ("s3", "b", 68)],
+            "cl-s",
+            ["s", "wire", "whole", "s2", "s3"],
+        ),
+        (  # a copy the window passes, its story's copies held, back as a copy of it again
+            [("x", "a", 0), ("y", "a", 5), ("z", "a", 50), ("other", "filler", 66)],
+            [("y", "a", 67), ("z2", "a", 68)],
+            "cl-x",
+            ["x", "y", "z", "z2"],
+        ),
+    ],
+)
+def test_an_id_back_after_the_window_into_a_cluster_that_lists_it_is_listed_with_its_new_entry(
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    before: list[tuple[str, str, int]],
+    last: list[tuple[str, str, int]],
+    cluster: str,
+    members: list[str],
+) -> None:
+    """read101: an id the window passed, decided afresh into the cluster whose record lists it (its old cluster
+    merged into that one, or its own), made no leave, and the record, taking it for a replay, kept its old entry
+    (its old published_at and match) where the duplicate published now says otherwise. Its new entry is listed in
+    the old one's place; the record's merges and first copy as they were."""
+    texts = {"a": text_of(STORY[:3]), "b": text_of(STORY[3:]), "ab": text_of(STORY), "filler": FILLER}
+    before_batches = [[(article_id, texts[text], minute)] for article_id, text, minute in before]
+    last_batch = [(article_id, texts[text], minute) for article_id, text, minute in last]
+    table, _ = published_three_ways(settings, caplog, before_batches, last_batch, unreadable=last[-1][0])
+    record, back = table[cluster], last[0][0]
+    assert [m["id"] for m in record["members"]] == members
+    entry = next(m for m in record["members"] if m["id"] == back)
+    assert (entry["published_at"], entry["match"]) == ("2025-01-01T01:07:00Z", "near" if cluster == "cl-s" else "exact")
+    assert record["merged"] == (["cl-wire"] if cluster == "cl-s" else [])
+    assert "canonical_moved_to" not in record
+
+
+@pytest.mark.parametrize(
+    "batches",
+    [
+        # "wire" back after the window into cl-s (its old cluster merged into it), its message then read again
+        [
+            ("s", "b", 0),
+            ("wire", "a", 5),
+            ("whole", "ab", 55),
+            ("s2", "b", 50),
+            ("other", "filler", 66),
+            ("wire", "a", 67),
+            ("wire", "a", 67),
+        ],
+        # "y", a copy the window passed, back as another story (cl-y), merged by "w" into cl-x, whose record lists
+        # it still (the index names no cluster a copy it no longer holds was in): cl-x keeps the entry the merge
+        # kept, and the message read again, its decision naming cl-x (merged_into), changes nothing
+        [
+            ("x", "a", 0),
+            ("y", "a", 5),
+            ("z", "a", 50),
+            ("other", "filler", 66),
+            ("y", "b", 67),
+            ("w", "ab", 68),
+            ("y", "b", 67),
+        ],
+        # "y" sent again with the same text and another date (its first decision given back), then both read again
+        [("x", "b", 0), ("y", "b", 1), ("y", "b", 3), ("y", "b", 1), ("y", "b", 3)],
+        # "x" updated in place of itself (a copy of its text), then both read again
+        [("x", "ab", 0), ("y", "ab", 1), ("x", "ab-edited", 5), ("x", "ab", 0), ("x", "ab-edited", 5)],
+    ],
+)
+def test_a_message_read_again_publishes_its_cluster_record_byte_for_byte_as_it_was(
+    settings: Settings, batches: list[tuple[str, str, int]]
+) -> None:
+    """Messages read again after a crash (their decisions given back) change no member's entry, even where the
+    record lists the id with another entry than the one a replay makes (kept by a merge, or by the id's first
+    decision): only a decision made afresh on the article replaces one (``_renewed``), so that the records are
+    published byte for byte as they were."""
+    texts = {"a": text_of(STORY[:3]), "b": text_of(STORY[3:]), "ab": text_of(STORY), "filler": FILLER}
+    texts["ab-edited"] = texts["ab"].replace("8 percent", "9 percent")
+    table, changes = cluster_changes(
+        dedup_outputs(settings, [[(i, texts[text], minute)] for i, text, minute in batches])
+    )
+    replayed, before = changes[-1], [change for change in changes[:-1] if change.key == changes[-1].key][-1]
+    assert replayed.value == before.value == codec.dumps(table[replayed.key])
 
 
 A, B = text_of(STORY[:3]), text_of(STORY[3:])
