@@ -418,8 +418,13 @@ def join(run: Run, port: int) -> None:
     wait_serving(second)
     asyncio.run(produce_lines(run.settings, run.settings.topic_raw, run.held_back))
     wait_ready(second)  # it holds partitions now: its leaving is a second rebalance
+    joined = outputs_out(run.settings)  # below the batch's size: the join landed with work pending
     run.moment(FAULT_AT[1], 0.9)
-    print(f"  the second worker took in {messages_in(second)} messages", flush=True)
+    print(
+        f"  the second worker ready with {joined} of {len(run.batch.messages)} outputs out; took in "
+        f"{messages_in(second)} messages",
+        flush=True,
+    )
     run.stop_worker(second)
 
 
