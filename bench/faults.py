@@ -4,7 +4,10 @@ Each run makes topics and a consumer group of its own, starts a worker (``python
 stage), produces a batch of synthetic articles (``tests.synthetic``: 5% exact copies, 2% malformed), and at
 a random moment (once a random share of the outputs is out) injects one fault:
 
-- ``join``: a second worker joins, and leaves (SIGTERM) at a second random moment;
+- ``join``: a second worker starts, and leaves (SIGTERM) at a second random moment; the batch's last 40%, past
+  the fault's latest moment, is produced only once the second worker is about to join (its web server up), so that
+  its join lands with work pending and it gets some (produced at once, 1,200 articles had been read to their
+  end, and nearly all tagged, by the time the second worker joined);
 - ``kill``: the worker is killed (SIGKILL) and a new one started;
 - ``broker``: the broker is stopped and started again, down for a random 2 to 8 s;
 - ``term``: the worker is stopped (SIGTERM) and a new one started.
@@ -39,8 +42,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
@@ -76,6 +80,9 @@ COMMIT_TIMEOUT = 900.0  # seconds for the group to commit every source topic to 
 STOP_SECONDS = 60.0  # a worker given SIGTERM must exit within this
 COMMIT_INTERVAL = 2.8  # seconds: Faust's broker_commit_interval, which the workers keep
 COMMIT_POLL_SECONDS = 1.0  # how often the group's commits are read through a run, to tell outputs written after them
+# The share of the feed a scenario produces itself, at its moment. Join: all past the latest moment of the join
+# (FAULT_AT), produced as the second worker joins, so that the join lands with work pending whatever the moment.
+HELD_BACK = {"join": 1 - FAULT_AT[1]}
 STAGE_OUTPUTS = {"clean": ("clean",), "dedup": ("unique", "duplicates"), "entities": ("enriched",)}  # + dead letters
 
 
@@ -376,6 +383,7 @@ class Run:
         self.started = 0
         self.unclean = 0
         self.snapshot: Snapshot | None = None  # taken when the only worker went (kill, term)
+        self.held_back: Sequence[bytes] = ()  # the feed's part a scenario produces itself (``HELD_BACK``)
 
     def start_worker(self) -> WorkerProcess:
         worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, self.started, self.root)
@@ -405,11 +413,49 @@ def wait_ready(worker: WorkerProcess) -> None:
     wait_web_ready(worker.settings.web_port, PROGRESS_TIMEOUT)
 
 
+def split_feed(messages: Sequence[bytes], held_back: float) -> tuple[Sequence[bytes], Sequence[bytes]]:
+    """The feed produced at the start of a run and the part held back, its last ``held_back`` share (rounded down)."""
+    cut = len(messages) - math.floor(len(messages) * held_back)
+    return messages[:cut], messages[cut:]
+
+
+def wait_serving(worker: WorkerProcess) -> None:
+    """Block until the worker's web server answers, ready or not: Faust has started, and it joins the group next."""
+    url = f"http://127.0.0.1:{worker.settings.web_port}/livez"
+    deadline = time.monotonic() + PROGRESS_TIMEOUT
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return
+        except OSError as error:
+            if worker.process.poll() is not None:
+                raise RuntimeError(f"worker {worker.log.name} exited {worker.process.returncode}") from error
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"worker {worker.log.name} not serving after {PROGRESS_TIMEOUT:.0f} s") from error
+            time.sleep(0.2)
+
+
+def messages_in(worker: WorkerProcess) -> int:
+    """The messages the worker's stages took in so far, by its metrics (0 if it does not serve them)."""
+    return int(sum(v for sample, v in worker.metrics().items() if sample.startswith("enrich_messages_in_total")))
+
+
 def join(run: Run, port: int) -> None:
+    """The second worker starts at the fault's moment; the held-back feed is produced once it serves its web port,
+    a second or so before it joins: the join's rebalance lands with that work pending, and the second worker gets
+    some of it. The moment is the second worker's start, not its join: its start takes seconds (Faust's own)."""
     run.moment(*FAULT_AT)
     second = run.start_worker()
+    wait_serving(second)
+    asyncio.run(produce_lines(run.settings, run.settings.topic_raw, run.held_back))
     wait_ready(second)  # it holds partitions now: its leaving is a second rebalance
+    joined = outputs_out(run.settings)  # below the batch's size: the join landed with work pending
     run.moment(FAULT_AT[1], 0.9)
+    print(
+        f"  the second worker ready with {joined} of {len(run.batch.messages)} outputs out; took in "
+        f"{messages_in(second)} messages",
+        flush=True,
+    )
     run.stop_worker(second)
 
 
@@ -461,7 +507,8 @@ def one_run(
         watch = CommitWatch(run.settings)
         try:
             run.start_worker()
-            asyncio.run(produce_lines(run.settings, run.settings.topic_raw, run.batch.messages))
+            first, run.held_back = split_feed(run.batch.messages, HELD_BACK.get(scenario, 0.0))
+            asyncio.run(produce_lines(run.settings, run.settings.topic_raw, first))
             FAULTS[scenario](run, port)
             fault_over = time.monotonic()
             mid_stream = outputs_out(run.settings) < len(run.batch.messages)
