@@ -736,7 +736,9 @@ OPENS_VALUE = [
 ]
 
 
-@pytest.mark.parametrize("before", ["x =  ", "x =\t\t", "x =\n", "f(a,  ", *(f"{word} " for word in OPENS_VALUE)])
+@pytest.mark.parametrize(
+    "before", ["x =  ", "x =\t\t", "x =\n", "f(a,  ", "f(...", *(f"{word} " for word in OPENS_VALUE)]
+)
 def test_a_regular_expression_literal_opens_where_a_value_begins(before: str) -> None:
     """After two spaces or a keyword, a literal's "//" or "/*" was read as a comment that ate the code after it."""
     script = f"{before}/\\/\\//g; y = /^\\/*/; z = 1; // 2007-10-15\nw = 2;"
@@ -748,6 +750,8 @@ def test_a_regular_expression_literal_opens_where_a_value_begins(before: str) ->
     [
         ("rate = total /  count; // 2007-10-15", "rate = total /  count; "),  # after a name
         ("half = 1 / 2; // 2007-10-15", "half = 1 / 2; "),  # after a number
+        ("third = 1./3; // 2007-10-15", "third = 1./3; "),  # after a number that ends in its point
+        ("x = 2. / 3 // 2007-10-15", "x = 2. / 3 "),
         ("f(a) / g(b) / 2; // 2007-10-15", "f(a) / g(b) / 2; "),  # after ")"
         ("a[0] / b[1] // 2007-10-15", "a[0] / b[1] "),  # after "]"
         ("n = i++ / 2; // 2007-10-15", "n = i++ / 2; "),  # after a postfix "++"

@@ -639,8 +639,11 @@ class _Placed:
 def _opens_literal(script: str, slash: int, placed: _Placed, comments: list[tuple[int, int]]) -> bool:
     """Whether the "/" at ``slash`` opens a regular expression literal, as JavaScript's tokenizers tell it: by the
     significant token before it (white space, comments and a postfix "++" or "--" aside). After a value (a name, a
-    number, a string or literal, ")" or "]") it divides; after anything else (an operator, an opening bracket, "}",
-    ",", ";", the script's start, a keyword a value follows: ``_OPENS_VALUE``) it opens a literal."""
+    number, "1." too, a string or literal, ")" or "]") it divides; after anything else (an operator, an opening
+    bracket, "}", ",", ";", the script's start, a keyword a value follows: ``_OPENS_VALUE``) it opens a literal.
+
+    Not told as a parser would: a ")" that closes ``if (...)``, ``while (...)`` or ``for (...)`` is read as a value
+    (a literal after it as a division), a "}" that closes an object literal as a block's end."""
     end = _token_end(script, slash, placed.end, comments)
     while end - 2 >= placed.end and script.startswith(("++", "--"), end - 2):
         end = _token_end(script, end - 2, placed.end, comments)
@@ -649,6 +652,8 @@ def _opens_literal(script: str, slash: int, placed: _Placed, comments: list[tupl
     last = script[end - 1]
     if last.isalnum() or last in "_$":
         return _OPENS_VALUE.search(script, max(placed.end, end - 10), end) is not None
+    if last == ".":  # a number's point ("1./3") ends a value, a spread's ("[.../a/]") none
+        return not script[end - 2 : end - 1].isdecimal()
     return last not in ")]\"'`"  # a string that ends in a quote
 
 
