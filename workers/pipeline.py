@@ -320,8 +320,12 @@ class DedupStage(BatchedStage):
             self.index.reset(self.persisted())
 
     def _decide_all(self, articles: list[CleanArticle]) -> list[list[Output]]:
-        decided = self.index.decide_many([self._input(article) for article in articles])
-        outputs = [self._outputs(article, *result) for article, result in zip(articles, decided, strict=True)]
+        given = [self._input(article) for article in articles]
+        decided = self.index.decide_many(given)
+        outputs = [
+            self._outputs(article, at, *result)
+            for article, (_, _, _, at, _), result in zip(articles, given, decided, strict=True)
+        ]
         return self._with_forgotten(_in_live_clusters(outputs))
 
     def _with_forgotten(self, outputs: list[list[Output]]) -> list[list[Output]]:
@@ -357,8 +361,9 @@ class DedupStage(BatchedStage):
         """The article's event time, no later than its message's time and one day (``workers.times``): a record
         the clean stage did not check (an older version's, another client's) claiming a time in the future would
         make every article held look out of the window, and be evicted."""
-        at, latest = _times(article)
-        if at > latest:
+        received = received_at(article["origin"])
+        at = event_time(article["published_at"], received)
+        if at > (latest := latest_time(received)):
             log.warning(
                 "dedup: %s's published_at %s is later than its message's time and one day; taken as %s",
                 article["id"],
@@ -372,18 +377,18 @@ class DedupStage(BatchedStage):
     def _decide_one(self, article: CleanArticle) -> list[Output]:
         """One record of a failed batch, decided as in a batch of its own (a sketch that cannot be read included: the
         index decides its article from its text, ``DedupIndex._given``)."""
-        decided = self.index.decide(*self._input(article))
-        return self._with_forgotten([self._outputs(article, *decided)])[0]
+        given = self._input(article)
+        return self._with_forgotten([self._outputs(article, given[3], *self.index.decide(*given))])[0]
 
-    def _outputs(self, article: CleanArticle, decision: Decision, entry: IndexEntry) -> list[Output]:
+    def _outputs(self, article: CleanArticle, at: float, decision: Decision, entry: IndexEntry) -> list[Output]:
         """What the decision publishes and persists (the index's deletes: ``_with_forgotten``). A replayed article
         goes to the cluster record that lists it now: its own cluster's state is gone once merged, and a record
-        grown from none would publish it live again, as itself alone."""
+        grown from none would publish it live again, as itself alone. ``at``: the event time the index was given."""
         home = decision.merged_into or decision.cluster_id
         outputs = [
             *(Output("cluster_leaves", left, (article["id"], home)) for left in decision.left),
             *(Output("cluster_merges", merged, home) for merged in decision.merged),
-            Output("clusters", home, Joined(cluster_member(article, decision), _renewed(article, decision, entry))),
+            Output("clusters", home, Joined(cluster_member(article, decision), _renewed(at, decision, entry))),
             Output("state", article["id"], entry),
         ]
         fields = dict(article)  # a copy: the record stays whole for a retry
@@ -403,21 +408,17 @@ class DedupStage(BatchedStage):
         return [Output("duplicates", article["id"], duplicate), *outputs]
 
 
-def _times(article: CleanArticle) -> tuple[float, float]:
-    """An article's event time as its record gives it, and the latest it is taken as (``DedupStage._event_time``)."""
-    received = received_at(article["origin"])
-    return event_time(article["published_at"], received), latest_time(received)
-
-
-def _renewed(article: CleanArticle, decision: Decision, entry: IndexEntry) -> str | None:
+def _renewed(at: float, decision: Decision, entry: IndexEntry) -> str | None:
     """The cluster whose record's entry of the article this decision renews: the one it names, when it was made
     afresh on this very article (read101: an id back after the window passed it, decided into the cluster whose
     record lists it). None for an earlier decision given back for another message: the same text sent again with
     another date (the entry's event time is the first one's), an update of itself (its entry keeps its first
     arrival), whose entry stays as listed, so that messages read again publish the records as they were. Its own
     message read again names the same cluster and makes the entry listed there (nothing changes), or its output
-    goes to the cluster that one was merged into since, which it does not renew."""
-    made_on_it = entry["event_time"] == min(_times(article)) and entry["seq"] == entry["first_seq"]
+    goes to the cluster that one was merged into since, which it does not renew. ``at``: the event time the index
+    was given for this message (``DedupStage._event_time``), not read again: where it is the clock's (a message with
+    no time or one in the future, with no date or one past the bound) the clock has moved on since (read110)."""
+    made_on_it = entry["event_time"] == at and entry["seq"] == entry["first_seq"]
     return decision.cluster_id if made_on_it else None
 
 

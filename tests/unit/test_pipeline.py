@@ -54,6 +54,7 @@ from workers.pipeline import (
 )
 from workers.records import Origin, Rejected
 from workers.settings import Settings
+from workers.times import ALLOWANCE_SECONDS, utc_text
 
 
 def message(payload: bytes, offset: int = 0) -> Message:
@@ -941,10 +942,12 @@ def dedup_outputs(
     batches: list[list[tuple[str, str, int]]],
     unreadable: str | None = None,
     index: Callable[[DedupOptions], DedupIndex] = DedupIndex,
+    origins: dict[tuple[str, int], dict] | None = None,
 ) -> Iterator[Output]:
     """The outputs of the dedup stage deciding ``batches`` of articles (id, text, minute of 2025-01-01), in order, its
     window an hour, compacted after each batch (the window passes those an hour older than the newest), its entries
-    persisted in a table as a worker's are. The article ``unreadable`` brings a sketch that cannot be read."""
+    persisted in a table as a worker's are. The article ``unreadable`` brings a sketch that cannot be read; those
+    ``origins`` names by (id, minute), those fields (``published_at``, ``origin``'s ``timestamp_ms``) instead."""
     [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
     base = {key: value for key, value in cleaned.record.items() if key != "sketch"}
     base["origin"] = {**base["origin"], "timestamp_ms": 1_735_689_900_000}  # the articles' times stand
@@ -957,6 +960,7 @@ def dedup_outputs(
                 {**base, "id": article_id, "text": text, "content_hash": content_hash(text)}
                 | at_minute(minute)
                 | (broken if article_id == unreadable else {})
+                | _origin(base, (origins or {}).get((article_id, minute), {}))
             )
             for article_id, text, minute in batch
         ]
@@ -965,6 +969,14 @@ def dedup_outputs(
                 save(table, output.key, output.record)
             yield output
         stage.index.compact()
+
+
+def _origin(base: dict, fields: dict) -> dict:
+    """A record's ``published_at`` and ``origin``'s ``timestamp_ms`` as ``fields`` gives them (none: as they are)."""
+    given = {"published_at": fields["published_at"]} if "published_at" in fields else {}
+    if "timestamp_ms" in fields:
+        given["origin"] = {**base["origin"], "timestamp_ms": fields["timestamp_ms"]}
+    return given
 
 
 def at_minute(minute: int) -> dict[str, str]:
@@ -1189,6 +1201,38 @@ def test_a_message_read_again_publishes_its_cluster_record_byte_for_byte_as_it_w
     )
     replayed, before = changes[-1], [change for change in changes[:-1] if change.key == changes[-1].key][-1]
     assert replayed.value == before.value == codec.dumps(table[replayed.key])
+
+
+@pytest.mark.parametrize(
+    ("fields", "ahead"),
+    [
+        ({"timestamp_ms": None, "published_at": None}, 0),  # a line of a file ``enrich process`` reads, with no date
+        ({"timestamp_ms": 4_102_444_800_000, "published_at": None}, 0),  # a producer's time in the future: now
+        # later than now and a day: taken as that, its story's copies published up to then
+        ({"timestamp_ms": None, "published_at": "2100-01-01T00:00:00Z"}, ALLOWANCE_SECONDS),
+    ],
+)
+def test_an_id_back_after_the_window_with_a_time_read_from_the_clock_is_listed_with_its_new_entry(
+    settings: Settings, fields: dict, ahead: float
+) -> None:
+    """read110: ``_renewed`` read the article's event time again, and where it is the clock's (no message time, or
+    one in the future; no date, or one past the bound) the clock had moved on since the index was given it: the
+    decision made afresh was taken for an earlier one given back, and the record kept the id's old entry, as it did
+    before read101's review. The event time the index was given is the one compared."""
+    a, now = text_of(STORY[:3]), round(datetime.now(UTC).timestamp() + ahead) - 1
+    articles = [("x", a, 0), ("y", a, 5), ("z", a, 50), ("other", FILLER, 66), ("y", a, 67)]
+    dated = {  # read offline too, dated up to now: the window passes "x" and "y"
+        (i, minute): {"timestamp_ms": None, "published_at": utc_text(datetime.fromtimestamp(now + (minute - 67) * 60))}
+        for i, _, minute in articles
+    }
+    table, _ = cluster_changes(
+        dedup_outputs(settings, [[article] for article in articles], origins={**dated, ("y", 67): fields})
+    )
+    assert [(m["id"], m["match"], m["published_at"]) for m in table["cl-x"]["members"]] == [
+        ("x", "unique", dated["x", 0]["published_at"]),
+        ("y", "exact", fields["published_at"]),
+        ("z", "exact", dated["z", 50]["published_at"]),
+    ]
 
 
 A, B = text_of(STORY[:3]), text_of(STORY[3:])
