@@ -861,12 +861,12 @@ class DedupIndex:
         """
         # Ties go by arrival, not by row: a row's slot is where a free one was (reused), and a rebuilt index (a
         # restart, a failed batch's undo) lays its rows out in arrival order (read109: other copies were chosen).
-        arrivals = self._store.seqs[pairs.rows]
+        seqs = self._store.seqs
         if pairs.exact.any():
-            first = np.flatnonzero(pairs.exact)[np.argmin(arrivals[pairs.exact])]
-            return self._duplicate_of(int(pairs.rows[first]), "exact", 1.0)
-        order = np.lexsort((arrivals, -pairs.containment))
-        order = order[pairs.eligible[order]]
+            exact = pairs.rows[pairs.exact]
+            return self._duplicate_of(int(exact[np.argmin(seqs[exact])]), "exact", 1.0)
+        eligible = np.flatnonzero(pairs.eligible)  # sorted alone: the few scored of dozens of candidates
+        order = eligible[np.lexsort((seqs[pairs.rows[eligible]], -pairs.containment[eligible]))]
         rows, canonical = pairs.rows.tolist(), self._store.canonical
         scored: list[tuple[int, ClusterKey]] = []  # (candidate, cluster), one candidate per cluster
         seen: set[ClusterKey] = set()
@@ -887,7 +887,7 @@ class DedupIndex:
                 self._anchored(slot, (rows, positive), cluster, p, horizon, witnesses) if p >= 0.5 else p
                 for p, (_, cluster) in zip(probabilities, scored, strict=True)
             ]
-        ranked = zip(probabilities, arrivals[[i for i, _ in scored]].tolist(), scored, strict=True)
+        ranked = zip(probabilities, seqs[pairs.rows[[i for i, _ in scored]]].tolist(), scored, strict=True)
         p_best, _, (best, cluster) = max(ranked, key=lambda item: item[:2])
         if p_best < 0.5:
             return None
