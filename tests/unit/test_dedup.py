@@ -348,6 +348,21 @@ def paragraph_counts(index: DedupIndex) -> dict[str, list[int]]:
     }
 
 
+def test_a_rebuilt_index_counts_end_paragraphs_as_the_live_one_once_a_first_copy_left() -> None:
+    """read109: a rebuild marked each copy's end paragraphs against its story's first copy as held then; "wire" sent
+    again as another story, its copies "a" and "b" counted the story's own paragraphs (counted once with "wire",
+    uncounted as it left) again each, twice where the live index counts them none: a rebuilt index, a worker's or a
+    failed batch's undo (atomic102), set aside as boilerplate what the live one scores. Entries carry the marks."""
+    index, table = DedupIndex(OPTIONS), {}
+    for article_id, text in [("wire", text_of(STORY)), ("a", text_of(STORY)), ("b", text_of(STORY))]:
+        table[article_id] = index.decide(article_id, content_hash(text), text, 0.0)[1]
+    table["wire"] = index.decide("wire", content_hash(seed_text()), seed_text(), 0.0)[1]
+    rebuilt = DedupIndex(OPTIONS)
+    rebuilt.reset(list(table.items()))
+    assert paragraph_counts(index)["a"] == [0] * len(paragraph_counts(index)["a"])  # the story's: its first copy left
+    assert paragraph_counts(rebuilt) == paragraph_counts(index)
+
+
 def test_a_restored_index_still_catches_copies_and_keeps_decisions() -> None:
     index = DedupIndex(OPTIONS)
     entries = [("wire", index.decide("wire", content_hash(text_of(STORY)), text_of(STORY), 0.0)[1])]

@@ -1331,6 +1331,23 @@ def test_a_batch_that_failed_after_changing_the_index_is_decided_again_as_one_re
     assert retried == one_by_one
 
 
+def test_a_batch_decided_again_on_its_rebuilt_index_picks_among_equal_copies_as_the_live_index_did(
+    settings: Settings,
+) -> None:
+    """read109: ties between equal candidates went by row, and a row's slot is a freed one reused ("copy" took the
+    slot "x" left, ahead of "wire"'s), where a rebuilt index lays rows out in arrival order: "rev", a revision of
+    both, was a revision of "copy" one record at a time and of "wire" decided again after its batch failed. Ties go
+    by arrival now: the earliest copy, whatever the layout."""
+    story, revised = text_of(STORY), text_of([*STORY, *UPDATE])
+    before = [[("x", FILLER, 0)], [("wire", story, 0)], [("x", seed_text(), 0)], [("copy", story, 0)]]
+    batch = [("rev", revised, 0), ("other", " ".join(f"v{n}" for n in range(80)), 0)]
+    one_by_one = list(dedup_outputs(settings, [*before, *([article] for article in batch)]))
+    retried = list(dedup_outputs(settings, [*before, batch], index=functools.partial(FailingMidBatch, fault="other")))
+    assert retried == one_by_one
+    [rev] = [o.record for o in one_by_one if o.destination == "duplicates" and o.key == "rev"]
+    assert (rev["match"], rev["revision_of"]) == ("revision", "wire")
+
+
 def test_the_records_made_of_a_replay_carry_its_header_on_and_the_story_records_do_not() -> None:
     """read62: a replayed message that passed clean and failed at dedup or entities left a letter without replay_of
     (the header stopped at the clean stage), which every later replay sent again."""

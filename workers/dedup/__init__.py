@@ -139,6 +139,9 @@ class IndexEntry(TypedDict):
     first_seq: int  # the id's first arrival (its seq but for an update of itself): a cluster's age (``_age``)
     sketch: str  # Sketch.to_text()
     merged: list[str]  # clusters merged into this one by this copy, replayed when the index is rebuilt
+    # The end paragraphs (bit k: place k) its decision put in the boilerplate counts (``_mark_paragraphs``): a rebuilt
+    # index counts them as the live one did, whose first copies may have left since (read109).
+    counted: int
 
 
 def sketch_record(text: str, options: DedupOptions) -> ArticleSketch:
@@ -417,9 +420,20 @@ class DedupIndex:
         self._evicted += [article_id for article_id in faults if article_id not in self._merges_only]
         _log_left_out(faults)
         self._count_members(slots)
-        self._mark_paragraphs(slots)
+        self._mark_restored(slots, [entry for _, entry in readable])
         self._count_paragraphs(slots)
         return list(faults)
+
+    def _mark_restored(self, slots: np.ndarray, entries: list[IndexEntry]) -> None:
+        """Mark the restored rows' end paragraphs as their decisions did (``counted``), not as the index now holds
+        their stories: a copy whose first copy left (the window passed it, or its id holds another article since)
+        would count the story's own paragraphs, counted once with that first copy, again with every copy (read109).
+        An entry written before marks were recorded is marked afresh."""
+        self._mark_paragraphs(slots)
+        pairs = zip(slots.tolist(), entries, strict=True)
+        kept = [(slot, entry["counted"]) for slot, entry in pairs if "counted" in entry]
+        if kept:
+            self._store.counted[[slot for slot, _ in kept]] = [marks for _, marks in kept]
 
     def _merge_time(self, at: float) -> float:
         """The event time an entry left out but for its merges is kept by: its own, but no later than the newest the
@@ -845,10 +859,14 @@ class DedupIndex:
         its story (the product of the two) is one half or more: those clusters are merged into the oldest of them (a
         later copy showed they are one story), and the article joins it. ``witnesses``: anchors scored already.
         """
+        # Ties go by arrival, not by row: a row's slot is where a free one was (reused), and a rebuilt index (a
+        # restart, a failed batch's undo) lays its rows out in arrival order (read109: other copies were chosen).
+        seqs = self._store.seqs
         if pairs.exact.any():
-            return self._duplicate_of(int(pairs.rows[np.argmax(pairs.exact)]), "exact", 1.0)
-        order = np.argsort(-pairs.containment, kind="stable")
-        order = order[pairs.eligible[order]]
+            exact = pairs.rows[pairs.exact]
+            return self._duplicate_of(int(exact[np.argmin(seqs[exact])]), "exact", 1.0)
+        eligible = np.flatnonzero(pairs.eligible)  # sorted alone: the few scored of dozens of candidates
+        order = eligible[np.lexsort((seqs[pairs.rows[eligible]], -pairs.containment[eligible]))]
         rows, canonical = pairs.rows.tolist(), self._store.canonical
         scored: list[tuple[int, ClusterKey]] = []  # (candidate, cluster), one candidate per cluster
         seen: set[ClusterKey] = set()
@@ -869,7 +887,8 @@ class DedupIndex:
                 self._anchored(slot, (rows, positive), cluster, p, horizon, witnesses) if p >= 0.5 else p
                 for p, (_, cluster) in zip(probabilities, scored, strict=True)
             ]
-        p_best, best, cluster = max(zip(probabilities, (i for i, _ in scored), (c for _, c in scored), strict=True))
+        ranked = zip(probabilities, seqs[pairs.rows[[i for i, _ in scored]]].tolist(), scored, strict=True)
+        p_best, _, (best, cluster) = max(ranked, key=lambda item: item[:2])
         if p_best < 0.5:
             return None
         # Another cluster is the same story when the article is a copy in both: with probability p_best * p.
@@ -1011,7 +1030,7 @@ class DedupIndex:
             encoded = store.sketches_at(rows[unknown]).texts()
             texts = {**texts, **dict(zip([ids[n] for n in unknown], encoded, strict=True))}
         results = []
-        for slot, article_id, kind, similarity, content_hash, at, seq in zip(
+        for slot, article_id, kind, similarity, content_hash, at, seq, counted in zip(
             slots,
             ids,
             store.kinds[rows].tolist(),
@@ -1019,6 +1038,7 @@ class DedupIndex:
             store.content_hashes_at(rows),
             store.times[rows].tolist(),
             store.seqs[rows].tolist(),
+            store.counted[rows].tolist(),
             strict=True,
         ):
             key, merged = store.canonical[slot], self._merges.get(article_id, ())
@@ -1046,6 +1066,7 @@ class DedupIndex:
                 "first_seq": self._first_seq.get(article_id, seq),
                 "sketch": texts[article_id],
                 "merged": list(merged),
+                "counted": counted,
             }
             results.append((decision, entry))
         return results
@@ -1083,8 +1104,10 @@ _ENTRY_FIELDS: dict[str, Callable[[object], bool]] = {
     "event_time": _is_finite,
     "sketch": lambda value: isinstance(value, str),  # read by ``Sketch.from_text`` after this check
     "merged": lambda value: value is None or (isinstance(value, list) and all(isinstance(c, str) for c in value)),
+    "counted": lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**EDGES_KEPT,
 }
-_OPTIONAL = {"merged", "first_seq"}  # absent from entries written before merges, first arrivals were recorded
+# Absent from entries written before merges, first arrivals, boilerplate marks were recorded.
+_OPTIONAL = {"merged", "first_seq", "counted"}
 _MERGE_FIELDS = {name: _ENTRY_FIELDS[name] for name in ("cluster_id", "merged")}  # what replaying a merge reads
 
 
