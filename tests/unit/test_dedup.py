@@ -30,7 +30,7 @@ from workers.dedup import (
 )
 from workers.dedup.boilerplate import ParagraphCounts
 from workers.dedup.decision import FEATURES, DecisionModel
-from workers.dedup.sketch import FACTS_KEPT, FIGURE_KEYS, Sketch, Sketcher, fact_match, gather
+from workers.dedup.sketch import EDGES_KEPT, FACTS_KEPT, FIGURE_KEYS, Sketch, Sketcher, fact_match, gather
 from workers.dedup.store import MIN_CAPACITY, ClusterKey
 from workers.records import Origin, RawArticle
 
@@ -415,6 +415,10 @@ MISSING = object()  # a field left out of the entry
         ("sketch", 123),
         ("merged", "cl-wire"),
         ("merged", [None]),
+        ("counted", 1 << EDGES_KEPT),  # a place past the end paragraphs kept
+        ("counted", -1),
+        ("counted", True),
+        ("counted", "1"),
     ],
 )
 def test_an_entry_with_a_field_missing_or_damaged_is_left_out_of_a_restored_index(field: str, value: object) -> None:
