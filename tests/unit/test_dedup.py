@@ -380,10 +380,24 @@ def index_with_one_text_in_two_clusters(reused: bool) -> DedupIndex:
     return index
 
 
-def test_an_exact_copy_of_a_text_held_in_two_clusters_joins_the_earliest_arrival_whatever_the_rows() -> None:
-    """read109: among exact rows the first by row was taken, and a live row sits in whichever freed slot it took: a
-    rebuilt index (rows in arrival order) chose another. The earliest arrival, in either layout."""
-    for reused in (False, True):
+def test_an_exact_copy_of_a_text_held_in_two_clusters_joins_the_earliest_arrival_live_and_rebuilt() -> None:
+    """read109: among exact rows the first by row was taken, and a live row sits in whichever freed slot it took.
+    "a" is its own story (its one witness "w" disagrees), then "b", a revision of "w", is updated to "a"'s text, an
+    update of itself (it stays in cl-w), into the slot "x" left: below "a"'s row live, above it rebuilt (rows in
+    arrival order). An exact copy joins the earliest arrival, "a", on both indexes (by row: cl-w live)."""
+    index, table, story = DedupIndex(OPTIONS), {}, [*STORY, *UPDATE]
+    steps = [("x", TABLE), ("w", story[:3]), ("b", story), ("a", story[2:]), ("x", None), ("b", story[2:])]
+    for article_id, paragraphs in steps:
+        text = text_of(paragraphs) if paragraphs else seed_text()
+        decision, table[article_id] = index.decide(article_id, content_hash(text), text, 0.0)
+    assert (decision.kind, decision.cluster_id, table["a"]["cluster_id"]) == ("revision", "cl-w", "cl-a")
+    rebuilt = DedupIndex(OPTIONS)
+    rebuilt.reset(list(table.items()))
+    for held, below in ((index, True), (rebuilt, False)):
+        assert (held._store.slot_of["b"] < held._store.slot_of["a"]) == below
+        copy = decide(held, "c", text_of(story[2:]))
+        assert (copy.kind, copy.cluster_id, copy.canonical_id) == ("exact", "cl-a", "a"), below
+    for reused in (False, True):  # and with "b" in the other cluster by restore
         copy = decide(index_with_one_text_in_two_clusters(reused), "c", text_of(STORY))
         assert (copy.kind, copy.cluster_id, copy.canonical_id) == ("exact", "cl-a", "a"), reused
 
