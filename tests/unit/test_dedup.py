@@ -363,6 +363,55 @@ def test_a_rebuilt_index_counts_end_paragraphs_as_the_live_one_once_a_first_copy
     assert paragraph_counts(rebuilt) == paragraph_counts(index)
 
 
+def index_with_one_text_in_two_clusters(reused: bool) -> DedupIndex:
+    """An index where "a" and, arrived later, "b" hold one text in two clusters ("b" restored from another index's
+    entry, given a later arrival: the window alone cannot put both in a later article's window). ``reused``: "b"
+    takes the slot "x" left (updated to other content), below "a"'s, as a live row takes a freed one."""
+    index, story, other = DedupIndex(OPTIONS), text_of(STORY), DedupIndex(OPTIONS)
+    if reused:
+        decide(index, "x", text_of(TABLE))
+    decide(index, "a", story)
+    if reused:
+        decide(index, "x", seed_text())
+    _, entry = other.decide("b", content_hash(story), story, 0.0)
+    assert index.restore([("b", {**entry, "seq": 10, "first_seq": 10})]) == []
+    store = index._store
+    assert (store.slot_of["b"] < store.slot_of["a"]) == reused  # the later arrival in the lower row, or not
+    return index
+
+
+def test_an_exact_copy_of_a_text_held_in_two_clusters_joins_the_earliest_arrival_live_and_rebuilt() -> None:
+    """read109: among exact rows the first by row was taken, and a live row sits in whichever freed slot it took.
+    "a" is its own story (its one witness "w" disagrees), then "b", a revision of "w", is updated to "a"'s text, an
+    update of itself (it stays in cl-w), into the slot "x" left: below "a"'s row live, above it rebuilt (rows in
+    arrival order). An exact copy joins the earliest arrival, "a", on both indexes (by row: cl-w live)."""
+    index, table, story = DedupIndex(OPTIONS), {}, [*STORY, *UPDATE]
+    steps = [("x", TABLE), ("w", story[:3]), ("b", story), ("a", story[2:]), ("x", None), ("b", story[2:])]
+    for article_id, paragraphs in steps:
+        text = text_of(paragraphs) if paragraphs else seed_text()
+        decision, table[article_id] = index.decide(article_id, content_hash(text), text, 0.0)
+    assert (decision.kind, decision.cluster_id, table["a"]["cluster_id"]) == ("revision", "cl-w", "cl-a")
+    rebuilt = DedupIndex(OPTIONS)
+    rebuilt.reset(list(table.items()))
+    for held, below in ((index, True), (rebuilt, False)):
+        assert (held._store.slot_of["b"] < held._store.slot_of["a"]) == below
+        copy = decide(held, "c", text_of(story[2:]))
+        assert (copy.kind, copy.cluster_id, copy.canonical_id) == ("exact", "cl-a", "a"), below
+    for reused in (False, True):  # and with "b" in the other cluster by restore
+        copy = decide(index_with_one_text_in_two_clusters(reused), "c", text_of(STORY))
+        assert (copy.kind, copy.cluster_id, copy.canonical_id) == ("exact", "cl-a", "a"), reused
+
+
+def test_a_revision_of_a_text_held_in_two_clusters_names_the_same_copy_whatever_the_rows() -> None:
+    """read109: on an equal best probability (the same text in two clusters: the same features) the candidate of the
+    highest row was taken. Now the latest arrival, "b" (6630a58: as rows in arrival order took; the scoring order
+    and the exact rows take the earliest), in either layout; the clusters merge into the older, "a"'s."""
+    for reused in (False, True):
+        revision = decide(index_with_one_text_in_two_clusters(reused), "c", text_of([*STORY, *UPDATE]))
+        assert (revision.kind, revision.cluster_id, revision.revision_of) == ("revision", "cl-a", "b"), reused
+        assert revision.merged == ("cl-b",)
+
+
 def test_a_restored_index_still_catches_copies_and_keeps_decisions() -> None:
     index = DedupIndex(OPTIONS)
     entries = [("wire", index.decide("wire", content_hash(text_of(STORY)), text_of(STORY), 0.0)[1])]
@@ -415,6 +464,12 @@ MISSING = object()  # a field left out of the entry
         ("sketch", 123),
         ("merged", "cl-wire"),
         ("merged", [None]),
+        ("first_seq", "1"),
+        ("first_seq", 1.5),
+        ("first_seq", -1),
+        ("first_seq", 2**63),  # past the store's int64 arrivals
+        ("first_seq", True),
+        ("first_seq", None),
         ("counted", 1 << EDGES_KEPT),  # a place past the end paragraphs kept
         ("counted", -1),
         ("counted", True),
