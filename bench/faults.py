@@ -42,7 +42,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -218,12 +217,19 @@ def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord]:
     return asyncio.run(read())
 
 
+Reader = Callable[[str], list[ConsumerRecord]]
+
+
+def topic_reader(settings: Settings) -> Reader:
+    """``read_topic`` once a topic, when first asked: a run's judges read its topics after its workers stopped."""
+    return cache(partial(read_topic, settings))
+
+
 def stage_records(
-    settings: Settings, until: Snapshot | None = None
+    settings: Settings, records: Reader, until: Snapshot | None = None
 ) -> Iterator[tuple[Stage, ConsumerRecord, str, bool]]:
     """``(stage, record, raw id, read)``: each stage's output records and dead letters (``read`` False), then the
     messages of each stage's source topic (``read`` True); those written before ``until``, if given."""
-    records = cache(partial(read_topic, settings))  # the clean and unique topics are a source and an output
 
     def before(record: ConsumerRecord) -> bool:
         return until is None or record.offset < until.ends.get((record.topic, record.partition), 0)
@@ -239,7 +245,7 @@ def stage_records(
         yield from ((stage, r, raw_id(r.key, r.value), True) for r in source if before(r))
 
 
-def uncommitted_work(settings: Settings, snapshot: Snapshot) -> tuple[int, float, set[str]]:
+def uncommitted_work(settings: Settings, records: Reader, snapshot: Snapshot) -> tuple[int, float, set[str]]:
     """Messages whose outputs were out at the snapshot while their offset was not committed: each is done again.
 
     Per stage: a message of its source topic at or past the group's commit whose record (or dead letter of that
@@ -248,7 +254,7 @@ def uncommitted_work(settings: Settings, snapshot: Snapshot) -> tuple[int, float
     work a stage had published since its last commit, which a commit every ``COMMIT_INTERVAL`` s bounds. And
     the ids of that work: a replay may deliver their records twice, no other's.
     """
-    found = list(stage_records(settings, snapshot))
+    found = list(stage_records(settings, records, snapshot))
     uncommitted = {
         (stage, article_id)
         for stage, r, article_id, read in found
@@ -310,12 +316,12 @@ def written_late(
     return late
 
 
-def late_outputs(settings: Settings, seen: list[tuple[float, dict[tuple[str, int], int]]]) -> int:
+def late_outputs(settings: Settings, records: Reader, seen: list[tuple[float, dict[tuple[str, int], int]]]) -> int:
     """``written_late`` of this run's topics; raises if the watch saw no commit (it would judge nothing late)."""
     if not any(committed for _, committed in seen):
         raise RuntimeError("the commit watch saw no commit of the group in the whole run")
     outputs, read = [], defaultdict(list)
-    for stage, r, article_id, was_read in stage_records(settings):
+    for stage, r, article_id, was_read in stage_records(settings, records):
         if was_read:
             read[stage, article_id].append(((r.topic, r.partition), r.offset))
         else:
@@ -419,22 +425,6 @@ def split_feed(messages: Sequence[bytes], held_back: float) -> tuple[Sequence[by
     return messages[:cut], messages[cut:]
 
 
-def wait_serving(worker: WorkerProcess) -> None:
-    """Block until the worker's web server answers, ready or not: Faust has started, and it joins the group next."""
-    url = f"http://127.0.0.1:{worker.settings.web_port}/livez"
-    deadline = time.monotonic() + PROGRESS_TIMEOUT
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=5).close()
-            return
-        except OSError as error:
-            if worker.process.poll() is not None:
-                raise RuntimeError(f"worker {worker.log.name} exited {worker.process.returncode}") from error
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"worker {worker.log.name} not serving after {PROGRESS_TIMEOUT:.0f} s") from error
-            time.sleep(0.2)
-
-
 def messages_in(worker: WorkerProcess) -> int:
     """The messages the worker's stages took in so far, by its metrics (0 if it does not serve them)."""
     return int(sum(v for sample, v in worker.metrics().items() if sample.startswith("enrich_messages_in_total")))
@@ -446,7 +436,7 @@ def join(run: Run, port: int) -> None:
     some of it. The moment is the second worker's start, not its join: its start takes seconds (Faust's own)."""
     run.moment(*FAULT_AT)
     second = run.start_worker()
-    wait_serving(second)
+    wait_web_ready(second.settings.web_port, PROGRESS_TIMEOUT, "/livez", lambda: second.process.poll() is None)
     asyncio.run(produce_lines(run.settings, run.settings.topic_raw, run.held_back))
     wait_ready(second)  # it holds partitions now: its leaving is a second rebalance
     joined = outputs_out(run.settings)  # below the batch's size: the join landed with work pending
@@ -490,11 +480,12 @@ FAULTS: dict[str, Callable[[Run, int], None]] = {
 }
 
 
-def placements(settings: Settings) -> dict[str, list[dict]]:
+def placements(settings: Settings, records: Reader | None = None) -> dict[str, list[dict]]:
     """Every output record of each raw id, as the output topics hold them now."""
     topics = {output: getattr(settings, f"topic_{output}") for output in OUTPUTS}
-    records = ((output, record) for output, topic in topics.items() for record in read_topic(settings, topic))
-    return output_placements((output, orjson.loads(record.value)) for output, record in records)
+    read = records or partial(read_topic, settings)
+    found = ((output, record) for output, topic in topics.items() for record in read(topic))
+    return output_placements((output, orjson.loads(record.value)) for output, record in found)
 
 
 def one_run(
@@ -517,9 +508,12 @@ def one_run(
             drain = time.monotonic() - fault_over
             for worker in list(run.workers):  # read once no worker runs: an output written late is counted too
                 run.stop_worker(worker)
-            replayed, age, redone = uncommitted_work(run.settings, run.snapshot) if run.snapshot else (None, 0.0, set())
-            verdict = judge(run.batch, placements(run.settings), redone)
-            late = late_outputs(run.settings, watch.stop())
+            records = topic_reader(run.settings)  # each topic read once, for the three judges
+            replayed, age, redone = (None, 0.0, set())
+            if run.snapshot:
+                replayed, age, redone = uncommitted_work(run.settings, records, run.snapshot)
+            verdict = judge(run.batch, placements(run.settings, records), redone)
+            late = late_outputs(run.settings, records, watch.stop())
         except BaseException:
             print(f"  run failed; worker logs kept in {tmp}.kept", file=sys.stderr)
             subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)

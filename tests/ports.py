@@ -8,6 +8,7 @@ import random
 import socket
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -39,13 +40,17 @@ def free_port() -> int:
             return port
 
 
-def wait_ready(web_port: int, timeout: float) -> None:
-    """Block until the worker serving ``web_port`` says ready (stages built, no rebalance under way)."""
-    url = f"http://127.0.0.1:{web_port}/readyz"
+def wait_ready(web_port: int, timeout: float, path: str = "/readyz", alive: Callable[[], bool] = lambda: True) -> None:
+    """Block until the worker serving ``web_port`` answers ``path``: ``/readyz``, ready (stages built, no rebalance
+    under way); ``/livez``, serving (Faust has started, and joins the group next). Raises at once when ``alive`` says
+    its process has gone."""
+    url = f"http://127.0.0.1:{web_port}{path}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError):  # not serving yet, or 503 while starting
             if urllib.request.urlopen(url, timeout=5).status == 200:
                 return
+        if not alive():
+            raise RuntimeError(f"the worker on web port {web_port} exited before it answered {path}")
         time.sleep(0.5)
-    raise TimeoutError(f"the worker on web port {web_port} not ready after {timeout:.0f} s")
+    raise TimeoutError(f"the worker on web port {web_port} did not answer {path} within {timeout:.0f} s")
