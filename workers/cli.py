@@ -203,7 +203,11 @@ class UtcTime(click.ParamType):
 @click.option("--from-beginning/--from-end", default=True, show_default=True)
 @click.option("--max-messages", type=click.IntRange(min=1), help="Stop after this many messages.")
 @click.option(
-    "--timeout", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds without a message."
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3600.0,
+    show_default=True,
+    help="Stop after this many seconds without a message.",
 )
 @click.option("--summary", is_flag=True, help="Print one readable line per record instead of the JSON.")
 @click.option(
@@ -223,7 +227,7 @@ def tail(
     topic: str,
     from_beginning: bool,
     max_messages: int | None,
-    timeout: float | None,
+    timeout: float,
     summary: bool,
     deletes: str,
     since: datetime | None,

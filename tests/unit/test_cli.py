@@ -335,6 +335,12 @@ def test_tail_refuses_a_count_or_wait_that_would_end_it_at_once(option: str, val
     assert refused(result).startswith(f"Error: Invalid value for '{option}': {value} is not in the range")
 
 
+def test_tail_says_how_long_it_waits_without_a_message() -> None:
+    """Without ``--timeout`` tail stops after an hour of quiet: its help says so, as the README does."""
+    help_text = " ".join(run(["tail", "--help"]).output.split())
+    assert "--timeout FLOAT RANGE Stop after this many seconds without a message. [default: 3600.0; x>0]" in help_text
+
+
 def test_a_missing_topic_is_named_with_the_closest_and_the_first_topics_the_broker_has() -> None:
     """A shared cluster can hold thousands of topics: the error names the first ``TOPICS_NAMED`` and counts the
     rest, and leaves the broker's internal ones out."""

@@ -7,9 +7,11 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args
 
+import click
 import prometheus_client
 import pytest
 import yaml
@@ -156,6 +158,30 @@ def test_the_front_page_links_to_pages_and_sections_that_exist() -> None:
     for page, anchor in links:
         headings = re.findall(r"^#+ (.+)$", (DOCS / page).read_text(), re.M)
         assert not anchor or anchor in {slugify(heading, "-") for heading in headings}, (page, anchor)
+
+
+def commands(group: click.Group, path: str = "enrich") -> Iterator[tuple[str, click.Command]]:
+    """Every command of the command line with its full name (``enrich offsets copy``), groups walked."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from commands(command, f"{path} {name}")
+        else:
+            yield f"{path} {name}", command
+
+
+def test_the_front_pages_command_table_names_every_command_and_option() -> None:
+    """A user reads the README's table, not ``--help``: an option missing there (tail's ``--timeout``, which the
+    demo's closing line uses) is one they do not know of."""
+    rows = {m[1]: m[0] for m in re.finditer(r"^\| `(enrich [a-z ]+?)(?= [A-Z\[-]|`).*$", README.read_text(), re.M)}
+    missing = []
+    for name, command in commands(main):
+        row = rows.get(name)
+        if row is None:
+            missing.append((name, "its row"))
+            continue
+        options = [param for param in command.params if isinstance(param, click.Option)]
+        missing += [(name, o.opts[0]) for o in options if not any(form in row for form in o.opts + o.secondary_opts)]
+    assert not missing
 
 
 def test_every_table_of_figures_names_its_command() -> None:
