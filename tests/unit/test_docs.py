@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from markdown.extensions.toc import slugify
 
 import workers.metrics  # registers the pipeline's collectors; read by the outcome test
-from tests.conftest import ROOT
+from tests.conftest import ROOT, seed_lines
 from workers import codec
 from workers.cli import _build_info, main
 from workers.docs import documented_default, has_settings_table, with_settings_tables
@@ -79,6 +79,15 @@ def test_record_examples_are_valid_against_the_schemas() -> None:
                 assert record["text"][mention["start"] : mention["end"]] == mention["text"], (page.name, entity)
     on_records_page = {schema for schema, _ in examples(DOCS / "records.md")}
     assert on_records_page == set(get_args(codec.SchemaName))
+
+
+def test_the_raw_example_is_the_seed_files_first_line() -> None:
+    """The page says so: a field the producer never sent (``published_precision``, an output field) would read as
+    one a scraper should send."""
+    [(_, example)] = [(schema, record) for schema, record in examples(DOCS / "records.md") if schema == "raw"]
+    seed = json.loads(seed_lines()[0])
+    assert {**example, "text": None} == {**seed, "text": None}
+    assert seed["text"].startswith(example["text"].removesuffix("..."))
 
 
 def test_every_alert_has_a_runbook_section() -> None:
