@@ -468,6 +468,12 @@ cmd_reset() {
     log "deleted $STATE_DIR (jars kept in $LIBS_DIR)"
 }
 
+# The cluster id noted when the storage was formatted; none before the first start (or after a reset).
+cmd_cluster_id() {
+    [[ -f $CLUSTER_ID_FILE ]] || die "no cluster id: no broker was started on port $PORT since its last reset (state $STATE_DIR)"
+    cat "$CLUSTER_ID_FILE"
+}
+
 main() {
     local cmd=${1:-help}
     (($# > 0)) && shift
@@ -479,7 +485,7 @@ main() {
     status) cmd_status ;;
     logs) cmd_logs "$@" ;;
     reset) cmd_reset ;;
-    cluster-id) cat "$CLUSTER_ID_FILE" ;;
+    cluster-id) cmd_cluster_id ;;
     help | -h | --help) usage ;;
     *)
         usage >&2

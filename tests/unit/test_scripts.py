@@ -64,6 +64,18 @@ def test_the_controller_port_defaults_to_the_client_port_plus_one(tmp_path: Path
     assert f"127.0.0.1:{port + 1} is already in use" in result.stderr, result.stderr
 
 
+def test_cluster_id_before_the_first_start_is_one_line_saying_why(tmp_path: Path) -> None:
+    """Not cat's "No such file or directory" on a file of the state dir that the user never heard of."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
+    env |= {"KAFKA_PORT": "31539", "KAFKA_CACHE_DIR": str(tmp_path)}
+    result = subprocess.run([str(KAFKA_SH), "cluster-id"], env=env, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "kafka.sh[31539]: error: no cluster id: no broker was started on port 31539 since its last reset"
+        f" (state {tmp_path}/state-31539)\n"
+    )
+
+
 @pytest.mark.slow  # a pytest session of its own: 3 to 7 s here
 def test_tests_needing_missing_shared_data_end_the_session_with_one_line(tmp_path: Path) -> None:
     """SHARED_DIR names no folder: a test of the seed page runs, the next, reading an AEB page, ends the session
