@@ -37,6 +37,21 @@ def test_the_demo_and_the_handbook_name_every_port_the_demo_binds() -> None:
     assert re.search(r"KAFKA_CONTROLLER_PORT +KRaft controller listener +\[KAFKA_PORT\+1\]", header(KAFKA_SH))
 
 
+def closing_line(bootstrap: str) -> str:
+    """What the demo's last line prints, run as the demo runs it once ENRICH_BOOTSTRAP_SERVERS is exported."""
+    [line] = [line for line in DEMO.read_text().splitlines() if "demo: full records:" in line]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENRICH_", "KAFKA_"))}
+    env["ENRICH_BOOTSTRAP_SERVERS"] = bootstrap
+    return subprocess.run(["bash", "-c", line], env=env, capture_output=True, text=True, check=True).stdout
+
+
+def test_the_demos_closing_command_reads_the_broker_the_demo_ran() -> None:
+    """With KAFKA_PORT moved, the command the demo ends with read the clients' default, 127.0.0.1:9092: no broker."""
+    command = closing_line("127.0.0.1:31510").removeprefix("demo: full records: ").split()
+    assert command[:2] == ["ENRICH_BOOTSTRAP_SERVERS=127.0.0.1:31510", ".venv/bin/python"]
+    assert closing_line("127.0.0.1:9092") in (ROOT / "README.md").read_text()
+
+
 def test_the_controller_port_defaults_to_the_client_port_plus_one(tmp_path: Path) -> None:
     """With KAFKA_CONTROLLER_PORT unset, a start checks port+1: held, the start stops there, before any fetch.
 
