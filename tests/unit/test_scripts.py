@@ -91,6 +91,30 @@ def test_cluster_id_before_the_first_start_is_one_line_saying_why(tmp_path: Path
     )
 
 
+def test_a_broker_whose_state_dir_is_reached_through_a_symlink_is_still_this_broker(tmp_path: Path) -> None:
+    """A worktree whose .cache links the main checkout's: kafka.sh there took the running broker (its config named
+    by the other path) for a recycled pid and removed its pid file, so that neither checkout could stop it."""
+    port = free_port()
+    state = tmp_path / "cache" / f"state-{port}"
+    state.mkdir(parents=True)
+    (state / "server.properties").touch()
+    (tmp_path / "link").symlink_to(tmp_path / "cache")
+    # A stand-in with a broker's last arguments, started through the real path; nothing answers on its port.
+    code = "import time; time.sleep(60)"
+    stand_in = subprocess.Popen([sys.executable, "-c", code, "kafka.Kafka", str(state / "server.properties")])
+    try:
+        (state / "kafka.pid").write_text(f"{stand_in.pid}\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
+        env |= {"KAFKA_PORT": str(port), "KAFKA_CACHE_DIR": str(tmp_path / "link")}
+        result = subprocess.run([str(KAFKA_SH), "status"], env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+    assert result.stderr == ""
+    assert result.stdout == f"process {stand_in.pid} is up but the broker does not answer on 127.0.0.1:{port}\n"
+    assert (state / "kafka.pid").exists()
+
+
 @pytest.mark.slow  # a pytest session of its own: 3 to 7 s here
 def test_tests_needing_missing_shared_data_end_the_session_with_one_line(tmp_path: Path) -> None:
     """SHARED_DIR names no folder: a test of the seed page runs, the next, reading an AEB page, ends the session
