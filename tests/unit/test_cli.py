@@ -135,6 +135,19 @@ def test_a_dead_letter_of_an_unreadable_record_has_no_id() -> None:
     assert summarise(json.dumps(letter).encode(), "deadletter").startswith("DEAD LETTER (no id) stage=")
 
 
+def test_a_dead_letter_of_a_null_value_says_so_where_an_empty_messages_does_not() -> None:
+    """Both letters' reasons are the parser's "zero-length, empty document": only payload_null tells them apart."""
+    reason = "payload is not JSON: Input is a zero-length, empty document: line 1 column 1 (char 0)"
+    empty = next(record for schema, record in RECORDS if schema == "deadletter") | {
+        "id": None,
+        "error": "invalid_json",
+        "reason": reason,
+    }
+    lines = [summarise(json.dumps(letter).encode(), "deadletter") for letter in (empty, empty | {"payload_null": True})]
+    assert lines[0].endswith(f"error=invalid_json: {reason}")
+    assert lines[1] == f"{lines[0]} (the message's value was null)"
+
+
 @pytest.fixture(autouse=True)
 def fresh_settings() -> Iterator[None]:
     """Each command reads the environment the test gives it (get_settings keeps what it read first)."""
