@@ -81,6 +81,17 @@ def test_record_examples_are_valid_against_the_schemas() -> None:
     assert on_records_page == set(get_args(codec.SchemaName))
 
 
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    """``enrich process --help`` left ``--out-dir`` unexplained, ``enrich tail --help`` ``--from-end``."""
+    unexplained = [
+        (name, param.opts[0])
+        for name, command in commands(main)
+        for param in command.params
+        if isinstance(param, click.Option) and not param.help
+    ]
+    assert not unexplained
+
+
 def test_the_raw_example_is_the_seed_files_first_line() -> None:
     """The page says so: a field the producer never sent (``published_precision``, an output field) would read as
     one a scraper should send."""
