@@ -1,4 +1,4 @@
-# Image of the enrichment workers: `docker build -t news-enrich .`
+# Image of the enrichment workers: `docker build -t news-enrich:0.1.0 .` (the package's version, the tag deploy/k8s runs)
 # Runs `python -m workers worker` by default; `topics` (and any other CLI subcommand) as the command.
 FROM python:3.11-slim
 

@@ -200,10 +200,19 @@ class UtcTime(click.ParamType):
 
 @main.command()
 @click.argument("topic")
-@click.option("--from-beginning/--from-end", default=True, show_default=True)
+@click.option(
+    "--from-beginning/--from-end",
+    default=True,
+    show_default=True,
+    help="Each partition from its first record, or only the records that arrive from now.",
+)
 @click.option("--max-messages", type=click.IntRange(min=1), help="Stop after this many messages.")
 @click.option(
-    "--timeout", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds without a message."
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3600.0,
+    show_default=True,
+    help="Stop after this many seconds without a message.",
 )
 @click.option("--summary", is_flag=True, help="Print one readable line per record instead of the JSON.")
 @click.option(
@@ -223,7 +232,7 @@ def tail(
     topic: str,
     from_beginning: bool,
     max_messages: int | None,
-    timeout: float | None,
+    timeout: float,
     summary: bool,
     deletes: str,
     since: datetime | None,
@@ -264,7 +273,12 @@ def settings(update: bool, pages: tuple[Path, ...]) -> None:
 
 @main.command()
 @click.argument("source", type=click.File("rb"))
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory of the output files, one per output topic (made if missing; a former run's files overwritten).",
+)
 def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     """Run the stages over SOURCE (JSONL, - for stdin) without Kafka; write one JSONL file per output topic."""
     from workers.nlp import load_pipelines

@@ -96,7 +96,7 @@ async def tail_topic(
     topic: str,
     from_beginning: bool,
     max_messages: int | None,
-    idle_timeout: float | None,
+    idle_timeout: float,
     since: datetime | None = None,
 ) -> AsyncIterator[tuple[bytes | None, bytes | None]]:
     """Keys and values arriving on ``topic`` (a value None: the key's delete), read without a consumer group
@@ -125,7 +125,7 @@ async def tail_topic(
             partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
             await _seek_to_time(consumer, partitions, since)
         while max_messages is None or seen < max_messages:
-            batch = await consumer.getmany(timeout_ms=int((idle_timeout or 3600) * 1000))
+            batch = await consumer.getmany(timeout_ms=int(idle_timeout * 1000))
             if not batch:
                 return
             for record in (r for records in batch.values() for r in records):

@@ -115,9 +115,11 @@ def _duplicate(record: Mapping[str, Any]) -> str:
 
 
 def _deadletter(record: Mapping[str, Any]) -> str:
+    """A null value (a tombstone) says so: its reason, the parser's, is an empty message's word for word."""
+    null = " (the message's value was null)" if record.get("payload_null") else ""
     return (
         f"DEAD LETTER {_text(record, 'id', '(no id)')} stage={_text(record, 'stage')} "
-        f"error={_text(record, 'error')}: {_text(record, 'reason')}"
+        f"error={_text(record, 'error')}: {_text(record, 'reason')}{null}"
     )
 
 

@@ -185,16 +185,21 @@ read_pid() {
     return 0
 }
 
-# True when $1 is alive and is our broker (not a recycled pid).
+# True when $1 is alive and is our broker (not a recycled pid): kafka.Kafka run with this state dir's config,
+# compared as a file (-ef), so that the state dir reached by another path (a checkout whose .cache is a symlink
+# to another's) is the same broker, not a stale pid file to remove.
 is_our_broker() {
-    local pid=$1 cmdline
+    local pid=$1 i args=()
     [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
     if [[ -r /proc/$pid/cmdline ]]; then
-        cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+        mapfile -d '' args <"/proc/$pid/cmdline"
     else
-        cmdline=$(ps -p "$pid" -o args= 2>/dev/null) || return 1
+        read -ra args <<<"$(ps -p "$pid" -o args= 2>/dev/null)"
     fi
-    [[ $cmdline == *kafka.Kafka* && $cmdline == *"$CONFIG_FILE"* ]]
+    for ((i = 0; i + 1 < ${#args[@]}; i++)); do
+        [[ ${args[i]} == kafka.Kafka && ${args[i + 1]} -ef $CONFIG_FILE ]] && return 0
+    done
+    return 1
 }
 
 # Pid of the running broker of this state dir, or nothing; drops a stale pid file.
@@ -468,6 +473,12 @@ cmd_reset() {
     log "deleted $STATE_DIR (jars kept in $LIBS_DIR)"
 }
 
+# The cluster id noted when the storage was formatted; none before the first start (or after a reset).
+cmd_cluster_id() {
+    [[ -f $CLUSTER_ID_FILE ]] || die "no cluster id: no broker was started on port $PORT since its last reset (state $STATE_DIR)"
+    cat "$CLUSTER_ID_FILE"
+}
+
 main() {
     local cmd=${1:-help}
     (($# > 0)) && shift
@@ -479,7 +490,7 @@ main() {
     status) cmd_status ;;
     logs) cmd_logs "$@" ;;
     reset) cmd_reset ;;
-    cluster-id) cat "$CLUSTER_ID_FILE" ;;
+    cluster-id) cmd_cluster_id ;;
     help | -h | --help) usage ;;
     *)
         usage >&2

@@ -135,6 +135,19 @@ def test_a_dead_letter_of_an_unreadable_record_has_no_id() -> None:
     assert summarise(json.dumps(letter).encode(), "deadletter").startswith("DEAD LETTER (no id) stage=")
 
 
+def test_a_dead_letter_of_a_null_value_says_so_where_an_empty_messages_does_not() -> None:
+    """Both letters' reasons are the parser's "zero-length, empty document": only payload_null tells them apart."""
+    reason = "payload is not JSON: Input is a zero-length, empty document: line 1 column 1 (char 0)"
+    empty = next(record for schema, record in RECORDS if schema == "deadletter") | {
+        "id": None,
+        "error": "invalid_json",
+        "reason": reason,
+    }
+    lines = [summarise(json.dumps(letter).encode(), "deadletter") for letter in (empty, empty | {"payload_null": True})]
+    assert lines[0].endswith(f"error=invalid_json: {reason}")
+    assert lines[1] == f"{lines[0]} (the message's value was null)"
+
+
 @pytest.fixture(autouse=True)
 def fresh_settings() -> Iterator[None]:
     """Each command reads the environment the test gives it (get_settings keeps what it read first)."""
@@ -333,6 +346,12 @@ def test_tail_refuses_a_count_or_wait_that_would_end_it_at_once(option: str, val
     result = run(["tail", "articles.raw", option, value])
     assert result.exit_code == 2
     assert refused(result).startswith(f"Error: Invalid value for '{option}': {value} is not in the range")
+
+
+def test_tail_says_how_long_it_waits_without_a_message() -> None:
+    """Without ``--timeout`` tail stops after an hour of quiet: its help says so, as the README does."""
+    help_text = " ".join(run(["tail", "--help"]).output.split())
+    assert "--timeout FLOAT RANGE Stop after this many seconds without a message. [default: 3600.0; x>0]" in help_text
 
 
 def test_a_missing_topic_is_named_with_the_closest_and_the_first_topics_the_broker_has() -> None:

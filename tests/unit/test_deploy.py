@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -286,6 +287,21 @@ def k8s_documents() -> list[dict]:
 def test_kustomization_lists_every_manifest() -> None:
     listed = set(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
     assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+
+
+def test_k8s_runs_the_image_the_dockerfile_says_to_build() -> None:
+    """The Dockerfile's build line tagged ``news-enrich`` (latest) while the manifests ran ``news-enrich:0.1.0``: an
+    image the cluster could not find. One tag, the package's version, set where kustomize sets it."""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    containers = [
+        c
+        for doc in k8s_documents()
+        for c in doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+    ]
+    assert containers and {c["image"] for c in containers} == {f"news-enrich:{version}"}
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    assert kustomization["images"] == [{"name": "news-enrich", "newTag": version}]
+    assert f"`docker build -t news-enrich:{version} .`" in (ROOT / "Dockerfile").read_text()
 
 
 def test_k8s_configmap_sets_only_settings() -> None:

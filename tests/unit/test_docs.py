@@ -7,9 +7,11 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args
 
+import click
 import prometheus_client
 import pytest
 import yaml
@@ -17,7 +19,7 @@ from click.testing import CliRunner
 from markdown.extensions.toc import slugify
 
 import workers.metrics  # registers the pipeline's collectors; read by the outcome test
-from tests.conftest import ROOT
+from tests.conftest import ROOT, seed_lines
 from workers import codec
 from workers.cli import _build_info, main
 from workers.docs import documented_default, has_settings_table, with_settings_tables
@@ -77,6 +79,26 @@ def test_record_examples_are_valid_against_the_schemas() -> None:
                 assert record["text"][mention["start"] : mention["end"]] == mention["text"], (page.name, entity)
     on_records_page = {schema for schema, _ in examples(DOCS / "records.md")}
     assert on_records_page == set(get_args(codec.SchemaName))
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    """``enrich process --help`` left ``--out-dir`` unexplained, ``enrich tail --help`` ``--from-end``."""
+    unexplained = [
+        (name, param.opts[0])
+        for name, command in commands(main)
+        for param in command.params
+        if isinstance(param, click.Option) and not param.help
+    ]
+    assert not unexplained
+
+
+def test_the_raw_example_is_the_seed_files_first_line() -> None:
+    """The page says so: a field the producer never sent (``published_precision``, an output field) would read as
+    one a scraper should send."""
+    [(_, example)] = [(schema, record) for schema, record in examples(DOCS / "records.md") if schema == "raw"]
+    seed = json.loads(seed_lines()[0])
+    assert {**example, "text": None} == {**seed, "text": None}
+    assert seed["text"].startswith(example["text"].removesuffix("..."))
 
 
 def test_every_alert_has_a_runbook_section() -> None:
@@ -156,6 +178,30 @@ def test_the_front_page_links_to_pages_and_sections_that_exist() -> None:
     for page, anchor in links:
         headings = re.findall(r"^#+ (.+)$", (DOCS / page).read_text(), re.M)
         assert not anchor or anchor in {slugify(heading, "-") for heading in headings}, (page, anchor)
+
+
+def commands(group: click.Group, path: str = "enrich") -> Iterator[tuple[str, click.Command]]:
+    """Every command of the command line with its full name (``enrich offsets copy``), groups walked."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from commands(command, f"{path} {name}")
+        else:
+            yield f"{path} {name}", command
+
+
+def test_the_front_pages_command_table_names_every_command_and_option() -> None:
+    """A user reads the README's table, not ``--help``: an option missing there (tail's ``--timeout``, which the
+    demo's closing line uses) is one they do not know of."""
+    rows = {m[1]: m[0] for m in re.finditer(r"^\| `(enrich [a-z ]+?)(?= [A-Z\[-]|`).*$", README.read_text(), re.M)}
+    missing = []
+    for name, command in commands(main):
+        row = rows.get(name)
+        if row is None:
+            missing.append((name, "its row"))
+            continue
+        options = [param for param in command.params if isinstance(param, click.Option)]
+        missing += [(name, o.opts[0]) for o in options if not any(form in row for form in o.opts + o.secondary_opts)]
+    assert not missing
 
 
 def test_every_table_of_figures_names_its_command() -> None:

@@ -37,6 +37,21 @@ def test_the_demo_and_the_handbook_name_every_port_the_demo_binds() -> None:
     assert re.search(r"KAFKA_CONTROLLER_PORT +KRaft controller listener +\[KAFKA_PORT\+1\]", header(KAFKA_SH))
 
 
+def closing_line(bootstrap: str) -> str:
+    """What the demo's last line prints, run as the demo runs it once ENRICH_BOOTSTRAP_SERVERS is exported."""
+    [line] = [line for line in DEMO.read_text().splitlines() if "demo: full records:" in line]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENRICH_", "KAFKA_"))}
+    env["ENRICH_BOOTSTRAP_SERVERS"] = bootstrap
+    return subprocess.run(["bash", "-c", line], env=env, capture_output=True, text=True, check=True).stdout
+
+
+def test_the_demos_closing_command_reads_the_broker_the_demo_ran() -> None:
+    """With KAFKA_PORT moved, the command the demo ends with read the clients' default, 127.0.0.1:9092: no broker."""
+    command = closing_line("127.0.0.1:31510").removeprefix("demo: full records: ").split()
+    assert command[:2] == ["ENRICH_BOOTSTRAP_SERVERS=127.0.0.1:31510", ".venv/bin/python"]
+    assert closing_line("127.0.0.1:9092") in (ROOT / "README.md").read_text()
+
+
 def test_the_controller_port_defaults_to_the_client_port_plus_one(tmp_path: Path) -> None:
     """With KAFKA_CONTROLLER_PORT unset, a start checks port+1: held, the start stops there, before any fetch.
 
@@ -62,6 +77,42 @@ def test_the_controller_port_defaults_to_the_client_port_plus_one(tmp_path: Path
             break
     assert result.returncode == 1
     assert f"127.0.0.1:{port + 1} is already in use" in result.stderr, result.stderr
+
+
+def test_cluster_id_before_the_first_start_is_one_line_saying_why(tmp_path: Path) -> None:
+    """Not cat's "No such file or directory" on a file of the state dir that the user never heard of."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
+    env |= {"KAFKA_PORT": "31539", "KAFKA_CACHE_DIR": str(tmp_path)}
+    result = subprocess.run([str(KAFKA_SH), "cluster-id"], env=env, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "kafka.sh[31539]: error: no cluster id: no broker was started on port 31539 since its last reset"
+        f" (state {tmp_path}/state-31539)\n"
+    )
+
+
+def test_a_broker_whose_state_dir_is_reached_through_a_symlink_is_still_this_broker(tmp_path: Path) -> None:
+    """A worktree whose .cache links the main checkout's: kafka.sh there took the running broker (its config named
+    by the other path) for a recycled pid and removed its pid file, so that neither checkout could stop it."""
+    port = free_port()
+    state = tmp_path / "cache" / f"state-{port}"
+    state.mkdir(parents=True)
+    (state / "server.properties").touch()
+    (tmp_path / "link").symlink_to(tmp_path / "cache")
+    # A stand-in with a broker's last arguments, started through the real path; nothing answers on its port.
+    code = "import time; time.sleep(60)"
+    stand_in = subprocess.Popen([sys.executable, "-c", code, "kafka.Kafka", str(state / "server.properties")])
+    try:
+        (state / "kafka.pid").write_text(f"{stand_in.pid}\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
+        env |= {"KAFKA_PORT": str(port), "KAFKA_CACHE_DIR": str(tmp_path / "link")}
+        result = subprocess.run([str(KAFKA_SH), "status"], env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+    assert result.stderr == ""
+    assert result.stdout == f"process {stand_in.pid} is up but the broker does not answer on 127.0.0.1:{port}\n"
+    assert (state / "kafka.pid").exists()
 
 
 @pytest.mark.slow  # a pytest session of its own: 3 to 7 s here
