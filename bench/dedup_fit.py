@@ -36,11 +36,14 @@ class RecordingIndex(DedupIndex):
         self.labels = labels
         self.features: list[list[float]] = []
         self.same: list[bool] = []
+        self.pairs: list[tuple[str, str]] = []  # (the new article's id, the candidate's)
 
     def _scored(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> np.ndarray:
         ids = self._store.ids
+        scored = [(ids[slot], ids[int(pairs.rows[i])]) for i in candidates]
         self.features += pairs.inputs[candidates].tolist()
-        self.same += [self.labels[ids[slot]] == self.labels[ids[int(pairs.rows[i])]] for i in candidates]
+        self.pairs += scored
+        self.same += [self.labels[mine] == self.labels[theirs] for mine, theirs in scored]
         return super()._scored(slot, pairs, candidates)
 
 
