@@ -50,7 +50,6 @@ from pathlib import Path
 
 import orjson
 from aiokafka import ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
 from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
@@ -65,9 +64,8 @@ from workers.kafka_io import (
     read_to_end,
     wait_committed,
 )
-from workers.security import client_options
 from workers.settings import STAGES, Settings, Stage
-from workers.topics import created_topics, ensure_topics, topic_configs, topic_partitions
+from workers.topics import ensure_topics
 
 SCENARIOS = ("join", "kill", "broker", "term")
 OUTPUTS = ("enriched", "duplicates", "deadletter")
@@ -189,23 +187,11 @@ APPENDED = {"message.timestamp.type": "LogAppendTime"}
 
 
 async def make_topics(settings: Settings) -> None:
-    """The run's topics: the outputs of the stages first, stamped as ``APPENDED`` says from their creation on (a
-    config altered later reaches the broker's logs a moment after the answer: the first records kept their
-    CreateTime), then the others (``ensure_topics``, which waits until they are listed, and so the outputs)."""
-    partitions = topic_partitions(settings)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
-    await admin.start()
-    try:
-        outputs = [getattr(settings, f"topic_{o}") for o in (*OUTPUT_TOPICS, "deadletter")]
-        new = [
-            NewTopic(t, partitions[t], settings.replication_factor, topic_configs=topic_configs(settings, t) | APPENDED)
-            for t in outputs
-        ]
-        answer = await admin.create_topics(new)
-    finally:
-        await admin.close()
-    created_topics(answer.topic_errors)  # raises on a refusal
-    await ensure_topics(settings)
+    """The run's topics (``ensure_topics``), the outputs of the stages stamped as ``APPENDED`` says from their creation
+    on: a config altered later reaches the broker's logs a moment after the answer, and the first records kept their
+    CreateTime."""
+    outputs = [getattr(settings, f"topic_{o}") for o in (*OUTPUT_TOPICS, "deadletter")]
+    await ensure_topics(settings, added=dict.fromkeys(outputs, APPENDED))
 
 
 def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord]:
