@@ -26,7 +26,8 @@ commit that moves) and the longest drain (from the end of the fault to lag 0).
     python -m bench.faults --runs 20 --busy            # the issue's goal: one core taken by a busy process
     python -m bench.faults --scenarios kill --runs 3   # a quick look
 
-It runs its own broker (deploy/kafka/kafka.sh, ``--port``, default 21112) since one scenario restarts it.
+It runs its own broker (deploy/kafka/kafka.sh, ``--port``, default 21112) since one scenario restarts it; the
+ports it uses are P to P+8 of ``--port P``: the broker's, and its workers' metrics and web ports (``worker_ports``).
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ COMMIT_POLL_SECONDS = 1.0  # how often the group's commits are read through a ru
 # (FAULT_AT), produced as the second worker joins, so that the join lands with work pending whatever the moment.
 HELD_BACK = {"join": 1 - FAULT_AT[1]}
 STAGE_OUTPUTS = {"clean": ("clean",), "dedup": ("unique", "duplicates"), "entities": ("enriched",)}  # + dead letters
+# The workers' metrics and web ports, in the band the caller gives with ``--port P``: past the broker's (P, its
+# controller P+1, and P+2 to P+4, the secured listeners kafka.sh opens with KAFKA_SASL=1), two a worker running at
+# once (a join runs two). A port picked anywhere else could be another session's broker's.
+WORKER_PORTS_FROM = 5
+WORKERS_AT_ONCE = 2
 
 
 @dataclass(frozen=True)
@@ -365,8 +371,10 @@ def stop(worker: WorkerProcess) -> bool:
 class Run:
     """One run: its settings, workers, batch and random moments."""
 
-    def __init__(self, base: Settings, workdir: Path, rng: random.Random, articles: int, root: Path) -> None:
+    def __init__(self, base: Settings, workdir: Path, rng: random.Random, articles: int, root: Path, port: int) -> None:
+        """``port``: the broker's, the start of the run's port band (``worker_ports``)."""
         self.settings = run_settings(base)
+        self.port = port
         self.workdir = workdir
         self.root = root
         self.rng = rng
@@ -378,7 +386,8 @@ class Run:
         self.held_back: Sequence[bytes] = ()  # the feed's part a scenario produces itself (``HELD_BACK``)
 
     def start_worker(self) -> WorkerProcess:
-        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, self.started, self.root)
+        ports = worker_ports(self.port, [worker.settings.web_port for worker in self.workers])
+        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, self.started, self.root, ports)
         self.started += 1
         self.workers.append(worker)
         return worker
@@ -398,6 +407,16 @@ class Run:
     def moment(self, low: float, high: float) -> None:
         """Wait until a random share, between ``low`` and ``high``, of the batch's outputs is out."""
         wait_for_outputs(self.settings, int(len(self.batch.messages) * self.rng.uniform(low, high)))
+
+
+def worker_ports(port: int, taken: Sequence[int]) -> tuple[int, int]:
+    """The metrics and web ports of a worker started beside workers holding the web ports ``taken``: the first pair
+    of the band after the broker's ``port`` (``WORKER_PORTS_FROM``) that none holds; a worker gone frees its pair."""
+    pairs = [(port + WORKER_PORTS_FROM + 2 * n, port + WORKER_PORTS_FROM + 2 * n + 1) for n in range(WORKERS_AT_ONCE)]
+    free = [pair for pair in pairs if pair[1] not in taken]
+    if not free:
+        raise RuntimeError(f"more than {WORKERS_AT_ONCE} workers at once: no ports left in the band of port {port}")
+    return free[0]
 
 
 def wait_ready(worker: WorkerProcess) -> None:
@@ -479,7 +498,7 @@ def one_run(
 ) -> Outcome:
     """One run of ``scenario``; the workers' logs are copied into ``keep`` when given (always when it finds a fault)."""
     with tempfile.TemporaryDirectory(prefix=f"faults-{scenario}-") as tmp:
-        run = Run(base, Path(tmp), rng, articles, root)
+        run = Run(base, Path(tmp), rng, articles, root, port)
         asyncio.run(make_topics(run.settings))
         watch = CommitWatch(run.settings)
         try:
@@ -525,7 +544,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1200, help="raw messages per run")
     parser.add_argument("--busy", action="store_true", help="keep one core busy with a `while True: pass` process")
     parser.add_argument("--seed", type=int, default=13, help="seed of the batches and the moments of the faults")
-    parser.add_argument("--port", type=int, default=21112, help="port of the broker this bench starts and restarts")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=21112,
+        help="port of the broker this bench starts and restarts; it uses P to P+8 (its workers' too)",
+    )
     parser.add_argument(
         "--baseline",
         type=Path,
