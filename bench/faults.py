@@ -16,10 +16,11 @@ Then it waits until the group has committed ``articles.raw``, ``articles.clean``
 their ends (lag 0), stops the workers, and accounts for every id on the output topics. Per scenario it prints:
 runs, faults that ended with work still pending (mid-stream), ids lost, ids in more than one place, ids in one
 place but the wrong one (``tests.synthetic.misplaced``), records delivered twice, those of them beyond the
-replay of the work uncommitted when a killed or stopped worker went (a join or a broker restart takes no such
-snapshot, so all its records twice count: a revocation commits the work done, but a replay after a revocation
-whose commit failed, or a producer's retry across the restart, would be at-least-once, not a write after the
-commit), output records appended after the commit that covered their message (``written_late``: such a write),
+replay of the work uncommitted when a killed or stopped worker went (a join or a broker restart has no such
+moment, and its "beyond" reads "-": a revocation commits the work done, but a replay after a revocation whose
+commit failed, or a producer's retry across the restart, would be at-least-once, not a write after the commit;
+its records twice are in "twice" alone, and any keeps the run's logs), output records appended after the commit
+that covered their message (``written_late``: such a write),
 workers that did not exit 0 on SIGTERM, the longest recovery (from the end of the fault to the group's first
 commit that moves) and the longest drain (from the end of the fault to lag 0).
 
@@ -97,20 +98,28 @@ class Judgement:
     several_places: int
     misplaced: int
     delivered_twice: int
-    twice_beyond: int  # records delivered twice of ids whose work was not uncommitted at the fault
+    # Records delivered twice of ids whose work was not uncommitted at the fault; None where the fault has no moment
+    # to take that work at (join, broker: ``Snapshot``).
+    twice_beyond: int | None
+
+    @property
+    def unexplained(self) -> int:
+        """Records twice no replay counted at the fault explains: beyond it, or every one where none was counted."""
+        return self.delivered_twice if self.twice_beyond is None else self.twice_beyond
 
 
-def judge(batch: Batch, found: dict[str, list[dict]], redone: set[str]) -> Judgement:
+def judge(batch: Batch, found: dict[str, list[dict]], redone: set[str] | None) -> Judgement:
     """Judge the output records of each raw id (``output_placements``) against the batch; ``redone``: the ids whose
-    outputs were out uncommitted when the worker went, which a replay may deliver twice. Any other id delivered
-    twice was written again after its message was committed, which no fault excuses."""
+    outputs were out uncommitted when the worker went, which a replay may deliver twice (None: not known, no worker
+    went at one moment). Any other id delivered twice was written again after its message was committed, which no
+    fault excuses."""
     extra = {i: len(records) - 1 for i, records in found.items()}
     return Judgement(
         lost=len(batch.ids - set(found)),
         several_places=sum(1 for records in found.values() if len({r["output"] for r in records}) > 1),
         misplaced=len(misplaced(batch, found)),
         delivered_twice=sum(extra.values()),
-        twice_beyond=sum(n for i, n in extra.items() if i not in redone),
+        twice_beyond=None if redone is None else sum(n for i, n in extra.items() if i not in redone),
     )
 
 
@@ -141,11 +150,12 @@ class Tally:
             return f"{name:<8} no finished run; {self.failed} failed"
         verdicts = [o.verdict for o in runs]
         twice = [v.delivered_twice for v in verdicts]
+        beyond = [v.twice_beyond for v in verdicts if v.twice_beyond is not None]
         return (
             f"{name:<8} {len(runs):>4} {self.failed:>6} {sum(o.mid_stream for o in runs):>4} "
             f"{sum(v.lost for v in verdicts):>8} {sum(v.several_places for v in verdicts):>7} "
             f"{sum(v.misplaced for v in verdicts):>9} {sum(twice):>6} {max(twice):>7} "
-            f"{sum(v.twice_beyond for v in verdicts):>6} {sum(o.late for o in runs):>4} "
+            f"{sum(beyond) if beyond else '-':>6} {sum(o.late for o in runs):>4} "
             f"{sum(o.unclean_exits for o in runs):>7} "
             f"{max(o.recovery for o in runs):>13.1f} {max(o.drain for o in runs):>13.1f}{self.replays()}"
         )
@@ -514,7 +524,7 @@ def one_run(
             for worker in list(run.workers):  # read once no worker runs: an output written late is counted too
                 run.stop_worker(worker)
             records = topic_reader(run.settings)  # each topic read once, for the three judges
-            replayed, age, redone = (None, 0.0, set())
+            replayed, age, redone = (None, 0.0, None)
             if run.snapshot:
                 replayed, age, redone = uncommitted_work(run.settings, records, run.snapshot)
             verdict = judge(run.batch, placements(run.settings, records), redone)
@@ -527,7 +537,7 @@ def one_run(
             for worker in list(run.workers):
                 run.stop_worker(worker)
             watch.stop()
-        if late or verdict.lost or verdict.several_places or verdict.misplaced or verdict.twice_beyond:
+        if late or verdict.lost or verdict.several_places or verdict.misplaced or verdict.unexplained:
             subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
             print(f"  {verdict}, {late} late: worker logs kept in {tmp}.kept", file=sys.stderr)
         if keep is not None:

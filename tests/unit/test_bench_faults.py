@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.faults import Judgement, judge, worker_ports, written_late
-from tests.synthetic import Batch
+from bench.faults import HEADER, Judgement, Outcome, Tally, judge, worker_ports, written_late
+from tests.synthetic import Batch, make_batch, output_placements
 
 # m is malformed; a and b are one story (a its first copy), c is alone.
 BATCH = Batch(messages=[], deadletters={"m"}, stories=[["a", "b"], ["c"]])
@@ -65,6 +65,35 @@ def test_twice_beyond_the_uncommitted_work() -> None:
     assert judge(BATCH, found, {"a"}) == Judgement(0, 0, 0, 3, 1)
     assert judge(BATCH, found, {"a", "c"}).twice_beyond == 0
     assert judge(BATCH, found, set()).twice_beyond == 3
+
+
+def placed(batch: Batch, twice: int) -> dict[str, list[dict]]:
+    """A synthetic run's placements, each id where the batch says, the first ``twice`` published stories' first copies
+    delivered twice."""
+    firsts = [story[0] for story in batch.stories]
+    outputs = [("deadletter", {"id": i, "payload": ""}) for i in sorted(batch.deadletters)]
+    outputs += [("enriched", {"id": first}) for first in firsts + firsts[:twice]]
+    outputs += [("duplicates", {"id": i, "canonical_id": s[0]}) for s in batch.stories for i in s[1:]]
+    return output_placements(outputs)
+
+
+def test_twice_beyond_is_not_counted_where_no_moment_of_uncommitted_work_was_taken() -> None:
+    """A join or a broker restart takes no snapshot of the work uncommitted at the fault: its records twice are not
+    known to be beyond that work, so "beyond" is not counted (it read every one of them); they stay in "twice", and
+    a run with any keeps its logs (``unexplained``)."""
+    batch = make_batch(200, seed=3, prefix="t")
+    found = placed(batch, twice=7)
+    join = judge(batch, found, None)
+    assert join == Judgement(0, 0, 0, 7, None) and join.unexplained == 7
+    kill = judge(batch, found, {batch.stories[0][0]})  # one of the seven uncommitted when the worker went
+    assert kill == Judgement(0, 0, 0, 7, 6) and kill.unexplained == 6
+    assert judge(batch, placed(batch, twice=0), None).unexplained == 0
+    beyond = HEADER.split().index("beyond")  # a row starts with the scenario, as the header with "scenario"
+    rows = {}
+    for name, verdicts in [("join", [join, join]), ("kill", [kill, join]), ("term", [kill, kill])]:
+        tally = Tally([Outcome(verdict, 0, 0, True, 1.0, 2.0) for verdict in verdicts])
+        rows[name] = tally.row(name).split()[beyond]
+    assert rows == {"join": "-", "kill": "6", "term": "12"}
 
 
 RAW0 = ("raw", 0)
