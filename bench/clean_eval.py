@@ -61,8 +61,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import trafilatura
+from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from bench.shared import SHARED
@@ -105,6 +107,7 @@ L3S_DAMAGED = frozenset(
 )
 
 Extractor = Callable[..., str | None]  # an input (and its URL, where given); None: the stage dead-lettered it
+Input = TypeVar("Input")  # what a stage's records are paired with: its inputs' names, or the pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +243,10 @@ class Stage:
         self.records.append(record)
         return None if record is None else record["text"]
 
+    def paired(self, inputs: Iterable[Input]) -> list[tuple[Input, CleanArticle | None]]:
+        """Each of ``inputs`` (its inputs, or their names, in order) beside the record the stage published for it."""
+        return list(zip(inputs, self.records, strict=True))
+
 
 def sent_on(fetched: date | None) -> Origin:
     """The origin of a raw record whose message was sent at midnight UTC of the day ``fetched`` (None: a message
@@ -269,24 +276,41 @@ def first_days(pairs: Iterable[tuple[Page, CleanArticle | None]]) -> list[tuple[
     ]
 
 
-def unwritten_first_days(found: Iterable[tuple[Page, str]]) -> list[str]:
+def page_tree(page: Page) -> HtmlElement:
+    """The page's HTML parsed, as the stage parses it."""
+    return load_html(page.html)
+
+
+def parsed_once(pages: Iterable[Page]) -> Callable[[Page], HtmlElement]:
+    """``page_tree``, each of ``pages`` parsed once however often it is read (the first days, which both day checks
+    read), any other page when it is read (held no longer: a set's trees together take hundreds of MB)."""
+    trees = {page.id: page_tree(page) for page in pages}
+    return lambda page: trees[page.id] if page.id in trees else page_tree(page)
+
+
+def unwritten_first_days(
+    found: Iterable[tuple[Page, str]], tree: Callable[[Page], HtmlElement] = page_tree
+) -> list[str]:
     """The pages among ``first_days`` that do not write their first day (``metadata.writes_day``, read on the
-    whole page, its scripts' comments included): htmldate's reading of a year or a month alone."""
-    return [page.id for page, day in found if not writes_day(load_html(page.html), page.url, day)]
+    whole page, its scripts' comments included): htmldate's reading of a year or a month alone. ``tree``: a page's
+    tree (``parsed_once``)."""
+    return [page.id for page, day in found if not writes_day(tree(page), page.url, day)]
 
 
-def comment_only_days(pairs: Iterable[tuple[Page, CleanArticle | None]]) -> list[str]:
+def comment_only_days(
+    pairs: Iterable[tuple[Page, CleanArticle | None]], tree: Callable[[Page], HtmlElement] = page_tree
+) -> list[str]:
     """The pages published with a day that they write (``metadata.writes_day``: in English or digits, in their text,
     scripts, attributes or URL) only inside their inline scripts' comments: written on the whole page, not once
     ``metadata.without_script_comments`` sets the comments aside (a note "//2007-10-15: Benton" of an ad channel's,
     no day of the article's). Cheap (the page parsed again, one search of its text twice) and honest within
     ``writes_day``'s forms: a day a comment writes in another form is not counted, and one written outside the
-    comments only in another form is."""
+    comments only in another form is. ``tree``: a page's tree (``parsed_once``)."""
     found = []
     for page, record in pairs:
-        if (day := _day(record)) and writes_day(tree := load_html(page.html), page.url, day):
-            with without_script_comments(tree):
-                if not writes_day(tree, page.url, day):
+        if (day := _day(record)) and writes_day(parsed := tree(page), page.url, day):
+            with without_script_comments(parsed):
+                if not writes_day(parsed, page.url, day):
                     found.append(page.id)
     return found
 
@@ -325,12 +349,13 @@ def html_checks(pages: list[Page], records: list[CleanArticle | None], fetched: 
     if timed:
         return checks
     firsts = first_days(pairs)
+    tree = parsed_once(page for page, _ in firsts)
     return {
         **checks,
         "days after the crawl + 1 day": after_crawl(named, fetched),
         f"first days of a month the page does not write (of {len(firsts)} published, "
-        f"{sum(day.endswith('-01-01') for _, day in firsts)} of them 1 January)": unwritten_first_days(firsts),
-        "days only a script's comment gives": comment_only_days(pairs),
+        f"{sum(day.endswith('-01-01') for _, day in firsts)} of them 1 January)": unwritten_first_days(firsts, tree),
+        "days only a script's comment gives": comment_only_days(pairs, tree),
     }
 
 
@@ -396,7 +421,7 @@ def evaluate_pages(
     if "html" in modes:
         print_checks("HTML", html_checks(pages, html_stage.records, fetched, published_at is not None), failures)
     if "text" in modes:
-        named = [(page.id, record) for page, record in zip(pages, text_stage.records, strict=True)]
+        named = text_stage.paired(page.id for page in pages)
         print_checks("page text", {"bodies with script code": code_bodies(named)}, failures)
     if "fragments" in modes:
         evaluate_fragments(pages, failures)
@@ -421,7 +446,7 @@ def evaluate_fragments(pages: list[Page], failures: bool) -> None:
     )
     for text in whole if failures else []:
         print(f"  kept whole: {text[:120]!r}")
-    records = zip((name for name, _ in named), fragment_stage.records, strict=True)
+    records = fragment_stage.paired(name for name, _ in named)
     print_checks("fragments", {"bodies with script code": code_bodies(records)}, failures)
 
 
@@ -465,7 +490,7 @@ def evaluate_reuters(bodies: list[tuple[str, str]], failures: bool) -> None:
         )
         if failures:
             print(f"  {kind}: dead-lettered {long_rejected}; losing {losing}")
-        checks[kind] = list(zip((story_id for story_id, _ in bodies), kind_stage.records, strict=True))
+        checks[kind] = kind_stage.paired(story_id for story_id, _ in bodies)
     for kind, named in checks.items():
         found = {"languages other than en": other_languages(named, "en"), "bodies with script code": code_bodies(named)}
         print_checks(f"sent as {kind}", found, failures)

@@ -299,14 +299,24 @@ def process_cpu_seconds(pid: int | str = "self") -> float:
 class WorkerProcess:
     """``python -m workers worker --stages ...`` with settings of its own: ports, data directory, log file."""
 
-    def __init__(self, settings: Settings, stages: str, workdir: Path, index: int, root: Path = ROOT) -> None:
-        """``root``: the checkout whose ``workers`` package the process runs (another one, for a baseline)."""
+    def __init__(
+        self,
+        settings: Settings,
+        stages: str,
+        workdir: Path,
+        index: int,
+        root: Path = ROOT,
+        ports: tuple[int, int] | None = None,
+    ) -> None:
+        """``root``: the checkout whose ``workers`` package the process runs (another one, for a baseline);
+        ``ports``: its metrics and web ports (free ones without them, ``free_port``)."""
         self.stages = stages
+        metrics_port, web_port = ports or (free_port(), free_port())
         self.settings = settings.model_copy(
             update={
                 "stages": stages,
-                "metrics_port": free_port(),
-                "web_port": free_port(),
+                "metrics_port": metrics_port,
+                "web_port": web_port,
                 "data_dir": workdir / f"data-{index}",
             }
         )

@@ -16,17 +16,19 @@ Then it waits until the group has committed ``articles.raw``, ``articles.clean``
 their ends (lag 0), stops the workers, and accounts for every id on the output topics. Per scenario it prints:
 runs, faults that ended with work still pending (mid-stream), ids lost, ids in more than one place, ids in one
 place but the wrong one (``tests.synthetic.misplaced``), records delivered twice, those of them beyond the
-replay of the work uncommitted when a killed or stopped worker went (a join or a broker restart takes no such
-snapshot, so all its records twice count: a revocation commits the work done, but a replay after a revocation
-whose commit failed, or a producer's retry across the restart, would be at-least-once, not a write after the
-commit), output records appended after the commit that covered their message (``written_late``: such a write),
+replay of the work uncommitted when a killed or stopped worker went (a join or a broker restart has no such
+moment, and its "beyond" reads "-": a revocation commits the work done, but a replay after a revocation whose
+commit failed, or a producer's retry across the restart, would be at-least-once, not a write after the commit;
+its records twice are in "twice" alone, and any keeps the run's logs), output records appended after the commit
+that covered their message (``written_late``: such a write),
 workers that did not exit 0 on SIGTERM, the longest recovery (from the end of the fault to the group's first
 commit that moves) and the longest drain (from the end of the fault to lag 0).
 
     python -m bench.faults --runs 20 --busy            # the issue's goal: one core taken by a busy process
     python -m bench.faults --scenarios kill --runs 3   # a quick look
 
-It runs its own broker (deploy/kafka/kafka.sh, ``--port``, default 21112) since one scenario restarts it.
+It runs its own broker (deploy/kafka/kafka.sh, ``--port``, default 21112) since one scenario restarts it; the
+ports it uses are P to P+8 of ``--port P``: the broker's, and its workers' metrics and web ports (``worker_ports``).
 """
 
 from __future__ import annotations
@@ -50,7 +52,6 @@ from pathlib import Path
 
 import orjson
 from aiokafka import ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
 from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
@@ -65,9 +66,8 @@ from workers.kafka_io import (
     read_to_end,
     wait_committed,
 )
-from workers.security import client_options
 from workers.settings import STAGES, Settings, Stage
-from workers.topics import created_topics, ensure_topics, topic_configs, topic_partitions
+from workers.topics import ensure_topics
 
 SCENARIOS = ("join", "kill", "broker", "term")
 OUTPUTS = ("enriched", "duplicates", "deadletter")
@@ -83,6 +83,11 @@ COMMIT_POLL_SECONDS = 1.0  # how often the group's commits are read through a ru
 # (FAULT_AT), produced as the second worker joins, so that the join lands with work pending whatever the moment.
 HELD_BACK = {"join": 1 - FAULT_AT[1]}
 STAGE_OUTPUTS = {"clean": ("clean",), "dedup": ("unique", "duplicates"), "entities": ("enriched",)}  # + dead letters
+# The workers' metrics and web ports, in the band the caller gives with ``--port P``: past the broker's (P, its
+# controller P+1, and P+2 to P+4, the secured listeners kafka.sh opens with KAFKA_SASL=1), two a worker running at
+# once (a join runs two). A port picked anywhere else could be another session's broker's.
+WORKER_PORTS_FROM = 5
+WORKERS_AT_ONCE = 2
 
 
 @dataclass(frozen=True)
@@ -93,20 +98,28 @@ class Judgement:
     several_places: int
     misplaced: int
     delivered_twice: int
-    twice_beyond: int  # records delivered twice of ids whose work was not uncommitted at the fault
+    # Records delivered twice of ids whose work was not uncommitted at the fault; None where the fault has no moment
+    # to take that work at (join, broker: ``Snapshot``).
+    twice_beyond: int | None
+
+    @property
+    def unexplained(self) -> int:
+        """Records twice no replay counted at the fault explains: beyond it, or every one where none was counted."""
+        return self.delivered_twice if self.twice_beyond is None else self.twice_beyond
 
 
-def judge(batch: Batch, found: dict[str, list[dict]], redone: set[str]) -> Judgement:
+def judge(batch: Batch, found: dict[str, list[dict]], redone: set[str] | None) -> Judgement:
     """Judge the output records of each raw id (``output_placements``) against the batch; ``redone``: the ids whose
-    outputs were out uncommitted when the worker went, which a replay may deliver twice. Any other id delivered
-    twice was written again after its message was committed, which no fault excuses."""
+    outputs were out uncommitted when the worker went, which a replay may deliver twice (None: not known, no worker
+    went at one moment). Any other id delivered twice was written again after its message was committed, which no
+    fault excuses."""
     extra = {i: len(records) - 1 for i, records in found.items()}
     return Judgement(
         lost=len(batch.ids - set(found)),
         several_places=sum(1 for records in found.values() if len({r["output"] for r in records}) > 1),
         misplaced=len(misplaced(batch, found)),
         delivered_twice=sum(extra.values()),
-        twice_beyond=sum(n for i, n in extra.items() if i not in redone),
+        twice_beyond=None if redone is None else sum(n for i, n in extra.items() if i not in redone),
     )
 
 
@@ -137,11 +150,12 @@ class Tally:
             return f"{name:<8} no finished run; {self.failed} failed"
         verdicts = [o.verdict for o in runs]
         twice = [v.delivered_twice for v in verdicts]
+        beyond = [v.twice_beyond for v in verdicts if v.twice_beyond is not None]
         return (
             f"{name:<8} {len(runs):>4} {self.failed:>6} {sum(o.mid_stream for o in runs):>4} "
             f"{sum(v.lost for v in verdicts):>8} {sum(v.several_places for v in verdicts):>7} "
             f"{sum(v.misplaced for v in verdicts):>9} {sum(twice):>6} {max(twice):>7} "
-            f"{sum(v.twice_beyond for v in verdicts):>6} {sum(o.late for o in runs):>4} "
+            f"{sum(beyond) if beyond else '-':>6} {sum(o.late for o in runs):>4} "
             f"{sum(o.unclean_exits for o in runs):>7} "
             f"{max(o.recovery for o in runs):>13.1f} {max(o.drain for o in runs):>13.1f}{self.replays()}"
         )
@@ -189,23 +203,11 @@ APPENDED = {"message.timestamp.type": "LogAppendTime"}
 
 
 async def make_topics(settings: Settings) -> None:
-    """The run's topics: the outputs of the stages first, stamped as ``APPENDED`` says from their creation on (a
-    config altered later reaches the broker's logs a moment after the answer: the first records kept their
-    CreateTime), then the others (``ensure_topics``, which waits until they are listed, and so the outputs)."""
-    partitions = topic_partitions(settings)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **client_options(settings))
-    await admin.start()
-    try:
-        outputs = [getattr(settings, f"topic_{o}") for o in (*OUTPUT_TOPICS, "deadletter")]
-        new = [
-            NewTopic(t, partitions[t], settings.replication_factor, topic_configs=topic_configs(settings, t) | APPENDED)
-            for t in outputs
-        ]
-        answer = await admin.create_topics(new)
-    finally:
-        await admin.close()
-    created_topics(answer.topic_errors)  # raises on a refusal
-    await ensure_topics(settings)
+    """The run's topics (``ensure_topics``), the outputs of the stages stamped as ``APPENDED`` says from their creation
+    on: a config altered later reaches the broker's logs a moment after the answer, and the first records kept their
+    CreateTime."""
+    outputs = [getattr(settings, f"topic_{o}") for o in (*OUTPUT_TOPICS, "deadletter")]
+    await ensure_topics(settings, added=dict.fromkeys(outputs, APPENDED))
 
 
 def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord]:
@@ -379,8 +381,10 @@ def stop(worker: WorkerProcess) -> bool:
 class Run:
     """One run: its settings, workers, batch and random moments."""
 
-    def __init__(self, base: Settings, workdir: Path, rng: random.Random, articles: int, root: Path) -> None:
+    def __init__(self, base: Settings, workdir: Path, rng: random.Random, articles: int, root: Path, port: int) -> None:
+        """``port``: the broker's, the start of the run's port band (``worker_ports``)."""
         self.settings = run_settings(base)
+        self.port = port
         self.workdir = workdir
         self.root = root
         self.rng = rng
@@ -392,7 +396,8 @@ class Run:
         self.held_back: Sequence[bytes] = ()  # the feed's part a scenario produces itself (``HELD_BACK``)
 
     def start_worker(self) -> WorkerProcess:
-        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, self.started, self.root)
+        ports = worker_ports(self.port, [worker.settings.web_port for worker in self.workers])
+        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, self.started, self.root, ports)
         self.started += 1
         self.workers.append(worker)
         return worker
@@ -412,6 +417,16 @@ class Run:
     def moment(self, low: float, high: float) -> None:
         """Wait until a random share, between ``low`` and ``high``, of the batch's outputs is out."""
         wait_for_outputs(self.settings, int(len(self.batch.messages) * self.rng.uniform(low, high)))
+
+
+def worker_ports(port: int, taken: Sequence[int]) -> tuple[int, int]:
+    """The metrics and web ports of a worker started beside workers holding the web ports ``taken``: the first pair
+    of the band after the broker's ``port`` (``WORKER_PORTS_FROM``) that none holds; a worker gone frees its pair."""
+    pairs = [(port + WORKER_PORTS_FROM + 2 * n, port + WORKER_PORTS_FROM + 2 * n + 1) for n in range(WORKERS_AT_ONCE)]
+    free = [pair for pair in pairs if pair[1] not in taken]
+    if not free:
+        raise RuntimeError(f"more than {WORKERS_AT_ONCE} workers at once: no ports left in the band of port {port}")
+    return free[0]
 
 
 def wait_ready(worker: WorkerProcess) -> None:
@@ -493,7 +508,7 @@ def one_run(
 ) -> Outcome:
     """One run of ``scenario``; the workers' logs are copied into ``keep`` when given (always when it finds a fault)."""
     with tempfile.TemporaryDirectory(prefix=f"faults-{scenario}-") as tmp:
-        run = Run(base, Path(tmp), rng, articles, root)
+        run = Run(base, Path(tmp), rng, articles, root, port)
         asyncio.run(make_topics(run.settings))
         watch = CommitWatch(run.settings)
         try:
@@ -509,7 +524,7 @@ def one_run(
             for worker in list(run.workers):  # read once no worker runs: an output written late is counted too
                 run.stop_worker(worker)
             records = topic_reader(run.settings)  # each topic read once, for the three judges
-            replayed, age, redone = (None, 0.0, set())
+            replayed, age, redone = (None, 0.0, None)
             if run.snapshot:
                 replayed, age, redone = uncommitted_work(run.settings, records, run.snapshot)
             verdict = judge(run.batch, placements(run.settings, records), redone)
@@ -522,7 +537,7 @@ def one_run(
             for worker in list(run.workers):
                 run.stop_worker(worker)
             watch.stop()
-        if late or verdict.lost or verdict.several_places or verdict.misplaced or verdict.twice_beyond:
+        if late or verdict.lost or verdict.several_places or verdict.misplaced or verdict.unexplained:
             subprocess.run(["cp", "-r", tmp, f"{tmp}.kept"], check=False)
             print(f"  {verdict}, {late} late: worker logs kept in {tmp}.kept", file=sys.stderr)
         if keep is not None:
@@ -539,7 +554,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1200, help="raw messages per run")
     parser.add_argument("--busy", action="store_true", help="keep one core busy with a `while True: pass` process")
     parser.add_argument("--seed", type=int, default=13, help="seed of the batches and the moments of the faults")
-    parser.add_argument("--port", type=int, default=21112, help="port of the broker this bench starts and restarts")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=21112,
+        help="port of the broker this bench starts and restarts; it uses P to P+8 (its workers' too)",
+    )
     parser.add_argument(
         "--baseline",
         type=Path,

@@ -263,7 +263,7 @@ def main() -> None:
         try:
             asyncio.run(run(soak, messages, args.rate, args.port))
             # Not its misplaced ids: a copy come after the dedup window evicted its first is new by design.
-            verdict = judge(batch, placements(settings), set())
+            verdict = judge(batch, placements(settings), None)  # no moment of uncommitted work taken
         finally:
             unclean = [w.log.name for w in soak.workers if not stop(w)]
         window = settings.dedup_window_seconds / (args.days * 86400)  # the share of the run that fills it

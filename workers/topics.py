@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import types
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -146,12 +146,15 @@ def creating_no_topic(client: AIOKafkaClient) -> AIOKafkaClient:
     return client
 
 
-async def ensure_topics(settings: Settings, *, may_lack_rights: bool = False) -> list[str]:
+async def ensure_topics(
+    settings: Settings, *, may_lack_rights: bool = False, added: Mapping[str, Mapping[str, str]] | None = None
+) -> list[str]:
     """Create the topics that do not exist yet and raise the message cap of the dead-letter topic and of the dedup
     changelogs where it is less than the pipeline needs (one created by an older version); return the names created.
     The existing topics' partitions are checked first (``check_layout``), from the same metadata answer.
     ``may_lack_rights``: a topic the principal may not create is a warning, not an error (a worker's, allowed only the
-    topics of its stages, is not even shown the others)."""
+    topics of its stages, is not even shown the others). ``added``: configs a topic is created with beside
+    ``topic_configs`` (a benchmark's), by name."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin", **client_options(settings)
     )
@@ -165,7 +168,7 @@ async def ensure_topics(settings: Settings, *, may_lack_rights: bool = False) ->
                 name=name,
                 num_partitions=partitions,
                 replication_factor=settings.replication_factor,
-                topic_configs=topic_configs(settings, name),
+                topic_configs=topic_configs(settings, name) | dict((added or {}).get(name, {})),
             )
             for name, partitions in topic_partitions(settings).items()
             if name not in existing

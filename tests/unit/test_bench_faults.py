@@ -4,8 +4,10 @@ written after the commit that covered its message)."""
 
 from __future__ import annotations
 
-from bench.faults import Judgement, judge, written_late
-from tests.synthetic import Batch
+import pytest
+
+from bench.faults import HEADER, Judgement, Outcome, Tally, judge, worker_ports, written_late
+from tests.synthetic import Batch, make_batch, output_placements
 
 # m is malformed; a and b are one story (a its first copy), c is alone.
 BATCH = Batch(messages=[], deadletters={"m"}, stories=[["a", "b"], ["c"]])
@@ -65,6 +67,35 @@ def test_twice_beyond_the_uncommitted_work() -> None:
     assert judge(BATCH, found, set()).twice_beyond == 3
 
 
+def placed(batch: Batch, twice: int) -> dict[str, list[dict]]:
+    """A synthetic run's placements, each id where the batch says, the first ``twice`` published stories' first copies
+    delivered twice."""
+    firsts = [story[0] for story in batch.stories]
+    outputs = [("deadletter", {"id": i, "payload": ""}) for i in sorted(batch.deadletters)]
+    outputs += [("enriched", {"id": first}) for first in firsts + firsts[:twice]]
+    outputs += [("duplicates", {"id": i, "canonical_id": s[0]}) for s in batch.stories for i in s[1:]]
+    return output_placements(outputs)
+
+
+def test_twice_beyond_is_not_counted_where_no_moment_of_uncommitted_work_was_taken() -> None:
+    """A join or a broker restart takes no snapshot of the work uncommitted at the fault: its records twice are not
+    known to be beyond that work, so "beyond" is not counted (it read every one of them); they stay in "twice", and
+    a run with any keeps its logs (``unexplained``)."""
+    batch = make_batch(200, seed=3, prefix="t")
+    found = placed(batch, twice=7)
+    join = judge(batch, found, None)
+    assert join == Judgement(0, 0, 0, 7, None) and join.unexplained == 7
+    kill = judge(batch, found, {batch.stories[0][0]})  # one of the seven uncommitted when the worker went
+    assert kill == Judgement(0, 0, 0, 7, 6) and kill.unexplained == 6
+    assert judge(batch, placed(batch, twice=0), None).unexplained == 0
+    beyond = HEADER.split().index("beyond")  # a row starts with the scenario, as the header with "scenario"
+    rows = {}
+    for name, verdicts in [("join", [join, join]), ("kill", [kill, join]), ("term", [kill, kill])]:
+        tally = Tally([Outcome(verdict, 0, 0, True, 1.0, 2.0) for verdict in verdicts])
+        rows[name] = tally.row(name).split()[beyond]
+    assert rows == {"join": "-", "kill": "6", "term": "12"}
+
+
 RAW0 = ("raw", 0)
 SEEN = [(10.0, {RAW0: 3}), (20.0, {RAW0: 6})]  # offsets 0-2 seen committed at 10 s, 3-5 at 20 s
 
@@ -91,3 +122,15 @@ def test_an_output_of_a_message_read_again_upstream_is_not_late() -> None:
     assert written_late([("dedup", "a", 25.0)], read, SEEN) == 0
     assert written_late([("dedup", "a", 25.0)], {("dedup", "a"): [(RAW0, 1), (RAW0, 4)]}, SEEN) == 1
     assert written_late([("entities", "a", 25.0)], read, SEEN) == 0  # no message of its stage: nothing to judge
+
+
+def test_the_workers_ports_stay_in_the_band_the_broker_s_port_starts() -> None:
+    """Two workers at once (a join) take the four ports past the broker's five (P to P+4), a worker started after
+    one went takes its pair again, a third at once none: no port picked outside the band, where another session's
+    broker may be."""
+    first = worker_ports(31450, [])
+    second = worker_ports(31450, [first[1]])
+    assert sorted({*first, *second}) == [31455, 31456, 31457, 31458]
+    assert worker_ports(31450, [second[1]]) == first
+    with pytest.raises(RuntimeError):
+        worker_ports(31450, [first[1], second[1]])

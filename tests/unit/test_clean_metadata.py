@@ -771,6 +771,48 @@ def test_a_slash_after_a_value_divides(script: str, kept: str) -> None:
     assert _stripped(script) == kept
 
 
+@pytest.mark.parametrize(
+    "script",
+    [
+        "if (x) /^\\/*$/.test(s) && go(); d = '2008/01/08'; // 2007-10-15\nw = 2;",
+        "while (f(a, b[0])) /^\\/*$/.test(s); d = '2008/01/08'; // 2007-10-15\nw = 2;",
+        "for (;;) /^\\/*$/.test(s); d = '2008/01/08'; // 2007-10-15\nw = 2;",
+        "with (o)\n/^\\/*$/.test(s); d = '2008/01/08'; // 2007-10-15\nw = 2;",
+        "if (/a/.test(u)) /^\\/*$/.test(s); d = '2008/01/08'; // 2007-10-15\nw = 2;",
+    ],
+)
+def test_a_slash_after_the_condition_of_a_statement_opens_a_literal(script: str) -> None:
+    """The ")" that closes ``if (...)``, ``while``, ``for`` or ``with``'s is followed by a statement: read as a
+    value, the "/" after it divided, and the literal's "/*" was a comment that ate the code after it, a day with it."""
+    assert _stripped(script) == script.replace(" // 2007-10-15", " ")
+
+
+@pytest.mark.parametrize(
+    ("script", "kept"),
+    [
+        ("x = f(a) / 2; if (a) b(c) / 2 // 2007-10-15", "x = f(a) / 2; if (a) b(c) / 2 "),  # other ")" as before
+        ("o = {a: 1} / 2; // 2007-10-15\nw = 2;", "o = {a: 1} / 2; \nw = 2;"),  # an object literal's "}"
+        ("f({a: {b: 1}} / 2) // 2007-10-15", "f({a: {b: 1}} / 2) "),
+        ("if (a) { x = 1 } /\\/\\//.test(s) // 2007-10-15", "if (a) { x = 1 } /\\/\\//.test(s) "),  # a block's
+        ("g = () => { return 1 }\n/\\/\\//.test(s) // 2007-10-15", "g = () => { return 1 }\n/\\/\\//.test(s) "),
+        ("function f() {}\n/\\/\\//.test(s) // 2007-10-15", "function f() {}\n/\\/\\//.test(s) "),
+    ],
+)
+def test_a_slash_after_a_closing_bracket_is_read_by_what_opened_it(script: str, kept: str) -> None:
+    """A ")" is a value but the condition of a statement's; a "}" a block's end but an object literal's (after an
+    operator or a keyword a value follows), which a "/" divides: read as a literal, "/ 2; /" left the comment after
+    it."""
+    assert _stripped(script) == kept
+
+
+@pytest.mark.parametrize("end", ["\u2028", "\u2029"])
+def test_a_line_comment_ends_at_every_line_end_javascript_reads(end: str) -> None:
+    """U+2028 and U+2029 end a line in JavaScript as a line feed does: a comment read on past them ate the code after
+    them, a day with it."""
+    script = f"// 2007-10-15{end}d = '2008/01/08';\nw = 2; <!-- 2007-10-16{end}v = 1;"
+    assert _stripped(script) == f"{end}d = '2008/01/08';\nw = 2; {end}v = 1;"
+
+
 def test_a_regular_expression_literal_reads_an_escaped_line_break_as_its_strings_do() -> None:
     """A "\\" before a line break goes on with the literal, as it does with a string: the scan reads it as main and
     3baf176 did, and no "//" on the next line inside it starts a comment."""

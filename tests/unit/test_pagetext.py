@@ -44,7 +44,6 @@ from workers.clean.pagetext import (
     ends_sentence,
     is_hard_wrapped,
     is_prose,
-    lowered_words,
     prose_lines,
     split_page_text,
     unwrap,
@@ -445,16 +444,6 @@ def test_the_prose_s_words_read_line_by_line_are_those_of_its_text_in_lower_case
     joined = " ".join(prose_lines(lines)).lower()
     lowered = _lowered(lines)[0]  # as page_lines reads them
     assert [word for line in prose_lines(lines) for word in lowered[line]] == re.findall(r"\w+", joined)
-
-
-def test_the_words_in_lower_case_are_read_from_the_lines_made_lower_case_once() -> None:
-    """``lowered_words`` reads the lines ``_lowered`` made lower case for every rule; a way of its own to make them,
-    which only tests took, is gone."""
-    assert lowered_words(["\u039f\u0394\u039f\u03a3 Istanbul"], ["\u03bf\u03b4\u03bf\u03c2 istanbul"]) == {
-        "\u039f\u0394\u039f\u03a3 Istanbul": ["\u03bf\u03b4\u03bf\u03c2", "istanbul"]
-    }
-    with pytest.raises(TypeError):
-        lowered_words(["Istanbul"])  # type: ignore[call-arg]
 
 
 def _weighed_reading_every_line(lines: list[str], scores: list[float]) -> list[float]:

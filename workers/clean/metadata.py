@@ -171,9 +171,9 @@ _SCRIPT_STRING = r""""(?:[^"\\\n]++|\\.)*+"?|'(?:[^'\\\n]++|\\.)*+'?|`(?:[^`\\]+
 # A script's regular expression literals, read whole as its strings are: "/^\/*/" and "/https?:\/\//" hold no
 # comment. Its character classes are read whole ("/[/]/"); left open, it ends at its line's end, read once.
 _SCRIPT_REGEX = r"""/(?:[^/\\\[\n]++|\\.|\[(?:[^\]\\\n]++|\\.)*+\]?)*+/?"""
-# A script's comments: "/* */", "//" and HTML's "<!--" to the line's end, "-->" at a line's start (JavaScript reads
-# both HTML forms as comments of a line).
-_SCRIPT_COMMENT = r"/\*.*?(?:\*/|\Z)|(?://|<!--)[^\n]*+|^[ \t]*+-->[^\n]*+"
+# A script's comments: "/* */", "//" and HTML's "<!--" to the line's end (a line feed, or U+2028 and U+2029, which
+# JavaScript reads as line ends too), "-->" at a line's start (JavaScript reads both HTML forms as comments of a line).
+_SCRIPT_COMMENT = r"/\*.*?(?:\*/|\Z)|(?://|<!--)[^\n\u2028\u2029]*+|^[ \t]*+-->[^\n]*+"
 # The script up to its next comment (group "comment"), its next "/" that starts none (group "slash": a regular
 # expression literal or a division, ``_opens_literal``) or its next string that ends in no quote (group "open": left
 # open to its line's end, a value a look-back cannot tell by its last character), read as runs of plain code, whole
@@ -187,6 +187,17 @@ _REGEX_LITERAL = re.compile(_SCRIPT_REGEX, re.DOTALL)  # an escaped line break g
 # The keywords a value follows, as the word before a "/" (not after ".": there the word is a property's name).
 _OPENS_VALUE = re.compile(
     r"(?<![\w$.])(?:return|typeof|case|do|else|in|instanceof|new|void|delete|throw|yield|await)\Z"
+)
+# The brackets a look-back matches (``_Brackets``), and before the "(" of a ")" the keyword of a statement that
+# follows it ("if (x) /re/.test(s)"), before the "{" of a "}" what an object literal follows ("= {a: 1} / 2"): an
+# operator but "=>" or a keyword a value follows; else a block ("} /re/"). Read in the ``_OPENER_WINDOW`` characters
+# before the bracket.
+_BRACKET = re.compile(r"[(){}]")
+_OPENER_WINDOW = 16
+_CONDITION = re.compile(r"(?<![\w$.])(?:if|while|for|with)\s*\Z")
+_OBJECT = re.compile(
+    r"(?:[=(,:\[?!&|+*%^~<-]|(?<!=)>|(?<![\w$.])(?:return|typeof|case|in|instanceof|new|void|delete|throw|yield|await))"
+    r"\s*\Z"
 )
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
@@ -610,6 +621,7 @@ def _without_comments(script: str) -> str:
     ends, starts = array("q"), array("q")
     start = position = 0
     placed = _Placed(0, value=False)
+    brackets = _Brackets(script)
     while True:
         found = _TO_MARK.match(script, position)
         if found.start("comment") >= 0:
@@ -618,7 +630,7 @@ def _without_comments(script: str) -> str:
             ends.append(position)
             starts.append(found.start("comment"))
         elif (slash := found.start("slash")) >= 0:
-            if _opens_literal(script, slash, placed, ends, starts):
+            if _opens_literal(script, slash, placed, ends, starts, brackets):
                 placed = _Placed(_REGEX_LITERAL.match(script, slash).end(), value=True)
             else:
                 placed = _Placed(slash + 1, value=False)
@@ -640,14 +652,17 @@ class _Placed:
     value: bool
 
 
-def _opens_literal(script: str, slash: int, placed: _Placed, ends: array[int], starts: array[int]) -> bool:
+def _opens_literal(
+    script: str, slash: int, placed: _Placed, ends: array[int], starts: array[int], brackets: _Brackets
+) -> bool:
     """Whether the "/" at ``slash`` opens a regular expression literal, as JavaScript's tokenizers tell it: by the
     significant token before it (white space, comments and a postfix "++" or "--" aside). After a value (a name, a
-    number, "1." too, a string or literal, ")" or "]") it divides; after anything else (an operator, an opening
-    bracket, "}", ",", ";", the script's start, a keyword a value follows: ``_OPENS_VALUE``) it opens a literal.
+    number, "1." too, a string or literal, "]", a ")" but one that closes ``if``, ``while``, ``for`` or ``with (...)``,
+    a "}" that closes an object literal) it divides; after anything else (an operator, an opening bracket, a block's
+    "}", ",", ";", the script's start, a keyword a value follows: ``_OPENS_VALUE``) it opens a literal.
 
-    Not told as a parser would: a ")" that closes ``if (...)``, ``while (...)`` or ``for (...)`` is read as a value
-    (a literal after it as a division), a "}" that closes an object literal as a block's end."""
+    Not told as a parser would: a bracket is matched as ``_Brackets`` reads them, and what stands before its opener
+    read in a few characters (``_CONDITION``, ``_OBJECT``)."""
     end = _token_end(script, slash, placed.end, ends, starts)
     while end - 2 >= placed.end and script.startswith(("++", "--"), end - 2):
         end = _token_end(script, end - 2, placed.end, ends, starts)
@@ -658,7 +673,32 @@ def _opens_literal(script: str, slash: int, placed: _Placed, ends: array[int], s
         return _OPENS_VALUE.search(script, max(placed.end, end - 10), end) is not None
     if last == ".":  # a number's point ("1./3") ends a value, a spread's ("[.../a/]") none
         return not script[end - 2 : end - 1].isdecimal()
-    return last not in ")]\"'`"  # a string that ends in a quote
+    if last in "})":
+        opener = brackets.opener(end - 1)
+        before = _CONDITION if last == ")" else _OBJECT
+        found = opener >= 0 and before.search(script, max(0, opener - _OPENER_WINDOW), opener) is not None
+        return found == (last == ")")
+    return last not in "]\"'`"  # a string that ends in a quote
+
+
+class _Brackets:
+    """The opening bracket of each closing one a look-back asks about, read forward once as the scan goes (those of
+    strings, literals and comments counted too): the brackets still open in an array, 8 bytes each."""
+
+    def __init__(self, script: str) -> None:
+        self._found = _BRACKET.finditer(script)
+        self._open = array("q")
+
+    def opener(self, close: int) -> int:
+        """Where the bracket the one at ``close`` closes opens (-1: none open); ``close`` past those asked before."""
+        for found in self._found:
+            if found.group() in "({":
+                self._open.append(found.start())
+                continue
+            opener = self._open.pop() if self._open else -1
+            if found.start() == close:
+                return opener
+        return -1
 
 
 def _token_end(script: str, end: int, floor: int, ends: array[int], starts: array[int]) -> int:

@@ -152,23 +152,18 @@ def prose_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if len(line) > PROSE_LINE_CHARS]
 
 
-def lowered_words(lines: list[str], lowers: list[str]) -> dict[str, list[str]]:
-    """Each line's ``\\w+`` words in lower case, as those of ``lowers``, the lines made lower case (one pass for all
-    lines; ``_lowered`` makes them once for every rule that reads a line in lower case)."""
-    return dict(zip(lines, _lines_words(lowers), strict=True))
-
-
 def _lowered(lines: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Each distinct line's words in lower case (``lowered_words``) and the line in lower case, both in the lines'
-    order: every rule that reads a line in lower case reads it from here, the line made lower case once."""
+    """Each distinct line's ``\\w+`` words in lower case (read on the line made lower case, one pass for all lines)
+    and the line in lower case, both in the lines' order: every rule that reads a line in lower case reads it from
+    here, the line made lower case once."""
     distinct = list(dict.fromkeys(lines))
     lowers = list(map(str.lower, distinct))
-    return lowered_words(distinct, lowers), dict(zip(distinct, lowers, strict=True))
+    return dict(zip(distinct, _lines_words(lowers), strict=True)), dict(zip(distinct, lowers, strict=True))
 
 
 def page_stoplist(language: str | None, prose: list[list[str]]) -> frozenset[str]:
     """The language's stopwords, if the page's prose reads as that language; else none. ``prose``: the words of
-    each line of the page's prose (``prose_lines``) in lower case (``lowered_words``).
+    each line of the page's prose (``prose_lines``) in lower case (``_lowered``).
 
     A guess of a close language (Catalan for French, Dutch for German, Spanish for Italian, Belarusian for
     Russian) has a stoplist that fills under PROSE_MIN_STOPWORDS of the real language's words: with it, no line
@@ -561,7 +556,7 @@ class PageLines:
     body: list[str]
     guess: LanguageGuess
     stopwords: frozenset[str]
-    lowered_words: dict[str, list[str]]  # each distinct line of the body's words in lower case (``lowered_words``)
+    lowered_words: dict[str, list[str]]  # each distinct line of the body's words in lower case (``_lowered``)
     lowers: dict[str, str]  # each distinct line of the body in lower case (``_lowered``)
 
     @property

@@ -83,18 +83,24 @@ def any_stoplist() -> frozenset[str]:
 def full_of_stopwords(lowered: Iterable[str], words: int, stopwords: frozenset[str]) -> bool:
     """True when the stopwords are ``PROSE_MIN_STOPWORDS`` of a text's ``words`` words (``lowered``: in lower case),
     or there are no stopwords to count."""
-    return not stopwords or sum(map(stopwords.__contains__, lowered)) >= PROSE_MIN_STOPWORDS * words
+    return _full_of_stopwords([lowered], words, stopwords)
 
 
 def lines_full_of_stopwords(lines: list[list[str]], stopwords: frozenset[str]) -> bool:
     """``full_of_stopwords`` of the words of ``lines`` (each a list of words in lower case) read together, counted a
     line at a time until the count is enough: a page's prose is about twice as full as it needs to be."""
+    return _full_of_stopwords(lines, sum(map(len, lines)), stopwords)
+
+
+def _full_of_stopwords(parts: Iterable[Iterable[str]], words: int, stopwords: frozenset[str]) -> bool:
+    """The rule of both: the stopwords of ``parts`` (words in lower case, ``words`` in all) counted a part at a time,
+    until they are ``PROSE_MIN_STOPWORDS`` of the words; true without stopwords to count."""
     if not stopwords:
         return True
-    least = PROSE_MIN_STOPWORDS * sum(map(len, lines))
+    least = PROSE_MIN_STOPWORDS * words
     found = 0
-    for words in lines:
+    for part in parts:
         if found >= least:
             return True
-        found += sum(map(stopwords.__contains__, words))
+        found += sum(map(stopwords.__contains__, part))
     return found >= least
