@@ -126,10 +126,10 @@ def test_a_broker_whose_state_dir_is_reached_through_a_symlink_is_still_this_bro
     # A stand-in with a broker's last arguments, started through the real path; nothing answers on its port.
     arguments = [sys.executable, "-c", "import time; time.sleep(60)", "kafka.Kafka", str(state / "server.properties")]
     stand_in = subprocess.Popen(arguments)
-    command = [str(KAFKA_SH), "status"]
-    if arguments_from == "ps":
-        command = without_proc(tmp_path, command, {stand_in.pid: " ".join(arguments)})
     try:
+        command = [str(KAFKA_SH), "status"]
+        if arguments_from == "ps":
+            command = without_proc(tmp_path, command, {stand_in.pid: " ".join(arguments)})
         (state / "kafka.pid").write_text(f"{stand_in.pid}\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
         env |= {"KAFKA_PORT": str(port), "KAFKA_CACHE_DIR": str(tmp_path / "link to it")}
