@@ -189,12 +189,15 @@ read_pid() {
 # compared as a file (-ef), so that the state dir reached by another path (a checkout whose .cache is a symlink
 # to another's) is the same broker, not a stale pid file to remove.
 is_our_broker() {
-    local pid=$1 i args=()
+    local pid=$1 i line args=()
     [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
     if [[ -r /proc/$pid/cmdline ]]; then
         mapfile -d '' args <"/proc/$pid/cmdline"
     else
-        read -ra args <<<"$(ps -p "$pid" -o args= 2>/dev/null)"
+        # No /proc (macOS, BSD): ps joins the arguments with spaces, so a path holding one cannot be split back;
+        # the config is launch_broker's last argument, the rest of the line.
+        line=$(ps -p "$pid" -o args= 2>/dev/null) || return 1
+        [[ $line == *" kafka.Kafka "* ]] && args=(kafka.Kafka "${line#* kafka.Kafka }")
     fi
     for ((i = 0; i + 1 < ${#args[@]}; i++)); do
         [[ ${args[i]} == kafka.Kafka && ${args[i + 1]} -ef $CONFIG_FILE ]] && return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,10 +47,12 @@ def closing_line(bootstrap: str) -> str:
     return subprocess.run(["bash", "-c", line], env=env, capture_output=True, text=True, check=True).stdout
 
 
-def test_the_demos_closing_command_reads_the_broker_the_demo_ran() -> None:
-    """With KAFKA_PORT moved, the command the demo ends with read the clients' default, 127.0.0.1:9092: no broker."""
-    command = closing_line("127.0.0.1:31510").removeprefix("demo: full records: ").split()
-    assert command[:2] == ["ENRICH_BOOTSTRAP_SERVERS=127.0.0.1:31510", ".venv/bin/python"]
+@pytest.mark.parametrize("bootstrap", ["127.0.0.1:31510", "127.0.0.1:31510, 127.0.0.1:31512"])
+def test_the_demos_closing_command_reads_the_broker_the_demo_ran(bootstrap: str) -> None:
+    """With KAFKA_PORT moved, the command the demo ends with read the clients' default, 127.0.0.1:9092: no broker.
+    A list with a space (the settings allow one) pasted unquoted ran its second server as a command."""
+    command = shlex.split(closing_line(bootstrap).removeprefix("demo: full records: "))
+    assert command[:2] == [f"ENRICH_BOOTSTRAP_SERVERS={bootstrap}", ".venv/bin/python"]
     assert closing_line("127.0.0.1:9092") in (ROOT / "README.md").read_text()
 
 
@@ -91,28 +95,52 @@ def test_cluster_id_before_the_first_start_is_one_line_saying_why(tmp_path: Path
     )
 
 
-def test_a_broker_whose_state_dir_is_reached_through_a_symlink_is_still_this_broker(tmp_path: Path) -> None:
+def without_proc(tmp_path: Path, command: list[str], ps_line: dict[int, str]) -> list[str]:
+    """``command`` run as on macOS or BSD: /proc hidden (a mount namespace), ``ps -p PID -o args=`` answered from
+    ``ps_line`` as their ps prints it, the arguments joined by spaces; the stand-in ps notes each call."""
+    if not shutil.which("unshare") or subprocess.run(["unshare", "-r", "-m", "true"], capture_output=True).returncode:
+        pytest.skip("no user and mount namespaces here (unshare -r -m) to hide /proc")
+    (tmp_path / "bin").mkdir()
+    cases = "".join(f"{pid}) echo {shlex.quote(line)} ;;\n" for pid, line in ps_line.items())
+    ps = tmp_path / "bin" / "ps"
+    ps.write_text(
+        f'#!/bin/sh\necho "$*" >>{shlex.quote(str(tmp_path / "ps.calls"))}\ncase $2 in\n{cases}*) exit 1 ;;\nesac\n'
+    )
+    ps.chmod(0o755)
+    hide = 'mount -t tmpfs none /proc && PATH="$0:$PATH" exec "$@"'
+    return ["unshare", "-r", "-m", "sh", "-c", hide, str(tmp_path / "bin"), *command]
+
+
+@pytest.mark.parametrize("arguments_from", ["/proc", "ps"])
+def test_a_broker_whose_state_dir_is_reached_through_a_symlink_is_still_this_broker(
+    tmp_path: Path, arguments_from: str
+) -> None:
     """A worktree whose .cache links the main checkout's: kafka.sh there took the running broker (its config named
-    by the other path) for a recycled pid and removed its pid file, so that neither checkout could stop it."""
+    by the other path) for a recycled pid and removed its pid file, so that neither checkout could stop it. The same
+    where ps is all there is: a checkout path holding a space (a macOS home folder) split the config's path in two."""
     port = free_port()
-    state = tmp_path / "cache" / f"state-{port}"
+    state = tmp_path / "the cache" / f"state-{port}"
     state.mkdir(parents=True)
     (state / "server.properties").touch()
-    (tmp_path / "link").symlink_to(tmp_path / "cache")
+    (tmp_path / "link to it").symlink_to(tmp_path / "the cache")
     # A stand-in with a broker's last arguments, started through the real path; nothing answers on its port.
-    code = "import time; time.sleep(60)"
-    stand_in = subprocess.Popen([sys.executable, "-c", code, "kafka.Kafka", str(state / "server.properties")])
+    arguments = [sys.executable, "-c", "import time; time.sleep(60)", "kafka.Kafka", str(state / "server.properties")]
+    stand_in = subprocess.Popen(arguments)
     try:
+        command = [str(KAFKA_SH), "status"]
+        if arguments_from == "ps":
+            command = without_proc(tmp_path, command, {stand_in.pid: " ".join(arguments)})
         (state / "kafka.pid").write_text(f"{stand_in.pid}\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
-        env |= {"KAFKA_PORT": str(port), "KAFKA_CACHE_DIR": str(tmp_path / "link")}
-        result = subprocess.run([str(KAFKA_SH), "status"], env=env, capture_output=True, text=True, timeout=60)
+        env |= {"KAFKA_PORT": str(port), "KAFKA_CACHE_DIR": str(tmp_path / "link to it")}
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     finally:
         stand_in.kill()
         stand_in.wait()
     assert result.stderr == ""
     assert result.stdout == f"process {stand_in.pid} is up but the broker does not answer on 127.0.0.1:{port}\n"
     assert (state / "kafka.pid").exists()
+    assert (tmp_path / "ps.calls").exists() == (arguments_from == "ps")
 
 
 @pytest.mark.slow  # a pytest session of its own: 3 to 7 s here
