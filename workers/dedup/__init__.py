@@ -459,7 +459,7 @@ class DedupIndex:
         merges are: each in its cluster as it lives now, or named evicted when that has no members held (closed, its
         record deleted: the live index forgot it then)."""
         for article_id, cluster_id in departed:
-            root = self._root(key_of(cluster_id))
+            root = self._root(self._shared_id(article_id, key_of(cluster_id)))
             if root in self._members:
                 self._depart(article_id, root)
             else:
