@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import logging
 import random
 import sys
 from dataclasses import replace
@@ -1541,6 +1542,23 @@ def test_a_later_copy_the_window_passed_back_as_another_story_leaves_its_cluster
     live, again = (decide(held, "y", " ".join(f"v{n}" for n in range(80)), 7030.0) for held in (index, rebuilt))
     assert live == again
     assert (live.kind, live.cluster_id, live.left) == ("unique", "cl-y", ("cl-s" if merged else "cl-x",))
+
+
+def test_a_rebuilt_index_forgets_what_the_table_keeps_of_a_copy_of_a_closed_cluster_or_in_a_damaged_form(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What the table keeps of a later copy the window passed (``DepartedEntry``) is put back only into a cluster with
+    members held: one naming a cluster the rebuilt index holds nothing of (closed) is named evicted, as is one whose
+    cluster id is damaged (with the reason), so that the table forgets both; the one of an open cluster is kept."""
+    index = DedupIndex(OPTIONS)
+    table: dict[str, PersistedEntry] = {"x": index.decide("x", content_hash(text_of(STORY)), text_of(STORY), 0.0)[1]}
+    table |= {"held": {"listed_in": "cl-x"}, "closed": {"listed_in": "cl-gone"}, "damaged": {"listed_in": 5}}
+    rebuilt = DedupIndex(OPTIONS)
+    with caplog.at_level(logging.WARNING, logger="workers.dedup"):
+        assert rebuilt.reset(list(table.items())) == ["damaged"]
+    assert "damaged: listed_in damaged (int '5')" in caplog.text
+    assert sorted(rebuilt.drain_evicted()) == ["closed", "damaged"]
+    assert rebuilt._departed == {"held": "x"}
 
 
 @pytest.mark.parametrize("key", ["wire", ("wire", 2), ("wire", 12), "cl2-wire", ("cl-x", 3), "2-x", ("a\nb", 2), "-"])
