@@ -126,6 +126,7 @@ def run_index(size: int, measure: int, batch: int, seed: int, copies_of_copies: 
         index.decide_many([(*article, sketch) for article, sketch in zip(chunk, sketches, strict=True)])
         finished, cpu = time.perf_counter(), time.thread_time() - cpu
         index.drain_evicted()
+        index.drain_departed()
         index.drain_closed()
         if held is not None:
             sketch_seconds += sketched - started

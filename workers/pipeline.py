@@ -23,7 +23,9 @@ from workers.dedup import (
     Decision,
     DedupIndex,
     DedupOptions,
+    DepartedEntry,
     IndexEntry,
+    PersistedEntry,
     canonical_of,
     event_time,
     sketch_of_record,
@@ -299,7 +301,7 @@ class DedupStage(BatchedStage):
         self,
         settings: Settings,
         index: DedupIndex | None = None,
-        persisted: Callable[[], list[tuple[str, IndexEntry]]] | None = None,
+        persisted: Callable[[], list[tuple[str, PersistedEntry]]] | None = None,
     ) -> None:
         """``persisted``: the index entries as the outputs of the batches decided so far left them (the worker's
         ``dedup-index`` table), for a failed batch to rebuild the index from (``_undo_batch``)."""
@@ -337,10 +339,16 @@ class DedupStage(BatchedStage):
         closed cluster the batch opened again (its first copy, out of the window, back with new content and decided
         afresh under the same cluster id) is deleted just before the reopening article's cluster record: deleted
         after it, the state would forget that first copy and the next member's record would be published without it.
+        A later copy the window passed while its cluster stays open keeps, instead of its entry, the cluster whose
+        record lists it (``DepartedEntry``): a rebuilt index makes its leave when it comes back as another story.
         """
         if not outputs:  # a batch none of whose records could be read: the deletes wait for the next one
             return outputs
-        outputs[0][1:1] = [Output("state", evicted, None) for evicted in self.index.drain_evicted()]
+        departed = self.index.drain_departed()
+        outputs[0][1:1] = [
+            *(Output("state", evicted, None) for evicted in self.index.drain_evicted() if evicted not in departed),
+            *(Output("state", key, DepartedEntry(listed_in=cluster)) for key, cluster in departed.items()),
+        ]
         for closed in self.index.drain_closed():
             delete = Output("cluster_state", closed, None)
             if self.index.holds(canonical_of(closed)) and (spot := _reopened_at(outputs, closed)) is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import re
 import subprocess
 import urllib.error
@@ -23,10 +24,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.conn import AIOKafkaConnection
 
 from tests.conftest import COPY_URL, SEED_PAGE_ID, seed_lines
-from tests.integration.conftest import KAFKA_SH, Worker, free_port, read_keyed, read_topic
+from tests.integration.conftest import KAFKA_SH, Worker, free_port, produce, read_keyed, read_topic
 from tests.ports import wait_ready
 from tests.unit.test_dedup import STORY, merge_scenario, seed_text, text_of
 from workers import codec
+from workers.dedup.store import MIN_CAPACITY
 from workers.kafka_io import message_key
 from workers.settings import Settings
 from workers.state import CLUSTER_ID_FILE, broker_view
@@ -247,6 +249,42 @@ def test_a_first_copy_updated_to_another_story_leaves_its_copies_their_cluster_a
         "cl2-wire": [(["wire"], None), (["wire", "new-copy"], None)],
     }
     assert {r["cluster_id"]: r["canonical_id"] for _, r in records} == {"cl-wire": "wire", "cl2-wire": "wire"}
+
+
+def test_a_later_copy_the_window_passed_leaves_its_cluster_back_as_another_story_across_a_restart(
+    pipeline_settings: Settings, start_worker, tmp_path: Path
+) -> None:
+    """gap111 on the broker: "y", a copy in ``cl-x``, passed by the window (an hour here) while "z" holds ``cl-x``
+    open, evicted when the index's first arrays fill; a worker recovering from the changelogs alone, "y" back as
+    another story: ``cl-x``'s record is published without it (before, the table had forgotten "y" and both records
+    listed it), from what the index's changelog kept of "y": the cluster that lists it."""
+    settings = pipeline_settings.model_copy(update={"dedup_window_seconds": 3600})
+    story, words, rng = text_of(STORY[:3]), [f"w{n}" for n in range(5000)], random.Random(5)
+    story_copies = [("x", story, "00:00"), ("y", story, "00:05"), ("z", story, "00:50")]
+    fillers = [(f"f{n}", " ".join(rng.choices(words, k=80)), "01:06") for n in range(MIN_CAPACITY)]  # room made
+    first = start_worker(settings, STAGES)
+    for article in story_copies:  # one partition: decided in this order, "x" the first copy
+        produce_to(settings, 0, raw_at(*article))
+    read_keyed(settings, settings.topic_clusters, len(story_copies), WAIT, grace=0)
+    produce(settings, settings.topic_raw, [raw_at(*article) for article in fillers])
+    articles = [*story_copies, *fillers]
+    read_keyed(settings, settings.topic_clusters, len(articles), WAIT, grace=0)
+    assert first.stop() == 0
+    index = read_keyed(settings, changelog_topic(settings, DEDUP_TABLES[0]), len(articles) + 2, 30)
+    assert [value for key, value in index if orjson.loads(key) == "y"][-1] == {"listed_in": "cl-x"}
+    second = start_worker(another_process(settings, tmp_path / "fresh"), STAGES)
+    produce(settings, settings.topic_raw, [raw_at("y", seed_text(), "01:07")])
+    records = read_keyed(settings, settings.topic_clusters, len(articles) + 2, WAIT)
+    listed = {key.decode(): [m["id"] for m in value["members"]] for key, value in records if value}
+    assert (listed["cl-x"], listed["cl-y"]) == (["x", "z"], ["y"]), second.log.read_text()[-3000:]
+
+
+def raw_at(article_id: str, text: str, at: str) -> bytes:
+    """A raw line of ``text`` under ``article_id``, published at ``at`` (HH:MM) on 2025-01-01."""
+    published_at = f"2025-01-01T{at}:00Z"
+    return codec.dumps(
+        {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": published_at, "text": text}
+    )
 
 
 def test_an_id_sent_twice_around_the_copy_that_merged_its_new_story_into_its_old_one_stays_listed(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import logging
 import random
 import sys
 from dataclasses import replace
@@ -23,6 +24,7 @@ from workers.dedup import (
     DedupIndex,
     DedupOptions,
     IndexEntry,
+    PersistedEntry,
     canonical_of,
     cluster_of,
     event_time,
@@ -535,10 +537,12 @@ def test_the_merges_of_an_entry_left_out_of_a_restored_index_are_kept(unreadable
     assert restored.drain_evicted().count("whole") == 1  # its row, read again; no longer its entry left out
 
 
-def restart(table: dict[str, IndexEntry], index: DedupIndex) -> DedupIndex:
-    """The index a restarted worker rebuilds from the table, after the table forgot what ``index`` evicted."""
+def restart(table: dict[str, PersistedEntry], index: DedupIndex) -> DedupIndex:
+    """The index a restarted worker rebuilds from the table, after the table forgot what ``index`` evicted and kept of
+    the later copies it passed what the stage keeps (``DedupStage._with_forgotten``)."""
     for article_id in index.drain_evicted():
         table.pop(article_id, None)
+    table.update((article_id, {"listed_in": cluster}) for article_id, cluster in index.drain_departed().items())
     restored = DedupIndex(index.options)
     restored.reset(list(table.items()))
     return restored
@@ -1503,6 +1507,58 @@ def test_a_first_copy_evicted_from_its_second_story_and_back_as_a_third_leaves_t
     for held in (index, rebuilt):
         back = decide(held, "wire", text_of(STORY[3:]), 3800.0)
         assert (back.kind, back.cluster_id, back.left) == ("unique", cluster_id, left)
+
+
+@pytest.mark.parametrize("merged", [False, True])
+def test_a_later_copy_the_window_passed_back_as_another_story_leaves_its_cluster_live_and_rebuilt(merged: bool) -> None:
+    """gap111: "y", a copy in ``cl-x``, passed by the window while "z" holds ``cl-x`` open, back as another story: the
+    live index and one rebuilt from the table both name ``cl-x`` in the leave (the table keeps of "y" the cluster whose
+    record lists it, not its entry). Merged: "whole", a copy of both stories, merged ``cl-x`` into ``cl-s`` after "y"
+    left the window, and the window passed "whole" too (its merge gone from the table): both name ``cl-s``, whose
+    record lists "y" since the merge."""
+    a, b = text_of(STORY[:3]), text_of(STORY[3:])
+    index, table = DedupIndex(DedupOptions(window_seconds=3600)), {}
+    articles = [("s", b, 0.0)] if merged else []
+    articles += [
+        ("x", a, 60.0),
+        ("y", a, 300.0),
+        ("z", a, 3600.0),
+        ("s2", b, 3600.0),
+        ("other", text_of(UPDATE), 3960.0),
+    ]
+    for article_id, text, at in articles:
+        _, table[article_id] = index.decide(article_id, content_hash(text), text, at)
+    index.compact()
+    assert not index.holds("y") and index.holds("z")
+    if merged:
+        whole, merge = index.decide("whole", content_hash(text_of(STORY)), text_of(STORY), 3300.0)
+        assert (whole.cluster_id, whole.merged) == ("cl-s", ("cl-x",))
+        table["whole"] = merge
+        _, table["later"] = index.decide("later", content_hash(seed_text()), seed_text(), 7020.0)
+        index.compact()
+        assert not index.holds("whole") and index.holds("z")
+    rebuilt = restart(table, index)
+    assert table["y"] == {"listed_in": "cl-s" if merged else "cl-x"}
+    live, again = (decide(held, "y", " ".join(f"v{n}" for n in range(80)), 7030.0) for held in (index, rebuilt))
+    assert live == again
+    assert (live.kind, live.cluster_id, live.left) == ("unique", "cl-y", ("cl-s" if merged else "cl-x",))
+
+
+def test_a_rebuilt_index_forgets_what_the_table_keeps_of_a_copy_of_a_closed_cluster_or_in_a_damaged_form(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What the table keeps of a later copy the window passed (``DepartedEntry``) is put back only into a cluster with
+    members held: one naming a cluster the rebuilt index holds nothing of (closed) is named evicted, as is one whose
+    cluster id is damaged (with the reason), so that the table forgets both; the one of an open cluster is kept."""
+    index = DedupIndex(OPTIONS)
+    table: dict[str, PersistedEntry] = {"x": index.decide("x", content_hash(text_of(STORY)), text_of(STORY), 0.0)[1]}
+    table |= {"held": {"listed_in": "cl-x"}, "closed": {"listed_in": "cl-gone"}, "damaged": {"listed_in": 5}}
+    rebuilt = DedupIndex(OPTIONS)
+    with caplog.at_level(logging.WARNING, logger="workers.dedup"):
+        assert rebuilt.reset(list(table.items())) == ["damaged"]
+    assert "damaged: listed_in damaged (int '5')" in caplog.text
+    assert sorted(rebuilt.drain_evicted()) == ["closed", "damaged"]
+    assert rebuilt._departed == {"held": "x"}
 
 
 @pytest.mark.parametrize("key", ["wire", ("wire", 2), ("wire", 12), "cl2-wire", ("cl-x", 3), "2-x", ("a\nb", 2), "-"])

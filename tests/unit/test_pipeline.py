@@ -1090,19 +1090,13 @@ def test_an_id_back_after_the_window_leaves_its_old_story_even_when_a_later_copy
     assert table["cl-wire"]["members"][1]["published_at"] == "2025-01-01T01:06:00Z"  # the new article's entry
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap111: a later copy the window passed, its story's cluster held open by other copies, back as another "
-    "story, leaves no record: the index forgets which cluster an evicted copy was in (only the clusters an id started "
-    "are found again, by their ids), so cl-x and cl-y both list it",
-)
 def test_a_later_copy_back_after_the_window_as_another_story_leaves_the_cluster_that_listed_it(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """member105: "y", a copy in ``cl-x``, passed by the window while "z" holds ``cl-x`` open, back as another story
-    (``cl-y``): no leave is made from ``cl-x`` (``Decision.left`` names only the clusters an id started), and both
-    records list it, one id in two live clusters, whether the batch is decided at once, one record at a time, or
-    again after a failed call."""
+    """gap111 (member105): "y", a copy in ``cl-x``, passed by the window while "z" holds ``cl-x`` open, back as another
+    story (``cl-y``): no leave was made from ``cl-x`` (``Decision.left`` named only the clusters an id started), and
+    both records listed it, one id in two live clusters, whether the batch was decided at once, one record at a time,
+    or again after a failed call (on an index rebuilt from the table, which had deleted "y"'s entry)."""
     a, b = text_of(STORY[:3]), text_of(STORY[3:])
     # "other2"'s batch deletes the entries of "x" and "y" the window passed: a failed last batch rebuilds without them
     before = [[("x", a, 0)], [("y", a, 5)], [("z", a, 50)], [("other", FILLER, 66)], [("other2", FILLER, 66)]]
@@ -1112,6 +1106,82 @@ def test_a_later_copy_back_after_the_window_as_another_story_leaves_the_cluster_
         "cl-x": ["x", "z", "z2"],
         "cl-y": ["y"],
         "cl-other": ["other", "other2"],
+    }
+
+
+OTHER_STORY = " ".join(f"v{n}" for n in range(80))  # no copy of any story here, nor of FILLER
+
+
+@pytest.mark.parametrize("merge_ahead", [False, True])
+def test_a_later_copy_back_after_the_window_leaves_the_cluster_its_own_was_merged_into_since(
+    settings: Settings, caplog: pytest.LogCaptureFixture, merge_ahead: bool
+) -> None:
+    """gap111: "y", a copy in ``cl-x``, passed by the window while "z" holds ``cl-x`` open; "whole", a copy of both
+    stories, merges ``cl-x`` into ``cl-s`` (both first copies gone: the older by name), in a batch before "y" comes back
+    as another story or ahead of it in its batch: the record that lists "y" is ``cl-s``'s, which it leaves, decided at
+    once, one record at a time, or again on an index rebuilt from the table after a failed call."""
+    a, b = text_of(STORY[:3]), text_of(STORY[3:])
+    before = [[("s", b, 0)], [("x", a, 1)], [("y", a, 5)], [("z", a, 50)], [("s2", b, 50)], [("other", FILLER, 66)]]
+    whole = [("whole", text_of(STORY), 67)]
+    if not merge_ahead:
+        before.append(whole)
+    last = [*whole, ("y", OTHER_STORY, 68)] if merge_ahead else [("y", OTHER_STORY, 68), ("z2", a, 69)]
+    table, _ = published_three_ways(settings, caplog, before, last, unreadable=last[-1][0])
+    cl_s = ["s", "s2", "x", "z", "whole"] + ([] if merge_ahead else ["z2"])
+    assert members_by_cluster(table) == {"cl-s": cl_s, "cl-other": ["other"], "cl-y": ["y"]}
+
+
+def test_a_later_copy_back_after_the_window_read_again_publishes_its_records_as_they_were(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """gap111: "y", passed by the window in ``cl-x``, back as another story, leaves ``cl-x``; its message read again
+    (after a crash) is a replay: no leave again, and its record published byte for byte as it was, at once, one
+    record at a time or on an index rebuilt after a failed call."""
+    a = text_of(STORY[:3])
+    before = [[("x", a, 0)], [("y", a, 5)], [("z", a, 50)], [("other", FILLER, 66)], [("y", OTHER_STORY, 67)]]
+    last = [("y", OTHER_STORY, 67), ("z2", a, 68)]
+    table, batched = published_three_ways(settings, caplog, before, last, unreadable="z2")
+    assert members_by_cluster(table) == {"cl-x": ["x", "z", "z2"], "cl-y": ["y"], "cl-other": ["other"]}
+    _, changes = cluster_changes(dedup_outputs(settings, [*before, [last[0]]]))
+    assert (changes[-3].key, [m["id"] for m in changes[-3].record["members"]]) == ("cl-x", ["x", "z"])  # its leave
+    assert changes[-1].key == changes[-2].key == "cl-y" and changes[-1].value == changes[-2].value
+    assert batched[-2:] == [("cl-y", ["y"], None, None), ("cl-x", ["x", "z", "z2"], None, None)]
+
+
+def test_a_later_copy_whose_cluster_closed_before_it_came_back_leaves_nothing_and_is_forgotten(
+    settings: Settings,
+) -> None:
+    """gap111: while "z" holds ``cl-x`` open, the table keeps of "y", passed by the window, the cluster whose record
+    lists it; once the window passes "z" too, ``cl-x`` closes (its record deleted) and the table forgets "y": back as
+    another story, it makes no leave."""
+    a = text_of(STORY[:3])
+    before = [
+        [("x", a, 0)],
+        [("y", a, 5)],
+        [("z", a, 50)],
+        [("other", FILLER, 66)],
+        [("other2", " ".join(f"t{n}" for n in range(80)), 67)],
+    ]
+    last = [
+        [("other3", seed_text(), 116)],
+        [("other4", " ".join(f"u{n}" for n in range(80)), 116)],
+        [("y", OTHER_STORY, 117)],
+    ]
+    outputs = list(dedup_outputs(settings, [*before, *last]))
+    kept = [output.record for output in outputs if output.destination == "state" and output.key == "y"]
+    assert [entry and entry.get("listed_in", entry.get("cluster_id")) for entry in kept] == [
+        "cl-x",  # decided a copy in cl-x
+        "cl-x",  # passed by the window, "z" held: what the table keeps of it
+        None,  # forgotten once the window passed "z"
+        "cl-y",  # back, as another story
+    ]
+    assert not [output for output in outputs if output.destination == "cluster_leaves"]
+    assert members_by_cluster(cluster_changes(outputs)[0]) == {
+        "cl-other": ["other"],
+        "cl-other2": ["other2"],
+        "cl-other3": ["other3"],
+        "cl-other4": ["other4"],
+        "cl-y": ["y"],
     }
 
 
@@ -1169,9 +1239,9 @@ def test_an_id_back_after_the_window_into_a_cluster_that_lists_it_is_listed_with
             ("wire", "a", 67),
             ("wire", "a", 67),
         ],
-        # "y", a copy the window passed, back as another story (cl-y), merged by "w" into cl-x, whose record lists
-        # it still (the index names no cluster a copy it no longer holds was in): cl-x keeps the entry the merge
-        # kept, and the message read again, its decision naming cl-x (merged_into), changes nothing
+        # "y", a copy the window passed, back as another story (cl-y, its leave of cl-x made), merged by "w" into
+        # cl-x, whose record lists it again with the entry the merge brought: the message read again, its decision
+        # naming cl-x (merged_into), changes nothing
         [
             ("x", "a", 0),
             ("y", "a", 5),

@@ -54,7 +54,9 @@ __all__ = [
     "DecisionKind",
     "DedupIndex",
     "DedupOptions",
+    "DepartedEntry",
     "IndexEntry",
+    "PersistedEntry",
     "canonical_of",
     "cluster_of",
     "event_time",
@@ -121,7 +123,7 @@ class Decision:
     # An id decided afresh into another cluster than the one whose record lists it (updated to content no copy of its
     # old, or back after the window passed it, its old story's copies held still): that one, which no longer holds it
     # (else none). Back after the window passed it, the clusters it started that have members held (all but one of
-    # them it left before: their records no longer list it).
+    # them it left before: their records no longer list it), and the one it was a later copy in (``_departed``).
     left: tuple[str, ...] = ()
 
 
@@ -142,6 +144,17 @@ class IndexEntry(TypedDict):
     # The end paragraphs (bit k: place k) its decision put in the boilerplate counts (``_mark_paragraphs``): a rebuilt
     # index counts them as the live one did, whose first copies may have left since (read109).
     counted: int
+
+
+class DepartedEntry(TypedDict):
+    """What is persisted, under its id, of a later copy the window passed while its cluster has members held: the
+    cluster whose record lists it (merges followed), so that a rebuilt index makes its leave as the live one does
+    (``DedupIndex._departed``). Deleted when that cluster closes or the id is decided again."""
+
+    listed_in: str
+
+
+PersistedEntry = IndexEntry | DepartedEntry  # what the ``dedup-index`` table holds under an id
 
 
 def sketch_record(text: str, options: DedupOptions) -> ArticleSketch:
@@ -216,6 +229,11 @@ class DedupIndex:
         self._newest = float("-inf")
         self._seq = 0
         self._evicted: list[str] = []
+        # A later copy the window passed while its cluster has members held (its record lists it, and no cluster is
+        # named after it: ``_started``) -> that cluster's key, followed through merges; and the reverse, for its close.
+        self._departed: dict[str, ClusterKey] = {}
+        self._departed_from: dict[ClusterKey, list[str]] = {}
+        self._departures: dict[str, str] = {}  # departed or moved by a merge since ``drain_departed``: id -> cluster
         self._closed: list[str] = []
         self._members: dict[ClusterKey, int] = {}  # cluster key -> members of its cluster in the index
         self._merged_into: dict[ClusterKey, ClusterKey] = {}  # key of a merged cluster -> the one it lives on in
@@ -232,8 +250,9 @@ class DedupIndex:
     def nbytes(self) -> int:
         """Memory held by the index, in bytes."""
         maps = (self._members, self._merged_into, self._absorbed, self._merges, self._merges_only, self._first_seq)
-        maps += (self._nth,)
-        return self._store.nbytes() + self._paragraphs.nbytes + sum(sys.getsizeof(m) for m in maps)
+        maps += (self._nth, self._departed, self._departed_from)
+        departed = sum(map(sys.getsizeof, self._departed)) + sum(map(sys.getsizeof, self._departed_from.values()))
+        return self._store.nbytes() + self._paragraphs.nbytes + sum(sys.getsizeof(m) for m in maps) + departed
 
     def decide(
         self, article_id: str, content_hash: str, text: str, at: float, sketch: Sketch | str | None = None
@@ -288,6 +307,9 @@ class DedupIndex:
         none_held = self._none_held(ids)
         slots = self._append(articles, sketches, ids if none_held else [self._new_key(i) for i in ids])
         listed = {} if none_held else {i: self._started(i) for i in ids}
+        for article_id in ids if self._departed else ():  # a later copy the window passed: the cluster it was in
+            if (key := self._returned(article_id)) is not None:
+                listed[article_id] = list(dict.fromkeys([*listed.get(article_id, ()), cluster_of(key)]))
         self._decide_rows(slots, np.maximum.accumulate([max(self._newest, a[3]) for a in articles]))
         self._count_members(slots)
         self._mark_paragraphs(slots)
@@ -296,7 +318,7 @@ class DedupIndex:
         # The text forms at hand (the others are encoded from the store's rows, in one go).
         texts = {a[0]: text for a in articles if (text := _text_form(a[4]))}
         results = dict(zip(ids, self._results_at(slots.tolist(), texts), strict=True))
-        for article_id in ids if listed else ():
+        for article_id in listed:
             decision, entry = results[article_id]
             if left := _left(decision, listed[article_id]):
                 results[article_id] = replace(decision, left=left), entry
@@ -385,13 +407,13 @@ class DedupIndex:
             )
             return None
 
-    def reset(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
+    def reset(self, entries: list[tuple[str, PersistedEntry]]) -> list[str]:
         """Forget everything, then hold exactly ``entries`` (saved by ``decide``): recovery after a restart. Returns
         the ids of the entries left out as unreadable (``restore``)."""
         self._clear()
         return self.restore(entries)
 
-    def restore(self, entries: list[tuple[str, IndexEntry]]) -> list[str]:
+    def restore(self, entries: list[tuple[str, PersistedEntry]]) -> list[str]:
         """Put back entries saved by ``decide``, in the order they were decided (their ``seq``). An entry a field of
         which is missing or cannot be read (damaged, or of a form a later version wrote: ``_fault``, then the sketch's
         reader) is left out, logged with the reason, and named among the evicted so that persisted state forgets it
@@ -400,11 +422,18 @@ class DedupIndex:
         and kept under their id, so that the article's copy read again records them again; an entry left out that
         holds merges is not named evicted until the window passes it (``compact``): persisted state keeps it, so
         that the next restore replays its merges too. Its event time counts as no later than the newest the index
-        holds (``_merge_time``)."""
+        holds (``_merge_time``). The later copies the window passed while their clusters had members held are put back
+        last (``_put_departed``)."""
         entries = [(article_id, entry) for article_id, entry in entries if article_id not in self._store.slot_of]
         faults: dict[str, str] = {}
-        sound, malformed = [], []  # malformed: in the order given (no seq to trust)
+        sound, malformed, departed = [], [], []  # malformed: in the order given (no seq to trust)
         for article_id, entry in entries:
+            if isinstance(entry, dict) and "listed_in" in entry:
+                if reason := _fault(entry, _DEPARTED_FIELDS):
+                    faults[article_id] = reason
+                else:
+                    departed.append((article_id, entry["listed_in"]))
+                continue
             if reason := _fault(entry, _ENTRY_FIELDS):
                 faults[article_id] = reason
             (malformed if reason else sound).append((article_id, entry))
@@ -420,9 +449,21 @@ class DedupIndex:
         self._evicted += [article_id for article_id in faults if article_id not in self._merges_only]
         _log_left_out(faults)
         self._count_members(slots)
+        self._put_departed(departed)
         self._mark_restored(slots, [entry for _, entry in readable])
         self._count_paragraphs(slots)
         return list(faults)
+
+    def _put_departed(self, departed: list[tuple[str, str]]) -> None:
+        """Put back the later copies the window passed (id, the cluster whose record lists it), once the rows and
+        merges are: each in its cluster as it lives now, or named evicted when that has no members held (closed, its
+        record deleted: the live index forgot it then)."""
+        for article_id, cluster_id in departed:
+            root = self._root(self._shared_id(article_id, key_of(cluster_id)))
+            if root in self._members:
+                self._depart(article_id, root)
+            else:
+                self._evicted.append(article_id)
 
     def _mark_restored(self, slots: np.ndarray, entries: list[IndexEntry]) -> None:
         """Mark the restored rows' end paragraphs as their decisions did (``counted``), not as the index now holds
@@ -523,7 +564,16 @@ class DedupIndex:
         for slot in gone.tolist():
             self._merges.pop(store.ids[slot], None)
             self._first_seq.pop(store.ids[slot], None)
+        copies = [
+            (store.ids[slot], self._root(key))
+            for slot in gone.tolist()
+            if store.ids[slot] != first_copy(key := store.canonical[slot])
+        ]
         self._forget_members(gone)
+        for article_id, root in copies:
+            if root in self._members:  # its cluster stays open: its record lists it still
+                self._depart(article_id, root)
+                self._departures[article_id] = cluster_of(root)
         self._count_paragraphs(gone, step=-1)
         store.evict(gone)
         if store.room() < extra:
@@ -544,6 +594,10 @@ class DedupIndex:
                     del self._merged_into[merged]
                     self._drop_nth(merged)
                 closed.append(cluster_of(canonical))
+                for article_id in self._departed_from.pop(canonical, ()):  # its record deleted: nothing to leave
+                    del self._departed[article_id]
+                    self._departures.pop(article_id, None)
+                    self._evicted.append(article_id)
         self._closed += sorted(closed)
 
     def holds(self, article_id: str) -> bool:
@@ -554,6 +608,29 @@ class DedupIndex:
         """Ids evicted from the window since the last call, so that persisted state can forget them too."""
         evicted, self._evicted = self._evicted, []
         return evicted
+
+    def drain_departed(self) -> dict[str, str]:
+        """Later copies the window passed while their clusters have members held, or whose cluster was merged since,
+        since the last call: each id with the cluster whose record lists it, for persisted state to keep instead of
+        its entry (``DepartedEntry``)."""
+        departures, self._departures = self._departures, {}
+        return departures
+
+    def _depart(self, article_id: str, root: ClusterKey) -> None:
+        """Remember that the record of the cluster of ``root`` lists ``article_id``, which the index no longer holds."""
+        self._departed[article_id] = root
+        self._departed_from.setdefault(root, []).append(article_id)
+
+    def _returned(self, article_id: str) -> ClusterKey | None:
+        """The cluster a later copy the window passed was in (None if none), forgotten: the id is decided again."""
+        root = self._departed.pop(article_id, None)
+        if root is not None:
+            self._departures.pop(article_id, None)
+            ids = self._departed_from[root]
+            ids.remove(article_id)
+            if not ids:
+                del self._departed_from[root]
+        return root
 
     def drain_closed(self) -> list[str]:
         """Clusters none of whose members is left in the window since the last call."""
@@ -741,6 +818,11 @@ class DedupIndex:
             self._merged_into[canonical_id] = older
         self._absorbed.setdefault(older, []).extend(moved)
         self._note_nth([older, *moved])  # held since: a merge replayed on restore can name a key no row holds
+        for article_id in (departed := self._departed_from.pop(younger, [])):  # their records folded into older's
+            self._departed[article_id] = older
+            self._departures[article_id] = cluster_of(older)
+        if departed:
+            self._departed_from.setdefault(older, []).extend(departed)
         if younger in self._members:
             self._members[older] = self._members.get(older, 0) + self._members.pop(younger)
 
@@ -1109,6 +1191,7 @@ _ENTRY_FIELDS: dict[str, Callable[[object], bool]] = {
 # Absent from entries written before merges, first arrivals, boilerplate marks were recorded.
 _OPTIONAL = {"merged", "first_seq", "counted"}
 _MERGE_FIELDS = {name: _ENTRY_FIELDS[name] for name in ("cluster_id", "merged")}  # what replaying a merge reads
+_DEPARTED_FIELDS = {"listed_in": _ENTRY_FIELDS["cluster_id"]}  # what a ``DepartedEntry`` holds
 
 
 def _fault(entry: object, fields: dict[str, Callable[[object], bool]]) -> str | None:
