@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 from workers.clean.body import (
     body_paragraphs,
     copy_title,
+    holds_article,
     holds_copy,
     is_all_copy,
-    is_article_like,
     is_clean_copy,
     table_rows,
 )
@@ -133,7 +133,7 @@ def extract(raw: RawArticle, origin: Origin, published: Published | None) -> Ext
         )
     if "body" in raw:
         paragraphs = body_paragraphs(raw["body"])
-        return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)), whole=True)
+        return Extract("body", None, paragraphs, holds_article(paragraphs), whole=True)
     raw_lines = raw.get("text", "").splitlines()
     lines = unwrap(raw_lines)
     if is_wire_copy(lines, raw_lines):  # an article sent as text: kept whole as a body is, a headline set apart
