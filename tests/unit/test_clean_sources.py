@@ -811,6 +811,28 @@ def test_a_body_of_one_figure_or_of_dates_is_no_article(body: str) -> None:
     assert rejected.value.code == "no_article"
 
 
+@pytest.mark.parametrize(
+    ("kind", "story"),
+    [
+        (
+            "text",  # Reuters 406: signed, kept whole as wire copy
+            "Davis Water and Waste\nIndustries Inc said its board declared a 33-1/3 pct stock\n"
+            "dividend, payable March 23 to holders of record March 12.\n Reuter\n",
+        ),
+        (
+            "body",  # Reuters 17517
+            "Town and Country Jewelry\nManufacturing Corp said effective today its NASDAQ ticker\n"
+            "symbol has been changed to <TCJCA.O> from <TJCA.O>\n Reuter\n",
+        ),
+    ],
+)
+def test_a_lede_whose_dateline_was_cut_off_stays_one_paragraph(kind: str, story: str) -> None:
+    """The lede's first line is short where the dateline was cut; the take's width shows on its other lines."""
+    article = clean_article(raw(**{kind: story}), ORIGIN, OPTIONS)
+    lede, sign_off = article["text"].split("\n\n")
+    assert lede == " ".join(line.strip() for line in story.splitlines()[:3]) and sign_off == "Reuter"
+
+
 def test_a_raw_record_carries_a_body_and_exactly_one_input() -> None:
     record = read_raw(b'{"source": "Wire", "body": "Qtly div 25 cts vs 25 cts\\nPay April 24"}', 1_000_000)
     assert record["body"] == "Qtly div 25 cts vs 25 cts\nPay April 24" and record["id"].startswith("c-")

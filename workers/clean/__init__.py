@@ -137,7 +137,7 @@ def extract(raw: RawArticle, origin: Origin, published: Published | None) -> Ext
     raw_lines = raw.get("text", "").splitlines()
     lines = unwrap(raw_lines)
     if is_wire_copy(lines, raw_lines):  # an article sent as text: kept whole as a body is, a headline set apart
-        lines = strip_transmission(lines)
+        lines = strip_transmission(body_paragraphs(raw["text"]))
         title = copy_title(raw_lines, lines)
         body = lines[1:] if title else lines
         return Extract("text", title, body, holds_copy(body), whole=True)

@@ -76,8 +76,9 @@ TABLE_WORDS_SHARE = 1 / 3
 
 
 def body_paragraphs(body: str) -> list[str]:
-    """The body's paragraphs, table rows and list items: a hard-wrapped paragraph joined into one line."""
-    return unwrap(body.splitlines())
+    """The body's paragraphs, table rows and list items: a hard-wrapped paragraph joined into one line, the lede
+    too when its dateline was cut (``unwrap``'s ``lede_cut``)."""
+    return unwrap(body.splitlines(), lede_cut=True)
 
 
 def is_article_like(line: str) -> bool:
