@@ -833,6 +833,15 @@ def test_a_lede_whose_dateline_was_cut_off_stays_one_paragraph(kind: str, story:
     assert lede == " ".join(line.strip() for line in story.splitlines()[:3]) and sign_off == "Reuter"
 
 
+def test_a_signed_window_of_headlines_is_judged_on_its_own_lines_not_on_the_lines_a_body_would_join() -> None:
+    """The lede's joins are the published paragraphs' only: joined as a body's, this window of a page rendered by
+    w3m (AEB) reads as one line of copy ("20 November 2019 Suspect in Malta ... 20 November 2019")."""
+    text = "20 November 2019\nSuspect in Malta journalist murder held on yacht\n20 November 2019\n\nFeatures\n Reuter"
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text=text), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
+
+
 def test_a_raw_record_carries_a_body_and_exactly_one_input() -> None:
     record = read_raw(b'{"source": "Wire", "body": "Qtly div 25 cts vs 25 cts\\nPay April 24"}', 1_000_000)
     assert record["body"] == "Qtly div 25 cts vs 25 cts\nPay April 24" and record["id"].startswith("c-")
