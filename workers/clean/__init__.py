@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from workers.clean.body import (
+    as_body,
     body_paragraphs,
     copy_title,
     holds_article,
@@ -137,19 +138,20 @@ def extract(raw: RawArticle, origin: Origin, published: Published | None) -> Ext
     raw_lines = raw.get("text", "").splitlines()
     lines = unwrap(raw_lines)
     if is_wire_copy(lines, raw_lines):  # an article sent as text: kept whole as a body is, a headline set apart
-        return _wire_copy(raw["text"], raw_lines, strip_transmission(lines))
+        return _wire_copy(raw_lines, lines)
     page = article_of(page_lines(lines))
     return Extract("text", page.title, page.paragraphs, True, language=page.language)
 
 
-def _wire_copy(text: str, raw_lines: list[str], lines: list[str]) -> Extract:
-    """Wire copy sent as text, kept whole: its paragraphs unwrapped as a body's are (``body_paragraphs``: a lede cut
-    by its dateline joined), judged an article on its ``lines`` as page text unwraps them: a window of a page with
-    the sign-off appended has lines that the body's reading joins into one that reads as copy (a date and a teaser's
+def _wire_copy(raw_lines: list[str], lines: list[str]) -> Extract:
+    """Wire copy sent as text, kept whole: its paragraphs unwrapped as a body's are (``as_body``: a lede cut by its
+    dateline joined), judged an article on its ``lines`` as page text unwraps them: a window of a page with the
+    sign-off appended has lines that the body's reading joins into one that reads as copy (a date and a teaser's
     headline), 147 of 71 pages rendered by w3m."""
-    title = copy_title(raw_lines, lines)
-    paragraphs = strip_transmission(body_paragraphs(text))
-    body, judged = (paragraphs[1:], lines[1:]) if title else (paragraphs, lines)
+    copy = strip_transmission(lines)
+    title = copy_title(raw_lines, copy)
+    paragraphs = strip_transmission(as_body(raw_lines, lines))
+    body, judged = (paragraphs[1:], copy[1:]) if title else (paragraphs, copy)
     return Extract("text", title, body, holds_copy(judged), whole=True)
 
 

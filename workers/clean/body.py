@@ -20,6 +20,7 @@ from workers.clean.pagetext import (
     ends_sentence,
     has_number,
     is_figure_row,
+    is_hard_wrapped,
     is_paragraph,
     looks_like_headline,
     unwrap,
@@ -79,6 +80,15 @@ def body_paragraphs(body: str) -> list[str]:
     """The body's paragraphs, table rows and list items: a hard-wrapped paragraph joined into one line, the lede
     too when its dateline was cut (``unwrap``'s ``lede_cut``)."""
     return unwrap(body.splitlines(), lede_cut=True)
+
+
+def as_body(raw_lines: list[str], unwrapped: list[str]) -> list[str]:
+    """The raw lines of a text read as a body's (``body_paragraphs``), given them ``unwrapped`` as page text: the
+    same lines unless the text is wrapped only without its first line (a lede cut by its dateline), read again only
+    then (most wire copy is long enough to show its width with the first line)."""
+    if is_hard_wrapped(raw_lines) or not is_hard_wrapped(raw_lines, lede_cut=True):
+        return unwrapped
+    return unwrap(raw_lines, lede_cut=True)
 
 
 def is_article_like(line: str) -> bool:
