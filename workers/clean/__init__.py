@@ -21,7 +21,7 @@ from workers.clean.html import extract_html
 from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
-from workers.clean.pagetext import article_of, page_lines, unwrap
+from workers.clean.pagetext import article_of, is_hard_wrapped, page_lines, unwrap_as
 from workers.clean.stopwords import any_stoplist
 from workers.clean.wire import (
     attribute,
@@ -136,21 +136,23 @@ def extract(raw: RawArticle, origin: Origin, published: Published | None) -> Ext
         paragraphs = body_paragraphs(raw["body"])
         return Extract("body", None, paragraphs, holds_article(paragraphs), whole=True)
     raw_lines = raw.get("text", "").splitlines()
-    lines = unwrap(raw_lines)
+    wrapped = is_hard_wrapped(raw_lines)
+    lines = unwrap_as(raw_lines, wrapped)
     if is_wire_copy(lines, raw_lines):  # an article sent as text: kept whole as a body is, a headline set apart
-        return _wire_copy(raw_lines, lines)
+        return _wire_copy(raw_lines, lines, wrapped)
     page = article_of(page_lines(lines))
     return Extract("text", page.title, page.paragraphs, True, language=page.language)
 
 
-def _wire_copy(raw_lines: list[str], lines: list[str]) -> Extract:
+def _wire_copy(raw_lines: list[str], lines: list[str], wrapped: bool) -> Extract:
     """Wire copy sent as text, kept whole: its paragraphs unwrapped as a body's are (``as_body``: a lede cut by its
     dateline joined), judged an article on its ``lines`` as page text unwraps them: a window of a page with the
     sign-off appended has lines that the body's reading joins into one that reads as copy (a date and a teaser's
     headline), 147 of 71 pages rendered by w3m."""
     copy = strip_transmission(lines)
     title = copy_title(raw_lines, copy)
-    paragraphs = strip_transmission(as_body(raw_lines, lines))
+    whole = as_body(raw_lines, lines, wrapped)
+    paragraphs = copy if whole is lines else strip_transmission(whole)
     body, judged = (paragraphs[1:], copy[1:]) if title else (paragraphs, copy)
     return Extract("text", title, body, holds_copy(judged), whole=True)
 

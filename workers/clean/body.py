@@ -24,6 +24,7 @@ from workers.clean.pagetext import (
     is_paragraph,
     looks_like_headline,
     unwrap,
+    unwrap_as,
 )
 from workers.clean.wire import is_marker, signs_off
 
@@ -82,13 +83,13 @@ def body_paragraphs(body: str) -> list[str]:
     return unwrap(body.splitlines(), lede_cut=True)
 
 
-def as_body(raw_lines: list[str], unwrapped: list[str]) -> list[str]:
-    """The raw lines of a text read as a body's (``body_paragraphs``), given them ``unwrapped`` as page text: the
-    same lines unless the text is wrapped only without its first line (a lede cut by its dateline), read again only
-    then (most wire copy is long enough to show its width with the first line)."""
-    if is_hard_wrapped(raw_lines) or not is_hard_wrapped(raw_lines, lede_cut=True):
+def as_body(raw_lines: list[str], unwrapped: list[str], wrapped: bool) -> list[str]:
+    """The raw lines of a text read as a body's (``body_paragraphs``), given them ``unwrapped`` as page text and
+    whether they were judged ``wrapped`` so: the same lines unless the text is wrapped only without its first line
+    (a lede cut by its dateline), read again only then (most wire copy shows its width with its first line)."""
+    if wrapped or not is_hard_wrapped(raw_lines, lede_cut=True):
         return unwrapped
-    return unwrap(raw_lines, lede_cut=True)
+    return unwrap_as(raw_lines, wrapped=True)
 
 
 def is_article_like(line: str) -> bool:

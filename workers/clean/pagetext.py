@@ -475,8 +475,13 @@ def unwrap(raw_lines: list[str], lede_cut: bool = False) -> list[str]:
     With ``lede_cut`` (an article kept whole) the text is wrapped too when its lines but the first are: a short take's
     cut first line leaves one line of two at the width (``is_hard_wrapped``). Page text is not read so.
     """
+    return unwrap_as(raw_lines, is_hard_wrapped(raw_lines) or (lede_cut and is_hard_wrapped(raw_lines, lede_cut=True)))
+
+
+def unwrap_as(raw_lines: list[str], wrapped: bool) -> list[str]:
+    """``unwrap`` of lines whose wrap is judged already (``wrapped``: at a fixed width, ``is_hard_wrapped``)."""
     collapsed = _collapsed(raw_lines)
-    if not (is_hard_wrapped(raw_lines) or (lede_cut and is_hard_wrapped(raw_lines, lede_cut=True))):
+    if not wrapped:
         return _lower_case_joined(raw_lines, collapsed)
     width = max(len(raw.rstrip()) for raw in raw_lines)
     opening = next((index for index, raw in enumerate(raw_lines) if raw.strip()), -1)  # the first line of text
