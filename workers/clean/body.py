@@ -10,7 +10,7 @@ scraper has dropped its tags.
 from __future__ import annotations
 
 import re
-from itertools import chain
+from itertools import chain, pairwise
 
 from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
 from workers.clean.normalize import collapse, word_count
@@ -20,9 +20,11 @@ from workers.clean.pagetext import (
     ends_sentence,
     has_number,
     is_figure_row,
+    is_hard_wrapped,
     is_paragraph,
     looks_like_headline,
     unwrap,
+    unwrap_as,
 )
 from workers.clean.wire import is_marker, signs_off
 
@@ -76,13 +78,38 @@ TABLE_WORDS_SHARE = 1 / 3
 
 
 def body_paragraphs(body: str) -> list[str]:
-    """The body's paragraphs, table rows and list items: a hard-wrapped paragraph joined into one line."""
-    return unwrap(body.splitlines())
+    """The body's paragraphs, table rows and list items: a hard-wrapped paragraph joined into one line, the lede
+    too when its dateline was cut (``unwrap``'s ``lede_cut``)."""
+    return unwrap(body.splitlines(), lede_cut=True)
+
+
+def as_body(raw_lines: list[str], unwrapped: list[str], wrapped: bool) -> list[str]:
+    """The raw lines of a text read as a body's (``body_paragraphs``), given them ``unwrapped`` as page text and
+    whether they were judged ``wrapped`` so: the same lines unless the text is wrapped only without its first line
+    (a lede cut by its dateline), read again only then (most wire copy shows its width with its first line)."""
+    if wrapped or not is_hard_wrapped(raw_lines, lede_cut=True):
+        return unwrapped
+    return unwrap_as(raw_lines, wrapped=True)
 
 
 def is_article_like(line: str) -> bool:
     """True when the line could be a line of an article: a few words, and not a prompt or a bare date."""
     return word_count(line) >= ARTICLE_LINE_WORDS and is_paragraph(line)
+
+
+def holds_article(paragraphs: list[str]) -> bool:
+    """True when a body holds anything article-like: a line that reads as one (``is_article_like``), or a table of
+    figures, two rows of one figure or more in a row, neither a prompt nor a date (``_is_table_row``): a quote
+    table's lines are all short ("May 6765 / Aug 13126", "Sep      ---    ---     4885"; Reuters 13438 and
+    14057, dead-lettered as ``body`` before). A bare number alone is no table ("1010", Reuters 13364)."""
+    return any(map(is_article_like, paragraphs)) or any(
+        _is_table_row(line) and _is_table_row(after) for line, after in pairwise(paragraphs)
+    )
+
+
+def _is_table_row(line: str) -> bool:
+    """A row of one figure (``_is_row``) that is no prompt and no date ("12 minutes ago")."""
+    return _is_row(line) and is_paragraph(line)
 
 
 def reads_as_copy(line: str) -> bool:
