@@ -920,6 +920,14 @@ def test_a_line_comment_ends_at_every_line_end_javascript_reads(end: str) -> Non
     assert _stripped(script) == f"{end}d = '2008/01/08';\nw = 2; {end}v = 1;"
 
 
+@pytest.mark.parametrize("end", ["\u2028", "\u2029"])
+def test_an_html_close_comment_starts_and_ends_at_every_line_end_javascript_reads(end: str) -> None:
+    """A "-->" opens a comment at a line's start and it ends at the line's end, U+2028 and U+2029 as a line feed: read
+    to the next line feed, it ate the code after them, a day with it; read as code after them, it was kept."""
+    script = f"x = 1;\n--> 2007-10-15{end}d = '2008/01/08';{end} --> 2007-10-16\nw = 2;"
+    assert _stripped(script) == f"x = 1;\n{end}d = '2008/01/08';{end}\nw = 2;"
+
+
 def test_a_regular_expression_literal_reads_an_escaped_line_break_as_its_strings_do() -> None:
     """A "\\" before a line break goes on with the literal, as it does with a string: the scan reads it as main and
     3baf176 did, and no "//" on the next line inside it starts a comment."""

@@ -172,14 +172,17 @@ _SCRIPT_STRING = r""""(?:[^"\\\n]++|\\.)*+"?|'(?:[^'\\\n]++|\\.)*+'?|`(?:[^`\\]+
 # comment. Its character classes are read whole ("/[/]/"); left open, it ends at its line's end, read once.
 _SCRIPT_REGEX = r"""/(?:[^/\\\[\n]++|\\.|\[(?:[^\]\\\n]++|\\.)*+\]?)*+/?"""
 # A script's comments: "/* */", "//" and HTML's "<!--" to the line's end (a line feed, or U+2028 and U+2029, which
-# JavaScript reads as line ends too), "-->" at a line's start (JavaScript reads both HTML forms as comments of a line).
-_SCRIPT_COMMENT = r"/\*.*?(?:\*/|\Z)|(?://|<!--)[^\n\u2028\u2029]*+|^[ \t]*+-->[^\n]*+"
+# JavaScript reads as line ends too), "-->" at a line's start (after any of them) to its end (JavaScript reads both
+# HTML forms as comments of a line).
+_SCRIPT_COMMENT = (
+    r"/\*.*?(?:\*/|\Z)|(?://|<!--)[^\n\u2028\u2029]*+|(?:^|(?<=[\u2028\u2029]))[ \t]*+-->[^\n\u2028\u2029]*+"
+)
 # The script up to its next comment (group "comment"), its next "/" that starts none (group "slash": a regular
 # expression literal or a division, ``_opens_literal``) or its next string that ends in no quote (group "open": left
 # open to its line's end, a value a look-back cannot tell by its last character), read as runs of plain code, whole
 # strings and single characters. Linear: each character is read once, a string left open twice.
 _TO_MARK = re.compile(
-    rf"""(?:(?!{_SCRIPT_COMMENT})(?:[^"'`/<\n-]++|(?:{_SCRIPT_STRING})(?<=["'`])|[^/"'`]))*+"""
+    rf"""(?:(?!{_SCRIPT_COMMENT})(?:[^"'`/<\n\u2028\u2029-]++|(?:{_SCRIPT_STRING})(?<=["'`])|[^/"'`]))*+"""
     rf"""(?:(?P<comment>{_SCRIPT_COMMENT})|(?P<slash>/)|(?P<open>{_SCRIPT_STRING}))?""",
     re.DOTALL | re.MULTILINE,
 )
