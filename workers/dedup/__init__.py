@@ -23,7 +23,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Literal, TypedDict
+from typing import ClassVar, Literal, NotRequired, TypedDict
 
 import numpy as np
 
@@ -147,11 +147,14 @@ class IndexEntry(TypedDict):
 
 
 class DepartedEntry(TypedDict):
-    """What is persisted, under its id, of a later copy the window passed while its cluster has members held: the
-    cluster whose record lists it (merges followed), so that a rebuilt index makes its leave as the live one does
-    (``DedupIndex._departed``). Deleted when that cluster closes or the id is decided again."""
+    """What is persisted, under its id, of a later copy the window passed while its cluster has members held (or of a
+    first copy whose decision merged clusters): the cluster whose record lists it (merges followed), so that a rebuilt
+    index makes its leave as the live one does (``DedupIndex._departed``), and the clusters its decision merged, still
+    merged into that one while it has members held, so that a rebuilt index replays them. Deleted when that cluster
+    closes or the id is decided again."""
 
     listed_in: str
+    merged: NotRequired[list[str]]  # absent when its decision merged none, or written before merges were kept here
 
 
 PersistedEntry = IndexEntry | DepartedEntry  # what the ``dedup-index`` table holds under an id
@@ -239,7 +242,8 @@ class DedupIndex:
         self._merged_into: dict[ClusterKey, ClusterKey] = {}  # key of a merged cluster -> the one it lives on in
         self._absorbed: dict[ClusterKey, list[ClusterKey]] = {}  # the reverse: cluster key -> those merged into it
         self._nth: dict[str, set[ClusterKey]] = {}  # id -> keys (id, n) counted or merged since (``_started``)
-        self._merges: dict[str, tuple[str, ...]] = {}  # article id -> clusters it merged (its decision's)
+        # Article id -> clusters it merged (its decision's), held or departed (the merge in force while its cluster is)
+        self._merges: dict[str, tuple[str, ...]] = {}
         self._merges_only: dict[str, float] = {}  # id of an entry left out but for its merges -> its event time
         self._first_seq: dict[str, int] = {}  # id of a row updated in place of itself -> its first arrival
         self._paragraphs = ParagraphCounts(self._store.capacity)  # end paragraphs of the first copies held
@@ -432,7 +436,7 @@ class DedupIndex:
                 if reason := _fault(entry, _DEPARTED_FIELDS):
                     faults[article_id] = reason
                 else:
-                    departed.append((article_id, entry["listed_in"]))
+                    departed.append((article_id, entry))
                 continue
             if reason := _fault(entry, _ENTRY_FIELDS):
                 faults[article_id] = reason
@@ -454,14 +458,21 @@ class DedupIndex:
         self._count_paragraphs(slots)
         return list(faults)
 
-    def _put_departed(self, departed: list[tuple[str, str]]) -> None:
-        """Put back the later copies the window passed (id, the cluster whose record lists it), once the rows and
-        merges are: each in its cluster as it lives now, or named evicted when that has no members held (closed, its
-        record deleted: the live index forgot it then)."""
-        for article_id, cluster_id in departed:
-            root = self._root(self._shared_id(article_id, key_of(cluster_id)))
-            if root in self._members:
+    def _put_departed(self, departed: list[tuple[str, DepartedEntry]]) -> None:
+        """Put back the later copies the window passed, once the rows and the held entries' merges are: their merges
+        first, into the cluster whose record lists each (that cluster as the live index keeps it, merges followed:
+        so the merges any order replays them in join the same clusters into the same one), then each in its cluster,
+        or named evicted when that has no members held (closed, its record deleted: the live index forgot it then).
+        """
+        homes = [self._shared_id(article_id, key_of(entry["listed_in"])) for article_id, entry in departed]
+        for home, (_, entry) in zip(homes, departed, strict=True):
+            for cluster_id in entry.get("merged") or ():
+                self._merge(self._root(home), self._root(key_of(cluster_id)))
+        for home, (article_id, entry) in zip(homes, departed, strict=True):
+            if (root := self._root(home)) in self._members:
                 self._depart(article_id, root)
+                if merged := entry.get("merged"):
+                    self._merges[article_id] = tuple(merged)
             else:
                 self._evicted.append(article_id)
 
@@ -562,18 +573,21 @@ class DedupIndex:
             self._merges.pop(article_id, None)
         self._evicted += [store.ids[slot] for slot in gone.tolist()] + passed
         for slot in gone.tolist():
-            self._merges.pop(store.ids[slot], None)
             self._first_seq.pop(store.ids[slot], None)
-        copies = [
-            (store.ids[slot], self._root(key))
+        # A first copy's clusters are found by its id (``_started``); not the merges its decision made.
+        leaving = [
+            (article_id, self._root(key))
             for slot in gone.tolist()
-            if store.ids[slot] != first_copy(key := store.canonical[slot])
+            if (article_id := store.ids[slot]) != first_copy(key := store.canonical[slot]) or article_id in self._merges
         ]
         self._forget_members(gone)
-        for article_id, root in copies:
-            if root in self._members:  # its cluster stays open: its record lists it still
+        for article_id, root in leaving:
+            if root in self._members:  # its cluster stays open: its record lists it still, its merges stand
                 self._depart(article_id, root)
                 self._departures[article_id] = cluster_of(root)
+        for slot in gone.tolist():
+            if store.ids[slot] not in self._departed:
+                self._merges.pop(store.ids[slot], None)
         self._count_paragraphs(gone, step=-1)
         store.evict(gone)
         if store.room() < extra:
@@ -597,6 +611,7 @@ class DedupIndex:
                 for article_id in self._departed_from.pop(canonical, ()):  # its record deleted: nothing to leave
                     del self._departed[article_id]
                     self._departures.pop(article_id, None)
+                    self._merges.pop(article_id, None)  # closed with the cluster they were merged into
                     self._evicted.append(article_id)
         self._closed += sorted(closed)
 
@@ -609,12 +624,18 @@ class DedupIndex:
         evicted, self._evicted = self._evicted, []
         return evicted
 
-    def drain_departed(self) -> dict[str, str]:
+    def drain_departed(self) -> dict[str, DepartedEntry]:
         """Later copies the window passed while their clusters have members held, or whose cluster was merged since,
-        since the last call: each id with the cluster whose record lists it, for persisted state to keep instead of
-        its entry (``DepartedEntry``)."""
+        since the last call: each id with what persisted state keeps instead of its entry (``DepartedEntry``)."""
         departures, self._departures = self._departures, {}
-        return departures
+        return {article_id: self._departed_entry(article_id, cluster) for article_id, cluster in departures.items()}
+
+    def _departed_entry(self, article_id: str, cluster_id: str) -> DepartedEntry:
+        """What persisted state keeps of a departed id: the cluster whose record lists it, and its decision's merges."""
+        entry = DepartedEntry(listed_in=cluster_id)
+        if merged := self._merges.get(article_id):
+            entry["merged"] = list(merged)
+        return entry
 
     def _depart(self, article_id: str, root: ClusterKey) -> None:
         """Remember that the record of the cluster of ``root`` lists ``article_id``, which the index no longer holds."""
@@ -626,6 +647,7 @@ class DedupIndex:
         root = self._departed.pop(article_id, None)
         if root is not None:
             self._departures.pop(article_id, None)
+            self._merges.pop(article_id, None)  # its earlier decision's: not the one it is given now
             ids = self._departed_from[root]
             ids.remove(article_id)
             if not ids:
@@ -1191,7 +1213,7 @@ _ENTRY_FIELDS: dict[str, Callable[[object], bool]] = {
 # Absent from entries written before merges, first arrivals, boilerplate marks were recorded.
 _OPTIONAL = {"merged", "first_seq", "counted"}
 _MERGE_FIELDS = {name: _ENTRY_FIELDS[name] for name in ("cluster_id", "merged")}  # what replaying a merge reads
-_DEPARTED_FIELDS = {"listed_in": _ENTRY_FIELDS["cluster_id"]}  # what a ``DepartedEntry`` holds
+_DEPARTED_FIELDS = {"listed_in": _ENTRY_FIELDS["cluster_id"], "merged": _ENTRY_FIELDS["merged"]}  # ``DepartedEntry``
 
 
 def _fault(entry: object, fields: dict[str, Callable[[object], bool]]) -> str | None:
