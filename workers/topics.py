@@ -99,6 +99,15 @@ def changelog_topics(settings: Settings) -> list[str]:
     return [changelog_topic(settings, table) for table in DEDUP_TABLES]
 
 
+def internal_topic(settings: Settings, name: str) -> bool:
+    """Whether a topic is some software's own, not the pipeline's or a user's: the broker's (``__consumer_offsets``,
+    ``__transaction_state``, ...) and this app's, which Faust names by ``ENRICH_APP_ID`` (each worker group's
+    ``<app_id>-<stages>-__assignor-__leader``, the dedup changelogs ``<app_id>.<table>-changelog``) unless a setting
+    names it as a pipeline topic."""
+    ours = name.startswith((f"{settings.app_id}-", f"{settings.app_id}."))
+    return name.startswith("__") or (ours and name not in topic_partitions(settings))
+
+
 def wanted_configs(settings: Settings, name: str) -> dict[str, str]:
     """The broker configs the pipeline gives the topic ``name``: a changelog's or another topic's."""
     return changelog_configs(settings) if name in changelog_topics(settings) else topic_configs(settings, name)

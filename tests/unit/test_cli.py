@@ -358,13 +358,24 @@ def test_a_missing_topic_is_named_with_the_closest_and_the_first_topics_the_brok
     """A shared cluster can hold thousands of topics: the error names the first ``TOPICS_NAMED`` and counts the
     rest, and leaves the broker's internal ones out."""
     topics = {"__consumer_offsets", "articles.raw", *(f"other.{n:02d}" for n in range(TOPICS_NAMED))}
-    error = _unknown_topic(UnknownTopic("articles.raws", topics), "kafka:9092")
+    error = _unknown_topic(UnknownTopic("articles.raws", topics), Settings(bootstrap_servers="kafka:9092"))
     named = ", ".join(sorted(topics - {"__consumer_offsets"})[:TOPICS_NAMED])
     assert (
         error
         == f"topic articles.raws does not exist at kafka:9092 (it has {named} and 1 more); did you mean articles.raw?"
     )
     assert (
-        _unknown_topic(UnknownTopic("x", {"__consumer_offsets"}), "k:1")
+        _unknown_topic(UnknownTopic("x", {"__consumer_offsets"}), Settings(bootstrap_servers="k:1"))
         == "topic x does not exist at k:1 (it has no topic)"
     )
+
+
+def test_a_missing_topic_names_the_pipelines_and_users_topics_not_faust_internal_ones() -> None:
+    """polish finding 2: the topics the broker has listed Faust's leader topic of each worker group and the dedup
+    changelogs beside the pipeline's. Topics of another app id are a user's; a pipeline topic set to a name under the
+    app id is listed."""
+    settings = Settings(bootstrap_servers="k:1", app_id="news", topic_raw="news.raw")
+    internal = {"__consumer_offsets", "news-clean-dedup-entities-__assignor-__leader", "news.dedup-index-changelog"}
+    shown = {"news.raw", settings.topic_clean, "other-clean-__assignor-__leader", "newsroom.feed"}
+    error = _unknown_topic(UnknownTopic("news.raws", internal | shown), settings)
+    assert error == f"topic news.raws does not exist at k:1 (it has {', '.join(sorted(shown))}); did you mean news.raw?"
