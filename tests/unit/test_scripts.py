@@ -110,6 +110,19 @@ def test_the_demos_setup_then_start_says_once_that_the_jars_are_there(tmp_path: 
     assert said.count(f"jars for Kafka {version} already in") == 1, said
 
 
+def test_setup_on_another_python_is_one_line_naming_the_version(tmp_path: Path) -> None:
+    """polish finding 6: scripts/setup checked the version with an assert, a traceback. The interpreter here is told
+    it is 3.10 by a sitecustomize (run at its start, before the check)."""
+    fake = "import sys\nsys.version_info, sys.version = (3, 10, 14, 'final', 0), '3.10.14 (main) [GCC 12.2.0]'\n"
+    (tmp_path / "sitecustomize.py").write_text(fake)
+    env = {**os.environ, "PYTHON": sys.executable, "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([str(ROOT / "scripts" / "setup")], env=env, capture_output=True, text=True, timeout=600)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"setup: Python 3.11 needed, {sys.executable} is 3.10.14 (set PYTHON to a Python 3.11)"
+    ]
+
+
 def test_cluster_id_before_the_first_start_is_one_line_saying_why(tmp_path: Path) -> None:
     """Not cat's "No such file or directory" on a file of the state dir that the user never heard of."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
