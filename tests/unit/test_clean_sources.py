@@ -803,9 +803,27 @@ def test_a_body_that_is_a_table_of_short_rows_is_kept_whole(body: str) -> None:
     assert kept(body, article["text"]) == 1.0
 
 
-@pytest.mark.parametrize("body", ["1010\n", "May 6765\n", "12 minutes ago\n3 hours ago\n"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1010\n",
+        "May 6765\n",
+        "12 minutes ago\n3 hours ago\n",
+        # read203: windows of pages rendered by w3m (AEB, L3S-GN1) and widgets published as tables of short rows
+        "Comments (3)\nShares (12)\n",
+        "Share 12\nTweet 4\n",
+        "12 likes\n3 comments\n",
+        "• Diaspora (62)\n• Entertaintment (1914)\n",
+        "• 72\n• 60.9K\n",
+        "2. Pakistan\n3. gold\n",
+        "Yes (8%)\nNo (91%)\n",
+        "League One\nLeague Two\n",
+        "0\n1\n1\n",
+    ],
+)
 def test_a_body_of_one_figure_or_of_dates_is_no_article(body: str) -> None:
-    """A number or a row alone (Reuters 13364, a total cut from its line) is no table, nor is a run of dates."""
+    """A number or a row alone (Reuters 13364, a total cut from its line) is no table, nor is a run of dates, nor are
+    a list's numbered or bulleted items, a widget's prompts or counts, or bare numbers one after another."""
     with pytest.raises(Rejected) as rejected:
         clean_article(raw(body=body), ORIGIN, OPTIONS)
     assert rejected.value.code == "no_article"
