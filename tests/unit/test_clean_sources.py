@@ -851,6 +851,26 @@ def test_a_lede_whose_dateline_was_cut_off_stays_one_paragraph(kind: str, story:
     assert lede == " ".join(line.strip() for line in story.splitlines()[:3]) and sign_off == "Reuter"
 
 
+@pytest.mark.xfail(
+    strict=True, reason="known risk (read203): a wrapped text's first line joins its lede, a heading's as a cut lede's"
+)
+@pytest.mark.parametrize(
+    "heading",
+    ["Background", "By Jane Doe", "March 3, 1987", "Key points"],
+)
+def test_a_heading_above_a_short_wrapped_lede_stays_a_paragraph_of_its_own(heading: str) -> None:
+    """``lede_cut`` judges a short take wrapped without its first line, and wrapped text joins its first line to the
+    next however short (a lede whose dateline was cut, Reuters 406): a heading, byline or date on the line above a
+    lede of two lines joins it too, as it joined a longer lede before. No form found tells the two apart: Reuters's cut
+    first lines read as headings ("Davis Water and Waste", "Steel production rose")."""
+    body = (
+        f"{heading}\nThe company was founded in 1902 and employs 3,000 people in\n"
+        "four countries, according to its annual report.\n\nMore to come.\n"
+    )
+    article = clean_article(raw(body=body), ORIGIN, OPTIONS)
+    assert article["text"].split("\n\n")[0] == heading
+
+
 def test_a_signed_window_of_headlines_is_judged_on_its_own_lines_not_on_the_lines_a_body_would_join() -> None:
     """The lede's joins are the published paragraphs' only: joined as a body's, this window of a page rendered by
     w3m (AEB) reads as one line of copy ("20 November 2019 Suspect in Malta ... 20 November 2019")."""
