@@ -166,9 +166,10 @@ async def ensure_topics(
     """Create the topics that do not exist yet and raise the message cap of the dead-letter topic and of the dedup
     changelogs where it is less than the pipeline needs (one created by an older version); return the names created.
     The existing topics' partitions are checked first (``check_layout``), from the same metadata answer.
-    ``may_lack_rights``: a topic the principal may not create is a warning, not an error (a worker's, allowed only the
-    topics of its stages, is not even shown the others). ``added``: configs a topic is created with beside
-    ``topic_configs`` (a benchmark's), by name."""
+    ``may_lack_rights``: a topic the principal may not create, or whose partitions take no writes within
+    ``READY_TIMEOUT_SECONDS``, is a warning, not an error (a worker's, allowed only the topics of its stages, is not
+    even shown the others, and may be allowed to create them all: it waits for those it made and cannot see).
+    ``added``: configs a topic is created with beside ``topic_configs`` (a benchmark's), by name."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin", **client_options(settings)
     )
@@ -197,7 +198,9 @@ async def ensure_topics(
         created = created_topics(answers, UNAUTHORIZED if may_lack_rights else frozenset())
         log.info("created topics %s", created)
         await _until_ready(
-            admin._client, {t.name for t in wanted} - {name for name, code, *_ in answers if code in UNAUTHORIZED}
+            admin._client,
+            {t.name for t in wanted} - {name for name, code, *_ in answers if code in UNAUTHORIZED},
+            may_lack_rights,
         )
         return created
     finally:
@@ -225,19 +228,27 @@ def created_topics(topic_errors: Iterable[tuple[Any, ...]], warned: Collection[i
     return created
 
 
-async def _until_ready(client: AIOKafkaClient, names: set[str]) -> None:
+async def _until_ready(client: AIOKafkaClient, names: set[str], warn: bool = False) -> None:
     """Wait until every partition of the topics just created has a leader that takes writes, so that a producer
     started at once gets no NotLeaderForPartition answer (a retried send, logged as a warning). Being listed with a
     leader is not enough: a KRaft broker shows the new leader in its metadata some 150 ms before its replica manager
     leads the partition (measured on a fresh broker with the pipeline's 25 partitions). Raises
-    ``KafkaTimeoutError`` past ``READY_TIMEOUT_SECONDS``: a topic no client can write to is no topic made."""
+    ``KafkaTimeoutError`` past ``READY_TIMEOUT_SECONDS``: a topic no client can write to is no topic made. ``warn``
+    (a worker's start): a warning instead, as a stop would buy nothing: its clients wait for the leaders themselves,
+    a restart finds the topics it sees made and does not wait for them, and a topic made but not shown to its
+    credentials (a Create right on the cluster, no Describe on the topic) would stop every start, CreateTopics
+    answering TOPIC_ALREADY_EXISTS for it each time."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while waiting := await _not_ready(client, names):
         if time.monotonic() > deadline:
-            raise KafkaTimeoutError(
+            why = (
                 f"topics {', '.join(sorted(waiting))} were created, but their partitions had no leader taking "
                 f"writes after {READY_TIMEOUT_SECONDS:.0f} s"
             )
+            if not warn:
+                raise KafkaTimeoutError(why)
+            log.warning("%s; starting without them ready (or not shown to these credentials)", why)
+            return
         await asyncio.sleep(READY_POLL_SECONDS)
 
 
