@@ -239,7 +239,7 @@ async def _until_ready(client: AIOKafkaClient, names: set[str], warn: bool = Fal
     credentials (a Create right on the cluster, no Describe on the topic) would stop every start, CreateTopics
     answering TOPIC_ALREADY_EXISTS for it each time."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while waiting := await _not_ready(client, names):
+    while waiting := await _still_waiting(client, names):
         if time.monotonic() > deadline:
             why = (
                 f"topics {', '.join(sorted(waiting))} were created, but their partitions had no leader taking "
@@ -250,6 +250,16 @@ async def _until_ready(client: AIOKafkaClient, names: set[str], warn: bool = Fal
             log.warning("%s; starting without them ready (or not shown to these credentials)", why)
             return
         await asyncio.sleep(READY_POLL_SECONDS)
+
+
+async def _still_waiting(client: AIOKafkaClient, names: set[str]) -> set[str]:
+    """``_not_ready``, or all of ``names`` when the cluster did not answer (a leader still connecting, a request
+    timed out): asked again at the next poll, up to the bound, as a producer would retry, not a stopped start."""
+    try:
+        return await _not_ready(client, names)
+    except KafkaError as exc:
+        log.debug("topics %s: no answer yet (%s: %s)", sorted(names), type(exc).__name__, exc)
+        return set(names)
 
 
 async def _not_ready(client: AIOKafkaClient, names: set[str]) -> set[str]:

@@ -4,13 +4,20 @@ cannot own, raw or unique too few)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 import pytest
-from aiokafka.errors import InvalidReplicationFactorError, TopicAuthorizationFailedError
+from aiokafka.errors import (
+    InvalidReplicationFactorError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    TopicAuthorizationFailedError,
+)
 from aiokafka.protocol.admin import CreateTopicsResponse_v0, CreateTopicsResponse_v3
 
+from workers import topics
 from workers.app import create_app
 from workers.limits import TOPIC_MAX_MESSAGE_BYTES
 from workers.settings import Settings
@@ -114,3 +121,23 @@ def test_a_worker_without_the_create_right_warns_and_starts(caplog: pytest.LogCa
     too_many = CreateTopicsResponse_v3(throttle_time_ms=0, topic_errors=[("articles.raw", 38, "Replication factor")])
     with pytest.raises(InvalidReplicationFactorError):
         created_topics(too_many.topic_errors, UNAUTHORIZED)
+
+
+class _Unreachable:
+    """A cluster that answers no request (a leader still connecting, a request timed out)."""
+
+    async def fetch_all_metadata(self) -> None:
+        raise KafkaConnectionError("no connection to node 1 yet")
+
+
+def test_a_cluster_not_answering_while_topics_are_made_is_asked_again_up_to_the_bound(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """read205: a retriable error while waiting for created topics' leaders ended ``ensure_topics`` at once, a
+    worker's start with it; it is asked again until the bound, past which a worker warns (``enrich topics`` raises)."""
+    monkeypatch.setattr(topics, "READY_TIMEOUT_SECONDS", 0.2)
+    with caplog.at_level(logging.WARNING, logger="workers.topics"):
+        asyncio.run(topics._until_ready(_Unreachable(), {"articles.raw"}, warn=True))  # type: ignore[arg-type]
+    assert "topics articles.raw were created, but their partitions had no leader" in caplog.text
+    with pytest.raises(KafkaTimeoutError):
+        asyncio.run(topics._until_ready(_Unreachable(), {"articles.raw"}))  # type: ignore[arg-type]
