@@ -42,6 +42,7 @@ from workers.dedup.sketch import (
     sum_across,
 )
 from workers.dedup.store import ClusterKey, Rows, Store, split_hash
+from workers.limits import CLUSTER_MEMBERS_MAX
 from workers.records import ArticleSketch
 from workers.settings import setting_default
 from workers.times import read_time
@@ -457,12 +458,10 @@ class DedupIndex:
     def _put_departed(self, departed: list[tuple[str, str]]) -> None:
         """Put back the later copies the window passed (id, the cluster whose record lists it), once the rows and
         merges are: each in its cluster as it lives now, or named evicted when that has no members held (closed, its
-        record deleted: the live index forgot it then)."""
+        record deleted: the live index forgot it then) or keeps as many as a record lists (``_depart``)."""
         for article_id, cluster_id in departed:
             root = self._root(self._shared_id(article_id, key_of(cluster_id)))
-            if root in self._members:
-                self._depart(article_id, root)
-            else:
+            if root not in self._members or not self._depart(article_id, root):
                 self._evicted.append(article_id)
 
     def _mark_restored(self, slots: np.ndarray, entries: list[IndexEntry]) -> None:
@@ -570,9 +569,8 @@ class DedupIndex:
             if store.ids[slot] != first_copy(key := store.canonical[slot])
         ]
         self._forget_members(gone)
-        for article_id, root in copies:
-            if root in self._members:  # its cluster stays open: its record lists it still
-                self._depart(article_id, root)
+        for article_id, root in copies:  # its cluster stays open: its record lists it still
+            if root in self._members and self._depart(article_id, root):
                 self._departures[article_id] = cluster_of(root)
         self._count_paragraphs(gone, step=-1)
         store.evict(gone)
@@ -594,10 +592,7 @@ class DedupIndex:
                     del self._merged_into[merged]
                     self._drop_nth(merged)
                 closed.append(cluster_of(canonical))
-                for article_id in self._departed_from.pop(canonical, ()):  # its record deleted: nothing to leave
-                    del self._departed[article_id]
-                    self._departures.pop(article_id, None)
-                    self._evicted.append(article_id)
+                self._forget_departed(self._departed_from.pop(canonical, []))  # its record deleted: nothing to leave
         self._closed += sorted(closed)
 
     def holds(self, article_id: str) -> bool:
@@ -616,10 +611,24 @@ class DedupIndex:
         departures, self._departures = self._departures, {}
         return departures
 
-    def _depart(self, article_id: str, root: ClusterKey) -> None:
-        """Remember that the record of the cluster of ``root`` lists ``article_id``, which the index no longer holds."""
+    def _depart(self, article_id: str, root: ClusterKey) -> bool:
+        """Remember that the record of the cluster of ``root`` lists ``article_id``, which the index no longer holds;
+        whether it does: not once the cluster has as many as a record lists (``CLUSTER_MEMBERS_MAX``). A story copied
+        for ever keeps its cluster open, and would keep every copy the window passed, for ever (review read202); its
+        record lists the oldest only, so the later ones it would keep are named in no record."""
+        ids = self._departed_from.setdefault(root, [])
+        if len(ids) >= CLUSTER_MEMBERS_MAX:
+            return False
         self._departed[article_id] = root
-        self._departed_from.setdefault(root, []).append(article_id)
+        ids.append(article_id)
+        return True
+
+    def _forget_departed(self, ids: list[str]) -> None:
+        """Forget later copies the window passed, and name them evicted (persisted state deletes what it kept)."""
+        for article_id in ids:
+            del self._departed[article_id]
+            self._departures.pop(article_id, None)
+            self._evicted.append(article_id)
 
     def _returned(self, article_id: str) -> ClusterKey | None:
         """The cluster a later copy the window passed was in (None if none), forgotten: the id is decided again."""
@@ -818,11 +827,13 @@ class DedupIndex:
             self._merged_into[canonical_id] = older
         self._absorbed.setdefault(older, []).extend(moved)
         self._note_nth([older, *moved])  # held since: a merge replayed on restore can name a key no row holds
-        for article_id in (departed := self._departed_from.pop(younger, [])):  # their records folded into older's
-            self._departed[article_id] = older
-            self._departures[article_id] = cluster_of(older)
-        if departed:
-            self._departed_from.setdefault(older, []).extend(departed)
+        if departed := self._departed_from.pop(younger, []):  # their records folded into older's
+            room = CLUSTER_MEMBERS_MAX - len(self._departed_from.get(older, ()))
+            self._forget_departed(departed[room:])  # the merged record adds younger's after older's, within its cap
+            for article_id in departed[:room]:
+                self._departed[article_id] = older
+                self._departures[article_id] = cluster_of(older)
+                self._departed_from.setdefault(older, []).append(article_id)
         if younger in self._members:
             self._members[older] = self._members.get(older, 0) + self._members.pop(younger)
 
