@@ -15,6 +15,10 @@ fractions and number words (the Fed's repurchase round, a refiner's price notice
 sports results, weather reports and market closes, a template each, bunched on a few days; and separately written
 Reuters stories on the same companies and events.
 
+A story the corpus holds twice is one base (``distinct``): sent again with most of its text or its figures, or, a
+company's results table, under a title naming the same company's same period within the index's window (a
+correction, the operating figures in place of the net ones: ``bench.wire_reports``).
+
 Fitting seeds draw their bases from one half of the corpus and of AEB (split on a hash of the story id), held-out
 seeds from the other half, so the decision's weights (``bench/dedup_fit.py``) are checked on stories they never
 saw. Printed per seed: pairwise precision, recall, F1 and the Adjusted Rand Index of the index (clusters merged as
@@ -38,13 +42,20 @@ from rensa import RMinHash, RMinHashLSH
 from sklearn.metrics import adjusted_rand_score
 
 from bench import syndication
+from bench.wire_reports import Report, report_of
 from workers.clean.normalize import content_hash
 from workers.dedup import Decision, DedupIndex, DedupOptions
+from workers.settings import setting_default
 
 FIT_SEEDS = (1, 2, 3, 4)
 HELD_OUT_SEEDS = (7, 11, 13, 17)
 RESENT_FIGURES = 0.8  # a same-day story of the same company holding this share of another's figures re-sends it
 RESEND_CONTAINMENT = 0.5  # bases sharing this much of their exact shingles are one story re-sent, or a recurring item
+# A company's results table naming the period of an earlier one re-sends it within the dedup index's window: a
+# company reports a period once (its next results name another period, a quarter on), so the same title is the
+# same results corrected, reworded or with a note added, next day or weeks on; later than the window, the index
+# has let the first go by design, and the two are two stories.
+REPORT_RESEND_SECONDS = setting_default("dedup_window_seconds")
 SHINGLE = 5
 DAY = 86400.0
 BRIEF_WORDS = 40  # a templated Reuters item under this many words is a wire brief (a table: "Shr 12 cts vs 10 cts")
@@ -103,13 +114,15 @@ def distinct(bases: list[dict]) -> list[dict]:
     of its own: both are marked ``recurring``."""
     kept: list[tuple[dict, int]] = []
     owners: dict[str, list[int]] = defaultdict(list)
+    reports: dict[str, list[tuple[Report, float]]] = defaultdict(list)  # company -> its kept reports and times
     for base in sorted(bases, key=lambda b: b["time"]):
         shingles = _shingles(base["paragraphs"])
         shared = Counter(owner for s in shingles for owner in owners[s])
         contained = [o for o, n in shared.items() if n >= RESEND_CONTAINMENT * min(len(shingles), kept[o][1])]
         if any(not _recurs(base, kept[o][0]) for o in contained):
             continue
-        if any(_resent(base, kept[o][0]) for o in shared):
+        report = report_of(base["title"])
+        if any(_resent(base, kept[o][0]) for o in shared) or _report_resent(report, base["time"], reports):
             continue
         base = {**base, "recurring": bool(contained)}
         for o in contained:
@@ -117,6 +130,8 @@ def distinct(bases: list[dict]) -> list[dict]:
         for s in shingles:
             owners[s].append(len(kept))
         kept.append((base, len(shingles)))
+        if report is not None:
+            reports[report.company].append((report, base["time"]))
     return [base for base, _ in kept]
 
 
@@ -128,6 +143,17 @@ def _resent(base: dict, earlier: dict) -> bool:
     shared = sum((mine & theirs).values())
     close = abs(base["time"] - earlier["time"]) < DAY / 2
     return same_company and close and shared >= RESENT_FIGURES * max(sum(mine.values()), sum(theirs.values()), 1)
+
+
+def _report_resent(report: Report | None, at: float, reports: dict[str, list[tuple[Report, float]]]) -> bool:
+    """A company's results table (``report``, sent ``at``) that an earlier one of ``reports`` sent within
+    ``REPORT_RESEND_SECONDS``: the same company's same period (``bench.wire_reports``), whatever its figures (a
+    correction changes them; the operating figures in place of the net ones, or a note added, leave few in common)."""
+    if report is None:
+        return False
+    return any(
+        abs(at - then) < REPORT_RESEND_SECONDS and report.same_as(earlier) for earlier, then in reports[report.company]
+    )
 
 
 def _recurs(base: dict, earlier: dict) -> bool:

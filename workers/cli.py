@@ -23,7 +23,7 @@ from workers.nlp import ModelUnavailable, require_installed
 from workers.records import ErrorCode
 from workers.settings import STAGES, Settings, explain, get_settings, parse_stages, unknown_variables
 from workers.times import utc_time
-from workers.topics import TopicLayoutError
+from workers.topics import TopicLayoutError, internal_topic
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class _Commands(click.Group):
         except TopicLayoutError as error:
             raise click.ClickException(str(error)) from error
         except UnknownTopic as error:
-            raise click.ClickException(_unknown_topic(error, get_settings().bootstrap_servers)) from error
+            raise click.ClickException(_unknown_topic(error, get_settings())) from error
         except KafkaError as error:  # connected, then a request failed: metadata every broker timed out on, ...
             raise click.ClickException(f"Kafka at {get_settings().bootstrap_servers}: {error}") from error
 
@@ -57,15 +57,15 @@ class _Commands(click.Group):
 TOPICS_NAMED = 20
 
 
-def _unknown_topic(error: UnknownTopic, bootstrap_servers: str) -> str:
-    """The error on a topic the broker does not have: its name, the closest existing one, the others it has (but
-    the broker's internal ones)."""
+def _unknown_topic(error: UnknownTopic, settings: Settings) -> str:
+    """The error on a topic the broker does not have: its name, the closest existing one (an internal one too), the
+    others it has but the internal ones (``internal_topic``), which no operator means to tail or produce to."""
     near = difflib.get_close_matches(error.topic, error.existing, n=1)  # difflib's similarity cutoff, 0.6
     hint = f"; did you mean {near[0]}?" if near else ""
-    names = sorted(name for name in error.existing if not name.startswith("__"))
+    names = sorted(name for name in error.existing if not internal_topic(settings, name))
     more = f" and {len(names) - TOPICS_NAMED} more" if len(names) > TOPICS_NAMED else ""
     has = f"it has {', '.join(names[:TOPICS_NAMED])}{more}" if names else "it has no topic"
-    return f"topic {error.topic} does not exist at {bootstrap_servers} ({has}){hint}"
+    return f"topic {error.topic} does not exist at {settings.bootstrap_servers} ({has}){hint}"
 
 
 def _read_settings(quiet_clients: bool = True) -> Settings:

@@ -73,7 +73,7 @@ def load_ner(model: str, fallback: str = "", patterns: Path | None = None, gpu: 
             continue
         if patterns is not None:
             nlp.add_pipe(RULER, before="ner").from_disk(patterns)
-        log.info("loaded spaCy pipeline %s %s with %s", nlp.meta.get("name"), nlp.meta.get("version"), nlp.pipe_names)
+        log.info("loaded spaCy pipeline %s with %s", model_label(nlp), nlp.pipe_names)  # named as records name it
         return nlp
     raise ModelUnavailable(f"no spaCy pipeline could be loaded (tried {' and '.join(map(repr, names))})")
 

@@ -23,7 +23,6 @@ from workers.dedup import (
     Decision,
     DedupIndex,
     DedupOptions,
-    DepartedEntry,
     IndexEntry,
     PersistedEntry,
     canonical_of,
@@ -340,14 +339,15 @@ class DedupStage(BatchedStage):
         afresh under the same cluster id) is deleted just before the reopening article's cluster record: deleted
         after it, the state would forget that first copy and the next member's record would be published without it.
         A later copy the window passed while its cluster stays open keeps, instead of its entry, the cluster whose
-        record lists it (``DepartedEntry``): a rebuilt index makes its leave when it comes back as another story.
+        record lists it and the merges its decision made (``DepartedEntry``): a rebuilt index makes its leave when it
+        comes back as another story, and keeps its merges while that cluster is open, as the live one does.
         """
         if not outputs:  # a batch none of whose records could be read: the deletes wait for the next one
             return outputs
         departed = self.index.drain_departed()
         outputs[0][1:1] = [
             *(Output("state", evicted, None) for evicted in self.index.drain_evicted() if evicted not in departed),
-            *(Output("state", key, DepartedEntry(listed_in=cluster)) for key, cluster in departed.items()),
+            *(Output("state", key, entry) for key, entry in departed.items()),
         ]
         for closed in self.index.drain_closed():
             delete = Output("cluster_state", closed, None)

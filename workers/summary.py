@@ -15,35 +15,45 @@ from workers import codec
 
 Kind = Literal["raw", "clean", "unique", "enriched", "duplicates", "deadletter", "clusters"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
-# The field only records of that kind have (schemas/*.json), for a topic not named in the settings: the first held.
-_MARKS: tuple[tuple[str, Kind], ...] = (
-    ("members", "clusters"),
-    ("error", "deadletter"),
-    ("canonical_id", "duplicates"),
-    ("entities", "enriched"),
-    ("cluster_id", "unique"),
-    ("content_hash", "clean"),
+# The schema of each kind's records, for a topic not named in the settings: the first whose schema takes a record is
+# its kind. A kind whose records hold every field another's must (a duplicate is a clean record and more) comes first.
+_SCHEMAS: tuple[tuple[Kind, codec.SchemaName], ...] = (
+    ("clusters", "cluster"),
+    ("deadletter", "deadletter"),
+    ("duplicates", "duplicate"),
+    ("enriched", "enriched"),
+    ("unique", "unique"),
+    ("clean", "clean"),
+    ("raw", "raw"),
 )
 _SHOWN_ENTITIES = 12
 _SHOWN_BYTES = 200
 
 
-def kind_of(record: Mapping[str, Any], topic_kind: Kind | None) -> Kind:
-    """The topic's kind when it is one of the pipeline's topics, else the kind the record's fields show."""
+def kind_of(record: Mapping[str, Any], topic_kind: Kind | None) -> Kind | None:
+    """The topic's kind when it is one of the pipeline's topics, else the first kind whose schema takes the record;
+    None when none does (a record of another program, such as a Faust changelog's dedup index entry)."""
     if topic_kind is not None:
         return topic_kind
-    return next((kind for field, kind in _MARKS if field in record), "raw")
+    return next((kind for kind, schema in _SCHEMAS if codec.validator(schema).is_valid(record)), None)
 
 
 def summarise(value: bytes, topic_kind: Kind | None = None) -> str:
-    """One line: the record's kind, id, source and title, then what that kind adds (entities, match, error...)."""
+    """One line: the record's kind, id, source and title, then what that kind adds (entities, match, error...); a
+    value that is none of the kinds, its first bytes, rather than a guess that reads as one."""
     try:
         record = orjson.loads(value)
     except orjson.JSONDecodeError:
         record = None
     if not isinstance(record, dict):
-        return f"NOT A RECORD {value[:_SHOWN_BYTES].decode('utf-8', 'replace')!r}"
-    return _LINES[kind_of(record, topic_kind)](record).replace("\n", " ")
+        return f"NOT A RECORD {_first_bytes(value)}"
+    if (kind := kind_of(record, topic_kind)) is None:
+        return f"NOT A PIPELINE RECORD {_first_bytes(value)}"
+    return _LINES[kind](record).replace("\n", " ")
+
+
+def _first_bytes(value: bytes) -> str:
+    return repr(value[:_SHOWN_BYTES].decode("utf-8", "replace"))
 
 
 def tail_line(

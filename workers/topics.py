@@ -18,11 +18,14 @@ from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
     KafkaError,
+    KafkaTimeoutError,
     TopicAlreadyExistsError,
     TopicAuthorizationFailedError,
     for_code,
 )
 from aiokafka.protocol.metadata import MetadataRequest
+from aiokafka.protocol.offset import OffsetRequest
+from aiokafka.structs import TopicPartition
 
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, TOPIC_MAX_MESSAGE_BYTES
 from workers.security import client_options
@@ -44,9 +47,11 @@ MIN_INSYNC_REPLICAS = "min.insync.replicas"
 MIN_INSYNC_FROM_REPLICATION = 3
 # A describe-configs entry's source in protocol v1+ (v0 says is_default instead): a config set on the topic itself.
 DYNAMIC_TOPIC_CONFIG = 1
-# How long ``ensure_topics`` waits for the topics it created to be listed, and how often it asks.
-LISTED_TIMEOUT_SECONDS = 30.0
-LISTED_POLL_SECONDS = 0.1
+# How long ``ensure_topics`` waits for the topics it created to take writes (``_until_ready``), and how often it asks.
+READY_TIMEOUT_SECONDS = 30.0
+READY_POLL_SECONDS = 0.05
+# ListOffsets' timestamp asking for a partition's end: answered by its leader alone, as a produce request is.
+LATEST_OFFSET = -1
 # CreateTopics' codes for a principal without the Create right: a worker may run without it (its topics made by hand).
 UNAUTHORIZED = frozenset((TopicAuthorizationFailedError.errno, ClusterAuthorizationFailedError.errno))
 
@@ -92,6 +97,15 @@ def changelog_topic(settings: Settings, table: str) -> str:
 def changelog_topics(settings: Settings) -> list[str]:
     """The dedup tables' changelogs (created by Faust, with ``changelog_configs``)."""
     return [changelog_topic(settings, table) for table in DEDUP_TABLES]
+
+
+def internal_topic(settings: Settings, name: str) -> bool:
+    """Whether a topic is some software's own, not the pipeline's or a user's: the broker's (``__consumer_offsets``,
+    ``__transaction_state``, ...) and this app's, which Faust names by ``ENRICH_APP_ID`` (each worker group's
+    ``<app_id>-<stages>-__assignor-__leader``, the dedup changelogs ``<app_id>.<table>-changelog``) unless a setting
+    names it as a pipeline topic."""
+    ours = name.startswith((f"{settings.app_id}-", f"{settings.app_id}."))
+    return name.startswith("__") or (ours and name not in topic_partitions(settings))
 
 
 def wanted_configs(settings: Settings, name: str) -> dict[str, str]:
@@ -182,8 +196,8 @@ async def ensure_topics(
         answers = (await admin.create_topics(wanted)).topic_errors
         created = created_topics(answers, UNAUTHORIZED if may_lack_rights else frozenset())
         log.info("created topics %s", created)
-        await _until_listed(
-            admin, {t.name for t in wanted} - {name for name, code, *_ in answers if code in UNAUTHORIZED}
+        await _until_ready(
+            admin._client, {t.name for t in wanted} - {name for name, code, *_ in answers if code in UNAUTHORIZED}
         )
         return created
     finally:
@@ -211,18 +225,41 @@ def created_topics(topic_errors: Iterable[tuple[Any, ...]], warned: Collection[i
     return created
 
 
-async def _until_listed(admin: AIOKafkaAdminClient, names: set[str]) -> None:
-    """Wait until the broker lists the topics just created: its metadata follows the controller's a moment after
-    CreateTopics answers, and a client that looks a topic up before producing to it (``workers.kafka_io``, with the
-    same ``listed_topics``) would not find it yet. A warning, not a failure, past ``LISTED_TIMEOUT_SECONDS``."""
-    deadline = time.monotonic() + LISTED_TIMEOUT_SECONDS
-    while missing := names - await listed_topics(admin._client):
+async def _until_ready(client: AIOKafkaClient, names: set[str]) -> None:
+    """Wait until every partition of the topics just created has a leader that takes writes, so that a producer
+    started at once gets no NotLeaderForPartition answer (a retried send, logged as a warning). Being listed with a
+    leader is not enough: a KRaft broker shows the new leader in its metadata some 150 ms before its replica manager
+    leads the partition (measured on a fresh broker with the pipeline's 25 partitions). Raises
+    ``KafkaTimeoutError`` past ``READY_TIMEOUT_SECONDS``: a topic no client can write to is no topic made."""
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while waiting := await _not_ready(client, names):
         if time.monotonic() > deadline:
-            log.warning(
-                "topics %s created but not listed by the broker after %.0f s", sorted(missing), LISTED_TIMEOUT_SECONDS
+            raise KafkaTimeoutError(
+                f"topics {', '.join(sorted(waiting))} were created, but their partitions had no leader taking "
+                f"writes after {READY_TIMEOUT_SECONDS:.0f} s"
             )
-            return
-        await asyncio.sleep(LISTED_POLL_SECONDS)
+        await asyncio.sleep(READY_POLL_SECONDS)
+
+
+async def _not_ready(client: AIOKafkaClient, names: set[str]) -> set[str]:
+    """The topics of ``names`` a producer could not write to yet: not listed, a partition without a leader, or one
+    its leader does not lead yet. The last is asked of each leader by ListOffsets, which it answers, like a produce
+    request, only for a partition it leads (NOT_LEADER_OR_FOLLOWER until then)."""
+    metadata = await listed_cluster(client)
+    waiting = names - metadata.topics()
+    by_leader: dict[int, dict[str, list[int]]] = {}
+    for name in names - waiting:
+        for partition in metadata.partitions_for_topic(name) or ():
+            leader = metadata.leader_for_partition(TopicPartition(name, partition))
+            if leader is None or leader < 0:
+                waiting.add(name)
+            else:
+                by_leader.setdefault(leader, {}).setdefault(name, []).append(partition)
+    for leader, topics in by_leader.items():
+        request = OffsetRequest(-1, 0, [(name, [(p, LATEST_OFFSET) for p in parts]) for name, parts in topics.items()])
+        response = await client.send(leader, request)
+        waiting |= {name for name, partitions in response.topics for _partition, code, *_ in partitions if code}
+    return waiting
 
 
 async def _raise_message_caps(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:

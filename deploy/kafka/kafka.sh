@@ -404,7 +404,8 @@ cmd_start() {
         return 0
     fi
     check_ports_free
-    cmd_fetch
+    # Quiet when the jars are there: scripts/setup's fetch (run first by the demo) has said so already.
+    jars_present || cmd_fetch
     mkdir -p "$DATA_DIR" "$LOG_DIR"
     make_tls
     render_config

@@ -11,6 +11,7 @@ from workers.settings import Settings
 
 WAIT = 180  # seconds: a first worker start loads spaCy and joins its group; CI machines are slow and shared
 NAV_ONLY = "Home\nSign in\nSubscribe\n12 minutes ago"
+POSITIONS = "May 6765\n Aug 13126\n Oct 4462\n Dec 167\n Total 25273\n"  # Reuters 13438's table: rows of 2 words
 
 
 def test_a_wire_table_sent_as_body_is_enriched_whole_and_a_body_of_prompts_is_a_dead_letter(
@@ -23,11 +24,12 @@ def test_a_wire_table_sent_as_body_is_enriched_whole_and_a_body_of_prompts_is_a_
     records = [
         {"id": story_id, "source": "Reuters", "body": story},
         {"id": "earnings-table", "source": "Reuters", "body": table},
+        {"id": "position-table", "source": "Reuters", "body": POSITIONS},
         {"id": "prompts-only", "source": "Feed", "body": NAV_ONLY},
     ]
     produce(settings, settings.topic_raw, [orjson.dumps(record) for record in records])
 
-    enriched = {record["id"]: record for record in read_topic(settings, settings.topic_enriched, 2, WAIT)}
+    enriched = {record["id"]: record for record in read_topic(settings, settings.topic_enriched, 3, WAIT)}
     [dead] = read_topic(settings, settings.topic_deadletter, 1, WAIT)
     assert worker.alive(), worker.log.read_text()[-3000:]
 
@@ -41,6 +43,7 @@ def test_a_wire_table_sent_as_body_is_enriched_whole_and_a_body_of_prompts_is_a_
         "Net 509,144 vs 277,834",
     ]
     assert enriched["earnings-table"]["wire"]["agency"] == "Reuters"
+    assert enriched["position-table"]["text"].split("\n\n") == [line.strip() for line in POSITIONS.splitlines()]
     codec.check("deadletter", dead)
     assert (dead["id"], dead["stage"], dead["error"]) == ("prompts-only", "clean", "no_article")
     assert orjson.loads(dead["payload"])["body"] == NAV_ONLY

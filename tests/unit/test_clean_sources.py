@@ -790,6 +790,96 @@ def test_a_body_with_nothing_article_like_is_rejected(body: str, code: str) -> N
     assert rejected.value.code == code
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "May 6765\n Aug 13126\n Oct 4462\n Dec 167\n Mar 583\n May 170\n Total 25273\n",  # Reuters 13438
+        "5507\n Sep      ---    ---     ---     4885\n",  # Reuters 14057: a quote table's last row, cut
+    ],
+)
+def test_a_body_that_is_a_table_of_short_rows_is_kept_whole(body: str) -> None:
+    """Every row of a quote or position table holds under three words: the table is the article all the same."""
+    article = clean_article(raw(body=body), ORIGIN, OPTIONS)
+    assert kept(body, article["text"]) == 1.0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1010\n",
+        "May 6765\n",
+        "12 minutes ago\n3 hours ago\n",
+        # read203: windows of pages rendered by w3m (AEB, L3S-GN1) and widgets published as tables of short rows
+        "Comments (3)\nShares (12)\n",
+        "Share 12\nTweet 4\n",
+        "12 likes\n3 comments\n",
+        "• Diaspora (62)\n• Entertaintment (1914)\n",
+        "• 72\n• 60.9K\n",
+        "2. Pakistan\n3. gold\n",
+        "Yes (8%)\nNo (91%)\n",
+        "League One\nLeague Two\n",
+        "0\n1\n1\n",
+    ],
+)
+def test_a_body_of_one_figure_or_of_dates_is_no_article(body: str) -> None:
+    """A number or a row alone (Reuters 13364, a total cut from its line) is no table, nor is a run of dates, nor are
+    a list's numbered or bulleted items, a widget's prompts or counts, or bare numbers one after another."""
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(body=body), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
+
+
+@pytest.mark.parametrize(
+    ("kind", "story"),
+    [
+        (
+            "text",  # Reuters 406: signed, kept whole as wire copy
+            "Davis Water and Waste\nIndustries Inc said its board declared a 33-1/3 pct stock\n"
+            "dividend, payable March 23 to holders of record March 12.\n Reuter\n",
+        ),
+        (
+            "body",  # Reuters 17517
+            "Town and Country Jewelry\nManufacturing Corp said effective today its NASDAQ ticker\n"
+            "symbol has been changed to <TCJCA.O> from <TJCA.O>\n Reuter\n",
+        ),
+    ],
+)
+def test_a_lede_whose_dateline_was_cut_off_stays_one_paragraph(kind: str, story: str) -> None:
+    """The lede's first line is short where the dateline was cut; the take's width shows on its other lines."""
+    article = clean_article(raw(**{kind: story}), ORIGIN, OPTIONS)
+    lede, sign_off = article["text"].split("\n\n")
+    assert lede == " ".join(line.strip() for line in story.splitlines()[:3]) and sign_off == "Reuter"
+
+
+@pytest.mark.xfail(
+    strict=True, reason="known risk (read203): a wrapped text's first line joins its lede, a heading's as a cut lede's"
+)
+@pytest.mark.parametrize(
+    "heading",
+    ["Background", "By Jane Doe", "March 3, 1987", "Key points"],
+)
+def test_a_heading_above_a_short_wrapped_lede_stays_a_paragraph_of_its_own(heading: str) -> None:
+    """``lede_cut`` judges a short take wrapped without its first line, and wrapped text joins its first line to the
+    next however short (a lede whose dateline was cut, Reuters 406): a heading, byline or date on the line above a
+    lede of two lines joins it too, as it joined a longer lede before. No form found tells the two apart: Reuters's cut
+    first lines read as headings ("Davis Water and Waste", "Steel production rose")."""
+    body = (
+        f"{heading}\nThe company was founded in 1902 and employs 3,000 people in\n"
+        "four countries, according to its annual report.\n\nMore to come.\n"
+    )
+    article = clean_article(raw(body=body), ORIGIN, OPTIONS)
+    assert article["text"].split("\n\n")[0] == heading
+
+
+def test_a_signed_window_of_headlines_is_judged_on_its_own_lines_not_on_the_lines_a_body_would_join() -> None:
+    """The lede's joins are the published paragraphs' only: joined as a body's, this window of a page rendered by
+    w3m (AEB) reads as one line of copy ("20 November 2019 Suspect in Malta ... 20 November 2019")."""
+    text = "20 November 2019\nSuspect in Malta journalist murder held on yacht\n20 November 2019\n\nFeatures\n Reuter"
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(text=text), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
+
+
 def test_a_raw_record_carries_a_body_and_exactly_one_input() -> None:
     record = read_raw(b'{"source": "Wire", "body": "Qtly div 25 cts vs 25 cts\\nPay April 24"}', 1_000_000)
     assert record["body"] == "Qtly div 25 cts vs 25 cts\nPay April 24" and record["id"].startswith("c-")

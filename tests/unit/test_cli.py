@@ -19,6 +19,7 @@ from tests.ports import free_port
 from tests.unit.test_docs import DOCS, examples
 from workers import codec
 from workers.cli import TOPICS_NAMED, _unknown_topic, main
+from workers.dedup import IndexEntry
 from workers.intake import read_raw
 from workers.kafka_io import UnknownTopic, message_key
 from workers.nlp import ModelUnavailable, require_installed
@@ -103,6 +104,30 @@ def test_raw_records_without_id_or_title_or_json_are_summarised() -> None:
     assert any(line.startswith("NOT A RECORD ") for line in lines)
     pages = [(kind, len(page)) for line in seed_lines() for kind, page in _pages(line)]
     assert pages and all(any(f"{kind} of {size} characters" in line for line in lines) for kind, size in pages)
+
+
+def test_a_record_of_no_pipeline_kind_on_another_topic_is_summarised_as_such() -> None:
+    """polish finding 3: a dedup index entry (``enrich tail <app_id>.dedup-index-changelog --summary``) was read as
+    a duplicate by its canonical_id and printed "DUPLICATE (no id) (?) ... ? match": a record is of a kind when that
+    kind's schema takes it."""
+    entry = {
+        "kind": "copy",
+        "cluster_id": "cl-a1",
+        "canonical_id": "a1",
+        "similarity": 0.93,
+        "revision_of": None,
+        "content_hash": "0" * 32,
+        "event_time": 1.7e9,
+        "seq": 2,
+        "first_seq": 2,
+        "sketch": "AAAA",
+        "merged": [],
+        "counted": 0,
+    }
+    assert set(entry) == set(IndexEntry.__annotations__)  # the changelog's value as the dedup stage writes it
+    value = json.dumps(entry).encode()
+    assert summarise(value).startswith("""NOT A PIPELINE RECORD '{"kind": "copy", "cluster_id": "cl-a1", """)
+    assert summarise(value, "duplicates").startswith("DUPLICATE (no id) ")  # on the duplicates topic, its kind
 
 
 def _pages(line: bytes) -> list[tuple[str, str]]:
@@ -358,13 +383,24 @@ def test_a_missing_topic_is_named_with_the_closest_and_the_first_topics_the_brok
     """A shared cluster can hold thousands of topics: the error names the first ``TOPICS_NAMED`` and counts the
     rest, and leaves the broker's internal ones out."""
     topics = {"__consumer_offsets", "articles.raw", *(f"other.{n:02d}" for n in range(TOPICS_NAMED))}
-    error = _unknown_topic(UnknownTopic("articles.raws", topics), "kafka:9092")
+    error = _unknown_topic(UnknownTopic("articles.raws", topics), Settings(bootstrap_servers="kafka:9092"))
     named = ", ".join(sorted(topics - {"__consumer_offsets"})[:TOPICS_NAMED])
     assert (
         error
         == f"topic articles.raws does not exist at kafka:9092 (it has {named} and 1 more); did you mean articles.raw?"
     )
     assert (
-        _unknown_topic(UnknownTopic("x", {"__consumer_offsets"}), "k:1")
+        _unknown_topic(UnknownTopic("x", {"__consumer_offsets"}), Settings(bootstrap_servers="k:1"))
         == "topic x does not exist at k:1 (it has no topic)"
     )
+
+
+def test_a_missing_topic_names_the_pipelines_and_users_topics_not_faust_internal_ones() -> None:
+    """polish finding 2: the topics the broker has listed Faust's leader topic of each worker group and the dedup
+    changelogs beside the pipeline's. Topics of another app id are a user's; a pipeline topic set to a name under the
+    app id is listed."""
+    settings = Settings(bootstrap_servers="k:1", app_id="news", topic_raw="news.raw")
+    internal = {"__consumer_offsets", "news-clean-dedup-entities-__assignor-__leader", "news.dedup-index-changelog"}
+    shown = {"news.raw", settings.topic_clean, "other-clean-__assignor-__leader", "newsroom.feed"}
+    error = _unknown_topic(UnknownTopic("news.raws", internal | shown), settings)
+    assert error == f"topic news.raws does not exist at k:1 (it has {', '.join(sorted(shown))}); did you mean news.raw?"

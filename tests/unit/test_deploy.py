@@ -231,6 +231,17 @@ def test_compose_publishes_ports_on_the_loopback_only_and_takes_no_default_passw
     assert secrets and all(re.fullmatch(r"\$\{\w+:\?[^}]+\}", value) for value in secrets.values()), secrets
 
 
+def test_compose_advertises_kafka_to_the_host_where_it_is_published_and_the_clients_look() -> None:
+    """polish finding 7: the broker advertised localhost:9092 to host clients, which bootstrap from 127.0.0.1:9092
+    (the settings' default) to a port published on 127.0.0.1 alone; a host resolving localhost to ::1 first sends
+    them to an address nothing listens on."""
+    kafka = SERVICES["kafka"]
+    advertised = dict(listener.split("://") for listener in environment(kafka)["KAFKA_ADVERTISED_LISTENERS"].split(","))
+    default = Settings.model_fields["bootstrap_servers"].default
+    assert advertised["EXTERNAL"] == default == kafka["ports"][0].rsplit(":", 1)[0]
+    assert f"--bootstrap-server {default} " in kafka["healthcheck"]["test"][1]
+
+
 def test_grafana_provisioning_matches_compose_mounts() -> None:
     grafana = mounts(SERVICES["grafana"])
     provisioning = grafana["/etc/grafana/provisioning"]

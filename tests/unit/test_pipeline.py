@@ -954,11 +954,14 @@ def dedup_outputs(
     unreadable: str | None = None,
     index: Callable[[DedupOptions], DedupIndex] = DedupIndex,
     origins: dict[tuple[str, int], dict] | None = None,
+    restart: bool = False,
 ) -> Iterator[Output]:
     """The outputs of the dedup stage deciding ``batches`` of articles (id, text, minute of 2025-01-01), in order, its
     window an hour, compacted after each batch (the window passes those an hour older than the newest), its entries
     persisted in a table as a worker's are. The article ``unreadable`` brings a sketch that cannot be read; those
-    ``origins`` names by (id, minute), those fields (``published_at``, ``origin``'s ``timestamp_ms``) instead."""
+    ``origins`` names by (id, minute), those fields (``published_at``, ``origin``'s ``timestamp_ms``) instead.
+    ``restart``: the index is rebuilt from the table before each batch, as a restarted worker's is (what compacting
+    forgot persisted first)."""
     [[cleaned]] = CleanStage(settings).process([message(json.dumps(seed_record(SEED_PAGE_ID)).encode())])
     base = {key: value for key, value in cleaned.record.items() if key != "sketch"}
     base["origin"] = {**base["origin"], "timestamp_ms": 1_735_689_900_000}  # the articles' times stand
@@ -966,6 +969,8 @@ def dedup_outputs(
     table: dict[str, dict] = {}
     stage = DedupStage(settings, index(DedupOptions(window_seconds=3600)), lambda: list(table.items()))
     for batch in batches:
+        if restart:
+            stage.index.reset(list(table.items()))
         payloads = [
             codec.dumps(
                 {**base, "id": article_id, "text": text, "content_hash": content_hash(text)}
@@ -975,11 +980,14 @@ def dedup_outputs(
             )
             for article_id, text, minute in batch
         ]
-        for output in (o for group in stage.process([message(p, n) for n, p in enumerate(payloads)]) for o in group):
+        outputs = [o for group in stage.process([message(p, n) for n, p in enumerate(payloads)]) for o in group]
+        stage.index.compact()
+        if restart:
+            outputs += stage._with_forgotten([[]])[0]
+        for output in outputs:
             if output.destination == "state":
                 save(table, output.key, output.record)
             yield output
-        stage.index.compact()
 
 
 def _origin(base: dict, fields: dict) -> dict:
@@ -1194,6 +1202,64 @@ def test_a_later_copy_whose_cluster_closed_before_it_came_back_leaves_nothing_an
         "cl-other4": ["other4"],
         "cl-y": ["y"],
     }
+
+
+@pytest.mark.parametrize(
+    ("batches", "cluster", "merged"),
+    [
+        # "whole", a later copy of both stories, merges cl-x into cl-s (both first copies gone: the older by name);
+        # the window passes it while "z" and "s2" hold the story
+        (
+            [
+                ("s", "b", 0),
+                ("x", "a", 1),
+                ("z", "a", 60),
+                ("s2", "b", 60),
+                ("other", FILLER, 66),
+                ("whole", "ab", 55),
+                ("other2", OTHER_STORY, 117),
+                ("z2", "a", 118),
+            ],
+            "cl-s",
+            ["s", "s2", "x", "z", "whole", "z2"],
+        ),
+        # "x", its first copy evicted before its copies, back as a copy of both stories, merges cl-zs into cl-x (the
+        # older by name): a first copy whose decision merged; the window passes it while "s2" holds the story
+        (
+            [
+                ("zs", "b", 0),
+                ("x", "a", 1),
+                ("z", "a", 50),
+                ("s2", "b", 58),
+                ("other", FILLER, 62),
+                ("x", "ab", 57),
+                ("other2", OTHER_STORY, 118),
+                ("s3", "b", 118),
+            ],
+            "cl-x",
+            ["x", "z", "zs", "s2", "s3"],
+        ),
+    ],
+)
+def test_a_worker_restarted_before_every_batch_keeps_the_merge_of_a_copy_the_window_passed(
+    settings: Settings, batches: list[tuple[str, str, int]], cluster: str, merged: list[str]
+) -> None:
+    """mergekeep: the copy that merged two stories' clusters, passed by the window while the merged story has members
+    held: a worker whose index is rebuilt from its table before every batch publishes the cluster records the live one
+    does, the story's next copy in the merged cluster, and deletes that cluster when the live one does (before, the
+    table lost the merge with the copy's entry: the rebuilt index put the next copy in the merged cluster's own, and
+    kept that cluster's record after the live index deleted it)."""
+    texts = {"a": text_of(STORY[:3]), "b": text_of(STORY[3:]), "ab": text_of(STORY)}
+    decided = [[(article_id, texts.get(text, text), minute)] for article_id, text, minute in batches]
+    decided.append([("far", seed_text(), 200)])  # the window passes every other
+    live, again = (list(dedup_outputs(settings, decided, restart=restart)) for restart in (False, True))
+    published = [
+        [(c.key, c.record and c.record | {"updated_at": None}) for c in cluster_changes(o)[1]] for o in (live, again)
+    ]
+    assert published[0] == published[1]
+    before_far = cluster_changes(list(dedup_outputs(settings, decided[:-1], restart=True)))[0]
+    assert members_by_cluster(before_far)[cluster] == merged
+    assert members_by_cluster(cluster_changes(again)[0]) == {"cl-far": ["far"]}
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,46 @@ def test_the_controller_port_defaults_to_the_client_port_plus_one(tmp_path: Path
     assert f"127.0.0.1:{port + 1} is already in use" in result.stderr, result.stderr
 
 
+def test_the_demos_setup_then_start_says_once_that_the_jars_are_there(tmp_path: Path) -> None:
+    """polish finding 4: the demo printed "jars ... already in" twice, from scripts/setup's ``kafka.sh fetch`` and
+    again from the fetch ``start`` runs first. Here the jars' marker is there, and a stand-in java answers its
+    version and fails anything else: the start stops at formatting the storage, after its fetch step."""
+    version = re.search(r"^readonly KAFKA_VERSION=(\S+)$", KAFKA_SH.read_text(), re.MULTILINE)[1]
+    pom_sum = subprocess.run(["cksum"], stdin=(KAFKA_SH.parent / "pom.xml").open("rb"), capture_output=True).stdout
+    libs = tmp_path / "cache" / f"libs-{version}"
+    libs.mkdir(parents=True)
+    (libs / ".fetched").write_text(f"kafka {version} pom {pom_sum.split()[0].decode()}\n")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    java = fake_bin / "java"
+    java.write_text("""#!/bin/sh\n[ "$1" = -version ] && echo 'version "21.0.1"' >&2 && exit 0\nexit 1\n""")
+    java.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
+    port = free_port()
+    env |= {"KAFKA_PORT": str(port), "KAFKA_CACHE_DIR": str(tmp_path / "cache")}
+    env |= {"KAFKA_CONTROLLER_PORT": str(free_port()), "PATH": f"{fake_bin}:{env['PATH']}"}
+    said = ""
+    for command in ("fetch", "start"):
+        run = subprocess.run([str(KAFKA_SH), command], env=env, capture_output=True, text=True, timeout=60)
+        said += run.stderr
+    assert run.returncode == 1  # at the storage's format, past the fetch step: the broker's config was written
+    assert (tmp_path / "cache" / f"state-{port}" / "server.properties").exists(), said
+    assert said.count(f"jars for Kafka {version} already in") == 1, said
+
+
+def test_setup_on_another_python_is_one_line_naming_the_version(tmp_path: Path) -> None:
+    """polish finding 6: scripts/setup checked the version with an assert, a traceback. The interpreter here is told
+    it is 3.10 by a sitecustomize (run at its start, before the check)."""
+    fake = "import sys\nsys.version_info, sys.version = (3, 10, 14, 'final', 0), '3.10.14 (main) [GCC 12.2.0]'\n"
+    (tmp_path / "sitecustomize.py").write_text(fake)
+    env = {**os.environ, "PYTHON": sys.executable, "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([str(ROOT / "scripts" / "setup")], env=env, capture_output=True, text=True, timeout=600)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"setup: Python 3.11 needed, {sys.executable} is 3.10.14 (set PYTHON to a Python 3.11)"
+    ]
+
+
 def test_cluster_id_before_the_first_start_is_one_line_saying_why(tmp_path: Path) -> None:
     """Not cat's "No such file or directory" on a file of the state dir that the user never heard of."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from workers.clean.body import (
+    as_body,
     body_paragraphs,
     copy_title,
+    holds_article,
     holds_copy,
     is_all_copy,
-    is_article_like,
     is_clean_copy,
     table_rows,
 )
@@ -20,7 +21,7 @@ from workers.clean.html import extract_html
 from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
-from workers.clean.pagetext import article_of, page_lines, unwrap
+from workers.clean.pagetext import article_of, is_hard_wrapped, page_lines, unwrap_as
 from workers.clean.stopwords import any_stoplist
 from workers.clean.wire import (
     attribute,
@@ -133,16 +134,27 @@ def extract(raw: RawArticle, origin: Origin, published: Published | None) -> Ext
         )
     if "body" in raw:
         paragraphs = body_paragraphs(raw["body"])
-        return Extract("body", None, paragraphs, any(map(is_article_like, paragraphs)), whole=True)
+        return Extract("body", None, paragraphs, holds_article(paragraphs), whole=True)
     raw_lines = raw.get("text", "").splitlines()
-    lines = unwrap(raw_lines)
+    wrapped = is_hard_wrapped(raw_lines)
+    lines = unwrap_as(raw_lines, wrapped)
     if is_wire_copy(lines, raw_lines):  # an article sent as text: kept whole as a body is, a headline set apart
-        lines = strip_transmission(lines)
-        title = copy_title(raw_lines, lines)
-        body = lines[1:] if title else lines
-        return Extract("text", title, body, holds_copy(body), whole=True)
+        return _wire_copy(raw_lines, lines, wrapped)
     page = article_of(page_lines(lines))
     return Extract("text", page.title, page.paragraphs, True, language=page.language)
+
+
+def _wire_copy(raw_lines: list[str], lines: list[str], wrapped: bool) -> Extract:
+    """Wire copy sent as text, kept whole: its paragraphs unwrapped as a body's are (``as_body``: a lede cut by its
+    dateline joined), judged an article on its ``lines`` as page text unwraps them: a window of a page with the
+    sign-off appended has lines that the body's reading joins into one that reads as copy (a date and a teaser's
+    headline), 147 of 71 pages rendered by w3m."""
+    copy = strip_transmission(lines)
+    title = copy_title(raw_lines, copy)
+    whole = as_body(raw_lines, lines, wrapped)
+    paragraphs = copy if whole is lines else strip_transmission(whole)
+    body, judged = (paragraphs[1:], copy[1:]) if title else (paragraphs, copy)
+    return Extract("text", title, body, holds_copy(judged), whole=True)
 
 
 def is_wire_copy(lines: list[str], raw_lines: list[str]) -> bool:

@@ -10,7 +10,7 @@ scraper has dropped its tags.
 from __future__ import annotations
 
 import re
-from itertools import chain
+from itertools import chain, pairwise
 
 from workers.clean.chrome import is_chrome, is_end_marker, is_timestamp
 from workers.clean.normalize import collapse, word_count
@@ -20,9 +20,11 @@ from workers.clean.pagetext import (
     ends_sentence,
     has_number,
     is_figure_row,
+    is_hard_wrapped,
     is_paragraph,
     looks_like_headline,
     unwrap,
+    unwrap_as,
 )
 from workers.clean.wire import is_marker, signs_off
 
@@ -60,6 +62,12 @@ _SET_IN_COLUMNS = re.compile(r"[^\s.](?: {2,}+|\.{3,}+)\S")
 _FIGURE_WORD = re.compile(r"[-+(]?\d[\d.,/%-]*+\)?|-{1,3}")
 _DIGIT = re.compile(r"\d")  # an ASCII digit: str.isdigit takes "²", which no figure pattern reads
 _EMPTY_CELL = re.compile(r"-{1,3}")
+# A row of a table of short rows, as the wire sets a quote or position table ("May 6765", "Sep --- --- 4885",
+# "16085"): opening with a word's character (a list's bullet or a bracket opens none) and ending in a figure in
+# digits (a list's number opens its item, a widget's count stands in brackets, "Suriah (88)"). Matched on rows of a
+# few words only (``_is_row`` first).
+_TABLE_ROW = re.compile(r"\w.*\s\d[\d.,/]*|\d[\d.,/]*")
+_NAME = re.compile(r"[^\W\d_]")  # a letter: a row that names its figure
 # Share of a text's lines (its sign-off aside) that are rows of figures set in columns for the text to be such a
 # table. Chosen on Reuters items 12,000-12,999 (every value from 0.3 to 0.5 keeps the same tables; 0.6 loses the quote
 # tables whose last rows hold only empty cells, "DEC7  --     --"), checked on 13,000-end and on the AEB and L3S-GN1
@@ -76,13 +84,49 @@ TABLE_WORDS_SHARE = 1 / 3
 
 
 def body_paragraphs(body: str) -> list[str]:
-    """The body's paragraphs, table rows and list items: a hard-wrapped paragraph joined into one line."""
-    return unwrap(body.splitlines())
+    """The body's paragraphs, table rows and list items: a hard-wrapped paragraph joined into one line, the lede
+    too when its dateline was cut (``unwrap``'s ``lede_cut``)."""
+    return unwrap(body.splitlines(), lede_cut=True)
+
+
+def as_body(raw_lines: list[str], unwrapped: list[str], wrapped: bool) -> list[str]:
+    """The raw lines of a text read as a body's (``body_paragraphs``), given them ``unwrapped`` as page text and
+    whether they were judged ``wrapped`` so: the same lines unless the text is wrapped only without its first line
+    (a lede cut by its dateline), read again only then (most wire copy shows its width with its first line)."""
+    if wrapped or not is_hard_wrapped(raw_lines, lede_cut=True):
+        return unwrapped
+    return unwrap_as(raw_lines, wrapped=True)
 
 
 def is_article_like(line: str) -> bool:
     """True when the line could be a line of an article: a few words, and not a prompt or a bare date."""
     return word_count(line) >= ARTICLE_LINE_WORDS and is_paragraph(line)
+
+
+def holds_article(paragraphs: list[str]) -> bool:
+    """True when a body holds anything article-like: a line that reads as one (``is_article_like``), or a table of
+    figures, two rows of one figure in a row (``_is_table_row``), one of them naming its figure: a quote table's
+    lines are all short ("May 6765 / Aug 13126", "5507 / Sep      ---    ---     4885"; Reuters 13438 and 14057,
+    dead-lettered as ``body`` before). A bare number alone is no table ("1010", Reuters 13364), nor are bare numbers
+    one after another (a counter's or a pager's: "0 / 1", "108 / 2")."""
+    return any(map(is_article_like, paragraphs)) or any(
+        _is_table_row(line) and _is_table_row(after) and _NAME.search(line + after) is not None
+        for line, after in pairwise(paragraphs)
+    )
+
+
+def _is_table_row(line: str) -> bool:
+    """A row of one figure (``_is_row``) set as a table's row (``_TABLE_ROW``: its name or figure first, the figure
+    last), no date ("12 minutes ago") and no prompt, nor one with its count (``_is_prompt_or_marker`` of the row's
+    name: "Share 12"). The rows of short lines that the body check published from windows of pages rendered by w3m
+    were a list's items ("2. Pakistan", "• 72", "☆ Suriah (88)"), counts in brackets ("Yes (8%)", "Comments (3)")
+    and number words ("League Two"): 782 windows of AEB and L3S-GN1, "Reuter" appended (read203)."""
+    return (
+        _is_row(line)
+        and _TABLE_ROW.fullmatch(line) is not None
+        and is_paragraph(line)
+        and not _is_prompt_or_marker(_FIGURE_WORD.sub("", line).strip())
+    )
 
 
 def reads_as_copy(line: str) -> bool:

@@ -172,14 +172,17 @@ _SCRIPT_STRING = r""""(?:[^"\\\n]++|\\.)*+"?|'(?:[^'\\\n]++|\\.)*+'?|`(?:[^`\\]+
 # comment. Its character classes are read whole ("/[/]/"); left open, it ends at its line's end, read once.
 _SCRIPT_REGEX = r"""/(?:[^/\\\[\n]++|\\.|\[(?:[^\]\\\n]++|\\.)*+\]?)*+/?"""
 # A script's comments: "/* */", "//" and HTML's "<!--" to the line's end (a line feed, or U+2028 and U+2029, which
-# JavaScript reads as line ends too), "-->" at a line's start (JavaScript reads both HTML forms as comments of a line).
-_SCRIPT_COMMENT = r"/\*.*?(?:\*/|\Z)|(?://|<!--)[^\n\u2028\u2029]*+|^[ \t]*+-->[^\n]*+"
+# JavaScript reads as line ends too), "-->" at a line's start (after any of them) to its end (JavaScript reads both
+# HTML forms as comments of a line).
+_SCRIPT_COMMENT = (
+    r"/\*.*?(?:\*/|\Z)|(?://|<!--)[^\n\u2028\u2029]*+|(?:^|(?<=[\u2028\u2029]))[ \t]*+-->[^\n\u2028\u2029]*+"
+)
 # The script up to its next comment (group "comment"), its next "/" that starts none (group "slash": a regular
 # expression literal or a division, ``_opens_literal``) or its next string that ends in no quote (group "open": left
 # open to its line's end, a value a look-back cannot tell by its last character), read as runs of plain code, whole
 # strings and single characters. Linear: each character is read once, a string left open twice.
 _TO_MARK = re.compile(
-    rf"""(?:(?!{_SCRIPT_COMMENT})(?:[^"'`/<\n-]++|(?:{_SCRIPT_STRING})(?<=["'`])|[^/"'`]))*+"""
+    rf"""(?:(?!{_SCRIPT_COMMENT})(?:[^"'`/<\n\u2028\u2029-]++|(?:{_SCRIPT_STRING})(?<=["'`])|[^/"'`]))*+"""
     rf"""(?:(?P<comment>{_SCRIPT_COMMENT})|(?P<slash>/)|(?P<open>{_SCRIPT_STRING}))?""",
     re.DOTALL | re.MULTILINE,
 )
@@ -188,11 +191,12 @@ _REGEX_LITERAL = re.compile(_SCRIPT_REGEX, re.DOTALL)  # an escaped line break g
 _OPENS_VALUE = re.compile(
     r"(?<![\w$.])(?:return|typeof|case|do|else|in|instanceof|new|void|delete|throw|yield|await)\Z"
 )
-# The brackets a look-back matches (``_Brackets``), and before the "(" of a ")" the keyword of a statement that
+# The brackets a look-back matches (``_Brackets``): those of code, read in the scan's runs of code and whole strings,
+# a string read whole (its brackets none of the code's). Before the "(" of a ")" the keyword of a statement that
 # follows it ("if (x) /re/.test(s)"), before the "{" of a "}" what an object literal follows ("= {a: 1} / 2"): an
 # operator but "=>" or a keyword a value follows; else a block ("} /re/"). Read in the ``_OPENER_WINDOW`` characters
 # before the bracket.
-_BRACKET = re.compile(r"[(){}]")
+_CODE_BRACKET = re.compile(rf"[(){{}}]|{_SCRIPT_STRING}")
 _OPENER_WINDOW = 16
 _CONDITION = re.compile(r"(?<![\w$.])(?:if|while|for|with)\s*\Z")
 _OBJECT = re.compile(
@@ -621,9 +625,11 @@ def _without_comments(script: str) -> str:
     ends, starts = array("q"), array("q")
     start = position = 0
     placed = _Placed(0, value=False)
-    brackets = _Brackets(script)
+    brackets = _Brackets()
     while True:
         found = _TO_MARK.match(script, position)
+        if found.lastgroup:
+            brackets.read(script, position, found.start(found.lastgroup))
         if found.start("comment") >= 0:
             kept.append(script[start : found.start("comment")])
             start = position = found.end("comment")
@@ -661,8 +667,8 @@ def _opens_literal(
     a "}" that closes an object literal) it divides; after anything else (an operator, an opening bracket, a block's
     "}", ",", ";", the script's start, a keyword a value follows: ``_OPENS_VALUE``) it opens a literal.
 
-    Not told as a parser would: a bracket is matched as ``_Brackets`` reads them, and what stands before its opener
-    read in a few characters (``_CONDITION``, ``_OBJECT``)."""
+    Not told as a parser would: a bracket is matched as ``_Brackets`` reads them (those of code), and what stands
+    before its opener read in a few characters (``_CONDITION``, ``_OBJECT``)."""
     end = _token_end(script, slash, placed.end, ends, starts)
     while end - 2 >= placed.end and script.startswith(("++", "--"), end - 2):
         end = _token_end(script, end - 2, placed.end, ends, starts)
@@ -682,23 +688,27 @@ def _opens_literal(
 
 
 class _Brackets:
-    """The opening bracket of each closing one a look-back asks about, read forward once as the scan goes (those of
-    strings, literals and comments counted too): the brackets still open in an array, 8 bytes each."""
+    """The brackets of a script's code, read run by run as the scan passes them (``_TO_MARK``'s runs of code and whole
+    strings; not those of its strings, literals or comments, which a parser does not match either): the opener of the
+    last closing one, which a look-back asks about, and those still open in an array, 8 bytes each."""
 
-    def __init__(self, script: str) -> None:
-        self._found = _BRACKET.finditer(script)
+    def __init__(self) -> None:
         self._open = array("q")
+        self._closed = self._opener = -1
+
+    def read(self, script: str, start: int, end: int) -> None:
+        """Match the brackets of the run from ``start`` to ``end``, its strings skipped."""
+        for found in _CODE_BRACKET.finditer(script, start, end):
+            bracket = script[found.start()]
+            if bracket in "({":
+                self._open.append(found.start())
+            elif bracket in ")}":
+                self._closed, self._opener = found.start(), self._open.pop() if self._open else -1
 
     def opener(self, close: int) -> int:
-        """Where the bracket the one at ``close`` closes opens (-1: none open); ``close`` past those asked before."""
-        for found in self._found:
-            if found.group() in "({":
-                self._open.append(found.start())
-                continue
-            opener = self._open.pop() if self._open else -1
-            if found.start() == close:
-                return opener
-        return -1
+        """Where the bracket the one at ``close`` closes opens: -1 if none is open, or if ``close`` is not the last
+        closing bracket of code read (the look-back's token, which only white space and comments follow)."""
+        return self._opener if close == self._closed else -1
 
 
 def _token_end(script: str, end: int, floor: int, ends: array[int], starts: array[int]) -> int:

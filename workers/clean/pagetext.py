@@ -459,7 +459,7 @@ def _collapsed(raw_lines: list[str]) -> list[str]:
     return [raw.strip() if raw.isprintable() and "  " not in raw else collapse(raw) for raw in raw_lines]
 
 
-def unwrap(raw_lines: list[str]) -> list[str]:
+def unwrap(raw_lines: list[str], lede_cut: bool = False) -> list[str]:
     """Join the lines of one paragraph: a break is kept at a blank or indented line, a table row ("| a | b |"),
     or after a sentence's end, unless the text is wrapped at a fixed width and the sentence's end is an
     abbreviation's the wrap fell after (``_wrapped_inside``).
@@ -467,9 +467,16 @@ def unwrap(raw_lines: list[str]) -> list[str]:
     Without a fixed wrap width, only a line continued in lower case is joined (a sentence split in two:
     ``_lower_case_joined``). In wrapped text the first line joins the next however short it is: wire copy opens
     with a line whose dateline was cut off ("Standard Oil Co and BP North America / Inc said they plan ...").
+    With ``lede_cut`` (an article kept whole) the text is wrapped too when its lines but the first are: a short take's
+    cut first line leaves one line of two at the width (``is_hard_wrapped``). Page text is not read so.
     """
+    return unwrap_as(raw_lines, is_hard_wrapped(raw_lines) or (lede_cut and is_hard_wrapped(raw_lines, lede_cut=True)))
+
+
+def unwrap_as(raw_lines: list[str], wrapped: bool) -> list[str]:
+    """``unwrap`` of lines whose wrap is judged already (``wrapped``: at a fixed width, ``is_hard_wrapped``)."""
     collapsed = _collapsed(raw_lines)
-    if not is_hard_wrapped(raw_lines):
+    if not wrapped:
         return _lower_case_joined(raw_lines, collapsed)
     width = max(len(raw.rstrip()) for raw in raw_lines)
     opening = next((index for index, raw in enumerate(raw_lines) if raw.strip()), -1)  # the first line of text

@@ -23,7 +23,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Literal, TypedDict
+from typing import ClassVar, Literal, NotRequired, TypedDict
 
 import numpy as np
 
@@ -148,11 +148,14 @@ class IndexEntry(TypedDict):
 
 
 class DepartedEntry(TypedDict):
-    """What is persisted, under its id, of a later copy the window passed while its cluster has members held: the
-    cluster whose record lists it (merges followed), so that a rebuilt index makes its leave as the live one does
-    (``DedupIndex._departed``). Deleted when that cluster closes or the id is decided again."""
+    """What is persisted, under its id, of a later copy the window passed while its cluster has members held (or of a
+    first copy whose decision merged clusters): the cluster whose record lists it (merges followed), so that a rebuilt
+    index makes its leave as the live one does (``DedupIndex._departed``), and the clusters its decision merged, still
+    merged into that one while it has members held, so that a rebuilt index replays them. Deleted when that cluster
+    closes or the id is decided again."""
 
     listed_in: str
+    merged: NotRequired[list[str]]  # absent when its decision merged none, or written before merges were kept here
 
 
 PersistedEntry = IndexEntry | DepartedEntry  # what the ``dedup-index`` table holds under an id
@@ -240,7 +243,8 @@ class DedupIndex:
         self._merged_into: dict[ClusterKey, ClusterKey] = {}  # key of a merged cluster -> the one it lives on in
         self._absorbed: dict[ClusterKey, list[ClusterKey]] = {}  # the reverse: cluster key -> those merged into it
         self._nth: dict[str, set[ClusterKey]] = {}  # id -> keys (id, n) counted or merged since (``_started``)
-        self._merges: dict[str, tuple[str, ...]] = {}  # article id -> clusters it merged (its decision's)
+        # Article id -> clusters it merged (its decision's), held or departed (the merge in force while its cluster is)
+        self._merges: dict[str, tuple[str, ...]] = {}
         self._merges_only: dict[str, float] = {}  # id of an entry left out but for its merges -> its event time
         self._first_seq: dict[str, int] = {}  # id of a row updated in place of itself -> its first arrival
         self._paragraphs = ParagraphCounts(self._store.capacity)  # end paragraphs of the first copies held
@@ -433,7 +437,7 @@ class DedupIndex:
                 if reason := _fault(entry, _DEPARTED_FIELDS):
                     faults[article_id] = reason
                 else:
-                    departed.append((article_id, entry["listed_in"]))
+                    departed.append((article_id, entry))
                 continue
             if reason := _fault(entry, _ENTRY_FIELDS):
                 faults[article_id] = reason
@@ -455,13 +459,22 @@ class DedupIndex:
         self._count_paragraphs(slots)
         return list(faults)
 
-    def _put_departed(self, departed: list[tuple[str, str]]) -> None:
-        """Put back the later copies the window passed (id, the cluster whose record lists it), once the rows and
-        merges are: each in its cluster as it lives now, or named evicted when that has no members held (closed, its
-        record deleted: the live index forgot it then) or keeps as many as a record lists (``_depart``)."""
-        for article_id, cluster_id in departed:
-            root = self._root(self._shared_id(article_id, key_of(cluster_id)))
-            if root not in self._members or not self._depart(article_id, root):
+    def _put_departed(self, departed: list[tuple[str, DepartedEntry]]) -> None:
+        """Put back the later copies the window passed, once the rows and the held entries' merges are: their merges
+        first, into the cluster whose record lists each (that cluster as the live index keeps it, merges followed:
+        so the merges any order replays them in join the same clusters into the same one), then each in its cluster,
+        or named evicted when that has no members held (closed, its record deleted: the live index forgot it then) or
+        keeps as many as a record lists (``_depart``).
+        """
+        homes = [self._shared_id(article_id, key_of(entry["listed_in"])) for article_id, entry in departed]
+        for home, (_, entry) in zip(homes, departed, strict=True):
+            for cluster_id in entry.get("merged") or ():
+                self._merge(self._root(home), self._root(key_of(cluster_id)))
+        for home, (article_id, entry) in zip(homes, departed, strict=True):
+            if merged := entry.get("merged"):
+                self._merges[article_id] = tuple(merged)
+            if (root := self._root(home)) not in self._members or not self._depart(article_id, root):
+                self._merges.pop(article_id, None)
                 self._evicted.append(article_id)
 
     def _mark_restored(self, slots: np.ndarray, entries: list[IndexEntry]) -> None:
@@ -561,17 +574,20 @@ class DedupIndex:
             self._merges.pop(article_id, None)
         self._evicted += [store.ids[slot] for slot in gone.tolist()] + passed
         for slot in gone.tolist():
-            self._merges.pop(store.ids[slot], None)
             self._first_seq.pop(store.ids[slot], None)
-        copies = [
-            (store.ids[slot], self._root(key))
+        # A first copy's clusters are found by its id (``_started``); not the merges its decision made.
+        leaving = [
+            (article_id, self._root(key))
             for slot in gone.tolist()
-            if store.ids[slot] != first_copy(key := store.canonical[slot])
+            if (article_id := store.ids[slot]) != first_copy(key := store.canonical[slot]) or article_id in self._merges
         ]
         self._forget_members(gone)
-        for article_id, root in copies:  # its cluster stays open: its record lists it still
+        for article_id, root in leaving:  # its cluster stays open: its record lists it still, its merges stand
             if root in self._members and self._depart(article_id, root):
                 self._departures[article_id] = cluster_of(root)
+        for slot in gone.tolist():
+            if store.ids[slot] not in self._departed:
+                self._merges.pop(store.ids[slot], None)
         self._count_paragraphs(gone, step=-1)
         store.evict(gone)
         if store.room() < extra:
@@ -604,23 +620,29 @@ class DedupIndex:
         evicted, self._evicted = self._evicted, []
         return evicted
 
-    def drain_departed(self) -> dict[str, str]:
+    def drain_departed(self) -> dict[str, DepartedEntry]:
         """Later copies the window passed while their clusters have members held, or whose cluster was merged since,
-        since the last call: each id with the cluster whose record lists it, for persisted state to keep instead of
-        its entry (``DepartedEntry``)."""
+        since the last call: each id with what persisted state keeps instead of its entry (``DepartedEntry``)."""
         departures, self._departures = self._departures, {}
-        return departures
+        return {article_id: self._departed_entry(article_id, cluster) for article_id, cluster in departures.items()}
+
+    def _departed_entry(self, article_id: str, cluster_id: str) -> DepartedEntry:
+        """What persisted state keeps of a departed id: the cluster whose record lists it, and its decision's merges."""
+        entry = DepartedEntry(listed_in=cluster_id)
+        if merged := self._merges.get(article_id):
+            entry["merged"] = list(merged)
+        return entry
 
     def _depart(self, article_id: str, root: ClusterKey) -> bool:
         """Remember that the record of the cluster of ``root`` lists ``article_id``, which the index no longer holds;
         whether it does: not once the cluster has as many as a record lists (``CLUSTER_MEMBERS_MAX``). A story copied
         for ever keeps its cluster open, and would keep every copy the window passed, for ever (review read202); its
-        record lists the oldest only, so the later ones it would keep are named in no record."""
-        ids = self._departed_from.setdefault(root, [])
-        if len(ids) >= CLUSTER_MEMBERS_MAX:
+        record lists the oldest only, so the later ones it would keep are named in no record. One whose decision merged
+        clusters is kept all the same: a rebuilt index replays its merges from what the table keeps of it."""
+        if len(self._departed_from.get(root, ())) >= CLUSTER_MEMBERS_MAX and article_id not in self._merges:
             return False
         self._departed[article_id] = root
-        ids.append(article_id)
+        self._departed_from.setdefault(root, []).append(article_id)
         return True
 
     def _forget_departed(self, ids: list[str]) -> None:
@@ -628,6 +650,7 @@ class DedupIndex:
         for article_id in ids:
             del self._departed[article_id]
             self._departures.pop(article_id, None)
+            self._merges.pop(article_id, None)  # gone with the cluster they were merged into
             self._evicted.append(article_id)
 
     def _returned(self, article_id: str) -> ClusterKey | None:
@@ -635,6 +658,7 @@ class DedupIndex:
         root = self._departed.pop(article_id, None)
         if root is not None:
             self._departures.pop(article_id, None)
+            self._merges.pop(article_id, None)  # its earlier decision's: not the one it is given now
             ids = self._departed_from[root]
             ids.remove(article_id)
             if not ids:
@@ -828,9 +852,11 @@ class DedupIndex:
         self._absorbed.setdefault(older, []).extend(moved)
         self._note_nth([older, *moved])  # held since: a merge replayed on restore can name a key no row holds
         if departed := self._departed_from.pop(younger, []):  # their records folded into older's
-            room = CLUSTER_MEMBERS_MAX - len(self._departed_from.get(older, ()))
-            self._forget_departed(departed[room:])  # the merged record adds younger's after older's, within its cap
-            for article_id in departed[:room]:
+            # The merged record lists younger's members after older's, within its cap: those past it are forgotten,
+            # but for the copies whose decisions merged clusters (``_depart``).
+            room = max(CLUSTER_MEMBERS_MAX - len(self._departed_from.get(older, ())), 0)
+            self._forget_departed([i for i in departed[room:] if i not in self._merges])
+            for article_id in [*departed[:room], *(i for i in departed[room:] if i in self._merges)]:
                 self._departed[article_id] = older
                 self._departures[article_id] = cluster_of(older)
                 self._departed_from.setdefault(older, []).append(article_id)
@@ -1202,7 +1228,7 @@ _ENTRY_FIELDS: dict[str, Callable[[object], bool]] = {
 # Absent from entries written before merges, first arrivals, boilerplate marks were recorded.
 _OPTIONAL = {"merged", "first_seq", "counted"}
 _MERGE_FIELDS = {name: _ENTRY_FIELDS[name] for name in ("cluster_id", "merged")}  # what replaying a merge reads
-_DEPARTED_FIELDS = {"listed_in": _ENTRY_FIELDS["cluster_id"]}  # what a ``DepartedEntry`` holds
+_DEPARTED_FIELDS = {"listed_in": _ENTRY_FIELDS["cluster_id"], "merged": _ENTRY_FIELDS["merged"]}  # ``DepartedEntry``
 
 
 def _fault(entry: object, fields: dict[str, Callable[[object], bool]]) -> str | None:
