@@ -1596,6 +1596,29 @@ def test_a_rebuilt_index_keeps_the_merge_of_a_copy_the_window_passed_while_the_m
     assert sorted(index.drain_evicted()) == sorted(rebuilt.drain_evicted())
 
 
+def test_a_rebuilt_index_keeps_the_copies_the_window_passed_a_bounded_cluster_keeps_in_any_table_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """read202: the bound (one here) is reached by "t", a copy that merged none, and "whole", which merged, is kept
+    past it; an index rebuilt from a table that gives "whole" first kept it, then forgot "t" (the bound taken by the
+    copy it spares): both are kept, whichever the table gives first."""
+    monkeypatch.setattr("workers.dedup.CLUSTER_MEMBERS_MAX", 1)
+    held, passing, *_ = MERGER_EVICTED["later copy"]
+    index, table = DedupIndex(DedupOptions(window_seconds=3600)), {}
+    for article_id, paragraphs, at in held + passing:
+        text = text_of(paragraphs) if paragraphs else seed_text()
+        _, table[article_id] = index.decide(article_id, content_hash(text), text, at)
+        index.compact()
+    for article_id in index.drain_evicted():
+        table.pop(article_id, None)
+    table |= index.drain_departed()
+    assert table["whole"] == {"listed_in": "cl-s", "merged": ["cl-x"]}
+    for order in ({"t": {"listed_in": "cl-s"}} | table, table | {"t": {"listed_in": "cl-s"}}):
+        rebuilt = DedupIndex(index.options)
+        rebuilt.reset(list(order.items()))
+        assert {k: cluster_of(v) for k, v in rebuilt._departed.items()} == {"t": "cl-s", "whole": "cl-s"}
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="mergekeep, known limit: the merge a copy made is persisted with its entry (or what replaces it once the "

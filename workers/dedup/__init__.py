@@ -470,7 +470,8 @@ class DedupIndex:
         for home, (_, entry) in zip(homes, departed, strict=True):
             for cluster_id in entry.get("merged") or ():
                 self._merge(self._root(home), self._root(key_of(cluster_id)))
-        for home, (article_id, entry) in zip(homes, departed, strict=True):
+        # Those that merged none first: the bound is theirs (``_depart``), whatever order the table gives.
+        for home, (article_id, entry) in sorted(zip(homes, departed, strict=True), key=lambda d: "merged" in d[1][1]):
             if merged := entry.get("merged"):
                 self._merges[article_id] = tuple(merged)
             if (root := self._root(home)) not in self._members or not self._depart(article_id, root):
