@@ -32,6 +32,12 @@ DEADLETTER_RECORD_BYTES = DEADLETTER_MAX_MESSAGE_BYTES - RECORD_HEADROOM_BYTES
 # (the first always is: at most about 60 KiB, its id, url and source at their raw schema's maxLength, each character
 # escaped as \u001f).
 CLUSTER_RECORD_BYTES = 512 * 1024
+# The fewest bytes a member's entry takes in a cluster record, its comma included (empty id and source, no url, time
+# or revision: pinned by a test), and so the most members a record can list. A later copy the window passed is kept
+# for its record's leave (``DedupIndex._departed``) by no more than that many per cluster: a story copied for ever
+# keeps its cluster open, and a record lists no more of its copies than this.
+CLUSTER_MEMBER_MIN_BYTES = 80
+CLUSTER_MEMBERS_MAX = CLUSTER_RECORD_BYTES // CLUSTER_MEMBER_MIN_BYTES
 # Producers and consumers send and fetch the largest message of any topic.
 CLIENT_MAX_MESSAGE_BYTES = max(TOPIC_MAX_MESSAGE_BYTES, DEADLETTER_MAX_MESSAGE_BYTES)
 # What a dead letter too large for its topic keeps of its payload (a message read from a topic that holds

@@ -1563,13 +1563,19 @@ MERGER_EVICTED = {
 }
 
 
+@pytest.mark.parametrize("bounded", [False, True])
 @pytest.mark.parametrize("case", MERGER_EVICTED)
-def test_a_rebuilt_index_keeps_the_merge_of_a_copy_the_window_passed_while_the_merged_story_is_held(case: str) -> None:
+def test_a_rebuilt_index_keeps_the_merge_of_a_copy_the_window_passed_while_the_merged_story_is_held(
+    case: str, bounded: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """mergekeep: the copy whose decision merged two clusters is passed by the window while the merged story has
     members held (of both clusters): the table keeps its merge with what it keeps of it (``DepartedEntry``), so that an
     index rebuilt from the table decides the story's next copies into the cluster the live one does, and closes it
     when the live one does (before, the rebuilt index counted the merged cluster's members under their own key: their
-    copies went to it, and its record outlived the live index's delete)."""
+    copies went to it, and its record outlived the live index's delete). Bounded: so too once its cluster keeps as
+    many copies the window passed as a record lists (none here, read202), which spares those that merged."""
+    if bounded:
+        monkeypatch.setattr("workers.dedup.CLUSTER_MEMBERS_MAX", 0)
     held, passing, (merger, cluster, merged), copies = MERGER_EVICTED[case]
     index, table, decided = DedupIndex(DedupOptions(window_seconds=3600)), {}, {}
     for article_id, paragraphs, at in held + passing:
@@ -1588,6 +1594,29 @@ def test_a_rebuilt_index_keeps_the_merge_of_a_copy_the_window_passed_while_the_m
     closed = index.drain_closed()
     assert rebuilt.drain_closed() == closed and cluster in closed
     assert sorted(index.drain_evicted()) == sorted(rebuilt.drain_evicted())
+
+
+def test_a_rebuilt_index_keeps_the_copies_the_window_passed_a_bounded_cluster_keeps_in_any_table_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """read202: the bound (one here) is reached by "t", a copy that merged none, and "whole", which merged, is kept
+    past it; an index rebuilt from a table that gives "whole" first kept it, then forgot "t" (the bound taken by the
+    copy it spares): both are kept, whichever the table gives first."""
+    monkeypatch.setattr("workers.dedup.CLUSTER_MEMBERS_MAX", 1)
+    held, passing, *_ = MERGER_EVICTED["later copy"]
+    index, table = DedupIndex(DedupOptions(window_seconds=3600)), {}
+    for article_id, paragraphs, at in held + passing:
+        text = text_of(paragraphs) if paragraphs else seed_text()
+        _, table[article_id] = index.decide(article_id, content_hash(text), text, at)
+        index.compact()
+    for article_id in index.drain_evicted():
+        table.pop(article_id, None)
+    table |= index.drain_departed()
+    assert table["whole"] == {"listed_in": "cl-s", "merged": ["cl-x"]}
+    for order in ({"t": {"listed_in": "cl-s"}} | table, table | {"t": {"listed_in": "cl-s"}}):
+        rebuilt = DedupIndex(index.options)
+        rebuilt.reset(list(order.items()))
+        assert {k: cluster_of(v) for k, v in rebuilt._departed.items()} == {"t": "cl-s", "whole": "cl-s"}
 
 
 @pytest.mark.xfail(
@@ -1650,6 +1679,49 @@ def test_a_rebuilt_index_forgets_what_the_table_keeps_of_a_copy_of_a_closed_clus
     assert "damaged: listed_in damaged (int '5')" in caplog.text
     assert sorted(rebuilt.drain_evicted()) == ["closed", "damaged"]
     assert rebuilt._departed == {"held": "x"}
+
+
+def test_a_story_copied_for_ever_keeps_of_its_copies_the_window_passed_no_more_than_a_record_lists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """review read202: a story copied every 20 minutes keeps its cluster open for ever, and the index kept every copy
+    the window passed (``_departed``, and a ``listed_in`` entry in the table), without end: memory and the table's
+    changelog grew with the story's lifetime, not the window. It keeps the oldest that a record can list (three
+    here), live and rebuilt, and the table forgets the others."""
+    monkeypatch.setattr("workers.dedup.CLUSTER_MEMBERS_MAX", 3)
+    index, table, text = DedupIndex(DedupOptions(window_seconds=3600)), {}, text_of(STORY)
+    for n in range(12):
+        _, table[f"c{n}"] = index.decide(f"c{n}", content_hash(text), text, n * 1200.0)
+        index.compact()
+    assert len(index) == 4 and {k: cluster_of(v) for k, v in index._departed.items()} == dict.fromkeys(
+        ["c1", "c2", "c3"], "cl-c0"
+    )
+    rebuilt = restart(table, index)
+    kept = {article_id: entry.get("listed_in") for article_id, entry in table.items()}
+    assert kept == {"c1": "cl-c0", "c2": "cl-c0", "c3": "cl-c0", "c8": None, "c9": None, "c10": None, "c11": None}
+    assert rebuilt._departed == index._departed
+
+
+def test_a_merge_keeps_of_the_copies_the_window_passed_no_more_than_a_record_lists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """review read202: a merge folds the copies the window passed of the younger cluster into the older's, which
+    keeps no more than a record lists (one here): the younger's, listed after the older's members, are forgotten."""
+    monkeypatch.setattr("workers.dedup.CLUSTER_MEMBERS_MAX", 1)
+    a, b = text_of(STORY[:3]), text_of(STORY[3:])
+    index, table = DedupIndex(DedupOptions(window_seconds=3600)), {}
+    articles = [("s", b, 0.0), ("t", b, 60.0), ("x", a, 60.0), ("y", a, 300.0), ("z", a, 3600.0), ("s2", b, 3600.0)]
+    for article_id, text, at in [*articles, ("other", text_of(UPDATE), 3960.0)]:
+        _, table[article_id] = index.decide(article_id, content_hash(text), text, at)
+    index.compact()
+    assert {k: cluster_of(v) for k, v in index._departed.items()} == {"t": "cl-s", "y": "cl-x"}
+    whole, table["whole"] = index.decide("whole", content_hash(text_of(STORY)), text_of(STORY), 3300.0)
+    assert (whole.cluster_id, whole.merged) == ("cl-s", ("cl-x",))
+    assert {k: cluster_of(v) for k, v in index._departed.items()} == {"t": "cl-s"}
+    assert index._departed_from == {"s": ["t"]}
+    rebuilt = restart(table, index)
+    assert ("y" not in table, table["t"]) == (True, {"listed_in": "cl-s"})
+    assert rebuilt._departed == index._departed
 
 
 @pytest.mark.parametrize("key", ["wire", ("wire", 2), ("wire", 12), "cl2-wire", ("cl-x", 3), "2-x", ("a\nb", 2), "-"])

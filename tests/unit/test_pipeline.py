@@ -31,7 +31,7 @@ from workers.dedup import DedupIndex, DedupOptions
 from workers.dedup.sketch import FACTS_KEPT, Sketcher
 from workers.dedup.store import MIN_CAPACITY
 from workers.entities import PATTERNS
-from workers.limits import CLUSTER_RECORD_BYTES, TOPIC_RECORD_BYTES
+from workers.limits import CLUSTER_MEMBER_MIN_BYTES, CLUSTER_MEMBERS_MAX, CLUSTER_RECORD_BYTES, TOPIC_RECORD_BYTES
 from workers.nlp import Pipelines, load_pipeline
 from workers.pipeline import (
     CLUSTER_TABLE_OUTPUTS,
@@ -50,6 +50,7 @@ from workers.pipeline import (
     merge_clusters,
     record_headers,
     save,
+    with_members,
     without_member,
 )
 from workers.records import Origin, Rejected
@@ -621,6 +622,16 @@ def test_a_cluster_record_lists_its_first_members_within_its_limit() -> None:
         ["cl-b0"],
     )
     assert last["merged_into"] == "cl-a0"
+
+
+def test_a_cluster_record_lists_no_more_members_than_the_departed_copies_kept_of_a_cluster() -> None:
+    """A record lists at most ``CLUSTER_MEMBERS_MAX`` members (the fewest bytes a member's entry takes, an older
+    record's, with empty id and source): the most later copies the window passed the index keeps of a cluster for its
+    record's leave (``DedupIndex._depart``) never falls short of what a record can list."""
+    member = {"id": "", "source": "", "url": None, "published_at": None, "match": "near", "revision_of": None}
+    assert len(codec.dumps(member)) + 1 >= CLUSTER_MEMBER_MIN_BYTES
+    record, _ = with_members(grow_cluster(None, "cl-a", {**member, "match": "unique"})[0], [member] * 7000)
+    assert record["members_truncated"] is True and len(record["members"]) <= CLUSTER_MEMBERS_MAX
 
 
 def test_a_member_decided_afresh_into_its_cluster_is_listed_in_its_place_with_its_new_entry() -> None:

@@ -42,6 +42,7 @@ from workers.dedup.sketch import (
     sum_across,
 )
 from workers.dedup.store import ClusterKey, Rows, Store, split_hash
+from workers.limits import CLUSTER_MEMBERS_MAX
 from workers.records import ArticleSketch
 from workers.settings import setting_default
 from workers.times import read_time
@@ -462,18 +463,19 @@ class DedupIndex:
         """Put back the later copies the window passed, once the rows and the held entries' merges are: their merges
         first, into the cluster whose record lists each (that cluster as the live index keeps it, merges followed:
         so the merges any order replays them in join the same clusters into the same one), then each in its cluster,
-        or named evicted when that has no members held (closed, its record deleted: the live index forgot it then).
+        or named evicted when that has no members held (closed, its record deleted: the live index forgot it then) or
+        keeps as many as a record lists (``_depart``).
         """
         homes = [self._shared_id(article_id, key_of(entry["listed_in"])) for article_id, entry in departed]
         for home, (_, entry) in zip(homes, departed, strict=True):
             for cluster_id in entry.get("merged") or ():
                 self._merge(self._root(home), self._root(key_of(cluster_id)))
-        for home, (article_id, entry) in zip(homes, departed, strict=True):
-            if (root := self._root(home)) in self._members:
-                self._depart(article_id, root)
-                if merged := entry.get("merged"):
-                    self._merges[article_id] = tuple(merged)
-            else:
+        # Those that merged none first: the bound is theirs (``_depart``), whatever order the table gives.
+        for home, (article_id, entry) in sorted(zip(homes, departed, strict=True), key=lambda d: "merged" in d[1][1]):
+            if merged := entry.get("merged"):
+                self._merges[article_id] = tuple(merged)
+            if (root := self._root(home)) not in self._members or not self._depart(article_id, root):
+                self._merges.pop(article_id, None)
                 self._evicted.append(article_id)
 
     def _mark_restored(self, slots: np.ndarray, entries: list[IndexEntry]) -> None:
@@ -581,9 +583,8 @@ class DedupIndex:
             if (article_id := store.ids[slot]) != first_copy(key := store.canonical[slot]) or article_id in self._merges
         ]
         self._forget_members(gone)
-        for article_id, root in leaving:
-            if root in self._members:  # its cluster stays open: its record lists it still, its merges stand
-                self._depart(article_id, root)
+        for article_id, root in leaving:  # its cluster stays open: its record lists it still, its merges stand
+            if root in self._members and self._depart(article_id, root):
                 self._departures[article_id] = cluster_of(root)
         for slot in gone.tolist():
             if store.ids[slot] not in self._departed:
@@ -608,11 +609,7 @@ class DedupIndex:
                     del self._merged_into[merged]
                     self._drop_nth(merged)
                 closed.append(cluster_of(canonical))
-                for article_id in self._departed_from.pop(canonical, ()):  # its record deleted: nothing to leave
-                    del self._departed[article_id]
-                    self._departures.pop(article_id, None)
-                    self._merges.pop(article_id, None)  # closed with the cluster they were merged into
-                    self._evicted.append(article_id)
+                self._forget_departed(self._departed_from.pop(canonical, []))  # its record deleted: nothing to leave
         self._closed += sorted(closed)
 
     def holds(self, article_id: str) -> bool:
@@ -637,10 +634,25 @@ class DedupIndex:
             entry["merged"] = list(merged)
         return entry
 
-    def _depart(self, article_id: str, root: ClusterKey) -> None:
-        """Remember that the record of the cluster of ``root`` lists ``article_id``, which the index no longer holds."""
+    def _depart(self, article_id: str, root: ClusterKey) -> bool:
+        """Remember that the record of the cluster of ``root`` lists ``article_id``, which the index no longer holds;
+        whether it does: not once the cluster has as many as a record lists (``CLUSTER_MEMBERS_MAX``). A story copied
+        for ever keeps its cluster open, and would keep every copy the window passed, for ever (review read202); its
+        record lists the oldest only, so the later ones it would keep are named in no record. One whose decision merged
+        clusters is kept all the same: a rebuilt index replays its merges from what the table keeps of it."""
+        if len(self._departed_from.get(root, ())) >= CLUSTER_MEMBERS_MAX and article_id not in self._merges:
+            return False
         self._departed[article_id] = root
         self._departed_from.setdefault(root, []).append(article_id)
+        return True
+
+    def _forget_departed(self, ids: list[str]) -> None:
+        """Forget later copies the window passed, and name them evicted (persisted state deletes what it kept)."""
+        for article_id in ids:
+            del self._departed[article_id]
+            self._departures.pop(article_id, None)
+            self._merges.pop(article_id, None)  # gone with the cluster they were merged into
+            self._evicted.append(article_id)
 
     def _returned(self, article_id: str) -> ClusterKey | None:
         """The cluster a later copy the window passed was in (None if none), forgotten: the id is decided again."""
@@ -840,11 +852,15 @@ class DedupIndex:
             self._merged_into[canonical_id] = older
         self._absorbed.setdefault(older, []).extend(moved)
         self._note_nth([older, *moved])  # held since: a merge replayed on restore can name a key no row holds
-        for article_id in (departed := self._departed_from.pop(younger, [])):  # their records folded into older's
-            self._departed[article_id] = older
-            self._departures[article_id] = cluster_of(older)
-        if departed:
-            self._departed_from.setdefault(older, []).extend(departed)
+        if departed := self._departed_from.pop(younger, []):  # their records folded into older's
+            # The merged record lists younger's members after older's, within its cap: those past it are forgotten,
+            # but for the copies whose decisions merged clusters (``_depart``).
+            room = max(CLUSTER_MEMBERS_MAX - len(self._departed_from.get(older, ())), 0)
+            self._forget_departed([i for i in departed[room:] if i not in self._merges])
+            for article_id in [*departed[:room], *(i for i in departed[room:] if i in self._merges)]:
+                self._departed[article_id] = older
+                self._departures[article_id] = cluster_of(older)
+                self._departed_from.setdefault(older, []).append(article_id)
         if younger in self._members:
             self._members[older] = self._members.get(older, 0) + self._members.pop(younger)
 
