@@ -149,6 +149,7 @@ class Store:
         """Forget the rows in ``slots``, taken out of the chains where held rows are behind them (``_Chains.unlink``);
         their slots are reused by later articles. An id whose newer row is held already (an update, scored against
         its old row) stays found at that row."""
+        slots = np.sort(slots)
         self.times[slots] = -np.inf
         for chains, banded in zip(self._chains, self._banded_values(), strict=True):
             chains.unlink(slots, banded[slots], self._arrivals, self.times)
@@ -338,7 +339,7 @@ class _Chains:
         heads[ordered[last]] = row_of[last]
 
     def unlink(self, slots: np.ndarray, banded: np.ndarray, arrivals: np.ndarray, times: np.ndarray) -> None:
-        """Take evicted rows (``slots``; ``banded``: their values; ``times``: -inf at them already) out of the chains
+        """Take evicted rows (``slots``, ascending; ``banded``: their values; ``times``: -inf at them) out of the chains
         where held rows are behind them: eviction goes by event time, so a row can leave before older rows of its
         buckets (a copy that arrived later with an earlier time, an article updated), and its slot, once reused, would
         end the walks to them. The head or link naming a run of evicted rows is set to the held row behind the run,
@@ -359,16 +360,19 @@ class _Chains:
         """For evicted rows' bands, the first held row their chain reaches through rows of the batch (or ``NO_ROW``),
         and whether a row of the batch links to them; runs of the batch's rows followed by pointer jumping: a few
         rounds, however long a run."""
-        links = rows * self._stride + band
+        links = rows * self._stride + band  # ascending, as the slots are
         on = (self.previous.raw(links) & self._row_mask).astype(np.intp)  # row + 1, 0 for none
         valid = arrivals[on] < arrivals[rows + 1]  # a reused slot (a newer row) ends the chain, as in ``walk``
         held = valid & (times[on - 1] != -np.inf)
-        order = np.argsort(links)
-        wanted = (on - 1) * self._stride + band
-        following = order[np.minimum(np.searchsorted(links, wanted, sorter=order), len(links) - 1)]
-        pending = valid & ~held & (links[following] == wanted)  # links to a row of the batch
+        evicted = np.flatnonzero(valid & ~held)  # by this batch or before: only the first have pairs here
+        wanted = (on[evicted] - 1) * self._stride + band[evicted]
+        place = np.minimum(np.searchsorted(links, wanted), len(links) - 1)
+        batch = links[place] == wanted
+        following = np.full(len(links), -1)
+        following[evicted[batch]] = place[batch]
+        pending = following >= 0
         inside = np.zeros(len(links), dtype=bool)
-        inside[following[pending]] = True
+        inside[place[batch]] = True
         behind = np.where(held, on - 1, NO_ROW)
         while pending.any():
             waiting = np.flatnonzero(pending)
