@@ -1644,12 +1644,6 @@ def test_a_rebuilt_index_keeps_the_merge_of_a_copy_decided_afresh_as_another_sto
     assert live.cluster_id == "cl-s" and live == again
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mergekeep, known limit: evicting a row clears the bucket heads that name it (_Chains.unlink); a copy that "
-    "arrived after its story with an earlier event time leaves the window first and cuts the story's row out of the "
-    "chains of every band they share: the live index finds no candidate, a rebuilt one (its chains linked anew) does",
-)
 def test_a_copy_is_found_after_a_copy_that_arrived_later_with_an_earlier_time_left_the_window() -> None:
     """ "a2", an exact copy of "a1" arriving after it with an event time an hour earlier, is evicted first: "a3", a
     third copy, is an exact copy of "a1", held, in the live index as in one rebuilt from the table."""

@@ -351,7 +351,6 @@ class DedupIndex:
         pair = self._pairs(old, slots)
         itself = bool(pair.exact[0] or pair.probability[0] >= 0.5)
         self._count_paragraphs(old, step=-1)
-        store.splice(int(old[0]))  # the story's older rows behind it stay found
         if itself:  # the same article, of the same age: its first arrival kept
             store.evict(old)
             store.set_decision(int(slots[0]), *decision, similarity)

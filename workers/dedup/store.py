@@ -6,9 +6,11 @@ per article and band (the hash-chain layout of zlib's matcher), which holds all 
 
 An evicted row's slot is reused by a later article, and the chains are never rebuilt for it: a chain link is
 followed only to an older row (by arrival ``seq``), so a link into a slot that now holds a newer article ends
-the walk there, and a bucket head that names an evicted row is cleared. Chains are rebuilt only when the arrays
-grow, which happens while the window fills, a few times in a worker's life. A row evicted while older rows of
-its buckets stay (an article updated) is first spliced out of its chains (``splice``).
+the walk there. Eviction goes by event time, not arrival: a row evicted while older rows of its buckets stay (a
+copy that arrived late with an early time, an article updated) is first taken out of those chains, the head or
+link naming it set to the held row behind it (``_Chains.unlink``), and a bucket head naming an evicted row with
+none held behind it is cleared. Chains are rebuilt only when the arrays grow, which happens while the window
+fills, a few times in a worker's life.
 """
 
 from __future__ import annotations
@@ -144,24 +146,19 @@ class Store:
         return slots
 
     def evict(self, slots: np.ndarray) -> None:
-        """Forget the rows in ``slots``; their slots are reused by later articles. An id whose newer row is held
-        already (an update, scored against its old row) stays found at that row."""
+        """Forget the rows in ``slots``, taken out of the chains where held rows are behind them (``_Chains.unlink``);
+        their slots are reused by later articles. An id whose newer row is held already (an update, scored against
+        its old row) stays found at that row."""
+        slots = np.sort(slots)
+        self.times[slots] = -np.inf
         for chains, banded in zip(self._chains, self._banded_values(), strict=True):
-            chains.unlink(slots, banded[slots])
+            chains.unlink(slots, banded[slots], self._arrivals, self.times)
         for slot in slots.tolist():
             self._id_bytes -= sys.getsizeof(self.ids[slot])
             if self.slot_of[self.ids[slot]] == slot:
                 del self.slot_of[self.ids[slot]]
             self.ids[slot] = self.canonical[slot] = self.revision_of[slot] = None
-        self.times[slots] = -np.inf
         self._free = np.concatenate((self._free, slots))
-
-    def splice(self, slot: int) -> None:
-        """Take a row out of its buckets' chains before it is evicted, each link to it set to its own link on: a
-        row replaced while the window still holds older rows behind it (an article updated), whose reused slot
-        would end the walks to them."""
-        for chains, banded in zip(self._chains, self._banded_values(), strict=True):
-            chains.splice(slot, banded[slot], self._arrivals)
 
     def sketches_at(self, slots: np.ndarray) -> Sketches:
         """The sketches stored in rows, copied."""
@@ -341,40 +338,70 @@ class _Chains:
         last = np.concatenate((ordered[1:] != ordered[:-1], [True]))
         heads[ordered[last]] = row_of[last]
 
-    def unlink(self, slots: np.ndarray, banded: np.ndarray) -> None:
-        """Clear the bucket heads that name evicted rows (the bucket's older rows arrived first: mostly evicted
-        already)."""
-        heads = self.heads
-        keys = (self._band_index * self.buckets + self._buckets_of(banded)).ravel()
-        named = heads[keys] == np.repeat(slots, self.bands)
-        heads[keys[named]] = NO_ROW
+    def unlink(self, slots: np.ndarray, banded: np.ndarray, arrivals: np.ndarray, times: np.ndarray) -> None:
+        """Take evicted rows (``slots``, ascending; ``banded``: their values; ``times``: -inf at them) out of the chains
+        where held rows are behind them: eviction goes by event time, so a row can leave before older rows of its
+        buckets (a copy that arrived later with an earlier time, an article updated), and its slot, once reused, would
+        end the walks to them. The head or link naming a run of evicted rows is set to the held row behind the run,
+        and a head naming an evicted row with none held behind is cleared: a chain's held rows stay ahead of its
+        evicted ones, so the held row behind an evicted one is found through rows of this batch only."""
+        at, band = np.nonzero(any_across(banded != 0))  # a band without values is in no bucket
+        rows = slots[at].astype(np.intp)
+        keys = band * self.buckets + self._buckets_of(banded)[at, band]
+        behind, inside = self._held_behind(rows, band, arrivals, times)
+        named = self.heads[keys] == rows
+        self.heads[keys[named]] = behind[named]
+        cut = (behind != NO_ROW) & ~named & ~inside  # a run's first row: the link to it is set past the whole run
+        self._relink(keys[cut], rows[cut], band[cut], behind[cut], arrivals)
 
-    def splice(self, slot: int, banded: np.ndarray, arrivals: np.ndarray) -> None:
-        """Take the row in ``slot`` (``banded``: its values) out of its chains: the head or the link naming it, found
-        by a walk from its bucket's head (older rows, as ``walk`` follows them), is set to its own link on."""
-        mask, stride = int(self._row_mask), int(self._stride)
-        used = any_across(banded != 0)
-        keys = self._band_index * self.buckets + self._buckets_of(banded[None])[0]
-        for band in np.flatnonzero(used).tolist():  # a band without values is in no bucket
-            at = slot * stride + band
-            own = int(self.previous.raw(np.array([at]))[0]) & mask  # its link on: row + 1, 0 for none
-            row = int(self.heads[keys[band : band + 1]][0])
-            if row == slot:  # its link on when that row arrived before it (a newer row there is another bucket's)
-                self.heads[keys[band : band + 1]] = np.array(
-                    [own - 1 if arrivals[own] < arrivals[slot + 1] else NO_ROW]
-                )
-                continue
-            for _ in range(4 * MAX_CHAIN):  # bounded: a row out of reach is left linked
-                if row == NO_ROW:
-                    break
-                word = int(self.previous.raw(np.array([row * stride + band]))[0])
-                on = (word & mask) - 1
-                if on == slot:  # the link to it, with the linking row's own tag
-                    self.previous.put(np.array([row * stride + band]), np.array([(word & ~mask) | own]))
-                    break
-                if on == NO_ROW or arrivals[on + 1] >= arrivals[row + 1]:  # the chain ends there, as a walk's does
-                    break
-                row = on
+    def _held_behind(
+        self, rows: np.ndarray, band: np.ndarray, arrivals: np.ndarray, times: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For evicted rows' bands, the first held row their chain reaches through rows of the batch (or ``NO_ROW``),
+        and whether a row of the batch links to them; runs of the batch's rows followed by pointer jumping: a few
+        rounds, however long a run."""
+        links = rows * self._stride + band  # ascending, as the slots are
+        on = (self.previous.raw(links) & self._row_mask).astype(np.intp)  # row + 1, 0 for none
+        valid = arrivals[on] < arrivals[rows + 1]  # a reused slot (a newer row) ends the chain, as in ``walk``
+        held = valid & (times[on - 1] != -np.inf)
+        evicted = np.flatnonzero(valid & ~held)  # by this batch or before: only the first have pairs here
+        wanted = (on[evicted] - 1) * self._stride + band[evicted]
+        place = np.minimum(np.searchsorted(links, wanted), len(links) - 1)
+        batch = links[place] == wanted
+        following = np.full(len(links), -1)
+        following[evicted[batch]] = place[batch]
+        pending = following >= 0
+        inside = np.zeros(len(links), dtype=bool)
+        inside[place[batch]] = True
+        behind = np.where(held, on - 1, NO_ROW)
+        while pending.any():
+            waiting = np.flatnonzero(pending)
+            ahead = following[waiting]
+            settled = ~pending[ahead]
+            behind[waiting[settled]] = behind[ahead[settled]]
+            pending[waiting[settled]] = False
+            following[waiting[~settled]] = following[ahead[~settled]]
+        return behind, inside
+
+    def _relink(
+        self, keys: np.ndarray, rows: np.ndarray, band: np.ndarray, behind: np.ndarray, arrivals: np.ndarray
+    ) -> None:
+        """Set the link naming each of ``rows`` in ``band`` (of bucket ``keys``), found by a walk from the bucket's
+        head, to ``behind``; the linking row's tag kept. Bounded: a row more than ``4 * MAX_CHAIN`` hops from its
+        head (beyond any walk's reach: walks read ``MAX_CHAIN`` rows) is left linked."""
+        mask, current = self._row_mask, self.heads[keys].astype(np.intp)
+        going = current != NO_ROW
+        rows, band, behind, current = rows[going], band[going], behind[going], current[going]
+        for _ in range(4 * MAX_CHAIN):
+            if not len(rows):
+                break
+            links = current * self._stride + band
+            words = self.previous.raw(links)
+            on = (words & mask).astype(np.intp)
+            found = on - 1 == rows
+            self.previous.put(links[found], (words[found] & ~mask) | (behind[found] + 1).astype(np.uint32))
+            going = ~found & (arrivals[on] < arrivals[current + 1])  # the chain ends as a walk's does
+            rows, band, behind, current = rows[going], band[going], behind[going], on[going] - 1
 
     def walk(self, slots: np.ndarray, arrivals: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (i, row): earlier rows with the same value as ``slots[i]`` in some band (``values``: every row's
