@@ -1140,11 +1140,55 @@ def test_a_later_copy_back_after_the_window_as_another_story_leaves_the_cluster_
     }
 
 
+@pytest.mark.parametrize(
+    "replayed_at",
+    [
+        10,
+        pytest.param(
+            0,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="threeways, known limit: the message that decided a first copy read again ahead of the record "
+                "that opens its closed cluster again, in one batch, renews its entry (``_renewed``) as the reopening "
+                "does: the closed cluster's state is deleted before the replay's record, published without the "
+                "cluster's other members",
+            ),
+        ),
+    ],
+)
+def test_a_replay_of_a_first_copy_ahead_of_it_opening_its_cluster_again_in_its_batch_lists_the_members(
+    settings: Settings, caplog: pytest.LogCaptureFixture, replayed_at: int
+) -> None:
+    """read202's fuzz (seeds 1405, 2179 of 150-2649): "a", first copy of a story copied by "b", sent again (a replay:
+    its cluster's record published again), then "b" and "a" as other stories in the same batch: ``cl-a`` closes and
+    "a" opens it again. The delete of ``cl-a``'s state went before the first record of "a" in ``cl-a`` in the batch,
+    the replay's, not that of the record that opened it again: the replay's record was published without "b", still
+    a member then, and "b"'s leave changed nothing. Only a decision made afresh on the article opens a cluster again
+    (``Joined.renews``); a replay of the same message (``replayed_at`` 0) renews its entry too (``_renewed``)."""
+    story = text_of(STORY)
+    before = [[("a", story, 0)], [("b", story, 2)]]
+    last = [("a", story, replayed_at), ("b", FILLER, 11), ("a", OTHER_STORY, 12)]
+    table, batched = published_three_ways(settings, caplog, before, last, unreadable="b")
+    assert batched[2:] == [
+        ("cl-a", ["a", "b"], None, None),  # the replay's: the record as it stands
+        ("cl-a", ["a"], None, None),
+        ("cl-b", ["b"], None, None),
+        ("cl-a", ["a"], None, None),  # opened again: "a" alone, its new entry
+    ]
+    assert table["cl-a"]["members"][0]["published_at"] == at_minute(12)["published_at"]
+
+
 RUN_TEXTS = [text_of(STORY[:3]), text_of(STORY[3:]), text_of(STORY), text_of([*UPDATE, *STORY[:2]])]
 RUN_TEXTS += [" ".join(f"{c}{n}" for n in range(80)) for c in "pqrs"]  # four stories with no copy elsewhere
 # The seeds read202's harness failed on (it compacted between the records decided one at a time, and left deletes
 # for the next batch, which a failed batch's rebuild did not see): in the fast tier, the other runs slow.
 RUN_SEEDS_FAST = {7, 12, 19, 23, 30, 32, 53, 59, 64, 67, 99, 105, 115, 116, 120, 131, 132}
+MERGE_LOST = pytest.mark.xfail(
+    strict=True,
+    reason="mergekeep, known limit (test_dedup's test_a_rebuilt_index_keeps_the_merge_of_a_copy_decided_afresh_as_"
+    "another_story): a copy that merged two clusters, then sent again as another story, takes its merge out of the "
+    "table, not out of the live index: the failed batch's rebuilt index decides the merged cluster's ids apart",
+)
 
 
 def random_run(rng: random.Random) -> tuple[list[list[tuple[str, str, int]]], list[tuple[str, str, int]]]:
@@ -1162,7 +1206,9 @@ def random_run(rng: random.Random) -> tuple[list[list[tuple[str, str, int]]], li
 
 
 @pytest.mark.parametrize(
-    "seed", [s if s in RUN_SEEDS_FAST else pytest.param(s, marks=pytest.mark.slow) for s in range(150)]
+    "seed",
+    [s if s in RUN_SEEDS_FAST else pytest.param(s, marks=pytest.mark.slow) for s in range(150)]
+    + [pytest.param(s, marks=MERGE_LOST) for s in (539, 921)],  # of seeds 150-1149, the two that differ
 )
 def test_random_runs_publish_the_same_records_in_a_batch_one_at_a_time_and_after_a_failed_batch(
     settings: Settings, caplog: pytest.LogCaptureFixture, seed: int
