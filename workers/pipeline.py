@@ -431,7 +431,10 @@ def _renewed(at: float, decision: Decision, entry: IndexEntry) -> str | None:
 
 
 def _reopened_at(outputs: list[list[Output]], cluster_id: str) -> tuple[int, int] | None:
-    """Where the cluster record of the first copy that opened ``cluster_id`` again is: its group and position."""
+    """Where the cluster record of the first copy that opened ``cluster_id`` again is: its group and position. Only a
+    decision made afresh on the article renews its cluster's entry of it (``Joined.renews``): a replay of the first
+    copy ahead of it in the batch publishes the record as it stands, other members and all (read202's fuzz: the
+    delete went before the replay's record, and it was published without them)."""
     first_copy = canonical_of(cluster_id)
     for n, group in enumerate(outputs):
         for position, output in enumerate(group):
@@ -439,6 +442,7 @@ def _reopened_at(outputs: list[list[Output]], cluster_id: str) -> tuple[int, int
                 output.destination == "clusters"
                 and output.key == cluster_id
                 and output.record.member["id"] == first_copy
+                and output.record.renews == cluster_id
             ):
                 return n, position
     return None
