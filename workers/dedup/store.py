@@ -272,8 +272,9 @@ class RowNumbers:
         """The row numbers at ``at`` (int32, ``NO_ROW`` where none)."""
         return self.raw(at).view(np.int32) - 1
 
-    def raw(self, at: np.ndarray) -> np.ndarray:
-        """The stored form at ``at`` (uint32): row + 1, 0 where none, unless ``put`` stored more in the spare bits."""
+    def raw(self, at: np.ndarray | slice) -> np.ndarray:
+        """The stored form at ``at`` (uint32): row + 1, 0 where none, unless ``put`` stored more in the spare bits; a
+        slice reads a strided view (every link of one band: no gather)."""
         return self._words[at] & 0xFFFFFF
 
     def __setitem__(self, at: np.ndarray, rows: np.ndarray) -> None:
@@ -420,12 +421,12 @@ class _Chains:
         """Set the link naming each of ``rows`` in ``band`` to ``behind``: the one held row whose link leads to it (to
         an older row, as walks follow links), among all rows' links of the band. Rare: a row evicted more than the
         walk's bound deep with held rows behind it; a read of every row's link in each band concerned."""
-        mask, every = self._row_mask, np.arange(len(times)) * self._stride
+        mask = self._row_mask
         for each in np.unique(band).tolist():
             mine = np.flatnonzero(band == each)
             order = np.argsort(rows[mine])
             targets = rows[mine][order] + 1
-            namers = np.flatnonzero(np.isin(self.previous.raw(every + each) & mask, targets))
+            namers = np.flatnonzero(np.isin(self.previous.raw(slice(each, None, self.bands)) & mask, targets))
             namers = namers[(times[namers] != -np.inf)]  # an evicted row's link can still name it
             links = namers * self._stride + each
             words = self.previous.raw(links)
