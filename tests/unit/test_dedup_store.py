@@ -521,3 +521,25 @@ def test_after_each_eviction_every_held_row_is_on_its_chains_in_every_band_it_ha
         early += int((store.seqs[gone] > store.seqs[held].min(initial=2**62)).sum())  # older rows held behind them
         assert unreachable(store) == []
     assert early > 20
+
+
+def test_held_rows_behind_a_run_evicted_deeper_than_the_walk_bound_stay_on_their_chain() -> None:
+    """120 copies of one signature, the first ten with the latest event times: rows 10 and 11, more than
+    ``4 * MAX_CHAIN`` hops from the head, leave first and their slots are reused; then every row ahead of them. The
+    first ten stay found: the link naming the deep run was left pointing at it (its namer out of the walk's reach),
+    the reused slot ended the chain there, and once the rows ahead left, no chain held the first ten (a later copy
+    was decided a first copy)."""
+    store = Store(num_perm=8, bands=2)
+    story = np.arange(1, 9, dtype=np.uint16)[None]
+    times = [100.0] * 10 + [1.0, 1.0] + [50.0] * 108
+    slots = append_rows(store, np.repeat(story, 120, axis=0), times)
+    assert 4 * MAX_CHAIN < 119 - 11  # the run from the head
+    store.evict(store.expired(2.0))  # rows 10 and 11
+    strangers = np.random.default_rng(0).integers(100, 2**16, size=(2, 8), dtype=np.uint16)
+    append_rows(store, strangers, [200.0, 200.0])  # into the freed slots
+    assert unreachable(store) == []
+    store.evict(store.expired(60.0))  # every row ahead of the run
+    assert unreachable(store) == []
+    copy = append_rows(store, story, [200.0])
+    _, found = store.earlier(copy)
+    assert sorted(set(found.tolist()) & set(slots.tolist())) == slots[:10].tolist()

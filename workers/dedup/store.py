@@ -272,8 +272,9 @@ class RowNumbers:
         """The row numbers at ``at`` (int32, ``NO_ROW`` where none)."""
         return self.raw(at).view(np.int32) - 1
 
-    def raw(self, at: np.ndarray) -> np.ndarray:
-        """The stored form at ``at`` (uint32): row + 1, 0 where none, unless ``put`` stored more in the spare bits."""
+    def raw(self, at: np.ndarray | slice) -> np.ndarray:
+        """The stored form at ``at`` (uint32): row + 1, 0 where none, unless ``put`` stored more in the spare bits; a
+        slice reads a strided view (every link of one band: no gather)."""
         return self._words[at] & 0xFFFFFF
 
     def __setitem__(self, at: np.ndarray, rows: np.ndarray) -> None:
@@ -352,7 +353,7 @@ class _Chains:
         named = self.heads[keys] == rows
         self.heads[keys[named]] = behind[named]
         cut = (behind != NO_ROW) & ~named & ~inside  # a run's first row: the link to it is set past the whole run
-        self._relink(keys[cut], rows[cut], band[cut], behind[cut], arrivals)
+        self._relink(keys[cut], rows[cut], band[cut], behind[cut], arrivals, times)
 
     def _held_behind(
         self, rows: np.ndarray, band: np.ndarray, arrivals: np.ndarray, times: np.ndarray
@@ -384,24 +385,56 @@ class _Chains:
         return behind, inside
 
     def _relink(
-        self, keys: np.ndarray, rows: np.ndarray, band: np.ndarray, behind: np.ndarray, arrivals: np.ndarray
+        self,
+        keys: np.ndarray,
+        rows: np.ndarray,
+        band: np.ndarray,
+        behind: np.ndarray,
+        arrivals: np.ndarray,
+        times: np.ndarray,
     ) -> None:
         """Set the link naming each of ``rows`` in ``band`` (of bucket ``keys``), found by a walk from the bucket's
-        head, to ``behind``; the linking row's tag kept. Bounded: a row more than ``4 * MAX_CHAIN`` hops from its
-        head (beyond any walk's reach: walks read ``MAX_CHAIN`` rows) is left linked."""
-        mask, current = self._row_mask, self.heads[keys].astype(np.intp)
-        going = current != NO_ROW
-        rows, band, behind, current = rows[going], band[going], behind[going], current[going]
+        head, to ``behind``; the linking row's tag kept. The walk is bounded at ``4 * MAX_CHAIN`` hops; a row it does
+        not reach is found by a scan of its band's links (``_relink_scanned``): out of any lookup's reach now, the
+        held rows behind it come within it once the rows ahead leave the window first."""
+        mask, unfound = self._row_mask, np.ones(len(rows), dtype=bool)
+        walking = np.flatnonzero(self.heads[keys] != NO_ROW)
+        current = self.heads[keys[walking]].astype(np.intp)
         for _ in range(4 * MAX_CHAIN):
-            if not len(rows):
+            if not len(walking):
                 break
-            links = current * self._stride + band
+            links = current * self._stride + band[walking]
             words = self.previous.raw(links)
             on = (words & mask).astype(np.intp)
-            found = on - 1 == rows
-            self.previous.put(links[found], (words[found] & ~mask) | (behind[found] + 1).astype(np.uint32))
-            going = ~found & (arrivals[on] < arrivals[current + 1])  # the chain ends as a walk's does
-            rows, band, behind, current = rows[going], band[going], behind[going], on[going] - 1
+            valid = arrivals[on] < arrivals[current + 1]  # the chain ends as a walk's does
+            found = (on - 1 == rows[walking]) & valid
+            self.previous.put(links[found], (words[found] & ~mask) | (behind[walking[found]] + 1).astype(np.uint32))
+            unfound[walking[found]] = False
+            going = ~found & valid
+            walking, current = walking[going], on[going] - 1
+        if unfound.any():
+            self._relink_scanned(rows[unfound], band[unfound], behind[unfound], arrivals, times)
+
+    def _relink_scanned(
+        self, rows: np.ndarray, band: np.ndarray, behind: np.ndarray, arrivals: np.ndarray, times: np.ndarray
+    ) -> None:
+        """Set the link naming each of ``rows`` in ``band`` to ``behind``: the one held row whose link leads to it (to
+        an older row, as walks follow links), among all rows' links of the band. Rare: a row evicted more than the
+        walk's bound deep with held rows behind it; a read of every row's link in each band concerned."""
+        mask = self._row_mask
+        for each in np.unique(band).tolist():
+            mine = np.flatnonzero(band == each)
+            order = np.argsort(rows[mine])
+            targets = rows[mine][order] + 1
+            namers = np.flatnonzero(np.isin(self.previous.raw(slice(each, None, self.bands)) & mask, targets))
+            namers = namers[(times[namers] != -np.inf)]  # an evicted row's link can still name it
+            links = namers * self._stride + each
+            words = self.previous.raw(links)
+            on = (words & mask).astype(np.intp)
+            valid = arrivals[on] < arrivals[namers + 1]  # not a link to the slot's earlier row
+            links, words, on = links[valid], words[valid], on[valid]
+            linked = behind[mine][order][np.searchsorted(targets, on)] + 1
+            self.previous.put(links, (words & ~mask) | linked.astype(np.uint32))
 
     def walk(self, slots: np.ndarray, arrivals: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (i, row): earlier rows with the same value as ``slots[i]`` in some band (``values``: every row's
