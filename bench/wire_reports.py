@@ -28,6 +28,7 @@ _MONTHS = {form: forms.split()[0] for forms in _MONTH_FORMS for form in forms.sp
 _RESULTS = {"NET", "LOSS", "PROFIT", "EARNINGS", "OPER", "OPERATING", "SHR"}
 _LINKS = {"AND", "ENDS", "ENDED", "ENDING", "END"}
 _OPENING = _RESULTS | set(_ORDINALS) | set(_COUNTS) | set(_SPANS) | _YEAR  # where an untickered company name ends
+_RESULTS_TITLE_WORDS = _OPENING | _LINKS | set(_UNITS)  # every word a results table's title may hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +74,7 @@ def _words(text: str) -> list[str]:
 
 
 def _in_results_title(word: str) -> bool:
-    vocabulary = _RESULTS | _LINKS | _YEAR | set(_ORDINALS) | set(_COUNTS) | set(_SPANS) | set(_UNITS)
-    return word in vocabulary or word.isdigit() or _month(word) is not None
+    return word in _RESULTS_TITLE_WORDS or word.isdigit() or _month(word) is not None
 
 
 def _month(word: str) -> str | None:
