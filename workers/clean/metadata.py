@@ -188,9 +188,8 @@ _TO_MARK = re.compile(
 )
 _REGEX_LITERAL = re.compile(_SCRIPT_REGEX, re.DOTALL)  # an escaped line break goes on, as in _TO_MARK
 # The keywords a value follows, as the word before a "/" (not after ".": there the word is a property's name).
-_OPENS_VALUE = re.compile(
-    r"(?<![\w$.])(?:return|typeof|case|do|else|in|instanceof|new|void|delete|throw|yield|await)\Z"
-)
+_VALUE_KEYWORDS = r"(?<![\w$.])(?:return|typeof|case|in|instanceof|new|void|delete|throw|yield|await)"
+_OPENS_VALUE = re.compile(rf"(?:{_VALUE_KEYWORDS}|(?<![\w$.])(?:do|else))\Z")
 # The brackets a look-back matches (``_Brackets``): those of code, read in the scan's runs of code and whole strings,
 # a string read whole (its brackets none of the code's). Before the "(" of a ")" the keyword of a statement that
 # follows it ("if (x) /re/.test(s)"), before the "{" of a "}" what an object literal follows ("= {a: 1} / 2"): an
@@ -199,10 +198,7 @@ _OPENS_VALUE = re.compile(
 _CODE_BRACKET = re.compile(rf"[(){{}}]|{_SCRIPT_STRING}")
 _OPENER_WINDOW = 16
 _CONDITION = re.compile(r"(?<![\w$.])(?:if|while|for|with)\s*\Z")
-_OBJECT = re.compile(
-    r"(?:[=(,:\[?!&|+*%^~<-]|(?<!=)>|(?<![\w$.])(?:return|typeof|case|in|instanceof|new|void|delete|throw|yield|await))"
-    r"\s*\Z"
-)
+_OBJECT = re.compile(rf"(?:[=(,:\[?!&|+*%^~<-]|(?<!=)>|{_VALUE_KEYWORDS})\s*\Z")
 # Held by a date search from setting htmldate's parser's languages to its end (``_find_day``).
 _DAY_SEARCH = threading.Lock()
 
