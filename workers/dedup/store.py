@@ -426,10 +426,11 @@ class _Chains:
             mine = np.flatnonzero(band == each)
             order = np.argsort(rows[mine])
             targets = rows[mine][order] + 1
-            namers = np.flatnonzero(np.isin(self.previous.raw(slice(each, None, self.bands)) & mask, targets))
+            column = self.previous.raw(slice(each, None, self.bands))
+            namers = np.flatnonzero(np.isin(column & mask, targets))
             namers = namers[(times[namers] != -np.inf)]  # an evicted row's link can still name it
             links = namers * self._stride + each
-            words = self.previous.raw(links)
+            words = column[namers]
             on = (words & mask).astype(np.intp)
             valid = arrivals[on] < arrivals[namers + 1]  # not a link to the slot's earlier row
             links, words, on = links[valid], words[valid], on[valid]
