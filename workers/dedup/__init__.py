@@ -482,8 +482,9 @@ class DedupIndex:
         their stories: a copy whose first copy left (the window passed it, or its id holds another article since)
         would count the story's own paragraphs, counted once with that first copy, again with every copy (read109).
         An entry written before marks were recorded is marked afresh."""
-        self._mark_paragraphs(slots)
-        pairs = zip(slots.tolist(), entries, strict=True)
+        pairs = list(zip(slots.tolist(), entries, strict=True))
+        if fresh := [slot for slot, entry in pairs if "counted" not in entry]:
+            self._mark_paragraphs(np.array(fresh, dtype=np.intp))
         kept = [(slot, entry["counted"]) for slot, entry in pairs if "counted" in entry]
         if kept:
             self._store.counted[[slot for slot, _ in kept]] = [marks for _, marks in kept]
@@ -851,15 +852,12 @@ class DedupIndex:
             self._merged_into[canonical_id] = older
         self._absorbed.setdefault(older, []).extend(moved)
         self._note_nth([older, *moved])  # held since: a merge replayed on restore can name a key no row holds
-        if departed := self._departed_from.pop(younger, []):  # their records folded into older's
-            # The merged record lists younger's members after older's, within its cap: those past it are forgotten,
-            # but for the copies whose decisions merged clusters (``_depart``).
-            room = max(CLUSTER_MEMBERS_MAX - len(self._departed_from.get(older, ())), 0)
-            self._forget_departed([i for i in departed[room:] if i not in self._merges])
-            for article_id in [*departed[:room], *(i for i in departed[room:] if i in self._merges)]:
-                self._departed[article_id] = older
+        # Their records folded into older's, which lists younger's members after its own, within its cap (``_depart``).
+        for article_id in self._departed_from.pop(younger, []):
+            if self._depart(article_id, older):
                 self._departures[article_id] = cluster_of(older)
-                self._departed_from.setdefault(older, []).append(article_id)
+            else:
+                self._forget_departed([article_id])
         if younger in self._members:
             self._members[older] = self._members.get(older, 0) + self._members.pop(younger)
 
