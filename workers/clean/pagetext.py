@@ -459,7 +459,7 @@ def _collapsed(raw_lines: list[str]) -> list[str]:
     return [raw.strip() if raw.isprintable() and "  " not in raw else collapse(raw) for raw in raw_lines]
 
 
-def unwrap(raw_lines: list[str], lede_cut: bool = False) -> list[str]:
+def unwrap(raw_lines: list[str]) -> list[str]:
     """Join the lines of one paragraph: a break is kept at a blank or indented line, a table row ("| a | b |"),
     or after a sentence's end, unless the text is wrapped at a fixed width and the sentence's end is an
     abbreviation's the wrap fell after (``_wrapped_inside``).
@@ -467,10 +467,9 @@ def unwrap(raw_lines: list[str], lede_cut: bool = False) -> list[str]:
     Without a fixed wrap width, only a line continued in lower case is joined (a sentence split in two:
     ``_lower_case_joined``). In wrapped text the first line joins the next however short it is: wire copy opens
     with a line whose dateline was cut off ("Standard Oil Co and BP North America / Inc said they plan ...").
-    With ``lede_cut`` (an article kept whole) the text is wrapped too when its lines but the first are: a short take's
-    cut first line leaves one line of two at the width (``is_hard_wrapped``). Page text is not read so.
+    An article kept whole is read as wrapped more often (``body.wrapped_as_body``).
     """
-    return unwrap_as(raw_lines, is_hard_wrapped(raw_lines) or (lede_cut and is_hard_wrapped(raw_lines, lede_cut=True)))
+    return unwrap_as(raw_lines, is_hard_wrapped(raw_lines))
 
 
 def unwrap_as(raw_lines: list[str], wrapped: bool) -> list[str]:
