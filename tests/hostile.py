@@ -85,6 +85,39 @@ def quote_flood_page(max_message_bytes: int) -> str:
     return html_page(article, "<script>// a comment\nvar a = " + "\\\"\\'" * flood + "</script>")
 
 
+def _filled(name: str, field: str, before: str, unit: str, after: str, max_message_bytes: int) -> bytes:
+    """The raw message ``name`` whose ``field`` is ``before``, then ``unit`` as many times as a raw message of
+    ``max_message_bytes`` holds (1 KiB to spare), then ``after``."""
+    room = max_message_bytes - len(raw(name, **{field: before + after})) - 1024
+    return raw(
+        name, **{field: before + unit * (room // len(json.dumps(unit, ensure_ascii=False)[1:-1].encode())) + after}
+    )
+
+
+def newsletter_flood(max_message_bytes: int) -> bytes:
+    """The article, then one line of "newsletter " as long as a raw message holds (about 190,000 words): the
+    furniture test read the rest of the line from each of them (``chrome.WordThen``; hours)."""
+    return _filled("newsletter-flood", "text", ARTICLE + "\n", "newsletter ", "", max_message_bytes)
+
+
+def lower_case_lines(max_message_bytes: int) -> bytes:
+    """The article, then as many lines of "a" as a raw message holds (about 700,000): each joined the line before it
+    by a copy of the whole joined line (``pagetext._lower_case_joined``; 16 s of CPU)."""
+    return _filled("lower-case-lines", "text", ARTICLE + "\n", "a\n", "", max_message_bytes)
+
+
+def attribute_flood(max_message_bytes: int) -> bytes:
+    """The article after a tag of as many distinct attributes as a raw message holds (about 230,000): both parsers
+    test each attribute against the tag's others (hours)."""
+    article = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    room = max_message_bytes - len(raw("attribute-flood", html=html_page(article + "<p>"))) - 1024
+    names = []
+    while room > 0:
+        names.append(f" a{len(names)}")
+        room -= len(names[-1])
+    return raw("attribute-flood", html=html_page(f"<p{''.join(names[:-1])}>" + article))
+
+
 def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | None]]:
     """name -> (message, the dead-letter error it must produce, or None when it must come out enriched)."""
     return {
@@ -105,6 +138,9 @@ def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | Non
         "deeply-nested-html": (raw("deeply-nested-html", html=nested_page(max_message_bytes)), "too_deep"),
         "flat-flood-html": (raw("flat-flood-html", html=flat_page(max_message_bytes)), "too_many_elements"),
         "script-quote-flood": (raw("script-quote-flood", html=quote_flood_page(max_message_bytes)), None),
+        "newsletter-flood": (newsletter_flood(max_message_bytes), "too_long"),
+        "lower-case-lines": (lower_case_lines(max_message_bytes), "too_long"),
+        "attribute-flood": (attribute_flood(max_message_bytes), "too_many_attributes"),
         "malformed-html": (raw("malformed-html", html="<p><b><i>" + "</p>".join(PARAGRAPHS) + "<div <<>>"), None),
         "scripts-and-entities": (raw("scripts-and-entities", html=network_bait("http://127.0.0.1:9")), None),
         "chinese": (raw("chinese", text=_paragraphs(_CHINESE, "")), None),
