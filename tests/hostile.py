@@ -118,6 +118,12 @@ def attribute_flood(max_message_bytes: int) -> bytes:
     return raw("attribute-flood", html=html_page(f"<p{''.join(names[:-1])}>" + article))
 
 
+def deep_title(depth: int) -> bytes:
+    """The article with a title of arrays nested ``depth`` deep (orjson reads 1,024): past about 250 the validator
+    cannot show where the record breaks its schema, and raised ValueError, an internal_error dead letter."""
+    return raw("deep-title", text=ARTICLE, title="?").replace(b'"?"', b"[" * depth + b"]" * depth)
+
+
 def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | None]]:
     """name -> (message, the dead-letter error it must produce, or None when it must come out enriched)."""
     return {
@@ -128,6 +134,7 @@ def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | Non
         "missing-page": (raw("missing-page", url="https://x.example/a"), "schema_violation"),
         "both-pages": (raw("both-pages", text=ARTICLE, html=html_page(ARTICLE)), "schema_violation"),
         "bad-date": (raw("bad-date", text=ARTICLE, published_at="last Tuesday"), "schema_violation"),
+        "deep-title": (deep_title(1000), "schema_violation"),
         "empty-text": (raw("empty-text", text=""), "empty_body"),
         "binary": (bytes(range(256)) * 8, "invalid_encoding"),
         "invalid-utf8": (raw("invalid-utf8", text=ARTICLE)[:-40] + b"\xc3\x28\xa0\xa1" + b'"}', "invalid_encoding"),
