@@ -22,7 +22,7 @@ from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.unit.test_pipeline import message
 from workers import codec
 from workers.deadletters import REPLAY_HEADER, Replay, ReplayFilter, ReplayRun, original_bytes
-from workers.intake import message_key
+from workers.intake import message_key, read_raw
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, DEADLETTER_REASON_CHARS, TOPIC_MAX_MESSAGE_BYTES
 from workers.pipeline import CleanStage, dead_letter
 from workers.records import Rejected
@@ -323,6 +323,8 @@ def test_a_raw_message_whose_letter_names_no_id_is_replayed_under_the_key_enrich
     derived = letter(json.dumps({"url": "https://a.example/1", "source": "s", "body": "x"}).encode(), code="oversized")
     assert oversized["id"] is None
     assert run_sends(oversized, "articles.deadletter:3:3").key == b"huge-1"  # type: ignore[union-attr]
-    assert run_sends(derived, "articles.deadletter:3:4").key == message_key(derived["payload"].encode())  # type: ignore[union-attr]
+    derived_id = read_raw(derived["payload"].encode(), 1000)["id"]  # the id the clean stage gives it
+    assert run_sends(derived, "articles.deadletter:3:4").key == derived_id.encode()  # type: ignore[union-attr]
+    assert message_key(derived["payload"].encode()) == derived_id.encode()  # enrich produce's key: the same function
     assert run_sends(letter(b"{not json"), "articles.deadletter:3:5").key == b"articles.raw:1:0"  # type: ignore[union-attr]
     assert run_sends(letter(article, stage="dedup"), "articles.deadletter:3:6").key == b"articles.raw:1:0"  # type: ignore[union-attr]

@@ -33,8 +33,8 @@ LANGUAGE_MIN_PROBABILITY = 0.5
 # and up: review24).
 LANGUAGE_CHECKED_GUESSES = frozenset(("pcm",))
 # py3langid's name for "no linguistic content", never a language to publish as such: not published at any probability
-# (until consumer21 it was checked as `pcm` is, and a sample with no stopwords in it, "qwx zzkv plo 123 ## kkk" at
-# 0.91, was published as written in `zxx`, tagged with `no_model_for_language`).
+# (until consumer21 it was checked as `pcm` is, and a sample with no stopwords in it, "qwx zzkv plo 123 4567 ## ++ kkk
+# mmm ttt vvv 88 99 00" at 0.91, was published as written in `zxx`, tagged with `no_model_for_language`).
 NO_LINGUISTIC_CONTENT = "zxx"
 _LETTERS = re.compile(r"[^\W\d_]+")  # a word of letters: figures are words of no language
 
