@@ -169,11 +169,12 @@ def letter_key(letter: DeadLetter) -> str:
 
 
 def replay_key(letter: DeadLetter, message: bytes | None) -> bytes:
-    """The key a letter's message is sent again under: for a raw message whose letter names no id (``oversized``,
-    ``invalid_json``, a refused record without an id of its own), the key ``enrich produce`` gives it (its id, or the
-    id derived from its url or page), so that it lands on the partition of the id's other messages, after them, as
-    "the latest record of an id" in docs/records.md needs; else the letter's key (consumer21: ``oversized`` letters
-    were replayed under their origin's place, to another raw partition than their id's)."""
+    """The key a letter's message is sent again under: for a raw message whose letter names no id (``oversized``, a
+    refused record without an id of its own), the key ``enrich produce`` gives it (its id, or the id derived from its
+    url or page), so that it lands on the partition of the id's other messages, after them, as "the latest record of
+    an id" in docs/records.md needs; else, and for a message that is no JSON object (``invalid_json``: produce gives
+    it no key), the letter's key (consumer21: ``oversized`` letters were replayed under their origin's place, to
+    another raw partition than their id's)."""
     if letter["id"] is None and letter["stage"] == "clean" and message is not None:
         return message_key(message) or letter_key(letter).encode()
     return letter_key(letter).encode()

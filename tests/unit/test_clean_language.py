@@ -161,7 +161,7 @@ SHORT_WITHOUT_STOPLIST = {
 
 
 def test_a_short_sentence_in_a_language_without_a_stoplist_keeps_its_language() -> None:
-    """Only py3langid's names for English (``LANGUAGE_CHECKED_GUESSES``) are checked against the lists' words."""
+    """Only py3langid's name for English-lexified text (``LANGUAGE_CHECKED_GUESSES``) is checked against the words."""
     for language, text in SHORT_WITHOUT_STOPLIST.items():
         guess = guess_language(text)
         assert (stoplist(language), guess.language, guess.published) == (frozenset(), language, language)
