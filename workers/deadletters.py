@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from workers import codec
+from workers.intake import message_key
 from workers.records import DeadLetter, Rejected
 from workers.times import utc_time
 
@@ -140,7 +141,7 @@ class ReplayRun:
         if held:
             return None
         topic = letter["origin"]["topic"]
-        return Replay(topic, letter_key(letter).encode(), message, [(REPLAY_HEADER, place.encode())])
+        return Replay(topic, replay_key(letter, message), message, [(REPLAY_HEADER, place.encode())])
 
     def _held(self, letter: DeadLetter, message: bytes | None) -> str | None:
         """Why the chosen ``letter`` (its ``message``) is not sent, or None (then it is marked sent)."""
@@ -165,6 +166,18 @@ def letter_key(letter: DeadLetter) -> str:
     place."""
     origin = letter["origin"]
     return letter["id"] or coordinates(origin["topic"], origin["partition"], origin["offset"])
+
+
+def replay_key(letter: DeadLetter, message: bytes | None) -> bytes:
+    """The key a letter's message is sent again under: for a raw message whose letter names no id (``oversized``, a
+    refused record without an id of its own), the key ``enrich produce`` gives it (its id, or the id derived from its
+    url or page), so that it lands on the partition of the id's other messages, after them, as "the latest record of
+    an id" in docs/records.md needs; else, and for a message that is no JSON object (``invalid_json``: produce gives
+    it no key), the letter's key (consumer21: ``oversized`` letters were replayed under their origin's place, to
+    another raw partition than their id's)."""
+    if letter["id"] is None and letter["stage"] == "clean" and message is not None:
+        return message_key(message) or letter_key(letter).encode()
+    return letter_key(letter).encode()
 
 
 def original_bytes(letter: DeadLetter) -> bytes | None:

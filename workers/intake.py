@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any, get_args
 
+import orjson
+
 from workers import codec
 from workers.records import InputKind, RawArticle, Rejected
 
@@ -16,6 +18,24 @@ def derive_id(record: dict[str, Any]) -> str:
     basis = record.get("url") or next((record[kind] for kind in INPUT_KINDS if record.get(kind)), "")
     prefix = "u" if record.get("url") else "c"
     return f"{prefix}-{hashlib.blake2b(basis.encode('utf-8'), digest_size=10).hexdigest()}"
+
+
+def message_key(line: bytes) -> bytes | None:
+    """The record's id as the message key, when the line is a JSON object: its own id, else the id the clean stage
+    derives from its url or page, so that two versions of one url land on one partition, in the order sent."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    article_id = record.get("id")
+    if isinstance(article_id, str):
+        return article_id.encode()
+    try:
+        return derive_id(record).encode()
+    except (AttributeError, TypeError):  # a url or page that is not a string: the clean stage rejects the record
+        return None
 
 
 def read_raw(payload: bytes, max_bytes: int) -> RawArticle:

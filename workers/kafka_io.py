@@ -9,13 +9,12 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, KafkaError, for_code
 
 from workers.deadletters import Replay, ReplayFilter, ReplayRun, coordinates
-from workers.intake import derive_id
+from workers.intake import message_key
 from workers.layouts import OffsetsRefused, offsets_to_copy
 from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.security import client_options
@@ -43,24 +42,6 @@ def require_topic(topic: str, existing: Collection[str]) -> None:
     first use (Kafka's default, and deploy/kafka/kafka.sh's), so a mistyped name would become a topic."""
     if topic not in existing:
         raise UnknownTopic(topic, existing)
-
-
-def message_key(line: bytes) -> bytes | None:
-    """The record's id as the message key, when the line is a JSON object: its own id, else the id the clean stage
-    derives from its url or page, so that two versions of one url land on one partition, in the order sent."""
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(record, dict):
-        return None
-    article_id = record.get("id")
-    if isinstance(article_id, str):
-        return article_id.encode()
-    try:
-        return derive_id(record).encode()
-    except (AttributeError, TypeError):  # a url or page that is not a string: the clean stage rejects the record
-        return None
 
 
 def _producer(settings: Settings) -> AIOKafkaProducer:

@@ -40,6 +40,14 @@ def test_replay_oversized_articles_after_raising_the_limit(pipeline_settings: Se
     assert "replayed 1" in replay.stderr and "skipped 1" in replay.stderr
     [enriched] = read_topic(pipeline_settings, pipeline_settings.topic_enriched, 1, 180)
     assert enriched["id"] == SEED_PAGE_ID
+    # consumer21: the letter names no id, yet its message goes back under its id, to its id's raw partition (after
+    # the id's other messages there: records.md, the latest record of an id), not under the letter's place (which
+    # sent the seed's message from partition 0 to 1)
+    [oversized] = [letter for letter in dead if letter["error"] == "oversized"]
+    assert oversized["id"] is None
+    assert enriched["origin"]["partition"] == oversized["origin"]["partition"]
+    # read210: its records carry the replay's own place on the raw topic, after the message it sends again
+    assert enriched["origin"]["offset"] > oversized["origin"]["offset"]
     assert len(read_topic(pipeline_settings, pipeline_settings.topic_deadletter, 3, 5)) == 2  # nothing new failed
 
 

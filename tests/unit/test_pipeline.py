@@ -1594,3 +1594,40 @@ def test_the_records_made_of_a_replay_carry_its_header_on_and_the_story_records_
     for destination in ("clusters", "cluster_merges", "cluster_leaves", "deadletter"):
         assert REPLAY_HEADER not in dict(record_headers(destination, "articles.deadletter:0:7"))
     assert REPLAY_HEADER not in dict(record_headers("unique"))
+
+
+def raw_message(payload: bytes, partition: int, offset: int) -> Message:
+    return Message(payload, Origin(topic="articles.raw", partition=partition, offset=offset, timestamp_ms=None))
+
+
+def test_an_ids_messages_of_two_raw_partitions_are_decided_in_the_order_they_reach_the_dedup_stage(
+    settings: Settings,
+) -> None:
+    """read210: records.md told a consumer to keep an id's record of the highest ``origin.offset``. Offsets of two raw
+    partitions do not compare (another producer's key, a keyless message, partitions added): ``wire`` at offset 5 of
+    partition 1, then at offset 0 of partition 0, lives in the story of its offset-0 message. And a letter of the
+    entities stage on an id's later message comes after the dedup stage published that message's cluster records:
+    its decision stands, though no enriched record of it does."""
+    story = text_of(STORY[:3])
+    sent = [("wire", story, 1, 5), ("copy", story, 1, 6), ("wire", seed_text(), 0, 0)]
+    records = [codec.dumps({**seed_record(SEED_PAGE_ID), "id": i, "text": text}) for i, text, _, _ in sent]
+    cleaned = CleanStage(settings).process(
+        [raw_message(r, p, o) for r, (_, _, p, o) in zip(records, sent, strict=True)]
+    )
+    first, _, last = DedupStage(settings).process(
+        [message(codec.dumps(c.record), n) for n, [c] in enumerate(cleaned)]  # articles.clean: one partition
+    )
+    assert (first[0].record["origin"]["offset"], last[0].record["origin"]["offset"]) == (5, 0)
+    assert (first[0].destination, last[0].destination, last[0].record["cluster_id"]) == ("unique", "unique", "cl2-wire")
+    assert [(o.destination, o.key) for o in last if o.destination.startswith("cluster")] == [
+        ("cluster_leaves", "cl-wire"),
+        ("clusters", "cl2-wire"),
+    ]
+    pipelines = Pipelines(lambda language: BrokenNlp(), ["en"], {"en": BrokenNlp()})
+    [[letter]] = EntitiesStage(settings, pipelines).process([message(codec.dumps(last[0].record), 7)])
+    assert (letter.destination, letter.record["stage"], letter.record["origin"]["offset"]) == (
+        "deadletter",
+        "entities",
+        7,
+    )
+    assert codec.loads(letter.record["payload"])["origin"]["partition"] == 0  # the raw origin, in its payload

@@ -25,13 +25,17 @@ LANGUAGE_SAMPLE_CHARS = 500
 # language (0.6 would change one page's; those sets were looked at for 0.6-0.8, so they are no blind check of 0.5
 # against them: Benchmarks > Cleaning).
 LANGUAGE_MIN_PROBABILITY = 0.5
-# The guesses checked against the listed languages' words (``_words_agree``): the two py3langid makes of English, the
-# only wrong ones among Reuters' guesses without a stoplist at even odds or more (8 on 0-2,999, 82 on 3,000-end; all
-# `pcm` but one `zxx`). `pcm` (Nigerian Pidgin) is its name for English-lexified text, `zxx` ("no linguistic content")
-# never a language to publish as such. Any other language without a stoplist is left to the probability: the union
-# of the lists holds the short words of most Latin-script languages, and no probability py3langid gives the listed
-# languages told right guesses (Bikol 0.031, Faroese 0.078) from Reuters' wrong ones (0.062 and up: review24).
-LANGUAGE_CHECKED_GUESSES = frozenset(("pcm", "zxx"))
+# The guesses checked against the listed languages' words (``_words_agree``): py3langid's name for English-lexified
+# text, `pcm` (Nigerian Pidgin), the wrong guess without a stoplist at even odds or more on Reuters (8 on 0-2,999 and
+# 82 on 3,000-end, all `pcm` but one `zxx`, never published: below). Any other language without a stoplist is left
+# to the probability: the union of the lists holds the short words of most Latin-script languages, and no probability
+# py3langid gives the listed languages told right guesses (Bikol 0.031, Faroese 0.078) from Reuters' wrong ones (0.062
+# and up: review24).
+LANGUAGE_CHECKED_GUESSES = frozenset(("pcm",))
+# py3langid's name for "no linguistic content", never a language to publish as such: not published at any probability
+# (until consumer21 it was checked as `pcm` is, and a sample with no stopwords in it, "qwx zzkv plo 123 4567 ## ++ kkk
+# mmm ttt vvv 88 99 00" at 0.91, was published as written in `zxx`, tagged with `no_model_for_language`).
+NO_LINGUISTIC_CONTENT = "zxx"
 _LETTERS = re.compile(r"[^\W\d_]+")  # a word of letters: figures are words of no language
 
 
@@ -52,7 +56,8 @@ class LanguageGuess(NamedTuple):
     @property
     def published(self) -> str | None:
         """The language, when the sample gives enough evidence of it to publish; else None (not a guess as fact)."""
-        return self.language if self.probability >= LANGUAGE_MIN_PROBABILITY and self.words_agree else None
+        sure = self.probability >= LANGUAGE_MIN_PROBABILITY and self.language != NO_LINGUISTIC_CONTENT
+        return self.language if sure and self.words_agree else None
 
 
 @cache
@@ -80,12 +85,12 @@ def guess_language(text: str) -> LanguageGuess:
 
 
 def _words_agree(language: str | None, sample: str) -> bool:
-    """False when the guess is one py3langid makes of English (``LANGUAGE_CHECKED_GUESSES``) and a fifth or more of the
-    sample's words (of letters; a script without spaces counted two characters a word, as ``word_count`` does) are
+    """False when the guess is the one py3langid makes of English (``LANGUAGE_CHECKED_GUESSES``) and a fifth or more of
+    the sample's words (of letters; a script without spaces counted two characters a word, as ``word_count`` does) are
     stopwords of the languages with a stoplist: the sample is written in their words, not in the one named.
 
     The pick that fails is English with figures or a table of figures ("Shr", "vs", "Net", "Record") named Nigerian
-    Pidgin or "no linguistic content": on Reuters, every one of them (0.31-0.71 of their words in the lists). Other
+    Pidgin: on Reuters, every one of them (0.31-0.71 of their words in the lists). Other
     guesses are left to the probability: a guess with a stoplist because its own stopwords would not tell a short
     sentence of names from a table, one without because the lists hold most short words of any Latin script (Hausa,
     Javanese, Faroese: Benchmarks > Cleaning).
