@@ -135,9 +135,18 @@ def _attributes(count: int) -> str:
         f"<script>var s = '<a b=\"</script><p{_attributes(MAX_ATTRIBUTES + 1)}>\"'</script>",  # a script ends there
         f"<!-- <a b=\" --><p{_attributes(MAX_ATTRIBUTES + 1)}>\"",  # so does a comment
         f"<!--><p{_attributes(MAX_ATTRIBUTES + 1)}>",  # and a comment closed at once
+        *(  # the text of these is no markup: a quote in it opens no value that could hide the tag after them
+            f'<{name}><a b="</{name}><p{_attributes(MAX_ATTRIBUTES + 1)}>'
+            for name in ("title", "textarea", "xmp", "iframe", "noembed", "noframes")
+        ),
+        f'<script></scripts><a b="</script><p{_attributes(MAX_ATTRIBUTES + 1)}>',  # "</scripts" ends no script
+        f'<script><!--<script></script><a b="</script><p{_attributes(MAX_ATTRIBUTES + 1)}>',  # escaped twice
+        f'<\u212a a="<p{_attributes(MAX_ATTRIBUTES + 1)}>',  # the Kelvin sign is no "k": no tag, no open quote
+        f"<\u017fcript><p{_attributes(MAX_ATTRIBUTES + 1)}></script>",  # nor is a long s an "s": no script
     ],
     ids=["names", "slashes", "unquoted", "quoted", "quoted-gt", "quote-in-value", "end-tag", "script", "comment",
-         "empty-comment"],
+         "empty-comment", "title", "textarea", "xmp", "iframe", "noembed", "noframes", "script-end-name",
+         "script-escaped-twice", "kelvin-sign", "long-s"],
 )  # fmt: skip
 def test_a_tag_of_more_attributes_than_the_bound_is_too_many_attributes_unread_by_the_parsers(
     tag: str, monkeypatch: pytest.MonkeyPatch

@@ -64,11 +64,14 @@ _ELEMENTS = XPath("count(//*)")
 # as a raw message about 2 s. Counted before either parser reads the page (``_TAG_ATTRIBUTES``).
 MAX_ATTRIBUTES = 1000
 # A page read as HTML's tokenizer reads it, tag by tag, up to a tag of more than MAX_ATTRIBUTES attributes (the match
-# ends before it): text, comments (ended at the first "-->", "--!>", or "<!-->"), other markup declarations, the raw
-# text of a script or style (ended at the first "</script" or "</style", no later than a parser ends it), and tags
-# with their attributes (a name, then "=" and a value, quoted or not; a quote elsewhere is part of a name, as in
-# HTML). Every part is read once, by possessive steps: linear in the page. Where it reads a tag that a parser would
-# not (text in a textarea, a script's "<!--" escapes), it counts more attributes than the parser, never fewer.
+# ends before it): text, comments (ended at the first "-->", "--!>", or "<!-->"), other markup declarations, the text
+# of the elements whose text is no markup (a script, with its "<!--" escapes; style, title, textarea, xmp, iframe,
+# noembed, noframes; each ended at its own end tag, "</title" then a space, "/" or ">"), and tags with their attributes
+# (a name, then "=" and a value, quoted or not; a quote elsewhere is part of a name, as in HTML). Letters are ASCII
+# letters only, as in HTML (re.ASCII: no Kelvin sign read as a "k"). Every part is read once, by possessive steps:
+# linear in the page. Both parsers read a page so (lxml 6.2 on libxml2 2.14, resiliparse 2.0 on lexbor), but inside
+# <svg> or <math> lexbor reads a script, style or title as markup and a "<![CDATA[" to its "]]>": a tag hidden there
+# is not counted (docs: Cleaning).
 _SPACE = r"[\t\n\f\r ]"  # HTML's white space
 _NAME = r"[^\t\n\f\r />][^\t\n\f\r />=]*+"  # an attribute's name: its first character may be "="
 _VALUE = r"""(?:"[^"]*+"?|'[^']*+'?|[^\t\n\f\r >]++)"""  # quoted (to the page's end if left open), or not
@@ -76,15 +79,28 @@ _ATTRIBUTE = rf"(?>[\t\n\f\r /]*+{_NAME}(?:{_SPACE}*+={_SPACE}*+{_VALUE}?)?)"
 _TAG = rf"[^\t\n\f\r />]*+{_ATTRIBUTE}{{0,{MAX_ATTRIBUTES}}}+(?!{_ATTRIBUTE})[\t\n\f\r /]*+>?"
 
 
+def _start(name: str) -> str:
+    """The start tag of the element ``name``, its attributes counted."""
+    return rf"<{name}(?![^\t\n\f\r />]){_TAG}"
+
+
 def _raw_text(name: str) -> str:
-    """An element whose text is no markup, its tag and its text, ended at the first end tag's start."""
-    return rf"<{name}(?![^\t\n\f\r />]){_TAG}(?:.*?(?=</{name})|.*+)"
+    """An element whose text is no markup, its tag and its text, ended where its end tag starts."""
+    return rf"{_start(name)}(?:[^<]++|<(?!/{name}[\t\n\f\r />]))*+"
 
 
+# A script's text: "<!--" escapes it, and in an escaped part "<script" (then a space, "/" or ">") escapes it
+# twice, up to "</script"; "-->" ends either, and "</script" ends the script only where it is not escaped twice.
+_SCRIPT_TAG = r"script[\t\n\f\r />]"
+_ESCAPED = rf"""<!(?=--)(?:[^<-]++|-(?!->)|<(?!/?{_SCRIPT_TAG})
+    |<{_SCRIPT_TAG}(?:[^<-]++|-(?!->)|<(?!/{_SCRIPT_TAG}))*+(?:</{_SCRIPT_TAG})?)*+(?:-->)?"""
+_SCRIPT = rf"{_start('script')}(?:[^<]++|<(?!/{_SCRIPT_TAG}|!--)|{_ESCAPED})*+"
+_RAW_TEXT_ELEMENTS = ("style", "title", "textarea", "xmp", "iframe", "noembed", "noframes")  # as a script, no markup
+_RAW_TEXTS = "|".join(map(_raw_text, _RAW_TEXT_ELEMENTS))
 _TAG_ATTRIBUTES = re.compile(
-    rf"""(?:[^<]++|<!--(?:-?>|.*?--!?>|.*+)|{_raw_text("script")}|{_raw_text("style")}
+    rf"""(?:[^<]++|<!--(?:-?>|.*?--!?>|.*+)|{_SCRIPT}|{_RAW_TEXTS}
     |</?[A-Za-z]{_TAG}|<[!?][^>]*+>?|</(?![A-Za-z])[^>]*+>?|<(?![A-Za-z/!?]))*+""",
-    re.DOTALL | re.IGNORECASE | re.VERBOSE,
+    re.ASCII | re.DOTALL | re.IGNORECASE | re.VERBOSE,
 )
 
 
