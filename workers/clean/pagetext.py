@@ -479,22 +479,24 @@ def unwrap_as(raw_lines: list[str], wrapped: bool) -> list[str]:
         return _lower_case_joined(raw_lines, collapsed)
     width = max(len(raw.rstrip()) for raw in raw_lines)
     opening = next((index for index, raw in enumerate(raw_lines) if raw.strip()), -1)  # the first line of text
-    lines: list[str] = []
+    lines: list[list[str]] = []  # each line's raw lines, joined once at the end (as in ``_lower_case_joined``)
+    length, ends = 0, False  # of the last line, its raw lines joined: its length, whether it ends a sentence
     for index, (raw, line) in enumerate(zip(raw_lines, collapsed, strict=True)):
-        previous = lines[-1] if lines else ""
+        first = lines[-1][0] if lines else ""
         if (
-            previous
+            first
             and line
-            and (line[0].islower() or len(previous) >= WRAP_MIN or len(lines) == 1)
-            and _may_join(previous, raw, line)
-            and (
-                not ends_sentence(previous) or _wrapped_inside(raw_lines[index - 1], line, width, index - 1 == opening)
-            )
+            and (line[0].islower() or length >= WRAP_MIN or len(lines) == 1)
+            and _may_join(first, raw, line)
+            and (not ends or _wrapped_inside(raw_lines[index - 1], line, width, index - 1 == opening))
         ):
-            lines[-1] = f"{previous} {line}"
+            lines[-1].append(line)
+            length += 1 + len(line)
+            ends = ends_sentence(line) if line.rstrip(CLOSERS) else ends  # closers alone: the line before's end
         else:
-            lines.append(line)
-    return [line for line in lines if line]
+            lines.append([line])
+            length, ends = len(line), ends_sentence(line)
+    return [" ".join(parts) for parts in lines if parts[0]]
 
 
 def _lower_case_joined(raw_lines: list[str], collapsed: list[str]) -> list[str]:
