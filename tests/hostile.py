@@ -85,6 +85,45 @@ def quote_flood_page(max_message_bytes: int) -> str:
     return html_page(article, "<script>// a comment\nvar a = " + "\\\"\\'" * flood + "</script>")
 
 
+def _filled(name: str, field: str, before: str, unit: str, after: str, max_message_bytes: int) -> bytes:
+    """The raw message ``name`` whose ``field`` is ``before``, then ``unit`` as many times as a raw message of
+    ``max_message_bytes`` holds (1 KiB to spare), then ``after``."""
+    room = max_message_bytes - len(raw(name, **{field: before + after})) - 1024
+    return raw(
+        name, **{field: before + unit * (room // len(json.dumps(unit, ensure_ascii=False)[1:-1].encode())) + after}
+    )
+
+
+def newsletter_flood(max_message_bytes: int) -> bytes:
+    """The article, then one line of "newsletter " as long as a raw message holds (about 190,000 words): the
+    furniture test read the rest of the line from each of them (``chrome.WordThen``; hours)."""
+    return _filled("newsletter-flood", "text", ARTICLE + "\n", "newsletter ", "", max_message_bytes)
+
+
+def lower_case_lines(max_message_bytes: int) -> bytes:
+    """The article, then as many lines of "a" as a raw message holds (about 700,000): each joined the line before it
+    by a copy of the whole joined line (``pagetext._lower_case_joined``; 16 s of CPU)."""
+    return _filled("lower-case-lines", "text", ARTICLE + "\n", "a\n", "", max_message_bytes)
+
+
+def attribute_flood(max_message_bytes: int) -> bytes:
+    """The article after a tag of as many distinct attributes as a raw message holds (about 230,000): both parsers
+    test each attribute against the tag's others (hours)."""
+    article = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    room = max_message_bytes - len(raw("attribute-flood", html=html_page(article + "<p>"))) - 1024
+    names = []
+    while room > 0:
+        names.append(f" a{len(names)}")
+        room -= len(names[-1])
+    return raw("attribute-flood", html=html_page(f"<p{''.join(names[:-1])}>" + article))
+
+
+def deep_title(depth: int) -> bytes:
+    """The article with a title of arrays nested ``depth`` deep (orjson reads 1,024): past about 250 the validator
+    cannot show where the record breaks its schema, and raised ValueError, an internal_error dead letter."""
+    return raw("deep-title", text=ARTICLE, title="?").replace(b'"?"', b"[" * depth + b"]" * depth)
+
+
 def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | None]]:
     """name -> (message, the dead-letter error it must produce, or None when it must come out enriched)."""
     return {
@@ -95,6 +134,7 @@ def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | Non
         "missing-page": (raw("missing-page", url="https://x.example/a"), "schema_violation"),
         "both-pages": (raw("both-pages", text=ARTICLE, html=html_page(ARTICLE)), "schema_violation"),
         "bad-date": (raw("bad-date", text=ARTICLE, published_at="last Tuesday"), "schema_violation"),
+        "deep-title": (deep_title(1000), "schema_violation"),
         "empty-text": (raw("empty-text", text=""), "empty_body"),
         "binary": (bytes(range(256)) * 8, "invalid_encoding"),
         "invalid-utf8": (raw("invalid-utf8", text=ARTICLE)[:-40] + b"\xc3\x28\xa0\xa1" + b'"}', "invalid_encoding"),
@@ -105,6 +145,9 @@ def hostile_messages(max_message_bytes: int) -> dict[str, tuple[bytes, str | Non
         "deeply-nested-html": (raw("deeply-nested-html", html=nested_page(max_message_bytes)), "too_deep"),
         "flat-flood-html": (raw("flat-flood-html", html=flat_page(max_message_bytes)), "too_many_elements"),
         "script-quote-flood": (raw("script-quote-flood", html=quote_flood_page(max_message_bytes)), None),
+        "newsletter-flood": (newsletter_flood(max_message_bytes), "too_long"),
+        "lower-case-lines": (lower_case_lines(max_message_bytes), "too_long"),
+        "attribute-flood": (attribute_flood(max_message_bytes), "too_many_attributes"),
         "malformed-html": (raw("malformed-html", html="<p><b><i>" + "</p>".join(PARAGRAPHS) + "<div <<>>"), None),
         "scripts-and-entities": (raw("scripts-and-entities", html=network_bait("http://127.0.0.1:9")), None),
         "chinese": (raw("chinese", text=_paragraphs(_CHINESE, "")), None),

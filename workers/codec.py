@@ -85,7 +85,10 @@ def check(name: SchemaName, record: Any) -> None:
     checker = validator(name)
     if checker.is_valid(record):
         return
-    error = min(checker.iter_errors(record), key=lambda e: [str(p) for p in e.instance_path])
+    try:
+        error = min(checker.iter_errors(record), key=lambda e: [str(p) for p in e.instance_path])
+    except ValueError as exc:  # a value nested deeper than the validator's errors can show (1,000 arrays in a title)
+        raise Rejected("schema_violation", f"{name} record invalid: {exc}", given_id(record)) from None
     where = "/".join(str(p) for p in error.instance_path) or "(record)"
     raise Rejected("schema_violation", f"{name} record invalid at {where}: {error.message[:300]}", given_id(record))
 

@@ -17,6 +17,7 @@ ErrorCode = Literal[
     # enriched record exceeds its topic's cap even with one mention listed per entity
     "too_deep",  # the page's elements nest deeper than any real page's (workers.clean.html.MAX_DEPTH)
     "too_many_elements",  # the page holds far more elements than any real page (workers.clean.html.MAX_ELEMENTS)
+    "too_many_attributes",  # a tag holds far more attributes than any real page's (workers.clean.html.MAX_ATTRIBUTES)
     "internal_error",  # a bug: the stage raised on this record
 ]
 MatchKind = Literal["exact", "near", "revision"]

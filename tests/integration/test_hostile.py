@@ -12,9 +12,11 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 
 from tests.conftest import SEED_PAGE_ID, seed_record
-from tests.hostile import hostile_messages
+from tests.hostile import ARTICLE, attribute_flood, hostile_messages, lower_case_lines, newsletter_flood, raw
 from tests.integration.conftest import produce, read_topic
-from workers.kafka_io import wait_committed
+from workers.deadletters import original_bytes
+from workers.kafka_io import end_offsets, wait_committed
+from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.security import client_options
 from workers.settings import Settings
 
@@ -85,3 +87,51 @@ def test_a_null_valued_record_is_one_dead_letter_and_committed_past(pipeline_set
     assert (letter["error"], letter["payload"], letter["id"], letter["stage"]) == ("invalid_json", "", None, "clean")
     assert [record["id"] for record in read_topic(settings, settings.topic_clean, 1, 30)] == [SEED_PAGE_ID]
     assert worker.alive()
+
+
+async def produce_to_partition(settings: Settings, topic: str, values: list[bytes], partition: int) -> None:
+    """Publish ``values`` in order to one partition of ``topic``."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        max_request_size=CLIENT_MAX_MESSAGE_BYTES,
+        **client_options(settings),
+    )
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value=value, partition=partition)
+    finally:
+        await producer.stop()
+
+
+def test_costly_messages_at_the_size_limit_hold_up_none_after_them(pipeline_settings: Settings, start_worker) -> None:
+    """The messages that took the clean stage hours or seconds by the megabyte (a tag of 230,000 attributes, a line of
+    190,000 "newsletter"s, 700,000 lines in lower case), each as large as a raw message may be, on one partition
+    before ten articles: each is one dead letter with its reason and its bytes, every article after them is
+    cleaned, and the group commits the partition to its end."""
+    settings = pipeline_settings
+    costly = {
+        "attribute-flood": attribute_flood(settings.max_message_bytes),
+        "newsletter-flood": newsletter_flood(settings.max_message_bytes),
+        "lower-case-lines": lower_case_lines(settings.max_message_bytes),
+    }
+    articles = [raw(f"after-{n}", text=f"Article {n}.\n{ARTICLE}") for n in range(10)]
+    asyncio.run(produce_to_partition(settings, settings.topic_raw, [*costly.values(), *articles], partition=0))
+    worker = start_worker(settings, "clean")
+    asyncio.run(wait_committed(settings, {settings.topic_raw: settings.consumer_group(("clean",))}, WAIT))
+    ends = asyncio.run(end_offsets(settings, [settings.topic_raw]))
+    assert ends[(settings.topic_raw, 0)] == len(costly) + len(articles)
+    letters = {letter["id"]: letter for letter in read_topic(settings, settings.topic_deadletter, len(costly), 30)}
+    assert {id_: letter["error"] for id_, letter in letters.items()} == {
+        "hostile-attribute-flood": "too_many_attributes",
+        "hostile-newsletter-flood": "too_long",
+        "hostile-lower-case-lines": "too_long",
+    }
+    for name, payload in costly.items():
+        letter = letters[f"hostile-{name}"]
+        assert (letter["stage"], letter["origin"]["partition"]) == ("clean", 0)
+        assert letter["reason"] and original_bytes(letter) == payload
+    cleaned = read_topic(settings, settings.topic_clean, len(articles), 30)
+    assert sorted(record["id"] for record in cleaned) == sorted(f"hostile-after-{n}" for n in range(10))
+    assert worker.alive(), worker.log.read_text()[-3000:]

@@ -8,6 +8,7 @@ trafilatura body holds of share prompts and bare dates is dropped by the same wo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -56,6 +57,51 @@ _TOO_DEEP = XPath("/*" * (MAX_DEPTH + 1))  # the elements nested deeper: one ste
 # liveness probe's window (mend50). At the bound, 5 to 9 s (flat <p>, <br>, <li>).
 MAX_ELEMENTS = 100_000
 _ELEMENTS = XPath("count(//*)")
+# How many attributes one tag may hold. The most of the 802 AEB and L3S-GN1 pages is 78 (L3S-GN1; AEB's 64): the bound
+# is about 13 times that. Both parsers check each attribute of a tag against the tag's others (libxml2's and lexbor's
+# duplicate test), so a tag costs time quadratic in its attributes, holding the GIL: 40,000 in one tag, 4 to 10 s in
+# each, and the 700,000 a raw message can hold, hours. At the bound a tag costs about 2 ms, a page of such tags as large
+# as a raw message about 2 s. Counted before either parser reads the page (``_TAG_ATTRIBUTES``).
+MAX_ATTRIBUTES = 1000
+# A page read as HTML's tokenizer reads it, tag by tag, up to a tag of more than MAX_ATTRIBUTES attributes (the match
+# ends before it): text, comments (ended at the first "-->", "--!>", or "<!-->"), other markup declarations, the text
+# of the elements whose text is no markup (a script, with its "<!--" escapes; style, title, textarea, xmp, iframe,
+# noembed, noframes; each ended at its own end tag, "</title" then a space, "/" or ">"), and tags with their attributes
+# (a name, then "=" and a value, quoted or not; a quote elsewhere is part of a name, as in HTML). Letters are ASCII
+# letters only, as in HTML (re.ASCII: no Kelvin sign read as a "k"). Every part is read once, by possessive steps:
+# linear in the page. Both parsers read a page so (lxml 6.2 on libxml2 2.14, resiliparse 2.0 on lexbor), but inside
+# <svg> or <math> lexbor reads a script, style or title as markup and a "<![CDATA[" to its "]]>": a tag hidden there
+# is not counted (docs: Cleaning).
+_SPACE = r"[\t\n\f\r ]"  # HTML's white space
+_NAME = r"[^\t\n\f\r />][^\t\n\f\r />=]*+"  # an attribute's name: its first character may be "="
+_VALUE = r"""(?:"[^"]*+"?|'[^']*+'?|[^\t\n\f\r >]++)"""  # quoted (to the page's end if left open), or not
+_ATTRIBUTE = rf"(?>[\t\n\f\r /]*+{_NAME}(?:{_SPACE}*+={_SPACE}*+{_VALUE}?)?)"
+_TAG = rf"[^\t\n\f\r />]*+{_ATTRIBUTE}{{0,{MAX_ATTRIBUTES}}}+(?!{_ATTRIBUTE})[\t\n\f\r /]*+>?"
+
+
+def _start(name: str) -> str:
+    """The start tag of the element ``name``, its attributes counted."""
+    return rf"<{name}(?![^\t\n\f\r />]){_TAG}"
+
+
+def _raw_text(name: str) -> str:
+    """An element whose text is no markup, its tag and its text, ended where its end tag starts."""
+    return rf"{_start(name)}(?:[^<]++|<(?!/{name}[\t\n\f\r />]))*+"
+
+
+# A script's text: "<!--" escapes it, and in an escaped part "<script" (then a space, "/" or ">") escapes it
+# twice, up to "</script"; "-->" ends either, and "</script" ends the script only where it is not escaped twice.
+_SCRIPT_TAG = r"script[\t\n\f\r />]"
+_ESCAPED = rf"""<!(?=--)(?:[^<-]++|-(?!->)|<(?!/?{_SCRIPT_TAG})
+    |<{_SCRIPT_TAG}(?:[^<-]++|-(?!->)|<(?!/{_SCRIPT_TAG}))*+(?:</{_SCRIPT_TAG})?)*+(?:-->)?"""
+_SCRIPT = rf"{_start('script')}(?:[^<]++|<(?!/{_SCRIPT_TAG}|!--)|{_ESCAPED})*+"
+_RAW_TEXT_ELEMENTS = ("style", "title", "textarea", "xmp", "iframe", "noembed", "noframes")  # as a script, no markup
+_RAW_TEXTS = "|".join(map(_raw_text, _RAW_TEXT_ELEMENTS))
+_TAG_ATTRIBUTES = re.compile(
+    rf"""(?:[^<]++|<!--(?:-?>|.*?--!?>|.*+)|{_SCRIPT}|{_RAW_TEXTS}
+    |</?[A-Za-z]{_TAG}|<[!?][^>]*+>?|</(?![A-Za-z])[^>]*+>?|<(?![A-Za-z/!?]))*+""",
+    re.ASCII | re.DOTALL | re.IGNORECASE | re.VERBOSE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +166,11 @@ def extract_html(html: str, with_day: bool = True, url: str | None = None, lates
     AEB's pages it cannot, whatever the page text's run, and the same article comes out without it.
     ``with_day=False``: the publication day is not searched for (the raw record carries its own time); ``url``
     and ``latest``: the URL the page was fetched from and the last day it can be of (``page_metadata``).
-    Raises ``Rejected`` (``too_deep``, ``too_many_elements``) for a page nested deeper than ``MAX_DEPTH`` or holding
+    Raises ``Rejected`` (``too_many_attributes``, ``too_deep``, ``too_many_elements``) for a page with a tag of more
+    than ``MAX_ATTRIBUTES`` attributes, nested deeper than ``MAX_DEPTH`` or holding
     more than ``MAX_ELEMENTS`` elements.
     """
+    _check_attributes(html)
     tree = load_html(html)
     _check_shape(html, tree)
     rendered = render_tree(tree) if tree is not None else render_page(html)
@@ -150,6 +198,17 @@ def extract_html(html: str, with_day: bool = True, url: str | None = None, lates
         language=page.published_language,
         published_time=meta.time,
     )
+
+
+def _check_attributes(html: str) -> None:
+    """Raise ``Rejected`` (``too_many_attributes``) when a tag of the page holds more than ``MAX_ATTRIBUTES``
+    attributes, before a parser spends time quadratic in them."""
+    if (end := _TAG_ATTRIBUTES.match(html).end()) < len(html):
+        raise Rejected(
+            "too_many_attributes",
+            f"the tag at character {end:,} holds more than {MAX_ATTRIBUTES:,} attributes "
+            "(of 802 real pages, 78 at most)",
+        )
 
 
 def _check_shape(html: str, tree: HtmlElement | None) -> None:

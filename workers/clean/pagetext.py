@@ -479,37 +479,47 @@ def unwrap_as(raw_lines: list[str], wrapped: bool) -> list[str]:
         return _lower_case_joined(raw_lines, collapsed)
     width = max(len(raw.rstrip()) for raw in raw_lines)
     opening = next((index for index, raw in enumerate(raw_lines) if raw.strip()), -1)  # the first line of text
-    lines: list[str] = []
+    lines: list[list[str]] = []  # each line's raw lines, joined once at the end (as in ``_lower_case_joined``)
+    length, ends = 0, False  # of the last line, its raw lines joined: its length, whether it ends a sentence
     for index, (raw, line) in enumerate(zip(raw_lines, collapsed, strict=True)):
-        previous = lines[-1] if lines else ""
+        first = lines[-1][0] if lines else ""
         if (
-            previous
+            first
             and line
-            and (line[0].islower() or len(previous) >= WRAP_MIN or len(lines) == 1)
-            and _may_join(previous, raw, line)
-            and (
-                not ends_sentence(previous) or _wrapped_inside(raw_lines[index - 1], line, width, index - 1 == opening)
-            )
+            and (line[0].islower() or length >= WRAP_MIN or len(lines) == 1)
+            and _may_join(first, raw, line)
+            and (not ends or _wrapped_inside(raw_lines[index - 1], line, width, index - 1 == opening))
         ):
-            lines[-1] = f"{previous} {line}"
+            lines[-1].append(line)
+            length += 1 + len(line)
+            ends = ends_sentence(line) if line.rstrip(CLOSERS) else ends  # closers alone: the line before's end
         else:
-            lines.append(line)
-    return [line for line in lines if line]
+            lines.append([line])
+            length, ends = len(line), ends_sentence(line)
+    return [" ".join(parts) for parts in lines if parts[0]]
 
 
 def _lower_case_joined(raw_lines: list[str], collapsed: list[str]) -> list[str]:
     """``unwrap`` of text not wrapped at a fixed width (``collapsed``: its raw lines ``_collapsed``): a line going
     on in lower case joins the line before it (with the lines that joined that one) when that one ends no
-    sentence. Only the lines in lower case are visited (a page's few), the others kept as they are."""
+    sentence. Only the lines in lower case are visited (a page's few), the others kept as they are. A line's joined
+    lines are kept apart and joined once at the end: joined one by one, each copied the whole line so far, time
+    quadratic in a run of them (a million lines of "a", 16 s of CPU). Its first line tells whether it is a table row,
+    its last whether it ends a sentence (that one begins in lower case, no closing quote or bracket)."""
     lines = list(collapsed)
+    joined: dict[int, list[str]] = {}  # a line's index: the lines that joined it, in order
     into: dict[int, int] = {}  # a joined line's index: the index of the line it joined
     for index in [index for index, line in enumerate(collapsed) if line[:1].islower()]:
         before = into.get(index - 1, index - 1)
         previous = lines[before] if index else ""
         line = lines[index]
-        if previous and _may_join(previous, raw_lines[index], line) and not ends_sentence(previous):
-            lines[before], lines[index] = f"{previous} {line}", ""
+        last = joined[before][-1] if before in joined else previous
+        if previous and _may_join(previous, raw_lines[index], line) and not ends_sentence(last):
+            joined.setdefault(before, []).append(line)
+            lines[index] = ""
             into[index] = before
+    for index, after in joined.items():
+        lines[index] = " ".join([lines[index], *after])
     return [line for line in lines if line]
 
 
