@@ -612,3 +612,13 @@ def test_a_paragraph_wrapped_at_a_fixed_width_is_joined_at_once(monkeypatch: pyt
     lines = [line] * 1_000 + ["", "Next paragraph."]
     assert unwrap(lines) == [" ".join(lines[:-2]), "Next paragraph."]
     assert max(asked) == len(line)
+
+
+def test_a_run_of_one_word_repeated_is_read_as_no_line_of_the_page() -> None:
+    """Read as prose, the run opening a page was its title, and its words swayed the language guess."""
+    article = (
+        "Officials in Sacramento said on Tuesday that the state budget gap had widened again this year, and that the "
+        "governor would send a revised plan to the legislature before the end of the month."
+    )
+    page = split_page_text("\n".join(["de"] * 100 + ["Budget gap widens in Sacramento", article]))
+    assert (page.title, page.paragraphs, page.language) == ("Budget gap widens in Sacramento", [article], "en")
