@@ -1644,6 +1644,36 @@ def test_a_rebuilt_index_keeps_the_merge_of_a_copy_decided_afresh_as_another_sto
     assert live.cluster_id == "cl-s" and live == again
 
 
+def _heating_oil(cents: str, price: str) -> list[str]:
+    """A refiner's daily price notice (``bench.syndication.heating_oil``'s template), its figures given."""
+    return [
+        "Exxon Corp said it raised the price it charges contract barge customers for heating oil in New York harbor "
+        f"by {cents} cent a gallon, effective today.",
+        f"The company said the change brings its contract barge price to {price} cts a gallon.",
+    ]
+
+
+@pytest.mark.parametrize("copy_first", [False, True])
+def test_an_original_arriving_after_its_copy_finds_it_behind_the_runs_of_its_template(copy_first: bool) -> None:
+    """Nine earlier runs of a daily template (other figures, half a day apart) hold more of the original than its copy,
+    cut to its first paragraph under a dateline, does (containment 0.63). The copy arriving after the original finds it
+    among its first candidates; the original arriving after the copy (bench.dedup_eval --arrival-delay 2, seed 13) had
+    the nine runs ahead of it, and read the first ``MAX_SCORED`` clusters only: a first copy of its own. A cluster
+    beyond them is read when its candidate may be a copy: one story in either order."""
+    index = DedupIndex(OPTIONS)
+    cents = ["0.50", "one", "1.50", "two", "0.75", "1.25", "three", "0.10", "2.50"]
+    for n, move in enumerate(cents):
+        run = text_of(_heating_oil(move, f"{42 + n}.{10 * n + 5:02d}"))
+        assert decide(index, f"run{n}", run, at=-(n + 1) * 43200.0).kind == "unique"
+    original = text_of(_heating_oil("0.25", "41.02"))
+    copy = text_of(syndication.dateline(_heating_oil("0.25", "41.02")[:1], random.Random(5)))
+    first, second = ("original", original, 0.0), ("copy", copy, 1000.0)
+    first, second = (second, first) if copy_first else (first, second)
+    assert decide(index, *first).kind == "unique"
+    joined = decide(index, *second)
+    assert (joined.kind, joined.cluster_id) == ("near", f"cl-{first[0]}")
+
+
 def test_a_copy_is_found_after_a_copy_that_arrived_later_with_an_earlier_time_left_the_window() -> None:
     """ "a2", an exact copy of "a1" arriving after it with an event time an hour earlier, is evicted first: "a3", a
     third copy, is an exact copy of "a1", held, in the live index as in one rebuilt from the table."""

@@ -79,8 +79,11 @@ REVISION_GROWTH = 1.15
 # scored whatever their containment: a wire table's copy with a few words edited shares its figures in order, and
 # little else of 5-word shingles.
 CANDIDATE_CONTAINMENT = 0.3
-# Candidates scored per article, the most contained first: a copy matches its story among the first few; the
-# rest are a crowded template's other items, each one costing a fact comparison.
+# Clusters an article's candidates are read in, the most contained first, one candidate each: a copy matches its
+# story among the first few; the rest are a crowded template's other items. Beyond them, a cluster is read only when
+# its candidate may be a copy (probability one half or more, computed for every candidate already): an original that
+# arrives after its copies has other runs of its template ahead of a cut or wrapped copy (the copy at containment 0.56,
+# eight other days' runs ahead of it), where the copy arriving after it found the original among its first.
 MAX_SCORED = 8
 # Fewer equal signature values than this: strangers sharing a bucket (one band is 3 values), not worth the
 # boilerplate lookups (random reads in a table of tens of MB at a million articles).
@@ -984,16 +987,8 @@ class DedupIndex:
             return self._duplicate_of(int(exact[np.argmin(seqs[exact])]), "exact", 1.0)
         eligible = np.flatnonzero(pairs.eligible)  # sorted alone: the few scored of dozens of candidates
         order = eligible[np.lexsort((seqs[pairs.rows[eligible]], -pairs.containment[eligible]))]
-        rows, canonical = pairs.rows.tolist(), self._store.canonical
-        scored: list[tuple[int, ClusterKey]] = []  # (candidate, cluster), one candidate per cluster
-        seen: set[ClusterKey] = set()
-        for i in order.tolist():
-            cluster = self._root(canonical[rows[i]])
-            if cluster not in seen:
-                seen.add(cluster)
-                scored.append((i, cluster))
-            if len(scored) == MAX_SCORED:
-                break
+        rows = pairs.rows.tolist()
+        scored = self._clusters_read(order, pairs)
         if not scored:
             return None
         probabilities = self._scored(slot, pairs, [i for i, _ in scored]).tolist()
@@ -1017,6 +1012,22 @@ class DedupIndex:
             self._merges[self._store.ids[slot]] = tuple(cluster_of(c) for c in younger)
         kind: DecisionKind = "revision" if pairs.grown[best] else "near"
         return self._duplicate_of(int(pairs.rows[best]), kind, float(pairs.containment[best]))
+
+    def _clusters_read(self, order: np.ndarray, pairs: CandidatePairs) -> list[tuple[int, ClusterKey]]:
+        """(candidate, cluster) for the clusters an article's ``pairs`` are read in, one candidate each, the first in
+        ``order`` (the most contained first): the first ``MAX_SCORED`` clusters, and beyond them those whose candidate
+        may be a copy (probability one half or more): no other can be the article's cluster or be merged into it."""
+        rows, canonical = pairs.rows.tolist(), self._store.canonical
+        likely = set(order[pairs.probability[order] >= 0.5].tolist())
+        scored: list[tuple[int, ClusterKey]] = []
+        seen: set[ClusterKey] = set()
+        for i in order.tolist():
+            if len(scored) >= MAX_SCORED and i not in likely:
+                continue
+            if (cluster := self._root(canonical[rows[i]])) not in seen:
+                seen.add(cluster)
+                scored.append((i, cluster))
+        return scored
 
     def _anchored(
         self,
