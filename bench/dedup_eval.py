@@ -38,6 +38,7 @@ it has seen, so a late article finds those of the window that are still held.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import re
 import zlib
@@ -302,6 +303,15 @@ def arrival_order(docs: list[Document], mean_hours: float, seed: int) -> list[Do
     return [docs[n] for n in sorted(range(len(docs)), key=arrivals.__getitem__)]
 
 
+def _mean_delay(value: str) -> float:
+    """A mean delay in hours, 0 or more: a negative mean draws arrivals before their event times (``expovariate``
+    of a negative rate), an infinite one divides by zero."""
+    hours = float(value)
+    if not (math.isfinite(hours) and hours >= 0):
+        raise argparse.ArgumentTypeError(f"a mean delay is hours, 0 or more, not {value}")
+    return hours
+
+
 def run_index(docs: list[Document], options: DedupOptions, index: DedupIndex | None = None) -> list[Decision]:
     """The dedup index's decision on each document, in the order given (arrival order), at its event time."""
     index = DedupIndex(options) if index is None else index  # an empty index is falsy (its len)
@@ -471,7 +481,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--errors", type=int, default=0, help="print each seed's N costliest wrong merges and splits")
     parser.add_argument(
         "--arrival-delay",
-        type=float,
+        type=_mean_delay,
         nargs="+",
         default=[0.0],
         metavar="HOURS",

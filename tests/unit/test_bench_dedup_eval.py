@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bench.dedup_eval import Document, arrival_order, arrival_times
+from bench.dedup_eval import Document, arrival_order, arrival_times, main
 
 HOUR = 3600.0
 
@@ -39,3 +39,14 @@ def test_articles_are_decided_in_arrival_order_with_their_event_times() -> None:
     assert sorted(arriving, key=lambda doc: doc.time) == docs
     assert [arrivals[doc.doc_id] for doc in arriving] == sorted(arrivals.values())
     assert arriving != docs
+
+
+@pytest.mark.parametrize("hours", ["-2", "inf", "nan"])
+def test_a_mean_delay_below_0_or_not_finite_is_refused_before_any_dev_set_is_built(
+    hours: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-2 drew arrivals before their event times (an exponential of negative rate), printed as "arriving -2 hours
+    late"; inf divided by zero after the dev set was built."""
+    with pytest.raises(SystemExit):
+        main(["--seeds", "7", "--no-baseline", "--arrival-delay", "0", hours])
+    assert "a mean delay is hours, 0 or more" in capsys.readouterr().err
