@@ -79,8 +79,11 @@ REVISION_GROWTH = 1.15
 # scored whatever their containment: a wire table's copy with a few words edited shares its figures in order, and
 # little else of 5-word shingles.
 CANDIDATE_CONTAINMENT = 0.3
-# Candidates scored per article, the most contained first: a copy matches its story among the first few; the
-# rest are a crowded template's other items, each one costing a fact comparison.
+# Clusters an article's candidates are read in, the most contained first, one candidate each: a copy matches its
+# story among the first few; the rest are a crowded template's other items. Beyond them, a cluster is read only when
+# its candidate may be a copy (probability one half or more, computed for every candidate already): an original that
+# arrives after its copies has other runs of its template ahead of a cut or wrapped copy (the copy at containment 0.56,
+# eight other days' runs ahead of it), where the copy arriving after it found the original among its first.
 MAX_SCORED = 8
 # Fewer equal signature values than this: strangers sharing a bucket (one band is 3 values), not worth the
 # boilerplate lookups (random reads in a table of tens of MB at a million articles).
@@ -984,24 +987,17 @@ class DedupIndex:
             return self._duplicate_of(int(exact[np.argmin(seqs[exact])]), "exact", 1.0)
         eligible = np.flatnonzero(pairs.eligible)  # sorted alone: the few scored of dozens of candidates
         order = eligible[np.lexsort((seqs[pairs.rows[eligible]], -pairs.containment[eligible]))]
-        rows, canonical = pairs.rows.tolist(), self._store.canonical
-        scored: list[tuple[int, ClusterKey]] = []  # (candidate, cluster), one candidate per cluster
-        seen: set[ClusterKey] = set()
-        for i in order.tolist():
-            cluster = self._root(canonical[rows[i]])
-            if cluster not in seen:
-                seen.add(cluster)
-                scored.append((i, cluster))
-            if len(scored) == MAX_SCORED:
-                break
+        rows = pairs.rows.tolist()
+        scored = self._clusters_read(order, pairs)
         if not scored:
             return None
         probabilities = self._scored(slot, pairs, [i for i, _ in scored]).tolist()
         if max(probabilities) >= 0.5:  # the candidates' scores, read by every cluster's second witness
             scored_rows = np.flatnonzero(pairs.probability > 0)  # the few the model scored, of dozens of candidates
             positive = dict(zip(pairs.rows[scored_rows].tolist(), pairs.probability[scored_rows].tolist(), strict=True))
+            members = self._members_scored(positive)
             probabilities = [
-                self._anchored(slot, (rows, positive), cluster, p, horizon, witnesses) if p >= 0.5 else p
+                self._anchored(slot, (rows, positive, members), cluster, p, horizon, witnesses) if p >= 0.5 else p
                 for p, (_, cluster) in zip(probabilities, scored, strict=True)
             ]
         ranked = zip(probabilities, seqs[pairs.rows[[i for i, _ in scored]]].tolist(), scored, strict=True)
@@ -1018,10 +1014,30 @@ class DedupIndex:
         kind: DecisionKind = "revision" if pairs.grown[best] else "near"
         return self._duplicate_of(int(pairs.rows[best]), kind, float(pairs.containment[best]))
 
+    def _clusters_read(self, order: np.ndarray, pairs: CandidatePairs) -> list[tuple[int, ClusterKey]]:
+        """(candidate, cluster) for the clusters an article's ``pairs`` are read in, each through its first candidate
+        in ``order`` (the most contained), whatever its rank: the first ``MAX_SCORED`` clusters, and beyond them those
+        whose candidate may be a copy (probability one half or more): no other can be the article's cluster or be
+        merged into it. A cluster whose first candidate says no is not read through a less contained member past the
+        cut, as it is not within it. The walk stops at the cut unless a likely candidate lies beyond it."""
+        rows, canonical = pairs.rows.tolist(), self._store.canonical
+        likely = (pairs.probability[order] >= 0.5).tolist()
+        last = max((n for n, yes in enumerate(likely) if yes), default=-1)
+        scored: list[tuple[int, ClusterKey]] = []
+        seen: set[ClusterKey] = set()
+        for n, i in enumerate(order.tolist()):
+            if len(scored) >= MAX_SCORED and n > last:
+                break
+            if (cluster := self._root(canonical[rows[i]])) not in seen:
+                seen.add(cluster)
+                if len(scored) < MAX_SCORED or likely[n]:
+                    scored.append((i, cluster))
+        return scored
+
     def _anchored(
         self,
         slot: int,
-        candidates: tuple[list[int], dict[int, float]],
+        candidates: tuple[list[int], dict[int, float], dict[ClusterKey, list[tuple[int, float]]]],
         cluster: ClusterKey,
         probability: float,
         horizon: float,
@@ -1032,9 +1048,9 @@ class DedupIndex:
         merged into it, still in the window) or another of its members, or when the candidate is an anchor itself;
         else the best of the others, so that A like B and B like C does not join C to A's story on B's word alone.
         A cluster none of whose anchors is left in the window is judged on its candidate alone. ``candidates``: the
-        candidate rows, ascending, and the probability of those scored (the others' is 0); ``witnesses``: anchors
-        scored already (``_anchor_scores``), the others are scored here."""
-        canonical, (rows, positive) = self._store.canonical, candidates
+        candidate rows, ascending, the probability of those scored (the others' is 0), and those by cluster
+        (``_members_scored``); ``witnesses``: anchors scored already (``_anchor_scores``), the others scored here."""
+        rows, positive, by_cluster = candidates
         anchors = self._anchors({cluster}, slot, horizon)
         if not anchors:
             return probability
@@ -1050,12 +1066,19 @@ class DedupIndex:
             known |= dict(zip(unknown.tolist(), scores.tolist(), strict=True))
         anchor = max(known.values())
         # Members not scored (probability 0, most candidates) are left out: only a second best above 0 counts.
-        members = sorted(
-            (p for row, p in positive.items() if row not in anchors and self._root(canonical[row]) == cluster),
-            reverse=True,
-        )
+        members = sorted((p for row, p in by_cluster.get(cluster, ()) if row not in anchors), reverse=True)
         second = members[1] if len(members) > 1 else 0.0
         return min(probability, max(anchor, second))
+
+    def _members_scored(self, positive: dict[int, float]) -> dict[ClusterKey, list[tuple[int, float]]]:
+        """The candidates scored (``positive``: row -> probability) by cluster, grouped once for every cluster an
+        article reads: each cluster's search for its other members was a pass over all of them (quadratic when
+        hundreds of a template's clusters may be copies)."""
+        canonical = self._store.canonical
+        by_cluster: dict[ClusterKey, list[tuple[int, float]]] = {}
+        for row, p in positive.items():
+            by_cluster.setdefault(self._root(canonical[row]), []).append((row, p))
+        return by_cluster
 
     def _scored(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> np.ndarray:
         """The decision model's probability that the article in ``slot`` is one story with each of the candidates
