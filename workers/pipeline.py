@@ -339,16 +339,17 @@ class DedupStage(BatchedStage):
         afresh under the same cluster id) is deleted just before the reopening article's cluster record: deleted
         after it, the state would forget that first copy and the next member's record would be published without it.
         A later copy the window passed while its cluster stays open keeps, instead of its entry, the cluster whose
-        record lists it and the merges its decision made (``DepartedEntry``): a rebuilt index makes its leave when it
-        comes back as another story, and keeps its merges while that cluster is open, as the live one does.
+        record lists it and the merges it keeps (``DepartedEntry``): a rebuilt index makes its leave when it comes back
+        as another story, and keeps its merges while that cluster is open, as the live one does; a held member handed
+        the merges of one decided afresh has its entry written again (``DedupIndex._hand_over``). These writes come
+        last, as the index holds them once the batch is decided: a member of the batch handed merges after its own
+        record, or passed by the window after it, has its entry written after that record's.
         """
         if not outputs:  # a batch none of whose records could be read: the deletes wait for the next one
             return outputs
-        departed = self.index.drain_departed()
-        outputs[0][1:1] = [
-            *(Output("state", evicted, None) for evicted in self.index.drain_evicted() if evicted not in departed),
-            *(Output("state", key, entry) for key, entry in departed.items()),
-        ]
+        written = self.index.drain_departed()
+        deletes = [Output("state", evicted, None) for evicted in self.index.drain_evicted() if evicted not in written]
+        outputs[0][1:1] = deletes
         for closed in self.index.drain_closed():
             delete = Output("cluster_state", closed, None)
             if self.index.holds(canonical_of(closed)) and (spot := _reopened_at(outputs, closed)) is not None:
@@ -356,6 +357,7 @@ class DedupStage(BatchedStage):
                 outputs[group].insert(position, delete)
             else:
                 outputs[-1].append(delete)
+        outputs[-1] += [Output("state", key, entry) for key, entry in written.items()]
         return outputs
 
     def _input(self, article: CleanArticle) -> Article:

@@ -1619,17 +1619,13 @@ def test_a_rebuilt_index_keeps_the_copies_the_window_passed_a_bounded_cluster_ke
         assert {k: cluster_of(v) for k, v in rebuilt._departed.items()} == {"t": "cl-s", "whole": "cl-s"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mergekeep, known limit: the merge a copy made is persisted with its entry (or what replaces it once the "
-    "window passes it); decided afresh as another story, its new entry replaces it, while the live index keeps the "
-    "merge until the merged cluster closes: a rebuilt index puts the story's next copies in the younger cluster",
-)
 @pytest.mark.parametrize("back_at", [3400.0, 7025.0])
 def test_a_rebuilt_index_keeps_the_merge_of_a_copy_decided_afresh_as_another_story(back_at: float) -> None:
     """ "whole" merged ``cl-x`` into ``cl-s``, then comes with another story: updated at its URL while held, or back
     after the window passed it (``cl-s`` held open by "z" and "s2" both times): the live index keeps ``cl-x`` merged,
-    and so should one rebuilt from the table."""
+    and so should one rebuilt from the table (mergekeep2: the merge is handed to the first member held, "s", or "z" once
+    the window passed "s", whose entry is written again; before, it went with "whole"'s old entry, and the rebuilt index
+    put "z2" in ``cl-x``)."""
     held, passing, *_ = MERGER_EVICTED["later copy"]
     index, table = DedupIndex(DedupOptions(window_seconds=3600)), {}
     for article_id, paragraphs, at in held + [item for item in passing if item[2] < back_at]:
@@ -1640,6 +1636,8 @@ def test_a_rebuilt_index_keeps_the_merge_of_a_copy_decided_afresh_as_another_sto
     assert decide(index, "whole", other, back_at).left == ("cl-s",)
     _, table["whole"] = index.decide("whole", content_hash(other), other, back_at)  # a replay: the entry
     rebuilt = restart(table, index)
+    kept = {article_id: entry["kept"] for article_id, entry in table.items() if "kept" in entry}
+    assert kept == {"s" if back_at < 3600 else "z": {"cl-s": ["cl-x"]}}
     live, again = (decide(it, "z2", text_of(STORY[:3]), back_at + 5) for it in (index, rebuilt))
     assert live.cluster_id == "cl-s" and live == again
 
