@@ -330,11 +330,14 @@ class DedupStage(BatchedStage):
         return self._with_forgotten(_in_live_clusters(outputs))
 
     def _with_forgotten(self, outputs: list[list[Output]]) -> list[list[Output]]:
-        """The deletes of what the index forgot deciding these articles, around their outputs. The entries' deletes
-        come first, after the first record, as it forgot them before deciding: an id it forgot can be an article of
-        the batch (an entry left out of a rebuilt index as unreadable, read again), whose fresh entry must outlive the
-        delete. The closed clusters' deletes come last: making room can close the cluster of an article the batch
-        replays, whose cluster record must be published again from the state before the state forgets it. But a
+        """The deletes of what the index forgot deciding these articles, around their outputs. The deletes of entries
+        it holds again come first, after the first record, as it forgot them before deciding: an id it forgot can be
+        an article of the batch (an entry left out of a rebuilt index as unreadable, read again), whose fresh entry
+        must outlive the delete. Those of entries it no longer holds come last: making room for a later article can
+        evict one the batch wrote (read212: deleted first, an article read again with its old event time kept the
+        entry its own output wrote after the delete, and a rebuilt index held it). The closed clusters' deletes come
+        last too: making room can close the cluster of an article the batch replays, whose cluster record must be
+        published again from the state before the state forgets it. But a
         closed cluster the batch opened again (its first copy, out of the window, back with new content and decided
         afresh under the same cluster id) is deleted just before the reopening article's cluster record: deleted
         after it, the state would forget that first copy and the next member's record would be published without it.
@@ -348,8 +351,8 @@ class DedupStage(BatchedStage):
         if not outputs:  # a batch none of whose records could be read: the deletes wait for the next one
             return outputs
         written = self.index.drain_departed()
-        deletes = [Output("state", evicted, None) for evicted in self.index.drain_evicted() if evicted not in written]
-        outputs[0][1:1] = deletes
+        evicted = [article_id for article_id in self.index.drain_evicted() if article_id not in written]
+        outputs[0][1:1] = [Output("state", article_id, None) for article_id in evicted if self.index.holds(article_id)]
         for closed in self.index.drain_closed():
             delete = Output("cluster_state", closed, None)
             if self.index.holds(canonical_of(closed)) and (spot := _reopened_at(outputs, closed)) is not None:
@@ -357,7 +360,8 @@ class DedupStage(BatchedStage):
                 outputs[group].insert(position, delete)
             else:
                 outputs[-1].append(delete)
-        outputs[-1] += [Output("state", key, entry) for key, entry in written.items()]
+        gone = [Output("state", article_id, None) for article_id in evicted if not self.index.holds(article_id)]
+        outputs[-1] += [*gone, *(Output("state", key, entry) for key, entry in written.items())]
         return outputs
 
     def _input(self, article: CleanArticle) -> Article:

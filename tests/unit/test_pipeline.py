@@ -1272,6 +1272,21 @@ def test_a_member_replayed_ahead_of_the_copy_whose_merges_it_is_handed_keeps_the
     assert rebuilt_each_batch_as_live(settings, [*before, [("s", b, 0), ("whole", OTHER_STORY, 57)]]) == [True] * 7
 
 
+def test_an_entry_written_in_a_batch_then_evicted_by_the_same_batch_is_deleted_after_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """read212: the index full (four rows here), "a" read again with a later date (its entry, of minute 0, written
+    again), then "d" twice with other content: making room for the update evicts "a" and "b", which the window passed.
+    "a"'s delete went with the batch's first outputs, ahead of its own entry's write: the table kept an entry the
+    index had evicted, and an index rebuilt from it held "a" (a cluster the live index had closed)."""
+    monkeypatch.setattr("workers.dedup.store.MIN_CAPACITY", 4)
+    p, q, r, s = RUN_TEXTS[4:8]
+    before = [[("a", p, 0)], [("b", q, 10)], [("c", r, 20)]]
+    assert (
+        rebuilt_each_batch_as_live(settings, [*before, [("a", p, 70), ("d", s, 71), ("d", FILLER, 72)]]) == [True] * 5
+    )
+
+
 OTHER_STORY = " ".join(f"v{n}" for n in range(80))  # no copy of any story here, nor of FILLER
 
 
