@@ -1659,6 +1659,29 @@ def test_an_id_sent_twice_in_a_batch_while_the_index_grows_holds_one_row(monkeyp
     assert len(index._store.live()) == len(index) == 5 and sum(index._members.values()) == 5
 
 
+def test_merges_handed_to_an_entry_left_out_as_unreadable_go_to_a_member_when_its_article_is_read_again() -> None:
+    """read212: "whole" merged ``cl-x`` into ``cl-s`` and came with another story, its merge handed to "s", whose entry
+    is then unreadable: the rebuilt index leaves it out but for its merges. "s" read again as another story went to
+    ``cl2-s`` with the merge in its fresh entry, kept as long as that row, not as ``cl-s`` (the window passing it,
+    ``cl2-s``'s copy would have been written merging ``cl-x``). It goes to "x", the first anchor of ``cl-s`` held,
+    as the live index hands it over when "s" is updated so."""
+    held, passing, *_ = MERGER_EVICTED["later copy"]
+    index, table = DedupIndex(DedupOptions(window_seconds=3600)), {}
+    for article_id, paragraphs, at in held + [item for item in passing if item[0] == "whole"]:
+        _, table[article_id] = index.decide(article_id, content_hash(text_of(paragraphs)), text_of(paragraphs), at)
+    other = " ".join(f"v{n}" for n in range(80))
+    _, table["whole"] = index.decide("whole", content_hash(other), other, 3400.0)
+    table |= index.drain_departed()
+    assert table["s"]["kept"] == {"cl-s": ["cl-x"]}
+    table["s"] = {**table["s"], "sketch": "AAAA"}
+    rebuilt = DedupIndex(index.options)
+    assert rebuilt.reset(list(table.items())) == ["s"]
+    for it in (index, rebuilt):
+        decision, table["s"] = it.decide("s", content_hash(text_of(UPDATE)), text_of(UPDATE), 3410.0)
+        assert (decision.cluster_id, "kept" in table["s"]) == ("cl2-s", False)
+        assert it._kept == {"x": {"cl-s": ["cl-x"]}} and it.drain_departed()["x"]["kept"] == {"cl-s": ["cl-x"]}
+
+
 def every_row_read(*_: object) -> None:
     raise AssertionError("every row read")
 

@@ -310,7 +310,8 @@ class DedupIndex:
             return {}
         articles, sketches = self._sketches(articles)  # first: what the records bring, read before any change
         for article in articles if self._merges_only else ():
-            self._merges_only.pop(article[0], None)  # read again: its fresh entry replaces the one left out
+            if self._merges_only.pop(article[0], None) is not None:  # read again: its fresh entry replaces the old
+                self._hand_on_kept(article[0])
         self._make_room(len(articles))  # before the keys: making room can close the clusters an id started
         ids = [a[0] for a in articles]
         # Ids that started stories whose clusters have members still, their own row gone (evicted before its copies):
@@ -677,6 +678,20 @@ class DedupIndex:
         written again), else the first held; none when the cluster closed as the id left it (the merges close too)."""
         merged = [*self._merges.get(article_id, ()), *self._kept_merged(article_id)]
         self._drop_merges(article_id)
+        self._give(merged, root)
+
+    def _hand_on_kept(self, article_id: str) -> None:
+        """Give the merges handed to ``article_id`` to a member of the clusters they are in (``_give``): its entry was
+        left out of the rebuilt index as unreadable, and its article, read again, is decided afresh, maybe into another
+        cluster. Kept with it, its fresh entry held them as long as its row, not as those clusters (read212: the window
+        passing it in another story's cluster, they were written into that one's ``merged``). The merges of its own
+        decision stay with it, the article read again recording them again (``restore``)."""
+        for cluster_id, merged in self._kept.pop(article_id, {}).items():
+            self._give(merged, self._root(key_of(cluster_id)))
+
+    def _give(self, merged: list[str], root: ClusterKey) -> None:
+        """Hand ``merged`` to a member of the cluster of ``root`` (``_carrier``), whose entry is written again; none
+        when that cluster has closed (the merges closed with it)."""
         if not merged or root not in self._members:
             return
         carrier = self._carrier(root)
