@@ -330,25 +330,29 @@ class DedupStage(BatchedStage):
         return self._with_forgotten(_in_live_clusters(outputs))
 
     def _with_forgotten(self, outputs: list[list[Output]]) -> list[list[Output]]:
-        """The deletes of what the index forgot deciding these articles, around their outputs. The entries' deletes
-        come first, after the first record, as it forgot them before deciding: an id it forgot can be an article of
-        the batch (an entry left out of a rebuilt index as unreadable, read again), whose fresh entry must outlive the
-        delete. The closed clusters' deletes come last: making room can close the cluster of an article the batch
-        replays, whose cluster record must be published again from the state before the state forgets it. But a
+        """The deletes of what the index forgot deciding these articles, around their outputs. The deletes of entries
+        it holds again come first, after the first record, as it forgot them before deciding: an id it forgot can be
+        an article of the batch (an entry left out of a rebuilt index as unreadable, read again), whose fresh entry
+        must outlive the delete. Those of entries it no longer holds come last: making room for a later article can
+        evict one the batch wrote (read212: deleted first, an article read again with its old event time kept the
+        entry its own output wrote after the delete, and a rebuilt index held it). The closed clusters' deletes come
+        last too: making room can close the cluster of an article the batch replays, whose cluster record must be
+        published again from the state before the state forgets it. But a
         closed cluster the batch opened again (its first copy, out of the window, back with new content and decided
         afresh under the same cluster id) is deleted just before the reopening article's cluster record: deleted
         after it, the state would forget that first copy and the next member's record would be published without it.
         A later copy the window passed while its cluster stays open keeps, instead of its entry, the cluster whose
-        record lists it and the merges its decision made (``DepartedEntry``): a rebuilt index makes its leave when it
-        comes back as another story, and keeps its merges while that cluster is open, as the live one does.
+        record lists it and the merges it keeps (``DepartedEntry``): a rebuilt index makes its leave when it comes back
+        as another story, and keeps its merges while that cluster is open, as the live one does; a held member handed
+        the merges of one decided afresh has its entry written again (``DedupIndex._hand_over``). These writes come
+        last, as the index holds them once the batch is decided: a member of the batch handed merges after its own
+        record, or passed by the window after it, has its entry written after that record's.
         """
         if not outputs:  # a batch none of whose records could be read: the deletes wait for the next one
             return outputs
-        departed = self.index.drain_departed()
-        outputs[0][1:1] = [
-            *(Output("state", evicted, None) for evicted in self.index.drain_evicted() if evicted not in departed),
-            *(Output("state", key, entry) for key, entry in departed.items()),
-        ]
+        written = self.index.drain_departed()
+        evicted = [article_id for article_id in self.index.drain_evicted() if article_id not in written]
+        outputs[0][1:1] = [Output("state", article_id, None) for article_id in evicted if self.index.holds(article_id)]
         for closed in self.index.drain_closed():
             delete = Output("cluster_state", closed, None)
             if self.index.holds(canonical_of(closed)) and (spot := _reopened_at(outputs, closed)) is not None:
@@ -356,6 +360,8 @@ class DedupStage(BatchedStage):
                 outputs[group].insert(position, delete)
             else:
                 outputs[-1].append(delete)
+        gone = [Output("state", article_id, None) for article_id in evicted if not self.index.holds(article_id)]
+        outputs[-1] += [*gone, *(Output("state", key, entry) for key, entry in written.items())]
         return outputs
 
     def _input(self, article: CleanArticle) -> Article:

@@ -122,6 +122,7 @@ def test_a_record_of_no_pipeline_kind_on_another_topic_is_summarised_as_such() -
         "first_seq": 2,
         "sketch": "AAAA",
         "merged": [],
+        "kept": {"cl-a1": ["cl-b1"]},
         "counted": 0,
     }
     assert set(entry) == set(IndexEntry.__annotations__)  # the changelog's value as the dedup stage writes it

@@ -79,8 +79,11 @@ REVISION_GROWTH = 1.15
 # scored whatever their containment: a wire table's copy with a few words edited shares its figures in order, and
 # little else of 5-word shingles.
 CANDIDATE_CONTAINMENT = 0.3
-# Candidates scored per article, the most contained first: a copy matches its story among the first few; the
-# rest are a crowded template's other items, each one costing a fact comparison.
+# Clusters an article's candidates are read in, the most contained first, one candidate each: a copy matches its
+# story among the first few; the rest are a crowded template's other items. Beyond them, a cluster is read only when
+# its candidate may be a copy (probability one half or more, computed for every candidate already): an original that
+# arrives after its copies has other runs of its template ahead of a cut or wrapped copy (the copy at containment 0.56,
+# eight other days' runs ahead of it), where the copy arriving after it found the original among its first.
 MAX_SCORED = 8
 # Fewer equal signature values than this: strangers sharing a bucket (one band is 3 values), not worth the
 # boilerplate lookups (random reads in a table of tens of MB at a million articles).
@@ -142,6 +145,9 @@ class IndexEntry(TypedDict):
     first_seq: int  # the id's first arrival (its seq but for an update of itself): a cluster's age (``_age``)
     sketch: str  # Sketch.to_text()
     merged: list[str]  # clusters merged into this one by this copy, replayed when the index is rebuilt
+    # Merges of members decided afresh since, in force while its cluster is open (``DedupIndex._hand_over``): each
+    # cluster (as it was then) -> the clusters merged into it; replayed when the index is rebuilt. Absent when none.
+    kept: NotRequired[dict[str, list[str]]]
     # The end paragraphs (bit k: place k) its decision put in the boilerplate counts (``_mark_paragraphs``): a rebuilt
     # index counts them as the live one did, whose first copies may have left since (read109).
     counted: int
@@ -245,6 +251,9 @@ class DedupIndex:
         self._nth: dict[str, set[ClusterKey]] = {}  # id -> keys (id, n) counted or merged since (``_started``)
         # Article id -> clusters it merged (its decision's), held or departed (the merge in force while its cluster is)
         self._merges: dict[str, tuple[str, ...]] = {}
+        # Article id -> merges of members decided afresh since, handed to it (``_hand_over``): cluster -> merged ones
+        self._kept: dict[str, dict[str, list[str]]] = {}
+        self._rewrites: set[str] = set()  # held ids handed merges since ``drain_departed``: their entries written again
         self._merges_only: dict[str, float] = {}  # id of an entry left out but for its merges -> its event time
         self._first_seq: dict[str, int] = {}  # id of a row updated in place of itself -> its first arrival
         self._paragraphs = ParagraphCounts(self._store.capacity)  # end paragraphs of the first copies held
@@ -255,7 +264,7 @@ class DedupIndex:
     def nbytes(self) -> int:
         """Memory held by the index, in bytes."""
         maps = (self._members, self._merged_into, self._absorbed, self._merges, self._merges_only, self._first_seq)
-        maps += (self._nth, self._departed, self._departed_from)
+        maps += (self._nth, self._departed, self._departed_from, self._kept)
         departed = sum(map(sys.getsizeof, self._departed)) + sum(map(sys.getsizeof, self._departed_from.values()))
         return self._store.nbytes() + self._paragraphs.nbytes + sum(sys.getsizeof(m) for m in maps) + departed
 
@@ -287,7 +296,7 @@ class DedupIndex:
                 results.update(self._decide_new(run))
                 run = []
                 decided += [results[a[0]] for a in articles[len(decided) : n]]
-                if article[0] in slot_of:
+                if self.holds(article[0]):  # not ``slot_of``: deciding the run can grow the store, its id map anew
                     results[article[0]] = self._update(article)
                 else:  # evicted by the run just decided: out of the window, decided afresh
                     del results[article[0]]
@@ -304,7 +313,8 @@ class DedupIndex:
             return {}
         articles, sketches = self._sketches(articles)  # first: what the records bring, read before any change
         for article in articles if self._merges_only else ():
-            self._merges_only.pop(article[0], None)  # read again: its fresh entry replaces the one left out
+            if self._merges_only.pop(article[0], None) is not None:  # read again: its fresh entry replaces the old
+                self._hand_on_kept(article[0])
         self._make_room(len(articles))  # before the keys: making room can close the clusters an id started
         ids = [a[0] for a in articles]
         # Ids that started stories whose clusters have members still, their own row gone (evicted before its copies):
@@ -356,11 +366,11 @@ class DedupIndex:
             store.set_decision(int(slots[0]), *decision, similarity)
             self._first_seq[article_id] = first_seq
         else:
-            listed = cluster_of(self._root(store.canonical[old[0]]))  # the cluster whose record lists it
+            root = self._root(store.canonical[old[0]])  # the cluster whose record lists it
             self._forget_members(old)
             store.evict(old)
             store.canonical[int(slots[0])] = self._new_key(article_id)  # its old row no longer counted
-            self._merges.pop(article_id, None)  # the old content's merges: not this article's decision
+            self._hand_over(article_id, root)  # the old content's merges: not this article's decision
             self._decide_rows(slots, np.array([max(self._newest, article[3])]))
             self._count_members(slots)
         self._mark_paragraphs(slots)
@@ -368,7 +378,7 @@ class DedupIndex:
         self._newest = max(self._newest, article[3])
         texts = {article_id: text} if (text := _text_form(article[4])) else {}
         decision, entry = self._results_at(slots.tolist(), texts, itself)[0]
-        if not itself and (left := _left(decision, [listed])):
+        if not itself and (left := _left(decision, [cluster_of(root)])):
             decision = replace(decision, left=left)
         return decision, entry
 
@@ -448,7 +458,7 @@ class DedupIndex:
         slots = self._put_back(readable, sketches)
         self._replay_merges([*sound, *malformed], faults)
         for article_id, entry in entries:
-            if article_id in faults and article_id in self._merges and _is_finite(at := entry.get("event_time")):
+            if article_id in faults and self._carries(article_id) and _is_finite(at := entry.get("event_time")):
                 self._merges_only[article_id] = self._merge_time(at)
         self._evicted += [article_id for article_id in faults if article_id not in self._merges_only]
         _log_left_out(faults)
@@ -521,16 +531,21 @@ class DedupIndex:
         )
 
     def _replay_merges(self, entries: list[tuple[str, IndexEntry]], faults: dict[str, str]) -> None:
-        """Merge the clusters the entries merged, in their order (a merged cluster may have been merged again)."""
+        """Merge the clusters the entries merged, and those they keep (``kept``), in their order (a merged cluster may
+        have been merged again: each merge joins the clusters as they live on, so any order joins the same ones)."""
         for article_id, entry in entries:
-            if not (isinstance(entry, dict) and entry.get("merged")):  # entries written before merges have none
+            if not (isinstance(entry, dict) and (entry.get("merged") or entry.get("kept"))):  # none: most entries
                 continue
             if article_id in faults and (reason := _fault(entry, _MERGE_FIELDS)):
                 log.warning("restore skips the merges of %r: %s", article_id, reason)  # loses its merges, not the owner
                 continue
-            self._merges[article_id] = tuple(entry["merged"])
-            for cluster_id in entry["merged"]:
-                self._merge(self._root(key_of(entry["cluster_id"])), self._root(key_of(cluster_id)))
+            if merged := entry.get("merged"):
+                self._merges[article_id] = tuple(merged)
+            if kept := entry.get("kept"):
+                self._kept[article_id] = {cluster_id: list(ids) for cluster_id, ids in kept.items()}
+            for home, ids in [(entry["cluster_id"], merged or []), *(kept or {}).items()]:
+                for cluster_id in ids:
+                    self._merge(self._root(key_of(home)), self._root(key_of(cluster_id)))
 
     def _read_sketches(
         self, entries: list[tuple[str, IndexEntry]]
@@ -572,7 +587,7 @@ class DedupIndex:
         passed = [article_id for article_id, at in self._merges_only.items() if at < horizon]
         for article_id in passed:
             del self._merges_only[article_id]
-            self._merges.pop(article_id, None)
+            self._drop_merges(article_id)
         self._evicted += [store.ids[slot] for slot in gone.tolist()] + passed
         for slot in gone.tolist():
             self._first_seq.pop(store.ids[slot], None)
@@ -580,7 +595,7 @@ class DedupIndex:
         leaving = [
             (article_id, self._root(key))
             for slot in gone.tolist()
-            if (article_id := store.ids[slot]) != first_copy(key := store.canonical[slot]) or article_id in self._merges
+            if (article_id := store.ids[slot]) != first_copy(key := store.canonical[slot]) or self._carries(article_id)
         ]
         self._forget_members(gone)
         for article_id, root in leaving:  # its cluster stays open: its record lists it still, its merges stand
@@ -588,7 +603,7 @@ class DedupIndex:
                 self._departures[article_id] = cluster_of(root)
         for slot in gone.tolist():
             if store.ids[slot] not in self._departed:
-                self._merges.pop(store.ids[slot], None)
+                self._drop_merges(store.ids[slot])
         self._count_paragraphs(gone, step=-1)
         store.evict(gone)
         if store.room() < extra:
@@ -621,18 +636,87 @@ class DedupIndex:
         evicted, self._evicted = self._evicted, []
         return evicted
 
-    def drain_departed(self) -> dict[str, DepartedEntry]:
-        """Later copies the window passed while their clusters have members held, or whose cluster was merged since,
-        since the last call: each id with what persisted state keeps instead of its entry (``DepartedEntry``)."""
+    def drain_departed(self) -> dict[str, PersistedEntry]:
+        """What persisted state writes again since the last call, by id: of later copies the window passed while their
+        clusters have members held, or whose cluster was merged since, what it keeps instead of their entry
+        (``DepartedEntry``); and the entries of held ids handed merges since (``_hand_over``), as they are now."""
         departures, self._departures = self._departures, {}
-        return {article_id: self._departed_entry(article_id, cluster) for article_id, cluster in departures.items()}
+        written: dict[str, PersistedEntry] = {
+            article_id: self._departed_entry(article_id, cluster) for article_id, cluster in departures.items()
+        }
+        held = [article_id for article_id in sorted(self._rewrites) if article_id in self._store.slot_of]
+        self._rewrites = set()
+        if held:
+            slots = [self._store.slot_of[article_id] for article_id in held]
+            written.update(zip(held, [entry for _, entry in self._results_at(slots, {})], strict=True))
+        return written
 
     def _departed_entry(self, article_id: str, cluster_id: str) -> DepartedEntry:
-        """What persisted state keeps of a departed id: the cluster whose record lists it, and its decision's merges."""
+        """What persisted state keeps of a departed id: the cluster whose record lists it, and the merges it keeps, its
+        decision's and those handed to it (all in that cluster: a rebuilt index replays them into it)."""
         entry = DepartedEntry(listed_in=cluster_id)
-        if merged := self._merges.get(article_id):
-            entry["merged"] = list(merged)
+        if merged := [*self._merges.get(article_id, ()), *self._kept_merged(article_id)]:
+            entry["merged"] = merged
         return entry
+
+    def _carries(self, article_id: str) -> bool:
+        """Whether persisted state keeps merges with ``article_id``'s entry (its decision's, or handed to it)."""
+        return article_id in self._merges or article_id in self._kept
+
+    def _kept_merged(self, article_id: str) -> list[str]:
+        """The clusters merged by others whose merges were handed to ``article_id`` (``_hand_over``)."""
+        return [cluster_id for ids in self._kept.get(article_id, {}).values() for cluster_id in ids]
+
+    def _drop_merges(self, article_id: str) -> None:
+        """Forget the merges kept with ``article_id``'s entry: the id is forgotten, or they closed with its cluster."""
+        self._merges.pop(article_id, None)
+        self._kept.pop(article_id, None)
+        self._rewrites.discard(article_id)
+
+    def _hand_over(self, article_id: str, root: ClusterKey) -> None:
+        """Give the merges kept with ``article_id``'s entry to another member of the cluster of ``root``, which the id
+        leaves, decided afresh (its new entry replaces the old): the live index keeps them while that cluster is open,
+        and so must persisted state, for a rebuilt index to replay them (mergekeep2; before, they went with the old
+        entry, and a rebuilt index decided the merged clusters apart). A member the window passed first (its small entry
+        written again), else the first held; none when the cluster closed as the id left it (the merges close too)."""
+        merged = [*self._merges.get(article_id, ()), *self._kept_merged(article_id)]
+        self._drop_merges(article_id)
+        self._give(merged, root)
+
+    def _hand_on_kept(self, article_id: str) -> None:
+        """Give the merges handed to ``article_id`` to a member of the clusters they are in (``_give``): its entry was
+        left out of the rebuilt index as unreadable, and its article, read again, is decided afresh, maybe into another
+        cluster. Kept with it, its fresh entry held them as long as its row, not as those clusters (read212: the window
+        passing it in another story's cluster, they were written into that one's ``merged``). The merges of its own
+        decision stay with it, the article read again recording them again (``restore``)."""
+        for cluster_id, merged in self._kept.pop(article_id, {}).items():
+            self._give(merged, self._root(key_of(cluster_id)))
+
+    def _give(self, merged: list[str], root: ClusterKey) -> None:
+        """Hand ``merged`` to a member of the cluster of ``root`` (``_carrier``), whose entry is written again; none
+        when that cluster has closed (the merges closed with it)."""
+        if not merged or root not in self._members:
+            return
+        carrier = self._carrier(root)
+        self._kept.setdefault(carrier, {}).setdefault(cluster_of(root), []).extend(merged)
+        if carrier in self._departed:
+            self._departures[carrier] = cluster_of(root)
+        else:
+            self._rewrites.add(carrier)
+
+    def _carrier(self, root: ClusterKey) -> str:
+        """A member of the open cluster of ``root``: the first the window passed, else the first held of its anchors
+        (its first copy and those of the clusters merged into it, found by their ids), else the first held of its rows:
+        only that reads every row (read212: 8 ms at 200,000 rows; before, every hand-over did, 19 ms with the anchor
+        held)."""
+        if departed := self._departed_from.get(root):
+            return departed[0]
+        store, keys = self._store, [root, *self._absorbed.get(root, ())]
+        held = [slot for key in keys if (slot := self._first_slot(key)) is not None]
+        if not held:
+            cluster = set(keys)
+            held = [slot for slot, key in enumerate(store.canonical) if key in cluster]
+        return store.ids[min(held, key=store.seqs.__getitem__)]
 
     def _depart(self, article_id: str, root: ClusterKey) -> bool:
         """Remember that the record of the cluster of ``root`` lists ``article_id``, which the index no longer holds;
@@ -640,7 +724,7 @@ class DedupIndex:
         for ever keeps its cluster open, and would keep every copy the window passed, for ever (review read202); its
         record lists the oldest only, so the later ones it would keep are named in no record. One whose decision merged
         clusters is kept all the same: a rebuilt index replays its merges from what the table keeps of it."""
-        if len(self._departed_from.get(root, ())) >= CLUSTER_MEMBERS_MAX and article_id not in self._merges:
+        if len(self._departed_from.get(root, ())) >= CLUSTER_MEMBERS_MAX and not self._carries(article_id):
             return False
         self._departed[article_id] = root
         self._departed_from.setdefault(root, []).append(article_id)
@@ -651,7 +735,7 @@ class DedupIndex:
         for article_id in ids:
             del self._departed[article_id]
             self._departures.pop(article_id, None)
-            self._merges.pop(article_id, None)  # gone with the cluster they were merged into
+            self._drop_merges(article_id)  # gone with the cluster they were merged into
             self._evicted.append(article_id)
 
     def _returned(self, article_id: str) -> ClusterKey | None:
@@ -659,11 +743,11 @@ class DedupIndex:
         root = self._departed.pop(article_id, None)
         if root is not None:
             self._departures.pop(article_id, None)
-            self._merges.pop(article_id, None)  # its earlier decision's: not the one it is given now
             ids = self._departed_from[root]
             ids.remove(article_id)
             if not ids:
                 del self._departed_from[root]
+            self._hand_over(article_id, root)  # its earlier decision's: not the one it is given now
         return root
 
     def drain_closed(self) -> list[str]:
@@ -984,24 +1068,17 @@ class DedupIndex:
             return self._duplicate_of(int(exact[np.argmin(seqs[exact])]), "exact", 1.0)
         eligible = np.flatnonzero(pairs.eligible)  # sorted alone: the few scored of dozens of candidates
         order = eligible[np.lexsort((seqs[pairs.rows[eligible]], -pairs.containment[eligible]))]
-        rows, canonical = pairs.rows.tolist(), self._store.canonical
-        scored: list[tuple[int, ClusterKey]] = []  # (candidate, cluster), one candidate per cluster
-        seen: set[ClusterKey] = set()
-        for i in order.tolist():
-            cluster = self._root(canonical[rows[i]])
-            if cluster not in seen:
-                seen.add(cluster)
-                scored.append((i, cluster))
-            if len(scored) == MAX_SCORED:
-                break
+        rows = pairs.rows.tolist()
+        scored = self._clusters_read(order, pairs)
         if not scored:
             return None
         probabilities = self._scored(slot, pairs, [i for i, _ in scored]).tolist()
         if max(probabilities) >= 0.5:  # the candidates' scores, read by every cluster's second witness
             scored_rows = np.flatnonzero(pairs.probability > 0)  # the few the model scored, of dozens of candidates
             positive = dict(zip(pairs.rows[scored_rows].tolist(), pairs.probability[scored_rows].tolist(), strict=True))
+            members = self._members_scored(positive)
             probabilities = [
-                self._anchored(slot, (rows, positive), cluster, p, horizon, witnesses) if p >= 0.5 else p
+                self._anchored(slot, (rows, positive, members), cluster, p, horizon, witnesses) if p >= 0.5 else p
                 for p, (_, cluster) in zip(probabilities, scored, strict=True)
             ]
         ranked = zip(probabilities, seqs[pairs.rows[[i for i, _ in scored]]].tolist(), scored, strict=True)
@@ -1018,10 +1095,30 @@ class DedupIndex:
         kind: DecisionKind = "revision" if pairs.grown[best] else "near"
         return self._duplicate_of(int(pairs.rows[best]), kind, float(pairs.containment[best]))
 
+    def _clusters_read(self, order: np.ndarray, pairs: CandidatePairs) -> list[tuple[int, ClusterKey]]:
+        """(candidate, cluster) for the clusters an article's ``pairs`` are read in, each through its first candidate
+        in ``order`` (the most contained), whatever its rank: the first ``MAX_SCORED`` clusters, and beyond them those
+        whose candidate may be a copy (probability one half or more): no other can be the article's cluster or be
+        merged into it. A cluster whose first candidate says no is not read through a less contained member past the
+        cut, as it is not within it. The walk stops at the cut unless a likely candidate lies beyond it."""
+        rows, canonical = pairs.rows.tolist(), self._store.canonical
+        likely = (pairs.probability[order] >= 0.5).tolist()
+        last = max((n for n, yes in enumerate(likely) if yes), default=-1)
+        scored: list[tuple[int, ClusterKey]] = []
+        seen: set[ClusterKey] = set()
+        for n, i in enumerate(order.tolist()):
+            if len(scored) >= MAX_SCORED and n > last:
+                break
+            if (cluster := self._root(canonical[rows[i]])) not in seen:
+                seen.add(cluster)
+                if len(scored) < MAX_SCORED or likely[n]:
+                    scored.append((i, cluster))
+        return scored
+
     def _anchored(
         self,
         slot: int,
-        candidates: tuple[list[int], dict[int, float]],
+        candidates: tuple[list[int], dict[int, float], dict[ClusterKey, list[tuple[int, float]]]],
         cluster: ClusterKey,
         probability: float,
         horizon: float,
@@ -1032,9 +1129,9 @@ class DedupIndex:
         merged into it, still in the window) or another of its members, or when the candidate is an anchor itself;
         else the best of the others, so that A like B and B like C does not join C to A's story on B's word alone.
         A cluster none of whose anchors is left in the window is judged on its candidate alone. ``candidates``: the
-        candidate rows, ascending, and the probability of those scored (the others' is 0); ``witnesses``: anchors
-        scored already (``_anchor_scores``), the others are scored here."""
-        canonical, (rows, positive) = self._store.canonical, candidates
+        candidate rows, ascending, the probability of those scored (the others' is 0), and those by cluster
+        (``_members_scored``); ``witnesses``: anchors scored already (``_anchor_scores``), the others scored here."""
+        rows, positive, by_cluster = candidates
         anchors = self._anchors({cluster}, slot, horizon)
         if not anchors:
             return probability
@@ -1050,12 +1147,19 @@ class DedupIndex:
             known |= dict(zip(unknown.tolist(), scores.tolist(), strict=True))
         anchor = max(known.values())
         # Members not scored (probability 0, most candidates) are left out: only a second best above 0 counts.
-        members = sorted(
-            (p for row, p in positive.items() if row not in anchors and self._root(canonical[row]) == cluster),
-            reverse=True,
-        )
+        members = sorted((p for row, p in by_cluster.get(cluster, ()) if row not in anchors), reverse=True)
         second = members[1] if len(members) > 1 else 0.0
         return min(probability, max(anchor, second))
+
+    def _members_scored(self, positive: dict[int, float]) -> dict[ClusterKey, list[tuple[int, float]]]:
+        """The candidates scored (``positive``: row -> probability) by cluster, grouped once for every cluster an
+        article reads: each cluster's search for its other members was a pass over all of them (quadratic when
+        hundreds of a template's clusters may be copies)."""
+        canonical = self._store.canonical
+        by_cluster: dict[ClusterKey, list[tuple[int, float]]] = {}
+        for row, p in positive.items():
+            by_cluster.setdefault(self._root(canonical[row]), []).append((row, p))
+        return by_cluster
 
     def _scored(self, slot: int, pairs: CandidatePairs, candidates: list[int]) -> np.ndarray:
         """The decision model's probability that the article in ``slot`` is one story with each of the candidates
@@ -1185,6 +1289,8 @@ class DedupIndex:
                 "merged": list(merged),
                 "counted": counted,
             }
+            if self._kept and (kept := self._kept.get(article_id)):
+                entry["kept"] = {cluster_id: list(ids) for cluster_id, ids in kept.items()}
             results.append((decision, entry))
         return results
 
@@ -1207,6 +1313,11 @@ def _is_arrival(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
 
 
+def _is_ids(value: object) -> bool:
+    """Whether a persisted value is a list of ids (of clusters merged)."""
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
 _HASH = re.compile(r"[0-9a-f]{32}")  # ``content_hash``: 128 bits in hex
 # What ``restore`` reads of a persisted entry, and whether a value is one it can put back: the one check of each
 # field, so that a damaged entry is left out rather than raised on by whatever reads the field first.
@@ -1220,12 +1331,16 @@ _ENTRY_FIELDS: dict[str, Callable[[object], bool]] = {
     "content_hash": lambda value: isinstance(value, str) and _HASH.fullmatch(value) is not None,
     "event_time": _is_finite,
     "sketch": lambda value: isinstance(value, str),  # read by ``Sketch.from_text`` after this check
-    "merged": lambda value: value is None or (isinstance(value, list) and all(isinstance(c, str) for c in value)),
+    "merged": lambda value: value is None or _is_ids(value),
     "counted": lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**EDGES_KEPT,
+    "kept": lambda value: (
+        isinstance(value, dict) and all(isinstance(c, str) and _is_ids(ids) for c, ids in value.items())
+    ),
 }
-# Absent from entries written before merges, first arrivals, boilerplate marks were recorded.
-_OPTIONAL = {"merged", "first_seq", "counted"}
-_MERGE_FIELDS = {name: _ENTRY_FIELDS[name] for name in ("cluster_id", "merged")}  # what replaying a merge reads
+# Absent from entries written before merges, first arrivals, boilerplate marks were recorded (and ``kept`` but when
+# the entry keeps merges of others).
+_OPTIONAL = {"merged", "first_seq", "counted", "kept"}
+_MERGE_FIELDS = {name: _ENTRY_FIELDS[name] for name in ("cluster_id", "merged", "kept")}  # what replaying merges reads
 _DEPARTED_FIELDS = {"listed_in": _ENTRY_FIELDS["cluster_id"], "merged": _ENTRY_FIELDS["merged"]}  # ``DepartedEntry``
 
 
