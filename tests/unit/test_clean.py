@@ -416,3 +416,16 @@ def test_repetitive_real_text_is_kept(kind: str, sent: str, kept: str) -> None:
     assert max(map(word_count, paragraphs)) >= LONG_LINE_WORDS  # a line the rule reads
     assert kept in article["text"]
     assert len(article["text"].split()) == len(text.split())  # every word
+
+
+@pytest.mark.parametrize("kind", ["text", "html", "body"])
+@pytest.mark.parametrize("run", ["newsletter " * 3000, "a b " * 2000])
+@pytest.mark.parametrize("at_end", [True, False])
+def test_a_run_on_the_line_of_an_article_paragraph_is_cut_from_it_and_the_paragraph_kept(
+    kind: str, run: str, at_end: bool
+) -> None:
+    """A run on a paragraph's line (no line break between them) took the paragraph with it."""
+    lines = [BUDGET[0], f"{BUDGET[1]} {run}"] if at_end else [f"{run}{BUDGET[0]}", BUDGET[1]]
+    text = "".join(f"<p>{line}</p>" for line in lines) if kind == "html" else "\n\n".join(lines)
+    article = clean_article(raw(**{kind: text}), ORIGIN, OPTIONS)
+    assert article["text"] == "\n\n".join(BUDGET)

@@ -42,6 +42,7 @@ from workers.clean.pagetext import (
     _weigh_isolated,
     _words,
     best_run,
+    cut_run,
     ends_sentence,
     is_hard_wrapped,
     is_prose,
@@ -622,3 +623,20 @@ def test_a_run_of_one_word_repeated_is_read_as_no_line_of_the_page() -> None:
     )
     page = split_page_text("\n".join(["de"] * 100 + ["Budget gap widens in Sacramento", article]))
     assert (page.title, page.paragraphs, page.language) == ("Budget gap widens in Sacramento", [article], "en")
+
+
+GAP = "Budget gap widens in Sacramento again, officials said."  # 9 distinct words: a run's few words are 6 at most
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        (f"{GAP} " + "a b " * 100, GAP),
+        ("A B " * 100 + GAP, GAP),
+        ("Gap. " + "a " * 100 + GAP, GAP),  # a few words, a sentence of them too, by the run are read as of the run
+        (f"{GAP} " + "a " * 200 + GAP, ""),  # the run in the middle: the line is dropped, as it was
+        ("a b " * 100, ""),
+    ],
+)
+def test_a_run_is_cut_from_the_ends_of_its_line_and_a_line_still_a_run_is_dropped(line: str, kept: str) -> None:
+    assert cut_run(line) == kept

@@ -207,8 +207,34 @@ def is_word_run(words: list[str]) -> bool:
 
 
 def without_word_runs(lines: list[str]) -> list[str]:
-    """The lines but the runs of a few words repeated (``is_word_run``)."""
-    return [line for line in lines if len(line) < RUN_MIN_CHARS or not is_word_run(_words(line.lower()))]
+    """The lines but the runs of a few words repeated (``is_word_run``), each cut from a line that holds more."""
+    runs = {line for line in lines if len(line) >= RUN_MIN_CHARS and is_word_run(_words(line.lower()))}
+    return _cut_runs(lines, runs) if runs else lines
+
+
+def _cut_runs(lines: list[str], runs: set[str]) -> list[str]:
+    """The ``lines``, each of the ``runs`` but what it holds besides its run (``cut_run``), dropped if nothing."""
+    cut = {line: cut_run(line) for line in runs}
+    return [kept for line in lines if (kept := cut.get(line, line))]
+
+
+def cut_run(line: str) -> str:
+    """A run line (``is_word_run``) without the run at its end, then at its start: an article's paragraph with a run
+    appended on its line kept its text; "" when the run is all of it, or when it is the line's middle.
+
+    A run at an end is the stretch of words from it that are all among the few words of its ``LONG_LINE_WORDS``
+    words nearest it, when those are a run."""
+    for at_end in (True, False):
+        words = list(_WORD.finditer(line))
+        ends = words[::-1] if at_end else words
+        vocabulary = {word.group().lower() for word in ends[:LONG_LINE_WORDS]}
+        if len(ends) < LONG_LINE_WORDS or len(vocabulary) ** 2 >= LONG_LINE_WORDS:
+            continue
+        run = next((n for n, word in enumerate(ends) if word.group().lower() not in vocabulary), None)
+        if run is None:
+            return ""
+        line = (line[: ends[run - 1].start()] if at_end else line[ends[run].start() :]).strip()
+    return "" if len(line) >= RUN_MIN_CHARS and is_word_run(_words(line.lower())) else line
 
 
 def is_figure_row(line: str, count: int | None = None) -> bool:
@@ -618,8 +644,8 @@ def page_lines(lines: list[str]) -> PageLines:
     (``is_word_run``): read as prose, they would sway the page's title, language and article run."""
     lowered, lowers = _lowered(lines)  # each distinct line read once, for the runs and then for the body
     if runs := {line for line, words in lowered.items() if len(line) >= RUN_MIN_CHARS and is_word_run(words)}:
-        lines = [line for line in lines if line not in runs]
-        _forget(runs, lowered, lowers)
+        lines = _cut_runs(lines, runs)
+        lowered, lowers = _lowered(lines)  # read again: a page with a run is rare
     title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
     body = lines[1:] if title else lines
     if title and title not in body:  # the first line (the others keep their order, which no reader needs)
