@@ -26,7 +26,7 @@ from workers.clean.normalize import (
     word_count,
     words_up_to,
 )
-from workers.clean.pagetext import looks_like_headline, split_page_text
+from workers.clean.pagetext import LONG_LINE_WORDS, looks_like_headline, split_page_text
 from workers.intake import read_raw
 from workers.records import Origin, Rejected
 
@@ -359,3 +359,73 @@ def test_non_english_html_article_flows_through_with_its_language() -> None:
     assert article["language"] == "de"
     assert article["author"] == "Anna Schmidt"
     assert article["text"] == "\n\n".join(paragraphs)
+
+
+BUDGET = [
+    "Officials in Sacramento said on Tuesday that the state budget gap had widened again this year, and that the "
+    "governor would send a revised plan to the legislature before the end of the month.",
+    "Lawmakers from both parties said they expected a long fight over the plan, which cuts funding for roads.",
+]
+
+
+def _with_run(kind: str, word: str, lines: int) -> str:
+    """The budget article followed by ``lines`` lines of one ``word`` (the reviewer's input), as a ``kind`` field."""
+    if kind == "html":
+        return "<html><body><article>" + "".join(f"<p>{line}</p>" for line in [*BUDGET, *[word] * lines]) + "</article>"
+    return "\n\n".join(BUDGET) + "\n" + "\n".join([word] * lines)
+
+
+@pytest.mark.parametrize("kind", ["text", "html", "body"])
+@pytest.mark.parametrize(("word", "lines"), [("a", 100), ("the", 100), ("a b", 100), ("a", 32_768)])
+def test_a_run_of_one_word_repeated_after_an_article_is_dropped_and_the_article_published(
+    kind: str, word: str, lines: int
+) -> None:
+    article = clean_article(raw(**{kind: _with_run(kind, word, lines)}), ORIGIN, OPTIONS)
+    assert article["text"] == "\n\n".join(BUDGET)
+    assert article["language"] == "en"
+
+
+@pytest.mark.parametrize("kind", ["text", "body"])
+def test_a_run_of_one_word_repeated_alone_is_no_article(kind: str) -> None:
+    with pytest.raises(Rejected) as rejected:
+        clean_article(raw(**{kind: "\n".join(["a"] * 1000)}), ORIGIN, OPTIONS)
+    assert rejected.value.code == "no_article"
+
+
+# Reuters 14052: its table's rows, wrapped, read as one line of 45 words, 12 distinct (the fewest of Reuters's lines of
+# 40 words or more for their length); and a chant quoted in a paragraph of 66 words, 30 distinct.
+HOGS = (
+    "Barrow and gilts in the east and\nwest were 1.00 to 1.50 dlr higher than monday's midsession. Top\n"
+    "50.50 dlrs per cwt.\n                    EAST          WEST\nU.S. 1-2 210-250 LB 49.50-50.50   49.50-50.50\n"
+    "U.S. 1-3 210-250 LB 49.50-50.50   49.50-50.50\nU.S. 1-2 200-210 LB 48.50-49.50   48.50-49.50\n"
+    "    SOWS - steady/up 2.00 dlrs. Top 46.00 dlrs.\nUS 1-3 300-500 lb 42.00-43.00, over 500 lb 43.00-46.00 dlrs.\n"
+    " Reuter\n"
+)
+CHANT = (
+    'The crowd chanted "U-S-A! U-S-A! U-S-A! U-S-A! U-S-A! U-S-A! U-S-A! U-S-A!" as the team came out, and kept '
+    'chanting "U-S-A! U-S-A! U-S-A! U-S-A!" until the final whistle, on the loudest night the old stadium had seen '
+    "in years."
+)
+
+
+@pytest.mark.parametrize(("kind", "sent", "kept"), [("body", HOGS, "U.S. 1-2 210-250 LB"), ("text", CHANT, CHANT)])
+def test_repetitive_real_text_is_kept(kind: str, sent: str, kept: str) -> None:
+    text = sent if kind == "body" else "\n\n".join([BUDGET[0], sent, BUDGET[1]])
+    article = clean_article(raw(**{kind: text}), ORIGIN, OPTIONS)
+    paragraphs = article["text"].split("\n\n")
+    assert max(map(word_count, paragraphs)) >= LONG_LINE_WORDS  # a line the rule reads
+    assert kept in article["text"]
+    assert len(article["text"].split()) == len(text.split())  # every word
+
+
+@pytest.mark.parametrize("kind", ["text", "html", "body"])
+@pytest.mark.parametrize("run", ["newsletter " * 3000, "a b " * 2000])
+@pytest.mark.parametrize("at_end", [True, False])
+def test_a_run_on_the_line_of_an_article_paragraph_is_cut_from_it_and_the_paragraph_kept(
+    kind: str, run: str, at_end: bool
+) -> None:
+    """A run on a paragraph's line (no line break between them) took the paragraph with it."""
+    lines = [BUDGET[0], f"{BUDGET[1]} {run}"] if at_end else [f"{run}{BUDGET[0]}", BUDGET[1]]
+    text = "".join(f"<p>{line}</p>" for line in lines) if kind == "html" else "\n\n".join(lines)
+    article = clean_article(raw(**{kind: text}), ORIGIN, OPTIONS)
+    assert article["text"] == "\n\n".join(BUDGET)

@@ -42,6 +42,7 @@ from workers.clean.pagetext import (
     _weigh_isolated,
     _words,
     best_run,
+    cut_run,
     ends_sentence,
     is_hard_wrapped,
     is_prose,
@@ -612,3 +613,30 @@ def test_a_paragraph_wrapped_at_a_fixed_width_is_joined_at_once(monkeypatch: pyt
     lines = [line] * 1_000 + ["", "Next paragraph."]
     assert unwrap(lines) == [" ".join(lines[:-2]), "Next paragraph."]
     assert max(asked) == len(line)
+
+
+def test_a_run_of_one_word_repeated_is_read_as_no_line_of_the_page() -> None:
+    """Read as prose, the run opening a page was its title, and its words swayed the language guess."""
+    article = (
+        "Officials in Sacramento said on Tuesday that the state budget gap had widened again this year, and that the "
+        "governor would send a revised plan to the legislature before the end of the month."
+    )
+    page = split_page_text("\n".join(["de"] * 100 + ["Budget gap widens in Sacramento", article]))
+    assert (page.title, page.paragraphs, page.language) == ("Budget gap widens in Sacramento", [article], "en")
+
+
+GAP = "Budget gap widens in Sacramento again, officials said."  # 9 distinct words: a run's few words are 6 at most
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        (f"{GAP} " + "a b " * 100, GAP),
+        ("A B " * 100 + GAP, GAP),
+        ("Gap. " + "a " * 100 + GAP, GAP),  # a few words, a sentence of them too, by the run are read as of the run
+        (f"{GAP} " + "a " * 200 + GAP, ""),  # the run in the middle: the line is dropped, as it was
+        ("a b " * 100, ""),
+    ],
+)
+def test_a_run_is_cut_from_the_ends_of_its_line_and_a_line_still_a_run_is_dropped(line: str, kept: str) -> None:
+    assert cut_run(line) == kept
