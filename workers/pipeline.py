@@ -352,7 +352,9 @@ class DedupStage(BatchedStage):
             return outputs
         written = self.index.drain_departed()
         evicted = [article_id for article_id in self.index.drain_evicted() if article_id not in written]
-        outputs[0][1:1] = [Output("state", article_id, None) for article_id in evicted if self.index.holds(article_id)]
+        again = [article_id for article_id in evicted if self.index.holds(article_id)]  # read again since: held
+        gone = [Output("state", article_id, None) for article_id in evicted if article_id not in again]
+        outputs[0][1:1] = [Output("state", article_id, None) for article_id in again]
         for closed in self.index.drain_closed():
             delete = Output("cluster_state", closed, None)
             if self.index.holds(canonical_of(closed)) and (spot := _reopened_at(outputs, closed)) is not None:
@@ -360,7 +362,6 @@ class DedupStage(BatchedStage):
                 outputs[group].insert(position, delete)
             else:
                 outputs[-1].append(delete)
-        gone = [Output("state", article_id, None) for article_id in evicted if not self.index.holds(article_id)]
         outputs[-1] += [*gone, *(Output("state", key, entry) for key, entry in written.items())]
         return outputs
 

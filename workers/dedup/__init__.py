@@ -644,7 +644,7 @@ class DedupIndex:
         written: dict[str, PersistedEntry] = {
             article_id: self._departed_entry(article_id, cluster) for article_id, cluster in departures.items()
         }
-        held = [article_id for article_id in sorted(self._rewrites) if article_id in self._store.slot_of]
+        held = [article_id for article_id in sorted(self._rewrites) if self.holds(article_id)]
         self._rewrites = set()
         if held:
             slots = [self._store.slot_of[article_id] for article_id in held]
