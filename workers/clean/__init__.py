@@ -148,7 +148,7 @@ def _wire_copy(raw_lines: list[str], lines: list[str], wrapped: bool) -> Extract
     """Wire copy sent as text, kept whole: its paragraphs unwrapped as a body's are (``as_body``: a lede cut by its
     dateline joined), judged an article on its ``lines`` as page text unwraps them: a window of a page with the
     sign-off appended has lines that the body's reading joins into one that reads as copy (a date and a teaser's
-    headline), 147 of 71 pages rendered by w3m."""
+    headline), 147 windows of 71 pages rendered by w3m."""
     copy = strip_transmission(lines)
     title = copy_title(raw_lines, copy)
     whole = as_body(raw_lines, lines, wrapped)

@@ -84,23 +84,17 @@ TABLE_WORDS_SHARE = 1 / 3
 
 def body_paragraphs(body: str) -> list[str]:
     """The body's paragraphs, table rows and list items: a hard-wrapped paragraph joined into one line, the lede
-    too when its dateline was cut (``wrapped_as_body``)."""
+    too when its dateline was cut (``is_hard_wrapped``'s ``lede_cut``: a short take's first line, its dateline cut,
+    leaves one line of two at the width; page text is not read so)."""
     raw_lines = body.splitlines()
-    return unwrap_as(raw_lines, wrapped_as_body(raw_lines, is_hard_wrapped(raw_lines)))
-
-
-def wrapped_as_body(raw_lines: list[str], wrapped: bool) -> bool:
-    """Whether an article kept whole is wrapped at a fixed width: as page text judged it (``wrapped``), or so but for
-    its first line (``is_hard_wrapped``'s ``lede_cut``): a short take's first line, its dateline cut, leaves one line
-    of two at the width. Page text is not read so."""
-    return wrapped or is_hard_wrapped(raw_lines, lede_cut=True)
+    return unwrap_as(raw_lines, is_hard_wrapped(raw_lines) or is_hard_wrapped(raw_lines, lede_cut=True))
 
 
 def as_body(raw_lines: list[str], unwrapped: list[str], wrapped: bool) -> list[str]:
     """The raw lines of a text read as a body's (``body_paragraphs``), given them ``unwrapped`` as page text and
     whether they were judged ``wrapped`` so: the same lines unless the text is wrapped only without its first line
     (a lede cut by its dateline), read again only then (most wire copy shows its width with its first line)."""
-    if wrapped or not wrapped_as_body(raw_lines, wrapped):
+    if wrapped or not is_hard_wrapped(raw_lines, lede_cut=True):
         return unwrapped
     return unwrap_as(raw_lines, wrapped=True)
 

@@ -13,7 +13,7 @@ read as prose, never join it. Prompt lines (share, subscribe, cookies) are dropp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -208,8 +208,13 @@ def is_word_run(words: list[str]) -> bool:
 
 def without_word_runs(lines: list[str]) -> list[str]:
     """The lines but the runs of a few words repeated (``is_word_run``), each cut from a line that holds more."""
-    runs = {line for line in lines if len(line) >= RUN_MIN_CHARS and is_word_run(_words(line.lower()))}
+    runs = {line for line in lines if _is_run_line(line, _words(line.lower()))}
     return _cut_runs(lines, runs) if runs else lines
+
+
+def _is_run_line(line: str, words: list[str]) -> bool:
+    """Whether a line whose ``words`` (in lower case) are given is a run (``is_word_run``), a short line never."""
+    return len(line) >= RUN_MIN_CHARS and is_word_run(words)
 
 
 def _cut_runs(lines: list[str], runs: set[str]) -> list[str]:
@@ -234,7 +239,7 @@ def cut_run(line: str) -> str:
         if run is None:
             return ""
         line = (line[: ends[run - 1].start()] if at_end else line[ends[run].start() :]).strip()
-    return "" if len(line) >= RUN_MIN_CHARS and is_word_run(_words(line.lower())) else line
+    return "" if _is_run_line(line, _words(line.lower())) else line
 
 
 def is_figure_row(line: str, count: int | None = None) -> bool:
@@ -514,7 +519,7 @@ def unwrap(raw_lines: list[str]) -> list[str]:
     Without a fixed wrap width, only a line continued in lower case is joined (a sentence split in two:
     ``_lower_case_joined``). In wrapped text the first line joins the next however short it is: wire copy opens
     with a line whose dateline was cut off ("Standard Oil Co and BP North America / Inc said they plan ...").
-    An article kept whole is read as wrapped more often (``body.wrapped_as_body``).
+    An article kept whole is read as wrapped more often (``body.body_paragraphs``).
     """
     return unwrap_as(raw_lines, is_hard_wrapped(raw_lines))
 
@@ -643,23 +648,17 @@ def page_lines(lines: list[str]) -> PageLines:
     """``read_page_lines`` of lines already unwrapped, runs of a few words repeated dropped first
     (``is_word_run``): read as prose, they would sway the page's title, language and article run."""
     lowered, lowers = _lowered(lines)  # each distinct line read once, for the runs and then for the body
-    if runs := {line for line, words in lowered.items() if len(line) >= RUN_MIN_CHARS and is_word_run(words)}:
+    if runs := {line for line, words in lowered.items() if _is_run_line(line, words)}:
         lines = _cut_runs(lines, runs)
         lowered, lowers = _lowered(lines)  # read again: a page with a run is rare
     title = lines[0] if lines and looks_like_headline(lines[0]) and not opens_table(lines) else None
     body = lines[1:] if title else lines
     if title and title not in body:  # the first line (the others keep their order, which no reader needs)
-        _forget([title], lowered, lowers)
+        del lowered[title], lowers[title]
     prose = prose_lines(body)
     guess = guess_language(" ".join(prose))
     stopwords = page_stoplist(guess.language, [lowered[line] for line in prose])
     return PageLines(title, body, guess, stopwords, lowered, lowers)
-
-
-def _forget(lines: Iterable[str], lowered: dict[str, list[str]], lowers: dict[str, str]) -> None:
-    """Take the ``lines`` out of ``_lowered``'s readings of a page."""
-    for line in lines:
-        del lowered[line], lowers[line]
 
 
 def article_of(page: PageLines, cell_tables: bool = True) -> PageText:
