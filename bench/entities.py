@@ -64,7 +64,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from bench import french_news
 from bench.shared import SHARED
 from tests.ports import free_port, wait_ready
-from workers.kafka_io import message_key
+from workers.intake import message_key
 from workers.nlp import load_pipeline
 from workers.pipeline import CleanStage, DedupStage, Message
 from workers.settings import STAGES, Settings

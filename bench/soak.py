@@ -37,7 +37,8 @@ from aiokafka import AIOKafkaProducer
 from bench.entities import WorkerProcess, broker, kafka, run_settings
 from bench.faults import ALL_STAGES, judge, outputs_out, placements, source_groups, stop
 from tests.synthetic import make_batch
-from workers.kafka_io import committed_lag, message_key, wait_committed
+from workers.intake import message_key
+from workers.kafka_io import committed_lag, wait_committed
 from workers.settings import Settings
 from workers.topics import ensure_topics
 

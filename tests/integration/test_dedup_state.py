@@ -29,7 +29,7 @@ from tests.ports import wait_ready
 from tests.unit.test_dedup import STORY, merge_scenario, seed_text, text_of
 from workers import codec
 from workers.dedup.store import MIN_CAPACITY
-from workers.kafka_io import message_key
+from workers.intake import message_key
 from workers.settings import Settings
 from workers.state import CLUSTER_ID_FILE, broker_view
 from workers.topics import DEDUP_TABLES, changelog_topic, ensure_topics

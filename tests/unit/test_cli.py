@@ -20,8 +20,8 @@ from tests.unit.test_docs import DOCS, examples
 from workers import codec
 from workers.cli import TOPICS_NAMED, _unknown_topic, main
 from workers.dedup import IndexEntry
-from workers.intake import read_raw
-from workers.kafka_io import UnknownTopic, message_key
+from workers.intake import message_key, read_raw
+from workers.kafka_io import UnknownTopic
 from workers.nlp import ModelUnavailable, require_installed
 from workers.records import ErrorCode, Rejected
 from workers.settings import STAGES, Settings, get_settings

@@ -309,15 +309,16 @@ def test_kustomization_lists_every_manifest() -> None:
     assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
 
 
+def containers_of(documents: list[dict]) -> list[dict]:
+    """The containers of the workloads among ``documents`` (a pod template's)."""
+    return [c for d in documents for c in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])]
+
+
 def test_k8s_runs_the_image_the_dockerfile_says_to_build() -> None:
     """The Dockerfile's build line tagged ``news-enrich`` (latest) while the manifests ran ``news-enrich:0.1.0``: an
     image the cluster could not find. One tag, the package's version, set where kustomize sets it."""
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    containers = [
-        c
-        for doc in k8s_documents()
-        for c in doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
-    ]
+    containers = containers_of(k8s_documents())
     assert containers and {c["image"] for c in containers} == {f"news-enrich:{version}"}
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     assert kustomization["images"] == [{"name": "news-enrich", "newTag": version}]
@@ -455,9 +456,7 @@ def test_kustomize_renders_every_manifest_valid_with_the_kustomizations_image() 
     for document in documents:
         assert not k8s_errors(document), (identity(document), k8s_errors(document))
     [image] = yaml.safe_load((K8S / "kustomization.yaml").read_text())["images"]
-    containers = [
-        c for d in documents for c in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
-    ]
+    containers = containers_of(documents)
     assert containers and {c["image"] for c in containers} == {f"{image['name']}:{image['newTag']}"}
 
 
