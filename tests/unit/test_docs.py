@@ -320,3 +320,12 @@ def test_the_code_names_the_handbook_gives_exist() -> None:
     ]
     assert len(refs) > 20  # the pattern still finds the handbook's code names
     assert [(page, ref) for page, ref in refs if ref.rpartition(".")[2] not in names[ref.rpartition(".")[0]]] == []
+
+
+def test_every_module_has_its_row_in_the_architecture_pages_table() -> None:
+    """The page says where each module sits: ``workers/layouts.py``, ``limits.py`` and ``state.py`` had no row."""
+    table = (DOCS / "architecture.md").read_text().split("\n## Modules\n", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(workers/[\w/.]+?)`", table))
+    modules = {f"workers/{path.name}" for path in (ROOT / "workers").glob("*.py") if not path.name.startswith("__")}
+    packages = {f"workers/{path.parent.name}" for path in (ROOT / "workers").glob("*/__init__.py")}
+    assert modules and packages and modules | packages <= named, sorted((modules | packages) - named)
