@@ -34,6 +34,8 @@ EXAMPLE = re.compile(r"<!-- example: schemas/(?P<schema>\w+)\.json -->\n```json\
 # A default quoted in prose: `ENRICH_DEDUP_THRESHOLD` (0.6), or (604800: 7 days).
 QUOTED_DEFAULT = re.compile(r"`ENRICH_(?P<name>[A-Z0-9_]+)` \((?P<value>\d[\d.]*)[):]")
 CURRENT_FIGURES = "| measurement | figure | baseline or before, same run | goal | command | date (UTC) | commit |"
+# The statements that define a name a page may quote (``workers.clean.warm_up``, ``DedupIndex.decide_many``).
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def examples(page: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -284,9 +286,6 @@ def defined_names(package: str) -> dict[str, set[str]]:
     return names
 
 
-DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
 def _module_keys(dotted: str) -> list[str]:
     """The names a page calls a module by: its dotted name, and in a package's package (``workers.clean.body``) its
     tails too (``clean.body``, ``body``); a package's own modules (``workers.nlp``) whole only, as their short names are
@@ -302,6 +301,7 @@ def _targets(node: ast.stmt) -> list[ast.Name]:
 
 
 def _on_self(node: ast.Attribute) -> bool:
+    """Whether an attribute is one a method sets on its instance (``self.x = ...``)."""
     return isinstance(node.value, ast.Name) and node.value.id == "self" and isinstance(node.ctx, ast.Store)
 
 
