@@ -188,7 +188,7 @@ class Settings(BaseSettings):
     dedup_boilerplate_stories: int = Field(
         3,
         ge=2,
-        description="An end paragraph held by the first copies of this many stories in the window is boilerplate",
+        description="An end paragraph held by articles of this many stories in the window is boilerplate",
     )
     dedup_merge_threshold: float | None = Field(
         None, gt=0, le=1, description="Deprecated, ignored (see the decision model)"
