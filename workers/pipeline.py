@@ -130,6 +130,23 @@ class Output:
         return codec.dumps(self.record) if self.value is None else self.value
 
 
+class StageRunner(Protocol):
+    """What an agent or the offline mode needs of a stage: a stage here, or one run in a child process
+    (``workers.child``)."""
+
+    fallbacks: int  # batches it processed one record at a time because the whole batch failed
+
+    def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
+
+
+def serialised(output: Output) -> Output:
+    """The output with the bytes to publish, unless it has them or the agent makes its record on the loop: made on a
+    stage's thread or child process, as a text can be a megabyte."""
+    if output.value is not None or output.destination in MADE_ON_THE_LOOP:
+        return output
+    return replace(output, value=codec.dumps(output.record))
+
+
 def record_headers(destination: Destination, replay_of: str | None = None) -> list[tuple[str, bytes]]:
     """The Kafka headers of a record published to ``destination``: ``enrich-schema`` (its schema's name and
     ``schema_version``, "enriched/1") and ``enrich-version`` (the package's version, "0.1.0"); and, for a record
@@ -258,6 +275,10 @@ class BatchedStage:
 def _decode_into(records: dict[int, Any], index: int, message: Message, schema: codec.SchemaName) -> list[Output]:
     records[index] = read_record(message, schema)
     return []
+
+
+# What the clean stage's child processes start from (``workers.child``): its modules imported and warmed up once.
+CLEAN_PRELOAD = ("workers.pipeline", "workers.clean.warmed")
 
 
 class CleanStage:

@@ -1,0 +1,162 @@
+"""A stage in a child process under a CPU limit (``workers.child``), with real child processes: a message past the
+limit or one that kills its process is its own dead letter, every other message comes out as the stage here makes it,
+and the stage goes on in a new child."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import signal
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
+from tests.hostile import svg_attributes
+from workers import codec
+from workers.child import ChildStage, limited
+from workers.deadletters import original_bytes
+from workers.pipeline import CLEAN_PRELOAD, CleanStage, Message, Output
+from workers.records import Origin
+from workers.settings import Settings
+
+# (a+)+ then a mismatch: exponential backtracking inside the re module's C loop, which holds the GIL (minutes at 40).
+BACKTRACK = re.compile(r"(a+)+$")
+
+
+class Scripted:
+    """A stage whose messages say what to do: ``burn`` backtracks a regular expression for minutes, ``die`` kills its
+    own process as the OOM killer would, ``hang`` sleeps without using CPU; any other payload is echoed."""
+
+    name = "clean"
+    fallbacks = 0
+
+    def process(self, messages: Sequence[Message]) -> list[list[Output]]:
+        return [[self._one(message)] for message in messages]
+
+    @staticmethod
+    def _one(message: Message) -> Output:
+        if message.payload == b"burn":
+            BACKTRACK.match("a" * 40 + "b")
+        elif message.payload == b"die":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif message.payload == b"hang":
+            time.sleep(600)
+        return Output("clean", message.payload.decode(), {"echo": message.payload.decode()})
+
+
+def message(payload: bytes, offset: int = 0) -> Message:
+    return Message(payload, Origin(topic="raw", partition=0, offset=offset, timestamp_ms=None))
+
+
+def routes(results: list[list[Output]]) -> list[tuple[str, str | None, bytes]]:
+    """Each message's one output: its destination, its error (None for a record) and the bytes it is about."""
+    return [
+        (o.destination, o.record.get("error"), original_bytes(o.record) if o.destination == "deadletter" else o.value)
+        for [o] in results
+    ]
+
+
+@pytest.fixture
+def replaced() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def scripted(replaced: list[str]) -> ChildStage:
+    with ChildStage("clean", Scripted, 1, replaced=replaced.append) as stage:
+        yield stage
+
+
+def test_a_message_that_kills_its_child_first_in_the_middle_or_last_is_its_own_dead_letter(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    payloads = [b"die", b"one", b"die", b"two", b"die"]
+    results = scripted.process([message(p, n) for n, p in enumerate(payloads)])
+    assert routes(results) == [
+        ("deadletter", "stage_process_died", b"die"),
+        ("clean", None, b'{"echo":"one"}'),
+        ("deadletter", "stage_process_died", b"die"),
+        ("clean", None, b'{"echo":"two"}'),
+        ("deadletter", "stage_process_died", b"die"),
+    ]
+    letters = [o.record for [o] in results if o.destination == "deadletter"]
+    assert [(r["stage"], r["origin"]["offset"]) for r in letters] == [("clean", 0), ("clean", 2), ("clean", 4)]
+    assert all("SIGKILL" in letter["reason"] for letter in letters)
+    assert replaced == ["stage_process_died"] * 3
+
+
+def test_a_message_past_the_cpu_limit_in_c_code_holding_the_gil_is_a_cpu_limit_exceeded_letter(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    first = scripted.pid
+    results = scripted.process([message(b"before"), message(b"burn", 1), message(b"after", 2)])
+    assert routes(results) == [
+        ("clean", None, b'{"echo":"before"}'),
+        ("deadletter", "cpu_limit_exceeded", b"burn"),
+        ("clean", None, b'{"echo":"after"}'),
+    ]
+    assert "SIGXCPU" in results[1][0].record["reason"]
+    assert replaced == ["cpu_limit_exceeded"]
+    assert scripted.pid != first
+
+
+def test_a_child_that_answers_nothing_within_the_backstop_is_killed_and_its_message_dead_lettered(
+    replaced: list[str],
+) -> None:
+    with ChildStage("clean", Scripted, 1, replaced=replaced.append) as stage:
+        stage.wall_seconds = 1  # the backstop (ten times the limit) shortened for the test
+        results = stage.process([message(b"hang"), message(b"next", 1)])
+    assert routes(results) == [("deadletter", "stage_process_died", b"hang"), ("clean", None, b'{"echo":"next"}')]
+    assert "no answer within 1 s" in results[0][0].record["reason"]
+
+
+def test_a_child_ended_between_batches_is_replaced_without_a_dead_letter(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    os.kill(scripted.pid, signal.SIGKILL)
+    while scripted.alive():
+        time.sleep(0.01)
+    assert routes(scripted.process([message(b"next")])) == [("clean", None, b'{"echo":"next"}')]
+    assert replaced == ["stage_process_died"]
+
+
+class Unbuildable:
+    def __init__(self) -> None:
+        raise OSError("no model here")
+
+
+def test_a_stage_that_cannot_be_built_in_the_child_raises_as_it_would_here() -> None:
+    with pytest.raises(RuntimeError, match="could not start: OSError: no model here"):
+        ChildStage("clean", Unbuildable, 1)
+
+
+def test_no_limit_runs_the_stage_in_this_process() -> None:
+    assert isinstance(limited("clean", Scripted, 0), Scripted)
+    with limited("clean", Scripted, 1) as stage:
+        assert isinstance(stage, ChildStage)
+
+
+def published(group: list[Output]) -> list[bytes]:
+    """A message's outputs as published, a dead letter's time of making aside."""
+    records = [{**o.record, "failed_at": None} if o.destination == "deadletter" else o.record for o in group]
+    return [f"{o.destination} ".encode() + codec.dumps(r) for o, r in zip(group, records, strict=True)]
+
+
+@pytest.mark.slow
+def test_the_clean_stage_in_a_child_publishes_what_it_does_here_and_dead_letters_the_svg_page_wherever_it_is(
+    settings: Settings, replaced: list[str]
+) -> None:
+    svg = svg_attributes(40_000)  # 3.6 s of CPU through extract_html here; the limit is 1 s
+    ordinary = [*seed_lines(), json.dumps(seed_record(SEED_PAGE_ID)).encode()]
+    payloads = [*ordinary[:2], svg, *ordinary[2:]]  # first, middle and last: the scripted tests above
+    with ChildStage("clean", functools.partial(CleanStage, settings), 1, CLEAN_PRELOAD, replaced.append) as stage:
+        there = stage.process([message(payload, n) for n, payload in enumerate(payloads)])
+    here = CleanStage(settings).process([message(p, n) for n, p in enumerate(payloads) if p != svg])
+    assert routes([there[2]]) == [("deadletter", "cpu_limit_exceeded", svg)]
+    assert replaced == ["cpu_limit_exceeded"]
+    assert [published(g) for n, g in enumerate(there) if n != 2] == [published(g) for g in here]
+    assert all(o.value == codec.dumps(o.record) for group in there for o in group)  # serialised in the child
