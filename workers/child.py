@@ -43,6 +43,8 @@ ENDINGS: tuple[Ending, ...] = ("cpu_limit_exceeded", "stage_process_died")
 # it a tenth of a core would have used its CPU; one that uses none (a hang, a lock) is ended by it.
 WALL_MULTIPLE = 10
 _READY = "ready"
+# How long a new child may take to build its stage (the first also starts the forkserver, which warms up: seconds).
+START_SECONDS = 120.0
 _EXIT_WAIT_SECONDS = 5.0  # for a child that closed its pipe to be reaped, before it is killed
 
 
@@ -120,7 +122,7 @@ class ChildStage:
         process.start()
         theirs.close()
         try:
-            answer = ours.recv()
+            answer = ours.recv() if ours.poll(START_SECONDS) else f"no answer within {START_SECONDS:g} s"
         except (EOFError, OSError):
             answer = f"ended while it started: {_exit_detail(_reaped(process))}"
         if answer != _READY:
@@ -216,7 +218,7 @@ def serve(connection: Connection, make: Callable[[], StageRunner], cpu_limit_sec
     while True:
         try:
             message: Message = connection.recv()
-        except EOFError:  # the worker is gone
+        except (EOFError, OSError):  # the worker is gone
             return
         limit_cpu(cpu_limit_seconds)
         before = stage.fallbacks

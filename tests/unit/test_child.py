@@ -134,6 +134,17 @@ def test_a_stage_that_cannot_be_built_in_the_child_raises_as_it_would_here() -> 
         ChildStage("clean", Unbuildable, 1)
 
 
+class Stuck:
+    def __init__(self) -> None:
+        time.sleep(600)
+
+
+def test_a_child_that_does_not_build_its_stage_in_time_is_killed_and_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("workers.child.START_SECONDS", 1)
+    with pytest.raises(RuntimeError, match="could not start: no answer within 1 s"):
+        ChildStage("clean", Stuck, 1)
+
+
 def test_no_limit_runs_the_stage_in_this_process() -> None:
     assert isinstance(limited("clean", Scripted, 0), Scripted)
     with limited("clean", Scripted, 1) as stage:
