@@ -228,7 +228,9 @@ def serve(connection: Connection, make: Callable[[], StageRunner], cpu_limit_sec
 
 def limit_cpu(seconds: int) -> None:
     """Let this process use ``seconds`` more of CPU (whole seconds, as the limit is kept: up to one more) before the
-    kernel sends it SIGXCPU, whose default action ends it."""
+    kernel sends it SIGXCPU, whose default action ends it: set here, as an ignored signal stays ignored across
+    exec (a worker started under a shell's ``trap '' XCPU`` or a supervisor that ignores it would pass it on)."""
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     soft = math.ceil(usage.ru_utime + usage.ru_stime) + seconds
     hard = resource.getrlimit(resource.RLIMIT_CPU)[1]  # a container's, if any: the soft limit may not pass it

@@ -9,12 +9,14 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 
 import pytest
 
-from tests.conftest import SEED_PAGE_ID, seed_lines, seed_record
+from tests.conftest import ROOT, SEED_PAGE_ID, seed_lines, seed_record
 from tests.hostile import svg_attributes
 from workers import codec
 from workers.child import ChildStage, limited
@@ -112,6 +114,23 @@ def test_a_child_that_answers_nothing_within_the_backstop_is_killed_and_its_mess
         results = stage.process([message(b"hang"), message(b"next", 1)])
     assert routes(results) == [("deadletter", "stage_process_died", b"hang"), ("clean", None, b'{"echo":"next"}')]
     assert "no answer within 1 s" in results[0][0].record["reason"]
+
+
+def test_the_cpu_limit_holds_in_a_worker_started_with_sigxcpu_ignored() -> None:
+    """An ignored signal stays ignored across exec and fork: a worker started under a shell's ``trap '' XCPU`` (or
+    a supervisor ignoring it) passed SIG_IGN to its forkserver and children, and a message past the limit ran on
+    until the wall-clock backstop, a stage_process_died letter."""
+    script = (
+        "import signal; signal.signal(signal.SIGXCPU, signal.SIG_IGN)\n"
+        "from tests.unit.test_child import Scripted, message\n"
+        "from workers.child import ChildStage\n"
+        "with ChildStage('clean', Scripted, 1) as stage:\n"
+        "    stage.wall_seconds = 8\n"
+        "    [[letter]] = stage.process([message(b'burn')])\n"
+        "print(letter.record['error'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "cpu_limit_exceeded", done.stderr[-2000:]
 
 
 def test_a_child_ended_between_batches_is_replaced_without_a_dead_letter(
