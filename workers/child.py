@@ -5,12 +5,15 @@ A C extension that holds the GIL (lxml, resiliparse, trafilatura's passes) stops
 it runs, the event loop that answers the liveness probe too, and a thread cannot be killed. A child process can:
 before each message the child sets its ``RLIMIT_CPU`` soft limit to the CPU it used so far plus the limit, and the
 kernel ends it with SIGXCPU past that, whatever holds the GIL. CPU time, not wall time: a busy machine slows a
-message without making it costly. The parent hands the child one message at a time and waits for its outputs, so
-when the child ends it knows the message in progress: that message becomes a dead letter (``cpu_limit_exceeded``,
-or ``stage_process_died`` for a child killed otherwise, by the OOM killer or a crash), a new child goes on with
-the batch's other messages, and nothing else is lost or repeated. A wall-clock backstop (``WALL_MULTIPLE`` times the
-limit) ends a child that hangs without using CPU. The stage runs each message as a batch of one there: a stage's
-per-batch costs (the clean stage's sketches) are paid a message.
+message without making it costly. The parent hands the child a batch; the child runs the stage's work of each
+message (``one``) under the limit and sends its outputs as soon as they are made, then the batch's shared work
+once (``finish``: the clean stage's sketches, under a limit of its own) and sends every output. When the child
+ends, the outputs received name the message in progress: that message becomes a dead letter
+(``cpu_limit_exceeded``, or ``stage_process_died`` for a child killed otherwise, by the OOM killer or a crash), and
+a new child goes on with the batch's other messages, those done kept: nothing else is lost, repeated or run again.
+A child that ends in ``finish``, which no message is to blame for, is replaced and each message's ``finish`` run on
+its own (``fallbacks``). A wall-clock backstop (``WALL_MULTIPLE`` times the limit, from each answer) ends a child
+that hangs without using CPU.
 
 Children start from a ``forkserver`` (a process with threads must not fork), which imports ``preload`` once, so a
 new child starts warm and shares those pages. The forkserver is one a process, started with the first child: the
@@ -31,7 +34,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Literal
 
-from workers.pipeline import Message, Output, StageRunner, dead_letter, serialised
+from workers.pipeline import Message, Output, PhasedStage, dead_letter, serialised
 from workers.records import Rejected
 from workers.settings import Stage
 
@@ -63,12 +66,12 @@ class ChildStage:
     settings)``). ``replaced(code)`` is told of each child replaced, for the agent's metric. One thread uses it.
     """
 
-    fallbacks = 0  # counted from the child's stage (``process``)
+    fallbacks = 0  # the child's stage's, and each batch whose child ended in ``finish`` (then one message at a time)
 
     def __init__(
         self,
         name: Stage,
-        make: Callable[[], StageRunner],
+        make: Callable[[], PhasedStage],
         cpu_limit_seconds: int,
         preload: Sequence[str] = (),
         replaced: Callable[[Ending], None] = lambda code: None,
@@ -87,8 +90,34 @@ class ChildStage:
         self._start()
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
-        """Each message's outputs, in order: a message whose child ended becomes that message's dead letter."""
-        return [self._one(message) for message in messages]
+        """Each message's outputs, in order: a message whose child ended is its dead letter (``_batch``)."""
+        return self._batch(messages, [])
+
+    def _batch(self, messages: Sequence[Message], done: list[list[Output]]) -> list[list[Output]]:
+        """The outputs of ``messages``, of whose first ``len(done)`` the stage's ``one`` is done (by a child that
+        ended since: not run again). When the child ends on a message, that message is a dead letter and a new child
+        goes on with the others; when it ends in ``finish``, which no message is to blame for, each message's
+        ``finish`` runs on its own (a fallback), and a message whose own ends its child is the letter."""
+        if not messages:
+            return []
+        made, answer = self._run(done, messages[len(done) :])
+        if not isinstance(answer, Ended):
+            outputs, fallbacks = answer
+            self.fallbacks += fallbacks
+            return outputs
+        done = [*done, *made]
+        if len(done) < len(messages) or len(messages) == 1:
+            at = min(len(done), len(messages) - 1)
+            self._replace(answer, messages[at])
+            rest = self._batch([*messages[:at], *messages[at + 1 :]], done[:at])
+            return [*rest[:at], self._letter(messages[at], answer), *rest[at:]]
+        self._replace(answer, None)
+        self.fallbacks += 1
+        return [self._batch([message], [one])[0] for message, one in zip(messages, done, strict=True)]
+
+    def _letter(self, message: Message, ended: Ended) -> list[Output]:
+        reason = f"the {self.name} stage's child process ended on this message: {ended.detail}"
+        return [serialised(dead_letter(self.name, message, Rejected(ended.code, reason), None))]
 
     def close(self) -> None:
         """End the child (its stage keeps nothing to save)."""
@@ -131,28 +160,28 @@ class ChildStage:
             raise RuntimeError(f"the {self.name} stage's child process could not start: {answer}")
         self._process, self._connection = process, ours
 
-    def _one(self, message: Message) -> list[Output]:
-        """Send the message to the child and wait for its outputs; a child that ends before it answers is replaced,
-        and the message is its dead letter. One found ended before (between batches, say) is replaced first."""
+    def _run(
+        self, done: list[list[Output]], todo: Sequence[Message]
+    ) -> tuple[list[list[Output]], tuple[list[list[Output]], int] | Ended]:
+        """Send the child the outputs of ``one`` done and the messages to do; the outputs of each message it did, as
+        it sends them, and its answer (every output, and its stage's fallbacks) or why it ended before answering. A
+        child found ended before (between batches, say) is replaced first."""
         if not self._process.is_alive():
             self._replace(self._ended(), None)
         with contextlib.suppress(OSError):  # it ended since: its pipe is closed, and the answer below reads the end
-            self._connection.send(message)
-        if self._connection.poll(self.wall_seconds):
+            self._connection.send((done, list(todo)))
+        made: list[list[Output]] = []
+        while self._connection.poll(self.wall_seconds):
             try:
-                outputs, fallbacks = self._connection.recv()
-            except (EOFError, OSError):  # closed, or reset when the child ended with the message unread
-                ended = self._ended()
-            else:
-                self.fallbacks += fallbacks
-                return outputs
-        else:
-            self._process.kill()
-            _reaped(self._process)
-            ended = Ended("stage_process_died", f"no answer within {self.wall_seconds} s; killed by the worker")
-        self._replace(ended, message)
-        reason = f"the {self.name} stage's child process ended on this message: {ended.detail}"
-        return [serialised(dead_letter(self.name, message, Rejected(ended.code, reason), None))]
+                answer = self._connection.recv()
+            except (EOFError, OSError):  # closed, or reset when the child ended with the batch unread
+                return made, self._ended()
+            if isinstance(answer, tuple):
+                return made, answer
+            made.append(answer)
+        self._process.kill()
+        _reaped(self._process)
+        return made, Ended("stage_process_died", f"no answer within {self.wall_seconds} s; killed by the worker")
 
     def _ended(self) -> Ended:
         """Why the child ended (its pipe closed): reaped for its exit status."""
@@ -169,7 +198,7 @@ class ChildStage:
             self._process.pid,
             ended.code,
             ended.detail,
-            f" on the message at {message.origin}" if message else " between batches",
+            f" on the message at {message.origin}" if message else " between batches or in a batch's shared work",
             extra={"stage": self.name, "origin": message.origin if message else None},
         )
         self._connection.close()
@@ -180,11 +209,11 @@ class ChildStage:
 
 def limited(
     name: Stage,
-    make: Callable[[], StageRunner],
+    make: Callable[[], PhasedStage],
     cpu_limit_seconds: int,
     preload: Sequence[str] = (),
     replaced: Callable[[Ending], None] = lambda code: None,
-) -> StageRunner:
+) -> PhasedStage:
     """The stage ``make`` builds, in a child process under ``cpu_limit_seconds`` of CPU a message (``ChildStage``), or
     in this process with none (0)."""
     return ChildStage(name, make, cpu_limit_seconds, preload, replaced) if cpu_limit_seconds else make()
@@ -205,9 +234,9 @@ def _exit_detail(status: int | None) -> str:
     return f"exited with status {status}"
 
 
-def serve(connection: Connection, make: Callable[[], StageRunner], cpu_limit_seconds: int) -> None:
-    """The child: build the stage, then process each message received under the CPU limit and send its outputs
-    (serialised here, off the worker's threads), until the parent goes."""
+def serve(connection: Connection, make: Callable[[], PhasedStage], cpu_limit_seconds: int) -> None:
+    """The child: build the stage, then process each batch received, each message under the CPU limit, and send
+    its outputs (serialised here, off the worker's threads), until the parent goes."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))  # SIGXCPU dumps core
     try:
         stage = make()
@@ -217,13 +246,17 @@ def serve(connection: Connection, make: Callable[[], StageRunner], cpu_limit_sec
     connection.send(_READY)
     while True:
         try:
-            message: Message = connection.recv()
+            done, messages = connection.recv()
         except (EOFError, OSError):  # the worker is gone
             return
-        limit_cpu(cpu_limit_seconds)
         before = stage.fallbacks
-        [outputs] = stage.process([message])
-        connection.send(([serialised(output) for output in outputs], stage.fallbacks - before))
+        for message in messages:
+            limit_cpu(cpu_limit_seconds)
+            done.append(stage.one(message))
+            connection.send(done[-1])  # the parent keeps it: a child that ends later does not lose it
+        limit_cpu(cpu_limit_seconds)
+        results = stage.finish(done)
+        connection.send(([[serialised(o) for o in outputs] for outputs in results], stage.fallbacks - before))
 
 
 def limit_cpu(seconds: int) -> None:

@@ -139,6 +139,16 @@ class StageRunner(Protocol):
     def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
 
 
+class PhasedStage(StageRunner, Protocol):
+    """A stage whose ``process`` is ``finish`` over each message's ``one``: a message's own work, then the batch's
+    shared work once. A child process (``workers.child``) limits the CPU of each ``one`` and runs ``finish`` once a
+    batch, as the stage does here."""
+
+    def one(self, message: Message) -> list[Output]: ...
+
+    def finish(self, results: list[list[Output]]) -> list[list[Output]]: ...
+
+
 def serialised(output: Output) -> Output:
     """The output with the bytes to publish, unless it has them or the agent makes its record on the loop: made on a
     stage's thread or child process, as a text can be a megabyte."""
@@ -296,7 +306,14 @@ class CleanStage:
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Clean each message on its own, then sketch the batch's articles together for the dedup stage."""
-        results = [guarded(self.name, m, lambda m=m: self._one(m), None) for m in messages]
+        return self.finish([self.one(message) for message in messages])
+
+    def one(self, message: Message) -> list[Output]:
+        """The message's clean article (not yet sketched) or its dead letter."""
+        return guarded(self.name, message, lambda: self._clean(message), None)
+
+    def finish(self, results: list[list[Output]]) -> list[list[Output]]:
+        """Sketch the batch's clean articles together (one encoding of their texts): ``results`` with the sketches."""
         cleaned = [outputs[0].record for outputs in results if outputs[0].destination == "clean"]
         if cleaned:
             texts = self.sketcher.sketch_many([article["text"] for article in cleaned]).texts()  # encoded at once
@@ -304,7 +321,7 @@ class CleanStage:
                 article["sketch"] = sketch_record(text, self.dedup)
         return results
 
-    def _one(self, message: Message) -> list[Output]:
+    def _clean(self, message: Message) -> list[Output]:
         raw = read_raw(message.payload, self.max_bytes)
         try:
             return [Output("clean", raw["id"], clean_article(raw, message.origin, self.options))]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -31,23 +32,39 @@ BACKTRACK = re.compile(r"(a+)+$")
 
 class Scripted:
     """A stage whose messages say what to do: ``burn`` backtracks a regular expression for minutes, ``die`` kills its
-    own process as the OOM killer would, ``hang`` sleeps without using CPU; any other payload is echoed."""
+    own process as the OOM killer would, ``hang`` sleeps without using CPU, ``nap`` for 0.6 s; ``die-in-finish``
+    kills it in the batch's shared work; any other payload is echoed."""
 
     name = "clean"
     fallbacks = 0
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
-        return [[self._one(message)] for message in messages]
+        return self.finish([self.one(message) for message in messages])
 
-    @staticmethod
-    def _one(message: Message) -> Output:
+    def one(self, message: Message) -> list[Output]:
         if message.payload == b"burn":
             BACKTRACK.match("a" * 40 + "b")
         elif message.payload == b"die":
             os.kill(os.getpid(), signal.SIGKILL)
-        elif message.payload == b"hang":
-            time.sleep(600)
-        return Output("clean", message.payload.decode(), {"echo": message.payload.decode()})
+        elif message.payload in (b"hang", b"nap"):
+            time.sleep(600 if message.payload == b"hang" else 0.6)
+        return [Output("clean", message.payload.decode(), {"echo": message.payload.decode()})]
+
+    def finish(self, results: list[list[Output]]) -> list[list[Output]]:
+        if any(output.key == "die-in-finish" for outputs in results for output in outputs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return results
+
+
+class Counted(Scripted):
+    """A scripted stage whose records say which process cleaned them and the size of the batch they were sketched
+    in (its shared work)."""
+
+    def one(self, message: Message) -> list[Output]:
+        return [replace(o, record={**o.record, "pid": os.getpid()}) for o in super().one(message)]
+
+    def finish(self, results: list[list[Output]]) -> list[list[Output]]:
+        return [[replace(o, record={**o.record, "batch": len(results)}) for o in outputs] for outputs in results]
 
 
 def message(payload: bytes, offset: int = 0) -> Message:
@@ -114,6 +131,54 @@ def test_a_child_that_answers_nothing_within_the_backstop_is_killed_and_its_mess
         results = stage.process([message(b"hang"), message(b"next", 1)])
     assert routes(results) == [("deadletter", "stage_process_died", b"hang"), ("clean", None, b'{"echo":"next"}')]
     assert "no answer within 1 s" in results[0][0].record["reason"]
+
+
+def test_the_backstop_counts_from_each_message_a_child_starts_not_from_its_batch(replaced: list[str]) -> None:
+    with ChildStage("clean", Scripted, 1, replaced=replaced.append) as stage:
+        stage.wall_seconds = 1
+        results = stage.process([message(b"nap", n) for n in range(3)])
+    assert routes(results) == [("clean", None, b'{"echo":"nap"}')] * 3
+    assert replaced == []
+
+
+def test_a_batch_shared_work_runs_once_over_it_and_a_message_done_before_a_child_ended_is_not_done_again(
+    replaced: list[str],
+) -> None:
+    """The batch goes to the child whole: its shared work (the clean stage's sketches) is done once over it, not a
+    message at a time; when a child ends on a message, a new child goes on with the others, and those done before
+    it are kept, not cleaned again (each could cost up to the limit)."""
+    with ChildStage("clean", Counted, 1, replaced=replaced.append) as stage:
+        assert [o.record["batch"] for [o] in stage.process([message(b"x"), message(b"y", 1)])] == [2, 2]
+        first = stage.pid
+        payloads = [b"a", b"die", b"b", b"die", b"c"]
+        results = stage.process([message(p, n) for n, p in enumerate(payloads)])
+        last = stage.pid
+        assert stage.fallbacks == 0
+    assert [(o.destination, o.record.get("echo"), o.record.get("batch")) for [o] in results] == [
+        ("clean", "a", 3),
+        ("deadletter", None, None),
+        ("clean", "b", 3),
+        ("deadletter", None, None),
+        ("clean", "c", 3),
+    ]
+    cleaned_by = [o.record["pid"] for [o] in results if o.destination == "clean"]
+    assert cleaned_by[0] == first and cleaned_by[2] == last and len({first, cleaned_by[1], last}) == 3
+    assert replaced == ["stage_process_died"] * 2
+
+
+def test_a_child_ended_in_a_batch_shared_work_is_replaced_and_the_batch_processed_a_message_at_a_time(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    """No message was in progress: each is processed again on its own (a fallback), and the one whose own shared
+    work ends its child is the dead letter."""
+    results = scripted.process([message(b"one"), message(b"die-in-finish", 1), message(b"two", 2)])
+    assert routes(results) == [
+        ("clean", None, b'{"echo":"one"}'),
+        ("deadletter", "stage_process_died", b"die-in-finish"),
+        ("clean", None, b'{"echo":"two"}'),
+    ]
+    assert scripted.fallbacks == 1
+    assert replaced == ["stage_process_died"] * 2
 
 
 def test_the_cpu_limit_holds_in_a_worker_started_with_sigxcpu_ignored() -> None:
