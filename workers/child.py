@@ -238,6 +238,9 @@ def serve(connection: Connection, make: Callable[[], PhasedStage], cpu_limit_sec
     """The child: build the stage, then process each batch received, each message under the CPU limit, and send
     its outputs (serialised here, off the worker's threads), until the parent goes."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))  # SIGXCPU dumps core
+    # The worker ends its child, not a Ctrl-C at a terminal, which reaches the whole process group: the child it ended
+    # made the message in progress a stage_process_died letter. (SIGTERM stays: multiprocessing's exit sends it.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         stage = make()
     except Exception as exc:

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -196,6 +197,16 @@ def test_the_cpu_limit_holds_in_a_worker_started_with_sigxcpu_ignored() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "cpu_limit_exceeded", done.stderr[-2000:]
+
+
+def test_a_ctrl_c_that_reaches_the_child_ends_no_message(scripted: ChildStage, replaced: list[str]) -> None:
+    """A Ctrl-C at a terminal sends SIGINT to the worker's whole process group, its child too: the child raised
+    KeyboardInterrupt in the message it was on and ended, and the worker, stopping gracefully, published that
+    message as a stage_process_died letter. The worker ends its child, not the terminal."""
+    threading.Timer(0.2, os.kill, (scripted.pid, signal.SIGINT)).start()
+    results = scripted.process([message(b"nap"), message(b"next", 1)])
+    assert routes(results) == [("clean", None, b'{"echo":"nap"}'), ("clean", None, b'{"echo":"next"}')]
+    assert replaced == []
 
 
 def test_a_child_ended_between_batches_is_replaced_without_a_dead_letter(
