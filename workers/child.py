@@ -247,19 +247,24 @@ def serve(connection: Connection, make: Callable[[], PhasedStage], cpu_limit_sec
         connection.send(f"{type(exc).__name__}: {exc}")
         return
     connection.send(_READY)
-    while True:
-        try:
-            done, messages = connection.recv()
-        except (EOFError, OSError):  # the worker is gone
-            return
-        before = stage.fallbacks
-        for message in messages:
-            limit_cpu(cpu_limit_seconds)
-            done.append(stage.one(message))
-            connection.send(done[-1])  # the parent keeps it: a child that ends later does not lose it
+    with contextlib.suppress(EOFError, ConnectionError):  # the worker is gone: its pipe closed, or reset in a send
+        while True:
+            _serve_batch(connection, stage, cpu_limit_seconds)
+
+
+def _serve_batch(connection: Connection, stage: PhasedStage, cpu_limit_seconds: int) -> None:
+    """Receive the outputs done and the messages to do, run each message's ``one`` under the limit and send its
+    outputs at once (the parent keeps them: a child that ends later does not lose them), then ``finish`` over all
+    under a limit of its own, and send every output."""
+    done, messages = connection.recv()
+    before = stage.fallbacks
+    for message in messages:
         limit_cpu(cpu_limit_seconds)
-        results = stage.finish(done)
-        connection.send(([[serialised(o) for o in outputs] for outputs in results], stage.fallbacks - before))
+        done.append(stage.one(message))
+        connection.send(done[-1])
+    limit_cpu(cpu_limit_seconds)
+    results = stage.finish(done)
+    connection.send(([[serialised(o) for o in outputs] for outputs in results], stage.fallbacks - before))
 
 
 def limit_cpu(seconds: int) -> None:

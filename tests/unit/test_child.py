@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -207,6 +208,29 @@ def test_a_ctrl_c_that_reaches_the_child_ends_no_message(scripted: ChildStage, r
     results = scripted.process([message(b"nap"), message(b"next", 1)])
     assert routes(results) == [("clean", None, b'{"echo":"nap"}'), ("clean", None, b'{"echo":"next"}')]
     assert replaced == []
+
+
+def test_a_child_whose_worker_died_in_a_batch_ends_quietly() -> None:
+    """A worker killed (SIGKILL, the OOM killer) while its child cleans a batch: the child's next send finds the
+    pipe closed, and it ended with a BrokenPipeError's traceback on the worker's stderr, which it shares."""
+    script = (
+        "import os, threading, time\n"
+        "from tests.unit.test_child import Scripted, message\n"
+        "from workers.child import ChildStage\n"
+        "stage = ChildStage('clean', Scripted, 1)\n"
+        "print(stage.pid, flush=True)\n"
+        "threading.Thread(target=stage.process, args=([message(b'nap', n) for n in range(3)],), daemon=True).start()\n"
+        "time.sleep(0.3)\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip().isdigit()
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    stat = Path(f"/proc/{done.stdout.strip()}/stat")
+    deadline = time.monotonic() + 10
+    while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.1)  # ended (a zombie until its new parent reaps it) once its nap and send are over
+    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def test_a_child_ended_between_batches_is_replaced_without_a_dead_letter(
