@@ -51,6 +51,10 @@ START_SECONDS = 120.0
 _EXIT_WAIT_SECONDS = 5.0  # for a child that closed its pipe to be reaped, before it is killed
 
 
+class StageStopped(RuntimeError):
+    """The child was told to stop (SIGTERM) while it worked: no message is to blame, and the batch is not done."""
+
+
 @dataclass(frozen=True, slots=True)
 class Ended:
     """Why a child ended: the dead letter's code for the message in progress, and the detail for its reason."""
@@ -166,7 +170,9 @@ class ChildStage:
         """Send the child the outputs of ``one`` done and the messages to do; the outputs of each message it did, as
         it sends them, and its answer (every output, and its stage's fallbacks) or why it ended before answering. A
         child found ended before (between batches, say) is replaced first."""
-        if not self._process.is_alive():
+        if self._process is None:
+            self._start()
+        elif not self._process.is_alive():
             self._replace(self._ended(), None)
         with contextlib.suppress(OSError):  # it ended since: its pipe is closed, and the answer below reads the end
             self._connection.send((done, list(todo)))
@@ -184,8 +190,15 @@ class ChildStage:
         return made, Ended("stage_process_died", f"no answer within {self.wall_seconds} s; killed by the worker")
 
     def _ended(self) -> Ended:
-        """Why the child ended (its pipe closed): reaped for its exit status."""
+        """Why the child ended (its pipe closed): reaped for its exit status. A child stopped by SIGTERM was told to
+        stop, not ended by its message: a service manager stopping the worker's whole group (systemd's default) sends
+        it to the child too, and the message it was on is a good one; ``StageStopped`` leaves the batch unpublished
+        and uncommitted, to be read again."""
         status = _reaped(self._process)
+        if status == -signal.SIGTERM:
+            self._connection.close()
+            self._process = None  # the next batch, if any, starts another
+            raise StageStopped(f"the {self.name} stage's child process was stopped (SIGTERM) in a batch")
         if status == -signal.SIGXCPU:
             return Ended("cpu_limit_exceeded", f"more than {self.cpu_limit_seconds} s of CPU (SIGXCPU)")
         return Ended("stage_process_died", _exit_detail(status))

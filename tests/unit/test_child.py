@@ -22,7 +22,7 @@ import pytest
 from tests.conftest import ROOT, SEED_PAGE_ID, seed_lines, seed_record
 from tests.hostile import svg_attributes
 from workers import codec
-from workers.child import ChildStage, limited
+from workers.child import ChildStage, StageStopped, limited
 from workers.deadletters import original_bytes
 from workers.pipeline import CLEAN_PRELOAD, CleanStage, Message, Output
 from workers.records import Origin
@@ -208,6 +208,17 @@ def test_a_ctrl_c_that_reaches_the_child_ends_no_message(scripted: ChildStage, r
     results = scripted.process([message(b"nap"), message(b"next", 1)])
     assert routes(results) == [("clean", None, b'{"echo":"nap"}'), ("clean", None, b'{"echo":"next"}')]
     assert replaced == []
+
+
+def test_a_sigterm_that_reaches_the_child_dead_letters_no_message(scripted: ChildStage, replaced: list[str]) -> None:
+    """A service manager stopping the worker's whole process group (systemd's default) sends SIGTERM to its child too:
+    the message the child was on is a good one, so the batch stops unpublished (read again from its offsets), with no
+    letter and no replacement counted."""
+    threading.Timer(0.2, os.kill, (scripted.pid, signal.SIGTERM)).start()
+    with pytest.raises(StageStopped, match="SIGTERM"):
+        scripted.process([message(b"nap"), message(b"next", 1)])
+    assert replaced == []
+    assert routes(scripted.process([message(b"again", 2)])) == [("clean", None, b'{"echo":"again"}')]
 
 
 def test_a_child_whose_worker_died_in_a_batch_ends_quietly() -> None:
