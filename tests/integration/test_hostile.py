@@ -13,11 +13,10 @@ from aiokafka import AIOKafkaProducer
 
 from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.hostile import ARTICLE, attribute_flood, hostile_messages, lower_case_lines, newsletter_flood, raw
-from tests.integration.conftest import produce, read_topic
+from tests.integration.conftest import produce, produce_to, read_topic
 from workers.clean import CleanOptions, clean_article
 from workers.deadletters import original_bytes
 from workers.kafka_io import end_offsets, wait_committed
-from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.records import Origin, RawArticle
 from workers.security import client_options
 from workers.settings import Settings
@@ -91,22 +90,6 @@ def test_a_null_valued_record_is_one_dead_letter_and_committed_past(pipeline_set
     assert worker.alive()
 
 
-async def produce_to_partition(settings: Settings, topic: str, values: list[bytes], partition: int) -> None:
-    """Publish ``values`` in order to one partition of ``topic``."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
-        acks="all",
-        max_request_size=CLIENT_MAX_MESSAGE_BYTES,
-        **client_options(settings),
-    )
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value=value, partition=partition)
-    finally:
-        await producer.stop()
-
-
 def test_costly_messages_at_the_size_limit_hold_up_none_after_them(pipeline_settings: Settings, start_worker) -> None:
     """The messages that took the clean stage hours or seconds by the megabyte (a tag of 230,000 attributes, a line of
     190,000 "newsletter"s, 700,000 lines in lower case), each as large as a raw message may be, on one partition
@@ -120,7 +103,7 @@ def test_costly_messages_at_the_size_limit_hold_up_none_after_them(pipeline_sett
         "lower-case-lines": lower_case_lines(settings.max_message_bytes),
     }
     articles = [raw(f"after-{n}", text=f"Article {n}.\n{ARTICLE}") for n in range(10)]
-    asyncio.run(produce_to_partition(settings, settings.topic_raw, [*costly.values(), *articles], partition=0))
+    produce_to(settings, [*costly.values(), *articles])  # one partition: in this order
     worker = start_worker(settings, "clean")
     asyncio.run(wait_committed(settings, {settings.topic_raw: settings.consumer_group(("clean",))}, WAIT))
     ends = asyncio.run(end_offsets(settings, [settings.topic_raw]))
