@@ -51,7 +51,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
@@ -64,7 +64,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench import french_news
 from bench.shared import SHARED
-from tests.ports import wait_ready
+from tests.ports import BROKER_PORTS, wait_ready
 from workers.intake import message_key
 from workers.nlp import load_pipeline
 from workers.pipeline import CleanStage, DedupStage, Message
@@ -303,13 +303,15 @@ def process_cpu_seconds(pid: int | str = "self") -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def worker_ports(port: int, taken: Sequence[int]) -> tuple[int, int]:
+def worker_ports(port: int, taken: Sequence[int], avoid: Collection[int] = BROKER_PORTS) -> tuple[int, int]:
     """The metrics and web ports of a worker started beside workers holding the web ports ``taken``: the first pair
-    of the band after the broker's ``port`` (``WORKER_PORTS_FROM``) that none holds; a worker gone frees its pair."""
+    of the band after the broker's ``port`` (``WORKER_PORTS_FROM``) that none holds; a worker gone frees its pair.
+    No port of ``avoid``, the test suite's brokers' (``tests.ports``): run on the suite's broker port (the default
+    of bench.entities) beside the tests, a worker took P+5 and P+6, where test_security's broker listens."""
     pairs = [(port + WORKER_PORTS_FROM + 2 * n, port + WORKER_PORTS_FROM + 2 * n + 1) for n in range(WORKERS_AT_ONCE)]
-    free = [pair for pair in pairs if pair[1] not in taken]
+    free = [pair for pair in pairs if pair[1] not in taken and not any(p in avoid for p in pair)]
     if not free:
-        raise RuntimeError(f"more than {WORKERS_AT_ONCE} workers at once: no ports left in the band of port {port}")
+        raise RuntimeError(f"no ports left in the band of port {port} for another worker beside {len(taken)}")
     return free[0]
 
 

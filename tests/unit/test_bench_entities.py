@@ -15,6 +15,7 @@ from bench.entities import (
     worker_ports,
 )
 from bench.soak import Soak
+from tests.ports import BROKER_PORTS
 from workers.settings import Settings
 
 TABLE = "reuters21578-2221"  # a dividend table: cleaned with no language (py3langid's guess under 0.5)
@@ -30,20 +31,37 @@ def test_first_copies_leave_out_an_article_of_no_language() -> None:
     assert [article.id for article in articles] == [story_id for story_id, _, _ in stories if story_id != TABLE][:5]
 
 
+def in_band(taken: list[int]) -> tuple[int, int]:
+    """``worker_ports`` in the band of port 31450, whatever test brokers' ports ``ENRICH_TEST_KAFKA_PORT`` makes."""
+    return worker_ports(31450, taken, avoid=())
+
+
 def test_the_workers_ports_stay_in_the_band_the_broker_s_port_starts() -> None:
     """Two workers at once (a join) take the four ports past the broker's five (P to P+4), a worker started after
     one went takes its pair again, and past the band's pairs none: no port picked outside the band, where another
     session's broker may be."""
-    first = worker_ports(31450, [])
-    second = worker_ports(31450, [first[1]])
+    first = in_band([])
+    second = in_band([first[1]])
     assert sorted({*first, *second}) == [31455, 31456, 31457, 31458]
-    assert worker_ports(31450, [second[1]]) == first
+    assert in_band([second[1]]) == first
     taken: list[int] = []
     for _ in range(WORKERS_AT_ONCE):
-        taken.append(worker_ports(31450, taken)[1])
+        taken.append(in_band(taken)[1])
     assert max(taken) < 31450 + PORT_BAND
     with pytest.raises(RuntimeError):
-        worker_ports(31450, taken)
+        in_band(taken)
+
+
+def test_a_bench_on_the_test_suites_broker_port_gives_its_workers_none_of_the_test_brokers_ports() -> None:
+    """read222: bench.entities' ``--port`` defaults to the test suite's broker port (``ENRICH_TEST_KAFKA_PORT``); its
+    workers took P+5 and up, where the suite's secured broker listens (P+4 to P+6) and its private ones (P+20 to
+    P+23): a bench beside the tests stopped a worker or a broker on "address already in use" (before the band,
+    ``free_port`` kept clear of them)."""
+    taken: list[int] = []
+    for _ in range(3):  # bench.entities' default: one clean,dedup process beside two entities ones
+        taken += worker_ports(BROKER_PORTS.start, taken)
+    assert not [port for port in taken if port in BROKER_PORTS]
+    assert all(BROKER_PORTS.start < port < BROKER_PORTS.start + PORT_BAND for port in taken)
 
 
 # No broker answers there: each worker process exits (stopped at once here, its ports read before it runs).
