@@ -118,6 +118,15 @@ def attribute_flood(max_message_bytes: int) -> bytes:
     return raw("attribute-flood", html=html_page(f"<p{''.join(names[:-1])}>" + article))
 
 
+def svg_attributes(attributes: int) -> bytes:
+    """A page without an article but an SVG style holding one tag of ``attributes`` attributes: lexbor reads an SVG
+    style as markup, which the attribute count cannot follow, and resiliparse's main content takes time quadratic in
+    them (40,000: 3.6 s of CPU; 230,000, as many as a raw message holds: 159 s). Only the CPU limit bounds it
+    (docs: Cleaning)."""
+    names = " ".join(f"a{n}" for n in range(attributes))
+    return raw("svg-attributes", html=f"<html><body><svg><style><p {names}></style></svg></body></html>")
+
+
 def deep_title(depth: int) -> bytes:
     """The article with a title of arrays nested ``depth`` deep (orjson reads 1,024): past about 250 the validator
     cannot show where the record breaks its schema, and raised ValueError, an internal_error dead letter."""

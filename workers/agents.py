@@ -14,27 +14,27 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any, Protocol
 
 import faust
 from faust.types import EventT
 
-from workers import codec, metrics
+from workers import metrics
 from workers.deadletters import replay_of
 from workers.monitor import LagMonitor
 from workers.pipeline import (
     CLUSTER_TABLE_OUTPUTS,
     FINAL,
-    MADE_ON_THE_LOOP,
     ClusterChange,
     Destination,
     Message,
     Output,
+    StageRunner,
     Table,
     apply_cluster_output,
     record_headers,
     save,
+    serialised,
 )
 from workers.records import Origin
 from workers.settings import Stage
@@ -43,14 +43,6 @@ log = logging.getLogger(__name__)
 
 # The exit status of a worker that could not publish a batch: it stops before the batch's offsets are committed.
 EXIT_UNPUBLISHED = 75
-
-
-class StageRunner(Protocol):
-    """What an agent needs of a stage (see ``workers.pipeline``)."""
-
-    fallbacks: int  # batches it processed one record at a time because the whole batch failed
-
-    def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
 
 
 class StateTable(Table, Protocol):
@@ -65,15 +57,8 @@ def process_counted(stage: StageRunner, messages: Sequence[Message]) -> tuple[li
     not on the event loop), and how many times it fell back to one record at a time doing it: read on the stage's own
     thread, so batches in flight at once (an agent's concurrency above 1) cannot count each other's."""
     before = stage.fallbacks
-    results = [[_serialised(output) for output in group] for group in stage.process(messages)]
+    results = [[serialised(output) for output in group] for group in stage.process(messages)]
     return results, stage.fallbacks - before
-
-
-def _serialised(output: Output) -> Output:
-    """The output with the bytes to publish, unless it has them or the agent makes its record on the loop."""
-    if output.value is not None or output.destination in MADE_ON_THE_LOOP:
-        return output
-    return replace(output, value=codec.dumps(output.record))
 
 
 def origin_of(event: EventT) -> Origin:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import weakref
 from datetime import timedelta
@@ -14,12 +15,21 @@ from faust.types import TP
 
 from workers import metrics
 from workers.agents import StageAgent
+from workers.child import ENDINGS, limited
 from workers.consumer import PipelineApp
 from workers.dedup import DedupIndex
 from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.monitor import LagMonitor
 from workers.nlp import load_pipelines
-from workers.pipeline import CleanStage, DedupStage, Destination, EntitiesStage, dedup_options
+from workers.pipeline import (
+    CLEAN_PRELOAD,
+    CleanStage,
+    DedupStage,
+    Destination,
+    EntitiesStage,
+    StageRunner,
+    dedup_options,
+)
 from workers.security import broker_credentials
 from workers.settings import CLIENT_REQUEST_TIMEOUT_SECONDS, Settings, Stage
 from workers.topics import DEDUP_INPUT_PARTITIONS, DEDUP_TABLES, changelog_configs, changelog_topic
@@ -113,11 +123,12 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
     lag = LagMonitor(app, set(app.source_topics))
     agents: list[StageAgent] = []
     if "clean" in stages:
-        clean = StageAgent(
-            "clean", lambda: CleanStage(settings), _sinks(topic, "clean", "deadletter"), lag, app.published
-        )
+        sinks = _sinks(topic, "clean", "deadletter")
+        clean = StageAgent("clean", lambda: clean_stage(settings), sinks, lag, app.published)
         _batch_agent(app, topic["raw"], clean, CLEAN_BATCH, CLEAN_BATCH_WAIT)
         agents.append(clean)
+        for ending in ENDINGS:  # at 0 from the start: a rate over no series shows nothing
+            metrics.STAGE_PROCESSES_REPLACED.labels("clean", ending)
     if "dedup" in stages:
         agents.append(_register_dedup(app, settings, topic, lag))
     if "entities" in stages:
@@ -134,6 +145,18 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
             metrics.ENTITIES_ARTICLES.labels(language, "model_unavailable")
     _register_health(app, agents, lag)
     return app
+
+
+def clean_stage(settings: Settings) -> StageRunner:
+    """The clean stage, in a child process under its CPU limit a message (``workers.child``), its replacements
+    counted."""
+    return limited(
+        "clean",
+        functools.partial(CleanStage, settings),
+        settings.clean_cpu_limit_seconds,
+        CLEAN_PRELOAD,
+        lambda ending: metrics.STAGE_PROCESSES_REPLACED.labels("clean", ending).inc(),
+    )
 
 
 def _sinks(topic: dict[str, faust.TopicT], *destinations: Destination) -> dict[Destination, faust.TopicT]:

@@ -74,6 +74,13 @@ BATCH_SECONDS = Histogram(
     ["stage"],
     buckets=(*_STAGE_BUCKETS, 10.0, 30.0),
 )
+STAGE_PROCESSES_REPLACED = Counter(
+    f"{PREFIX}_stage_processes_replaced_total",
+    "Child processes of a stage replaced, by how the last one ended: cpu_limit_exceeded (it used more than "
+    "ENRICH_CLEAN_CPU_LIMIT_SECONDS of CPU on a message), stage_process_died (killed, by the OOM killer say, crashed, "
+    "or no answer within the wall-clock backstop)",
+    ["stage", "reason"],
+)
 CONSUMER_LAG = Gauge(
     f"{PREFIX}_consumer_lag_messages", "Messages waiting in a partition this worker consumes", ["topic", "partition"]
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -12,8 +13,10 @@ from typing import IO
 from tqdm import tqdm
 
 from workers import codec
+from workers.child import ChildStage, limited
 from workers.nlp import Pipelines
 from workers.pipeline import (
+    CLEAN_PRELOAD,
     CLUSTER_TABLE_OUTPUTS,
     FINAL,
     CleanStage,
@@ -22,6 +25,7 @@ from workers.pipeline import (
     EntitiesStage,
     Message,
     Output,
+    StageRunner,
     apply_cluster_output,
 )
 from workers.records import ClusterRecord, Origin
@@ -54,7 +58,7 @@ def _forward(outputs: list[list[Output]], destination: str) -> tuple[list[Messag
 
 
 def run_chunk(
-    messages: list[Message], clean: CleanStage, dedup: DedupStage, entities: EntitiesStage
+    messages: list[Message], clean: StageRunner, dedup: DedupStage, entities: EntitiesStage
 ) -> tuple[list[Output], list[Output]]:
     """Final outputs of a chunk, in input order, and the dedup stage's outputs on the cluster records, in the order
     it made them (the order they apply in)."""
@@ -78,11 +82,15 @@ def cluster_line(change: ClusterChange) -> bytes:
 def process_file(source: IO[bytes], name: str, out_dir: Path, settings: Settings, pipelines: Pipelines) -> Counter[str]:
     """Run every line of ``source`` through the stages; write ``<topic>.jsonl`` files into ``out_dir`` (existing):
     the final records, and the cluster records the workers publish, from a table of them kept as theirs is."""
-    clean, dedup, entities = CleanStage(settings), DedupStage(settings), EntitiesStage(settings, pipelines)
+    make_clean = functools.partial(CleanStage, settings)
+    clean = limited("clean", make_clean, settings.clean_cpu_limit_seconds, CLEAN_PRELOAD)
+    dedup, entities = DedupStage(settings), EntitiesStage(settings, pipelines)
     topics = {output: getattr(settings, f"topic_{output}") for output in OUTPUTS}
     clusters: dict[str, ClusterRecord] = {}
     counts: Counter[str] = Counter()
     with ExitStack() as stack:
+        if isinstance(clean, ChildStage):
+            stack.enter_context(clean)
         files = {d: stack.enter_context((out_dir / f"{t}.jsonl").open("wb")) for d, t in topics.items()}
         progress = stack.enter_context(tqdm(desc="articles", unit="article", disable=None))
         for chunk in _chunks(source, name):

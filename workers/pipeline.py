@@ -130,6 +130,33 @@ class Output:
         return codec.dumps(self.record) if self.value is None else self.value
 
 
+class StageRunner(Protocol):
+    """What an agent or the offline mode needs of a stage: a stage here, or one run in a child process
+    (``workers.child``)."""
+
+    fallbacks: int  # batches it processed one record at a time because the whole batch failed
+
+    def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
+
+
+class PhasedStage(StageRunner, Protocol):
+    """A stage whose ``process`` is ``finish`` over each message's ``one``: a message's own work, then the batch's
+    shared work once. A child process (``workers.child``) limits the CPU of each ``one`` and runs ``finish`` once a
+    batch, as the stage does here."""
+
+    def one(self, message: Message) -> list[Output]: ...
+
+    def finish(self, results: list[list[Output]]) -> list[list[Output]]: ...
+
+
+def serialised(output: Output) -> Output:
+    """The output with the bytes to publish, unless it has them or the agent makes its record on the loop: made on a
+    stage's thread or child process, as a text can be a megabyte."""
+    if output.value is not None or output.destination in MADE_ON_THE_LOOP:
+        return output
+    return replace(output, value=codec.dumps(output.record))
+
+
 def record_headers(destination: Destination, replay_of: str | None = None) -> list[tuple[str, bytes]]:
     """The Kafka headers of a record published to ``destination``: ``enrich-schema`` (its schema's name and
     ``schema_version``, "enriched/1") and ``enrich-version`` (the package's version, "0.1.0"); and, for a record
@@ -260,6 +287,10 @@ def _decode_into(records: dict[int, Any], index: int, message: Message, schema: 
     return []
 
 
+# What the clean stage's child processes start from (``workers.child``): its modules imported and warmed up once.
+CLEAN_PRELOAD = ("workers.pipeline", "workers.clean.warmed")
+
+
 class CleanStage:
     """Raw page -> clean article with its dedup sketch, or a dead letter saying why not."""
 
@@ -275,7 +306,14 @@ class CleanStage:
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]:
         """Clean each message on its own, then sketch the batch's articles together for the dedup stage."""
-        results = [guarded(self.name, m, lambda m=m: self._one(m), None) for m in messages]
+        return self.finish([self.one(message) for message in messages])
+
+    def one(self, message: Message) -> list[Output]:
+        """The message's clean article (not yet sketched) or its dead letter."""
+        return guarded(self.name, message, lambda: self._clean(message), None)
+
+    def finish(self, results: list[list[Output]]) -> list[list[Output]]:
+        """Sketch the batch's clean articles together (one encoding of their texts): ``results`` with the sketches."""
         cleaned = [outputs[0].record for outputs in results if outputs[0].destination == "clean"]
         if cleaned:
             texts = self.sketcher.sketch_many([article["text"] for article in cleaned]).texts()  # encoded at once
@@ -283,7 +321,7 @@ class CleanStage:
                 article["sketch"] = sketch_record(text, self.dedup)
         return results
 
-    def _one(self, message: Message) -> list[Output]:
+    def _clean(self, message: Message) -> list[Output]:
         raw = read_raw(message.payload, self.max_bytes)
         try:
             return [Output("clean", raw["id"], clean_article(raw, message.origin, self.options))]

@@ -19,6 +19,8 @@ ErrorCode = Literal[
     "too_many_elements",  # the page holds far more elements than any real page (workers.clean.html.MAX_ELEMENTS)
     "too_many_attributes",  # a tag holds far more attributes than any real page's (workers.clean.html.MAX_ATTRIBUTES)
     "internal_error",  # a bug: the stage raised on this record
+    "cpu_limit_exceeded",  # the stage used more than ENRICH_CLEAN_CPU_LIMIT_SECONDS of CPU on it (workers.child)
+    "stage_process_died",  # the stage's child process died on it otherwise: killed (the OOM killer), a crash
 ]
 MatchKind = Literal["exact", "near", "revision"]
 NlpReason = Literal[

@@ -177,6 +177,18 @@ class Settings(BaseSettings):
         description="A cleaned text or title longer than this many characters is dead-lettered (too_long); "
         "the entities stage's spaCy max_length",
     )
+    # The most CPU a real page costs through the stage is 0.21 s (L3S-GN1 chose it; AEB's 0.16 s and Reuters' 0.002 s
+    # check it): about ten times that, in whole seconds as RLIMIT_CPU counts them. A batch of the clean agent's 16
+    # messages each just under it (up to one second more: the limit starts from the whole second) is at most 48 s of
+    # CPU, under the 60 s rebalance timeout that waits for it (docs: Delivery).
+    clean_cpu_limit_seconds: int = Field(
+        2,
+        ge=0,
+        le=60,
+        description="Most CPU seconds the clean stage may spend on one message, in a child process the worker "
+        "replaces when it is past them (the message: a dead letter, cpu_limit_exceeded); 0: no child, the stage "
+        "runs in the worker's own process without a limit",
+    )
 
     # Dedup
     # Deprecated: the one decision (ENRICH_DEDUP_DECISION_MODEL) replaced these thresholds; still accepted and
@@ -188,7 +200,7 @@ class Settings(BaseSettings):
     dedup_boilerplate_stories: int = Field(
         3,
         ge=2,
-        description="An end paragraph held by the first copies of this many stories in the window is boilerplate",
+        description="An end paragraph held by articles of this many stories in the window is boilerplate",
     )
     dedup_merge_threshold: float | None = Field(
         None, gt=0, le=1, description="Deprecated, ignored (see the decision model)"

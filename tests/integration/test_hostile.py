@@ -11,9 +11,19 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
+from tests.busy import busy_core
 from tests.conftest import SEED_PAGE_ID, seed_record
-from tests.hostile import ARTICLE, attribute_flood, hostile_messages, lower_case_lines, newsletter_flood, raw
+from tests.hostile import (
+    ARTICLE,
+    attribute_flood,
+    hostile_messages,
+    lower_case_lines,
+    newsletter_flood,
+    raw,
+    svg_attributes,
+)
 from tests.integration.conftest import produce, produce_to, read_topic
+from tests.synthetic import make_batch
 from workers.clean import CleanOptions, clean_article
 from workers.deadletters import original_bytes
 from workers.kafka_io import end_offsets, wait_committed
@@ -119,3 +129,33 @@ def test_costly_messages_at_the_size_limit_hold_up_none_after_them(pipeline_sett
     article = clean_article(sent, Origin(topic="t", partition=0, offset=0, timestamp_ms=None), CleanOptions())
     assert [cleaned[name]["text"] for name in runs] == [article["text"]] * 2
     assert worker.alive(), worker.log.read_text()[-3000:]
+
+
+def test_a_message_past_the_cpu_limit_is_one_dead_letter_and_the_worker_goes_on(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    """The SVG page no guard bounds (a tag of 80,000 attributes in an SVG style: over 10 s of CPU in resiliparse,
+    holding the GIL) between six articles on one partition, a core busy: its message is a cpu_limit_exceeded dead
+    letter with its bytes, the clean stage's child is replaced, every article is enriched, every stage commits its
+    topic to the end, and the worker is the process it was (its event loop stopped behind the GIL: the liveness probe
+    failed, it was restarted and read the page again)."""
+    settings = pipeline_settings.model_copy(update={"clean_cpu_limit_seconds": 2})
+    svg, articles = svg_attributes(80_000), make_batch(6, 0, "around")  # seed 0: six distinct articles
+    assert not articles.deadletters and all(len(story) == 1 for story in articles.stories)
+    values = [*articles.messages[:3], svg, *articles.messages[3:]]
+    produce_to(settings, values)  # one partition: the page's offset 3
+    group = settings.consumer_group(settings.stage_list)
+    with busy_core():
+        worker = start_worker(settings)
+        pid = worker.process.pid
+        topics = (settings.topic_raw, settings.topic_clean, settings.topic_unique)
+        asyncio.run(wait_committed(settings, dict.fromkeys(topics, group), WAIT))
+    ends = asyncio.run(end_offsets(settings, [settings.topic_raw]))
+    assert ends[(settings.topic_raw, 0)] == len(values)
+    [letter] = read_topic(settings, settings.topic_deadletter, 1, 30)
+    assert (letter["error"], letter["stage"], letter["origin"]["offset"]) == ("cpu_limit_exceeded", "clean", 3)
+    assert "SIGXCPU" in letter["reason"] and original_bytes(letter) == svg
+    enriched = read_topic(settings, settings.topic_enriched, len(articles.ids), 30)
+    assert sorted(record["id"] for record in enriched) == sorted(articles.ids)
+    assert worker.alive() and worker.process.pid == pid, worker.log.read_text()[-3000:]
+    assert "cpu_limit_exceeded" in worker.log.read_text()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import time
 from dataclasses import dataclass
 
 import prometheus_client
@@ -10,7 +13,10 @@ import pytest
 from faust.exceptions import PartitionsMismatch
 
 from workers import metrics
-from workers.app import create_app, readiness
+from workers.app import clean_stage, create_app, readiness
+from workers.child import ENDINGS
+from workers.pipeline import Message
+from workers.records import Origin
 from workers.settings import Settings
 
 
@@ -73,6 +79,21 @@ def test_an_entities_worker_exports_its_languages_model_unavailable_at_zero(sett
     exported = prometheus_client.generate_latest().decode()
     for language in ("en", "fr", "xx"):
         assert f'enrich_entities_articles_total{{language="{language}",outcome="model_unavailable"}}' in exported
+
+
+def test_a_clean_worker_exports_its_child_replacements_at_zero_and_counts_each(settings: Settings) -> None:
+    create_app(settings, ("clean",))
+    exported = prometheus_client.generate_latest().decode()
+    for reason in ENDINGS:
+        assert f'enrich_stage_processes_replaced_total{{reason="{reason}",stage="clean"}}' in exported
+    replaced = metrics.STAGE_PROCESSES_REPLACED.labels("clean", "stage_process_died")
+    before = replaced._value.get()
+    with clean_stage(settings) as stage:
+        os.kill(stage.pid, signal.SIGKILL)
+        while stage.alive():  # its end seen: replaced before the message, which it does not blame
+            time.sleep(0.01)
+        [[letter]] = stage.process([Message(b"{}", Origin(topic="raw", partition=0, offset=0, timestamp_ms=None))])
+    assert (letter.record["error"], replaced._value.get()) == ("schema_violation", before + 1)
 
 
 def test_a_tables_changelog_writes_are_kept_until_the_agent_takes_them(settings: Settings) -> None:

@@ -35,3 +35,18 @@ def test_the_pairs_listed_are_two_stories_taken_as_one_and_exact_joins_of_two() 
         ("c", "a", 0.8),
         ("d", "a", None),
     ]
+
+
+def test_an_exact_join_is_listed_with_the_article_it_matched_within_the_window() -> None:
+    """A text sent three times, six days apart each, as three stories: the third matches the second (the first has
+    left the window), not the first of that text."""
+    day = 86400.0
+    docs = [
+        Document("a", "the same text", 1, "recurring", 0.0),
+        Document("b", "the same text", 2, "recurring", 6 * day),
+        Document("c", "the same text", 3, "recurring", 12 * day),
+    ]
+    index = RecordingIndex(DedupOptions(), {doc.doc_id: doc.label for doc in docs})
+    unique, exact = (Decision(kind, "cl-x", "x", 1.0) for kind in ("unique", "exact"))
+    joined = joined_stories(docs, [unique, exact, exact], index, np.array([]))
+    assert [(pair.new.doc_id, pair.earlier.doc_id) for pair in joined] == [("b", "a"), ("c", "b")]

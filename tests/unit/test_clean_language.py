@@ -6,10 +6,13 @@ Reuters tables, AEB and L3S-GN1 pages are read from ``../shared`` (their licence
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Collection
 from itertools import count, cycle
 
+import numpy as np
 import pytest
+from py3langid.langid import LanguageIdentifier, visit_counts
 
 from bench.clean_eval import DEFAULT_AEB, DEFAULT_L3S, DEFAULT_REUTERS, load_page, load_reuters
 from tests.conftest import raw
@@ -17,7 +20,15 @@ from tests.languages import ARTICLES, CHINESE, raw_article
 from workers import codec
 from workers.clean import CleanOptions, clean_article
 from workers.clean.html import extract_html, load_html
-from workers.clean.language import LANGUAGE_MIN_PROBABILITY, LanguageGuess, guess_language
+from workers.clean.language import (
+    FEATURE_BYTES,
+    LANGUAGE_MIN_PROBABILITY,
+    LANGUAGE_SAMPLE_CHARS,
+    LanguageGuess,
+    _identifier,
+    _WindowedIdentifier,
+    guess_language,
+)
 from workers.clean.normalize import has_unspaced_script
 from workers.clean.pagetext import article_of, prose_lines, read_page_lines
 from workers.clean.render import render_tree
@@ -244,3 +255,73 @@ def test_the_entities_stage_says_a_table_without_a_language_was_not_tagged() -> 
     assert (enriched.record["entities"], enriched.record["nlp_model"]) == ([], None)
     assert enriched.record["nlp_reason"] == "language_unknown"
     codec.check("enriched", enriched.record)
+
+
+def _model_paths(identifier: _WindowedIdentifier) -> tuple[np.ndarray, np.ndarray]:
+    """Each state's string of bytes as the shortest path from the start reaches it (its length, and the bytes as a
+    number: each byte plus one a digit of base 257, so that strings of any length differ), by a breadth-first walk of
+    the automaton."""
+    moves, rows = identifier._moves.astype(np.int64), identifier._rows.astype(np.int64)
+    depth = np.full(len(rows), -1, dtype=np.int64)
+    code = np.zeros(len(rows), dtype=np.int64)
+    depth[0], frontier, every_byte = 0, np.zeros(1, dtype=np.int64), np.arange(256, dtype=np.int64)
+    while len(frontier):
+        targets = moves[(rows[frontier][:, None] + every_byte).ravel()]
+        new = depth[targets] < 0
+        parents, steps = np.repeat(frontier, 256)[new], np.tile(every_byte, len(frontier))[new]
+        frontier, first = np.unique(targets[new], return_index=True)  # its first path in breadth-first order
+        depth[frontier] = depth[parents[first]] + 1
+        code[frontier] = code[parents[first]] * 257 + steps[first] + 1
+    return depth, code
+
+
+def test_the_language_model_s_longest_path_is_the_walk_s_window() -> None:
+    """No state of py3langid's automaton lies further than ``FEATURE_BYTES`` bytes from the start, and some lies that
+    far: a window shorter would miss features, one longer only cost time."""
+    depth, _ = _model_paths(_identifier())
+    assert depth.min() >= 0 and depth.max() == FEATURE_BYTES
+
+
+@pytest.mark.slow
+def test_every_transition_of_the_language_model_is_aho_corasick_s() -> None:
+    """Each state's move on each byte goes to the state of the longest suffix of its string and the byte that is some
+    state's string (26.8 million moves): so the state after any text is the one its last ``FEATURE_BYTES`` bytes reach
+    from the start, which ``_WindowedIdentifier`` walks."""
+    identifier = _identifier()
+    depth, code = _model_paths(identifier)
+    moves, rows = identifier._moves.astype(np.int64), identifier._rows.astype(np.int64)
+    order = np.argsort(code)
+    every_byte, powers = np.arange(256, dtype=np.int64), 257 ** np.arange(FEATURE_BYTES + 2, dtype=np.int64)
+    for start in range(0, len(rows), 4096):
+        states = np.arange(start, min(len(rows), start + 4096), dtype=np.int64)
+        strings = (code[states][:, None] * 257 + every_byte + 1).ravel()  # each state's string and a byte after it
+        lengths = np.repeat(depth[states] + 1, 256)
+        expected = np.zeros(len(strings), dtype=np.int64)  # the start, unless a longer suffix is a state's string
+        found = np.zeros(len(strings), dtype=bool)
+        for length in range(FEATURE_BYTES + 1, 0, -1):
+            suffix = strings % powers[length]
+            at = np.minimum(np.searchsorted(code, suffix, sorter=order), len(rows) - 1)
+            hit = ~found & (lengths >= length) & (code[order[at]] == suffix)
+            expected[hit], found = order[at][hit], found | hit
+        assert np.array_equal(moves[(rows[states][:, None] + every_byte).ravel()], expected)
+
+
+def test_a_text_s_features_are_counted_as_py3langid_walks_them() -> None:
+    """The same counts in the same order as py3langid's byte-by-byte walk, so the same scores to the bit, on the
+    samples of real pages and stories and on random text and bytes of every length up to past the window."""
+    identifier = _identifier()
+    plain = LanguageIdentifier(
+        identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes, identifier.tk_nextmove, identifier.tk_output,
+        norm_probs=True, tk_row=identifier.tk_row,
+    )  # fmt: skip
+    pages = [read_page_lines(load_page(folder, page).text) for folder, page in ((DEFAULT_AEB, JAPANESE_PAGE),)]
+    texts = [page.guess.sample for page in pages] + [text[:LANGUAGE_SAMPLE_CHARS] for text in stories(PIDGIN).values()]
+    texts += [article["text"][:LANGUAGE_SAMPLE_CHARS] for article in ARTICLES.values()]
+    chance = random.Random(14)
+    texts += ["".join(map(chr, chance.choices(range(0x3000), k=size))) for size in range(40) for _ in range(20)]
+    samples = [plain._encode(text) for text in texts]
+    samples += [chance.randbytes(size) for size in range(40) for _ in range(20)]
+    for sample in samples:
+        walked = visit_counts(identifier.tk_nextmove, identifier._rowbase, identifier.tk_output, sample) or {}
+        assert list(identifier._feature_counts(sample).items()) == list(walked.items())
+        assert np.array_equal(identifier._raw_score(sample), plain._raw_score(sample))

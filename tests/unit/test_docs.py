@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -33,6 +34,8 @@ EXAMPLE = re.compile(r"<!-- example: schemas/(?P<schema>\w+)\.json -->\n```json\
 # A default quoted in prose: `ENRICH_DEDUP_THRESHOLD` (0.6), or (604800: 7 days).
 QUOTED_DEFAULT = re.compile(r"`ENRICH_(?P<name>[A-Z0-9_]+)` \((?P<value>\d[\d.]*)[):]")
 CURRENT_FIGURES = "| measurement | figure | baseline or before, same run | goal | command | date (UTC) | commit |"
+# The statements that define a name a page may quote (``workers.clean.warm_up``, ``DedupIndex.decide_many``).
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def examples(page: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -252,3 +255,77 @@ def test_a_stage_pages_figures_are_the_benchmarks_current_figures_word_for_word(
         section = text.split("\n## Figures\n", 1)[1].split("\n## ", 1)[0]
         expected = [[cells[0], cells[1], cells[3]] for cells in table_rows(tables[stage])]
         assert table_rows(section) == expected, page.name
+
+
+def defined_names(package: str) -> dict[str, set[str]]:
+    """What each module and class of ``package`` (a folder of ROOT) defines, by the names a page calls it
+    (``_module_keys``, a class by its name): top-level functions, classes and assignments, a package's modules, and a
+    class's methods and attributes (``self.x = ...`` too) with those of its bases of the same package."""
+    names: dict[str, set[str]] = {}
+    classes: dict[str, set[str]] = {}
+    bases: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        dotted = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        tree = ast.parse(path.read_text())
+        top = {target.id for node in tree.body for target in _targets(node)} | {
+            node.name for node in tree.body if isinstance(node, DEFINITIONS)
+        }
+        for key in _module_keys(dotted):
+            names.setdefault(key, set()).update(top)
+        parent, _, module = dotted.rpartition(".")
+        names.setdefault(parent, set()).add(module)
+        for node in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+            members = {item.name for item in node.body if isinstance(item, DEFINITIONS)}
+            members |= {target.id for item in node.body for target in _targets(item)}
+            members |= {a.attr for a in ast.walk(node) if isinstance(a, ast.Attribute) and _on_self(a)}
+            classes.setdefault(node.name, set()).update(members)
+            bases.setdefault(node.name, set()).update(base.id for base in node.bases if isinstance(base, ast.Name))
+    for name, members in classes.items():
+        names[name] = members.union(*(classes[base] for base in bases[name] if base in classes))
+    return names
+
+
+def _module_keys(dotted: str) -> list[str]:
+    """The names a page calls a module by: its dotted name, and in a package's package (``workers.clean.body``) its
+    tails too (``clean.body``, ``body``); a package's own modules (``workers.nlp``) whole only, as their short names are
+    others' too (spaCy's ``nlp.pipe``)."""
+    parts = dotted.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts) if len(parts) > 2 else 1)]
+
+
+def _targets(node: ast.stmt) -> list[ast.Name]:
+    """The plain names a statement assigns."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    return [target for target in targets if isinstance(target, ast.Name)]
+
+
+def _on_self(node: ast.Attribute) -> bool:
+    """Whether an attribute is one a method sets on its instance (``self.x = ...``)."""
+    return isinstance(node.value, ast.Name) and node.value.id == "self" and isinstance(node.ctx, ast.Store)
+
+
+def test_the_code_names_the_handbook_gives_exist() -> None:
+    """A code name quoted as `module.name` or `Class.name` names what that module or class of workers/ or bench/
+    defines (``body.wrapped_as_body`` stayed in the handbook after it was folded into its callers): a reader looks
+    it up. A dotted word whose first part is none of ours (Faust's ``Stream.__aiter__``, a Kubernetes label) is not
+    read."""
+    names = defined_names("workers") | defined_names("bench")
+    refs = [
+        (page.name, ref)
+        for page in [README, *PAGES]
+        for span in re.findall(r"`([^`\n]+)`", page.read_text())
+        for ref in re.findall(r"(?<![\w./-])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?![\w/-])", span)
+        if ref.rpartition(".")[0] in names
+    ]
+    assert len(refs) > 20  # the pattern still finds the handbook's code names
+    assert [(page, ref) for page, ref in refs if ref.rpartition(".")[2] not in names[ref.rpartition(".")[0]]] == []
+
+
+def test_every_module_has_its_row_in_the_architecture_pages_table() -> None:
+    """The page says where each module sits: ``workers/layouts.py``, ``limits.py`` and ``state.py`` had no row."""
+    table = (DOCS / "architecture.md").read_text().split("\n## Modules\n", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(workers/[\w/.]+?)`", table))
+    modules = {f"workers/{path.name}" for path in (ROOT / "workers").glob("*.py") if not path.name.startswith("__")}
+    packages = {f"workers/{path.parent.name}" for path in (ROOT / "workers").glob("*/__init__.py")}
+    assert modules and packages and modules | packages <= named, sorted((modules | packages) - named)

@@ -21,6 +21,7 @@ CORE = [
     "intake",
     "limits",
     "pipeline",
+    "child",
     "offline",
     "settings",
     "nlp",

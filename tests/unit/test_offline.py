@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, SEEDS, seed_record
+from tests.hostile import svg_attributes
 from tests.unit.test_dedup import STORY, seed_text, text_of
 from workers import codec
 from workers.nlp import Pipelines
@@ -150,3 +151,32 @@ def test_the_clusters_file_never_lists_an_id_sent_twice_around_the_merge_of_its_
         ("cl-wire", ["copy", "wire", "whole"], None, None),
         ("cl-wire", ["copy", "wire", "whole"], None, None),  # the second "wire": its cluster's record again
     ]
+
+
+def written(out: Path) -> dict[str, list[dict]]:
+    """The records of each file ``process_file`` wrote, the times they were made aside (a dead letter's, a cluster
+    record's)."""
+    made = {"failed_at": None, "updated_at": None}
+    return {
+        path.name: [{**record, **made} for record in map(json.loads, path.read_text().splitlines())]
+        for path in sorted(out.iterdir())
+    }
+
+
+@pytest.mark.slow
+def test_the_clean_stage_in_a_child_writes_what_it_writes_here_and_dead_letters_the_page_past_its_cpu_limit(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """``enrich process`` runs the clean stage as a worker does: in a child process under the CPU limit (1 s here),
+    whose page past it is its one ``cpu_limit_exceeded`` letter; with no limit (0), in this process."""
+    seeds = SEEDS.read_bytes()
+    no_model = Pipelines(lambda language: None, [])
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir(), there.mkdir()
+    process_file(io.BytesIO(seeds), "file", here, settings.model_copy(update={"clean_cpu_limit_seconds": 0}), no_model)
+    limited = settings.model_copy(update={"clean_cpu_limit_seconds": 1})
+    process_file(io.BytesIO(seeds + svg_attributes(40_000) + b"\n"), "file", there, limited, no_model)
+    files, expected = written(there), written(here)
+    letter = files["articles.deadletter.jsonl"].pop()
+    assert (letter["id"], letter["stage"], letter["error"]) == (None, "clean", "cpu_limit_exceeded")
+    assert files == expected

@@ -28,6 +28,7 @@ from workers.clean.pagetext import (
     FIGURE_WEIGHT,
     ISOLATED_WEIGHT,
     LINE_CAP,
+    NON_WORD_MARKS,
     TIMESTAMP_COST,
     _collapsed,
     _content_score,
@@ -392,6 +393,8 @@ TRICKY_WORDS = [
     "x\x1cy",
     "中文 abc",
     "a\ud800b c",
+    "It\u2019s \u201cdone\u201d \u2013 caf\u00e9\u2026 \u00abok\u00bb \u2022 \u00a9\u00a02019 \u2018x\u2014y\u2019",
+    "\u2019\u2019 \u2014",
     "",
     "  ",
 ]
@@ -400,6 +403,10 @@ TRICKY_WORDS = [
 @pytest.mark.parametrize("text", TRICKY_WORDS)
 def test_a_line_s_words_are_its_word_pattern_matches(text: str) -> None:
     assert _words(text) == re.findall(r"\w+", text)
+
+
+def test_the_marks_made_spaces_before_splitting_are_no_word_characters() -> None:
+    assert all(re.fullmatch(r"\W", mark) for mark in NON_WORD_MARKS)
 
 
 def test_lines_translated_together_have_the_words_of_each_line_alone() -> None:

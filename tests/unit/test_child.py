@@ -1,0 +1,303 @@
+"""A stage in a child process under a CPU limit (``workers.child``), with real child processes: a message past the
+limit or one that kills its process is its own dead letter, every other message comes out as the stage here makes it,
+and the stage goes on in a new child."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SEED_PAGE_ID, seed_lines, seed_record
+from tests.hostile import svg_attributes
+from workers import codec
+from workers.child import ChildStage, StageStopped, limited
+from workers.deadletters import original_bytes
+from workers.pipeline import CLEAN_PRELOAD, CleanStage, Message, Output
+from workers.records import Origin
+from workers.settings import Settings
+
+# (a+)+ then a mismatch: exponential backtracking inside the re module's C loop, which holds the GIL (minutes at 40).
+BACKTRACK = re.compile(r"(a+)+$")
+
+
+class Scripted:
+    """A stage whose messages say what to do: ``burn`` backtracks a regular expression for minutes, ``die`` kills its
+    own process as the OOM killer would, ``hang`` sleeps without using CPU, ``nap`` for 0.6 s; ``die-in-finish``
+    kills it in the batch's shared work; any other payload is echoed."""
+
+    name = "clean"
+    fallbacks = 0
+
+    def process(self, messages: Sequence[Message]) -> list[list[Output]]:
+        return self.finish([self.one(message) for message in messages])
+
+    def one(self, message: Message) -> list[Output]:
+        if message.payload == b"burn":
+            BACKTRACK.match("a" * 40 + "b")
+        elif message.payload == b"die":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif message.payload in (b"hang", b"nap"):
+            time.sleep(600 if message.payload == b"hang" else 0.6)
+        return [Output("clean", message.payload.decode(), {"echo": message.payload.decode()})]
+
+    def finish(self, results: list[list[Output]]) -> list[list[Output]]:
+        if any(output.key == "die-in-finish" for outputs in results for output in outputs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return results
+
+
+class Counted(Scripted):
+    """A scripted stage whose records say which process cleaned them and the size of the batch they were sketched
+    in (its shared work)."""
+
+    def one(self, message: Message) -> list[Output]:
+        return [replace(o, record={**o.record, "pid": os.getpid()}) for o in super().one(message)]
+
+    def finish(self, results: list[list[Output]]) -> list[list[Output]]:
+        return [[replace(o, record={**o.record, "batch": len(results)}) for o in outputs] for outputs in results]
+
+
+def message(payload: bytes, offset: int = 0) -> Message:
+    return Message(payload, Origin(topic="raw", partition=0, offset=offset, timestamp_ms=None))
+
+
+def routes(results: list[list[Output]]) -> list[tuple[str, str | None, bytes]]:
+    """Each message's one output: its destination, its error (None for a record) and the bytes it is about."""
+    return [
+        (o.destination, o.record.get("error"), original_bytes(o.record) if o.destination == "deadletter" else o.value)
+        for [o] in results
+    ]
+
+
+@pytest.fixture
+def replaced() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def scripted(replaced: list[str]) -> ChildStage:
+    with ChildStage("clean", Scripted, 1, replaced=replaced.append) as stage:
+        yield stage
+
+
+def test_a_message_that_kills_its_child_first_in_the_middle_or_last_is_its_own_dead_letter(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    payloads = [b"die", b"one", b"die", b"two", b"die"]
+    results = scripted.process([message(p, n) for n, p in enumerate(payloads)])
+    assert routes(results) == [
+        ("deadletter", "stage_process_died", b"die"),
+        ("clean", None, b'{"echo":"one"}'),
+        ("deadletter", "stage_process_died", b"die"),
+        ("clean", None, b'{"echo":"two"}'),
+        ("deadletter", "stage_process_died", b"die"),
+    ]
+    letters = [o.record for [o] in results if o.destination == "deadletter"]
+    assert [(r["stage"], r["origin"]["offset"]) for r in letters] == [("clean", 0), ("clean", 2), ("clean", 4)]
+    assert all("SIGKILL" in letter["reason"] for letter in letters)
+    assert replaced == ["stage_process_died"] * 3
+
+
+def test_a_message_past_the_cpu_limit_in_c_code_holding_the_gil_is_a_cpu_limit_exceeded_letter(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    first = scripted.pid
+    results = scripted.process([message(b"before"), message(b"burn", 1), message(b"after", 2)])
+    assert routes(results) == [
+        ("clean", None, b'{"echo":"before"}'),
+        ("deadletter", "cpu_limit_exceeded", b"burn"),
+        ("clean", None, b'{"echo":"after"}'),
+    ]
+    assert "SIGXCPU" in results[1][0].record["reason"]
+    assert replaced == ["cpu_limit_exceeded"]
+    assert scripted.pid != first
+
+
+def test_a_child_that_answers_nothing_within_the_backstop_is_killed_and_its_message_dead_lettered(
+    replaced: list[str],
+) -> None:
+    with ChildStage("clean", Scripted, 1, replaced=replaced.append) as stage:
+        stage.wall_seconds = 1  # the backstop (ten times the limit) shortened for the test
+        results = stage.process([message(b"hang"), message(b"next", 1)])
+    assert routes(results) == [("deadletter", "stage_process_died", b"hang"), ("clean", None, b'{"echo":"next"}')]
+    assert "no answer within 1 s" in results[0][0].record["reason"]
+
+
+def test_the_backstop_counts_from_each_message_a_child_starts_not_from_its_batch(replaced: list[str]) -> None:
+    with ChildStage("clean", Scripted, 1, replaced=replaced.append) as stage:
+        stage.wall_seconds = 1
+        results = stage.process([message(b"nap", n) for n in range(3)])
+    assert routes(results) == [("clean", None, b'{"echo":"nap"}')] * 3
+    assert replaced == []
+
+
+def test_a_batch_shared_work_runs_once_over_it_and_a_message_done_before_a_child_ended_is_not_done_again(
+    replaced: list[str],
+) -> None:
+    """The batch goes to the child whole: its shared work (the clean stage's sketches) is done once over it, not a
+    message at a time; when a child ends on a message, a new child goes on with the others, and those done before
+    it are kept, not cleaned again (each could cost up to the limit)."""
+    with ChildStage("clean", Counted, 1, replaced=replaced.append) as stage:
+        assert [o.record["batch"] for [o] in stage.process([message(b"x"), message(b"y", 1)])] == [2, 2]
+        first = stage.pid
+        payloads = [b"a", b"die", b"b", b"die", b"c"]
+        results = stage.process([message(p, n) for n, p in enumerate(payloads)])
+        last = stage.pid
+        assert stage.fallbacks == 0
+    assert [(o.destination, o.record.get("echo"), o.record.get("batch")) for [o] in results] == [
+        ("clean", "a", 3),
+        ("deadletter", None, None),
+        ("clean", "b", 3),
+        ("deadletter", None, None),
+        ("clean", "c", 3),
+    ]
+    cleaned_by = [o.record["pid"] for [o] in results if o.destination == "clean"]
+    assert cleaned_by[0] == first and cleaned_by[2] == last and len({first, cleaned_by[1], last}) == 3
+    assert replaced == ["stage_process_died"] * 2
+
+
+def test_a_child_ended_in_a_batch_shared_work_is_replaced_and_the_batch_processed_a_message_at_a_time(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    """No message was in progress: each is processed again on its own (a fallback), and the one whose own shared
+    work ends its child is the dead letter."""
+    results = scripted.process([message(b"one"), message(b"die-in-finish", 1), message(b"two", 2)])
+    assert routes(results) == [
+        ("clean", None, b'{"echo":"one"}'),
+        ("deadletter", "stage_process_died", b"die-in-finish"),
+        ("clean", None, b'{"echo":"two"}'),
+    ]
+    assert scripted.fallbacks == 1
+    assert replaced == ["stage_process_died"] * 2
+
+
+def test_the_cpu_limit_holds_in_a_worker_started_with_sigxcpu_ignored() -> None:
+    """An ignored signal stays ignored across exec and fork: a worker started under a shell's ``trap '' XCPU`` (or
+    a supervisor ignoring it) passed SIG_IGN to its forkserver and children, and a message past the limit ran on
+    until the wall-clock backstop, a stage_process_died letter."""
+    script = (
+        "import signal; signal.signal(signal.SIGXCPU, signal.SIG_IGN)\n"
+        "from tests.unit.test_child import Scripted, message\n"
+        "from workers.child import ChildStage\n"
+        "with ChildStage('clean', Scripted, 1) as stage:\n"
+        "    stage.wall_seconds = 8\n"
+        "    [[letter]] = stage.process([message(b'burn')])\n"
+        "print(letter.record['error'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "cpu_limit_exceeded", done.stderr[-2000:]
+
+
+def test_a_ctrl_c_that_reaches_the_child_ends_no_message(scripted: ChildStage, replaced: list[str]) -> None:
+    """A Ctrl-C at a terminal sends SIGINT to the worker's whole process group, its child too: the child raised
+    KeyboardInterrupt in the message it was on and ended, and the worker, stopping gracefully, published that
+    message as a stage_process_died letter. The worker ends its child, not the terminal."""
+    threading.Timer(0.2, os.kill, (scripted.pid, signal.SIGINT)).start()
+    results = scripted.process([message(b"nap"), message(b"next", 1)])
+    assert routes(results) == [("clean", None, b'{"echo":"nap"}'), ("clean", None, b'{"echo":"next"}')]
+    assert replaced == []
+
+
+def test_a_sigterm_that_reaches_the_child_dead_letters_no_message(scripted: ChildStage, replaced: list[str]) -> None:
+    """A service manager stopping the worker's whole process group (systemd's default) sends SIGTERM to its child too:
+    the message the child was on is a good one, so the batch stops unpublished (read again from its offsets), with no
+    letter and no replacement counted."""
+    threading.Timer(0.2, os.kill, (scripted.pid, signal.SIGTERM)).start()
+    with pytest.raises(StageStopped, match="SIGTERM"):
+        scripted.process([message(b"nap"), message(b"next", 1)])
+    assert replaced == []
+    assert routes(scripted.process([message(b"again", 2)])) == [("clean", None, b'{"echo":"again"}')]
+
+
+def test_a_child_whose_worker_died_in_a_batch_ends_quietly() -> None:
+    """A worker killed (SIGKILL, the OOM killer) while its child cleans a batch: the child's next send finds the
+    pipe closed, and it ended with a BrokenPipeError's traceback on the worker's stderr, which it shares."""
+    script = (
+        "import os, threading, time\n"
+        "from tests.unit.test_child import Scripted, message\n"
+        "from workers.child import ChildStage\n"
+        "stage = ChildStage('clean', Scripted, 1)\n"
+        "print(stage.pid, flush=True)\n"
+        "threading.Thread(target=stage.process, args=([message(b'nap', n) for n in range(3)],), daemon=True).start()\n"
+        "time.sleep(0.3)\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip().isdigit()
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    stat = Path(f"/proc/{done.stdout.strip()}/stat")
+    deadline = time.monotonic() + 10
+    while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.1)  # ended (a zombie until its new parent reaps it) once its nap and send are over
+    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_a_child_ended_between_batches_is_replaced_without_a_dead_letter(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    os.kill(scripted.pid, signal.SIGKILL)
+    while scripted.alive():
+        time.sleep(0.01)
+    assert routes(scripted.process([message(b"next")])) == [("clean", None, b'{"echo":"next"}')]
+    assert replaced == ["stage_process_died"]
+
+
+class Unbuildable:
+    def __init__(self) -> None:
+        raise OSError("no model here")
+
+
+def test_a_stage_that_cannot_be_built_in_the_child_raises_as_it_would_here() -> None:
+    with pytest.raises(RuntimeError, match="could not start: OSError: no model here"):
+        ChildStage("clean", Unbuildable, 1)
+
+
+class Stuck:
+    def __init__(self) -> None:
+        time.sleep(600)
+
+
+def test_a_child_that_does_not_build_its_stage_in_time_is_killed_and_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("workers.child.START_SECONDS", 1)
+    with pytest.raises(RuntimeError, match="could not start: no answer within 1 s"):
+        ChildStage("clean", Stuck, 1)
+
+
+def test_no_limit_runs_the_stage_in_this_process() -> None:
+    assert isinstance(limited("clean", Scripted, 0), Scripted)
+    with limited("clean", Scripted, 1) as stage:
+        assert isinstance(stage, ChildStage)
+
+
+def published(group: list[Output]) -> list[bytes]:
+    """A message's outputs as published, a dead letter's time of making aside."""
+    records = [{**o.record, "failed_at": None} if o.destination == "deadletter" else o.record for o in group]
+    return [f"{o.destination} ".encode() + codec.dumps(r) for o, r in zip(group, records, strict=True)]
+
+
+@pytest.mark.slow
+def test_the_clean_stage_in_a_child_publishes_what_it_does_here_and_dead_letters_the_svg_page_wherever_it_is(
+    settings: Settings, replaced: list[str]
+) -> None:
+    svg = svg_attributes(40_000)  # 3.6 s of CPU through extract_html here; the limit is 1 s
+    ordinary = [*seed_lines(), json.dumps(seed_record(SEED_PAGE_ID)).encode()]
+    payloads = [*ordinary[:2], svg, *ordinary[2:]]  # first, middle and last: the scripted tests above
+    with ChildStage("clean", functools.partial(CleanStage, settings), 1, CLEAN_PRELOAD, replaced.append) as stage:
+        there = stage.process([message(payload, n) for n, payload in enumerate(payloads)])
+    here = CleanStage(settings).process([message(p, n) for n, p in enumerate(payloads) if p != svg])
+    assert routes([there[2]]) == [("deadletter", "cpu_limit_exceeded", svg)]
+    assert replaced == ["cpu_limit_exceeded"]
+    assert [published(g) for n, g in enumerate(there) if n != 2] == [published(g) for g in here]
+    assert all(o.value == codec.dumps(o.record) for group in there for o in group)  # serialised in the child

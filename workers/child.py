@@ -1,0 +1,291 @@
+"""A stage run in a child process, each message under a limit of CPU time: a message no guard foresaw cannot stop the
+worker. No Kafka here: the agents and ``enrich process`` run it alike.
+
+A C extension that holds the GIL (lxml, resiliparse, trafilatura's passes) stops every thread of its process while
+it runs, the event loop that answers the liveness probe too, and a thread cannot be killed. A child process can:
+before each message the child sets its ``RLIMIT_CPU`` soft limit to the CPU it used so far plus the limit, and the
+kernel ends it with SIGXCPU past that, whatever holds the GIL. CPU time, not wall time: a busy machine slows a
+message without making it costly. The parent hands the child a batch; the child runs the stage's work of each
+message (``one``) under the limit and sends its outputs as soon as they are made, then the batch's shared work
+once (``finish``: the clean stage's sketches, under a limit of its own) and sends every output. When the child
+ends, the outputs received name the message in progress: that message becomes a dead letter
+(``cpu_limit_exceeded``, or ``stage_process_died`` for a child killed otherwise, by the OOM killer or a crash), and
+a new child goes on with the batch's other messages, those done kept: nothing else is lost, repeated or run again.
+A child that ends in ``finish``, which no message is to blame for, is replaced and each message's ``finish`` run on
+its own (``fallbacks``). A wall-clock backstop (``WALL_MULTIPLE`` times the limit, from each answer) ends a child
+that hangs without using CPU.
+
+Children start from a ``forkserver`` (a process with threads must not fork), which imports ``preload`` once, so a
+new child starts warm and shares those pages. The forkserver is one a process, started with the first child: the
+preload of the first ``ChildStage`` is the one it imports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import multiprocessing
+import resource
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Literal
+
+from workers.pipeline import Message, Output, PhasedStage, dead_letter, serialised
+from workers.records import Rejected
+from workers.settings import Stage
+
+log = logging.getLogger(__name__)
+
+Ending = Literal["cpu_limit_exceeded", "stage_process_died"]
+ENDINGS: tuple[Ending, ...] = ("cpu_limit_exceeded", "stage_process_died")
+# The wall-clock backstop, a multiple of the CPU limit: a child this long without an answer while the machine gives
+# it a tenth of a core would have used its CPU; one that uses none (a hang, a lock) is ended by it.
+WALL_MULTIPLE = 10
+_READY = "ready"
+# How long a new child may take to build its stage (the first also starts the forkserver, which warms up: seconds).
+START_SECONDS = 120.0
+_EXIT_WAIT_SECONDS = 5.0  # for a child that closed its pipe to be reaped, before it is killed
+
+
+class StageStopped(RuntimeError):
+    """The child was told to stop (SIGTERM) while it worked: no message is to blame, and the batch is not done."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """Why a child ended: the dead letter's code for the message in progress, and the detail for its reason."""
+
+    code: Ending
+    detail: str
+
+
+class ChildStage:
+    """A stage (``make()`` in a child process) that processes each message under ``cpu_limit_seconds`` of CPU.
+
+    ``make`` and the messages go to the child pickled: a module-level callable (``functools.partial(CleanStage,
+    settings)``). ``replaced(code)`` is told of each child replaced, for the agent's metric. One thread uses it.
+    """
+
+    fallbacks = 0  # the child's stage's, and each batch whose child ended in ``finish`` (then one message at a time)
+
+    def __init__(
+        self,
+        name: Stage,
+        make: Callable[[], PhasedStage],
+        cpu_limit_seconds: int,
+        preload: Sequence[str] = (),
+        replaced: Callable[[Ending], None] = lambda code: None,
+    ) -> None:
+        if cpu_limit_seconds < 1:
+            raise ValueError(f"a child's CPU limit is whole seconds, at least 1: {cpu_limit_seconds}")
+        self.name = name
+        self.cpu_limit_seconds = cpu_limit_seconds
+        self.wall_seconds = WALL_MULTIPLE * cpu_limit_seconds
+        self._make = make
+        self._replaced = replaced
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["workers.child", *preload])
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
+        self._start()
+
+    def process(self, messages: Sequence[Message]) -> list[list[Output]]:
+        """Each message's outputs, in order: a message whose child ended is its dead letter (``_batch``)."""
+        return self._batch(messages, [])
+
+    def _batch(self, messages: Sequence[Message], done: list[list[Output]]) -> list[list[Output]]:
+        """The outputs of ``messages``, of whose first ``len(done)`` the stage's ``one`` is done (by a child that
+        ended since: not run again). When the child ends on a message, that message is a dead letter and a new child
+        goes on with the others; when it ends in ``finish``, which no message is to blame for, each message's
+        ``finish`` runs on its own (a fallback), and a message whose own ends its child is the letter."""
+        if not messages:
+            return []
+        made, answer = self._run(done, messages[len(done) :])
+        if not isinstance(answer, Ended):
+            outputs, fallbacks = answer
+            self.fallbacks += fallbacks
+            return outputs
+        done = [*done, *made]
+        if len(done) < len(messages) or len(messages) == 1:
+            at = min(len(done), len(messages) - 1)
+            self._replace(answer, messages[at])
+            rest = self._batch([*messages[:at], *messages[at + 1 :]], done[:at])
+            return [*rest[:at], self._letter(messages[at], answer), *rest[at:]]
+        self._replace(answer, None)
+        self.fallbacks += 1
+        return [self._batch([message], [one])[0] for message, one in zip(messages, done, strict=True)]
+
+    def _letter(self, message: Message, ended: Ended) -> list[Output]:
+        reason = f"the {self.name} stage's child process ended on this message: {ended.detail}"
+        return [serialised(dead_letter(self.name, message, Rejected(ended.code, reason), None))]
+
+    def close(self) -> None:
+        """End the child (its stage keeps nothing to save)."""
+        if self._process is not None:
+            self._connection.close()
+            self._process.kill()
+            self._process.join()
+            self._process = None
+
+    def __enter__(self) -> ChildStage:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def alive(self) -> bool:
+        """Whether the child is running (False once its end is seen)."""
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (None: none running)."""
+        return None if self._process is None else self._process.pid
+
+    def _start(self) -> None:
+        """Start a child and wait until its stage is built; a stage that cannot be built raises, as it would here."""
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=serve, args=(theirs, self._make, self.cpu_limit_seconds), name=f"{self.name}-stage", daemon=True
+        )
+        process.start()
+        theirs.close()
+        try:
+            answer = ours.recv() if ours.poll(START_SECONDS) else f"no answer within {START_SECONDS:g} s"
+        except (EOFError, OSError):
+            answer = f"ended while it started: {_exit_detail(_reaped(process))}"
+        if answer != _READY:
+            ours.close()
+            process.kill()
+            raise RuntimeError(f"the {self.name} stage's child process could not start: {answer}")
+        self._process, self._connection = process, ours
+
+    def _run(
+        self, done: list[list[Output]], todo: Sequence[Message]
+    ) -> tuple[list[list[Output]], tuple[list[list[Output]], int] | Ended]:
+        """Send the child the outputs of ``one`` done and the messages to do; the outputs of each message it did, as
+        it sends them, and its answer (every output, and its stage's fallbacks) or why it ended before answering. A
+        child found ended before (between batches, say) is replaced first."""
+        if self._process is None:
+            self._start()
+        elif not self._process.is_alive():
+            self._replace(self._ended(), None)
+        with contextlib.suppress(OSError):  # it ended since: its pipe is closed, and the answer below reads the end
+            self._connection.send((done, list(todo)))
+        made: list[list[Output]] = []
+        while self._connection.poll(self.wall_seconds):
+            try:
+                answer = self._connection.recv()
+            except (EOFError, OSError):  # closed, or reset when the child ended with the batch unread
+                return made, self._ended()
+            if isinstance(answer, tuple):
+                return made, answer
+            made.append(answer)
+        self._process.kill()
+        _reaped(self._process)
+        return made, Ended("stage_process_died", f"no answer within {self.wall_seconds} s; killed by the worker")
+
+    def _ended(self) -> Ended:
+        """Why the child ended (its pipe closed): reaped for its exit status. A child stopped by SIGTERM was told to
+        stop, not ended by its message: a service manager stopping the worker's whole group (systemd's default) sends
+        it to the child too, and the message it was on is a good one; ``StageStopped`` leaves the batch unpublished
+        and uncommitted, to be read again."""
+        status = _reaped(self._process)
+        if status == -signal.SIGTERM:
+            self._connection.close()
+            self._process = None  # the next batch, if any, starts another
+            raise StageStopped(f"the {self.name} stage's child process was stopped (SIGTERM) in a batch")
+        if status == -signal.SIGXCPU:
+            return Ended("cpu_limit_exceeded", f"more than {self.cpu_limit_seconds} s of CPU (SIGXCPU)")
+        return Ended("stage_process_died", _exit_detail(status))
+
+    def _replace(self, ended: Ended, message: Message | None) -> None:
+        """Log and count the child's end, and start another."""
+        log.error(
+            "the %s stage's child process %s ended (%s: %s)%s; starting another",
+            self.name,
+            self._process.pid,
+            ended.code,
+            ended.detail,
+            f" on the message at {message.origin}" if message else " between batches or in a batch's shared work",
+            extra={"stage": self.name, "origin": message.origin if message else None},
+        )
+        self._connection.close()
+        self._process = None
+        self._replaced(ended.code)
+        self._start()
+
+
+def limited(
+    name: Stage,
+    make: Callable[[], PhasedStage],
+    cpu_limit_seconds: int,
+    preload: Sequence[str] = (),
+    replaced: Callable[[Ending], None] = lambda code: None,
+) -> PhasedStage:
+    """The stage ``make`` builds, in a child process under ``cpu_limit_seconds`` of CPU a message (``ChildStage``), or
+    in this process with none (0)."""
+    return ChildStage(name, make, cpu_limit_seconds, preload, replaced) if cpu_limit_seconds else make()
+
+
+def _reaped(process: BaseProcess) -> int | None:
+    """The exit status of a child whose pipe closed (negative: the signal that ended it), killed if it lingers."""
+    process.join(_EXIT_WAIT_SECONDS)
+    if process.exitcode is None:
+        process.kill()
+        process.join()
+    return process.exitcode
+
+
+def _exit_detail(status: int | None) -> str:
+    if status is not None and status < 0:
+        return f"killed by {signal.Signals(-status).name} (the OOM killer, an operator or a crash)"
+    return f"exited with status {status}"
+
+
+def serve(connection: Connection, make: Callable[[], PhasedStage], cpu_limit_seconds: int) -> None:
+    """The child: build the stage, then process each batch received, each message under the CPU limit, and send
+    its outputs (serialised here, off the worker's threads), until the parent goes."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))  # SIGXCPU dumps core
+    # The worker ends its child, not a Ctrl-C at a terminal, which reaches the whole process group: the child it ended
+    # made the message in progress a stage_process_died letter. (SIGTERM stays: multiprocessing's exit sends it.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        stage = make()
+    except Exception as exc:
+        connection.send(f"{type(exc).__name__}: {exc}")
+        return
+    connection.send(_READY)
+    with contextlib.suppress(EOFError, ConnectionError):  # the worker is gone: its pipe closed, or reset in a send
+        while True:
+            _serve_batch(connection, stage, cpu_limit_seconds)
+
+
+def _serve_batch(connection: Connection, stage: PhasedStage, cpu_limit_seconds: int) -> None:
+    """Receive the outputs done and the messages to do, run each message's ``one`` under the limit and send its
+    outputs at once (the parent keeps them: a child that ends later does not lose them), then ``finish`` over all
+    under a limit of its own, and send every output."""
+    done, messages = connection.recv()
+    before = stage.fallbacks
+    for message in messages:
+        limit_cpu(cpu_limit_seconds)
+        done.append(stage.one(message))
+        connection.send(done[-1])
+    limit_cpu(cpu_limit_seconds)
+    results = stage.finish(done)
+    connection.send(([[serialised(o) for o in outputs] for outputs in results], stage.fallbacks - before))
+
+
+def limit_cpu(seconds: int) -> None:
+    """Let this process use ``seconds`` more of CPU (whole seconds, as the limit is kept: up to one more) before the
+    kernel sends it SIGXCPU, whose default action ends it: set here, as an ignored signal stays ignored across
+    exec (a worker started under a shell's ``trap '' XCPU`` or a supervisor that ignores it would pass it on)."""
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime) + seconds
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]  # a container's, if any: the soft limit may not pass it
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
