@@ -8,7 +8,8 @@ as first copies, so that every one of them is tagged in both measurements.
     and in 2 (each further count of ``--processes``) processes at once, each on its share of the texts: what
     the cores give the model itself, the reference for the speed-up of the tagging processes;
 (b) the whole pipeline: the raw records produced at once to fresh per-run topics of a real broker (started
-    with deploy/kafka/kafka.sh unless one runs on the port), ``python -m workers worker`` processes consume
+    with deploy/kafka/kafka.sh unless one runs on ``--port P``), ``python -m workers worker`` processes (their
+    metrics and web ports past the broker's, in P to P+39: ``worker_ports``) consume
     them (by default one ``--stages clean,dedup`` process beside 1 and then 2 ``--stages entities``
     processes; ``--topology combined``: every process runs every stage), the enriched records are read
     back; timed from the first send to the last enriched record, after a warm-up that has every worker
@@ -50,7 +51,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
@@ -63,7 +64,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench import french_news
 from bench.shared import SHARED
-from tests.ports import free_port, wait_ready
+from tests.ports import BROKER_PORTS, wait_ready
 from workers.intake import message_key
 from workers.nlp import load_pipeline
 from workers.pipeline import CleanStage, DedupStage, Message
@@ -86,6 +87,12 @@ FINAL = ("enriched", "duplicates", "deadletter")
 # empty fetches a second, costing this process ~4 and the broker ~1-2 CPU-s of a 2,000-article run.
 LATENCY_READ_WAIT_MS = 10
 THROUGHPUT_READ_WAIT_MS = 100
+# The ports a benchmark run with ``--port P`` takes, P to P+39 (another session's broker may be past them): the
+# broker's first (P, its controller P+1, and P+2 to P+4, the secured listeners kafka.sh opens with KAFKA_SASL=1),
+# then the workers' metrics and web ports, two a worker running at once (``worker_ports``).
+PORT_BAND = 40
+WORKER_PORTS_FROM = 5
+WORKERS_AT_ONCE = (PORT_BAND - WORKER_PORTS_FROM) // 2
 Entry = Literal["raw", "unique"]  # the topic a run produces to: the whole pipeline, or the tagging stage alone
 
 
@@ -296,22 +303,28 @@ def process_cpu_seconds(pid: int | str = "self") -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def worker_ports(port: int, taken: Sequence[int], avoid: Collection[int] = BROKER_PORTS) -> tuple[int, int]:
+    """The metrics and web ports of a worker started beside workers holding the web ports ``taken``: the first pair
+    of the band after the broker's ``port`` (``WORKER_PORTS_FROM``) that none holds; a worker gone frees its pair.
+    No port of ``avoid``, the test suite's brokers' (``tests.ports``): run on the suite's broker port (the default
+    of bench.entities) beside the tests, a worker took P+5 and P+6, where test_security's broker listens."""
+    pairs = [(port + WORKER_PORTS_FROM + 2 * n, port + WORKER_PORTS_FROM + 2 * n + 1) for n in range(WORKERS_AT_ONCE)]
+    free = [pair for pair in pairs if pair[1] not in taken and not any(p in avoid for p in pair)]
+    if not free:
+        raise RuntimeError(f"no ports left in the band of port {port} for another worker beside {len(taken)}")
+    return free[0]
+
+
 class WorkerProcess:
     """``python -m workers worker --stages ...`` with settings of its own: ports, data directory, log file."""
 
     def __init__(
-        self,
-        settings: Settings,
-        stages: str,
-        workdir: Path,
-        index: int,
-        root: Path = ROOT,
-        ports: tuple[int, int] | None = None,
+        self, settings: Settings, stages: str, workdir: Path, index: int, ports: tuple[int, int], root: Path = ROOT
     ) -> None:
-        """``root``: the checkout whose ``workers`` package the process runs (another one, for a baseline);
-        ``ports``: its metrics and web ports (free ones without them, ``free_port``)."""
+        """``ports``: its metrics and web ports (``worker_ports``); ``root``: the checkout whose ``workers`` package
+        the process runs (another one, for a baseline)."""
         self.stages = stages
-        metrics_port, web_port = ports or (free_port(), free_port())
+        metrics_port, web_port = ports
         self.settings = settings.model_copy(
             update={
                 "stages": stages,
@@ -371,6 +384,15 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def start_workers(settings: Settings, stage_lists: list[str], workdir: Path, port: int) -> list[WorkerProcess]:
+    """A worker process for each of ``stage_lists``, their ports in the band of the broker's ``port``."""
+    workers: list[WorkerProcess] = []
+    for index, stages in enumerate(stage_lists):
+        ports = worker_ports(port, [worker.settings.web_port for worker in workers])
+        workers.append(WorkerProcess(settings, stages, workdir, index, ports))
+    return workers
 
 
 def run_settings(base: Settings) -> Settings:
@@ -465,6 +487,7 @@ async def produce(
 
 async def run_pipeline(
     base: Settings,
+    port: int,
     broker_pid: int | None,
     stage_lists: list[str],
     warmup: list[Article],
@@ -472,12 +495,13 @@ async def run_pipeline(
     rate: float | None,
     entry: Entry = "raw",
 ) -> Run:
-    """One run on fresh topics: start the workers, warm them up, then send the articles and time them out."""
+    """One run on fresh topics: start the workers (their ports in the band of the broker's ``port``), warm them up,
+    then send the articles and time them out."""
     settings = run_settings(base)
     target = (getattr(settings, f"topic_{entry}"), entry)
     await ensure_topics(settings)
     with tempfile.TemporaryDirectory(prefix="bench-entities-") as workdir:
-        workers = [WorkerProcess(settings, stages, Path(workdir), i) for i, stages in enumerate(stage_lists)]
+        workers = start_workers(settings, stage_lists, Path(workdir), port)
         outputs = Outputs(settings, LATENCY_READ_WAIT_MS if rate else THROUGHPUT_READ_WAIT_MS)
         producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
         try:
@@ -607,14 +631,16 @@ def main() -> None:
     with broker(args.port) as (bootstrap, broker_pid):
         base = settings.model_copy(update={"bootstrap_servers": bootstrap, "partitions": max(4, 2 * counts[-1])})
         runs = [
-            asyncio.run(run_pipeline(base, broker_pid, topology(args.topology, n), warmup, articles, None))
+            asyncio.run(run_pipeline(base, args.port, broker_pid, topology(args.topology, n), warmup, articles, None))
             for n in counts
         ]
         one = next((run for run in runs if run.processes == 1), None)
         for run in runs:
             report_run(run, bare_rate, bare_cpu / len(articles), one)
         alone = [
-            asyncio.run(run_pipeline(base, broker_pid, ["entities"] * n, warmup, articles, None, entry="unique"))
+            asyncio.run(
+                run_pipeline(base, args.port, broker_pid, ["entities"] * n, warmup, articles, None, entry="unique")
+            )
             for n in counts
         ]
         for run in alone:
@@ -623,7 +649,7 @@ def main() -> None:
         rate = HALF_LOAD * reference.rate
         paced = articles[: max(WARMUP_ARTICLES, min(len(articles), round(rate * args.latency_seconds)))]
         stages = topology(args.topology, reference.processes)
-        latency = asyncio.run(run_pipeline(base, broker_pid, stages, warmup, paced, rate))
+        latency = asyncio.run(run_pipeline(base, args.port, broker_pid, stages, warmup, paced, rate))
     ms = [1000 * s for s in latency.latencies]
     print(
         f"(c) latency at {rate:.1f} art/s ({HALF_LOAD:.0%} of {reference.processes} tagging process), {len(ms)} "

@@ -54,7 +54,7 @@ import orjson
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
-from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings
+from bench.entities import ROOT, WorkerProcess, broker, kafka, run_settings, worker_ports
 from tests.busy import busy_core
 from tests.ports import wait_ready as wait_web_ready
 from tests.synthetic import Batch, make_batch, misplaced, output_placements, raw_id, record_id
@@ -83,11 +83,6 @@ COMMIT_POLL_SECONDS = 1.0  # how often the group's commits are read through a ru
 # (FAULT_AT), produced as the second worker joins, so that the join lands with work pending whatever the moment.
 HELD_BACK = {"join": 1 - FAULT_AT[1]}
 STAGE_OUTPUTS = {"clean": ("clean",), "dedup": ("unique", "duplicates"), "entities": ("enriched",)}  # + dead letters
-# The workers' metrics and web ports, in the band the caller gives with ``--port P``: past the broker's (P, its
-# controller P+1, and P+2 to P+4, the secured listeners kafka.sh opens with KAFKA_SASL=1), two a worker running at
-# once (a join runs two). A port picked anywhere else could be another session's broker's.
-WORKER_PORTS_FROM = 5
-WORKERS_AT_ONCE = 2
 
 
 @dataclass(frozen=True)
@@ -397,7 +392,7 @@ class Run:
 
     def start_worker(self) -> WorkerProcess:
         ports = worker_ports(self.port, [worker.settings.web_port for worker in self.workers])
-        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, self.started, self.root, ports)
+        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, self.started, ports, self.root)
         self.started += 1
         self.workers.append(worker)
         return worker
@@ -417,16 +412,6 @@ class Run:
     def moment(self, low: float, high: float) -> None:
         """Wait until a random share, between ``low`` and ``high``, of the batch's outputs is out."""
         wait_for_outputs(self.settings, int(len(self.batch.messages) * self.rng.uniform(low, high)))
-
-
-def worker_ports(port: int, taken: Sequence[int]) -> tuple[int, int]:
-    """The metrics and web ports of a worker started beside workers holding the web ports ``taken``: the first pair
-    of the band after the broker's ``port`` (``WORKER_PORTS_FROM``) that none holds; a worker gone frees its pair."""
-    pairs = [(port + WORKER_PORTS_FROM + 2 * n, port + WORKER_PORTS_FROM + 2 * n + 1) for n in range(WORKERS_AT_ONCE)]
-    free = [pair for pair in pairs if pair[1] not in taken]
-    if not free:
-        raise RuntimeError(f"more than {WORKERS_AT_ONCE} workers at once: no ports left in the band of port {port}")
-    return free[0]
 
 
 def wait_ready(worker: WorkerProcess) -> None:

@@ -16,7 +16,8 @@ and writes a PNG of RSS and lag against time (``--plot``).
 
     python -m bench.soak --minutes 15 --rate 6 --plot soak.png
 
-It runs its own broker (deploy/kafka/kafka.sh, ``--port``, default 21112), which it restarts.
+It runs its own broker (deploy/kafka/kafka.sh, ``--port P``, default 21112), which it restarts; its workers'
+metrics and web ports are past the broker's, in P to P+39 (``bench.entities.worker_ports``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from bench.entities import WorkerProcess, broker, kafka, run_settings
+from bench.entities import WorkerProcess, broker, kafka, run_settings, worker_ports
 from bench.faults import ALL_STAGES, judge, outputs_out, placements, source_groups, stop
 from tests.synthetic import make_batch
 from workers.intake import message_key
@@ -69,13 +70,15 @@ class Sample:
 class Soak:
     settings: Settings
     workdir: Path
+    port: int  # the broker's, the start of the run's port band (``worker_ports``)
     samples: list[Sample] = field(default_factory=list)
     faults: dict[str, float] = field(default_factory=dict)  # name -> seconds since the start
     workers: list[WorkerProcess] = field(default_factory=list)
     started: float = 0.0
 
     def start_worker(self) -> WorkerProcess:
-        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, len(self.workers))
+        ports = worker_ports(self.port, [worker.settings.web_port for worker in self.workers])
+        worker = WorkerProcess(self.settings, ALL_STAGES, self.workdir, len(self.workers), ports)
         self.workers.append(worker)
         return worker
 
@@ -259,7 +262,7 @@ def main() -> None:
         batch = make_batch(count, seed=args.seed, prefix=settings.app_id)
         messages = with_event_time(batch.messages, args.days)
         asyncio.run(ensure_topics(settings))
-        soak = Soak(settings, Path(tmp))
+        soak = Soak(settings, Path(tmp), args.port)
         soak.start_worker()
         try:
             asyncio.run(run(soak, messages, args.rate, args.port))

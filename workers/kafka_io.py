@@ -44,7 +44,7 @@ def require_topic(topic: str, existing: Collection[str]) -> None:
         raise UnknownTopic(topic, existing)
 
 
-def _producer(settings: Settings) -> AIOKafkaProducer:
+def new_producer(settings: Settings) -> AIOKafkaProducer:
     """A producer that waits for every in-sync replica and can send the largest message a topic takes."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
@@ -57,7 +57,7 @@ def _producer(settings: Settings) -> AIOKafkaProducer:
 async def produce_lines(settings: Settings, topic: str, lines: Iterable[bytes]) -> int:
     """Publish every non-blank line as one message; return how many. Raises ``UnknownTopic``, publishing nothing,
     when the broker has no such topic."""
-    producer = _producer(settings)
+    producer = new_producer(settings)
     try:
         await producer.start()  # inside the try: a failed start (say, refused credentials) still closes the client
         require_topic(topic, await listed_topics(producer.client))
@@ -139,7 +139,7 @@ async def replay_deadletters(settings: Settings, wanted: ReplayFilter, dry_run: 
     when the broker has no dead-letter topic; a letter whose topic the broker no longer has is counted, not sent
     (sending would create that topic anew, with the broker's defaults).
     """
-    producer = _producer(settings)
+    producer = new_producer(settings)
     try:
         await producer.start()
         existing = await listed_topics(producer.client)

@@ -167,8 +167,7 @@ async def ensure_topics(
     changelogs where it is less than the pipeline needs (one created by an older version); return the names created.
     The existing topics' partitions are checked first (``check_layout``), from the same metadata answer.
     ``may_lack_rights``: a topic the principal may not create, or whose partitions take no writes within
-    ``READY_TIMEOUT_SECONDS``, is a warning, not an error (a worker's, allowed only the topics of its stages, is not
-    even shown the others, and may be allowed to create them all: it waits for those it made and cannot see).
+    ``READY_TIMEOUT_SECONDS``, is a warning, not an error (a worker's start: its clients wait for leaders themselves).
     ``added``: configs a topic is created with beside ``topic_configs`` (a benchmark's), by name."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin", **client_options(settings)
@@ -229,16 +228,17 @@ def created_topics(topic_errors: Iterable[tuple[Any, ...]], warned: Collection[i
 
 
 async def _until_ready(client: AIOKafkaClient, names: set[str], warn: bool = False) -> None:
-    """Wait until every partition of the topics just created has a leader that takes writes, so that a producer
-    started at once gets no NotLeaderForPartition answer (a retried send, logged as a warning). Being listed with a
-    leader is not enough: a KRaft broker shows the new leader in its metadata some 150 ms before its replica manager
-    leads the partition (measured on a fresh broker with the pipeline's 25 partitions). Raises
+    """Wait until every partition of the topics just made (by this call, or by another process that won the race to
+    create them: CreateTopics answered that they exist, perhaps before their leaders were elected) has a leader that
+    takes writes, so that a producer started at once gets no NotLeaderForPartition answer (a retried send, logged as
+    a warning). Being listed with a leader is not enough: a KRaft broker shows the new leader in its metadata some
+    150 ms before its replica manager leads the partition (measured on a fresh broker with the pipeline's 25
+    partitions). Topics these credentials may not describe are not waited for (``_describable``). Raises
     ``KafkaTimeoutError`` past ``READY_TIMEOUT_SECONDS``: a topic no client can write to is no topic made. ``warn``
     (a worker's start): a warning instead, as a stop would buy nothing: its clients wait for the leaders themselves,
-    a restart finds the topics it sees made and does not wait for them, and a topic made but not shown to its
-    credentials (a Create right on the cluster, no Describe on the topic) would stop every start, CreateTopics
-    answering TOPIC_ALREADY_EXISTS for it each time."""
+    and a restart finds the topics made and does not wait for them."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    names = await _describable(client, names)
     while waiting := await _still_waiting(client, names):
         if time.monotonic() > deadline:
             why = (
@@ -247,9 +247,32 @@ async def _until_ready(client: AIOKafkaClient, names: set[str], warn: bool = Fal
             )
             if not warn:
                 raise KafkaTimeoutError(why)
-            log.warning("%s; starting without them ready (or not shown to these credentials)", why)
+            log.warning("%s; starting without them ready", why)
             return
         await asyncio.sleep(READY_POLL_SECONDS)
+
+
+async def _describable(client: AIOKafkaClient, names: set[str]) -> set[str]:
+    """The topics of ``names`` these credentials may describe, from one metadata request naming them (creating
+    none), which the broker answers TOPIC_AUTHORIZATION_FAILED for the others, made or not. Such a topic is never
+    listed, so waiting for its leaders would take the whole bound at every start of a worker allowed to create it
+    (a Create right on the cluster, Describe on its stages' topics only: CreateTopics answers that it exists each
+    time); a warning names them instead. The right to describe does not wait for a leader, so a process that lost
+    the race to create a topic still waits for it. No answer: all of ``names``, left to the wait and its bound."""
+    request = MetadataRequest(sorted(names), allow_auto_topic_creation=False)
+    try:
+        response = await client.send(client.get_random_node(), request)
+    except KafkaError as exc:
+        log.debug("topics %s: no answer yet (%s: %s)", sorted(names), type(exc).__name__, exc)
+        return set(names)
+    hidden = {name for code, name, *_ in response.topics if code == TopicAuthorizationFailedError.errno}
+    if hidden:
+        log.warning(
+            "topics %s exist, but these credentials may not describe them: not waiting for their leaders "
+            "(a worker needs Describe on its own stages' topics only)",
+            ", ".join(sorted(hidden)),
+        )
+    return names - hidden
 
 
 async def _still_waiting(client: AIOKafkaClient, names: set[str]) -> set[str]:

@@ -36,6 +36,11 @@
 #   KAFKA_SASL_PASSWORD    its password; for a local test broker only        [enrich-local-only]
 #                          (letters, digits, '.', '_', '-'; SCRAM credentials are
 #                          set when the storage is formatted: change them with reset)
+#   KAFKA_ACLS             1 (with KAFKA_SASL=1): an authorizer (StandardAuthorizer), to test [0]
+#                          clients whose rights ACLs limit: a resource no ACL names stays
+#                          open to every user, so an ACL added (CreateAcls) restricts only
+#                          what it names; the PLAINTEXT listener's clients (the broker
+#                          itself, and whoever adds the ACLs) are super users
 #   With KAFKA_SASL=1 the PLAINTEXT listener stays (the broker talks to itself on it);
 #   openssl makes a CA, the broker's and a client's certificates (PEM) in
 #   $KAFKA_STATE_DIR/tls: clients trust ca.crt, and use client.crt/client.key on SSL.
@@ -63,6 +68,7 @@ readonly HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
 readonly JVM_OPTS="${KAFKA_JVM_OPTS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
 readonly SECURE="${KAFKA_SASL:-0}"
 readonly SECURE_TEMPLATE="$SCRIPT_DIR/server.secure.properties.template"
+readonly ACLS="${KAFKA_ACLS:-0}"
 readonly SASL_USER="${KAFKA_SASL_USER:-enrich}"
 readonly SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-enrich-local-only}"
 
@@ -116,6 +122,8 @@ check_settings() {
     [[ $PORT != "$CONTROLLER_PORT" ]] ||
         die "KAFKA_PORT and KAFKA_CONTROLLER_PORT are both $PORT"
     [[ $SECURE == [01] ]] || die "KAFKA_SASL must be 0 or 1, not '$SECURE'"
+    [[ $ACLS == [01] ]] || die "KAFKA_ACLS must be 0 or 1, not '$ACLS'"
+    [[ $ACLS == 0 || $SECURE == 1 ]] || die "KAFKA_ACLS=1 needs KAFKA_SASL=1 (the user ACLs name)"
     [[ $SECURE == 1 ]] || return 0
     # Both go verbatim into a JAAS option and a StorageTool argument.
     [[ $SASL_USER =~ ^[A-Za-z0-9._-]+$ && $SASL_PASSWORD =~ ^[A-Za-z0-9._-]+$ ]] ||
@@ -294,6 +302,11 @@ render_config() {
         text=${text//'${SASL_PASSWORD}'/$SASL_PASSWORD}
         text=${text//'${TLS_DIR}'/$TLS_DIR}
     fi
+    if [[ $ACLS == 1 ]]; then
+        text+=$'\n'"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+        text+=$'\n'"allow.everyone.if.no.acl.found=true"
+        text+=$'\n'"super.users=User:ANONYMOUS"
+    fi
     text=${text//'${SECURE_LISTENERS}'/$listeners}
     text=${text//'${SECURE_PROTOCOLS}'/$protocols}
     text=${text//'${PORT}'/$PORT}
@@ -393,6 +406,9 @@ cmd_start() {
     if [[ -n $pid ]]; then
         if [[ $SECURE == 1 ]] && ! grep -q '^sasl.enabled.mechanisms=' "$CONFIG_FILE"; then
             die "already running (pid $pid) without the secured listeners: stop it, then start with KAFKA_SASL=1"
+        fi
+        if [[ $ACLS == 1 ]] && ! grep -q '^authorizer.class.name=' "$CONFIG_FILE"; then
+            die "already running (pid $pid) without an authorizer: stop it, then start with KAFKA_ACLS=1"
         fi
         if broker_answers; then
             log "already running (pid $pid) on 127.0.0.1:$PORT"

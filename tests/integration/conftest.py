@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
@@ -30,7 +30,8 @@ from aiokafka.protocol.types import Array, Bytes, Int16, Int32, Int64, Schema, S
 
 from tests.conftest import ROOT
 from tests.ports import BROKER_PORTS, free_port
-from workers.kafka_io import produce_lines
+from workers.intake import message_key
+from workers.kafka_io import new_producer, produce_lines
 from workers.security import client_options
 from workers.settings import Settings
 from workers.topics import ensure_topics
@@ -210,6 +211,26 @@ def cli(settings: Settings, *args: str, stdin: bytes | None = None) -> subproces
 def produce(settings: Settings, topic: str, lines: list[bytes]) -> None:
     """Publish raw lines, one message each, and wait for the broker's acks."""
     asyncio.run(produce_lines(settings, topic, lines))
+
+
+def produce_to(settings: Settings, values: Iterable[bytes], partition: int = 0, topic: str | None = None) -> None:
+    """Publish ``values`` whole, in order, to one partition of ``topic`` (the raw topic), keyed as ``enrich produce``
+    keys a line: where a test needs one partition's order (``produce`` spreads lines by key). The topics are made
+    first, with their partitions (a broker that makes a topic on its first use gives it one)."""
+
+    async def run() -> None:
+        await ensure_topics(settings)
+        producer = new_producer(settings)
+        try:
+            await producer.start()
+            for value in values:
+                await producer.send_and_wait(
+                    topic or settings.topic_raw, value, key=message_key(value), partition=partition
+                )
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
 
 
 def read_topic(

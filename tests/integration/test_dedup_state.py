@@ -19,20 +19,18 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.conn import AIOKafkaConnection
 
 from tests.conftest import COPY_URL, SEED_PAGE_ID, seed_lines
-from tests.integration.conftest import KAFKA_SH, Worker, free_port, produce, read_keyed, read_topic
+from tests.integration.conftest import KAFKA_SH, Worker, free_port, produce, produce_to, read_keyed, read_topic
 from tests.ports import wait_ready
 from tests.unit.test_dedup import STORY, merge_scenario, seed_text, text_of
 from workers import codec
 from workers.dedup.store import MIN_CAPACITY
-from workers.intake import message_key
 from workers.settings import Settings
 from workers.state import CLUSTER_ID_FILE, broker_view
-from workers.topics import DEDUP_TABLES, changelog_topic, ensure_topics
+from workers.topics import DEDUP_TABLES, changelog_topic
 
 WAIT = 180  # seconds: a worker start joins its group and recovers its tables; CI machines are slow and shared
 STAGES = "clean,dedup"
@@ -42,25 +40,12 @@ UNRELATED = next(line for line in seed_lines() if b"btd-kremlin-weapons-ukraine"
 DISCARDED = "discarding local table state the broker does not hold (Faust rebuilds it from the changelogs): "
 
 
-def produce_to(settings: Settings, partition: int, line: bytes) -> None:
-    """Publish one raw line to a chosen partition of the raw topic (created first, with its partitions)."""
-
-    async def run() -> None:
-        await ensure_topics(settings)
-        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
-        await producer.start()
-        try:
-            await producer.send_and_wait(settings.topic_raw, line, key=message_key(line), partition=partition)
-        finally:
-            await producer.stop()
-
-    asyncio.run(run())
-
-
-def send(settings: Settings, article_id: str, text: str) -> None:
-    """Publish an article of ``text`` under ``article_id`` to the raw topic's partition 0."""
-    raw = {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
-    produce_to(settings, 0, codec.dumps(raw))
+def raw_at(article_id: str, text: str, at: str | None = None) -> bytes:
+    """A raw line of ``text`` under ``article_id``, published at ``at`` (HH:MM on 2025-01-01; by default no time)."""
+    published_at = at and f"2025-01-01T{at}:00Z"
+    return codec.dumps(
+        {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": published_at, "text": text}
+    )
 
 
 def another_process(settings: Settings, data_dir: Path) -> Settings:
@@ -93,11 +78,11 @@ def first_copy_seen(settings: Settings, worker) -> None:
 def original_then_restart(settings: Settings, start_worker, data_dir: Path, copy_partition: int) -> Path:
     """The original through one worker, stopped; then the copy through a new one on ``data_dir``: its log."""
     first = start_worker(settings, STAGES)
-    produce_to(settings, 0, ORIGINAL)
+    produce_to(settings, [ORIGINAL])
     first_copy_seen(settings, first)
     assert first.stop() == 0
     second = start_worker(another_process(settings, data_dir), STAGES)
-    produce_to(settings, copy_partition, COPY)
+    produce_to(settings, [COPY], copy_partition)
     return second.log
 
 
@@ -122,9 +107,9 @@ def test_two_workers_catch_a_copy_arriving_on_another_partition(
 ) -> None:
     settings = pipeline_settings
     workers = [start_worker(settings, STAGES), start_worker(another_process(settings, tmp_path / "w2"), STAGES)]
-    produce_to(settings, 0, ORIGINAL)
+    produce_to(settings, [ORIGINAL])
     first_copy_seen(settings, workers[0])
-    produce_to(settings, 1, COPY)
+    produce_to(settings, [COPY], 1)
     assert_copy_caught(settings, workers[0].log)
     assert all(worker.alive() for worker in workers)
 
@@ -134,9 +119,7 @@ def test_a_copy_of_two_clusters_merges_them_on_the_clusters_topic(pipeline_setti
     the younger into the older."""
     settings = pipeline_settings
     worker = start_worker(settings, STAGES)
-    for article_id, text in merge_scenario():
-        raw = {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
-        produce_to(settings, 0, codec.dumps(raw))
+    produce_to(settings, [raw_at(*article) for article in merge_scenario()])
     [duplicate] = read_topic(settings, settings.topic_duplicates, 1, WAIT)
     codec.check("duplicate", duplicate)
     assert (duplicate["id"], duplicate["cluster_id"], duplicate["merged"]) == ("whole", "cl-first", ["cl-second"])
@@ -158,17 +141,11 @@ def test_a_member_of_a_merged_cluster_sent_again_leaves_the_clusters_as_merged(
     again published the merged cluster live again with itself alone, and the table kept that record for good."""
     settings = pipeline_settings
     worker = start_worker(settings, STAGES)
-    raws = [
-        codec.dumps(
-            {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
-        )
-        for article_id, text in merge_scenario()
-    ]
-    for raw in raws:
-        produce_to(settings, 0, raw)
+    raws = [raw_at(*article) for article in merge_scenario()]
+    produce_to(settings, raws)
     read_topic(settings, settings.topic_duplicates, 1, WAIT)
     merged = {record["cluster_id"]: record for record in read_topic(settings, settings.topic_clusters, 4, 30)}
-    produce_to(settings, 0, raws[1])
+    produce_to(settings, [raws[1]])
     unique = read_topic(settings, settings.topic_unique, 3, WAIT)
     assert sorted(record["id"] for record in unique) == ["first", "second", "second"], worker.log.read_text()[-3000:]
     records = read_topic(settings, settings.topic_clusters, 5, 30)
@@ -191,9 +168,8 @@ def test_an_id_decided_afresh_leaves_the_record_of_its_old_cluster(pipeline_sett
     settings = pipeline_settings
     worker = start_worker(settings, STAGES)
     story, other = text_of(STORY[:3]), seed_text()
-    for article_id, text in [("other", other), ("wire", story), ("copy", story), ("copy", other), ("wire", other)]:
-        raw = {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": None, "text": text}
-        produce_to(settings, 0, codec.dumps(raw))
+    articles = [("other", other), ("wire", story), ("copy", story), ("copy", other), ("wire", other)]
+    produce_to(settings, [raw_at(*article) for article in articles])
     records = read_keyed(settings, settings.topic_clusters, 7, WAIT)
     listed: dict[str, list[list[str] | None]] = {}  # by key: the topic's partitions are read in no set order
     for key, value in records:
@@ -219,13 +195,11 @@ def test_a_first_copy_updated_to_another_story_leaves_its_copies_their_cluster_a
     settings = pipeline_settings
     story, other = text_of(STORY[:3]), seed_text()
     first = start_worker(settings, STAGES)
-    for article_id, text in [("wire", story), ("copy", story), ("wire", other)]:
-        send(settings, article_id, text)
+    produce_to(settings, [raw_at("wire", story), raw_at("copy", story), raw_at("wire", other)])
     read_keyed(settings, settings.topic_clusters, 4, WAIT, grace=0)
     assert first.stop() == 0
     second = start_worker(another_process(settings, tmp_path / "fresh"), STAGES)
-    send(settings, "old-copy", story)
-    send(settings, "new-copy", other)
+    produce_to(settings, [raw_at("old-copy", story), raw_at("new-copy", other)])
     duplicates = read_topic(settings, settings.topic_duplicates, 3, WAIT)
     assert {d["id"]: d["cluster_id"] for d in duplicates} == {
         "copy": "cl-wire",
@@ -263,8 +237,7 @@ def test_a_later_copy_the_window_passed_leaves_its_cluster_back_as_another_story
     story_copies = [("x", story, "00:00"), ("y", story, "00:05"), ("z", story, "00:50")]
     fillers = [(f"f{n}", " ".join(rng.choices(words, k=80)), "01:06") for n in range(MIN_CAPACITY)]  # room made
     first = start_worker(settings, STAGES)
-    for article in story_copies:  # one partition: decided in this order, "x" the first copy
-        produce_to(settings, 0, raw_at(*article))
+    produce_to(settings, [raw_at(*article) for article in story_copies])  # one partition: "x" the first copy
     read_keyed(settings, settings.topic_clusters, len(story_copies), WAIT, grace=0)
     produce(settings, settings.topic_raw, [raw_at(*article) for article in fillers])
     articles = [*story_copies, *fillers]
@@ -279,14 +252,6 @@ def test_a_later_copy_the_window_passed_leaves_its_cluster_back_as_another_story
     assert (listed["cl-x"], listed["cl-y"]) == (["x", "z"], ["y"]), second.log.read_text()[-3000:]
 
 
-def raw_at(article_id: str, text: str, at: str) -> bytes:
-    """A raw line of ``text`` under ``article_id``, published at ``at`` (HH:MM) on 2025-01-01."""
-    published_at = f"2025-01-01T{at}:00Z"
-    return codec.dumps(
-        {"id": article_id, "url": None, "source": "Wire", "title": None, "published_at": published_at, "text": text}
-    )
-
-
 def test_an_id_sent_twice_around_the_copy_that_merged_its_new_story_into_its_old_one_stays_listed(
     pipeline_settings: Settings, start_worker, tmp_path: Path
 ) -> None:
@@ -297,12 +262,10 @@ def test_an_id_sent_twice_around_the_copy_that_merged_its_new_story_into_its_old
     settings = pipeline_settings
     old, new = text_of(STORY[:3]), text_of(STORY[3:])
     first = start_worker(settings, STAGES)
-    for article_id, text in [("wire", old), ("copy", old)]:
-        send(settings, article_id, text)
+    produce_to(settings, [raw_at("wire", old), raw_at("copy", old)])
     read_keyed(settings, settings.topic_clusters, 2, WAIT, grace=0)
     assert first.stop() == 0
-    for article_id, text in [("wire", new), ("whole", text_of(STORY)), ("wire", new)]:
-        send(settings, article_id, text)
+    produce_to(settings, [raw_at("wire", new), raw_at("whole", text_of(STORY)), raw_at("wire", new)])
     second = start_worker(another_process(settings, tmp_path / "second"), STAGES)
     records = read_keyed(settings, settings.topic_clusters, 7, WAIT)
     listed: dict[str, list[tuple[list[str], str | None, str | None]]] = {}  # by key: partitions in no set order
@@ -325,7 +288,7 @@ def test_an_id_sent_twice_around_the_copy_that_merged_its_new_story_into_its_old
 def test_the_web_port_serves_the_probes_and_not_the_tables(pipeline_settings: Settings, start_worker) -> None:
     """Faust's pages read its tables (the story clusters, the index) to anyone on the probes' port: all off."""
     worker = start_worker(pipeline_settings, STAGES)
-    produce_to(pipeline_settings, 0, ORIGINAL)
+    produce_to(pipeline_settings, [ORIGINAL])
     first_copy_seen(pipeline_settings, worker)  # a cluster record in the tables that Faust's pages would show
     wait_ready(pipeline_settings.web_port, WAIT)
     base = f"http://127.0.0.1:{pipeline_settings.web_port}"
@@ -352,8 +315,8 @@ def two_stories_then_stop(settings: Settings, start_worker) -> None:
     """Two unrelated stories through a worker, stopped: each table's state holds changelog offsets 0 and 1 (Faust
     checks an offset of 0 against nothing)."""
     worker = start_worker(settings, STAGES)
-    produce_to(settings, 0, ORIGINAL)
-    produce_to(settings, 1, UNRELATED)
+    produce_to(settings, [ORIGINAL])
+    produce_to(settings, [UNRELATED], 1)
     assert len(read_topic(settings, settings.topic_unique, 2, WAIT, grace=0)) == 2, worker.log.read_text()[-3000:]
     assert worker.stop() == 0
 
@@ -388,7 +351,7 @@ def test_a_worker_whose_changelogs_were_deleted_discards_its_state_and_runs(
     restarted = another_process(settings, settings.data_dir)
     worker = start_worker(restarted, STAGES)
     ready(worker, restarted)
-    produce_to(settings, 0, COPY)  # the index is the broker's now: empty, so the copy is a first copy
+    produce_to(settings, [COPY])  # the index is the broker's now: empty, so the copy is a first copy
     unique = read_topic(settings, settings.topic_unique, 3, WAIT)
     assert COPY_URL in [record["url"] for record in unique], worker.log.read_text()[-3000:]
     [warning] = [line for line in worker.log.read_text().splitlines() if DISCARDED in line]
@@ -411,7 +374,7 @@ def test_a_worker_of_a_wiped_broker_discards_its_state_and_runs(
     restarted = another_process(settings, settings.data_dir)
     worker = start_worker(restarted, STAGES)
     ready(worker, restarted)
-    produce_to(settings, 0, ORIGINAL)
+    produce_to(settings, [ORIGINAL])
     assert [r["id"] for r in read_topic(settings, settings.topic_unique, 1, WAIT)] == [SEED_PAGE_ID]
     [warning] = [line for line in worker.log.read_text().splitlines() if DISCARDED in line]
     assert "/v1/tables (of Kafka cluster " in warning

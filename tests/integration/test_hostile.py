@@ -22,12 +22,11 @@ from tests.hostile import (
     raw,
     svg_attributes,
 )
-from tests.integration.conftest import produce, read_topic
+from tests.integration.conftest import produce, produce_to, read_topic
 from tests.synthetic import make_batch
 from workers.clean import CleanOptions, clean_article
 from workers.deadletters import original_bytes
 from workers.kafka_io import end_offsets, wait_committed
-from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.records import Origin, RawArticle
 from workers.security import client_options
 from workers.settings import Settings
@@ -101,22 +100,6 @@ def test_a_null_valued_record_is_one_dead_letter_and_committed_past(pipeline_set
     assert worker.alive()
 
 
-async def produce_to_partition(settings: Settings, topic: str, values: list[bytes], partition: int) -> None:
-    """Publish ``values`` in order to one partition of ``topic``."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
-        acks="all",
-        max_request_size=CLIENT_MAX_MESSAGE_BYTES,
-        **client_options(settings),
-    )
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value=value, partition=partition)
-    finally:
-        await producer.stop()
-
-
 def test_costly_messages_at_the_size_limit_hold_up_none_after_them(pipeline_settings: Settings, start_worker) -> None:
     """The messages that took the clean stage hours or seconds by the megabyte (a tag of 230,000 attributes, a line of
     190,000 "newsletter"s, 700,000 lines in lower case), each as large as a raw message may be, on one partition
@@ -130,7 +113,7 @@ def test_costly_messages_at_the_size_limit_hold_up_none_after_them(pipeline_sett
         "lower-case-lines": lower_case_lines(settings.max_message_bytes),
     }
     articles = [raw(f"after-{n}", text=f"Article {n}.\n{ARTICLE}") for n in range(10)]
-    asyncio.run(produce_to_partition(settings, settings.topic_raw, [*costly.values(), *articles], partition=0))
+    produce_to(settings, [*costly.values(), *articles])  # one partition: in this order
     worker = start_worker(settings, "clean")
     asyncio.run(wait_committed(settings, {settings.topic_raw: settings.consumer_group(("clean",))}, WAIT))
     ends = asyncio.run(end_offsets(settings, [settings.topic_raw]))
@@ -160,7 +143,7 @@ def test_a_message_past_the_cpu_limit_is_one_dead_letter_and_the_worker_goes_on(
     svg, articles = svg_attributes(80_000), make_batch(6, 0, "around")  # seed 0: six distinct articles
     assert not articles.deadletters and all(len(story) == 1 for story in articles.stories)
     values = [*articles.messages[:3], svg, *articles.messages[3:]]
-    asyncio.run(produce_to_partition(settings, settings.topic_raw, values, partition=0))
+    produce_to(settings, values)  # one partition: the page's offset 3
     group = settings.consumer_group(settings.stage_list)
     with busy_core():
         worker = start_worker(settings)

@@ -4,9 +4,7 @@ written after the commit that covered its message)."""
 
 from __future__ import annotations
 
-import pytest
-
-from bench.faults import HEADER, Judgement, Outcome, Tally, judge, worker_ports, written_late
+from bench.faults import HEADER, Judgement, Outcome, Tally, judge, written_late
 from tests.synthetic import Batch, make_batch, output_placements
 
 # m is malformed; a and b are one story (a its first copy), c is alone.
@@ -122,15 +120,3 @@ def test_an_output_of_a_message_read_again_upstream_is_not_late() -> None:
     assert written_late([("dedup", "a", 25.0)], read, SEEN) == 0
     assert written_late([("dedup", "a", 25.0)], {("dedup", "a"): [(RAW0, 1), (RAW0, 4)]}, SEEN) == 1
     assert written_late([("entities", "a", 25.0)], read, SEEN) == 0  # no message of its stage: nothing to judge
-
-
-def test_the_workers_ports_stay_in_the_band_the_broker_s_port_starts() -> None:
-    """Two workers at once (a join) take the four ports past the broker's five (P to P+4), a worker started after
-    one went takes its pair again, a third at once none: no port picked outside the band, where another session's
-    broker may be."""
-    first = worker_ports(31450, [])
-    second = worker_ports(31450, [first[1]])
-    assert sorted({*first, *second}) == [31455, 31456, 31457, 31458]
-    assert worker_ports(31450, [second[1]]) == first
-    with pytest.raises(RuntimeError):
-        worker_ports(31450, [first[1], second[1]])

@@ -29,7 +29,7 @@ import workers.metrics  # noqa: F401  (registers the pipeline's collectors)
 from workers import codec
 from workers.pipeline import Destination
 from workers.records import NlpReason
-from workers.settings import STAGES, Settings
+from workers.settings import STAGES, Settings, setting_default
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -121,7 +121,7 @@ def test_workers_metrics_port_is_exposed_and_scraped() -> None:
     scraped = {(name, sd["port"]) for sd in job["dns_sd_configs"] for name in sd["names"]}
     expected = set()
     for name, service in WORKERS.items():
-        port = int(environment(service).get("ENRICH_METRICS_PORT", Settings.model_fields["metrics_port"].default))
+        port = int(environment(service).get("ENRICH_METRICS_PORT", setting_default("metrics_port")))
         assert port in container_ports(service), name
         expected.add((name, port))
     assert scraped == expected
@@ -130,7 +130,7 @@ def test_workers_metrics_port_is_exposed_and_scraped() -> None:
 def test_dockerfile_exposes_the_default_ports() -> None:
     exposed = re.findall(r"^EXPOSE (.+)$", (ROOT / "Dockerfile").read_text(), re.M)
     ports = {int(port) for line in exposed for port in line.split()}
-    assert ports == {Settings.model_fields["metrics_port"].default, Settings.model_fields["web_port"].default}
+    assert ports == {setting_default("metrics_port"), setting_default("web_port")}
 
 
 def test_image_carries_the_schemas_the_workers_read() -> None:
@@ -213,7 +213,7 @@ def test_kubernetes_scrape_gives_the_labels_the_alerts_key_on() -> None:
     [sd] = job["kubernetes_sd_configs"]
     [selector] = sd["selectors"]
     key, value = selector["label"].split("=")
-    metrics_port = Settings.model_fields["metrics_port"].default
+    metrics_port = setting_default("metrics_port")
     services = set()
     for workload in [d for d in k8s_documents() if d["kind"] in ("Deployment", "StatefulSet")]:
         assert workload["spec"]["template"]["metadata"]["labels"][key] == value
@@ -246,7 +246,7 @@ def test_compose_advertises_kafka_to_the_host_where_it_is_published_and_the_clie
     them to an address nothing listens on."""
     kafka = SERVICES["kafka"]
     advertised = dict(listener.split("://") for listener in environment(kafka)["KAFKA_ADVERTISED_LISTENERS"].split(","))
-    default = Settings.model_fields["bootstrap_servers"].default
+    default = setting_default("bootstrap_servers")
     assert advertised["EXTERNAL"] == default == kafka["ports"][0].rsplit(":", 1)[0]
     assert f"--bootstrap-server {default} " in kafka["healthcheck"]["test"][1]
 
@@ -350,8 +350,8 @@ def test_k8s_workers_probe_the_pages_the_app_serves() -> None:
         assert container["args"][:2] == ["worker", "--stages"] and container["args"][2] in STAGES
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         assert ports == {
-            "metrics": Settings.model_fields["metrics_port"].default,
-            "web": Settings.model_fields["web_port"].default,
+            "metrics": setting_default("metrics_port"),
+            "web": setting_default("web_port"),
         }
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             path = container[probe]["httpGet"]["path"]

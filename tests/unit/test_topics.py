@@ -126,6 +126,12 @@ def test_a_worker_without_the_create_right_warns_and_starts(caplog: pytest.LogCa
 class _Unreachable:
     """A cluster that answers no request (a leader still connecting, a request timed out)."""
 
+    def get_random_node(self) -> int:
+        return 1
+
+    async def send(self, node_id: int, request: object) -> None:
+        raise KafkaConnectionError(f"no connection to node {node_id} yet")
+
     async def fetch_all_metadata(self) -> None:
         raise KafkaConnectionError("no connection to node 1 yet")
 

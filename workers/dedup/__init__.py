@@ -243,7 +243,8 @@ class DedupIndex:
         # named after it: ``_started``) -> that cluster's key, followed through merges; and the reverse, for its close.
         self._departed: dict[str, ClusterKey] = {}
         self._departed_from: dict[ClusterKey, list[str]] = {}
-        self._departures: dict[str, str] = {}  # departed or moved by a merge since ``drain_departed``: id -> cluster
+        # Ids departed, or moved by a merge, since ``drain_departed``: written with their cluster in ``_departed``.
+        self._departing: set[str] = set()
         self._closed: list[str] = []
         self._members: dict[ClusterKey, int] = {}  # cluster key -> members of its cluster in the index
         self._merged_into: dict[ClusterKey, ClusterKey] = {}  # key of a merged cluster -> the one it lives on in
@@ -600,7 +601,7 @@ class DedupIndex:
         self._forget_members(gone)
         for article_id, root in leaving:  # its cluster stays open: its record lists it still, its merges stand
             if root in self._members and self._depart(article_id, root):
-                self._departures[article_id] = cluster_of(root)
+                self._departing.add(article_id)
         for slot in gone.tolist():
             if store.ids[slot] not in self._departed:
                 self._drop_merges(store.ids[slot])
@@ -640,10 +641,8 @@ class DedupIndex:
         """What persisted state writes again since the last call, by id: of later copies the window passed while their
         clusters have members held, or whose cluster was merged since, what it keeps instead of their entry
         (``DepartedEntry``); and the entries of held ids handed merges since (``_hand_over``), as they are now."""
-        departures, self._departures = self._departures, {}
-        written: dict[str, PersistedEntry] = {
-            article_id: self._departed_entry(article_id, cluster) for article_id, cluster in departures.items()
-        }
+        departing, self._departing = sorted(self._departing), set()
+        written: dict[str, PersistedEntry] = {article_id: self._departed_entry(article_id) for article_id in departing}
         held = [article_id for article_id in sorted(self._rewrites) if self.holds(article_id)]
         self._rewrites = set()
         if held:
@@ -651,10 +650,10 @@ class DedupIndex:
             written.update(zip(held, [entry for _, entry in self._results_at(slots, {})], strict=True))
         return written
 
-    def _departed_entry(self, article_id: str, cluster_id: str) -> DepartedEntry:
+    def _departed_entry(self, article_id: str) -> DepartedEntry:
         """What persisted state keeps of a departed id: the cluster whose record lists it, and the merges it keeps, its
         decision's and those handed to it (all in that cluster: a rebuilt index replays them into it)."""
-        entry = DepartedEntry(listed_in=cluster_id)
+        entry = DepartedEntry(listed_in=cluster_of(self._departed[article_id]))
         if merged := [*self._merges.get(article_id, ()), *self._kept_merged(article_id)]:
             entry["merged"] = merged
         return entry
@@ -700,7 +699,7 @@ class DedupIndex:
         carrier = self._carrier(root)
         self._kept.setdefault(carrier, {}).setdefault(cluster_of(root), []).extend(merged)
         if carrier in self._departed:
-            self._departures[carrier] = cluster_of(root)
+            self._departing.add(carrier)
         else:
             self._rewrites.add(carrier)
 
@@ -734,7 +733,7 @@ class DedupIndex:
         """Forget later copies the window passed, and name them evicted (persisted state deletes what it kept)."""
         for article_id in ids:
             del self._departed[article_id]
-            self._departures.pop(article_id, None)
+            self._departing.discard(article_id)
             self._drop_merges(article_id)  # gone with the cluster they were merged into
             self._evicted.append(article_id)
 
@@ -742,7 +741,7 @@ class DedupIndex:
         """The cluster a later copy the window passed was in (None if none), forgotten: the id is decided again."""
         root = self._departed.pop(article_id, None)
         if root is not None:
-            self._departures.pop(article_id, None)
+            self._departing.discard(article_id)
             ids = self._departed_from[root]
             ids.remove(article_id)
             if not ids:
@@ -939,7 +938,7 @@ class DedupIndex:
         # Their records folded into older's, which lists younger's members after its own, within its cap (``_depart``).
         for article_id in self._departed_from.pop(younger, []):
             if self._depart(article_id, older):
-                self._departures[article_id] = cluster_of(older)
+                self._departing.add(article_id)
             else:
                 self._forget_departed([article_id])
         if younger in self._members:
