@@ -77,7 +77,6 @@ KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 MIN_BODY_CHARS = 1500  # "a few hundred words": the corpus's long bodies (median 356 words)
 WARMUP_ARTICLES = 64  # at most, sent WARMUP_ROUND at a time until every worker has had some
 WARMUP_ROUND = 8  # keys enough to reach most partitions of a run
-READY_TIMEOUT = 180.0  # seconds for a worker to load its model and join its group
 READY_TIMEOUT = 300.0  # seconds for workers to load the model and join their group on a slow machine
 DRAIN_TIMEOUT = 900.0  # seconds for the last record of a run to come out
 HALF_LOAD = 0.5  # latency is measured at this fraction of the one-process throughput

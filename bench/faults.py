@@ -28,7 +28,7 @@ commit that moves) and the longest drain (from the end of the fault to lag 0).
     python -m bench.faults --scenarios kill --runs 3   # a quick look
 
 It runs its own broker (deploy/kafka/kafka.sh, ``--port``, default 21112) since one scenario restarts it; the
-ports it uses are P to P+8 of ``--port P``: the broker's, and its workers' metrics and web ports (``worker_ports``).
+ports it uses are P to P+39 of ``--port P``: the broker's, and its workers' metrics and web ports (``worker_ports``).
 """
 
 from __future__ import annotations
@@ -543,7 +543,7 @@ def main() -> None:
         "--port",
         type=int,
         default=21112,
-        help="port of the broker this bench starts and restarts; it uses P to P+8 (its workers' too)",
+        help="port of the broker this bench starts and restarts; it uses P to P+39 (its workers' too)",
     )
     parser.add_argument(
         "--baseline",

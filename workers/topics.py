@@ -215,7 +215,7 @@ def created_topics(topic_errors: Iterable[tuple[Any, ...]], warned: Collection[i
     created = []
     for name, code, *message in topic_errors:
         if code == TopicAlreadyExistsError.errno:
-            log.info("topic %s: another process created it first", name)
+            log.info("topic %s: exists already (another process created it, or it is not shown to us)", name)
         elif code:
             error = for_code(code)
             why = f"cannot create topic {name}: {(message and message[0]) or error.description}"

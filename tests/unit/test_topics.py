@@ -88,7 +88,7 @@ def test_a_topic_another_process_created_first_is_not_reported_created(caplog: p
     )
     with caplog.at_level(logging.INFO, logger="workers.topics"):
         assert created_topics(response.topic_errors) == ["articles.raw"]
-    assert "articles.clean: another process created it first" in caplog.text
+    assert "articles.clean: exists already (another process created it" in caplog.text
 
 
 def test_a_refused_topic_raises_its_error_naming_the_topic() -> None:
