@@ -1180,6 +1180,23 @@ def test_a_replay_of_a_first_copy_ahead_of_it_opening_its_cluster_again_in_its_b
     assert table["cl-a"]["members"][0]["published_at"] == at_minute(12)["published_at"]
 
 
+@pytest.mark.parametrize("minutes", [(0, 5, 10, 15), (0, 51, 72, 122)], ids=["lead-held", "lead-passed"])
+def test_a_story_whose_lead_came_first_keeps_its_later_half_after_three_whole_copies_however_its_batch_is_decided(
+    settings: Settings, caplog: pytest.LogCaptureFixture, minutes: tuple[int, int, int, int]
+) -> None:
+    """read222's fuzz (merge runs, seeds 64, 85 and 176 of 300): the story's lead first, then three whole copies, the
+    third in the batch of the story's later half. The whole copies were marked for the boilerplate counts against the
+    lead alone, each counting the later paragraphs the lead lacks (or, the window past the lead, all of them): after
+    the third, one story's own paragraphs were boilerplate, and the half, set aside all but 8 shingles, was a first copy
+    decided one at a time, a copy in the batch (whose counts take in its articles after it). A copy now counts only what
+    neither the first copy nor the article it matched holds: the half joins its story each way."""
+    lead, whole, half = text_of(STORY[:3]), text_of(STORY), text_of(STORY[3:])
+    first, second, third, last = minutes
+    before = [[("lead", lead, first)], [("whole1", whole, second)], [("whole2", whole, third)]]
+    _, batched = published_three_ways(settings, caplog, before, [("whole3", whole, last), ("half", half, last)], "half")
+    assert batched[-1] == ("cl-lead", ["lead", "whole1", "whole2", "whole3", "half"], None, None)
+
+
 RUN_TEXTS = [text_of(STORY[:3]), text_of(STORY[3:]), text_of(STORY), text_of([*UPDATE, *STORY[:2]])]
 RUN_TEXTS += [" ".join(f"{c}{n}" for n in range(80)) for c in "pqrs"]  # four stories with no copy elsewhere
 # The seeds read202's harness failed on (it compacted between the records decided one at a time, and left deletes

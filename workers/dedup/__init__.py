@@ -326,9 +326,9 @@ class DedupIndex:
         for article_id in ids if self._departed else ():  # a later copy the window passed: the cluster it was in
             if (key := self._returned(article_id)) is not None:
                 listed[article_id] = list(dict.fromkeys([*listed.get(article_id, ()), cluster_of(key)]))
-        self._decide_rows(slots, np.maximum.accumulate([max(self._newest, a[3]) for a in articles]))
+        matched = self._decide_rows(slots, np.maximum.accumulate([max(self._newest, a[3]) for a in articles]))
         self._count_members(slots)
-        self._mark_paragraphs(slots)
+        self._mark_paragraphs(slots, matched)
         self._count_paragraphs(slots)
         self._newest = max(self._newest, *(a[3] for a in articles))
         # The text forms at hand (the others are encoded from the store's rows, in one go).
@@ -362,6 +362,7 @@ class DedupIndex:
         pair = self._pairs(old, slots)
         itself = bool(pair.exact[0] or pair.probability[0] >= 0.5)
         self._count_paragraphs(old, step=-1)
+        matched: dict[int, int] = {}  # an update of itself is marked against its first copy alone, as before
         if itself:  # the same article, of the same age: its first arrival kept
             store.evict(old)
             store.set_decision(int(slots[0]), *decision, similarity)
@@ -372,9 +373,9 @@ class DedupIndex:
             store.evict(old)
             store.canonical[int(slots[0])] = self._new_key(article_id)  # its old row no longer counted
             self._hand_over(article_id, root)  # the old content's merges: not this article's decision
-            self._decide_rows(slots, np.array([max(self._newest, article[3])]))
+            matched = self._decide_rows(slots, np.array([max(self._newest, article[3])]))
             self._count_members(slots)
-        self._mark_paragraphs(slots)
+        self._mark_paragraphs(slots, matched)
         self._count_paragraphs(slots)
         self._newest = max(self._newest, article[3])
         texts = {article_id: text} if (text := _text_form(article[4])) else {}
@@ -828,16 +829,25 @@ class DedupIndex:
             if not isinstance(root, str):
                 self._note_nth([root])
 
-    def _mark_paragraphs(self, slots: np.ndarray) -> None:
+    def _mark_paragraphs(self, slots: np.ndarray, matched: dict[int, int] | None = None) -> None:
         """Mark the end paragraphs of the rows just decided in ``slots`` that the boilerplate counts take in: all
-        of a first copy's, and of a copy those its story's first copy does not hold (an outlet's wrapper around a
-        copy is no part of the story, while the story's own end paragraphs are counted once, with its first copy).
+        of a first copy's, and of a copy those neither its story's first copy (if held) nor the article it matched
+        (``matched``: its row, by the copy's slot; none given, as on a restore, the first copy alone) holds. An
+        outlet's wrapper around a copy is no part of the story, while the story's own end paragraphs are counted
+        once: with its first copy, or with the copy that first holds those the first copy lacks (a lead copy first,
+        the whole story later) or that the window left without its first copy. Against the first copy alone, each
+        whole copy counted them, and three copies of one story made its own paragraphs boilerplate (read222's fuzz:
+        then a batch, whose counts take in its articles after it, decided otherwise than its records one at a time).
         """
         store = self._store
         firsts = np.array([self._first_slot(store.canonical[slot], slot) for slot in slots.tolist()], dtype=np.intp)
         used = self._ends(slots)
-        in_first = self._held_by_both(slots, firsts, used, self._ends(firsts))
-        counted = used & ((firsts == slots)[:, None] | ~in_first.any(axis=2))
+        in_first = self._held_by_both(slots, firsts, used, self._ends(firsts)).any(axis=2)
+        counted = used & ~(in_first & (firsts != slots)[:, None])
+        if matched:
+            copies = np.array([n for n, slot in enumerate(slots.tolist()) if slot in matched], dtype=np.intp)
+            rows = np.array([matched[slot] for slot in slots[copies].tolist()], dtype=np.intp)
+            counted[copies] &= ~self._held_by_both(slots[copies], rows, used[copies], self._ends(rows)).any(axis=2)
         store.counted[slots] = (counted << _END_PLACES).sum(axis=1)
 
     def _count_paragraphs(self, slots: np.ndarray, step: int = 1) -> None:
@@ -957,8 +967,9 @@ class DedupIndex:
         if self._store.room() < rows:
             self.compact(extra=rows)
 
-    def _decide_rows(self, slots: np.ndarray, newest: np.ndarray) -> None:
-        """Decide, in order, the articles just appended in ``slots`` (``newest``: the newest event time each saw)."""
+    def _decide_rows(self, slots: np.ndarray, newest: np.ndarray) -> dict[int, int]:
+        """Decide, in order, the articles just appended in ``slots`` (``newest``: the newest event time each saw);
+        the row each copy among them matched, by its slot (``_mark_paragraphs``)."""
         store = self._store
         owners, rows = store.earlier(slots)
         mine = slots[owners]
@@ -971,12 +982,14 @@ class DedupIndex:
         # not matched (unless every pair is scored: the fit records the candidates each article would score).
         candidates = pairs.eligible if self.scores_every_pair else (pairs.probability >= 0.5)
         witnesses = self._anchor_scores(slots.tolist(), owners, pairs, bounds, horizons)
+        matched: dict[int, int] = {}
         for n in np.unique(owners[pairs.exact | candidates]).tolist():
             slot = int(slots[n])
             its_pairs = pairs.at(slice(bounds[n], bounds[n + 1]))
-            decision = self._match(slot, its_pairs, float(horizons[n]), witnesses.get(slot, {}))
-            if decision is not None:
+            if (found := self._match(slot, its_pairs, float(horizons[n]), witnesses.get(slot, {}))) is not None:
+                matched[slot], decision = found
                 store.set_decision(slot, *decision)
+        return matched
 
     def _anchor_scores(
         self, slots: list[int], owners: np.ndarray, pairs: CandidatePairs, bounds: np.ndarray, horizons: np.ndarray
@@ -1050,8 +1063,9 @@ class DedupIndex:
 
     def _match(
         self, slot: int, pairs: CandidatePairs, horizon: float, witnesses: dict[int, float]
-    ) -> tuple[ClusterKey, str | None, int, float] | None:
-        """The copy the article in ``slot`` is of, among its candidate ``pairs``; None for a first copy.
+    ) -> tuple[int, tuple[ClusterKey, str | None, int, float]] | None:
+        """The copy the article in ``slot`` is of, among its candidate ``pairs`` (its row, and the decision); None for
+        a first copy.
 
         The candidates most contained first, one per cluster, are scored by the decision model; a cluster's score is
         its candidate's when a second witness of the cluster agrees (``_anchored``): the article is a copy of the best
@@ -1228,11 +1242,11 @@ class DedupIndex:
 
     def _duplicate_of(
         self, row: int, kind: DecisionKind, similarity: float
-    ) -> tuple[ClusterKey, str | None, int, float]:
-        """The decision for a copy of the article in ``row``: its cluster's key, revision_of, kind, similarity."""
+    ) -> tuple[int, tuple[ClusterKey, str | None, int, float]]:
+        """``row``, and the decision for a copy of its article: its cluster's key, revision_of, kind, similarity."""
         store = self._store
         canonical = self._root(store.canonical[row])
-        return canonical, store.ids[row] if kind == "revision" else None, _KINDS.index(kind), similarity
+        return row, (canonical, store.ids[row] if kind == "revision" else None, _KINDS.index(kind), similarity)
 
     def _results_at(
         self, slots: list[int], texts: dict[str, str], again: bool = False
