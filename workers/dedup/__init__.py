@@ -835,7 +835,7 @@ class DedupIndex:
         (``matched``: its row, by the copy's slot; none given, as on a restore, the first copy alone) holds. An
         outlet's wrapper around a copy is no part of the story, while the story's own end paragraphs are counted
         once: with its first copy, or with the copy that first holds those the first copy lacks (a lead copy first,
-        the whole story later) or that the window left without its first copy. Against the first copy alone, each
+        the whole story later); gaps left (docs: Boilerplate, read223). Against the first copy alone, each
         whole copy counted them, and three copies of one story made its own paragraphs boilerplate (read222's fuzz:
         then a batch, whose counts take in its articles after it, decided otherwise than its records one at a time).
         """
