@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import weakref
 from datetime import timedelta
@@ -13,17 +12,15 @@ from faust import web
 from faust.streams import _current_event  # faust-streaming 0.15.3: read by its table stores
 from faust.types import TP
 
-from workers import metrics
+from workers import child, metrics
 from workers.agents import StageAgent
-from workers.child import ENDINGS, limited
+from workers.child import ENDINGS
 from workers.consumer import PipelineApp
 from workers.dedup import DedupIndex
 from workers.limits import CLIENT_MAX_MESSAGE_BYTES
 from workers.monitor import LagMonitor
 from workers.nlp import load_pipelines
 from workers.pipeline import (
-    CLEAN_PRELOAD,
-    CleanStage,
     DedupStage,
     Destination,
     EntitiesStage,
@@ -148,15 +145,8 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
 
 
 def clean_stage(settings: Settings) -> StageRunner:
-    """The clean stage, in a child process under its CPU limit a message (``workers.child``), its replacements
-    counted."""
-    return limited(
-        "clean",
-        functools.partial(CleanStage, settings),
-        settings.clean_cpu_limit_seconds,
-        CLEAN_PRELOAD,
-        lambda ending: metrics.STAGE_PROCESSES_REPLACED.labels("clean", ending).inc(),
-    )
+    """The clean stage (``workers.child.clean_stage``), its child processes' replacements counted."""
+    return child.clean_stage(settings, lambda ending: metrics.STAGE_PROCESSES_REPLACED.labels("clean", ending).inc())
 
 
 def _sinks(topic: dict[str, faust.TopicT], *destinations: Destination) -> dict[Destination, faust.TopicT]:

@@ -23,6 +23,7 @@ preload of the first ``ChildStage`` is the one it imports.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import multiprocessing
@@ -34,9 +35,18 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Literal
 
-from workers.pipeline import Message, Output, PhasedStage, dead_letter, serialised
+from workers.pipeline import (
+    CLEAN_PRELOAD,
+    CleanStage,
+    Message,
+    Output,
+    PhasedStage,
+    StageRunner,
+    dead_letter,
+    serialised,
+)
 from workers.records import Rejected
-from workers.settings import Stage
+from workers.settings import Settings, Stage
 
 log = logging.getLogger(__name__)
 
@@ -220,16 +230,12 @@ class ChildStage:
         self._start()
 
 
-def limited(
-    name: Stage,
-    make: Callable[[], PhasedStage],
-    cpu_limit_seconds: int,
-    preload: Sequence[str] = (),
-    replaced: Callable[[Ending], None] = lambda code: None,
-) -> PhasedStage:
-    """The stage ``make`` builds, in a child process under ``cpu_limit_seconds`` of CPU a message (``ChildStage``), or
-    in this process with none (0)."""
-    return ChildStage(name, make, cpu_limit_seconds, preload, replaced) if cpu_limit_seconds else make()
+def clean_stage(settings: Settings, replaced: Callable[[Ending], None] = lambda code: None) -> StageRunner:
+    """The clean stage, the workers' and ``enrich process``'s alike: in a child process under
+    ``settings.clean_cpu_limit_seconds`` of CPU a message (``ChildStage``), or in this process with none (0)."""
+    make = functools.partial(CleanStage, settings)
+    limit = settings.clean_cpu_limit_seconds
+    return ChildStage("clean", make, limit, CLEAN_PRELOAD, replaced) if limit else make()
 
 
 def _reaped(process: BaseProcess) -> int | None:

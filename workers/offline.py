@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -13,13 +12,11 @@ from typing import IO
 from tqdm import tqdm
 
 from workers import codec
-from workers.child import ChildStage, limited
+from workers.child import ChildStage, clean_stage
 from workers.nlp import Pipelines
 from workers.pipeline import (
-    CLEAN_PRELOAD,
     CLUSTER_TABLE_OUTPUTS,
     FINAL,
-    CleanStage,
     ClusterChange,
     DedupStage,
     EntitiesStage,
@@ -82,8 +79,7 @@ def cluster_line(change: ClusterChange) -> bytes:
 def process_file(source: IO[bytes], name: str, out_dir: Path, settings: Settings, pipelines: Pipelines) -> Counter[str]:
     """Run every line of ``source`` through the stages; write ``<topic>.jsonl`` files into ``out_dir`` (existing):
     the final records, and the cluster records the workers publish, from a table of them kept as theirs is."""
-    make_clean = functools.partial(CleanStage, settings)
-    clean = limited("clean", make_clean, settings.clean_cpu_limit_seconds, CLEAN_PRELOAD)
+    clean = clean_stage(settings)
     dedup, entities = DedupStage(settings), EntitiesStage(settings, pipelines)
     topics = {output: getattr(settings, f"topic_{output}") for output in OUTPUTS}
     clusters: dict[str, ClusterRecord] = {}

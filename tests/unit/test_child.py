@@ -22,7 +22,7 @@ import pytest
 from tests.conftest import ROOT, SEED_PAGE_ID, seed_lines, seed_record
 from tests.hostile import svg_attributes
 from workers import codec
-from workers.child import ChildStage, StageStopped, limited
+from workers.child import ChildStage, StageStopped, clean_stage
 from workers.deadletters import original_bytes
 from workers.pipeline import CLEAN_PRELOAD, CleanStage, Message, Output
 from workers.records import Origin
@@ -275,9 +275,9 @@ def test_a_child_that_does_not_build_its_stage_in_time_is_killed_and_raises(monk
         ChildStage("clean", Stuck, 1)
 
 
-def test_no_limit_runs_the_stage_in_this_process() -> None:
-    assert isinstance(limited("clean", Scripted, 0), Scripted)
-    with limited("clean", Scripted, 1) as stage:
+def test_no_limit_runs_the_stage_in_this_process(settings: Settings) -> None:
+    assert isinstance(clean_stage(settings.model_copy(update={"clean_cpu_limit_seconds": 0})), CleanStage)
+    with clean_stage(settings.model_copy(update={"clean_cpu_limit_seconds": 1})) as stage:
         assert isinstance(stage, ChildStage)
 
 
