@@ -239,7 +239,7 @@ async def _until_ready(client: AIOKafkaClient, names: set[str], warn: bool = Fal
     and a restart finds the topics made and does not wait for them."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     names = await _describable(client, names)
-    while waiting := await _still_waiting(client, names):
+    while names and (waiting := await _still_waiting(client, names)):  # none left: no request
         if time.monotonic() > deadline:
             why = (
                 f"topics {', '.join(sorted(waiting))} were created, but their partitions had no leader taking "
@@ -259,6 +259,8 @@ async def _describable(client: AIOKafkaClient, names: set[str]) -> set[str]:
     (a Create right on the cluster, Describe on its stages' topics only: CreateTopics answers that it exists each
     time); a warning names them instead. The right to describe does not wait for a leader, so a process that lost
     the race to create a topic still waits for it. No answer: all of ``names``, left to the wait and its bound."""
+    if not names:  # none to wait for: no request
+        return names
     request = MetadataRequest(sorted(names), allow_auto_topic_creation=False)
     try:
         response = await client.send(client.get_random_node(), request)
