@@ -9,6 +9,7 @@
     python -m bench.clean_eval --sets reuters --reuters 3000  # Reuters 0-2,999, the slice before the line above
     python -m bench.clean_eval --sets aeb,l3s --timed         # raw records carry their time, as feeds' do
     python -m bench.clean_eval --sets aeb,l3s --modes fragments   # pages' first and last lines sent as text
+    python -m bench.clean_eval --sets aeb,l3s --modes articles    # the annotated bodies sent as text and as body
 
 Sets (read from ``../shared``, never copied into the repository):
 - ``aeb``: the Article Extraction Benchmark, 181 pages of 2019 (``eval/aeb``).
@@ -32,6 +33,10 @@ Mode ``fragments``: the first and the last ``FRAGMENT_LINES`` (4 and 6) non-blan
 as ``text`` (a page cut short, or its header or footer alone): how many the stage publishes, and how many of those
 it kept whole as wire copy (``is_wire_copy``), which a page's fragment never is.
 
+Mode ``articles``: each annotated body sent as the article itself, with no page around it (a full-text feed's
+article): as ``text`` as it is, as ``text`` one paragraph per sentence (``one_sentence_a_paragraph``, as newswire
+sets an article), and as ``body``; scored as the Reuters bodies are (below), a body being the article whole.
+
 Checks, printed under each table, counted on the records the stage published in that run (``--failures`` lists
 them): bodies holding a line of script or style code (``chrome.is_code``), every mode and set; in HTML mode,
 unless ``--timed`` (the day is then the producer's), the published days later than the set's crawl and one day,
@@ -40,8 +45,9 @@ of those published are 1 January beside it), and the days the page writes only i
 comments (``comment_only_days``); for Reuters, every item English, the languages published other than ``en``
 (null is the stage unsure).
 
-For Reuters: words are ``\\w+`` tokens (the closing " Reuter" signature included); "kept" is the share of the
-sent words found in the output (as a multiset); an item "losing > 10%" kept less than nine tenths of its words.
+For Reuters and mode ``articles``: words are ``\\w+`` tokens (the closing " Reuter" signature included); "kept" is
+the share of all the sent words found in the outputs (each output's as a multiset), so weighted by the items'
+lengths; an item "losing > 10%" kept less than nine tenths of its words.
 
 Speed is pages per second of CPU time of this one process (the stage is single-threaded: that is per core);
 rendering and scoring are not timed, nor the stage's warm-up (``workers.clean.warm_up``, which a worker runs at
@@ -82,13 +88,17 @@ DEFAULT_REUTERS = SHARED / "corpus" / "reuters21578.jsonl.gz"
 SHINGLE = 4  # tokens per shingle, as in the benchmark's evaluation
 LOW, HIGH = 0.2, 0.5  # a page "lost": the stage under LOW where trafilatura is over HIGH
 LOSS = 0.1  # a Reuters item "losing" more than this share of its words
-MIN_WORDS_KEPT = 15  # a Reuters item at least this long must never be dead-lettered
+MIN_WORDS_KEPT = 15  # an article (a Reuters item, an annotated body) this long must never be dead-lettered
+PAGE_MODES = frozenset(["html", "text", "fragments"])  # the modes that send a set's pages (``articles``: its bodies)
 FRAGMENT_LINES = (4, 6)  # mode fragments: a page's first and last lines, as many as these
 # The last day each set's pages were fetched, as its README gives it (AEB: pages of 2019; L3S-GN1: a crawl of the
 # first half of 2008): a raw record's message time, the latest day its page can be of (``clean.latest_day``).
 FETCHED = {"aeb": date(2019, 12, 31), "l3s": date(2008, 6, 30)}
 TIMED = "2008-01-01T00:00:00Z"  # --timed: the producer's time every HTML raw record carries (any valid time)
 _TOKEN = re.compile(r"\w+")
+# Mode articles' splitter: a break after a sentence's end (its closing quote too) that a blank and a capital (or an
+# opening quote and one) follow.
+_SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'\u201d\u2019]))\s+(?=[\"'\u201c\u2018]?[A-Z])")
 # The README of L3S-GN1 lists these pages as damaged in this copy: no extractor can see their article.
 L3S_DAMAGED = frozenset(
     [
@@ -465,35 +475,75 @@ def kept_share(sent: str, out: str | None) -> float:
     return sum((sent_words & Counter(_TOKEN.findall(out or ""))).values()) / total if total else 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class Form:
+    """How a table's inputs are sent: as which raw field (``kind``), each ``prepared`` first; ``label``: its row."""
+
+    label: str
+    kind: str
+    prepared: Callable[[str], str] = str
+
+
+def one_sentence_a_paragraph(text: str) -> str:
+    """The text set as newswire sets it, one paragraph per sentence, blank lines between them: each line split after a
+    full stop, question or exclamation mark (and its closing quote) that a blank and a capital follow (an opening quote
+    before the capital allowed). Simple on purpose: it splits after "Mr." or "U.S." too, and not before a sentence
+    opening in lower case, with a figure or in another script."""
+    return "\n\n".join(part for line in text.splitlines() for part in _SENTENCE_BREAK.split(line.strip()) if part)
+
+
+REUTERS_FORMS = (Form("text", "text"), Form("body", "body"))
+# Mode articles: an annotated body sent as the article itself, as text as it is, as text one paragraph per sentence,
+# and in the field for an article sent whole.
+ARTICLE_FORMS = (
+    Form("text", "text"),
+    Form("text, a sentence a paragraph", "text", one_sentence_a_paragraph),
+    Form("body", "body"),
+)
+
+Named = list[tuple[str, CleanArticle | None]]  # each input's name beside the record published for it
+
+
+def kept_words(items: list[tuple[str, str]], forms: Iterable[Form], failures: bool) -> dict[str, Named]:
+    """Articles (id, text) sent in each of ``forms``: a table of what is dead-lettered (of them ``MIN_WORDS_KEPT``
+    words or more), the words kept and the items losing more than ``LOSS`` of theirs; each form's records by its
+    label, for the checks."""
+    print("| sent as | dead letters | of them 15+ words | words kept | items losing > 10% | items/s per core |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    records: dict[str, Named] = {}
+    for form in forms:
+        texts = [form.prepared(text) for _, text in items]
+        stage = Stage(form.kind)
+        result = run(stage, texts)
+        words = [len(_TOKEN.findall(text)) for text in texts]
+        shares = [kept_share(text, out) for text, out in zip(texts, result.outputs, strict=True)]
+        kept = sum(share * count for share, count in zip(shares, words, strict=True))
+        sent = [(item_id, out, count) for (item_id, _), out, count in zip(items, result.outputs, words, strict=True)]
+        long_rejected = [item_id for item_id, out, count in sent if out is None and count >= MIN_WORDS_KEPT]
+        losing = [item_id for (item_id, _), share in zip(items, shares, strict=True) if share < 1 - LOSS]
+        print(
+            f"| {form.label} | {result.rejected} | {len(long_rejected)} | {kept / max(1, sum(words)):.2%} "
+            f"| {len(losing)} | {result.pages_per_second:,.0f} |"
+        )
+        if failures:
+            print(f"  {form.label}: dead-lettered {long_rejected}; losing {losing}")
+        records[form.label] = stage.paired(item_id for item_id, _ in items)
+    return records
+
+
 def evaluate_reuters(bodies: list[tuple[str, str]], failures: bool) -> None:
     """Reuters bodies sent as ``text`` and as ``body``: what is dead-lettered, what is kept."""
     print(f"\n### Reuters bodies as a feed sends them: {len(bodies)} items\n")
-    print("| sent as | dead letters | of them 15+ words | words kept | items losing > 10% | items/s per core |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    texts = [text for _, text in bodies]
-    total_words = sum(len(_TOKEN.findall(text)) for text in texts)
-    checks: dict[str, list[tuple[str, CleanArticle | None]]] = {}
-    for kind in ("text", "body"):
-        kind_stage = Stage(kind)
-        result = run(kind_stage, texts)
-        shares = [kept_share(text, out) for text, out in zip(texts, result.outputs, strict=True)]
-        kept = sum(share * len(_TOKEN.findall(text)) for share, text in zip(shares, texts, strict=True))
-        long_rejected = [
-            story_id
-            for (story_id, text), out in zip(bodies, result.outputs, strict=True)
-            if out is None and len(_TOKEN.findall(text)) >= MIN_WORDS_KEPT
-        ]
-        losing = [story_id for (story_id, _), share in zip(bodies, shares, strict=True) if share < 1 - LOSS]
-        print(
-            f"| {kind} | {result.rejected} | {len(long_rejected)} | {kept / total_words:.2%} | {len(losing)} "
-            f"| {result.pages_per_second:,.0f} |"
-        )
-        if failures:
-            print(f"  {kind}: dead-lettered {long_rejected}; losing {losing}")
-        checks[kind] = kind_stage.paired(story_id for story_id, _ in bodies)
-    for kind, named in checks.items():
+    for label, named in kept_words(bodies, REUTERS_FORMS, failures).items():
         found = {"languages other than en": other_languages(named, "en"), "bodies with script code": code_bodies(named)}
-        print_checks(f"sent as {kind}", found, failures)
+        print_checks(f"sent as {label}", found, failures)
+
+
+def evaluate_articles(name: str, pages: list[Page], failures: bool) -> None:
+    """A set's annotated bodies sent as the article itself (``ARTICLE_FORMS``): what is dead-lettered, what is kept."""
+    print(f"\n### {name}: its {len(pages)} annotated bodies sent as the article itself\n")
+    for label, named in kept_words([(page.id, page.truth) for page in pages], ARTICLE_FORMS, failures).items():
+        print_checks(f"sent as {label}", {"bodies with script code": code_bodies(named)}, failures)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -501,7 +551,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default="aeb,l3s,reuters", help="comma-separated: aeb, l3s, reuters")
     parser.add_argument(
-        "--modes", default="html,text", help="modes of the HTML sets: html, text (page text), fragments"
+        "--modes",
+        default="html,text",
+        help="modes of the HTML sets: html, text (page text), fragments, articles (the annotated bodies sent whole)",
     )
     parser.add_argument("--limit", type=int, default=None, help="score only the first N pages of each HTML set")
     parser.add_argument("--aeb", type=Path, default=DEFAULT_AEB, help="AEB's folder")
@@ -514,13 +566,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sets, modes = args.sets.split(","), args.modes.split(",")
     published_at = TIMED if args.timed else None
-    if "aeb" in sets:
-        aeb = load_pages(args.aeb, args.limit)
-        evaluate_pages(f"AEB ({args.aeb})", aeb, modes, args.failures, published_at, FETCHED["aeb"])
-    if "l3s" in sets:
-        pages = load_pages(args.l3s, args.limit, L3S_DAMAGED)
-        name = f"L3S-GN1 ({args.l3s}; the README's {len(L3S_DAMAGED)} damaged pages left out)"
-        evaluate_pages(name, pages, modes, args.failures, published_at, FETCHED["l3s"])
+    html_sets = (
+        ("aeb", f"AEB ({args.aeb})", args.aeb, frozenset[str]()),
+        ("l3s", f"L3S-GN1 ({args.l3s}; the README's {len(L3S_DAMAGED)} damaged pages left out)", args.l3s, L3S_DAMAGED),
+    )
+    for key, name, folder, damaged in html_sets:
+        if key not in sets:
+            continue
+        pages = load_pages(folder, args.limit, damaged)
+        if PAGE_MODES & set(modes):
+            evaluate_pages(name, pages, modes, args.failures, published_at, FETCHED[key])
+        if "articles" in modes:
+            evaluate_articles(name, pages, args.failures)
     if "reuters" in sets:
         evaluate_reuters(load_reuters(args.reuters_path, args.reuters_from, args.reuters), args.failures)
     return 0

@@ -8,12 +8,15 @@ import pytest
 from lxml.html import fromstring
 
 from bench.clean_eval import (
+    REUTERS_FORMS,
     Page,
     after_crawl,
     code_bodies,
     comment_only_days,
     first_days,
     html_checks,
+    kept_words,
+    one_sentence_a_paragraph,
     other_languages,
     sent_on,
     unwritten_first_days,
@@ -147,3 +150,22 @@ def test_timed_records_are_not_checked_for_the_pages_days() -> None:
     untimed = html_checks([one], dated, date(2007, 6, 30), timed=False)
     assert timed == {"bodies with script code": ["p"]}
     assert sorted(map(len, untimed.values())) == [0, 1, 1, 1]
+
+
+def test_one_sentence_a_paragraph_breaks_before_a_capital_or_a_quoted_one_only() -> None:
+    text = 'The vote was close. "Sound familiar?" It was, e.g. last year.\nA second line! its end'
+    assert one_sentence_a_paragraph(text) == (
+        'The vote was close.\n\n"Sound familiar?"\n\nIt was, e.g. last year.\n\nA second line! its end'
+    )
+
+
+def test_kept_words_counts_the_dead_of_15_words_and_the_items_losing_a_tenth(capsys: pytest.CaptureFixture) -> None:
+    menu = "\n".join(f"Section{number}" for number in range(16))  # 16 words, no article: dead as text and as body
+    story = (  # 34 words, kept whole either way
+        "The council voted on Tuesday to close the library after years of rising costs and falling visits. Its users, "
+        "who met on Friday, said they would take the decision to the courts this spring."
+    )
+    records = kept_words([("menu", menu), ("story", story)], REUTERS_FORMS, failures=True)
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| text", "| body"))]
+    assert [row.split(" | ")[1:5] for row in rows] == [["1", "1", "68.00%", "1"]] * 2  # 34 of 50 words
+    assert [[name for name, record in named if record] for named in records.values()] == [["story"]] * 2
