@@ -345,7 +345,8 @@ def report(name: str, sent: dict[str, Sent], results: list[Result], truth: Mappi
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(s.kind for s in sent.values()).items()))
     print(
         f"\n## run {name}: {len(results)} pages ({kinds}), {sum(r.text is None for r in results)} dead-lettered, "
-        f"{sum(r.dated for r in results)} timed by their published time, the others at their set's crawl end"
+        f"{sum(r.dated for r in results)} with a published time (the clean stage's, or a body's from the first run), "
+        "the others at their set's crawl end"
     )
     print(f"  dedup stage (the workers' chain)        {stage.line()}")
     print(f"  baseline (MinHash LSH, Jaccard >= 0.7)  {score(truth, baseline(results)).line()}")
