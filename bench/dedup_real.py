@@ -238,10 +238,13 @@ def _message(offset: int, sent: Sent) -> Message:
 
 
 def _event_time(article: CleanArticle) -> float:
+    """The event time ``DedupStage`` gives the article (its bound, the message's time and a day, the clean stage
+    already keeps a page's day within)."""
     return event_time(article["published_at"], received_at(article["origin"]))
 
 
 def _site(url: str | None) -> str:
+    """The page's host as its source, as a scraper names the outlet."""
     return (urlsplit(url).hostname or "unknown") if url else "unknown"
 
 
