@@ -30,6 +30,7 @@ from workers.pipeline import (
     Message,
     Output,
     StageRunner,
+    StageUnavailable,
     Table,
     apply_cluster_output,
     record_headers,
@@ -115,9 +116,12 @@ class StageAgent:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def start(self) -> StageRunner:
-        """Build the stage (loading a model, say) off the event loop, once."""
+        """Build the stage (loading a model, say) off the event loop, once; a stage unavailable ends the worker."""
         if self.stage is None:
-            self.stage = await self.call(self._make_stage)
+            try:
+                self.stage = await self.call(self._make_stage)
+            except StageUnavailable as unavailable:
+                self._exit_unavailable(unavailable, 0)
         return self.stage
 
     async def handle(self, events: Sequence[EventT]) -> None:
@@ -131,6 +135,8 @@ class StageAgent:
         """
         try:
             await self._handle(events)
+        except StageUnavailable as unavailable:
+            self._exit_unavailable(unavailable, len(events))
         except Exception:
             log.critical(
                 "stage %s could not publish a batch of %d; exiting before its offsets are committed",
@@ -141,6 +147,19 @@ class StageAgent:
             )
             logging.shutdown()
             os._exit(EXIT_UNPUBLISHED)
+
+    def _exit_unavailable(self, unavailable: StageUnavailable, batch: int) -> None:
+        """End the worker with one line saying why its stage cannot go on (no traceback: the reason is known), before
+        the batch's offsets are committed, for its supervisor to restart it."""
+        log.critical(
+            "stage %s cannot go on (%s); exiting with a batch of %d unpublished, its offsets not committed",
+            self.name,
+            unavailable,
+            batch,
+            extra={"stage": self.name},
+        )
+        logging.shutdown()
+        os._exit(EXIT_UNPUBLISHED)
 
     async def _handle(self, events: Sequence[EventT]) -> None:
         stage = await self.start()

@@ -12,12 +12,17 @@ ends, the outputs received name the message in progress: that message becomes a 
 (``cpu_limit_exceeded``, or ``stage_process_died`` for a child killed otherwise, by the OOM killer or a crash), and
 a new child goes on with the batch's other messages, those done kept: nothing else is lost, repeated or run again.
 A child that ends in ``finish``, which no message is to blame for, is replaced and each message's ``finish`` run on
-its own (``fallbacks``). A wall-clock backstop (``WALL_MULTIPLE`` times the limit, from each answer) ends a child
-that hangs without using CPU.
+its own (``fallbacks``). A child that ends before it says it has the batch (killed while idle) blames no message: the
+batch goes to a new child, and a second that ends so with nothing done stops the stage (``StageUnavailable``: the
+worker exits, the batch uncommitted), as a new child that cannot start does. A wall-clock backstop (``WALL_MULTIPLE``
+times the limit, from each answer) ends a child that hangs without using CPU, and a child ends when the worker's end
+of its pipe closes.
 
 Children start from a ``forkserver`` (a process with threads must not fork), which imports ``preload`` once, so a
 new child starts warm and shares those pages. The forkserver is one a process, started with the first child: the
-preload of the first ``ChildStage`` is the one it imports.
+preload of the first ``ChildStage`` is the one it imports. The forkserver reaps the children and passes their exit
+statuses on: killed, its running children serve on, and one that ends has an unknown status, which blames no message
+(the rest of the batch goes to a child of a new forkserver).
 """
 
 from __future__ import annotations
@@ -27,10 +32,13 @@ import functools
 import logging
 import math
 import multiprocessing
+import os
 import resource
+import select
 import signal
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Literal
@@ -42,6 +50,7 @@ from workers.pipeline import (
     Output,
     PhasedStage,
     StageRunner,
+    StageUnavailable,
     dead_letter,
     serialised,
 )
@@ -56,21 +65,28 @@ ENDINGS: tuple[Ending, ...] = ("cpu_limit_exceeded", "stage_process_died")
 # it a tenth of a core would have used its CPU; one that uses none (a hang, a lock) is ended by it.
 WALL_MULTIPLE = 10
 _READY = "ready"
+_RECEIVED = "received"  # the child has the batch: a child that ends before it says so ended on no message
+# The exit status multiprocessing gives a forkserver's child whose status it cannot read: the forkserver, which reaps
+# the child and passes its status on, is gone (killed). The child itself never exits with it (``serve`` returns).
+_UNKNOWN_STATUS = 255
 # How long a new child may take to build its stage (the first also starts the forkserver, which warms up: seconds).
 START_SECONDS = 120.0
 _EXIT_WAIT_SECONDS = 5.0  # for a child that closed its pipe to be reaped, before it is killed
 
 
-class StageStopped(RuntimeError):
+class StageStopped(StageUnavailable):
     """The child was told to stop (SIGTERM) while it worked: no message is to blame, and the batch is not done."""
 
 
 @dataclass(frozen=True, slots=True)
 class Ended:
-    """Why a child ended: the dead letter's code for the message in progress, and the detail for its reason."""
+    """Why a child ended: the dead letter's code for the message in progress, and the detail for its reason.
+    ``blamed`` False: no message was in progress to blame (the child ended before it received the batch, or its exit
+    status is unknown), and the batch's messages not done go to a new child."""
 
     code: Ending
     detail: str
+    blamed: bool = True
 
 
 class ChildStage:
@@ -107,11 +123,13 @@ class ChildStage:
         """Each message's outputs, in order: a message whose child ended is its dead letter (``_batch``)."""
         return self._batch(messages, [])
 
-    def _batch(self, messages: Sequence[Message], done: list[list[Output]]) -> list[list[Output]]:
+    def _batch(self, messages: Sequence[Message], done: list[list[Output]], again: bool = False) -> list[list[Output]]:
         """The outputs of ``messages``, of whose first ``len(done)`` the stage's ``one`` is done (by a child that
         ended since: not run again). When the child ends on a message, that message is a dead letter and a new child
         goes on with the others; when it ends in ``finish``, which no message is to blame for, each message's
-        ``finish`` runs on its own (a fallback), and a message whose own ends its child is the letter."""
+        ``finish`` runs on its own (a fallback), and a message whose own ends its child is the letter. When it ends
+        blaming no message (``Ended.blamed``), a new child goes on with the messages not done; ``again``: the child
+        that ended was started for them, and a second such end with nothing done means children cannot take work."""
         if not messages:
             return []
         made, answer = self._run(done, messages[len(done) :])
@@ -120,6 +138,11 @@ class ChildStage:
             self.fallbacks += fallbacks
             return outputs
         done = [*done, *made]
+        if not answer.blamed:
+            if again and not made:
+                raise StageUnavailable(f"the {self.name} stage's child processes end before they work: {answer.detail}")
+            self._replace(answer, None)
+            return self._batch(messages, done, again=not made)
         if len(done) < len(messages) or len(messages) == 1:
             at = min(len(done), len(messages) - 1)
             self._replace(answer, messages[at])
@@ -171,7 +194,7 @@ class ChildStage:
         if answer != _READY:
             ours.close()
             process.kill()
-            raise RuntimeError(f"the {self.name} stage's child process could not start: {answer}")
+            raise StageUnavailable(f"the {self.name} stage's child process could not start: {answer}")
         self._process, self._connection = process, ours
 
     def _run(
@@ -179,22 +202,26 @@ class ChildStage:
     ) -> tuple[list[list[Output]], tuple[list[list[Output]], int] | Ended]:
         """Send the child the outputs of ``one`` done and the messages to do; the outputs of each message it did, as
         it sends them, and its answer (every output, and its stage's fallbacks) or why it ended before answering. A
-        child found ended before (between batches, say) is replaced first."""
+        child that ends before it says it received the batch (found ended at the send, say, killed while idle)
+        blames no message."""
         if self._process is None:
             self._start()
-        elif not self._process.is_alive():
-            self._replace(self._ended(), None)
         with contextlib.suppress(OSError):  # it ended since: its pipe is closed, and the answer below reads the end
             self._connection.send((done, list(todo)))
         made: list[list[Output]] = []
+        received = False
         while self._connection.poll(self.wall_seconds):
             try:
                 answer = self._connection.recv()
             except (EOFError, OSError):  # closed, or reset when the child ended with the batch unread
-                return made, self._ended()
-            if isinstance(answer, tuple):
+                ended = self._ended()
+                return made, ended if received else replace(ended, blamed=False)
+            if answer == _RECEIVED:
+                received = True
+            elif isinstance(answer, tuple):
                 return made, answer
-            made.append(answer)
+            else:
+                made.append(answer)
         self._process.kill()
         _reaped(self._process)
         return made, Ended("stage_process_died", f"no answer within {self.wall_seconds} s; killed by the worker")
@@ -211,6 +238,8 @@ class ChildStage:
             raise StageStopped(f"the {self.name} stage's child process was stopped (SIGTERM) in a batch")
         if status == -signal.SIGXCPU:
             return Ended("cpu_limit_exceeded", f"more than {self.cpu_limit_seconds} s of CPU (SIGXCPU)")
+        if status == _UNKNOWN_STATUS:
+            return Ended("stage_process_died", "its exit status unknown: its forkserver is gone", blamed=False)
         return Ended("stage_process_died", _exit_detail(status))
 
     def _replace(self, ended: Ended, message: Message | None) -> None:
@@ -221,7 +250,7 @@ class ChildStage:
             self._process.pid,
             ended.code,
             ended.detail,
-            f" on the message at {message.origin}" if message else " between batches or in a batch's shared work",
+            f" on the message at {message.origin}" if message else " on no message (none in progress)",
             extra={"stage": self.name, "origin": message.origin if message else None},
         )
         self._connection.close()
@@ -260,6 +289,7 @@ def serve(connection: Connection, make: Callable[[], PhasedStage], cpu_limit_sec
     # The worker ends its child, not a Ctrl-C at a terminal, which reaches the whole process group: the child it ended
     # made the message in progress a stage_process_died letter. (SIGTERM stays: multiprocessing's exit sends it.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with_worker, args=(connection,), name="end-with-worker", daemon=True).start()
     try:
         stage = make()
     except Exception as exc:
@@ -271,11 +301,22 @@ def serve(connection: Connection, make: Callable[[], PhasedStage], cpu_limit_sec
             _serve_batch(connection, stage, cpu_limit_seconds)
 
 
+def _end_with_worker(connection: Connection) -> None:
+    """End this child once the worker's end of its pipe closes (the worker gone, or done with this child): the
+    wall-clock backstop is the worker's, and a child hung in a message outlived a worker that exited or was killed
+    (its forkserver too, which waits for its children). A message holding the GIL is ended by the CPU limit."""
+    watch = select.poll()
+    watch.register(connection.fileno(), select.POLLRDHUP)
+    watch.poll()
+    os._exit(0)
+
+
 def _serve_batch(connection: Connection, stage: PhasedStage, cpu_limit_seconds: int) -> None:
     """Receive the outputs done and the messages to do, run each message's ``one`` under the limit and send its
     outputs at once (the parent keeps them: a child that ends later does not lose them), then ``finish`` over all
     under a limit of its own, and send every output."""
     done, messages = connection.recv()
+    connection.send(_RECEIVED)
     before = stage.fallbacks
     for message in messages:
         limit_cpu(cpu_limit_seconds)

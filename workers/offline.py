@@ -12,7 +12,7 @@ from typing import IO
 from tqdm import tqdm
 
 from workers import codec
-from workers.child import ChildStage, clean_stage
+from workers.child import clean_stage
 from workers.nlp import Pipelines
 from workers.pipeline import (
     CLUSTER_TABLE_OUTPUTS,
@@ -85,8 +85,7 @@ def process_file(source: IO[bytes], name: str, out_dir: Path, settings: Settings
     clusters: dict[str, ClusterRecord] = {}
     counts: Counter[str] = Counter()
     with ExitStack() as stack:
-        if isinstance(clean, ChildStage):
-            stack.enter_context(clean)
+        stack.callback(clean.close)
         files = {d: stack.enter_context((out_dir / f"{t}.jsonl").open("wb")) for d, t in topics.items()}
         progress = stack.enter_context(tqdm(desc="articles", unit="article", disable=None))
         for chunk in _chunks(source, name):

@@ -130,13 +130,20 @@ class Output:
         return codec.dumps(self.record) if self.value is None else self.value
 
 
+class StageUnavailable(RuntimeError):
+    """The stage cannot go on (its child process could not start, or was stopped): the batch in progress is left
+    unpublished and uncommitted, and the worker exits for its supervisor to restart it."""
+
+
 class StageRunner(Protocol):
     """What an agent or the offline mode needs of a stage: a stage here, or one run in a child process
-    (``workers.child``)."""
+    (``workers.child``). ``close`` ends what it runs on (a child process; nothing for a stage here)."""
 
     fallbacks: int  # batches it processed one record at a time because the whole batch failed
 
     def process(self, messages: Sequence[Message]) -> list[list[Output]]: ...
+
+    def close(self) -> None: ...
 
 
 class PhasedStage(StageRunner, Protocol):
@@ -242,7 +249,14 @@ def read_record(message: Message, schema: codec.SchemaName) -> Any:
     return record
 
 
-class BatchedStage:
+class InProcessStage:
+    """A stage run in this process (``StageRunner``): it holds no process or other resource to end."""
+
+    def close(self) -> None:
+        """Nothing to end."""
+
+
+class BatchedStage(InProcessStage):
     """A stage that runs a batch's records together and, when that fails, one at a time; ``fallbacks`` counts the
     batches that fell back, for the agent to export (metrics live with the agents, not in the stages)."""
 
@@ -291,7 +305,7 @@ def _decode_into(records: dict[int, Any], index: int, message: Message, schema: 
 CLEAN_PRELOAD = ("workers.pipeline", "workers.clean.warmed")
 
 
-class CleanStage:
+class CleanStage(InProcessStage):
     """Raw page -> clean article with its dedup sketch, or a dead letter saying why not."""
 
     name: Stage = "clean"

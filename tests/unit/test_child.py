@@ -4,8 +4,11 @@ and the stage goes on in a new child."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import json
+import logging
 import os
 import re
 import signal
@@ -16,15 +19,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from tests.conftest import ROOT, SEED_PAGE_ID, seed_lines, seed_record
 from tests.hostile import svg_attributes
 from workers import codec
+from workers.agents import EXIT_UNPUBLISHED, StageAgent
 from workers.child import ChildStage, StageStopped, clean_stage
 from workers.deadletters import original_bytes
-from workers.pipeline import CLEAN_PRELOAD, CleanStage, Message, Output
+from workers.pipeline import CLEAN_PRELOAD, CleanStage, Message, Output, StageUnavailable
 from workers.records import Origin
 from workers.settings import Settings
 
@@ -244,6 +249,40 @@ def test_a_child_whose_worker_died_in_a_batch_ends_quietly() -> None:
     assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
+def test_a_child_hung_in_a_message_ends_with_its_worker(tmp_path: Path) -> None:
+    """A worker that exits (another stage's batch it could not publish: exit 75) or is killed while its child hangs
+    in a message: the backstop was the worker's, and the child, with its forkserver, ran on for the whole hang."""
+    script = (
+        "import os, threading, time\n"
+        "from tests.unit.test_child import Scripted, message, forkserver_of\n"
+        "from workers.child import ChildStage\n"
+        "stage = ChildStage('clean', Scripted, 1)\n"
+        "print(stage.pid, forkserver_of(stage.pid), flush=True)\n"
+        "threading.Thread(target=stage.process, args=([message(b'hang')],), daemon=True).start()\n"
+        "time.sleep(0.3)\n"
+        "os._exit(75)\n"
+    )
+    printed = tmp_path / "pids"
+    with printed.open("w") as out:  # not a pipe: a child left running would hold it open
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, stdout=out, timeout=60, check=False)
+    pids = [int(pid) for pid in printed.read_text().split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in pids if running(pid)]
+    for pid in left:  # not left running after the test
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+
+
+def running(pid: int) -> bool:
+    """Whether a process runs (not gone, nor a zombie waiting to be reaped)."""
+    with contextlib.suppress(FileNotFoundError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
+
+
 def test_a_child_ended_between_batches_is_replaced_without_a_dead_letter(
     scripted: ChildStage, replaced: list[str]
 ) -> None:
@@ -252,6 +291,133 @@ def test_a_child_ended_between_batches_is_replaced_without_a_dead_letter(
         time.sleep(0.01)
     assert routes(scripted.process([message(b"next")])) == [("clean", None, b'{"echo":"next"}')]
     assert replaced == ["stage_process_died"]
+
+
+def test_a_child_that_ends_before_it_reads_a_batch_blames_no_message(scripted: ChildStage, replaced: list[str]) -> None:
+    """A child that dies between the worker's last look and its send (the OOM killer, while it is idle) never
+    received the batch: it was sent again to a new child. Before, its first message was a stage_process_died letter
+    (a child stopped, then killed once the batch sat unread in its pipe, is that case made certain)."""
+    os.kill(scripted.pid, signal.SIGSTOP)
+    threading.Timer(0.3, os.kill, (scripted.pid, signal.SIGKILL)).start()
+    results = scripted.process([message(b"one"), message(b"two", 1)])
+    assert routes(results) == [("clean", None, b'{"echo":"one"}'), ("clean", None, b'{"echo":"two"}')]
+    assert replaced == ["stage_process_died"]
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class DiesUnpickled:
+    """A payload whose unpickling kills the process that reads it: every child ends before it can say it has its
+    batch."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return _die, ()
+
+
+def test_children_that_end_before_they_take_a_batch_end_the_stage_without_a_letter(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    """One new child is tried; when it too ends before it has the batch, the stage cannot go on (the worker exits
+    with the batch uncommitted) rather than blame a message no child began or start children without end."""
+    with pytest.raises(StageUnavailable, match="child processes end before they work"):
+        scripted.process([message(DiesUnpickled())])
+    assert replaced == ["stage_process_died"]
+
+
+class BuildsOnce:
+    """A stage that builds in the first child and not in the next (the forkserver cannot fork, memory is gone)."""
+
+    def __init__(self, marker: Path) -> None:
+        if marker.exists():
+            raise OSError("cannot allocate memory")
+        marker.touch()
+
+    one = Scripted.one
+    finish = Scripted.finish
+
+
+@pytest.fixture
+def exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's exit (``os._exit``) raised as SystemExit instead, and the logs left open."""
+
+    def exit_(status: int) -> None:
+        raise SystemExit(status)
+
+    monkeypatch.setattr("workers.agents.os._exit", exit_)
+    monkeypatch.setattr("workers.agents.logging.shutdown", lambda: None)
+
+
+def the_exit_line(caplog: pytest.LogCaptureFixture) -> str:
+    """The one critical line the worker logged, which has no traceback."""
+    [line] = [r for r in caplog.records if r.levelno == logging.CRITICAL]
+    assert line.exc_info is None
+    return line.getMessage()
+
+
+def test_the_worker_exits_with_one_line_saying_why_its_stage_cannot_go_on(
+    tmp_path: Path, exits: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Exit 75 before the batch's offsets are committed, for the supervisor to restart the worker, with the reason in
+    the line; before, it was a "could not publish a batch" line and a traceback, the reason at its end."""
+    make = functools.partial(ChildStage, "clean", functools.partial(BuildsOnce, tmp_path / "built"), 1)
+    agent = StageAgent("clean", make, {}, None, None)
+    kafka = SimpleNamespace(topic="raw", partition=0, offset=0, timestamp=None, headers=[])
+    try:
+        with pytest.raises(SystemExit) as exited:
+            asyncio.run(agent.handle([SimpleNamespace(value=b"die", message=kafka)]))
+    finally:
+        agent.stage.close()
+    assert exited.value.code == EXIT_UNPUBLISHED
+    assert (
+        "clean cannot go on (the clean stage's child process could not start: OSError: cannot allocate memory); "
+        "exiting with a batch of 1 unpublished" in the_exit_line(caplog)
+    )
+
+
+def test_a_worker_whose_first_child_cannot_start_exits_saying_why(
+    exits: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, the RuntimeError escaped ``StageAgent.start`` (to Faust's supervisor of the agent's coroutine),
+    without the worker's exit."""
+    agent = StageAgent("clean", functools.partial(ChildStage, "clean", Unbuildable, 1), {}, None, None)
+    with pytest.raises(SystemExit) as exited:
+        asyncio.run(agent.start())
+    assert exited.value.code == EXIT_UNPUBLISHED
+    assert "could not start: OSError: no model here); exiting with a batch of 0" in the_exit_line(caplog)
+
+
+def forkserver_of(pid: int) -> int:
+    """The parent of a child: the forkserver that forked it."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_killed_forkserver_replaces_no_running_child(scripted: ChildStage, replaced: list[str]) -> None:
+    """The forkserver reaps the children and passes their exit statuses on: killed (the OOM killer, an operator),
+    each running child read as ended (status 255), and the next batch replaced a healthy one, a false
+    stage_process_died."""
+    child = scripted.pid
+    os.kill(forkserver_of(child), signal.SIGKILL)
+    time.sleep(0.2)
+    assert routes(scripted.process([message(b"next")])) == [("clean", None, b'{"echo":"next"}')]
+    assert (scripted.pid, replaced) == (child, [])
+
+
+def test_a_child_whose_forkserver_was_killed_blames_its_message_only_once_its_end_is_known(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    """Without its forkserver a child's end is unknown (255), the CPU limit's SIGXCPU too: the message went to a new
+    child, from a new forkserver, where its cost is known. Before, it was a stage_process_died letter ("exited with
+    status 255") whatever ended the child, SIGTERM too, which blames no message."""
+    threading.Timer(0.2, os.kill, (forkserver_of(scripted.pid), signal.SIGKILL)).start()
+    results = scripted.process([message(b"nap"), message(b"burn", 1), message(b"after", 2)])
+    assert routes(results) == [
+        ("clean", None, b'{"echo":"nap"}'),
+        ("deadletter", "cpu_limit_exceeded", b"burn"),
+        ("clean", None, b'{"echo":"after"}'),
+    ]
+    assert replaced == ["stage_process_died", "cpu_limit_exceeded"]
 
 
 class Unbuildable:
