@@ -28,6 +28,7 @@ from workers.clean.pagetext import (
     FIGURE_WEIGHT,
     ISOLATED_WEIGHT,
     LINE_CAP,
+    LONG_LINE_WORDS,
     NON_WORD_MARKS,
     TIMESTAMP_COST,
     _collapsed,
@@ -47,6 +48,7 @@ from workers.clean.pagetext import (
     ends_sentence,
     is_hard_wrapped,
     is_prose,
+    is_word_run,
     prose_lines,
     split_page_text,
     unwrap,
@@ -630,6 +632,17 @@ def test_a_run_of_one_word_repeated_is_read_as_no_line_of_the_page() -> None:
     )
     page = split_page_text("\n".join(["de"] * 100 + ["Budget gap widens in Sacramento", article]))
     assert (page.title, page.paragraphs, page.language) == ("Budget gap widens in Sacramento", [article], "en")
+
+
+def test_a_run_is_told_from_its_first_words_as_from_all_of_them() -> None:
+    """``is_word_run`` reads a line's first words first: the same answer as the set of all its words, for lines of
+    every length around the bound and vocabularies around its square root, the new words first, last or anywhere."""
+    chance = random.Random(41)
+    lines = [[str(chance.randrange(size)) for _ in range(count)] for count in range(30, 130) for size in range(1, 16)]
+    lines += [sorted(line) for line in lines] + [sorted(line, reverse=True) for line in lines]
+    runs = [len(words) >= LONG_LINE_WORDS and len(set(words)) ** 2 < len(words) for words in lines]
+    assert 0 < sum(runs) < len(lines)
+    assert list(map(is_word_run, lines)) == runs
 
 
 GAP = "Budget gap widens in Sacramento again, officials said."  # 9 distinct words: a run's few words are 6 at most
