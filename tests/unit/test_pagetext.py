@@ -31,6 +31,7 @@ from workers.clean.pagetext import (
     LONG_LINE_WORDS,
     NON_WORD_MARKS,
     TIMESTAMP_COST,
+    _all_lower_alike,
     _collapsed,
     _content_score,
     _count,
@@ -39,6 +40,7 @@ from workers.clean.pagetext import (
     _has_figures,
     _lines_words,
     _lowered,
+    _lowers_alike,
     _Prompts,
     _repeats,
     _weigh_isolated,
@@ -496,6 +498,23 @@ def test_a_line_s_facts_hold_its_words_each_made_lower_case() -> None:
     facts = list(_facts(lines, *_lowered(lines)))
     assert [words for _, words, _ in facts] == [[word.lower() for word in _words(line)] for line in lines]
     assert [lower for lower, _, _ in facts] == [line.lower() for line in lines]
+
+
+def test_lines_read_alike_together_as_each_alone() -> None:
+    """A page is read as lowering alike (``_all_lower_alike``) exactly when each of its lines is (``_lowers_alike``):
+    pages of every code point but the surrogates, with and without each character that lowers otherwise."""
+    points = [chr(point) for point in range(sys.maxunicode + 1) if not 0xD800 <= point <= 0xDFFF]
+    plain = [
+        "".join(points[at : at + 64]).replace("\u0130", "").replace("\u03a3", "") for at in range(0, len(points), 64)
+    ]
+    pages = [
+        plain,
+        ["Oil prices rose"],
+        *([*plain[:50], changer] for changer in ("\u0130stanbul", "\u039f\u0394\u039f\u03a3")),
+    ]
+    decisions = [all(_lowers_alike(line, line.lower()) for line in page) for page in pages]
+    assert decisions == [True, True, False, False]
+    assert list(map(_all_lower_alike, pages)) == decisions
 
 
 def test_prompts_and_end_markers_read_from_the_line_in_lower_case_as_from_the_line() -> None:

@@ -387,10 +387,26 @@ def _facts(lines: list[str], lowered: dict[str, list[str]], lowers: dict[str, st
     """What one pass over the page finds of each of its distinct ``lines`` (``_Facts``), from their words in lower
     case and the lines in lower case (``_lowered``)."""
     lowered_lines = list(map(lowers.__getitem__, lines))
-    others = [line for line, lower in zip(lines, lowered_lines, strict=True) if not _lowers_alike(line, lower)]
+    others = [] if _all_lower_alike(lines) else _unlike(lines, lowered_lines)
     others_words = ([word.lower() for word in words] for words in _lines_words(others))
     words = lowered | dict(zip(others, others_words, strict=True))
     return zip(lowered_lines, map(words.__getitem__, lines), _digit_lines(lines), strict=True)
+
+
+# The characters whose lower case is no one character read alone (``_lowers_alike``).
+_CASE_CHANGERS = ("\u0130", "\u03a3")
+
+
+def _all_lower_alike(lines: list[str]) -> bool:
+    """True when no line holds a character of ``_CASE_CHANGERS``: then each line ``_lowers_alike``, found by two
+    scans of the lines joined (none on an ASCII page), not a call for each of a page's 140 lines."""
+    joined = "\n".join(lines)
+    return joined.isascii() or not any(map(joined.__contains__, _CASE_CHANGERS))
+
+
+def _unlike(lines: list[str], lowers: list[str]) -> list[str]:
+    """The ``lines`` (``lowers``: each in lower case) whose lower case's words are not their words made lower case."""
+    return [line for line, lower in zip(lines, lowers, strict=True) if not _lowers_alike(line, lower)]
 
 
 def _lowers_alike(line: str, lower: str) -> bool:
