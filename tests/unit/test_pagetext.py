@@ -28,8 +28,10 @@ from workers.clean.pagetext import (
     FIGURE_WEIGHT,
     ISOLATED_WEIGHT,
     LINE_CAP,
+    LONG_LINE_WORDS,
     NON_WORD_MARKS,
     TIMESTAMP_COST,
+    _all_lower_alike,
     _collapsed,
     _content_score,
     _count,
@@ -38,6 +40,7 @@ from workers.clean.pagetext import (
     _has_figures,
     _lines_words,
     _lowered,
+    _lowers_alike,
     _Prompts,
     _repeats,
     _weigh_isolated,
@@ -47,6 +50,7 @@ from workers.clean.pagetext import (
     ends_sentence,
     is_hard_wrapped,
     is_prose,
+    is_word_run,
     prose_lines,
     split_page_text,
     unwrap,
@@ -496,6 +500,23 @@ def test_a_line_s_facts_hold_its_words_each_made_lower_case() -> None:
     assert [lower for lower, _, _ in facts] == [line.lower() for line in lines]
 
 
+def test_lines_read_alike_together_as_each_alone() -> None:
+    """A page is read as lowering alike (``_all_lower_alike``) exactly when each of its lines is (``_lowers_alike``):
+    pages of every code point but the surrogates, with and without each character that lowers otherwise."""
+    points = [chr(point) for point in range(sys.maxunicode + 1) if not 0xD800 <= point <= 0xDFFF]
+    plain = [
+        "".join(points[at : at + 64]).replace("\u0130", "").replace("\u03a3", "") for at in range(0, len(points), 64)
+    ]
+    pages = [
+        plain,
+        ["Oil prices rose"],
+        *([*plain[:50], changer] for changer in ("\u0130stanbul", "\u039f\u0394\u039f\u03a3")),
+    ]
+    decisions = [all(_lowers_alike(line, line.lower()) for line in page) for page in pages]
+    assert decisions == [True, True, False, False]
+    assert list(map(_all_lower_alike, pages)) == decisions
+
+
 def test_prompts_and_end_markers_read_from_the_line_in_lower_case_as_from_the_line() -> None:
     """The prompt tests run on the page's lines made lower case once (``_Prompts`` reading ``_lowered``; a call
     ``is_chrome(line, line.lower())`` would run as ``is_chrome(line)`` does and prove nothing), end markers on the
@@ -630,6 +651,17 @@ def test_a_run_of_one_word_repeated_is_read_as_no_line_of_the_page() -> None:
     )
     page = split_page_text("\n".join(["de"] * 100 + ["Budget gap widens in Sacramento", article]))
     assert (page.title, page.paragraphs, page.language) == ("Budget gap widens in Sacramento", [article], "en")
+
+
+def test_a_run_is_told_from_its_first_words_as_from_all_of_them() -> None:
+    """``is_word_run`` reads a line's first words first: the same answer as the set of all its words, for lines of
+    every length around the bound and vocabularies around its square root, the new words first, last or anywhere."""
+    chance = random.Random(41)
+    lines = [[str(chance.randrange(size)) for _ in range(count)] for count in range(30, 130) for size in range(1, 16)]
+    lines += [sorted(line) for line in lines] + [sorted(line, reverse=True) for line in lines]
+    runs = [len(words) >= LONG_LINE_WORDS and len(set(words)) ** 2 < len(words) for words in lines]
+    assert 0 < sum(runs) < len(lines)
+    assert list(map(is_word_run, lines)) == runs
 
 
 GAP = "Budget gap widens in Sacramento again, officials said."  # 9 distinct words: a run's few words are 6 at most
