@@ -15,8 +15,8 @@ A child that ends in ``finish``, which no message is to blame for, is replaced a
 its own (``fallbacks``). A child that ends before it says it has the batch (killed while idle) blames no message: the
 batch goes to a new child, and a second that ends so with nothing done stops the stage (``StageUnavailable``: the
 worker exits, the batch uncommitted), as a new child that cannot start does. A wall-clock backstop (``WALL_MULTIPLE``
-times the limit, from each answer) ends a child that hangs without using CPU, and a child ends when the worker's end
-of its pipe closes.
+times the limit, from each answer) ends a child that hangs without using CPU (before it says it has the batch: on no
+message), and a child ends when the worker's end of its pipe closes.
 
 Children start from a ``forkserver`` (a process with threads must not fork), which imports ``preload`` once, so a
 new child starts warm and shares those pages. The forkserver is one a process, started with the first child: the
@@ -37,6 +37,7 @@ import resource
 import select
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
@@ -72,6 +73,7 @@ _UNKNOWN_STATUS = 255
 # How long a new child may take to build its stage (the first also starts the forkserver, which warms up: seconds).
 START_SECONDS = 120.0
 _EXIT_WAIT_SECONDS = 5.0  # for a child that closed its pipe to be reaped, before it is killed
+_WAIT_SLICE_SECONDS = 1.0  # the backstop's wait is counted in slices of this, each at most its length
 
 
 class StageStopped(StageUnavailable):
@@ -202,15 +204,15 @@ class ChildStage:
     ) -> tuple[list[list[Output]], tuple[list[list[Output]], int] | Ended]:
         """Send the child the outputs of ``one`` done and the messages to do; the outputs of each message it did, as
         it sends them, and its answer (every output, and its stage's fallbacks) or why it ended before answering. A
-        child that ends before it says it received the batch (found ended at the send, say, killed while idle)
-        blames no message."""
+        child that ends before it says it received the batch (found ended at the send, say, killed while idle, or
+        ended by the backstop) blames no message."""
         if self._process is None:
             self._start()
         with contextlib.suppress(OSError):  # it ended since: its pipe is closed, and the answer below reads the end
             self._connection.send((done, list(todo)))
         made: list[list[Output]] = []
         received = False
-        while self._connection.poll(self.wall_seconds):
+        while _answers(self._connection, self.wall_seconds):
             try:
                 answer = self._connection.recv()
             except (EOFError, OSError):  # closed, or reset when the child ended with the batch unread
@@ -224,7 +226,8 @@ class ChildStage:
                 made.append(answer)
         self._process.kill()
         _reaped(self._process)
-        return made, Ended("stage_process_died", f"no answer within {self.wall_seconds} s; killed by the worker")
+        detail = f"no answer within {self.wall_seconds} s; killed by the worker"
+        return made, Ended("stage_process_died", detail, blamed=received)
 
     def _ended(self) -> Ended:
         """Why the child ended (its pipe closed): reaped for its exit status. A child stopped by SIGTERM was told to
@@ -274,6 +277,20 @@ def _reaped(process: BaseProcess) -> int | None:
         process.kill()
         process.join()
     return process.exitcode
+
+
+def _answers(connection: Connection, seconds: float) -> bool:
+    """Whether the child answers within ``seconds`` of the worker's own running time. A worker stopped with its child
+    (Ctrl-Z at a terminal, which stops the whole process group; a paused container) counts at most a slice of its
+    stop: a single wait would have seen its deadline passed once the two went on, and blamed the message in
+    progress."""
+    left = seconds
+    while left > 0:
+        began = time.monotonic()
+        if connection.poll(min(left, _WAIT_SLICE_SECONDS)):
+            return True
+        left -= min(time.monotonic() - began, _WAIT_SLICE_SECONDS)
+    return False
 
 
 def _exit_detail(status: int | None) -> str:

@@ -140,6 +140,19 @@ def test_a_child_that_answers_nothing_within_the_backstop_is_killed_and_its_mess
     assert "no answer within 1 s" in results[0][0].record["reason"]
 
 
+@pytest.mark.slow
+def test_a_stopped_child_the_backstop_ends_before_it_reads_a_batch_blames_no_message(replaced: list[str]) -> None:
+    """A child that never said it has the batch (stopped, or starved of memory, while idle) and that the wall-clock
+    backstop ends was on no message: the batch goes to a new child. Before, the batch's first message was a
+    stage_process_died letter ("no answer within")."""
+    with ChildStage("clean", Scripted, 1, replaced=replaced.append) as stage:
+        stage.wall_seconds = 3
+        os.kill(stage.pid, signal.SIGSTOP)
+        results = stage.process([message(b"one"), message(b"two", 1)])
+    assert routes(results) == [("clean", None, b'{"echo":"one"}'), ("clean", None, b'{"echo":"two"}')]
+    assert replaced == ["stage_process_died"]
+
+
 def test_the_backstop_counts_from_each_message_a_child_starts_not_from_its_batch(replaced: list[str]) -> None:
     with ChildStage("clean", Scripted, 1, replaced=replaced.append) as stage:
         stage.wall_seconds = 1
@@ -213,6 +226,35 @@ def test_a_ctrl_c_that_reaches_the_child_ends_no_message(scripted: ChildStage, r
     results = scripted.process([message(b"nap"), message(b"next", 1)])
     assert routes(results) == [("clean", None, b'{"echo":"nap"}'), ("clean", None, b'{"echo":"next"}')]
     assert replaced == []
+
+
+@pytest.mark.slow
+def test_a_worker_stopped_with_its_child_past_the_backstop_blames_no_message_when_they_go_on() -> None:
+    """Ctrl-Z at a terminal stops the worker's whole process group (a paused container, all its processes): the
+    worker's wait for its child's answer passed its deadline while both were stopped, and once they went on (fg) the
+    backstop killed the child and the message it was on, a good one, was a stage_process_died letter."""
+    script = (
+        "from tests.unit.test_child import Scripted, message, routes\n"
+        "from workers.child import ChildStage\n"
+        "with ChildStage('clean', Scripted, 1) as stage:\n"
+        "    stage.wall_seconds = 2\n"
+        "    print(stage.pid, flush=True)\n"
+        "    print(routes(stage.process([message(b'nap', n) for n in range(4)])), flush=True)\n"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert worker.stdout.readline().strip().isdigit()
+        time.sleep(0.5)  # in the batch: four naps of 0.6 s
+        os.killpg(worker.pid, signal.SIGSTOP)
+        time.sleep(3 * 2)  # longer than the backstop
+        os.killpg(worker.pid, signal.SIGCONT)
+        assert worker.stdout.read().strip() == repr([("clean", None, b'{"echo":"nap"}')] * 4)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
 
 
 def test_a_sigterm_that_reaches_the_child_dead_letters_no_message(scripted: ChildStage, replaced: list[str]) -> None:
