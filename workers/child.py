@@ -63,7 +63,8 @@ log = logging.getLogger(__name__)
 Ending = Literal["cpu_limit_exceeded", "stage_process_died"]
 ENDINGS: tuple[Ending, ...] = ("cpu_limit_exceeded", "stage_process_died")
 # The wall-clock backstop, a multiple of the CPU limit: a child this long without an answer while the machine gives
-# it a tenth of a core would have used its CPU; one that uses none (a hang, a lock) is ended by it.
+# it a seventh of a core would have used its CPU (the kernel's limit is whole seconds, up to one more than the setting:
+# 3 s of CPU in 20 s at the default 2); one that uses none (a hang, a lock) is ended by it.
 WALL_MULTIPLE = 10
 _READY = "ready"
 _RECEIVED = "received"  # the child has the batch: a child that ends before it says so ended on no message

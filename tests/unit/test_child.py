@@ -94,6 +94,9 @@ def replaced() -> list[str]:
 @pytest.fixture
 def scripted(replaced: list[str]) -> ChildStage:
     with ChildStage("clean", Scripted, 1, replaced=replaced.append) as stage:
+        # The backstop far past a burn's 1 to 2 s of CPU: ten times the limit gave it 20% of a core, which a loaded
+        # machine did not (readchild: "no answer within 10 s" for a cpu_limit_exceeded); its tests set their own.
+        stage.wall_seconds = 120
         yield stage
 
 
