@@ -740,7 +740,8 @@ def article_title(page: PageLines, article: PageText) -> str | None:
     with its first paragraphs, the highest of equals (a headline stands above its subtitle, byline and caption),
     when it shares ``TITLE_SHARED_WORDS`` at least; else None (a site's name, a menu or a date shares none), and
     None over an article of fewer than ``TITLE_ARTICLE_WORDS`` words."""
-    if sum(map(word_count, article.paragraphs)) < TITLE_ARTICLE_WORDS:
+    words = page.lowered_words  # each line of the body's, the article's paragraphs among them
+    if not _holds_words(article.paragraphs, words, TITLE_ARTICLE_WORDS):
         return None
     lines = [page.title, *page.body] if page.title else page.body
     start = article.start + (1 if page.title else 0)
@@ -762,9 +763,22 @@ def _may_be_headline(line: str) -> bool:
     )
 
 
+def _holds_words(paragraphs: list[str], words: dict[str, list[str]], minimum: int) -> bool:
+    """True when the paragraphs (lines of a page's body, whose ``words`` are read already) hold ``minimum`` words,
+    counted as the page's lines are (``_count``), the count stopped there."""
+    total = 0
+    for paragraph in paragraphs:
+        total += _count(paragraph, words[paragraph])
+        if total >= minimum:
+            return True
+    return False
+
+
 def _rare_words(line: str, page: PageLines) -> set[str]:
-    """The line's distinct words in lower case, the page's stopwords and numbers aside."""
-    return {word for word in _words(line.lower()) if word not in page.stopwords and not word.isdigit()}
+    """The line's distinct words in lower case, the page's stopwords and numbers aside (read from
+    ``page.lowered_words`` unless the line is the page's first, set apart as its ``title``)."""
+    words = page.lowered_words.get(line) or _words(line.lower())
+    return {word for word in words if word not in page.stopwords and not word.isdigit()}
 
 
 def split_page_text(page: str, cell_tables: bool = True) -> PageText:
