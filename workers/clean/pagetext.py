@@ -731,7 +731,9 @@ TITLE_SHARED_WORDS = 2  # distinct words of the headline, stopwords and numbers 
 # fragments are titled then is the headline of the article a page's first lines open), costing one L3S-GN1 page's
 # headline in each half.
 TITLE_ARTICLE_WORDS = 60
-_MENU_SEPARATORS = ("|", "\u2022", "\u00b7")  # a menu's or a breadcrumb's: "Jobs | Cars | Homes"
+# A menu's or a breadcrumb's separators ("Jobs | Cars | Homes", "BLOG > Weight Loss > Weight Loss Tips"), and a
+# link's address ("//www.nbcdfw.com/news/local/We-Got-Her-...", "MenuSections https://www.ctpost.com/..."): chrome.
+_NOT_IN_HEADLINES = ("|", "\u2022", "\u00b7", " > ", "//")
 
 
 def article_title(page: PageLines, article: PageText) -> str | None:
@@ -754,10 +756,10 @@ def article_title(page: PageLines, article: PageText) -> str | None:
 
 
 def _may_be_headline(line: str) -> bool:
-    """True when the line reads as a headline (``looks_like_headline``) and is no prompt, date or menu."""
+    """True when the line reads as a headline (``looks_like_headline``) and is no prompt, date, menu or address."""
     return (
         looks_like_headline(line)
-        and not any(separator in line for separator in _MENU_SEPARATORS)
+        and not any(mark in line for mark in _NOT_IN_HEADLINES)
         and not is_chrome(line)
         and not is_timestamp(line)
     )
