@@ -745,12 +745,13 @@ def article_title(page: PageLines, article: PageText) -> str | None:
     words = page.lowered_words  # each line of the body's, the article's paragraphs among them
     if not _holds_words(article.paragraphs, words, TITLE_ARTICLE_WORDS):
         return None
-    lines = [page.title, *page.body] if page.title else page.body
-    start = article.start + (1 if page.title else 0)
+    above = page.body[max(0, article.start - TITLE_WINDOW) : article.start]
+    if page.title and article.start < TITLE_WINDOW:  # the page's first line, set apart from its body, is in reach
+        above = [page.title, *above]
     lede = {word for paragraph in article.paragraphs[:TITLE_PARAGRAPHS] for word in _rare_words(paragraph, page)}
     best, best_shared = None, TITLE_SHARED_WORDS - 1
-    for line in lines[max(0, start - TITLE_WINDOW) : start]:
-        if _may_be_headline(line) and (shared := len(_rare_words(line, page) & lede)) > best_shared:
+    for line in above:
+        if (shared := len(_rare_words(line, page) & lede)) > best_shared and _may_be_headline(line):
             best, best_shared = line, shared
     return best
 
