@@ -6,6 +6,7 @@ The pages and stories are read from ``../shared`` (their licences keep them out 
 from __future__ import annotations
 
 import calendar
+import json
 import re
 import re._parser as re_parser  # the standard library's own parser: what a pattern's repeats are
 from collections import Counter
@@ -1108,3 +1109,37 @@ def test_a_lede_cut_by_a_blank_line_is_no_title(story_id: str) -> None:
     article = clean_article(raw(text=story), ORIGIN, OPTIONS)
     assert article["title"] is None
     assert kept(story, article["text"]) == 1.0, article["text"]
+
+
+# L3S-GN1 pages rendered to text whose first line the stage once published as the title: a date, a menu with
+# separators, a site's search prompt (titletext; before it 209 of the set's 610 pages were titled with a line sharing
+# no word with the annotated headline). Each page's headline stands a few lines above its article's first paragraph.
+CHROME_TITLE_PAGES = {
+    "date": "022b482d-88d7-4951-a3c8-d7248db02989",  # "Tuesday, January 15, 2008"
+    "menu": "0c0dccb9-545d-494e-b0bb-bd11bf64f96c",  # "Jobs | Cars | Homes | Classified | Yellow pages"
+    "prompt": "02841370-c748-4afe-93c7-1c40436f37b6",  # "Search the ABC"
+}
+# An L3S-GN1 page titled with nothing shared by its article: a site's tagline with the day ("Goa's complete online
+# news edition - Tuesday, January 15, 2008"), its headline ("CM hints SEZs may be shown the door") not found above.
+TAGLINE_PAGE = "c3ddd8a2-9a09-4747-b59b-0e6f438e7a73"
+
+
+@pytest.mark.parametrize("page_id", CHROME_TITLE_PAGES.values(), ids=CHROME_TITLE_PAGES.keys())
+def test_a_page_texts_title_is_its_headline_not_its_first_line_of_chrome(page_id: str) -> None:
+    page = load_page(DEFAULT_L3S, page_id)
+    first_line = next(line.strip() for line in page.text.splitlines() if line.strip())
+    article = clean_article(raw(text=page.text), ORIGIN, OPTIONS)
+    assert article["title"] != first_line
+    assert article["title"] == load_headline(page_id)
+
+
+def test_a_page_text_whose_headline_is_not_found_is_published_untitled() -> None:
+    page = load_page(DEFAULT_L3S, TAGLINE_PAGE)
+    article = clean_article(raw(text=page.text), ORIGIN, OPTIONS)
+    assert article["title"] is None
+
+
+def load_headline(page_id: str) -> str:
+    """The headline annotated for an L3S-GN1 page."""
+    truth = json.loads((DEFAULT_L3S / "ground-truth.json").read_text(encoding="utf-8"))
+    return truth[page_id]["headline"]

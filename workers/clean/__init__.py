@@ -21,7 +21,7 @@ from workers.clean.html import extract_html
 from workers.clean.language import detect_language
 from workers.clean.metadata import warm_up as warm_up_metadata
 from workers.clean.normalize import content_hash, join_paragraphs, normalize_line, words_up_to
-from workers.clean.pagetext import article_of, is_hard_wrapped, page_lines, unwrap_as, without_word_runs
+from workers.clean.pagetext import article_of, article_title, is_hard_wrapped, page_lines, unwrap_as, without_word_runs
 from workers.clean.stopwords import any_stoplist
 from workers.clean.wire import (
     attribute,
@@ -140,8 +140,9 @@ def extract(raw: RawArticle, origin: Origin, published: Published | None) -> Ext
     lines = unwrap_as(raw_lines, wrapped)
     if is_wire_copy(lines, raw_lines):  # an article sent as text: kept whole as a body is, a headline set apart
         return _wire_copy(raw_lines, lines, wrapped)
-    page = article_of(page_lines(lines))
-    return Extract("text", page.title, page.paragraphs, True, language=page.language)
+    page = page_lines(lines)
+    article = article_of(page)
+    return Extract("text", article_title(page, article), article.paragraphs, True, language=article.language)
 
 
 def _wire_copy(raw_lines: list[str], lines: list[str], wrapped: bool) -> Extract:
