@@ -1108,3 +1108,23 @@ def test_a_lede_cut_by_a_blank_line_is_no_title(story_id: str) -> None:
     article = clean_article(raw(text=story), ORIGIN, OPTIONS)
     assert article["title"] is None
     assert kept(story, article["text"]) == 1.0, article["text"]
+
+
+# L3S-GN1 pages whose published title was not the headline but what else the page names (metadata.extract_title's
+# og:title, <title> or heading), each with that junk: the site's name, a section's path, a widget's heading.
+JUNK_TITLE_PAGES = {
+    "site": ("a5c5dc04-f051-4e6e-babe-3b26c870d23b", "MyFox Toledo"),
+    "site, in capitals": ("10f1f771-4df8-440c-a319-2852017be853", "PROTRADE"),
+    "section": ("2205dc57-e427-4779-8313-aab69de7e77c", "TV3 > News > National News > Story"),
+    "site's section": ("057c5601-dd2a-455b-b736-e144c3bc4d4e", "SFGate: World Views"),
+    "widget": ("045cb317-60ad-454d-add8-3baa40789258", "Related News"),
+    "video widget": ("708163a2-f724-42cc-bb00-e578f1aebd3b", "Other News Video"),
+}
+
+
+@pytest.mark.parametrize(("page_id", "junk"), JUNK_TITLE_PAGES.values(), ids=JUNK_TITLE_PAGES)
+def test_the_html_title_is_the_headline_not_the_site_a_section_or_a_widget(page_id: str, junk: str) -> None:
+    page = load_page(DEFAULT_L3S, page_id)
+    article = clean_article(raw(html=page.html, url=page.url), ORIGIN, OPTIONS)
+    assert article["title"] != junk
+    assert _WORD.findall(article["title"].lower()) == _WORD.findall(page.headline.splitlines()[0].lower())
