@@ -45,6 +45,13 @@ of those published are 1 January beside it), and the days the page writes only i
 comments (``comment_only_days``); for Reuters, every item English, the languages published other than ``en``
 (null is the stage unsure).
 
+Titles, printed under the checks of each mode of a set whose ground truth gives each page's headline (L3S-GN1; AEB
+gives none): the published title against the headline (its subtitle, after a line break, included) by token F1 of
+lower-case ``\\w+`` tokens, averaged over the pages with a headline (a null title or a dead letter scores 0);
+"exact" counts titles with the headline's word sequence, "null" those published without a title, and "junk" those
+published that share no word with the headline (a site's name, a section, a widget's heading); ``--failures`` lists
+the junk ones.
+
 For Reuters and mode ``articles``: words are ``\\w+`` tokens (the closing " Reuter" signature included); "kept" is
 the share of all the sent words found in the outputs (each output's as a multiset), so weighted by the items'
 lengths; an item "losing > 10%" kept less than nine tenths of its words.
@@ -129,6 +136,7 @@ class Page:
     text: str
     truth: str
     url: str | None  # the URL the page was fetched from
+    headline: str | None = None  # the annotated headline (L3S-GN1's; a subtitle may follow on a line of its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +213,9 @@ def load_page(folder: Path, page_id: str) -> Page:
 
 def _page(folder: Path, page_id: str, truth: dict[str, str]) -> Page:
     html = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
-    return Page(page_id, html, render_page_text(html), truth["articleBody"], truth.get("url"))
+    return Page(
+        page_id, html, render_page_text(html), truth["articleBody"], truth.get("url"), truth.get("headline") or None
+    )
 
 
 def load_reuters(path: Path, start: int, count: int | None) -> list[tuple[str, str]]:
@@ -342,6 +352,39 @@ def _day(record: CleanArticle | None) -> str | None:
     return record["published_at"][:10] if record and record["published_at"] else None
 
 
+def token_f1(expected: str, found: str | None) -> float:
+    """F1 of the multisets of lower-case ``\\w+`` tokens of two texts; 0 when they share none (a null text too)."""
+    wanted, got = Counter(_TOKEN.findall(expected.lower())), Counter(_TOKEN.findall((found or "").lower()))
+    shared = sum((wanted & got).values())
+    return 2 * shared / (sum(wanted.values()) + sum(got.values())) if shared else 0.0
+
+
+def _words_of(text: str | None) -> list[str]:
+    return _TOKEN.findall((text or "").lower())
+
+
+def print_titles(label: str, pairs: list[tuple[Page, CleanArticle | None]], failures: bool) -> None:
+    """The published titles against the annotated headlines, for a set that has them: mean token F1 (``token_f1``;
+    a null title or a dead letter scores 0), exact (the same lower-case word sequence), null, and junk (published
+    yet sharing no word with the headline); with ``failures``, each junk title beside its headline."""
+    scored = [(page, title, token_f1(page.headline or "", title)) for page, title in _titles(pairs)]
+    if not scored:
+        return
+    junk = [(page, title) for page, title, f1 in scored if title is not None and f1 == 0]
+    exact = sum(_words_of(title) == _words_of(page.headline) for page, title, _ in scored)
+    print(
+        f"\ntitles, {label}: mean token F1 {sum(f1 for *_, f1 in scored) / len(scored):.3f}; exact {exact}; "
+        f"null {sum(title is None for _, title, _ in scored)}; junk {len(junk)} (of {len(scored)})"
+    )
+    for page, title in junk if failures else ():
+        print(f"  junk title: {page.id} {title!r}, headline {page.headline!r}")
+
+
+def _titles(pairs: list[tuple[Page, CleanArticle | None]]) -> list[tuple[Page, str | None]]:
+    """Each page with a headline beside the title published for it (None: none, or dead-lettered)."""
+    return [(page, record["title"] if record else None) for page, record in pairs if page.headline]
+
+
 def print_checks(label: str, checks: Checks, failures: bool) -> None:
     """One line of the checks' counts; with ``failures``, the inputs each counts."""
     print(f"\nchecks, {label}: " + "; ".join(f"{line} {len(names)}" for line, names in checks.items()))
@@ -430,9 +473,11 @@ def evaluate_pages(
         print(row("page text: whole page (baseline)", whole, score(whole, truths)))
     if "html" in modes:
         print_checks("HTML", html_checks(pages, html_stage.records, fetched, published_at is not None), failures)
+        print_titles("HTML", html_stage.paired(pages), failures)
     if "text" in modes:
         named = text_stage.paired(page.id for page in pages)
         print_checks("page text", {"bodies with script code": code_bodies(named)}, failures)
+        print_titles("page text", text_stage.paired(pages), failures)
     if "fragments" in modes:
         evaluate_fragments(pages, failures)
 

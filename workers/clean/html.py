@@ -20,6 +20,7 @@ from resiliparse.parse.html import HTMLParserException
 from trafilatura.settings import Document
 from trafilatura.utils import HTML_PARSER, fromstring_bytes, load_html
 
+from workers.clean.headline import choose_headline
 from workers.clean.judge import Candidate, candidate, page_text_wins, precision_holds, prose_bound, stands_alone
 from workers.clean.metadata import PageMetadata, page_metadata
 from workers.clean.pagetext import PageLines, article_of, is_figure_row, read_page_lines, split_page_text, unwrap
@@ -190,7 +191,9 @@ def extract_html(html: str, with_day: bool = True, url: str | None = None, lates
         else _judged(html, tree, meta.title, page, rendered.links, body)
     )
     return HtmlExtract(
-        title=meta.title or page.title,
+        title=choose_headline(tree, (meta.title, page.title), chosen.paragraphs, stopwords, url)
+        if tree is not None
+        else page.title,
         paragraphs=chosen.paragraphs,
         published_at=published_day(meta.day),
         author=meta.author,

@@ -327,7 +327,7 @@ def _is_name_word(word: str) -> bool:
 def byline_names(author: str, page_text: str = "", site: str = "") -> str | None:
     """The names of a byline that read as names on a page whose text is ``page_text`` and whose names of itself are
     ``site`` (``_names``, ``_site_names``)."""
-    return _names(author, lambda: page_text, lambda: _squeezed(site))
+    return _names(author, lambda: page_text, lambda: squeezed(site))
 
 
 def _names(author: str, text: Callable[[], str], site: Callable[[], str]) -> str | None:
@@ -419,13 +419,18 @@ def _singular(word: str) -> str:
 
 
 def _site_names(tree: HtmlElement, url: str | None) -> str:
-    """The names the page gives itself (``_SITE_META``, ``_COPYRIGHTS`` with a year) and its URL's host, squeezed."""
-    host = re.sub(r"^\w+://|[/?#].*$", "", url or "")
+    """The names the page gives itself (``site_tags``, ``_COPYRIGHTS`` with a year) and its URL's host, squeezed."""
     notices = [notice for notice in _COPYRIGHTS(tree) if _YEAR.search(notice)]
-    return _squeezed("\n".join([host, *_SITE_META(tree), *notices]))
+    return "\n".join([site_tags(tree, url), squeezed("\n".join(notices))])
 
 
-def _squeezed(text: str) -> str:
+def site_tags(tree: HtmlElement, url: str | None) -> str:
+    """The names the page's tags give it (``_SITE_META``) and its URL's host, squeezed: cheap (no scan of its text)."""
+    host = re.sub(r"^\w+://|[/?#].*$", "", url or "")
+    return squeezed("\n".join([host, *_SITE_META(tree)]))
+
+
+def squeezed(text: str) -> str:
     """The text lower-cased, each line's words run together ("Condé Nast 2019": "condénast2019")."""
     return "\n".join("".join(_WORD.findall(line.lower())) for line in text.splitlines())
 
