@@ -1156,3 +1156,26 @@ def test_the_html_title_is_the_headline_not_the_site_a_section_or_a_widget(page_
     article = clean_article(raw(html=page.html, url=page.url), ORIGIN, OPTIONS)
     assert article["title"] != junk
     assert _WORD.findall(article["title"].lower()) == _WORD.findall(page.headline.splitlines()[0].lower())
+
+
+# AEB pages rendered to text that titletext titled with a picture's caption, each page's id beside the caption: its
+# credit named, in parentheses or run on to a headline, or a player's label (readtitle).
+CAPTION_TITLE_PAGES = {
+    "e1c7023ee2148901b086256fdd30a0893d10b0720b510d5ff07a021109347266": "Once the preserve of science fiction, through"
+    " films such as Alien (pictured) and 2001: A Space Odyssey, hibernation or 'suspended animation' may one day"
+    " become an important enabler of deep space travel. Credit: 20th Century Fox",
+    "04a6711caa7c687592777718866e781e976e0fe684faebe8b3cedcef8cd0ea34": "Trump asked voters in Louisiana for a big"
+    " win. He didn't get it.Credit...Doug Mills/The New York Times",
+    "0d46122928b6f468cc4bbc694051d0dbae5702bc75a16dab82a99b58daf150a0": "Spain's Rafael Nadal celebrates celebrates a"
+    " point against Russia's Karen Khachanov during their Davis Cup tennis match in Madrid, Spain, Tuesday, Nov. 19,"
+    " 2019. (Manu Fernandez/AP)",
+    "c7e39ac49fa1235f5d50f83bf2444248bd3aa4e6df044377916c812dd109ba23": "Media captionWho is Julian Assange?",
+}
+
+
+@pytest.mark.parametrize(
+    ("page_id", "caption"), CAPTION_TITLE_PAGES.items(), ids=["credit", "run on", "agency", "player"]
+)
+def test_a_page_texts_title_is_no_pictures_caption(page_id: str, caption: str) -> None:
+    article = clean_article(raw(text=load_page(DEFAULT_AEB, page_id).text), ORIGIN, OPTIONS)
+    assert article["title"] != caption
