@@ -1156,3 +1156,65 @@ def test_the_html_title_is_the_headline_not_the_site_a_section_or_a_widget(page_
     article = clean_article(raw(html=page.html, url=page.url), ORIGIN, OPTIONS)
     assert article["title"] != junk
     assert _WORD.findall(article["title"].lower()) == _WORD.findall(page.headline.splitlines()[0].lower())
+
+
+# AEB pages rendered to text that titletext titled with a picture's caption, each page's id beside the caption: its
+# credit named, in parentheses or run on to a headline, or a player's label (readtitle).
+CAPTION_TITLE_PAGES = {
+    "e1c7023ee2148901b086256fdd30a0893d10b0720b510d5ff07a021109347266": "Once the preserve of science fiction, through"
+    " films such as Alien (pictured) and 2001: A Space Odyssey, hibernation or 'suspended animation' may one day"
+    " become an important enabler of deep space travel. Credit: 20th Century Fox",
+    "04a6711caa7c687592777718866e781e976e0fe684faebe8b3cedcef8cd0ea34": "Trump asked voters in Louisiana for a big"
+    " win. He didn't get it.Credit...Doug Mills/The New York Times",
+    "0d46122928b6f468cc4bbc694051d0dbae5702bc75a16dab82a99b58daf150a0": "Spain's Rafael Nadal celebrates celebrates a"
+    " point against Russia's Karen Khachanov during their Davis Cup tennis match in Madrid, Spain, Tuesday, Nov. 19,"
+    " 2019. (Manu Fernandez/AP)",
+    "c7e39ac49fa1235f5d50f83bf2444248bd3aa4e6df044377916c812dd109ba23": "Media captionWho is Julian Assange?",
+}
+
+
+@pytest.mark.parametrize(
+    ("page_id", "caption"), CAPTION_TITLE_PAGES.items(), ids=["credit", "run on", "agency", "player"]
+)
+def test_a_page_texts_title_is_no_pictures_caption(page_id: str, caption: str) -> None:
+    article = clean_article(raw(text=load_page(DEFAULT_AEB, page_id).text), ORIGIN, OPTIONS)
+    assert article["title"] != caption
+
+
+# An article about a bridge's closure, three paragraphs of it, in English and in Georgian (for which jusText has no
+# stoplist), under hand-made lines (readtitle).
+BRIDGE_ARTICLE = {
+    "en": (
+        "The city council of Springfield voted on Tuesday to close the old harbour bridge to lorries after engineers"
+        " found deep cracks in two of its steel girders, the mayor said.",
+        "Engineers from the county inspected the bridge last month and warned that the girders could fail under heavy"
+        " loads, according to a report seen by the council.",
+        "Residents who use the harbour bridge every day said the closure would add half an hour to their journeys, and"
+        " shop owners on the far side fear they will lose trade.",
+    ),
+    "ka": (
+        "თბილისის საკრებულომ სამშაბათს გადაწყვიტა , რომ ძველი ხიდი სატვირთო მანქანებისთვის დაიხუროს , რადგან"
+        " ინჟინრებმა ორ ფოლადის კოჭში ღრმა ბზარები იპოვეს და მერმა ეს დაადასტურა .",
+        "ინჟინრებმა ხიდი გასულ თვეში შეამოწმეს და გააფრთხილეს , რომ მძიმე ტვირთის ქვეშ კოჭები შეიძლება ჩაიშალოს ,"
+        " როგორც ეს საკრებულოს ანგარიშშია ნათქვამი .",
+        "მცხოვრებლებმა , რომლებიც ხიდს ყოველდღე იყენებენ , თქვეს , რომ დახურვა მგზავრობას ნახევარი საათით"
+        " გაახანგრძლივებს და მაღაზიების მფლობელები შემოსავლის დაკარგვის ეშინიათ .",
+        "საკრებულოს წევრებმა განაცხადეს , რომ ახალი ხიდის მშენებლობა მომავალ წელს დაიწყება და ის სამ წელიწადს"
+        " გაგრძელდება , თუმცა ბიუჯეტი ჯერ არ არის დამტკიცებული და ქალაქის მერიამ ამ საკითხზე კომენტარი არ გააკეთა .",
+    ),
+}
+# Lines above the article that share two "rare" words with it but are not its headline: a site's tagline in a
+# language without a stoplist sharing "და" (and) and "რომ" (that); a teaser's headline of another story of the town.
+NOT_THE_HEADLINE = {
+    "no stoplist": ("ka", "სიახლეები , რომ ყველაფერი იცოდეთ და არაფერი გამოგრჩეთ"),
+    "another story": ("en", "Harbour festival draws record crowds in Springfield"),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="known risk (readtitle): two words shared by chance make a headline")
+@pytest.mark.parametrize(("language", "line"), NOT_THE_HEADLINE.values(), ids=NOT_THE_HEADLINE.keys())
+def test_a_line_sharing_words_by_chance_is_no_page_texts_title(language: str, line: str) -> None:
+    text = "\n\n".join(["Latest news", line, *BRIDGE_ARTICLE[language]])
+    article = clean_article(raw(text=text), ORIGIN, OPTIONS)
+    assert article["text"].startswith(BRIDGE_ARTICLE[language][0])  # the article found, its headline missing
+    assert article["title"] is None

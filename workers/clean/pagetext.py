@@ -734,6 +734,11 @@ TITLE_ARTICLE_WORDS = 60
 # A menu's or a breadcrumb's separators ("Jobs | Cars | Homes", "BLOG > Weight Loss > Weight Loss Tips"), and a
 # link's address ("//www.nbcdfw.com/news/local/We-Got-Her-...", "MenuSections https://www.ctpost.com/..."): chrome.
 _NOT_IN_HEADLINES = ("|", "\u2022", "\u00b7", " > ", "//")
+# A picture's caption: its credit ("... deep space travel. Credit: 20th Century Fox", "... a point against
+# Russia's Karen Khachanov ... (Manu Fernandez/AP)"), a headline with its picture's credit run on ("He didn't get
+# it.Credit...Doug Mills/The New York Times") or a player's label ("Media captionWho is Julian Assange?"): AEB
+# rendered to text published them as titles (readtitle).
+_PICTURE_CAPTION = re.compile(r"\bCredits?(?::|\.\.\.|\u2026|$)|\([^()/]+/[^()/]+\)$|^Media caption")
 
 
 def article_title(page: PageLines, article: PageText) -> str | None:
@@ -757,10 +762,12 @@ def article_title(page: PageLines, article: PageText) -> str | None:
 
 
 def _may_be_headline(line: str) -> bool:
-    """True when the line reads as a headline (``looks_like_headline``) and is no prompt, date, menu or address."""
+    """True when the line reads as a headline (``looks_like_headline``) and is no prompt, date, menu, address or
+    picture's caption."""
     return (
         looks_like_headline(line)
         and not any(mark in line for mark in _NOT_IN_HEADLINES)
+        and _PICTURE_CAPTION.search(line) is None
         and not is_chrome(line)
         and not is_timestamp(line)
     )
