@@ -158,9 +158,9 @@ def test_a_stopped_child_the_backstop_ends_before_it_reads_a_batch_blames_no_mes
 
 def test_the_backstop_counts_from_each_message_a_child_starts_not_from_its_batch(replaced: list[str]) -> None:
     with ChildStage("clean", Scripted, 1, replaced=replaced.append) as stage:
-        stage.wall_seconds = 1
-        results = stage.process([message(b"nap", n) for n in range(3)])
-    assert routes(results) == [("clean", None, b'{"echo":"nap"}')] * 3
+        stage.wall_seconds = 2  # a nap's answer well within it on a loaded machine, the batch's four naps not
+        results = stage.process([message(b"nap", n) for n in range(4)])
+    assert routes(results) == [("clean", None, b'{"echo":"nap"}')] * 4
     assert replaced == []
 
 
@@ -213,11 +213,11 @@ def test_the_cpu_limit_holds_in_a_worker_started_with_sigxcpu_ignored() -> None:
         "from tests.unit.test_child import Scripted, message\n"
         "from workers.child import ChildStage\n"
         "with ChildStage('clean', Scripted, 1) as stage:\n"
-        "    stage.wall_seconds = 8\n"
+        "    stage.wall_seconds = 40  # a burn's 1 to 2 s of CPU within it on a loaded machine (8 s was not)\n"
         "    [[letter]] = stage.process([message(b'burn')])\n"
         "print(letter.record['error'])\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "cpu_limit_exceeded", done.stderr[-2000:]
 
 
