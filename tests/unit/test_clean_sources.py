@@ -1158,6 +1158,24 @@ def test_the_html_title_is_the_headline_not_the_site_a_section_or_a_widget(page_
     assert _WORD.findall(article["title"].lower()) == _WORD.findall(page.headline.splitlines()[0].lower())
 
 
+# L3S-GN1 pages titled with the site's name because their article's opening names the site too (a dateline's
+# "(Sports Network)", "... speaks with CTV Toronto"): the words the site's host or name tags hold are no support
+# (titles2). Each page's id, the name, and its headline (None: the page offers it nowhere, so no title).
+SITE_NAMED_PAGES = {
+    "name in the dateline": ("a439ec1f-e06c-4747-a1f6-75d9d943f8ef", "The Sports Network", None),
+    "host's words": ("b54c6e8e-5c96-40d0-8572-35618dcce51e", "CTV Toronto", "OPP says 'enough' after 2 accused of"),
+    "name in the text": ("202aa517-9513-4a19-89ab-9db85ed9daeb", "The Times Leader", "'Surge' Makes Annual"),
+}
+
+
+@pytest.mark.parametrize(("page_id", "name", "headline"), SITE_NAMED_PAGES.values(), ids=SITE_NAMED_PAGES)
+def test_the_site_named_in_the_articles_opening_is_no_html_title(page_id: str, name: str, headline: str | None) -> None:
+    page = load_page(DEFAULT_L3S, page_id)
+    title = clean_article(raw(html=page.html, url=page.url), ORIGIN, OPTIONS)["title"]
+    assert title != name
+    assert title == headline if headline is None else title.startswith(headline) and title == page.headline
+
+
 # AEB pages rendered to text that titletext titled with a picture's caption, each page's id beside the caption: its
 # credit named, in parentheses or run on to a headline, or a player's label (readtitle).
 CAPTION_TITLE_PAGES = {
