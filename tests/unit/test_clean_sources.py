@@ -1199,6 +1199,24 @@ def test_a_page_texts_title_is_no_pictures_caption(page_id: str, caption: str) -
     assert article["title"] != caption
 
 
+# L3S-GN1 pages rendered to text titled with a byline's line, an agency's desk or an author's, which names what its
+# article names (the Press Association, CES), each page's id beside it: no headline, so no title (titles2).
+BYLINE_TITLE_PAGES = {
+    "desk": ("16334064-8cc1-4ec6-ba74-e8c976c18913", "The Press Association Newsdesk"),
+    "author": (
+        "44a2a06e-e905-4b57-be58-82ceced9ff36",
+        "By Claudine Beaumont, Digital Channel Editor, at CES in Las Vegas",
+    ),
+}
+
+
+@pytest.mark.parametrize(("page_id", "byline"), BYLINE_TITLE_PAGES.values(), ids=BYLINE_TITLE_PAGES)
+def test_a_bylines_line_is_no_page_texts_title(page_id: str, byline: str) -> None:
+    article = clean_article(raw(text=load_page(DEFAULT_L3S, page_id).text), ORIGIN, OPTIONS)
+    assert article["title"] != byline
+    assert article["title"] is None
+
+
 # An article about a bridge's closure, three paragraphs of it, in English and in Georgian (for which jusText has no
 # stoplist), under hand-made lines (readtitle).
 BRIDGE_ARTICLE = {
