@@ -1176,6 +1176,23 @@ def test_the_site_named_in_the_articles_opening_is_no_html_title(page_id: str, n
     assert title == headline if headline is None else title.startswith(headline) and title == page.headline
 
 
+# L3S-GN1 pages titled with a label the article's opening holds a word of: a section's, a date heading, a figure
+# (titles2). Each page's id, the label, and its headline (None: the page offers it nowhere, so no title).
+LABEL_TITLE_PAGES = {
+    "section": ("224aa27e-f2e2-41fb-97d5-13dc6df57cd6", "News", None),
+    "date": ("fd7c4143-fb99-4572-bcea-6c07eb66f2af", "January 08, 2008", "Bills Bills Bills... and a Gareth"),
+    "figure": ("0cab2c4b-d0ff-47fb-80a0-5cfd391f3d94", "6.0", None),
+}
+
+
+@pytest.mark.parametrize(("page_id", "label", "headline"), LABEL_TITLE_PAGES.values(), ids=LABEL_TITLE_PAGES)
+def test_a_label_of_fewer_than_two_words_is_no_html_title(page_id: str, label: str, headline: str | None) -> None:
+    page = load_page(DEFAULT_L3S, page_id)
+    title = clean_article(raw(html=page.html, url=page.url), ORIGIN, OPTIONS)["title"]
+    assert title != label
+    assert title == headline
+
+
 # AEB pages rendered to text that titletext titled with a picture's caption, each page's id beside the caption: its
 # credit named, in parentheses or run on to a headline, or a player's label (readtitle).
 CAPTION_TITLE_PAGES = {
