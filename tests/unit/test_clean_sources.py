@@ -1158,6 +1158,41 @@ def test_the_html_title_is_the_headline_not_the_site_a_section_or_a_widget(page_
     assert _WORD.findall(article["title"].lower()) == _WORD.findall(page.headline.splitlines()[0].lower())
 
 
+# L3S-GN1 pages titled with the site's name because their article's opening names the site too (a dateline's
+# "(Sports Network)", "... speaks with CTV Toronto"): the words the site's host or name tags hold are no support
+# (titles2). Each page's id, the name, and its headline (None: the page offers it nowhere, so no title).
+SITE_NAMED_PAGES = {
+    "name in the dateline": ("a439ec1f-e06c-4747-a1f6-75d9d943f8ef", "The Sports Network", None),
+    "host's words": ("b54c6e8e-5c96-40d0-8572-35618dcce51e", "CTV Toronto", "OPP says 'enough' after 2 accused of"),
+    "name in the text": ("202aa517-9513-4a19-89ab-9db85ed9daeb", "The Times Leader", "'Surge' Makes Annual"),
+}
+
+
+@pytest.mark.parametrize(("page_id", "name", "headline"), SITE_NAMED_PAGES.values(), ids=SITE_NAMED_PAGES)
+def test_the_site_named_in_the_articles_opening_is_no_html_title(page_id: str, name: str, headline: str | None) -> None:
+    page = load_page(DEFAULT_L3S, page_id)
+    title = clean_article(raw(html=page.html, url=page.url), ORIGIN, OPTIONS)["title"]
+    assert title != name
+    assert title == headline if headline is None else title.startswith(headline) and title == page.headline
+
+
+# L3S-GN1 pages titled with a label the article's opening holds a word of: a section's, a date heading, a figure
+# (titles2). Each page's id, the label, and its headline (None: the page offers it nowhere, so no title).
+LABEL_TITLE_PAGES = {
+    "section": ("224aa27e-f2e2-41fb-97d5-13dc6df57cd6", "News", None),
+    "date": ("fd7c4143-fb99-4572-bcea-6c07eb66f2af", "January 08, 2008", "Bills Bills Bills... and a Gareth"),
+    "figure": ("0cab2c4b-d0ff-47fb-80a0-5cfd391f3d94", "6.0", None),
+}
+
+
+@pytest.mark.parametrize(("page_id", "label", "headline"), LABEL_TITLE_PAGES.values(), ids=LABEL_TITLE_PAGES)
+def test_a_label_of_fewer_than_two_words_is_no_html_title(page_id: str, label: str, headline: str | None) -> None:
+    page = load_page(DEFAULT_L3S, page_id)
+    title = clean_article(raw(html=page.html, url=page.url), ORIGIN, OPTIONS)["title"]
+    assert title != label
+    assert title == headline
+
+
 # AEB pages rendered to text that titletext titled with a picture's caption, each page's id beside the caption: its
 # credit named, in parentheses or run on to a headline, or a player's label (readtitle).
 CAPTION_TITLE_PAGES = {
@@ -1179,6 +1214,24 @@ CAPTION_TITLE_PAGES = {
 def test_a_page_texts_title_is_no_pictures_caption(page_id: str, caption: str) -> None:
     article = clean_article(raw(text=load_page(DEFAULT_AEB, page_id).text), ORIGIN, OPTIONS)
     assert article["title"] != caption
+
+
+# L3S-GN1 pages rendered to text titled with a byline's line, an agency's desk or an author's, which names what its
+# article names (the Press Association, CES), each page's id beside it: no headline, so no title (titles2).
+BYLINE_TITLE_PAGES = {
+    "desk": ("16334064-8cc1-4ec6-ba74-e8c976c18913", "The Press Association Newsdesk"),
+    "author": (
+        "44a2a06e-e905-4b57-be58-82ceced9ff36",
+        "By Claudine Beaumont, Digital Channel Editor, at CES in Las Vegas",
+    ),
+}
+
+
+@pytest.mark.parametrize(("page_id", "byline"), BYLINE_TITLE_PAGES.values(), ids=BYLINE_TITLE_PAGES)
+def test_a_bylines_line_is_no_page_texts_title(page_id: str, byline: str) -> None:
+    article = clean_article(raw(text=load_page(DEFAULT_L3S, page_id).text), ORIGIN, OPTIONS)
+    assert article["title"] != byline
+    assert article["title"] is None
 
 
 # An article about a bridge's closure, three paragraphs of it, in English and in Georgian (for which jusText has no

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
 from lxml.etree import XPath
@@ -33,30 +33,35 @@ OPENING_WORDS = 200  # the body's words a headline's are looked for in: its firs
 # 0.67 (mean token F1 against the headlines 0.703, 0.703, 0.700, 0.694, 0.663; junk titles 30, 29, 27, 27, 24);
 # checked on its odd ones (docs: Cleaning).
 MIN_SHARED = 0.34
+# None of L3S-GN1's 610 annotated headlines has fewer words that are no numbers (titles2).
+HEADLINE_MIN_WORDS = 2
+SITE_WORD_CHARS = 3  # a site's word this long or longer supports no candidate: a shorter one is in many a host
 
 
 def choose_headline(
     tree: HtmlElement, offered: Iterable[str | None], paragraphs: list[str], stopwords: frozenset[str], url: str | None
 ) -> str | None:
     """The candidate (``candidates``; ``offered``: the titles other readings gave) the page writes in the most places
-    (its meta tags, the parts of its <title>, its headings), of those the article supports, that are not the site's
+    (its meta tags, the parts of its <title>, its headings), of those the article supports that name enough
+    (``_names_enough``) and are not the site's
     name (``metadata.site_tags``: its site-name tags and the URL's host; not its copyright notices, whose scan of
     the page's text costs a millisecond a page); of equals, the one whose
     words the body's opening holds most (those it holds less those it lacks), then the longer. None if none.
 
-    The article supports a candidate when the body's first ``OPENING_WORDS`` hold one of its words (stopwords aside)
-    and, if the page writes it in one place only, ``MIN_SHARED`` of them: a headline's words are its article's,
-    though a headline writer's own (a pun, a kicker) often are not."""
+    The article supports a candidate when the body's first ``OPENING_WORDS`` hold one of its words (stopwords and
+    the site's own words aside: a body names its site too, "(Sports Network) - ...") and, if the page writes it in
+    one place only, ``MIN_SHARED`` of them: a headline's words are its article's, though a headline writer's own (a
+    pun, a kicker) often are not."""
     opening = set(_opening(paragraphs))
-    site = cache(lambda: site_tags(tree, url))  # read only when a candidate is supported
+    site = cache(lambda: site_tags(tree, url))  # read only when the opening holds a candidate's word
     found = candidates(tree, offered)
     places = Counter(map(_joined_words, found))
     best, best_key = None, (0, 0, 0)
     for text in dict.fromkeys(found):
         words = [word for word in _words(text) if word not in stopwords]
-        held = sum(word in opening for word in words)
+        held = sum(word in opening and not _is_sites(word, site) for word in words)
         key = (places[_joined_words(text)], 2 * held - len(words), len(text))
-        supported = held and (key[0] > 1 or held >= MIN_SHARED * len(words))
+        supported = held and (key[0] > 1 or held >= MIN_SHARED * len(words)) and _names_enough(text)
         if supported and key > best_key and squeezed(text) not in site():
             best, best_key = text, key
     return best
@@ -78,6 +83,18 @@ def _parts(titles: Iterable[str]) -> Iterator[str]:
 def _headings(tree: HtmlElement) -> Iterator[str]:
     for heading in _HEADINGS(tree):
         yield heading.text_content()
+
+
+def _names_enough(text: str) -> bool:
+    """Whether the text holds ``HEADLINE_MIN_WORDS`` words that are no numbers: fewer make a section's or a
+    widget's label ("News", "Entertainment"), a date ("January 08, 2008") or a figure ("6.0"), not a headline."""
+    return sum(not word.isdigit() for word in _words(text)) >= HEADLINE_MIN_WORDS
+
+
+def _is_sites(word: str, site: Callable[[], str]) -> bool:
+    """Whether the site's names (``site``: ``metadata.site_tags``) hold the word: one of ``SITE_WORD_CHARS`` or more
+    (a shorter one, "s" or "tv", is inside many a host by chance)."""
+    return len(word) >= SITE_WORD_CHARS and word in site()
 
 
 def _opening(paragraphs: list[str]) -> Iterator[str]:

@@ -738,6 +738,10 @@ _NOT_IN_HEADLINES = ("|", "\u2022", "\u00b7", " > ", "//")
 # Russia's Karen Khachanov ... (Manu Fernandez/AP)"), a headline with its picture's credit run on ("He didn't get
 # it.Credit...Doug Mills/The New York Times") or a player's label ("Media captionWho is Julian Assange?"): AEB
 # rendered to text published them as titles (readtitle).
+# A byline's line: an author's ("By Claudine Beaumont, Digital Channel Editor, at CES") or a desk's ("The Press
+# Association Newsdesk", "Sports Desk"): it names the agency its article names, so shares two rare words with it
+# (titles2: L3S-GN1 rendered to text titled 7 pages with the Press Association's).
+_BYLINE = re.compile(r"^(?:By|BY) |(?:desk|Desk|DESK)$")
 _PICTURE_CAPTION = re.compile(r"\bCredits?(?::|\.\.\.|\u2026|$)|\([^()/]+/[^()/]+\)$|^Media caption")
 
 
@@ -762,12 +766,13 @@ def article_title(page: PageLines, article: PageText) -> str | None:
 
 
 def _may_be_headline(line: str) -> bool:
-    """True when the line reads as a headline (``looks_like_headline``) and is no prompt, date, menu, address or
-    picture's caption."""
+    """True when the line reads as a headline (``looks_like_headline``) and is no prompt, date, menu, address,
+    picture's caption or byline."""
     return (
         looks_like_headline(line)
         and not any(mark in line for mark in _NOT_IN_HEADLINES)
         and _PICTURE_CAPTION.search(line) is None
+        and _BYLINE.search(line) is None
         and not is_chrome(line)
         and not is_timestamp(line)
     )
