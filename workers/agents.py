@@ -138,26 +138,20 @@ class StageAgent:
         except StageUnavailable as unavailable:
             self._exit_unavailable(unavailable, len(events))
         except Exception:
-            log.critical(
-                "stage %s could not publish a batch of %d; exiting before its offsets are committed",
-                self.name,
-                len(events),
-                exc_info=True,
-                extra={"stage": self.name},
+            self._exit(
+                "could not publish a batch of %d; exiting before its offsets are committed", len(events), traceback=True
             )
-            logging.shutdown()
-            os._exit(EXIT_UNPUBLISHED)
 
     def _exit_unavailable(self, unavailable: StageUnavailable, batch: int) -> None:
-        """End the worker with one line saying why its stage cannot go on (no traceback: the reason is known), before
-        the batch's offsets are committed, for its supervisor to restart it."""
-        log.critical(
-            "stage %s cannot go on (%s); exiting with a batch of %d unpublished, its offsets not committed",
-            self.name,
-            unavailable,
-            batch,
-            extra={"stage": self.name},
+        """End the worker with one line saying why its stage cannot go on (no traceback: the reason is known)."""
+        self._exit(
+            "cannot go on (%s); exiting with a batch of %d unpublished, its offsets not committed", unavailable, batch
         )
+
+    def _exit(self, message: str, *args: object, traceback: bool = False) -> None:
+        """Log why (``message`` after the stage's name) and end the worker before the batch's offsets are committed,
+        for its supervisor to restart it."""
+        log.critical("stage %s " + message, self.name, *args, exc_info=traceback or None, extra={"stage": self.name})
         logging.shutdown()
         os._exit(EXIT_UNPUBLISHED)
 

@@ -79,12 +79,12 @@ def cluster_line(change: ClusterChange) -> bytes:
 def process_file(source: IO[bytes], name: str, out_dir: Path, settings: Settings, pipelines: Pipelines) -> Counter[str]:
     """Run every line of ``source`` through the stages; write ``<topic>.jsonl`` files into ``out_dir`` (existing):
     the final records, and the cluster records the workers publish, from a table of them kept as theirs is."""
-    clean = clean_stage(settings)
     dedup, entities = DedupStage(settings), EntitiesStage(settings, pipelines)
     topics = {output: getattr(settings, f"topic_{output}") for output in OUTPUTS}
     clusters: dict[str, ClusterRecord] = {}
     counts: Counter[str] = Counter()
     with ExitStack() as stack:
+        clean = clean_stage(settings)  # its child process started last, and ended however the run ends
         stack.callback(clean.close)
         files = {d: stack.enter_context((out_dir / f"{t}.jsonl").open("wb")) for d, t in topics.items()}
         progress = stack.enter_context(tqdm(desc="articles", unit="article", disable=None))
