@@ -54,14 +54,15 @@ def choose_headline(
     pun, a kicker) often are not."""
     opening = set(_opening(paragraphs))
     site = cache(lambda: site_tags(tree, url))  # read only when the opening holds a candidate's word
-    found = candidates(tree, offered)
-    places = Counter(map(_joined_words, found))
+    offers = candidates(tree, offered)  # a text once for each place that writes it
+    found = {text: _words(text) for text in offers}  # each distinct text's words, read once
+    places = Counter(" ".join(found[text]) for text in offers)
     best, best_key = None, (0, 0, 0)
-    for text in dict.fromkeys(found):
-        words = [word for word in _words(text) if word not in stopwords]
+    for text, all_words in found.items():
+        words = [word for word in all_words if word not in stopwords]
         held = sum(word in opening and not _is_sites(word, site) for word in words)
-        key = (places[_joined_words(text)], 2 * held - len(words), len(text))
-        supported = held and (key[0] > 1 or held >= MIN_SHARED * len(words)) and _names_enough(text)
+        key = (places[" ".join(all_words)], 2 * held - len(words), len(text))
+        supported = held and (key[0] > 1 or held >= MIN_SHARED * len(words)) and _names_enough(all_words)
         if supported and key > best_key and squeezed(text) not in site():
             best, best_key = text, key
     return best
@@ -85,10 +86,10 @@ def _headings(tree: HtmlElement) -> Iterator[str]:
         yield heading.text_content()
 
 
-def _names_enough(text: str) -> bool:
-    """Whether the text holds ``HEADLINE_MIN_WORDS`` words that are no numbers: fewer make a section's or a
+def _names_enough(words: list[str]) -> bool:
+    """Whether a text's ``words`` hold ``HEADLINE_MIN_WORDS`` that are no numbers: fewer make a section's or a
     widget's label ("News", "Entertainment"), a date ("January 08, 2008") or a figure ("6.0"), not a headline."""
-    return sum(not word.isdigit() for word in _words(text)) >= HEADLINE_MIN_WORDS
+    return sum(not word.isdigit() for word in words) >= HEADLINE_MIN_WORDS
 
 
 def _is_sites(word: str, site: Callable[[], str]) -> bool:
@@ -110,8 +111,3 @@ def _opening(paragraphs: list[str]) -> Iterator[str]:
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
-
-
-def _joined_words(text: str) -> str:
-    """The text's lower-case words, one space between them: where two places write the same title."""
-    return " ".join(_words(text))
