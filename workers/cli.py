@@ -103,10 +103,10 @@ def _stages(ctx: click.Context, param: click.Parameter, value: str | None) -> st
 @click.option("--stages", callback=_stages, help="Comma-separated stages to run (default: ENRICH_STAGES, all of them).")
 def worker(stages: str | None) -> None:
     """Start a Faust worker running the agents of the chosen stages."""
-    from faust.worker import Worker
     from prometheus_client import start_http_server
 
     from workers.app import BIND_ADDRESS, create_app
+    from workers.stacks import StackDumpingWorker
     from workers.state import discard_stale_state
     from workers.topics import ensure_topics
 
@@ -124,7 +124,7 @@ def worker(stages: str | None) -> None:
         start_http_server(settings.metrics_port, BIND_ADDRESS)
     _build_info(settings)
     app = create_app(settings, chosen)
-    worker = Worker(
+    worker = StackDumpingWorker(
         app, loglevel=settings.log_level.upper(), logging_config=logging_config(settings), redirect_stdouts=False
     )
     worker.execute_from_commandline()

@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
@@ -39,6 +39,7 @@ from workers.topics import ensure_topics
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 BROKER_PORT = BROKER_PORTS.start  # ENRICH_TEST_KAFKA_PORT, default 19092: apart from a dev broker on 9092
 WORKER_STOP_SECONDS = 30
+STACKS_SECONDS = 10  # the longest wait for a worker's stacks after SIGUSR1
 CLI_TIMEOUT = 60  # seconds: a CLI run that hangs instead of failing fails the test
 RUNS: list[str] = []  # the prefix of every topic and group the session's tests made (private_settings)
 
@@ -180,19 +181,56 @@ class Worker:
         self._log_file.close()
         return self.process.returncode
 
+    def stacks(self) -> str:
+        """What the running worker is doing: the stacks and await chains its SIGUSR1 prints (``workers.stacks``),
+        once the log stops growing (at most ``STACKS_SECONDS``)."""
+        if not self.alive():
+            return f"exited with {self.process.returncode}"
+        start = self.log.stat().st_size
+        self.process.send_signal(signal.SIGUSR1)
+        size, deadline = start, time.monotonic() + STACKS_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            if size != start and self.log.stat().st_size == size:
+                break
+            size = self.log.stat().st_size
+        with self.log.open("rb") as log:
+            log.seek(start)
+            return log.read().decode(errors="replace")
 
-@pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
-    """Start worker processes; every one is stopped after the test."""
-    workers: list[Worker] = []
 
-    def start(settings: Settings, stages: str | None = None) -> Worker:
-        worker = Worker(settings, tmp_path / f"worker-{len(workers)}.log", stages)
-        workers.append(worker)
+class WorkerStarter:
+    """``start_worker``: starts worker processes and remembers them, for the stop after the test and the stacks of
+    a failed one."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.workers: list[Worker] = []
+
+    def __call__(self, settings: Settings, stages: str | None = None) -> Worker:
+        worker = Worker(settings, self.directory / f"worker-{len(self.workers)}.log", stages)
+        self.workers.append(worker)
         return worker
 
-    yield start
-    for worker in workers:
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A test that fails with workers running reports what each was doing (its stacks): a worker stuck on the
+    shared CI machine can rarely be made to stick again."""
+    report = yield
+    starter = getattr(item, "funcargs", {}).get("start_worker")
+    if report.when == "call" and report.failed and isinstance(starter, WorkerStarter):
+        for number, worker in enumerate(starter.workers):
+            report.sections.append((f"worker {number} stacks", worker.stacks()))
+    return report
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[WorkerStarter]:
+    """Start worker processes; every one is stopped after the test."""
+    starter = WorkerStarter(tmp_path)
+    yield starter
+    for worker in starter.workers:
         worker.stop()
 
 
