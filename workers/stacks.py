@@ -1,8 +1,11 @@
-"""What a stuck worker is doing: on SIGUSR1 it prints every thread's stack and every task's await chain.
+"""What a stuck worker is doing: on SIGUSR1 it prints every thread's stack, every task's await chain and the state
+of its Kafka clients.
 
 Faust's worker (mode) answers SIGUSR1 with each thread's stack and the first frame of each task, which names the
 task but not what it waits on: a task waiting in a library shows only its own ``await``. The chain followed
-through each awaited coroutine down to the future it waits on says where a worker is stuck.
+through each awaited coroutine down to the future it waits on says where a worker is stuck; the clients' state
+(the producer's undelivered batches and requests in flight, the consumer's partitions) says on what. The clients'
+state is read from aiokafka's and Faust's internals: a diagnosis, whatever of it can be read.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from types import FrameType
@@ -57,8 +61,74 @@ def print_stacks(file: IO[str], loop: asyncio.AbstractEventLoop) -> None:
     file.flush()
 
 
+def producer_state(producer: Any) -> Iterator[str]:
+    """An aiokafka producer's batches not delivered (partition, age, retries, the partition's leader as it knows it),
+    the nodes its sender has a request in flight to, and the requests waiting on each connection."""
+    now = time.monotonic()
+    accumulator, sender, client = producer._message_accumulator, producer._sender, producer.client
+    batches = [("queued", batch) for queue in list(accumulator._batches.values()) for batch in list(queue)]
+    batches += [("sent", batch) for batch in list(accumulator._pending_batches)]
+    for where, batch in batches:
+        tp = batch.tp
+        yield (
+            f"  {where} {tp.topic}[{tp.partition}] {now - batch._ctime:.1f} s old, retries {batch.retry_count}, "
+            f"leader {client.cluster.leader_for_partition(tp)}"
+        )
+    task = sender.sender_task
+    yield f"  sender in flight to nodes {sorted(sender._in_flight)}, task done: {task is not None and task.done()}"
+    yield from client_state(client)
+
+
+def client_state(client: Any) -> Iterator[str]:
+    """An aiokafka client's metadata update under way and the requests waiting for an answer on each connection."""
+    yield f"  metadata update under way: {client._md_update_fut is not None}, topics {len(client._topics)}"
+    for (node, group), connection in list(client._conns.items()):
+        yield f"  connection to node {node} ({group}): {len(connection._requests)} requests unanswered"
+
+
+def consumer_state(consumer: Any) -> Iterator[str]:
+    """Faust's consumer: its flow, the partitions it fetches, each assigned partition as aiokafka holds it, and the
+    commit ledger of the source partitions (``workers.consumer.LedgerConsumer``)."""
+    yield f"  flow active: {consumer.flow_active}, paused by Faust: {sorted(map(tuple, consumer._paused_partitions))}"
+    active = consumer._active_partitions
+    yield f"  active partitions: {None if active is None else sorted(map(tuple, active))}"
+    inner = consumer._thread._consumer
+    assignment = inner._subscription.subscription.assignment
+    for tp in sorted(assignment.tps):
+        state = assignment.state_value(tp)
+        position = state._position
+        yield (
+            f"  {tp.topic}[{tp.partition}]: position {position}, highwater {state.highwater}, "
+            f"paused {state.paused}, awaiting reset {state.awaiting_reset}"
+        )
+    yield f"  fetcher records buffered: {sorted(map(tuple, inner._fetcher._records))}"
+    for tp in sorted(consumer.ledger.partitions()):
+        ledger = consumer.ledger.get(tp)
+        yield f"  ledger {tp.topic}[{tp.partition}]: commits up to {ledger.committable()}, {ledger.in_flight} in flight"
+    yield f"  a commit under way: {consumer._commit_fut is not None}"
+    yield from client_state(inner._client)
+
+
+def print_client_state(file: IO[str], app: Any) -> None:
+    """``producer_state`` and ``consumer_state`` of the app's clients, each as far as it can be read."""
+    parts = {
+        "PRODUCER": lambda: producer_state(app.producer._producer),
+        "CONSUMER": lambda: consumer_state(app.consumer),
+    }
+    for title, lines in parts.items():
+        print(title, file=file)
+        try:
+            for line in lines():
+                print(line, file=file)
+        except Exception as error:  # a diagnosis: internals read from a running worker, another thread's too
+            print(f"  could not read it: {error!r}", file=file)
+    file.flush()
+
+
 class StackDumpingWorker(Worker):
-    """Faust's worker, whose SIGUSR1 prints the await chains (``print_stacks``) to its standard error."""
+    """Faust's worker, whose SIGUSR1 prints the await chains (``print_stacks``) and the Kafka clients' state
+    (``print_client_state``) to its standard error."""
 
     async def _cry(self) -> None:
         print_stacks(sys.stderr, asyncio.get_running_loop())
+        print_client_state(sys.stderr, self.app)

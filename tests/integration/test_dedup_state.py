@@ -300,6 +300,23 @@ def test_the_web_port_serves_the_probes_and_not_the_tables(pipeline_settings: Se
         assert refused.value.code == 404, path
 
 
+def test_a_worker_asked_with_sigusr1_says_what_it_waits_on_and_goes_on(
+    pipeline_settings: Settings, start_worker
+) -> None:
+    """A stuck worker is diagnosed in place (``workers.stacks``): each task's await chain and its clients' state."""
+    settings = pipeline_settings
+    worker = start_worker(settings, STAGES)
+    produce_to(settings, [ORIGINAL])
+    first_copy_seen(settings, worker)
+    stacks = worker.stacks()
+    assert "TASK (main loop)" in stacks and "in _commit_handler" in stacks, stacks
+    assert f"  {settings.topic_raw}[0]: position 1, highwater 1, paused False" in stacks, stacks
+    assert f"  ledger {settings.topic_raw}[0]: commits up to 1, 0 in flight" in stacks, stacks
+    produce_to(settings, [UNRELATED], 1)
+    assert len(read_topic(settings, settings.topic_unique, 2, WAIT, grace=0)) == 2, worker.log.read_text()[-3000:]
+    assert worker.stop() == 0
+
+
 def ready(worker: Worker, settings: Settings) -> None:
     """Wait until the worker says ready; one that exits first fails the test at once, with the end of its log."""
     for _ in range(WAIT):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 
-from workers.stacks import await_chain, print_stacks
+from aiokafka import AIOKafkaProducer, TopicPartition
+
+from workers.stacks import await_chain, print_stacks, producer_state
 
 
 async def held(event: asyncio.Event) -> None:
@@ -46,3 +48,18 @@ def test_the_dump_lists_the_threads_and_the_tasks_of_the_loop() -> None:
     assert "THREAD MainThread" in dump
     assert "TASK (main loop) the-stuck-one" in dump
     assert "in held" in dump.split("TASK (main loop) the-stuck-one", 1)[1]
+
+
+def test_a_batch_the_producer_has_not_delivered_is_named_with_its_partition_and_leader() -> None:
+    async def run() -> list[str]:
+        producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:9")  # never started: nothing is sent
+        try:
+            await producer._message_accumulator.add_message(TopicPartition("articles.clean", 0), b"k", b"v", timeout=1)
+            return list(producer_state(producer))
+        finally:
+            await producer.stop()
+
+    state = asyncio.run(run())
+    assert state[0].startswith("  queued articles.clean[0] ")
+    assert state[0].endswith("retries 0, leader None")
+    assert "sender in flight to nodes []" in state[1]
