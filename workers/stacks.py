@@ -1,5 +1,5 @@
 """What a stuck worker is doing: on SIGUSR1 it prints every thread's stack, every task's await chain and the state
-of its Kafka clients.
+of its Kafka clients; on SIGUSR2, every thread's stack even while its event loop is blocked.
 
 Faust's worker (mode) answers SIGUSR1 with each thread's stack and the first frame of each task, which names the
 task but not what it waits on: a task waiting in a library shows only its own ``await``. The chain followed
@@ -11,6 +11,8 @@ state is read from aiokafka's and Faust's internals: a diagnosis, whatever of it
 from __future__ import annotations
 
 import asyncio
+import faulthandler
+import signal
 import sys
 import threading
 import time
@@ -127,7 +129,14 @@ def print_client_state(file: IO[str], app: Any) -> None:
 
 class StackDumpingWorker(Worker):
     """Faust's worker, whose SIGUSR1 prints the await chains (``print_stacks``) and the Kafka clients' state
-    (``print_client_state``) to its standard error."""
+    (``print_client_state``) to its standard error, and whose SIGUSR2 prints every thread's stack from the signal
+    handler itself (``faulthandler``): that one answers while the event loop is blocked, when SIGUSR1's cannot run.
+    mode's SIGUSR2 started a debugger, which in a worker without a terminal only blocks the loop."""
+
+    def _install_signal_handlers_unix(self) -> None:
+        super()._install_signal_handlers_unix()
+        self.loop.remove_signal_handler(signal.SIGUSR2)
+        faulthandler.register(signal.SIGUSR2, file=sys.stderr, all_threads=True)
 
     async def _cry(self) -> None:
         print_stacks(sys.stderr, asyncio.get_running_loop())

@@ -182,11 +182,14 @@ class Worker:
         return self.process.returncode
 
     def stacks(self) -> str:
-        """What the running worker is doing: the stacks and await chains its SIGUSR1 prints (``workers.stacks``),
-        once the log stops growing (at most ``STACKS_SECONDS``)."""
+        """What the running worker is doing (``workers.stacks``): its threads' stacks (SIGUSR2, printed while its
+        event loop is blocked too), then its tasks' await chains and its clients' state (SIGUSR1), once the log
+        stops growing (at most ``STACKS_SECONDS``)."""
         if not self.alive():
             return f"exited with {self.process.returncode}"
         start = self.log.stat().st_size
+        self.process.send_signal(signal.SIGUSR2)
+        time.sleep(0.5)
         self.process.send_signal(signal.SIGUSR1)
         size, deadline = start, time.monotonic() + STACKS_SECONDS
         while time.monotonic() < deadline:

@@ -300,7 +300,7 @@ def test_the_web_port_serves_the_probes_and_not_the_tables(pipeline_settings: Se
         assert refused.value.code == 404, path
 
 
-def test_a_worker_asked_with_sigusr1_says_what_it_waits_on_and_goes_on(
+def test_a_worker_asked_for_its_stacks_says_what_it_waits_on_and_goes_on(
     pipeline_settings: Settings, start_worker
 ) -> None:
     """A stuck worker is diagnosed in place (``workers.stacks``): each task's await chain and its clients' state."""
@@ -310,6 +310,7 @@ def test_a_worker_asked_with_sigusr1_says_what_it_waits_on_and_goes_on(
     first_copy_seen(settings, worker)
     stacks = worker.stacks()
     assert "TASK (main loop)" in stacks and "in _commit_handler" in stacks, stacks
+    assert "Thread 0x" in stacks and 'File "' in stacks, stacks  # SIGUSR2's, from faulthandler
     assert f"  {settings.topic_raw}[0]: position 1, highwater 1, paused False" in stacks, stacks
     assert f"  ledger {settings.topic_raw}[0]: commits up to 1, 0 in flight" in stacks, stacks
     produce_to(settings, [UNRELATED], 1)
