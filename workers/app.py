@@ -28,7 +28,7 @@ from workers.pipeline import (
     dedup_options,
 )
 from workers.security import broker_credentials
-from workers.settings import CLIENT_REQUEST_TIMEOUT_SECONDS, Settings, Stage
+from workers.settings import CLIENT_REQUEST_TIMEOUT_SECONDS, PRODUCER_REQUEST_TIMEOUT_SECONDS, Settings, Stage
 from workers.topics import DEDUP_INPUT_PARTITIONS, DEDUP_TABLES, changelog_configs, changelog_topic
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         settings.consumer_group(stages),
         source_topics={settings.source_topic(stage) for stage in stages},
         isolation_level=settings.consumer_isolation_level,
+        delivery_timeout_seconds=settings.delivery_timeout_seconds,
         broker=settings.broker_url,
         broker_credentials=broker_credentials(settings),
         store="rocksdb://",
@@ -100,6 +101,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         broker_heartbeat_interval=settings.heartbeat_interval_seconds,
         broker_rebalance_timeout=settings.rebalance_timeout_seconds,
         broker_request_timeout=CLIENT_REQUEST_TIMEOUT_SECONDS,
+        producer_request_timeout=PRODUCER_REQUEST_TIMEOUT_SECONDS,
         producer_acks=-1,
         producer_max_request_size=CLIENT_MAX_MESSAGE_BYTES,
         consumer_max_fetch_size=CLIENT_MAX_MESSAGE_BYTES,

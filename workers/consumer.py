@@ -483,11 +483,18 @@ def listed_offsets(offsets: Mapping[TP, int], partitions_for_topic: Callable[[st
 
 class ListedTopicsProducer(faust_aiokafka.Producer):
     """Faust's producer, whose aiokafka producers (one, or one per partition under exactly-once) ask for the metadata
-    of the topics they write to without creating them: a topic deleted under the worker stays missing."""
+    of the topics they write to without creating them: a topic deleted under the worker stays missing; and retry a
+    record for the app's delivery timeout, each request for its request timeout.
+
+    aiokafka has one timeout for both: a record is retried only while younger than a request's timeout. Faust's
+    default of 20 minutes held a batch, and every send and commit behind it, that long on one answer lost; the
+    request timeout alone, short, would fail a batch on its first lost answer. So a batch's time to live (aiokafka's
+    ``MessageBatch`` expiry) is set apart, to the delivery timeout."""
 
     def _new_producer(self, transactional_id: str | None = None) -> Any:
         producer = super()._new_producer(transactional_id)
         creating_no_topic(producer.client)
+        producer._message_accumulator._batch_ttl = self.app.delivery_timeout_seconds
         return producer
 
 
@@ -506,13 +513,20 @@ class ProbesWeb(faust_aiohttp.Web):
 
 
 class PipelineApp(faust.App):
-    """The pipeline's Faust app: it knows its source topics, and its consumer commits them by the ledger."""
+    """The pipeline's Faust app: it knows its source topics, and its consumer commits them by the ledger; its
+    producer retries a record for ``delivery_timeout_seconds``."""
 
     def __init__(
-        self, *args: Any, source_topics: Iterable[str], isolation_level: IsolationLevel, **kwargs: Any
+        self,
+        *args: Any,
+        source_topics: Iterable[str],
+        isolation_level: IsolationLevel,
+        delivery_timeout_seconds: float,
+        **kwargs: Any,
     ) -> None:
         self.source_topics = frozenset(source_topics)
         self.isolation_level = isolation_level
+        self.delivery_timeout_seconds = delivery_timeout_seconds
         super().__init__(*args, **kwargs)
 
     def _new_transport(self) -> LedgerTransport:

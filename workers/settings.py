@@ -68,6 +68,10 @@ BROKER_MIN_SESSION_TIMEOUT_SECONDS = 6.0
 # Faust refuses a session timeout above it; a rebalance timeout above it would let the client give up on a JoinGroup
 # the broker may hold for that long.
 CLIENT_REQUEST_TIMEOUT_SECONDS = 90.0
+# How long the workers' producer waits for the broker's answer to one request (aiokafka's request_timeout_ms, Faust's
+# producer_request_timeout, whose default of 20 minutes is also the time a record is retried): an answer lost, the
+# connection is closed and the request sent again on a new one. A produce request is answered in milliseconds.
+PRODUCER_REQUEST_TIMEOUT_SECONDS = 30.0
 
 DEPRECATED_DEDUP_THRESHOLDS = (
     "dedup_threshold",
@@ -129,6 +133,14 @@ class Settings(BaseSettings):
         description="Consumer rebalance timeout (the JoinGroup's rebalance.timeout.ms): how long the broker waits for "
         "the group's members to rejoin, each after committing and giving up its partitions; at most the clients' "
         f"request timeout ({CLIENT_REQUEST_TIMEOUT_SECONDS:g} s)",
+    )
+
+    delivery_timeout_seconds: float = Field(
+        120.0,
+        ge=PRODUCER_REQUEST_TIMEOUT_SECONDS,
+        description="How long a worker's producer retries a record the brokers have not acknowledged "
+        f"(delivery.timeout.ms; each request waits {PRODUCER_REQUEST_TIMEOUT_SECONDS:g} s for its answer, then is "
+        "sent again); past it the batch is unpublished and the worker exits 75 before committing it",
     )
 
     # Kafka security (workers/security.py turns these into client options)

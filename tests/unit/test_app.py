@@ -17,7 +17,7 @@ from workers.app import clean_stage, create_app, readiness
 from workers.child import ENDINGS
 from workers.pipeline import Message
 from workers.records import Origin
-from workers.settings import Settings
+from workers.settings import PRODUCER_REQUEST_TIMEOUT_SECONDS, Settings
 
 
 class _Metadata:
@@ -116,3 +116,23 @@ def test_the_consumer_group_timeouts_reach_faust(settings: Settings) -> None:
     timeouts = {"session_timeout_seconds": 10.0, "heartbeat_interval_seconds": 1.0, "rebalance_timeout_seconds": 20.0}
     conf = create_app(settings.model_copy(update=timeouts), ("clean",)).conf
     assert (conf.broker_session_timeout, conf.broker_heartbeat_interval, conf.broker_rebalance_timeout) == (10, 1, 20)
+
+
+def test_the_producer_sends_a_request_again_within_the_delivery_timeout(settings: Settings) -> None:
+    """Faust's default held a batch, and every send and commit behind it, 20 minutes on one lost answer: a request
+    now waits 30 s, and a record is retried (on a new connection) for ENRICH_DELIVERY_TIMEOUT_SECONDS."""
+    app = create_app(settings.model_copy(update={"delivery_timeout_seconds": 150.0}), ("clean",))
+
+    async def built() -> tuple[int, float]:
+        producer = app.producer._new_producer()
+        try:
+            return producer._request_timeout_ms, producer._message_accumulator._batch_ttl
+        finally:
+            await producer.stop()
+
+    assert asyncio.run(built()) == (PRODUCER_REQUEST_TIMEOUT_SECONDS * 1000, 150.0)
+
+
+def test_the_delivery_timeout_is_at_least_a_requests() -> None:
+    with pytest.raises(ValueError, match="delivery_timeout_seconds"):
+        Settings(delivery_timeout_seconds=PRODUCER_REQUEST_TIMEOUT_SECONDS - 1)
