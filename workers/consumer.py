@@ -32,7 +32,8 @@ from workers.topics import creating_no_topic
 log = logging.getLogger(__name__)
 
 LOST_CHECK_SECONDS = 1.0  # how often the delivery loop looks for messages fetched and lost on their way
-STALL_SECONDS = 30.0  # a commit held at one message is logged once every so often
+STALL_SECONDS = 30.0  # a commit held at one message, or one under way, is logged once every so often
+STALL_CHECK_SECONDS = 5.0  # how often the consumer looks for either
 # A commit not answered in this time looks whether the cluster still has its partitions' topics. Healthy commits
 # take milliseconds; a deleted topic's commit ends about this long after the deletion reached the broker.
 COMMIT_CHECK_SECONDS = 1.0
@@ -47,6 +48,15 @@ class HeldCommit:
     """A source partition's commit held at one offset: since when, and when that was last logged."""
 
     offset: int
+    since: float
+    logged: float
+
+
+@dataclass(slots=True)
+class CommitUnderWay:
+    """Faust's commit under way (its future): since when, and when that was last logged."""
+
+    commit: asyncio.Future
     since: float
     logged: float
 
@@ -72,6 +82,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._idle: dict[TP, HeldCommit] = {}  # per source partition with none in flight and messages waiting
         self._log_starts: dict[TP, int] = {}  # per source partition never committed, its first offset
         self._read_again_from: dict[TP, int] = {}  # per source partition the idle net sought back, where to
+        self._commit_watched: CommitUnderWay | None = None
 
     def _new_consumer_thread(self) -> IsolatedConsumerThread:
         return IsolatedConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -258,14 +269,33 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 in_worker.setdefault(message.tp, set()).add(message.offset)
         return in_worker
 
-    async def commit(self, *args: Any, **kwargs: Any) -> bool:
-        """Faust's commit (every few seconds), after logging any source partition held long at one hole."""
-        self._report_stalls()
-        return await super().commit(*args, **kwargs)
+    @Service.timer(STALL_CHECK_SECONDS)
+    async def _watch_commits(self) -> None:
+        self.report_stalls()
 
-    def _report_stalls(self) -> None:
-        """Log a source partition whose commit has been held at one hole for long (a slow stage, a stuck one)."""
+    def report_stalls(self) -> None:
+        """Log a source partition whose commit has been held at one hole for long (a slow stage, a stuck one), and a
+        commit under way for long. From a timer of its own: a commit stuck (in the producer's flush that opens it,
+        say) never reached the report again when the commit made it, and the worker said nothing at all."""
         now = time.monotonic()
+        self._report_holes(now)
+        self._report_slow_commit(now)
+
+    def _report_slow_commit(self, now: float) -> None:
+        commit = self._commit_fut  # Faust's: set while a commit is under way
+        watched = self._commit_watched
+        if commit is None or watched is None or watched.commit is not commit:
+            self._commit_watched = None if commit is None else CommitUnderWay(commit, now, now)
+            return
+        if now - watched.logged >= STALL_SECONDS:
+            watched.logged = now
+            log.warning(
+                "a commit has been under way for %.0f s (it flushes the producer first; the worker's stacks and "
+                "clients' state: kill -USR1)",
+                now - watched.since,
+            )
+
+    def _report_holes(self, now: float) -> None:
         holding = {}
         for tp in self.ledger.partitions():
             ledger = self.ledger.get(tp)

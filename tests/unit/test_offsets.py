@@ -631,3 +631,36 @@ def test_a_commit_in_flight_whose_cancel_fails_leaves_no_unretrieved_exception(
     asyncio.run(run())
     gc.collect()
     assert reported == []
+
+
+def test_a_commit_held_at_a_message_in_flight_is_reported_without_a_commit(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The report ran inside Faust's commit: with that commit stuck (in the producer's flush that opens it), the
+    worker said nothing at all while a message stayed unpublished (a clean-clone CI run, 180 s silent)."""
+    tp = TP(settings.topic_raw, 0)
+    _, consumer = _consumer_sought_to(settings, tp, COMMITTED)
+    _fetch(consumer, tp, range(COMMITTED, COMMITTED + 2))
+    monkeypatch.setattr(consumer_module, "STALL_SECONDS", 0.0)
+    consumer.report_stalls()
+    assert f"{tp.topic}[0]: commit held at offset {COMMITTED} for 0 s, 2 messages read and not published" in caplog.text
+
+
+def test_a_commit_under_way_for_long_is_reported(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, consumer = _consumer_sought_to(settings, TP(settings.topic_raw, 0), COMMITTED)
+    monkeypatch.setattr(consumer_module, "STALL_SECONDS", 0.0)
+    loop = asyncio.new_event_loop()
+    try:
+        consumer._commit_fut = loop.create_future()  # Faust's, while its commit waits
+        consumer.report_stalls()  # first seen
+        assert "a commit has been under way" not in caplog.text
+        consumer.report_stalls()
+        assert "a commit has been under way for 0 s" in caplog.text
+        caplog.clear()
+        consumer._commit_fut = loop.create_future()  # another commit: its time starts again
+        consumer.report_stalls()
+        assert "a commit has been under way" not in caplog.text
+    finally:
+        loop.close()
