@@ -111,6 +111,10 @@ class StageAgent:
         self.stage: StageRunner | None = None
         metrics.BATCH_FALLBACKS.labels(name)  # exported at 0 from the start: a rate over no series shows nothing
 
+    def output_topics(self) -> set[str]:
+        """The topics the stage publishes to (its tables' changelogs aside: Faust makes those as the worker starts)."""
+        return {topic.get_topic_name() for topic in self._sinks.values()}
+
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn`` on the stage's thread."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)

@@ -143,6 +143,7 @@ def create_app(settings: Settings, stages: tuple[Stage, ...]) -> PipelineApp:
         for language in settings.language_models:  # at 0 from the start: the alert's increase() sees the first one
             metrics.ENTITIES_ARTICLES.labels(language, "model_unavailable")
     _register_health(app, agents, lag)
+    app.output_topics = frozenset(name for agent in agents for name in agent.output_topics())
     return app
 
 

@@ -513,8 +513,17 @@ def listed_offsets(offsets: Mapping[TP, int], partitions_for_topic: Callable[[st
 
 class ListedTopicsProducer(faust_aiokafka.Producer):
     """Faust's producer, whose aiokafka producers (one, or one per partition under exactly-once) ask for the metadata
-    of the topics they write to without creating them: a topic deleted under the worker stays missing; and retry a
-    record for the app's delivery timeout, each request for its request timeout.
+    of the topics they write to without creating them: a topic deleted under the worker stays missing; keep the app's
+    output topics in that metadata from the start; and retry a record for the app's delivery timeout, each request
+    for its request timeout.
+
+    aiokafka's client asks for every topic until it is told of one (a send to a topic its metadata does not list:
+    Faust's first changelog write when the broker listed the changelog late), then for the topics it was told of
+    only, each answer replacing the last: the topics it knew from the answers for all left its metadata, and a record
+    queued for one of them had no leader for good. The producer asked again without end, silently, until the batch
+    expired; the agent and Faust's commit (which flushes the producer first) waited on it (as two CI runs did). Told
+    of the app's output topics at the start, the client never asks for all, so drops none; it adds each other topic
+    (the changelogs) at its first send, before anything is queued for it.
 
     aiokafka has one timeout for both: a record is retried only while younger than a request's timeout. Faust's
     default of 20 minutes held a batch, and every send and commit behind it, that long on one answer lost; the
@@ -524,6 +533,7 @@ class ListedTopicsProducer(faust_aiokafka.Producer):
     def _new_producer(self, transactional_id: str | None = None) -> Any:
         producer = super()._new_producer(transactional_id)
         creating_no_topic(producer.client)
+        producer.client.set_topics(self.app.output_topics)
         producer._message_accumulator._batch_ttl = self.app.delivery_timeout_seconds
         return producer
 
@@ -557,6 +567,7 @@ class PipelineApp(faust.App):
         self.source_topics = frozenset(source_topics)
         self.isolation_level = isolation_level
         self.delivery_timeout_seconds = delivery_timeout_seconds
+        self.output_topics: frozenset[str] = frozenset()  # set by workers.app.create_app once the agents are made
         super().__init__(*args, **kwargs)
 
     def _new_transport(self) -> LedgerTransport:

@@ -136,3 +136,20 @@ def test_the_producer_sends_a_request_again_within_the_delivery_timeout(settings
 def test_the_delivery_timeout_is_at_least_a_requests() -> None:
     with pytest.raises(ValueError, match="delivery_timeout_seconds"):
         Settings(delivery_timeout_seconds=PRODUCER_REQUEST_TIMEOUT_SECONDS - 1)
+
+
+def test_the_producer_asks_for_its_output_topics_from_the_start(settings: Settings) -> None:
+    """Asking for every topic until told of one, aiokafka's client dropped the others' metadata at the first send to
+    a topic it did not list (tests/integration/test_producer_metadata.py): told of them at the start, it never asks
+    for every topic."""
+    app = create_app(settings, ("clean", "dedup"))
+
+    async def tracked() -> set[str]:
+        producer = app.producer._new_producer()
+        try:
+            return set(producer.client._topics)
+        finally:
+            await producer.stop()
+
+    outputs = {"clean", "unique", "duplicates", "deadletter", "clusters"}
+    assert asyncio.run(tracked()) == {getattr(settings, f"topic_{name}") for name in outputs}
