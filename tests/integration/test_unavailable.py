@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.integration.conftest import produce_to, read_topic
+from tests.integration.test_faults import GROUP_TIMEOUTS
 from tests.ports import wait_ready
 from workers.dedup.decision import DEFAULT_MODEL
 from workers.kafka_io import committed_offsets, end_offsets, wait_committed
@@ -44,7 +45,8 @@ def test_a_worker_whose_clean_child_cannot_start_exits_75_with_the_batch_uncommi
     the batch; once the file is back, a new worker publishes the article."""
     model = tmp_path / "decision.json"
     shutil.copy(DEFAULT_MODEL, model)
-    settings = pipeline_settings.model_copy(update={"dedup_decision_model": model})
+    # The group's short session: the worker gone by its exit holds its partitions until it ends (Faust's 60 s).
+    settings = pipeline_settings.model_copy(update={"dedup_decision_model": model, **GROUP_TIMEOUTS})
     first = start_worker(settings, "clean")
     wait_ready(settings.web_port, WAIT, alive=first.alive)
     model.unlink()

@@ -394,7 +394,7 @@ def test_a_lone_message_that_ends_every_child_on_receipt_is_its_letter_and_the_n
 
 # What a child may map beyond what it has at its start, and a message past it: four times over, so that reading it
 # fails at once (the child's read of its pipe asks for the whole message) whatever a small batch needs.
-HEADROOM_BYTES = 64 << 20
+HEADROOM_BYTES = 16 << 20
 TOO_LARGE_BYTES = 4 * HEADROOM_BYTES
 
 
