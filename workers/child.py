@@ -155,8 +155,12 @@ class ChildStage:
             rest = self._batch([*messages[:at], *messages[at + 1 :]], done[:at])
             return [*rest[:at], self._letter(messages[at], answer), *rest[at:]]
         self._replace(answer, None)
+        return self._one_at_a_time(messages, done)
+
+    def _one_at_a_time(self, messages: Sequence[Message], done: list[list[Output]]) -> list[list[Output]]:
+        """Each message in a batch of its own, its ``one`` kept if done: its ``finish`` alone (a fallback)."""
         self.fallbacks += 1
-        return [self._batch([message], [one])[0] for message, one in zip(messages, done, strict=True)]
+        return [self._batch([message], done[n : n + 1])[0] for n, message in enumerate(messages)]
 
     def _unreceived(self, messages: Sequence[Message], done: list[list[Output]], ended: Ended) -> list[list[Output]]:
         """Two children in a row ended before they said they had the batch, nothing done: a message that ends a
@@ -164,8 +168,7 @@ class ChildStage:
         one at a time, each with its own ``finish`` (a fallback); a message alone, which ended both, is the letter if
         a new child takes an empty batch (the probe), and the stage is unavailable if that child ends too."""
         if len(messages) > 1:
-            self.fallbacks += 1
-            return [self._batch([message], done[n : n + 1])[0] for n, message in enumerate(messages)]
+            return self._one_at_a_time(messages, done)
         probe = self._run([], [])[1]
         if isinstance(probe, Ended):
             raise StageUnavailable(f"the {self.name} stage's child processes end before they work: {probe.detail}")
