@@ -24,6 +24,7 @@ from workers.deadletters import replay_of
 from workers.monitor import LagMonitor
 from workers.pipeline import (
     CLUSTER_TABLE_OUTPUTS,
+    EXIT_UNPUBLISHED,
     FINAL,
     ClusterChange,
     Destination,
@@ -41,9 +42,6 @@ from workers.records import Origin
 from workers.settings import Stage
 
 log = logging.getLogger(__name__)
-
-# The exit status of a worker that could not publish a batch: it stops before the batch's offsets are committed.
-EXIT_UNPUBLISHED = 75
 
 
 class StateTable(Table, Protocol):

@@ -13,10 +13,13 @@ ends, the outputs received name the message in progress: that message becomes a 
 a new child goes on with the batch's other messages, those done kept: nothing else is lost, repeated or run again.
 A child that ends in ``finish``, which no message is to blame for, is replaced and each message's ``finish`` run on
 its own (``fallbacks``). A child that ends before it says it has the batch (killed while idle) blames no message: the
-batch goes to a new child, and a second that ends so with nothing done stops the stage (``StageUnavailable``: the
-worker exits, the batch uncommitted), as a new child that cannot start does. A wall-clock backstop (``WALL_MULTIPLE``
-times the limit, from each answer) ends a child that hangs without using CPU (before it says it has the batch: on no
-message), and a child ends when the worker's end of its pipe closes.
+batch goes to a new child. A second that ends so with nothing done may have met a message that ends any child
+reading it (more than a memory limit lets it hold): the batch goes on a message at a time, and a message whose
+child ends so twice is a letter once a new child takes an empty batch; if that child ends too, children cannot take
+work and the stage stops (``StageUnavailable``: the worker exits, the batch uncommitted), as when a new child cannot
+start. A wall-clock backstop (``WALL_MULTIPLE`` times the limit, from each answer) ends a child that hangs without
+using CPU (before it says it has the batch: on no message), and a child ends when the worker's end of its pipe
+closes.
 
 Children start from a ``forkserver`` (a process with threads must not fork), which imports ``preload`` once, so a
 new child starts warm and shares those pages. The forkserver is one a process, started with the first child: the
@@ -132,7 +135,7 @@ class ChildStage:
         goes on with the others; when it ends in ``finish``, which no message is to blame for, each message's
         ``finish`` runs on its own (a fallback), and a message whose own ends its child is the letter. When it ends
         blaming no message (``Ended.blamed``), a new child goes on with the messages not done; ``again``: the child
-        that ended was started for them, and a second such end with nothing done means children cannot take work."""
+        that ended was started for them, and a second such end with nothing done is ``_unreceived``'s to judge."""
         if not messages:
             return []
         made, answer = self._run(done, messages[len(done) :])
@@ -142,9 +145,9 @@ class ChildStage:
             return outputs
         done = [*done, *made]
         if not answer.blamed:
-            if again and not made:
-                raise StageUnavailable(f"the {self.name} stage's child processes end before they work: {answer.detail}")
             self._replace(answer, None)
+            if again and not made:
+                return self._unreceived(messages, done, answer)
             return self._batch(messages, done, again=not made)
         if len(done) < len(messages) or len(messages) == 1:
             at = min(len(done), len(messages) - 1)
@@ -152,11 +155,27 @@ class ChildStage:
             rest = self._batch([*messages[:at], *messages[at + 1 :]], done[:at])
             return [*rest[:at], self._letter(messages[at], answer), *rest[at:]]
         self._replace(answer, None)
-        self.fallbacks += 1
-        return [self._batch([message], [one])[0] for message, one in zip(messages, done, strict=True)]
+        return self._one_at_a_time(messages, done)
 
-    def _letter(self, message: Message, ended: Ended) -> list[Output]:
-        reason = f"the {self.name} stage's child process ended on this message: {ended.detail}"
+    def _one_at_a_time(self, messages: Sequence[Message], done: list[list[Output]]) -> list[list[Output]]:
+        """Each message in a batch of its own, its ``one`` kept if done: its ``finish`` alone (a fallback)."""
+        self.fallbacks += 1
+        return [self._batch([message], done[n : n + 1])[0] for n, message in enumerate(messages)]
+
+    def _unreceived(self, messages: Sequence[Message], done: list[list[Output]], ended: Ended) -> list[list[Output]]:
+        """Two children in a row ended before they said they had the batch, nothing done: a message that ends a
+        child on receipt (more than its memory can take), or children that cannot take work. Several messages go on
+        one at a time, each with its own ``finish`` (a fallback); a message alone, which ended both, is the letter if
+        a new child takes an empty batch (the probe), and the stage is unavailable if that child ends too."""
+        if len(messages) > 1:
+            return self._one_at_a_time(messages, done)
+        probe = self._run([], [])[1]
+        if isinstance(probe, Ended):
+            raise StageUnavailable(f"the {self.name} stage's child processes end before they work: {probe.detail}")
+        return [self._letter(messages[0], ended, "receiving this message (twice; a new child took an empty batch)")]
+
+    def _letter(self, message: Message, ended: Ended, how: str = "on this message") -> list[Output]:
+        reason = f"the {self.name} stage's child process ended {how}: {ended.detail}"
         return [serialised(dead_letter(self.name, message, Rejected(ended.code, reason), None))]
 
     def close(self) -> None:

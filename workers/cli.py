@@ -283,6 +283,7 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
     """Run the stages over SOURCE (JSONL, - for stdin) without Kafka; write one JSONL file per output topic."""
     from workers.nlp import load_pipelines
     from workers.offline import OUTPUTS, process_file
+    from workers.pipeline import EXIT_UNPUBLISHED, StageUnavailable
 
     settings = _read_settings()
     require_installed(settings)
@@ -290,7 +291,12 @@ def process(source: click.utils.LazyFile, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise click.ClickException(f"--out-dir {out_dir}: {error.strerror}") from error
-    counts = process_file(source, source.name, out_dir, settings, load_pipelines(settings))
+    try:
+        counts = process_file(source, source.name, out_dir, settings, load_pipelines(settings))
+    except StageUnavailable as error:  # as the worker exits: one line, the reason known, and its exit status
+        stopped = click.ClickException(f"cannot go on ({error}); the files in {out_dir} are incomplete")
+        stopped.exit_code = EXIT_UNPUBLISHED
+        raise stopped from error
     click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in OUTPUTS), err=True)
 
 

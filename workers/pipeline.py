@@ -130,6 +130,11 @@ class Output:
         return codec.dumps(self.record) if self.value is None else self.value
 
 
+# The exit status of a worker that stops with a batch unpublished, its offsets not committed, and of ``enrich process``
+# whose stage cannot go on: sysexits' EX_TEMPFAIL, for a supervisor (or an operator) to run it again.
+EXIT_UNPUBLISHED = 75
+
+
 class StageUnavailable(RuntimeError):
     """The stage cannot go on (its child process could not start, or was stopped): the batch in progress is left
     unpublished and uncommitted, and the worker exits for its supervisor to restart it."""

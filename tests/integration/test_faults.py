@@ -30,10 +30,10 @@ from tests.conftest import SEED_PAGE_ID, seed_record
 from tests.integration.conftest import KAFKA_SH, Worker, free_port, group_members, produce, read_topic
 from tests.ports import wait_ready
 from tests.synthetic import Batch, make_batch, misplaced, output_placements, raw_id, record_id
-from workers.agents import EXIT_UNPUBLISHED
 from workers.app import LAG_SAMPLE_SECONDS
 from workers.intake import message_key
 from workers.kafka_io import committed_offsets, end_offsets, wait_committed
+from workers.pipeline import EXIT_UNPUBLISHED
 from workers.security import client_options
 from workers.settings import STAGES, Settings, Stage
 from workers.topics import TOPIC_MAX_MESSAGE_BYTES, ensure_topics

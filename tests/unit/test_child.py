@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,10 +28,10 @@ import pytest
 from tests.conftest import ROOT, SEED_PAGE_ID, seed_lines, seed_record
 from tests.hostile import svg_attributes
 from workers import codec
-from workers.agents import EXIT_UNPUBLISHED, StageAgent
+from workers.agents import StageAgent
 from workers.child import ChildStage, StageStopped, clean_stage
 from workers.deadletters import original_bytes
-from workers.pipeline import CLEAN_PRELOAD, CleanStage, Message, Output, StageUnavailable
+from workers.pipeline import CLEAN_PRELOAD, EXIT_UNPUBLISHED, CleanStage, Message, Output, StageUnavailable
 from workers.records import Origin
 from workers.settings import Settings
 
@@ -353,22 +355,94 @@ def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-class DiesUnpickled:
-    """A payload whose unpickling kills the process that reads it: every child ends before it can say it has its
-    batch."""
+class DiesUnpickled(bytes):
+    """A payload whose unpickling kills the process that reads it: every child it goes to ends before it can say it
+    has its batch (here, the bytes it is)."""
 
     def __reduce__(self) -> tuple[object, tuple[()]]:
         return _die, ()
 
 
-def test_children_that_end_before_they_take_a_batch_end_the_stage_without_a_letter(
+def test_a_message_that_ends_every_child_on_receipt_is_its_own_letter_and_the_batch_goes_on(
     scripted: ChildStage, replaced: list[str]
 ) -> None:
-    """One new child is tried; when it too ends before it has the batch, the stage cannot go on (the worker exits
-    with the batch uncommitted) rather than blame a message no child began or start children without end."""
-    with pytest.raises(StageUnavailable, match="child processes end before they work"):
-        scripted.process([message(DiesUnpickled())])
-    assert replaced == ["stage_process_died"]
+    """Two children in a row ended before they said they had the batch: the stage was unavailable, the worker exited
+    75 with the batch uncommitted, read it again on its restart and exited again, the partition stuck for good. The
+    batch goes on a message at a time; the message that ends a child on receipt twice, while a new child takes an
+    empty batch, is the letter."""
+    results = scripted.process([message(b"one"), message(DiesUnpickled(b"poison"), 1), message(b"two", 2)])
+    assert routes(results) == [
+        ("clean", None, b'{"echo":"one"}'),
+        ("deadletter", "stage_process_died", b"poison"),
+        ("clean", None, b'{"echo":"two"}'),
+    ]
+    reason = results[1][0].record["reason"]
+    assert "ended receiving this message (twice; a new child took an empty batch): killed by SIGKILL" in reason
+    assert scripted.fallbacks == 1  # the batch's shared work done a message at a time
+    assert replaced == ["stage_process_died"] * 4  # the batch's two children, the message's two alone
+
+
+def test_a_lone_message_that_ends_every_child_on_receipt_is_its_letter_and_the_next_batch_runs_on(
+    scripted: ChildStage, replaced: list[str]
+) -> None:
+    [[letter]] = scripted.process([message(DiesUnpickled(b"poison"))])
+    assert (letter.destination, letter.record["error"]) == ("deadletter", "stage_process_died")
+    assert replaced == ["stage_process_died"] * 2
+    assert routes(scripted.process([message(b"next", 1)])) == [("clean", None, b'{"echo":"next"}')]
+    assert replaced == ["stage_process_died"] * 2  # the child that took the empty batch took this one
+
+
+# What a child may map beyond what it has at its start, and a message past it: four times over, so that reading it
+# fails at once (the child's read of its pipe asks for the whole message) whatever a small batch needs.
+HEADROOM_BYTES = 16 << 20
+TOO_LARGE_BYTES = 4 * HEADROOM_BYTES
+
+
+class MemoryLimited(Scripted):
+    """A scripted stage in a child whose address space may grow ``HEADROOM_BYTES`` (``RLIMIT_AS``), as a memory
+    limit lets it: a batch larger than that ends the child as it reads it (a MemoryError, exit status 1; the OOM
+    killer of a container's memory limit ends it so, with SIGKILL)."""
+
+    def __init__(self) -> None:
+        mapped = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+        resource.setrlimit(resource.RLIMIT_AS, (mapped + HEADROOM_BYTES, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def test_a_message_larger_than_the_childs_memory_limit_is_its_own_letter(replaced: list[str]) -> None:
+    large = b"x" * TOO_LARGE_BYTES
+    with ChildStage("clean", MemoryLimited, 1, replaced=replaced.append) as stage:
+        results = stage.process([message(b"one"), message(large, 1), message(b"two", 2)])
+    assert [(o.destination, o.record.get("error")) for [o] in results] == [
+        ("clean", None),
+        ("deadletter", "stage_process_died"),
+        ("clean", None),
+    ]
+    assert results[1][0].record["origin"]["offset"] == 1  # the letter keeps a prefix of a message this large
+    assert results[1][0].record["reason"].endswith("(twice; a new child took an empty batch): exited with status 1")
+    assert replaced == ["stage_process_died"] * 4
+
+
+def _dies_receiving(connection: Connection) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class DiesReceiving(Scripted):
+    """A stage built in a child that then ends as it reads any batch, an empty one too: no child can take work."""
+
+    def __init__(self) -> None:
+        Connection.recv = _dies_receiving  # this child's own class: the worker's is untouched
+
+
+def test_children_that_end_on_receipt_whatever_they_receive_end_the_stage_without_a_letter(
+    replaced: list[str],
+) -> None:
+    """No message is blamed when the child that takes an empty batch ends too: the stage cannot go on (the worker
+    exits with the batch uncommitted). Before, it stopped at the batch's second child, without trying its messages
+    one at a time, which the message ending children on receipt needs."""
+    ended = pytest.raises(StageUnavailable, match="child processes end before they work: killed by SIGKILL")
+    with ChildStage("clean", DiesReceiving, 1, replaced=replaced.append) as stage, ended:
+        stage.process([message(b"one"), message(b"two", 1)])
+    assert replaced == ["stage_process_died"] * 4  # the batch's two, its first message's two (then the probe's ended)
 
 
 class BuildsOnce:

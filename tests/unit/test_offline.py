@@ -10,13 +10,18 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import ROOT, SEED_BODY_START, SEED_CHROME, SEED_PAGE_ID, SEEDS, seed_record
 from tests.hostile import svg_attributes
+from tests.unit.test_child import Unbuildable
 from tests.unit.test_dedup import STORY, seed_text, text_of
 from workers import codec
+from workers.child import ChildStage
+from workers.cli import main
 from workers.nlp import Pipelines
 from workers.offline import process_file
+from workers.pipeline import EXIT_UNPUBLISHED
 from workers.settings import Settings
 
 
@@ -180,3 +185,19 @@ def test_the_clean_stage_in_a_child_writes_what_it_writes_here_and_dead_letters_
     letter = files["articles.deadletter.jsonl"].pop()
     assert (letter["id"], letter["stage"], letter["error"]) == (None, "clean", "cpu_limit_exceeded")
     assert files == expected
+
+
+def test_enrich_process_whose_clean_stage_cannot_go_on_ends_with_one_line_and_the_workers_exit_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child process of the clean stage that cannot start (no fork, no memory, a stage that cannot be built)
+    ended ``enrich process`` with StageUnavailable's traceback and status 1; the worker exits 75 with one line."""
+    monkeypatch.setattr("workers.offline.clean_stage", lambda settings: ChildStage("clean", Unbuildable, 1))
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps(seed_record(SEED_PAGE_ID)) + "\n")
+    result = CliRunner().invoke(main, ["process", str(source), "--out-dir", str(tmp_path / "out")])
+    assert result.exit_code == EXIT_UNPUBLISHED, result.output
+    assert result.stderr.splitlines()[-1] == (  # after the log's lines (the model loaded)
+        "Error: cannot go on (the clean stage's child process could not start: OSError: no model here); "
+        f"the files in {tmp_path / 'out'} are incomplete"
+    )
