@@ -106,10 +106,11 @@ def worker(stages: str | None) -> None:
     from prometheus_client import start_http_server
 
     from workers.app import BIND_ADDRESS, create_app
-    from workers.stacks import StackDumpingWorker
+    from workers.stacks import StackDumpingWorker, answer_signals_while_starting
     from workers.state import discard_stale_state
     from workers.topics import ensure_topics
 
+    answer_signals_while_starting()
     settings = _read_settings(quiet_clients=False)
     if stages is not None:  # checked by _stages, as the settings check ENRICH_STAGES
         settings = settings.model_copy(update={"stages": stages})

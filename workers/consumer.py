@@ -528,13 +528,17 @@ class ListedTopicsProducer(faust_aiokafka.Producer):
     aiokafka has one timeout for both: a record is retried only while younger than a request's timeout. Faust's
     default of 20 minutes held a batch, and every send and commit behind it, that long on one answer lost; the
     request timeout alone, short, would fail a batch on its first lost answer. So a batch's time to live (aiokafka's
-    ``MessageBatch`` expiry) is set apart, to the delivery timeout."""
+    ``MessageBatch`` expiry) and a send's wait for room in a full batch (the producer's own copy of the timeout,
+    read by ``send`` only: its client and sender keep theirs) are set apart, to the delivery timeout. A send to a
+    topic the metadata does not list waits the request timeout for it (the client's)."""
 
     def _new_producer(self, transactional_id: str | None = None) -> Any:
         producer = super()._new_producer(transactional_id)
         creating_no_topic(producer.client)
         producer.client.set_topics(self.app.output_topics)
-        producer._message_accumulator._batch_ttl = self.app.delivery_timeout_seconds
+        delivery = self.app.delivery_timeout_seconds
+        producer._message_accumulator._batch_ttl = delivery
+        producer._request_timeout_ms = round(delivery * 1000)  # a send's wait for room in its partition's batch
         return producer
 
 

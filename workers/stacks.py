@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import faulthandler
+import gc
 import signal
 import sys
 import threading
@@ -25,17 +26,35 @@ from faust.worker import Worker
 
 
 def await_chain(task: asyncio.Task[Any]) -> Iterator[str]:
-    """Where ``task`` waits: one line for each coroutine (or generator) awaited in turn, then what the last awaits."""
+    """Where ``task`` waits: one line for each coroutine, generator or async generator (an ``async for``) awaited in
+    turn, then the future the task waits on."""
     awaited: Any = task.get_coro()
     while awaited is not None:
-        frame: FrameType | None = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        awaited = _inside(awaited)
+        frame: FrameType | None = next(
+            (getattr(awaited, name) for name in ("cr_frame", "gi_frame", "ag_frame") if getattr(awaited, name, None)),
+            None,
+        )
         if frame is None:
-            if not hasattr(awaited, "cr_frame") and not hasattr(awaited, "gi_frame"):
-                yield f"  waiting on {awaited!r}"[:500]
-            return
+            break
         code = frame.f_code
         yield f"  {code.co_filename}:{frame.f_lineno} in {code.co_name}"
-        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+        awaited = next(
+            (
+                getattr(awaited, name)
+                for name in ("cr_await", "gi_yieldfrom", "ag_await")
+                if getattr(awaited, name, None)
+            ),
+            None,
+        )
+    yield f"  waiting on {getattr(task, '_fut_waiter', None)!r}"[:500]
+
+
+def _inside(awaited: Any) -> Any:
+    """The async generator an ``async for`` step (``async_generator_asend``) runs, else ``awaited`` itself."""
+    if type(awaited).__name__ == "async_generator_asend":
+        return next((each for each in gc.get_referents(awaited) if hasattr(each, "ag_frame")), awaited)
+    return awaited
 
 
 def thread_loops() -> dict[str, asyncio.AbstractEventLoop]:
@@ -127,6 +146,17 @@ def print_client_state(file: IO[str], app: Any) -> None:
     file.flush()
 
 
+STACKS_END = "-- end of the worker's stacks --"  # the last line SIGUSR1 prints, for a reader to wait for
+
+
+def answer_signals_while_starting() -> None:
+    """Both signals print every thread's stack (``faulthandler``) until the worker installs its own handlers: a
+    worker stuck before its event loop runs (checking topics, discarding stale state) said nothing, and either
+    signal's default action ended it."""
+    for number in (signal.SIGUSR1, signal.SIGUSR2):
+        faulthandler.register(number, file=sys.stderr, all_threads=True)
+
+
 class StackDumpingWorker(Worker):
     """Faust's worker, whose SIGUSR1 prints the await chains (``print_stacks``) and the Kafka clients' state
     (``print_client_state``) to its standard error, and whose SIGUSR2 prints every thread's stack from the signal
@@ -135,9 +165,11 @@ class StackDumpingWorker(Worker):
 
     def _install_signal_handlers_unix(self) -> None:
         super()._install_signal_handlers_unix()
-        self.loop.remove_signal_handler(signal.SIGUSR2)
+        self.loop.remove_signal_handler(signal.SIGUSR2)  # leaves the signal's default action: ending the process
+        faulthandler.unregister(signal.SIGUSR2)  # registered at the start: a second register would install nothing
         faulthandler.register(signal.SIGUSR2, file=sys.stderr, all_threads=True)
 
     async def _cry(self) -> None:
         print_stacks(sys.stderr, asyncio.get_running_loop())
         print_client_state(sys.stderr, self.app)
+        print(STACKS_END, file=sys.stderr, flush=True)

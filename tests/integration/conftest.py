@@ -34,6 +34,7 @@ from workers.intake import message_key
 from workers.kafka_io import new_producer, produce_lines
 from workers.security import client_options
 from workers.settings import Settings
+from workers.stacks import STACKS_END
 from workers.topics import ensure_topics
 
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
@@ -183,22 +184,22 @@ class Worker:
 
     def stacks(self) -> str:
         """What the running worker is doing (``workers.stacks``): its threads' stacks (SIGUSR2, printed while its
-        event loop is blocked too), then its tasks' await chains and its clients' state (SIGUSR1), once the log
-        stops growing (at most ``STACKS_SECONDS``)."""
+        event loop is blocked too), then its tasks' await chains and its clients' state (SIGUSR1), up to their end
+        line (at most ``STACKS_SECONDS``: a worker whose loop is blocked, or not started, prints no more)."""
         if not self.alive():
             return f"exited with {self.process.returncode}"
         start = self.log.stat().st_size
         self.process.send_signal(signal.SIGUSR2)
         time.sleep(0.5)
         self.process.send_signal(signal.SIGUSR1)
-        size, deadline = start, time.monotonic() + STACKS_SECONDS
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + STACKS_SECONDS
+        while time.monotonic() < deadline and STACKS_END not in self._log_since(start):
             time.sleep(0.5)
-            if size != start and self.log.stat().st_size == size:
-                break
-            size = self.log.stat().st_size
+        return self._log_since(start)
+
+    def _log_since(self, offset: int) -> str:
         with self.log.open("rb") as log:
-            log.seek(start)
+            log.seek(offset)
             return log.read().decode(errors="replace")
 
 

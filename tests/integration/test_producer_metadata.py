@@ -18,7 +18,7 @@ from workers.app import create_app
 from workers.security import client_options
 from workers.settings import Settings
 
-LINGER_SECONDS = 1.0  # long enough for the send to the new topic to narrow the metadata before the batch leaves
+LINGER_SECONDS = 5.0  # long enough for the send to the new topic to narrow the metadata before the batch leaves
 DELIVERED_SECONDS = 20.0  # a record delivered in milliseconds, or its batch stuck for the delivery timeout
 
 
@@ -47,9 +47,9 @@ def test_a_record_queued_for_a_known_topic_is_delivered_after_a_send_to_a_new_on
         await producer.start()
         try:
             await producer.client.force_metadata_update()  # as Faust does once it made its tables' changelogs
+            await _create(settings, later)  # a topic the producer's metadata does not list yet
             producer._message_accumulator._linger_time = LINGER_SECONDS  # the record waits in the accumulator
             queued = await producer.send(settings.topic_clean, b"queued", partition=0)
-            await _create(settings, later)  # a topic the producer's metadata does not list yet
             await producer.send_and_wait(later, b"first of its topic", partition=0)
             await asyncio.wait_for(queued, DELIVERED_SECONDS)
         finally:

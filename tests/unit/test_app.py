@@ -123,14 +123,16 @@ def test_the_producer_sends_a_request_again_within_the_delivery_timeout(settings
     now waits 30 s, and a record is retried (on a new connection) for ENRICH_DELIVERY_TIMEOUT_SECONDS."""
     app = create_app(settings.model_copy(update={"delivery_timeout_seconds": 150.0}), ("clean",))
 
-    async def built() -> tuple[int, float]:
+    async def built() -> tuple[int, int, float]:
         producer = app.producer._new_producer()
         try:
-            return producer._request_timeout_ms, producer._message_accumulator._batch_ttl
+            request = producer.client._request_timeout_ms  # each request's wait for its answer
+            return request, producer._request_timeout_ms, producer._message_accumulator._batch_ttl
         finally:
             await producer.stop()
 
-    assert asyncio.run(built()) == (PRODUCER_REQUEST_TIMEOUT_SECONDS * 1000, 150.0)
+    # a request's, a send's wait for room in its batch (behind a request unanswered), a record's retries
+    assert asyncio.run(built()) == (PRODUCER_REQUEST_TIMEOUT_SECONDS * 1000, 150_000, 150.0)
 
 
 def test_the_delivery_timeout_is_at_least_a_requests() -> None:
