@@ -354,7 +354,7 @@ def _day(record: CleanArticle | None) -> str | None:
 
 def token_f1(expected: str, found: str | None) -> float:
     """F1 of the multisets of lower-case ``\\w+`` tokens of two texts; 0 when they share none (a null text too)."""
-    wanted, got = Counter(_TOKEN.findall(expected.lower())), Counter(_TOKEN.findall((found or "").lower()))
+    wanted, got = Counter(_words_of(expected)), Counter(_words_of(found))
     shared = sum((wanted & got).values())
     return 2 * shared / (sum(wanted.values()) + sum(got.values())) if shared else 0.0
 

@@ -45,25 +45,17 @@ MISSING_CHECK_SECONDS = 5.0
 
 @dataclass(slots=True)
 class HeldCommit:
-    """A source partition's commit held at one offset: since when, and when that was last logged."""
+    """A commit held at one place (a source partition's offset, or Faust's commit under way: its future): since when,
+    and when that was last logged."""
 
-    offset: int
+    at: object
     since: float
     logged: float
 
 
-@dataclass(slots=True)
-class CommitUnderWay:
-    """Faust's commit under way (its future): since when, and when that was last logged."""
-
-    commit: asyncio.Future
-    since: float
-    logged: float
-
-
-def held_at(held: HeldCommit | None, offset: int, now: float) -> HeldCommit:
-    """``held`` while the commit is still at ``offset``, else a hold that starts now."""
-    return held if held is not None and held.offset == offset else HeldCommit(offset, now, now)
+def held_at(held: HeldCommit | None, at: object, now: float) -> HeldCommit:
+    """``held`` while the commit is still held ``at`` the same place, else a hold that starts now."""
+    return held if held is not None and held.at == at else HeldCommit(at, now, now)
 
 
 class LedgerConsumer(faust_aiokafka.Consumer):
@@ -82,7 +74,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._idle: dict[TP, HeldCommit] = {}  # per source partition with none in flight and messages waiting
         self._log_starts: dict[TP, int] = {}  # per source partition never committed, its first offset
         self._read_again_from: dict[TP, int] = {}  # per source partition the idle net sought back, where to
-        self._commit_watched: CommitUnderWay | None = None
+        self._commit_watched: HeldCommit | None = None  # Faust's commit under way
 
     def _new_consumer_thread(self) -> IsolatedConsumerThread:
         return IsolatedConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -284,10 +276,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     def _report_slow_commit(self, now: float) -> None:
         commit = self._commit_fut  # Faust's: set while a commit is under way
         watched = self._commit_watched
-        if commit is None or watched is None or watched.commit is not commit:
-            self._commit_watched = None if commit is None else CommitUnderWay(commit, now, now)
-            return
-        if now - watched.logged >= STALL_SECONDS:
+        self._commit_watched = None if commit is None else held_at(watched, commit, now)
+        if watched is not None and watched is self._commit_watched and now - watched.logged >= STALL_SECONDS:
             watched.logged = now
             log.warning(
                 "a commit has been under way for %.0f s (it flushes the producer first; the worker's stacks and "

@@ -31,23 +31,18 @@ def await_chain(task: asyncio.Task[Any]) -> Iterator[str]:
     awaited: Any = task.get_coro()
     while awaited is not None:
         awaited = _inside(awaited)
-        frame: FrameType | None = next(
-            (getattr(awaited, name) for name in ("cr_frame", "gi_frame", "ag_frame") if getattr(awaited, name, None)),
-            None,
-        )
+        frame: FrameType | None = _first(awaited, ("cr_frame", "gi_frame", "ag_frame"))
         if frame is None:
             break
         code = frame.f_code
         yield f"  {code.co_filename}:{frame.f_lineno} in {code.co_name}"
-        awaited = next(
-            (
-                getattr(awaited, name)
-                for name in ("cr_await", "gi_yieldfrom", "ag_await")
-                if getattr(awaited, name, None)
-            ),
-            None,
-        )
+        awaited = _first(awaited, ("cr_await", "gi_yieldfrom", "ag_await"))
     yield f"  waiting on {getattr(task, '_fut_waiter', None)!r}"[:500]
+
+
+def _first(awaited: Any, names: tuple[str, ...]) -> Any:
+    """The first of these attributes (a coroutine's, a generator's or an async generator's) that is set, else None."""
+    return next((value for name in names if (value := getattr(awaited, name, None)) is not None), None)
 
 
 def _inside(awaited: Any) -> Any:
@@ -117,9 +112,8 @@ def consumer_state(consumer: Any) -> Iterator[str]:
     assignment = inner._subscription.subscription.assignment
     for tp in sorted(assignment.tps):
         state = assignment.state_value(tp)
-        position = state._position
         yield (
-            f"  {tp.topic}[{tp.partition}]: position {position}, highwater {state.highwater}, "
+            f"  {tp.topic}[{tp.partition}]: position {state._position}, highwater {state.highwater}, "
             f"paused {state.paused}, awaiting reset {state.awaiting_reset}"
         )
     yield f"  fetcher records buffered: {sorted(map(tuple, inner._fetcher._records))}"
